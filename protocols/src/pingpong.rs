@@ -1,0 +1,59 @@
+//! Ping-pong: every node keeps exactly one ping outstanding to a random peer.
+//!
+//! This is the engine's benchmark workload and the simplest example protocol.
+//! A node pings a peer chosen uniformly at random among the others; the peer
+//! answers with a pong; on the pong the node sends its next ping. With no
+//! faults, the number of messages in flight equals the number of nodes.
+
+use rand::Rng;
+use sim_core::{Context, NodeId, Protocol, TimerId};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum PingPongMessage {
+    Ping,
+    Pong,
+}
+
+#[derive(Debug, Default)]
+pub struct PingPong {
+    /// Pongs received by this incarnation.
+    pub pongs: u64,
+}
+
+impl PingPong {
+    fn ping_random_peer(ctx: &mut Context<'_, Self>) {
+        let others = ctx.node_count() - 1;
+        if others == 0 {
+            return;
+        }
+        let draw = ctx.rng().random_range(0..others);
+        // Skip over ourselves so the choice is uniform among the others.
+        let peer = if draw >= ctx.id().0 { draw + 1 } else { draw };
+        ctx.send(NodeId(peer), PingPongMessage::Ping);
+    }
+}
+
+impl Protocol for PingPong {
+    type Message = PingPongMessage;
+    type Timer = ();
+    type Request = ();
+
+    fn on_start(&mut self, ctx: &mut Context<'_, Self>) {
+        Self::ping_random_peer(ctx);
+    }
+
+    #[inline]
+    fn on_message(&mut self, ctx: &mut Context<'_, Self>, from: NodeId, message: PingPongMessage) {
+        match message {
+            PingPongMessage::Ping => ctx.send(from, PingPongMessage::Pong),
+            PingPongMessage::Pong => {
+                self.pongs += 1;
+                Self::ping_random_peer(ctx);
+            }
+        }
+    }
+
+    fn on_timer(&mut self, _ctx: &mut Context<'_, Self>, _id: TimerId, _timer: ()) {
+        unreachable!("pingpong sets no timers")
+    }
+}

@@ -1,0 +1,682 @@
+//! The simulation: nodes, the network and the event loop.
+//!
+//! One `Simulation` owns true time, the event queue, every node's state and
+//! the network. It pops the earliest event, applies it, and carries out the
+//! commands the handler emitted. It is the only place that knows true time.
+
+use crate::clock::{ClockConfig, NodeClock};
+use crate::event::{Event, EventKind, EventQueue};
+use crate::fault::Fault;
+use crate::hash::stable_hash;
+use crate::ids::{MessageId, NodeId};
+use crate::network::Network;
+use crate::protocol::{Command, Context, NodeTimers, Protocol};
+use crate::rng::{self, SimRng};
+use crate::stats::{NodeStats, Stats};
+use crate::storage::{DurableStorage, STORAGE_BYTES_MAX_DEFAULT};
+use crate::time::{LocalTime, SimDuration, SimTime};
+use crate::topology::Topology;
+use crate::trace::{DropReason, Trace, TraceConfig, TraceKind, TraceRecord};
+use serde::Serialize;
+
+/// Bounds on a run. Exceeding the queue or event bound stops the run with a
+/// reason; exceeding a buffer bound drops the message with a reason.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Pending events at most (messages in flight, timers, scheduled faults).
+    pub queue_len_max: usize,
+    /// Events processed at most.
+    pub events_max: u64,
+    /// Messages held by clogs at most, over all links.
+    pub held_messages_max: usize,
+    /// Inputs waiting on one paused node at most.
+    pub deferred_per_node_max: usize,
+    pub storage_bytes_per_node_max: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            queue_len_max: 50_000_000,
+            events_max: u64::MAX,
+            held_messages_max: 1_000_000,
+            deferred_per_node_max: 100_000,
+            storage_bytes_per_node_max: STORAGE_BYTES_MAX_DEFAULT,
+        }
+    }
+}
+
+/// Everything a simulation is built from, except the protocol.
+#[derive(Clone, Debug)]
+pub struct SimConfig {
+    pub seed: u64,
+    pub topology: Topology,
+    /// One per node, or empty for perfect clocks.
+    pub clocks: Vec<ClockConfig>,
+    pub limits: Limits,
+    pub trace: TraceConfig,
+}
+
+impl SimConfig {
+    pub fn new(seed: u64, topology: Topology) -> Self {
+        SimConfig { seed, topology, clocks: Vec::new(), limits: Limits::default(), trace: TraceConfig::default() }
+    }
+}
+
+/// Whether a node is running.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NodeStatus {
+    Up,
+    Down,
+    Paused,
+}
+
+/// When `run` stops.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Stop {
+    /// Stop before any event later than this.
+    pub until: SimTime,
+    /// Stop once this many messages have been delivered.
+    pub delivered_max: u64,
+}
+
+impl Stop {
+    pub fn at(until: SimTime) -> Self {
+        Stop { until, delivered_max: u64::MAX }
+    }
+    pub fn after(duration: SimDuration) -> Self {
+        Stop::at(SimTime::ZERO.saturating_add(duration))
+    }
+    pub fn after_delivered(delivered_max: u64) -> Self {
+        Stop { until: SimTime::MAX, delivered_max }
+    }
+}
+
+/// Why `run` returned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StopReason {
+    /// The next event lies past `Stop::until`.
+    TimeReached,
+    /// Nothing is left to do.
+    QueueEmpty,
+    DeliveredReached,
+    /// `Limits::events_max` was reached.
+    EventLimit,
+    /// `Limits::queue_len_max` was exceeded (a protocol flooding the network?).
+    QueueLimit,
+}
+
+type Factory<P> = Box<dyn FnMut(NodeId) -> P>;
+
+/// Asks the CPU to start loading `value` into cache. A hint only: it changes
+/// no state and no result, so determinism is unaffected. In a large cluster,
+/// touching a random node's slot is a cache miss; issuing the load one event
+/// early overlaps it with the current event's work.
+#[inline(always)]
+fn prefetch<T>(value: &T) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        let start = value as *const T as *const i8;
+        let size = std::mem::size_of::<T>();
+        let mut offset = 0;
+        while offset < size {
+            // SAFETY: prefetch never faults and reads nothing observable; the
+            // address lies inside a live reference.
+            unsafe { _mm_prefetch::<_MM_HINT_T0>(start.wrapping_add(offset)) };
+            offset += 64;
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = value;
+}
+
+/// What every delivery touches, packed so one cache line holds the status,
+/// counters, clock and (small) protocol state. Large clusters are bound by
+/// cache misses on this slot, so its size is a performance budget: the random
+/// stream (336 bytes, mostly ChaCha's output buffer) lives in its own vector
+/// and is touched only by handlers that draw.
+#[repr(C)]
+struct NodeSlot<P: Protocol> {
+    status: NodeStatus,
+    counters: NodeStats,
+    clock: NodeClock,
+    /// `None` while the node is down.
+    state: Option<P>,
+}
+
+/// What only some inputs touch: storage, timers, inputs waiting on a pause.
+struct NodeCold<P: Protocol> {
+    storage: DurableStorage,
+    timers: NodeTimers,
+    /// Inputs that arrived while paused, in arrival order.
+    deferred: Vec<Event<P>>,
+}
+
+/// A message held by a clog.
+struct Held<M> {
+    from: NodeId,
+    to: NodeId,
+    id: MessageId,
+    message: M,
+}
+
+/// A deterministic simulation of one cluster running protocol `P`.
+pub struct Simulation<P: Protocol> {
+    now: SimTime,
+    seed: u64,
+    queue: EventQueue<P>,
+    nodes: Vec<NodeSlot<P>>,
+    cold: Vec<NodeCold<P>>,
+    rngs: Vec<SimRng>,
+    factory: Factory<P>,
+    topology: Topology,
+    network: Network,
+    held: Vec<Held<P::Message>>,
+    trace: Trace,
+    stats: Stats,
+    limits: Limits,
+    /// Reused between handlers so that dispatch allocates nothing.
+    commands: Vec<Command<P>>,
+    next_message_id: u64,
+    queue_overflowed: bool,
+}
+
+impl<P: Protocol> Simulation<P> {
+    /// Builds the simulation; `factory` makes a node's fresh state at start and
+    /// at every restart. Every node starts at time zero.
+    pub fn new(config: SimConfig, factory: impl FnMut(NodeId) -> P + 'static) -> Result<Self, String> {
+        let node_count = config.topology.node_count();
+        if !config.clocks.is_empty() && config.clocks.len() != node_count {
+            return Err(format!("{} clock configs given for {node_count} nodes", config.clocks.len()));
+        }
+        for (index, clock) in config.clocks.iter().enumerate() {
+            clock.validate().map_err(|e| format!("clock of node {}: {e}", config.topology.node_names()[index]))?;
+        }
+        let nodes = (0..node_count)
+            .map(|index| NodeSlot {
+                status: NodeStatus::Down,
+                counters: NodeStats::default(),
+                clock: NodeClock::new(config.clocks.get(index).copied().unwrap_or_default()),
+                state: None,
+            })
+            .collect();
+        let rngs = config
+            .topology
+            .node_names()
+            .iter()
+            .map(|name| rng::stream(config.seed, &rng::names::node(name)))
+            .collect();
+        let cold = (0..node_count)
+            .map(|_| NodeCold {
+                storage: DurableStorage::new(config.limits.storage_bytes_per_node_max),
+                timers: NodeTimers::default(),
+                deferred: Vec::new(),
+            })
+            .collect();
+        let mut sim = Simulation {
+            now: SimTime::ZERO,
+            seed: config.seed,
+            queue: EventQueue::new(),
+            nodes,
+            cold,
+            rngs,
+            factory: Box::new(factory),
+            network: Network::new(rng::stream(config.seed, rng::names::NETWORK)),
+            topology: config.topology,
+            held: Vec::new(),
+            trace: Trace::new(config.trace),
+            stats: Stats::default(),
+            limits: config.limits,
+            commands: Vec::new(),
+            next_message_id: 0,
+            queue_overflowed: false,
+        };
+        for index in 0..node_count {
+            sim.push(SimTime::ZERO, EventKind::Start(NodeId(index as u32)));
+        }
+        Ok(sim)
+    }
+
+    // ----- scheduling inputs -------------------------------------------------
+
+    /// Schedules a fault at true time `at`.
+    pub fn schedule_fault(&mut self, at: SimTime, fault: Fault) -> Result<(), String> {
+        fault.validate(self.nodes.len())?;
+        if at < self.now {
+            return Err(format!("cannot schedule a fault at {at}, before the current time {}", self.now));
+        }
+        self.push(at, EventKind::Fault(Box::new(fault)));
+        Ok(())
+    }
+
+    /// Schedules a workload request to `node` at true time `at`.
+    pub fn schedule_request(&mut self, at: SimTime, node: NodeId, request: P::Request) -> Result<(), String> {
+        if node.index() >= self.nodes.len() {
+            return Err(format!("node {node} does not exist"));
+        }
+        if at < self.now {
+            return Err(format!("cannot schedule a request at {at}, before the current time {}", self.now));
+        }
+        self.push(at, EventKind::Request { node, request });
+        Ok(())
+    }
+
+    // ----- observing ---------------------------------------------------------
+
+    pub fn now(&self) -> SimTime {
+        self.now
+    }
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+    /// Totals and per-node counters. O(nodes): call it for reports, not per event.
+    pub fn stats(&self) -> Stats {
+        let mut stats = self.stats.clone();
+        stats.per_node = self.nodes.iter().map(|slot| slot.counters).collect();
+        stats
+    }
+    /// Messages delivered so far (O(1)).
+    pub fn delivered(&self) -> u64 {
+        self.stats.delivered
+    }
+    /// Events processed so far (O(1)).
+    pub fn events(&self) -> u64 {
+        self.stats.events
+    }
+    pub fn trace(&self) -> &Trace {
+        &self.trace
+    }
+    pub fn trace_hash(&self) -> u64 {
+        self.trace.hash()
+    }
+    pub fn trace_records(&self) -> &[TraceRecord] {
+        self.trace.records()
+    }
+    pub fn topology(&self) -> &Topology {
+        &self.topology
+    }
+    pub fn node_count(&self) -> usize {
+        self.nodes.len()
+    }
+    /// A live node's protocol state (for invariant checks and tests).
+    pub fn node(&self, node: NodeId) -> Option<&P> {
+        self.nodes[node.index()].state.as_ref()
+    }
+    pub fn node_status(&self, node: NodeId) -> NodeStatus {
+        self.nodes[node.index()].status
+    }
+    /// What `node`'s clock reads now.
+    pub fn local_time(&self, node: NodeId) -> LocalTime {
+        self.nodes[node.index()].clock.read(self.now)
+    }
+    pub fn storage(&self, node: NodeId) -> &DurableStorage {
+        &self.cold[node.index()].storage
+    }
+    /// Events waiting in the queue.
+    pub fn pending_events(&self) -> usize {
+        self.queue.len()
+    }
+    pub fn held_messages(&self) -> usize {
+        self.held.len()
+    }
+
+    // ----- running -----------------------------------------------------------
+
+    /// Runs until `stop` or a limit; returns why it stopped. May be called again
+    /// to continue. On `TimeReached` the clock advances to `stop.until`.
+    pub fn run(&mut self, stop: Stop) -> StopReason {
+        loop {
+            if self.queue_overflowed {
+                return StopReason::QueueLimit;
+            }
+            if self.stats.delivered >= stop.delivered_max {
+                return StopReason::DeliveredReached;
+            }
+            if self.stats.events >= self.limits.events_max {
+                return StopReason::EventLimit;
+            }
+            match self.queue.peek_time() {
+                None => return StopReason::QueueEmpty,
+                Some(time) if time > stop.until => {
+                    self.now = self.now.max(stop.until);
+                    return StopReason::TimeReached;
+                }
+                Some(_) => {}
+            }
+            let event = self.queue.pop().expect("peeked");
+            if let Some(next) = self.queue.peek_node() {
+                prefetch(&self.nodes[next.index()]);
+                prefetch(&self.rngs[next.index()]);
+            }
+            self.process(event);
+        }
+    }
+
+    /// Processes one event; false when the queue is empty.
+    pub fn step(&mut self) -> bool {
+        match self.queue.pop() {
+            Some(event) => {
+                self.process(event);
+                true
+            }
+            None => false,
+        }
+    }
+
+    #[inline]
+    fn push(&mut self, time: SimTime, kind: EventKind<P>) {
+        if self.queue.len() >= self.limits.queue_len_max {
+            self.queue_overflowed = true;
+        }
+        self.queue.push(time, kind);
+    }
+
+    #[inline]
+    fn process(&mut self, event: Event<P>) {
+        debug_assert!(event.time >= self.now, "time never goes backwards");
+        self.now = event.time;
+        self.stats.events += 1;
+        match event.kind {
+            EventKind::Deliver { from, to, id, message } => self.deliver(from, to, id, message),
+            EventKind::Fault(fault) => self.apply_fault(*fault),
+            other => self.dispatch_to_node(Event { time: event.time, seq: event.seq, kind: other }),
+        }
+    }
+
+    /// Delivery rule: partitions and clogs are checked now, at delivery time.
+    #[inline]
+    fn deliver(&mut self, from: NodeId, to: NodeId, id: MessageId, message: P::Message) {
+        if self.network.partitions.blocks(from, to) {
+            self.drop_message(from, to, id, DropReason::Partition, &message);
+            return;
+        }
+        if self.network.is_clogged(from, to) {
+            self.hold(from, to, id, message);
+            return;
+        }
+        let kind = EventKind::Deliver { from, to, id, message };
+        self.dispatch_to_node(Event { time: self.now, seq: 0, kind });
+    }
+
+    /// Hands an input to its node, or drops or defers it by the node's status.
+    #[inline]
+    fn dispatch_to_node(&mut self, event: Event<P>) {
+        let node = match &event.kind {
+            EventKind::Deliver { to, .. } => *to,
+            EventKind::Timer { node, .. } | EventKind::Request { node, .. } | EventKind::Start(node) => *node,
+            EventKind::Fault(_) => unreachable!("faults are applied by the engine"),
+        };
+        match self.nodes[node.index()].status {
+            NodeStatus::Up => {}
+            NodeStatus::Paused if !matches!(event.kind, EventKind::Start(_)) => return self.defer(node, event),
+            _ if matches!(event.kind, EventKind::Start(_)) => {}
+            _ => return self.discard(event),
+        }
+        match event.kind {
+            EventKind::Deliver { from, to, id, message } => {
+                self.stats.delivered += 1;
+                self.nodes[to.index()].counters.delivered += 1;
+                self.trace.event(self.now, TraceKind::Deliver, Some(to), Some(from), Some(id), 0, || format!("{message:?}"));
+                self.invoke(to, |state, ctx| state.on_message(ctx, from, message));
+            }
+            EventKind::Timer { node, id, timer } => {
+                if !self.cold[node.index()].timers.take(id) {
+                    return; // Cancelled: not an event the node sees.
+                }
+                self.stats.timers_fired += 1;
+                self.nodes[node.index()].counters.timers_fired += 1;
+                self.trace.event(self.now, TraceKind::Timer, Some(node), None, None, id.0, || format!("{timer:?}"));
+                self.invoke(node, |state, ctx| state.on_timer(ctx, id, timer));
+            }
+            EventKind::Request { node, request } => {
+                self.stats.requests += 1;
+                let content = stable_hash(&request);
+                self.trace.event(self.now, TraceKind::Request, Some(node), None, None, content, || format!("{request:?}"));
+                self.invoke(node, |state, ctx| state.on_request(ctx, request));
+            }
+            EventKind::Start(node) => {
+                let slot = &mut self.nodes[node.index()];
+                if slot.state.is_some() {
+                    return;
+                }
+                slot.state = Some((self.factory)(node));
+                slot.status = NodeStatus::Up;
+                self.trace.event(self.now, TraceKind::Start, Some(node), None, None, 0, String::new);
+                self.invoke(node, |state, ctx| state.on_start(ctx));
+            }
+            EventKind::Fault(_) => unreachable!(),
+        }
+    }
+
+    /// Runs one handler of `node` and then carries out its commands.
+    #[inline]
+    fn invoke(&mut self, node: NodeId, handler: impl FnOnce(&mut P, &mut Context<'_, P>)) {
+        let node_count = self.nodes.len() as u32;
+        let slot = &mut self.nodes[node.index()];
+        let cold = &mut self.cold[node.index()];
+        let state = slot.state.as_mut().expect("an up node has state");
+        let mut ctx = Context {
+            node,
+            node_count,
+            local_now: slot.clock.read(self.now),
+            rng: &mut self.rngs[node.index()],
+            storage: &mut cold.storage,
+            timers: &mut cold.timers,
+            commands: &mut self.commands,
+        };
+        handler(state, &mut ctx);
+        self.apply_commands(node);
+    }
+
+    #[inline]
+    fn apply_commands(&mut self, node: NodeId) {
+        if self.commands.is_empty() {
+            return;
+        }
+        let mut commands = std::mem::take(&mut self.commands);
+        for command in commands.drain(..) {
+            match command {
+                Command::Send { to, message } => self.send(node, to, message),
+                Command::SetTimer { id, after, timer } => {
+                    let delay = self.nodes[node.index()].clock.true_delay(self.now, after);
+                    self.push(self.now.saturating_add(delay), EventKind::Timer { node, id, timer });
+                }
+            }
+        }
+        debug_assert!(self.commands.is_empty(), "handlers run one at a time");
+        self.commands = commands;
+    }
+
+    #[inline]
+    fn send(&mut self, from: NodeId, to: NodeId, message: P::Message) {
+        let id = MessageId(self.next_message_id);
+        self.next_message_id += 1;
+        self.stats.sent += 1;
+        self.nodes[from.index()].counters.sent += 1;
+        let content = stable_hash(&message);
+        self.trace.event(self.now, TraceKind::Send, Some(from), Some(to), Some(id), content, || format!("{message:?}"));
+        let link = self.topology.link(from, to);
+        let plan = self.network.plan(link, from, to, self.now);
+        let Some(first_at) = plan.first else {
+            self.drop_message(from, to, id, DropReason::Loss, &message);
+            return;
+        };
+        if let Some(second_at) = plan.duplicate {
+            self.stats.duplicated += 1;
+            self.push(second_at, EventKind::Deliver { from, to, id, message: message.clone() });
+        }
+        self.push(first_at, EventKind::Deliver { from, to, id, message });
+    }
+
+    fn drop_message(&mut self, from: NodeId, to: NodeId, id: MessageId, reason: DropReason, message: &P::Message) {
+        self.stats.dropped.add(reason);
+        self.nodes[to.index()].counters.dropped += 1;
+        self.trace.event(self.now, TraceKind::Drop(reason), Some(to), Some(from), Some(id), 0, || format!("{message:?}"));
+    }
+
+    fn hold(&mut self, from: NodeId, to: NodeId, id: MessageId, message: P::Message) {
+        if self.held.len() >= self.limits.held_messages_max {
+            self.drop_message(from, to, id, DropReason::ClogOverflow, &message);
+            return;
+        }
+        self.trace.event(self.now, TraceKind::Hold, Some(to), Some(from), Some(id), 0, String::new);
+        self.held.push(Held { from, to, id, message });
+    }
+
+    /// A paused node's input waits, in order, up to a bound.
+    fn defer(&mut self, node: NodeId, event: Event<P>) {
+        if self.cold[node.index()].deferred.len() >= self.limits.deferred_per_node_max {
+            return self.discard_with(event, DropReason::PauseOverflow);
+        }
+        let (peer, id) = match &event.kind {
+            EventKind::Deliver { from, id, .. } => (Some(*from), Some(*id)),
+            _ => (None, None),
+        };
+        self.trace.event(self.now, TraceKind::Hold, Some(node), peer, id, 0, String::new);
+        self.cold[node.index()].deferred.push(event);
+    }
+
+    /// An input for a crashed node: messages are dropped (traced); timers and
+    /// requests vanish with the node.
+    fn discard(&mut self, event: Event<P>) {
+        self.discard_with(event, DropReason::NodeDown)
+    }
+
+    fn discard_with(&mut self, event: Event<P>, reason: DropReason) {
+        match event.kind {
+            EventKind::Deliver { from, to, id, message } => self.drop_message(from, to, id, reason, &message),
+            EventKind::Timer { node, id, .. } => {
+                self.cold[node.index()].timers.take(id);
+            }
+            _ => {}
+        }
+    }
+
+    // ----- faults ------------------------------------------------------------
+
+    fn apply_fault(&mut self, fault: Fault) {
+        self.stats.faults += 1;
+        let describe = || fault.describe();
+        match &fault {
+            Fault::Crash { node, lose_unsynced } => {
+                let slot = &mut self.nodes[node.index()];
+                if slot.status == NodeStatus::Down {
+                    return self.trace.event(self.now, TraceKind::NoOp, Some(*node), None, None, 0, describe);
+                }
+                slot.state = None;
+                slot.status = NodeStatus::Down;
+                let cold = &mut self.cold[node.index()];
+                cold.timers.clear();
+                cold.storage.crash(*lose_unsynced);
+                let deferred = std::mem::take(&mut cold.deferred);
+                self.trace.event(self.now, TraceKind::Crash, Some(*node), None, None, *lose_unsynced as u64, describe);
+                for event in deferred {
+                    self.discard(event);
+                }
+            }
+            Fault::Restart(node) => {
+                let slot = &mut self.nodes[node.index()];
+                if slot.status != NodeStatus::Down {
+                    return self.trace.event(self.now, TraceKind::NoOp, Some(*node), None, None, 1, describe);
+                }
+                slot.state = Some((self.factory)(*node));
+                slot.status = NodeStatus::Up;
+                self.trace.event(self.now, TraceKind::Restart, Some(*node), None, None, 0, describe);
+                self.invoke(*node, |state, ctx| state.on_recover(ctx));
+            }
+            Fault::Pause { node, duration } => {
+                let slot = &mut self.nodes[node.index()];
+                if slot.status != NodeStatus::Up {
+                    return self.trace.event(self.now, TraceKind::NoOp, Some(*node), None, None, 2, describe);
+                }
+                slot.status = NodeStatus::Paused;
+                self.trace.event(self.now, TraceKind::Pause, Some(*node), None, None, 0, describe);
+                if let Some(duration) = duration {
+                    let at = self.now.saturating_add(*duration);
+                    self.push(at, EventKind::Fault(Box::new(Fault::Resume(*node))));
+                }
+            }
+            Fault::Resume(node) => self.resume(*node, describe),
+            Fault::Partition(partition) => {
+                self.network
+                    .partitions
+                    .add(partition, self.nodes.len())
+                    .unwrap_or_else(|e| panic!("a validated partition was rejected: {e}"));
+                self.trace.event(self.now, TraceKind::Partition, None, None, None, stable_hash(partition), describe);
+            }
+            Fault::Heal => {
+                self.network.partitions.heal();
+                self.trace.event(self.now, TraceKind::Heal, None, None, None, 0, describe);
+            }
+            Fault::Clog { from, to } => {
+                self.network.clog(*from, *to);
+                self.trace.event(self.now, TraceKind::Clog, *from, *to, None, 0, describe);
+            }
+            Fault::Release { from, to } => {
+                self.network.release(*from, *to);
+                self.trace.event(self.now, TraceKind::Release, *from, *to, None, 0, describe);
+                self.redeliver_released();
+            }
+            Fault::ClockJump { node, delta_ns } => {
+                self.nodes[node.index()].clock.jump(*delta_ns);
+                self.trace.event(self.now, TraceKind::ClockJump, Some(*node), None, None, *delta_ns as u64, describe);
+            }
+            Fault::SetLoss(loss) => {
+                self.network.loss_override = *loss;
+                self.trace.event(self.now, TraceKind::SetLoss, None, None, None, loss.map_or(u64::MAX, f64::to_bits), describe);
+            }
+        }
+    }
+
+    /// Resumes a paused node and hands it everything that waited, in order.
+    /// Waiting messages already passed the partition check when they arrived.
+    fn resume(&mut self, node: NodeId, describe: impl FnOnce() -> String) {
+        let slot = &mut self.nodes[node.index()];
+        if slot.status != NodeStatus::Paused {
+            return self.trace.event(self.now, TraceKind::NoOp, Some(node), None, None, 3, describe);
+        }
+        slot.status = NodeStatus::Up;
+        let deferred = std::mem::take(&mut self.cold[node.index()].deferred);
+        self.trace.event(self.now, TraceKind::Resume, Some(node), None, None, deferred.len() as u64, describe);
+        for event in deferred {
+            // A handler cannot pause or crash a node, so the node stays up throughout.
+            debug_assert_eq!(self.nodes[node.index()].status, NodeStatus::Up);
+            self.dispatch_to_node(event);
+        }
+    }
+
+    /// Delivers, in their original order, held messages that no clog matches any more.
+    fn redeliver_released(&mut self) {
+        let held = std::mem::take(&mut self.held);
+        let mut still_held = Vec::new();
+        let mut released = Vec::new();
+        for message in held {
+            if self.network.is_clogged(message.from, message.to) {
+                still_held.push(message);
+            } else {
+                released.push(message);
+            }
+        }
+        self.held = still_held;
+        for Held { from, to, id, message } in released {
+            self.deliver(from, to, id, message);
+        }
+    }
+
+    /// The timer ids a node has set and not yet seen fire (for tests).
+    pub fn active_timers(&self, node: NodeId) -> usize {
+        self.cold[node.index()].timers.active_count()
+    }
+}
+
+impl<P: Protocol> Simulation<P> {
+    /// Turns event recording on or off (the hash is always on). Call before `run`.
+    pub fn record_trace(&mut self, detail: bool, records_max: usize) {
+        let config = TraceConfig { record: true, detail, records_max };
+        assert_eq!(self.stats.events, 0, "recording must be chosen before the run starts");
+        self.trace = Trace::new(config);
+    }
+}
