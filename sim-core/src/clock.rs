@@ -25,7 +25,9 @@ pub const DRIFT_PPM_MAX: f64 = 100_000.0;
 pub struct ClockConfig {
     /// Initial offset from true time, nanoseconds (negative: behind).
     pub offset_ns: i64,
-    /// Rate error in parts per million (positive: the clock runs fast).
+    /// Rate error in parts per million (positive: the clock runs fast). The
+    /// engine keeps it as an integer number of parts per billion, so its
+    /// resolution is 0.001 ppm; integer arithmetic keeps timers exact.
     pub drift_ppm: f64,
 }
 

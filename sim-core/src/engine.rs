@@ -535,7 +535,7 @@ impl<P: Protocol> Simulation<P> {
             EventKind::Deliver { from, id, .. } => (Some(*from), Some(*id)),
             _ => (None, None),
         };
-        self.trace.event(self.now, TraceKind::Hold, Some(node), peer, id, 0, String::new);
+        self.trace.event(self.now, TraceKind::Defer, Some(node), peer, id, 0, String::new);
         self.cold[node.index()].deferred.push(event);
     }
 

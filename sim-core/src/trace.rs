@@ -49,8 +49,12 @@ pub enum TraceKind {
     Send,
     Deliver,
     Drop(DropReason),
-    /// A message held by a clog, or an input queued by a pause.
+    /// A message held by a clog (it passed the partition check; it is checked
+    /// again when released).
     Hold,
+    /// An input queued for a paused node (a message here already passed the
+    /// partition check; it is handed over at resume without another check).
+    Defer,
     Timer,
     Request,
     Crash,
@@ -88,6 +92,7 @@ impl TraceKind {
             TraceKind::ClockJump => 16,
             TraceKind::SetLoss => 17,
             TraceKind::NoOp => 18,
+            TraceKind::Defer => 19,
         }
     }
 }
