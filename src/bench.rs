@@ -26,7 +26,9 @@ pub struct PingPongReport {
 
 pub fn pingpong(nodes: usize, messages: u64, seed: u64) -> Result<PingPongReport, String> {
     if !(2..=BENCH_NODES_MAX).contains(&nodes) {
-        return Err(format!("--nodes must be between 2 and {BENCH_NODES_MAX}, got {nodes}"));
+        return Err(format!(
+            "--nodes must be between 2 and {BENCH_NODES_MAX}, got {nodes}"
+        ));
     }
     let topology = Topology::uniform(nodes, LinkConfig::default())?;
     let mut sim = Simulation::new(SimConfig::new(seed, topology), |_| PingPong::default())?;

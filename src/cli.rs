@@ -6,7 +6,11 @@ use std::ffi::OsString;
 use std::io::Write;
 
 #[derive(Parser, Debug)]
-#[command(name = "faultline", version, about = "A deterministic distributed-systems simulator")]
+#[command(
+    name = "faultline",
+    version,
+    about = "A deterministic distributed-systems simulator"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -50,18 +54,33 @@ pub fn run(args: Vec<OsString>, stdout: &mut dyn Write, stderr: &mut dyn Write) 
         Err(error) => {
             let code = if error.use_stderr() { 2 } else { 0 };
             let text = error.render().to_string();
-            let _ = if code == 0 { write!(stdout, "{text}") } else { write!(stderr, "{text}") };
+            let _ = if code == 0 {
+                write!(stdout, "{text}")
+            } else {
+                write!(stderr, "{text}")
+            };
             return code;
         }
     };
     match cli.command {
-        Command::Bench { which: BenchCommand::Pingpong { nodes, messages, seed, json } } => {
-            match crate::bench::pingpong(nodes, messages, seed) {
-                Ok(report) => {
-                    if json {
-                        let _ = writeln!(stdout, "{}", serde_json::to_string(&report).expect("serializable"));
-                    } else {
-                        let _ = writeln!(
+        Command::Bench {
+            which:
+                BenchCommand::Pingpong {
+                    nodes,
+                    messages,
+                    seed,
+                    json,
+                },
+        } => match crate::bench::pingpong(nodes, messages, seed) {
+            Ok(report) => {
+                if json {
+                    let _ = writeln!(
+                        stdout,
+                        "{}",
+                        serde_json::to_string(&report).expect("serializable")
+                    );
+                } else {
+                    let _ = writeln!(
                             stdout,
                             "pingpong: {} nodes, {} messages delivered in {:.3} s wall ({:.2} M msg/s), {:.3} s simulated\nseed {}  trace hash {}\nreproduce: faultline bench pingpong --nodes {} --messages {} --seed {}",
                             report.nodes,
@@ -75,14 +94,13 @@ pub fn run(args: Vec<OsString>, stdout: &mut dyn Write, stderr: &mut dyn Write) 
                             messages,
                             report.seed
                         );
-                    }
-                    0
                 }
-                Err(error) => {
-                    let _ = writeln!(stderr, "error: {error}");
-                    2
-                }
+                0
             }
-        }
+            Err(error) => {
+                let _ = writeln!(stderr, "error: {error}");
+                2
+            }
+        },
     }
 }

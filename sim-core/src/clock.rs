@@ -34,7 +34,10 @@ pub struct ClockConfig {
 impl ClockConfig {
     pub fn validate(&self) -> Result<(), String> {
         if !self.drift_ppm.is_finite() || self.drift_ppm.abs() > DRIFT_PPM_MAX {
-            return Err(format!("drift_ppm must be within ±{DRIFT_PPM_MAX}, got {}", self.drift_ppm));
+            return Err(format!(
+                "drift_ppm must be within ±{DRIFT_PPM_MAX}, got {}",
+                self.drift_ppm
+            ));
         }
         Ok(())
     }
@@ -50,7 +53,10 @@ pub struct NodeClock {
 impl NodeClock {
     pub fn new(config: ClockConfig) -> Self {
         debug_assert!(config.validate().is_ok());
-        NodeClock { offset_ns: config.offset_ns, drift_ppb: (config.drift_ppm * 1_000.0).round() as i64 }
+        NodeClock {
+            offset_ns: config.offset_ns,
+            drift_ppb: (config.drift_ppm * 1_000.0).round() as i64,
+        }
     }
 
     /// Local oscillator ticks since true time zero, ignoring offset and jumps.
@@ -117,17 +123,27 @@ mod tests {
 
     #[test]
     fn offset_and_jump_move_the_reading() {
-        let mut c = NodeClock::new(ClockConfig { offset_ns: 5_000, drift_ppm: 0.0 });
+        let mut c = NodeClock::new(ClockConfig {
+            offset_ns: 5_000,
+            drift_ppm: 0.0,
+        });
         assert_eq!(c.read(SimTime::from_nanos(1_000)).as_nanos(), 6_000);
         c.jump(-10_000);
-        assert_eq!(c.read(SimTime::from_nanos(1_000)).as_nanos(), 0, "readings saturate at zero");
+        assert_eq!(
+            c.read(SimTime::from_nanos(1_000)).as_nanos(),
+            0,
+            "readings saturate at zero"
+        );
         assert_eq!(c.read(SimTime::from_nanos(100_000)).as_nanos(), 95_000);
     }
 
     #[test]
     fn timer_delay_inverts_drift_exactly() {
         for drift_ppm in [-50_000.0, -200.0, 0.0, 0.5, 100.0, 99_999.0] {
-            let c = NodeClock::new(ClockConfig { offset_ns: 0, drift_ppm });
+            let c = NodeClock::new(ClockConfig {
+                offset_ns: 0,
+                drift_ppm,
+            });
             for now_ns in [0u64, 1, 999_999_999, 123_456_789_012] {
                 let now = SimTime::from_nanos(now_ns);
                 let local = SimDuration::from_millis(150);
@@ -140,7 +156,10 @@ mod tests {
                     assert!(c.ticks(before) - c.ticks(now) < local.as_nanos() as i128);
                 }
                 let expected = local.as_nanos() as f64 / (1.0 + drift_ppm * 1e-6);
-                assert!((d.as_nanos() as f64 - expected).abs() <= 2.0, "drift {drift_ppm}: {d:?} vs {expected}");
+                assert!(
+                    (d.as_nanos() as f64 - expected).abs() <= 2.0,
+                    "drift {drift_ppm}: {d:?} vs {expected}"
+                );
             }
         }
     }

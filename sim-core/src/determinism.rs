@@ -14,7 +14,10 @@ use std::fmt;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum DeterminismVerdict {
     /// Both runs produced this trace hash.
-    Deterministic { trace_hash: u64, events: u64 },
+    Deterministic {
+        trace_hash: u64,
+        events: u64,
+    },
     Diverged(Divergence),
 }
 
@@ -73,7 +76,15 @@ fn compare<P: Protocol>(first: &Simulation<P>, second: &Simulation<P>) -> Determ
         });
     }
     if hashes.0 != hashes.1 {
-        return DeterminismVerdict::Diverged(Divergence { index: a.len(), first: None, second: None, hashes });
+        return DeterminismVerdict::Diverged(Divergence {
+            index: a.len(),
+            first: None,
+            second: None,
+            hashes,
+        });
     }
-    DeterminismVerdict::Deterministic { trace_hash: hashes.0, events: first.stats().events }
+    DeterminismVerdict::Deterministic {
+        trace_hash: hashes.0,
+        events: first.stats().events,
+    }
 }

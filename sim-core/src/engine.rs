@@ -59,7 +59,13 @@ pub struct SimConfig {
 
 impl SimConfig {
     pub fn new(seed: u64, topology: Topology) -> Self {
-        SimConfig { seed, topology, clocks: Vec::new(), limits: Limits::default(), trace: TraceConfig::default() }
+        SimConfig {
+            seed,
+            topology,
+            clocks: Vec::new(),
+            limits: Limits::default(),
+            trace: TraceConfig::default(),
+        }
     }
 }
 
@@ -83,13 +89,19 @@ pub struct Stop {
 
 impl Stop {
     pub fn at(until: SimTime) -> Self {
-        Stop { until, delivered_max: u64::MAX }
+        Stop {
+            until,
+            delivered_max: u64::MAX,
+        }
     }
     pub fn after(duration: SimDuration) -> Self {
         Stop::at(SimTime::ZERO.saturating_add(duration))
     }
     pub fn after_delivered(delivered_max: u64) -> Self {
-        Stop { until: SimTime::MAX, delivered_max }
+        Stop {
+            until: SimTime::MAX,
+            delivered_max,
+        }
     }
 }
 
@@ -187,13 +199,21 @@ pub struct Simulation<P: Protocol> {
 impl<P: Protocol> Simulation<P> {
     /// Builds the simulation; `factory` makes a node's fresh state at start and
     /// at every restart. Every node starts at time zero.
-    pub fn new(config: SimConfig, factory: impl FnMut(NodeId) -> P + 'static) -> Result<Self, String> {
+    pub fn new(
+        config: SimConfig,
+        factory: impl FnMut(NodeId) -> P + 'static,
+    ) -> Result<Self, String> {
         let node_count = config.topology.node_count();
         if !config.clocks.is_empty() && config.clocks.len() != node_count {
-            return Err(format!("{} clock configs given for {node_count} nodes", config.clocks.len()));
+            return Err(format!(
+                "{} clock configs given for {node_count} nodes",
+                config.clocks.len()
+            ));
         }
         for (index, clock) in config.clocks.iter().enumerate() {
-            clock.validate().map_err(|e| format!("clock of node {}: {e}", config.topology.node_names()[index]))?;
+            clock.validate().map_err(|e| {
+                format!("clock of node {}: {e}", config.topology.node_names()[index])
+            })?;
         }
         let nodes = (0..node_count)
             .map(|index| NodeSlot {
@@ -246,19 +266,30 @@ impl<P: Protocol> Simulation<P> {
     pub fn schedule_fault(&mut self, at: SimTime, fault: Fault) -> Result<(), String> {
         fault.validate(self.nodes.len())?;
         if at < self.now {
-            return Err(format!("cannot schedule a fault at {at}, before the current time {}", self.now));
+            return Err(format!(
+                "cannot schedule a fault at {at}, before the current time {}",
+                self.now
+            ));
         }
         self.push(at, EventKind::Fault(Box::new(fault)));
         Ok(())
     }
 
     /// Schedules a workload request to `node` at true time `at`.
-    pub fn schedule_request(&mut self, at: SimTime, node: NodeId, request: P::Request) -> Result<(), String> {
+    pub fn schedule_request(
+        &mut self,
+        at: SimTime,
+        node: NodeId,
+        request: P::Request,
+    ) -> Result<(), String> {
         if node.index() >= self.nodes.len() {
             return Err(format!("node {node} does not exist"));
         }
         if at < self.now {
-            return Err(format!("cannot schedule a request at {at}, before the current time {}", self.now));
+            return Err(format!(
+                "cannot schedule a request at {at}, before the current time {}",
+                self.now
+            ));
         }
         self.push(at, EventKind::Request { node, request });
         Ok(())
@@ -380,9 +411,18 @@ impl<P: Protocol> Simulation<P> {
         self.now = event.time;
         self.stats.events += 1;
         match event.kind {
-            EventKind::Deliver { from, to, id, message } => self.deliver(from, to, id, message),
+            EventKind::Deliver {
+                from,
+                to,
+                id,
+                message,
+            } => self.deliver(from, to, id, message),
             EventKind::Fault(fault) => self.apply_fault(*fault),
-            other => self.dispatch_to_node(Event { time: event.time, seq: event.seq, kind: other }),
+            other => self.dispatch_to_node(Event {
+                time: event.time,
+                seq: event.seq,
+                kind: other,
+            }),
         }
     }
 
@@ -397,8 +437,17 @@ impl<P: Protocol> Simulation<P> {
             self.hold(from, to, id, message);
             return;
         }
-        let kind = EventKind::Deliver { from, to, id, message };
-        self.dispatch_to_node(Event { time: self.now, seq: 0, kind });
+        let kind = EventKind::Deliver {
+            from,
+            to,
+            id,
+            message,
+        };
+        self.dispatch_to_node(Event {
+            time: self.now,
+            seq: 0,
+            kind,
+        });
     }
 
     /// Hands an input to its node, or drops or defers it by the node's status.
@@ -406,20 +455,37 @@ impl<P: Protocol> Simulation<P> {
     fn dispatch_to_node(&mut self, event: Event<P>) {
         let node = match &event.kind {
             EventKind::Deliver { to, .. } => *to,
-            EventKind::Timer { node, .. } | EventKind::Request { node, .. } | EventKind::Start(node) => *node,
+            EventKind::Timer { node, .. }
+            | EventKind::Request { node, .. }
+            | EventKind::Start(node) => *node,
             EventKind::Fault(_) => unreachable!("faults are applied by the engine"),
         };
         match self.nodes[node.index()].status {
             NodeStatus::Up => {}
-            NodeStatus::Paused if !matches!(event.kind, EventKind::Start(_)) => return self.defer(node, event),
+            NodeStatus::Paused if !matches!(event.kind, EventKind::Start(_)) => {
+                return self.defer(node, event)
+            }
             _ if matches!(event.kind, EventKind::Start(_)) => {}
             _ => return self.discard(event),
         }
         match event.kind {
-            EventKind::Deliver { from, to, id, message } => {
+            EventKind::Deliver {
+                from,
+                to,
+                id,
+                message,
+            } => {
                 self.stats.delivered += 1;
                 self.nodes[to.index()].counters.delivered += 1;
-                self.trace.event(self.now, TraceKind::Deliver, Some(to), Some(from), Some(id), 0, || format!("{message:?}"));
+                self.trace.event(
+                    self.now,
+                    TraceKind::Deliver,
+                    Some(to),
+                    Some(from),
+                    Some(id),
+                    0,
+                    || format!("{message:?}"),
+                );
                 self.invoke(to, |state, ctx| state.on_message(ctx, from, message));
             }
             EventKind::Timer { node, id, timer } => {
@@ -428,13 +494,29 @@ impl<P: Protocol> Simulation<P> {
                 }
                 self.stats.timers_fired += 1;
                 self.nodes[node.index()].counters.timers_fired += 1;
-                self.trace.event(self.now, TraceKind::Timer, Some(node), None, None, id.0, || format!("{timer:?}"));
+                self.trace.event(
+                    self.now,
+                    TraceKind::Timer,
+                    Some(node),
+                    None,
+                    None,
+                    id.0,
+                    || format!("{timer:?}"),
+                );
                 self.invoke(node, |state, ctx| state.on_timer(ctx, id, timer));
             }
             EventKind::Request { node, request } => {
                 self.stats.requests += 1;
                 let content = stable_hash(&request);
-                self.trace.event(self.now, TraceKind::Request, Some(node), None, None, content, || format!("{request:?}"));
+                self.trace.event(
+                    self.now,
+                    TraceKind::Request,
+                    Some(node),
+                    None,
+                    None,
+                    content,
+                    || format!("{request:?}"),
+                );
                 self.invoke(node, |state, ctx| state.on_request(ctx, request));
             }
             EventKind::Start(node) => {
@@ -444,7 +526,15 @@ impl<P: Protocol> Simulation<P> {
                 }
                 slot.state = Some((self.factory)(node));
                 slot.status = NodeStatus::Up;
-                self.trace.event(self.now, TraceKind::Start, Some(node), None, None, 0, String::new);
+                self.trace.event(
+                    self.now,
+                    TraceKind::Start,
+                    Some(node),
+                    None,
+                    None,
+                    0,
+                    String::new,
+                );
                 self.invoke(node, |state, ctx| state.on_start(ctx));
             }
             EventKind::Fault(_) => unreachable!(),
@@ -482,7 +572,10 @@ impl<P: Protocol> Simulation<P> {
                 Command::Send { to, message } => self.send(node, to, message),
                 Command::SetTimer { id, after, timer } => {
                     let delay = self.nodes[node.index()].clock.true_delay(self.now, after);
-                    self.push(self.now.saturating_add(delay), EventKind::Timer { node, id, timer });
+                    self.push(
+                        self.now.saturating_add(delay),
+                        EventKind::Timer { node, id, timer },
+                    );
                 }
             }
         }
@@ -497,7 +590,15 @@ impl<P: Protocol> Simulation<P> {
         self.stats.sent += 1;
         self.nodes[from.index()].counters.sent += 1;
         let content = stable_hash(&message);
-        self.trace.event(self.now, TraceKind::Send, Some(from), Some(to), Some(id), content, || format!("{message:?}"));
+        self.trace.event(
+            self.now,
+            TraceKind::Send,
+            Some(from),
+            Some(to),
+            Some(id),
+            content,
+            || format!("{message:?}"),
+        );
         let link = self.topology.link(from, to);
         let plan = self.network.plan(link, from, to, self.now);
         let Some(first_at) = plan.first else {
@@ -506,15 +607,46 @@ impl<P: Protocol> Simulation<P> {
         };
         if let Some(second_at) = plan.duplicate {
             self.stats.duplicated += 1;
-            self.push(second_at, EventKind::Deliver { from, to, id, message: message.clone() });
+            self.push(
+                second_at,
+                EventKind::Deliver {
+                    from,
+                    to,
+                    id,
+                    message: message.clone(),
+                },
+            );
         }
-        self.push(first_at, EventKind::Deliver { from, to, id, message });
+        self.push(
+            first_at,
+            EventKind::Deliver {
+                from,
+                to,
+                id,
+                message,
+            },
+        );
     }
 
-    fn drop_message(&mut self, from: NodeId, to: NodeId, id: MessageId, reason: DropReason, message: &P::Message) {
+    fn drop_message(
+        &mut self,
+        from: NodeId,
+        to: NodeId,
+        id: MessageId,
+        reason: DropReason,
+        message: &P::Message,
+    ) {
         self.stats.dropped.add(reason);
         self.nodes[to.index()].counters.dropped += 1;
-        self.trace.event(self.now, TraceKind::Drop(reason), Some(to), Some(from), Some(id), 0, || format!("{message:?}"));
+        self.trace.event(
+            self.now,
+            TraceKind::Drop(reason),
+            Some(to),
+            Some(from),
+            Some(id),
+            0,
+            || format!("{message:?}"),
+        );
     }
 
     fn hold(&mut self, from: NodeId, to: NodeId, id: MessageId, message: P::Message) {
@@ -522,8 +654,21 @@ impl<P: Protocol> Simulation<P> {
             self.drop_message(from, to, id, DropReason::ClogOverflow, &message);
             return;
         }
-        self.trace.event(self.now, TraceKind::Hold, Some(to), Some(from), Some(id), 0, String::new);
-        self.held.push(Held { from, to, id, message });
+        self.trace.event(
+            self.now,
+            TraceKind::Hold,
+            Some(to),
+            Some(from),
+            Some(id),
+            0,
+            String::new,
+        );
+        self.held.push(Held {
+            from,
+            to,
+            id,
+            message,
+        });
     }
 
     /// A paused node's input waits, in order, up to a bound.
@@ -535,7 +680,15 @@ impl<P: Protocol> Simulation<P> {
             EventKind::Deliver { from, id, .. } => (Some(*from), Some(*id)),
             _ => (None, None),
         };
-        self.trace.event(self.now, TraceKind::Defer, Some(node), peer, id, 0, String::new);
+        self.trace.event(
+            self.now,
+            TraceKind::Defer,
+            Some(node),
+            peer,
+            id,
+            0,
+            String::new,
+        );
         self.cold[node.index()].deferred.push(event);
     }
 
@@ -547,7 +700,12 @@ impl<P: Protocol> Simulation<P> {
 
     fn discard_with(&mut self, event: Event<P>, reason: DropReason) {
         match event.kind {
-            EventKind::Deliver { from, to, id, message } => self.drop_message(from, to, id, reason, &message),
+            EventKind::Deliver {
+                from,
+                to,
+                id,
+                message,
+            } => self.drop_message(from, to, id, reason, &message),
             EventKind::Timer { node, id, .. } => {
                 self.cold[node.index()].timers.take(id);
             }
@@ -561,10 +719,21 @@ impl<P: Protocol> Simulation<P> {
         self.stats.faults += 1;
         let describe = || fault.describe();
         match &fault {
-            Fault::Crash { node, lose_unsynced } => {
+            Fault::Crash {
+                node,
+                lose_unsynced,
+            } => {
                 let slot = &mut self.nodes[node.index()];
                 if slot.status == NodeStatus::Down {
-                    return self.trace.event(self.now, TraceKind::NoOp, Some(*node), None, None, 0, describe);
+                    return self.trace.event(
+                        self.now,
+                        TraceKind::NoOp,
+                        Some(*node),
+                        None,
+                        None,
+                        0,
+                        describe,
+                    );
                 }
                 slot.state = None;
                 slot.status = NodeStatus::Down;
@@ -572,7 +741,15 @@ impl<P: Protocol> Simulation<P> {
                 cold.timers.clear();
                 cold.storage.crash(*lose_unsynced);
                 let deferred = std::mem::take(&mut cold.deferred);
-                self.trace.event(self.now, TraceKind::Crash, Some(*node), None, None, *lose_unsynced as u64, describe);
+                self.trace.event(
+                    self.now,
+                    TraceKind::Crash,
+                    Some(*node),
+                    None,
+                    None,
+                    *lose_unsynced as u64,
+                    describe,
+                );
                 for event in deferred {
                     self.discard(event);
                 }
@@ -580,20 +757,52 @@ impl<P: Protocol> Simulation<P> {
             Fault::Restart(node) => {
                 let slot = &mut self.nodes[node.index()];
                 if slot.status != NodeStatus::Down {
-                    return self.trace.event(self.now, TraceKind::NoOp, Some(*node), None, None, 1, describe);
+                    return self.trace.event(
+                        self.now,
+                        TraceKind::NoOp,
+                        Some(*node),
+                        None,
+                        None,
+                        1,
+                        describe,
+                    );
                 }
                 slot.state = Some((self.factory)(*node));
                 slot.status = NodeStatus::Up;
-                self.trace.event(self.now, TraceKind::Restart, Some(*node), None, None, 0, describe);
+                self.trace.event(
+                    self.now,
+                    TraceKind::Restart,
+                    Some(*node),
+                    None,
+                    None,
+                    0,
+                    describe,
+                );
                 self.invoke(*node, |state, ctx| state.on_recover(ctx));
             }
             Fault::Pause { node, duration } => {
                 let slot = &mut self.nodes[node.index()];
                 if slot.status != NodeStatus::Up {
-                    return self.trace.event(self.now, TraceKind::NoOp, Some(*node), None, None, 2, describe);
+                    return self.trace.event(
+                        self.now,
+                        TraceKind::NoOp,
+                        Some(*node),
+                        None,
+                        None,
+                        2,
+                        describe,
+                    );
                 }
                 slot.status = NodeStatus::Paused;
-                self.trace.event(self.now, TraceKind::Pause, Some(*node), None, None, 0, describe);
+                self.trace.event(
+                    self.now,
+                    TraceKind::Pause,
+                    Some(*node),
+                    None,
+                    None,
+                    0,
+                    describe,
+                );
                 if let Some(duration) = duration {
                     let at = self.now.saturating_add(*duration);
                     self.push(at, EventKind::Fault(Box::new(Fault::Resume(*node))));
@@ -605,28 +814,55 @@ impl<P: Protocol> Simulation<P> {
                     .partitions
                     .add(partition, self.nodes.len())
                     .unwrap_or_else(|e| panic!("a validated partition was rejected: {e}"));
-                self.trace.event(self.now, TraceKind::Partition, None, None, None, stable_hash(partition), describe);
+                self.trace.event(
+                    self.now,
+                    TraceKind::Partition,
+                    None,
+                    None,
+                    None,
+                    stable_hash(partition),
+                    describe,
+                );
             }
             Fault::Heal => {
                 self.network.partitions.heal();
-                self.trace.event(self.now, TraceKind::Heal, None, None, None, 0, describe);
+                self.trace
+                    .event(self.now, TraceKind::Heal, None, None, None, 0, describe);
             }
             Fault::Clog { from, to } => {
                 self.network.clog(*from, *to);
-                self.trace.event(self.now, TraceKind::Clog, *from, *to, None, 0, describe);
+                self.trace
+                    .event(self.now, TraceKind::Clog, *from, *to, None, 0, describe);
             }
             Fault::Release { from, to } => {
                 self.network.release(*from, *to);
-                self.trace.event(self.now, TraceKind::Release, *from, *to, None, 0, describe);
+                self.trace
+                    .event(self.now, TraceKind::Release, *from, *to, None, 0, describe);
                 self.redeliver_released();
             }
             Fault::ClockJump { node, delta_ns } => {
                 self.nodes[node.index()].clock.jump(*delta_ns);
-                self.trace.event(self.now, TraceKind::ClockJump, Some(*node), None, None, *delta_ns as u64, describe);
+                self.trace.event(
+                    self.now,
+                    TraceKind::ClockJump,
+                    Some(*node),
+                    None,
+                    None,
+                    *delta_ns as u64,
+                    describe,
+                );
             }
             Fault::SetLoss(loss) => {
                 self.network.loss_override = *loss;
-                self.trace.event(self.now, TraceKind::SetLoss, None, None, None, loss.map_or(u64::MAX, f64::to_bits), describe);
+                self.trace.event(
+                    self.now,
+                    TraceKind::SetLoss,
+                    None,
+                    None,
+                    None,
+                    loss.map_or(u64::MAX, f64::to_bits),
+                    describe,
+                );
             }
         }
     }
@@ -636,11 +872,27 @@ impl<P: Protocol> Simulation<P> {
     fn resume(&mut self, node: NodeId, describe: impl FnOnce() -> String) {
         let slot = &mut self.nodes[node.index()];
         if slot.status != NodeStatus::Paused {
-            return self.trace.event(self.now, TraceKind::NoOp, Some(node), None, None, 3, describe);
+            return self.trace.event(
+                self.now,
+                TraceKind::NoOp,
+                Some(node),
+                None,
+                None,
+                3,
+                describe,
+            );
         }
         slot.status = NodeStatus::Up;
         let deferred = std::mem::take(&mut self.cold[node.index()].deferred);
-        self.trace.event(self.now, TraceKind::Resume, Some(node), None, None, deferred.len() as u64, describe);
+        self.trace.event(
+            self.now,
+            TraceKind::Resume,
+            Some(node),
+            None,
+            None,
+            deferred.len() as u64,
+            describe,
+        );
         for event in deferred {
             // A handler cannot pause or crash a node, so the node stays up throughout.
             debug_assert_eq!(self.nodes[node.index()].status, NodeStatus::Up);
@@ -661,7 +913,13 @@ impl<P: Protocol> Simulation<P> {
             }
         }
         self.held = still_held;
-        for Held { from, to, id, message } in released {
+        for Held {
+            from,
+            to,
+            id,
+            message,
+        } in released
+        {
             self.deliver(from, to, id, message);
         }
     }
@@ -675,8 +933,15 @@ impl<P: Protocol> Simulation<P> {
 impl<P: Protocol> Simulation<P> {
     /// Turns event recording on or off (the hash is always on). Call before `run`.
     pub fn record_trace(&mut self, detail: bool, records_max: usize) {
-        let config = TraceConfig { record: true, detail, records_max };
-        assert_eq!(self.stats.events, 0, "recording must be chosen before the run starts");
+        let config = TraceConfig {
+            record: true,
+            detail,
+            records_max,
+        };
+        assert_eq!(
+            self.stats.events, 0,
+            "recording must be chosen before the run starts"
+        );
         self.trace = Trace::new(config);
     }
 }

@@ -27,9 +27,21 @@ use std::collections::BinaryHeap;
 
 pub(crate) enum EventKind<P: Protocol> {
     Start(NodeId),
-    Deliver { from: NodeId, to: NodeId, id: MessageId, message: P::Message },
-    Timer { node: NodeId, id: TimerId, timer: P::Timer },
-    Request { node: NodeId, request: P::Request },
+    Deliver {
+        from: NodeId,
+        to: NodeId,
+        id: MessageId,
+        message: P::Message,
+    },
+    Timer {
+        node: NodeId,
+        id: TimerId,
+        timer: P::Timer,
+    },
+    Request {
+        node: NodeId,
+        request: P::Request,
+    },
     /// Boxed: faults are rare and large, messages are frequent and small.
     Fault(Box<Fault>),
 }
@@ -85,7 +97,12 @@ struct RadixHeap<V> {
 
 impl<V> RadixHeap<V> {
     fn new() -> Self {
-        RadixHeap { buckets: (0..BUCKETS).map(|_| Vec::new()).collect(), occupied: [0; 3], floor: 0, len: 0 }
+        RadixHeap {
+            buckets: (0..BUCKETS).map(|_| Vec::new()).collect(),
+            occupied: [0; 3],
+            floor: 0,
+            len: 0,
+        }
     }
 
     #[inline]
@@ -108,10 +125,16 @@ impl<V> RadixHeap<V> {
         if !self.buckets[0].is_empty() {
             return;
         }
-        let Some(bucket) = self.first_occupied() else { return };
+        let Some(bucket) = self.first_occupied() else {
+            return;
+        };
         let mut items = std::mem::take(&mut self.buckets[bucket]);
         self.occupied[bucket / 64] &= !(1 << (bucket % 64));
-        self.floor = items.iter().map(|(k, _)| *k).min().expect("occupied buckets are non-empty");
+        self.floor = items
+            .iter()
+            .map(|(k, _)| *k)
+            .min()
+            .expect("occupied buckets are non-empty");
         for (key, value) in items.drain(..) {
             let target = self.bucket_of(key);
             debug_assert!(target < bucket, "redistribution only moves keys down");
@@ -181,7 +204,12 @@ impl<P: Protocol> EventQueue<P> {
 
     fn with_thresholds(radix_above: usize, binary_below: usize) -> Self {
         assert!(binary_below < radix_above);
-        EventQueue { store: Store::Binary(BinaryHeap::new()), next_seq: 0, radix_above, binary_below }
+        EventQueue {
+            store: Store::Binary(BinaryHeap::new()),
+            next_seq: 0,
+            radix_above,
+            binary_below,
+        }
     }
 
     #[inline]
@@ -192,7 +220,7 @@ impl<P: Protocol> EventQueue<P> {
             Store::Binary(heap) => {
                 heap.push(Event { time, seq, kind });
                 if heap.len() > self.radix_above {
-                    self.to_radix();
+                    self.switch_to_radix();
                 }
             }
             Store::Radix { radix, below_floor } => {
@@ -232,11 +260,19 @@ impl<P: Protocol> EventQueue<P> {
                 }
                 let (key, kind) = radix.pop()?;
                 if radix.len < self.binary_below && below_floor.is_empty() {
-                    let event = Event { time: SimTime::from_nanos((key >> 64) as u64), seq: key as u64, kind };
-                    self.to_binary();
+                    let event = Event {
+                        time: SimTime::from_nanos((key >> 64) as u64),
+                        seq: key as u64,
+                        kind,
+                    };
+                    self.switch_to_binary();
                     return Some(event);
                 }
-                Some(Event { time: SimTime::from_nanos((key >> 64) as u64), seq: key as u64, kind })
+                Some(Event {
+                    time: SimTime::from_nanos((key >> 64) as u64),
+                    seq: key as u64,
+                    kind,
+                })
             }
         }
     }
@@ -254,7 +290,9 @@ impl<P: Protocol> EventQueue<P> {
         };
         match kind {
             EventKind::Deliver { to, .. } => Some(*to),
-            EventKind::Timer { node, .. } | EventKind::Request { node, .. } | EventKind::Start(node) => Some(*node),
+            EventKind::Timer { node, .. }
+            | EventKind::Request { node, .. }
+            | EventKind::Start(node) => Some(*node),
             EventKind::Fault(_) => None,
         }
     }
@@ -267,8 +305,10 @@ impl<P: Protocol> EventQueue<P> {
     }
 
     #[cold]
-    fn to_radix(&mut self) {
-        let Store::Binary(heap) = std::mem::replace(&mut self.store, Store::Binary(BinaryHeap::new())) else {
+    fn switch_to_radix(&mut self) {
+        let Store::Binary(heap) =
+            std::mem::replace(&mut self.store, Store::Binary(BinaryHeap::new()))
+        else {
             unreachable!()
         };
         let mut radix = RadixHeap::new();
@@ -276,18 +316,27 @@ impl<P: Protocol> EventQueue<P> {
         for event in heap.into_vec() {
             radix.push(event.key(), event.kind);
         }
-        self.store = Store::Radix { radix, below_floor: BinaryHeap::new() };
+        self.store = Store::Radix {
+            radix,
+            below_floor: BinaryHeap::new(),
+        };
     }
 
     #[cold]
-    fn to_binary(&mut self) {
-        let Store::Radix { radix, .. } = std::mem::replace(&mut self.store, Store::Binary(BinaryHeap::new())) else {
+    fn switch_to_binary(&mut self) {
+        let Store::Radix { radix, .. } =
+            std::mem::replace(&mut self.store, Store::Binary(BinaryHeap::new()))
+        else {
             unreachable!()
         };
         let mut heap = BinaryHeap::with_capacity(radix.len);
         for bucket in radix.buckets {
             for (key, kind) in bucket {
-                heap.push(Event { time: SimTime::from_nanos((key >> 64) as u64), seq: key as u64, kind });
+                heap.push(Event {
+                    time: SimTime::from_nanos((key >> 64) as u64),
+                    seq: key as u64,
+                    kind,
+                });
             }
         }
         self.store = Store::Binary(heap);

@@ -13,22 +13,37 @@ pub enum Fault {
     /// The node stops: volatile state, pending timers and queued inputs are lost;
     /// messages to it are dropped at delivery. With `lose_unsynced`, durable
     /// writes that were not synced are lost too (the storage fault).
-    Crash { node: NodeId, lose_unsynced: bool },
+    Crash {
+        node: NodeId,
+        lose_unsynced: bool,
+    },
     /// A crashed node starts again and recovers from durable storage.
     Restart(NodeId),
     /// A stop-the-world pause (a GC pause): nothing is processed, inputs wait and
     /// timers fire late. With a duration it resumes by itself.
-    Pause { node: NodeId, duration: Option<SimDuration> },
+    Pause {
+        node: NodeId,
+        duration: Option<SimDuration>,
+    },
     Resume(NodeId),
     Partition(Partition),
     /// Removes every partition.
     Heal,
     /// Holds messages on matching links until released (`None` matches any node).
-    Clog { from: Option<NodeId>, to: Option<NodeId> },
+    Clog {
+        from: Option<NodeId>,
+        to: Option<NodeId>,
+    },
     /// Removes a clog with exactly these endpoints and delivers what it held.
-    Release { from: Option<NodeId>, to: Option<NodeId> },
+    Release {
+        from: Option<NodeId>,
+        to: Option<NodeId>,
+    },
     /// Steps a node's clock by `delta_ns` (negative: backwards).
-    ClockJump { node: NodeId, delta_ns: i64 },
+    ClockJump {
+        node: NodeId,
+        delta_ns: i64,
+    },
     /// Overrides the loss probability of every link; `None` restores the links' own.
     SetLoss(Option<f64>),
 }
@@ -40,7 +55,9 @@ impl Fault {
             if node.index() < node_count {
                 Ok(())
             } else {
-                Err(format!("node {node} does not exist; the cluster has {node_count} nodes"))
+                Err(format!(
+                    "node {node} does not exist; the cluster has {node_count} nodes"
+                ))
             }
         };
         match self {
@@ -62,8 +79,18 @@ impl Fault {
     pub fn describe(&self) -> String {
         let side = |n: &Option<NodeId>| n.map_or("*".to_string(), |n| n.to_string());
         match self {
-            Fault::Crash { node, lose_unsynced } => {
-                format!("crash {node}{}", if *lose_unsynced { " (losing unsynced writes)" } else { "" })
+            Fault::Crash {
+                node,
+                lose_unsynced,
+            } => {
+                format!(
+                    "crash {node}{}",
+                    if *lose_unsynced {
+                        " (losing unsynced writes)"
+                    } else {
+                        ""
+                    }
+                )
             }
             Fault::Restart(node) => format!("restart {node}"),
             Fault::Pause { node, duration } => match duration {
@@ -75,7 +102,9 @@ impl Fault {
             Fault::Heal => "heal".into(),
             Fault::Clog { from, to } => format!("clog {}->{}", side(from), side(to)),
             Fault::Release { from, to } => format!("release {}->{}", side(from), side(to)),
-            Fault::ClockJump { node, delta_ns } => format!("clock jump {node} by {}", format_signed_nanos(*delta_ns)),
+            Fault::ClockJump { node, delta_ns } => {
+                format!("clock jump {node} by {}", format_signed_nanos(*delta_ns))
+            }
             Fault::SetLoss(loss) => match loss {
                 Some(p) => format!("set loss {p}"),
                 None => "restore loss".into(),

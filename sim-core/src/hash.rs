@@ -35,7 +35,9 @@ pub struct StableHasher {
 
 impl Default for StableHasher {
     fn default() -> Self {
-        StableHasher { state: 0x6661_756c_746c_696e } // "faultlin"
+        StableHasher {
+            state: 0x6661_756c_746c_696e,
+        } // "faultlin"
     }
 }
 
@@ -53,7 +55,10 @@ impl Hasher for StableHasher {
         let rest = chunks.remainder();
         let mut word = [0u8; 8];
         word[..rest.len()].copy_from_slice(rest);
-        self.state = mix(self.state, u64::from_le_bytes(word) ^ ((rest.len() as u64) << 56));
+        self.state = mix(
+            self.state,
+            u64::from_le_bytes(word) ^ ((rest.len() as u64) << 56),
+        );
     }
     fn write_u8(&mut self, i: u8) {
         self.state = mix(self.state, i as u64);

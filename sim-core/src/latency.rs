@@ -27,7 +27,10 @@ pub enum Latency {
     /// Uniform over `[min, max]`, inclusive, at nanosecond resolution.
     Uniform { min: SimDuration, max: SimDuration },
     /// Normal, truncated at zero (negative draws are redrawn).
-    Normal { mean: SimDuration, std_dev: SimDuration },
+    Normal {
+        mean: SimDuration,
+        std_dev: SimDuration,
+    },
     /// Log-normal with the given median and shape `sigma` (of the underlying normal).
     LogNormal { median: SimDuration, sigma: f64 },
     /// Exponential with the given mean.
@@ -43,7 +46,10 @@ impl Latency {
         Latency::Constant(SimDuration::from_millis(ms))
     }
     pub fn uniform_ms(min: u64, max: u64) -> Self {
-        Latency::Uniform { min: SimDuration::from_millis(min), max: SimDuration::from_millis(max) }
+        Latency::Uniform {
+            min: SimDuration::from_millis(min),
+            max: SimDuration::from_millis(max),
+        }
     }
 
     /// Checks parameters; the error says which one is wrong and how to fix it.
@@ -91,9 +97,12 @@ impl Latency {
                 }
                 for (index, (weight, part)) in parts.iter().enumerate() {
                     if !(weight.is_finite() && *weight > 0.0) {
-                        return Err(format!("mixture component {index}: weight must be above 0, got {weight}"));
+                        return Err(format!(
+                            "mixture component {index}: weight must be above 0, got {weight}"
+                        ));
                     }
-                    part.validate_at(depth + 1).map_err(|e| format!("mixture component {index}: {e}"))?;
+                    part.validate_at(depth + 1)
+                        .map_err(|e| format!("mixture component {index}: {e}"))?;
                 }
                 Ok(())
             }
@@ -106,7 +115,8 @@ impl Latency {
         let nanos = match self {
             Latency::Constant(d) => return (*d).min(LATENCY_MAX),
             Latency::Uniform { min, max } => {
-                return SimDuration::from_nanos(rng.random_range(min.as_nanos()..=max.as_nanos())).min(LATENCY_MAX)
+                return SimDuration::from_nanos(rng.random_range(min.as_nanos()..=max.as_nanos()))
+                    .min(LATENCY_MAX)
             }
             Latency::Normal { mean, std_dev } => {
                 let normal = Normal::new(mean.as_nanos() as f64, std_dev.as_nanos() as f64)
@@ -119,18 +129,22 @@ impl Latency {
                 }
                 draw
             }
-            Latency::LogNormal { median, sigma } => LogNormal::new((median.as_nanos() as f64).ln(), *sigma)
-                .expect("validated: sigma > 0")
-                .sample(rng),
+            Latency::LogNormal { median, sigma } => {
+                LogNormal::new((median.as_nanos() as f64).ln(), *sigma)
+                    .expect("validated: sigma > 0")
+                    .sample(rng)
+            }
             Latency::Exponential { mean } => {
                 if mean.as_nanos() == 0 {
                     return SimDuration::ZERO;
                 }
-                Exp::new(1.0 / mean.as_nanos() as f64).expect("validated: mean > 0").sample(rng)
+                Exp::new(1.0 / mean.as_nanos() as f64)
+                    .expect("validated: mean > 0")
+                    .sample(rng)
             }
-            Latency::Pareto { scale, alpha } => {
-                Pareto::new(scale.as_nanos() as f64, *alpha).expect("validated: scale, alpha > 0").sample(rng)
-            }
+            Latency::Pareto { scale, alpha } => Pareto::new(scale.as_nanos() as f64, *alpha)
+                .expect("validated: scale, alpha > 0")
+                .sample(rng),
             Latency::Mixture(parts) => {
                 let total: f64 = parts.iter().map(|(w, _)| *w).sum();
                 let mut pick = rng.random::<f64>() * total;
@@ -153,7 +167,9 @@ impl Latency {
             Latency::Constant(d) => d.as_nanos() as f64,
             Latency::Uniform { min, max } => (min.as_nanos() as f64 + max.as_nanos() as f64) / 2.0,
             Latency::Normal { mean, .. } => mean.as_nanos() as f64,
-            Latency::LogNormal { median, sigma } => median.as_nanos() as f64 * (sigma * sigma / 2.0).exp(),
+            Latency::LogNormal { median, sigma } => {
+                median.as_nanos() as f64 * (sigma * sigma / 2.0).exp()
+            }
             Latency::Exponential { mean } => mean.as_nanos() as f64,
             Latency::Pareto { scale, alpha } => {
                 if *alpha <= 1.0 {
@@ -174,11 +190,15 @@ impl Latency {
 }
 
 fn clamp_nanos(nanos: f64) -> SimDuration {
-    if !(nanos > 0.0) {
+    if nanos.is_nan() || nanos <= 0.0 {
         return SimDuration::ZERO;
     }
     let max = LATENCY_MAX.as_nanos() as f64;
-    SimDuration::from_nanos(if nanos >= max { LATENCY_MAX.as_nanos() } else { nanos.round() as u64 })
+    SimDuration::from_nanos(if nanos >= max {
+        LATENCY_MAX.as_nanos()
+    } else {
+        nanos.round() as u64
+    })
 }
 
 #[cfg(test)]
@@ -188,7 +208,10 @@ mod tests {
 
     fn sample_mean(latency: &Latency, draws: u32) -> f64 {
         let mut rng = stream(1, "latency-test");
-        (0..draws).map(|_| latency.sample(&mut rng).as_nanos() as f64).sum::<f64>() / draws as f64
+        (0..draws)
+            .map(|_| latency.sample(&mut rng).as_nanos() as f64)
+            .sum::<f64>()
+            / draws as f64
     }
 
     #[test]
@@ -196,27 +219,51 @@ mod tests {
         let ms = |v: u64| SimDuration::from_millis(v);
         let cases = vec![
             Latency::Constant(ms(5)),
-            Latency::Uniform { min: ms(1), max: ms(10) },
-            Latency::Normal { mean: ms(50), std_dev: ms(5) },
-            Latency::LogNormal { median: ms(10), sigma: 0.5 },
+            Latency::Uniform {
+                min: ms(1),
+                max: ms(10),
+            },
+            Latency::Normal {
+                mean: ms(50),
+                std_dev: ms(5),
+            },
+            Latency::LogNormal {
+                median: ms(10),
+                sigma: 0.5,
+            },
             Latency::Exponential { mean: ms(20) },
-            Latency::Pareto { scale: ms(2), alpha: 3.0 },
-            Latency::Mixture(vec![(0.9, Latency::Constant(ms(1))), (0.1, Latency::Exponential { mean: ms(100) })]),
+            Latency::Pareto {
+                scale: ms(2),
+                alpha: 3.0,
+            },
+            Latency::Mixture(vec![
+                (0.9, Latency::Constant(ms(1))),
+                (0.1, Latency::Exponential { mean: ms(100) }),
+            ]),
         ];
         for latency in cases {
             latency.validate().unwrap();
             let expected = latency.mean_nanos().unwrap();
             let got = sample_mean(&latency, 200_000);
             let relative_error = (got - expected).abs() / expected;
-            assert!(relative_error < 0.03, "{latency:?}: mean {got} vs {expected}");
+            assert!(
+                relative_error < 0.03,
+                "{latency:?}: mean {got} vs {expected}"
+            );
         }
     }
 
     #[test]
     fn truncated_normal_never_negative_and_samples_are_clamped() {
         let mut rng = stream(2, "latency-test");
-        let normal = Latency::Normal { mean: SimDuration::from_millis(1), std_dev: SimDuration::from_millis(10) };
-        let heavy = Latency::Pareto { scale: SimDuration::from_secs(1), alpha: 0.05 };
+        let normal = Latency::Normal {
+            mean: SimDuration::from_millis(1),
+            std_dev: SimDuration::from_millis(10),
+        };
+        let heavy = Latency::Pareto {
+            scale: SimDuration::from_secs(1),
+            alpha: 0.05,
+        };
         for _ in 0..10_000 {
             assert!(normal.sample(&mut rng) <= LATENCY_MAX);
             assert!(heavy.sample(&mut rng) <= LATENCY_MAX);
@@ -225,9 +272,24 @@ mod tests {
 
     #[test]
     fn validation_names_the_bad_parameter() {
-        let bad = Latency::Mixture(vec![(1.0, Latency::Pareto { scale: SimDuration::from_millis(1), alpha: -1.0 })]);
-        assert_eq!(bad.validate().unwrap_err(), "mixture component 0: pareto alpha must be a finite number above 0, got -1");
-        let bad = Latency::Uniform { min: SimDuration::from_millis(9), max: SimDuration::from_millis(1) };
-        assert_eq!(bad.validate().unwrap_err(), "uniform min (9ms) must not exceed max (1ms)");
+        let bad = Latency::Mixture(vec![(
+            1.0,
+            Latency::Pareto {
+                scale: SimDuration::from_millis(1),
+                alpha: -1.0,
+            },
+        )]);
+        assert_eq!(
+            bad.validate().unwrap_err(),
+            "mixture component 0: pareto alpha must be a finite number above 0, got -1"
+        );
+        let bad = Latency::Uniform {
+            min: SimDuration::from_millis(9),
+            max: SimDuration::from_millis(1),
+        };
+        assert_eq!(
+            bad.validate().unwrap_err(),
+            "uniform min (9ms) must not exceed max (1ms)"
+        );
     }
 }

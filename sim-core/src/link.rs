@@ -28,13 +28,21 @@ pub struct LinkConfig {
 impl Default for LinkConfig {
     /// A LAN-like link: 1-10 ms uniform, no loss, no duplication, unordered.
     fn default() -> Self {
-        LinkConfig { latency: Latency::uniform_ms(1, 10), loss: 0.0, duplicate: 0.0, order: LinkOrder::Unordered }
+        LinkConfig {
+            latency: Latency::uniform_ms(1, 10),
+            loss: 0.0,
+            duplicate: 0.0,
+            order: LinkOrder::Unordered,
+        }
     }
 }
 
 impl LinkConfig {
     pub fn with_latency(latency: Latency) -> Self {
-        LinkConfig { latency, ..LinkConfig::default() }
+        LinkConfig {
+            latency,
+            ..LinkConfig::default()
+        }
     }
 
     pub fn validate(&self) -> Result<(), String> {

@@ -43,15 +43,31 @@ impl Network {
 
     /// Draws loss, duplication and latency for one send on `link`.
     #[inline]
-    pub fn plan(&mut self, link: &LinkConfig, from: NodeId, to: NodeId, now: SimTime) -> DeliveryPlan {
+    pub fn plan(
+        &mut self,
+        link: &LinkConfig,
+        from: NodeId,
+        to: NodeId,
+        now: SimTime,
+    ) -> DeliveryPlan {
         let loss = self.loss_override.unwrap_or(link.loss);
         if loss > 0.0 && self.rng.random::<f64>() < loss {
-            return DeliveryPlan { first: None, duplicate: None };
+            return DeliveryPlan {
+                first: None,
+                duplicate: None,
+            };
         }
         let duplicated = link.duplicate > 0.0 && self.rng.random::<f64>() < link.duplicate;
         let first = self.arrival(link, from, to, now);
-        let duplicate = if duplicated { Some(self.arrival(link, from, to, now)) } else { None };
-        DeliveryPlan { first: Some(first), duplicate }
+        let duplicate = if duplicated {
+            Some(self.arrival(link, from, to, now))
+        } else {
+            None
+        };
+        DeliveryPlan {
+            first: Some(first),
+            duplicate,
+        }
     }
 
     #[inline]
@@ -68,7 +84,10 @@ impl Network {
     }
 
     pub fn clog(&mut self, from: Option<NodeId>, to: Option<NodeId>) {
-        assert!(self.clogs.len() < ACTIVE_CLOGS_MAX, "more than {ACTIVE_CLOGS_MAX} clogs active at once");
+        assert!(
+            self.clogs.len() < ACTIVE_CLOGS_MAX,
+            "more than {ACTIVE_CLOGS_MAX} clogs active at once"
+        );
         self.clogs.push((from, to));
     }
 
@@ -80,6 +99,9 @@ impl Network {
     #[inline]
     pub fn is_clogged(&self, from: NodeId, to: NodeId) -> bool {
         !self.clogs.is_empty()
-            && self.clogs.iter().any(|(f, t)| f.is_none_or(|f| f == from) && t.is_none_or(|t| t == to))
+            && self
+                .clogs
+                .iter()
+                .any(|(f, t)| f.is_none_or(|f| f == from) && t.is_none_or(|t| t == to))
     }
 }

@@ -27,7 +27,11 @@ pub enum Partition {
     Isolate(NodeId),
     /// `left` and `right` cannot talk to each other; `bridge` talks to both.
     /// Unlisted nodes form one more group.
-    Bridge { left: Vec<NodeId>, right: Vec<NodeId>, bridge: NodeId },
+    Bridge {
+        left: Vec<NodeId>,
+        right: Vec<NodeId>,
+        bridge: NodeId,
+    },
 }
 
 /// Group 0 talks to every group (used for a bridge node).
@@ -73,11 +77,13 @@ impl Partition {
                 return Err(format!("{what} is empty; list at least one node"));
             }
             for node in nodes {
-                let slot = group_of
-                    .get_mut(node.index())
-                    .ok_or_else(|| format!("{what} names node {node}, but the cluster has {node_count} nodes"))?;
+                let slot = group_of.get_mut(node.index()).ok_or_else(|| {
+                    format!("{what} names node {node}, but the cluster has {node_count} nodes")
+                })?;
                 if *slot != u16::MAX {
-                    return Err(format!("node {node} appears in more than one group; groups must not overlap"));
+                    return Err(format!(
+                        "node {node} appears in more than one group; groups must not overlap"
+                    ));
                 }
                 *slot = group;
             }
@@ -102,7 +108,11 @@ impl Partition {
                 assign(&[*node], 1, "the isolated node")?;
                 RuleKind::Symmetric
             }
-            Partition::Bridge { left, right, bridge } => {
+            Partition::Bridge {
+                left,
+                right,
+                bridge,
+            } => {
                 assign(left, 1, "the left side")?;
                 assign(right, 2, "the right side")?;
                 assign(&[*bridge], WILDCARD, "the bridge")?;
@@ -133,7 +143,9 @@ impl PartitionState {
     /// Adds a partition. Errors if it is invalid or too many are active.
     pub fn add(&mut self, partition: &Partition, node_count: usize) -> Result<(), String> {
         if self.rules.len() >= ACTIVE_PARTITIONS_MAX {
-            return Err(format!("at most {ACTIVE_PARTITIONS_MAX} partitions may be active at once; heal first"));
+            return Err(format!(
+                "at most {ACTIVE_PARTITIONS_MAX} partitions may be active at once; heal first"
+            ));
         }
         let rule = partition.assign_groups(node_count)?;
         self.rules.push(rule);
@@ -181,7 +193,13 @@ mod tests {
 
     #[test]
     fn one_way_blocks_exactly_one_direction() {
-        let s = state(Partition::OneWay { from: vec![n(0)], to: vec![n(1), n(2)] }, 4);
+        let s = state(
+            Partition::OneWay {
+                from: vec![n(0)],
+                to: vec![n(1), n(2)],
+            },
+            4,
+        );
         assert!(s.blocks(n(0), n(1)) && s.blocks(n(0), n(2)));
         assert!(!s.blocks(n(1), n(0)) && !s.blocks(n(2), n(0)));
         assert!(!s.blocks(n(0), n(3)) && !s.blocks(n(3), n(1)));
@@ -189,7 +207,14 @@ mod tests {
 
     #[test]
     fn bridge_sees_both_sides() {
-        let s = state(Partition::Bridge { left: vec![n(0)], right: vec![n(1)], bridge: n(2) }, 3);
+        let s = state(
+            Partition::Bridge {
+                left: vec![n(0)],
+                right: vec![n(1)],
+                bridge: n(2),
+            },
+            3,
+        );
         assert!(s.blocks(n(0), n(1)) && s.blocks(n(1), n(0)));
         assert!(!s.blocks(n(2), n(0)) && !s.blocks(n(1), n(2)));
     }
@@ -205,10 +230,22 @@ mod tests {
     #[test]
     fn invalid_partitions_say_why() {
         let overlap = Partition::Groups(vec![vec![n(0), n(1)], vec![n(1)]]);
-        assert_eq!(overlap.validate(3).unwrap_err(), "node #1 appears in more than one group; groups must not overlap");
+        assert_eq!(
+            overlap.validate(3).unwrap_err(),
+            "node #1 appears in more than one group; groups must not overlap"
+        );
         let unknown = Partition::Isolate(n(9));
-        assert_eq!(unknown.validate(3).unwrap_err(), "the isolated node names node #9, but the cluster has 3 nodes");
-        let empty = Partition::OneWay { from: vec![], to: vec![n(0)] };
-        assert_eq!(empty.validate(3).unwrap_err(), "the `from` side is empty; list at least one node");
+        assert_eq!(
+            unknown.validate(3).unwrap_err(),
+            "the isolated node names node #9, but the cluster has 3 nodes"
+        );
+        let empty = Partition::OneWay {
+            from: vec![],
+            to: vec![n(0)],
+        };
+        assert_eq!(
+            empty.validate(3).unwrap_err(),
+            "the `from` side is empty; list at least one node"
+        );
     }
 }

@@ -52,8 +52,15 @@ pub trait Protocol: Sized + 'static {
 /// An effect a handler asked for; the engine applies it after the handler returns.
 #[derive(Debug)]
 pub enum Command<P: Protocol> {
-    Send { to: NodeId, message: P::Message },
-    SetTimer { id: TimerId, after: SimDuration, timer: P::Timer },
+    Send {
+        to: NodeId,
+        message: P::Message,
+    },
+    SetTimer {
+        id: TimerId,
+        after: SimDuration,
+        timer: P::Timer,
+    },
 }
 
 /// A node's timers: the next id, and the ids that are set and not yet fired or cancelled.
@@ -68,7 +75,10 @@ pub const ACTIVE_TIMERS_MAX: usize = 100_000;
 
 impl NodeTimers {
     fn set(&mut self) -> TimerId {
-        assert!(self.active.len() < ACTIVE_TIMERS_MAX, "a node set more than {ACTIVE_TIMERS_MAX} timers at once");
+        assert!(
+            self.active.len() < ACTIVE_TIMERS_MAX,
+            "a node set more than {ACTIVE_TIMERS_MAX} timers at once"
+        );
         let id = self.next_id;
         self.next_id += 1;
         self.active.insert(id);
@@ -131,7 +141,11 @@ impl<'a, P: Protocol> Context<'a, P> {
     /// Sends `message` to `to` over the simulated network.
     #[inline]
     pub fn send(&mut self, to: NodeId, message: P::Message) {
-        assert!(to.0 < self.node_count, "node {} sent to {to}, which does not exist", self.node);
+        assert!(
+            to.0 < self.node_count,
+            "node {} sent to {to}, which does not exist",
+            self.node
+        );
         self.commands.push(Command::Send { to, message });
     }
     /// Sends a copy of `message` to every other node.

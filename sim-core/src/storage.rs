@@ -26,7 +26,10 @@ pub struct DurableStorage {
 
 impl DurableStorage {
     pub fn new(bytes_max: u64) -> Self {
-        DurableStorage { bytes_max, ..Default::default() }
+        DurableStorage {
+            bytes_max,
+            ..Default::default()
+        }
     }
 
     pub fn get(&self, key: &str) -> Option<&[u8]> {
@@ -38,7 +41,10 @@ impl DurableStorage {
     /// Panics when the node's storage exceeds its bound: that is a leak in the protocol.
     pub fn put(&mut self, key: &str, value: Vec<u8>) {
         let added = (key.len() + value.len()) as u64;
-        let removed = self.current.get(key).map_or(0, |old| (key.len() + old.len()) as u64);
+        let removed = self
+            .current
+            .get(key)
+            .map_or(0, |old| (key.len() + old.len()) as u64);
         self.bytes = self.bytes + added - removed;
         assert!(
             self.bytes <= self.bytes_max,
@@ -59,9 +65,16 @@ impl DurableStorage {
     }
 
     /// Every key in `[start, end)` with its value, in key order.
-    pub fn range<'a>(&'a self, start: &str, end: &str) -> impl Iterator<Item = (&'a str, &'a [u8])> + 'a {
+    pub fn range<'a>(
+        &'a self,
+        start: &str,
+        end: &str,
+    ) -> impl Iterator<Item = (&'a str, &'a [u8])> + 'a {
         self.current
-            .range::<str, _>((std::ops::Bound::Included(start), std::ops::Bound::Excluded(end)))
+            .range::<str, _>((
+                std::ops::Bound::Included(start),
+                std::ops::Bound::Excluded(end),
+            ))
             .map(|(k, v)| (k.as_str(), v.as_slice()))
     }
 
@@ -98,7 +111,11 @@ impl DurableStorage {
     pub fn crash(&mut self, lose_unsynced: bool) {
         if lose_unsynced {
             self.current = self.synced.clone();
-            self.bytes = self.current.iter().map(|(k, v)| (k.len() + v.len()) as u64).sum();
+            self.bytes = self
+                .current
+                .iter()
+                .map(|(k, v)| (k.len() + v.len()) as u64)
+                .sum();
             self.dirty.clear();
         } else {
             self.sync();
@@ -139,7 +156,10 @@ mod tests {
         let keys: Vec<&str> = s.range("log/", "log0").map(|(k, _)| k).collect();
         assert_eq!(keys, ["log/00000001", "log/00000003"]);
         s.crash(true);
-        assert!(s.get("log/00000002").is_some(), "the unsynced delete was lost");
+        assert!(
+            s.get("log/00000002").is_some(),
+            "the unsynced delete was lost"
+        );
     }
 
     #[test]

@@ -74,7 +74,10 @@ impl SimDuration {
     pub fn parse(text: &str) -> Result<Self, ParseDurationError> {
         let (negative, magnitude) = parse_signed_nanos(text)?;
         if negative && magnitude != 0 {
-            return Err(ParseDurationError::new(text, "a duration here cannot be negative"));
+            return Err(ParseDurationError::new(
+                text,
+                "a duration here cannot be negative",
+            ));
         }
         Ok(SimDuration(magnitude))
     }
@@ -107,7 +110,9 @@ fn parse_signed_nanos(text: &str) -> Result<(bool, u64), ParseDurationError> {
     };
     let unit_start = body
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .ok_or_else(|| ParseDurationError::new(text, "add a unit: ns, us, ms, s, m or h (e.g. \"150ms\")"))?;
+        .ok_or_else(|| {
+            ParseDurationError::new(text, "add a unit: ns, us, ms, s, m or h (e.g. \"150ms\")")
+        })?;
     let (number, unit) = body.split_at(unit_start);
     let unit_nanos: u64 = match unit {
         "ns" => 1,
@@ -124,7 +129,10 @@ fn parse_signed_nanos(text: &str) -> Result<(bool, u64), ParseDurationError> {
         }
     };
     if number.is_empty() {
-        return Err(ParseDurationError::new(text, "a number must come before the unit"));
+        return Err(ParseDurationError::new(
+            text,
+            "a number must come before the unit",
+        ));
     }
     let (whole, fraction) = match number.split_once('.') {
         Some((w, f)) => (w, f),
@@ -135,18 +143,29 @@ fn parse_signed_nanos(text: &str) -> Result<(bool, u64), ParseDurationError> {
     }
     // Bounded: more than 18 digits cannot fit in u64 nanoseconds anyway.
     if whole.len() > 18 || fraction.len() > 18 {
-        return Err(ParseDurationError::new(text, "the number has too many digits"));
+        return Err(ParseDurationError::new(
+            text,
+            "the number has too many digits",
+        ));
     }
     let too_large = || ParseDurationError::new(text, "the duration is too large");
-    let whole_value: u128 = whole.parse().map_err(|_| ParseDurationError::new(text, "the number is malformed"))?;
-    let mut nanos = whole_value.checked_mul(unit_nanos as u128).ok_or_else(too_large)?;
+    let whole_value: u128 = whole
+        .parse()
+        .map_err(|_| ParseDurationError::new(text, "the number is malformed"))?;
+    let mut nanos = whole_value
+        .checked_mul(unit_nanos as u128)
+        .ok_or_else(too_large)?;
     if !fraction.is_empty() {
-        let fraction_value: u128 =
-            fraction.parse().map_err(|_| ParseDurationError::new(text, "the number is malformed"))?;
+        let fraction_value: u128 = fraction
+            .parse()
+            .map_err(|_| ParseDurationError::new(text, "the number is malformed"))?;
         let scale = 10u128.pow(fraction.len() as u32);
         let scaled = fraction_value * unit_nanos as u128;
-        if scaled % scale != 0 {
-            return Err(ParseDurationError::new(text, "the duration is finer than one nanosecond"));
+        if !scaled.is_multiple_of(scale) {
+            return Err(ParseDurationError::new(
+                text,
+                "the duration is finer than one nanosecond",
+            ));
         }
         nanos += scaled / scale;
     }
@@ -163,7 +182,10 @@ pub struct ParseDurationError {
 
 impl ParseDurationError {
     fn new(input: &str, hint: &'static str) -> Self {
-        ParseDurationError { input: input.chars().take(64).collect(), hint }
+        ParseDurationError {
+            input: input.chars().take(64).collect(),
+            hint,
+        }
     }
 }
 
@@ -285,7 +307,9 @@ mod tests {
     use super::*;
 
     fn check(input: &str, expected: Result<u64, &str>) {
-        let got = SimDuration::parse(input).map(|d| d.as_nanos()).map_err(|e| e.to_string());
+        let got = SimDuration::parse(input)
+            .map(|d| d.as_nanos())
+            .map_err(|e| e.to_string());
         assert_eq!(got, expected.map_err(|s| s.to_string()), "input {input:?}");
     }
 
@@ -303,13 +327,31 @@ mod tests {
 
     #[test]
     fn rejects_bad_durations_with_hints() {
-        check("150", Err("invalid duration \"150\": add a unit: ns, us, ms, s, m or h (e.g. \"150ms\")"));
-        check("ms", Err("invalid duration \"ms\": a number must come before the unit"));
-        check("1.5ns", Err("invalid duration \"1.5ns\": the duration is finer than one nanosecond"));
-        check("-5ms", Err("invalid duration \"-5ms\": a duration here cannot be negative"));
+        check(
+            "150",
+            Err("invalid duration \"150\": add a unit: ns, us, ms, s, m or h (e.g. \"150ms\")"),
+        );
+        check(
+            "ms",
+            Err("invalid duration \"ms\": a number must come before the unit"),
+        );
+        check(
+            "1.5ns",
+            Err("invalid duration \"1.5ns\": the duration is finer than one nanosecond"),
+        );
+        check(
+            "-5ms",
+            Err("invalid duration \"-5ms\": a duration here cannot be negative"),
+        );
         check("5 parsecs", Err("invalid duration \"5 parsecs\": unknown unit; use ns, us, ms, s, m or h (e.g. \"150ms\")"));
-        check("99999999999h", Err("invalid duration \"99999999999h\": the duration is too large"));
-        check("1..2s", Err("invalid duration \"1..2s\": the number is malformed"));
+        check(
+            "99999999999h",
+            Err("invalid duration \"99999999999h\": the duration is too large"),
+        );
+        check(
+            "1..2s",
+            Err("invalid duration \"1..2s\": the number is malformed"),
+        );
     }
 
     #[test]
@@ -321,9 +363,22 @@ mod tests {
 
     #[test]
     fn display_is_exact_and_reparses() {
-        for ns in [0u64, 1, 999, 1_000, 1_500_000, 2_000_000_000, 61_000_000_123, u64::MAX] {
+        for ns in [
+            0u64,
+            1,
+            999,
+            1_000,
+            1_500_000,
+            2_000_000_000,
+            61_000_000_123,
+            u64::MAX,
+        ] {
             let shown = SimDuration::from_nanos(ns).to_string();
-            assert_eq!(SimDuration::parse(&shown).unwrap().as_nanos(), ns, "{shown}");
+            assert_eq!(
+                SimDuration::parse(&shown).unwrap().as_nanos(),
+                ns,
+                "{shown}"
+            );
         }
     }
 }

@@ -55,7 +55,10 @@ impl Topology {
     }
     /// Finds a node by name (linear: for configuration, never on the hot path).
     pub fn node_by_name(&self, name: &str) -> Option<NodeId> {
-        self.node_names.iter().position(|n| n == name).map(|i| NodeId(i as u32))
+        self.node_names
+            .iter()
+            .position(|n| n == name)
+            .map(|i| NodeId(i as u32))
     }
     pub fn region_of(&self, node: NodeId) -> &str {
         &self.region_graph[NodeIndex::new(self.node_region[node.index()] as usize)]
@@ -141,11 +144,19 @@ impl TopologyBuilder {
 
     /// Sets the link default from region `from` to region `to` (one direction;
     /// `from == to` sets the intra-region default).
-    pub fn region_link(&mut self, from: RegionId, to: RegionId, link: LinkConfig) -> Result<(), String> {
+    pub fn region_link(
+        &mut self,
+        from: RegionId,
+        to: RegionId,
+        link: LinkConfig,
+    ) -> Result<(), String> {
         link.validate()?;
         let index = self.links.len();
         self.links.push(link);
-        let (a, b) = (NodeIndex::new(from.0 as usize), NodeIndex::new(to.0 as usize));
+        let (a, b) = (
+            NodeIndex::new(from.0 as usize),
+            NodeIndex::new(to.0 as usize),
+        );
         if let Some(edge) = self.region_graph.find_edge(a, b) {
             self.region_graph[edge] = index;
         } else {
@@ -155,10 +166,17 @@ impl TopologyBuilder {
     }
 
     /// Overrides the link from node `from` to node `to` (one direction).
-    pub fn link_override(&mut self, from: NodeId, to: NodeId, link: LinkConfig) -> Result<(), String> {
+    pub fn link_override(
+        &mut self,
+        from: NodeId,
+        to: NodeId,
+        link: LinkConfig,
+    ) -> Result<(), String> {
         link.validate()?;
         if self.overrides.len() >= LINK_OVERRIDES_MAX {
-            return Err(format!("at most {LINK_OVERRIDES_MAX} link overrides are supported"));
+            return Err(format!(
+                "at most {LINK_OVERRIDES_MAX} link overrides are supported"
+            ));
         }
         let index = self.links.len() as u32;
         self.links.push(link);
@@ -214,7 +232,11 @@ mod tests {
         assert_eq!(t.link(a, c), &lan);
         assert_eq!(t.link(a, d), &wan);
         assert_eq!(t.link(d, a), &special);
-        assert_eq!(t.link(d, c), &LinkConfig::default(), "us->eu falls back to the default");
+        assert_eq!(
+            t.link(d, c),
+            &LinkConfig::default(),
+            "us->eu falls back to the default"
+        );
         assert_eq!(t.region_of(d), "us");
     }
 
@@ -223,7 +245,10 @@ mod tests {
         let mut b = TopologyBuilder::new(LinkConfig::default());
         let r = b.region("r").unwrap();
         b.node("x".into(), r).unwrap();
-        assert_eq!(b.node("x".into(), r).unwrap_err(), "node \"x\" is declared twice");
+        assert_eq!(
+            b.node("x".into(), r).unwrap_err(),
+            "node \"x\" is declared twice"
+        );
         assert_eq!(b.region("r").unwrap_err(), "region \"r\" is declared twice");
     }
 }

@@ -28,8 +28,13 @@ pub enum DropReason {
 }
 
 impl DropReason {
-    pub const ALL: [DropReason; 5] =
-        [DropReason::Loss, DropReason::Partition, DropReason::NodeDown, DropReason::ClogOverflow, DropReason::PauseOverflow];
+    pub const ALL: [DropReason; 5] = [
+        DropReason::Loss,
+        DropReason::Partition,
+        DropReason::NodeDown,
+        DropReason::ClogOverflow,
+        DropReason::PauseOverflow,
+    ];
     pub fn name(self) -> &'static str {
         match self {
             DropReason::Loss => "loss",
@@ -125,7 +130,11 @@ pub struct TraceConfig {
 
 impl Default for TraceConfig {
     fn default() -> Self {
-        TraceConfig { record: false, detail: false, records_max: 1_000_000 }
+        TraceConfig {
+            record: false,
+            detail: false,
+            records_max: 1_000_000,
+        }
     }
 }
 
@@ -142,12 +151,18 @@ pub struct Trace {
 
 impl Trace {
     pub fn new(config: TraceConfig) -> Self {
-        Trace { state: 0, config, records: Vec::new(), truncated: false }
+        Trace {
+            state: 0,
+            config,
+            records: Vec::new(),
+            truncated: false,
+        }
     }
 
     /// Folds one event into the hash and records it if recording is on.
     /// `detail` is only called when detail recording is on.
     #[inline]
+    #[allow(clippy::too_many_arguments)] // one argument per hashed field; a struct would cost a copy per event
     pub fn event(
         &mut self,
         time: SimTime,
@@ -158,7 +173,8 @@ impl Trace {
         content_hash: u64,
         detail: impl FnOnce() -> String,
     ) {
-        let ids = (node.map_or(NONE_ID, |n| n.0 as u64) << 32) | peer.map_or(NONE_ID, |n| n.0 as u64);
+        let ids =
+            (node.map_or(NONE_ID, |n| n.0 as u64) << 32) | peer.map_or(NONE_ID, |n| n.0 as u64);
         let mut h = mix(self.state, time.as_nanos());
         h = mix(h, kind.code());
         h = mix(h, ids);
@@ -171,7 +187,11 @@ impl Trace {
                 node,
                 peer,
                 message,
-                detail: if self.config.detail { detail() } else { String::new() },
+                detail: if self.config.detail {
+                    detail()
+                } else {
+                    String::new()
+                },
             });
         }
     }

@@ -10,13 +10,13 @@ use proptest::prelude::*;
 use sim_core::determinism::{self_check, DeterminismVerdict};
 use sim_core::testkit::strategies::{fault_schedule, link_config};
 use sim_core::{
-    Context, Fault, Latency, LinkConfig, NodeId, Partition, Protocol, SimConfig, SimDuration, Simulation, Stop,
-    Topology, TimerId,
+    Context, Fault, Latency, LinkConfig, NodeId, Partition, Protocol, SimConfig, SimDuration,
+    Simulation, Stop, TimerId, Topology,
 };
 use std::sync::atomic::{AtomicU64, Ordering};
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
 
     #[test]
     fn same_seed_same_trace_hash(
@@ -71,11 +71,23 @@ fn self_check_reports_the_first_diverging_event_with_both_sides() {
         Simulation::new(SimConfig::new(1, topology), |_| Cheater).unwrap()
     };
     let verdict = self_check(build, Stop::after(SimDuration::from_millis(100)), 10_000);
-    let DeterminismVerdict::Diverged(divergence) = verdict else { panic!("the cheater was not caught") };
-    let (first, second) = (divergence.first.clone().unwrap(), divergence.second.clone().unwrap());
+    let DeterminismVerdict::Diverged(divergence) = verdict else {
+        panic!("the cheater was not caught")
+    };
+    let (first, second) = (
+        divergence.first.clone().unwrap(),
+        divergence.second.clone().unwrap(),
+    );
     assert_eq!(first.kind, sim_core::TraceKind::Send);
-    assert_eq!((first.time, first.node), (second.time, second.node), "same event, different content");
-    assert!(divergence.to_string().starts_with(&format!("the two runs diverged at event {}", divergence.index)));
+    assert_eq!(
+        (first.time, first.node),
+        (second.time, second.node),
+        "same event, different content"
+    );
+    assert!(divergence.to_string().starts_with(&format!(
+        "the two runs diverged at event {}",
+        divergence.index
+    )));
 }
 
 /// Golden: a fixed scenario's trace hash, pinned across versions. If this
@@ -86,27 +98,73 @@ fn golden_trace_hash_of_a_fixed_scenario() {
     let link = LinkConfig {
         latency: Latency::Mixture(vec![
             (0.9, Latency::uniform_ms(1, 10)),
-            (0.1, Latency::Pareto { scale: SimDuration::from_millis(5), alpha: 2.0 }),
+            (
+                0.1,
+                Latency::Pareto {
+                    scale: SimDuration::from_millis(5),
+                    alpha: 2.0,
+                },
+            ),
         ]),
         loss: 0.05,
         duplicate: 0.02,
         order: sim_core::LinkOrder::Unordered,
     };
     let faults = vec![
-        (ms(200), Fault::Partition(Partition::Groups(vec![vec![n(0), n(1)], vec![n(2), n(3), n(4)]]))),
-        (ms(400), Fault::Crash { node: n(3), lose_unsynced: true }),
+        (
+            ms(200),
+            Fault::Partition(Partition::Groups(vec![
+                vec![n(0), n(1)],
+                vec![n(2), n(3), n(4)],
+            ])),
+        ),
+        (
+            ms(400),
+            Fault::Crash {
+                node: n(3),
+                lose_unsynced: true,
+            },
+        ),
         (ms(500), Fault::Heal),
-        (ms(600), Fault::Pause { node: n(1), duration: Some(SimDuration::from_millis(150)) }),
+        (
+            ms(600),
+            Fault::Pause {
+                node: n(1),
+                duration: Some(SimDuration::from_millis(150)),
+            },
+        ),
         (ms(700), Fault::Restart(n(3))),
-        (ms(800), Fault::ClockJump { node: n(2), delta_ns: -300_000_000 }),
-        (ms(900), Fault::Clog { from: Some(n(0)), to: None }),
-        (ms(950), Fault::Release { from: Some(n(0)), to: None }),
+        (
+            ms(800),
+            Fault::ClockJump {
+                node: n(2),
+                delta_ns: -300_000_000,
+            },
+        ),
+        (
+            ms(900),
+            Fault::Clog {
+                from: Some(n(0)),
+                to: None,
+            },
+        ),
+        (
+            ms(950),
+            Fault::Release {
+                from: Some(n(0)),
+                to: None,
+            },
+        ),
     ];
     let mut sim = chatter_sim(5, link, vec![], 42, &faults);
     sim.run(Stop::after(SimDuration::from_secs(1)));
     let stats = sim.stats();
     assert_eq!(
-        (sim_core::trace::format_hash(sim.trace_hash()), stats.events, stats.delivered),
+        (
+            sim_core::trace::format_hash(sim.trace_hash()),
+            stats.events,
+            stats.delivered
+        ),
         ("14c6617884d8722f".to_string(), 1114, 576)
     );
 }

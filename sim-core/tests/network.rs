@@ -8,7 +8,8 @@ use common::{blaster_sim, chatter_sim, ms, n};
 use proptest::prelude::*;
 use sim_core::testkit::strategies::{fault_schedule, latency};
 use sim_core::{
-    DropReason, Fault, Latency, LinkConfig, LinkOrder, NodeId, Partition, SimDuration, SimTime, Stop, TraceKind,
+    DropReason, Fault, Latency, LinkConfig, LinkOrder, NodeId, Partition, SimDuration, SimTime,
+    Stop, TraceKind,
 };
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -27,7 +28,12 @@ fn blocked_pairs(partition: &Partition, node_count: u32) -> BTreeSet<(NodeId, No
             }
         }
     };
-    let rest = |listed: Vec<NodeId>| -> Vec<NodeId> { all.iter().copied().filter(|x| !listed.contains(x)).collect() };
+    let rest = |listed: Vec<NodeId>| -> Vec<NodeId> {
+        all.iter()
+            .copied()
+            .filter(|x| !listed.contains(x))
+            .collect()
+    };
     match partition {
         Partition::Groups(groups) => {
             let mut groups = groups.clone();
@@ -40,7 +46,11 @@ fn blocked_pairs(partition: &Partition, node_count: u32) -> BTreeSet<(NodeId, No
         }
         Partition::OneWay { from, to } => cut_between(from, to, false),
         Partition::Isolate(node) => cut_between(&[*node], &rest(vec![*node]), true),
-        Partition::Bridge { left, right, bridge } => {
+        Partition::Bridge {
+            left,
+            right,
+            bridge,
+        } => {
             let others = rest([left.clone(), right.clone(), vec![*bridge]].concat());
             cut_between(left, right, true);
             cut_between(left, &others, true);
@@ -51,7 +61,7 @@ fn blocked_pairs(partition: &Partition, node_count: u32) -> BTreeSet<(NodeId, No
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
 
     /// Walks the recorded trace with the reference partition state: no message
     /// is delivered across a blocked direction. A message queued for a paused
@@ -114,16 +124,38 @@ proptest! {
 #[test]
 fn a_partition_cuts_messages_already_in_flight() {
     let link = LinkConfig::with_latency(Latency::constant_ms(100));
-    let mut cut = blaster_sim(2, link.clone(), 1, 1, |me| if me == n(0) { vec![n(1)] } else { vec![] });
-    cut.schedule_fault(ms(50), Fault::Partition(Partition::Isolate(n(1)))).unwrap();
+    let mut cut = blaster_sim(2, link.clone(), 1, 1, |me| {
+        if me == n(0) {
+            vec![n(1)]
+        } else {
+            vec![]
+        }
+    });
+    cut.schedule_fault(ms(50), Fault::Partition(Partition::Isolate(n(1))))
+        .unwrap();
     cut.run(Stop::after(SimDuration::from_secs(1)));
     assert!(cut.node(n(1)).unwrap().received.is_empty());
-    let drop = cut.trace_records().iter().find(|r| r.kind == TraceKind::Drop(DropReason::Partition)).unwrap();
-    assert_eq!((drop.time, drop.node, drop.peer), (ms(100), Some(n(1)), Some(n(0))));
+    let drop = cut
+        .trace_records()
+        .iter()
+        .find(|r| r.kind == TraceKind::Drop(DropReason::Partition))
+        .unwrap();
+    assert_eq!(
+        (drop.time, drop.node, drop.peer),
+        (ms(100), Some(n(1)), Some(n(0)))
+    );
 
     // Healed before arrival: the message gets through (the rule is "blocked at delivery").
-    let mut healed = blaster_sim(2, link, 1, 1, |me| if me == n(0) { vec![n(1)] } else { vec![] });
-    healed.schedule_fault(ms(50), Fault::Partition(Partition::Isolate(n(1)))).unwrap();
+    let mut healed = blaster_sim(
+        2,
+        link,
+        1,
+        1,
+        |me| if me == n(0) { vec![n(1)] } else { vec![] },
+    );
+    healed
+        .schedule_fault(ms(50), Fault::Partition(Partition::Isolate(n(1))))
+        .unwrap();
     healed.schedule_fault(ms(99), Fault::Heal).unwrap();
     healed.run(Stop::after(SimDuration::from_secs(1)));
     assert_eq!(healed.node(n(1)).unwrap().received, vec![(n(0), 0)]);
@@ -133,10 +165,24 @@ fn a_partition_cuts_messages_already_in_flight() {
 fn a_one_way_partition_blocks_exactly_one_direction() {
     let link = LinkConfig::with_latency(Latency::constant_ms(10));
     let mut sim = blaster_sim(2, link, 3, 5, |me| vec![NodeId(1 - me.0)]);
-    sim.schedule_fault(SimTime::ZERO, Fault::Partition(Partition::OneWay { from: vec![n(0)], to: vec![n(1)] })).unwrap();
+    sim.schedule_fault(
+        SimTime::ZERO,
+        Fault::Partition(Partition::OneWay {
+            from: vec![n(0)],
+            to: vec![n(1)],
+        }),
+    )
+    .unwrap();
     sim.run(Stop::after(SimDuration::from_secs(1)));
-    assert!(sim.node(n(1)).unwrap().received.is_empty(), "0 -> 1 is blocked");
-    assert_eq!(sim.node(n(0)).unwrap().received.len(), 5, "1 -> 0 still works");
+    assert!(
+        sim.node(n(1)).unwrap().received.is_empty(),
+        "0 -> 1 is blocked"
+    );
+    assert_eq!(
+        sim.node(n(0)).unwrap().received.len(),
+        5,
+        "1 -> 0 still works"
+    );
     assert_eq!(sim.stats().dropped.partition, 5);
 }
 
@@ -146,13 +192,26 @@ fn a_one_way_partition_blocks_exactly_one_direction() {
 fn assert_rate_near(observed: u64, trials: u64, p: f64, what: &str) {
     let rate = observed as f64 / trials as f64;
     let sigma = (p * (1.0 - p) / trials as f64).sqrt();
-    assert!((rate - p).abs() <= 5.0 * sigma + 1e-12, "{what}: observed {rate:.4}, configured {p}");
+    assert!(
+        (rate - p).abs() <= 5.0 * sigma + 1e-12,
+        "{what}: observed {rate:.4}, configured {p}"
+    );
 }
 
 #[test]
 fn loss_rate_matches_the_configured_probability() {
-    for (seed, loss) in [(1u64, 0.0), (2, 0.01), (3, 0.1), (4, 0.3), (5, 0.5), (6, 1.0)] {
-        let link = LinkConfig { loss, ..LinkConfig::default() };
+    for (seed, loss) in [
+        (1u64, 0.0),
+        (2, 0.01),
+        (3, 0.1),
+        (4, 0.3),
+        (5, 0.5),
+        (6, 1.0),
+    ] {
+        let link = LinkConfig {
+            loss,
+            ..LinkConfig::default()
+        };
         let mut sim = blaster_sim(2, link, seed, 20_000, |me| vec![NodeId(1 - me.0)]);
         sim.run(Stop::after(SimDuration::from_secs(1)));
         let stats = sim.stats();
@@ -164,7 +223,10 @@ fn loss_rate_matches_the_configured_probability() {
 
 #[test]
 fn duplication_produces_duplicates_at_the_configured_rate() {
-    let link = LinkConfig { duplicate: 0.2, ..LinkConfig::default() };
+    let link = LinkConfig {
+        duplicate: 0.2,
+        ..LinkConfig::default()
+    };
     let mut sim = blaster_sim(2, link, 9, 20_000, |me| vec![NodeId(1 - me.0)]);
     sim.run(Stop::after(SimDuration::from_secs(1)));
     let stats = sim.stats();
@@ -172,25 +234,60 @@ fn duplication_produces_duplicates_at_the_configured_rate() {
     assert_rate_near(stats.duplicated, stats.sent, 0.2, "duplication");
     // A duplicate is the same message: same id, delivered twice.
     let mut deliveries: BTreeMap<u64, u32> = BTreeMap::new();
-    for record in sim.trace_records().iter().filter(|r| r.kind == TraceKind::Deliver) {
+    for record in sim
+        .trace_records()
+        .iter()
+        .filter(|r| r.kind == TraceKind::Deliver)
+    {
         *deliveries.entry(record.message.unwrap().0).or_default() += 1;
     }
-    assert_eq!(deliveries.values().filter(|c| **c == 2).count() as u64, stats.duplicated);
+    assert_eq!(
+        deliveries.values().filter(|c| **c == 2).count() as u64,
+        stats.duplicated
+    );
 }
 
 #[test]
 fn a_clog_holds_messages_and_release_delivers_them_in_order() {
     let link = LinkConfig::with_latency(Latency::uniform_ms(1, 30));
-    let mut sim = blaster_sim(2, link, 5, 50, |me| if me == n(0) { vec![n(1)] } else { vec![] });
-    sim.schedule_fault(SimTime::ZERO, Fault::Clog { from: Some(n(0)), to: Some(n(1)) }).unwrap();
-    sim.schedule_fault(ms(500), Fault::Release { from: Some(n(0)), to: Some(n(1)) }).unwrap();
+    let mut sim = blaster_sim(
+        2,
+        link,
+        5,
+        50,
+        |me| if me == n(0) { vec![n(1)] } else { vec![] },
+    );
+    sim.schedule_fault(
+        SimTime::ZERO,
+        Fault::Clog {
+            from: Some(n(0)),
+            to: Some(n(1)),
+        },
+    )
+    .unwrap();
+    sim.schedule_fault(
+        ms(500),
+        Fault::Release {
+            from: Some(n(0)),
+            to: Some(n(1)),
+        },
+    )
+    .unwrap();
     sim.run(Stop::after(ms(499).since_start()));
     assert_eq!(sim.held_messages(), 50);
     assert!(sim.node(n(1)).unwrap().received.is_empty());
     sim.run(Stop::after(SimDuration::from_secs(1)));
     let received = &sim.node(n(1)).unwrap().received;
     assert_eq!(received.len(), 50);
-    let deliver_times: BTreeSet<SimTime> =
-        sim.trace_records().iter().filter(|r| r.kind == TraceKind::Deliver).map(|r| r.time).collect();
-    assert_eq!(deliver_times.into_iter().collect::<Vec<_>>(), vec![ms(500)], "all at release time");
+    let deliver_times: BTreeSet<SimTime> = sim
+        .trace_records()
+        .iter()
+        .filter(|r| r.kind == TraceKind::Deliver)
+        .map(|r| r.time)
+        .collect();
+    assert_eq!(
+        deliver_times.into_iter().collect::<Vec<_>>(),
+        vec![ms(500)],
+        "all at release time"
+    );
 }

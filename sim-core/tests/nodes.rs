@@ -9,12 +9,12 @@ use common::{chatter_sim, ms, n};
 use proptest::prelude::*;
 use sim_core::testkit::strategies::{clock, fault_schedule};
 use sim_core::{
-    ClockConfig, Context, Fault, LinkConfig, NodeId, NodeStatus, Protocol, SimConfig, SimDuration, SimTime,
-    Simulation, Stop, Topology, TimerId, TraceKind,
+    ClockConfig, Context, Fault, LinkConfig, NodeId, NodeStatus, Protocol, SimConfig, SimDuration,
+    SimTime, Simulation, Stop, TimerId, Topology, TraceKind,
 };
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
 
     /// Replays the node status from the trace: no timer, message or request is
     /// handled by a node while it is down or paused.
@@ -84,7 +84,11 @@ impl Protocol for OneTimer {
 fn one_timer_sim(clock: ClockConfig, after: SimDuration) -> Simulation<OneTimer> {
     let mut config = SimConfig::new(1, Topology::uniform(1, LinkConfig::default()).unwrap());
     config.clocks = vec![clock];
-    let mut sim = Simulation::new(config, move |_| OneTimer { after, fired_local: None }).unwrap();
+    let mut sim = Simulation::new(config, move |_| OneTimer {
+        after,
+        fired_local: None,
+    })
+    .unwrap();
     sim.record_trace(false, 1_000);
     sim
 }
@@ -92,27 +96,67 @@ fn one_timer_sim(clock: ClockConfig, after: SimDuration) -> Simulation<OneTimer>
 #[test]
 fn a_paused_node_fires_its_timers_late_at_resume() {
     let mut sim = one_timer_sim(ClockConfig::default(), SimDuration::from_millis(100));
-    sim.schedule_fault(ms(50), Fault::Pause { node: n(0), duration: Some(SimDuration::from_millis(200)) }).unwrap();
+    sim.schedule_fault(
+        ms(50),
+        Fault::Pause {
+            node: n(0),
+            duration: Some(SimDuration::from_millis(200)),
+        },
+    )
+    .unwrap();
     sim.run(Stop::after(SimDuration::from_secs(1)));
-    let timer = sim.trace_records().iter().find(|r| r.kind == TraceKind::Timer).unwrap();
+    let timer = sim
+        .trace_records()
+        .iter()
+        .find(|r| r.kind == TraceKind::Timer)
+        .unwrap();
     assert_eq!(timer.time, ms(250), "due at 100ms, fired at the resume");
-    assert_eq!(sim.node(n(0)).unwrap().fired_local, Some(sim_core::LocalTime::from_nanos(250_000_000)));
+    assert_eq!(
+        sim.node(n(0)).unwrap().fired_local,
+        Some(sim_core::LocalTime::from_nanos(250_000_000))
+    );
 }
 
 #[test]
 fn a_crash_drops_pending_timers() {
     let mut sim = one_timer_sim(ClockConfig::default(), SimDuration::from_millis(100));
-    sim.schedule_fault(ms(50), Fault::Crash { node: n(0), lose_unsynced: false }).unwrap();
+    sim.schedule_fault(
+        ms(50),
+        Fault::Crash {
+            node: n(0),
+            lose_unsynced: false,
+        },
+    )
+    .unwrap();
     sim.schedule_fault(ms(60), Fault::Restart(n(0))).unwrap();
     sim.run(Stop::after(SimDuration::from_secs(1)));
-    let fired: Vec<SimTime> = sim.trace_records().iter().filter(|r| r.kind == TraceKind::Timer).map(|r| r.time).collect();
-    assert_eq!(fired, vec![ms(160)], "only the timer the restarted node set itself");
+    let fired: Vec<SimTime> = sim
+        .trace_records()
+        .iter()
+        .filter(|r| r.kind == TraceKind::Timer)
+        .map(|r| r.time)
+        .collect();
+    assert_eq!(
+        fired,
+        vec![ms(160)],
+        "only the timer the restarted node set itself"
+    );
 }
 
 #[test]
 fn a_clock_jump_moves_the_reading_and_nothing_else() {
     let run = |jump: bool| {
-        let faults = if jump { vec![(ms(500), Fault::ClockJump { node: n(1), delta_ns: -300_000_000 })] } else { vec![] };
+        let faults = if jump {
+            vec![(
+                ms(500),
+                Fault::ClockJump {
+                    node: n(1),
+                    delta_ns: -300_000_000,
+                },
+            )]
+        } else {
+            vec![]
+        };
         let mut sim = chatter_sim(3, LinkConfig::default(), vec![], 11, &faults);
         sim.record_trace(false, 1_000_000);
         sim.run(Stop::after(SimDuration::from_secs(1)));
@@ -120,10 +164,20 @@ fn a_clock_jump_moves_the_reading_and_nothing_else() {
     };
     let (plain, jumped) = (run(false), run(true));
     let events = |sim: &Simulation<sim_core::testkit::Chatter>| -> Vec<_> {
-        sim.trace_records().iter().filter(|r| r.kind != TraceKind::ClockJump).cloned().collect()
+        sim.trace_records()
+            .iter()
+            .filter(|r| r.kind != TraceKind::ClockJump)
+            .cloned()
+            .collect()
     };
-    assert_eq!(events(&plain), events(&jumped), "every event happens at the same true time");
-    let readings = |sim: &Simulation<sim_core::testkit::Chatter>| sim.node(n(1)).unwrap().timer_readings.clone();
+    assert_eq!(
+        events(&plain),
+        events(&jumped),
+        "every event happens at the same true time"
+    );
+    let readings = |sim: &Simulation<sim_core::testkit::Chatter>| {
+        sim.node(n(1)).unwrap().timer_readings.clone()
+    };
     let (before, after) = (readings(&plain), readings(&jumped));
     assert_eq!(before.len(), after.len());
     let mut saw_jump = false;
@@ -168,23 +222,54 @@ fn durable_state_survives_a_crash_and_volatile_state_does_not() {
     for lose_unsynced in [false, true] {
         let topology = Topology::uniform(1, LinkConfig::default()).unwrap();
         let mut sim = Simulation::new(SimConfig::new(1, topology), |_| Keeper::default()).unwrap();
-        sim.schedule_fault(ms(10), Fault::Crash { node: n(0), lose_unsynced }).unwrap();
+        sim.schedule_fault(
+            ms(10),
+            Fault::Crash {
+                node: n(0),
+                lose_unsynced,
+            },
+        )
+        .unwrap();
         sim.schedule_fault(ms(20), Fault::Restart(n(0))).unwrap();
         sim.run(Stop::after(SimDuration::from_secs(1)));
         let keeper = sim.node(n(0)).unwrap();
-        assert_eq!(keeper.volatile_marker, 0, "volatile state is fresh after a restart");
+        assert_eq!(
+            keeper.volatile_marker, 0,
+            "volatile state is fresh after a restart"
+        );
         let (synced, unsynced) = keeper.recovered.clone().unwrap();
         assert_eq!(synced.as_deref(), Some(&b"yes"[..]));
-        let expected_unsynced = if lose_unsynced { None } else { Some(&b"maybe"[..]) };
-        assert_eq!(unsynced.as_deref(), expected_unsynced, "lose_unsynced = {lose_unsynced}");
+        let expected_unsynced = if lose_unsynced {
+            None
+        } else {
+            Some(&b"maybe"[..])
+        };
+        assert_eq!(
+            unsynced.as_deref(),
+            expected_unsynced,
+            "lose_unsynced = {lose_unsynced}"
+        );
     }
 }
 
 #[test]
 fn messages_to_a_crashed_node_are_dropped_at_delivery() {
     let link = LinkConfig::with_latency(sim_core::Latency::constant_ms(100));
-    let mut sim = common::blaster_sim(2, link, 1, 3, |me| if me == n(0) { vec![n(1)] } else { vec![] });
-    sim.schedule_fault(ms(50), Fault::Crash { node: n(1), lose_unsynced: false }).unwrap();
+    let mut sim = common::blaster_sim(
+        2,
+        link,
+        1,
+        3,
+        |me| if me == n(0) { vec![n(1)] } else { vec![] },
+    );
+    sim.schedule_fault(
+        ms(50),
+        Fault::Crash {
+            node: n(1),
+            lose_unsynced: false,
+        },
+    )
+    .unwrap();
     sim.run(Stop::after(SimDuration::from_secs(1)));
     assert_eq!(sim.stats().dropped.node_down, 3);
     assert_eq!(sim.stats().node(n(1)).dropped, 3);
@@ -195,7 +280,14 @@ fn the_queue_bound_stops_the_run_with_a_reason() {
     let topology = Topology::uniform(2, LinkConfig::default()).unwrap();
     let mut config = SimConfig::new(1, topology);
     config.limits.queue_len_max = 100;
-    let mut sim = Simulation::new(config, |me: NodeId| common::Blaster { targets: vec![NodeId(1 - me.0)], burst: 1_000, received: vec![] })
-        .unwrap();
-    assert_eq!(sim.run(Stop::after(SimDuration::from_secs(1))), sim_core::StopReason::QueueLimit);
+    let mut sim = Simulation::new(config, |me: NodeId| common::Blaster {
+        targets: vec![NodeId(1 - me.0)],
+        burst: 1_000,
+        received: vec![],
+    })
+    .unwrap();
+    assert_eq!(
+        sim.run(Stop::after(SimDuration::from_secs(1))),
+        sim_core::StopReason::QueueLimit
+    );
 }

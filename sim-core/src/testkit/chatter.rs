@@ -40,7 +40,10 @@ pub struct Chatter {
 
 impl Chatter {
     pub fn new(tick_ms_max: u64) -> Self {
-        Chatter { tick_ms_max: tick_ms_max.max(1), ..Default::default() }
+        Chatter {
+            tick_ms_max: tick_ms_max.max(1),
+            ..Default::default()
+        }
     }
 
     fn arm(&mut self, ctx: &mut Context<'_, Self>) -> TimerId {
@@ -74,7 +77,13 @@ impl Protocol for Chatter {
     fn on_message(&mut self, ctx: &mut Context<'_, Self>, from: NodeId, message: ChatMessage) {
         self.received += 1;
         if message.hop < HOPS_MAX && ctx.rng().random_bool(0.5) {
-            ctx.send(from, ChatMessage { hop: message.hop + 1, payload: message.payload.wrapping_mul(31) });
+            ctx.send(
+                from,
+                ChatMessage {
+                    hop: message.hop + 1,
+                    payload: message.payload.wrapping_mul(31),
+                },
+            );
         }
     }
 
@@ -94,7 +103,7 @@ impl Protocol for Chatter {
         }
         let count = Self::durable_count(ctx) + self.received;
         ctx.storage().put("count", count.to_le_bytes().to_vec());
-        if self.ticks % 2 == 0 {
+        if self.ticks.is_multiple_of(2) {
             ctx.storage().sync();
         }
         self.received = 0;
@@ -102,6 +111,9 @@ impl Protocol for Chatter {
     }
 
     fn on_request(&mut self, ctx: &mut Context<'_, Self>, request: u64) {
-        ctx.broadcast(ChatMessage { hop: HOPS_MAX, payload: request });
+        ctx.broadcast(ChatMessage {
+            hop: HOPS_MAX,
+            payload: request,
+        });
     }
 }

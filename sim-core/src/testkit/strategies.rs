@@ -20,9 +20,14 @@ fn millis(range: std::ops::RangeInclusive<u64>) -> impl Strategy<Value = SimDura
 pub fn latency() -> impl Strategy<Value = Latency> {
     let leaf = prop_oneof![
         millis(0..=20).prop_map(Latency::Constant),
-        (millis(0..=10), millis(0..=40)).prop_map(|(a, b)| Latency::Uniform { min: a.min(b), max: a.max(b) }),
-        (millis(1..=30), millis(0..=10)).prop_map(|(mean, std_dev)| Latency::Normal { mean, std_dev }),
-        (millis(1..=20), 0.1f64..1.5).prop_map(|(median, sigma)| Latency::LogNormal { median, sigma }),
+        (millis(0..=10), millis(0..=40)).prop_map(|(a, b)| Latency::Uniform {
+            min: a.min(b),
+            max: a.max(b)
+        }),
+        (millis(1..=30), millis(0..=10))
+            .prop_map(|(mean, std_dev)| Latency::Normal { mean, std_dev }),
+        (millis(1..=20), 0.1f64..1.5)
+            .prop_map(|(median, sigma)| Latency::LogNormal { median, sigma }),
         millis(1..=20).prop_map(|mean| Latency::Exponential { mean }),
         (millis(1..=5), 1.5f64..4.0).prop_map(|(scale, alpha)| Latency::Pareto { scale, alpha }),
     ];
@@ -34,18 +39,30 @@ pub fn latency() -> impl Strategy<Value = Latency> {
 
 /// A link with any latency, loss up to 30%, duplication up to 30%, either order.
 pub fn link_config() -> impl Strategy<Value = LinkConfig> {
-    (latency(), 0.0f64..0.3, 0.0f64..0.3, any::<bool>()).prop_map(|(latency, loss, duplicate, fifo)| LinkConfig {
-        latency,
-        loss,
-        duplicate,
-        order: if fifo { LinkOrder::Fifo } else { LinkOrder::Unordered },
-    })
+    (latency(), 0.0f64..0.3, 0.0f64..0.3, any::<bool>()).prop_map(
+        |(latency, loss, duplicate, fifo)| LinkConfig {
+            latency,
+            loss,
+            duplicate,
+            order: if fifo {
+                LinkOrder::Fifo
+            } else {
+                LinkOrder::Unordered
+            },
+        },
+    )
 }
 
 /// A clock with an offset within ±1 s and drift within ±`drift_ppm_max`.
 pub fn clock(drift_ppm_max: f64) -> impl Strategy<Value = ClockConfig> {
-    (-1_000_000_000i64..1_000_000_000, -drift_ppm_max..=drift_ppm_max)
-        .prop_map(|(offset_ns, drift_ppm)| ClockConfig { offset_ns, drift_ppm })
+    (
+        -1_000_000_000i64..1_000_000_000,
+        -drift_ppm_max..=drift_ppm_max,
+    )
+        .prop_map(|(offset_ns, drift_ppm)| ClockConfig {
+            offset_ns,
+            drift_ppm,
+        })
 }
 
 fn node(node_count: usize) -> impl Strategy<Value = NodeId> + Clone {
@@ -54,24 +71,37 @@ fn node(node_count: usize) -> impl Strategy<Value = NodeId> + Clone {
 
 /// A random split of the nodes into two to four groups (some nodes may be left out).
 fn partition(node_count: usize) -> impl Strategy<Value = Partition> {
-    let groups = prop::collection::vec(0u8..5, node_count).prop_filter_map("needs two non-empty groups", |labels| {
-        let mut groups: Vec<Vec<NodeId>> = vec![Vec::new(); 4];
-        for (index, label) in labels.iter().enumerate() {
-            if *label < 4 {
-                groups[*label as usize].push(NodeId(index as u32));
+    let groups = prop::collection::vec(0u8..5, node_count).prop_filter_map(
+        "needs two non-empty groups",
+        |labels| {
+            let mut groups: Vec<Vec<NodeId>> = vec![Vec::new(); 4];
+            for (index, label) in labels.iter().enumerate() {
+                if *label < 4 {
+                    groups[*label as usize].push(NodeId(index as u32));
+                }
             }
-        }
-        groups.retain(|g| !g.is_empty());
-        (groups.len() >= 2).then_some(groups)
-    });
+            groups.retain(|g| !g.is_empty());
+            (groups.len() >= 2).then_some(groups)
+        },
+    );
     prop_oneof![
         groups.clone().prop_map(Partition::Groups),
-        groups.clone().prop_map(|g| Partition::OneWay { from: g[0].clone(), to: g[1].clone() }),
-        node(node_count).prop_map(Partition::Isolate),
-        (groups, node(node_count)).prop_filter_map("the bridge must be outside both sides", |(g, bridge)| {
-            let outside = !g[0].contains(&bridge) && !g[1].contains(&bridge);
-            outside.then(|| Partition::Bridge { left: g[0].clone(), right: g[1].clone(), bridge })
+        groups.clone().prop_map(|g| Partition::OneWay {
+            from: g[0].clone(),
+            to: g[1].clone()
         }),
+        node(node_count).prop_map(Partition::Isolate),
+        (groups, node(node_count)).prop_filter_map(
+            "the bridge must be outside both sides",
+            |(g, bridge)| {
+                let outside = !g[0].contains(&bridge) && !g[1].contains(&bridge);
+                outside.then(|| Partition::Bridge {
+                    left: g[0].clone(),
+                    right: g[1].clone(),
+                    bridge,
+                })
+            }
+        ),
     ]
 }
 
@@ -80,7 +110,10 @@ pub fn fault(node_count: usize) -> impl Strategy<Value = Fault> {
     assert!(node_count >= 2, "fault strategies need at least two nodes");
     let optional_node = || prop::option::of(node(node_count));
     prop_oneof![
-        (node(node_count), any::<bool>()).prop_map(|(node, lose_unsynced)| Fault::Crash { node, lose_unsynced }),
+        (node(node_count), any::<bool>()).prop_map(|(node, lose_unsynced)| Fault::Crash {
+            node,
+            lose_unsynced
+        }),
         node(node_count).prop_map(Fault::Restart),
         (node(node_count), prop::option::of(millis(1..=500)))
             .prop_map(|(node, duration)| Fault::Pause { node, duration }),
@@ -89,7 +122,8 @@ pub fn fault(node_count: usize) -> impl Strategy<Value = Fault> {
         Just(Fault::Heal),
         (optional_node(), optional_node()).prop_map(|(from, to)| Fault::Clog { from, to }),
         (optional_node(), optional_node()).prop_map(|(from, to)| Fault::Release { from, to }),
-        (node(node_count), -500_000_000i64..500_000_000).prop_map(|(node, delta_ns)| Fault::ClockJump { node, delta_ns }),
+        (node(node_count), -500_000_000i64..500_000_000)
+            .prop_map(|(node, delta_ns)| Fault::ClockJump { node, delta_ns }),
         prop::option::of(0.0f64..0.5).prop_map(Fault::SetLoss),
     ]
 }

@@ -4,7 +4,8 @@
 
 use sim_core::testkit::Chatter;
 use sim_core::{
-    ClockConfig, Context, Fault, LinkConfig, NodeId, Protocol, SimConfig, SimTime, Simulation, Topology, TimerId,
+    ClockConfig, Context, Fault, LinkConfig, NodeId, Protocol, SimConfig, SimTime, Simulation,
+    TimerId, Topology,
 };
 
 /// Sends `burst` numbered messages to every listed peer at start; counts what it receives.
@@ -41,9 +42,12 @@ pub fn blaster_sim(
     targets: impl Fn(NodeId) -> Vec<NodeId> + 'static,
 ) -> Simulation<Blaster> {
     let topology = Topology::uniform(n, link).unwrap();
-    let mut sim =
-        Simulation::new(SimConfig::new(seed, topology), move |id| Blaster { targets: targets(id), burst, received: vec![] })
-            .unwrap();
+    let mut sim = Simulation::new(SimConfig::new(seed, topology), move |id| Blaster {
+        targets: targets(id),
+        burst,
+        received: vec![],
+    })
+    .unwrap();
     sim.record_trace(false, 10_000_000);
     sim
 }
