@@ -54,9 +54,9 @@ fn peers_are_chosen_uniformly_among_the_others() {
     {
         counts[record.node.unwrap().index()][record.peer.unwrap().index()] += 1;
     }
-    for from in 0..nodes as usize {
-        assert_eq!(counts[from][from], 0, "never pings itself");
-        let pings: u64 = counts[from].iter().sum::<u64>() / 2; // pings plus the pongs it answers
+    for (from, row) in counts.iter().enumerate() {
+        assert_eq!(row[from], 0, "never pings itself");
+        let pings: u64 = row.iter().sum::<u64>() / 2; // pings plus the pongs it answers
         assert!(pings > 1_000);
     }
     // Pings per (from, to): each of the 4 others gets ~1/4 of a node's pings.

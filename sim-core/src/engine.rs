@@ -725,15 +725,7 @@ impl<P: Protocol> Simulation<P> {
             } => {
                 let slot = &mut self.nodes[node.index()];
                 if slot.status == NodeStatus::Down {
-                    return self.trace.event(
-                        self.now,
-                        TraceKind::NoOp,
-                        Some(*node),
-                        None,
-                        None,
-                        0,
-                        describe,
-                    );
+                    return self.trace_fault(TraceKind::NoOp, Some(*node), 0, describe);
                 }
                 slot.state = None;
                 slot.status = NodeStatus::Down;
@@ -741,12 +733,9 @@ impl<P: Protocol> Simulation<P> {
                 cold.timers.clear();
                 cold.storage.crash(*lose_unsynced);
                 let deferred = std::mem::take(&mut cold.deferred);
-                self.trace.event(
-                    self.now,
+                self.trace_fault(
                     TraceKind::Crash,
                     Some(*node),
-                    None,
-                    None,
                     *lose_unsynced as u64,
                     describe,
                 );
@@ -757,52 +746,20 @@ impl<P: Protocol> Simulation<P> {
             Fault::Restart(node) => {
                 let slot = &mut self.nodes[node.index()];
                 if slot.status != NodeStatus::Down {
-                    return self.trace.event(
-                        self.now,
-                        TraceKind::NoOp,
-                        Some(*node),
-                        None,
-                        None,
-                        1,
-                        describe,
-                    );
+                    return self.trace_fault(TraceKind::NoOp, Some(*node), 1, describe);
                 }
                 slot.state = Some((self.factory)(*node));
                 slot.status = NodeStatus::Up;
-                self.trace.event(
-                    self.now,
-                    TraceKind::Restart,
-                    Some(*node),
-                    None,
-                    None,
-                    0,
-                    describe,
-                );
+                self.trace_fault(TraceKind::Restart, Some(*node), 0, describe);
                 self.invoke(*node, |state, ctx| state.on_recover(ctx));
             }
             Fault::Pause { node, duration } => {
                 let slot = &mut self.nodes[node.index()];
                 if slot.status != NodeStatus::Up {
-                    return self.trace.event(
-                        self.now,
-                        TraceKind::NoOp,
-                        Some(*node),
-                        None,
-                        None,
-                        2,
-                        describe,
-                    );
+                    return self.trace_fault(TraceKind::NoOp, Some(*node), 2, describe);
                 }
                 slot.status = NodeStatus::Paused;
-                self.trace.event(
-                    self.now,
-                    TraceKind::Pause,
-                    Some(*node),
-                    None,
-                    None,
-                    0,
-                    describe,
-                );
+                self.trace_fault(TraceKind::Pause, Some(*node), 0, describe);
                 if let Some(duration) = duration {
                     let at = self.now.saturating_add(*duration);
                     self.push(at, EventKind::Fault(Box::new(Fault::Resume(*node))));
@@ -814,15 +771,7 @@ impl<P: Protocol> Simulation<P> {
                     .partitions
                     .add(partition, self.nodes.len())
                     .unwrap_or_else(|e| panic!("a validated partition was rejected: {e}"));
-                self.trace.event(
-                    self.now,
-                    TraceKind::Partition,
-                    None,
-                    None,
-                    None,
-                    stable_hash(partition),
-                    describe,
-                );
+                self.trace_fault(TraceKind::Partition, None, stable_hash(partition), describe);
             }
             Fault::Heal => {
                 self.network.partitions.heal();
@@ -842,12 +791,9 @@ impl<P: Protocol> Simulation<P> {
             }
             Fault::ClockJump { node, delta_ns } => {
                 self.nodes[node.index()].clock.jump(*delta_ns);
-                self.trace.event(
-                    self.now,
+                self.trace_fault(
                     TraceKind::ClockJump,
                     Some(*node),
-                    None,
-                    None,
                     *delta_ns as u64,
                     describe,
                 );
@@ -867,29 +813,30 @@ impl<P: Protocol> Simulation<P> {
         }
     }
 
+    /// Traces a fault (or a fault that found nothing to do).
+    fn trace_fault(
+        &mut self,
+        kind: TraceKind,
+        node: Option<NodeId>,
+        aux: u64,
+        describe: impl FnOnce() -> String,
+    ) {
+        self.trace
+            .event(self.now, kind, node, None, None, aux, describe);
+    }
+
     /// Resumes a paused node and hands it everything that waited, in order.
     /// Waiting messages already passed the partition check when they arrived.
     fn resume(&mut self, node: NodeId, describe: impl FnOnce() -> String) {
         let slot = &mut self.nodes[node.index()];
         if slot.status != NodeStatus::Paused {
-            return self.trace.event(
-                self.now,
-                TraceKind::NoOp,
-                Some(node),
-                None,
-                None,
-                3,
-                describe,
-            );
+            return self.trace_fault(TraceKind::NoOp, Some(node), 3, describe);
         }
         slot.status = NodeStatus::Up;
         let deferred = std::mem::take(&mut self.cold[node.index()].deferred);
-        self.trace.event(
-            self.now,
+        self.trace_fault(
             TraceKind::Resume,
             Some(node),
-            None,
-            None,
             deferred.len() as u64,
             describe,
         );

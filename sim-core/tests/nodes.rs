@@ -192,11 +192,14 @@ fn a_clock_jump_moves_the_reading_and_nothing_else() {
     assert!(saw_jump);
 }
 
+/// What `Keeper` read back at recovery: the synced and the unsynced key.
+type Recovered = (Option<Vec<u8>>, Option<Vec<u8>>);
+
 /// Writes a synced and an unsynced key at start, and keeps a volatile marker.
 #[derive(Default)]
 struct Keeper {
     volatile_marker: u32,
-    recovered: Option<(Option<Vec<u8>>, Option<Vec<u8>>)>,
+    recovered: Option<Recovered>,
 }
 
 impl Protocol for Keeper {
