@@ -122,6 +122,9 @@ pub enum StopReason {
 
 type Factory<P> = Box<dyn FnMut(NodeId) -> P>;
 
+/// How many upcoming events' nodes are prefetched besides the next one.
+const UPCOMING_PREFETCH_MAX: usize = 4;
+
 /// Asks the CPU to start loading `value` into cache. A hint only: it changes
 /// no state and no result, so determinism is unaffected. In a large cluster,
 /// touching a random node's slot is a cache miss; issuing the load one event
@@ -382,6 +385,11 @@ impl<P: Protocol> Simulation<P> {
                 prefetch(&self.nodes[next.index()]);
                 prefetch(&self.rngs[next.index()]);
             }
+            let (nodes, rngs) = (&self.nodes, &self.rngs);
+            self.queue.upcoming_nodes(UPCOMING_PREFETCH_MAX, |node| {
+                prefetch(&nodes[node.index()]);
+                prefetch(&rngs[node.index()]);
+            });
             self.process(event);
         }
     }

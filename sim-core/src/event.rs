@@ -297,6 +297,30 @@ impl<P: Protocol> EventQueue<P> {
         }
     }
 
+    /// Calls `visit` with the nodes of a few upcoming events (in radix mode:
+    /// those in the lowest occupied bucket above the front, which all come
+    /// before any event in a higher bucket). Used for prefetching only.
+    #[inline]
+    pub fn upcoming_nodes(&self, limit: usize, mut visit: impl FnMut(NodeId)) {
+        let Store::Radix { radix, .. } = &self.store else {
+            return;
+        };
+        let occupied_above_front = [radix.occupied[0] & !1, radix.occupied[1], radix.occupied[2]];
+        let Some(bucket) = occupied_above_front
+            .iter()
+            .enumerate()
+            .find(|(_, w)| **w != 0)
+            .map(|(i, w)| i * 64 + w.trailing_zeros() as usize)
+        else {
+            return;
+        };
+        for (_, kind) in radix.buckets[bucket].iter().take(limit) {
+            if let EventKind::Deliver { to, .. } = kind {
+                visit(*to);
+            }
+        }
+    }
+
     pub fn len(&self) -> usize {
         match &self.store {
             Store::Binary(heap) => heap.len(),
