@@ -68,12 +68,6 @@ pub struct Stats {
 }
 
 impl Stats {
-    pub fn new(node_count: usize) -> Self {
-        Stats {
-            per_node: vec![NodeStats::default(); node_count],
-            ..Default::default()
-        }
-    }
     pub fn node(&self, node: NodeId) -> &NodeStats {
         &self.per_node[node.index()]
     }
