@@ -1,4 +1,14 @@
-//! Protocols for faultline. Each module is one protocol, written as a sans-IO
-//! state machine against `sim_core::Protocol`.
+//! Protocols for faultline. Each is a sans-IO state machine: it reacts to
+//! inputs and acts only through its context (ARCHITECTURE.md, invariant 1).
+//!
+//! Shared machinery lives beside them: `kv` (the key-value state machine with
+//! exactly-once deduplication), `client` (leader discovery, retries, backoff,
+//! history events), `workload` (what clients ask for) and `cluster` (servers
+//! and clients of one service as one engine protocol).
 
+pub mod client;
+pub mod cluster;
+pub mod kv;
+pub mod kv_single;
 pub mod pingpong;
+pub mod workload;

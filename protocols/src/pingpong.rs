@@ -37,6 +37,7 @@ impl Protocol for PingPong {
     type Message = PingPongMessage;
     type Timer = ();
     type Request = ();
+    type Output = ();
 
     fn on_start(&mut self, ctx: &mut Context<'_, Self>) {
         Self::ping_random_peer(ctx);
@@ -55,5 +56,76 @@ impl Protocol for PingPong {
 
     fn on_timer(&mut self, _ctx: &mut Context<'_, Self>, _id: TimerId, _timer: ()) {
         unreachable!("pingpong sets no timers")
+    }
+}
+
+/// Ping-pong as a cluster service, for scenario files: the same behaviour
+/// among the servers. It serves no clients.
+#[derive(Debug, Default)]
+pub struct PingPongService {
+    pub pongs: u64,
+}
+
+impl PingPongService {
+    fn ping_random_peer(ctx: &mut crate::cluster::ServerCtx<'_, '_, Self>) {
+        let others = ctx.server_count() - 1;
+        if others == 0 {
+            return;
+        }
+        let draw = ctx.rng().random_range(0..others);
+        let peer = if draw >= ctx.id().0 { draw + 1 } else { draw };
+        ctx.send(NodeId(peer), PingPongMessage::Ping);
+    }
+}
+
+impl crate::cluster::Service for PingPongService {
+    type Message = PingPongMessage;
+    type Timer = ();
+    type Event = ();
+
+    fn on_start(&mut self, ctx: &mut crate::cluster::ServerCtx<'_, '_, Self>) {
+        Self::ping_random_peer(ctx);
+    }
+
+    fn on_message(
+        &mut self,
+        ctx: &mut crate::cluster::ServerCtx<'_, '_, Self>,
+        from: NodeId,
+        message: PingPongMessage,
+    ) {
+        match message {
+            PingPongMessage::Ping => ctx.send(from, PingPongMessage::Pong),
+            PingPongMessage::Pong => {
+                self.pongs += 1;
+                Self::ping_random_peer(ctx);
+            }
+        }
+    }
+
+    fn on_timer(
+        &mut self,
+        _ctx: &mut crate::cluster::ServerCtx<'_, '_, Self>,
+        _id: TimerId,
+        _timer: (),
+    ) {
+        unreachable!("pingpong sets no timers")
+    }
+
+    fn on_client_request(
+        &mut self,
+        ctx: &mut crate::cluster::ServerCtx<'_, '_, Self>,
+        client: NodeId,
+        request: crate::client::ClientRequest,
+    ) {
+        // The scenario loader rejects clients for pingpong; answer anyway so a
+        // library user who adds some sees a refusal rather than silence.
+        let reply = crate::client::ClientReply::Unavailable;
+        ctx.reply(
+            client,
+            crate::client::ClientResponse {
+                seq: request.seq,
+                reply,
+            },
+        );
     }
 }

@@ -32,6 +32,10 @@ pub struct Limits {
     /// Inputs waiting on one paused node at most.
     pub deferred_per_node_max: usize,
     pub storage_bytes_per_node_max: u64,
+    /// Outputs waiting to be drained at most; `run` returns
+    /// `StopReason::OutputsPending` when they reach it, so a driver that drains
+    /// between calls keeps memory bounded.
+    pub outputs_pending_max: usize,
 }
 
 impl Default for Limits {
@@ -42,6 +46,7 @@ impl Default for Limits {
             held_messages_max: 1_000_000,
             deferred_per_node_max: 100_000,
             storage_bytes_per_node_max: STORAGE_BYTES_MAX_DEFAULT,
+            outputs_pending_max: 1_000_000,
         }
     }
 }
@@ -118,6 +123,16 @@ pub enum StopReason {
     EventLimit,
     /// `Limits::queue_len_max` was exceeded (a protocol flooding the network?).
     QueueLimit,
+    /// `Limits::outputs_pending_max` outputs wait; drain them and call `run` again.
+    OutputsPending,
+}
+
+/// An output a node emitted, stamped with the true time it happened.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Emitted<O> {
+    pub time: SimTime,
+    pub node: NodeId,
+    pub output: O,
 }
 
 type Factory<P> = Box<dyn FnMut(NodeId) -> P>;
@@ -197,6 +212,7 @@ pub struct Simulation<P: Protocol> {
     commands: Vec<Command<P>>,
     next_message_id: u64,
     queue_overflowed: bool,
+    outputs: Vec<Emitted<P::Output>>,
 }
 
 impl<P: Protocol> Simulation<P> {
@@ -256,6 +272,7 @@ impl<P: Protocol> Simulation<P> {
             commands: Vec::new(),
             next_message_id: 0,
             queue_overflowed: false,
+            outputs: Vec::new(),
         };
         for index in 0..node_count {
             sim.push(SimTime::ZERO, EventKind::Start(NodeId(index as u32)));
@@ -356,6 +373,14 @@ impl<P: Protocol> Simulation<P> {
     pub fn held_messages(&self) -> usize {
         self.held.len()
     }
+    /// Takes the outputs emitted since the last drain, in emission order.
+    pub fn drain_outputs(&mut self) -> std::vec::Drain<'_, Emitted<P::Output>> {
+        self.outputs.drain(..)
+    }
+    /// Outputs waiting to be drained.
+    pub fn pending_outputs(&self) -> usize {
+        self.outputs.len()
+    }
 
     // ----- running -----------------------------------------------------------
 
@@ -371,6 +396,9 @@ impl<P: Protocol> Simulation<P> {
             }
             if self.stats.events >= self.limits.events_max {
                 return StopReason::EventLimit;
+            }
+            if self.outputs.len() >= self.limits.outputs_pending_max {
+                return StopReason::OutputsPending;
             }
             match self.queue.peek_time() {
                 None => return StopReason::QueueEmpty,
@@ -585,6 +613,11 @@ impl<P: Protocol> Simulation<P> {
                         EventKind::Timer { node, id, timer },
                     );
                 }
+                Command::Output(output) => self.outputs.push(Emitted {
+                    time: self.now,
+                    node,
+                    output,
+                }),
             }
         }
         debug_assert!(self.commands.is_empty(), "handlers run one at a time");

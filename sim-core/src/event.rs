@@ -408,6 +408,7 @@ mod tests {
                 type Message = ();
                 type Timer = ();
                 type Request = ();
+                type Output = ();
                 fn on_start(&mut self, _: &mut crate::protocol::Context<'_, Self>) {}
                 fn on_message(&mut self, _: &mut crate::protocol::Context<'_, Self>, _: NodeId, _: ()) {}
                 fn on_timer(&mut self, _: &mut crate::protocol::Context<'_, Self>, _: TimerId, _: ()) {}

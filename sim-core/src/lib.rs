@@ -15,6 +15,7 @@ pub mod engine;
 mod event;
 pub mod fault;
 pub mod hash;
+pub mod history;
 pub mod ids;
 pub mod latency;
 pub mod link;
@@ -30,7 +31,7 @@ pub mod topology;
 pub mod trace;
 
 pub use clock::ClockConfig;
-pub use engine::{Limits, NodeStatus, SimConfig, Simulation, Stop, StopReason};
+pub use engine::{Emitted, Limits, NodeStatus, SimConfig, Simulation, Stop, StopReason};
 pub use fault::Fault;
 pub use ids::{MessageId, NodeId, TimerId};
 pub use latency::Latency;

@@ -29,6 +29,10 @@ pub trait Protocol: Sized + 'static {
     type Timer: Clone + Debug + Hash;
     /// A request injected into the node by the workload (a client call, say).
     type Request: Debug + Hash;
+    /// What a node reports to the outside world: a client's observation for
+    /// the history, a protocol event for an invariant monitor. The engine
+    /// stamps each with true time; the node never sees that stamp.
+    type Output: Debug;
 
     /// The node boots for the first time, at time zero.
     fn on_start(&mut self, ctx: &mut Context<'_, Self>);
@@ -61,6 +65,7 @@ pub enum Command<P: Protocol> {
         after: SimDuration,
         timer: P::Timer,
     },
+    Output(P::Output),
 }
 
 /// A node's timers: the next id, and the ids that are set and not yet fired or cancelled.
@@ -159,6 +164,12 @@ impl<'a, P: Protocol> Context<'a, P> {
         let id = self.timers.set();
         self.commands.push(Command::SetTimer { id, after, timer });
         id
+    }
+    /// Reports `output` to whoever drives the simulation (see
+    /// `Simulation::drain_outputs`). It does not affect the run.
+    #[inline]
+    pub fn output(&mut self, output: P::Output) {
+        self.commands.push(Command::Output(output));
     }
     /// Cancels a timer; it will not fire. Cancelling a fired timer does nothing.
     pub fn cancel_timer(&mut self, id: TimerId) {

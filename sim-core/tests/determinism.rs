@@ -52,6 +52,7 @@ impl Protocol for Cheater {
     type Message = u64;
     type Timer = ();
     type Request = ();
+    type Output = ();
     fn on_start(&mut self, ctx: &mut Context<'_, Self>) {
         ctx.set_timer(SimDuration::from_millis(5), ());
     }

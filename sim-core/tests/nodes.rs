@@ -72,6 +72,7 @@ impl Protocol for OneTimer {
     type Message = ();
     type Timer = ();
     type Request = ();
+    type Output = ();
     fn on_start(&mut self, ctx: &mut Context<'_, Self>) {
         ctx.set_timer(self.after, ());
     }
@@ -206,6 +207,7 @@ impl Protocol for Keeper {
     type Message = ();
     type Timer = ();
     type Request = ();
+    type Output = ();
     fn on_start(&mut self, ctx: &mut Context<'_, Self>) {
         self.volatile_marker = 7;
         ctx.storage().put("synced", b"yes".to_vec());

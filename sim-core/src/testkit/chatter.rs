@@ -64,6 +64,7 @@ impl Protocol for Chatter {
     type Message = ChatMessage;
     type Timer = ChatTimer;
     type Request = u64;
+    type Output = ();
 
     fn on_start(&mut self, ctx: &mut Context<'_, Self>) {
         self.arm(ctx);

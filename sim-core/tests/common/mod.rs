@@ -20,6 +20,7 @@ impl Protocol for Blaster {
     type Message = u32;
     type Timer = ();
     type Request = ();
+    type Output = ();
     fn on_start(&mut self, ctx: &mut Context<'_, Self>) {
         for target in self.targets.clone() {
             for sequence in 0..self.burst {

@@ -1,0 +1,346 @@
+//! The client machinery every key-value protocol shares: the wire format
+//! between clients and servers, and a client process that finds the leader,
+//! times out, retries with backoff and jitter, and reports what it observed.
+//!
+//! A client is a node of its own on the simulated network, so partitions,
+//! loss and latency touch client traffic too. It runs one operation at a time
+//! (a Jepsen "process"). Every attempt of one operation carries the same
+//! (client, sequence) tag so the state machine can deduplicate retries.
+//!
+//! Outcome rule: an operation that got a reply is `Ok` (or `Fail` for a cas
+//! whose expectation did not hold). One that never got a reply is `Info` if
+//! any attempt may have reached a server (a timed-out attempt), and `Fail`
+//! only if every attempt was definitely refused (`NotLeader`, `Unavailable`).
+
+use crate::kv::{KvOp, KvResult};
+use crate::workload::{Arrival, OpGenerator, WorkloadConfig};
+use rand::Rng;
+use sim_core::history::Outcome;
+use sim_core::{Context, NodeId, Protocol, SimDuration, TimerId};
+use std::sync::Arc;
+
+/// A client's call, as sent to a server.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ClientRequest {
+    /// The client's process number (dense, from 0); the deduplication key.
+    pub client: u64,
+    pub seq: u64,
+    pub op: KvOp,
+}
+
+/// A server's answer.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum ClientReply {
+    /// The operation was applied (or, for a get, served) with this result.
+    Result(KvResult),
+    /// This server does not serve requests; try `hint` if given. Not applied.
+    NotLeader { hint: Option<NodeId> },
+    /// The server refused the request. Not applied.
+    Unavailable,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ClientResponse {
+    pub seq: u64,
+    pub reply: ClientReply,
+}
+
+/// What a client reports for the history.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ClientEvent {
+    Invoke {
+        client: u64,
+        op: KvOp,
+    },
+    Complete {
+        client: u64,
+        outcome: Outcome,
+        result: Option<KvResult>,
+    },
+    /// An open-loop arrival found the client busy and was dropped.
+    Shed {
+        client: u64,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum ClientTimer {
+    /// Time to start the next operation.
+    Issue,
+    /// The attempt `attempt` of operation `seq` got no reply in time.
+    AttemptTimeout { seq: u64, attempt: u32 },
+    /// Back-off is over: send the next attempt of `seq`.
+    Retry { seq: u64 },
+    /// Operation `seq` has run out of time.
+    Deadline { seq: u64 },
+}
+
+/// How a protocol's own message, timer and output types carry the client's.
+pub trait ClientWire: Protocol {
+    fn request_message(request: ClientRequest) -> Self::Message;
+    fn client_timer(timer: ClientTimer) -> Self::Timer;
+    fn client_output(event: ClientEvent) -> Self::Output;
+}
+
+#[derive(Debug)]
+struct InFlight {
+    seq: u64,
+    op: KvOp,
+    attempt: u32,
+    attempt_timer: Option<TimerId>,
+    deadline_timer: TimerId,
+    /// An attempt timed out, so the operation may have been applied.
+    maybe_applied: bool,
+}
+
+/// Retries of one operation at most (besides the deadline).
+pub const ATTEMPTS_MAX: u32 = 1_000;
+
+/// One client process.
+#[derive(Debug)]
+pub struct ClientProcess {
+    client: u64,
+    servers: u32,
+    config: Arc<WorkloadConfig>,
+    generator: OpGenerator,
+    next_seq: u64,
+    issued: u64,
+    in_flight: Option<InFlight>,
+    leader_hint: Option<NodeId>,
+    /// Round-robin cursor over servers when no leader is known.
+    cursor: u32,
+}
+
+impl ClientProcess {
+    pub fn new(client: u64, servers: u32, config: Arc<WorkloadConfig>) -> Self {
+        assert!(servers > 0, "a client needs at least one server");
+        ClientProcess {
+            client,
+            servers,
+            config,
+            generator: OpGenerator::new(),
+            next_seq: 1,
+            issued: 0,
+            in_flight: None,
+            leader_hint: None,
+            cursor: 0,
+        }
+    }
+
+    pub fn on_start<P: ClientWire>(&mut self, ctx: &mut Context<'_, P>) {
+        self.cursor = ctx.rng().random_range(0..self.servers);
+        let first = self.next_gap(ctx);
+        ctx.set_timer(first, P::client_timer(ClientTimer::Issue));
+    }
+
+    pub fn on_timer<P: ClientWire>(&mut self, ctx: &mut Context<'_, P>, timer: ClientTimer) {
+        match timer {
+            ClientTimer::Issue => self.on_issue(ctx),
+            ClientTimer::AttemptTimeout { seq, attempt } => {
+                let Some(flight) = self
+                    .in_flight
+                    .as_mut()
+                    .filter(|f| f.seq == seq && f.attempt == attempt)
+                else {
+                    return;
+                };
+                flight.maybe_applied = true;
+                flight.attempt_timer = None;
+                // The server we tried may be dead or cut off: forget it.
+                self.leader_hint = None;
+                self.cursor = (self.cursor + 1) % self.servers;
+                self.back_off(ctx);
+            }
+            ClientTimer::Retry { seq } => {
+                if self.in_flight.as_ref().is_some_and(|f| f.seq == seq) {
+                    self.send_attempt(ctx);
+                }
+            }
+            ClientTimer::Deadline { seq } => {
+                if let Some(flight) = self.in_flight.as_ref().filter(|f| f.seq == seq) {
+                    let outcome = if flight.maybe_applied {
+                        Outcome::Info
+                    } else {
+                        Outcome::Fail
+                    };
+                    self.complete(ctx, outcome, None);
+                }
+            }
+        }
+    }
+
+    pub fn on_response<P: ClientWire>(
+        &mut self,
+        ctx: &mut Context<'_, P>,
+        from: NodeId,
+        response: ClientResponse,
+    ) {
+        let Some(flight) = self.in_flight.as_mut().filter(|f| f.seq == response.seq) else {
+            return; // A late or duplicated reply to an operation already finished.
+        };
+        match response.reply {
+            ClientReply::Result(result) => {
+                self.leader_hint = Some(from);
+                let outcome = match result {
+                    KvResult::CasMismatch { .. } => Outcome::Fail,
+                    _ => Outcome::Ok,
+                };
+                self.complete(ctx, outcome, Some(result));
+            }
+            ClientReply::NotLeader { hint } => {
+                if let Some(timer) = flight.attempt_timer.take() {
+                    ctx.cancel_timer(timer);
+                }
+                self.leader_hint = hint.filter(|h| h.0 < self.servers && *h != from);
+                if self.leader_hint.is_none() {
+                    self.cursor = (self.cursor + 1) % self.servers;
+                }
+                self.back_off(ctx);
+            }
+            ClientReply::Unavailable => {
+                if let Some(timer) = flight.attempt_timer.take() {
+                    ctx.cancel_timer(timer);
+                }
+                self.leader_hint = None;
+                self.cursor = (self.cursor + 1) % self.servers;
+                self.back_off(ctx);
+            }
+        }
+    }
+
+    fn next_gap<P: ClientWire>(&mut self, ctx: &mut Context<'_, P>) -> SimDuration {
+        match &self.config.arrival {
+            Arrival::Closed { think } => think.sample(ctx.rng()),
+            Arrival::Open { rate_per_s } => {
+                // Exponential inter-arrival gap by inversion; 1 - u avoids ln(0).
+                let u: f64 = ctx.rng().random();
+                let gap_s = -(1.0 - u).ln() / rate_per_s;
+                SimDuration::from_nanos((gap_s * 1e9).min(3.6e12) as u64)
+            }
+        }
+    }
+
+    fn on_issue<P: ClientWire>(&mut self, ctx: &mut Context<'_, P>) {
+        let stopped = ctx.now().saturating_since(sim_core::LocalTime::default())
+            >= self.config.stop_after
+            || self.issued >= self.config.ops_per_client_max;
+        if stopped {
+            return;
+        }
+        let open = matches!(self.config.arrival, Arrival::Open { .. });
+        if self.in_flight.is_some() {
+            debug_assert!(open, "a closed-loop client issues only when idle");
+            ctx.output(P::client_output(ClientEvent::Shed {
+                client: self.client,
+            }));
+        } else {
+            self.issue(ctx);
+        }
+        if open {
+            let gap = self.next_gap(ctx);
+            ctx.set_timer(gap, P::client_timer(ClientTimer::Issue));
+        }
+    }
+
+    fn issue<P: ClientWire>(&mut self, ctx: &mut Context<'_, P>) {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        self.issued += 1;
+        let op = self
+            .generator
+            .next(&self.config, self.client, seq, ctx.rng());
+        ctx.output(P::client_output(ClientEvent::Invoke {
+            client: self.client,
+            op: op.clone(),
+        }));
+        let deadline_timer = ctx.set_timer(
+            self.config.op_timeout,
+            P::client_timer(ClientTimer::Deadline { seq }),
+        );
+        self.in_flight = Some(InFlight {
+            seq,
+            op,
+            attempt: 0,
+            attempt_timer: None,
+            deadline_timer,
+            maybe_applied: false,
+        });
+        self.send_attempt(ctx);
+    }
+
+    fn send_attempt<P: ClientWire>(&mut self, ctx: &mut Context<'_, P>) {
+        let target = self.leader_hint.unwrap_or(NodeId(self.cursor));
+        let flight = self
+            .in_flight
+            .as_mut()
+            .expect("an attempt belongs to an operation");
+        flight.attempt += 1;
+        let (seq, attempt) = (flight.seq, flight.attempt);
+        ctx.send(
+            target,
+            P::request_message(ClientRequest {
+                client: self.client,
+                seq,
+                op: flight.op.clone(),
+            }),
+        );
+        let timer = ctx.set_timer(
+            self.config.attempt_timeout,
+            P::client_timer(ClientTimer::AttemptTimeout { seq, attempt }),
+        );
+        flight.attempt_timer = Some(timer);
+    }
+
+    /// Waits an exponentially growing, jittered time, then retries.
+    fn back_off<P: ClientWire>(&mut self, ctx: &mut Context<'_, P>) {
+        let flight = self.in_flight.as_ref().expect("backing off an operation");
+        if flight.attempt >= ATTEMPTS_MAX {
+            return; // The deadline will end it.
+        }
+        let exponent = flight.attempt.saturating_sub(1).min(20);
+        let ceiling = self
+            .config
+            .backoff_base
+            .checked_mul(1 << exponent)
+            .unwrap_or(self.config.backoff_max)
+            .min(self.config.backoff_max);
+        // "Full jitter": uniform in [0, ceiling], so retrying clients spread out.
+        let wait = SimDuration::from_nanos(ctx.rng().random_range(0..=ceiling.as_nanos()));
+        let seq = flight.seq;
+        ctx.set_timer(wait, P::client_timer(ClientTimer::Retry { seq }));
+    }
+
+    fn complete<P: ClientWire>(
+        &mut self,
+        ctx: &mut Context<'_, P>,
+        outcome: Outcome,
+        result: Option<KvResult>,
+    ) {
+        let flight = self
+            .in_flight
+            .take()
+            .expect("completing an operation in flight");
+        if let Some(timer) = flight.attempt_timer {
+            ctx.cancel_timer(timer);
+        }
+        ctx.cancel_timer(flight.deadline_timer);
+        match (&flight.op, &result) {
+            (KvOp::Get { key }, Some(KvResult::Value(v))) => self.generator.saw(key, v),
+            (KvOp::Put { key, value }, Some(KvResult::Done)) => self.generator.saw(key, value),
+            (KvOp::Cas { key, new, .. }, Some(KvResult::Done)) => self.generator.saw(key, new),
+            (KvOp::Cas { key, .. }, Some(KvResult::CasMismatch { current })) => {
+                self.generator.saw(key, current)
+            }
+            _ => {}
+        }
+        ctx.output(P::client_output(ClientEvent::Complete {
+            client: self.client,
+            outcome,
+            result,
+        }));
+        if matches!(self.config.arrival, Arrival::Closed { .. }) {
+            let gap = self.next_gap(ctx);
+            ctx.set_timer(gap, P::client_timer(ClientTimer::Issue));
+        }
+    }
+}

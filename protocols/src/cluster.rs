@@ -1,0 +1,240 @@
+//! A cluster of servers running one `Service`, plus the client processes that
+//! drive it, as one engine `Protocol`.
+//!
+//! Node ids `0..servers` are servers; the rest are clients. A service sees
+//! only its servers (its peers) through `ServerCtx`, which wraps the engine's
+//! context, tags its messages and timers, and routes replies to clients. This
+//! is how every key-value protocol shares the client machinery instead of
+//! copying it.
+
+use crate::client::{
+    ClientEvent, ClientProcess, ClientRequest, ClientResponse, ClientTimer, ClientWire,
+};
+use crate::workload::WorkloadConfig;
+use sim_core::rng::SimRng;
+use sim_core::storage::DurableStorage;
+use sim_core::{Context, LocalTime, NodeId, Protocol, SimDuration, TimerId};
+use std::fmt::Debug;
+use std::hash::Hash;
+use std::sync::Arc;
+
+/// A server-side protocol. Like `Protocol`, but its world is the servers.
+pub trait Service: Sized + 'static {
+    type Message: Clone + Debug + Hash;
+    type Timer: Clone + Debug + Hash;
+    /// Protocol events reported for invariant monitors and metrics.
+    type Event: Debug;
+
+    fn on_start(&mut self, ctx: &mut ServerCtx<'_, '_, Self>);
+    /// After a restart; volatile state is fresh, durable state survived.
+    fn on_recover(&mut self, ctx: &mut ServerCtx<'_, '_, Self>) {
+        self.on_start(ctx);
+    }
+    fn on_message(
+        &mut self,
+        ctx: &mut ServerCtx<'_, '_, Self>,
+        from: NodeId,
+        message: Self::Message,
+    );
+    fn on_timer(&mut self, ctx: &mut ServerCtx<'_, '_, Self>, id: TimerId, timer: Self::Timer);
+    /// A client's request. Answer with `ctx.reply` (now or later), or not at all.
+    fn on_client_request(
+        &mut self,
+        ctx: &mut ServerCtx<'_, '_, Self>,
+        client: NodeId,
+        request: ClientRequest,
+    );
+}
+
+/// Messages on the wire: between servers, or between a client and a server.
+#[derive(Clone, Debug, Hash)]
+pub enum ClusterMessage<M> {
+    Peer(M),
+    Request(ClientRequest),
+    Response(ClientResponse),
+}
+
+#[derive(Clone, Debug, Hash)]
+pub enum ClusterTimer<T> {
+    Server(T),
+    Client(ClientTimer),
+}
+
+#[derive(Debug)]
+pub enum ClusterOutput<E> {
+    Server(E),
+    Client(ClientEvent),
+}
+
+/// One node: a server or a client.
+pub enum Cluster<S: Service> {
+    /// `servers` is how many servers the cluster has: ids `0..servers`.
+    Server {
+        servers: u32,
+        service: S,
+    },
+    Client(ClientProcess),
+}
+
+impl<S: Service> Cluster<S> {
+    /// A factory for the engine: `servers` servers made by `make_server`, then
+    /// `workload.clients` clients.
+    pub fn factory(
+        servers: u32,
+        mut make_server: impl FnMut(NodeId) -> S + 'static,
+        workload: Arc<WorkloadConfig>,
+    ) -> impl FnMut(NodeId) -> Cluster<S> + 'static {
+        move |node| {
+            if node.0 < servers {
+                Cluster::Server {
+                    servers,
+                    service: make_server(node),
+                }
+            } else {
+                Cluster::Client(ClientProcess::new(
+                    (node.0 - servers) as u64,
+                    servers,
+                    workload.clone(),
+                ))
+            }
+        }
+    }
+
+    fn role(&self) -> &'static str {
+        match self {
+            Cluster::Server { .. } => "server",
+            Cluster::Client(_) => "client",
+        }
+    }
+
+    pub fn as_server(&self) -> Option<&S> {
+        match self {
+            Cluster::Server { service, .. } => Some(service),
+            Cluster::Client(_) => None,
+        }
+    }
+}
+
+impl<S: Service> Protocol for Cluster<S> {
+    type Message = ClusterMessage<S::Message>;
+    type Timer = ClusterTimer<S::Timer>;
+    type Request = ();
+    type Output = ClusterOutput<S::Event>;
+
+    fn on_start(&mut self, ctx: &mut Context<'_, Self>) {
+        match self {
+            Cluster::Server { servers, service } => {
+                service.on_start(&mut ServerCtx::new(ctx, *servers))
+            }
+            Cluster::Client(client) => client.on_start(ctx),
+        }
+    }
+
+    fn on_recover(&mut self, ctx: &mut Context<'_, Self>) {
+        match self {
+            Cluster::Server { servers, service } => {
+                service.on_recover(&mut ServerCtx::new(ctx, *servers))
+            }
+            Cluster::Client(client) => client.on_start(ctx),
+        }
+    }
+
+    fn on_message(&mut self, ctx: &mut Context<'_, Self>, from: NodeId, message: Self::Message) {
+        match (self, message) {
+            (Cluster::Server { servers, service }, ClusterMessage::Peer(message)) => {
+                service.on_message(&mut ServerCtx::new(ctx, *servers), from, message)
+            }
+            (Cluster::Server { servers, service }, ClusterMessage::Request(request)) => {
+                service.on_client_request(&mut ServerCtx::new(ctx, *servers), from, request)
+            }
+            (Cluster::Client(client), ClusterMessage::Response(response)) => {
+                client.on_response(ctx, from, response)
+            }
+            (node, message) => panic!("misrouted message {message:?} to a {}", node.role()),
+        }
+    }
+
+    fn on_timer(&mut self, ctx: &mut Context<'_, Self>, id: TimerId, timer: Self::Timer) {
+        match (self, timer) {
+            (Cluster::Server { servers, service }, ClusterTimer::Server(timer)) => {
+                service.on_timer(&mut ServerCtx::new(ctx, *servers), id, timer)
+            }
+            (Cluster::Client(client), ClusterTimer::Client(timer)) => client.on_timer(ctx, timer),
+            (node, timer) => panic!("misrouted timer {timer:?} to a {}", node.role()),
+        }
+    }
+}
+
+impl<S: Service> ClientWire for Cluster<S> {
+    fn request_message(request: ClientRequest) -> Self::Message {
+        ClusterMessage::Request(request)
+    }
+    fn client_timer(timer: ClientTimer) -> Self::Timer {
+        ClusterTimer::Client(timer)
+    }
+    fn client_output(event: ClientEvent) -> Self::Output {
+        ClusterOutput::Client(event)
+    }
+}
+
+/// A server's window on the world: the engine context, restricted to servers.
+pub struct ServerCtx<'c, 'a, S: Service> {
+    inner: &'c mut Context<'a, Cluster<S>>,
+    servers: u32,
+}
+
+impl<'c, 'a, S: Service> ServerCtx<'c, 'a, S> {
+    fn new(inner: &'c mut Context<'a, Cluster<S>>, servers: u32) -> Self {
+        debug_assert!(servers <= inner.node_count() && inner.id().0 < servers);
+        ServerCtx { inner, servers }
+    }
+    pub fn id(&self) -> NodeId {
+        self.inner.id()
+    }
+    /// How many servers there are; their ids are `0..server_count`.
+    pub fn server_count(&self) -> u32 {
+        self.servers
+    }
+    /// Every other server, in id order.
+    pub fn peers(&self) -> impl Iterator<Item = NodeId> + 'static {
+        let me = self.id();
+        (0..self.servers).map(NodeId).filter(move |n| *n != me)
+    }
+    /// Sends a copy of `message` to every other server.
+    pub fn broadcast(&mut self, message: S::Message) {
+        for peer in self.peers() {
+            self.send(peer, message.clone());
+        }
+    }
+    pub fn now(&self) -> LocalTime {
+        self.inner.now()
+    }
+    pub fn rng(&mut self) -> &mut SimRng {
+        self.inner.rng()
+    }
+    pub fn storage(&mut self) -> &mut DurableStorage {
+        self.inner.storage()
+    }
+    pub fn send(&mut self, to: NodeId, message: S::Message) {
+        assert!(
+            to.0 < self.servers,
+            "server {} sent a peer message to non-server {to}",
+            self.id()
+        );
+        self.inner.send(to, ClusterMessage::Peer(message));
+    }
+    pub fn set_timer(&mut self, after: SimDuration, timer: S::Timer) -> TimerId {
+        self.inner.set_timer(after, ClusterTimer::Server(timer))
+    }
+    pub fn cancel_timer(&mut self, id: TimerId) {
+        self.inner.cancel_timer(id);
+    }
+    /// Answers a client.
+    pub fn reply(&mut self, client: NodeId, response: ClientResponse) {
+        self.inner.send(client, ClusterMessage::Response(response));
+    }
+    /// Reports a protocol event to monitors.
+    pub fn emit(&mut self, event: S::Event) {
+        self.inner.output(ClusterOutput::Server(event));
+    }
+}

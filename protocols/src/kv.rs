@@ -1,0 +1,177 @@
+//! The key-value state machine every replicated protocol drives, with
+//! exactly-once deduplication.
+//!
+//! Clients tag each operation with (client, sequence number) and retry with
+//! the same tag. The state machine remembers each client's last applied
+//! sequence number and its reply, so a retried operation that was already
+//! applied returns the remembered reply instead of applying twice. Raft's
+//! dissertation (§6.3) describes the same scheme.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// What a client asks the store to do.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum KvOp {
+    Get {
+        key: String,
+    },
+    Put {
+        key: String,
+        value: String,
+    },
+    Cas {
+        key: String,
+        expected: String,
+        new: String,
+    },
+    Append {
+        key: String,
+        value: String,
+    },
+}
+
+impl KvOp {
+    pub fn key(&self) -> &str {
+        match self {
+            KvOp::Get { key }
+            | KvOp::Put { key, .. }
+            | KvOp::Cas { key, .. }
+            | KvOp::Append { key, .. } => key,
+        }
+    }
+    pub fn is_read(&self) -> bool {
+        matches!(self, KvOp::Get { .. })
+    }
+}
+
+/// What applying an operation returned.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum KvResult {
+    /// A get's value ("" for a key never written, as in Porcupine's kv model).
+    Value(String),
+    /// A put, an append, or a cas whose expectation held.
+    Done,
+    /// A cas whose expectation did not hold; it took no effect.
+    CasMismatch { current: String },
+}
+
+/// Clients tracked for deduplication at most; beyond it the oldest is forgotten
+/// (a retry from a forgotten client could then apply twice, so keep it large).
+pub const DEDUP_CLIENTS_MAX: usize = 100_000;
+
+/// The store: data plus each client's last applied (sequence, result).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct KvStore {
+    data: BTreeMap<String, String>,
+    last_applied: BTreeMap<u64, (u64, KvResult)>,
+}
+
+impl KvStore {
+    /// Applies `op` from `client` with sequence number `seq`, at most once.
+    /// A sequence number at or below the client's last applied one returns the
+    /// remembered result if it is the same number, and `None` if it is older
+    /// (the client has moved on; the reply no longer matters).
+    pub fn apply(&mut self, client: u64, seq: u64, op: &KvOp) -> Option<KvResult> {
+        if let Some((last_seq, result)) = self.last_applied.get(&client) {
+            if seq == *last_seq {
+                return Some(result.clone());
+            }
+            if seq < *last_seq {
+                return None;
+            }
+        }
+        let result = self.apply_fresh(op);
+        if self.last_applied.len() >= DEDUP_CLIENTS_MAX && !self.last_applied.contains_key(&client)
+        {
+            let oldest = *self.last_applied.keys().next().expect("non-empty");
+            self.last_applied.remove(&oldest);
+        }
+        self.last_applied.insert(client, (seq, result.clone()));
+        Some(result)
+    }
+
+    /// Applies a read without recording it (reads need no deduplication).
+    pub fn read(&self, key: &str) -> String {
+        self.data.get(key).cloned().unwrap_or_default()
+    }
+
+    fn apply_fresh(&mut self, op: &KvOp) -> KvResult {
+        match op {
+            KvOp::Get { key } => KvResult::Value(self.read(key)),
+            KvOp::Put { key, value } => {
+                self.data.insert(key.clone(), value.clone());
+                KvResult::Done
+            }
+            KvOp::Cas { key, expected, new } => {
+                let current = self.read(key);
+                if current == *expected {
+                    self.data.insert(key.clone(), new.clone());
+                    KvResult::Done
+                } else {
+                    KvResult::CasMismatch { current }
+                }
+            }
+            KvOp::Append { key, value } => {
+                self.data.entry(key.clone()).or_default().push_str(value);
+                KvResult::Done
+            }
+        }
+    }
+
+    /// The data, in key order.
+    pub fn data(&self) -> &BTreeMap<String, String> {
+        &self.data
+    }
+
+    /// Serialises the whole store for durable storage.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        serde_json::to_vec(self).expect("a KvStore always serialises")
+    }
+
+    /// Restores a store written by `to_bytes`. Storage is written only by
+    /// this code, so corrupt bytes are a bug, not user input.
+    pub fn from_bytes(bytes: &[u8]) -> KvStore {
+        serde_json::from_slice(bytes).expect("durable KvStore bytes are well-formed")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_retried_operation_applies_once() {
+        let mut store = KvStore::default();
+        let op = KvOp::Append {
+            key: "k".into(),
+            value: "x".into(),
+        };
+        assert_eq!(store.apply(1, 1, &op), Some(KvResult::Done));
+        assert_eq!(store.apply(1, 1, &op), Some(KvResult::Done));
+        assert_eq!(store.read("k"), "x");
+        assert_eq!(store.apply(1, 0, &op), None);
+        assert_eq!(store.apply(1, 2, &op), Some(KvResult::Done));
+        assert_eq!(store.read("k"), "xx");
+    }
+
+    #[test]
+    fn cas_applies_only_when_expectation_holds() {
+        let mut store = KvStore::default();
+        let cas = |e: &str, n: &str| KvOp::Cas {
+            key: "k".into(),
+            expected: e.into(),
+            new: n.into(),
+        };
+        assert_eq!(store.apply(1, 1, &cas("", "a")), Some(KvResult::Done));
+        assert_eq!(
+            store.apply(1, 2, &cas("b", "c")),
+            Some(KvResult::CasMismatch {
+                current: "a".into()
+            })
+        );
+        assert_eq!(store.read("k"), "a");
+        let bytes = store.to_bytes();
+        assert_eq!(KvStore::from_bytes(&bytes), store);
+    }
+}

@@ -1,0 +1,174 @@
+//! A single-copy key-value store: one primary (the first server) holds the
+//! data on its durable storage and serves every request; the other servers
+//! only redirect clients to it.
+//!
+//! It is the simplest correct store, and the baseline the replicated
+//! protocols are compared against: it is linearizable, and unavailable
+//! whenever the primary is down or cut off (CAP's "C", without the "A").
+//!
+//! Durability uses group commit: writes are applied at once but replies wait
+//! until the next sync, which happens every `flush_interval` (or after every
+//! operation when it is zero). The bug switch `ack_before_sync` replies
+//! before the sync, so a crash that loses unsynced writes loses writes that
+//! clients were told had succeeded: a "lost write" the checkers must catch.
+
+use crate::client::{ClientReply, ClientRequest, ClientResponse};
+use crate::cluster::{ServerCtx, Service};
+use crate::kv::KvStore;
+use sim_core::{NodeId, SimDuration, TimerId};
+
+/// The storage key under which the primary keeps its store.
+const STORE_KEY: &str = "kv/store";
+/// Replies waiting for a sync at most; beyond it the primary syncs at once.
+const PENDING_REPLIES_MAX: usize = 10_000;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct KvSingleParams {
+    /// How often the primary syncs; zero syncs after every operation.
+    pub flush_interval: SimDuration,
+    /// Bug switch: reply before the write is synced.
+    pub ack_before_sync: bool,
+}
+
+impl Default for KvSingleParams {
+    fn default() -> Self {
+        KvSingleParams {
+            flush_interval: SimDuration::from_millis(5),
+            ack_before_sync: false,
+        }
+    }
+}
+
+impl KvSingleParams {
+    pub fn validate(&self) -> Result<(), String> {
+        if self.flush_interval > SimDuration::from_secs(60) {
+            return Err(format!(
+                "flush_interval: at most 60s, got {}",
+                self.flush_interval
+            ));
+        }
+        Ok(())
+    }
+}
+
+#[derive(Clone, Debug, Hash)]
+pub enum KvSingleTimer {
+    Flush,
+}
+
+/// What the primary reports: nothing yet needs monitoring beyond the history.
+#[derive(Debug)]
+pub enum KvSingleEvent {
+    /// The primary recovered a store of this many keys from storage.
+    Recovered { keys: usize },
+}
+
+#[derive(Debug)]
+pub struct KvSingle {
+    params: KvSingleParams,
+    store: KvStore,
+    /// Replies held until the next sync.
+    pending: Vec<(NodeId, ClientResponse)>,
+    flush_timer: Option<TimerId>,
+}
+
+const PRIMARY: NodeId = NodeId(0);
+
+impl KvSingle {
+    pub fn new(params: KvSingleParams) -> Self {
+        KvSingle {
+            params,
+            store: KvStore::default(),
+            pending: Vec::new(),
+            flush_timer: None,
+        }
+    }
+
+    pub fn store(&self) -> &KvStore {
+        &self.store
+    }
+
+    fn flush(&mut self, ctx: &mut ServerCtx<'_, '_, Self>) {
+        ctx.storage().sync();
+        for (client, response) in self.pending.drain(..) {
+            ctx.reply(client, response);
+        }
+    }
+}
+
+impl Service for KvSingle {
+    type Message = ();
+    type Timer = KvSingleTimer;
+    type Event = KvSingleEvent;
+
+    fn on_start(&mut self, ctx: &mut ServerCtx<'_, '_, Self>) {
+        if ctx.id() != PRIMARY {
+            return;
+        }
+        if let Some(bytes) = ctx.storage().get(STORE_KEY) {
+            self.store = KvStore::from_bytes(bytes);
+            ctx.emit(KvSingleEvent::Recovered {
+                keys: self.store.data().len(),
+            });
+        }
+    }
+
+    fn on_message(&mut self, _ctx: &mut ServerCtx<'_, '_, Self>, _from: NodeId, _message: ()) {
+        unreachable!("kv-single servers never message each other")
+    }
+
+    fn on_timer(
+        &mut self,
+        ctx: &mut ServerCtx<'_, '_, Self>,
+        id: TimerId,
+        KvSingleTimer::Flush: KvSingleTimer,
+    ) {
+        if self.flush_timer == Some(id) {
+            self.flush_timer = None;
+            self.flush(ctx);
+        }
+    }
+
+    fn on_client_request(
+        &mut self,
+        ctx: &mut ServerCtx<'_, '_, Self>,
+        client: NodeId,
+        request: ClientRequest,
+    ) {
+        if ctx.id() != PRIMARY {
+            let response = ClientResponse {
+                seq: request.seq,
+                reply: ClientReply::NotLeader {
+                    hint: Some(PRIMARY),
+                },
+            };
+            ctx.reply(client, response);
+            return;
+        }
+        let Some(result) = self.store.apply(request.client, request.seq, &request.op) else {
+            return; // An older request of a client that has moved on.
+        };
+        ctx.storage().put(STORE_KEY, self.store.to_bytes());
+        let response = ClientResponse {
+            seq: request.seq,
+            reply: ClientReply::Result(result),
+        };
+        if self.params.ack_before_sync {
+            ctx.reply(client, response);
+            if self.flush_timer.is_none() {
+                self.flush_timer =
+                    Some(ctx.set_timer(self.params.flush_interval, KvSingleTimer::Flush));
+            }
+            return;
+        }
+        self.pending.push((client, response));
+        if self.params.flush_interval == SimDuration::ZERO
+            || self.pending.len() >= PENDING_REPLIES_MAX
+        {
+            self.flush(ctx);
+        } else if self.flush_timer.is_none() {
+            self.flush_timer =
+                Some(ctx.set_timer(self.params.flush_interval, KvSingleTimer::Flush));
+        }
+    }
+}

@@ -1,0 +1,220 @@
+//! What clients do: how often they call, which operations, on which keys.
+//!
+//! Shared by every protocol that serves a key-value workload. Written values
+//! are unique (`<client>.<seq>`), so a checker can tell every write apart;
+//! a compare-and-set expects the value its client last saw for the key, so
+//! it succeeds often enough to matter.
+
+use crate::kv::KvOp;
+use rand::Rng;
+use rand_distr::{Distribution, Zipf};
+use sim_core::{Latency, SimDuration};
+use std::collections::BTreeMap;
+
+/// When a client starts its next operation.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Arrival {
+    /// One operation at a time; the next starts `think` after the last completes.
+    Closed { think: Latency },
+    /// Operations arrive as a Poisson process of `rate_per_s` per client,
+    /// whatever the system does. An arrival while the client's previous
+    /// operation is still running is shed and counted, not queued, so the
+    /// history keeps one operation per process at a time.
+    Open { rate_per_s: f64 },
+}
+
+/// Relative weights of the operation kinds.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct OpMix {
+    pub read: f64,
+    pub write: f64,
+    pub cas: f64,
+    pub append: f64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum KeyDistribution {
+    Uniform,
+    /// Key rank r is chosen with probability proportional to 1 / r^exponent.
+    Zipf {
+        exponent: f64,
+    },
+}
+
+/// A resolved workload (see the scenario schema for the user-facing form).
+#[derive(Clone, Debug, PartialEq)]
+pub struct WorkloadConfig {
+    pub clients: u32,
+    pub arrival: Arrival,
+    pub mix: OpMix,
+    pub keys: u32,
+    pub key_distribution: KeyDistribution,
+    /// How long a client waits for one attempt's reply before retrying.
+    pub attempt_timeout: SimDuration,
+    /// How long a client keeps retrying one operation before giving up.
+    pub op_timeout: SimDuration,
+    pub backoff_base: SimDuration,
+    pub backoff_max: SimDuration,
+    /// Clients start no operation after this (local) time, so the system can quiesce.
+    pub stop_after: SimDuration,
+    /// Operations per client at most.
+    pub ops_per_client_max: u64,
+}
+
+/// Clients in one run at most.
+pub const CLIENTS_MAX: u32 = 10_000;
+/// Keys in a workload at most.
+pub const KEYS_MAX: u32 = 1_000_000;
+
+impl WorkloadConfig {
+    /// No clients: the protocol runs on its own.
+    pub fn idle() -> Self {
+        WorkloadConfig {
+            clients: 0,
+            arrival: Arrival::Closed {
+                think: Latency::constant_ms(10),
+            },
+            mix: OpMix {
+                read: 1.0,
+                write: 1.0,
+                cas: 0.0,
+                append: 0.0,
+            },
+            keys: 1,
+            key_distribution: KeyDistribution::Uniform,
+            attempt_timeout: SimDuration::from_millis(100),
+            op_timeout: SimDuration::from_secs(1),
+            backoff_base: SimDuration::from_millis(10),
+            backoff_max: SimDuration::from_millis(200),
+            stop_after: SimDuration::MAX,
+            ops_per_client_max: u64::MAX,
+        }
+    }
+
+    /// Checks parameters; errors name the field (relative to the workload).
+    pub fn validate(&self) -> Result<(), String> {
+        if self.clients > CLIENTS_MAX {
+            return Err(format!(
+                "clients: at most {CLIENTS_MAX}, got {}",
+                self.clients
+            ));
+        }
+        if !(1..=KEYS_MAX).contains(&self.keys) {
+            return Err(format!(
+                "keys: must be between 1 and {KEYS_MAX}, got {}",
+                self.keys
+            ));
+        }
+        let weights = [self.mix.read, self.mix.write, self.mix.cas, self.mix.append];
+        if weights.iter().any(|w| !w.is_finite() || *w < 0.0) || weights.iter().sum::<f64>() <= 0.0
+        {
+            return Err("mix: weights must be finite, non-negative and not all zero".into());
+        }
+        match &self.arrival {
+            Arrival::Closed { think } => think
+                .validate()
+                .map_err(|e| format!("arrival.think: {e}"))?,
+            Arrival::Open { rate_per_s } => {
+                if !(rate_per_s.is_finite() && *rate_per_s > 0.0 && *rate_per_s <= 1e6) {
+                    return Err(format!(
+                        "arrival.rate_per_s: must be in (0, 1000000], got {rate_per_s}"
+                    ));
+                }
+            }
+        }
+        if let KeyDistribution::Zipf { exponent } = self.key_distribution {
+            if !(exponent.is_finite() && exponent > 0.0 && exponent <= 10.0) {
+                return Err(format!(
+                    "key_distribution: Zipf exponent must be in (0, 10], got {exponent}"
+                ));
+            }
+        }
+        if self.attempt_timeout == SimDuration::ZERO || self.op_timeout < self.attempt_timeout {
+            return Err(
+                "op_timeout must be at least attempt_timeout, and attempt_timeout above 0".into(),
+            );
+        }
+        if self.backoff_base > self.backoff_max {
+            return Err("backoff_base must not exceed backoff_max".into());
+        }
+        Ok(())
+    }
+}
+
+/// Draws a client's operations.
+#[derive(Debug)]
+pub struct OpGenerator {
+    /// The last value this client saw per key: what its next cas expects.
+    last_seen: BTreeMap<String, String>,
+}
+
+impl OpGenerator {
+    pub fn new() -> Self {
+        OpGenerator {
+            last_seen: BTreeMap::new(),
+        }
+    }
+
+    /// Records a value the client observed (a read, or its own write).
+    pub fn saw(&mut self, key: &str, value: &str) {
+        self.last_seen.insert(key.to_string(), value.to_string());
+    }
+
+    pub fn next(
+        &mut self,
+        config: &WorkloadConfig,
+        client: u64,
+        seq: u64,
+        rng: &mut impl Rng,
+    ) -> KvOp {
+        let key = format!("k{}", Self::key_index(config, rng));
+        let value = format!("{client}.{seq}");
+        let mix = config.mix;
+        let total = mix.read + mix.write + mix.cas + mix.append;
+        let mut draw = rng.random::<f64>() * total;
+        let mut pick = |weight: f64| {
+            let hit = draw < weight;
+            draw -= weight;
+            hit
+        };
+        if pick(mix.read) {
+            KvOp::Get { key }
+        } else if pick(mix.write) {
+            KvOp::Put { key, value }
+        } else if pick(mix.cas) {
+            let expected = self.last_seen.get(&key).cloned().unwrap_or_default();
+            KvOp::Cas {
+                key,
+                expected,
+                new: value,
+            }
+        } else if mix.append > 0.0 {
+            // The separator keeps appended values apart when read back.
+            KvOp::Append {
+                key,
+                value: format!("{value};"),
+            }
+        } else {
+            // Rounding left `draw` past every weight: take the last kind with weight.
+            KvOp::Get { key }
+        }
+    }
+
+    fn key_index(config: &WorkloadConfig, rng: &mut impl Rng) -> u64 {
+        match config.key_distribution {
+            KeyDistribution::Uniform => rng.random_range(0..config.keys as u64),
+            KeyDistribution::Zipf { exponent } => {
+                let zipf = Zipf::new(config.keys as f64, exponent).expect("validated");
+                (zipf.sample(rng) as u64)
+                    .saturating_sub(1)
+                    .min(config.keys as u64 - 1)
+            }
+        }
+    }
+}
+
+impl Default for OpGenerator {
+    fn default() -> Self {
+        Self::new()
+    }
+}

@@ -1,0 +1,134 @@
+//! Client histories: what clients asked for and what they observed.
+//!
+//! An `Operation` is one client call, from invocation to completion. Times
+//! are true time in nanoseconds, stamped by the engine (clients never see
+//! them). The outcome follows Jepsen: `Ok` took effect and returned the value
+//! shown; `Fail` definitely took no effect; `Info` is unknown: it may or may
+//! not have taken effect, so for checking it stays open to the end of time.
+//!
+//! Keys and values are strings so that histories recorded by other tools
+//! (registers of integers, key-value stores of strings) fit one model. A read
+//! whose value is `None` observed nothing usable (a Knossos `nil`), and
+//! matches any state.
+
+use serde::{Deserialize, Serialize};
+use std::io::{BufRead, Write};
+
+/// What a client asked for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Function {
+    Read,
+    Write,
+    /// Compare-and-set: write `value` if the current value is `expected`.
+    Cas,
+    /// Append `value` to the current value (string concatenation).
+    Append,
+}
+
+/// How an operation ended, as the client saw it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Ok,
+    Fail,
+    Info,
+}
+
+/// One client call.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Operation {
+    /// The client process (one operation at a time per process).
+    pub process: u64,
+    pub f: Function,
+    pub key: String,
+    /// Written or appended value; for a read, the value observed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+    /// A compare-and-set's expected value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected: Option<String>,
+    pub outcome: Outcome,
+    pub invoke_ns: u64,
+    /// `None` for `Info`: the operation may take effect at any later time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub complete_ns: Option<u64>,
+}
+
+impl Operation {
+    /// Checks the record's own consistency; the error says what is wrong.
+    pub fn validate(&self) -> Result<(), String> {
+        match (self.outcome, self.complete_ns) {
+            (Outcome::Info, Some(_)) => {
+                return Err("an info operation has no completion time".into())
+            }
+            (Outcome::Ok | Outcome::Fail, None) => {
+                return Err("an ok or fail operation needs complete_ns".into())
+            }
+            (_, Some(done)) if done < self.invoke_ns => {
+                return Err(format!(
+                    "complete_ns {done} is before invoke_ns {}",
+                    self.invoke_ns
+                ))
+            }
+            _ => {}
+        }
+        match self.f {
+            Function::Write | Function::Append if self.value.is_none() => {
+                Err("a write or append needs a value".into())
+            }
+            Function::Cas if self.value.is_none() || self.expected.is_none() => {
+                Err("a cas needs value and expected".into())
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// A history holds at most this many operations; longer ones are rejected,
+/// because checking cost grows steeply with length.
+pub const HISTORY_OPS_MAX: usize = 10_000_000;
+
+/// A sequence of operations in invocation order.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct History {
+    pub operations: Vec<Operation>,
+}
+
+impl History {
+    pub fn len(&self) -> usize {
+        self.operations.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.operations.is_empty()
+    }
+
+    /// Writes one JSON object per line.
+    pub fn write_jsonl(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        for op in &self.operations {
+            serde_json::to_writer(&mut *out, op)?;
+            out.write_all(b"\n")?;
+        }
+        Ok(())
+    }
+
+    /// Reads JSON lines; the error names the line and says what is wrong.
+    pub fn read_jsonl(input: &mut dyn BufRead) -> Result<History, String> {
+        let mut operations = Vec::new();
+        for (index, line) in input.lines().enumerate() {
+            let line = line.map_err(|e| format!("line {}: {e}", index + 1))?;
+            if line.trim().is_empty() {
+                continue;
+            }
+            if operations.len() >= HISTORY_OPS_MAX {
+                return Err(format!("more than {HISTORY_OPS_MAX} operations"));
+            }
+            let op: Operation =
+                serde_json::from_str(&line).map_err(|e| format!("line {}: {e}", index + 1))?;
+            op.validate()
+                .map_err(|e| format!("line {}: {e}", index + 1))?;
+            operations.push(op);
+        }
+        Ok(History { operations })
+    }
+}
