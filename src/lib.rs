@@ -3,3 +3,6 @@
 
 pub mod bench;
 pub mod cli;
+pub mod panic_capture;
+pub mod run_output;
+pub mod sweep;

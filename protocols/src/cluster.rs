@@ -24,6 +24,8 @@ pub trait Service: Sized + 'static {
     type Timer: Clone + Debug + Hash;
     /// Protocol events reported for invariant monitors and metrics.
     type Event: Debug;
+    /// Checks this protocol's invariants from its events as the run goes.
+    type Monitor: crate::invariant::Monitor<Self::Event>;
 
     fn on_start(&mut self, ctx: &mut ServerCtx<'_, '_, Self>);
     /// After a restart; volatile state is fresh, durable state survived.

@@ -100,6 +100,7 @@ impl Service for KvSingle {
     type Message = ();
     type Timer = KvSingleTimer;
     type Event = KvSingleEvent;
+    type Monitor = crate::invariant::NoInvariants;
 
     fn on_start(&mut self, ctx: &mut ServerCtx<'_, '_, Self>) {
         if ctx.id() != PRIMARY {

@@ -8,6 +8,7 @@
 
 pub mod client;
 pub mod cluster;
+pub mod invariant;
 pub mod kv;
 pub mod kv_single;
 pub mod pingpong;

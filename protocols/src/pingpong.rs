@@ -64,6 +64,8 @@ impl Protocol for PingPong {
 #[derive(Debug, Default)]
 pub struct PingPongService {
     pub pongs: u64,
+    /// Bug switch: each pong panics the handler with this probability.
+    pub panic_probability: f64,
 }
 
 impl PingPongService {
@@ -82,6 +84,7 @@ impl crate::cluster::Service for PingPongService {
     type Message = PingPongMessage;
     type Timer = ();
     type Event = ();
+    type Monitor = crate::invariant::NoInvariants;
 
     fn on_start(&mut self, ctx: &mut crate::cluster::ServerCtx<'_, '_, Self>) {
         Self::ping_random_peer(ctx);

@@ -1,6 +1,28 @@
-//! The scenario schema and loader (RON files describing a cluster, network,
-//! clocks, protocol, workload, faults and checks).
+//! faultline's scenarios: the RON schema, the loader with positioned errors,
+//! validation with field paths, resolution of everything drawn from the
+//! seed, and the runner that turns a resolved scenario into verdicts,
+//! metrics, a history and a trace hash.
 //!
-//! Not built yet: this crate is a placeholder in the fixed layout and exports
-//! nothing. The scenario issue fills it; until then, runs are built in Rust
-//! with `sim_core::SimConfig` (see the pingpong benchmark in `src/bench.rs`).
+//! ```no_run
+//! let scenario = scenarios::load_file(std::path::Path::new("scenarios/quickstart.ron")).unwrap();
+//! let outcome = scenarios::run(&scenarios::resolve(&scenario, 7)).unwrap();
+//! assert!(outcome.passed());
+//! ```
+
+pub mod convert;
+pub mod duration;
+pub mod error;
+pub mod load;
+pub mod metrics;
+pub mod registry;
+pub mod resolve;
+pub mod run;
+pub mod schema;
+pub mod set;
+pub mod validate;
+
+pub use error::{Problem, ScenarioError};
+pub use load::{load_file, load_str, parse_str, to_ron};
+pub use resolve::resolve;
+pub use run::{run, RunOutcome};
+pub use schema::Scenario;

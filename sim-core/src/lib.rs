@@ -9,6 +9,7 @@
 //!
 //! See ARCHITECTURE.md at the repository root for the invariants this crate keeps.
 
+pub mod checker;
 pub mod clock;
 pub mod determinism;
 pub mod engine;

@@ -1,0 +1,180 @@
+//! Converting scenario specs into the engine's types. Each function returns
+//! a message (without the field path; the caller adds it) on bad input.
+
+use crate::duration::Dur;
+use crate::schema::*;
+use protocols::workload::{Arrival, KeyDistribution, OpMix, WorkloadConfig};
+use sim_core::link::check_probability;
+use sim_core::{Fault, Latency, LinkConfig, LinkOrder, NodeId, Partition};
+
+pub fn latency(spec: &LatencySpec) -> Latency {
+    match spec {
+        LatencySpec::Constant(d) => Latency::Constant(d.0),
+        LatencySpec::Uniform { min, max } => Latency::Uniform {
+            min: min.0,
+            max: max.0,
+        },
+        LatencySpec::Normal { mean, std_dev } => Latency::Normal {
+            mean: mean.0,
+            std_dev: std_dev.0,
+        },
+        LatencySpec::LogNormal { median, sigma } => Latency::LogNormal {
+            median: median.0,
+            sigma: *sigma,
+        },
+        LatencySpec::Exponential { mean } => Latency::Exponential { mean: mean.0 },
+        LatencySpec::Pareto { scale, alpha } => Latency::Pareto {
+            scale: scale.0,
+            alpha: *alpha,
+        },
+        LatencySpec::Mixture(parts) => {
+            Latency::Mixture(parts.iter().map(|(w, l)| (*w, latency(l))).collect())
+        }
+    }
+}
+
+pub fn link(spec: &LinkSpec) -> Result<LinkConfig, String> {
+    let link = LinkConfig {
+        latency: latency(&spec.latency),
+        loss: spec.loss,
+        duplicate: spec.duplicate,
+        order: match spec.order {
+            Order::Unordered => LinkOrder::Unordered,
+            Order::Fifo => LinkOrder::Fifo,
+        },
+    };
+    link.validate()?;
+    Ok(link)
+}
+
+/// The resolved workload; `duration` supplies the default stop time.
+pub fn workload(spec: &WorkloadSpec, duration: Dur) -> Result<WorkloadConfig, String> {
+    let arrival = match &spec.arrival {
+        ArrivalSpec::Closed { think } => Arrival::Closed {
+            think: latency(think),
+        },
+        ArrivalSpec::Open { rate_per_s } => Arrival::Open {
+            rate_per_s: *rate_per_s,
+        },
+    };
+    let key_distribution = match spec.key_distribution {
+        KeyDistributionSpec::Uniform => KeyDistribution::Uniform,
+        KeyDistributionSpec::Zipf { exponent } => KeyDistribution::Zipf { exponent },
+    };
+    let config = WorkloadConfig {
+        clients: spec.clients,
+        arrival,
+        mix: OpMix {
+            read: spec.mix.read,
+            write: spec.mix.write,
+            cas: spec.mix.cas,
+            append: spec.mix.append,
+        },
+        keys: spec.keys,
+        key_distribution,
+        attempt_timeout: spec.attempt_timeout.0,
+        op_timeout: spec.op_timeout.0,
+        backoff_base: spec.backoff_base.0,
+        backoff_max: spec.backoff_max.0,
+        stop_after: spec
+            .stop_after
+            .map(|d| d.0)
+            .unwrap_or(default_stop_after(duration).0),
+        ops_per_client_max: spec.ops_per_client_max.unwrap_or(u64::MAX),
+    };
+    config.validate()?;
+    Ok(config)
+}
+
+/// Clients stop at 90% of the run so that the end is quiet.
+pub fn default_stop_after(duration: Dur) -> Dur {
+    Dur(sim_core::SimDuration::from_nanos(
+        duration.0.as_nanos() / 10 * 9,
+    ))
+}
+
+/// Looks up node names; `lookup` maps a name to its id or an error message.
+pub fn fault(
+    spec: &FaultSpec,
+    lookup: &dyn Fn(&str) -> Result<NodeId, String>,
+) -> Result<Fault, String> {
+    let many = |names: &[String]| {
+        names
+            .iter()
+            .map(|n| lookup(n))
+            .collect::<Result<Vec<_>, _>>()
+    };
+    let any = |name: &str| {
+        if name == "*" {
+            Ok(None)
+        } else {
+            lookup(name).map(Some)
+        }
+    };
+    Ok(match spec {
+        FaultSpec::Crash(n) => Fault::Crash {
+            node: lookup(n)?,
+            lose_unsynced: false,
+        },
+        FaultSpec::PowerLoss(n) => Fault::Crash {
+            node: lookup(n)?,
+            lose_unsynced: true,
+        },
+        FaultSpec::Restart(n) => Fault::Restart(lookup(n)?),
+        FaultSpec::Pause(n, d) => {
+            if d.0 == sim_core::SimDuration::ZERO {
+                return Err("a pause must last longer than 0s".into());
+            }
+            Fault::Pause {
+                node: lookup(n)?,
+                duration: Some(d.0),
+            }
+        }
+        FaultSpec::Resume(n) => Fault::Resume(lookup(n)?),
+        FaultSpec::Partition(groups) => {
+            let mut seen = std::collections::BTreeSet::new();
+            for group in groups {
+                for name in group {
+                    if !seen.insert(name.as_str()) {
+                        return Err(format!("node \"{name}\" is in more than one group; partition groups must not overlap"));
+                    }
+                }
+            }
+            Fault::Partition(Partition::Groups(
+                groups.iter().map(|g| many(g)).collect::<Result<_, _>>()?,
+            ))
+        }
+        FaultSpec::OneWay { from, to } => Fault::Partition(Partition::OneWay {
+            from: many(from)?,
+            to: many(to)?,
+        }),
+        FaultSpec::Isolate(n) => Fault::Partition(Partition::Isolate(lookup(n)?)),
+        FaultSpec::Bridge {
+            left,
+            right,
+            bridge,
+        } => Fault::Partition(Partition::Bridge {
+            left: many(left)?,
+            right: many(right)?,
+            bridge: lookup(bridge)?,
+        }),
+        FaultSpec::Heal => Fault::Heal,
+        FaultSpec::Clog(from, to) => Fault::Clog {
+            from: any(from)?,
+            to: any(to)?,
+        },
+        FaultSpec::Release(from, to) => Fault::Release {
+            from: any(from)?,
+            to: any(to)?,
+        },
+        FaultSpec::ClockJump(n, delta) => Fault::ClockJump {
+            node: lookup(n)?,
+            delta_ns: delta.0,
+        },
+        FaultSpec::SetLoss(p) => {
+            check_probability("loss", *p)?;
+            Fault::SetLoss(Some(*p))
+        }
+        FaultSpec::RestoreLoss => Fault::SetLoss(None),
+    })
+}

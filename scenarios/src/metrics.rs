@@ -1,0 +1,110 @@
+//! Run metrics: message counts, operation outcomes, latency percentiles and
+//! availability over time windows.
+
+use serde::Serialize;
+use sim_core::history::{History, Outcome};
+use sim_core::stats::DropCounts;
+use sim_core::{SimDuration, Stats};
+
+/// Availability windows per run at most.
+const WINDOWS_MAX: u64 = 200;
+
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct Metrics {
+    pub messages_sent: u64,
+    pub messages_delivered: u64,
+    pub messages_duplicated: u64,
+    pub messages_dropped: DropCounts,
+    pub operations: u64,
+    pub ok: u64,
+    pub fail: u64,
+    pub info: u64,
+    /// Open-loop arrivals dropped because the client was busy.
+    pub shed: u64,
+    /// Latency of `ok` operations, milliseconds.
+    pub latency_ms: Option<Percentiles>,
+    /// Messages sent per `ok` operation (protocol cost).
+    pub messages_per_ok_operation: Option<f64>,
+    pub window_ms: f64,
+    /// Per window: operations that completed ok, failed, or ended unknown (by invocation).
+    pub availability: Vec<Window>,
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Percentiles {
+    pub p50: f64,
+    pub p90: f64,
+    pub p99: f64,
+    pub max: f64,
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Window {
+    pub start_ms: f64,
+    pub ok: u64,
+    pub fail: u64,
+    pub info: u64,
+}
+
+pub fn compute(history: &History, stats: &Stats, shed: u64, duration: SimDuration) -> Metrics {
+    let count = |o: Outcome| {
+        history
+            .operations
+            .iter()
+            .filter(|op| op.outcome == o)
+            .count() as u64
+    };
+    let mut latencies: Vec<u64> = history
+        .operations
+        .iter()
+        .filter(|op| op.outcome == Outcome::Ok)
+        .filter_map(|op| op.complete_ns.map(|c| c - op.invoke_ns))
+        .collect();
+    latencies.sort_unstable();
+    let pick = |q: f64| {
+        let index = ((latencies.len() as f64 - 1.0) * q).round() as usize;
+        latencies[index] as f64 / 1e6
+    };
+    let latency_ms = (!latencies.is_empty()).then(|| Percentiles {
+        p50: pick(0.5),
+        p90: pick(0.9),
+        p99: pick(0.99),
+        max: pick(1.0),
+    });
+    // Windows of a round size: at most WINDOWS_MAX over the run, at least 1 ms.
+    let window_ns = (duration.as_nanos() / WINDOWS_MAX).max(1_000_000);
+    let windows = duration.as_nanos().div_ceil(window_ns).max(1) as usize;
+    let mut availability: Vec<Window> = (0..windows)
+        .map(|i| Window {
+            start_ms: (i as u64 * window_ns) as f64 / 1e6,
+            ok: 0,
+            fail: 0,
+            info: 0,
+        })
+        .collect();
+    for op in &history.operations {
+        let at = op.complete_ns.unwrap_or(op.invoke_ns);
+        let slot = &mut availability[((at / window_ns) as usize).min(windows - 1)];
+        match op.outcome {
+            Outcome::Ok => slot.ok += 1,
+            Outcome::Fail => slot.fail += 1,
+            Outcome::Info => slot.info += 1,
+        }
+    }
+    let ok = count(Outcome::Ok);
+    Metrics {
+        messages_sent: stats.sent,
+        messages_delivered: stats.delivered,
+        messages_duplicated: stats.duplicated,
+        messages_dropped: stats.dropped,
+        operations: history.len() as u64,
+        ok,
+        fail: count(Outcome::Fail),
+        info: count(Outcome::Info),
+        shed,
+        latency_ms,
+        messages_per_ok_operation: (ok > 0).then(|| stats.sent as f64 / ok as f64),
+        window_ms: window_ns as f64 / 1e6,
+        availability,
+    }
+}

@@ -1,0 +1,210 @@
+//! The protocols a scenario can name, with their params, and the checks.
+//!
+//! One enum variant per implemented protocol: RON writes it as
+//! `protocol: KvSingle(flush_interval: "5ms")`, and a misspelled protocol or
+//! param is a deserialisation error with a position and a hint.
+
+use crate::duration::Dur;
+use protocols::kv_single::KvSingleParams;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum ProtocolSpec {
+    /// Servers ping random peers; no clients. The engine's hello-world.
+    PingPong(PingPongSpec),
+    /// A single-copy key-value store on the first server.
+    KvSingle(KvSingleSpec),
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PingPongSpec {
+    /// Bug switch: each pong makes the handler panic with this probability,
+    /// to show how a sweep reports a crashing protocol.
+    #[serde(default)]
+    pub panic_probability: f64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KvSingleSpec {
+    #[serde(default = "default_flush")]
+    pub flush_interval: Dur,
+    /// Bug switch: acknowledge writes before they are synced.
+    #[serde(default)]
+    pub ack_before_sync: bool,
+}
+
+fn default_flush() -> Dur {
+    Dur(KvSingleParams::default().flush_interval)
+}
+
+impl Default for KvSingleSpec {
+    fn default() -> Self {
+        KvSingleSpec {
+            flush_interval: default_flush(),
+            ack_before_sync: false,
+        }
+    }
+}
+
+impl KvSingleSpec {
+    pub fn params(&self) -> KvSingleParams {
+        KvSingleParams {
+            flush_interval: self.flush_interval.0,
+            ack_before_sync: self.ack_before_sync,
+        }
+    }
+}
+
+/// What `faultline list` says about a protocol.
+#[derive(Clone, Debug, Serialize)]
+pub struct ProtocolInfo {
+    pub name: &'static str,
+    pub summary: &'static str,
+    /// (param, default, meaning).
+    pub params: Vec<(&'static str, String, &'static str)>,
+    /// Params that switch on a known bug.
+    pub bug_switches: Vec<&'static str>,
+    pub serves_clients: bool,
+    pub invariants: Vec<&'static str>,
+}
+
+impl ProtocolSpec {
+    pub fn name(&self) -> &'static str {
+        match self {
+            ProtocolSpec::PingPong(_) => "PingPong",
+            ProtocolSpec::KvSingle(_) => "KvSingle",
+        }
+    }
+
+    pub fn serves_clients(&self) -> bool {
+        !matches!(self, ProtocolSpec::PingPong(_))
+    }
+
+    /// The invariant names this protocol checks as the run goes.
+    pub fn invariants(&self) -> &'static [&'static str] {
+        match self {
+            ProtocolSpec::PingPong(_) => invariants_of::<protocols::pingpong::PingPongService>(),
+            ProtocolSpec::KvSingle(_) => invariants_of::<protocols::kv_single::KvSingle>(),
+        }
+    }
+
+    pub fn validate(&self) -> Result<(), (String, String)> {
+        match self {
+            ProtocolSpec::PingPong(spec) => {
+                let p = spec.panic_probability;
+                if (0.0..=1.0).contains(&p) {
+                    Ok(())
+                } else {
+                    Err((
+                        "panic_probability".into(),
+                        format!("must be a probability in [0, 1], got {p}"),
+                    ))
+                }
+            }
+            ProtocolSpec::KvSingle(spec) => spec.params().validate().map_err(|e| split_field(&e)),
+        }
+    }
+}
+
+fn invariants_of<S: protocols::cluster::Service>() -> &'static [&'static str] {
+    <S::Monitor as protocols::invariant::Monitor<S::Event>>::INVARIANTS
+}
+
+/// Splits "field: message" into its parts.
+fn split_field(error: &str) -> (String, String) {
+    match error.split_once(": ") {
+        Some((field, message)) => (field.to_string(), message.to_string()),
+        None => (String::new(), error.to_string()),
+    }
+}
+
+/// Every protocol, for `faultline list`.
+pub fn protocols() -> Vec<ProtocolInfo> {
+    let kv = KvSingleSpec::default();
+    vec![
+        ProtocolInfo {
+            name: "PingPong",
+            summary: "servers keep one ping outstanding to a random peer; no clients",
+            params: vec![(
+                "panic_probability",
+                "0.0".into(),
+                "BUG SWITCH: each pong panics the handler with this probability",
+            )],
+            bug_switches: vec!["panic_probability"],
+            serves_clients: false,
+            invariants: ProtocolSpec::PingPong(PingPongSpec::default()).invariants().to_vec(),
+        },
+        ProtocolInfo {
+            name: "KvSingle",
+            summary: "single-copy key-value store on the first server, group-committed to durable storage",
+            params: vec![
+                ("flush_interval", format!("\"{}\"", kv.flush_interval), "how often the primary syncs; \"0s\" syncs every operation"),
+                ("ack_before_sync", "false".into(), "BUG SWITCH: reply before the write is synced (lost writes after PowerLoss)"),
+            ],
+            bug_switches: vec!["ack_before_sync"],
+            serves_clients: true,
+            invariants: ProtocolSpec::KvSingle(KvSingleSpec::default()).invariants().to_vec(),
+        },
+    ]
+}
+
+/// History checkers a scenario can name in `checks` and `expect`.
+pub const CHECKERS: &[(&str, &str)] = &[
+    (
+        "linearizability",
+        "the client history is linearizable (key-value model, per key)",
+    ),
+    (
+        "invariants",
+        "every invariant of the protocol (each can also be named alone)",
+    ),
+    (
+        "panic",
+        "no protocol handler panicked (always on: a panic ends the run as a failure)",
+    ),
+];
+
+/// The fault kinds a schedule can use.
+pub const FAULT_KINDS: &[(&str, &str)] = &[
+    (
+        "Crash(node)",
+        "process crash: volatile state lost, storage kept",
+    ),
+    (
+        "PowerLoss(node)",
+        "machine crash: also loses writes not yet synced",
+    ),
+    (
+        "Restart(node)",
+        "start a crashed node; it recovers from storage",
+    ),
+    (
+        "Pause(node, duration)",
+        "stop-the-world pause; inputs wait, timers fire late",
+    ),
+    ("Resume(node)", "end a pause early"),
+    (
+        "Partition([[a, b], [c]])",
+        "symmetric groups; unlisted nodes form one more group",
+    ),
+    (
+        "OneWay(from: [..], to: [..])",
+        "messages from -> to are dropped",
+    ),
+    ("Isolate(node)", "the node talks to no one"),
+    (
+        "Bridge(left: [..], right: [..], bridge: node)",
+        "sides cut apart, the bridge sees both",
+    ),
+    ("Heal", "remove every partition"),
+    (
+        "Clog(from, to)",
+        "hold messages on a link (\"*\" = any node) until Release",
+    ),
+    ("Release(from, to)", "deliver what a clog held"),
+    ("ClockJump(node, \"-300ms\")", "step a node's clock"),
+    ("SetLoss(p)", "every link loses messages with probability p"),
+    ("RestoreLoss", "links go back to their own loss"),
+];

@@ -1,0 +1,168 @@
+//! Resolution: a scenario plus a seed becomes a fully explicit scenario.
+//!
+//! Everything the seed decides is written out: the seed itself, generated
+//! faults (the nemesis, including which kinds swarm testing switched on),
+//! randomly drawn clocks and default stop times. Running the resolved
+//! scenario reproduces the same run, and it is what `run` writes to
+//! `resolved.ron` (ARCHITECTURE.md, invariant 5).
+//!
+//! Nemesis rule: one generated fault at a time. After a quiet interval a
+//! fault starts, lasts a drawn time, and is undone (heal, restart, release,
+//! restore loss); pauses end by themselves and clock jumps are instant. A
+//! generated `Heal` also removes partitions the schedule declared.
+
+use crate::convert::default_stop_after;
+use crate::duration::{Dur, SignedDur};
+use crate::schema::*;
+use crate::validate::{server_names, SCHEDULE_MAX};
+use rand::seq::SliceRandom;
+use rand::Rng;
+use sim_core::rng::{self, SimRng};
+use sim_core::SimDuration;
+
+/// Generated faults stop at 80% of the run by default, leaving time to recover.
+pub fn default_nemesis_stop(duration: Dur) -> Dur {
+    Dur(SimDuration::from_nanos(duration.0.as_nanos() / 10 * 8))
+}
+
+/// The resolved scenario for `seed`. The input must have passed validation.
+pub fn resolve(scenario: &Scenario, seed: u64) -> Scenario {
+    let mut out = scenario.clone();
+    out.seed = seed;
+    out.seeds = None;
+    out.sweep = Vec::new();
+    if out.workload.clients > 0 && out.workload.stop_after.is_none() {
+        out.workload.stop_after = Some(default_stop_after(out.duration));
+    }
+    let servers = server_names(&scenario.nodes);
+    if let Some(random) = out.clocks.random.take() {
+        let mut rng = rng::stream(seed, "clocks");
+        let listed: Vec<String> = out.clocks.nodes.iter().map(|c| c.node.clone()).collect();
+        for name in servers.iter().filter(|n| !listed.contains(n)) {
+            let offset_max = random.offset_max.0.as_nanos().min(i64::MAX as u64) as i64;
+            let offset = rng.random_range(-offset_max..=offset_max);
+            let drift = if random.drift_ppm_max > 0.0 {
+                let raw = rng.random_range(-random.drift_ppm_max..=random.drift_ppm_max);
+                (raw * 1000.0).round() / 1000.0
+            } else {
+                0.0
+            };
+            out.clocks.nodes.push(ClockSpec {
+                node: name.clone(),
+                offset: SignedDur(offset),
+                drift_ppm: drift,
+            });
+        }
+    }
+    if let Some(nemesis) = out.faults.nemesis.take() {
+        let generated = generate(&nemesis, &servers, scenario.duration, seed);
+        out.faults.schedule.extend(generated);
+        // Stable: user entries stay ahead of generated ones at the same time.
+        out.faults.schedule.sort_by_key(|entry| entry.at);
+        out.faults.schedule.truncate(SCHEDULE_MAX);
+    }
+    out
+}
+
+/// The nemesis's faults for `seed`, in time order.
+pub fn generate(
+    nemesis: &NemesisSpec,
+    servers: &[String],
+    duration: Dur,
+    seed: u64,
+) -> Vec<TimedFault> {
+    let mut rng = rng::stream(seed, rng::names::FAULTS);
+    let mut kinds: Vec<NemesisKind> = nemesis.kinds.clone();
+    kinds.sort();
+    kinds.dedup();
+    if nemesis.swarm && kinds.len() > 1 {
+        let chosen: Vec<NemesisKind> = kinds
+            .iter()
+            .copied()
+            .filter(|_| rng.random_bool(0.5))
+            .collect();
+        kinds = if chosen.is_empty() {
+            vec![kinds[rng.random_range(0..kinds.len())]]
+        } else {
+            chosen
+        };
+    }
+    if servers.len() < 2 {
+        kinds.retain(|k| !matches!(k, NemesisKind::Partition | NemesisKind::Clog));
+    }
+    let stop = nemesis.stop.unwrap_or(default_nemesis_stop(duration)).0;
+    let mut out = Vec::new();
+    if kinds.is_empty() {
+        return out;
+    }
+    let mut t = nemesis.start.0;
+    while out.len() + 2 <= SCHEDULE_MAX {
+        let gap = draw(&mut rng, nemesis.interval_min.0, nemesis.interval_max.0);
+        let length = draw(&mut rng, nemesis.fault_min.0, nemesis.fault_max.0);
+        let start = t.saturating_add(gap);
+        let end = start.saturating_add(length);
+        if end > stop || end == t {
+            break;
+        }
+        let kind = kinds[rng.random_range(0..kinds.len())];
+        let pick = |rng: &mut SimRng| servers[rng.random_range(0..servers.len())].clone();
+        let mut at = |when: SimDuration, fault: FaultSpec| {
+            out.push(TimedFault {
+                at: Dur(when),
+                fault,
+            })
+        };
+        match kind {
+            NemesisKind::Partition => {
+                let mut shuffled = servers.to_vec();
+                shuffled.shuffle(&mut rng);
+                let cut = rng.random_range(1..shuffled.len());
+                let right = shuffled.split_off(cut);
+                at(start, FaultSpec::Partition(vec![shuffled, right]));
+                at(end, FaultSpec::Heal);
+            }
+            NemesisKind::Crash | NemesisKind::PowerLoss => {
+                let victim = pick(&mut rng);
+                let fault = if kind == NemesisKind::Crash {
+                    FaultSpec::Crash(victim.clone())
+                } else {
+                    FaultSpec::PowerLoss(victim.clone())
+                };
+                at(start, fault);
+                at(end, FaultSpec::Restart(victim));
+            }
+            NemesisKind::Pause => at(start, FaultSpec::Pause(pick(&mut rng), Dur(length))),
+            NemesisKind::ClockJump => {
+                let max = nemesis.clock_jump_max.0.as_nanos().min(i64::MAX as u64) as i64;
+                let delta = if max == 0 {
+                    0
+                } else {
+                    rng.random_range(-max..=max)
+                };
+                at(
+                    start,
+                    FaultSpec::ClockJump(pick(&mut rng), SignedDur(delta)),
+                );
+            }
+            NemesisKind::Clog => {
+                let from = pick(&mut rng);
+                let mut to = pick(&mut rng);
+                while to == from {
+                    to = pick(&mut rng);
+                }
+                at(start, FaultSpec::Clog(from.clone(), to.clone()));
+                at(end, FaultSpec::Release(from, to));
+            }
+            NemesisKind::Loss => {
+                at(start, FaultSpec::SetLoss(nemesis.loss));
+                at(end, FaultSpec::RestoreLoss);
+            }
+        }
+        t = end;
+    }
+    out
+}
+
+fn draw(rng: &mut SimRng, min: SimDuration, max: SimDuration) -> SimDuration {
+    SimDuration::from_nanos(rng.random_range(min.as_nanos()..=max.as_nanos().max(min.as_nanos())))
+}

@@ -1,0 +1,460 @@
+//! Running a resolved scenario: build the cluster, inject the faults, run
+//! the engine, collect the history and protocol events, and check them.
+//!
+//! Library use: `run(&resolve(&scenario, seed))` gives verdicts, metrics,
+//! the history and the trace hash. No wall clock is read here; callers time
+//! runs themselves.
+
+use crate::convert;
+use crate::metrics::{self, Metrics};
+use crate::registry::ProtocolSpec;
+use crate::schema::{Expect, Scenario};
+use crate::validate::{all_node_names, server_names, CLIENT_PREFIX};
+use protocols::client::ClientEvent;
+use protocols::cluster::{Cluster, ClusterOutput, Service};
+use protocols::invariant::{Monitor, Violation};
+use protocols::kv::{KvOp, KvResult};
+use protocols::kv_single::KvSingle;
+use protocols::pingpong::PingPongService;
+use serde::Serialize;
+use sim_core::checker::linearizability::{self, Counterexample};
+use sim_core::checker::model::KvModel;
+use sim_core::checker::{Budget, Verdict};
+use sim_core::history::{Function, History, Operation, Outcome, HISTORY_OPS_MAX};
+use sim_core::{
+    ClockConfig, NodeId, SimConfig, SimTime, Simulation, Stats, Stop, StopReason, TopologyBuilder,
+    TraceConfig, TraceRecord,
+};
+use std::sync::Arc;
+
+/// Search steps the linearizability check may take per run; past it the
+/// verdict is Unknown. A step count, not a time, so verdicts reproduce.
+pub const LINEARIZABILITY_STEPS_MAX: u64 = 20_000_000;
+/// Invariant violations kept per run (the first ones matter most).
+pub const VIOLATIONS_KEPT_MAX: usize = 100;
+
+/// One check's result.
+#[derive(Clone, Debug, Serialize)]
+pub struct CheckResult {
+    pub name: String,
+    pub verdict: Verdict,
+    /// One line for people.
+    pub detail: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub violations: Vec<Violation>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub counterexample: Option<Counterexample>,
+}
+
+/// Everything a run produced.
+#[derive(Debug)]
+pub struct RunOutcome {
+    pub resolved: Scenario,
+    pub stop_reason: StopReason,
+    pub simulated_ns: u64,
+    pub trace_hash: u64,
+    pub stats: Stats,
+    pub history: History,
+    pub checks: Vec<CheckResult>,
+    pub metrics: Metrics,
+    pub trace: Vec<TraceRecord>,
+}
+
+impl RunOutcome {
+    /// Names of failed checks (invariants by their own names).
+    pub fn failed(&self) -> Vec<String> {
+        let mut names = Vec::new();
+        for check in self.checks.iter().filter(|c| c.verdict == Verdict::Fail) {
+            if check.violations.is_empty() {
+                names.push(check.name.clone());
+            } else {
+                for violation in &check.violations {
+                    if !names.iter().any(|n| n == violation.invariant) {
+                        names.push(violation.invariant.to_string());
+                    }
+                }
+            }
+        }
+        names
+    }
+    pub fn unknown(&self) -> Vec<String> {
+        self.checks
+            .iter()
+            .filter(|c| c.verdict == Verdict::Unknown)
+            .map(|c| c.name.clone())
+            .collect()
+    }
+    pub fn passed(&self) -> bool {
+        self.checks.iter().all(|c| c.verdict == Verdict::Pass)
+    }
+}
+
+/// Whether a failed check `name` counts as one the scenario expects.
+pub fn expected_violation(expect: &Expect, name: &str) -> bool {
+    match expect {
+        Expect::Pass => false,
+        Expect::Violation(names) => names.iter().any(|n| n == name),
+    }
+}
+
+/// Runs a resolved scenario (see `resolve`). Errors are input errors the
+/// validator could not see; a protocol bug panics.
+pub fn run(resolved: &Scenario) -> Result<RunOutcome, String> {
+    match &resolved.protocol {
+        ProtocolSpec::PingPong(spec) => {
+            let panic_probability = spec.panic_probability;
+            drive(resolved, move |_| PingPongService {
+                pongs: 0,
+                panic_probability,
+            })
+        }
+        ProtocolSpec::KvSingle(spec) => {
+            let params = spec.params();
+            drive(resolved, move |_| KvSingle::new(params.clone()))
+        }
+    }
+}
+
+/// Builds the engine configuration a scenario describes.
+pub fn sim_config(scenario: &Scenario) -> Result<SimConfig, String> {
+    let mut builder = TopologyBuilder::new(convert::link(&scenario.network.default)?);
+    let mut regions = Vec::new();
+    for region in &scenario.regions {
+        regions.push((region.name.clone(), builder.region(&region.name)?));
+    }
+    let default_region = match regions.iter().find(|(name, _)| name == "default") {
+        Some((_, id)) => *id,
+        None => builder.region("default")?,
+    };
+    let region_of = |node: &str| {
+        scenario
+            .regions
+            .iter()
+            .zip(&regions)
+            .find(|(spec, _)| spec.nodes.iter().any(|n| n == node))
+            .map(|(_, (_, id))| *id)
+            .unwrap_or(default_region)
+    };
+    let names = all_node_names(scenario);
+    for name in &names {
+        let region = if name.starts_with(CLIENT_PREFIX) {
+            default_region
+        } else {
+            region_of(name)
+        };
+        builder.node(name.clone(), region)?;
+    }
+    let find_region = |name: &str| {
+        regions
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, id)| *id)
+            .ok_or(format!("unknown region {name}"))
+    };
+    for over in &scenario.network.regions {
+        let (from, to, link) = (
+            find_region(&over.from)?,
+            find_region(&over.to)?,
+            convert::link(&over.link)?,
+        );
+        builder.region_link(from, to, link.clone())?;
+        if over.both_ways && from != to {
+            builder.region_link(to, from, link)?;
+        }
+    }
+    let node_id = |name: &str| {
+        names
+            .iter()
+            .position(|n| n == name)
+            .map(|i| NodeId(i as u32))
+            .ok_or(format!("unknown node {name}"))
+    };
+    for over in &scenario.network.links {
+        let (from, to, link) = (
+            node_id(&over.from)?,
+            node_id(&over.to)?,
+            convert::link(&over.link)?,
+        );
+        builder.link_override(from, to, link.clone())?;
+        if over.both_ways && from != to {
+            builder.link_override(to, from, link)?;
+        }
+    }
+    let topology = builder.build()?;
+    let mut clocks = vec![ClockConfig::default(); names.len()];
+    for clock in &scenario.clocks.nodes {
+        clocks[node_id(&clock.node)?.index()] = ClockConfig {
+            offset_ns: clock.offset.0,
+            drift_ppm: clock.drift_ppm,
+        };
+    }
+    let mut config = SimConfig::new(scenario.seed, topology);
+    config.clocks = clocks;
+    if scenario.outputs.trace {
+        config.trace = TraceConfig {
+            record: true,
+            detail: true,
+            records_max: scenario.outputs.trace_events_max.min(usize::MAX as u64) as usize,
+        };
+    }
+    Ok(config)
+}
+
+fn drive<S: Service>(
+    scenario: &Scenario,
+    make_server: impl FnMut(NodeId) -> S + 'static,
+) -> Result<RunOutcome, String> {
+    let servers = server_names(&scenario.nodes).len() as u32;
+    let workload = Arc::new(convert::workload(&scenario.workload, scenario.duration)?);
+    let config = sim_config(scenario)?;
+    let names = all_node_names(scenario);
+    let mut sim = Simulation::new(config, Cluster::factory(servers, make_server, workload))?;
+    let lookup = |name: &str| {
+        names
+            .iter()
+            .position(|n| n == name)
+            .map(|i| NodeId(i as u32))
+            .ok_or(format!("unknown node {name}"))
+    };
+    for entry in &scenario.faults.schedule {
+        let fault = convert::fault(&entry.fault, &lookup)?;
+        sim.schedule_fault(SimTime::ZERO.saturating_add(entry.at.0), fault)?;
+    }
+    let mut recorder = HistoryRecorder::new(scenario.workload.clients as usize);
+    let mut monitor = S::Monitor::default();
+    let mut violations = Vec::new();
+    let stop = Stop::after(scenario.duration.0);
+    let stop_reason = loop {
+        let reason = sim.run(stop);
+        for emitted in sim.drain_outputs() {
+            match emitted.output {
+                ClusterOutput::Client(event) => recorder.record(emitted.time, event),
+                ClusterOutput::Server(event) => {
+                    if let Some(violation) = monitor.observe(emitted.time, emitted.node, &event) {
+                        if violations.len() < VIOLATIONS_KEPT_MAX {
+                            violations.push(violation);
+                        }
+                    }
+                }
+            }
+        }
+        if reason != StopReason::OutputsPending {
+            break reason;
+        }
+    };
+    let end = sim.now();
+    violations.extend(
+        monitor
+            .finish(end)
+            .into_iter()
+            .take(VIOLATIONS_KEPT_MAX.saturating_sub(violations.len())),
+    );
+    let shed = recorder.shed;
+    let history = recorder.finish();
+    let stats = sim.stats();
+    let checks = run_checks(scenario, &history, violations, S::Monitor::INVARIANTS);
+    let metrics = metrics::compute(&history, &stats, shed, scenario.duration.0);
+    Ok(RunOutcome {
+        resolved: scenario.clone(),
+        stop_reason,
+        simulated_ns: end.as_nanos(),
+        trace_hash: sim.trace_hash(),
+        stats: Stats {
+            per_node: Vec::new(),
+            ..stats
+        },
+        history,
+        checks,
+        metrics,
+        trace: sim.trace_records().to_vec(),
+    })
+}
+
+fn run_checks(
+    scenario: &Scenario,
+    history: &History,
+    violations: Vec<Violation>,
+    invariants: &[&'static str],
+) -> Vec<CheckResult> {
+    let wanted =
+        |name: &str| scenario.checks.is_empty() || scenario.checks.iter().any(|c| c == name);
+    let mut results = Vec::new();
+    if scenario.protocol.serves_clients() && wanted("linearizability") {
+        let budget = Budget {
+            steps_max: LINEARIZABILITY_STEPS_MAX,
+            ..Budget::default()
+        };
+        let report = linearizability::check(history, &KvModel::default(), &budget);
+        let detail = match report.verdict {
+            Verdict::Pass => format!(
+                "{} operations on {} keys are linearizable",
+                history.len(),
+                report.keys_checked
+            ),
+            Verdict::Fail => {
+                let cx = report
+                    .counterexample
+                    .as_ref()
+                    .expect("a failure has a counterexample");
+                let culprit = match cx.culprit.map(|i| &history.operations[i]) {
+                    Some(op) => format!(
+                        "; {:?} by process {} invoked at {} saw {:?} but the longest linearizable prefix ({} ops) leaves {}",
+                        op.f,
+                        op.process,
+                        SimTime::from_nanos(op.invoke_ns),
+                        op.value.as_deref().unwrap_or("nothing"),
+                        cx.longest_prefix.len(),
+                        cx.state_after_prefix
+                    ),
+                    None => String::new(),
+                };
+                format!(
+                    "key {} is not linearizable ({} operations){culprit}",
+                    cx.key,
+                    cx.sub_history.len()
+                )
+            }
+            Verdict::Unknown => report.unknown_reason.clone().unwrap_or_default(),
+        };
+        results.push(CheckResult {
+            name: "linearizability".into(),
+            verdict: report.verdict,
+            detail,
+            violations: Vec::new(),
+            counterexample: report.counterexample,
+        });
+    }
+    let selected: Vec<&'static str> = invariants
+        .iter()
+        .copied()
+        .filter(|name| wanted("invariants") || wanted(name))
+        .collect();
+    if wanted("invariants") || !selected.is_empty() {
+        let kept: Vec<Violation> = violations
+            .into_iter()
+            .filter(|v| selected.contains(&v.invariant))
+            .collect();
+        let detail = match kept.first() {
+            None if selected.is_empty() => "this protocol declares no invariants".to_string(),
+            None => format!(
+                "all {} held throughout: {}",
+                selected.len(),
+                selected.join(", ")
+            ),
+            Some(first) => format!(
+                "{} violations; first: {} at {}: {}",
+                kept.len(),
+                first.invariant,
+                first.time,
+                first.message
+            ),
+        };
+        results.push(CheckResult {
+            name: "invariants".into(),
+            verdict: if kept.is_empty() {
+                Verdict::Pass
+            } else {
+                Verdict::Fail
+            },
+            detail,
+            violations: kept,
+            counterexample: None,
+        });
+    }
+    results
+}
+
+/// Pairs client invocations with completions into operations.
+struct HistoryRecorder {
+    open: Vec<Option<(SimTime, KvOp)>>,
+    operations: Vec<Operation>,
+    shed: u64,
+}
+
+impl HistoryRecorder {
+    fn new(clients: usize) -> Self {
+        HistoryRecorder {
+            open: vec![None; clients],
+            operations: Vec::new(),
+            shed: 0,
+        }
+    }
+
+    fn record(&mut self, time: SimTime, event: ClientEvent) {
+        match event {
+            ClientEvent::Invoke { client, op } => {
+                let slot = &mut self.open[client as usize];
+                assert!(
+                    slot.is_none(),
+                    "client {client} invoked while an operation was open"
+                );
+                *slot = Some((time, op));
+            }
+            ClientEvent::Complete {
+                client,
+                outcome,
+                result,
+            } => {
+                let (invoked, op) = self.open[client as usize]
+                    .take()
+                    .expect("a completion follows an invocation");
+                let complete = if outcome == Outcome::Info {
+                    None
+                } else {
+                    Some(time)
+                };
+                self.push(client, invoked, complete, outcome, op, result);
+            }
+            ClientEvent::Shed { .. } => self.shed += 1,
+        }
+    }
+
+    fn push(
+        &mut self,
+        client: u64,
+        invoked: SimTime,
+        complete: Option<SimTime>,
+        outcome: Outcome,
+        op: KvOp,
+        result: Option<KvResult>,
+    ) {
+        if self.operations.len() >= HISTORY_OPS_MAX {
+            return;
+        }
+        let (f, key, value, expected) = match op {
+            KvOp::Get { key } => {
+                let seen = match result {
+                    Some(KvResult::Value(v)) => Some(v),
+                    _ => None,
+                };
+                (Function::Read, key, seen, None)
+            }
+            KvOp::Put { key, value } => (Function::Write, key, Some(value), None),
+            KvOp::Cas { key, expected, new } => (Function::Cas, key, Some(new), Some(expected)),
+            KvOp::Append { key, value } => (Function::Append, key, Some(value), None),
+        };
+        self.operations.push(Operation {
+            process: client,
+            f,
+            key,
+            value,
+            expected,
+            outcome,
+            invoke_ns: invoked.as_nanos(),
+            complete_ns: complete.map(SimTime::as_nanos),
+        });
+    }
+
+    /// Operations still open at the end become `Info`: they may have taken effect.
+    fn finish(mut self) -> History {
+        for client in 0..self.open.len() {
+            if let Some((invoked, op)) = self.open[client].take() {
+                self.push(client as u64, invoked, None, Outcome::Info, op, None);
+            }
+        }
+        self.operations.sort_by_key(|op| (op.invoke_ns, op.process));
+        History {
+            operations: self.operations,
+        }
+    }
+}

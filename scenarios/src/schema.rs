@@ -1,0 +1,465 @@
+//! The scenario file format: the serde types a `.ron` file deserialises into.
+//!
+//! `scenarios/README.md` documents every field with examples. Every struct
+//! rejects unknown fields, so a typo is an error with a position and a
+//! "did you mean" hint rather than a silently ignored setting. Node and
+//! region names are strings and are checked in `validate.rs`, which reports
+//! the field path.
+
+use crate::duration::{Dur, SignedDur};
+use crate::registry::ProtocolSpec;
+use serde::{Deserialize, Serialize};
+
+/// One experiment.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    /// The seed `run` uses unless `--seed` overrides it.
+    #[serde(default = "default_seed")]
+    pub seed: u64,
+    /// The seeds `sweep` uses unless `--seeds` overrides them, as "start..end".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seeds: Option<String>,
+    /// Simulated time the run lasts.
+    pub duration: Dur,
+    pub nodes: Nodes,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub regions: Vec<RegionSpec>,
+    #[serde(default)]
+    pub network: NetworkSpec,
+    #[serde(default)]
+    pub clocks: ClocksSpec,
+    pub protocol: ProtocolSpec,
+    #[serde(default)]
+    pub workload: WorkloadSpec,
+    #[serde(default)]
+    pub faults: FaultsSpec,
+    /// Checker and invariant names; empty means every one that applies.
+    #[serde(default)]
+    pub checks: Vec<String>,
+    #[serde(default)]
+    pub outputs: OutputsSpec,
+    #[serde(default)]
+    pub expect: Expect,
+    /// Parameter sweep axes: each lists values for one field path.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sweep: Vec<SweepAxis>,
+}
+
+fn default_seed() -> u64 {
+    1
+}
+
+/// The servers: a count (named n1..nN) or explicit names.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Nodes {
+    Count(u32),
+    Names(Vec<String>),
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegionSpec {
+    pub name: String,
+    pub nodes: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NetworkSpec {
+    /// Every link not overridden below.
+    #[serde(default)]
+    pub default: LinkSpec,
+    /// Links between (or, with `from == to`, within) regions.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub regions: Vec<LinkOverride>,
+    /// Links between two named nodes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub links: Vec<LinkOverride>,
+}
+
+impl Default for NetworkSpec {
+    fn default() -> Self {
+        NetworkSpec {
+            default: LinkSpec::default(),
+            regions: Vec::new(),
+            links: Vec::new(),
+        }
+    }
+}
+
+/// An override for the directed link(s) `from` → `to`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LinkOverride {
+    pub from: String,
+    pub to: String,
+    /// Also set `to` → `from` (the default).
+    #[serde(default = "yes")]
+    pub both_ways: bool,
+    pub link: LinkSpec,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LinkSpec {
+    #[serde(default = "default_latency")]
+    pub latency: LatencySpec,
+    /// Probability in [0, 1] that a message is lost.
+    #[serde(default)]
+    pub loss: f64,
+    /// Probability in [0, 1] that a message is delivered twice.
+    #[serde(default)]
+    pub duplicate: f64,
+    #[serde(default)]
+    pub order: Order,
+}
+
+fn default_latency() -> LatencySpec {
+    LatencySpec::Uniform {
+        min: Dur::ms(1),
+        max: Dur::ms(10),
+    }
+}
+
+impl Default for LinkSpec {
+    fn default() -> Self {
+        LinkSpec {
+            latency: default_latency(),
+            loss: 0.0,
+            duplicate: 0.0,
+            order: Order::Unordered,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Order {
+    #[default]
+    Unordered,
+    Fifo,
+}
+
+/// A latency distribution (see sim-core's `Latency`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum LatencySpec {
+    Constant(Dur),
+    Uniform {
+        min: Dur,
+        max: Dur,
+    },
+    Normal {
+        mean: Dur,
+        std_dev: Dur,
+    },
+    LogNormal {
+        median: Dur,
+        sigma: f64,
+    },
+    Exponential {
+        mean: Dur,
+    },
+    Pareto {
+        scale: Dur,
+        alpha: f64,
+    },
+    /// (weight, distribution) pairs.
+    Mixture(Vec<(f64, LatencySpec)>),
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClocksSpec {
+    /// Explicit clocks; nodes not listed have perfect clocks unless `random` is set.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub nodes: Vec<ClockSpec>,
+    /// Draw each unlisted node's clock from the seed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub random: Option<RandomClocks>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClockSpec {
+    pub node: String,
+    #[serde(default)]
+    pub offset: SignedDur,
+    /// Parts per million; positive runs fast.
+    #[serde(default)]
+    pub drift_ppm: f64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RandomClocks {
+    /// Offsets are uniform in [-offset_max, offset_max].
+    pub offset_max: Dur,
+    /// Drifts are uniform in [-drift_ppm_max, drift_ppm_max].
+    pub drift_ppm_max: f64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorkloadSpec {
+    /// Client processes; each runs one operation at a time.
+    #[serde(default)]
+    pub clients: u32,
+    #[serde(default = "default_arrival")]
+    pub arrival: ArrivalSpec,
+    #[serde(default)]
+    pub mix: MixSpec,
+    /// Keys are "k0" .. "k{keys-1}".
+    #[serde(default = "one_u32")]
+    pub keys: u32,
+    #[serde(default)]
+    pub key_distribution: KeyDistributionSpec,
+    #[serde(default = "default_attempt_timeout")]
+    pub attempt_timeout: Dur,
+    #[serde(default = "default_op_timeout")]
+    pub op_timeout: Dur,
+    #[serde(default = "default_backoff_base")]
+    pub backoff_base: Dur,
+    #[serde(default = "default_backoff_max")]
+    pub backoff_max: Dur,
+    /// No operation starts after this; defaults to 90% of the duration, so
+    /// the system is quiet at the end.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stop_after: Option<Dur>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ops_per_client_max: Option<u64>,
+}
+
+fn default_arrival() -> ArrivalSpec {
+    ArrivalSpec::Closed {
+        think: LatencySpec::Constant(Dur::ms(10)),
+    }
+}
+fn one_u32() -> u32 {
+    1
+}
+fn default_attempt_timeout() -> Dur {
+    Dur::ms(100)
+}
+fn default_op_timeout() -> Dur {
+    Dur::secs(1)
+}
+fn default_backoff_base() -> Dur {
+    Dur::ms(10)
+}
+fn default_backoff_max() -> Dur {
+    Dur::ms(200)
+}
+
+impl Default for WorkloadSpec {
+    fn default() -> Self {
+        WorkloadSpec {
+            clients: 0,
+            arrival: default_arrival(),
+            mix: MixSpec::default(),
+            keys: 1,
+            key_distribution: KeyDistributionSpec::default(),
+            attempt_timeout: default_attempt_timeout(),
+            op_timeout: default_op_timeout(),
+            backoff_base: default_backoff_base(),
+            backoff_max: default_backoff_max(),
+            stop_after: None,
+            ops_per_client_max: None,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum ArrivalSpec {
+    /// Closed loop: the next operation starts `think` after the last completes.
+    Closed { think: LatencySpec },
+    /// Open loop: Poisson arrivals at `rate_per_s` per client.
+    Open { rate_per_s: f64 },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MixSpec {
+    #[serde(default)]
+    pub read: f64,
+    #[serde(default)]
+    pub write: f64,
+    #[serde(default)]
+    pub cas: f64,
+    #[serde(default)]
+    pub append: f64,
+}
+
+impl Default for MixSpec {
+    fn default() -> Self {
+        MixSpec {
+            read: 0.5,
+            write: 0.5,
+            cas: 0.0,
+            append: 0.0,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub enum KeyDistributionSpec {
+    #[default]
+    Uniform,
+    Zipf {
+        exponent: f64,
+    },
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FaultsSpec {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub schedule: Vec<TimedFault>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nemesis: Option<NemesisSpec>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TimedFault {
+    pub at: Dur,
+    pub fault: FaultSpec,
+}
+
+/// A fault, by node names. `"*"` in a clog or release means any node.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum FaultSpec {
+    /// A process crash: volatile state is lost, synced and unsynced writes survive.
+    Crash(String),
+    /// A machine crash: like `Crash`, and writes not yet synced are lost too.
+    PowerLoss(String),
+    Restart(String),
+    /// A stop-the-world pause for the given time.
+    Pause(String, Dur),
+    Resume(String),
+    /// Symmetric groups; unlisted nodes form one more group.
+    Partition(Vec<Vec<String>>),
+    OneWay {
+        from: Vec<String>,
+        to: Vec<String>,
+    },
+    Isolate(String),
+    Bridge {
+        left: Vec<String>,
+        right: Vec<String>,
+        bridge: String,
+    },
+    Heal,
+    Clog(String, String),
+    Release(String, String),
+    ClockJump(String, SignedDur),
+    /// Every link loses messages with this probability until `RestoreLoss`.
+    SetLoss(f64),
+    RestoreLoss,
+}
+
+/// Generated faults, drawn from the seed.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NemesisSpec {
+    pub kinds: Vec<NemesisKind>,
+    /// Swarm testing: each kind is switched on per seed with probability 1/2
+    /// (at least one stays on), so seeds explore different fault mixes.
+    #[serde(default)]
+    pub swarm: bool,
+    /// Quiet time before each fault, uniform in [interval_min, interval_max].
+    pub interval_min: Dur,
+    pub interval_max: Dur,
+    /// How long each fault lasts before it is undone.
+    pub fault_min: Dur,
+    pub fault_max: Dur,
+    /// No fault starts before this.
+    #[serde(default)]
+    pub start: Dur,
+    /// Every fault is undone by this time; defaults to 80% of the duration.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stop: Option<Dur>,
+    /// Largest clock jump, either way.
+    #[serde(default = "default_jump_max")]
+    pub clock_jump_max: Dur,
+    /// Loss probability during a `Loss` fault.
+    #[serde(default = "default_nemesis_loss")]
+    pub loss: f64,
+}
+
+fn default_jump_max() -> Dur {
+    Dur::ms(500)
+}
+fn default_nemesis_loss() -> f64 {
+    0.3
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum NemesisKind {
+    /// A random split into two sides.
+    Partition,
+    /// One random node crashes, then restarts.
+    Crash,
+    /// One random node loses power (unsynced writes lost), then restarts.
+    PowerLoss,
+    Pause,
+    ClockJump,
+    /// A random directed link holds its messages, then releases them.
+    Clog,
+    /// Network-wide loss.
+    Loss,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutputsSpec {
+    #[serde(default = "yes")]
+    pub history: bool,
+    #[serde(default = "yes")]
+    pub metrics: bool,
+    /// The event trace as JSON lines (large).
+    #[serde(default)]
+    pub trace: bool,
+    #[serde(default = "default_trace_events_max")]
+    pub trace_events_max: u64,
+}
+
+fn default_trace_events_max() -> u64 {
+    100_000
+}
+
+impl Default for OutputsSpec {
+    fn default() -> Self {
+        OutputsSpec {
+            history: true,
+            metrics: true,
+            trace: false,
+            trace_events_max: default_trace_events_max(),
+        }
+    }
+}
+
+/// What the scenario is meant to show.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub enum Expect {
+    /// Every check passes on every seed.
+    #[default]
+    Pass,
+    /// Some seed violates one of these checks, and no other check fails.
+    Violation(Vec<String>),
+}
+
+/// One parameter sweep axis.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SweepAxis {
+    /// A field path such as "network.default.loss".
+    pub path: String,
+    pub values: Vec<ron::Value>,
+}

@@ -1,0 +1,477 @@
+//! Semantic checks of a parsed scenario. Every problem names its field path
+//! and says how to fix it; all problems are reported at once (up to a bound).
+
+use crate::convert;
+use crate::error::{suggestion, Problem};
+use crate::registry::{ProtocolSpec, CHECKERS};
+use crate::schema::*;
+use sim_core::{ClockConfig, NodeId, SimDuration};
+
+/// Servers in a scenario at most.
+pub const NODES_MAX: u32 = 100_000;
+/// The longest run a scenario may ask for.
+pub const DURATION_MAX: SimDuration = SimDuration::from_secs(7 * 24 * 3600);
+/// Scheduled faults at most.
+pub const SCHEDULE_MAX: usize = 100_000;
+/// Seeds in one range at most.
+pub const SEEDS_MAX: u64 = 1_000_000_000;
+/// Values over all sweep axes at most (their product is the number of groups).
+pub const SWEEP_GROUPS_MAX: usize = 10_000;
+/// Problems reported at most; the rest are summarised.
+const PROBLEMS_MAX: usize = 50;
+/// Client nodes are named with this prefix and a number from 1.
+pub const CLIENT_PREFIX: &str = "client";
+
+/// The servers' names in id order.
+pub fn server_names(nodes: &Nodes) -> Vec<String> {
+    match nodes {
+        Nodes::Count(count) => (1..=(*count).min(NODES_MAX))
+            .map(|i| format!("n{i}"))
+            .collect(),
+        Nodes::Names(names) => names.clone(),
+    }
+}
+
+/// Every node's name in id order: servers, then clients.
+pub fn all_node_names(scenario: &Scenario) -> Vec<String> {
+    let mut names = server_names(&scenario.nodes);
+    let clients = scenario
+        .workload
+        .clients
+        .min(protocols::workload::CLIENTS_MAX);
+    names.extend((1..=clients).map(|i| format!("{CLIENT_PREFIX}{i}")));
+    names
+}
+
+/// Parses "start..end" (end exclusive) or a single seed.
+pub fn parse_seed_range(text: &str) -> Result<(u64, u64), String> {
+    let bad = || {
+        format!("\"{text}\" is not a seed range; write \"0..1000\" (end exclusive) or one seed such as \"7\"")
+    };
+    let (start, end) = match text.split_once("..") {
+        Some((a, b)) => (
+            a.trim().parse::<u64>().map_err(|_| bad())?,
+            b.trim().parse::<u64>().map_err(|_| bad())?,
+        ),
+        None => {
+            let seed = text.trim().parse::<u64>().map_err(|_| bad())?;
+            (seed, seed.checked_add(1).ok_or_else(bad)?)
+        }
+    };
+    if start >= end {
+        return Err(format!(
+            "seed range \"{text}\" is empty; the end is exclusive, so write e.g. \"{start}..{}\"",
+            start.saturating_add(1)
+        ));
+    }
+    if end - start > SEEDS_MAX {
+        return Err(format!(
+            "seed range \"{text}\" has more than {SEEDS_MAX} seeds; split it with --shard"
+        ));
+    }
+    Ok((start, end))
+}
+
+struct Checker {
+    problems: Vec<Problem>,
+    overflow: usize,
+}
+
+impl Checker {
+    fn problem(&mut self, path: impl Into<String>, message: impl Into<String>) {
+        if self.problems.len() < PROBLEMS_MAX {
+            self.problems.push(Problem {
+                path: path.into(),
+                message: message.into(),
+            });
+        } else {
+            self.overflow += 1;
+        }
+    }
+    fn check(&mut self, path: impl Into<String>, result: Result<(), String>) {
+        if let Err(message) = result {
+            self.problem(path, message);
+        }
+    }
+}
+
+/// Every check name valid for `protocol`.
+pub fn check_names(protocol: &ProtocolSpec) -> Vec<&'static str> {
+    let mut names: Vec<&'static str> = CHECKERS
+        .iter()
+        .map(|(name, _)| *name)
+        .filter(|name| *name != "linearizability" || protocol.serves_clients())
+        .collect();
+    names.extend(protocol.invariants());
+    names
+}
+
+pub fn validate(scenario: &Scenario) -> Result<(), Vec<Problem>> {
+    let mut c = Checker {
+        problems: Vec::new(),
+        overflow: 0,
+    };
+    if scenario.name.trim().is_empty() || scenario.name.len() > 100 {
+        c.problem("name", "give the scenario a name of 1 to 100 characters");
+    }
+    if let Some(seeds) = &scenario.seeds {
+        c.check("seeds", parse_seed_range(seeds).map(|_| ()));
+    }
+    let duration = scenario.duration;
+    if duration.0 == SimDuration::ZERO || duration.0 > DURATION_MAX {
+        c.problem(
+            "duration",
+            format!("must be above 0s and at most {DURATION_MAX}, got {duration}"),
+        );
+    }
+    validate_nodes(&mut c, scenario);
+    let servers = server_names(&scenario.nodes);
+    let all = all_node_names(scenario);
+    let server_lookup = |name: &str| lookup(name, &servers, "server");
+    let any_lookup = |name: &str| lookup(name, &all, "node");
+    validate_regions(&mut c, scenario, &servers);
+    validate_network(&mut c, scenario, &any_lookup);
+    validate_clocks(&mut c, scenario, &server_lookup);
+    c.check_protocol(&scenario.protocol);
+    if scenario.workload.clients > 0 && !scenario.protocol.serves_clients() {
+        c.problem(
+            "workload.clients",
+            format!(
+                "{} serves no clients; set `clients: 0`",
+                scenario.protocol.name()
+            ),
+        );
+    }
+    c.check(
+        "workload",
+        convert::workload(&scenario.workload, duration)
+            .map(|_| ())
+            .map_err(|e| e.to_string()),
+    );
+    if let Some(stop) = scenario.workload.stop_after {
+        if stop > duration {
+            c.problem(
+                "workload.stop_after",
+                format!("{stop} is after the end of the run ({duration})"),
+            );
+        }
+    }
+    validate_faults(&mut c, scenario, &server_lookup, &any_lookup);
+    let names = check_names(&scenario.protocol);
+    for (index, check) in scenario.checks.iter().enumerate() {
+        if !names.contains(&check.as_str()) {
+            c.problem(
+                format!("checks[{index}]"),
+                format!("unknown check \"{check}\"; {}", suggestion(check, &names)),
+            );
+        }
+    }
+    if let Expect::Violation(expected) = &scenario.expect {
+        if expected.is_empty() {
+            c.problem("expect", "Violation([...]) must name at least one check");
+        }
+        for (index, check) in expected.iter().enumerate() {
+            if !names.contains(&check.as_str()) {
+                c.problem(
+                    format!("expect.Violation[{index}]"),
+                    format!("unknown check \"{check}\"; {}", suggestion(check, &names)),
+                );
+            }
+        }
+    }
+    let mut groups: usize = 1;
+    for (index, axis) in scenario.sweep.iter().enumerate() {
+        if axis.values.is_empty() {
+            c.problem(format!("sweep[{index}].values"), "list at least one value");
+        }
+        groups = groups.saturating_mul(axis.values.len().max(1));
+        if let Err(message) = crate::set::apply(
+            scenario,
+            &axis.path,
+            axis.values.first().cloned().unwrap_or(ron::Value::Unit),
+        ) {
+            c.problem(format!("sweep[{index}].path"), message);
+        }
+    }
+    if groups > SWEEP_GROUPS_MAX {
+        c.problem(
+            "sweep",
+            format!("the axes make {groups} combinations; at most {SWEEP_GROUPS_MAX}"),
+        );
+    }
+    if c.overflow > 0 {
+        c.problem("", format!("... and {} more problems", c.overflow));
+    }
+    if c.problems.is_empty() {
+        Ok(())
+    } else {
+        Err(c.problems)
+    }
+}
+
+impl Checker {
+    fn check_protocol(&mut self, protocol: &ProtocolSpec) {
+        if let Err((field, message)) = protocol.validate() {
+            self.problem(format!("protocol.{}.{field}", protocol.name()), message);
+        }
+    }
+}
+
+fn lookup(name: &str, names: &[String], what: &str) -> Result<NodeId, String> {
+    match names.iter().position(|n| n == name) {
+        Some(index) => Ok(NodeId(index as u32)),
+        None => {
+            let candidates: Vec<&str> = names.iter().map(String::as_str).collect();
+            let hint = match crate::error::closest(name, candidates.iter().copied()) {
+                Some(best) => format!("did you mean \"{best}\"?"),
+                None if names.len() <= 12 => format!("the {what}s are {}", candidates.join(", ")),
+                None => format!(
+                    "there are {} {what}s: {} .. {}",
+                    names.len(),
+                    names[0],
+                    names[names.len() - 1]
+                ),
+            };
+            Err(format!("unknown {what} \"{name}\"; {hint}"))
+        }
+    }
+}
+
+fn validate_nodes(c: &mut Checker, scenario: &Scenario) {
+    match &scenario.nodes {
+        Nodes::Count(count) => {
+            if !(1..=NODES_MAX).contains(count) {
+                c.problem(
+                    "nodes",
+                    format!("Count must be between 1 and {NODES_MAX}, got {count}"),
+                );
+            }
+        }
+        Nodes::Names(names) => {
+            if names.is_empty() || names.len() > NODES_MAX as usize {
+                c.problem("nodes", format!("list between 1 and {NODES_MAX} names"));
+            }
+            let mut seen = std::collections::BTreeSet::new();
+            for (index, name) in names.iter().enumerate() {
+                let valid = !name.is_empty()
+                    && name.len() <= 64
+                    && name
+                        .chars()
+                        .all(|ch| ch.is_ascii_alphanumeric() || "-_.".contains(ch));
+                if !valid {
+                    c.problem(
+                        format!("nodes.Names[{index}]"),
+                        format!("\"{name}\": use 1 to 64 letters, digits, '-', '_' or '.'"),
+                    );
+                } else if name.starts_with(CLIENT_PREFIX) {
+                    c.problem(format!("nodes.Names[{index}]"), format!("\"{name}\": names starting with \"{CLIENT_PREFIX}\" are reserved for clients"));
+                } else if !seen.insert(name.as_str()) {
+                    c.problem(
+                        format!("nodes.Names[{index}]"),
+                        format!("\"{name}\" is listed twice"),
+                    );
+                }
+            }
+        }
+    }
+}
+
+fn validate_regions(c: &mut Checker, scenario: &Scenario, servers: &[String]) {
+    let mut assigned = std::collections::BTreeMap::new();
+    let mut names = std::collections::BTreeSet::new();
+    for (index, region) in scenario.regions.iter().enumerate() {
+        if region.name.is_empty() || !names.insert(region.name.as_str()) {
+            c.problem(
+                format!("regions[{index}].name"),
+                format!("\"{}\" is empty or declared twice", region.name),
+            );
+        }
+        for (slot, node) in region.nodes.iter().enumerate() {
+            if let Err(message) = lookup(node, servers, "server") {
+                c.problem(format!("regions[{index}].nodes[{slot}]"), message);
+            } else if let Some(other) = assigned.insert(node.as_str(), region.name.as_str()) {
+                c.problem(
+                    format!("regions[{index}].nodes[{slot}]"),
+                    format!(
+                        "\"{node}\" is already in region \"{other}\"; a node belongs to one region"
+                    ),
+                );
+            }
+        }
+    }
+}
+
+fn validate_link(c: &mut Checker, path: &str, link: &LinkSpec) {
+    if let Err(message) = convert::link(link) {
+        c.problem(path, message);
+    }
+}
+
+fn validate_network(
+    c: &mut Checker,
+    scenario: &Scenario,
+    lookup_node: &dyn Fn(&str) -> Result<NodeId, String>,
+) {
+    validate_link(c, "network.default", &scenario.network.default);
+    let regions: Vec<&str> = scenario.regions.iter().map(|r| r.name.as_str()).collect();
+    for (index, over) in scenario.network.regions.iter().enumerate() {
+        for (field, name) in [("from", &over.from), ("to", &over.to)] {
+            if !regions.contains(&name.as_str()) {
+                let hint = if regions.is_empty() {
+                    "declare regions first in `regions`".to_string()
+                } else {
+                    suggestion(name, &regions)
+                };
+                c.problem(
+                    format!("network.regions[{index}].{field}"),
+                    format!("unknown region \"{name}\"; {hint}"),
+                );
+            }
+        }
+        validate_link(c, &format!("network.regions[{index}].link"), &over.link);
+    }
+    for (index, over) in scenario.network.links.iter().enumerate() {
+        for (field, name) in [("from", &over.from), ("to", &over.to)] {
+            if let Err(message) = lookup_node(name) {
+                c.problem(format!("network.links[{index}].{field}"), message);
+            }
+        }
+        validate_link(c, &format!("network.links[{index}].link"), &over.link);
+    }
+}
+
+fn validate_clocks(
+    c: &mut Checker,
+    scenario: &Scenario,
+    lookup_server: &dyn Fn(&str) -> Result<NodeId, String>,
+) {
+    let mut seen = std::collections::BTreeSet::new();
+    for (index, clock) in scenario.clocks.nodes.iter().enumerate() {
+        if let Err(message) = lookup_server(&clock.node) {
+            c.problem(format!("clocks.nodes[{index}].node"), message);
+        } else if !seen.insert(clock.node.as_str()) {
+            c.problem(
+                format!("clocks.nodes[{index}].node"),
+                format!("\"{}\" has two clock entries", clock.node),
+            );
+        }
+        let config = ClockConfig {
+            offset_ns: clock.offset.0,
+            drift_ppm: clock.drift_ppm,
+        };
+        c.check(format!("clocks.nodes[{index}]"), config.validate());
+    }
+    if let Some(random) = &scenario.clocks.random {
+        let config = ClockConfig {
+            offset_ns: 0,
+            drift_ppm: random.drift_ppm_max,
+        };
+        if random.drift_ppm_max < 0.0 {
+            c.problem("clocks.random.drift_ppm_max", "must be zero or more");
+        }
+        c.check("clocks.random", config.validate());
+        if random.offset_max.0 > SimDuration::from_secs(24 * 3600) {
+            c.problem("clocks.random.offset_max", "at most 24h");
+        }
+    }
+}
+
+fn validate_faults(
+    c: &mut Checker,
+    scenario: &Scenario,
+    lookup_server: &dyn Fn(&str) -> Result<NodeId, String>,
+    lookup_any: &dyn Fn(&str) -> Result<NodeId, String>,
+) {
+    let duration = scenario.duration;
+    if scenario.faults.schedule.len() > SCHEDULE_MAX {
+        c.problem("faults.schedule", format!("at most {SCHEDULE_MAX} entries"));
+        return;
+    }
+    for (index, entry) in scenario.faults.schedule.iter().enumerate() {
+        let path = format!("faults.schedule[{index}]");
+        if entry.at > duration {
+            c.problem(format!("{path}.at"), format!("{} is after the end of the run ({duration}); move it earlier or lengthen `duration`", entry.at));
+        }
+        // Node faults act on servers; network faults may also name clients.
+        let node_fault = matches!(
+            entry.fault,
+            FaultSpec::Crash(_)
+                | FaultSpec::PowerLoss(_)
+                | FaultSpec::Restart(_)
+                | FaultSpec::Pause(..)
+                | FaultSpec::Resume(_)
+                | FaultSpec::ClockJump(..)
+        );
+        let lookup = if node_fault {
+            lookup_server
+        } else {
+            lookup_any
+        };
+        if let Err(message) = convert::fault(&entry.fault, lookup) {
+            c.problem(format!("{path}.fault"), message);
+        }
+    }
+    if let Some(nemesis) = &scenario.faults.nemesis {
+        let path = "faults.nemesis";
+        if nemesis.kinds.is_empty() {
+            c.problem(
+                format!("{path}.kinds"),
+                "list at least one kind, e.g. [Partition, Crash]",
+            );
+        }
+        if nemesis.interval_min > nemesis.interval_max {
+            c.problem(
+                format!("{path}.interval_min"),
+                "must not exceed interval_max",
+            );
+        }
+        if nemesis.fault_min.0 == SimDuration::ZERO || nemesis.fault_min > nemesis.fault_max {
+            c.problem(
+                format!("{path}.fault_min"),
+                "must be above 0s and not exceed fault_max",
+            );
+        }
+        if nemesis.interval_max.0 == SimDuration::ZERO && nemesis.fault_max.0 == SimDuration::ZERO {
+            c.problem(format!("{path}.interval_max"), "must be above 0s");
+        }
+        let stop = nemesis
+            .stop
+            .unwrap_or(crate::resolve::default_nemesis_stop(duration));
+        if stop > duration {
+            c.problem(
+                format!("{path}.stop"),
+                format!("{stop} is after the end of the run ({duration})"),
+            );
+        }
+        if nemesis.start >= stop {
+            c.problem(
+                format!("{path}.start"),
+                format!(
+                    "{} is not before the nemesis stop time {stop}",
+                    nemesis.start
+                ),
+            );
+        }
+        if sim_core::link::check_probability("loss", nemesis.loss).is_err() {
+            c.problem(
+                format!("{path}.loss"),
+                format!("must be a probability in [0, 1], got {}", nemesis.loss),
+            );
+        }
+        if nemesis.clock_jump_max.0 > SimDuration::from_secs(24 * 3600) {
+            c.problem(format!("{path}.clock_jump_max"), "at most 24h");
+        }
+        let servers = server_names(&scenario.nodes).len();
+        if servers < 2
+            && nemesis
+                .kinds
+                .iter()
+                .any(|k| matches!(k, NemesisKind::Partition | NemesisKind::Clog))
+        {
+            c.problem(
+                format!("{path}.kinds"),
+                "Partition and Clog need at least 2 servers",
+            );
+        }
+    }
+}

@@ -1,0 +1,275 @@
+//! Linearizability by the Wing & Gong search with Lowe's memoization,
+//! one key at a time (P-compositionality: a history is linearizable iff
+//! each key's sub-history is).
+//!
+//! The history becomes a list of call and return entries in time order.
+//! The search walks it: at a call it tries to linearize that operation now
+//! (the model must accept it, and the (linearized set, state) pair must be
+//! new); at a return whose operation is not yet linearized it backtracks.
+//! `Info` operations never return, so they may be linearized at any point
+//! after their call, or never (which the model treats as no effect).
+//!
+//! Tie rule: an operation that completes at the same instant another is
+//! invoked is treated as concurrent with it; at equal times calls come first.
+//! This can only accept more histories, never reject a linearizable one.
+
+use super::model::Model;
+use super::{Budget, Verdict};
+use crate::history::{History, Operation, Outcome};
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Why a key's history is not linearizable, for people to read.
+#[derive(Clone, Debug, Serialize)]
+pub struct Counterexample {
+    pub key: String,
+    /// Indices (into the input history) of the key's operations.
+    pub sub_history: Vec<usize>,
+    /// The longest linearizable prefix found, in linearization order.
+    pub longest_prefix: Vec<usize>,
+    /// The state the model was in after that prefix.
+    pub state_after_prefix: String,
+    /// An operation that had to be placed next (it had returned) but that
+    /// the model rejected in that state.
+    pub culprit: Option<usize>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Report {
+    pub verdict: Verdict,
+    pub keys_checked: usize,
+    pub steps: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub counterexample: Option<Counterexample>,
+    /// Why the answer is unknown, when it is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unknown_reason: Option<String>,
+}
+
+/// Checks `history` against `model`, key by key, stopping at the first
+/// violation.
+pub fn check<M: Model>(history: &History, model: &M, budget: &Budget<'_>) -> Report
+where
+    M::State: std::fmt::Debug,
+{
+    let mut by_key: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for (index, op) in history.operations.iter().enumerate() {
+        // A failed operation took no effect and constrains nothing.
+        if op.outcome != Outcome::Fail {
+            by_key.entry(op.key.as_str()).or_default().push(index);
+        }
+    }
+    let mut steps = 0;
+    let mut unknown_reason = None;
+    let keys_checked = by_key.len();
+    for (key, indices) in by_key {
+        match check_key(&history.operations, &indices, model, budget, &mut steps) {
+            KeyResult::Linearizable => {}
+            KeyResult::Unknown(reason) => {
+                unknown_reason.get_or_insert(format!("key {key}: {reason}"));
+            }
+            KeyResult::Violation {
+                prefix,
+                state,
+                culprit,
+            } => {
+                return Report {
+                    verdict: Verdict::Fail,
+                    keys_checked,
+                    steps,
+                    counterexample: Some(Counterexample {
+                        key: key.to_string(),
+                        sub_history: indices,
+                        longest_prefix: prefix,
+                        state_after_prefix: format!("{state:?}"),
+                        culprit,
+                    }),
+                    unknown_reason: None,
+                };
+            }
+        }
+    }
+    Report {
+        verdict: if unknown_reason.is_some() {
+            Verdict::Unknown
+        } else {
+            Verdict::Pass
+        },
+        keys_checked,
+        steps,
+        counterexample: None,
+        unknown_reason,
+    }
+}
+
+enum KeyResult<S> {
+    Linearizable,
+    Unknown(String),
+    Violation {
+        prefix: Vec<usize>,
+        state: S,
+        culprit: Option<usize>,
+    },
+}
+
+/// One entry of the doubly linked list the search walks.
+#[derive(Clone, Copy)]
+struct Entry {
+    /// Position of the operation in the key's list.
+    op: usize,
+    is_call: bool,
+    /// For a call: the index of its return entry (None: it never returns).
+    matching_return: Option<usize>,
+    prev: usize,
+    next: usize,
+}
+
+const NIL: usize = usize::MAX;
+/// How often (in steps) the cancel callback is polled.
+const CANCEL_POLL_STEPS: u64 = 4_096;
+
+fn check_key<M: Model>(
+    operations: &[Operation],
+    indices: &[usize],
+    model: &M,
+    budget: &Budget<'_>,
+    steps: &mut u64,
+) -> KeyResult<M::State> {
+    let ops: Vec<&Operation> = indices.iter().map(|&i| &operations[i]).collect();
+    // Events: (time, kind, op) with calls (kind 0) before returns (kind 1) at equal times.
+    let mut events: Vec<(u64, u8, usize)> = Vec::with_capacity(ops.len() * 2);
+    for (position, op) in ops.iter().enumerate() {
+        events.push((op.invoke_ns, 0, position));
+        if let Some(done) = op.complete_ns {
+            events.push((done, 1, position));
+        }
+    }
+    events.sort_unstable();
+    // Entry 0 is the head sentinel.
+    let mut entries = vec![Entry {
+        op: NIL,
+        is_call: false,
+        matching_return: None,
+        prev: NIL,
+        next: NIL,
+    }];
+    let mut call_entry = vec![NIL; ops.len()];
+    for &(_, kind, op) in &events {
+        let index = entries.len();
+        let last = index - 1;
+        entries[last].next = index;
+        entries.push(Entry {
+            op,
+            is_call: kind == 0,
+            matching_return: None,
+            prev: last,
+            next: NIL,
+        });
+        if kind == 0 {
+            call_entry[op] = index;
+        } else {
+            entries[call_entry[op]].matching_return = Some(index);
+        }
+    }
+
+    let words = ops.len().div_ceil(64).max(1);
+    let mut linearized = vec![0u64; words];
+    let mut memo: BTreeSet<(Vec<u64>, M::State)> = BTreeSet::new();
+    let mut stack: Vec<(usize, M::State)> = Vec::new();
+    let mut state = model.init();
+    let mut best: (Vec<usize>, M::State, Option<usize>) = (Vec::new(), state.clone(), None);
+    let mut entry = entries[0].next;
+
+    // Removes a call entry (and its return) from the list; `unlift` undoes it.
+    fn lift(entries: &mut [Entry], call: usize) {
+        for index in [Some(call), entries[call].matching_return]
+            .into_iter()
+            .flatten()
+        {
+            let Entry { prev, next, .. } = entries[index];
+            entries[prev].next = next;
+            if next != NIL {
+                entries[next].prev = prev;
+            }
+        }
+    }
+    fn unlift(entries: &mut [Entry], call: usize) {
+        for index in [entries[call].matching_return, Some(call)]
+            .into_iter()
+            .flatten()
+        {
+            let Entry { prev, next, .. } = entries[index];
+            entries[prev].next = index;
+            if next != NIL {
+                entries[next].prev = index;
+            }
+        }
+    }
+
+    while entries[0].next != NIL {
+        *steps += 1;
+        if *steps > budget.steps_max {
+            return KeyResult::Unknown(format!("search exceeded {} steps", budget.steps_max));
+        }
+        if *steps % CANCEL_POLL_STEPS == 0 && budget.cancel.is_some_and(|cancel| cancel()) {
+            return KeyResult::Unknown("the deadline passed".into());
+        }
+        if entry == NIL {
+            // Only unreturned (info) calls remain, and none can be placed now;
+            // leaving them unlinearized means they took no effect.
+            return KeyResult::Linearizable;
+        }
+        let current = entries[entry];
+        if current.is_call {
+            let op = current.op;
+            let next_state = model.step(&state, ops[op]);
+            let mut advanced = false;
+            if let Some(next_state) = next_state {
+                linearized[op / 64] |= 1 << (op % 64);
+                if memo.len() >= budget.memo_entries_max {
+                    return KeyResult::Unknown(format!(
+                        "memo exceeded {} entries",
+                        budget.memo_entries_max
+                    ));
+                }
+                if memo.insert((linearized.clone(), next_state.clone())) {
+                    stack.push((entry, std::mem::replace(&mut state, next_state)));
+                    lift(&mut entries, entry);
+                    entry = entries[0].next;
+                    advanced = true;
+                    if stack.len() > best.0.len() {
+                        best = (
+                            stack.iter().map(|(e, _)| indices[entries[*e].op]).collect(),
+                            state.clone(),
+                            None,
+                        );
+                    }
+                } else {
+                    linearized[op / 64] &= !(1 << (op % 64));
+                }
+            }
+            if !advanced {
+                entry = current.next;
+            }
+        } else {
+            // A return whose call is still in the list: that call must come
+            // before anything later, and nothing works. Backtrack.
+            if best.2.is_none() && stack.len() == best.0.len() {
+                best.2 = Some(indices[current.op]);
+            }
+            let Some((call, previous_state)) = stack.pop() else {
+                return KeyResult::Violation {
+                    prefix: best.0,
+                    state: best.1,
+                    culprit: best.2,
+                };
+            };
+            let op = entries[call].op;
+            linearized[op / 64] &= !(1 << (op % 64));
+            state = previous_state;
+            unlift(&mut entries, call);
+            entry = entries[call].next;
+        }
+    }
+    KeyResult::Linearizable
+}

@@ -1,0 +1,40 @@
+//! Consistency checkers over client histories.
+//!
+//! Limits: every search runs under a `Budget`. When it runs out the answer
+//! is `Unknown`, never a guess. The budget counts search steps and memo
+//! entries, which is deterministic; a caller that wants a wall-clock
+//! deadline passes a `cancel` callback (simulation code never reads the
+//! wall clock itself, ARCHITECTURE.md invariant 2).
+
+pub mod linearizability;
+pub mod model;
+
+use serde::Serialize;
+
+/// The answer of a check.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    Pass,
+    Fail,
+    /// The budget ran out first.
+    Unknown,
+}
+
+/// How much work a search may do.
+pub struct Budget<'a> {
+    pub steps_max: u64,
+    pub memo_entries_max: usize,
+    /// Polled every few thousand steps; `true` stops the search (Unknown).
+    pub cancel: Option<&'a (dyn Fn() -> bool + Sync)>,
+}
+
+impl Default for Budget<'_> {
+    fn default() -> Self {
+        Budget {
+            steps_max: 50_000_000,
+            memo_entries_max: 5_000_000,
+            cancel: None,
+        }
+    }
+}

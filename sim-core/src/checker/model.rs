@@ -1,0 +1,64 @@
+//! Sequential specifications that histories are checked against.
+//!
+//! A model says, for a state and an operation, whether the operation could
+//! have run in that state and what state follows. Users plug in their own
+//! by implementing `Model`.
+
+use crate::history::{Function, Operation, Outcome};
+use std::fmt::Debug;
+
+/// A sequential specification.
+pub trait Model: Sync {
+    /// `Ord` so that the memo can be an ordered set (no hash iteration).
+    type State: Clone + Ord + Debug + Send;
+    fn init(&self) -> Self::State;
+    /// The state after `op` ran in `state`, or `None` if `op`'s observed
+    /// result is impossible there. An `Info` operation's result is unknown:
+    /// accept it whatever it would have returned.
+    fn step(&self, state: &Self::State, op: &Operation) -> Option<Self::State>;
+}
+
+/// A key-value register per key, with read, write, cas and append; the key
+/// starts at `initial` ("" for Porcupine's kv, "0" for Jepsen registers).
+/// Checking is per key, so the state is one value.
+#[derive(Clone, Debug)]
+pub struct KvModel {
+    pub initial: String,
+}
+
+impl Default for KvModel {
+    fn default() -> Self {
+        KvModel {
+            initial: String::new(),
+        }
+    }
+}
+
+impl Model for KvModel {
+    type State = String;
+
+    fn init(&self) -> String {
+        self.initial.clone()
+    }
+
+    fn step(&self, state: &String, op: &Operation) -> Option<String> {
+        let unknown = op.outcome == Outcome::Info;
+        match op.f {
+            Function::Read => match &op.value {
+                Some(seen) if !unknown && seen != state => None,
+                _ => Some(state.clone()),
+            },
+            Function::Write => op.value.clone(),
+            Function::Append => op.value.as_ref().map(|v| format!("{state}{v}")),
+            Function::Cas => {
+                let expected = op.expected.as_ref()?;
+                match (expected == state, unknown) {
+                    (true, _) => op.value.clone(),
+                    // An unknown cas that met another value had no effect.
+                    (false, true) => Some(state.clone()),
+                    (false, false) => None,
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,98 @@
+//! `faultline run`: one seed, checked, summarised and written out.
+
+use crate::run_output::{self, reproduce_command};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+pub fn run(
+    path: &Path,
+    seed: Option<u64>,
+    out: Option<PathBuf>,
+    sets: &[String],
+    json: bool,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+) -> u8 {
+    let (scenario, applied) = match super::load_with_sets(path, sets) {
+        Ok(loaded) => loaded,
+        Err(error) => {
+            let _ = writeln!(stderr, "error: {error}");
+            return 2;
+        }
+    };
+    let seed = seed.unwrap_or(scenario.seed);
+    let resolved = scenarios::resolve(&scenario, seed);
+    let (result, wall) = match run_output::execute(&resolved) {
+        Ok(pair) => pair,
+        Err(error) => {
+            let _ = writeln!(stderr, "error: {}: {error}", path.display());
+            return 2;
+        }
+    };
+    let out_dir = out.unwrap_or_else(|| {
+        PathBuf::from("faultline-out")
+            .join(&scenario.name)
+            .join(format!("seed-{seed}"))
+    });
+    let reproduce = reproduce_command(&path.display().to_string(), seed, &applied);
+    let mut summary = run_output::summarise(&resolved, &result, wall, reproduce);
+    summary.out_dir = Some(out_dir.display().to_string());
+    if let Err(error) = run_output::write_outputs(&out_dir, &resolved, &result, &summary) {
+        let _ = writeln!(stderr, "error: cannot write {}: {error}", out_dir.display());
+        return 2;
+    }
+    if json {
+        super::print_json(stdout, &summary);
+    } else {
+        let _ = print_text(&summary, stdout);
+    }
+    if summary.panic.is_some() || !summary.failed.is_empty() {
+        1
+    } else if !summary.unknown.is_empty() {
+        3
+    } else {
+        0
+    }
+}
+
+fn print_text(s: &run_output::RunSummary, out: &mut dyn Write) -> std::io::Result<()> {
+    writeln!(out, "scenario {}  seed {}", s.scenario, s.seed)?;
+    writeln!(
+        out,
+        "simulated {:.3} s, {} events in {:.3} s wall ({:.2} M events/s)",
+        s.simulated_seconds,
+        s.events,
+        s.wall_seconds,
+        s.events_per_second / 1e6
+    )?;
+    if let Some(panic) = &s.panic {
+        writeln!(out, "PANIC in protocol code: {panic}")?;
+    }
+    for check in &s.checks {
+        writeln!(
+            out,
+            "  {:<16} {:<8} {}",
+            check.name,
+            check.verdict.to_uppercase(),
+            check.detail
+        )?;
+    }
+    if let Some(hash) = &s.trace_hash {
+        writeln!(out, "trace hash {hash}")?;
+    }
+    let verdict = if s.passed {
+        "PASS"
+    } else if s.failed.is_empty() {
+        "UNKNOWN"
+    } else {
+        "FAIL"
+    };
+    writeln!(out, "{verdict}")?;
+    if let Some(dir) = &s.out_dir {
+        writeln!(
+            out,
+            "wrote {dir}/ (resolved.ron reproduces this run: faultline run {dir}/resolved.ron)"
+        )?;
+    }
+    writeln!(out, "reproduce: {}", s.reproduce)
+}

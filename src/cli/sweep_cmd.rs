@@ -1,0 +1,190 @@
+//! `faultline sweep` and `faultline merge`.
+
+use crate::sweep::{self, Group, SweepPlan};
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+pub struct SweepOptions {
+    pub seeds: Option<String>,
+    pub jobs: Option<usize>,
+    pub shard: Option<String>,
+    pub resume: bool,
+    pub out: Option<PathBuf>,
+    pub sets: Vec<String>,
+    pub json: bool,
+}
+
+/// Worker threads at most.
+const JOBS_MAX: usize = 1024;
+
+pub fn sweep(
+    path: &Path,
+    options: SweepOptions,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+) -> u8 {
+    let plan = match plan(path, &options) {
+        Ok(plan) => plan,
+        Err(error) => {
+            let _ = writeln!(stderr, "error: {error}");
+            return 2;
+        }
+    };
+    let jobs = options.jobs.unwrap_or_else(|| {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    });
+    if jobs == 0 || jobs > JOBS_MAX {
+        let _ = writeln!(stderr, "error: --jobs must be between 1 and {JOBS_MAX}");
+        return 2;
+    }
+    let name = &plan.groups[0].scenario.name;
+    let out_dir = options
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("faultline-out").join(name).join("sweep"));
+    let results_path = out_dir.join("results.jsonl");
+    let progress = !options.json && std::io::stderr().is_terminal();
+    let started = std::time::Instant::now();
+    let results = match sweep::run_sweep(&plan, jobs, &results_path, options.resume, progress) {
+        Ok(results) => results,
+        Err(error) => {
+            let _ = writeln!(stderr, "error: {error}");
+            return 2;
+        }
+    };
+    let wall = started.elapsed().as_secs_f64();
+    let shard_units = plan.units().len() as u64;
+    let summary = sweep::summarise(&plan.header(), shard_units, &results);
+    let summary_path = out_dir.join("summary.json");
+    let _ = std::fs::write(
+        &summary_path,
+        serde_json::to_string_pretty(&summary).expect("serialisable") + "\n",
+    );
+    if options.json {
+        let value = serde_json::json!({
+            "summary": summary,
+            "jobs": jobs,
+            "wall_seconds": wall,
+            "seeds_per_second": results.len() as f64 / wall.max(1e-9),
+            "results": results_path.display().to_string(),
+        });
+        super::print_json(stdout, &value);
+    } else {
+        let _ = sweep::render(&summary, stdout);
+        let _ = writeln!(
+            stdout,
+            "{} jobs, {:.2} s wall, {:.1} runs/s; results in {}",
+            jobs,
+            wall,
+            results.len() as f64 / wall.max(1e-9),
+            results_path.display()
+        );
+    }
+    if summary.expectation_held {
+        0
+    } else {
+        1
+    }
+}
+
+fn plan(path: &Path, options: &SweepOptions) -> Result<SweepPlan, String> {
+    let scenario = scenarios::load_file(path).map_err(|e| e.to_string())?;
+    let seeds_text = options
+        .seeds
+        .clone()
+        .or_else(|| scenario.seeds.clone())
+        .unwrap_or_else(|| "0..100".to_string());
+    let seeds =
+        scenarios::validate::parse_seed_range(&seeds_text).map_err(|e| format!("--seeds: {e}"))?;
+    let shard = options
+        .shard
+        .as_deref()
+        .map(sweep::parse_shard)
+        .transpose()?;
+    // Axes: the scenario's `sweep` section, then each --set.
+    let mut axes: Vec<(String, Vec<ron::Value>)> = scenario
+        .sweep
+        .iter()
+        .map(|a| (a.path.clone(), a.values.clone()))
+        .collect();
+    for set in &options.sets {
+        axes.push(scenarios::set::parse_assignment(set)?);
+    }
+    let combinations = axes.iter().try_fold(1usize, |n, (_, values)| {
+        n.checked_mul(values.len())
+            .filter(|n| *n <= scenarios::validate::SWEEP_GROUPS_MAX)
+    });
+    if combinations.is_none() {
+        return Err(format!(
+            "the swept values make more than {} combinations",
+            scenarios::validate::SWEEP_GROUPS_MAX
+        ));
+    }
+    let mut groups = vec![Group {
+        label: "(base)".into(),
+        sets: Vec::new(),
+        scenario: scenario.clone(),
+    }];
+    for (field, values) in &axes {
+        let mut next = Vec::new();
+        for group in &groups {
+            for value in values {
+                let rendered = scenarios::set::render(value);
+                let changed = scenarios::set::apply(&group.scenario, field, value.clone())
+                    .map_err(|e| format!("--set/sweep {field}: {e}"))?;
+                let mut sets = group.sets.clone();
+                sets.push((field.clone(), rendered));
+                let label = sets
+                    .iter()
+                    .map(|(f, v)| format!("{f}={v}"))
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                next.push(Group {
+                    label,
+                    sets,
+                    scenario: changed,
+                });
+            }
+        }
+        groups = next;
+    }
+    for group in &mut groups {
+        group.scenario.sweep.clear();
+        scenarios::validate::validate(&group.scenario).map_err(|problems| {
+            scenarios::ScenarioError::Invalid {
+                file: format!("{} [{}]", path.display(), group.label),
+                problems,
+            }
+            .to_string()
+        })?;
+    }
+    Ok(SweepPlan {
+        scenario_path: path.display().to_string(),
+        seeds,
+        groups,
+        shard,
+    })
+}
+
+pub fn merge(paths: &[PathBuf], json: bool, stdout: &mut dyn Write, stderr: &mut dyn Write) -> u8 {
+    let refs: Vec<&Path> = paths.iter().map(PathBuf::as_path).collect();
+    let summary = match sweep::merge(&refs) {
+        Ok(summary) => summary,
+        Err(error) => {
+            let _ = writeln!(stderr, "error: {error}");
+            return 2;
+        }
+    };
+    if json {
+        super::print_json(stdout, &serde_json::json!({ "summary": summary }));
+    } else {
+        let _ = sweep::render(&summary, stdout);
+    }
+    if summary.expectation_held {
+        0
+    } else {
+        1
+    }
+}

@@ -1,0 +1,54 @@
+//! Running code that may panic (a protocol bug) and turning the panic into a
+//! finding: its message and location, without the default hook's noise.
+//!
+//! The process-wide panic hook is replaced once; it stays quiet on threads
+//! inside `catch` (a thread-local flag) and defers to the previous hook
+//! everywhere else, so unrelated panics still print as usual.
+
+use std::cell::{Cell, RefCell};
+use std::panic::{self, AssertUnwindSafe};
+use std::sync::Once;
+
+thread_local! {
+    static CAPTURING: Cell<bool> = const { Cell::new(false) };
+    static LOCATION: RefCell<Option<String>> = const { RefCell::new(None) };
+}
+
+static INSTALL: Once = Once::new();
+
+fn install() {
+    INSTALL.call_once(|| {
+        let previous = panic::take_hook();
+        panic::set_hook(Box::new(move |info| {
+            if CAPTURING.with(Cell::get) {
+                let location = info
+                    .location()
+                    .map(|l| format!("{}:{}", l.file(), l.line()));
+                LOCATION.with(|slot| *slot.borrow_mut() = location);
+            } else {
+                previous(info);
+            }
+        }));
+    });
+}
+
+/// Runs `f`; a panic comes back as `Err("message (at file:line)")`.
+pub fn catch<T>(f: impl FnOnce() -> T) -> Result<T, String> {
+    install();
+    CAPTURING.with(|c| c.set(true));
+    let result = panic::catch_unwind(AssertUnwindSafe(f));
+    CAPTURING.with(|c| c.set(false));
+    result.map_err(|payload| {
+        let message = if let Some(text) = payload.downcast_ref::<&str>() {
+            text.to_string()
+        } else if let Some(text) = payload.downcast_ref::<String>() {
+            text.clone()
+        } else {
+            "a panic with a non-text payload".to_string()
+        };
+        match LOCATION.with(|slot| slot.borrow_mut().take()) {
+            Some(location) => format!("{message} (at {location})"),
+            None => message,
+        }
+    })
+}

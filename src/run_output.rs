@@ -1,0 +1,179 @@
+//! One seed of one scenario, as the CLI runs it: timed, with panics caught,
+//! summarised, and written to an output directory.
+
+use crate::panic_capture;
+use scenarios::run::RunOutcome;
+use scenarios::Scenario;
+use serde::Serialize;
+use sim_core::checker::Verdict;
+use std::io::Write;
+use std::path::Path;
+
+/// A check's line in a summary.
+#[derive(Clone, Debug, Serialize, serde::Deserialize, PartialEq)]
+pub struct CheckLine {
+    pub name: String,
+    pub verdict: String,
+    pub detail: String,
+}
+
+/// What `run` prints and writes as summary.json.
+#[derive(Clone, Debug, Serialize)]
+pub struct RunSummary {
+    pub scenario: String,
+    pub seed: u64,
+    pub simulated_seconds: f64,
+    pub events: u64,
+    pub wall_seconds: f64,
+    pub events_per_second: f64,
+    pub stop_reason: Option<sim_core::StopReason>,
+    pub trace_hash: Option<String>,
+    pub checks: Vec<CheckLine>,
+    pub passed: bool,
+    pub failed: Vec<String>,
+    pub unknown: Vec<String>,
+    /// A protocol panic: the message and where it happened.
+    pub panic: Option<String>,
+    pub reproduce: String,
+    pub out_dir: Option<String>,
+}
+
+/// Runs one resolved scenario; `Err` only for input the validator missed.
+pub fn execute(resolved: &Scenario) -> Result<(Result<RunOutcome, String>, f64), String> {
+    // Wall time is measured here, outside simulation code (ARCHITECTURE.md, invariant 2).
+    let started = std::time::Instant::now();
+    let result = match panic_capture::catch(|| scenarios::run(resolved)) {
+        Ok(Ok(outcome)) => Ok(outcome),
+        Ok(Err(input_error)) => return Err(input_error),
+        Err(panic) => Err(panic),
+    };
+    Ok((result, started.elapsed().as_secs_f64()))
+}
+
+/// Quotes a shell word if it needs it.
+pub fn shell_word(word: &str) -> String {
+    if !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./=:,".contains(c))
+    {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
+    }
+}
+
+/// The one-line command that reproduces a run.
+pub fn reproduce_command(path: &str, seed: u64, sets: &[(String, String)]) -> String {
+    let mut command = format!("faultline run {} --seed {seed}", shell_word(path));
+    for (field, value) in sets {
+        command.push_str(&format!(
+            " --set {}",
+            shell_word(&format!("{field}={value}"))
+        ));
+    }
+    command
+}
+
+pub fn verdict_name(verdict: Verdict) -> &'static str {
+    match verdict {
+        Verdict::Pass => "pass",
+        Verdict::Fail => "fail",
+        Verdict::Unknown => "unknown",
+    }
+}
+
+pub fn summarise(
+    resolved: &Scenario,
+    result: &Result<RunOutcome, String>,
+    wall_seconds: f64,
+    reproduce: String,
+) -> RunSummary {
+    let base = RunSummary {
+        scenario: resolved.name.clone(),
+        seed: resolved.seed,
+        simulated_seconds: 0.0,
+        events: 0,
+        wall_seconds,
+        events_per_second: 0.0,
+        stop_reason: None,
+        trace_hash: None,
+        checks: Vec::new(),
+        passed: false,
+        failed: vec!["panic".into()],
+        unknown: Vec::new(),
+        panic: None,
+        reproduce,
+        out_dir: None,
+    };
+    match result {
+        Err(panic) => RunSummary {
+            panic: Some(panic.clone()),
+            ..base
+        },
+        Ok(outcome) => RunSummary {
+            simulated_seconds: outcome.simulated_ns as f64 / 1e9,
+            events: outcome.stats.events,
+            events_per_second: outcome.stats.events as f64 / wall_seconds.max(1e-9),
+            stop_reason: Some(outcome.stop_reason),
+            trace_hash: Some(sim_core::trace::format_hash(outcome.trace_hash)),
+            checks: outcome
+                .checks
+                .iter()
+                .map(|c| CheckLine {
+                    name: c.name.clone(),
+                    verdict: verdict_name(c.verdict).into(),
+                    detail: c.detail.clone(),
+                })
+                .collect(),
+            passed: outcome.passed(),
+            failed: outcome.failed(),
+            unknown: outcome.unknown(),
+            ..base
+        },
+    }
+}
+
+/// Writes the run's files into `dir`: resolved.ron, summary.json and, as
+/// the scenario's outputs ask, history.jsonl, metrics.json, checks.json and trace.jsonl.
+pub fn write_outputs(
+    dir: &Path,
+    resolved: &Scenario,
+    result: &Result<RunOutcome, String>,
+    summary: &RunSummary,
+) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    std::fs::write(dir.join("resolved.ron"), scenarios::to_ron(resolved))?;
+    if let Ok(outcome) = result {
+        if resolved.outputs.history {
+            let mut file =
+                std::io::BufWriter::new(std::fs::File::create(dir.join("history.jsonl"))?);
+            outcome.history.write_jsonl(&mut file)?;
+            file.flush()?;
+        }
+        if resolved.outputs.metrics {
+            let metrics = serde_json::json!({ "run": outcome.metrics, "engine": outcome.stats });
+            std::fs::write(
+                dir.join("metrics.json"),
+                serde_json::to_string_pretty(&metrics)? + "\n",
+            )?;
+        }
+        std::fs::write(
+            dir.join("checks.json"),
+            serde_json::to_string_pretty(&outcome.checks)? + "\n",
+        )?;
+        if resolved.outputs.trace {
+            let mut file = std::io::BufWriter::new(std::fs::File::create(dir.join("trace.jsonl"))?);
+            for record in &outcome.trace {
+                serde_json::to_writer(&mut file, record)?;
+                file.write_all(b"\n")?;
+            }
+            file.flush()?;
+        }
+    }
+    std::fs::write(
+        dir.join("summary.json"),
+        serde_json::to_string_pretty(summary)? + "\n",
+    )?;
+    Ok(())
+}

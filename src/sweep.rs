@@ -1,0 +1,609 @@
+//! Sweeps: many seeds (and parameter values) of one scenario, in parallel,
+//! appended to a results file as they finish, resumable, shardable and
+//! mergeable.
+//!
+//! The unit of work is (group, seed), where a group is one combination of
+//! swept parameter values. Units have a canonical order (group, then seed);
+//! shard K of N takes the units whose index is K-1 modulo N, so N shards
+//! cover every unit exactly once whatever the range. The results file starts
+//! with a header line that fingerprints the sweep, so `--resume` and `merge`
+//! refuse results of a different sweep.
+
+use crate::run_output::{self, reproduce_command};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use rayon::prelude::*;
+use scenarios::schema::Expect;
+use scenarios::Scenario;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::{BufRead, Write};
+use std::path::Path;
+use std::sync::Mutex;
+
+/// One combination of swept values.
+#[derive(Clone, Debug)]
+pub struct Group {
+    pub label: String,
+    /// (field path, value as RON text).
+    pub sets: Vec<(String, String)>,
+    pub scenario: Scenario,
+}
+
+#[derive(Clone, Debug)]
+pub struct SweepPlan {
+    pub scenario_path: String,
+    pub seeds: (u64, u64),
+    pub groups: Vec<Group>,
+    /// (K, N) with K in 1..=N.
+    pub shard: Option<(u64, u64)>,
+}
+
+/// The first line of a results file.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Header {
+    pub kind: String,
+    pub scenario_path: String,
+    pub scenario: String,
+    /// A hash of everything that decides the runs: the scenario, seeds and groups.
+    pub fingerprint: String,
+    pub seeds: String,
+    pub groups: Vec<GroupHeader>,
+    pub expect: Expect,
+    pub shard: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct GroupHeader {
+    pub label: String,
+    pub sets: Vec<(String, String)>,
+}
+
+/// One line per finished unit.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct UnitResult {
+    pub group: usize,
+    pub seed: u64,
+    pub passed: bool,
+    pub failed: Vec<String>,
+    pub unknown: Vec<String>,
+    pub panic: Option<String>,
+    pub trace_hash: Option<String>,
+    pub events: u64,
+    pub wall_ms: f64,
+}
+
+impl SweepPlan {
+    pub fn units_total(&self) -> u64 {
+        (self.seeds.1 - self.seeds.0) * self.groups.len() as u64
+    }
+
+    /// Whether unit number `index` (canonical order) belongs to this shard.
+    pub fn in_shard(&self, index: u64) -> bool {
+        match self.shard {
+            None => true,
+            Some((k, n)) => index % n == k - 1,
+        }
+    }
+
+    /// This shard's units, in canonical order.
+    pub fn units(&self) -> Vec<(usize, u64)> {
+        let per_group = self.seeds.1 - self.seeds.0;
+        let mut units = Vec::new();
+        for group in 0..self.groups.len() {
+            for offset in 0..per_group {
+                let index = group as u64 * per_group + offset;
+                if self.in_shard(index) {
+                    units.push((group, self.seeds.0 + offset));
+                }
+            }
+        }
+        units
+    }
+
+    pub fn header(&self) -> Header {
+        let mut fingerprint_text = format!("{}..{}\n", self.seeds.0, self.seeds.1);
+        for group in &self.groups {
+            fingerprint_text.push_str(&scenarios::to_ron(&group.scenario));
+        }
+        let base = &self.groups[0].scenario;
+        Header {
+            kind: "header".into(),
+            scenario_path: self.scenario_path.clone(),
+            scenario: base.name.clone(),
+            fingerprint: sim_core::trace::format_hash(sim_core::hash::stable_hash(
+                &fingerprint_text,
+            )),
+            seeds: format!("{}..{}", self.seeds.0, self.seeds.1),
+            groups: self
+                .groups
+                .iter()
+                .map(|g| GroupHeader {
+                    label: g.label.clone(),
+                    sets: g.sets.clone(),
+                })
+                .collect(),
+            expect: base.expect.clone(),
+            shard: self.shard.map(|(k, n)| format!("{k}/{n}")),
+        }
+    }
+}
+
+/// Parses "K/N".
+pub fn parse_shard(text: &str) -> Result<(u64, u64), String> {
+    let bad = || format!("--shard \"{text}\": write K/N with 1 <= K <= N, e.g. 2/8");
+    let (k, n) = text.split_once('/').ok_or_else(bad)?;
+    let (k, n) = (
+        k.trim().parse::<u64>().map_err(|_| bad())?,
+        n.trim().parse::<u64>().map_err(|_| bad())?,
+    );
+    if k == 0 || k > n || n > 1_000_000 {
+        return Err(bad());
+    }
+    Ok((k, n))
+}
+
+/// Reads a results file: its header and every complete unit line. A torn
+/// last line (the sweep was killed mid-write) is reported as `valid_bytes`
+/// short of the file length, so the caller can cut it off.
+pub fn read_results(path: &Path) -> Result<(Header, Vec<UnitResult>, u64), String> {
+    let file = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut reader = std::io::BufReader::new(file);
+    let mut line = String::new();
+    let mut valid_bytes = 0u64;
+    reader
+        .read_line(&mut line)
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    let header: Header = serde_json::from_str(line.trim_end())
+        .map_err(|e| format!("{}:1: not a faultline results file ({e})", path.display()))?;
+    if !line.ends_with('\n') {
+        return Err(format!(
+            "{}:1: the header line is incomplete",
+            path.display()
+        ));
+    }
+    valid_bytes += line.len() as u64;
+    let mut units = Vec::new();
+    loop {
+        line.clear();
+        let read = reader
+            .read_line(&mut line)
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        if read == 0 || !line.ends_with('\n') {
+            break;
+        }
+        match serde_json::from_str::<UnitResult>(line.trim_end()) {
+            Ok(unit) => units.push(unit),
+            Err(_) => break,
+        }
+        valid_bytes += read as u64;
+    }
+    Ok((header, units, valid_bytes))
+}
+
+/// Runs the plan's units not yet in `results_path` (with `resume`), appending
+/// each result as it finishes. Returns every result of this shard.
+pub fn run_sweep(
+    plan: &SweepPlan,
+    jobs: usize,
+    results_path: &Path,
+    resume: bool,
+    progress: bool,
+) -> Result<Vec<UnitResult>, String> {
+    let header = plan.header();
+    let mut done: Vec<UnitResult> = Vec::new();
+    if resume && results_path.exists() {
+        let (old_header, units, valid_bytes) = read_results(results_path)?;
+        if old_header != header {
+            return Err(format!(
+                "{}: these results belong to a different sweep (scenario, seeds, parameters or shard differ); use another --out or drop --resume",
+                results_path.display()
+            ));
+        }
+        // Cut off a torn last line so appends start on a line boundary.
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .open(results_path)
+            .map_err(|e| e.to_string())?;
+        file.set_len(valid_bytes).map_err(|e| e.to_string())?;
+        done = units;
+    } else {
+        if let Some(parent) = results_path.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
+        }
+        let mut file = std::fs::File::create(results_path)
+            .map_err(|e| format!("{}: {e}", results_path.display()))?;
+        writeln!(
+            file,
+            "{}",
+            serde_json::to_string(&header).expect("serialisable")
+        )
+        .map_err(|e| e.to_string())?;
+    }
+    let finished: BTreeSet<(usize, u64)> = done.iter().map(|u| (u.group, u.seed)).collect();
+    let todo: Vec<(usize, u64)> = plan
+        .units()
+        .into_iter()
+        .filter(|u| !finished.contains(u))
+        .collect();
+    let file = std::fs::OpenOptions::new()
+        .append(true)
+        .open(results_path)
+        .map_err(|e| e.to_string())?;
+    let writer = Mutex::new(file);
+    let bar = progress_bar(todo.len() as u64, progress);
+    let failures =
+        std::sync::atomic::AtomicU64::new(done.iter().filter(|u| !u.passed).count() as u64);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(jobs)
+        .build()
+        .map_err(|e| e.to_string())?;
+    let fresh: Vec<UnitResult> = pool.install(|| {
+        todo.par_iter()
+            .map(|&(group, seed)| {
+                let result = run_unit(plan, group, seed);
+                let line = serde_json::to_string(&result).expect("serialisable") + "\n";
+                // One write per line: a kill leaves at most one torn line.
+                let mut file = writer.lock().expect("no writer panics");
+                file.write_all(line.as_bytes())
+                    .expect("results file writable");
+                drop(file);
+                if !result.passed {
+                    let n = failures.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+                    bar.set_message(format!("{n} failing"));
+                }
+                bar.inc(1);
+                result
+            })
+            .collect()
+    });
+    bar.finish_and_clear();
+    done.extend(fresh);
+    done.sort_by_key(|u| (u.group, u.seed));
+    Ok(done)
+}
+
+fn progress_bar(len: u64, visible: bool) -> ProgressBar {
+    let target = if visible {
+        ProgressDrawTarget::stderr()
+    } else {
+        ProgressDrawTarget::hidden()
+    };
+    let bar = ProgressBar::with_draw_target(Some(len), target);
+    bar.set_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} seeds  {per_sec}  eta {eta}  {msg}")
+            .expect("valid template"),
+    );
+    bar.set_message("0 failing");
+    bar
+}
+
+/// Runs one (group, seed). Never panics: a protocol panic becomes a finding.
+pub fn run_unit(plan: &SweepPlan, group: usize, seed: u64) -> UnitResult {
+    let resolved = scenarios::resolve(&plan.groups[group].scenario, seed);
+    let (result, wall) = match run_output::execute(&resolved) {
+        Ok(pair) => pair,
+        Err(input_error) => (Err(format!("input error: {input_error}")), 0.0),
+    };
+    let summary = run_output::summarise(&resolved, &result, wall, String::new());
+    UnitResult {
+        group,
+        seed,
+        passed: summary.passed,
+        failed: summary.failed,
+        unknown: summary.unknown,
+        panic: summary.panic,
+        trace_hash: summary.trace_hash,
+        events: summary.events,
+        wall_ms: wall * 1e3,
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct GroupSummary {
+    pub label: String,
+    pub runs: u64,
+    pub passed: u64,
+    pub failed: u64,
+    pub unknown: u64,
+    pub panicked: u64,
+    pub failures_by_check: BTreeMap<String, u64>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Failure {
+    pub seed: u64,
+    pub group: String,
+    pub failed: Vec<String>,
+    pub panic: Option<String>,
+    pub reproduce: String,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Slow {
+    pub seed: u64,
+    pub group: String,
+    pub wall_ms: f64,
+    pub events: u64,
+}
+
+/// Failures listed in a summary at most (all are in the results file).
+pub const FAILURES_LISTED_MAX: usize = 50;
+
+/// The end-of-sweep summary. Everything but `timing` depends only on the
+/// results, so a merged sweep's summary equals a single machine's.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct SweepSummary {
+    pub scenario: String,
+    pub scenario_path: String,
+    pub seeds: String,
+    pub units_expected: u64,
+    pub units_run: u64,
+    pub groups: Vec<GroupSummary>,
+    pub expect: Expect,
+    pub expectation_held: bool,
+    pub expectation_note: String,
+    /// Seeds that showed an expected violation.
+    pub violation_seeds: Vec<u64>,
+    pub failures_total: u64,
+    pub failures: Vec<Failure>,
+    pub timing: Timing,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Timing {
+    /// Sum of the runs' wall times.
+    pub run_seconds_total: f64,
+    pub slowest: Vec<Slow>,
+}
+
+pub fn summarise(header: &Header, units_expected: u64, results: &[UnitResult]) -> SweepSummary {
+    let mut groups: Vec<GroupSummary> = header
+        .groups
+        .iter()
+        .map(|g| GroupSummary {
+            label: g.label.clone(),
+            runs: 0,
+            passed: 0,
+            failed: 0,
+            unknown: 0,
+            panicked: 0,
+            failures_by_check: BTreeMap::new(),
+        })
+        .collect();
+    let expected_names: &[String] = match &header.expect {
+        Expect::Pass => &[],
+        Expect::Violation(names) => names,
+    };
+    let mut violation_seeds = BTreeSet::new();
+    let mut unexpected = 0u64;
+    let mut unknown = 0u64;
+    let mut failures = Vec::new();
+    for unit in results {
+        let Some(group) = groups.get_mut(unit.group) else {
+            continue;
+        };
+        group.runs += 1;
+        if unit.passed {
+            group.passed += 1;
+        } else if unit.panic.is_some() {
+            group.panicked += 1;
+        } else if unit.failed.is_empty() {
+            group.unknown += 1;
+        } else {
+            group.failed += 1;
+        }
+        if !unit.unknown.is_empty() && unit.failed.is_empty() {
+            unknown += 1;
+        }
+        for name in &unit.failed {
+            *group.failures_by_check.entry(name.clone()).or_default() += 1;
+            if expected_names.contains(name) {
+                violation_seeds.insert(unit.seed);
+            } else {
+                unexpected += 1;
+            }
+        }
+        if !unit.failed.is_empty() {
+            failures.push(Failure {
+                seed: unit.seed,
+                group: group.label.clone(),
+                failed: unit.failed.clone(),
+                panic: unit.panic.clone(),
+                reproduce: reproduce_command(
+                    &header.scenario_path,
+                    unit.seed,
+                    &header.groups[unit.group].sets,
+                ),
+            });
+        }
+    }
+    let complete = results.len() as u64 == units_expected;
+    let (held, note) = match &header.expect {
+        _ if !complete => (
+            false,
+            format!(
+                "only {} of {} runs have results",
+                results.len(),
+                units_expected
+            ),
+        ),
+        Expect::Pass if unexpected == 0 && unknown == 0 => {
+            (true, "every run passed every check".into())
+        }
+        Expect::Pass => (
+            false,
+            format!(
+                "{} runs failed a check and {unknown} were inconclusive",
+                failures.len()
+            ),
+        ),
+        Expect::Violation(_) if violation_seeds.is_empty() => {
+            (false, "no run showed the expected violation".into())
+        }
+        Expect::Violation(_) if unexpected > 0 => (
+            false,
+            format!("{unexpected} failures of checks the scenario does not expect to fail"),
+        ),
+        Expect::Violation(_) => (
+            true,
+            format!(
+                "{} seeds showed the expected violation and nothing else failed",
+                violation_seeds.len()
+            ),
+        ),
+    };
+    let mut slowest: Vec<Slow> = results
+        .iter()
+        .map(|u| Slow {
+            seed: u.seed,
+            group: header
+                .groups
+                .get(u.group)
+                .map(|g| g.label.clone())
+                .unwrap_or_default(),
+            wall_ms: u.wall_ms,
+            events: u.events,
+        })
+        .collect();
+    slowest.sort_by(|a, b| b.wall_ms.total_cmp(&a.wall_ms).then(a.seed.cmp(&b.seed)));
+    slowest.truncate(5);
+    let failures_total = failures.len() as u64;
+    failures.truncate(FAILURES_LISTED_MAX);
+    SweepSummary {
+        scenario: header.scenario.clone(),
+        scenario_path: header.scenario_path.clone(),
+        seeds: header.seeds.clone(),
+        units_expected,
+        units_run: results.len() as u64,
+        groups,
+        expect: header.expect.clone(),
+        expectation_held: held,
+        expectation_note: note,
+        violation_seeds: violation_seeds.into_iter().collect(),
+        failures_total,
+        failures,
+        timing: Timing {
+            run_seconds_total: results.iter().map(|u| u.wall_ms).sum::<f64>() / 1e3,
+            slowest,
+        },
+    }
+}
+
+/// Combines the results files of a sharded sweep. The parts must share a
+/// fingerprint; a unit found in two parts counts once.
+pub fn merge(paths: &[&Path]) -> Result<SweepSummary, String> {
+    let mut header: Option<Header> = None;
+    let mut all: BTreeMap<(usize, u64), UnitResult> = BTreeMap::new();
+    for path in paths {
+        let (part, units, _) = read_results(path)?;
+        match &header {
+            None => header = Some(part),
+            Some(first) if first.fingerprint != part.fingerprint => {
+                return Err(format!(
+                    "{}: belongs to a different sweep than {} (fingerprints differ)",
+                    path.display(),
+                    paths[0].display()
+                ));
+            }
+            Some(_) => {}
+        }
+        for unit in units {
+            all.entry((unit.group, unit.seed)).or_insert(unit);
+        }
+    }
+    let mut header = header.ok_or("give at least one results file")?;
+    header.shard = None;
+    let seeds = scenarios::validate::parse_seed_range(&header.seeds)?;
+    let expected = (seeds.1 - seeds.0) * header.groups.len() as u64;
+    let results: Vec<UnitResult> = all.into_values().collect();
+    Ok(summarise(&header, expected, &results))
+}
+
+/// The summary as a table for people.
+pub fn render(summary: &SweepSummary, out: &mut dyn Write) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "sweep {}: seeds {}, {} of {} runs",
+        summary.scenario, summary.seeds, summary.units_run, summary.units_expected
+    )?;
+    writeln!(
+        out,
+        "{:<32} {:>7} {:>7} {:>7} {:>8} {:>7}",
+        "group", "runs", "pass", "fail", "unknown", "panic"
+    )?;
+    for g in &summary.groups {
+        writeln!(
+            out,
+            "{:<32} {:>7} {:>7} {:>7} {:>8} {:>7}",
+            g.label, g.runs, g.passed, g.failed, g.unknown, g.panicked
+        )?;
+        for (check, count) in &g.failures_by_check {
+            writeln!(out, "    {check}: {count} failing runs")?;
+        }
+    }
+    if !summary.timing.slowest.is_empty() {
+        let slow: Vec<String> = summary
+            .timing
+            .slowest
+            .iter()
+            .map(|s| format!("seed {} ({:.0} ms)", s.seed, s.wall_ms))
+            .collect();
+        writeln!(out, "slowest: {}", slow.join(", "))?;
+    }
+    if summary.failures_total > 0 {
+        writeln!(
+            out,
+            "failures ({} in all{}):",
+            summary.failures_total,
+            if summary.failures_total as usize > summary.failures.len() {
+                ", first ones listed"
+            } else {
+                ""
+            }
+        )?;
+        for f in &summary.failures {
+            let what = match &f.panic {
+                Some(panic) => format!("panic: {panic}"),
+                None => f.failed.join(", "),
+            };
+            writeln!(
+                out,
+                "  seed {} [{}] {what}\n    reproduce: {}",
+                f.seed, f.group, f.reproduce
+            )?;
+        }
+    }
+    if !summary.violation_seeds.is_empty() {
+        let shown: Vec<String> = summary
+            .violation_seeds
+            .iter()
+            .take(20)
+            .map(u64::to_string)
+            .collect();
+        writeln!(
+            out,
+            "expected violation shown by {} seeds: {}{}",
+            summary.violation_seeds.len(),
+            shown.join(", "),
+            if summary.violation_seeds.len() > 20 {
+                ", ..."
+            } else {
+                ""
+            }
+        )?;
+    }
+    let expect = match &summary.expect {
+        Expect::Pass => "Pass".to_string(),
+        Expect::Violation(names) => format!("Violation({})", names.join(", ")),
+    };
+    writeln!(
+        out,
+        "expectation {expect}: {} ({})",
+        if summary.expectation_held {
+            "HELD"
+        } else {
+            "NOT HELD"
+        },
+        summary.expectation_note
+    )
+}
