@@ -100,6 +100,13 @@ impl crate::cluster::Service for PingPongService {
             PingPongMessage::Ping => ctx.send(from, PingPongMessage::Pong),
             PingPongMessage::Pong => {
                 self.pongs += 1;
+                if self.panic_probability > 0.0 && ctx.rng().random_bool(self.panic_probability) {
+                    panic!(
+                        "pingpong bug switch: panic on pong {} at node {}",
+                        self.pongs,
+                        ctx.id()
+                    );
+                }
                 Self::ping_random_peer(ctx);
             }
         }

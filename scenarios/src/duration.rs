@@ -45,11 +45,9 @@ impl<'de> Deserialize<'de> for Dur {
                 "duration \"{text}\" is negative; durations here must be zero or more"
             )));
         }
-        SimDuration::parse(&text).map(Dur).map_err(|e| {
-            de::Error::custom(format!(
-                "bad duration \"{text}\": {e} (write e.g. \"150ms\", \"2s\", \"1m\")"
-            ))
-        })
+        SimDuration::parse(&text)
+            .map(Dur)
+            .map_err(|e| de::Error::custom(format!("bad duration: {e}")))
     }
 }
 
@@ -62,10 +60,8 @@ impl Serialize for SignedDur {
 impl<'de> Deserialize<'de> for SignedDur {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let text = String::deserialize(d)?;
-        parse_signed_nanos_i64(&text).map(SignedDur).map_err(|e| {
-            de::Error::custom(format!(
-                "bad duration \"{text}\": {e} (write e.g. \"-300ms\", \"5ms\")"
-            ))
-        })
+        parse_signed_nanos_i64(&text)
+            .map(SignedDur)
+            .map_err(|e| de::Error::custom(format!("bad duration: {e}")))
     }
 }

@@ -19,6 +19,7 @@ pub mod resolve;
 pub mod run;
 pub mod schema;
 pub mod set;
+pub mod strategies;
 pub mod validate;
 
 pub use error::{Problem, ScenarioError};

@@ -38,16 +38,27 @@ pub fn parse_assignment(text: &str) -> Result<(String, Vec<ron::Value>), String>
     }
     let parsed = split_top_level(values)
         .into_iter()
-        .map(|v| {
-            crate::load::ron_options()
-                .from_str::<ron::Value>(v.trim())
-                .unwrap_or_else(|_| ron::Value::String(v.trim().to_string()))
-        })
+        .map(|v| parse_value(v.trim()))
         .collect::<Vec<_>>();
     if parsed.is_empty() {
         return Err(format!("--set \"{text}\": give at least one value"));
     }
     Ok((path.to_string(), parsed))
+}
+
+/// One value: RON, except that a bare word (`Fifo`, `5s`) is a string, which
+/// is how unit enum variants and durations are read back. A variant with
+/// data is written as a map: `{"PowerLoss": "n1"}`.
+fn parse_value(text: &str) -> ron::Value {
+    let bare_word = text.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+        && text.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && !matches!(text, "true" | "false");
+    if bare_word {
+        return ron::Value::String(text.to_string());
+    }
+    crate::load::ron_options()
+        .from_str::<ron::Value>(text)
+        .unwrap_or_else(|_| ron::Value::String(text.to_string()))
 }
 
 /// Splits at commas outside brackets and quotes.
@@ -124,11 +135,9 @@ fn descend<'a>(node: &'a mut Json, name: &str, path: &str) -> Result<&'a mut Jso
             .expect("checked");
         return Ok(inner.get_mut(name).expect("checked"));
     }
-    let keys: Vec<&str> = map.keys().map(String::as_str).collect();
-    Err(format!(
-        "`{path}`: no field `{name}` here; {}",
-        crate::error::suggestion(name, &keys)
-    ))
+    // A field left at its default may be absent from the tree: add it here
+    // and let deserialisation judge whether such a field exists.
+    Ok(map.entry(name.to_string()).or_insert(Json::Null))
 }
 
 fn split_indices(segment: &str) -> Option<(&str, Vec<usize>)> {

@@ -1,0 +1,171 @@
+//! Snapshot tests of the loader's error messages: each broken scenario and
+//! the exact text a user sees. One `check` helper; one line per case.
+
+/// A valid scenario; cases break one thing in it.
+const BASE: &str = r#"Scenario(
+    name: "t",
+    duration: "2s",
+    nodes: Count(3),
+    protocol: KvSingle(),
+    workload: (clients: 2),
+)"#;
+
+fn check(input: &str, expected: &str) {
+    let error = scenarios::load_str(input, "case.ron").expect_err("the input is broken");
+    assert_eq!(error.to_string(), expected, "\ninput:\n{input}");
+}
+
+/// BASE with `from` replaced by `to` (exactly once).
+fn edit(from: &str, to: &str) -> String {
+    assert_eq!(BASE.matches(from).count(), 1, "{from} must occur once");
+    BASE.replace(from, to)
+}
+
+#[test]
+fn the_base_is_valid() {
+    scenarios::load_str(BASE, "case.ron").unwrap();
+}
+
+#[test]
+fn misspelled_field_has_position_and_hint() {
+    check(
+        &edit("duration:", "durration:"),
+        "case.ron:3:14: Unexpected field named `durration` in `Scenario`, expected one of `name`, `description`, `seed`, `seeds`, `duration`, `nodes`, `regions`, `network`, `clocks`, `protocol`, `workload`, `faults`, `checks`, `outputs`, `expect`, or `sweep` instead\n  hint: did you mean `duration`?",
+    );
+}
+
+#[test]
+fn misspelled_protocol_has_hint() {
+    check(
+        &edit("KvSingle()", "KvSingel()"),
+        "case.ron:5:23: Unexpected variant named `KvSingel` in enum `ProtocolSpec`, expected either `PingPong` or `KvSingle` instead\n  hint: did you mean `KvSingle`?",
+    );
+}
+
+#[test]
+fn misspelled_protocol_param_has_hint() {
+    check(
+        &edit("KvSingle()", "KvSingle(ack_before_snc: true)"),
+        "case.ron:5:38: Unexpected field named `ack_before_snc` in `KvSingle`, expected either `flush_interval` or `ack_before_sync` instead\n  hint: did you mean `ack_before_sync`?",
+    );
+}
+
+#[test]
+fn missing_field_says_what_to_add() {
+    check(
+        &edit("    duration: \"2s\",\n", ""),
+        "case.ron:6:1: Unexpected missing field named `duration` in `Scenario`\n  hint: add `duration: ...`; see scenarios/README.md",
+    );
+}
+
+#[test]
+fn duration_without_unit() {
+    check(
+        &edit("\"2s\"", "\"2\""),
+        "case.ron:3:18: bad duration: invalid duration \"2\": add a unit: ns, us, ms, s, m or h (e.g. \"150ms\")",
+    );
+}
+
+#[test]
+fn negative_duration() {
+    check(
+        &edit("\"2s\"", "\"-2s\""),
+        "case.ron:3:20: duration \"-2s\" is negative; durations here must be zero or more",
+    );
+}
+
+#[test]
+fn unknown_node_in_fault_names_the_path() {
+    check(
+        &edit(
+            "workload: (clients: 2),",
+            "workload: (clients: 2), faults: (schedule: [(at: \"1s\", fault: Crash(\"n4\"))]),",
+        ),
+        "case.ron: faults.schedule[0].fault: unknown server \"n4\"; did you mean \"n3\"?",
+    );
+}
+
+#[test]
+fn probability_out_of_range() {
+    check(
+        &edit(
+            "nodes: Count(3),",
+            "nodes: Count(3), network: (default: (loss: 1.5)),",
+        ),
+        "case.ron: network.default: loss must be a probability in [0, 1], got 1.5",
+    );
+}
+
+#[test]
+fn overlapping_partition_groups() {
+    check(
+        &edit("workload: (clients: 2),", "workload: (clients: 2), faults: (schedule: [(at: \"1s\", fault: Partition([[\"n1\", \"n2\"], [\"n2\", \"n3\"]]))]),"),
+        "case.ron: faults.schedule[0].fault: node \"n2\" is in more than one group; partition groups must not overlap",
+    );
+}
+
+#[test]
+fn fault_after_the_end() {
+    check(
+        &edit("workload: (clients: 2),", "workload: (clients: 2), faults: (schedule: [(at: \"3s\", fault: Heal)]),"),
+        "case.ron: faults.schedule[0].at: 3s is after the end of the run (2s); move it earlier or lengthen `duration`",
+    );
+}
+
+#[test]
+fn protocol_param_out_of_range() {
+    check(
+        &edit("KvSingle()", "KvSingle(flush_interval: \"2m\")"),
+        "case.ron: protocol.KvSingle.flush_interval: at most 60s, got 120s",
+    );
+}
+
+#[test]
+fn unknown_check_has_hint() {
+    check(
+        &edit(
+            "workload: (clients: 2),",
+            "workload: (clients: 2), checks: [\"linearizabilty\"],",
+        ),
+        "case.ron: checks[0]: unknown check \"linearizabilty\"; did you mean `linearizability`?",
+    );
+}
+
+#[test]
+fn clients_for_a_protocol_without_clients() {
+    check(
+        &edit("KvSingle()", "PingPong()"),
+        "case.ron: workload.clients: PingPong serves no clients; set `clients: 0`",
+    );
+}
+
+#[test]
+fn several_problems_are_reported_together() {
+    check(
+        &edit("nodes: Count(3),", "nodes: Count(0), expect: Violation([\"linearisability\"]),"),
+        "case.ron: nodes: Count must be between 1 and 100000, got 0\ncase.ron: expect.Violation[0]: unknown check \"linearisability\"; did you mean `linearizability`?",
+    );
+}
+
+#[test]
+fn oversized_input_is_refused_before_parsing() {
+    let huge = format!("{BASE}{}", " ".repeat(scenarios::load::SCENARIO_BYTES_MAX));
+    check(&huge, &format!("case.ron: cannot read the scenario: the text is {} bytes; scenarios are limited to 4194304", huge.len()));
+}
+
+#[test]
+fn deep_nesting_is_refused_not_recursed() {
+    let deep = format!(
+        "{}Constant(\"1ms\"){}",
+        "Mixture([(1.0, ".repeat(500),
+        ")])".repeat(500)
+    );
+    let input = edit(
+        "nodes: Count(3),",
+        &format!("nodes: Count(3), network: (default: (latency: {deep})),"),
+    );
+    let error = scenarios::load_str(&input, "case.ron")
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("nesting is limited to 64 levels"), "{error}");
+}
