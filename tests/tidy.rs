@@ -9,7 +9,7 @@
 
 use faultline_e2e::{repo_root, rust_files};
 
-const SIMULATION_CRATES: [&str; 2] = ["sim-core/src", "protocols/src"];
+const SIMULATION_CRATES: [&str; 3] = ["sim-core/src", "protocols/src", "scenarios/src"];
 const FORBIDDEN: [(&str, &str); 6] = [
     (
         "Instant::now",

@@ -75,7 +75,7 @@ pub fn closest<'a>(found: &str, candidates: impl IntoIterator<Item = &'a str>) -
 }
 
 /// "did you mean `x`?" for a typo, or the list of valid names.
-pub fn suggestion<'a>(found: &str, candidates: &[&'a str]) -> String {
+pub fn suggestion(found: &str, candidates: &[&str]) -> String {
     match closest(found, candidates.iter().copied()) {
         Some(best) => format!("did you mean `{best}`?"),
         None => format!(

@@ -69,6 +69,7 @@ pub struct RegionSpec {
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[derive(Default)]
 pub struct NetworkSpec {
     /// Every link not overridden below.
     #[serde(default)]
@@ -79,16 +80,6 @@ pub struct NetworkSpec {
     /// Links between two named nodes.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub links: Vec<LinkOverride>,
-}
-
-impl Default for NetworkSpec {
-    fn default() -> Self {
-        NetworkSpec {
-            default: LinkSpec::default(),
-            regions: Vec::new(),
-            links: Vec::new(),
-        }
-    }
 }
 
 /// An override for the directed link(s) `from` → `to`.

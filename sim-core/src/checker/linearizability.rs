@@ -211,7 +211,9 @@ fn check_key<M: Model>(
         if *steps > budget.steps_max {
             return KeyResult::Unknown(format!("search exceeded {} steps", budget.steps_max));
         }
-        if *steps % CANCEL_POLL_STEPS == 0 && budget.cancel.is_some_and(|cancel| cancel()) {
+        if (*steps).is_multiple_of(CANCEL_POLL_STEPS)
+            && budget.cancel.is_some_and(|cancel| cancel())
+        {
             return KeyResult::Unknown("the deadline passed".into());
         }
         if entry == NIL {

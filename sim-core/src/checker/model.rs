@@ -21,17 +21,9 @@ pub trait Model: Sync {
 /// A key-value register per key, with read, write, cas and append; the key
 /// starts at `initial` ("" for Porcupine's kv, "0" for Jepsen registers).
 /// Checking is per key, so the state is one value.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct KvModel {
     pub initial: String,
-}
-
-impl Default for KvModel {
-    fn default() -> Self {
-        KvModel {
-            initial: String::new(),
-        }
-    }
 }
 
 impl Model for KvModel {
