@@ -1,7 +1,7 @@
 //! proptest strategies for scenario-level fault schedules, by node name, so
 //! CI users can property-test their protocols over random faults:
 //!
-//! ```ignore
+//! ```text
 //! proptest! {
 //!     #[test]
 //!     fn my_store_is_linearizable(schedule in fault_schedule(&names, Dur::secs(3))) {
