@@ -49,6 +49,31 @@ pub struct Scenario {
     pub sweep: Vec<SweepAxis>,
 }
 
+impl Scenario {
+    /// A scenario with everything else at its default: no clients, no
+    /// faults, 1-10 ms links, perfect clocks. Set fields directly to change it.
+    pub fn new(name: &str, duration: Dur, nodes: Nodes, protocol: ProtocolSpec) -> Scenario {
+        Scenario {
+            name: name.to_string(),
+            description: String::new(),
+            seed: default_seed(),
+            seeds: None,
+            duration,
+            nodes,
+            regions: Vec::new(),
+            network: NetworkSpec::default(),
+            clocks: ClocksSpec::default(),
+            protocol,
+            workload: WorkloadSpec::default(),
+            faults: FaultsSpec::default(),
+            checks: Vec::new(),
+            outputs: OutputsSpec::default(),
+            expect: Expect::default(),
+            sweep: Vec::new(),
+        }
+    }
+}
+
 fn default_seed() -> u64 {
     1
 }
