@@ -3,6 +3,7 @@
 //! 3 a check was inconclusive (its search ran out of budget).
 
 mod bench_cmd;
+mod check_cmd;
 mod list_cmd;
 mod run_cmd;
 mod sweep_cmd;
@@ -75,6 +76,34 @@ enum Command {
         /// Sweep a field over values: --set path=v1,v2,... (repeatable; combinations multiply).
         #[arg(long = "set", value_name = "PATH=V1,V2,...")]
         sets: Vec<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check a recorded history for linearizability.
+    ///
+    /// Reads Jepsen/Knossos EDN, Porcupine's etcd logs and kv files, or
+    /// faultline's history.jsonl. Exit 0 linearizable, 1 not, 3 unknown
+    /// (the deadline passed first), 2 bad input.
+    ///
+    /// Example: faultline check ../shared/histories/porcupine/jepsen/etcd_000.log --model cas-register
+    /// Example: faultline check history.edn --format edn --initial 0 --timeout 30s --json
+    Check {
+        history: PathBuf,
+        /// register (read/write), cas-register (plus cas) or kv (plus append).
+        #[arg(long, default_value = "kv")]
+        model: String,
+        /// auto, edn, porcupine-etcd, porcupine-kv or jsonl.
+        #[arg(long, default_value = "auto")]
+        format: String,
+        /// Give up with "unknown" after this long.
+        #[arg(long, default_value = "10s")]
+        timeout: String,
+        /// Every key's initial value where the format does not say (default: no value).
+        #[arg(long)]
+        initial: Option<String>,
+        /// Check as one object instead of key by key.
+        #[arg(long)]
+        whole: bool,
         #[arg(long)]
         json: bool,
     },
@@ -155,6 +184,25 @@ pub fn run(args: Vec<OsString>, stdout: &mut dyn Write, stderr: &mut dyn Write) 
                 json,
             };
             sweep_cmd::sweep(&scenario, options, stdout, stderr)
+        }
+        Command::Check {
+            history,
+            model,
+            format,
+            timeout,
+            initial,
+            whole,
+            json,
+        } => {
+            let options = check_cmd::CheckOptions {
+                model,
+                format,
+                timeout,
+                initial,
+                whole,
+                json,
+            };
+            check_cmd::check(&history, options, stdout, stderr)
         }
         Command::Merge { results, json } => sweep_cmd::merge(&results, json, stdout, stderr),
         Command::Validate { scenarios, json } => {

@@ -13,11 +13,12 @@
 //! invoked is treated as concurrent with it; at equal times calls come first.
 //! This can only accept more histories, never reject a linearizable one.
 
+use super::memo::{Insert, Memo};
 use super::model::Model;
 use super::{Budget, Verdict};
 use crate::history::{History, Operation, Outcome};
 use serde::Serialize;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 /// Why a key's history is not linearizable, for people to read.
 #[derive(Clone, Debug, Serialize)]
@@ -102,6 +103,72 @@ where
     }
 }
 
+/// Checks `history` as one object, without partitioning by key: the model
+/// state is the map of every key's state. Far slower than `check` on large
+/// histories; its verdict must agree with `check` (tests compare them).
+pub fn check_whole<M: Model>(history: &History, model: &M, budget: &Budget<'_>) -> Report
+where
+    M::State: std::fmt::Debug,
+{
+    let indices: Vec<usize> = (0..history.operations.len())
+        .filter(|&i| history.operations[i].outcome != Outcome::Fail)
+        .collect();
+    let whole = WholeModel { per_key: model };
+    let mut steps = 0;
+    let (verdict, counterexample, unknown_reason) =
+        match check_key(&history.operations, &indices, &whole, budget, &mut steps) {
+            KeyResult::Linearizable => (Verdict::Pass, None, None),
+            KeyResult::Unknown(reason) => (Verdict::Unknown, None, Some(reason)),
+            KeyResult::Violation {
+                prefix,
+                state,
+                culprit,
+            } => (
+                Verdict::Fail,
+                Some(Counterexample {
+                    key: "(all keys)".into(),
+                    sub_history: indices,
+                    longest_prefix: prefix,
+                    state_after_prefix: format!("{state:?}"),
+                    culprit,
+                }),
+                None,
+            ),
+        };
+    Report {
+        verdict,
+        keys_checked: 1,
+        steps,
+        counterexample,
+        unknown_reason,
+    }
+}
+
+/// Every key's state at once, for unpartitioned checking.
+struct WholeModel<'a, M> {
+    per_key: &'a M,
+}
+
+impl<M: Model> Model for WholeModel<'_, M> {
+    type State = BTreeMap<String, M::State>;
+    fn init(&self) -> Self::State {
+        BTreeMap::new()
+    }
+    fn is_read_only(&self, op: &Operation) -> bool {
+        self.per_key.is_read_only(op)
+    }
+    fn step(&self, state: &Self::State, op: &Operation) -> Option<Self::State> {
+        let current = state
+            .get(&op.key)
+            .cloned()
+            .unwrap_or_else(|| self.per_key.init());
+        let next = self.per_key.step(&current, op)?;
+        let mut out = state.clone();
+        out.insert(op.key.clone(), next);
+        Some(out)
+    }
+}
+
 enum KeyResult<S> {
     Linearizable,
     Unknown(String),
@@ -174,8 +241,10 @@ fn check_key<M: Model>(
 
     let words = ops.len().div_ceil(64).max(1);
     let mut linearized = vec![0u64; words];
-    let mut memo: BTreeSet<(Vec<u64>, M::State)> = BTreeSet::new();
-    let mut stack: Vec<(usize, M::State)> = Vec::new();
+    let mut memo: Memo<M::State> = Memo::new(words, budget.memo_entries_max);
+    // (call entry, state before it, forced): a forced step is never undone to
+    // try alternatives (see the greedy rule below).
+    let mut stack: Vec<(usize, M::State, bool)> = Vec::new();
     let mut state = model.init();
     let mut best: (Vec<usize>, M::State, Option<usize>) = (Vec::new(), state.clone(), None);
     let mut entry = entries[0].next;
@@ -228,26 +297,43 @@ fn check_key<M: Model>(
             let mut advanced = false;
             if let Some(next_state) = next_state {
                 linearized[op / 64] |= 1 << (op % 64);
-                if memo.len() >= budget.memo_entries_max {
-                    return KeyResult::Unknown(format!(
-                        "memo exceeded {} entries",
-                        budget.memo_entries_max
-                    ));
-                }
-                if memo.insert((linearized.clone(), next_state.clone())) {
-                    stack.push((entry, std::mem::replace(&mut state, next_state)));
-                    lift(&mut entries, entry);
-                    entry = entries[0].next;
-                    advanced = true;
-                    if stack.len() > best.0.len() {
-                        best = (
-                            stack.iter().map(|(e, _)| indices[entries[*e].op]).collect(),
-                            state.clone(),
-                            None,
+                match memo.insert(&linearized, &next_state) {
+                    Insert::New => {
+                        // Greedy rule: a read-only operation the model accepts
+                        // now is placed now and never retried later. Any
+                        // linearization that places it later can move it here:
+                        // everything that had to precede it already does, and
+                        // it changes no state, so nothing after it sees a
+                        // difference. (An operation that merely happens to
+                        // change nothing now, like writing the current value,
+                        // is not read-only: later it could change the state.)
+                        let forced = model.is_read_only(ops[op]);
+                        debug_assert!(
+                            !forced || next_state == state,
+                            "a read-only operation changed the state"
                         );
+                        stack.push((entry, std::mem::replace(&mut state, next_state), forced));
+                        lift(&mut entries, entry);
+                        entry = entries[0].next;
+                        advanced = true;
+                        if stack.len() > best.0.len() {
+                            best = (
+                                stack
+                                    .iter()
+                                    .map(|(e, _, _)| indices[entries[*e].op])
+                                    .collect(),
+                                state.clone(),
+                                None,
+                            );
+                        }
                     }
-                } else {
-                    linearized[op / 64] &= !(1 << (op % 64));
+                    Insert::Seen => linearized[op / 64] &= !(1 << (op % 64)),
+                    Insert::Full => {
+                        return KeyResult::Unknown(format!(
+                            "memo exceeded {} entries",
+                            budget.memo_entries_max
+                        ));
+                    }
                 }
             }
             if !advanced {
@@ -259,18 +345,25 @@ fn check_key<M: Model>(
             if best.2.is_none() && stack.len() == best.0.len() {
                 best.2 = Some(indices[current.op]);
             }
-            let Some((call, previous_state)) = stack.pop() else {
-                return KeyResult::Violation {
-                    prefix: best.0,
-                    state: best.1,
-                    culprit: best.2,
+            // Undo forced steps without trying alternatives, then the first
+            // free choice, and go on from the entry after it.
+            loop {
+                let Some((call, previous_state, forced)) = stack.pop() else {
+                    return KeyResult::Violation {
+                        prefix: best.0,
+                        state: best.1,
+                        culprit: best.2,
+                    };
                 };
-            };
-            let op = entries[call].op;
-            linearized[op / 64] &= !(1 << (op % 64));
-            state = previous_state;
-            unlift(&mut entries, call);
-            entry = entries[call].next;
+                let op = entries[call].op;
+                linearized[op / 64] &= !(1 << (op % 64));
+                state = previous_state;
+                unlift(&mut entries, call);
+                if !forced {
+                    entry = entries[call].next;
+                    break;
+                }
+            }
         }
     }
     KeyResult::Linearizable

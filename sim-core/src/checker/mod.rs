@@ -6,7 +6,9 @@
 //! deadline passes a `cancel` callback (simulation code never reads the
 //! wall clock itself, ARCHITECTURE.md invariant 2).
 
+pub mod explain;
 pub mod linearizability;
+pub mod memo;
 pub mod model;
 
 use serde::Serialize;

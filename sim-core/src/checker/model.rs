@@ -9,13 +9,21 @@ use std::fmt::Debug;
 
 /// A sequential specification.
 pub trait Model: Sync {
-    /// `Ord` so that the memo can be an ordered set (no hash iteration).
-    type State: Clone + Ord + Debug + Send;
+    /// `Hash + Eq` for the search memo.
+    type State: Clone + Eq + std::hash::Hash + Debug + Send;
     fn init(&self) -> Self::State;
     /// The state after `op` ran in `state`, or `None` if `op`'s observed
     /// result is impossible there. An `Info` operation's result is unknown:
     /// accept it whatever it would have returned.
     fn step(&self, state: &Self::State, op: &Operation) -> Option<Self::State>;
+    /// True if `op` never changes the state, whatever the state (a read).
+    /// The search then places it as soon as the model accepts it and never
+    /// tries it later, which prunes most of the search. Saying true for an
+    /// operation that can change some state gives wrong verdicts.
+    fn is_read_only(&self, op: &Operation) -> bool {
+        let _ = op;
+        false
+    }
 }
 
 /// A key-value register per key, with read, write, cas and append; the key
@@ -31,6 +39,10 @@ impl Model for KvModel {
 
     fn init(&self) -> String {
         self.initial.clone()
+    }
+
+    fn is_read_only(&self, op: &Operation) -> bool {
+        op.f == Function::Read
     }
 
     fn step(&self, state: &String, op: &Operation) -> Option<String> {

@@ -11,6 +11,9 @@
 //! whose value is `None` observed nothing usable (a Knossos `nil`), and
 //! matches any state.
 
+pub mod edn;
+pub mod import;
+
 use serde::{Deserialize, Serialize};
 use std::io::{BufRead, Write};
 

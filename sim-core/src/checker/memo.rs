@@ -1,0 +1,139 @@
+//! The search memo: a set of (linearized-operations bitset, model state)
+//! pairs, as an open-addressing hash table that is only ever probed, never
+//! iterated, so its order cannot leak into results.
+//!
+//! Why not `std`'s `HashSet`: simulation code bans the hash containers
+//! outright (ARCHITECTURE.md, invariant 2); this table uses our stable hash
+//! and stores each bitset once in a flat arena, which also makes its memory
+//! easy to bound.
+
+use crate::hash::{finalize, mix, stable_hash};
+use std::hash::Hash;
+
+/// An empty slot.
+const EMPTY: u32 = u32::MAX;
+
+pub struct Memo<S> {
+    words: usize,
+    /// Entry index per slot, or EMPTY. Length is a power of two.
+    slots: Vec<u32>,
+    hashes: Vec<u64>,
+    /// `words` u64s per entry.
+    bits: Vec<u64>,
+    states: Vec<S>,
+    entries_max: usize,
+}
+
+/// What `insert` found.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Insert {
+    New,
+    Seen,
+    /// The memo is full: the caller must answer Unknown.
+    Full,
+}
+
+impl<S: Hash + Eq + Clone> Memo<S> {
+    pub fn new(words: usize, entries_max: usize) -> Self {
+        Memo {
+            words,
+            slots: vec![EMPTY; 1024],
+            hashes: Vec::new(),
+            bits: Vec::new(),
+            states: Vec::new(),
+            entries_max,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.states.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.states.is_empty()
+    }
+
+    /// Bytes held, roughly (for reports).
+    pub fn bytes(&self) -> usize {
+        self.slots.len() * 4
+            + self.hashes.len() * 8
+            + self.bits.len() * 8
+            + self.states.len() * std::mem::size_of::<S>()
+    }
+
+    /// Adds the pair unless present.
+    pub fn insert(&mut self, bits: &[u64], state: &S) -> Insert {
+        debug_assert_eq!(bits.len(), self.words);
+        let mut hash = stable_hash(state);
+        for word in bits {
+            hash = mix(hash, *word);
+        }
+        let hash = finalize(hash);
+        let mask = self.slots.len() - 1;
+        let mut slot = hash as usize & mask;
+        loop {
+            let index = self.slots[slot];
+            if index == EMPTY {
+                break;
+            }
+            let i = index as usize;
+            if self.hashes[i] == hash
+                && self.states[i] == *state
+                && self.bits[i * self.words..(i + 1) * self.words] == *bits
+            {
+                return Insert::Seen;
+            }
+            slot = (slot + 1) & mask;
+        }
+        if self.states.len() >= self.entries_max || self.states.len() >= EMPTY as usize - 1 {
+            return Insert::Full;
+        }
+        self.slots[slot] = self.states.len() as u32;
+        self.hashes.push(hash);
+        self.bits.extend_from_slice(bits);
+        self.states.push(state.clone());
+        if self.states.len() * 2 > self.slots.len() {
+            self.grow();
+        }
+        Insert::New
+    }
+
+    fn grow(&mut self) {
+        let size = self.slots.len() * 2;
+        let mask = size - 1;
+        let mut slots = vec![EMPTY; size];
+        for (index, hash) in self.hashes.iter().enumerate() {
+            let mut slot = *hash as usize & mask;
+            while slots[slot] != EMPTY {
+                slot = (slot + 1) & mask;
+            }
+            slots[slot] = index as u32;
+        }
+        self.slots = slots;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pairs_are_distinguished_by_bits_and_state() {
+        let mut memo = Memo::new(2, 100_000);
+        assert_eq!(memo.insert(&[1, 0], &"a".to_string()), Insert::New);
+        assert_eq!(memo.insert(&[1, 0], &"a".to_string()), Insert::Seen);
+        assert_eq!(memo.insert(&[1, 0], &"b".to_string()), Insert::New);
+        assert_eq!(memo.insert(&[0, 1], &"a".to_string()), Insert::New);
+        for i in 0..10_000u64 {
+            assert_eq!(memo.insert(&[i, 7], &"s".to_string()), Insert::New);
+        }
+        for i in 0..10_000u64 {
+            assert_eq!(memo.insert(&[i, 7], &"s".to_string()), Insert::Seen);
+        }
+        assert_eq!(memo.len(), 10_003);
+        let mut small = Memo::new(1, 2);
+        small.insert(&[1], &0u8);
+        small.insert(&[2], &0u8);
+        assert_eq!(small.insert(&[3], &0u8), Insert::Full);
+    }
+}

@@ -1,0 +1,379 @@
+//! Reading histories recorded by other tools: Jepsen/Knossos EDN, Porcupine's
+//! etcd logs and kv files, and faultline's own JSON lines.
+//!
+//! Formats without timestamps (all but JSON lines) give events in the order
+//! they happened; event number i gets time i, so real-time order is line
+//! order. Errors name the file line and what was expected; a history that
+//! is not well formed (a completion without an invocation, two open
+//! operations of one process) names the operation.
+
+use super::edn::{Edn, Reader};
+use super::{Function, History, Operation, Outcome, HISTORY_OPS_MAX};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Auto,
+    /// Jepsen/Knossos maps: `{:process 0, :type :invoke, :f :read, :value nil}`,
+    /// one per line or inside a vector; `:key` for keyed histories.
+    Edn,
+    /// Porcupine's `jepsen/etcd_NNN.log`: `INFO jepsen.util - P :type :f value`.
+    PorcupineEtcd,
+    /// Porcupine's `kv/cNN-*.txt`: EDN maps with `:key` and string values.
+    PorcupineKv,
+    /// faultline's own `history.jsonl`.
+    Jsonl,
+}
+
+impl Format {
+    pub fn parse(name: &str) -> Option<Format> {
+        Some(match name {
+            "auto" => Format::Auto,
+            "edn" => Format::Edn,
+            "porcupine-etcd" => Format::PorcupineEtcd,
+            "porcupine-kv" => Format::PorcupineKv,
+            "jsonl" => Format::Jsonl,
+            _ => return None,
+        })
+    }
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Auto => "auto",
+            Format::Edn => "edn",
+            Format::PorcupineEtcd => "porcupine-etcd",
+            Format::PorcupineKv => "porcupine-kv",
+            Format::Jsonl => "jsonl",
+        }
+    }
+}
+
+/// Histories larger than this are refused before parsing.
+pub const HISTORY_BYTES_MAX: usize = 512 * 1024 * 1024;
+
+/// Guesses the format from the first meaningful line.
+pub fn detect(text: &str) -> Format {
+    let first = text
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty() && !l.starts_with(';'))
+        .unwrap_or("");
+    if text.contains("jepsen.util") {
+        Format::PorcupineEtcd
+    } else if first.starts_with("{\"") {
+        Format::Jsonl
+    } else if first.starts_with('{') && first.contains(":key") && first.contains('"') {
+        Format::PorcupineKv
+    } else {
+        Format::Edn
+    }
+}
+
+/// One event as the recording tool wrote it.
+struct Event {
+    line: usize,
+    process: u64,
+    kind: Outcome2,
+    f: Function,
+    key: String,
+    value: Edn,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Outcome2 {
+    Invoke,
+    Done(Outcome),
+}
+
+/// What the import produced, and what the format implies for checking.
+#[derive(Debug)]
+pub struct Imported {
+    pub history: History,
+    pub format: Format,
+    /// The state every key starts in, when the format says ("" for no value).
+    pub initial: Option<String>,
+}
+
+/// Parses `text` (named `file` in errors) as `format`.
+pub fn import(text: &str, format: Format, file: &str) -> Result<Imported, String> {
+    if text.len() > HISTORY_BYTES_MAX {
+        return Err(format!("{file}: larger than {HISTORY_BYTES_MAX} bytes"));
+    }
+    let format = if format == Format::Auto {
+        detect(text)
+    } else {
+        format
+    };
+    let (events, initial) = match format {
+        Format::Jsonl => {
+            let history =
+                History::read_jsonl(&mut text.as_bytes()).map_err(|e| format!("{file}:{e}"))?;
+            return Ok(Imported {
+                history,
+                format,
+                initial: None,
+            });
+        }
+        Format::PorcupineEtcd => (etcd_events(text, file)?, Some(String::new())),
+        Format::PorcupineKv => (edn_events(text, file, true)?, Some(String::new())),
+        Format::Edn => (edn_events(text, file, false)?, None),
+        Format::Auto => unreachable!("resolved above"),
+    };
+    let history = pair(events, file, format)?;
+    Ok(Imported {
+        history,
+        format,
+        initial,
+    })
+}
+
+fn function(name: &str) -> Option<Function> {
+    Some(match name {
+        "read" | "get" => Function::Read,
+        "write" | "put" => Function::Write,
+        "cas" => Function::Cas,
+        "append" => Function::Append,
+        _ => return None,
+    })
+}
+
+fn kind(name: &str) -> Option<Outcome2> {
+    Some(match name {
+        "invoke" => Outcome2::Invoke,
+        "ok" => Outcome2::Done(Outcome::Ok),
+        "fail" => Outcome2::Done(Outcome::Fail),
+        "info" => Outcome2::Done(Outcome::Info),
+        _ => return None,
+    })
+}
+
+fn etcd_events(text: &str, file: &str) -> Result<Vec<Event>, String> {
+    let mut events = Vec::new();
+    for (index, line) in text.lines().enumerate() {
+        let line_no = index + 1;
+        let Some(at) = line.find("jepsen.util") else {
+            continue;
+        };
+        let mut tokens = line[at..].split_whitespace().skip(1);
+        if tokens.next() != Some("-") {
+            continue;
+        }
+        let (Some(process), Some(kind_token), Some(f_token)) =
+            (tokens.next(), tokens.next(), tokens.next())
+        else {
+            continue;
+        };
+        let Some(kind) = kind_token.strip_prefix(':').and_then(kind) else {
+            continue;
+        };
+        let bad = |what: &str| format!("{file}:{line_no}: {what} in `{}`", line.trim());
+        let process: u64 = process
+            .parse()
+            .map_err(|_| bad("expected a process number"))?;
+        let f = f_token
+            .strip_prefix(':')
+            .and_then(function)
+            .ok_or_else(|| bad("expected :read, :write or :cas"))?;
+        let rest: Vec<&str> = tokens.collect();
+        let value = Reader::new(&rest.join(" "))
+            .read()
+            .map_err(|e| bad(&format!("bad value ({e})")))?;
+        push_event(
+            &mut events,
+            file,
+            Event {
+                line: line_no,
+                process,
+                kind,
+                f,
+                key: String::new(),
+                value,
+            },
+        )?;
+    }
+    Ok(events)
+}
+
+fn edn_events(text: &str, file: &str, keyed: bool) -> Result<Vec<Event>, String> {
+    let mut reader = Reader::new(text);
+    let mut events = Vec::new();
+    while reader.skip_space() {
+        let line = reader.line();
+        let form = reader
+            .read()
+            .map_err(|e| format!("{file}:{}: {e}", reader.line()))?;
+        match form {
+            Edn::Vector(items) | Edn::List(items) => {
+                for item in items {
+                    events_from_map(&mut events, item, file, line, keyed)?;
+                }
+            }
+            map => events_from_map(&mut events, map, file, line, keyed)?,
+        }
+    }
+    Ok(events)
+}
+
+fn events_from_map(
+    events: &mut Vec<Event>,
+    map: Edn,
+    file: &str,
+    line: usize,
+    keyed: bool,
+) -> Result<(), String> {
+    let bad = |what: &str| format!("{file}:{line}: {what} in {map}");
+    if !matches!(map, Edn::Map(_)) {
+        return Err(bad(
+            "expected an operation map {:process .. :type .. :f .. :value ..}",
+        ));
+    }
+    let process = match map.get("process") {
+        Some(Edn::Int(p)) if *p >= 0 => *p as u64,
+        // Jepsen's nemesis writes `:process :nemesis`; its events are not client operations.
+        Some(Edn::Keyword(_)) => return Ok(()),
+        _ => return Err(bad("expected :process with a non-negative integer")),
+    };
+    let kind = match map.get("type") {
+        Some(Edn::Keyword(k)) => {
+            kind(k).ok_or_else(|| bad("expected :type :invoke, :ok, :fail or :info"))?
+        }
+        _ => return Err(bad("expected :type :invoke, :ok, :fail or :info")),
+    };
+    let f = match map.get("f") {
+        Some(Edn::Keyword(f)) => function(f)
+            .ok_or_else(|| bad("expected :f :read, :write, :cas, :get, :put or :append"))?,
+        _ => return Err(bad("expected :f")),
+    };
+    let key = match map.get("key") {
+        Some(Edn::Str(k)) => k.clone(),
+        Some(Edn::Int(k)) => k.to_string(),
+        Some(Edn::Keyword(k)) => k.clone(),
+        None if !keyed => String::new(),
+        _ => return Err(bad("expected :key with a string or integer")),
+    };
+    let value = map.get("value").cloned().unwrap_or(Edn::Nil);
+    push_event(
+        events,
+        file,
+        Event {
+            line,
+            process,
+            kind,
+            f,
+            key,
+            value,
+        },
+    )
+}
+
+fn push_event(events: &mut Vec<Event>, file: &str, event: Event) -> Result<(), String> {
+    if events.len() >= 2 * HISTORY_OPS_MAX {
+        return Err(format!("{file}: more than {HISTORY_OPS_MAX} operations"));
+    }
+    events.push(event);
+    Ok(())
+}
+
+/// A value as the model's string; `Err` for shapes a register cannot hold.
+fn scalar(value: &Edn) -> Option<String> {
+    match value {
+        Edn::Int(i) => Some(i.to_string()),
+        Edn::Str(s) => Some(s.clone()),
+        Edn::Keyword(k) => Some(format!(":{k}")),
+        Edn::Float(x) => Some(x.to_string()),
+        Edn::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+/// Pairs invocations with completions into operations.
+fn pair(events: Vec<Event>, file: &str, format: Format) -> Result<History, String> {
+    // Open operation per process: index into `operations`.
+    let mut open: std::collections::BTreeMap<u64, usize> = std::collections::BTreeMap::new();
+    let mut operations: Vec<Operation> = Vec::new();
+    for (time, event) in events.into_iter().enumerate() {
+        let time = time as u64;
+        let at = |what: String| format!("{file}:{}: {what}", event.line);
+        match event.kind {
+            Outcome2::Invoke => {
+                if let Some(&index) = open.get(&event.process) {
+                    let first = &operations[index];
+                    return Err(at(format!(
+                        "process {} invokes {:?} while its {:?} invoked earlier is still open (one operation at a time per process)",
+                        event.process, event.f, first.f
+                    )));
+                }
+                let (value, expected) = match event.f {
+                    Function::Read => (None, None),
+                    Function::Write | Function::Append => (
+                        Some(scalar(&event.value).ok_or_else(|| {
+                            at(format!(
+                                "a {:?} needs a value, got {}",
+                                event.f, event.value
+                            ))
+                        })?),
+                        None,
+                    ),
+                    Function::Cas => match &event.value {
+                        Edn::Vector(pair) if pair.len() == 2 => {
+                            let (Some(a), Some(b)) = (scalar(&pair[0]), scalar(&pair[1])) else {
+                                return Err(at(format!(
+                                    "a cas needs [expected new], got {}",
+                                    event.value
+                                )));
+                            };
+                            (Some(b), Some(a))
+                        }
+                        other => {
+                            return Err(at(format!("a cas needs [expected new], got {other}")))
+                        }
+                    },
+                };
+                open.insert(event.process, operations.len());
+                operations.push(Operation {
+                    process: event.process,
+                    f: event.f,
+                    key: event.key,
+                    value,
+                    expected,
+                    outcome: Outcome::Info,
+                    invoke_ns: time,
+                    complete_ns: None,
+                });
+            }
+            Outcome2::Done(outcome) => {
+                let Some(index) = open.remove(&event.process) else {
+                    return Err(at(format!(
+                        "process {} completes a {:?} it never invoked",
+                        event.process, event.f
+                    )));
+                };
+                let op = &mut operations[index];
+                if op.f != event.f || op.key != event.key {
+                    return Err(at(format!(
+                        "process {} completes {:?} on key {:?} but invoked {:?} on key {:?}",
+                        event.process, event.f, event.key, op.f, op.key
+                    )));
+                }
+                op.outcome = outcome;
+                if outcome != Outcome::Info {
+                    op.complete_ns = Some(time);
+                }
+                if outcome == Outcome::Ok && op.f == Function::Read {
+                    op.value =
+                        match (&event.value, format) {
+                            // etcd logs and Porcupine's kv: nil is "no value yet", the initial state.
+                            (Edn::Nil, Format::PorcupineEtcd | Format::PorcupineKv) => {
+                                Some(String::new())
+                            }
+                            // Knossos: a nil read is unknown and matches any state.
+                            (Edn::Nil, _) => None,
+                            (value, _) => Some(scalar(value).ok_or_else(|| {
+                                at(format!("a read returned {value}, not a value"))
+                            })?),
+                        };
+                }
+            }
+        }
+    }
+    // Operations never completed stay open to the end: unknown.
+    Ok(History { operations })
+}
