@@ -17,6 +17,7 @@ use super::memo::{Insert, Memo};
 use super::model::Model;
 use super::{Budget, Verdict};
 use crate::history::{History, Operation, Outcome};
+use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -51,44 +52,82 @@ pub struct Report {
 /// violation.
 pub fn check<M: Model>(history: &History, model: &M, budget: &Budget<'_>) -> Report
 where
-    M::State: std::fmt::Debug,
+    M::State: std::fmt::Debug + Sync,
 {
     let mut by_key: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
     for (index, op) in history.operations.iter().enumerate() {
-        // A failed operation took no effect and constrains nothing.
-        if op.outcome != Outcome::Fail {
+        if constrains(model, op) {
             by_key.entry(op.key.as_str()).or_default().push(index);
         }
     }
-    let mut steps = 0;
+    let keys: Vec<(&str, Vec<usize>)> = by_key.into_iter().collect();
+    let keys_checked = keys.len();
+    // Rounds of growing step budgets, every unfinished key in parallel. A
+    // cheap violation on any key is found before an expensive key is
+    // searched to the end, and because each key's result under a given
+    // budget is fixed, the verdict and the counterexample (the first failing
+    // key in key order, in the first round that finds one) are the same on
+    // every run and with any number of threads.
+    let mut pending: Vec<usize> = (0..keys.len()).collect();
+    let mut round_steps = ROUND_STEPS_FIRST.min(budget.steps_max);
+    let mut steps = 0u64;
     let mut unknown_reason = None;
-    let keys_checked = by_key.len();
-    for (key, indices) in by_key {
-        match check_key(&history.operations, &indices, model, budget, &mut steps) {
-            KeyResult::Linearizable => {}
-            KeyResult::Unknown(reason) => {
-                unknown_reason.get_or_insert(format!("key {key}: {reason}"));
-            }
-            KeyResult::Violation {
-                prefix,
-                state,
-                culprit,
-            } => {
-                return Report {
-                    verdict: Verdict::Fail,
-                    keys_checked,
-                    steps,
-                    counterexample: Some(Counterexample {
-                        key: key.to_string(),
-                        sub_history: indices,
-                        longest_prefix: prefix,
-                        state_after_prefix: format!("{state:?}"),
-                        culprit,
-                    }),
-                    unknown_reason: None,
-                };
+    while !pending.is_empty() {
+        let results: Vec<(u64, KeyResult<M::State>)> = pending
+            .par_iter()
+            .map(|&k| {
+                let mut used = 0;
+                let result = check_key(
+                    &history.operations,
+                    &keys[k].1,
+                    model,
+                    budget,
+                    round_steps,
+                    &mut used,
+                );
+                (used, result)
+            })
+            .collect();
+        let mut still = Vec::new();
+        for (&k, (used, result)) in pending.iter().zip(results) {
+            steps = steps.saturating_add(used);
+            match result {
+                KeyResult::Linearizable => {}
+                KeyResult::OutOfSteps if round_steps < budget.steps_max => still.push(k),
+                KeyResult::OutOfSteps => {
+                    unknown_reason.get_or_insert(format!(
+                        "key {}: search exceeded {} steps",
+                        keys[k].0, budget.steps_max
+                    ));
+                }
+                KeyResult::Unknown(reason) => {
+                    unknown_reason.get_or_insert(format!("key {}: {reason}", keys[k].0));
+                }
+                KeyResult::Violation {
+                    prefix,
+                    state,
+                    culprit,
+                } => {
+                    return Report {
+                        verdict: Verdict::Fail,
+                        keys_checked,
+                        steps,
+                        counterexample: Some(Counterexample {
+                            key: keys[k].0.to_string(),
+                            sub_history: keys[k].1.clone(),
+                            longest_prefix: prefix,
+                            state_after_prefix: format!("{state:?}"),
+                            culprit,
+                        }),
+                        unknown_reason: None,
+                    };
+                }
             }
         }
+        pending = still;
+        round_steps = round_steps
+            .saturating_mul(ROUND_GROWTH)
+            .min(budget.steps_max);
     }
     Report {
         verdict: if unknown_reason.is_some() {
@@ -103,6 +142,10 @@ where
     }
 }
 
+/// The first round's step budget per key, and its growth per round.
+const ROUND_STEPS_FIRST: u64 = 20_000;
+const ROUND_GROWTH: u64 = 8;
+
 /// Checks `history` as one object, without partitioning by key: the model
 /// state is the map of every key's state. Far slower than `check` on large
 /// histories; its verdict must agree with `check` (tests compare them).
@@ -111,30 +154,51 @@ where
     M::State: std::fmt::Debug,
 {
     let indices: Vec<usize> = (0..history.operations.len())
-        .filter(|&i| history.operations[i].outcome != Outcome::Fail)
+        .filter(|&i| constrains(model, &history.operations[i]))
         .collect();
-    let whole = WholeModel { per_key: model };
+    let mut key_ids: BTreeMap<&str, usize> = BTreeMap::new();
+    for &i in &indices {
+        let next = key_ids.len();
+        key_ids
+            .entry(history.operations[i].key.as_str())
+            .or_insert(next);
+    }
+    let whole = WholeModel {
+        per_key: model,
+        key_ids,
+    };
     let mut steps = 0;
-    let (verdict, counterexample, unknown_reason) =
-        match check_key(&history.operations, &indices, &whole, budget, &mut steps) {
-            KeyResult::Linearizable => (Verdict::Pass, None, None),
-            KeyResult::Unknown(reason) => (Verdict::Unknown, None, Some(reason)),
-            KeyResult::Violation {
-                prefix,
-                state,
+    let (verdict, counterexample, unknown_reason) = match check_key(
+        &history.operations,
+        &indices,
+        &whole,
+        budget,
+        budget.steps_max,
+        &mut steps,
+    ) {
+        KeyResult::Linearizable => (Verdict::Pass, None, None),
+        KeyResult::OutOfSteps => (
+            Verdict::Unknown,
+            None,
+            Some(format!("search exceeded {} steps", budget.steps_max)),
+        ),
+        KeyResult::Unknown(reason) => (Verdict::Unknown, None, Some(reason)),
+        KeyResult::Violation {
+            prefix,
+            state,
+            culprit,
+        } => (
+            Verdict::Fail,
+            Some(Counterexample {
+                key: "(all keys)".into(),
+                sub_history: indices,
+                longest_prefix: prefix,
+                state_after_prefix: format!("{state:?}"),
                 culprit,
-            } => (
-                Verdict::Fail,
-                Some(Counterexample {
-                    key: "(all keys)".into(),
-                    sub_history: indices,
-                    longest_prefix: prefix,
-                    state_after_prefix: format!("{state:?}"),
-                    culprit,
-                }),
-                None,
-            ),
-        };
+            }),
+            None,
+        ),
+    };
     Report {
         verdict,
         keys_checked: 1,
@@ -144,33 +208,48 @@ where
     }
 }
 
-/// Every key's state at once, for unpartitioned checking.
+/// Whether an operation takes part in the search. A failed operation took no
+/// effect; an unknown read-only operation neither changed anything nor
+/// reported anything. Neither constrains the history.
+fn constrains<M: Model>(model: &M, op: &Operation) -> bool {
+    match op.outcome {
+        Outcome::Fail => false,
+        Outcome::Info => !model.is_read_only(op),
+        Outcome::Ok => true,
+    }
+}
+
+/// Every key's state at once, for unpartitioned checking: one slot per key,
+/// numbered in order of first appearance.
 struct WholeModel<'a, M> {
     per_key: &'a M,
+    key_ids: BTreeMap<&'a str, usize>,
 }
 
 impl<M: Model> Model for WholeModel<'_, M> {
-    type State = BTreeMap<String, M::State>;
+    type State = Vec<M::State>;
     fn init(&self) -> Self::State {
-        BTreeMap::new()
+        vec![self.per_key.init(); self.key_ids.len()]
     }
     fn is_read_only(&self, op: &Operation) -> bool {
         self.per_key.is_read_only(op)
     }
     fn step(&self, state: &Self::State, op: &Operation) -> Option<Self::State> {
-        let current = state
-            .get(&op.key)
-            .cloned()
-            .unwrap_or_else(|| self.per_key.init());
-        let next = self.per_key.step(&current, op)?;
+        let slot = *self
+            .key_ids
+            .get(op.key.as_str())
+            .expect("every key was numbered");
+        let next = self.per_key.step(&state[slot], op)?;
         let mut out = state.clone();
-        out.insert(op.key.clone(), next);
+        out[slot] = next;
         Some(out)
     }
 }
 
 enum KeyResult<S> {
     Linearizable,
+    /// The step limit of this call ran out.
+    OutOfSteps,
     Unknown(String),
     Violation {
         prefix: Vec<usize>,
@@ -192,6 +271,33 @@ struct Entry {
 }
 
 const NIL: usize = usize::MAX;
+
+/// Adds `op` to (or removes it from) the linearized set: info operations
+/// with a mask bit go into the dominance mask, the rest into the bitset.
+fn set_member(
+    bits: &mut [u64],
+    info_mask: &mut u64,
+    info_bit: &[Option<usize>],
+    op: usize,
+    member: bool,
+) {
+    let (word, bit) = match info_bit[op] {
+        Some(bit) => (info_mask, bit),
+        None => (&mut bits[op / 64], op % 64),
+    };
+    if member {
+        *word |= 1 << bit;
+    } else {
+        *word &= !(1 << bit);
+    }
+}
+
+/// Which candidates the scan is trying: operations with a return, then unknown ones.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Phase {
+    Returned,
+    Unknown,
+}
 /// How often (in steps) the cancel callback is polled.
 const CANCEL_POLL_STEPS: u64 = 4_096;
 
@@ -200,6 +306,7 @@ fn check_key<M: Model>(
     indices: &[usize],
     model: &M,
     budget: &Budget<'_>,
+    steps_max: u64,
     steps: &mut u64,
 ) -> KeyResult<M::State> {
     let ops: Vec<&Operation> = indices.iter().map(|&i| &operations[i]).collect();
@@ -241,10 +348,28 @@ fn check_key<M: Model>(
 
     let words = ops.len().div_ceil(64).max(1);
     let mut linearized = vec![0u64; words];
+    // Info operations get a bit in the dominance mask (see memo.rs) when
+    // there are at most 64 of them; otherwise they are plain members.
+    let info_ops: Vec<usize> = (0..ops.len())
+        .filter(|&i| ops[i].complete_ns.is_none())
+        .collect();
+    let mut info_bit = vec![None; ops.len()];
+    if info_ops.len() <= 64 {
+        for (bit, &op) in info_ops.iter().enumerate() {
+            info_bit[op] = Some(bit);
+        }
+    }
+    let mut info_mask: u64 = 0;
     let mut memo: Memo<M::State> = Memo::new(words, budget.memo_entries_max);
     // (call entry, state before it, forced): a forced step is never undone to
     // try alternatives (see the greedy rule below).
-    let mut stack: Vec<(usize, M::State, bool)> = Vec::new();
+    let mut stack: Vec<(usize, M::State, bool, Phase)> = Vec::new();
+    // Candidate order: at each point, operations that returned are tried
+    // before unknown (info) ones. An info write usually did not take effect
+    // early, and trying it first sends a search for a linearizable history
+    // down long dead ends. The order changes only speed, never the verdict:
+    // both phases together try every candidate.
+    let mut phase = Phase::Returned;
     let mut state = model.init();
     let mut best: (Vec<usize>, M::State, Option<usize>) = (Vec::new(), state.clone(), None);
     let mut entry = entries[0].next;
@@ -277,8 +402,8 @@ fn check_key<M: Model>(
 
     while entries[0].next != NIL {
         *steps += 1;
-        if *steps > budget.steps_max {
-            return KeyResult::Unknown(format!("search exceeded {} steps", budget.steps_max));
+        if *steps > steps_max {
+            return KeyResult::OutOfSteps;
         }
         if (*steps).is_multiple_of(CANCEL_POLL_STEPS)
             && budget.cancel.is_some_and(|cancel| cancel())
@@ -291,13 +416,22 @@ fn check_key<M: Model>(
             return KeyResult::Linearizable;
         }
         let current = entries[entry];
+        if !current.is_call && phase == Phase::Returned {
+            phase = Phase::Unknown;
+            entry = entries[0].next;
+            continue;
+        }
+        if current.is_call && (current.matching_return.is_none()) != (phase == Phase::Unknown) {
+            entry = current.next;
+            continue;
+        }
         if current.is_call {
             let op = current.op;
             let next_state = model.step(&state, ops[op]);
             let mut advanced = false;
             if let Some(next_state) = next_state {
-                linearized[op / 64] |= 1 << (op % 64);
-                match memo.insert(&linearized, &next_state) {
+                set_member(&mut linearized, &mut info_mask, &info_bit, op, true);
+                match memo.insert_dominated(&linearized, &next_state, info_mask) {
                     Insert::New => {
                         // Greedy rule: a read-only operation the model accepts
                         // now is placed now and never retried later. Any
@@ -307,27 +441,37 @@ fn check_key<M: Model>(
                         // difference. (An operation that merely happens to
                         // change nothing now, like writing the current value,
                         // is not read-only: later it could change the state.)
-                        let forced = model.is_read_only(ops[op]);
+                        // Only operations that returned are forced; unknown
+                        // ones never reach here read-only (they are dropped).
+                        let forced = model.is_read_only(ops[op]) && ops[op].complete_ns.is_some();
                         debug_assert!(
                             !forced || next_state == state,
                             "a read-only operation changed the state"
                         );
-                        stack.push((entry, std::mem::replace(&mut state, next_state), forced));
+                        stack.push((
+                            entry,
+                            std::mem::replace(&mut state, next_state),
+                            forced,
+                            phase,
+                        ));
                         lift(&mut entries, entry);
                         entry = entries[0].next;
+                        phase = Phase::Returned;
                         advanced = true;
                         if stack.len() > best.0.len() {
                             best = (
                                 stack
                                     .iter()
-                                    .map(|(e, _, _)| indices[entries[*e].op])
+                                    .map(|(e, _, _, _)| indices[entries[*e].op])
                                     .collect(),
                                 state.clone(),
                                 None,
                             );
                         }
                     }
-                    Insert::Seen => linearized[op / 64] &= !(1 << (op % 64)),
+                    Insert::Seen => {
+                        set_member(&mut linearized, &mut info_mask, &info_bit, op, false)
+                    }
                     Insert::Full => {
                         return KeyResult::Unknown(format!(
                             "memo exceeded {} entries",
@@ -348,7 +492,7 @@ fn check_key<M: Model>(
             // Undo forced steps without trying alternatives, then the first
             // free choice, and go on from the entry after it.
             loop {
-                let Some((call, previous_state, forced)) = stack.pop() else {
+                let Some((call, previous_state, forced, choice_phase)) = stack.pop() else {
                     return KeyResult::Violation {
                         prefix: best.0,
                         state: best.1,
@@ -356,11 +500,12 @@ fn check_key<M: Model>(
                     };
                 };
                 let op = entries[call].op;
-                linearized[op / 64] &= !(1 << (op % 64));
+                set_member(&mut linearized, &mut info_mask, &info_bit, op, false);
                 state = previous_state;
                 unlift(&mut entries, call);
                 if !forced {
                     entry = entries[call].next;
+                    phase = choice_phase;
                     break;
                 }
             }

@@ -2,6 +2,13 @@
 //! pairs, as an open-addressing hash table that is only ever probed, never
 //! iterated, so its order cannot leak into results.
 //!
+//! Dominance: operations with unknown outcome (info) may be linearized at
+//! any time or never. A configuration that reached a state with a subset of
+//! the info operations that another used is at least as capable, so if the
+//! smaller one was seen, the larger one is pruned. The table keys on (the
+//! other operations, state) and keeps, per key, the info sets seen as bit
+//! masks (so this applies to keys with at most 64 info operations).
+//!
 //! Why not `std`'s `HashSet`: simulation code bans the hash containers
 //! outright (ARCHITECTURE.md, invariant 2); this table uses our stable hash
 //! and stores each bitset once in a flat arena, which also makes its memory
@@ -21,6 +28,9 @@ pub struct Memo<S> {
     /// `words` u64s per entry.
     bits: Vec<u64>,
     states: Vec<S>,
+    /// Info-operation masks seen per entry.
+    masks: Vec<Vec<u64>>,
+    mask_count: usize,
     entries_max: usize,
 }
 
@@ -41,16 +51,19 @@ impl<S: Hash + Eq + Clone> Memo<S> {
             hashes: Vec::new(),
             bits: Vec::new(),
             states: Vec::new(),
+            masks: Vec::new(),
+            mask_count: 0,
             entries_max,
         }
     }
 
+    /// Configurations remembered.
     pub fn len(&self) -> usize {
-        self.states.len()
+        self.mask_count
     }
 
     pub fn is_empty(&self) -> bool {
-        self.states.is_empty()
+        self.mask_count == 0
     }
 
     /// Bytes held, roughly (for reports).
@@ -63,6 +76,12 @@ impl<S: Hash + Eq + Clone> Memo<S> {
 
     /// Adds the pair unless present.
     pub fn insert(&mut self, bits: &[u64], state: &S) -> Insert {
+        self.insert_dominated(bits, state, 0)
+    }
+
+    /// Adds (bits, state, info mask) unless a configuration with the same
+    /// bits and state and a subset of `info` was seen.
+    pub fn insert_dominated(&mut self, bits: &[u64], state: &S, info: u64) -> Insert {
         debug_assert_eq!(bits.len(), self.words);
         let mut hash = stable_hash(state);
         for word in bits {
@@ -81,17 +100,27 @@ impl<S: Hash + Eq + Clone> Memo<S> {
                 && self.states[i] == *state
                 && self.bits[i * self.words..(i + 1) * self.words] == *bits
             {
-                return Insert::Seen;
+                if self.masks[i].iter().any(|seen| seen & info == *seen) {
+                    return Insert::Seen;
+                }
+                if self.mask_count >= self.entries_max {
+                    return Insert::Full;
+                }
+                self.masks[i].push(info);
+                self.mask_count += 1;
+                return Insert::New;
             }
             slot = (slot + 1) & mask;
         }
-        if self.states.len() >= self.entries_max || self.states.len() >= EMPTY as usize - 1 {
+        if self.mask_count >= self.entries_max || self.states.len() >= EMPTY as usize - 1 {
             return Insert::Full;
         }
         self.slots[slot] = self.states.len() as u32;
         self.hashes.push(hash);
         self.bits.extend_from_slice(bits);
         self.states.push(state.clone());
+        self.masks.push(vec![info]);
+        self.mask_count += 1;
         if self.states.len() * 2 > self.slots.len() {
             self.grow();
         }
@@ -135,5 +164,15 @@ mod tests {
         small.insert(&[1], &0u8);
         small.insert(&[2], &0u8);
         assert_eq!(small.insert(&[3], &0u8), Insert::Full);
+    }
+
+    #[test]
+    fn a_superset_of_info_operations_is_dominated() {
+        let mut memo = Memo::new(1, 100);
+        assert_eq!(memo.insert_dominated(&[1], &0u8, 0b0100), Insert::New);
+        assert_eq!(memo.insert_dominated(&[1], &0u8, 0b0110), Insert::Seen);
+        assert_eq!(memo.insert_dominated(&[1], &0u8, 0b0010), Insert::New);
+        assert_eq!(memo.insert_dominated(&[1], &0u8, 0b0110), Insert::Seen);
+        assert_eq!(memo.insert_dominated(&[1], &1u8, 0b0110), Insert::New);
     }
 }

@@ -6,6 +6,7 @@
 
 use crate::history::{Function, Operation, Outcome};
 use std::fmt::Debug;
+use std::sync::Arc;
 
 /// A sequential specification.
 pub trait Model: Sync {
@@ -35,29 +36,32 @@ pub struct KvModel {
 }
 
 impl Model for KvModel {
-    type State = String;
+    /// Shared, so that copying a state (the search does it at every step)
+    /// costs a reference count, not a string copy.
+    type State = Arc<str>;
 
-    fn init(&self) -> String {
-        self.initial.clone()
+    fn init(&self) -> Arc<str> {
+        Arc::from(self.initial.as_str())
     }
 
     fn is_read_only(&self, op: &Operation) -> bool {
         op.f == Function::Read
     }
 
-    fn step(&self, state: &String, op: &Operation) -> Option<String> {
+    fn step(&self, state: &Arc<str>, op: &Operation) -> Option<Arc<str>> {
         let unknown = op.outcome == Outcome::Info;
+        let value = || op.value.as_deref().map(Arc::from);
         match op.f {
             Function::Read => match &op.value {
-                Some(seen) if !unknown && seen != state => None,
+                Some(seen) if !unknown && seen.as_str() != &**state => None,
                 _ => Some(state.clone()),
             },
-            Function::Write => op.value.clone(),
-            Function::Append => op.value.as_ref().map(|v| format!("{state}{v}")),
+            Function::Write => value(),
+            Function::Append => op.value.as_ref().map(|v| Arc::from(format!("{state}{v}"))),
             Function::Cas => {
                 let expected = op.expected.as_ref()?;
-                match (expected == state, unknown) {
-                    (true, _) => op.value.clone(),
+                match (expected.as_str() == &**state, unknown) {
+                    (true, _) => value(),
                     // An unknown cas that met another value had no effect.
                     (false, true) => Some(state.clone()),
                     (false, false) => None,
