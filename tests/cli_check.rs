@@ -1,0 +1,105 @@
+//! `faultline check` on every shared history prints the expected verdict
+//! and exits with the matching code; bad input exits 2 with file:line.
+
+use faultline_e2e::{faultline, repo_root};
+
+fn corpus() -> std::path::PathBuf {
+    repo_root().join("../shared/histories/porcupine")
+}
+
+const ETCD_LINEARIZABLE: [u32; 23] = [
+    2, 5, 7, 18, 25, 31, 38, 45, 48, 49, 51, 53, 56, 67, 75, 76, 80, 87, 92, 98, 100, 101, 102,
+];
+
+#[test]
+fn every_shared_history_gets_its_verdict_from_the_cli() {
+    let mut files: Vec<(String, bool)> = (0..=102u32)
+        .filter(|n| *n != 95)
+        .map(|n| {
+            (
+                format!("jepsen/etcd_{n:03}.log"),
+                ETCD_LINEARIZABLE.contains(&n),
+            )
+        })
+        .collect();
+    for name in ["c01", "c10", "c50"] {
+        files.push((format!("kv/{name}-ok.txt"), true));
+        files.push((format!("kv/{name}-bad.txt"), false));
+    }
+    for (file, linearizable) in files {
+        let path = corpus().join(&file).display().to_string();
+        let result = faultline(&["check", &path, "--model", "kv", "--json"]);
+        let expected = if linearizable { 0 } else { 1 };
+        assert_eq!(
+            result.code, expected,
+            "{file}: {}{}",
+            result.stdout, result.stderr
+        );
+        let summary: serde_json::Value = serde_json::from_str(result.stdout.trim()).unwrap();
+        assert_eq!(
+            summary["verdict"],
+            if linearizable { "pass" } else { "fail" },
+            "{file}"
+        );
+        if !linearizable {
+            assert!(
+                summary["explanation"]
+                    .as_str()
+                    .unwrap()
+                    .contains("cannot place next"),
+                "{file}"
+            );
+        }
+    }
+}
+
+#[test]
+fn text_output_shows_the_counterexample() {
+    let path = corpus().join("kv/c01-bad.txt").display().to_string();
+    let result = faultline(&["check", &path]);
+    assert_eq!(result.code, 1);
+    assert!(
+        result.stdout.contains("NOT LINEARIZABLE"),
+        "{}",
+        result.stdout
+    );
+    assert!(result.stdout.contains("<== culprit"), "{}", result.stdout);
+}
+
+#[test]
+fn the_register_model_refuses_cas_and_bad_files_exit_2() {
+    let path = corpus().join("jepsen/etcd_000.log").display().to_string();
+    let register = faultline(&["check", &path, "--model", "register"]);
+    assert_eq!(register.code, 2);
+    assert!(
+        register
+            .stderr
+            .contains("the register model has no Cas operations"),
+        "{}",
+        register.stderr
+    );
+    let dir = std::env::temp_dir().join(format!("faultline-check-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bad = dir.join("bad.edn");
+    std::fs::write(&bad, "{:process 0, :type :invoke, :f :write, :value 1}\n{:process 0, :type :ok, :f :read, :value 1}\n").unwrap();
+    let result = faultline(&["check", bad.to_str().unwrap(), "--format", "edn"]);
+    assert_eq!(result.code, 2);
+    assert!(
+        result
+            .stderr
+            .contains("bad.edn:2: process 0 completes Read on key \"\" but invoked Write"),
+        "{}",
+        result.stderr
+    );
+    let timeout = faultline(&["check", &path, "--timeout", "soon"]);
+    assert_eq!(timeout.code, 2);
+}
+
+#[test]
+fn a_deadline_gives_unknown_not_a_verdict() {
+    // c50-ok as one object needs far longer than 50 ms.
+    let path = corpus().join("kv/c50-ok.txt").display().to_string();
+    let result = faultline(&["check", &path, "--whole", "--timeout", "50ms", "--json"]);
+    assert_eq!(result.code, 3, "{}", result.stdout);
+    assert!(result.stdout.contains("\"verdict\":\"unknown\""));
+}
