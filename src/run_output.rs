@@ -162,6 +162,13 @@ pub fn write_outputs(
             dir.join("checks.json"),
             serde_json::to_string_pretty(&outcome.checks)? + "\n",
         )?;
+        for check in &outcome.checks {
+            if let Some(cx) = &check.counterexample {
+                let title = format!("{} seed {}", resolved.name, resolved.seed);
+                let page = reports::timeline::render(&outcome.history, cx, &title);
+                std::fs::write(dir.join("counterexample.html"), page)?;
+            }
+        }
         if resolved.outputs.trace {
             let mut file = std::io::BufWriter::new(std::fs::File::create(dir.join("trace.jsonl"))?);
             for record in &outcome.trace {

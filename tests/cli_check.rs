@@ -56,8 +56,14 @@ fn every_shared_history_gets_its_verdict_from_the_cli() {
 #[test]
 fn text_output_shows_the_counterexample() {
     let path = corpus().join("kv/c01-bad.txt").display().to_string();
-    let result = faultline(&["check", &path]);
+    let html = std::env::temp_dir().join(format!("faultline-cx-{}.html", std::process::id()));
+    let result = faultline(&["check", &path, "--html", html.to_str().unwrap()]);
     assert_eq!(result.code, 1);
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(
+        page.contains("is not linearizable") && page.contains("<svg"),
+        "the timeline was written"
+    );
     assert!(
         result.stdout.contains("NOT LINEARIZABLE"),
         "{}",

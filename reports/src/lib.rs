@@ -1,4 +1,5 @@
-//! Charts and HTML reports (latency and availability over time, timelines).
-//!
-//! Not built yet: this crate is a placeholder in the fixed layout and exports
-//! nothing. It is filled when runs produce histories and metrics to draw.
+//! Charts and HTML reports. Today: the counterexample timeline of a history
+//! that is not linearizable. Latency and availability charts are still to
+//! come.
+
+pub mod timeline;

@@ -16,6 +16,7 @@ pub struct CheckOptions {
     pub timeout: String,
     pub initial: Option<String>,
     pub whole: bool,
+    pub html: Option<std::path::PathBuf>,
     pub json: bool,
 }
 
@@ -66,6 +67,13 @@ pub fn check(
                 .counterexample
                 .as_ref()
                 .map(|cx| explain::render(&history, cx));
+            if let (Some(out), Some(cx)) = (&options.html, &report.counterexample) {
+                let page = reports::timeline::render(&history, cx, &path.display().to_string());
+                if let Err(error) = std::fs::write(out, page) {
+                    let _ = writeln!(stderr, "error: cannot write {}: {error}", out.display());
+                    return 2;
+                }
+            }
             let summary = CheckSummary {
                 file: path.display().to_string(),
                 format: format.name(),

@@ -104,6 +104,9 @@ enum Command {
         /// Check as one object instead of key by key.
         #[arg(long)]
         whole: bool,
+        /// Write a self-contained HTML timeline of the counterexample here.
+        #[arg(long, value_name = "OUT.html")]
+        html: Option<PathBuf>,
         #[arg(long)]
         json: bool,
     },
@@ -192,6 +195,7 @@ pub fn run(args: Vec<OsString>, stdout: &mut dyn Write, stderr: &mut dyn Write) 
             timeout,
             initial,
             whole,
+            html,
             json,
         } => {
             let options = check_cmd::CheckOptions {
@@ -200,6 +204,7 @@ pub fn run(args: Vec<OsString>, stdout: &mut dyn Write, stderr: &mut dyn Write) 
                 timeout,
                 initial,
                 whole,
+                html,
                 json,
             };
             check_cmd::check(&history, options, stdout, stderr)
