@@ -324,6 +324,9 @@ fn run_checks(
             counterexample: report.counterexample,
         });
     }
+    if scenario.protocol.serves_clients() && wanted("sequential") {
+        results.push(sequential_check(history, &results));
+    }
     let selected: Vec<&'static str> = invariants
         .iter()
         .copied()
@@ -364,11 +367,55 @@ fn run_checks(
     results
 }
 
+/// Sequential consistency. A linearizable history is sequentially
+/// consistent (clients never overlap their own operations and retire after
+/// an unknown outcome), so the search runs only when linearizability did
+/// not pass.
+fn sequential_check(history: &History, earlier: &[CheckResult]) -> CheckResult {
+    let implied = earlier
+        .iter()
+        .any(|c| c.name == "linearizability" && c.verdict == Verdict::Pass);
+    let (verdict, detail) = if implied {
+        (
+            Verdict::Pass,
+            "implied: the history is linearizable".to_string(),
+        )
+    } else {
+        let budget = Budget {
+            steps_max: LINEARIZABILITY_STEPS_MAX,
+            ..Budget::default()
+        };
+        let report = sim_core::checker::sequential::check(history, &KvModel::default(), &budget);
+        let detail = match report.verdict {
+            Verdict::Pass => format!("{} operations have a legal order respecting each client's order", history.len()),
+            Verdict::Fail => format!(
+                "no legal order respects each client's order; the longest has {} operations, then none of {} operations can follow",
+                report.longest_prefix.as_ref().map_or(0, Vec::len),
+                report.blocked.len()
+            ),
+            Verdict::Unknown => report.unknown_reason.clone().unwrap_or_default(),
+        };
+        (report.verdict, detail)
+    };
+    CheckResult {
+        name: "sequential".into(),
+        verdict,
+        detail,
+        violations: Vec::new(),
+        counterexample: None,
+    }
+}
+
 /// Pairs client invocations with completions into operations.
 struct HistoryRecorder {
     open: Vec<Option<(SimTime, KvOp)>>,
     operations: Vec<Operation>,
     shed: u64,
+    /// Unknown outcomes per client so far. As in Jepsen, a client whose
+    /// operation ended unknown goes on as a new process (number
+    /// `client + clients * retirements`), because the old one may still
+    /// have an operation in flight.
+    retirements: Vec<u64>,
 }
 
 impl HistoryRecorder {
@@ -377,7 +424,12 @@ impl HistoryRecorder {
             open: vec![None; clients],
             operations: Vec::new(),
             shed: 0,
+            retirements: vec![0; clients],
         }
+    }
+
+    fn process(&self, client: u64) -> u64 {
+        client + self.open.len() as u64 * self.retirements[client as usize]
     }
 
     fn record(&mut self, time: SimTime, event: ClientEvent) {
@@ -404,6 +456,9 @@ impl HistoryRecorder {
                     Some(time)
                 };
                 self.push(client, invoked, complete, outcome, op, result);
+                if outcome == Outcome::Info {
+                    self.retirements[client as usize] += 1;
+                }
             }
             ClientEvent::Shed { .. } => self.shed += 1,
         }
@@ -433,8 +488,9 @@ impl HistoryRecorder {
             KvOp::Cas { key, expected, new } => (Function::Cas, key, Some(new), Some(expected)),
             KvOp::Append { key, value } => (Function::Append, key, Some(value), None),
         };
+        let process = self.process(client);
         self.operations.push(Operation {
-            process: client,
+            process,
             f,
             key,
             value,

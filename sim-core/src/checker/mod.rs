@@ -10,6 +10,7 @@ pub mod explain;
 pub mod linearizability;
 pub mod memo;
 pub mod model;
+pub mod sequential;
 
 use serde::Serialize;
 

@@ -104,8 +104,8 @@ pub fn import(text: &str, format: Format, file: &str) -> Result<Imported, String
     };
     let (events, initial) = match format {
         Format::Jsonl => {
-            let history =
-                History::read_jsonl(&mut text.as_bytes()).map_err(|e| format!("{file}:{e}"))?;
+            let history = History::read_jsonl(&mut text.as_bytes())
+                .map_err(|e| format!("{file}:{}", e.strip_prefix("line ").unwrap_or(&e)))?;
             return Ok(Imported {
                 history,
                 format,
