@@ -157,6 +157,27 @@ pub const CHECKERS: &[(&str, &str)] = &[
         "the client history is linearizable (key-value model, per key)",
     ),
     (
+        "sequential",
+        "the client history is sequentially consistent (each client's order, not real time)",
+    ),
+    ("session", "the four session guarantees below, per client"),
+    (
+        "read-your-writes",
+        "a client's reads see its own earlier writes",
+    ),
+    (
+        "monotonic-reads",
+        "a client never reads an older version than it read before",
+    ),
+    (
+        "monotonic-writes",
+        "whoever sees a client's write also sees its earlier writes",
+    ),
+    (
+        "writes-follow-reads",
+        "whoever sees a write also sees what its writer had read before it",
+    ),
+    (
         "invariants",
         "every invariant of the protocol (each can also be named alone)",
     ),

@@ -19,7 +19,7 @@ use protocols::pingpong::PingPongService;
 use serde::Serialize;
 use sim_core::checker::linearizability::{self, Counterexample};
 use sim_core::checker::model::KvModel;
-use sim_core::checker::{Budget, Verdict};
+use sim_core::checker::{session, Budget, Verdict};
 use sim_core::history::{Function, History, Operation, Outcome, HISTORY_OPS_MAX};
 use sim_core::{
     ClockConfig, NodeId, SimConfig, SimTime, Simulation, Stats, Stop, StopReason, TopologyBuilder,
@@ -326,6 +326,47 @@ fn run_checks(
     }
     if scenario.protocol.serves_clients() && wanted("sequential") {
         results.push(sequential_check(history, &results));
+    }
+    let guarantees: Vec<&'static str> = session::GUARANTEES
+        .iter()
+        .copied()
+        .filter(|g| wanted("session") || wanted(g))
+        .collect();
+    if scenario.protocol.serves_clients() && !guarantees.is_empty() {
+        let report = session::check(history, "");
+        for guarantee in guarantees {
+            let count = report.counts.get(guarantee).copied().unwrap_or(0);
+            let first = report.violations.iter().find(|v| v.guarantee == guarantee);
+            let detail = match first {
+                None => format!(
+                    "held for every client ({} keys checked, {} skipped)",
+                    report.keys_checked, report.keys_skipped
+                ),
+                Some(v) => {
+                    let read = &history.operations[v.read];
+                    format!(
+                        "{count} violations; first: process {} read {:?} from {} at {}, older than a write it was obliged to see{}",
+                        read.process,
+                        read.value.as_deref().unwrap_or(""),
+                        read.key,
+                        SimTime::from_nanos(read.invoke_ns),
+                        v.obliged.map(|w| format!(" ({:?})", history.operations[w].value.as_deref().unwrap_or(""))).unwrap_or_default()
+                    )
+                }
+            };
+            let verdict = if count == 0 {
+                Verdict::Pass
+            } else {
+                Verdict::Fail
+            };
+            results.push(CheckResult {
+                name: guarantee.into(),
+                verdict,
+                detail,
+                violations: Vec::new(),
+                counterexample: None,
+            });
+        }
     }
     let selected: Vec<&'static str> = invariants
         .iter()

@@ -71,7 +71,7 @@ fn print_text(s: &run_output::RunSummary, out: &mut dyn Write) -> std::io::Resul
     for check in &s.checks {
         writeln!(
             out,
-            "  {:<16} {:<8} {}",
+            "  {:<20} {:<8} {}",
             check.name,
             check.verdict.to_uppercase(),
             check.detail

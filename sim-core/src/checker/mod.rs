@@ -11,6 +11,7 @@ pub mod linearizability;
 pub mod memo;
 pub mod model;
 pub mod sequential;
+pub mod session;
 
 use serde::Serialize;
 

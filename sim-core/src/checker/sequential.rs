@@ -87,7 +87,7 @@ pub fn check<M: Model>(history: &History, model: &M, budget: &Budget<'_>) -> Rep
         if steps > budget.steps_max {
             return unknown(steps, format!("search exceeded {} steps", budget.steps_max));
         }
-        if steps % 4096 == 0 && budget.cancel.is_some_and(|cancel| cancel()) {
+        if steps.is_multiple_of(4096) && budget.cancel.is_some_and(|cancel| cancel()) {
             return unknown(steps, "the deadline passed".into());
         }
         if done(&positions, &queues) {
