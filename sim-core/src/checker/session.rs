@@ -165,11 +165,9 @@ pub fn check(history: &History, initial: &str) -> Report {
                     report_once(guarantee, write, &mut report);
                 }
             }
-            if let Some(&(_, previous)) = last_read.get(key) {
-                if let Version::Write(previous) = previous {
-                    if older(version, previous) {
-                        report_once("monotonic-reads", previous, &mut report);
-                    }
+            if let Some(&(_, Version::Write(previous))) = last_read.get(key) {
+                if older(version, previous) {
+                    report_once("monotonic-reads", previous, &mut report);
                 }
             }
             last_read.insert(key, (i, version));
