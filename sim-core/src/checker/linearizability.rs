@@ -144,7 +144,7 @@ where
 
 /// The first round's step budget per key, and its growth per round.
 const ROUND_STEPS_FIRST: u64 = 20_000;
-const ROUND_GROWTH: u64 = 8;
+const ROUND_GROWTH: u64 = 16;
 
 /// Checks `history` as one object, without partitioning by key: the model
 /// state is the map of every key's state. Far slower than `check` on large

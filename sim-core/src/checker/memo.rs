@@ -28,8 +28,10 @@ pub struct Memo<S> {
     /// `words` u64s per entry.
     bits: Vec<u64>,
     states: Vec<S>,
-    /// Info-operation masks seen per entry.
-    masks: Vec<Vec<u64>>,
+    /// The first info-operation mask seen per entry, and any further ones
+    /// (rare, so kept apart to spare an allocation per entry).
+    masks: Vec<u64>,
+    more_masks: std::collections::BTreeMap<u32, Vec<u64>>,
     mask_count: usize,
     entries_max: usize,
 }
@@ -52,6 +54,7 @@ impl<S: Hash + Eq + Clone> Memo<S> {
             bits: Vec::new(),
             states: Vec::new(),
             masks: Vec::new(),
+            more_masks: std::collections::BTreeMap::new(),
             mask_count: 0,
             entries_max,
         }
@@ -100,13 +103,19 @@ impl<S: Hash + Eq + Clone> Memo<S> {
                 && self.states[i] == *state
                 && self.bits[i * self.words..(i + 1) * self.words] == *bits
             {
-                if self.masks[i].iter().any(|seen| seen & info == *seen) {
+                let covered = |seen: &u64| seen & info == *seen;
+                if covered(&self.masks[i])
+                    || self
+                        .more_masks
+                        .get(&(i as u32))
+                        .is_some_and(|m| m.iter().any(covered))
+                {
                     return Insert::Seen;
                 }
                 if self.mask_count >= self.entries_max {
                     return Insert::Full;
                 }
-                self.masks[i].push(info);
+                self.more_masks.entry(i as u32).or_default().push(info);
                 self.mask_count += 1;
                 return Insert::New;
             }
@@ -119,7 +128,7 @@ impl<S: Hash + Eq + Clone> Memo<S> {
         self.hashes.push(hash);
         self.bits.extend_from_slice(bits);
         self.states.push(state.clone());
-        self.masks.push(vec![info]);
+        self.masks.push(info);
         self.mask_count += 1;
         if self.states.len() * 2 > self.slots.len() {
             self.grow();

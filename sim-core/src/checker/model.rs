@@ -57,7 +57,12 @@ impl Model for KvModel {
                 _ => Some(state.clone()),
             },
             Function::Write => value(),
-            Function::Append => op.value.as_ref().map(|v| Arc::from(format!("{state}{v}"))),
+            Function::Append => op.value.as_ref().map(|v| {
+                let mut joined = String::with_capacity(state.len() + v.len());
+                joined.push_str(state);
+                joined.push_str(v);
+                Arc::from(joined)
+            }),
             Function::Cas => {
                 let expected = op.expected.as_ref()?;
                 match (expected.as_str() == &**state, unknown) {
