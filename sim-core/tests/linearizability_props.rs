@@ -121,3 +121,79 @@ proptest! {
         prop_assert_eq!(verdict_of(&history), whole);
     }
 }
+
+/// A history made from a sequential execution: operation i takes effect at
+/// time 100·i, and its call and return lie anywhere within 60 of that
+/// point, so windows of neighbours overlap. Linearizable by construction.
+fn from_sequential_execution(steps: &[(u8, u8, u64, u64)]) -> History {
+    let mut state: std::collections::BTreeMap<String, String> = Default::default();
+    let mut operations = Vec::new();
+    for (i, &(kind, key, before, after)) in steps.iter().enumerate() {
+        let at = 1_000 + 100 * i as u64;
+        let key = format!("k{key}");
+        let current = state.get(&key).cloned().unwrap_or_default();
+        let (f, value, expected) = match kind % 3 {
+            0 => (Function::Read, current, None),
+            1 => {
+                let value = format!("v{i}");
+                state.insert(key.clone(), value.clone());
+                (Function::Write, value, None)
+            }
+            _ => {
+                let value = format!("v{i}");
+                state.insert(key.clone(), value.clone());
+                (Function::Cas, value, Some(current))
+            }
+        };
+        operations.push(Operation {
+            process: i as u64,
+            f,
+            key,
+            value: Some(value),
+            expected,
+            outcome: Outcome::Ok,
+            invoke_ns: at - before,
+            complete_ns: Some(at + after),
+        });
+    }
+    History { operations }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+    #[test]
+    fn generated_histories_pass_and_one_stale_read_fails_naming_it(
+        steps in prop::collection::vec((0..3u8, 0..3u8, 0..60u64, 0..60u64), 2..60),
+    ) {
+        let mut history = from_sequential_execution(&steps);
+        prop_assert_eq!(verdict_of(&history), Verdict::Pass);
+        // A read after everything has finished, returning an overwritten value.
+        let last_write = history.operations.iter().rposition(|op| op.f != Function::Read);
+        let Some(last) = last_write else { return Ok(()) };
+        let key = history.operations[last].key.clone();
+        let Some(stale) = history.operations[..last]
+            .iter()
+            .rev()
+            .find(|op| op.key == key && op.f != Function::Read)
+            .and_then(|op| op.value.clone())
+        else {
+            return Ok(());
+        };
+        let end = history.operations.iter().filter_map(|op| op.complete_ns).max().unwrap();
+        history.operations.push(Operation {
+            process: 999,
+            f: Function::Read,
+            key,
+            value: Some(stale),
+            expected: None,
+            outcome: Outcome::Ok,
+            invoke_ns: end + 10,
+            complete_ns: Some(end + 20),
+        });
+        let injected = history.operations.len() - 1;
+        let report = linearizability::check(&history, &KvModel::default(), &Budget::default());
+        prop_assert_eq!(report.verdict, Verdict::Fail);
+        prop_assert_eq!(report.counterexample.unwrap().culprit, Some(injected));
+    }
+}
