@@ -2,6 +2,7 @@
 //! availability over time windows.
 
 use serde::Serialize;
+use sim_core::checker::staleness::{self, Staleness};
 use sim_core::history::{History, Outcome};
 use sim_core::stats::DropCounts;
 use sim_core::{SimDuration, Stats};
@@ -28,6 +29,8 @@ pub struct Metrics {
     pub window_ms: f64,
     /// Per window: operations that completed ok, failed, or ended unknown (by invocation).
     pub availability: Vec<Window>,
+    /// How far reads lagged behind completed writes.
+    pub staleness: Staleness,
 }
 
 #[derive(Clone, Debug, Serialize, PartialEq)]
@@ -106,5 +109,6 @@ pub fn compute(history: &History, stats: &Stats, shed: u64, duration: SimDuratio
         messages_per_ok_operation: (ok > 0).then(|| stats.sent as f64 / ok as f64),
         window_ms: window_ns as f64 / 1e6,
         availability,
+        staleness: staleness::measure(history, ""),
     }
 }

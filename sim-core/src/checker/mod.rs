@@ -12,6 +12,7 @@ pub mod memo;
 pub mod model;
 pub mod sequential;
 pub mod session;
+pub mod staleness;
 
 use serde::Serialize;
 
