@@ -46,6 +46,11 @@ pub trait Service: Sized + 'static {
         client: NodeId,
         request: ClientRequest,
     );
+    /// The key-value data this server holds as a replica, for the
+    /// convergence check at the end of a run; `None` if it holds none.
+    fn replica_data(&self) -> Option<&std::collections::BTreeMap<String, String>> {
+        None
+    }
 }
 
 /// Messages on the wire: between servers, or between a client and a server.

@@ -70,6 +70,8 @@ pub struct KvSingle {
     /// Replies held until the next sync.
     pending: Vec<(NodeId, ClientResponse)>,
     flush_timer: Option<TimerId>,
+    /// Set at start: whether this server is the primary.
+    is_primary: bool,
 }
 
 const PRIMARY: NodeId = NodeId(0);
@@ -81,6 +83,7 @@ impl KvSingle {
             store: KvStore::default(),
             pending: Vec::new(),
             flush_timer: None,
+            is_primary: false,
         }
     }
 
@@ -103,7 +106,8 @@ impl Service for KvSingle {
     type Monitor = crate::invariant::NoInvariants;
 
     fn on_start(&mut self, ctx: &mut ServerCtx<'_, '_, Self>) {
-        if ctx.id() != PRIMARY {
+        self.is_primary = ctx.id() == PRIMARY;
+        if !self.is_primary {
             return;
         }
         if let Some(bytes) = ctx.storage().get(STORE_KEY) {
@@ -128,6 +132,11 @@ impl Service for KvSingle {
             self.flush_timer = None;
             self.flush(ctx);
         }
+    }
+
+    fn replica_data(&self) -> Option<&std::collections::BTreeMap<String, String>> {
+        // Only the primary holds data; the others are redirectors.
+        self.is_primary.then(|| self.store.data())
     }
 
     fn on_client_request(

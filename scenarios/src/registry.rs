@@ -178,6 +178,10 @@ pub const CHECKERS: &[(&str, &str)] = &[
         "whoever sees a write also sees what its writer had read before it",
     ),
     (
+        "eventual",
+        "after faults heal and the system is quiet, live replicas hold the same data",
+    ),
+    (
         "invariants",
         "every invariant of the protocol (each can also be named alone)",
     ),

@@ -17,10 +17,12 @@ use protocols::kv::{KvOp, KvResult};
 use protocols::kv_single::KvSingle;
 use protocols::pingpong::PingPongService;
 use serde::Serialize;
+use sim_core::checker::convergence::{diverging_key, Replica};
 use sim_core::checker::linearizability::{self, Counterexample};
 use sim_core::checker::model::KvModel;
 use sim_core::checker::{session, Budget, Verdict};
 use sim_core::history::{Function, History, Operation, Outcome, HISTORY_OPS_MAX};
+use sim_core::SimDuration;
 use sim_core::{
     ClockConfig, NodeId, SimConfig, SimTime, Simulation, Stats, Stop, StopReason, TopologyBuilder,
     TraceConfig, TraceRecord,
@@ -252,7 +254,16 @@ fn drive<S: Service>(
     let shed = recorder.shed;
     let history = recorder.finish();
     let stats = sim.stats();
-    let checks = run_checks(scenario, &history, violations, S::Monitor::INVARIANTS);
+    let mut checks = run_checks(scenario, &history, violations, S::Monitor::INVARIANTS);
+    let named = scenario.checks.iter().any(|c| c == "eventual");
+    if scenario.protocol.serves_clients() && (named || scenario.checks.is_empty()) {
+        let check = convergence_check(scenario, &sim, &names, servers, end);
+        // Among the default checks, a run too short to be judged leaves this
+        // one out rather than making every such run inconclusive.
+        if named || check.verdict != Verdict::Unknown {
+            checks.push(check);
+        }
+    }
     let metrics = metrics::compute(&history, &stats, shed, scenario.duration.0);
     Ok(RunOutcome {
         resolved: scenario.clone(),
@@ -444,6 +455,72 @@ fn sequential_check(history: &History, earlier: &[CheckResult]) -> CheckResult {
         detail,
         violations: Vec::new(),
         counterexample: None,
+    }
+}
+
+/// How long the system must have been quiet (no fault, no new client
+/// operation) before the end for convergence to be judged.
+pub const QUIET_BEFORE_END: SimDuration = SimDuration::from_millis(200);
+
+/// Eventual consistency: the live replicas' final data agree, provided the
+/// last fault and the last client operation lie `QUIET_BEFORE_END` before the end.
+fn convergence_check<S: Service>(
+    scenario: &Scenario,
+    sim: &Simulation<Cluster<S>>,
+    names: &[String],
+    servers: u32,
+    end: SimTime,
+) -> CheckResult {
+    let last_fault = scenario
+        .faults
+        .schedule
+        .last()
+        .map_or(SimDuration::ZERO, |f| f.at.0);
+    let last_op = convert::workload(&scenario.workload, scenario.duration)
+        .map_or(SimDuration::ZERO, |w| w.stop_after);
+    let quiet_from = last_fault.max(last_op).min(scenario.duration.0);
+    let result = |verdict, detail: String| CheckResult {
+        name: "eventual".into(),
+        verdict,
+        detail,
+        violations: Vec::new(),
+        counterexample: None,
+    };
+    if end.since_start().saturating_sub(quiet_from) < QUIET_BEFORE_END {
+        return result(
+            Verdict::Unknown,
+            format!("not judged: the run ends {} after its last fault or operation; convergence needs {QUIET_BEFORE_END} of quiet", end.since_start().saturating_sub(quiet_from)),
+        );
+    }
+    let replicas: Vec<Replica<'_>> = (0..servers)
+        .filter_map(|id| {
+            let node = sim.node(NodeId(id))?;
+            let data = node.as_server()?.replica_data()?;
+            Some(Replica {
+                name: names[id as usize].as_str(),
+                data,
+            })
+        })
+        .collect();
+    match diverging_key(&replicas) {
+        None => result(
+            Verdict::Pass,
+            format!(
+                "{} live replicas hold the same data at the end",
+                replicas.len()
+            ),
+        ),
+        Some(d) => {
+            let values: Vec<String> = d
+                .values
+                .iter()
+                .map(|(r, v)| format!("{r}={}", v.as_deref().unwrap_or("(absent)")))
+                .collect();
+            result(
+                Verdict::Fail,
+                format!("replicas differ on key {}: {}", d.key, values.join(", ")),
+            )
+        }
     }
 }
 

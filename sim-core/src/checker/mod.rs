@@ -6,6 +6,7 @@
 //! deadline passes a `cancel` callback (simulation code never reads the
 //! wall clock itself, ARCHITECTURE.md invariant 2).
 
+pub mod convergence;
 pub mod explain;
 pub mod linearizability;
 pub mod memo;

@@ -27,11 +27,14 @@ pub struct Staleness {
     pub keys_skipped: usize,
 }
 
+/// A write: (value, invoke time, completion time if it completed).
+type Write = (String, u64, Option<u64>);
+
 /// Measures staleness; `initial` is every key's starting value.
 pub fn measure(history: &History, initial: &str) -> Staleness {
     let ops = &history.operations;
     // Per key: completed writes (value, invoke, complete), or None if skipped.
-    let mut keys: BTreeMap<&str, Option<Vec<(String, u64, Option<u64>)>>> = BTreeMap::new();
+    let mut keys: BTreeMap<&str, Option<Vec<Write>>> = BTreeMap::new();
     for op in ops {
         let entry = keys
             .entry(op.key.as_str())
