@@ -234,6 +234,7 @@ impl<M: Model> Model for WholeModel<'_, M> {
     fn is_read_only(&self, op: &Operation) -> bool {
         self.per_key.is_read_only(op)
     }
+    // Not `constant_result`: the whole state depends on the other keys.
     fn step(&self, state: &Self::State, op: &Operation) -> Option<Self::State> {
         let slot = *self
             .key_ids
@@ -310,6 +311,9 @@ fn check_key<M: Model>(
     steps: &mut u64,
 ) -> KeyResult<M::State> {
     let ops: Vec<&Operation> = indices.iter().map(|&i| &operations[i]).collect();
+    // Operations whose result does not depend on the state (writes) are
+    // stepped once here, not at every visit.
+    let constant: Vec<Option<M::State>> = ops.iter().map(|op| model.constant_result(op)).collect();
     // Events: (time, kind, op) with calls (kind 0) before returns (kind 1) at equal times.
     let mut events: Vec<(u64, u8, usize)> = Vec::with_capacity(ops.len() * 2);
     for (position, op) in ops.iter().enumerate() {
@@ -427,7 +431,10 @@ fn check_key<M: Model>(
         }
         if current.is_call {
             let op = current.op;
-            let next_state = model.step(&state, ops[op]);
+            let next_state = match &constant[op] {
+                Some(result) => Some(result.clone()),
+                None => model.step(&state, ops[op]),
+            };
             let mut advanced = false;
             if let Some(next_state) = next_state {
                 set_member(&mut linearized, &mut info_mask, &info_bit, op, true);

@@ -25,6 +25,12 @@ pub trait Model: Sync {
         let _ = op;
         false
     }
+    /// If `op` is accepted in every state and always leads to the same
+    /// state (a blind write), that state; the search then computes it once.
+    fn constant_result(&self, op: &Operation) -> Option<Self::State> {
+        let _ = op;
+        None
+    }
 }
 
 /// A key-value register per key, with read, write, cas and append; the key
@@ -46,6 +52,13 @@ impl Model for KvModel {
 
     fn is_read_only(&self, op: &Operation) -> bool {
         op.f == Function::Read
+    }
+
+    fn constant_result(&self, op: &Operation) -> Option<Arc<str>> {
+        match op.f {
+            Function::Write => op.value.as_deref().map(Arc::from),
+            _ => None,
+        }
     }
 
     fn step(&self, state: &Arc<str>, op: &Operation) -> Option<Arc<str>> {
