@@ -172,10 +172,13 @@ proptest! {
         let last_write = history.operations.iter().rposition(|op| op.f != Function::Read);
         let Some(last) = last_write else { return Ok(()) };
         let key = history.operations[last].key.clone();
+        // A value certainly overwritten: its write completed before the last
+        // write began (writes whose windows overlap may take effect in either order).
+        let last_invoke = history.operations[last].invoke_ns;
         let Some(stale) = history.operations[..last]
             .iter()
             .rev()
-            .find(|op| op.key == key && op.f != Function::Read)
+            .find(|op| op.key == key && op.f != Function::Read && op.complete_ns.is_some_and(|c| c < last_invoke))
             .and_then(|op| op.value.clone())
         else {
             return Ok(());

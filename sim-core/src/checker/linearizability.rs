@@ -364,7 +364,9 @@ fn check_key<M: Model>(
         }
     }
     let mut info_mask: u64 = 0;
-    let mut memo: Memo<M::State> = Memo::new(words, budget.memo_entries_max);
+    // Keys are searched in parallel, so each gets a share of the memory bound.
+    let bytes_share = budget.memo_bytes_max / rayon::current_num_threads().max(1);
+    let mut memo: Memo<M::State> = Memo::bounded(words, budget.memo_entries_max, bytes_share);
     // (call entry, state before it, forced): a forced step is never undone to
     // try alternatives (see the greedy rule below).
     let mut stack: Vec<(usize, M::State, bool, Phase)> = Vec::new();
@@ -481,8 +483,8 @@ fn check_key<M: Model>(
                     }
                     Insert::Full => {
                         return KeyResult::Unknown(format!(
-                            "memo exceeded {} entries",
-                            budget.memo_entries_max
+                            "the memo reached its bound of {} entries ({} bytes)",
+                            budget.memo_entries_max, budget.memo_bytes_max
                         ));
                     }
                 }

@@ -46,6 +46,19 @@ pub enum Insert {
 }
 
 impl<S: Hash + Eq + Clone> Memo<S> {
+    /// Bytes one entry costs, roughly: its bits, hash, mask, state and slots.
+    pub fn entry_bytes(words: usize) -> usize {
+        words * 8 + 8 + 8 + std::mem::size_of::<S>() + 8
+    }
+
+    /// A memo bounded by entries and by bytes, whichever binds first.
+    pub fn bounded(words: usize, entries_max: usize, bytes_max: usize) -> Self {
+        Self::new(
+            words,
+            entries_max.min(bytes_max / Self::entry_bytes(words)).max(1),
+        )
+    }
+
     pub fn new(words: usize, entries_max: usize) -> Self {
         Memo {
             words,

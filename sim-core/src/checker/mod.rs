@@ -31,6 +31,10 @@ pub enum Verdict {
 pub struct Budget<'a> {
     pub steps_max: u64,
     pub memo_entries_max: usize,
+    /// Memory the search memo may hold, in bytes (estimated from its
+    /// entries; states' shared heap data is not counted). Searches running
+    /// in parallel share it.
+    pub memo_bytes_max: usize,
     /// Polled every few thousand steps; `true` stops the search (Unknown).
     pub cancel: Option<&'a (dyn Fn() -> bool + Sync)>,
 }
@@ -40,6 +44,7 @@ impl Default for Budget<'_> {
         Budget {
             steps_max: 50_000_000,
             memo_entries_max: 5_000_000,
+            memo_bytes_max: 1 << 30,
             cancel: None,
         }
     }

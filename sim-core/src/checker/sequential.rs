@@ -59,7 +59,11 @@ pub fn check<M: Model>(history: &History, model: &M, budget: &Budget<'_>) -> Rep
     let key_of = |i: usize| keys[ops[i].key.as_str()];
     let mut state: Vec<M::State> = vec![model.init(); keys.len()];
     let mut positions: Vec<u64> = vec![0; queues.len()];
-    let mut memo: Memo<Vec<M::State>> = Memo::new(queues.len().max(1), budget.memo_entries_max);
+    let mut memo: Memo<Vec<M::State>> = Memo::bounded(
+        queues.len().max(1),
+        budget.memo_entries_max,
+        budget.memo_bytes_max,
+    );
     // Choice points: (process advanced, previous key state, applied?, forced)
     // and the next alternative to try at the level below.
     struct Frame<S> {
@@ -143,7 +147,10 @@ pub fn check<M: Model>(history: &History, model: &M, budget: &Budget<'_>) -> Rep
                         Insert::Full => {
                             return unknown(
                                 steps,
-                                format!("memo exceeded {} entries", budget.memo_entries_max),
+                                format!(
+                                    "the memo reached its bound of {} entries ({} bytes)",
+                                    budget.memo_entries_max, budget.memo_bytes_max
+                                ),
                             )
                         }
                     }
