@@ -117,6 +117,15 @@ pub fn run(resolved: &Scenario) -> Result<RunOutcome, String> {
     }
 }
 
+/// The id of the node called `name` (servers, then clients).
+fn node_by_name(names: &[String], name: &str) -> Result<NodeId, String> {
+    names
+        .iter()
+        .position(|n| n == name)
+        .map(|i| NodeId(i as u32))
+        .ok_or(format!("unknown node {name}"))
+}
+
 /// Builds the engine configuration a scenario describes.
 pub fn sim_config(scenario: &Scenario) -> Result<SimConfig, String> {
     let mut builder = TopologyBuilder::new(convert::link(&scenario.network.default)?);
@@ -164,13 +173,7 @@ pub fn sim_config(scenario: &Scenario) -> Result<SimConfig, String> {
             builder.region_link(to, from, link)?;
         }
     }
-    let node_id = |name: &str| {
-        names
-            .iter()
-            .position(|n| n == name)
-            .map(|i| NodeId(i as u32))
-            .ok_or(format!("unknown node {name}"))
-    };
+    let node_id = |name: &str| node_by_name(&names, name);
     for over in &scenario.network.links {
         let (from, to, link) = (
             node_id(&over.from)?,
@@ -211,13 +214,7 @@ fn drive<S: Service>(
     let config = sim_config(scenario)?;
     let names = all_node_names(scenario);
     let mut sim = Simulation::new(config, Cluster::factory(servers, make_server, workload))?;
-    let lookup = |name: &str| {
-        names
-            .iter()
-            .position(|n| n == name)
-            .map(|i| NodeId(i as u32))
-            .ok_or(format!("unknown node {name}"))
-    };
+    let lookup = |name: &str| node_by_name(&names, name);
     for entry in &scenario.faults.schedule {
         let fault = convert::fault(&entry.fault, &lookup)?;
         sim.schedule_fault(SimTime::ZERO.saturating_add(entry.at.0), fault)?;
