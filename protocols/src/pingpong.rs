@@ -22,15 +22,20 @@ pub struct PingPong {
 
 impl PingPong {
     fn ping_random_peer(ctx: &mut Context<'_, Self>) {
-        let others = ctx.node_count() - 1;
-        if others == 0 {
-            return;
+        let (me, count) = (ctx.id(), ctx.node_count());
+        if let Some(peer) = random_peer(me, count, ctx.rng()) {
+            ctx.send(peer, PingPongMessage::Ping);
         }
-        let draw = ctx.rng().random_range(0..others);
-        // Skip over ourselves so the choice is uniform among the others.
-        let peer = if draw >= ctx.id().0 { draw + 1 } else { draw };
-        ctx.send(NodeId(peer), PingPongMessage::Ping);
     }
+}
+
+/// A node other than `me` among `0..count`, uniformly; `None` when alone.
+#[inline]
+fn random_peer(me: NodeId, count: u32, rng: &mut impl Rng) -> Option<NodeId> {
+    let others = count.checked_sub(1).filter(|n| *n > 0)?;
+    let draw = rng.random_range(0..others);
+    // Skip over ourselves so the choice is uniform among the others.
+    Some(NodeId(if draw >= me.0 { draw + 1 } else { draw }))
 }
 
 impl Protocol for PingPong {
@@ -70,13 +75,10 @@ pub struct PingPongService {
 
 impl PingPongService {
     fn ping_random_peer(ctx: &mut crate::cluster::ServerCtx<'_, '_, Self>) {
-        let others = ctx.server_count() - 1;
-        if others == 0 {
-            return;
+        let (me, count) = (ctx.id(), ctx.server_count());
+        if let Some(peer) = random_peer(me, count, ctx.rng()) {
+            ctx.send(peer, PingPongMessage::Ping);
         }
-        let draw = ctx.rng().random_range(0..others);
-        let peer = if draw >= ctx.id().0 { draw + 1 } else { draw };
-        ctx.send(NodeId(peer), PingPongMessage::Ping);
     }
 }
 

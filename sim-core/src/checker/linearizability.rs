@@ -13,10 +13,11 @@
 //! invoked is treated as concurrent with it; at equal times calls come first.
 //! This can only accept more histories, never reject a linearizable one.
 
+use super::constrains;
 use super::memo::{Insert, Memo};
 use super::model::Model;
 use super::{Budget, Verdict};
-use crate::history::{History, Operation, Outcome};
+use crate::history::{History, Operation};
 use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -205,17 +206,6 @@ where
         steps,
         counterexample,
         unknown_reason,
-    }
-}
-
-/// Whether an operation takes part in the search. A failed operation took no
-/// effect; an unknown read-only operation neither changed anything nor
-/// reported anything. Neither constrains the history.
-fn constrains<M: Model>(model: &M, op: &Operation) -> bool {
-    match op.outcome {
-        Outcome::Fail => false,
-        Outcome::Info => !model.is_read_only(op),
-        Outcome::Ok => true,
     }
 }
 

@@ -15,7 +15,20 @@ pub mod sequential;
 pub mod session;
 pub mod staleness;
 
+use crate::history::{Operation, Outcome};
+use model::Model;
 use serde::Serialize;
+
+/// Whether an operation takes part in a search. A failed operation took no
+/// effect; an unknown read-only operation neither changed anything nor
+/// reported anything. Neither constrains the history.
+pub fn constrains<M: Model>(model: &M, op: &Operation) -> bool {
+    match op.outcome {
+        Outcome::Fail => false,
+        Outcome::Info => !model.is_read_only(op),
+        Outcome::Ok => true,
+    }
+}
 
 /// The answer of a check.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]

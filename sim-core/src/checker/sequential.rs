@@ -37,12 +37,7 @@ pub fn check<M: Model>(history: &History, model: &M, budget: &Budget<'_>) -> Rep
     // unknown reads constrain nothing.
     let mut by_process: BTreeMap<u64, Vec<usize>> = BTreeMap::new();
     for (index, op) in history.operations.iter().enumerate() {
-        let relevant = match op.outcome {
-            Outcome::Fail => false,
-            Outcome::Info => !model.is_read_only(op),
-            Outcome::Ok => true,
-        };
-        if relevant {
+        if super::constrains(model, op) {
             by_process.entry(op.process).or_default().push(index);
         }
     }

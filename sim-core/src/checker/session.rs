@@ -63,35 +63,39 @@ enum Version {
     Write(usize),
 }
 
-struct KeyWrites {
-    /// Written value → the write that wrote it.
-    by_value: BTreeMap<String, usize>,
-}
-
-/// Checks the four guarantees; `initial` is every key's starting value.
-pub fn check(history: &History, initial: &str) -> Report {
-    let ops = &history.operations;
-    let mut report = Report::default();
-    // Writes per key (ok or unknown outcome: an unknown write may be seen).
-    let mut keys: BTreeMap<&str, Option<KeyWrites>> = BTreeMap::new();
-    for (index, op) in ops.iter().enumerate() {
-        let entry = keys.entry(op.key.as_str()).or_insert_with(|| {
-            Some(KeyWrites {
-                by_value: BTreeMap::new(),
-            })
-        });
+/// Per key: written value → the write (history index) that wrote it, or
+/// `None` for a key that cannot be judged (it has appends, or a value was
+/// written twice or equals the initial value). Ok and unknown writes count:
+/// an unknown write may be seen. Shared with `staleness.rs`.
+pub(crate) fn unique_writes<'h>(
+    history: &'h History,
+    initial: &str,
+) -> BTreeMap<&'h str, Option<BTreeMap<String, usize>>> {
+    let mut keys: BTreeMap<&str, Option<BTreeMap<String, usize>>> = BTreeMap::new();
+    for (index, op) in history.operations.iter().enumerate() {
+        let entry = keys
+            .entry(op.key.as_str())
+            .or_insert_with(|| Some(BTreeMap::new()));
         let Some(writes) = entry else { continue };
         match (op.f, op.outcome) {
             (Function::Append, _) => *entry = None,
             (Function::Write | Function::Cas, Outcome::Ok | Outcome::Info) => {
                 let value = op.value.clone().unwrap_or_default();
-                if value == initial || writes.by_value.insert(value, index).is_some() {
+                if value == initial || writes.insert(value, index).is_some() {
                     *entry = None;
                 }
             }
             _ => {}
         }
     }
+    keys
+}
+
+/// Checks the four guarantees; `initial` is every key's starting value.
+pub fn check(history: &History, initial: &str) -> Report {
+    let ops = &history.operations;
+    let mut report = Report::default();
+    let keys = unique_writes(history, initial);
     report.keys_skipped = keys.values().filter(|k| k.is_none()).count();
     report.keys_checked = keys.len() - report.keys_skipped;
     // Each process's operations in its own order.
@@ -204,7 +208,7 @@ fn is_write(op: &Operation) -> bool {
 /// The version an ok read returned, on a checked key.
 fn read_version(
     op: &Operation,
-    keys: &BTreeMap<&str, Option<KeyWrites>>,
+    keys: &BTreeMap<&str, Option<BTreeMap<String, usize>>>,
     initial: &str,
 ) -> Option<Version> {
     if op.f != Function::Read || op.outcome != Outcome::Ok {
@@ -215,5 +219,5 @@ fn read_version(
     if value == initial {
         return Some(Version::Initial);
     }
-    writes.by_value.get(value).map(|&w| Version::Write(w))
+    writes.get(value).map(|&w| Version::Write(w))
 }

@@ -10,7 +10,6 @@
 
 use crate::history::{Function, History, Outcome};
 use serde::Serialize;
-use std::collections::BTreeMap;
 
 #[derive(Clone, Debug, Default, Serialize, PartialEq)]
 pub struct Staleness {
@@ -27,32 +26,10 @@ pub struct Staleness {
     pub keys_skipped: usize,
 }
 
-/// A write: (value, invoke time, completion time if it completed).
-type Write = (String, u64, Option<u64>);
-
 /// Measures staleness; `initial` is every key's starting value.
 pub fn measure(history: &History, initial: &str) -> Staleness {
     let ops = &history.operations;
-    // Per key: completed writes (value, invoke, complete), or None if skipped.
-    let mut keys: BTreeMap<&str, Option<Vec<Write>>> = BTreeMap::new();
-    for op in ops {
-        let entry = keys
-            .entry(op.key.as_str())
-            .or_insert_with(|| Some(Vec::new()));
-        let Some(writes) = entry else { continue };
-        match (op.f, op.outcome) {
-            (Function::Append, _) => *entry = None,
-            (Function::Write | Function::Cas, Outcome::Ok | Outcome::Info) => {
-                let value = op.value.clone().unwrap_or_default();
-                if value == initial || writes.iter().any(|(v, _, _)| *v == value) {
-                    *entry = None;
-                } else {
-                    writes.push((value, op.invoke_ns, op.complete_ns));
-                }
-            }
-            _ => {}
-        }
-    }
+    let keys = super::session::unique_writes(history, initial);
     let mut out = Staleness {
         keys_skipped: keys.values().filter(|k| k.is_none()).count(),
         ..Default::default()
@@ -73,17 +50,17 @@ pub fn measure(history: &History, initial: &str) -> Staleness {
         let read_complete = if value == initial {
             None
         } else {
-            match writes.iter().find(|(v, _, _)| v == value) {
-                Some((_, _, complete)) => Some(complete.unwrap_or(u64::MAX)),
+            match writes.get(value) {
+                Some(&w) => Some(ops[w].complete_ns.unwrap_or(u64::MAX)),
                 None => continue,
             }
         };
         out.reads += 1;
         let newer: Vec<u64> = writes
-            .iter()
-            .filter_map(|(_, invoke, complete)| {
-                let done = (*complete)?;
-                let certainly_newer = read_complete.is_none_or(|v_done| v_done < *invoke);
+            .values()
+            .filter_map(|&w| {
+                let done = ops[w].complete_ns?;
+                let certainly_newer = read_complete.is_none_or(|v_done| v_done < ops[w].invoke_ns);
                 (done < op.invoke_ns && certainly_newer).then_some(done)
             })
             .collect();

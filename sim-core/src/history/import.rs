@@ -71,14 +71,14 @@ pub fn detect(text: &str) -> Format {
 struct Event {
     line: usize,
     process: u64,
-    kind: Outcome2,
+    kind: EventKind,
     f: Function,
     key: String,
     value: Edn,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Outcome2 {
+enum EventKind {
     Invoke,
     Done(Outcome),
 }
@@ -135,12 +135,12 @@ fn function(name: &str) -> Option<Function> {
     })
 }
 
-fn kind(name: &str) -> Option<Outcome2> {
+fn kind(name: &str) -> Option<EventKind> {
     Some(match name {
-        "invoke" => Outcome2::Invoke,
-        "ok" => Outcome2::Done(Outcome::Ok),
-        "fail" => Outcome2::Done(Outcome::Fail),
-        "info" => Outcome2::Done(Outcome::Info),
+        "invoke" => EventKind::Invoke,
+        "ok" => EventKind::Done(Outcome::Ok),
+        "fail" => EventKind::Done(Outcome::Fail),
+        "info" => EventKind::Done(Outcome::Info),
         _ => return None,
     })
 }
@@ -293,7 +293,7 @@ fn pair(events: Vec<Event>, file: &str, format: Format) -> Result<History, Strin
         let time = time as u64;
         let at = |what: String| format!("{file}:{}: {what}", event.line);
         match event.kind {
-            Outcome2::Invoke => {
+            EventKind::Invoke => {
                 if let Some(&index) = open.get(&event.process) {
                     let first = &operations[index];
                     return Err(at(format!(
@@ -339,7 +339,7 @@ fn pair(events: Vec<Event>, file: &str, format: Format) -> Result<History, Strin
                     complete_ns: None,
                 });
             }
-            Outcome2::Done(outcome) => {
+            EventKind::Done(outcome) => {
                 let Some(index) = open.remove(&event.process) else {
                     return Err(at(format!(
                         "process {} completes a {:?} it never invoked",
