@@ -67,30 +67,6 @@ pub const CLIENTS_MAX: u32 = 10_000;
 pub const KEYS_MAX: u32 = 1_000_000;
 
 impl WorkloadConfig {
-    /// No clients: the protocol runs on its own.
-    pub fn idle() -> Self {
-        WorkloadConfig {
-            clients: 0,
-            arrival: Arrival::Closed {
-                think: Latency::constant_ms(10),
-            },
-            mix: OpMix {
-                read: 1.0,
-                write: 1.0,
-                cas: 0.0,
-                append: 0.0,
-            },
-            keys: 1,
-            key_distribution: KeyDistribution::Uniform,
-            attempt_timeout: SimDuration::from_millis(100),
-            op_timeout: SimDuration::from_secs(1),
-            backoff_base: SimDuration::from_millis(10),
-            backoff_max: SimDuration::from_millis(200),
-            stop_after: SimDuration::MAX,
-            ops_per_client_max: u64::MAX,
-        }
-    }
-
     /// Checks parameters; errors name the field (relative to the workload).
     pub fn validate(&self) -> Result<(), String> {
         if self.clients > CLIENTS_MAX {

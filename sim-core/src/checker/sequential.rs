@@ -13,7 +13,7 @@
 use super::memo::{Insert, Memo};
 use super::model::Model;
 use super::{Budget, Verdict};
-use crate::history::{History, Operation, Outcome};
+use crate::history::{History, Outcome};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -211,14 +211,4 @@ fn unknown(steps: u64, reason: String) -> Report {
         blocked: Vec::new(),
         unknown_reason: Some(reason),
     }
-}
-
-/// For tests: the operations a report's prefix names.
-pub fn describe_prefix(history: &History, report: &Report) -> Vec<Operation> {
-    report
-        .longest_prefix
-        .iter()
-        .flatten()
-        .map(|&i| history.operations[i].clone())
-        .collect()
 }
