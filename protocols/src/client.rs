@@ -20,7 +20,7 @@ use sim_core::{Context, NodeId, Protocol, SimDuration, TimerId};
 use std::sync::Arc;
 
 /// A client's call, as sent to a server.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct ClientRequest {
     /// The client's process number (dense, from 0); the deduplication key.
     pub client: u64,

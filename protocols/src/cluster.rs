@@ -46,6 +46,11 @@ pub trait Service: Sized + 'static {
         client: NodeId,
         request: ClientRequest,
     );
+    /// The term this server leads, if it believes it is the leader; the
+    /// runner binds a fault's "@leader" to the one with the highest term.
+    fn leader_term(&self) -> Option<u64> {
+        None
+    }
     /// The key-value data this server holds as a replica, for the
     /// convergence check at the end of a run; `None` if it holds none.
     fn replica_data(&self) -> Option<&std::collections::BTreeMap<String, String>> {

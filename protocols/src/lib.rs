@@ -8,8 +8,10 @@
 
 pub mod client;
 pub mod cluster;
+pub mod durable_log;
 pub mod invariant;
 pub mod kv;
 pub mod kv_single;
 pub mod pingpong;
+pub mod raft;
 pub mod workload;

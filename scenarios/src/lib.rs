@@ -14,6 +14,7 @@ pub mod duration;
 pub mod error;
 pub mod load;
 pub mod metrics;
+pub mod raft_spec;
 pub mod registry;
 pub mod resolve;
 pub mod run;

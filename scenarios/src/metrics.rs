@@ -1,11 +1,13 @@
 //! Run metrics: message counts, operation outcomes, latency percentiles and
 //! availability over time windows.
 
+use protocols::invariant::ProtocolMetrics;
 use serde::Serialize;
 use sim_core::checker::staleness::{self, Staleness};
 use sim_core::history::{History, Outcome};
 use sim_core::stats::DropCounts;
 use sim_core::{SimDuration, Stats};
+use std::collections::BTreeMap;
 
 /// Availability windows per run at most.
 const WINDOWS_MAX: u64 = 200;
@@ -31,6 +33,45 @@ pub struct Metrics {
     pub availability: Vec<Window>,
     /// How far reads lagged behind completed writes.
     pub staleness: Staleness,
+    /// What the protocol's monitor measured (e.g. Raft's `leaderless_ms`).
+    pub protocol: BTreeMap<String, SampleSummary>,
+    pub protocol_counts: BTreeMap<String, u64>,
+    /// Messages sent per command the protocol committed (if it counts them).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub messages_per_committed_command: Option<f64>,
+}
+
+/// A summary of a metric's samples.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct SampleSummary {
+    pub count: u64,
+    pub min: f64,
+    pub p50: f64,
+    pub p90: f64,
+    pub p99: f64,
+    pub max: f64,
+    pub mean: f64,
+}
+
+impl SampleSummary {
+    /// `None` for no samples. Percentiles are nearest-rank on the sorted samples.
+    pub fn of(samples: &[f64]) -> Option<SampleSummary> {
+        if samples.is_empty() {
+            return None;
+        }
+        let mut sorted = samples.to_vec();
+        sorted.sort_by(f64::total_cmp);
+        let pick = |q: f64| sorted[((sorted.len() as f64 - 1.0) * q).round() as usize];
+        Some(SampleSummary {
+            count: sorted.len() as u64,
+            min: sorted[0],
+            p50: pick(0.5),
+            p90: pick(0.9),
+            p99: pick(0.99),
+            max: sorted[sorted.len() - 1],
+            mean: sorted.iter().sum::<f64>() / sorted.len() as f64,
+        })
+    }
 }
 
 #[derive(Clone, Debug, Serialize, PartialEq)]
@@ -49,7 +90,13 @@ pub struct Window {
     pub info: u64,
 }
 
-pub fn compute(history: &History, stats: &Stats, shed: u64, duration: SimDuration) -> Metrics {
+pub fn compute(
+    history: &History,
+    stats: &Stats,
+    shed: u64,
+    duration: SimDuration,
+    protocol: &ProtocolMetrics,
+) -> Metrics {
     let count = |o: Outcome| {
         history
             .operations
@@ -110,5 +157,20 @@ pub fn compute(history: &History, stats: &Stats, shed: u64, duration: SimDuratio
         window_ms: window_ns as f64 / 1e6,
         availability,
         staleness: staleness::measure(history, ""),
+        protocol: protocol
+            .samples
+            .iter()
+            .filter_map(|(name, samples)| Some((name.to_string(), SampleSummary::of(samples)?)))
+            .collect(),
+        protocol_counts: protocol
+            .counts
+            .iter()
+            .map(|(name, n)| (name.to_string(), *n))
+            .collect(),
+        messages_per_committed_command: protocol
+            .counts
+            .iter()
+            .find(|(name, n)| *name == "committed_commands" && *n > 0)
+            .map(|(_, n)| stats.sent as f64 / *n as f64),
     }
 }

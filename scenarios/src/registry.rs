@@ -5,6 +5,7 @@
 //! param is a deserialisation error with a position and a hint.
 
 use crate::duration::Dur;
+use crate::raft_spec::RaftSpec;
 use protocols::kv_single::KvSingleParams;
 use serde::{Deserialize, Serialize};
 
@@ -14,6 +15,8 @@ pub enum ProtocolSpec {
     PingPong(PingPongSpec),
     /// A single-copy key-value store on the first server.
     KvSingle(KvSingleSpec),
+    /// Raft driving a replicated key-value store.
+    Raft(RaftSpec),
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -75,6 +78,7 @@ impl ProtocolSpec {
         match self {
             ProtocolSpec::PingPong(_) => "PingPong",
             ProtocolSpec::KvSingle(_) => "KvSingle",
+            ProtocolSpec::Raft(_) => "Raft",
         }
     }
 
@@ -82,15 +86,21 @@ impl ProtocolSpec {
         !matches!(self, ProtocolSpec::PingPong(_))
     }
 
+    /// Whether the protocol elects a leader, so faults may name "@leader".
+    pub fn has_leader(&self) -> bool {
+        matches!(self, ProtocolSpec::Raft(_))
+    }
+
     /// The invariant names this protocol checks as the run goes.
     pub fn invariants(&self) -> &'static [&'static str] {
         match self {
             ProtocolSpec::PingPong(_) => invariants_of::<protocols::pingpong::PingPongService>(),
             ProtocolSpec::KvSingle(_) => invariants_of::<protocols::kv_single::KvSingle>(),
+            ProtocolSpec::Raft(_) => invariants_of::<protocols::raft::Raft>(),
         }
     }
 
-    pub fn validate(&self) -> Result<(), (String, String)> {
+    pub fn validate(&self, servers: usize) -> Result<(), (String, String)> {
         match self {
             ProtocolSpec::PingPong(spec) => {
                 let p = spec.panic_probability;
@@ -104,6 +114,9 @@ impl ProtocolSpec {
                 }
             }
             ProtocolSpec::KvSingle(spec) => spec.params().validate().map_err(|e| split_field(&e)),
+            ProtocolSpec::Raft(spec) => {
+                spec.params().validate(servers).map_err(|e| split_field(&e))
+            }
         }
     }
 }
@@ -147,7 +160,34 @@ pub fn protocols() -> Vec<ProtocolInfo> {
             serves_clients: true,
             invariants: ProtocolSpec::KvSingle(KvSingleSpec::default()).invariants().to_vec(),
         },
+        raft_info(),
     ]
+}
+
+fn raft_info() -> ProtocolInfo {
+    let raft = RaftSpec::default();
+    ProtocolInfo {
+        name: "Raft",
+        summary: "Raft (Figure 2 of the paper) replicating the key-value store, with PreVote, CheckQuorum and four read modes",
+        params: vec![
+            ("election_timeout", format!("(\"{}\", \"{}\")", raft.election_timeout.0, raft.election_timeout.1), "range of the randomized election timeout"),
+            ("heartbeat_interval", "half the minimum election timeout".into(), "how often a leader sends AppendEntries"),
+            ("pre_vote", "false".into(), "ask for votes before raising the term (dissertation 9.6)"),
+            ("check_quorum", "false".into(), "a leader without a majority for an election timeout steps down"),
+            ("read_mode", "Log".into(), "Log, ReadIndex, Lease (needs bounded drift) or Follower (stale by design)"),
+            ("lease_drift_bound_ppm", raft.lease_drift_bound_ppm.to_string(), "the clock drift a lease assumes at most"),
+            ("leader_noop", "true".into(), "a new leader appends an empty entry of its term"),
+            ("batch_entries_max", raft.batch_entries_max.to_string(), "entries per AppendEntries at most"),
+            ("preload_log_lengths", "[]".into(), "experiment setup: entries each server starts with"),
+            ("commit_previous_terms", "false".into(), "BUG SWITCH: commit earlier terms' entries by counting replicas (Figure 8)"),
+            ("vote_without_persist", "false".into(), "BUG SWITCH: vote without persisting votedFor"),
+            ("vote_without_log_check", "false".into(), "BUG SWITCH: grant votes without the log up-to-date check"),
+            ("lease_without_drift_bound", "false".into(), "BUG SWITCH: leases that assume clocks never drift"),
+        ],
+        bug_switches: RaftSpec::BUG_SWITCHES.to_vec(),
+        serves_clients: true,
+        invariants: ProtocolSpec::Raft(raft).invariants().to_vec(),
+    }
 }
 
 /// History checkers a scenario can name in `checks` and `expect`.

@@ -8,14 +8,15 @@
 use crate::convert;
 use crate::metrics::{self, Metrics};
 use crate::registry::ProtocolSpec;
-use crate::schema::{Expect, Scenario};
-use crate::validate::{all_node_names, server_names, CLIENT_PREFIX};
+use crate::schema::{Expect, FaultSpec, Scenario};
+use crate::validate::{all_node_names, server_names, CLIENT_PREFIX, LEADER, OLD_LEADER};
 use protocols::client::ClientEvent;
 use protocols::cluster::{Cluster, ClusterOutput, Service};
 use protocols::invariant::{Monitor, Violation};
 use protocols::kv::{KvOp, KvResult};
 use protocols::kv_single::KvSingle;
 use protocols::pingpong::PingPongService;
+use protocols::raft::Raft;
 use serde::Serialize;
 use sim_core::checker::convergence::{diverging_key, Replica};
 use sim_core::checker::linearizability::{self, Counterexample};
@@ -59,6 +60,8 @@ pub struct RunOutcome {
     pub history: History,
     pub checks: Vec<CheckResult>,
     pub metrics: Metrics,
+    /// Every sample the protocol's monitor measured, by metric name.
+    pub protocol_samples: Vec<(&'static str, Vec<f64>)>,
     pub trace: Vec<TraceRecord>,
 }
 
@@ -113,6 +116,10 @@ pub fn run(resolved: &Scenario) -> Result<RunOutcome, String> {
         ProtocolSpec::KvSingle(spec) => {
             let params = spec.params();
             drive(resolved, move |_| KvSingle::new(params.clone()))
+        }
+        ProtocolSpec::Raft(spec) => {
+            let params = Arc::new(spec.params());
+            drive(resolved, move |_| Raft::new(params.clone()))
         }
     }
 }
@@ -215,33 +222,82 @@ fn drive<S: Service>(
     let names = all_node_names(scenario);
     let mut sim = Simulation::new(config, Cluster::factory(servers, make_server, workload))?;
     let lookup = |name: &str| node_by_name(&names, name);
+    // Faults naming "@leader" are bound when they happen; the rest now.
+    let mut bound_later = Vec::new();
+    let mut crashes: Vec<(SimTime, NodeId)> = Vec::new();
     for entry in &scenario.faults.schedule {
+        let at = SimTime::ZERO.saturating_add(entry.at.0);
+        if names_leader(&entry.fault) {
+            bound_later.push((at, &entry.fault));
+            continue;
+        }
         let fault = convert::fault(&entry.fault, &lookup)?;
-        sim.schedule_fault(SimTime::ZERO.saturating_add(entry.at.0), fault)?;
+        if let sim_core::Fault::Crash { node, .. } = fault {
+            crashes.push((at, node));
+        }
+        sim.schedule_fault(at, fault)?;
     }
-    let mut recorder = HistoryRecorder::new(scenario.workload.clients as usize);
-    let mut monitor = S::Monitor::default();
-    let mut violations = Vec::new();
-    let stop = Stop::after(scenario.duration.0);
-    let stop_reason = loop {
-        let reason = sim.run(stop);
-        for emitted in sim.drain_outputs() {
-            match emitted.output {
-                ClusterOutput::Client(event) => recorder.record(emitted.time, event),
-                ClusterOutput::Server(event) => {
-                    if let Some(violation) = monitor.observe(emitted.time, emitted.node, &event) {
-                        if violations.len() < VIOLATIONS_KEPT_MAX {
-                            violations.push(violation);
-                        }
-                    }
-                }
+    // The monitor hears of server crashes in time order with the events
+    // (the leaderless-time metric starts at a leader's crash).
+    crashes.retain(|(_, node)| node.0 < servers);
+    crashes.sort();
+    let mut observer = Observer {
+        recorder: HistoryRecorder::new(scenario.workload.clients as usize),
+        monitor: S::Monitor::new(servers),
+        violations: Vec::new(),
+        crashes,
+        crashes_told: 0,
+    };
+    let mut old_leader: Option<NodeId> = None;
+    let mut faults_without_leader = 0u64;
+    let mut stop_reason = None;
+    for (at, spec) in bound_later {
+        let reason = observer.run(&mut sim, Stop::at(at));
+        if reason != StopReason::TimeReached && reason != StopReason::QueueEmpty {
+            stop_reason = Some(reason);
+            break;
+        }
+        let leader = (0..servers)
+            .filter_map(|id| {
+                let term = sim.node(NodeId(id))?.as_server()?.leader_term()?;
+                Some((term, NodeId(id)))
+            })
+            .max()
+            .map(|(_, id)| id);
+        let bind = |name: &str| match name {
+            LEADER => leader.ok_or_else(|| "no leader".to_string()),
+            OLD_LEADER => old_leader.ok_or_else(|| "no leader".to_string()),
+            _ => lookup(name),
+        };
+        let Ok(fault) = convert::fault(spec, &bind) else {
+            // No server leads right now (or none was crashed as leader):
+            // the fault has no target, and the metrics count it.
+            faults_without_leader += 1;
+            continue;
+        };
+        if leader.is_some() && fault_mentions(spec, LEADER) {
+            old_leader = leader;
+        }
+        let at = at.max(sim.now());
+        if let sim_core::Fault::Crash { node, .. } = fault {
+            if node.0 < servers {
+                observer.tell_crash(at, node);
             }
         }
-        if reason != StopReason::OutputsPending {
-            break reason;
-        }
+        sim.schedule_fault(at, fault)?;
+    }
+    let stop_reason = match stop_reason {
+        Some(reason) => reason,
+        None => observer.run(&mut sim, Stop::after(scenario.duration.0)),
     };
     let end = sim.now();
+    observer.tell_crashes_until(end);
+    let Observer {
+        recorder,
+        mut monitor,
+        mut violations,
+        ..
+    } = observer;
     violations.extend(
         monitor
             .finish(end)
@@ -261,7 +317,19 @@ fn drive<S: Service>(
             checks.push(check);
         }
     }
-    let metrics = metrics::compute(&history, &stats, shed, scenario.duration.0);
+    let mut protocol_metrics = monitor.metrics();
+    if faults_without_leader > 0 {
+        protocol_metrics
+            .counts
+            .push(("faults_without_leader", faults_without_leader));
+    }
+    let metrics = metrics::compute(
+        &history,
+        &stats,
+        shed,
+        scenario.duration.0,
+        &protocol_metrics,
+    );
     Ok(RunOutcome {
         resolved: scenario.clone(),
         stop_reason,
@@ -274,8 +342,94 @@ fn drive<S: Service>(
         history,
         checks,
         metrics,
+        protocol_samples: protocol_metrics.samples,
         trace: sim.trace_records().to_vec(),
     })
+}
+
+/// What the runner collects while the engine runs: the history, the
+/// monitor's verdicts, and which crashes the monitor has been told of.
+struct Observer<M> {
+    recorder: HistoryRecorder,
+    monitor: M,
+    violations: Vec<Violation>,
+    /// Server crashes, in time order; the first `crashes_told` were told.
+    crashes: Vec<(SimTime, NodeId)>,
+    crashes_told: usize,
+}
+
+impl<M> Observer<M> {
+    /// Runs the engine to `stop`, handing every output on as it comes.
+    fn run<S>(&mut self, sim: &mut Simulation<Cluster<S>>, stop: Stop) -> StopReason
+    where
+        S: Service<Monitor = M>,
+        M: Monitor<S::Event>,
+    {
+        loop {
+            let reason = sim.run(stop);
+            for emitted in sim.drain_outputs() {
+                match emitted.output {
+                    ClusterOutput::Client(event) => self.recorder.record(emitted.time, event),
+                    ClusterOutput::Server(event) => {
+                        self.tell_crashes_before(emitted.time);
+                        let found = self.monitor.observe(emitted.time, emitted.node, &event);
+                        if let Some(violation) = found {
+                            if self.violations.len() < VIOLATIONS_KEPT_MAX {
+                                self.violations.push(violation);
+                            }
+                        }
+                    }
+                }
+            }
+            if reason != StopReason::OutputsPending {
+                return reason;
+            }
+        }
+    }
+
+    fn tell_crashes_before<E>(&mut self, time: SimTime)
+    where
+        M: Monitor<E>,
+    {
+        while let Some(&(at, node)) = self.crashes.get(self.crashes_told) {
+            if at >= time {
+                break;
+            }
+            self.crashes_told += 1;
+            self.monitor.node_crashed(at, node);
+        }
+    }
+
+    fn tell_crashes_until<E>(&mut self, time: SimTime)
+    where
+        M: Monitor<E>,
+    {
+        self.tell_crashes_before(time.saturating_add(SimDuration::from_nanos(1)));
+    }
+
+    /// A crash bound at run time, at `at` (now): earlier ones go first.
+    fn tell_crash<E>(&mut self, at: SimTime, node: NodeId)
+    where
+        M: Monitor<E>,
+    {
+        self.tell_crashes_until(at);
+        self.monitor.node_crashed(at, node);
+    }
+}
+
+/// Whether a fault names "@leader" or "@old-leader".
+fn names_leader(spec: &FaultSpec) -> bool {
+    fault_mentions(spec, LEADER) || fault_mentions(spec, OLD_LEADER)
+}
+
+fn fault_mentions(spec: &FaultSpec, name: &str) -> bool {
+    let found = std::cell::Cell::new(false);
+    let probe = |n: &str| {
+        found.set(found.get() || n == name);
+        Ok(NodeId(0))
+    };
+    let _ = convert::fault(spec, &probe);
+    found.get()
 }
 
 fn run_checks(

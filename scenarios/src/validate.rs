@@ -23,6 +23,11 @@ const PROBLEMS_MAX: usize = 50;
 pub const CLIENT_PREFIX: &str = "client";
 
 /// The servers' names in id order.
+/// In a fault: the server leading the highest term when the fault happens.
+pub const LEADER: &str = "@leader";
+/// In a fault: the server the latest "@leader" fault acted on.
+pub const OLD_LEADER: &str = "@old-leader";
+
 pub fn server_names(nodes: &Nodes) -> Vec<String> {
     match nodes {
         Nodes::Count(count) => (1..=(*count).min(NODES_MAX))
@@ -132,7 +137,7 @@ pub fn validate(scenario: &Scenario) -> Result<(), Vec<Problem>> {
     validate_regions(&mut c, scenario, &servers);
     validate_network(&mut c, scenario, &any_lookup);
     validate_clocks(&mut c, scenario, &server_lookup);
-    c.check_protocol(&scenario.protocol);
+    c.check_protocol(&scenario.protocol, server_names(&scenario.nodes).len());
     if scenario.workload.clients > 0 && !scenario.protocol.serves_clients() {
         c.problem(
             "workload.clients",
@@ -210,8 +215,8 @@ pub fn validate(scenario: &Scenario) -> Result<(), Vec<Problem>> {
 }
 
 impl Checker {
-    fn check_protocol(&mut self, protocol: &ProtocolSpec) {
-        if let Err((field, message)) = protocol.validate() {
+    fn check_protocol(&mut self, protocol: &ProtocolSpec, servers: usize) {
+        if let Err((field, message)) = protocol.validate(servers) {
             self.problem(format!("protocol.{}.{field}", protocol.name()), message);
         }
     }
@@ -402,12 +407,22 @@ fn validate_faults(
                 | FaultSpec::Resume(_)
                 | FaultSpec::ClockJump(..)
         );
-        let lookup = if node_fault {
+        let plain = if node_fault {
             lookup_server
         } else {
             lookup_any
         };
-        if let Err(message) = convert::fault(&entry.fault, lookup) {
+        let has_leader = scenario.protocol.has_leader();
+        let protocol = scenario.protocol.name();
+        // "@leader" and "@old-leader" are bound when the fault happens.
+        let lookup = |name: &str| match name {
+            LEADER | OLD_LEADER if has_leader => Ok(NodeId(0)),
+            LEADER | OLD_LEADER => Err(format!(
+                "\"{name}\" names a leader, and {protocol} has none; name a node instead"
+            )),
+            _ => plain(name),
+        };
+        if let Err(message) = convert::fault(&entry.fault, &lookup) {
             c.problem(format!("{path}.fault"), message);
         }
     }

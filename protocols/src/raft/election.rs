@@ -1,0 +1,232 @@
+//! Leader election: randomized timeouts, PreVote, RequestVote with the log
+//! up-to-date check, becoming leader, and CheckQuorum.
+
+use super::messages::{Command, LogEntry, RaftEvent, RaftMessage, RaftTimer};
+use super::{LeaderState, Raft, Role};
+use crate::cluster::ServerCtx;
+use rand::Rng;
+use sim_core::{NodeId, SimDuration};
+use std::collections::{BTreeMap, VecDeque};
+
+impl Raft {
+    /// Restarts the election timer with a fresh random timeout.
+    pub(super) fn reset_election_timer(&mut self, ctx: &mut ServerCtx<'_, '_, Self>) {
+        if let Some(timer) = self.election_timer.take() {
+            ctx.cancel_timer(timer);
+        }
+        let (min, max) = (
+            self.params.election_timeout_min.as_nanos(),
+            self.params.election_timeout_max.as_nanos(),
+        );
+        let timeout = SimDuration::from_nanos(ctx.rng().random_range(min..=max));
+        self.election_timer = Some(ctx.set_timer(timeout, RaftTimer::Election));
+    }
+
+    /// Whether this server heard a current leader less than the minimum
+    /// election timeout ago: then it ignores vote requests (dissertation
+    /// §4.2.3), which CheckQuorum and leases rely on.
+    fn leader_is_fresh(&self, ctx: &ServerCtx<'_, '_, Self>) -> bool {
+        let sticky = self.params.check_quorum
+            || self.params.pre_vote
+            || self.params.read_mode == super::params::ReadMode::Lease;
+        if !sticky {
+            return false;
+        }
+        if self.role == Role::Leader {
+            return true;
+        }
+        self.heard_leader_at
+            .is_some_and(|at| ctx.now().saturating_since(at) < self.params.election_timeout_min)
+    }
+
+    pub(super) fn on_election_timeout(&mut self, ctx: &mut ServerCtx<'_, '_, Self>) {
+        debug_assert_ne!(self.role, Role::Leader, "leaders have no election timer");
+        self.leader = None;
+        if self.params.pre_vote {
+            self.role = Role::PreCandidate;
+            self.solicit_votes(ctx, self.term + 1, true);
+        } else {
+            self.start_election(ctx);
+        }
+    }
+
+    fn start_election(&mut self, ctx: &mut ServerCtx<'_, '_, Self>) {
+        self.role = Role::Candidate;
+        self.term += 1;
+        self.voted_for = Some(ctx.id());
+        // The vote for itself must be durable before it asks for others'.
+        self.persist_meta(ctx, true);
+        self.solicit_votes(ctx, self.term, false);
+    }
+
+    fn solicit_votes(&mut self, ctx: &mut ServerCtx<'_, '_, Self>, term: u64, pre_vote: bool) {
+        self.votes = vec![false; ctx.server_count() as usize];
+        self.votes[ctx.id().index()] = true;
+        self.reset_election_timer(ctx);
+        ctx.broadcast(RaftMessage::RequestVote {
+            term,
+            last_log_index: self.log.last_index(),
+            last_log_term: self.last_log_term(),
+            pre_vote,
+        });
+        self.tally(ctx, pre_vote);
+    }
+
+    pub(super) fn on_request_vote(
+        &mut self,
+        ctx: &mut ServerCtx<'_, '_, Self>,
+        from: NodeId,
+        term: u64,
+        (last_log_index, last_log_term): (u64, u64),
+        pre_vote: bool,
+    ) {
+        let up_to_date = self.params.bugs.vote_without_log_check
+            || (last_log_term, last_log_index) >= (self.last_log_term(), self.log.last_index());
+        if self.leader_is_fresh(ctx) && term > self.term {
+            // Ignored entirely, term included, so a partitioned server that
+            // comes back cannot depose a healthy leader.
+            ctx.send(
+                from,
+                RaftMessage::Vote {
+                    term: self.term,
+                    granted: false,
+                    pre_vote,
+                },
+            );
+            return;
+        }
+        if pre_vote {
+            let granted = term > self.term && up_to_date;
+            ctx.send(
+                from,
+                RaftMessage::Vote {
+                    term,
+                    granted,
+                    pre_vote: true,
+                },
+            );
+            return;
+        }
+        self.observe_term(ctx, term);
+        let free = self.voted_for.is_none() || self.voted_for == Some(from);
+        let granted = term == self.term && free && up_to_date;
+        if granted {
+            self.voted_for = Some(from);
+            if self.params.bugs.vote_without_persist {
+                // The bug: the vote lives only in memory (and the storage
+                // still holds the old votedFor, so a restart forgets it).
+            } else {
+                self.persist_meta(ctx, true);
+            }
+            self.reset_election_timer(ctx);
+        }
+        ctx.send(
+            from,
+            RaftMessage::Vote {
+                term: self.term,
+                granted,
+                pre_vote: false,
+            },
+        );
+    }
+
+    pub(super) fn on_vote(
+        &mut self,
+        ctx: &mut ServerCtx<'_, '_, Self>,
+        from: NodeId,
+        term: u64,
+        granted: bool,
+        pre_vote: bool,
+    ) {
+        if pre_vote {
+            if self.role == Role::PreCandidate && term == self.term + 1 && granted {
+                self.votes[from.index()] = true;
+                self.tally(ctx, true);
+            }
+            return;
+        }
+        if term > self.term {
+            self.observe_term(ctx, term);
+            return;
+        }
+        if self.role == Role::Candidate && term == self.term && granted {
+            self.votes[from.index()] = true;
+            self.tally(ctx, false);
+        }
+    }
+
+    fn tally(&mut self, ctx: &mut ServerCtx<'_, '_, Self>, pre_vote: bool) {
+        let count = self.votes.iter().filter(|v| **v).count();
+        if count < Self::majority(ctx) {
+            return;
+        }
+        if pre_vote {
+            self.start_election(ctx);
+        } else {
+            self.become_leader(ctx);
+        }
+    }
+
+    fn become_leader(&mut self, ctx: &mut ServerCtx<'_, '_, Self>) {
+        assert_eq!(self.role, Role::Candidate, "only a candidate wins");
+        if let Some(timer) = self.election_timer.take() {
+            ctx.cancel_timer(timer);
+        }
+        self.role = Role::Leader;
+        self.leader = Some(ctx.id());
+        let servers = ctx.server_count() as usize;
+        let next = self.log.last_index() + 1;
+        let mut state = LeaderState {
+            next_index: vec![next; servers],
+            match_index: vec![0; servers],
+            sent_until: vec![next - 1; servers],
+            acked_round: vec![0; servers],
+            round: 0,
+            round_sent_at: BTreeMap::new(),
+            heard_since_check: vec![false; servers],
+            pending_writes: BTreeMap::new(),
+            pending_reads: VecDeque::new(),
+            heartbeat_timer: None,
+            quorum_timer: None,
+        };
+        state.match_index[ctx.id().index()] = self.log.last_index();
+        if self.params.check_quorum {
+            state.quorum_timer =
+                Some(ctx.set_timer(self.params.election_timeout_min, RaftTimer::QuorumCheck));
+        }
+        self.leader_state = Some(state);
+        ctx.emit(RaftEvent::BecameLeader { term: self.term });
+        if self.params.leader_noop {
+            let term = self.term;
+            self.append_own(
+                ctx,
+                LogEntry {
+                    term,
+                    command: Command::Noop,
+                },
+            );
+        }
+        self.broadcast_heartbeat(ctx);
+    }
+
+    /// CheckQuorum: a leader that a majority has not answered for a whole
+    /// minimum election timeout steps down, since a new leader may exist.
+    pub(super) fn check_quorum(&mut self, ctx: &mut ServerCtx<'_, '_, Self>) {
+        let me = ctx.id().index();
+        let majority = Self::majority(ctx);
+        let state = self
+            .leader_state
+            .as_mut()
+            .expect("only leaders check quorum");
+        state.heard_since_check[me] = true;
+        let heard = state.heard_since_check.iter().filter(|h| **h).count();
+        state.heard_since_check.iter_mut().for_each(|h| *h = false);
+        if heard < majority {
+            self.leader = None;
+            self.become_follower(ctx);
+            return;
+        }
+        state.quorum_timer =
+            Some(ctx.set_timer(self.params.election_timeout_min, RaftTimer::QuorumCheck));
+    }
+}

@@ -1,0 +1,379 @@
+//! Raft (Ongaro & Ousterhout, extended paper, Figure 2) driving the
+//! key-value store, as a sans-IO `Service`.
+//!
+//! The module is split by concern: `election` (timeouts, PreVote,
+//! RequestVote, CheckQuorum), `replication` (AppendEntries, fast
+//! backtracking, the commit rule, applying), `reads` (the four read modes),
+//! `monitor` (the invariants, checked as the run goes) and `params`.
+//!
+//! Durability follows Figure 2's "persistent state": currentTerm, votedFor
+//! and the log are written to the node's storage and synced before any reply
+//! that depends on them. Everything else is volatile and rebuilt after a
+//! restart: the state machine is re-applied as the commit index is learned.
+
+mod election;
+pub mod messages;
+pub mod monitor;
+pub mod params;
+mod reads;
+mod replication;
+
+use crate::client::{ClientReply, ClientRequest, ClientResponse};
+use crate::cluster::{ServerCtx, Service};
+use crate::durable_log::DurableLog;
+use crate::kv::KvStore;
+use messages::{Command, LogEntry, RaftEvent, RaftMessage, RaftTimer};
+use params::{RaftParams, ReadMode};
+use serde::{Deserialize, Serialize};
+use sim_core::{LocalTime, NodeId, TimerId};
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::Arc;
+
+pub use monitor::RaftMonitor;
+
+const LOG_PREFIX: &str = "raft/log/";
+const META_KEY: &str = "raft/meta";
+/// Client writes waiting for their entry to commit, per leader, at most.
+/// Beyond it the leader answers `Unavailable` (nothing was appended).
+pub const PENDING_WRITES_MAX: usize = 10_000;
+/// Reads waiting on a leadership confirmation, at most.
+pub const PENDING_READS_MAX: usize = 10_000;
+/// Entries a leader may hold uncommitted; beyond it new writes are refused,
+/// so a leader cut off from its majority cannot grow its log without bound.
+pub const UNCOMMITTED_ENTRIES_MAX: u64 = 10_000;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    Follower,
+    /// Collecting pre-votes (PreVote only); the term is not raised yet.
+    PreCandidate,
+    Candidate,
+    Leader,
+}
+
+/// Figure 2's persistent state besides the log.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+struct Meta {
+    term: u64,
+    voted_for: Option<u32>,
+}
+
+/// Volatile state a leader keeps per follower and for reads.
+#[derive(Debug)]
+struct LeaderState {
+    /// Per server id: the next index to send, the highest index known to
+    /// match, and the highest index already sent (pipelining).
+    next_index: Vec<u64>,
+    match_index: Vec<u64>,
+    sent_until: Vec<u64>,
+    /// Heartbeat rounds: the latest round each server acknowledged, and when
+    /// (leader's clock) each round still of interest was sent.
+    acked_round: Vec<u64>,
+    round: u64,
+    round_sent_at: BTreeMap<u64, LocalTime>,
+    /// Servers heard from since the last quorum check.
+    heard_since_check: Vec<bool>,
+    /// Log index -> the client waiting for it.
+    pending_writes: BTreeMap<u64, (NodeId, u64)>,
+    pending_reads: VecDeque<PendingRead>,
+    heartbeat_timer: Option<TimerId>,
+    quorum_timer: Option<TimerId>,
+}
+
+#[derive(Debug)]
+struct PendingRead {
+    client: NodeId,
+    request: ClientRequest,
+    /// The commit index when the read arrived: it may be served once applied.
+    read_index: u64,
+    /// The heartbeat round that must reach a majority first.
+    round: u64,
+}
+
+#[derive(Debug)]
+pub struct Raft {
+    params: Arc<RaftParams>,
+    // Persistent (mirrored from storage).
+    term: u64,
+    voted_for: Option<NodeId>,
+    log: DurableLog<LogEntry>,
+    // Volatile.
+    role: Role,
+    leader: Option<NodeId>,
+    commit_index: u64,
+    last_applied: u64,
+    store: KvStore,
+    election_timer: Option<TimerId>,
+    /// When this server last heard a current leader (its clock).
+    heard_leader_at: Option<LocalTime>,
+    /// Votes (or pre-votes) this candidate holds, by server id.
+    votes: Vec<bool>,
+    leader_state: Option<LeaderState>,
+}
+
+impl Raft {
+    pub fn new(params: Arc<RaftParams>) -> Self {
+        Raft {
+            params,
+            term: 0,
+            voted_for: None,
+            log: DurableLog::new(LOG_PREFIX),
+            role: Role::Follower,
+            leader: None,
+            commit_index: 0,
+            last_applied: 0,
+            store: KvStore::default(),
+            election_timer: None,
+            heard_leader_at: None,
+            votes: Vec::new(),
+            leader_state: None,
+        }
+    }
+
+    pub fn role(&self) -> Role {
+        self.role
+    }
+    pub fn term(&self) -> u64 {
+        self.term
+    }
+    pub fn commit_index(&self) -> u64 {
+        self.commit_index
+    }
+    pub fn store(&self) -> &KvStore {
+        &self.store
+    }
+
+    fn majority(ctx: &ServerCtx<'_, '_, Self>) -> usize {
+        ctx.server_count() as usize / 2 + 1
+    }
+
+    fn last_log_term(&self) -> u64 {
+        self.term_at(self.log.last_index())
+    }
+
+    /// The term of the entry at `index`; 0 for index 0 (before the log).
+    fn term_at(&self, index: u64) -> u64 {
+        if index == 0 {
+            return 0;
+        }
+        self.log.get(index).map_or(0, |e| e.term)
+    }
+
+    /// Writes currentTerm and votedFor and syncs: callers reply only after.
+    fn persist_meta(&mut self, ctx: &mut ServerCtx<'_, '_, Self>, sync: bool) {
+        let meta = Meta {
+            term: self.term,
+            voted_for: self.voted_for.map(|n| n.0),
+        };
+        ctx.storage().put(
+            META_KEY,
+            serde_json::to_vec(&meta).expect("meta serialises"),
+        );
+        if sync {
+            ctx.storage().sync();
+        }
+    }
+
+    /// Stores `entry` at the end of the log and reports it (not yet synced).
+    fn store_entry(&mut self, ctx: &mut ServerCtx<'_, '_, Self>, entry: LogEntry) -> u64 {
+        let (term, digest) = (entry.term, entry.digest());
+        let index = self.log.append(ctx.storage(), entry);
+        ctx.emit(RaftEvent::Stored {
+            index,
+            term,
+            digest,
+        });
+        index
+    }
+
+    /// Moves to `term` as a follower if it is newer than ours.
+    fn observe_term(&mut self, ctx: &mut ServerCtx<'_, '_, Self>, term: u64) {
+        if term > self.term {
+            self.term = term;
+            self.voted_for = None;
+            self.leader = None;
+            self.persist_meta(ctx, true);
+            self.become_follower(ctx);
+        }
+    }
+
+    fn become_follower(&mut self, ctx: &mut ServerCtx<'_, '_, Self>) {
+        if self.role == Role::Leader {
+            self.stop_leading(ctx);
+        }
+        self.role = Role::Follower;
+        self.reset_election_timer(ctx);
+    }
+
+    fn stop_leading(&mut self, ctx: &mut ServerCtx<'_, '_, Self>) {
+        let state = self.leader_state.take().expect("a leader has leader state");
+        for timer in [state.heartbeat_timer, state.quorum_timer]
+            .into_iter()
+            .flatten()
+        {
+            ctx.cancel_timer(timer);
+        }
+        // Waiting clients get no answer: their entries may still commit
+        // under the next leader, so only a timeout (unknown) is honest.
+        ctx.emit(RaftEvent::SteppedDown { term: self.term });
+    }
+
+    fn redirect(&self, ctx: &mut ServerCtx<'_, '_, Self>, client: NodeId, seq: u64) {
+        let hint = self.leader.filter(|l| *l != ctx.id());
+        ctx.reply(
+            client,
+            ClientResponse {
+                seq,
+                reply: ClientReply::NotLeader { hint },
+            },
+        );
+    }
+}
+
+impl Service for Raft {
+    type Message = RaftMessage;
+    type Timer = RaftTimer;
+    type Event = RaftEvent;
+    type Monitor = RaftMonitor;
+
+    fn on_start(&mut self, ctx: &mut ServerCtx<'_, '_, Self>) {
+        let preload = self
+            .params
+            .preload_log_lengths
+            .get(ctx.id().index())
+            .copied()
+            .unwrap_or(0);
+        if preload > 0 {
+            // Experiment setup: a prefix of one common log, all of term 1.
+            for _ in 0..preload {
+                self.store_entry(
+                    ctx,
+                    LogEntry {
+                        term: 1,
+                        command: Command::Noop,
+                    },
+                );
+            }
+            self.term = 1;
+            self.persist_meta(ctx, true);
+        }
+        self.become_follower(ctx);
+    }
+
+    fn on_recover(&mut self, ctx: &mut ServerCtx<'_, '_, Self>) {
+        if let Some(bytes) = ctx.storage().get(META_KEY) {
+            let meta: Meta = serde_json::from_slice(bytes).expect("durable meta is well-formed");
+            self.term = meta.term;
+            self.voted_for = meta.voted_for.map(NodeId);
+        }
+        self.log = DurableLog::load(LOG_PREFIX, ctx.storage());
+        ctx.emit(RaftEvent::Recovered {
+            last_index: self.log.last_index(),
+            term: self.term,
+        });
+        // A restarted server may have acknowledged a leader's heartbeat just
+        // before it crashed, and that leader may hold a lease counting on it:
+        // so it waits out one election timeout before voting, as if it had
+        // just heard a leader.
+        self.heard_leader_at = Some(ctx.now());
+        self.become_follower(ctx);
+    }
+
+    fn on_message(
+        &mut self,
+        ctx: &mut ServerCtx<'_, '_, Self>,
+        from: NodeId,
+        message: RaftMessage,
+    ) {
+        match message {
+            RaftMessage::RequestVote {
+                term,
+                last_log_index,
+                last_log_term,
+                pre_vote,
+            } => self.on_request_vote(ctx, from, term, (last_log_index, last_log_term), pre_vote),
+            RaftMessage::Vote {
+                term,
+                granted,
+                pre_vote,
+            } => self.on_vote(ctx, from, term, granted, pre_vote),
+            RaftMessage::AppendEntries {
+                term,
+                prev_log_index,
+                prev_log_term,
+                entries,
+                leader_commit,
+                round,
+            } => self.on_append_entries(
+                ctx,
+                from,
+                term,
+                (prev_log_index, prev_log_term),
+                entries,
+                leader_commit,
+                round,
+            ),
+            RaftMessage::AppendReply {
+                term,
+                success,
+                match_index,
+                conflict,
+                round,
+            } => self.on_append_reply(ctx, from, term, success, match_index, conflict, round),
+        }
+    }
+
+    fn on_timer(&mut self, ctx: &mut ServerCtx<'_, '_, Self>, id: TimerId, timer: RaftTimer) {
+        match timer {
+            RaftTimer::Election => {
+                if self.election_timer == Some(id) {
+                    self.election_timer = None;
+                    self.on_election_timeout(ctx);
+                }
+            }
+            RaftTimer::Heartbeat => {
+                let current = self
+                    .leader_state
+                    .as_ref()
+                    .is_some_and(|s| s.heartbeat_timer == Some(id));
+                if current {
+                    self.broadcast_heartbeat(ctx);
+                }
+            }
+            RaftTimer::QuorumCheck => {
+                let current = self
+                    .leader_state
+                    .as_ref()
+                    .is_some_and(|s| s.quorum_timer == Some(id));
+                if current {
+                    self.check_quorum(ctx);
+                }
+            }
+        }
+    }
+
+    fn on_client_request(
+        &mut self,
+        ctx: &mut ServerCtx<'_, '_, Self>,
+        client: NodeId,
+        request: ClientRequest,
+    ) {
+        if request.op.is_read() && self.params.read_mode != ReadMode::Log {
+            self.on_read(ctx, client, request);
+            return;
+        }
+        if self.role != Role::Leader {
+            self.redirect(ctx, client, request.seq);
+            return;
+        }
+        self.propose(ctx, client, request);
+    }
+
+    fn leader_term(&self) -> Option<u64> {
+        (self.role == Role::Leader).then_some(self.term)
+    }
+
+    fn replica_data(&self) -> Option<&BTreeMap<String, String>> {
+        Some(self.store.data())
+    }
+}

@@ -1,0 +1,158 @@
+//! Raft's parameters: timing, optional extensions, the read mode, and the
+//! bug switches (known broken variants the checkers must catch).
+
+use sim_core::SimDuration;
+
+/// How a leader serves a get.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReadMode {
+    /// A get is a log entry like a write: linearizable, and as slow as a write.
+    Log,
+    /// Dissertation §6.4: note the commit index, confirm leadership with one
+    /// heartbeat round to a majority, then read once applied. Linearizable.
+    ReadIndex,
+    /// Dissertation §6.4.1: serve locally while a lease, renewed by heartbeat
+    /// majorities, holds. Linearizable only while clock drift stays within
+    /// `lease_drift_bound_ppm`.
+    Lease,
+    /// Any server answers from its own state machine: stale by design.
+    Follower,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct RaftParams {
+    pub election_timeout_min: SimDuration,
+    pub election_timeout_max: SimDuration,
+    /// The paper uses half the minimum election timeout.
+    pub heartbeat_interval: SimDuration,
+    /// Dissertation §9.6: ask for votes without raising the term first.
+    pub pre_vote: bool,
+    /// Dissertation §6.2: a leader that has not heard from a majority for an
+    /// election timeout steps down; with it, servers that heard a leader
+    /// recently ignore vote requests (leader stickiness).
+    pub check_quorum: bool,
+    pub read_mode: ReadMode,
+    /// The clock drift, in ppm, the lease assumes at most (per clock).
+    pub lease_drift_bound_ppm: u32,
+    /// A new leader appends an empty entry of its term (dissertation §6.4),
+    /// so it learns its commit index at once. ReadIndex and Lease need it.
+    pub leader_noop: bool,
+    /// Entries per AppendEntries at most.
+    pub batch_entries_max: u32,
+    /// Setup for experiments: server i starts with this many entries of
+    /// term 1 already in its log (a prefix of one common log).
+    pub preload_log_lengths: Vec<u32>,
+    pub bugs: RaftBugs,
+}
+
+/// Bug switches. Each breaks a rule of the paper on purpose.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RaftBugs {
+    /// Commit entries of earlier terms by counting replicas (Figure 8).
+    pub commit_previous_terms: bool,
+    /// Vote without writing votedFor to durable storage first.
+    pub vote_without_persist: bool,
+    /// Grant votes without the log up-to-date check.
+    pub vote_without_log_check: bool,
+    /// Lease reads that assume clocks do not drift at all.
+    pub lease_without_drift_bound: bool,
+}
+
+/// Upper bounds on the params, so a typo cannot make a run endless.
+pub const TIMEOUT_MAX: SimDuration = SimDuration::from_secs(60);
+pub const BATCH_ENTRIES_MAX: u32 = 10_000;
+pub const PRELOAD_ENTRIES_MAX: u32 = 10_000;
+pub const DRIFT_BOUND_PPM_MAX: u32 = 500_000;
+
+impl Default for RaftParams {
+    fn default() -> Self {
+        RaftParams {
+            election_timeout_min: SimDuration::from_millis(150),
+            election_timeout_max: SimDuration::from_millis(300),
+            heartbeat_interval: SimDuration::from_millis(75),
+            pre_vote: false,
+            check_quorum: false,
+            read_mode: ReadMode::Log,
+            lease_drift_bound_ppm: 1_000,
+            leader_noop: true,
+            batch_entries_max: 64,
+            preload_log_lengths: Vec::new(),
+            bugs: RaftBugs::default(),
+        }
+    }
+}
+
+impl RaftParams {
+    /// Checks the params against a cluster of `servers`. Errors read
+    /// "field: what is wrong and how to fix it".
+    pub fn validate(&self, servers: usize) -> Result<(), String> {
+        let (min, max) = (self.election_timeout_min, self.election_timeout_max);
+        if min == SimDuration::ZERO || max > TIMEOUT_MAX {
+            return Err(format!(
+                "election_timeout_min: must be in (0, {TIMEOUT_MAX}], got {min}..{max}"
+            ));
+        }
+        if max < min {
+            return Err(format!(
+                "election_timeout_max: must be at least election_timeout_min ({min}), got {max}"
+            ));
+        }
+        if self.heartbeat_interval == SimDuration::ZERO || self.heartbeat_interval >= min {
+            return Err(format!(
+                "heartbeat_interval: must be above zero and below election_timeout_min ({min}), got {}",
+                self.heartbeat_interval
+            ));
+        }
+        if self.batch_entries_max == 0 || self.batch_entries_max > BATCH_ENTRIES_MAX {
+            return Err(format!(
+                "batch_entries_max: must be in 1..={BATCH_ENTRIES_MAX}, got {}",
+                self.batch_entries_max
+            ));
+        }
+        if self.lease_drift_bound_ppm > DRIFT_BOUND_PPM_MAX {
+            return Err(format!(
+                "lease_drift_bound_ppm: at most {DRIFT_BOUND_PPM_MAX}, got {}",
+                self.lease_drift_bound_ppm
+            ));
+        }
+        if matches!(self.read_mode, ReadMode::ReadIndex | ReadMode::Lease) && !self.leader_noop {
+            return Err(format!(
+                "leader_noop: read_mode {:?} needs leader_noop: true (a new leader learns its commit index from its no-op)",
+                self.read_mode
+            ));
+        }
+        if !self.preload_log_lengths.is_empty() && self.preload_log_lengths.len() != servers {
+            return Err(format!(
+                "preload_log_lengths: give one length per server ({servers}), got {}",
+                self.preload_log_lengths.len()
+            ));
+        }
+        if let Some(big) = self
+            .preload_log_lengths
+            .iter()
+            .find(|n| **n > PRELOAD_ENTRIES_MAX)
+        {
+            return Err(format!(
+                "preload_log_lengths: at most {PRELOAD_ENTRIES_MAX} entries each, got {big}"
+            ));
+        }
+        Ok(())
+    }
+
+    /// How long a lease lasts on the leader's clock, counted from when the
+    /// heartbeat round that a majority acknowledged was sent.
+    ///
+    /// Why this length: followers wait at least `election_timeout_min` on
+    /// their own clocks after hearing the leader before electing another.
+    /// If each clock may run fast or slow by ρ, the leader's measure of that
+    /// wait may overstate it by (1+ρ)/(1−ρ), so the lease is shortened by the
+    /// inverse factor.
+    pub fn lease_duration(&self) -> SimDuration {
+        if self.bugs.lease_without_drift_bound {
+            return self.election_timeout_min;
+        }
+        let rho = self.lease_drift_bound_ppm as f64 * 1e-6;
+        let factor = (1.0 - rho) / (1.0 + rho);
+        SimDuration::from_nanos((self.election_timeout_min.as_nanos() as f64 * factor) as u64)
+    }
+}

@@ -1,0 +1,340 @@
+//! Log replication: proposing, AppendEntries with the consistency check and
+//! fast backtracking, the commit rule (Figure 8), and applying in order.
+
+use super::messages::{Command, Conflict, LogEntry, RaftEvent, RaftMessage, RaftTimer};
+use super::{Raft, Role, PENDING_WRITES_MAX, UNCOMMITTED_ENTRIES_MAX};
+use crate::client::{ClientReply, ClientRequest, ClientResponse};
+use crate::cluster::ServerCtx;
+use sim_core::NodeId;
+
+/// Heartbeat rounds whose send time a leader remembers at most.
+const ROUNDS_KEPT_MAX: usize = 4_096;
+
+impl Raft {
+    /// A leader takes a client's write (or a get in `Log` read mode).
+    pub(super) fn propose(
+        &mut self,
+        ctx: &mut ServerCtx<'_, '_, Self>,
+        client: NodeId,
+        request: ClientRequest,
+    ) {
+        let uncommitted = self.log.last_index() - self.commit_index;
+        let state = self.leader_state.as_ref().expect("only leaders propose");
+        if state.pending_writes.len() >= PENDING_WRITES_MAX
+            || uncommitted >= UNCOMMITTED_ENTRIES_MAX
+        {
+            // Refused before anything was appended, so the client may treat
+            // it as definitely not applied.
+            ctx.reply(
+                client,
+                ClientResponse {
+                    seq: request.seq,
+                    reply: ClientReply::Unavailable,
+                },
+            );
+            return;
+        }
+        let seq = request.seq;
+        let term = self.term;
+        let index = self.append_own(
+            ctx,
+            LogEntry {
+                term,
+                command: Command::Client(request),
+            },
+        );
+        let state = self.leader_state.as_mut().expect("still leading");
+        state.pending_writes.insert(index, (client, seq));
+    }
+
+    /// Appends to the leader's own log, syncs, and sends it on.
+    pub(super) fn append_own(&mut self, ctx: &mut ServerCtx<'_, '_, Self>, entry: LogEntry) -> u64 {
+        let index = self.store_entry(ctx, entry);
+        // The leader counts itself toward a majority, so its copy must be
+        // durable first.
+        ctx.storage().sync();
+        let me = ctx.id().index();
+        let state = self.leader_state.as_mut().expect("only leaders append");
+        state.match_index[me] = index;
+        for peer in ctx.peers() {
+            self.send_new_entries(ctx, peer);
+        }
+        self.advance_commit(ctx);
+        index
+    }
+
+    /// Sends a peer the entries it has not been sent yet (pipelined).
+    fn send_new_entries(&mut self, ctx: &mut ServerCtx<'_, '_, Self>, peer: NodeId) {
+        let state = self.leader_state.as_ref().expect("leading");
+        let from = state.sent_until[peer.index()] + 1;
+        if from <= self.log.last_index() {
+            self.send_append(ctx, peer, from);
+        }
+    }
+
+    /// Sends AppendEntries to `peer` starting at `from` (empty: a heartbeat).
+    fn send_append(&mut self, ctx: &mut ServerCtx<'_, '_, Self>, peer: NodeId, from: u64) {
+        debug_assert!(from >= 1);
+        let batch = self.params.batch_entries_max as u64;
+        let to = self.log.last_index().min(from + batch - 1);
+        let entries = self.log.slice(from, to).to_vec();
+        let prev = from - 1;
+        let state = self.leader_state.as_mut().expect("leading");
+        let round = state.round;
+        if to >= from {
+            state.sent_until[peer.index()] = state.sent_until[peer.index()].max(to);
+        }
+        let message = RaftMessage::AppendEntries {
+            term: self.term,
+            prev_log_index: prev,
+            prev_log_term: self.term_at(prev),
+            entries,
+            leader_commit: self.commit_index,
+            round,
+        };
+        ctx.send(peer, message);
+    }
+
+    /// A new heartbeat round to every peer; it also resends what is unacknowledged.
+    pub(super) fn broadcast_heartbeat(&mut self, ctx: &mut ServerCtx<'_, '_, Self>) {
+        let now = ctx.now();
+        let me = ctx.id().index();
+        let interval = self.params.heartbeat_interval;
+        let state = self
+            .leader_state
+            .as_mut()
+            .expect("only leaders send heartbeats");
+        state.round += 1;
+        state.acked_round[me] = state.round;
+        state.round_sent_at.insert(state.round, now);
+        while state.round_sent_at.len() > ROUNDS_KEPT_MAX {
+            state.round_sent_at.pop_first();
+        }
+        if let Some(timer) = state.heartbeat_timer.take() {
+            ctx.cancel_timer(timer);
+        }
+        state.heartbeat_timer = Some(ctx.set_timer(interval, RaftTimer::Heartbeat));
+        let next: Vec<u64> = state.next_index.clone();
+        for peer in ctx.peers() {
+            self.send_append(ctx, peer, next[peer.index()]);
+        }
+        if ctx.server_count() == 1 {
+            self.on_round_acked(ctx);
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn on_append_entries(
+        &mut self,
+        ctx: &mut ServerCtx<'_, '_, Self>,
+        from: NodeId,
+        term: u64,
+        (prev_log_index, prev_log_term): (u64, u64),
+        entries: Vec<LogEntry>,
+        leader_commit: u64,
+        round: u64,
+    ) {
+        let reply = |ctx: &mut ServerCtx<'_, '_, Self>, term, success, match_index, conflict| {
+            ctx.send(
+                from,
+                RaftMessage::AppendReply {
+                    term,
+                    success,
+                    match_index,
+                    conflict,
+                    round,
+                },
+            );
+        };
+        if term < self.term {
+            reply(ctx, self.term, false, 0, None);
+            return;
+        }
+        self.observe_term(ctx, term);
+        assert_ne!(self.role, Role::Leader, "two leaders in term {term}");
+        if self.role != Role::Follower {
+            self.become_follower(ctx);
+        } else {
+            self.reset_election_timer(ctx);
+        }
+        if self.leader != Some(from) {
+            self.leader = Some(from);
+            ctx.emit(RaftEvent::HeardLeader { term, leader: from });
+        }
+        self.heard_leader_at = Some(ctx.now());
+        // The consistency check.
+        if prev_log_index > self.log.last_index() {
+            let conflict = Conflict {
+                term: None,
+                index: self.log.last_index() + 1,
+            };
+            reply(ctx, self.term, false, 0, Some(conflict));
+            return;
+        }
+        let local_prev_term = self.term_at(prev_log_index);
+        if local_prev_term != prev_log_term {
+            let mut first = prev_log_index;
+            while first > 1 && self.term_at(first - 1) == local_prev_term {
+                first -= 1;
+            }
+            let conflict = Conflict {
+                term: Some(local_prev_term),
+                index: first,
+            };
+            reply(ctx, self.term, false, 0, Some(conflict));
+            return;
+        }
+        // Append what is new; cut the log at the first conflicting entry.
+        let mut index = prev_log_index;
+        let mut changed = false;
+        for entry in entries {
+            index += 1;
+            match self.log.get(index) {
+                Some(existing) if existing.term == entry.term => continue,
+                Some(_) => {
+                    assert!(
+                        index > self.commit_index,
+                        "a leader overwrote committed entry {index}"
+                    );
+                    self.log.truncate_from(ctx.storage(), index);
+                    ctx.emit(RaftEvent::Truncated {
+                        last_index: index - 1,
+                    });
+                }
+                None => {}
+            }
+            self.store_entry(ctx, entry);
+            changed = true;
+        }
+        if changed {
+            // Durable before the reply that lets the leader count this copy.
+            ctx.storage().sync();
+        }
+        let new_commit = leader_commit.min(index);
+        if new_commit > self.commit_index {
+            self.commit_index = new_commit;
+            self.apply_committed(ctx);
+        }
+        reply(ctx, self.term, true, index, None);
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn on_append_reply(
+        &mut self,
+        ctx: &mut ServerCtx<'_, '_, Self>,
+        from: NodeId,
+        term: u64,
+        success: bool,
+        match_index: u64,
+        conflict: Option<Conflict>,
+        round: u64,
+    ) {
+        if term > self.term {
+            self.observe_term(ctx, term);
+            return;
+        }
+        if self.role != Role::Leader || term < self.term {
+            return; // A reply to an earlier term's request.
+        }
+        let last = self.log.last_index();
+        let peer = from.index();
+        let state = self.leader_state.as_mut().expect("leading");
+        state.heard_since_check[peer] = true;
+        let round_advanced = round > state.acked_round[peer];
+        state.acked_round[peer] = state.acked_round[peer].max(round);
+        if success {
+            if match_index > state.match_index[peer] {
+                state.match_index[peer] = match_index;
+            }
+            state.next_index[peer] = state.next_index[peer].max(match_index + 1);
+            self.advance_commit(ctx);
+        } else if let Some(conflict) = conflict {
+            // Fast backtracking: skip the follower's whole conflicting term,
+            // or to the leader's last entry of that term if it has one.
+            let mut next = conflict.index;
+            if let Some(conflict_term) = conflict.term {
+                let mut i = last;
+                while i > 0 && self.term_at(i) > conflict_term {
+                    i -= 1;
+                }
+                if i > 0 && self.term_at(i) == conflict_term {
+                    next = i + 1;
+                }
+            }
+            let state = self.leader_state.as_mut().expect("leading");
+            let next = next.clamp(state.match_index[peer] + 1, last + 1);
+            state.next_index[peer] = next;
+            state.sent_until[peer] = next - 1;
+            self.send_append(ctx, from, next);
+        }
+        self.send_new_entries(ctx, from);
+        if round_advanced {
+            self.on_round_acked(ctx);
+        }
+    }
+
+    /// Figure 2: commit the highest index a majority holds, if its entry is
+    /// of the current term. Earlier terms' entries commit with it (Figure 8
+    /// shows why counting their replicas alone is unsafe).
+    fn advance_commit(&mut self, ctx: &mut ServerCtx<'_, '_, Self>) {
+        let state = self.leader_state.as_ref().expect("leading");
+        let mut matched = state.match_index.clone();
+        matched.sort_unstable_by(|a, b| b.cmp(a));
+        let majority_index = matched[Self::majority(ctx) - 1];
+        if majority_index <= self.commit_index {
+            return;
+        }
+        let own_term = self.term_at(majority_index) == self.term;
+        if own_term || self.params.bugs.commit_previous_terms {
+            self.commit_index = majority_index;
+            ctx.emit(RaftEvent::LeaderCommitted {
+                commit_index: majority_index,
+                term: self.term,
+            });
+            self.apply_committed(ctx);
+        }
+    }
+
+    /// Applies entries up to the commit index, in order, and answers the
+    /// clients a leader holds for them.
+    pub(super) fn apply_committed(&mut self, ctx: &mut ServerCtx<'_, '_, Self>) {
+        debug_assert!(self.commit_index <= self.log.last_index());
+        while self.last_applied < self.commit_index {
+            self.last_applied += 1;
+            let index = self.last_applied;
+            let entry = self
+                .log
+                .get(index)
+                .expect("committed entries exist")
+                .clone();
+            let result = match &entry.command {
+                Command::Noop => None,
+                Command::Client(request) => {
+                    self.store.apply(request.client, request.seq, &request.op)
+                }
+            };
+            ctx.emit(RaftEvent::Applied {
+                index,
+                term: entry.term,
+                digest: entry.digest(),
+                client_command: matches!(entry.command, Command::Client(_)),
+            });
+            let waiting = self
+                .leader_state
+                .as_mut()
+                .and_then(|s| s.pending_writes.remove(&index));
+            if let (Some((client, seq)), Some(result)) = (waiting, result) {
+                ctx.reply(
+                    client,
+                    ClientResponse {
+                        seq,
+                        reply: ClientReply::Result(result),
+                    },
+                );
+            }
+        }
+        if self.role == Role::Leader {
+            self.serve_ready_reads(ctx);
+        }
+    }
+}
