@@ -25,7 +25,20 @@ pub struct ClientRequest {
     /// The client's process number (dense, from 0); the deduplication key.
     pub client: u64,
     pub seq: u64,
+    /// Which attempt of operation `seq` this is, echoed in the response.
+    pub attempt: u32,
     pub op: KvOp,
+}
+
+impl ClientRequest {
+    /// The response to this request (this attempt) carrying `reply`.
+    pub fn answer(&self, reply: ClientReply) -> ClientResponse {
+        ClientResponse {
+            seq: self.seq,
+            attempt: self.attempt,
+            reply,
+        }
+    }
 }
 
 /// A server's answer.
@@ -42,6 +55,10 @@ pub enum ClientReply {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ClientResponse {
     pub seq: u64,
+    /// The attempt answered. A refusal counts only for the attempt it
+    /// answers: a late or duplicated refusal of an earlier attempt must not
+    /// cancel the wait for a later one, which may have been applied.
+    pub attempt: u32,
     pub reply: ClientReply,
 }
 
@@ -187,6 +204,13 @@ impl ClientProcess {
                 };
                 self.complete(ctx, outcome, Some(result));
             }
+            ClientReply::NotLeader { .. } | ClientReply::Unavailable
+                if response.attempt != flight.attempt || flight.attempt_timer.is_none() =>
+            {
+                // A refusal of an earlier attempt (late or duplicated), or
+                // of one that already timed out: the current attempt's
+                // fate is still open.
+            }
             ClientReply::NotLeader { hint } => {
                 if let Some(timer) = flight.attempt_timer.take() {
                     ctx.cancel_timer(timer);
@@ -281,6 +305,7 @@ impl ClientProcess {
             P::request_message(ClientRequest {
                 client: self.client,
                 seq,
+                attempt,
                 op: flight.op.clone(),
             }),
         );

@@ -146,12 +146,9 @@ impl Service for KvSingle {
         request: ClientRequest,
     ) {
         if ctx.id() != PRIMARY {
-            let response = ClientResponse {
-                seq: request.seq,
-                reply: ClientReply::NotLeader {
-                    hint: Some(PRIMARY),
-                },
-            };
+            let response = request.answer(ClientReply::NotLeader {
+                hint: Some(PRIMARY),
+            });
             ctx.reply(client, response);
             return;
         }
@@ -159,10 +156,7 @@ impl Service for KvSingle {
             return; // An older request of a client that has moved on.
         };
         ctx.storage().put(STORE_KEY, self.store.to_bytes());
-        let response = ClientResponse {
-            seq: request.seq,
-            reply: ClientReply::Result(result),
-        };
+        let response = request.answer(ClientReply::Result(result));
         if self.params.ack_before_sync {
             ctx.reply(client, response);
             if self.flush_timer.is_none() {

@@ -132,12 +132,6 @@ impl crate::cluster::Service for PingPongService {
         // The scenario loader rejects clients for pingpong; answer anyway so a
         // library user who adds some sees a refusal rather than silence.
         let reply = crate::client::ClientReply::Unavailable;
-        ctx.reply(
-            client,
-            crate::client::ClientResponse {
-                seq: request.seq,
-                reply,
-            },
-        );
+        ctx.reply(client, request.answer(reply));
     }
 }

@@ -416,7 +416,10 @@ fn validate_faults(
         let protocol = scenario.protocol.name();
         // "@leader" and "@old-leader" are bound when the fault happens.
         let lookup = |name: &str| match name {
-            LEADER | OLD_LEADER if has_leader => Ok(NodeId(0)),
+            // Stand-ins no real node has, so "@leader" beside a named node
+            // in a partition is not mistaken for a duplicate.
+            LEADER if has_leader => Ok(NodeId(u32::MAX)),
+            OLD_LEADER if has_leader => Ok(NodeId(u32::MAX - 1)),
             LEADER | OLD_LEADER => Err(format!(
                 "\"{name}\" names a leader, and {protocol} has none; name a node instead"
             )),

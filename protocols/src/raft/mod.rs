@@ -18,7 +18,7 @@ pub mod params;
 mod reads;
 mod replication;
 
-use crate::client::{ClientReply, ClientRequest, ClientResponse};
+use crate::client::{ClientReply, ClientRequest};
 use crate::cluster::{ServerCtx, Service};
 use crate::durable_log::DurableLog;
 use crate::kv::KvStore;
@@ -74,7 +74,7 @@ struct LeaderState {
     /// Servers heard from since the last quorum check.
     heard_since_check: Vec<bool>,
     /// Log index -> the client waiting for it.
-    pending_writes: BTreeMap<u64, (NodeId, u64)>,
+    pending_writes: BTreeMap<u64, (NodeId, u64, u32)>,
     pending_reads: VecDeque<PendingRead>,
     heartbeat_timer: Option<TimerId>,
     quorum_timer: Option<TimerId>,
@@ -218,15 +218,9 @@ impl Raft {
         ctx.emit(RaftEvent::SteppedDown { term: self.term });
     }
 
-    fn redirect(&self, ctx: &mut ServerCtx<'_, '_, Self>, client: NodeId, seq: u64) {
+    fn redirect(&self, ctx: &mut ServerCtx<'_, '_, Self>, client: NodeId, request: &ClientRequest) {
         let hint = self.leader.filter(|l| *l != ctx.id());
-        ctx.reply(
-            client,
-            ClientResponse {
-                seq,
-                reply: ClientReply::NotLeader { hint },
-            },
-        );
+        ctx.reply(client, request.answer(ClientReply::NotLeader { hint }));
     }
 }
 
@@ -363,7 +357,7 @@ impl Service for Raft {
             return;
         }
         if self.role != Role::Leader {
-            self.redirect(ctx, client, request.seq);
+            self.redirect(ctx, client, &request);
             return;
         }
         self.propose(ctx, client, request);

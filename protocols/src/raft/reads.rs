@@ -3,7 +3,7 @@
 
 use super::params::ReadMode;
 use super::{PendingRead, Raft, Role, PENDING_READS_MAX};
-use crate::client::{ClientReply, ClientRequest, ClientResponse};
+use crate::client::{ClientReply, ClientRequest};
 use crate::cluster::ServerCtx;
 use crate::kv::{KvOp, KvResult};
 use sim_core::NodeId;
@@ -21,7 +21,7 @@ impl Raft {
             return;
         }
         if self.role != Role::Leader {
-            self.redirect(ctx, client, request.seq);
+            self.redirect(ctx, client, &request);
             return;
         }
         // Until an entry of its own term commits, a new leader does not know
@@ -33,13 +33,7 @@ impl Raft {
         }
         let state = self.leader_state.as_ref().expect("leading");
         if state.pending_reads.len() >= PENDING_READS_MAX {
-            ctx.reply(
-                client,
-                ClientResponse {
-                    seq: request.seq,
-                    reply: ClientReply::Unavailable,
-                },
-            );
+            ctx.reply(client, request.answer(ClientReply::Unavailable));
             return;
         }
         // ReadIndex: the next heartbeat round must reach a majority.
@@ -112,10 +106,7 @@ impl Raft {
         let value = self.store.read(key);
         ctx.reply(
             client,
-            ClientResponse {
-                seq: request.seq,
-                reply: ClientReply::Result(KvResult::Value(value)),
-            },
+            request.answer(ClientReply::Result(KvResult::Value(value))),
         );
     }
 }

@@ -25,16 +25,10 @@ impl Raft {
         {
             // Refused before anything was appended, so the client may treat
             // it as definitely not applied.
-            ctx.reply(
-                client,
-                ClientResponse {
-                    seq: request.seq,
-                    reply: ClientReply::Unavailable,
-                },
-            );
+            ctx.reply(client, request.answer(ClientReply::Unavailable));
             return;
         }
-        let seq = request.seq;
+        let (seq, attempt) = (request.seq, request.attempt);
         let term = self.term;
         let index = self.append_own(
             ctx,
@@ -44,7 +38,7 @@ impl Raft {
             },
         );
         let state = self.leader_state.as_mut().expect("still leading");
-        state.pending_writes.insert(index, (client, seq));
+        state.pending_writes.insert(index, (client, seq, attempt));
     }
 
     /// Appends to the leader's own log, syncs, and sends it on.
@@ -151,7 +145,12 @@ impl Raft {
             return;
         }
         self.observe_term(ctx, term);
-        assert_ne!(self.role, Role::Leader, "two leaders in term {term}");
+        if self.role == Role::Leader {
+            // Two leaders of one term: only a broken election does this, and
+            // the monitor reports it (election safety). Refuse to follow.
+            reply(ctx, self.term, false, 0, None);
+            return;
+        }
         if self.role != Role::Follower {
             self.become_follower(ctx);
         } else {
@@ -192,10 +191,9 @@ impl Raft {
             match self.log.get(index) {
                 Some(existing) if existing.term == entry.term => continue,
                 Some(_) => {
-                    assert!(
-                        index > self.commit_index,
-                        "a leader overwrote committed entry {index}"
-                    );
+                    // Cutting a committed entry means a leader lacked it: the
+                    // monitor reports that as a leader-completeness violation
+                    // (under a bug switch), so this is not asserted here.
                     self.log.truncate_from(ctx.storage(), index);
                     ctx.emit(RaftEvent::Truncated {
                         last_index: index - 1,
@@ -323,14 +321,13 @@ impl Raft {
                 .leader_state
                 .as_mut()
                 .and_then(|s| s.pending_writes.remove(&index));
-            if let (Some((client, seq)), Some(result)) = (waiting, result) {
-                ctx.reply(
-                    client,
-                    ClientResponse {
-                        seq,
-                        reply: ClientReply::Result(result),
-                    },
-                );
+            if let (Some((client, seq, attempt)), Some(result)) = (waiting, result) {
+                let response = ClientResponse {
+                    seq,
+                    attempt,
+                    reply: ClientReply::Result(result),
+                };
+                ctx.reply(client, response);
             }
         }
         if self.role == Role::Leader {
