@@ -9,7 +9,9 @@ use crate::convert;
 use crate::metrics::{self, Metrics};
 use crate::registry::ProtocolSpec;
 use crate::schema::{Expect, FaultSpec, Scenario};
-use crate::validate::{all_node_names, server_names, CLIENT_PREFIX, LEADER, OLD_LEADER};
+use crate::validate::{
+    all_node_names, follower_rank, server_names, CLIENT_PREFIX, LEADER, OLD_LEADER,
+};
 use protocols::client::ClientEvent;
 use protocols::cluster::{Cluster, ClusterOutput, Service};
 use protocols::invariant::{Monitor, Violation};
@@ -264,10 +266,21 @@ fn drive<S: Service>(
             })
             .max()
             .map(|(_, id)| id);
+        let followers: Vec<NodeId> = (0..servers)
+            .map(NodeId)
+            .filter(|id| Some(*id) != leader && sim.node(*id).is_some())
+            .collect();
         let bind = |name: &str| match name {
             LEADER => leader.ok_or_else(|| "no leader".to_string()),
             OLD_LEADER => old_leader.ok_or_else(|| "no leader".to_string()),
-            _ => lookup(name),
+            _ => match follower_rank(name) {
+                Some(rank) if leader.is_some() => followers
+                    .get(rank - 1)
+                    .copied()
+                    .ok_or_else(|| "too few followers".to_string()),
+                Some(_) => Err("no leader".to_string()),
+                None => lookup(name),
+            },
         };
         let Ok(fault) = convert::fault(spec, &bind) else {
             // No server leads right now (or none was crashed as leader):
@@ -275,7 +288,7 @@ fn drive<S: Service>(
             faults_without_leader += 1;
             continue;
         };
-        if leader.is_some() && fault_mentions(spec, LEADER) {
+        if leader.is_some() && fault_mentions(spec, |n| n == LEADER) {
             old_leader = leader;
         }
         let at = at.max(sim.now());
@@ -419,13 +432,13 @@ impl<M> Observer<M> {
 
 /// Whether a fault names "@leader" or "@old-leader".
 fn names_leader(spec: &FaultSpec) -> bool {
-    fault_mentions(spec, LEADER) || fault_mentions(spec, OLD_LEADER)
+    fault_mentions(spec, |n| n.starts_with('@'))
 }
 
-fn fault_mentions(spec: &FaultSpec, name: &str) -> bool {
+fn fault_mentions(spec: &FaultSpec, matches: impl Fn(&str) -> bool) -> bool {
     let found = std::cell::Cell::new(false);
     let probe = |n: &str| {
-        found.set(found.get() || n == name);
+        found.set(found.get() || matches(n));
         Ok(NodeId(0))
     };
     let _ = convert::fault(spec, &probe);

@@ -27,6 +27,15 @@ pub const CLIENT_PREFIX: &str = "client";
 pub const LEADER: &str = "@leader";
 /// In a fault: the server the latest "@leader" fault acted on.
 pub const OLD_LEADER: &str = "@old-leader";
+/// In a fault: "@follower1", "@follower2", ...: the live servers that do not
+/// lead when the fault happens, in id order.
+pub const FOLLOWER_PREFIX: &str = "@follower";
+
+/// The k-th follower (from 1) that `name` stands for, if it is "@followerK".
+pub fn follower_rank(name: &str) -> Option<usize> {
+    let rank: usize = name.strip_prefix(FOLLOWER_PREFIX)?.parse().ok()?;
+    (1..=NODES_MAX as usize).contains(&rank).then_some(rank)
+}
 
 pub fn server_names(nodes: &Nodes) -> Vec<String> {
     match nodes {
@@ -420,6 +429,12 @@ fn validate_faults(
             // in a partition is not mistaken for a duplicate.
             LEADER if has_leader => Ok(NodeId(u32::MAX)),
             OLD_LEADER if has_leader => Ok(NodeId(u32::MAX - 1)),
+            _ if has_leader && follower_rank(name).is_some() => Ok(NodeId(
+                u32::MAX - 1 - follower_rank(name).unwrap_or(0) as u32,
+            )),
+            _ if follower_rank(name).is_some() => Err(format!(
+                "\"{name}\" names a follower, and {protocol} has no leader; name a node instead"
+            )),
             LEADER | OLD_LEADER => Err(format!(
                 "\"{name}\" names a leader, and {protocol} has none; name a node instead"
             )),
