@@ -70,6 +70,9 @@ pub struct UnitResult {
     pub trace_hash: Option<String>,
     pub events: u64,
     pub wall_ms: f64,
+    /// Protocol metric samples (see `distribution`), by metric name.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub samples: BTreeMap<String, Vec<f64>>,
 }
 
 impl SweepPlan {
@@ -285,6 +288,14 @@ pub fn run_unit(plan: &SweepPlan, group: usize, seed: u64) -> UnitResult {
         Err(input_error) => (Err(format!("input error: {input_error}")), 0.0),
     };
     let summary = run_output::summarise(&resolved, &result, wall, String::new());
+    let samples = match &result {
+        Ok(outcome) => outcome
+            .protocol_samples
+            .iter()
+            .map(|(name, values)| (name.to_string(), crate::distribution::subsample(values)))
+            .collect(),
+        Err(_) => BTreeMap::new(),
+    };
     UnitResult {
         group,
         seed,
@@ -295,6 +306,7 @@ pub fn run_unit(plan: &SweepPlan, group: usize, seed: u64) -> UnitResult {
         trace_hash: summary.trace_hash,
         events: summary.events,
         wall_ms: wall * 1e3,
+        samples,
     }
 }
 

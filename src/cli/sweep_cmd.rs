@@ -58,6 +58,12 @@ pub fn sweep(
     let shard_units = plan.units().len() as u64;
     let summary = sweep::summarise(&plan.header(), shard_units, &results);
     let summary_path = out_dir.join("summary.json");
+    if results.iter().any(|r| !r.samples.is_empty()) {
+        let _ = std::fs::write(
+            out_dir.join("distribution.csv"),
+            crate::distribution::csv(&plan.header(), &results),
+        );
+    }
     let _ = std::fs::write(
         &summary_path,
         serde_json::to_string_pretty(&summary).expect("serialisable") + "\n",

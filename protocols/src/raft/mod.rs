@@ -202,7 +202,13 @@ impl Raft {
             self.stop_leading(ctx);
         }
         self.role = Role::Follower;
-        self.reset_election_timer(ctx);
+        // Figure 2: only AppendEntries from the current leader or granting a
+        // vote restart the timer. Learning a higher term from a vote request
+        // this server rejects must not, or servers that cannot win would
+        // keep postponing the elections of those that can.
+        if self.election_timer.is_none() {
+            self.reset_election_timer(ctx);
+        }
     }
 
     fn stop_leading(&mut self, ctx: &mut ServerCtx<'_, '_, Self>) {

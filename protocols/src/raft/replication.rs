@@ -153,9 +153,8 @@ impl Raft {
         }
         if self.role != Role::Follower {
             self.become_follower(ctx);
-        } else {
-            self.reset_election_timer(ctx);
         }
+        self.reset_election_timer(ctx);
         if self.leader != Some(from) {
             self.leader = Some(from);
             ctx.emit(RaftEvent::HeardLeader { term, leader: from });
