@@ -175,7 +175,10 @@ impl ClientProcess {
             }
             ClientTimer::Deadline { seq } => {
                 if let Some(flight) = self.in_flight.as_ref().filter(|f| f.seq == seq) {
-                    let outcome = if flight.maybe_applied {
+                    // An attempt still awaiting its reply may have been
+                    // applied too, not only one that timed out.
+                    let in_doubt = flight.maybe_applied || flight.attempt_timer.is_some();
+                    let outcome = if in_doubt {
                         Outcome::Info
                     } else {
                         Outcome::Fail

@@ -27,6 +27,34 @@ pub const CURATED: &[(&str, &str)] = &[
         "scenarios/pingpong-panic.ron",
         include_str!("../../scenarios/pingpong-panic.ron"),
     ),
+    (
+        "scenarios/raft-leader-crash.ron",
+        include_str!("../../scenarios/raft-leader-crash.ron"),
+    ),
+    (
+        "scenarios/raft-minority-partition.ron",
+        include_str!("../../scenarios/raft-minority-partition.ron"),
+    ),
+    (
+        "scenarios/raft-majority-partition.ron",
+        include_str!("../../scenarios/raft-majority-partition.ron"),
+    ),
+    (
+        "scenarios/raft-one-way.ron",
+        include_str!("../../scenarios/raft-one-way.ron"),
+    ),
+    (
+        "scenarios/raft-swarm.ron",
+        include_str!("../../scenarios/raft-swarm.ron"),
+    ),
+    (
+        "scenarios/raft-lease-drift.ron",
+        include_str!("../../scenarios/raft-lease-drift.ron"),
+    ),
+    (
+        "scenarios/raft-election.ron",
+        include_str!("../../scenarios/raft-election.ron"),
+    ),
 ];
 
 pub fn validate(
