@@ -98,10 +98,6 @@ impl<E: Serialize + DeserializeOwned + Clone> DurableLog<E> {
     pub fn last_index(&self) -> u64 {
         self.entries.len() as u64
     }
-
-    pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
-    }
 }
 
 #[cfg(test)]

@@ -41,25 +41,31 @@ pub enum RaftMessage {
         granted: bool,
         pre_vote: bool,
     },
-    AppendEntries {
-        term: u64,
-        prev_log_index: u64,
-        prev_log_term: u64,
-        entries: Vec<LogEntry>,
-        leader_commit: u64,
-        /// The leader's heartbeat round, echoed in the reply: it confirms
-        /// leadership for ReadIndex and renews the lease.
-        round: u64,
-    },
-    AppendReply {
-        term: u64,
-        success: bool,
-        /// On success: the index up to which the follower's log matches.
-        match_index: u64,
-        /// On failure: where the leader should retry (fast backtracking).
-        conflict: Option<Conflict>,
-        round: u64,
-    },
+    AppendEntries(AppendEntries),
+    AppendReply(AppendReply),
+}
+
+#[derive(Clone, Debug, Hash)]
+pub struct AppendEntries {
+    pub term: u64,
+    pub prev_log_index: u64,
+    pub prev_log_term: u64,
+    pub entries: Vec<LogEntry>,
+    pub leader_commit: u64,
+    /// The leader's heartbeat round, echoed in the reply: it confirms
+    /// leadership for ReadIndex and renews the lease.
+    pub round: u64,
+}
+
+#[derive(Clone, Debug, Hash)]
+pub struct AppendReply {
+    pub term: u64,
+    pub success: bool,
+    /// On success: the index up to which the follower's log matches.
+    pub match_index: u64,
+    /// On failure: where the leader should retry (fast backtracking).
+    pub conflict: Option<Conflict>,
+    pub round: u64,
 }
 
 /// Why an AppendEntries failed its consistency check, so the leader skips a

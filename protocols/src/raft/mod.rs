@@ -130,19 +130,6 @@ impl Raft {
         }
     }
 
-    pub fn role(&self) -> Role {
-        self.role
-    }
-    pub fn term(&self) -> u64 {
-        self.term
-    }
-    pub fn commit_index(&self) -> u64 {
-        self.commit_index
-    }
-    pub fn store(&self) -> &KvStore {
-        &self.store
-    }
-
     fn majority(ctx: &ServerCtx<'_, '_, Self>) -> usize {
         ctx.server_count() as usize / 2 + 1
     }
@@ -297,29 +284,8 @@ impl Service for Raft {
                 granted,
                 pre_vote,
             } => self.on_vote(ctx, from, term, granted, pre_vote),
-            RaftMessage::AppendEntries {
-                term,
-                prev_log_index,
-                prev_log_term,
-                entries,
-                leader_commit,
-                round,
-            } => self.on_append_entries(
-                ctx,
-                from,
-                term,
-                (prev_log_index, prev_log_term),
-                entries,
-                leader_commit,
-                round,
-            ),
-            RaftMessage::AppendReply {
-                term,
-                success,
-                match_index,
-                conflict,
-                round,
-            } => self.on_append_reply(ctx, from, term, success, match_index, conflict, round),
+            RaftMessage::AppendEntries(request) => self.on_append_entries(ctx, from, request),
+            RaftMessage::AppendReply(reply) => self.on_append_reply(ctx, from, reply),
         }
     }
 

@@ -71,11 +71,6 @@ impl Raft {
         (round > 0).then_some(round)
     }
 
-    /// A round reached more servers: reads waiting on it may proceed.
-    pub(super) fn on_round_acked(&mut self, ctx: &mut ServerCtx<'_, '_, Self>) {
-        self.serve_ready_reads(ctx);
-    }
-
     /// Answers the waiting reads whose round a majority acknowledged and
     /// whose read index is applied (FIFO: later reads wait for earlier ones).
     pub(super) fn serve_ready_reads(&mut self, ctx: &mut ServerCtx<'_, '_, Self>) {

@@ -1,7 +1,9 @@
 //! Log replication: proposing, AppendEntries with the consistency check and
 //! fast backtracking, the commit rule (Figure 8), and applying in order.
 
-use super::messages::{Command, Conflict, LogEntry, RaftEvent, RaftMessage, RaftTimer};
+use super::messages::{
+    AppendEntries, AppendReply, Command, Conflict, LogEntry, RaftEvent, RaftMessage, RaftTimer,
+};
 use super::{Raft, Role, PENDING_WRITES_MAX, UNCOMMITTED_ENTRIES_MAX};
 use crate::client::{ClientReply, ClientRequest, ClientResponse};
 use crate::cluster::ServerCtx;
@@ -78,14 +80,14 @@ impl Raft {
         if to >= from {
             state.sent_until[peer.index()] = state.sent_until[peer.index()].max(to);
         }
-        let message = RaftMessage::AppendEntries {
+        let message = RaftMessage::AppendEntries(AppendEntries {
             term: self.term,
             prev_log_index: prev,
             prev_log_term: self.term_at(prev),
             entries,
             leader_commit: self.commit_index,
             round,
-        };
+        });
         ctx.send(peer, message);
     }
 
@@ -113,32 +115,33 @@ impl Raft {
             self.send_append(ctx, peer, next[peer.index()]);
         }
         if ctx.server_count() == 1 {
-            self.on_round_acked(ctx);
+            self.serve_ready_reads(ctx);
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
     pub(super) fn on_append_entries(
         &mut self,
         ctx: &mut ServerCtx<'_, '_, Self>,
         from: NodeId,
-        term: u64,
-        (prev_log_index, prev_log_term): (u64, u64),
-        entries: Vec<LogEntry>,
-        leader_commit: u64,
-        round: u64,
+        request: AppendEntries,
     ) {
+        let AppendEntries {
+            term,
+            prev_log_index,
+            prev_log_term,
+            entries,
+            leader_commit,
+            round,
+        } = request;
         let reply = |ctx: &mut ServerCtx<'_, '_, Self>, term, success, match_index, conflict| {
-            ctx.send(
-                from,
-                RaftMessage::AppendReply {
-                    term,
-                    success,
-                    match_index,
-                    conflict,
-                    round,
-                },
-            );
+            let reply = AppendReply {
+                term,
+                success,
+                match_index,
+                conflict,
+                round,
+            };
+            ctx.send(from, RaftMessage::AppendReply(reply));
         };
         if term < self.term {
             reply(ctx, self.term, false, 0, None);
@@ -215,17 +218,19 @@ impl Raft {
         reply(ctx, self.term, true, index, None);
     }
 
-    #[allow(clippy::too_many_arguments)]
     pub(super) fn on_append_reply(
         &mut self,
         ctx: &mut ServerCtx<'_, '_, Self>,
         from: NodeId,
-        term: u64,
-        success: bool,
-        match_index: u64,
-        conflict: Option<Conflict>,
-        round: u64,
+        reply: AppendReply,
     ) {
+        let AppendReply {
+            term,
+            success,
+            match_index,
+            conflict,
+            round,
+        } = reply;
         if term > self.term {
             self.observe_term(ctx, term);
             return;
@@ -240,9 +245,7 @@ impl Raft {
         let round_advanced = round > state.acked_round[peer];
         state.acked_round[peer] = state.acked_round[peer].max(round);
         if success {
-            if match_index > state.match_index[peer] {
-                state.match_index[peer] = match_index;
-            }
+            state.match_index[peer] = state.match_index[peer].max(match_index);
             state.next_index[peer] = state.next_index[peer].max(match_index + 1);
             self.advance_commit(ctx);
         } else if let Some(conflict) = conflict {
@@ -266,7 +269,7 @@ impl Raft {
         }
         self.send_new_entries(ctx, from);
         if round_advanced {
-            self.on_round_acked(ctx);
+            self.serve_ready_reads(ctx);
         }
     }
 
