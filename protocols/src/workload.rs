@@ -41,12 +41,26 @@ pub enum KeyDistribution {
     },
 }
 
+impl OpMix {
+    pub fn validate(&self) -> Result<(), String> {
+        let weights = [self.read, self.write, self.cas, self.append];
+        if weights.iter().any(|w| !w.is_finite() || *w < 0.0) || weights.iter().sum::<f64>() <= 0.0
+        {
+            return Err("weights must be finite, non-negative and not all zero".into());
+        }
+        Ok(())
+    }
+}
+
 /// A resolved workload (see the scenario schema for the user-facing form).
 #[derive(Clone, Debug, PartialEq)]
 pub struct WorkloadConfig {
     pub clients: u32,
     pub arrival: Arrival,
     pub mix: OpMix,
+    /// Clients (by index) that draw from their own mix instead of `mix`,
+    /// e.g. a reader beside a partitioned leader and writers elsewhere.
+    pub client_mixes: BTreeMap<u64, OpMix>,
     pub keys: u32,
     pub key_distribution: KeyDistribution,
     /// How long a client waits for one attempt's reply before retrying.
@@ -81,10 +95,16 @@ impl WorkloadConfig {
                 self.keys
             ));
         }
-        let weights = [self.mix.read, self.mix.write, self.mix.cas, self.mix.append];
-        if weights.iter().any(|w| !w.is_finite() || *w < 0.0) || weights.iter().sum::<f64>() <= 0.0
-        {
-            return Err("mix: weights must be finite, non-negative and not all zero".into());
+        self.mix.validate().map_err(|e| format!("mix: {e}"))?;
+        for (client, mix) in &self.client_mixes {
+            if *client >= u64::from(self.clients) {
+                return Err(format!(
+                    "client_mixes: client index {client} is not below clients ({})",
+                    self.clients
+                ));
+            }
+            mix.validate()
+                .map_err(|e| format!("client_mixes: client{}: {e}", client + 1))?;
         }
         match &self.arrival {
             Arrival::Closed { think } => think
@@ -145,7 +165,11 @@ impl OpGenerator {
     ) -> KvOp {
         let key = format!("k{}", Self::key_index(config, rng));
         let value = format!("{client}.{seq}");
-        let mix = config.mix;
+        let mix = config
+            .client_mixes
+            .get(&client)
+            .copied()
+            .unwrap_or(config.mix);
         let total = mix.read + mix.write + mix.cas + mix.append;
         let mut draw = rng.random::<f64>() * total;
         let mut pick = |weight: f64| {

@@ -3,9 +3,11 @@
 
 use crate::duration::Dur;
 use crate::schema::*;
+use crate::validate::CLIENT_PREFIX;
 use protocols::workload::{Arrival, KeyDistribution, OpMix, WorkloadConfig};
 use sim_core::link::check_probability;
 use sim_core::{Fault, Latency, LinkConfig, LinkOrder, NodeId, Partition};
+use std::collections::BTreeMap;
 
 pub fn latency(spec: &LatencySpec) -> Latency {
     match spec {
@@ -61,15 +63,40 @@ pub fn workload(spec: &WorkloadSpec, duration: Dur) -> Result<WorkloadConfig, St
         KeyDistributionSpec::Uniform => KeyDistribution::Uniform,
         KeyDistributionSpec::Zipf { exponent } => KeyDistribution::Zipf { exponent },
     };
+    let op_mix = |mix: &MixSpec| OpMix {
+        read: mix.read,
+        write: mix.write,
+        cas: mix.cas,
+        append: mix.append,
+    };
+    let mut client_mixes = BTreeMap::new();
+    for (index, entry) in spec.client_mixes.iter().enumerate() {
+        let client = entry
+            .client
+            .strip_prefix(CLIENT_PREFIX)
+            .and_then(|k| k.parse::<u64>().ok())
+            .filter(|k| (1..=u64::from(spec.clients)).contains(k))
+            .ok_or_else(|| {
+                format!(
+                    "client_mixes[{index}].client: \"{}\" is not a client; clients are client1..client{}",
+                    entry.client, spec.clients
+                )
+            })?;
+        let mix = op_mix(&entry.mix);
+        mix.validate()
+            .map_err(|e| format!("client_mixes[{index}].mix: {e}"))?;
+        if client_mixes.insert(client - 1, mix).is_some() {
+            return Err(format!(
+                "client_mixes[{index}].client: \"{}\" has a mix already; give each client one",
+                entry.client
+            ));
+        }
+    }
     let config = WorkloadConfig {
         clients: spec.clients,
         arrival,
-        mix: OpMix {
-            read: spec.mix.read,
-            write: spec.mix.write,
-            cas: spec.mix.cas,
-            append: spec.mix.append,
-        },
+        mix: op_mix(&spec.mix),
+        client_mixes,
         keys: spec.keys,
         key_distribution,
         attempt_timeout: spec.attempt_timeout.0,

@@ -231,6 +231,10 @@ pub struct WorkloadSpec {
     pub arrival: ArrivalSpec,
     #[serde(default)]
     pub mix: MixSpec,
+    /// Clients that draw from their own mix instead of `mix`, e.g. a pure
+    /// reader: `client_mixes: [(client: "client1", mix: (read: 1.0))]`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub client_mixes: Vec<ClientMixSpec>,
     /// Keys are "k0" .. "k{keys-1}".
     #[serde(default = "one_u32")]
     pub keys: u32,
@@ -279,6 +283,7 @@ impl Default for WorkloadSpec {
             clients: 0,
             arrival: default_arrival(),
             mix: MixSpec::default(),
+            client_mixes: Vec::new(),
             keys: 1,
             key_distribution: KeyDistributionSpec::default(),
             attempt_timeout: default_attempt_timeout(),
@@ -297,6 +302,14 @@ pub enum ArrivalSpec {
     Closed { think: LatencySpec },
     /// Open loop: Poisson arrivals at `rate_per_s` per client.
     Open { rate_per_s: f64 },
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientMixSpec {
+    /// "client1", "client2", ...
+    pub client: String,
+    pub mix: MixSpec,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]

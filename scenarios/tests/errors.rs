@@ -169,3 +169,28 @@ fn deep_nesting_is_refused_not_recursed() {
         .to_string();
     assert!(error.contains("nesting is limited to 64 levels"), "{error}");
 }
+
+#[test]
+fn a_client_mix_must_name_a_client_once() {
+    check(
+        &edit(
+            "workload: (clients: 2)",
+            r#"workload: (clients: 2, client_mixes: [(client: "client3", mix: (read: 1.0))])"#,
+        ),
+        "case.ron: workload: client_mixes[0].client: \"client3\" is not a client; clients are client1..client2",
+    );
+    check(
+        &edit(
+            "workload: (clients: 2)",
+            r#"workload: (clients: 2, client_mixes: [(client: "client1", mix: (read: 1.0)), (client: "client1", mix: (write: 1.0))])"#,
+        ),
+        "case.ron: workload: client_mixes[1].client: \"client1\" has a mix already; give each client one",
+    );
+    check(
+        &edit(
+            "workload: (clients: 2)",
+            r#"workload: (clients: 2, client_mixes: [(client: "client2", mix: (read: 0.0))])"#,
+        ),
+        "case.ron: workload: client_mixes[0].mix: weights must be finite, non-negative and not all zero",
+    );
+}

@@ -96,22 +96,73 @@ fn votes_without_the_log_check_are_caught_within_20_seeds() {
     assert!(seed.is_some(), "the bug went unnoticed for 20 seeds");
 }
 
+/// raft-lease-drift.ron drifts clocks 10%; with a lease bound that covers
+/// it the reads stay linearizable, the bug switch (a lease that ignores
+/// drift) goes stale under the same bound, and ReadIndex never does.
 #[test]
-fn the_lease_scenario_goes_stale_but_read_index_does_not() {
-    let stale = first_failing_seed(
-        "../scenarios/raft-lease-drift.ron",
-        &[],
+fn leases_go_stale_only_without_a_sufficient_drift_bound() {
+    const LEASE: &str = "../scenarios/raft-lease-drift.ron";
+    const COVERING_BOUND: (&str, &str) = ("protocol.Raft.lease_drift_bound_ppm", "100000");
+    let covered = first_failing_seed(LEASE, &[COVERING_BOUND], &["linearizability"], 40);
+    assert_eq!(
+        covered, None,
+        "a bound covering the drift must keep leases safe"
+    );
+    let bug = first_failing_seed(
+        LEASE,
+        &[
+            COVERING_BOUND,
+            ("protocol.Raft.lease_without_drift_bound", "true"),
+        ],
         &["linearizability"],
         20,
     );
-    assert!(stale.is_some(), "lease reads never went stale in 20 seeds");
+    assert!(
+        bug.is_some(),
+        "a lease ignoring drift stayed linearizable for 20 seeds"
+    );
     let read_index = first_failing_seed(
-        "../scenarios/raft-lease-drift.ron",
+        LEASE,
         &[("protocol.Raft.read_mode", "ReadIndex")],
         &["linearizability"],
         40,
     );
     assert_eq!(read_index, None, "ReadIndex reads must stay linearizable");
+}
+
+#[test]
+fn committing_earlier_terms_by_counting_is_caught_within_5_seeds() {
+    let scenario = "../scenarios/raft-figure8.ron";
+    assert_eq!(
+        first_failing_seed(scenario, &[], &["leader-completeness"], 40),
+        None
+    );
+    let seed = first_failing_seed(
+        scenario,
+        &[("protocol.Raft.commit_previous_terms", "true")],
+        &["leader-completeness", "state-machine-safety"],
+        5,
+    );
+    assert!(seed.is_some(), "Figure 8 went unnoticed for 5 seeds");
+}
+
+#[test]
+fn a_vote_not_persisted_is_caught_within_5_seeds() {
+    let scenario = "../scenarios/raft-forgotten-vote.ron";
+    assert_eq!(
+        first_failing_seed(scenario, &[], &["election-safety"], 40),
+        None
+    );
+    let seed = first_failing_seed(
+        scenario,
+        &[("protocol.Raft.vote_without_persist", "true")],
+        &["election-safety"],
+        5,
+    );
+    assert!(
+        seed.is_some(),
+        "a forgotten vote went unnoticed for 5 seeds"
+    );
 }
 
 #[test]

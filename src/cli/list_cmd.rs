@@ -52,6 +52,14 @@ pub const CURATED: &[(&str, &str)] = &[
         include_str!("../../scenarios/raft-lease-drift.ron"),
     ),
     (
+        "scenarios/raft-figure8.ron",
+        include_str!("../../scenarios/raft-figure8.ron"),
+    ),
+    (
+        "scenarios/raft-forgotten-vote.ron",
+        include_str!("../../scenarios/raft-forgotten-vote.ron"),
+    ),
+    (
         "scenarios/raft-election.ron",
         include_str!("../../scenarios/raft-election.ron"),
     ),

@@ -17,7 +17,7 @@ use super::constrains;
 use super::memo::{Insert, Memo};
 use super::model::Model;
 use super::{Budget, Verdict};
-use crate::history::{History, Operation};
+use crate::history::{History, Operation, Outcome};
 use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -61,7 +61,28 @@ where
             by_key.entry(op.key.as_str()).or_default().push(index);
         }
     }
-    let keys: Vec<(&str, Vec<usize>)> = by_key.into_iter().collect();
+    // Operations the model says cannot change the verdict are left out.
+    let keys: Vec<(&str, Vec<usize>)> = by_key
+        .into_iter()
+        .map(|(key, indices)| {
+            let ops: Vec<&Operation> = indices.iter().map(|&i| &history.operations[i]).collect();
+            let removable = model.removable(&ops);
+            assert_eq!(removable.len(), ops.len(), "one answer per operation");
+            let kept = indices
+                .into_iter()
+                .zip(removable)
+                .filter(|(i, remove)| {
+                    assert!(
+                        !remove || history.operations[*i].outcome == Outcome::Info,
+                        "only unknown operations may be left out"
+                    );
+                    !remove
+                })
+                .map(|(i, _)| i)
+                .collect();
+            (key, kept)
+        })
+        .collect();
     let keys_checked = keys.len();
     // Rounds of growing step budgets, every unfinished key in parallel. A
     // cheap violation on any key is found before an expensive key is

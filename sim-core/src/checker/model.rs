@@ -31,7 +31,18 @@ pub trait Model: Sync {
         let _ = op;
         None
     }
+    /// Which of one key's operations the search may leave out without
+    /// changing the verdict (true: leave it out). Only `Info` operations may
+    /// be left out, since only they may be placed nowhere. The default
+    /// leaves out none.
+    fn removable(&self, ops: &[&Operation]) -> Vec<bool> {
+        vec![false; ops.len()]
+    }
 }
+
+/// The most (unknown operations × observed bytes) `KvModel::removable`
+/// scans on a key that has appends; beyond it nothing is left out.
+const REMOVABLE_SCAN_MAX: usize = 50_000_000;
 
 /// A key-value register per key, with read, write, cas and append; the key
 /// starts at `initial` ("" for Porcupine's kv, "0" for Jepsen registers).
@@ -59,6 +70,55 @@ impl Model for KvModel {
             Function::Write => op.value.as_deref().map(Arc::from),
             _ => None,
         }
+    }
+
+    /// An unknown write, cas or append whose value no completed operation
+    /// ever observed (no completed read returned a value containing it, no
+    /// cas expected one) is left out. Why that is sound: had it taken
+    /// effect, every state from then until the next blind write contains
+    /// its value, so no completed read and no cas succeeded in that
+    /// stretch; only appends (always accepted) and unknown operations
+    /// (which may be left out) ran, and they run as well from the state
+    /// before it. Unknown writes
+    /// pile up wherever a leader is cut off, and each one doubles the
+    /// search; in practice most are never read.
+    fn removable(&self, ops: &[&Operation]) -> Vec<bool> {
+        // A cas observes its expected value even when its outcome is
+        // unknown: an unknown cas that took effect ends the stretch with a
+        // value later reads may see.
+        let observed: Vec<&str> = ops
+            .iter()
+            .filter_map(|op| match (op.f, op.outcome) {
+                (Function::Read, Outcome::Ok) => op.value.as_deref(),
+                (Function::Cas, Outcome::Ok | Outcome::Info) => op.expected.as_deref(),
+                _ => None,
+            })
+            .collect();
+        let candidate = |op: &Operation| {
+            op.outcome == Outcome::Info && op.f != Function::Read && op.value.is_some()
+        };
+        let has_appends = ops.iter().any(|op| op.f == Function::Append);
+        if !has_appends {
+            // States are whole written values: observing means equality.
+            let seen: std::collections::BTreeSet<&str> = observed.into_iter().collect();
+            return ops
+                .iter()
+                .map(|op| candidate(op) && !seen.contains(op.value.as_deref().expect("candidate")))
+                .collect();
+        }
+        let candidates = ops.iter().filter(|op| candidate(op)).count();
+        let bytes: usize = observed.iter().map(|s| s.len()).sum();
+        if candidates.saturating_mul(bytes) > REMOVABLE_SCAN_MAX {
+            return vec![false; ops.len()];
+        }
+        ops.iter()
+            .map(|op| {
+                candidate(op) && {
+                    let value = op.value.as_deref().expect("candidate");
+                    !observed.iter().any(|seen| seen.contains(value))
+                }
+            })
+            .collect()
     }
 
     fn step(&self, state: &Arc<str>, op: &Operation) -> Option<Arc<str>> {
