@@ -14,4 +14,5 @@ pub mod kv;
 pub mod kv_single;
 pub mod pingpong;
 pub mod raft;
+pub mod ring;
 pub mod workload;

@@ -17,6 +17,7 @@ pub mod metrics;
 pub mod raft_spec;
 pub mod registry;
 pub mod resolve;
+pub mod ring_spec;
 pub mod run;
 pub mod schema;
 pub mod set;

@@ -6,6 +6,7 @@
 
 use crate::duration::Dur;
 use crate::raft_spec::RaftSpec;
+use crate::ring_spec::RingSpec;
 use protocols::kv_single::KvSingleParams;
 use serde::{Deserialize, Serialize};
 
@@ -17,6 +18,8 @@ pub enum ProtocolSpec {
     KvSingle(KvSingleSpec),
     /// Raft driving a replicated key-value store.
     Raft(RaftSpec),
+    /// Leader election on a ring (Chang–Roberts or LeLann); no clients.
+    RingElection(RingSpec),
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -79,16 +82,20 @@ impl ProtocolSpec {
             ProtocolSpec::PingPong(_) => "PingPong",
             ProtocolSpec::KvSingle(_) => "KvSingle",
             ProtocolSpec::Raft(_) => "Raft",
+            ProtocolSpec::RingElection(_) => "RingElection",
         }
     }
 
     pub fn serves_clients(&self) -> bool {
-        !matches!(self, ProtocolSpec::PingPong(_))
+        !matches!(
+            self,
+            ProtocolSpec::PingPong(_) | ProtocolSpec::RingElection(_)
+        )
     }
 
     /// Whether the protocol elects a leader, so faults may name "@leader".
     pub fn has_leader(&self) -> bool {
-        matches!(self, ProtocolSpec::Raft(_))
+        matches!(self, ProtocolSpec::Raft(_) | ProtocolSpec::RingElection(_))
     }
 
     /// The invariant names this protocol checks as the run goes.
@@ -97,6 +104,7 @@ impl ProtocolSpec {
             ProtocolSpec::PingPong(_) => invariants_of::<protocols::pingpong::PingPongService>(),
             ProtocolSpec::KvSingle(_) => invariants_of::<protocols::kv_single::KvSingle>(),
             ProtocolSpec::Raft(_) => invariants_of::<protocols::raft::Raft>(),
+            ProtocolSpec::RingElection(_) => invariants_of::<protocols::ring::RingElection>(),
         }
     }
 
@@ -117,6 +125,10 @@ impl ProtocolSpec {
             ProtocolSpec::Raft(spec) => {
                 spec.params().validate(servers).map_err(|e| split_field(&e))
             }
+            ProtocolSpec::RingElection(spec) => spec
+                .params(servers)
+                .validate(servers)
+                .map_err(|e| split_field(&e)),
         }
     }
 }
@@ -161,7 +173,28 @@ pub fn protocols() -> Vec<ProtocolInfo> {
             invariants: ProtocolSpec::KvSingle(KvSingleSpec::default()).invariants().to_vec(),
         },
         raft_info(),
+        ring_info(),
     ]
+}
+
+fn ring_info() -> ProtocolInfo {
+    let ring = RingSpec::default();
+    ProtocolInfo {
+        name: "RingElection",
+        summary: "leader election on a unidirectional ring (Chang-Roberts, or LeLann), re-electing when the leader dies; no clients",
+        params: vec![
+            ("variant", "ChangRoberts".into(), "ChangRoberts or LeLann (LeLann needs FIFO links)"),
+            ("ids", "Random".into(), "Increasing, Decreasing, Random (a permutation drawn from the seed) or Explicit([..])"),
+            ("heartbeat_interval", format!("\"{}\"", ring.heartbeat_interval), "how often the leader says it is alive"),
+            ("failure_timeout", format!("\"{}\"", ring.failure_timeout), "silence after which a server suspects the leader"),
+            ("hop_timeout", format!("\"{}\"", ring.hop_timeout), "an unacknowledged ring hop skips the successor after this"),
+            ("election_timeout", format!("\"{}\"", ring.election_timeout), "an election that elects no one starts over after this"),
+            ("forward_smaller_ids", "false".into(), "BUG SWITCH: forward smaller ids instead of swallowing them"),
+        ],
+        bug_switches: RingSpec::BUG_SWITCHES.to_vec(),
+        serves_clients: false,
+        invariants: ProtocolSpec::RingElection(ring).invariants().to_vec(),
+    }
 }
 
 fn raft_info() -> ProtocolInfo {

@@ -13,6 +13,8 @@
 
 use crate::convert::default_stop_after;
 use crate::duration::{Dur, SignedDur};
+use crate::registry::ProtocolSpec;
+use crate::ring_spec::IdsSpec;
 use crate::schema::*;
 use crate::validate::{server_names, SCHEDULE_MAX};
 use rand::seq::SliceRandom;
@@ -52,6 +54,13 @@ pub fn resolve(scenario: &Scenario, seed: u64) -> Scenario {
                 offset: SignedDur(offset),
                 drift_ppm: drift,
             });
+        }
+    }
+    if let ProtocolSpec::RingElection(ring) = &mut out.protocol {
+        if ring.ids == IdsSpec::Random {
+            let mut ids: Vec<u64> = (1..=servers.len() as u64).collect();
+            ids.shuffle(&mut rng::stream(seed, "ring.ids"));
+            ring.ids = IdsSpec::Explicit(ids);
         }
     }
     if let Some(nemesis) = out.faults.nemesis.take() {

@@ -19,6 +19,7 @@ use protocols::kv::{KvOp, KvResult};
 use protocols::kv_single::KvSingle;
 use protocols::pingpong::PingPongService;
 use protocols::raft::Raft;
+use protocols::ring::RingElection;
 use serde::Serialize;
 use sim_core::checker::convergence::{diverging_key, Replica};
 use sim_core::checker::linearizability::{self, Counterexample};
@@ -122,6 +123,10 @@ pub fn run(resolved: &Scenario) -> Result<RunOutcome, String> {
         ProtocolSpec::Raft(spec) => {
             let params = Arc::new(spec.params());
             drive(resolved, move |_| Raft::new(params.clone()))
+        }
+        ProtocolSpec::RingElection(spec) => {
+            let params = Arc::new(spec.params(server_names(&resolved.nodes).len()));
+            drive(resolved, move |_| RingElection::new(params.clone()))
         }
     }
 }

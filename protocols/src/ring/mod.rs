@@ -1,0 +1,484 @@
+//! Leader election on a unidirectional ring (Chang–Roberts, and LeLann as a
+//! variant), with a failure detector that re-elects when the leader dies.
+//!
+//! Server i passes ring messages to server i+1 (mod n). Every server starts
+//! an election at once, as the textbook message counts assume. An election
+//! belongs to an epoch; a newer epoch supersedes an older one everywhere.
+//!
+//! Failures. The leader sends `Alive` to everyone every heartbeat; a server
+//! that hears nothing for `failure_timeout` starts the next epoch. Each ring
+//! hop is acknowledged; a successor that does not acknowledge within
+//! `hop_timeout` is suspected and skipped, and the message goes on to the
+//! next server. A restarted server says `Hello` (so nobody skips it) and
+//! learns the leader from its `Alive`; a server that hears a leader with a
+//! smaller id than its own starts an election, so the largest live id
+//! leads in the end. This assumes a perfect failure detector: crashes, and
+//! delays below the timeouts. Pauses or partitions beyond them make the
+//! ring elect two leaders, which the monitor reports.
+
+pub mod messages;
+pub mod monitor;
+pub mod params;
+
+use crate::client::{ClientReply, ClientRequest};
+use crate::cluster::{ServerCtx, Service};
+use messages::{RingEvent, RingMessage, RingTimer, SentKind};
+use params::{RingParams, RingVariant};
+use sim_core::{NodeId, TimerId};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// Ring messages awaiting an ack at most; beyond it a hop goes untracked
+/// (sent, but not resent if the successor died).
+const UNACKED_MAX: usize = 4_096;
+
+#[derive(Debug)]
+pub struct RingElection {
+    params: Arc<RingParams>,
+    uid: u64,
+    epoch: u64,
+    /// This server has sent its own id in the current epoch.
+    participant: bool,
+    /// The current epoch's election ended here (a leader is known).
+    decided: bool,
+    /// LeLann: the ids seen in this epoch, with their servers.
+    seen: BTreeMap<u64, NodeId>,
+    leader: Option<(u64, NodeId)>,
+    suspected: Vec<bool>,
+    /// hop -> (successor, message, its ack timer).
+    unacked: BTreeMap<u64, (NodeId, RingMessage, TimerId)>,
+    next_hop: u64,
+    silence_timer: Option<TimerId>,
+    stall_timer: Option<TimerId>,
+    heartbeat_timer: Option<TimerId>,
+}
+
+impl RingElection {
+    pub fn new(params: Arc<RingParams>) -> Self {
+        RingElection {
+            params,
+            uid: 0,
+            epoch: 0,
+            participant: false,
+            decided: false,
+            seen: BTreeMap::new(),
+            leader: None,
+            suspected: Vec::new(),
+            unacked: BTreeMap::new(),
+            next_hop: 0,
+            silence_timer: None,
+            stall_timer: None,
+            heartbeat_timer: None,
+        }
+    }
+
+    pub fn is_leader(&self, me: NodeId) -> bool {
+        self.leader.is_some_and(|(_, node)| node == me)
+    }
+
+    fn boot(&mut self, ctx: &mut ServerCtx<'_, '_, Self>) {
+        let me = ctx.id();
+        self.uid = self.params.uids[me.index()];
+        self.suspected = vec![false; ctx.server_count() as usize];
+        ctx.emit(RingEvent::Started { uid: self.uid });
+    }
+
+    /// The next server along the ring that is not suspected, if any.
+    fn successor(&self, ctx: &ServerCtx<'_, '_, Self>) -> Option<NodeId> {
+        let n = ctx.server_count();
+        let me = ctx.id().0;
+        (1..n)
+            .map(|step| NodeId((me + step) % n))
+            .find(|node| !self.suspected[node.index()])
+    }
+
+    fn count(&self, ctx: &mut ServerCtx<'_, '_, Self>, kind: SentKind) {
+        ctx.emit(RingEvent::Sent {
+            kind,
+            epoch: self.epoch,
+        });
+    }
+
+    /// Sends an election or announcement message to the successor and
+    /// waits for its ack. Alone on the ring, the message has come home.
+    fn send_ring(&mut self, ctx: &mut ServerCtx<'_, '_, Self>, mut message: RingMessage) {
+        let hop = self.next_hop;
+        self.next_hop += 1;
+        let kind = match &mut message {
+            RingMessage::Election { hop: h, .. } => {
+                *h = hop;
+                SentKind::Election
+            }
+            RingMessage::Elected { hop: h, .. } => {
+                *h = hop;
+                SentKind::Announcement
+            }
+            other => unreachable!("not a ring message: {other:?}"),
+        };
+        let Some(next) = self.successor(ctx) else {
+            self.came_home_alone(ctx, message);
+            return;
+        };
+        self.count(ctx, kind);
+        ctx.send(next, message.clone());
+        if self.unacked.len() < UNACKED_MAX {
+            let timer = ctx.set_timer(self.params.hop_timeout, RingTimer::Hop(hop));
+            self.unacked.insert(hop, (next, message, timer));
+        }
+    }
+
+    /// Every other server is suspected: this one is the ring.
+    fn came_home_alone(&mut self, ctx: &mut ServerCtx<'_, '_, Self>, message: RingMessage) {
+        if let RingMessage::Election { epoch, .. } = message {
+            if epoch == self.epoch && !self.decided {
+                self.become_leader(ctx);
+            }
+        }
+    }
+
+    /// Enters `epoch`: whatever this server believed before is void.
+    fn join(&mut self, ctx: &mut ServerCtx<'_, '_, Self>, epoch: u64) {
+        debug_assert!(epoch > self.epoch);
+        self.epoch = epoch;
+        self.participant = false;
+        self.decided = false;
+        self.seen.clear();
+        self.leader = None;
+        if let Some(timer) = self.heartbeat_timer.take() {
+            ctx.cancel_timer(timer);
+        }
+        if let Some(timer) = self.silence_timer.take() {
+            ctx.cancel_timer(timer);
+        }
+        if let Some(timer) = self.stall_timer.take() {
+            ctx.cancel_timer(timer);
+        }
+        let timer = ctx.set_timer(
+            self.params.election_timeout,
+            RingTimer::ElectionStalled(epoch),
+        );
+        self.stall_timer = Some(timer);
+    }
+
+    fn start_election(&mut self, ctx: &mut ServerCtx<'_, '_, Self>) {
+        self.join(ctx, self.epoch + 1);
+        ctx.emit(RingEvent::ElectionStarted { epoch: self.epoch });
+        self.send_own(ctx);
+    }
+
+    fn send_own(&mut self, ctx: &mut ServerCtx<'_, '_, Self>) {
+        self.participant = true;
+        self.seen.insert(self.uid, ctx.id());
+        let message = RingMessage::Election {
+            uid: self.uid,
+            origin: ctx.id(),
+            epoch: self.epoch,
+            hop: 0,
+        };
+        self.send_ring(ctx, message);
+    }
+
+    fn become_leader(&mut self, ctx: &mut ServerCtx<'_, '_, Self>) {
+        debug_assert!(!self.decided);
+        let me = ctx.id();
+        self.decided = true;
+        self.leader = Some((self.uid, me));
+        if let Some(timer) = self.stall_timer.take() {
+            ctx.cancel_timer(timer);
+        }
+        ctx.emit(RingEvent::BecameLeader {
+            epoch: self.epoch,
+            uid: self.uid,
+        });
+        if self.params.variant == RingVariant::ChangRoberts {
+            let message = RingMessage::Elected {
+                uid: self.uid,
+                leader: me,
+                epoch: self.epoch,
+                hop: 0,
+            };
+            self.send_ring(ctx, message);
+        }
+        self.send_heartbeat(ctx);
+    }
+
+    fn learn_leader(&mut self, ctx: &mut ServerCtx<'_, '_, Self>, uid: u64, node: NodeId) {
+        self.decided = true;
+        self.leader = Some((uid, node));
+        if let Some(timer) = self.stall_timer.take() {
+            ctx.cancel_timer(timer);
+        }
+        ctx.emit(RingEvent::LearnedLeader {
+            epoch: self.epoch,
+            uid,
+        });
+        self.watch_leader(ctx);
+    }
+
+    fn watch_leader(&mut self, ctx: &mut ServerCtx<'_, '_, Self>) {
+        if let Some(timer) = self.silence_timer.take() {
+            ctx.cancel_timer(timer);
+        }
+        let timer = ctx.set_timer(self.params.failure_timeout, RingTimer::LeaderSilent);
+        self.silence_timer = Some(timer);
+    }
+
+    fn send_heartbeat(&mut self, ctx: &mut ServerCtx<'_, '_, Self>) {
+        for peer in ctx.peers() {
+            self.count(ctx, SentKind::Heartbeat);
+            ctx.send(
+                peer,
+                RingMessage::Alive {
+                    uid: self.uid,
+                    epoch: self.epoch,
+                },
+            );
+        }
+        if let Some(timer) = self.heartbeat_timer.take() {
+            ctx.cancel_timer(timer);
+        }
+        let timer = ctx.set_timer(self.params.heartbeat_interval, RingTimer::Heartbeat);
+        self.heartbeat_timer = Some(timer);
+    }
+
+    fn ack(&mut self, ctx: &mut ServerCtx<'_, '_, Self>, from: NodeId, hop: u64) {
+        self.suspected[from.index()] = false;
+        self.count(ctx, SentKind::Ack);
+        ctx.send(from, RingMessage::HopAck { hop });
+    }
+
+    /// Whether a ring message of `epoch` still matters here; a newer epoch
+    /// is joined first.
+    fn current(&mut self, ctx: &mut ServerCtx<'_, '_, Self>, epoch: u64) -> bool {
+        if epoch > self.epoch {
+            self.join(ctx, epoch);
+        }
+        epoch == self.epoch && !self.decided
+    }
+
+    fn on_election(
+        &mut self,
+        ctx: &mut ServerCtx<'_, '_, Self>,
+        uid: u64,
+        origin: NodeId,
+        epoch: u64,
+    ) {
+        if !self.current(ctx, epoch) {
+            return;
+        }
+        let forward = RingMessage::Election {
+            uid,
+            origin,
+            epoch,
+            hop: 0,
+        };
+        match self.params.variant {
+            RingVariant::ChangRoberts => {
+                if uid == self.uid {
+                    self.become_leader(ctx);
+                } else if uid > self.uid {
+                    // A larger id will win; this server need not stand.
+                    self.participant = true;
+                    self.send_ring(ctx, forward);
+                } else if self.params.bugs.forward_smaller_ids {
+                    if !self.participant {
+                        self.send_own(ctx);
+                    }
+                    self.send_ring(ctx, forward);
+                } else if !self.participant {
+                    self.send_own(ctx);
+                }
+            }
+            RingVariant::LeLann => {
+                if !self.participant {
+                    self.send_own(ctx);
+                }
+                self.seen.insert(uid, origin);
+                if uid != self.uid {
+                    self.send_ring(ctx, forward);
+                    return;
+                }
+                // Our id came home behind every other (FIFO links): the
+                // largest id seen leads.
+                let (&best, &node) = self.seen.last_key_value().expect("own id is seen");
+                if best == self.uid {
+                    self.become_leader(ctx);
+                } else {
+                    self.learn_leader(ctx, best, node);
+                }
+            }
+        }
+    }
+
+    fn on_elected(
+        &mut self,
+        ctx: &mut ServerCtx<'_, '_, Self>,
+        uid: u64,
+        leader: NodeId,
+        epoch: u64,
+    ) {
+        if leader == ctx.id() {
+            // The announcement went round.
+            return;
+        }
+        if !self.current(ctx, epoch) {
+            return;
+        }
+        self.learn_leader(ctx, uid, leader);
+        let forward = RingMessage::Elected {
+            uid,
+            leader,
+            epoch,
+            hop: 0,
+        };
+        self.send_ring(ctx, forward);
+    }
+
+    fn on_alive(&mut self, ctx: &mut ServerCtx<'_, '_, Self>, from: NodeId, uid: u64, epoch: u64) {
+        if epoch < self.epoch || (epoch == self.epoch && !self.decided && self.participant) {
+            // An old leader, or one whose election this server is still
+            // running; the election settles it.
+            return;
+        }
+        if epoch > self.epoch {
+            self.join(ctx, epoch);
+        }
+        if uid < self.uid {
+            // A smaller id leads (this server was away): take over.
+            self.start_election(ctx);
+            return;
+        }
+        if self.leader != Some((uid, from)) {
+            self.learn_leader(ctx, uid, from);
+        } else {
+            self.watch_leader(ctx);
+        }
+    }
+
+    fn on_hop_timeout(&mut self, ctx: &mut ServerCtx<'_, '_, Self>, hop: u64) {
+        let Some((successor, message, _)) = self.unacked.remove(&hop) else {
+            return;
+        };
+        self.suspected[successor.index()] = true;
+        let epoch = match &message {
+            RingMessage::Election { epoch, .. } | RingMessage::Elected { epoch, .. } => *epoch,
+            _ => unreachable!("only ring messages wait for acks"),
+        };
+        if epoch == self.epoch {
+            self.send_ring(ctx, message);
+        }
+    }
+}
+
+impl Service for RingElection {
+    type Message = RingMessage;
+    type Timer = RingTimer;
+    type Event = RingEvent;
+    type Monitor = monitor::RingMonitor;
+
+    fn on_start(&mut self, ctx: &mut ServerCtx<'_, '_, Self>) {
+        self.boot(ctx);
+        self.start_election(ctx);
+    }
+
+    fn on_recover(&mut self, ctx: &mut ServerCtx<'_, '_, Self>) {
+        self.boot(ctx);
+        for peer in ctx.peers() {
+            self.count(ctx, SentKind::Hello);
+            ctx.send(peer, RingMessage::Hello);
+        }
+        // The leader answers with `Alive`; if none does, elect.
+        self.watch_leader(ctx);
+    }
+
+    fn on_message(
+        &mut self,
+        ctx: &mut ServerCtx<'_, '_, Self>,
+        from: NodeId,
+        message: RingMessage,
+    ) {
+        match message {
+            RingMessage::Election {
+                uid,
+                origin,
+                epoch,
+                hop,
+            } => {
+                self.ack(ctx, from, hop);
+                self.on_election(ctx, uid, origin, epoch);
+            }
+            RingMessage::Elected {
+                uid,
+                leader,
+                epoch,
+                hop,
+            } => {
+                self.ack(ctx, from, hop);
+                self.on_elected(ctx, uid, leader, epoch);
+            }
+            RingMessage::HopAck { hop } => {
+                self.suspected[from.index()] = false;
+                if let Some((_, _, timer)) = self.unacked.remove(&hop) {
+                    ctx.cancel_timer(timer);
+                }
+            }
+            RingMessage::Alive { uid, epoch } => {
+                self.suspected[from.index()] = false;
+                self.on_alive(ctx, from, uid, epoch);
+            }
+            RingMessage::Hello => {
+                self.suspected[from.index()] = false;
+                if self.is_leader(ctx.id()) {
+                    self.count(ctx, SentKind::Heartbeat);
+                    ctx.send(
+                        from,
+                        RingMessage::Alive {
+                            uid: self.uid,
+                            epoch: self.epoch,
+                        },
+                    );
+                }
+            }
+        }
+    }
+
+    fn on_timer(&mut self, ctx: &mut ServerCtx<'_, '_, Self>, _id: TimerId, timer: RingTimer) {
+        match timer {
+            RingTimer::Heartbeat => {
+                self.heartbeat_timer = None;
+                if self.is_leader(ctx.id()) {
+                    self.send_heartbeat(ctx);
+                }
+            }
+            RingTimer::LeaderSilent => {
+                self.silence_timer = None;
+                if !self.is_leader(ctx.id()) {
+                    self.start_election(ctx);
+                }
+            }
+            RingTimer::Hop(hop) => self.on_hop_timeout(ctx, hop),
+            RingTimer::ElectionStalled(epoch) => {
+                self.stall_timer = None;
+                if epoch == self.epoch && !self.decided {
+                    self.start_election(ctx);
+                }
+            }
+        }
+    }
+
+    fn on_client_request(
+        &mut self,
+        ctx: &mut ServerCtx<'_, '_, Self>,
+        client: NodeId,
+        request: ClientRequest,
+    ) {
+        // Election only: the loader rejects clients for it.
+        ctx.reply(client, request.answer(ClientReply::Unavailable));
+    }
+
+    fn leader_term(&self) -> Option<u64> {
+        self.leader
+            .filter(|(uid, _)| *uid == self.uid)
+            .map(|_| self.epoch)
+    }
+}

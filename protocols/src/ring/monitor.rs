@@ -1,0 +1,164 @@
+//! Ring election's invariants and message counts, from the servers' events.
+//!
+//! - `one-leader-per-epoch`: no two servers become leader in one epoch.
+//! - `max-id-leader`: at the end of the run, every live server believes the
+//!   live server with the largest id leads, and that server believes so
+//!   too. Judged at the end, so scenarios stop their faults early enough
+//!   for the last election to finish.
+
+use super::messages::{RingEvent, SentKind};
+use crate::invariant::{Monitor, ProtocolMetrics, Violation};
+use sim_core::{NodeId, SimTime};
+use std::collections::BTreeMap;
+
+pub const ONE_LEADER_PER_EPOCH: &str = "one-leader-per-epoch";
+pub const MAX_ID_LEADER: &str = "max-id-leader";
+
+/// Epochs remembered at most (leaders and message counts per epoch).
+const EPOCHS_MAX: usize = 100_000;
+
+#[derive(Debug, Default)]
+pub struct RingMonitor {
+    uids: Vec<Option<u64>>,
+    up: Vec<bool>,
+    /// What each server believes leads (a uid).
+    believes: Vec<Option<u64>>,
+    leader_of_epoch: BTreeMap<u64, NodeId>,
+    /// Per epoch: election messages sent, and when it started.
+    election_messages_of_epoch: BTreeMap<u64, u64>,
+    started_at: BTreeMap<u64, SimTime>,
+    counts: BTreeMap<&'static str, u64>,
+    /// Per elected epoch: the time from its first start to its leader.
+    election_ms: Vec<f64>,
+}
+
+impl RingMonitor {
+    fn bump(&mut self, name: &'static str) {
+        *self.counts.entry(name).or_default() += 1;
+    }
+}
+
+impl Monitor<RingEvent> for RingMonitor {
+    const INVARIANTS: &'static [&'static str] = &[ONE_LEADER_PER_EPOCH, MAX_ID_LEADER];
+
+    fn new(servers: u32) -> Self {
+        let n = servers as usize;
+        RingMonitor {
+            uids: vec![None; n],
+            up: vec![true; n],
+            believes: vec![None; n],
+            ..RingMonitor::default()
+        }
+    }
+
+    fn observe(&mut self, time: SimTime, node: NodeId, event: &RingEvent) -> Option<Violation> {
+        let i = node.index();
+        match *event {
+            RingEvent::Started { uid } => {
+                self.uids[i] = Some(uid);
+                self.up[i] = true;
+                self.believes[i] = None;
+            }
+            RingEvent::ElectionStarted { epoch } => {
+                self.bump("elections_started");
+                if self.started_at.len() < EPOCHS_MAX {
+                    self.started_at.entry(epoch).or_insert(time);
+                }
+            }
+            RingEvent::Sent { kind, epoch } => {
+                let name = match kind {
+                    SentKind::Election => "election_messages",
+                    SentKind::Announcement => "announcement_messages",
+                    SentKind::Ack => "ack_messages",
+                    SentKind::Heartbeat => "heartbeat_messages",
+                    SentKind::Hello => "hello_messages",
+                };
+                self.bump(name);
+                if kind == SentKind::Election && self.election_messages_of_epoch.len() < EPOCHS_MAX
+                {
+                    *self.election_messages_of_epoch.entry(epoch).or_default() += 1;
+                }
+            }
+            RingEvent::LearnedLeader { uid, .. } => self.believes[i] = Some(uid),
+            RingEvent::BecameLeader { epoch, uid } => {
+                self.believes[i] = Some(uid);
+                self.bump("leaders_elected");
+                if let Some(&other) = self.leader_of_epoch.get(&epoch) {
+                    if other != node {
+                        return Some(Violation {
+                            invariant: ONE_LEADER_PER_EPOCH,
+                            time,
+                            node: Some(node),
+                            message: format!(
+                                "{node} became leader of epoch {epoch}, which {other} already leads"
+                            ),
+                        });
+                    }
+                    return None;
+                }
+                if self.leader_of_epoch.len() < EPOCHS_MAX {
+                    self.leader_of_epoch.insert(epoch, node);
+                }
+                if let Some(start) = self.started_at.get(&epoch) {
+                    self.election_ms
+                        .push(time.saturating_since(*start).as_nanos() as f64 / 1e6);
+                }
+            }
+        }
+        None
+    }
+
+    fn node_crashed(&mut self, _time: SimTime, node: NodeId) {
+        self.up[node.index()] = false;
+        self.believes[node.index()] = None;
+    }
+
+    fn finish(&mut self, time: SimTime) -> Vec<Violation> {
+        let live: Vec<usize> = (0..self.up.len())
+            .filter(|&i| self.up[i] && self.uids[i].is_some())
+            .collect();
+        let Some(max) = live.iter().filter_map(|&i| self.uids[i]).max() else {
+            return Vec::new();
+        };
+        live.iter()
+            .filter(|&&i| self.believes[i] != Some(max))
+            .take(8)
+            .map(|&i| Violation {
+                invariant: MAX_ID_LEADER,
+                time,
+                node: Some(NodeId(i as u32)),
+                message: match self.believes[i] {
+                    Some(uid) => format!(
+                        "#{i} believes id {uid} leads at the end, but the largest live id is {max}"
+                    ),
+                    None => {
+                        format!("#{i} knows no leader at the end; the largest live id is {max}")
+                    }
+                },
+            })
+            .collect()
+    }
+
+    fn metrics(&self) -> ProtocolMetrics {
+        ProtocolMetrics {
+            samples: vec![
+                // Counted once the run is over: a swallowed id may still
+                // be in flight when the winner's comes home.
+                (
+                    "election_messages",
+                    self.leader_of_epoch
+                        .keys()
+                        .map(|epoch| {
+                            self.election_messages_of_epoch
+                                .get(epoch)
+                                .copied()
+                                .unwrap_or(0) as f64
+                        })
+                        .collect(),
+                ),
+                ("election_ms", self.election_ms.clone()),
+            ],
+            counts: self.counts.iter().map(|(k, v)| (*k, *v)).collect(),
+        }
+    }
+}
