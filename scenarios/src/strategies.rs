@@ -119,3 +119,37 @@ pub fn fault_schedule(nodes: Vec<String>, duration: Dur) -> impl Strategy<Value 
         },
     )
 }
+
+/// Crash-recovery only: up to `GENERATED_FAULTS_MAX / 2` crashes of random
+/// nodes within `duration`, each followed by a restart within it. For
+/// protocols that assume a perfect failure detector (crashes are detected,
+/// nothing else looks like one), such as ring election.
+pub fn crash_schedule(nodes: Vec<String>, duration: Dur) -> impl Strategy<Value = Vec<TimedFault>> {
+    assert!(!nodes.is_empty(), "a schedule needs nodes");
+    let span = duration.0.as_nanos().max(2);
+    let n = nodes.len();
+    prop::collection::vec((0..n, 0..span - 1, 1..span), 0..=GENERATED_FAULTS_MAX / 2).prop_map(
+        move |items| {
+            let mut schedule: Vec<TimedFault> = items
+                .into_iter()
+                .flat_map(|(node, at, length)| {
+                    let name = nodes[node].clone();
+                    let up = at.saturating_add(length).min(span);
+                    [
+                        TimedFault {
+                            at: Dur(SimDuration::from_nanos(at)),
+                            fault: FaultSpec::Crash(name.clone()),
+                        },
+                        TimedFault {
+                            at: Dur(SimDuration::from_nanos(up)),
+                            fault: FaultSpec::Restart(name),
+                        },
+                    ]
+                })
+                .collect();
+            // Stable: a crash stays ahead of a restart at the same instant.
+            schedule.sort_by_key(|entry| entry.at);
+            schedule
+        },
+    )
+}

@@ -63,6 +63,14 @@ pub const CURATED: &[(&str, &str)] = &[
         "scenarios/raft-election.ron",
         include_str!("../../scenarios/raft-election.ron"),
     ),
+    (
+        "scenarios/ring-election.ron",
+        include_str!("../../scenarios/ring-election.ron"),
+    ),
+    (
+        "scenarios/ring-theory.ron",
+        include_str!("../../scenarios/ring-theory.ron"),
+    ),
 ];
 
 pub fn validate(

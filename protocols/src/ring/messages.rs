@@ -25,6 +25,12 @@ pub enum RingMessage {
     Alive { uid: u64, epoch: u64 },
     /// A restarted server says it is back, so nobody skips it any more.
     Hello,
+    /// The answer to a ring message of an old epoch: the epoch now, and its
+    /// leader if it has one. Lets a server that was away catch up.
+    Current {
+        epoch: u64,
+        leader: Option<(u64, NodeId)>,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -46,6 +52,7 @@ pub enum SentKind {
     Ack,
     Heartbeat,
     Hello,
+    Catchup,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -24,7 +24,7 @@ use crate::client::{ClientReply, ClientRequest};
 use crate::cluster::{ServerCtx, Service};
 use messages::{RingEvent, RingMessage, RingTimer, SentKind};
 use params::{RingParams, RingVariant};
-use sim_core::{NodeId, TimerId};
+use sim_core::{LocalTime, NodeId, TimerId};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -45,8 +45,10 @@ pub struct RingElection {
     seen: BTreeMap<u64, NodeId>,
     leader: Option<(u64, NodeId)>,
     suspected: Vec<bool>,
-    /// hop -> (successor, message, its ack timer).
-    unacked: BTreeMap<u64, (NodeId, RingMessage, TimerId)>,
+    /// When this server last heard from each server (its own clock).
+    heard_at: Vec<Option<LocalTime>>,
+    /// hop -> (successor, message, its ack timer, when it was sent).
+    unacked: BTreeMap<u64, (NodeId, RingMessage, TimerId, LocalTime)>,
     next_hop: u64,
     silence_timer: Option<TimerId>,
     stall_timer: Option<TimerId>,
@@ -64,6 +66,7 @@ impl RingElection {
             seen: BTreeMap::new(),
             leader: None,
             suspected: Vec::new(),
+            heard_at: Vec::new(),
             unacked: BTreeMap::new(),
             next_hop: 0,
             silence_timer: None,
@@ -80,6 +83,7 @@ impl RingElection {
         let me = ctx.id();
         self.uid = self.params.uids[me.index()];
         self.suspected = vec![false; ctx.server_count() as usize];
+        self.heard_at = vec![None; ctx.server_count() as usize];
         ctx.emit(RingEvent::Started { uid: self.uid });
     }
 
@@ -123,7 +127,7 @@ impl RingElection {
         ctx.send(next, message.clone());
         if self.unacked.len() < UNACKED_MAX {
             let timer = ctx.set_timer(self.params.hop_timeout, RingTimer::Hop(hop));
-            self.unacked.insert(hop, (next, message, timer));
+            self.unacked.insert(hop, (next, message, timer, ctx.now()));
         }
     }
 
@@ -247,13 +251,27 @@ impl RingElection {
         ctx.send(from, RingMessage::HopAck { hop });
     }
 
-    /// Whether a ring message of `epoch` still matters here; a newer epoch
-    /// is joined first.
-    fn current(&mut self, ctx: &mut ServerCtx<'_, '_, Self>, epoch: u64) -> bool {
+    /// Told that epoch `epoch` is on (this server was away): join it, and
+    /// follow its leader if that id is larger than ours, else stand.
+    fn on_current(
+        &mut self,
+        ctx: &mut ServerCtx<'_, '_, Self>,
+        epoch: u64,
+        leader: Option<(u64, NodeId)>,
+    ) {
+        if epoch < self.epoch || (epoch == self.epoch && self.decided) {
+            return;
+        }
         if epoch > self.epoch {
             self.join(ctx, epoch);
         }
-        epoch == self.epoch && !self.decided
+        match leader {
+            Some((uid, node)) if uid > self.uid => self.learn_leader(ctx, uid, node),
+            Some(_) => self.start_election(ctx),
+            // An election is running: take part in it.
+            None if !self.participant => self.send_own(ctx),
+            None => {}
+        }
     }
 
     fn on_election(
@@ -263,43 +281,80 @@ impl RingElection {
         origin: NodeId,
         epoch: u64,
     ) {
-        if !self.current(ctx, epoch) {
+        if epoch < self.epoch {
+            self.tell_current(ctx, origin);
+            return;
+        }
+        if epoch > self.epoch {
+            self.join(ctx, epoch);
+        }
+        match self.params.variant {
+            RingVariant::ChangRoberts => self.chang_roberts(ctx, uid, origin),
+            RingVariant::LeLann => self.lelann(ctx, uid, origin),
+        }
+    }
+
+    /// Tells `to`, which sent a message of an older epoch, the epoch now.
+    fn tell_current(&mut self, ctx: &mut ServerCtx<'_, '_, Self>, to: NodeId) {
+        if to == ctx.id() {
+            return;
+        }
+        self.count(ctx, SentKind::Catchup);
+        let leader = self.leader.filter(|_| self.decided);
+        ctx.send(
+            to,
+            RingMessage::Current {
+                epoch: self.epoch,
+                leader,
+            },
+        );
+    }
+
+    /// A late id in a decided epoch comes from a server that was away: if
+    /// it outranks the leader, elect again; else tell it the leader.
+    fn late_id(&mut self, ctx: &mut ServerCtx<'_, '_, Self>, uid: u64, origin: NodeId) {
+        let leader_uid = self.leader.map_or(0, |(uid, _)| uid);
+        if uid > leader_uid {
+            self.start_election(ctx);
+        } else {
+            self.tell_current(ctx, origin);
+        }
+    }
+
+    fn chang_roberts(&mut self, ctx: &mut ServerCtx<'_, '_, Self>, uid: u64, origin: NodeId) {
+        if self.decided {
+            self.late_id(ctx, uid, origin);
             return;
         }
         let forward = RingMessage::Election {
             uid,
             origin,
-            epoch,
+            epoch: self.epoch,
             hop: 0,
         };
-        match self.params.variant {
-            RingVariant::ChangRoberts => {
-                if uid == self.uid {
-                    self.become_leader(ctx);
-                } else if uid > self.uid {
-                    // A larger id will win; this server need not stand.
-                    self.participant = true;
-                    self.send_ring(ctx, forward);
-                } else if self.params.bugs.forward_smaller_ids {
-                    if !self.participant {
-                        self.send_own(ctx);
-                    }
-                    self.send_ring(ctx, forward);
-                } else if !self.participant {
-                    self.send_own(ctx);
-                }
+        if uid == self.uid {
+            self.become_leader(ctx);
+        } else if uid > self.uid {
+            // A larger id will win; this server need not stand.
+            self.participant = true;
+            self.send_ring(ctx, forward);
+        } else if self.params.bugs.forward_smaller_ids {
+            if !self.participant {
+                self.send_own(ctx);
             }
-            RingVariant::LeLann => {
-                if !self.participant {
-                    self.send_own(ctx);
-                }
-                self.seen.insert(uid, origin);
-                if uid != self.uid {
-                    self.send_ring(ctx, forward);
-                    return;
-                }
-                // Our id came home behind every other (FIFO links): the
-                // largest id seen leads.
+            self.send_ring(ctx, forward);
+        } else if !self.participant {
+            self.send_own(ctx);
+        }
+    }
+
+    fn lelann(&mut self, ctx: &mut ServerCtx<'_, '_, Self>, uid: u64, origin: NodeId) {
+        if uid == self.uid {
+            // Our id came home behind every other (FIFO links): the largest
+            // id seen leads, unless the leader's heartbeat said so first.
+            // (Not sent in this incarnation: a message from before a crash,
+            // whose round this server did not watch.)
+            if !self.decided && self.participant {
                 let (&best, &node) = self.seen.last_key_value().expect("own id is seen");
                 if best == self.uid {
                     self.become_leader(ctx);
@@ -307,7 +362,25 @@ impl RingElection {
                     self.learn_leader(ctx, best, node);
                 }
             }
+            return;
         }
+        if self.decided && self.leader.is_some_and(|(leader, _)| uid > leader) {
+            self.late_id(ctx, uid, origin);
+            return;
+        }
+        if !self.participant && !self.decided {
+            self.send_own(ctx);
+        }
+        // Every id goes all the way round, also past servers that know the
+        // leader already: its owner decides only when it comes home.
+        self.seen.insert(uid, origin);
+        let forward = RingMessage::Election {
+            uid,
+            origin,
+            epoch: self.epoch,
+            hop: 0,
+        };
+        self.send_ring(ctx, forward);
     }
 
     fn on_elected(
@@ -321,10 +394,18 @@ impl RingElection {
             // The announcement went round.
             return;
         }
-        if !self.current(ctx, epoch) {
+        if epoch < self.epoch {
+            self.tell_current(ctx, leader);
             return;
         }
-        self.learn_leader(ctx, uid, leader);
+        if epoch > self.epoch {
+            self.join(ctx, epoch);
+        }
+        // The leader's heartbeat may have come first; the announcement
+        // still goes all the way round.
+        if !(self.decided && self.leader == Some((uid, leader))) {
+            self.learn_leader(ctx, uid, leader);
+        }
         let forward = RingMessage::Elected {
             uid,
             leader,
@@ -335,9 +416,7 @@ impl RingElection {
     }
 
     fn on_alive(&mut self, ctx: &mut ServerCtx<'_, '_, Self>, from: NodeId, uid: u64, epoch: u64) {
-        if epoch < self.epoch || (epoch == self.epoch && !self.decided && self.participant) {
-            // An old leader, or one whose election this server is still
-            // running; the election settles it.
+        if epoch < self.epoch {
             return;
         }
         if epoch > self.epoch {
@@ -348,6 +427,8 @@ impl RingElection {
             self.start_election(ctx);
             return;
         }
+        // A larger id leads this epoch; if this server's election is still
+        // running here, it has lost it anyway.
         if self.leader != Some((uid, from)) {
             self.learn_leader(ctx, uid, from);
         } else {
@@ -356,10 +437,13 @@ impl RingElection {
     }
 
     fn on_hop_timeout(&mut self, ctx: &mut ServerCtx<'_, '_, Self>, hop: u64) {
-        let Some((successor, message, _)) = self.unacked.remove(&hop) else {
+        let Some((successor, message, _, sent_at)) = self.unacked.remove(&hop) else {
             return;
         };
-        self.suspected[successor.index()] = true;
+        // Heard from since: it was down when the message came and is back
+        // (its `Hello` said so). Only silence makes a server suspect.
+        let heard_since = self.heard_at[successor.index()].is_some_and(|at| at > sent_at);
+        self.suspected[successor.index()] = !heard_since;
         let epoch = match &message {
             RingMessage::Election { epoch, .. } | RingMessage::Elected { epoch, .. } => *epoch,
             _ => unreachable!("only ring messages wait for acks"),
@@ -397,6 +481,7 @@ impl Service for RingElection {
         from: NodeId,
         message: RingMessage,
     ) {
+        self.heard_at[from.index()] = Some(ctx.now());
         match message {
             RingMessage::Election {
                 uid,
@@ -418,7 +503,7 @@ impl Service for RingElection {
             }
             RingMessage::HopAck { hop } => {
                 self.suspected[from.index()] = false;
-                if let Some((_, _, timer)) = self.unacked.remove(&hop) {
+                if let Some((_, _, timer, _)) = self.unacked.remove(&hop) {
                     ctx.cancel_timer(timer);
                 }
             }
@@ -426,6 +511,7 @@ impl Service for RingElection {
                 self.suspected[from.index()] = false;
                 self.on_alive(ctx, from, uid, epoch);
             }
+            RingMessage::Current { epoch, leader } => self.on_current(ctx, epoch, leader),
             RingMessage::Hello => {
                 self.suspected[from.index()] = false;
                 if self.is_leader(ctx.id()) {

@@ -72,6 +72,7 @@ impl Monitor<RingEvent> for RingMonitor {
                     SentKind::Ack => "ack_messages",
                     SentKind::Heartbeat => "heartbeat_messages",
                     SentKind::Hello => "hello_messages",
+                    SentKind::Catchup => "catchup_messages",
                 };
                 self.bump(name);
                 if kind == SentKind::Election && self.election_messages_of_epoch.len() < EPOCHS_MAX
