@@ -241,38 +241,24 @@ fn regression_an_unknown_cas_observes_the_unknown_write_it_expects() {
 /// within a small step budget (searched, each would double the work).
 #[test]
 fn unread_unknown_writes_do_not_blow_up_the_search() {
-    let values: Vec<String> = (0..40).map(|i| format!("lost{i}")).collect();
-    let mut operations: Vec<Operation> = values
-        .iter()
-        .enumerate()
-        .map(|(i, value)| Operation {
-            process: 10 + i as u64,
-            f: Function::Write,
-            key: "x".into(),
-            value: Some(value.clone()),
-            expected: None,
-            outcome: Outcome::Info,
-            invoke_ns: i as u64,
-            complete_ns: None,
-        })
-        .collect();
-    let row = |process, f, value: &str, invoke_ns, complete_ns| Operation {
-        process,
-        f,
-        key: "x".into(),
-        value: Some(value.into()),
-        expected: None,
-        outcome: Outcome::Ok,
-        invoke_ns,
-        complete_ns: Some(complete_ns),
-    };
-    operations.push(row(0, Function::Write, "1", 100, 110));
-    operations.push(row(1, Function::Write, "2", 120, 130));
-    operations.push(row(2, Function::Read, "1", 140, 150));
+    let mut stale = history(&[
+        (0, Write, Some("1"), None, Ok, 100, Some(110)),
+        (1, Write, Some("2"), None, Ok, 120, Some(130)),
+        (2, Read, Some("1"), None, Ok, 140, Some(150)),
+    ]);
+    let template = stale.operations[0].clone();
+    stale.operations.extend((0..40u64).map(|i| Operation {
+        process: 10 + i,
+        value: Some(format!("lost{i}")),
+        outcome: Info,
+        invoke_ns: i,
+        complete_ns: None,
+        ..template.clone()
+    }));
     let budget = Budget {
         steps_max: 10_000,
         ..Budget::default()
     };
-    let report = linearizability::check(&History { operations }, &KvModel::default(), &budget);
+    let report = linearizability::check(&stale, &KvModel::default(), &budget);
     assert_eq!(report.verdict, Verdict::Fail, "{report:?}");
 }
