@@ -71,6 +71,10 @@ pub const CURATED: &[(&str, &str)] = &[
         "scenarios/ring-theory.ron",
         include_str!("../../scenarios/ring-theory.ron"),
     ),
+    (
+        "scenarios/ring-split-brain.ron",
+        include_str!("../../scenarios/ring-split-brain.ron"),
+    ),
 ];
 
 pub fn validate(

@@ -68,6 +68,8 @@ pub enum RingEvent {
         epoch: u64,
         uid: u64,
     },
+    /// The leader joined a newer epoch and leads no more.
+    SteppedDown,
     /// The server now believes `uid` leads.
     LearnedLeader {
         epoch: u64,

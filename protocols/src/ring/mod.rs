@@ -143,6 +143,9 @@ impl RingElection {
     /// Enters `epoch`: whatever this server believed before is void.
     fn join(&mut self, ctx: &mut ServerCtx<'_, '_, Self>, epoch: u64) {
         debug_assert!(epoch > self.epoch);
+        if self.is_leader(ctx.id()) {
+            ctx.emit(RingEvent::SteppedDown);
+        }
         self.epoch = epoch;
         self.participant = false;
         self.decided = false;

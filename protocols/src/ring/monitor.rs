@@ -1,6 +1,8 @@
 //! Ring election's invariants and message counts, from the servers' events.
 //!
 //! - `one-leader-per-epoch`: no two servers become leader in one epoch.
+//! - `one-live-leader`: no server becomes leader while another live server
+//!   still leads (of any epoch): the split brain a partition causes.
 //! - `max-id-leader`: at the end of the run, every live server believes the
 //!   live server with the largest id leads, and that server believes so
 //!   too. Judged at the end, so scenarios stop their faults early enough
@@ -13,6 +15,7 @@ use std::collections::BTreeMap;
 
 pub const ONE_LEADER_PER_EPOCH: &str = "one-leader-per-epoch";
 pub const MAX_ID_LEADER: &str = "max-id-leader";
+pub const ONE_LIVE_LEADER: &str = "one-live-leader";
 
 /// Epochs remembered at most (leaders and message counts per epoch).
 const EPOCHS_MAX: usize = 100_000;
@@ -23,6 +26,8 @@ pub struct RingMonitor {
     up: Vec<bool>,
     /// What each server believes leads (a uid).
     believes: Vec<Option<u64>>,
+    /// Which servers lead now.
+    leading: Vec<bool>,
     leader_of_epoch: BTreeMap<u64, NodeId>,
     /// Per epoch: election messages sent, and when it started.
     election_messages_of_epoch: BTreeMap<u64, u64>,
@@ -39,7 +44,8 @@ impl RingMonitor {
 }
 
 impl Monitor<RingEvent> for RingMonitor {
-    const INVARIANTS: &'static [&'static str] = &[ONE_LEADER_PER_EPOCH, MAX_ID_LEADER];
+    const INVARIANTS: &'static [&'static str] =
+        &[ONE_LEADER_PER_EPOCH, ONE_LIVE_LEADER, MAX_ID_LEADER];
 
     fn new(servers: u32) -> Self {
         let n = servers as usize;
@@ -47,6 +53,7 @@ impl Monitor<RingEvent> for RingMonitor {
             uids: vec![None; n],
             up: vec![true; n],
             believes: vec![None; n],
+            leading: vec![false; n],
             ..RingMonitor::default()
         }
     }
@@ -58,6 +65,7 @@ impl Monitor<RingEvent> for RingMonitor {
                 self.uids[i] = Some(uid);
                 self.up[i] = true;
                 self.believes[i] = None;
+                self.leading[i] = false;
             }
             RingEvent::ElectionStarted { epoch } => {
                 self.bump("elections_started");
@@ -81,11 +89,16 @@ impl Monitor<RingEvent> for RingMonitor {
                 }
             }
             RingEvent::LearnedLeader { uid, .. } => self.believes[i] = Some(uid),
+            RingEvent::SteppedDown => self.leading[i] = false,
             RingEvent::BecameLeader { epoch, uid } => {
                 self.believes[i] = Some(uid);
                 self.bump("leaders_elected");
-                if let Some(&other) = self.leader_of_epoch.get(&epoch) {
-                    if other != node {
+                let other_leader =
+                    (0..self.leading.len()).find(|&j| j != i && self.leading[j] && self.up[j]);
+                self.leading[i] = true;
+                match self.leader_of_epoch.get(&epoch) {
+                    // The more specific report first: same epoch, two leaders.
+                    Some(&other) if other != node => {
                         return Some(Violation {
                             invariant: ONE_LEADER_PER_EPOCH,
                             time,
@@ -95,14 +108,26 @@ impl Monitor<RingEvent> for RingMonitor {
                             ),
                         });
                     }
-                    return None;
+                    Some(_) => {}
+                    None => {
+                        if self.leader_of_epoch.len() < EPOCHS_MAX {
+                            self.leader_of_epoch.insert(epoch, node);
+                        }
+                        if let Some(start) = self.started_at.get(&epoch) {
+                            self.election_ms
+                                .push(time.saturating_since(*start).as_nanos() as f64 / 1e6);
+                        }
+                    }
                 }
-                if self.leader_of_epoch.len() < EPOCHS_MAX {
-                    self.leader_of_epoch.insert(epoch, node);
-                }
-                if let Some(start) = self.started_at.get(&epoch) {
-                    self.election_ms
-                        .push(time.saturating_since(*start).as_nanos() as f64 / 1e6);
+                if let Some(j) = other_leader {
+                    return Some(Violation {
+                        invariant: ONE_LIVE_LEADER,
+                        time,
+                        node: Some(node),
+                        message: format!(
+                            "{node} became leader of epoch {epoch} while #{j} still leads"
+                        ),
+                    });
                 }
             }
         }
@@ -112,6 +137,7 @@ impl Monitor<RingEvent> for RingMonitor {
     fn node_crashed(&mut self, _time: SimTime, node: NodeId) {
         self.up[node.index()] = false;
         self.believes[node.index()] = None;
+        self.leading[node.index()] = false;
     }
 
     fn finish(&mut self, time: SimTime) -> Vec<Violation> {
