@@ -151,15 +151,9 @@ impl RingElection {
         self.decided = false;
         self.seen.clear();
         self.leader = None;
-        if let Some(timer) = self.heartbeat_timer.take() {
-            ctx.cancel_timer(timer);
-        }
-        if let Some(timer) = self.silence_timer.take() {
-            ctx.cancel_timer(timer);
-        }
-        if let Some(timer) = self.stall_timer.take() {
-            ctx.cancel_timer(timer);
-        }
+        cancel(ctx, &mut self.heartbeat_timer);
+        cancel(ctx, &mut self.silence_timer);
+        cancel(ctx, &mut self.stall_timer);
         let timer = ctx.set_timer(
             self.params.election_timeout,
             RingTimer::ElectionStalled(epoch),
@@ -190,9 +184,7 @@ impl RingElection {
         let me = ctx.id();
         self.decided = true;
         self.leader = Some((self.uid, me));
-        if let Some(timer) = self.stall_timer.take() {
-            ctx.cancel_timer(timer);
-        }
+        cancel(ctx, &mut self.stall_timer);
         ctx.emit(RingEvent::BecameLeader {
             epoch: self.epoch,
             uid: self.uid,
@@ -212,9 +204,7 @@ impl RingElection {
     fn learn_leader(&mut self, ctx: &mut ServerCtx<'_, '_, Self>, uid: u64, node: NodeId) {
         self.decided = true;
         self.leader = Some((uid, node));
-        if let Some(timer) = self.stall_timer.take() {
-            ctx.cancel_timer(timer);
-        }
+        cancel(ctx, &mut self.stall_timer);
         ctx.emit(RingEvent::LearnedLeader {
             epoch: self.epoch,
             uid,
@@ -223,9 +213,7 @@ impl RingElection {
     }
 
     fn watch_leader(&mut self, ctx: &mut ServerCtx<'_, '_, Self>) {
-        if let Some(timer) = self.silence_timer.take() {
-            ctx.cancel_timer(timer);
-        }
+        cancel(ctx, &mut self.silence_timer);
         let timer = ctx.set_timer(self.params.failure_timeout, RingTimer::LeaderSilent);
         self.silence_timer = Some(timer);
     }
@@ -241,9 +229,7 @@ impl RingElection {
                 },
             );
         }
-        if let Some(timer) = self.heartbeat_timer.take() {
-            ctx.cancel_timer(timer);
-        }
+        cancel(ctx, &mut self.heartbeat_timer);
         let timer = ctx.set_timer(self.params.heartbeat_interval, RingTimer::Heartbeat);
         self.heartbeat_timer = Some(timer);
     }
@@ -454,6 +440,13 @@ impl RingElection {
         if epoch == self.epoch {
             self.send_ring(ctx, message);
         }
+    }
+}
+
+/// Cancels the timer in `slot`, if one is set.
+fn cancel(ctx: &mut ServerCtx<'_, '_, RingElection>, slot: &mut Option<TimerId>) {
+    if let Some(timer) = slot.take() {
+        ctx.cancel_timer(timer);
     }
 }
 
