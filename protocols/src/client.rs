@@ -202,7 +202,7 @@ impl ClientProcess {
             ClientReply::Result(result) => {
                 self.leader_hint = Some(from);
                 let outcome = match result {
-                    KvResult::CasMismatch { .. } => Outcome::Fail,
+                    KvResult::CasMismatch { .. } | KvResult::Aborted => Outcome::Fail,
                     _ => Outcome::Ok,
                 };
                 self.complete(ctx, outcome, Some(result));

@@ -29,6 +29,14 @@ pub enum KvOp {
         key: String,
         value: String,
     },
+    /// Move `amount` from account `from` to account `to` (keys "k<i>"), as
+    /// one distributed transaction. Only the atomic-commit protocols serve
+    /// it; scenario validation keeps it away from the key-value stores.
+    Transfer {
+        from: String,
+        to: String,
+        amount: u64,
+    },
 }
 
 impl KvOp {
@@ -38,6 +46,7 @@ impl KvOp {
             | KvOp::Put { key, .. }
             | KvOp::Cas { key, .. }
             | KvOp::Append { key, .. } => key,
+            KvOp::Transfer { from, .. } => from,
         }
     }
     pub fn is_read(&self) -> bool {
@@ -54,6 +63,8 @@ pub enum KvResult {
     Done,
     /// A cas whose expectation did not hold; it took no effect.
     CasMismatch { current: String },
+    /// A transaction that aborted; it took no effect anywhere.
+    Aborted,
 }
 
 /// Clients tracked for deduplication at most; beyond it the oldest is forgotten
@@ -115,6 +126,9 @@ impl KvStore {
             KvOp::Append { key, value } => {
                 self.data.entry(key.clone()).or_default().push_str(value);
                 KvResult::Done
+            }
+            KvOp::Transfer { .. } => {
+                panic!("a transfer reached a key-value store; scenario validation forbids it")
             }
         }
     }

@@ -8,6 +8,7 @@
 
 pub mod client;
 pub mod cluster;
+pub mod commit;
 pub mod durable_log;
 pub mod invariant;
 pub mod kv;

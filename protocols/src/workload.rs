@@ -30,6 +30,8 @@ pub struct OpMix {
     pub write: f64,
     pub cas: f64,
     pub append: f64,
+    /// Bank transfers between two distinct accounts (the keys).
+    pub transfer: f64,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -43,7 +45,7 @@ pub enum KeyDistribution {
 
 impl OpMix {
     pub fn validate(&self) -> Result<(), String> {
-        let weights = [self.read, self.write, self.cas, self.append];
+        let weights = [self.read, self.write, self.cas, self.append, self.transfer];
         if weights.iter().any(|w| !w.is_finite() || *w < 0.0) || weights.iter().sum::<f64>() <= 0.0
         {
             return Err("weights must be finite, non-negative and not all zero".into());
@@ -73,6 +75,8 @@ pub struct WorkloadConfig {
     pub stop_after: SimDuration,
     /// Operations per client at most.
     pub ops_per_client_max: u64,
+    /// A transfer moves between 1 and this much money.
+    pub transfer_amount_max: u64,
 }
 
 /// Clients in one run at most.
@@ -117,6 +121,20 @@ impl WorkloadConfig {
                     ));
                 }
             }
+        }
+        let transfers =
+            self.mix.transfer > 0.0 || self.client_mixes.values().any(|m| m.transfer > 0.0);
+        if transfers && self.keys < 2 {
+            return Err(format!(
+                "keys: a transfer needs two accounts, so keys must be at least 2, got {}",
+                self.keys
+            ));
+        }
+        if transfers && !(1..=1_000_000_000).contains(&self.transfer_amount_max) {
+            return Err(format!(
+                "transfer_amount_max: must be between 1 and 1000000000, got {}",
+                self.transfer_amount_max
+            ));
         }
         if let KeyDistribution::Zipf { exponent } = self.key_distribution {
             if !(exponent.is_finite() && exponent > 0.0 && exponent <= 10.0) {
@@ -163,14 +181,15 @@ impl OpGenerator {
         seq: u64,
         rng: &mut impl Rng,
     ) -> KvOp {
-        let key = format!("k{}", Self::key_index(config, rng));
+        let key_index = Self::key_index(config, rng);
+        let key = format!("k{key_index}");
         let value = format!("{client}.{seq}");
         let mix = config
             .client_mixes
             .get(&client)
             .copied()
             .unwrap_or(config.mix);
-        let total = mix.read + mix.write + mix.cas + mix.append;
+        let total = mix.read + mix.write + mix.cas + mix.append + mix.transfer;
         let mut draw = rng.random::<f64>() * total;
         let mut pick = |weight: f64| {
             let hit = draw < weight;
@@ -188,14 +207,26 @@ impl OpGenerator {
                 expected,
                 new: value,
             }
-        } else if mix.append > 0.0 {
+        } else if pick(mix.append) || (mix.append > 0.0 && mix.transfer == 0.0) {
             // The separator keeps appended values apart when read back.
+            // (Rounding may leave `draw` past every weight: then the last
+            // kind with weight is taken.)
             KvOp::Append {
                 key,
                 value: format!("{value};"),
             }
+        } else if mix.transfer > 0.0 {
+            let from = key_index;
+            // Uniform over the other accounts, in one draw.
+            let keys = u64::from(config.keys);
+            debug_assert!(keys >= 2, "validated: a transfer needs two accounts");
+            let to = (from + 1 + rng.random_range(0..keys - 1)) % keys;
+            KvOp::Transfer {
+                from: format!("k{from}"),
+                to: format!("k{to}"),
+                amount: rng.random_range(1..=config.transfer_amount_max),
+            }
         } else {
-            // Rounding left `draw` past every weight: take the last kind with weight.
             KvOp::Get { key }
         }
     }

@@ -68,6 +68,7 @@ pub fn workload(spec: &WorkloadSpec, duration: Dur) -> Result<WorkloadConfig, St
         write: mix.write,
         cas: mix.cas,
         append: mix.append,
+        transfer: mix.transfer,
     };
     let mut client_mixes = BTreeMap::new();
     for (index, entry) in spec.client_mixes.iter().enumerate() {
@@ -108,10 +109,16 @@ pub fn workload(spec: &WorkloadSpec, duration: Dur) -> Result<WorkloadConfig, St
             .map(|d| d.0)
             .unwrap_or(default_stop_after(duration).0),
         ops_per_client_max: spec.ops_per_client_max.unwrap_or(u64::MAX),
+        transfer_amount_max: spec
+            .transfer_amount_max
+            .unwrap_or(DEFAULT_TRANSFER_AMOUNT_MAX),
     };
     config.validate()?;
     Ok(config)
 }
+
+/// What a transfer moves at most, unless the workload says.
+pub const DEFAULT_TRANSFER_AMOUNT_MAX: u64 = 10;
 
 /// Clients stop at 90% of the run so that the end is quiet.
 pub fn default_stop_after(duration: Dur) -> Dur {

@@ -4,6 +4,7 @@
 //! `protocol: KvSingle(flush_interval: "5ms")`, and a misspelled protocol or
 //! param is a deserialisation error with a position and a hint.
 
+use crate::commit_spec::CommitSpec;
 use crate::duration::Dur;
 use crate::raft_spec::RaftSpec;
 use crate::ring_spec::RingSpec;
@@ -20,6 +21,10 @@ pub enum ProtocolSpec {
     Raft(RaftSpec),
     /// Leader election on a ring (Chang–Roberts or LeLann); no clients.
     RingElection(RingSpec),
+    /// Two-phase commit of bank transfers across shards.
+    TwoPhaseCommit(CommitSpec),
+    /// Three-phase commit (Skeen) of bank transfers across shards.
+    ThreePhaseCommit(CommitSpec),
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -83,6 +88,29 @@ impl ProtocolSpec {
             ProtocolSpec::KvSingle(_) => "KvSingle",
             ProtocolSpec::Raft(_) => "Raft",
             ProtocolSpec::RingElection(_) => "RingElection",
+            ProtocolSpec::TwoPhaseCommit(_) => "TwoPhaseCommit",
+            ProtocolSpec::ThreePhaseCommit(_) => "ThreePhaseCommit",
+        }
+    }
+
+    /// Whether clients read and write registers, so that the history
+    /// checkers (linearizability, session, convergence) apply.
+    pub fn serves_registers(&self) -> bool {
+        matches!(self, ProtocolSpec::KvSingle(_) | ProtocolSpec::Raft(_))
+    }
+
+    /// Whether clients send bank transfers (and nothing else).
+    pub fn serves_transfers(&self) -> bool {
+        self.commit().is_some()
+    }
+
+    /// The commit variant and its params' spec, for the commit protocols.
+    pub fn commit(&self) -> Option<(protocols::commit::params::CommitVariant, &CommitSpec)> {
+        use protocols::commit::params::CommitVariant;
+        match self {
+            ProtocolSpec::TwoPhaseCommit(spec) => Some((CommitVariant::TwoPhase, spec)),
+            ProtocolSpec::ThreePhaseCommit(spec) => Some((CommitVariant::ThreePhase, spec)),
+            _ => None,
         }
     }
 
@@ -94,8 +122,15 @@ impl ProtocolSpec {
     }
 
     /// Whether the protocol elects a leader, so faults may name "@leader".
+    /// (The commit coordinator counts as the leader.)
     pub fn has_leader(&self) -> bool {
-        matches!(self, ProtocolSpec::Raft(_) | ProtocolSpec::RingElection(_))
+        matches!(
+            self,
+            ProtocolSpec::Raft(_)
+                | ProtocolSpec::RingElection(_)
+                | ProtocolSpec::TwoPhaseCommit(_)
+                | ProtocolSpec::ThreePhaseCommit(_)
+        )
     }
 
     /// The invariant names this protocol checks as the run goes.
@@ -105,6 +140,9 @@ impl ProtocolSpec {
             ProtocolSpec::KvSingle(_) => invariants_of::<protocols::kv_single::KvSingle>(),
             ProtocolSpec::Raft(_) => invariants_of::<protocols::raft::Raft>(),
             ProtocolSpec::RingElection(_) => invariants_of::<protocols::ring::RingElection>(),
+            ProtocolSpec::TwoPhaseCommit(_) | ProtocolSpec::ThreePhaseCommit(_) => {
+                invariants_of::<protocols::commit::AtomicCommit>()
+            }
         }
     }
 
@@ -129,6 +167,13 @@ impl ProtocolSpec {
                 .params(servers)
                 .validate(servers)
                 .map_err(|e| split_field(&e)),
+            ProtocolSpec::TwoPhaseCommit(spec) | ProtocolSpec::ThreePhaseCommit(spec) => {
+                let (variant, _) = self.commit().expect("a commit protocol");
+                // Accounts are validated with the workload.
+                spec.params(variant, 0)
+                    .validate(servers)
+                    .map_err(|e| split_field(&e))
+            }
         }
     }
 }
@@ -174,7 +219,73 @@ pub fn protocols() -> Vec<ProtocolInfo> {
         },
         raft_info(),
         ring_info(),
+        commit_info("TwoPhaseCommit"),
+        commit_info("ThreePhaseCommit"),
     ]
+}
+
+fn commit_info(name: &'static str) -> ProtocolInfo {
+    let spec = CommitSpec::default();
+    let (summary, protocol) = if name == "TwoPhaseCommit" {
+        (
+            "two-phase commit of bank transfers across shards (coordinator n1, shards n2..); blocks while the coordinator is down",
+            ProtocolSpec::TwoPhaseCommit(spec.clone()),
+        )
+    } else {
+        (
+            "three-phase commit (Skeen) of bank transfers; a termination protocol finishes without the coordinator, but a partition can split the outcome",
+            ProtocolSpec::ThreePhaseCommit(spec.clone()),
+        )
+    };
+    ProtocolInfo {
+        name,
+        summary,
+        params: vec![
+            (
+                "initial_balance",
+                spec.initial_balance.to_string(),
+                "every account's balance at the start (accounts are the workload's keys)",
+            ),
+            (
+                "vote_timeout",
+                format!("\"{}\"", spec.vote_timeout),
+                "the coordinator aborts when votes are missing after this",
+            ),
+            (
+                "decision_timeout",
+                format!("\"{}\"", spec.decision_timeout),
+                "an uncertain participant asks (2PC) or terminates (3PC) after this",
+            ),
+            (
+                "resend_interval",
+                format!("\"{}\"", spec.resend_interval),
+                "how often an unacknowledged decision is resent",
+            ),
+            (
+                "round_timeout",
+                format!("\"{}\"", spec.round_timeout),
+                "3PC: a termination round, or the wait for pre-commit acks",
+            ),
+            (
+                "cooperative_termination",
+                "false".into(),
+                "2PC: uncertain participants ask each other too",
+            ),
+            (
+                "commit_on_timeout",
+                "false".into(),
+                "BUG SWITCH: an uncertain participant commits on its own at decision_timeout",
+            ),
+            (
+                "decide_before_sync",
+                "false".into(),
+                "BUG SWITCH: the decision is sent before its record is synced",
+            ),
+        ],
+        bug_switches: CommitSpec::BUG_SWITCHES.to_vec(),
+        serves_clients: true,
+        invariants: protocol.invariants().to_vec(),
+    }
 }
 
 fn ring_info() -> ProtocolInfo {

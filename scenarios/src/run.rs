@@ -14,6 +14,7 @@ use crate::validate::{
 };
 use protocols::client::ClientEvent;
 use protocols::cluster::{Cluster, ClusterOutput, Service};
+use protocols::commit::AtomicCommit;
 use protocols::invariant::{Monitor, Violation};
 use protocols::kv::{KvOp, KvResult};
 use protocols::kv_single::KvSingle;
@@ -127,6 +128,11 @@ pub fn run(resolved: &Scenario) -> Result<RunOutcome, String> {
         ProtocolSpec::RingElection(spec) => {
             let params = Arc::new(spec.params(server_names(&resolved.nodes).len()));
             drive(resolved, move |_| RingElection::new(params.clone()))
+        }
+        ProtocolSpec::TwoPhaseCommit(_) | ProtocolSpec::ThreePhaseCommit(_) => {
+            let (variant, spec) = resolved.protocol.commit().expect("a commit protocol");
+            let params = Arc::new(spec.params(variant, resolved.workload.keys));
+            drive(resolved, move |_| AtomicCommit::new(params.clone()))
         }
     }
 }
@@ -327,7 +333,7 @@ fn drive<S: Service>(
     let stats = sim.stats();
     let mut checks = run_checks(scenario, &history, violations, S::Monitor::INVARIANTS);
     let named = scenario.checks.iter().any(|c| c == "eventual");
-    if scenario.protocol.serves_clients() && (named || scenario.checks.is_empty()) {
+    if scenario.protocol.serves_registers() && (named || scenario.checks.is_empty()) {
         let check = convergence_check(scenario, &sim, &names, servers, end);
         // Among the default checks, a run too short to be judged leaves this
         // one out rather than making every such run inconclusive.
@@ -459,7 +465,7 @@ fn run_checks(
     let wanted =
         |name: &str| scenario.checks.is_empty() || scenario.checks.iter().any(|c| c == name);
     let mut results = Vec::new();
-    if scenario.protocol.serves_clients() && wanted("linearizability") {
+    if scenario.protocol.serves_registers() && wanted("linearizability") {
         let budget = Budget {
             steps_max: LINEARIZABILITY_STEPS_MAX,
             ..Budget::default()
@@ -504,7 +510,7 @@ fn run_checks(
             counterexample: report.counterexample,
         });
     }
-    if scenario.protocol.serves_clients() && wanted("sequential") {
+    if scenario.protocol.serves_registers() && wanted("sequential") {
         results.push(sequential_check(history, &results));
     }
     let guarantees: Vec<&'static str> = session::GUARANTEES
@@ -512,7 +518,7 @@ fn run_checks(
         .copied()
         .filter(|g| wanted("session") || wanted(g))
         .collect();
-    if scenario.protocol.serves_clients() && !guarantees.is_empty() {
+    if scenario.protocol.serves_registers() && !guarantees.is_empty() {
         let report = session::check(history, "");
         for guarantee in guarantees {
             let count = report.counts.get(guarantee).copied().unwrap_or(0);
@@ -774,6 +780,12 @@ impl HistoryRecorder {
             KvOp::Put { key, value } => (Function::Write, key, Some(value), None),
             KvOp::Cas { key, expected, new } => (Function::Cas, key, Some(new), Some(expected)),
             KvOp::Append { key, value } => (Function::Append, key, Some(value), None),
+            KvOp::Transfer { from, to, amount } => (
+                Function::Transfer,
+                format!("{from}->{to}"),
+                Some(amount.to_string()),
+                None,
+            ),
         };
         let process = self.process(client);
         self.operations.push(Operation {

@@ -254,6 +254,9 @@ pub struct WorkloadSpec {
     pub stop_after: Option<Dur>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ops_per_client_max: Option<u64>,
+    /// A transfer moves between 1 and this much money (default 10).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transfer_amount_max: Option<u64>,
 }
 
 fn default_arrival() -> ArrivalSpec {
@@ -292,6 +295,7 @@ impl Default for WorkloadSpec {
             backoff_max: default_backoff_max(),
             stop_after: None,
             ops_per_client_max: None,
+            transfer_amount_max: None,
         }
     }
 }
@@ -323,6 +327,14 @@ pub struct MixSpec {
     pub cas: f64,
     #[serde(default)]
     pub append: f64,
+    /// Bank transfers between two accounts (the keys), for the
+    /// atomic-commit protocols.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub transfer: f64,
+}
+
+fn is_zero(weight: &f64) -> bool {
+    *weight == 0.0
 }
 
 impl Default for MixSpec {
@@ -332,6 +344,7 @@ impl Default for MixSpec {
             write: 0.5,
             cas: 0.0,
             append: 0.0,
+            transfer: 0.0,
         }
     }
 }

@@ -114,7 +114,7 @@ pub fn check_names(protocol: &ProtocolSpec) -> Vec<&'static str> {
     let mut names: Vec<&'static str> = CHECKERS
         .iter()
         .map(|(name, _)| *name)
-        .filter(|name| matches!(*name, "invariants" | "panic") || protocol.serves_clients())
+        .filter(|name| matches!(*name, "invariants" | "panic") || protocol.serves_registers())
         .collect();
     names.extend(protocol.invariants());
     names
@@ -155,6 +155,9 @@ pub fn validate(scenario: &Scenario) -> Result<(), Vec<Problem>> {
                 scenario.protocol.name()
             ),
         );
+    }
+    if scenario.workload.clients > 0 {
+        validate_mixes(&mut c, scenario);
     }
     c.check(
         "workload",
@@ -220,6 +223,39 @@ pub fn validate(scenario: &Scenario) -> Result<(), Vec<Problem>> {
         Ok(())
     } else {
         Err(c.problems)
+    }
+}
+
+/// Transfers go to the commit protocols, and only transfers.
+fn validate_mixes(c: &mut Checker, scenario: &Scenario) {
+    let protocol = &scenario.protocol;
+    let mixes = std::iter::once(("workload.mix".to_string(), &scenario.workload.mix)).chain(
+        scenario
+            .workload
+            .client_mixes
+            .iter()
+            .enumerate()
+            .map(|(i, m)| (format!("workload.client_mixes[{i}].mix"), &m.mix)),
+    );
+    for (path, mix) in mixes {
+        let others = mix.read + mix.write + mix.cas + mix.append;
+        if protocol.serves_transfers() && (others != 0.0 || mix.transfer <= 0.0) {
+            c.problem(
+                path,
+                format!(
+                    "{} serves bank transfers only: write `mix: (transfer: 1.0)`",
+                    protocol.name()
+                ),
+            );
+        } else if !protocol.serves_transfers() && mix.transfer != 0.0 {
+            c.problem(
+                format!("{path}.transfer"),
+                format!(
+                    "{} serves no transfers (TwoPhaseCommit and ThreePhaseCommit do); remove `transfer`",
+                    protocol.name()
+                ),
+            );
+        }
     }
 }
 

@@ -136,6 +136,8 @@ impl Model for KvModel {
                 joined.push_str(v);
                 Arc::from(joined)
             }),
+            // No register state allows a transfer; callers keep them out.
+            Function::Transfer => None,
             Function::Cas => {
                 let expected = op.expected.as_ref()?;
                 match (expected.as_str() == &**state, unknown) {

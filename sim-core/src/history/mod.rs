@@ -27,6 +27,11 @@ pub enum Function {
     Cas,
     /// Append `value` to the current value (string concatenation).
     Append,
+    /// A bank transfer between two accounts, run as a distributed
+    /// transaction (`key` is "from->to", `value` the amount). Not a register
+    /// operation: the register checkers never see one, and `faultline
+    /// check` refuses histories that contain it.
+    Transfer,
 }
 
 /// How an operation ended, as the client saw it.
@@ -77,8 +82,8 @@ impl Operation {
             _ => {}
         }
         match self.f {
-            Function::Write | Function::Append if self.value.is_none() => {
-                Err("a write or append needs a value".into())
+            Function::Write | Function::Append | Function::Transfer if self.value.is_none() => {
+                Err("a write, append or transfer needs a value".into())
             }
             Function::Cas if self.value.is_none() || self.expected.is_none() => {
                 Err("a cas needs value and expected".into())
