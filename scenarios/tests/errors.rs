@@ -38,7 +38,7 @@ fn misspelled_field_has_position_and_hint() {
 fn misspelled_protocol_has_hint() {
     check(
         &edit("KvSingle()", "KvSingel()"),
-        "case.ron:5:23: Unexpected variant named `KvSingel` in enum `ProtocolSpec`, expected one of `PingPong`, `KvSingle`, `Raft`, or `RingElection` instead\n  hint: did you mean `KvSingle`?",
+        "case.ron:5:23: Unexpected variant named `KvSingel` in enum `ProtocolSpec`, expected one of `PingPong`, `KvSingle`, `Raft`, `RingElection`, `TwoPhaseCommit`, or `ThreePhaseCommit` instead\n  hint: did you mean `KvSingle`?",
     );
 }
 
@@ -192,5 +192,33 @@ fn a_client_mix_must_name_a_client_once() {
             r#"workload: (clients: 2, client_mixes: [(client: "client2", mix: (read: 0.0))])"#,
         ),
         "case.ron: workload: client_mixes[0].mix: weights must be finite, non-negative and not all zero",
+    );
+}
+
+#[test]
+fn transfers_go_to_the_commit_protocols_only() {
+    check(
+        &edit(
+            "workload: (clients: 2)",
+            "workload: (clients: 2, mix: (read: 0.5, transfer: 0.5), keys: 4)",
+        ),
+        "case.ron: workload.mix.transfer: KvSingle serves no transfers (TwoPhaseCommit and ThreePhaseCommit do); remove `transfer`",
+    );
+    check(
+        &edit("protocol: KvSingle()", "protocol: TwoPhaseCommit()"),
+        "case.ron: workload.mix: TwoPhaseCommit serves bank transfers only: write `mix: (transfer: 1.0)`",
+    );
+    check(
+        &edit("protocol: KvSingle()", "protocol: ThreePhaseCommit()").replace(
+            "workload: (clients: 2)",
+            "workload: (clients: 2, mix: (transfer: 1.0), keys: 1)",
+        ),
+        "case.ron: workload: keys: a transfer needs two accounts, so keys must be at least 2, got 1",
+    );
+    check(
+        &edit("protocol: KvSingle()", "protocol: TwoPhaseCommit(vote_timeout: \"0s\")")
+            .replace("workload: (clients: 2)", "workload: (clients: 2, mix: (transfer: 1.0), keys: 4)")
+            .replace("Count(3)", "Count(1)"),
+        "case.ron: protocol.TwoPhaseCommit.nodes: atomic commit needs a coordinator and at least one shard, at most 1000 servers; got 1",
     );
 }

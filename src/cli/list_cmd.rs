@@ -75,6 +75,18 @@ pub const CURATED: &[(&str, &str)] = &[
         "scenarios/ring-split-brain.ron",
         include_str!("../../scenarios/ring-split-brain.ron"),
     ),
+    (
+        "scenarios/2pc-coordinator-crash.ron",
+        include_str!("../../scenarios/2pc-coordinator-crash.ron"),
+    ),
+    (
+        "scenarios/3pc-coordinator-crash.ron",
+        include_str!("../../scenarios/3pc-coordinator-crash.ron"),
+    ),
+    (
+        "scenarios/3pc-partition.ron",
+        include_str!("../../scenarios/3pc-partition.ron"),
+    ),
 ];
 
 pub fn validate(

@@ -289,7 +289,9 @@ impl Coordinator {
                 }
             }
             CommitMessage::StateRequest { txn } => {
-                let state = match self.txns.get(&txn).map(|t| &t.phase) {
+                let phase = self.txns.get(&txn).map(|t| &t.phase);
+                let operational = !matches!(phase, Some(Phase::Polling { .. }));
+                let state = match phase {
                     // Presumed abort: no record, never committed.
                     None => TxnState::Aborted,
                     Some(Phase::Decided { commit, .. } | Phase::Ended { commit }) => {
@@ -302,9 +304,19 @@ impl Coordinator {
                     Some(Phase::PreCommitting { .. }) => TxnState::PreCommitted,
                     Some(Phase::Collecting { .. } | Phase::Polling { .. }) => TxnState::Uncertain,
                 };
-                send(ctx, from, CommitMessage::StateReply { txn, state });
+                send(
+                    ctx,
+                    from,
+                    CommitMessage::StateReply {
+                        txn,
+                        state,
+                        operational,
+                    },
+                );
             }
-            CommitMessage::StateReply { txn, state } => self.on_poll_reply(ctx, from, txn, state),
+            CommitMessage::StateReply { txn, state, .. } => {
+                self.on_poll_reply(ctx, from, txn, state)
+            }
             // Participants' messages only; a coordinator is never asked to prepare.
             CommitMessage::Prepare { .. }
             | CommitMessage::PreCommit { .. }

@@ -71,6 +71,10 @@ pub enum CommitMessage {
     StateReply {
         txn: TxnId,
         state: TxnState,
+        /// False from a server that only knows `txn` from its log after a
+        /// restart: it missed part of the protocol, so it may not act as
+        /// backup coordinator, and nobody waits for it to.
+        operational: bool,
     },
 }
 

@@ -9,7 +9,10 @@
 //! A 3PC participant runs Skeen's termination protocol: the live
 //! participant with the lowest id becomes the backup coordinator; it
 //! commits if anyone is pre-committed (after pre-committing the rest) and
-//! aborts if everyone is merely uncertain.
+//! aborts if everyone is merely uncertain. A participant that knows a
+//! transaction only from its log after a restart never decides it (Skeen's
+//! recovery rule): while it was down the coordinator may have presumed it
+//! crashed and committed, so its "uncertain" proves nothing.
 
 use super::messages::{
     CommitEvent, CommitMessage, CommitTimer, Delta, ParticipantRecord, TxnId, TxnState,
@@ -31,8 +34,8 @@ type Ctx<'c, 'a, 'b> = &'c mut ServerCtx<'a, 'b, AtomicCommit>;
 /// One 3PC termination round this participant runs.
 #[derive(Debug, Default)]
 struct Round {
-    /// Who answered, with what.
-    replies: BTreeMap<NodeId, TxnState>,
+    /// Who answered, with what, and whether they were operational.
+    replies: BTreeMap<NodeId, (TxnState, bool)>,
     /// As backup coordinator, pre-committing: the acks still awaited.
     pre_committing: Option<BTreeSet<NodeId>>,
 }
@@ -44,6 +47,10 @@ struct Txn {
     deltas: Vec<Delta>,
     timer: Option<TimerId>,
     round: Option<Round>,
+    /// Known only from the log after a restart, undecided: this server
+    /// missed what happened meanwhile (the coordinator may have committed,
+    /// presuming it crashed), so it only learns the outcome, never decides it.
+    recovered: bool,
 }
 
 #[derive(Debug)]
@@ -127,6 +134,7 @@ impl Participant {
             .map(|(id, _)| *id)
             .collect();
         for txn in open {
+            me.txn_mut(txn).recovered = true;
             me.start_waiting(ctx, txn);
         }
         me
@@ -210,19 +218,31 @@ impl Participant {
                 send(ctx, from, CommitMessage::DecisionAck { txn });
             }
             CommitMessage::StateRequest { txn } => {
-                let state = match self.txns.get(&txn) {
-                    Some(t) => t.state,
+                let (state, operational) = match self.txns.get(&txn) {
+                    Some(t) => (t.state, !t.recovered),
                     None => {
                         // Never prepared here, so never voted yes: this
                         // shard may abort on its own, and must, so that a
                         // prepare still in flight cannot commit it later.
                         self.resolve(ctx, txn, false);
-                        TxnState::Aborted
+                        (TxnState::Aborted, true)
                     }
                 };
-                send(ctx, from, CommitMessage::StateReply { txn, state });
+                send(
+                    ctx,
+                    from,
+                    CommitMessage::StateReply {
+                        txn,
+                        state,
+                        operational,
+                    },
+                );
             }
-            CommitMessage::StateReply { txn, state } => {
+            CommitMessage::StateReply {
+                txn,
+                state,
+                operational,
+            } => {
                 let Some(t) = self.txns.get_mut(&txn) else {
                     return;
                 };
@@ -232,7 +252,7 @@ impl Participant {
                 if let Some(commit) = state.decision() {
                     self.resolve(ctx, txn, commit);
                 } else if let Some(round) = t.round.as_mut() {
-                    round.replies.insert(from, state);
+                    round.replies.insert(from, (state, operational));
                 }
             }
             // Coordinator's messages only.
@@ -415,13 +435,24 @@ impl Participant {
             self.decide_as_backup(ctx, txn, true);
             return;
         }
-        if round.replies.keys().any(|node| *node < me) {
-            // The coordinator or a lower participant is alive; it decides.
+        let lower_operational = round
+            .replies
+            .iter()
+            .any(|(node, (_, operational))| *node < me && *operational);
+        if lower_operational || t.recovered {
+            // The coordinator or a lower participant is alive and may
+            // decide; or this server missed part of the protocol and may
+            // not. Ask again later.
             self.start_waiting(ctx, txn);
             return;
         }
         let my_state = t.state;
-        let states: Vec<TxnState> = round.replies.values().copied().chain([my_state]).collect();
+        let states: Vec<TxnState> = round
+            .replies
+            .values()
+            .map(|(state, _)| *state)
+            .chain([my_state])
+            .collect();
         if states.contains(&TxnState::PreCommitted) {
             if my_state == TxnState::Uncertain {
                 t.state = TxnState::PreCommitted;
@@ -434,7 +465,7 @@ impl Participant {
             let uncertain: BTreeSet<NodeId> = round
                 .replies
                 .iter()
-                .filter(|(node, state)| **node != COORDINATOR && **state == TxnState::Uncertain)
+                .filter(|(node, (state, _))| **node != COORDINATOR && *state == TxnState::Uncertain)
                 .map(|(node, _)| *node)
                 .collect();
             if uncertain.is_empty() {
@@ -478,6 +509,7 @@ impl Txn {
             deltas,
             timer: None,
             round: None,
+            recovered: false,
         }
     }
 }
