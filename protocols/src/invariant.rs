@@ -6,6 +6,9 @@
 use serde::Serialize;
 use sim_core::{NodeId, SimTime};
 
+/// Violations a monitor reports at the end of a run at most.
+pub const VIOLATIONS_AT_FINISH_MAX: usize = 100;
+
 /// One broken invariant.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Violation {

@@ -37,6 +37,20 @@ pub enum KvOp {
         to: String,
         amount: u64,
     },
+    /// Order `quantity` of item `item` (a key "k<i>") for the calling
+    /// client, as a saga. Only the saga protocols serve it.
+    Order {
+        item: String,
+        quantity: u64,
+    },
+}
+
+/// The number in a key "k<i>". Keys come from the workload generator,
+/// which writes exactly that form (accounts, items).
+pub fn key_index(key: &str) -> u32 {
+    key.strip_prefix('k')
+        .and_then(|i| i.parse().ok())
+        .unwrap_or_else(|| panic!("keys are k<number>, got {key:?}"))
 }
 
 impl KvOp {
@@ -47,6 +61,7 @@ impl KvOp {
             | KvOp::Cas { key, .. }
             | KvOp::Append { key, .. } => key,
             KvOp::Transfer { from, .. } => from,
+            KvOp::Order { item, .. } => item,
         }
     }
     pub fn is_read(&self) -> bool {
@@ -127,8 +142,8 @@ impl KvStore {
                 self.data.entry(key.clone()).or_default().push_str(value);
                 KvResult::Done
             }
-            KvOp::Transfer { .. } => {
-                panic!("a transfer reached a key-value store; scenario validation forbids it")
+            KvOp::Transfer { .. } | KvOp::Order { .. } => {
+                panic!("a transaction reached a key-value store; scenario validation forbids it")
             }
         }
     }

@@ -16,4 +16,5 @@ pub mod kv_single;
 pub mod pingpong;
 pub mod raft;
 pub mod ring;
+pub mod saga;
 pub mod workload;

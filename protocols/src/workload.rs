@@ -32,7 +32,12 @@ pub struct OpMix {
     pub append: f64,
     /// Bank transfers between two distinct accounts (the keys).
     pub transfer: f64,
+    /// Orders of 1 to `ORDER_QUANTITY_MAX` of one item (a key), run as sagas.
+    pub order: f64,
 }
+
+/// An order asks for between 1 and this many of its item.
+pub const ORDER_QUANTITY_MAX: u64 = 3;
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum KeyDistribution {
@@ -45,7 +50,14 @@ pub enum KeyDistribution {
 
 impl OpMix {
     pub fn validate(&self) -> Result<(), String> {
-        let weights = [self.read, self.write, self.cas, self.append, self.transfer];
+        let weights = [
+            self.read,
+            self.write,
+            self.cas,
+            self.append,
+            self.transfer,
+            self.order,
+        ];
         if weights.iter().any(|w| !w.is_finite() || *w < 0.0) || weights.iter().sum::<f64>() <= 0.0
         {
             return Err("weights must be finite, non-negative and not all zero".into());
@@ -189,7 +201,7 @@ impl OpGenerator {
             .get(&client)
             .copied()
             .unwrap_or(config.mix);
-        let total = mix.read + mix.write + mix.cas + mix.append + mix.transfer;
+        let total = mix.read + mix.write + mix.cas + mix.append + mix.transfer + mix.order;
         let mut draw = rng.random::<f64>() * total;
         let mut pick = |weight: f64| {
             let hit = draw < weight;
@@ -207,7 +219,7 @@ impl OpGenerator {
                 expected,
                 new: value,
             }
-        } else if pick(mix.append) || (mix.append > 0.0 && mix.transfer == 0.0) {
+        } else if pick(mix.append) || (mix.append > 0.0 && mix.transfer + mix.order == 0.0) {
             // The separator keeps appended values apart when read back.
             // (Rounding may leave `draw` past every weight: then the last
             // kind with weight is taken.)
@@ -215,7 +227,7 @@ impl OpGenerator {
                 key,
                 value: format!("{value};"),
             }
-        } else if mix.transfer > 0.0 {
+        } else if pick(mix.transfer) || (mix.transfer > 0.0 && mix.order == 0.0) {
             let from = key_index;
             // Uniform over the other accounts, in one draw.
             let keys = u64::from(config.keys);
@@ -225,6 +237,11 @@ impl OpGenerator {
                 from: format!("k{from}"),
                 to: format!("k{to}"),
                 amount: rng.random_range(1..=config.transfer_amount_max),
+            }
+        } else if mix.order > 0.0 {
+            KvOp::Order {
+                item: key,
+                quantity: rng.random_range(1..=ORDER_QUANTITY_MAX),
             }
         } else {
             KvOp::Get { key }

@@ -69,6 +69,7 @@ pub fn workload(spec: &WorkloadSpec, duration: Dur) -> Result<WorkloadConfig, St
         cas: mix.cas,
         append: mix.append,
         transfer: mix.transfer,
+        order: mix.order,
     };
     let mut client_mixes = BTreeMap::new();
     for (index, entry) in spec.client_mixes.iter().enumerate() {

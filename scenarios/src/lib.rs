@@ -20,6 +20,7 @@ pub mod registry;
 pub mod resolve;
 pub mod ring_spec;
 pub mod run;
+pub mod saga_spec;
 pub mod schema;
 pub mod set;
 pub mod strategies;

@@ -8,6 +8,7 @@ use crate::commit_spec::CommitSpec;
 use crate::duration::Dur;
 use crate::raft_spec::RaftSpec;
 use crate::ring_spec::RingSpec;
+use crate::saga_spec::SagaSpec;
 use protocols::kv_single::KvSingleParams;
 use serde::{Deserialize, Serialize};
 
@@ -25,6 +26,8 @@ pub enum ProtocolSpec {
     TwoPhaseCommit(CommitSpec),
     /// Three-phase commit (Skeen) of bank transfers across shards.
     ThreePhaseCommit(CommitSpec),
+    /// Orders as sagas (reserve, charge, ship), orchestrated or choreographed.
+    Saga(SagaSpec),
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -90,6 +93,7 @@ impl ProtocolSpec {
             ProtocolSpec::RingElection(_) => "RingElection",
             ProtocolSpec::TwoPhaseCommit(_) => "TwoPhaseCommit",
             ProtocolSpec::ThreePhaseCommit(_) => "ThreePhaseCommit",
+            ProtocolSpec::Saga(_) => "Saga",
         }
     }
 
@@ -130,6 +134,7 @@ impl ProtocolSpec {
                 | ProtocolSpec::RingElection(_)
                 | ProtocolSpec::TwoPhaseCommit(_)
                 | ProtocolSpec::ThreePhaseCommit(_)
+                | ProtocolSpec::Saga(_)
         )
     }
 
@@ -143,6 +148,7 @@ impl ProtocolSpec {
             ProtocolSpec::TwoPhaseCommit(_) | ProtocolSpec::ThreePhaseCommit(_) => {
                 invariants_of::<protocols::commit::AtomicCommit>()
             }
+            ProtocolSpec::Saga(_) => invariants_of::<protocols::saga::Saga>(),
         }
     }
 
@@ -174,6 +180,10 @@ impl ProtocolSpec {
                     .validate(servers)
                     .map_err(|e| split_field(&e))
             }
+            ProtocolSpec::Saga(spec) => spec
+                .params(0)
+                .validate(servers)
+                .map_err(|e| split_field(&e)),
         }
     }
 }
@@ -221,7 +231,30 @@ pub fn protocols() -> Vec<ProtocolInfo> {
         ring_info(),
         commit_info("TwoPhaseCommit"),
         commit_info("ThreePhaseCommit"),
+        saga_info(),
     ]
+}
+
+fn saga_info() -> ProtocolInfo {
+    let spec = SagaSpec::default();
+    ProtocolInfo {
+        name: "Saga",
+        summary: "orders as sagas (reserve inventory, charge payment, ship; compensations on failure), orchestrated or choreographed; servers: orders, inventory, payment, shipping",
+        params: vec![
+            ("style", "Orchestration".into(), "Orchestration (a durable orchestrator) or Choreography (services react to events)"),
+            ("initial_stock", spec.initial_stock.to_string(), "units of every item (the workload's keys) at the start"),
+            ("initial_credit", spec.initial_credit.to_string(), "every customer's (client's) credit at the start"),
+            ("unit_price", spec.unit_price.to_string(), "what one unit costs"),
+            ("shipping_failure_probability", spec.shipping_failure_probability.to_string(), "shipping refuses an order with this probability"),
+            ("retry_interval", format!("\"{}\"", spec.retry_interval), "unacknowledged commands and events are resent this often"),
+            ("step_timeout", format!("\"{}\"", spec.step_timeout), "orchestration: a step unanswered this long is compensated"),
+            ("skip_refund", "false".into(), "BUG SWITCH: a failed saga does not refund the payment"),
+            ("no_dedup", "false".into(), "BUG SWITCH: services apply retried or duplicated commands again"),
+        ],
+        bug_switches: SagaSpec::BUG_SWITCHES.to_vec(),
+        serves_clients: true,
+        invariants: ProtocolSpec::Saga(spec).invariants().to_vec(),
+    }
 }
 
 fn commit_info(name: &'static str) -> ProtocolInfo {

@@ -21,6 +21,7 @@ use protocols::kv_single::KvSingle;
 use protocols::pingpong::PingPongService;
 use protocols::raft::Raft;
 use protocols::ring::RingElection;
+use protocols::saga::Saga;
 use serde::Serialize;
 use sim_core::checker::convergence::{diverging_key, Replica};
 use sim_core::checker::linearizability::{self, Counterexample};
@@ -133,6 +134,10 @@ pub fn run(resolved: &Scenario) -> Result<RunOutcome, String> {
             let (variant, spec) = resolved.protocol.commit().expect("a commit protocol");
             let params = Arc::new(spec.params(variant, resolved.workload.keys));
             drive(resolved, move |_| AtomicCommit::new(params.clone()))
+        }
+        ProtocolSpec::Saga(spec) => {
+            let params = Arc::new(spec.params(resolved.workload.keys));
+            drive(resolved, move |_| Saga::new(params.clone()))
         }
     }
 }
@@ -780,6 +785,9 @@ impl HistoryRecorder {
             KvOp::Put { key, value } => (Function::Write, key, Some(value), None),
             KvOp::Cas { key, expected, new } => (Function::Cas, key, Some(new), Some(expected)),
             KvOp::Append { key, value } => (Function::Append, key, Some(value), None),
+            KvOp::Order { item, quantity } => {
+                (Function::Order, item, Some(quantity.to_string()), None)
+            }
             KvOp::Transfer { from, to, amount } => (
                 Function::Transfer,
                 format!("{from}->{to}"),

@@ -331,6 +331,9 @@ pub struct MixSpec {
     /// atomic-commit protocols.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub transfer: f64,
+    /// Orders of one item (a key), run as sagas by the saga protocols.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub order: f64,
 }
 
 fn is_zero(weight: &f64) -> bool {
@@ -345,6 +348,7 @@ impl Default for MixSpec {
             cas: 0.0,
             append: 0.0,
             transfer: 0.0,
+            order: 0.0,
         }
     }
 }

@@ -238,8 +238,26 @@ fn validate_mixes(c: &mut Checker, scenario: &Scenario) {
             .map(|(i, m)| (format!("workload.client_mixes[{i}].mix"), &m.mix)),
     );
     for (path, mix) in mixes {
-        let others = mix.read + mix.write + mix.cas + mix.append;
-        if protocol.serves_transfers() && (others != 0.0 || mix.transfer <= 0.0) {
+        let others = mix.read + mix.write + mix.cas + mix.append + mix.order;
+        let is_saga = matches!(protocol, crate::registry::ProtocolSpec::Saga(_));
+        if is_saga {
+            if mix.write + mix.cas + mix.append + mix.transfer != 0.0 {
+                c.problem(
+                    path,
+                    "Saga serves orders and stock reads only: write `mix: (order: 1.0)`, optionally with `read`",
+                );
+            }
+            continue;
+        }
+        if mix.order != 0.0 {
+            c.problem(
+                format!("{path}.order"),
+                format!(
+                    "{} serves no orders (Saga does); remove `order`",
+                    protocol.name()
+                ),
+            );
+        } else if protocol.serves_transfers() && (others != 0.0 || mix.transfer <= 0.0) {
             c.problem(
                 path,
                 format!(

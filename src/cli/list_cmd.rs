@@ -87,6 +87,14 @@ pub const CURATED: &[(&str, &str)] = &[
         "scenarios/3pc-partition.ron",
         include_str!("../../scenarios/3pc-partition.ron"),
     ),
+    (
+        "scenarios/saga-orchestration.ron",
+        include_str!("../../scenarios/saga-orchestration.ron"),
+    ),
+    (
+        "scenarios/saga-choreography.ron",
+        include_str!("../../scenarios/saga-choreography.ron"),
+    ),
 ];
 
 pub fn validate(

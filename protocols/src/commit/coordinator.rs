@@ -11,10 +11,11 @@ use super::messages::{
     CommitEvent, CommitMessage, CommitTimer, CoordinatorRecord, Delta, TxnId, TxnState,
 };
 use super::params::{CommitParams, CommitVariant};
-use super::{account_index, send, AtomicCommit};
+use super::{send, AtomicCommit};
 use crate::client::{ClientReply, ClientRequest};
 use crate::cluster::ServerCtx;
 use crate::durable_log::DurableLog;
+use crate::kv::key_index as account_index;
 use crate::kv::{KvOp, KvResult};
 use sim_core::{NodeId, TimerId};
 use std::collections::{BTreeMap, BTreeSet};

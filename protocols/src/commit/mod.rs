@@ -59,14 +59,6 @@ impl AtomicCommit {
     }
 }
 
-/// The account number of a key "k<i>". Keys come from the workload
-/// generator, which writes exactly that form.
-pub fn account_index(key: &str) -> u32 {
-    key.strip_prefix('k')
-        .and_then(|i| i.parse().ok())
-        .unwrap_or_else(|| panic!("account keys are k<number>, got {key:?}"))
-}
-
 /// Sends `message`, counting it for the monitor's per-transaction counts.
 fn send(ctx: &mut ServerCtx<'_, '_, AtomicCommit>, to: NodeId, message: CommitMessage) {
     ctx.emit(CommitEvent::Sent {

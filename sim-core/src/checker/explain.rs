@@ -23,6 +23,11 @@ pub fn describe(op: &Operation) -> String {
             "append {}",
             op.value.as_deref().map_or("?".to_string(), show)
         ),
+        Function::Order => format!(
+            "order {} x{}",
+            op.key,
+            op.value.as_deref().map_or("?".to_string(), show)
+        ),
         Function::Transfer => format!(
             "transfer {} {}",
             op.key,

@@ -303,7 +303,9 @@ fn pair(events: Vec<Event>, file: &str, format: Format) -> Result<History, Strin
                 }
                 let (value, expected) = match event.f {
                     Function::Read => (None, None),
-                    Function::Transfer => unreachable!("the EDN parser makes no transfers"),
+                    Function::Transfer | Function::Order => {
+                        unreachable!("the EDN parser makes no transfers or orders")
+                    }
                     Function::Write | Function::Append => (
                         Some(scalar(&event.value).ok_or_else(|| {
                             at(format!(

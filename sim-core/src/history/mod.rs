@@ -32,6 +32,9 @@ pub enum Function {
     /// operation: the register checkers never see one, and `faultline
     /// check` refuses histories that contain it.
     Transfer,
+    /// An order run as a saga (`key` is the item, `value` the quantity).
+    /// Not a register operation either.
+    Order,
 }
 
 /// How an operation ended, as the client saw it.
@@ -82,8 +85,10 @@ impl Operation {
             _ => {}
         }
         match self.f {
-            Function::Write | Function::Append | Function::Transfer if self.value.is_none() => {
-                Err("a write, append or transfer needs a value".into())
+            Function::Write | Function::Append | Function::Transfer | Function::Order
+                if self.value.is_none() =>
+            {
+                Err("a write, append, transfer or order needs a value".into())
             }
             Function::Cas if self.value.is_none() || self.expected.is_none() => {
                 Err("a cas needs value and expected".into())

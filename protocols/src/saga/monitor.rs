@@ -1,0 +1,238 @@
+//! The saga invariants and metrics, from the servers' events.
+//!
+//! - `step-once`: no step of a saga is applied twice.
+//! - `compensation-needs-step`: no compensation runs for a step that was
+//!   not applied, and none runs twice.
+//! - `semantic-atomicity`: a saga that ends completed has every step
+//!   applied and none compensated; one that ends aborted has every applied
+//!   step compensated. At the end of the run, no saga is left with some
+//!   steps standing and others not (sagas still running count only if
+//!   they are half done *and* nothing is in flight would undo it: the run
+//!   ends quietly, so every saga should have ended).
+//!
+//! Metrics: `reads_seeing_intermediate_state` of `reads` (a stock read of
+//! an item while a saga that reserved it has not ended: what a reader sees
+//! may still be undone), `saga_ms` (begin to end), `messages_per_saga`,
+//! and sagas begun, completed and aborted (by the step that refused).
+
+use super::messages::{SagaEvent, SagaId, Step};
+use crate::invariant::{Monitor, ProtocolMetrics, Violation};
+use sim_core::{NodeId, SimTime};
+use std::collections::{BTreeMap, BTreeSet};
+
+pub const STEP_ONCE: &str = "step-once";
+pub const COMPENSATION_NEEDS_STEP: &str = "compensation-needs-step";
+pub const SEMANTIC_ATOMICITY: &str = "semantic-atomicity";
+
+/// Sagas tracked at most; later ones are counted but not checked.
+const SAGAS_TRACKED_MAX: usize = 1_000_000;
+
+#[derive(Debug, Default)]
+struct SagaView {
+    item: u32,
+    began: Option<SimTime>,
+    applied: BTreeSet<Step>,
+    compensated: BTreeSet<Step>,
+    ended: Option<bool>,
+    messages: u64,
+}
+
+impl SagaView {
+    /// Steps whose effect stands now.
+    fn standing(&self) -> Vec<Step> {
+        self.applied
+            .difference(&self.compensated)
+            .copied()
+            .collect()
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct SagaMonitor {
+    sagas: BTreeMap<SagaId, SagaView>,
+    /// Per item: sagas that reserved it and have not ended.
+    open_reservations: BTreeMap<u32, BTreeSet<SagaId>>,
+    counts: BTreeMap<&'static str, u64>,
+    saga_ms: Vec<f64>,
+    untracked: u64,
+}
+
+impl SagaMonitor {
+    fn bump(&mut self, name: &'static str) {
+        *self.counts.entry(name).or_default() += 1;
+    }
+
+    fn view(&mut self, saga: SagaId) -> Option<&mut SagaView> {
+        if !self.sagas.contains_key(&saga) && self.sagas.len() >= SAGAS_TRACKED_MAX {
+            self.untracked += 1;
+            return None;
+        }
+        Some(self.sagas.entry(saga).or_default())
+    }
+}
+
+fn violation(
+    invariant: &'static str,
+    time: SimTime,
+    node: Option<NodeId>,
+    message: String,
+) -> Option<Violation> {
+    Some(Violation {
+        invariant,
+        time,
+        node,
+        message,
+    })
+}
+
+impl Monitor<SagaEvent> for SagaMonitor {
+    const INVARIANTS: &'static [&'static str] =
+        &[STEP_ONCE, COMPENSATION_NEEDS_STEP, SEMANTIC_ATOMICITY];
+
+    fn new(_servers: u32) -> Self {
+        SagaMonitor::default()
+    }
+
+    fn observe(&mut self, time: SimTime, node: NodeId, event: &SagaEvent) -> Option<Violation> {
+        match *event {
+            SagaEvent::Begun { saga, item } => {
+                self.bump("sagas_begun");
+                let view = self.view(saga)?;
+                view.item = item;
+                view.began = Some(time);
+            }
+            SagaEvent::StepApplied { saga, step } => {
+                let view = self.view(saga)?;
+                let item = view.item;
+                if !view.applied.insert(step) {
+                    return violation(
+                        STEP_ONCE,
+                        time,
+                        Some(node),
+                        format!("{step:?} of saga {saga} was applied a second time"),
+                    );
+                }
+                if step == Step::Reserve && view.ended.is_none() {
+                    self.open_reservations.entry(item).or_default().insert(saga);
+                }
+            }
+            SagaEvent::StepRefused { step, .. } => {
+                self.bump(match step {
+                    Step::Reserve => "refused_reserve",
+                    Step::Charge => "refused_charge",
+                    Step::Ship => "refused_ship",
+                });
+            }
+            SagaEvent::Compensated { saga, step } => {
+                let view = self.view(saga)?;
+                if !view.applied.contains(&step) {
+                    return violation(
+                        COMPENSATION_NEEDS_STEP,
+                        time,
+                        Some(node),
+                        format!("{step:?} of saga {saga} was compensated but never applied"),
+                    );
+                }
+                if !view.compensated.insert(step) {
+                    return violation(
+                        COMPENSATION_NEEDS_STEP,
+                        time,
+                        Some(node),
+                        format!("{step:?} of saga {saga} was compensated a second time"),
+                    );
+                }
+            }
+            SagaEvent::Ended { saga, completed } => {
+                self.bump(if completed {
+                    "sagas_completed"
+                } else {
+                    "sagas_aborted"
+                });
+                let view = self.view(saga)?;
+                view.ended = Some(completed);
+                let item = view.item;
+                let standing = view.standing();
+                let began = view.began;
+                if let Some(open) = self.open_reservations.get_mut(&item) {
+                    open.remove(&saga);
+                }
+                if let Some(began) = began {
+                    self.saga_ms
+                        .push(time.saturating_since(began).as_nanos() as f64 / 1e6);
+                }
+                let whole = if completed {
+                    standing.len() == Step::ALL.len()
+                } else {
+                    standing.is_empty()
+                };
+                if !whole {
+                    let how = if completed { "completed" } else { "aborted" };
+                    return violation(
+                        SEMANTIC_ATOMICITY,
+                        time,
+                        Some(node),
+                        format!("saga {saga} ended {how} with {standing:?} standing"),
+                    );
+                }
+            }
+            SagaEvent::ReadServed { item } => {
+                self.bump("reads");
+                if self
+                    .open_reservations
+                    .get(&item)
+                    .is_some_and(|open| !open.is_empty())
+                {
+                    self.bump("reads_seeing_intermediate_state");
+                }
+            }
+            SagaEvent::Sent { saga } => {
+                if let Some(view) = self.view(saga) {
+                    view.messages += 1;
+                }
+            }
+        }
+        None
+    }
+
+    fn finish(&mut self, time: SimTime) -> Vec<Violation> {
+        let mut violations = Vec::new();
+        let mut unended = 0;
+        for (saga, view) in &self.sagas {
+            if view.ended.is_some() {
+                continue;
+            }
+            unended += 1;
+            let standing = view.standing();
+            if !standing.is_empty() && standing.len() < Step::ALL.len() {
+                violations.push(Violation {
+                    invariant: SEMANTIC_ATOMICITY,
+                    time,
+                    node: None,
+                    message: format!("saga {saga} never ended, half done: {standing:?} standing"),
+                });
+            }
+        }
+        self.counts.insert("sagas_unended_at_end", unended);
+        if self.untracked > 0 {
+            self.counts.insert("sagas_untracked", self.untracked);
+        }
+        violations.truncate(crate::invariant::VIOLATIONS_AT_FINISH_MAX);
+        violations
+    }
+
+    fn metrics(&self) -> ProtocolMetrics {
+        let messages: Vec<f64> = self
+            .sagas
+            .values()
+            .filter(|v| v.ended.is_some())
+            .map(|v| v.messages as f64)
+            .collect();
+        ProtocolMetrics {
+            samples: vec![
+                ("saga_ms", self.saga_ms.clone()),
+                ("messages_per_saga", messages),
+            ],
+            counts: self.counts.iter().map(|(name, n)| (*name, *n)).collect(),
+        }
+    }
+}

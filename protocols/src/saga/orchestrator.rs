@@ -1,0 +1,300 @@
+//! Orchestration: a durable orchestrator runs each order's saga. It sends
+//! the next step's command (resending until answered), and when a step is
+//! refused or gives no answer within `step_timeout` it turns back and
+//! compensates every step that may have happened, last first. Every
+//! decision is logged before it is acted on, so a restarted orchestrator
+//! resumes each saga where it was.
+
+use super::messages::{Order, OrderRecord, SagaEvent, SagaId, SagaMessage, SagaTimer, Step};
+use super::outbox::Outbox;
+use super::params::SagaParams;
+use super::{arm_retry, reply_outcome, send, Saga};
+use crate::client::ClientRequest;
+use crate::cluster::ServerCtx;
+use crate::durable_log::DurableLog;
+use sim_core::{NodeId, TimerId};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+const LOG_PREFIX: &str = "saga/orders/";
+
+type Ctx<'c, 'a, 'b> = &'c mut ServerCtx<'a, 'b, Saga>;
+
+#[derive(Debug, Clone, PartialEq)]
+enum Phase {
+    /// Waiting for this step's answer.
+    Forward(Step),
+    /// Compensating these steps, first one first.
+    Backward(Vec<Step>),
+    Ended {
+        completed: bool,
+    },
+}
+
+#[derive(Debug)]
+struct Run {
+    order: Order,
+    phase: Phase,
+    waiting: Option<(NodeId, ClientRequest)>,
+    deadline: Option<TimerId>,
+}
+
+#[derive(Debug)]
+pub struct Orchestrator {
+    params: Arc<SagaParams>,
+    log: DurableLog<OrderRecord>,
+    runs: BTreeMap<SagaId, Run>,
+    by_client: BTreeMap<u64, (u64, SagaId)>,
+    next_saga: SagaId,
+    /// One outstanding command per saga.
+    pub outbox: Outbox<SagaId, SagaMessage>,
+}
+
+impl Orchestrator {
+    pub fn new(params: Arc<SagaParams>) -> Self {
+        Orchestrator {
+            log: DurableLog::new(LOG_PREFIX),
+            runs: BTreeMap::new(),
+            by_client: BTreeMap::new(),
+            next_saga: 1,
+            outbox: Outbox::new(params.retry_interval),
+            params,
+        }
+    }
+
+    pub fn recover(params: Arc<SagaParams>, ctx: Ctx) -> Self {
+        let mut me = Orchestrator::new(params);
+        me.log = DurableLog::load(LOG_PREFIX, ctx.storage());
+        for index in 1..=me.log.last_index() {
+            match me.log.get(index).expect("in range").clone() {
+                OrderRecord::Begin {
+                    saga,
+                    client,
+                    seq,
+                    order,
+                } => {
+                    me.next_saga = me.next_saga.max(saga + 1);
+                    me.by_client.insert(client, (seq, saga));
+                    me.runs.insert(
+                        saga,
+                        Run {
+                            order,
+                            phase: Phase::Forward(Step::Reserve),
+                            waiting: None,
+                            deadline: None,
+                        },
+                    );
+                }
+                OrderRecord::StepOk { saga, step } => {
+                    if let Some(next) = step.next() {
+                        me.run_mut(saga).phase = Phase::Forward(next);
+                    }
+                }
+                OrderRecord::Compensate { saga, undo } => {
+                    me.run_mut(saga).phase = Phase::Backward(undo)
+                }
+                OrderRecord::Undone { saga, step } => {
+                    if let Phase::Backward(undo) = &mut me.run_mut(saga).phase {
+                        undo.retain(|s| *s != step);
+                    }
+                }
+                OrderRecord::End { saga, completed } => {
+                    me.run_mut(saga).phase = Phase::Ended { completed }
+                }
+            }
+        }
+        let open: Vec<SagaId> = me
+            .runs
+            .iter()
+            .filter(|(_, r)| !matches!(r.phase, Phase::Ended { .. }))
+            .map(|(s, _)| *s)
+            .collect();
+        for saga in open {
+            me.act(ctx, saga);
+        }
+        me
+    }
+
+    fn run_mut(&mut self, saga: SagaId) -> &mut Run {
+        self.runs
+            .get_mut(&saga)
+            .expect("the log names a saga after its Begin")
+    }
+
+    pub fn on_order(&mut self, ctx: Ctx, client: NodeId, request: ClientRequest, order: Order) {
+        match self.by_client.get(&request.client) {
+            Some(&(seq, saga)) if seq == request.seq => {
+                let run = self
+                    .runs
+                    .get_mut(&saga)
+                    .expect("by_client names known sagas");
+                match run.phase {
+                    Phase::Ended { completed } => reply_outcome(ctx, client, &request, completed),
+                    _ => run.waiting = Some((client, request)),
+                }
+                return;
+            }
+            Some(&(seq, _)) if seq > request.seq => return,
+            _ => {}
+        }
+        let saga = self.next_saga;
+        self.next_saga += 1;
+        self.log.append(
+            ctx.storage(),
+            OrderRecord::Begin {
+                saga,
+                client: request.client,
+                seq: request.seq,
+                order,
+            },
+        );
+        ctx.storage().sync();
+        ctx.emit(SagaEvent::Begun {
+            saga,
+            item: order.item,
+        });
+        self.by_client.insert(request.client, (request.seq, saga));
+        self.runs.insert(
+            saga,
+            Run {
+                order,
+                phase: Phase::Forward(Step::Reserve),
+                waiting: Some((client, request)),
+                deadline: None,
+            },
+        );
+        self.act(ctx, saga);
+    }
+
+    /// Sends what the saga's phase calls for.
+    fn act(&mut self, ctx: Ctx, saga: SagaId) {
+        let run = self.runs.get_mut(&saga).expect("acting on a known saga");
+        let order = run.order;
+        let message = match &run.phase {
+            Phase::Forward(step) => {
+                let step = *step;
+                let timer = ctx.set_timer(
+                    self.params.step_timeout,
+                    SagaTimer::StepDeadline { saga, step },
+                );
+                if let Some(old) = run.deadline.replace(timer) {
+                    ctx.cancel_timer(old);
+                }
+                SagaMessage::Do { saga, step, order }
+            }
+            Phase::Backward(undo) => match undo.first() {
+                Some(&step) => SagaMessage::Undo { saga, step, order },
+                None => return self.end(ctx, saga, false),
+            },
+            Phase::Ended { .. } => return,
+        };
+        let to = match &message {
+            SagaMessage::Do { step, .. } | SagaMessage::Undo { step, .. } => step.service(),
+            _ => unreachable!("only commands are sent here"),
+        };
+        self.outbox.put(saga, to, message.clone());
+        send(ctx, to, message);
+        arm_retry(ctx, &mut self.outbox);
+    }
+
+    fn end(&mut self, ctx: Ctx, saga: SagaId, completed: bool) {
+        self.log
+            .append(ctx.storage(), OrderRecord::End { saga, completed });
+        ctx.storage().sync();
+        self.outbox.ack(&saga);
+        let run = self.run_mut(saga);
+        run.phase = Phase::Ended { completed };
+        let waiting = run.waiting.take();
+        if let Some(timer) = run.deadline.take() {
+            ctx.cancel_timer(timer);
+        }
+        ctx.emit(SagaEvent::Ended { saga, completed });
+        if let Some((client, request)) = waiting {
+            reply_outcome(ctx, client, &request, completed);
+        }
+    }
+
+    /// Turns back: compensates `undo`, first one first.
+    fn turn_back(&mut self, ctx: Ctx, saga: SagaId, mut undo: Vec<Step>) {
+        if self.params.bugs.skip_refund {
+            // The bug: the payment step "needs no compensation".
+            undo.retain(|s| *s != Step::Charge);
+        }
+        self.log.append(
+            ctx.storage(),
+            OrderRecord::Compensate {
+                saga,
+                undo: undo.clone(),
+            },
+        );
+        ctx.storage().sync();
+        let run = self.run_mut(saga);
+        run.phase = Phase::Backward(undo);
+        if let Some(timer) = run.deadline.take() {
+            ctx.cancel_timer(timer);
+        }
+        self.act(ctx, saga);
+    }
+
+    pub fn on_message(&mut self, ctx: Ctx, message: SagaMessage) {
+        match message {
+            SagaMessage::Done { saga, step, ok } => {
+                let Some(run) = self.runs.get(&saga) else {
+                    return;
+                };
+                if run.phase != Phase::Forward(step) {
+                    return; // A late or duplicated answer.
+                }
+                if !ok {
+                    // The refused step did nothing; undo those before it.
+                    let undo: Vec<Step> = Step::ALL[..step.index()].iter().rev().copied().collect();
+                    return self.turn_back(ctx, saga, undo);
+                }
+                self.log
+                    .append(ctx.storage(), OrderRecord::StepOk { saga, step });
+                ctx.storage().sync();
+                match step.next() {
+                    Some(next) => {
+                        self.run_mut(saga).phase = Phase::Forward(next);
+                        self.act(ctx, saga);
+                    }
+                    None => self.end(ctx, saga, true),
+                }
+            }
+            SagaMessage::Undone { saga, step } => {
+                let Some(run) = self.runs.get(&saga) else {
+                    return;
+                };
+                let Phase::Backward(undo) = &run.phase else {
+                    return;
+                };
+                if undo.first() != Some(&step) {
+                    return;
+                }
+                self.log
+                    .append(ctx.storage(), OrderRecord::Undone { saga, step });
+                ctx.storage().sync();
+                if let Phase::Backward(undo) = &mut self.run_mut(saga).phase {
+                    undo.remove(0);
+                }
+                self.act(ctx, saga);
+            }
+            // Commands and choreography are not for the orchestrator.
+            _ => {}
+        }
+    }
+
+    pub fn on_deadline(&mut self, ctx: Ctx, saga: SagaId, step: Step) {
+        let Some(run) = self.runs.get_mut(&saga) else {
+            return;
+        };
+        if run.phase != Phase::Forward(step) {
+            return;
+        }
+        run.deadline = None;
+        // The step may or may not have happened: compensate it too (a
+        // service that never ran it leaves a tombstone instead).
+        let undo: Vec<Step> = Step::ALL[..=step.index()].iter().rev().copied().collect();
+        self.turn_back(ctx, saga, undo);
+    }
+}
