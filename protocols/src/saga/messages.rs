@@ -181,6 +181,8 @@ pub enum OrderRecord {
 /// What servers report to the monitor.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum SagaEvent {
+    /// A server started, or restarted.
+    Started,
     Begun {
         saga: SagaId,
         item: u32,

@@ -59,6 +59,7 @@ impl Saga {
     }
 
     fn boot(&mut self, ctx: &mut ServerCtx<'_, '_, Self>, recovering: bool) {
+        ctx.emit(SagaEvent::Started);
         let params = self.params.clone();
         let id = ctx.id();
         self.role = match (Step::of(id), params.style) {
