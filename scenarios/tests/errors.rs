@@ -222,3 +222,23 @@ fn transfers_go_to_the_commit_protocols_only() {
         "case.ron: protocol.TwoPhaseCommit.nodes: atomic commit needs a coordinator and at least one shard, at most 1000 servers; got 1",
     );
 }
+
+#[test]
+fn orders_go_to_the_saga_protocol_only() {
+    check(
+        &edit(
+            "workload: (clients: 2)",
+            "workload: (clients: 2, mix: (order: 1.0))",
+        ),
+        "case.ron: workload.mix.order: KvSingle serves no orders (Saga does); remove `order`",
+    );
+    check(
+        &edit("protocol: KvSingle()", "protocol: Saga()").replace("Count(3)", "Count(4)"),
+        "case.ron: workload.mix: Saga serves orders and stock reads only: write `mix: (order: 1.0)`, optionally with `read`",
+    );
+    check(
+        &edit("protocol: KvSingle()", "protocol: Saga()")
+            .replace("workload: (clients: 2)", "workload: (clients: 2, mix: (order: 1.0))"),
+        "case.ron: protocol.Saga.nodes: a saga cluster has exactly 4 servers (orders, inventory, payment, shipping), got 3",
+    );
+}
