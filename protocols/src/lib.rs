@@ -15,6 +15,7 @@ pub mod kv;
 pub mod kv_single;
 pub mod pingpong;
 pub mod raft;
+pub mod request_tags;
 pub mod ring;
 pub mod saga;
 pub mod workload;

@@ -17,6 +17,7 @@ use crate::cluster::ServerCtx;
 use crate::durable_log::DurableLog;
 use crate::kv::key_index as account_index;
 use crate::kv::{KvOp, KvResult};
+use crate::request_tags::{RequestTags, Tagged};
 use sim_core::{NodeId, TimerId};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -79,7 +80,7 @@ pub struct Coordinator {
     txns: BTreeMap<TxnId, Txn>,
     /// Each client's latest (sequence number, transaction): a retry of the
     /// same operation finds its transaction instead of starting another.
-    by_client: BTreeMap<u64, (u64, TxnId)>,
+    by_client: RequestTags<TxnId>,
     next_txn: TxnId,
     active: usize,
 }
@@ -90,7 +91,7 @@ impl Coordinator {
             params,
             log: DurableLog::new(LOG_PREFIX),
             txns: BTreeMap::new(),
-            by_client: BTreeMap::new(),
+            by_client: RequestTags::new(),
             next_txn: 1,
             active: 0,
         }
@@ -111,7 +112,7 @@ impl Coordinator {
                     participants,
                 } => {
                     me.next_txn = me.next_txn.max(txn + 1);
-                    me.by_client.insert(client, (seq, txn));
+                    me.by_client.record(client, seq, txn);
                     me.txns.insert(
                         txn,
                         Txn {
@@ -180,8 +181,8 @@ impl Coordinator {
             ctx.reply(client, request.answer(ClientReply::Unavailable));
             return;
         };
-        match self.by_client.get(&request.client) {
-            Some(&(seq, txn)) if seq == request.seq => {
+        match self.by_client.lookup(request.client, request.seq) {
+            Tagged::Known(txn) => {
                 let txn = self
                     .txns
                     .get_mut(&txn)
@@ -193,8 +194,8 @@ impl Coordinator {
                 return;
             }
             // A retry of an operation the client has given up on.
-            Some(&(seq, _)) if seq > request.seq => return,
-            _ => {}
+            Tagged::Stale => return,
+            Tagged::New => {}
         }
         if self.active >= ACTIVE_TXNS_MAX {
             ctx.reply(client, request.answer(ClientReply::Unavailable));
@@ -239,7 +240,7 @@ impl Coordinator {
             send(ctx, participant, prepare);
         }
         let timer = ctx.set_timer(self.params.vote_timeout, CommitTimer::Votes(txn));
-        self.by_client.insert(request.client, (request.seq, txn));
+        self.by_client.record(request.client, request.seq, txn);
         self.txns.insert(
             txn,
             Txn {

@@ -20,6 +20,7 @@ use super::{arm_retry, reply_outcome, send, Saga};
 use crate::client::ClientRequest;
 use crate::cluster::ServerCtx;
 use crate::durable_log::DurableLog;
+use crate::request_tags::{RequestTags, Tagged};
 use sim_core::NodeId;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -153,7 +154,7 @@ struct Placed {
 pub struct OrderService {
     log: DurableLog<OrderRecord>,
     placed: BTreeMap<SagaId, Placed>,
-    by_client: BTreeMap<u64, (u64, SagaId)>,
+    by_client: RequestTags<SagaId>,
     next_saga: SagaId,
     pub outbox: EventOutbox,
 }
@@ -163,7 +164,7 @@ impl OrderService {
         OrderService {
             log: DurableLog::new(LOG_PREFIX),
             placed: BTreeMap::new(),
-            by_client: BTreeMap::new(),
+            by_client: RequestTags::new(),
             next_saga: 1,
             outbox: Outbox::new(params.retry_interval),
         }
@@ -181,7 +182,7 @@ impl OrderService {
                     order,
                 } => {
                     me.next_saga = me.next_saga.max(saga + 1);
-                    me.by_client.insert(client, (seq, saga));
+                    me.by_client.record(client, seq, saga);
                     me.placed.insert(
                         saga,
                         Placed {
@@ -217,8 +218,8 @@ impl OrderService {
     }
 
     pub fn on_order(&mut self, ctx: Ctx, client: NodeId, request: ClientRequest, order: Order) {
-        match self.by_client.get(&request.client) {
-            Some(&(seq, saga)) if seq == request.seq => {
+        match self.by_client.lookup(request.client, request.seq) {
+            Tagged::Known(saga) => {
                 let placed = self
                     .placed
                     .get_mut(&saga)
@@ -229,8 +230,9 @@ impl OrderService {
                 }
                 return;
             }
-            Some(&(seq, _)) if seq > request.seq => return,
-            _ => {}
+            // A retry of an operation the client has given up on.
+            Tagged::Stale => return,
+            Tagged::New => {}
         }
         let saga = self.next_saga;
         self.next_saga += 1;
@@ -248,7 +250,7 @@ impl OrderService {
             saga,
             item: order.item,
         });
-        self.by_client.insert(request.client, (request.seq, saga));
+        self.by_client.record(request.client, request.seq, saga);
         self.placed.insert(
             saga,
             Placed {

@@ -12,6 +12,7 @@ use super::{arm_retry, reply_outcome, send, Saga};
 use crate::client::ClientRequest;
 use crate::cluster::ServerCtx;
 use crate::durable_log::DurableLog;
+use crate::request_tags::{RequestTags, Tagged};
 use sim_core::{NodeId, TimerId};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -44,7 +45,7 @@ pub struct Orchestrator {
     params: Arc<SagaParams>,
     log: DurableLog<OrderRecord>,
     runs: BTreeMap<SagaId, Run>,
-    by_client: BTreeMap<u64, (u64, SagaId)>,
+    by_client: RequestTags<SagaId>,
     next_saga: SagaId,
     /// One outstanding command per saga.
     pub outbox: Outbox<SagaId, SagaMessage>,
@@ -55,7 +56,7 @@ impl Orchestrator {
         Orchestrator {
             log: DurableLog::new(LOG_PREFIX),
             runs: BTreeMap::new(),
-            by_client: BTreeMap::new(),
+            by_client: RequestTags::new(),
             next_saga: 1,
             outbox: Outbox::new(params.retry_interval),
             params,
@@ -74,7 +75,7 @@ impl Orchestrator {
                     order,
                 } => {
                     me.next_saga = me.next_saga.max(saga + 1);
-                    me.by_client.insert(client, (seq, saga));
+                    me.by_client.record(client, seq, saga);
                     me.runs.insert(
                         saga,
                         Run {
@@ -122,8 +123,8 @@ impl Orchestrator {
     }
 
     pub fn on_order(&mut self, ctx: Ctx, client: NodeId, request: ClientRequest, order: Order) {
-        match self.by_client.get(&request.client) {
-            Some(&(seq, saga)) if seq == request.seq => {
+        match self.by_client.lookup(request.client, request.seq) {
+            Tagged::Known(saga) => {
                 let run = self
                     .runs
                     .get_mut(&saga)
@@ -134,8 +135,9 @@ impl Orchestrator {
                 }
                 return;
             }
-            Some(&(seq, _)) if seq > request.seq => return,
-            _ => {}
+            // A retry of an operation the client has given up on.
+            Tagged::Stale => return,
+            Tagged::New => {}
         }
         let saga = self.next_saga;
         self.next_saga += 1;
@@ -153,7 +155,7 @@ impl Orchestrator {
             saga,
             item: order.item,
         });
-        self.by_client.insert(request.client, (request.seq, saga));
+        self.by_client.record(request.client, request.seq, saga);
         self.runs.insert(
             saga,
             Run {
