@@ -6,10 +6,12 @@
 //! history events), `workload` (what clients ask for) and `cluster` (servers
 //! and clients of one service as one engine protocol).
 
+pub mod bully;
 pub mod client;
 pub mod cluster;
 pub mod commit;
 pub mod durable_log;
+pub mod election_end;
 pub mod invariant;
 pub mod kv;
 pub mod kv_single;

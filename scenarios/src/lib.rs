@@ -9,6 +9,7 @@
 //! assert!(outcome.passed());
 //! ```
 
+pub mod bully_spec;
 pub mod commit_spec;
 pub mod convert;
 pub mod duration;

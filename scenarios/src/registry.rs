@@ -4,6 +4,7 @@
 //! `protocol: KvSingle(flush_interval: "5ms")`, and a misspelled protocol or
 //! param is a deserialisation error with a position and a hint.
 
+use crate::bully_spec::BullySpec;
 use crate::commit_spec::CommitSpec;
 use crate::duration::Dur;
 use crate::raft_spec::RaftSpec;
@@ -22,6 +23,8 @@ pub enum ProtocolSpec {
     Raft(RaftSpec),
     /// Leader election on a ring (Chang–Roberts or LeLann); no clients.
     RingElection(RingSpec),
+    /// Leader election by the Bully algorithm (fully connected); no clients.
+    BullyElection(BullySpec),
     /// Two-phase commit of bank transfers across shards.
     TwoPhaseCommit(CommitSpec),
     /// Three-phase commit (Skeen) of bank transfers across shards.
@@ -91,6 +94,7 @@ impl ProtocolSpec {
             ProtocolSpec::KvSingle(_) => "KvSingle",
             ProtocolSpec::Raft(_) => "Raft",
             ProtocolSpec::RingElection(_) => "RingElection",
+            ProtocolSpec::BullyElection(_) => "BullyElection",
             ProtocolSpec::TwoPhaseCommit(_) => "TwoPhaseCommit",
             ProtocolSpec::ThreePhaseCommit(_) => "ThreePhaseCommit",
             ProtocolSpec::Saga(_) => "Saga",
@@ -121,7 +125,9 @@ impl ProtocolSpec {
     pub fn serves_clients(&self) -> bool {
         !matches!(
             self,
-            ProtocolSpec::PingPong(_) | ProtocolSpec::RingElection(_)
+            ProtocolSpec::PingPong(_)
+                | ProtocolSpec::RingElection(_)
+                | ProtocolSpec::BullyElection(_)
         )
     }
 
@@ -132,6 +138,7 @@ impl ProtocolSpec {
             self,
             ProtocolSpec::Raft(_)
                 | ProtocolSpec::RingElection(_)
+                | ProtocolSpec::BullyElection(_)
                 | ProtocolSpec::TwoPhaseCommit(_)
                 | ProtocolSpec::ThreePhaseCommit(_)
                 | ProtocolSpec::Saga(_)
@@ -145,6 +152,7 @@ impl ProtocolSpec {
             ProtocolSpec::KvSingle(_) => invariants_of::<protocols::kv_single::KvSingle>(),
             ProtocolSpec::Raft(_) => invariants_of::<protocols::raft::Raft>(),
             ProtocolSpec::RingElection(_) => invariants_of::<protocols::ring::RingElection>(),
+            ProtocolSpec::BullyElection(_) => invariants_of::<protocols::bully::Bully>(),
             ProtocolSpec::TwoPhaseCommit(_) | ProtocolSpec::ThreePhaseCommit(_) => {
                 invariants_of::<protocols::commit::AtomicCommit>()
             }
@@ -170,6 +178,10 @@ impl ProtocolSpec {
                 spec.params().validate(servers).map_err(|e| split_field(&e))
             }
             ProtocolSpec::RingElection(spec) => spec
+                .params(servers)
+                .validate(servers)
+                .map_err(|e| split_field(&e)),
+            ProtocolSpec::BullyElection(spec) => spec
                 .params(servers)
                 .validate(servers)
                 .map_err(|e| split_field(&e)),
@@ -229,6 +241,7 @@ pub fn protocols() -> Vec<ProtocolInfo> {
         },
         raft_info(),
         ring_info(),
+        bully_info(),
         commit_info("TwoPhaseCommit"),
         commit_info("ThreePhaseCommit"),
         saga_info(),
@@ -338,6 +351,27 @@ fn ring_info() -> ProtocolInfo {
         bug_switches: RingSpec::BUG_SWITCHES.to_vec(),
         serves_clients: false,
         invariants: ProtocolSpec::RingElection(ring).invariants().to_vec(),
+    }
+}
+
+fn bully_info() -> ProtocolInfo {
+    let bully = BullySpec::default();
+    ProtocolInfo {
+        name: "BullyElection",
+        summary: "leader election by the Bully algorithm on a fully connected network: the largest live id wins and takes over when it comes back; no clients",
+        params: vec![
+            ("ids", "Random".into(), "Increasing, Decreasing, Random (a permutation drawn from the seed) or Explicit([..])"),
+            ("first_election", "All".into(), "who stands at boot: All, Lowest (n²−1 messages) or Highest (n−1)"),
+            ("heartbeat_interval", format!("\"{}\"", bully.heartbeat_interval), "how often the leader says it is alive"),
+            ("failure_timeout", format!("\"{}\"", bully.failure_timeout), "silence after which a follower suspects the leader"),
+            ("answer_timeout", format!("\"{}\"", bully.answer_timeout), "a candidate no larger id answers within this wins (keep above a round trip)"),
+            ("coordinator_timeout", format!("\"{}\"", bully.coordinator_timeout), "a candidate that was answered stands again if no winner speaks within this"),
+            ("accept_lower_leader", "false".into(), "BUG SWITCH: follow a smaller leader; no election on restart"),
+            ("declare_without_election", "false".into(), "BUG SWITCH: declare leadership without asking the larger ids"),
+        ],
+        bug_switches: BullySpec::BUG_SWITCHES.to_vec(),
+        serves_clients: false,
+        invariants: ProtocolSpec::BullyElection(bully).invariants().to_vec(),
     }
 }
 

@@ -56,11 +56,18 @@ pub fn resolve(scenario: &Scenario, seed: u64) -> Scenario {
             });
         }
     }
-    if let ProtocolSpec::RingElection(ring) = &mut out.protocol {
-        if ring.ids == IdsSpec::Random {
-            let mut ids: Vec<u64> = (1..=servers.len() as u64).collect();
-            ids.shuffle(&mut rng::stream(seed, "ring.ids"));
-            ring.ids = IdsSpec::Explicit(ids);
+    // Each protocol has its own stream, so that one's ids never shift the
+    // other's (and ring election's resolved runs stay as they were).
+    let ids = match &mut out.protocol {
+        ProtocolSpec::RingElection(ring) => Some((&mut ring.ids, "ring.ids")),
+        ProtocolSpec::BullyElection(bully) => Some((&mut bully.ids, "bully.ids")),
+        _ => None,
+    };
+    if let Some((ids, stream)) = ids {
+        if *ids == IdsSpec::Random {
+            let mut drawn: Vec<u64> = (1..=servers.len() as u64).collect();
+            drawn.shuffle(&mut rng::stream(seed, stream));
+            *ids = IdsSpec::Explicit(drawn);
         }
     }
     if let Some(nemesis) = out.faults.nemesis.take() {

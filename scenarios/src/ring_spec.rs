@@ -28,6 +28,17 @@ pub enum IdsSpec {
     Explicit(Vec<u64>),
 }
 
+/// The ids `ids` gives `servers` servers. `Random` must have been resolved
+/// (to `Explicit`); if not (validation), it stands for 1..=n.
+pub fn uids(ids: &IdsSpec, servers: usize) -> Vec<u64> {
+    let n = servers as u64;
+    match ids {
+        IdsSpec::Increasing | IdsSpec::Random => (1..=n).collect(),
+        IdsSpec::Decreasing => (1..=n).rev().collect(),
+        IdsSpec::Explicit(ids) => ids.clone(),
+    }
+}
+
 fn ms(n: u64) -> Dur {
     Dur(sim_core::SimDuration::from_millis(n))
 }
@@ -85,12 +96,7 @@ impl RingSpec {
     /// The ids for `servers` servers. `Random` must have been resolved; if
     /// not (validation), it stands for 1..=n.
     pub fn uids(&self, servers: usize) -> Vec<u64> {
-        let n = servers as u64;
-        match &self.ids {
-            IdsSpec::Increasing | IdsSpec::Random => (1..=n).collect(),
-            IdsSpec::Decreasing => (1..=n).rev().collect(),
-            IdsSpec::Explicit(ids) => ids.clone(),
-        }
+        uids(&self.ids, servers)
     }
 
     pub fn params(&self, servers: usize) -> RingParams {

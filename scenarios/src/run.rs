@@ -12,6 +12,7 @@ use crate::schema::{Expect, FaultSpec, Scenario};
 use crate::validate::{
     all_node_names, follower_rank, server_names, CLIENT_PREFIX, LEADER, OLD_LEADER,
 };
+use protocols::bully::Bully;
 use protocols::client::ClientEvent;
 use protocols::cluster::{Cluster, ClusterOutput, Service};
 use protocols::commit::AtomicCommit;
@@ -129,6 +130,10 @@ pub fn run(resolved: &Scenario) -> Result<RunOutcome, String> {
         ProtocolSpec::RingElection(spec) => {
             let params = Arc::new(spec.params(server_names(&resolved.nodes).len()));
             drive(resolved, move |_| RingElection::new(params.clone()))
+        }
+        ProtocolSpec::BullyElection(spec) => {
+            let params = Arc::new(spec.params(server_names(&resolved.nodes).len()));
+            drive(resolved, move |_| Bully::new(params.clone()))
         }
         ProtocolSpec::TwoPhaseCommit(_) | ProtocolSpec::ThreePhaseCommit(_) => {
             let (variant, spec) = resolved.protocol.commit().expect("a commit protocol");

@@ -76,6 +76,14 @@ pub const CURATED: &[(&str, &str)] = &[
         include_str!("../../scenarios/ring-split-brain.ron"),
     ),
     (
+        "scenarios/bully-election.ron",
+        include_str!("../../scenarios/bully-election.ron"),
+    ),
+    (
+        "scenarios/bully-split-brain.ron",
+        include_str!("../../scenarios/bully-split-brain.ron"),
+    ),
+    (
         "scenarios/2pc-coordinator-crash.ron",
         include_str!("../../scenarios/2pc-coordinator-crash.ron"),
     ),

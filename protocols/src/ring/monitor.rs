@@ -14,7 +14,7 @@ use sim_core::{NodeId, SimTime};
 use std::collections::BTreeMap;
 
 pub const ONE_LEADER_PER_EPOCH: &str = "one-leader-per-epoch";
-pub const MAX_ID_LEADER: &str = "max-id-leader";
+pub use crate::election_end::MAX_ID_LEADER;
 pub const ONE_LIVE_LEADER: &str = "one-live-leader";
 
 /// Epochs remembered at most (leaders and message counts per epoch).
@@ -141,29 +141,7 @@ impl Monitor<RingEvent> for RingMonitor {
     }
 
     fn finish(&mut self, time: SimTime) -> Vec<Violation> {
-        let live: Vec<usize> = (0..self.up.len())
-            .filter(|&i| self.up[i] && self.uids[i].is_some())
-            .collect();
-        let Some(max) = live.iter().filter_map(|&i| self.uids[i]).max() else {
-            return Vec::new();
-        };
-        live.iter()
-            .filter(|&&i| self.believes[i] != Some(max))
-            .take(8)
-            .map(|&i| Violation {
-                invariant: MAX_ID_LEADER,
-                time,
-                node: Some(NodeId(i as u32)),
-                message: match self.believes[i] {
-                    Some(uid) => format!(
-                        "#{i} believes id {uid} leads at the end, but the largest live id is {max}"
-                    ),
-                    None => {
-                        format!("#{i} knows no leader at the end; the largest live id is {max}")
-                    }
-                },
-            })
-            .collect()
+        crate::election_end::max_id_leader(time, &self.up, &self.uids, &self.believes)
     }
 
     fn metrics(&self) -> ProtocolMetrics {

@@ -1,0 +1,46 @@
+//! The end-of-run check every leader election shares (`max-id-leader`):
+//! once faults stop, each live server follows the live server with the
+//! largest id, and that server follows itself.
+//!
+//! Shared by ring election and Bully, which promise the same outcome by
+//! different message patterns.
+
+use crate::invariant::Violation;
+use sim_core::{NodeId, SimTime};
+
+pub const MAX_ID_LEADER: &str = "max-id-leader";
+
+/// Violations reported at most: one per confused server is noise beyond it.
+const REPORTED_MAX: usize = 8;
+
+/// Judges `max-id-leader` at `time`. Per server index: whether it is up,
+/// its id (None until it started) and the id it believes leads.
+pub fn max_id_leader(
+    time: SimTime,
+    up: &[bool],
+    uids: &[Option<u64>],
+    believes: &[Option<u64>],
+) -> Vec<Violation> {
+    assert!(up.len() == uids.len() && uids.len() == believes.len());
+    let live: Vec<usize> = (0..up.len())
+        .filter(|&i| up[i] && uids[i].is_some())
+        .collect();
+    let Some(max) = live.iter().filter_map(|&i| uids[i]).max() else {
+        return Vec::new();
+    };
+    live.iter()
+        .filter(|&&i| believes[i] != Some(max))
+        .take(REPORTED_MAX)
+        .map(|&i| Violation {
+            invariant: MAX_ID_LEADER,
+            time,
+            node: Some(NodeId(i as u32)),
+            message: match believes[i] {
+                Some(uid) => format!(
+                    "#{i} believes id {uid} leads at the end, but the largest live id is {max}"
+                ),
+                None => format!("#{i} knows no leader at the end; the largest live id is {max}"),
+            },
+        })
+        .collect()
+}
