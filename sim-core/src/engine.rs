@@ -137,8 +137,10 @@ pub struct Emitted<O> {
 
 type Factory<P> = Box<dyn FnMut(NodeId) -> P>;
 
-/// How many upcoming events' nodes are prefetched besides the next one.
-const UPCOMING_PREFETCH_MAX: usize = 4;
+/// How many events ahead a node's state is prefetched (besides the next
+/// event's): far enough for the load to arrive before the event is handled,
+/// near enough that it is not evicted first.
+const PREFETCH_DISTANCE: usize = 4;
 
 /// Asks the CPU to start loading `value` into cache. A hint only: it changes
 /// no state and no result, so determinism is unaffected. In a large cluster,
@@ -413,11 +415,10 @@ impl<P: Protocol> Simulation<P> {
                 prefetch(&self.nodes[next.index()]);
                 prefetch(&self.rngs[next.index()]);
             }
-            let (nodes, rngs) = (&self.nodes, &self.rngs);
-            self.queue.upcoming_nodes(UPCOMING_PREFETCH_MAX, |node| {
-                prefetch(&nodes[node.index()]);
-                prefetch(&rngs[node.index()]);
-            });
+            if let Some(node) = self.queue.upcoming_node(PREFETCH_DISTANCE) {
+                prefetch(&self.nodes[node.index()]);
+                prefetch(&self.rngs[node.index()]);
+            }
             self.process(event);
         }
     }
