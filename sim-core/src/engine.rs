@@ -411,9 +411,13 @@ impl<P: Protocol> Simulation<P> {
                 Some(_) => {}
             }
             let event = self.queue.pop().expect("peeked");
-            if let Some(next) = self.queue.peek_node() {
-                prefetch(&self.nodes[next.index()]);
-                prefetch(&self.rngs[next.index()]);
+            // The next event's node was prefetched PREFETCH_DISTANCE events
+            // ago, unless the front was refilled since.
+            if self.queue.front_is_short(PREFETCH_DISTANCE) {
+                if let Some(next) = self.queue.peek_node() {
+                    prefetch(&self.nodes[next.index()]);
+                    prefetch(&self.rngs[next.index()]);
+                }
             }
             if let Some(node) = self.queue.upcoming_node(PREFETCH_DISTANCE) {
                 prefetch(&self.nodes[node.index()]);

@@ -340,6 +340,16 @@ impl<P: Protocol> EventQueue<P> {
         }
     }
 
+    /// Whether fewer than `distance` events after the next one are known
+    /// in order (always, for the binary heap).
+    #[inline]
+    pub fn front_is_short(&self, distance: usize) -> bool {
+        match &self.store {
+            Store::Binary(_) => true,
+            Store::Radix { radix, .. } => radix.front.len() <= distance,
+        }
+    }
+
     /// The node of the event `distance` places after the next one, if
     /// it is known (in radix mode: inside the sorted front). Used for
     /// prefetching only.
