@@ -6,6 +6,7 @@
 
 use crate::clock::{ClockConfig, NodeClock};
 use crate::event::{Event, EventKind, EventQueue};
+use crate::prefetch::prefetch;
 use crate::fault::Fault;
 use crate::hash::stable_hash;
 use crate::ids::{MessageId, NodeId};
@@ -141,29 +142,6 @@ type Factory<P> = Box<dyn FnMut(NodeId) -> P>;
 /// event's): far enough for the load to arrive before the event is handled,
 /// near enough that it is not evicted first.
 const PREFETCH_DISTANCE: usize = 4;
-
-/// Asks the CPU to start loading `value` into cache. A hint only: it changes
-/// no state and no result, so determinism is unaffected. In a large cluster,
-/// touching a random node's slot is a cache miss; issuing the load one event
-/// early overlaps it with the current event's work.
-#[inline(always)]
-fn prefetch<T>(value: &T) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-        let start = value as *const T as *const i8;
-        let size = std::mem::size_of::<T>();
-        let mut offset = 0;
-        while offset < size {
-            // SAFETY: prefetch never faults and reads nothing observable; the
-            // address lies inside a live reference.
-            unsafe { _mm_prefetch::<_MM_HINT_T0>(start.wrapping_add(offset)) };
-            offset += 64;
-        }
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = value;
-}
 
 /// What every delivery touches, packed so one cache line holds the status,
 /// counters, clock and (small) protocol state. Large clusters are bound by

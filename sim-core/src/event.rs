@@ -96,12 +96,38 @@ const BUCKETS: usize = 129;
 /// keys is cheaper than four more rounds of moves.
 const FRONT_BATCH_MAX: usize = 256;
 
-/// A monotone min-queue of `(u128 key, V)`.
+/// One queued key: (time, seq) split into two words, where its value lies
+/// in the slab, and a hint (the event's node) readable without touching
+/// the value. 24 bytes, half an event: the radix heap's cost is moving
+/// these between buckets.
+#[derive(Clone, Copy, Debug)]
+struct Entry {
+    time: u64,
+    seq: u64,
+    slot: u32,
+    hint: u32,
+}
+
+impl Entry {
+    #[inline]
+    fn key(&self) -> u128 {
+        ((self.time as u128) << 64) | self.seq as u128
+    }
+}
+
+/// Values held at most: slab slots are `u32`.
+const RADIX_LEN_MAX: usize = u32::MAX as usize;
+
+/// A monotone min-queue of `(u128 key, V)`, each with a `u32` hint.
 struct RadixHeap<V> {
-    buckets: Vec<Vec<(u128, V)>>,
+    buckets: Vec<Vec<Entry>>,
     /// The smallest keys, sorted in descending order (the next key is the
     /// last). Every key here is smaller than every key in a bucket.
-    front: Vec<(u128, V)>,
+    front: Vec<Entry>,
+    /// The values, written once on push and taken once on pop.
+    values: Vec<Option<V>>,
+    /// Free slots of `values`, the most recently freed (likeliest cached) last.
+    free: Vec<u32>,
     /// Bit b set iff bucket b is non-empty.
     occupied: [u64; 3],
     /// Every key in the heap is >= `floor`: the smallest key when the front
@@ -118,6 +144,8 @@ impl<V> RadixHeap<V> {
         RadixHeap {
             buckets: (0..BUCKETS).map(|_| Vec::new()).collect(),
             front: Vec::new(),
+            values: Vec::new(),
+            free: Vec::new(),
             occupied: [0; 3],
             floor: 0,
             len: 0,
@@ -131,20 +159,38 @@ impl<V> RadixHeap<V> {
     }
 
     #[inline]
-    fn push(&mut self, key: u128, value: V) {
+    fn push(&mut self, key: u128, value: V, hint: u32) {
         debug_assert!(key >= self.floor, "radix heap keys are monotone");
+        assert!(self.len < RADIX_LEN_MAX, "more than {RADIX_LEN_MAX} queued events");
         self.len += 1;
+        let slot = match self.free.pop() {
+            Some(slot) => {
+                debug_assert!(self.values[slot as usize].is_none());
+                self.values[slot as usize] = Some(value);
+                slot
+            }
+            None => {
+                self.values.push(Some(value));
+                (self.values.len() - 1) as u32
+            }
+        };
+        let entry = Entry {
+            time: (key >> 64) as u64,
+            seq: key as u64,
+            slot,
+            hint,
+        };
         // A key below the front's largest belongs in the front (rare: it
         // spans a short stretch of time just ahead).
-        if let Some((largest, _)) = self.front.first() {
-            if key < *largest {
-                let at = self.front.partition_point(|(k, _)| *k > key);
-                self.front.insert(at, (key, value));
+        if let Some(largest) = self.front.first() {
+            if key < largest.key() {
+                let at = self.front.partition_point(|e| e.key() > key);
+                self.front.insert(at, entry);
                 return;
             }
         }
         let bucket = self.bucket_of(key);
-        self.buckets[bucket].push((key, value));
+        self.buckets[bucket].push(entry);
         self.occupied[bucket / 64] |= 1 << (bucket % 64);
     }
 
@@ -159,8 +205,8 @@ impl<V> RadixHeap<V> {
             let mut items = std::mem::take(&mut self.buckets[bucket]);
             self.occupied[bucket / 64] &= !(1 << (bucket % 64));
             if items.len() <= self.front_batch_max {
-                items.sort_unstable_by_key(|item| std::cmp::Reverse(item.0));
-                self.floor = items.last().expect("occupied buckets are non-empty").0;
+                items.sort_unstable_by_key(|e| std::cmp::Reverse(e.key()));
+                self.floor = items.last().expect("occupied buckets are non-empty").key();
                 // Swap, so that each vector keeps its capacity for its role.
                 std::mem::swap(&mut self.front, &mut items);
                 self.buckets[bucket] = items;
@@ -168,13 +214,13 @@ impl<V> RadixHeap<V> {
             }
             self.floor = items
                 .iter()
-                .map(|(k, _)| *k)
+                .map(Entry::key)
                 .min()
                 .expect("occupied buckets are non-empty");
-            for (key, value) in items.drain(..) {
-                let target = self.bucket_of(key);
+            for entry in items.drain(..) {
+                let target = self.bucket_of(entry.key());
                 debug_assert!(target < bucket, "redistribution only moves keys down");
-                self.buckets[target].push((key, value));
+                self.buckets[target].push(entry);
                 self.occupied[target / 64] |= 1 << (target % 64);
             }
             // Give the emptied vector back so its capacity is reused.
@@ -194,23 +240,72 @@ impl<V> RadixHeap<V> {
     #[inline]
     fn peek_key(&mut self) -> Option<u128> {
         self.settle();
-        self.front.last().map(|(k, _)| *k)
+        self.front.last().map(Entry::key)
+    }
+
+    /// The value with the smallest key.
+    #[inline]
+    fn peek(&mut self) -> Option<&V> {
+        self.settle();
+        let slot = self.front.last()?.slot;
+        self.values[slot as usize].as_ref()
+    }
+
+    /// The hint of the entry `distance` places after the next one, and
+    /// its value's address, if the front holds it.
+    #[inline]
+    fn upcoming(&self, distance: usize) -> Option<(u32, &Option<V>)> {
+        let index = self.front.len().checked_sub(distance + 1)?;
+        let entry = self.front[index];
+        Some((entry.hint, &self.values[entry.slot as usize]))
     }
 
     #[inline]
     fn pop(&mut self) -> Option<(u128, V)> {
         self.settle();
-        let item = self.front.pop()?;
+        let entry = self.front.pop()?;
         self.len -= 1;
-        Some(item)
+        let value = self.values[entry.slot as usize]
+            .take()
+            .expect("a queued entry's slot holds its value");
+        self.free.push(entry.slot);
+        Some((entry.key(), value))
     }
 
     /// Every item, in no particular order.
-    fn into_items(self) -> impl Iterator<Item = (u128, V)> {
-        self.front
-            .into_iter()
-            .chain(self.buckets.into_iter().flatten())
+    fn into_items(mut self) -> impl Iterator<Item = (u128, V)> {
+        let entries: Vec<Entry> = self
+            .front
+            .drain(..)
+            .chain(self.buckets.iter_mut().flat_map(|b| b.drain(..)))
+            .collect();
+        entries.into_iter().map(move |entry| {
+            let value = self.values[entry.slot as usize]
+                .take()
+                .expect("a queued entry's slot holds its value");
+            (entry.key(), value)
+        })
     }
+}
+
+/// The node an event is for, if it is a node input.
+#[inline]
+fn node_of<P: Protocol>(kind: &EventKind<P>) -> Option<NodeId> {
+    match kind {
+        EventKind::Deliver { to, .. } => Some(*to),
+        EventKind::Timer { node, .. } | EventKind::Request { node, .. } | EventKind::Start(node) => {
+            Some(*node)
+        }
+        EventKind::Fault(_) => None,
+    }
+}
+
+/// The radix heap's hint for an event without a node.
+const NO_NODE: u32 = u32::MAX;
+
+#[inline]
+fn hint_of<P: Protocol>(kind: &EventKind<P>) -> u32 {
+    node_of(kind).map_or(NO_NODE, |node| node.0)
 }
 
 /// Below this many pending events the queue is a binary heap (it fits in
@@ -269,7 +364,8 @@ impl<P: Protocol> EventQueue<P> {
             Store::Radix { radix, below_floor } => {
                 let key = key(time, seq);
                 if key >= radix.floor {
-                    radix.push(key, kind);
+                    let hint = hint_of(&kind);
+                    radix.push(key, kind, hint);
                 } else {
                     below_floor.push(Event { time, seq, kind });
                 }
@@ -326,18 +422,9 @@ impl<P: Protocol> EventQueue<P> {
     pub fn peek_node(&mut self) -> Option<NodeId> {
         let kind = match &mut self.store {
             Store::Binary(heap) => &heap.peek()?.kind,
-            Store::Radix { radix, .. } => {
-                radix.settle();
-                &radix.front.last()?.1
-            }
+            Store::Radix { radix, .. } => radix.peek()?,
         };
-        match kind {
-            EventKind::Deliver { to, .. } => Some(*to),
-            EventKind::Timer { node, .. }
-            | EventKind::Request { node, .. }
-            | EventKind::Start(node) => Some(*node),
-            EventKind::Fault(_) => None,
-        }
+        node_of(kind)
     }
 
     /// Whether fewer than `distance` events after the next one are known
@@ -351,18 +438,16 @@ impl<P: Protocol> EventQueue<P> {
     }
 
     /// The node of the event `distance` places after the next one, if
-    /// it is known (in radix mode: inside the sorted front). Used for
-    /// prefetching only.
+    /// it is known (in radix mode: inside the sorted front), and prefetches
+    /// the event itself. Used for prefetching only.
     #[inline]
     pub fn upcoming_node(&self, distance: usize) -> Option<NodeId> {
         let Store::Radix { radix, .. } = &self.store else {
             return None;
         };
-        let index = radix.front.len().checked_sub(distance + 1)?;
-        match &radix.front[index].1 {
-            EventKind::Deliver { to, .. } => Some(*to),
-            _ => None,
-        }
+        let (hint, value) = radix.upcoming(distance)?;
+        crate::prefetch::prefetch(value);
+        (hint != NO_NODE).then_some(NodeId(hint))
     }
 
     pub fn len(&self) -> usize {
@@ -382,7 +467,8 @@ impl<P: Protocol> EventQueue<P> {
         let mut radix = RadixHeap::new(self.front_batch_max);
         radix.floor = heap.peek().map_or(0, Event::key);
         for event in heap.into_vec() {
-            radix.push(event.key(), event.kind);
+            let hint = hint_of(&event.kind);
+            radix.push(event.key(), event.kind, hint);
         }
         self.store = Store::Radix {
             radix,
@@ -436,7 +522,7 @@ mod tests {
                 } else {
                     let k = key(SimTime::from_nanos(now + delay * (op as u64 - 1)), seq);
                     seq += 1;
-                    heap.push(k, ());
+                    heap.push(k, (), 0);
                     reference.push(k);
                 }
             }

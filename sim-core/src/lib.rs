@@ -22,6 +22,7 @@ pub mod latency;
 pub mod link;
 mod network;
 pub mod partition;
+mod prefetch;
 pub mod protocol;
 pub mod rng;
 pub mod stats;
