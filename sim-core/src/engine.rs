@@ -6,11 +6,11 @@
 
 use crate::clock::{ClockConfig, NodeClock};
 use crate::event::{Event, EventKind, EventQueue};
-use crate::prefetch::prefetch;
 use crate::fault::Fault;
 use crate::hash::stable_hash;
 use crate::ids::{MessageId, NodeId};
 use crate::network::Network;
+use crate::prefetch::{self, prefetch};
 use crate::protocol::{Command, Context, NodeTimers, Protocol};
 use crate::rng::{self, SimRng};
 use crate::stats::{NodeStats, Stats};
@@ -214,20 +214,21 @@ impl<P: Protocol> Simulation<P> {
                 format!("clock of node {}: {e}", config.topology.node_names()[index])
             })?;
         }
-        let nodes = (0..node_count)
-            .map(|index| NodeSlot {
-                status: NodeStatus::Down,
-                counters: NodeStats::default(),
-                clock: NodeClock::new(config.clocks.get(index).copied().unwrap_or_default()),
-                state: None,
-            })
-            .collect();
-        let rngs = config
-            .topology
-            .node_names()
-            .iter()
-            .map(|name| rng::stream(config.seed, &rng::names::node(name)))
-            .collect();
+        let mut nodes = prefetch::with_huge_pages(node_count);
+        nodes.extend((0..node_count).map(|index| NodeSlot {
+            status: NodeStatus::Down,
+            counters: NodeStats::default(),
+            clock: NodeClock::new(config.clocks.get(index).copied().unwrap_or_default()),
+            state: None,
+        }));
+        let mut rngs = prefetch::with_huge_pages(node_count);
+        rngs.extend(
+            config
+                .topology
+                .node_names()
+                .iter()
+                .map(|name| rng::stream(config.seed, &rng::names::node(name))),
+        );
         let cold = (0..node_count)
             .map(|_| NodeCold {
                 storage: DurableStorage::new(config.limits.storage_bytes_per_node_max),

@@ -161,7 +161,10 @@ impl<V> RadixHeap<V> {
     #[inline]
     fn push(&mut self, key: u128, value: V, hint: u32) {
         debug_assert!(key >= self.floor, "radix heap keys are monotone");
-        assert!(self.len < RADIX_LEN_MAX, "more than {RADIX_LEN_MAX} queued events");
+        assert!(
+            self.len < RADIX_LEN_MAX,
+            "more than {RADIX_LEN_MAX} queued events"
+        );
         self.len += 1;
         let slot = match self.free.pop() {
             Some(slot) => {
@@ -293,9 +296,9 @@ impl<V> RadixHeap<V> {
 fn node_of<P: Protocol>(kind: &EventKind<P>) -> Option<NodeId> {
     match kind {
         EventKind::Deliver { to, .. } => Some(*to),
-        EventKind::Timer { node, .. } | EventKind::Request { node, .. } | EventKind::Start(node) => {
-            Some(*node)
-        }
+        EventKind::Timer { node, .. }
+        | EventKind::Request { node, .. }
+        | EventKind::Start(node) => Some(*node),
         EventKind::Fault(_) => None,
     }
 }
