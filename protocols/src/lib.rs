@@ -11,7 +11,7 @@ pub mod client;
 pub mod cluster;
 pub mod commit;
 pub mod durable_log;
-pub mod election_end;
+pub mod election;
 pub mod invariant;
 pub mod kv;
 pub mod kv_single;

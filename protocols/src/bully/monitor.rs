@@ -15,7 +15,7 @@ use sim_core::{NodeId, SimTime};
 use std::collections::BTreeMap;
 
 pub const NO_LOWER_LEADER: &str = "no-lower-leader";
-pub use crate::election_end::MAX_ID_LEADER;
+pub use crate::election::MAX_ID_LEADER;
 
 /// Leaderless spells remembered at most (samples of `leaderless_ms`).
 const SPELLS_MAX: usize = 100_000;
@@ -123,7 +123,7 @@ impl Monitor<BullyEvent> for BullyMonitor {
     }
 
     fn finish(&mut self, time: SimTime) -> Vec<Violation> {
-        crate::election_end::max_id_leader(time, &self.up, &self.uids, &self.believes)
+        crate::election::max_id_leader(time, &self.up, &self.uids, &self.believes)
     }
 
     fn metrics(&self) -> ProtocolMetrics {

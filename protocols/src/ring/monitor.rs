@@ -14,7 +14,7 @@ use sim_core::{NodeId, SimTime};
 use std::collections::BTreeMap;
 
 pub const ONE_LEADER_PER_EPOCH: &str = "one-leader-per-epoch";
-pub use crate::election_end::MAX_ID_LEADER;
+pub use crate::election::MAX_ID_LEADER;
 pub const ONE_LIVE_LEADER: &str = "one-live-leader";
 
 /// Epochs remembered at most (leaders and message counts per epoch).
@@ -141,7 +141,7 @@ impl Monitor<RingEvent> for RingMonitor {
     }
 
     fn finish(&mut self, time: SimTime) -> Vec<Violation> {
-        crate::election_end::max_id_leader(time, &self.up, &self.uids, &self.believes)
+        crate::election::max_id_leader(time, &self.up, &self.uids, &self.believes)
     }
 
     fn metrics(&self) -> ProtocolMetrics {

@@ -53,20 +53,7 @@ impl RingParams {
                 "ids: at most {RING_SERVERS_MAX} servers on a ring, got {servers}"
             ));
         }
-        if self.uids.len() != servers {
-            return Err(format!(
-                "ids: give one id per server ({servers}), got {}",
-                self.uids.len()
-            ));
-        }
-        let mut sorted = self.uids.clone();
-        sorted.sort_unstable();
-        if let Some(pair) = sorted.windows(2).find(|w| w[0] == w[1]) {
-            return Err(format!(
-                "ids: every id must be unique; {} appears twice",
-                pair[0]
-            ));
-        }
+        crate::election::validate_ids(&self.uids, servers)?;
         for (name, value) in [
             ("heartbeat_interval", self.heartbeat_interval),
             ("failure_timeout", self.failure_timeout),

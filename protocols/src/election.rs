@@ -1,6 +1,7 @@
-//! The end-of-run check every leader election shares (`max-id-leader`):
-//! once faults stop, each live server follows the live server with the
-//! largest id, and that server follows itself.
+//! What every leader election by ids shares: the check of its ids, and the
+//! end-of-run invariant `max-id-leader` (once faults stop, each live server
+//! follows the live server with the largest id, and that server follows
+//! itself).
 //!
 //! Shared by ring election and Bully, which promise the same outcome by
 //! different message patterns.
@@ -43,4 +44,23 @@ pub fn max_id_leader(
             },
         })
         .collect()
+}
+
+/// Checks one unique id per server; errors name the `ids` field.
+pub fn validate_ids(uids: &[u64], servers: usize) -> Result<(), String> {
+    if uids.len() != servers {
+        return Err(format!(
+            "ids: give one id per server ({servers}), got {}",
+            uids.len()
+        ));
+    }
+    let mut sorted = uids.to_vec();
+    sorted.sort_unstable();
+    if let Some(pair) = sorted.windows(2).find(|w| w[0] == w[1]) {
+        return Err(format!(
+            "ids: every id must be unique; {} appears twice",
+            pair[0]
+        ));
+    }
+    Ok(())
 }
