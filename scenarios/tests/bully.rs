@@ -3,6 +3,8 @@
 //! crash-recovery schedules, settling after any faults, and both bug
 //! switches caught.
 
+mod common;
+use common::{count, load, run, with};
 use proptest::prelude::*;
 use scenarios::duration::Dur;
 use scenarios::strategies::{crash_schedule, fault_schedule};
@@ -20,29 +22,6 @@ fn cluster(n: u32, protocol: &str) -> Scenario {
         )"#
     );
     scenarios::load_str(&text, "bully-test.ron").unwrap()
-}
-
-fn load(file: &str) -> Scenario {
-    scenarios::load_file(std::path::Path::new(&format!("../scenarios/{file}"))).unwrap()
-}
-
-/// `scenario` with `path=value` applied, as `--set` does.
-fn with(scenario: &Scenario, assignment: &str) -> Scenario {
-    let (path, values) = scenarios::set::parse_assignment(assignment).unwrap();
-    scenarios::set::apply(scenario, &path, values[0].clone()).unwrap()
-}
-
-fn run(scenario: &Scenario, seed: u64) -> RunOutcome {
-    scenarios::run(&scenarios::resolve(scenario, seed)).unwrap()
-}
-
-fn count(outcome: &RunOutcome, name: &str) -> u64 {
-    outcome
-        .metrics
-        .protocol_counts
-        .get(name)
-        .copied()
-        .unwrap_or(0)
 }
 
 /// (election, answer, coordinator) messages of a run.

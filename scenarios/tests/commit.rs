@@ -4,20 +4,12 @@
 //! exact message counts, safety under random fault schedules, and every
 //! bug switch caught.
 
+mod common;
+use common::{count, load, run, with};
 use proptest::prelude::*;
 use scenarios::duration::Dur;
 use scenarios::strategies::{crash_schedule, fault_schedule};
 use scenarios::{RunOutcome, Scenario};
-
-fn load(file: &str) -> Scenario {
-    scenarios::load_file(std::path::Path::new(&format!("../scenarios/{file}"))).unwrap()
-}
-
-/// `scenario` with `path=value` applied, as `--set` does.
-fn with(scenario: &Scenario, assignment: &str) -> Scenario {
-    let (path, values) = scenarios::set::parse_assignment(assignment).unwrap();
-    scenarios::set::apply(scenario, &path, values[0].clone()).unwrap()
-}
 
 /// The same scenario under the other commit protocol.
 fn as_variant(scenario: &Scenario, three_phase: bool) -> Scenario {
@@ -29,19 +21,6 @@ fn as_variant(scenario: &Scenario, three_phase: bool) -> Scenario {
         scenarios::registry::ProtocolSpec::TwoPhaseCommit(spec.clone())
     };
     out
-}
-
-fn run(scenario: &Scenario, seed: u64) -> RunOutcome {
-    scenarios::run(&scenarios::resolve(scenario, seed)).unwrap()
-}
-
-fn count(outcome: &RunOutcome, name: &str) -> u64 {
-    outcome
-        .metrics
-        .protocol_counts
-        .get(name)
-        .copied()
-        .unwrap_or(0)
 }
 
 fn max_sample(outcome: &RunOutcome, name: &str) -> f64 {

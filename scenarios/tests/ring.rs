@@ -2,6 +2,8 @@
 //! theory on fixed id orders, the average over random orders, safety under
 //! random crash-recovery schedules, and the bug switch caught.
 
+mod common;
+use common::{count, load, run, with};
 use proptest::prelude::*;
 use scenarios::duration::Dur;
 use scenarios::strategies::crash_schedule;
@@ -18,15 +20,6 @@ fn ring(n: u32, protocol: &str) -> scenarios::Scenario {
         )"#
     );
     scenarios::load_str(&text, "ring-test.ron").unwrap()
-}
-
-fn count(outcome: &scenarios::RunOutcome, name: &str) -> u64 {
-    outcome
-        .metrics
-        .protocol_counts
-        .get(name)
-        .copied()
-        .unwrap_or(0)
 }
 
 /// Runs `protocol` on a ring of `n` and compares the election and
@@ -95,13 +88,12 @@ fn random_orders_average_n_times_the_harmonic_number() {
 
 #[test]
 fn forwarding_smaller_ids_is_caught_within_5_seeds() {
-    let mut scenario =
-        scenarios::load_file(std::path::Path::new("../scenarios/ring-election.ron")).unwrap();
-    let (path, values) =
-        scenarios::set::parse_assignment("protocol.RingElection.forward_smaller_ids=true").unwrap();
-    scenario = scenarios::set::apply(&scenario, &path, values[0].clone()).unwrap();
+    let scenario = with(
+        &load("ring-election.ron"),
+        "protocol.RingElection.forward_smaller_ids=true",
+    );
     let caught = (0..5).any(|seed| {
-        let outcome = scenarios::run(&scenarios::resolve(&scenario, seed)).unwrap();
+        let outcome = run(&scenario, seed);
         outcome.failed().iter().any(|f| f == "one-leader-per-epoch")
     });
     assert!(

@@ -3,34 +3,14 @@
 //! intermediate states; both bug switches are caught; and the invariants
 //! hold under random fault schedules.
 
+mod common;
+use common::{count, load, run, with};
 use proptest::prelude::*;
 use scenarios::duration::Dur;
 use scenarios::strategies::fault_schedule;
-use scenarios::{RunOutcome, Scenario};
+use scenarios::Scenario;
 
 const STYLES: [&str; 2] = ["Orchestration", "Choreography"];
-
-fn load(file: &str) -> Scenario {
-    scenarios::load_file(std::path::Path::new(&format!("../scenarios/{file}"))).unwrap()
-}
-
-fn with(scenario: &Scenario, assignment: &str) -> Scenario {
-    let (path, values) = scenarios::set::parse_assignment(assignment).unwrap();
-    scenarios::set::apply(scenario, &path, values[0].clone()).unwrap()
-}
-
-fn run(scenario: &Scenario, seed: u64) -> RunOutcome {
-    scenarios::run(&scenarios::resolve(scenario, seed)).unwrap()
-}
-
-fn count(outcome: &RunOutcome, name: &str) -> u64 {
-    outcome
-        .metrics
-        .protocol_counts
-        .get(name)
-        .copied()
-        .unwrap_or(0)
-}
 
 #[test]
 fn every_saga_ends_whole_and_readers_see_the_middle() {

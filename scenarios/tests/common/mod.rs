@@ -1,0 +1,33 @@
+//! Helpers the protocol test files share: load a curated scenario, apply a
+//! `--set` assignment, run one seed, read a protocol count.
+
+// Each test file is its own crate and uses only some of these.
+#![allow(dead_code)]
+
+use scenarios::{RunOutcome, Scenario};
+
+/// A curated scenario from `scenarios/`.
+pub fn load(file: &str) -> Scenario {
+    scenarios::load_file(std::path::Path::new(&format!("../scenarios/{file}"))).unwrap()
+}
+
+/// `scenario` with `path=value` applied, as `--set` does.
+pub fn with(scenario: &Scenario, assignment: &str) -> Scenario {
+    let (path, values) = scenarios::set::parse_assignment(assignment).unwrap();
+    scenarios::set::apply(scenario, &path, values[0].clone()).unwrap()
+}
+
+/// Resolves `scenario` for `seed` and runs it.
+pub fn run(scenario: &Scenario, seed: u64) -> RunOutcome {
+    scenarios::run(&scenarios::resolve(scenario, seed)).unwrap()
+}
+
+/// A protocol count from the run's metrics (0 if never counted).
+pub fn count(outcome: &RunOutcome, name: &str) -> u64 {
+    outcome
+        .metrics
+        .protocol_counts
+        .get(name)
+        .copied()
+        .unwrap_or(0)
+}
