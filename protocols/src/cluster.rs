@@ -241,6 +241,12 @@ impl<'c, 'a, S: Service> ServerCtx<'c, 'a, S> {
     pub fn cancel_timer(&mut self, id: TimerId) {
         self.inner.cancel_timer(id);
     }
+    /// Cancels the timer held in `slot`, if any, and empties the slot.
+    pub fn cancel_timer_in(&mut self, slot: &mut Option<TimerId>) {
+        if let Some(id) = slot.take() {
+            self.inner.cancel_timer(id);
+        }
+    }
     /// Answers a client.
     pub fn reply(&mut self, client: NodeId, response: ClientResponse) {
         self.inner.send(client, ClusterMessage::Response(response));

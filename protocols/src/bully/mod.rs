@@ -103,8 +103,8 @@ impl Bully {
         debug_assert!(!self.is_leader(ctx.id()), "a leader does not stand again");
         self.round += 1;
         self.leader = None;
-        cancel(ctx, &mut self.silence_timer);
-        cancel(ctx, &mut self.election_timer);
+        ctx.cancel_timer_in(&mut self.silence_timer);
+        ctx.cancel_timer_in(&mut self.election_timer);
         ctx.emit(BullyEvent::ElectionStarted);
         if self.params.bugs.declare_without_election {
             self.become_leader(ctx);
@@ -135,8 +135,8 @@ impl Bully {
     fn become_leader(&mut self, ctx: &mut ServerCtx<'_, '_, Self>) {
         let me = ctx.id();
         self.candidacy = None;
-        cancel(ctx, &mut self.election_timer);
-        cancel(ctx, &mut self.silence_timer);
+        ctx.cancel_timer_in(&mut self.election_timer);
+        ctx.cancel_timer_in(&mut self.silence_timer);
         self.leader = Some((self.uid, me));
         ctx.emit(BullyEvent::BecameLeader { uid: self.uid });
         let smaller: Vec<NodeId> = ctx
@@ -150,7 +150,7 @@ impl Bully {
     }
 
     fn arm_heartbeat(&mut self, ctx: &mut ServerCtx<'_, '_, Self>) {
-        cancel(ctx, &mut self.heartbeat_timer);
+        ctx.cancel_timer_in(&mut self.heartbeat_timer);
         let timer = ctx.set_timer(self.params.heartbeat_interval, BullyTimer::Heartbeat);
         self.heartbeat_timer = Some(timer);
     }
@@ -160,10 +160,10 @@ impl Bully {
         debug_assert!(node != ctx.id());
         if self.is_leader(ctx.id()) {
             ctx.emit(BullyEvent::SteppedDown);
-            cancel(ctx, &mut self.heartbeat_timer);
+            ctx.cancel_timer_in(&mut self.heartbeat_timer);
         }
         self.candidacy = None;
-        cancel(ctx, &mut self.election_timer);
+        ctx.cancel_timer_in(&mut self.election_timer);
         if self.leader != Some((uid, node)) {
             self.leader = Some((uid, node));
             ctx.emit(BullyEvent::LearnedLeader { uid });
@@ -172,7 +172,7 @@ impl Bully {
     }
 
     fn watch_leader(&mut self, ctx: &mut ServerCtx<'_, '_, Self>) {
-        cancel(ctx, &mut self.silence_timer);
+        ctx.cancel_timer_in(&mut self.silence_timer);
         let timer = ctx.set_timer(self.params.failure_timeout, BullyTimer::LeaderSilent);
         self.silence_timer = Some(timer);
     }
@@ -208,7 +208,7 @@ impl Bully {
                 answered: true,
                 ..candidacy
             });
-            cancel(ctx, &mut self.election_timer);
+            ctx.cancel_timer_in(&mut self.election_timer);
             let timer = ctx.set_timer(
                 self.params.coordinator_timeout,
                 BullyTimer::NoCoordinator(round),
@@ -246,13 +246,6 @@ impl Bully {
         if self.leader.is_none() || uid > followed || self.is_leader(ctx.id()) {
             self.follow(ctx, uid, from);
         }
-    }
-}
-
-/// Cancels the timer in `slot`, if one is set.
-fn cancel(ctx: &mut ServerCtx<'_, '_, Bully>, slot: &mut Option<TimerId>) {
-    if let Some(timer) = slot.take() {
-        ctx.cancel_timer(timer);
     }
 }
 

@@ -151,9 +151,9 @@ impl RingElection {
         self.decided = false;
         self.seen.clear();
         self.leader = None;
-        cancel(ctx, &mut self.heartbeat_timer);
-        cancel(ctx, &mut self.silence_timer);
-        cancel(ctx, &mut self.stall_timer);
+        ctx.cancel_timer_in(&mut self.heartbeat_timer);
+        ctx.cancel_timer_in(&mut self.silence_timer);
+        ctx.cancel_timer_in(&mut self.stall_timer);
         let timer = ctx.set_timer(
             self.params.election_timeout,
             RingTimer::ElectionStalled(epoch),
@@ -184,7 +184,7 @@ impl RingElection {
         let me = ctx.id();
         self.decided = true;
         self.leader = Some((self.uid, me));
-        cancel(ctx, &mut self.stall_timer);
+        ctx.cancel_timer_in(&mut self.stall_timer);
         ctx.emit(RingEvent::BecameLeader {
             epoch: self.epoch,
             uid: self.uid,
@@ -204,7 +204,7 @@ impl RingElection {
     fn learn_leader(&mut self, ctx: &mut ServerCtx<'_, '_, Self>, uid: u64, node: NodeId) {
         self.decided = true;
         self.leader = Some((uid, node));
-        cancel(ctx, &mut self.stall_timer);
+        ctx.cancel_timer_in(&mut self.stall_timer);
         ctx.emit(RingEvent::LearnedLeader {
             epoch: self.epoch,
             uid,
@@ -213,7 +213,7 @@ impl RingElection {
     }
 
     fn watch_leader(&mut self, ctx: &mut ServerCtx<'_, '_, Self>) {
-        cancel(ctx, &mut self.silence_timer);
+        ctx.cancel_timer_in(&mut self.silence_timer);
         let timer = ctx.set_timer(self.params.failure_timeout, RingTimer::LeaderSilent);
         self.silence_timer = Some(timer);
     }
@@ -229,7 +229,7 @@ impl RingElection {
                 },
             );
         }
-        cancel(ctx, &mut self.heartbeat_timer);
+        ctx.cancel_timer_in(&mut self.heartbeat_timer);
         let timer = ctx.set_timer(self.params.heartbeat_interval, RingTimer::Heartbeat);
         self.heartbeat_timer = Some(timer);
     }
@@ -440,13 +440,6 @@ impl RingElection {
         if epoch == self.epoch {
             self.send_ring(ctx, message);
         }
-    }
-}
-
-/// Cancels the timer in `slot`, if one is set.
-fn cancel(ctx: &mut ServerCtx<'_, '_, RingElection>, slot: &mut Option<TimerId>) {
-    if let Some(timer) = slot.take() {
-        ctx.cancel_timer(timer);
     }
 }
 
