@@ -11,7 +11,7 @@ use crate::client::{
     ClientEvent, ClientProcess, ClientRequest, ClientResponse, ClientTimer, ClientWire,
 };
 use crate::workload::WorkloadConfig;
-use sim_core::rng::SimRng;
+use sim_core::node_stream::NodeStream;
 use sim_core::storage::DurableStorage;
 use sim_core::{Context, LocalTime, NodeId, Protocol, SimDuration, TimerId};
 use std::fmt::Debug;
@@ -221,7 +221,7 @@ impl<'c, 'a, S: Service> ServerCtx<'c, 'a, S> {
     pub fn now(&self) -> LocalTime {
         self.inner.now()
     }
-    pub fn rng(&mut self) -> &mut SimRng {
+    pub fn rng(&mut self) -> &mut NodeStream<'a> {
         self.inner.rng()
     }
     pub fn storage(&mut self) -> &mut DurableStorage {

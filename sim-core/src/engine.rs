@@ -10,7 +10,8 @@ use crate::fault::Fault;
 use crate::hash::stable_hash;
 use crate::ids::{MessageId, NodeId};
 use crate::network::Network;
-use crate::prefetch::{self, prefetch};
+use crate::node_stream::{self, NodeStream};
+use crate::prefetch::{self, prefetch, prefetch_line};
 use crate::protocol::{Command, Context, NodeTimers, Protocol};
 use crate::rng::{self, SimRng};
 use crate::stats::{NodeStats, Stats};
@@ -148,17 +149,50 @@ const PREFETCH_DISTANCE: usize = 4;
 /// cache misses on this slot, so its size is a performance budget: the random
 /// stream (336 bytes, mostly ChaCha's output buffer) lives in its own vector
 /// and is touched only by handlers that draw.
-#[repr(C)]
+#[repr(C, align(128))]
 struct NodeSlot<P: Protocol> {
+    rng: NodeRng,
     status: NodeStatus,
-    counters: NodeStats,
+    /// Words drawn from the node's stream (see `node_stream`), for prefetching.
+    rng_words_drawn: u8,
+    sent: u64,
+    delivered: u64,
     clock: NodeClock,
     /// `None` while the node is down.
     state: Option<P>,
 }
 
+/// A node's random stream, aligned so that its 320 bytes span exactly
+/// five cache lines (unaligned, six) when prefetched.
+#[repr(align(64))]
+struct NodeRng(SimRng);
+
+impl NodeRng {
+    /// Where rand_chacha's generator keeps its cursor and key (the lines
+    /// every draw touches), and its buffer: measured with
+    /// `-Zprint-type-sizes` (buffer at 0, 256 bytes; then key state and
+    /// cursor). If a compiler lays the type out differently, these
+    /// prefetches hit other lines of the same stream: slower, never wrong.
+    const CURSOR_OFFSET_BYTES: usize = 256;
+    const BUFFER_OFFSET_BYTES: usize = 0;
+
+    /// Prefetches the lines the next draw reads: the cursor's and the
+    /// buffered word's.
+    #[inline]
+    fn prefetch_next_draw(&self, words_drawn: u8) {
+        let base = self as *const NodeRng as *const u8;
+        let word_offset = node_stream::buffer_index(words_drawn) as usize * 4;
+        prefetch_line(base.wrapping_add(Self::CURSOR_OFFSET_BYTES));
+        prefetch_line(base.wrapping_add(Self::BUFFER_OFFSET_BYTES + word_offset));
+    }
+}
+
 /// What only some inputs touch: storage, timers, inputs waiting on a pause.
 struct NodeCold<P: Protocol> {
+    /// Messages to this node dropped, and timers fired: rarer than sends
+    /// and deliveries, so they stay out of the hot slot.
+    dropped: u64,
+    timers_fired: u64,
     storage: DurableStorage,
     timers: NodeTimers,
     /// Inputs that arrived while paused, in arrival order.
@@ -180,7 +214,6 @@ pub struct Simulation<P: Protocol> {
     queue: EventQueue<P>,
     nodes: Vec<NodeSlot<P>>,
     cold: Vec<NodeCold<P>>,
-    rngs: Vec<SimRng>,
     factory: Factory<P>,
     topology: Topology,
     network: Network,
@@ -215,22 +248,20 @@ impl<P: Protocol> Simulation<P> {
             })?;
         }
         let mut nodes = prefetch::with_huge_pages(node_count);
+        let names = config.topology.node_names();
         nodes.extend((0..node_count).map(|index| NodeSlot {
+            rng: NodeRng(rng::stream(config.seed, &rng::names::node(&names[index]))),
             status: NodeStatus::Down,
-            counters: NodeStats::default(),
+            rng_words_drawn: 0,
+            sent: 0,
+            delivered: 0,
             clock: NodeClock::new(config.clocks.get(index).copied().unwrap_or_default()),
             state: None,
         }));
-        let mut rngs = prefetch::with_huge_pages(node_count);
-        rngs.extend(
-            config
-                .topology
-                .node_names()
-                .iter()
-                .map(|name| rng::stream(config.seed, &rng::names::node(name))),
-        );
         let cold = (0..node_count)
             .map(|_| NodeCold {
+                dropped: 0,
+                timers_fired: 0,
                 storage: DurableStorage::new(config.limits.storage_bytes_per_node_max),
                 timers: NodeTimers::default(),
                 deferred: Vec::new(),
@@ -242,7 +273,6 @@ impl<P: Protocol> Simulation<P> {
             queue: EventQueue::new(),
             nodes,
             cold,
-            rngs,
             factory: Box::new(factory),
             network: Network::new(rng::stream(config.seed, rng::names::NETWORK)),
             topology: config.topology,
@@ -307,7 +337,14 @@ impl<P: Protocol> Simulation<P> {
     /// Totals and per-node counters. O(nodes): call it for reports, not per event.
     pub fn stats(&self) -> Stats {
         let mut stats = self.stats.clone();
-        stats.per_node = self.nodes.iter().map(|slot| slot.counters).collect();
+        stats.per_node = (self.nodes.iter().zip(&self.cold))
+            .map(|(hot, cold)| NodeStats {
+                sent: hot.sent,
+                delivered: hot.delivered,
+                dropped: cold.dropped,
+                timers_fired: cold.timers_fired,
+            })
+            .collect();
         stats
     }
     /// Messages delivered so far (O(1)).
@@ -390,19 +427,39 @@ impl<P: Protocol> Simulation<P> {
                 Some(_) => {}
             }
             let event = self.queue.pop().expect("peeked");
-            // The next event's node was prefetched PREFETCH_DISTANCE events
-            // ago, unless the front was refilled since.
-            if self.queue.front_is_short(PREFETCH_DISTANCE) {
-                if let Some(next) = self.queue.peek_node() {
-                    prefetch(&self.nodes[next.index()]);
-                    prefetch(&self.rngs[next.index()]);
+            self.prefetch_upcoming();
+            self.process(event);
+        }
+    }
+
+    /// Starts loading what upcoming events will touch, so that the loads
+    /// overlap the current event's work. Two stages: `2 * PREFETCH_DISTANCE`
+    /// events ahead, the node's slot; `PREFETCH_DISTANCE` ahead, the two
+    /// lines of its stream that a draw reads, found from the word count in
+    /// the slot (in cache by then). A fresh front has had no first stage,
+    /// so its first events get their whole stream prefetched instead.
+    #[inline]
+    fn prefetch_upcoming(&mut self) {
+        if self.queue.take_fresh_front() {
+            for distance in 0..=PREFETCH_DISTANCE {
+                if let Some(node) = self.queue.upcoming_node(distance) {
+                    prefetch(&self.nodes[node.index()]);
                 }
             }
-            if let Some(node) = self.queue.upcoming_node(PREFETCH_DISTANCE) {
-                prefetch(&self.nodes[node.index()]);
-                prefetch(&self.rngs[node.index()]);
+            for distance in PREFETCH_DISTANCE + 1..=2 * PREFETCH_DISTANCE {
+                if let Some(node) = self.queue.upcoming_node(distance) {
+                    prefetch(&self.nodes[node.index()]);
+                }
             }
-            self.process(event);
+            return;
+        }
+        if let Some(node) = self.queue.upcoming_node(2 * PREFETCH_DISTANCE) {
+            let slot = &self.nodes[node.index()];
+            prefetch_line((&slot.status) as *const NodeStatus as *const u8);
+        }
+        if let Some(node) = self.queue.upcoming_node(PREFETCH_DISTANCE) {
+            let words_drawn = self.nodes[node.index()].rng_words_drawn;
+            self.nodes[node.index()].rng.prefetch_next_draw(words_drawn);
         }
     }
 
@@ -496,7 +553,7 @@ impl<P: Protocol> Simulation<P> {
                 message,
             } => {
                 self.stats.delivered += 1;
-                self.nodes[to.index()].counters.delivered += 1;
+                self.nodes[to.index()].delivered += 1;
                 self.trace.event(
                     self.now,
                     TraceKind::Deliver,
@@ -513,7 +570,7 @@ impl<P: Protocol> Simulation<P> {
                     return; // Cancelled: not an event the node sees.
                 }
                 self.stats.timers_fired += 1;
-                self.nodes[node.index()].counters.timers_fired += 1;
+                self.cold[node.index()].timers_fired += 1;
                 self.trace.event(
                     self.now,
                     TraceKind::Timer,
@@ -572,12 +629,16 @@ impl<P: Protocol> Simulation<P> {
             node,
             node_count,
             local_now: slot.clock.read(self.now),
-            rng: &mut self.rngs[node.index()],
+            rng: NodeStream::new(&mut slot.rng.0, &mut slot.rng_words_drawn),
             storage: &mut cold.storage,
             timers: &mut cold.timers,
             commands: &mut self.commands,
         };
         handler(state, &mut ctx);
+        debug_assert!(
+            node_stream::agrees(&slot.rng.0, slot.rng_words_drawn),
+            "the word count follows the node's stream"
+        );
         self.apply_commands(node);
     }
 
@@ -613,7 +674,7 @@ impl<P: Protocol> Simulation<P> {
         let id = MessageId(self.next_message_id);
         self.next_message_id += 1;
         self.stats.sent += 1;
-        self.nodes[from.index()].counters.sent += 1;
+        self.nodes[from.index()].sent += 1;
         let content = stable_hash(&message);
         self.trace.event(
             self.now,
@@ -662,7 +723,7 @@ impl<P: Protocol> Simulation<P> {
         message: &P::Message,
     ) {
         self.stats.dropped.add(reason);
-        self.nodes[to.index()].counters.dropped += 1;
+        self.cold[to.index()].dropped += 1;
         self.trace.event(
             self.now,
             TraceKind::Drop(reason),

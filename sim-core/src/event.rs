@@ -136,6 +136,9 @@ struct RadixHeap<V> {
     len: usize,
     /// `FRONT_BATCH_MAX`, or smaller in tests (to split more).
     front_batch_max: usize,
+    /// Set when the front is refilled, cleared by `take_fresh_front`: the
+    /// engine has prefetched nothing of a fresh front yet.
+    fresh_front: bool,
 }
 
 impl<V> RadixHeap<V> {
@@ -150,6 +153,7 @@ impl<V> RadixHeap<V> {
             floor: 0,
             len: 0,
             front_batch_max,
+            fresh_front: false,
         }
     }
 
@@ -213,6 +217,7 @@ impl<V> RadixHeap<V> {
                 // Swap, so that each vector keeps its capacity for its role.
                 std::mem::swap(&mut self.front, &mut items);
                 self.buckets[bucket] = items;
+                self.fresh_front = true;
                 return;
             }
             self.floor = items
@@ -244,14 +249,6 @@ impl<V> RadixHeap<V> {
     fn peek_key(&mut self) -> Option<u128> {
         self.settle();
         self.front.last().map(Entry::key)
-    }
-
-    /// The value with the smallest key.
-    #[inline]
-    fn peek(&mut self) -> Option<&V> {
-        self.settle();
-        let slot = self.front.last()?.slot;
-        self.values[slot as usize].as_ref()
     }
 
     /// The hint of the entry `distance` places after the next one, and
@@ -419,38 +416,32 @@ impl<P: Protocol> EventQueue<P> {
         }
     }
 
-    /// The node the next event is for, if it is a node input (used to
-    /// prefetch that node's state while the current event is processed).
+    /// The node of the event `distance` places after the next one (0: the
+    /// next one), if it is known without touching the event: any in the
+    /// radix heap's sorted front, only the next in the binary heap. Also
+    /// prefetches the event itself. Used for prefetching only.
     #[inline]
-    pub fn peek_node(&mut self) -> Option<NodeId> {
-        let kind = match &mut self.store {
-            Store::Binary(heap) => &heap.peek()?.kind,
-            Store::Radix { radix, .. } => radix.peek()?,
-        };
-        node_of(kind)
-    }
-
-    /// Whether fewer than `distance` events after the next one are known
-    /// in order (always, for the binary heap).
-    #[inline]
-    pub fn front_is_short(&self, distance: usize) -> bool {
+    pub fn upcoming_node(&self, distance: usize) -> Option<NodeId> {
         match &self.store {
-            Store::Binary(_) => true,
-            Store::Radix { radix, .. } => radix.front.len() <= distance,
+            Store::Binary(heap) if distance == 0 => node_of(&heap.peek()?.kind),
+            Store::Binary(_) => None,
+            Store::Radix { radix, .. } => {
+                let (hint, value) = radix.upcoming(distance)?;
+                crate::prefetch::prefetch(value);
+                (hint != NO_NODE).then_some(NodeId(hint))
+            }
         }
     }
 
-    /// The node of the event `distance` places after the next one, if
-    /// it is known (in radix mode: inside the sorted front), and prefetches
-    /// the event itself. Used for prefetching only.
+    /// Whether nothing of the upcoming events has been prefetched: the
+    /// radix heap's front was refilled since the last call, or the queue is
+    /// a binary heap (which knows only its next event).
     #[inline]
-    pub fn upcoming_node(&self, distance: usize) -> Option<NodeId> {
-        let Store::Radix { radix, .. } = &self.store else {
-            return None;
-        };
-        let (hint, value) = radix.upcoming(distance)?;
-        crate::prefetch::prefetch(value);
-        (hint != NO_NODE).then_some(NodeId(hint))
+    pub fn take_fresh_front(&mut self) -> bool {
+        match &mut self.store {
+            Store::Binary(_) => true,
+            Store::Radix { radix, .. } => std::mem::take(&mut radix.fresh_front),
+        }
     }
 
     pub fn len(&self) -> usize {

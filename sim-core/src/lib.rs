@@ -21,6 +21,7 @@ pub mod ids;
 pub mod latency;
 pub mod link;
 mod network;
+pub mod node_stream;
 pub mod partition;
 mod prefetch;
 pub mod protocol;

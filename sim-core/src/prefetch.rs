@@ -7,21 +7,29 @@
 /// early overlaps it with the current event's work.
 #[inline(always)]
 pub(crate) fn prefetch<T>(value: &T) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-        let start = value as *const T as *const i8;
-        let size = std::mem::size_of::<T>();
-        let mut offset = 0;
-        while offset < size {
-            // SAFETY: prefetch never faults and reads nothing observable; the
-            // address lies inside a live reference.
-            unsafe { _mm_prefetch::<_MM_HINT_T0>(start.wrapping_add(offset)) };
-            offset += 64;
-        }
+    // Every line the value overlaps: a value need not start on a line
+    // boundary (24-byte slab slots straddle two lines one time in three).
+    let start = value as *const T as usize;
+    let end = start + std::mem::size_of::<T>().max(1);
+    let mut line = start & !(CACHE_LINE_BYTES - 1);
+    while line < end {
+        prefetch_line(line as *const u8);
+        line += CACHE_LINE_BYTES;
     }
+}
+
+const CACHE_LINE_BYTES: usize = 64;
+
+/// Prefetches the one cache line holding `address`.
+#[inline(always)]
+pub(crate) fn prefetch_line(address: *const u8) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: prefetch never faults and reads nothing observable.
+    unsafe {
+        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(address as *const i8)
+    };
     #[cfg(not(target_arch = "x86_64"))]
-    let _ = value;
+    let _ = address;
 }
 
 /// An empty vector with room for `len` items whose memory the kernel is

@@ -13,7 +13,7 @@
 //! clocks or global RNGs. Everything nondeterministic comes through `Context`.
 
 use crate::ids::{NodeId, TimerId};
-use crate::rng::SimRng;
+use crate::node_stream::NodeStream;
 use crate::storage::DurableStorage;
 use crate::time::{LocalTime, SimDuration};
 use std::collections::BTreeSet;
@@ -106,7 +106,7 @@ pub struct Context<'a, P: Protocol> {
     pub(crate) node: NodeId,
     pub(crate) node_count: u32,
     pub(crate) local_now: LocalTime,
-    pub(crate) rng: &'a mut SimRng,
+    pub(crate) rng: NodeStream<'a>,
     pub(crate) storage: &'a mut DurableStorage,
     pub(crate) timers: &'a mut NodeTimers,
     pub(crate) commands: &'a mut Vec<Command<P>>,
@@ -135,8 +135,8 @@ impl<'a, P: Protocol> Context<'a, P> {
     }
     /// The node's own random stream.
     #[inline]
-    pub fn rng(&mut self) -> &mut SimRng {
-        self.rng
+    pub fn rng(&mut self) -> &mut NodeStream<'a> {
+        &mut self.rng
     }
     /// The node's durable storage. Writes become durable at `sync`.
     #[inline]
