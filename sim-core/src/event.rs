@@ -83,10 +83,10 @@ impl<P: Protocol> Ord for Event<P> {
     }
 }
 
-/// 128-bit keys: bucket b (1..=128) holds keys whose highest bit differing
-/// from the floor is bit b-1 (bucket 0, keys equal to the floor, is only
-/// used on the way to the front).
-const BUCKETS: usize = 129;
+/// Buckets by time: bucket b (1..=64) holds events whose highest time bit
+/// differing from the floor's is bit b-1; bucket 0 holds events at the
+/// floor's time. Sequence numbers never decide a bucket (see `Entry`).
+const BUCKETS: usize = 65;
 
 /// A bucket with at most this many keys is sorted and becomes the front
 /// whole, instead of being split further. Why: splitting moves every key
@@ -96,43 +96,41 @@ const BUCKETS: usize = 129;
 /// keys is cheaper than four more rounds of moves.
 const FRONT_BATCH_MAX: usize = 256;
 
-/// One queued key: (time, seq) split into two words, where its value lies
-/// in the slab, and a hint (the event's node) readable without touching
-/// the value. 24 bytes, half an event: the radix heap's cost is moving
-/// these between buckets.
+/// One queued event as the radix heap moves it: its time, where the rest
+/// lies in the slab, and a hint (the event's node) readable without
+/// touching the slab. 16 bytes: the radix heap's cost is moving these.
+///
+/// The sequence number stays in the slab: it only decides between equal
+/// times, which share a bucket and are ordered when the bucket becomes the
+/// front.
 #[derive(Clone, Copy, Debug)]
 struct Entry {
     time: u64,
-    seq: u64,
     slot: u32,
     hint: u32,
-}
-
-impl Entry {
-    #[inline]
-    fn key(&self) -> u128 {
-        ((self.time as u128) << 64) | self.seq as u128
-    }
 }
 
 /// Values held at most: slab slots are `u32`.
 const RADIX_LEN_MAX: usize = u32::MAX as usize;
 
-/// A monotone min-queue of `(u128 key, V)`, each with a `u32` hint.
+/// A monotone min-queue of `(time, seq, V)`, each with a `u32` hint.
+/// Pushes must come in increasing `seq` order (the event queue's sequence
+/// numbers do): an event pushed into the front goes after those of its time.
 struct RadixHeap<V> {
     buckets: Vec<Vec<Entry>>,
-    /// The smallest keys, sorted in descending order (the next key is the
-    /// last). Every key here is smaller than every key in a bucket.
+    /// The earliest events, in descending (time, seq) order (the next is
+    /// the last). Every event here precedes every event in a bucket.
     front: Vec<Entry>,
-    /// The values, written once on push and taken once on pop.
-    values: Vec<Option<V>>,
+    /// Each event's sequence number and value, written once on push and
+    /// taken once on pop.
+    values: Vec<Option<(u64, V)>>,
     /// Free slots of `values`, the most recently freed (likeliest cached) last.
     free: Vec<u32>,
     /// Bit b set iff bucket b is non-empty.
-    occupied: [u64; 3],
-    /// Every key in the heap is >= `floor`: the smallest key when the front
-    /// was last filled.
-    floor: u128,
+    occupied: [u64; 2],
+    /// Every time in a bucket is >= `floor`: the earliest time when the
+    /// front was last filled.
+    floor: u64,
     len: usize,
     /// `FRONT_BATCH_MAX`, or smaller in tests (to split more).
     front_batch_max: usize,
@@ -149,7 +147,7 @@ impl<V> RadixHeap<V> {
             front: Vec::new(),
             values: Vec::new(),
             free: Vec::new(),
-            occupied: [0; 3],
+            occupied: [0; 2],
             floor: 0,
             len: 0,
             front_batch_max,
@@ -158,13 +156,13 @@ impl<V> RadixHeap<V> {
     }
 
     #[inline]
-    fn bucket_of(&self, key: u128) -> usize {
-        128 - (key ^ self.floor).leading_zeros() as usize
+    fn bucket_of(&self, time: u64) -> usize {
+        64 - (time ^ self.floor).leading_zeros() as usize
     }
 
     #[inline]
-    fn push(&mut self, key: u128, value: V, hint: u32) {
-        debug_assert!(key >= self.floor, "radix heap keys are monotone");
+    fn push(&mut self, time: u64, seq: u64, value: V, hint: u32) {
+        debug_assert!(time >= self.floor, "radix heap times are monotone");
         assert!(
             self.len < RADIX_LEN_MAX,
             "more than {RADIX_LEN_MAX} queued events"
@@ -173,36 +171,33 @@ impl<V> RadixHeap<V> {
         let slot = match self.free.pop() {
             Some(slot) => {
                 debug_assert!(self.values[slot as usize].is_none());
-                self.values[slot as usize] = Some(value);
+                self.values[slot as usize] = Some((seq, value));
                 slot
             }
             None => {
-                self.values.push(Some(value));
+                self.values.push(Some((seq, value)));
                 (self.values.len() - 1) as u32
             }
         };
-        let entry = Entry {
-            time: (key >> 64) as u64,
-            seq: key as u64,
-            slot,
-            hint,
-        };
-        // A key below the front's largest belongs in the front (rare: it
-        // spans a short stretch of time just ahead).
-        if let Some(largest) = self.front.first() {
-            if key < largest.key() {
-                let at = self.front.partition_point(|e| e.key() > key);
+        let entry = Entry { time, slot, hint };
+        // An event earlier than the front's latest belongs in the front
+        // (rare: the front spans a short stretch of time just ahead). It
+        // goes after every front event of its time: those were pushed first.
+        if let Some(latest) = self.front.first() {
+            if time < latest.time {
+                let at = self.front.partition_point(|e| e.time > time);
                 self.front.insert(at, entry);
                 return;
             }
         }
-        let bucket = self.bucket_of(key);
+        let bucket = self.bucket_of(time);
         self.buckets[bucket].push(entry);
         self.occupied[bucket / 64] |= 1 << (bucket % 64);
     }
 
     /// Refills an empty front from the lowest non-empty bucket: whole if
-    /// it is small, else by splitting it into lower buckets first.
+    /// it is small or holds one time, else by splitting it into lower
+    /// buckets first.
     #[inline]
     fn settle(&mut self) {
         while self.front.is_empty() {
@@ -211,9 +206,12 @@ impl<V> RadixHeap<V> {
             };
             let mut items = std::mem::take(&mut self.buckets[bucket]);
             self.occupied[bucket / 64] &= !(1 << (bucket % 64));
-            if items.len() <= self.front_batch_max {
-                items.sort_unstable_by_key(|e| std::cmp::Reverse(e.key()));
-                self.floor = items.last().expect("occupied buckets are non-empty").key();
+            // Bucket 0 holds one time only, so it cannot be split: it
+            // becomes the front whole, however large.
+            if items.len() <= self.front_batch_max || bucket == 0 {
+                items.sort_unstable_by_key(|e| std::cmp::Reverse(e.time));
+                self.order_equal_times(&mut items);
+                self.floor = items.last().expect("occupied buckets are non-empty").time;
                 // Swap, so that each vector keeps its capacity for its role.
                 std::mem::swap(&mut self.front, &mut items);
                 self.buckets[bucket] = items;
@@ -222,17 +220,37 @@ impl<V> RadixHeap<V> {
             }
             self.floor = items
                 .iter()
-                .map(Entry::key)
+                .map(|e| e.time)
                 .min()
                 .expect("occupied buckets are non-empty");
             for entry in items.drain(..) {
-                let target = self.bucket_of(entry.key());
+                let target = self.bucket_of(entry.time);
                 debug_assert!(target < bucket, "redistribution only moves keys down");
                 self.buckets[target].push(entry);
                 self.occupied[target / 64] |= 1 << (target % 64);
             }
             // Give the emptied vector back so its capacity is reused.
             self.buckets[bucket] = items;
+        }
+    }
+
+    /// Orders each run of equal times in `items` (sorted by descending
+    /// time) by descending sequence number, read from the slab. Runs are
+    /// rare where latencies are drawn from a continuous distribution.
+    fn order_equal_times(&self, items: &mut [Entry]) {
+        let mut start = 0;
+        while start < items.len() {
+            let time = items[start].time;
+            let run = items[start..].iter().take_while(|e| e.time == time).count();
+            if run > 1 {
+                items[start..start + run].sort_unstable_by_key(|e| {
+                    let (seq, _) = self.values[e.slot as usize]
+                        .as_ref()
+                        .expect("a queued entry's slot holds its value");
+                    std::cmp::Reverse(*seq)
+                });
+            }
+            start += run;
         }
     }
 
@@ -245,45 +263,58 @@ impl<V> RadixHeap<V> {
             .map(|(index, word)| index * 64 + word.trailing_zeros() as usize)
     }
 
+    /// The next event's time.
+    #[inline]
+    fn peek_time(&mut self) -> Option<u64> {
+        self.settle();
+        self.front.last().map(|e| e.time)
+    }
+
+    /// The next event's (time, seq) key; touches its slab slot.
     #[inline]
     fn peek_key(&mut self) -> Option<u128> {
         self.settle();
-        self.front.last().map(Entry::key)
+        let entry = self.front.last()?;
+        let (seq, _) = self.values[entry.slot as usize]
+            .as_ref()
+            .expect("a queued entry's slot holds its value");
+        Some(key(SimTime::from_nanos(entry.time), *seq))
     }
 
     /// The hint of the entry `distance` places after the next one, and
-    /// its value's address, if the front holds it.
+    /// its slab slot's address, if the front holds it.
     #[inline]
-    fn upcoming(&self, distance: usize) -> Option<(u32, &Option<V>)> {
+    fn upcoming(&self, distance: usize) -> Option<(u32, &Option<(u64, V)>)> {
         let index = self.front.len().checked_sub(distance + 1)?;
         let entry = self.front[index];
         Some((entry.hint, &self.values[entry.slot as usize]))
     }
 
+    /// The next event as (time, seq, value).
     #[inline]
-    fn pop(&mut self) -> Option<(u128, V)> {
+    fn pop(&mut self) -> Option<(u64, u64, V)> {
         self.settle();
         let entry = self.front.pop()?;
         self.len -= 1;
-        let value = self.values[entry.slot as usize]
+        let (seq, value) = self.values[entry.slot as usize]
             .take()
             .expect("a queued entry's slot holds its value");
         self.free.push(entry.slot);
-        Some((entry.key(), value))
+        Some((entry.time, seq, value))
     }
 
-    /// Every item, in no particular order.
-    fn into_items(mut self) -> impl Iterator<Item = (u128, V)> {
+    /// Every item as (time, seq, value), in no particular order.
+    fn into_items(mut self) -> impl Iterator<Item = (u64, u64, V)> {
         let entries: Vec<Entry> = self
             .front
             .drain(..)
             .chain(self.buckets.iter_mut().flat_map(|b| b.drain(..)))
             .collect();
         entries.into_iter().map(move |entry| {
-            let value = self.values[entry.slot as usize]
+            let (seq, value) = self.values[entry.slot as usize]
                 .take()
                 .expect("a queued entry's slot holds its value");
-            (entry.key(), value)
+            (entry.time, seq, value)
         })
     }
 }
@@ -362,10 +393,11 @@ impl<P: Protocol> EventQueue<P> {
                 }
             }
             Store::Radix { radix, below_floor } => {
-                let key = key(time, seq);
-                if key >= radix.floor {
+                // An equal time is fine: this event's sequence number is
+                // larger than any queued.
+                if time.as_nanos() >= radix.floor {
                     let hint = hint_of(&kind);
-                    radix.push(key, kind, hint);
+                    radix.push(time.as_nanos(), seq, kind, hint);
                 } else {
                     below_floor.push(Event { time, seq, kind });
                 }
@@ -375,16 +407,16 @@ impl<P: Protocol> EventQueue<P> {
 
     #[inline]
     pub fn peek_time(&mut self) -> Option<SimTime> {
-        let key = match &mut self.store {
-            Store::Binary(heap) => heap.peek().map(Event::key)?,
+        match &mut self.store {
+            Store::Binary(heap) => heap.peek().map(|e| e.time),
             Store::Radix { radix, below_floor } => {
-                match (radix.peek_key(), below_floor.peek().map(Event::key)) {
-                    (Some(a), Some(b)) => a.min(b),
-                    (a, b) => a.or(b)?,
+                let below = below_floor.peek().map(|e| e.time);
+                match (radix.peek_time().map(SimTime::from_nanos), below) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
                 }
             }
-        };
-        Some(SimTime::from_nanos((key >> 64) as u64))
+        }
     }
 
     #[inline]
@@ -397,21 +429,16 @@ impl<P: Protocol> EventQueue<P> {
                         return below_floor.pop();
                     }
                 }
-                let (key, kind) = radix.pop()?;
-                if radix.len < self.binary_below && below_floor.is_empty() {
-                    let event = Event {
-                        time: SimTime::from_nanos((key >> 64) as u64),
-                        seq: key as u64,
-                        kind,
-                    };
-                    self.switch_to_binary();
-                    return Some(event);
-                }
-                Some(Event {
-                    time: SimTime::from_nanos((key >> 64) as u64),
-                    seq: key as u64,
+                let (time, seq, kind) = radix.pop()?;
+                let event = Event {
+                    time: SimTime::from_nanos(time),
+                    seq,
                     kind,
-                })
+                };
+                if radix.len < self.binary_below && below_floor.is_empty() {
+                    self.switch_to_binary();
+                }
+                Some(event)
             }
         }
     }
@@ -459,10 +486,10 @@ impl<P: Protocol> EventQueue<P> {
             unreachable!()
         };
         let mut radix = RadixHeap::new(self.front_batch_max);
-        radix.floor = heap.peek().map_or(0, Event::key);
+        radix.floor = heap.peek().map_or(0, |e| e.time.as_nanos());
         for event in heap.into_vec() {
             let hint = hint_of(&event.kind);
-            radix.push(event.key(), event.kind, hint);
+            radix.push(event.time.as_nanos(), event.seq, event.kind, hint);
         }
         self.store = Store::Radix {
             radix,
@@ -478,10 +505,10 @@ impl<P: Protocol> EventQueue<P> {
             unreachable!()
         };
         let mut heap = BinaryHeap::with_capacity(radix.len);
-        for (key, kind) in radix.into_items() {
+        for (time, seq, kind) in radix.into_items() {
             heap.push(Event {
-                time: SimTime::from_nanos((key >> 64) as u64),
-                seq: key as u64,
+                time: SimTime::from_nanos(time),
+                seq,
                 kind,
             });
         }
@@ -496,28 +523,29 @@ mod tests {
 
     proptest! {
         /// The radix heap pops exactly what a sorted list would, under
-        /// monotone pushes interleaved with pops.
+        /// monotone pushes interleaved with pops, with many equal times
+        /// (ordered by sequence number, which the heap never compares).
         #[test]
         fn radix_heap_matches_a_sorted_reference(
-            ops in prop::collection::vec((0u64..1_000_000, 0u8..3), 1..400),
+            ops in prop::collection::vec((prop_oneof![0u64..8, 0u64..1_000_000], 0u8..3), 1..400),
             front_batch_max in prop::sample::select(vec![1usize, 2, 5, FRONT_BATCH_MAX]),
         ) {
             let mut heap = RadixHeap::new(front_batch_max);
-            let mut reference: Vec<u128> = Vec::new();
+            let mut reference: Vec<(u64, u64)> = Vec::new();
             let mut seq = 0u64;
             let mut now = 0u64;
             for (delay, op) in ops {
                 if op == 0 {
-                    let popped = heap.pop().map(|(k, _): (u128, ())| k);
+                    let popped = heap.pop().map(|(time, seq, ()): (u64, u64, ())| (time, seq));
                     reference.sort_unstable();
                     let expected = if reference.is_empty() { None } else { Some(reference.remove(0)) };
                     prop_assert_eq!(popped, expected);
-                    if let Some(k) = popped { now = (k >> 64) as u64; }
+                    if let Some((time, _)) = popped { now = time; }
                 } else {
-                    let k = key(SimTime::from_nanos(now + delay * (op as u64 - 1)), seq);
+                    let time = now + delay * (op as u64 - 1);
+                    heap.push(time, seq, (), 0);
+                    reference.push((time, seq));
                     seq += 1;
-                    heap.push(k, (), 0);
-                    reference.push(k);
                 }
             }
             prop_assert_eq!(heap.len, reference.len());
