@@ -79,6 +79,11 @@ impl Topology {
                 return &self.links[index as usize];
             }
         }
+        // One region, one link: skip reading the destination's region, a
+        // cache miss per send in a large cluster.
+        if self.region_count == 1 {
+            return &self.links[self.region_link[0] as usize];
+        }
         let from_region = self.node_region[from.index()] as usize;
         let to_region = self.node_region[to.index()] as usize;
         &self.links[self.region_link[from_region * self.region_count + to_region] as usize]
