@@ -144,14 +144,18 @@ type Factory<P> = Box<dyn FnMut(NodeId) -> P>;
 /// near enough that it is not evicted first.
 const PREFETCH_DISTANCE: usize = 4;
 
-/// What every delivery touches, packed so one cache line holds the status,
-/// counters, clock and (small) protocol state. Large clusters are bound by
-/// cache misses on this slot, so its size is a performance budget: the random
-/// stream (336 bytes, mostly ChaCha's output buffer) lives in its own vector
-/// and is touched only by handlers that draw.
+/// What every delivery touches. Large clusters are bound by cache misses on
+/// this slot, so its layout is a performance budget. The node's stream comes
+/// first (five lines: four of ChaCha's output buffer, then its cursor and
+/// key); the status, counters, clock and (small) protocol state follow in
+/// the sixth line. Aligned to 128 bytes so that the cursor's line and the
+/// hot line form one aligned pair, which the CPU's adjacent-line prefetcher
+/// and the DRAM row fetch together (measured at N=100,000: 5.3-6.2 M msg/s
+/// against 4.5-6.1 M with the streams in a vector of their own).
 #[repr(C, align(128))]
 struct NodeSlot<P: Protocol> {
     rng: NodeRng,
+    /// The first field of the hot part (see `prefetch_hot`).
     status: NodeStatus,
     /// Words drawn from the node's stream (see `node_stream`), for prefetching.
     rng_words_drawn: u8,
@@ -162,8 +166,18 @@ struct NodeSlot<P: Protocol> {
     state: Option<P>,
 }
 
+impl<P: Protocol> NodeSlot<P> {
+    /// Prefetches the part after the stream, which every input touches.
+    #[inline]
+    fn prefetch_hot(&self) {
+        let start = &self.status as *const NodeStatus as usize;
+        let end = self as *const Self as usize + std::mem::size_of::<Self>();
+        prefetch::prefetch_range(start, end - start);
+    }
+}
+
 /// A node's random stream, aligned so that its 320 bytes span exactly
-/// five cache lines (unaligned, six) when prefetched.
+/// five cache lines.
 #[repr(align(64))]
 struct NodeRng(SimRng);
 
@@ -448,14 +462,13 @@ impl<P: Protocol> Simulation<P> {
             }
             for distance in PREFETCH_DISTANCE + 1..=2 * PREFETCH_DISTANCE {
                 if let Some(node) = self.queue.upcoming_node(distance) {
-                    prefetch(&self.nodes[node.index()]);
+                    self.nodes[node.index()].prefetch_hot();
                 }
             }
             return;
         }
         if let Some(node) = self.queue.upcoming_node(2 * PREFETCH_DISTANCE) {
-            let slot = &self.nodes[node.index()];
-            prefetch_line((&slot.status) as *const NodeStatus as *const u8);
+            self.nodes[node.index()].prefetch_hot();
         }
         if let Some(node) = self.queue.upcoming_node(PREFETCH_DISTANCE) {
             let words_drawn = self.nodes[node.index()].rng_words_drawn;
@@ -960,6 +973,15 @@ impl<P: Protocol> Simulation<P> {
     /// The timer ids a node has set and not yet seen fire (for tests).
     pub fn active_timers(&self, node: NodeId) -> usize {
         self.cold[node.index()].timers.active_count()
+    }
+
+    /// Whether every node's word count agrees with its stream (for tests:
+    /// release builds skip the per-handler check).
+    #[cfg(test)]
+    pub(crate) fn stream_counts_agree(&self) -> bool {
+        self.nodes
+            .iter()
+            .all(|slot| node_stream::agrees(&slot.rng.0, slot.rng_words_drawn))
     }
 }
 

@@ -532,6 +532,26 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
+    /// Regression (found while moving sequence numbers out of the radix
+    /// heap's entries, caught by the property test below): more than
+    /// `FRONT_BATCH_MAX` events at one time all land in bucket 0, which
+    /// cannot be split; the split re-pushed them into the bucket it was
+    /// emptying and then overwrote it, losing them. Bucket 0 now becomes
+    /// the front whole.
+    #[test]
+    fn more_events_at_one_time_than_a_front_batch_pop_in_push_order() {
+        let mut heap = RadixHeap::new(4);
+        let count = 1_000u64;
+        for seq in 0..count {
+            heap.push(42, seq, seq, 0);
+        }
+        heap.push(43, count, count, 0);
+        let popped: Vec<(u64, u64)> =
+            std::iter::from_fn(|| heap.pop().map(|(t, s, _)| (t, s))).collect();
+        let expected: Vec<(u64, u64)> = (0..count).map(|s| (42, s)).chain([(43, count)]).collect();
+        assert_eq!(popped, expected);
+    }
+
     proptest! {
         /// The radix heap pops exactly what a sorted list would, under
         /// monotone pushes interleaved with pops, with many equal times

@@ -7,10 +7,15 @@
 /// early overlaps it with the current event's work.
 #[inline(always)]
 pub(crate) fn prefetch<T>(value: &T) {
-    // Every line the value overlaps: a value need not start on a line
-    // boundary (24-byte slab slots straddle two lines one time in three).
-    let start = value as *const T as usize;
-    let end = start + std::mem::size_of::<T>().max(1);
+    prefetch_range(value as *const T as usize, std::mem::size_of::<T>());
+}
+
+/// Prefetches every line that `[start, start + len)` overlaps: a value need
+/// not start on a line boundary (32-byte slab slots never straddle two
+/// lines, but 24-byte ones did one time in three).
+#[inline(always)]
+pub(crate) fn prefetch_range(start: usize, len: usize) {
+    let end = start + len.max(1);
     let mut line = start & !(CACHE_LINE_BYTES - 1);
     while line < end {
         prefetch_line(line as *const u8);
