@@ -139,9 +139,10 @@ pub struct Emitted<O> {
 
 type Factory<P> = Box<dyn FnMut(NodeId) -> P>;
 
-/// How many events ahead a node's state is prefetched (besides the next
-/// event's): far enough for the load to arrive before the event is handled,
-/// near enough that it is not evicted first.
+/// How many events ahead the second prefetch stage loads a node's stream
+/// lines (the first stage loads its hot line twice as far ahead): far enough
+/// for the loads to arrive before the event is handled, near enough that they
+/// are not evicted first.
 const PREFETCH_DISTANCE: usize = 4;
 
 /// What every delivery touches. Large clusters are bound by cache misses on
