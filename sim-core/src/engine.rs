@@ -456,13 +456,15 @@ impl<P: Protocol> Simulation<P> {
     #[inline]
     fn prefetch_upcoming(&mut self) {
         if self.queue.take_fresh_front() {
-            for distance in 0..=PREFETCH_DISTANCE {
-                if let Some(node) = self.queue.upcoming_node(distance) {
+            // Stops at the first unknown node: past the front's end (at once
+            // past the next event, for the binary heap), or a fault.
+            for distance in 0..=2 * PREFETCH_DISTANCE {
+                let Some(node) = self.queue.upcoming_node(distance) else {
+                    break;
+                };
+                if distance <= PREFETCH_DISTANCE {
                     prefetch(&self.nodes[node.index()]);
-                }
-            }
-            for distance in PREFETCH_DISTANCE + 1..=2 * PREFETCH_DISTANCE {
-                if let Some(node) = self.queue.upcoming_node(distance) {
+                } else {
                     self.nodes[node.index()].prefetch_hot();
                 }
             }
