@@ -32,8 +32,16 @@ fn install() {
     });
 }
 
-/// Runs `f`; a panic comes back as `Err("message (at file:line)")`.
-pub fn catch<T>(f: impl FnOnce() -> T) -> Result<T, String> {
+/// A caught panic: its text with where it happened, and the payload for
+/// callers that look for a typed one (`scenarios::run::PanicProgress`).
+pub struct Caught {
+    /// "message (at file:line)".
+    pub text: String,
+    pub payload: Box<dyn std::any::Any + Send>,
+}
+
+/// Runs `f`; a panic comes back as `Err` with its message and location.
+pub fn catch<T>(f: impl FnOnce() -> T) -> Result<T, Caught> {
     install();
     CAPTURING.with(|c| c.set(true));
     let result = panic::catch_unwind(AssertUnwindSafe(f));
@@ -43,12 +51,15 @@ pub fn catch<T>(f: impl FnOnce() -> T) -> Result<T, String> {
             text.to_string()
         } else if let Some(text) = payload.downcast_ref::<String>() {
             text.clone()
+        } else if let Some(progress) = payload.downcast_ref::<scenarios::run::PanicProgress>() {
+            progress.message.clone()
         } else {
             "a panic with a non-text payload".to_string()
         };
-        match LOCATION.with(|slot| slot.borrow_mut().take()) {
+        let text = match LOCATION.with(|slot| slot.borrow_mut().take()) {
             Some(location) => format!("{message} (at {location})"),
             None => message,
-        }
+        };
+        Caught { text, payload }
     })
 }

@@ -2,7 +2,7 @@
 //! summarised, and written to an output directory.
 
 use crate::panic_capture;
-use scenarios::run::RunOutcome;
+use scenarios::run::{Inconclusive, PanicProgress, RunOutcome, RunVerdict, Skipped};
 use scenarios::Scenario;
 use serde::Serialize;
 use sim_core::checker::Verdict;
@@ -22,30 +22,54 @@ pub struct CheckLine {
 pub struct RunSummary {
     pub scenario: String,
     pub seed: u64,
+    /// "pass", "fail" or "inconclusive" (a panic is a fail).
+    pub verdict: String,
     pub simulated_seconds: f64,
+    /// The scenario's duration: a run cut short reached less.
+    pub duration_seconds: f64,
     pub events: u64,
     pub wall_seconds: f64,
     pub events_per_second: f64,
     pub stop_reason: Option<sim_core::StopReason>,
+    /// Set when the run stopped before its end: why, and how far it got.
+    pub inconclusive: Option<Inconclusive>,
     pub trace_hash: Option<String>,
     pub checks: Vec<CheckLine>,
+    /// Checks left out because the seed's verdict was already decided.
+    pub skipped: Vec<Skipped>,
     pub passed: bool,
     pub failed: Vec<String>,
     pub unknown: Vec<String>,
-    /// A protocol panic: the message and where it happened.
+    /// A protocol panic: the message and where it happened. The simulated
+    /// time, events and trace hash above are then those at the panic.
     pub panic: Option<String>,
+    /// The memory estimate's peak and the run's budget, in bytes.
+    pub memory_peak_bytes: u64,
+    pub memory_budget_bytes: u64,
     pub reproduce: String,
     pub out_dir: Option<String>,
 }
 
-/// Runs one resolved scenario; `Err` only for input the validator missed.
-pub fn execute(resolved: &Scenario) -> Result<(Result<RunOutcome, String>, f64), String> {
+/// A run whose protocol code panicked: the message with its location, and
+/// how far the run got.
+#[derive(Clone, Debug)]
+pub struct Panicked {
+    pub message: String,
+    pub progress: Option<PanicProgress>,
+}
+
+/// Runs one resolved scenario; `Err` only for input the validator could
+/// not judge before the run (a binding such as "@leader" that overlaps).
+pub fn execute(resolved: &Scenario) -> Result<(Result<RunOutcome, Panicked>, f64), String> {
     // Wall time is measured here, outside simulation code (ARCHITECTURE.md, invariant 2).
     let started = std::time::Instant::now();
     let result = match panic_capture::catch(|| scenarios::run(resolved)) {
         Ok(Ok(outcome)) => Ok(outcome),
         Ok(Err(input_error)) => return Err(input_error),
-        Err(panic) => Err(panic),
+        Err(caught) => Err(Panicked {
+            message: caught.text,
+            progress: caught.payload.downcast_ref::<PanicProgress>().cloned(),
+        }),
     };
     Ok((result, started.elapsed().as_secs_f64()))
 }
@@ -85,37 +109,61 @@ pub fn verdict_name(verdict: Verdict) -> &'static str {
 
 pub fn summarise(
     resolved: &Scenario,
-    result: &Result<RunOutcome, String>,
+    result: &Result<RunOutcome, Panicked>,
     wall_seconds: f64,
     reproduce: String,
 ) -> RunSummary {
     let base = RunSummary {
         scenario: resolved.name.clone(),
         seed: resolved.seed,
+        verdict: "fail".into(),
         simulated_seconds: 0.0,
+        duration_seconds: resolved.duration.0.as_nanos() as f64 / 1e9,
         events: 0,
         wall_seconds,
         events_per_second: 0.0,
         stop_reason: None,
+        inconclusive: None,
         trace_hash: None,
         checks: Vec::new(),
+        skipped: Vec::new(),
         passed: false,
         failed: vec!["panic".into()],
         unknown: Vec::new(),
         panic: None,
+        memory_peak_bytes: 0,
+        memory_budget_bytes: resolved.limits.memory.0,
         reproduce,
         out_dir: None,
     };
     match result {
         Err(panic) => RunSummary {
-            panic: Some(panic.clone()),
+            panic: Some(panic.message.clone()),
+            simulated_seconds: panic
+                .progress
+                .as_ref()
+                .map_or(0.0, |p| p.simulated_ns as f64 / 1e9),
+            events: panic.progress.as_ref().map_or(0, |p| p.events),
+            trace_hash: panic
+                .progress
+                .as_ref()
+                .map(|p| sim_core::trace::format_hash(p.trace_hash)),
             ..base
         },
         Ok(outcome) => RunSummary {
+            verdict: match outcome.verdict() {
+                RunVerdict::Pass => "pass",
+                RunVerdict::Fail => "fail",
+                RunVerdict::Inconclusive => "inconclusive",
+            }
+            .into(),
             simulated_seconds: outcome.simulated_ns as f64 / 1e9,
             events: outcome.stats.events,
             events_per_second: outcome.stats.events as f64 / wall_seconds.max(1e-9),
             stop_reason: Some(outcome.stop_reason),
+            inconclusive: outcome.inconclusive.clone(),
+            skipped: outcome.skipped.clone(),
+            memory_peak_bytes: outcome.memory_peak_bytes,
             trace_hash: Some(sim_core::trace::format_hash(outcome.trace_hash)),
             checks: outcome
                 .checks
@@ -139,7 +187,7 @@ pub fn summarise(
 pub fn write_outputs(
     dir: &Path,
     resolved: &Scenario,
-    result: &Result<RunOutcome, String>,
+    result: &Result<RunOutcome, Panicked>,
     summary: &RunSummary,
 ) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;

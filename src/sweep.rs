@@ -67,6 +67,12 @@ pub struct UnitResult {
     pub failed: Vec<String>,
     pub unknown: Vec<String>,
     pub panic: Option<String>,
+    /// The run stopped before its end: "reason: detail".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inconclusive: Option<String>,
+    /// Bad input found only when the run bound a name (see `run_output::execute`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
     pub trace_hash: Option<String>,
     pub events: u64,
     pub wall_ms: f64,
@@ -285,7 +291,22 @@ pub fn run_unit(plan: &SweepPlan, group: usize, seed: u64) -> UnitResult {
     let resolved = scenarios::resolve(&plan.groups[group].scenario, seed);
     let (result, wall) = match run_output::execute(&resolved) {
         Ok(pair) => pair,
-        Err(input_error) => (Err(format!("input error: {input_error}")), 0.0),
+        Err(input_error) => {
+            return UnitResult {
+                group,
+                seed,
+                passed: false,
+                failed: Vec::new(),
+                unknown: Vec::new(),
+                panic: None,
+                inconclusive: None,
+                error: Some(input_error),
+                trace_hash: None,
+                events: 0,
+                wall_ms: 0.0,
+                samples: BTreeMap::new(),
+            }
+        }
     };
     let summary = run_output::summarise(&resolved, &result, wall, String::new());
     let samples = match &result {
@@ -303,6 +324,10 @@ pub fn run_unit(plan: &SweepPlan, group: usize, seed: u64) -> UnitResult {
         failed: summary.failed,
         unknown: summary.unknown,
         panic: summary.panic,
+        inconclusive: summary
+            .inconclusive
+            .map(|cut| format!("{}: {}", cut.reason, cut.detail)),
+        error: None,
         trace_hash: summary.trace_hash,
         events: summary.events,
         wall_ms: wall * 1e3,
@@ -316,8 +341,12 @@ pub struct GroupSummary {
     pub runs: u64,
     pub passed: u64,
     pub failed: u64,
-    pub unknown: u64,
+    /// Runs cut short by a limit, or whose checks ran out of budget, with
+    /// nothing failed: neither a pass nor a fail.
+    pub inconclusive: u64,
     pub panicked: u64,
+    /// Runs that stopped on bad input found only at run time.
+    pub errors: u64,
     pub failures_by_check: BTreeMap<String, u64>,
 }
 
@@ -338,7 +367,19 @@ pub struct Slow {
     pub events: u64,
 }
 
-/// Failures listed in a summary at most (all are in the results file).
+/// A run that neither passed nor failed, or stopped on an input error.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Undecided {
+    pub seed: u64,
+    pub group: String,
+    /// Why: the limit and how far the run got, the checks out of budget,
+    /// or the input error.
+    pub why: String,
+    pub reproduce: String,
+}
+
+/// Failures (and inconclusive runs, and errors) listed in a summary at most
+/// (all are in the results file).
 pub const FAILURES_LISTED_MAX: usize = 50;
 
 /// The end-of-sweep summary. Everything but `timing` depends only on the
@@ -358,6 +399,10 @@ pub struct SweepSummary {
     pub violation_seeds: Vec<u64>,
     pub failures_total: u64,
     pub failures: Vec<Failure>,
+    pub inconclusive_total: u64,
+    pub inconclusive: Vec<Undecided>,
+    pub errors_total: u64,
+    pub errors: Vec<Undecided>,
     pub timing: Timing,
 }
 
@@ -377,8 +422,9 @@ pub fn summarise(header: &Header, units_expected: u64, results: &[UnitResult]) -
             runs: 0,
             passed: 0,
             failed: 0,
-            unknown: 0,
+            inconclusive: 0,
             panicked: 0,
+            errors: 0,
             failures_by_check: BTreeMap::new(),
         })
         .collect();
@@ -388,24 +434,49 @@ pub fn summarise(header: &Header, units_expected: u64, results: &[UnitResult]) -
     };
     let mut violation_seeds = BTreeSet::new();
     let mut unexpected = 0u64;
-    let mut unknown = 0u64;
     let mut failures = Vec::new();
+    let mut undecided = Vec::new();
+    let mut errors = Vec::new();
     for unit in results {
         let Some(group) = groups.get_mut(unit.group) else {
             continue;
         };
         group.runs += 1;
+        let reproduce = || {
+            reproduce_command(
+                &header.scenario_path,
+                unit.seed,
+                &header.groups[unit.group].sets,
+            )
+        };
+        if let Some(error) = &unit.error {
+            group.errors += 1;
+            errors.push(Undecided {
+                seed: unit.seed,
+                group: group.label.clone(),
+                why: error.clone(),
+                reproduce: reproduce(),
+            });
+            continue;
+        }
         if unit.passed {
             group.passed += 1;
         } else if unit.panic.is_some() {
             group.panicked += 1;
         } else if unit.failed.is_empty() {
-            group.unknown += 1;
+            group.inconclusive += 1;
+            let why = match &unit.inconclusive {
+                Some(cut) => cut.clone(),
+                None => format!("out of budget: {}", unit.unknown.join(", ")),
+            };
+            undecided.push(Undecided {
+                seed: unit.seed,
+                group: group.label.clone(),
+                why,
+                reproduce: reproduce(),
+            });
         } else {
             group.failed += 1;
-        }
-        if !unit.unknown.is_empty() && unit.failed.is_empty() {
-            unknown += 1;
         }
         for name in &unit.failed {
             *group.failures_by_check.entry(name.clone()).or_default() += 1;
@@ -430,6 +501,7 @@ pub fn summarise(header: &Header, units_expected: u64, results: &[UnitResult]) -
         }
     }
     let complete = results.len() as u64 == units_expected;
+    let inconclusive = undecided.len() as u64;
     let (held, note) = match &header.expect {
         _ if !complete => (
             false,
@@ -439,13 +511,20 @@ pub fn summarise(header: &Header, units_expected: u64, results: &[UnitResult]) -
                 units_expected
             ),
         ),
-        Expect::Pass if unexpected == 0 && unknown == 0 => {
-            (true, "every run passed every check".into())
+        _ if !errors.is_empty() => (
+            false,
+            format!(
+                "{} runs stopped on an input error found at run time",
+                errors.len()
+            ),
+        ),
+        Expect::Pass if unexpected == 0 && inconclusive == 0 => {
+            (true, "every run went to its end and passed every check".into())
         }
         Expect::Pass => (
             false,
             format!(
-                "{} runs failed a check and {unknown} were inconclusive",
+                "{} runs failed a check and {inconclusive} were inconclusive (cut short by a limit, or a check out of budget)",
                 failures.len()
             ),
         ),
@@ -481,6 +560,9 @@ pub fn summarise(header: &Header, units_expected: u64, results: &[UnitResult]) -
     slowest.truncate(5);
     let failures_total = failures.len() as u64;
     failures.truncate(FAILURES_LISTED_MAX);
+    let errors_total = errors.len() as u64;
+    errors.truncate(FAILURES_LISTED_MAX);
+    undecided.truncate(FAILURES_LISTED_MAX);
     SweepSummary {
         scenario: header.scenario.clone(),
         scenario_path: header.scenario_path.clone(),
@@ -494,6 +576,10 @@ pub fn summarise(header: &Header, units_expected: u64, results: &[UnitResult]) -
         violation_seeds: violation_seeds.into_iter().collect(),
         failures_total,
         failures,
+        inconclusive_total: inconclusive,
+        inconclusive: undecided,
+        errors_total,
+        errors,
         timing: Timing {
             run_seconds_total: results.iter().map(|u| u.wall_ms).sum::<f64>() / 1e3,
             slowest,
@@ -540,14 +626,14 @@ pub fn render(summary: &SweepSummary, out: &mut dyn Write) -> std::io::Result<()
     )?;
     writeln!(
         out,
-        "{:<32} {:>7} {:>7} {:>7} {:>8} {:>7}",
-        "group", "runs", "pass", "fail", "unknown", "panic"
+        "{:<32} {:>7} {:>7} {:>7} {:>12} {:>7} {:>7}",
+        "group", "runs", "pass", "fail", "inconclusive", "panic", "error"
     )?;
     for g in &summary.groups {
         writeln!(
             out,
-            "{:<32} {:>7} {:>7} {:>7} {:>8} {:>7}",
-            g.label, g.runs, g.passed, g.failed, g.unknown, g.panicked
+            "{:<32} {:>7} {:>7} {:>7} {:>12} {:>7} {:>7}",
+            g.label, g.runs, g.passed, g.failed, g.inconclusive, g.panicked, g.errors
         )?;
         for (check, count) in &g.failures_by_check {
             writeln!(out, "    {check}: {count} failing runs")?;
@@ -582,6 +668,30 @@ pub fn render(summary: &SweepSummary, out: &mut dyn Write) -> std::io::Result<()
                 out,
                 "  seed {} [{}] {what}\n    reproduce: {}",
                 f.seed, f.group, f.reproduce
+            )?;
+        }
+    }
+    for (title, total, list) in [
+        ("inconclusive", summary.inconclusive_total, &summary.inconclusive),
+        ("input errors", summary.errors_total, &summary.errors),
+    ] {
+        if total == 0 {
+            continue;
+        }
+        writeln!(
+            out,
+            "{title} ({total} in all{}):",
+            if total as usize > list.len() {
+                ", first ones listed"
+            } else {
+                ""
+            }
+        )?;
+        for u in list {
+            writeln!(
+                out,
+                "  seed {} [{}] {}\n    reproduce: {}",
+                u.seed, u.group, u.why, u.reproduce
             )?;
         }
     }

@@ -52,6 +52,16 @@ pub enum ClientReply {
     Unavailable,
 }
 
+impl ClientReply {
+    /// Heap bytes its strings hold (for the run's memory budget).
+    pub fn heap_bytes(&self) -> usize {
+        match self {
+            ClientReply::Result(result) => result.heap_bytes(),
+            ClientReply::NotLeader { .. } | ClientReply::Unavailable => 0,
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ClientResponse {
     pub seq: u64,
@@ -142,6 +152,12 @@ impl ClientProcess {
             leader_hint: None,
             cursor: 0,
         }
+    }
+
+    /// Heap bytes this client holds: the operation in flight and the
+    /// values it last saw per key (for the run's memory budget).
+    pub fn heap_bytes(&self) -> usize {
+        self.in_flight.as_ref().map_or(0, |f| f.op.heap_bytes()) + self.generator.heap_bytes()
     }
 
     pub fn on_start<P: ClientWire>(&mut self, ctx: &mut Context<'_, P>) {

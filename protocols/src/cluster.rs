@@ -56,6 +56,17 @@ pub trait Service: Sized + 'static {
     fn replica_data(&self) -> Option<&std::collections::BTreeMap<String, String>> {
         None
     }
+    /// Heap memory this server's state holds (logs, maps, per-peer tables),
+    /// for the run's memory budget: an estimate that reads no allocator.
+    /// Keep it O(1) or O(peers): the engine asks at every memory audit.
+    fn state_heap_bytes(&self) -> usize {
+        0
+    }
+    /// Heap memory a peer message holds beyond its inline size.
+    fn message_heap_bytes(message: &Self::Message) -> usize {
+        let _ = message;
+        0
+    }
 }
 
 /// Messages on the wire: between servers, or between a client and a server.
@@ -173,6 +184,23 @@ impl<S: Service> Protocol for Cluster<S> {
             }
             (Cluster::Client(client), ClusterTimer::Client(timer)) => client.on_timer(ctx, timer),
             (node, timer) => panic!("misrouted timer {timer:?} to a {}", node.role()),
+        }
+    }
+
+    const COUNTS_STATE: bool = true;
+
+    fn state_heap_bytes(&self) -> usize {
+        match self {
+            Cluster::Server { service, .. } => service.state_heap_bytes(),
+            Cluster::Client(client) => client.heap_bytes(),
+        }
+    }
+
+    fn message_heap_bytes(message: &Self::Message) -> usize {
+        match message {
+            ClusterMessage::Peer(message) => S::message_heap_bytes(message),
+            ClusterMessage::Request(request) => request.op.heap_bytes(),
+            ClusterMessage::Response(response) => response.reply.heap_bytes(),
         }
     }
 }

@@ -12,7 +12,9 @@ use serde::Serialize;
 use sim_core::storage::DurableStorage;
 
 /// Entries per log at most. Nothing here truncates a prefix (no snapshots),
-/// so a run that reaches this is longer than the simulator supports.
+/// so a run that reaches this is longer than the simulator supports: the
+/// append goes through and the run ends as inconclusive, naming this bound
+/// (`DurableStorage::limit_reached`), rather than panicking.
 pub const LOG_ENTRIES_MAX: u64 = 1_000_000;
 
 #[derive(Clone, Debug)]
@@ -20,6 +22,9 @@ pub struct DurableLog<E> {
     /// The storage key prefix, e.g. "raft/log/".
     prefix: &'static str,
     entries: Vec<E>,
+    /// The entries' serialised bytes: a deterministic stand-in for the heap
+    /// memory the in-memory entries hold (for the run's memory budget).
+    encoded_bytes: u64,
 }
 
 impl<E: Serialize + DeserializeOwned + Clone> DurableLog<E> {
@@ -29,6 +34,7 @@ impl<E: Serialize + DeserializeOwned + Clone> DurableLog<E> {
         DurableLog {
             prefix,
             entries: Vec::new(),
+            encoded_bytes: 0,
         }
     }
 
@@ -37,6 +43,7 @@ impl<E: Serialize + DeserializeOwned + Clone> DurableLog<E> {
     pub fn load(prefix: &'static str, storage: &DurableStorage) -> Self {
         let end = format!("{}~", prefix.trim_end_matches('/'));
         let mut entries = Vec::new();
+        let mut encoded_bytes = 0;
         for (key, bytes) in storage.range(prefix, &end) {
             let index: u64 = key[prefix.len()..]
                 .parse()
@@ -44,8 +51,13 @@ impl<E: Serialize + DeserializeOwned + Clone> DurableLog<E> {
             assert_eq!(index, entries.len() as u64 + 1, "a gap in the durable log");
             entries
                 .push(serde_json::from_slice(bytes).expect("durable log entries are well-formed"));
+            encoded_bytes += bytes.len() as u64;
         }
-        DurableLog { prefix, entries }
+        DurableLog {
+            prefix,
+            entries,
+            encoded_bytes,
+        }
     }
 
     fn key(&self, index: u64) -> String {
@@ -56,14 +68,15 @@ impl<E: Serialize + DeserializeOwned + Clone> DurableLog<E> {
     /// Appends `entry` at `last_index() + 1` (not yet synced).
     pub fn append(&mut self, storage: &mut DurableStorage, entry: E) -> u64 {
         let index = self.last_index() + 1;
-        assert!(
-            index <= LOG_ENTRIES_MAX,
-            "the log outgrew {LOG_ENTRIES_MAX} entries"
-        );
-        storage.put(
-            &self.key(index),
-            serde_json::to_vec(&entry).expect("log entries serialise"),
-        );
+        if index > LOG_ENTRIES_MAX {
+            storage.limit_reached(format!(
+                "the durable log {} outgrew {LOG_ENTRIES_MAX} entries (nothing truncates a log: shorten the run or slow the workload)",
+                self.prefix
+            ));
+        }
+        let encoded = serde_json::to_vec(&entry).expect("log entries serialise");
+        self.encoded_bytes += encoded.len() as u64;
+        storage.put(&self.key(index), encoded);
         self.entries.push(entry);
         index
     }
@@ -72,7 +85,10 @@ impl<E: Serialize + DeserializeOwned + Clone> DurableLog<E> {
     pub fn truncate_from(&mut self, storage: &mut DurableStorage, index: u64) {
         assert!(index >= 1, "index 0 is before the log");
         while self.last_index() >= index {
-            storage.delete(&self.key(self.last_index()));
+            let key = self.key(self.last_index());
+            let encoded = storage.get(&key).map_or(0, <[u8]>::len) as u64;
+            self.encoded_bytes -= encoded;
+            storage.delete(&key);
             self.entries.pop();
         }
     }
@@ -98,6 +114,11 @@ impl<E: Serialize + DeserializeOwned + Clone> DurableLog<E> {
     pub fn last_index(&self) -> u64 {
         self.entries.len() as u64
     }
+
+    /// An estimate of the heap memory the in-memory entries hold.
+    pub fn memory_bytes(&self) -> usize {
+        self.entries.capacity() * std::mem::size_of::<E>() + self.encoded_bytes as usize
+    }
 }
 
 #[cfg(test)]
@@ -122,5 +143,35 @@ mod tests {
         assert_eq!(back.get(12), Some(&11));
         assert_eq!(back.get(0), None);
         assert_eq!(back.slice(11, 12), &[10, 11]);
+        assert_eq!(back.encoded_bytes, storage_bytes_of(&back, &storage));
+    }
+
+    fn storage_bytes_of(log: &DurableLog<u32>, storage: &DurableStorage) -> u64 {
+        (1..=log.last_index())
+            .map(|i| storage.get(&log.key(i)).map_or(0, <[u8]>::len) as u64)
+            .sum()
+    }
+
+    #[test]
+    fn encoded_bytes_follow_appends_and_truncations() {
+        let mut storage = DurableStorage::new(1 << 20);
+        let mut log = DurableLog::new("t/log/");
+        for i in 0..30u32 {
+            log.append(&mut storage, i * 1000);
+        }
+        log.truncate_from(&mut storage, 7);
+        assert_eq!(log.encoded_bytes, storage_bytes_of(&log, &storage));
+        assert!(log.memory_bytes() >= 6 * 4);
+    }
+
+    #[test]
+    fn a_log_past_its_bound_reports_a_limit_instead_of_panicking() {
+        let mut storage = DurableStorage::new(1 << 30);
+        let mut log: DurableLog<u8> = DurableLog::new("t/log/");
+        log.entries = vec![0; LOG_ENTRIES_MAX as usize];
+        assert_eq!(storage.take_limit(), None);
+        log.append(&mut storage, 1);
+        let limit = storage.take_limit().expect("the bound was reported");
+        assert!(limit.contains("outgrew 1000000 entries"), "{limit}");
     }
 }

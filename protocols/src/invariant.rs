@@ -47,6 +47,11 @@ pub trait Monitor<E>: Sized {
     fn metrics(&self) -> ProtocolMetrics {
         ProtocolMetrics::default()
     }
+    /// Heap memory the monitor holds, for the run's memory budget (an
+    /// estimate from lengths; the runner asks each time it drains outputs).
+    fn heap_bytes(&self) -> usize {
+        0
+    }
 }
 
 /// For protocols with no invariants of their own.

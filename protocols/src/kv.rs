@@ -82,6 +82,36 @@ pub enum KvResult {
     Aborted,
 }
 
+impl KvOp {
+    /// Heap bytes its strings hold (for the run's memory budget).
+    pub fn heap_bytes(&self) -> usize {
+        match self {
+            KvOp::Get { key } => key.capacity(),
+            KvOp::Put { key, value } | KvOp::Append { key, value } => {
+                key.capacity() + value.capacity()
+            }
+            KvOp::Cas { key, expected, new } => {
+                key.capacity() + expected.capacity() + new.capacity()
+            }
+            KvOp::Transfer { from, to, .. } => from.capacity() + to.capacity(),
+            KvOp::Order { item, .. } => item.capacity(),
+        }
+    }
+}
+
+impl KvResult {
+    /// Heap bytes its strings hold (for the run's memory budget).
+    pub fn heap_bytes(&self) -> usize {
+        match self {
+            KvResult::Value(value) | KvResult::CasMismatch { current: value } => value.capacity(),
+            KvResult::Done | KvResult::Aborted => 0,
+        }
+    }
+}
+
+/// What one map entry costs beyond its strings: its share of a B-tree node.
+const MAP_ENTRY_OVERHEAD_BYTES: usize = 64;
+
 /// Clients tracked for deduplication at most; beyond it the oldest is forgotten
 /// (a retry from a forgotten client could then apply twice, so keep it large).
 pub const DEDUP_CLIENTS_MAX: usize = 100_000;
@@ -115,6 +145,17 @@ impl KvStore {
         }
         self.last_applied.insert(client, (seq, result.clone()));
         Some(result)
+    }
+
+    /// Heap bytes the store holds: every key and value, and each entry's
+    /// share of its map. O(keys); keys are few (workload.keys is bounded).
+    pub fn heap_bytes(&self) -> usize {
+        let data: usize = self
+            .data
+            .iter()
+            .map(|(k, v)| k.capacity() + v.capacity() + MAP_ENTRY_OVERHEAD_BYTES)
+            .sum();
+        data + self.last_applied.len() * (MAP_ENTRY_OVERHEAD_BYTES + std::mem::size_of::<KvResult>())
     }
 
     /// Applies a read without recording it (reads need no deduplication).

@@ -105,6 +105,11 @@ impl Service for KvSingle {
     type Event = KvSingleEvent;
     type Monitor = crate::invariant::NoInvariants;
 
+    fn state_heap_bytes(&self) -> usize {
+        self.store.heap_bytes()
+            + self.pending.capacity() * std::mem::size_of::<(NodeId, ClientResponse)>()
+    }
+
     fn on_start(&mut self, ctx: &mut ServerCtx<'_, '_, Self>) {
         self.is_primary = ctx.id() == PRIMARY;
         if !self.is_primary {

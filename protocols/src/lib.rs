@@ -12,6 +12,7 @@ pub mod cluster;
 pub mod commit;
 pub mod durable_log;
 pub mod election;
+pub mod heap;
 pub mod invariant;
 pub mod kv;
 pub mod kv_single;

@@ -25,6 +25,13 @@ pub struct RequestTags<T> {
     latest: BTreeMap<u64, (u64, T)>,
 }
 
+impl<T> RequestTags<T> {
+    /// Heap bytes held (for the run's memory budget).
+    pub fn heap_bytes(&self) -> usize {
+        crate::heap::map_bytes(&self.latest)
+    }
+}
+
 impl<T: Copy> RequestTags<T> {
     pub fn new() -> Self {
         RequestTags {

@@ -175,6 +175,14 @@ pub struct OpGenerator {
 }
 
 impl OpGenerator {
+    /// Heap bytes of the values last seen (for the run's memory budget).
+    pub fn heap_bytes(&self) -> usize {
+        self.last_seen
+            .iter()
+            .map(|(k, v)| k.capacity() + v.capacity() + 64)
+            .sum()
+    }
+
     pub fn new() -> Self {
         OpGenerator {
             last_seen: BTreeMap::new(),

@@ -10,6 +10,7 @@
 //! ```
 
 pub mod bully_spec;
+pub mod bytes;
 pub mod commit_spec;
 pub mod convert;
 pub mod duration;

@@ -39,6 +39,10 @@ use std::sync::Arc;
 /// Search steps the linearizability check may take per run; past it the
 /// verdict is Unknown. A step count, not a time, so verdicts reproduce.
 pub const LINEARIZABILITY_STEPS_MAX: u64 = 20_000_000;
+/// Search steps the sequential-consistency check may take per run. It runs
+/// only when linearizability did not pass, and proving that no legal order
+/// exists is the exhaustive case.
+pub const SEQUENTIAL_STEPS_MAX: u64 = 20_000_000;
 /// Invariant violations kept per run (the first ones matter most).
 pub const VIOLATIONS_KEPT_MAX: usize = 100;
 
@@ -55,11 +59,51 @@ pub struct CheckResult {
     pub counterexample: Option<Counterexample>,
 }
 
+/// Why a run's verdict is inconclusive: it stopped before its end, at a limit.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Inconclusive {
+    /// The stop reason's name: `memory_limit`, `queue_limit`, `event_limit`
+    /// or `protocol_limit`.
+    pub reason: &'static str,
+    /// For people: which limit, and how to lift it.
+    pub detail: String,
+    /// Simulated time reached, against the scenario's duration.
+    pub simulated_ns: u64,
+    pub duration_ns: u64,
+}
+
+/// A check that did not run, and why.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Skipped {
+    pub name: String,
+    pub why: String,
+}
+
+/// The verdict of a run as a whole.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunVerdict {
+    /// The run went to its end and every check passed.
+    Pass,
+    /// A check failed. A failure found before a limit cut the run short is
+    /// still a failure: what was seen happened.
+    Fail,
+    /// Nothing failed, but the run was cut short or a check ran out of budget.
+    Inconclusive,
+}
+
 /// Everything a run produced.
 #[derive(Debug)]
 pub struct RunOutcome {
     pub resolved: Scenario,
     pub stop_reason: StopReason,
+    /// Set when the run stopped before its end (see `StopReason::is_complete`).
+    pub inconclusive: Option<Inconclusive>,
+    /// Checks left out because the seed's verdict was already decided.
+    pub skipped: Vec<Skipped>,
+    /// The memory estimate's peak and the budget (`limits.memory`), in bytes.
+    pub memory_peak_bytes: u64,
+    pub memory_budget_bytes: u64,
     pub simulated_ns: u64,
     pub trace_hash: u64,
     pub stats: Stats,
@@ -95,8 +139,59 @@ impl RunOutcome {
             .map(|c| c.name.clone())
             .collect()
     }
+    /// Whether the run went to its end and every check passed.
     pub fn passed(&self) -> bool {
-        self.checks.iter().all(|c| c.verdict == Verdict::Pass)
+        self.verdict() == RunVerdict::Pass
+    }
+    pub fn verdict(&self) -> RunVerdict {
+        if self.checks.iter().any(|c| c.verdict == Verdict::Fail) {
+            RunVerdict::Fail
+        } else if self.inconclusive.is_some()
+            || self.checks.iter().any(|c| c.verdict == Verdict::Unknown)
+        {
+            RunVerdict::Inconclusive
+        } else {
+            RunVerdict::Pass
+        }
+    }
+}
+
+/// What a run had reached when protocol code panicked: carried as the panic
+/// payload (the run re-raises the panic with it), so that whoever catches
+/// the panic can say how far the run got.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PanicProgress {
+    /// The panic's own message.
+    pub message: String,
+    pub simulated_ns: u64,
+    pub events: u64,
+    /// The trace hash up to the panicking event (that event included).
+    pub trace_hash: u64,
+}
+
+impl std::fmt::Display for PanicProgress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} (at simulated {}, after {} events, trace hash {})",
+            self.message,
+            SimTime::from_nanos(self.simulated_ns),
+            self.events,
+            sim_core::trace::format_hash(self.trace_hash)
+        )
+    }
+}
+
+/// A panic payload's text.
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(text) = payload.downcast_ref::<&str>() {
+        text.to_string()
+    } else if let Some(text) = payload.downcast_ref::<String>() {
+        text.clone()
+    } else if let Some(progress) = payload.downcast_ref::<PanicProgress>() {
+        progress.to_string()
+    } else {
+        "a panic with a non-text payload".to_string()
     }
 }
 
@@ -235,23 +330,135 @@ pub fn sim_config(scenario: &Scenario) -> Result<SimConfig, String> {
     Ok(config)
 }
 
+/// Outputs the engine may hold before the runner drains them. Small, so
+/// that the runner reports the history's and monitor's memory to the
+/// engine often (`Simulation::set_external_bytes`).
+const OUTPUTS_PENDING_MAX: usize = 4_096;
+
+/// What the driven part of a run leaves for the checks.
+struct Driven<M> {
+    stop_reason: StopReason,
+    inconclusive: Option<Inconclusive>,
+    recorder: HistoryRecorder,
+    monitor: M,
+    violations: Vec<Violation>,
+    faults_without_leader: u64,
+    end: SimTime,
+    stats: Stats,
+    trace_hash: u64,
+    trace: Vec<TraceRecord>,
+    convergence: Option<CheckResult>,
+    memory_peak_bytes: u64,
+}
+
 fn drive<S: Service>(
     scenario: &Scenario,
     make_server: impl FnMut(NodeId) -> S + 'static,
 ) -> Result<RunOutcome, String> {
     let servers = server_names(&scenario.nodes).len() as u32;
     let workload = Arc::new(convert::workload(&scenario.workload, scenario.duration)?);
-    let config = sim_config(scenario)?;
+    let mut config = sim_config(scenario)?;
+    config.limits.memory_bytes_max = scenario.limits.memory.0;
+    config.limits.outputs_pending_max = OUTPUTS_PENDING_MAX;
     let names = all_node_names(scenario);
     let mut sim = Simulation::new(config, Cluster::factory(servers, make_server, workload))?;
-    let lookup = |name: &str| node_by_name(&names, name);
+    // A panic in protocol code unwinds through here: re-raise it carrying
+    // how far the run got (the catcher reports it; see `PanicProgress`).
+    let driven = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        drive_engine(scenario, &mut sim, &names, servers)
+    }));
+    let driven = match driven {
+        Ok(driven) => driven?,
+        Err(payload) => std::panic::resume_unwind(Box::new(PanicProgress {
+            message: panic_message(payload.as_ref()),
+            simulated_ns: sim.now().as_nanos(),
+            events: sim.events(),
+            trace_hash: sim.trace_hash(),
+        })),
+    };
+    // The engine's memory is given back before the checks search.
+    drop(sim);
+    let Driven {
+        stop_reason,
+        inconclusive,
+        recorder,
+        monitor,
+        violations,
+        faults_without_leader,
+        end,
+        stats,
+        trace_hash,
+        trace,
+        convergence,
+        memory_peak_bytes,
+    } = driven;
+    let shed = recorder.shed;
+    let history_bytes = recorder.bytes;
+    let history = recorder.finish();
+    // The checks may use what the history and monitor leave of the budget.
+    let memo_bytes = scenario
+        .limits
+        .memory
+        .0
+        .saturating_sub(history_bytes)
+        .saturating_sub(monitor.heap_bytes() as u64);
+    let plan = ChecksPlan {
+        memo_bytes_max: memo_bytes.min(usize::MAX as u64) as usize,
+        cut_short: inconclusive.is_some(),
+    };
+    let (mut checks, skipped) =
+        run_checks(scenario, &history, violations, S::Monitor::INVARIANTS, &plan);
+    checks.extend(convergence);
+    let mut protocol_metrics = monitor.metrics();
+    if faults_without_leader > 0 {
+        protocol_metrics
+            .counts
+            .push(("faults_without_leader", faults_without_leader));
+    }
+    let metrics = metrics::compute(
+        &history,
+        &stats,
+        shed,
+        scenario.duration.0,
+        &protocol_metrics,
+    );
+    Ok(RunOutcome {
+        resolved: scenario.clone(),
+        stop_reason,
+        inconclusive,
+        skipped,
+        memory_peak_bytes: memory_peak_bytes.max(history_bytes),
+        memory_budget_bytes: scenario.limits.memory.0,
+        simulated_ns: end.as_nanos(),
+        trace_hash,
+        stats: Stats {
+            per_node: Vec::new(),
+            ..stats
+        },
+        history,
+        checks,
+        metrics,
+        protocol_samples: protocol_metrics.samples,
+        trace,
+    })
+}
+
+/// Runs the engine through the scenario: schedules the faults, binds
+/// "@leader" and friends as their times come, and collects the outputs.
+fn drive_engine<S: Service>(
+    scenario: &Scenario,
+    sim: &mut Simulation<Cluster<S>>,
+    names: &[String],
+    servers: u32,
+) -> Result<Driven<S::Monitor>, String> {
+    let lookup = |name: &str| node_by_name(names, name);
     // Faults naming "@leader" are bound when they happen; the rest now.
     let mut bound_later = Vec::new();
     let mut crashes: Vec<(SimTime, NodeId)> = Vec::new();
-    for entry in &scenario.faults.schedule {
+    for (index, entry) in scenario.faults.schedule.iter().enumerate() {
         let at = SimTime::ZERO.saturating_add(entry.at.0);
         if names_leader(&entry.fault) {
-            bound_later.push((at, &entry.fault));
+            bound_later.push((index, at, &entry.fault));
             continue;
         }
         let fault = convert::fault(&entry.fault, &lookup)?;
@@ -274,8 +481,8 @@ fn drive<S: Service>(
     let mut old_leader: Option<NodeId> = None;
     let mut faults_without_leader = 0u64;
     let mut stop_reason = None;
-    for (at, spec) in bound_later {
-        let reason = observer.run(&mut sim, Stop::at(at));
+    for (index, at, spec) in bound_later {
+        let reason = observer.run(sim, Stop::at(at));
         if reason != StopReason::TimeReached && reason != StopReason::QueueEmpty {
             stop_reason = Some(reason);
             break;
@@ -309,6 +516,11 @@ fn drive<S: Service>(
             faults_without_leader += 1;
             continue;
         };
+        if let Some(problem) = bound_overlap(spec, &bind, names) {
+            return Err(format!(
+                "faults.schedule[{index}].fault: at {at}, {problem}; partition groups must not overlap. Name only bindings that cannot coincide (\"@leader\" with \"@followerK\"), or use Isolate(\"@leader\") (`faultline validate` warns of this)"
+            ));
+        }
         if leader.is_some() && fault_mentions(spec, |n| n == LEADER) {
             old_leader = leader;
         }
@@ -318,13 +530,20 @@ fn drive<S: Service>(
                 observer.tell_crash(at, node);
             }
         }
-        sim.schedule_fault(at, fault)?;
+        sim.schedule_fault(at, fault)
+            .map_err(|e| format!("faults.schedule[{index}].fault: at {at}: {e}"))?;
     }
     let stop_reason = match stop_reason {
         Some(reason) => reason,
-        None => observer.run(&mut sim, Stop::after(scenario.duration.0)),
+        None => observer.run(sim, Stop::after(scenario.duration.0)),
     };
     let end = sim.now();
+    let inconclusive = (!stop_reason.is_complete()).then(|| Inconclusive {
+        reason: stop_reason.name(),
+        detail: limit_detail(scenario, sim, stop_reason),
+        simulated_ns: end.as_nanos(),
+        duration_ns: scenario.duration.0.as_nanos(),
+    });
     observer.tell_crashes_until(end);
     let Observer {
         recorder,
@@ -332,53 +551,114 @@ fn drive<S: Service>(
         mut violations,
         ..
     } = observer;
-    violations.extend(
-        monitor
-            .finish(end)
-            .into_iter()
-            .take(VIOLATIONS_KEPT_MAX.saturating_sub(violations.len())),
-    );
-    let shed = recorder.shed;
-    let history = recorder.finish();
-    let stats = sim.stats();
-    let mut checks = run_checks(scenario, &history, violations, S::Monitor::INVARIANTS);
+    let at_end = monitor.finish(end);
+    // End-of-run invariants judge a finished run: a run cut short is not at
+    // its end, so what they would say does not count.
+    if inconclusive.is_none() {
+        violations.extend(
+            at_end
+                .into_iter()
+                .take(VIOLATIONS_KEPT_MAX.saturating_sub(violations.len())),
+        );
+    }
     let named = scenario.checks.iter().any(|c| c == "eventual");
+    let mut convergence = None;
     if scenario.protocol.serves_registers() && (named || scenario.checks.is_empty()) {
-        let check = convergence_check(scenario, &sim, &names, servers, end);
+        let check = match &inconclusive {
+            Some(_) => CheckResult {
+                name: "eventual".into(),
+                verdict: Verdict::Unknown,
+                detail: "not judged: the run was cut short before its end".into(),
+                violations: Vec::new(),
+                counterexample: None,
+            },
+            None => convergence_check(scenario, sim, names, servers, end),
+        };
         // Among the default checks, a run too short to be judged leaves this
         // one out rather than making every such run inconclusive.
         if named || check.verdict != Verdict::Unknown {
-            checks.push(check);
+            convergence = Some(check);
         }
     }
-    let mut protocol_metrics = monitor.metrics();
-    if faults_without_leader > 0 {
-        protocol_metrics
-            .counts
-            .push(("faults_without_leader", faults_without_leader));
-    }
-    let metrics = metrics::compute(
-        &history,
-        &stats,
-        shed,
-        scenario.duration.0,
-        &protocol_metrics,
-    );
-    Ok(RunOutcome {
-        resolved: scenario.clone(),
+    Ok(Driven {
         stop_reason,
-        simulated_ns: end.as_nanos(),
+        inconclusive,
+        recorder,
+        monitor,
+        violations,
+        faults_without_leader,
+        end,
+        stats: sim.stats(),
         trace_hash: sim.trace_hash(),
-        stats: Stats {
-            per_node: Vec::new(),
-            ..stats
-        },
-        history,
-        checks,
-        metrics,
-        protocol_samples: protocol_metrics.samples,
         trace: sim.trace_records().to_vec(),
+        convergence,
+        memory_peak_bytes: sim.memory_peak_bytes(),
     })
+}
+
+/// For a run cut short: which limit, in words, and how to lift it.
+fn limit_detail<P: sim_core::Protocol>(
+    scenario: &Scenario,
+    sim: &Simulation<P>,
+    reason: StopReason,
+) -> String {
+    let reached = format!(
+        "stopped at {} of {} simulated",
+        sim.now(),
+        scenario.duration
+    );
+    match reason {
+        StopReason::MemoryLimit => format!(
+            "{reached}: the run's memory estimate reached its budget of {} (limits.memory); {} events were pending. Raise it with --memory or limits.memory, or look for what floods the run",
+            scenario.limits.memory,
+            sim.pending_events()
+        ),
+        StopReason::QueueLimit => format!(
+            "{reached}: more than {} events were pending (a protocol flooding the network?)",
+            sim_core::Limits::default().queue_len_max
+        ),
+        StopReason::EventLimit => format!("{reached}: the run processed its maximum of events"),
+        StopReason::ProtocolLimit => format!(
+            "{reached}: {}",
+            sim.limit_detail().unwrap_or("a protocol bound was reached")
+        ),
+        other => format!("{reached}: {}", other.name()),
+    }
+}
+
+/// For a partition-like fault after binding: two names that landed on the
+/// same server, in words naming both and the server.
+fn bound_overlap(
+    spec: &FaultSpec,
+    bind: &dyn Fn(&str) -> Result<NodeId, String>,
+    names: &[String],
+) -> Option<String> {
+    if !matches!(
+        spec,
+        FaultSpec::Partition(_) | FaultSpec::OneWay { .. } | FaultSpec::Bridge { .. }
+    ) {
+        return None;
+    }
+    let mentioned = std::cell::RefCell::new(Vec::new());
+    let probe = |name: &str| {
+        let node = bind(name)?;
+        mentioned.borrow_mut().push((name.to_string(), node));
+        Ok(node)
+    };
+    let _ = convert::fault(spec, &probe);
+    let mentioned = mentioned.into_inner();
+    for (i, (a, node)) in mentioned.iter().enumerate() {
+        if let Some((b, _)) = mentioned[i + 1..].iter().find(|(_, n)| n == node) {
+            let server = &names[node.index()];
+            return Some(if a == server || b == server {
+                let binding = if a == server { b } else { a };
+                format!("\"{binding}\" is {server}, which the same fault also names")
+            } else {
+                format!("\"{a}\" and \"{b}\" are both {server}")
+            });
+        }
+    }
+    None
 }
 
 /// What the runner collects while the engine runs: the history, the
@@ -415,6 +695,11 @@ impl<M> Observer<M> {
                     }
                 }
             }
+            // What the runner holds counts against the run's budget too.
+            let held = self.recorder.bytes
+                + self.monitor.heap_bytes() as u64
+                + (self.violations.len() * std::mem::size_of::<Violation>()) as u64;
+            sim.set_external_bytes(held);
             if reason != StopReason::OutputsPending {
                 return reason;
             }
@@ -466,18 +751,83 @@ fn fault_mentions(spec: &FaultSpec, matches: impl Fn(&str) -> bool) -> bool {
     found.get()
 }
 
+/// How the checks of one run are to be run.
+struct ChecksPlan {
+    /// Memory the search memos may use (what the budget leaves).
+    memo_bytes_max: usize,
+    /// The run stopped before its end.
+    cut_short: bool,
+}
+
+/// The searches (linearizability, sequential) are skipped once a check the
+/// scenario does not expect to fail has failed: the seed fails whatever they
+/// find, and on a broken history they are the slow part. The cheap checks
+/// (invariants, session guarantees) run first.
 fn run_checks(
     scenario: &Scenario,
     history: &History,
     violations: Vec<Violation>,
     invariants: &[&'static str],
-) -> Vec<CheckResult> {
+    plan: &ChecksPlan,
+) -> (Vec<CheckResult>, Vec<Skipped>) {
     let wanted =
         |name: &str| scenario.checks.is_empty() || scenario.checks.iter().any(|c| c == name);
-    let mut results = Vec::new();
-    if scenario.protocol.serves_registers() && wanted("linearizability") {
+    let registers = scenario.protocol.serves_registers();
+    let invariants_check = invariants_check(&wanted, violations, invariants, plan);
+    let session_checks = if registers {
+        session_checks(&wanted, history)
+    } else {
+        Vec::new()
+    };
+    // A failure the scenario does not expect decides the seed.
+    let decided_by = |done: &[&CheckResult]| -> Option<String> {
+        done.iter().find_map(|check| {
+            let names: Vec<String> = if check.violations.is_empty() {
+                vec![check.name.clone()]
+            } else {
+                check.violations.iter().map(|v| v.invariant.to_string()).collect()
+            };
+            (check.verdict == Verdict::Fail)
+                .then(|| names.into_iter().find(|n| !expected_violation(&scenario.expect, n)))
+                .flatten()
+        })
+    };
+    let mut skipped = Vec::new();
+    let mut skip = |name: &str, by: String| {
+        skipped.push(Skipped {
+            name: name.to_string(),
+            why: format!("{by} failed, which the scenario does not expect, so the seed fails whatever this search finds"),
+        });
+    };
+    let cheap: Vec<&CheckResult> = invariants_check.iter().chain(&session_checks).collect();
+    let mut linearizability = None;
+    if registers && wanted("linearizability") {
+        match decided_by(&cheap) {
+            Some(by) => skip("linearizability", by),
+            None => linearizability = Some(linearizability_check(history, plan)),
+        }
+    }
+    let mut sequential = None;
+    if registers && wanted("sequential") {
+        let done: Vec<&CheckResult> = cheap.iter().copied().chain(linearizability.as_ref()).collect();
+        match decided_by(&done) {
+            Some(by) => skip("sequential", by),
+            None => sequential = Some(sequential_check(history, linearizability.as_ref(), plan)),
+        }
+    }
+    let results = linearizability
+        .into_iter()
+        .chain(sequential)
+        .chain(session_checks)
+        .chain(invariants_check)
+        .collect();
+    (results, skipped)
+}
+
+fn linearizability_check(history: &History, plan: &ChecksPlan) -> CheckResult {
         let budget = Budget {
             steps_max: LINEARIZABILITY_STEPS_MAX,
+            memo_bytes_max: plan.memo_bytes_max.min(Budget::default().memo_bytes_max),
             ..Budget::default()
         };
         let report = linearizability::check(history, &KvModel::default(), &budget);
@@ -512,23 +862,23 @@ fn run_checks(
             }
             Verdict::Unknown => report.unknown_reason.clone().unwrap_or_default(),
         };
-        results.push(CheckResult {
+        CheckResult {
             name: "linearizability".into(),
             verdict: report.verdict,
             detail,
             violations: Vec::new(),
             counterexample: report.counterexample,
-        });
-    }
-    if scenario.protocol.serves_registers() && wanted("sequential") {
-        results.push(sequential_check(history, &results));
-    }
+        }
+}
+
+fn session_checks(wanted: &dyn Fn(&str) -> bool, history: &History) -> Vec<CheckResult> {
+    let mut results = Vec::new();
     let guarantees: Vec<&'static str> = session::GUARANTEES
         .iter()
         .copied()
         .filter(|g| wanted("session") || wanted(g))
         .collect();
-    if scenario.protocol.serves_registers() && !guarantees.is_empty() {
+    if !guarantees.is_empty() {
         let report = session::check(history, "");
         for guarantee in guarantees {
             let count = report.counts.get(guarantee).copied().unwrap_or(0);
@@ -564,18 +914,35 @@ fn run_checks(
             });
         }
     }
+    results
+}
+
+fn invariants_check(
+    wanted: &dyn Fn(&str) -> bool,
+    violations: Vec<Violation>,
+    invariants: &[&'static str],
+    plan: &ChecksPlan,
+) -> Option<CheckResult> {
     let selected: Vec<&'static str> = invariants
         .iter()
         .copied()
         .filter(|name| wanted("invariants") || wanted(name))
         .collect();
-    if wanted("invariants") || !selected.is_empty() {
+    if !(wanted("invariants") || !selected.is_empty()) {
+        return None;
+    }
+    {
         let kept: Vec<Violation> = violations
             .into_iter()
             .filter(|v| selected.contains(&v.invariant))
             .collect();
         let detail = match kept.first() {
             None if selected.is_empty() => "this protocol declares no invariants".to_string(),
+            None if plan.cut_short => format!(
+                "all {} held until the run was cut short (end-of-run invariants not judged): {}",
+                selected.len(),
+                selected.join(", ")
+            ),
             None => format!(
                 "all {} held throughout: {}",
                 selected.len(),
@@ -589,7 +956,7 @@ fn run_checks(
                 first.message
             ),
         };
-        results.push(CheckResult {
+        Some(CheckResult {
             name: "invariants".into(),
             verdict: if kept.is_empty() {
                 Verdict::Pass
@@ -599,19 +966,20 @@ fn run_checks(
             detail,
             violations: kept,
             counterexample: None,
-        });
+        })
     }
-    results
 }
 
 /// Sequential consistency. A linearizable history is sequentially
 /// consistent (clients never overlap their own operations and retire after
 /// an unknown outcome), so the search runs only when linearizability did
 /// not pass.
-fn sequential_check(history: &History, earlier: &[CheckResult]) -> CheckResult {
-    let implied = earlier
-        .iter()
-        .any(|c| c.name == "linearizability" && c.verdict == Verdict::Pass);
+fn sequential_check(
+    history: &History,
+    linearizability: Option<&CheckResult>,
+    plan: &ChecksPlan,
+) -> CheckResult {
+    let implied = linearizability.is_some_and(|c| c.verdict == Verdict::Pass);
     let (verdict, detail) = if implied {
         (
             Verdict::Pass,
@@ -619,7 +987,8 @@ fn sequential_check(history: &History, earlier: &[CheckResult]) -> CheckResult {
         )
     } else {
         let budget = Budget {
-            steps_max: LINEARIZABILITY_STEPS_MAX,
+            steps_max: SEQUENTIAL_STEPS_MAX,
+            memo_bytes_max: plan.memo_bytes_max.min(Budget::default().memo_bytes_max),
             ..Budget::default()
         };
         let report = sim_core::checker::sequential::check(history, &KvModel::default(), &budget);
@@ -714,6 +1083,9 @@ struct HistoryRecorder {
     open: Vec<Option<(SimTime, KvOp)>>,
     operations: Vec<Operation>,
     shed: u64,
+    /// Memory the history holds (for the run's budget): each operation's
+    /// size twice (a growing vector's spare capacity) plus its strings.
+    bytes: u64,
     /// Unknown outcomes per client so far. As in Jepsen, a client whose
     /// operation ended unknown goes on as a new process (number
     /// `client + clients * retirements`), because the old one may still
@@ -727,6 +1099,7 @@ impl HistoryRecorder {
             open: vec![None; clients],
             operations: Vec::new(),
             shed: 0,
+            bytes: (clients * std::mem::size_of::<Option<(SimTime, KvOp)>>()) as u64,
             retirements: vec![0; clients],
         }
     }
@@ -801,6 +1174,10 @@ impl HistoryRecorder {
             ),
         };
         let process = self.process(client);
+        self.bytes += (2 * std::mem::size_of::<Operation>()
+            + key.capacity()
+            + value.as_ref().map_or(0, String::capacity)
+            + expected.as_ref().map_or(0, String::capacity)) as u64;
         self.operations.push(Operation {
             process,
             f,

@@ -6,6 +6,7 @@
 //! region names are strings and are checked in `validate.rs`, which reports
 //! the field path.
 
+use crate::bytes::Bytes;
 use crate::duration::{Dur, SignedDur};
 use crate::registry::ProtocolSpec;
 use serde::{Deserialize, Serialize};
@@ -42,6 +43,9 @@ pub struct Scenario {
     pub checks: Vec<String>,
     #[serde(default)]
     pub outputs: OutputsSpec,
+    /// What the run may use; reaching a limit ends it as inconclusive.
+    #[serde(default)]
+    pub limits: LimitsSpec,
     #[serde(default)]
     pub expect: Expect,
     /// Parameter sweep axes: each lists values for one field path.
@@ -68,6 +72,7 @@ impl Scenario {
             faults: FaultsSpec::default(),
             checks: Vec::new(),
             outputs: OutputsSpec::default(),
+            limits: LimitsSpec::default(),
             expect: Expect::default(),
             sweep: Vec::new(),
         }
@@ -474,6 +479,30 @@ pub struct OutputsSpec {
     pub trace: bool,
     #[serde(default = "default_trace_events_max")]
     pub trace_events_max: u64,
+}
+
+/// A run's limits. Reaching one ends the run as inconclusive (exit 3), with
+/// the reason, never as a pass and never as an abort.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimitsSpec {
+    /// The run's memory budget: pending events, held messages, storage,
+    /// protocol state, the history, trace records and the checker's memo
+    /// count against it (`sim_core::memory`).
+    #[serde(default = "default_memory")]
+    pub memory: Bytes,
+}
+
+fn default_memory() -> Bytes {
+    Bytes(sim_core::memory::MEMORY_BYTES_DEFAULT)
+}
+
+impl Default for LimitsSpec {
+    fn default() -> Self {
+        LimitsSpec {
+            memory: default_memory(),
+        }
+    }
 }
 
 fn default_trace_events_max() -> u64 {

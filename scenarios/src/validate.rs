@@ -11,6 +11,11 @@ use sim_core::{ClockConfig, NodeId, SimDuration};
 pub const NODES_MAX: u32 = 100_000;
 /// The longest run a scenario may ask for.
 pub const DURATION_MAX: SimDuration = SimDuration::from_secs(7 * 24 * 3600);
+/// The smallest memory budget a run may have: tiny budgets are for tests
+/// that a limit ends a run cleanly.
+pub const MEMORY_BYTES_MIN: u64 = 64 << 10;
+/// The largest: more than any machine we expect to run on.
+pub const MEMORY_BYTES_MAX: u64 = 1 << 40;
 /// Scheduled faults at most.
 pub const SCHEDULE_MAX: usize = 100_000;
 /// Seeds in one range at most.
@@ -136,6 +141,18 @@ pub fn validate(scenario: &Scenario) -> Result<(), Vec<Problem>> {
         c.problem(
             "duration",
             format!("must be above 0s and at most {DURATION_MAX}, got {duration}"),
+        );
+    }
+    let memory = scenario.limits.memory.0;
+    if !(MEMORY_BYTES_MIN..=MEMORY_BYTES_MAX).contains(&memory) {
+        c.problem(
+            "limits.memory",
+            format!(
+                "must be between {} and {}, got {}",
+                crate::bytes::Bytes(MEMORY_BYTES_MIN),
+                crate::bytes::Bytes(MEMORY_BYTES_MAX),
+                scenario.limits.memory
+            ),
         );
     }
     validate_nodes(&mut c, scenario);
@@ -561,4 +578,62 @@ fn validate_faults(
             );
         }
     }
+}
+
+/// Things that are valid but may go wrong for some seeds, for `validate` to
+/// print as warnings. Today: a partition (or one-way cut, or bridge) that
+/// names a binding such as "@leader" beside a node it may bind to. Such a
+/// fault is fine while the binding lands elsewhere; on a seed where it
+/// lands on the other name, that seed stops with an input error naming
+/// both.
+pub fn warnings(scenario: &Scenario) -> Vec<Problem> {
+    let mut found = Vec::new();
+    for (index, entry) in scenario.faults.schedule.iter().enumerate() {
+        if !matches!(
+            entry.fault,
+            FaultSpec::Partition(_) | FaultSpec::OneWay { .. } | FaultSpec::Bridge { .. }
+        ) {
+            continue;
+        }
+        let names = fault_names(&entry.fault);
+        for (i, a) in names.iter().enumerate() {
+            for b in &names[i + 1..] {
+                if bindings_may_coincide(a, b) {
+                    found.push(Problem {
+                        path: format!("faults.schedule[{index}].fault"),
+                        message: format!(
+                            "\"{a}\" and \"{b}\" may be the same server when the fault happens; on such a seed the run stops with an error. Name only bindings that cannot coincide (\"@leader\" with \"@followerK\"), or use Isolate(\"@leader\")"
+                        ),
+                    });
+                }
+            }
+        }
+    }
+    found
+}
+
+/// Every node name a fault mentions, in order.
+fn fault_names(spec: &FaultSpec) -> Vec<String> {
+    let names = std::cell::RefCell::new(Vec::new());
+    let probe = |name: &str| {
+        names.borrow_mut().push(name.to_string());
+        Ok(NodeId(0))
+    };
+    let _ = convert::fault(spec, &probe);
+    names.into_inner()
+}
+
+/// Whether two names in one fault may stand for the same server at run time.
+fn bindings_may_coincide(a: &str, b: &str) -> bool {
+    let binding = |n: &str| n.starts_with('@');
+    if a == b || (!binding(a) && !binding(b)) {
+        return false;
+    }
+    let follower = |n: &str| follower_rank(n).is_some();
+    // "@leader" never binds to a follower, and two follower ranks differ.
+    let apart = (a == LEADER && follower(b))
+        || (b == LEADER && follower(a))
+        || (follower(a) && follower(b));
+    let plain_client = |n: &str| n.starts_with(CLIENT_PREFIX);
+    !apart && !plain_client(a) && !plain_client(b)
 }

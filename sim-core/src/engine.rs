@@ -9,6 +9,7 @@ use crate::event::{Event, EventKind, EventQueue};
 use crate::fault::Fault;
 use crate::hash::stable_hash;
 use crate::ids::{MessageId, NodeId};
+use crate::memory::{MemoryMeter, MEMORY_BYTES_DEFAULT, NODE_EXTRA_BYTES};
 use crate::network::Network;
 use crate::node_stream::{self, NodeStream};
 use crate::prefetch::{self, prefetch, prefetch_line};
@@ -21,8 +22,8 @@ use crate::topology::Topology;
 use crate::trace::{DropReason, Trace, TraceConfig, TraceKind, TraceRecord};
 use serde::Serialize;
 
-/// Bounds on a run. Exceeding the queue or event bound stops the run with a
-/// reason; exceeding a buffer bound drops the message with a reason.
+/// Bounds on a run. Exceeding the queue, event or memory bound stops the run
+/// with a reason; exceeding a buffer bound drops the message with a reason.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Limits {
     /// Pending events at most (messages in flight, timers, scheduled faults).
@@ -38,6 +39,9 @@ pub struct Limits {
     /// `StopReason::OutputsPending` when they reach it, so a driver that drains
     /// between calls keeps memory bounded.
     pub outputs_pending_max: usize,
+    /// The run's memory budget (see `memory.rs`): past it the run stops with
+    /// `StopReason::MemoryLimit` rather than growing until the process aborts.
+    pub memory_bytes_max: u64,
 }
 
 impl Default for Limits {
@@ -49,6 +53,7 @@ impl Default for Limits {
             deferred_per_node_max: 100_000,
             storage_bytes_per_node_max: STORAGE_BYTES_MAX_DEFAULT,
             outputs_pending_max: 1_000_000,
+            memory_bytes_max: MEMORY_BYTES_DEFAULT,
         }
     }
 }
@@ -127,6 +132,36 @@ pub enum StopReason {
     QueueLimit,
     /// `Limits::outputs_pending_max` outputs wait; drain them and call `run` again.
     OutputsPending,
+    /// The run's memory estimate reached `Limits::memory_bytes_max`.
+    MemoryLimit,
+    /// A node went past one of its protocol's own bounds (see
+    /// `Context::limit_reached`); `Simulation::limit_detail` names it.
+    ProtocolLimit,
+}
+
+impl StopReason {
+    /// Whether the run ended by its own stop condition. Any other reason
+    /// (a limit) means it was cut short, and its verdict is inconclusive.
+    pub fn is_complete(self) -> bool {
+        matches!(
+            self,
+            StopReason::TimeReached | StopReason::QueueEmpty | StopReason::DeliveredReached
+        )
+    }
+
+    /// The snake_case name used in summaries.
+    pub fn name(self) -> &'static str {
+        match self {
+            StopReason::TimeReached => "time_reached",
+            StopReason::QueueEmpty => "queue_empty",
+            StopReason::DeliveredReached => "delivered_reached",
+            StopReason::EventLimit => "event_limit",
+            StopReason::QueueLimit => "queue_limit",
+            StopReason::OutputsPending => "outputs_pending",
+            StopReason::MemoryLimit => "memory_limit",
+            StopReason::ProtocolLimit => "protocol_limit",
+        }
+    }
 }
 
 /// An output a node emitted, stamped with the true time it happened.
@@ -239,7 +274,11 @@ pub struct Simulation<P: Protocol> {
     /// Reused between handlers so that dispatch allocates nothing.
     commands: Vec<Command<P>>,
     next_message_id: u64,
-    queue_overflowed: bool,
+    /// A limit reached: `run` returns it before the next event.
+    halt: Option<StopReason>,
+    /// What a `ProtocolLimit` halt is about, naming the node.
+    limit_detail: Option<String>,
+    memory: MemoryMeter,
     outputs: Vec<Emitted<P::Output>>,
 }
 
@@ -282,6 +321,17 @@ impl<P: Protocol> Simulation<P> {
                 deferred: Vec::new(),
             })
             .collect();
+        let mut memory = MemoryMeter::new(
+            config.limits.memory_bytes_max,
+            2 * EventQueue::<P>::EVENT_BYTES,
+            node_count as u64,
+            P::COUNTS_STATE,
+        );
+        memory.fixed_bytes = node_count as u64
+            * (std::mem::size_of::<NodeSlot<P>>()
+                + std::mem::size_of::<NodeCold<P>>()
+                + NODE_EXTRA_BYTES as usize) as u64;
+        memory.update_room();
         let mut sim = Simulation {
             now: SimTime::ZERO,
             seed: config.seed,
@@ -297,7 +347,9 @@ impl<P: Protocol> Simulation<P> {
             limits: config.limits,
             commands: Vec::new(),
             next_message_id: 0,
-            queue_overflowed: false,
+            halt: None,
+            limit_detail: None,
+            memory,
             outputs: Vec::new(),
         };
         for index in 0..node_count {
@@ -421,8 +473,12 @@ impl<P: Protocol> Simulation<P> {
     /// to continue. On `TimeReached` the clock advances to `stop.until`.
     pub fn run(&mut self, stop: Stop) -> StopReason {
         loop {
-            if self.queue_overflowed {
-                return StopReason::QueueLimit;
+            if let Some(reason) = self.halt {
+                return reason;
+            }
+            if self.stats.events >= self.memory.next_audit_events {
+                self.audit_memory();
+                continue;
             }
             if self.stats.delivered >= stop.delivered_max {
                 return StopReason::DeliveredReached;
@@ -492,10 +548,71 @@ impl<P: Protocol> Simulation<P> {
 
     #[inline]
     fn push(&mut self, time: SimTime, kind: EventKind<P>) {
-        if self.queue.len() >= self.limits.queue_len_max {
-            self.queue_overflowed = true;
+        if let EventKind::Deliver { message, .. } = &kind {
+            self.memory.queued_heap_bytes += P::message_heap_bytes(message) as u64;
+        }
+        let len = self.queue.len();
+        if len >= self.limits.queue_len_max {
+            self.halt.get_or_insert(StopReason::QueueLimit);
+        } else if !self.memory.queue_fits(len + 1) {
+            self.halt.get_or_insert(StopReason::MemoryLimit);
         }
         self.queue.push(time, kind);
+    }
+
+    /// Counts what only an audit sees (protocol state, trace records,
+    /// outputs), schedules the next audit, and halts the run if the estimate
+    /// is over budget.
+    #[cold]
+    fn audit_memory(&mut self) {
+        let mut audited = self.trace.memory_bytes()
+            + (self.outputs.capacity() * std::mem::size_of::<Emitted<P::Output>>()) as u64
+            + (self.held.capacity() * std::mem::size_of::<Held<P::Message>>()) as u64;
+        if P::COUNTS_STATE {
+            for slot in &self.nodes {
+                if let Some(state) = &slot.state {
+                    audited += state.state_heap_bytes() as u64;
+                }
+            }
+        }
+        self.memory.audited_bytes = audited;
+        self.memory.update_room();
+        self.memory.next_audit_events = self.stats.events + self.memory.audit_every_events;
+        if !self.memory.within_budget(self.queue.len()) {
+            self.halt.get_or_insert(StopReason::MemoryLimit);
+        }
+    }
+
+    /// The run's memory estimate now (see `memory.rs`), in bytes.
+    pub fn memory_bytes(&mut self) -> u64 {
+        self.audit_memory();
+        self.memory.total(self.queue.len())
+    }
+
+    /// The largest memory estimate seen so far, in bytes.
+    pub fn memory_peak_bytes(&self) -> u64 {
+        self.memory.peak_bytes
+    }
+
+    /// The run's memory budget, in bytes.
+    pub fn memory_budget_bytes(&self) -> u64 {
+        self.memory.bytes_max
+    }
+
+    /// Tells the engine how much memory its driver holds for this run (the
+    /// history, the monitor): it counts against the same budget, and the
+    /// run halts with `MemoryLimit` if the total is over.
+    pub fn set_external_bytes(&mut self, bytes: u64) {
+        self.memory.external_bytes = bytes;
+        self.memory.update_room();
+        if !self.memory.within_budget(self.queue.len()) {
+            self.halt.get_or_insert(StopReason::MemoryLimit);
+        }
+    }
+
+    /// For a run that stopped with `ProtocolLimit`: the bound, naming the node.
+    pub fn limit_detail(&self) -> Option<&str> {
+        self.limit_detail.as_deref()
     }
 
     #[inline]
@@ -509,7 +626,11 @@ impl<P: Protocol> Simulation<P> {
                 to,
                 id,
                 message,
-            } => self.deliver(from, to, id, message),
+            } => {
+                let heap = P::message_heap_bytes(&message) as u64;
+                self.memory.queued_heap_bytes -= heap;
+                self.deliver(from, to, id, message)
+            }
             EventKind::Fault(fault) => self.apply_fault(*fault),
             other => self.dispatch_to_node(Event {
                 time: event.time,
@@ -647,15 +768,41 @@ impl<P: Protocol> Simulation<P> {
             local_now: slot.clock.read(self.now),
             rng: NodeStream::new(&mut slot.rng.0, &mut slot.rng_words_drawn),
             storage: &mut cold.storage,
+            storage_touched: false,
             timers: &mut cold.timers,
             commands: &mut self.commands,
         };
         handler(state, &mut ctx);
+        let storage_touched = ctx.storage_touched;
         debug_assert!(
             node_stream::agrees(&slot.rng.0, slot.rng_words_drawn),
             "the word count follows the node's stream"
         );
+        if storage_touched {
+            self.storage_used(node);
+        }
         self.apply_commands(node);
+    }
+
+    /// After a handler that used its storage: counts the storage's memory
+    /// and ends the run if the node passed a bound kept on it.
+    #[cold]
+    fn storage_used(&mut self, node: NodeId) {
+        let storage = &mut self.cold[node.index()].storage;
+        let now = storage.memory_bytes();
+        MemoryMeter::adjust(
+            &mut self.memory.storage_bytes,
+            now,
+            storage.accounted_bytes,
+        );
+        storage.accounted_bytes = now;
+        if let Some(limit) = storage.take_limit() {
+            let name = &self.topology.node_names()[node.index()];
+            self.limit_detail
+                .get_or_insert(format!("node {name}: {limit}"));
+            self.halt.get_or_insert(StopReason::ProtocolLimit);
+        }
+        self.memory.update_room();
     }
 
     #[inline]
@@ -765,6 +912,8 @@ impl<P: Protocol> Simulation<P> {
             0,
             String::new,
         );
+        self.memory.buffered_bytes += P::message_heap_bytes(&message) as u64;
+        self.memory.update_room();
         self.held.push(Held {
             from,
             to,
@@ -791,7 +940,18 @@ impl<P: Protocol> Simulation<P> {
             0,
             String::new,
         );
+        self.memory.buffered_bytes += Self::deferred_bytes(&event);
+        self.memory.update_room();
         self.cold[node.index()].deferred.push(event);
+    }
+
+    /// What an input waiting on a paused node counts for.
+    fn deferred_bytes(event: &Event<P>) -> u64 {
+        let heap = match &event.kind {
+            EventKind::Deliver { message, .. } => P::message_heap_bytes(message),
+            _ => 0,
+        };
+        (std::mem::size_of::<Event<P>>() + heap) as u64
     }
 
     /// An input for a crashed node: messages are dropped (traced); timers and
@@ -835,6 +995,9 @@ impl<P: Protocol> Simulation<P> {
                 cold.timers.clear();
                 cold.storage.crash(*lose_unsynced);
                 let deferred = std::mem::take(&mut cold.deferred);
+                let released: u64 = deferred.iter().map(Self::deferred_bytes).sum();
+                MemoryMeter::adjust(&mut self.memory.buffered_bytes, 0, released);
+                self.memory.update_room();
                 self.trace_fault(
                     TraceKind::Crash,
                     Some(*node),
@@ -936,6 +1099,9 @@ impl<P: Protocol> Simulation<P> {
         }
         slot.status = NodeStatus::Up;
         let deferred = std::mem::take(&mut self.cold[node.index()].deferred);
+        let released: u64 = deferred.iter().map(Self::deferred_bytes).sum();
+        MemoryMeter::adjust(&mut self.memory.buffered_bytes, 0, released);
+        self.memory.update_room();
         self.trace_fault(
             TraceKind::Resume,
             Some(node),
@@ -962,6 +1128,12 @@ impl<P: Protocol> Simulation<P> {
             }
         }
         self.held = still_held;
+        let released_bytes: u64 = released
+            .iter()
+            .map(|h| P::message_heap_bytes(&h.message) as u64)
+            .sum();
+        MemoryMeter::adjust(&mut self.memory.buffered_bytes, 0, released_bytes);
+        self.memory.update_room();
         for Held {
             from,
             to,

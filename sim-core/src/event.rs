@@ -377,6 +377,17 @@ pub(crate) struct EventQueue<P: Protocol> {
 }
 
 impl<P: Protocol> EventQueue<P> {
+    /// The bytes one pending event takes, in whichever structure holds it:
+    /// a binary heap slot, or a radix slab slot with its entry and a free
+    /// list word. For the memory budget.
+    pub const EVENT_BYTES: u64 = {
+        let binary = std::mem::size_of::<Event<P>>();
+        let radix = std::mem::size_of::<Option<(u64, EventKind<P>)>>()
+            + std::mem::size_of::<Entry>()
+            + std::mem::size_of::<u32>();
+        (if binary > radix { binary } else { radix }) as u64
+    };
+
     pub fn new() -> Self {
         Self::with_thresholds(RADIX_ABOVE, BINARY_BELOW, FRONT_BATCH_MAX)
     }

@@ -20,6 +20,7 @@ pub mod history;
 pub mod ids;
 pub mod latency;
 pub mod link;
+pub mod memory;
 mod network;
 pub mod node_stream;
 pub mod partition;

@@ -51,6 +51,25 @@ pub trait Protocol: Sized + 'static {
     fn on_request(&mut self, ctx: &mut Context<'_, Self>, request: Self::Request) {
         let _ = (ctx, request);
     }
+
+    /// Whether the engine asks `state_heap_bytes` at its memory audits. A
+    /// protocol whose state cannot grow leaves it false and saves the pass
+    /// over every node.
+    const COUNTS_STATE: bool = false;
+
+    /// Heap memory this node's state holds beyond its inline size (logs,
+    /// per-peer tables, maps), for the run's memory budget. An estimate, but
+    /// a deterministic one: it must not read the allocator.
+    fn state_heap_bytes(&self) -> usize {
+        0
+    }
+
+    /// Heap memory a message holds beyond its inline size (entries, keys,
+    /// values), for the run's memory budget. Counted while it is queued.
+    fn message_heap_bytes(message: &Self::Message) -> usize {
+        let _ = message;
+        0
+    }
 }
 
 /// An effect a handler asked for; the engine applies it after the handler returns.
@@ -108,6 +127,9 @@ pub struct Context<'a, P: Protocol> {
     pub(crate) local_now: LocalTime,
     pub(crate) rng: NodeStream<'a>,
     pub(crate) storage: &'a mut DurableStorage,
+    /// Whether the handler asked for its storage: only then does the engine
+    /// look at the storage afterwards (its memory and any bound passed).
+    pub(crate) storage_touched: bool,
     pub(crate) timers: &'a mut NodeTimers,
     pub(crate) commands: &'a mut Vec<Command<P>>,
 }
@@ -141,7 +163,16 @@ impl<'a, P: Protocol> Context<'a, P> {
     /// The node's durable storage. Writes become durable at `sync`.
     #[inline]
     pub fn storage(&mut self) -> &mut DurableStorage {
+        self.storage_touched = true;
         self.storage
+    }
+    /// Reports that the scenario drove this node past one of the protocol's
+    /// own bounds (a log longer than it supports, say). The run ends after
+    /// this handler as *inconclusive*, naming `what`: not a pass, and not a
+    /// panic, which is kept for broken promises of our own code. The handler
+    /// should leave its state consistent; nothing after it is judged.
+    pub fn limit_reached(&mut self, what: String) {
+        self.storage().limit_reached(what);
     }
     /// Sends `message` to `to` over the simulated network.
     #[inline]

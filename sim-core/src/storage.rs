@@ -7,8 +7,17 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-/// Storage per node is bounded; exceeding it is a protocol bug (a leak).
+/// Storage per node is bounded. A protocol that exceeds the bound (a long
+/// run that never truncates, or a leak) ends the run as inconclusive with
+/// the bound named: the write goes through, the storage records the limit,
+/// and the engine stops after the handler (see `take_limit`).
 pub const STORAGE_BYTES_MAX_DEFAULT: u64 = 1 << 30;
+
+/// What one stored key costs beyond its key and value bytes: the map node's
+/// share, the key's and value's own headers. An estimate for the memory
+/// budget (B-tree nodes hold up to 11 keys of 24 + 24 bytes each, plus
+/// the allocations' headers).
+const KEY_OVERHEAD_BYTES: u64 = 96;
 
 #[derive(Clone, Debug, Default)]
 pub struct DurableStorage {
@@ -19,9 +28,16 @@ pub struct DurableStorage {
     /// Keys written since the last sync.
     dirty: BTreeSet<String>,
     bytes: u64,
+    /// Key and value bytes in `synced` (the second copy a sync keeps).
+    synced_bytes: u64,
     bytes_max: u64,
     writes: u64,
     syncs: u64,
+    /// A bound this node's storage (or a log kept on it) went past, for the
+    /// engine to end the run with (see `take_limit`).
+    limit: Option<String>,
+    /// The engine's memory accounting: what it last counted for this storage.
+    pub(crate) accounted_bytes: u64,
 }
 
 impl DurableStorage {
@@ -38,7 +54,9 @@ impl DurableStorage {
 
     /// Writes `value` under `key` (not yet durable: call `sync`).
     ///
-    /// Panics when the node's storage exceeds its bound: that is a leak in the protocol.
+    /// Past the node's bound the write still happens (the handler runs to its
+    /// end on consistent state), and the bound is recorded: the engine ends
+    /// the run as inconclusive after this handler.
     pub fn put(&mut self, key: &str, value: Vec<u8>) {
         let added = (key.len() + value.len()) as u64;
         let removed = self
@@ -46,11 +64,12 @@ impl DurableStorage {
             .get(key)
             .map_or(0, |old| (key.len() + old.len()) as u64);
         self.bytes = self.bytes + added - removed;
-        assert!(
-            self.bytes <= self.bytes_max,
-            "durable storage exceeded its bound of {} bytes (a protocol that never truncates?)",
-            self.bytes_max
-        );
+        if self.bytes > self.bytes_max && self.limit.is_none() {
+            self.limit = Some(format!(
+                "durable storage outgrew its bound of {} bytes (a protocol that never truncates, over a long run)",
+                self.bytes_max
+            ));
+        }
         self.current.insert(key.to_string(), value);
         self.dirty.insert(key.to_string());
         self.writes += 1;
@@ -82,13 +101,15 @@ impl DurableStorage {
     pub fn sync(&mut self) {
         let dirty = std::mem::take(&mut self.dirty);
         for key in dirty {
-            match self.current.get(&key) {
+            let old = match self.current.get(&key) {
                 Some(value) => {
-                    self.synced.insert(key, value.clone());
+                    self.synced_bytes += (key.len() + value.len()) as u64;
+                    self.synced.insert(key.clone(), value.clone())
                 }
-                None => {
-                    self.synced.remove(&key);
-                }
+                None => self.synced.remove(&key),
+            };
+            if let Some(old) = old {
+                self.synced_bytes -= (key.len() + old.len()) as u64;
             }
         }
         self.syncs += 1;
@@ -107,15 +128,31 @@ impl DurableStorage {
         self.syncs
     }
 
+    /// Records that a bound kept on this storage was passed (a log's entry
+    /// bound, say): the engine ends the run as inconclusive after the
+    /// current handler, naming `what`. The first one recorded is kept.
+    pub fn limit_reached(&mut self, what: String) {
+        self.limit.get_or_insert(what);
+    }
+
+    /// The bound passed, if any (the engine takes it after each handler
+    /// that used the storage).
+    pub fn take_limit(&mut self) -> Option<String> {
+        self.limit.take()
+    }
+
+    /// An estimate of the memory this storage holds, for the run's memory
+    /// budget: both copies (current and synced) and each key's overhead.
+    pub fn memory_bytes(&self) -> u64 {
+        let keys = (self.current.len() + self.synced.len() + self.dirty.len()) as u64;
+        self.bytes + self.synced_bytes + keys * KEY_OVERHEAD_BYTES
+    }
+
     /// Applies a crash: unsynced writes are lost if `lose_unsynced`, else kept.
     pub fn crash(&mut self, lose_unsynced: bool) {
         if lose_unsynced {
             self.current = self.synced.clone();
-            self.bytes = self
-                .current
-                .iter()
-                .map(|(k, v)| (k.len() + v.len()) as u64)
-                .sum();
+            self.bytes = self.synced_bytes;
             self.dirty.clear();
         } else {
             self.sync();
@@ -163,9 +200,31 @@ mod tests {
     }
 
     #[test]
-    #[should_panic(expected = "durable storage exceeded its bound")]
-    fn the_bound_is_enforced() {
+    fn the_bound_is_recorded_as_a_limit_not_a_panic() {
         let mut s = DurableStorage::new(8);
+        s.put("k", vec![0; 4]);
+        assert_eq!(s.take_limit(), None);
         s.put("key", vec![0; 16]);
+        let limit = s.take_limit().expect("the bound was passed");
+        assert!(limit.contains("bound of 8 bytes"), "{limit}");
+        assert_eq!(s.take_limit(), None, "taken once");
+    }
+
+    #[test]
+    fn synced_bytes_follow_puts_deletes_and_crashes() {
+        let mut s = DurableStorage::new(1 << 20);
+        s.put("a", vec![0; 10]);
+        s.put("b", vec![0; 5]);
+        s.sync();
+        assert_eq!((s.bytes(), s.synced_bytes), (17, 17));
+        s.put("a", vec![0; 2]);
+        s.delete("b");
+        assert_eq!((s.bytes(), s.synced_bytes), (3, 17));
+        s.sync();
+        assert_eq!((s.bytes(), s.synced_bytes), (3, 3));
+        s.put("c", vec![0; 7]);
+        s.crash(true);
+        assert_eq!((s.bytes(), s.synced_bytes), (3, 3));
+        assert!(s.memory_bytes() >= 6);
     }
 }

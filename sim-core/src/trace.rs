@@ -147,6 +147,8 @@ pub struct Trace {
     config: TraceConfig,
     records: Vec<TraceRecord>,
     truncated: bool,
+    /// Bytes of the recorded events' detail strings.
+    detail_bytes: u64,
 }
 
 impl Trace {
@@ -156,6 +158,7 @@ impl Trace {
             config,
             records: Vec::new(),
             truncated: false,
+            detail_bytes: 0,
         }
     }
 
@@ -199,6 +202,7 @@ impl Trace {
     #[cold]
     fn record(&mut self, record: TraceRecord) {
         if self.records.len() < self.config.records_max {
+            self.detail_bytes += record.detail.capacity() as u64;
             self.records.push(record);
         } else {
             self.truncated = true;
@@ -218,6 +222,10 @@ impl Trace {
     }
     pub fn config(&self) -> TraceConfig {
         self.config
+    }
+    /// Memory the recorded events hold (for the run's memory budget).
+    pub fn memory_bytes(&self) -> u64 {
+        (self.records.capacity() * std::mem::size_of::<TraceRecord>()) as u64 + self.detail_bytes
     }
 }
 

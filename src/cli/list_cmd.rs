@@ -116,10 +116,17 @@ pub fn validate(
     for path in paths {
         match scenarios::load_file(path) {
             Ok(scenario) => {
+                let warnings: Vec<String> = scenarios::validate::warnings(&scenario)
+                    .iter()
+                    .map(|w| format!("{}: {}", w.path, w.message))
+                    .collect();
                 if !json {
                     let _ = writeln!(stdout, "{}: ok ({})", path.display(), scenario.name);
+                    for warning in &warnings {
+                        let _ = writeln!(stdout, "  warning: {warning}");
+                    }
                 }
-                results.push(serde_json::json!({ "file": path.display().to_string(), "ok": true }));
+                results.push(serde_json::json!({ "file": path.display().to_string(), "ok": true, "warnings": warnings }));
             }
             Err(error) => {
                 code = 2;

@@ -1,6 +1,7 @@
 //! Command-line parsing and dispatch (clap). Exit codes: 0 success, 1 a check
 //! failed (or a sweep's expectation did not hold), 2 bad input or usage,
-//! 3 a check was inconclusive (its search ran out of budget).
+//! 3 inconclusive (the run was cut short by a limit, or a check's search ran
+//! out of budget).
 
 mod bench_cmd;
 mod check_cmd;
@@ -44,6 +45,11 @@ enum Command {
         /// Override a field: --set network.default.loss=0.1 (repeatable).
         #[arg(long = "set", value_name = "PATH=VALUE")]
         sets: Vec<String>,
+        /// The run's memory budget, e.g. 512MiB or 4GiB (the scenario's
+        /// limits.memory, 1GiB by default). Past it the run stops as
+        /// inconclusive (exit 3).
+        #[arg(long, value_name = "SIZE")]
+        memory: Option<String>,
         /// Print one JSON object instead of text.
         #[arg(long)]
         json: bool,
@@ -76,6 +82,15 @@ enum Command {
         /// Sweep a field over values: --set path=v1,v2,... (repeatable; combinations multiply).
         #[arg(long = "set", value_name = "PATH=V1,V2,...")]
         sets: Vec<String>,
+        /// Each run's memory budget, e.g. 512MiB (the scenario's limits.memory, 1GiB by default).
+        #[arg(long, value_name = "SIZE")]
+        memory: Option<String>,
+        /// Memory all runs in progress may use together, e.g. 16GiB; fewer
+        /// jobs run at once if it cannot hold --jobs budgets. Defaults to
+        /// 80% of the memory available when the sweep starts. It changes
+        /// only how many runs share the machine, never a verdict.
+        #[arg(long, value_name = "SIZE")]
+        memory_total: Option<String>,
         #[arg(long)]
         json: bool,
     },
@@ -164,9 +179,15 @@ pub fn run(args: Vec<OsString>, stdout: &mut dyn Write, stderr: &mut dyn Write) 
             scenario,
             seed,
             out,
-            sets,
+            mut sets,
+            memory,
             json,
-        } => run_cmd::run(&scenario, seed, out, &sets, json, stdout, stderr),
+        } => {
+            // --memory is a --set of limits.memory, so that the reproduce
+            // command and resolved.ron carry it.
+            sets.extend(memory.map(|m| format!("limits.memory={m}")));
+            run_cmd::run(&scenario, seed, out, &sets, json, stdout, stderr)
+        }
         Command::Sweep {
             scenario,
             seeds,
@@ -174,9 +195,12 @@ pub fn run(args: Vec<OsString>, stdout: &mut dyn Write, stderr: &mut dyn Write) 
             shard,
             resume,
             out,
-            sets,
+            mut sets,
+            memory,
+            memory_total,
             json,
         } => {
+            sets.extend(memory.map(|m| format!("limits.memory={m}")));
             let options = sweep_cmd::SweepOptions {
                 seeds,
                 jobs,
@@ -184,6 +208,7 @@ pub fn run(args: Vec<OsString>, stdout: &mut dyn Write, stderr: &mut dyn Write) 
                 resume,
                 out,
                 sets,
+                memory_total,
                 json,
             };
             sweep_cmd::sweep(&scenario, options, stdout, stderr)

@@ -46,12 +46,10 @@ pub fn run(
     } else {
         let _ = print_text(&summary, stdout);
     }
-    if summary.panic.is_some() || !summary.failed.is_empty() {
-        1
-    } else if !summary.unknown.is_empty() {
-        3
-    } else {
-        0
+    match summary.verdict.as_str() {
+        "pass" => 0,
+        "inconclusive" => 3,
+        _ => 1,
     }
 }
 
@@ -67,6 +65,16 @@ fn print_text(s: &run_output::RunSummary, out: &mut dyn Write) -> std::io::Resul
     )?;
     if let Some(panic) = &s.panic {
         writeln!(out, "PANIC in protocol code: {panic}")?;
+        if let Some(hash) = &s.trace_hash {
+            writeln!(
+                out,
+                "  the panic came at simulated {:.6} s, after {} events (trace hash so far {hash})",
+                s.simulated_seconds, s.events
+            )?;
+        }
+    }
+    if let Some(cut) = &s.inconclusive {
+        writeln!(out, "CUT SHORT ({}): {}", cut.reason, cut.detail)?;
     }
     for check in &s.checks {
         writeln!(
@@ -77,15 +85,24 @@ fn print_text(s: &run_output::RunSummary, out: &mut dyn Write) -> std::io::Resul
             check.detail
         )?;
     }
+    for skipped in &s.skipped {
+        writeln!(out, "  {:<20} {:<8} {}", skipped.name, "SKIPPED", skipped.why)?;
+    }
     if let Some(hash) = &s.trace_hash {
         writeln!(out, "trace hash {hash}")?;
     }
-    let verdict = if s.passed {
-        "PASS"
-    } else if s.failed.is_empty() {
-        "UNKNOWN"
-    } else {
-        "FAIL"
+    let verdict = match (s.verdict.as_str(), &s.inconclusive) {
+        ("pass", _) => "PASS".to_string(),
+        ("inconclusive", Some(cut)) => format!(
+            "INCONCLUSIVE: the run stopped at {:.3} s of {:.3} s simulated ({}); nothing failed before that",
+            s.simulated_seconds, s.duration_seconds, cut.reason
+        ),
+        ("inconclusive", None) => format!(
+            "INCONCLUSIVE: {} ran out of budget ({})",
+            if s.unknown.len() == 1 { "a check" } else { "checks" },
+            s.unknown.join(", ")
+        ),
+        _ => "FAIL".to_string(),
     };
     writeln!(out, "{verdict}")?;
     if let Some(dir) = &s.out_dir {

@@ -11,6 +11,7 @@ pub struct SweepOptions {
     pub resume: bool,
     pub out: Option<PathBuf>,
     pub sets: Vec<String>,
+    pub memory_total: Option<String>,
     pub json: bool,
 }
 
@@ -39,6 +40,35 @@ pub fn sweep(
         let _ = writeln!(stderr, "error: --jobs must be between 1 and {JOBS_MAX}");
         return 2;
     }
+    let total = match options.memory_total.as_deref().map(scenarios::bytes::Bytes::parse) {
+        None => memory_available().map(|bytes| bytes / 5 * 4),
+        Some(Ok(bytes)) => Some(bytes.0),
+        Some(Err(error)) => {
+            let _ = writeln!(stderr, "error: --memory-total {error}");
+            return 2;
+        }
+    };
+    let per_run = plan
+        .groups
+        .iter()
+        .map(|g| g.scenario.limits.memory.0)
+        .max()
+        .unwrap_or(0);
+    let jobs = match total {
+        Some(total) if per_run > 0 && jobs as u64 * per_run > total => {
+            let fit = (total / per_run).max(1) as usize;
+            if !options.json {
+                let _ = writeln!(
+                    stderr,
+                    "note: {fit} jobs at once instead of {jobs}: each run may use {}, and all together {} (--memory-total); verdicts do not change",
+                    scenarios::bytes::Bytes(per_run),
+                    scenarios::bytes::Bytes(total)
+                );
+            }
+            fit
+        }
+        _ => jobs,
+    };
     let name = &plan.groups[0].scenario.name;
     let out_dir = options
         .out
@@ -88,8 +118,22 @@ pub fn sweep(
             results_path.display()
         );
     }
+    exit_code(&summary)
+}
+
+/// 0 the expectation held; 2 a run stopped on bad input; 3 it did not hold
+/// only because runs were inconclusive; 1 otherwise (a check failed, or the
+/// expected violation never showed).
+fn exit_code(summary: &sweep::SweepSummary) -> u8 {
     if summary.expectation_held {
         0
+    } else if summary.errors_total > 0 {
+        2
+    } else if summary.expect == scenarios::schema::Expect::Pass
+        && summary.failures_total == 0
+        && summary.inconclusive_total > 0
+    {
+        3
     } else {
         1
     }
@@ -188,9 +232,14 @@ pub fn merge(paths: &[PathBuf], json: bool, stdout: &mut dyn Write, stderr: &mut
     } else {
         let _ = sweep::render(&summary, stdout);
     }
-    if summary.expectation_held {
-        0
-    } else {
-        1
-    }
+    exit_code(&summary)
+}
+
+/// Memory available to new work, from /proc/meminfo (Linux); `None`
+/// elsewhere, where only --memory-total bounds the sweep.
+fn memory_available() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = text.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    kib.checked_mul(1024)
 }

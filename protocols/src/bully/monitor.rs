@@ -122,6 +122,12 @@ impl Monitor<BullyEvent> for BullyMonitor {
         }
     }
 
+    fn heap_bytes(&self) -> usize {
+        (self.uids.capacity() + self.believes.capacity()) * 16
+            + (self.up.capacity() + self.leading.capacity())
+            + self.leaderless_ms.capacity() * 8
+    }
+
     fn finish(&mut self, time: SimTime) -> Vec<Violation> {
         crate::election::max_id_leader(time, &self.up, &self.uids, &self.believes)
     }

@@ -86,6 +86,14 @@ pub struct Coordinator {
 }
 
 impl Coordinator {
+    /// Heap bytes held (for the run's memory budget).
+    pub fn heap_bytes(&self) -> usize {
+        self.log.memory_bytes()
+            + crate::heap::map_bytes(&self.txns)
+            + self.txns.len() * 4 * crate::heap::MAP_ENTRY_OVERHEAD_BYTES
+            + self.by_client.heap_bytes()
+    }
+
     pub fn new(params: Arc<CommitParams>) -> Self {
         Coordinator {
             params,

@@ -69,6 +69,14 @@ fn send(ctx: &mut ServerCtx<'_, '_, AtomicCommit>, to: NodeId, message: CommitMe
 }
 
 impl Service for AtomicCommit {
+    fn state_heap_bytes(&self) -> usize {
+        match &self.role {
+            Role::Unborn => 0,
+            Role::Coordinator(c) => c.heap_bytes(),
+            Role::Participant(p) => p.heap_bytes(),
+        }
+    }
+
     type Message = CommitMessage;
     type Timer = CommitTimer;
     type Event = CommitEvent;

@@ -255,6 +255,18 @@ impl Monitor<CommitEvent> for CommitMonitor {
         }
     }
 
+    fn heap_bytes(&self) -> usize {
+        use crate::heap::{map_bytes, set_bytes};
+        map_bytes(&self.txns)
+            + self.txns.len() * 6 * crate::heap::MAP_ENTRY_OVERHEAD_BYTES
+            + set_bytes(&self.in_doubt)
+            + set_bytes(&self.caught_by_outage)
+            + (self.commit_latency_ms.capacity()
+                + self.uncertain_ms.capacity()
+                + self.messages_per_txn.capacity())
+                * 8
+    }
+
     fn finish(&mut self, time: SimTime) -> Vec<Violation> {
         self.outage_over();
         let unsettled = self.in_doubt.len() as u64;

@@ -65,6 +65,15 @@ pub struct Participant {
 }
 
 impl Participant {
+    /// Heap bytes held (for the run's memory budget).
+    pub fn heap_bytes(&self) -> usize {
+        self.log.memory_bytes()
+            + crate::heap::map_bytes(&self.balances)
+            + crate::heap::set_bytes(&self.locked)
+            + crate::heap::map_bytes(&self.txns)
+            + self.txns.len() * 4 * crate::heap::MAP_ENTRY_OVERHEAD_BYTES
+    }
+
     pub fn new(params: Arc<CommitParams>, ctx: Ctx) -> Self {
         let shards = CommitParams::shards(ctx.server_count());
         let shard = ctx.id().0 - 1;

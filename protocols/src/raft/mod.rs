@@ -223,6 +223,33 @@ impl Service for Raft {
     type Event = RaftEvent;
     type Monitor = RaftMonitor;
 
+    fn state_heap_bytes(&self) -> usize {
+        let leader = self.leader_state.as_ref().map_or(0, |l| {
+            (l.next_index.len() * 4 + l.heard_since_check.len()) * 8
+                + l.round_sent_at.len() * 48
+                + l.pending_writes.len() * 64
+                + l.pending_reads.len() * std::mem::size_of::<PendingRead>()
+        });
+        self.log.memory_bytes() + self.store.heap_bytes() + self.votes.len() + leader
+    }
+
+    fn message_heap_bytes(message: &RaftMessage) -> usize {
+        match message {
+            RaftMessage::AppendEntries(append) => append
+                .entries
+                .iter()
+                .map(|e| {
+                    std::mem::size_of::<LogEntry>()
+                        + match &e.command {
+                            Command::Noop => 0,
+                            Command::Client(request) => request.op.heap_bytes(),
+                        }
+                })
+                .sum(),
+            _ => 0,
+        }
+    }
+
     fn on_start(&mut self, ctx: &mut ServerCtx<'_, '_, Self>) {
         let preload = self
             .params

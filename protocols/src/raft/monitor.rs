@@ -335,6 +335,16 @@ impl Monitor<RaftEvent> for RaftMonitor {
         Vec::new()
     }
 
+    fn heap_bytes(&self) -> usize {
+        use crate::heap::map_bytes;
+        let logs: usize = self.logs.iter().map(|l| l.capacity() * 16).sum();
+        logs + map_bytes(&self.leaders)
+            + map_bytes(&self.entries)
+            + map_bytes(&self.appended_at)
+            + (self.committed.capacity() * 16)
+            + (self.applied.capacity() + self.leaderless_ms.capacity() + self.commit_latency_ms.capacity()) * 8
+    }
+
     fn metrics(&self) -> ProtocolMetrics {
         ProtocolMetrics {
             samples: vec![

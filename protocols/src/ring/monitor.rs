@@ -140,6 +140,16 @@ impl Monitor<RingEvent> for RingMonitor {
         self.leading[node.index()] = false;
     }
 
+    fn heap_bytes(&self) -> usize {
+        use crate::heap::map_bytes;
+        (self.uids.capacity() + self.believes.capacity()) * 16
+            + (self.up.capacity() + self.leading.capacity())
+            + map_bytes(&self.leader_of_epoch)
+            + map_bytes(&self.election_messages_of_epoch)
+            + map_bytes(&self.started_at)
+            + self.election_ms.capacity() * 8
+    }
+
     fn finish(&mut self, time: SimTime) -> Vec<Violation> {
         crate::election::max_id_leader(time, &self.up, &self.uids, &self.believes)
     }

@@ -78,6 +78,11 @@ pub struct Dancer {
 }
 
 impl Dancer {
+    /// Heap bytes held (for the run's memory budget).
+    pub fn heap_bytes(&self) -> usize {
+        self.service.heap_bytes() + self.outbox.heap_bytes()
+    }
+
     pub fn new(service: StepService, params: Arc<SagaParams>) -> Self {
         Dancer {
             service,
@@ -160,6 +165,14 @@ pub struct OrderService {
 }
 
 impl OrderService {
+    /// Heap bytes held (for the run's memory budget).
+    pub fn heap_bytes(&self) -> usize {
+        self.log.memory_bytes()
+            + crate::heap::map_bytes(&self.placed)
+            + self.by_client.heap_bytes()
+            + self.outbox.heap_bytes()
+    }
+
     pub fn new(params: &SagaParams) -> Self {
         OrderService {
             log: DurableLog::new(LOG_PREFIX),

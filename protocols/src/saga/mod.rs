@@ -138,6 +138,16 @@ fn reply_outcome(
 }
 
 impl Service for Saga {
+    fn state_heap_bytes(&self) -> usize {
+        match &self.role {
+            Role::Unborn => 0,
+            Role::Orchestrator(o) => o.heap_bytes(),
+            Role::OrderService(o) => o.heap_bytes(),
+            Role::Commanded(s) => s.heap_bytes(),
+            Role::Dancer(d) => d.heap_bytes(),
+        }
+    }
+
     type Message = SagaMessage;
     type Timer = SagaTimer;
     type Event = SagaEvent;

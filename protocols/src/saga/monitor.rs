@@ -205,6 +205,14 @@ impl Monitor<SagaEvent> for SagaMonitor {
         None
     }
 
+    fn heap_bytes(&self) -> usize {
+        use crate::heap::map_bytes;
+        map_bytes(&self.sagas)
+            + self.sagas.len() * 4 * crate::heap::MAP_ENTRY_OVERHEAD_BYTES
+            + map_bytes(&self.open_reservations)
+            + self.saga_ms.capacity() * 8
+    }
+
     fn finish(&mut self, time: SimTime) -> Vec<Violation> {
         let mut violations = Vec::new();
         let mut unended = 0;

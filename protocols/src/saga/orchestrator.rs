@@ -52,6 +52,14 @@ pub struct Orchestrator {
 }
 
 impl Orchestrator {
+    /// Heap bytes held (for the run's memory budget).
+    pub fn heap_bytes(&self) -> usize {
+        self.log.memory_bytes()
+            + crate::heap::map_bytes(&self.runs)
+            + self.by_client.heap_bytes()
+            + self.outbox.heap_bytes()
+    }
+
     pub fn new(params: Arc<SagaParams>) -> Self {
         Orchestrator {
             log: DurableLog::new(LOG_PREFIX),

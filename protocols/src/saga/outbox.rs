@@ -38,6 +38,11 @@ impl<K: Ord, M: Clone> Outbox<K, M> {
         );
     }
 
+    /// Heap bytes held (for the run's memory budget): the messages' inline part.
+    pub fn heap_bytes(&self) -> usize {
+        crate::heap::map_bytes(&self.entries)
+    }
+
     pub fn ack(&mut self, key: &K) {
         self.entries.remove(key);
     }

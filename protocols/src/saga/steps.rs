@@ -32,6 +32,14 @@ pub struct StepService {
 }
 
 impl StepService {
+    /// Heap bytes held (for the run's memory budget).
+    pub fn heap_bytes(&self) -> usize {
+        self.log.memory_bytes()
+            + crate::heap::map_bytes(&self.outcomes)
+            + crate::heap::map_bytes(&self.stock)
+            + crate::heap::map_bytes(&self.credit)
+    }
+
     pub fn new(step: Step, params: Arc<SagaParams>) -> Self {
         StepService {
             step,

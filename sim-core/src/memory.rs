@@ -1,0 +1,182 @@
+//! The run's memory budget: what the engine counts against it, and when.
+//!
+//! A run that would outgrow its budget stops with `StopReason::MemoryLimit`
+//! (inconclusive) instead of growing until the allocator aborts the
+//! process, which no sweep can catch. The count is an *estimate* built from
+//! the structures that grow with a scenario, not a reading of the
+//! allocator: it is the same on every machine, so the point where a run
+//! stops, and so its verdict, does not depend on where it runs.
+//!
+//! What is counted, and how often:
+//! - pending events: on every push, `queue length × event_bytes` plus the
+//!   heap bytes of the queued messages (`Protocol::message_heap_bytes`),
+//!   against the room the rest leaves. `event_bytes` is twice an event's
+//!   size in the queue, because a growing vector keeps up to as much spare
+//!   capacity as it holds;
+//! - messages held by clogs and inputs waiting on paused nodes: as they
+//!   come and go;
+//! - durable storage: after each handler that used it;
+//! - the nodes' fixed part (slot, cold part, names): at the start;
+//! - protocol state (`Protocol::state_heap_bytes`), recorded trace events
+//!   and pending outputs: at an audit every `audit_every_events` events,
+//!   which grows with the node count so that a pass over every node costs
+//!   a bounded share of the run;
+//! - what the driver holds (history, monitor): as the driver reports it
+//!   (`Simulation::set_external_bytes`).
+//!
+//! So the estimate can trail the truth by what one handler adds (a
+//! broadcast to every peer is pushed whole before the loop looks) and by
+//! what protocol state grows between two audits. BENCHMARKS.md measures the
+//! gap between the budget and the process's peak RSS.
+
+/// The default budget of one run, in bytes: every curated scenario runs
+/// well inside it, and a sweep of one run per core fits a small machine.
+pub const MEMORY_BYTES_DEFAULT: u64 = 1 << 30;
+
+/// The smallest audit interval, in events.
+const AUDIT_EVERY_EVENTS_MIN: u64 = 4_096;
+/// Audit interval per node, in events, for protocols whose state is counted:
+/// the audit's pass over every node then costs at most one state read per
+/// this many events.
+const AUDIT_EVENTS_PER_NODE: u64 = 16;
+
+/// Each node's fixed share beyond its slot and cold part: its name, its
+/// stream's name, its topology entry.
+pub(crate) const NODE_EXTRA_BYTES: u64 = 96;
+
+/// The engine's running count against the budget.
+#[derive(Clone, Debug)]
+pub(crate) struct MemoryMeter {
+    pub bytes_max: u64,
+    /// Bytes one pending event counts for (see the module doc).
+    pub event_bytes: u64,
+    /// Heap bytes of the messages in the queue.
+    pub queued_heap_bytes: u64,
+    /// Fixed at the start: the nodes.
+    pub fixed_bytes: u64,
+    /// Clog-held messages and inputs waiting on paused nodes, with their heap bytes.
+    pub buffered_bytes: u64,
+    /// Every node's durable storage.
+    pub storage_bytes: u64,
+    /// Protocol state, trace records and outputs, as of the last audit.
+    pub audited_bytes: u64,
+    /// What the driver reported it holds.
+    pub external_bytes: u64,
+    /// What the queue may use: the budget less everything else.
+    pub queue_room_bytes: u64,
+    pub next_audit_events: u64,
+    pub audit_every_events: u64,
+    /// The largest estimate seen (at audits and on stopping).
+    pub peak_bytes: u64,
+}
+
+impl MemoryMeter {
+    pub fn new(bytes_max: u64, event_bytes: u64, nodes: u64, counts_state: bool) -> Self {
+        let per_node = if counts_state {
+            AUDIT_EVENTS_PER_NODE
+        } else {
+            0
+        };
+        let mut meter = MemoryMeter {
+            bytes_max,
+            event_bytes,
+            queued_heap_bytes: 0,
+            fixed_bytes: 0,
+            buffered_bytes: 0,
+            storage_bytes: 0,
+            audited_bytes: 0,
+            external_bytes: 0,
+            queue_room_bytes: 0,
+            next_audit_events: 0,
+            audit_every_events: AUDIT_EVERY_EVENTS_MIN.max(per_node.saturating_mul(nodes)),
+            peak_bytes: 0,
+        };
+        meter.update_room();
+        meter
+    }
+
+    /// Everything but the queue.
+    fn others(&self) -> u64 {
+        self.fixed_bytes
+            .saturating_add(self.buffered_bytes)
+            .saturating_add(self.storage_bytes)
+            .saturating_add(self.audited_bytes)
+            .saturating_add(self.external_bytes)
+    }
+
+    /// Recomputes the queue's room after anything else changed.
+    #[inline]
+    pub fn update_room(&mut self) {
+        self.queue_room_bytes = self.bytes_max.saturating_sub(self.others());
+    }
+
+    /// The queue's bytes with `len` events.
+    #[inline]
+    pub fn queue_bytes(&self, len: usize) -> u64 {
+        (len as u64)
+            .saturating_mul(self.event_bytes)
+            .saturating_add(self.queued_heap_bytes)
+    }
+
+    /// Whether a queue of `len` events fits the room the rest leaves.
+    #[inline]
+    pub fn queue_fits(&self, len: usize) -> bool {
+        self.queue_bytes(len) <= self.queue_room_bytes
+    }
+
+    /// The whole estimate with a queue of `len` events; records the peak.
+    pub fn total(&mut self, len: usize) -> u64 {
+        let total = self.others().saturating_add(self.queue_bytes(len));
+        self.peak_bytes = self.peak_bytes.max(total);
+        total
+    }
+
+    /// Whether the estimate with `len` queued events is within budget.
+    pub fn within_budget(&mut self, len: usize) -> bool {
+        self.total(len) <= self.bytes_max
+    }
+
+    /// Adds (or with a negative change, removes) bytes in a running count.
+    #[inline]
+    pub fn adjust(count: &mut u64, added: u64, removed: u64) {
+        *count = count.saturating_add(added).saturating_sub(removed);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_queue_gets_what_the_rest_leaves() {
+        let mut meter = MemoryMeter::new(10_000, 100, 5, false);
+        meter.fixed_bytes = 3_000;
+        meter.update_room();
+        assert!(meter.queue_fits(70));
+        assert!(!meter.queue_fits(71));
+        meter.queued_heap_bytes = 500;
+        assert!(meter.queue_fits(65));
+        assert!(!meter.queue_fits(66));
+        meter.external_bytes = 20_000;
+        meter.update_room();
+        assert!(!meter.queue_fits(0) || meter.queued_heap_bytes == 0);
+        assert!(!meter.within_budget(0));
+        assert_eq!(meter.peak_bytes, 23_500);
+    }
+
+    #[test]
+    fn audits_grow_with_the_node_count_only_when_state_is_counted() {
+        assert_eq!(
+            MemoryMeter::new(1, 1, 1_000_000, false).audit_every_events,
+            AUDIT_EVERY_EVENTS_MIN
+        );
+        assert_eq!(
+            MemoryMeter::new(1, 1, 1_000_000, true).audit_every_events,
+            16_000_000
+        );
+        assert_eq!(
+            MemoryMeter::new(1, 1, 5, true).audit_every_events,
+            AUDIT_EVERY_EVENTS_MIN
+        );
+    }
+}
