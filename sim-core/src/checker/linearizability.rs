@@ -94,10 +94,15 @@ where
     let mut round_steps = ROUND_STEPS_FIRST.min(budget.steps_max);
     let mut steps = 0u64;
     let mut unknown_reason = None;
+    // Each search's share of the memo bound depends on how many searches
+    // share it (at most SEARCHES_AT_ONCE_MAX run at once), never on the
+    // thread count: the verdict must not depend on the machine.
+    let memo_share = |searches: usize| budget.memo_bytes_max / searches.clamp(1, SEARCHES_AT_ONCE_MAX);
     while !pending.is_empty() {
-        let results: Vec<(u64, KeyResult<M::State>)> = pending
-            .par_iter()
-            .map(|&k| {
+        let share = memo_share(pending.len());
+        let mut results: Vec<(u64, KeyResult<M::State>)> = Vec::with_capacity(pending.len());
+        for chunk in pending.chunks(SEARCHES_AT_ONCE_MAX) {
+            results.par_extend(chunk.par_iter().map(|&k| {
                 let mut used = 0;
                 let result = check_key(
                     &history.operations,
@@ -105,11 +110,12 @@ where
                     model,
                     budget,
                     round_steps,
+                    share,
                     &mut used,
                 );
                 (used, result)
-            })
-            .collect();
+            }));
+        }
         let mut still = Vec::new();
         for (&k, (used, result)) in pending.iter().zip(results) {
             steps = steps.saturating_add(used);
@@ -164,6 +170,9 @@ where
     }
 }
 
+/// Key searches run at once at most; each gets this share of the memo bound.
+const SEARCHES_AT_ONCE_MAX: usize = 8;
+
 /// The first round's step budget per key, and its growth per round.
 const ROUND_STEPS_FIRST: u64 = 20_000;
 const ROUND_GROWTH: u64 = 16;
@@ -196,6 +205,7 @@ where
         &whole,
         budget,
         budget.steps_max,
+        budget.memo_bytes_max,
         &mut steps,
     ) {
         KeyResult::Linearizable => (Verdict::Pass, None, None),
@@ -319,6 +329,7 @@ fn check_key<M: Model>(
     model: &M,
     budget: &Budget<'_>,
     steps_max: u64,
+    memo_bytes_max: usize,
     steps: &mut u64,
 ) -> KeyResult<M::State> {
     let ops: Vec<&Operation> = indices.iter().map(|&i| &operations[i]).collect();
@@ -375,9 +386,7 @@ fn check_key<M: Model>(
         }
     }
     let mut info_mask: u64 = 0;
-    // Keys are searched in parallel, so each gets a share of the memory bound.
-    let bytes_share = budget.memo_bytes_max / rayon::current_num_threads().max(1);
-    let mut memo: Memo<M::State> = Memo::bounded(words, budget.memo_entries_max, bytes_share);
+    let mut memo: Memo<M::State> = Memo::bounded(words, budget.memo_entries_max, memo_bytes_max);
     // (call entry, state before it, forced): a forced step is never undone to
     // try alternatives (see the greedy rule below).
     let mut stack: Vec<(usize, M::State, bool, Phase)> = Vec::new();

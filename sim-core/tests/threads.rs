@@ -1,0 +1,56 @@
+//! The same history gets the same verdict at any thread count.
+//!
+//! Postmortem (regression): the linearizability memo's byte bound was
+//! divided by `rayon::current_num_threads()`, so each key's search got a
+//! smaller memo on a machine with more cores. Near the bound, a 2-core
+//! machine answered "unknown" where a 16-core one answered "linearizable"
+//! (or the other way round). Now a search's share depends only on how many
+//! searches run together, which the history decides.
+
+use sim_core::checker::linearizability::{self, Report};
+use sim_core::checker::model::KvModel;
+use sim_core::checker::{Budget, Verdict};
+use sim_core::history::import::{import, Format};
+use std::path::PathBuf;
+
+fn corpus() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/histories/porcupine")
+}
+
+fn check_at(threads: usize, memo_bytes_max: usize, name: &str) -> Report {
+    let path = corpus().join(name);
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{}: {e} (is ../shared beside the repository?)", path.display()));
+    let imported = import(&text, Format::Auto, name).unwrap();
+    let model = KvModel {
+        initial: imported.initial.unwrap_or_default(),
+    };
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .unwrap();
+    let budget = Budget {
+        memo_bytes_max,
+        ..Budget::default()
+    };
+    pool.install(|| linearizability::check(&imported.history, &model, &budget))
+}
+
+#[test]
+fn memo_bounds_give_the_same_verdict_at_one_and_four_threads() {
+    let mut verdicts = Vec::new();
+    for memo_bytes_max in [1 << 10, 1 << 14, 1 << 16, 1 << 18, 1 << 20, 1 << 22, 1 << 24, 1 << 26, 1 << 28] {
+        let one = check_at(1, memo_bytes_max, "kv/c50-ok.txt");
+        let four = check_at(4, memo_bytes_max, "kv/c50-ok.txt");
+        assert_eq!(
+            (one.verdict, one.steps, &one.unknown_reason),
+            (four.verdict, four.steps, &four.unknown_reason),
+            "memo bound {memo_bytes_max}"
+        );
+        verdicts.push(one.verdict);
+    }
+    // The bounds cross the point where the verdict changes, so a bound
+    // divided by the thread count would show here.
+    assert!(verdicts.contains(&Verdict::Pass), "{verdicts:?}");
+    assert!(verdicts.contains(&Verdict::Unknown), "{verdicts:?}");
+}
