@@ -6,12 +6,27 @@
 /// of a node and the node's header. For the memory budget's estimates.
 pub const MAP_ENTRY_OVERHEAD_BYTES: usize = 64;
 
+/// Entries a B-tree node has room for (std's B = 6), and how full nodes are
+/// on average after random inserts (about two thirds).
+const BTREE_NODE_CAPACITY: usize = 11;
+const BTREE_ENTRIES_PER_NODE: usize = 7;
+
+/// B-tree bytes for `len` entries of `entry` bytes: whole nodes, since even
+/// one entry allocates a node with room for eleven.
+fn btree_bytes(len: usize, entry: usize) -> usize {
+    if len == 0 {
+        return 0;
+    }
+    let nodes = len.div_ceil(BTREE_ENTRIES_PER_NODE);
+    nodes * (BTREE_NODE_CAPACITY * entry + MAP_ENTRY_OVERHEAD_BYTES)
+}
+
 /// An estimate of a map's heap bytes, from its length alone.
 pub fn map_bytes<K, V>(map: &std::collections::BTreeMap<K, V>) -> usize {
-    map.len() * (std::mem::size_of::<K>() + std::mem::size_of::<V>() + MAP_ENTRY_OVERHEAD_BYTES)
+    btree_bytes(map.len(), std::mem::size_of::<K>() + std::mem::size_of::<V>())
 }
 
 /// An estimate of a set's heap bytes, from its length alone.
 pub fn set_bytes<K>(set: &std::collections::BTreeSet<K>) -> usize {
-    set.len() * (std::mem::size_of::<K>() + MAP_ENTRY_OVERHEAD_BYTES)
+    btree_bytes(set.len(), std::mem::size_of::<K>())
 }

@@ -16,6 +16,17 @@ pub const DURATION_MAX: SimDuration = SimDuration::from_secs(7 * 24 * 3600);
 pub const MEMORY_BYTES_MIN: u64 = 64 << 10;
 /// The largest: more than any machine we expect to run on.
 pub const MEMORY_BYTES_MAX: u64 = 1 << 40;
+/// Bully's memory per server squared, for its node limit: an election with
+/// every server standing queues about n²/2 messages at once, each counted
+/// at about 140 bytes against the budget (measured), rounded up.
+pub const BULLY_BYTES_PER_SERVER_SQUARED: u64 = 256;
+
+/// The most servers Bully runs within a memory budget of `memory` bytes:
+/// 2,048 within the default 1 GiB.
+pub fn bully_servers_max(memory: u64) -> usize {
+    ((memory / BULLY_BYTES_PER_SERVER_SQUARED) as f64).sqrt() as usize
+}
+
 /// Scheduled faults at most.
 pub const SCHEDULE_MAX: usize = 100_000;
 /// Seeds in one range at most.
@@ -164,6 +175,19 @@ pub fn validate(scenario: &Scenario) -> Result<(), Vec<Problem>> {
     validate_network(&mut c, scenario, &any_lookup);
     validate_clocks(&mut c, scenario, &server_lookup);
     c.check_protocol(&scenario.protocol, server_names(&scenario.nodes).len());
+    if let ProtocolSpec::BullyElection(_) = &scenario.protocol {
+        let servers = server_names(&scenario.nodes).len();
+        let fit = bully_servers_max(scenario.limits.memory.0);
+        if servers > fit {
+            c.problem(
+                "nodes",
+                format!(
+                    "at most {fit} servers run Bully within limits.memory = {}: an election sends n² messages, about n²/2 of them in flight at once, so memory grows with the square of the servers (measured: 2,048 servers peak near 600 MB). Use fewer servers or raise limits.memory (√(memory / {BULLY_BYTES_PER_SERVER_SQUARED} bytes) servers fit)",
+                    scenario.limits.memory
+                ),
+            );
+        }
+    }
     if scenario.workload.clients > 0 && !scenario.protocol.serves_clients() {
         c.problem(
             "workload.clients",

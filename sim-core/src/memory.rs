@@ -41,8 +41,9 @@ const AUDIT_EVERY_EVENTS_MIN: u64 = 4_096;
 const AUDIT_EVENTS_PER_NODE: u64 = 16;
 
 /// Each node's fixed share beyond its slot and cold part: its name, its
-/// stream's name, its topology entry.
-pub(crate) const NODE_EXTRA_BYTES: u64 = 96;
+/// stream's name, its topology entry, and the B-tree node its active
+/// timers allocate (room for eleven ids) with the allocator's headers.
+pub(crate) const NODE_EXTRA_BYTES: u64 = 96 + 160;
 
 /// The engine's running count against the budget.
 #[derive(Clone, Debug)]

@@ -25,12 +25,24 @@ use crate::cluster::{ServerCtx, Service};
 use messages::{RingEvent, RingMessage, RingTimer, SentKind};
 use params::{RingParams, RingVariant};
 use sim_core::{LocalTime, NodeId, TimerId};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 /// Ring messages awaiting an ack at most; beyond it a hop goes untracked
 /// (sent, but not resent if the successor died).
 const UNACKED_MAX: usize = 4_096;
+
+/// One election or announcement message awaiting its successor's ack.
+#[derive(Debug)]
+struct Unacked {
+    successor: NodeId,
+    message: RingMessage,
+    timer: TimerId,
+    /// When it was sent, and when the successor was last heard from since
+    /// (this server's clock): heard since means it is up, whatever the ack.
+    sent_at: LocalTime,
+    heard_at: Option<LocalTime>,
+}
 
 #[derive(Debug)]
 pub struct RingElection {
@@ -44,11 +56,12 @@ pub struct RingElection {
     /// LeLann: the ids seen in this epoch, with their servers.
     seen: BTreeMap<u64, NodeId>,
     leader: Option<(u64, NodeId)>,
-    suspected: Vec<bool>,
+    /// Servers this one suspects (sparse: memory grows with the suspects,
+    /// not with the ring, so a ring of n servers holds O(n) in all).
+    suspected: BTreeSet<NodeId>,
     /// When this server last heard from each server (its own clock).
-    heard_at: Vec<Option<LocalTime>>,
     /// hop -> (successor, message, its ack timer, when it was sent).
-    unacked: BTreeMap<u64, (NodeId, RingMessage, TimerId, LocalTime)>,
+    unacked: BTreeMap<u64, Unacked>,
     next_hop: u64,
     silence_timer: Option<TimerId>,
     stall_timer: Option<TimerId>,
@@ -65,8 +78,7 @@ impl RingElection {
             decided: false,
             seen: BTreeMap::new(),
             leader: None,
-            suspected: Vec::new(),
-            heard_at: Vec::new(),
+            suspected: BTreeSet::new(),
             unacked: BTreeMap::new(),
             next_hop: 0,
             silence_timer: None,
@@ -82,9 +94,16 @@ impl RingElection {
     fn boot(&mut self, ctx: &mut ServerCtx<'_, '_, Self>) {
         let me = ctx.id();
         self.uid = self.params.uids[me.index()];
-        self.suspected = vec![false; ctx.server_count() as usize];
-        self.heard_at = vec![None; ctx.server_count() as usize];
+        self.suspected.clear();
         ctx.emit(RingEvent::Started { uid: self.uid });
+    }
+
+    fn set_suspected(&mut self, node: NodeId, suspected: bool) {
+        if suspected {
+            self.suspected.insert(node);
+        } else {
+            self.suspected.remove(&node);
+        }
     }
 
     /// The next server along the ring that is not suspected, if any.
@@ -93,7 +112,7 @@ impl RingElection {
         let me = ctx.id().0;
         (1..n)
             .map(|step| NodeId((me + step) % n))
-            .find(|node| !self.suspected[node.index()])
+            .find(|node| !self.suspected.contains(node))
     }
 
     fn count(&self, ctx: &mut ServerCtx<'_, '_, Self>, kind: SentKind) {
@@ -127,7 +146,16 @@ impl RingElection {
         ctx.send(next, message.clone());
         if self.unacked.len() < UNACKED_MAX {
             let timer = ctx.set_timer(self.params.hop_timeout, RingTimer::Hop(hop));
-            self.unacked.insert(hop, (next, message, timer, ctx.now()));
+            self.unacked.insert(
+                hop,
+                Unacked {
+                    successor: next,
+                    message,
+                    timer,
+                    sent_at: ctx.now(),
+                    heard_at: None,
+                },
+            );
         }
     }
 
@@ -235,7 +263,7 @@ impl RingElection {
     }
 
     fn ack(&mut self, ctx: &mut ServerCtx<'_, '_, Self>, from: NodeId, hop: u64) {
-        self.suspected[from.index()] = false;
+        self.set_suspected(from, false);
         self.count(ctx, SentKind::Ack);
         ctx.send(from, RingMessage::HopAck { hop });
     }
@@ -426,13 +454,20 @@ impl RingElection {
     }
 
     fn on_hop_timeout(&mut self, ctx: &mut ServerCtx<'_, '_, Self>, hop: u64) {
-        let Some((successor, message, _, sent_at)) = self.unacked.remove(&hop) else {
+        let Some(Unacked {
+            successor,
+            message,
+            sent_at,
+            heard_at,
+            ..
+        }) = self.unacked.remove(&hop)
+        else {
             return;
         };
         // Heard from since: it was down when the message came and is back
         // (its `Hello` said so). Only silence makes a server suspect.
-        let heard_since = self.heard_at[successor.index()].is_some_and(|at| at > sent_at);
-        self.suspected[successor.index()] = !heard_since;
+        let heard_since = heard_at.is_some_and(|at| at > sent_at);
+        self.set_suspected(successor, !heard_since);
         let epoch = match &message {
             RingMessage::Election { epoch, .. } | RingMessage::Elected { epoch, .. } => *epoch,
             _ => unreachable!("only ring messages wait for acks"),
@@ -448,6 +483,12 @@ impl Service for RingElection {
     type Timer = RingTimer;
     type Event = RingEvent;
     type Monitor = monitor::RingMonitor;
+
+    fn state_heap_bytes(&self) -> usize {
+        crate::heap::set_bytes(&self.suspected)
+            + crate::heap::map_bytes(&self.seen)
+            + crate::heap::map_bytes(&self.unacked)
+    }
 
     fn on_start(&mut self, ctx: &mut ServerCtx<'_, '_, Self>) {
         self.boot(ctx);
@@ -470,7 +511,14 @@ impl Service for RingElection {
         from: NodeId,
         message: RingMessage,
     ) {
-        self.heard_at[from.index()] = Some(ctx.now());
+        // Only a successor with a message awaiting its ack is asked when it
+        // was last heard, so that is the only place the time is kept.
+        let now = ctx.now();
+        for waiting in self.unacked.values_mut() {
+            if waiting.successor == from {
+                waiting.heard_at = Some(now);
+            }
+        }
         match message {
             RingMessage::Election {
                 uid,
@@ -491,18 +539,18 @@ impl Service for RingElection {
                 self.on_elected(ctx, uid, leader, epoch);
             }
             RingMessage::HopAck { hop } => {
-                self.suspected[from.index()] = false;
-                if let Some((_, _, timer, _)) = self.unacked.remove(&hop) {
-                    ctx.cancel_timer(timer);
+                self.set_suspected(from, false);
+                if let Some(waiting) = self.unacked.remove(&hop) {
+                    ctx.cancel_timer(waiting.timer);
                 }
             }
             RingMessage::Alive { uid, epoch } => {
-                self.suspected[from.index()] = false;
+                self.set_suspected(from, false);
                 self.on_alive(ctx, from, uid, epoch);
             }
             RingMessage::Current { epoch, leader } => self.on_current(ctx, epoch, leader),
             RingMessage::Hello => {
-                self.suspected[from.index()] = false;
+                self.set_suspected(from, false);
                 if self.is_leader(ctx.id()) {
                     self.count(ctx, SentKind::Heartbeat);
                     ctx.send(
