@@ -1,0 +1,86 @@
+//! Any valid scenario under any budget ends as a pass, a fail or an
+//! inconclusive run: never an abort, and never a panic of our own code.
+//!
+//! Random curated scenarios get random fault schedules, duplication (which
+//! floods the network), loss and tiny memory budgets. Running them in this
+//! process is the test: an allocation the budget did not stop would abort
+//! it, which no harness can catch.
+
+mod common;
+
+use proptest::prelude::*;
+use scenarios::bytes::Bytes;
+use scenarios::run::RunVerdict;
+use scenarios::validate::{all_node_names, server_names};
+
+/// Curated scenarios whose protocol code never panics by design.
+const CURATED: [&str; 12] = [
+    "quickstart.ron",
+    "pingpong.ron",
+    "kv-nemesis.ron",
+    "raft-leader-crash.ron",
+    "raft-figure8.ron",
+    "raft-swarm.ron",
+    "ring-election.ron",
+    "bully-election.ron",
+    "2pc-coordinator-crash.ron",
+    "3pc-partition.ron",
+    "saga-orchestration.ron",
+    "saga-choreography.ron",
+];
+
+/// A curated scenario with a random fault schedule of plain node names
+/// (servers only for odd picks, clients too for even ones); the nemesis,
+/// where the file has one, stays.
+fn scenario_with_faults() -> impl Strategy<Value = scenarios::Scenario> {
+    (0..CURATED.len()).prop_flat_map(|which| {
+        let scenario = common::load(CURATED[which]);
+        let names = if which % 2 == 1 {
+            server_names(&scenario.nodes)
+        } else {
+            all_node_names(&scenario)
+        };
+        let schedule = scenarios::strategies::fault_schedule(names, scenario.duration);
+        (Just(scenario), schedule).prop_map(|(mut scenario, schedule)| {
+            scenario.faults.schedule = schedule;
+            scenario
+        })
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    #[test]
+    fn tiny_budgets_end_runs_cleanly(
+        scenario in scenario_with_faults(),
+        seed in any::<u64>(),
+        memory_kib in 64u64..4096,
+        duplicate in prop_oneof![Just(0.0), 0.0..0.9f64],
+        loss in 0.0..0.3f64,
+    ) {
+        let mut scenario = scenario;
+        scenario.limits.memory = Bytes(memory_kib << 10);
+        scenario.network.default.duplicate = duplicate;
+        scenario.network.default.loss = loss;
+        if scenarios::validate::validate(&scenario).is_err() {
+            return Ok(()); // Some random faults do not suit some protocols.
+        }
+        let resolved = scenarios::resolve(&scenario, seed);
+        let outcome = scenarios::run(&resolved).expect("plain node names bind at load time");
+        match outcome.verdict() {
+            RunVerdict::Inconclusive if outcome.inconclusive.is_some() => {
+                let cut = outcome.inconclusive.as_ref().unwrap();
+                prop_assert!(cut.simulated_ns <= cut.duration_ns);
+                prop_assert!(matches!(cut.reason, "memory_limit" | "queue_limit" | "protocol_limit"), "{cut:?}");
+            }
+            RunVerdict::Pass => prop_assert!(outcome.stop_reason.is_complete()),
+            RunVerdict::Fail | RunVerdict::Inconclusive => {}
+        }
+        // The estimate never runs far past the budget: one handler's pushes.
+        prop_assert!(
+            outcome.memory_peak_bytes <= resolved.limits.memory.0 + (1 << 20),
+            "peak {} over budget {}", outcome.memory_peak_bytes, resolved.limits.memory.0
+        );
+    }
+}

@@ -1,0 +1,174 @@
+//! Verdicts under limits: regressions from a new user's trial, each with
+//! its postmortem. A run cut short is never a PASS, no valid scenario
+//! aborts the process, and bad input found at run time is an error of that
+//! seed, never a panic.
+
+use faultline_e2e::{faultline, repo_root};
+use serde_json::Value;
+use std::path::PathBuf;
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("faultline-limits-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// A curated scenario with one line changed, written to `dir`.
+fn changed(curated: &str, from: &str, to: &str, dir: &std::path::Path) -> String {
+    let text = std::fs::read_to_string(repo_root().join("scenarios").join(curated)).unwrap();
+    assert!(text.contains(from), "{curated} no longer contains {from:?}");
+    let path = dir.join(curated);
+    std::fs::write(&path, text.replacen(from, to, 1)).unwrap();
+    path.display().to_string()
+}
+
+fn json(stdout: &str) -> Value {
+    serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("{e}: {stdout}"))
+}
+
+/// Postmortem: raft-figure8 with a 1 ns heartbeat floods the queue. The run
+/// stopped at a limit at 0.10 s of 1.8 s, yet printed PASS, wrote
+/// "passed": true and exited 0, because the verdict looked only at the
+/// checks. Now completeness is part of the verdict: exit 3, the reason and
+/// the simulated time reached, in the text and in summary.json. (A small
+/// budget keeps the test quick; the default budget stops it the same way.)
+#[test]
+fn a_run_cut_short_is_inconclusive_not_a_pass() {
+    let dir = scratch("cut-short");
+    let path = changed("raft-figure8.ron", "heartbeat_interval: \"20ms\"", "heartbeat_interval: \"1ns\"", &dir);
+    let out_dir = dir.join("out").display().to_string();
+    let text = faultline(&["run", &path, "--memory", "32MiB", "--out", &out_dir]);
+    assert_eq!(text.code, 3, "{}{}", text.stdout, text.stderr);
+    assert!(text.stdout.contains("CUT SHORT (memory_limit)"), "{}", text.stdout);
+    assert!(text.stdout.contains("INCONCLUSIVE: the run stopped at"), "{}", text.stdout);
+    assert!(!text.stdout.contains("\nPASS"), "{}", text.stdout);
+    let summary: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("out/summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["verdict"], "inconclusive");
+    assert_eq!(summary["passed"], false);
+    assert_eq!(summary["inconclusive"]["reason"], "memory_limit");
+    let reached = summary["simulated_seconds"].as_f64().unwrap();
+    assert!(reached < 1.8, "reached {reached}");
+    assert!(summary["reproduce"].as_str().unwrap().contains("limits.memory=\"32MiB\""));
+    // The resolved file carries the budget, so it reproduces the same stop.
+    let again = faultline(&["run", &format!("{out_dir}/resolved.ron"), "--json", "--out", &format!("{out_dir}2")]);
+    let again = json(&again.stdout);
+    assert_eq!(again["trace_hash"], summary["trace_hash"]);
+    assert_eq!(again["verdict"], "inconclusive");
+}
+
+/// Postmortem: pingpong with duplicate: 0.5 grows its pending messages
+/// without bound (each round trip makes 1.5 of itself). The process
+/// aborted at 4 GB, and as a sweep it exited 134 with no result recorded.
+/// Now the run's memory estimate stops it at its budget, and a sweep
+/// records every seed as inconclusive and exits 3.
+#[test]
+fn a_flood_of_duplicates_stops_at_the_budget_in_a_run_and_a_sweep() {
+    let dir = scratch("duplicates");
+    let path = changed("pingpong.ron", "loss: 0.01)", "loss: 0.01, duplicate: 0.5)", &dir);
+    let run = faultline(&["run", &path, "--memory", "16MiB", "--json", "--out", &dir.join("run").display().to_string()]);
+    assert_eq!(run.code, 3, "{}{}", run.stdout, run.stderr);
+    let run = json(&run.stdout);
+    assert_eq!(run["inconclusive"]["reason"], "memory_limit");
+    // The estimate stops within one handler's pushes of the budget.
+    assert!(run["memory_peak_bytes"].as_u64().unwrap() <= (16 << 20) + (1 << 20));
+    let out = dir.join("sweep").display().to_string();
+    let sweep = faultline(&["sweep", &path, "--seeds", "0..4", "--memory", "16MiB", "--out", &out, "--json"]);
+    assert_eq!(sweep.code, 3, "{}{}", sweep.stdout, sweep.stderr);
+    let summary = &json(&sweep.stdout)["summary"];
+    assert_eq!(summary["units_run"], 4);
+    assert_eq!(summary["inconclusive_total"], 4);
+    assert_eq!(summary["expectation_held"], false);
+    assert!(summary["inconclusive"][0]["why"].as_str().unwrap().starts_with("memory_limit"));
+}
+
+/// Postmortem: Bully at its old limit of 10,000 servers failed an 8 GB
+/// allocation: an election queues about n²/2 messages at once. Validation
+/// now derives the limit from the memory budget and says why; within it,
+/// a run that still outgrows the budget stops as inconclusive.
+#[test]
+fn bully_beyond_what_the_budget_holds_is_refused_with_the_reason() {
+    let dir = scratch("bully");
+    let path = changed("bully-election.ron", "nodes: Count(6)", "nodes: Count(4096)", &dir);
+    let refused = faultline(&["validate", &path]);
+    assert_eq!(refused.code, 2);
+    assert!(refused.stderr.contains("at most 2048 servers run Bully within limits.memory = 1GiB"), "{}", refused.stderr);
+    // At the limit a budget derives, an election with every server
+    // standing (first_election: All) fits that budget and passes.
+    let fits = changed("bully-election.ron", "nodes: Count(6)", "nodes: Count(128)", &dir);
+    let run = faultline(&["run", &fits, "--memory", "4MiB", "--json", "--out", &dir.join("o").display().to_string()]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let over = changed("bully-election.ron", "nodes: Count(6)", "nodes: Count(129)", &dir);
+    assert_eq!(faultline(&["run", &over, "--memory", "4MiB", "--out", &dir.join("o").display().to_string()]).code, 2);
+}
+
+/// Postmortem: Partition([["@leader", "n1"]]) passed validate; run exited 2
+/// with "node #0 appears in more than one group" (an internal name, no
+/// field path), and sweep counted every such seed as a panic. Now validate
+/// warns, and the run names the field, the binding and the server, and a
+/// sweep counts the seed as an input error.
+#[test]
+fn a_binding_that_overlaps_is_an_error_with_its_field_path() {
+    let dir = scratch("leader-overlap");
+    let path = changed(
+        "raft-leader-crash.ron",
+        "faults: (",
+        "faults: (\n        schedule: [(at: \"1s\", fault: Partition([[\"@leader\", \"n1\", \"n2\", \"n3\"]]))],",
+        &dir,
+    );
+    let text = std::fs::read_to_string(&path).unwrap();
+    if text.matches("schedule:").count() > 1 {
+        // The curated file has its own schedule: put ours in it instead.
+        let original = std::fs::read_to_string(repo_root().join("scenarios/raft-leader-crash.ron")).unwrap();
+        std::fs::write(
+            &path,
+            original.replacen(
+                "schedule: [",
+                "schedule: [\n            (at: \"1s\", fault: Partition([[\"@leader\", \"n1\", \"n2\", \"n3\"]])),",
+                1,
+            ),
+        )
+        .unwrap();
+    }
+    let validate = faultline(&["validate", &path]);
+    assert_eq!(validate.code, 0, "{}", validate.stderr);
+    assert!(validate.stdout.contains("warning: faults.schedule[0].fault: \"@leader\" and \"n1\" may be the same server"), "{}", validate.stdout);
+    // Some seed binds "@leader" to one of n1..n3: find one and look at it.
+    let out = dir.join("sweep").display().to_string();
+    let sweep = faultline(&["sweep", &path, "--seeds", "0..20", "--out", &out, "--json"]);
+    let summary = &json(&sweep.stdout)["summary"];
+    assert_eq!(sweep.code, 2, "{}", sweep.stdout);
+    assert!(summary["errors_total"].as_u64().unwrap() > 0);
+    assert_eq!(summary["groups"][0]["panicked"], 0);
+    let error = &summary["errors"][0];
+    let why = error["why"].as_str().unwrap();
+    assert!(why.starts_with("faults.schedule[0].fault: at 1s, \"@leader\" is n"), "{why}");
+    assert!(!why.contains('#'), "{why}");
+    let seed = error["seed"].as_u64().unwrap().to_string();
+    let run = faultline(&["run", &path, "--seed", &seed, "--out", &dir.join("run").display().to_string()]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("faults.schedule[0].fault"), "{}", run.stderr);
+}
+
+/// Postmortem: a panic reported only its message; the person debugging had
+/// no idea how far the run had got. Now the summary gives the simulated
+/// time, the events and the trace hash at the panic.
+#[test]
+fn a_panicking_run_reports_how_far_it_got() {
+    let dir = scratch("panic");
+    let path = repo_root().join("scenarios/pingpong-panic.ron").display().to_string();
+    let sweep = faultline(&["sweep", &path, "--json", "--out", &dir.join("sweep").display().to_string()]);
+    let seed = json(&sweep.stdout)["summary"]["failures"][0]["seed"].as_u64().expect("a panicking seed").to_string();
+    let run = faultline(&["run", &path, "--seed", &seed, "--json", "--out", &dir.display().to_string()]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    let summary = json(&run.stdout);
+    assert!(summary["panic"].is_string());
+    assert!(summary["events"].as_u64().unwrap() > 0, "{summary}");
+    assert!(summary["simulated_seconds"].as_f64().unwrap() > 0.0, "{summary}");
+    assert!(summary["trace_hash"].is_string(), "{summary}");
+    // The same seed panics at the same point.
+    let again = json(&faultline(&["run", &path, "--seed", &seed, "--json", "--out", &dir.display().to_string()]).stdout);
+    assert_eq!(again["trace_hash"], summary["trace_hash"]);
+    assert_eq!(again["events"], summary["events"]);
+}
