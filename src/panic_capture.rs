@@ -47,15 +47,7 @@ pub fn catch<T>(f: impl FnOnce() -> T) -> Result<T, Caught> {
     let result = panic::catch_unwind(AssertUnwindSafe(f));
     CAPTURING.with(|c| c.set(false));
     result.map_err(|payload| {
-        let message = if let Some(text) = payload.downcast_ref::<&str>() {
-            text.to_string()
-        } else if let Some(text) = payload.downcast_ref::<String>() {
-            text.clone()
-        } else if let Some(progress) = payload.downcast_ref::<scenarios::run::PanicProgress>() {
-            progress.message.clone()
-        } else {
-            "a panic with a non-text payload".to_string()
-        };
+        let message = scenarios::run::panic_message(payload.as_ref());
         let text = match LOCATION.with(|slot| slot.borrow_mut().take()) {
             Some(location) => format!("{message} (at {location})"),
             None => message,

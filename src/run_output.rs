@@ -23,7 +23,7 @@ pub struct RunSummary {
     pub scenario: String,
     pub seed: u64,
     /// "pass", "fail" or "inconclusive" (a panic is a fail).
-    pub verdict: String,
+    pub verdict: RunVerdict,
     pub simulated_seconds: f64,
     /// The scenario's duration: a run cut short reached less.
     pub duration_seconds: f64,
@@ -116,7 +116,7 @@ pub fn summarise(
     let base = RunSummary {
         scenario: resolved.name.clone(),
         seed: resolved.seed,
-        verdict: "fail".into(),
+        verdict: RunVerdict::Fail,
         simulated_seconds: 0.0,
         duration_seconds: resolved.duration.0.as_nanos() as f64 / 1e9,
         events: 0,
@@ -151,12 +151,7 @@ pub fn summarise(
             ..base
         },
         Ok(outcome) => RunSummary {
-            verdict: match outcome.verdict() {
-                RunVerdict::Pass => "pass",
-                RunVerdict::Fail => "fail",
-                RunVerdict::Inconclusive => "inconclusive",
-            }
-            .into(),
+            verdict: outcome.verdict(),
             simulated_seconds: outcome.simulated_ns as f64 / 1e9,
             events: outcome.stats.events,
             events_per_second: outcome.stats.events as f64 / wall_seconds.max(1e-9),

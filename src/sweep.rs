@@ -492,11 +492,7 @@ pub fn summarise(header: &Header, units_expected: u64, results: &[UnitResult]) -
                 group: group.label.clone(),
                 failed: unit.failed.clone(),
                 panic: unit.panic.clone(),
-                reproduce: reproduce_command(
-                    &header.scenario_path,
-                    unit.seed,
-                    &header.groups[unit.group].sets,
-                ),
+                reproduce: reproduce(),
             });
         }
     }
@@ -672,7 +668,11 @@ pub fn render(summary: &SweepSummary, out: &mut dyn Write) -> std::io::Result<()
         }
     }
     for (title, total, list) in [
-        ("inconclusive", summary.inconclusive_total, &summary.inconclusive),
+        (
+            "inconclusive",
+            summary.inconclusive_total,
+            &summary.inconclusive,
+        ),
         ("input errors", summary.errors_total, &summary.errors),
     ] {
         if total == 0 {

@@ -36,23 +36,46 @@ fn json(stdout: &str) -> Value {
 #[test]
 fn a_run_cut_short_is_inconclusive_not_a_pass() {
     let dir = scratch("cut-short");
-    let path = changed("raft-figure8.ron", "heartbeat_interval: \"20ms\"", "heartbeat_interval: \"1ns\"", &dir);
+    let path = changed(
+        "raft-figure8.ron",
+        "heartbeat_interval: \"20ms\"",
+        "heartbeat_interval: \"1ns\"",
+        &dir,
+    );
     let out_dir = dir.join("out").display().to_string();
     let text = faultline(&["run", &path, "--memory", "32MiB", "--out", &out_dir]);
     assert_eq!(text.code, 3, "{}{}", text.stdout, text.stderr);
-    assert!(text.stdout.contains("CUT SHORT (memory_limit)"), "{}", text.stdout);
-    assert!(text.stdout.contains("INCONCLUSIVE: the run stopped at"), "{}", text.stdout);
+    assert!(
+        text.stdout.contains("CUT SHORT (memory_limit)"),
+        "{}",
+        text.stdout
+    );
+    assert!(
+        text.stdout.contains("INCONCLUSIVE: the run stopped at"),
+        "{}",
+        text.stdout
+    );
     assert!(!text.stdout.contains("\nPASS"), "{}", text.stdout);
     let summary: Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("out/summary.json")).unwrap()).unwrap();
+        serde_json::from_str(&std::fs::read_to_string(dir.join("out/summary.json")).unwrap())
+            .unwrap();
     assert_eq!(summary["verdict"], "inconclusive");
     assert_eq!(summary["passed"], false);
     assert_eq!(summary["inconclusive"]["reason"], "memory_limit");
     let reached = summary["simulated_seconds"].as_f64().unwrap();
     assert!(reached < 1.8, "reached {reached}");
-    assert!(summary["reproduce"].as_str().unwrap().contains("limits.memory=\"32MiB\""));
+    assert!(summary["reproduce"]
+        .as_str()
+        .unwrap()
+        .contains("limits.memory=\"32MiB\""));
     // The resolved file carries the budget, so it reproduces the same stop.
-    let again = faultline(&["run", &format!("{out_dir}/resolved.ron"), "--json", "--out", &format!("{out_dir}2")]);
+    let again = faultline(&[
+        "run",
+        &format!("{out_dir}/resolved.ron"),
+        "--json",
+        "--out",
+        &format!("{out_dir}2"),
+    ]);
     let again = json(&again.stdout);
     assert_eq!(again["trace_hash"], summary["trace_hash"]);
     assert_eq!(again["verdict"], "inconclusive");
@@ -66,21 +89,39 @@ fn a_run_cut_short_is_inconclusive_not_a_pass() {
 #[test]
 fn a_flood_of_duplicates_stops_at_the_budget_in_a_run_and_a_sweep() {
     let dir = scratch("duplicates");
-    let path = changed("pingpong.ron", "loss: 0.01)", "loss: 0.01, duplicate: 0.5)", &dir);
-    let run = faultline(&["run", &path, "--memory", "16MiB", "--json", "--out", &dir.join("run").display().to_string()]);
+    let path = changed(
+        "pingpong.ron",
+        "loss: 0.01)",
+        "loss: 0.01, duplicate: 0.5)",
+        &dir,
+    );
+    let run = faultline(&[
+        "run",
+        &path,
+        "--memory",
+        "16MiB",
+        "--json",
+        "--out",
+        &dir.join("run").display().to_string(),
+    ]);
     assert_eq!(run.code, 3, "{}{}", run.stdout, run.stderr);
     let run = json(&run.stdout);
     assert_eq!(run["inconclusive"]["reason"], "memory_limit");
     // The estimate stops within one handler's pushes of the budget.
     assert!(run["memory_peak_bytes"].as_u64().unwrap() <= (16 << 20) + (1 << 20));
     let out = dir.join("sweep").display().to_string();
-    let sweep = faultline(&["sweep", &path, "--seeds", "0..4", "--memory", "16MiB", "--out", &out, "--json"]);
+    let sweep = faultline(&[
+        "sweep", &path, "--seeds", "0..4", "--memory", "16MiB", "--out", &out, "--json",
+    ]);
     assert_eq!(sweep.code, 3, "{}{}", sweep.stdout, sweep.stderr);
     let summary = &json(&sweep.stdout)["summary"];
     assert_eq!(summary["units_run"], 4);
     assert_eq!(summary["inconclusive_total"], 4);
     assert_eq!(summary["expectation_held"], false);
-    assert!(summary["inconclusive"][0]["why"].as_str().unwrap().starts_with("memory_limit"));
+    assert!(summary["inconclusive"][0]["why"]
+        .as_str()
+        .unwrap()
+        .starts_with("memory_limit"));
 }
 
 /// Postmortem: Bully at its old limit of 10,000 servers failed an 8 GB
@@ -90,17 +131,57 @@ fn a_flood_of_duplicates_stops_at_the_budget_in_a_run_and_a_sweep() {
 #[test]
 fn bully_beyond_what_the_budget_holds_is_refused_with_the_reason() {
     let dir = scratch("bully");
-    let path = changed("bully-election.ron", "nodes: Count(6)", "nodes: Count(4096)", &dir);
+    let path = changed(
+        "bully-election.ron",
+        "nodes: Count(6)",
+        "nodes: Count(4096)",
+        &dir,
+    );
     let refused = faultline(&["validate", &path]);
     assert_eq!(refused.code, 2);
-    assert!(refused.stderr.contains("at most 2048 servers run Bully within limits.memory = 1GiB"), "{}", refused.stderr);
+    assert!(
+        refused
+            .stderr
+            .contains("at most 2048 servers run Bully within limits.memory = 1GiB"),
+        "{}",
+        refused.stderr
+    );
     // At the limit a budget derives, an election with every server
     // standing (first_election: All) fits that budget and passes.
-    let fits = changed("bully-election.ron", "nodes: Count(6)", "nodes: Count(128)", &dir);
-    let run = faultline(&["run", &fits, "--memory", "4MiB", "--json", "--out", &dir.join("o").display().to_string()]);
+    let fits = changed(
+        "bully-election.ron",
+        "nodes: Count(6)",
+        "nodes: Count(128)",
+        &dir,
+    );
+    let run = faultline(&[
+        "run",
+        &fits,
+        "--memory",
+        "4MiB",
+        "--json",
+        "--out",
+        &dir.join("o").display().to_string(),
+    ]);
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
-    let over = changed("bully-election.ron", "nodes: Count(6)", "nodes: Count(129)", &dir);
-    assert_eq!(faultline(&["run", &over, "--memory", "4MiB", "--out", &dir.join("o").display().to_string()]).code, 2);
+    let over = changed(
+        "bully-election.ron",
+        "nodes: Count(6)",
+        "nodes: Count(129)",
+        &dir,
+    );
+    assert_eq!(
+        faultline(&[
+            "run",
+            &over,
+            "--memory",
+            "4MiB",
+            "--out",
+            &dir.join("o").display().to_string()
+        ])
+        .code,
+        2
+    );
 }
 
 /// Postmortem: Partition([["@leader", "n1"]]) passed validate; run exited 2
@@ -120,7 +201,8 @@ fn a_binding_that_overlaps_is_an_error_with_its_field_path() {
     let text = std::fs::read_to_string(&path).unwrap();
     if text.matches("schedule:").count() > 1 {
         // The curated file has its own schedule: put ours in it instead.
-        let original = std::fs::read_to_string(repo_root().join("scenarios/raft-leader-crash.ron")).unwrap();
+        let original =
+            std::fs::read_to_string(repo_root().join("scenarios/raft-leader-crash.ron")).unwrap();
         std::fs::write(
             &path,
             original.replacen(
@@ -133,7 +215,13 @@ fn a_binding_that_overlaps_is_an_error_with_its_field_path() {
     }
     let validate = faultline(&["validate", &path]);
     assert_eq!(validate.code, 0, "{}", validate.stderr);
-    assert!(validate.stdout.contains("warning: faults.schedule[0].fault: \"@leader\" and \"n1\" may be the same server"), "{}", validate.stdout);
+    assert!(
+        validate.stdout.contains(
+            "warning: faults.schedule[0].fault: \"@leader\" and \"n1\" may be the same server"
+        ),
+        "{}",
+        validate.stdout
+    );
     // Some seed binds "@leader" to one of n1..n3: find one and look at it.
     let out = dir.join("sweep").display().to_string();
     let sweep = faultline(&["sweep", &path, "--seeds", "0..20", "--out", &out, "--json"]);
@@ -143,12 +231,26 @@ fn a_binding_that_overlaps_is_an_error_with_its_field_path() {
     assert_eq!(summary["groups"][0]["panicked"], 0);
     let error = &summary["errors"][0];
     let why = error["why"].as_str().unwrap();
-    assert!(why.starts_with("faults.schedule[0].fault: at 1s, \"@leader\" is n"), "{why}");
+    assert!(
+        why.starts_with("faults.schedule[0].fault: at 1s, \"@leader\" is n"),
+        "{why}"
+    );
     assert!(!why.contains('#'), "{why}");
     let seed = error["seed"].as_u64().unwrap().to_string();
-    let run = faultline(&["run", &path, "--seed", &seed, "--out", &dir.join("run").display().to_string()]);
+    let run = faultline(&[
+        "run",
+        &path,
+        "--seed",
+        &seed,
+        "--out",
+        &dir.join("run").display().to_string(),
+    ]);
     assert_eq!(run.code, 2);
-    assert!(run.stderr.contains("faults.schedule[0].fault"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("faults.schedule[0].fault"),
+        "{}",
+        run.stderr
+    );
 }
 
 /// Postmortem: a panic reported only its message; the person debugging had
@@ -157,18 +259,35 @@ fn a_binding_that_overlaps_is_an_error_with_its_field_path() {
 #[test]
 fn a_panicking_run_reports_how_far_it_got() {
     let dir = scratch("panic");
-    let path = repo_root().join("scenarios/pingpong-panic.ron").display().to_string();
-    let sweep = faultline(&["sweep", &path, "--json", "--out", &dir.join("sweep").display().to_string()]);
-    let seed = json(&sweep.stdout)["summary"]["failures"][0]["seed"].as_u64().expect("a panicking seed").to_string();
-    let run = faultline(&["run", &path, "--seed", &seed, "--json", "--out", &dir.display().to_string()]);
+    let path = repo_root()
+        .join("scenarios/pingpong-panic.ron")
+        .display()
+        .to_string();
+    let sweep = faultline(&[
+        "sweep",
+        &path,
+        "--json",
+        "--out",
+        &dir.join("sweep").display().to_string(),
+    ]);
+    let seed = json(&sweep.stdout)["summary"]["failures"][0]["seed"]
+        .as_u64()
+        .expect("a panicking seed")
+        .to_string();
+    let out = dir.display().to_string();
+    let run_seed = || faultline(&["run", &path, "--seed", &seed, "--json", "--out", &out]);
+    let run = run_seed();
     assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
     let summary = json(&run.stdout);
     assert!(summary["panic"].is_string());
     assert!(summary["events"].as_u64().unwrap() > 0, "{summary}");
-    assert!(summary["simulated_seconds"].as_f64().unwrap() > 0.0, "{summary}");
+    assert!(
+        summary["simulated_seconds"].as_f64().unwrap() > 0.0,
+        "{summary}"
+    );
     assert!(summary["trace_hash"].is_string(), "{summary}");
     // The same seed panics at the same point.
-    let again = json(&faultline(&["run", &path, "--seed", &seed, "--json", "--out", &dir.display().to_string()]).stdout);
+    let again = json(&run_seed().stdout);
     assert_eq!(again["trace_hash"], summary["trace_hash"]);
     assert_eq!(again["events"], summary["events"]);
 }

@@ -23,7 +23,20 @@ fn btree_bytes(len: usize, entry: usize) -> usize {
 
 /// An estimate of a map's heap bytes, from its length alone.
 pub fn map_bytes<K, V>(map: &std::collections::BTreeMap<K, V>) -> usize {
-    btree_bytes(map.len(), std::mem::size_of::<K>() + std::mem::size_of::<V>())
+    btree_bytes(
+        map.len(),
+        std::mem::size_of::<K>() + std::mem::size_of::<V>(),
+    )
+}
+
+/// A map of strings: its nodes, and every key's and value's own bytes.
+/// O(entries): for maps as small as a workload's keys.
+pub fn string_map_bytes(map: &std::collections::BTreeMap<String, String>) -> usize {
+    map_bytes(map)
+        + map
+            .iter()
+            .map(|(k, v)| k.capacity() + v.capacity())
+            .sum::<usize>()
 }
 
 /// An estimate of a set's heap bytes, from its length alone.

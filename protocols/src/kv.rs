@@ -109,9 +109,6 @@ impl KvResult {
     }
 }
 
-/// What one map entry costs beyond its strings: its share of a B-tree node.
-const MAP_ENTRY_OVERHEAD_BYTES: usize = 64;
-
 /// Clients tracked for deduplication at most; beyond it the oldest is forgotten
 /// (a retry from a forgotten client could then apply twice, so keep it large).
 pub const DEDUP_CLIENTS_MAX: usize = 100_000;
@@ -150,12 +147,7 @@ impl KvStore {
     /// Heap bytes the store holds: every key and value, and each entry's
     /// share of its map. O(keys); keys are few (workload.keys is bounded).
     pub fn heap_bytes(&self) -> usize {
-        let data: usize = self
-            .data
-            .iter()
-            .map(|(k, v)| k.capacity() + v.capacity() + MAP_ENTRY_OVERHEAD_BYTES)
-            .sum();
-        data + self.last_applied.len() * (MAP_ENTRY_OVERHEAD_BYTES + std::mem::size_of::<KvResult>())
+        crate::heap::string_map_bytes(&self.data) + crate::heap::map_bytes(&self.last_applied)
     }
 
     /// Applies a read without recording it (reads need no deduplication).

@@ -177,10 +177,7 @@ pub struct OpGenerator {
 impl OpGenerator {
     /// Heap bytes of the values last seen (for the run's memory budget).
     pub fn heap_bytes(&self) -> usize {
-        self.last_seen
-            .iter()
-            .map(|(k, v)| k.capacity() + v.capacity() + 64)
-            .sum()
+        crate::heap::string_map_bytes(&self.last_seen)
     }
 
     pub fn new() -> Self {

@@ -29,11 +29,7 @@ impl Bytes {
         let trimmed = text.trim();
         let (number, factor) = UNITS
             .iter()
-            .find_map(|(unit, factor)| {
-                trimmed
-                    .strip_suffix(unit)
-                    .map(|n| (n.trim(), *factor))
-            })
+            .find_map(|(unit, factor)| trimmed.strip_suffix(unit).map(|n| (n.trim(), *factor)))
             .ok_or_else(|| {
                 format!("\"{text}\" has no unit; write it as \"512MiB\", \"2GiB\" or \"100MB\"")
             })?;

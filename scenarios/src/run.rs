@@ -10,7 +10,8 @@ use crate::metrics::{self, Metrics};
 use crate::registry::ProtocolSpec;
 use crate::schema::{Expect, FaultSpec, Scenario};
 use crate::validate::{
-    all_node_names, follower_rank, server_names, CLIENT_PREFIX, LEADER, OLD_LEADER,
+    all_node_names, fault_names, follower_rank, names_must_differ, server_names, CLIENT_PREFIX,
+    LEADER, OLD_LEADER,
 };
 use protocols::bully::Bully;
 use protocols::client::ClientEvent;
@@ -57,6 +58,18 @@ pub struct CheckResult {
     pub violations: Vec<Violation>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub counterexample: Option<Counterexample>,
+}
+
+impl CheckResult {
+    /// What failed, by name: each violated invariant, or the check itself;
+    /// nothing if it did not fail.
+    pub fn failed_names(&self) -> Vec<&str> {
+        match self.verdict {
+            Verdict::Fail if self.violations.is_empty() => vec![self.name.as_str()],
+            Verdict::Fail => self.violations.iter().map(|v| v.invariant).collect(),
+            Verdict::Pass | Verdict::Unknown => Vec::new(),
+        }
+    }
 }
 
 /// Why a run's verdict is inconclusive: it stopped before its end, at a limit.
@@ -118,16 +131,10 @@ pub struct RunOutcome {
 impl RunOutcome {
     /// Names of failed checks (invariants by their own names).
     pub fn failed(&self) -> Vec<String> {
-        let mut names = Vec::new();
-        for check in self.checks.iter().filter(|c| c.verdict == Verdict::Fail) {
-            if check.violations.is_empty() {
-                names.push(check.name.clone());
-            } else {
-                for violation in &check.violations {
-                    if !names.iter().any(|n| n == violation.invariant) {
-                        names.push(violation.invariant.to_string());
-                    }
-                }
+        let mut names: Vec<String> = Vec::new();
+        for name in self.checks.iter().flat_map(CheckResult::failed_names) {
+            if !names.iter().any(|n| n == name) {
+                names.push(name.to_string());
             }
         }
         names
@@ -169,27 +176,14 @@ pub struct PanicProgress {
     pub trace_hash: u64,
 }
 
-impl std::fmt::Display for PanicProgress {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{} (at simulated {}, after {} events, trace hash {})",
-            self.message,
-            SimTime::from_nanos(self.simulated_ns),
-            self.events,
-            sim_core::trace::format_hash(self.trace_hash)
-        )
-    }
-}
-
-/// A panic payload's text.
+/// A panic payload's text (for a `PanicProgress`, the panic's own message).
 pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
     if let Some(text) = payload.downcast_ref::<&str>() {
         text.to_string()
     } else if let Some(text) = payload.downcast_ref::<String>() {
         text.clone()
     } else if let Some(progress) = payload.downcast_ref::<PanicProgress>() {
-        progress.to_string()
+        progress.message.clone()
     } else {
         "a panic with a non-text payload".to_string()
     }
@@ -378,20 +372,7 @@ fn drive<S: Service>(
     };
     // The engine's memory is given back before the checks search.
     drop(sim);
-    let Driven {
-        stop_reason,
-        inconclusive,
-        recorder,
-        monitor,
-        violations,
-        faults_without_leader,
-        end,
-        stats,
-        trace_hash,
-        trace,
-        convergence,
-        memory_peak_bytes,
-    } = driven;
+    let recorder = driven.recorder;
     let shed = recorder.shed;
     let history_bytes = recorder.bytes;
     let history = recorder.finish();
@@ -401,45 +382,50 @@ fn drive<S: Service>(
         .memory
         .0
         .saturating_sub(history_bytes)
-        .saturating_sub(monitor.heap_bytes() as u64);
+        .saturating_sub(driven.monitor.heap_bytes() as u64);
     let plan = ChecksPlan {
         memo_bytes_max: memo_bytes.min(usize::MAX as u64) as usize,
-        cut_short: inconclusive.is_some(),
+        cut_short: driven.inconclusive.is_some(),
     };
-    let (mut checks, skipped) =
-        run_checks(scenario, &history, violations, S::Monitor::INVARIANTS, &plan);
-    checks.extend(convergence);
-    let mut protocol_metrics = monitor.metrics();
-    if faults_without_leader > 0 {
+    let (mut checks, skipped) = run_checks(
+        scenario,
+        &history,
+        driven.violations,
+        S::Monitor::INVARIANTS,
+        &plan,
+    );
+    checks.extend(driven.convergence);
+    let mut protocol_metrics = driven.monitor.metrics();
+    if driven.faults_without_leader > 0 {
         protocol_metrics
             .counts
-            .push(("faults_without_leader", faults_without_leader));
+            .push(("faults_without_leader", driven.faults_without_leader));
     }
     let metrics = metrics::compute(
         &history,
-        &stats,
+        &driven.stats,
         shed,
         scenario.duration.0,
         &protocol_metrics,
     );
     Ok(RunOutcome {
         resolved: scenario.clone(),
-        stop_reason,
-        inconclusive,
+        stop_reason: driven.stop_reason,
+        inconclusive: driven.inconclusive,
         skipped,
-        memory_peak_bytes: memory_peak_bytes.max(history_bytes),
+        memory_peak_bytes: driven.memory_peak_bytes.max(history_bytes),
         memory_budget_bytes: scenario.limits.memory.0,
-        simulated_ns: end.as_nanos(),
-        trace_hash,
+        simulated_ns: driven.end.as_nanos(),
+        trace_hash: driven.trace_hash,
         stats: Stats {
             per_node: Vec::new(),
-            ..stats
+            ..driven.stats
         },
         history,
         checks,
         metrics,
         protocol_samples: protocol_metrics.samples,
-        trace,
+        trace: driven.trace,
     })
 }
 
@@ -633,20 +619,13 @@ fn bound_overlap(
     bind: &dyn Fn(&str) -> Result<NodeId, String>,
     names: &[String],
 ) -> Option<String> {
-    if !matches!(
-        spec,
-        FaultSpec::Partition(_) | FaultSpec::OneWay { .. } | FaultSpec::Bridge { .. }
-    ) {
+    if !names_must_differ(spec) {
         return None;
     }
-    let mentioned = std::cell::RefCell::new(Vec::new());
-    let probe = |name: &str| {
-        let node = bind(name)?;
-        mentioned.borrow_mut().push((name.to_string(), node));
-        Ok(node)
-    };
-    let _ = convert::fault(spec, &probe);
-    let mentioned = mentioned.into_inner();
+    let mentioned: Vec<(String, NodeId)> = fault_names(spec)
+        .into_iter()
+        .filter_map(|name| Some((name.clone(), bind(&name).ok()?)))
+        .collect();
     for (i, (a, node)) in mentioned.iter().enumerate() {
         if let Some((b, _)) = mentioned[i + 1..].iter().find(|(_, n)| n == node) {
             let server = &names[node.index()];
@@ -742,13 +721,7 @@ fn names_leader(spec: &FaultSpec) -> bool {
 }
 
 fn fault_mentions(spec: &FaultSpec, matches: impl Fn(&str) -> bool) -> bool {
-    let found = std::cell::Cell::new(false);
-    let probe = |n: &str| {
-        found.set(found.get() || matches(n));
-        Ok(NodeId(0))
-    };
-    let _ = convert::fault(spec, &probe);
-    found.get()
+    fault_names(spec).iter().any(|n| matches(n))
 }
 
 /// How the checks of one run are to be run.
@@ -781,16 +754,10 @@ fn run_checks(
     };
     // A failure the scenario does not expect decides the seed.
     let decided_by = |done: &[&CheckResult]| -> Option<String> {
-        done.iter().find_map(|check| {
-            let names: Vec<String> = if check.violations.is_empty() {
-                vec![check.name.clone()]
-            } else {
-                check.violations.iter().map(|v| v.invariant.to_string()).collect()
-            };
-            (check.verdict == Verdict::Fail)
-                .then(|| names.into_iter().find(|n| !expected_violation(&scenario.expect, n)))
-                .flatten()
-        })
+        done.iter()
+            .flat_map(|check| check.failed_names())
+            .find(|name| !expected_violation(&scenario.expect, name))
+            .map(str::to_string)
     };
     let mut skipped = Vec::new();
     let mut skip = |name: &str, by: String| {
@@ -809,7 +776,11 @@ fn run_checks(
     }
     let mut sequential = None;
     if registers && wanted("sequential") {
-        let done: Vec<&CheckResult> = cheap.iter().copied().chain(linearizability.as_ref()).collect();
+        let done: Vec<&CheckResult> = cheap
+            .iter()
+            .copied()
+            .chain(linearizability.as_ref())
+            .collect();
         match decided_by(&done) {
             Some(by) => skip("sequential", by),
             None => sequential = Some(sequential_check(history, linearizability.as_ref(), plan)),
@@ -825,24 +796,24 @@ fn run_checks(
 }
 
 fn linearizability_check(history: &History, plan: &ChecksPlan) -> CheckResult {
-        let budget = Budget {
-            steps_max: LINEARIZABILITY_STEPS_MAX,
-            memo_bytes_max: plan.memo_bytes_max.min(Budget::default().memo_bytes_max),
-            ..Budget::default()
-        };
-        let report = linearizability::check(history, &KvModel::default(), &budget);
-        let detail = match report.verdict {
-            Verdict::Pass => format!(
-                "{} operations on {} keys are linearizable",
-                history.len(),
-                report.keys_checked
-            ),
-            Verdict::Fail => {
-                let cx = report
-                    .counterexample
-                    .as_ref()
-                    .expect("a failure has a counterexample");
-                let culprit = match cx.culprit.map(|i| &history.operations[i]) {
+    let budget = Budget {
+        steps_max: LINEARIZABILITY_STEPS_MAX,
+        memo_bytes_max: plan.memo_bytes_max.min(Budget::default().memo_bytes_max),
+        ..Budget::default()
+    };
+    let report = linearizability::check(history, &KvModel::default(), &budget);
+    let detail = match report.verdict {
+        Verdict::Pass => format!(
+            "{} operations on {} keys are linearizable",
+            history.len(),
+            report.keys_checked
+        ),
+        Verdict::Fail => {
+            let cx = report
+                .counterexample
+                .as_ref()
+                .expect("a failure has a counterexample");
+            let culprit = match cx.culprit.map(|i| &history.operations[i]) {
                     Some(op) => format!(
                         "; {:?} by process {} invoked at {} saw {:?} but the longest linearizable prefix ({} ops) leaves {}",
                         op.f,
@@ -854,21 +825,21 @@ fn linearizability_check(history: &History, plan: &ChecksPlan) -> CheckResult {
                     ),
                     None => String::new(),
                 };
-                format!(
-                    "key {} is not linearizable ({} operations){culprit}",
-                    cx.key,
-                    cx.sub_history.len()
-                )
-            }
-            Verdict::Unknown => report.unknown_reason.clone().unwrap_or_default(),
-        };
-        CheckResult {
-            name: "linearizability".into(),
-            verdict: report.verdict,
-            detail,
-            violations: Vec::new(),
-            counterexample: report.counterexample,
+            format!(
+                "key {} is not linearizable ({} operations){culprit}",
+                cx.key,
+                cx.sub_history.len()
+            )
         }
+        Verdict::Unknown => report.unknown_reason.clone().unwrap_or_default(),
+    };
+    CheckResult {
+        name: "linearizability".into(),
+        verdict: report.verdict,
+        detail,
+        violations: Vec::new(),
+        counterexample: report.counterexample,
+    }
 }
 
 fn session_checks(wanted: &dyn Fn(&str) -> bool, history: &History) -> Vec<CheckResult> {

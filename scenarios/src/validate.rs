@@ -613,10 +613,7 @@ fn validate_faults(
 pub fn warnings(scenario: &Scenario) -> Vec<Problem> {
     let mut found = Vec::new();
     for (index, entry) in scenario.faults.schedule.iter().enumerate() {
-        if !matches!(
-            entry.fault,
-            FaultSpec::Partition(_) | FaultSpec::OneWay { .. } | FaultSpec::Bridge { .. }
-        ) {
+        if !names_must_differ(&entry.fault) {
             continue;
         }
         let names = fault_names(&entry.fault);
@@ -636,8 +633,17 @@ pub fn warnings(scenario: &Scenario) -> Vec<Problem> {
     found
 }
 
+/// Whether every name in the fault must be a different node: a partition,
+/// a one-way cut or a bridge.
+pub fn names_must_differ(spec: &FaultSpec) -> bool {
+    matches!(
+        spec,
+        FaultSpec::Partition(_) | FaultSpec::OneWay { .. } | FaultSpec::Bridge { .. }
+    )
+}
+
 /// Every node name a fault mentions, in order.
-fn fault_names(spec: &FaultSpec) -> Vec<String> {
+pub fn fault_names(spec: &FaultSpec) -> Vec<String> {
     let names = std::cell::RefCell::new(Vec::new());
     let probe = |name: &str| {
         names.borrow_mut().push(name.to_string());

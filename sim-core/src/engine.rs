@@ -9,7 +9,7 @@ use crate::event::{Event, EventKind, EventQueue};
 use crate::fault::Fault;
 use crate::hash::stable_hash;
 use crate::ids::{MessageId, NodeId};
-use crate::memory::{MemoryMeter, MEMORY_BYTES_DEFAULT, NODE_EXTRA_BYTES};
+use crate::memory::{MemoryMeter, MEMORY_BYTES_DEFAULT};
 use crate::network::Network;
 use crate::node_stream::{self, NodeStream};
 use crate::prefetch::{self, prefetch, prefetch_line};
@@ -321,17 +321,13 @@ impl<P: Protocol> Simulation<P> {
                 deferred: Vec::new(),
             })
             .collect();
-        let mut memory = MemoryMeter::new(
+        let memory = MemoryMeter::new(
             config.limits.memory_bytes_max,
             2 * EventQueue::<P>::EVENT_BYTES,
             node_count as u64,
+            (std::mem::size_of::<NodeSlot<P>>() + std::mem::size_of::<NodeCold<P>>()) as u64,
             P::COUNTS_STATE,
         );
-        memory.fixed_bytes = node_count as u64
-            * (std::mem::size_of::<NodeSlot<P>>()
-                + std::mem::size_of::<NodeCold<P>>()
-                + NODE_EXTRA_BYTES as usize) as u64;
-        memory.update_room();
         let mut sim = Simulation {
             now: SimTime::ZERO,
             seed: config.seed,
@@ -583,20 +579,9 @@ impl<P: Protocol> Simulation<P> {
         }
     }
 
-    /// The run's memory estimate now (see `memory.rs`), in bytes.
-    pub fn memory_bytes(&mut self) -> u64 {
-        self.audit_memory();
-        self.memory.total(self.queue.len())
-    }
-
     /// The largest memory estimate seen so far, in bytes.
     pub fn memory_peak_bytes(&self) -> u64 {
         self.memory.peak_bytes
-    }
-
-    /// The run's memory budget, in bytes.
-    pub fn memory_budget_bytes(&self) -> u64 {
-        self.memory.bytes_max
     }
 
     /// Tells the engine how much memory its driver holds for this run (the
@@ -790,11 +775,7 @@ impl<P: Protocol> Simulation<P> {
     fn storage_used(&mut self, node: NodeId) {
         let storage = &mut self.cold[node.index()].storage;
         let now = storage.memory_bytes();
-        MemoryMeter::adjust(
-            &mut self.memory.storage_bytes,
-            now,
-            storage.accounted_bytes,
-        );
+        self.memory.storage(storage.accounted_bytes, now);
         storage.accounted_bytes = now;
         if let Some(limit) = storage.take_limit() {
             let name = &self.topology.node_names()[node.index()];
@@ -802,7 +783,6 @@ impl<P: Protocol> Simulation<P> {
                 .get_or_insert(format!("node {name}: {limit}"));
             self.halt.get_or_insert(StopReason::ProtocolLimit);
         }
-        self.memory.update_room();
     }
 
     #[inline]
@@ -912,8 +892,8 @@ impl<P: Protocol> Simulation<P> {
             0,
             String::new,
         );
-        self.memory.buffered_bytes += P::message_heap_bytes(&message) as u64;
-        self.memory.update_room();
+        self.memory
+            .buffered(P::message_heap_bytes(&message) as u64, 0);
         self.held.push(Held {
             from,
             to,
@@ -940,8 +920,7 @@ impl<P: Protocol> Simulation<P> {
             0,
             String::new,
         );
-        self.memory.buffered_bytes += Self::deferred_bytes(&event);
-        self.memory.update_room();
+        self.memory.buffered(Self::deferred_bytes(&event), 0);
         self.cold[node.index()].deferred.push(event);
     }
 
@@ -995,9 +974,8 @@ impl<P: Protocol> Simulation<P> {
                 cold.timers.clear();
                 cold.storage.crash(*lose_unsynced);
                 let deferred = std::mem::take(&mut cold.deferred);
-                let released: u64 = deferred.iter().map(Self::deferred_bytes).sum();
-                MemoryMeter::adjust(&mut self.memory.buffered_bytes, 0, released);
-                self.memory.update_room();
+                self.memory
+                    .buffered(0, deferred.iter().map(Self::deferred_bytes).sum());
                 self.trace_fault(
                     TraceKind::Crash,
                     Some(*node),
@@ -1099,9 +1077,8 @@ impl<P: Protocol> Simulation<P> {
         }
         slot.status = NodeStatus::Up;
         let deferred = std::mem::take(&mut self.cold[node.index()].deferred);
-        let released: u64 = deferred.iter().map(Self::deferred_bytes).sum();
-        MemoryMeter::adjust(&mut self.memory.buffered_bytes, 0, released);
-        self.memory.update_room();
+        self.memory
+            .buffered(0, deferred.iter().map(Self::deferred_bytes).sum());
         self.trace_fault(
             TraceKind::Resume,
             Some(node),
@@ -1128,12 +1105,11 @@ impl<P: Protocol> Simulation<P> {
             }
         }
         self.held = still_held;
-        let released_bytes: u64 = released
+        let released_bytes = released
             .iter()
             .map(|h| P::message_heap_bytes(&h.message) as u64)
             .sum();
-        MemoryMeter::adjust(&mut self.memory.buffered_bytes, 0, released_bytes);
-        self.memory.update_room();
+        self.memory.buffered(0, released_bytes);
         for Held {
             from,
             to,

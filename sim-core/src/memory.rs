@@ -43,7 +43,7 @@ const AUDIT_EVENTS_PER_NODE: u64 = 16;
 /// Each node's fixed share beyond its slot and cold part: its name, its
 /// stream's name, its topology entry, and the B-tree node its active
 /// timers allocate (room for eleven ids) with the allocator's headers.
-pub(crate) const NODE_EXTRA_BYTES: u64 = 96 + 160;
+const NODE_EXTRA_BYTES: u64 = 96 + 160;
 
 /// The engine's running count against the budget.
 #[derive(Clone, Debug)]
@@ -56,9 +56,9 @@ pub(crate) struct MemoryMeter {
     /// Fixed at the start: the nodes.
     pub fixed_bytes: u64,
     /// Clog-held messages and inputs waiting on paused nodes, with their heap bytes.
-    pub buffered_bytes: u64,
+    buffered_bytes: u64,
     /// Every node's durable storage.
-    pub storage_bytes: u64,
+    storage_bytes: u64,
     /// Protocol state, trace records and outputs, as of the last audit.
     pub audited_bytes: u64,
     /// What the driver reported it holds.
@@ -72,7 +72,15 @@ pub(crate) struct MemoryMeter {
 }
 
 impl MemoryMeter {
-    pub fn new(bytes_max: u64, event_bytes: u64, nodes: u64, counts_state: bool) -> Self {
+    /// A meter for `nodes` nodes of `node_bytes` each, whose pending events
+    /// count `event_bytes` each.
+    pub fn new(
+        bytes_max: u64,
+        event_bytes: u64,
+        nodes: u64,
+        node_bytes: u64,
+        counts_state: bool,
+    ) -> Self {
         let per_node = if counts_state {
             AUDIT_EVENTS_PER_NODE
         } else {
@@ -82,7 +90,7 @@ impl MemoryMeter {
             bytes_max,
             event_bytes,
             queued_heap_bytes: 0,
-            fixed_bytes: 0,
+            fixed_bytes: nodes.saturating_mul(node_bytes.saturating_add(NODE_EXTRA_BYTES)),
             buffered_bytes: 0,
             storage_bytes: 0,
             audited_bytes: 0,
@@ -137,11 +145,22 @@ impl MemoryMeter {
         self.total(len) <= self.bytes_max
     }
 
-    /// Adds (or with a negative change, removes) bytes in a running count.
-    #[inline]
-    pub fn adjust(count: &mut u64, added: u64, removed: u64) {
-        *count = count.saturating_add(added).saturating_sub(removed);
+    /// Held messages and deferred inputs: `added` bytes came, `removed` went.
+    pub fn buffered(&mut self, added: u64, removed: u64) {
+        self.buffered_bytes = adjusted(self.buffered_bytes, added, removed);
+        self.update_room();
     }
+
+    /// A node's storage went from `before` to `after` bytes.
+    pub fn storage(&mut self, before: u64, after: u64) {
+        self.storage_bytes = adjusted(self.storage_bytes, after, before);
+        self.update_room();
+    }
+}
+
+/// A running count with `added` bytes in and `removed` out.
+fn adjusted(count: u64, added: u64, removed: u64) -> u64 {
+    count.saturating_add(added).saturating_sub(removed)
 }
 
 #[cfg(test)]
@@ -150,17 +169,19 @@ mod tests {
 
     #[test]
     fn the_queue_gets_what_the_rest_leaves() {
-        let mut meter = MemoryMeter::new(10_000, 100, 5, false);
-        meter.fixed_bytes = 3_000;
-        meter.update_room();
+        let mut meter = MemoryMeter::new(10_000, 100, 10, 300 - NODE_EXTRA_BYTES, false);
+        assert_eq!(meter.fixed_bytes, 3_000);
         assert!(meter.queue_fits(70));
         assert!(!meter.queue_fits(71));
         meter.queued_heap_bytes = 500;
         assert!(meter.queue_fits(65));
         assert!(!meter.queue_fits(66));
-        meter.external_bytes = 20_000;
-        meter.update_room();
-        assert!(!meter.queue_fits(0) || meter.queued_heap_bytes == 0);
+        meter.buffered(1_000, 0);
+        assert!(meter.queue_fits(55));
+        assert!(!meter.queue_fits(56));
+        meter.buffered(0, 1_000);
+        meter.storage(0, 20_000);
+        assert!(!meter.queue_fits(0), "the rest alone is over budget");
         assert!(!meter.within_budget(0));
         assert_eq!(meter.peak_bytes, 23_500);
     }
@@ -168,15 +189,15 @@ mod tests {
     #[test]
     fn audits_grow_with_the_node_count_only_when_state_is_counted() {
         assert_eq!(
-            MemoryMeter::new(1, 1, 1_000_000, false).audit_every_events,
+            MemoryMeter::new(1, 1, 1_000_000, 0, false).audit_every_events,
             AUDIT_EVERY_EVENTS_MIN
         );
         assert_eq!(
-            MemoryMeter::new(1, 1, 1_000_000, true).audit_every_events,
+            MemoryMeter::new(1, 1, 1_000_000, 0, true).audit_every_events,
             16_000_000
         );
         assert_eq!(
-            MemoryMeter::new(1, 1, 5, true).audit_every_events,
+            MemoryMeter::new(1, 1, 5, 0, true).audit_every_events,
             AUDIT_EVERY_EVENTS_MIN
         );
     }

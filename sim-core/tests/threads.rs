@@ -19,8 +19,12 @@ fn corpus() -> PathBuf {
 
 fn check_at(threads: usize, memo_bytes_max: usize, name: &str) -> Report {
     let path = corpus().join(name);
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("{}: {e} (is ../shared beside the repository?)", path.display()));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e} (is ../shared beside the repository?)",
+            path.display()
+        )
+    });
     let imported = import(&text, Format::Auto, name).unwrap();
     let model = KvModel {
         initial: imported.initial.unwrap_or_default(),
@@ -39,7 +43,17 @@ fn check_at(threads: usize, memo_bytes_max: usize, name: &str) -> Report {
 #[test]
 fn memo_bounds_give_the_same_verdict_at_one_and_four_threads() {
     let mut verdicts = Vec::new();
-    for memo_bytes_max in [1 << 10, 1 << 14, 1 << 16, 1 << 18, 1 << 20, 1 << 22, 1 << 24, 1 << 26, 1 << 28] {
+    for memo_bytes_max in [
+        1 << 10,
+        1 << 14,
+        1 << 16,
+        1 << 18,
+        1 << 20,
+        1 << 22,
+        1 << 24,
+        1 << 26,
+        1 << 28,
+    ] {
         let one = check_at(1, memo_bytes_max, "kv/c50-ok.txt");
         let four = check_at(4, memo_bytes_max, "kv/c50-ok.txt");
         assert_eq!(

@@ -1,6 +1,7 @@
 //! `faultline run`: one seed, checked, summarised and written out.
 
 use crate::run_output::{self, reproduce_command};
+use scenarios::run::RunVerdict;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -46,10 +47,10 @@ pub fn run(
     } else {
         let _ = print_text(&summary, stdout);
     }
-    match summary.verdict.as_str() {
-        "pass" => 0,
-        "inconclusive" => 3,
-        _ => 1,
+    match summary.verdict {
+        RunVerdict::Pass => 0,
+        RunVerdict::Inconclusive => 3,
+        RunVerdict::Fail => 1,
     }
 }
 
@@ -86,23 +87,27 @@ fn print_text(s: &run_output::RunSummary, out: &mut dyn Write) -> std::io::Resul
         )?;
     }
     for skipped in &s.skipped {
-        writeln!(out, "  {:<20} {:<8} {}", skipped.name, "SKIPPED", skipped.why)?;
+        writeln!(
+            out,
+            "  {:<20} {:<8} {}",
+            skipped.name, "SKIPPED", skipped.why
+        )?;
     }
     if let Some(hash) = &s.trace_hash {
         writeln!(out, "trace hash {hash}")?;
     }
-    let verdict = match (s.verdict.as_str(), &s.inconclusive) {
-        ("pass", _) => "PASS".to_string(),
-        ("inconclusive", Some(cut)) => format!(
+    let verdict = match (s.verdict, &s.inconclusive) {
+        (RunVerdict::Pass, _) => "PASS".to_string(),
+        (RunVerdict::Inconclusive, Some(cut)) => format!(
             "INCONCLUSIVE: the run stopped at {:.3} s of {:.3} s simulated ({}); nothing failed before that",
             s.simulated_seconds, s.duration_seconds, cut.reason
         ),
-        ("inconclusive", None) => format!(
+        (RunVerdict::Inconclusive, None) => format!(
             "INCONCLUSIVE: {} ran out of budget ({})",
             if s.unknown.len() == 1 { "a check" } else { "checks" },
             s.unknown.join(", ")
         ),
-        _ => "FAIL".to_string(),
+        (RunVerdict::Fail, _) => "FAIL".to_string(),
     };
     writeln!(out, "{verdict}")?;
     if let Some(dir) = &s.out_dir {

@@ -40,34 +40,17 @@ pub fn sweep(
         let _ = writeln!(stderr, "error: --jobs must be between 1 and {JOBS_MAX}");
         return 2;
     }
-    let total = match options.memory_total.as_deref().map(scenarios::bytes::Bytes::parse) {
-        None => memory_available().map(|bytes| bytes / 5 * 4),
-        Some(Ok(bytes)) => Some(bytes.0),
-        Some(Err(error)) => {
-            let _ = writeln!(stderr, "error: --memory-total {error}");
-            return 2;
-        }
-    };
-    let per_run = plan
-        .groups
-        .iter()
-        .map(|g| g.scenario.limits.memory.0)
-        .max()
-        .unwrap_or(0);
-    let jobs = match total {
-        Some(total) if per_run > 0 && jobs as u64 * per_run > total => {
-            let fit = (total / per_run).max(1) as usize;
-            if !options.json {
-                let _ = writeln!(
-                    stderr,
-                    "note: {fit} jobs at once instead of {jobs}: each run may use {}, and all together {} (--memory-total); verdicts do not change",
-                    scenarios::bytes::Bytes(per_run),
-                    scenarios::bytes::Bytes(total)
-                );
+    let jobs = match jobs_that_fit(&plan, jobs, options.memory_total.as_deref()) {
+        Ok((fit, note)) => {
+            if let (Some(note), false) = (note, options.json) {
+                let _ = writeln!(stderr, "note: {note}");
             }
             fit
         }
-        _ => jobs,
+        Err(error) => {
+            let _ = writeln!(stderr, "error: --memory-total {error}");
+            return 2;
+        }
     };
     let name = &plan.groups[0].scenario.name;
     let out_dir = options
@@ -233,6 +216,39 @@ pub fn merge(paths: &[PathBuf], json: bool, stdout: &mut dyn Write, stderr: &mut
         let _ = sweep::render(&summary, stdout);
     }
     exit_code(&summary)
+}
+
+/// How many of `jobs` runs fit the machine-wide budget (`--memory-total`,
+/// or 80% of the memory available) at the largest run budget of the plan,
+/// with a note when that is fewer. Only concurrency changes, never a
+/// run's own budget, so verdicts do not depend on it.
+fn jobs_that_fit(
+    plan: &SweepPlan,
+    jobs: usize,
+    memory_total: Option<&str>,
+) -> Result<(usize, Option<String>), String> {
+    let total = match memory_total.map(scenarios::bytes::Bytes::parse) {
+        None => memory_available().map(|bytes| bytes / 5 * 4),
+        Some(parsed) => Some(parsed?.0),
+    };
+    let per_run = plan
+        .groups
+        .iter()
+        .map(|g| g.scenario.limits.memory.0)
+        .max()
+        .unwrap_or(0);
+    match total {
+        Some(total) if per_run > 0 && jobs as u64 * per_run > total => {
+            let fit = (total / per_run).max(1) as usize;
+            let note = format!(
+                "{fit} jobs at once instead of {jobs}: each run may use {}, and all together {} (--memory-total); verdicts do not change",
+                scenarios::bytes::Bytes(per_run),
+                scenarios::bytes::Bytes(total)
+            );
+            Ok((fit, Some(note)))
+        }
+        _ => Ok((jobs, None)),
+    }
 }
 
 /// Memory available to new work, from /proc/meminfo (Linux); `None`

@@ -342,7 +342,10 @@ impl Monitor<RaftEvent> for RaftMonitor {
             + map_bytes(&self.entries)
             + map_bytes(&self.appended_at)
             + (self.committed.capacity() * 16)
-            + (self.applied.capacity() + self.leaderless_ms.capacity() + self.commit_latency_ms.capacity()) * 8
+            + (self.applied.capacity()
+                + self.leaderless_ms.capacity()
+                + self.commit_latency_ms.capacity())
+                * 8
     }
 
     fn metrics(&self) -> ProtocolMetrics {

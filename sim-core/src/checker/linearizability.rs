@@ -97,7 +97,8 @@ where
     // Each search's share of the memo bound depends on how many searches
     // share it (at most SEARCHES_AT_ONCE_MAX run at once), never on the
     // thread count: the verdict must not depend on the machine.
-    let memo_share = |searches: usize| budget.memo_bytes_max / searches.clamp(1, SEARCHES_AT_ONCE_MAX);
+    let memo_share =
+        |searches: usize| budget.memo_bytes_max / searches.clamp(1, SEARCHES_AT_ONCE_MAX);
     while !pending.is_empty() {
         let share = memo_share(pending.len());
         let mut results: Vec<(u64, KeyResult<M::State>)> = Vec::with_capacity(pending.len());
