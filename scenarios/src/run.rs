@@ -372,6 +372,7 @@ fn drive<S: Service>(
     };
     // The engine's memory is given back before the checks search.
     drop(sim);
+    sim_core::memory::return_freed_memory();
     let recorder = driven.recorder;
     let shed = recorder.shed;
     let history_bytes = recorder.bytes;
@@ -861,8 +862,13 @@ fn session_checks(wanted: &dyn Fn(&str) -> bool, history: &History) -> Vec<Check
                 ),
                 Some(v) => {
                     let read = &history.operations[v.read];
+                    let at_least = if report.counts_capped {
+                        "at least "
+                    } else {
+                        ""
+                    };
                     format!(
-                        "{count} violations; first: process {} read {:?} from {} at {}, older than a write it was obliged to see{}",
+                        "{at_least}{count} violations; first: process {} read {:?} from {} at {}, older than a write it was obliged to see{}",
                         read.process,
                         read.value.as_deref().unwrap_or(""),
                         read.key,

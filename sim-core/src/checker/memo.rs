@@ -46,9 +46,13 @@ pub enum Insert {
 }
 
 impl<S: Hash + Eq + Clone> Memo<S> {
-    /// Bytes one entry costs, roughly: its bits, hash, mask, state and slots.
+    /// Bytes one entry costs at most: its bits, hash, mask and state, and
+    /// its share of the slots. The arrays never grow past `entries_max`
+    /// (see `reserve`), so a full memo holds no spare capacity; the slots
+    /// are a power of two at most four per entry (load at most 1/2), and
+    /// while they double the old ones are still held: 6 × 4 bytes.
     pub fn entry_bytes(words: usize) -> usize {
-        words * 8 + 8 + 8 + std::mem::size_of::<S>() + 8
+        words * 8 + 8 + 8 + std::mem::size_of::<S>() + 24
     }
 
     /// A memo bounded by entries and by bytes, whichever binds first.
@@ -138,6 +142,7 @@ impl<S: Hash + Eq + Clone> Memo<S> {
             return Insert::Full;
         }
         self.slots[slot] = self.states.len() as u32;
+        self.reserve();
         self.hashes.push(hash);
         self.bits.extend_from_slice(bits);
         self.states.push(state.clone());
@@ -147,6 +152,24 @@ impl<S: Hash + Eq + Clone> Memo<S> {
             self.grow();
         }
         Insert::New
+    }
+
+    /// Makes room for one more entry, doubling the arrays as `Vec` would but
+    /// never past `entries_max`: a full memo then holds exactly what
+    /// `entry_bytes` counts, where plain doubling could hold twice that.
+    fn reserve(&mut self) {
+        let len = self.states.len();
+        if len < self.states.capacity() {
+            return;
+        }
+        let more = len
+            .max(1024)
+            .min(self.entries_max.saturating_sub(len))
+            .max(1);
+        self.hashes.reserve_exact(more);
+        self.bits.reserve_exact(more * self.words);
+        self.states.reserve_exact(more);
+        self.masks.reserve_exact(more);
     }
 
     fn grow(&mut self) {

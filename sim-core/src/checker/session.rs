@@ -48,6 +48,8 @@ pub struct Report {
     pub keys_checked: usize,
     /// Keys skipped because they have appends or repeated written values.
     pub keys_skipped: usize,
+    /// A count reached `COUNTED_MAX` and stopped: it is a lower bound.
+    pub counts_capped: bool,
 }
 
 impl Report {
@@ -66,8 +68,9 @@ enum Version {
 /// Per key: written value → the write (history index) that wrote it, or
 /// `None` for a key that cannot be judged (it has appends, or a value was
 /// written twice or equals the initial value). Ok and unknown writes count:
-/// an unknown write may be seen. Shared with `staleness.rs`.
-pub(crate) fn unique_writes<'h>(
+/// an unknown write may be seen. Shared with `staleness.rs` (and the
+/// tests' reference checks).
+pub fn unique_writes<'h>(
     history: &'h History,
     initial: &str,
 ) -> BTreeMap<&'h str, Option<BTreeMap<String, usize>>> {
@@ -91,7 +94,81 @@ pub(crate) fn unique_writes<'h>(
     keys
 }
 
+/// Violations counted per guarantee at most. A badly broken store can owe
+/// each read thousands of writes; past this the count stops and the report
+/// says it is a lower bound (`counts_capped`), so the check's time stays
+/// bounded whatever the history.
+pub const COUNTED_MAX: u64 = 1_000_000;
+
+/// Writes a read may be obliged to see on one key, indexed two ways so that
+/// a read finds the ones newer than its version without scanning them all
+/// (a scan made the check quadratic in the history's length).
+#[derive(Default)]
+struct Obligations {
+    /// (guarantee, write): each obligation once, in report order.
+    all: BTreeSet<(&'static str, usize)>,
+    /// (write's invoke time, guarantee, write).
+    by_invoke: BTreeSet<(u64, &'static str, usize)>,
+    /// (write's process, write's invoke time, guarantee, write).
+    by_process: BTreeSet<(u64, u64, &'static str, usize)>,
+}
+
+impl Obligations {
+    fn insert(&mut self, guarantee: &'static str, write: &Operation, index: usize) {
+        if self.all.insert((guarantee, index)) {
+            self.by_invoke.insert((write.invoke_ns, guarantee, index));
+            self.by_process
+                .insert((write.process, write.invoke_ns, guarantee, index));
+        }
+    }
+
+    /// The obligations whose write is newer than `version` (see `older`),
+    /// in (guarantee, write) order.
+    fn newer_than(&self, version: Version, ops: &[Operation]) -> Vec<(&'static str, usize)> {
+        let Version::Write(read) = version else {
+            return self.all.iter().copied().collect();
+        };
+        let seen = &ops[read];
+        let mut newer: Vec<(&'static str, usize)> = Vec::new();
+        // Invoked after the seen write completed.
+        if let Some(done) = seen.complete_ns {
+            if done < u64::MAX {
+                let from = (done + 1, "", 0);
+                newer.extend(self.by_invoke.range(from..).map(|&(_, g, w)| (g, w)));
+            }
+        }
+        // Or issued later by the same process.
+        if seen.invoke_ns < u64::MAX {
+            let from = (seen.process, seen.invoke_ns + 1, "", 0);
+            newer.extend(
+                self.by_process
+                    .range(from..)
+                    .take_while(|entry| entry.0 == seen.process)
+                    .map(|&(_, _, g, w)| (g, w)),
+            );
+        }
+        newer.sort_unstable();
+        newer.dedup();
+        newer.retain(|&(_, w)| w != read);
+        newer
+    }
+}
+
+/// A process's session so far: its reads (with the version each saw) and
+/// its writes, in its own order.
+#[derive(Default)]
+struct Session {
+    reads: Vec<Version>,
+    writes: Vec<usize>,
+}
+
 /// Checks the four guarantees; `initial` is every key's starting value.
+///
+/// Time O(n log n) plus the violations counted; memory O(n) per process
+/// checked at a time. Seeing a write obliges what its process had read and
+/// written before it: a prefix of that process's session, so each reading
+/// process adds each other session's entries once, however often it sees
+/// that session's writes.
 pub fn check(history: &History, initial: &str) -> Report {
     let ops = &history.operations;
     let mut report = Report::default();
@@ -106,21 +183,19 @@ pub fn check(history: &History, initial: &str) -> Report {
     for list in by_process.values_mut() {
         list.sort_by_key(|&i| (ops[i].invoke_ns, i));
     }
-    // For writes-follow-reads: the versions a write's process had read
-    // before issuing it; for monotonic writes: its earlier writes.
-    let mut read_before: BTreeMap<usize, Vec<(usize, Version)>> = BTreeMap::new();
-    let mut written_before: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
-    for list in by_process.values() {
-        let mut seen: Vec<(usize, Version)> = Vec::new();
-        let mut wrote: Vec<usize> = Vec::new();
+    // Each session, and for each write the length of its session's reads
+    // and writes before it (for writes-follow-reads and monotonic writes).
+    let mut sessions: BTreeMap<u64, Session> = BTreeMap::new();
+    let mut prefix: BTreeMap<usize, (usize, usize)> = BTreeMap::new();
+    for (&process, list) in &by_process {
+        let session = sessions.entry(process).or_default();
         for &i in list {
             let op = &ops[i];
             if is_write(op) {
-                read_before.insert(i, seen.clone());
-                written_before.insert(i, wrote.clone());
-                wrote.push(i);
+                prefix.insert(i, (session.reads.len(), session.writes.len()));
+                session.writes.push(i);
             } else if let Some(version) = read_version(op, &keys, initial) {
-                seen.push((i, version));
+                session.reads.push(version);
             }
         }
     }
@@ -133,10 +208,12 @@ pub fn check(history: &History, initial: &str) -> Report {
                     || (wa.process == wb.process && wa.invoke_ns < wb.invoke_ns))
         }
     };
+    let mut capped = false;
     for list in by_process.values() {
-        // Obligations: (guarantee, write that must be visible), per key.
-        let mut obliged: BTreeMap<&str, BTreeSet<(&'static str, usize)>> = BTreeMap::new();
-        let mut last_read: BTreeMap<&str, (usize, Version)> = BTreeMap::new();
+        let mut obliged: BTreeMap<&str, Obligations> = BTreeMap::new();
+        let mut last_read: BTreeMap<&str, Version> = BTreeMap::new();
+        // Per other session: how much of it (reads, writes) is obliged.
+        let mut included: BTreeMap<u64, (usize, usize)> = BTreeMap::new();
         for &i in list {
             let op = &ops[i];
             if is_write(op) {
@@ -144,7 +221,7 @@ pub fn check(history: &History, initial: &str) -> Report {
                     obliged
                         .entry(op.key.as_str())
                         .or_default()
-                        .insert(("read-your-writes", i));
+                        .insert("read-your-writes", op, i);
                 }
                 continue;
             }
@@ -152,49 +229,60 @@ pub fn check(history: &History, initial: &str) -> Report {
                 continue;
             };
             let key = op.key.as_str();
-            let report_once =
-                |guarantee: &'static str, obliged_write: usize, report: &mut Report| {
-                    let count = report.counts.entry(guarantee).or_default();
-                    *count += 1;
-                    if *count as usize <= LISTED_MAX {
-                        report.violations.push(SessionViolation {
-                            guarantee,
-                            read: i,
-                            obliged: Some(obliged_write),
-                        });
-                    }
-                };
-            for &(guarantee, write) in obliged.get(key).into_iter().flatten() {
-                if older(version, write) {
-                    report_once(guarantee, write, &mut report);
+            let mut report_once = |guarantee: &'static str, obliged_write: usize| {
+                let count = report.counts.entry(guarantee).or_default();
+                if *count >= COUNTED_MAX {
+                    capped = true;
+                    return;
+                }
+                *count += 1;
+                if *count as usize <= LISTED_MAX {
+                    report.violations.push(SessionViolation {
+                        guarantee,
+                        read: i,
+                        obliged: Some(obliged_write),
+                    });
+                }
+            };
+            if let Some(obligations) = obliged.get(key) {
+                for (guarantee, write) in obligations.newer_than(version, ops) {
+                    debug_assert!(older(version, write));
+                    report_once(guarantee, write);
                 }
             }
-            if let Some(&(_, Version::Write(previous))) = last_read.get(key) {
+            if let Some(&Version::Write(previous)) = last_read.get(key) {
                 if older(version, previous) {
-                    report_once("monotonic-reads", previous, &mut report);
+                    report_once("monotonic-reads", previous);
                 }
             }
-            last_read.insert(key, (i, version));
+            last_read.insert(key, version);
             // Seeing a write obliges its process's earlier writes (monotonic
             // writes) and what that process had read (writes follow reads).
             if let Version::Write(write) = version {
-                for &earlier in written_before.get(&write).into_iter().flatten() {
+                let writer = ops[write].process;
+                let (reads_upto, writes_upto) = prefix[&write];
+                let done = included.entry(writer).or_default();
+                let session = &sessions[&writer];
+                for &earlier in &session.writes[done.1.min(writes_upto)..writes_upto] {
                     obliged
                         .entry(ops[earlier].key.as_str())
                         .or_default()
-                        .insert(("monotonic-writes", earlier));
+                        .insert("monotonic-writes", &ops[earlier], earlier);
                 }
-                for &(_, read) in read_before.get(&write).into_iter().flatten() {
+                for &read in &session.reads[done.0.min(reads_upto)..reads_upto] {
                     if let Version::Write(read) = read {
-                        obliged
-                            .entry(ops[read].key.as_str())
-                            .or_default()
-                            .insert(("writes-follow-reads", read));
+                        obliged.entry(ops[read].key.as_str()).or_default().insert(
+                            "writes-follow-reads",
+                            &ops[read],
+                            read,
+                        );
                     }
                 }
+                *done = (done.0.max(reads_upto), done.1.max(writes_upto));
             }
         }
     }
+    report.counts_capped = capped;
     for guarantee in GUARANTEES {
         report.counts.entry(guarantee).or_default();
     }

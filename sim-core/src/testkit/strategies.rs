@@ -1,10 +1,12 @@
-//! proptest strategies: latencies, links, clocks and fault schedules.
+//! proptest strategies: latencies, links, clocks, fault schedules and
+//! register histories.
 //!
 //! A generated schedule is a list of `(time, Fault)` sorted by time, with
 //! every fault valid for the cluster size, so a test can schedule it as is.
 
 use crate::clock::ClockConfig;
 use crate::fault::Fault;
+use crate::history::{Function, History, Operation, Outcome};
 use crate::ids::NodeId;
 use crate::latency::Latency;
 use crate::link::{LinkConfig, LinkOrder};
@@ -138,5 +140,57 @@ pub fn fault_schedule(
     prop::collection::vec((at, fault(node_count)), 0..=faults_max).prop_map(|mut schedule| {
         schedule.sort_by_key(|(at, _)| *at);
         schedule
+    })
+}
+
+/// A random history: few processes and keys, so that operations
+/// overlap and reads see other processes' writes. A write writes a value
+/// of its own (now and then a repeated one, and the key is skipped); a
+/// read returns the initial value or some write's value (perhaps of
+/// another key, or of a write that failed). Some operations end unknown
+/// (no completion) or fail.
+pub fn register_history() -> impl Strategy<Value = History> {
+    let op = (
+        0u64..4,
+        prop_oneof![
+            Just(Function::Read),
+            Just(Function::Write),
+            Just(Function::Cas)
+        ],
+        0u8..3,
+        (0usize..40, prop::bool::weighted(0.03)),
+        0u64..200,
+        0u64..40,
+        prop_oneof![
+            8 => Just(Outcome::Ok),
+            1 => Just(Outcome::Info),
+            1 => Just(Outcome::Fail),
+        ],
+    );
+    prop::collection::vec(op, 0..40).prop_map(|rows| History {
+        operations: rows
+            .into_iter()
+            .enumerate()
+            .map(
+                |(index, (process, f, key, (seen, repeat), invoke_ns, took, outcome))| {
+                    let value = match f {
+                        Function::Read if seen % 5 == 0 => String::new(),
+                        Function::Read => format!("v{seen}"),
+                        _ if repeat => "v0".to_string(),
+                        _ => format!("v{index}"),
+                    };
+                    Operation {
+                        process,
+                        f,
+                        key: format!("k{key}"),
+                        value: Some(value),
+                        expected: None,
+                        outcome,
+                        invoke_ns,
+                        complete_ns: (outcome != Outcome::Info).then_some(invoke_ns + took),
+                    }
+                },
+            )
+            .collect(),
     })
 }
