@@ -5,5 +5,6 @@ pub mod bench;
 pub mod cli;
 pub mod distribution;
 pub mod panic_capture;
+pub mod progress;
 pub mod run_output;
 pub mod sweep;

@@ -29,6 +29,10 @@ pub struct RunSummary {
     pub duration_seconds: f64,
     pub events: u64,
     pub wall_seconds: f64,
+    /// Of the wall time: the engine's, and the checks' after it.
+    pub engine_seconds: f64,
+    pub checks_seconds: f64,
+    /// Events per second of the engine's time (checks not counted).
     pub events_per_second: f64,
     pub stop_reason: Option<sim_core::StopReason>,
     /// Set when the run stopped before its end: why, and how far it got.
@@ -58,12 +62,74 @@ pub struct Panicked {
     pub progress: Option<PanicProgress>,
 }
 
+/// Where a run's wall time went: the engine, then the checks.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Timing {
+    pub wall_seconds: f64,
+    /// Until the engine stopped (all of it for a run that panicked).
+    pub engine_seconds: f64,
+}
+
+/// Times a run's phases and, given a log, prints a progress line every
+/// `every` while the engine runs.
+struct Watcher<'a> {
+    started: std::time::Instant,
+    engine_done: Option<std::time::Instant>,
+    log: Option<&'a mut dyn Write>,
+    every: std::time::Duration,
+    last_line: std::time::Instant,
+    duration_ns: u64,
+}
+
+impl scenarios::RunWatcher for Watcher<'_> {
+    fn running(&mut self, simulated_ns: u64, events: u64) {
+        let Some(log) = self.log.as_mut() else {
+            return;
+        };
+        if self.last_line.elapsed() < self.every {
+            return;
+        }
+        self.last_line = std::time::Instant::now();
+        let seconds = self.started.elapsed().as_secs_f64();
+        let _ = writeln!(
+            log,
+            "progress: simulated {:.3} s of {:.3} s ({:.0}%), {:.2} M events, {:.2} M events/s, {:.0} s elapsed",
+            simulated_ns as f64 / 1e9,
+            self.duration_ns as f64 / 1e9,
+            simulated_ns as f64 * 100.0 / (self.duration_ns.max(1)) as f64,
+            events as f64 / 1e6,
+            events as f64 / 1e6 / seconds.max(1e-9),
+            seconds
+        );
+    }
+
+    fn engine_done(&mut self) {
+        self.engine_done = Some(std::time::Instant::now());
+    }
+}
+
 /// Runs one resolved scenario; `Err` only for input the validator could
 /// not judge before the run (a binding such as "@leader" that overlaps).
-pub fn execute(resolved: &Scenario) -> Result<(Result<RunOutcome, Panicked>, f64), String> {
+/// With `progress`, a line goes there every `every` while the engine runs.
+pub fn execute(
+    resolved: &Scenario,
+    progress: Option<(&mut dyn Write, std::time::Duration)>,
+) -> Result<(Result<RunOutcome, Panicked>, Timing), String> {
     // Wall time is measured here, outside simulation code (ARCHITECTURE.md, invariant 2).
     let started = std::time::Instant::now();
-    let result = match panic_capture::catch(|| scenarios::run(resolved)) {
+    let (log, every) = match progress {
+        Some((log, every)) => (Some(log), every),
+        None => (None, std::time::Duration::MAX),
+    };
+    let mut watcher = Watcher {
+        started,
+        engine_done: None,
+        log,
+        every,
+        last_line: started,
+        duration_ns: resolved.duration.0.as_nanos(),
+    };
+    let result = match panic_capture::catch(|| scenarios::run_watched(resolved, &mut watcher)) {
         Ok(Ok(outcome)) => Ok(outcome),
         Ok(Err(input_error)) => return Err(input_error),
         Err(caught) => Err(Panicked {
@@ -71,7 +137,12 @@ pub fn execute(resolved: &Scenario) -> Result<(Result<RunOutcome, Panicked>, f64
             progress: caught.payload.downcast_ref::<PanicProgress>().cloned(),
         }),
     };
-    Ok((result, started.elapsed().as_secs_f64()))
+    let ended = std::time::Instant::now();
+    let timing = Timing {
+        wall_seconds: (ended - started).as_secs_f64(),
+        engine_seconds: (watcher.engine_done.unwrap_or(ended) - started).as_secs_f64(),
+    };
+    Ok((result, timing))
 }
 
 /// Quotes a shell word if it needs it.
@@ -110,7 +181,7 @@ pub fn verdict_name(verdict: Verdict) -> &'static str {
 pub fn summarise(
     resolved: &Scenario,
     result: &Result<RunOutcome, Panicked>,
-    wall_seconds: f64,
+    timing: Timing,
     reproduce: String,
 ) -> RunSummary {
     let base = RunSummary {
@@ -120,7 +191,9 @@ pub fn summarise(
         simulated_seconds: 0.0,
         duration_seconds: resolved.duration.0.as_nanos() as f64 / 1e9,
         events: 0,
-        wall_seconds,
+        wall_seconds: timing.wall_seconds,
+        engine_seconds: timing.engine_seconds,
+        checks_seconds: (timing.wall_seconds - timing.engine_seconds).max(0.0),
         events_per_second: 0.0,
         stop_reason: None,
         inconclusive: None,
@@ -154,7 +227,7 @@ pub fn summarise(
             verdict: outcome.verdict(),
             simulated_seconds: outcome.simulated_ns as f64 / 1e9,
             events: outcome.stats.events,
-            events_per_second: outcome.stats.events as f64 / wall_seconds.max(1e-9),
+            events_per_second: outcome.stats.events as f64 / timing.engine_seconds.max(1e-9),
             stop_reason: Some(outcome.stop_reason),
             inconclusive: outcome.inconclusive.clone(),
             skipped: outcome.skipped.clone(),
@@ -179,6 +252,21 @@ pub fn summarise(
 
 /// Writes the run's files into `dir`: resolved.ron, summary.json and, as
 /// the scenario's outputs ask, history.jsonl, metrics.json, checks.json and trace.jsonl.
+/// Every file a run may write into its folder.
+pub const RUN_FILES: [&str; 7] = [
+    "resolved.ron",
+    "history.jsonl",
+    "metrics.json",
+    "checks.json",
+    "counterexample.html",
+    "trace.jsonl",
+    "summary.json",
+];
+
+/// Writes a run's files into `dir`. A run's folder holds only what that run
+/// wrote: the files an earlier run left there (a counterexample of a
+/// failing run, say, under a passing one) are removed first. Other files
+/// are the user's and are left alone.
 pub fn write_outputs(
     dir: &Path,
     resolved: &Scenario,
@@ -186,6 +274,12 @@ pub fn write_outputs(
     summary: &RunSummary,
 ) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
+    for file in RUN_FILES {
+        match std::fs::remove_file(dir.join(file)) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+            _ => {}
+        }
+    }
     std::fs::write(dir.join("resolved.ron"), scenarios::to_ron(resolved))?;
     if let Ok(outcome) = result {
         if resolved.outputs.history {

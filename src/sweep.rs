@@ -9,8 +9,8 @@
 //! with a header line that fingerprints the sweep, so `--resume` and `merge`
 //! refuse results of a different sweep.
 
+use crate::progress::{Counts, ProgressMode, SweepProgress};
 use crate::run_output::{self, reproduce_command};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
 use scenarios::schema::Expect;
 use scenarios::Scenario;
@@ -18,7 +18,6 @@ use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, Write};
 use std::path::Path;
-use std::sync::Mutex;
 
 /// One combination of swept values.
 #[derive(Clone, Debug)]
@@ -189,22 +188,47 @@ pub fn read_results(path: &Path) -> Result<(Header, Vec<UnitResult>, u64), Strin
     Ok((header, units, valid_bytes))
 }
 
-/// Runs the plan's units not yet in `results_path` (with `resume`), appending
-/// each result as it finishes. Returns every result of this shard.
+/// What a sweep does with results already in its folder.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Existing {
+    /// Stop with an error: results are never replaced by accident.
+    Refuse,
+    /// Continue them (`--resume`).
+    Resume,
+    /// Replace them (`--force`).
+    Replace,
+}
+
+/// Runs the plan's units on `jobs` threads, appending each result to
+/// `results_path` as it finishes; returns every result (earlier ones too,
+/// when resuming), sorted. Results are collected on this thread, which also
+/// writes the file and the progress (to `log`), so a run's worker never
+/// waits on either.
 pub fn run_sweep(
     plan: &SweepPlan,
     jobs: usize,
     results_path: &Path,
-    resume: bool,
-    progress: bool,
+    existing: Existing,
+    progress: ProgressMode,
+    log: &mut dyn Write,
 ) -> Result<Vec<UnitResult>, String> {
     let header = plan.header();
     let mut done: Vec<UnitResult> = Vec::new();
-    if resume && results_path.exists() {
+    let present = results_path.exists();
+    if present && existing == Existing::Refuse {
+        let lines = std::fs::read_to_string(results_path)
+            .map(|t| t.lines().count())
+            .unwrap_or(0);
+        return Err(format!(
+            "{} already holds a sweep's results ({lines} lines); add --resume to continue that sweep, --force to replace its results, or give another --out",
+            results_path.display()
+        ));
+    }
+    if present && existing == Existing::Resume {
         let (old_header, units, valid_bytes) = read_results(results_path)?;
         if old_header != header {
             return Err(format!(
-                "{}: these results belong to a different sweep (scenario, seeds, parameters or shard differ); use another --out or drop --resume",
+                "{}: these results belong to a different sweep (scenario, seeds, parameters or shard differ); use another --out, or --force to replace them",
                 results_path.display()
             ));
         }
@@ -234,62 +258,52 @@ pub fn run_sweep(
         .into_iter()
         .filter(|u| !finished.contains(u))
         .collect();
-    let file = std::fs::OpenOptions::new()
+    let mut file = std::fs::OpenOptions::new()
         .append(true)
         .open(results_path)
         .map_err(|e| e.to_string())?;
-    let writer = Mutex::new(file);
-    let bar = progress_bar(todo.len() as u64, progress);
-    let failures =
-        std::sync::atomic::AtomicU64::new(done.iter().filter(|u| !u.passed).count() as u64);
+    let already = Counts {
+        done: 0,
+        total: 0,
+        failing: done.iter().filter(|u| !u.passed).count() as u64,
+        inconclusive: 0,
+    };
+    let mut shown = SweepProgress::new(progress, todo.len() as u64, already);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(jobs)
         .build()
         .map_err(|e| e.to_string())?;
-    let fresh: Vec<UnitResult> = pool.install(|| {
-        todo.par_iter()
-            .map(|&(group, seed)| {
-                let result = run_unit(plan, group, seed);
-                let line = serde_json::to_string(&result).expect("serialisable") + "\n";
-                // One write per line: a kill leaves at most one torn line.
-                let mut file = writer.lock().expect("no writer panics");
-                file.write_all(line.as_bytes())
-                    .expect("results file writable");
-                drop(file);
-                if !result.passed {
-                    let n = failures.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-                    bar.set_message(format!("{n} failing"));
-                }
-                bar.inc(1);
-                result
+    let (sender, receiver) = std::sync::mpsc::channel::<UnitResult>();
+    let mut fresh: Vec<UnitResult> = Vec::with_capacity(todo.len());
+    std::thread::scope(|scope| {
+        scope.spawn(|| {
+            pool.install(|| {
+                todo.par_iter()
+                    .for_each_with(sender, |sender, &(group, seed)| {
+                        // The receiver lives until every sender is gone.
+                        let _ = sender.send(run_unit(plan, group, seed));
+                    })
             })
-            .collect()
+        });
+        for result in receiver {
+            let line = serde_json::to_string(&result).expect("serialisable") + "\n";
+            // One write per line: a kill leaves at most one torn line.
+            file.write_all(line.as_bytes())
+                .expect("results file writable");
+            shown.finished(!result.passed, result.inconclusive.is_some(), log);
+            fresh.push(result);
+        }
     });
-    bar.finish_and_clear();
+    shown.end(log);
     done.extend(fresh);
     done.sort_by_key(|u| (u.group, u.seed));
     Ok(done)
 }
 
-fn progress_bar(len: u64, visible: bool) -> ProgressBar {
-    let target = if visible {
-        ProgressDrawTarget::stderr()
-    } else {
-        ProgressDrawTarget::hidden()
-    };
-    let bar = ProgressBar::with_draw_target(Some(len), target);
-    bar.set_style(
-        ProgressStyle::with_template("{bar:40} {pos}/{len} seeds  {per_sec}  eta {eta}  {msg}")
-            .expect("valid template"),
-    );
-    bar.set_message("0 failing");
-    bar
-}
-
 /// Runs one (group, seed). Never panics: a protocol panic becomes a finding.
 pub fn run_unit(plan: &SweepPlan, group: usize, seed: u64) -> UnitResult {
     let resolved = scenarios::resolve(&plan.groups[group].scenario, seed);
-    let (result, wall) = match run_output::execute(&resolved) {
+    let (result, timing) = match run_output::execute(&resolved, None) {
         Ok(pair) => pair,
         Err(input_error) => {
             return UnitResult {
@@ -308,7 +322,7 @@ pub fn run_unit(plan: &SweepPlan, group: usize, seed: u64) -> UnitResult {
             }
         }
     };
-    let summary = run_output::summarise(&resolved, &result, wall, String::new());
+    let summary = run_output::summarise(&resolved, &result, timing, String::new());
     let samples = match &result {
         Ok(outcome) => outcome
             .protocol_samples
@@ -330,7 +344,7 @@ pub fn run_unit(plan: &SweepPlan, group: usize, seed: u64) -> UnitResult {
         error: None,
         trace_hash: summary.trace_hash,
         events: summary.events,
-        wall_ms: wall * 1e3,
+        wall_ms: timing.wall_seconds * 1e3,
         samples,
     }
 }
@@ -391,6 +405,9 @@ pub struct SweepSummary {
     pub seeds: String,
     pub units_expected: u64,
     pub units_run: u64,
+    /// What a merge lacked: shards ("shard 2/4"), or a count of runs.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub missing: Vec<String>,
     pub groups: Vec<GroupSummary>,
     pub expect: Expect,
     pub expectation_held: bool,
@@ -564,6 +581,7 @@ pub fn summarise(header: &Header, units_expected: u64, results: &[UnitResult]) -
         scenario_path: header.scenario_path.clone(),
         seeds: header.seeds.clone(),
         units_expected,
+        missing: Vec::new(),
         units_run: results.len() as u64,
         groups,
         expect: header.expect.clone(),
@@ -583,24 +601,38 @@ pub fn summarise(header: &Header, units_expected: u64, results: &[UnitResult]) -
     }
 }
 
-/// Combines the results files of a sharded sweep. The parts must share a
-/// fingerprint; a unit found in two parts counts once.
+/// Where a sweep's results are: `path` itself, or `path/results.jsonl` for
+/// a folder that `sweep --out` wrote.
+pub fn results_file(path: &Path) -> std::path::PathBuf {
+    if path.is_dir() {
+        path.join("results.jsonl")
+    } else {
+        path.to_path_buf()
+    }
+}
+
+/// Combines the results files (or `sweep --out` folders) of a sharded
+/// sweep. The parts must share a fingerprint; a unit found in two parts
+/// counts once. An incomplete set says what is missing (`missing`).
 pub fn merge(paths: &[&Path]) -> Result<SweepSummary, String> {
     let mut header: Option<Header> = None;
     let mut all: BTreeMap<(usize, u64), UnitResult> = BTreeMap::new();
+    let mut shards: BTreeSet<String> = BTreeSet::new();
     for path in paths {
-        let (part, units, _) = read_results(path)?;
+        let file = results_file(path);
+        let (part, units, _) = read_results(&file)?;
         match &header {
-            None => header = Some(part),
+            None => header = Some(part.clone()),
             Some(first) if first.fingerprint != part.fingerprint => {
                 return Err(format!(
                     "{}: belongs to a different sweep than {} (fingerprints differ)",
-                    path.display(),
-                    paths[0].display()
+                    file.display(),
+                    results_file(paths[0]).display()
                 ));
             }
             Some(_) => {}
         }
+        shards.extend(part.shard);
         for unit in units {
             all.entry((unit.group, unit.seed)).or_insert(unit);
         }
@@ -610,7 +642,44 @@ pub fn merge(paths: &[&Path]) -> Result<SweepSummary, String> {
     let seeds = scenarios::validate::parse_seed_range(&header.seeds)?;
     let expected = (seeds.1 - seeds.0) * header.groups.len() as u64;
     let results: Vec<UnitResult> = all.into_values().collect();
-    Ok(summarise(&header, expected, &results))
+    let mut summary = summarise(&header, expected, &results);
+    summary.missing = missing_parts(&shards, expected, results.len() as u64);
+    if !summary.missing.is_empty() {
+        summary.expectation_note = format!(
+            "{}; missing: {}",
+            summary.expectation_note,
+            summary.missing.join(", ")
+        );
+    }
+    Ok(summary)
+}
+
+/// The shards (or runs) a merge lacks, given the shards it has ("K/N").
+fn missing_parts(shards: &BTreeSet<String>, expected: u64, found: u64) -> Vec<String> {
+    if found >= expected {
+        return Vec::new();
+    }
+    let parsed: Vec<(u64, u64)> = shards.iter().filter_map(|s| parse_shard(s).ok()).collect();
+    let counts: BTreeSet<u64> = parsed.iter().map(|&(_, n)| n).collect();
+    match counts.iter().next() {
+        Some(&n) if counts.len() == 1 && parsed.len() == shards.len() => {
+            let have: BTreeSet<u64> = parsed.iter().map(|&(k, _)| k).collect();
+            let lacking: Vec<String> = (1..=n)
+                .filter(|k| !have.contains(k))
+                .map(|k| format!("shard {k}/{n}"))
+                .collect();
+            if lacking.is_empty() {
+                // Every shard is there, but some stopped early.
+                vec![format!(
+                    "{} runs (a shard did not finish; --resume it)",
+                    expected - found
+                )]
+            } else {
+                lacking
+            }
+        }
+        _ => vec![format!("{} of {expected} runs", expected - found)],
+    }
 }
 
 /// The summary as a table for people.

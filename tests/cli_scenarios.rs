@@ -428,11 +428,47 @@ fn validate_and_list_cover_the_curated_scenarios() {
         .unwrap()
         .iter()
         .any(|p| p["name"] == "KvSingle"));
-    for sub in ["run", "sweep", "merge", "validate", "list", "bench"] {
-        let help = faultline(&[sub, "--help"]);
+    let top = faultline(&["--help"]);
+    assert!(
+        top.stdout.contains("Examples:\n  faultline run quickstart"),
+        "{}",
+        top.stdout
+    );
+    for sub in [
+        vec!["run"],
+        vec!["sweep"],
+        vec!["check"],
+        vec!["merge"],
+        vec!["validate"],
+        vec!["list"],
+        vec!["show"],
+        vec!["bench", "pingpong"],
+    ] {
+        let mut args = sub.clone();
+        args.push("--help");
+        let help = faultline(&args);
         assert!(
-            help.stdout.contains("Example: faultline"),
-            "{sub} help lacks an example"
+            help.stdout.contains("Examples:\n  faultline "),
+            "{sub:?} help lacks an example, one per line"
         );
+        // Every argument and flag says what it is: in the short help an
+        // undescribed one is a line with its name alone.
+        args.pop();
+        args.push("-h");
+        let short = faultline(&args).stdout;
+        for line in short.lines() {
+            let trimmed = line.trim();
+            if trimmed.starts_with('-') || trimmed.starts_with('<') {
+                assert!(
+                    trimmed.contains("  "),
+                    "{sub:?}: `{trimmed}` has no description"
+                );
+            }
+        }
     }
+    let run_help = faultline(&["run", "--help"]).stdout;
+    assert!(
+        run_help.contains("Exit codes: 0 every check passed"),
+        "{run_help}"
+    );
 }

@@ -31,5 +31,5 @@ pub mod validate;
 pub use error::{Problem, ScenarioError};
 pub use load::{load_file, load_str, parse_str, to_ron};
 pub use resolve::resolve;
-pub use run::{run, RunOutcome};
+pub use run::{run, run_watched, RunOutcome, RunWatcher};
 pub use schema::Scenario;

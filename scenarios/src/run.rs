@@ -197,41 +197,68 @@ pub fn expected_violation(expect: &Expect, name: &str) -> bool {
     }
 }
 
+/// What the runner tells its caller as a run goes, for progress and timing.
+/// The caller may read a wall clock here; the runner never does
+/// (ARCHITECTURE.md, invariant 2), and nothing a watcher does changes the
+/// run.
+pub trait RunWatcher {
+    /// The engine is running: simulated time and events so far. Called
+    /// after each batch of outputs (at most `OUTPUTS_PENDING_MAX` apart).
+    fn running(&mut self, _simulated_ns: u64, _events: u64) {}
+    /// The engine has stopped; the checks start.
+    fn engine_done(&mut self) {}
+}
+
+/// A watcher that does nothing.
+impl RunWatcher for () {}
+
 /// Runs a resolved scenario (see `resolve`). Errors are input errors the
 /// validator could not see; a protocol bug panics.
 pub fn run(resolved: &Scenario) -> Result<RunOutcome, String> {
+    run_watched(resolved, &mut ())
+}
+
+/// `run`, telling `watcher` how it goes.
+pub fn run_watched(
+    resolved: &Scenario,
+    watcher: &mut dyn RunWatcher,
+) -> Result<RunOutcome, String> {
     match &resolved.protocol {
         ProtocolSpec::PingPong(spec) => {
             let panic_probability = spec.panic_probability;
-            drive(resolved, move |_| PingPongService {
+            drive(resolved, watcher, move |_| PingPongService {
                 pongs: 0,
                 panic_probability,
             })
         }
         ProtocolSpec::KvSingle(spec) => {
             let params = spec.params();
-            drive(resolved, move |_| KvSingle::new(params.clone()))
+            drive(resolved, watcher, move |_| KvSingle::new(params.clone()))
         }
         ProtocolSpec::Raft(spec) => {
             let params = Arc::new(spec.params());
-            drive(resolved, move |_| Raft::new(params.clone()))
+            drive(resolved, watcher, move |_| Raft::new(params.clone()))
         }
         ProtocolSpec::RingElection(spec) => {
             let params = Arc::new(spec.params(server_names(&resolved.nodes).len()));
-            drive(resolved, move |_| RingElection::new(params.clone()))
+            drive(resolved, watcher, move |_| {
+                RingElection::new(params.clone())
+            })
         }
         ProtocolSpec::BullyElection(spec) => {
             let params = Arc::new(spec.params(server_names(&resolved.nodes).len()));
-            drive(resolved, move |_| Bully::new(params.clone()))
+            drive(resolved, watcher, move |_| Bully::new(params.clone()))
         }
         ProtocolSpec::TwoPhaseCommit(_) | ProtocolSpec::ThreePhaseCommit(_) => {
             let (variant, spec) = resolved.protocol.commit().expect("a commit protocol");
             let params = Arc::new(spec.params(variant, resolved.workload.keys));
-            drive(resolved, move |_| AtomicCommit::new(params.clone()))
+            drive(resolved, watcher, move |_| {
+                AtomicCommit::new(params.clone())
+            })
         }
         ProtocolSpec::Saga(spec) => {
             let params = Arc::new(spec.params(resolved.workload.keys));
-            drive(resolved, move |_| Saga::new(params.clone()))
+            drive(resolved, watcher, move |_| Saga::new(params.clone()))
         }
     }
 }
@@ -347,6 +374,7 @@ struct Driven<M> {
 
 fn drive<S: Service>(
     scenario: &Scenario,
+    watcher: &mut dyn RunWatcher,
     make_server: impl FnMut(NodeId) -> S + 'static,
 ) -> Result<RunOutcome, String> {
     let servers = server_names(&scenario.nodes).len() as u32;
@@ -359,7 +387,7 @@ fn drive<S: Service>(
     // A panic in protocol code unwinds through here: re-raise it carrying
     // how far the run got (the catcher reports it; see `PanicProgress`).
     let driven = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        drive_engine(scenario, &mut sim, &names, servers)
+        drive_engine(scenario, &mut sim, &names, servers, watcher)
     }));
     let driven = match driven {
         Ok(driven) => driven?,
@@ -372,6 +400,7 @@ fn drive<S: Service>(
     };
     // The engine's memory is given back before the checks search.
     drop(sim);
+    watcher.engine_done();
     sim_core::memory::return_freed_memory();
     let recorder = driven.recorder;
     let shed = recorder.shed;
@@ -437,6 +466,7 @@ fn drive_engine<S: Service>(
     sim: &mut Simulation<Cluster<S>>,
     names: &[String],
     servers: u32,
+    watcher: &mut dyn RunWatcher,
 ) -> Result<Driven<S::Monitor>, String> {
     let lookup = |name: &str| node_by_name(names, name);
     // Faults naming "@leader" are bound when they happen; the rest now.
@@ -469,7 +499,7 @@ fn drive_engine<S: Service>(
     let mut faults_without_leader = 0u64;
     let mut stop_reason = None;
     for (index, at, spec) in bound_later {
-        let reason = observer.run(sim, Stop::at(at));
+        let reason = observer.run(sim, Stop::at(at), watcher);
         if reason != StopReason::TimeReached && reason != StopReason::QueueEmpty {
             stop_reason = Some(reason);
             break;
@@ -522,7 +552,7 @@ fn drive_engine<S: Service>(
     }
     let stop_reason = match stop_reason {
         Some(reason) => reason,
-        None => observer.run(sim, Stop::after(scenario.duration.0)),
+        None => observer.run(sim, Stop::after(scenario.duration.0), watcher),
     };
     let end = sim.now();
     let inconclusive = (!stop_reason.is_complete()).then(|| Inconclusive {
@@ -654,7 +684,12 @@ struct Observer<M> {
 
 impl<M> Observer<M> {
     /// Runs the engine to `stop`, handing every output on as it comes.
-    fn run<S>(&mut self, sim: &mut Simulation<Cluster<S>>, stop: Stop) -> StopReason
+    fn run<S>(
+        &mut self,
+        sim: &mut Simulation<Cluster<S>>,
+        stop: Stop,
+        watcher: &mut dyn RunWatcher,
+    ) -> StopReason
     where
         S: Service<Monitor = M>,
         M: Monitor<S::Event>,
@@ -680,6 +715,7 @@ impl<M> Observer<M> {
                 + self.monitor.heap_bytes() as u64
                 + (self.violations.len() * std::mem::size_of::<Violation>()) as u64;
             sim.set_external_bytes(held);
+            watcher.running(sim.now().as_nanos(), sim.events());
             if reason != StopReason::OutputsPending {
                 return reason;
             }

@@ -96,7 +96,7 @@ pub fn parse_seed_range(text: &str) -> Result<(u64, u64), String> {
     }
     if end - start > SEEDS_MAX {
         return Err(format!(
-            "seed range \"{text}\" has more than {SEEDS_MAX} seeds; split it with --shard"
+            "seed range \"{text}\" has more than {SEEDS_MAX} seeds; run several sweeps over consecutive ranges of at most that many (--shard divides one range among machines; it does not lift this limit)"
         ));
     }
     Ok((start, end))

@@ -1,13 +1,15 @@
 //! `faultline bench`: built-in benchmarks.
 
+use super::error::{CliError, ErrorKind};
 use clap::Subcommand;
 use std::io::Write;
 
 #[derive(Subcommand, Debug)]
 pub enum BenchCommand {
     /// N nodes each keep one ping outstanding to a random peer; stops after M deliveries.
-    ///
-    /// Example: faultline bench pingpong --nodes 1000 --messages 5000000 --json
+    #[command(
+        after_help = "Examples:\n  faultline bench pingpong --nodes 1000 --messages 5000000 --json"
+    )]
     Pingpong {
         /// Number of nodes.
         #[arg(long, default_value_t = 5)]
@@ -15,20 +17,17 @@ pub enum BenchCommand {
         /// Stop after this many delivered messages (pings plus pongs).
         #[arg(long, default_value_t = 10_000_000)]
         messages: u64,
+        /// The seed.
         #[arg(long, default_value_t = 1)]
         seed: u64,
-        /// Print one JSON object instead of text.
-        #[arg(long)]
-        json: bool,
     },
 }
 
-pub fn bench(which: BenchCommand, stdout: &mut dyn Write, stderr: &mut dyn Write) -> u8 {
+pub fn bench(which: BenchCommand, json: bool, stdout: &mut dyn Write) -> Result<u8, CliError> {
     let BenchCommand::Pingpong {
         nodes,
         messages,
         seed,
-        json,
     } = which;
     match crate::bench::pingpong(nodes, messages, seed) {
         Ok(report) => {
@@ -50,11 +49,17 @@ pub fn bench(which: BenchCommand, stdout: &mut dyn Write, stderr: &mut dyn Write
                     report.seed
                 );
             }
-            0
+            Ok(0)
         }
         Err(error) => {
-            let _ = writeln!(stderr, "error: {error}");
-            2
+            // The message starts with the flag it is about.
+            let flag = error
+                .split_whitespace()
+                .next()
+                .filter(|w| w.starts_with("--"));
+            let mut error = CliError::new(ErrorKind::Argument, error.clone());
+            error.path = flag.map(str::to_string);
+            Err(error)
         }
     }
 }

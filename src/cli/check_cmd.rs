@@ -1,6 +1,7 @@
 //! `faultline check`: a recorded history against a consistency model.
 //! Exit codes: 0 linearizable, 1 not, 3 unknown (budget or deadline), 2 bad input.
 
+use super::error::{CliError, ErrorKind};
 use serde::Serialize;
 use sim_core::checker::model::KvModel;
 use sim_core::checker::{explain, linearizability, Budget, Verdict};
@@ -39,12 +40,7 @@ struct CheckSummary {
     explanation: Option<String>,
 }
 
-pub fn check(
-    path: &Path,
-    options: CheckOptions,
-    stdout: &mut dyn Write,
-    stderr: &mut dyn Write,
-) -> u8 {
+pub fn check(path: &Path, options: CheckOptions, stdout: &mut dyn Write) -> Result<u8, CliError> {
     match prepare(path, &options) {
         Ok((history, model, format)) => {
             let timeout = SimDuration::parse(&options.timeout).expect("validated in prepare");
@@ -69,10 +65,13 @@ pub fn check(
                 .map(|cx| explain::render(&history, cx));
             if let (Some(out), Some(cx)) = (&options.html, &report.counterexample) {
                 let page = reports::timeline::render(&history, cx, &path.display().to_string());
-                if let Err(error) = std::fs::write(out, page) {
-                    let _ = writeln!(stderr, "error: cannot write {}: {error}", out.display());
-                    return 2;
-                }
+                std::fs::write(out, page).map_err(|error| {
+                    CliError::new(
+                        ErrorKind::Output,
+                        format!("cannot write {}: {error}", out.display()),
+                    )
+                    .with_file(out.display().to_string())
+                })?;
             }
             let summary = CheckSummary {
                 file: path.display().to_string(),
@@ -115,39 +114,27 @@ pub fn check(
                     let _ = write!(stdout, "{text}");
                 }
             }
-            match report.verdict {
+            Ok(match report.verdict {
                 Verdict::Pass => 0,
                 Verdict::Fail => 1,
                 Verdict::Unknown => 3,
-            }
+            })
         }
-        Err(error) => {
-            let _ = writeln!(stderr, "error: {error}");
-            2
-        }
+        Err(error) => Err(error),
     }
 }
 
-fn prepare(path: &Path, options: &CheckOptions) -> Result<(History, KvModel, Format), String> {
+fn prepare(path: &Path, options: &CheckOptions) -> Result<(History, KvModel, Format), CliError> {
     let format = Format::parse(&options.format).ok_or_else(|| {
-        format!(
-            "--format {}: expected auto, edn, porcupine-etcd, porcupine-kv or jsonl",
-            options.format
+        CliError::argument(
+            "--format",
+            format!(
+                "{}: expected auto, edn, porcupine-etcd, porcupine-kv or jsonl",
+                options.format
+            ),
         )
     })?;
-    SimDuration::parse(&options.timeout).map_err(|e| format!("--timeout: {e}"))?;
-    let file = path.display().to_string();
-    let size = std::fs::metadata(path)
-        .map_err(|e| format!("{file}: {e}"))?
-        .len();
-    if size > HISTORY_BYTES_MAX as u64 {
-        return Err(format!(
-            "{file}: {size} bytes; histories are limited to {HISTORY_BYTES_MAX}"
-        ));
-    }
-    let bytes = std::fs::read(path).map_err(|e| format!("{file}: {e}"))?;
-    let text = String::from_utf8(bytes).map_err(|e| format!("{file}: not UTF-8 text ({e})"))?;
-    let imported = import(&text, format, &file)?;
+    SimDuration::parse(&options.timeout).map_err(|e| CliError::argument("--timeout", e))?;
     let allowed: &[Function] = match options.model.as_str() {
         "register" => &[Function::Read, Function::Write],
         "cas-register" => &[Function::Read, Function::Write, Function::Cas],
@@ -158,20 +145,38 @@ fn prepare(path: &Path, options: &CheckOptions) -> Result<(History, KvModel, For
             Function::Append,
         ],
         other => {
-            return Err(format!(
-                "--model {other}: expected register, cas-register or kv"
+            return Err(CliError::argument(
+                "--model",
+                format!("{other}: expected register, cas-register or kv"),
             ))
         }
     };
+    let file = path.display().to_string();
+    let io = |message: String| CliError::new(ErrorKind::Io, message).with_file(&file);
+    let size = std::fs::metadata(path)
+        .map_err(|e| io(format!("{file}: {e}")))?
+        .len();
+    if size > HISTORY_BYTES_MAX as u64 {
+        return Err(io(format!(
+            "{file}: {size} bytes; histories are limited to {HISTORY_BYTES_MAX}"
+        )));
+    }
+    let bytes = std::fs::read(path).map_err(|e| io(format!("{file}: {e}")))?;
+    let text = String::from_utf8(bytes).map_err(|e| io(format!("{file}: not UTF-8 text ({e})")))?;
+    let imported = import(&text, format, &file)
+        .map_err(|e| CliError::new(ErrorKind::History, e).with_file(&file))?;
     if let Some(op) = imported
         .history
         .operations
         .iter()
         .find(|op| !allowed.contains(&op.f))
     {
-        return Err(format!(
-            "{file}: the {} model has no {:?} operations (process {}); choose --model cas-register or kv",
-            options.model, op.f, op.process
+        return Err(CliError::argument(
+            "--model",
+            format!(
+                "{file}: the {} model has no {:?} operations (process {}); choose --model cas-register or kv",
+                options.model, op.f, op.process
+            ),
         ));
     }
     let initial = options

@@ -1,109 +1,10 @@
 //! `faultline validate` and `faultline list`.
 
+use super::curated::{self, CURATED};
+use super::error::{CliError, ErrorKind};
 use scenarios::registry;
 use std::io::Write;
 use std::path::PathBuf;
-
-/// The curated scenarios, embedded so `list` works from any directory. A
-/// test keeps this list equal to the `.ron` files in `scenarios/`.
-pub const CURATED: &[(&str, &str)] = &[
-    (
-        "scenarios/quickstart.ron",
-        include_str!("../../scenarios/quickstart.ron"),
-    ),
-    (
-        "scenarios/pingpong.ron",
-        include_str!("../../scenarios/pingpong.ron"),
-    ),
-    (
-        "scenarios/kv-lost-writes.ron",
-        include_str!("../../scenarios/kv-lost-writes.ron"),
-    ),
-    (
-        "scenarios/kv-nemesis.ron",
-        include_str!("../../scenarios/kv-nemesis.ron"),
-    ),
-    (
-        "scenarios/pingpong-panic.ron",
-        include_str!("../../scenarios/pingpong-panic.ron"),
-    ),
-    (
-        "scenarios/raft-leader-crash.ron",
-        include_str!("../../scenarios/raft-leader-crash.ron"),
-    ),
-    (
-        "scenarios/raft-minority-partition.ron",
-        include_str!("../../scenarios/raft-minority-partition.ron"),
-    ),
-    (
-        "scenarios/raft-majority-partition.ron",
-        include_str!("../../scenarios/raft-majority-partition.ron"),
-    ),
-    (
-        "scenarios/raft-one-way.ron",
-        include_str!("../../scenarios/raft-one-way.ron"),
-    ),
-    (
-        "scenarios/raft-swarm.ron",
-        include_str!("../../scenarios/raft-swarm.ron"),
-    ),
-    (
-        "scenarios/raft-lease-drift.ron",
-        include_str!("../../scenarios/raft-lease-drift.ron"),
-    ),
-    (
-        "scenarios/raft-figure8.ron",
-        include_str!("../../scenarios/raft-figure8.ron"),
-    ),
-    (
-        "scenarios/raft-forgotten-vote.ron",
-        include_str!("../../scenarios/raft-forgotten-vote.ron"),
-    ),
-    (
-        "scenarios/raft-election.ron",
-        include_str!("../../scenarios/raft-election.ron"),
-    ),
-    (
-        "scenarios/ring-election.ron",
-        include_str!("../../scenarios/ring-election.ron"),
-    ),
-    (
-        "scenarios/ring-theory.ron",
-        include_str!("../../scenarios/ring-theory.ron"),
-    ),
-    (
-        "scenarios/ring-split-brain.ron",
-        include_str!("../../scenarios/ring-split-brain.ron"),
-    ),
-    (
-        "scenarios/bully-election.ron",
-        include_str!("../../scenarios/bully-election.ron"),
-    ),
-    (
-        "scenarios/bully-split-brain.ron",
-        include_str!("../../scenarios/bully-split-brain.ron"),
-    ),
-    (
-        "scenarios/2pc-coordinator-crash.ron",
-        include_str!("../../scenarios/2pc-coordinator-crash.ron"),
-    ),
-    (
-        "scenarios/3pc-coordinator-crash.ron",
-        include_str!("../../scenarios/3pc-coordinator-crash.ron"),
-    ),
-    (
-        "scenarios/3pc-partition.ron",
-        include_str!("../../scenarios/3pc-partition.ron"),
-    ),
-    (
-        "scenarios/saga-orchestration.ron",
-        include_str!("../../scenarios/saga-orchestration.ron"),
-    ),
-    (
-        "scenarios/saga-choreography.ron",
-        include_str!("../../scenarios/saga-choreography.ron"),
-    ),
-];
 
 pub fn validate(
     paths: &[PathBuf],
@@ -114,26 +15,30 @@ pub fn validate(
     let mut results = Vec::new();
     let mut code = 0;
     for path in paths {
-        match scenarios::load_file(path) {
-            Ok(scenario) => {
+        match curated::load(path) {
+            Ok((scenario, source)) => {
                 let warnings: Vec<String> = scenarios::validate::warnings(&scenario)
                     .iter()
                     .map(|w| format!("{}: {}", w.path, w.message))
                     .collect();
                 if !json {
-                    let _ = writeln!(stdout, "{}: ok ({})", path.display(), scenario.name);
+                    let _ = writeln!(stdout, "{source}: ok ({})", scenario.name);
                     for warning in &warnings {
                         let _ = writeln!(stdout, "  warning: {warning}");
                     }
                 }
-                results.push(serde_json::json!({ "file": path.display().to_string(), "ok": true, "warnings": warnings }));
+                results
+                    .push(serde_json::json!({ "file": source, "ok": true, "warnings": warnings }));
             }
             Err(error) => {
                 code = 2;
                 if !json {
-                    let _ = writeln!(stderr, "{error}");
+                    let _ = writeln!(stderr, "{}", error.message);
+                    if let (Some(hint), false) = (&error.hint, error.message.contains("hint:")) {
+                        let _ = writeln!(stderr, "  hint: {hint}");
+                    }
                 }
-                results.push(serde_json::json!({ "file": path.display().to_string(), "ok": false, "error": error.to_string() }));
+                results.push(serde_json::json!({ "file": path.display().to_string(), "ok": false, "error": error }));
             }
         }
     }
@@ -144,6 +49,25 @@ pub fn validate(
         );
     }
     code
+}
+
+/// Prints a curated scenario's file as it is in the repository.
+pub fn show(name: &str, json: bool, stdout: &mut dyn Write) -> Result<u8, CliError> {
+    let Some((found, text)) = curated::find(name) else {
+        let names = curated::names();
+        return Err(CliError::new(
+            ErrorKind::Argument,
+            format!("{name}: no curated scenario of that name"),
+        )
+        .with_path("NAME")
+        .with_hint(scenarios::error::suggestion(name, &names)));
+    };
+    if json {
+        super::print_json(stdout, &serde_json::json!({ "name": found, "text": text }));
+    } else {
+        let _ = write!(stdout, "{text}");
+    }
+    Ok(0)
 }
 
 pub fn list(json: bool, stdout: &mut dyn Write) -> u8 {
@@ -163,7 +87,7 @@ pub fn list(json: bool, stdout: &mut dyn Write) -> u8 {
             "fault_kinds": registry::FAULT_KINDS.iter().map(|(k, d)| serde_json::json!({"kind": k, "meaning": d})).collect::<Vec<_>>(),
             "nemesis_kinds": ["Partition", "Crash", "PowerLoss", "Pause", "ClockJump", "Clog", "Loss"],
             "checks": registry::CHECKERS.iter().map(|(k, d)| serde_json::json!({"name": k, "meaning": d})).collect::<Vec<_>>(),
-            "scenarios": curated.iter().map(|(p, d)| serde_json::json!({"path": p, "description": d})).collect::<Vec<_>>(),
+            "scenarios": curated.iter().map(|(p, d)| serde_json::json!({"name": curated::name_of(p), "path": p, "description": d})).collect::<Vec<_>>(),
         });
         super::print_json(stdout, &value);
         return 0;
@@ -203,9 +127,12 @@ pub fn list(json: bool, stdout: &mut dyn Write) -> u8 {
     for (name, meaning) in registry::CHECKERS {
         let _ = writeln!(stdout, "  {name:<16} {meaning}");
     }
-    let _ = writeln!(stdout, "CURATED SCENARIOS");
+    let _ = writeln!(
+        stdout,
+        "CURATED SCENARIOS (faultline run NAME; faultline show NAME prints the file)"
+    );
     for (path, description) in &curated {
-        let _ = writeln!(stdout, "  {path:<36} {description}");
+        let _ = writeln!(stdout, "  {:<28} {description}", curated::name_of(path));
     }
     0
 }

@@ -5,6 +5,8 @@
 
 mod bench_cmd;
 mod check_cmd;
+mod curated;
+mod error;
 mod list_cmd;
 mod run_cmd;
 mod sweep_cmd;
@@ -18,11 +20,16 @@ use std::path::PathBuf;
 #[command(
     name = "faultline",
     version,
-    about = "A deterministic distributed-systems simulator"
+    about = "A deterministic distributed-systems simulator",
+    after_help = "Examples:\n  faultline run quickstart                      run a curated scenario by name\n  faultline run my.ron --seed 7 --out out/s7    one seed of your own scenario\n  faultline sweep raft-swarm --seeds 0..1000    many seeds in parallel\n  faultline show raft-leader-crash > mine.ron   copy a curated scenario to edit\n  faultline list                                protocols, faults, checks, scenarios\n\nExit codes: 0 pass, 1 a check failed, 2 bad input, 3 inconclusive (cut short or out of budget)."
 )]
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Print one JSON object on stdout instead of text, on every exit: the
+    /// result, or {"error": {...}} (see README, "JSON output").
+    #[arg(long, global = true)]
+    json: bool,
 }
 
 #[derive(Subcommand, Debug)]
@@ -33,8 +40,14 @@ enum Command {
     /// the trace hash and a command that reproduces the run; writes resolved.ron,
     /// history.jsonl, metrics.json, checks.json and summary.json to --out.
     ///
-    /// Example: faultline run scenarios/quickstart.ron --seed 7 --out out/q7
+    /// Exit codes: 0 every check passed; 1 a check failed; 2 bad input (the
+    /// scenario, a flag, or a name bound at run time); 3 inconclusive (the
+    /// run was cut short by a limit, or a check's search ran out of budget).
+    #[command(
+        after_help = "Examples:\n  faultline run quickstart\n  faultline run raft-leader-crash --seed 3\n  faultline run scenarios/quickstart.ron --seed 7 --out out/q7\n  faultline run my.ron --set network.default.loss=0.1 --json"
+    )]
     Run {
+        /// A scenario file, or a curated scenario's name (`faultline list`).
         scenario: PathBuf,
         /// The seed; defaults to the scenario's `seed`.
         #[arg(long)]
@@ -50,19 +63,20 @@ enum Command {
         /// inconclusive (exit 3).
         #[arg(long, value_name = "SIZE")]
         memory: Option<String>,
-        /// Print one JSON object instead of text.
-        #[arg(long)]
-        json: bool,
+        /// Seconds between progress lines on stderr while the engine runs
+        /// (simulated time reached, events, events/s).
+        #[arg(long, value_name = "SECONDS", default_value_t = 10.0)]
+        progress_every: f64,
     },
     /// Run many seeds (and parameter values) in parallel.
     ///
     /// Results are appended to <out>/results.jsonl as seeds finish; --resume
     /// continues a killed sweep. Exits 0 when the scenario's `expect` held.
-    ///
-    /// Example: faultline sweep scenarios/quickstart.ron --seeds 0..1000 --jobs 8
-    /// Example: faultline sweep s.ron --seeds 0..10000 --shard 3/16 --out part3
-    /// Example: faultline sweep s.ron --seeds 0..100 --set network.default.loss=0,0.1,0.2
+    #[command(
+        after_help = "Examples:\n  faultline sweep scenarios/quickstart.ron --seeds 0..1000 --jobs 8\n  faultline sweep s.ron --seeds 0..10000 --shard 3/16 --out part3\n  faultline sweep s.ron --seeds 0..100 --set network.default.loss=0,0.1,0.2"
+    )]
     Sweep {
+        /// A scenario file, or a curated scenario's name (`faultline list`).
         scenario: PathBuf,
         /// Seed range "start..end" (end exclusive); defaults to the scenario's `seeds`.
         #[arg(long)]
@@ -73,9 +87,13 @@ enum Command {
         /// Run only part K of N (1-based), e.g. 3/16, for CI matrices and job arrays.
         #[arg(long)]
         shard: Option<String>,
-        /// Continue the results file in --out instead of starting afresh.
-        #[arg(long)]
+        /// Continue the results file in --out where a killed sweep left it.
+        #[arg(long, conflicts_with = "force")]
         resume: bool,
+        /// Replace the results in --out; without --resume or --force, a
+        /// sweep refuses a folder that already holds results.
+        #[arg(long)]
+        force: bool,
         /// Output directory; defaults to faultline-out/<name>/sweep.
         #[arg(long)]
         out: Option<PathBuf>,
@@ -91,18 +109,21 @@ enum Command {
         /// only how many runs share the machine, never a verdict.
         #[arg(long, value_name = "SIZE")]
         memory_total: Option<String>,
-        #[arg(long)]
-        json: bool,
+        /// Seconds between progress lines on stderr when it is not a
+        /// terminal (a CI log); a terminal gets a bar instead.
+        #[arg(long, value_name = "SECONDS", default_value_t = 10.0)]
+        progress_every: f64,
     },
     /// Check a recorded history for linearizability.
     ///
     /// Reads Jepsen/Knossos EDN, Porcupine's etcd logs and kv files, or
     /// faultline's history.jsonl. Exit 0 linearizable, 1 not, 3 unknown
     /// (the deadline passed first), 2 bad input.
-    ///
-    /// Example: faultline check ../shared/histories/porcupine/jepsen/etcd_000.log --model cas-register
-    /// Example: faultline check history.edn --format edn --initial 0 --timeout 30s --json
+    #[command(
+        after_help = "Examples:\n  faultline check etcd_000.log --model cas-register\n  faultline check history.edn --format edn --initial 0 --timeout 30s --json"
+    )]
     Check {
+        /// A history file: EDN, Porcupine etcd or kv log, or history.jsonl.
         history: PathBuf,
         /// register (read/write), cas-register (plus cas) or kv (plus append).
         #[arg(long, default_value = "kv")]
@@ -122,37 +143,36 @@ enum Command {
         /// Write a self-contained HTML timeline of the counterexample here.
         #[arg(long, value_name = "OUT.html")]
         html: Option<PathBuf>,
-        #[arg(long)]
-        json: bool,
     },
     /// Combine the results files of a sharded sweep into one summary.
-    ///
-    /// Example: faultline merge part*/results.jsonl
+    #[command(
+        after_help = "Examples:\n  faultline merge part1 part2 part3\n  faultline merge part*/results.jsonl"
+    )]
     Merge {
+        /// Results files (results.jsonl), or the folders `sweep --out` wrote.
         #[arg(required = true)]
         results: Vec<PathBuf>,
-        #[arg(long)]
-        json: bool,
     },
     /// Check scenario files without running them.
-    ///
-    /// Example: faultline validate scenarios/*.ron
+    #[command(after_help = "Examples:\n  faultline validate scenarios/*.ron")]
     Validate {
+        /// Scenario files, or curated scenarios' names.
         #[arg(required = true)]
         scenarios: Vec<PathBuf>,
-        #[arg(long)]
-        json: bool,
     },
     /// List protocols and their params, fault kinds, checks and curated scenarios.
-    ///
-    /// Example: faultline list --json
-    List {
-        #[arg(long)]
-        json: bool,
+    #[command(after_help = "Examples:\n  faultline list --json")]
+    List,
+    /// Print a curated scenario's file, to copy and edit.
+    #[command(after_help = "Examples:\n  faultline show raft-leader-crash > mine.ron")]
+    Show {
+        /// A curated scenario's name, as `faultline list` shows it.
+        name: String,
     },
     /// Run a built-in benchmark.
-    ///
-    /// Example: faultline bench pingpong --nodes 5 --messages 10000000 --json
+    #[command(
+        after_help = "Examples:\n  faultline bench pingpong --nodes 5 --messages 10000000 --json"
+    )]
     Bench {
         #[command(subcommand)]
         which: bench_cmd::BenchCommand,
@@ -161,32 +181,69 @@ enum Command {
 
 /// Runs the CLI with `args` (including the program name); returns the exit code.
 pub fn run(args: Vec<OsString>, stdout: &mut dyn Write, stderr: &mut dyn Write) -> u8 {
+    // Known before parsing, so that a usage error obeys --json too.
+    let json = args.iter().skip(1).any(|a| a == "--json");
     let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
+        Err(error) if !error.use_stderr() => {
+            // --help and --version: text, exit 0.
+            let _ = write!(stdout, "{}", error.render());
+            return 0;
+        }
         Err(error) => {
-            let code = if error.use_stderr() { 2 } else { 0 };
+            if !json {
+                let _ = write!(stderr, "{}", error.render());
+                return 2;
+            }
             let text = error.render().to_string();
-            let _ = if code == 0 {
-                write!(stdout, "{text}")
-            } else {
-                write!(stderr, "{text}")
-            };
-            return code;
+            let message = text
+                .lines()
+                .next()
+                .unwrap_or("")
+                .trim_start_matches("error: ")
+                .to_string();
+            let hint = text
+                .lines()
+                .find_map(|l| l.trim().strip_prefix("tip: "))
+                .map(str::to_string);
+            let mut error = error::CliError::new(error::ErrorKind::Usage, message);
+            error.hint = hint;
+            return error.emit(true, stdout, stderr);
         }
     };
-    match cli.command {
+    match dispatch(cli.command, cli.json, stdout, stderr) {
+        Ok(code) => code,
+        Err(error) => error.emit(cli.json, stdout, stderr),
+    }
+}
+
+fn dispatch(
+    command: Command,
+    json: bool,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+) -> Result<u8, error::CliError> {
+    match command {
         Command::Run {
             scenario,
             seed,
             out,
             mut sets,
             memory,
-            json,
+            progress_every,
         } => {
             // --memory is a --set of limits.memory, so that the reproduce
             // command and resolved.ron carry it.
             sets.extend(memory.map(|m| format!("limits.memory={m}")));
-            run_cmd::run(&scenario, seed, out, &sets, json, stdout, stderr)
+            let every = progress_interval(progress_every)?;
+            let options = run_cmd::RunOptions {
+                seed,
+                out,
+                sets,
+                json,
+                progress_every: every,
+            };
+            run_cmd::run(&scenario, options, stdout, stderr)
         }
         Command::Sweep {
             scenario,
@@ -194,21 +251,25 @@ pub fn run(args: Vec<OsString>, stdout: &mut dyn Write, stderr: &mut dyn Write) 
             jobs,
             shard,
             resume,
+            force,
             out,
             mut sets,
             memory,
             memory_total,
-            json,
+            progress_every,
         } => {
             sets.extend(memory.map(|m| format!("limits.memory={m}")));
+            let progress_every = progress_interval(progress_every)?;
             let options = sweep_cmd::SweepOptions {
                 seeds,
                 jobs,
                 shard,
                 resume,
+                force,
                 out,
                 sets,
                 memory_total,
+                progress_every,
                 json,
             };
             sweep_cmd::sweep(&scenario, options, stdout, stderr)
@@ -221,7 +282,6 @@ pub fn run(args: Vec<OsString>, stdout: &mut dyn Write, stderr: &mut dyn Write) 
             initial,
             whole,
             html,
-            json,
         } => {
             let options = check_cmd::CheckOptions {
                 model,
@@ -232,15 +292,25 @@ pub fn run(args: Vec<OsString>, stdout: &mut dyn Write, stderr: &mut dyn Write) 
                 html,
                 json,
             };
-            check_cmd::check(&history, options, stdout, stderr)
+            check_cmd::check(&history, options, stdout)
         }
-        Command::Merge { results, json } => sweep_cmd::merge(&results, json, stdout, stderr),
-        Command::Validate { scenarios, json } => {
-            list_cmd::validate(&scenarios, json, stdout, stderr)
-        }
-        Command::List { json } => list_cmd::list(json, stdout),
-        Command::Bench { which } => bench_cmd::bench(which, stdout, stderr),
+        Command::Merge { results } => sweep_cmd::merge(&results, json, stdout),
+        Command::Validate { scenarios } => Ok(list_cmd::validate(&scenarios, json, stdout, stderr)),
+        Command::List => Ok(list_cmd::list(json, stdout)),
+        Command::Show { name } => list_cmd::show(&name, json, stdout),
+        Command::Bench { which } => bench_cmd::bench(which, json, stdout),
     }
+}
+
+/// `--progress-every`, checked.
+fn progress_interval(seconds: f64) -> Result<std::time::Duration, error::CliError> {
+    if !(0.0..=86_400.0).contains(&seconds) {
+        return Err(error::CliError::argument(
+            "--progress-every",
+            format!("{seconds}: give seconds from 0 to 86400"),
+        ));
+    }
+    Ok(std::time::Duration::from_secs_f64(seconds))
 }
 
 /// Prints a JSON value as one line.
@@ -252,31 +322,35 @@ fn print_json(out: &mut dyn Write, value: &impl serde::Serialize) {
     );
 }
 
-/// Loads a scenario and applies single-valued `--set`s; errors print and give exit 2.
+/// Loads a scenario (a path, or a curated scenario's name) and applies
+/// single-valued `--set`s. Returns it, the name to reproduce it by, and the
+/// sets as applied.
+#[allow(clippy::type_complexity)]
 fn load_with_sets(
     path: &std::path::Path,
     sets: &[String],
-) -> Result<(scenarios::Scenario, Vec<(String, String)>), String> {
-    let mut scenario = scenarios::load_file(path).map_err(|e| e.to_string())?;
+) -> Result<(scenarios::Scenario, String, Vec<(String, String)>), error::CliError> {
+    let (mut scenario, source) = curated::load(path)?;
     let mut applied = Vec::new();
     for set in sets {
-        let (field, values) = scenarios::set::parse_assignment(set)?;
+        let (field, values) = scenarios::set::parse_assignment(set)
+            .map_err(|e| error::CliError::argument("--set", format!("{set}: {e}")))?;
         if values.len() != 1 {
-            return Err(format!(
-                "--set {set}: `run` takes one value per field; use `sweep` for several"
+            return Err(error::CliError::argument(
+                "--set",
+                format!("{set}: `run` takes one value per field; use `sweep` for several"),
             ));
         }
         let value = values.into_iter().next().expect("one value");
         scenario = scenarios::set::apply(&scenario, &field, value.clone())
-            .map_err(|e| format!("--set {set}: {e}"))?;
+            .map_err(|e| error::CliError::argument("--set", format!("{set}: {e}")))?;
         applied.push((field, scenarios::set::render(&value)));
     }
     scenarios::validate::validate(&scenario).map_err(|problems| {
-        scenarios::ScenarioError::Invalid {
-            file: format!("{} (after --set)", path.display()),
+        error::CliError::from(scenarios::ScenarioError::Invalid {
+            file: format!("{source} (after --set)"),
             problems,
-        }
-        .to_string()
+        })
     })?;
-    Ok((scenario, applied))
+    Ok((scenario, source, applied))
 }

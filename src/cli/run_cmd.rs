@@ -1,68 +1,79 @@
 //! `faultline run`: one seed, checked, summarised and written out.
 
+use super::error::{CliError, ErrorKind};
 use crate::run_output::{self, reproduce_command};
 use scenarios::run::RunVerdict;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+pub struct RunOptions {
+    pub seed: Option<u64>,
+    pub out: Option<PathBuf>,
+    pub sets: Vec<String>,
+    pub json: bool,
+    /// Between progress lines on stderr while the engine runs.
+    pub progress_every: std::time::Duration,
+}
+
 pub fn run(
     path: &Path,
-    seed: Option<u64>,
-    out: Option<PathBuf>,
-    sets: &[String],
-    json: bool,
+    options: RunOptions,
     stdout: &mut dyn Write,
     stderr: &mut dyn Write,
-) -> u8 {
-    let (scenario, applied) = match super::load_with_sets(path, sets) {
-        Ok(loaded) => loaded,
-        Err(error) => {
-            let _ = writeln!(stderr, "error: {error}");
-            return 2;
-        }
-    };
+) -> Result<u8, CliError> {
+    let RunOptions {
+        seed,
+        out,
+        sets,
+        json,
+        progress_every,
+    } = options;
+    let (scenario, source, applied) = super::load_with_sets(path, &sets)?;
     let seed = seed.unwrap_or(scenario.seed);
     let resolved = scenarios::resolve(&scenario, seed);
-    let (result, wall) = match run_output::execute(&resolved) {
-        Ok(pair) => pair,
-        Err(error) => {
-            let _ = writeln!(stderr, "error: {}: {error}", path.display());
-            return 2;
-        }
-    };
+    // Progress lines go to stderr, so they never mix with --json's object.
+    let progress = Some((stderr, progress_every));
+    let (result, timing) = run_output::execute(&resolved, progress).map_err(|error| {
+        CliError::new(ErrorKind::Run, format!("{source}: {error}")).with_file(&source)
+    })?;
     let out_dir = out.unwrap_or_else(|| {
         PathBuf::from("faultline-out")
             .join(&scenario.name)
             .join(format!("seed-{seed}"))
     });
-    let reproduce = reproduce_command(&path.display().to_string(), seed, &applied);
-    let mut summary = run_output::summarise(&resolved, &result, wall, reproduce);
+    let reproduce = reproduce_command(&source, seed, &applied);
+    let mut summary = run_output::summarise(&resolved, &result, timing, reproduce);
     summary.out_dir = Some(out_dir.display().to_string());
-    if let Err(error) = run_output::write_outputs(&out_dir, &resolved, &result, &summary) {
-        let _ = writeln!(stderr, "error: cannot write {}: {error}", out_dir.display());
-        return 2;
-    }
+    run_output::write_outputs(&out_dir, &resolved, &result, &summary).map_err(|error| {
+        CliError::new(
+            ErrorKind::Output,
+            format!("cannot write {}: {error}", out_dir.display()),
+        )
+        .with_file(out_dir.display().to_string())
+    })?;
     if json {
         super::print_json(stdout, &summary);
     } else {
         let _ = print_text(&summary, stdout);
     }
-    match summary.verdict {
+    Ok(match summary.verdict {
         RunVerdict::Pass => 0,
         RunVerdict::Inconclusive => 3,
         RunVerdict::Fail => 1,
-    }
+    })
 }
 
 fn print_text(s: &run_output::RunSummary, out: &mut dyn Write) -> std::io::Result<()> {
     writeln!(out, "scenario {}  seed {}", s.scenario, s.seed)?;
     writeln!(
         out,
-        "simulated {:.3} s, {} events in {:.3} s wall ({:.2} M events/s)",
+        "simulated {:.3} s, {} events in {:.3} s ({:.2} M events/s); checks {:.3} s; {:.3} s wall",
         s.simulated_seconds,
         s.events,
-        s.wall_seconds,
-        s.events_per_second / 1e6
+        s.engine_seconds,
+        s.events_per_second / 1e6,
+        s.checks_seconds,
+        s.wall_seconds
     )?;
     if let Some(panic) = &s.panic {
         writeln!(out, "PANIC in protocol code: {panic}")?;

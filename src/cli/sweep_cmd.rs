@@ -1,6 +1,8 @@
 //! `faultline sweep` and `faultline merge`.
 
-use crate::sweep::{self, Group, SweepPlan};
+use super::error::{CliError, ErrorKind};
+use crate::progress::ProgressMode;
+use crate::sweep::{self, Existing, Group, SweepPlan};
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
@@ -9,9 +11,11 @@ pub struct SweepOptions {
     pub jobs: Option<usize>,
     pub shard: Option<String>,
     pub resume: bool,
+    pub force: bool,
     pub out: Option<PathBuf>,
     pub sets: Vec<String>,
     pub memory_total: Option<String>,
+    pub progress_every: std::time::Duration,
     pub json: bool,
 }
 
@@ -23,50 +27,47 @@ pub fn sweep(
     options: SweepOptions,
     stdout: &mut dyn Write,
     stderr: &mut dyn Write,
-) -> u8 {
-    let plan = match plan(path, &options) {
-        Ok(plan) => plan,
-        Err(error) => {
-            let _ = writeln!(stderr, "error: {error}");
-            return 2;
-        }
-    };
+) -> Result<u8, CliError> {
+    let plan = plan(path, &options)?;
     let jobs = options.jobs.unwrap_or_else(|| {
         std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(1)
     });
     if jobs == 0 || jobs > JOBS_MAX {
-        let _ = writeln!(stderr, "error: --jobs must be between 1 and {JOBS_MAX}");
-        return 2;
+        return Err(CliError::argument(
+            "--jobs",
+            format!("{jobs}: must be between 1 and {JOBS_MAX}"),
+        ));
     }
-    let jobs = match jobs_that_fit(&plan, jobs, options.memory_total.as_deref()) {
-        Ok((fit, note)) => {
-            if let (Some(note), false) = (note, options.json) {
-                let _ = writeln!(stderr, "note: {note}");
-            }
-            fit
-        }
-        Err(error) => {
-            let _ = writeln!(stderr, "error: --memory-total {error}");
-            return 2;
-        }
-    };
+    let (jobs, note) = jobs_that_fit(&plan, jobs, options.memory_total.as_deref())
+        .map_err(|e| CliError::argument("--memory-total", e))?;
+    if let (Some(note), false) = (note, options.json) {
+        let _ = writeln!(stderr, "note: {note}");
+    }
     let name = &plan.groups[0].scenario.name;
     let out_dir = options
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from("faultline-out").join(name).join("sweep"));
     let results_path = out_dir.join("results.jsonl");
-    let progress = !options.json && std::io::stderr().is_terminal();
-    let started = std::time::Instant::now();
-    let results = match sweep::run_sweep(&plan, jobs, &results_path, options.resume, progress) {
-        Ok(results) => results,
-        Err(error) => {
-            let _ = writeln!(stderr, "error: {error}");
-            return 2;
+    let progress = if std::io::stderr().is_terminal() && !options.json {
+        ProgressMode::Bar
+    } else {
+        ProgressMode::Lines {
+            every: options.progress_every,
         }
     };
+    let existing = match (options.resume, options.force) {
+        (true, _) => Existing::Resume,
+        (false, true) => Existing::Replace,
+        (false, false) => Existing::Refuse,
+    };
+    let started = std::time::Instant::now();
+    let results = sweep::run_sweep(&plan, jobs, &results_path, existing, progress, stderr)
+        .map_err(|e| {
+            CliError::new(ErrorKind::Results, e).with_file(results_path.display().to_string())
+        })?;
     let wall = started.elapsed().as_secs_f64();
     let shard_units = plan.units().len() as u64;
     let summary = sweep::summarise(&plan.header(), shard_units, &results);
@@ -101,17 +102,23 @@ pub fn sweep(
             results_path.display()
         );
     }
-    exit_code(&summary)
+    Ok(exit_code(&summary))
 }
 
 /// 0 the expectation held; 2 a run stopped on bad input; 3 it did not hold
-/// only because runs were inconclusive; 1 otherwise (a check failed, or the
+/// only because runs were inconclusive or results are missing (a merge of
+/// some of the shards); 1 otherwise (a check failed, or the
 /// expected violation never showed).
 fn exit_code(summary: &sweep::SweepSummary) -> u8 {
+    let decided_fail =
+        summary.expect == scenarios::schema::Expect::Pass && summary.failures_total > 0;
     if summary.expectation_held {
         0
     } else if summary.errors_total > 0 {
         2
+    } else if summary.units_run < summary.units_expected && !decided_fail {
+        // Results are missing (a merge of some shards): undecided.
+        3
     } else if summary.expect == scenarios::schema::Expect::Pass
         && summary.failures_total == 0
         && summary.inconclusive_total > 0
@@ -122,20 +129,21 @@ fn exit_code(summary: &sweep::SweepSummary) -> u8 {
     }
 }
 
-fn plan(path: &Path, options: &SweepOptions) -> Result<SweepPlan, String> {
-    let scenario = scenarios::load_file(path).map_err(|e| e.to_string())?;
+fn plan(path: &Path, options: &SweepOptions) -> Result<SweepPlan, CliError> {
+    let (scenario, source) = super::curated::load(path)?;
     let seeds_text = options
         .seeds
         .clone()
         .or_else(|| scenario.seeds.clone())
         .unwrap_or_else(|| "0..100".to_string());
-    let seeds =
-        scenarios::validate::parse_seed_range(&seeds_text).map_err(|e| format!("--seeds: {e}"))?;
+    let seeds = scenarios::validate::parse_seed_range(&seeds_text)
+        .map_err(|e| CliError::argument("--seeds", e))?;
     let shard = options
         .shard
         .as_deref()
         .map(sweep::parse_shard)
-        .transpose()?;
+        .transpose()
+        .map_err(|e| CliError::new(ErrorKind::Argument, e).with_path("--shard"))?;
     // Axes: the scenario's `sweep` section, then each --set.
     let mut axes: Vec<(String, Vec<ron::Value>)> = scenario
         .sweep
@@ -143,16 +151,22 @@ fn plan(path: &Path, options: &SweepOptions) -> Result<SweepPlan, String> {
         .map(|a| (a.path.clone(), a.values.clone()))
         .collect();
     for set in &options.sets {
-        axes.push(scenarios::set::parse_assignment(set)?);
+        axes.push(
+            scenarios::set::parse_assignment(set)
+                .map_err(|e| CliError::argument("--set", format!("{set}: {e}")))?,
+        );
     }
     let combinations = axes.iter().try_fold(1usize, |n, (_, values)| {
         n.checked_mul(values.len())
             .filter(|n| *n <= scenarios::validate::SWEEP_GROUPS_MAX)
     });
     if combinations.is_none() {
-        return Err(format!(
-            "the swept values make more than {} combinations",
-            scenarios::validate::SWEEP_GROUPS_MAX
+        return Err(CliError::argument(
+            "--set",
+            format!(
+                "the swept values make more than {} combinations",
+                scenarios::validate::SWEEP_GROUPS_MAX
+            ),
         ));
     }
     let mut groups = vec![Group {
@@ -166,7 +180,7 @@ fn plan(path: &Path, options: &SweepOptions) -> Result<SweepPlan, String> {
             for value in values {
                 let rendered = scenarios::set::render(value);
                 let changed = scenarios::set::apply(&group.scenario, field, value.clone())
-                    .map_err(|e| format!("--set/sweep {field}: {e}"))?;
+                    .map_err(|e| CliError::argument("--set", format!("{field}: {e}")))?;
                 let mut sets = group.sets.clone();
                 sets.push((field.clone(), rendered));
                 let label = sets
@@ -186,36 +200,39 @@ fn plan(path: &Path, options: &SweepOptions) -> Result<SweepPlan, String> {
     for group in &mut groups {
         group.scenario.sweep.clear();
         scenarios::validate::validate(&group.scenario).map_err(|problems| {
-            scenarios::ScenarioError::Invalid {
-                file: format!("{} [{}]", path.display(), group.label),
+            CliError::from(scenarios::ScenarioError::Invalid {
+                file: format!("{source} [{}]", group.label),
                 problems,
-            }
-            .to_string()
+            })
         })?;
     }
     Ok(SweepPlan {
-        scenario_path: path.display().to_string(),
+        scenario_path: source,
         seeds,
         groups,
         shard,
     })
 }
 
-pub fn merge(paths: &[PathBuf], json: bool, stdout: &mut dyn Write, stderr: &mut dyn Write) -> u8 {
+pub fn merge(paths: &[PathBuf], json: bool, stdout: &mut dyn Write) -> Result<u8, CliError> {
     let refs: Vec<&Path> = paths.iter().map(PathBuf::as_path).collect();
-    let summary = match sweep::merge(&refs) {
-        Ok(summary) => summary,
-        Err(error) => {
-            let _ = writeln!(stderr, "error: {error}");
-            return 2;
+    for path in &refs {
+        if !path.exists() {
+            return Err(CliError::new(
+                ErrorKind::Io,
+                format!("{}: no such file or folder", path.display()),
+            )
+            .with_file(path.display().to_string())
+            .with_hint("give results.jsonl files, or the folders `sweep --out` wrote"));
         }
-    };
+    }
+    let summary = sweep::merge(&refs).map_err(|e| CliError::new(ErrorKind::Results, e))?;
     if json {
         super::print_json(stdout, &serde_json::json!({ "summary": summary }));
     } else {
         let _ = sweep::render(&summary, stdout);
     }
-    exit_code(&summary)
+    Ok(exit_code(&summary))
 }
 
 /// How many of `jobs` runs fit the machine-wide budget (`--memory-total`,

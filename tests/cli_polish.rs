@@ -1,0 +1,422 @@
+//! The command line as scripts and CI use it: one JSON object on every exit,
+//! output folders that hold exactly one run, sweeps that never overwrite
+//! results by accident, merges of folders and of incomplete shard sets,
+//! curated scenarios by name, and progress lines in a log.
+
+use faultline_e2e::{faultline, repo_root, CliOutput};
+use serde_json::Value;
+use std::path::PathBuf;
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("faultline-polish-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn s(path: &std::path::Path) -> String {
+    path.display().to_string()
+}
+
+/// Stdout is exactly one JSON object on one line.
+fn one_json(result: &CliOutput) -> Value {
+    let lines: Vec<&str> = result.stdout.lines().collect();
+    assert_eq!(lines.len(), 1, "expected one JSON line, got {result:?}");
+    let value: Value = serde_json::from_str(lines[0]).unwrap();
+    assert!(value.is_object(), "{value}");
+    value
+}
+
+/// Runs `args` with --json and expects exit 2 with an error of `kind`.
+fn json_error(args: &[&str], kind: &str) -> Value {
+    let mut all: Vec<&str> = args.to_vec();
+    all.push("--json");
+    let result = faultline(&all);
+    assert_eq!(result.code, 2, "{args:?}: {result:?}");
+    let value = one_json(&result);
+    let error = &value["error"];
+    assert_eq!(error["kind"], kind, "{args:?}: {value}");
+    assert!(
+        !error["message"].as_str().unwrap().is_empty(),
+        "{args:?}: {value}"
+    );
+    error.clone()
+}
+
+#[test]
+fn every_error_of_every_subcommand_is_one_json_object() {
+    let dir = scratch("json");
+    let bad_syntax = dir.join("syntax.ron");
+    std::fs::write(
+        &bad_syntax,
+        "Scenario(\n    name: \"x\",\n    duration: 6,\n)\n",
+    )
+    .unwrap();
+    let invalid = dir.join("invalid.ron");
+    let quickstart = std::fs::read_to_string(repo_root().join("scenarios/quickstart.ron")).unwrap();
+    std::fs::write(
+        &invalid,
+        quickstart.replace("nodes: Count(3)", "nodes: Count(0)"),
+    )
+    .unwrap();
+    let missing = s(&dir.join("missing.ron"));
+    let (bad_syntax, invalid) = (s(&bad_syntax), s(&invalid));
+
+    // Usage: an unknown flag, a missing argument, a missing subcommand.
+    json_error(&["run", "quickstart", "--sed", "1"], "usage");
+    json_error(&["run"], "usage");
+    json_error(&["bench"], "usage");
+    // A scenario that cannot be read, parsed or validated, per subcommand.
+    for command in ["run", "sweep", "validate"] {
+        // validate reports each file in one object; the error is inside.
+        let error_of = |file: &str, kind: &str| {
+            if command != "validate" {
+                return json_error(&[command, file], kind);
+            }
+            let result = faultline(&[command, file, "--json"]);
+            assert_eq!(result.code, 2, "{result:?}");
+            let error = one_json(&result)["files"][0]["error"].clone();
+            assert_eq!(error["kind"], kind, "{error}");
+            error
+        };
+        let error = error_of(&missing, "io");
+        assert_eq!(error["file"], missing.as_str());
+        let error = error_of(&bad_syntax, "syntax");
+        assert_eq!(
+            (error["line"].as_u64(), error["column"].is_u64()),
+            (Some(3), true)
+        );
+        let error = error_of(&invalid, "invalid");
+        assert_eq!(error["path"], "nodes", "{error}");
+        assert!(error["problems"].as_array().is_some_and(|p| !p.is_empty()));
+    }
+    // Flags with bad values.
+    let error = json_error(&["run", "quickstart", "--set", "duration=6"], "argument");
+    assert_eq!(error["path"], "--set");
+    json_error(
+        &["run", "quickstart", "--set", "nosuch.field=1"],
+        "argument",
+    );
+    let error = json_error(&["sweep", "quickstart", "--seeds", "0..x"], "argument");
+    assert_eq!(error["path"], "--seeds");
+    json_error(&["sweep", "quickstart", "--shard", "5/4"], "argument");
+    json_error(&["sweep", "quickstart", "--jobs", "0"], "argument");
+    json_error(
+        &["sweep", "quickstart", "--memory-total", "lots"],
+        "argument",
+    );
+    json_error(&["check", &missing, "--model", "nosuch"], "argument");
+    json_error(&["bench", "pingpong", "--nodes", "1"], "argument");
+    json_error(&["show", "nosuch"], "argument");
+    // Files that are not there, or not what they should be.
+    json_error(&["merge", &missing], "io");
+    json_error(&["check", &missing], "io");
+    json_error(&["check", &bad_syntax], "history");
+    json_error(&["merge", &bad_syntax], "results");
+    // Success is one JSON object too, bench included, with --json anywhere.
+    let result = faultline(&[
+        "bench",
+        "--json",
+        "pingpong",
+        "--nodes",
+        "3",
+        "--messages",
+        "100",
+    ]);
+    assert_eq!(result.code, 0, "{result:?}");
+    assert!(one_json(&result)["trace_hash"].is_string());
+    let result = faultline(&["--json", "show", "quickstart"]);
+    assert_eq!(one_json(&result)["name"], "quickstart");
+}
+
+#[test]
+fn errors_in_text_name_the_problem_and_how_to_fix_it() {
+    let result = faultline(&["run", "quikstart"]);
+    assert_eq!(result.code, 2);
+    assert!(
+        result
+            .stderr
+            .contains("did you mean the curated scenario `quickstart`?"),
+        "{}",
+        result.stderr
+    );
+    assert!(result.stdout.is_empty());
+}
+
+#[test]
+fn a_run_folder_holds_only_what_that_run_wrote() {
+    // Regression: a passing run into the folder of a failing one kept its
+    // counterexample.html, which then described a run that had passed.
+    // Postmortem: write_outputs created files but never removed the ones a
+    // run may write; now it removes them first (and leaves other files).
+    let dir = scratch("folder");
+    let out = s(&dir.join("run"));
+    let failing = faultline(&["run", "kv-lost-writes", "--seed", "0", "--out", &out]);
+    assert_eq!(failing.code, 1, "{failing:?}");
+    assert!(dir.join("run/counterexample.html").exists());
+    std::fs::write(dir.join("run/notes.txt"), "mine").unwrap();
+    let passing = faultline(&["run", "quickstart", "--out", &out]);
+    assert_eq!(passing.code, 0, "{passing:?}");
+    assert!(!dir.join("run/counterexample.html").exists());
+    assert!(dir.join("run/summary.json").exists());
+    assert_eq!(
+        std::fs::read_to_string(dir.join("run/notes.txt")).unwrap(),
+        "mine"
+    );
+}
+
+#[test]
+fn a_sweep_never_overwrites_results_without_resume_or_force() {
+    // Regression: a sweep without --resume silently replaced an existing
+    // results file (3,000 lines became 31).
+    let dir = scratch("overwrite");
+    let out = s(&dir.join("sweep"));
+    let first = faultline(&["sweep", "quickstart", "--seeds", "0..8", "--out", &out]);
+    assert_eq!(first.code, 0, "{first:?}");
+    let results = dir.join("sweep/results.jsonl");
+    let before = std::fs::read_to_string(&results).unwrap();
+    let again = faultline(&["sweep", "quickstart", "--seeds", "0..3", "--out", &out]);
+    assert_eq!(again.code, 2, "{again:?}");
+    assert!(
+        again.stderr.contains("--resume") && again.stderr.contains("--force"),
+        "{}",
+        again.stderr
+    );
+    assert_eq!(
+        std::fs::read_to_string(&results).unwrap(),
+        before,
+        "untouched"
+    );
+    let error = json_error(
+        &["sweep", "quickstart", "--seeds", "0..3", "--out", &out],
+        "results",
+    );
+    assert!(error["file"].as_str().unwrap().ends_with("results.jsonl"));
+    let resumed = faultline(&[
+        "sweep",
+        "quickstart",
+        "--seeds",
+        "0..8",
+        "--out",
+        &out,
+        "--resume",
+    ]);
+    assert_eq!(resumed.code, 0, "{resumed:?}");
+    assert_eq!(
+        std::fs::read_to_string(&results).unwrap(),
+        before,
+        "nothing left to run"
+    );
+    let forced = faultline(&[
+        "sweep",
+        "quickstart",
+        "--seeds",
+        "0..3",
+        "--out",
+        &out,
+        "--force",
+    ]);
+    assert_eq!(forced.code, 0, "{forced:?}");
+    assert_eq!(
+        std::fs::read_to_string(&results).unwrap().lines().count(),
+        4
+    );
+}
+
+#[test]
+fn merge_takes_sweep_folders_and_names_missing_shards() {
+    let dir = scratch("merge");
+    let parts: Vec<String> = (1..=3).map(|k| s(&dir.join(format!("part{k}")))).collect();
+    for (k, part) in parts.iter().enumerate() {
+        let shard = format!("{}/3", k + 1);
+        let result = faultline(&[
+            "sweep",
+            "quickstart",
+            "--seeds",
+            "0..12",
+            "--shard",
+            &shard,
+            "--out",
+            part,
+        ]);
+        assert_eq!(result.code, 0, "{result:?}");
+    }
+    // Folders, as `sweep --out` wrote them, and files, mixed.
+    let file3 = format!("{}/results.jsonl", parts[2]);
+    let whole = faultline(&["merge", &parts[0], &parts[1], &file3, "--json"]);
+    assert_eq!(whole.code, 0, "{whole:?}");
+    assert_eq!(one_json(&whole)["summary"]["units_run"], 12);
+    // Regression: an incomplete set exited 1, the code for a failed check.
+    let some = faultline(&["merge", &parts[0], &parts[2], "--json"]);
+    assert_eq!(some.code, 3, "{some:?}");
+    let summary = one_json(&some)["summary"].clone();
+    assert_eq!(summary["missing"], serde_json::json!(["shard 2/3"]));
+    let text = faultline(&["merge", &parts[0], &parts[2]]);
+    assert!(
+        text.stdout.contains("missing: shard 2/3"),
+        "{}",
+        text.stdout
+    );
+}
+
+#[test]
+fn curated_scenarios_run_and_show_by_name() {
+    let dir = scratch("curated");
+    let out = s(&dir.join("q"));
+    let result = faultline(&["run", "quickstart", "--seed", "4", "--out", &out]);
+    assert_eq!(result.code, 0, "{result:?}");
+    assert!(
+        result
+            .stdout
+            .contains("reproduce: faultline run quickstart --seed 4"),
+        "{}",
+        result.stdout
+    );
+    // The same run as from the file.
+    let from_file = faultline(&[
+        "run",
+        &s(&repo_root().join("scenarios/quickstart.ron")),
+        "--seed",
+        "4",
+        "--out",
+        &out,
+        "--json",
+    ]);
+    let by_name = faultline(&[
+        "run",
+        "quickstart.ron",
+        "--seed",
+        "4",
+        "--out",
+        &out,
+        "--json",
+    ]);
+    assert_eq!(
+        one_json(&from_file)["trace_hash"],
+        one_json(&by_name)["trace_hash"]
+    );
+    // show prints the file as it is in the repository.
+    for name in ["raft-leader-crash", "ring-theory"] {
+        let shown = faultline(&["show", name]);
+        assert_eq!(shown.code, 0);
+        let file =
+            std::fs::read_to_string(repo_root().join(format!("scenarios/{name}.ron"))).unwrap();
+        assert_eq!(shown.stdout, file);
+    }
+    let swept = faultline(&[
+        "sweep",
+        "ring-theory",
+        "--seeds",
+        "0..2",
+        "--out",
+        &s(&dir.join("ring")),
+    ]);
+    assert_eq!(swept.code, 0, "{swept:?}");
+    let list = one_json(&faultline(&["list", "--json"]));
+    assert!(list["scenarios"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|s| s["name"] == "raft-swarm"));
+}
+
+#[test]
+fn a_sweep_in_a_log_prints_progress_lines() {
+    let dir = scratch("progress");
+    let result = faultline(&[
+        "sweep",
+        "quickstart",
+        "--seeds",
+        "0..5",
+        "--out",
+        &s(&dir.join("s")),
+        "--progress-every",
+        "0",
+    ]);
+    assert_eq!(result.code, 0, "{result:?}");
+    let lines: Vec<&str> = result
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("progress: "))
+        .collect();
+    // One per seed (interval 0) and one at the end.
+    assert_eq!(lines.len(), 6, "{}", result.stderr);
+    assert!(
+        lines[5].starts_with("progress: 5/5 seeds (100%)"),
+        "{}",
+        lines[5]
+    );
+    assert!(
+        lines[5].contains("0 failing, 0 inconclusive, done"),
+        "{}",
+        lines[5]
+    );
+    json_error(&["sweep", "quickstart", "--progress-every=-1"], "argument");
+}
+
+#[test]
+fn a_run_reports_progress_and_its_engine_and_checks_time_apart() {
+    let dir = scratch("rates");
+    let out = s(&dir.join("r"));
+    let result = faultline(&["run", "quickstart", "--out", &out, "--progress-every", "0"]);
+    assert_eq!(result.code, 0, "{result:?}");
+    let lines: Vec<&str> = result.stderr.lines().collect();
+    assert!(
+        !lines.is_empty() && lines.iter().all(|l| l.starts_with("progress: simulated ")),
+        "{}",
+        result.stderr
+    );
+    assert!(
+        lines.last().unwrap().contains("of 4.000 s (100%)"),
+        "{}",
+        result.stderr
+    );
+    // Regression: events/s counted the checks' time, so a run with a long
+    // check read "0.00 M events/s". The engine's time and the checks' are
+    // now apart, and the rate is the engine's.
+    assert!(
+        result.stdout.contains(" M events/s); checks "),
+        "{}",
+        result.stdout
+    );
+    let summary: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("r/summary.json")).unwrap())
+            .unwrap();
+    let (engine, checks, wall) = (
+        summary["engine_seconds"].as_f64().unwrap(),
+        summary["checks_seconds"].as_f64().unwrap(),
+        summary["wall_seconds"].as_f64().unwrap(),
+    );
+    assert!(engine > 0.0 && checks >= 0.0 && (engine + checks - wall).abs() < 1e-6);
+    let rate = summary["events"].as_f64().unwrap() / engine;
+    assert!((summary["events_per_second"].as_f64().unwrap() - rate).abs() < 1e-6 * rate);
+}
+
+#[test]
+fn the_seed_limit_hint_says_what_works() {
+    // Regression: the hint said "split it with --shard", which gives the
+    // same error: --shard divides one range, it does not lift the limit.
+    let error = json_error(
+        &["sweep", "quickstart", "--seeds", "0..2000000000"],
+        "argument",
+    );
+    let message = error["message"].as_str().unwrap();
+    assert!(
+        message.contains("several sweeps over consecutive ranges"),
+        "{message}"
+    );
+    let sharded = faultline(&[
+        "sweep",
+        "quickstart",
+        "--seeds",
+        "0..2000000000",
+        "--shard",
+        "1/1000",
+    ]);
+    assert_eq!(sharded.code, 2);
+    assert!(
+        sharded.stderr.contains("does not lift this limit"),
+        "{}",
+        sharded.stderr
+    );
+}
