@@ -52,6 +52,115 @@ pub struct RunSummary {
     pub memory_budget_bytes: u64,
     pub reproduce: String,
     pub out_dir: Option<String>,
+    /// With `--check-determinism`: how the second run compared.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub determinism: Option<DeterminismReport>,
+}
+
+/// Two runs of one seed, compared (`run --check-determinism`).
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct DeterminismReport {
+    pub deterministic: bool,
+    /// The first event (trace record index) where the runs differ.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub diverged_at: Option<usize>,
+    /// Both sides of that event, as `trace.jsonl` writes them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first: Option<serde_json::Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub second: Option<serde_json::Value>,
+    pub trace_hashes: (String, String),
+    /// The comparison in words.
+    pub text: String,
+}
+
+/// Compares two runs of one seed, each with its trace recorded.
+pub fn compare_runs(
+    first: &Result<RunOutcome, Panicked>,
+    second: &Result<RunOutcome, Panicked>,
+) -> DeterminismReport {
+    use sim_core::determinism::{compare_traces, DeterminismVerdict};
+    use sim_core::trace::format_hash;
+    let (a, b) = match (first, second) {
+        (Ok(a), Ok(b)) => (a, b),
+        _ => {
+            // A panic ends a run; compare where each got to.
+            let hash = |r: &Result<RunOutcome, Panicked>| match r {
+                Ok(o) => format_hash(o.trace_hash),
+                Err(p) => p
+                    .progress
+                    .as_ref()
+                    .map_or("none".into(), |p| format_hash(p.trace_hash)),
+            };
+            let hashes = (hash(first), hash(second));
+            let same = hashes.0 == hashes.1 && first.is_err() == second.is_err();
+            return DeterminismReport {
+                deterministic: same,
+                diverged_at: None,
+                first: None,
+                second: None,
+                text: if same {
+                    format!(
+                        "both runs panicked at the same point (trace hash {})",
+                        hashes.0
+                    )
+                } else {
+                    format!(
+                        "the runs ended differently (trace hashes {} vs {})",
+                        hashes.0, hashes.1
+                    )
+                },
+                trace_hashes: hashes,
+            };
+        }
+    };
+    let hashes = (a.trace_hash, b.trace_hash);
+    let trace_hashes = (format_hash(hashes.0), format_hash(hashes.1));
+    let as_json = |r: &Option<sim_core::trace::TraceRecord>| {
+        r.as_ref()
+            .map(|r| serde_json::to_value(r).expect("serialisable"))
+    };
+    match compare_traces(&a.trace, &b.trace, hashes, a.stats.events) {
+        DeterminismVerdict::Deterministic { trace_hash, events } => DeterminismReport {
+            deterministic: true,
+            diverged_at: None,
+            first: None,
+            second: None,
+            text: format!(
+                "the seed ran twice with the same trace ({events} events, trace hash {})",
+                format_hash(trace_hash)
+            ),
+            trace_hashes,
+        },
+        DeterminismVerdict::Diverged(d) => {
+            let (first, second) = (as_json(&d.first), as_json(&d.second));
+            let show = |v: &Option<serde_json::Value>| {
+                v.as_ref()
+                    .map_or("(nothing)".to_string(), |v| v.to_string())
+            };
+            let text = if d.first.is_none() && d.second.is_none() {
+                format!(
+                    "NONDETERMINISTIC: the recorded traces agree for {} events but the trace hashes differ ({} vs {}); raise outputs.trace_events_max to see where",
+                    d.index, trace_hashes.0, trace_hashes.1
+                )
+            } else {
+                format!(
+                    "NONDETERMINISTIC: the runs diverged at event {}\n  first run:  {}\n  second run: {}",
+                    d.index,
+                    show(&first),
+                    show(&second)
+                )
+            };
+            DeterminismReport {
+                deterministic: false,
+                diverged_at: Some(d.index),
+                first,
+                second,
+                trace_hashes,
+                text,
+            }
+        }
+    }
 }
 
 /// A run whose protocol code panicked: the message with its location, and
@@ -208,6 +317,7 @@ pub fn summarise(
         memory_budget_bytes: resolved.limits.memory.0,
         reproduce,
         out_dir: None,
+        determinism: None,
     };
     match result {
         Err(panic) => RunSummary {

@@ -420,3 +420,64 @@ fn the_seed_limit_hint_says_what_works() {
         sharded.stderr
     );
 }
+
+#[test]
+fn determinism_is_checked_from_the_command_line() {
+    let dir = scratch("determinism");
+    let out = s(&dir.join("r"));
+    let plain = one_json(&faultline(&[
+        "run",
+        "raft-swarm",
+        "--seed",
+        "3",
+        "--out",
+        &out,
+        "--json",
+    ]));
+    let checked = faultline(&[
+        "run",
+        "raft-swarm",
+        "--seed",
+        "3",
+        "--out",
+        &out,
+        "--json",
+        "--check-determinism",
+    ]);
+    assert_eq!(checked.code, 0, "{checked:?}");
+    let checked = one_json(&checked);
+    assert_eq!(checked["determinism"]["deterministic"], true);
+    // Recording the traces to compare them changes nothing in the run.
+    assert_eq!(checked["trace_hash"], plain["trace_hash"]);
+    assert_eq!(
+        checked["determinism"]["trace_hashes"][0],
+        plain["trace_hash"]
+    );
+    let text = faultline(&["run", "quickstart", "--out", &out, "--check-determinism"]);
+    assert!(
+        text.stdout
+            .contains("determinism: the seed ran twice with the same trace"),
+        "{}",
+        text.stdout
+    );
+    let swept = faultline(&[
+        "sweep",
+        "raft-swarm",
+        "--seeds",
+        "0..6",
+        "--out",
+        &s(&dir.join("s")),
+        "--check-determinism",
+        "3",
+        "--json",
+    ]);
+    assert_eq!(swept.code, 0, "{swept:?}");
+    let recheck = one_json(&swept)["determinism"].clone();
+    assert_eq!(
+        (
+            recheck["rerun"].as_u64(),
+            recheck["mismatched"].as_array().map(Vec::len)
+        ),
+        (Some(3), Some(0))
+    );
+}

@@ -65,8 +65,24 @@ pub fn self_check<P: Protocol>(
 }
 
 fn compare<P: Protocol>(first: &Simulation<P>, second: &Simulation<P>) -> DeterminismVerdict {
-    let (a, b) = (first.trace_records(), second.trace_records());
-    let hashes = (first.trace_hash(), second.trace_hash());
+    compare_traces(
+        first.trace_records(),
+        second.trace_records(),
+        (first.trace_hash(), second.trace_hash()),
+        first.stats().events,
+    )
+}
+
+/// Compares two runs of one seed by their recorded traces and final trace
+/// hashes (`events` is the first run's count, reported when they agree).
+/// Used by `self_check`, and by the CLI's `--check-determinism`, which runs
+/// a whole scenario twice.
+pub fn compare_traces(
+    a: &[TraceRecord],
+    b: &[TraceRecord],
+    hashes: (u64, u64),
+    events: u64,
+) -> DeterminismVerdict {
     if let Some(index) = (0..a.len().max(b.len())).find(|&i| a.get(i) != b.get(i)) {
         return DeterminismVerdict::Diverged(Divergence {
             index,
@@ -85,6 +101,6 @@ fn compare<P: Protocol>(first: &Simulation<P>, second: &Simulation<P>) -> Determ
     }
     DeterminismVerdict::Deterministic {
         trace_hash: hashes.0,
-        events: first.stats().events,
+        events,
     }
 }

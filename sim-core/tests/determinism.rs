@@ -169,3 +169,47 @@ fn golden_trace_hash_of_a_fixed_scenario() {
         ("14c6617884d8722f".to_string(), 1114, 576)
     );
 }
+
+/// A protocol that breaks invariant 2 the common way: it picks a peer by
+/// iterating a std `HashMap`, whose order is seeded afresh per map.
+struct HashMapPicker {
+    peers: std::collections::HashMap<u32, ()>,
+}
+
+impl Protocol for HashMapPicker {
+    type Message = u64;
+    type Timer = ();
+    type Request = ();
+    type Output = ();
+    fn on_start(&mut self, ctx: &mut Context<'_, Self>) {
+        self.peers = (0..ctx.node_count()).map(|n| (n, ())).collect();
+        ctx.set_timer(SimDuration::from_millis(5), ());
+    }
+    fn on_message(&mut self, _ctx: &mut Context<'_, Self>, _from: NodeId, _message: u64) {}
+    fn on_timer(&mut self, ctx: &mut Context<'_, Self>, _id: TimerId, _timer: ()) {
+        let first = *self.peers.keys().next().expect("peers");
+        ctx.send(NodeId(first), 0);
+        ctx.set_timer(SimDuration::from_millis(5), ());
+    }
+}
+
+#[test]
+fn a_protocol_iterating_a_hash_map_is_caught_at_its_first_send() {
+    let build = || {
+        let topology = Topology::uniform(16, LinkConfig::default()).unwrap();
+        Simulation::new(SimConfig::new(1, topology), |_| HashMapPicker {
+            peers: Default::default(),
+        })
+        .unwrap()
+    };
+    // Sixteen maps per run, each of 16 keys: the chance that all 32 orders
+    // start with the same key in both runs is nil.
+    let verdict = self_check(build, Stop::after(SimDuration::from_millis(50)), 10_000);
+    let DeterminismVerdict::Diverged(divergence) = verdict else {
+        panic!("the HashMap order was not caught")
+    };
+    let (first, second) = (divergence.first.unwrap(), divergence.second.unwrap());
+    assert_eq!(first.kind, sim_core::TraceKind::Send);
+    assert_eq!((first.time, first.node), (second.time, second.node));
+    assert_ne!(first.peer, second.peer, "the same send went elsewhere");
+}

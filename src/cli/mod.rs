@@ -67,6 +67,10 @@ enum Command {
         /// (simulated time reached, events, events/s).
         #[arg(long, value_name = "SECONDS", default_value_t = 10.0)]
         progress_every: f64,
+        /// Run the seed twice and compare the traces: prints the first
+        /// diverging event with both sides (exit 1), or that they agree.
+        #[arg(long)]
+        check_determinism: bool,
     },
     /// Run many seeds (and parameter values) in parallel.
     ///
@@ -113,6 +117,10 @@ enum Command {
         /// terminal (a CI log); a terminal gets a bar instead.
         #[arg(long, value_name = "SECONDS", default_value_t = 10.0)]
         progress_every: f64,
+        /// After the sweep, run K of its runs again and compare their trace
+        /// hashes with the results (exit 1 if any differs).
+        #[arg(long, value_name = "K")]
+        check_determinism: Option<usize>,
     },
     /// Check a recorded history for linearizability.
     ///
@@ -231,6 +239,7 @@ fn dispatch(
             mut sets,
             memory,
             progress_every,
+            check_determinism,
         } => {
             // --memory is a --set of limits.memory, so that the reproduce
             // command and resolved.ron carry it.
@@ -242,6 +251,7 @@ fn dispatch(
                 sets,
                 json,
                 progress_every: every,
+                check_determinism,
             };
             run_cmd::run(&scenario, options, stdout, stderr)
         }
@@ -257,6 +267,7 @@ fn dispatch(
             memory,
             memory_total,
             progress_every,
+            check_determinism,
         } => {
             sets.extend(memory.map(|m| format!("limits.memory={m}")));
             let progress_every = progress_interval(progress_every)?;
@@ -270,6 +281,7 @@ fn dispatch(
                 sets,
                 memory_total,
                 progress_every,
+                check_determinism,
                 json,
             };
             sweep_cmd::sweep(&scenario, options, stdout, stderr)

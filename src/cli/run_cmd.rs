@@ -13,6 +13,8 @@ pub struct RunOptions {
     pub json: bool,
     /// Between progress lines on stderr while the engine runs.
     pub progress_every: std::time::Duration,
+    /// Run the seed a second time and compare the two traces.
+    pub check_determinism: bool,
 }
 
 pub fn run(
@@ -27,15 +29,27 @@ pub fn run(
         sets,
         json,
         progress_every,
+        check_determinism,
     } = options;
     let (scenario, source, applied) = super::load_with_sets(path, &sets)?;
     let seed = seed.unwrap_or(scenario.seed);
     let resolved = scenarios::resolve(&scenario, seed);
-    // Progress lines go to stderr, so they never mix with --json's object.
-    let progress = Some((stderr, progress_every));
-    let (result, timing) = run_output::execute(&resolved, progress).map_err(|error| {
+    // With --check-determinism both runs record their traces to compare
+    // them; what is written out still follows the scenario's outputs.
+    let mut traced = resolved.clone();
+    traced.outputs.trace |= check_determinism;
+    let input_error = |error: String| {
         CliError::new(ErrorKind::Run, format!("{source}: {error}")).with_file(&source)
-    })?;
+    };
+    // Progress lines go to stderr, so they never mix with --json's object.
+    let (result, timing) =
+        run_output::execute(&traced, Some((&mut *stderr, progress_every))).map_err(input_error)?;
+    let determinism = if check_determinism {
+        let (again, _) = run_output::execute(&traced, None).map_err(input_error)?;
+        Some(run_output::compare_runs(&result, &again))
+    } else {
+        None
+    };
     let out_dir = out.unwrap_or_else(|| {
         PathBuf::from("faultline-out")
             .join(&scenario.name)
@@ -44,6 +58,14 @@ pub fn run(
     let reproduce = reproduce_command(&source, seed, &applied);
     let mut summary = run_output::summarise(&resolved, &result, timing, reproduce);
     summary.out_dir = Some(out_dir.display().to_string());
+    if let Some(report) = determinism {
+        if !report.deterministic {
+            summary.verdict = RunVerdict::Fail;
+            summary.passed = false;
+            summary.failed.push("determinism".into());
+        }
+        summary.determinism = Some(report);
+    }
     run_output::write_outputs(&out_dir, &resolved, &result, &summary).map_err(|error| {
         CliError::new(
             ErrorKind::Output,
@@ -106,6 +128,9 @@ fn print_text(s: &run_output::RunSummary, out: &mut dyn Write) -> std::io::Resul
     }
     if let Some(hash) = &s.trace_hash {
         writeln!(out, "trace hash {hash}")?;
+    }
+    if let Some(report) = &s.determinism {
+        writeln!(out, "determinism: {}", report.text)?;
     }
     let verdict = match (s.verdict, &s.inconclusive) {
         (RunVerdict::Pass, _) => "PASS".to_string(),

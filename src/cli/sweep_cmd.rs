@@ -16,6 +16,8 @@ pub struct SweepOptions {
     pub sets: Vec<String>,
     pub memory_total: Option<String>,
     pub progress_every: std::time::Duration,
+    /// Re-run this many of the sweep's runs and compare their trace hashes.
+    pub check_determinism: Option<usize>,
     pub json: bool,
 }
 
@@ -71,6 +73,9 @@ pub fn sweep(
     let wall = started.elapsed().as_secs_f64();
     let shard_units = plan.units().len() as u64;
     let summary = sweep::summarise(&plan.header(), shard_units, &results);
+    let determinism = options
+        .check_determinism
+        .map(|count| recheck(&plan, &results, count, jobs));
     let summary_path = out_dir.join("summary.json");
     if results.iter().any(|r| !r.samples.is_empty()) {
         let _ = std::fs::write(
@@ -89,6 +94,7 @@ pub fn sweep(
             "wall_seconds": wall,
             "seeds_per_second": results.len() as f64 / wall.max(1e-9),
             "results": results_path.display().to_string(),
+            "determinism": determinism,
         });
         super::print_json(stdout, &value);
     } else {
@@ -101,8 +107,84 @@ pub fn sweep(
             results.len() as f64 / wall.max(1e-9),
             results_path.display()
         );
+        if let Some(recheck) = &determinism {
+            let _ = writeln!(stdout, "determinism: {}", recheck.text);
+        }
+    }
+    if determinism
+        .as_ref()
+        .is_some_and(|d| !d.mismatched.is_empty())
+    {
+        return Ok(1);
     }
     Ok(exit_code(&summary))
+}
+
+/// `sweep --check-determinism K`: K of the sweep's runs, run again.
+#[derive(serde::Serialize)]
+struct Recheck {
+    rerun: usize,
+    /// (group, seed, trace hash in the results, trace hash now).
+    mismatched: Vec<(usize, u64, Option<String>, Option<String>)>,
+    text: String,
+}
+
+/// Runs the first `count` units again (spread evenly over the results, so
+/// that groups and seeds at both ends are covered) and compares their trace
+/// hashes with the results'.
+fn recheck(plan: &SweepPlan, results: &[sweep::UnitResult], count: usize, jobs: usize) -> Recheck {
+    use rayon::prelude::*;
+    let count = count.min(results.len());
+    let picked: Vec<&sweep::UnitResult> = (0..count)
+        .map(|i| &results[i * results.len() / count.max(1)])
+        .collect();
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(jobs)
+        .build()
+        .expect("a thread pool");
+    let again: Vec<sweep::UnitResult> = pool.install(|| {
+        picked
+            .par_iter()
+            .map(|u| sweep::run_unit(plan, u.group, u.seed))
+            .collect()
+    });
+    let mismatched: Vec<(usize, u64, Option<String>, Option<String>)> = picked
+        .iter()
+        .zip(&again)
+        .filter(|(before, now)| before.trace_hash != now.trace_hash)
+        .map(|(before, now)| {
+            (
+                before.group,
+                before.seed,
+                before.trace_hash.clone(),
+                now.trace_hash.clone(),
+            )
+        })
+        .collect();
+    let text = if mismatched.is_empty() {
+        format!("{count} runs run again gave the same trace hashes")
+    } else {
+        let listed: Vec<String> = mismatched
+            .iter()
+            .map(|(group, seed, before, now)| {
+                format!(
+                    "group {group} seed {seed}: {} then {} (faultline run ... --seed {seed} --check-determinism shows the first diverging event)",
+                    before.as_deref().unwrap_or("none"),
+                    now.as_deref().unwrap_or("none")
+                )
+            })
+            .collect();
+        format!(
+            "NONDETERMINISTIC: {} of {count} runs gave another trace hash when run again: {}",
+            mismatched.len(),
+            listed.join("; ")
+        )
+    };
+    Recheck {
+        rerun: count,
+        mismatched,
+        text,
+    }
 }
 
 /// 0 the expectation held; 2 a run stopped on bad input; 3 it did not hold
