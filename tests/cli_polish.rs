@@ -481,3 +481,75 @@ fn determinism_is_checked_from_the_command_line() {
         (Some(3), Some(0))
     );
 }
+
+#[test]
+fn messages_name_nodes_and_params_as_the_scenario_does() {
+    // Regression: invariant messages said `#0` (the engine's id) and Raft's
+    // checks said `election_timeout_min`, names no scenario contains.
+    let dir = scratch("names");
+    for (args, culprit) in [
+        (
+            vec![
+                "run",
+                "raft-swarm",
+                "--seed",
+                "1",
+                "--set",
+                "protocol.Raft.vote_without_log_check=true",
+            ],
+            "on n1: n1 became leader",
+        ),
+        (
+            vec!["run", "bully-split-brain", "--seed", "0"],
+            "on n2: n2 (id 5) became leader while n6",
+        ),
+    ] {
+        let out = s(&dir.join("r"));
+        let mut all = args.clone();
+        all.extend(["--out", &out]);
+        let result = faultline(&all);
+        assert_eq!(result.code, 1, "{result:?}");
+        let line = result
+            .stdout
+            .lines()
+            .find(|l| l.trim_start().starts_with("invariants"))
+            .unwrap();
+        assert!(line.contains(culprit), "{line}");
+        assert!(!line.contains('#'), "{line}");
+    }
+    let result = faultline(&[
+        "run",
+        "raft-leader-crash",
+        "--set",
+        "protocol.Raft.election_timeout=(\"300ms\",\"150ms\")",
+    ]);
+    assert_eq!(result.code, 2);
+    assert!(
+        result
+            .stderr
+            .contains("election_timeout: write (min, max) with min <= max"),
+        "{}",
+        result.stderr
+    );
+    assert!(
+        !result.stderr.contains("election_timeout_m"),
+        "{}",
+        result.stderr
+    );
+}
+
+#[test]
+fn set_paths_and_values_get_did_you_mean() {
+    for (set, wanted) in [
+        (
+            "network.defualt.loss=0.1",
+            "there is no field `defualt` here; did you mean `default`?",
+        ),
+        ("network.default.los=0.1", "did you mean `loss`?"),
+        ("workload.arrival=Closd", "did you mean `Closed`?"),
+    ] {
+        let error = json_error(&["run", "quickstart", "--set", set], "argument");
+        let message = error["message"].as_str().unwrap();
+        assert!(message.contains(wanted), "{set}: {message}");
+    }
+}

@@ -38,9 +38,9 @@ pub fn max_id_leader(
             node: Some(NodeId(i as u32)),
             message: match believes[i] {
                 Some(uid) => format!(
-                    "#{i} believes id {uid} leads at the end, but the largest live id is {max}"
+                    "it believes id {uid} leads at the end, but the largest live id is {max}"
                 ),
-                None => format!("#{i} knows no leader at the end; the largest live id is {max}"),
+                None => format!("it knows no leader at the end; the largest live id is {max}"),
             },
         })
         .collect()

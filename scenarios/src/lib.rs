@@ -26,6 +26,7 @@ pub mod saga_spec;
 pub mod schema;
 pub mod set;
 pub mod strategies;
+mod syntax_hint;
 pub mod validate;
 
 pub use error::{Problem, ScenarioError};

@@ -67,10 +67,10 @@ pub fn parse_str(text: &str, file: &str) -> Result<Scenario, ScenarioError> {
     }
     ron_options()
         .from_str::<Scenario>(text)
-        .map_err(|error| syntax_error(error, file))
+        .map_err(|error| syntax_error(error, file, text))
 }
 
-fn syntax_error(error: ron::error::SpannedError, file: &str) -> ScenarioError {
+fn syntax_error(error: ron::error::SpannedError, file: &str, text: &str) -> ScenarioError {
     use ron::error::Error;
     let hint = match &error.code {
         Error::NoSuchStructField {
@@ -87,11 +87,17 @@ fn syntax_error(error: ron::error::SpannedError, file: &str) -> ScenarioError {
         }
         _ => None,
     };
+    let message = error.code.to_string();
+    // Where the parser's own words do not say what to write, the text
+    // around the error may (see `syntax_hint`); that hint is the more
+    // specific one, so it wins.
+    let found = crate::syntax_hint::hint(text, error.position.line, error.position.col, &message);
+    let hint = found.or(hint);
     ScenarioError::Syntax {
         file: file.to_string(),
         line: error.position.line,
         column: error.position.col,
-        message: error.code.to_string(),
+        message,
         hint,
     }
 }

@@ -783,7 +783,8 @@ fn run_checks(
     let wanted =
         |name: &str| scenario.checks.is_empty() || scenario.checks.iter().any(|c| c == name);
     let registers = scenario.protocol.serves_registers();
-    let invariants_check = invariants_check(&wanted, violations, invariants, plan);
+    let names = all_node_names(scenario);
+    let invariants_check = invariants_check(&wanted, violations, invariants, plan, &names);
     let session_checks = if registers {
         session_checks(&wanted, history)
     } else {
@@ -935,6 +936,7 @@ fn invariants_check(
     violations: Vec<Violation>,
     invariants: &[&'static str],
     plan: &ChecksPlan,
+    names: &[String],
 ) -> Option<CheckResult> {
     let selected: Vec<&'static str> = invariants
         .iter()
@@ -948,6 +950,10 @@ fn invariants_check(
         let kept: Vec<Violation> = violations
             .into_iter()
             .filter(|v| selected.contains(&v.invariant))
+            .map(|v| Violation {
+                message: with_node_names(&v.message, names),
+                ..v
+            })
             .collect();
         let detail = match kept.first() {
             None if selected.is_empty() => "this protocol declares no invariants".to_string(),
@@ -962,10 +968,15 @@ fn invariants_check(
                 selected.join(", ")
             ),
             Some(first) => format!(
-                "{} violations; first: {} at {}: {}",
+                "{} violations; first: {} at {}{}: {}",
                 kept.len(),
                 first.invariant,
                 first.time,
+                first
+                    .node
+                    .and_then(|n| names.get(n.index()))
+                    .map(|name| format!(" on {name}"))
+                    .unwrap_or_default(),
                 first.message
             ),
         };
@@ -981,6 +992,28 @@ fn invariants_check(
             counterexample: None,
         })
     }
+}
+
+/// A monitor's message with each node id (`#3`, as `NodeId` prints) replaced
+/// by the node's name in the scenario (`n4`): monitors are sans-IO and know
+/// ids only, and users know names only.
+fn with_node_names(message: &str, names: &[String]) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message;
+    while let Some(at) = rest.find('#') {
+        out.push_str(&rest[..at]);
+        let digits: String = rest[at + 1..]
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect();
+        match digits.parse::<usize>().ok().and_then(|id| names.get(id)) {
+            Some(name) => out.push_str(name),
+            None => out.push_str(&rest[at..at + 1 + digits.len()]),
+        }
+        rest = &rest[at + 1 + digits.len()..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Sequential consistency. A linearizable history is sequentially

@@ -17,8 +17,29 @@ pub fn apply(scenario: &Scenario, path: &str, value: ron::Value) -> Result<Scena
     let new = serde_json::to_value(&value).map_err(|e| format!("value cannot be used: {e}"))?;
     let slot = locate(&mut tree, path)?;
     *slot = new;
-    serde_json::from_value::<Scenario>(tree)
-        .map_err(|e| format!("cannot set `{path}` to {}: {e}", render(&value)))
+    serde_json::from_value::<Scenario>(tree).map_err(|e| {
+        format!(
+            "cannot set `{path}` to {}: {}",
+            render(&value),
+            with_suggestion(&e.to_string())
+        )
+    })
+}
+
+/// serde's "unknown field `x`, expected `a` or `b`" (or variant), with a
+/// "did you mean" when one of the expected names is close to `x`.
+fn with_suggestion(message: &str) -> String {
+    let named = message.starts_with("unknown field `") || message.starts_with("unknown variant `");
+    let quoted: Vec<&str> = message.split('`').skip(1).step_by(2).collect();
+    match (named, quoted.split_first()) {
+        (true, Some((found, expected))) => {
+            match crate::error::closest(found, expected.iter().copied()) {
+                Some(best) => format!("{message}; did you mean `{best}`?"),
+                None => message.to_string(),
+            }
+        }
+        _ => message.to_string(),
+    }
 }
 
 /// Renders a value as RON text, for messages and group labels.
@@ -89,10 +110,23 @@ fn locate<'a>(tree: &'a mut Json, path: &str) -> Result<&'a mut Json, String> {
         ));
     }
     let mut node = tree;
-    for segment in segments {
+    let last = segments.len() - 1;
+    for (position, segment) in segments.into_iter().enumerate() {
         let (name, indices) = split_indices(segment)
             .ok_or_else(|| format!("bad index in `{segment}`; write e.g. schedule[0]"))?;
-        node = descend(node, name, path)?;
+        let siblings = field_names(node);
+        let (found, absent) = descend(node, name, path)?;
+        if absent && (position < last || !indices.is_empty()) {
+            // Only a field left at its default may be absent, and such a
+            // field's value is never walked into: this one is misspelled.
+            let hint = match crate::error::closest(name, siblings.iter().map(String::as_str)) {
+                Some(best) => format!("; did you mean `{best}`?"),
+                None if siblings.is_empty() => String::new(),
+                None => format!("; the fields here are {}", siblings.join(", ")),
+            };
+            return Err(format!("`{path}`: there is no field `{name}` here{hint}"));
+        }
+        node = found;
         for index in indices {
             let len = node.as_array().map(Vec::len);
             node = match (node, len) {
@@ -109,8 +143,22 @@ fn locate<'a>(tree: &'a mut Json, path: &str) -> Result<&'a mut Json, String> {
     Ok(node)
 }
 
-/// Finds field `name`, looking through an enum tag (a one-key object) if needed.
-fn descend<'a>(node: &'a mut Json, name: &str, path: &str) -> Result<&'a mut Json, String> {
+/// The field names of an object, and, for a one-key object (which may be
+/// an enum tag), the names inside it: the names a path may go on with.
+fn field_names(node: &Json) -> Vec<String> {
+    let Json::Object(map) = node else {
+        return Vec::new();
+    };
+    let mut names: Vec<String> = map.keys().cloned().collect();
+    if let (1, Some(Json::Object(inner))) = (map.len(), map.values().next()) {
+        names.extend(inner.keys().cloned());
+    }
+    names
+}
+
+/// Finds field `name`, looking through an enum tag (a one-key object) if
+/// needed; `true` with it when the field was absent and has been added.
+fn descend<'a>(node: &'a mut Json, name: &str, path: &str) -> Result<(&'a mut Json, bool), String> {
     let Json::Object(map) = node else {
         return Err(format!(
             "`{path}`: cannot find `{name}` inside a value that has no fields"
@@ -125,7 +173,7 @@ fn descend<'a>(node: &'a mut Json, name: &str, path: &str) -> Result<&'a mut Jso
             .and_then(Json::as_object)
             .is_some_and(|inner| inner.contains_key(name));
     if direct {
-        return Ok(map.get_mut(name).expect("checked"));
+        return Ok((map.get_mut(name).expect("checked"), false));
     }
     if through_tag {
         let inner = map
@@ -133,11 +181,11 @@ fn descend<'a>(node: &'a mut Json, name: &str, path: &str) -> Result<&'a mut Jso
             .next()
             .and_then(Json::as_object_mut)
             .expect("checked");
-        return Ok(inner.get_mut(name).expect("checked"));
+        return Ok((inner.get_mut(name).expect("checked"), false));
     }
     // A field left at its default may be absent from the tree: add it here
     // and let deserialisation judge whether such a field exists.
-    Ok(map.entry(name.to_string()).or_insert(Json::Null))
+    Ok((map.entry(name.to_string()).or_insert(Json::Null), true))
 }
 
 fn split_indices(segment: &str) -> Option<(&str, Vec<usize>)> {

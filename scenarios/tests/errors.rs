@@ -242,3 +242,47 @@ fn orders_go_to_the_saga_protocol_only() {
         "case.ron: protocol.Saga.nodes: a saga cluster has exactly 4 servers (orders, inventory, payment, shipping), got 3",
     );
 }
+
+// Syntax errors that teach the right shape (`syntax_hint.rs`). The parser's
+// own words ("Expected string") say what it wanted, not what to write.
+
+#[test]
+fn a_number_where_a_duration_goes_shows_the_string_form() {
+    check(
+        &edit(r#"duration: "2s""#, "duration: 6"),
+        "case.ron:3:15: Expected string\n  hint: `duration` takes a string with a unit: `duration: \"6s\"` (durations: \"150ms\", \"6s\", \"2m\"; sizes: \"512MiB\", \"1GiB\")",
+    );
+}
+
+#[test]
+fn a_protocol_param_in_the_wrong_shape_shows_its_default() {
+    check(
+        &edit("KvSingle()", r#"Raft(election_timeout: "150ms")"#),
+        "case.ron:5:38: Expected opening `(`\n  hint: Raft's `election_timeout` is written like `election_timeout: (\"150ms\", \"300ms\")` (its default)",
+    );
+}
+
+#[test]
+fn a_missing_close_paren_is_pointed_at() {
+    // The struct left open swallows the next field of the scenario.
+    let text = BASE.replace(
+        "nodes: Count(3),",
+        "nodes: Count(3),\n    network: (default: (loss: 0.1),",
+    );
+    check(
+        &text,
+        "case.ron:6:13: Unexpected field named `protocol` in `NetworkSpec`, expected one of `default`, `regions`, or `links` instead\n  hint: `protocol` is a field of the scenario itself: is the `)` that closes `network: (` (line 5) missing?",
+    );
+    // An entry of a list left open.
+    let text = BASE.replace(
+        "workload: (clients: 2),",
+        "workload: (clients: 2),\n    faults: (schedule: [\n        (at: \"1s\", fault: Crash(\"n1\"),\n        (at: \"2s\", fault: Restart(\"n1\")),\n    ]),",
+    );
+    let error = scenarios::load_str(&text, "case.ron")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.ends_with("hint: inside `(` opened at 8:9: is a `)` or a `,` missing before here?"),
+        "{error}"
+    );
+}

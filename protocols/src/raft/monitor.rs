@@ -160,7 +160,11 @@ impl RaftMonitor {
                         LOG_MATCHING,
                         time,
                         node,
-                        format!("{node} and n{other} agree at index {index} (term {term}) but differ at {}", index - 1),
+                        format!(
+                            "{node} and {} agree at index {index} (term {term}) but differ at {}",
+                            NodeId(other as u32),
+                            index - 1
+                        ),
                     );
                 }
             }

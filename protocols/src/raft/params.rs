@@ -84,22 +84,23 @@ impl Default for RaftParams {
 
 impl RaftParams {
     /// Checks the params against a cluster of `servers`. Errors read
-    /// "field: what is wrong and how to fix it".
+    /// "field: what is wrong and how to fix it", with the field as a
+    /// scenario writes it (`election_timeout`, not its two halves here).
     pub fn validate(&self, servers: usize) -> Result<(), String> {
         let (min, max) = (self.election_timeout_min, self.election_timeout_max);
         if min == SimDuration::ZERO || max > TIMEOUT_MAX {
             return Err(format!(
-                "election_timeout_min: must be in (0, {TIMEOUT_MAX}], got {min}..{max}"
+                "election_timeout: both ends must be in (0, {TIMEOUT_MAX}], got ({min}, {max})"
             ));
         }
         if max < min {
             return Err(format!(
-                "election_timeout_max: must be at least election_timeout_min ({min}), got {max}"
+                "election_timeout: write (min, max) with min <= max, got ({min}, {max})"
             ));
         }
         if self.heartbeat_interval == SimDuration::ZERO || self.heartbeat_interval >= min {
             return Err(format!(
-                "heartbeat_interval: must be above zero and below election_timeout_min ({min}), got {}",
+                "heartbeat_interval: must be above zero and below the election timeout's minimum ({min}), got {}",
                 self.heartbeat_interval
             ));
         }
