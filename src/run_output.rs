@@ -362,6 +362,59 @@ pub fn summarise(
 
 /// Writes the run's files into `dir`: resolved.ron, summary.json and, as
 /// the scenario's outputs ask, history.jsonl, metrics.json, checks.json and trace.jsonl.
+/// The version of `trace.jsonl`'s line schema (`v` in every line). It
+/// changes when a field changes meaning or goes; new optional fields do
+/// not change it.
+pub const TRACE_SCHEMA_VERSION: u32 = 1;
+
+/// One line of `trace.jsonl`; the schema is documented in
+/// scenarios/README.md ("trace.jsonl").
+#[derive(Serialize)]
+pub struct TraceLine<'a> {
+    pub v: u32,
+    /// True time of the event, in nanoseconds from the start.
+    pub time_ns: u64,
+    pub kind: &'static str,
+    /// Why a message was dropped (`drop` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<&'static str>,
+    /// The node the event happened at, by its scenario name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub node: Option<&'a str>,
+    /// The other end of a message: the receiver of a `send`, the sender
+    /// of a `deliver`, `drop`, `hold` or `defer`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub peer: Option<&'a str>,
+    /// A message's id, the same on its send and its delivery or drop.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<u64>,
+    /// The message, timer or fault in words (Rust `Debug` form, node ids
+    /// replaced by names).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub detail: String,
+}
+
+impl<'a> TraceLine<'a> {
+    pub fn of(record: &sim_core::trace::TraceRecord, names: &'a [String]) -> Self {
+        let name = |id: Option<sim_core::NodeId>| {
+            id.and_then(|id| names.get(id.index()).map(String::as_str))
+        };
+        TraceLine {
+            v: TRACE_SCHEMA_VERSION,
+            time_ns: record.time.as_nanos(),
+            kind: record.kind.name(),
+            reason: match record.kind {
+                sim_core::TraceKind::Drop(reason) => Some(reason.name()),
+                _ => None,
+            },
+            node: name(record.node),
+            peer: name(record.peer),
+            message: record.message.map(|m| m.0),
+            detail: scenarios::run::with_node_names(&record.detail, names),
+        }
+    }
+}
+
 /// Every file a run may write into its folder.
 pub const RUN_FILES: [&str; 7] = [
     "resolved.ron",
@@ -418,8 +471,9 @@ pub fn write_outputs(
         }
         if resolved.outputs.trace {
             let mut file = std::io::BufWriter::new(std::fs::File::create(dir.join("trace.jsonl"))?);
+            let names = scenarios::validate::all_node_names(resolved);
             for record in &outcome.trace {
-                serde_json::to_writer(&mut file, record)?;
+                serde_json::to_writer(&mut file, &TraceLine::of(record, &names))?;
                 file.write_all(b"\n")?;
             }
             file.flush()?;

@@ -553,3 +553,54 @@ fn set_paths_and_values_get_did_you_mean() {
         assert!(message.contains(wanted), "{set}: {message}");
     }
 }
+
+#[test]
+fn the_trace_is_one_versioned_schema_with_node_names() {
+    // Regression: trace.jsonl used engine ids (0, 4) and its `kind` was a
+    // string for most events but an object for drops.
+    let dir = scratch("trace");
+    let out = s(&dir.join("t"));
+    let result = faultline(&[
+        "run",
+        "quickstart",
+        "--set",
+        "outputs.trace=true",
+        "--out",
+        &out,
+    ]);
+    assert_eq!(result.code, 0, "{result:?}");
+    let text = std::fs::read_to_string(dir.join("t/trace.jsonl")).unwrap();
+    let names = ["n1", "n2", "n3", "client1", "client2", "client3", "client4"];
+    let allowed = [
+        "v", "time_ns", "kind", "reason", "node", "peer", "message", "detail",
+    ];
+    let mut kinds = std::collections::BTreeSet::new();
+    for line in text.lines() {
+        let record: Value = serde_json::from_str(line).unwrap();
+        let fields = record.as_object().unwrap();
+        assert!(
+            fields.keys().all(|k| allowed.contains(&k.as_str())),
+            "{line}"
+        );
+        assert_eq!(record["v"], 1, "{line}");
+        let kind = record["kind"]
+            .as_str()
+            .unwrap_or_else(|| panic!("kind not a string: {line}"));
+        kinds.insert(kind.to_string());
+        assert_eq!(record["reason"].is_string(), kind == "drop", "{line}");
+        for end in ["node", "peer"] {
+            if let Some(name) = record.get(end) {
+                assert!(names.contains(&name.as_str().unwrap()), "{line}");
+            }
+        }
+        assert!(
+            !record["detail"].as_str().unwrap_or("").contains('#'),
+            "{line}"
+        );
+    }
+    for kind in [
+        "start", "send", "deliver", "timer", "crash", "restart", "drop",
+    ] {
+        assert!(kinds.contains(kind), "no {kind} in {kinds:?}");
+    }
+}

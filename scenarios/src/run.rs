@@ -996,8 +996,8 @@ fn invariants_check(
 
 /// A monitor's message with each node id (`#3`, as `NodeId` prints) replaced
 /// by the node's name in the scenario (`n4`): monitors are sans-IO and know
-/// ids only, and users know names only.
-fn with_node_names(message: &str, names: &[String]) -> String {
+/// ids only, and users know names only. Also used for `trace.jsonl`.
+pub fn with_node_names(message: &str, names: &[String]) -> String {
     let mut out = String::with_capacity(message.len());
     let mut rest = message;
     while let Some(at) = rest.find('#') {

@@ -77,6 +77,31 @@ pub enum TraceKind {
 }
 
 impl TraceKind {
+    /// The kind's name in `trace.jsonl` (a drop's reason is apart).
+    pub fn name(self) -> &'static str {
+        match self {
+            TraceKind::Start => "start",
+            TraceKind::Send => "send",
+            TraceKind::Deliver => "deliver",
+            TraceKind::Drop(_) => "drop",
+            TraceKind::Hold => "hold",
+            TraceKind::Defer => "defer",
+            TraceKind::Timer => "timer",
+            TraceKind::Request => "request",
+            TraceKind::Crash => "crash",
+            TraceKind::Restart => "restart",
+            TraceKind::Pause => "pause",
+            TraceKind::Resume => "resume",
+            TraceKind::Partition => "partition",
+            TraceKind::Heal => "heal",
+            TraceKind::Clog => "clog",
+            TraceKind::Release => "release",
+            TraceKind::ClockJump => "clock_jump",
+            TraceKind::SetLoss => "set_loss",
+            TraceKind::NoOp => "no_op",
+        }
+    }
+
     fn code(self) -> u64 {
         match self {
             TraceKind::Start => 1,
