@@ -497,7 +497,7 @@ fn messages_name_nodes_and_params_as_the_scenario_does() {
                 "--set",
                 "protocol.Raft.vote_without_log_check=true",
             ],
-            "on n1: n1 became leader",
+            " became leader of term ",
         ),
         (
             vec!["run", "bully-split-brain", "--seed", "0"],
@@ -516,6 +516,10 @@ fn messages_name_nodes_and_params_as_the_scenario_does() {
             .unwrap();
         assert!(line.contains(culprit), "{line}");
         assert!(!line.contains('#'), "{line}");
+        // "... on nK: nK became ...": the node by its scenario name, twice.
+        let after = line.split(" on ").nth(1).unwrap();
+        let (node, message) = after.split_once(": ").unwrap();
+        assert!(node.starts_with('n') && message.starts_with(node), "{line}");
     }
     let result = faultline(&[
         "run",
@@ -603,4 +607,85 @@ fn the_trace_is_one_versioned_schema_with_node_names() {
     ] {
         assert!(kinds.contains(kind), "no {kind} in {kinds:?}");
     }
+}
+
+/// Quickstart with its faults replaced by `faults`, written into `dir`.
+fn quickstart_with(dir: &std::path::Path, name: &str, faults: &str) -> String {
+    let text = std::fs::read_to_string(repo_root().join("scenarios/quickstart.ron")).unwrap();
+    let start = text.find("    faults: (").unwrap();
+    let end = start + text[start..].find("\n    ),\n").unwrap() + "\n    ),\n".len();
+    let path = dir.join(name);
+    std::fs::write(
+        &path,
+        format!(
+            "{}    faults: (schedule: [{faults}]),\n{}",
+            &text[..start],
+            &text[end..]
+        ),
+    )
+    .unwrap();
+    s(&path)
+}
+
+/// Ok operations that completed in [from_ns, to_ns).
+fn ok_between(history: &std::path::Path, from_ns: u64, to_ns: u64) -> usize {
+    std::fs::read_to_string(history)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|op| op["outcome"] == "ok")
+        .filter(|op| {
+            op["complete_ns"]
+                .as_u64()
+                .is_some_and(|c| (from_ns..to_ns).contains(&c))
+        })
+        .count()
+}
+
+#[test]
+fn a_partition_of_the_servers_leaves_clients_reaching_both_sides() {
+    // Regression: `Partition([["n1"], ["n2", "n3"]])` also cut off every
+    // client (unlisted nodes formed a group of their own), and a user's run
+    // saw no operation for the partition's length, with no warning. Now a
+    // client that no group names keeps reaching every server (as in
+    // Jepsen); naming it places it on a side.
+    let dir = scratch("partition");
+    let ms = 1_000_000;
+    let split = quickstart_with(
+        &dir,
+        "split.ron",
+        r#"(at: "1s", fault: Partition([["n1"], ["n2", "n3"]])), (at: "3s", fault: Heal)"#,
+    );
+    let result = faultline(&["run", &split, "--out", &s(&dir.join("split"))]);
+    assert_eq!(result.code, 0, "{result:?}");
+    assert!(ok_between(&dir.join("split/history.jsonl"), 1_200 * ms, 2_800 * ms) > 50);
+    // Every client placed away from the primary: nothing completes.
+    let placed = quickstart_with(
+        &dir,
+        "placed.ron",
+        r#"(at: "1s", fault: Partition([["n1"], ["n2", "n3", "client1", "client2", "client3", "client4"]])), (at: "3s", fault: Heal)"#,
+    );
+    let result = faultline(&["run", &placed, "--out", &s(&dir.join("placed"))]);
+    assert_eq!(result.code, 0, "{result:?}");
+    assert_eq!(
+        ok_between(&dir.join("placed/history.jsonl"), 1_200 * ms, 2_800 * ms),
+        0
+    );
+    // validate warns when every client is in a group without a server.
+    let alone = quickstart_with(
+        &dir,
+        "alone.ron",
+        r#"(at: "1s", fault: Partition([["n1", "n2", "n3"], ["client1", "client2", "client3", "client4"]]))"#,
+    );
+    let result = faultline(&["validate", &alone]);
+    assert_eq!(result.code, 0, "{result:?}");
+    assert!(
+        result.stdout.contains(
+            "warning: faults.schedule[0].fault: every client is cut off from every server"
+        ),
+        "{}",
+        result.stdout
+    );
+    let result = faultline(&["validate", &split]);
+    assert!(!result.stdout.contains("warning"), "{}", result.stdout);
 }

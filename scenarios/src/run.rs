@@ -478,7 +478,7 @@ fn drive_engine<S: Service>(
             bound_later.push((index, at, &entry.fault));
             continue;
         }
-        let fault = convert::fault(&entry.fault, &lookup)?;
+        let fault = spare_clients(convert::fault(&entry.fault, &lookup)?, servers, names.len());
         if let sim_core::Fault::Crash { node, .. } = fault {
             crashes.push((at, node));
         }
@@ -527,7 +527,8 @@ fn drive_engine<S: Service>(
                 None => lookup(name),
             },
         };
-        let Ok(fault) = convert::fault(spec, &bind) else {
+        let Ok(fault) = convert::fault(spec, &bind).map(|f| spare_clients(f, servers, names.len()))
+        else {
             // No server leads right now (or none was crashed as leader):
             // the fault has no target, and the metrics count it.
             faults_without_leader += 1;
@@ -991,6 +992,24 @@ fn invariants_check(
             violations: kept,
             counterexample: None,
         })
+    }
+}
+
+/// The partition rule for clients: a client that a partition does not
+/// name keeps reaching every server (as in Jepsen, where a client talks to
+/// its node unless the test cuts it); naming a client in a group places it
+/// on that side. Without this, unlisted clients formed a group of their
+/// own and a partition of the servers silently cut off every client.
+fn spare_clients(fault: sim_core::Fault, servers: u32, node_count: usize) -> sim_core::Fault {
+    use sim_core::{Fault, Partition};
+    match fault {
+        Fault::Partition(partition @ (Partition::Groups(_) | Partition::Bridge { .. })) => {
+            Fault::Partition(Partition::Sparing {
+                partition: Box::new(partition),
+                spared: (servers..node_count as u32).map(NodeId).collect(),
+            })
+        }
+        other => other,
     }
 }
 

@@ -630,6 +630,42 @@ pub fn warnings(scenario: &Scenario) -> Vec<Problem> {
             }
         }
     }
+    found.extend(clients_cut_off(scenario));
+    found
+}
+
+/// Partitions that leave every client without a server: each client is
+/// placed in a group with no server (a client no group names keeps reaching
+/// every server, so only a placement can do this), or the only client is
+/// isolated. The run then sees no operations for as long as it lasts.
+fn clients_cut_off(scenario: &Scenario) -> Vec<Problem> {
+    let servers = server_names(&scenario.nodes);
+    let all = all_node_names(scenario);
+    let clients: Vec<&String> = all.iter().filter(|n| !servers.contains(n)).collect();
+    if clients.is_empty() {
+        return Vec::new();
+    }
+    // "@leader" and friends bind to servers.
+    let is_server = |name: &String| servers.contains(name) || name.starts_with('@');
+    let mut found = Vec::new();
+    for (index, entry) in scenario.faults.schedule.iter().enumerate() {
+        let cut_off = match &entry.fault {
+            FaultSpec::Partition(groups) => clients.iter().all(|client| {
+                groups
+                    .iter()
+                    .find(|g| g.contains(client))
+                    .is_some_and(|group| !group.iter().any(is_server))
+            }),
+            FaultSpec::Isolate(node) => clients.len() == 1 && clients[0] == node,
+            _ => false,
+        };
+        if cut_off {
+            found.push(Problem {
+                path: format!("faults.schedule[{index}].fault"),
+                message: "every client is cut off from every server (each is placed in a group without one), so no operation can complete until it heals; place clients with servers, or leave them out of the groups to let them reach every server".into(),
+            });
+        }
+    }
     found
 }
 

@@ -32,6 +32,13 @@ pub enum Partition {
         right: Vec<NodeId>,
         bridge: NodeId,
     },
+    /// `partition`, except that the `spared` nodes it does not name talk to
+    /// every node (a scenario's clients: a client keeps reaching the
+    /// servers unless a partition places it on a side).
+    Sparing {
+        partition: Box<Partition>,
+        spared: Vec<NodeId>,
+    },
 }
 
 /// Group 0 talks to every group (used for a bridge node).
@@ -71,6 +78,19 @@ impl Partition {
     }
 
     fn assign_groups(&self, node_count: usize) -> Result<Rule, String> {
+        if let Partition::Sparing { partition, spared } = self {
+            let mut rule = partition.assign_groups(node_count)?;
+            let named = partition.named();
+            for node in spared {
+                let slot = rule.group_of.get_mut(node.index()).ok_or_else(|| {
+                    format!("the spared node {node} is outside the cluster of {node_count} nodes")
+                })?;
+                if !named.contains(node) {
+                    *slot = WILDCARD;
+                }
+            }
+            return Ok(rule);
+        }
         let mut group_of = vec![u16::MAX; node_count];
         let mut assign = |nodes: &[NodeId], group: u16, what: &str| -> Result<(), String> {
             if nodes.is_empty() {
@@ -108,6 +128,7 @@ impl Partition {
                 assign(&[*node], 1, "the isolated node")?;
                 RuleKind::Symmetric
             }
+            Partition::Sparing { .. } => unreachable!("handled above"),
             Partition::Bridge {
                 left,
                 right,
@@ -130,6 +151,23 @@ impl Partition {
             }
         }
         Ok(Rule { group_of, kind })
+    }
+}
+
+impl Partition {
+    /// Every node the partition names.
+    fn named(&self) -> Vec<NodeId> {
+        match self {
+            Partition::Groups(groups) => groups.iter().flatten().copied().collect(),
+            Partition::OneWay { from, to } => from.iter().chain(to).copied().collect(),
+            Partition::Isolate(node) => vec![*node],
+            Partition::Bridge {
+                left,
+                right,
+                bridge,
+            } => left.iter().chain(right).chain([bridge]).copied().collect(),
+            Partition::Sparing { partition, .. } => partition.named(),
+        }
     }
 }
 
@@ -217,6 +255,30 @@ mod tests {
         );
         assert!(s.blocks(n(0), n(1)) && s.blocks(n(1), n(0)));
         assert!(!s.blocks(n(2), n(0)) && !s.blocks(n(1), n(2)));
+    }
+
+    #[test]
+    fn spared_nodes_talk_to_every_side_unless_named() {
+        // Servers 0-3, clients 4 and 5; client 5 is placed with server 0.
+        let s = state(
+            Partition::Sparing {
+                partition: Box::new(Partition::Groups(vec![
+                    vec![n(0), n(1), n(5)],
+                    vec![n(2), n(3)],
+                ])),
+                spared: vec![n(4), n(5)],
+            },
+            6,
+        );
+        assert!(s.blocks(n(0), n(2)) && s.blocks(n(3), n(1)));
+        assert!(!s.blocks(n(4), n(0)) && !s.blocks(n(4), n(3)) && !s.blocks(n(2), n(4)));
+        assert!(!s.blocks(n(5), n(1)) && s.blocks(n(5), n(2)) && s.blocks(n(3), n(5)));
+        // Without sparing, the unlisted client is a group of its own.
+        let plain = state(
+            Partition::Groups(vec![vec![n(0), n(1)], vec![n(2), n(3)]]),
+            5,
+        );
+        assert!(plain.blocks(n(4), n(0)) && plain.blocks(n(4), n(2)));
     }
 
     #[test]

@@ -35,6 +35,24 @@ fn blocked_pairs(partition: &Partition, node_count: u32) -> BTreeSet<(NodeId, No
             .collect()
     };
     match partition {
+        Partition::Sparing { partition, spared } => {
+            let named: Vec<NodeId> = match partition.as_ref() {
+                Partition::Groups(groups) => groups.concat(),
+                Partition::OneWay { from, to } => [from.clone(), to.clone()].concat(),
+                Partition::Isolate(node) => vec![*node],
+                Partition::Bridge {
+                    left,
+                    right,
+                    bridge,
+                } => [left.clone(), right.clone(), vec![*bridge]].concat(),
+                Partition::Sparing { .. } => unreachable!("not nested here"),
+            };
+            let free: Vec<&NodeId> = spared.iter().filter(|n| !named.contains(n)).collect();
+            return blocked_pairs(partition, node_count)
+                .into_iter()
+                .filter(|(a, b)| !free.contains(&a) && !free.contains(&b))
+                .collect();
+        }
         Partition::Groups(groups) => {
             let mut groups = groups.clone();
             groups.push(rest(groups.concat()));

@@ -86,8 +86,16 @@ fn partition(node_count: usize) -> impl Strategy<Value = Partition> {
             (groups.len() >= 2).then_some(groups)
         },
     );
+    // Spare the last third of the nodes (as a scenario spares its clients).
+    let spared: Vec<NodeId> = (node_count as u32 * 2 / 3..node_count as u32)
+        .map(NodeId)
+        .collect();
     prop_oneof![
         groups.clone().prop_map(Partition::Groups),
+        groups.clone().prop_map(move |g| Partition::Sparing {
+            partition: Box::new(Partition::Groups(g)),
+            spared: spared.clone(),
+        }),
         groups.clone().prop_map(|g| Partition::OneWay {
             from: g[0].clone(),
             to: g[1].clone()
