@@ -689,3 +689,88 @@ fn a_partition_of_the_servers_leaves_clients_reaching_both_sides() {
     let result = faultline(&["validate", &split]);
     assert!(!result.stdout.contains("warning"), "{}", result.stdout);
 }
+
+#[test]
+fn a_nondeterministic_protocol_is_caught_and_the_event_named() {
+    // PingPong's bug switch picks peers from process-wide state: the second
+    // run of the seed sends its first ping elsewhere.
+    let dir = scratch("nondeterministic");
+    let set = "protocol.PingPong.peer_from_process_state=true";
+    let out = s(&dir.join("r"));
+    let result = faultline(&[
+        "run",
+        "pingpong",
+        "--set",
+        set,
+        "--check-determinism",
+        "--out",
+        &out,
+    ]);
+    assert_eq!(result.code, 1, "{result:?}");
+    assert!(
+        result
+            .stdout
+            .contains("determinism: NONDETERMINISTIC: the runs diverged at event "),
+        "{}",
+        result.stdout
+    );
+    assert!(
+        result.stdout.contains("first run:  {") && result.stdout.contains("second run: {"),
+        "{}",
+        result.stdout
+    );
+    let json = one_json(&faultline(&[
+        "run",
+        "pingpong",
+        "--set",
+        set,
+        "--check-determinism",
+        "--out",
+        &out,
+        "--json",
+    ]));
+    let report = &json["determinism"];
+    assert_eq!(report["deterministic"], false);
+    let (first, second) = (&report["first"], &report["second"]);
+    assert_eq!(
+        (&first["kind"], &first["time"], &first["node"]),
+        (&second["kind"], &second["time"], &second["node"]),
+        "{report}"
+    );
+    assert_ne!(first["peer"], second["peer"], "{report}");
+    assert!(json["failed"]
+        .as_array()
+        .unwrap()
+        .contains(&Value::from("determinism")));
+    // Without the switch the same scenario is deterministic.
+    let clean = one_json(&faultline(&[
+        "run",
+        "pingpong",
+        "--check-determinism",
+        "--out",
+        &out,
+        "--json",
+    ]));
+    assert_eq!(clean["determinism"]["deterministic"], true);
+    // A sweep's recheck catches it too, and names the seeds.
+    let swept = faultline(&[
+        "sweep",
+        "pingpong",
+        "--seeds",
+        "0..3",
+        "--set",
+        set,
+        "--check-determinism",
+        "3",
+        "--out",
+        &s(&dir.join("s")),
+    ]);
+    assert_eq!(swept.code, 1, "{swept:?}");
+    assert!(
+        swept
+            .stdout
+            .contains("determinism: NONDETERMINISTIC: 3 of 3 runs"),
+        "{}",
+        swept.stdout
+    );
+}

@@ -71,12 +71,27 @@ pub struct PingPongService {
     pub pongs: u64,
     /// Bug switch: each pong panics the handler with this probability.
     pub panic_probability: f64,
+    /// Bug switch: pick the peer from state shared by the whole process
+    /// instead of the node's stream, breaking invariant 2 (determinism) on
+    /// purpose, so `run --check-determinism` has something to catch.
+    pub peer_from_process_state: bool,
 }
 
+/// Process-wide state: what a protocol must never read. A second run of
+/// the same seed in the same process finds it changed.
+static PROCESS_PINGS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
 impl PingPongService {
-    fn ping_random_peer(ctx: &mut crate::cluster::ServerCtx<'_, '_, Self>) {
+    fn ping_random_peer(&self, ctx: &mut crate::cluster::ServerCtx<'_, '_, Self>) {
         let (me, count) = (ctx.id(), ctx.server_count());
-        if let Some(peer) = random_peer(me, count, ctx.rng()) {
+        let peer = if self.peer_from_process_state && count > 1 {
+            let n = PROCESS_PINGS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let offset = 1 + (n % u64::from(count - 1)) as u32;
+            Some(NodeId((me.0 + offset) % count))
+        } else {
+            random_peer(me, count, ctx.rng())
+        };
+        if let Some(peer) = peer {
             ctx.send(peer, PingPongMessage::Ping);
         }
     }
@@ -89,7 +104,7 @@ impl crate::cluster::Service for PingPongService {
     type Monitor = crate::invariant::NoInvariants;
 
     fn on_start(&mut self, ctx: &mut crate::cluster::ServerCtx<'_, '_, Self>) {
-        Self::ping_random_peer(ctx);
+        self.ping_random_peer(ctx);
     }
 
     fn on_message(
@@ -109,7 +124,7 @@ impl crate::cluster::Service for PingPongService {
                         ctx.id()
                     );
                 }
-                Self::ping_random_peer(ctx);
+                self.ping_random_peer(ctx);
             }
         }
     }

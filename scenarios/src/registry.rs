@@ -40,6 +40,10 @@ pub struct PingPongSpec {
     /// to show how a sweep reports a crashing protocol.
     #[serde(default)]
     pub panic_probability: f64,
+    /// Bug switch: peers are picked from process-wide state, not the node's
+    /// stream, so two runs of one seed differ (`--check-determinism`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub peer_from_process_state: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -219,12 +223,19 @@ pub fn protocols() -> Vec<ProtocolInfo> {
         ProtocolInfo {
             name: "PingPong",
             summary: "servers keep one ping outstanding to a random peer; no clients",
-            params: vec![(
-                "panic_probability",
-                "0.0".into(),
-                "BUG SWITCH: each pong panics the handler with this probability",
-            )],
-            bug_switches: vec!["panic_probability"],
+            params: vec![
+                (
+                    "panic_probability",
+                    "0.0".into(),
+                    "BUG SWITCH: each pong panics the handler with this probability",
+                ),
+                (
+                    "peer_from_process_state",
+                    "false".into(),
+                    "BUG SWITCH: pick peers from process-wide state, so two runs of one seed differ (caught by --check-determinism)",
+                ),
+            ],
+            bug_switches: vec!["panic_probability", "peer_from_process_state"],
             serves_clients: false,
             invariants: ProtocolSpec::PingPong(PingPongSpec::default()).invariants().to_vec(),
         },

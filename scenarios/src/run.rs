@@ -225,10 +225,12 @@ pub fn run_watched(
 ) -> Result<RunOutcome, String> {
     match &resolved.protocol {
         ProtocolSpec::PingPong(spec) => {
-            let panic_probability = spec.panic_probability;
+            let (panic_probability, peer_from_process_state) =
+                (spec.panic_probability, spec.peer_from_process_state);
             drive(resolved, watcher, move |_| PingPongService {
                 pongs: 0,
                 panic_probability,
+                peer_from_process_state,
             })
         }
         ProtocolSpec::KvSingle(spec) => {
