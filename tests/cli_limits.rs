@@ -251,6 +251,23 @@ fn a_binding_that_overlaps_is_an_error_with_its_field_path() {
         "{}",
         run.stderr
     );
+    // With --json it is one error object, of the kind found only at run time.
+    let run = faultline(&[
+        "run",
+        &path,
+        "--seed",
+        &seed,
+        "--out",
+        &dir.join("run").display().to_string(),
+        "--json",
+    ]);
+    assert_eq!(run.code, 2);
+    let error = &json(&run.stdout)["error"];
+    assert_eq!(error["kind"], "run", "{error}");
+    assert!(error["message"]
+        .as_str()
+        .unwrap()
+        .contains("faults.schedule[0].fault"));
 }
 
 /// Postmortem: a panic reported only its message; the person debugging had

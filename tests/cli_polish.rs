@@ -113,6 +113,10 @@ fn every_error_of_every_subcommand_is_one_json_object() {
     json_error(&["check", &missing], "io");
     json_error(&["check", &bad_syntax], "history");
     json_error(&["merge", &bad_syntax], "results");
+    // An output that cannot be written: --out names a file.
+    let file = s(&dir.join("syntax.ron"));
+    let error = json_error(&["run", "quickstart", "--out", &file], "output");
+    assert_eq!(error["file"], file.as_str());
     // Success is one JSON object too, bench included, with --json anywhere.
     let result = faultline(&[
         "bench",
