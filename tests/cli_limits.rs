@@ -237,14 +237,9 @@ fn a_binding_that_overlaps_is_an_error_with_its_field_path() {
     );
     assert!(!why.contains('#'), "{why}");
     let seed = error["seed"].as_u64().unwrap().to_string();
-    let run = faultline(&[
-        "run",
-        &path,
-        "--seed",
-        &seed,
-        "--out",
-        &dir.join("run").display().to_string(),
-    ]);
+    let out = dir.join("run").display().to_string();
+    let args = ["run", path.as_str(), "--seed", &seed, "--out", &out];
+    let run = faultline(&args);
     assert_eq!(run.code, 2);
     assert!(
         run.stderr.contains("faults.schedule[0].fault"),
@@ -252,15 +247,7 @@ fn a_binding_that_overlaps_is_an_error_with_its_field_path() {
         run.stderr
     );
     // With --json it is one error object, of the kind found only at run time.
-    let run = faultline(&[
-        "run",
-        &path,
-        "--seed",
-        &seed,
-        "--out",
-        &dir.join("run").display().to_string(),
-        "--json",
-    ]);
+    let run = faultline(&[&args[..], &["--json"]].concat());
     assert_eq!(run.code, 2);
     let error = &json(&run.stdout)["error"];
     assert_eq!(error["kind"], "run", "{error}");
