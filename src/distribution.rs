@@ -6,21 +6,6 @@ use crate::sweep::{Header, UnitResult};
 use scenarios::metrics::SampleSummary;
 use std::collections::BTreeMap;
 
-/// Samples of one metric a run contributes at most. A run with more (commit
-/// latencies, say) contributes an evenly spaced subset, so every run
-/// weighs the same and results files stay small.
-pub const SAMPLES_PER_RUN_MAX: usize = 32;
-
-/// Picks at most `SAMPLES_PER_RUN_MAX` evenly spaced samples.
-pub fn subsample(samples: &[f64]) -> Vec<f64> {
-    if samples.len() <= SAMPLES_PER_RUN_MAX {
-        return samples.to_vec();
-    }
-    (0..SAMPLES_PER_RUN_MAX)
-        .map(|i| samples[i * samples.len() / SAMPLES_PER_RUN_MAX])
-        .collect()
-}
-
 /// The CSV text: one row per (group, metric), in group then name order.
 pub fn csv(header: &Header, results: &[UnitResult]) -> String {
     let mut by_group: Vec<BTreeMap<&str, (Vec<f64>, u64)>> =
@@ -73,12 +58,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn subsample_keeps_short_lists_and_spaces_long_ones() {
-        assert_eq!(subsample(&[1.0, 2.0]), vec![1.0, 2.0]);
-        let long: Vec<f64> = (0..320).map(f64::from).collect();
-        let picked = subsample(&long);
-        assert_eq!(picked.len(), SAMPLES_PER_RUN_MAX);
-        assert_eq!(picked[1], 10.0);
+    fn fields_with_quotes_or_commas_are_quoted() {
         assert_eq!(csv_field("a=(\"1\", 2)"), "\"a=(\"\"1\"\", 2)\"");
     }
 }

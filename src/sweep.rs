@@ -57,6 +57,21 @@ pub struct GroupHeader {
     pub sets: Vec<(String, String)>,
 }
 
+/// Samples of one metric a run contributes at most. A run with more (commit
+/// latencies, say) contributes an evenly spaced subset, so every run
+/// weighs the same and results files stay small.
+pub const SAMPLES_PER_RUN_MAX: usize = 32;
+
+/// Picks at most `SAMPLES_PER_RUN_MAX` evenly spaced samples.
+pub fn subsample(samples: &[f64]) -> Vec<f64> {
+    if samples.len() <= SAMPLES_PER_RUN_MAX {
+        return samples.to_vec();
+    }
+    (0..SAMPLES_PER_RUN_MAX)
+        .map(|i| samples[i * samples.len() / SAMPLES_PER_RUN_MAX])
+        .collect()
+}
+
 /// One line per finished unit.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct UnitResult {
@@ -75,7 +90,8 @@ pub struct UnitResult {
     pub trace_hash: Option<String>,
     pub events: u64,
     pub wall_ms: f64,
-    /// Protocol metric samples (see `distribution`), by metric name.
+    /// Protocol metric samples (at most `SAMPLES_PER_RUN_MAX` each; see
+    /// `distribution.rs`), by metric name.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub samples: BTreeMap<String, Vec<f64>>,
 }
@@ -327,7 +343,7 @@ pub fn run_unit(plan: &SweepPlan, group: usize, seed: u64) -> UnitResult {
         Ok(outcome) => outcome
             .protocol_samples
             .iter()
-            .map(|(name, values)| (name.to_string(), crate::distribution::subsample(values)))
+            .map(|(name, values)| (name.to_string(), subsample(values)))
             .collect(),
         Err(_) => BTreeMap::new(),
     };
@@ -797,4 +813,18 @@ pub fn render(summary: &SweepSummary, out: &mut dyn Write) -> std::io::Result<()
         },
         summary.expectation_note
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn subsample_keeps_short_lists_and_spaces_long_ones() {
+        assert_eq!(subsample(&[1.0, 2.0]), vec![1.0, 2.0]);
+        let long: Vec<f64> = (0..320).map(f64::from).collect();
+        let picked = subsample(&long);
+        assert_eq!(picked.len(), SAMPLES_PER_RUN_MAX);
+        assert_eq!(picked[1], 10.0);
+    }
 }

@@ -64,7 +64,7 @@ pub struct BullySpec {
 
 impl Default for BullySpec {
     fn default() -> Self {
-        crate::load::ron_options()
+        crate::dialect::ron_options()
             .from_str("()")
             .expect("every BullyElection field has a default")
     }

@@ -64,7 +64,7 @@ pub struct CommitSpec {
 
 impl Default for CommitSpec {
     fn default() -> Self {
-        crate::load::ron_options()
+        crate::dialect::ron_options()
             .from_str("()")
             .expect("every commit field has a default")
     }

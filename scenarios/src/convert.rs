@@ -2,8 +2,8 @@
 //! a message (without the field path; the caller adds it) on bad input.
 
 use crate::duration::Dur;
+use crate::names::CLIENT_PREFIX;
 use crate::schema::*;
-use crate::validate::CLIENT_PREFIX;
 use protocols::workload::{Arrival, KeyDistribution, OpMix, WorkloadConfig};
 use sim_core::link::check_probability;
 use sim_core::{Fault, Latency, LinkConfig, LinkOrder, NodeId, Partition};

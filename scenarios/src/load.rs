@@ -10,16 +10,7 @@ use std::path::Path;
 /// Scenario files larger than this are refused before parsing, so a huge
 /// file cannot exhaust memory.
 pub const SCENARIO_BYTES_MAX: usize = 4 * 1024 * 1024;
-/// RON nesting depth at most (deeper input is rejected, not recursed into).
-pub const NESTING_MAX: usize = 64;
-
-/// The RON dialect of scenario files: `Some(..)` may be left out, and a
-/// protocol's params need no second pair of parentheses.
-pub fn ron_options() -> ron::Options {
-    ron::Options::default()
-        .with_default_extension(Extensions::IMPLICIT_SOME | Extensions::UNWRAP_VARIANT_NEWTYPES)
-        .with_recursion_limit(NESTING_MAX)
-}
+pub use crate::dialect::{ron_options, NESTING_MAX};
 
 /// Reads, parses and validates a scenario file.
 pub fn load_file(path: &Path) -> Result<Scenario, ScenarioError> {

@@ -76,7 +76,7 @@ pub struct RaftSpec {
 
 impl Default for RaftSpec {
     fn default() -> Self {
-        crate::load::ron_options()
+        crate::dialect::ron_options()
             .from_str("()")
             .expect("every Raft field has a default")
     }

@@ -13,19 +13,15 @@
 
 use crate::convert::default_stop_after;
 use crate::duration::{Dur, SignedDur};
+use crate::names::server_names;
 use crate::registry::ProtocolSpec;
 use crate::ring_spec::IdsSpec;
 use crate::schema::*;
-use crate::validate::{server_names, SCHEDULE_MAX};
+use crate::validate::SCHEDULE_MAX;
 use rand::seq::SliceRandom;
 use rand::Rng;
 use sim_core::rng::{self, SimRng};
 use sim_core::SimDuration;
-
-/// Generated faults stop at 80% of the run by default, leaving time to recover.
-pub fn default_nemesis_stop(duration: Dur) -> Dur {
-    Dur(SimDuration::from_nanos(duration.0.as_nanos() / 10 * 8))
-}
 
 /// The resolved scenario for `seed`. The input must have passed validation.
 pub fn resolve(scenario: &Scenario, seed: u64) -> Scenario {

@@ -84,7 +84,7 @@ pub struct RingSpec {
 
 impl Default for RingSpec {
     fn default() -> Self {
-        crate::load::ron_options()
+        crate::dialect::ron_options()
             .from_str("()")
             .expect("every RingElection field has a default")
     }

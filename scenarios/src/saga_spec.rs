@@ -67,7 +67,7 @@ pub struct SagaSpec {
 
 impl Default for SagaSpec {
     fn default() -> Self {
-        crate::load::ron_options()
+        crate::dialect::ron_options()
             .from_str("()")
             .expect("every Saga field has a default")
     }

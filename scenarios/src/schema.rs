@@ -415,6 +415,13 @@ pub enum FaultSpec {
     RestoreLoss,
 }
 
+/// Generated faults stop at 80% of the run by default, leaving time to recover.
+pub fn default_nemesis_stop(duration: Dur) -> Dur {
+    Dur(sim_core::SimDuration::from_nanos(
+        duration.0.as_nanos() / 10 * 8,
+    ))
+}
+
 /// Generated faults, drawn from the seed.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -77,7 +77,7 @@ fn parse_value(text: &str) -> ron::Value {
     if bare_word {
         return ron::Value::String(text.to_string());
     }
-    crate::load::ron_options()
+    crate::dialect::ron_options()
         .from_str::<ron::Value>(text)
         .unwrap_or_else(|_| ron::Value::String(text.to_string()))
 }

@@ -7,8 +7,6 @@ use crate::registry::{ProtocolSpec, CHECKERS};
 use crate::schema::*;
 use sim_core::{ClockConfig, NodeId, SimDuration};
 
-/// Servers in a scenario at most.
-pub const NODES_MAX: u32 = 100_000;
 /// The longest run a scenario may ask for.
 pub const DURATION_MAX: SimDuration = SimDuration::from_secs(7 * 24 * 3600);
 /// The smallest memory budget a run may have: tiny budgets are for tests
@@ -35,43 +33,12 @@ pub const SEEDS_MAX: u64 = 1_000_000_000;
 pub const SWEEP_GROUPS_MAX: usize = 10_000;
 /// Problems reported at most; the rest are summarised.
 const PROBLEMS_MAX: usize = 50;
-/// Client nodes are named with this prefix and a number from 1.
-pub const CLIENT_PREFIX: &str = "client";
-
-/// The servers' names in id order.
-/// In a fault: the server leading the highest term when the fault happens.
-pub const LEADER: &str = "@leader";
-/// In a fault: the server the latest "@leader" fault acted on.
-pub const OLD_LEADER: &str = "@old-leader";
-/// In a fault: "@follower1", "@follower2", ...: the live servers that do not
-/// lead when the fault happens, in id order.
-pub const FOLLOWER_PREFIX: &str = "@follower";
-
-/// The k-th follower (from 1) that `name` stands for, if it is "@followerK".
-pub fn follower_rank(name: &str) -> Option<usize> {
-    let rank: usize = name.strip_prefix(FOLLOWER_PREFIX)?.parse().ok()?;
-    (1..=NODES_MAX as usize).contains(&rank).then_some(rank)
-}
-
-pub fn server_names(nodes: &Nodes) -> Vec<String> {
-    match nodes {
-        Nodes::Count(count) => (1..=(*count).min(NODES_MAX))
-            .map(|i| format!("n{i}"))
-            .collect(),
-        Nodes::Names(names) => names.clone(),
-    }
-}
-
-/// Every node's name in id order: servers, then clients.
-pub fn all_node_names(scenario: &Scenario) -> Vec<String> {
-    let mut names = server_names(&scenario.nodes);
-    let clients = scenario
-        .workload
-        .clients
-        .min(protocols::workload::CLIENTS_MAX);
-    names.extend((1..=clients).map(|i| format!("{CLIENT_PREFIX}{i}")));
-    names
-}
+// The names a scenario's nodes go by live in `names.rs`; they are
+// re-exported here, where callers have long found them.
+pub use crate::names::{
+    all_node_names, follower_rank, server_names, CLIENT_PREFIX, FOLLOWER_PREFIX, LEADER, NODES_MAX,
+    OLD_LEADER,
+};
 
 /// Parses "start..end" (end exclusive) or a single seed.
 pub fn parse_seed_range(text: &str) -> Result<(u64, u64), String> {
@@ -562,9 +529,7 @@ fn validate_faults(
         if nemesis.interval_max.0 == SimDuration::ZERO && nemesis.fault_max.0 == SimDuration::ZERO {
             c.problem(format!("{path}.interval_max"), "must be above 0s");
         }
-        let stop = nemesis
-            .stop
-            .unwrap_or(crate::resolve::default_nemesis_stop(duration));
+        let stop = nemesis.stop.unwrap_or(default_nemesis_stop(duration));
         if stop > duration {
             c.problem(
                 format!("{path}.stop"),
