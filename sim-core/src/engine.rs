@@ -225,6 +225,10 @@ impl NodeRng {
     /// prefetches hit other lines of the same stream: slower, never wrong.
     const CURSOR_OFFSET_BYTES: usize = 256;
     const BUFFER_OFFSET_BYTES: usize = 0;
+    /// The stream's size: five cache lines. A different rand_chacha layout
+    /// most likely changes it, and then this fails to compile; the test
+    /// `the_stream_cursor_lies_where_the_prefetch_looks` checks the offset.
+    const SIZE_BYTES: usize = 320;
 
     /// Prefetches the lines the next draw reads: the cursor's and the
     /// buffered word's.
@@ -234,6 +238,42 @@ impl NodeRng {
         let word_offset = node_stream::buffer_index(words_drawn) as usize * 4;
         prefetch_line(base.wrapping_add(Self::CURSOR_OFFSET_BYTES));
         prefetch_line(base.wrapping_add(Self::BUFFER_OFFSET_BYTES + word_offset));
+    }
+}
+
+const _: () = assert!(std::mem::size_of::<NodeRng>() == NodeRng::SIZE_BYTES);
+
+#[cfg(test)]
+mod node_rng_tests {
+    use super::*;
+    use rand::RngCore;
+
+    /// The prefetch assumes the generator's cursor lies in the cache line at
+    /// `CURSOR_OFFSET_BYTES`: a draw that needs no refill changes only the
+    /// cursor, so the bytes one such draw changes must all lie in that line.
+    #[test]
+    fn the_stream_cursor_lies_where_the_prefetch_looks() {
+        let mut rng = NodeRng(crate::rng::stream(7, "layout"));
+        rng.0.next_u32(); // fills the buffer
+        let bytes = |rng: &NodeRng| -> Vec<u8> {
+            // SAFETY: reads the stream's own bytes, for their values only.
+            let base = rng as *const NodeRng as *const u8;
+            (0..NodeRng::SIZE_BYTES)
+                .map(|i| unsafe { std::ptr::read_volatile(base.add(i)) })
+                .collect()
+        };
+        let before = bytes(&rng);
+        rng.0.next_u32();
+        let after = bytes(&rng);
+        let changed: Vec<usize> = (0..before.len())
+            .filter(|&i| before[i] != after[i])
+            .collect();
+        assert!(!changed.is_empty(), "a draw changed nothing");
+        let line = NodeRng::CURSOR_OFFSET_BYTES..NodeRng::CURSOR_OFFSET_BYTES + 64;
+        assert!(
+            changed.iter().all(|i| line.contains(i)),
+            "the cursor moved to bytes {changed:?}; update CURSOR_OFFSET_BYTES"
+        );
     }
 }
 

@@ -26,6 +26,7 @@ pub mod node_stream;
 pub mod partition;
 mod prefetch;
 pub mod protocol;
+mod radix_heap;
 pub mod rng;
 pub mod stats;
 pub mod storage;
