@@ -7,7 +7,7 @@
 //! different message patterns.
 
 use crate::invariant::Violation;
-use sim_core::{NodeId, SimTime};
+use sim_core::{NodeId, SimDuration, SimTime};
 
 pub const MAX_ID_LEADER: &str = "max-id-leader";
 
@@ -60,6 +60,41 @@ pub fn validate_ids(uids: &[u64], servers: usize) -> Result<(), String> {
         return Err(format!(
             "ids: every id must be unique; {} appears twice",
             pair[0]
+        ));
+    }
+    Ok(())
+}
+
+/// What every leader-election protocol checks of its params: a server count
+/// within `servers_max` (`why_max` says why the bound), one unique id per
+/// server, every named timeout above zero, and a failure timeout longer
+/// than the heartbeat interval (else a live leader is suspected between two
+/// heartbeats). Errors name the field.
+pub fn validate_election(
+    servers: usize,
+    (servers_max, why_max): (usize, &str),
+    uids: &[u64],
+    (heartbeat_interval, failure_timeout): (SimDuration, SimDuration),
+    timeouts: &[(&str, SimDuration)],
+) -> Result<(), String> {
+    if servers > servers_max {
+        return Err(format!(
+            "ids: at most {servers_max} servers {why_max}, got {servers}"
+        ));
+    }
+    validate_ids(uids, servers)?;
+    let named = [
+        ("heartbeat_interval", heartbeat_interval),
+        ("failure_timeout", failure_timeout),
+    ];
+    for (name, value) in named.iter().chain(timeouts) {
+        if *value == SimDuration::ZERO {
+            return Err(format!("{name}: must be above zero"));
+        }
+    }
+    if failure_timeout <= heartbeat_interval {
+        return Err(format!(
+            "failure_timeout: must exceed heartbeat_interval ({heartbeat_interval}), got {failure_timeout}"
         ));
     }
     Ok(())

@@ -54,28 +54,19 @@ pub const BULLY_SERVERS_MAX: usize = 10_000;
 impl BullyParams {
     /// Checks the params for `servers` servers; errors name the field.
     pub fn validate(&self, servers: usize) -> Result<(), String> {
-        if servers > BULLY_SERVERS_MAX {
-            return Err(format!(
-                "ids: at most {BULLY_SERVERS_MAX} servers run Bully (an election costs n² messages), got {servers}"
-            ));
-        }
-        crate::election::validate_ids(&self.uids, servers)?;
-        for (name, value) in [
-            ("heartbeat_interval", self.heartbeat_interval),
-            ("failure_timeout", self.failure_timeout),
-            ("answer_timeout", self.answer_timeout),
-            ("coordinator_timeout", self.coordinator_timeout),
-        ] {
-            if value == SimDuration::ZERO {
-                return Err(format!("{name}: must be above zero"));
-            }
-        }
-        if self.failure_timeout <= self.heartbeat_interval {
-            return Err(format!(
-                "failure_timeout: must exceed heartbeat_interval ({}), got {}",
-                self.heartbeat_interval, self.failure_timeout
-            ));
-        }
+        crate::election::validate_election(
+            servers,
+            (
+                BULLY_SERVERS_MAX,
+                "run Bully (an election costs n² messages)",
+            ),
+            &self.uids,
+            (self.heartbeat_interval, self.failure_timeout),
+            &[
+                ("answer_timeout", self.answer_timeout),
+                ("coordinator_timeout", self.coordinator_timeout),
+            ],
+        )?;
         if self.coordinator_timeout <= self.answer_timeout {
             return Err(format!(
                 "coordinator_timeout: must exceed answer_timeout ({}), since the larger id waits that long before it wins; got {}",

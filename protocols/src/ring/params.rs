@@ -48,28 +48,16 @@ pub const RING_SERVERS_MAX: usize = 100_000;
 impl RingParams {
     /// Checks the params for `servers` servers; errors name the field.
     pub fn validate(&self, servers: usize) -> Result<(), String> {
-        if servers > RING_SERVERS_MAX {
-            return Err(format!(
-                "ids: at most {RING_SERVERS_MAX} servers on a ring, got {servers}"
-            ));
-        }
-        crate::election::validate_ids(&self.uids, servers)?;
-        for (name, value) in [
-            ("heartbeat_interval", self.heartbeat_interval),
-            ("failure_timeout", self.failure_timeout),
-            ("hop_timeout", self.hop_timeout),
-            ("election_timeout", self.election_timeout),
-        ] {
-            if value == SimDuration::ZERO {
-                return Err(format!("{name}: must be above zero"));
-            }
-        }
-        if self.failure_timeout <= self.heartbeat_interval {
-            return Err(format!(
-                "failure_timeout: must exceed heartbeat_interval ({}), got {}",
-                self.heartbeat_interval, self.failure_timeout
-            ));
-        }
+        crate::election::validate_election(
+            servers,
+            (RING_SERVERS_MAX, "on a ring"),
+            &self.uids,
+            (self.heartbeat_interval, self.failure_timeout),
+            &[
+                ("hop_timeout", self.hop_timeout),
+                ("election_timeout", self.election_timeout),
+            ],
+        )?;
         Ok(())
     }
 }
