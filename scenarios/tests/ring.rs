@@ -148,3 +148,42 @@ fn regression_a_server_back_from_a_crash_is_not_skipped_forever() {
     let outcome = scenarios::run(&scenarios::resolve(&scenario, 7554335863652408501)).unwrap();
     assert!(outcome.passed(), "{:?}", outcome.checks);
 }
+
+/// Regression, found by the crash property test (case saved in
+/// ring.proptest-regressions). Postmortem: under LeLann, n3 forwarded n2's
+/// id (the largest) in epoch 2, crashed, and restarted into the same,
+/// still running epoch with its set of seen ids empty. When its own id came
+/// home it took the largest id seen since the restart, its own, and became
+/// leader of epoch 2, which n2 already led. A LeLann server back from a
+/// crash now starts the next epoch instead of joining a running one
+/// (`rejoining`), so every participant of an epoch has watched all of it.
+#[test]
+fn a_lelann_server_back_from_a_crash_does_not_decide_an_epoch_it_half_saw() {
+    let mut scenario = ring(6, "RingElection(variant: LeLann, ids: Random)");
+    scenario.duration = Dur::secs(4);
+    let at = |text: &str| Dur(sim_core::SimDuration::parse(text).unwrap());
+    let fault = |text: &str| -> scenarios::schema::FaultSpec { ron::from_str(text).unwrap() };
+    scenario.faults.schedule = [
+        ("11.89284ms", "Crash(\"n5\")"),
+        ("16.660922ms", "Crash(\"n1\")"),
+        ("16.660923ms", "Restart(\"n1\")"),
+        ("911.040232ms", "Crash(\"n6\")"),
+        ("1.115200188s", "Crash(\"n3\")"),
+        ("1.166214932s", "Restart(\"n3\")"),
+        ("1.215369977s", "Restart(\"n6\")"),
+        ("1.268235314s", "Restart(\"n5\")"),
+    ]
+    .iter()
+    .map(|(time, spec)| scenarios::schema::TimedFault {
+        at: at(time),
+        fault: fault(spec),
+    })
+    .collect();
+    let outcome = scenarios::run(&scenarios::resolve(&scenario, 3330635671172059879)).unwrap();
+    assert!(
+        outcome.passed(),
+        "failed {:?}; checks {:?}",
+        outcome.failed(),
+        outcome.checks
+    );
+}

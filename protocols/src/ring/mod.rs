@@ -59,9 +59,14 @@ pub struct RingElection {
     /// Servers this one suspects (sparse: memory grows with the suspects,
     /// not with the ring, so a ring of n servers holds O(n) in all).
     suspected: BTreeSet<NodeId>,
-    /// When this server last heard from each server (its own clock).
     /// hop -> (successor, message, its ack timer, when it was sent).
     unacked: BTreeMap<u64, Unacked>,
+    /// LeLann: restarted, and not yet in an epoch it started or saw
+    /// decided. Before the crash it may have forwarded ids of the epoch now
+    /// running and forgotten them, so its own id coming home would make it
+    /// decide without them (two leaders in one epoch). It starts the next
+    /// epoch instead of joining a running one.
+    rejoining: bool,
     next_hop: u64,
     silence_timer: Option<TimerId>,
     stall_timer: Option<TimerId>,
@@ -77,6 +82,7 @@ impl RingElection {
             participant: false,
             decided: false,
             seen: BTreeMap::new(),
+            rejoining: false,
             leader: None,
             suspected: BTreeSet::new(),
             unacked: BTreeMap::new(),
@@ -189,7 +195,13 @@ impl RingElection {
         self.stall_timer = Some(timer);
     }
 
+    /// Whether this server must not take part in the epoch running now.
+    fn must_not_join(&self) -> bool {
+        self.rejoining && !self.participant
+    }
+
     fn start_election(&mut self, ctx: &mut ServerCtx<'_, '_, Self>) {
+        self.rejoining = false;
         self.join(ctx, self.epoch + 1);
         ctx.emit(RingEvent::ElectionStarted { epoch: self.epoch });
         self.send_own(ctx);
@@ -211,6 +223,7 @@ impl RingElection {
         debug_assert!(!self.decided);
         let me = ctx.id();
         self.decided = true;
+        self.rejoining = false;
         self.leader = Some((self.uid, me));
         ctx.cancel_timer_in(&mut self.stall_timer);
         ctx.emit(RingEvent::BecameLeader {
@@ -231,6 +244,7 @@ impl RingElection {
 
     fn learn_leader(&mut self, ctx: &mut ServerCtx<'_, '_, Self>, uid: u64, node: NodeId) {
         self.decided = true;
+        self.rejoining = false;
         self.leader = Some((uid, node));
         ctx.cancel_timer_in(&mut self.stall_timer);
         ctx.emit(RingEvent::LearnedLeader {
@@ -285,7 +299,9 @@ impl RingElection {
         match leader {
             Some((uid, node)) if uid > self.uid => self.learn_leader(ctx, uid, node),
             Some(_) => self.start_election(ctx),
-            // An election is running: take part in it.
+            // An election is running: take part in it, or, back from a
+            // crash under LeLann, supersede it (see `rejoining`).
+            None if self.must_not_join() => self.start_election(ctx),
             None if !self.participant => self.send_own(ctx),
             None => {}
         }
@@ -304,6 +320,12 @@ impl RingElection {
         }
         if epoch > self.epoch {
             self.join(ctx, epoch);
+        }
+        if self.must_not_join() && !self.decided {
+            // The running epoch may hold ids this server forgot in its
+            // crash: start the next one; this message's epoch is then over.
+            self.start_election(ctx);
+            return;
         }
         match self.params.variant {
             RingVariant::ChangRoberts => self.chang_roberts(ctx, uid, origin),
@@ -497,6 +519,7 @@ impl Service for RingElection {
 
     fn on_recover(&mut self, ctx: &mut ServerCtx<'_, '_, Self>) {
         self.boot(ctx);
+        self.rejoining = self.params.variant == RingVariant::LeLann;
         for peer in ctx.peers() {
             self.count(ctx, SentKind::Hello);
             ctx.send(peer, RingMessage::Hello);
