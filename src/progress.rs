@@ -13,10 +13,7 @@ pub enum ProgressMode {
     /// A redrawn bar (stderr is a terminal).
     Bar,
     /// A line every `every`, and one at the end.
-    Lines {
-        every: Duration,
-    },
-    Off,
+    Lines { every: Duration },
 }
 
 /// The interval of progress lines in a log, by default.

@@ -3,16 +3,8 @@
 //! aborts the process, and bad input found at run time is an error of that
 //! seed, never a panic.
 
-use faultline_e2e::{faultline, repo_root};
+use faultline_e2e::{faultline, repo_root, scratch};
 use serde_json::Value;
-use std::path::PathBuf;
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("faultline-limits-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
 
 /// A curated scenario with one line changed, written to `dir`.
 fn changed(curated: &str, from: &str, to: &str, dir: &std::path::Path) -> String {

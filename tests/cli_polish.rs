@@ -3,16 +3,8 @@
 //! results by accident, merges of folders and of incomplete shard sets,
 //! curated scenarios by name, and progress lines in a log.
 
-use faultline_e2e::{faultline, repo_root, CliOutput};
+use faultline_e2e::{faultline, repo_root, scratch, CliOutput};
 use serde_json::Value;
-use std::path::PathBuf;
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("faultline-polish-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
 
 fn s(path: &std::path::Path) -> String {
     path.display().to_string()
@@ -20,11 +12,7 @@ fn s(path: &std::path::Path) -> String {
 
 /// Stdout is exactly one JSON object on one line.
 fn one_json(result: &CliOutput) -> Value {
-    let lines: Vec<&str> = result.stdout.lines().collect();
-    assert_eq!(lines.len(), 1, "expected one JSON line, got {result:?}");
-    let value: Value = serde_json::from_str(lines[0]).unwrap();
-    assert!(value.is_object(), "{value}");
-    value
+    faultline_e2e::one_json(&result.stdout)
 }
 
 /// Runs `args` with --json and expects exit 2 with an error of `kind`.

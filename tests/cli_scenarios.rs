@@ -1,17 +1,8 @@
 //! End-to-end tests of `run`, `sweep`, `merge`, `validate` and `list`,
 //! driving the CLI in-process on the curated scenarios.
 
-use faultline_e2e::{faultline, repo_root};
+use faultline_e2e::{faultline, one_json, repo_root, scratch};
 use serde_json::Value;
-use std::path::PathBuf;
-
-/// A fresh scratch directory for one test.
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("faultline-e2e-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
 
 fn scenario(name: &str) -> String {
     repo_root()
@@ -19,15 +10,6 @@ fn scenario(name: &str) -> String {
         .join(name)
         .display()
         .to_string()
-}
-
-/// Parses stdout as exactly one JSON object on one line.
-fn one_json(stdout: &str) -> Value {
-    let lines: Vec<&str> = stdout.lines().collect();
-    assert_eq!(lines.len(), 1, "expected one JSON line, got:\n{stdout}");
-    let value: Value = serde_json::from_str(lines[0]).unwrap();
-    assert!(value.is_object());
-    value
 }
 
 #[test]

@@ -24,6 +24,24 @@ pub fn faultline(args: &[&str]) -> CliOutput {
     }
 }
 
+/// A fresh, empty scratch folder for one test (per process, so test
+/// binaries running at once never share one).
+pub fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("faultline-e2e-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Parses stdout as exactly one JSON object on one line.
+pub fn one_json(stdout: &str) -> serde_json::Value {
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 1, "expected one JSON line, got:\n{stdout}");
+    let value: serde_json::Value = serde_json::from_str(lines[0]).unwrap();
+    assert!(value.is_object(), "{value}");
+    value
+}
+
 /// The repository root (the parent of this crate).
 pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -99,16 +99,23 @@ impl CliError {
         self
     }
 
+    /// The message, and the hint on its own line unless the message
+    /// already ends with it (a scenario's syntax error carries its hint).
+    pub fn text(&self) -> String {
+        match &self.hint {
+            Some(hint) if !self.message.contains("hint:") => {
+                format!("{}\n  hint: {hint}", self.message)
+            }
+            _ => self.message.clone(),
+        }
+    }
+
     /// Prints the error (text on stderr, or JSON on stdout) and gives exit 2.
     pub fn emit(&self, json: bool, stdout: &mut dyn Write, stderr: &mut dyn Write) -> u8 {
         if json {
             super::print_json(stdout, &serde_json::json!({ "error": self }));
         } else {
-            let _ = writeln!(stderr, "error: {}", self.message);
-            let shown = self.message.contains("hint:");
-            if let (Some(hint), false) = (&self.hint, shown) {
-                let _ = writeln!(stderr, "  hint: {hint}");
-            }
+            let _ = writeln!(stderr, "error: {}", self.text());
         }
         2
     }

@@ -33,10 +33,7 @@ pub fn validate(
             Err(error) => {
                 code = 2;
                 if !json {
-                    let _ = writeln!(stderr, "{}", error.message);
-                    if let (Some(hint), false) = (&error.hint, error.message.contains("hint:")) {
-                        let _ = writeln!(stderr, "  hint: {hint}");
-                    }
+                    let _ = writeln!(stderr, "{}", error.text());
                 }
                 results.push(serde_json::json!({ "file": path.display().to_string(), "ok": false, "error": error }));
             }
