@@ -7,7 +7,49 @@
 //! different message patterns.
 
 use crate::invariant::Violation;
+use serde::{Deserialize, Serialize};
 use sim_core::{NodeId, SimDuration, SimTime};
+
+/// Which id each server gets, as a scenario writes it. For a ring, the
+/// ring runs n1 -> n2 -> ... -> n1.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub enum Ids {
+    /// n1 gets 1, n2 gets 2, ...: ids grow along the ring (Chang–Roberts'
+    /// best case, 2n−1 election messages).
+    Increasing,
+    /// n1 gets n, n2 gets n−1, ...: the ring's worst case, n(n+1)/2.
+    Decreasing,
+    /// A permutation of 1..=n drawn from the seed (resolution writes it
+    /// out as `Explicit`).
+    #[default]
+    Random,
+    /// One id per server, in server order; unique.
+    Explicit(Vec<u64>),
+}
+
+impl Ids {
+    /// The ids of `servers` servers. `Random` must have been resolved (to
+    /// `Explicit`); if not (validation), it stands for 1..=n.
+    pub fn uids(&self, servers: usize) -> Vec<u64> {
+        let n = servers as u64;
+        match self {
+            Ids::Increasing | Ids::Random => (1..=n).collect(),
+            Ids::Decreasing => (1..=n).rev().collect(),
+            Ids::Explicit(ids) => ids.clone(),
+        }
+    }
+
+    /// Writes `Random` out as the permutation the seed draws from the
+    /// protocol's own `stream`, so one protocol's ids never shift another's.
+    pub fn resolve(&mut self, servers: usize, seed: u64, stream: &str) {
+        use rand::seq::SliceRandom;
+        if *self == Ids::Random {
+            let mut drawn: Vec<u64> = (1..=servers as u64).collect();
+            drawn.shuffle(&mut sim_core::rng::stream(seed, stream));
+            *self = Ids::Explicit(drawn);
+        }
+    }
+}
 
 pub const MAX_ID_LEADER: &str = "max-id-leader";
 

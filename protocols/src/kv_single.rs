@@ -15,6 +15,9 @@
 use crate::client::{ClientReply, ClientRequest, ClientResponse};
 use crate::cluster::{ServerCtx, Service};
 use crate::kv::KvStore;
+use crate::plugin::{Clients, Invalid, Plugin, Setup};
+use serde::{Deserialize, Serialize};
+use sim_core::Dur;
 use sim_core::{NodeId, SimDuration, TimerId};
 
 /// The storage key under which the primary keeps its store.
@@ -22,18 +25,21 @@ const STORE_KEY: &str = "kv/store";
 /// Replies waiting for a sync at most; beyond it the primary syncs at once.
 const PENDING_REPLIES_MAX: usize = 10_000;
 
-#[derive(Clone, Debug, PartialEq)]
+/// KvSingle's params, as a scenario writes them:
+/// `protocol: KvSingle(flush_interval: "5ms")`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(default, deny_unknown_fields)]
 pub struct KvSingleParams {
-    /// How often the primary syncs; zero syncs after every operation.
-    pub flush_interval: SimDuration,
-    /// Bug switch: reply before the write is synced.
+    /// How often the primary syncs; "0s" syncs after every operation.
+    pub flush_interval: Dur,
+    /// BUG SWITCH: reply before the write is synced (lost writes after PowerLoss).
     pub ack_before_sync: bool,
 }
 
 impl Default for KvSingleParams {
     fn default() -> Self {
         KvSingleParams {
-            flush_interval: SimDuration::from_millis(5),
+            flush_interval: Dur::ms(5),
             ack_before_sync: false,
         }
     }
@@ -41,13 +47,35 @@ impl Default for KvSingleParams {
 
 impl KvSingleParams {
     pub fn validate(&self) -> Result<(), String> {
-        if self.flush_interval > SimDuration::from_secs(60) {
+        if self.flush_interval.0 > SimDuration::from_secs(60) {
             return Err(format!(
                 "flush_interval: at most 60s, got {}",
                 self.flush_interval
             ));
         }
         Ok(())
+    }
+}
+
+/// KvSingle on the plug-in boundary.
+pub struct KvSinglePlugin;
+
+impl Plugin for KvSinglePlugin {
+    const NAME: &'static str = "KvSingle";
+    const SUMMARY: &'static str =
+        "single-copy key-value store on the first server, group-committed to durable storage";
+    const CLIENTS: Clients = Clients::Registers;
+    const HAS_LEADER: bool = false;
+    type Params = KvSingleParams;
+    type Service = KvSingle;
+
+    fn validate(params: &KvSingleParams, _: &Setup) -> Result<(), Invalid> {
+        params.validate().map_err(|e| Invalid::from_text(&e))
+    }
+
+    fn servers(params: &KvSingleParams, _: &Setup) -> Box<dyn FnMut(NodeId) -> KvSingle> {
+        let params = params.clone();
+        Box::new(move |_| KvSingle::new(params.clone()))
     }
 }
 
@@ -166,18 +194,18 @@ impl Service for KvSingle {
             ctx.reply(client, response);
             if self.flush_timer.is_none() {
                 self.flush_timer =
-                    Some(ctx.set_timer(self.params.flush_interval, KvSingleTimer::Flush));
+                    Some(ctx.set_timer(self.params.flush_interval.0, KvSingleTimer::Flush));
             }
             return;
         }
         self.pending.push((client, response));
-        if self.params.flush_interval == SimDuration::ZERO
+        if self.params.flush_interval.0 == SimDuration::ZERO
             || self.pending.len() >= PENDING_REPLIES_MAX
         {
             self.flush(ctx);
         } else if self.flush_timer.is_none() {
             self.flush_timer =
-                Some(ctx.set_timer(self.params.flush_interval, KvSingleTimer::Flush));
+                Some(ctx.set_timer(self.params.flush_interval.0, KvSingleTimer::Flush));
         }
     }
 }

@@ -17,6 +17,7 @@ pub mod invariant;
 pub mod kv;
 pub mod kv_single;
 pub mod pingpong;
+pub mod plugin;
 pub mod raft;
 pub mod request_tags;
 pub mod ring;

@@ -5,7 +5,9 @@
 //! answers with a pong; on the pong the node sends its next ping. With no
 //! faults, the number of messages in flight equals the number of nodes.
 
+use crate::plugin::{Clients, Invalid, Plugin, Setup};
 use rand::Rng;
+use serde::{Deserialize, Serialize};
 use sim_core::{Context, NodeId, Protocol, TimerId};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -148,5 +150,50 @@ impl crate::cluster::Service for PingPongService {
         // library user who adds some sees a refusal rather than silence.
         let reply = crate::client::ClientReply::Unavailable;
         ctx.reply(client, request.answer(reply));
+    }
+}
+
+/// PingPong's params, as a scenario writes them: `protocol: PingPong()`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct PingPongParams {
+    /// BUG SWITCH: each pong panics the handler with this probability, to
+    /// show how a sweep reports a crashing protocol.
+    pub panic_probability: f64,
+    /// BUG SWITCH: pick peers from process-wide state, so two runs of one
+    /// seed differ (caught by --check-determinism).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub peer_from_process_state: bool,
+}
+
+/// PingPong on the plug-in boundary.
+pub struct PingPongPlugin;
+
+impl Plugin for PingPongPlugin {
+    const NAME: &'static str = "PingPong";
+    const SUMMARY: &'static str = "servers keep one ping outstanding to a random peer; no clients";
+    const CLIENTS: Clients = Clients::None;
+    const HAS_LEADER: bool = false;
+    type Params = PingPongParams;
+    type Service = PingPongService;
+
+    fn validate(params: &PingPongParams, _: &Setup) -> Result<(), Invalid> {
+        let p = params.panic_probability;
+        if (0.0..=1.0).contains(&p) {
+            Ok(())
+        } else {
+            Err(Invalid::from_text(&format!(
+                "panic_probability: must be a probability in [0, 1], got {p}"
+            )))
+        }
+    }
+
+    fn servers(params: &PingPongParams, _: &Setup) -> Box<dyn FnMut(NodeId) -> PingPongService> {
+        let params = params.clone();
+        Box::new(move |_| PingPongService {
+            pongs: 0,
+            panic_probability: params.panic_probability,
+            peer_from_process_state: params.peer_from_process_state,
+        })
     }
 }

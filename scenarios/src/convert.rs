@@ -213,3 +213,23 @@ pub fn fault(
         FaultSpec::RestoreLoss => Fault::SetLoss(None),
     })
 }
+
+/// Whether every name in the fault must be a different node: a partition,
+/// a one-way cut or a bridge.
+pub fn names_must_differ(spec: &FaultSpec) -> bool {
+    matches!(
+        spec,
+        FaultSpec::Partition(_) | FaultSpec::OneWay { .. } | FaultSpec::Bridge { .. }
+    )
+}
+
+/// Every node name a fault mentions, in order.
+pub fn fault_names(spec: &FaultSpec) -> Vec<String> {
+    let names = std::cell::RefCell::new(Vec::new());
+    let probe = |name: &str| {
+        names.borrow_mut().push(name.to_string());
+        Ok(NodeId(0))
+    };
+    let _ = fault(spec, &probe);
+    names.into_inner()
+}

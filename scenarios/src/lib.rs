@@ -9,30 +9,37 @@
 //! assert!(outcome.passed());
 //! ```
 
-pub mod bully_spec;
 pub mod bytes;
-pub mod commit_spec;
+pub mod catalog;
+mod checks;
 pub mod convert;
 pub mod dialect;
+mod drive;
 pub mod duration;
 pub mod error;
 pub mod load;
 pub mod metrics;
 pub mod names;
-pub mod raft_spec;
+pub mod outcome;
+pub mod plan;
+pub mod protocol;
+pub mod protocol_info;
+mod recorder;
 pub mod registry;
 pub mod resolve;
-pub mod ring_spec;
 pub mod run;
-pub mod saga_spec;
+pub mod scenario;
 pub mod schema;
 pub mod set;
 pub mod strategies;
 mod syntax_hint;
+pub mod topology;
 pub mod validate;
 
 pub use error::{Problem, ScenarioError};
-pub use load::{load_file, load_str, parse_str, to_ron};
+pub use load::{load_file, load_str, parse_str, to_ron, to_ron_inline};
+pub use protocol::ProtocolSpec;
+pub use registry::register;
 pub use resolve::resolve;
 pub use run::{run, run_watched, RunOutcome, RunWatcher};
-pub use schema::Scenario;
+pub use scenario::Scenario;

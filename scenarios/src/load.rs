@@ -2,7 +2,7 @@
 //! errors and "did you mean" hints for misspelled fields and variants.
 
 use crate::error::{suggestion, ScenarioError};
-use crate::schema::Scenario;
+use crate::scenario::Scenario;
 use crate::validate;
 use ron::extensions::Extensions;
 use std::path::Path;
@@ -76,6 +76,9 @@ fn syntax_error(error: ron::error::SpannedError, file: &str, text: &str) -> Scen
         Error::ExceededRecursionLimit => {
             Some(format!("nesting is limited to {NESTING_MAX} levels"))
         }
+        // A protocol's params are read through its plug-in, and their
+        // errors come back as text (see `registry.rs`).
+        Error::Message(text) => unknown_name_hint(text),
         _ => None,
     };
     let message = error.code.to_string();
@@ -91,6 +94,35 @@ fn syntax_error(error: ron::error::SpannedError, file: &str, text: &str) -> Scen
         message,
         hint,
     }
+}
+
+/// For RON's "Unexpected field named `x`, expected one of `a`, `b` ..."
+/// (or variant) carried as text: the "did you mean" of its names.
+fn unknown_name_hint(text: &str) -> Option<String> {
+    if !(text.starts_with("Unexpected field named `")
+        || text.starts_with("Unexpected variant named `"))
+    {
+        return None;
+    }
+    let (found, rest) = text.split_once('`')?.1.split_once('`')?;
+    let expected: Vec<&str> = rest
+        .split_once("expected")?
+        .1
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .collect();
+    Some(suggestion(found, &expected))
+}
+
+/// Writes any part of a scenario (a protocol's params, say) as RON on one
+/// line, in the same dialect.
+pub fn to_ron_inline<T: serde::Serialize>(value: &T) -> String {
+    let options = ron::Options::default()
+        .with_default_extension(Extensions::IMPLICIT_SOME | Extensions::UNWRAP_VARIANT_NEWTYPES);
+    options
+        .to_string(value)
+        .expect("scenario parts always serialise")
 }
 
 /// Writes a scenario as RON in the same dialect, readable by `load_str`.

@@ -3,7 +3,7 @@
 //! `@old-leader`, `@followerK`). One place, so that validation, conversion
 //! and the runner agree on them (and import nothing of each other's for it).
 
-use crate::schema::{Nodes, Scenario};
+use crate::schema::Nodes;
 
 /// Servers in a scenario at most.
 pub const NODES_MAX: u32 = 100_000;
@@ -34,13 +34,24 @@ pub fn server_names(nodes: &Nodes) -> Vec<String> {
     }
 }
 
-/// Every node's name in id order: servers, then clients.
-pub fn all_node_names(scenario: &Scenario) -> Vec<String> {
-    let mut names = server_names(&scenario.nodes);
-    let clients = scenario
-        .workload
-        .clients
-        .min(protocols::workload::CLIENTS_MAX);
-    names.extend((1..=clients).map(|i| format!("{CLIENT_PREFIX}{i}")));
-    names
+/// A monitor's message with each node id (`#3`, as `NodeId` prints) replaced
+/// by the node's name in the scenario (`n4`): monitors are sans-IO and know
+/// ids only, and users know names only. Also used for `trace.jsonl`.
+pub fn with_node_names(message: &str, names: &[String]) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message;
+    while let Some(at) = rest.find('#') {
+        out.push_str(&rest[..at]);
+        let digits: String = rest[at + 1..]
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect();
+        match digits.parse::<usize>().ok().and_then(|id| names.get(id)) {
+            Some(name) => out.push_str(name),
+            None => out.push_str(&rest[at..at + 1 + digits.len()]),
+        }
+        rest = &rest[at + 1 + digits.len()..];
+    }
+    out.push_str(rest);
+    out
 }

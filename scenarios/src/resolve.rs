@@ -14,8 +14,7 @@
 use crate::convert::default_stop_after;
 use crate::duration::{Dur, SignedDur};
 use crate::names::server_names;
-use crate::registry::ProtocolSpec;
-use crate::ring_spec::IdsSpec;
+use crate::scenario::Scenario;
 use crate::schema::*;
 use crate::validate::SCHEDULE_MAX;
 use rand::seq::SliceRandom;
@@ -52,20 +51,14 @@ pub fn resolve(scenario: &Scenario, seed: u64) -> Scenario {
             });
         }
     }
-    // Each protocol has its own stream, so that one's ids never shift the
-    // other's (and ring election's resolved runs stay as they were).
-    let ids = match &mut out.protocol {
-        ProtocolSpec::RingElection(ring) => Some((&mut ring.ids, "ring.ids")),
-        ProtocolSpec::BullyElection(bully) => Some((&mut bully.ids, "bully.ids")),
-        _ => None,
+    // What the seed decides in the protocol's params (ring and Bully ids),
+    // each protocol from its own stream, so one's ids never shift another's.
+    let setup = protocols::plugin::Setup {
+        servers: servers.len(),
+        keys: out.workload.keys,
+        memory_bytes: out.limits.memory.0,
     };
-    if let Some((ids, stream)) = ids {
-        if *ids == IdsSpec::Random {
-            let mut drawn: Vec<u64> = (1..=servers.len() as u64).collect();
-            drawn.shuffle(&mut rng::stream(seed, stream));
-            *ids = IdsSpec::Explicit(drawn);
-        }
-    }
+    out.protocol.resolve(&setup, seed);
     if let Some(nemesis) = out.faults.nemesis.take() {
         let generated = generate(&nemesis, &servers, scenario.duration, seed);
         out.faults.schedule.extend(generated);

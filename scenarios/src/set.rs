@@ -5,7 +5,7 @@
 //! The scenario is turned into a JSON tree, the field is replaced, and the
 //! tree is read back, so the new value gets the same type checks as a file.
 
-use crate::schema::Scenario;
+use crate::scenario::Scenario;
 use serde_json::Value as Json;
 
 /// Path segments at most (paths come from users).

@@ -8,7 +8,7 @@
 //! `election_timeout: ("150ms", "300ms")`) or a pointer to the bracket that
 //! was likely never closed.
 
-use crate::registry;
+use crate::protocol_info::{self, ProtocolInfo};
 
 /// What the text says about the point of an error.
 #[derive(Debug, Default, PartialEq)]
@@ -90,7 +90,7 @@ fn scenario_fields() -> Vec<&'static str> {
     static FIELDS: OnceLock<Vec<&'static str>> = OnceLock::new();
     FIELDS
         .get_or_init(|| {
-            match ron::from_str::<crate::schema::Scenario>("Scenario(not_a_field: 0)") {
+            match ron::from_str::<crate::scenario::Scenario>("Scenario(not_a_field: 0)") {
                 Err(error) => match error.code {
                     ron::error::Error::NoSuchStructField { expected, .. } => expected.to_vec(),
                     _ => Vec::new(),
@@ -104,8 +104,8 @@ fn scenario_fields() -> Vec<&'static str> {
 /// (protocol, default) of a param called `field`: of `protocol` if it has
 /// one, else of the first protocol that does.
 fn param_default(field: &str, protocol: Option<&str>) -> Option<(&'static str, String)> {
-    let all = registry::protocols();
-    let of = |info: &registry::ProtocolInfo| {
+    let all = protocol_info::protocols();
+    let of = |info: &ProtocolInfo| {
         info.params
             .iter()
             .find(|(name, default, _)| *name == field && default.starts_with(['(', '"', '[']))

@@ -1,9 +1,11 @@
 //! Semantic checks of a parsed scenario. Every problem names its field path
 //! and says how to fix it; all problems are reported at once (up to a bound).
 
+use crate::catalog::CHECKERS;
 use crate::convert;
 use crate::error::{suggestion, Problem};
-use crate::registry::{ProtocolSpec, CHECKERS};
+use crate::protocol::ProtocolSpec;
+use crate::scenario::Scenario;
 use crate::schema::*;
 use sim_core::{ClockConfig, NodeId, SimDuration};
 
@@ -14,17 +16,6 @@ pub const DURATION_MAX: SimDuration = SimDuration::from_secs(7 * 24 * 3600);
 pub const MEMORY_BYTES_MIN: u64 = 64 << 10;
 /// The largest: more than any machine we expect to run on.
 pub const MEMORY_BYTES_MAX: u64 = 1 << 40;
-/// Bully's memory per server squared, for its node limit: an election with
-/// every server standing queues about n²/2 messages at once, each counted
-/// at about 140 bytes against the budget (measured), rounded up.
-pub const BULLY_BYTES_PER_SERVER_SQUARED: u64 = 256;
-
-/// The most servers Bully runs within a memory budget of `memory` bytes:
-/// 2,048 within the default 1 GiB.
-pub fn bully_servers_max(memory: u64) -> usize {
-    ((memory / BULLY_BYTES_PER_SERVER_SQUARED) as f64).sqrt() as usize
-}
-
 /// Scheduled faults at most.
 pub const SCHEDULE_MAX: usize = 100_000;
 /// Seeds in one range at most.
@@ -35,10 +26,12 @@ pub const SWEEP_GROUPS_MAX: usize = 10_000;
 const PROBLEMS_MAX: usize = 50;
 // The names a scenario's nodes go by live in `names.rs`; they are
 // re-exported here, where callers have long found them.
+pub use crate::convert::{fault_names, names_must_differ};
 pub use crate::names::{
-    all_node_names, follower_rank, server_names, CLIENT_PREFIX, FOLLOWER_PREFIX, LEADER, NODES_MAX,
-    OLD_LEADER,
+    follower_rank, server_names, CLIENT_PREFIX, FOLLOWER_PREFIX, LEADER, NODES_MAX, OLD_LEADER,
 };
+pub use crate::scenario::all_node_names;
+pub use protocols::bully::params::{bully_servers_max, BULLY_BYTES_PER_SERVER_SQUARED};
 
 /// Parses "start..end" (end exclusive) or a single seed.
 pub fn parse_seed_range(text: &str) -> Result<(u64, u64), String> {
@@ -141,20 +134,14 @@ pub fn validate(scenario: &Scenario) -> Result<(), Vec<Problem>> {
     validate_regions(&mut c, scenario, &servers);
     validate_network(&mut c, scenario, &any_lookup);
     validate_clocks(&mut c, scenario, &server_lookup);
-    c.check_protocol(&scenario.protocol, server_names(&scenario.nodes).len());
-    if let ProtocolSpec::BullyElection(_) = &scenario.protocol {
-        let servers = server_names(&scenario.nodes).len();
-        let fit = bully_servers_max(scenario.limits.memory.0);
-        if servers > fit {
-            c.problem(
-                "nodes",
-                format!(
-                    "at most {fit} servers run Bully within limits.memory = {}: an election sends n² messages, about n²/2 of them in flight at once, so memory grows with the square of the servers (measured: 2,048 servers peak near 600 MB). Use fewer servers or raise limits.memory (√(memory / {BULLY_BYTES_PER_SERVER_SQUARED} bytes) servers fit)",
-                    scenario.limits.memory
-                ),
-            );
-        }
-    }
+    c.check_protocol(
+        &scenario.protocol,
+        &protocols::plugin::Setup {
+            servers: server_names(&scenario.nodes).len(),
+            keys: scenario.workload.keys,
+            memory_bytes: scenario.limits.memory.0,
+        },
+    );
     if scenario.workload.clients > 0 && !scenario.protocol.serves_clients() {
         c.problem(
             "workload.clients",
@@ -247,12 +234,11 @@ fn validate_mixes(c: &mut Checker, scenario: &Scenario) {
     );
     for (path, mix) in mixes {
         let others = mix.read + mix.write + mix.cas + mix.append + mix.order;
-        let is_saga = matches!(protocol, crate::registry::ProtocolSpec::Saga(_));
-        if is_saga {
+        if protocol.serves_orders() {
             if mix.write + mix.cas + mix.append + mix.transfer != 0.0 {
                 c.problem(
                     path,
-                    "Saga serves orders and stock reads only: write `mix: (order: 1.0)`, optionally with `read`",
+                    format!("{} serves orders and stock reads only: write `mix: (order: 1.0)`, optionally with `read`", protocol.name()),
                 );
             }
             continue;
@@ -286,9 +272,14 @@ fn validate_mixes(c: &mut Checker, scenario: &Scenario) {
 }
 
 impl Checker {
-    fn check_protocol(&mut self, protocol: &ProtocolSpec, servers: usize) {
-        if let Err((field, message)) = protocol.validate(servers) {
-            self.problem(format!("protocol.{}.{field}", protocol.name()), message);
+    fn check_protocol(&mut self, protocol: &ProtocolSpec, setup: &protocols::plugin::Setup) {
+        use protocols::plugin::InvalidAt;
+        if let Err(invalid) = protocol.validate(setup) {
+            let path = match invalid.at {
+                InvalidAt::Param(field) => format!("protocol.{}.{field}", protocol.name()),
+                InvalidAt::Scenario(path) => path,
+            };
+            self.problem(path, invalid.message);
         }
     }
 }
@@ -632,26 +623,6 @@ fn clients_cut_off(scenario: &Scenario) -> Vec<Problem> {
         }
     }
     found
-}
-
-/// Whether every name in the fault must be a different node: a partition,
-/// a one-way cut or a bridge.
-pub fn names_must_differ(spec: &FaultSpec) -> bool {
-    matches!(
-        spec,
-        FaultSpec::Partition(_) | FaultSpec::OneWay { .. } | FaultSpec::Bridge { .. }
-    )
-}
-
-/// Every node name a fault mentions, in order.
-pub fn fault_names(spec: &FaultSpec) -> Vec<String> {
-    let names = std::cell::RefCell::new(Vec::new());
-    let probe = |name: &str| {
-        names.borrow_mut().push(name.to_string());
-        Ok(NodeId(0))
-    };
-    let _ = convert::fault(spec, &probe);
-    names.into_inner()
 }
 
 /// Whether two names in one fault may stand for the same server at run time.

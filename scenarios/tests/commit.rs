@@ -9,16 +9,22 @@ use common::{count, load, run, with};
 use proptest::prelude::*;
 use scenarios::duration::Dur;
 use scenarios::strategies::{crash_schedule, fault_schedule};
-use scenarios::{RunOutcome, Scenario};
+use scenarios::{ProtocolSpec, RunOutcome, Scenario};
 
 /// The same scenario under the other commit protocol.
 fn as_variant(scenario: &Scenario, three_phase: bool) -> Scenario {
+    use protocols::commit::plugin::{ThreePhasePlugin, TwoPhasePlugin};
     let mut out = scenario.clone();
-    let (_, spec) = scenario.protocol.commit().expect("a commit scenario");
+    let params = scenario
+        .protocol
+        .params::<TwoPhasePlugin>()
+        .or(scenario.protocol.params::<ThreePhasePlugin>())
+        .expect("a commit scenario")
+        .clone();
     out.protocol = if three_phase {
-        scenarios::registry::ProtocolSpec::ThreePhaseCommit(spec.clone())
+        ProtocolSpec::new::<ThreePhasePlugin>(params)
     } else {
-        scenarios::registry::ProtocolSpec::TwoPhaseCommit(spec.clone())
+        ProtocolSpec::new::<TwoPhasePlugin>(params)
     };
     out
 }

@@ -46,7 +46,7 @@ fn misspelled_protocol_has_hint() {
 fn misspelled_protocol_param_has_hint() {
     check(
         &edit("KvSingle()", "KvSingle(ack_before_snc: true)"),
-        "case.ron:5:38: Unexpected field named `ack_before_snc` in `KvSingle`, expected either `flush_interval` or `ack_before_sync` instead\n  hint: did you mean `ack_before_sync`?",
+        "case.ron:5:38: Unexpected field named `ack_before_snc`, expected either `flush_interval` or `ack_before_sync` instead\n  hint: did you mean `ack_before_sync`?",
     );
 }
 
@@ -219,7 +219,7 @@ fn transfers_go_to_the_commit_protocols_only() {
         &edit("protocol: KvSingle()", "protocol: TwoPhaseCommit(vote_timeout: \"0s\")")
             .replace("workload: (clients: 2)", "workload: (clients: 2, mix: (transfer: 1.0), keys: 4)")
             .replace("Count(3)", "Count(1)"),
-        "case.ron: protocol.TwoPhaseCommit.nodes: atomic commit needs a coordinator and at least one shard, at most 1000 servers; got 1",
+        "case.ron: nodes: atomic commit needs a coordinator and at least one shard, at most 1000 servers; got 1",
     );
 }
 
@@ -239,7 +239,7 @@ fn orders_go_to_the_saga_protocol_only() {
     check(
         &edit("protocol: KvSingle()", "protocol: Saga()")
             .replace("workload: (clients: 2)", "workload: (clients: 2, mix: (order: 1.0))"),
-        "case.ron: protocol.Saga.nodes: a saga cluster has exactly 4 servers (orders, inventory, payment, shipping), got 3",
+        "case.ron: nodes: a saga cluster has exactly 4 servers (orders, inventory, payment, shipping), got 3",
     );
 }
 

@@ -1,16 +1,17 @@
 //! Library use: a scenario built in code runs like one read from a file, and
 //! the same scenario text gives the same run either way.
 
+use protocols::kv_single::{KvSingleParams, KvSinglePlugin};
 use scenarios::duration::Dur;
-use scenarios::registry::{KvSingleSpec, ProtocolSpec};
-use scenarios::schema::{FaultSpec, Nodes, Scenario, TimedFault};
+use scenarios::schema::{FaultSpec, Nodes, TimedFault};
+use scenarios::{ProtocolSpec, Scenario};
 
 fn built_in_code() -> Scenario {
     let mut scenario = Scenario::new(
         "in-code",
         Dur::secs(2),
         Nodes::Count(3),
-        ProtocolSpec::KvSingle(KvSingleSpec::default()),
+        ProtocolSpec::new::<KvSinglePlugin>(KvSingleParams::default()),
     );
     scenario.workload.clients = 3;
     scenario.faults.schedule = vec![

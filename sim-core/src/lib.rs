@@ -9,9 +9,11 @@
 //!
 //! See ARCHITECTURE.md at the repository root for the invariants this crate keeps.
 
+pub mod bytes;
 pub mod checker;
 pub mod clock;
 pub mod determinism;
+pub mod duration;
 pub mod engine;
 mod event;
 pub mod fault;
@@ -36,6 +38,7 @@ pub mod topology;
 pub mod trace;
 
 pub use clock::ClockConfig;
+pub use duration::{Dur, SignedDur};
 pub use engine::{Emitted, Limits, NodeStatus, SimConfig, Simulation, Stop, StopReason};
 pub use fault::Fault;
 pub use ids::{MessageId, NodeId, TimerId};

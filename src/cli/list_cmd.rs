@@ -2,7 +2,7 @@
 
 use super::curated::{self, CURATED};
 use super::error::{CliError, ErrorKind};
-use scenarios::registry;
+use scenarios::catalog;
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -68,7 +68,7 @@ pub fn show(name: &str, json: bool, stdout: &mut dyn Write) -> Result<u8, CliErr
 }
 
 pub fn list(json: bool, stdout: &mut dyn Write) -> u8 {
-    let protocols = registry::protocols();
+    let protocols = scenarios::protocol_info::protocols();
     let curated: Vec<(String, String)> = CURATED
         .iter()
         .map(|(path, text)| {
@@ -81,9 +81,9 @@ pub fn list(json: bool, stdout: &mut dyn Write) -> u8 {
     if json {
         let value = serde_json::json!({
             "protocols": protocols,
-            "fault_kinds": registry::FAULT_KINDS.iter().map(|(k, d)| serde_json::json!({"kind": k, "meaning": d})).collect::<Vec<_>>(),
+            "fault_kinds": catalog::FAULT_KINDS.iter().map(|(k, d)| serde_json::json!({"kind": k, "meaning": d})).collect::<Vec<_>>(),
             "nemesis_kinds": ["Partition", "Crash", "PowerLoss", "Pause", "ClockJump", "Clog", "Loss"],
-            "checks": registry::CHECKERS.iter().map(|(k, d)| serde_json::json!({"name": k, "meaning": d})).collect::<Vec<_>>(),
+            "checks": catalog::CHECKERS.iter().map(|(k, d)| serde_json::json!({"name": k, "meaning": d})).collect::<Vec<_>>(),
             "scenarios": curated.iter().map(|(p, d)| serde_json::json!({"name": curated::name_of(p), "path": p, "description": d})).collect::<Vec<_>>(),
         });
         super::print_json(stdout, &value);
@@ -113,7 +113,7 @@ pub fn list(json: bool, stdout: &mut dyn Write) -> u8 {
         stdout,
         "FAULTS (faults: (schedule: [(at: \"2s\", fault: ...)]))"
     );
-    for (kind, meaning) in registry::FAULT_KINDS {
+    for (kind, meaning) in catalog::FAULT_KINDS {
         let _ = writeln!(stdout, "  {kind:<48} {meaning}");
     }
     let _ = writeln!(
@@ -121,7 +121,7 @@ pub fn list(json: bool, stdout: &mut dyn Write) -> u8 {
         "NEMESIS KINDS: Partition, Crash, PowerLoss, Pause, ClockJump, Clog, Loss"
     );
     let _ = writeln!(stdout, "CHECKS");
-    for (name, meaning) in registry::CHECKERS {
+    for (name, meaning) in catalog::CHECKERS {
         let _ = writeln!(stdout, "  {name:<16} {meaning}");
     }
     let _ = writeln!(

@@ -23,6 +23,7 @@
 pub mod messages;
 pub mod monitor;
 pub mod params;
+pub mod plugin;
 
 use crate::client::{ClientReply, ClientRequest};
 use crate::cluster::{ServerCtx, Service};
@@ -85,7 +86,7 @@ impl Bully {
     /// Whether a leader with id `uid` may lead this server. The bug switch
     /// accepts any leader; the algorithm only larger ones.
     fn outranks_me(&self, uid: u64) -> bool {
-        uid > self.uid || self.params.bugs.accept_lower_leader
+        uid > self.uid || self.params.accept_lower_leader
     }
 
     fn send(&mut self, ctx: &mut ServerCtx<'_, '_, Self>, to: NodeId, message: BullyMessage) {
@@ -106,7 +107,7 @@ impl Bully {
         ctx.cancel_timer_in(&mut self.silence_timer);
         ctx.cancel_timer_in(&mut self.election_timer);
         ctx.emit(BullyEvent::ElectionStarted);
-        if self.params.bugs.declare_without_election {
+        if self.params.declare_without_election {
             self.become_leader(ctx);
             return;
         }
@@ -128,7 +129,10 @@ impl Bully {
             round: self.round,
             answered: false,
         });
-        let timer = ctx.set_timer(self.params.answer_timeout, BullyTimer::NoAnswer(self.round));
+        let timer = ctx.set_timer(
+            self.params.answer_timeout.0,
+            BullyTimer::NoAnswer(self.round),
+        );
         self.election_timer = Some(timer);
     }
 
@@ -151,7 +155,7 @@ impl Bully {
 
     fn arm_heartbeat(&mut self, ctx: &mut ServerCtx<'_, '_, Self>) {
         ctx.cancel_timer_in(&mut self.heartbeat_timer);
-        let timer = ctx.set_timer(self.params.heartbeat_interval, BullyTimer::Heartbeat);
+        let timer = ctx.set_timer(self.params.heartbeat_interval.0, BullyTimer::Heartbeat);
         self.heartbeat_timer = Some(timer);
     }
 
@@ -173,7 +177,7 @@ impl Bully {
 
     fn watch_leader(&mut self, ctx: &mut ServerCtx<'_, '_, Self>) {
         ctx.cancel_timer_in(&mut self.silence_timer);
-        let timer = ctx.set_timer(self.params.failure_timeout, BullyTimer::LeaderSilent);
+        let timer = ctx.set_timer(self.params.failure_timeout.0, BullyTimer::LeaderSilent);
         self.silence_timer = Some(timer);
     }
 
@@ -210,7 +214,7 @@ impl Bully {
             });
             ctx.cancel_timer_in(&mut self.election_timer);
             let timer = ctx.set_timer(
-                self.params.coordinator_timeout,
+                self.params.coordinator_timeout.0,
                 BullyTimer::NoCoordinator(round),
             );
             self.election_timer = Some(timer);
@@ -274,7 +278,7 @@ impl Service for Bully {
 
     fn on_recover(&mut self, ctx: &mut ServerCtx<'_, '_, Self>) {
         self.boot(ctx);
-        if self.params.bugs.accept_lower_leader {
+        if self.params.accept_lower_leader {
             self.watch_leader(ctx);
         } else {
             // Back from a crash: stand, and take over if this id is larger.

@@ -1,11 +1,15 @@
 //! Bully election's parameters and bug switches.
 
-use sim_core::SimDuration;
+use crate::election::Ids;
+use serde::{Deserialize, Serialize};
+use sim_core::Dur;
 
 /// Who starts the first election when the servers boot. The textbook
 /// message counts differ only by who starts: the largest id alone needs
 /// n−1 messages, the smallest (or everyone at once) n²−1.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
 pub enum FirstElection {
     /// Every server starts an election at once.
     #[default]
@@ -16,36 +20,65 @@ pub enum FirstElection {
     Highest,
 }
 
-/// Known broken variants, for showing that the checks catch them.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct BullyBugs {
-    /// A server follows any leader it hears, even one with a smaller id,
-    /// and holds no election when it restarts: the largest id, back from a
-    /// crash, never takes over.
+/// Bully election's params, as a scenario writes them:
+/// `protocol: BullyElection(first_election: Lowest, ids: Random)`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct BullyParams {
+    /// Increasing, Decreasing, Random (a permutation drawn from the seed)
+    /// or Explicit([..]).
+    pub ids: Ids,
+    /// Who stands at boot: All, Lowest (n²−1 messages) or Highest (n−1).
+    pub first_election: FirstElection,
+    /// How often the leader says it is alive.
+    pub heartbeat_interval: Dur,
+    /// Silence after which a follower suspects the leader (on its own clock).
+    pub failure_timeout: Dur,
+    /// A candidate no larger id answers within this wins. Keep it above a
+    /// round trip (the algorithm's one synchrony assumption): a live
+    /// larger id that answers later is taken for dead.
+    pub answer_timeout: Dur,
+    /// A candidate that was answered stands again if no winner speaks within this.
+    pub coordinator_timeout: Dur,
+    /// BUG SWITCH: follow any leader heard, even a smaller id, and hold no
+    /// election on restart.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub accept_lower_leader: bool,
-    /// A server that starts an election declares itself leader at once,
-    /// without asking the larger ids whether they are alive.
+    /// BUG SWITCH: declare leadership at once, without asking the larger ids.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub declare_without_election: bool,
+    /// Each server's id, by server index, from `ids` (the plug-in fills it
+    /// in for a run).
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub uids: Vec<u64>,
 }
 
-#[derive(Clone, Debug, PartialEq)]
-pub struct BullyParams {
-    /// Each server's unique id, by server index.
-    pub uids: Vec<u64>,
-    pub first_election: FirstElection,
-    /// How often a leader tells everyone it is alive.
-    pub heartbeat_interval: SimDuration,
-    /// A follower that hears nothing from its leader for this long (on its
-    /// own clock) suspects it and starts an election.
-    pub failure_timeout: SimDuration,
-    /// A candidate that no larger id answers within this long declares
-    /// itself leader. Must exceed a round trip: the algorithm's one
-    /// synchrony assumption.
-    pub answer_timeout: SimDuration,
-    /// A candidate that a larger id answered waits this long for that
-    /// id's (or a still larger one's) victory, then starts over.
-    pub coordinator_timeout: SimDuration,
-    pub bugs: BullyBugs,
+impl Default for BullyParams {
+    fn default() -> Self {
+        BullyParams {
+            ids: Ids::Random,
+            first_election: FirstElection::All,
+            heartbeat_interval: Dur::ms(50),
+            failure_timeout: Dur::ms(200),
+            answer_timeout: Dur::ms(50),
+            coordinator_timeout: Dur::ms(200),
+            accept_lower_leader: false,
+            declare_without_election: false,
+            uids: Vec::new(),
+        }
+    }
+}
+
+/// Bully's memory per server squared, for its node limit: an election with
+/// every server standing queues about n²/2 messages at once, each counted
+/// at about 140 bytes against the budget (measured), rounded up.
+pub const BULLY_BYTES_PER_SERVER_SQUARED: u64 = 256;
+
+/// The most servers Bully runs within a memory budget of `memory` bytes:
+/// 2,048 within the default 1 GiB.
+pub fn bully_servers_max(memory: u64) -> usize {
+    ((memory / BULLY_BYTES_PER_SERVER_SQUARED) as f64).sqrt() as usize
 }
 
 /// Servers at most: an election costs O(n²) messages.
@@ -60,11 +93,11 @@ impl BullyParams {
                 BULLY_SERVERS_MAX,
                 "run Bully (an election costs n² messages)",
             ),
-            &self.uids,
-            (self.heartbeat_interval, self.failure_timeout),
+            &self.ids.uids(servers),
+            (self.heartbeat_interval.0, self.failure_timeout.0),
             &[
-                ("answer_timeout", self.answer_timeout),
-                ("coordinator_timeout", self.coordinator_timeout),
+                ("answer_timeout", self.answer_timeout.0),
+                ("coordinator_timeout", self.coordinator_timeout.0),
             ],
         )?;
         if self.coordinator_timeout <= self.answer_timeout {

@@ -247,7 +247,7 @@ impl Coordinator {
             };
             send(ctx, participant, prepare);
         }
-        let timer = ctx.set_timer(self.params.vote_timeout, CommitTimer::Votes(txn));
+        let timer = ctx.set_timer(self.params.vote_timeout.0, CommitTimer::Votes(txn));
         self.by_client.record(request.client, request.seq, txn);
         self.txns.insert(
             txn,
@@ -372,7 +372,7 @@ impl Coordinator {
         for participant in t.participants.clone() {
             send(ctx, participant, CommitMessage::PreCommit { txn });
         }
-        let timer = ctx.set_timer(self.params.round_timeout, CommitTimer::PreCommitAcks(txn));
+        let timer = ctx.set_timer(self.params.round_timeout.0, CommitTimer::PreCommitAcks(txn));
         self.set_timer(ctx, txn, timer);
     }
 
@@ -387,7 +387,7 @@ impl Coordinator {
     fn decide(&mut self, ctx: Ctx, txn: TxnId, commit: bool) {
         self.log
             .append(ctx.storage(), CoordinatorRecord::Decide { txn, commit });
-        if !self.params.bugs.decide_before_sync {
+        if !self.params.decide_before_sync {
             ctx.storage().sync();
         }
         ctx.emit(CommitEvent::Decided { txn, commit });
@@ -421,7 +421,7 @@ impl Coordinator {
         for participant in missing {
             send(ctx, participant, CommitMessage::Decision { txn, commit });
         }
-        let timer = ctx.set_timer(self.params.resend_interval, CommitTimer::Resend(txn));
+        let timer = ctx.set_timer(self.params.resend_interval.0, CommitTimer::Resend(txn));
         self.set_timer(ctx, txn, timer);
     }
 
@@ -437,7 +437,7 @@ impl Coordinator {
         for participant in t.participants.clone() {
             send(ctx, participant, CommitMessage::StateRequest { txn });
         }
-        let timer = ctx.set_timer(self.params.resend_interval, CommitTimer::Resend(txn));
+        let timer = ctx.set_timer(self.params.resend_interval.0, CommitTimer::Resend(txn));
         self.set_timer(ctx, txn, timer);
     }
 

@@ -17,6 +17,7 @@ pub mod messages;
 pub mod monitor;
 pub mod params;
 pub mod participant;
+pub mod plugin;
 
 use crate::client::{ClientReply, ClientRequest};
 use crate::cluster::{ServerCtx, Service};

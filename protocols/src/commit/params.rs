@@ -1,13 +1,15 @@
 //! Atomic commit's parameters and bug switches, shared by 2PC and 3PC.
 
-use sim_core::SimDuration;
+use serde::{Deserialize, Serialize};
+use sim_core::{Dur, SimDuration};
 
 /// Which commit protocol runs.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum CommitVariant {
     /// Two-phase commit (Gray 1978): prepare/vote, then the decision. A
     /// participant that voted yes and lost the coordinator is stuck
     /// uncertain until the coordinator recovers.
+    #[default]
     TwoPhase,
     /// Three-phase commit (Skeen 1981): a pre-commit round between the
     /// votes and the decision, so that participants can finish a
@@ -17,40 +19,62 @@ pub enum CommitVariant {
     ThreePhase,
 }
 
-/// Known broken variants, for showing that the checks catch them.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct CommitBugs {
-    /// A participant that stays uncertain past `decision_timeout` commits
-    /// on its own instead of asking (2PC) or terminating (3PC).
+/// The atomic-commit protocols' params, as a scenario writes them:
+/// `protocol: TwoPhaseCommit(decision_timeout: "300ms")`, or
+/// `ThreePhaseCommit(...)` with the same fields. The accounts are the
+/// workload's keys.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct CommitParams {
+    /// Every account's balance at the start (accounts are the workload's keys).
+    pub initial_balance: i64,
+    /// The coordinator aborts when votes are missing after this.
+    pub vote_timeout: Dur,
+    /// An uncertain participant asks (2PC) or terminates (3PC) after this.
+    pub decision_timeout: Dur,
+    /// How often an unacknowledged decision is resent (and a recovering
+    /// 3PC coordinator polls).
+    pub resend_interval: Dur,
+    /// 3PC: a termination round, or the coordinator's wait for pre-commit acks.
+    pub round_timeout: Dur,
+    /// 2PC: uncertain participants ask each other too, not only the
+    /// coordinator (the cooperative termination protocol).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub cooperative_termination: bool,
+    /// BUG SWITCH: an uncertain participant commits on its own at decision_timeout.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub commit_on_timeout: bool,
-    /// The coordinator sends its decision before the decision record is
-    /// synced; a power loss forgets it, and recovery presumes abort.
+    /// BUG SWITCH: the decision is sent before its record is synced, so a
+    /// power loss forgets it.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub decide_before_sync: bool,
+    /// Which protocol runs (the plug-in sets it: TwoPhaseCommit or
+    /// ThreePhaseCommit).
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub variant: CommitVariant,
+    /// Accounts "k0".."k{accounts-1}" (the workload's keys; the plug-in
+    /// sets it); account i lives on shard i mod shards.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub accounts: u32,
 }
 
-#[derive(Clone, Debug, PartialEq)]
-pub struct CommitParams {
-    pub variant: CommitVariant,
-    /// Accounts "k0".."k{accounts-1}"; account i lives on shard i mod shards.
-    pub accounts: u32,
-    /// Every account's balance at the start.
-    pub initial_balance: i64,
-    /// The coordinator aborts a transaction whose votes are not all in
-    /// after this long.
-    pub vote_timeout: SimDuration,
-    /// A participant uncertain for this long asks about the outcome (2PC)
-    /// or starts the termination protocol (3PC).
-    pub decision_timeout: SimDuration,
-    /// How often a decision is resent to participants that have not
-    /// acknowledged it, and how often a recovering 3PC coordinator polls.
-    pub resend_interval: SimDuration,
-    /// 3PC: how long one round of the termination protocol waits for
-    /// answers; 3PC coordinator: how long it waits for pre-commit acks.
-    pub round_timeout: SimDuration,
-    /// 2PC: an uncertain participant asks the other participants too, not
-    /// only the coordinator (the cooperative termination protocol).
-    pub cooperative_termination: bool,
-    pub bugs: CommitBugs,
+impl Default for CommitParams {
+    fn default() -> Self {
+        CommitParams {
+            initial_balance: 100,
+            vote_timeout: Dur::ms(100),
+            decision_timeout: Dur::ms(300),
+            resend_interval: Dur::ms(100),
+            round_timeout: Dur::ms(100),
+            cooperative_termination: false,
+            commit_on_timeout: false,
+            decide_before_sync: false,
+            variant: CommitVariant::TwoPhase,
+            accounts: 0,
+        }
+    }
 }
 
 /// Servers at most: one coordinator plus the shards.
@@ -73,10 +97,10 @@ impl CommitParams {
             ));
         }
         for (field, value) in [
-            ("vote_timeout", self.vote_timeout),
-            ("decision_timeout", self.decision_timeout),
-            ("resend_interval", self.resend_interval),
-            ("round_timeout", self.round_timeout),
+            ("vote_timeout", self.vote_timeout.0),
+            ("decision_timeout", self.decision_timeout.0),
+            ("resend_interval", self.resend_interval.0),
+            ("round_timeout", self.round_timeout.0),
         ] {
             if value == SimDuration::ZERO {
                 return Err(format!("{field}: must be above 0"));

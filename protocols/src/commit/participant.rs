@@ -369,7 +369,7 @@ impl Participant {
 
     /// (Re)starts the uncertainty clock of an undecided transaction.
     fn start_waiting(&mut self, ctx: Ctx, txn: TxnId) {
-        let timer = ctx.set_timer(self.params.decision_timeout, CommitTimer::Uncertain(txn));
+        let timer = ctx.set_timer(self.params.decision_timeout.0, CommitTimer::Uncertain(txn));
         let t = self.txn_mut(txn);
         t.round = None;
         if let Some(old) = t.timer.replace(timer) {
@@ -395,7 +395,7 @@ impl Participant {
             return;
         }
         t.timer = None;
-        if self.params.bugs.commit_on_timeout {
+        if self.params.commit_on_timeout {
             self.resolve(ctx, txn, true);
             return;
         }
@@ -422,7 +422,7 @@ impl Participant {
                 for node in std::iter::once(COORDINATOR).chain(peers) {
                     send(ctx, node, CommitMessage::StateRequest { txn });
                 }
-                let timer = ctx.set_timer(self.params.round_timeout, CommitTimer::Round(txn));
+                let timer = ctx.set_timer(self.params.round_timeout.0, CommitTimer::Round(txn));
                 self.txn_mut(txn).timer = Some(timer);
             }
         }
@@ -485,7 +485,7 @@ impl Participant {
             for node in uncertain {
                 send(ctx, node, CommitMessage::PreCommit { txn });
             }
-            let timer = ctx.set_timer(self.params.round_timeout, CommitTimer::Round(txn));
+            let timer = ctx.set_timer(self.params.round_timeout.0, CommitTimer::Round(txn));
             self.txn_mut(txn).timer = Some(timer);
         } else {
             // Everyone who answered is uncertain: nobody can have

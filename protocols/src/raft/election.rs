@@ -15,8 +15,8 @@ impl Raft {
             ctx.cancel_timer(timer);
         }
         let (min, max) = (
-            self.params.election_timeout_min.as_nanos(),
-            self.params.election_timeout_max.as_nanos(),
+            self.params.election_timeout_min().as_nanos(),
+            self.params.election_timeout_max().as_nanos(),
         );
         let timeout = SimDuration::from_nanos(ctx.rng().random_range(min..=max));
         self.election_timer = Some(ctx.set_timer(timeout, RaftTimer::Election));
@@ -36,7 +36,7 @@ impl Raft {
             return true;
         }
         self.heard_leader_at
-            .is_some_and(|at| ctx.now().saturating_since(at) < self.params.election_timeout_min)
+            .is_some_and(|at| ctx.now().saturating_since(at) < self.params.election_timeout_min())
     }
 
     pub(super) fn on_election_timeout(&mut self, ctx: &mut ServerCtx<'_, '_, Self>) {
@@ -80,7 +80,7 @@ impl Raft {
         (last_log_index, last_log_term): (u64, u64),
         pre_vote: bool,
     ) {
-        let up_to_date = self.params.bugs.vote_without_log_check
+        let up_to_date = self.params.vote_without_log_check
             || (last_log_term, last_log_index) >= (self.last_log_term(), self.log.last_index());
         if self.leader_is_fresh(ctx) && term > self.term {
             // Ignored entirely, term included, so a partitioned server that
@@ -112,7 +112,7 @@ impl Raft {
         let granted = term == self.term && free && up_to_date;
         if granted {
             self.voted_for = Some(from);
-            if self.params.bugs.vote_without_persist {
+            if self.params.vote_without_persist {
                 // The bug: the vote lives only in memory (and the storage
                 // still holds the old votedFor, so a restart forgets it).
             } else {
@@ -192,7 +192,7 @@ impl Raft {
         state.match_index[ctx.id().index()] = self.log.last_index();
         if self.params.check_quorum {
             state.quorum_timer =
-                Some(ctx.set_timer(self.params.election_timeout_min, RaftTimer::QuorumCheck));
+                Some(ctx.set_timer(self.params.election_timeout_min(), RaftTimer::QuorumCheck));
         }
         self.leader_state = Some(state);
         ctx.emit(RaftEvent::BecameLeader { term: self.term });
@@ -227,6 +227,6 @@ impl Raft {
             return;
         }
         state.quorum_timer =
-            Some(ctx.set_timer(self.params.election_timeout_min, RaftTimer::QuorumCheck));
+            Some(ctx.set_timer(self.params.election_timeout_min(), RaftTimer::QuorumCheck));
     }
 }

@@ -15,6 +15,7 @@ mod election;
 pub mod messages;
 pub mod monitor;
 pub mod params;
+pub mod plugin;
 mod reads;
 mod replication;
 

@@ -1,10 +1,11 @@
 //! Raft's parameters: timing, optional extensions, the read mode, and the
 //! bug switches (known broken variants the checkers must catch).
 
-use sim_core::SimDuration;
+use serde::{Deserialize, Serialize};
+use sim_core::{Dur, SimDuration};
 
 /// How a leader serves a get.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub enum ReadMode {
     /// A get is a log entry like a write: linearizable, and as slow as a write.
     Log,
@@ -19,42 +20,48 @@ pub enum ReadMode {
     Follower,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+/// Raft's params, as a scenario writes them:
+/// `protocol: Raft(read_mode: ReadIndex)`. Every field has a default, so
+/// `Raft()` is the paper's configuration.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(default, deny_unknown_fields)]
 pub struct RaftParams {
-    pub election_timeout_min: SimDuration,
-    pub election_timeout_max: SimDuration,
-    /// The paper uses half the minimum election timeout.
-    pub heartbeat_interval: SimDuration,
-    /// Dissertation §9.6: ask for votes without raising the term first.
+    /// Range of the randomized election timeout, (min, max).
+    pub election_timeout: (Dur, Dur),
+    /// How often a leader sends AppendEntries; by default half the minimum
+    /// election timeout, as in the paper.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub heartbeat_interval: Option<Dur>,
+    /// Ask for votes before raising the term (dissertation §9.6).
     pub pre_vote: bool,
-    /// Dissertation §6.2: a leader that has not heard from a majority for an
-    /// election timeout steps down; with it, servers that heard a leader
-    /// recently ignore vote requests (leader stickiness).
+    /// A leader without a majority for an election timeout steps down
+    /// (dissertation §6.2); servers that heard a leader recently ignore
+    /// vote requests (leader stickiness).
     pub check_quorum: bool,
+    /// Log, ReadIndex, Lease (needs bounded drift) or Follower (stale by design).
     pub read_mode: ReadMode,
-    /// The clock drift, in ppm, the lease assumes at most (per clock).
+    /// The clock drift, in ppm per clock, a lease assumes at most.
     pub lease_drift_bound_ppm: u32,
     /// A new leader appends an empty entry of its term (dissertation §6.4),
     /// so it learns its commit index at once. ReadIndex and Lease need it.
     pub leader_noop: bool,
     /// Entries per AppendEntries at most.
     pub batch_entries_max: u32,
-    /// Setup for experiments: server i starts with this many entries of
-    /// term 1 already in its log (a prefix of one common log).
+    /// Experiment setup: server i starts with this many entries of term 1
+    /// already in its log (a prefix of one common log).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub preload_log_lengths: Vec<u32>,
-    pub bugs: RaftBugs,
-}
-
-/// Bug switches. Each breaks a rule of the paper on purpose.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct RaftBugs {
-    /// Commit entries of earlier terms by counting replicas (Figure 8).
+    /// BUG SWITCH: commit earlier terms' entries by counting replicas (Figure 8).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub commit_previous_terms: bool,
-    /// Vote without writing votedFor to durable storage first.
+    /// BUG SWITCH: vote without persisting votedFor.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub vote_without_persist: bool,
-    /// Grant votes without the log up-to-date check.
+    /// BUG SWITCH: grant votes without the log up-to-date check.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub vote_without_log_check: bool,
-    /// Lease reads that assume clocks do not drift at all.
+    /// BUG SWITCH: leases that assume clocks never drift.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub lease_without_drift_bound: bool,
 }
 
@@ -67,9 +74,8 @@ pub const DRIFT_BOUND_PPM_MAX: u32 = 500_000;
 impl Default for RaftParams {
     fn default() -> Self {
         RaftParams {
-            election_timeout_min: SimDuration::from_millis(150),
-            election_timeout_max: SimDuration::from_millis(300),
-            heartbeat_interval: SimDuration::from_millis(75),
+            election_timeout: (Dur::ms(150), Dur::ms(300)),
+            heartbeat_interval: None,
             pre_vote: false,
             check_quorum: false,
             read_mode: ReadMode::Log,
@@ -77,17 +83,34 @@ impl Default for RaftParams {
             leader_noop: true,
             batch_entries_max: 64,
             preload_log_lengths: Vec::new(),
-            bugs: RaftBugs::default(),
+            commit_previous_terms: false,
+            vote_without_persist: false,
+            vote_without_log_check: false,
+            lease_without_drift_bound: false,
         }
     }
 }
 
 impl RaftParams {
+    pub fn election_timeout_min(&self) -> SimDuration {
+        self.election_timeout.0 .0
+    }
+    pub fn election_timeout_max(&self) -> SimDuration {
+        self.election_timeout.1 .0
+    }
+    /// The heartbeat interval: as set, or half the minimum election timeout.
+    pub fn heartbeat(&self) -> SimDuration {
+        self.heartbeat_interval.map_or(
+            SimDuration::from_nanos(self.election_timeout_min().as_nanos() / 2),
+            |d| d.0,
+        )
+    }
+
     /// Checks the params against a cluster of `servers`. Errors read
     /// "field: what is wrong and how to fix it", with the field as a
     /// scenario writes it (`election_timeout`, not its two halves here).
     pub fn validate(&self, servers: usize) -> Result<(), String> {
-        let (min, max) = (self.election_timeout_min, self.election_timeout_max);
+        let (min, max) = (self.election_timeout_min(), self.election_timeout_max());
         if min == SimDuration::ZERO || max > TIMEOUT_MAX {
             return Err(format!(
                 "election_timeout: both ends must be in (0, {TIMEOUT_MAX}], got ({min}, {max})"
@@ -98,10 +121,10 @@ impl RaftParams {
                 "election_timeout: write (min, max) with min <= max, got ({min}, {max})"
             ));
         }
-        if self.heartbeat_interval == SimDuration::ZERO || self.heartbeat_interval >= min {
+        let heartbeat = self.heartbeat();
+        if heartbeat == SimDuration::ZERO || heartbeat >= min {
             return Err(format!(
-                "heartbeat_interval: must be above zero and below the election timeout's minimum ({min}), got {}",
-                self.heartbeat_interval
+                "heartbeat_interval: must be above zero and below the election timeout's minimum ({min}), got {heartbeat}"
             ));
         }
         if self.batch_entries_max == 0 || self.batch_entries_max > BATCH_ENTRIES_MAX {
@@ -149,11 +172,11 @@ impl RaftParams {
     /// wait may overstate it by (1+ρ)/(1−ρ), so the lease is shortened by the
     /// inverse factor.
     pub fn lease_duration(&self) -> SimDuration {
-        if self.bugs.lease_without_drift_bound {
-            return self.election_timeout_min;
+        if self.lease_without_drift_bound {
+            return self.election_timeout_min();
         }
         let rho = self.lease_drift_bound_ppm as f64 * 1e-6;
         let factor = (1.0 - rho) / (1.0 + rho);
-        SimDuration::from_nanos((self.election_timeout_min.as_nanos() as f64 * factor) as u64)
+        SimDuration::from_nanos((self.election_timeout_min().as_nanos() as f64 * factor) as u64)
     }
 }

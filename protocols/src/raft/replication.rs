@@ -95,7 +95,7 @@ impl Raft {
     pub(super) fn broadcast_heartbeat(&mut self, ctx: &mut ServerCtx<'_, '_, Self>) {
         let now = ctx.now();
         let me = ctx.id().index();
-        let interval = self.params.heartbeat_interval;
+        let interval = self.params.heartbeat();
         let state = self
             .leader_state
             .as_mut()
@@ -285,7 +285,7 @@ impl Raft {
             return;
         }
         let own_term = self.term_at(majority_index) == self.term;
-        if own_term || self.params.bugs.commit_previous_terms {
+        if own_term || self.params.commit_previous_terms {
             self.commit_index = majority_index;
             ctx.emit(RaftEvent::LeaderCommitted {
                 commit_index: majority_index,

@@ -19,6 +19,7 @@
 pub mod messages;
 pub mod monitor;
 pub mod params;
+pub mod plugin;
 
 use crate::client::{ClientReply, ClientRequest};
 use crate::cluster::{ServerCtx, Service};
@@ -151,7 +152,7 @@ impl RingElection {
         self.count(ctx, kind);
         ctx.send(next, message.clone());
         if self.unacked.len() < UNACKED_MAX {
-            let timer = ctx.set_timer(self.params.hop_timeout, RingTimer::Hop(hop));
+            let timer = ctx.set_timer(self.params.hop_timeout.0, RingTimer::Hop(hop));
             self.unacked.insert(
                 hop,
                 Unacked {
@@ -189,7 +190,7 @@ impl RingElection {
         ctx.cancel_timer_in(&mut self.silence_timer);
         ctx.cancel_timer_in(&mut self.stall_timer);
         let timer = ctx.set_timer(
-            self.params.election_timeout,
+            self.params.election_timeout.0,
             RingTimer::ElectionStalled(epoch),
         );
         self.stall_timer = Some(timer);
@@ -256,7 +257,7 @@ impl RingElection {
 
     fn watch_leader(&mut self, ctx: &mut ServerCtx<'_, '_, Self>) {
         ctx.cancel_timer_in(&mut self.silence_timer);
-        let timer = ctx.set_timer(self.params.failure_timeout, RingTimer::LeaderSilent);
+        let timer = ctx.set_timer(self.params.failure_timeout.0, RingTimer::LeaderSilent);
         self.silence_timer = Some(timer);
     }
 
@@ -272,7 +273,7 @@ impl RingElection {
             );
         }
         ctx.cancel_timer_in(&mut self.heartbeat_timer);
-        let timer = ctx.set_timer(self.params.heartbeat_interval, RingTimer::Heartbeat);
+        let timer = ctx.set_timer(self.params.heartbeat_interval.0, RingTimer::Heartbeat);
         self.heartbeat_timer = Some(timer);
     }
 
@@ -377,7 +378,7 @@ impl RingElection {
             // A larger id will win; this server need not stand.
             self.participant = true;
             self.send_ring(ctx, forward);
-        } else if self.params.bugs.forward_smaller_ids {
+        } else if self.params.forward_smaller_ids {
             if !self.participant {
                 self.send_own(ctx);
             }

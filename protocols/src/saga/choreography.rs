@@ -86,7 +86,7 @@ impl Dancer {
     pub fn new(service: StepService, params: Arc<SagaParams>) -> Self {
         Dancer {
             service,
-            outbox: Outbox::new(params.retry_interval),
+            outbox: Outbox::new(params.retry_interval.0),
             params,
         }
     }
@@ -120,7 +120,7 @@ impl Dancer {
             | (Step::Ship, Happened::Charged) => {
                 self.service.perform(ctx, saga, order);
             }
-            (Step::Charge, Happened::ShippingFailed) if self.params.bugs.skip_refund => {
+            (Step::Charge, Happened::ShippingFailed) if self.params.skip_refund => {
                 // The bug: announce the refund without making it.
                 let inventory = Step::Reserve.service();
                 return post(
@@ -179,7 +179,7 @@ impl OrderService {
             placed: BTreeMap::new(),
             by_client: RequestTags::new(),
             next_saga: 1,
-            outbox: Outbox::new(params.retry_interval),
+            outbox: Outbox::new(params.retry_interval.0),
         }
     }
 

@@ -18,6 +18,7 @@ pub mod monitor;
 pub mod orchestrator;
 pub mod outbox;
 pub mod params;
+pub mod plugin;
 pub mod steps;
 
 use crate::client::{ClientReply, ClientRequest};

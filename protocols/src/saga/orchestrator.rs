@@ -66,7 +66,7 @@ impl Orchestrator {
             runs: BTreeMap::new(),
             by_client: RequestTags::new(),
             next_saga: 1,
-            outbox: Outbox::new(params.retry_interval),
+            outbox: Outbox::new(params.retry_interval.0),
             params,
         }
     }
@@ -184,7 +184,7 @@ impl Orchestrator {
             Phase::Forward(step) => {
                 let step = *step;
                 let timer = ctx.set_timer(
-                    self.params.step_timeout,
+                    self.params.step_timeout.0,
                     SagaTimer::StepDeadline { saga, step },
                 );
                 if let Some(old) = run.deadline.replace(timer) {
@@ -226,7 +226,7 @@ impl Orchestrator {
 
     /// Turns back: compensates `undo`, first one first.
     fn turn_back(&mut self, ctx: Ctx, saga: SagaId, mut undo: Vec<Step>) {
-        if self.params.bugs.skip_refund {
+        if self.params.skip_refund {
             // The bug: the payment step "needs no compensation".
             undo.retain(|s| *s != Step::Charge);
         }

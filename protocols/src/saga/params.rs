@@ -1,47 +1,73 @@
 //! The saga protocols' parameters and bug switches.
 
-use sim_core::SimDuration;
+use serde::{Deserialize, Serialize};
+use sim_core::{Dur, SimDuration};
 
 /// Who drives a saga.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
 pub enum SagaStyle {
     /// A durable orchestrator sends each service its command, and the
     /// compensations in reverse order when a step fails or times out.
+    #[default]
     Orchestration,
     /// No one in charge: each service reacts to the previous one's event
     /// and emits its own (reserve -> charge -> ship; failures flow back).
     Choreography,
 }
 
-/// Known broken variants, for showing that the checks catch them.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct SagaBugs {
-    /// The payment service acknowledges a refund without refunding.
-    pub skip_refund: bool,
-    /// Services forget which steps they applied, so a retried or
-    /// duplicated command applies again.
-    pub no_dedup: bool,
-}
-
-#[derive(Clone, Debug, PartialEq)]
+/// The saga protocol's params, as a scenario writes them:
+/// `protocol: Saga(style: Choreography, shipping_failure_probability: 0.2)`.
+/// The items are the workload's keys; the customers are its clients.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(default, deny_unknown_fields)]
 pub struct SagaParams {
+    /// Orchestration (a durable orchestrator) or Choreography (services
+    /// react to events).
     pub style: SagaStyle,
-    /// Items "k0".."k{items-1}", each with `initial_stock` units.
-    pub items: u32,
+    /// Units of every item (the workload's keys) at the start.
     pub initial_stock: i64,
-    /// Each client is a customer with this much credit at the start.
+    /// Every customer's (client's) credit at the start.
     pub initial_credit: i64,
     /// What one unit of any item costs.
     pub unit_price: i64,
-    /// The shipping service refuses an order with this probability (no
-    /// carrier), which makes the saga compensate its first two steps.
+    /// Shipping refuses an order with this probability (no carrier), which
+    /// makes the saga compensate its first two steps.
     pub shipping_failure_probability: f64,
-    /// How often unacknowledged commands and events are resent.
-    pub retry_interval: SimDuration,
-    /// Orchestration: a step with no answer for this long is given up,
-    /// and the saga compensates (the step included, in case it happened).
-    pub step_timeout: SimDuration,
-    pub bugs: SagaBugs,
+    /// Unacknowledged commands and events are resent this often.
+    pub retry_interval: Dur,
+    /// Orchestration: a step unanswered this long is given up and
+    /// compensated (the step included, in case it happened).
+    pub step_timeout: Dur,
+    /// BUG SWITCH: a failed saga does not refund the payment.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub skip_refund: bool,
+    /// BUG SWITCH: services forget what they applied, so a retried or
+    /// duplicated command applies twice.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub no_dedup: bool,
+    /// Items "k0".."k{items-1}" (the workload's keys; the plug-in sets it).
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub items: u32,
+}
+
+impl Default for SagaParams {
+    fn default() -> Self {
+        SagaParams {
+            style: SagaStyle::Orchestration,
+            initial_stock: 20,
+            initial_credit: 100,
+            unit_price: 10,
+            shipping_failure_probability: 0.1,
+            retry_interval: Dur::ms(50),
+            step_timeout: Dur::ms(1_000),
+            skip_refund: false,
+            no_dedup: false,
+            items: 0,
+        }
+    }
 }
 
 /// A saga cluster is exactly: orders (the orchestrator, or the order
@@ -73,7 +99,7 @@ impl SagaParams {
                 "shipping_failure_probability: must be a probability in [0, 1], got {p}"
             ));
         }
-        if self.retry_interval == SimDuration::ZERO || self.step_timeout == SimDuration::ZERO {
+        if self.retry_interval.0 == SimDuration::ZERO || self.step_timeout.0 == SimDuration::ZERO {
             return Err("retry_interval: retry_interval and step_timeout must be above 0".into());
         }
         Ok(())

@@ -140,7 +140,7 @@ impl StepService {
         saga: SagaId,
         order: Order,
     ) -> bool {
-        if !self.params.bugs.no_dedup {
+        if !self.params.no_dedup {
             if let Some((outcome, _)) = self.outcomes.get(&saga) {
                 return matches!(outcome, StepOutcome::Applied | StepOutcome::Compensated);
             }

@@ -1,0 +1,127 @@
+//! The protocol plug-in boundary: everything a scenario needs to know of a
+//! protocol, in one trait that each protocol's folder implements.
+//!
+//! A protocol gives its name and summary, its params as one serde type
+//! (with `Default` for every field left out, and doc comments that
+//! `faultline list` reads through its JSON schema), how to check those
+//! params, what the seed decides in them, which clients it serves (and so
+//! which history checks apply), and how to build a server. Its invariant
+//! monitor is its `Service::Monitor`.
+//!
+//! The scenario layer registers the built-in protocols in one list
+//! (`scenarios::registry`); a protocol in a user's own crate implements
+//! this trait and registers with `scenarios::register::<P>()`.
+//!
+//! Why a trait of associated types and functions, with no `self`: a
+//! protocol is a kind, not a value; its params are the value, and the
+//! scenario layer erases `Plugin` behind its own object to store params of
+//! any protocol in one `Scenario`.
+
+use crate::cluster::Service;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use sim_core::NodeId;
+use std::fmt::Debug;
+
+/// What a protocol's clients ask for. It decides which workload mixes a
+/// scenario may use and which history checks apply.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum Clients {
+    /// No clients: the protocol runs among its servers (elections, pings).
+    None,
+    /// Reads, writes, compare-and-sets and appends on keys: the history
+    /// checks (linearizability, sequential, session, eventual) apply.
+    Registers,
+    /// Bank transfers between accounts (the workload's keys).
+    Transfers,
+    /// Orders of items (the workload's keys), and reads of their stock.
+    Orders,
+}
+
+/// The parts of a scenario a protocol may need besides its params.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Setup {
+    /// Servers in the cluster (node ids 0..servers).
+    pub servers: usize,
+    /// The workload's keys (accounts, items).
+    pub keys: u32,
+    /// The run's memory budget in bytes (`limits.memory`).
+    pub memory_bytes: u64,
+}
+
+/// Why a protocol's params do not fit the scenario: a message that says
+/// what to change, at a param (`protocol.Raft.election_timeout`) or at a
+/// path of the scenario itself (`nodes`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Invalid {
+    pub at: InvalidAt,
+    pub message: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum InvalidAt {
+    /// A field of the params, as the scenario writes it.
+    Param(String),
+    /// A path of the scenario outside the params (`nodes`).
+    Scenario(String),
+}
+
+impl Invalid {
+    /// From the protocols' "field: what is wrong" text. A field named
+    /// `nodes` is the scenario's, not a param.
+    pub fn from_text(text: &str) -> Invalid {
+        let (field, message) = text.split_once(": ").unwrap_or(("", text));
+        let at = if field == "nodes" {
+            InvalidAt::Scenario(field.to_string())
+        } else {
+            InvalidAt::Param(field.to_string())
+        };
+        Invalid {
+            at,
+            message: message.to_string(),
+        }
+    }
+}
+
+/// A protocol, as a scenario names it: `protocol: Raft(read_mode: Lease)`.
+pub trait Plugin: 'static {
+    /// The name a scenario writes (`Raft`); unique among registered protocols.
+    const NAME: &'static str;
+    /// One line for `faultline list`.
+    const SUMMARY: &'static str;
+    const CLIENTS: Clients;
+    /// Whether a server can lead, so that faults may name "@leader".
+    const HAS_LEADER: bool;
+
+    /// The params as a scenario writes them. Every field has a default
+    /// (`#[serde(default)]` on the struct), unknown fields are refused
+    /// (`deny_unknown_fields`), and each field's doc comment is what
+    /// `faultline list` prints; a doc comment that starts "BUG SWITCH"
+    /// marks a known-broken variant.
+    type Params: Serialize
+        + DeserializeOwned
+        + schemars::JsonSchema
+        + Default
+        + Clone
+        + Debug
+        + PartialEq
+        + Send
+        + Sync
+        + std::panic::UnwindSafe
+        + std::panic::RefUnwindSafe
+        + 'static;
+    type Service: Service;
+
+    /// Checks the params against the scenario; the message says how to fix them.
+    fn validate(params: &Self::Params, setup: &Setup) -> Result<(), Invalid>;
+
+    /// Writes out what the seed decides in the params (random ids, say),
+    /// so that the resolved scenario runs the same without the seed's help.
+    /// Draw from a stream named after the protocol (`sim_core::rng::stream`).
+    fn resolve(params: &mut Self::Params, setup: &Setup, seed: u64) {
+        let _ = (params, setup, seed);
+    }
+
+    /// What makes each server of a run (resolved, valid params).
+    fn servers(params: &Self::Params, setup: &Setup) -> Box<dyn FnMut(NodeId) -> Self::Service>;
+}

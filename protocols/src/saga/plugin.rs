@@ -1,0 +1,33 @@
+//! Sagas on the plug-in boundary: orders as sagas over four services.
+
+use super::params::SagaParams;
+use super::Saga;
+use crate::plugin::{Clients, Invalid, Plugin, Setup};
+use sim_core::NodeId;
+use std::sync::Arc;
+
+pub struct SagaPlugin;
+
+impl Plugin for SagaPlugin {
+    const NAME: &'static str = "Saga";
+    const SUMMARY: &'static str = "orders as sagas (reserve inventory, charge payment, ship; compensations on failure), orchestrated or choreographed; servers: orders, inventory, payment, shipping";
+    const CLIENTS: Clients = Clients::Orders;
+    /// The orchestrator (or the order service) counts as the leader.
+    const HAS_LEADER: bool = true;
+    type Params = SagaParams;
+    type Service = Saga;
+
+    fn validate(params: &SagaParams, setup: &Setup) -> Result<(), Invalid> {
+        params
+            .validate(setup.servers)
+            .map_err(|e| Invalid::from_text(&e))
+    }
+
+    fn servers(params: &SagaParams, setup: &Setup) -> Box<dyn FnMut(NodeId) -> Saga> {
+        let params = Arc::new(SagaParams {
+            items: setup.keys,
+            ..params.clone()
+        });
+        Box::new(move |_| Saga::new(params.clone()))
+    }
+}

@@ -1,0 +1,301 @@
+//! The checks of a finished run: invariants, session guarantees,
+//! linearizability and sequential consistency, each as a `CheckResult`
+//! with one line for people. Cheap checks first; a search is skipped once
+//! an unexpected failure has decided the seed.
+
+use crate::names::with_node_names;
+use crate::outcome::{expected_violation, CheckResult, Skipped};
+use crate::schema::Expect;
+use protocols::invariant::Violation;
+use sim_core::checker::linearizability;
+use sim_core::checker::model::KvModel;
+use sim_core::checker::{session, Budget, Verdict};
+use sim_core::history::History;
+use sim_core::SimTime;
+
+/// Search steps the linearizability check may take per run; past it the
+/// verdict is Unknown. A step count, not a time, so verdicts reproduce.
+pub const LINEARIZABILITY_STEPS_MAX: u64 = 20_000_000;
+/// Search steps the sequential-consistency check may take per run. It runs
+/// only when linearizability did not pass, and proving that no legal order
+/// exists is the exhaustive case.
+pub const SEQUENTIAL_STEPS_MAX: u64 = 20_000_000;
+
+/// How the checks of one run are to be run.
+pub(crate) struct ChecksPlan<'a> {
+    /// The checks the scenario names; empty means every one that applies.
+    pub checks: &'a [String],
+    pub expect: &'a Expect,
+    /// Whether the history checks apply (clients read and write registers).
+    pub registers: bool,
+    /// Every node's name, by id.
+    pub names: &'a [String],
+    /// Memory the search memos may use (what the budget leaves).
+    pub memo_bytes_max: usize,
+    /// The run stopped before its end.
+    pub cut_short: bool,
+}
+
+/// The searches (linearizability, sequential) are skipped once a check the
+/// scenario does not expect to fail has failed: the seed fails whatever they
+/// find, and on a broken history they are the slow part. The cheap checks
+/// (invariants, session guarantees) run first.
+pub(crate) fn run_checks(
+    history: &History,
+    violations: Vec<Violation>,
+    invariants: &[&'static str],
+    plan: &ChecksPlan<'_>,
+) -> (Vec<CheckResult>, Vec<Skipped>) {
+    let wanted = |name: &str| plan.checks.is_empty() || plan.checks.iter().any(|c| c == name);
+    let registers = plan.registers;
+    let invariants_check = invariants_check(&wanted, violations, invariants, plan, plan.names);
+    let session_checks = if registers {
+        session_checks(&wanted, history)
+    } else {
+        Vec::new()
+    };
+    // A failure the scenario does not expect decides the seed.
+    let decided_by = |done: &[&CheckResult]| -> Option<String> {
+        done.iter()
+            .flat_map(|check| check.failed_names())
+            .find(|name| !expected_violation(plan.expect, name))
+            .map(str::to_string)
+    };
+    let mut skipped = Vec::new();
+    let mut skip = |name: &str, by: String| {
+        skipped.push(Skipped {
+            name: name.to_string(),
+            why: format!("{by} failed, which the scenario does not expect, so the seed fails whatever this search finds"),
+        });
+    };
+    let cheap: Vec<&CheckResult> = invariants_check.iter().chain(&session_checks).collect();
+    let mut linearizability = None;
+    if registers && wanted("linearizability") {
+        match decided_by(&cheap) {
+            Some(by) => skip("linearizability", by),
+            None => linearizability = Some(linearizability_check(history, plan)),
+        }
+    }
+    let mut sequential = None;
+    if registers && wanted("sequential") {
+        let done: Vec<&CheckResult> = cheap
+            .iter()
+            .copied()
+            .chain(linearizability.as_ref())
+            .collect();
+        match decided_by(&done) {
+            Some(by) => skip("sequential", by),
+            None => sequential = Some(sequential_check(history, linearizability.as_ref(), plan)),
+        }
+    }
+    let results = linearizability
+        .into_iter()
+        .chain(sequential)
+        .chain(session_checks)
+        .chain(invariants_check)
+        .collect();
+    (results, skipped)
+}
+
+fn linearizability_check(history: &History, plan: &ChecksPlan<'_>) -> CheckResult {
+    let budget = Budget {
+        steps_max: LINEARIZABILITY_STEPS_MAX,
+        memo_bytes_max: plan.memo_bytes_max.min(Budget::default().memo_bytes_max),
+        ..Budget::default()
+    };
+    let report = linearizability::check(history, &KvModel::default(), &budget);
+    let detail = match report.verdict {
+        Verdict::Pass => format!(
+            "{} operations on {} keys are linearizable",
+            history.len(),
+            report.keys_checked
+        ),
+        Verdict::Fail => {
+            let cx = report
+                .counterexample
+                .as_ref()
+                .expect("a failure has a counterexample");
+            let culprit = match cx.culprit.map(|i| &history.operations[i]) {
+                    Some(op) => format!(
+                        "; {:?} by process {} invoked at {} saw {:?} but the longest linearizable prefix ({} ops) leaves {}",
+                        op.f,
+                        op.process,
+                        SimTime::from_nanos(op.invoke_ns),
+                        op.value.as_deref().unwrap_or("nothing"),
+                        cx.longest_prefix.len(),
+                        cx.state_after_prefix
+                    ),
+                    None => String::new(),
+                };
+            format!(
+                "key {} is not linearizable ({} operations){culprit}",
+                cx.key,
+                cx.sub_history.len()
+            )
+        }
+        Verdict::Unknown => report.unknown_reason.clone().unwrap_or_default(),
+    };
+    CheckResult {
+        name: "linearizability".into(),
+        verdict: report.verdict,
+        detail,
+        violations: Vec::new(),
+        counterexample: report.counterexample,
+    }
+}
+
+fn session_checks(wanted: &dyn Fn(&str) -> bool, history: &History) -> Vec<CheckResult> {
+    let mut results = Vec::new();
+    let guarantees: Vec<&'static str> = session::GUARANTEES
+        .iter()
+        .copied()
+        .filter(|g| wanted("session") || wanted(g))
+        .collect();
+    if !guarantees.is_empty() {
+        let report = session::check(history, "");
+        for guarantee in guarantees {
+            let count = report.counts.get(guarantee).copied().unwrap_or(0);
+            let first = report.violations.iter().find(|v| v.guarantee == guarantee);
+            let detail = match first {
+                None => format!(
+                    "held for every client ({} keys checked, {} skipped)",
+                    report.keys_checked, report.keys_skipped
+                ),
+                Some(v) => {
+                    let read = &history.operations[v.read];
+                    let at_least = if report.counts_capped {
+                        "at least "
+                    } else {
+                        ""
+                    };
+                    format!(
+                        "{at_least}{count} violations; first: process {} read {:?} from {} at {}, older than a write it was obliged to see{}",
+                        read.process,
+                        read.value.as_deref().unwrap_or(""),
+                        read.key,
+                        SimTime::from_nanos(read.invoke_ns),
+                        v.obliged.map(|w| format!(" ({:?})", history.operations[w].value.as_deref().unwrap_or(""))).unwrap_or_default()
+                    )
+                }
+            };
+            let verdict = if count == 0 {
+                Verdict::Pass
+            } else {
+                Verdict::Fail
+            };
+            results.push(CheckResult {
+                name: guarantee.into(),
+                verdict,
+                detail,
+                violations: Vec::new(),
+                counterexample: None,
+            });
+        }
+    }
+    results
+}
+
+fn invariants_check(
+    wanted: &dyn Fn(&str) -> bool,
+    violations: Vec<Violation>,
+    invariants: &[&'static str],
+    plan: &ChecksPlan<'_>,
+    names: &[String],
+) -> Option<CheckResult> {
+    let selected: Vec<&'static str> = invariants
+        .iter()
+        .copied()
+        .filter(|name| wanted("invariants") || wanted(name))
+        .collect();
+    if !(wanted("invariants") || !selected.is_empty()) {
+        return None;
+    }
+    {
+        let kept: Vec<Violation> = violations
+            .into_iter()
+            .filter(|v| selected.contains(&v.invariant))
+            .map(|v| Violation {
+                message: with_node_names(&v.message, names),
+                ..v
+            })
+            .collect();
+        let detail = match kept.first() {
+            None if selected.is_empty() => "this protocol declares no invariants".to_string(),
+            None if plan.cut_short => format!(
+                "all {} held until the run was cut short (end-of-run invariants not judged): {}",
+                selected.len(),
+                selected.join(", ")
+            ),
+            None => format!(
+                "all {} held throughout: {}",
+                selected.len(),
+                selected.join(", ")
+            ),
+            Some(first) => format!(
+                "{} violations; first: {} at {}{}: {}",
+                kept.len(),
+                first.invariant,
+                first.time,
+                first
+                    .node
+                    .and_then(|n| names.get(n.index()))
+                    .map(|name| format!(" on {name}"))
+                    .unwrap_or_default(),
+                first.message
+            ),
+        };
+        Some(CheckResult {
+            name: "invariants".into(),
+            verdict: if kept.is_empty() {
+                Verdict::Pass
+            } else {
+                Verdict::Fail
+            },
+            detail,
+            violations: kept,
+            counterexample: None,
+        })
+    }
+}
+
+/// Sequential consistency. A linearizable history is sequentially
+/// consistent (clients never overlap their own operations and retire after
+/// an unknown outcome), so the search runs only when linearizability did
+/// not pass.
+fn sequential_check(
+    history: &History,
+    linearizability: Option<&CheckResult>,
+    plan: &ChecksPlan<'_>,
+) -> CheckResult {
+    let implied = linearizability.is_some_and(|c| c.verdict == Verdict::Pass);
+    let (verdict, detail) = if implied {
+        (
+            Verdict::Pass,
+            "implied: the history is linearizable".to_string(),
+        )
+    } else {
+        let budget = Budget {
+            steps_max: SEQUENTIAL_STEPS_MAX,
+            memo_bytes_max: plan.memo_bytes_max.min(Budget::default().memo_bytes_max),
+            ..Budget::default()
+        };
+        let report = sim_core::checker::sequential::check(history, &KvModel::default(), &budget);
+        let detail = match report.verdict {
+            Verdict::Pass => format!("{} operations have a legal order respecting each client's order", history.len()),
+            Verdict::Fail => format!(
+                "no legal order respects each client's order; the longest has {} operations, then none of {} operations can follow",
+                report.longest_prefix.as_ref().map_or(0, Vec::len),
+                report.blocked.len()
+            ),
+            Verdict::Unknown => report.unknown_reason.clone().unwrap_or_default(),
+        };
+        (report.verdict, detail)
+    };
+    CheckResult {
+        name: "sequential".into(),
+        verdict,
+        detail,
+        violations: Vec::new(),
+        counterexample: None,
+    }
+}

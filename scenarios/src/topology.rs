@@ -1,0 +1,95 @@
+//! The engine's configuration from a scenario: the topology (regions,
+//! links and their overrides), clocks and tracing.
+
+use crate::convert;
+use crate::names::CLIENT_PREFIX;
+use crate::scenario::{all_node_names, Scenario};
+use sim_core::{ClockConfig, NodeId, SimConfig, TopologyBuilder, TraceConfig};
+
+/// The id of the node called `name` (servers, then clients).
+pub(crate) fn node_by_name(names: &[String], name: &str) -> Result<NodeId, String> {
+    names
+        .iter()
+        .position(|n| n == name)
+        .map(|i| NodeId(i as u32))
+        .ok_or(format!("unknown node {name}"))
+}
+
+/// Builds the engine configuration a scenario describes.
+pub fn sim_config(scenario: &Scenario) -> Result<SimConfig, String> {
+    let mut builder = TopologyBuilder::new(convert::link(&scenario.network.default)?);
+    let mut regions = Vec::new();
+    for region in &scenario.regions {
+        regions.push((region.name.clone(), builder.region(&region.name)?));
+    }
+    let default_region = match regions.iter().find(|(name, _)| name == "default") {
+        Some((_, id)) => *id,
+        None => builder.region("default")?,
+    };
+    let region_of = |node: &str| {
+        scenario
+            .regions
+            .iter()
+            .zip(&regions)
+            .find(|(spec, _)| spec.nodes.iter().any(|n| n == node))
+            .map(|(_, (_, id))| *id)
+            .unwrap_or(default_region)
+    };
+    let names = all_node_names(scenario);
+    for name in &names {
+        let region = if name.starts_with(CLIENT_PREFIX) {
+            default_region
+        } else {
+            region_of(name)
+        };
+        builder.node(name.clone(), region)?;
+    }
+    let find_region = |name: &str| {
+        regions
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, id)| *id)
+            .ok_or(format!("unknown region {name}"))
+    };
+    for over in &scenario.network.regions {
+        let (from, to, link) = (
+            find_region(&over.from)?,
+            find_region(&over.to)?,
+            convert::link(&over.link)?,
+        );
+        builder.region_link(from, to, link.clone())?;
+        if over.both_ways && from != to {
+            builder.region_link(to, from, link)?;
+        }
+    }
+    let node_id = |name: &str| node_by_name(&names, name);
+    for over in &scenario.network.links {
+        let (from, to, link) = (
+            node_id(&over.from)?,
+            node_id(&over.to)?,
+            convert::link(&over.link)?,
+        );
+        builder.link_override(from, to, link.clone())?;
+        if over.both_ways && from != to {
+            builder.link_override(to, from, link)?;
+        }
+    }
+    let topology = builder.build()?;
+    let mut clocks = vec![ClockConfig::default(); names.len()];
+    for clock in &scenario.clocks.nodes {
+        clocks[node_id(&clock.node)?.index()] = ClockConfig {
+            offset_ns: clock.offset.0,
+            drift_ppm: clock.drift_ppm,
+        };
+    }
+    let mut config = SimConfig::new(scenario.seed, topology);
+    config.clocks = clocks;
+    if scenario.outputs.trace {
+        config.trace = TraceConfig {
+            record: true,
+            detail: true,
+            records_max: scenario.outputs.trace_events_max.min(usize::MAX as u64) as usize,
+        };
+    }
+    Ok(config)
+}
