@@ -8,12 +8,11 @@
 //! `Plan`, and what it leaves for the checks (`Driven`) is not generic.
 
 use crate::convert::{self, fault_names, names_must_differ};
-use crate::names::{follower_rank, LEADER, OLD_LEADER};
+use crate::names::{follower_rank, node_by_name, LEADER, OLD_LEADER};
 use crate::outcome::{panic_message, CheckResult, Inconclusive, PanicProgress, RunWatcher};
 use crate::plan::Plan;
 use crate::recorder::HistoryRecorder;
 use crate::schema::FaultSpec;
-use crate::topology::node_by_name;
 use protocols::cluster::{Cluster, ClusterOutput, Service};
 use protocols::invariant::{Monitor, ProtocolMetrics, Violation};
 use sim_core::checker::convergence::{diverging_key, Replica};

@@ -4,6 +4,7 @@
 //! and the runner agree on them (and import nothing of each other's for it).
 
 use crate::schema::Nodes;
+use sim_core::NodeId;
 
 /// Servers in a scenario at most.
 pub const NODES_MAX: u32 = 100_000;
@@ -54,4 +55,13 @@ pub fn with_node_names(message: &str, names: &[String]) -> String {
     }
     out.push_str(rest);
     out
+}
+
+/// The id of the node called `name` (servers, then clients).
+pub fn node_by_name(names: &[String], name: &str) -> Result<NodeId, String> {
+    names
+        .iter()
+        .position(|n| n == name)
+        .map(|i| NodeId(i as u32))
+        .ok_or(format!("unknown node {name}"))
 }

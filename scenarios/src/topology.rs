@@ -2,18 +2,9 @@
 //! links and their overrides), clocks and tracing.
 
 use crate::convert;
-use crate::names::CLIENT_PREFIX;
+use crate::names::{node_by_name, CLIENT_PREFIX};
 use crate::scenario::{all_node_names, Scenario};
-use sim_core::{ClockConfig, NodeId, SimConfig, TopologyBuilder, TraceConfig};
-
-/// The id of the node called `name` (servers, then clients).
-pub(crate) fn node_by_name(names: &[String], name: &str) -> Result<NodeId, String> {
-    names
-        .iter()
-        .position(|n| n == name)
-        .map(|i| NodeId(i as u32))
-        .ok_or(format!("unknown node {name}"))
-}
+use sim_core::{ClockConfig, SimConfig, TopologyBuilder, TraceConfig};
 
 /// Builds the engine configuration a scenario describes.
 pub fn sim_config(scenario: &Scenario) -> Result<SimConfig, String> {
