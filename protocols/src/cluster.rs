@@ -224,7 +224,7 @@ pub struct ServerCtx<'c, 'a, S: Service> {
 }
 
 impl<'c, 'a, S: Service> ServerCtx<'c, 'a, S> {
-    fn new(inner: &'c mut Context<'a, Cluster<S>>, servers: u32) -> Self {
+    pub(crate) fn new(inner: &'c mut Context<'a, Cluster<S>>, servers: u32) -> Self {
         debug_assert!(servers <= inner.node_count() && inner.id().0 < servers);
         ServerCtx { inner, servers }
     }

@@ -9,6 +9,7 @@
 use crate::invariant::Violation;
 use serde::{Deserialize, Serialize};
 use sim_core::{NodeId, SimDuration, SimTime};
+use std::collections::BTreeMap;
 
 /// Which id each server gets, as a scenario writes it. For a ring, the
 /// ring runs n1 -> n2 -> ... -> n1.
@@ -55,6 +56,82 @@ pub const MAX_ID_LEADER: &str = "max-id-leader";
 
 /// Violations reported at most: one per confused server is noise beyond it.
 const REPORTED_MAX: usize = 8;
+
+/// What an election monitor knows of each server (by index): its id once
+/// started, whether it is up, which id it follows (its own when it leads),
+/// and whether it leads; and the monitor's counts. Ring election's and
+/// Bully's monitors keep this same shape and differ only in what they judge.
+#[derive(Debug, Default)]
+pub struct Electorate {
+    pub uids: Vec<Option<u64>>,
+    pub up: Vec<bool>,
+    pub believes: Vec<Option<u64>>,
+    pub leading: Vec<bool>,
+    counts: BTreeMap<&'static str, u64>,
+}
+
+impl Electorate {
+    /// `servers` servers, up or not until they start.
+    pub fn new(servers: u32, up: bool) -> Self {
+        let n = servers as usize;
+        Electorate {
+            uids: vec![None; n],
+            up: vec![up; n],
+            believes: vec![None; n],
+            leading: vec![false; n],
+            counts: BTreeMap::new(),
+        }
+    }
+
+    /// Server `i` (re)started with id `uid`, following no one.
+    pub fn started(&mut self, i: usize, uid: u64) {
+        self.uids[i] = Some(uid);
+        self.up[i] = true;
+        self.believes[i] = None;
+        self.leading[i] = false;
+    }
+
+    /// Server `i` crashed: it follows and leads no one.
+    pub fn crashed(&mut self, i: usize) {
+        self.up[i] = false;
+        self.believes[i] = None;
+        self.leading[i] = false;
+    }
+
+    /// Server `i` leads, with id `uid`.
+    pub fn lead(&mut self, i: usize, uid: u64) {
+        self.believes[i] = Some(uid);
+        self.leading[i] = true;
+    }
+
+    /// Live leaders other than server `i`, in index order.
+    pub fn live_leaders_but(&self, i: usize) -> impl Iterator<Item = usize> + '_ {
+        (0..self.up.len()).filter(move |&j| j != i && self.up[j] && self.leading[j])
+    }
+
+    pub fn anyone_leads(&self) -> bool {
+        (0..self.up.len()).any(|j| self.up[j] && self.leading[j])
+    }
+
+    pub fn bump(&mut self, name: &'static str) {
+        *self.counts.entry(name).or_default() += 1;
+    }
+
+    /// The counts, by name.
+    pub fn counts(&self) -> Vec<(&'static str, u64)> {
+        self.counts.iter().map(|(k, v)| (*k, *v)).collect()
+    }
+
+    pub fn heap_bytes(&self) -> usize {
+        (self.uids.capacity() + self.believes.capacity()) * 16
+            + (self.up.capacity() + self.leading.capacity())
+    }
+
+    /// `max-id-leader` at the end of the run.
+    pub fn finish(&self, time: SimTime) -> Vec<Violation> {
+        max_id_leader(time, &self.up, &self.uids, &self.believes)
+    }
+}
 
 /// Judges `max-id-leader` at `time`. Per server index: whether it is up,
 /// its id (None until it started) and the id it believes leads.

@@ -79,13 +79,13 @@ impl Plugin for KvSinglePlugin {
     }
 }
 
-#[derive(Clone, Debug, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum KvSingleTimer {
     Flush,
 }
 
 /// What the primary reports: nothing yet needs monitoring beyond the history.
-#[derive(Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum KvSingleEvent {
     /// The primary recovered a store of this many keys from storage.
     Recovered { keys: usize },
@@ -209,3 +209,7 @@ impl Service for KvSingle {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "kv_single_test.rs"]
+mod tests;

@@ -22,4 +22,5 @@ pub mod raft;
 pub mod request_tags;
 pub mod ring;
 pub mod saga;
+pub mod testkit;
 pub mod workload;

@@ -197,3 +197,7 @@ impl Plugin for PingPongPlugin {
         })
     }
 }
+
+#[cfg(test)]
+#[path = "pingpong_test.rs"]
+mod tests;

@@ -57,7 +57,7 @@ impl fmt::Display for Bytes {
     /// text reads back as the same number of bytes.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for (unit, factor) in UNITS.iter().filter(|(u, _)| u.ends_with("iB")) {
-            if self.0 >= *factor && self.0 % factor == 0 {
+            if self.0 >= *factor && self.0.is_multiple_of(*factor) {
                 return write!(f, "{}{unit}", self.0 / factor);
             }
         }

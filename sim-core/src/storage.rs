@@ -48,6 +48,32 @@ impl DurableStorage {
         }
     }
 
+    /// The keys whose current value differs from `earlier`'s (written,
+    /// rewritten or deleted), in key order. For handler tests: O(keys).
+    pub fn changed_since(&self, earlier: &DurableStorage) -> Vec<String> {
+        let mut changed: Vec<String> = self
+            .current
+            .iter()
+            .filter(|(key, value)| earlier.current.get(*key) != Some(*value))
+            .map(|(key, _)| key.clone())
+            .collect();
+        changed.extend(
+            earlier
+                .current
+                .keys()
+                .filter(|key| !self.current.contains_key(*key))
+                .cloned(),
+        );
+        changed.sort();
+        changed
+    }
+
+    /// Whether `key`'s current value would survive a crash that loses
+    /// unsynced writes.
+    pub fn is_synced(&self, key: &str) -> bool {
+        self.current.get(key) == self.synced.get(key)
+    }
+
     pub fn get(&self, key: &str) -> Option<&[u8]> {
         self.current.get(key).map(|v| v.as_slice())
     }

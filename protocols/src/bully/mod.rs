@@ -20,6 +20,8 @@
 //! n−1 when only the largest id stands, n(n−1)/2 + n(n−1)/2 + (n−1) = n²−1
 //! when the smallest stands (its messages wake every other) or all do.
 
+#[cfg(test)]
+mod bully_test;
 pub mod messages;
 pub mod monitor;
 pub mod params;

@@ -10,9 +10,9 @@
 //!   live server with the largest id (shared with ring election).
 
 use super::messages::{BullyEvent, SentKind};
+use crate::election::Electorate;
 use crate::invariant::{Monitor, ProtocolMetrics, Violation};
 use sim_core::{NodeId, SimTime};
-use std::collections::BTreeMap;
 
 pub const NO_LOWER_LEADER: &str = "no-lower-leader";
 pub use crate::election::MAX_ID_LEADER;
@@ -22,39 +22,20 @@ const SPELLS_MAX: usize = 100_000;
 
 #[derive(Debug, Default)]
 pub struct BullyMonitor {
-    uids: Vec<Option<u64>>,
-    up: Vec<bool>,
-    /// The id each server follows (its own when it leads).
-    believes: Vec<Option<u64>>,
-    leading: Vec<bool>,
+    servers: Electorate,
     /// Since when no live server has led, if none does.
     leaderless_since: Option<SimTime>,
     /// Per spell: from the moment no live server led (the start, or the
     /// last leader's crash) to the next leader.
     leaderless_ms: Vec<f64>,
-    counts: BTreeMap<&'static str, u64>,
-}
-
-impl BullyMonitor {
-    fn bump(&mut self, name: &'static str) {
-        *self.counts.entry(name).or_default() += 1;
-    }
-
-    fn anyone_leads(&self) -> bool {
-        (0..self.up.len()).any(|j| self.up[j] && self.leading[j])
-    }
 }
 
 impl Monitor<BullyEvent> for BullyMonitor {
     const INVARIANTS: &'static [&'static str] = &[NO_LOWER_LEADER, MAX_ID_LEADER];
 
     fn new(servers: u32) -> Self {
-        let n = servers as usize;
         BullyMonitor {
-            uids: vec![None; n],
-            up: vec![false; n],
-            believes: vec![None; n],
-            leading: vec![false; n],
+            servers: Electorate::new(servers, false),
             ..BullyMonitor::default()
         }
     }
@@ -63,33 +44,31 @@ impl Monitor<BullyEvent> for BullyMonitor {
         let i = node.index();
         match *event {
             BullyEvent::Started { uid } => {
-                self.uids[i] = Some(uid);
-                self.up[i] = true;
-                self.believes[i] = None;
-                self.leading[i] = false;
-                if !self.anyone_leads() && self.leaderless_since.is_none() {
+                self.servers.started(i, uid);
+                if !self.servers.anyone_leads() && self.leaderless_since.is_none() {
                     self.leaderless_since = Some(time);
                 }
             }
-            BullyEvent::ElectionStarted => self.bump("elections_started"),
-            BullyEvent::Sent { kind } => self.bump(match kind {
+            BullyEvent::ElectionStarted => self.servers.bump("elections_started"),
+            BullyEvent::Sent { kind } => self.servers.bump(match kind {
                 SentKind::Election => "election_messages",
                 SentKind::Answer => "answer_messages",
                 SentKind::Coordinator => "coordinator_messages",
                 SentKind::Heartbeat => "heartbeat_messages",
             }),
-            BullyEvent::LearnedLeader { uid } => self.believes[i] = Some(uid),
-            BullyEvent::SteppedDown => self.leading[i] = false,
+            BullyEvent::LearnedLeader { uid } => self.servers.believes[i] = Some(uid),
+            BullyEvent::SteppedDown => self.servers.leading[i] = false,
             BullyEvent::BecameLeader { uid } => {
-                debug_assert_eq!(self.uids[i], Some(uid));
-                self.bump("leaders_elected");
-                let larger_leader = (0..self.up.len())
-                    .find(|&j| j != i && self.up[j] && self.leading[j] && self.uids[j] > Some(uid));
-                if self.anyone_leads() {
-                    self.bump("takeovers");
+                debug_assert_eq!(self.servers.uids[i], Some(uid));
+                self.servers.bump("leaders_elected");
+                let larger_leader = self
+                    .servers
+                    .live_leaders_but(i)
+                    .find(|&j| self.servers.uids[j] > Some(uid));
+                if self.servers.anyone_leads() {
+                    self.servers.bump("takeovers");
                 }
-                self.believes[i] = Some(uid);
-                self.leading[i] = true;
+                self.servers.lead(i, uid);
                 if let Some(since) = self.leaderless_since.take() {
                     if self.leaderless_ms.len() < SPELLS_MAX {
                         let spell = time.saturating_since(since);
@@ -103,7 +82,7 @@ impl Monitor<BullyEvent> for BullyMonitor {
                         node: Some(node),
                         message: format!(
                             "{node} (id {uid}) became leader while #{j} (id {}) leads and is up",
-                            self.uids[j].unwrap_or(0)
+                            self.servers.uids[j].unwrap_or(0)
                         ),
                     });
                 }
@@ -113,29 +92,24 @@ impl Monitor<BullyEvent> for BullyMonitor {
     }
 
     fn node_crashed(&mut self, time: SimTime, node: NodeId) {
-        let i = node.index();
-        self.up[i] = false;
-        self.believes[i] = None;
-        self.leading[i] = false;
-        if !self.anyone_leads() && self.leaderless_since.is_none() {
+        self.servers.crashed(node.index());
+        if !self.servers.anyone_leads() && self.leaderless_since.is_none() {
             self.leaderless_since = Some(time);
         }
     }
 
     fn heap_bytes(&self) -> usize {
-        (self.uids.capacity() + self.believes.capacity()) * 16
-            + (self.up.capacity() + self.leading.capacity())
-            + self.leaderless_ms.capacity() * 8
+        self.servers.heap_bytes() + self.leaderless_ms.capacity() * 8
     }
 
     fn finish(&mut self, time: SimTime) -> Vec<Violation> {
-        crate::election::max_id_leader(time, &self.up, &self.uids, &self.believes)
+        self.servers.finish(time)
     }
 
     fn metrics(&self) -> ProtocolMetrics {
         ProtocolMetrics {
             samples: vec![("leaderless_ms", self.leaderless_ms.clone())],
-            counts: self.counts.iter().map(|(k, v)| (*k, *v)).collect(),
+            counts: self.servers.counts(),
         }
     }
 }

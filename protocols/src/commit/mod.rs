@@ -17,6 +17,8 @@ pub mod messages;
 pub mod monitor;
 pub mod params;
 pub mod participant;
+#[cfg(test)]
+mod participant_test;
 pub mod plugin;
 
 use crate::client::{ClientReply, ClientRequest};

@@ -26,7 +26,7 @@ impl LogEntry {
     }
 }
 
-#[derive(Clone, Debug, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum RaftMessage {
     /// RequestVote, or with `pre_vote` a PreVote that changes no state: the
     /// candidate asks whether it *would* get a vote in `term`.
@@ -45,7 +45,7 @@ pub enum RaftMessage {
     AppendReply(AppendReply),
 }
 
-#[derive(Clone, Debug, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct AppendEntries {
     pub term: u64,
     pub prev_log_index: u64,
@@ -57,7 +57,7 @@ pub struct AppendEntries {
     pub round: u64,
 }
 
-#[derive(Clone, Debug, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct AppendReply {
     pub term: u64,
     pub success: bool,
@@ -79,7 +79,7 @@ pub struct Conflict {
     pub index: u64,
 }
 
-#[derive(Clone, Debug, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum RaftTimer {
     Election,
     Heartbeat,
@@ -88,7 +88,7 @@ pub enum RaftTimer {
 }
 
 /// What a server reports. The monitor checks the invariants from these.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum RaftEvent {
     /// This server won the election for `term`.
     BecameLeader { term: u64 },

@@ -12,12 +12,18 @@
 //! restart: the state machine is re-applied as the commit index is learned.
 
 mod election;
+#[cfg(test)]
+mod election_test;
 pub mod messages;
 pub mod monitor;
 pub mod params;
 pub mod plugin;
 mod reads;
 mod replication;
+#[cfg(test)]
+mod replication_test;
+#[cfg(test)]
+mod test_support;
 
 use crate::client::{ClientReply, ClientRequest};
 use crate::cluster::{ServerCtx, Service};

@@ -20,6 +20,8 @@ pub mod messages;
 pub mod monitor;
 pub mod params;
 pub mod plugin;
+#[cfg(test)]
+mod ring_test;
 
 use crate::client::{ClientReply, ClientRequest};
 use crate::cluster::{ServerCtx, Service};

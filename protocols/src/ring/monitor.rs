@@ -9,6 +9,7 @@
 //!   for the last election to finish.
 
 use super::messages::{RingEvent, SentKind};
+use crate::election::Electorate;
 use crate::invariant::{Monitor, ProtocolMetrics, Violation};
 use sim_core::{NodeId, SimTime};
 use std::collections::BTreeMap;
@@ -22,25 +23,13 @@ const EPOCHS_MAX: usize = 100_000;
 
 #[derive(Debug, Default)]
 pub struct RingMonitor {
-    uids: Vec<Option<u64>>,
-    up: Vec<bool>,
-    /// What each server believes leads (a uid).
-    believes: Vec<Option<u64>>,
-    /// Which servers lead now.
-    leading: Vec<bool>,
+    servers: Electorate,
     leader_of_epoch: BTreeMap<u64, NodeId>,
     /// Per epoch: election messages sent, and when it started.
     election_messages_of_epoch: BTreeMap<u64, u64>,
     started_at: BTreeMap<u64, SimTime>,
-    counts: BTreeMap<&'static str, u64>,
     /// Per elected epoch: the time from its first start to its leader.
     election_ms: Vec<f64>,
-}
-
-impl RingMonitor {
-    fn bump(&mut self, name: &'static str) {
-        *self.counts.entry(name).or_default() += 1;
-    }
 }
 
 impl Monitor<RingEvent> for RingMonitor {
@@ -48,12 +37,8 @@ impl Monitor<RingEvent> for RingMonitor {
         &[ONE_LEADER_PER_EPOCH, ONE_LIVE_LEADER, MAX_ID_LEADER];
 
     fn new(servers: u32) -> Self {
-        let n = servers as usize;
         RingMonitor {
-            uids: vec![None; n],
-            up: vec![true; n],
-            believes: vec![None; n],
-            leading: vec![false; n],
+            servers: Electorate::new(servers, true),
             ..RingMonitor::default()
         }
     }
@@ -61,14 +46,9 @@ impl Monitor<RingEvent> for RingMonitor {
     fn observe(&mut self, time: SimTime, node: NodeId, event: &RingEvent) -> Option<Violation> {
         let i = node.index();
         match *event {
-            RingEvent::Started { uid } => {
-                self.uids[i] = Some(uid);
-                self.up[i] = true;
-                self.believes[i] = None;
-                self.leading[i] = false;
-            }
+            RingEvent::Started { uid } => self.servers.started(i, uid),
             RingEvent::ElectionStarted { epoch } => {
-                self.bump("elections_started");
+                self.servers.bump("elections_started");
                 if self.started_at.len() < EPOCHS_MAX {
                     self.started_at.entry(epoch).or_insert(time);
                 }
@@ -82,20 +62,18 @@ impl Monitor<RingEvent> for RingMonitor {
                     SentKind::Hello => "hello_messages",
                     SentKind::Catchup => "catchup_messages",
                 };
-                self.bump(name);
+                self.servers.bump(name);
                 if kind == SentKind::Election && self.election_messages_of_epoch.len() < EPOCHS_MAX
                 {
                     *self.election_messages_of_epoch.entry(epoch).or_default() += 1;
                 }
             }
-            RingEvent::LearnedLeader { uid, .. } => self.believes[i] = Some(uid),
-            RingEvent::SteppedDown => self.leading[i] = false,
+            RingEvent::LearnedLeader { uid, .. } => self.servers.believes[i] = Some(uid),
+            RingEvent::SteppedDown => self.servers.leading[i] = false,
             RingEvent::BecameLeader { epoch, uid } => {
-                self.believes[i] = Some(uid);
-                self.bump("leaders_elected");
-                let other_leader =
-                    (0..self.leading.len()).find(|&j| j != i && self.leading[j] && self.up[j]);
-                self.leading[i] = true;
+                self.servers.bump("leaders_elected");
+                let other_leader = self.servers.live_leaders_but(i).next();
+                self.servers.lead(i, uid);
                 match self.leader_of_epoch.get(&epoch) {
                     // The more specific report first: same epoch, two leaders.
                     Some(&other) if other != node => {
@@ -135,15 +113,12 @@ impl Monitor<RingEvent> for RingMonitor {
     }
 
     fn node_crashed(&mut self, _time: SimTime, node: NodeId) {
-        self.up[node.index()] = false;
-        self.believes[node.index()] = None;
-        self.leading[node.index()] = false;
+        self.servers.crashed(node.index());
     }
 
     fn heap_bytes(&self) -> usize {
         use crate::heap::map_bytes;
-        (self.uids.capacity() + self.believes.capacity()) * 16
-            + (self.up.capacity() + self.leading.capacity())
+        self.servers.heap_bytes()
             + map_bytes(&self.leader_of_epoch)
             + map_bytes(&self.election_messages_of_epoch)
             + map_bytes(&self.started_at)
@@ -151,7 +126,7 @@ impl Monitor<RingEvent> for RingMonitor {
     }
 
     fn finish(&mut self, time: SimTime) -> Vec<Violation> {
-        crate::election::max_id_leader(time, &self.up, &self.uids, &self.believes)
+        self.servers.finish(time)
     }
 
     fn metrics(&self) -> ProtocolMetrics {
@@ -173,7 +148,7 @@ impl Monitor<RingEvent> for RingMonitor {
                 ),
                 ("election_ms", self.election_ms.clone()),
             ],
-            counts: self.counts.iter().map(|(k, v)| (*k, *v)).collect(),
+            counts: self.servers.counts(),
         }
     }
 }

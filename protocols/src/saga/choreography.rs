@@ -10,6 +10,7 @@
 //! every receiver deduplicates by (saga, event), through the step
 //! service's remembered outcomes.
 
+use super::admission::{Admission, Admitted};
 use super::messages::{
     Happened, Order, OrderRecord, SagaEvent, SagaId, SagaMessage, Step, StepOutcome, ORDERS,
 };
@@ -20,7 +21,6 @@ use super::{arm_retry, reply_outcome, send, Saga};
 use crate::client::ClientRequest;
 use crate::cluster::ServerCtx;
 use crate::durable_log::DurableLog;
-use crate::request_tags::{RequestTags, Tagged};
 use sim_core::NodeId;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -159,8 +159,7 @@ struct Placed {
 pub struct OrderService {
     log: DurableLog<OrderRecord>,
     placed: BTreeMap<SagaId, Placed>,
-    by_client: RequestTags<SagaId>,
-    next_saga: SagaId,
+    admission: Admission,
     pub outbox: EventOutbox,
 }
 
@@ -169,7 +168,7 @@ impl OrderService {
     pub fn heap_bytes(&self) -> usize {
         self.log.memory_bytes()
             + crate::heap::map_bytes(&self.placed)
-            + self.by_client.heap_bytes()
+            + self.admission.heap_bytes()
             + self.outbox.heap_bytes()
     }
 
@@ -177,8 +176,7 @@ impl OrderService {
         OrderService {
             log: DurableLog::new(LOG_PREFIX),
             placed: BTreeMap::new(),
-            by_client: RequestTags::new(),
-            next_saga: 1,
+            admission: Admission::new(),
             outbox: Outbox::new(params.retry_interval.0),
         }
     }
@@ -194,8 +192,7 @@ impl OrderService {
                     seq,
                     order,
                 } => {
-                    me.next_saga = me.next_saga.max(saga + 1);
-                    me.by_client.record(client, seq, saga);
+                    me.admission.replay_begin(saga, client, seq);
                     me.placed.insert(
                         saga,
                         Placed {
@@ -231,39 +228,21 @@ impl OrderService {
     }
 
     pub fn on_order(&mut self, ctx: Ctx, client: NodeId, request: ClientRequest, order: Order) {
-        match self.by_client.lookup(request.client, request.seq) {
-            Tagged::Known(saga) => {
+        let saga = match self.admission.admit(ctx, &mut self.log, &request, order) {
+            Admitted::Known(saga) => {
                 let placed = self
                     .placed
                     .get_mut(&saga)
-                    .expect("by_client names known sagas");
+                    .expect("admission names known sagas");
                 match placed.ended {
                     Some(completed) => reply_outcome(ctx, client, &request, completed),
                     None => placed.waiting = Some((client, request)),
                 }
                 return;
             }
-            // A retry of an operation the client has given up on.
-            Tagged::Stale => return,
-            Tagged::New => {}
-        }
-        let saga = self.next_saga;
-        self.next_saga += 1;
-        self.log.append(
-            ctx.storage(),
-            OrderRecord::Begin {
-                saga,
-                client: request.client,
-                seq: request.seq,
-                order,
-            },
-        );
-        ctx.storage().sync();
-        ctx.emit(SagaEvent::Begun {
-            saga,
-            item: order.item,
-        });
-        self.by_client.record(request.client, request.seq, saga);
+            Admitted::Stale => return,
+            Admitted::New(saga) => saga,
+        };
         self.placed.insert(
             saga,
             Placed {

@@ -12,6 +12,7 @@
 //! see the step's effect. The monitor counts how often a reader's stock
 //! query lands in such a window.
 
+pub mod admission;
 pub mod choreography;
 pub mod messages;
 pub mod monitor;
@@ -20,6 +21,8 @@ pub mod outbox;
 pub mod params;
 pub mod plugin;
 pub mod steps;
+#[cfg(test)]
+mod steps_test;
 
 use crate::client::{ClientReply, ClientRequest};
 use crate::cluster::{ServerCtx, Service};

@@ -5,6 +5,7 @@
 //! decision is logged before it is acted on, so a restarted orchestrator
 //! resumes each saga where it was.
 
+use super::admission::{Admission, Admitted};
 use super::messages::{Order, OrderRecord, SagaEvent, SagaId, SagaMessage, SagaTimer, Step};
 use super::outbox::Outbox;
 use super::params::SagaParams;
@@ -12,7 +13,6 @@ use super::{arm_retry, reply_outcome, send, Saga};
 use crate::client::ClientRequest;
 use crate::cluster::ServerCtx;
 use crate::durable_log::DurableLog;
-use crate::request_tags::{RequestTags, Tagged};
 use sim_core::{NodeId, TimerId};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -45,8 +45,7 @@ pub struct Orchestrator {
     params: Arc<SagaParams>,
     log: DurableLog<OrderRecord>,
     runs: BTreeMap<SagaId, Run>,
-    by_client: RequestTags<SagaId>,
-    next_saga: SagaId,
+    admission: Admission,
     /// One outstanding command per saga.
     pub outbox: Outbox<SagaId, SagaMessage>,
 }
@@ -56,7 +55,7 @@ impl Orchestrator {
     pub fn heap_bytes(&self) -> usize {
         self.log.memory_bytes()
             + crate::heap::map_bytes(&self.runs)
-            + self.by_client.heap_bytes()
+            + self.admission.heap_bytes()
             + self.outbox.heap_bytes()
     }
 
@@ -64,8 +63,7 @@ impl Orchestrator {
         Orchestrator {
             log: DurableLog::new(LOG_PREFIX),
             runs: BTreeMap::new(),
-            by_client: RequestTags::new(),
-            next_saga: 1,
+            admission: Admission::new(),
             outbox: Outbox::new(params.retry_interval.0),
             params,
         }
@@ -82,8 +80,7 @@ impl Orchestrator {
                     seq,
                     order,
                 } => {
-                    me.next_saga = me.next_saga.max(saga + 1);
-                    me.by_client.record(client, seq, saga);
+                    me.admission.replay_begin(saga, client, seq);
                     me.runs.insert(
                         saga,
                         Run {
@@ -131,39 +128,21 @@ impl Orchestrator {
     }
 
     pub fn on_order(&mut self, ctx: Ctx, client: NodeId, request: ClientRequest, order: Order) {
-        match self.by_client.lookup(request.client, request.seq) {
-            Tagged::Known(saga) => {
+        let saga = match self.admission.admit(ctx, &mut self.log, &request, order) {
+            Admitted::Known(saga) => {
                 let run = self
                     .runs
                     .get_mut(&saga)
-                    .expect("by_client names known sagas");
+                    .expect("admission names known sagas");
                 match run.phase {
                     Phase::Ended { completed } => reply_outcome(ctx, client, &request, completed),
                     _ => run.waiting = Some((client, request)),
                 }
                 return;
             }
-            // A retry of an operation the client has given up on.
-            Tagged::Stale => return,
-            Tagged::New => {}
-        }
-        let saga = self.next_saga;
-        self.next_saga += 1;
-        self.log.append(
-            ctx.storage(),
-            OrderRecord::Begin {
-                saga,
-                client: request.client,
-                seq: request.seq,
-                order,
-            },
-        );
-        ctx.storage().sync();
-        ctx.emit(SagaEvent::Begun {
-            saga,
-            item: order.item,
-        });
-        self.by_client.record(request.client, request.seq, saga);
+            Admitted::Stale => return,
+            Admitted::New(saga) => saga,
+        };
         self.runs.insert(
             saga,
             Run {

@@ -1,0 +1,194 @@
+//! RequestVote and PreVote, a handler at a time (Figure 2, "RequestVote
+//! RPC"): the term rules, one vote per term, the up-to-date check, the vote
+//! made durable before it is sent, and the bug switches that break them.
+
+use super::messages::RaftMessage;
+use super::params::RaftParams;
+use super::test_support::{durable_meta, follower, in_election_range, split_election_timer};
+use crate::testkit::Effect;
+use sim_core::NodeId;
+
+const CANDIDATE: NodeId = NodeId(0);
+
+fn request_vote(term: u64, last_log_index: u64, last_log_term: u64) -> RaftMessage {
+    RaftMessage::RequestVote {
+        term,
+        last_log_index,
+        last_log_term,
+        pre_vote: false,
+    }
+}
+
+fn vote(
+    term: u64,
+    granted: bool,
+) -> Effect<RaftMessage, super::messages::RaftTimer, super::messages::RaftEvent> {
+    Effect::Send {
+        to: CANDIDATE,
+        message: RaftMessage::Vote {
+            term,
+            granted,
+            pre_vote: false,
+        },
+    }
+}
+
+#[test]
+fn an_up_to_date_candidate_of_a_newer_term_gets_the_vote_durably_and_the_timer_restarts() {
+    let params = RaftParams::default();
+    let (mut server, mut raft) = follower(1, params.clone(), 1, &[1]);
+    let handled = server.call(|ctx| {
+        use crate::cluster::Service;
+        raft.on_message(ctx, CANDIDATE, request_vote(2, 1, 1))
+    });
+    let (timeout, rest) = split_election_timer(handled.effects);
+    assert_eq!(rest, [vote(2, true)]);
+    assert!(in_election_range(
+        timeout.expect("a granted vote restarts the timer"),
+        &params
+    ));
+    assert!(handled.synced);
+    assert_eq!(
+        durable_meta(&server),
+        (2, Some(0)),
+        "term and vote durable before the reply"
+    );
+    assert_eq!((raft.term, raft.voted_for), (2, Some(CANDIDATE)));
+}
+
+#[test]
+fn a_candidate_whose_last_term_is_older_is_refused_even_with_a_longer_log() {
+    let (mut server, mut raft) = follower(1, RaftParams::default(), 2, &[1, 2]);
+    let handled = server.call(|ctx| {
+        use crate::cluster::Service;
+        raft.on_message(ctx, CANDIDATE, request_vote(3, 5, 1))
+    });
+    // The term is taken (and stored), the vote is not, and a refused
+    // candidate does not postpone this server's own election.
+    assert_eq!(handled.effects, [vote(3, false)]);
+    assert_eq!(durable_meta(&server), (3, None));
+}
+
+#[test]
+fn a_candidate_with_the_same_last_term_but_a_shorter_log_is_refused() {
+    let (mut server, mut raft) = follower(1, RaftParams::default(), 2, &[1, 2, 2]);
+    let handled = server.call(|ctx| {
+        use crate::cluster::Service;
+        raft.on_message(ctx, CANDIDATE, request_vote(3, 2, 2))
+    });
+    assert_eq!(handled.effects, [vote(3, false)]);
+    assert_eq!(raft.voted_for, None);
+}
+
+#[test]
+fn a_request_of_an_older_term_is_refused_with_the_current_term_and_changes_nothing() {
+    let (mut server, mut raft) = follower(1, RaftParams::default(), 4, &[1]);
+    let handled = server.call(|ctx| {
+        use crate::cluster::Service;
+        raft.on_message(ctx, CANDIDATE, request_vote(3, 9, 3))
+    });
+    assert_eq!(handled.effects, [vote(4, false)]);
+    assert!(handled.stored.is_empty() && !handled.synced);
+    assert_eq!((raft.term, raft.voted_for), (4, None));
+}
+
+#[test]
+fn one_vote_per_term_though_a_repeated_request_from_the_same_candidate_is_granted_again() {
+    let (mut server, mut raft) = follower(1, RaftParams::default(), 1, &[1]);
+    server.call(|ctx| {
+        use crate::cluster::Service;
+        raft.on_message(ctx, CANDIDATE, request_vote(2, 1, 1))
+    });
+    let other = server.call(|ctx| {
+        use crate::cluster::Service;
+        raft.on_message(ctx, NodeId(2), request_vote(2, 1, 1))
+    });
+    assert_eq!(
+        other.effects,
+        [Effect::Send {
+            to: NodeId(2),
+            message: RaftMessage::Vote {
+                term: 2,
+                granted: false,
+                pre_vote: false
+            }
+        }]
+    );
+    let again = server.call(|ctx| {
+        use crate::cluster::Service;
+        raft.on_message(ctx, CANDIDATE, request_vote(2, 1, 1))
+    });
+    let (timeout, rest) = split_election_timer(again.effects);
+    assert!(timeout.is_some());
+    assert_eq!(rest, [vote(2, true)]);
+}
+
+#[test]
+fn a_pre_vote_answers_whether_it_would_grant_and_changes_no_state() {
+    let params = RaftParams {
+        pre_vote: true,
+        ..RaftParams::default()
+    };
+    let (mut server, mut raft) = follower(1, params, 1, &[1]);
+    let handled = server.call(|ctx| {
+        use crate::cluster::Service;
+        raft.on_message(
+            ctx,
+            CANDIDATE,
+            RaftMessage::RequestVote {
+                term: 2,
+                last_log_index: 1,
+                last_log_term: 1,
+                pre_vote: true,
+            },
+        )
+    });
+    assert_eq!(
+        handled.effects,
+        [Effect::Send {
+            to: CANDIDATE,
+            message: RaftMessage::Vote {
+                term: 2,
+                granted: true,
+                pre_vote: true
+            }
+        }]
+    );
+    assert!(handled.stored.is_empty());
+    assert_eq!((raft.term, raft.voted_for), (1, None));
+}
+
+#[test]
+fn bug_switch_vote_without_log_check_grants_a_candidate_that_is_behind() {
+    let params = RaftParams {
+        vote_without_log_check: true,
+        ..RaftParams::default()
+    };
+    let (mut server, mut raft) = follower(1, params, 2, &[1, 2]);
+    let handled = server.call(|ctx| {
+        use crate::cluster::Service;
+        raft.on_message(ctx, CANDIDATE, request_vote(3, 1, 1))
+    });
+    let (_, rest) = split_election_timer(handled.effects);
+    assert_eq!(rest, [vote(3, true)]);
+}
+
+#[test]
+fn bug_switch_vote_without_persist_sends_a_vote_the_storage_does_not_hold() {
+    let params = RaftParams {
+        vote_without_persist: true,
+        ..RaftParams::default()
+    };
+    let (mut server, mut raft) = follower(1, params, 1, &[1]);
+    let handled = server.call(|ctx| {
+        use crate::cluster::Service;
+        raft.on_message(ctx, CANDIDATE, request_vote(2, 1, 1))
+    });
+    let (_, rest) = split_election_timer(handled.effects);
+    assert_eq!(rest, [vote(2, true)]);
+    assert_eq!(
+        durable_meta(&server),
+        (2, None),
+        "a restart forgets the vote"
+    );
+}

@@ -1,0 +1,174 @@
+//! Handler tests for services: one server outside the engine, fed one
+//! input at a time, with what it did as a list of `Effect`s to assert on
+//! exactly (sends, replies, timers, events), plus its storage writes.
+//!
+//! Built on `sim_core::testkit::NodeHarness`; this adds the server's view
+//! (`ServerCtx`), so a test calls a handler as the cluster would:
+//!
+//! ```ignore
+//! let mut server = ServerHarness::new(NodeId(1), 3, 7);
+//! let handled = server.call(|ctx| raft.on_message(ctx, NodeId(0), request));
+//! assert_eq!(handled.effects, [Effect::Send { to: NodeId(0), message: vote }]);
+//! ```
+
+use crate::client::ClientResponse;
+use crate::cluster::{Cluster, ClusterMessage, ClusterOutput, ClusterTimer, ServerCtx, Service};
+use sim_core::protocol::Command;
+use sim_core::testkit::NodeHarness;
+use sim_core::{LocalTime, NodeId, SimDuration, TimerId};
+
+/// What a server's handler did, in the order it did it.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Effect<M, T, E> {
+    /// A message to a peer.
+    Send { to: NodeId, message: M },
+    /// A response to a client.
+    Reply {
+        to: NodeId,
+        response: ClientResponse,
+    },
+    /// A timer set to fire after `after` of local time.
+    SetTimer {
+        id: TimerId,
+        after: SimDuration,
+        timer: T,
+    },
+    /// An event for the protocol's monitor.
+    Emit(E),
+}
+
+/// A service's effects.
+pub type EffectOf<S> =
+    Effect<<S as Service>::Message, <S as Service>::Timer, <S as Service>::Event>;
+
+/// What one handler call did.
+#[derive(Debug)]
+pub struct Handled<S: Service, R> {
+    pub result: R,
+    pub effects: Vec<EffectOf<S>>,
+    /// Storage keys written or deleted, in key order.
+    pub stored: Vec<String>,
+    /// Whether the handler synced its storage.
+    pub synced: bool,
+}
+
+impl<S: Service, R> Handled<S, R> {
+    /// The messages sent to peers, in order.
+    pub fn sends(&self) -> Vec<(NodeId, &S::Message)> {
+        self.effects
+            .iter()
+            .filter_map(|e| match e {
+                Effect::Send { to, message } => Some((*to, message)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The events emitted, in order.
+    pub fn events(&self) -> Vec<&S::Event> {
+        self.effects
+            .iter()
+            .filter_map(|e| match e {
+                Effect::Emit(event) => Some(event),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The timers set, in order.
+    pub fn timers(&self) -> Vec<(SimDuration, &S::Timer)> {
+        self.effects
+            .iter()
+            .filter_map(|e| match e {
+                Effect::SetTimer { after, timer, .. } => Some((*after, timer)),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+/// One server of a cluster, outside the engine.
+pub struct ServerHarness {
+    node: NodeHarness,
+    servers: u32,
+}
+
+impl ServerHarness {
+    /// Server `id` of `servers`, at local time zero, its stream from `seed`.
+    pub fn new(id: NodeId, servers: u32, seed: u64) -> Self {
+        Self::with_clients(id, servers, 0, seed)
+    }
+
+    /// As `new`, in a cluster that also has `clients` clients (node ids
+    /// `servers..servers + clients`), for handlers that reply to them.
+    pub fn with_clients(id: NodeId, servers: u32, clients: u32, seed: u64) -> Self {
+        ServerHarness {
+            node: NodeHarness::new(id, servers + clients, seed),
+            servers,
+        }
+    }
+
+    pub fn id(&self) -> NodeId {
+        self.node.id()
+    }
+
+    pub fn set_now(&mut self, now: LocalTime) {
+        self.node.set_now(now);
+    }
+
+    pub fn advance(&mut self, by: SimDuration) {
+        self.node.advance(by);
+    }
+
+    pub fn storage(&self) -> &sim_core::storage::DurableStorage {
+        self.node.storage()
+    }
+
+    /// Runs `handler` as this server and returns what it did.
+    pub fn call<S: Service, R>(
+        &mut self,
+        handler: impl FnOnce(&mut ServerCtx<'_, '_, S>) -> R,
+    ) -> Handled<S, R> {
+        let servers = self.servers;
+        let handled = self
+            .node
+            .call::<Cluster<S>, R>(|ctx| handler(&mut ServerCtx::new(ctx, servers)));
+        let effects = handled
+            .commands
+            .into_iter()
+            .map(|command| match command {
+                Command::Send {
+                    to,
+                    message: ClusterMessage::Peer(message),
+                } => Effect::Send { to, message },
+                Command::Send {
+                    to,
+                    message: ClusterMessage::Response(response),
+                } => Effect::Reply { to, response },
+                Command::SetTimer {
+                    id,
+                    after,
+                    timer: ClusterTimer::Server(timer),
+                } => Effect::SetTimer { id, after, timer },
+                Command::Output(ClusterOutput::Server(event)) => Effect::Emit(event),
+                Command::Send {
+                    message: ClusterMessage::Request(_),
+                    ..
+                }
+                | Command::SetTimer {
+                    timer: ClusterTimer::Client(_),
+                    ..
+                }
+                | Command::Output(ClusterOutput::Client(_)) => {
+                    panic!("a server emitted a client's command")
+                }
+            })
+            .collect();
+        Handled {
+            result: handled.result,
+            effects,
+            stored: handled.stored,
+            synced: handled.synced,
+        }
+    }
+}
