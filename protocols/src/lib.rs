@@ -5,6 +5,58 @@
 //! exactly-once deduplication), `client` (leader discovery, retries, backoff,
 //! history events), `workload` (what clients ask for) and `cluster` (servers
 //! and clients of one service as one engine protocol).
+//!
+//! # Code map
+//!
+//! `cluster.rs` turns a server-side `Service` plus client processes into one
+//! engine `Protocol`: node ids `0..servers` are servers, the rest clients, and a
+//! `ServerCtx` restricts a service to its peers. `client.rs` is the client
+//! process every key-value protocol reuses (leader hints, attempt timeouts,
+//! retries with exponential backoff and full jitter, (client, seq) tags, the
+//! ok/fail/info outcome rule); `workload.rs` draws its operations; `kv.rs` is the
+//! key-value state machine with exactly-once deduplication; `invariant.rs` the
+//! `Monitor` trait for invariants checked from protocol events as the run goes.
+//! `durable_log.rs` is the write-ahead log on a node's storage (one key per
+//! entry, synced when the protocol says so) that Raft, the commit coordinator
+//! and the commit shards share. `Monitor`s also measure protocol metrics
+//! (`ProtocolMetrics`) and hear of server crashes in time order.
+//! Protocols: `pingpong` (the benchmark, also as a service), `kv_single` (a
+//! single-copy store with group commit and the `ack_before_sync` bug switch) and
+//! `raft/` (Figure 2 of the paper: `election.rs` with PreVote and CheckQuorum,
+//! `replication.rs` with fast backtracking and the Figure 8 commit rule,
+//! `reads.rs` with Log, ReadIndex, Lease and Follower reads, `monitor.rs` with
+//! the four safety invariants and the leaderless-time and commit-latency
+//! metrics, `params.rs` with the four bug switches) and `ring/` (Chang–Roberts
+//! and LeLann on a one-way ring: per-hop acks so a crashed successor is
+//! skipped, a leader heartbeat whose silence starts the next epoch, catch-up
+//! for servers back from a crash, and a monitor for one leader per epoch, one
+//! live leader at a time, and the largest live id leading at the end),
+//! `bully/` (the Bully algorithm on a fully connected network: candidates ask
+//! every larger id and declare after `answer_timeout` of silence, a restarted
+//! larger id takes over, and a monitor for no smaller leader beside a larger
+//! live one; the top-level `election.rs` holds the id checks and the end-of-run `max-id-leader` check it
+//! shares with `ring/`), and
+//! `commit/` (two- and three-phase commit of bank transfers: `coordinator.rs`
+//! with its decision log and presumed abort, `participant.rs` with write-ahead
+//! prepared records, no-wait locks, 2PC's blocking or cooperative termination
+//! and 3PC's termination protocol, `monitor.rs` with atomicity,
+//! commit-needs-all-yes, money-conserved and the blocking metrics). Transfers
+//! ride on the shared client machinery as `KvOp::Transfer`; the history
+//! records them as `Function::Transfer`, which the register checkers never
+//! see (the plug-in's `Clients` decides which history checks apply).
+//! `request_tags.rs` maps a client retry to the transaction or saga it started (commit coordinator, both saga order services). `saga/` runs orders as sagas: `steps.rs` is the three step services
+//! (inventory, payment, shipping) with durable, idempotent outcomes and
+//! tombstones, shared by `orchestrator.rs` (a durable orchestrator with step
+//! timeouts) and `choreography.rs` (services reacting to each other's events);
+//! `outbox.rs` is at-least-once delivery with retries until acknowledged;
+//! `monitor.rs` checks step-once, compensation-needs-step and
+//! semantic-atomicity and counts reads that see a saga in the middle.
+//!
+//! Faults may name `"@leader"`, `"@old-leader"` and `"@followerK"`. The runner
+//! binds these names when the fault happens: it stops the engine at that time
+//! and asks each live server whether it leads (`Service::leader_term`). This
+//! gives scenarios such as "crash the leader" without knowing in advance which
+//! server leads.
 
 pub mod bully;
 pub mod client;

@@ -8,6 +8,32 @@
 //! let outcome = scenarios::run(&scenarios::resolve(&scenario, 7)).unwrap();
 //! assert!(outcome.passed());
 //! ```
+//!
+//! # Code map
+//!
+//! The stages: load → validate
+//! → resolve → plan → drive → check → outputs. `schema.rs` holds the parts of
+//! a `.ron` file and `scenario.rs` the top-level `Scenario`, the one part that
+//! names a protocol; `dialect.rs` the RON options every parser shares;
+//! `names.rs` servers', clients' and bindings' names; `load.rs` parsing with
+//! positions and hints (`syntax_hint.rs` turns the parser's "expected ..."
+//! into an example of the right shape); `validate.rs` semantic checks with
+//! field paths; `resolve.rs` everything the seed decides written out;
+//! `set.rs` `--set path=value`. Protocols come in through `protocol.rs`
+//! (`ProtocolSpec`: any registered plug-in with its params, erased behind one
+//! type that a scenario holds) and `registry.rs` (the built-in list, one line
+//! per protocol, user registration, and reading `Name(...)` by name);
+//! `protocol_info.rs` reads `faultline list`'s text off each params type;
+//! `catalog.rs` lists the checks and fault kinds. A run is `run.rs`: it builds
+//! a `Plan` (`plan.rs`: what a run reads, converted once) and the engine's
+//! configuration (`topology.rs`), hands both to the protocol, whose plug-in
+//! calls `drive.rs` (the engine loop, generic over the protocol's service,
+//! binding "@leader" as faults come and feeding `recorder.rs`, the history,
+//! and the monitor), then `checks.rs` judges the history and `metrics.rs`
+//! measures it; `outcome.rs` holds the result types. `strategies.rs` has
+//! proptest fault schedules by node name. The curated `*.ron` files live
+//! beside it, documented in `scenarios/README.md`; `tests/golden/` pins their
+//! trace hashes for seeds 0..20.
 
 pub mod bytes;
 pub mod catalog;
