@@ -247,8 +247,9 @@ fn validate_mixes(c: &mut Checker, scenario: &Scenario) {
             c.problem(
                 format!("{path}.order"),
                 format!(
-                    "{} serves no orders (Saga does); remove `order`",
-                    protocol.name()
+                    "{} serves no orders ({}); remove `order`",
+                    protocol.name(),
+                    serving(protocols::plugin::Clients::Orders)
                 ),
             );
         } else if protocol.serves_transfers() && (others != 0.0 || mix.transfer <= 0.0) {
@@ -263,11 +264,27 @@ fn validate_mixes(c: &mut Checker, scenario: &Scenario) {
             c.problem(
                 format!("{path}.transfer"),
                 format!(
-                    "{} serves no transfers (TwoPhaseCommit and ThreePhaseCommit do); remove `transfer`",
-                    protocol.name()
+                    "{} serves no transfers ({}); remove `transfer`",
+                    protocol.name(),
+                    serving(protocols::plugin::Clients::Transfers)
                 ),
             );
         }
+    }
+}
+
+/// Which registered protocols serve `clients`, for people: "Saga does",
+/// "TwoPhaseCommit and ThreePhaseCommit do".
+fn serving(clients: protocols::plugin::Clients) -> String {
+    let names: Vec<&str> = crate::registry::entries()
+        .into_iter()
+        .filter(|e| e.clients() == clients)
+        .map(|e| e.name())
+        .collect();
+    match names.split_last() {
+        None => "no registered protocol does".to_string(),
+        Some((last, [])) => format!("{last} does"),
+        Some((last, rest)) => format!("{} and {last} do", rest.join(", ")),
     }
 }
 
