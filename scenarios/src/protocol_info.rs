@@ -95,12 +95,11 @@ fn left_out_default(schema: &Json) -> String {
     }
 }
 
-/// RON as people write it: a space after each comma outside strings.
-fn spaced(ron: &str) -> String {
-    let mut out = String::with_capacity(ron.len() + 8);
+/// The characters of RON text that lie outside string literals, with
+/// their byte offsets (a string's quotes and contents are skipped whole).
+fn outside_strings(text: &str) -> impl Iterator<Item = (usize, char)> + '_ {
     let (mut in_string, mut escaped) = (false, false);
-    for c in ron.chars() {
-        out.push(c);
+    text.char_indices().filter(move |&(_, c)| {
         if in_string {
             match (escaped, c) {
                 (true, _) => escaped = false,
@@ -108,12 +107,27 @@ fn spaced(ron: &str) -> String {
                 (false, '"') => in_string = false,
                 _ => {}
             }
-        } else if c == '"' {
-            in_string = true;
-        } else if c == ',' {
-            out.push(' ');
+            return false;
         }
+        in_string = c == '"';
+        !in_string
+    })
+}
+
+/// RON as people write it: a space after each comma outside strings.
+fn spaced(ron: &str) -> String {
+    let commas: Vec<usize> = outside_strings(ron)
+        .filter(|&(_, c)| c == ',')
+        .map(|(i, _)| i)
+        .collect();
+    let mut out = String::with_capacity(ron.len() + commas.len());
+    let mut start = 0;
+    for at in commas {
+        out.push_str(&ron[start..=at]);
+        out.push(' ');
+        start = at + 1;
     }
+    out.push_str(&ron[start..]);
     out
 }
 
@@ -125,42 +139,37 @@ fn ron_fields(text: &str) -> Vec<(String, String)> {
         return Vec::new();
     };
     let body = text[open + 1..].trim_end().strip_suffix(')').unwrap_or("");
-    let mut fields = Vec::new();
-    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    let mut depth = 0usize;
+    let mut parts = Vec::new();
     let mut start = 0;
-    let mut push = |part: &str| {
-        if let Some((name, value)) = part.split_once(':') {
-            fields.push((name.trim().to_string(), value.trim().to_string()));
-        }
-    };
-    for (i, c) in body.char_indices() {
-        if in_string {
-            match (escaped, c) {
-                (true, _) => escaped = false,
-                (false, '\\') => escaped = true,
-                (false, '"') => in_string = false,
-                _ => {}
-            }
-            continue;
-        }
+    for (i, c) in outside_strings(body) {
         match c {
-            '"' => in_string = true,
             '(' | '[' | '{' => depth += 1,
             ')' | ']' | '}' => depth = depth.saturating_sub(1),
             ',' if depth == 0 => {
-                push(&body[start..i]);
+                parts.push(&body[start..i]);
                 start = i + 1;
             }
             _ => {}
         }
     }
-    push(&body[start..]);
-    fields
+    parts.push(&body[start..]);
+    parts
+        .into_iter()
+        .filter_map(|part| part.split_once(':'))
+        .map(|(name, value)| (name.trim().to_string(), value.trim().to_string()))
+        .collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn commas_in_strings_are_left_alone() {
+        assert_eq!(spaced(r#"("a,b",1,[2,3])"#), r#"("a,b", 1, [2, 3])"#);
+        assert_eq!(spaced(r#"("q\",",2)"#), r#"("q\",", 2)"#);
+    }
 
     #[test]
     fn ron_fields_split_at_the_top_level_only() {
