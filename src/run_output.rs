@@ -52,6 +52,9 @@ pub struct RunSummary {
     pub memory_budget_bytes: u64,
     pub reproduce: String,
     pub out_dir: Option<String>,
+    /// The run's `report.html`, when one was written.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub report: Option<String>,
     /// With `--check-determinism`: how the second run compared.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub determinism: Option<DeterminismReport>,
@@ -317,6 +320,7 @@ pub fn summarise(
         memory_budget_bytes: resolved.limits.memory.0,
         reproduce,
         out_dir: None,
+        report: None,
         determinism: None,
     };
     match result {
@@ -437,7 +441,7 @@ pub fn write_outputs(
     summary: &RunSummary,
 ) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
-    for file in RUN_FILES {
+    for file in RUN_FILES.iter().chain(&reports::run_report::REPORT_FILES) {
         match std::fs::remove_file(dir.join(file)) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
             _ => {}

@@ -8,6 +8,7 @@ mod check_cmd;
 mod curated;
 mod error;
 mod list_cmd;
+mod report_cmd;
 mod run_cmd;
 mod sweep_cmd;
 
@@ -71,6 +72,9 @@ enum Command {
         /// diverging event with both sides (exit 1), or that they agree.
         #[arg(long)]
         check_determinism: bool,
+        /// Skip the charts and report.html (written by default).
+        #[arg(long)]
+        no_report: bool,
     },
     /// Run many seeds (and parameter values) in parallel.
     ///
@@ -161,6 +165,17 @@ enum Command {
         #[arg(required = true)]
         results: Vec<PathBuf>,
     },
+    /// Write the charts and report.html of a run folder again, from its files.
+    ///
+    /// Reads resolved.ron, history.jsonl, metrics.json, checks.json and
+    /// summary.json, and writes latency, latency-quantiles and availability
+    /// (SVG and PNG) and report.html beside them: the same files `run`
+    /// writes, on any machine.
+    #[command(after_help = "Examples:\n  faultline report faultline-out/raft-leader-crash/seed-1")]
+    Report {
+        /// A folder `run` wrote.
+        dir: PathBuf,
+    },
     /// Check scenario files without running them.
     #[command(after_help = "Examples:\n  faultline validate scenarios/*.ron")]
     Validate {
@@ -240,6 +255,7 @@ fn dispatch(
             memory,
             progress_every,
             check_determinism,
+            no_report,
         } => {
             // --memory is a --set of limits.memory, so that the reproduce
             // command and resolved.ron carry it.
@@ -252,6 +268,7 @@ fn dispatch(
                 json,
                 progress_every: every,
                 check_determinism,
+                report: !no_report,
             };
             run_cmd::run(&scenario, options, stdout, stderr)
         }
@@ -307,6 +324,7 @@ fn dispatch(
             check_cmd::check(&history, options, stdout)
         }
         Command::Merge { results } => sweep_cmd::merge(&results, json, stdout),
+        Command::Report { dir } => report_cmd::report(&dir, json, stdout),
         Command::Validate { scenarios } => Ok(list_cmd::validate(&scenarios, json, stdout, stderr)),
         Command::List => Ok(list_cmd::list(json, stdout)),
         Command::Show { name } => list_cmd::show(&name, json, stdout),

@@ -15,6 +15,8 @@ pub struct RunOptions {
     pub progress_every: std::time::Duration,
     /// Run the seed a second time and compare the two traces.
     pub check_determinism: bool,
+    /// Write the charts and `report.html` beside the run's files.
+    pub report: bool,
 }
 
 pub fn run(
@@ -30,6 +32,7 @@ pub fn run(
         json,
         progress_every,
         check_determinism,
+        report,
     } = options;
     let (scenario, source, applied) = super::load_with_sets(path, &sets)?;
     let seed = seed.unwrap_or(scenario.seed);
@@ -58,6 +61,10 @@ pub fn run(
     let reproduce = reproduce_command(&source, seed, &applied);
     let mut summary = run_output::summarise(&resolved, &result, timing, reproduce);
     summary.out_dir = Some(out_dir.display().to_string());
+    let write_report = report && result.is_ok();
+    if write_report {
+        summary.report = Some(out_dir.join("report.html").display().to_string());
+    }
     if let Some(report) = determinism {
         if !report.deterministic {
             summary.verdict = RunVerdict::Fail;
@@ -73,6 +80,15 @@ pub fn run(
         )
         .with_file(out_dir.display().to_string())
     })?;
+    if write_report {
+        reports::run_report::write(&out_dir).map_err(|error| {
+            CliError::new(
+                ErrorKind::Output,
+                format!("cannot write the report: {error}"),
+            )
+            .with_file(out_dir.display().to_string())
+        })?;
+    }
     if json {
         super::print_json(stdout, &summary);
     } else {
@@ -151,6 +167,9 @@ fn print_text(s: &run_output::RunSummary, out: &mut dyn Write) -> std::io::Resul
             out,
             "wrote {dir}/ (resolved.ron reproduces this run: faultline run {dir}/resolved.ron)"
         )?;
+    }
+    if let Some(report) = &s.report {
+        writeln!(out, "report: {report}")?;
     }
     writeln!(out, "reproduce: {}", s.reproduce)
 }

@@ -1,0 +1,389 @@
+//! The run charts, drawn with plotters from the data in `series.rs` and
+//! `bands.rs`: `latency` (every operation, log scale), `latency-quantiles`
+//! (p50, p95, p99 and max per window) and `availability` (operations per
+//! window by outcome, and the fraction that succeeded), each with the
+//! fault intervals shaded and labelled.
+//!
+//! Every chart is drawn twice from the same code: as SVG (text, byte for
+//! byte the same for the same input) and as PNG (through plotters' bitmap
+//! backend, with the font shipped in `assets/`, so that no system font is
+//! needed and every machine draws the same picture).
+
+use crate::bands::{BandKind, FaultBand};
+use crate::series::{LatencyPoints, Window};
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use sim_core::history::{Function, Outcome};
+use std::path::Path;
+
+/// Every chart's size in pixels.
+pub const SIZE: (u32, u32) = (1200, 520);
+
+/// The font every chart uses, shipped with the project (DejaVu Sans; its
+/// license is beside it).
+const FONT: &[u8] = include_bytes!("../assets/DejaVuSans.ttf");
+const FAMILY: &str = "sans-serif";
+
+/// Registers the shipped font under the family the charts name. Drawing
+/// text needs it: plotters measures and draws text with it alone.
+fn register_font() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        if plotters::style::register_font(FAMILY, FontStyle::Normal, FONT).is_err() {
+            panic!("the shipped font does not parse");
+        }
+    });
+}
+
+type Drawn<DB> = Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
+
+/// A chart's input.
+pub enum Chart<'a> {
+    Latency {
+        points: &'a LatencyPoints,
+        bands: &'a [FaultBand],
+        end_ms: f64,
+    },
+    Quantiles {
+        windows: &'a [Window],
+        bands: &'a [FaultBand],
+        end_ms: f64,
+    },
+    Availability {
+        windows: &'a [Window],
+        bands: &'a [FaultBand],
+        end_ms: f64,
+    },
+}
+
+impl Chart<'_> {
+    /// The chart's file name, without extension.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Chart::Latency { .. } => "latency",
+            Chart::Quantiles { .. } => "latency-quantiles",
+            Chart::Availability { .. } => "availability",
+        }
+    }
+
+    /// The chart as SVG text.
+    pub fn svg(&self) -> String {
+        register_font();
+        let mut svg = String::new();
+        {
+            let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
+            self.draw(&root).expect("an SVG string takes any drawing");
+            root.present().expect("an SVG string is always written");
+        }
+        svg
+    }
+
+    /// The chart as a PNG file at `path`.
+    pub fn png(&self, path: &Path) -> Result<(), String> {
+        register_font();
+        let root = BitMapBackend::new(path, SIZE).into_drawing_area();
+        self.draw(&root).map_err(|e| e.to_string())?;
+        root.present().map_err(|e| e.to_string())
+    }
+
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Drawn<DB> {
+        root.fill(&WHITE)?;
+        match self {
+            Chart::Latency {
+                points,
+                bands,
+                end_ms,
+            } => latency(root, points, bands, *end_ms),
+            Chart::Quantiles {
+                windows,
+                bands,
+                end_ms,
+            } => quantiles(root, windows, bands, *end_ms),
+            Chart::Availability {
+                windows,
+                bands,
+                end_ms,
+            } => availability(root, windows, bands, *end_ms),
+        }
+    }
+}
+
+fn outcome_colour(outcome: Outcome) -> RGBColor {
+    match outcome {
+        Outcome::Ok => RGBColor(31, 119, 180),
+        Outcome::Fail => RGBColor(214, 39, 40),
+        Outcome::Info => RGBColor(255, 127, 14),
+    }
+}
+
+fn band_colour(kind: BandKind) -> RGBColor {
+    match kind {
+        BandKind::Partition => RGBColor(148, 103, 189),
+        BandKind::Crash => RGBColor(214, 39, 40),
+        BandKind::Pause => RGBColor(140, 86, 75),
+        BandKind::Clog => RGBColor(227, 119, 194),
+        BandKind::Loss => RGBColor(127, 127, 127),
+        BandKind::ClockJump => RGBColor(23, 190, 207),
+    }
+}
+
+/// Shades each band over `y` and writes its label at the top, one row per
+/// overlapping band so that labels do not cover each other.
+fn draw_bands<DB: DrawingBackend, Y: Ranged<ValueType = f64>>(
+    chart: &mut ChartContext<'_, DB, Cartesian2d<plotters::coord::types::RangedCoordf64, Y>>,
+    bands: &[FaultBand],
+    (y_low, y_high): (f64, f64),
+) -> Drawn<DB> {
+    for (row, band) in bands.iter().enumerate() {
+        let colour = band_colour(band.kind);
+        // An instant is drawn one pixel wide.
+        let width = (band.end_ms - band.start_ms).max(0.0);
+        let end = band.start_ms + width;
+        chart.draw_series(std::iter::once(Rectangle::new(
+            [(band.start_ms, y_low), (end, y_high)],
+            colour.mix(if width == 0.0 { 0.8 } else { 0.15 }).filled(),
+        )))?;
+        let style = TextStyle::from((FAMILY, 12).into_font()).color(&colour);
+        let label_row = (row % 4) as i32;
+        chart.draw_series(std::iter::once(
+            EmptyElement::at((band.start_ms, y_high))
+                + Text::new(band.label.clone(), (3, 3 + 14 * label_row), style),
+        ))?;
+    }
+    Ok(())
+}
+
+fn latency<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    data: &LatencyPoints,
+    bands: &[FaultBand],
+    end_ms: f64,
+) -> Drawn<DB> {
+    let positive = data
+        .points
+        .iter()
+        .map(|p| p.latency_ms)
+        .filter(|l| *l > 0.0);
+    let low = positive.clone().fold(f64::INFINITY, f64::min);
+    let high = positive.fold(0.0f64, f64::max);
+    let (low, high) = if low.is_finite() {
+        (low / 2.0, high * 2.0)
+    } else {
+        (0.01, 1.0)
+    };
+    let caption = if data.thinned {
+        format!(
+            "latency: {} of {} operations (thinned: every failure and every one above p99 kept)",
+            data.points.len(),
+            data.operations
+        )
+    } else {
+        format!("latency: {} operations", data.operations)
+    };
+    let mut chart = ChartBuilder::on(root)
+        .caption(caption, (FAMILY, 18))
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(70)
+        .build_cartesian_2d(0.0..end_ms.max(1.0), (low..high).log_scale())?;
+    chart
+        .configure_mesh()
+        .x_desc("time (ms)")
+        .y_desc("latency (ms)")
+        .label_style((FAMILY, 12))
+        .draw()?;
+    draw_bands(&mut chart, bands, (low, high))?;
+    for outcome in [Outcome::Ok, Outcome::Fail, Outcome::Info] {
+        let colour = outcome_colour(outcome);
+        let of = |p: &&crate::series::LatencyPoint| p.outcome == outcome;
+        let at = |p: &crate::series::LatencyPoint| (p.at_ms, p.latency_ms.max(low));
+        let reads = data
+            .points
+            .iter()
+            .filter(of)
+            .filter(|p| p.f == Function::Read);
+        chart
+            .draw_series(reads.map(|p| Circle::new(at(p), 2, colour.filled())))?
+            .label(match outcome {
+                Outcome::Ok => "ok",
+                Outcome::Fail => "fail",
+                Outcome::Info => "unknown",
+            })
+            .legend(move |(x, y)| Circle::new((x, y), 4, colour.filled()));
+        let writes = data
+            .points
+            .iter()
+            .filter(of)
+            .filter(|p| p.f == Function::Write);
+        chart.draw_series(writes.map(|p| TriangleMarker::new(at(p), 3, colour.filled())))?;
+        let others = data
+            .points
+            .iter()
+            .filter(of)
+            .filter(|p| !matches!(p.f, Function::Read | Function::Write));
+        chart.draw_series(others.map(|p| Cross::new(at(p), 3, colour)))?;
+    }
+    // The shapes' legend, in grey: the kind of operation.
+    let grey = RGBColor(90, 90, 90);
+    chart
+        .draw_series(std::iter::empty::<Circle<(f64, f64), i32>>())?
+        .label("read")
+        .legend(move |(x, y)| Circle::new((x, y), 4, grey.filled()));
+    chart
+        .draw_series(std::iter::empty::<Circle<(f64, f64), i32>>())?
+        .label("write")
+        .legend(move |(x, y)| TriangleMarker::new((x, y), 5, grey.filled()));
+    chart
+        .draw_series(std::iter::empty::<Circle<(f64, f64), i32>>())?
+        .label("other (cas, append, transfer, order)")
+        .legend(move |(x, y)| Cross::new((x, y), 4, grey));
+    chart
+        .configure_series_labels()
+        .label_font((FAMILY, 12))
+        .background_style(WHITE.mix(0.8))
+        .border_style(BLACK)
+        .draw()?;
+    Ok(())
+}
+
+fn quantiles<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    windows: &[Window],
+    bands: &[FaultBand],
+    end_ms: f64,
+) -> Drawn<DB> {
+    let values = windows
+        .iter()
+        .filter_map(|w| w.quantiles)
+        .flat_map(|q| [q.p50, q.max]);
+    let low = values
+        .clone()
+        .filter(|v| *v > 0.0)
+        .fold(f64::INFINITY, f64::min);
+    let high = values.fold(0.0f64, f64::max);
+    let (low, high) = if low.is_finite() {
+        (low / 2.0, high * 2.0)
+    } else {
+        (0.01, 1.0)
+    };
+    let mut chart = ChartBuilder::on(root)
+        .caption("latency quantiles per window", (FAMILY, 18))
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(70)
+        .build_cartesian_2d(0.0..end_ms.max(1.0), (low..high).log_scale())?;
+    chart
+        .configure_mesh()
+        .x_desc("time (ms)")
+        .y_desc("latency (ms)")
+        .label_style((FAMILY, 12))
+        .draw()?;
+    draw_bands(&mut chart, bands, (low, high))?;
+    let series: [(&str, RGBColor, fn(&crate::series::Quantiles) -> f64); 4] = [
+        ("p50", RGBColor(31, 119, 180), |q| q.p50),
+        ("p95", RGBColor(44, 160, 44), |q| q.p95),
+        ("p99", RGBColor(255, 127, 14), |q| q.p99),
+        ("max", RGBColor(214, 39, 40), |q| q.max),
+    ];
+    for (name, colour, pick) in series {
+        let runs = crate::series::runs(windows, |w| w.quantiles.map(|q| pick(&q).max(low)));
+        for run in &runs {
+            chart.draw_series(LineSeries::new(run.iter().copied(), colour.stroke_width(2)))?;
+        }
+        chart
+            .draw_series(std::iter::empty::<Circle<(f64, f64), i32>>())?
+            .label(name)
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 16, y)], colour.stroke_width(2))
+            });
+    }
+    chart
+        .configure_series_labels()
+        .label_font((FAMILY, 12))
+        .background_style(WHITE.mix(0.8))
+        .border_style(BLACK)
+        .draw()?;
+    Ok(())
+}
+
+fn availability<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    windows: &[Window],
+    bands: &[FaultBand],
+    end_ms: f64,
+) -> Drawn<DB> {
+    let (upper, lower) = root.split_vertically(SIZE.1 * 3 / 5);
+    let most = windows
+        .iter()
+        .map(|w| w.ok + w.fail + w.info)
+        .max()
+        .unwrap_or(0)
+        .max(1) as f64;
+    let width = windows.first().map_or(1.0, |w| w.width_ms);
+    let mut counts = ChartBuilder::on(&upper)
+        .caption(
+            format!("availability: operations per {width} ms window, by outcome"),
+            (FAMILY, 18),
+        )
+        .margin(12)
+        .x_label_area_size(30)
+        .y_label_area_size(70)
+        .build_cartesian_2d(0.0..end_ms.max(1.0), 0.0..most * 1.1)?;
+    counts
+        .configure_mesh()
+        .y_desc("operations")
+        .label_style((FAMILY, 12))
+        .draw()?;
+    draw_bands(&mut counts, bands, (0.0, most * 1.1))?;
+    // Stacked bars: ok at the bottom, then failed, then unknown.
+    for (name, outcome) in [
+        ("ok", Outcome::Ok),
+        ("fail", Outcome::Fail),
+        ("unknown", Outcome::Info),
+    ] {
+        let colour = outcome_colour(outcome);
+        let bars = windows.iter().map(|w| {
+            let (below, own) = match outcome {
+                Outcome::Ok => (0, w.ok),
+                Outcome::Fail => (w.ok, w.fail),
+                Outcome::Info => (w.ok + w.fail, w.info),
+            };
+            Rectangle::new(
+                [
+                    (w.start_ms, below as f64),
+                    (w.start_ms + w.width_ms, (below + own) as f64),
+                ],
+                colour.filled(),
+            )
+        });
+        counts
+            .draw_series(bars)?
+            .label(name)
+            .legend(move |(x, y)| Rectangle::new([(x, y - 4), (x + 8, y + 4)], colour.filled()));
+    }
+    counts
+        .configure_series_labels()
+        .label_font((FAMILY, 12))
+        .background_style(WHITE.mix(0.8))
+        .border_style(BLACK)
+        .draw()?;
+    let mut fraction = ChartBuilder::on(&lower)
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(70)
+        .build_cartesian_2d(0.0..end_ms.max(1.0), 0.0..1.05)?;
+    fraction
+        .configure_mesh()
+        .x_desc("time (ms)")
+        .y_desc("succeeded")
+        .label_style((FAMILY, 12))
+        .draw()?;
+    draw_bands(&mut fraction, bands, (0.0, 1.05))?;
+    for run in crate::series::runs(windows, Window::success) {
+        fraction.draw_series(LineSeries::new(
+            run,
+            outcome_colour(Outcome::Ok).stroke_width(2),
+        ))?;
+    }
+    Ok(())
+}

@@ -1,0 +1,371 @@
+//! The data behind each run chart, computed apart from the drawing so that
+//! tests can check it exactly: latency points (thinned by a documented
+//! rule), per-window latency quantiles and outcome counts, and empirical
+//! CDFs.
+//!
+//! Times are milliseconds from the start of the run; latencies are
+//! milliseconds. An operation that never completed (`Info`) has no
+//! latency: it is drawn at the run's end less its invocation, a lower
+//! bound of what it took, and marked as such by its outcome.
+
+use sim_core::history::{Function, History, Operation, Outcome};
+
+/// Latency points drawn at most. Past it, `latency_points` thins.
+pub const POINTS_MAX: usize = 20_000;
+/// Windows of a windowed chart at most (the window widens to fit).
+pub const WINDOWS_MAX: usize = 2_000;
+
+/// One operation on the latency chart.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LatencyPoint {
+    /// When it was invoked, in ms from the start.
+    pub at_ms: f64,
+    pub latency_ms: f64,
+    pub f: Function,
+    pub outcome: Outcome,
+}
+
+/// The latency chart's points, and how many operations they stand for.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LatencyPoints {
+    pub points: Vec<LatencyPoint>,
+    /// Operations in the history.
+    pub operations: usize,
+    /// Whether some successful operations were left out (see `latency_points`).
+    pub thinned: bool,
+}
+
+fn ms(ns: u64) -> f64 {
+    ns as f64 / 1e6
+}
+
+/// An operation's latency in ms: to its completion, or, if it never
+/// completed, to `end_ns` (a lower bound).
+pub fn latency_ms(op: &Operation, end_ns: u64) -> f64 {
+    ms(op
+        .complete_ns
+        .unwrap_or(end_ns)
+        .saturating_sub(op.invoke_ns))
+}
+
+/// Every operation as a point, in the history's order. The thinning rule,
+/// past `POINTS_MAX` operations: every failed and unknown operation is
+/// kept, and every operation slower than the 99th percentile of all
+/// latencies; of the remaining successful operations, every k-th in
+/// history order, with k the smallest that brings the total within
+/// `POINTS_MAX` (or near it, when the kept ones alone exceed it).
+pub fn latency_points(history: &History, end_ns: u64) -> LatencyPoints {
+    let ops = &history.operations;
+    let point = |op: &Operation| LatencyPoint {
+        at_ms: ms(op.invoke_ns),
+        latency_ms: latency_ms(op, end_ns),
+        f: op.f,
+        outcome: op.outcome,
+    };
+    if ops.len() <= POINTS_MAX {
+        return LatencyPoints {
+            points: ops.iter().map(point).collect(),
+            operations: ops.len(),
+            thinned: false,
+        };
+    }
+    let p99 = quantile(
+        &mut ops
+            .iter()
+            .map(|op| latency_ms(op, end_ns))
+            .collect::<Vec<_>>(),
+        0.99,
+    );
+    let kept = |op: &Operation| op.outcome != Outcome::Ok || latency_ms(op, end_ns) > p99;
+    let always = ops.iter().filter(|op| kept(op)).count();
+    let rest = ops.len() - always;
+    let room = POINTS_MAX.saturating_sub(always).max(1);
+    let every = rest.div_ceil(room).max(1);
+    let mut nth = 0usize;
+    let points = ops
+        .iter()
+        .filter(|op| {
+            if kept(op) {
+                return true;
+            }
+            nth += 1;
+            (nth - 1) % every == 0
+        })
+        .map(point)
+        .collect();
+    LatencyPoints {
+        points,
+        operations: ops.len(),
+        thinned: every > 1,
+    }
+}
+
+/// The `q` quantile (0..=1) of `values` by the nearest-rank method; 0 for
+/// none. Sorts `values`.
+pub fn quantile(values: &mut [f64], q: f64) -> f64 {
+    if values.is_empty() {
+        return 0.0;
+    }
+    values.sort_by(f64::total_cmp);
+    let rank = (q * values.len() as f64).ceil() as usize;
+    values[rank.clamp(1, values.len()) - 1]
+}
+
+/// One time window of a windowed chart: [start, start + width).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Window {
+    pub start_ms: f64,
+    pub width_ms: f64,
+    /// Operations invoked in the window, by outcome.
+    pub ok: u64,
+    pub fail: u64,
+    pub info: u64,
+    /// Latency quantiles of the operations invoked in the window that
+    /// completed (ok or fail); `None` when none did.
+    pub quantiles: Option<Quantiles>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Quantiles {
+    pub p50: f64,
+    pub p95: f64,
+    pub p99: f64,
+    pub max: f64,
+}
+
+impl Window {
+    /// The fraction of the window's operations that succeeded; `None` when
+    /// no operation was invoked in it.
+    pub fn success(&self) -> Option<f64> {
+        let all = self.ok + self.fail + self.info;
+        (all > 0).then(|| self.ok as f64 / all as f64)
+    }
+}
+
+/// The window width for a run of `duration_ns`: `width_ms` unless that
+/// makes more than `WINDOWS_MAX` windows, then the smallest width that fits.
+pub fn window_width_ms(duration_ns: u64, width_ms: f64) -> f64 {
+    let duration = ms(duration_ns);
+    width_ms.max(duration / WINDOWS_MAX as f64)
+}
+
+/// Operations by the window of their invocation, over `[0, duration)`.
+pub fn windows(history: &History, duration_ns: u64, width_ms: f64) -> Vec<Window> {
+    assert!(width_ms > 0.0, "a window has a width");
+    let duration = ms(duration_ns);
+    let count = ((duration / width_ms).ceil() as usize).clamp(1, WINDOWS_MAX);
+    let mut windows: Vec<Window> = (0..count)
+        .map(|i| Window {
+            start_ms: i as f64 * width_ms,
+            width_ms,
+            ok: 0,
+            fail: 0,
+            info: 0,
+            quantiles: None,
+        })
+        .collect();
+    let mut latencies: Vec<Vec<f64>> = vec![Vec::new(); count];
+    for op in &history.operations {
+        let index = ((ms(op.invoke_ns) / width_ms) as usize).min(count - 1);
+        let window = &mut windows[index];
+        match op.outcome {
+            Outcome::Ok => window.ok += 1,
+            Outcome::Fail => window.fail += 1,
+            Outcome::Info => window.info += 1,
+        }
+        if op.complete_ns.is_some() {
+            latencies[index].push(latency_ms(op, duration_ns));
+        }
+    }
+    for (window, mut values) in windows.iter_mut().zip(latencies) {
+        if values.is_empty() {
+            continue;
+        }
+        window.quantiles = Some(Quantiles {
+            p50: quantile(&mut values, 0.50),
+            p95: quantile(&mut values, 0.95),
+            p99: quantile(&mut values, 0.99),
+            max: *values.last().expect("not empty"),
+        });
+    }
+    windows
+}
+
+/// A windowed value as line runs: (window middle, value) points, broken
+/// where a window has no value, so a line never bridges an empty stretch
+/// (a leaderless gap has no latency, and must not look like one).
+pub fn runs(windows: &[Window], value: impl Fn(&Window) -> Option<f64>) -> Vec<Vec<(f64, f64)>> {
+    let mut runs: Vec<Vec<(f64, f64)>> = Vec::new();
+    let mut current = Vec::new();
+    for window in windows {
+        match value(window) {
+            Some(v) => current.push((window.start_ms + window.width_ms / 2.0, v)),
+            None if !current.is_empty() => runs.push(std::mem::take(&mut current)),
+            None => {}
+        }
+    }
+    if !current.is_empty() {
+        runs.push(current);
+    }
+    runs
+}
+
+/// The empirical CDF of `samples`: for each distinct value, the fraction
+/// of samples at or below it, in increasing order.
+pub fn ecdf(samples: &[f64]) -> Vec<(f64, f64)> {
+    let mut sorted: Vec<f64> = samples.iter().copied().filter(|v| v.is_finite()).collect();
+    sorted.sort_by(f64::total_cmp);
+    let n = sorted.len() as f64;
+    let mut steps: Vec<(f64, f64)> = Vec::new();
+    for (i, value) in sorted.iter().enumerate() {
+        let fraction = (i + 1) as f64 / n;
+        match steps.last_mut() {
+            Some(last) if last.0 == *value => last.1 = fraction,
+            _ => steps.push((*value, fraction)),
+        }
+    }
+    steps
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn op(invoke_ms: u64, latency_ms: Option<u64>, outcome: Outcome) -> Operation {
+        Operation {
+            process: 0,
+            f: Function::Write,
+            key: "k".into(),
+            value: Some("v".into()),
+            expected: None,
+            outcome,
+            invoke_ns: invoke_ms * 1_000_000,
+            complete_ns: latency_ms.map(|l| (invoke_ms + l) * 1_000_000),
+        }
+    }
+
+    #[test]
+    fn every_operation_is_a_point_below_the_bound() {
+        let history = History {
+            operations: vec![
+                op(0, Some(5), Outcome::Ok),
+                op(10, Some(7), Outcome::Fail),
+                op(20, None, Outcome::Info),
+            ],
+        };
+        let points = latency_points(&history, 100_000_000);
+        assert!(!points.thinned);
+        assert_eq!(points.operations, 3);
+        let got: Vec<(f64, f64, Outcome)> = points
+            .points
+            .iter()
+            .map(|p| (p.at_ms, p.latency_ms, p.outcome))
+            .collect();
+        // The unknown one runs to the end of the run: 100 - 20 ms.
+        assert_eq!(
+            got,
+            [
+                (0.0, 5.0, Outcome::Ok),
+                (10.0, 7.0, Outcome::Fail),
+                (20.0, 80.0, Outcome::Info)
+            ]
+        );
+    }
+
+    #[test]
+    fn thinning_keeps_every_failure_and_every_outlier_and_fits_the_bound() {
+        let n = 100_000u64;
+        let operations = (0..n)
+            .map(|i| {
+                let outcome = if i % 1_000 == 0 {
+                    Outcome::Fail
+                } else {
+                    Outcome::Ok
+                };
+                // One in 200 is slow (above the 99th percentile).
+                let latency = if i % 200 == 7 { 500 } else { 1 + i % 5 };
+                op(i, Some(latency), outcome)
+            })
+            .collect();
+        let history = History { operations };
+        let points = latency_points(&history, n * 1_000_000);
+        assert!(points.thinned);
+        assert_eq!(points.operations, n as usize);
+        assert!(points.points.len() <= POINTS_MAX, "{}", points.points.len());
+        let failures = points
+            .points
+            .iter()
+            .filter(|p| p.outcome == Outcome::Fail)
+            .count();
+        assert_eq!(failures, 100);
+        let slow = points
+            .points
+            .iter()
+            .filter(|p| p.latency_ms == 500.0)
+            .count();
+        assert_eq!(slow, 500);
+        // Points stay in history order.
+        assert!(points.points.windows(2).all(|w| w[0].at_ms < w[1].at_ms));
+    }
+
+    #[test]
+    fn windows_count_outcomes_and_quantiles_by_invocation() {
+        let history = History {
+            operations: vec![
+                op(100, Some(10), Outcome::Ok),
+                op(200, Some(30), Outcome::Ok),
+                op(900, Some(20), Outcome::Fail),
+                op(1_500, None, Outcome::Info),
+            ],
+        };
+        let windows = windows(&history, 2_000_000_000, 1_000.0);
+        assert_eq!(windows.len(), 2);
+        assert_eq!((windows[0].ok, windows[0].fail, windows[0].info), (2, 1, 0));
+        assert_eq!((windows[1].ok, windows[1].fail, windows[1].info), (0, 0, 1));
+        let q = windows[0].quantiles.expect("three completed");
+        assert_eq!((q.p50, q.p95, q.max), (20.0, 30.0, 30.0));
+        assert_eq!(windows[1].quantiles, None);
+        assert_eq!(windows[0].success(), Some(2.0 / 3.0));
+        assert_eq!(windows[1].success(), Some(0.0));
+    }
+
+    #[test]
+    fn lines_break_at_windows_without_a_value() {
+        let history = History {
+            operations: vec![
+                op(100, Some(10), Outcome::Ok),
+                op(2_100, Some(30), Outcome::Ok),
+                op(2_900, Some(20), Outcome::Ok),
+            ],
+        };
+        let windows = windows(&history, 3_000_000_000, 1_000.0);
+        let runs = runs(&windows, |w| w.quantiles.map(|q| q.max));
+        assert_eq!(runs, [vec![(500.0, 10.0)], vec![(2_500.0, 30.0)]]);
+    }
+
+    #[test]
+    fn window_width_grows_to_keep_the_count_bounded() {
+        assert_eq!(window_width_ms(10_000_000_000, 100.0), 100.0);
+        // A week in 100 ms windows would be six million windows.
+        let width = window_width_ms(7 * 86_400 * 1_000_000_000, 100.0);
+        assert_eq!(width, 7.0 * 86_400_000.0 / WINDOWS_MAX as f64);
+    }
+
+    #[test]
+    fn ecdf_steps_match_the_samples() {
+        assert_eq!(
+            ecdf(&[3.0, 1.0, 2.0, 2.0]),
+            [(1.0, 0.25), (2.0, 0.75), (3.0, 1.0)]
+        );
+        assert!(ecdf(&[]).is_empty());
+    }
+
+    #[test]
+    fn quantiles_are_nearest_rank() {
+        let mut values: Vec<f64> = (1..=100).map(f64::from).collect();
+        assert_eq!(quantile(&mut values, 0.5), 50.0);
+        assert_eq!(quantile(&mut values, 0.99), 99.0);
+        assert_eq!(quantile(&mut values, 1.0), 100.0);
+        assert_eq!(quantile(&mut [], 0.5), 0.0);
+    }
+}

@@ -1,0 +1,163 @@
+//! A run's charts and report.html: written by `run`, made again by
+//! `faultline report` byte for byte, self-contained, PNGs that decode to
+//! their size and are not blank, and SVGs pinned for two small fixed runs.
+
+use faultline_e2e::{faultline, one_json, repo_root, scratch};
+use std::path::Path;
+
+const CHARTS: [&str; 3] = ["latency", "latency-quantiles", "availability"];
+
+fn run(name: &str, seed: &str, out: &Path) {
+    let result = faultline(&["run", name, "--seed", seed, "--out", out.to_str().unwrap()]);
+    assert_eq!(result.code, 0, "{result:?}");
+    assert!(
+        result
+            .stdout
+            .contains(&format!("report: {}", out.join("report.html").display())),
+        "{}",
+        result.stdout
+    );
+}
+
+#[test]
+fn run_writes_every_chart_and_a_self_contained_page() {
+    let dir = scratch("report-run");
+    run("raft-leader-crash", "1", &dir);
+    let page = std::fs::read_to_string(dir.join("report.html")).unwrap();
+    assert_eq!(page.matches("<svg").count(), 3, "the three charts inline");
+    for chart in CHARTS {
+        assert!(dir.join(format!("{chart}.svg")).is_file(), "{chart}.svg");
+        assert!(page.contains(&format!("href=\"{chart}.png\"")), "{chart}");
+    }
+    // Nothing is loaded from elsewhere: no scripts, no style sheets, no
+    // remote images (the SVG namespace is a name, not a fetch).
+    for banned in ["<script", "<link", "src=\"http", "url(http", "@import"] {
+        assert!(!page.contains(banned), "{banned}");
+    }
+    // The summary, the checks and the fault are on the page.
+    assert!(
+        page.contains("faultline run raft-leader-crash --seed 1"),
+        "reproduce"
+    );
+    assert!(page.contains("linearizability"), "checks");
+    assert!(page.contains("crash @leader"), "the fault");
+    assert!(page.contains("leaderless_ms"), "the protocol's metrics");
+}
+
+#[test]
+fn pngs_decode_to_their_size_and_are_not_blank() {
+    let dir = scratch("report-png");
+    run("raft-leader-crash", "2", &dir);
+    for chart in CHARTS {
+        let image = image::open(dir.join(format!("{chart}.png")))
+            .unwrap_or_else(|e| panic!("{chart}.png: {e}"))
+            .to_rgb8();
+        assert_eq!(image.dimensions(), (1200, 520), "{chart}");
+        let white = image.pixels().filter(|p| p.0 == [255, 255, 255]).count();
+        let total = (image.width() * image.height()) as usize;
+        assert!(white < total * 97 / 100, "{chart}.png is nearly blank");
+        // Text was drawn with the shipped font: dark pixels in the caption.
+        let caption_dark = (0..image.width())
+            .flat_map(|x| (0..30).map(move |y| (x, y)))
+            .filter(|&(x, y)| image.get_pixel(x, y).0.iter().all(|c| *c < 100))
+            .count();
+        assert!(caption_dark > 50, "{chart}: no caption text");
+    }
+}
+
+#[test]
+fn report_makes_the_same_files_again_from_the_folder() {
+    let dir = scratch("report-again");
+    run("quickstart", "3", &dir);
+    let files = [
+        "report.html",
+        "latency.svg",
+        "latency.png",
+        "latency-quantiles.svg",
+        "latency-quantiles.png",
+        "availability.svg",
+        "availability.png",
+    ];
+    let before: Vec<Vec<u8>> = files
+        .iter()
+        .map(|f| std::fs::read(dir.join(f)).unwrap())
+        .collect();
+    for file in files {
+        std::fs::remove_file(dir.join(file)).unwrap();
+    }
+    let again = faultline(&["report", dir.to_str().unwrap(), "--json"]);
+    assert_eq!(again.code, 0, "{again:?}");
+    assert_eq!(
+        one_json(&again.stdout)["report"],
+        dir.join("report.html").display().to_string()
+    );
+    for (file, bytes) in files.iter().zip(&before) {
+        assert_eq!(
+            &std::fs::read(dir.join(file)).unwrap(),
+            bytes,
+            "{file} differs"
+        );
+    }
+}
+
+#[test]
+fn report_refuses_a_folder_that_is_not_a_run() {
+    let dir = scratch("report-not-a-run");
+    let result = faultline(&["report", dir.to_str().unwrap(), "--json"]);
+    assert_eq!(result.code, 2, "{result:?}");
+    let error = &one_json(&result.stdout)["error"];
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .contains("no resolved.ron"),
+        "{error}"
+    );
+    assert!(
+        error["hint"].as_str().unwrap().contains("faultline run"),
+        "{error}"
+    );
+}
+
+#[test]
+fn no_report_skips_the_charts() {
+    let dir = scratch("report-skipped");
+    let result = faultline(&[
+        "run",
+        "quickstart",
+        "--out",
+        dir.to_str().unwrap(),
+        "--no-report",
+    ]);
+    assert_eq!(result.code, 0, "{result:?}");
+    assert!(!dir.join("report.html").exists());
+    assert!(!dir.join("latency.svg").exists());
+}
+
+/// The SVGs of two small fixed runs, pinned: the same input gives the
+/// same bytes on every machine. A change meant to alter the pictures
+/// updates `golden/chart_hashes.txt` in the same commit:
+/// `FAULTLINE_BLESS=1 cargo test --release -p faultline-e2e --test cli_report`.
+#[test]
+fn the_svgs_of_two_fixed_runs_are_pinned() {
+    let mut now = String::new();
+    for (name, seed) in [("quickstart", "1"), ("raft-leader-crash", "1")] {
+        let dir = scratch(&format!("report-golden-{name}"));
+        run(name, seed, &dir);
+        for chart in CHARTS {
+            let svg = std::fs::read(dir.join(format!("{chart}.svg"))).unwrap();
+            let hash = sim_core::hash::stable_hash(&svg);
+            now.push_str(&format!("{name} {seed} {chart} {hash:016x}\n"));
+        }
+    }
+    let golden = repo_root().join("tests/golden/chart_hashes.txt");
+    if std::env::var_os("FAULTLINE_BLESS").is_some() {
+        std::fs::write(&golden, &now).unwrap();
+        return;
+    }
+    let pinned = std::fs::read_to_string(&golden).unwrap();
+    assert_eq!(
+        pinned, now,
+        "chart SVGs changed; if meant, rerun with FAULTLINE_BLESS=1 and say so in the commit"
+    );
+}
