@@ -173,7 +173,7 @@ fn latency<DB: DrawingBackend>(
     };
     let caption = if data.thinned {
         format!(
-            "latency: {} of {} operations (thinned: every failure and every one above p99 kept)",
+            "latency: {} of {} operations (thinned: failures and those above p99 first)",
             data.points.len(),
             data.operations
         )

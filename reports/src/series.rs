@@ -10,8 +10,16 @@
 
 use sim_core::history::{Function, History, Operation, Outcome};
 
-/// Latency points drawn at most. Past it, `latency_points` thins.
+/// Latency points drawn at most, give or take `SLICES` (see
+/// `latency_points`). Past it, `latency_points` thins.
 pub const POINTS_MAX: usize = 20_000;
+/// Failures, unknown outcomes and outliers drawn at most, when there are
+/// more than this (a workload of contended compare-and-sets fails most of
+/// them).
+pub const KEPT_MAX: usize = 15_000;
+/// Time slices over which thinned failures stay visible: the first
+/// failure, unknown outcome or outlier of each slice is always drawn.
+pub const SLICES: usize = 1_000;
 /// Windows of a windowed chart at most (the window widens to fit).
 pub const WINDOWS_MAX: usize = 2_000;
 
@@ -49,11 +57,17 @@ pub fn latency_ms(op: &Operation, end_ns: u64) -> f64 {
 }
 
 /// Every operation as a point, in the history's order. The thinning rule,
-/// past `POINTS_MAX` operations: every failed and unknown operation is
-/// kept, and every operation slower than the 99th percentile of all
-/// latencies; of the remaining successful operations, every k-th in
-/// history order, with k the smallest that brings the total within
-/// `POINTS_MAX` (or near it, when the kept ones alone exceed it).
+/// past `POINTS_MAX` operations:
+/// - the failed and unknown operations and those slower than the 99th
+///   percentile of all latencies (the *kept*) are all drawn when they
+///   number at most `KEPT_MAX`; past that, every k-th of them in history
+///   order (the smallest k that fits), plus the first of them in each of
+///   `SLICES` equal slices of the run, so that no burst disappears;
+/// - of the other (successful, not slow) operations, every j-th in history
+///   order, with j the smallest that fills what is left of `POINTS_MAX`.
+///
+/// So at most `POINTS_MAX + SLICES` points are drawn, whatever the run's
+/// size, and every failure is drawn up to `KEPT_MAX` of them.
 pub fn latency_points(history: &History, end_ns: u64) -> LatencyPoints {
     let ops = &history.operations;
     let point = |op: &Operation| LatencyPoint {
@@ -76,27 +90,34 @@ pub fn latency_points(history: &History, end_ns: u64) -> LatencyPoints {
             .collect::<Vec<_>>(),
         0.99,
     );
-    let kept = |op: &Operation| op.outcome != Outcome::Ok || latency_ms(op, end_ns) > p99;
-    let always = ops.iter().filter(|op| kept(op)).count();
-    let rest = ops.len() - always;
-    let room = POINTS_MAX.saturating_sub(always).max(1);
-    let every = rest.div_ceil(room).max(1);
-    let mut nth = 0usize;
+    let is_kept = |op: &Operation| op.outcome != Outcome::Ok || latency_ms(op, end_ns) > p99;
+    let kept = ops.iter().filter(|op| is_kept(op)).count();
+    let kept_every = kept.div_ceil(KEPT_MAX).max(1);
+    let rest = ops.len() - kept;
+    let room = POINTS_MAX.saturating_sub(kept.min(KEPT_MAX)).max(1);
+    let rest_every = rest.div_ceil(room).max(1);
+    let slice_ns = (end_ns / SLICES as u64).max(1);
+    let (mut kept_seen, mut rest_seen) = (0usize, 0usize);
+    let mut last_slice = None;
     let points = ops
         .iter()
         .filter(|op| {
-            if kept(op) {
-                return true;
+            if is_kept(op) {
+                kept_seen += 1;
+                let slice = op.invoke_ns / slice_ns;
+                let first_of_slice = last_slice != Some(slice);
+                last_slice = Some(slice);
+                return first_of_slice || (kept_seen - 1) % kept_every == 0;
             }
-            nth += 1;
-            (nth - 1) % every == 0
+            rest_seen += 1;
+            (rest_seen - 1) % rest_every == 0
         })
         .map(point)
         .collect();
     LatencyPoints {
         points,
         operations: ops.len(),
-        thinned: every > 1,
+        thinned: rest_every > 1 || kept_every > 1,
     }
 }
 
@@ -291,7 +312,11 @@ mod tests {
         let points = latency_points(&history, n * 1_000_000);
         assert!(points.thinned);
         assert_eq!(points.operations, n as usize);
-        assert!(points.points.len() <= POINTS_MAX, "{}", points.points.len());
+        assert!(
+            points.points.len() <= POINTS_MAX + SLICES,
+            "{}",
+            points.points.len()
+        );
         let failures = points
             .points
             .iter()
@@ -306,6 +331,56 @@ mod tests {
         assert_eq!(slow, 500);
         // Points stay in history order.
         assert!(points.points.windows(2).all(|w| w[0].at_ms < w[1].at_ms));
+    }
+
+    #[test]
+    fn past_kept_max_failures_are_thinned_but_every_slice_keeps_one() {
+        let n = 200_000u64;
+        // Half fail, in bursts: failures only in the second half of each
+        // 10,000 ms stretch.
+        let operations = (0..n)
+            .map(|i| {
+                let outcome = if (i / 5_000) % 2 == 1 {
+                    Outcome::Fail
+                } else {
+                    Outcome::Ok
+                };
+                op(i, Some(1 + i % 5), outcome)
+            })
+            .collect();
+        let history = History { operations };
+        let end_ns = n * 1_000_000;
+        let points = latency_points(&history, end_ns);
+        assert!(points.thinned);
+        assert!(
+            points.points.len() <= POINTS_MAX + SLICES,
+            "{}",
+            points.points.len()
+        );
+        let failures = points
+            .points
+            .iter()
+            .filter(|p| p.outcome == Outcome::Fail)
+            .count();
+        assert!(
+            failures <= KEPT_MAX + SLICES && failures >= KEPT_MAX / 2,
+            "{failures}"
+        );
+        // Every slice of the run that had a failure still shows one.
+        let slice_ms = (end_ns / SLICES as u64) as f64 / 1e6;
+        let with_failures: std::collections::BTreeSet<u64> = history
+            .operations
+            .iter()
+            .filter(|o| o.outcome == Outcome::Fail)
+            .map(|o| (o.invoke_ns as f64 / 1e6 / slice_ms) as u64)
+            .collect();
+        let drawn: std::collections::BTreeSet<u64> = points
+            .points
+            .iter()
+            .filter(|p| p.outcome == Outcome::Fail)
+            .map(|p| (p.at_ms / slice_ms) as u64)
+            .collect();
+        assert_eq!(drawn, with_failures);
     }
 
     #[test]
