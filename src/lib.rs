@@ -8,3 +8,4 @@ pub mod panic_capture;
 pub mod progress;
 pub mod run_output;
 pub mod sweep;
+pub mod sweep_report;

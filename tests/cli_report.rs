@@ -161,3 +161,59 @@ fn the_svgs_of_two_fixed_runs_are_pinned() {
         "chart SVGs changed; if meant, rerun with FAULTLINE_BLESS=1 and say so in the commit"
     );
 }
+
+#[test]
+fn sweep_writes_figure_16_and_report_makes_it_again() {
+    let dir = scratch("report-sweep");
+    let out = dir.to_str().unwrap();
+    let result = faultline(&[
+        "sweep",
+        "raft-election",
+        "--seeds",
+        "0..20",
+        "--out",
+        out,
+        "--json",
+    ]);
+    assert_eq!(result.code, 0, "{result:?}");
+    let json = one_json(&result.stdout);
+    assert_eq!(
+        json["report"],
+        dir.join("report.html").display().to_string()
+    );
+    let page = std::fs::read_to_string(dir.join("report.html")).unwrap();
+    // Figure 16: the CDF of the time without a leader, one line per range,
+    // named by the range; and each range's mean with its interval.
+    for chart in ["verdicts", "cdf-leaderless_ms", "mean-leaderless_ms"] {
+        assert!(page.contains(&format!("id=\"{chart}\"")), "{chart}");
+        assert!(dir.join(format!("{chart}.png")).is_file(), "{chart}.png");
+    }
+    let cdf = std::fs::read_to_string(dir.join("cdf-leaderless_ms.svg")).unwrap();
+    for range in ["150ms", "300ms", "12ms", "24ms"] {
+        assert!(cdf.contains(range), "{range} in the legend");
+    }
+    assert!(
+        cdf.contains("(log scale)"),
+        "election times span a log axis"
+    );
+    assert!(page.contains("bootstrap"), "the interval method is stated");
+    let files = [
+        "report.html",
+        "cdf-leaderless_ms.svg",
+        "mean-leaderless_ms.svg",
+        "verdicts.png",
+    ];
+    let before: Vec<Vec<u8>> = files
+        .iter()
+        .map(|f| std::fs::read(dir.join(f)).unwrap())
+        .collect();
+    let again = faultline(&["report", out]);
+    assert_eq!(again.code, 0, "{again:?}");
+    for (file, bytes) in files.iter().zip(&before) {
+        assert_eq!(
+            &std::fs::read(dir.join(file)).unwrap(),
+            bytes,
+            "{file} differs"
+        );
+    }
+}

@@ -22,11 +22,11 @@ pub const SIZE: (u32, u32) = (1200, 520);
 /// The font every chart uses, shipped with the project (DejaVu Sans; its
 /// license is beside it).
 const FONT: &[u8] = include_bytes!("../assets/DejaVuSans.ttf");
-const FAMILY: &str = "sans-serif";
+pub(crate) const FAMILY: &str = "sans-serif";
 
 /// Registers the shipped font under the family the charts name. Drawing
 /// text needs it: plotters measures and draws text with it alone.
-fn register_font() {
+pub(crate) fn register_font() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
         if plotters::style::register_font(FAMILY, FontStyle::Normal, FONT).is_err() {
@@ -35,7 +35,34 @@ fn register_font() {
     });
 }
 
-type Drawn<DB> = Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
+pub(crate) type Drawn<DB> = Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
+
+/// A picture drawn the same way on any backend.
+pub trait Drawable {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Drawn<DB>;
+
+    /// As SVG text: byte for byte the same for the same input.
+    fn svg(&self) -> String {
+        register_font();
+        let mut svg = String::new();
+        {
+            let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
+            root.fill(&WHITE).expect("an SVG string takes any drawing");
+            self.draw(&root).expect("an SVG string takes any drawing");
+            root.present().expect("an SVG string is always written");
+        }
+        svg
+    }
+
+    /// As a PNG file at `path`, drawn with the shipped font.
+    fn png(&self, path: &Path) -> Result<(), String> {
+        register_font();
+        let root = BitMapBackend::new(path, SIZE).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| e.to_string())?;
+        self.draw(&root).map_err(|e| e.to_string())?;
+        root.present().map_err(|e| e.to_string())
+    }
+}
 
 /// A chart's input.
 pub enum Chart<'a> {
@@ -65,29 +92,10 @@ impl Chart<'_> {
             Chart::Availability { .. } => "availability",
         }
     }
+}
 
-    /// The chart as SVG text.
-    pub fn svg(&self) -> String {
-        register_font();
-        let mut svg = String::new();
-        {
-            let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
-            self.draw(&root).expect("an SVG string takes any drawing");
-            root.present().expect("an SVG string is always written");
-        }
-        svg
-    }
-
-    /// The chart as a PNG file at `path`.
-    pub fn png(&self, path: &Path) -> Result<(), String> {
-        register_font();
-        let root = BitMapBackend::new(path, SIZE).into_drawing_area();
-        self.draw(&root).map_err(|e| e.to_string())?;
-        root.present().map_err(|e| e.to_string())
-    }
-
+impl Drawable for Chart<'_> {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Drawn<DB> {
-        root.fill(&WHITE)?;
         match self {
             Chart::Latency {
                 points,
@@ -108,7 +116,7 @@ impl Chart<'_> {
     }
 }
 
-fn outcome_colour(outcome: Outcome) -> RGBColor {
+pub(crate) fn outcome_colour(outcome: Outcome) -> RGBColor {
     match outcome {
         Outcome::Ok => RGBColor(31, 119, 180),
         Outcome::Fail => RGBColor(214, 39, 40),

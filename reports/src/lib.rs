@@ -8,6 +8,11 @@
 //! - `charts.rs`: the run charts, as SVG and PNG (plotters, with the font
 //!   shipped in `assets/`).
 //! - `run_report.rs`: `report.html` of a run, one self-contained page.
+//! - `sweep_series.rs`: the data behind a sweep's charts (verdicts per
+//!   group, each metric's samples per run, bootstrap intervals).
+//! - `sweep_report.rs`: a sweep's charts (each metric's CDF per group, the
+//!   Raft paper's Figure 16 among them; each group's mean with its
+//!   interval; verdicts) and its `report.html`.
 //! - `timeline.rs`: the counterexample timeline of a history that is not
 //!   linearizable.
 
@@ -15,4 +20,6 @@ pub mod bands;
 pub mod charts;
 pub mod run_report;
 pub mod series;
+pub mod sweep_report;
+pub mod sweep_series;
 pub mod timeline;

@@ -9,7 +9,7 @@
 //! machine, after the run.
 
 use crate::bands::fault_bands;
-use crate::charts::Chart;
+use crate::charts::{Chart, Drawable};
 use crate::series::{latency_points, window_width_ms, windows};
 use scenarios::Scenario;
 use serde_json::Value as Json;

@@ -125,6 +125,9 @@ enum Command {
         /// hashes with the results (exit 1 if any differs).
         #[arg(long, value_name = "K")]
         check_determinism: Option<usize>,
+        /// Skip the charts and report.html (written by default).
+        #[arg(long)]
+        no_report: bool,
     },
     /// Check a recorded history for linearizability.
     ///
@@ -165,15 +168,19 @@ enum Command {
         #[arg(required = true)]
         results: Vec<PathBuf>,
     },
-    /// Write the charts and report.html of a run folder again, from its files.
+    /// Write the charts and report.html of a run or sweep folder again, from its files.
     ///
-    /// Reads resolved.ron, history.jsonl, metrics.json, checks.json and
-    /// summary.json, and writes latency, latency-quantiles and availability
-    /// (SVG and PNG) and report.html beside them: the same files `run`
-    /// writes, on any machine.
-    #[command(after_help = "Examples:\n  faultline report faultline-out/raft-leader-crash/seed-1")]
+    /// A run folder: reads resolved.ron, history.jsonl, metrics.json,
+    /// checks.json and summary.json, and writes latency, latency-quantiles
+    /// and availability (SVG and PNG) and report.html beside them. A sweep
+    /// folder: reads results.jsonl and writes the verdicts, each metric's
+    /// CDF per group and mean per group (with bootstrap 95% intervals) and
+    /// report.html. The same files `run` and `sweep` write, on any machine.
+    #[command(
+        after_help = "Examples:\n  faultline report faultline-out/raft-leader-crash/seed-1\n  faultline report election"
+    )]
     Report {
-        /// A folder `run` wrote.
+        /// A folder `run` or `sweep` wrote.
         dir: PathBuf,
     },
     /// Check scenario files without running them.
@@ -285,6 +292,7 @@ fn dispatch(
             memory_total,
             progress_every,
             check_determinism,
+            no_report,
         } => {
             sets.extend(memory.map(|m| format!("limits.memory={m}")));
             let progress_every = progress_interval(progress_every)?;
@@ -300,6 +308,7 @@ fn dispatch(
                 progress_every,
                 check_determinism,
                 json,
+                report: !no_report,
             };
             sweep_cmd::sweep(&scenario, options, stdout, stderr)
         }

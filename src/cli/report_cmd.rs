@@ -1,28 +1,30 @@
-//! `faultline report DIR`: the charts and report.html of a run folder,
-//! made again from its files (so a run done elsewhere is reported here).
+//! `faultline report DIR`: the charts and report.html of a run or a sweep
+//! folder, made again from its files (so a run or sweep done elsewhere is
+//! reported here).
 
 use super::error::{CliError, ErrorKind};
 use std::io::Write;
 use std::path::Path;
 
 pub fn report(dir: &Path, json: bool, stdout: &mut dyn Write) -> Result<u8, CliError> {
-    if !dir.join("resolved.ron").is_file() {
-        let hint = if dir.join("results.jsonl").is_file() {
-            "this is a sweep folder; give one of its runs, or run one seed with `faultline run`"
-        } else {
-            "give a folder `faultline run` wrote (it holds resolved.ron)"
-        };
+    let sweep = dir.join("results.jsonl").is_file();
+    if !sweep && !dir.join("resolved.ron").is_file() {
         return Err(CliError::new(
             ErrorKind::Io,
             format!(
-                "{} is not a run folder: it has no resolved.ron",
+                "{} is neither a run folder (no resolved.ron) nor a sweep folder (no results.jsonl)",
                 dir.display()
             ),
         )
         .with_file(dir.display().to_string())
-        .with_hint(hint));
+        .with_hint("give a folder that `faultline run` or `faultline sweep` wrote"));
     }
-    let page = reports::run_report::write(dir).map_err(|error| {
+    let written = if sweep {
+        crate::sweep_report::write(dir)
+    } else {
+        reports::run_report::write(dir)
+    };
+    let page = written.map_err(|error| {
         CliError::new(
             ErrorKind::Output,
             format!("cannot write the report: {error}"),

@@ -19,6 +19,8 @@ pub struct SweepOptions {
     /// Re-run this many of the sweep's runs and compare their trace hashes.
     pub check_determinism: Option<usize>,
     pub json: bool,
+    /// Write the sweep's charts and report.html beside its results.
+    pub report: bool,
 }
 
 /// Worker threads at most.
@@ -87,6 +89,17 @@ pub fn sweep(
         &summary_path,
         serde_json::to_string_pretty(&summary).expect("serialisable") + "\n",
     );
+    let report = if options.report {
+        Some(crate::sweep_report::write(&out_dir).map_err(|error| {
+            CliError::new(
+                ErrorKind::Output,
+                format!("cannot write the report: {error}"),
+            )
+            .with_file(out_dir.display().to_string())
+        })?)
+    } else {
+        None
+    };
     if options.json {
         let value = serde_json::json!({
             "summary": summary,
@@ -94,6 +107,7 @@ pub fn sweep(
             "wall_seconds": wall,
             "seeds_per_second": results.len() as f64 / wall.max(1e-9),
             "results": results_path.display().to_string(),
+            "report": report.as_ref().map(|p| p.display().to_string()),
             "determinism": determinism,
         });
         super::print_json(stdout, &value);
@@ -107,6 +121,9 @@ pub fn sweep(
             results.len() as f64 / wall.max(1e-9),
             results_path.display()
         );
+        if let Some(report) = &report {
+            let _ = writeln!(stdout, "report: {}", report.display());
+        }
         if let Some(recheck) = &determinism {
             let _ = writeln!(stdout, "determinism: {}", recheck.text);
         }

@@ -1,0 +1,409 @@
+//! A sweep's report: per group the verdict counts, per protocol metric the
+//! CDF of each group (the Raft paper's Figure 16 is the CDF of
+//! `leaderless_ms` per election-timeout range) and each group's mean with
+//! its bootstrap 95% interval, percentile tables, and `report.html` with
+//! all of it. Made from the sweep's results alone, so `faultline report`
+//! on a merged sweep folder draws the same.
+
+use crate::charts::{outcome_colour, register_font, Drawable, Drawn, FAMILY};
+use crate::series::ecdf;
+use crate::sweep_series::{mean_with_interval, metrics, percentiles, GroupData};
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use sim_core::history::Outcome;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+/// One colour per group, in order (then around again).
+const PALETTE: [RGBColor; 10] = [
+    RGBColor(31, 119, 180),
+    RGBColor(255, 127, 14),
+    RGBColor(44, 160, 44),
+    RGBColor(214, 39, 40),
+    RGBColor(148, 103, 189),
+    RGBColor(140, 86, 75),
+    RGBColor(227, 119, 194),
+    RGBColor(127, 127, 127),
+    RGBColor(188, 189, 34),
+    RGBColor(23, 190, 207),
+];
+
+/// A CDF spans more than this ratio of its largest to its smallest
+/// positive value: its x axis is logarithmic.
+const LOG_X_RATIO: f64 = 20.0;
+/// Group labels on a categorical axis are cut to this many characters.
+const LABEL_CHARS_MAX: usize = 40;
+
+/// A group's name in a chart: its values alone with one sweep axis
+/// (`("150ms", "300ms")`), else each axis's last path segment and value
+/// (`loss=0.1, read_mode=Lease`); its label with no axis.
+pub fn group_name(group: &GroupData) -> String {
+    match group.sets.as_slice() {
+        [] => group.label.clone(),
+        [(_, value)] => value.clone(),
+        sets => sets
+            .iter()
+            .map(|(path, value)| {
+                let name = path.rsplit('.').next().unwrap_or(path);
+                format!("{name}={value}")
+            })
+            .collect::<Vec<_>>()
+            .join(", "),
+    }
+}
+
+fn short(label: &str) -> String {
+    if label.chars().count() <= LABEL_CHARS_MAX {
+        label.to_string()
+    } else {
+        let cut: String = label.chars().take(LABEL_CHARS_MAX - 1).collect();
+        format!("{cut}…")
+    }
+}
+
+/// Each group's CDF of one metric, one line each.
+pub struct CdfChart<'a> {
+    pub metric: &'a str,
+    pub lines: Vec<(String, Vec<(f64, f64)>)>,
+}
+
+impl CdfChart<'_> {
+    /// Whether the x axis is logarithmic (see `LOG_X_RATIO`).
+    pub fn log_x(&self) -> bool {
+        let (low, high) = self.x_range();
+        low > 0.0 && high / low > LOG_X_RATIO
+    }
+
+    fn x_range(&self) -> (f64, f64) {
+        let values = self
+            .lines
+            .iter()
+            .flat_map(|(_, steps)| steps.iter().map(|s| s.0));
+        let low = values.clone().fold(f64::INFINITY, f64::min);
+        let high = values.fold(f64::NEG_INFINITY, f64::max);
+        if low.is_finite() {
+            (low, high.max(low + 1e-9))
+        } else {
+            (0.0, 1.0)
+        }
+    }
+}
+
+impl Drawable for CdfChart<'_> {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Drawn<DB> {
+        let (low, high) = self.x_range();
+        let caption = format!("CDF of {} per group", self.metric);
+        let mut builder = ChartBuilder::on(root);
+        builder
+            .caption(caption, (FAMILY, 18))
+            .margin(12)
+            .x_label_area_size(40)
+            .y_label_area_size(60);
+        // Each line is a staircase: up at each value to its fraction.
+        let stairs = |steps: &[(f64, f64)]| {
+            let mut points = Vec::with_capacity(steps.len() * 2);
+            let mut previous = 0.0;
+            for &(x, fraction) in steps {
+                points.push((x, previous));
+                points.push((x, fraction));
+                previous = fraction;
+            }
+            points
+        };
+        if self.log_x() {
+            let mut chart =
+                builder.build_cartesian_2d((low * 0.9..high * 1.1).log_scale(), 0.0..1.0)?;
+            chart
+                .configure_mesh()
+                .x_desc(format!("{} (log scale)", self.metric))
+                .y_desc("fraction of samples at or below")
+                .label_style((FAMILY, 12))
+                .draw()?;
+            for (i, (label, steps)) in self.lines.iter().enumerate() {
+                let colour = PALETTE[i % PALETTE.len()];
+                chart
+                    .draw_series(LineSeries::new(stairs(steps), colour.stroke_width(2)))?
+                    .label(short(label))
+                    .legend(move |(x, y)| {
+                        PathElement::new(vec![(x, y), (x + 16, y)], colour.stroke_width(2))
+                    });
+            }
+            chart
+                .configure_series_labels()
+                .position(SeriesLabelPosition::LowerRight)
+                .label_font((FAMILY, 12))
+                .background_style(WHITE.mix(0.8))
+                .border_style(BLACK)
+                .draw()?;
+        } else {
+            let mut chart = builder.build_cartesian_2d(low.min(0.0)..high * 1.05, 0.0..1.0)?;
+            chart
+                .configure_mesh()
+                .x_desc(self.metric)
+                .y_desc("fraction of samples at or below")
+                .label_style((FAMILY, 12))
+                .draw()?;
+            for (i, (label, steps)) in self.lines.iter().enumerate() {
+                let colour = PALETTE[i % PALETTE.len()];
+                chart
+                    .draw_series(LineSeries::new(stairs(steps), colour.stroke_width(2)))?
+                    .label(short(label))
+                    .legend(move |(x, y)| {
+                        PathElement::new(vec![(x, y), (x + 16, y)], colour.stroke_width(2))
+                    });
+            }
+            chart
+                .configure_series_labels()
+                .position(SeriesLabelPosition::LowerRight)
+                .label_font((FAMILY, 12))
+                .background_style(WHITE.mix(0.8))
+                .border_style(BLACK)
+                .draw()?;
+        }
+        Ok(())
+    }
+}
+
+/// Each group's mean of one metric with its 95% interval.
+pub struct MeanChart<'a> {
+    pub metric: &'a str,
+    /// (group label, mean, low, high), in group order.
+    pub bars: Vec<(String, f64, f64, f64)>,
+}
+
+impl Drawable for MeanChart<'_> {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Drawn<DB> {
+        let n = self.bars.len().max(1);
+        let high = self
+            .bars
+            .iter()
+            .map(|b| b.3)
+            .fold(0.0f64, f64::max)
+            .max(1e-9);
+        let labels: Vec<String> = self.bars.iter().map(|b| short(&b.0)).collect();
+        let mut chart = ChartBuilder::on(root)
+            .caption(
+                format!(
+                    "mean {} per group, with bootstrap 95% intervals",
+                    self.metric
+                ),
+                (FAMILY, 18),
+            )
+            .margin(12)
+            .x_label_area_size(50)
+            .y_label_area_size(70)
+            .build_cartesian_2d(-0.5..n as f64 - 0.5, 0.0..high * 1.1)?;
+        chart
+            .configure_mesh()
+            .x_labels(n)
+            .x_label_formatter(&|x| {
+                let i = x.round();
+                if (x - i).abs() < 1e-6 && i >= 0.0 {
+                    labels.get(i as usize).cloned().unwrap_or_default()
+                } else {
+                    String::new()
+                }
+            })
+            .y_desc(self.metric)
+            .label_style((FAMILY, 12))
+            .draw()?;
+        let colour = PALETTE[0];
+        chart.draw_series(
+            self.bars
+                .iter()
+                .enumerate()
+                .map(|(i, b)| ErrorBar::new_vertical(i as f64, b.2, b.1, b.3, colour.filled(), 12)),
+        )?;
+        chart.draw_series(
+            self.bars
+                .iter()
+                .enumerate()
+                .map(|(i, b)| Circle::new((i as f64, b.1), 4, colour.filled())),
+        )?;
+        Ok(())
+    }
+}
+
+/// Each group's runs by verdict, stacked.
+pub struct VerdictChart<'a> {
+    pub groups: &'a [GroupData],
+}
+
+impl Drawable for VerdictChart<'_> {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Drawn<DB> {
+        let n = self.groups.len().max(1);
+        let most = self
+            .groups
+            .iter()
+            .map(GroupData::runs)
+            .max()
+            .unwrap_or(1)
+            .max(1) as f64;
+        let labels: Vec<String> = self.groups.iter().map(|g| short(&group_name(g))).collect();
+        let mut chart = ChartBuilder::on(root)
+            .caption("runs per group by verdict", (FAMILY, 18))
+            .margin(12)
+            .x_label_area_size(50)
+            .y_label_area_size(70)
+            .build_cartesian_2d(-0.5..n as f64 - 0.5, 0.0..most * 1.1)?;
+        chart
+            .configure_mesh()
+            .x_labels(n)
+            .x_label_formatter(&|x| {
+                let i = x.round();
+                if (x - i).abs() < 1e-6 && i >= 0.0 {
+                    labels.get(i as usize).cloned().unwrap_or_default()
+                } else {
+                    String::new()
+                }
+            })
+            .y_desc("runs")
+            .label_style((FAMILY, 12))
+            .draw()?;
+        for (name, outcome) in [
+            ("pass", Outcome::Ok),
+            ("fail", Outcome::Fail),
+            ("unknown", Outcome::Info),
+        ] {
+            let colour = outcome_colour(outcome);
+            let bars = self.groups.iter().enumerate().map(|(i, g)| {
+                let (below, own) = match outcome {
+                    Outcome::Ok => (0, g.passed),
+                    Outcome::Fail => (g.passed, g.failed),
+                    Outcome::Info => (g.passed + g.failed, g.unknown),
+                };
+                let x = i as f64;
+                Rectangle::new(
+                    [(x - 0.3, below as f64), (x + 0.3, (below + own) as f64)],
+                    colour.filled(),
+                )
+            });
+            chart.draw_series(bars)?.label(name).legend(move |(x, y)| {
+                Rectangle::new([(x, y - 4), (x + 8, y + 4)], colour.filled())
+            });
+        }
+        chart
+            .configure_series_labels()
+            .label_font((FAMILY, 12))
+            .background_style(WHITE.mix(0.8))
+            .border_style(BLACK)
+            .draw()?;
+        Ok(())
+    }
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// Writes the sweep's charts (SVG and PNG) and `report.html` into `dir`;
+/// returns the page's path. `title` names the sweep.
+pub fn write(dir: &Path, title: &str, groups: &[GroupData]) -> Result<PathBuf, String> {
+    register_font();
+    let mut figures: Vec<(String, String)> = Vec::new();
+    let mut save = |name: String, chart: &dyn Fn() -> (String, Result<(), String>)| {
+        let (svg, png) = chart();
+        png?;
+        std::fs::write(dir.join(format!("{name}.svg")), &svg).map_err(|e| e.to_string())?;
+        figures.push((name, svg));
+        Ok::<(), String>(())
+    };
+    let verdicts = VerdictChart { groups };
+    save("verdicts".into(), &|| {
+        (verdicts.svg(), verdicts.png(&dir.join("verdicts.png")))
+    })?;
+    let names = metrics(groups);
+    let mut tables = String::new();
+    for metric in &names {
+        let cdf = CdfChart {
+            metric,
+            lines: groups
+                .iter()
+                .map(|g| (group_name(g), ecdf(&g.pooled(metric))))
+                .filter(|(_, steps)| !steps.is_empty())
+                .collect(),
+        };
+        let cdf_name = format!("cdf-{metric}");
+        save(cdf_name.clone(), &|| {
+            (cdf.svg(), cdf.png(&dir.join(format!("{cdf_name}.png"))))
+        })?;
+        let bars: Vec<(String, f64, f64, f64)> = groups
+            .iter()
+            .filter_map(|g| {
+                let e = mean_with_interval(g.samples.get(metric)?)?;
+                Some((group_name(g), e.mean, e.low, e.high))
+            })
+            .collect();
+        let mean = MeanChart { metric, bars };
+        let mean_name = format!("mean-{metric}");
+        save(mean_name.clone(), &|| {
+            (mean.svg(), mean.png(&dir.join(format!("{mean_name}.png"))))
+        })?;
+        let _ = writeln!(
+            tables,
+            "<h3>{}</h3>\n<table>\n<tr><th>group</th><th>runs</th><th>samples</th><th>min</th><th>median</th><th>p90</th><th>p99</th><th>max</th><th>mean (95% interval)</th></tr>",
+            escape(metric)
+        );
+        for g in groups {
+            let runs = g.samples.get(metric).map_or(0, Vec::len);
+            let row = match (percentiles(&g.pooled(metric)), g.samples.get(metric).and_then(|r| mean_with_interval(r))) {
+                (Some(p), Some(e)) => format!(
+                    "<td>{}</td><td>{:.3}</td><td>{:.3}</td><td>{:.3}</td><td>{:.3}</td><td>{:.3}</td><td>{:.3} ({:.3} to {:.3})</td>",
+                    p.samples, p.min, p.p50, p.p90, p.p99, p.max, e.mean, e.low, e.high
+                ),
+                _ => "<td>0</td><td colspan=\"6\">no samples</td>".to_string(),
+            };
+            let _ = writeln!(
+                tables,
+                "<tr><td>{}</td><td>{runs}</td>{row}</tr>",
+                escape(&g.label)
+            );
+        }
+        tables.push_str("</table>\n");
+    }
+    let mut out = String::new();
+    let _ = write!(
+        out,
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>{0}</title>\n<style>\n{1}</style>\n</head>\n<body>\n<h1>{0}</h1>\n",
+        escape(title),
+        STYLE
+    );
+    out.push_str("<h2>Verdicts</h2>\n<table>\n<tr><th>group</th><th>runs</th><th>pass</th><th>fail</th><th>unknown</th></tr>\n");
+    for g in groups {
+        let _ = writeln!(
+            out,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            escape(&g.label),
+            g.runs(),
+            g.passed,
+            g.failed,
+            g.unknown
+        );
+    }
+    out.push_str("</table>\n<h2>Charts</h2>\n");
+    for (name, svg) in &figures {
+        let _ = writeln!(
+            out,
+            "<figure id=\"{name}\">\n{}\n<figcaption><a href=\"{name}.svg\">{name}.svg</a> · <a href=\"{name}.png\">{name}.png</a></figcaption>\n</figure>",
+            svg.trim_start_matches("<?xml version=\"1.0\" encoding=\"UTF-8\"?>").trim()
+        );
+    }
+    if !names.is_empty() {
+        out.push_str("<h2>Percentiles</h2>\n<p>Intervals: the mean of the runs' means, percentile bootstrap over runs (2,000 resamples, fixed seed).</p>\n");
+        out.push_str(&tables);
+    }
+    out.push_str("<h2>Files</h2>\n<ul>\n<li><a href=\"results.jsonl\">results.jsonl</a></li>\n<li><a href=\"summary.json\">summary.json</a></li>\n<li><a href=\"distribution.csv\">distribution.csv</a></li>\n</ul>\n</body>\n</html>\n");
+    let path = dir.join("report.html");
+    std::fs::write(&path, out).map_err(|e| e.to_string())?;
+    Ok(path)
+}
+
+const STYLE: &str = "body { font-family: sans-serif; margin: 2em; color: #222; }
+table { border-collapse: collapse; margin: 0.5em 0 1.5em; }
+th, td { border: 1px solid #ccc; padding: 0.2em 0.6em; text-align: left; vertical-align: top; }
+figure { margin: 1em 0; }
+figure svg { max-width: 100%; height: auto; }
+";

@@ -1,0 +1,194 @@
+//! The data behind a sweep's charts: per group, the verdict counts and the
+//! samples of each protocol metric; per metric, each group's CDF and the
+//! mean of its runs with a bootstrap 95% confidence interval.
+//!
+//! The interval: each run's samples of the metric are averaged (a run is
+//! the unit that is independent of the others; samples within one run are
+//! not), and the mean over runs is resampled with replacement
+//! `BOOTSTRAP_RESAMPLES` times from a ChaCha stream with a fixed seed; the
+//! interval is the 2.5th and 97.5th percentiles of the resampled means (the
+//! percentile bootstrap). The fixed seed makes the chart byte-identical on
+//! every machine.
+
+use crate::series::{ecdf, quantile};
+use rand::Rng;
+use std::collections::BTreeMap;
+
+/// Resamples per interval.
+pub const BOOTSTRAP_RESAMPLES: usize = 2_000;
+/// The stream the resampling draws from (with seed 0).
+const BOOTSTRAP_STREAM: &str = "report/bootstrap";
+
+/// One parameter group of a sweep, as its report reads it.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct GroupData {
+    /// "election_timeout=(\"150ms\", \"300ms\")", or "all" with no axes.
+    pub label: String,
+    /// (field path, value as RON text), one per sweep axis.
+    pub sets: Vec<(String, String)>,
+    pub passed: u64,
+    pub failed: u64,
+    pub unknown: u64,
+    /// Per metric: each run's samples (runs without samples left out).
+    pub samples: BTreeMap<String, Vec<Vec<f64>>>,
+}
+
+impl GroupData {
+    pub fn runs(&self) -> u64 {
+        self.passed + self.failed + self.unknown
+    }
+
+    /// Every sample of `metric`, over all runs.
+    pub fn pooled(&self, metric: &str) -> Vec<f64> {
+        self.samples
+            .get(metric)
+            .map(|runs| runs.iter().flatten().copied().collect())
+            .unwrap_or_default()
+    }
+}
+
+/// A mean with its 95% interval.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Estimate {
+    pub mean: f64,
+    pub low: f64,
+    pub high: f64,
+    /// Runs it stands on.
+    pub runs: usize,
+}
+
+/// The mean of the runs' means of `metric`, with its percentile-bootstrap
+/// 95% interval; `None` when no run has a sample.
+pub fn mean_with_interval(runs: &[Vec<f64>]) -> Option<Estimate> {
+    let means: Vec<f64> = runs
+        .iter()
+        .filter(|r| !r.is_empty())
+        .map(|r| r.iter().sum::<f64>() / r.len() as f64)
+        .collect();
+    if means.is_empty() {
+        return None;
+    }
+    let n = means.len();
+    let mean = means.iter().sum::<f64>() / n as f64;
+    let mut rng = sim_core::rng::stream(0, BOOTSTRAP_STREAM);
+    let mut resampled: Vec<f64> = (0..BOOTSTRAP_RESAMPLES)
+        .map(|_| (0..n).map(|_| means[rng.random_range(0..n)]).sum::<f64>() / n as f64)
+        .collect();
+    let low = quantile(&mut resampled, 0.025);
+    let high = quantile(&mut resampled, 0.975);
+    Some(Estimate {
+        mean,
+        low,
+        high,
+        runs: n,
+    })
+}
+
+/// Every metric any group has samples of, in name order.
+pub fn metrics(groups: &[GroupData]) -> Vec<String> {
+    let mut names: Vec<String> = groups
+        .iter()
+        .flat_map(|g| g.samples.keys().cloned())
+        .collect();
+    names.sort();
+    names.dedup();
+    names
+}
+
+/// Each group's CDF of `metric` (pooled samples): (label, steps).
+pub fn cdfs(groups: &[GroupData], metric: &str) -> Vec<(String, Vec<(f64, f64)>)> {
+    groups
+        .iter()
+        .map(|g| (g.label.clone(), ecdf(&g.pooled(metric))))
+        .filter(|(_, steps)| !steps.is_empty())
+        .collect()
+}
+
+/// Percentiles of a metric's pooled samples, for the tables.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Percentiles {
+    pub samples: usize,
+    pub min: f64,
+    pub p50: f64,
+    pub p90: f64,
+    pub p99: f64,
+    pub max: f64,
+}
+
+pub fn percentiles(samples: &[f64]) -> Option<Percentiles> {
+    if samples.is_empty() {
+        return None;
+    }
+    let mut values = samples.to_vec();
+    Some(Percentiles {
+        samples: values.len(),
+        min: quantile(&mut values, 0.0),
+        p50: quantile(&mut values, 0.5),
+        p90: quantile(&mut values, 0.9),
+        p99: quantile(&mut values, 0.99),
+        max: quantile(&mut values, 1.0),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_constant_sample_has_a_point_interval() {
+        let runs = vec![vec![5.0]; 50];
+        let estimate = mean_with_interval(&runs).unwrap();
+        assert_eq!(
+            (estimate.mean, estimate.low, estimate.high),
+            (5.0, 5.0, 5.0)
+        );
+        assert_eq!(estimate.runs, 50);
+    }
+
+    #[test]
+    fn the_interval_matches_the_normal_reference_for_a_large_sample() {
+        // Runs' means 0..1000 repeated: mean 499.5, standard deviation
+        // ~288.7; with 4,000 runs the normal interval is 499.5 ± 8.95.
+        let runs: Vec<Vec<f64>> = (0..4_000).map(|i| vec![(i % 1_000) as f64]).collect();
+        let estimate = mean_with_interval(&runs).unwrap();
+        assert_eq!(estimate.mean, 499.5);
+        let half = 1.96 * 288.675 / (4_000f64).sqrt();
+        assert!(
+            (estimate.low - (499.5 - half)).abs() < 0.15 * half,
+            "{estimate:?}"
+        );
+        assert!(
+            (estimate.high - (499.5 + half)).abs() < 0.15 * half,
+            "{estimate:?}"
+        );
+        // Deterministic: the same input gives the same interval.
+        assert_eq!(mean_with_interval(&runs), Some(estimate));
+    }
+
+    #[test]
+    fn runs_are_the_unit_not_samples() {
+        // One run with many samples weighs as much as one with one.
+        let runs = vec![vec![10.0; 100], vec![0.0]];
+        assert_eq!(mean_with_interval(&runs).unwrap().mean, 5.0);
+        assert_eq!(mean_with_interval(&[vec![], vec![]]), None);
+    }
+
+    #[test]
+    fn percentiles_and_cdfs_come_from_the_pooled_samples() {
+        let group = GroupData {
+            label: "a".into(),
+            samples: BTreeMap::from([("m".to_string(), vec![vec![1.0, 2.0], vec![3.0]])]),
+            ..GroupData::default()
+        };
+        assert_eq!(group.pooled("m"), [1.0, 2.0, 3.0]);
+        let p = percentiles(&group.pooled("m")).unwrap();
+        assert_eq!((p.samples, p.min, p.p50, p.max), (3, 1.0, 2.0, 3.0));
+        assert_eq!(
+            cdfs(&[group], "m"),
+            [(
+                "a".to_string(),
+                vec![(1.0, 1.0 / 3.0), (2.0, 2.0 / 3.0), (3.0, 1.0)]
+            )]
+        );
+    }
+}

@@ -1,0 +1,119 @@
+//! A sweep folder's report: its results read back, grouped as the
+//! `reports` crate draws them (verdict counts and each run's samples per
+//! group), and written as charts and report.html beside the results.
+
+use crate::sweep::{self, Header, UnitResult};
+use reports::sweep_series::GroupData;
+use std::path::{Path, PathBuf};
+
+/// The groups of a sweep, from its header and results. A run counts as
+/// passed, failed (a check failed or the protocol panicked) or unknown
+/// (cut short, out of budget, or bad input found at run time).
+pub fn groups(header: &Header, results: &[UnitResult]) -> Vec<GroupData> {
+    let mut groups: Vec<GroupData> = header
+        .groups
+        .iter()
+        .map(|g| GroupData {
+            label: g.label.clone(),
+            sets: g.sets.clone(),
+            ..GroupData::default()
+        })
+        .collect();
+    for unit in results {
+        let Some(group) = groups.get_mut(unit.group) else {
+            continue;
+        };
+        if unit.passed {
+            group.passed += 1;
+        } else if unit.error.is_none() && (!unit.failed.is_empty() || unit.panic.is_some()) {
+            group.failed += 1;
+        } else {
+            group.unknown += 1;
+        }
+        for (metric, samples) in &unit.samples {
+            if !samples.is_empty() {
+                group
+                    .samples
+                    .entry(metric.clone())
+                    .or_default()
+                    .push(samples.clone());
+            }
+        }
+    }
+    groups
+}
+
+/// Reads the sweep folder `dir` and writes its report there.
+pub fn write(dir: &Path) -> Result<PathBuf, String> {
+    let (header, results, _) = sweep::read_results(&sweep::results_file(dir))?;
+    let title = format!("{} seeds {}", header.scenario, header.seeds);
+    reports::sweep_report::write(dir, &title, &groups(&header, &results))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sweep::GroupHeader;
+    use scenarios::schema::Expect;
+    use std::collections::BTreeMap;
+
+    fn unit(group: usize, passed: bool, failed: &[&str], samples: &[f64]) -> UnitResult {
+        UnitResult {
+            group,
+            seed: 0,
+            passed,
+            failed: failed.iter().map(|s| s.to_string()).collect(),
+            unknown: Vec::new(),
+            panic: None,
+            inconclusive: None,
+            error: None,
+            trace_hash: None,
+            events: 0,
+            wall_ms: 0.0,
+            samples: BTreeMap::from([("m".to_string(), samples.to_vec())]),
+        }
+    }
+
+    #[test]
+    fn runs_are_counted_by_verdict_and_their_samples_kept_per_run() {
+        let header = Header {
+            kind: "sweep".into(),
+            scenario_path: "s.ron".into(),
+            scenario: "s".into(),
+            fingerprint: String::new(),
+            seeds: "0..3".into(),
+            groups: vec![
+                GroupHeader {
+                    label: "a".into(),
+                    sets: vec![("x".into(), "1".into())],
+                },
+                GroupHeader {
+                    label: "b".into(),
+                    sets: vec![("x".into(), "2".into())],
+                },
+            ],
+            expect: Expect::Pass,
+            shard: None,
+        };
+        let results = [
+            unit(0, true, &[], &[1.0, 2.0]),
+            unit(0, false, &["linearizability"], &[3.0]),
+            unit(1, false, &[], &[]),
+        ];
+        let groups = groups(&header, &results);
+        assert_eq!(
+            (groups[0].passed, groups[0].failed, groups[0].unknown),
+            (1, 1, 0)
+        );
+        assert_eq!(
+            (groups[1].passed, groups[1].failed, groups[1].unknown),
+            (0, 0, 1)
+        );
+        assert_eq!(groups[0].samples["m"], vec![vec![1.0, 2.0], vec![3.0]]);
+        assert!(
+            groups[1].samples.is_empty(),
+            "a run without samples adds none"
+        );
+        assert_eq!(groups[0].sets, [("x".to_string(), "1".to_string())]);
+    }
+}
