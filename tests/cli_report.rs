@@ -217,3 +217,30 @@ fn sweep_writes_figure_16_and_report_makes_it_again() {
         );
     }
 }
+
+#[test]
+fn a_two_axis_sweep_gets_a_pass_rate_grid() {
+    let dir = scratch("report-heatmap");
+    let result = faultline(&[
+        "sweep",
+        "kv-lost-writes",
+        "--seeds",
+        "0..10",
+        "--set",
+        "protocol.ack_before_sync=false,true",
+        "--set",
+        "network.default.loss=0,0.2",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert!(result.code == 0 || result.code == 1, "{result:?}");
+    let svg = std::fs::read_to_string(dir.join("pass-rate.svg")).unwrap();
+    // Without the bug switch every run passes.
+    assert!(svg.contains("100%"), "a full cell");
+    assert!(
+        svg.contains("ack_before_sync") && svg.contains("loss"),
+        "both axes named"
+    );
+    let page = std::fs::read_to_string(dir.join("report.html")).unwrap();
+    assert!(page.contains("id=\"pass-rate\""));
+}

@@ -292,6 +292,73 @@ impl Drawable for VerdictChart<'_> {
     }
 }
 
+/// A two-axis sweep's pass rates, one cell per pair of values.
+pub struct HeatmapChart<'a> {
+    pub map: &'a crate::sweep_series::Heatmap,
+}
+
+impl Drawable for HeatmapChart<'_> {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Drawn<DB> {
+        let map = self.map;
+        let (nx, ny) = (map.x_values.len().max(1), map.y_values.len().max(1));
+        let xs: Vec<String> = map.x_values.iter().map(|v| short(v)).collect();
+        let ys: Vec<String> = map.y_values.iter().map(|v| short(v)).collect();
+        let name = |path: &str| path.rsplit('.').next().unwrap_or(path).to_string();
+        let mut chart = ChartBuilder::on(root)
+            .caption("pass rate per pair of values", (FAMILY, 18))
+            .margin(12)
+            .x_label_area_size(50)
+            .y_label_area_size(120)
+            .build_cartesian_2d(-0.5..nx as f64 - 0.5, -0.5..ny as f64 - 0.5)?;
+        let label = |values: &[String], v: f64| {
+            let i = v.round();
+            if (v - i).abs() < 1e-6 && i >= 0.0 {
+                values.get(i as usize).cloned().unwrap_or_default()
+            } else {
+                String::new()
+            }
+        };
+        chart
+            .configure_mesh()
+            .disable_mesh()
+            .x_labels(nx)
+            .y_labels(ny)
+            .x_label_formatter(&|v| label(&xs, *v))
+            .y_label_formatter(&|v| label(&ys, *v))
+            .x_desc(name(&map.axes.0))
+            .y_desc(name(&map.axes.1))
+            .label_style((FAMILY, 12))
+            .draw()?;
+        for (yi, row) in map.cells.iter().enumerate() {
+            for (xi, cell) in row.iter().enumerate() {
+                let (x, y) = (xi as f64, yi as f64);
+                let (colour, text) = match cell {
+                    // Red (none passed) to green (all passed).
+                    Some(rate) => (
+                        RGBColor(
+                            (214.0 - 170.0 * rate) as u8,
+                            (39.0 + 121.0 * rate) as u8,
+                            (40.0 + 4.0 * rate) as u8,
+                        ),
+                        format!("{:.0}%", rate * 100.0),
+                    ),
+                    None => (RGBColor(220, 220, 220), "no runs".to_string()),
+                };
+                chart.draw_series(std::iter::once(Rectangle::new(
+                    [(x - 0.48, y - 0.48), (x + 0.48, y + 0.48)],
+                    colour.filled(),
+                )))?;
+                chart.draw_series(std::iter::once(Text::new(
+                    text,
+                    (x - 0.1, y),
+                    (FAMILY, 14).into_font().color(&WHITE),
+                )))?;
+            }
+        }
+        Ok(())
+    }
+}
+
 fn escape(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
@@ -315,6 +382,12 @@ pub fn write(dir: &Path, title: &str, groups: &[GroupData]) -> Result<PathBuf, S
     save("verdicts".into(), &|| {
         (verdicts.svg(), verdicts.png(&dir.join("verdicts.png")))
     })?;
+    if let Some(map) = crate::sweep_series::heatmap(groups) {
+        let chart = HeatmapChart { map: &map };
+        save("pass-rate".into(), &|| {
+            (chart.svg(), chart.png(&dir.join("pass-rate.png")))
+        })?;
+    }
     let names = metrics(groups);
     let mut tables = String::new();
     for metric in &names {

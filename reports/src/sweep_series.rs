@@ -104,6 +104,58 @@ pub fn cdfs(groups: &[GroupData], metric: &str) -> Vec<(String, Vec<(f64, f64)>)
         .collect()
 }
 
+/// A two-axis sweep's pass rates as a grid: the first axis across, the
+/// second down, each in the order its values first appear.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Heatmap {
+    /// The axes' field paths.
+    pub axes: (String, String),
+    pub x_values: Vec<String>,
+    pub y_values: Vec<String>,
+    /// `cells[y][x]`: the fraction of the group's runs that passed; `None`
+    /// for a group with no runs (or none at that pair).
+    pub cells: Vec<Vec<Option<f64>>>,
+}
+
+/// The pass-rate grid of a sweep with exactly two axes; `None` otherwise.
+pub fn heatmap(groups: &[GroupData]) -> Option<Heatmap> {
+    let first = groups.first()?;
+    let [(x_axis, _), (y_axis, _)] = first.sets.as_slice() else {
+        return None;
+    };
+    let mut x_values: Vec<String> = Vec::new();
+    let mut y_values: Vec<String> = Vec::new();
+    for g in groups {
+        let [(xa, x), (ya, y)] = g.sets.as_slice() else {
+            return None;
+        };
+        if xa != x_axis || ya != y_axis {
+            return None;
+        }
+        if !x_values.contains(x) {
+            x_values.push(x.clone());
+        }
+        if !y_values.contains(y) {
+            y_values.push(y.clone());
+        }
+    }
+    let mut cells = vec![vec![None; x_values.len()]; y_values.len()];
+    for g in groups {
+        let (x, y) = (&g.sets[0].1, &g.sets[1].1);
+        let xi = x_values.iter().position(|v| v == x).expect("seen");
+        let yi = y_values.iter().position(|v| v == y).expect("seen");
+        if g.runs() > 0 {
+            cells[yi][xi] = Some(g.passed as f64 / g.runs() as f64);
+        }
+    }
+    Some(Heatmap {
+        axes: (x_axis.clone(), y_axis.clone()),
+        x_values,
+        y_values,
+        cells,
+    })
+}
+
 /// Percentiles of a metric's pooled samples, for the tables.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Percentiles {
@@ -171,6 +223,39 @@ mod tests {
         let runs = vec![vec![10.0; 100], vec![0.0]];
         assert_eq!(mean_with_interval(&runs).unwrap().mean, 5.0);
         assert_eq!(mean_with_interval(&[vec![], vec![]]), None);
+    }
+
+    #[test]
+    fn two_axes_make_a_grid_of_pass_rates_and_other_shapes_none() {
+        let group = |x: &str, y: &str, passed: u64, failed: u64| GroupData {
+            label: format!("{x},{y}"),
+            sets: vec![("a.x".into(), x.into()), ("b.y".into(), y.into())],
+            passed,
+            failed,
+            ..GroupData::default()
+        };
+        let groups = [
+            group("1", "p", 4, 0),
+            group("2", "p", 2, 2),
+            group("1", "q", 0, 4),
+            group("2", "q", 0, 0),
+        ];
+        let map = heatmap(&groups).unwrap();
+        assert_eq!(map.axes, ("a.x".to_string(), "b.y".to_string()));
+        assert_eq!(
+            (map.x_values.clone(), map.y_values.clone()),
+            (
+                vec!["1".to_string(), "2".into()],
+                vec!["p".to_string(), "q".into()]
+            )
+        );
+        assert_eq!(map.cells, [[Some(1.0), Some(0.5)], [Some(0.0), None]]);
+        let one_axis = GroupData {
+            sets: vec![("a.x".into(), "1".into())],
+            ..GroupData::default()
+        };
+        assert_eq!(heatmap(&[one_axis]), None);
+        assert_eq!(heatmap(&[]), None);
     }
 
     #[test]
