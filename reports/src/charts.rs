@@ -161,33 +161,34 @@ fn draw_bands<DB: DrawingBackend, Y: Ranged<ValueType = f64>>(
     Ok(())
 }
 
-fn latency<DB: DrawingBackend>(
-    root: &DrawingArea<DB, Shift>,
-    data: &LatencyPoints,
-    bands: &[FaultBand],
-    end_ms: f64,
-) -> Drawn<DB> {
-    let positive = data
-        .points
-        .iter()
-        .map(|p| p.latency_ms)
-        .filter(|l| *l > 0.0);
-    let low = positive.clone().fold(f64::INFINITY, f64::min);
-    let high = positive.fold(0.0f64, f64::max);
-    let (low, high) = if low.is_finite() {
+/// A log axis around `values`' positive ones: half the least to twice
+/// the most (0.01 to 1 when there are none).
+fn log_range(values: impl Iterator<Item = f64>) -> (f64, f64) {
+    let (low, high) = values
+        .filter(|v| *v > 0.0)
+        .fold((f64::INFINITY, 0.0f64), |(low, high), v| {
+            (low.min(v), high.max(v))
+        });
+    if low.is_finite() {
         (low / 2.0, high * 2.0)
     } else {
         (0.01, 1.0)
-    };
-    let caption = if data.thinned {
-        format!(
-            "latency: {} of {} operations (thinned: failures and those above p99 first)",
-            data.points.len(),
-            data.operations
-        )
-    } else {
-        format!("latency: {} operations", data.operations)
-    };
+    }
+}
+
+type LatencyAxes = Cartesian2d<
+    plotters::coord::types::RangedCoordf64,
+    plotters::coord::combinators::LogCoord<f64>,
+>;
+
+/// Latency (log scale) against time, with the fault bands drawn.
+fn latency_over_time<'a, DB: DrawingBackend>(
+    root: &'a DrawingArea<DB, Shift>,
+    caption: &str,
+    end_ms: f64,
+    (low, high): (f64, f64),
+    bands: &[FaultBand],
+) -> Result<ChartContext<'a, DB, LatencyAxes>, DrawingAreaErrorKind<DB::ErrorType>> {
     let mut chart = ChartBuilder::on(root)
         .caption(caption, (FAMILY, 18))
         .margin(12)
@@ -201,6 +202,43 @@ fn latency<DB: DrawingBackend>(
         .label_style((FAMILY, 12))
         .draw()?;
     draw_bands(&mut chart, bands, (low, high))?;
+    Ok(chart)
+}
+
+/// The series' legend, in the charts' one style (`position`, or plotters'
+/// default).
+pub(crate) fn draw_legend<'a, DB: DrawingBackend + 'a, X: Ranged, Y: Ranged>(
+    chart: &mut ChartContext<'a, DB, Cartesian2d<X, Y>>,
+    position: Option<SeriesLabelPosition>,
+) -> Drawn<DB> {
+    let mut labels = chart.configure_series_labels();
+    if let Some(position) = position {
+        labels.position(position);
+    }
+    labels
+        .label_font((FAMILY, 12))
+        .background_style(WHITE.mix(0.8))
+        .border_style(BLACK)
+        .draw()
+}
+
+fn latency<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    data: &LatencyPoints,
+    bands: &[FaultBand],
+    end_ms: f64,
+) -> Drawn<DB> {
+    let (low, high) = log_range(data.points.iter().map(|p| p.latency_ms));
+    let caption = if data.thinned {
+        format!(
+            "latency: {} of {} operations (thinned: failures and those above p99 first)",
+            data.points.len(),
+            data.operations
+        )
+    } else {
+        format!("latency: {} operations", data.operations)
+    };
+    let mut chart = latency_over_time(root, &caption, end_ms, (low, high), bands)?;
     for outcome in [Outcome::Ok, Outcome::Fail, Outcome::Info] {
         let colour = outcome_colour(outcome);
         let of = |p: &&crate::series::LatencyPoint| p.outcome == outcome;
@@ -245,14 +283,12 @@ fn latency<DB: DrawingBackend>(
         .draw_series(std::iter::empty::<Circle<(f64, f64), i32>>())?
         .label("other (cas, append, transfer, order)")
         .legend(move |(x, y)| Cross::new((x, y), 4, grey));
-    chart
-        .configure_series_labels()
-        .label_font((FAMILY, 12))
-        .background_style(WHITE.mix(0.8))
-        .border_style(BLACK)
-        .draw()?;
+    draw_legend(&mut chart, None)?;
     Ok(())
 }
+
+/// One line of the quantiles chart: its name, colour and value.
+type QuantileLine = (&'static str, RGBColor, fn(&crate::series::Quantiles) -> f64);
 
 fn quantiles<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
@@ -260,34 +296,20 @@ fn quantiles<DB: DrawingBackend>(
     bands: &[FaultBand],
     end_ms: f64,
 ) -> Drawn<DB> {
-    let values = windows
-        .iter()
-        .filter_map(|w| w.quantiles)
-        .flat_map(|q| [q.p50, q.max]);
-    let low = values
-        .clone()
-        .filter(|v| *v > 0.0)
-        .fold(f64::INFINITY, f64::min);
-    let high = values.fold(0.0f64, f64::max);
-    let (low, high) = if low.is_finite() {
-        (low / 2.0, high * 2.0)
-    } else {
-        (0.01, 1.0)
-    };
-    let mut chart = ChartBuilder::on(root)
-        .caption("latency quantiles per window", (FAMILY, 18))
-        .margin(12)
-        .x_label_area_size(40)
-        .y_label_area_size(70)
-        .build_cartesian_2d(0.0..end_ms.max(1.0), (low..high).log_scale())?;
-    chart
-        .configure_mesh()
-        .x_desc("time (ms)")
-        .y_desc("latency (ms)")
-        .label_style((FAMILY, 12))
-        .draw()?;
-    draw_bands(&mut chart, bands, (low, high))?;
-    let series: [(&str, RGBColor, fn(&crate::series::Quantiles) -> f64); 4] = [
+    let (low, high) = log_range(
+        windows
+            .iter()
+            .filter_map(|w| w.quantiles)
+            .flat_map(|q| [q.p50, q.max]),
+    );
+    let mut chart = latency_over_time(
+        root,
+        "latency quantiles per window",
+        end_ms,
+        (low, high),
+        bands,
+    )?;
+    let series: [QuantileLine; 4] = [
         ("p50", RGBColor(31, 119, 180), |q| q.p50),
         ("p95", RGBColor(44, 160, 44), |q| q.p95),
         ("p99", RGBColor(255, 127, 14), |q| q.p99),
@@ -305,12 +327,7 @@ fn quantiles<DB: DrawingBackend>(
                 PathElement::new(vec![(x, y), (x + 16, y)], colour.stroke_width(2))
             });
     }
-    chart
-        .configure_series_labels()
-        .label_font((FAMILY, 12))
-        .background_style(WHITE.mix(0.8))
-        .border_style(BLACK)
-        .draw()?;
+    draw_legend(&mut chart, None)?;
     Ok(())
 }
 
@@ -369,12 +386,7 @@ fn availability<DB: DrawingBackend>(
             .label(name)
             .legend(move |(x, y)| Rectangle::new([(x, y - 4), (x + 8, y + 4)], colour.filled()));
     }
-    counts
-        .configure_series_labels()
-        .label_font((FAMILY, 12))
-        .background_style(WHITE.mix(0.8))
-        .border_style(BLACK)
-        .draw()?;
+    draw_legend(&mut counts, None)?;
     let mut fraction = ChartBuilder::on(&lower)
         .margin(12)
         .x_label_area_size(40)

@@ -18,6 +18,7 @@
 
 pub mod bands;
 pub mod charts;
+pub mod html;
 pub mod run_report;
 pub mod series;
 pub mod sweep_report;

@@ -10,6 +10,7 @@
 
 use crate::bands::fault_bands;
 use crate::charts::{Chart, Drawable};
+use crate::html::escape;
 use crate::series::{latency_points, window_width_ms, windows};
 use scenarios::Scenario;
 use serde_json::Value as Json;
@@ -124,13 +125,6 @@ pub fn write(dir: &Path) -> Result<PathBuf, String> {
     Ok(path)
 }
 
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
 /// A JSON leaf as table text.
 fn leaf(value: &Json) -> String {
     match value {
@@ -180,13 +174,7 @@ fn page(files: &RunFiles, svgs: &[(&str, String)], bands: &[crate::bands::FaultB
     let summary = files.summary.clone().unwrap_or(Json::Null);
     let mut out = String::new();
     let title = format!("{} seed {}", scenario.name, scenario.seed);
-    let _ = write!(
-        out,
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>{}</title>\n<style>\n{}</style>\n</head>\n<body>\n<h1>{}</h1>\n",
-        escape(&title),
-        STYLE,
-        escape(&title)
-    );
+    out.push_str(&crate::html::head(&title));
     if !scenario.description.is_empty() {
         let _ = writeln!(out, "<p>{}</p>", escape(&scenario.description));
     }
@@ -245,11 +233,7 @@ fn page(files: &RunFiles, svgs: &[(&str, String)], bands: &[crate::bands::FaultB
     }
     out.push_str("<h2>Charts</h2>\n");
     for (name, svg) in svgs {
-        let _ = writeln!(
-            out,
-            "<figure id=\"{name}\">\n{}\n<figcaption><a href=\"{name}.svg\">{name}.svg</a> · <a href=\"{name}.png\">{name}.png</a></figcaption>\n</figure>",
-            svg.trim_start_matches("<?xml version=\"1.0\" encoding=\"UTF-8\"?>").trim()
-        );
+        out.push_str(&crate::html::figure(name, svg));
     }
     if let Some(metrics) = &files.metrics {
         out.push_str("<h2>Metrics</h2>\n");
@@ -289,12 +273,3 @@ fn page(files: &RunFiles, svgs: &[(&str, String)], bands: &[crate::bands::FaultB
     out.push_str("</ul>\n</body>\n</html>\n");
     out
 }
-
-const STYLE: &str = "body { font-family: sans-serif; margin: 2em; color: #222; }
-table { border-collapse: collapse; margin: 0.5em 0 1.5em; }
-th, td { border: 1px solid #ccc; padding: 0.2em 0.6em; text-align: left; vertical-align: top; }
-tr.fail td { background: #fde0e0; }
-tr.unknown td { background: #fff3d6; }
-figure { margin: 1em 0; }
-figure svg { max-width: 100%; height: auto; }
-";

@@ -5,7 +5,8 @@
 //! all of it. Made from the sweep's results alone, so `faultline report`
 //! on a merged sweep folder draws the same.
 
-use crate::charts::{outcome_colour, register_font, Drawable, Drawn, FAMILY};
+use crate::charts::{draw_legend, outcome_colour, register_font, Drawable, Drawn, FAMILY};
+use crate::html::escape;
 use crate::series::ecdf;
 use crate::sweep_series::{mean_with_interval, metrics, percentiles, GroupData};
 use plotters::coord::Shift;
@@ -99,69 +100,56 @@ impl Drawable for CdfChart<'_> {
             .margin(12)
             .x_label_area_size(40)
             .y_label_area_size(60);
-        // Each line is a staircase: up at each value to its fraction.
-        let stairs = |steps: &[(f64, f64)]| {
-            let mut points = Vec::with_capacity(steps.len() * 2);
-            let mut previous = 0.0;
-            for &(x, fraction) in steps {
-                points.push((x, previous));
-                points.push((x, fraction));
-                previous = fraction;
-            }
-            points
-        };
+        let y_desc = "fraction of samples at or below";
         if self.log_x() {
             let mut chart =
                 builder.build_cartesian_2d((low * 0.9..high * 1.1).log_scale(), 0.0..1.0)?;
             chart
                 .configure_mesh()
                 .x_desc(format!("{} (log scale)", self.metric))
-                .y_desc("fraction of samples at or below")
+                .y_desc(y_desc)
                 .label_style((FAMILY, 12))
                 .draw()?;
-            for (i, (label, steps)) in self.lines.iter().enumerate() {
-                let colour = PALETTE[i % PALETTE.len()];
-                chart
-                    .draw_series(LineSeries::new(stairs(steps), colour.stroke_width(2)))?
-                    .label(short(label))
-                    .legend(move |(x, y)| {
-                        PathElement::new(vec![(x, y), (x + 16, y)], colour.stroke_width(2))
-                    });
-            }
-            chart
-                .configure_series_labels()
-                .position(SeriesLabelPosition::LowerRight)
-                .label_font((FAMILY, 12))
-                .background_style(WHITE.mix(0.8))
-                .border_style(BLACK)
-                .draw()?;
+            cdf_lines(chart, &self.lines)
         } else {
             let mut chart = builder.build_cartesian_2d(low.min(0.0)..high * 1.05, 0.0..1.0)?;
             chart
                 .configure_mesh()
                 .x_desc(self.metric)
-                .y_desc("fraction of samples at or below")
+                .y_desc(y_desc)
                 .label_style((FAMILY, 12))
                 .draw()?;
-            for (i, (label, steps)) in self.lines.iter().enumerate() {
-                let colour = PALETTE[i % PALETTE.len()];
-                chart
-                    .draw_series(LineSeries::new(stairs(steps), colour.stroke_width(2)))?
-                    .label(short(label))
-                    .legend(move |(x, y)| {
-                        PathElement::new(vec![(x, y), (x + 16, y)], colour.stroke_width(2))
-                    });
-            }
-            chart
-                .configure_series_labels()
-                .position(SeriesLabelPosition::LowerRight)
-                .label_font((FAMILY, 12))
-                .background_style(WHITE.mix(0.8))
-                .border_style(BLACK)
-                .draw()?;
+            cdf_lines(chart, &self.lines)
         }
-        Ok(())
     }
+}
+
+/// Draws each group's CDF as a staircase on `chart`, with its legend.
+fn cdf_lines<'a, DB: DrawingBackend + 'a, X: Ranged<ValueType = f64>>(
+    mut chart: ChartContext<'a, DB, Cartesian2d<X, plotters::coord::types::RangedCoordf64>>,
+    lines: &[(String, Vec<(f64, f64)>)],
+) -> Drawn<DB> {
+    // Each line is a staircase: up at each value to its fraction.
+    let stairs = |steps: &[(f64, f64)]| {
+        let mut points = Vec::with_capacity(steps.len() * 2);
+        let mut previous = 0.0;
+        for &(x, fraction) in steps {
+            points.push((x, previous));
+            points.push((x, fraction));
+            previous = fraction;
+        }
+        points
+    };
+    for (i, (label, steps)) in lines.iter().enumerate() {
+        let colour = PALETTE[i % PALETTE.len()];
+        chart
+            .draw_series(LineSeries::new(stairs(steps), colour.stroke_width(2)))?
+            .label(short(label))
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 16, y)], colour.stroke_width(2))
+            });
+    }
+    draw_legend(&mut chart, Some(SeriesLabelPosition::LowerRight))
 }
 
 /// Each group's mean of one metric with its 95% interval.
@@ -282,12 +270,7 @@ impl Drawable for VerdictChart<'_> {
                 Rectangle::new([(x, y - 4), (x + 8, y + 4)], colour.filled())
             });
         }
-        chart
-            .configure_series_labels()
-            .label_font((FAMILY, 12))
-            .background_style(WHITE.mix(0.8))
-            .border_style(BLACK)
-            .draw()?;
+        draw_legend(&mut chart, None)?;
         Ok(())
     }
 }
@@ -357,13 +340,6 @@ impl Drawable for HeatmapChart<'_> {
         }
         Ok(())
     }
-}
-
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 /// Writes the sweep's charts (SVG and PNG) and `report.html` into `dir`;
@@ -438,12 +414,7 @@ pub fn write(dir: &Path, title: &str, groups: &[GroupData]) -> Result<PathBuf, S
         tables.push_str("</table>\n");
     }
     let mut out = String::new();
-    let _ = write!(
-        out,
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>{0}</title>\n<style>\n{1}</style>\n</head>\n<body>\n<h1>{0}</h1>\n",
-        escape(title),
-        STYLE
-    );
+    out.push_str(&crate::html::head(title));
     out.push_str("<h2>Verdicts</h2>\n<table>\n<tr><th>group</th><th>runs</th><th>pass</th><th>fail</th><th>unknown</th></tr>\n");
     for g in groups {
         let _ = writeln!(
@@ -458,11 +429,7 @@ pub fn write(dir: &Path, title: &str, groups: &[GroupData]) -> Result<PathBuf, S
     }
     out.push_str("</table>\n<h2>Charts</h2>\n");
     for (name, svg) in &figures {
-        let _ = writeln!(
-            out,
-            "<figure id=\"{name}\">\n{}\n<figcaption><a href=\"{name}.svg\">{name}.svg</a> · <a href=\"{name}.png\">{name}.png</a></figcaption>\n</figure>",
-            svg.trim_start_matches("<?xml version=\"1.0\" encoding=\"UTF-8\"?>").trim()
-        );
+        out.push_str(&crate::html::figure(name, svg));
     }
     if !names.is_empty() {
         out.push_str("<h2>Percentiles</h2>\n<p>Intervals: the mean of the runs' means, percentile bootstrap over runs (2,000 resamples, fixed seed).</p>\n");
@@ -473,10 +440,3 @@ pub fn write(dir: &Path, title: &str, groups: &[GroupData]) -> Result<PathBuf, S
     std::fs::write(&path, out).map_err(|e| e.to_string())?;
     Ok(path)
 }
-
-const STYLE: &str = "body { font-family: sans-serif; margin: 2em; color: #222; }
-table { border-collapse: collapse; margin: 0.5em 0 1.5em; }
-th, td { border: 1px solid #ccc; padding: 0.2em 0.6em; text-align: left; vertical-align: top; }
-figure { margin: 1em 0; }
-figure svg { max-width: 100%; height: auto; }
-";

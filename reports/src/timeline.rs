@@ -4,6 +4,7 @@
 //! linearizable prefix numbered in linearization order, and the culprit in
 //! red. No scripts, no external files: the page opens anywhere.
 
+use crate::html::escape;
 use sim_core::checker::explain::describe;
 use sim_core::checker::linearizability::Counterexample;
 use sim_core::history::{History, Outcome};
@@ -15,13 +16,6 @@ pub const DRAWN_OPS_MAX: usize = 300;
 const ROW_HEIGHT: f64 = 28.0;
 const LEFT: f64 = 70.0;
 const WIDTH: f64 = 1200.0;
-
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
 
 /// Renders the page. `title` names the history (a file, a scenario and seed).
 pub fn render(history: &History, cx: &Counterexample, title: &str) -> String {

@@ -96,40 +96,6 @@ impl NodeRng {
 
 const _: () = assert!(std::mem::size_of::<NodeRng>() == NodeRng::SIZE_BYTES);
 
-#[cfg(test)]
-mod node_rng_tests {
-    use super::*;
-    use rand::RngCore;
-
-    /// The prefetch assumes the generator's cursor lies in the cache line at
-    /// `CURSOR_OFFSET_BYTES`: a draw that needs no refill changes only the
-    /// cursor, so the bytes one such draw changes must all lie in that line.
-    #[test]
-    fn the_stream_cursor_lies_where_the_prefetch_looks() {
-        let mut rng = NodeRng(crate::rng::stream(7, "layout"));
-        rng.0.next_u32(); // fills the buffer
-        let bytes = |rng: &NodeRng| -> Vec<u8> {
-            // SAFETY: reads the stream's own bytes, for their values only.
-            let base = rng as *const NodeRng as *const u8;
-            (0..NodeRng::SIZE_BYTES)
-                .map(|i| unsafe { std::ptr::read_volatile(base.add(i)) })
-                .collect()
-        };
-        let before = bytes(&rng);
-        rng.0.next_u32();
-        let after = bytes(&rng);
-        let changed: Vec<usize> = (0..before.len())
-            .filter(|&i| before[i] != after[i])
-            .collect();
-        assert!(!changed.is_empty(), "a draw changed nothing");
-        let line = NodeRng::CURSOR_OFFSET_BYTES..NodeRng::CURSOR_OFFSET_BYTES + 64;
-        assert!(
-            changed.iter().all(|i| line.contains(i)),
-            "the cursor moved to bytes {changed:?}; update CURSOR_OFFSET_BYTES"
-        );
-    }
-}
-
 /// What only some inputs touch: storage, timers, inputs waiting on a pause.
 pub(crate) struct NodeCold<P: Protocol> {
     /// Messages to this node dropped, and timers fired: rarer than sends
@@ -171,5 +137,39 @@ pub(crate) fn prefetch_upcoming<P: Protocol>(queue: &mut EventQueue<P>, nodes: &
     if let Some(node) = queue.upcoming_node(PREFETCH_DISTANCE) {
         let words_drawn = nodes[node.index()].rng_words_drawn;
         nodes[node.index()].rng.prefetch_next_draw(words_drawn);
+    }
+}
+
+#[cfg(test)]
+mod node_rng_tests {
+    use super::*;
+    use rand::RngCore;
+
+    /// The prefetch assumes the generator's cursor lies in the cache line at
+    /// `CURSOR_OFFSET_BYTES`: a draw that needs no refill changes only the
+    /// cursor, so the bytes one such draw changes must all lie in that line.
+    #[test]
+    fn the_stream_cursor_lies_where_the_prefetch_looks() {
+        let mut rng = NodeRng(crate::rng::stream(7, "layout"));
+        rng.0.next_u32(); // fills the buffer
+        let bytes = |rng: &NodeRng| -> Vec<u8> {
+            // SAFETY: reads the stream's own bytes, for their values only.
+            let base = rng as *const NodeRng as *const u8;
+            (0..NodeRng::SIZE_BYTES)
+                .map(|i| unsafe { std::ptr::read_volatile(base.add(i)) })
+                .collect()
+        };
+        let before = bytes(&rng);
+        rng.0.next_u32();
+        let after = bytes(&rng);
+        let changed: Vec<usize> = (0..before.len())
+            .filter(|&i| before[i] != after[i])
+            .collect();
+        assert!(!changed.is_empty(), "a draw changed nothing");
+        let line = NodeRng::CURSOR_OFFSET_BYTES..NodeRng::CURSOR_OFFSET_BYTES + 64;
+        assert!(
+            changed.iter().all(|i| line.contains(i)),
+            "the cursor moved to bytes {changed:?}; update CURSOR_OFFSET_BYTES"
+        );
     }
 }

@@ -28,6 +28,12 @@ pub enum Admitted {
     New(SagaId),
 }
 
+impl Default for Admission {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl Admission {
     pub fn new() -> Self {
         Admission {
