@@ -53,6 +53,17 @@ pub fn group_name(group: &GroupData) -> String {
     }
 }
 
+/// The label of the category at `x` on an axis of categories 0, 1, ...;
+/// nothing between them.
+fn category(labels: &[String], x: f64) -> String {
+    let i = x.round();
+    if (x - i).abs() < 1e-6 && i >= 0.0 {
+        labels.get(i as usize).cloned().unwrap_or_default()
+    } else {
+        String::new()
+    }
+}
+
 fn short(label: &str) -> String {
     if label.chars().count() <= LABEL_CHARS_MAX {
         label.to_string()
@@ -184,14 +195,7 @@ impl Drawable for MeanChart<'_> {
         chart
             .configure_mesh()
             .x_labels(n)
-            .x_label_formatter(&|x| {
-                let i = x.round();
-                if (x - i).abs() < 1e-6 && i >= 0.0 {
-                    labels.get(i as usize).cloned().unwrap_or_default()
-                } else {
-                    String::new()
-                }
-            })
+            .x_label_formatter(&|x| category(&labels, *x))
             .y_desc(self.metric)
             .label_style((FAMILY, 12))
             .draw()?;
@@ -237,14 +241,7 @@ impl Drawable for VerdictChart<'_> {
         chart
             .configure_mesh()
             .x_labels(n)
-            .x_label_formatter(&|x| {
-                let i = x.round();
-                if (x - i).abs() < 1e-6 && i >= 0.0 {
-                    labels.get(i as usize).cloned().unwrap_or_default()
-                } else {
-                    String::new()
-                }
-            })
+            .x_label_formatter(&|x| category(&labels, *x))
             .y_desc("runs")
             .label_style((FAMILY, 12))
             .draw()?;
@@ -293,21 +290,13 @@ impl Drawable for HeatmapChart<'_> {
             .x_label_area_size(50)
             .y_label_area_size(120)
             .build_cartesian_2d(-0.5..nx as f64 - 0.5, -0.5..ny as f64 - 0.5)?;
-        let label = |values: &[String], v: f64| {
-            let i = v.round();
-            if (v - i).abs() < 1e-6 && i >= 0.0 {
-                values.get(i as usize).cloned().unwrap_or_default()
-            } else {
-                String::new()
-            }
-        };
         chart
             .configure_mesh()
             .disable_mesh()
             .x_labels(nx)
             .y_labels(ny)
-            .x_label_formatter(&|v| label(&xs, *v))
-            .y_label_formatter(&|v| label(&ys, *v))
+            .x_label_formatter(&|v| category(&xs, *v))
+            .y_label_formatter(&|v| category(&ys, *v))
             .x_desc(name(&map.axes.0))
             .y_desc(name(&map.axes.1))
             .label_style((FAMILY, 12))
