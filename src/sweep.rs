@@ -627,10 +627,36 @@ pub fn results_file(path: &Path) -> std::path::PathBuf {
     }
 }
 
+/// A merged sweep: its header (no shard), every unit once in canonical
+/// order, and the summary.
+pub struct Merged {
+    pub header: Header,
+    pub results: Vec<UnitResult>,
+    pub summary: SweepSummary,
+}
+
+impl Merged {
+    /// Writes the merged sweep as one results file (the header line, then
+    /// each unit), readable by `read_results` and `faultline report`.
+    pub fn write_results(&self, path: &Path) -> Result<(), String> {
+        let mut text = serde_json::to_string(&self.header).expect("serialisable") + "\n";
+        for unit in &self.results {
+            text.push_str(&serde_json::to_string(unit).expect("serialisable"));
+            text.push('\n');
+        }
+        std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))
+    }
+}
+
 /// Combines the results files (or `sweep --out` folders) of a sharded
 /// sweep. The parts must share a fingerprint; a unit found in two parts
 /// counts once. An incomplete set says what is missing (`missing`).
 pub fn merge(paths: &[&Path]) -> Result<SweepSummary, String> {
+    merge_parts(paths).map(|merged| merged.summary)
+}
+
+/// `merge`, keeping the merged header and units.
+pub fn merge_parts(paths: &[&Path]) -> Result<Merged, String> {
     let mut header: Option<Header> = None;
     let mut all: BTreeMap<(usize, u64), UnitResult> = BTreeMap::new();
     let mut shards: BTreeSet<String> = BTreeSet::new();
@@ -667,7 +693,11 @@ pub fn merge(paths: &[&Path]) -> Result<SweepSummary, String> {
             summary.missing.join(", ")
         );
     }
-    Ok(summary)
+    Ok(Merged {
+        header,
+        results,
+        summary,
+    })
 }
 
 /// The shards (or runs) a merge lacks, given the shards it has ("K/N").

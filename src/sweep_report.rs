@@ -9,7 +9,13 @@ use std::path::{Path, PathBuf};
 /// The groups of a sweep, from its header and results. A run counts as
 /// passed, failed (a check failed or the protocol panicked) or unknown
 /// (cut short, out of budget, or bad input found at run time).
+///
+/// Runs are taken in seed order, whatever order the results file holds
+/// them in (a parallel sweep writes them as they finish): the bootstrap
+/// resamples by position, so the report must not depend on `--jobs`.
 pub fn groups(header: &Header, results: &[UnitResult]) -> Vec<GroupData> {
+    let mut ordered: Vec<&UnitResult> = results.iter().collect();
+    ordered.sort_by_key(|unit| (unit.group, unit.seed));
     let mut groups: Vec<GroupData> = header
         .groups
         .iter()
@@ -19,7 +25,7 @@ pub fn groups(header: &Header, results: &[UnitResult]) -> Vec<GroupData> {
             ..GroupData::default()
         })
         .collect();
-    for unit in results {
+    for unit in ordered {
         let Some(group) = groups.get_mut(unit.group) else {
             continue;
         };
@@ -95,9 +101,12 @@ mod tests {
             expect: Expect::Pass,
             shard: None,
         };
+        let mut second = unit(0, false, &["linearizability"], &[3.0]);
+        second.seed = 1;
+        // In the file, the later seed finished first.
         let results = [
+            second,
             unit(0, true, &[], &[1.0, 2.0]),
-            unit(0, false, &["linearizability"], &[3.0]),
             unit(1, false, &[], &[]),
         ];
         let groups = groups(&header, &results);

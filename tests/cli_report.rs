@@ -244,3 +244,70 @@ fn a_two_axis_sweep_gets_a_pass_rate_grid() {
     let page = std::fs::read_to_string(dir.join("report.html")).unwrap();
     assert!(page.contains("id=\"pass-rate\""));
 }
+
+/// Regression: a sweep's report depended on `--jobs`.
+///
+/// Postmortem: a parallel sweep writes its runs to results.jsonl as they
+/// finish, and the report built each group's runs in file order; the
+/// bootstrap resamples runs by position, so the mean chart's interval (and
+/// report.html) moved with the order threads finished in. Found by merging
+/// two shards and comparing with the whole sweep. The report now takes
+/// runs in seed order.
+#[test]
+fn regression_a_sweep_report_does_not_depend_on_jobs_or_sharding() {
+    let dir = scratch("report-jobs");
+    let sweep = |name: &str, extra: &[&str]| {
+        let out = dir.join(name);
+        let mut args = vec![
+            "sweep",
+            "raft-election",
+            "--seeds",
+            "0..24",
+            "--out",
+            out.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        let result = faultline(&args);
+        assert_eq!(result.code, 0, "{result:?}");
+        out
+    };
+    let one = sweep("jobs1", &["--jobs", "1"]);
+    let two = sweep("jobs2", &["--jobs", "2"]);
+    let part1 = sweep("part1", &["--shard", "1/2", "--no-report"]);
+    let part2 = sweep("part2", &["--shard", "2/2", "--no-report"]);
+    let merged = dir.join("merged");
+    let result = faultline(&[
+        "merge",
+        part1.to_str().unwrap(),
+        part2.to_str().unwrap(),
+        "--out",
+        merged.to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(result.code, 0, "{result:?}");
+    assert_eq!(
+        one_json(&result.stdout)["report"],
+        merged.join("report.html").display().to_string()
+    );
+    let page = |dir: &Path| std::fs::read(dir.join("report.html")).unwrap();
+    assert_eq!(page(&one), page(&two), "--jobs changed the report");
+    assert_eq!(
+        page(&one),
+        page(&merged),
+        "the merged shards' report differs"
+    );
+    // A second merge into the same folder is refused without --force.
+    let again = faultline(&[
+        "merge",
+        part1.to_str().unwrap(),
+        part2.to_str().unwrap(),
+        "--out",
+        merged.to_str().unwrap(),
+    ]);
+    assert_eq!(again.code, 2, "{again:?}");
+    assert!(
+        again.stderr.contains("already holds results")
+            || again.stdout.contains("already holds results"),
+        "{again:?}"
+    );
+}

@@ -161,12 +161,22 @@ enum Command {
     },
     /// Combine the results files of a sharded sweep into one summary.
     #[command(
-        after_help = "Examples:\n  faultline merge part1 part2 part3\n  faultline merge part*/results.jsonl"
+        after_help = "Examples:\n  faultline merge part1 part2 part3\n  faultline merge part*/results.jsonl\n  faultline merge part1 part2 part3 --out all   # one folder, with its report"
     )]
     Merge {
         /// Results files (results.jsonl), or the folders `sweep --out` wrote.
         #[arg(required = true)]
         results: Vec<PathBuf>,
+        /// Write the merged sweep here as one sweep folder (results.jsonl,
+        /// summary.json, distribution.csv, and its report).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// With --out: replace results already there.
+        #[arg(long)]
+        force: bool,
+        /// With --out: skip the charts and report.html.
+        #[arg(long)]
+        no_report: bool,
     },
     /// Write the charts and report.html of a run or sweep folder again, from its files.
     ///
@@ -332,7 +342,19 @@ fn dispatch(
             };
             check_cmd::check(&history, options, stdout)
         }
-        Command::Merge { results } => sweep_cmd::merge(&results, json, stdout),
+        Command::Merge {
+            results,
+            out,
+            force,
+            no_report,
+        } => {
+            let out = out.map(|dir| sweep_cmd::MergeOut {
+                dir,
+                force,
+                report: !no_report,
+            });
+            sweep_cmd::merge(&results, out, json, stdout)
+        }
         Command::Report { dir } => report_cmd::report(&dir, json, stdout),
         Command::Validate { scenarios } => Ok(list_cmd::validate(&scenarios, json, stdout, stderr)),
         Command::List => Ok(list_cmd::list(json, stdout)),

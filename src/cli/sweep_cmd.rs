@@ -313,7 +313,21 @@ fn plan(path: &Path, options: &SweepOptions) -> Result<SweepPlan, CliError> {
     })
 }
 
-pub fn merge(paths: &[PathBuf], json: bool, stdout: &mut dyn Write) -> Result<u8, CliError> {
+/// Where `merge` writes the merged sweep, if anywhere.
+pub struct MergeOut {
+    pub dir: PathBuf,
+    /// Replace results already in `dir`.
+    pub force: bool,
+    /// Write the sweep's charts and report.html there too.
+    pub report: bool,
+}
+
+pub fn merge(
+    paths: &[PathBuf],
+    out: Option<MergeOut>,
+    json: bool,
+    stdout: &mut dyn Write,
+) -> Result<u8, CliError> {
     let refs: Vec<&Path> = paths.iter().map(PathBuf::as_path).collect();
     for path in &refs {
         if !path.exists() {
@@ -325,13 +339,68 @@ pub fn merge(paths: &[PathBuf], json: bool, stdout: &mut dyn Write) -> Result<u8
             .with_hint("give results.jsonl files, or the folders `sweep --out` wrote"));
         }
     }
-    let summary = sweep::merge(&refs).map_err(|e| CliError::new(ErrorKind::Results, e))?;
-    if json {
-        super::print_json(stdout, &serde_json::json!({ "summary": summary }));
-    } else {
-        let _ = sweep::render(&summary, stdout);
+    let merged = sweep::merge_parts(&refs).map_err(|e| CliError::new(ErrorKind::Results, e))?;
+    let mut report = None;
+    if let Some(out) = &out {
+        report = write_merged(&merged, out)?;
     }
-    Ok(exit_code(&summary))
+    let summary = &merged.summary;
+    if json {
+        super::print_json(
+            stdout,
+            &serde_json::json!({
+                "summary": summary,
+                "out": out.as_ref().map(|o| o.dir.display().to_string()),
+                "report": report.as_ref().map(|p| p.display().to_string()),
+            }),
+        );
+    } else {
+        let _ = sweep::render(summary, stdout);
+        if let Some(out) = &out {
+            let _ = writeln!(
+                stdout,
+                "merged results in {}",
+                out.dir.join("results.jsonl").display()
+            );
+        }
+        if let Some(report) = &report {
+            let _ = writeln!(stdout, "report: {}", report.display());
+        }
+    }
+    Ok(exit_code(summary))
+}
+
+/// Writes a merged sweep as a sweep folder: results.jsonl, summary.json,
+/// distribution.csv and (unless told not to) its report.
+fn write_merged(merged: &sweep::Merged, out: &MergeOut) -> Result<Option<PathBuf>, CliError> {
+    let results_path = out.dir.join("results.jsonl");
+    let io =
+        |e: String| CliError::new(ErrorKind::Output, e).with_file(out.dir.display().to_string());
+    if results_path.exists() && !out.force {
+        return Err(CliError::new(
+            ErrorKind::Usage,
+            format!("{} already holds results", out.dir.display()),
+        )
+        .with_file(out.dir.display().to_string())
+        .with_hint("give another --out, or --force to replace them"));
+    }
+    std::fs::create_dir_all(&out.dir).map_err(|e| io(format!("{}: {e}", out.dir.display())))?;
+    merged.write_results(&results_path).map_err(io)?;
+    let summary = serde_json::to_string_pretty(&merged.summary).expect("serialisable") + "\n";
+    std::fs::write(out.dir.join("summary.json"), summary).map_err(|e| io(e.to_string()))?;
+    if merged.results.iter().any(|r| !r.samples.is_empty()) {
+        std::fs::write(
+            out.dir.join("distribution.csv"),
+            crate::distribution::csv(&merged.header, &merged.results),
+        )
+        .map_err(|e| io(e.to_string()))?;
+    }
+    if !out.report {
+        return Ok(None);
+    }
+    crate::sweep_report::write(&out.dir)
+        .map(Some)
+        .map_err(|e| io(format!("cannot write the report: {e}")))
 }
 
 /// How many of `jobs` runs fit the machine-wide budget (`--memory-total`,
