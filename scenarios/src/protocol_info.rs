@@ -43,7 +43,10 @@ pub fn info(entry: &'static dyn ProtocolEntry) -> ProtocolInfo {
             .and_then(|p| p.get("description"))
             .and_then(Json::as_str)
             .unwrap_or("")
-            .to_string()
+            // A doc comment's line breaks are the source's, not the text's.
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
     };
     // Fields a default writes out, in declaration order; then those it
     // leaves out (off switches, empty lists, derived values).
