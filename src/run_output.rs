@@ -419,6 +419,11 @@ impl<'a> TraceLine<'a> {
     }
 }
 
+/// What `metrics.json` holds: the run's metrics and the engine's counters.
+pub fn metrics_json(outcome: &RunOutcome) -> serde_json::Value {
+    serde_json::json!({ "run": outcome.metrics, "engine": outcome.stats })
+}
+
 /// Every file a run may write into its folder.
 pub const RUN_FILES: [&str; 7] = [
     "resolved.ron",
@@ -456,7 +461,7 @@ pub fn write_outputs(
             file.flush()?;
         }
         if resolved.outputs.metrics {
-            let metrics = serde_json::json!({ "run": outcome.metrics, "engine": outcome.stats });
+            let metrics = metrics_json(outcome);
             std::fs::write(
                 dir.join("metrics.json"),
                 serde_json::to_string_pretty(&metrics)? + "\n",

@@ -67,18 +67,20 @@ pub enum InvalidAt {
 }
 
 impl Invalid {
-    /// From the protocols' "field: what is wrong" text. A field named
-    /// `nodes` is the scenario's, not a param.
+    /// A param's problem, from the protocols' "field: what is wrong" text.
     pub fn from_text(text: &str) -> Invalid {
         let (field, message) = text.split_once(": ").unwrap_or(("", text));
-        let at = if field == "nodes" {
-            InvalidAt::Scenario(field.to_string())
-        } else {
-            InvalidAt::Param(field.to_string())
-        };
         Invalid {
-            at,
+            at: InvalidAt::Param(field.to_string()),
             message: message.to_string(),
+        }
+    }
+
+    /// A problem with the scenario's server count (`nodes`).
+    pub fn nodes(message: String) -> Invalid {
+        Invalid {
+            at: InvalidAt::Scenario("nodes".to_string()),
+            message,
         }
     }
 }

@@ -74,17 +74,6 @@ impl<S: Service, R> Handled<S, R> {
             })
             .collect()
     }
-
-    /// The timers set, in order.
-    pub fn timers(&self) -> Vec<(SimDuration, &S::Timer)> {
-        self.effects
-            .iter()
-            .filter_map(|e| match e {
-                Effect::SetTimer { after, timer, .. } => Some((*after, timer)),
-                _ => None,
-            })
-            .collect()
-    }
 }
 
 /// One server of a cluster, outside the engine.

@@ -65,53 +65,39 @@ pub trait Drawable {
 }
 
 /// A chart's input.
-pub enum Chart<'a> {
-    Latency {
-        points: &'a LatencyPoints,
-        bands: &'a [FaultBand],
-        end_ms: f64,
-    },
-    Quantiles {
-        windows: &'a [Window],
-        bands: &'a [FaultBand],
-        end_ms: f64,
-    },
-    Availability {
-        windows: &'a [Window],
-        bands: &'a [FaultBand],
-        end_ms: f64,
-    },
+pub struct Chart<'a> {
+    pub data: ChartData<'a>,
+    /// The faults, shaded on every chart.
+    pub bands: &'a [FaultBand],
+    /// The run's end: the time axis runs from 0 to it.
+    pub end_ms: f64,
+}
+
+/// What a run chart draws.
+pub enum ChartData<'a> {
+    Latency(&'a LatencyPoints),
+    Quantiles(&'a [Window]),
+    Availability(&'a [Window]),
 }
 
 impl Chart<'_> {
     /// The chart's file name, without extension.
     pub fn name(&self) -> &'static str {
-        match self {
-            Chart::Latency { .. } => "latency",
-            Chart::Quantiles { .. } => "latency-quantiles",
-            Chart::Availability { .. } => "availability",
+        match self.data {
+            ChartData::Latency(_) => "latency",
+            ChartData::Quantiles(_) => "latency-quantiles",
+            ChartData::Availability(_) => "availability",
         }
     }
 }
 
 impl Drawable for Chart<'_> {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Drawn<DB> {
-        match self {
-            Chart::Latency {
-                points,
-                bands,
-                end_ms,
-            } => latency(root, points, bands, *end_ms),
-            Chart::Quantiles {
-                windows,
-                bands,
-                end_ms,
-            } => quantiles(root, windows, bands, *end_ms),
-            Chart::Availability {
-                windows,
-                bands,
-                end_ms,
-            } => availability(root, windows, bands, *end_ms),
+        let (bands, end_ms) = (self.bands, self.end_ms);
+        match self.data {
+            ChartData::Latency(points) => latency(root, points, bands, end_ms),
+            ChartData::Quantiles(windows) => quantiles(root, windows, bands, end_ms),
+            ChartData::Availability(windows) => availability(root, windows, bands, end_ms),
         }
     }
 }

@@ -3,13 +3,13 @@
 //! the network, the charts inline) with the summary, the checks, every
 //! chart, the metrics as tables and links to the raw files.
 //!
-//! It is made from the run folder's files alone (`resolved.ron`,
-//! `history.jsonl`, `metrics.json`, `checks.json`, `summary.json`), so
-//! `faultline report DIR` remakes exactly what `run` wrote, on any
-//! machine, after the run.
+//! It is made from what those files hold (`resolved.ron`,
+//! `history.jsonl`, `metrics.json`, `checks.json`, `summary.json`): `run`
+//! passes it from memory, and `faultline report DIR` reads it back, so the
+//! latter remakes exactly what `run` wrote, on any machine, after the run.
 
 use crate::bands::fault_bands;
-use crate::charts::{Chart, Drawable};
+use crate::charts::{Chart, ChartData, Drawable};
 use crate::html::escape;
 use crate::series::{latency_points, window_width_ms, windows};
 use scenarios::Scenario;
@@ -31,6 +31,17 @@ pub const REPORT_FILES: [&str; 7] = [
 
 /// Window width when the metrics do not say (ms).
 const WINDOW_MS_DEFAULT: f64 = 100.0;
+
+/// What a run's report is made of: the run's outputs, as its files hold
+/// them (see `RunFiles` for reading them back).
+pub struct RunData<'a> {
+    pub resolved: &'a Scenario,
+    /// Absent when the scenario turned the history off.
+    pub history: Option<&'a History>,
+    pub metrics: Option<&'a Json>,
+    pub checks: Option<&'a Json>,
+    pub summary: Option<&'a Json>,
+}
 
 /// What a run folder holds, as read back.
 pub struct RunFiles {
@@ -77,40 +88,49 @@ impl RunFiles {
             summary: read_json(&dir.join("summary.json"))?,
         })
     }
+
+    pub fn data(&self) -> RunData<'_> {
+        RunData {
+            resolved: &self.resolved,
+            history: self.history.as_ref(),
+            metrics: self.metrics.as_ref(),
+            checks: self.checks.as_ref(),
+            summary: self.summary.as_ref(),
+        }
+    }
 }
 
-/// Writes the charts and `report.html` into the run folder `dir`, from its
-/// files; returns the page's path.
-pub fn write(dir: &Path) -> Result<PathBuf, String> {
-    let files = RunFiles::read(dir)?;
-    let duration_ns = files.resolved.duration.0.as_nanos();
+/// Writes the charts and `report.html` into the run folder `dir`, from the
+/// files there; returns the page's path.
+pub fn write_from_files(dir: &Path) -> Result<PathBuf, String> {
+    write(dir, &RunFiles::read(dir)?.data())
+}
+
+/// Writes the charts and `report.html` of `data` into the run folder
+/// `dir`; returns the page's path. `run` calls it with what it holds in
+/// memory, `faultline report` with what it read back: the same bytes.
+pub fn write(dir: &Path, data: &RunData<'_>) -> Result<PathBuf, String> {
+    let duration_ns = data.resolved.duration.0.as_nanos();
     let end_ms = duration_ns as f64 / 1e6;
-    let bands = fault_bands(&files.resolved.faults.schedule, duration_ns);
-    let history = files.history.clone().unwrap_or_default();
-    let points = latency_points(&history, duration_ns);
-    let width = files
+    let bands = fault_bands(&data.resolved.faults.schedule, duration_ns);
+    let empty = History::default();
+    let history = data.history.unwrap_or(&empty);
+    let points = latency_points(history, duration_ns);
+    let width = data
         .metrics
-        .as_ref()
         .and_then(|m| m["run"]["window_ms"].as_f64())
         .unwrap_or(WINDOW_MS_DEFAULT);
-    let windows = windows(&history, duration_ns, window_width_ms(duration_ns, width));
+    let windows = windows(history, duration_ns, window_width_ms(duration_ns, width));
     let charts = [
-        Chart::Latency {
-            points: &points,
-            bands: &bands,
-            end_ms,
-        },
-        Chart::Quantiles {
-            windows: &windows,
-            bands: &bands,
-            end_ms,
-        },
-        Chart::Availability {
-            windows: &windows,
-            bands: &bands,
-            end_ms,
-        },
-    ];
+        ChartData::Latency(&points),
+        ChartData::Quantiles(&windows),
+        ChartData::Availability(&windows),
+    ]
+    .map(|data| Chart {
+        data,
+        bands: &bands,
+        end_ms,
+    });
     let mut svgs = Vec::new();
     for chart in &charts {
         let svg = chart.svg();
@@ -119,7 +139,7 @@ pub fn write(dir: &Path) -> Result<PathBuf, String> {
         chart.png(&dir.join(format!("{}.png", chart.name())))?;
         svgs.push((chart.name(), svg));
     }
-    let page = page(&files, &svgs, &bands);
+    let page = page(data, &svgs, &bands);
     let path = dir.join("report.html");
     std::fs::write(&path, page).map_err(|e| e.to_string())?;
     Ok(path)
@@ -169,9 +189,9 @@ fn table(out: &mut String, rows: &[(String, String)]) {
     out.push_str("</table>\n");
 }
 
-fn page(files: &RunFiles, svgs: &[(&str, String)], bands: &[crate::bands::FaultBand]) -> String {
-    let scenario = &files.resolved;
-    let summary = files.summary.clone().unwrap_or(Json::Null);
+fn page(data: &RunData<'_>, svgs: &[(&str, String)], bands: &[crate::bands::FaultBand]) -> String {
+    let scenario = data.resolved;
+    let summary = data.summary.unwrap_or(&Json::Null);
     let mut out = String::new();
     let title = format!("{} seed {}", scenario.name, scenario.seed);
     out.push_str(&crate::html::head(&title));
@@ -197,7 +217,7 @@ fn page(files: &RunFiles, svgs: &[(&str, String)], bands: &[crate::bands::FaultB
         head.push(("inconclusive".to_string(), detail.to_string()));
     }
     table(&mut out, &head);
-    if let Some(Json::Array(checks)) = &files.checks {
+    if let Some(Json::Array(checks)) = data.checks {
         out.push_str(
             "<h2>Checks</h2>\n<table>\n<tr><th>check</th><th>verdict</th><th>detail</th></tr>\n",
         );
@@ -235,7 +255,7 @@ fn page(files: &RunFiles, svgs: &[(&str, String)], bands: &[crate::bands::FaultB
     for (name, svg) in svgs {
         out.push_str(&crate::html::figure(name, svg));
     }
-    if let Some(metrics) = &files.metrics {
+    if let Some(metrics) = data.metrics {
         out.push_str("<h2>Metrics</h2>\n");
         let mut run = Vec::new();
         let mut protocol = Vec::new();

@@ -7,8 +7,9 @@
 
 use crate::charts::{draw_legend, outcome_colour, register_font, Drawable, Drawn, FAMILY};
 use crate::html::escape;
-use crate::series::ecdf;
-use crate::sweep_series::{mean_with_interval, metrics, percentiles, GroupData};
+use crate::sweep_series::{
+    cdfs, group_name, mean_with_interval, metrics, percentiles, Estimate, GroupData,
+};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use sim_core::history::Outcome;
@@ -34,24 +35,6 @@ const PALETTE: [RGBColor; 10] = [
 const LOG_X_RATIO: f64 = 20.0;
 /// Group labels on a categorical axis are cut to this many characters.
 const LABEL_CHARS_MAX: usize = 40;
-
-/// A group's name in a chart: its values alone with one sweep axis
-/// (`("150ms", "300ms")`), else each axis's last path segment and value
-/// (`loss=0.1, read_mode=Lease`); its label with no axis.
-pub fn group_name(group: &GroupData) -> String {
-    match group.sets.as_slice() {
-        [] => group.label.clone(),
-        [(_, value)] => value.clone(),
-        sets => sets
-            .iter()
-            .map(|(path, value)| {
-                let name = path.rsplit('.').next().unwrap_or(path);
-                format!("{name}={value}")
-            })
-            .collect::<Vec<_>>()
-            .join(", "),
-    }
-}
 
 /// The label of the category at `x` on an axis of categories 0, 1, ...;
 /// nothing between them.
@@ -163,6 +146,35 @@ fn cdf_lines<'a, DB: DrawingBackend + 'a, X: Ranged<ValueType = f64>>(
     draw_legend(&mut chart, Some(SeriesLabelPosition::LowerRight))
 }
 
+type Axes =
+    Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>;
+
+/// A chart with one category per group across (labelled with `labels`)
+/// and `0..y_max` up.
+fn categorical<'a, DB: DrawingBackend + 'a>(
+    root: &'a DrawingArea<DB, Shift>,
+    caption: &str,
+    labels: &[String],
+    y_max: f64,
+    y_desc: &str,
+) -> Result<ChartContext<'a, DB, Axes>, DrawingAreaErrorKind<DB::ErrorType>> {
+    let n = labels.len().max(1);
+    let mut chart = ChartBuilder::on(root)
+        .caption(caption, (FAMILY, 18))
+        .margin(12)
+        .x_label_area_size(50)
+        .y_label_area_size(70)
+        .build_cartesian_2d(-0.5..n as f64 - 0.5, 0.0..y_max)?;
+    chart
+        .configure_mesh()
+        .x_labels(n)
+        .x_label_formatter(&|x| category(labels, *x))
+        .y_desc(y_desc)
+        .label_style((FAMILY, 12))
+        .draw()?;
+    Ok(chart)
+}
+
 /// Each group's mean of one metric with its 95% interval.
 pub struct MeanChart<'a> {
     pub metric: &'a str,
@@ -172,7 +184,6 @@ pub struct MeanChart<'a> {
 
 impl Drawable for MeanChart<'_> {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Drawn<DB> {
-        let n = self.bars.len().max(1);
         let high = self
             .bars
             .iter()
@@ -180,25 +191,11 @@ impl Drawable for MeanChart<'_> {
             .fold(0.0f64, f64::max)
             .max(1e-9);
         let labels: Vec<String> = self.bars.iter().map(|b| short(&b.0)).collect();
-        let mut chart = ChartBuilder::on(root)
-            .caption(
-                format!(
-                    "mean {} per group, with bootstrap 95% intervals",
-                    self.metric
-                ),
-                (FAMILY, 18),
-            )
-            .margin(12)
-            .x_label_area_size(50)
-            .y_label_area_size(70)
-            .build_cartesian_2d(-0.5..n as f64 - 0.5, 0.0..high * 1.1)?;
-        chart
-            .configure_mesh()
-            .x_labels(n)
-            .x_label_formatter(&|x| category(&labels, *x))
-            .y_desc(self.metric)
-            .label_style((FAMILY, 12))
-            .draw()?;
+        let caption = format!(
+            "mean {} per group, with bootstrap 95% intervals",
+            self.metric
+        );
+        let mut chart = categorical(root, &caption, &labels, high * 1.1, self.metric)?;
         let colour = PALETTE[0];
         chart.draw_series(
             self.bars
@@ -223,7 +220,6 @@ pub struct VerdictChart<'a> {
 
 impl Drawable for VerdictChart<'_> {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Drawn<DB> {
-        let n = self.groups.len().max(1);
         let most = self
             .groups
             .iter()
@@ -232,19 +228,13 @@ impl Drawable for VerdictChart<'_> {
             .unwrap_or(1)
             .max(1) as f64;
         let labels: Vec<String> = self.groups.iter().map(|g| short(&group_name(g))).collect();
-        let mut chart = ChartBuilder::on(root)
-            .caption("runs per group by verdict", (FAMILY, 18))
-            .margin(12)
-            .x_label_area_size(50)
-            .y_label_area_size(70)
-            .build_cartesian_2d(-0.5..n as f64 - 0.5, 0.0..most * 1.1)?;
-        chart
-            .configure_mesh()
-            .x_labels(n)
-            .x_label_formatter(&|x| category(&labels, *x))
-            .y_desc("runs")
-            .label_style((FAMILY, 12))
-            .draw()?;
+        let mut chart = categorical(
+            root,
+            "runs per group by verdict",
+            &labels,
+            most * 1.1,
+            "runs",
+        )?;
         for (name, outcome) in [
             ("pass", Outcome::Ok),
             ("fail", Outcome::Fail),
@@ -331,63 +321,62 @@ impl Drawable for HeatmapChart<'_> {
     }
 }
 
+/// Writes `chart` into `dir` as NAME.svg and NAME.png, and keeps its SVG
+/// for the page.
+fn save(
+    dir: &Path,
+    name: &str,
+    chart: &impl Drawable,
+    figures: &mut Vec<(String, String)>,
+) -> Result<(), String> {
+    let svg = chart.svg();
+    chart.png(&dir.join(format!("{name}.png")))?;
+    std::fs::write(dir.join(format!("{name}.svg")), &svg).map_err(|e| e.to_string())?;
+    figures.push((name.to_string(), svg));
+    Ok(())
+}
+
 /// Writes the sweep's charts (SVG and PNG) and `report.html` into `dir`;
 /// returns the page's path. `title` names the sweep.
 pub fn write(dir: &Path, title: &str, groups: &[GroupData]) -> Result<PathBuf, String> {
     register_font();
     let mut figures: Vec<(String, String)> = Vec::new();
-    let mut save = |name: String, chart: &dyn Fn() -> (String, Result<(), String>)| {
-        let (svg, png) = chart();
-        png?;
-        std::fs::write(dir.join(format!("{name}.svg")), &svg).map_err(|e| e.to_string())?;
-        figures.push((name, svg));
-        Ok::<(), String>(())
-    };
-    let verdicts = VerdictChart { groups };
-    save("verdicts".into(), &|| {
-        (verdicts.svg(), verdicts.png(&dir.join("verdicts.png")))
-    })?;
+    save(dir, "verdicts", &VerdictChart { groups }, &mut figures)?;
     if let Some(map) = crate::sweep_series::heatmap(groups) {
-        let chart = HeatmapChart { map: &map };
-        save("pass-rate".into(), &|| {
-            (chart.svg(), chart.png(&dir.join("pass-rate.png")))
-        })?;
+        save(dir, "pass-rate", &HeatmapChart { map: &map }, &mut figures)?;
     }
     let names = metrics(groups);
     let mut tables = String::new();
     for metric in &names {
-        let cdf = CdfChart {
-            metric,
-            lines: groups
-                .iter()
-                .map(|g| (group_name(g), ecdf(&g.pooled(metric))))
-                .filter(|(_, steps)| !steps.is_empty())
-                .collect(),
-        };
-        let cdf_name = format!("cdf-{metric}");
-        save(cdf_name.clone(), &|| {
-            (cdf.svg(), cdf.png(&dir.join(format!("{cdf_name}.png"))))
-        })?;
-        let bars: Vec<(String, f64, f64, f64)> = groups
+        // One bootstrap per group and metric, for the chart and the table.
+        let estimates: Vec<Option<Estimate>> = groups
             .iter()
-            .filter_map(|g| {
-                let e = mean_with_interval(g.samples.get(metric)?)?;
-                Some((group_name(g), e.mean, e.low, e.high))
+            .map(|g| {
+                g.samples
+                    .get(metric)
+                    .and_then(|runs| mean_with_interval(runs))
             })
             .collect();
+        let cdf = CdfChart {
+            metric,
+            lines: cdfs(groups, metric),
+        };
+        save(dir, &format!("cdf-{metric}"), &cdf, &mut figures)?;
+        let bars = groups
+            .iter()
+            .zip(&estimates)
+            .filter_map(|(g, e)| e.map(|e| (group_name(g), e.mean, e.low, e.high)))
+            .collect();
         let mean = MeanChart { metric, bars };
-        let mean_name = format!("mean-{metric}");
-        save(mean_name.clone(), &|| {
-            (mean.svg(), mean.png(&dir.join(format!("{mean_name}.png"))))
-        })?;
+        save(dir, &format!("mean-{metric}"), &mean, &mut figures)?;
         let _ = writeln!(
             tables,
             "<h3>{}</h3>\n<table>\n<tr><th>group</th><th>runs</th><th>samples</th><th>min</th><th>median</th><th>p90</th><th>p99</th><th>max</th><th>mean (95% interval)</th></tr>",
             escape(metric)
         );
-        for g in groups {
+        for (g, estimate) in groups.iter().zip(&estimates) {
             let runs = g.samples.get(metric).map_or(0, Vec::len);
-            let row = match (percentiles(&g.pooled(metric)), g.samples.get(metric).and_then(|r| mean_with_interval(r))) {
+            let row = match (percentiles(&g.pooled(metric)), estimate) {
                 (Some(p), Some(e)) => format!(
                     "<td>{}</td><td>{:.3}</td><td>{:.3}</td><td>{:.3}</td><td>{:.3}</td><td>{:.3}</td><td>{:.3} ({:.3} to {:.3})</td>",
                     p.samples, p.min, p.p50, p.p90, p.p99, p.max, e.mean, e.low, e.high

@@ -95,11 +95,30 @@ pub fn metrics(groups: &[GroupData]) -> Vec<String> {
     names
 }
 
-/// Each group's CDF of `metric` (pooled samples): (label, steps).
+/// A group's name in a chart: its values alone with one sweep axis
+/// (`("150ms", "300ms")`), else each axis's last path segment and value
+/// (`loss=0.1, read_mode=Lease`); its label with no axis.
+pub fn group_name(group: &GroupData) -> String {
+    match group.sets.as_slice() {
+        [] => group.label.clone(),
+        [(_, value)] => value.clone(),
+        sets => sets
+            .iter()
+            .map(|(path, value)| {
+                let name = path.rsplit('.').next().unwrap_or(path);
+                format!("{name}={value}")
+            })
+            .collect::<Vec<_>>()
+            .join(", "),
+    }
+}
+
+/// Each group's CDF of `metric` (pooled samples), by `group_name`; groups
+/// without samples left out.
 pub fn cdfs(groups: &[GroupData], metric: &str) -> Vec<(String, Vec<(f64, f64)>)> {
     groups
         .iter()
-        .map(|g| (g.label.clone(), ecdf(&g.pooled(metric))))
+        .map(|g| (group_name(g), ecdf(&g.pooled(metric))))
         .filter(|(_, steps)| !steps.is_empty())
         .collect()
 }

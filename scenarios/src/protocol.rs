@@ -85,7 +85,6 @@ trait Configured: Send + Sync + std::panic::UnwindSafe + std::panic::RefUnwindSa
     fn params(&self) -> &dyn erased_serde::Serialize;
     fn params_debug(&self) -> &dyn fmt::Debug;
     fn as_any(&self) -> &dyn Any;
-    fn as_any_mut(&mut self) -> &mut dyn Any;
     fn clone_box(&self) -> Box<dyn Configured>;
     fn same(&self, other: &dyn Configured) -> bool;
     fn validate(&self, setup: &Setup) -> Result<(), Invalid>;
@@ -113,9 +112,6 @@ impl<P: Plugin> Configured for WithParams<P> {
         &self.params
     }
     fn as_any(&self) -> &dyn Any {
-        self
-    }
-    fn as_any_mut(&mut self) -> &mut dyn Any {
         self
     }
     fn clone_box(&self) -> Box<dyn Configured> {
@@ -168,12 +164,6 @@ impl ProtocolSpec {
     pub fn params<P: Plugin>(&self) -> Option<&P::Params> {
         let with = self.0.as_any().downcast_ref::<WithParams<P>>()?;
         Some(&with.params)
-    }
-
-    /// The params to change, if this is protocol `P`.
-    pub fn params_mut<P: Plugin>(&mut self) -> Option<&mut P::Params> {
-        let with = self.0.as_any_mut().downcast_mut::<WithParams<P>>()?;
-        Some(&mut with.params)
     }
 
     pub fn clients(&self) -> Clients {

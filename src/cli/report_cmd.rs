@@ -22,7 +22,7 @@ pub fn report(dir: &Path, json: bool, stdout: &mut dyn Write) -> Result<u8, CliE
     let written = if sweep {
         crate::sweep_report::write(dir)
     } else {
-        reports::run_report::write(dir)
+        reports::run_report::write_from_files(dir)
     };
     let page = written.map_err(|error| {
         CliError::new(

@@ -80,8 +80,20 @@ pub fn run(
         )
         .with_file(out_dir.display().to_string())
     })?;
-    if write_report {
-        reports::run_report::write(&out_dir).map_err(|error| {
+    if let (true, Ok(outcome)) = (write_report, &result) {
+        // From what the run holds, as its files hold it: no reading back.
+        let outputs = &resolved.outputs;
+        let metrics = outputs.metrics.then(|| run_output::metrics_json(outcome));
+        let checks = serde_json::to_value(&outcome.checks).expect("serialisable");
+        let summary_json = serde_json::to_value(&summary).expect("serialisable");
+        let data = reports::run_report::RunData {
+            resolved: &resolved,
+            history: outputs.history.then_some(&outcome.history),
+            metrics: metrics.as_ref(),
+            checks: Some(&checks),
+            summary: Some(&summary_json),
+        };
+        reports::run_report::write(&out_dir, &data).map_err(|error| {
             CliError::new(
                 ErrorKind::Output,
                 format!("cannot write the report: {error}"),

@@ -4,7 +4,7 @@
 
 use super::params::{bully_servers_max, BullyParams, BULLY_BYTES_PER_SERVER_SQUARED};
 use super::Bully;
-use crate::plugin::{Clients, Invalid, InvalidAt, Plugin, Setup};
+use crate::plugin::{Clients, Invalid, Plugin, Setup};
 use sim_core::bytes::Bytes;
 use sim_core::NodeId;
 use std::sync::Arc;
@@ -25,13 +25,10 @@ impl Plugin for BullyPlugin {
             .map_err(|e| Invalid::from_text(&e))?;
         let fit = bully_servers_max(setup.memory_bytes);
         if setup.servers > fit {
-            return Err(Invalid {
-                at: InvalidAt::Scenario("nodes".into()),
-                message: format!(
+            return Err(Invalid::nodes(format!(
                     "at most {fit} servers run Bully within limits.memory = {}: an election sends n² messages, about n²/2 of them in flight at once, so memory grows with the square of the servers (measured: 2,048 servers peak near 600 MB). Use fewer servers or raise limits.memory (√(memory / {BULLY_BYTES_PER_SERVER_SQUARED} bytes) servers fit)",
-                    Bytes(setup.memory_bytes)
-                ),
-            });
+                Bytes(setup.memory_bytes)
+            )));
         }
         Ok(())
     }

@@ -82,14 +82,21 @@ pub const COMMIT_SERVERS_MAX: usize = 1_000;
 /// Accounts at most (each shard keeps its balances in memory).
 pub const ACCOUNTS_MAX: u32 = 1_000_000;
 
+/// Checks the server count (the scenario's `nodes`): a coordinator and
+/// at least one shard, at most `COMMIT_SERVERS_MAX` in all.
+pub fn validate_servers(servers: usize) -> Result<(), String> {
+    if (2..=COMMIT_SERVERS_MAX).contains(&servers) {
+        Ok(())
+    } else {
+        Err(format!(
+            "atomic commit needs a coordinator and at least one shard, at most {COMMIT_SERVERS_MAX} servers; got {servers}"
+        ))
+    }
+}
+
 impl CommitParams {
-    /// Checks the params for `servers` servers; errors name the field.
-    pub fn validate(&self, servers: usize) -> Result<(), String> {
-        if !(2..=COMMIT_SERVERS_MAX).contains(&servers) {
-            return Err(format!(
-                "nodes: atomic commit needs a coordinator and at least one shard, at most {COMMIT_SERVERS_MAX} servers; got {servers}"
-            ));
-        }
+    /// Checks the params; errors name the field.
+    pub fn validate(&self) -> Result<(), String> {
         if !(0..=1_000_000_000_000).contains(&self.initial_balance) {
             return Err(format!(
                 "initial_balance: must be between 0 and 1000000000000, got {}",

@@ -192,3 +192,43 @@ fn bug_switch_vote_without_persist_sends_a_vote_the_storage_does_not_hold() {
         "a restart forgets the vote"
     );
 }
+
+#[test]
+fn with_check_quorum_a_server_that_heard_its_leader_recently_ignores_a_higher_term() {
+    use super::messages::AppendEntries;
+    use sim_core::SimDuration;
+    let params = RaftParams {
+        check_quorum: true,
+        ..RaftParams::default()
+    };
+    let (mut server, mut raft) = follower(1, params, 1, &[1]);
+    let heartbeat = RaftMessage::AppendEntries(AppendEntries {
+        term: 1,
+        prev_log_index: 1,
+        prev_log_term: 1,
+        entries: Vec::new(),
+        leader_commit: 1,
+        round: 1,
+    });
+    server.call(|ctx| {
+        use crate::cluster::Service;
+        raft.on_message(ctx, NodeId(2), heartbeat)
+    });
+    // 50 ms later, within the minimum election timeout (150 ms): the
+    // request is ignored, its term included (leader stickiness, §4.2.3).
+    server.advance(SimDuration::from_millis(50));
+    let early = server.call(|ctx| {
+        use crate::cluster::Service;
+        raft.on_message(ctx, CANDIDATE, request_vote(2, 1, 1))
+    });
+    assert_eq!(early.effects, [vote(1, false)]);
+    assert!(early.stored.is_empty());
+    // Past the minimum election timeout the leader may be gone: vote.
+    server.advance(SimDuration::from_millis(150));
+    let late = server.call(|ctx| {
+        use crate::cluster::Service;
+        raft.on_message(ctx, CANDIDATE, request_vote(2, 1, 1))
+    });
+    let (_, rest) = split_election_timer(late.effects);
+    assert_eq!(rest, [vote(2, true)]);
+}

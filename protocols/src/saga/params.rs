@@ -74,14 +74,20 @@ impl Default for SagaParams {
 /// service), inventory, payment, shipping.
 pub const SAGA_SERVERS: usize = 4;
 
+/// Checks the server count (the scenario's `nodes`).
+pub fn validate_servers(servers: usize) -> Result<(), String> {
+    if servers == SAGA_SERVERS {
+        Ok(())
+    } else {
+        Err(format!(
+            "a saga cluster has exactly {SAGA_SERVERS} servers (orders, inventory, payment, shipping), got {servers}"
+        ))
+    }
+}
+
 impl SagaParams {
-    /// Checks the params for `servers` servers; errors name the field.
-    pub fn validate(&self, servers: usize) -> Result<(), String> {
-        if servers != SAGA_SERVERS {
-            return Err(format!(
-                "nodes: a saga cluster has exactly {SAGA_SERVERS} servers (orders, inventory, payment, shipping), got {servers}"
-            ));
-        }
+    /// Checks the params; errors name the field.
+    pub fn validate(&self) -> Result<(), String> {
         for (field, value) in [
             ("initial_stock", self.initial_stock),
             ("initial_credit", self.initial_credit),

@@ -1,6 +1,6 @@
 //! Sagas on the plug-in boundary: orders as sagas over four services.
 
-use super::params::SagaParams;
+use super::params::{validate_servers, SagaParams};
 use super::Saga;
 use crate::plugin::{Clients, Invalid, Plugin, Setup};
 use sim_core::NodeId;
@@ -18,9 +18,8 @@ impl Plugin for SagaPlugin {
     type Service = Saga;
 
     fn validate(params: &SagaParams, setup: &Setup) -> Result<(), Invalid> {
-        params
-            .validate(setup.servers)
-            .map_err(|e| Invalid::from_text(&e))
+        validate_servers(setup.servers).map_err(Invalid::nodes)?;
+        params.validate().map_err(|e| Invalid::from_text(&e))
     }
 
     fn servers(params: &SagaParams, setup: &Setup) -> Box<dyn FnMut(NodeId) -> Saga> {

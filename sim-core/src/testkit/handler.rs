@@ -77,11 +77,6 @@ impl NodeHarness {
         &self.storage
     }
 
-    /// Timers set and neither fired nor cancelled.
-    pub fn active_timers(&self) -> usize {
-        self.timers.active_count()
-    }
-
     /// Runs `handler` with this node's context and returns what it did.
     pub fn call<P: Protocol, R>(
         &mut self,
