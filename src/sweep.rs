@@ -55,6 +55,10 @@ pub struct Header {
 pub struct GroupHeader {
     pub label: String,
     pub sets: Vec<(String, String)>,
+    /// What theory predicts for the group's metrics (the report draws it
+    /// beside the measured means); absent in older results files.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub theory: Vec<scenarios::Theory>,
 }
 
 /// Samples of one metric a run contributes at most. A run with more (commit
@@ -144,6 +148,7 @@ impl SweepPlan {
                 .map(|g| GroupHeader {
                     label: g.label.clone(),
                     sets: g.sets.clone(),
+                    theory: g.scenario.theory(),
                 })
                 .collect(),
             expect: base.expect.clone(),

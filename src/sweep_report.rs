@@ -22,6 +22,7 @@ pub fn groups(header: &Header, results: &[UnitResult]) -> Vec<GroupData> {
         .map(|g| GroupData {
             label: g.label.clone(),
             sets: g.sets.clone(),
+            theory: g.theory.clone(),
             ..GroupData::default()
         })
         .collect();
@@ -50,10 +51,10 @@ pub fn groups(header: &Header, results: &[UnitResult]) -> Vec<GroupData> {
 }
 
 /// Reads the sweep folder `dir` and writes its report there.
-pub fn write(dir: &Path) -> Result<PathBuf, String> {
+pub fn write(dir: &Path, options: &reports::sweep_report::SweepOptions) -> Result<PathBuf, String> {
     let (header, results, _) = sweep::read_results(&sweep::results_file(dir))?;
     let title = format!("{} seeds {}", header.scenario, header.seeds);
-    reports::sweep_report::write(dir, &title, &groups(&header, &results))
+    reports::sweep_report::write(dir, &title, &groups(&header, &results), options)
 }
 
 #[cfg(test)]
@@ -92,10 +93,12 @@ mod tests {
                 GroupHeader {
                     label: "a".into(),
                     sets: vec![("x".into(), "1".into())],
+                    theory: Vec::new(),
                 },
                 GroupHeader {
                     label: "b".into(),
                     sets: vec![("x".into(), "2".into())],
+                    theory: Vec::new(),
                 },
             ],
             expect: Expect::Pass,

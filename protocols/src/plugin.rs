@@ -49,6 +49,19 @@ pub struct Setup {
     pub memory_bytes: u64,
 }
 
+/// What theory predicts for one of a protocol's sample metrics in one
+/// setting: a sweep report draws it beside the measured means, so a
+/// reader sees how far a run is from the textbook.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Theory {
+    /// The sample metric it predicts (`election_messages`).
+    pub metric: String,
+    /// The formula and its assumptions, as the chart's legend shows it.
+    pub label: String,
+    /// The predicted mean of the metric.
+    pub value: f64,
+}
+
 /// Why a protocol's params do not fit the scenario: a message that says
 /// what to change, at a param (`protocol.Raft.election_timeout`) or at a
 /// path of the scenario itself (`nodes`).
@@ -122,6 +135,15 @@ pub trait Plugin: 'static {
     /// Draw from a stream named after the protocol (`sim_core::rng::stream`).
     fn resolve(params: &mut Self::Params, setup: &Setup, seed: u64) {
         let _ = (params, setup, seed);
+    }
+
+    /// What theory predicts for this protocol's sample metrics with these
+    /// (valid) params; nothing by default. Only predictions that hold for
+    /// the params alone belong here: a sweep report draws them against
+    /// every group, whatever its faults.
+    fn theory(params: &Self::Params, setup: &Setup) -> Vec<Theory> {
+        let _ = (params, setup);
+        Vec::new()
     }
 
     /// What makes each server of a run (resolved, valid params).

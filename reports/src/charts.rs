@@ -41,12 +41,17 @@ pub(crate) type Drawn<DB> = Result<(), DrawingAreaErrorKind<<DB as DrawingBacken
 pub trait Drawable {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Drawn<DB>;
 
+    /// The picture's size in pixels.
+    fn size(&self) -> (u32, u32) {
+        SIZE
+    }
+
     /// As SVG text: byte for byte the same for the same input.
     fn svg(&self) -> String {
         register_font();
         let mut svg = String::new();
         {
-            let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
+            let root = SVGBackend::with_string(&mut svg, self.size()).into_drawing_area();
             root.fill(&WHITE).expect("an SVG string takes any drawing");
             self.draw(&root).expect("an SVG string takes any drawing");
             root.present().expect("an SVG string is always written");
@@ -57,7 +62,7 @@ pub trait Drawable {
     /// As a PNG file at `path`, drawn with the shipped font.
     fn png(&self, path: &Path) -> Result<(), String> {
         register_font();
-        let root = BitMapBackend::new(path, SIZE).into_drawing_area();
+        let root = BitMapBackend::new(path, self.size()).into_drawing_area();
         root.fill(&WHITE).map_err(|e| e.to_string())?;
         self.draw(&root).map_err(|e| e.to_string())?;
         root.present().map_err(|e| e.to_string())

@@ -7,6 +7,8 @@
 //!   bands.
 //! - `charts.rs`: the run charts, as SVG and PNG (plotters, with the font
 //!   shipped in `assets/`).
+//! - `lamport.rs`: the space-time diagram of a window of a run, from a
+//!   replay of it (`scenarios::replay`).
 //! - `run_report.rs`: `report.html` of a run, one self-contained page.
 //! - `sweep_series.rs`: the data behind a sweep's charts (verdicts per
 //!   group, each metric's samples per run, bootstrap intervals).
@@ -19,6 +21,7 @@
 pub mod bands;
 pub mod charts;
 pub mod html;
+pub mod lamport;
 pub mod run_report;
 pub mod series;
 pub mod sweep_report;

@@ -11,16 +11,20 @@
 use crate::bands::fault_bands;
 use crate::charts::{Chart, ChartData, Drawable};
 use crate::html::escape;
+use crate::lamport::{choose_window, Diagram, LamportWindow, Mark, OpSpan};
 use crate::series::{latency_points, window_width_ms, windows};
 use scenarios::Scenario;
 use serde_json::Value as Json;
+use sim_core::checker::explain::describe;
 use sim_core::history::History;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 /// The files the report writes into a run folder.
-pub const REPORT_FILES: [&str; 7] = [
+pub const REPORT_FILES: [&str; 9] = [
     "report.html",
+    "lamport.svg",
+    "lamport.png",
     "latency.svg",
     "latency.png",
     "latency-quantiles.svg",
@@ -100,16 +104,166 @@ impl RunFiles {
     }
 }
 
+/// What a run report may be asked to do differently.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RunOptions {
+    /// The space-time diagram's window and nodes.
+    pub lamport: LamportWindow,
+}
+
 /// Writes the charts and `report.html` into the run folder `dir`, from the
 /// files there; returns the page's path.
-pub fn write_from_files(dir: &Path) -> Result<PathBuf, String> {
-    write(dir, &RunFiles::read(dir)?.data())
+pub fn write_from_files(dir: &Path, options: &RunOptions) -> Result<PathBuf, String> {
+    write(dir, &RunFiles::read(dir)?.data(), options)
+}
+
+/// Each violation and the non-linearizable operation, from `checks.json`,
+/// where and when it happened.
+pub fn marks(
+    checks: Option<&Json>,
+    history: &History,
+    servers: usize,
+    clients: usize,
+) -> Vec<Mark> {
+    let mut marks = Vec::new();
+    for check in checks.and_then(Json::as_array).into_iter().flatten() {
+        for v in check["violations"].as_array().into_iter().flatten() {
+            if let Some(time_ns) = v["time"].as_u64() {
+                marks.push(Mark {
+                    time_ns,
+                    node: v["node"].as_u64().map(|n| n as usize),
+                    text: format!("{}: {}", leaf(&v["invariant"]), leaf(&v["message"])),
+                });
+            }
+        }
+        let culprit = check["counterexample"]["culprit"].as_u64();
+        if let Some(op) = culprit.and_then(|i| history.operations.get(i as usize)) {
+            marks.push(Mark {
+                time_ns: op.complete_ns.unwrap_or(op.invoke_ns),
+                node: (clients > 0).then(|| servers + (op.process % clients as u64) as usize),
+                text: format!(
+                    "not linearizable ({}): {}",
+                    leaf(&check["name"]),
+                    describe(op)
+                ),
+            });
+        }
+    }
+    marks.sort_by_key(|m| m.time_ns);
+    marks
+}
+
+/// The operations as spans on their clients' lines.
+fn op_spans(history: &History, servers: usize, clients: usize) -> Vec<OpSpan> {
+    if clients == 0 {
+        return Vec::new();
+    }
+    history
+        .operations
+        .iter()
+        .map(|op| OpSpan {
+            node: servers + (op.process % clients as u64) as usize,
+            invoke_ns: op.invoke_ns,
+            complete_ns: op.complete_ns,
+            label: op_label(op),
+            outcome: op.outcome,
+        })
+        .collect()
+}
+
+/// An operation in a few words: `write k1 4.12`, `read k1 -> 5.6 fail`.
+fn op_label(op: &sim_core::history::Operation) -> String {
+    use sim_core::history::{Function, Outcome};
+    let value = op.value.as_deref().unwrap_or("?");
+    let what = match op.f {
+        Function::Read => format!("read {} -> {value}", op.key),
+        Function::Write => format!("write {} {value}", op.key),
+        Function::Cas => format!(
+            "cas {} {} -> {value}",
+            op.key,
+            op.expected.as_deref().unwrap_or("?")
+        ),
+        Function::Append => format!("append {} {value}", op.key),
+        Function::Transfer => format!("transfer {} {value}", op.key),
+        Function::Order => format!("order {} x{value}", op.key),
+    };
+    match op.outcome {
+        Outcome::Ok => what,
+        Outcome::Fail => format!("{what} (fail)"),
+        Outcome::Info => format!("{what} (unknown)"),
+    }
+}
+
+/// The space-time diagram of the run's window (see `lamport.rs`), from a
+/// replay of the resolved scenario; `Err` says why there is none.
+fn lamport(
+    data: &RunData<'_>,
+    history: &History,
+    window: &LamportWindow,
+) -> Result<Diagram, String> {
+    let resolved = data.resolved;
+    let names = scenarios::scenario::all_node_names(resolved);
+    let servers = scenarios::names::server_names(&resolved.nodes).len();
+    let clients = resolved.workload.clients as usize;
+    let chosen: Option<Vec<usize>> = if window.nodes.is_empty() {
+        None
+    } else {
+        Some(
+            window
+                .nodes
+                .iter()
+                .map(|name| {
+                    names.iter().position(|n| n == name).ok_or_else(|| {
+                        format!(
+                            "--nodes: no node is named \"{name}\"; this run's nodes are {}",
+                            names.join(", ")
+                        )
+                    })
+                })
+                .collect::<Result<_, _>>()?,
+        )
+    };
+    let marks = marks(data.checks, history, servers, clients);
+    let end_ns = data
+        .summary
+        .and_then(|s| s["simulated_seconds"].as_f64())
+        .map_or(resolved.duration.0.as_nanos(), |s| {
+            ((s * 1e9) as u64).min(resolved.duration.0.as_nanos())
+        });
+    let (from, to, focus) = choose_window(window, &marks, end_ns);
+    let replay = scenarios::replay::replay(
+        resolved,
+        sim_core::SimTime::from_nanos(from),
+        sim_core::SimTime::from_nanos(to),
+    )?;
+    let title = format!("{} seed {}", resolved.name, resolved.seed);
+    let mut diagram = crate::lamport::diagram(
+        &title,
+        &replay.records,
+        &names,
+        chosen.as_deref(),
+        &op_spans(history, servers, clients),
+        &marks,
+        (from, to, focus),
+    );
+    if replay.truncated {
+        diagram.notes.push(format!(
+            "the replay recorded its first {} events only",
+            scenarios::replay::REPLAY_RECORDS_MAX
+        ));
+    }
+    if let Some(message) = replay.panicked {
+        diagram
+            .notes
+            .push(format!("the protocol panicked: {message}"));
+    }
+    Ok(diagram)
 }
 
 /// Writes the charts and `report.html` of `data` into the run folder
 /// `dir`; returns the page's path. `run` calls it with what it holds in
 /// memory, `faultline report` with what it read back: the same bytes.
-pub fn write(dir: &Path, data: &RunData<'_>) -> Result<PathBuf, String> {
+pub fn write(dir: &Path, data: &RunData<'_>, options: &RunOptions) -> Result<PathBuf, String> {
     let duration_ns = data.resolved.duration.0.as_nanos();
     let end_ms = duration_ns as f64 / 1e6;
     let bands = fault_bands(&data.resolved.faults.schedule, duration_ns);
@@ -139,7 +293,16 @@ pub fn write(dir: &Path, data: &RunData<'_>) -> Result<PathBuf, String> {
         chart.png(&dir.join(format!("{}.png", chart.name())))?;
         svgs.push((chart.name(), svg));
     }
-    let page = page(data, &svgs, &bands);
+    let lamport = match lamport(data, history, &options.lamport) {
+        Ok(diagram) => {
+            let svg = diagram.svg();
+            std::fs::write(dir.join("lamport.svg"), &svg).map_err(|e| e.to_string())?;
+            diagram.png(&dir.join("lamport.png"))?;
+            Ok((diagram, svg))
+        }
+        Err(why) => Err(why),
+    };
+    let page = page(data, &svgs, &bands, &lamport);
     let path = dir.join("report.html");
     std::fs::write(&path, page).map_err(|e| e.to_string())?;
     Ok(path)
@@ -189,7 +352,12 @@ fn table(out: &mut String, rows: &[(String, String)]) {
     out.push_str("</table>\n");
 }
 
-fn page(data: &RunData<'_>, svgs: &[(&str, String)], bands: &[crate::bands::FaultBand]) -> String {
+fn page(
+    data: &RunData<'_>,
+    svgs: &[(&str, String)],
+    bands: &[crate::bands::FaultBand],
+    lamport: &Result<(Diagram, String), String>,
+) -> String {
     let scenario = data.resolved;
     let summary = data.summary.unwrap_or(&Json::Null);
     let mut out = String::new();
@@ -254,6 +422,21 @@ fn page(data: &RunData<'_>, svgs: &[(&str, String)], bands: &[crate::bands::Faul
     out.push_str("<h2>Charts</h2>\n");
     for (name, svg) in svgs {
         out.push_str(&crate::html::figure(name, svg));
+    }
+    out.push_str("<h2 id=\"space-time\">Space-time diagram</h2>\n");
+    match lamport {
+        Ok((diagram, svg)) => {
+            let _ = writeln!(
+                out,
+                "<p>Messages, faults and client operations from {:.3} ms to {:.3} ms, replayed from resolved.ron (time runs down, one row per event time). Another window: <code>faultline report DIR --from 1.2s --to 1.4s --nodes n1,n2,client1</code>.</p>",
+                diagram.from_ns as f64 / 1e6,
+                diagram.to_ns as f64 / 1e6
+            );
+            out.push_str(&crate::html::figure("lamport", svg));
+        }
+        Err(why) => {
+            let _ = writeln!(out, "<p>No diagram: {}</p>", escape(why));
+        }
     }
     if let Some(metrics) = data.metrics {
         out.push_str("<h2>Metrics</h2>\n");

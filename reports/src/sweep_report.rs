@@ -8,7 +8,8 @@
 use crate::charts::{draw_legend, outcome_colour, register_font, Drawable, Drawn, FAMILY};
 use crate::html::escape;
 use crate::sweep_series::{
-    cdfs, group_name, mean_with_interval, metrics, percentiles, Estimate, GroupData,
+    cdfs, group_name, heatmap, mean_with_interval, metrics, numeric_axis, percentiles,
+    theory_lines, Estimate, GroupData, HeatValue, Heatmap,
 };
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -56,17 +57,42 @@ fn short(label: &str) -> String {
     }
 }
 
+/// How a CDF's x axis is scaled.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Scale {
+    /// Logarithmic when the values are positive and span more than
+    /// `LOG_X_RATIO`, else linear.
+    #[default]
+    Auto,
+    Linear,
+    /// Logarithmic when every value is positive (a log axis cannot show
+    /// zero), else linear.
+    Log,
+}
+
+/// What a sweep report may be asked to do differently.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SweepOptions {
+    /// The CDFs' x axis.
+    pub cdf_x: Scale,
+}
+
 /// Each group's CDF of one metric, one line each.
 pub struct CdfChart<'a> {
     pub metric: &'a str,
     pub lines: Vec<(String, Vec<(f64, f64)>)>,
+    pub scale: Scale,
 }
 
 impl CdfChart<'_> {
-    /// Whether the x axis is logarithmic (see `LOG_X_RATIO`).
+    /// Whether the x axis is logarithmic (see `Scale`).
     pub fn log_x(&self) -> bool {
         let (low, high) = self.x_range();
-        low > 0.0 && high / low > LOG_X_RATIO
+        match self.scale {
+            Scale::Auto => low > 0.0 && high / low > LOG_X_RATIO,
+            Scale::Linear => false,
+            Scale::Log => low > 0.0,
+        }
     }
 
     fn x_range(&self) -> (f64, f64) {
@@ -175,41 +201,211 @@ fn categorical<'a, DB: DrawingBackend + 'a>(
     Ok(chart)
 }
 
-/// Each group's mean of one metric with its 95% interval.
+/// Where a metric chart places its groups across.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Across {
+    /// At the value of the sweep's one numeric axis (per group), on a log
+    /// axis when the values span more than `LOG_X_RATIO`.
+    Values { axis: String, values: Vec<f64> },
+    /// One category per group, labelled.
+    Categories(Vec<String>),
+}
+
+impl Across {
+    pub fn of(groups: &[GroupData]) -> Across {
+        match numeric_axis(groups) {
+            Some((axis, values)) => Across::Values { axis, values },
+            None => Across::Categories(groups.iter().map(|g| short(&group_name(g))).collect()),
+        }
+    }
+
+    fn x(&self, group: usize) -> f64 {
+        match self {
+            Across::Values { values, .. } => values[group],
+            Across::Categories(_) => group as f64,
+        }
+    }
+}
+
+/// One group's mean of a metric with its 95% interval.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct MeanBar {
+    pub group: usize,
+    pub mean: f64,
+    pub low: f64,
+    pub high: f64,
+}
+
+/// Each group's mean of one metric with its 95% interval, against the
+/// swept value where there is one, with what theory predicts beside it.
 pub struct MeanChart<'a> {
     pub metric: &'a str,
-    /// (group label, mean, low, high), in group order.
-    pub bars: Vec<(String, f64, f64, f64)>,
+    pub across: Across,
+    pub bars: Vec<MeanBar>,
+    /// Theory lines: a label and (group, predicted value) points.
+    pub theory: Vec<(String, Vec<(usize, f64)>)>,
+}
+
+impl MeanChart<'_> {
+    fn y_values(&self) -> impl Iterator<Item = f64> + '_ {
+        self.bars
+            .iter()
+            .flat_map(|b| [b.low, b.high])
+            .chain(self.theory.iter().flat_map(|(_, p)| p.iter().map(|p| p.1)))
+    }
+
+    /// Whether the x axis is logarithmic: swept values, all positive,
+    /// spanning more than `LOG_X_RATIO`.
+    pub fn log_x(&self) -> bool {
+        match &self.across {
+            Across::Values { values, .. } => spans_decades(values.iter().copied()),
+            Across::Categories(_) => false,
+        }
+    }
+
+    /// Whether the y axis is logarithmic: with a log x axis, when the
+    /// values are all positive and span more than `LOG_X_RATIO` (a power
+    /// law is then a straight line).
+    pub fn log_y(&self) -> bool {
+        self.log_x() && spans_decades(self.y_values())
+    }
+}
+
+/// All positive, and the largest over the smallest above `LOG_X_RATIO`.
+fn spans_decades(values: impl Iterator<Item = f64>) -> bool {
+    let (mut low, mut high) = (f64::INFINITY, 0.0f64);
+    for v in values {
+        if v <= 0.0 {
+            return false;
+        }
+        low = low.min(v);
+        high = high.max(v);
+    }
+    low.is_finite() && high / low > LOG_X_RATIO
 }
 
 impl Drawable for MeanChart<'_> {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Drawn<DB> {
-        let high = self
-            .bars
-            .iter()
-            .map(|b| b.3)
-            .fold(0.0f64, f64::max)
-            .max(1e-9);
-        let labels: Vec<String> = self.bars.iter().map(|b| short(&b.0)).collect();
+        let y_high = self.y_values().fold(0.0f64, f64::max).max(1e-9);
+        let y_low = self.y_values().fold(f64::INFINITY, f64::min);
         let caption = format!(
             "mean {} per group, with bootstrap 95% intervals",
             self.metric
         );
-        let mut chart = categorical(root, &caption, &labels, high * 1.1, self.metric)?;
+        match &self.across {
+            Across::Categories(labels) => {
+                let chart = categorical(root, &caption, labels, y_high * 1.1, self.metric)?;
+                self.series(chart)
+            }
+            Across::Values { axis, values } => {
+                let x_low = values.iter().copied().fold(f64::INFINITY, f64::min);
+                let x_high = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                let name = axis.rsplit('.').next().unwrap_or(axis);
+                let mut builder = ChartBuilder::on(root);
+                builder
+                    .caption(caption, (FAMILY, 18))
+                    .margin(12)
+                    .x_label_area_size(50)
+                    .y_label_area_size(70);
+                let span = (x_high - x_low).max(1e-9);
+                match (self.log_x(), self.log_y()) {
+                    (true, true) => {
+                        let mut chart = builder.build_cartesian_2d(
+                            (x_low / 1.3..x_high * 1.3).log_scale(),
+                            (y_low / 1.5..y_high * 1.5).log_scale(),
+                        )?;
+                        mesh(
+                            &mut chart,
+                            &format!("{name} (log scale)"),
+                            &format!("{} (log scale)", self.metric),
+                        )?;
+                        self.series(chart)
+                    }
+                    (true, false) => {
+                        let mut chart = builder.build_cartesian_2d(
+                            (x_low / 1.3..x_high * 1.3).log_scale(),
+                            0.0..y_high * 1.1,
+                        )?;
+                        mesh(&mut chart, &format!("{name} (log scale)"), self.metric)?;
+                        self.series(chart)
+                    }
+                    _ => {
+                        let mut chart = builder.build_cartesian_2d(
+                            x_low - span * 0.05..x_high + span * 0.05,
+                            0.0..y_high * 1.1,
+                        )?;
+                        mesh(&mut chart, name, self.metric)?;
+                        self.series(chart)
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Draws a metric chart's axes and grid.
+fn mesh<'a, DB, X, Y>(
+    chart: &mut ChartContext<'a, DB, Cartesian2d<X, Y>>,
+    x_desc: &str,
+    y_desc: &str,
+) -> Drawn<DB>
+where
+    DB: DrawingBackend + 'a,
+    X: Ranged<ValueType = f64> + plotters::coord::ranged1d::ValueFormatter<f64>,
+    Y: Ranged<ValueType = f64> + plotters::coord::ranged1d::ValueFormatter<f64>,
+{
+    chart
+        .configure_mesh()
+        .x_desc(x_desc)
+        .y_desc(y_desc)
+        .label_style((FAMILY, 12))
+        .draw()
+}
+
+impl MeanChart<'_> {
+    /// The means with their intervals, then each theory line, then the legend.
+    fn series<
+        'a,
+        DB: DrawingBackend + 'a,
+        X: Ranged<ValueType = f64>,
+        Y: Ranged<ValueType = f64>,
+    >(
+        &self,
+        mut chart: ChartContext<'a, DB, Cartesian2d<X, Y>>,
+    ) -> Drawn<DB> {
         let colour = PALETTE[0];
+        let x = |group: usize| self.across.x(group);
+        chart
+            .draw_series(self.bars.iter().map(|b| {
+                ErrorBar::new_vertical(x(b.group), b.low, b.mean, b.high, colour.filled(), 12)
+            }))?
+            .label("measured mean (95% interval)")
+            .legend(move |(x, y)| Circle::new((x + 8, y), 4, colour.filled()));
         chart.draw_series(
             self.bars
                 .iter()
-                .enumerate()
-                .map(|(i, b)| ErrorBar::new_vertical(i as f64, b.2, b.1, b.3, colour.filled(), 12)),
+                .map(|b| Circle::new((x(b.group), b.mean), 4, colour.filled())),
         )?;
-        chart.draw_series(
-            self.bars
-                .iter()
-                .enumerate()
-                .map(|(i, b)| Circle::new((i as f64, b.1), 4, colour.filled())),
-        )?;
-        Ok(())
+        for (i, (label, points)) in self.theory.iter().enumerate() {
+            let colour = PALETTE[(i + 1) % PALETTE.len()];
+            let line: Vec<(f64, f64)> = points.iter().map(|&(g, v)| (x(g), v)).collect();
+            chart
+                .draw_series(DashedLineSeries::new(
+                    line.clone(),
+                    8,
+                    4,
+                    colour.stroke_width(2),
+                ))?
+                .label(label.as_str())
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 16, y)], colour.stroke_width(2))
+                });
+            chart.draw_series(
+                line.iter()
+                    .map(|&p| Cross::new(p, 5, colour.stroke_width(2))),
+            )?;
+        }
+        draw_legend(&mut chart, Some(SeriesLabelPosition::UpperLeft))
     }
 }
 
@@ -262,9 +458,10 @@ impl Drawable for VerdictChart<'_> {
     }
 }
 
-/// A two-axis sweep's pass rates, one cell per pair of values.
+/// A two-axis sweep's pass rates, or one metric's means, one cell per pair
+/// of values.
 pub struct HeatmapChart<'a> {
-    pub map: &'a crate::sweep_series::Heatmap,
+    pub map: &'a Heatmap,
 }
 
 impl Drawable for HeatmapChart<'_> {
@@ -274,8 +471,17 @@ impl Drawable for HeatmapChart<'_> {
         let xs: Vec<String> = map.x_values.iter().map(|v| short(v)).collect();
         let ys: Vec<String> = map.y_values.iter().map(|v| short(v)).collect();
         let name = |path: &str| path.rsplit('.').next().unwrap_or(path).to_string();
+        let caption = match &map.value {
+            HeatValue::PassRate => "pass rate per pair of values".to_string(),
+            HeatValue::Mean(metric) => format!("mean {metric} per pair of values"),
+        };
+        // A metric's cells run from its smallest mean (blue) to its
+        // largest (orange); pass rates from none (red) to all (green).
+        let present = map.cells.iter().flatten().flatten().copied();
+        let low = present.clone().fold(f64::INFINITY, f64::min);
+        let high = present.fold(f64::NEG_INFINITY, f64::max);
         let mut chart = ChartBuilder::on(root)
-            .caption("pass rate per pair of values", (FAMILY, 18))
+            .caption(caption, (FAMILY, 18))
             .margin(12)
             .x_label_area_size(50)
             .y_label_area_size(120)
@@ -294,9 +500,8 @@ impl Drawable for HeatmapChart<'_> {
         for (yi, row) in map.cells.iter().enumerate() {
             for (xi, cell) in row.iter().enumerate() {
                 let (x, y) = (xi as f64, yi as f64);
-                let (colour, text) = match cell {
-                    // Red (none passed) to green (all passed).
-                    Some(rate) => (
+                let (colour, text) = match (cell, &map.value) {
+                    (Some(rate), HeatValue::PassRate) => (
                         RGBColor(
                             (214.0 - 170.0 * rate) as u8,
                             (39.0 + 121.0 * rate) as u8,
@@ -304,7 +509,22 @@ impl Drawable for HeatmapChart<'_> {
                         ),
                         format!("{:.0}%", rate * 100.0),
                     ),
-                    None => (RGBColor(220, 220, 220), "no runs".to_string()),
+                    (Some(mean), HeatValue::Mean(_)) => {
+                        let f = if high > low {
+                            (mean - low) / (high - low)
+                        } else {
+                            0.5
+                        };
+                        (
+                            RGBColor(
+                                (31.0 + 224.0 * f) as u8,
+                                (119.0 + 8.0 * f) as u8,
+                                (180.0 - 166.0 * f) as u8,
+                            ),
+                            format!("{mean:.3}"),
+                        )
+                    }
+                    (None, _) => (RGBColor(220, 220, 220), "no runs".to_string()),
                 };
                 chart.draw_series(std::iter::once(Rectangle::new(
                     [(x - 0.48, y - 0.48), (x + 0.48, y + 0.48)],
@@ -338,11 +558,16 @@ fn save(
 
 /// Writes the sweep's charts (SVG and PNG) and `report.html` into `dir`;
 /// returns the page's path. `title` names the sweep.
-pub fn write(dir: &Path, title: &str, groups: &[GroupData]) -> Result<PathBuf, String> {
+pub fn write(
+    dir: &Path,
+    title: &str,
+    groups: &[GroupData],
+    options: &SweepOptions,
+) -> Result<PathBuf, String> {
     register_font();
     let mut figures: Vec<(String, String)> = Vec::new();
     save(dir, "verdicts", &VerdictChart { groups }, &mut figures)?;
-    if let Some(map) = crate::sweep_series::heatmap(groups) {
+    if let Some(map) = heatmap(groups, &HeatValue::PassRate) {
         save(dir, "pass-rate", &HeatmapChart { map: &map }, &mut figures)?;
     }
     let names = metrics(groups);
@@ -360,15 +585,37 @@ pub fn write(dir: &Path, title: &str, groups: &[GroupData]) -> Result<PathBuf, S
         let cdf = CdfChart {
             metric,
             lines: cdfs(groups, metric),
+            scale: options.cdf_x,
         };
         save(dir, &format!("cdf-{metric}"), &cdf, &mut figures)?;
-        let bars = groups
+        let bars = estimates
             .iter()
-            .zip(&estimates)
-            .filter_map(|(g, e)| e.map(|e| (group_name(g), e.mean, e.low, e.high)))
+            .enumerate()
+            .filter_map(|(group, e)| {
+                e.map(|e| MeanBar {
+                    group,
+                    mean: e.mean,
+                    low: e.low,
+                    high: e.high,
+                })
+            })
             .collect();
-        let mean = MeanChart { metric, bars };
+        let mean = MeanChart {
+            metric,
+            across: Across::of(groups),
+            bars,
+            theory: theory_lines(groups, metric),
+        };
         save(dir, &format!("mean-{metric}"), &mean, &mut figures)?;
+        let value = HeatValue::Mean(metric.clone());
+        if let Some(map) = heatmap(groups, &value) {
+            save(
+                dir,
+                &format!("heatmap-{metric}"),
+                &HeatmapChart { map: &map },
+                &mut figures,
+            )?;
+        }
         let _ = writeln!(
             tables,
             "<h3>{}</h3>\n<table>\n<tr><th>group</th><th>runs</th><th>samples</th><th>min</th><th>median</th><th>p90</th><th>p99</th><th>max</th><th>mean (95% interval)</th></tr>",

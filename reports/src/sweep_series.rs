@@ -31,6 +31,8 @@ pub struct GroupData {
     pub unknown: u64,
     /// Per metric: each run's samples (runs without samples left out).
     pub samples: BTreeMap<String, Vec<Vec<f64>>>,
+    /// What theory predicts for this group's metrics (from the protocol).
+    pub theory: Vec<scenarios::Theory>,
 }
 
 impl GroupData {
@@ -60,16 +62,9 @@ pub struct Estimate {
 /// The mean of the runs' means of `metric`, with its percentile-bootstrap
 /// 95% interval; `None` when no run has a sample.
 pub fn mean_with_interval(runs: &[Vec<f64>]) -> Option<Estimate> {
-    let means: Vec<f64> = runs
-        .iter()
-        .filter(|r| !r.is_empty())
-        .map(|r| r.iter().sum::<f64>() / r.len() as f64)
-        .collect();
-    if means.is_empty() {
-        return None;
-    }
+    let means = run_means(runs);
+    let mean = mean_of_runs(runs)?;
     let n = means.len();
-    let mean = means.iter().sum::<f64>() / n as f64;
     let mut rng = sim_core::rng::stream(0, BOOTSTRAP_STREAM);
     let mut resampled: Vec<f64> = (0..BOOTSTRAP_RESAMPLES)
         .map(|_| (0..n).map(|_| means[rng.random_range(0..n)]).sum::<f64>() / n as f64)
@@ -82,6 +77,54 @@ pub fn mean_with_interval(runs: &[Vec<f64>]) -> Option<Estimate> {
         high,
         runs: n,
     })
+}
+
+/// Each run's mean (runs without samples left out).
+fn run_means(runs: &[Vec<f64>]) -> Vec<f64> {
+    runs.iter()
+        .filter(|r| !r.is_empty())
+        .map(|r| r.iter().sum::<f64>() / r.len() as f64)
+        .collect()
+}
+
+/// The mean of the runs' means, so that every run weighs the same; `None`
+/// when no run has a sample.
+pub fn mean_of_runs(runs: &[Vec<f64>]) -> Option<f64> {
+    let means = run_means(runs);
+    (!means.is_empty()).then(|| means.iter().sum::<f64>() / means.len() as f64)
+}
+
+/// The sweep's one axis and each group's value on it, when there is one
+/// axis and every value is a number (`nodes.Count` = 8, 64, 512): a
+/// metric is then drawn against the value itself rather than against
+/// categories.
+pub fn numeric_axis(groups: &[GroupData]) -> Option<(String, Vec<f64>)> {
+    let [(axis, _)] = groups.first()?.sets.as_slice() else {
+        return None;
+    };
+    let values = groups
+        .iter()
+        .map(|g| match g.sets.as_slice() {
+            [(a, value)] if a == axis => value.trim().parse::<f64>().ok().filter(|v| v.is_finite()),
+            _ => None,
+        })
+        .collect::<Option<Vec<f64>>>()?;
+    Some((axis.clone(), values))
+}
+
+/// Each theory line for `metric`: its label and, per group that has a
+/// prediction, (group index, predicted value), in group order.
+pub fn theory_lines(groups: &[GroupData], metric: &str) -> Vec<(String, Vec<(usize, f64)>)> {
+    let mut lines: Vec<(String, Vec<(usize, f64)>)> = Vec::new();
+    for (i, g) in groups.iter().enumerate() {
+        for t in g.theory.iter().filter(|t| t.metric == metric) {
+            match lines.iter_mut().find(|(label, _)| *label == t.label) {
+                Some((_, points)) => points.push((i, t.value)),
+                None => lines.push((t.label.clone(), vec![(i, t.value)])),
+            }
+        }
+    }
+    lines
 }
 
 /// Every metric any group has samples of, in name order.
@@ -123,21 +166,32 @@ pub fn cdfs(groups: &[GroupData], metric: &str) -> Vec<(String, Vec<(f64, f64)>)
         .collect()
 }
 
-/// A two-axis sweep's pass rates as a grid: the first axis across, the
-/// second down, each in the order its values first appear.
+/// What a heatmap's cells show.
+#[derive(Clone, Debug, PartialEq)]
+pub enum HeatValue {
+    /// The fraction of the group's runs that passed.
+    PassRate,
+    /// The mean of the runs' means of a metric.
+    Mean(String),
+}
+
+/// A two-axis sweep's pass rates, or one metric's means, as a grid: the
+/// first axis across, the second down, each in the order its values first
+/// appear.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Heatmap {
+    pub value: HeatValue,
     /// The axes' field paths.
     pub axes: (String, String),
     pub x_values: Vec<String>,
     pub y_values: Vec<String>,
-    /// `cells[y][x]`: the fraction of the group's runs that passed; `None`
-    /// for a group with no runs (or none at that pair).
+    /// `cells[y][x]`: the value; `None` for a group with no runs (or no
+    /// samples of the metric, or no group at that pair).
     pub cells: Vec<Vec<Option<f64>>>,
 }
 
-/// The pass-rate grid of a sweep with exactly two axes; `None` otherwise.
-pub fn heatmap(groups: &[GroupData]) -> Option<Heatmap> {
+/// The grid of `value` for a sweep with exactly two axes; `None` otherwise.
+pub fn heatmap(groups: &[GroupData], value: &HeatValue) -> Option<Heatmap> {
     let first = groups.first()?;
     let [(x_axis, _), (y_axis, _)] = first.sets.as_slice() else {
         return None;
@@ -163,11 +217,13 @@ pub fn heatmap(groups: &[GroupData]) -> Option<Heatmap> {
         let (x, y) = (&g.sets[0].1, &g.sets[1].1);
         let xi = x_values.iter().position(|v| v == x).expect("seen");
         let yi = y_values.iter().position(|v| v == y).expect("seen");
-        if g.runs() > 0 {
-            cells[yi][xi] = Some(g.passed as f64 / g.runs() as f64);
-        }
+        cells[yi][xi] = match value {
+            HeatValue::PassRate => (g.runs() > 0).then(|| g.passed as f64 / g.runs() as f64),
+            HeatValue::Mean(metric) => g.samples.get(metric).and_then(|runs| mean_of_runs(runs)),
+        };
     }
     Some(Heatmap {
+        value: value.clone(),
         axes: (x_axis.clone(), y_axis.clone()),
         x_values,
         y_values,
@@ -259,7 +315,7 @@ mod tests {
             group("1", "q", 0, 4),
             group("2", "q", 0, 0),
         ];
-        let map = heatmap(&groups).unwrap();
+        let map = heatmap(&groups, &HeatValue::PassRate).unwrap();
         assert_eq!(map.axes, ("a.x".to_string(), "b.y".to_string()));
         assert_eq!(
             (map.x_values.clone(), map.y_values.clone()),
@@ -273,8 +329,8 @@ mod tests {
             sets: vec![("a.x".into(), "1".into())],
             ..GroupData::default()
         };
-        assert_eq!(heatmap(&[one_axis]), None);
-        assert_eq!(heatmap(&[]), None);
+        assert_eq!(heatmap(&[one_axis], &HeatValue::PassRate), None);
+        assert_eq!(heatmap(&[], &HeatValue::PassRate), None);
     }
 
     #[test]

@@ -74,6 +74,7 @@ pub fn drive<S: Service>(
             simulated_ns: sim.now().as_nanos(),
             events: sim.events(),
             trace_hash: sim.trace_hash(),
+            trace: sim.trace_records().to_vec(),
         })),
     }
 }
@@ -116,7 +117,12 @@ fn drive_engine<S: Service>(
     let mut old_leader: Option<NodeId> = None;
     let mut faults_without_leader = 0u64;
     let mut stop_reason = None;
+    let until = SimTime::ZERO.saturating_add(plan.duration.0);
+    let until = plan.stop_at.map_or(until, |stop| stop.min(until));
     for (index, at, spec) in bound_later {
+        if at > until {
+            break;
+        }
         let reason = observer.run(sim, Stop::at(at), watcher);
         if reason != StopReason::TimeReached && reason != StopReason::QueueEmpty {
             stop_reason = Some(reason);
@@ -171,7 +177,7 @@ fn drive_engine<S: Service>(
     }
     let stop_reason = match stop_reason {
         Some(reason) => reason,
-        None => observer.run(sim, Stop::after(plan.duration.0), watcher),
+        None => observer.run(sim, Stop::at(until), watcher),
     };
     let end = sim.now();
     let inconclusive = (!stop_reason.is_complete()).then(|| Inconclusive {

@@ -77,6 +77,9 @@ pub struct PanicProgress {
     pub events: u64,
     /// The trace hash up to the panicking event (that event included).
     pub trace_hash: u64,
+    /// The events recorded up to the panic (when recording was on), so a
+    /// replay can draw what led to it.
+    pub trace: Vec<sim_core::TraceRecord>,
 }
 
 /// A panic payload's text (for a `PanicProgress`, the panic's own message).

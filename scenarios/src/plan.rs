@@ -32,4 +32,7 @@ pub struct Plan<'a> {
     pub expect: &'a Expect,
     /// Whether the history checks apply (clients read and write registers).
     pub registers: bool,
+    /// Stop the engine here rather than at `duration`: a replay of part of
+    /// a run (`replay.rs`), whose verdicts are not asked for.
+    pub stop_at: Option<sim_core::SimTime>,
 }

@@ -16,7 +16,7 @@ use crate::outcome::RunWatcher;
 use crate::plan::Plan;
 use protocols::cluster::Service;
 use protocols::invariant::Monitor;
-use protocols::plugin::{Clients, Invalid, Plugin, Setup};
+use protocols::plugin::{Clients, Invalid, Plugin, Setup, Theory};
 use serde::{Serialize, Serializer};
 use sim_core::SimConfig;
 use std::any::Any;
@@ -89,6 +89,7 @@ trait Configured: Send + Sync + std::panic::UnwindSafe + std::panic::RefUnwindSa
     fn same(&self, other: &dyn Configured) -> bool;
     fn validate(&self, setup: &Setup) -> Result<(), Invalid>;
     fn resolve(&mut self, setup: &Setup, seed: u64);
+    fn theory(&self, setup: &Setup) -> Vec<Theory>;
     fn run(
         &self,
         plan: &Plan<'_>,
@@ -130,6 +131,9 @@ impl<P: Plugin> Configured for WithParams<P> {
     }
     fn resolve(&mut self, setup: &Setup, seed: u64) {
         P::resolve(&mut self.params, setup, seed)
+    }
+    fn theory(&self, setup: &Setup) -> Vec<Theory> {
+        P::theory(&self.params, setup)
     }
     fn run(
         &self,
@@ -202,6 +206,11 @@ impl ProtocolSpec {
 
     pub fn validate(&self, setup: &Setup) -> Result<(), Invalid> {
         self.0.validate(setup)
+    }
+
+    /// What theory predicts for the protocol's sample metrics.
+    pub fn theory(&self, setup: &Setup) -> Vec<Theory> {
+        self.0.theory(setup)
     }
 
     /// Writes out what `seed` decides in the params.

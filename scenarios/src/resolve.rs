@@ -53,11 +53,7 @@ pub fn resolve(scenario: &Scenario, seed: u64) -> Scenario {
     }
     // What the seed decides in the protocol's params (ring and Bully ids),
     // each protocol from its own stream, so one's ids never shift another's.
-    let setup = protocols::plugin::Setup {
-        servers: servers.len(),
-        keys: out.workload.keys,
-        memory_bytes: out.limits.memory.0,
-    };
+    let setup = out.protocol_setup();
     out.protocol.resolve(&setup, seed);
     if let Some(nemesis) = out.faults.nemesis.take() {
         let generated = generate(&nemesis, &servers, scenario.duration, seed);

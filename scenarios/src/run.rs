@@ -17,7 +17,6 @@ use crate::metrics::{self, Metrics};
 use crate::names::server_names;
 use crate::plan::Plan;
 use crate::scenario::{all_node_names, Scenario};
-use protocols::plugin::Setup;
 use sim_core::checker::Verdict;
 use sim_core::history::History;
 use sim_core::{Stats, StopReason, TraceRecord};
@@ -163,17 +162,13 @@ pub fn run_watched(
 }
 
 /// What a run of `resolved` reads, converted once.
-fn plan(resolved: &Scenario) -> Result<Plan<'_>, String> {
+pub(crate) fn plan(resolved: &Scenario) -> Result<Plan<'_>, String> {
     let servers = server_names(&resolved.nodes).len();
     Ok(Plan {
         names: all_node_names(resolved),
         servers: servers as u32,
         clients: resolved.workload.clients,
-        setup: Setup {
-            servers,
-            keys: resolved.workload.keys,
-            memory_bytes: resolved.limits.memory.0,
-        },
+        setup: resolved.protocol_setup(),
         workload: Arc::new(convert::workload(&resolved.workload, resolved.duration)?),
         schedule: &resolved.faults.schedule,
         duration: resolved.duration,
@@ -181,5 +176,6 @@ fn plan(resolved: &Scenario) -> Result<Plan<'_>, String> {
         checks: &resolved.checks,
         expect: &resolved.expect,
         registers: resolved.protocol.serves_registers(),
+        stop_at: None,
     })
 }

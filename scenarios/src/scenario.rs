@@ -77,6 +77,21 @@ impl Scenario {
             sweep: Vec::new(),
         }
     }
+
+    /// What the protocol sees of the scenario besides its params.
+    pub fn protocol_setup(&self) -> protocols::plugin::Setup {
+        protocols::plugin::Setup {
+            servers: server_names(&self.nodes).len(),
+            keys: self.workload.keys,
+            memory_bytes: self.limits.memory.0,
+        }
+    }
+
+    /// What theory predicts for the protocol's sample metrics here (see
+    /// `Plugin::theory`).
+    pub fn theory(&self) -> Vec<protocols::plugin::Theory> {
+        self.protocol.theory(&self.protocol_setup())
+    }
 }
 
 fn default_seed() -> u64 {

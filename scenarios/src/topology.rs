@@ -80,6 +80,7 @@ pub fn sim_config(scenario: &Scenario) -> Result<SimConfig, String> {
             record: true,
             detail: true,
             records_max: scenario.outputs.trace_events_max.min(usize::MAX as u64) as usize,
+            ..TraceConfig::default()
         };
     }
     Ok(config)

@@ -134,14 +134,7 @@ pub fn validate(scenario: &Scenario) -> Result<(), Vec<Problem>> {
     validate_regions(&mut c, scenario, &servers);
     validate_network(&mut c, scenario, &any_lookup);
     validate_clocks(&mut c, scenario, &server_lookup);
-    c.check_protocol(
-        &scenario.protocol,
-        &protocols::plugin::Setup {
-            servers: server_names(&scenario.nodes).len(),
-            keys: scenario.workload.keys,
-            memory_bytes: scenario.limits.memory.0,
-        },
-    );
+    c.check_protocol(&scenario.protocol, &scenario.protocol_setup());
     if scenario.workload.clients > 0 && !scenario.protocol.serves_clients() {
         c.problem(
             "workload.clients",

@@ -25,6 +25,12 @@ fn ring(n: u32, protocol: &str) -> scenarios::Scenario {
 /// Runs `protocol` on a ring of `n` and compares the election and
 /// announcement message counts with theory.
 fn check(n: u32, protocol: &str, election: u64, announcement: u64) {
+    // The plug-in's own prediction (what a sweep report draws) agrees.
+    assert_eq!(
+        predicted(&ring(n, protocol)),
+        election as f64,
+        "{protocol} n={n}: the plug-in's theory"
+    );
     for seed in 0..3 {
         let outcome = scenarios::run(&scenarios::resolve(&ring(n, protocol), seed)).unwrap();
         assert!(outcome.passed(), "{protocol} n={n}: {:?}", outcome.failed());
@@ -38,6 +44,14 @@ fn check(n: u32, protocol: &str, election: u64, announcement: u64) {
         );
         assert_eq!(count(&outcome, "leaders_elected"), 1, "{protocol} n={n}");
     }
+}
+
+/// What the ring plug-in predicts for `election_messages`.
+fn predicted(scenario: &scenarios::Scenario) -> f64 {
+    let theory = scenario.theory();
+    assert_eq!(theory.len(), 1, "{theory:?}");
+    assert_eq!(theory[0].metric, "election_messages");
+    theory[0].value
 }
 
 #[test]
@@ -72,13 +86,18 @@ fn random_orders_average_n_times_the_harmonic_number() {
     let scenario = ring(n, "RingElection(ids: Random)");
     let total: u64 = (0..seeds)
         .map(|seed| {
-            let outcome = scenarios::run(&scenarios::resolve(&scenario, seed)).unwrap();
+            let resolved = scenarios::resolve(&scenario, seed);
+            let outcome = scenarios::run(&resolved).unwrap();
             assert!(outcome.passed(), "seed {seed}: {:?}", outcome.failed());
-            count(&outcome, "election_messages")
+            let messages = count(&outcome, "election_messages");
+            // Resolved, the ids are known and theory is exact.
+            assert_eq!(predicted(&resolved), messages as f64, "seed {seed}");
+            messages
         })
         .sum();
     let mean = total as f64 / seeds as f64;
     let theory: f64 = (1..=n).map(|k| f64::from(n) / f64::from(k)).sum();
+    assert!((predicted(&scenario) - theory).abs() < 1e-9);
     // The standard error of the mean over 400 seeds is about 0.16.
     assert!(
         (mean - theory).abs() < 1.0,

@@ -1029,6 +1029,7 @@ impl<P: Protocol> Simulation<P> {
             record: true,
             detail,
             records_max,
+            ..TraceConfig::default()
         };
         assert_eq!(
             self.stats.events, 0,

@@ -151,6 +151,12 @@ pub struct TraceConfig {
     pub detail: bool,
     /// Recording stops after this many records; the hash goes on.
     pub records_max: usize,
+    /// Only events at or after this time are recorded (ns).
+    pub record_from_ns: u64,
+    /// Only events at or before this time are recorded (ns): with
+    /// `record_from_ns`, a window, so that a space-time diagram of one
+    /// second of a long run holds that second alone.
+    pub record_to_ns: u64,
 }
 
 impl Default for TraceConfig {
@@ -159,6 +165,8 @@ impl Default for TraceConfig {
             record: false,
             detail: false,
             records_max: 1_000_000,
+            record_from_ns: 0,
+            record_to_ns: u64::MAX,
         }
     }
 }
@@ -208,7 +216,9 @@ impl Trace {
         h = mix(h, ids);
         h = mix(h, message.map_or(u64::MAX, |m| m.0));
         self.state = mix(h, content_hash);
-        if self.config.record {
+        if self.config.record
+            && (self.config.record_from_ns..=self.config.record_to_ns).contains(&time.as_nanos())
+        {
             self.record(TraceRecord {
                 time,
                 kind,

@@ -33,6 +33,80 @@ struct Cli {
     json: bool,
 }
 
+/// The space-time diagram's window, for a run's report.
+#[derive(clap::Args, Debug, Default)]
+struct WindowArgs {
+    /// The space-time diagram from this simulated time (e.g. 1.2s); by
+    /// default it shows the second before the first violation, or the
+    /// run's first second.
+    #[arg(long, value_name = "TIME")]
+    from: Option<String>,
+    /// The space-time diagram up to this simulated time (e.g. 1.4s).
+    #[arg(long, value_name = "TIME")]
+    to: Option<String>,
+    /// The space-time diagram's nodes, by name: --nodes n1,n2,client1 (by
+    /// default every node active in the window, or the busiest 24).
+    #[arg(long, value_name = "NAMES", value_delimiter = ',')]
+    nodes: Vec<String>,
+}
+
+impl WindowArgs {
+    fn options(self) -> Result<reports::run_report::RunOptions, error::CliError> {
+        let time = |flag: &str, text: Option<String>| -> Result<Option<u64>, error::CliError> {
+            text.map(|text| {
+                sim_core::SimDuration::parse(&text)
+                    .map(|d| d.as_nanos())
+                    .map_err(|e| {
+                        error::CliError::argument(
+                            flag,
+                            format!("{text}: {e}; give a time such as 1.5s or 200ms"),
+                        )
+                    })
+            })
+            .transpose()
+        };
+        let from_ns = time("--from", self.from)?;
+        let to_ns = time("--to", self.to)?;
+        if let (Some(from), Some(to)) = (from_ns, to_ns) {
+            if from > to {
+                return Err(error::CliError::argument(
+                    "--to",
+                    "the window ends before it starts; give --to after --from".to_string(),
+                ));
+            }
+        }
+        Ok(reports::run_report::RunOptions {
+            lamport: reports::lamport::LamportWindow {
+                from_ns,
+                to_ns,
+                nodes: self.nodes,
+            },
+        })
+    }
+}
+
+/// How a sweep report's CDFs are drawn.
+#[derive(clap::Args, Debug, Default)]
+struct CdfArgs {
+    /// The CDFs' x axis: auto (log when the values span more than 20x),
+    /// linear, or log.
+    #[arg(long, value_name = "SCALE", default_value = "auto", value_parser = ["auto", "linear", "log"])]
+    cdf_x: String,
+}
+
+impl CdfArgs {
+    fn options(&self) -> reports::sweep_report::SweepOptions {
+        use reports::sweep_report::Scale;
+        reports::sweep_report::SweepOptions {
+            cdf_x: match self.cdf_x.as_str() {
+                "linear" => Scale::Linear,
+                "log" => Scale::Log,
+                _ => Scale::Auto,
+            },
+        }
+    }
+}
+
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Run one seed of a scenario and check it.
@@ -75,6 +149,8 @@ enum Command {
         /// Skip the charts and report.html (written by default).
         #[arg(long)]
         no_report: bool,
+        #[command(flatten)]
+        window: WindowArgs,
     },
     /// Run many seeds (and parameter values) in parallel.
     ///
@@ -128,6 +204,8 @@ enum Command {
         /// Skip the charts and report.html (written by default).
         #[arg(long)]
         no_report: bool,
+        #[command(flatten)]
+        cdf: CdfArgs,
     },
     /// Check a recorded history for linearizability.
     ///
@@ -177,6 +255,8 @@ enum Command {
         /// With --out: skip the charts and report.html.
         #[arg(long)]
         no_report: bool,
+        #[command(flatten)]
+        cdf: CdfArgs,
     },
     /// Write the charts and report.html of a run or sweep folder again, from its files.
     ///
@@ -192,6 +272,10 @@ enum Command {
     Report {
         /// A folder `run` or `sweep` wrote.
         dir: PathBuf,
+        #[command(flatten)]
+        window: WindowArgs,
+        #[command(flatten)]
+        cdf: CdfArgs,
     },
     /// Check scenario files without running them.
     #[command(after_help = "Examples:\n  faultline validate scenarios/*.ron")]
@@ -273,7 +357,9 @@ fn dispatch(
             progress_every,
             check_determinism,
             no_report,
+            window,
         } => {
+            let report = window.options()?;
             // --memory is a --set of limits.memory, so that the reproduce
             // command and resolved.ron carry it.
             sets.extend(memory.map(|m| format!("limits.memory={m}")));
@@ -285,7 +371,7 @@ fn dispatch(
                 json,
                 progress_every: every,
                 check_determinism,
-                report: !no_report,
+                report: (!no_report).then_some(report),
             };
             run_cmd::run(&scenario, options, stdout, stderr)
         }
@@ -303,6 +389,7 @@ fn dispatch(
             progress_every,
             check_determinism,
             no_report,
+            cdf,
         } => {
             sets.extend(memory.map(|m| format!("limits.memory={m}")));
             let progress_every = progress_interval(progress_every)?;
@@ -318,7 +405,7 @@ fn dispatch(
                 progress_every,
                 check_determinism,
                 json,
-                report: !no_report,
+                report: (!no_report).then(|| cdf.options()),
             };
             sweep_cmd::sweep(&scenario, options, stdout, stderr)
         }
@@ -347,15 +434,18 @@ fn dispatch(
             out,
             force,
             no_report,
+            cdf,
         } => {
             let out = out.map(|dir| sweep_cmd::MergeOut {
                 dir,
                 force,
-                report: !no_report,
+                report: (!no_report).then(|| cdf.options()),
             });
             sweep_cmd::merge(&results, out, json, stdout)
         }
-        Command::Report { dir } => report_cmd::report(&dir, json, stdout),
+        Command::Report { dir, window, cdf } => {
+            report_cmd::report(&dir, &window.options()?, &cdf.options(), json, stdout)
+        }
         Command::Validate { scenarios } => Ok(list_cmd::validate(&scenarios, json, stdout, stderr)),
         Command::List => Ok(list_cmd::list(json, stdout)),
         Command::Show { name } => list_cmd::show(&name, json, stdout),

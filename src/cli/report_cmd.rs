@@ -6,7 +6,13 @@ use super::error::{CliError, ErrorKind};
 use std::io::Write;
 use std::path::Path;
 
-pub fn report(dir: &Path, json: bool, stdout: &mut dyn Write) -> Result<u8, CliError> {
+pub fn report(
+    dir: &Path,
+    run_options: &reports::run_report::RunOptions,
+    sweep_options: &reports::sweep_report::SweepOptions,
+    json: bool,
+    stdout: &mut dyn Write,
+) -> Result<u8, CliError> {
     let sweep = dir.join("results.jsonl").is_file();
     if !sweep && !dir.join("resolved.ron").is_file() {
         return Err(CliError::new(
@@ -20,9 +26,9 @@ pub fn report(dir: &Path, json: bool, stdout: &mut dyn Write) -> Result<u8, CliE
         .with_hint("give a folder that `faultline run` or `faultline sweep` wrote"));
     }
     let written = if sweep {
-        crate::sweep_report::write(dir)
+        crate::sweep_report::write(dir, sweep_options)
     } else {
-        reports::run_report::write_from_files(dir)
+        reports::run_report::write_from_files(dir, run_options)
     };
     let page = written.map_err(|error| {
         CliError::new(

@@ -15,8 +15,8 @@ pub struct RunOptions {
     pub progress_every: std::time::Duration,
     /// Run the seed a second time and compare the two traces.
     pub check_determinism: bool,
-    /// Write the charts and `report.html` beside the run's files.
-    pub report: bool,
+    /// Write the charts and `report.html` beside the run's files, so.
+    pub report: Option<reports::run_report::RunOptions>,
 }
 
 pub fn run(
@@ -61,7 +61,7 @@ pub fn run(
     let reproduce = reproduce_command(&source, seed, &applied);
     let mut summary = run_output::summarise(&resolved, &result, timing, reproduce);
     summary.out_dir = Some(out_dir.display().to_string());
-    let write_report = report && result.is_ok();
+    let write_report = report.is_some() && result.is_ok();
     if write_report {
         summary.report = Some(out_dir.join("report.html").display().to_string());
     }
@@ -80,7 +80,7 @@ pub fn run(
         )
         .with_file(out_dir.display().to_string())
     })?;
-    if let (true, Ok(outcome)) = (write_report, &result) {
+    if let (Some(report_options), true, Ok(outcome)) = (&report, write_report, &result) {
         // From what the run holds, as its files hold it: no reading back.
         let outputs = &resolved.outputs;
         let metrics = outputs.metrics.then(|| run_output::metrics_json(outcome));
@@ -93,7 +93,7 @@ pub fn run(
             checks: Some(&checks),
             summary: Some(&summary_json),
         };
-        reports::run_report::write(&out_dir, &data).map_err(|error| {
+        reports::run_report::write(&out_dir, &data, report_options).map_err(|error| {
             CliError::new(
                 ErrorKind::Output,
                 format!("cannot write the report: {error}"),

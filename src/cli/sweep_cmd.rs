@@ -19,8 +19,8 @@ pub struct SweepOptions {
     /// Re-run this many of the sweep's runs and compare their trace hashes.
     pub check_determinism: Option<usize>,
     pub json: bool,
-    /// Write the sweep's charts and report.html beside its results.
-    pub report: bool,
+    /// Write the sweep's charts and report.html beside its results, so.
+    pub report: Option<reports::sweep_report::SweepOptions>,
 }
 
 /// Worker threads at most.
@@ -89,14 +89,16 @@ pub fn sweep(
         &summary_path,
         serde_json::to_string_pretty(&summary).expect("serialisable") + "\n",
     );
-    let report = if options.report {
-        Some(crate::sweep_report::write(&out_dir).map_err(|error| {
-            CliError::new(
-                ErrorKind::Output,
-                format!("cannot write the report: {error}"),
-            )
-            .with_file(out_dir.display().to_string())
-        })?)
+    let report = if let Some(report_options) = &options.report {
+        Some(
+            crate::sweep_report::write(&out_dir, report_options).map_err(|error| {
+                CliError::new(
+                    ErrorKind::Output,
+                    format!("cannot write the report: {error}"),
+                )
+                .with_file(out_dir.display().to_string())
+            })?,
+        )
     } else {
         None
     };
@@ -318,8 +320,8 @@ pub struct MergeOut {
     pub dir: PathBuf,
     /// Replace results already in `dir`.
     pub force: bool,
-    /// Write the sweep's charts and report.html there too.
-    pub report: bool,
+    /// Write the sweep's charts and report.html there too, so.
+    pub report: Option<reports::sweep_report::SweepOptions>,
 }
 
 pub fn merge(
@@ -395,10 +397,10 @@ fn write_merged(merged: &sweep::Merged, out: &MergeOut) -> Result<Option<PathBuf
         )
         .map_err(|e| io(e.to_string()))?;
     }
-    if !out.report {
+    let Some(options) = &out.report else {
         return Ok(None);
-    }
-    crate::sweep_report::write(&out.dir)
+    };
+    crate::sweep_report::write(&out.dir, options)
         .map(Some)
         .map_err(|e| io(format!("cannot write the report: {e}")))
 }
