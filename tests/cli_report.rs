@@ -24,7 +24,13 @@ fn run_writes_every_chart_and_a_self_contained_page() {
     let dir = scratch("report-run");
     run("raft-leader-crash", "1", &dir);
     let page = std::fs::read_to_string(dir.join("report.html")).unwrap();
-    assert_eq!(page.matches("<svg").count(), 3, "the three charts inline");
+    assert_eq!(
+        page.matches("<svg").count(),
+        4,
+        "the three charts and the space-time diagram inline"
+    );
+    assert!(dir.join("lamport.svg").is_file() && dir.join("lamport.png").is_file());
+    assert!(page.contains("Space-time diagram"));
     for chart in CHARTS {
         assert!(dir.join(format!("{chart}.svg")).is_file(), "{chart}.svg");
         assert!(page.contains(&format!("href=\"{chart}.png\"")), "{chart}");
@@ -77,6 +83,8 @@ fn report_makes_the_same_files_again_from_the_folder() {
         "latency-quantiles.png",
         "availability.svg",
         "availability.png",
+        "lamport.svg",
+        "lamport.png",
     ];
     let before: Vec<Vec<u8>> = files
         .iter()
@@ -144,7 +152,7 @@ fn the_svgs_of_two_fixed_runs_are_pinned() {
     for (name, seed) in [("quickstart", "1"), ("raft-leader-crash", "1")] {
         let dir = scratch(&format!("report-golden-{name}"));
         run(name, seed, &dir);
-        for chart in CHARTS {
+        for chart in CHARTS.iter().chain(&["lamport"]) {
             let svg = std::fs::read(dir.join(format!("{chart}.svg"))).unwrap();
             let hash = sim_core::hash::stable_hash(&svg);
             now.push_str(&format!("{name} {seed} {chart} {hash:016x}\n"));
@@ -310,4 +318,160 @@ fn regression_a_sweep_report_does_not_depend_on_jobs_or_sharding() {
             || again.stdout.contains("already holds results"),
         "{again:?}"
     );
+}
+
+/// The text of each `<text>` element of an SVG, trimmed.
+fn svg_texts(svg: &str) -> Vec<String> {
+    svg.split("<text")
+        .skip(1)
+        .filter_map(|element| {
+            let (_, rest) = element.split_once('>')?;
+            let (text, _) = rest.split_once("</text>")?;
+            Some(text.trim().to_string())
+        })
+        .collect()
+}
+
+#[test]
+fn a_violation_is_marked_on_the_space_time_diagram() {
+    let dir = scratch("report-lamport-violation");
+    let result = faultline(&["run", "bully-split-brain", "--out", dir.to_str().unwrap()]);
+    assert_eq!(result.code, 1, "the split brain is caught: {result:?}");
+    let svg = std::fs::read_to_string(dir.join("lamport.svg")).unwrap();
+    // The violation, at its node, in the window around it.
+    assert!(svg.contains("no-lower-leader"), "the violation is marked");
+    assert!(
+        svg.contains("dropped: partition"),
+        "drops carry their reason"
+    );
+    assert!(
+        svg.contains("Election") && svg.contains("Coordinator"),
+        "message kinds label the arrows"
+    );
+    let checks: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("checks.json")).unwrap()).unwrap();
+    let at_ns = checks[0]["violations"][0]["time"].as_u64().unwrap();
+    let page = std::fs::read_to_string(dir.join("report.html")).unwrap();
+    let window = format!(
+        "from {:.3} ms to {:.3} ms",
+        (at_ns - 1_000_000_000) as f64 / 1e6,
+        (at_ns + 100_000_000) as f64 / 1e6
+    );
+    assert!(page.contains(&window), "{window}");
+    // The PNG is the SVG's size, and not blank.
+    let image = image::open(dir.join("lamport.png")).unwrap().to_rgb8();
+    let size = format!("width=\"{}\" height=\"{}\"", image.width(), image.height());
+    assert!(svg.contains(&size), "{size}");
+    assert!(image.height() > 520, "a row per event time");
+    let white = image.pixels().filter(|p| p.0 == [255, 255, 255]).count();
+    assert!(white < image.pixels().count() * 97 / 100, "nearly blank");
+}
+
+#[test]
+fn report_draws_the_diagram_of_a_chosen_window_and_nodes() {
+    let dir = scratch("report-lamport-window");
+    run("raft-leader-crash", "1", &dir);
+    let out = dir.to_str().unwrap();
+    let result = faultline(&[
+        "report",
+        out,
+        "--from",
+        "1.99s",
+        "--to",
+        "2.05s",
+        "--nodes",
+        "n1,n5,client1",
+    ]);
+    assert_eq!(result.code, 0, "{result:?}");
+    let svg = std::fs::read_to_string(dir.join("lamport.svg")).unwrap();
+    assert!(
+        svg.contains("1990.000 ms to 2050.000 ms"),
+        "the window in the caption"
+    );
+    let texts = svg_texts(&svg);
+    for drawn in ["n1", "n5", "client1"] {
+        assert!(texts.iter().any(|t| t == drawn), "{drawn}");
+    }
+    for left_out in ["n2", "client2"] {
+        assert!(!texts.iter().any(|t| t == left_out), "{left_out}");
+    }
+    // The leader's crash at 2 s is on n5's line; messages to it are dropped.
+    assert!(texts.iter().any(|t| t == "crash"), "the crash");
+    assert!(
+        svg.contains("dropped: node_down"),
+        "drops at the crashed node"
+    );
+    // Bad choices are refused with what to do, before anything is written.
+    let unknown = faultline(&["report", out, "--nodes", "n1,n9", "--json"]);
+    assert_eq!(unknown.code, 2, "{unknown:?}");
+    let message = one_json(&unknown.stdout)["error"]["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        message.contains("\"n9\"") && message.contains("n1, n2, n3, n4, n5, client1"),
+        "{message}"
+    );
+    let backwards = faultline(&["report", out, "--from", "2s", "--to", "1s"]);
+    assert_eq!(backwards.code, 2, "{backwards:?}");
+    let run_unknown = faultline(&[
+        "run",
+        "quickstart",
+        "--out",
+        dir.join("q").to_str().unwrap(),
+        "--nodes",
+        "zz",
+    ]);
+    assert_eq!(run_unknown.code, 2, "{run_unknown:?}");
+    assert!(!dir.join("q").exists(), "refused before the run");
+}
+
+#[test]
+fn ring_theory_draws_messages_against_n_with_n_h_n() {
+    let dir = scratch("report-ring-theory");
+    let result = faultline(&[
+        "sweep",
+        "ring-theory",
+        "--seeds",
+        "0..6",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(result.code, 0, "{result:?}");
+    let svg = std::fs::read_to_string(dir.join("mean-election_messages.svg")).unwrap();
+    assert!(svg.contains("n·H_n"), "the theory line is in the legend");
+    // n = 8, 64, 512 on a log axis, and messages too.
+    assert_eq!(svg.matches("(log scale)").count(), 2, "log-log");
+    assert!(svg.contains("Count (log scale)"), "against the swept value");
+}
+
+#[test]
+fn the_cdf_axis_can_be_chosen_and_two_axes_map_each_metric() {
+    let dir = scratch("report-cdf-axis");
+    let out = dir.to_str().unwrap();
+    let result = faultline(&[
+        "sweep",
+        "raft-election",
+        "--seeds",
+        "0..6",
+        "--set",
+        "network.default.loss=0,0.1",
+        "--out",
+        out,
+        "--cdf-x",
+        "linear",
+    ]);
+    assert_eq!(result.code, 0, "{result:?}");
+    let cdf = || std::fs::read_to_string(dir.join("cdf-leaderless_ms.svg")).unwrap();
+    assert!(!cdf().contains("(log scale)"), "--cdf-x linear");
+    let again = faultline(&["report", out, "--cdf-x", "log"]);
+    assert_eq!(again.code, 0, "{again:?}");
+    assert!(cdf().contains("(log scale)"), "--cdf-x log");
+    // Two axes: the pass rate and each metric's mean as grids.
+    let map = std::fs::read_to_string(dir.join("heatmap-leaderless_ms.svg")).unwrap();
+    assert!(map.contains("mean leaderless_ms per pair of values"));
+    assert!(map.contains("election_timeout") && map.contains("loss"));
+    assert!(dir.join("pass-rate.svg").is_file());
+    let bad = faultline(&["report", out, "--cdf-x", "sideways"]);
+    assert_eq!(bad.code, 2, "{bad:?}");
 }

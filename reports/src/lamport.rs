@@ -77,6 +77,30 @@ pub struct OpSpan {
     pub outcome: Outcome,
 }
 
+/// The indices of the nodes `window` names (`None` when it names none);
+/// the error names an unknown node and lists the run's nodes.
+pub fn chosen_nodes(
+    window: &LamportWindow,
+    names: &[String],
+) -> Result<Option<Vec<usize>>, String> {
+    if window.nodes.is_empty() {
+        return Ok(None);
+    }
+    window
+        .nodes
+        .iter()
+        .map(|name| {
+            names.iter().position(|n| n == name).ok_or_else(|| {
+                format!(
+                    "no node is named \"{name}\"; this run's nodes are {}",
+                    names.join(", ")
+                )
+            })
+        })
+        .collect::<Result<Vec<usize>, String>>()
+        .map(Some)
+}
+
 /// The window to replay: the user's bounds where given; else around the
 /// first mark (`BEFORE_FOCUS_NS` before it, `AFTER_FOCUS_NS` after), else
 /// the first `DEFAULT_SPAN_NS`. Returns (from, to, focus), clipped to the
@@ -163,7 +187,8 @@ pub fn message_kind(detail: &str) -> String {
         let end = rest
             .find(|c: char| !(c.is_alphanumeric() || c == '_'))
             .unwrap_or(rest.len());
-        if end == 0 {
+        // A name starts with a letter: `Alive(3)` is `Alive`, not `3`.
+        if !rest.starts_with(|c: char| c.is_alphabetic()) {
             break;
         }
         kind = &rest[..end];
@@ -666,4 +691,316 @@ fn arrowhead(from: (i32, i32), to: (i32, i32), colour: RGBColor) -> Polygon<(i32
         ],
         colour.filled(),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sim_core::trace::DropReason;
+    use sim_core::{MessageId, NodeId, SimTime};
+
+    fn names() -> Vec<String> {
+        ["n1", "n2", "n3", "client1"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect()
+    }
+
+    fn record(
+        ms: u64,
+        kind: TraceKind,
+        node: u32,
+        peer: Option<u32>,
+        message: Option<u64>,
+        detail: &str,
+    ) -> TraceRecord {
+        TraceRecord {
+            time: SimTime::from_nanos(ms * 1_000_000),
+            kind,
+            node: Some(NodeId(node)),
+            peer: peer.map(NodeId),
+            message: message.map(MessageId),
+            detail: detail.to_string(),
+        }
+    }
+
+    fn send(ms: u64, from: u32, to: u32, id: u64, detail: &str) -> TraceRecord {
+        record(ms, TraceKind::Send, from, Some(to), Some(id), detail)
+    }
+    fn deliver(ms: u64, from: u32, to: u32, id: u64, detail: &str) -> TraceRecord {
+        record(ms, TraceKind::Deliver, to, Some(from), Some(id), detail)
+    }
+
+    #[test]
+    fn a_message_kind_is_its_innermost_wrapper() {
+        assert_eq!(
+            message_kind("Peer(AppendEntries(AppendEntries { term: 1 }))"),
+            "AppendEntries"
+        );
+        assert_eq!(
+            message_kind("Request(ClientRequest { seq: 1 })"),
+            "ClientRequest"
+        );
+        assert_eq!(message_kind("Ping"), "Ping");
+        assert_eq!(message_kind("Alive(3)"), "Alive");
+        assert_eq!(message_kind(""), "message");
+    }
+
+    #[test]
+    fn sends_deliveries_drops_and_faults_land_on_their_rows() {
+        let records = vec![
+            // Sent before the window, delivered in it.
+            deliver(10, 0, 1, 1, "Vote"),
+            send(11, 0, 2, 2, "Peer(Append(Append { term: 1 }))"),
+            deliver(13, 0, 2, 2, "Peer(Append(Append { term: 1 }))"),
+            send(12, 1, 2, 3, "Ack"),
+            record(
+                14,
+                TraceKind::Drop(DropReason::Partition),
+                2,
+                Some(1),
+                Some(3),
+                "Ack",
+            ),
+            // Sent in the window, still in flight at its end.
+            send(15, 2, 0, 4, "Ack"),
+            record(16, TraceKind::Crash, 1, None, None, "crash n2"),
+            record(17, TraceKind::Partition, 0, None, None, "partition #0 | #1"),
+        ];
+        let d = diagram(
+            "t",
+            &records,
+            &names(),
+            None,
+            &[],
+            &[],
+            (10_000_000, 20_000_000, 10_000_000),
+        );
+        assert_eq!(d.lines, ["n1", "n2", "n3"]);
+        assert_eq!(
+            d.rows_ns,
+            [10, 11, 12, 13, 14, 15, 16, 17].map(|ms| ms * 1_000_000)
+        );
+        assert_eq!(d.arrows.len(), 4);
+        let arrow = |label: &str, from: usize| {
+            d.arrows
+                .iter()
+                .find(|a| a.label == label && a.from_line == from)
+                .unwrap()
+                .clone()
+        };
+        assert_eq!(
+            arrow("Vote", 0),
+            Arrow {
+                from_line: 0,
+                to_line: 1,
+                send_row: None,
+                end_row: Some(0),
+                label: "Vote".into(),
+                dropped: None
+            }
+        );
+        assert_eq!(
+            (arrow("Append", 0).send_row, arrow("Append", 0).end_row),
+            (Some(1), Some(3))
+        );
+        assert_eq!(arrow("Ack", 1).dropped, Some("partition"));
+        assert_eq!(arrow("Ack", 1).end_row, Some(4));
+        assert_eq!(
+            (arrow("Ack", 2).send_row, arrow("Ack", 2).end_row),
+            (Some(5), None)
+        );
+        assert_eq!(d.line_events, vec![(1, 6, LineEvent::Crash)]);
+        // Node ids in the fault's words become names.
+        assert_eq!(d.across, vec![(7, "partition n1 | n2".to_string())]);
+        assert!(d.notes.is_empty());
+        // The crashed node is down from its crash to the window's end.
+        assert_eq!(d.stretches(1), vec![(Some(6), None, DOWN)]);
+    }
+
+    #[test]
+    fn marks_and_client_operations_are_drawn_where_they_fall() {
+        let records = vec![
+            send(10, 3, 0, 1, "Request(Put)"),
+            deliver(12, 3, 0, 1, "Request(Put)"),
+        ];
+        let ops = [
+            OpSpan {
+                node: 3,
+                invoke_ns: 9_000_000,
+                complete_ns: Some(14_000_000),
+                label: "write k 1".into(),
+                outcome: Outcome::Ok,
+            },
+            // Before the window: left out.
+            OpSpan {
+                node: 3,
+                invoke_ns: 1_000_000,
+                complete_ns: Some(2_000_000),
+                label: "old".into(),
+                outcome: Outcome::Ok,
+            },
+            // Open at the window's end.
+            OpSpan {
+                node: 3,
+                invoke_ns: 18_000_000,
+                complete_ns: None,
+                label: "read k".into(),
+                outcome: Outcome::Info,
+            },
+        ];
+        let marks = [
+            Mark {
+                time_ns: 12_000_000,
+                node: Some(0),
+                text: "election-safety: two leaders".into(),
+            },
+            Mark {
+                time_ns: 19_000_000,
+                node: None,
+                text: "somewhere".into(),
+            },
+            Mark {
+                time_ns: 99_000_000,
+                node: Some(0),
+                text: "after the window".into(),
+            },
+        ];
+        let d = diagram(
+            "t",
+            &records,
+            &names(),
+            None,
+            &ops,
+            &marks,
+            (5_000_000, 20_000_000, 5_000_000),
+        );
+        assert_eq!(d.lines, ["n1", "client1"]);
+        assert_eq!(d.rows_ns, [9, 10, 12, 14, 18, 19].map(|ms| ms * 1_000_000));
+        assert_eq!(
+            d.spans,
+            vec![
+                (1, 0, Some(3), "write k 1".to_string(), Outcome::Ok),
+                (1, 4, None, "read k".to_string(), Outcome::Info)
+            ]
+        );
+        assert_eq!(
+            d.line_events,
+            vec![(
+                0,
+                2,
+                LineEvent::Violation("election-safety: two leaders".into())
+            )]
+        );
+        assert_eq!(d.marks_across, vec![(5, "somewhere".to_string())]);
+    }
+
+    #[test]
+    fn a_busy_window_is_narrowed_around_its_focus() {
+        let n = 1_000u64;
+        let records: Vec<TraceRecord> = (0..n)
+            .flat_map(|i| [send(i, 0, 1, i, "Ping"), deliver(i + 1, 0, 1, i, "Ping")])
+            .collect();
+        let focus_ns = 800 * 1_000_000;
+        let d = diagram(
+            "t",
+            &records,
+            &names(),
+            None,
+            &[],
+            &[],
+            (0, (n + 1) * 1_000_000, focus_ns),
+        );
+        assert_eq!(d.arrows.len(), MESSAGES_MAX);
+        // Three quarters before the focus, one after: sends 575..875.
+        assert_eq!((d.from_ns, d.to_ns), (575 * 1_000_000, 874 * 1_000_000));
+        assert!(
+            d.notes[0].starts_with("narrowed from 1000 messages"),
+            "{:?}",
+            d.notes
+        );
+        // The last message's delivery falls after the narrowed window.
+        assert_eq!(d.arrows.last().unwrap().end_row, None);
+    }
+
+    #[test]
+    fn many_nodes_keep_the_busiest_and_the_chosen_keep_theirs() {
+        let names: Vec<String> = (1..=40).map(|i| format!("n{i}")).collect();
+        // Node k talks k times to node 0.
+        let mut records = Vec::new();
+        let mut id = 0;
+        for k in 1..40u32 {
+            for _ in 0..k {
+                id += 1;
+                records.push(send(1, k, 0, id, "Ping"));
+            }
+        }
+        let d = diagram("t", &records, &names, None, &[], &[], (0, 10_000_000, 0));
+        assert_eq!(d.lines.len(), LINES_MAX);
+        // n1 (everyone's peer) and the 23 busiest others, in id order.
+        let expected: Vec<String> = std::iter::once("n1".to_string())
+            .chain((17..=39).map(|k| format!("n{}", k + 1)))
+            .collect();
+        assert_eq!(d.lines, expected);
+        assert!(
+            d.notes[0].contains("24 of 40 active nodes"),
+            "{:?}",
+            d.notes
+        );
+        let chosen = diagram(
+            "t",
+            &records,
+            &names,
+            Some(&[0, 2]),
+            &[],
+            &[],
+            (0, 10_000_000, 0),
+        );
+        assert_eq!(chosen.lines, ["n1", "n3"]);
+        assert_eq!(chosen.arrows.len(), 2);
+    }
+
+    #[test]
+    fn the_default_window_is_the_first_second_or_around_the_first_mark() {
+        let none = LamportWindow::default();
+        assert_eq!(
+            choose_window(&none, &[], 5_000_000_000),
+            (0, DEFAULT_SPAN_NS, 0)
+        );
+        assert_eq!(choose_window(&none, &[], 300), (0, 300, 0));
+        let at = |t: u64| Mark {
+            time_ns: t,
+            node: None,
+            text: String::new(),
+        };
+        assert_eq!(
+            choose_window(
+                &none,
+                &[at(3_000_000_000), at(2_000_000_000)],
+                9_000_000_000
+            ),
+            (1_000_000_000, 2_100_000_000, 2_000_000_000)
+        );
+        let user = LamportWindow {
+            from_ns: Some(5),
+            to_ns: Some(9),
+            nodes: Vec::new(),
+        };
+        assert_eq!(choose_window(&user, &[at(7)], 100), (5, 9, 5));
+    }
+
+    #[test]
+    fn a_diagram_draws_to_its_own_size() {
+        let records = vec![send(10, 0, 1, 1, "Vote"), deliver(12, 0, 1, 1, "Vote")];
+        let d = diagram("t", &records, &names(), None, &[], &[], (0, 20_000_000, 0));
+        let svg = d.svg();
+        let (w, h) = d.size();
+        assert!(
+            svg.contains(&format!("width=\"{w}\" height=\"{h}\"")),
+            "{}",
+            &svg[..200]
+        );
+        assert!(svg.contains("Vote"));
+        assert_eq!(svg, d.svg(), "the same diagram gives the same SVG");
+    }
 }

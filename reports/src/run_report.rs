@@ -11,7 +11,7 @@
 use crate::bands::fault_bands;
 use crate::charts::{Chart, ChartData, Drawable};
 use crate::html::escape;
-use crate::lamport::{choose_window, Diagram, LamportWindow, Mark, OpSpan};
+use crate::lamport::{choose_window, chosen_nodes, Diagram, LamportWindow, Mark, OpSpan};
 use crate::series::{latency_points, window_width_ms, windows};
 use scenarios::Scenario;
 use serde_json::Value as Json;
@@ -111,10 +111,13 @@ pub struct RunOptions {
     pub lamport: LamportWindow,
 }
 
-/// Writes the charts and `report.html` into the run folder `dir`, from the
-/// files there; returns the page's path.
-pub fn write_from_files(dir: &Path, options: &RunOptions) -> Result<PathBuf, String> {
-    write(dir, &RunFiles::read(dir)?.data(), options)
+impl RunOptions {
+    /// Checks the options against the run: the nodes named (`--nodes`)
+    /// exist.
+    pub fn check(&self, resolved: &Scenario) -> Result<(), String> {
+        let names = scenarios::scenario::all_node_names(resolved);
+        chosen_nodes(&self.lamport, &names).map(|_| ())
+    }
 }
 
 /// Each violation and the non-linearizable operation, from `checks.json`,
@@ -205,24 +208,7 @@ fn lamport(
     let names = scenarios::scenario::all_node_names(resolved);
     let servers = scenarios::names::server_names(&resolved.nodes).len();
     let clients = resolved.workload.clients as usize;
-    let chosen: Option<Vec<usize>> = if window.nodes.is_empty() {
-        None
-    } else {
-        Some(
-            window
-                .nodes
-                .iter()
-                .map(|name| {
-                    names.iter().position(|n| n == name).ok_or_else(|| {
-                        format!(
-                            "--nodes: no node is named \"{name}\"; this run's nodes are {}",
-                            names.join(", ")
-                        )
-                    })
-                })
-                .collect::<Result<_, _>>()?,
-        )
-    };
+    let chosen = chosen_nodes(window, &names).map_err(|e| format!("--nodes: {e}"))?;
     let marks = marks(data.checks, history, servers, clients);
     let end_ns = data
         .summary

@@ -524,7 +524,10 @@ impl Drawable for HeatmapChart<'_> {
                             format!("{mean:.3}"),
                         )
                     }
-                    (None, _) => (RGBColor(220, 220, 220), "no runs".to_string()),
+                    (None, HeatValue::PassRate) => (RGBColor(220, 220, 220), "no runs".to_string()),
+                    (None, HeatValue::Mean(_)) => {
+                        (RGBColor(220, 220, 220), "no samples".to_string())
+                    }
                 };
                 chart.draw_series(std::iter::once(Rectangle::new(
                     [(x - 0.48, y - 0.48), (x + 0.48, y + 0.48)],

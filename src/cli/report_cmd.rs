@@ -25,18 +25,24 @@ pub fn report(
         .with_file(dir.display().to_string())
         .with_hint("give a folder that `faultline run` or `faultline sweep` wrote"));
     }
-    let written = if sweep {
-        crate::sweep_report::write(dir, sweep_options)
-    } else {
-        reports::run_report::write_from_files(dir, run_options)
-    };
-    let page = written.map_err(|error| {
+    let output_error = |error: String| {
         CliError::new(
             ErrorKind::Output,
             format!("cannot write the report: {error}"),
         )
         .with_file(dir.display().to_string())
-    })?;
+    };
+    let page = if sweep {
+        crate::sweep_report::write(dir, sweep_options).map_err(output_error)?
+    } else {
+        let files = reports::run_report::RunFiles::read(dir).map_err(|error| {
+            CliError::new(ErrorKind::Io, error).with_file(dir.display().to_string())
+        })?;
+        run_options
+            .check(&files.resolved)
+            .map_err(|e| CliError::argument("--nodes", e))?;
+        reports::run_report::write(dir, &files.data(), run_options).map_err(output_error)?
+    };
     if json {
         super::print_json(
             stdout,

@@ -37,6 +37,12 @@ pub fn run(
     let (scenario, source, applied) = super::load_with_sets(path, &sets)?;
     let seed = seed.unwrap_or(scenario.seed);
     let resolved = scenarios::resolve(&scenario, seed);
+    if let Some(report) = &report {
+        // Before the run, so that a misspelt node costs no run.
+        report
+            .check(&resolved)
+            .map_err(|e| CliError::argument("--nodes", e))?;
+    }
     // With --check-determinism both runs record their traces to compare
     // them; what is written out still follows the scenario's outputs.
     let mut traced = resolved.clone();
