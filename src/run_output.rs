@@ -474,7 +474,13 @@ pub fn write_outputs(
         for check in &outcome.checks {
             if let Some(cx) = &check.counterexample {
                 let title = format!("{} seed {}", resolved.name, resolved.seed);
-                let page = reports::timeline::render(&outcome.history, cx, &title);
+                let bands = reports::bands::fault_bands(
+                    &resolved.faults.schedule,
+                    resolved.duration.0.as_nanos(),
+                );
+                // The report (when written) draws the same window's messages.
+                let lamport = summary.report.is_some().then_some("report.html#space-time");
+                let page = reports::timeline::render(&outcome.history, cx, &title, &bands, lamport);
                 std::fs::write(dir.join("counterexample.html"), page)?;
             }
         }

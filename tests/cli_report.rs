@@ -475,3 +475,61 @@ fn the_cdf_axis_can_be_chosen_and_two_axes_map_each_metric() {
     let bad = faultline(&["report", out, "--cdf-x", "sideways"]);
     assert_eq!(bad.code, 2, "{bad:?}");
 }
+
+#[test]
+fn a_counterexample_page_shows_faults_and_links_the_same_window() {
+    let dir = scratch("report-counterexample");
+    let result = faultline(&[
+        "run",
+        "kv-lost-writes",
+        "--seed",
+        "0",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(result.code, 1, "the lost write is caught: {result:?}");
+    let page = std::fs::read_to_string(dir.join("counterexample.html")).unwrap();
+    assert!(page.contains("time (ms)"), "a time axis in ms");
+    assert!(page.contains("power loss n1"), "the fault band is labelled");
+    assert!(page.contains("focus: the 40 operations nearest the culprit"));
+    assert!(page.contains("<a href=\"report.html#space-time\">"));
+    // The link's window is the report's space-time window: the two
+    // numbers after each page's phrase.
+    let window = |text: &str, before: &str| -> Vec<String> {
+        let at = text.find(before).unwrap() + before.len();
+        text[at..]
+            .split(" ms")
+            .take(2)
+            .map(|part| part.trim_start_matches(" to ").to_string())
+            .collect()
+    };
+    let report = std::fs::read_to_string(dir.join("report.html")).unwrap();
+    let focus = window(&page, "focus window (");
+    assert_eq!(focus, window(&report, "client operations from "));
+    assert!(
+        focus[0].parse::<f64>().unwrap() < focus[1].parse::<f64>().unwrap(),
+        "{focus:?}"
+    );
+    let svg = std::fs::read_to_string(dir.join("lamport.svg")).unwrap();
+    assert!(
+        svg.contains("not linearizable"),
+        "the culprit is marked in the diagram"
+    );
+    // Without a report, no link to one.
+    let bare = dir.join("bare");
+    let result = faultline(&[
+        "run",
+        "kv-lost-writes",
+        "--seed",
+        "0",
+        "--out",
+        bare.to_str().unwrap(),
+        "--no-report",
+    ]);
+    assert_eq!(result.code, 1);
+    let page = std::fs::read_to_string(bare.join("counterexample.html")).unwrap();
+    assert!(
+        !page.contains("href="),
+        "no link to a report that is not there"
+    );
+}

@@ -128,7 +128,7 @@ fn band_colour(kind: BandKind) -> RGBColor {
 
 /// Shades each band over `y` and writes its label at the top, one row per
 /// overlapping band so that labels do not cover each other.
-fn draw_bands<DB: DrawingBackend, Y: Ranged<ValueType = f64>>(
+pub(crate) fn draw_bands<DB: DrawingBackend, Y: Ranged<ValueType = f64>>(
     chart: &mut ChartContext<'_, DB, Cartesian2d<plotters::coord::types::RangedCoordf64, Y>>,
     bands: &[FaultBand],
     (y_low, y_high): (f64, f64),

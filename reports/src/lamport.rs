@@ -63,6 +63,9 @@ pub struct Mark {
     /// The node it happened at (an index into the run's names), if any.
     pub node: Option<usize>,
     pub text: String,
+    /// The window that shows it best, when it has one (a non-linearizable
+    /// operation: the counterexample timeline's focus).
+    pub window_ns: Option<(u64, u64)>,
 }
 
 /// A client operation, from invocation to completion.
@@ -101,26 +104,27 @@ pub fn chosen_nodes(
         .map(Some)
 }
 
-/// The window to replay: the user's bounds where given; else around the
-/// first mark (`BEFORE_FOCUS_NS` before it, `AFTER_FOCUS_NS` after), else
+/// The window to replay: the user's bounds where given; else the first
+/// mark's own window, or around it (`BEFORE_FOCUS_NS` before it,
+/// `AFTER_FOCUS_NS` after), else
 /// the first `DEFAULT_SPAN_NS`. Returns (from, to, focus), clipped to the
 /// run's `end_ns`. The focus is where narrowing centres.
 pub fn choose_window(user: &LamportWindow, marks: &[Mark], end_ns: u64) -> (u64, u64, u64) {
-    let first_mark = marks.iter().map(|m| m.time_ns).min();
+    let first_mark = marks.iter().min_by_key(|m| m.time_ns);
     let (from, to) = match (user.from_ns, user.to_ns, first_mark) {
         (Some(from), Some(to), _) => (from, to),
         (Some(from), None, _) => (from, from.saturating_add(DEFAULT_SPAN_NS)),
         (None, Some(to), _) => (to.saturating_sub(DEFAULT_SPAN_NS), to),
-        (None, None, Some(at)) => (
-            at.saturating_sub(BEFORE_FOCUS_NS),
-            at.saturating_add(AFTER_FOCUS_NS),
-        ),
+        (None, None, Some(mark)) => mark.window_ns.unwrap_or((
+            mark.time_ns.saturating_sub(BEFORE_FOCUS_NS),
+            mark.time_ns.saturating_add(AFTER_FOCUS_NS),
+        )),
         (None, None, None) => (0, DEFAULT_SPAN_NS),
     };
     let to = to.min(end_ns);
     let from = from.min(to);
     let focus = match (user.from_ns, user.to_ns, first_mark) {
-        (None, None, Some(at)) => at.clamp(from, to),
+        (None, None, Some(mark)) => mark.time_ns.clamp(from, to),
         _ => from,
     };
     (from, to, focus)
@@ -854,16 +858,19 @@ mod tests {
                 time_ns: 12_000_000,
                 node: Some(0),
                 text: "election-safety: two leaders".into(),
+                window_ns: None,
             },
             Mark {
                 time_ns: 19_000_000,
                 node: None,
                 text: "somewhere".into(),
+                window_ns: None,
             },
             Mark {
                 time_ns: 99_000_000,
                 node: Some(0),
                 text: "after the window".into(),
+                window_ns: None,
             },
         ];
         let d = diagram(
@@ -972,6 +979,7 @@ mod tests {
             time_ns: t,
             node: None,
             text: String::new(),
+            window_ns: None,
         };
         assert_eq!(
             choose_window(
@@ -981,6 +989,12 @@ mod tests {
             ),
             (1_000_000_000, 2_100_000_000, 2_000_000_000)
         );
+        // A mark with its own window (a culprit's) is shown in it.
+        let windowed = Mark {
+            window_ns: Some((40, 60)),
+            ..at(50)
+        };
+        assert_eq!(choose_window(&none, &[windowed, at(70)], 100), (40, 60, 50));
         let user = LamportWindow {
             from_ns: Some(5),
             to_ns: Some(9),

@@ -136,11 +136,22 @@ pub fn marks(
                     time_ns,
                     node: v["node"].as_u64().map(|n| n as usize),
                     text: format!("{}: {}", leaf(&v["invariant"]), leaf(&v["message"])),
+                    window_ns: None,
                 });
             }
         }
-        let culprit = check["counterexample"]["culprit"].as_u64();
-        if let Some(op) = culprit.and_then(|i| history.operations.get(i as usize)) {
+        let cx = &check["counterexample"];
+        let culprit = cx["culprit"].as_u64().map(|i| i as usize);
+        if let Some(op) = culprit.and_then(|i| history.operations.get(i)) {
+            // The window of the counterexample timeline's focus, so that
+            // its link shows the messages behind the same operations.
+            let sub: Vec<usize> = cx["sub_history"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|i| i.as_u64().map(|i| i as usize))
+                .filter(|&i| i < history.operations.len())
+                .collect();
             marks.push(Mark {
                 time_ns: op.complete_ns.unwrap_or(op.invoke_ns),
                 node: (clients > 0).then(|| servers + (op.process % clients as u64) as usize),
@@ -149,6 +160,7 @@ pub fn marks(
                     leaf(&check["name"]),
                     describe(op)
                 ),
+                window_ns: culprit.map(|c| crate::timeline::culprit_window(history, &sub, c)),
             });
         }
     }
@@ -168,33 +180,10 @@ fn op_spans(history: &History, servers: usize, clients: usize) -> Vec<OpSpan> {
             node: servers + (op.process % clients as u64) as usize,
             invoke_ns: op.invoke_ns,
             complete_ns: op.complete_ns,
-            label: op_label(op),
+            label: crate::timeline::op_label(op),
             outcome: op.outcome,
         })
         .collect()
-}
-
-/// An operation in a few words: `write k1 4.12`, `read k1 -> 5.6 fail`.
-fn op_label(op: &sim_core::history::Operation) -> String {
-    use sim_core::history::{Function, Outcome};
-    let value = op.value.as_deref().unwrap_or("?");
-    let what = match op.f {
-        Function::Read => format!("read {} -> {value}", op.key),
-        Function::Write => format!("write {} {value}", op.key),
-        Function::Cas => format!(
-            "cas {} {} -> {value}",
-            op.key,
-            op.expected.as_deref().unwrap_or("?")
-        ),
-        Function::Append => format!("append {} {value}", op.key),
-        Function::Transfer => format!("transfer {} {value}", op.key),
-        Function::Order => format!("order {} x{value}", op.key),
-    };
-    match op.outcome {
-        Outcome::Ok => what,
-        Outcome::Fail => format!("{what} (fail)"),
-        Outcome::Info => format!("{what} (unknown)"),
-    }
 }
 
 /// The space-time diagram of the run's window (see `lamport.rs`), from a

@@ -64,7 +64,8 @@ pub fn check(path: &Path, options: CheckOptions, stdout: &mut dyn Write) -> Resu
                 .as_ref()
                 .map(|cx| explain::render(&history, cx));
             if let (Some(out), Some(cx)) = (&options.html, &report.counterexample) {
-                let page = reports::timeline::render(&history, cx, &path.display().to_string());
+                let page =
+                    reports::timeline::render(&history, cx, &path.display().to_string(), &[], None);
                 std::fs::write(out, page).map_err(|error| {
                     CliError::new(
                         ErrorKind::Output,
