@@ -1,5 +1,5 @@
 #!/usr/bin/env sh
-# Regenerates the pictures in docs/pictures/ (shown in README.md) from three
+# Regenerates the pictures in docs/pictures/ (shown in README.md) from
 # curated scenarios. Run from the repository root:
 #   sh docs/pictures.sh
 # Set FAULTLINE to a built binary to skip `cargo run`.
@@ -9,10 +9,14 @@ out="$(mktemp -d)"
 $FAULTLINE run raft-leader-crash --seed 1 --out "$out/raft" > /dev/null
 $FAULTLINE run 2pc-coordinator-crash --seed 1 --out "$out/2pc" > /dev/null || true
 $FAULTLINE sweep raft-election --seeds 0..1000 --out "$out/election" > /dev/null
+$FAULTLINE run bully-split-brain --seed 1 --from 1.1s --to 1.31s --out "$out/bully" > /dev/null || true
+$FAULTLINE sweep ring-theory --seeds 0..1000 --out "$out/ring" > /dev/null
 cp "$out/raft/availability.png" docs/pictures/raft-leader-crash-availability.png
 cp "$out/raft/latency.png" docs/pictures/raft-leader-crash-latency.png
 cp "$out/2pc/availability.png" docs/pictures/2pc-coordinator-crash-availability.png
 cp "$out/2pc/latency.png" docs/pictures/2pc-coordinator-crash-latency.png
 cp "$out/election/cdf-leaderless_ms.png" docs/pictures/raft-election-figure-16.png
+cp "$out/bully/lamport.png" docs/pictures/bully-split-brain-lamport.png
+cp "$out/ring/mean-election_messages.png" docs/pictures/ring-theory-messages.png
 rm -rf "$out"
 echo "wrote docs/pictures/"
