@@ -533,3 +533,26 @@ fn a_counterexample_page_shows_faults_and_links_the_same_window() {
         "no link to a report that is not there"
     );
 }
+
+#[test]
+fn bench_report_times_every_part_of_a_run_report() {
+    let dir = scratch("report-bench");
+    run("quickstart", "1", &dir);
+    let result = faultline(&[
+        "bench",
+        "report",
+        dir.to_str().unwrap(),
+        "--runs",
+        "2",
+        "--json",
+    ]);
+    assert_eq!(result.code, 0, "{result:?}");
+    let json = one_json(&result.stdout);
+    assert!(json["operations"].as_u64().unwrap() > 0);
+    for part in reports::run_report::LAPS {
+        let seconds = json["median_seconds"][part].as_f64();
+        assert!(seconds.is_some_and(|s| s >= 0.0), "{part}: {json}");
+    }
+    let zero = faultline(&["bench", "report", dir.to_str().unwrap(), "--runs", "0"]);
+    assert_eq!(zero.code, 2, "{zero:?}");
+}

@@ -11,9 +11,9 @@
 
 use crate::bands::{BandKind, FaultBand};
 use crate::series::{LatencyPoints, Window};
-use plotters::coord::Shift;
 use image::codecs::png::{CompressionType, FilterType, PngEncoder};
 use image::{ColorType, ImageEncoder};
+use plotters::coord::Shift;
 use plotters::prelude::*;
 use sim_core::history::{Function, Outcome};
 use std::path::Path;
