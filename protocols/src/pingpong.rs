@@ -88,7 +88,11 @@ impl PingPongService {
         let (me, count) = (ctx.id(), ctx.server_count());
         let peer = if self.peer_from_process_state && count > 1 {
             let n = PROCESS_PINGS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            let offset = 1 + (n % u64::from(count - 1)) as u32;
+            // Hashed, not `n % (count - 1)`: a plain remainder repeats, so
+            // two runs whose ping counts happened to line up modulo the
+            // peer count made the same choices and looked deterministic
+            // (a second run in the process, after a report's replay, did).
+            let offset = 1 + (sim_core::hash::finalize(n) % u64::from(count - 1)) as u32;
             Some(NodeId((me.0 + offset) % count))
         } else {
             random_peer(me, count, ctx.rng())
