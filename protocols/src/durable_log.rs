@@ -132,12 +132,13 @@ mod tests {
         for i in 0..12u32 {
             log.append(&mut storage, i);
         }
-        storage.sync();
+        // As if a sync had completed.
+        storage.make_all_durable();
         log.truncate_from(&mut storage, 11);
         log.append(&mut storage, 99);
         assert_eq!(log.slice(10, 20), &[9, 99]);
         // Unsynced: the truncation and the append vanish.
-        storage.crash(true);
+        storage.crash(true, 0);
         let back: DurableLog<u32> = DurableLog::load("t/log/", &storage);
         assert_eq!(back.last_index(), 12);
         assert_eq!(back.get(12), Some(&11));

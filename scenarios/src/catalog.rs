@@ -82,6 +82,14 @@ pub const FAULT_KINDS: &[(&str, &str)] = &[
     ),
     ("Release(from, to)", "deliver what a clog held"),
     ("ClockJump(node, \"-300ms\")", "step a node's clock"),
+    (
+        "DiskSlow(node, 10.0, \"2s\")",
+        "a server's syncs take 10 times as long for 2 s",
+    ),
+    (
+        "DiskStall(node, \"500ms\")",
+        "no sync of a server completes for 500 ms (a hung fsync)",
+    ),
     ("SetLoss(p)", "every link loses messages with probability p"),
     ("RestoreLoss", "links go back to their own loss"),
 ];

@@ -35,6 +35,16 @@ pub fn latency(spec: &LatencySpec) -> Latency {
     }
 }
 
+/// A disk, checked.
+pub fn disk(spec: &DiskSpec) -> Result<sim_core::DiskConfig, String> {
+    let disk = sim_core::DiskConfig {
+        sync_latency: latency(&spec.sync_latency),
+        bytes_per_second: spec.bytes_per_second,
+    };
+    disk.validate()?;
+    Ok(disk)
+}
+
 pub fn link(spec: &LinkSpec) -> Result<LinkConfig, String> {
     let link = LinkConfig {
         latency: latency(&spec.latency),
@@ -211,6 +221,24 @@ pub fn fault(
             Fault::SetLoss(Some(*p))
         }
         FaultSpec::RestoreLoss => Fault::SetLoss(None),
+        FaultSpec::DiskSlow(n, factor, duration) => {
+            if !(factor.is_finite() && *factor > 0.0 && *factor <= sim_core::disk::SLOW_FACTOR_MAX)
+            {
+                return Err(format!(
+                    "a disk slow-down factor is above 0 and at most {}, got {factor}",
+                    sim_core::disk::SLOW_FACTOR_MAX
+                ));
+            }
+            Fault::DiskSlow {
+                node: lookup(n)?,
+                factor: *factor,
+                duration: duration.0,
+            }
+        }
+        FaultSpec::DiskStall(n, duration) => Fault::DiskStall {
+            node: lookup(n)?,
+            duration: duration.0,
+        },
     })
 }
 

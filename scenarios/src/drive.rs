@@ -45,6 +45,8 @@ pub struct Driven {
     pub trace_hash: u64,
     pub trace: Vec<TraceRecord>,
     pub convergence: Option<CheckResult>,
+    /// Each node that synced, by name, with its sync latencies.
+    pub disks: Vec<(String, sim_core::disk::LatencyHistogram)>,
     pub memory_peak_bytes: u64,
 }
 
@@ -238,6 +240,11 @@ fn drive_engine<S: Service>(
         trace_hash: sim.trace_hash(),
         trace: sim.trace_records().to_vec(),
         convergence,
+        disks: (0..plan.names.len())
+            .map(|i| (i, sim.sync_latencies(NodeId(i as u32))))
+            .filter(|(_, h)| h.count() > 0)
+            .map(|(i, h)| (plan.names[i].clone(), h.clone()))
+            .collect(),
         memory_peak_bytes: sim.memory_peak_bytes(),
     })
 }

@@ -4,6 +4,7 @@
 use protocols::invariant::ProtocolMetrics;
 use serde::Serialize;
 use sim_core::checker::staleness::{self, Staleness};
+use sim_core::disk::LatencyHistogram;
 use sim_core::history::{History, Outcome};
 use sim_core::stats::DropCounts;
 use sim_core::{SimDuration, Stats};
@@ -39,6 +40,40 @@ pub struct Metrics {
     /// Messages sent per command the protocol committed (if it counts them).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub messages_per_committed_command: Option<f64>,
+    /// Each server that synced: its syncs and how long they took.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub disks: BTreeMap<String, DiskMetrics>,
+}
+
+/// One node's syncs: how many, how often, and how long they took (from
+/// asked to completed, stalls and slow-downs included). Percentiles come
+/// from a log histogram: at most 6.25% below the exact value.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct DiskMetrics {
+    pub syncs: u64,
+    pub syncs_per_second: f64,
+    pub sync_ms_p50: f64,
+    pub sync_ms_p95: f64,
+    pub sync_ms_p99: f64,
+    pub sync_ms_max: f64,
+}
+
+impl DiskMetrics {
+    pub fn of(latencies: &LatencyHistogram, duration: SimDuration) -> DiskMetrics {
+        let seconds = duration.as_nanos() as f64 / 1e9;
+        DiskMetrics {
+            syncs: latencies.count(),
+            syncs_per_second: if seconds > 0.0 {
+                latencies.count() as f64 / seconds
+            } else {
+                0.0
+            },
+            sync_ms_p50: latencies.quantile_ms(0.5),
+            sync_ms_p95: latencies.quantile_ms(0.95),
+            sync_ms_p99: latencies.quantile_ms(0.99),
+            sync_ms_max: latencies.max_ms(),
+        }
+    }
 }
 
 /// A summary of a metric's samples.
@@ -96,6 +131,7 @@ pub fn compute(
     shed: u64,
     duration: SimDuration,
     protocol: &ProtocolMetrics,
+    disks: &[(String, LatencyHistogram)],
 ) -> Metrics {
     let count = |o: Outcome| {
         history
@@ -172,5 +208,9 @@ pub fn compute(
             .iter()
             .find(|(name, n)| *name == "committed_commands" && *n > 0)
             .map(|(_, n)| stats.sent as f64 / *n as f64),
+        disks: disks
+            .iter()
+            .map(|(name, latencies)| (name.clone(), DiskMetrics::of(latencies, duration)))
+            .collect(),
     }
 }

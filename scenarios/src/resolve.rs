@@ -158,6 +158,11 @@ pub fn generate(
                 at(start, FaultSpec::SetLoss(nemesis.loss));
                 at(end, FaultSpec::RestoreLoss);
             }
+            NemesisKind::DiskSlow => at(
+                start,
+                FaultSpec::DiskSlow(pick(&mut rng), nemesis.disk_slow_factor, Dur(length)),
+            ),
+            NemesisKind::DiskStall => at(start, FaultSpec::DiskStall(pick(&mut rng), Dur(length))),
         }
         t = end;
     }

@@ -139,6 +139,7 @@ pub fn run_watched(
         shed,
         plan.duration.0,
         &protocol_metrics,
+        &driven.disks,
     );
     Ok(RunOutcome {
         resolved: resolved.clone(),

@@ -33,6 +33,8 @@ pub struct Scenario {
     pub network: NetworkSpec,
     #[serde(default)]
     pub clocks: ClocksSpec,
+    #[serde(default)]
+    pub disks: DisksSpec,
     pub protocol: ProtocolSpec,
     #[serde(default)]
     pub workload: WorkloadSpec,
@@ -67,6 +69,7 @@ impl Scenario {
             regions: Vec::new(),
             network: NetworkSpec::default(),
             clocks: ClocksSpec::default(),
+            disks: DisksSpec::default(),
             protocol,
             workload: WorkloadSpec::default(),
             faults: FaultsSpec::default(),

@@ -124,6 +124,59 @@ pub enum LatencySpec {
     Mixture(Vec<(f64, LatencySpec)>),
 }
 
+/// The servers' disks: how long a sync takes. A node listed in `nodes`
+/// takes its own; else its region's (`regions`); else `default`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DisksSpec {
+    #[serde(default)]
+    pub default: DiskSpec,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub regions: Vec<RegionDisk>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub nodes: Vec<NodeDisk>,
+}
+
+/// One disk: `(sync_latency: Uniform(min: "1ms", max: "3ms"))`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DiskSpec {
+    /// How long a sync takes (the latency family links use).
+    #[serde(default = "instant")]
+    pub sync_latency: LatencySpec,
+    /// With a throughput, a sync of b bytes (the key and value bytes it
+    /// makes durable) takes b / bytes_per_second seconds more.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bytes_per_second: Option<u64>,
+}
+
+fn instant() -> LatencySpec {
+    LatencySpec::Constant(Dur(sim_core::SimDuration::ZERO))
+}
+
+impl Default for DiskSpec {
+    fn default() -> Self {
+        DiskSpec {
+            sync_latency: instant(),
+            bytes_per_second: None,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegionDisk {
+    pub region: String,
+    pub disk: DiskSpec,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NodeDisk {
+    pub node: String,
+    pub disk: DiskSpec,
+}
+
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ClocksSpec {
@@ -342,6 +395,16 @@ pub enum FaultSpec {
     /// Every link loses messages with this probability until `RestoreLoss`.
     SetLoss(f64),
     RestoreLoss,
+    /// A server's syncs asked for in the given time take this many times
+    /// their drawn latency: `DiskSlow("n1", 10.0, "2s")`.
+    DiskSlow(String, f64, Dur),
+    /// No sync of the server completes for the given time (a hung
+    /// fsync); those due meanwhile complete when it ends.
+    DiskStall(String, Dur),
+}
+
+fn default_disk_slow_factor() -> f64 {
+    10.0
 }
 
 /// Generated faults stop at 80% of the run by default, leaving time to recover.
@@ -375,6 +438,9 @@ pub struct NemesisSpec {
     /// Largest clock jump, either way.
     #[serde(default = "default_jump_max")]
     pub clock_jump_max: Dur,
+    /// How many times slower a `DiskSlow` makes a disk.
+    #[serde(default = "default_disk_slow_factor")]
+    pub disk_slow_factor: f64,
     /// Loss probability during a `Loss` fault.
     #[serde(default = "default_nemesis_loss")]
     pub loss: f64,
@@ -401,6 +467,10 @@ pub enum NemesisKind {
     Clog,
     /// Network-wide loss.
     Loss,
+    /// One random server's disk slows by `disk_slow_factor`.
+    DiskSlow,
+    /// One random server's disk stalls.
+    DiskStall,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -1,5 +1,5 @@
 //! The engine's configuration from a scenario: the topology (regions,
-//! links and their overrides), clocks and tracing.
+//! links and their overrides), clocks, disks and tracing.
 
 use crate::convert;
 use crate::names::{node_by_name, CLIENT_PREFIX};
@@ -75,6 +75,7 @@ pub fn sim_config(scenario: &Scenario) -> Result<SimConfig, String> {
     }
     let mut config = SimConfig::new(scenario.seed, topology);
     config.clocks = clocks;
+    config.disks = disks(scenario, &names)?;
     if scenario.outputs.trace {
         config.trace = TraceConfig {
             record: true,
@@ -84,4 +85,25 @@ pub fn sim_config(scenario: &Scenario) -> Result<SimConfig, String> {
         };
     }
     Ok(config)
+}
+
+/// Each node's disk: its own if listed, else its region's, else the
+/// default (clients too: they never sync, so theirs never matters).
+fn disks(scenario: &Scenario, names: &[String]) -> Result<Vec<sim_core::DiskConfig>, String> {
+    let spec = &scenario.disks;
+    names
+        .iter()
+        .map(|name| {
+            let own = spec.nodes.iter().find(|d| d.node == *name).map(|d| &d.disk);
+            let region = || {
+                scenario
+                    .regions
+                    .iter()
+                    .filter(|r| r.nodes.iter().any(|n| n == name))
+                    .find_map(|r| spec.regions.iter().find(|d| d.region == r.name))
+                    .map(|d| &d.disk)
+            };
+            convert::disk(own.or_else(region).unwrap_or(&spec.default))
+        })
+        .collect()
 }

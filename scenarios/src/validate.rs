@@ -134,6 +134,7 @@ pub fn validate(scenario: &Scenario) -> Result<(), Vec<Problem>> {
     validate_regions(&mut c, scenario, &servers);
     validate_network(&mut c, scenario, &any_lookup);
     validate_clocks(&mut c, scenario, &server_lookup);
+    validate_disks(&mut c, scenario, &server_lookup);
     c.check_protocol(&scenario.protocol, &scenario.protocol_setup());
     if scenario.workload.clients > 0 && !scenario.protocol.serves_clients() {
         c.problem(
@@ -417,6 +418,47 @@ fn validate_network(
     }
 }
 
+fn validate_disks(
+    c: &mut Checker,
+    scenario: &Scenario,
+    lookup_server: &dyn Fn(&str) -> Result<NodeId, String>,
+) {
+    let disks = &scenario.disks;
+    let check = |c: &mut Checker, path: String, disk: &DiskSpec| {
+        if let Err(message) = convert::disk(disk) {
+            c.problem(path, message);
+        }
+    };
+    check(c, "disks.default".to_string(), &disks.default);
+    let regions: Vec<&str> = scenario.regions.iter().map(|r| r.name.as_str()).collect();
+    for (index, over) in disks.regions.iter().enumerate() {
+        if !regions.contains(&over.region.as_str()) {
+            let hint = if regions.is_empty() {
+                "declare regions first in `regions`".to_string()
+            } else {
+                suggestion(&over.region, &regions)
+            };
+            c.problem(
+                format!("disks.regions[{index}].region"),
+                format!("unknown region \"{}\"; {hint}", over.region),
+            );
+        }
+        check(c, format!("disks.regions[{index}].disk"), &over.disk);
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    for (index, over) in disks.nodes.iter().enumerate() {
+        if let Err(message) = lookup_server(&over.node) {
+            c.problem(format!("disks.nodes[{index}].node"), message);
+        } else if !seen.insert(over.node.as_str()) {
+            c.problem(
+                format!("disks.nodes[{index}].node"),
+                format!("\"{}\" has two disk entries", over.node),
+            );
+        }
+        check(c, format!("disks.nodes[{index}].disk"), &over.disk);
+    }
+}
+
 fn validate_clocks(
     c: &mut Checker,
     scenario: &Scenario,
@@ -478,6 +520,8 @@ fn validate_faults(
                 | FaultSpec::Pause(..)
                 | FaultSpec::Resume(_)
                 | FaultSpec::ClockJump(..)
+                | FaultSpec::DiskSlow(..)
+                | FaultSpec::DiskStall(..)
         );
         let plain = if node_fault {
             lookup_server

@@ -5,10 +5,11 @@
 //! commands the handler emitted. It is the only place that knows true time.
 
 use crate::clock::{ClockConfig, NodeClock};
+use crate::disk::{Disk, DiskConfig};
 use crate::event::{Event, EventKind, EventQueue};
 use crate::fault::Fault;
 use crate::hash::stable_hash;
-use crate::ids::{MessageId, NodeId};
+use crate::ids::{MessageId, NodeId, SyncId};
 use crate::memory::{MemoryMeter, MEMORY_BYTES_DEFAULT};
 use crate::network::Network;
 pub use crate::node_slot::NodeStatus;
@@ -16,7 +17,7 @@ use crate::node_slot::{self, NodeCold, NodeRng, NodeSlot};
 use crate::node_stream::{self, NodeStream};
 use crate::prefetch;
 use crate::protocol::{Command, Context, NodeTimers, Protocol};
-use crate::rng;
+use crate::rng::{self, SimRng};
 use crate::stats::{NodeStats, Stats};
 use crate::storage::{DurableStorage, STORAGE_BYTES_MAX_DEFAULT};
 use crate::time::{LocalTime, SimDuration, SimTime};
@@ -67,6 +68,8 @@ pub struct SimConfig {
     pub topology: Topology,
     /// One per node, or empty for perfect clocks.
     pub clocks: Vec<ClockConfig>,
+    /// One per node, or empty for instant disks (see `disk.rs`).
+    pub disks: Vec<DiskConfig>,
     pub limits: Limits,
     pub trace: TraceConfig,
 }
@@ -77,6 +80,7 @@ impl SimConfig {
             seed,
             topology,
             clocks: Vec::new(),
+            disks: Vec::new(),
             limits: Limits::default(),
             trace: TraceConfig::default(),
         }
@@ -198,6 +202,8 @@ pub struct Simulation<P: Protocol> {
     limit_detail: Option<String>,
     memory: MemoryMeter,
     outputs: Vec<Emitted<P::Output>>,
+    /// Sync latencies and the in-flight survivors of a power loss.
+    disk_rng: SimRng,
 }
 
 impl<P: Protocol> Simulation<P> {
@@ -219,6 +225,17 @@ impl<P: Protocol> Simulation<P> {
                 format!("clock of node {}: {e}", config.topology.node_names()[index])
             })?;
         }
+        if !config.disks.is_empty() && config.disks.len() != node_count {
+            return Err(format!(
+                "{} disk configs given for {node_count} nodes",
+                config.disks.len()
+            ));
+        }
+        for (index, disk) in config.disks.iter().enumerate() {
+            disk.validate().map_err(|e| {
+                format!("disk of node {}: {e}", config.topology.node_names()[index])
+            })?;
+        }
         let mut nodes = prefetch::with_huge_pages(node_count);
         let names = config.topology.node_names();
         nodes.extend((0..node_count).map(|index| NodeSlot {
@@ -231,10 +248,11 @@ impl<P: Protocol> Simulation<P> {
             state: None,
         }));
         let cold = (0..node_count)
-            .map(|_| NodeCold {
+            .map(|index| NodeCold {
                 dropped: 0,
                 timers_fired: 0,
                 storage: DurableStorage::new(config.limits.storage_bytes_per_node_max),
+                disk: Disk::new(config.disks.get(index).cloned().unwrap_or_default()),
                 timers: NodeTimers::default(),
                 deferred: Vec::new(),
             })
@@ -265,6 +283,7 @@ impl<P: Protocol> Simulation<P> {
             limit_detail: None,
             memory,
             outputs: Vec::new(),
+            disk_rng: rng::stream(config.seed, rng::names::DISK),
         };
         for index in 0..node_count {
             sim.push(SimTime::ZERO, EventKind::Start(NodeId(index as u32)));
@@ -364,6 +383,10 @@ impl<P: Protocol> Simulation<P> {
     }
     pub fn storage(&self, node: NodeId) -> &DurableStorage {
         &self.cold[node.index()].storage
+    }
+    /// How long `node`'s completed syncs took (see `disk.rs`).
+    pub fn sync_latencies(&self, node: NodeId) -> &crate::disk::LatencyHistogram {
+        &self.cold[node.index()].disk.latencies
     }
     /// Events waiting in the queue.
     pub fn pending_events(&self) -> usize {
@@ -503,6 +526,7 @@ impl<P: Protocol> Simulation<P> {
                 self.deliver(from, to, id, message)
             }
             EventKind::Fault(fault) => self.apply_fault(*fault),
+            EventKind::Synced { node, id } => self.synced(node, id),
             other => self.dispatch_to_node(Event {
                 time: event.time,
                 seq: event.seq,
@@ -542,6 +566,7 @@ impl<P: Protocol> Simulation<P> {
             EventKind::Deliver { to, .. } => *to,
             EventKind::Timer { node, .. }
             | EventKind::Request { node, .. }
+            | EventKind::Synced { node, .. }
             | EventKind::Start(node) => *node,
             EventKind::Fault(_) => unreachable!("faults are applied by the engine"),
         };
@@ -604,6 +629,9 @@ impl<P: Protocol> Simulation<P> {
                 );
                 self.invoke(node, |state, ctx| state.on_request(ctx, request));
             }
+            EventKind::Synced { node, id } => {
+                self.invoke(node, |state, ctx| state.on_synced(ctx, id));
+            }
             EventKind::Start(node) => {
                 let slot = &mut self.nodes[node.index()];
                 if slot.state.is_some() {
@@ -659,8 +687,12 @@ impl<P: Protocol> Simulation<P> {
     /// and ends the run if the node passed a bound kept on it.
     #[cold]
     fn storage_used(&mut self, node: NodeId) {
-        let storage = &mut self.cold[node.index()].storage;
-        let now = storage.memory_bytes();
+        if self.cold[node.index()].storage.has_asked() {
+            self.schedule_syncs(node);
+        }
+        let cold = &mut self.cold[node.index()];
+        let storage = &mut cold.storage;
+        let now = storage.memory_bytes() + cold.disk.latencies.heap_bytes();
         self.memory.storage(storage.accounted_bytes, now);
         storage.accounted_bytes = now;
         if let Some(limit) = storage.take_limit() {
@@ -669,6 +701,58 @@ impl<P: Protocol> Simulation<P> {
                 .get_or_insert(format!("node {name}: {limit}"));
             self.halt.get_or_insert(StopReason::ProtocolLimit);
         }
+    }
+
+    /// Schedules the completion of each sync the handler asked for.
+    fn schedule_syncs(&mut self, node: NodeId) {
+        let cold = &mut self.cold[node.index()];
+        let asked: Vec<(SyncId, u64)> = cold.storage.take_asked().collect();
+        for (id, bytes) in asked {
+            let done = self.cold[node.index()]
+                .disk
+                .schedule(self.now, bytes, &mut self.disk_rng);
+            self.trace.event(
+                self.now,
+                TraceKind::Sync,
+                Some(node),
+                None,
+                None,
+                id.0,
+                || format!("sync {} ({bytes} bytes, done at {done})", id.0),
+            );
+            self.push(done, EventKind::Synced { node, id });
+        }
+    }
+
+    /// A sync's completion is due: after any stall, its writes become
+    /// durable (even on a paused node: the disk goes on), and the node
+    /// hears of it (a paused one when it resumes). A sync lost in a crash
+    /// is not an event.
+    fn synced(&mut self, node: NodeId, id: SyncId) {
+        let cold = &mut self.cold[node.index()];
+        if self.now < cold.disk.stall_until {
+            let until = cold.disk.stall_until;
+            return self.push(until, EventKind::Synced { node, id });
+        }
+        if !cold.storage.complete(id) {
+            return;
+        }
+        cold.disk.completed(self.now);
+        self.stats.syncs += 1;
+        self.trace.event(
+            self.now,
+            TraceKind::Synced,
+            Some(node),
+            None,
+            None,
+            id.0,
+            || format!("synced {}", id.0),
+        );
+        self.dispatch_to_node(Event {
+            time: self.now,
+            seq: 0,
+            kind: EventKind::Synced { node, id },
+        });
     }
 
     #[inline]
@@ -790,7 +874,10 @@ impl<P: Protocol> Simulation<P> {
 
     /// A paused node's input waits, in order, up to a bound.
     fn defer(&mut self, node: NodeId, event: Event<P>) {
-        if self.cold[node.index()].deferred.len() >= self.limits.deferred_per_node_max {
+        // A completed sync is the node's own news, not an input that can
+        // be lost: it waits whatever the bound (syncs in flight are bounded).
+        let own = matches!(event.kind, EventKind::Synced { .. });
+        if !own && self.cold[node.index()].deferred.len() >= self.limits.deferred_per_node_max {
             return self.discard_with(event, DropReason::PauseOverflow);
         }
         let (peer, id) = match &event.kind {
@@ -858,7 +945,13 @@ impl<P: Protocol> Simulation<P> {
                 slot.status = NodeStatus::Down;
                 let cold = &mut self.cold[node.index()];
                 cold.timers.clear();
-                cold.storage.crash(*lose_unsynced);
+                let surviving = if *lose_unsynced {
+                    crate::disk::surviving(cold.storage.syncs_in_flight(), &mut self.disk_rng)
+                } else {
+                    0
+                };
+                cold.storage.crash(*lose_unsynced, surviving);
+                cold.disk.crashed(self.now);
                 let deferred = std::mem::take(&mut cold.deferred);
                 self.memory
                     .buffered(0, deferred.iter().map(Self::deferred_bytes).sum());
@@ -924,6 +1017,25 @@ impl<P: Protocol> Simulation<P> {
                     TraceKind::ClockJump,
                     Some(*node),
                     *delta_ns as u64,
+                    describe,
+                );
+            }
+            Fault::DiskSlow {
+                node,
+                factor,
+                duration,
+            } => {
+                let until = self.now.saturating_add(*duration);
+                self.cold[node.index()].disk.slow(*factor, until);
+                self.trace_fault(TraceKind::DiskSlow, Some(*node), factor.to_bits(), describe);
+            }
+            Fault::DiskStall { node, duration } => {
+                let until = self.now.saturating_add(*duration);
+                self.cold[node.index()].disk.stall(until);
+                self.trace_fault(
+                    TraceKind::DiskStall,
+                    Some(*node),
+                    duration.as_nanos(),
                     describe,
                 );
             }

@@ -21,7 +21,7 @@
 //! the two by size.
 
 use crate::fault::Fault;
-use crate::ids::{MessageId, NodeId, TimerId};
+use crate::ids::{MessageId, NodeId, SyncId, TimerId};
 use crate::protocol::Protocol;
 use crate::radix_heap::{key, Entry, RadixHeap, FRONT_BATCH_MAX};
 use crate::time::SimTime;
@@ -44,6 +44,11 @@ pub(crate) enum EventKind<P: Protocol> {
     Request {
         node: NodeId,
         request: P::Request,
+    },
+    /// A sync the node asked for completes (see `disk.rs`).
+    Synced {
+        node: NodeId,
+        id: SyncId,
     },
     /// Boxed: faults are rare and large, messages are frequent and small.
     Fault(Box<Fault>),
@@ -86,6 +91,7 @@ fn node_of<P: Protocol>(kind: &EventKind<P>) -> Option<NodeId> {
         EventKind::Deliver { to, .. } => Some(*to),
         EventKind::Timer { node, .. }
         | EventKind::Request { node, .. }
+        | EventKind::Synced { node, .. }
         | EventKind::Start(node) => Some(*node),
         EventKind::Fault(_) => None,
     }

@@ -46,6 +46,19 @@ pub enum Fault {
     },
     /// Overrides the loss probability of every link; `None` restores the links' own.
     SetLoss(Option<f64>),
+    /// The node's syncs asked for in the next `duration` take `factor`
+    /// times their drawn latency (a degraded disk).
+    DiskSlow {
+        node: NodeId,
+        factor: f64,
+        duration: SimDuration,
+    },
+    /// No sync of the node completes for `duration` (a hung fsync); those
+    /// due meanwhile complete when it ends, in order.
+    DiskStall {
+        node: NodeId,
+        duration: SimDuration,
+    },
 }
 
 impl Fault {
@@ -65,7 +78,19 @@ impl Fault {
             | Fault::Restart(node)
             | Fault::Pause { node, .. }
             | Fault::Resume(node)
-            | Fault::ClockJump { node, .. } => check_node(node),
+            | Fault::ClockJump { node, .. }
+            | Fault::DiskStall { node, .. } => check_node(node),
+            Fault::DiskSlow { node, factor, .. } => {
+                check_node(node)?;
+                if factor.is_finite() && *factor > 0.0 && *factor <= crate::disk::SLOW_FACTOR_MAX {
+                    Ok(())
+                } else {
+                    Err(format!(
+                        "a disk slow-down factor must be above 0 and at most {}, got {factor}",
+                        crate::disk::SLOW_FACTOR_MAX
+                    ))
+                }
+            }
             Fault::Partition(p) => p.validate(node_count),
             Fault::Heal => Ok(()),
             Fault::Clog { from, to } | Fault::Release { from, to } => {
@@ -109,6 +134,12 @@ impl Fault {
                 Some(p) => format!("set loss {p}"),
                 None => "restore loss".into(),
             },
+            Fault::DiskSlow {
+                node,
+                factor,
+                duration,
+            } => format!("disk slow {node} x{factor} for {duration}"),
+            Fault::DiskStall { node, duration } => format!("disk stall {node} for {duration}"),
         }
     }
 }

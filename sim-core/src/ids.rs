@@ -35,3 +35,9 @@ pub struct TimerId(pub u64);
 /// A message's identity: one per `send`; duplicates share their original's id.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Serialize, Deserialize)]
 pub struct MessageId(pub u64);
+
+/// A sync a node asked its storage for, unique per node for the whole run
+/// (never reused across restarts, so a sync lost in a crash can never be
+/// mistaken for a new one).
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Serialize, Deserialize)]
+pub struct SyncId(pub u64);

@@ -103,6 +103,7 @@ pub(crate) struct NodeCold<P: Protocol> {
     pub(crate) dropped: u64,
     pub(crate) timers_fired: u64,
     pub(crate) storage: DurableStorage,
+    pub(crate) disk: crate::disk::Disk,
     pub(crate) timers: NodeTimers,
     /// Inputs that arrived while paused, in arrival order.
     pub(crate) deferred: Vec<Event<P>>,

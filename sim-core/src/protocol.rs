@@ -12,7 +12,7 @@
 //! Architecture Invariant: protocol code never touches threads, sockets, wall
 //! clocks or global RNGs. Everything nondeterministic comes through `Context`.
 
-use crate::ids::{NodeId, TimerId};
+use crate::ids::{NodeId, SyncId, TimerId};
 use crate::node_stream::NodeStream;
 use crate::storage::DurableStorage;
 use crate::time::{LocalTime, SimDuration};
@@ -46,6 +46,13 @@ pub trait Protocol: Sized + 'static {
     fn on_message(&mut self, ctx: &mut Context<'_, Self>, from: NodeId, message: Self::Message);
 
     fn on_timer(&mut self, ctx: &mut Context<'_, Self>, id: TimerId, timer: Self::Timer);
+
+    /// A sync the node asked for (`DurableStorage::sync`) has completed:
+    /// the writes issued before it are durable. Syncs complete in the
+    /// order they were asked for. The default ignores it.
+    fn on_synced(&mut self, ctx: &mut Context<'_, Self>, id: SyncId) {
+        let _ = (ctx, id);
+    }
 
     /// A workload request arrives. The default ignores it.
     fn on_request(&mut self, ctx: &mut Context<'_, Self>, request: Self::Request) {

@@ -32,6 +32,9 @@ pub fn stream(root_seed: u64, name: &str) -> SimRng {
 pub mod names {
     pub const NETWORK: &str = "network";
     pub const FAULTS: &str = "faults";
+    /// Sync latencies and power-loss survivors (`disk.rs`): one stream for
+    /// every disk, so that a node's protocol draws never move with them.
+    pub const DISK: &str = "disk";
     pub fn node(node_name: &str) -> String {
         format!("node/{node_name}")
     }

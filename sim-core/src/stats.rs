@@ -64,6 +64,8 @@ pub struct Stats {
     pub timers_fired: u64,
     pub requests: u64,
     pub faults: u64,
+    /// Syncs completed.
+    pub syncs: u64,
     pub per_node: Vec<NodeStats>,
 }
 

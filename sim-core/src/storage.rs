@@ -1,11 +1,16 @@
 //! A node's durable storage: a byte key-value store with an explicit sync.
 //!
-//! Writes are visible to the node at once. They become durable at `sync`.
-//! On a crash, unsynced writes either survive (the default: the OS flushed them)
-//! or are lost (the storage fault), depending on the crash.
-//! Keys are ordered, so a protocol can keep a log under one prefix and scan it.
+//! Writes are visible to the node at once. `sync` asks for every write so
+//! far to be made durable and returns at once with a `SyncId`; the disk
+//! (`disk.rs`) completes syncs later, in order, and the node hears of each
+//! in `Protocol::on_synced`. A write is durable once a sync asked for after
+//! it has completed. On a crash, unsynced writes either survive (the
+//! default: the OS flushed them) or are lost (a power loss), with the syncs
+//! in flight deciding by the disk's rule. Keys are ordered, so a protocol
+//! can keep a log under one prefix and scan it.
 
-use std::collections::{BTreeMap, BTreeSet};
+use crate::ids::SyncId;
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 /// Storage per node is bounded. A protocol that exceeds the bound (a long
 /// run that never truncates, or a leak) ends the run as inconclusive with
@@ -18,6 +23,20 @@ pub const STORAGE_BYTES_MAX_DEFAULT: u64 = 1 << 30;
 /// budget (B-tree nodes hold up to 11 keys of 24 + 24 bytes each, plus
 /// the allocations' headers).
 const KEY_OVERHEAD_BYTES: u64 = 96;
+
+/// Syncs in flight on one node at most: a protocol that asks for more
+/// without waiting for any to complete is leaking them, and the run ends
+/// as inconclusive with this bound named.
+pub const SYNCS_IN_FLIGHT_MAX: usize = 100_000;
+
+/// A sync asked for and not yet complete: what it will make durable (each
+/// key's value when it was asked for; `None` for a delete).
+#[derive(Clone, Debug)]
+struct PendingSync {
+    id: SyncId,
+    writes: Vec<(String, Option<Vec<u8>>)>,
+    bytes: u64,
+}
 
 #[derive(Clone, Debug, Default)]
 pub struct DurableStorage {
@@ -33,6 +52,13 @@ pub struct DurableStorage {
     bytes_max: u64,
     writes: u64,
     syncs: u64,
+    /// Syncs asked for and not complete, oldest first.
+    pending: VecDeque<PendingSync>,
+    /// Key and value bytes the pending syncs hold.
+    pending_bytes: u64,
+    /// Syncs asked for since the engine last took them: (id, bytes).
+    asked: Vec<(SyncId, u64)>,
+    next_sync: u64,
     /// A bound this node's storage (or a log kept on it) went past, for the
     /// engine to end the run with (see `take_limit`).
     limit: Option<String>,
@@ -123,22 +149,79 @@ impl DurableStorage {
             .map(|(k, v)| (k.as_str(), v.as_slice()))
     }
 
-    /// Makes every write so far durable.
-    pub fn sync(&mut self) {
+    /// Asks for every write so far to be made durable; returns at once.
+    /// The disk completes the sync later and the node hears of it in
+    /// `Protocol::on_synced(id)`: only then are the writes durable. Writes
+    /// after this call are not covered, even if they come before the sync
+    /// completes.
+    pub fn sync(&mut self) -> SyncId {
+        let id = SyncId(self.next_sync);
+        self.next_sync += 1;
         let dirty = std::mem::take(&mut self.dirty);
-        for key in dirty {
-            let old = match self.current.get(&key) {
+        let mut bytes = 0u64;
+        let writes: Vec<(String, Option<Vec<u8>>)> = dirty
+            .into_iter()
+            .map(|key| {
+                let value = self.current.get(&key).cloned();
+                bytes += (key.len() + value.as_ref().map_or(0, Vec::len)) as u64;
+                (key, value)
+            })
+            .collect();
+        self.pending_bytes += bytes;
+        self.pending.push_back(PendingSync { id, writes, bytes });
+        self.asked.push((id, bytes));
+        if self.pending.len() > SYNCS_IN_FLIGHT_MAX && self.limit.is_none() {
+            self.limit = Some(format!(
+                "more than {SYNCS_IN_FLIGHT_MAX} syncs in flight (a protocol that asks for syncs and never waits for one?)"
+            ));
+        }
+        self.syncs += 1;
+        id
+    }
+
+    /// Syncs asked for since the last call: (id, bytes), for the engine.
+    pub(crate) fn take_asked(&mut self) -> std::vec::Drain<'_, (SyncId, u64)> {
+        self.asked.drain(..)
+    }
+
+    /// Whether a handler asked for a sync the engine has not taken yet.
+    pub(crate) fn has_asked(&self) -> bool {
+        !self.asked.is_empty()
+    }
+
+    /// Completes sync `id`, the oldest in flight: its writes become
+    /// durable. False if it is not the oldest in flight (it was lost in a
+    /// crash).
+    pub(crate) fn complete(&mut self, id: SyncId) -> bool {
+        if self.pending.front().map(|p| p.id) != Some(id) {
+            return false;
+        }
+        let done = self.pending.pop_front().expect("checked above");
+        self.apply(done.writes);
+        self.pending_bytes -= done.bytes;
+        true
+    }
+
+    /// Makes `writes` durable.
+    fn apply(&mut self, writes: Vec<(String, Option<Vec<u8>>)>) {
+        for (key, value) in writes {
+            let key_len = key.len() as u64;
+            let old = match value {
                 Some(value) => {
-                    self.synced_bytes += (key.len() + value.len()) as u64;
-                    self.synced.insert(key.clone(), value.clone())
+                    self.synced_bytes += key_len + value.len() as u64;
+                    self.synced.insert(key, value)
                 }
                 None => self.synced.remove(&key),
             };
             if let Some(old) = old {
-                self.synced_bytes -= (key.len() + old.len()) as u64;
+                self.synced_bytes -= key_len + old.len() as u64;
             }
         }
-        self.syncs += 1;
+    }
+
+    /// Syncs in flight.
+    pub fn syncs_in_flight(&self) -> usize {
+        self.pending.len()
     }
 
     pub fn unsynced_count(&self) -> usize {
@@ -168,22 +251,51 @@ impl DurableStorage {
     }
 
     /// An estimate of the memory this storage holds, for the run's memory
-    /// budget: both copies (current and synced) and each key's overhead.
+    /// budget: both copies (current and synced), the syncs in flight, and
+    /// each key's overhead.
     pub fn memory_bytes(&self) -> u64 {
-        let keys = (self.current.len() + self.synced.len() + self.dirty.len()) as u64;
-        self.bytes + self.synced_bytes + keys * KEY_OVERHEAD_BYTES
+        let pending_keys: usize = self.pending.iter().map(|p| p.writes.len()).sum();
+        let keys =
+            (self.current.len() + self.synced.len() + self.dirty.len() + pending_keys) as u64;
+        self.bytes + self.synced_bytes + self.pending_bytes + keys * KEY_OVERHEAD_BYTES
     }
 
-    /// Applies a crash: unsynced writes are lost if `lose_unsynced`, else kept.
-    pub fn crash(&mut self, lose_unsynced: bool) {
+    /// Applies a crash. Without `lose_unsynced` every write survives.
+    /// With it (a power loss), what completed syncs made durable survives,
+    /// plus the first `in_flight_surviving` syncs in flight (the disk's
+    /// rule draws how many); the rest is lost. No sync is in flight after.
+    pub fn crash(&mut self, lose_unsynced: bool, in_flight_surviving: usize) {
+        let pending = std::mem::take(&mut self.pending);
+        self.pending_bytes = 0;
+        self.asked.clear();
         if lose_unsynced {
+            for sync in pending.into_iter().take(in_flight_surviving) {
+                self.apply(sync.writes);
+            }
             self.current = self.synced.clone();
             self.bytes = self.synced_bytes;
             self.dirty.clear();
         } else {
-            self.sync();
+            for sync in pending {
+                self.apply(sync.writes);
+            }
+            self.make_all_durable();
         }
-        debug_assert!(self.dirty.is_empty());
+        debug_assert!(self.dirty.is_empty() && self.pending.is_empty());
+    }
+
+    /// Makes every write so far durable at once, outside the disk model
+    /// (a crash that keeps every write, and handler tests).
+    pub fn make_all_durable(&mut self) {
+        let dirty = std::mem::take(&mut self.dirty);
+        let writes = dirty
+            .into_iter()
+            .map(|key| {
+                let value = self.current.get(&key).cloned();
+                (key, value)
+            })
+            .collect();
+        self.apply(writes);
     }
 }
 
@@ -191,18 +303,24 @@ impl DurableStorage {
 mod tests {
     use super::*;
 
+    /// Asks for a sync and completes it at once.
+    fn sync_now(s: &mut DurableStorage) {
+        let id = s.sync();
+        assert!(s.complete(id));
+    }
+
     #[test]
     fn crash_keeps_or_loses_unsynced_writes() {
         let mut s = DurableStorage::new(1 << 20);
         s.put("a", b"1".to_vec());
-        s.sync();
+        sync_now(&mut s);
         s.put("a", b"2".to_vec());
         s.put("b", b"3".to_vec());
         let mut lossy = s.clone();
-        s.crash(false);
+        s.crash(false, 0);
         assert_eq!(s.get("a"), Some(&b"2"[..]));
         assert_eq!(s.get("b"), Some(&b"3"[..]));
-        lossy.crash(true);
+        lossy.crash(true, 0);
         assert_eq!(lossy.get("a"), Some(&b"1"[..]));
         assert_eq!(lossy.get("b"), None);
         assert_eq!(lossy.bytes(), 2);
@@ -214,11 +332,11 @@ mod tests {
         for i in [3, 1, 2] {
             s.put(&format!("log/{i:08}"), vec![i as u8]);
         }
-        s.sync();
+        sync_now(&mut s);
         s.delete("log/00000002");
         let keys: Vec<&str> = s.range("log/", "log0").map(|(k, _)| k).collect();
         assert_eq!(keys, ["log/00000001", "log/00000003"]);
-        s.crash(true);
+        s.crash(true, 0);
         assert!(
             s.get("log/00000002").is_some(),
             "the unsynced delete was lost"
@@ -241,16 +359,79 @@ mod tests {
         let mut s = DurableStorage::new(1 << 20);
         s.put("a", vec![0; 10]);
         s.put("b", vec![0; 5]);
-        s.sync();
+        sync_now(&mut s);
         assert_eq!((s.bytes(), s.synced_bytes), (17, 17));
         s.put("a", vec![0; 2]);
         s.delete("b");
         assert_eq!((s.bytes(), s.synced_bytes), (3, 17));
-        s.sync();
+        sync_now(&mut s);
         assert_eq!((s.bytes(), s.synced_bytes), (3, 3));
         s.put("c", vec![0; 7]);
-        s.crash(true);
+        s.crash(true, 0);
         assert_eq!((s.bytes(), s.synced_bytes), (3, 3));
         assert!(s.memory_bytes() >= 6);
+    }
+
+    #[test]
+    fn a_sync_makes_durable_what_was_written_before_it_when_it_completes() {
+        let mut s = DurableStorage::new(1 << 20);
+        s.put("a", b"1".to_vec());
+        let first = s.sync();
+        // Written after the request: not covered by it.
+        s.put("a", b"2".to_vec());
+        s.put("b", b"3".to_vec());
+        assert!(!s.is_synced("a"), "in flight is not durable");
+        assert_eq!(s.syncs_in_flight(), 1);
+        let second = s.sync();
+        assert!(!s.complete(second), "syncs complete in order");
+        assert!(s.complete(first));
+        assert_eq!(s.synced.get("a"), Some(&b"1".to_vec()));
+        assert!(!s.is_synced("a") && !s.is_synced("b"));
+        assert!(s.complete(second));
+        assert!(s.is_synced("a") && s.is_synced("b"));
+        assert!(!s.complete(second), "once");
+        let asked: Vec<SyncId> = s.take_asked().map(|(id, _)| id).collect();
+        assert_eq!(asked, [first, second]);
+    }
+
+    #[test]
+    fn a_power_loss_keeps_completed_syncs_and_the_surviving_in_flight_prefix() {
+        let mut s = DurableStorage::new(1 << 20);
+        s.put("a", b"1".to_vec());
+        let done = s.sync();
+        assert!(s.complete(done));
+        s.put("b", b"2".to_vec());
+        s.sync();
+        s.put("c", b"3".to_vec());
+        s.sync();
+        s.put("d", b"4".to_vec());
+        let mut none_survive = s.clone();
+        let mut one_survives = s.clone();
+        let mut kept = s.clone();
+        none_survive.crash(true, 0);
+        assert_eq!(none_survive.range("", "~").count(), 1, "only a");
+        one_survives.crash(true, 1);
+        let keys: Vec<&str> = one_survives.range("", "~").map(|(k, _)| k).collect();
+        assert_eq!(keys, ["a", "b"]);
+        assert_eq!(one_survives.syncs_in_flight(), 0);
+        // A process crash keeps everything, in flight and unsynced alike.
+        kept.crash(false, 0);
+        assert_eq!(kept.range("", "~").count(), 4);
+        assert!(kept.is_synced("d"));
+        assert_eq!(kept.memory_bytes(), {
+            let mut fresh = kept.clone();
+            fresh.make_all_durable();
+            fresh.memory_bytes()
+        });
+    }
+
+    #[test]
+    fn too_many_syncs_in_flight_is_a_limit() {
+        let mut s = DurableStorage::new(1 << 30);
+        for _ in 0..=SYNCS_IN_FLIGHT_MAX {
+            s.sync();
+        }
+        let limit = s.take_limit().expect("the bound was passed");
+        assert!(limit.contains("syncs in flight"), "{limit}");
     }
 }

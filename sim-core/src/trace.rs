@@ -74,6 +74,12 @@ pub enum TraceKind {
     SetLoss,
     /// A fault that found nothing to act on (restarting a live node, say).
     NoOp,
+    /// A node asked its storage for a sync.
+    Sync,
+    /// A sync completed: the writes before it are durable.
+    Synced,
+    DiskSlow,
+    DiskStall,
 }
 
 impl TraceKind {
@@ -99,6 +105,10 @@ impl TraceKind {
             TraceKind::ClockJump => "clock_jump",
             TraceKind::SetLoss => "set_loss",
             TraceKind::NoOp => "no_op",
+            TraceKind::Sync => "sync",
+            TraceKind::Synced => "synced",
+            TraceKind::DiskSlow => "disk_slow",
+            TraceKind::DiskStall => "disk_stall",
         }
     }
 
@@ -123,6 +133,10 @@ impl TraceKind {
             TraceKind::SetLoss => 17,
             TraceKind::NoOp => 18,
             TraceKind::Defer => 19,
+            TraceKind::Sync => 20,
+            TraceKind::Synced => 21,
+            TraceKind::DiskSlow => 22,
+            TraceKind::DiskStall => 23,
         }
     }
 }

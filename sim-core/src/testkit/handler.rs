@@ -7,8 +7,13 @@
 //! call `NodeHarness::call` with the handler they test. Nothing else of
 //! the engine runs: no network, no clock but the one the test sets, no
 //! faults; the random stream is the node's own, from a seed.
+//!
+//! The harness's disk is instant: a sync the handler asked for has
+//! completed when `call` returns (its writes are durable), and `Handled`
+//! lists its id, so that a test can hand the node `on_synced` itself —
+//! or, to test what happens before a sync completes, not hand it.
 
-use crate::ids::NodeId;
+use crate::ids::{NodeId, SyncId};
 use crate::node_stream::NodeStream;
 use crate::protocol::{Command, Context, NodeTimers, Protocol};
 use crate::rng::{self, SimRng};
@@ -37,6 +42,8 @@ pub struct Handled<P: Protocol, R> {
     pub stored: Vec<String>,
     /// Whether it synced its storage.
     pub synced: bool,
+    /// The syncs it asked for, in order (complete when `call` returns).
+    pub syncs: Vec<SyncId>,
 }
 
 impl NodeHarness {
@@ -99,11 +106,19 @@ impl NodeHarness {
             handler(&mut ctx)
         };
         let stored = self.storage.changed_since(&before);
+        let asked: Vec<SyncId> = self.storage.take_asked().map(|(id, _)| id).collect();
+        for id in &asked {
+            assert!(
+                self.storage.complete(*id),
+                "the harness completes syncs in order"
+            );
+        }
         Handled {
             result,
             commands,
             stored,
             synced: self.storage.syncs() > syncs,
+            syncs: asked,
         }
     }
 }
