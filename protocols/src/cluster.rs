@@ -10,10 +10,11 @@
 use crate::client::{
     ClientEvent, ClientProcess, ClientRequest, ClientResponse, ClientTimer, ClientWire,
 };
+use crate::durable_outbox::{DurableOutbox, Held};
 use crate::workload::WorkloadConfig;
 use sim_core::node_stream::NodeStream;
 use sim_core::storage::DurableStorage;
-use sim_core::{Context, LocalTime, NodeId, Protocol, SimDuration, TimerId};
+use sim_core::{Context, LocalTime, NodeId, Protocol, SimDuration, SyncId, TimerId};
 use std::fmt::Debug;
 use std::hash::Hash;
 use std::sync::Arc;
@@ -39,6 +40,11 @@ pub trait Service: Sized + 'static {
         message: Self::Message,
     );
     fn on_timer(&mut self, ctx: &mut ServerCtx<'_, '_, Self>, id: TimerId, timer: Self::Timer);
+    /// A sync this server asked for has completed (after the messages it
+    /// held for that sync went out). The default ignores it.
+    fn on_synced(&mut self, ctx: &mut ServerCtx<'_, '_, Self>, id: SyncId) {
+        let _ = (ctx, id);
+    }
     /// A client's request. Answer with `ctx.reply` (now or later), or not at all.
     fn on_client_request(
         &mut self,
@@ -95,6 +101,8 @@ pub enum Cluster<S: Service> {
     Server {
         servers: u32,
         service: S,
+        /// Messages waiting for a sync (`durable_outbox.rs`).
+        outbox: DurableOutbox<S::Message, S::Event>,
     },
     Client(ClientProcess),
 }
@@ -112,6 +120,7 @@ impl<S: Service> Cluster<S> {
                 Cluster::Server {
                     servers,
                     service: make_server(node),
+                    outbox: DurableOutbox::default(),
                 }
             } else {
                 Cluster::Client(ClientProcess::new(
@@ -146,29 +155,45 @@ impl<S: Service> Protocol for Cluster<S> {
 
     fn on_start(&mut self, ctx: &mut Context<'_, Self>) {
         match self {
-            Cluster::Server { servers, service } => {
-                service.on_start(&mut ServerCtx::new(ctx, *servers))
-            }
+            Cluster::Server {
+                servers,
+                service,
+                outbox,
+            } => service.on_start(&mut ServerCtx::new(ctx, *servers, outbox)),
             Cluster::Client(client) => client.on_start(ctx),
         }
     }
 
     fn on_recover(&mut self, ctx: &mut Context<'_, Self>) {
         match self {
-            Cluster::Server { servers, service } => {
-                service.on_recover(&mut ServerCtx::new(ctx, *servers))
-            }
+            Cluster::Server {
+                servers,
+                service,
+                outbox,
+            } => service.on_recover(&mut ServerCtx::new(ctx, *servers, outbox)),
             Cluster::Client(client) => client.on_start(ctx),
         }
     }
 
     fn on_message(&mut self, ctx: &mut Context<'_, Self>, from: NodeId, message: Self::Message) {
         match (self, message) {
-            (Cluster::Server { servers, service }, ClusterMessage::Peer(message)) => {
-                service.on_message(&mut ServerCtx::new(ctx, *servers), from, message)
-            }
-            (Cluster::Server { servers, service }, ClusterMessage::Request(request)) => {
-                service.on_client_request(&mut ServerCtx::new(ctx, *servers), from, request)
+            (
+                Cluster::Server {
+                    servers,
+                    service,
+                    outbox,
+                },
+                ClusterMessage::Peer(message),
+            ) => service.on_message(&mut ServerCtx::new(ctx, *servers, outbox), from, message),
+            (
+                Cluster::Server {
+                    servers,
+                    service,
+                    outbox,
+                },
+                ClusterMessage::Request(request),
+            ) => {
+                service.on_client_request(&mut ServerCtx::new(ctx, *servers, outbox), from, request)
             }
             (Cluster::Client(client), ClusterMessage::Response(response)) => {
                 client.on_response(ctx, from, response)
@@ -179,11 +204,36 @@ impl<S: Service> Protocol for Cluster<S> {
 
     fn on_timer(&mut self, ctx: &mut Context<'_, Self>, id: TimerId, timer: Self::Timer) {
         match (self, timer) {
-            (Cluster::Server { servers, service }, ClusterTimer::Server(timer)) => {
-                service.on_timer(&mut ServerCtx::new(ctx, *servers), id, timer)
-            }
+            (
+                Cluster::Server {
+                    servers,
+                    service,
+                    outbox,
+                },
+                ClusterTimer::Server(timer),
+            ) => service.on_timer(&mut ServerCtx::new(ctx, *servers, outbox), id, timer),
             (Cluster::Client(client), ClusterTimer::Client(timer)) => client.on_timer(ctx, timer),
             (node, timer) => panic!("misrouted timer {timer:?} to a {}", node.role()),
+        }
+    }
+
+    fn on_synced(&mut self, ctx: &mut Context<'_, Self>, id: SyncId) {
+        if let Cluster::Server {
+            servers,
+            service,
+            outbox,
+        } = self
+        {
+            for held in outbox.release(id) {
+                match held {
+                    Held::Peer(to, message) => ctx.send(to, ClusterMessage::Peer(message)),
+                    Held::Reply(client, response) => {
+                        ctx.send(client, ClusterMessage::Response(response))
+                    }
+                    Held::Emit(event) => ctx.output(ClusterOutput::Server(event)),
+                }
+            }
+            service.on_synced(&mut ServerCtx::new(ctx, *servers, outbox), id);
         }
     }
 
@@ -191,7 +241,9 @@ impl<S: Service> Protocol for Cluster<S> {
 
     fn state_heap_bytes(&self) -> usize {
         match self {
-            Cluster::Server { service, .. } => service.state_heap_bytes(),
+            Cluster::Server {
+                service, outbox, ..
+            } => service.state_heap_bytes() + outbox.heap_bytes(),
             Cluster::Client(client) => client.heap_bytes(),
         }
     }
@@ -221,12 +273,21 @@ impl<S: Service> ClientWire for Cluster<S> {
 pub struct ServerCtx<'c, 'a, S: Service> {
     inner: &'c mut Context<'a, Cluster<S>>,
     servers: u32,
+    outbox: &'c mut DurableOutbox<S::Message, S::Event>,
 }
 
 impl<'c, 'a, S: Service> ServerCtx<'c, 'a, S> {
-    pub(crate) fn new(inner: &'c mut Context<'a, Cluster<S>>, servers: u32) -> Self {
+    pub(crate) fn new(
+        inner: &'c mut Context<'a, Cluster<S>>,
+        servers: u32,
+        outbox: &'c mut DurableOutbox<S::Message, S::Event>,
+    ) -> Self {
         debug_assert!(servers <= inner.node_count() && inner.id().0 < servers);
-        ServerCtx { inner, servers }
+        ServerCtx {
+            inner,
+            servers,
+            outbox,
+        }
     }
     pub fn id(&self) -> NodeId {
         self.inner.id()
@@ -279,6 +340,51 @@ impl<'c, 'a, S: Service> ServerCtx<'c, 'a, S> {
     pub fn reply(&mut self, client: NodeId, response: ClientResponse) {
         self.inner.send(client, ClusterMessage::Response(response));
     }
+    /// Sends `message` once every write so far is durable: at once when no
+    /// sync is in flight, else when the latest one asked for completes.
+    /// Write, call `storage().sync()`, then this.
+    pub fn send_when_durable(&mut self, to: NodeId, message: S::Message) {
+        assert!(
+            to.0 < self.servers,
+            "server {} sent a peer message to non-server {to}",
+            self.id()
+        );
+        match self.awaited_sync() {
+            Some(sync) => self.outbox.hold(sync, Held::Peer(to, message)),
+            None => self.send(to, message),
+        }
+    }
+
+    /// Answers a client once every write so far is durable (see
+    /// `send_when_durable`).
+    pub fn reply_when_durable(&mut self, client: NodeId, response: ClientResponse) {
+        match self.awaited_sync() {
+            Some(sync) => self.outbox.hold(sync, Held::Reply(client, response)),
+            None => self.reply(client, response),
+        }
+    }
+
+    /// Reports an event that describes a durable effect once every write so
+    /// far is durable (see `send_when_durable`), so that a monitor never
+    /// counts an effect a power loss took back.
+    pub fn emit_when_durable(&mut self, event: S::Event) {
+        match self.awaited_sync() {
+            Some(sync) => self.outbox.hold(sync, Held::Emit(event)),
+            None => self.emit(event),
+        }
+    }
+
+    /// The sync a message that depends on every write so far waits for.
+    fn awaited_sync(&mut self) -> Option<SyncId> {
+        let storage = self.inner.storage();
+        assert_eq!(
+            storage.unsynced_count(),
+            0,
+            "a durable send after writes no sync covers: call storage().sync() first"
+        );
+        storage.latest_sync_in_flight()
+    }
+
     /// Reports a protocol event to monitors.
     pub fn emit(&mut self, event: S::Event) {
         self.inner.output(ClusterOutput::Server(event));

@@ -63,6 +63,7 @@ pub mod client;
 pub mod cluster;
 pub mod commit;
 pub mod durable_log;
+pub mod durable_outbox;
 pub mod election;
 pub mod heap;
 pub mod invariant;

@@ -13,6 +13,7 @@
 
 use crate::client::ClientResponse;
 use crate::cluster::{Cluster, ClusterMessage, ClusterOutput, ClusterTimer, ServerCtx, Service};
+use crate::durable_outbox::{DurableOutbox, Held};
 use sim_core::protocol::Command;
 use sim_core::testkit::NodeHarness;
 use sim_core::{LocalTime, NodeId, SimDuration, TimerId};
@@ -119,9 +120,20 @@ impl ServerHarness {
         handler: impl FnOnce(&mut ServerCtx<'_, '_, S>) -> R,
     ) -> Handled<S, R> {
         let servers = self.servers;
+        let mut outbox = DurableOutbox::default();
         let handled = self
             .node
-            .call::<Cluster<S>, R>(|ctx| handler(&mut ServerCtx::new(ctx, servers)));
+            .call::<Cluster<S>, R>(|ctx| handler(&mut ServerCtx::new(ctx, servers, &mut outbox)));
+        // The harness's disk is instant: what waited for a sync goes out
+        // after the handler's own commands, as the engine would send it.
+        let released: Vec<EffectOf<S>> = outbox
+            .release_all()
+            .map(|held| match held {
+                Held::Peer(to, message) => Effect::Send { to, message },
+                Held::Reply(to, response) => Effect::Reply { to, response },
+                Held::Emit(event) => Effect::Emit(event),
+            })
+            .collect();
         let effects = handled
             .commands
             .into_iter()
@@ -152,6 +164,7 @@ impl ServerHarness {
                     panic!("a server emitted a client's command")
                 }
             })
+            .chain(released)
             .collect();
         Handled {
             result: handled.result,

@@ -224,6 +224,12 @@ impl DurableStorage {
         self.pending.len()
     }
 
+    /// The latest sync asked for that has not completed, if any: once it
+    /// completes, every write before it is durable.
+    pub fn latest_sync_in_flight(&self) -> Option<SyncId> {
+        self.pending.back().map(|p| p.id)
+    }
+
     pub fn unsynced_count(&self) -> usize {
         self.dirty.len()
     }
