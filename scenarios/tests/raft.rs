@@ -215,3 +215,38 @@ fn run_seed_124() -> scenarios::RunOutcome {
     let scenario = scenarios::load_str(&text, "regression.ron").unwrap();
     scenarios::run(&scenarios::resolve(&scenario, 124)).unwrap()
 }
+
+/// Regression, found by `raft_is_safe_under_any_schedule_and_live_after_heal`:
+/// a write recorded as failed was read later.
+///
+/// Postmortem: links duplicate 2% of messages. One copy of a client's
+/// attempt reached the leader and was appended; the other reached the same
+/// server after it had stepped down, and it answered `NotLeader`. The client
+/// counts a refusal of its current attempt as "definitely not applied", so
+/// when its deadline came it recorded the write as `fail`; the entry
+/// committed under the next leader and a read saw its value. A server now
+/// refuses only a request whose (client, seq) it holds no entry for.
+#[test]
+fn regression_a_duplicated_request_is_not_refused_after_its_copy_was_appended() {
+    let mut scenario = scenarios::load_str(BASE, "base.ron").unwrap();
+    let at = |ns: u64| Dur(sim_core::SimDuration::from_nanos(ns));
+    scenario.faults.schedule = vec![
+        TimedFault {
+            at: at(172_826_360),
+            fault: FaultSpec::OneWay {
+                from: vec!["n5".into()],
+                to: vec!["n1".into()],
+            },
+        },
+        TimedFault {
+            at: at(225_974_125),
+            fault: FaultSpec::Heal,
+        },
+    ];
+    scenario
+        .faults
+        .schedule
+        .extend(heal_everything(Dur::secs(1)));
+    let outcome = scenarios::run(&scenarios::resolve(&scenario, 207_115_994_538_502_943)).unwrap();
+    assert!(outcome.passed(), "failed {:?}", outcome.failed());
+}

@@ -48,6 +48,13 @@ pub const PENDING_READS_MAX: usize = 10_000;
 /// Entries a leader may hold uncommitted; beyond it new writes are refused,
 /// so a leader cut off from its majority cannot grow its log without bound.
 pub const UNCOMMITTED_ENTRIES_MAX: u64 = 10_000;
+/// Entries a server looks back through, at most, before it refuses a
+/// client's request as not leader. Why: networks duplicate messages, so
+/// one copy of an attempt may have reached this server while it led and
+/// been appended, and a refusal of the other copy would tell the client
+/// "not applied" of an entry that may yet commit. Copies arrive close
+/// together, so the log's tail is where such an entry is.
+pub const REFUSAL_LOOKBACK_MAX: u64 = UNCOMMITTED_ENTRIES_MAX;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Role {
@@ -205,6 +212,16 @@ impl Raft {
         }
     }
 
+    /// Whether the log's tail (`REFUSAL_LOOKBACK_MAX` entries) holds an
+    /// entry for this operation (client and sequence number).
+    fn holds_entry_for(&self, request: &ClientRequest) -> bool {
+        let last = self.log.last_index();
+        let from = last.saturating_sub(REFUSAL_LOOKBACK_MAX) + 1;
+        self.log.slice(from, last + 1).iter().any(|entry| {
+            matches!(&entry.command, Command::Client(r) if r.client == request.client && r.seq == request.seq)
+        })
+    }
+
     fn stop_leading(&mut self, ctx: &mut ServerCtx<'_, '_, Self>) {
         let state = self.leader_state.take().expect("a leader has leader state");
         for timer in [state.heartbeat_timer, state.quorum_timer]
@@ -219,6 +236,11 @@ impl Raft {
     }
 
     fn redirect(&self, ctx: &mut ServerCtx<'_, '_, Self>, client: NodeId, request: &ClientRequest) {
+        if self.holds_entry_for(request) {
+            // Not a refusal: the entry may commit, so only the client's
+            // timeout (an unknown outcome) is honest.
+            return;
+        }
         let hint = self.leader.filter(|l| *l != ctx.id());
         ctx.reply(client, request.answer(ClientReply::NotLeader { hint }));
     }
