@@ -37,6 +37,16 @@ pub(crate) fn register_font() {
     });
 }
 
+/// `text` cut to `chars_max` characters, the last an ellipsis when cut.
+pub(crate) fn shorten(text: &str, chars_max: usize) -> String {
+    if text.chars().count() <= chars_max {
+        text.to_string()
+    } else {
+        let head: String = text.chars().take(chars_max - 1).collect();
+        format!("{head}…")
+    }
+}
+
 pub(crate) type Drawn<DB> = Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
 
 /// A picture drawn the same way on any backend.

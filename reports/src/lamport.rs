@@ -18,7 +18,7 @@
 //! window with more messages is narrowed to the `MESSAGES_MAX` nearest its
 //! focus (three quarters before it, one after), and the caption says so.
 
-use crate::charts::{outcome_colour, Drawable, Drawn, FAMILY};
+use crate::charts::{outcome_colour, shorten, Drawable, Drawn, FAMILY};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use sim_core::history::Outcome;
@@ -209,12 +209,7 @@ pub fn message_kind(detail: &str) -> String {
 }
 
 fn cut(text: &str) -> String {
-    if text.chars().count() <= LABEL_CHARS_MAX {
-        text.to_string()
-    } else {
-        let head: String = text.chars().take(LABEL_CHARS_MAX - 1).collect();
-        format!("{head}…")
-    }
+    shorten(text, LABEL_CHARS_MAX)
 }
 
 /// One message as the replay saw it.
@@ -503,7 +498,7 @@ impl Drawable for Diagram {
                 text(12, GREY),
             ))?;
         }
-        let (bottom, width) = (self.bottom(), self.size().0 as i32);
+        let bottom = self.bottom();
         // Time labels, one per row.
         for (row, t) in self.rows_ns.iter().enumerate() {
             let y = self.y(row);
@@ -538,16 +533,7 @@ impl Drawable for Diagram {
         }
         // Faults across the cluster.
         for (row, label) in &self.across {
-            let y = self.y(*row);
-            root.draw(&PathElement::new(
-                vec![(LEFT_PX, y), (width - 20, y)],
-                ACROSS.stroke_width(1),
-            ))?;
-            root.draw(&Text::new(
-                label.clone(),
-                (LEFT_PX + 4, y - 13),
-                text(11, ACROSS),
-            ))?;
+            self.rule(root, *row, label, ACROSS, 1, -13)?;
         }
         // Client operations.
         for (line, start, end, label, outcome) in &self.spans {
@@ -625,22 +611,35 @@ impl Drawable for Diagram {
             root.draw(&Text::new(label, (x + 10, y - 5), text(11, colour)))?;
         }
         for (row, label) in &self.marks_across {
-            let y = self.y(*row);
-            root.draw(&PathElement::new(
-                vec![(LEFT_PX, y), (width - 20, y)],
-                DROPPED.stroke_width(2),
-            ))?;
-            root.draw(&Text::new(
-                label.clone(),
-                (LEFT_PX + 4, y + 3),
-                text(11, DROPPED),
-            ))?;
+            self.rule(root, *row, label, DROPPED, 2, 3)?;
         }
         Ok(())
     }
 }
 
 impl Diagram {
+    /// A line across every node at `row`, labelled `dy` pixels below it.
+    fn rule<DB: DrawingBackend>(
+        &self,
+        root: &DrawingArea<DB, Shift>,
+        row: usize,
+        label: &str,
+        colour: RGBColor,
+        stroke: u32,
+        dy: i32,
+    ) -> Drawn<DB> {
+        let (y, width) = (self.y(row), self.size().0 as i32);
+        root.draw(&PathElement::new(
+            vec![(LEFT_PX, y), (width - 20, y)],
+            colour.stroke_width(stroke),
+        ))?;
+        root.draw(&Text::new(
+            label.to_string(),
+            (LEFT_PX + 4, y + dy),
+            (FAMILY, 11).into_font().color(&colour),
+        ))
+    }
+
     /// The stretches of `line` spent down (crash to restart) or paused
     /// (pause to resume): (first row or the window's top, last row or its
     /// bottom, colour).

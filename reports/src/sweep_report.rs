@@ -5,7 +5,7 @@
 //! all of it. Made from the sweep's results alone, so `faultline report`
 //! on a merged sweep folder draws the same.
 
-use crate::charts::{draw_legend, outcome_colour, register_font, Drawable, Drawn, FAMILY};
+use crate::charts::{draw_legend, outcome_colour, register_font, shorten, Drawable, Drawn, FAMILY};
 use crate::html::escape;
 use crate::sweep_series::{
     cdfs, group_name, heatmap, mean_with_interval, metrics, numeric_axis, percentiles,
@@ -49,12 +49,7 @@ fn category(labels: &[String], x: f64) -> String {
 }
 
 fn short(label: &str) -> String {
-    if label.chars().count() <= LABEL_CHARS_MAX {
-        label.to_string()
-    } else {
-        let cut: String = label.chars().take(LABEL_CHARS_MAX - 1).collect();
-        format!("{cut}…")
-    }
+    shorten(label, LABEL_CHARS_MAX)
 }
 
 /// How a CDF's x axis is scaled.
