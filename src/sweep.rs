@@ -25,6 +25,9 @@ pub struct Group {
     pub label: String,
     /// (field path, value as RON text).
     pub sets: Vec<(String, String)>,
+    /// The paths in `sets` that move in step with an axis before them (a
+    /// sweep axis's `with`): part of the group, not axes of their own.
+    pub lockstep: Vec<String>,
     pub scenario: Scenario,
 }
 
@@ -55,6 +58,9 @@ pub struct Header {
 pub struct GroupHeader {
     pub label: String,
     pub sets: Vec<(String, String)>,
+    /// Paths in `sets` that follow another axis (see `Group::lockstep`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub lockstep: Vec<String>,
     /// What theory predicts for the group's metrics (the report draws it
     /// beside the measured means); absent in older results files.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -148,6 +154,7 @@ impl SweepPlan {
                 .map(|g| GroupHeader {
                     label: g.label.clone(),
                     sets: g.sets.clone(),
+                    lockstep: g.lockstep.clone(),
                     theory: g.scenario.theory(),
                 })
                 .collect(),

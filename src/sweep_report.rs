@@ -21,7 +21,13 @@ pub fn groups(header: &Header, results: &[UnitResult]) -> Vec<GroupData> {
         .iter()
         .map(|g| GroupData {
             label: g.label.clone(),
-            sets: g.sets.clone(),
+            // The charts' axes: the paths that follow another leave out.
+            sets: g
+                .sets
+                .iter()
+                .filter(|(path, _)| !g.lockstep.contains(path))
+                .cloned()
+                .collect(),
             theory: g.theory.clone(),
             ..GroupData::default()
         })
@@ -93,11 +99,13 @@ mod tests {
                 GroupHeader {
                     label: "a".into(),
                     sets: vec![("x".into(), "1".into())],
+                    lockstep: Vec::new(),
                     theory: Vec::new(),
                 },
                 GroupHeader {
                     label: "b".into(),
                     sets: vec![("x".into(), "2".into())],
+                    lockstep: Vec::new(),
                     theory: Vec::new(),
                 },
             ],

@@ -340,9 +340,11 @@ impl<'c, 'a, S: Service> ServerCtx<'c, 'a, S> {
     pub fn reply(&mut self, client: NodeId, response: ClientResponse) {
         self.inner.send(client, ClusterMessage::Response(response));
     }
-    /// Sends `message` once every write so far is durable: at once when no
-    /// sync is in flight, else when the latest one asked for completes.
-    /// Write, call `storage().sync()`, then this.
+    /// Sends `message` once every sync asked for so far has completed: at
+    /// once when none is in flight, else when the latest one (or the
+    /// grouped one waiting to be issued) completes. Write, call
+    /// `storage().sync()` or `storage().sync_grouped()`, then this: a
+    /// write made after the last sync is not waited for.
     pub fn send_when_durable(&mut self, to: NodeId, message: S::Message) {
         assert!(
             to.0 < self.servers,
@@ -376,13 +378,7 @@ impl<'c, 'a, S: Service> ServerCtx<'c, 'a, S> {
 
     /// The sync a message that depends on every write so far waits for.
     fn awaited_sync(&mut self) -> Option<SyncId> {
-        let storage = self.inner.storage();
-        assert_eq!(
-            storage.unsynced_count(),
-            0,
-            "a durable send after writes no sync covers: call storage().sync() first"
-        );
-        storage.latest_sync_in_flight()
+        self.inner.storage().durable_point()
     }
 
     /// Reports a protocol event to monitors.

@@ -7,8 +7,8 @@
 //! whenever the primary is down or cut off (CAP's "C", without the "A").
 //!
 //! Durability uses group commit: writes are applied at once but replies wait
-//! until the next sync, which happens every `flush_interval` (or after every
-//! operation when it is zero). The bug switch `ack_before_sync` replies
+//! for the next sync, which is asked for every `flush_interval` (or after
+//! every operation when it is zero), and go when it completes. The bug switch `ack_before_sync` replies
 //! before the sync, so a crash that loses unsynced writes loses writes that
 //! clients were told had succeeded: a "lost write" the checkers must catch.
 
@@ -121,8 +121,9 @@ impl KvSingle {
 
     fn flush(&mut self, ctx: &mut ServerCtx<'_, '_, Self>) {
         ctx.storage().sync();
+        // The replies go when the sync completes, not when it is asked for.
         for (client, response) in self.pending.drain(..) {
-            ctx.reply(client, response);
+            ctx.reply_when_durable(client, response);
         }
     }
 }

@@ -16,7 +16,7 @@ use crate::cluster::{Cluster, ClusterMessage, ClusterOutput, ClusterTimer, Serve
 use crate::durable_outbox::{DurableOutbox, Held};
 use sim_core::protocol::Command;
 use sim_core::testkit::NodeHarness;
-use sim_core::{LocalTime, NodeId, SimDuration, TimerId};
+use sim_core::{LocalTime, NodeId, SimDuration, SyncId, TimerId};
 
 /// What a server's handler did, in the order it did it.
 #[derive(Clone, Debug, PartialEq)]
@@ -51,6 +51,10 @@ pub struct Handled<S: Service, R> {
     pub stored: Vec<String>,
     /// Whether the handler synced its storage.
     pub synced: bool,
+    /// The syncs it asked for, all completed (an instant disk). The service
+    /// hears of them only through `ServerHarness::complete_syncs`, so a
+    /// test can look between a write and its completion.
+    pub syncs: Vec<SyncId>,
 }
 
 impl<S: Service, R> Handled<S, R> {
@@ -171,6 +175,21 @@ impl ServerHarness {
             effects,
             stored: handled.stored,
             synced: handled.synced,
+            syncs: handled.syncs,
         }
+    }
+
+    /// Tells `service` that `syncs` completed (`Service::on_synced`, in
+    /// order), as the cluster would after the handler that asked for them.
+    pub fn complete_syncs<S: Service>(
+        &mut self,
+        service: &mut S,
+        syncs: &[SyncId],
+    ) -> Handled<S, ()> {
+        self.call(|ctx| {
+            for id in syncs {
+                service.on_synced(ctx, *id);
+            }
+        })
     }
 }

@@ -166,6 +166,7 @@ mod tests {
 
     fn at(ms: u64, fault: FaultSpec) -> TimedFault {
         TimedFault {
+            jitter: None,
             at: Dur::ms(ms),
             fault,
         }

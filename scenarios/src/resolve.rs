@@ -55,6 +55,21 @@ pub fn resolve(scenario: &Scenario, seed: u64) -> Scenario {
     // each protocol from its own stream, so one's ids never shift another's.
     let setup = out.protocol_setup();
     out.protocol.resolve(&setup, seed);
+    let mut jitter_rng = rng::stream(seed, "fault-jitter");
+    let jittered = out.faults.schedule.iter().any(|e| e.jitter.is_some());
+    for entry in &mut out.faults.schedule {
+        if let Some(jitter) = entry.jitter.take() {
+            let span = jitter.0.as_nanos();
+            if span > 0 {
+                let offset = jitter_rng.random_range(0..span);
+                entry.at = Dur(entry.at.0.saturating_add(SimDuration::from_nanos(offset)));
+            }
+        }
+    }
+    if jittered {
+        // Stable: entries keep their order where their times tie.
+        out.faults.schedule.sort_by_key(|entry| entry.at);
+    }
     if let Some(nemesis) = out.faults.nemesis.take() {
         let generated = generate(&nemesis, &servers, scenario.duration, seed);
         out.faults.schedule.extend(generated);
@@ -109,6 +124,7 @@ pub fn generate(
         let pick = |rng: &mut SimRng| servers[rng.random_range(0..servers.len())].clone();
         let mut at = |when: SimDuration, fault: FaultSpec| {
             out.push(TimedFault {
+                jitter: None,
                 at: Dur(when),
                 fault,
             })

@@ -141,8 +141,11 @@ pub struct DisksSpec {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DiskSpec {
-    /// How long a sync takes (the latency family links use).
-    #[serde(default = "instant")]
+    /// How long a sync takes (the latency family links use). By default
+    /// uniform in 0.5-1.5 ms, a datacenter SSD's fsync: slow enough that a
+    /// protocol which answers before its sync completes leaves a window a
+    /// power loss can find, fast enough to stay out of the way of timeouts.
+    #[serde(default = "ssd")]
     pub sync_latency: LatencySpec,
     /// With a throughput, a sync of b bytes (the key and value bytes it
     /// makes durable) takes b / bytes_per_second seconds more.
@@ -150,14 +153,17 @@ pub struct DiskSpec {
     pub bytes_per_second: Option<u64>,
 }
 
-fn instant() -> LatencySpec {
-    LatencySpec::Constant(Dur(sim_core::SimDuration::ZERO))
+fn ssd() -> LatencySpec {
+    LatencySpec::Uniform {
+        min: Dur(sim_core::SimDuration::from_micros(500)),
+        max: Dur(sim_core::SimDuration::from_micros(1_500)),
+    }
 }
 
 impl Default for DiskSpec {
     fn default() -> Self {
         DiskSpec {
-            sync_latency: instant(),
+            sync_latency: ssd(),
             bytes_per_second: None,
         }
     }
@@ -362,6 +368,11 @@ pub struct FaultsSpec {
 #[serde(deny_unknown_fields)]
 pub struct TimedFault {
     pub at: Dur,
+    /// The fault comes at a time drawn uniformly from [at, at + jitter),
+    /// from the seed's "fault-jitter" stream (so it never shifts another
+    /// stream's draws). The resolved scenario holds the drawn time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jitter: Option<Dur>,
     pub fault: FaultSpec,
 }
 
@@ -541,6 +552,20 @@ pub enum Expect {
 #[serde(deny_unknown_fields)]
 pub struct SweepAxis {
     /// A field path such as "network.default.loss".
+    pub path: String,
+    pub values: Vec<ron::Value>,
+    /// Fields that move in step with this one: the i-th group sets each of
+    /// them to its i-th value too (each lists as many values as `values`).
+    /// For example a crash's jitter that must follow the heartbeat interval
+    /// an election-timeout axis sets.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub with: Vec<LockstepPath>,
+}
+
+/// A field that moves in step with a sweep axis.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LockstepPath {
     pub path: String,
     pub values: Vec<ron::Value>,
 }

@@ -25,18 +25,15 @@ use sim_core::SimDuration;
 /// Faults per generated schedule at most.
 pub const GENERATED_FAULTS_MAX: usize = 12;
 
-/// One fault on `nodes` (server names; at least one).
-///
-/// Disk faults (`DiskSlow`, `DiskStall`) are not drawn yet: the protocols
-/// still send what depends on a sync before it completes, and a stall
-/// followed by a power loss breaks them (a choreographed saga compensated
-/// a step twice). They join these schedules when the protocols wait for
-/// their syncs (the disk model's issue).
+/// One fault on `nodes` (server names; at least one), disk faults
+/// (`DiskSlow`, `DiskStall`) included: a stall followed by a power loss is
+/// the window in which a protocol that answers before its sync completes
+/// loses what it answered for.
 pub fn fault(nodes: Vec<String>, duration: Dur) -> impl Strategy<Value = Vec<(u64, FaultSpec)>> {
     let n = nodes.len();
     let span = duration.0.as_nanos().max(1);
     let node = move |nodes: &Vec<String>, i: usize| nodes[i % nodes.len()].clone();
-    (0..10u8, 0..n, 0..n, any::<u64>(), 1u64..span, 0.0f64..1.0).prop_map(
+    (0..12u8, 0..n, 0..n, any::<u64>(), 1u64..span, 0.0f64..1.0).prop_map(
         move |(kind, a, b, bits, length, p)| {
             let name = node(&nodes, a);
             let other = node(&nodes, b);
@@ -97,6 +94,14 @@ pub fn fault(nodes: Vec<String>, duration: Dur) -> impl Strategy<Value = Vec<(u6
                     ),
                     (length, FaultSpec::Heal),
                 ],
+                8 => vec![(
+                    0,
+                    FaultSpec::DiskSlow(name, 1.0 + p * 99.0, Dur(SimDuration::from_nanos(length))),
+                )],
+                9 => vec![(
+                    0,
+                    FaultSpec::DiskStall(name, Dur(SimDuration::from_nanos(length))),
+                )],
                 _ => vec![(0, FaultSpec::Isolate(name)), (length, FaultSpec::Heal)],
             }
         },
@@ -113,6 +118,7 @@ pub fn fault_schedule(nodes: Vec<String>, duration: Dur) -> impl Strategy<Value 
                 .into_iter()
                 .flat_map(|(start, parts)| {
                     parts.into_iter().map(move |(offset, fault)| TimedFault {
+                        jitter: None,
                         at: Dur(SimDuration::from_nanos(
                             start.saturating_add(offset).min(span),
                         )),
@@ -143,10 +149,12 @@ pub fn crash_schedule(nodes: Vec<String>, duration: Dur) -> impl Strategy<Value 
                     let up = at.saturating_add(length).min(span);
                     [
                         TimedFault {
+                            jitter: None,
                             at: Dur(SimDuration::from_nanos(at)),
                             fault: FaultSpec::Crash(name.clone()),
                         },
                         TimedFault {
+                            jitter: None,
                             at: Dur(SimDuration::from_nanos(up)),
                             fault: FaultSpec::Restart(name),
                         },

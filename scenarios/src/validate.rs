@@ -198,6 +198,25 @@ pub fn validate(scenario: &Scenario) -> Result<(), Vec<Problem>> {
         ) {
             c.problem(format!("sweep[{index}].path"), message);
         }
+        for (w, lockstep) in axis.with.iter().enumerate() {
+            if lockstep.values.len() != axis.values.len() {
+                c.problem(
+                    format!("sweep[{index}].with[{w}].values"),
+                    format!(
+                        "list as many values as the axis ({}), got {}",
+                        axis.values.len(),
+                        lockstep.values.len()
+                    ),
+                );
+            }
+            if let Err(message) = crate::set::apply(
+                scenario,
+                &lockstep.path,
+                lockstep.values.first().cloned().unwrap_or(ron::Value::Unit),
+            ) {
+                c.problem(format!("sweep[{index}].with[{w}].path"), message);
+            }
+        }
     }
     if groups > SWEEP_GROUPS_MAX {
         c.problem(
@@ -510,6 +529,14 @@ fn validate_faults(
         let path = format!("faults.schedule[{index}]");
         if entry.at > duration {
             c.problem(format!("{path}.at"), format!("{} is after the end of the run ({duration}); move it earlier or lengthen `duration`", entry.at));
+        }
+        if let Some(jitter) = entry.jitter {
+            if entry.at.0.saturating_add(jitter.0) > duration.0 {
+                c.problem(
+                    format!("{path}.jitter"),
+                    format!("at + jitter ({} + {jitter}) runs past the end of the run ({duration}); shorten the jitter or lengthen `duration`", entry.at),
+                );
+            }
         }
         // Node faults act on servers; network faults may also name clients.
         let node_fault = matches!(

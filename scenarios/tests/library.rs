@@ -16,10 +16,12 @@ fn built_in_code() -> Scenario {
     scenario.workload.clients = 3;
     scenario.faults.schedule = vec![
         TimedFault {
+            jitter: None,
             at: Dur::ms(500),
             fault: FaultSpec::Crash("n1".into()),
         },
         TimedFault {
+            jitter: None,
             at: Dur::ms(700),
             fault: FaultSpec::Restart("n1".into()),
         },

@@ -34,7 +34,11 @@ fn heal_everything(at: Dur) -> Vec<TimedFault> {
         undo.push(FaultSpec::Restart(name));
     }
     undo.into_iter()
-        .map(|fault| TimedFault { at, fault })
+        .map(|fault| TimedFault {
+            jitter: None,
+            at,
+            fault,
+        })
         .collect()
 }
 
@@ -232,6 +236,7 @@ fn regression_a_duplicated_request_is_not_refused_after_its_copy_was_appended() 
     let at = |ns: u64| Dur(sim_core::SimDuration::from_nanos(ns));
     scenario.faults.schedule = vec![
         TimedFault {
+            jitter: None,
             at: at(172_826_360),
             fault: FaultSpec::OneWay {
                 from: vec!["n5".into()],
@@ -239,6 +244,7 @@ fn regression_a_duplicated_request_is_not_refused_after_its_copy_was_appended() 
             },
         },
         TimedFault {
+            jitter: None,
             at: at(225_974_125),
             fault: FaultSpec::Heal,
         },

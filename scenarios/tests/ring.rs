@@ -194,6 +194,7 @@ fn a_lelann_server_back_from_a_crash_does_not_decide_an_epoch_it_half_saw() {
     ]
     .iter()
     .map(|(time, spec)| scenarios::schema::TimedFault {
+        jitter: None,
         at: at(time),
         fault: fault(spec),
     })

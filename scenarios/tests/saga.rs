@@ -110,3 +110,50 @@ proptest! {
         prop_assert!(outcome.passed(), "failed {:?}; checks {:?}", outcome.failed(), outcome.checks);
     }
 }
+
+/// Regression (found by `sagas_stay_whole_under_any_faults` once disk
+/// faults joined the fault strategies). Postmortem: a choreographed step
+/// service applied a step, logged it, and sent its event before the log's
+/// sync completed; its disk was stalled, so the sync hung. A power loss
+/// then took the record back, but the event had gone: the next service ran
+/// on, a refusal turned the saga back, and the restarted service, which no
+/// longer knew of the step, applied it again on retry, so the monitor saw a
+/// step applied (and compensated) twice. Fix: every saga message, reply and
+/// monitor event that reports a logged outcome waits in the durable outbox
+/// for the record's sync; a restarted service re-announces what its log
+/// holds (`StepRestored`, `Begun`, `Ended`), which the monitor takes as
+/// repeats.
+#[test]
+fn regression_a_power_loss_during_a_disk_stall_made_a_choreographed_saga_apply_a_step_twice() {
+    let at = |ns: u64| Dur(sim_core::SimDuration::from_nanos(ns));
+    let schedule = vec![
+        scenarios::schema::TimedFault {
+            at: at(139_578_654),
+            jitter: None,
+            fault: scenarios::schema::FaultSpec::DiskStall("n2".into(), at(1_313_317_206)),
+        },
+        scenarios::schema::TimedFault {
+            at: at(169_586_774),
+            jitter: None,
+            fault: scenarios::schema::FaultSpec::PowerLoss("n2".into()),
+        },
+        scenarios::schema::TimedFault {
+            at: at(169_586_775),
+            jitter: None,
+            fault: scenarios::schema::FaultSpec::Restart("n2".into()),
+        },
+    ];
+    // As found (an instant disk), and with the default disk.
+    for disk_us in [0, 1_000] {
+        let mut scenario = base("Choreography");
+        scenario.disks.default.sync_latency =
+            scenarios::schema::LatencySpec::Constant(at(disk_us * 1_000));
+        scenario.faults.schedule = schedule.clone();
+        let outcome = run(&scenario, 103_760_260_570_132_418);
+        assert!(
+            outcome.passed(),
+            "disk {disk_us} us: {:?}",
+            outcome.failed()
+        );
+    }
+}

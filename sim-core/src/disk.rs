@@ -13,8 +13,14 @@
 //!   factor while one is in force, plus `bytes / bytes_per_second` when a
 //!   throughput is set. A sync's bytes are the key and value bytes of the
 //!   writes it makes durable (a delete counts its key).
-//! - **Order.** Syncs on one node complete in the order they were asked
-//!   for: a sync completes no earlier than the one before it.
+//! - **One at a time.** A node's disk makes one sync at a time, as fsync
+//!   on one log file does: a sync starts when the one before it is done
+//!   (or when asked, if the disk is idle) and takes its latency from
+//!   there, so syncs complete in the order they were asked for, and a
+//!   protocol that syncs every write gets at most one sync per latency.
+//!   Group commit (`DurableStorage::sync_grouped`) is how it gets
+//!   throughput back: the writes made while a sync is in flight share the
+//!   next one.
 //! - **Stalls.** During a `DiskStall`, nothing completes: a sync due inside
 //!   the stall completes at its end (a hung fsync), in order.
 //! - **Crashes.** A process crash keeps every write (the OS has them); a
@@ -163,7 +169,7 @@ pub(crate) struct Disk {
     slow: Option<(f64, SimTime)>,
     /// No sync completes before this (`DiskStall`).
     pub(crate) stall_until: SimTime,
-    /// When the last sync asked for completes: the next completes no earlier.
+    /// When the last sync asked for completes: the next starts then.
     last_done: SimTime,
     /// When each sync in flight was asked for, oldest first.
     asked_at: std::collections::VecDeque<SimTime>,
@@ -178,9 +184,9 @@ impl Disk {
         }
     }
 
-    /// When a sync of `bytes` asked for at `now` completes: its drawn
-    /// latency, slowed and lengthened by its bytes, and no earlier than the
-    /// sync before it.
+    /// When a sync of `bytes` asked for at `now` completes: it starts when
+    /// the sync before it is done, and takes its drawn latency, slowed and
+    /// lengthened by its bytes.
     pub(crate) fn schedule(&mut self, now: SimTime, bytes: u64, rng: &mut impl Rng) -> SimTime {
         let mut latency = self.config.sync_latency.sample(rng).as_nanos() as f64;
         if let Some((factor, until)) = self.slow {
@@ -194,7 +200,7 @@ impl Disk {
             latency += bytes as f64 / rate as f64 * 1e9;
         }
         let latency = SimDuration::from_nanos(latency.min(u64::MAX as f64 / 2.0) as u64);
-        let done = now.saturating_add(latency).max(self.last_done);
+        let done = now.max(self.last_done).saturating_add(latency);
         self.last_done = done;
         self.asked_at.push_back(now);
         debug_assert!(done >= now, "a sync completes no earlier than asked");
@@ -253,11 +259,16 @@ mod tests {
     }
 
     #[test]
-    fn syncs_complete_after_their_latency_and_in_order() {
+    fn syncs_complete_one_at_a_time_in_order() {
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
         let mut d = disk(5);
         assert_eq!(d.schedule(ms(0), 0, &mut rng), ms(5));
-        // Asked for later, but no earlier than the one before.
+        // One at a time: asked at 1 ms, it starts when the first is done.
+        assert_eq!(d.schedule(ms(1), 0, &mut rng), ms(10));
+        // An idle disk starts at once.
+        assert_eq!(d.schedule(ms(20), 0, &mut rng), ms(25));
+        // Random latencies: still in order, each at least its minimum
+        // after the one before.
         let mut uniform = Disk::new(DiskConfig {
             sync_latency: Latency::uniform_ms(1, 20),
             bytes_per_second: None,
@@ -266,7 +277,8 @@ mod tests {
         for i in 0..200 {
             let done = uniform.schedule(ms(i / 10), 0, &mut rng);
             assert!(
-                done >= previous && done >= ms(i / 10).saturating_add(SimDuration::from_millis(1))
+                done >= previous.saturating_add(SimDuration::from_millis(1))
+                    && done >= ms(i / 10).saturating_add(SimDuration::from_millis(1))
             );
             previous = done;
         }

@@ -734,10 +734,14 @@ impl<P: Protocol> Simulation<P> {
             let until = cold.disk.stall_until;
             return self.push(until, EventKind::Synced { node, id });
         }
-        if !cold.storage.complete(id) {
-            return;
-        }
+        let Some(id) = cold.storage.complete(id) else {
+            return; // Lost in a crash.
+        };
         cold.disk.completed(self.now);
+        if cold.storage.has_asked() {
+            // A grouped sync that waited for this one (`sync_grouped`).
+            self.schedule_syncs(node);
+        }
         self.stats.syncs += 1;
         self.trace.event(
             self.now,
@@ -945,11 +949,15 @@ impl<P: Protocol> Simulation<P> {
                 slot.status = NodeStatus::Down;
                 let cold = &mut self.cold[node.index()];
                 cold.timers.clear();
+                let in_flight = cold.storage.syncs_in_flight();
                 let surviving = if *lose_unsynced {
-                    crate::disk::surviving(cold.storage.syncs_in_flight(), &mut self.disk_rng)
+                    crate::disk::surviving(in_flight, &mut self.disk_rng)
                 } else {
                     0
                 };
+                if *lose_unsynced {
+                    self.stats.syncs_lost += (in_flight - surviving) as u64;
+                }
                 cold.storage.crash(*lose_unsynced, surviving);
                 cold.disk.crashed(self.now);
                 let deferred = std::mem::take(&mut cold.deferred);

@@ -66,6 +66,9 @@ pub struct Stats {
     pub faults: u64,
     /// Syncs completed.
     pub syncs: u64,
+    /// Syncs in flight at a power loss that did not survive it: their
+    /// writes were lost, and nothing that waited for them was sent.
+    pub syncs_lost: u64,
     pub per_node: Vec<NodeStats>,
 }
 

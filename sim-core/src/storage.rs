@@ -59,6 +59,13 @@ pub struct DurableStorage {
     /// Syncs asked for since the engine last took them: (id, bytes).
     asked: Vec<(SyncId, u64)>,
     next_sync: u64,
+    /// Group commit: a sync was asked for (`sync_grouped`) while another
+    /// was in flight; it is issued when that one completes, with the next
+    /// id, and covers every write before it.
+    sync_wanted: bool,
+    /// Every sync with an id below this was asked for before the last
+    /// crash, which ended it: its completion event is void.
+    crashed_below: u64,
     /// A bound this node's storage (or a log kept on it) went past, for the
     /// engine to end the run with (see `take_limit`).
     limit: Option<String>,
@@ -155,6 +162,9 @@ impl DurableStorage {
     /// after this call are not covered, even if they come before the sync
     /// completes.
     pub fn sync(&mut self) -> SyncId {
+        // A wanted grouped sync is this one: it covers every write so far
+        // and takes the id `sync_grouped` promised.
+        self.sync_wanted = false;
         let id = SyncId(self.next_sync);
         self.next_sync += 1;
         let dirty = std::mem::take(&mut self.dirty);
@@ -179,6 +189,32 @@ impl DurableStorage {
         id
     }
 
+    /// Group commit: asks for every write so far to be made durable, and
+    /// returns the id of the sync that will do it. With no sync in flight
+    /// that is a sync now. With one in flight, the writes wait and share
+    /// one sync, issued when the in-flight one completes (before the node
+    /// hears of it): one sync at a time, as a database's log writer does,
+    /// so a slow disk costs latency but not throughput.
+    pub fn sync_grouped(&mut self) -> SyncId {
+        if self.pending.is_empty() {
+            return self.sync();
+        }
+        self.sync_wanted = true;
+        SyncId(self.next_sync)
+    }
+
+    /// The last sync asked for, if it is still to complete: a grouped sync
+    /// waiting to be issued, else the latest in flight. Once it completes,
+    /// every write before it is durable. Writes made since are covered by
+    /// no sync: a record written lazily (one nothing depends on, such as a
+    /// coordinator's end-of-transaction record) waits for a later sync.
+    pub fn durable_point(&self) -> Option<SyncId> {
+        if self.sync_wanted {
+            return Some(SyncId(self.next_sync));
+        }
+        self.latest_sync_in_flight()
+    }
+
     /// Syncs asked for since the last call: (id, bytes), for the engine.
     pub(crate) fn take_asked(&mut self) -> std::vec::Drain<'_, (SyncId, u64)> {
         self.asked.drain(..)
@@ -189,17 +225,27 @@ impl DurableStorage {
         !self.asked.is_empty()
     }
 
-    /// Completes sync `id`, the oldest in flight: its writes become
-    /// durable. False if it is not the oldest in flight (it was lost in a
-    /// crash).
-    pub(crate) fn complete(&mut self, id: SyncId) -> bool {
-        if self.pending.front().map(|p| p.id) != Some(id) {
-            return false;
+    /// A completion event for sync `id` came: the oldest sync in flight
+    /// completes (its writes become durable) and its id is returned. None
+    /// if `id` was in flight at a crash (which ended it either way).
+    ///
+    /// Why the oldest and not `id` itself: each sync in flight has one
+    /// completion event and they are due in order, but a stall moves the
+    /// events due inside it to its end, and two stalls that end a
+    /// nanosecond apart can swap two of them. Syncs still complete in the
+    /// order they were asked for.
+    pub(crate) fn complete(&mut self, id: SyncId) -> Option<SyncId> {
+        if id.0 < self.crashed_below {
+            return None;
         }
+        let front = self.pending.front()?.id;
         let done = self.pending.pop_front().expect("checked above");
         self.apply(done.writes);
         self.pending_bytes -= done.bytes;
-        true
+        if self.sync_wanted && self.pending.is_empty() {
+            self.sync();
+        }
+        Some(front)
     }
 
     /// Makes `writes` durable.
@@ -274,6 +320,8 @@ impl DurableStorage {
         let pending = std::mem::take(&mut self.pending);
         self.pending_bytes = 0;
         self.asked.clear();
+        self.sync_wanted = false;
+        self.crashed_below = self.next_sync;
         if lose_unsynced {
             for sync in pending.into_iter().take(in_flight_surviving) {
                 self.apply(sync.writes);
@@ -312,7 +360,7 @@ mod tests {
     /// Asks for a sync and completes it at once.
     fn sync_now(s: &mut DurableStorage) {
         let id = s.sync();
-        assert!(s.complete(id));
+        assert_eq!(s.complete(id), Some(id));
     }
 
     #[test]
@@ -389,13 +437,14 @@ mod tests {
         assert!(!s.is_synced("a"), "in flight is not durable");
         assert_eq!(s.syncs_in_flight(), 1);
         let second = s.sync();
-        assert!(!s.complete(second), "syncs complete in order");
-        assert!(s.complete(first));
+        // The second's event first (two stalls swapped them): the first
+        // completes all the same, in order.
+        assert_eq!(s.complete(second), Some(first), "syncs complete in order");
         assert_eq!(s.synced.get("a"), Some(&b"1".to_vec()));
         assert!(!s.is_synced("a") && !s.is_synced("b"));
-        assert!(s.complete(second));
+        assert_eq!(s.complete(first), Some(second));
         assert!(s.is_synced("a") && s.is_synced("b"));
-        assert!(!s.complete(second), "once");
+        assert_eq!(s.complete(second), None, "nothing left in flight");
         let asked: Vec<SyncId> = s.take_asked().map(|(id, _)| id).collect();
         assert_eq!(asked, [first, second]);
     }
@@ -405,7 +454,7 @@ mod tests {
         let mut s = DurableStorage::new(1 << 20);
         s.put("a", b"1".to_vec());
         let done = s.sync();
-        assert!(s.complete(done));
+        assert_eq!(s.complete(done), Some(done));
         s.put("b", b"2".to_vec());
         s.sync();
         s.put("c", b"3".to_vec());

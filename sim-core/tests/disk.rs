@@ -223,13 +223,14 @@ fn a_stall_holds_completions_until_it_ends_and_slow_multiplies() {
     let mut slowed = sim(constant(5), 3, ms(10), &[(at(5), slow)]);
     slowed.run(Stop::after(SimDuration::from_secs(1)));
     // Asked at 10 ms (slow: 20 ms), at 20 ms (the slow-down is over at 20:
-    // 5 ms, but not before the first) and at 30 ms.
+    // 5 ms, starting when the first is done at 30) and at 30 ms (5 ms,
+    // after the second): one sync at a time.
     assert_eq!(
         completions(&mut slowed),
         vec![
             (0, ms(10), ms(30)),
-            (1, ms(20), ms(30)),
-            (2, ms(30), ms(35))
+            (1, ms(20), ms(35)),
+            (2, ms(30), ms(40))
         ]
     );
 }
@@ -292,4 +293,33 @@ fn a_bad_disk_is_an_error_not_a_panic() {
         duration: ms(1),
     };
     assert!(slow.validate(2).is_err());
+}
+
+/// Regression (found by the saga property test once disk faults joined the
+/// fault strategies). Postmortem: a stall moves the completion events due
+/// inside it to its end. Two overlapping stalls ended a nanosecond apart, so
+/// the first sync's event, moved to the first end, was moved again to the
+/// second, behind the second sync's event; the engine then completed syncs
+/// by the event's id, refused the second's as out of order and dropped it,
+/// and every sync after it waited forever, with the messages held for them.
+/// Fix: a completion event completes the oldest sync in flight, so syncs
+/// complete in the order asked whatever order their events come in.
+#[test]
+fn regression_two_stalls_ending_a_nanosecond_apart_lost_a_sync() {
+    let node = NodeId(0);
+    let first = Fault::DiskStall {
+        node,
+        duration: ms(100),
+    };
+    let second = Fault::DiskStall {
+        node,
+        duration: ms(90).saturating_add(SimDuration::from_nanos(1)),
+    };
+    let mut sim = sim(constant(5), 3, ms(10), &[(at(12), first), (at(22), second)]);
+    sim.run(Stop::after(SimDuration::from_secs(1)));
+    let end = ms(112).saturating_add(SimDuration::from_nanos(1));
+    assert_eq!(
+        completions(&mut sim),
+        vec![(0, ms(10), end), (1, ms(20), end), (2, ms(30), end)]
+    );
 }

@@ -68,6 +68,14 @@ pub const CURATED: &[(&str, &str)] = &[
         include_str!("../../scenarios/raft-election.ron"),
     ),
     (
+        "scenarios/raft-disk-cost.ron",
+        include_str!("../../scenarios/raft-disk-cost.ron"),
+    ),
+    (
+        "scenarios/2pc-disk-cost.ron",
+        include_str!("../../scenarios/2pc-disk-cost.ron"),
+    ),
+    (
         "scenarios/ring-election.ron",
         include_str!("../../scenarios/ring-election.ron"),
     ),

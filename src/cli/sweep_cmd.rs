@@ -246,19 +246,23 @@ fn plan(path: &Path, options: &SweepOptions) -> Result<SweepPlan, CliError> {
         .transpose()
         .map_err(|e| CliError::new(ErrorKind::Argument, e).with_path("--shard"))?;
     // Axes: the scenario's `sweep` section, then each --set.
-    let mut axes: Vec<(String, Vec<ron::Value>)> = scenario
+    // Each axis is one or more paths that move in step (`with`).
+    let mut axes: Vec<Vec<(String, Vec<ron::Value>)>> = scenario
         .sweep
         .iter()
-        .map(|a| (a.path.clone(), a.values.clone()))
+        .map(|a| {
+            std::iter::once((a.path.clone(), a.values.clone()))
+                .chain(a.with.iter().map(|w| (w.path.clone(), w.values.clone())))
+                .collect()
+        })
         .collect();
     for set in &options.sets {
-        axes.push(
-            scenarios::set::parse_assignment(set)
-                .map_err(|e| CliError::argument("--set", format!("{set}: {e}")))?,
-        );
+        axes.push(vec![scenarios::set::parse_assignment(set).map_err(
+            |e| CliError::argument("--set", format!("{set}: {e}")),
+        )?]);
     }
-    let combinations = axes.iter().try_fold(1usize, |n, (_, values)| {
-        n.checked_mul(values.len())
+    let combinations = axes.iter().try_fold(1usize, |n, axis| {
+        n.checked_mul(axis[0].1.len())
             .filter(|n| *n <= scenarios::validate::SWEEP_GROUPS_MAX)
     });
     if combinations.is_none() {
@@ -273,17 +277,25 @@ fn plan(path: &Path, options: &SweepOptions) -> Result<SweepPlan, CliError> {
     let mut groups = vec![Group {
         label: "(base)".into(),
         sets: Vec::new(),
+        lockstep: Vec::new(),
         scenario: scenario.clone(),
     }];
-    for (field, values) in &axes {
+    for axis in &axes {
         let mut next = Vec::new();
         for group in &groups {
-            for value in values {
-                let rendered = scenarios::set::render(value);
-                let changed = scenarios::set::apply(&group.scenario, field, value.clone())
-                    .map_err(|e| CliError::argument("--set", format!("{field}: {e}")))?;
+            for i in 0..axis[0].1.len() {
+                let mut changed = group.scenario.clone();
                 let mut sets = group.sets.clone();
-                sets.push((field.clone(), rendered));
+                let mut lockstep = group.lockstep.clone();
+                lockstep.extend(axis.iter().skip(1).map(|(path, _)| path.clone()));
+                for (field, values) in axis {
+                    let value = values.get(i).ok_or_else(|| {
+                        CliError::argument("sweep", format!("{field}: too few values"))
+                    })?;
+                    changed = scenarios::set::apply(&changed, field, value.clone())
+                        .map_err(|e| CliError::argument("--set", format!("{field}: {e}")))?;
+                    sets.push((field.clone(), scenarios::set::render(value)));
+                }
                 let label = sets
                     .iter()
                     .map(|(f, v)| format!("{f}={v}"))
@@ -292,6 +304,7 @@ fn plan(path: &Path, options: &SweepOptions) -> Result<SweepPlan, CliError> {
                 next.push(Group {
                     label,
                     sets,
+                    lockstep,
                     scenario: changed,
                 });
             }

@@ -11,7 +11,7 @@ use super::messages::{
     CommitEvent, CommitMessage, CommitTimer, CoordinatorRecord, Delta, TxnId, TxnState,
 };
 use super::params::{CommitParams, CommitVariant};
-use super::{send, AtomicCommit};
+use super::{send, send_now, sync, AtomicCommit};
 use crate::client::{ClientReply, ClientRequest};
 use crate::cluster::ServerCtx;
 use crate::durable_log::DurableLog;
@@ -170,7 +170,13 @@ impl Coordinator {
                 // participant is pre-committed, so termination aborts too).
                 Phase::Collecting { .. } => me.decide(ctx, txn, false),
                 Phase::Polling { .. } => me.poll(ctx, txn),
-                Phase::Decided { .. } => me.resend(ctx, txn),
+                Phase::Decided { commit, .. } => {
+                    // The decision is durable; the monitor may not have
+                    // heard it if the crash came as its sync completed (it
+                    // ignores a repeat).
+                    ctx.emit(CommitEvent::Decided { txn, commit });
+                    me.resend(ctx, txn)
+                }
                 _ => unreachable!("a replayed log makes no other phase"),
             }
         }
@@ -196,7 +202,7 @@ impl Coordinator {
                     .get_mut(&txn)
                     .expect("by_client names known transactions");
                 match txn.phase.decision() {
-                    Some(commit) => ctx.reply(client, request.answer(outcome(commit))),
+                    Some(commit) => ctx.reply_when_durable(client, request.answer(outcome(commit))),
                     None => txn.waiting = Some((client, request)),
                 }
                 return;
@@ -234,7 +240,7 @@ impl Coordinator {
                 participants: participants.clone(),
             },
         );
-        ctx.storage().sync();
+        sync(ctx, self.params.group_commit);
         ctx.emit(CommitEvent::Begin {
             txn,
             participants: participants.clone(),
@@ -354,7 +360,7 @@ impl Coordinator {
             CommitVariant::ThreePhase => {
                 self.log
                     .append(ctx.storage(), CoordinatorRecord::PreCommit { txn });
-                ctx.storage().sync();
+                sync(ctx, self.params.group_commit);
                 self.pre_commit(ctx, txn, false);
             }
         }
@@ -383,14 +389,21 @@ impl Coordinator {
         }
     }
 
-    /// Decides: the record is synced, then everyone hears it.
+    /// Decides: the record is synced, and once the sync completes the
+    /// client, the participants and the monitor hear it (the monitor holds
+    /// a decision final, so it must not hear one a power loss can undo).
     fn decide(&mut self, ctx: Ctx, txn: TxnId, commit: bool) {
         self.log
             .append(ctx.storage(), CoordinatorRecord::Decide { txn, commit });
-        if !self.params.decide_before_sync {
-            ctx.storage().sync();
+        sync(ctx, self.params.group_commit);
+        let early = self.params.decide_before_sync;
+        if early {
+            // The bug: everyone hears the decision while its record is
+            // still on its way to the disk.
+            ctx.emit(CommitEvent::Decided { txn, commit });
+        } else {
+            ctx.emit_when_durable(CommitEvent::Decided { txn, commit });
         }
-        ctx.emit(CommitEvent::Decided { txn, commit });
         let t = self
             .txns
             .get_mut(&txn)
@@ -400,9 +413,20 @@ impl Coordinator {
             acked: BTreeSet::new(),
         };
         if let Some((client, request)) = t.waiting.take() {
-            ctx.reply(client, request.answer(outcome(commit)));
+            let response = request.answer(outcome(commit));
+            if early {
+                ctx.reply(client, response);
+            } else {
+                ctx.reply_when_durable(client, response);
+            }
         }
-        self.resend(ctx, txn);
+        if early {
+            for participant in t.participants.clone() {
+                send_now(ctx, participant, CommitMessage::Decision { txn, commit });
+            }
+        } else {
+            self.resend(ctx, txn);
+        }
     }
 
     /// Sends the decision to every participant that has not acknowledged it.

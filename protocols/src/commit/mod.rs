@@ -62,8 +62,32 @@ impl AtomicCommit {
     }
 }
 
-/// Sends `message`, counting it for the monitor's per-transaction counts.
+/// Sends `message` once every write so far is durable, counting it for
+/// the monitor's per-transaction counts. Every message of these protocols
+/// follows the records it depends on (a vote its prepared record, an ack
+/// its outcome, a decision the decision record), so all of them wait: a
+/// server never tells anyone what a power loss could take back.
 fn send(ctx: &mut ServerCtx<'_, '_, AtomicCommit>, to: NodeId, message: CommitMessage) {
+    ctx.emit(CommitEvent::Sent {
+        txn: message.txn(),
+        kind: message.kind(),
+    });
+    ctx.send_when_durable(to, message);
+}
+
+/// Asks for the records written so far to be made durable: grouped with
+/// the sync in flight under `group_commit`, else a sync of their own.
+fn sync(ctx: &mut ServerCtx<'_, '_, AtomicCommit>, grouped: bool) {
+    if grouped {
+        ctx.storage().sync_grouped();
+    } else {
+        ctx.storage().sync();
+    }
+}
+
+/// Sends `message` at once, durable or not: only the `decide_before_sync`
+/// bug does this.
+fn send_now(ctx: &mut ServerCtx<'_, '_, AtomicCommit>, to: NodeId, message: CommitMessage) {
     ctx.emit(CommitEvent::Sent {
         txn: message.txn(),
         kind: message.kind(),

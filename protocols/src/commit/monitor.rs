@@ -85,6 +85,12 @@ impl CommitMonitor {
         delta_sum: i64,
     ) -> Option<Violation> {
         let view = self.view(txn)?;
+        if view.outcomes.get(&node) == Some(&commit) {
+            // Applied again after a power loss took its outcome record
+            // back before the sync completed: the shard rebuilt its
+            // balances from its log, so this is not a second transfer.
+            return None;
+        }
         view.delta_sum += delta_sum;
         let mut uncertain_sample = None;
         if let Some(since) = view.uncertain_since.remove(&node) {

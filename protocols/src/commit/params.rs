@@ -41,11 +41,16 @@ pub struct CommitParams {
     /// coordinator (the cooperative termination protocol).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub cooperative_termination: bool,
+    /// Group commit: records written while a sync is in flight share the
+    /// next sync (one at a time). Off, every record is its own sync, and a
+    /// slow disk's queue soon outlasts the timeouts.
+    pub group_commit: bool,
     /// BUG SWITCH: an uncertain participant commits on its own at decision_timeout.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub commit_on_timeout: bool,
-    /// BUG SWITCH: the decision is sent before its record is synced, so a
-    /// power loss forgets it.
+    /// BUG SWITCH: the decision goes out (to the client and the
+    /// participants) before its record's sync completes, so a power loss
+    /// in that window forgets it.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub decide_before_sync: bool,
     /// Which protocol runs (the plug-in sets it: TwoPhaseCommit or
@@ -71,6 +76,7 @@ impl Default for CommitParams {
             cooperative_termination: false,
             commit_on_timeout: false,
             decide_before_sync: false,
+            group_commit: true,
             variant: CommitVariant::TwoPhase,
             accounts: 0,
         }

@@ -18,7 +18,7 @@ use super::messages::{
     CommitEvent, CommitMessage, CommitTimer, Delta, ParticipantRecord, TxnId, TxnState,
 };
 use super::params::{CommitParams, CommitVariant};
-use super::{send, AtomicCommit};
+use super::{send, sync, AtomicCommit};
 use crate::cluster::ServerCtx;
 use crate::durable_log::DurableLog;
 use sim_core::{NodeId, TimerId};
@@ -200,7 +200,7 @@ impl Participant {
                         t.state = TxnState::PreCommitted;
                         self.log
                             .append(ctx.storage(), ParticipantRecord::PreCommitted { txn });
-                        ctx.storage().sync();
+                        sync(ctx, self.params.group_commit);
                         // The clock restarts: the sender is alive.
                         self.start_waiting(ctx, txn);
                     }
@@ -304,7 +304,7 @@ impl Participant {
                     deltas: deltas.clone(),
                 },
             );
-            ctx.storage().sync();
+            sync(ctx, self.params.group_commit);
             self.lock(&deltas);
             self.txns
                 .insert(txn, Txn::new(TxnState::Uncertain, participants, deltas));
@@ -353,7 +353,7 @@ impl Participant {
             ParticipantRecord::Aborted { txn }
         };
         self.log.append(ctx.storage(), record);
-        ctx.storage().sync();
+        sync(ctx, self.params.group_commit);
         let delta_sum = if commit {
             self.apply_deltas(&deltas)
         } else {
@@ -467,7 +467,7 @@ impl Participant {
                 t.state = TxnState::PreCommitted;
                 self.log
                     .append(ctx.storage(), ParticipantRecord::PreCommitted { txn });
-                ctx.storage().sync();
+                sync(ctx, self.params.group_commit);
             }
             let t = self.txn_mut(txn);
             let round = t.round.as_mut().expect("checked above");

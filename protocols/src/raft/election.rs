@@ -54,22 +54,52 @@ impl Raft {
         self.role = Role::Candidate;
         self.term += 1;
         self.voted_for = Some(ctx.id());
-        // The vote for itself must be durable before it asks for others'.
         self.persist_meta(ctx, true);
+        // The vote requests go at once, while the disk records the vote for
+        // itself, which counts only once durable (dissertation §9.4: the
+        // candidate's write overlaps the RequestVote round trip). Safe: a
+        // crash before the sync completes loses the vote uncounted.
+        self.own_vote_sync = if self.params.overlap_own_vote_write {
+            ctx.storage().durable_point()
+        } else {
+            None
+        };
+        ctx.emit(RaftEvent::ElectionStarted {
+            term: self.term,
+            last_log_index: self.log.last_index(),
+            last_log_term: self.last_log_term(),
+        });
         self.solicit_votes(ctx, self.term, false);
     }
 
     fn solicit_votes(&mut self, ctx: &mut ServerCtx<'_, '_, Self>, term: u64, pre_vote: bool) {
         self.votes = vec![false; ctx.server_count() as usize];
-        self.votes[ctx.id().index()] = true;
+        // A pre-vote changes nothing on disk, so it counts at once.
+        self.votes[ctx.id().index()] = pre_vote || self.own_vote_sync.is_none();
         self.reset_election_timer(ctx);
-        ctx.broadcast(RaftMessage::RequestVote {
+        let request = RaftMessage::RequestVote {
             term,
             last_log_index: self.log.last_index(),
             last_log_term: self.last_log_term(),
             pre_vote,
-        });
+        };
+        for peer in ctx.peers() {
+            if pre_vote || self.params.overlap_own_vote_write {
+                ctx.send(peer, request.clone());
+            } else {
+                // Persist before send: the requests wait for the vote.
+                ctx.send_when_durable(peer, request.clone());
+            }
+        }
         self.tally(ctx, pre_vote);
+    }
+
+    /// The candidate's vote for itself is on disk: it counts now.
+    pub(super) fn own_vote_durable(&mut self, ctx: &mut ServerCtx<'_, '_, Self>) {
+        debug_assert_eq!(self.role, Role::Candidate);
+        self.own_vote_sync = None;
+        self.votes[ctx.id().index()] = true;
+        self.tally(ctx, false);
     }
 
     pub(super) fn on_request_vote(
@@ -120,7 +150,8 @@ impl Raft {
             }
             self.reset_election_timer(ctx);
         }
-        ctx.send(
+        // The vote (and the term it carries) is durable before it goes.
+        ctx.send_when_durable(
             from,
             RaftMessage::Vote {
                 term: self.term,
@@ -167,8 +198,11 @@ impl Raft {
         }
     }
 
-    fn become_leader(&mut self, ctx: &mut ServerCtx<'_, '_, Self>) {
+    pub(super) fn become_leader(&mut self, ctx: &mut ServerCtx<'_, '_, Self>) {
         assert_eq!(self.role, Role::Candidate, "only a candidate wins");
+        // A majority of the others may elect it before its own vote is on
+        // disk; that vote is then not needed.
+        self.own_vote_sync = None;
         if let Some(timer) = self.election_timer.take() {
             ctx.cancel_timer(timer);
         }
@@ -189,7 +223,9 @@ impl Raft {
             heartbeat_timer: None,
             quorum_timer: None,
         };
-        state.match_index[ctx.id().index()] = self.log.last_index();
+        // Its own copy counts as far as it is durable; entries still being
+        // written count when their sync completes.
+        state.match_index[ctx.id().index()] = self.durable_index;
         if self.params.check_quorum {
             state.quorum_timer =
                 Some(ctx.set_timer(self.params.election_timeout_min(), RaftTimer::QuorumCheck));

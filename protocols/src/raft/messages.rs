@@ -92,6 +92,12 @@ pub enum RaftTimer {
 pub enum RaftEvent {
     /// This server won the election for `term`.
     BecameLeader { term: u64 },
+    /// This server became a candidate for `term` with this log.
+    ElectionStarted {
+        term: u64,
+        last_log_index: u64,
+        last_log_term: u64,
+    },
     /// This server stopped leading `term` (a higher term, or lost quorum).
     SteppedDown { term: u64 },
     /// The entry stored at `index` in this server's log (leader append or

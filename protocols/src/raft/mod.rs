@@ -7,9 +7,14 @@
 //! `monitor` (the invariants, checked as the run goes) and `params`.
 //!
 //! Durability follows Figure 2's "persistent state": currentTerm, votedFor
-//! and the log are written to the node's storage and synced before any reply
-//! that depends on them. Everything else is volatile and rebuilt after a
-//! restart: the state machine is re-applied as the commit index is learned.
+//! and the log are written to the node's storage and synced, and every
+//! message that depends on them (a vote, an AppendEntries reply, a
+//! candidate's vote requests) waits in the durable outbox until the sync
+//! completes. A leader sends its new entries to the followers while its own
+//! disk writes them (dissertation §10.2.1), and counts its own copy toward
+//! a majority only once its sync completes (`on_synced`). Everything else is
+//! volatile and rebuilt after a restart: the state machine is re-applied as
+//! the commit index is learned.
 
 mod election;
 #[cfg(test)]
@@ -32,7 +37,7 @@ use crate::kv::KvStore;
 use messages::{Command, LogEntry, RaftEvent, RaftMessage, RaftTimer};
 use params::{RaftParams, ReadMode};
 use serde::{Deserialize, Serialize};
-use sim_core::{LocalTime, NodeId, TimerId};
+use sim_core::{LocalTime, NodeId, SyncId, TimerId};
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 
@@ -122,6 +127,13 @@ pub struct Raft {
     heard_leader_at: Option<LocalTime>,
     /// Votes (or pre-votes) this candidate holds, by server id.
     votes: Vec<bool>,
+    /// Syncs in flight (or promised by group commit), each with the last
+    /// log index it makes durable, oldest first.
+    sync_points: VecDeque<(SyncId, u64)>,
+    /// Every entry up to here is durable on this server's disk.
+    durable_index: u64,
+    /// A candidate's vote for itself counts once this sync completes.
+    own_vote_sync: Option<SyncId>,
     leader_state: Option<LeaderState>,
 }
 
@@ -140,6 +152,9 @@ impl Raft {
             election_timer: None,
             heard_leader_at: None,
             votes: Vec::new(),
+            sync_points: VecDeque::new(),
+            durable_index: 0,
+            own_vote_sync: None,
             leader_state: None,
         }
     }
@@ -171,7 +186,36 @@ impl Raft {
             serde_json::to_vec(&meta).expect("meta serialises"),
         );
         if sync {
-            ctx.storage().sync();
+            self.sync(ctx);
+        }
+    }
+
+    /// Asks for every write so far to be made durable (grouped with the
+    /// sync in flight under `group_commit`), and notes how far the log it
+    /// covers reaches.
+    fn sync(&mut self, ctx: &mut ServerCtx<'_, '_, Self>) {
+        let id = if self.params.group_commit {
+            ctx.storage().sync_grouped()
+        } else {
+            ctx.storage().sync()
+        };
+        let last = self.log.last_index();
+        match self.sync_points.back_mut() {
+            // Group commit promised this sync already: it now covers more.
+            Some((back, index)) if *back == id => *index = last,
+            _ => self.sync_points.push_back((id, last)),
+        }
+    }
+
+    /// Cuts the log from `index`, which also takes those entries out of
+    /// what this server knows to be durable: the entries written there
+    /// next are new.
+    fn truncate_log(&mut self, ctx: &mut ServerCtx<'_, '_, Self>, index: u64) {
+        self.log.truncate_from(ctx.storage(), index);
+        let kept = index - 1;
+        self.durable_index = self.durable_index.min(kept);
+        for (_, covered) in &mut self.sync_points {
+            *covered = (*covered).min(kept);
         }
     }
 
@@ -298,7 +342,25 @@ impl Service for Raft {
                 );
             }
             self.term = 1;
-            self.persist_meta(ctx, true);
+            self.persist_meta(ctx, false);
+            // Set up as already on disk: the experiment starts from logs
+            // that exist, not from logs being written.
+            ctx.storage().make_all_durable();
+            self.durable_index = self.log.last_index();
+        }
+        if let Some(leader) = self.params.initial_leader {
+            // Experiment setup, already on disk: term 1, everyone's vote
+            // for `leader`, which leads from the start.
+            self.term = self.term.max(1);
+            self.voted_for = Some(NodeId(leader));
+            self.persist_meta(ctx, false);
+            ctx.storage().make_all_durable();
+            self.durable_index = self.log.last_index();
+            if ctx.id() == NodeId(leader) {
+                self.role = Role::Candidate;
+                self.become_leader(ctx);
+                return;
+            }
         }
         self.become_follower(ctx);
     }
@@ -310,6 +372,8 @@ impl Service for Raft {
             self.voted_for = meta.voted_for.map(NodeId);
         }
         self.log = DurableLog::load(LOG_PREFIX, ctx.storage());
+        // What a restart finds on disk: everything it loads.
+        self.durable_index = self.log.last_index();
         ctx.emit(RaftEvent::Recovered {
             last_index: self.log.last_index(),
             term: self.term,
@@ -389,6 +453,23 @@ impl Service for Raft {
             return;
         }
         self.propose(ctx, client, request);
+    }
+
+    fn on_synced(&mut self, ctx: &mut ServerCtx<'_, '_, Self>, id: SyncId) {
+        while let Some(&(sync, covered)) = self.sync_points.front() {
+            if sync > id {
+                break;
+            }
+            self.sync_points.pop_front();
+            self.durable_index = self.durable_index.max(covered);
+        }
+        debug_assert!(self.durable_index <= self.log.last_index());
+        if self.role == Role::Leader {
+            self.own_copy_durable(ctx);
+        }
+        if self.role == Role::Candidate && self.own_vote_sync.is_some_and(|s| s <= id) {
+            self.own_vote_durable(ctx);
+        }
     }
 
     fn leader_term(&self) -> Option<u64> {

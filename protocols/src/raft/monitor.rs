@@ -28,6 +28,9 @@ struct Leaderless {
     term: u64,
     new_leader: Option<NodeId>,
     heard: Vec<bool>,
+    /// The term of the first election started, since the crash, by a
+    /// server whose log could win (as up to date as every live server's).
+    first_eligible_term: Option<u64>,
 }
 
 #[derive(Debug)]
@@ -47,6 +50,9 @@ pub struct RaftMonitor {
     up: Vec<bool>,
     leaderless: Option<Leaderless>,
     leaderless_ms: Vec<f64>,
+    /// Per replaced leader: 1 if the first election a server that could
+    /// win started did not elect it or anyone (a split vote), else 0.
+    first_round_split: Vec<f64>,
     /// Leader crashes whose replacement was never heard by every live server.
     leaderless_unfinished: u64,
     /// (index, term) -> when the leader of `term` appended it.
@@ -95,6 +101,11 @@ impl RaftMonitor {
         }
         self.leading = Some((node, term));
         if let Some(open) = self.leaderless.as_mut().filter(|l| term > l.term) {
+            if open.new_leader.is_none() {
+                // Elected in the first eligible round, or after a split.
+                let split = open.first_eligible_term != Some(term);
+                push_sample(&mut self.first_round_split, f64::from(u8::from(split)));
+            }
             open.new_leader.get_or_insert(node);
             self.finish_leaderless_if_heard(time);
         }
@@ -215,6 +226,30 @@ impl RaftMonitor {
         None
     }
 
+    /// Notes the first election since a leader crash that a server able to
+    /// win started: the split-vote rate counts from it.
+    fn on_election_started(&mut self, node: NodeId, term: u64, last: (u64, u64)) {
+        let Some(open) = self.leaderless.as_ref() else {
+            return;
+        };
+        if open.first_eligible_term.is_some() || open.new_leader.is_some() {
+            return;
+        }
+        let best = (0..self.servers)
+            .filter(|s| self.up[*s] && *s != node.index())
+            .map(|s| {
+                let log = &self.logs[s];
+                (log.last().map_or(0, |(t, _)| *t), log.len() as u64)
+            })
+            .max()
+            .unwrap_or((0, 0));
+        if last >= best {
+            if let Some(open) = self.leaderless.as_mut() {
+                open.first_eligible_term = Some(term);
+            }
+        }
+    }
+
     fn finish_leaderless_if_heard(&mut self, time: SimTime) {
         let Some(open) = &self.leaderless else {
             return;
@@ -255,6 +290,7 @@ impl Monitor<RaftEvent> for RaftMonitor {
             up: vec![true; servers],
             leaderless: None,
             leaderless_ms: Vec::new(),
+            first_round_split: Vec::new(),
             leaderless_unfinished: 0,
             appended_at: BTreeMap::new(),
             commit_latency_ms: Vec::new(),
@@ -266,6 +302,14 @@ impl Monitor<RaftEvent> for RaftMonitor {
     fn observe(&mut self, time: SimTime, node: NodeId, event: &RaftEvent) -> Option<Violation> {
         match *event {
             RaftEvent::BecameLeader { term } => self.on_became_leader(time, node, term),
+            RaftEvent::ElectionStarted {
+                term,
+                last_log_index,
+                last_log_term,
+            } => {
+                self.on_election_started(node, term, (last_log_term, last_log_index));
+                None
+            }
             RaftEvent::SteppedDown { term } => {
                 if self.leading == Some((node, term)) {
                     self.leading = None;
@@ -326,6 +370,7 @@ impl Monitor<RaftEvent> for RaftMonitor {
                 term,
                 new_leader: None,
                 heard: vec![false; self.servers],
+                first_eligible_term: None,
             });
             self.leading = None;
         }
@@ -348,6 +393,7 @@ impl Monitor<RaftEvent> for RaftMonitor {
             + (self.committed.capacity() * 16)
             + (self.applied.capacity()
                 + self.leaderless_ms.capacity()
+                + self.first_round_split.capacity()
                 + self.commit_latency_ms.capacity())
                 * 8
     }
@@ -356,6 +402,7 @@ impl Monitor<RaftEvent> for RaftMonitor {
         ProtocolMetrics {
             samples: vec![
                 ("leaderless_ms", self.leaderless_ms.clone()),
+                ("first_round_split", self.first_round_split.clone()),
                 ("commit_latency_ms", self.commit_latency_ms.clone()),
             ],
             counts: vec![

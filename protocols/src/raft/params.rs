@@ -51,6 +51,23 @@ pub struct RaftParams {
     /// already in its log (a prefix of one common log).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub preload_log_lengths: Vec<u32>,
+    /// Experiment setup: this server (by index) starts as the leader of
+    /// term 1, and every other server as its follower having voted for it,
+    /// so that a run starts from a stable leader whose heartbeats fall at
+    /// known times (0, h, 2h, ...: the election experiment's synchronized
+    /// heartbeat).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub initial_leader: Option<u32>,
+    /// A candidate sends its vote requests while its disk records its vote
+    /// for itself, and counts that vote once durable (dissertation §9.4).
+    /// Off, it sends them only once its vote is durable, as an
+    /// implementation that persists before every send does (raft-rs's and
+    /// etcd's Ready): each election round then costs one more disk write.
+    pub overlap_own_vote_write: bool,
+    /// Group commit: entries appended while a sync is in flight share the
+    /// next sync (one sync at a time). Off, every append is its own sync,
+    /// and a slow disk caps the leader at one sync per disk latency.
+    pub group_commit: bool,
     /// BUG SWITCH: commit earlier terms' entries by counting replicas (Figure 8).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub commit_previous_terms: bool,
@@ -83,6 +100,9 @@ impl Default for RaftParams {
             leader_noop: true,
             batch_entries_max: 64,
             preload_log_lengths: Vec::new(),
+            initial_leader: None,
+            overlap_own_vote_write: true,
+            group_commit: true,
             commit_previous_terms: false,
             vote_without_persist: false,
             vote_without_log_check: false,
@@ -149,6 +169,11 @@ impl RaftParams {
             return Err(format!(
                 "preload_log_lengths: give one length per server ({servers}), got {}",
                 self.preload_log_lengths.len()
+            ));
+        }
+        if let Some(leader) = self.initial_leader.filter(|l| *l as usize >= servers) {
+            return Err(format!(
+                "initial_leader: a server index below {servers}, got {leader}"
             ));
         }
         if let Some(big) = self

@@ -43,20 +43,29 @@ impl Raft {
         state.pending_writes.insert(index, (client, seq, attempt));
     }
 
-    /// Appends to the leader's own log, syncs, and sends it on.
+    /// Appends to the leader's own log, asks for a sync, and sends it on
+    /// at once: the followers write while the leader does. The leader's
+    /// own copy counts toward a majority only when its sync completes
+    /// (`own_copy_durable`).
     pub(super) fn append_own(&mut self, ctx: &mut ServerCtx<'_, '_, Self>, entry: LogEntry) -> u64 {
         let index = self.store_entry(ctx, entry);
-        // The leader counts itself toward a majority, so its copy must be
-        // durable first.
-        ctx.storage().sync();
-        let me = ctx.id().index();
-        let state = self.leader_state.as_mut().expect("only leaders append");
-        state.match_index[me] = index;
+        self.sync(ctx);
         for peer in ctx.peers() {
             self.send_new_entries(ctx, peer);
         }
-        self.advance_commit(ctx);
         index
+    }
+
+    /// A sync completed on a leader: its own copy counts up to what is
+    /// durable.
+    pub(super) fn own_copy_durable(&mut self, ctx: &mut ServerCtx<'_, '_, Self>) {
+        let me = ctx.id().index();
+        let durable = self.durable_index;
+        let state = self.leader_state.as_mut().expect("leading");
+        if durable > state.match_index[me] {
+            state.match_index[me] = durable;
+            self.advance_commit(ctx);
+        }
     }
 
     /// Sends a peer the entries it has not been sent yet (pipelined).
@@ -141,7 +150,10 @@ impl Raft {
                 conflict,
                 round,
             };
-            ctx.send(from, RaftMessage::AppendReply(reply));
+            // Every reply waits for what this server wrote to be durable:
+            // a success counts this copy toward commit, and even a refusal
+            // carries a term that was just persisted.
+            ctx.send_when_durable(from, RaftMessage::AppendReply(reply));
         };
         if term < self.term {
             reply(ctx, self.term, false, 0, None);
@@ -196,7 +208,7 @@ impl Raft {
                     // Cutting a committed entry means a leader lacked it: the
                     // monitor reports that as a leader-completeness violation
                     // (under a bug switch), so this is not asserted here.
-                    self.log.truncate_from(ctx.storage(), index);
+                    self.truncate_log(ctx, index);
                     ctx.emit(RaftEvent::Truncated {
                         last_index: index - 1,
                     });
@@ -208,7 +220,7 @@ impl Raft {
         }
         if changed {
             // Durable before the reply that lets the leader count this copy.
-            ctx.storage().sync();
+            self.sync(ctx);
         }
         let new_commit = leader_commit.min(index);
         if new_commit > self.commit_index {

@@ -79,7 +79,7 @@ impl Admission {
             },
         );
         ctx.storage().sync();
-        ctx.emit(SagaEvent::Begun {
+        ctx.emit_when_durable(SagaEvent::Begun {
             saga,
             item: order.item,
         });

@@ -193,6 +193,12 @@ impl OrderService {
                     order,
                 } => {
                     me.admission.replay_begin(saga, client, seq);
+                    // Announced again: the first announcement waited for
+                    // this record's sync, and the crash may have lost it.
+                    ctx.emit(SagaEvent::Begun {
+                        saga,
+                        item: order.item,
+                    });
                     me.placed.insert(
                         saga,
                         Placed {
@@ -203,6 +209,7 @@ impl OrderService {
                     );
                 }
                 OrderRecord::End { saga, completed } => {
+                    ctx.emit(SagaEvent::Ended { saga, completed });
                     me.placed.get_mut(&saga).expect("End follows Begin").ended = Some(completed)
                 }
                 other => unreachable!("choreography logs no {other:?}"),
@@ -280,7 +287,7 @@ impl OrderService {
             .append(ctx.storage(), OrderRecord::End { saga, completed });
         ctx.storage().sync();
         self.outbox.ack(&(saga, Happened::OrderPlaced));
-        ctx.emit(SagaEvent::Ended { saga, completed });
+        ctx.emit_when_durable(SagaEvent::Ended { saga, completed });
         if let Some((client, request)) = waiting {
             reply_outcome(ctx, client, &request, completed);
         }

@@ -199,6 +199,15 @@ pub enum SagaEvent {
         saga: SagaId,
         step: Step,
     },
+    /// A restarted step service found this step's outcome for `saga` on its
+    /// disk: applied, and `compensated` too if so. The event that first
+    /// reported it waited for the record's sync, and a crash as the sync
+    /// completed may have lost it; the monitor takes this as a repeat.
+    StepRestored {
+        saga: SagaId,
+        step: Step,
+        compensated: bool,
+    },
     Ended {
         saga: SagaId,
         completed: bool,

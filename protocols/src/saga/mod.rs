@@ -94,12 +94,14 @@ impl Saga {
     }
 }
 
-/// Sends `message`, counting it for the monitor's per-saga counts.
+/// Sends `message` once every write so far is durable, counting it for
+/// the monitor's per-saga counts. Every saga message follows the record it
+/// reports (a step's outcome, the order's progress), so all of them wait.
 fn send(ctx: &mut ServerCtx<'_, '_, Saga>, to: NodeId, message: SagaMessage) {
     ctx.emit(SagaEvent::Sent {
         saga: message.saga(),
     });
-    ctx.send(to, message);
+    ctx.send_when_durable(to, message);
 }
 
 /// Sets the outbox's retry timer unless one is set.
@@ -138,7 +140,7 @@ fn reply_outcome(
     } else {
         KvResult::Aborted
     };
-    ctx.reply(client, request.answer(ClientReply::Result(result)));
+    ctx.reply_when_durable(client, request.answer(ClientReply::Result(result)));
 }
 
 impl Service for Saga {

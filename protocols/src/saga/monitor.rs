@@ -107,6 +107,10 @@ impl Monitor<SagaEvent> for SagaMonitor {
         match *event {
             SagaEvent::Started => self.up[node.index()] = true,
             SagaEvent::Begun { saga, item } => {
+                if self.sagas.get(&saga).is_some_and(|v| v.began.is_some()) {
+                    // Announced again by a restarted server (see `Ended`).
+                    return None;
+                }
                 self.bump("sagas_begun");
                 let view = self.view(saga)?;
                 view.item = item;
@@ -134,6 +138,17 @@ impl Monitor<SagaEvent> for SagaMonitor {
                     Step::Ship => "refused_ship",
                 });
             }
+            SagaEvent::StepRestored {
+                saga,
+                step,
+                compensated,
+            } => {
+                let view = self.view(saga)?;
+                view.applied.insert(step);
+                if compensated {
+                    view.compensated.insert(step);
+                }
+            }
             SagaEvent::Compensated { saga, step } => {
                 let view = self.view(saga)?;
                 if !view.applied.contains(&step) {
@@ -154,6 +169,13 @@ impl Monitor<SagaEvent> for SagaMonitor {
                 }
             }
             SagaEvent::Ended { saga, completed } => {
+                if self.sagas.get(&saga).and_then(|v| v.ended) == Some(completed) {
+                    // A restarted order service announces the ends it
+                    // finds in its log, since the first announcement
+                    // waited for the record's sync and a crash may have
+                    // lost it. One end, counted once.
+                    return None;
+                }
                 self.bump(if completed {
                     "sagas_completed"
                 } else {

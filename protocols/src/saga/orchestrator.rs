@@ -81,6 +81,12 @@ impl Orchestrator {
                     order,
                 } => {
                     me.admission.replay_begin(saga, client, seq);
+                    // Announced again: the first announcement waited for
+                    // this record's sync, and the crash may have lost it.
+                    ctx.emit(SagaEvent::Begun {
+                        saga,
+                        item: order.item,
+                    });
                     me.runs.insert(
                         saga,
                         Run {
@@ -105,6 +111,7 @@ impl Orchestrator {
                     }
                 }
                 OrderRecord::End { saga, completed } => {
+                    ctx.emit(SagaEvent::Ended { saga, completed });
                     me.run_mut(saga).phase = Phase::Ended { completed }
                 }
             }
@@ -197,7 +204,7 @@ impl Orchestrator {
         if let Some(timer) = run.deadline.take() {
             ctx.cancel_timer(timer);
         }
-        ctx.emit(SagaEvent::Ended { saga, completed });
+        ctx.emit_when_durable(SagaEvent::Ended { saga, completed });
         if let Some((client, request)) = waiting {
             reply_outcome(ctx, client, &request, completed);
         }

@@ -58,9 +58,24 @@ impl StepService {
         me.log = DurableLog::load(LOG_PREFIX, ctx.storage());
         for index in 1..=me.log.last_index() {
             let record = me.log.get(index).expect("in range").clone();
+            let (saga, step) = (record.saga, me.step);
             match record.outcome {
-                StepOutcome::Applied => me.effect(&record.order, -1),
-                StepOutcome::Compensated => me.effect(&record.order, 1),
+                StepOutcome::Applied => {
+                    me.effect(&record.order, -1);
+                    ctx.emit(SagaEvent::StepRestored {
+                        saga,
+                        step,
+                        compensated: false,
+                    });
+                }
+                StepOutcome::Compensated => {
+                    me.effect(&record.order, 1);
+                    ctx.emit(SagaEvent::StepRestored {
+                        saga,
+                        step,
+                        compensated: true,
+                    });
+                }
                 StepOutcome::Refused | StepOutcome::Cancelled => {}
             }
             me.outcomes
@@ -156,7 +171,8 @@ impl StepService {
         if ok {
             self.record(ctx, saga, order, StepOutcome::Applied);
             self.effect(&order, -1);
-            ctx.emit(SagaEvent::StepApplied { saga, step });
+            // Counted once durable: a power loss may take the record back.
+            ctx.emit_when_durable(SagaEvent::StepApplied { saga, step });
         } else {
             self.record(ctx, saga, order, StepOutcome::Refused);
             ctx.emit(SagaEvent::StepRefused { saga, step });
@@ -173,7 +189,7 @@ impl StepService {
                 self.record(ctx, saga, applied, StepOutcome::Compensated);
                 self.effect(&applied, 1);
                 let step = self.step;
-                ctx.emit(SagaEvent::Compensated { saga, step });
+                ctx.emit_when_durable(SagaEvent::Compensated { saga, step });
             }
             None => self.record(ctx, saga, order, StepOutcome::Cancelled),
             Some(StepOutcome::Refused | StepOutcome::Compensated | StepOutcome::Cancelled) => {}
