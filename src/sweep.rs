@@ -390,6 +390,11 @@ pub struct GroupSummary {
     /// Runs that stopped on bad input found only at run time.
     pub errors: u64,
     pub failures_by_check: BTreeMap<String, u64>,
+    /// Per protocol metric some run of the sweep measured: how many of this
+    /// group's runs measured none (for `leaderless_ms`, the trials that
+    /// elected no leader). Zero counts are left out.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub runs_without_samples: BTreeMap<String, u64>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -471,8 +476,28 @@ pub fn summarise(header: &Header, units_expected: u64, results: &[UnitResult]) -
             panicked: 0,
             errors: 0,
             failures_by_check: BTreeMap::new(),
+            runs_without_samples: BTreeMap::new(),
         })
         .collect();
+    let measured: BTreeSet<&str> = results
+        .iter()
+        .flat_map(|u| u.samples.iter())
+        .filter(|(_, samples)| !samples.is_empty())
+        .map(|(name, _)| name.as_str())
+        .collect();
+    for unit in results {
+        let Some(group) = groups.get_mut(unit.group) else {
+            continue;
+        };
+        for name in &measured {
+            if unit.samples.get(*name).is_none_or(Vec::is_empty) {
+                *group
+                    .runs_without_samples
+                    .entry((*name).to_string())
+                    .or_default() += 1;
+            }
+        }
+    }
     let expected_names: &[String] = match &header.expect {
         Expect::Pass => &[],
         Expect::Violation(names) => names,
@@ -761,6 +786,9 @@ pub fn render(summary: &SweepSummary, out: &mut dyn Write) -> std::io::Result<()
         for (check, count) in &g.failures_by_check {
             writeln!(out, "    {check}: {count} failing runs")?;
         }
+        for (metric, count) in &g.runs_without_samples {
+            writeln!(out, "    {metric}: no sample in {count} of {} runs", g.runs)?;
+        }
     }
     if !summary.timing.slowest.is_empty() {
         let slow: Vec<String> = summary
@@ -868,5 +896,53 @@ mod tests {
         let picked = subsample(&long);
         assert_eq!(picked.len(), SAMPLES_PER_RUN_MAX);
         assert_eq!(picked[1], 10.0);
+    }
+
+    #[test]
+    fn the_summary_counts_runs_without_a_sample_of_a_measured_metric() {
+        let header = Header {
+            kind: "sweep".into(),
+            scenario_path: "s.ron".into(),
+            scenario: "s".into(),
+            fingerprint: String::new(),
+            seeds: "0..3".into(),
+            groups: vec![GroupHeader {
+                label: "g".into(),
+                sets: Vec::new(),
+                lockstep: Vec::new(),
+                theory: Vec::new(),
+            }],
+            expect: Expect::Pass,
+            shard: None,
+        };
+        let unit = |seed: u64, samples: &[f64]| UnitResult {
+            group: 0,
+            seed,
+            passed: true,
+            failed: Vec::new(),
+            unknown: Vec::new(),
+            panic: None,
+            inconclusive: None,
+            error: None,
+            trace_hash: None,
+            events: 1,
+            wall_ms: 1.0,
+            samples: BTreeMap::from([("leaderless_ms".to_string(), samples.to_vec())]),
+        };
+        // Seed 1 elected nobody (an empty list), seed 2 has no entry at all.
+        let mut none = unit(2, &[]);
+        none.samples.clear();
+        let summary = summarise(&header, 3, &[unit(0, &[150.0]), unit(1, &[]), none]);
+        assert_eq!(
+            summary.groups[0].runs_without_samples,
+            BTreeMap::from([("leaderless_ms".to_string(), 2)])
+        );
+        let mut text = Vec::new();
+        render(&summary, &mut text).unwrap();
+        let text = String::from_utf8(text).unwrap();
+        assert!(
+            text.contains("leaderless_ms: no sample in 2 of 3 runs"),
+            "{text}"
+        );
     }
 }

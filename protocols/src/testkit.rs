@@ -85,6 +85,9 @@ impl<S: Service, R> Handled<S, R> {
 pub struct ServerHarness {
     node: NodeHarness,
     servers: u32,
+    /// With `hold_syncs`: the messages held for syncs still in flight, kept
+    /// between calls (a `DurableOutbox` of the service's types).
+    held: Option<Box<dyn std::any::Any>>,
 }
 
 impl ServerHarness {
@@ -99,6 +102,53 @@ impl ServerHarness {
         ServerHarness {
             node: NodeHarness::new(id, servers + clients, seed),
             servers,
+            held: None,
+        }
+    }
+
+    /// From now on the disk is slow: syncs stay in flight after each call,
+    /// and what waits for them stays held, until `complete_sync`.
+    pub fn hold_syncs(&mut self) {
+        self.node.hold_syncs();
+    }
+
+    /// Completes the oldest sync in flight: what waited for it goes out,
+    /// then `service` hears of it (`Service::on_synced`), as the cluster
+    /// does. The result is the sync's id (None: none was in flight).
+    pub fn complete_sync<S: Service>(&mut self, service: &mut S) -> Handled<S, Option<SyncId>> {
+        let id = self.node.complete_sync();
+        let mut outbox = self.take_outbox::<S>();
+        let released: Vec<EffectOf<S>> = match id {
+            Some(id) => outbox.release(id).map(effect_of::<S>).collect(),
+            None => Vec::new(),
+        };
+        let servers = self.servers;
+        let mut handled = self.node.call::<Cluster<S>, Option<SyncId>>(|ctx| {
+            if let Some(id) = id {
+                service.on_synced(&mut ServerCtx::new(ctx, servers, &mut outbox), id);
+            }
+            id
+        });
+        self.held = Some(Box::new(outbox));
+        let commands = std::mem::take(&mut handled.commands);
+        Handled {
+            result: handled.result,
+            effects: released
+                .into_iter()
+                .chain(commands.into_iter().map(command_effect::<S>))
+                .collect(),
+            stored: handled.stored,
+            synced: handled.synced,
+            syncs: handled.syncs,
+        }
+    }
+
+    fn take_outbox<S: Service>(&mut self) -> DurableOutbox<S::Message, S::Event> {
+        match self.held.take() {
+            Some(any) => *any
+                .downcast::<DurableOutbox<S::Message, S::Event>>()
+                .expect("one service per harness"),
+            None => DurableOutbox::default(),
         }
     }
 
@@ -124,50 +174,23 @@ impl ServerHarness {
         handler: impl FnOnce(&mut ServerCtx<'_, '_, S>) -> R,
     ) -> Handled<S, R> {
         let servers = self.servers;
-        let mut outbox = DurableOutbox::default();
+        let mut outbox = self.take_outbox::<S>();
         let handled = self
             .node
             .call::<Cluster<S>, R>(|ctx| handler(&mut ServerCtx::new(ctx, servers, &mut outbox)));
-        // The harness's disk is instant: what waited for a sync goes out
-        // after the handler's own commands, as the engine would send it.
-        let released: Vec<EffectOf<S>> = outbox
-            .release_all()
-            .map(|held| match held {
-                Held::Peer(to, message) => Effect::Send { to, message },
-                Held::Reply(to, response) => Effect::Reply { to, response },
-                Held::Emit(event) => Effect::Emit(event),
-            })
-            .collect();
+        // With an instant disk what waited for a sync goes out after the
+        // handler's own commands, as the engine would send it; with
+        // `hold_syncs` it stays held until `complete_sync`.
+        let released: Vec<EffectOf<S>> = if self.held_syncs() {
+            Vec::new()
+        } else {
+            outbox.release_all().map(effect_of::<S>).collect()
+        };
+        self.held = Some(Box::new(outbox));
         let effects = handled
             .commands
             .into_iter()
-            .map(|command| match command {
-                Command::Send {
-                    to,
-                    message: ClusterMessage::Peer(message),
-                } => Effect::Send { to, message },
-                Command::Send {
-                    to,
-                    message: ClusterMessage::Response(response),
-                } => Effect::Reply { to, response },
-                Command::SetTimer {
-                    id,
-                    after,
-                    timer: ClusterTimer::Server(timer),
-                } => Effect::SetTimer { id, after, timer },
-                Command::Output(ClusterOutput::Server(event)) => Effect::Emit(event),
-                Command::Send {
-                    message: ClusterMessage::Request(_),
-                    ..
-                }
-                | Command::SetTimer {
-                    timer: ClusterTimer::Client(_),
-                    ..
-                }
-                | Command::Output(ClusterOutput::Client(_)) => {
-                    panic!("a server emitted a client's command")
-                }
-            })
+            .map(command_effect::<S>)
             .chain(released)
             .collect();
         Handled {
@@ -177,6 +200,10 @@ impl ServerHarness {
             synced: handled.synced,
             syncs: handled.syncs,
         }
+    }
+
+    fn held_syncs(&self) -> bool {
+        self.node.holds_syncs()
     }
 
     /// Tells `service` that `syncs` completed (`Service::on_synced`, in
@@ -191,5 +218,45 @@ impl ServerHarness {
                 service.on_synced(ctx, *id);
             }
         })
+    }
+}
+
+/// A held message as the effect it becomes when it goes out.
+fn effect_of<S: Service>(held: Held<S::Message, S::Event>) -> EffectOf<S> {
+    match held {
+        Held::Peer(to, message) => Effect::Send { to, message },
+        Held::Reply(to, response) => Effect::Reply { to, response },
+        Held::Emit(event) => Effect::Emit(event),
+    }
+}
+
+/// A server's engine command as its effect.
+fn command_effect<S: Service>(command: Command<Cluster<S>>) -> EffectOf<S> {
+    match command {
+        Command::Send {
+            to,
+            message: ClusterMessage::Peer(message),
+        } => Effect::Send { to, message },
+        Command::Send {
+            to,
+            message: ClusterMessage::Response(response),
+        } => Effect::Reply { to, response },
+        Command::SetTimer {
+            id,
+            after,
+            timer: ClusterTimer::Server(timer),
+        } => Effect::SetTimer { id, after, timer },
+        Command::Output(ClusterOutput::Server(event)) => Effect::Emit(event),
+        Command::Send {
+            message: ClusterMessage::Request(_),
+            ..
+        }
+        | Command::SetTimer {
+            timer: ClusterTimer::Client(_),
+            ..
+        }
+        | Command::Output(ClusterOutput::Client(_)) => {
+            panic!("a server emitted a client's command")
+        }
     }
 }

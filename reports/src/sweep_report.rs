@@ -77,6 +77,8 @@ pub struct CdfChart<'a> {
     pub metric: &'a str,
     pub lines: Vec<(String, Vec<(f64, f64)>)>,
     pub scale: Scale,
+    /// Groups in which no run measured the metric (no line to draw).
+    pub absent: Vec<String>,
 }
 
 impl CdfChart<'_> {
@@ -108,7 +110,21 @@ impl CdfChart<'_> {
 impl Drawable for CdfChart<'_> {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Drawn<DB> {
         let (low, high) = self.x_range();
-        let caption = format!("CDF of {} per group", self.metric);
+        let caption = match self.absent.as_slice() {
+            [] => format!("CDF of {} per group", self.metric),
+            absent => {
+                let shown: Vec<&str> = absent.iter().take(3).map(String::as_str).collect();
+                let more = match absent.len() - shown.len() {
+                    0 => String::new(),
+                    n => format!(" and {n} more"),
+                };
+                format!(
+                    "CDF of {} per group (no run measured it: {}{more})",
+                    self.metric,
+                    shown.join(", ")
+                )
+            }
+        };
         let mut builder = ChartBuilder::on(root);
         builder
             .caption(caption, (FAMILY, 18))
@@ -584,6 +600,11 @@ pub fn write(
             metric,
             lines: cdfs(groups, metric),
             scale: options.cdf_x,
+            absent: groups
+                .iter()
+                .filter(|g| g.pooled(metric).is_empty())
+                .map(group_name)
+                .collect(),
         };
         save(dir, &format!("cdf-{metric}"), &cdf, &mut figures)?;
         let bars = estimates

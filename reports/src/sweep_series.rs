@@ -158,10 +158,34 @@ pub fn group_name(group: &GroupData) -> String {
 
 /// Each group's CDF of `metric` (pooled samples), by `group_name`; groups
 /// without samples left out.
+///
+/// A metric a run measures once (`leaderless_ms`: one election per trial)
+/// is a CDF over the group's runs: a run that measured nothing (no leader
+/// by the end) never reaches any value, so the curve tops out below 1, as
+/// the Raft paper's Figure 16 draws it, and the name says how many runs
+/// measured it.
 pub fn cdfs(groups: &[GroupData], metric: &str) -> Vec<(String, Vec<(f64, f64)>)> {
     groups
         .iter()
-        .map(|g| (group_name(g), ecdf(&g.pooled(metric))))
+        .map(|g| {
+            let steps = ecdf(&g.pooled(metric));
+            let measured = g.samples.get(metric).map_or(0, Vec::len);
+            let once = g
+                .samples
+                .get(metric)
+                .is_some_and(|runs| runs.iter().all(|r| r.len() == 1));
+            let runs = g.runs() as usize;
+            if once && measured > 0 && measured < runs {
+                let share = measured as f64 / runs as f64;
+                let scaled = steps.into_iter().map(|(x, y)| (x, y * share)).collect();
+                (
+                    format!("{} ({measured} of {runs} runs)", group_name(g)),
+                    scaled,
+                )
+            } else {
+                (group_name(g), steps)
+            }
+        })
         .filter(|(_, steps)| !steps.is_empty())
         .collect()
 }
@@ -348,6 +372,24 @@ mod tests {
             [(
                 "a".to_string(),
                 vec![(1.0, 1.0 / 3.0), (2.0, 2.0 / 3.0), (3.0, 1.0)]
+            )]
+        );
+    }
+
+    #[test]
+    fn a_once_per_run_metric_is_a_cdf_over_the_runs_and_tops_out_below_one() {
+        // Four trials, two of which elected nobody (no sample).
+        let group = GroupData {
+            label: "a".into(),
+            passed: 4,
+            samples: BTreeMap::from([("m".to_string(), vec![vec![10.0], vec![20.0]])]),
+            ..GroupData::default()
+        };
+        assert_eq!(
+            cdfs(&[group], "m"),
+            [(
+                "a (2 of 4 runs)".to_string(),
+                vec![(10.0, 0.25), (20.0, 0.5)]
             )]
         );
     }

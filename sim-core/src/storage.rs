@@ -270,6 +270,11 @@ impl DurableStorage {
         self.pending.len()
     }
 
+    /// The oldest sync asked for that has not completed, if any.
+    pub fn oldest_sync_in_flight(&self) -> Option<SyncId> {
+        self.pending.front().map(|p| p.id)
+    }
+
     /// The latest sync asked for that has not completed, if any: once it
     /// completes, every write before it is durable.
     pub fn latest_sync_in_flight(&self) -> Option<SyncId> {

@@ -137,7 +137,7 @@ impl Raft {
             );
             return;
         }
-        self.observe_term(ctx, term);
+        let raised = self.observe_term_unsynced(ctx, term);
         let free = self.voted_for.is_none() || self.voted_for == Some(from);
         let granted = term == self.term && free && up_to_date;
         if granted {
@@ -145,10 +145,16 @@ impl Raft {
             if self.params.vote_without_persist {
                 // The bug: the vote lives only in memory (and the storage
                 // still holds the old votedFor, so a restart forgets it).
+                if raised {
+                    self.sync(ctx);
+                }
             } else {
+                // The new term and the vote in one write.
                 self.persist_meta(ctx, true);
             }
             self.reset_election_timer(ctx);
+        } else if raised {
+            self.sync(ctx);
         }
         // The vote (and the term it carries) is durable before it goes.
         ctx.send_when_durable(

@@ -16,6 +16,8 @@
 //! volatile and rebuilt after a restart: the state machine is re-applied as
 //! the commit index is learned.
 
+#[cfg(test)]
+mod durability_test;
 mod election;
 #[cfg(test)]
 mod election_test;
@@ -233,13 +235,24 @@ impl Raft {
 
     /// Moves to `term` as a follower if it is newer than ours.
     fn observe_term(&mut self, ctx: &mut ServerCtx<'_, '_, Self>, term: u64) {
-        if term > self.term {
-            self.term = term;
-            self.voted_for = None;
-            self.leader = None;
-            self.persist_meta(ctx, true);
-            self.become_follower(ctx);
+        if self.observe_term_unsynced(ctx, term) {
+            self.sync(ctx);
         }
+    }
+
+    /// As `observe_term`, but leaves the sync of the new term to the
+    /// caller, which writes more (a vote, entries) and syncs once: one disk
+    /// write per message, not two. True if the term changed.
+    fn observe_term_unsynced(&mut self, ctx: &mut ServerCtx<'_, '_, Self>, term: u64) -> bool {
+        if term <= self.term {
+            return false;
+        }
+        self.term = term;
+        self.voted_for = None;
+        self.leader = None;
+        self.persist_meta(ctx, false);
+        self.become_follower(ctx);
+        true
     }
 
     fn become_follower(&mut self, ctx: &mut ServerCtx<'_, '_, Self>) {

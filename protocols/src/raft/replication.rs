@@ -159,7 +159,8 @@ impl Raft {
             reply(ctx, self.term, false, 0, None);
             return;
         }
-        self.observe_term(ctx, term);
+        // A new term is synced with the entries below, in one write.
+        let raised = self.observe_term_unsynced(ctx, term);
         if self.role == Role::Leader {
             // Two leaders of one term: only a broken election does this, and
             // the monitor reports it (election safety). Refuse to follow.
@@ -181,6 +182,9 @@ impl Raft {
                 term: None,
                 index: self.log.last_index() + 1,
             };
+            if raised {
+                self.sync(ctx);
+            }
             reply(ctx, self.term, false, 0, Some(conflict));
             return;
         }
@@ -194,6 +198,9 @@ impl Raft {
                 term: Some(local_prev_term),
                 index: first,
             };
+            if raised {
+                self.sync(ctx);
+            }
             reply(ctx, self.term, false, 0, Some(conflict));
             return;
         }
@@ -218,8 +225,9 @@ impl Raft {
             self.store_entry(ctx, entry);
             changed = true;
         }
-        if changed {
-            // Durable before the reply that lets the leader count this copy.
+        if changed || raised {
+            // Durable before the reply that lets the leader count this copy
+            // (and a new term before any reply that carries it).
             self.sync(ctx);
         }
         let new_commit = leader_commit.min(index);

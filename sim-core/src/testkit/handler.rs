@@ -29,6 +29,9 @@ pub struct NodeHarness {
     rng_words_drawn: u8,
     storage: DurableStorage,
     timers: NodeTimers,
+    /// Syncs complete only when the test says (`complete_sync`), not when
+    /// `call` returns.
+    slow_disk: bool,
 }
 
 /// What one handler call did.
@@ -59,7 +62,31 @@ impl NodeHarness {
             rng_words_drawn: 0,
             storage: DurableStorage::new(u64::MAX),
             timers: NodeTimers::default(),
+            slow_disk: false,
         }
+    }
+
+    /// From now on syncs stay in flight after `call` until the test
+    /// completes them with `complete_sync`, to look between a write and
+    /// its sync's completion.
+    pub fn hold_syncs(&mut self) {
+        self.slow_disk = true;
+    }
+
+    /// Whether syncs wait for `complete_sync` (see `hold_syncs`).
+    pub fn holds_syncs(&self) -> bool {
+        self.slow_disk
+    }
+
+    /// Completes the oldest sync in flight (and takes a grouped sync that
+    /// its completion issues, which stays in flight); its id, or None when
+    /// none is in flight.
+    pub fn complete_sync(&mut self) -> Option<SyncId> {
+        let front = self.storage.oldest_sync_in_flight()?;
+        let done = self.storage.complete(front);
+        assert_eq!(done, Some(front), "the harness completes syncs in order");
+        let _ = self.storage.take_asked().count();
+        done
     }
 
     pub fn id(&self) -> NodeId {
@@ -106,6 +133,16 @@ impl NodeHarness {
             handler(&mut ctx)
         };
         let stored = self.storage.changed_since(&before);
+        if self.slow_disk {
+            let asked: Vec<SyncId> = self.storage.take_asked().map(|(id, _)| id).collect();
+            return Handled {
+                result,
+                commands,
+                stored,
+                synced: self.storage.syncs() > syncs,
+                syncs: asked,
+            };
+        }
         // An instant disk: every sync completes, and so does a grouped sync
         // that a completion issues.
         let mut asked: Vec<SyncId> = Vec::new();
