@@ -885,8 +885,57 @@ pub fn render(summary: &SweepSummary, out: &mut dyn Write) -> std::io::Result<()
     )
 }
 
+/// Fixtures for the tests of a sweep's results (here and in
+/// `sweep_report.rs`).
+#[cfg(test)]
+pub(crate) mod fixtures {
+    use super::*;
+
+    /// A header of a "s.ron" sweep over seeds 0..3 expecting a pass, with
+    /// groups named `labels`, each setting `x` to its label.
+    pub(crate) fn header(labels: &[&str]) -> Header {
+        Header {
+            kind: "sweep".into(),
+            scenario_path: "s.ron".into(),
+            scenario: "s".into(),
+            fingerprint: String::new(),
+            seeds: "0..3".into(),
+            groups: labels
+                .iter()
+                .map(|label| GroupHeader {
+                    label: label.to_string(),
+                    sets: vec![("x".into(), label.to_string())],
+                    lockstep: Vec::new(),
+                    theory: Vec::new(),
+                })
+                .collect(),
+            expect: Expect::Pass,
+            shard: None,
+        }
+    }
+
+    /// A passing run of group `group` with these samples of metric `m`.
+    pub(crate) fn unit(group: usize, seed: u64, samples: BTreeMap<String, Vec<f64>>) -> UnitResult {
+        UnitResult {
+            group,
+            seed,
+            passed: true,
+            failed: Vec::new(),
+            unknown: Vec::new(),
+            panic: None,
+            inconclusive: None,
+            error: None,
+            trace_hash: None,
+            events: 0,
+            wall_ms: 0.0,
+            samples,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use super::fixtures::{header, unit};
     use super::*;
 
     #[test]
@@ -900,39 +949,16 @@ mod tests {
 
     #[test]
     fn the_summary_counts_runs_without_a_sample_of_a_measured_metric() {
-        let header = Header {
-            kind: "sweep".into(),
-            scenario_path: "s.ron".into(),
-            scenario: "s".into(),
-            fingerprint: String::new(),
-            seeds: "0..3".into(),
-            groups: vec![GroupHeader {
-                label: "g".into(),
-                sets: Vec::new(),
-                lockstep: Vec::new(),
-                theory: Vec::new(),
-            }],
-            expect: Expect::Pass,
-            shard: None,
-        };
-        let unit = |seed: u64, samples: &[f64]| UnitResult {
-            group: 0,
-            seed,
-            passed: true,
-            failed: Vec::new(),
-            unknown: Vec::new(),
-            panic: None,
-            inconclusive: None,
-            error: None,
-            trace_hash: None,
-            events: 1,
-            wall_ms: 1.0,
-            samples: BTreeMap::from([("leaderless_ms".to_string(), samples.to_vec())]),
-        };
+        let header = header(&["g"]);
+        let leaderless =
+            |samples: &[f64]| BTreeMap::from([("leaderless_ms".to_string(), samples.to_vec())]);
         // Seed 1 elected nobody (an empty list), seed 2 has no entry at all.
-        let mut none = unit(2, &[]);
-        none.samples.clear();
-        let summary = summarise(&header, 3, &[unit(0, &[150.0]), unit(1, &[]), none]);
+        let runs = [
+            unit(0, 0, leaderless(&[150.0])),
+            unit(0, 1, leaderless(&[])),
+            unit(0, 2, BTreeMap::new()),
+        ];
+        let summary = summarise(&header, 3, &runs);
         assert_eq!(
             summary.groups[0].runs_without_samples,
             BTreeMap::from([("leaderless_ms".to_string(), 2)])

@@ -66,52 +66,23 @@ pub fn write(dir: &Path, options: &reports::sweep_report::SweepOptions) -> Resul
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sweep::GroupHeader;
-    use scenarios::schema::Expect;
+    use crate::sweep::fixtures;
     use std::collections::BTreeMap;
 
     fn unit(group: usize, passed: bool, failed: &[&str], samples: &[f64]) -> UnitResult {
-        UnitResult {
+        let mut unit = fixtures::unit(
             group,
-            seed: 0,
-            passed,
-            failed: failed.iter().map(|s| s.to_string()).collect(),
-            unknown: Vec::new(),
-            panic: None,
-            inconclusive: None,
-            error: None,
-            trace_hash: None,
-            events: 0,
-            wall_ms: 0.0,
-            samples: BTreeMap::from([("m".to_string(), samples.to_vec())]),
-        }
+            0,
+            BTreeMap::from([("m".to_string(), samples.to_vec())]),
+        );
+        unit.passed = passed;
+        unit.failed = failed.iter().map(|s| s.to_string()).collect();
+        unit
     }
 
     #[test]
     fn runs_are_counted_by_verdict_and_their_samples_kept_per_run() {
-        let header = Header {
-            kind: "sweep".into(),
-            scenario_path: "s.ron".into(),
-            scenario: "s".into(),
-            fingerprint: String::new(),
-            seeds: "0..3".into(),
-            groups: vec![
-                GroupHeader {
-                    label: "a".into(),
-                    sets: vec![("x".into(), "1".into())],
-                    lockstep: Vec::new(),
-                    theory: Vec::new(),
-                },
-                GroupHeader {
-                    label: "b".into(),
-                    sets: vec![("x".into(), "2".into())],
-                    lockstep: Vec::new(),
-                    theory: Vec::new(),
-                },
-            ],
-            expect: Expect::Pass,
-            shard: None,
-        };
+        let header = fixtures::header(&["a", "b"]);
         let mut second = unit(0, false, &["linearizability"], &[3.0]);
         second.seed = 1;
         // In the file, the later seed finished first.
@@ -134,6 +105,6 @@ mod tests {
             groups[1].samples.is_empty(),
             "a run without samples adds none"
         );
-        assert_eq!(groups[0].sets, [("x".to_string(), "1".to_string())]);
+        assert_eq!(groups[0].sets, [("x".to_string(), "a".to_string())]);
     }
 }

@@ -6,7 +6,7 @@
 
 use super::messages::{AppendEntries, AppendReply, RaftEvent, RaftMessage, RaftTimer};
 use super::params::RaftParams;
-use super::test_support::{follower, noop, split_election_timer};
+use super::test_support::{follower, noop, request_vote, split_election_timer, vote};
 use super::{Raft, Role, META_KEY};
 use crate::cluster::Service;
 use crate::testkit::{Effect, ServerHarness};
@@ -14,23 +14,6 @@ use sim_core::NodeId;
 use std::sync::Arc;
 
 const OTHER: NodeId = NodeId(0);
-
-fn request_vote(term: u64, last_log_index: u64, last_log_term: u64) -> RaftMessage {
-    RaftMessage::RequestVote {
-        term,
-        last_log_index,
-        last_log_term,
-        pre_vote: false,
-    }
-}
-
-fn vote(term: u64, granted: bool) -> RaftMessage {
-    RaftMessage::Vote {
-        term,
-        granted,
-        pre_vote: false,
-    }
-}
 
 fn sends(effects: &[Effect<RaftMessage, RaftTimer, RaftEvent>]) -> Vec<(NodeId, RaftMessage)> {
     effects
@@ -97,8 +80,9 @@ fn an_append_reply_goes_once_the_entries_and_the_new_term_are_durable_in_one_syn
     );
 }
 
-/// Server 0 of 3 after its election timer fired: a candidate for term 2.
-fn candidate(params: RaftParams) -> (ServerHarness, Raft) {
+/// Server 0 of 3 after its election timer fired, with a slow disk: a
+/// candidate for term 2, and what the timeout made it send.
+fn candidate(params: RaftParams) -> (ServerHarness, Raft, Vec<(NodeId, RaftMessage)>) {
     let (mut server, mut raft) = follower(0, params, 1, &[1]);
     server.hold_syncs();
     let timer = raft
@@ -111,12 +95,15 @@ fn candidate(params: RaftParams) -> (ServerHarness, Raft) {
         1,
         "the vote for itself is being written"
     );
-    (server, raft)
+    let sent = sends(&started.effects);
+    (server, raft, sent)
 }
 
 #[test]
 fn a_candidate_asks_at_once_and_counts_its_own_vote_only_once_it_is_durable() {
-    let (mut server, mut raft) = candidate(RaftParams::default());
+    let (mut server, mut raft, sent) = candidate(RaftParams::default());
+    let request = request_vote(2, 1, 1);
+    assert_eq!(sent, [(NodeId(1), request.clone()), (NodeId(2), request)]);
     // One peer's vote: with its own not yet durable, one of the two needed.
     server.call(|ctx| raft.on_message(ctx, NodeId(1), vote(2, true)));
     assert_eq!(raft.role, Role::Candidate);
@@ -133,17 +120,8 @@ fn a_candidate_that_persists_first_asks_only_once_its_vote_is_durable() {
         overlap_own_vote_write: false,
         ..RaftParams::default()
     };
-    let (mut server, mut raft) = follower(0, params, 1, &[1]);
-    server.hold_syncs();
-    let timer = raft
-        .election_timer
-        .expect("a follower has an election timer");
-    let started = server.call(|ctx| raft.on_timer(ctx, timer, RaftTimer::Election));
-    assert_eq!(
-        sends(&started.effects),
-        [],
-        "the requests wait for the vote"
-    );
+    let (mut server, mut raft, sent) = candidate(params);
+    assert_eq!(sent, [], "the requests wait for the vote");
     let synced = server.complete_sync(&mut raft);
     let request = request_vote(2, 1, 1);
     assert_eq!(

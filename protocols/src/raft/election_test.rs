@@ -4,32 +4,22 @@
 
 use super::messages::RaftMessage;
 use super::params::RaftParams;
-use super::test_support::{durable_meta, follower, in_election_range, split_election_timer};
+use super::test_support::{
+    durable_meta, follower, in_election_range, request_vote, split_election_timer,
+};
 use crate::testkit::Effect;
 use sim_core::NodeId;
 
 const CANDIDATE: NodeId = NodeId(0);
 
-fn request_vote(term: u64, last_log_index: u64, last_log_term: u64) -> RaftMessage {
-    RaftMessage::RequestVote {
-        term,
-        last_log_index,
-        last_log_term,
-        pre_vote: false,
-    }
-}
-
+/// The vote sent to the candidate.
 fn vote(
     term: u64,
     granted: bool,
 ) -> Effect<RaftMessage, super::messages::RaftTimer, super::messages::RaftEvent> {
     Effect::Send {
         to: CANDIDATE,
-        message: RaftMessage::Vote {
-            term,
-            granted,
-            pre_vote: false,
-        },
+        message: super::test_support::vote(term, granted),
     }
 }
 

@@ -1,7 +1,7 @@
 //! What the Raft handler tests share: a server in a chosen state, and the
 //! effects of a handler with its randomized election timer taken apart.
 
-use super::messages::{Command, LogEntry, RaftTimer};
+use super::messages::{Command, LogEntry, RaftMessage, RaftTimer};
 use super::params::RaftParams;
 use super::{Meta, Raft, META_KEY};
 use crate::testkit::{EffectOf, ServerHarness};
@@ -77,4 +77,24 @@ pub(super) fn durable_meta(server: &ServerHarness) -> (u64, Option<u32>) {
     let meta: Meta =
         serde_json::from_slice(server.storage().get(META_KEY).expect("meta")).expect("meta parses");
     (meta.term, meta.voted_for)
+}
+
+/// A RequestVote (not a pre-vote) for `term` from a log ending at
+/// (`last_log_index`, `last_log_term`).
+pub(super) fn request_vote(term: u64, last_log_index: u64, last_log_term: u64) -> RaftMessage {
+    RaftMessage::RequestVote {
+        term,
+        last_log_index,
+        last_log_term,
+        pre_vote: false,
+    }
+}
+
+/// A vote (not a pre-vote) in `term`.
+pub(super) fn vote(term: u64, granted: bool) -> RaftMessage {
+    RaftMessage::Vote {
+        term,
+        granted,
+        pre_vote: false,
+    }
 }
