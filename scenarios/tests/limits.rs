@@ -58,11 +58,25 @@ proptest! {
         memory_kib in 64u64..4096,
         duplicate in prop_oneof![Just(0.0), 0.0..0.9f64],
         loss in 0.0..0.3f64,
+        disk_us in prop_oneof![Just(None), (0u64..30_000).prop_map(Some)],
+        disk_bytes_per_second in prop_oneof![Just(None), (1u64..100_000_000).prop_map(Some)],
     ) {
         let mut scenario = scenario;
         scenario.limits.memory = Bytes(memory_kib << 10);
         scenario.network.default.duplicate = duplicate;
         scenario.network.default.loss = loss;
+        // A slow or throttled disk: syncs queue, and what waits for them
+        // is held (and counted) meanwhile.
+        if let Some(us) = disk_us {
+            let dur = |us: u64| scenarios::duration::Dur(sim_core::SimDuration::from_micros(us));
+            scenario.disks.default = scenarios::schema::DiskSpec {
+                sync_latency: scenarios::schema::LatencySpec::Uniform {
+                    min: dur(0),
+                    max: dur(us),
+                },
+                bytes_per_second: disk_bytes_per_second,
+            };
+        }
         if scenarios::validate::validate(&scenario).is_err() {
             return Ok(()); // Some random faults do not suit some protocols.
         }
