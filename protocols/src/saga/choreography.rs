@@ -112,7 +112,11 @@ impl Dancer {
         happened: Happened,
         order: Order,
     ) {
-        send(ctx, from, SagaMessage::EventAck { saga, happened });
+        // The acknowledgement goes after the step's record (it waits for
+        // that record's sync, like everything `send` sends): acknowledged
+        // first, an event whose effect a power loss then took back would
+        // never be sent again, and its saga would stall half done.
+        let ack = SagaMessage::EventAck { saga, happened };
         let step = self.service.step;
         match (step, happened) {
             (Step::Reserve, Happened::OrderPlaced)
@@ -122,6 +126,7 @@ impl Dancer {
             }
             (Step::Charge, Happened::ShippingFailed) if self.params.skip_refund => {
                 // The bug: announce the refund without making it.
+                send(ctx, from, ack);
                 let inventory = Step::Reserve.service();
                 return post(
                     ctx,
@@ -136,6 +141,7 @@ impl Dancer {
             | (Step::Charge, Happened::ShippingFailed) => self.service.compensate(ctx, saga, order),
             (step, happened) => unreachable!("{step:?} is never told {happened:?}"),
         }
+        send(ctx, from, ack);
         // Announce where the saga stands here now. For a duplicate that is
         // what was announced before (or later: a late OrderPlaced after
         // the release re-announces the release, not the reservation).
@@ -269,17 +275,18 @@ impl OrderService {
     }
 
     pub fn on_event(&mut self, ctx: Ctx, from: NodeId, saga: SagaId, happened: Happened) {
-        send(ctx, from, SagaMessage::EventAck { saga, happened });
         let completed = match happened {
             Happened::Shipped => true,
             Happened::ReserveFailed | Happened::Released => false,
             other => unreachable!("the order service is never told {other:?}"),
         };
+        // Acknowledged after the end is recorded (see `Dancer::on_event`).
+        let ack = SagaMessage::EventAck { saga, happened };
         let Some(placed) = self.placed.get_mut(&saga) else {
-            return;
+            return send(ctx, from, ack);
         };
         if placed.ended.is_some() {
-            return;
+            return send(ctx, from, ack);
         }
         placed.ended = Some(completed);
         let waiting = placed.waiting.take();
@@ -288,6 +295,7 @@ impl OrderService {
         ctx.storage().sync();
         self.outbox.ack(&(saga, Happened::OrderPlaced));
         ctx.emit_when_durable(SagaEvent::Ended { saga, completed });
+        send(ctx, from, ack);
         if let Some((client, request)) = waiting {
             reply_outcome(ctx, client, &request, completed);
         }
