@@ -7,6 +7,7 @@ mod common;
 use common::{count, load, run, with};
 use proptest::prelude::*;
 use scenarios::duration::Dur;
+use scenarios::schema::FaultSpec;
 use scenarios::strategies::fault_schedule;
 use scenarios::Scenario;
 
@@ -125,29 +126,19 @@ proptest! {
 /// repeats.
 #[test]
 fn regression_a_power_loss_during_a_disk_stall_made_a_choreographed_saga_apply_a_step_twice() {
-    let at = |ns: u64| Dur(sim_core::SimDuration::from_nanos(ns));
     let schedule = vec![
-        scenarios::schema::TimedFault {
-            at: at(139_578_654),
-            jitter: None,
-            fault: scenarios::schema::FaultSpec::DiskStall("n2".into(), at(1_313_317_206)),
-        },
-        scenarios::schema::TimedFault {
-            at: at(169_586_774),
-            jitter: None,
-            fault: scenarios::schema::FaultSpec::PowerLoss("n2".into()),
-        },
-        scenarios::schema::TimedFault {
-            at: at(169_586_775),
-            jitter: None,
-            fault: scenarios::schema::FaultSpec::Restart("n2".into()),
-        },
+        fault_at(
+            139_578_654,
+            FaultSpec::DiskStall("n2".into(), ns(1_313_317_206)),
+        ),
+        fault_at(169_586_774, FaultSpec::PowerLoss("n2".into())),
+        fault_at(169_586_775, FaultSpec::Restart("n2".into())),
     ];
     // As found (an instant disk), and with the default disk.
     for disk_us in [0, 1_000] {
         let mut scenario = base("Choreography");
         scenario.disks.default.sync_latency =
-            scenarios::schema::LatencySpec::Constant(at(disk_us * 1_000));
+            scenarios::schema::LatencySpec::Constant(ns(disk_us * 1_000));
         scenario.faults.schedule = schedule.clone();
         let outcome = run(&scenario, 103_760_260_570_132_418);
         assert!(
@@ -172,21 +163,26 @@ fn regression_an_event_acknowledged_before_its_step_was_durable_stalled_a_saga()
         &load("saga-choreography.ron"),
         "protocol.Saga.style=Choreography",
     );
-    let at = |ns: u64| Dur(sim_core::SimDuration::from_nanos(ns));
     scenario.faults.schedule = vec![
-        scenarios::schema::TimedFault {
-            at: at(1_809_510_593),
-            jitter: None,
-            fault: scenarios::schema::FaultSpec::PowerLoss("payment".into()),
-        },
-        scenarios::schema::TimedFault {
-            at: at(2_041_969_166),
-            jitter: None,
-            fault: scenarios::schema::FaultSpec::Restart("payment".into()),
-        },
+        fault_at(1_809_510_593, FaultSpec::PowerLoss("payment".into())),
+        fault_at(2_041_969_166, FaultSpec::Restart("payment".into())),
     ];
     for seed in 0..12 {
         let outcome = run(&scenario, seed);
         assert!(outcome.passed(), "seed {seed}: {:?}", outcome.failed());
+    }
+}
+
+/// A duration of `nanos` nanoseconds, as a scenario writes it.
+fn ns(nanos: u64) -> Dur {
+    Dur(sim_core::SimDuration::from_nanos(nanos))
+}
+
+/// `fault` at `nanos` into the run (a regression's exact schedule).
+fn fault_at(nanos: u64, fault: FaultSpec) -> scenarios::schema::TimedFault {
+    scenarios::schema::TimedFault {
+        at: ns(nanos),
+        jitter: None,
+        fault,
     }
 }
