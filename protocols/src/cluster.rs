@@ -352,7 +352,10 @@ impl<'c, 'a, S: Service> ServerCtx<'c, 'a, S> {
             self.id()
         );
         match self.awaited_sync() {
-            Some(sync) => self.outbox.hold(sync, Held::Peer(to, message)),
+            Some(sync) => {
+                let heap = S::message_heap_bytes(&message);
+                self.outbox.hold(sync, Held::Peer(to, message), heap)
+            }
             None => self.send(to, message),
         }
     }
@@ -361,7 +364,10 @@ impl<'c, 'a, S: Service> ServerCtx<'c, 'a, S> {
     /// `send_when_durable`).
     pub fn reply_when_durable(&mut self, client: NodeId, response: ClientResponse) {
         match self.awaited_sync() {
-            Some(sync) => self.outbox.hold(sync, Held::Reply(client, response)),
+            Some(sync) => {
+                let heap = response.reply.heap_bytes();
+                self.outbox.hold(sync, Held::Reply(client, response), heap)
+            }
             None => self.reply(client, response),
         }
     }
@@ -371,7 +377,7 @@ impl<'c, 'a, S: Service> ServerCtx<'c, 'a, S> {
     /// counts an effect a power loss took back.
     pub fn emit_when_durable(&mut self, event: S::Event) {
         match self.awaited_sync() {
-            Some(sync) => self.outbox.hold(sync, Held::Emit(event)),
+            Some(sync) => self.outbox.hold(sync, Held::Emit(event), 0),
             None => self.emit(event),
         }
     }

@@ -27,25 +27,32 @@ pub enum Held<M, E> {
 /// Messages waiting for syncs, in the order they were handed over.
 #[derive(Debug)]
 pub struct DurableOutbox<M, E> {
-    held: VecDeque<(SyncId, Held<M, E>)>,
+    /// (awaited sync, message, the heap bytes the message owns).
+    held: VecDeque<(SyncId, Held<M, E>, usize)>,
+    /// The sum of the held messages' heap bytes.
+    held_heap_bytes: usize,
 }
 
 impl<M, E> Default for DurableOutbox<M, E> {
     fn default() -> Self {
         DurableOutbox {
             held: VecDeque::new(),
+            held_heap_bytes: 0,
         }
     }
 }
 
 impl<M, E> DurableOutbox<M, E> {
-    /// Holds `message` until sync `sync` completes.
-    pub fn hold(&mut self, sync: SyncId, message: Held<M, E>) {
+    /// Holds `message`, which owns `heap_bytes` on the heap (counted
+    /// against the run's memory budget while it waits), until sync `sync`
+    /// completes.
+    pub fn hold(&mut self, sync: SyncId, message: Held<M, E>, heap_bytes: usize) {
         debug_assert!(
-            self.held.back().is_none_or(|(last, _)| *last <= sync),
+            self.held.back().is_none_or(|(last, _, _)| *last <= sync),
             "syncs are asked for in order, so messages wait in order"
         );
-        self.held.push_back((sync, message));
+        self.held_heap_bytes += heap_bytes;
+        self.held.push_back((sync, message, heap_bytes));
     }
 
     /// The messages whose sync is `done` or earlier, in order (syncs
@@ -54,14 +61,20 @@ impl<M, E> DurableOutbox<M, E> {
         let ready = self
             .held
             .iter()
-            .take_while(|(sync, _)| *sync <= done)
+            .take_while(|(sync, _, _)| *sync <= done)
             .count();
-        self.held.drain(..ready).map(|(_, message)| message)
+        self.release_first(ready)
     }
 
     /// Everything held, in order (a handler test's instant disk).
     pub fn release_all(&mut self) -> impl Iterator<Item = Held<M, E>> + '_ {
-        self.held.drain(..).map(|(_, message)| message)
+        self.release_first(self.held.len())
+    }
+
+    fn release_first(&mut self, count: usize) -> impl Iterator<Item = Held<M, E>> + '_ {
+        let freed: usize = self.held.iter().take(count).map(|(_, _, heap)| heap).sum();
+        self.held_heap_bytes -= freed;
+        self.held.drain(..count).map(|(_, message, _)| message)
     }
 
     pub fn len(&self) -> usize {
@@ -72,10 +85,12 @@ impl<M, E> DurableOutbox<M, E> {
         self.held.is_empty()
     }
 
-    /// Memory the held messages take beyond their heap (which the caller
-    /// counts with its messages), for the run's budget.
+    /// Memory the held messages take, their own heap included, for the
+    /// run's budget. Why it matters: under a slow disk and a flood of
+    /// messages, thousands can wait for one sync.
     pub fn heap_bytes(&self) -> usize {
-        self.held.capacity() * std::mem::size_of::<(SyncId, Held<M, E>)>()
+        self.held.capacity() * std::mem::size_of::<(SyncId, Held<M, E>, usize)>()
+            + self.held_heap_bytes
     }
 }
 
@@ -86,9 +101,10 @@ mod tests {
     #[test]
     fn messages_go_when_their_sync_completes_in_order() {
         let mut outbox: DurableOutbox<&str, ()> = DurableOutbox::default();
-        outbox.hold(SyncId(1), Held::Peer(NodeId(1), "a"));
-        outbox.hold(SyncId(1), Held::Peer(NodeId(2), "b"));
-        outbox.hold(SyncId(3), Held::Peer(NodeId(1), "c"));
+        outbox.hold(SyncId(1), Held::Peer(NodeId(1), "a"), 10);
+        outbox.hold(SyncId(1), Held::Peer(NodeId(2), "b"), 20);
+        outbox.hold(SyncId(3), Held::Peer(NodeId(1), "c"), 40);
+        let base = outbox.heap_bytes() - 70;
         let peer = |h: Held<&'static str, ()>| match h {
             Held::Peer(_, m) => m,
             Held::Reply(..) | Held::Emit(()) => unreachable!(),
@@ -99,6 +115,11 @@ mod tests {
             ["a", "b"]
         );
         assert_eq!(outbox.len(), 1);
+        assert_eq!(
+            outbox.heap_bytes(),
+            base + 40,
+            "what went out is no longer counted"
+        );
         assert_eq!(
             outbox.release(SyncId(3)).map(peer).collect::<Vec<_>>(),
             ["c"]

@@ -1116,6 +1116,10 @@ impl<P: Protocol> Simulation<P> {
             .map(|h| P::message_heap_bytes(&h.message) as u64)
             .sum();
         self.memory.buffered(0, released_bytes);
+        // Each released message is its own event, due now, rather than all
+        // handled inside this one: a clog can hold thousands, and the
+        // memory budget is checked between events, so handling them all at
+        // once let one event run far past it.
         for Held {
             from,
             to,
@@ -1123,7 +1127,15 @@ impl<P: Protocol> Simulation<P> {
             message,
         } in released
         {
-            self.deliver(from, to, id, message);
+            self.push(
+                self.now,
+                EventKind::Deliver {
+                    from,
+                    to,
+                    id,
+                    message,
+                },
+            );
         }
     }
 
