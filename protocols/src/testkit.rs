@@ -51,9 +51,9 @@ pub struct Handled<S: Service, R> {
     pub stored: Vec<String>,
     /// Whether the handler synced its storage.
     pub synced: bool,
-    /// The syncs it asked for, all completed (an instant disk). The service
-    /// hears of them only through `ServerHarness::complete_syncs`, so a
-    /// test can look between a write and its completion.
+    /// The syncs it asked for: completed when the call returns (an instant
+    /// disk), or still in flight after `ServerHarness::hold_syncs`, until
+    /// `complete_sync` completes them and tells the service.
     pub syncs: Vec<SyncId>,
 }
 
@@ -181,7 +181,7 @@ impl ServerHarness {
         // With an instant disk what waited for a sync goes out after the
         // handler's own commands, as the engine would send it; with
         // `hold_syncs` it stays held until `complete_sync`.
-        let released: Vec<EffectOf<S>> = if self.held_syncs() {
+        let released: Vec<EffectOf<S>> = if self.node.holds_syncs() {
             Vec::new()
         } else {
             outbox.release_all().map(effect_of::<S>).collect()
@@ -200,24 +200,6 @@ impl ServerHarness {
             synced: handled.synced,
             syncs: handled.syncs,
         }
-    }
-
-    fn held_syncs(&self) -> bool {
-        self.node.holds_syncs()
-    }
-
-    /// Tells `service` that `syncs` completed (`Service::on_synced`, in
-    /// order), as the cluster would after the handler that asked for them.
-    pub fn complete_syncs<S: Service>(
-        &mut self,
-        service: &mut S,
-        syncs: &[SyncId],
-    ) -> Handled<S, ()> {
-        self.call(|ctx| {
-            for id in syncs {
-                service.on_synced(ctx, *id);
-            }
-        })
     }
 }
 
