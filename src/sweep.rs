@@ -65,6 +65,11 @@ pub struct GroupHeader {
     /// beside the measured means); absent in older results files.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub theory: Vec<scenarios::Theory>,
+    /// The group's own expectation, where a sweep axis sets `expect` (with
+    /// `with`: `Pass` for `Sync`, a violation for `Async`); absent when it
+    /// is the scenario's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expect: Option<Expect>,
 }
 
 /// Samples of one metric a run contributes at most. A run with more (commit
@@ -156,6 +161,7 @@ impl SweepPlan {
                     sets: g.sets.clone(),
                     lockstep: g.lockstep.clone(),
                     theory: g.scenario.theory(),
+                    expect: (g.scenario.expect != base.expect).then(|| g.scenario.expect.clone()),
                 })
                 .collect(),
             expect: base.expect.clone(),
@@ -443,6 +449,9 @@ pub struct SweepSummary {
     pub missing: Vec<String>,
     pub groups: Vec<GroupSummary>,
     pub expect: Expect,
+    /// Whether a sweep axis set `expect`, so each group was judged by its own.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub expectations_per_group: bool,
     pub expectation_held: bool,
     pub expectation_note: String,
     /// Seeds that showed an expected violation.
@@ -498,10 +507,17 @@ pub fn summarise(header: &Header, units_expected: u64, results: &[UnitResult]) -
             }
         }
     }
-    let expected_names: &[String] = match &header.expect {
-        Expect::Pass => &[],
-        Expect::Violation(names) => names,
+    let group_expect = |g: usize| -> &Expect {
+        header
+            .groups
+            .get(g)
+            .and_then(|g| g.expect.as_ref())
+            .unwrap_or(&header.expect)
     };
+    // Per group: seeds with an expected violation, and failures of checks
+    // it does not expect to fail (for groups with their own expectation).
+    let mut per_group: Vec<(BTreeSet<u64>, u64)> =
+        vec![(BTreeSet::new(), 0); header.groups.len()];
     let mut violation_seeds = BTreeSet::new();
     let mut unexpected = 0u64;
     let mut failures = Vec::new();
@@ -548,12 +564,18 @@ pub fn summarise(header: &Header, units_expected: u64, results: &[UnitResult]) -
         } else {
             group.failed += 1;
         }
+        let expected_names: &[String] = match group_expect(unit.group) {
+            Expect::Pass => &[],
+            Expect::Violation(names) => names,
+        };
         for name in &unit.failed {
             *group.failures_by_check.entry(name.clone()).or_default() += 1;
             if expected_names.contains(name) {
                 violation_seeds.insert(unit.seed);
+                per_group[unit.group].0.insert(unit.seed);
             } else {
                 unexpected += 1;
+                per_group[unit.group].1 += 1;
             }
         }
         if !unit.failed.is_empty() {
@@ -568,7 +590,11 @@ pub fn summarise(header: &Header, units_expected: u64, results: &[UnitResult]) -
     }
     let complete = results.len() as u64 == units_expected;
     let inconclusive = undecided.len() as u64;
+    let own_expectations = header.groups.iter().any(|g| g.expect.is_some());
     let (held, note) = match &header.expect {
+        _ if own_expectations && complete && errors.is_empty() => {
+            judge_groups(header, &groups, &per_group)
+        }
         _ if !complete => (
             false,
             format!(
@@ -638,6 +664,7 @@ pub fn summarise(header: &Header, units_expected: u64, results: &[UnitResult]) -
         units_run: results.len() as u64,
         groups,
         expect: header.expect.clone(),
+        expectations_per_group: own_expectations,
         expectation_held: held,
         expectation_note: note,
         violation_seeds: violation_seeds.into_iter().collect(),
@@ -652,6 +679,52 @@ pub fn summarise(header: &Header, units_expected: u64, results: &[UnitResult]) -
             slowest,
         },
     }
+}
+
+/// Judges each group against its own expectation (a sweep whose axis sets
+/// `expect`): the sweep holds when every group's does.
+fn judge_groups(
+    header: &Header,
+    groups: &[GroupSummary],
+    per_group: &[(BTreeSet<u64>, u64)],
+) -> (bool, String) {
+    let mut held = true;
+    let mut notes = Vec::new();
+    for (index, (group, (seeds, unexpected))) in groups.iter().zip(per_group).enumerate() {
+        let expect = header.groups[index]
+            .expect
+            .as_ref()
+            .unwrap_or(&header.expect);
+        let (ok, note) = match expect {
+            Expect::Pass if group.passed == group.runs => (true, "every run passed".to_string()),
+            Expect::Pass => (
+                false,
+                format!(
+                    "{} runs failed a check and {} were inconclusive, where every run should pass",
+                    group.runs - group.passed - group.inconclusive,
+                    group.inconclusive
+                ),
+            ),
+            Expect::Violation(_) if seeds.is_empty() => {
+                (false, "no run showed the expected violation".to_string())
+            }
+            Expect::Violation(_) if *unexpected > 0 => (
+                false,
+                format!("{unexpected} failures of checks it does not expect to fail"),
+            ),
+            Expect::Violation(names) => (
+                true,
+                format!(
+                    "{} seeds showed the expected violation of {}",
+                    seeds.len(),
+                    names.join(", ")
+                ),
+            ),
+        };
+        held &= ok;
+        notes.push(format!("{}: {note}", group.label));
+    }
+    (held, notes.join("; "))
 }
 
 /// Where a sweep's results are: `path` itself, or `path/results.jsonl` for
@@ -870,6 +943,8 @@ pub fn render(summary: &SweepSummary, out: &mut dyn Write) -> std::io::Result<()
         )?;
     }
     let expect = match &summary.expect {
+        // Each group judged by its own: the note names them.
+        _ if summary.expectations_per_group => "per group".to_string(),
         Expect::Pass => "Pass".to_string(),
         Expect::Violation(names) => format!("Violation({})", names.join(", ")),
     };
@@ -903,6 +978,7 @@ pub(crate) mod fixtures {
             groups: labels
                 .iter()
                 .map(|label| GroupHeader {
+                    expect: None,
                     label: label.to_string(),
                     sets: vec![("x".into(), label.to_string())],
                     lockstep: Vec::new(),

@@ -19,8 +19,37 @@ use sim_core::history::Outcome;
 use sim_core::{Context, NodeId, Protocol, SimDuration, TimerId};
 use std::sync::Arc;
 
+/// What a client carries from one response to its next requests, for
+/// the protocols that ask for it (primary-backup): the highest epoch it
+/// has heard of, a fencing token that a server of an older epoch must
+/// refuse, and its session position, the log position its last write or
+/// read reached, which a backup must have applied before it serves the
+/// client (read-your-writes, monotonic reads). Zero means "none"; the
+/// protocols that ignore tokens never see anything else.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
+)]
+pub struct Token {
+    pub epoch: u64,
+    pub position: u64,
+}
+
+impl Token {
+    pub fn is_none(&self) -> bool {
+        *self == Token::default()
+    }
+
+    /// The later of two tokens, field by field.
+    pub fn max(self, other: Token) -> Token {
+        Token {
+            epoch: self.epoch.max(other.epoch),
+            position: self.position.max(other.position),
+        }
+    }
+}
+
 /// A client's call, as sent to a server.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ClientRequest {
     /// The client's process number (dense, from 0); the deduplication key.
     pub client: u64,
@@ -28,6 +57,25 @@ pub struct ClientRequest {
     /// Which attempt of operation `seq` this is, echoed in the response.
     pub attempt: u32,
     pub op: KvOp,
+    /// The client's epoch and session position (`Token`); none for the
+    /// protocols that do not use them.
+    #[serde(default, skip_serializing_if = "Token::is_none")]
+    pub token: Token,
+}
+
+/// Why by hand: a request without a token hashes (and so traces) as it did
+/// before tokens existed, so the runs of protocols that never use them keep
+/// their trace hashes.
+impl std::hash::Hash for ClientRequest {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.client.hash(state);
+        self.seq.hash(state);
+        self.attempt.hash(state);
+        self.op.hash(state);
+        if !self.token.is_none() {
+            self.token.hash(state);
+        }
+    }
 }
 
 impl ClientRequest {
@@ -37,6 +85,16 @@ impl ClientRequest {
             seq: self.seq,
             attempt: self.attempt,
             reply,
+            token: Token::default(),
+        }
+    }
+
+    /// As `answer`, telling the client the server's epoch and the position
+    /// the operation reached.
+    pub fn answer_with(&self, reply: ClientReply, token: Token) -> ClientResponse {
+        ClientResponse {
+            token,
+            ..self.answer(reply)
         }
     }
 }
@@ -62,7 +120,7 @@ impl ClientReply {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ClientResponse {
     pub seq: u64,
     /// The attempt answered. A refusal counts only for the attempt it
@@ -70,6 +128,34 @@ pub struct ClientResponse {
     /// cancel the wait for a later one, which may have been applied.
     pub attempt: u32,
     pub reply: ClientReply,
+    /// The server's epoch and the position the operation reached (none
+    /// for protocols without tokens).
+    pub token: Token,
+}
+
+/// By hand for the same reason as `ClientRequest`'s.
+impl std::hash::Hash for ClientResponse {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.seq.hash(state);
+        self.attempt.hash(state);
+        self.reply.hash(state);
+        if !self.token.is_none() {
+            self.token.hash(state);
+        }
+    }
+}
+
+/// How a protocol's clients address reads and what they carry, as its
+/// plug-in says (`Plugin::client_routing`). The default sends every
+/// operation to the server the client believes leads, carrying no session.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ClientRouting {
+    /// Reads go to a server drawn at random among the others than the one
+    /// the client believes leads (reads from backups, stale by design).
+    pub reads_to_followers: bool,
+    /// Requests carry the client's session position; without it they carry
+    /// position 0, so a server cannot tell what the client has seen.
+    pub session: bool,
 }
 
 /// What a client reports for the history.
@@ -136,10 +222,18 @@ pub struct ClientProcess {
     leader_hint: Option<NodeId>,
     /// Round-robin cursor over servers when no leader is known.
     cursor: u32,
+    routing: ClientRouting,
+    /// The latest epoch and position the client's responses reported.
+    token: Token,
 }
 
 impl ClientProcess {
-    pub fn new(client: u64, servers: u32, config: Arc<WorkloadConfig>) -> Self {
+    pub fn new(
+        client: u64,
+        servers: u32,
+        config: Arc<WorkloadConfig>,
+        routing: ClientRouting,
+    ) -> Self {
         assert!(servers > 0, "a client needs at least one server");
         ClientProcess {
             client,
@@ -151,6 +245,8 @@ impl ClientProcess {
             in_flight: None,
             leader_hint: None,
             cursor: 0,
+            routing,
+            token: Token::default(),
         }
     }
 
@@ -214,9 +310,13 @@ impl ClientProcess {
         let Some(flight) = self.in_flight.as_mut().filter(|f| f.seq == response.seq) else {
             return; // A late or duplicated reply to an operation already finished.
         };
+        self.token = self.token.max(response.token);
         match response.reply {
             ClientReply::Result(result) => {
-                self.leader_hint = Some(from);
+                // A backup that served a read is no leader.
+                if !(self.routing.reads_to_followers && flight.op.is_read()) {
+                    self.leader_hint = Some(from);
+                }
                 let outcome = match result {
                     KvResult::CasMismatch { .. } | KvResult::Aborted => Outcome::Fail,
                     _ => Outcome::Ok,
@@ -312,7 +412,23 @@ impl ClientProcess {
     }
 
     fn send_attempt<P: ClientWire>(&mut self, ctx: &mut Context<'_, P>) {
-        let target = self.leader_hint.unwrap_or(NodeId(self.cursor));
+        let leader = self.leader_hint.unwrap_or(NodeId(self.cursor));
+        let is_read = self.in_flight.as_ref().is_some_and(|f| f.op.is_read());
+        let target = if self.routing.reads_to_followers && is_read && self.servers > 1 {
+            // Uniform among the servers other than the believed leader.
+            let pick = ctx.rng().random_range(0..self.servers - 1);
+            NodeId(if pick >= leader.0 { pick + 1 } else { pick })
+        } else {
+            leader
+        };
+        let token = Token {
+            epoch: self.token.epoch,
+            position: if self.routing.session {
+                self.token.position
+            } else {
+                0
+            },
+        };
         let flight = self
             .in_flight
             .as_mut()
@@ -326,6 +442,7 @@ impl ClientProcess {
                 seq,
                 attempt,
                 op: flight.op.clone(),
+                token,
             }),
         );
         let timer = ctx.set_timer(

@@ -8,7 +8,8 @@
 //! copying it.
 
 use crate::client::{
-    ClientEvent, ClientProcess, ClientRequest, ClientResponse, ClientTimer, ClientWire,
+    ClientEvent, ClientProcess, ClientRequest, ClientResponse, ClientRouting, ClientTimer,
+    ClientWire,
 };
 use crate::durable_outbox::{DurableOutbox, Held};
 use crate::workload::WorkloadConfig;
@@ -109,11 +110,12 @@ pub enum Cluster<S: Service> {
 
 impl<S: Service> Cluster<S> {
     /// A factory for the engine: `servers` servers made by `make_server`, then
-    /// `workload.clients` clients.
+    /// `workload.clients` clients, which address servers as `routing` says.
     pub fn factory(
         servers: u32,
         mut make_server: impl FnMut(NodeId) -> S + 'static,
         workload: Arc<WorkloadConfig>,
+        routing: ClientRouting,
     ) -> impl FnMut(NodeId) -> Cluster<S> + 'static {
         move |node| {
             if node.0 < servers {
@@ -127,6 +129,7 @@ impl<S: Service> Cluster<S> {
                     (node.0 - servers) as u64,
                     servers,
                     workload.clone(),
+                    routing,
                 ))
             }
         }

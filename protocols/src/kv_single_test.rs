@@ -20,6 +20,7 @@ fn put(seq: u64) -> ClientRequest {
             key: "k1".into(),
             value: format!("v{seq}"),
         },
+        token: Default::default(),
     }
 }
 

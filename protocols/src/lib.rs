@@ -71,6 +71,7 @@ pub mod kv;
 pub mod kv_single;
 pub mod pingpong;
 pub mod plugin;
+pub mod primary_backup;
 pub mod raft;
 pub mod request_tags;
 pub mod ring;

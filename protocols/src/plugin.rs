@@ -17,6 +17,7 @@
 //! scenario layer erases `Plugin` behind its own object to store params of
 //! any protocol in one `Scenario`.
 
+use crate::client::ClientRouting;
 use crate::cluster::Service;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -144,6 +145,14 @@ pub trait Plugin: 'static {
     fn theory(params: &Self::Params, setup: &Setup) -> Vec<Theory> {
         let _ = (params, setup);
         Vec::new()
+    }
+
+    /// How this protocol's clients address reads and whether they carry a
+    /// session (`ClientRouting`); by default every operation goes to the
+    /// server the client believes leads.
+    fn client_routing(params: &Self::Params) -> ClientRouting {
+        let _ = params;
+        ClientRouting::default()
     }
 
     /// What makes each server of a run (resolved, valid params).

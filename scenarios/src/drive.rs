@@ -57,12 +57,13 @@ pub fn drive<S: Service>(
     mut config: SimConfig,
     watcher: &mut dyn RunWatcher,
     make_server: impl FnMut(NodeId) -> S + 'static,
+    routing: protocols::client::ClientRouting,
 ) -> Result<Driven, String> {
     config.limits.memory_bytes_max = plan.memory.0;
     config.limits.outputs_pending_max = OUTPUTS_PENDING_MAX;
     let mut sim = Simulation::new(
         config,
-        Cluster::factory(plan.servers, make_server, plan.workload.clone()),
+        Cluster::factory(plan.servers, make_server, plan.workload.clone(), routing),
     )?;
     // A panic in protocol code unwinds through here: re-raise it carrying
     // how far the run got (the catcher reports it; see `PanicProgress`).

@@ -142,7 +142,8 @@ impl<P: Plugin> Configured for WithParams<P> {
         watcher: &mut dyn RunWatcher,
     ) -> Result<Driven, String> {
         let servers = P::servers(&self.params, &plan.setup);
-        drive::<P::Service>(plan, config, watcher, servers)
+        let routing = P::client_routing(&self.params);
+        drive::<P::Service>(plan, config, watcher, servers, routing)
     }
 }
 

@@ -22,6 +22,7 @@ static BUILTIN: &[&dyn ProtocolEntry] = &[
     Registered::<protocols::commit::plugin::TwoPhasePlugin>::ENTRY,
     Registered::<protocols::commit::plugin::ThreePhasePlugin>::ENTRY,
     Registered::<protocols::saga::plugin::SagaPlugin>::ENTRY,
+    Registered::<protocols::primary_backup::plugin::PrimaryBackupPlugin>::ENTRY,
 ];
 
 /// Protocols registered at run time by a user's crate, and the names of

@@ -348,6 +348,7 @@ impl Raft {
                     seq,
                     attempt,
                     reply: ClientReply::Result(result),
+                    token: Default::default(),
                 };
                 ctx.reply(client, response);
             }
