@@ -516,8 +516,7 @@ pub fn summarise(header: &Header, units_expected: u64, results: &[UnitResult]) -
     };
     // Per group: seeds with an expected violation, and failures of checks
     // it does not expect to fail (for groups with their own expectation).
-    let mut per_group: Vec<(BTreeSet<u64>, u64)> =
-        vec![(BTreeSet::new(), 0); header.groups.len()];
+    let mut per_group: Vec<(BTreeSet<u64>, u64)> = vec![(BTreeSet::new(), 0); header.groups.len()];
     let mut violation_seeds = BTreeSet::new();
     let mut unexpected = 0u64;
     let mut failures = Vec::new();

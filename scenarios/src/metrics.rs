@@ -5,7 +5,7 @@ use protocols::invariant::ProtocolMetrics;
 use serde::Serialize;
 use sim_core::checker::staleness::{self, Staleness};
 use sim_core::disk::LatencyHistogram;
-use sim_core::history::{History, Outcome};
+use sim_core::history::{Function, History, Outcome};
 use sim_core::stats::DropCounts;
 use sim_core::{SimDuration, Stats};
 use std::collections::BTreeMap;
@@ -27,6 +27,11 @@ pub struct Metrics {
     pub shed: u64,
     /// Latency of `ok` operations, milliseconds.
     pub latency_ms: Option<Percentiles>,
+    /// Latency of `ok` reads, and of `ok` writes (puts), milliseconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub read_latency_ms: Option<Percentiles>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub write_latency_ms: Option<Percentiles>,
     /// Messages sent per `ok` operation (protocol cost).
     pub messages_per_ok_operation: Option<f64>,
     pub window_ms: f64,
@@ -43,6 +48,99 @@ pub struct Metrics {
     /// Each server that synced: its syncs and how long they took.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub disks: BTreeMap<String, DiskMetrics>,
+    /// Per side of each partition that names clients: how their operations
+    /// fared while it lasted (CAP's choice, side by side).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub partition_sides: Vec<SideAvailability>,
+}
+
+/// One side of a partition, and the operations its clients invoked while
+/// the partition lasted (from its fault to the next partition or heal, or
+/// the run's end). Only clients a partition names are on a side; the
+/// others keep reaching every server.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct SideAvailability {
+    pub from_ms: f64,
+    pub until_ms: f64,
+    /// The nodes on this side, servers and clients, as the fault names them.
+    pub side: Vec<String>,
+    pub ok: u64,
+    pub fail: u64,
+    pub info: u64,
+    /// ok / (ok + fail + info); absent when its clients invoked nothing.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub availability: Option<f64>,
+}
+
+/// The sides of every partition in `schedule` that names clients.
+/// `names` holds every node's name by id (servers, then `clients` clients).
+pub fn partition_sides(
+    history: &History,
+    schedule: &[crate::schema::TimedFault],
+    names: &[String],
+    servers: u32,
+    duration: SimDuration,
+) -> Vec<SideAvailability> {
+    let clients = (names.len() as u64)
+        .saturating_sub(u64::from(servers))
+        .max(1);
+    use crate::schema::FaultSpec;
+    let ends_partition = |f: &FaultSpec| {
+        matches!(
+            f,
+            FaultSpec::Partition(_)
+                | FaultSpec::Heal
+                | FaultSpec::Isolate(_)
+                | FaultSpec::Bridge { .. }
+                | FaultSpec::OneWay { .. }
+        )
+    };
+    let mut sides = Vec::new();
+    for (index, entry) in schedule.iter().enumerate() {
+        let FaultSpec::Partition(groups) = &entry.fault else {
+            continue;
+        };
+        let from = entry.at.0.as_nanos();
+        let until = schedule[index + 1..]
+            .iter()
+            .find(|later| ends_partition(&later.fault))
+            .map_or(duration.as_nanos(), |later| later.at.0.as_nanos());
+        for group in groups {
+            let processes: Vec<u64> = group
+                .iter()
+                .filter_map(|name| names.iter().position(|n| n == name))
+                .filter(|id| *id as u32 >= servers)
+                .map(|id| (id as u32 - servers) as u64)
+                .collect();
+            if processes.is_empty() {
+                continue;
+            }
+            let (mut ok, mut fail, mut info) = (0, 0, 0);
+            for op in &history.operations {
+                // A client goes on as a new process after an unknown
+                // outcome (`process = client + clients * k`).
+                let client = op.process % clients;
+                if processes.contains(&client) && (from..until).contains(&op.invoke_ns) {
+                    match op.outcome {
+                        Outcome::Ok => ok += 1,
+                        Outcome::Fail => fail += 1,
+                        Outcome::Info => info += 1,
+                    }
+                }
+            }
+            let total = ok + fail + info;
+            sides.push(SideAvailability {
+                from_ms: from as f64 / 1e6,
+                until_ms: until as f64 / 1e6,
+                side: group.clone(),
+                ok,
+                fail,
+                info,
+                availability: (total > 0).then(|| ok as f64 / total as f64),
+            });
+        }
+    }
+    sides
 }
 
 /// One node's syncs: how many, how often, and how long they took (from
@@ -125,6 +223,28 @@ pub struct Window {
     pub info: u64,
 }
 
+/// Nearest-rank percentiles of the `ok` operations' latency whose function
+/// `keep` accepts; `None` when there are none.
+fn ok_latency_ms(history: &History, keep: impl Fn(Function) -> bool) -> Option<Percentiles> {
+    let mut latencies: Vec<u64> = history
+        .operations
+        .iter()
+        .filter(|op| op.outcome == Outcome::Ok && keep(op.f))
+        .filter_map(|op| op.complete_ns.map(|c| c - op.invoke_ns))
+        .collect();
+    latencies.sort_unstable();
+    let pick = |q: f64| {
+        let index = ((latencies.len() as f64 - 1.0) * q).round() as usize;
+        latencies[index] as f64 / 1e6
+    };
+    (!latencies.is_empty()).then(|| Percentiles {
+        p50: pick(0.5),
+        p90: pick(0.9),
+        p99: pick(0.99),
+        max: pick(1.0),
+    })
+}
+
 pub fn compute(
     history: &History,
     stats: &Stats,
@@ -140,23 +260,9 @@ pub fn compute(
             .filter(|op| op.outcome == o)
             .count() as u64
     };
-    let mut latencies: Vec<u64> = history
-        .operations
-        .iter()
-        .filter(|op| op.outcome == Outcome::Ok)
-        .filter_map(|op| op.complete_ns.map(|c| c - op.invoke_ns))
-        .collect();
-    latencies.sort_unstable();
-    let pick = |q: f64| {
-        let index = ((latencies.len() as f64 - 1.0) * q).round() as usize;
-        latencies[index] as f64 / 1e6
-    };
-    let latency_ms = (!latencies.is_empty()).then(|| Percentiles {
-        p50: pick(0.5),
-        p90: pick(0.9),
-        p99: pick(0.99),
-        max: pick(1.0),
-    });
+    let latency_ms = ok_latency_ms(history, |_| true);
+    let read_latency_ms = ok_latency_ms(history, |f| f == Function::Read);
+    let write_latency_ms = ok_latency_ms(history, |f| f == Function::Write);
     // Windows of a round size: at most WINDOWS_MAX over the run, at least 1 ms.
     let window_ns = (duration.as_nanos() / WINDOWS_MAX).max(1_000_000);
     let windows = duration.as_nanos().div_ceil(window_ns).max(1) as usize;
@@ -189,6 +295,8 @@ pub fn compute(
         info: count(Outcome::Info),
         shed,
         latency_ms,
+        read_latency_ms,
+        write_latency_ms,
         messages_per_ok_operation: (ok > 0).then(|| stats.sent as f64 / ok as f64),
         window_ms: window_ns as f64 / 1e6,
         availability,
@@ -212,5 +320,6 @@ pub fn compute(
             .iter()
             .map(|(name, latencies)| (name.clone(), DiskMetrics::of(latencies, duration)))
             .collect(),
+        partition_sides: Vec::new(),
     }
 }

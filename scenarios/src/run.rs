@@ -133,13 +133,20 @@ pub fn run_watched(
             .counts
             .push(("faults_without_leader", driven.faults_without_leader));
     }
-    let metrics = metrics::compute(
+    let mut metrics = metrics::compute(
         &history,
         &driven.stats,
         shed,
         plan.duration.0,
         &protocol_metrics,
         &driven.disks,
+    );
+    metrics.partition_sides = metrics::partition_sides(
+        &history,
+        plan.schedule,
+        &plan.names,
+        plan.servers,
+        plan.duration.0,
     );
     Ok(RunOutcome {
         resolved: resolved.clone(),

@@ -115,6 +115,22 @@ pub const CURATED: &[(&str, &str)] = &[
         "scenarios/saga-choreography.ron",
         include_str!("../../scenarios/saga-choreography.ron"),
     ),
+    (
+        "scenarios/replication-modes.ron",
+        include_str!("../../scenarios/replication-modes.ron"),
+    ),
+    (
+        "scenarios/semisync-fallback.ron",
+        include_str!("../../scenarios/semisync-fallback.ron"),
+    ),
+    (
+        "scenarios/replica-lag-reads.ron",
+        include_str!("../../scenarios/replica-lag-reads.ron"),
+    ),
+    (
+        "scenarios/split-brain-no-fencing.ron",
+        include_str!("../../scenarios/split-brain-no-fencing.ron"),
+    ),
 ];
 
 /// A curated scenario's name: its file name without `.ron`.

@@ -54,7 +54,10 @@ pub enum PbMessage {
         last_epoch: u64,
         last_index: u64,
     },
-    Vote { epoch: u64, granted: bool },
+    Vote {
+        epoch: u64,
+        granted: bool,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]

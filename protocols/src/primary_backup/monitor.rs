@@ -65,6 +65,8 @@ pub struct PbMonitor {
     lost_total: u64,
     lost_per_failover: Vec<f64>,
     lost_pct_per_failover: Vec<f64>,
+    /// Per truncation that removed answered writes: how many.
+    lost_at_rejoin: Vec<f64>,
     commit_latency_ms: Vec<f64>,
     lag_entries: Vec<f64>,
     lag_ms: Vec<f64>,
@@ -120,7 +122,8 @@ impl PbMonitor {
                 );
             }
         }
-        self.epoch_logs.insert(epoch, self.logs[node.index()].clone());
+        self.epoch_logs
+            .insert(epoch, self.logs[node.index()].clone());
         while self.epoch_logs.len() > EPOCH_LOGS_KEPT {
             self.epoch_logs.pop_first();
         }
@@ -215,6 +218,29 @@ impl PbMonitor {
         }
     }
 
+    /// A server removing committed entries that the primary lacks: a
+    /// deposed primary's answered writes, gone at its return (a promotion
+    /// counted those it already knew of).
+    fn on_truncated(&mut self, node: NodeId, from: u64) {
+        let primary_log = self.current.map(|(p, _)| &self.logs[p.index()]);
+        let log = &self.logs[node.index()];
+        let mut lost = 0u64;
+        for (index, commit) in self.committed.range_mut(from..) {
+            let slot = *index as usize - 1;
+            let held = log.get(slot) == Some(&commit.digest);
+            let kept = primary_log.is_some_and(|p| p.get(slot) == Some(&commit.digest));
+            if !commit.lost && held && !kept {
+                commit.lost = true;
+                lost += u64::from(commit.write);
+            }
+        }
+        if lost > 0 {
+            self.lost_total += lost;
+            push(&mut self.lost_at_rejoin, lost as f64);
+        }
+        self.logs[node.index()].truncate(from as usize - 1);
+    }
+
     fn primary_stopped(&mut self, time: SimTime) {
         self.unserved_since.get_or_insert(time);
         if let Some(since) = self.degraded_since.take() {
@@ -243,6 +269,7 @@ impl Monitor<PbEvent> for PbMonitor {
             lost_total: 0,
             lost_per_failover: Vec::new(),
             lost_pct_per_failover: Vec::new(),
+            lost_at_rejoin: Vec::new(),
             commit_latency_ms: Vec::new(),
             lag_entries: Vec::new(),
             lag_ms: Vec::new(),
@@ -279,7 +306,7 @@ impl Monitor<PbEvent> for PbMonitor {
                 from,
                 digests,
             } => return self.on_accepted(time, node, *epoch, *from, digests),
-            PbEvent::Truncated { from } => self.logs[node.index()].truncate(*from as usize - 1),
+            PbEvent::Truncated { from } => self.on_truncated(node, *from),
             PbEvent::Recovered { digests } => self.logs[node.index()] = digests.clone(),
             PbEvent::Committed {
                 epoch,
@@ -356,6 +383,7 @@ impl Monitor<PbEvent> for PbMonitor {
             ("commit_latency_ms", self.commit_latency_ms.clone()),
             ("lost_acked_writes", self.lost_per_failover.clone()),
             ("lost_acked_pct", self.lost_pct_per_failover.clone()),
+            ("lost_acked_writes_at_rejoin", self.lost_at_rejoin.clone()),
             ("time_without_primary_ms", self.without_primary_ms.clone()),
             ("replication_lag_entries", self.lag_entries.clone()),
             ("replication_lag_ms", self.lag_ms.clone()),

@@ -220,7 +220,10 @@ mod tests {
             lease: Dur::ms(300),
             ..params.clone()
         };
-        assert!(lease_too_long.validate(3).unwrap_err().starts_with("lease:"));
+        assert!(lease_too_long
+            .validate(3)
+            .unwrap_err()
+            .starts_with("lease:"));
         let too_many_acks = PrimaryBackupParams {
             mode: Mode::SemiSync {
                 acks: 3,

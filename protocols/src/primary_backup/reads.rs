@@ -69,7 +69,10 @@ impl PrimaryBackup {
             epoch: self.epoch,
             position: self.applied,
         };
-        ctx.reply(client, request.answer_with(ClientReply::Result(value), token));
+        ctx.reply(
+            client,
+            request.answer_with(ClientReply::Result(value), token),
+        );
     }
 
     /// Answers the waiting reads whose position is now applied.
@@ -98,10 +101,7 @@ impl PrimaryBackup {
                 break;
             }
             let read = self.reads.pop_front().expect("just seen");
-            ctx.reply(
-                read.client,
-                read.request.answer(ClientReply::Unavailable),
-            );
+            ctx.reply(read.client, read.request.answer(ClientReply::Unavailable));
         }
     }
 }
