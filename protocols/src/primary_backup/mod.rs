@@ -481,3 +481,11 @@ impl Service for PrimaryBackup {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "replication_test.rs"]
+mod replication_test;
+
+#[cfg(test)]
+#[path = "failover_test.rs"]
+mod failover_test;

@@ -1,0 +1,99 @@
+//! Elections among the backups, a handler at a time: stickiness while the
+//! primary was heard, the up-to-date rule (and its bug switch), votes
+//! durable before they go, and a candidate promoted by a majority.
+
+use super::messages::{Entry, PbEvent, PbMessage, PbTimer};
+use super::params::PrimaryBackupParams;
+use super::PrimaryBackup;
+use crate::cluster::Service;
+use crate::testkit::ServerHarness;
+use sim_core::{NodeId, SimDuration};
+use std::sync::Arc;
+
+fn backup(params: PrimaryBackupParams) -> (ServerHarness, PrimaryBackup) {
+    let mut harness = ServerHarness::new(NodeId(1), 3, 7);
+    let mut pb = PrimaryBackup::new(Arc::new(params));
+    harness.call(|ctx| pb.on_start(ctx));
+    // One entry from the primary, so its log ends at (1, 1).
+    let append = PbMessage::Append {
+        epoch: 1,
+        prev_index: 0,
+        prev_epoch: 0,
+        entries: vec![Entry {
+            epoch: 1,
+            request: None,
+        }],
+        commit: 0,
+        round: 1,
+    };
+    harness.call(|ctx| pb.on_message(ctx, NodeId(0), append));
+    (harness, pb)
+}
+
+fn ask(epoch: u64, last_epoch: u64, last_index: u64) -> PbMessage {
+    PbMessage::RequestVote {
+        epoch,
+        last_epoch,
+        last_index,
+    }
+}
+
+fn vote(epoch: u64, granted: bool) -> PbMessage {
+    PbMessage::Vote { epoch, granted }
+}
+
+#[test]
+fn a_backup_that_heard_its_primary_recently_refuses_to_vote() {
+    let (mut harness, mut pb) = backup(PrimaryBackupParams::default());
+    harness.advance(SimDuration::from_millis(100));
+    let asked = harness.call(|ctx| pb.on_message(ctx, NodeId(2), ask(2, 1, 5)));
+    assert_eq!(asked.sends(), [(NodeId(2), &vote(1, false))]);
+    assert_eq!(pb.epoch(), 1, "nor does it adopt the epoch");
+}
+
+#[test]
+fn after_silence_a_backup_votes_durably_for_an_up_to_date_candidate_only() {
+    let (mut harness, mut pb) = backup(PrimaryBackupParams::default());
+    harness.advance(SimDuration::from_millis(400));
+    harness.hold_syncs();
+    // A candidate whose log ends before this one's: refused.
+    let shorter = harness.call(|ctx| pb.on_message(ctx, NodeId(2), ask(2, 0, 0)));
+    assert!(
+        shorter.sends().is_empty(),
+        "the answer waits for the epoch's sync"
+    );
+    let refused = harness.complete_sync(&mut pb);
+    assert_eq!(refused.sends(), [(NodeId(2), &vote(2, false))]);
+    // As up to date, in the next epoch: granted once the vote is durable.
+    let equal = harness.call(|ctx| pb.on_message(ctx, NodeId(2), ask(3, 1, 1)));
+    assert!(equal.sends().is_empty());
+    assert!(equal.stored.contains(&"pb/epoch".to_string()));
+    let granted = harness.complete_sync(&mut pb);
+    assert_eq!(granted.sends(), [(NodeId(2), &vote(3, true))]);
+}
+
+#[test]
+fn promote_any_grants_a_candidate_however_far_behind() {
+    let params = PrimaryBackupParams {
+        promote_any: true,
+        ..PrimaryBackupParams::default()
+    };
+    let (mut harness, mut pb) = backup(params);
+    harness.advance(SimDuration::from_millis(400));
+    let asked = harness.call(|ctx| pb.on_message(ctx, NodeId(2), ask(2, 0, 0)));
+    assert_eq!(asked.sends(), [(NodeId(2), &vote(2, true))]);
+}
+
+#[test]
+fn a_silent_primary_makes_a_backup_stand_and_a_majority_promotes_it() {
+    let (mut harness, mut pb) = backup(PrimaryBackupParams::default());
+    // Past the failover timeout and its largest jitter (300 + 150 ms).
+    harness.advance(SimDuration::from_millis(460));
+    let tick = harness.call(|ctx| pb.on_timer(ctx, sim_core::TimerId(0), PbTimer::Tick));
+    let request = ask(2, 1, 1);
+    assert_eq!(tick.sends(), [(NodeId(0), &request), (NodeId(2), &request)]);
+    let won = harness.call(|ctx| pb.on_message(ctx, NodeId(2), vote(2, true)));
+    assert_eq!(won.events()[0], &PbEvent::Promoted { epoch: 2 });
+    assert!(pb.is_primary());
+    assert_eq!(pb.log_len(), 2, "its no-op of epoch 2 appended");
+}
