@@ -52,6 +52,10 @@ pub struct Header {
     pub groups: Vec<GroupHeader>,
     pub expect: Expect,
     pub shard: Option<String>,
+    /// The protocol's trade-off metrics (x by mean, y by p99), which the
+    /// report draws against each other per group (`Plugin::TRADEOFF`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tradeoff: Option<(String, String)>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -166,6 +170,11 @@ impl SweepPlan {
                 .collect(),
             expect: base.expect.clone(),
             shard: self.shard.map(|(k, n)| format!("{k}/{n}")),
+            tradeoff: base
+                .protocol
+                .entry()
+                .tradeoff()
+                .map(|(x, y)| (x.to_string(), y.to_string())),
         }
     }
 }
@@ -986,6 +995,7 @@ pub(crate) mod fixtures {
                 .collect(),
             expect: Expect::Pass,
             shard: None,
+            tradeoff: None,
         }
     }
 
@@ -1020,6 +1030,52 @@ mod tests {
         let picked = subsample(&long);
         assert_eq!(picked.len(), SAMPLES_PER_RUN_MAX);
         assert_eq!(picked[1], 10.0);
+    }
+
+    #[test]
+    fn each_group_is_judged_by_its_own_expectation() {
+        // "a" expects every run to pass, "b" a linearizability violation.
+        let mut header = header(&["a", "b"]);
+        header.groups[1].expect = Some(Expect::Violation(vec!["linearizability".into()]));
+        let failing = |group: usize, seed: u64, check: &str| {
+            let mut run = unit(group, seed, BTreeMap::new());
+            run.passed = false;
+            run.failed = vec![check.to_string()];
+            run
+        };
+        let held = [
+            unit(0, 0, BTreeMap::new()),
+            failing(1, 0, "linearizability"),
+        ];
+        let summary = summarise(&header, 2, &held);
+        assert!(summary.expectations_per_group);
+        assert!(summary.expectation_held, "{}", summary.expectation_note);
+        assert_eq!(
+            summary.expectation_note,
+            "a: every run passed; b: 1 seeds showed the expected violation of linearizability"
+        );
+        // The same failure in the group expecting a pass breaks the sweep,
+        // and a group expecting a violation that shows none does too.
+        let swapped = [
+            failing(0, 0, "linearizability"),
+            unit(1, 0, BTreeMap::new()),
+        ];
+        let summary = summarise(&header, 2, &swapped);
+        assert!(!summary.expectation_held);
+        assert!(
+            summary
+                .expectation_note
+                .contains("b: no run showed the expected violation"),
+            "{}",
+            summary.expectation_note
+        );
+        // Another check failing where a violation is expected breaks it.
+        let other = [unit(0, 0, BTreeMap::new()), failing(1, 0, "eventual")];
+        assert!(!summarise(&header, 2, &other).expectation_held);
+        let mut text = Vec::new();
+        render(&summarise(&header, 2, &held), &mut text).unwrap();
+        let text = String::from_utf8(text).unwrap();
+        assert!(text.contains("expectation per group: HELD"), "{text}");
     }
 
     #[test]

@@ -60,7 +60,11 @@ pub fn groups(header: &Header, results: &[UnitResult]) -> Vec<GroupData> {
 pub fn write(dir: &Path, options: &reports::sweep_report::SweepOptions) -> Result<PathBuf, String> {
     let (header, results, _) = sweep::read_results(&sweep::results_file(dir))?;
     let title = format!("{} seeds {}", header.scenario, header.seeds);
-    reports::sweep_report::write(dir, &title, &groups(&header, &results), options)
+    let options = reports::sweep_report::SweepOptions {
+        tradeoff: header.tradeoff.clone(),
+        ..options.clone()
+    };
+    reports::sweep_report::write(dir, &title, &groups(&header, &results), &options)
 }
 
 #[cfg(test)]
@@ -78,6 +82,29 @@ mod tests {
         unit.passed = passed;
         unit.failed = failed.iter().map(|s| s.to_string()).collect();
         unit
+    }
+
+    #[test]
+    fn a_tradeoff_point_stands_for_each_group_that_measured_both_metrics() {
+        let header = fixtures::header(&["a", "b"]);
+        let run = |group: usize, seed: u64, x: &[f64], y: &[f64]| {
+            let mut samples = BTreeMap::from([("y".to_string(), y.to_vec())]);
+            if !x.is_empty() {
+                samples.insert("x".to_string(), x.to_vec());
+            }
+            fixtures::unit(group, seed, samples)
+        };
+        let results = [
+            run(0, 0, &[2.0], &[5.0]),
+            run(0, 1, &[4.0], &[5.0]),
+            run(1, 0, &[], &[3.0]),
+        ];
+        let groups = groups(&header, &results);
+        let chart = reports::sweep_report::TradeoffChart::of(&groups, "x", "y");
+        assert_eq!(chart.points.len(), 1, "group b measured no x");
+        assert_eq!(chart.points[0].group, "a");
+        assert_eq!(chart.points[0].x.mean, 3.0);
+        assert_eq!(chart.points[0].y_p99, 5.0);
     }
 
     #[test]

@@ -108,6 +108,10 @@ pub trait Plugin: 'static {
     const CLIENTS: Clients;
     /// Whether a server can lead, so that faults may name "@leader".
     const HAS_LEADER: bool;
+    /// Two of its sample metrics whose trade-off a sweep report draws, one
+    /// point per group: (x, drawn by its mean over runs; y, drawn by its
+    /// p99). Primary-backup: lost acknowledged writes against commit latency.
+    const TRADEOFF: Option<(&'static str, &'static str)> = None;
 
     /// The params as a scenario writes them. Every field has a default
     /// (`#[serde(default)]` on the struct), unknown fields are refused

@@ -10,6 +10,8 @@
 //! - `lamport.rs`: the space-time diagram of a window of a run, from a
 //!   replay of it (`scenarios::replay`).
 //! - `run_report.rs`: `report.html` of a run, one self-contained page.
+//! - `sides.rs`: availability per side of each partition that named
+//!   clients (CAP's choice, side by side).
 //! - `sweep_series.rs`: the data behind a sweep's charts (verdicts per
 //!   group, each metric's samples per run, bootstrap intervals).
 //! - `sweep_report.rs`: a sweep's charts (each metric's CDF per group, the
@@ -24,6 +26,7 @@ pub mod html;
 pub mod lamport;
 pub mod run_report;
 pub mod series;
+pub mod sides;
 pub mod sweep_report;
 pub mod sweep_series;
 pub mod timeline;

@@ -293,6 +293,14 @@ pub fn write_with_laps(
         svgs.push((chart.name(), svg));
         lap(chart.name());
     }
+    let sides = data.metrics.map(crate::sides::sides).unwrap_or_default();
+    if !sides.is_empty() {
+        let chart = crate::sides::SidesChart { sides: &sides };
+        let svg = chart.svg();
+        std::fs::write(dir.join("availability-by-side.svg"), &svg).map_err(|e| e.to_string())?;
+        chart.png(&dir.join("availability-by-side.png"))?;
+        svgs.push(("availability-by-side", svg));
+    }
     let diagram = lamport(data, history, &options.lamport);
     lap(LAPS[4]);
     let lamport = match diagram {

@@ -70,6 +70,105 @@ pub enum Scale {
 pub struct SweepOptions {
     /// The CDFs' x axis.
     pub cdf_x: Scale,
+    /// Two metrics to draw against each other, one point per group: (x by
+    /// its mean over runs, y by its p99); from the protocol.
+    pub tradeoff: Option<(String, String)>,
+}
+
+/// One group's point on a trade-off chart.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TradeoffPoint {
+    pub group: String,
+    /// The x metric's mean over runs, with its bootstrap 95% interval.
+    pub x: Estimate,
+    /// The y metric's p99 over the group's samples.
+    pub y_p99: f64,
+}
+
+/// Each group's p99 of one metric against its mean of another: a
+/// protocol's trade-off (what a mode pays against what it loses).
+pub struct TradeoffChart<'a> {
+    pub x_metric: &'a str,
+    pub y_metric: &'a str,
+    pub points: Vec<TradeoffPoint>,
+}
+
+impl TradeoffChart<'_> {
+    /// The points of every group that measured both metrics.
+    pub fn of<'a>(groups: &[GroupData], x_metric: &'a str, y_metric: &'a str) -> TradeoffChart<'a> {
+        let points = groups
+            .iter()
+            .filter_map(|g| {
+                let x = mean_with_interval(g.samples.get(x_metric)?)?;
+                let y_p99 = percentiles(&g.pooled(y_metric))?.p99;
+                Some(TradeoffPoint {
+                    group: group_name(g),
+                    x,
+                    y_p99,
+                })
+            })
+            .collect();
+        TradeoffChart {
+            x_metric,
+            y_metric,
+            points,
+        }
+    }
+}
+
+impl Drawable for TradeoffChart<'_> {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Drawn<DB> {
+        let x_high = self
+            .points
+            .iter()
+            .map(|p| p.x.high)
+            .fold(0.0f64, f64::max)
+            .max(1.0);
+        let y_high = self
+            .points
+            .iter()
+            .map(|p| p.y_p99)
+            .fold(0.0f64, f64::max)
+            .max(1e-9);
+        let mut chart = ChartBuilder::on(root)
+            .caption(
+                format!(
+                    "p99 {} against mean {} per group",
+                    self.y_metric, self.x_metric
+                ),
+                (FAMILY, 18),
+            )
+            .margin(12)
+            .x_label_area_size(50)
+            .y_label_area_size(70)
+            .build_cartesian_2d(-x_high * 0.05..x_high * 1.15, 0.0..y_high * 1.15)?;
+        mesh(
+            &mut chart,
+            &format!("mean {} (95% interval)", self.x_metric),
+            &format!("p99 {}", self.y_metric),
+        )?;
+        for (i, point) in self.points.iter().enumerate() {
+            let colour = PALETTE[i % PALETTE.len()];
+            let y = point.y_p99;
+            chart
+                .draw_series(std::iter::once(ErrorBar::new_horizontal(
+                    y,
+                    point.x.low,
+                    point.x.mean,
+                    point.x.high,
+                    colour.filled(),
+                    10,
+                )))?
+                .label(short(&point.group))
+                .legend(move |(x, y)| Circle::new((x + 8, y), 5, colour.filled()));
+            chart.draw_series(std::iter::once(Circle::new(
+                (point.x.mean, y),
+                6,
+                colour.filled(),
+            )))?;
+        }
+        draw_legend(&mut chart, Some(SeriesLabelPosition::UpperRight))
+    }
 }
 
 /// Each group's CDF of one metric, one line each.
@@ -585,6 +684,12 @@ pub fn write(
         save(dir, "pass-rate", &HeatmapChart { map: &map }, &mut figures)?;
     }
     let names = metrics(groups);
+    if let Some((x, y)) = &options.tradeoff {
+        let chart = TradeoffChart::of(groups, x, y);
+        if !chart.points.is_empty() {
+            save(dir, &format!("tradeoff-{x}-{y}"), &chart, &mut figures)?;
+        }
+    }
     let mut tables = String::new();
     for metric in &names {
         // One bootstrap per group and metric, for the chart and the table.

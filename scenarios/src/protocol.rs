@@ -29,6 +29,8 @@ pub trait ProtocolEntry: Send + Sync {
     fn summary(&self) -> &'static str;
     fn clients(&self) -> Clients;
     fn has_leader(&self) -> bool;
+    /// The metrics whose trade-off a sweep report draws (`Plugin::TRADEOFF`).
+    fn tradeoff(&self) -> Option<(&'static str, &'static str)>;
     /// The invariants its monitor checks as the run goes.
     fn invariants(&self) -> &'static [&'static str];
     /// Its params with every field at its default.
@@ -61,6 +63,9 @@ impl<P: Plugin> ProtocolEntry for Registered<P> {
     }
     fn has_leader(&self) -> bool {
         P::HAS_LEADER
+    }
+    fn tradeoff(&self) -> Option<(&'static str, &'static str)> {
+        P::TRADEOFF
     }
     fn invariants(&self) -> &'static [&'static str] {
         <<P::Service as Service>::Monitor as Monitor<<P::Service as Service>::Event>>::INVARIANTS

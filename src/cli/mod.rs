@@ -103,6 +103,7 @@ impl CdfArgs {
                 "log" => Scale::Log,
                 _ => Scale::Auto,
             },
+            tradeoff: None,
         }
     }
 }

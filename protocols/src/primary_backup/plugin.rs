@@ -14,6 +14,8 @@ impl Plugin for PrimaryBackupPlugin {
     const SUMMARY: &'static str = "primary-backup replication of the key-value store: Sync, SemiSync or Async, failover by election among the backups, fencing by epochs and a lease";
     const CLIENTS: Clients = Clients::Registers;
     const HAS_LEADER: bool = true;
+    const TRADEOFF: Option<(&'static str, &'static str)> =
+        Some(("lost_acked_writes", "commit_latency_ms"));
     type Params = PrimaryBackupParams;
     type Service = PrimaryBackup;
 
