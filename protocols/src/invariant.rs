@@ -18,12 +18,54 @@ pub struct Violation {
     pub message: String,
 }
 
-/// Metrics a monitor measured: named samples (summarised into percentiles)
-/// and named counts.
+/// Metrics a monitor measured: named samples (summarised into percentiles),
+/// named counts, and named series over time, which a run report draws
+/// (a name "metric/line" puts the line on the chart of `metric`).
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct ProtocolMetrics {
     pub samples: Vec<(&'static str, Vec<f64>)>,
     pub counts: Vec<(&'static str, u64)>,
+    /// (true time in ms, value) points, in time order, at most
+    /// `SERIES_POINTS_MAX` each (`Series` thins a longer one).
+    pub series: Vec<(&'static str, Vec<(f64, f64)>)>,
+}
+
+/// Points a series keeps at most.
+pub const SERIES_POINTS_MAX: usize = 2_048;
+
+/// A metric over time, bounded: when full it drops every other point and
+/// from then on keeps one point in twice as many, so a long run keeps an
+/// even sketch of its whole length. Deterministic: no sampling by chance.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Series {
+    points: Vec<(f64, f64)>,
+    /// Keep one offered point in this many.
+    stride: u64,
+    offered: u64,
+}
+
+impl Series {
+    pub fn push(&mut self, time_ms: f64, value: f64) {
+        let stride = self.stride.max(1);
+        self.offered += 1;
+        if (self.offered - 1) % stride != 0 {
+            return;
+        }
+        if self.points.len() == SERIES_POINTS_MAX {
+            let kept: Vec<(f64, f64)> = self.points.iter().copied().step_by(2).collect();
+            self.points = kept;
+            self.stride = stride * 2;
+        }
+        self.points.push((time_ms, value));
+    }
+
+    pub fn points(&self) -> &[(f64, f64)] {
+        &self.points
+    }
+
+    pub fn heap_bytes(&self) -> usize {
+        self.points.capacity() * 16
+    }
 }
 
 /// A monitor watches one protocol's events, in true-time order.
@@ -65,5 +107,30 @@ impl<E> Monitor<E> for NoInvariants {
     }
     fn observe(&mut self, _time: SimTime, _node: NodeId, _event: &E) -> Option<Violation> {
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_full_series_halves_and_keeps_an_even_sketch() {
+        let mut series = Series::default();
+        for i in 0..SERIES_POINTS_MAX as u64 {
+            series.push(i as f64, 1.0);
+        }
+        assert_eq!(series.points().len(), SERIES_POINTS_MAX);
+        // The next point halves it: every other point, then one in two.
+        series.push(SERIES_POINTS_MAX as f64, 1.0);
+        assert_eq!(series.points().len(), SERIES_POINTS_MAX / 2 + 1);
+        assert_eq!(series.points()[1].0, 2.0);
+        series.push(SERIES_POINTS_MAX as f64 + 1.0, 1.0);
+        assert_eq!(series.points().len(), SERIES_POINTS_MAX / 2 + 1, "skipped");
+        series.push(SERIES_POINTS_MAX as f64 + 2.0, 1.0);
+        assert_eq!(
+            series.points().last().unwrap().0,
+            SERIES_POINTS_MAX as f64 + 2.0
+        );
     }
 }

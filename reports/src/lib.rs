@@ -10,6 +10,8 @@
 //! - `lamport.rs`: the space-time diagram of a window of a run, from a
 //!   replay of it (`scenarios::replay`).
 //! - `run_report.rs`: `report.html` of a run, one self-contained page.
+//! - `protocol_series.rs`: a protocol's metrics over time (replication
+//!   lag per backup), one chart per metric.
 //! - `sides.rs`: availability per side of each partition that named
 //!   clients (CAP's choice, side by side).
 //! - `sweep_series.rs`: the data behind a sweep's charts (verdicts per
@@ -24,6 +26,7 @@ pub mod bands;
 pub mod charts;
 pub mod html;
 pub mod lamport;
+pub mod protocol_series;
 pub mod run_report;
 pub mod series;
 pub mod sides;

@@ -290,8 +290,22 @@ pub fn write_with_laps(
         std::fs::write(dir.join(format!("{}.svg", chart.name())), &svg)
             .map_err(|e| e.to_string())?;
         chart.png(&dir.join(format!("{}.png", chart.name())))?;
-        svgs.push((chart.name(), svg));
+        svgs.push((chart.name().to_string(), svg));
         lap(chart.name());
+    }
+    let over_time = data
+        .metrics
+        .map(|m| {
+            let names = scenarios::scenario::all_node_names(data.resolved);
+            crate::protocol_series::charts(m, &names, &bands, end_ms)
+        })
+        .unwrap_or_default();
+    for chart in &over_time {
+        let name = chart.name();
+        let svg = chart.svg();
+        std::fs::write(dir.join(format!("{name}.svg")), &svg).map_err(|e| e.to_string())?;
+        chart.png(&dir.join(format!("{name}.png")))?;
+        svgs.push((name, svg));
     }
     let sides = data.metrics.map(crate::sides::sides).unwrap_or_default();
     if !sides.is_empty() {
@@ -299,7 +313,7 @@ pub fn write_with_laps(
         let svg = chart.svg();
         std::fs::write(dir.join("availability-by-side.svg"), &svg).map_err(|e| e.to_string())?;
         chart.png(&dir.join("availability-by-side.png"))?;
-        svgs.push(("availability-by-side", svg));
+        svgs.push(("availability-by-side".to_string(), svg));
     }
     let diagram = lamport(data, history, &options.lamport);
     lap(LAPS[4]);
@@ -366,7 +380,7 @@ fn table(out: &mut String, rows: &[(String, String)]) {
 
 fn page(
     data: &RunData<'_>,
-    svgs: &[(&str, String)],
+    svgs: &[(String, String)],
     bands: &[crate::bands::FaultBand],
     lamport: &Result<(Diagram, String), String>,
 ) -> String {

@@ -42,6 +42,10 @@ pub struct Metrics {
     /// What the protocol's monitor measured (e.g. Raft's `leaderless_ms`).
     pub protocol: BTreeMap<String, SampleSummary>,
     pub protocol_counts: BTreeMap<String, u64>,
+    /// What the monitor measured over time: (ms, value) points per series
+    /// (`replication_lag_ms/server2`), which the run report draws.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub protocol_series: BTreeMap<String, Vec<(f64, f64)>>,
     /// Messages sent per command the protocol committed (if it counts them).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub messages_per_committed_command: Option<f64>,
@@ -310,6 +314,11 @@ pub fn compute(
             .counts
             .iter()
             .map(|(name, n)| (name.to_string(), *n))
+            .collect(),
+        protocol_series: protocol
+            .series
+            .iter()
+            .map(|(name, points)| (name.to_string(), points.clone()))
             .collect(),
         messages_per_committed_command: protocol
             .counts

@@ -110,6 +110,7 @@ impl Monitor<BullyEvent> for BullyMonitor {
         ProtocolMetrics {
             samples: vec![("leaderless_ms", self.leaderless_ms.clone())],
             counts: self.servers.counts(),
+            series: Vec::new(),
         }
     }
 }

@@ -310,6 +310,7 @@ impl Monitor<CommitEvent> for CommitMonitor {
                 ("messages_per_txn", self.messages_per_txn.clone()),
             ],
             counts: self.counts.iter().map(|(name, n)| (*name, *n)).collect(),
+            series: Vec::new(),
         }
     }
 }

@@ -7,7 +7,7 @@
 //! primary log, so it judges a promotion at the moment it happens.
 
 use super::messages::PbEvent;
-use crate::invariant::{Monitor, ProtocolMetrics, Violation};
+use crate::invariant::{Monitor, ProtocolMetrics, Series, Violation};
 use sim_core::{NodeId, SimTime};
 use std::collections::BTreeMap;
 
@@ -31,6 +31,31 @@ const LAG_MS_NAMES: [&str; 9] = [
     "replication_lag_ms_server6",
     "replication_lag_ms_server7",
     "replication_lag_ms_server8",
+];
+
+/// The same, as series over time: the run report draws each metric's
+/// lines, one per backup, on one chart.
+const LAG_MS_SERIES: [&str; 9] = [
+    "replication_lag_ms/server0",
+    "replication_lag_ms/server1",
+    "replication_lag_ms/server2",
+    "replication_lag_ms/server3",
+    "replication_lag_ms/server4",
+    "replication_lag_ms/server5",
+    "replication_lag_ms/server6",
+    "replication_lag_ms/server7",
+    "replication_lag_ms/server8",
+];
+const LAG_ENTRIES_SERIES: [&str; 9] = [
+    "replication_lag_entries/server0",
+    "replication_lag_entries/server1",
+    "replication_lag_entries/server2",
+    "replication_lag_entries/server3",
+    "replication_lag_entries/server4",
+    "replication_lag_entries/server5",
+    "replication_lag_entries/server6",
+    "replication_lag_entries/server7",
+    "replication_lag_entries/server8",
 ];
 
 /// One committed entry, as the primary that committed it reported it.
@@ -71,6 +96,9 @@ pub struct PbMonitor {
     lag_entries: Vec<f64>,
     lag_ms: Vec<f64>,
     lag_ms_by_backup: Vec<Vec<f64>>,
+    /// Per server, its lag at each ack (in ms and in entries) over time.
+    lag_ms_over_time: Vec<Series>,
+    lag_entries_over_time: Vec<Series>,
     /// Since when no primary has served (its crash, or its lease lapsing).
     unserved_since: Option<SimTime>,
     without_primary_ms: Vec<f64>,
@@ -216,6 +244,13 @@ impl PbMonitor {
         if let Some(samples) = self.lag_ms_by_backup.get_mut(backup as usize) {
             push(samples, lag_ms);
         }
+        let at_ms = time.since_start().as_millis_f64();
+        if let Some(series) = self.lag_ms_over_time.get_mut(backup as usize) {
+            series.push(at_ms, lag_ms);
+        }
+        if let Some(series) = self.lag_entries_over_time.get_mut(backup as usize) {
+            series.push(at_ms, last.saturating_sub(index) as f64);
+        }
     }
 
     /// A server removing committed entries that the primary lacks: a
@@ -274,6 +309,8 @@ impl Monitor<PbEvent> for PbMonitor {
             lag_entries: Vec::new(),
             lag_ms: Vec::new(),
             lag_ms_by_backup: vec![Vec::new(); servers as usize],
+            lag_ms_over_time: vec![Series::default(); servers as usize],
+            lag_entries_over_time: vec![Series::default(); servers as usize],
             unserved_since: None,
             without_primary_ms: Vec::new(),
             degraded_since: None,
@@ -394,7 +431,19 @@ impl Monitor<PbEvent> for PbMonitor {
                 samples.push((LAG_MS_NAMES[backup], lags.clone()));
             }
         }
+        let mut series = Vec::new();
+        for (backup, lags) in self.lag_ms_over_time.iter().enumerate() {
+            if !lags.points().is_empty() {
+                series.push((LAG_MS_SERIES[backup], lags.points().to_vec()));
+            }
+        }
+        for (backup, lags) in self.lag_entries_over_time.iter().enumerate() {
+            if !lags.points().is_empty() {
+                series.push((LAG_ENTRIES_SERIES[backup], lags.points().to_vec()));
+            }
+        }
         ProtocolMetrics {
+            series,
             samples,
             counts: vec![
                 ("committed_commands", self.committed_writes),
@@ -412,7 +461,17 @@ impl Monitor<PbEvent> for PbMonitor {
     fn heap_bytes(&self) -> usize {
         let digests: usize = self.logs.iter().map(Vec::capacity).sum::<usize>()
             + self.epoch_logs.values().map(Vec::capacity).sum::<usize>();
-        let lags: usize = self.lag_ms_by_backup.iter().map(Vec::capacity).sum();
+        let lags: usize = self
+            .lag_ms_by_backup
+            .iter()
+            .map(Vec::capacity)
+            .sum::<usize>()
+            + self
+                .lag_ms_over_time
+                .iter()
+                .chain(&self.lag_entries_over_time)
+                .map(|s| s.heap_bytes() / 8)
+                .sum::<usize>();
         digests * 8
             + crate::heap::map_bytes(&self.committed)
             + (self.appended_at.capacity()

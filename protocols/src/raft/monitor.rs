@@ -410,6 +410,7 @@ impl Monitor<RaftEvent> for RaftMonitor {
                 ("elections_won", self.elections_won),
                 ("leader_crashes_unrecovered", self.leaderless_unfinished),
             ],
+            series: Vec::new(),
         }
     }
 }

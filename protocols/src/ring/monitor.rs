@@ -149,6 +149,7 @@ impl Monitor<RingEvent> for RingMonitor {
                 ("election_ms", self.election_ms.clone()),
             ],
             counts: self.servers.counts(),
+            series: Vec::new(),
         }
     }
 }

@@ -306,6 +306,7 @@ impl Monitor<SagaEvent> for SagaMonitor {
                 ("messages_per_saga", messages),
             ],
             counts: self.counts.iter().map(|(name, n)| (*name, *n)).collect(),
+            series: Vec::new(),
         }
     }
 }

@@ -1,0 +1,159 @@
+//! A protocol's metrics over time (`metrics.json`'s `protocol_series`):
+//! one chart per metric, one line per series of it (a series named
+//! "replication_lag_ms/server2" is the line "server2" on the chart of
+//! `replication_lag_ms`), over the run's time with the fault bands.
+
+use crate::bands::FaultBand;
+use crate::charts::{draw_bands, draw_legend, Drawable, Drawn, FAMILY};
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use serde_json::Value as Json;
+use std::collections::BTreeMap;
+
+/// Charts drawn at most (one per metric), so a protocol with many series
+/// cannot flood a report.
+pub const CHARTS_MAX: usize = 8;
+
+/// One line colour per series, in order.
+const COLOURS: [RGBColor; 6] = [
+    RGBColor(31, 119, 180),
+    RGBColor(255, 127, 14),
+    RGBColor(44, 160, 44),
+    RGBColor(214, 39, 40),
+    RGBColor(148, 103, 189),
+    RGBColor(140, 86, 75),
+];
+
+/// One metric's lines over time.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SeriesChart<'a> {
+    pub metric: String,
+    pub lines: Vec<(String, Vec<(f64, f64)>)>,
+    pub bands: &'a [FaultBand],
+    pub end_ms: f64,
+}
+
+/// The charts of `metrics.json`'s `run.protocol_series`, by metric name,
+/// at most `CHARTS_MAX`. A line named "server<k>" is labelled with node
+/// `k`'s name from `names` (ids in order).
+pub fn charts<'a>(
+    metrics: &Json,
+    names: &[String],
+    bands: &'a [FaultBand],
+    end_ms: f64,
+) -> Vec<SeriesChart<'a>> {
+    let Some(all) = metrics["run"]["protocol_series"].as_object() else {
+        return Vec::new();
+    };
+    let mut by_metric: BTreeMap<String, Vec<(String, Vec<(f64, f64)>)>> = BTreeMap::new();
+    for (name, points) in all {
+        let (metric, line) = name.split_once('/').unwrap_or((name.as_str(), ""));
+        let line = line
+            .strip_prefix("server")
+            .and_then(|k| k.parse::<usize>().ok())
+            .and_then(|k| names.get(k))
+            .map_or(line, String::as_str);
+        let points: Vec<(f64, f64)> = points
+            .as_array()
+            .map(|points| {
+                points
+                    .iter()
+                    .filter_map(|p| Some((p[0].as_f64()?, p[1].as_f64()?)))
+                    .collect()
+            })
+            .unwrap_or_default();
+        by_metric
+            .entry(metric.to_string())
+            .or_default()
+            .push((line.to_string(), points));
+    }
+    by_metric
+        .into_iter()
+        .take(CHARTS_MAX)
+        .map(|(metric, lines)| SeriesChart {
+            metric,
+            lines,
+            bands,
+            end_ms,
+        })
+        .collect()
+}
+
+impl SeriesChart<'_> {
+    /// The file name, without extension.
+    pub fn name(&self) -> String {
+        format!("over-time-{}", self.metric)
+    }
+}
+
+impl Drawable for SeriesChart<'_> {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Drawn<DB> {
+        let high = self
+            .lines
+            .iter()
+            .flat_map(|(_, points)| points.iter().map(|p| p.1))
+            .fold(0.0f64, f64::max)
+            .max(1e-9);
+        let mut chart = ChartBuilder::on(root)
+            .caption(format!("{} over time", self.metric), (FAMILY, 18))
+            .margin(12)
+            .x_label_area_size(40)
+            .y_label_area_size(70)
+            .build_cartesian_2d(0.0..self.end_ms.max(1.0), 0.0..high * 1.1)?;
+        chart
+            .configure_mesh()
+            .x_desc("time (ms)")
+            .y_desc(self.metric.as_str())
+            .label_style((FAMILY, 12))
+            .draw()?;
+        draw_bands(&mut chart, self.bands, (0.0, high * 1.1))?;
+        for (i, (line, points)) in self.lines.iter().enumerate() {
+            let colour = COLOURS[i % COLOURS.len()];
+            chart
+                .draw_series(LineSeries::new(
+                    points.iter().copied(),
+                    colour.stroke_width(1),
+                ))?
+                .label(line.as_str())
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 16, y)], colour.stroke_width(2))
+                });
+        }
+        draw_legend(&mut chart, None)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn series_are_grouped_into_one_chart_per_metric() {
+        let metrics: Json = serde_json::json!({"run": {"protocol_series": {
+            "lag/server1": [[1.0, 2.0], [3.0, 4.0]],
+            "lag/server2": [[1.0, 0.5]],
+            "depth": [[2.0, 7.0]],
+        }}});
+        let names = ["n1".to_string(), "n2".to_string()];
+        let charts = charts(&metrics, &names, &[], 10.0);
+        let shape: Vec<(&str, Vec<(&str, usize)>)> = charts
+            .iter()
+            .map(|c| {
+                (
+                    c.metric.as_str(),
+                    c.lines.iter().map(|(l, p)| (l.as_str(), p.len())).collect(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            shape,
+            [
+                ("depth", vec![("", 1)]),
+                ("lag", vec![("n2", 2), ("server2", 1)])
+            ]
+        );
+        assert_eq!(charts[1].name(), "over-time-lag");
+        assert!(charts[1].svg().contains("lag over time"));
+        assert!(super::charts(&serde_json::json!({"run": {}}), &names, &[], 1.0).is_empty());
+    }
+}
