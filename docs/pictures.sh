@@ -11,6 +11,10 @@ $FAULTLINE run 2pc-coordinator-crash --seed 1 --out "$out/2pc" > /dev/null || tr
 $FAULTLINE sweep raft-election --seeds 0..1000 --out "$out/election" > /dev/null
 $FAULTLINE run bully-split-brain --seed 1 --from 1.1s --to 1.31s --out "$out/bully" > /dev/null || true
 $FAULTLINE sweep ring-theory --seeds 0..1000 --out "$out/ring" > /dev/null
+$FAULTLINE sweep replication-modes --seeds 0..500 --out "$out/modes" > /dev/null
+$FAULTLINE run replication-modes --seed 1 --set 'protocol.PrimaryBackup.mode={"Async":{"ship_interval":"50ms"}}' --out "$out/async" > /dev/null || true
+$FAULTLINE run split-brain-no-fencing --seed 3 --out "$out/fenced" > /dev/null
+$FAULTLINE run split-brain-no-fencing --seed 3 --set protocol.PrimaryBackup.no_fencing=true --out "$out/unfenced" > /dev/null || true
 cp "$out/raft/availability.png" docs/pictures/raft-leader-crash-availability.png
 cp "$out/raft/latency.png" docs/pictures/raft-leader-crash-latency.png
 cp "$out/2pc/availability.png" docs/pictures/2pc-coordinator-crash-availability.png
@@ -18,5 +22,9 @@ cp "$out/2pc/latency.png" docs/pictures/2pc-coordinator-crash-latency.png
 cp "$out/election/cdf-leaderless_ms.png" docs/pictures/raft-election-figure-16.png
 cp "$out/bully/lamport.png" docs/pictures/bully-split-brain-lamport.png
 cp "$out/ring/mean-election_messages.png" docs/pictures/ring-theory-messages.png
+cp "$out/modes/tradeoff-lost_acked_writes-commit_latency_ms.png" docs/pictures/replication-modes-tradeoff.png
+cp "$out/async/over-time-replication_lag_ms.png" docs/pictures/replication-async-lag.png
+cp "$out/fenced/availability-by-side.png" docs/pictures/split-brain-fenced-sides.png
+cp "$out/unfenced/availability-by-side.png" docs/pictures/split-brain-unfenced-sides.png
 rm -rf "$out"
 echo "wrote docs/pictures/"
