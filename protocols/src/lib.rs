@@ -44,6 +44,15 @@
 //! ride on the shared client machinery as `KvOp::Transfer`; the history
 //! records them as `Function::Transfer`, which the register checkers never
 //! see (the plug-in's `Clients` decides which history checks apply).
+//! `primary_backup/` replicates the store from one primary to its backups:
+//! `replication.rs` (shipping, the Sync, SemiSync-with-fallback and Async
+//! commit rules, backups taking appends), `failover.rs` (the tick, elections
+//! among the backups, promotion), `reads.rs` (under the lease, from a
+//! backup, or once a backup has the client's session position),
+//! `monitor.rs` (one primary per epoch, backup logs matching their
+//! primary's, no promised write lost; lost writes per failover, lag over
+//! time, time without a primary, fallbacks). Its clients use the shared
+//! client's routing and tokens (`ClientRouting`, `Token`).
 //! `request_tags.rs` maps a client retry to the transaction or saga it started (commit coordinator, both saga order services). `saga/` runs orders as sagas: `steps.rs` is the three step services
 //! (inventory, payment, shipping) with durable, idempotent outcomes and
 //! tombstones, shared by `orchestrator.rs` (a durable orchestrator with step

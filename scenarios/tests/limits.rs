@@ -14,7 +14,7 @@ use scenarios::run::RunVerdict;
 use scenarios::validate::{all_node_names, server_names};
 
 /// Curated scenarios whose protocol code never panics by design.
-const CURATED: [&str; 12] = [
+const CURATED: [&str; 14] = [
     "quickstart.ron",
     "pingpong.ron",
     "kv-nemesis.ron",
@@ -27,6 +27,8 @@ const CURATED: [&str; 12] = [
     "3pc-partition.ron",
     "saga-orchestration.ron",
     "saga-choreography.ron",
+    "replication-modes.ron",
+    "split-brain-no-fencing.ron",
 ];
 
 /// A curated scenario with a random fault schedule of plain node names
