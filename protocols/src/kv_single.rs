@@ -186,7 +186,10 @@ impl Service for KvSingle {
             ctx.reply(client, response);
             return;
         }
-        let Some(result) = self.store.apply(request.client, request.seq, &request.op) else {
+        let Some(result) = self
+            .store
+            .apply(u64::from(request.client), request.seq, &request.op)
+        else {
             return; // An older request of a client that has moved on.
         };
         ctx.storage().put(STORE_KEY, self.store.to_bytes());

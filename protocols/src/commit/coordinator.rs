@@ -195,7 +195,10 @@ impl Coordinator {
             ctx.reply(client, request.answer(ClientReply::Unavailable));
             return;
         };
-        match self.by_client.lookup(request.client, request.seq) {
+        match self
+            .by_client
+            .lookup(u64::from(request.client), request.seq)
+        {
             Tagged::Known(txn) => {
                 let txn = self
                     .txns
@@ -235,7 +238,7 @@ impl Coordinator {
             ctx.storage(),
             CoordinatorRecord::Begin {
                 txn,
-                client: request.client,
+                client: u64::from(request.client),
                 seq: request.seq,
                 participants: participants.clone(),
             },
@@ -254,7 +257,8 @@ impl Coordinator {
             send(ctx, participant, prepare);
         }
         let timer = ctx.set_timer(self.params.vote_timeout.0, CommitTimer::Votes(txn));
-        self.by_client.record(request.client, request.seq, txn);
+        self.by_client
+            .record(u64::from(request.client), request.seq, txn);
         self.txns.insert(
             txn,
             Txn {

@@ -302,7 +302,7 @@ impl PrimaryBackup {
             let result = entry
                 .request
                 .as_ref()
-                .and_then(|r| self.store.apply(r.client, r.seq, &r.op));
+                .and_then(|r| self.store.apply(u64::from(r.client), r.seq, &r.op));
             results.push((self.applied, result));
         }
         results
@@ -429,8 +429,8 @@ impl Service for PrimaryBackup {
     ) {
         // A client that has heard of a later epoch: this server is behind,
         // and if it leads, it has been replaced (a fencing token).
-        if request.token.epoch > self.epoch {
-            self.adopt_epoch(ctx, request.token.epoch);
+        if u64::from(request.token.epoch) > self.epoch {
+            self.adopt_epoch(ctx, u64::from(request.token.epoch));
             self.sync(ctx);
         }
         if request.op.is_read() {

@@ -43,7 +43,7 @@ impl PrimaryBackup {
         client: NodeId,
         request: ClientRequest,
     ) {
-        if request.token.position <= self.applied {
+        if u64::from(request.token.position) <= self.applied {
             self.answer_read(ctx, client, &request);
         } else if self.reads.len() < PENDING_READS_MAX {
             let since = ctx.now();
@@ -65,10 +65,7 @@ impl PrimaryBackup {
     ) {
         let key = request.op.key();
         let value = KvResult::Value(self.store.read(key));
-        let token = Token {
-            epoch: self.epoch,
-            position: self.applied,
-        };
+        let token = Token::at(self.epoch, self.applied);
         ctx.reply(
             client,
             request.answer_with(ClientReply::Result(value), token),
@@ -84,7 +81,7 @@ impl PrimaryBackup {
         let (ready, waiting): (Vec<PendingRead>, Vec<PendingRead>) = self
             .reads
             .drain(..)
-            .partition(|r| r.request.token.position <= applied);
+            .partition(|r| u64::from(r.request.token.position) <= applied);
         self.reads = waiting.into();
         for read in ready {
             self.answer_read(ctx, read.client, &read.request);

@@ -326,10 +326,7 @@ impl PrimaryBackup {
             }
             if let (Some((client, request)), Some(result)) = (state.waiting.remove(&index), result)
             {
-                let token = Token {
-                    epoch,
-                    position: index,
-                };
+                let token = Token::at(epoch, index);
                 let response = request.answer_with(ClientReply::Result(result), token);
                 ctx.reply(client, response);
             }

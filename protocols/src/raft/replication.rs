@@ -330,7 +330,8 @@ impl Raft {
             let result = match &entry.command {
                 Command::Noop => None,
                 Command::Client(request) => {
-                    self.store.apply(request.client, request.seq, &request.op)
+                    self.store
+                        .apply(u64::from(request.client), request.seq, &request.op)
                 }
             };
             ctx.emit(RaftEvent::Applied {

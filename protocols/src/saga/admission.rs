@@ -62,7 +62,10 @@ impl Admission {
         request: &ClientRequest,
         order: Order,
     ) -> Admitted {
-        match self.by_client.lookup(request.client, request.seq) {
+        match self
+            .by_client
+            .lookup(u64::from(request.client), request.seq)
+        {
             Tagged::Known(saga) => return Admitted::Known(saga),
             Tagged::Stale => return Admitted::Stale,
             Tagged::New => {}
@@ -73,7 +76,7 @@ impl Admission {
             ctx.storage(),
             OrderRecord::Begin {
                 saga,
-                client: request.client,
+                client: u64::from(request.client),
                 seq: request.seq,
                 order,
             },
@@ -83,7 +86,8 @@ impl Admission {
             saga,
             item: order.item,
         });
-        self.by_client.record(request.client, request.seq, saga);
+        self.by_client
+            .record(u64::from(request.client), request.seq, saga);
         Admitted::New(saga)
     }
 }

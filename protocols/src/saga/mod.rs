@@ -231,7 +231,7 @@ impl Service for Saga {
         match (&mut self.role, &request.op) {
             (Role::Orchestrator(_) | Role::OrderService(_), KvOp::Order { item, quantity }) => {
                 let order = Order {
-                    customer: request.client,
+                    customer: u64::from(request.client),
                     item: key_index(item),
                     quantity: *quantity,
                 };
