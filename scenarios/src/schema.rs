@@ -99,6 +99,7 @@ pub enum Order {
 
 /// A latency distribution (see sim-core's `Latency`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub enum LatencySpec {
     Constant(Dur),
     Uniform {
@@ -294,6 +295,7 @@ impl Default for WorkloadSpec {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub enum ArrivalSpec {
     /// Closed loop: the next operation starts `think` after the last completes.
     Closed { think: LatencySpec },
@@ -347,6 +349,7 @@ impl Default for MixSpec {
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub enum KeyDistributionSpec {
     #[default]
     Uniform,
@@ -378,6 +381,7 @@ pub struct TimedFault {
 
 /// A fault, by node names. `"*"` in a clog or release means any node.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub enum FaultSpec {
     /// A process crash: volatile state is lost, synced and unsynced writes survive.
     Crash(String),

@@ -50,6 +50,25 @@ fn misspelled_protocol_param_has_hint() {
     );
 }
 
+/// Regression: a misspelt field inside an enum's struct variant (a
+/// latency, an arrival, a fault, a protocol mode) was silently dropped, so
+/// `Uniform(min, max, lossy: 0.5)` ran without the loss its author meant.
+/// Those variants now refuse unknown fields like every struct does.
+#[test]
+fn misspelled_field_inside_a_latency_has_position_and_hint() {
+    check(
+        &edit(
+            "    nodes: Count(3),\n",
+            "    nodes: Count(3),\n    network: (default: (latency: Uniform(min: \"1ms\", max: \"3ms\", lossy: 0.5))),\n",
+        ),
+        "case.ron:5:71: Unexpected field named `lossy` in `Uniform`, expected either `min` or `max` instead\n  hint: expected one of: `min`, `max`",
+    );
+    check(
+        &edit("KvSingle()", "PrimaryBackup(mode: Async(ship_intrval: \"5ms\"))"),
+        "case.ron:5:53: Unexpected field named `ship_intrval`, expected `ship_interval` instead\n  hint: did you mean `ship_interval`?",
+    );
+}
+
 #[test]
 fn missing_field_says_what_to_add() {
     check(

@@ -6,6 +6,7 @@ use sim_core::{Dur, SimDuration};
 
 /// When the primary answers a write, and so which writes a failover can lose.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub enum Mode {
     /// Answer once every backup has the write on its disk: a failover loses
     /// nothing, and one slow or unreachable backup stalls every write.
