@@ -74,7 +74,21 @@ pub trait Service: Sized + 'static {
         let _ = message;
         0
     }
+
+    /// The names of its peer messages' kinds, so that a scenario's link
+    /// may give one its own latency (`network.default.kinds`).
+    const MESSAGE_KINDS: &'static [&'static str] = &[];
+
+    /// The kind of a peer message: an index into `MESSAGE_KINDS`.
+    fn message_kind(message: &Self::Message) -> usize {
+        let _ = message;
+        usize::MAX
+    }
 }
+
+/// The kinds of the messages between clients and servers; a service's own
+/// kinds follow them (`Service::MESSAGE_KINDS`).
+pub const CLIENT_MESSAGE_KINDS: [&str; 2] = ["Request", "Response"];
 
 /// Messages on the wire: between servers, or between a client and a server.
 #[derive(Clone, Debug, Hash)]
@@ -256,6 +270,25 @@ impl<S: Service> Protocol for Cluster<S> {
             ClusterMessage::Peer(message) => S::message_heap_bytes(message),
             ClusterMessage::Request(request) => request.op.heap_bytes(),
             ClusterMessage::Response(response) => response.reply.heap_bytes(),
+        }
+    }
+
+    fn message_kinds() -> Vec<&'static str> {
+        CLIENT_MESSAGE_KINDS
+            .iter()
+            .chain(S::MESSAGE_KINDS)
+            .copied()
+            .collect()
+    }
+
+    #[inline]
+    fn message_kind(message: &Self::Message) -> usize {
+        match message {
+            ClusterMessage::Request(_) => 0,
+            ClusterMessage::Response(_) => 1,
+            ClusterMessage::Peer(message) => {
+                S::message_kind(message).saturating_add(CLIENT_MESSAGE_KINDS.len())
+            }
         }
     }
 }

@@ -45,7 +45,29 @@ pub fn disk(spec: &DiskSpec) -> Result<sim_core::DiskConfig, String> {
     Ok(disk)
 }
 
-pub fn link(spec: &LinkSpec) -> Result<LinkConfig, String> {
+/// The engine's link; `kinds` names the protocol's kinds of message
+/// (`Protocol::message_kinds`), which a link's `kinds` may name.
+pub fn link(spec: &LinkSpec, kinds: &[&str]) -> Result<LinkConfig, String> {
+    let mut kind_latency = Vec::new();
+    for (index, own) in spec.kinds.iter().enumerate() {
+        let Some(kind) = kinds.iter().position(|k| *k == own.kind) else {
+            return Err(format!(
+                "kinds[{index}].kind: the protocol sends no message of kind \"{}\"; {}",
+                own.kind,
+                crate::error::suggestion(&own.kind, kinds)
+            ));
+        };
+        if kind_latency.len() <= kind {
+            kind_latency.resize(kind + 1, None);
+        }
+        if kind_latency[kind].is_some() {
+            return Err(format!(
+                "kinds[{index}].kind: \"{}\" is given a latency twice",
+                own.kind
+            ));
+        }
+        kind_latency[kind] = Some(latency(&own.latency));
+    }
     let link = LinkConfig {
         latency: latency(&spec.latency),
         loss: spec.loss,
@@ -54,6 +76,7 @@ pub fn link(spec: &LinkSpec) -> Result<LinkConfig, String> {
             Order::Unordered => LinkOrder::Unordered,
             Order::Fifo => LinkOrder::Fifo,
         },
+        kind_latency,
     };
     link.validate()?;
     Ok(link)

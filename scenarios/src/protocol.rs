@@ -31,6 +31,10 @@ pub trait ProtocolEntry: Send + Sync {
     fn has_leader(&self) -> bool;
     /// The metrics whose trade-off a sweep report draws (`Plugin::TRADEOFF`).
     fn tradeoff(&self) -> Option<(&'static str, &'static str)>;
+    /// The kinds of message its runs send, for per-kind link latencies:
+    /// "Request" and "Response" between clients and servers, then its
+    /// service's own (`Service::MESSAGE_KINDS`).
+    fn message_kinds(&self) -> Vec<&'static str>;
     /// The invariants its monitor checks as the run goes.
     fn invariants(&self) -> &'static [&'static str];
     /// Its params with every field at its default.
@@ -66,6 +70,9 @@ impl<P: Plugin> ProtocolEntry for Registered<P> {
     }
     fn tradeoff(&self) -> Option<(&'static str, &'static str)> {
         P::TRADEOFF
+    }
+    fn message_kinds(&self) -> Vec<&'static str> {
+        <protocols::cluster::Cluster<P::Service> as sim_core::Protocol>::message_kinds()
     }
     fn invariants(&self) -> &'static [&'static str] {
         <<P::Service as Service>::Monitor as Monitor<<P::Service as Service>::Event>>::INVARIANTS

@@ -19,6 +19,8 @@ pub struct ProtocolInfo {
     pub bug_switches: Vec<String>,
     pub serves_clients: bool,
     pub invariants: Vec<&'static str>,
+    /// Its kinds of message, which a link's `kinds` may give latencies.
+    pub message_kinds: Vec<&'static str>,
 }
 
 /// The doc comment that marks a bug switch starts with this.
@@ -78,6 +80,7 @@ pub fn info(entry: &'static dyn ProtocolEntry) -> ProtocolInfo {
         bug_switches,
         serves_clients: entry.clients() != protocols::plugin::Clients::None,
         invariants: entry.invariants().to_vec(),
+        message_kinds: entry.message_kinds(),
     }
 }
 

@@ -70,6 +70,20 @@ pub struct LinkSpec {
     pub duplicate: f64,
     #[serde(default)]
     pub order: Order,
+    /// Latencies of their own for kinds of message on this link: `kinds:
+    /// [(kind: "AppendEntries", latency: Constant("5ms"))]`. The kinds are
+    /// the protocol's (`faultline list` names them), plus "Request" and
+    /// "Response" between clients and servers.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub kinds: Vec<KindLatency>,
+}
+
+/// A kind of message and the latency it takes on a link.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KindLatency {
+    pub kind: String,
+    pub latency: LatencySpec,
 }
 
 fn default_latency() -> LatencySpec {
@@ -86,6 +100,7 @@ impl Default for LinkSpec {
             loss: 0.0,
             duplicate: 0.0,
             order: Order::Unordered,
+            kinds: Vec::new(),
         }
     }
 }

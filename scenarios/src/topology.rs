@@ -8,7 +8,8 @@ use sim_core::{ClockConfig, SimConfig, TopologyBuilder, TraceConfig};
 
 /// Builds the engine configuration a scenario describes.
 pub fn sim_config(scenario: &Scenario) -> Result<SimConfig, String> {
-    let mut builder = TopologyBuilder::new(convert::link(&scenario.network.default)?);
+    let kinds = scenario.protocol.entry().message_kinds();
+    let mut builder = TopologyBuilder::new(convert::link(&scenario.network.default, &kinds)?);
     let mut regions = Vec::new();
     for region in &scenario.regions {
         regions.push((region.name.clone(), builder.region(&region.name)?));
@@ -46,7 +47,7 @@ pub fn sim_config(scenario: &Scenario) -> Result<SimConfig, String> {
         let (from, to, link) = (
             find_region(&over.from)?,
             find_region(&over.to)?,
-            convert::link(&over.link)?,
+            convert::link(&over.link, &kinds)?,
         );
         builder.region_link(from, to, link.clone())?;
         if over.both_ways && from != to {
@@ -58,7 +59,7 @@ pub fn sim_config(scenario: &Scenario) -> Result<SimConfig, String> {
         let (from, to, link) = (
             node_id(&over.from)?,
             node_id(&over.to)?,
-            convert::link(&over.link)?,
+            convert::link(&over.link, &kinds)?,
         );
         builder.link_override(from, to, link.clone())?;
         if over.both_ways && from != to {

@@ -398,9 +398,15 @@ fn validate_regions(c: &mut Checker, scenario: &Scenario, servers: &[String]) {
     }
 }
 
-fn validate_link(c: &mut Checker, path: &str, link: &LinkSpec) {
-    if let Err(message) = convert::link(link) {
-        c.problem(path, message);
+fn validate_link(c: &mut Checker, path: &str, link: &LinkSpec, kinds: &[&str]) {
+    if let Err(message) = convert::link(link, kinds) {
+        match message.split_once(": ") {
+            // A kind's problem names its own field.
+            Some((field, rest)) if field.starts_with("kinds[") => {
+                c.problem(format!("{path}.{field}"), rest.to_string())
+            }
+            _ => c.problem(path, message),
+        }
     }
 }
 
@@ -409,7 +415,8 @@ fn validate_network(
     scenario: &Scenario,
     lookup_node: &dyn Fn(&str) -> Result<NodeId, String>,
 ) {
-    validate_link(c, "network.default", &scenario.network.default);
+    let kinds = scenario.protocol.entry().message_kinds();
+    validate_link(c, "network.default", &scenario.network.default, &kinds);
     let regions: Vec<&str> = scenario.regions.iter().map(|r| r.name.as_str()).collect();
     for (index, over) in scenario.network.regions.iter().enumerate() {
         for (field, name) in [("from", &over.from), ("to", &over.to)] {
@@ -425,7 +432,12 @@ fn validate_network(
                 );
             }
         }
-        validate_link(c, &format!("network.regions[{index}].link"), &over.link);
+        validate_link(
+            c,
+            &format!("network.regions[{index}].link"),
+            &over.link,
+            &kinds,
+        );
     }
     for (index, over) in scenario.network.links.iter().enumerate() {
         for (field, name) in [("from", &over.from), ("to", &over.to)] {
@@ -433,7 +445,12 @@ fn validate_network(
                 c.problem(format!("network.links[{index}].{field}"), message);
             }
         }
-        validate_link(c, &format!("network.links[{index}].link"), &over.link);
+        validate_link(
+            c,
+            &format!("network.links[{index}].link"),
+            &over.link,
+            &kinds,
+        );
     }
 }
 

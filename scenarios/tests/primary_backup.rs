@@ -285,3 +285,37 @@ fn a_crash_loses_exactly_the_async_backlog_committed_since_the_last_ship() {
         );
     }
 }
+
+#[test]
+fn a_link_gives_a_kind_of_message_its_own_latency() {
+    // Every message takes 1 ms but the backups' acks, which take 20 ms; a
+    // sync takes 1 ms. A Sync write commits when the later ack arrives:
+    // 1 ms to ship, 1 ms to sync, 20 ms back.
+    let with_kinds = counting(3, "Sync", "1s");
+    let with_kinds = common::with(
+        &with_kinds,
+        r#"network.default.kinds=[{"kind": "AppendAck", "latency": {"Constant": "20ms"}}]"#,
+    );
+    let outcome = common::run(&with_kinds, 7);
+    assert!(outcome.passed(), "{:?}", outcome.failed());
+    let commits = outcome
+        .protocol_samples
+        .iter()
+        .find(|(name, _)| *name == "commit_latency_ms")
+        .map(|(_, samples)| samples.clone())
+        .unwrap();
+    assert_eq!(commits.len(), 10);
+    assert!(
+        commits.iter().all(|ms| (*ms - 22.0).abs() < 1e-9),
+        "{commits:?}"
+    );
+    // A kind the protocol does not send is refused, with the kinds it does.
+    let typo = common::with(
+        &with_kinds,
+        r#"network.default.kinds=[{"kind": "AppendAk", "latency": {"Constant": "20ms"}}]"#,
+    );
+    let problems = scenarios::validate::validate(&typo).unwrap_err();
+    let text = format!("{problems:?}");
+    assert!(text.contains("network.default.kinds[0].kind"), "{text}");
+    assert!(text.contains("did you mean `AppendAck`?"), "{text}");
+}

@@ -803,7 +803,8 @@ impl<P: Protocol> Simulation<P> {
             || format!("{message:?}"),
         );
         let link = self.topology.link(from, to);
-        let plan = self.network.plan(link, from, to, self.now);
+        let kind = P::message_kind(&message);
+        let plan = self.network.plan(link, kind, from, to, self.now);
         let Some(first_at) = plan.first else {
             self.drop_message(from, to, id, DropReason::Loss, &message);
             return;

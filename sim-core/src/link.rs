@@ -23,6 +23,12 @@ pub struct LinkConfig {
     /// Probability in [0, 1] that a send that was not lost is delivered twice.
     pub duplicate: f64,
     pub order: LinkOrder,
+    /// Per kind of message (`Protocol::message_kind`), its own latency on
+    /// this link; a kind without one takes `latency`. Empty for most links,
+    /// which then pay nothing for the lookup. (The PBS model gives a write,
+    /// its ack, a read and its response each their own distribution.)
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub kind_latency: Vec<Option<Latency>>,
 }
 
 impl Default for LinkConfig {
@@ -33,6 +39,7 @@ impl Default for LinkConfig {
             loss: 0.0,
             duplicate: 0.0,
             order: LinkOrder::Unordered,
+            kind_latency: Vec::new(),
         }
     }
 }
@@ -48,7 +55,29 @@ impl LinkConfig {
     pub fn validate(&self) -> Result<(), String> {
         check_probability("loss", self.loss)?;
         check_probability("duplicate", self.duplicate)?;
-        self.latency.validate().map_err(|e| format!("latency: {e}"))
+        self.latency
+            .validate()
+            .map_err(|e| format!("latency: {e}"))?;
+        for (kind, latency) in self.kind_latency.iter().enumerate() {
+            if let Some(latency) = latency {
+                latency
+                    .validate()
+                    .map_err(|e| format!("kind {kind}'s latency: {e}"))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The latency a message of `kind` takes on this link.
+    #[inline]
+    pub fn latency_of(&self, kind: usize) -> &Latency {
+        if self.kind_latency.is_empty() {
+            return &self.latency;
+        }
+        match self.kind_latency.get(kind) {
+            Some(Some(latency)) => latency,
+            _ => &self.latency,
+        }
     }
 }
 

@@ -46,6 +46,7 @@ impl Network {
     pub fn plan(
         &mut self,
         link: &LinkConfig,
+        kind: usize,
         from: NodeId,
         to: NodeId,
         now: SimTime,
@@ -58,9 +59,9 @@ impl Network {
             };
         }
         let duplicated = link.duplicate > 0.0 && self.rng.random::<f64>() < link.duplicate;
-        let first = self.arrival(link, from, to, now);
+        let first = self.arrival(link, kind, from, to, now);
         let duplicate = if duplicated {
-            Some(self.arrival(link, from, to, now))
+            Some(self.arrival(link, kind, from, to, now))
         } else {
             None
         };
@@ -71,8 +72,15 @@ impl Network {
     }
 
     #[inline]
-    fn arrival(&mut self, link: &LinkConfig, from: NodeId, to: NodeId, now: SimTime) -> SimTime {
-        let at = now.saturating_add(link.latency.sample(&mut self.rng));
+    fn arrival(
+        &mut self,
+        link: &LinkConfig,
+        kind: usize,
+        from: NodeId,
+        to: NodeId,
+        now: SimTime,
+    ) -> SimTime {
+        let at = now.saturating_add(link.latency_of(kind).sample(&mut self.rng));
         if link.order == LinkOrder::Unordered {
             return at;
         }

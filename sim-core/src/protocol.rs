@@ -77,6 +77,20 @@ pub trait Protocol: Sized + 'static {
         let _ = message;
         0
     }
+
+    /// The names of this protocol's kinds of message, so that a link may
+    /// give a kind its own latency (`LinkConfig::kind_latency`, indexed by
+    /// kind). None by default: every message takes its link's latency.
+    fn message_kinds() -> Vec<&'static str> {
+        Vec::new()
+    }
+
+    /// The kind of `message`: an index into `message_kinds`, or `usize::MAX`
+    /// for one of no named kind.
+    fn message_kind(message: &Self::Message) -> usize {
+        let _ = message;
+        usize::MAX
+    }
 }
 
 /// An effect a handler asked for; the engine applies it after the handler returns.

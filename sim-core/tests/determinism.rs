@@ -110,6 +110,7 @@ fn golden_trace_hash_of_a_fixed_scenario() {
         loss: 0.05,
         duplicate: 0.02,
         order: sim_core::LinkOrder::Unordered,
+        kind_latency: Vec::new(),
     };
     let faults = vec![
         (

@@ -126,7 +126,7 @@ proptest! {
     /// FIFO links deliver each link's messages in send order, whatever the latency.
     #[test]
     fn fifo_links_never_reorder(latency in latency(), seed in any::<u64>(), duplicate in 0.0f64..0.3) {
-        let link = LinkConfig { latency, loss: 0.1, duplicate, order: LinkOrder::Fifo };
+        let link = LinkConfig { latency, loss: 0.1, duplicate, order: LinkOrder::Fifo, kind_latency: Vec::new() };
         let mut sim = blaster_sim(3, link, seed, 200, |me| (0..3).map(NodeId).filter(|p| *p != me).collect());
         sim.run(Stop::after(SimDuration::from_secs(3_700)));
         for node in 0..3 {
@@ -342,4 +342,47 @@ fn a_clog_holds_messages_and_release_delivers_them_in_order() {
         vec![ms(500)],
         "all at release time"
     );
+}
+
+/// Node 0 sends one message of each kind to node 1 at the start; node 1
+/// reports when each arrived.
+struct TwoKinds;
+
+impl sim_core::Protocol for TwoKinds {
+    type Message = u8;
+    type Timer = ();
+    type Request = ();
+    type Output = (u8, u64);
+
+    fn on_start(&mut self, ctx: &mut sim_core::Context<'_, Self>) {
+        if ctx.id() == NodeId(0) {
+            ctx.send(NodeId(1), 0);
+            ctx.send(NodeId(1), 1);
+        }
+    }
+    fn on_message(&mut self, ctx: &mut sim_core::Context<'_, Self>, _: NodeId, kind: u8) {
+        ctx.output((kind, ctx.now().as_nanos()));
+    }
+    fn on_timer(&mut self, _: &mut sim_core::Context<'_, Self>, _: sim_core::TimerId, (): ()) {}
+    fn message_kinds() -> Vec<&'static str> {
+        vec!["write", "ack"]
+    }
+    fn message_kind(message: &u8) -> usize {
+        usize::from(*message)
+    }
+}
+
+#[test]
+fn a_kind_with_its_own_latency_takes_it_and_the_others_the_links() {
+    let link = LinkConfig {
+        latency: Latency::Constant(SimDuration::from_millis(1)),
+        kind_latency: vec![None, Some(Latency::Constant(SimDuration::from_millis(40)))],
+        ..LinkConfig::default()
+    };
+    let topology = sim_core::Topology::uniform(2, link).unwrap();
+    let mut sim =
+        sim_core::Simulation::new(sim_core::SimConfig::new(3, topology), |_| TwoKinds).unwrap();
+    sim.run(Stop::after(SimDuration::from_secs(1)));
+    let arrivals: Vec<(u8, u64)> = sim.drain_outputs().map(|o| o.output).collect();
+    assert_eq!(arrivals, [(0, 1_000_000), (1, 40_000_000)]);
 }

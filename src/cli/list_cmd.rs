@@ -108,6 +108,13 @@ pub fn list(json: bool, stdout: &mut dyn Write) -> u8 {
         for invariant in &p.invariants {
             let _ = writeln!(stdout, "      invariant: {invariant}");
         }
+        if p.message_kinds.len() > protocols::cluster::CLIENT_MESSAGE_KINDS.len() {
+            let _ = writeln!(
+                stdout,
+                "      message kinds (for a link's kinds): {}",
+                p.message_kinds.join(", ")
+            );
+        }
     }
     let _ = writeln!(
         stdout,

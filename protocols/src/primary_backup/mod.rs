@@ -471,6 +471,17 @@ impl Service for PrimaryBackup {
             + primary
     }
 
+    const MESSAGE_KINDS: &'static [&'static str] = &["Append", "AppendAck", "RequestVote", "Vote"];
+
+    fn message_kind(message: &PbMessage) -> usize {
+        match message {
+            PbMessage::Append { .. } => 0,
+            PbMessage::AppendAck { .. } => 1,
+            PbMessage::RequestVote { .. } => 2,
+            PbMessage::Vote { .. } => 3,
+        }
+    }
+
     fn message_heap_bytes(message: &PbMessage) -> usize {
         match message {
             PbMessage::Append { entries, .. } => {

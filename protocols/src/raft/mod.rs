@@ -319,6 +319,18 @@ impl Service for Raft {
         self.log.memory_bytes() + self.store.heap_bytes() + self.votes.len() + leader
     }
 
+    const MESSAGE_KINDS: &'static [&'static str] =
+        &["RequestVote", "Vote", "AppendEntries", "AppendReply"];
+
+    fn message_kind(message: &RaftMessage) -> usize {
+        match message {
+            RaftMessage::RequestVote { .. } => 0,
+            RaftMessage::Vote { .. } => 1,
+            RaftMessage::AppendEntries(_) => 2,
+            RaftMessage::AppendReply(_) => 3,
+        }
+    }
+
     fn message_heap_bytes(message: &RaftMessage) -> usize {
         match message {
             RaftMessage::AppendEntries(append) => append

@@ -51,6 +51,7 @@ pub fn link_config() -> impl Strategy<Value = LinkConfig> {
             } else {
                 LinkOrder::Unordered
             },
+            kind_latency: Vec::new(),
         },
     )
 }
