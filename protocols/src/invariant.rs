@@ -48,7 +48,7 @@ impl Series {
     pub fn push(&mut self, time_ms: f64, value: f64) {
         let stride = self.stride.max(1);
         self.offered += 1;
-        if (self.offered - 1) % stride != 0 {
+        if !(self.offered - 1).is_multiple_of(stride) {
             return;
         }
         if self.points.len() == SERIES_POINTS_MAX {

@@ -24,11 +24,14 @@ const COLOURS: [RGBColor; 6] = [
     RGBColor(140, 86, 75),
 ];
 
+/// A chart's lines: (label, (ms, value) points).
+type Lines = Vec<(String, Vec<(f64, f64)>)>;
+
 /// One metric's lines over time.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SeriesChart<'a> {
     pub metric: String,
-    pub lines: Vec<(String, Vec<(f64, f64)>)>,
+    pub lines: Lines,
     pub bands: &'a [FaultBand],
     pub end_ms: f64,
 }
@@ -45,7 +48,7 @@ pub fn charts<'a>(
     let Some(all) = metrics["run"]["protocol_series"].as_object() else {
         return Vec::new();
     };
-    let mut by_metric: BTreeMap<String, Vec<(String, Vec<(f64, f64)>)>> = BTreeMap::new();
+    let mut by_metric: BTreeMap<String, Lines> = BTreeMap::new();
     for (name, points) in all {
         let (metric, line) = name.split_once('/').unwrap_or((name.as_str(), ""));
         let line = line
