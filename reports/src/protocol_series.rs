@@ -82,6 +82,28 @@ pub fn charts<'a>(
         .collect()
 }
 
+/// `points` cut where no point came for a long while (a crashed backup
+/// acks nothing), so a line does not bridge the silence: a gap longer than
+/// ten times the median gap, and than a hundredth of the run, splits it.
+pub fn segments(points: &[(f64, f64)], end_ms: f64) -> Vec<&[(f64, f64)]> {
+    let mut gaps: Vec<f64> = points.windows(2).map(|w| w[1].0 - w[0].0).collect();
+    if gaps.is_empty() {
+        return vec![points];
+    }
+    gaps.sort_by(f64::total_cmp);
+    let limit = (gaps[gaps.len() / 2] * 10.0).max(end_ms / 100.0);
+    let mut out = Vec::new();
+    let mut start = 0;
+    for i in 1..points.len() {
+        if points[i].0 - points[i - 1].0 > limit {
+            out.push(&points[start..i]);
+            start = i;
+        }
+    }
+    out.push(&points[start..]);
+    out
+}
+
 impl SeriesChart<'_> {
     /// The file name, without extension.
     pub fn name(&self) -> String {
@@ -112,15 +134,17 @@ impl Drawable for SeriesChart<'_> {
         draw_bands(&mut chart, self.bands, (0.0, high * 1.1))?;
         for (i, (line, points)) in self.lines.iter().enumerate() {
             let colour = COLOURS[i % COLOURS.len()];
-            chart
-                .draw_series(LineSeries::new(
-                    points.iter().copied(),
+            for (s, segment) in segments(points, self.end_ms).into_iter().enumerate() {
+                let drawn = chart.draw_series(LineSeries::new(
+                    segment.iter().copied(),
                     colour.stroke_width(1),
-                ))?
-                .label(line.as_str())
-                .legend(move |(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 16, y)], colour.stroke_width(2))
-                });
+                ))?;
+                if s == 0 {
+                    drawn.label(line.as_str()).legend(move |(x, y)| {
+                        PathElement::new(vec![(x, y), (x + 16, y)], colour.stroke_width(2))
+                    });
+                }
+            }
         }
         draw_legend(&mut chart, None)
     }
@@ -158,5 +182,16 @@ mod tests {
         assert_eq!(charts[1].name(), "over-time-lag");
         assert!(charts[1].svg().contains("lag over time"));
         assert!(super::charts(&serde_json::json!({"run": {}}), &names, &[], 1.0).is_empty());
+    }
+
+    #[test]
+    fn a_long_silence_splits_a_line() {
+        // Points every 20 ms, then none for a second (a crash), then again.
+        let mut points: Vec<(f64, f64)> = (0..10).map(|i| (f64::from(i) * 20.0, 1.0)).collect();
+        points.extend((0..5).map(|i| (1200.0 + f64::from(i) * 20.0, 2.0)));
+        let parts = segments(&points, 5000.0);
+        assert_eq!(parts.iter().map(|p| p.len()).collect::<Vec<_>>(), [10, 5]);
+        assert_eq!(segments(&points[..1], 5000.0).len(), 1);
+        assert_eq!(segments(&[], 5000.0), [&[] as &[(f64, f64)]]);
     }
 }
