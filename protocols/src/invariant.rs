@@ -18,6 +18,33 @@ pub struct Violation {
     pub message: String,
 }
 
+impl Violation {
+    /// A violation, as `Monitor::observe` returns it.
+    pub fn at(
+        invariant: &'static str,
+        time: SimTime,
+        node: Option<NodeId>,
+        message: String,
+    ) -> Option<Violation> {
+        Some(Violation {
+            invariant,
+            time,
+            node,
+            message,
+        })
+    }
+}
+
+/// Samples a monitor keeps per metric at most.
+pub const SAMPLES_MAX: usize = 100_000;
+
+/// Adds `value` to a metric's samples, unless they are `SAMPLES_MAX` already.
+pub fn push_sample(samples: &mut Vec<f64>, value: f64) {
+    if samples.len() < SAMPLES_MAX {
+        samples.push(value);
+    }
+}
+
 /// Metrics a monitor measured: named samples (summarised into percentiles),
 /// named counts, and named series over time, which a run report draws
 /// (a name "metric/line" puts the line on the chart of `metric`).

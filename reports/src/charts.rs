@@ -2,7 +2,9 @@
 //! `bands.rs`: `latency` (every operation, log scale), `latency-quantiles`
 //! (p50, p95, p99 and max per window) and `availability` (operations per
 //! window by outcome, and the fraction that succeeded), each with the
-//! fault intervals shaded and labelled.
+//! fault intervals shaded and labelled. It also holds what the run, sweep
+//! and side charts share: the palette, categorical axes and stacked bars by
+//! outcome.
 //!
 //! Every chart is drawn twice from the same code: as SVG (text, byte for
 //! byte the same for the same input) and as PNG (through plotters' bitmap
@@ -425,4 +427,90 @@ fn availability<DB: DrawingBackend>(
         ))?;
     }
     Ok(())
+}
+
+/// One colour per group, in order (then around again).
+pub(crate) const PALETTE: [RGBColor; 10] = [
+    RGBColor(31, 119, 180),
+    RGBColor(255, 127, 14),
+    RGBColor(44, 160, 44),
+    RGBColor(214, 39, 40),
+    RGBColor(148, 103, 189),
+    RGBColor(140, 86, 75),
+    RGBColor(227, 119, 194),
+    RGBColor(127, 127, 127),
+    RGBColor(188, 189, 34),
+    RGBColor(23, 190, 207),
+];
+
+/// The label of the category at `x` on an axis of categories 0, 1, ...;
+/// nothing between them.
+pub(crate) fn category(labels: &[String], x: f64) -> String {
+    let i = x.round();
+    if (x - i).abs() < 1e-6 && i >= 0.0 {
+        labels.get(i as usize).cloned().unwrap_or_default()
+    } else {
+        String::new()
+    }
+}
+
+pub(crate) type Axes =
+    Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>;
+
+/// A chart with one category per group across (labelled with `labels`)
+/// and `0..y_max` up.
+pub(crate) fn categorical<'a, DB: DrawingBackend + 'a>(
+    root: &'a DrawingArea<DB, Shift>,
+    caption: &str,
+    labels: &[String],
+    y_max: f64,
+    y_desc: &str,
+) -> Result<ChartContext<'a, DB, Axes>, DrawingAreaErrorKind<DB::ErrorType>> {
+    let n = labels.len().max(1);
+    let mut chart = ChartBuilder::on(root)
+        .caption(caption, (FAMILY, 18))
+        .margin(12)
+        .x_label_area_size(50)
+        .y_label_area_size(70)
+        .build_cartesian_2d(-0.5..n as f64 - 0.5, 0.0..y_max)?;
+    chart
+        .configure_mesh()
+        .x_labels(n)
+        .x_label_formatter(&|x| category(labels, *x))
+        .y_desc(y_desc)
+        .label_style((FAMILY, 12))
+        .draw()?;
+    Ok(chart)
+}
+
+/// Stacked bars of operations or runs by outcome, one bar per category
+/// (`counts[i]` is [ok, fail, unknown]), named `names` in the legend.
+pub(crate) fn stacked_outcomes<'a, DB: DrawingBackend + 'a>(
+    chart: &mut ChartContext<'a, DB, Axes>,
+    counts: &[[u64; 3]],
+    names: [&str; 3],
+) -> Drawn<DB> {
+    for (layer, (name, outcome)) in names
+        .into_iter()
+        .zip([Outcome::Ok, Outcome::Fail, Outcome::Info])
+        .enumerate()
+    {
+        let colour = outcome_colour(outcome);
+        let bars = counts.iter().enumerate().map(|(i, c)| {
+            let below: u64 = c[..layer].iter().sum();
+            let x = i as f64;
+            Rectangle::new(
+                [
+                    (x - 0.3, below as f64),
+                    (x + 0.3, (below + c[layer]) as f64),
+                ],
+                colour.filled(),
+            )
+        });
+        chart
+            .draw_series(bars)?
+            .label(name)
+            .legend(move |(x, y)| Rectangle::new([(x, y - 4), (x + 8, y + 4)], colour.filled()));
+    }
+    draw_legend(chart, None)
 }

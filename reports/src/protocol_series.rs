@@ -4,7 +4,7 @@
 //! `replication_lag_ms`), over the run's time with the fault bands.
 
 use crate::bands::FaultBand;
-use crate::charts::{draw_bands, draw_legend, Drawable, Drawn, FAMILY};
+use crate::charts::{draw_bands, draw_legend, Drawable, Drawn, FAMILY, PALETTE};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use serde_json::Value as Json;
@@ -13,16 +13,6 @@ use std::collections::BTreeMap;
 /// Charts drawn at most (one per metric), so a protocol with many series
 /// cannot flood a report.
 pub const CHARTS_MAX: usize = 8;
-
-/// One line colour per series, in order.
-const COLOURS: [RGBColor; 6] = [
-    RGBColor(31, 119, 180),
-    RGBColor(255, 127, 14),
-    RGBColor(44, 160, 44),
-    RGBColor(214, 39, 40),
-    RGBColor(148, 103, 189),
-    RGBColor(140, 86, 75),
-];
 
 /// A chart's lines: (label, (ms, value) points).
 type Lines = Vec<(String, Vec<(f64, f64)>)>;
@@ -133,7 +123,7 @@ impl Drawable for SeriesChart<'_> {
             .draw()?;
         draw_bands(&mut chart, self.bands, (0.0, high * 1.1))?;
         for (i, (line, points)) in self.lines.iter().enumerate() {
-            let colour = COLOURS[i % COLOURS.len()];
+            let colour = PALETTE[i % PALETTE.len()];
             for (s, segment) in segments(points, self.end_ms).into_iter().enumerate() {
                 let drawn = chart.draw_series(LineSeries::new(
                     segment.iter().copied(),

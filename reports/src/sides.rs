@@ -4,11 +4,10 @@
 //! without a quorum unanswered; an available one answers both sides and
 //! pays in consistency.
 
-use crate::charts::{draw_legend, outcome_colour, shorten, Drawable, Drawn, FAMILY};
+use crate::charts::{categorical, shorten, stacked_outcomes, Drawable, Drawn};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use serde_json::Value as Json;
-use sim_core::history::Outcome;
 
 /// Side labels are cut to this many characters.
 const LABEL_CHARS_MAX: usize = 36;
@@ -71,54 +70,15 @@ impl Drawable for SidesChart<'_> {
             .max()
             .unwrap_or(1)
             .max(1) as f64;
-        let n = labels.len().max(1);
-        let mut chart = ChartBuilder::on(root)
-            .caption(
-                "availability per side of each partition: the operations its clients invoked, by outcome",
-                (FAMILY, 18),
-            )
-            .margin(12)
-            .x_label_area_size(50)
-            .y_label_area_size(70)
-            .build_cartesian_2d(-0.5..n as f64 - 0.5, 0.0..most * 1.15)?;
-        let category = |x: &f64| {
-            let i = x.round();
-            if (x - i).abs() < 1e-6 && i >= 0.0 {
-                labels.get(i as usize).cloned().unwrap_or_default()
-            } else {
-                String::new()
-            }
-        };
-        chart
-            .configure_mesh()
-            .x_labels(n)
-            .x_label_formatter(&category)
-            .y_desc("operations")
-            .label_style((FAMILY, 12))
-            .draw()?;
-        for (name, outcome) in [
-            ("ok", Outcome::Ok),
-            ("fail", Outcome::Fail),
-            ("unknown", Outcome::Info),
-        ] {
-            let colour = outcome_colour(outcome);
-            let bars = self.sides.iter().enumerate().map(|(i, s)| {
-                let (below, own) = match outcome {
-                    Outcome::Ok => (0, s.ok),
-                    Outcome::Fail => (s.ok, s.fail),
-                    Outcome::Info => (s.ok + s.fail, s.info),
-                };
-                let x = i as f64;
-                Rectangle::new(
-                    [(x - 0.3, below as f64), (x + 0.3, (below + own) as f64)],
-                    colour.filled(),
-                )
-            });
-            chart.draw_series(bars)?.label(name).legend(move |(x, y)| {
-                Rectangle::new([(x, y - 4), (x + 8, y + 4)], colour.filled())
-            });
-        }
-        draw_legend(&mut chart, None)
+        let mut chart = categorical(
+            root,
+            "availability per side of each partition: the operations its clients invoked, by outcome",
+            &labels,
+            most * 1.15,
+            "operations",
+        )?;
+        let counts: Vec<[u64; 3]> = self.sides.iter().map(|s| [s.ok, s.fail, s.info]).collect();
+        stacked_outcomes(&mut chart, &counts, ["ok", "fail", "unknown"])
     }
 }
 

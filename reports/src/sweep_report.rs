@@ -5,7 +5,10 @@
 //! all of it. Made from the sweep's results alone, so `faultline report`
 //! on a merged sweep folder draws the same.
 
-use crate::charts::{draw_legend, outcome_colour, register_font, shorten, Drawable, Drawn, FAMILY};
+use crate::charts::{
+    categorical, category, draw_legend, register_font, shorten, stacked_outcomes, Drawable, Drawn,
+    FAMILY, PALETTE,
+};
 use crate::html::escape;
 use crate::sweep_series::{
     cdfs, group_name, heatmap, mean_with_interval, metrics, numeric_axis, percentiles,
@@ -13,40 +16,14 @@ use crate::sweep_series::{
 };
 use plotters::coord::Shift;
 use plotters::prelude::*;
-use sim_core::history::Outcome;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-
-/// One colour per group, in order (then around again).
-const PALETTE: [RGBColor; 10] = [
-    RGBColor(31, 119, 180),
-    RGBColor(255, 127, 14),
-    RGBColor(44, 160, 44),
-    RGBColor(214, 39, 40),
-    RGBColor(148, 103, 189),
-    RGBColor(140, 86, 75),
-    RGBColor(227, 119, 194),
-    RGBColor(127, 127, 127),
-    RGBColor(188, 189, 34),
-    RGBColor(23, 190, 207),
-];
 
 /// A CDF spans more than this ratio of its largest to its smallest
 /// positive value: its x axis is logarithmic.
 const LOG_X_RATIO: f64 = 20.0;
 /// Group labels on a categorical axis are cut to this many characters.
 const LABEL_CHARS_MAX: usize = 40;
-
-/// The label of the category at `x` on an axis of categories 0, 1, ...;
-/// nothing between them.
-fn category(labels: &[String], x: f64) -> String {
-    let i = x.round();
-    if (x - i).abs() < 1e-6 && i >= 0.0 {
-        labels.get(i as usize).cloned().unwrap_or_default()
-    } else {
-        String::new()
-    }
-}
 
 fn short(label: &str) -> String {
     shorten(label, LABEL_CHARS_MAX)
@@ -282,35 +259,6 @@ fn cdf_lines<'a, DB: DrawingBackend + 'a, X: Ranged<ValueType = f64>>(
     draw_legend(&mut chart, Some(SeriesLabelPosition::LowerRight))
 }
 
-type Axes =
-    Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>;
-
-/// A chart with one category per group across (labelled with `labels`)
-/// and `0..y_max` up.
-fn categorical<'a, DB: DrawingBackend + 'a>(
-    root: &'a DrawingArea<DB, Shift>,
-    caption: &str,
-    labels: &[String],
-    y_max: f64,
-    y_desc: &str,
-) -> Result<ChartContext<'a, DB, Axes>, DrawingAreaErrorKind<DB::ErrorType>> {
-    let n = labels.len().max(1);
-    let mut chart = ChartBuilder::on(root)
-        .caption(caption, (FAMILY, 18))
-        .margin(12)
-        .x_label_area_size(50)
-        .y_label_area_size(70)
-        .build_cartesian_2d(-0.5..n as f64 - 0.5, 0.0..y_max)?;
-    chart
-        .configure_mesh()
-        .x_labels(n)
-        .x_label_formatter(&|x| category(labels, *x))
-        .y_desc(y_desc)
-        .label_style((FAMILY, 12))
-        .draw()?;
-    Ok(chart)
-}
-
 /// Where a metric chart places its groups across.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Across {
@@ -541,30 +489,12 @@ impl Drawable for VerdictChart<'_> {
             most * 1.1,
             "runs",
         )?;
-        for (name, outcome) in [
-            ("pass", Outcome::Ok),
-            ("fail", Outcome::Fail),
-            ("unknown", Outcome::Info),
-        ] {
-            let colour = outcome_colour(outcome);
-            let bars = self.groups.iter().enumerate().map(|(i, g)| {
-                let (below, own) = match outcome {
-                    Outcome::Ok => (0, g.passed),
-                    Outcome::Fail => (g.passed, g.failed),
-                    Outcome::Info => (g.passed + g.failed, g.unknown),
-                };
-                let x = i as f64;
-                Rectangle::new(
-                    [(x - 0.3, below as f64), (x + 0.3, (below + own) as f64)],
-                    colour.filled(),
-                )
-            });
-            chart.draw_series(bars)?.label(name).legend(move |(x, y)| {
-                Rectangle::new([(x, y - 4), (x + 8, y + 4)], colour.filled())
-            });
-        }
-        draw_legend(&mut chart, None)?;
-        Ok(())
+        let counts: Vec<[u64; 3]> = self
+            .groups
+            .iter()
+            .map(|g| [g.passed, g.failed, g.unknown])
+            .collect();
+        stacked_outcomes(&mut chart, &counts, ["pass", "fail", "unknown"])
     }
 }
 

@@ -6,7 +6,7 @@ mod common;
 
 use proptest::prelude::*;
 use scenarios::duration::Dur;
-use scenarios::schema::{FaultSpec, TimedFault};
+use scenarios::schema::FaultSpec;
 use scenarios::strategies::fault_schedule;
 use sim_core::history::{Function, Outcome};
 
@@ -24,26 +24,6 @@ fn names() -> Vec<String> {
     (1..=3).map(|i| format!("n{i}")).collect()
 }
 
-/// Faults that undo every fault kind, at `at`.
-fn heal_everything(at: Dur) -> Vec<TimedFault> {
-    let mut undo = vec![
-        FaultSpec::Heal,
-        FaultSpec::RestoreLoss,
-        FaultSpec::Release("*".into(), "*".into()),
-    ];
-    for name in names() {
-        undo.push(FaultSpec::Resume(name.clone()));
-        undo.push(FaultSpec::Restart(name));
-    }
-    undo.into_iter()
-        .map(|fault| TimedFault {
-            jitter: None,
-            at,
-            fault,
-        })
-        .collect()
-}
-
 proptest! {
     #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
 
@@ -59,7 +39,7 @@ proptest! {
         let mut scenario = scenarios::load_str(BASE, "base.ron").unwrap();
         scenario.faults.schedule = schedule;
         scenario.faults.schedule.retain(|f| !matches!(f.fault, FaultSpec::ClockJump(..)));
-        scenario.faults.schedule.extend(heal_everything(Dur::secs(1)));
+        scenario.faults.schedule.extend(common::heal_everything(&names(), Dur::secs(1)));
         scenarios::validate::validate(&scenario).map_err(|p| TestCaseError::fail(format!("{p:?}")))?;
         let outcome = scenarios::run(&scenarios::resolve(&scenario, seed)).unwrap();
         prop_assert!(outcome.passed(), "failed {:?}; checks {:?}", outcome.failed(), outcome.checks);

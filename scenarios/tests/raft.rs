@@ -2,6 +2,8 @@
 //! schedules (safety, and liveness once the faults stop), the bug switches
 //! the checkers must catch, and frozen regressions.
 
+mod common;
+
 use proptest::prelude::*;
 use scenarios::duration::Dur;
 use scenarios::schema::{FaultSpec, TimedFault};
@@ -22,26 +24,6 @@ fn names() -> Vec<String> {
     (1..=5).map(|i| format!("n{i}")).collect()
 }
 
-/// Faults that undo every fault kind, at `at`: afterwards the cluster is whole.
-fn heal_everything(at: Dur) -> Vec<TimedFault> {
-    let mut undo = vec![
-        FaultSpec::Heal,
-        FaultSpec::RestoreLoss,
-        FaultSpec::Release("*".into(), "*".into()),
-    ];
-    for name in names() {
-        undo.push(FaultSpec::Resume(name.clone()));
-        undo.push(FaultSpec::Restart(name));
-    }
-    undo.into_iter()
-        .map(|fault| TimedFault {
-            jitter: None,
-            at,
-            fault,
-        })
-        .collect()
-}
-
 proptest! {
     #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
 
@@ -51,7 +33,7 @@ proptest! {
     fn raft_is_safe_under_any_schedule_and_live_after_heal(schedule in fault_schedule(names(), Dur::secs(1)), seed in any::<u64>()) {
         let mut scenario = scenarios::load_str(BASE, "base.ron").unwrap();
         scenario.faults.schedule = schedule;
-        scenario.faults.schedule.extend(heal_everything(Dur::secs(1)));
+        scenario.faults.schedule.extend(common::heal_everything(&names(), Dur::secs(1)));
         scenarios::validate::validate(&scenario).map_err(|p| TestCaseError::fail(format!("{p:?}")))?;
         let outcome = scenarios::run(&scenarios::resolve(&scenario, seed)).unwrap();
         prop_assert!(outcome.passed(), "failed {:?}; checks {:?}", outcome.failed(), outcome.checks);
@@ -252,7 +234,7 @@ fn regression_a_duplicated_request_is_not_refused_after_its_copy_was_appended() 
     scenario
         .faults
         .schedule
-        .extend(heal_everything(Dur::secs(1)));
+        .extend(common::heal_everything(&names(), Dur::secs(1)));
     let outcome = scenarios::run(&scenarios::resolve(&scenario, 207_115_994_538_502_943)).unwrap();
     assert!(outcome.passed(), "failed {:?}", outcome.failed());
 }

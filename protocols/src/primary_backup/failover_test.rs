@@ -2,7 +2,7 @@
 //! primary was heard, the up-to-date rule (and its bug switch), votes
 //! durable before they go, and a candidate promoted by a majority.
 
-use super::messages::{Entry, PbEvent, PbMessage, PbTimer};
+use super::messages::{Append, Entry, PbEvent, PbMessage, PbTimer};
 use super::params::PrimaryBackupParams;
 use super::PrimaryBackup;
 use crate::cluster::Service;
@@ -15,7 +15,7 @@ fn backup(params: PrimaryBackupParams) -> (ServerHarness, PrimaryBackup) {
     let mut pb = PrimaryBackup::new(Arc::new(params));
     harness.call(|ctx| pb.on_start(ctx));
     // One entry from the primary, so its log ends at (1, 1).
-    let append = PbMessage::Append {
+    let append = PbMessage::Append(Append {
         epoch: 1,
         prev_index: 0,
         prev_epoch: 0,
@@ -25,7 +25,7 @@ fn backup(params: PrimaryBackupParams) -> (ServerHarness, PrimaryBackup) {
         }],
         commit: 0,
         round: 1,
-    };
+    });
     harness.call(|ctx| pb.on_message(ctx, NodeId(0), append));
     (harness, pb)
 }

@@ -26,19 +26,22 @@ impl Entry {
     }
 }
 
+/// The primary's log from `prev_index + 1` (empty: a heartbeat), with what
+/// it has committed. `round` is its heartbeat round, echoed in the ack: a
+/// majority's acks of a round renew the primary's lease.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Append {
+    pub epoch: u64,
+    pub prev_index: u64,
+    pub prev_epoch: u64,
+    pub entries: Vec<Entry>,
+    pub commit: u64,
+    pub round: u64,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum PbMessage {
-    /// The primary's log from `prev_index + 1` (empty: a heartbeat), with
-    /// what it has committed. `round` is its heartbeat round, echoed in the
-    /// ack: a majority's acks of a round renew the primary's lease.
-    Append {
-        epoch: u64,
-        prev_index: u64,
-        prev_epoch: u64,
-        entries: Vec<Entry>,
-        commit: u64,
-        round: u64,
-    },
+    Append(Append),
     /// A backup's answer, sent once what it took is on its disk: `ok` with
     /// its durable log end `index`, or not `ok` with the index the primary
     /// should ship from (its log ends earlier, or differs there).

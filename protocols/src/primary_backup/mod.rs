@@ -60,7 +60,7 @@ pub mod plugin;
 mod reads;
 mod replication;
 
-use self::messages::{Entry, PbEvent, PbMessage, PbTimer};
+use self::messages::{Append, Entry, PbEvent, PbMessage, PbTimer};
 use self::params::PrimaryBackupParams;
 use crate::client::{ClientReply, ClientRequest};
 use crate::cluster::{ServerCtx, Service};
@@ -113,8 +113,8 @@ struct PrimaryState {
     /// Uncommitted entries' (index, when appended), oldest first: a
     /// semi-sync primary falls back when the oldest waits too long.
     uncommitted: VecDeque<(u64, LocalTime)>,
-    /// Entries up to here may be shipped (Async: the log end at the last
-    /// ship; otherwise the log end).
+    /// Async: entries up to here may be shipped (the log end at the last
+    /// ship); Sync and SemiSync ship the whole log.
     ship_limit: u64,
     /// SemiSync only: fallen back to answering after the local disk.
     degraded: bool,
@@ -359,25 +359,7 @@ impl Service for PrimaryBackup {
 
     fn on_message(&mut self, ctx: &mut ServerCtx<'_, '_, Self>, from: NodeId, message: PbMessage) {
         match message {
-            PbMessage::Append {
-                epoch,
-                prev_index,
-                prev_epoch,
-                entries,
-                commit,
-                round,
-            } => self.on_append(
-                ctx,
-                from,
-                replication::Append {
-                    epoch,
-                    prev_index,
-                    prev_epoch,
-                    entries,
-                    commit,
-                    round,
-                },
-            ),
+            PbMessage::Append(append) => self.on_append(ctx, from, append),
             PbMessage::AppendAck {
                 epoch,
                 ok,
@@ -475,7 +457,7 @@ impl Service for PrimaryBackup {
 
     fn message_kind(message: &PbMessage) -> usize {
         match message {
-            PbMessage::Append { .. } => 0,
+            PbMessage::Append(_) => 0,
             PbMessage::AppendAck { .. } => 1,
             PbMessage::RequestVote { .. } => 2,
             PbMessage::Vote { .. } => 3,
@@ -484,7 +466,7 @@ impl Service for PrimaryBackup {
 
     fn message_heap_bytes(message: &PbMessage) -> usize {
         match message {
-            PbMessage::Append { entries, .. } => {
+            PbMessage::Append(Append { entries, .. }) => {
                 entries.capacity() * std::mem::size_of::<Entry>()
                     + entries.iter().map(Entry::heap_bytes).sum::<usize>()
             }

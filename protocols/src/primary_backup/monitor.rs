@@ -7,7 +7,7 @@
 //! primary log, so it judges a promotion at the moment it happens.
 
 use super::messages::PbEvent;
-use crate::invariant::{Monitor, ProtocolMetrics, Series, Violation};
+use crate::invariant::{push_sample, Monitor, ProtocolMetrics, Series, Violation};
 use sim_core::{NodeId, SimTime};
 use std::collections::BTreeMap;
 
@@ -15,8 +15,6 @@ pub const ONE_PRIMARY_PER_EPOCH: &str = "one-primary-per-epoch";
 pub const BACKUP_LOG_PREFIX: &str = "backup-log-is-primary-prefix";
 pub const NO_SAFE_WRITE_LOST: &str = "no-promised-write-lost";
 
-/// Samples kept per metric at most.
-const SAMPLES_MAX: usize = 100_000;
 /// Epochs whose primary log is mirrored, at most (appends of older epochs
 /// still in flight are not checked).
 const EPOCH_LOGS_KEPT: usize = 8;
@@ -107,12 +105,6 @@ pub struct PbMonitor {
     fallbacks: u64,
 }
 
-fn push(samples: &mut Vec<f64>, value: f64) {
-    if samples.len() < SAMPLES_MAX {
-        samples.push(value);
-    }
-}
-
 fn ms(from: SimTime, to: SimTime) -> f64 {
     to.saturating_since(from).as_millis_f64()
 }
@@ -125,27 +117,13 @@ fn set_at(log: &mut Vec<u64>, index: u64, digest: u64) {
 }
 
 impl PbMonitor {
-    fn violation(
-        invariant: &'static str,
-        time: SimTime,
-        node: NodeId,
-        message: String,
-    ) -> Option<Violation> {
-        Some(Violation {
-            invariant,
-            time,
-            node: Some(node),
-            message,
-        })
-    }
-
     fn on_promoted(&mut self, time: SimTime, node: NodeId, epoch: u64) -> Option<Violation> {
         if let Some(other) = self.primaries.insert(epoch, node) {
             if other != node {
-                return Self::violation(
+                return Violation::at(
                     ONE_PRIMARY_PER_EPOCH,
                     time,
-                    node,
+                    Some(node),
                     format!("{node} and {other} were both promoted primary of epoch {epoch}"),
                 );
             }
@@ -180,18 +158,18 @@ impl PbMonitor {
         }
         if !first {
             self.lost_total += lost;
-            push(&mut self.lost_per_failover, lost as f64);
+            push_sample(&mut self.lost_per_failover, lost as f64);
             if self.acked_since_promotion > 0 {
                 let pct = 100.0 * lost as f64 / self.acked_since_promotion as f64;
-                push(&mut self.lost_pct_per_failover, pct.min(100.0));
+                push_sample(&mut self.lost_pct_per_failover, pct.min(100.0));
             }
         }
         self.acked_since_promotion = 0;
         broken.and_then(|index| {
-            Self::violation(
+            Violation::at(
                 NO_SAFE_WRITE_LOST,
                 time,
-                node,
+                Some(node),
                 format!(
                     "{node}, promoted in epoch {epoch}, lacks the write committed at index {index}, which its mode had promised was on the backups"
                 ),
@@ -215,10 +193,10 @@ impl PbMonitor {
         let start = from as usize - 1;
         let theirs = primary_log.get(start..start + digests.len());
         if theirs != Some(digests) {
-            return Self::violation(
+            return Violation::at(
                 BACKUP_LOG_PREFIX,
                 time,
-                node,
+                Some(node),
                 format!(
                     "{node} took entries {from}..{} in epoch {epoch} that its primary's log does not hold there",
                     from + digests.len() as u64 - 1
@@ -229,7 +207,7 @@ impl PbMonitor {
     }
 
     fn on_acked(&mut self, time: SimTime, backup: u32, index: u64, last: u64) {
-        push(&mut self.lag_entries, last.saturating_sub(index) as f64);
+        push_sample(&mut self.lag_entries, last.saturating_sub(index) as f64);
         // How long the oldest entry the backup lacks has waited.
         let lag_ms = if index >= last {
             0.0
@@ -240,9 +218,9 @@ impl PbMonitor {
                 .unwrap_or(self.promoted_at);
             ms(appended, time)
         };
-        push(&mut self.lag_ms, lag_ms);
+        push_sample(&mut self.lag_ms, lag_ms);
         if let Some(samples) = self.lag_ms_by_backup.get_mut(backup as usize) {
-            push(samples, lag_ms);
+            push_sample(samples, lag_ms);
         }
         let at_ms = time.since_start().as_millis_f64();
         if let Some(series) = self.lag_ms_over_time.get_mut(backup as usize) {
@@ -271,7 +249,7 @@ impl PbMonitor {
         }
         if lost > 0 {
             self.lost_total += lost;
-            push(&mut self.lost_at_rejoin, lost as f64);
+            push_sample(&mut self.lost_at_rejoin, lost as f64);
         }
         self.logs[node.index()].truncate(from as usize - 1);
     }
@@ -279,7 +257,7 @@ impl PbMonitor {
     fn primary_stopped(&mut self, time: SimTime) {
         self.unserved_since.get_or_insert(time);
         if let Some(since) = self.degraded_since.take() {
-            push(&mut self.degraded_ms, ms(since, time));
+            push_sample(&mut self.degraded_ms, ms(since, time));
         }
     }
 }
@@ -361,7 +339,7 @@ impl Monitor<PbEvent> for PbMonitor {
                         .flatten()
                         .and_then(|o| self.appended_at.get(o as usize));
                     if let Some(appended) = appended {
-                        push(&mut self.commit_latency_ms, ms(*appended, time));
+                        push_sample(&mut self.commit_latency_ms, ms(*appended, time));
                     }
                 }
                 self.committed.insert(
@@ -386,12 +364,12 @@ impl Monitor<PbEvent> for PbMonitor {
             }
             PbEvent::Degraded(false) => {
                 if let Some(since) = self.degraded_since.take() {
-                    push(&mut self.degraded_ms, ms(since, time));
+                    push_sample(&mut self.degraded_ms, ms(since, time));
                 }
             }
             PbEvent::Serving(true) if is_current => {
                 if let Some(since) = self.unserved_since.take() {
-                    push(&mut self.without_primary_ms, ms(since, time));
+                    push_sample(&mut self.without_primary_ms, ms(since, time));
                 }
             }
             PbEvent::Serving(false) | PbEvent::SteppedDown { .. } if is_current => {
@@ -410,7 +388,7 @@ impl Monitor<PbEvent> for PbMonitor {
 
     fn finish(&mut self, time: SimTime) -> Vec<Violation> {
         if let Some(since) = self.degraded_since.take() {
-            push(&mut self.degraded_ms, ms(since, time));
+            push_sample(&mut self.degraded_ms, ms(since, time));
         }
         Vec::new()
     }

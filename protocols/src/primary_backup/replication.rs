@@ -1,22 +1,12 @@
 //! Shipping the log: the primary's writes, appends, acks and commit rule
 //! per mode (with the semi-sync fallback), and a backup taking appends.
 
-use super::messages::{Entry, PbEvent, PbMessage};
+use super::messages::{Append, Entry, PbEvent, PbMessage};
 use super::params::Mode;
 use super::{PrimaryBackup, Role, ROUNDS_KEPT};
 use crate::client::{ClientReply, ClientRequest, Token};
 use crate::cluster::ServerCtx;
 use sim_core::NodeId;
-
-/// An append as a backup receives it.
-pub(super) struct Append {
-    pub epoch: u64,
-    pub prev_index: u64,
-    pub prev_epoch: u64,
-    pub entries: Vec<Entry>,
-    pub commit: u64,
-    pub round: u64,
-}
 
 impl PrimaryBackup {
     /// A client's write at this server: the primary appends it and ships
@@ -62,9 +52,6 @@ impl PrimaryBackup {
         };
         state.waiting.insert(index, (client, request));
         state.uncommitted.push_back((index, now));
-        if !matches!(self.params.mode, Mode::Async { .. }) {
-            state.ship_limit = index;
-        }
         self.sync(ctx);
         if !matches!(self.params.mode, Mode::Async { .. }) {
             self.ship_all(ctx);
@@ -135,7 +122,10 @@ impl PrimaryBackup {
         let (epoch, commit) = (self.epoch, self.commit);
         let state = self.primary_state();
         let next = state.next[peer.index()];
-        let last = state.ship_limit.min(self.log.last_index());
+        let last = match self.params.mode {
+            Mode::Async { .. } => state.ship_limit.min(self.log.last_index()),
+            Mode::Sync | Mode::SemiSync { .. } => self.log.last_index(),
+        };
         let to = last.min(next + batch - 1);
         let entries = self.log.slice(next, to).to_vec();
         let prev_index = next - 1;
@@ -145,14 +135,14 @@ impl PrimaryBackup {
         self.primary_state_mut().next[peer.index()] = next + sent;
         ctx.send(
             peer,
-            PbMessage::Append {
+            PbMessage::Append(Append {
                 epoch,
                 prev_index,
                 prev_epoch,
                 entries,
                 commit,
                 round,
-            },
+            }),
         );
     }
 
@@ -373,17 +363,18 @@ impl PrimaryBackup {
             commit,
             round,
         } = append;
-        let refuse = |ctx: &mut ServerCtx<'_, '_, Self>, from_index: u64| {
+        // Sent once its disk has what it took (and the epoch it adopted).
+        let answer = |ctx: &mut ServerCtx<'_, '_, Self>, ok: bool, index: u64| {
             let ack = PbMessage::AppendAck {
                 epoch,
-                ok: false,
-                index: from_index,
+                ok,
+                index,
                 round,
             };
             ctx.send_when_durable(from, ack);
         };
         if prev_index > self.log.last_index() {
-            refuse(ctx, self.log.last_index() + 1);
+            answer(ctx, false, self.log.last_index() + 1);
             self.sync(ctx);
             return;
         }
@@ -395,7 +386,7 @@ impl PrimaryBackup {
                 while first > 1 && self.log.get(first - 1).map(|e| e.epoch) == Some(mine) {
                     first -= 1;
                 }
-                refuse(ctx, first);
+                answer(ctx, false, first);
                 self.sync(ctx);
                 return;
             }
@@ -423,13 +414,7 @@ impl PrimaryBackup {
             });
         }
         self.sync(ctx);
-        let ack = PbMessage::AppendAck {
-            epoch,
-            ok: true,
-            index: matched,
-            round,
-        };
-        ctx.send_when_durable(from, ack);
+        answer(ctx, true, matched);
         let upto = commit.min(matched);
         if upto > self.commit {
             self.commit = upto;

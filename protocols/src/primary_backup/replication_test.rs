@@ -3,7 +3,7 @@
 //! disk alone and ships on its timer, and a backup acks only what is on
 //! its disk and refuses a deposed primary.
 
-use super::messages::{Entry, PbEvent, PbMessage, PbTimer};
+use super::messages::{Append, Entry, PbEvent, PbMessage, PbTimer};
 use super::params::{Mode, PrimaryBackupParams};
 use super::PrimaryBackup;
 use crate::client::{ClientReply, ClientRequest, Token};
@@ -70,14 +70,14 @@ fn primary(mode: Mode) -> (ServerHarness, PrimaryBackup) {
         started.sends()[0],
         (
             NodeId(1),
-            &PbMessage::Append {
+            &PbMessage::Append(Append {
                 epoch: 1,
                 prev_index: 0,
                 prev_epoch: 0,
                 entries: vec![noop],
                 commit: 0,
                 round: 1,
-            }
+            })
         )
     );
     harness.complete_sync(&mut pb);
@@ -104,14 +104,14 @@ fn a_sync_primary_answers_once_every_backup_has_the_write_on_disk() {
             digest: entry.digest()
         }]
     );
-    let shipped = PbMessage::Append {
+    let shipped = PbMessage::Append(Append {
         epoch: 1,
         prev_index: 1,
         prev_epoch: 1,
         entries: vec![entry],
         commit: 1,
         round: 2,
-    };
+    });
     assert_eq!(
         write.sends(),
         [(NodeId(1), &shipped), (NodeId(2), &shipped)]
@@ -184,11 +184,11 @@ fn an_async_primary_answers_after_its_own_disk_and_ships_on_its_timer() {
         .sends()
         .into_iter()
         .map(|(to, m)| match m {
-            PbMessage::Append {
+            PbMessage::Append(Append {
                 prev_index,
                 entries,
                 ..
-            } => (to, *prev_index, entries.len()),
+            }) => (to, *prev_index, entries.len()),
             other => panic!("a ship sends appends, not {other:?}"),
         })
         .collect();
@@ -211,38 +211,38 @@ fn a_backup_acks_only_once_durable_and_refuses_a_deposed_primary() {
             request: Some(put(1)),
         },
     ];
-    let append = PbMessage::Append {
+    let append = PbMessage::Append(Append {
         epoch: 1,
         prev_index: 0,
         prev_epoch: 0,
         entries,
         commit: 1,
         round: 4,
-    };
+    });
     let took = harness.call(|ctx| pb.on_message(ctx, NodeId(0), append));
     assert!(took.sends().is_empty(), "the ack waits for the disk");
     assert_eq!(pb.commit_index(), 1, "commits what the primary committed");
     let synced = harness.complete_sync(&mut pb);
     assert_eq!(synced.sends(), [(NodeId(0), &ack(2, 4))]);
     // Epoch 2 arrives; an append of epoch 1 is then refused with epoch 2.
-    let newer = PbMessage::Append {
+    let newer = PbMessage::Append(Append {
         epoch: 2,
         prev_index: 2,
         prev_epoch: 1,
         entries: Vec::new(),
         commit: 1,
         round: 1,
-    };
+    });
     harness.call(|ctx| pb.on_message(ctx, NodeId(2), newer));
     harness.complete_sync(&mut pb);
-    let stale = PbMessage::Append {
+    let stale = PbMessage::Append(Append {
         epoch: 1,
         prev_index: 2,
         prev_epoch: 1,
         entries: Vec::new(),
         commit: 2,
         round: 5,
-    };
+    });
     let refused = harness.call(|ctx| pb.on_message(ctx, NodeId(0), stale));
     let refusal = PbMessage::AppendAck {
         epoch: 2,

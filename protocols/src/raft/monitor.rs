@@ -6,7 +6,7 @@
 //! leader is elected, not only at the end.
 
 use super::messages::RaftEvent;
-use crate::invariant::{Monitor, ProtocolMetrics, Violation};
+use crate::invariant::{push_sample, Monitor, ProtocolMetrics, Violation};
 use sim_core::{NodeId, SimTime};
 use std::collections::BTreeMap;
 
@@ -15,8 +15,6 @@ pub const LOG_MATCHING: &str = "log-matching";
 pub const LEADER_COMPLETENESS: &str = "leader-completeness";
 pub const STATE_MACHINE_SAFETY: &str = "state-machine-safety";
 
-/// Samples kept per metric at most.
-const SAMPLES_MAX: usize = 100_000;
 /// Entries awaiting commit whose append time is remembered, at most.
 const PENDING_COMMITS_MAX: usize = 100_000;
 
@@ -68,18 +66,7 @@ fn violation(
     node: NodeId,
     message: String,
 ) -> Option<Violation> {
-    Some(Violation {
-        invariant,
-        time,
-        node: Some(node),
-        message,
-    })
-}
-
-fn push_sample(samples: &mut Vec<f64>, value: f64) {
-    if samples.len() < SAMPLES_MAX {
-        samples.push(value);
-    }
+    Violation::at(invariant, time, Some(node), message)
 }
 
 impl RaftMonitor {

@@ -88,20 +88,6 @@ impl SagaMonitor {
     }
 }
 
-fn violation(
-    invariant: &'static str,
-    time: SimTime,
-    node: Option<NodeId>,
-    message: String,
-) -> Option<Violation> {
-    Some(Violation {
-        invariant,
-        time,
-        node,
-        message,
-    })
-}
-
 impl Monitor<SagaEvent> for SagaMonitor {
     const INVARIANTS: &'static [&'static str] =
         &[STEP_ONCE, COMPENSATION_NEEDS_STEP, SEMANTIC_ATOMICITY];
@@ -138,7 +124,7 @@ impl Monitor<SagaEvent> for SagaMonitor {
                 view.last_progress = Some(time);
                 let item = view.item;
                 if !view.applied.insert(step) {
-                    return violation(
+                    return Violation::at(
                         STEP_ONCE,
                         time,
                         Some(node),
@@ -174,7 +160,7 @@ impl Monitor<SagaEvent> for SagaMonitor {
                 let view = self.view(saga)?;
                 view.last_progress = Some(time);
                 if !view.applied.contains(&step) {
-                    return violation(
+                    return Violation::at(
                         COMPENSATION_NEEDS_STEP,
                         time,
                         Some(node),
@@ -182,7 +168,7 @@ impl Monitor<SagaEvent> for SagaMonitor {
                     );
                 }
                 if !view.compensated.insert(step) {
-                    return violation(
+                    return Violation::at(
                         COMPENSATION_NEEDS_STEP,
                         time,
                         Some(node),
@@ -222,7 +208,7 @@ impl Monitor<SagaEvent> for SagaMonitor {
                 };
                 if !whole {
                     let how = if completed { "completed" } else { "aborted" };
-                    return violation(
+                    return Violation::at(
                         SEMANTIC_ATOMICITY,
                         time,
                         Some(node),

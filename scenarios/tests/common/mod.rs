@@ -4,6 +4,8 @@
 // Each test file is its own crate and uses only some of these.
 #![allow(dead_code)]
 
+use scenarios::duration::Dur;
+use scenarios::schema::{FaultSpec, TimedFault};
 use scenarios::{RunOutcome, Scenario};
 
 /// A curated scenario from `scenarios/`.
@@ -30,4 +32,25 @@ pub fn count(outcome: &RunOutcome, name: &str) -> u64 {
         .get(name)
         .copied()
         .unwrap_or(0)
+}
+
+/// Faults at `at` that undo every fault kind on the servers `names`:
+/// afterwards the cluster is whole (for liveness after a random schedule).
+pub fn heal_everything(names: &[String], at: Dur) -> Vec<TimedFault> {
+    let mut undo = vec![
+        FaultSpec::Heal,
+        FaultSpec::RestoreLoss,
+        FaultSpec::Release("*".into(), "*".into()),
+    ];
+    for name in names {
+        undo.push(FaultSpec::Resume(name.clone()));
+        undo.push(FaultSpec::Restart(name.clone()));
+    }
+    undo.into_iter()
+        .map(|fault| TimedFault {
+            jitter: None,
+            at,
+            fault,
+        })
+        .collect()
 }
