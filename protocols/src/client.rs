@@ -12,7 +12,7 @@
 //! any attempt may have reached a server (a timed-out attempt), and `Fail`
 //! only if every attempt was definitely refused (`NotLeader`, `Unavailable`).
 
-use crate::kv::{KvOp, KvResult};
+use crate::kv::{CausalContext, KvOp, KvResult};
 use crate::workload::{Arrival, OpGenerator, WorkloadConfig};
 use rand::Rng;
 use sim_core::history::Outcome;
@@ -109,6 +109,7 @@ impl ClientRequest {
             attempt: self.attempt,
             reply,
             token: Token::default(),
+            context: CausalContext::NONE,
         }
     }
 
@@ -154,6 +155,9 @@ pub struct ClientResponse {
     /// The server's epoch and the position the operation reached (none
     /// for protocols without tokens).
     pub token: Token,
+    /// What the operation saw or wrote of its key's history (version
+    /// vectors); the client sends it back with its next write of the key.
+    pub context: CausalContext,
 }
 
 /// By hand for the same reason as `ClientRequest`'s.
@@ -165,6 +169,7 @@ impl std::hash::Hash for ClientResponse {
         if !self.token.is_none() {
             self.token.hash(state);
         }
+        self.context.hash(state);
     }
 }
 
@@ -179,6 +184,9 @@ pub struct ClientRouting {
     /// Requests carry the client's session position; without it they carry
     /// position 0, so a server cannot tell what the client has seen.
     pub session: bool,
+    /// Every attempt goes to a server drawn at random, as through a load
+    /// balancer (leaderless stores, where any server coordinates).
+    pub spread: bool,
 }
 
 /// What a client reports for the history.
@@ -248,6 +256,9 @@ pub struct ClientProcess {
     routing: ClientRouting,
     /// The latest epoch and position the client's responses reported.
     token: Token,
+    /// Per key, the causal context its latest response carried (at most
+    /// one per workload key); sent with the next write of the key.
+    contexts: std::collections::BTreeMap<String, CausalContext>,
 }
 
 impl ClientProcess {
@@ -270,13 +281,20 @@ impl ClientProcess {
             cursor: 0,
             routing,
             token: Token::default(),
+            contexts: std::collections::BTreeMap::new(),
         }
     }
 
     /// Heap bytes this client holds: the operation in flight and the
     /// values it last saw per key (for the run's memory budget).
     pub fn heap_bytes(&self) -> usize {
-        self.in_flight.as_ref().map_or(0, |f| f.op.heap_bytes()) + self.generator.heap_bytes()
+        self.in_flight.as_ref().map_or(0, |f| f.op.heap_bytes())
+            + self.generator.heap_bytes()
+            + self
+                .contexts
+                .iter()
+                .map(|(k, c)| k.capacity() + c.heap_bytes() + 48)
+                .sum::<usize>()
     }
 
     pub fn on_start<P: ClientWire>(&mut self, ctx: &mut Context<'_, P>) {
@@ -334,6 +352,10 @@ impl ClientProcess {
             return; // A late or duplicated reply to an operation already finished.
         };
         self.token = self.token.max(response.token);
+        if !response.context.is_none() {
+            self.contexts
+                .insert(flight.op.key().to_string(), response.context.clone());
+        }
         match response.reply {
             ClientReply::Result(result) => {
                 // A backup that served a read is no leader.
@@ -412,9 +434,14 @@ impl ClientProcess {
         let seq = self.next_seq;
         self.next_seq += 1;
         self.issued += 1;
-        let op = self
+        let mut op = self
             .generator
             .next(&self.config, self.client, seq, ctx.rng());
+        if let KvOp::Put { key, context, .. } = &mut op {
+            if let Some(seen) = self.contexts.get(key.as_str()) {
+                *context = seen.clone();
+            }
+        }
         ctx.output(P::client_output(ClientEvent::Invoke {
             client: self.client,
             op: op.clone(),
@@ -437,7 +464,9 @@ impl ClientProcess {
     fn send_attempt<P: ClientWire>(&mut self, ctx: &mut Context<'_, P>) {
         let leader = self.leader_hint.unwrap_or(NodeId(self.cursor));
         let is_read = self.in_flight.as_ref().is_some_and(|f| f.op.is_read());
-        let target = if self.routing.reads_to_followers && is_read && self.servers > 1 {
+        let target = if self.routing.spread {
+            NodeId(ctx.rng().random_range(0..self.servers))
+        } else if self.routing.reads_to_followers && is_read && self.servers > 1 {
             // Uniform among the servers other than the believed leader.
             let pick = ctx.rng().random_range(0..self.servers - 1);
             NodeId(if pick >= leader.0 { pick + 1 } else { pick })
@@ -510,7 +539,7 @@ impl ClientProcess {
         ctx.cancel_timer(flight.deadline_timer);
         match (&flight.op, &result) {
             (KvOp::Get { key }, Some(KvResult::Value(v))) => self.generator.saw(key, v),
-            (KvOp::Put { key, value }, Some(KvResult::Done)) => self.generator.saw(key, value),
+            (KvOp::Put { key, value, .. }, Some(KvResult::Done)) => self.generator.saw(key, value),
             (KvOp::Cas { key, new, .. }, Some(KvResult::Done)) => self.generator.saw(key, new),
             (KvOp::Cas { key, .. }, Some(KvResult::CasMismatch { current })) => {
                 self.generator.saw(key, current)

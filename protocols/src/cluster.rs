@@ -63,6 +63,13 @@ pub trait Service: Sized + 'static {
     fn replica_data(&self) -> Option<&std::collections::BTreeMap<String, String>> {
         None
     }
+    /// Whether this server is meant to hold `key`, so that the convergence
+    /// check compares it on that key; every server by default. A store that
+    /// places keys on some servers only says which.
+    fn holds_key(&self, key: &str) -> bool {
+        let _ = key;
+        true
+    }
     /// Heap memory this server's state holds (logs, maps, per-peer tables),
     /// for the run's memory budget: an estimate that reads no allocator.
     /// Keep it O(1) or O(peers): the engine asks at every memory audit.

@@ -19,6 +19,10 @@ pub enum KvOp {
     Put {
         key: String,
         value: String,
+        /// The versions this write supersedes, as the client last saw
+        /// them (leaderless stores with version vectors); none elsewhere.
+        #[serde(default, skip_serializing_if = "CausalContext::is_none")]
+        context: CausalContext,
     },
     Cas {
         key: String,
@@ -43,6 +47,59 @@ pub enum KvOp {
         item: String,
         quantity: u64,
     },
+}
+
+/// What a client of a leaderless store knows of a key's history: per
+/// server, the highest write counter of that server's it has seen (a
+/// version vector). A read returns it with the value; the client sends it
+/// back with its next write of the key, whose new version then supersedes
+/// every version the read returned (`protocols::quorum`). Empty for every
+/// other protocol.
+///
+/// Why an `Option<Arc<[u64]>>`: 16 bytes, so `KvOp::Put` stays below the
+/// largest variant and the request keeps its size (see `ClientRequest`);
+/// shared, so a retry copies no vector.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "Option<Vec<u64>>", into = "Option<Vec<u64>>")]
+pub struct CausalContext(pub Option<std::sync::Arc<[u64]>>);
+
+impl From<Option<Vec<u64>>> for CausalContext {
+    fn from(counters: Option<Vec<u64>>) -> Self {
+        CausalContext(counters.map(Into::into))
+    }
+}
+
+impl From<CausalContext> for Option<Vec<u64>> {
+    fn from(context: CausalContext) -> Self {
+        context.0.map(|counters| counters.to_vec())
+    }
+}
+
+impl CausalContext {
+    pub const NONE: CausalContext = CausalContext(None);
+
+    pub fn is_none(&self) -> bool {
+        self.0.is_none()
+    }
+
+    /// The counters, one per server (empty when none).
+    pub fn counters(&self) -> &[u64] {
+        self.0.as_deref().unwrap_or(&[])
+    }
+
+    pub fn heap_bytes(&self) -> usize {
+        self.counters().len() * 8
+    }
+}
+
+/// Why by hand: an empty context hashes as nothing, so a write without
+/// one (every protocol but the leaderless store's) traces as before.
+impl std::hash::Hash for CausalContext {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        if let Some(counters) = &self.0 {
+            counters.hash(state);
+        }
+    }
 }
 
 /// The number in a key "k<i>". Keys come from the workload generator,
@@ -87,9 +144,12 @@ impl KvOp {
     pub fn heap_bytes(&self) -> usize {
         match self {
             KvOp::Get { key } => key.capacity(),
-            KvOp::Put { key, value } | KvOp::Append { key, value } => {
-                key.capacity() + value.capacity()
-            }
+            KvOp::Put {
+                key,
+                value,
+                context,
+            } => key.capacity() + value.capacity() + context.heap_bytes(),
+            KvOp::Append { key, value } => key.capacity() + value.capacity(),
             KvOp::Cas { key, expected, new } => {
                 key.capacity() + expected.capacity() + new.capacity()
             }
@@ -158,7 +218,7 @@ impl KvStore {
     fn apply_fresh(&mut self, op: &KvOp) -> KvResult {
         match op {
             KvOp::Get { key } => KvResult::Value(self.read(key)),
-            KvOp::Put { key, value } => {
+            KvOp::Put { key, value, .. } => {
                 self.data.insert(key.clone(), value.clone());
                 KvResult::Done
             }

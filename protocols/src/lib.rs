@@ -81,6 +81,7 @@ pub mod kv_single;
 pub mod pingpong;
 pub mod plugin;
 pub mod primary_backup;
+pub mod quorum;
 pub mod raft;
 pub mod request_tags;
 pub mod ring;

@@ -112,6 +112,11 @@ pub trait Plugin: 'static {
     /// point per group: (x, drawn by its mean over runs; y, drawn by its
     /// p99). Primary-backup: lost acknowledged writes against commit latency.
     const TRADEOFF: Option<(&'static str, &'static str)> = None;
+    /// Whether it serves compare-and-set and append (with `Clients::Registers`).
+    /// Both read a key's current value and write after it, which needs one
+    /// order of the key's writes; a leaderless store has none, so it serves
+    /// reads and blind writes only, and a scenario may not mix in the others.
+    const CONDITIONAL_WRITES: bool = true;
 
     /// The params as a scenario writes them. Every field has a default
     /// (`#[serde(default)]` on the struct), unknown fields are refused

@@ -216,7 +216,11 @@ impl OpGenerator {
         if pick(mix.read) {
             KvOp::Get { key }
         } else if pick(mix.write) {
-            KvOp::Put { key, value }
+            KvOp::Put {
+                key,
+                value,
+                context: crate::kv::CausalContext::NONE,
+            }
         } else if pick(mix.cas) {
             let expected = self.last_seen.get(&key).cloned().unwrap_or_default();
             KvOp::Cas {

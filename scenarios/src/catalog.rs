@@ -30,6 +30,10 @@ pub const CHECKERS: &[(&str, &str)] = &[
         "whoever sees a write also sees what its writer had read before it",
     ),
     (
+        "fresh-reads",
+        "no read misses a write that completed before it began (a regular register; what a strict quorum with R + W > N gives); run only when named",
+    ),
+    (
         "eventual",
         "after faults heal and the system is quiet, live replicas hold the same data",
     ),

@@ -49,11 +49,17 @@ pub(crate) fn run_checks(
     let wanted = |name: &str| plan.checks.is_empty() || plan.checks.iter().any(|c| c == name);
     let registers = plan.registers;
     let invariants_check = invariants_check(&wanted, violations, invariants, plan, plan.names);
-    let session_checks = if registers {
+    let mut session_checks = if registers {
         session_checks(&wanted, history)
     } else {
         Vec::new()
     };
+    // Named only: most replication schemes break it by design under faults
+    // (reads from backups, asynchronous shipping), and it says less than
+    // linearizability where that holds.
+    if registers && plan.checks.iter().any(|c| c == FRESH_READS) {
+        session_checks.push(fresh_reads_check(history));
+    }
     // A failure the scenario does not expect decides the seed.
     let decided_by = |done: &[&CheckResult]| -> Option<String> {
         done.iter()
@@ -141,6 +147,43 @@ fn linearizability_check(history: &History, plan: &ChecksPlan<'_>) -> CheckResul
         detail,
         violations: Vec::new(),
         counterexample: report.counterexample,
+    }
+}
+
+/// The check's name, as a scenario names it.
+pub const FRESH_READS: &str = "fresh-reads";
+
+/// Regular-register semantics, from the staleness measure: a read may
+/// return a write concurrent with it, never one older than a write that
+/// completed before it began.
+fn fresh_reads_check(history: &History) -> CheckResult {
+    let staleness = sim_core::checker::staleness::measure(history, "");
+    let (verdict, detail) = if staleness.stale_reads == 0 {
+        (
+            Verdict::Pass,
+            format!(
+                "{} reads saw every write completed before they began ({} keys skipped)",
+                staleness.reads, staleness.keys_skipped
+            ),
+        )
+    } else {
+        (
+            Verdict::Fail,
+            format!(
+                "{} of {} reads missed a write completed before they began, by up to {} versions and {:.1} ms",
+                staleness.stale_reads,
+                staleness.reads,
+                staleness.versions_behind_max,
+                staleness.lag_ms_max
+            ),
+        )
+    };
+    CheckResult {
+        name: FRESH_READS.into(),
+        verdict,
+        detail,
+        violations: Vec::new(),
+        counterexample: None,
     }
 }
 

@@ -440,13 +440,23 @@ fn convergence_check<S: Service>(
             format!("not judged: the run ends {} after its last fault or operation; convergence needs {QUIET_BEFORE_END} of quiet", end.since_start().saturating_sub(quiet_from)),
         );
     }
-    let replicas: Vec<Replica<'_>> = (0..servers)
-        .filter_map(|id| {
-            let node = sim.node(NodeId(id))?;
-            let data = node.as_server()?.replica_data()?;
+    let held: Vec<(u32, &S)> = (0..servers)
+        .filter_map(|id| Some((id, sim.node(NodeId(id))?.as_server()?)))
+        .collect();
+    let holds: Vec<Box<dyn Fn(&str) -> bool + '_>> = held
+        .iter()
+        .map(|(_, service)| {
+            Box::new(move |key: &str| service.holds_key(key)) as Box<dyn Fn(&str) -> bool>
+        })
+        .collect();
+    let replicas: Vec<Replica<'_>> = held
+        .iter()
+        .zip(&holds)
+        .filter_map(|((id, service), holds)| {
             Some(Replica {
-                name: names[id as usize].as_str(),
-                data,
+                name: names[*id as usize].as_str(),
+                data: service.replica_data()?,
+                holds: Some(holds.as_ref()),
             })
         })
         .collect();

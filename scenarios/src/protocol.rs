@@ -31,6 +31,8 @@ pub trait ProtocolEntry: Send + Sync {
     fn has_leader(&self) -> bool;
     /// The metrics whose trade-off a sweep report draws (`Plugin::TRADEOFF`).
     fn tradeoff(&self) -> Option<(&'static str, &'static str)>;
+    /// Whether it serves compare-and-set and append (`Plugin::CONDITIONAL_WRITES`).
+    fn conditional_writes(&self) -> bool;
     /// The kinds of message its runs send, for per-kind link latencies:
     /// "Request" and "Response" between clients and servers, then its
     /// service's own (`Service::MESSAGE_KINDS`).
@@ -70,6 +72,9 @@ impl<P: Plugin> ProtocolEntry for Registered<P> {
     }
     fn tradeoff(&self) -> Option<(&'static str, &'static str)> {
         P::TRADEOFF
+    }
+    fn conditional_writes(&self) -> bool {
+        P::CONDITIONAL_WRITES
     }
     fn message_kinds(&self) -> Vec<&'static str> {
         <protocols::cluster::Cluster<P::Service> as sim_core::Protocol>::message_kinds()
@@ -205,6 +210,11 @@ impl ProtocolSpec {
 
     pub fn serves_clients(&self) -> bool {
         self.clients() != Clients::None
+    }
+
+    /// Whether clients may compare-and-set and append (`Plugin::CONDITIONAL_WRITES`).
+    pub fn serves_conditional_writes(&self) -> bool {
+        self.entry().conditional_writes()
     }
 
     /// Whether the protocol elects a leader, so faults may name "@leader".

@@ -88,7 +88,7 @@ impl HistoryRecorder {
                 };
                 (Function::Read, key, seen, None)
             }
-            KvOp::Put { key, value } => (Function::Write, key, Some(value), None),
+            KvOp::Put { key, value, .. } => (Function::Write, key, Some(value), None),
             KvOp::Cas { key, expected, new } => (Function::Cas, key, Some(new), Some(expected)),
             KvOp::Append { key, value } => (Function::Append, key, Some(value), None),
             KvOp::Order { item, quantity } => {

@@ -23,6 +23,7 @@ static BUILTIN: &[&dyn ProtocolEntry] = &[
     Registered::<protocols::commit::plugin::ThreePhasePlugin>::ENTRY,
     Registered::<protocols::saga::plugin::SagaPlugin>::ENTRY,
     Registered::<protocols::primary_backup::plugin::PrimaryBackupPlugin>::ENTRY,
+    Registered::<protocols::quorum::plugin::QuorumPlugin>::ENTRY,
 ];
 
 /// Protocols registered at run time by a user's crate, and the names of

@@ -256,6 +256,16 @@ fn validate_mixes(c: &mut Checker, scenario: &Scenario) {
             }
             continue;
         }
+        if protocol.serves_registers() && !protocol.serves_conditional_writes() {
+            for (field, weight) in [("cas", mix.cas), ("append", mix.append)] {
+                if weight != 0.0 {
+                    c.problem(
+                        format!("{path}.{field}"),
+                        format!("{} serves reads and blind writes only: a leaderless store has no single order of a key's writes for `{field}` to build on; remove `{field}`", protocol.name()),
+                    );
+                }
+            }
+        }
         if mix.order != 0.0 {
             c.problem(
                 format!("{path}.order"),

@@ -176,7 +176,7 @@ impl Service for GossipRegister {
             KvOp::Get { key } => ClientReply::Result(KvResult::Value(
                 self.data.get(key).cloned().unwrap_or_default(),
             )),
-            KvOp::Put { key, value } => {
+            KvOp::Put { key, value, .. } => {
                 // A version newer than any this server has seen for the key,
                 // so that its own writes are never lost to its own clock.
                 let seen = self.versions.get(key).map_or(0, |(_, (time, _))| *time);

@@ -30,6 +30,7 @@ fn put(seq: u64) -> ClientRequest {
         op: KvOp::Put {
             key: "k1".into(),
             value: format!("v{seq}"),
+            context: Default::default(),
         },
         token: Token::default(),
     }

@@ -350,6 +350,7 @@ impl Raft {
                     attempt,
                     reply: ClientReply::Result(result),
                     token: Default::default(),
+                    context: Default::default(),
                 };
                 ctx.reply(client, response);
             }

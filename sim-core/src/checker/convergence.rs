@@ -9,6 +9,10 @@ use std::collections::BTreeMap;
 pub struct Replica<'a> {
     pub name: &'a str,
     pub data: &'a BTreeMap<String, String>,
+    /// Whether it is meant to hold a key; `None`: every key. A store that
+    /// places each key on some servers only (a leaderless ring) is compared
+    /// key by key among the servers that should hold it.
+    pub holds: Option<&'a dyn Fn(&str) -> bool>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -26,6 +30,7 @@ pub fn diverging_key(replicas: &[Replica<'_>]) -> Option<Divergence> {
     for key in keys {
         let values: Vec<(String, Option<String>)> = replicas
             .iter()
+            .filter(|r| r.holds.is_none_or(|holds| holds(key)))
             .map(|r| (r.name.to_string(), r.data.get(key).cloned()))
             .collect();
         if values.windows(2).any(|pair| pair[0].1 != pair[1].1) {
@@ -53,10 +58,12 @@ mod tests {
             Replica {
                 name: "n1",
                 data: &a,
+                holds: None,
             },
             Replica {
                 name: "n2",
                 data: &b,
+                holds: None,
             },
         ];
         assert_eq!(diverging_key(&same), None);
@@ -64,14 +71,31 @@ mod tests {
             Replica {
                 name: "n1",
                 data: &a,
+                holds: None,
             },
             Replica {
                 name: "n3",
                 data: &c,
+                holds: None,
             },
         ];
         let divergence = diverging_key(&differ).unwrap();
         assert_eq!(divergence.key, "k1");
         assert_eq!(divergence.values[1], ("n3".to_string(), None));
+        // A replica not meant to hold k1 is left out of k1's comparison.
+        let not_k1 = |key: &str| key != "k1";
+        let placed = [
+            Replica {
+                name: "n1",
+                data: &a,
+                holds: None,
+            },
+            Replica {
+                name: "n3",
+                data: &c,
+                holds: Some(&not_k1),
+            },
+        ];
+        assert_eq!(diverging_key(&placed), None);
     }
 }
