@@ -1,4 +1,4 @@
-//! Anti-entropy: a periodic comparison with one other server. The keys two
+//! Anti-entropy: a periodic comparison with the next server in turn. The keys two
 //! servers both hold (both are among the key's home replicas) fall into
 //! `BUCKETS` buckets by hash; the initiator sends a hash of each bucket's
 //! versions, the other sends back the keys of the buckets that differ, and
@@ -11,7 +11,6 @@ use super::messages::{QEvent, QMessage};
 use super::versions::Version;
 use super::Quorum;
 use crate::cluster::{ServerCtx, Service};
-use rand::Rng;
 use sim_core::hash::stable_hash;
 use sim_core::NodeId;
 
@@ -71,8 +70,12 @@ impl Quorum {
         if self.servers < 2 {
             return;
         }
-        let pick = ctx.rng().random_range(0..self.servers - 1);
-        let peer = if pick >= self.me { pick + 1 } else { pick };
+        // Round-robin, not random: within (servers - 1) rounds every pair
+        // of servers has compared, so convergence after a fault takes a
+        // bounded time instead of a lucky draw.
+        let offset = 1 + self.ae_round % (self.servers - 1);
+        self.ae_round = self.ae_round.wrapping_add(1);
+        let peer = (self.me + offset) % self.servers;
         let buckets = self.digest(peer);
         ctx.emit(QEvent::AntiEntropySent {
             bytes: 8 * buckets.len() as u64,

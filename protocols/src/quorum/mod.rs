@@ -31,8 +31,8 @@
 //!
 //! Read repair sends the newest versions to the replicas whose replies
 //! were stale, after answering (`Async`) or before (`Blocking`).
-//! Anti-entropy has each server compare bucket digests with another
-//! server now and then and exchange the keys of the buckets that differ.
+//! Anti-entropy has each server compare bucket digests with the next
+//! server in turn and exchange the keys of the buckets that differ.
 //! Without either, a replica that missed a write keeps missing it.
 //!
 //! # Why linearizability fails here
@@ -113,6 +113,8 @@ pub struct Quorum {
     stored_bytes: usize,
     last_heard: Vec<LocalTime>,
     pending: BTreeMap<u64, Pending>,
+    /// Anti-entropy rounds so far: which peer is next.
+    ae_round: u32,
 }
 
 impl Quorum {
@@ -135,6 +137,7 @@ impl Quorum {
             stored_bytes: 0,
             last_heard: Vec::new(),
             pending: BTreeMap::new(),
+            ae_round: 0,
         }
     }
 

@@ -42,7 +42,7 @@ pub enum ReadRepair {
 pub enum AntiEntropy {
     Off,
     /// Every `interval`, each server compares a digest of the keys it
-    /// shares with one other server drawn at random (a hash per bucket of
+    /// shares with the next other server in turn (a hash per bucket of
     /// keys: a Merkle tree of one level) and the two exchange the keys of
     /// the buckets that differ.
     Periodic {
