@@ -38,7 +38,7 @@ fn misspelled_field_has_position_and_hint() {
 fn misspelled_protocol_has_hint() {
     check(
         &edit("KvSingle()", "KvSingel()"),
-        "case.ron:5:23: Unexpected variant named `KvSingel` in enum `ProtocolSpec`, expected one of `PingPong`, `KvSingle`, `Raft`, `RingElection`, `BullyElection`, `TwoPhaseCommit`, `ThreePhaseCommit`, `Saga`, or `PrimaryBackup` instead\n  hint: did you mean `KvSingle`?",
+        "case.ron:5:23: Unexpected variant named `KvSingel` in enum `ProtocolSpec`, expected one of `PingPong`, `KvSingle`, `Raft`, `RingElection`, `BullyElection`, `TwoPhaseCommit`, `ThreePhaseCommit`, `Saga`, `PrimaryBackup`, or `Quorum` instead\n  hint: did you mean `KvSingle`?",
     );
 }
 
@@ -303,5 +303,22 @@ fn a_missing_close_paren_is_pointed_at() {
     assert!(
         error.ends_with("hint: inside `(` opened at 8:9: is a `)` or a `,` missing before here?"),
         "{error}"
+    );
+}
+
+/// A leaderless store has no single order of a key's writes for a
+/// compare-and-set or an append to build on.
+#[test]
+fn the_quorum_store_refuses_cas_and_append() {
+    check(
+        &edit("protocol: KvSingle()", "protocol: Quorum()").replace(
+            "workload: (clients: 2)",
+            "workload: (clients: 2, mix: (read: 0.5, cas: 0.5))",
+        ),
+        "case.ron: workload.mix.cas: Quorum serves reads and blind writes only: a leaderless store has no single order of a key's writes for `cas` to build on; remove `cas`",
+    );
+    check(
+        &edit("protocol: KvSingle()", "protocol: Quorum(read_quorum: 4)"),
+        "case.ron: protocol.Quorum.read_quorum: must be 1 to replicas (3), got 4",
     );
 }

@@ -29,6 +29,8 @@ const CURATED: [&str; 14] = [
     "saga-choreography.ron",
     "replication-modes.ron",
     "split-brain-no-fencing.ron",
+    "lww-clock-skew.ron",
+    "quorum-repair.ron",
 ];
 
 /// A curated scenario with a random fault schedule of plain node names

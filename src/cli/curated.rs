@@ -131,6 +131,14 @@ pub const CURATED: &[(&str, &str)] = &[
         "scenarios/split-brain-no-fencing.ron",
         include_str!("../../scenarios/split-brain-no-fencing.ron"),
     ),
+    (
+        "scenarios/lww-clock-skew.ron",
+        include_str!("../../scenarios/lww-clock-skew.ron"),
+    ),
+    (
+        "scenarios/quorum-repair.ron",
+        include_str!("../../scenarios/quorum-repair.ron"),
+    ),
 ];
 
 /// A curated scenario's name: its file name without `.ron`.
