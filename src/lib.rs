@@ -3,6 +3,7 @@
 
 pub mod bench;
 pub mod cli;
+pub mod consistency;
 pub mod distribution;
 pub mod panic_capture;
 pub mod progress;

@@ -113,6 +113,11 @@ pub struct UnitResult {
     /// `distribution.rs`), by metric name.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub samples: BTreeMap<String, Vec<f64>>,
+    /// What the run's reads saw and what its clients got, for the sweep's
+    /// consistency and availability tables (`consistency.rs`); none for
+    /// protocols without register clients.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consistency: Option<crate::consistency::UnitConsistency>,
 }
 
 impl SweepPlan {
@@ -362,6 +367,7 @@ pub fn run_unit(plan: &SweepPlan, group: usize, seed: u64) -> UnitResult {
                 events: 0,
                 wall_ms: 0.0,
                 samples: BTreeMap::new(),
+                consistency: None,
             }
         }
     };
@@ -373,6 +379,12 @@ pub fn run_unit(plan: &SweepPlan, group: usize, seed: u64) -> UnitResult {
             .map(|(name, values)| (name.to_string(), subsample(values)))
             .collect(),
         Err(_) => BTreeMap::new(),
+    };
+    let consistency = match &result {
+        Ok(outcome) if resolved.protocol.serves_registers() => {
+            Some(crate::consistency::UnitConsistency::of(outcome))
+        }
+        _ => None,
     };
     UnitResult {
         group,
@@ -389,6 +401,7 @@ pub fn run_unit(plan: &SweepPlan, group: usize, seed: u64) -> UnitResult {
         events: summary.events,
         wall_ms: timing.wall_seconds * 1e3,
         samples,
+        consistency,
     }
 }
 
@@ -1014,6 +1027,7 @@ pub(crate) mod fixtures {
             events: 0,
             wall_ms: 0.0,
             samples,
+            consistency: None,
         }
     }
 }

@@ -74,6 +74,11 @@ pub struct SideAvailability {
     /// ok / (ok + fail + info); absent when its clients invoked nothing.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub availability: Option<f64>,
+    /// Of its ok reads the staleness measure could judge, how many missed
+    /// a write that had completed before they began (the consistency side
+    /// of the CAP choice).
+    pub reads: u64,
+    pub stale_reads: u64,
 }
 
 /// The sides of every partition in `schedule` that names clients.
@@ -99,6 +104,13 @@ pub fn partition_sides(
                 | FaultSpec::OneWay { .. }
         )
     };
+    let judged = staleness::judge(history, "").0;
+    let stale: std::collections::BTreeSet<usize> = judged
+        .iter()
+        .filter(|r| r.behind > 0)
+        .map(|r| r.op)
+        .collect();
+    let judged: std::collections::BTreeSet<usize> = judged.iter().map(|r| r.op).collect();
     let mut sides = Vec::new();
     for (index, entry) in schedule.iter().enumerate() {
         let FaultSpec::Partition(groups) = &entry.fault else {
@@ -119,12 +131,14 @@ pub fn partition_sides(
             if processes.is_empty() {
                 continue;
             }
-            let (mut ok, mut fail, mut info) = (0, 0, 0);
-            for op in &history.operations {
+            let (mut ok, mut fail, mut info, mut reads, mut stale_reads) = (0, 0, 0, 0, 0);
+            for (i, op) in history.operations.iter().enumerate() {
                 // A client goes on as a new process after an unknown
                 // outcome (`process = client + clients * k`).
                 let client = op.process % clients;
                 if processes.contains(&client) && (from..until).contains(&op.invoke_ns) {
+                    reads += u64::from(judged.contains(&i));
+                    stale_reads += u64::from(stale.contains(&i));
                     match op.outcome {
                         Outcome::Ok => ok += 1,
                         Outcome::Fail => fail += 1,
@@ -141,6 +155,8 @@ pub fn partition_sides(
                 fail,
                 info,
                 availability: (total > 0).then(|| ok as f64 / total as f64),
+                reads,
+                stale_reads,
             });
         }
     }

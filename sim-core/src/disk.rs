@@ -159,6 +159,67 @@ impl LatencyHistogram {
     pub fn heap_bytes(&self) -> u64 {
         (self.counts.capacity() * 8) as u64
     }
+
+    /// Adds every latency `other` recorded (sweeps sum their runs').
+    pub fn merge(&mut self, other: &LatencyHistogram) {
+        if other.total == 0 {
+            return;
+        }
+        if self.counts.is_empty() {
+            *self = other.clone();
+            return;
+        }
+        for (mine, theirs) in self.counts.iter_mut().zip(&other.counts) {
+            *mine += theirs;
+        }
+        self.total += other.total;
+        self.min_ns = self.min_ns.min(other.min_ns);
+        self.max_ns = self.max_ns.max(other.max_ns);
+    }
+
+    /// The non-empty buckets, for a results file.
+    pub fn to_sparse(&self) -> SparseHistogram {
+        SparseHistogram {
+            buckets: self
+                .counts
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| **c > 0)
+                .map(|(b, c)| (b as u32, *c))
+                .collect(),
+            min_ns: self.min_ns,
+            max_ns: self.max_ns,
+        }
+    }
+
+    /// The histogram a `to_sparse` wrote; buckets out of range are
+    /// dropped (a results file is input, and may be damaged).
+    pub fn from_sparse(sparse: &SparseHistogram) -> LatencyHistogram {
+        let mut h = LatencyHistogram::default();
+        let len = 1 + (OCTAVES * BUCKETS_PER_OCTAVE) as usize;
+        for &(bucket, count) in &sparse.buckets {
+            if (bucket as usize) < len && count > 0 {
+                if h.counts.is_empty() {
+                    h.counts = vec![0; len];
+                }
+                h.counts[bucket as usize] += count;
+                h.total += count;
+            }
+        }
+        if h.total > 0 {
+            h.min_ns = sparse.min_ns.min(sparse.max_ns);
+            h.max_ns = sparse.max_ns;
+        }
+        h
+    }
+}
+
+/// A `LatencyHistogram`'s non-empty buckets: (bucket, count).
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SparseHistogram {
+    pub buckets: Vec<(u32, u64)>,
+    pub min_ns: u64,
+    pub max_ns: u64,
 }
 
 /// One node's disk as the run goes.
@@ -256,6 +317,27 @@ mod tests {
             sync_latency: Latency::constant_ms(latency_ms),
             bytes_per_second: None,
         })
+    }
+
+    #[test]
+    fn histograms_merge_and_survive_their_sparse_form() {
+        let (mut a, mut b) = (LatencyHistogram::default(), LatencyHistogram::default());
+        for ms in [1, 2, 3] {
+            a.record(SimDuration::from_millis(ms));
+        }
+        for ms in [40, 50] {
+            b.record(SimDuration::from_millis(ms));
+        }
+        let back = LatencyHistogram::from_sparse(&a.to_sparse());
+        assert_eq!(back, a);
+        a.merge(&b);
+        assert_eq!(a.count(), 5);
+        assert_eq!(a.max_ms(), 50.0);
+        let median = a.quantile_ms(0.5);
+        assert!(median <= 3.0 && median > 2.8, "{median}");
+        let mut empty = LatencyHistogram::default();
+        empty.merge(&b);
+        assert_eq!(empty, b);
     }
 
     #[test]

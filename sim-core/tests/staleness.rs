@@ -92,7 +92,9 @@ fn reference(history: &History, initial: &str) -> (u64, u64, u64, u64, Vec<u64>)
             .filter_map(|&w| {
                 let done = ops[w].complete_ns?;
                 let newer = version_done.is_none_or(|v| v < ops[w].invoke_ns);
-                (done < op.invoke_ns && newer).then_some(done)
+                // A write done at the instant the read began precedes it
+                // (a client's next operation starts as its write completes).
+                (done <= op.invoke_ns && newer).then_some(done)
             })
             .collect();
         if let Some(first) = newer.iter().min() {
@@ -118,4 +120,48 @@ proptest::proptest! {
         let pick = |q: f64| lags.get(((lags.len() as f64 - 1.0) * q).round() as usize).map_or(0.0, |ns| *ns as f64 / 1e6);
         proptest::prop_assert_eq!((s.lag_ms_p50, s.lag_ms_p99, s.lag_ms_max), (pick(0.5), pick(0.99), pick(1.0)));
     }
+}
+
+#[test]
+fn k_staleness_and_t_visibility_are_counted_per_read() {
+    use sim_core::checker::staleness::{visibility_edges_ms, VisibilityBin};
+    let ms = 1_000_000;
+    let history = History {
+        operations: vec![
+            op(0, Function::Write, "a", 0, ms),
+            op(0, Function::Write, "b", 2 * ms, 3 * ms),
+            // Begun as b completed (t = 0), returning b: consistent.
+            op(0, Function::Read, "b", 3 * ms, 4 * ms),
+            // 0.25 ms after b, returning a: one version behind, inconsistent.
+            op(1, Function::Read, "a", 3 * ms + ms / 4, 5 * ms),
+            // 7 ms after b, returning the initial value: two behind.
+            op(1, Function::Read, "", 10 * ms, 11 * ms),
+        ],
+    };
+    let s = measure(&history, "");
+    assert_eq!(&s.versions_behind[..3], &[1, 1, 1]);
+    let edges = visibility_edges_ms();
+    let bin_of = |t_ms: f64| (edges.partition_point(|e| *e <= t_ms) - 1) as u32;
+    assert_eq!(bin_of(0.0), 0, "t = 0 has a bin of its own");
+    assert_eq!(
+        s.visibility,
+        vec![
+            VisibilityBin {
+                bin: 0,
+                reads: 1,
+                consistent: 1
+            },
+            VisibilityBin {
+                bin: bin_of(0.25),
+                reads: 1,
+                consistent: 0
+            },
+            VisibilityBin {
+                bin: bin_of(7.0),
+                reads: 1,
+                consistent: 0
+            },
+        ]
+    );
+    assert_eq!(edges[bin_of(0.25) as usize], 0.2);
 }

@@ -85,6 +85,9 @@ pub fn sweep(
             crate::distribution::csv(&plan.header(), &results),
         );
     }
+    for (name, text) in crate::consistency::files(&plan.header(), &results) {
+        let _ = std::fs::write(out_dir.join(name), text);
+    }
     let _ = std::fs::write(
         &summary_path,
         serde_json::to_string_pretty(&summary).expect("serialisable") + "\n",
@@ -409,6 +412,9 @@ fn write_merged(merged: &sweep::Merged, out: &MergeOut) -> Result<Option<PathBuf
             crate::distribution::csv(&merged.header, &merged.results),
         )
         .map_err(|e| io(e.to_string()))?;
+    }
+    for (name, text) in crate::consistency::files(&merged.header, &merged.results) {
+        std::fs::write(out.dir.join(name), text).map_err(|e| io(e.to_string()))?;
     }
     let Some(options) = &out.report else {
         return Ok(None);

@@ -1,0 +1,322 @@
+//! What a sweep's reads saw and what its clients got, per group: the
+//! consistency and availability tables beside the results.
+//!
+//! - `consistency.csv`: per group, the reads judged and how many were
+//!   stale, P(consistent) at t = 0 and the t at which 99.9% of reads are
+//!   consistent (t-visibility), the share of reads within 1, 2 and 3
+//!   versions of the newest (k-staleness), and read and write latency
+//!   (median and p99.9) from merged histograms (each within 6.25%).
+//! - `visibility.csv`: the t-visibility curve per group, bin by bin.
+//! - `sides.csv`: per group and side of a partition that names clients,
+//!   the operations' outcomes and the side's stale reads (CAP, per side).
+//!
+//! t-visibility follows Bailis et al. (PBS, VLDB 2012): a read begun t
+//! after the latest write to its key completed is consistent if it
+//! returned that write or a version not certainly older
+//! (`sim_core::checker::staleness`).
+
+use crate::sweep::{Header, UnitResult};
+use scenarios::RunOutcome;
+use serde::{Deserialize, Serialize};
+use sim_core::checker::staleness::{visibility_edges_ms, VisibilityBin, BEHIND_MAX};
+use sim_core::disk::{LatencyHistogram, SparseHistogram};
+use sim_core::history::{Function, Outcome};
+use sim_core::SimDuration;
+
+/// Reads a t-visibility bin needs before `t_at` trusts it.
+pub const BIN_READS_MIN: u64 = 100;
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub struct UnitConsistency {
+    pub reads: u64,
+    pub stale_reads: u64,
+    /// Reads by versions behind (the last slot: `BEHIND_MAX` or more).
+    pub versions_behind: Vec<u64>,
+    pub visibility: Vec<VisibilityBin>,
+    pub read_latency: SparseHistogram,
+    pub write_latency: SparseHistogram,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sides: Vec<UnitSide>,
+}
+
+/// One side of a partition that named clients.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct UnitSide {
+    /// The side's nodes, joined by '+'.
+    pub side: String,
+    pub ok: u64,
+    pub fail: u64,
+    pub info: u64,
+    pub reads: u64,
+    pub stale_reads: u64,
+}
+
+impl UnitConsistency {
+    pub fn of(outcome: &RunOutcome) -> UnitConsistency {
+        let (mut reads, mut writes) = (LatencyHistogram::default(), LatencyHistogram::default());
+        for op in &outcome.history.operations {
+            let (Some(done), Outcome::Ok) = (op.complete_ns, op.outcome) else {
+                continue;
+            };
+            let latency = SimDuration::from_nanos(done.saturating_sub(op.invoke_ns));
+            match op.f {
+                Function::Read => reads.record(latency),
+                Function::Write => writes.record(latency),
+                _ => {}
+            }
+        }
+        let staleness = &outcome.metrics.staleness;
+        UnitConsistency {
+            reads: staleness.reads,
+            stale_reads: staleness.stale_reads,
+            versions_behind: staleness.versions_behind.clone(),
+            visibility: staleness.visibility.clone(),
+            read_latency: reads.to_sparse(),
+            write_latency: writes.to_sparse(),
+            sides: outcome
+                .metrics
+                .partition_sides
+                .iter()
+                .map(|s| UnitSide {
+                    side: s.side.join("+"),
+                    ok: s.ok,
+                    fail: s.fail,
+                    info: s.info,
+                    reads: s.reads,
+                    stale_reads: s.stale_reads,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// One group's runs, summed.
+#[derive(Clone, Debug, Default)]
+pub struct GroupConsistency {
+    pub label: String,
+    pub runs: u64,
+    pub reads: u64,
+    pub stale_reads: u64,
+    pub versions_behind: Vec<u64>,
+    /// Per bin of `visibility_edges_ms`: (reads, consistent).
+    pub visibility: Vec<(u64, u64)>,
+    pub read_latency: LatencyHistogram,
+    pub write_latency: LatencyHistogram,
+    /// Per side, in the order first seen: its summed counts.
+    pub sides: Vec<UnitSide>,
+}
+
+impl GroupConsistency {
+    /// P(consistent) for reads begun as the write completed.
+    pub fn at_zero(&self) -> Option<f64> {
+        let (reads, consistent) = *self.visibility.first()?;
+        (reads > 0).then(|| consistent as f64 / reads as f64)
+    }
+
+    /// The lower edge, ms, of the first t-visibility bin from which every
+    /// bin with at least `BIN_READS_MIN` reads has P(consistent) >= `p`.
+    pub fn t_at(&self, p: f64) -> Option<f64> {
+        let edges = visibility_edges_ms();
+        let trusted: Vec<(usize, bool)> = self
+            .visibility
+            .iter()
+            .enumerate()
+            .filter(|(_, (reads, _))| *reads >= BIN_READS_MIN)
+            .map(|(i, (reads, consistent))| (i, *consistent as f64 >= p * *reads as f64))
+            .collect();
+        let last_bad = trusted.iter().rposition(|(_, good)| !good);
+        let first_good = match last_bad {
+            None => trusted.first()?.0,
+            Some(at) => trusted.get(at + 1)?.0,
+        };
+        Some(edges[first_good])
+    }
+
+    /// The share of reads that returned one of the last `k` versions.
+    pub fn within(&self, k: usize) -> Option<f64> {
+        let total: u64 = self.versions_behind.iter().sum();
+        let within: u64 = self.versions_behind.iter().take(k).sum();
+        (total > 0).then(|| within as f64 / total as f64)
+    }
+}
+
+/// The groups' sums, in header order.
+pub fn by_group(header: &Header, results: &[UnitResult]) -> Vec<GroupConsistency> {
+    let bins = visibility_edges_ms().len();
+    let mut groups: Vec<GroupConsistency> = header
+        .groups
+        .iter()
+        .map(|g| GroupConsistency {
+            label: g.label.clone(),
+            versions_behind: vec![0; BEHIND_MAX + 1],
+            visibility: vec![(0, 0); bins],
+            ..GroupConsistency::default()
+        })
+        .collect();
+    for unit in results {
+        let (Some(group), Some(c)) = (groups.get_mut(unit.group), &unit.consistency) else {
+            continue;
+        };
+        group.runs += 1;
+        group.reads += c.reads;
+        group.stale_reads += c.stale_reads;
+        for (sum, n) in group.versions_behind.iter_mut().zip(&c.versions_behind) {
+            *sum += n;
+        }
+        for bin in &c.visibility {
+            if let Some(slot) = group.visibility.get_mut(bin.bin as usize) {
+                slot.0 += bin.reads;
+                slot.1 += bin.consistent;
+            }
+        }
+        group
+            .read_latency
+            .merge(&LatencyHistogram::from_sparse(&c.read_latency));
+        group
+            .write_latency
+            .merge(&LatencyHistogram::from_sparse(&c.write_latency));
+        for side in &c.sides {
+            match group.sides.iter_mut().find(|s| s.side == side.side) {
+                Some(sum) => {
+                    sum.ok += side.ok;
+                    sum.fail += side.fail;
+                    sum.info += side.info;
+                    sum.reads += side.reads;
+                    sum.stale_reads += side.stale_reads;
+                }
+                None => group.sides.push(side.clone()),
+            }
+        }
+    }
+    groups
+}
+
+fn field(text: &str) -> String {
+    if text.contains([',', '"', '\n']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text.to_string()
+    }
+}
+
+fn opt(value: Option<f64>, digits: usize) -> String {
+    value.map_or(String::new(), |v| format!("{v:.digits$}"))
+}
+
+fn quantile(h: &LatencyHistogram, q: f64) -> Option<f64> {
+    (h.count() > 0).then(|| h.quantile_ms(q))
+}
+
+/// `consistency.csv`: one row per group with reads.
+pub fn consistency_csv(groups: &[GroupConsistency]) -> String {
+    let mut out = String::from(
+        "group,runs,reads,stale_reads,p_consistent_t0,t_999_ms,within_1,within_2,within_3,read_ms_p50,read_ms_p999,write_ms_p50,write_ms_p999\n",
+    );
+    for g in groups.iter().filter(|g| g.runs > 0) {
+        out.push_str(&format!(
+            "{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
+            field(&g.label),
+            g.runs,
+            g.reads,
+            g.stale_reads,
+            opt(g.at_zero(), 5),
+            opt(g.t_at(0.999), 3),
+            opt(g.within(1), 5),
+            opt(g.within(2), 5),
+            opt(g.within(3), 5),
+            opt(quantile(&g.read_latency, 0.5), 3),
+            opt(quantile(&g.read_latency, 0.999), 3),
+            opt(quantile(&g.write_latency, 0.5), 3),
+            opt(quantile(&g.write_latency, 0.999), 3),
+        ));
+    }
+    out
+}
+
+/// `visibility.csv`: the t-visibility curve, one row per group and bin with reads.
+pub fn visibility_csv(groups: &[GroupConsistency]) -> String {
+    let edges = visibility_edges_ms();
+    let mut out = String::from("group,t_ms_from,t_ms_to,reads,consistent,p_consistent\n");
+    for g in groups {
+        for (i, (reads, consistent)) in g.visibility.iter().enumerate() {
+            if *reads == 0 {
+                continue;
+            }
+            // Edges are sums of tenths: print them as people write them.
+            let show = |e: f64| format!("{}", (e * 1e6).round() / 1e6);
+            let to = edges.get(i + 1).map_or(String::new(), |e| show(*e));
+            out.push_str(&format!(
+                "{},{},{to},{reads},{consistent},{:.5}\n",
+                field(&g.label),
+                show(edges[i]),
+                *consistent as f64 / *reads as f64
+            ));
+        }
+    }
+    out
+}
+
+/// `sides.csv`: per group and side, outcomes and stale reads.
+pub fn sides_csv(groups: &[GroupConsistency]) -> String {
+    let mut out = String::from("group,side,ok,fail,info,availability,reads,stale_reads\n");
+    for g in groups {
+        for s in &g.sides {
+            let total = s.ok + s.fail + s.info;
+            out.push_str(&format!(
+                "{},{},{},{},{},{},{},{}\n",
+                field(&g.label),
+                field(&s.side),
+                s.ok,
+                s.fail,
+                s.info,
+                opt((total > 0).then(|| s.ok as f64 / total as f64), 4),
+                s.reads,
+                s.stale_reads
+            ));
+        }
+    }
+    out
+}
+
+/// The three files, as (name, text), for the sweep to write.
+pub fn files(header: &Header, results: &[UnitResult]) -> Vec<(&'static str, String)> {
+    let groups = by_group(header, results);
+    let mut files = Vec::new();
+    if groups.iter().any(|g| g.runs > 0) {
+        files.push(("consistency.csv", consistency_csv(&groups)));
+        files.push(("visibility.csv", visibility_csv(&groups)));
+    }
+    if groups.iter().any(|g| !g.sides.is_empty()) {
+        files.push(("sides.csv", sides_csv(&groups)));
+    }
+    files
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn group(visibility: &[(u64, u64)]) -> GroupConsistency {
+        GroupConsistency {
+            visibility: visibility.to_vec(),
+            versions_behind: vec![90, 9, 1],
+            runs: 1,
+            ..GroupConsistency::default()
+        }
+    }
+
+    #[test]
+    fn t_visibility_reads_the_curve_from_the_last_bad_bin_on() {
+        // Bins 0..: 97% at t = 0, then 99.5%, then a thin bin (ignored),
+        // then 99.95% and 100%.
+        let g = group(&[(1000, 970), (1000, 995), (10, 5), (2000, 1999), (500, 500)]);
+        assert_eq!(g.at_zero(), Some(0.97));
+        let edges = visibility_edges_ms();
+        assert_eq!(g.t_at(0.999), Some(edges[3]));
+        assert_eq!(g.t_at(0.9), Some(0.0));
+        assert_eq!(g.within(1), Some(0.9));
+        assert_eq!(g.within(2), Some(0.99));
+        // Never reached: no answer rather than a wrong one.
+        assert_eq!(group(&[(1000, 900)]).t_at(0.999), None);
+    }
+}
