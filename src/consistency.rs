@@ -8,7 +8,9 @@
 //!   (median and p99.9) from merged histograms (each within 6.25%).
 //! - `visibility.csv`: the t-visibility curve per group, bin by bin.
 //! - `sides.csv`: per group and side of a partition that names clients,
-//!   the operations' outcomes and the side's stale reads (CAP, per side).
+//!   the operations' outcomes, the share of the partition's 100 ms
+//!   windows in which the side got an ok answer, and the side's stale
+//!   reads (CAP, per side).
 //!
 //! t-visibility follows Bailis et al. (PBS, VLDB 2012): a read begun t
 //! after the latest write to its key completed is consistent if it
@@ -49,6 +51,11 @@ pub struct UnitSide {
     pub info: u64,
     pub reads: u64,
     pub stale_reads: u64,
+    /// The partition's 100 ms windows, and those with an ok answer.
+    #[serde(default)]
+    pub windows: u64,
+    #[serde(default)]
+    pub windows_served: u64,
 }
 
 impl UnitConsistency {
@@ -84,6 +91,8 @@ impl UnitConsistency {
                     info: s.info,
                     reads: s.reads,
                     stale_reads: s.stale_reads,
+                    windows: s.windows,
+                    windows_served: s.windows_served,
                 })
                 .collect(),
         }
@@ -183,6 +192,8 @@ pub fn by_group(header: &Header, results: &[UnitResult]) -> Vec<GroupConsistency
                     sum.info += side.info;
                     sum.reads += side.reads;
                     sum.stale_reads += side.stale_reads;
+                    sum.windows += side.windows;
+                    sum.windows_served += side.windows_served;
                 }
                 None => group.sides.push(side.clone()),
             }
@@ -258,18 +269,23 @@ pub fn visibility_csv(groups: &[GroupConsistency]) -> String {
 
 /// `sides.csv`: per group and side, outcomes and stale reads.
 pub fn sides_csv(groups: &[GroupConsistency]) -> String {
-    let mut out = String::from("group,side,ok,fail,info,availability,reads,stale_reads\n");
+    let mut out =
+        String::from("group,side,ok,fail,info,availability,time_served,reads,stale_reads\n");
     for g in groups {
         for s in &g.sides {
             let total = s.ok + s.fail + s.info;
             out.push_str(&format!(
-                "{},{},{},{},{},{},{},{}\n",
+                "{},{},{},{},{},{},{},{},{}\n",
                 field(&g.label),
                 field(&s.side),
                 s.ok,
                 s.fail,
                 s.info,
                 opt((total > 0).then(|| s.ok as f64 / total as f64), 4),
+                opt(
+                    (s.windows > 0).then(|| s.windows_served as f64 / s.windows as f64),
+                    4
+                ),
                 s.reads,
                 s.stale_reads
             ));

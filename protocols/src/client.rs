@@ -184,8 +184,10 @@ pub struct ClientRouting {
     /// Requests carry the client's session position; without it they carry
     /// position 0, so a server cannot tell what the client has seen.
     pub session: bool,
-    /// Every attempt goes to a server drawn at random, as through a load
-    /// balancer (leaderless stores, where any server coordinates).
+    /// Attempts go to the server that answered the client last, and to
+    /// one drawn at random when it stops answering, as through a load
+    /// balancer with health checks (leaderless stores, where any server
+    /// coordinates).
     pub spread: bool,
 }
 
@@ -465,7 +467,12 @@ impl ClientProcess {
         let leader = self.leader_hint.unwrap_or(NodeId(self.cursor));
         let is_read = self.in_flight.as_ref().is_some_and(|f| f.op.is_read());
         let target = if self.routing.spread {
-            NodeId(ctx.rng().random_range(0..self.servers))
+            // The server that answered last, as long as it answers; else
+            // one drawn at random (a load balancer with health checks).
+            match self.leader_hint {
+                Some(server) => server,
+                None => NodeId(ctx.rng().random_range(0..self.servers)),
+            }
         } else if self.routing.reads_to_followers && is_read && self.servers > 1 {
             // Uniform among the servers other than the believed leader.
             let pick = ctx.rng().random_range(0..self.servers - 1);

@@ -24,6 +24,7 @@
 
 pub mod bands;
 pub mod charts;
+pub mod consistency;
 pub mod html;
 pub mod lamport;
 pub mod protocol_series;

@@ -599,6 +599,52 @@ fn save(
     Ok(())
 }
 
+/// The consistency pictures of the groups with judged reads (see
+/// `consistency.rs`), and their tables' HTML.
+fn consistency_figures(
+    dir: &Path,
+    groups: &[(String, &crate::consistency::ConsistencyData)],
+    figures: &mut Vec<(String, String)>,
+) -> Result<String, String> {
+    use crate::consistency::{tables, PacelcChart, SidesChart, VisibilityChart};
+    if groups.is_empty() {
+        return Ok(String::new());
+    }
+    let visibility = VisibilityChart::of(groups);
+    if !visibility.lines.is_empty() {
+        save(dir, "t-visibility", &visibility, figures)?;
+    }
+    let pacelc = PacelcChart {
+        points: groups
+            .iter()
+            .filter_map(|(label, c)| {
+                Some((
+                    label.clone(),
+                    c.stale_share()?,
+                    c.read_ms.map(|l| l.1),
+                    c.write_ms.map(|l| l.1),
+                ))
+            })
+            .collect(),
+    };
+    save(dir, "latency-vs-staleness", &pacelc, figures)?;
+    if groups.iter().any(|(_, c)| !c.sides.is_empty()) {
+        save(
+            dir,
+            "sides-availability",
+            &SidesChart::of(groups, false),
+            figures,
+        )?;
+        save(
+            dir,
+            "sides-consistency",
+            &SidesChart::of(groups, true),
+            figures,
+        )?;
+    }
+    Ok(tables(groups))
+}
+
 /// Writes the sweep's charts (SVG and PNG) and `report.html` into `dir`;
 /// returns the page's path. `title` names the sweep.
 pub fn write(
@@ -620,6 +666,14 @@ pub fn write(
             save(dir, &format!("tradeoff-{x}-{y}"), &chart, &mut figures)?;
         }
     }
+    let with_reads: Vec<(String, &crate::consistency::ConsistencyData)> = groups
+        .iter()
+        .filter_map(|g| {
+            let c = g.consistency.as_ref().filter(|c| c.reads > 0)?;
+            Some((group_name(g), c))
+        })
+        .collect();
+    let consistency_tables = consistency_figures(dir, &with_reads, &mut figures)?;
     let mut tables = String::new();
     for metric in &names {
         // One bootstrap per group and metric, for the chart and the table.
@@ -710,6 +764,7 @@ pub fn write(
     for (name, svg) in &figures {
         out.push_str(&crate::html::figure(name, svg));
     }
+    out.push_str(&consistency_tables);
     if !names.is_empty() {
         out.push_str("<h2>Percentiles</h2>\n<p>Intervals: the mean of the runs' means, percentile bootstrap over runs (2,000 resamples, fixed seed).</p>\n");
         out.push_str(&tables);

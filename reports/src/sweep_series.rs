@@ -33,6 +33,9 @@ pub struct GroupData {
     pub samples: BTreeMap<String, Vec<Vec<f64>>>,
     /// What theory predicts for this group's metrics (from the protocol).
     pub theory: Vec<scenarios::Theory>,
+    /// What its runs' reads saw and its clients got, summed (register
+    /// protocols only).
+    pub consistency: Option<crate::consistency::ConsistencyData>,
 }
 
 impl GroupData {
@@ -144,15 +147,63 @@ pub fn metrics(groups: &[GroupData]) -> Vec<String> {
 pub fn group_name(group: &GroupData) -> String {
     match group.sets.as_slice() {
         [] => group.label.clone(),
-        [(_, value)] => value.clone(),
+        [(_, value)] => readable(value),
         sets => sets
             .iter()
             .map(|(path, value)| {
                 let name = path.rsplit('.').next().unwrap_or(path);
-                format!("{name}={value}")
+                format!("{name}={}", readable(value))
             })
             .collect::<Vec<_>>()
             .join(", "),
+    }
+}
+
+/// A sweep value as a scenario file would write it: the JSON of an enum
+/// or a map (`{"PrimaryBackup":{"mode":"Sync"}}`) as RON
+/// (`PrimaryBackup(mode: Sync)`), a JSON string without its quotes; any
+/// other text as it is.
+pub fn readable(value: &str) -> String {
+    fn ron(v: &serde_json::Value) -> String {
+        use serde_json::Value;
+        match v {
+            Value::String(s) => s.clone(),
+            Value::Array(items) => {
+                let items: Vec<String> = items.iter().map(ron).collect();
+                format!("[{}]", items.join(", "))
+            }
+            Value::Object(map) => {
+                let fields = |m: &serde_json::Map<String, Value>| {
+                    m.iter()
+                        .map(|(k, v)| format!("{k}: {}", ron(v)))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                };
+                match map.iter().next() {
+                    // An enum variant: its name, then its data.
+                    Some((name, Value::Object(inner)))
+                        if map.len() == 1 && name.starts_with(char::is_uppercase) =>
+                    {
+                        if inner.is_empty() {
+                            name.clone()
+                        } else {
+                            format!("{name}({})", fields(inner))
+                        }
+                    }
+                    Some((name, inner))
+                        if map.len() == 1 && name.starts_with(char::is_uppercase) =>
+                    {
+                        format!("{name}({})", ron(inner))
+                    }
+                    _ => format!("({})", fields(map)),
+                }
+            }
+            other => other.to_string(),
+        }
+    }
+    match serde_json::from_str::<serde_json::Value>(value) {
+        Ok(parsed @ (serde_json::Value::Object(_) | serde_json::Value::String(_))) => ron(&parsed),
+        _ => value.to_string(),
     }
 }
 
@@ -284,6 +335,22 @@ pub fn percentiles(samples: &[f64]) -> Option<Percentiles> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sweep_values_read_as_a_scenario_writes_them() {
+        assert_eq!(readable(r#"{"Raft":{}}"#), "Raft");
+        assert_eq!(
+            readable(r#"{"PrimaryBackup":{"mode":{"Async":{"ship_interval":"50ms"}}}}"#),
+            "PrimaryBackup(mode: Async(ship_interval: 50ms))"
+        );
+        assert_eq!(readable(r#""Sync""#), "Sync");
+        assert_eq!(
+            readable(r#"{"read_quorum":2,"write_quorum":1}"#),
+            "(read_quorum: 2, write_quorum: 1)"
+        );
+        assert_eq!(readable("0.05"), "0.05");
+        assert_eq!(readable(r#"("150ms", "300ms")"#), r#"("150ms", "300ms")"#);
+    }
 
     #[test]
     fn a_constant_sample_has_a_point_interval() {

@@ -79,7 +79,16 @@ pub struct SideAvailability {
     /// of the CAP choice).
     pub reads: u64,
     pub stale_reads: u64,
+    /// The partition's `SIDE_WINDOW_MS` windows, and those in which one of
+    /// its clients got an ok answer: availability over time, which a
+    /// share of operations hides (a side that answers for 200 ms and then
+    /// hangs its clients on 500 ms timeouts has most of its few operations ok).
+    pub windows: u64,
+    pub windows_served: u64,
 }
+
+/// The width of a side's availability windows.
+pub const SIDE_WINDOW_MS: u64 = 100;
 
 /// The sides of every partition in `schedule` that names clients.
 /// `names` holds every node's name by id (servers, then `clients` clients).
@@ -132,6 +141,9 @@ pub fn partition_sides(
                 continue;
             }
             let (mut ok, mut fail, mut info, mut reads, mut stale_reads) = (0, 0, 0, 0, 0);
+            let window_ns = SIDE_WINDOW_MS * 1_000_000;
+            let windows = until.saturating_sub(from).div_ceil(window_ns);
+            let mut served = vec![false; windows as usize];
             for (i, op) in history.operations.iter().enumerate() {
                 // A client goes on as a new process after an unknown
                 // outcome (`process = client + clients * k`).
@@ -139,6 +151,13 @@ pub fn partition_sides(
                 if processes.contains(&client) && (from..until).contains(&op.invoke_ns) {
                     reads += u64::from(judged.contains(&i));
                     stale_reads += u64::from(stale.contains(&i));
+                }
+                if let (Some(done), Outcome::Ok) = (op.complete_ns, op.outcome) {
+                    if processes.contains(&client) && (from..until).contains(&done) {
+                        served[((done - from) / window_ns) as usize] = true;
+                    }
+                }
+                if processes.contains(&client) && (from..until).contains(&op.invoke_ns) {
                     match op.outcome {
                         Outcome::Ok => ok += 1,
                         Outcome::Fail => fail += 1,
@@ -157,6 +176,8 @@ pub fn partition_sides(
                 availability: (total > 0).then(|| ok as f64 / total as f64),
                 reads,
                 stale_reads,
+                windows,
+                windows_served: served.iter().filter(|s| **s).count() as u64,
             });
         }
     }

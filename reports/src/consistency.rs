@@ -1,0 +1,401 @@
+//! A sweep's consistency pictures, from each group's summed reads:
+//! t-visibility (PBS: the probability a read begun t after a write
+//! completed sees it, one line per group), the PACELC trade-off (read and
+//! write p99 against the share of stale reads, one point per group), and
+//! per side of a partition the outcomes and the stale reads (CAP).
+
+use crate::charts::{draw_legend, shorten, Drawable, Drawn, FAMILY, PALETTE};
+use crate::html::escape;
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use std::fmt::Write as _;
+
+/// Labels are cut to this many characters.
+const LABEL_CHARS_MAX: usize = 48;
+/// Side labels (side | group), to the left of their bars, get more.
+const SIDE_LABEL_CHARS_MAX: usize = 72;
+/// Where the t-visibility chart draws t = 0 (a log axis has no zero).
+pub const T_ZERO_DRAWN_MS: f64 = 0.01;
+/// Reads a t-visibility point needs to be drawn.
+pub const POINT_READS_MIN: u64 = 30;
+
+/// One group's consistency, as the sweep summed it.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ConsistencyData {
+    pub reads: u64,
+    pub stale_reads: u64,
+    /// P(consistent) for reads begun as the write completed.
+    pub at_zero: Option<f64>,
+    /// The t at which 99.9% of reads are consistent, ms.
+    pub t_999_ms: Option<f64>,
+    /// The share of reads within 1, 2 and 3 versions of the newest.
+    pub within: [Option<f64>; 3],
+    /// (p50, p99, p99.9), ms.
+    pub read_ms: Option<(f64, f64, f64)>,
+    pub write_ms: Option<(f64, f64, f64)>,
+    /// (t bin's lower edge ms, reads, consistent), bins with reads.
+    pub visibility: Vec<(f64, u64, u64)>,
+    /// Per side: (side, [ok, fail, info, judged reads, stale reads,
+    /// 100 ms windows, windows with an ok answer]).
+    pub sides: Vec<(String, [u64; 7])>,
+}
+
+impl ConsistencyData {
+    pub fn stale_share(&self) -> Option<f64> {
+        (self.reads > 0).then(|| self.stale_reads as f64 / self.reads as f64)
+    }
+}
+
+/// P(consistent) against t, one line per group.
+pub struct VisibilityChart {
+    pub lines: Vec<(String, Vec<(f64, f64)>)>,
+}
+
+impl VisibilityChart {
+    pub fn of(groups: &[(String, &ConsistencyData)]) -> VisibilityChart {
+        VisibilityChart {
+            lines: groups
+                .iter()
+                .map(|(label, c)| {
+                    let points = c
+                        .visibility
+                        .iter()
+                        .filter(|(_, reads, _)| *reads >= POINT_READS_MIN)
+                        .map(|(t, reads, ok)| (t.max(T_ZERO_DRAWN_MS), *ok as f64 / *reads as f64))
+                        .collect();
+                    (label.clone(), points)
+                })
+                .filter(|(_, points): &(String, Vec<(f64, f64)>)| !points.is_empty())
+                .collect(),
+        }
+    }
+}
+
+impl Drawable for VisibilityChart {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Drawn<DB> {
+        let points = self.lines.iter().flat_map(|(_, p)| p.iter());
+        let t_max = points.clone().map(|p| p.0).fold(1.0f64, f64::max);
+        let p_min = points.map(|p| p.1).fold(1.0f64, f64::min).min(0.99);
+        let mut chart = ChartBuilder::on(root)
+            .caption(
+                "t-visibility: P(a read begun t after a write completed returns it or newer)",
+                (FAMILY, 18),
+            )
+            .margin(12)
+            .x_label_area_size(45)
+            .y_label_area_size(70)
+            .build_cartesian_2d(
+                (T_ZERO_DRAWN_MS * 0.8..t_max * 1.5).log_scale(),
+                (p_min - (1.0 - p_min) * 0.05)..1.0005,
+            )?;
+        chart
+            .configure_mesh()
+            .x_desc(format!(
+                "t, ms (log scale; t = 0 drawn at {T_ZERO_DRAWN_MS} ms)"
+            ))
+            .y_desc("P(consistent)")
+            .label_style((FAMILY, 12))
+            .draw()?;
+        for (i, (label, line)) in self.lines.iter().enumerate() {
+            let colour = PALETTE[i % PALETTE.len()];
+            chart
+                .draw_series(LineSeries::new(
+                    line.iter().copied(),
+                    colour.stroke_width(2),
+                ))?
+                .label(shorten(label, LABEL_CHARS_MAX))
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 16, y)], colour.stroke_width(2))
+                });
+            chart.draw_series(line.iter().map(|p| Circle::new(*p, 3, colour.filled())))?;
+        }
+        draw_legend(&mut chart, Some(SeriesLabelPosition::LowerRight))
+    }
+}
+
+/// Read and write p99 against the share of stale reads, one pair of
+/// points per group: PACELC's "else, latency or consistency".
+pub struct PacelcChart {
+    /// (group, stale share, read p99 ms, write p99 ms).
+    pub points: Vec<(String, f64, Option<f64>, Option<f64>)>,
+}
+
+impl Drawable for PacelcChart {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Drawn<DB> {
+        let x_max = self
+            .points
+            .iter()
+            .map(|p| p.1)
+            .fold(0.0f64, f64::max)
+            .max(0.01);
+        let y_max = self
+            .points
+            .iter()
+            .flat_map(|p| [p.2, p.3])
+            .flatten()
+            .fold(0.0f64, f64::max)
+            .max(1e-3);
+        let mut chart = ChartBuilder::on(root)
+            .caption(
+                "latency against consistency: p99 of reads (circles) and writes (squares) by share of stale reads",
+                (FAMILY, 18),
+            )
+            .margin(12)
+            .x_label_area_size(45)
+            .y_label_area_size(70)
+            .build_cartesian_2d(-x_max * 0.05..x_max * 1.25, 0.0..y_max * 1.15)?;
+        chart
+            .configure_mesh()
+            .x_desc("share of reads that missed a completed write")
+            .y_desc("p99 latency, ms")
+            .label_style((FAMILY, 12))
+            .draw()?;
+        for (i, (label, stale, read, write)) in self.points.iter().enumerate() {
+            let colour = PALETTE[i % PALETTE.len()];
+            let x = *stale;
+            if let Some(read) = read {
+                chart
+                    .draw_series(std::iter::once(Circle::new((x, *read), 6, colour.filled())))?
+                    .label(shorten(label, LABEL_CHARS_MAX))
+                    .legend(move |(x, y)| Circle::new((x + 8, y), 5, colour.filled()));
+            }
+            if let Some(write) = write {
+                chart.draw_series(std::iter::once(
+                    EmptyElement::at((x, *write))
+                        + Rectangle::new([(-6, -6), (6, 6)], colour.filled()),
+                ))?;
+            }
+        }
+        draw_legend(&mut chart, Some(SeriesLabelPosition::UpperRight))
+    }
+}
+
+/// Per group and side, as shares of one bar: the operations by outcome
+/// (`reads: false`), or the judged reads, fresh and stale (`reads: true`).
+/// Bars lie across, so the labels (group | side) have room on the left.
+pub struct SidesChart {
+    pub labels: Vec<String>,
+    pub counts: Vec<[u64; 3]>,
+    /// Per bar: the share of the partition's windows with an ok answer
+    /// (availability over time), drawn as a mark on the bar.
+    pub served: Vec<Option<f64>>,
+    pub reads: bool,
+}
+
+/// A side's label: its servers (the clients on it add nothing to read).
+fn side_servers(side: &str) -> String {
+    let servers: Vec<&str> = side
+        .split('+')
+        .filter(|n| !n.starts_with("client"))
+        .collect();
+    if servers.is_empty() {
+        side.to_string()
+    } else {
+        format!("side {}", servers.join("+"))
+    }
+}
+
+impl SidesChart {
+    pub fn of(groups: &[(String, &ConsistencyData)], reads: bool) -> SidesChart {
+        let mut labels = Vec::new();
+        let mut counts = Vec::new();
+        let mut served = Vec::new();
+        for (group, c) in groups {
+            for (side, n) in &c.sides {
+                labels.push(shorten(
+                    &format!("{} | {group}", side_servers(side)),
+                    SIDE_LABEL_CHARS_MAX,
+                ));
+                served.push((!reads && n[5] > 0).then(|| n[6] as f64 / n[5] as f64));
+                counts.push(if reads {
+                    [n[3] - n[4].min(n[3]), n[4], 0]
+                } else {
+                    [n[0], n[1], n[2]]
+                });
+            }
+        }
+        SidesChart {
+            labels,
+            counts,
+            served,
+            reads,
+        }
+    }
+}
+
+impl Drawable for SidesChart {
+    fn size(&self) -> (u32, u32) {
+        (1200, 120 + 34 * self.labels.len().max(1) as u32)
+    }
+
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Drawn<DB> {
+        use sim_core::history::Outcome;
+        let (caption, names) = if self.reads {
+            (
+                "consistency per side: the share of its judged reads that saw every completed write",
+                ["fresh", "stale", "-"],
+            )
+        } else {
+            (
+                "availability per side: the share of the operations its clients invoked during the partition, by outcome",
+                ["ok", "fail", "unknown"],
+            )
+        };
+        let n = self.labels.len().max(1);
+        // The first bar at the top.
+        let labels: Vec<String> = self.labels.iter().rev().cloned().collect();
+        let labels = &labels;
+        let row = |i: usize| (n - 1 - i) as f64;
+        let mut chart = ChartBuilder::on(root)
+            .caption(caption, (FAMILY, 16))
+            .margin(12)
+            .x_label_area_size(40)
+            .y_label_area_size(520)
+            // Room at the right for the legend, clear of the bars.
+            .build_cartesian_2d(0.0..1.32, -0.5..n as f64 - 0.5)?;
+        chart
+            .configure_mesh()
+            .y_labels(n)
+            .y_label_formatter(&|y| crate::charts::category(labels, *y))
+            .x_labels(7)
+            .x_label_formatter(&|x| {
+                if *x <= 1.0 + 1e-9 {
+                    format!("{x:.1}")
+                } else {
+                    String::new()
+                }
+            })
+            .x_desc("share")
+            .label_style((FAMILY, 12))
+            .draw()?;
+        for (layer, (name, outcome)) in names
+            .into_iter()
+            .zip([Outcome::Ok, Outcome::Fail, Outcome::Info])
+            .enumerate()
+        {
+            if self.reads && layer == 2 {
+                break;
+            }
+            let colour = crate::charts::outcome_colour(outcome);
+            let bars = self.counts.iter().enumerate().map(|(i, c)| {
+                let total = c.iter().sum::<u64>().max(1) as f64;
+                let before: u64 = c[..layer].iter().sum();
+                let y = row(i);
+                Rectangle::new(
+                    [
+                        (before as f64 / total, y - 0.3),
+                        ((before + c[layer]) as f64 / total, y + 0.3),
+                    ],
+                    colour.filled(),
+                )
+            });
+            chart.draw_series(bars)?.label(name).legend(move |(x, y)| {
+                Rectangle::new([(x, y - 4), (x + 8, y + 4)], colour.filled())
+            });
+        }
+        if self.served.iter().any(Option::is_some) {
+            let marks = self.served.iter().enumerate().filter_map(|(i, s)| {
+                s.map(|share| {
+                    EmptyElement::at((share, row(i)))
+                        + Polygon::new(vec![(0, -9), (6, 0), (0, 9), (-6, 0)], BLACK.filled())
+                })
+            });
+            chart
+                .draw_series(marks)?
+                .label("time served: share of 100 ms windows with an ok answer")
+                .legend(|(x, y)| {
+                    EmptyElement::at((x + 4, y))
+                        + Polygon::new(vec![(0, -5), (4, 0), (0, 5), (-4, 0)], BLACK.filled())
+                });
+        }
+        draw_legend(&mut chart, Some(SeriesLabelPosition::UpperRight))
+    }
+}
+
+/// The HTML tables: one row per group, and one per group and side.
+pub fn tables(groups: &[(String, &ConsistencyData)]) -> String {
+    let mut out = String::from("<h2>Consistency</h2>\n<p>t-visibility after Bailis et al. (PBS): a read begun t after the latest write to its key completed is consistent if it returned that write or a version not certainly older. t(99.9%): the first bin from which every bin with 100 reads or more is at least 99.9% consistent. Latencies from merged histograms (within 6.25%).</p>\n<table>\n<tr><th>group</th><th>reads</th><th>stale</th><th>P(consistent) at t = 0</th><th>t(99.9%) ms</th><th>within 1 / 2 / 3 versions</th><th>read ms p50 / p99.9</th><th>write ms p50 / p99.9</th></tr>\n");
+    let pct = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{:.2}%", v * 100.0));
+    let ms = |v: Option<(f64, f64, f64)>| {
+        v.map_or("-".to_string(), |(p50, _, p999)| {
+            format!("{p50:.2} / {p999:.2}")
+        })
+    };
+    for (label, c) in groups {
+        let _ = writeln!(
+            out,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{} / {} / {}</td><td>{}</td><td>{}</td></tr>",
+            escape(label),
+            c.reads,
+            c.stale_reads,
+            pct(c.at_zero),
+            c.t_999_ms.map_or("-".to_string(), |t| format!("{t}")),
+            pct(c.within[0]),
+            pct(c.within[1]),
+            pct(c.within[2]),
+            ms(c.read_ms),
+            ms(c.write_ms),
+        );
+    }
+    out.push_str("</table>\n");
+    if groups.iter().any(|(_, c)| !c.sides.is_empty()) {
+        out.push_str("<h3>Per side of each partition</h3>\n<p>Availability: the share of the operations its clients invoked during the partition that succeeded. Time served: the share of the partition's 100 ms windows in which one of them got an ok answer.</p>\n<table>\n<tr><th>group</th><th>side</th><th>ok</th><th>fail</th><th>unknown</th><th>availability</th><th>time served</th><th>reads judged</th><th>stale</th></tr>\n");
+        for (label, c) in groups {
+            for (side, n) in &c.sides {
+                let total = n[0] + n[1] + n[2];
+                let availability = if total > 0 {
+                    format!("{:.1}%", n[0] as f64 * 100.0 / total as f64)
+                } else {
+                    "-".to_string()
+                };
+                let served = if n[5] > 0 {
+                    format!("{:.1}%", n[6] as f64 * 100.0 / n[5] as f64)
+                } else {
+                    "-".to_string()
+                };
+                let _ = writeln!(
+                    out,
+                    "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{availability}</td><td>{served}</td><td>{}</td><td>{}</td></tr>",
+                    escape(label),
+                    escape(side),
+                    n[0],
+                    n[1],
+                    n[2],
+                    n[3],
+                    n[4]
+                );
+            }
+        }
+        out.push_str("</table>\n");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_consistency_pictures_draw_every_group() {
+        let data = ConsistencyData {
+            reads: 100,
+            stale_reads: 3,
+            at_zero: Some(0.97),
+            read_ms: Some((1.0, 2.0, 3.0)),
+            write_ms: Some((1.5, 2.5, 3.5)),
+            visibility: vec![(0.0, 100, 97), (0.5, 100, 100)],
+            sides: vec![("n1+client1".into(), [5, 1, 2, 4, 1, 20, 3])],
+            ..ConsistencyData::default()
+        };
+        let groups = vec![("R=1 W=1".to_string(), &data)];
+        let svg = VisibilityChart::of(&groups).svg();
+        assert!(svg.contains("R=1 W=1"), "{svg}");
+        let pacelc = PacelcChart {
+            points: vec![("R=1 W=1".into(), 0.03, Some(2.0), Some(2.5))],
+        };
+        assert!(pacelc.svg().contains("stale"));
+        let sides = SidesChart::of(&groups, true);
+        assert_eq!(sides.counts, vec![[3, 1, 0]]);
+        assert!(tables(&groups).contains("97.00%"));
+    }
+}
