@@ -237,7 +237,7 @@ impl Drawable for SidesChart {
             )
         } else {
             (
-                "availability per side: the share of the operations its clients invoked during the partition, by outcome",
+                "availability per side: its clients' operations during the partition by outcome; time served: share of 100 ms windows with an ok answer",
                 ["ok", "fail", "unknown"],
             )
         };
@@ -252,7 +252,7 @@ impl Drawable for SidesChart {
             .x_label_area_size(40)
             .y_label_area_size(520)
             // Room at the right for the legend, clear of the bars.
-            .build_cartesian_2d(0.0..1.32, -0.5..n as f64 - 0.5)?;
+            .build_cartesian_2d(0.0..1.45, -0.5..n as f64 - 0.5)?;
         chart
             .configure_mesh()
             .y_labels(n)
@@ -302,7 +302,7 @@ impl Drawable for SidesChart {
             });
             chart
                 .draw_series(marks)?
-                .label("time served: share of 100 ms windows with an ok answer")
+                .label("time served")
                 .legend(|(x, y)| {
                     EmptyElement::at((x + 4, y))
                         + Polygon::new(vec![(0, -5), (4, 0), (0, 5), (-4, 0)], BLACK.filled())
