@@ -15,6 +15,9 @@ $FAULTLINE sweep replication-modes --seeds 0..500 --out "$out/modes" > /dev/null
 $FAULTLINE run replication-modes --seed 1 --set 'protocol.PrimaryBackup.mode={"Async":{"ship_interval":"50ms"}}' --out "$out/async" > /dev/null || true
 $FAULTLINE run split-brain-no-fencing --seed 3 --out "$out/fenced" > /dev/null
 $FAULTLINE run split-brain-no-fencing --seed 3 --set protocol.PrimaryBackup.no_fencing=true --out "$out/unfenced" > /dev/null || true
+$FAULTLINE sweep cap-partition --seeds 0..100 --out "$out/cap" > /dev/null
+$FAULTLINE sweep pacelc-latency --seeds 0..100 --out "$out/pacelc" > /dev/null
+$FAULTLINE sweep lww-clock-skew --seeds 0..100 --out "$out/skew" > /dev/null
 cp "$out/raft/availability.png" docs/pictures/raft-leader-crash-availability.png
 cp "$out/raft/latency.png" docs/pictures/raft-leader-crash-latency.png
 cp "$out/2pc/availability.png" docs/pictures/2pc-coordinator-crash-availability.png
@@ -26,5 +29,9 @@ cp "$out/modes/tradeoff-lost_acked_writes-commit_latency_ms.png" docs/pictures/r
 cp "$out/async/over-time-replication_lag_ms.png" docs/pictures/replication-async-lag.png
 cp "$out/fenced/availability-by-side.png" docs/pictures/split-brain-fenced-sides.png
 cp "$out/unfenced/availability-by-side.png" docs/pictures/split-brain-unfenced-sides.png
+cp "$out/cap/sides-availability.png" docs/pictures/cap-partition-availability.png
+cp "$out/cap/sides-consistency.png" docs/pictures/cap-partition-consistency.png
+cp "$out/pacelc/latency-vs-staleness.png" docs/pictures/pacelc-latency-vs-staleness.png
+cp "$out/pacelc/t-visibility.png" docs/pictures/pacelc-t-visibility.png
 rm -rf "$out"
 echo "wrote docs/pictures/"

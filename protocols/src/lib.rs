@@ -53,6 +53,13 @@
 //! primary's, no promised write lost; lost writes per failover, lag over
 //! time, time without a primary, fallbacks). Its clients use the shared
 //! client's routing and tokens (`ClientRouting`, `Token`).
+//! `quorum/` is a leaderless Dynamo-style store: `ring.rs` (consistent
+//! hashing with virtual nodes, preference lists), `versions.rs`
+//! (last-writer-wins stamps and dotted version vectors, siblings),
+//! `coordinator.rs` (N/R/W, read repair, sloppy targets), `replica.rs`
+//! (writes, hints, handoff), `anti_entropy.rs` (bucket digests),
+//! `monitor.rs` (no acknowledged write lost). Its clients carry a causal
+//! context per key (`kv::CausalContext`).
 //! `request_tags.rs` maps a client retry to the transaction or saga it started (commit coordinator, both saga order services). `saga/` runs orders as sagas: `steps.rs` is the three step services
 //! (inventory, payment, shipping) with durable, idempotent outcomes and
 //! tombstones, shared by `orchestrator.rs` (a durable orchestrator with step

@@ -139,6 +139,14 @@ pub const CURATED: &[(&str, &str)] = &[
         "scenarios/quorum-repair.ron",
         include_str!("../../scenarios/quorum-repair.ron"),
     ),
+    (
+        "scenarios/cap-partition.ron",
+        include_str!("../../scenarios/cap-partition.ron"),
+    ),
+    (
+        "scenarios/pacelc-latency.ron",
+        include_str!("../../scenarios/pacelc-latency.ron"),
+    ),
 ];
 
 /// A curated scenario's name: its file name without `.ron`.
