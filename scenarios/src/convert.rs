@@ -29,6 +29,10 @@ pub fn latency(spec: &LatencySpec) -> Latency {
             scale: scale.0,
             alpha: *alpha,
         },
+        LatencySpec::Shifted { by, latency: inner } => Latency::Shifted {
+            by: by.0,
+            latency: Box::new(latency(inner)),
+        },
         LatencySpec::Mixture(parts) => {
             Latency::Mixture(parts.iter().map(|(w, l)| (*w, latency(l))).collect())
         }

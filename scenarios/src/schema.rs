@@ -138,6 +138,11 @@ pub enum LatencySpec {
     },
     /// (weight, distribution) pairs.
     Mixture(Vec<(f64, LatencySpec)>),
+    /// `by` plus a draw of `latency`: `Shifted(by: "75ms", latency: Exponential(mean: "1ms"))`.
+    Shifted {
+        by: Dur,
+        latency: Box<LatencySpec>,
+    },
 }
 
 /// The servers' disks: how long a sync takes. A node listed in `nodes`

@@ -233,3 +233,58 @@ fn a_paused_coordinator_resurrects_a_retried_write() {
         "seed {seed}: nothing else fails"
     );
 }
+
+/// PBS's closed form for non-expanding quorums: a read misses all of the
+/// last k writes with probability (C(N-W, R) / C(N, R))^k.
+#[test]
+fn k_staleness_of_non_expanding_quorums_matches_the_closed_form() {
+    let scenario = common::load("pbs-k-staleness.ron");
+    for (r, w, miss) in [(1, 1, 2.0 / 3.0), (1, 2, 1.0 / 3.0), (2, 1, 1.0 / 3.0)] {
+        let group = common::with(
+            &common::with(&scenario, &format!("protocol.Quorum.read_quorum={r}")),
+            &format!("protocol.Quorum.write_quorum={w}"),
+        );
+        let mut behind = vec![0u64; 4];
+        for seed in 0..20 {
+            let outcome = common::run(&group, seed);
+            assert!(outcome.passed(), "{:?}", outcome.failed());
+            for (k, n) in outcome.metrics.staleness.versions_behind.iter().enumerate() {
+                behind[k.min(3)] += n;
+            }
+        }
+        let total: u64 = behind.iter().sum();
+        assert!(total > 20_000, "{total} reads");
+        for k in 1..=3 {
+            let within = behind[..k].iter().sum::<u64>() as f64 / total as f64;
+            let theory = 1.0 - f64::powi(miss, k as i32);
+            assert!(
+                (within - theory).abs() < 0.015,
+                "R={r} W={w} k={k}: measured {within:.4}, closed form {theory:.4}"
+            );
+        }
+    }
+}
+
+/// The WARS model's check value: with LNKD-SSD latencies on every leg and
+/// R = W = 1, the paper gives 97.4% of reads consistent at t = 0.
+#[test]
+fn lnkd_ssd_with_one_replica_each_way_is_consistent_at_t_zero_as_pbs_predicts() {
+    let scenario = common::load("pbs-wars.ron");
+    let mut sweep = scenario.sweep.clone();
+    let networks = sweep.remove(0);
+    let ssd = scenarios::set::apply(&scenario, "network", networks.values[0].clone()).unwrap();
+    let (mut reads, mut consistent) = (0u64, 0u64);
+    for seed in 0..100 {
+        let outcome = common::run(&ssd, seed);
+        let at_zero = outcome.metrics.staleness.visibility[0];
+        assert_eq!(at_zero.bin, 0);
+        reads += at_zero.reads;
+        consistent += at_zero.consistent;
+    }
+    let p = consistent as f64 / reads as f64;
+    assert!(reads > 3_000, "{reads} reads at t = 0");
+    assert!(
+        (p - 0.974).abs() < 0.01,
+        "P(consistent at t = 0) = {p:.4} over {reads} reads"
+    );
+}

@@ -39,6 +39,12 @@ pub enum Latency {
     Pareto { scale: SimDuration, alpha: f64 },
     /// A weighted mixture: a component is chosen with probability weight / sum.
     Mixture(Vec<(f64, Latency)>),
+    /// `by` plus a draw of `latency`: a fixed propagation delay (a long
+    /// link) in front of a distribution (queueing, processing).
+    Shifted {
+        by: SimDuration,
+        latency: Box<Latency>,
+    },
 }
 
 impl Latency {
@@ -87,6 +93,16 @@ impl Latency {
                     return Err("pareto scale must be above 0".into());
                 }
                 Ok(())
+            }
+            Latency::Shifted { latency, .. } => {
+                if depth >= MIXTURE_DEPTH_MAX {
+                    return Err(format!(
+                        "mixtures and shifts nest at most {MIXTURE_DEPTH_MAX} deep"
+                    ));
+                }
+                latency
+                    .validate_at(depth + 1)
+                    .map_err(|e| format!("shifted: {e}"))
             }
             Latency::Mixture(parts) => {
                 if depth >= MIXTURE_DEPTH_MAX {
@@ -157,6 +173,9 @@ impl Latency {
                 let (_, last) = parts.last().expect("validated: non-empty mixture");
                 return last.sample(rng);
             }
+            Latency::Shifted { by, latency } => {
+                return by.saturating_add(latency.sample(rng)).min(LATENCY_MAX)
+            }
         };
         clamp_nanos(nanos)
     }
@@ -177,6 +196,7 @@ impl Latency {
                 }
                 alpha * scale.as_nanos() as f64 / (alpha - 1.0)
             }
+            Latency::Shifted { by, latency } => by.as_nanos() as f64 + latency.mean_nanos()?,
             Latency::Mixture(parts) => {
                 let total: f64 = parts.iter().map(|(w, _)| *w).sum();
                 let mut mean = 0.0;
@@ -240,6 +260,10 @@ mod tests {
                 (0.9, Latency::Constant(ms(1))),
                 (0.1, Latency::Exponential { mean: ms(100) }),
             ]),
+            Latency::Shifted {
+                by: ms(75),
+                latency: Box::new(Latency::Exponential { mean: ms(5) }),
+            },
         ];
         for latency in cases {
             latency.validate().unwrap();

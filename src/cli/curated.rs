@@ -147,6 +147,14 @@ pub const CURATED: &[(&str, &str)] = &[
         "scenarios/pacelc-latency.ron",
         include_str!("../../scenarios/pacelc-latency.ron"),
     ),
+    (
+        "scenarios/pbs-wars.ron",
+        include_str!("../../scenarios/pbs-wars.ron"),
+    ),
+    (
+        "scenarios/pbs-k-staleness.ron",
+        include_str!("../../scenarios/pbs-k-staleness.ron"),
+    ),
 ];
 
 /// A curated scenario's name: its file name without `.ron`.

@@ -3,12 +3,13 @@
 //! resolving them, and repairing the stale replicas.
 
 use super::messages::{QEvent, QMessage, QTimer};
-use super::params::{ReadFanout, ReadRepair, Versioning};
+use super::params::{ReadFanout, ReadRepair, Versioning, WriteFanout};
 use super::versions::{joined_context, read_value, Dot, Version};
 use super::{Quorum, PENDING_MAX};
 use crate::client::{ClientReply, ClientRequest};
 use crate::cluster::ServerCtx;
 use crate::kv::{CausalContext, KvOp, KvResult};
+use rand::Rng;
 use sim_core::{LocalTime, NodeId};
 use std::sync::Arc;
 
@@ -81,6 +82,30 @@ impl Quorum {
         (targets.len() >= needed as usize).then_some(targets)
     }
 
+    /// `count` of `targets` drawn at random among those believed alive
+    /// (all of them when fewer are), in server order.
+    fn draw(
+        &self,
+        ctx: &mut ServerCtx<'_, '_, Self>,
+        targets: Vec<Target>,
+        count: u32,
+    ) -> Vec<Target> {
+        let now = ctx.now();
+        let mut live: Vec<Target> = targets
+            .into_iter()
+            .filter(|(s, _)| self.live(now, *s))
+            .collect();
+        // A partial Fisher-Yates shuffle of the live ones, then ring order.
+        let count = (count as usize).min(live.len());
+        for i in 0..count {
+            let j = ctx.rng().random_range(i..live.len());
+            live.swap(i, j);
+        }
+        let mut drawn: Vec<Target> = live.into_iter().take(count).collect();
+        drawn.sort_by_key(|(s, _)| *s);
+        drawn
+    }
+
     /// Starts a client's operation here.
     pub(super) fn coordinate(
         &mut self,
@@ -124,6 +149,11 @@ impl Quorum {
         let Some(targets) = self.targets(now, &key, self.params().write_quorum) else {
             ctx.reply(client, request.answer(ClientReply::Unavailable));
             return;
+        };
+        let targets = if self.params().write_fanout == WriteFanout::Quorum {
+            self.draw(ctx, targets, self.params().write_quorum)
+        } else {
+            targets
         };
         let op = self.take_counter(ctx);
         let resolution = self.params().lww_resolution.0.as_nanos().max(1);
@@ -185,9 +215,7 @@ impl Quorum {
             return;
         };
         if self.params().read_fanout == ReadFanout::Quorum {
-            // The first R believed alive, in ring order.
-            targets.sort_by_key(|(s, _)| !self.live(now, *s));
-            targets.truncate(r as usize);
+            targets = self.draw(ctx, targets, r);
         }
         let op = self.take_counter(ctx);
         for (to, _) in targets {

@@ -66,7 +66,20 @@ pub enum Coordinator {
 pub enum ReadFanout {
     /// All N, answering after the first R replies.
     All,
-    /// Only R of them (the first live ones in ring order).
+    /// Only R of them, drawn at random among those believed alive.
+    Quorum,
+}
+
+/// How many replicas a write goes to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub enum WriteFanout {
+    /// All N, answering after W acks; the others get it too (expanding
+    /// quorums: Dynamo and its descendants).
+    All,
+    /// Only W of them, drawn at random among those believed alive, so a
+    /// write reaches exactly W replicas (non-expanding quorums, whose
+    /// k-staleness PBS gives in closed form). Without repair, the others
+    /// never learn it.
     Quorum,
 }
 
@@ -85,8 +98,10 @@ pub struct QuorumParams {
     pub vnodes: u32,
     /// AnyServer or FirstReplica.
     pub coordinator: Coordinator,
-    /// All (ask N, answer after R) or Quorum (ask R).
+    /// All (ask N, answer after R) or Quorum (ask R at random).
     pub read_fanout: ReadFanout,
+    /// All (send to N, answer after W) or Quorum (send to W at random).
+    pub write_fanout: WriteFanout,
     /// LastWriterWins or VersionVectors.
     pub versioning: Versioning,
     /// The unit of last-writer-wins stamps: writes within one unit on
@@ -139,6 +154,7 @@ impl Default for QuorumParams {
             vnodes: 64,
             coordinator: Coordinator::AnyServer,
             read_fanout: ReadFanout::All,
+            write_fanout: WriteFanout::All,
             versioning: Versioning::LastWriterWins,
             lww_resolution: Dur::ms(1),
             read_repair: ReadRepair::Off,

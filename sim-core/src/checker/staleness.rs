@@ -3,7 +3,8 @@
 //!
 //! A read that returned version v lags by the writes to its key that
 //! completed before the read was invoked and are certainly newer than v
-//! (v completed before they were invoked, or v is the initial value), and
+//! (v completed before they were invoked, or at that instant, or v is the
+//! initial value), and
 //! by the time since the first of those completed. The version order is the
 //! one `session.rs` uses: only what the history makes certain. Keys with
 //! appends or repeated written values are skipped, as there.
@@ -49,13 +50,15 @@ pub const BEHIND_MAX: usize = 16;
 
 /// The t-visibility bins' lower edges, ms: exactly 0 (a read begun as the
 /// write completed) in a bin of its own, then 0.1 ms steps to 2 ms, 0.5 ms
-/// to 10 ms, 5 ms to 100 ms and 50 ms to 1 s; the last bin is open.
+/// to 10 ms, 5 ms to 100 ms, 50 ms to 1 s and 250 ms to 5 s; the last bin
+/// is open.
 pub fn visibility_edges_ms() -> Vec<f64> {
     let mut edges = vec![0.0, 1e-6];
     edges.extend((1..20).map(|i| f64::from(i) * 0.1));
     edges.extend((4..20).map(|i| f64::from(i) * 0.5));
     edges.extend((2..20).map(|i| f64::from(i) * 5.0));
-    edges.extend((2..=20).map(|i| f64::from(i) * 50.0));
+    edges.extend((2..20).map(|i| f64::from(i) * 50.0));
+    edges.extend((4..=20).map(|i| f64::from(i) * 250.0));
     edges
 }
 
@@ -207,17 +210,19 @@ pub fn judge(history: &History, initial: &str) -> (Vec<ReadJudgement>, usize) {
                 added += 1;
             }
             // Of those, the ones certainly newer than the version read:
-            // invoked after it completed (all of them for the initial value).
+            // invoked after it completed, or as it completed (a client's
+            // next write starts at the instant its last one completed),
+            // and all of them for the initial value.
             let from = match version_done {
                 None => 0,
-                Some(v_done) => invokes.partition_point(|&i| i <= v_done),
+                Some(v_done) => invokes.partition_point(|&i| i < v_done),
             };
             let (behind, first_done) = tree.suffix(from);
             // The latest completed write, and whether it is certainly
             // newer than the version read.
             let since_last_write = added.checked_sub(1).map(|last| {
                 let (done, invoke) = completed[last];
-                let newer = version_done.is_none_or(|v_done| invoke > v_done);
+                let newer = version_done.is_none_or(|v_done| invoke >= v_done);
                 (invoke_ns - done, !newer)
             });
             judged.push(ReadJudgement {
