@@ -3,7 +3,8 @@
 //!
 //! - `consistency.csv`: per group, the reads judged and how many were
 //!   stale, P(consistent) at t = 0 and the t at which 99.9% of reads are
-//!   consistent (t-visibility), the share of reads within 1, 2 and 3
+//!   consistent (t-visibility, read from a non-decreasing fit of the
+//!   curve), the share of reads within 1, 2 and 3
 //!   versions of the newest (k-staleness), and read and write latency
 //!   (median and p99.9) from merged histograms (each within 6.25%).
 //! - `visibility.csv`: the t-visibility curve per group, bin by bin.
@@ -122,23 +123,36 @@ impl GroupConsistency {
         (reads > 0).then(|| consistent as f64 / reads as f64)
     }
 
-    /// The lower edge, ms, of the first t-visibility bin from which every
-    /// bin with at least `BIN_READS_MIN` reads has P(consistent) >= `p`.
+    /// The lower edge, ms, of the first t-visibility bin whose fitted
+    /// P(consistent) is at least `p`. The fit is isotonic: the
+    /// non-decreasing curve closest to the bins' estimates, weighted by
+    /// their reads (pool adjacent violators), since P(consistent) can only
+    /// grow with t; one stale read in a thin bin far out would otherwise
+    /// decide the answer. None when the fit never reaches `p`.
     pub fn t_at(&self, p: f64) -> Option<f64> {
         let edges = visibility_edges_ms();
-        let trusted: Vec<(usize, bool)> = self
-            .visibility
+        // Blocks of pooled bins: (first bin, reads, consistent).
+        let mut blocks: Vec<(usize, u64, u64)> = Vec::new();
+        for (i, (reads, consistent)) in self.visibility.iter().enumerate() {
+            if *reads == 0 {
+                continue;
+            }
+            blocks.push((i, *reads, *consistent));
+            // Pool while the last block's rate is below the one before it.
+            while blocks.len() >= 2 {
+                let (_, r2, c2) = blocks[blocks.len() - 1];
+                let (first, r1, c1) = blocks[blocks.len() - 2];
+                if (c2 as f64) * (r1 as f64) >= (c1 as f64) * (r2 as f64) {
+                    break;
+                }
+                blocks.truncate(blocks.len() - 2);
+                blocks.push((first, r1 + r2, c1 + c2));
+            }
+        }
+        blocks
             .iter()
-            .enumerate()
-            .filter(|(_, (reads, _))| *reads >= BIN_READS_MIN)
-            .map(|(i, (reads, consistent))| (i, *consistent as f64 >= p * *reads as f64))
-            .collect();
-        let last_bad = trusted.iter().rposition(|(_, good)| !good);
-        let first_good = match last_bad {
-            None => trusted.first()?.0,
-            Some(at) => trusted.get(at + 1)?.0,
-        };
-        Some(edges[first_good])
+            .find(|(_, reads, consistent)| *consistent as f64 >= p * *reads as f64)
+            .map(|(first, _, _)| edges[*first])
     }
 
     /// The share of reads that returned one of the last `k` versions.
@@ -322,14 +336,20 @@ mod tests {
     }
 
     #[test]
-    fn t_visibility_reads_the_curve_from_the_last_bad_bin_on() {
-        // Bins 0..: 97% at t = 0, then 99.5%, then a thin bin (ignored),
-        // then 99.95% and 100%.
+    fn t_visibility_reads_a_non_decreasing_fit_of_the_curve() {
+        // Bins 0..: 97% at t = 0, then 99.5%, then a thin bin at 50% that
+        // the fit pools with its neighbours, then 99.95% and 100%.
         let g = group(&[(1000, 970), (1000, 995), (10, 5), (2000, 1999), (500, 500)]);
         assert_eq!(g.at_zero(), Some(0.97));
         let edges = visibility_edges_ms();
+        // The fit pools bins 1 and 2 into 1000/1010 = 99.0%, so 99.9% is
+        // first reached at bin 3.
         assert_eq!(g.t_at(0.999), Some(edges[3]));
+        assert_eq!(g.t_at(0.99), Some(edges[1]));
         assert_eq!(g.t_at(0.9), Some(0.0));
+        // One stale read in a thin bin far out does not decide the answer.
+        let noisy = group(&[(1000, 900), (5000, 4999), (800, 799), (700, 700)]);
+        assert_eq!(noisy.t_at(0.999), Some(edges[1]));
         assert_eq!(g.within(1), Some(0.9));
         assert_eq!(g.within(2), Some(0.99));
         // Never reached: no answer rather than a wrong one.
