@@ -8,6 +8,9 @@
 //!   versions of the newest (k-staleness), and read and write latency
 //!   (median and p99.9) from merged histograms (each within 6.25%).
 //! - `visibility.csv`: the t-visibility curve per group, bin by bin.
+//! - `availability.csv`: per group whose runs had crashes, the share of
+//!   100 ms windows in which a write was served, and the share of time at
+//!   least k servers were up (what a quorum of k could have served).
 //! - `sides.csv`: per group and side of a partition that names clients,
 //!   the operations' outcomes, the share of the partition's 100 ms
 //!   windows in which the side got an ok answer, and the side's stale
@@ -40,6 +43,13 @@ pub struct UnitConsistency {
     pub write_latency: SparseHistogram,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub sides: Vec<UnitSide>,
+    /// Index k: the share of the run with at least k servers up (runs
+    /// with crashes only).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub servers_up: Vec<f64>,
+    /// (100 ms windows until the workload stopped, those with an ok write).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub write_windows: Option<(u64, u64)>,
 }
 
 /// One side of a partition that named clients.
@@ -96,6 +106,8 @@ impl UnitConsistency {
                     windows_served: s.windows_served,
                 })
                 .collect(),
+            servers_up: outcome.metrics.servers_up.clone(),
+            write_windows: outcome.metrics.write_windows,
         }
     }
 }
@@ -114,6 +126,12 @@ pub struct GroupConsistency {
     pub write_latency: LatencyHistogram,
     /// Per side, in the order first seen: its summed counts.
     pub sides: Vec<UnitSide>,
+    /// Runs with crashes, and per k their summed shares of time with at
+    /// least k servers up.
+    pub runs_with_outages: u64,
+    pub servers_up: Vec<f64>,
+    /// Summed (windows, windows with an ok write).
+    pub write_windows: (u64, u64),
 }
 
 impl GroupConsistency {
@@ -198,6 +216,19 @@ pub fn by_group(header: &Header, results: &[UnitResult]) -> Vec<GroupConsistency
         group
             .write_latency
             .merge(&LatencyHistogram::from_sparse(&c.write_latency));
+        if !c.servers_up.is_empty() {
+            group.runs_with_outages += 1;
+            if group.servers_up.len() < c.servers_up.len() {
+                group.servers_up.resize(c.servers_up.len(), 0.0);
+            }
+            for (sum, share) in group.servers_up.iter_mut().zip(&c.servers_up) {
+                *sum += share;
+            }
+        }
+        if let Some((windows, served)) = c.write_windows {
+            group.write_windows.0 += windows;
+            group.write_windows.1 += served;
+        }
         for side in &c.sides {
             match group.sides.iter_mut().find(|s| s.side == side.side) {
                 Some(sum) => {
@@ -308,7 +339,43 @@ pub fn sides_csv(groups: &[GroupConsistency]) -> String {
     out
 }
 
-/// The three files, as (name, text), for the sweep to write.
+/// `availability.csv`: per group with outages, the share of 100 ms
+/// windows in which a write was served, and the mean share of time at
+/// least k servers were up, for every k.
+pub fn availability_csv(groups: &[GroupConsistency]) -> String {
+    let servers = groups
+        .iter()
+        .map(|g| g.servers_up.len())
+        .max()
+        .unwrap_or(1)
+        .max(1)
+        - 1;
+    let mut out = String::from("group,runs,write_windows,write_served");
+    for k in 1..=servers {
+        out.push_str(&format!(",up_at_least_{k}"));
+    }
+    out.push('\n');
+    for g in groups.iter().filter(|g| g.runs_with_outages > 0) {
+        let (windows, served) = g.write_windows;
+        out.push_str(&format!(
+            "{},{},{windows},{}",
+            field(&g.label),
+            g.runs_with_outages,
+            opt((windows > 0).then(|| served as f64 / windows as f64), 5)
+        ));
+        for k in 1..=servers {
+            let share = g
+                .servers_up
+                .get(k)
+                .map(|sum| sum / g.runs_with_outages as f64);
+            out.push_str(&format!(",{}", opt(share, 5)));
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// The files, as (name, text), for the sweep to write.
 pub fn files(header: &Header, results: &[UnitResult]) -> Vec<(&'static str, String)> {
     let groups = by_group(header, results);
     let mut files = Vec::new();
@@ -318,6 +385,9 @@ pub fn files(header: &Header, results: &[UnitResult]) -> Vec<(&'static str, Stri
     }
     if groups.iter().any(|g| !g.sides.is_empty()) {
         files.push(("sides.csv", sides_csv(&groups)));
+    }
+    if groups.iter().any(|g| g.runs_with_outages > 0) {
+        files.push(("availability.csv", availability_csv(&groups)));
     }
     files
 }

@@ -56,6 +56,86 @@ pub struct Metrics {
     /// fared while it lasted (CAP's choice, side by side).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub partition_sides: Vec<SideAvailability>,
+    /// With crashes in the schedule: index k is the share of the run during
+    /// which at least k servers were up (what a quorum of k could have
+    /// served, at best).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub servers_up: Vec<f64>,
+    /// The `SIDE_WINDOW_MS` windows until the workload stopped, and those
+    /// in which some write completed ok: how often the system served a write.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub write_windows: Option<(u64, u64)>,
+}
+
+/// The share of `[0, duration)` during which at least k servers were up,
+/// for k = 0..=servers, from the schedule's crashes, power losses and
+/// restarts. Faults that name a binding ("@leader") are left out: which
+/// server they hit is known only as the run goes.
+pub fn servers_up(
+    schedule: &[crate::schema::TimedFault],
+    names: &[String],
+    servers: u32,
+    duration: SimDuration,
+) -> Vec<f64> {
+    use crate::schema::FaultSpec;
+    let server = |name: &str| {
+        names
+            .iter()
+            .position(|n| n == name)
+            .filter(|i| (*i as u32) < servers)
+    };
+    let changes: Vec<(u64, usize, bool)> = schedule
+        .iter()
+        .filter_map(|f| match &f.fault {
+            FaultSpec::Crash(n) | FaultSpec::PowerLoss(n) => {
+                Some((f.at.0.as_nanos(), server(n)?, false))
+            }
+            FaultSpec::Restart(n) => Some((f.at.0.as_nanos(), server(n)?, true)),
+            _ => None,
+        })
+        .collect();
+    if changes.is_empty() || duration == SimDuration::ZERO {
+        return Vec::new();
+    }
+    let end = duration.as_nanos();
+    let mut up = vec![true; servers as usize];
+    let mut at_least_ns = vec![0u64; servers as usize + 1];
+    let mut last = 0u64;
+    let mut account = |from: u64, to: u64, up: &[bool]| {
+        let count = up.iter().filter(|u| **u).count();
+        for slot in &mut at_least_ns[..=count] {
+            *slot += to.saturating_sub(from);
+        }
+    };
+    for (at, who, is_up) in changes {
+        let at = at.min(end);
+        account(last, at, &up);
+        last = at;
+        up[who] = is_up;
+    }
+    account(last, end, &up);
+    at_least_ns
+        .iter()
+        .map(|ns| *ns as f64 / end as f64)
+        .collect()
+}
+
+/// The windows until `until` and those in which a write completed ok.
+pub fn write_windows(history: &History, until: SimDuration) -> Option<(u64, u64)> {
+    let window_ns = SIDE_WINDOW_MS * 1_000_000;
+    let windows = until.as_nanos().div_ceil(window_ns);
+    if windows == 0 || !history.operations.iter().any(|op| op.f == Function::Write) {
+        return None;
+    }
+    let mut served = vec![false; windows as usize];
+    for op in &history.operations {
+        if let (Function::Write, Outcome::Ok, Some(done)) = (op.f, op.outcome, op.complete_ns) {
+            if done < until.as_nanos() {
+                served[(done / window_ns) as usize] = true;
+            }
+        }
+    }
+    Some((windows, served.iter().filter(|s| **s).count() as u64))
 }
 
 /// One side of a partition, and the operations its clients invoked while
@@ -367,5 +447,7 @@ pub fn compute(
             .map(|(name, latencies)| (name.clone(), DiskMetrics::of(latencies, duration)))
             .collect(),
         partition_sides: Vec::new(),
+        servers_up: Vec::new(),
+        write_windows: None,
     }
 }

@@ -70,12 +70,72 @@ pub fn resolve(scenario: &Scenario, seed: u64) -> Scenario {
         // Stable: entries keep their order where their times tie.
         out.faults.schedule.sort_by_key(|entry| entry.at);
     }
+    if let Some(outages) = out.faults.outages.take() {
+        out.faults
+            .schedule
+            .extend(outage_faults(&outages, &servers, scenario.duration, seed));
+        out.faults.schedule.sort_by_key(|entry| entry.at);
+        out.faults.schedule.truncate(SCHEDULE_MAX);
+    }
     if let Some(nemesis) = out.faults.nemesis.take() {
         let generated = generate(&nemesis, &servers, scenario.duration, seed);
         out.faults.schedule.extend(generated);
         // Stable: user entries stay ahead of generated ones at the same time.
         out.faults.schedule.sort_by_key(|entry| entry.at);
         out.faults.schedule.truncate(SCHEDULE_MAX);
+    }
+    out
+}
+
+/// Each server's outages for `seed`, server by server: Crash (or
+/// PowerLoss) and Restart faults. Each server draws from a stream of its
+/// own ("outages/<name>"), so one server's outages do not depend on
+/// another's, nor on the servers there are.
+pub fn outage_faults(
+    outages: &crate::schema::OutagesSpec,
+    servers: &[String],
+    duration: Dur,
+    seed: u64,
+) -> Vec<TimedFault> {
+    let stop = outages.stop.unwrap_or(default_nemesis_stop(duration)).0;
+    let (up, down) = (
+        outages.up_mean.0.as_nanos() as f64,
+        outages.down_mean.0.as_nanos() as f64,
+    );
+    let mut out = Vec::new();
+    for name in servers {
+        let mut rng = rng::stream(seed, &format!("outages/{name}"));
+        let exp = |rng: &mut SimRng, mean: f64| {
+            let u: f64 = rng.random();
+            SimDuration::from_nanos((-(1.0 - u).ln() * mean).min(1e18) as u64)
+        };
+        // Stationary: down at the start with the long-run down share.
+        let mut is_down = rng.random::<f64>() < down / (up + down);
+        let mut t = outages.start.0;
+        while t < stop && out.len() + 2 <= SCHEDULE_MAX {
+            if is_down {
+                let back = t.saturating_add(exp(&mut rng, down)).min(stop);
+                let fault = if outages.power_loss {
+                    FaultSpec::PowerLoss(name.clone())
+                } else {
+                    FaultSpec::Crash(name.clone())
+                };
+                out.push(TimedFault {
+                    jitter: None,
+                    at: Dur(t),
+                    fault,
+                });
+                out.push(TimedFault {
+                    jitter: None,
+                    at: Dur(back),
+                    fault: FaultSpec::Restart(name.clone()),
+                });
+                t = back;
+            } else {
+                t = t.saturating_add(exp(&mut rng, up));
+            }
+            is_down = !is_down;
+        }
     }
     out
 }

@@ -141,6 +141,10 @@ pub fn run_watched(
         &protocol_metrics,
         &driven.disks,
     );
+    metrics.servers_up =
+        metrics::servers_up(plan.schedule, &plan.names, plan.servers, plan.duration.0);
+    metrics.write_windows =
+        metrics::write_windows(&history, plan.workload.stop_after.min(plan.duration.0));
     metrics.partition_sides = metrics::partition_sides(
         &history,
         plan.schedule,

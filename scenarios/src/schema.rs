@@ -385,6 +385,32 @@ pub struct FaultsSpec {
     pub schedule: Vec<TimedFault>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nemesis: Option<NemesisSpec>,
+    /// Independent outages of every server (resolved into Crash and
+    /// Restart faults, like the nemesis).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outages: Option<OutagesSpec>,
+}
+
+/// Each server goes down and comes back on its own, independently of the
+/// others: up for an exponential time of mean `up_mean`, then down for an
+/// exponential time of mean `down_mean`, and so on (an alternating renewal
+/// process). So each is down a fraction `down_mean / (up_mean + down_mean)`
+/// of the time, and at `start` each is already down with that probability.
+/// `outages: (up_mean: "9s", down_mean: "1s")`: up 90% of the time.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutagesSpec {
+    pub up_mean: Dur,
+    pub down_mean: Dur,
+    /// An outage is a power loss (unsynced writes lost), not a process crash.
+    #[serde(default)]
+    pub power_loss: bool,
+    /// No outage before this.
+    #[serde(default)]
+    pub start: Dur,
+    /// Every server is back by this time; defaults to 80% of the duration.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stop: Option<Dur>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -666,6 +666,45 @@ fn validate_faults(
             );
         }
     }
+    validate_outages(c, scenario);
+}
+
+/// Outage means at most: a day, so a typo cannot make a run endless.
+const OUTAGE_MEAN_MAX: SimDuration = SimDuration::from_secs(24 * 3600);
+
+fn validate_outages(c: &mut Checker, scenario: &Scenario) {
+    let Some(outages) = &scenario.faults.outages else {
+        return;
+    };
+    let path = "faults.outages";
+    for (field, value) in [
+        ("up_mean", outages.up_mean),
+        ("down_mean", outages.down_mean),
+    ] {
+        if value.0 == SimDuration::ZERO || value.0 > OUTAGE_MEAN_MAX {
+            c.problem(
+                format!("{path}.{field}"),
+                format!("must be above 0s and at most 24h, got {value}"),
+            );
+        }
+    }
+    let duration = scenario.duration;
+    let stop = outages.stop.unwrap_or(default_nemesis_stop(duration));
+    if stop > duration {
+        c.problem(
+            format!("{path}.stop"),
+            format!("{stop} is after the end of the run ({duration})"),
+        );
+    }
+    if outages.start >= stop {
+        c.problem(
+            format!("{path}.start"),
+            format!(
+                "{} is not before the outages' stop time {stop}",
+                outages.start
+            ),
+        );
+    }
 }
 
 /// Things that are valid but may go wrong for some seeds, for `validate` to

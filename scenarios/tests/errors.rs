@@ -322,3 +322,14 @@ fn the_quorum_store_refuses_cas_and_append() {
         "case.ron: protocol.Quorum.read_quorum: must be 1 to replicas (3), got 4",
     );
 }
+
+#[test]
+fn outages_need_means_above_zero_and_a_stop_within_the_run() {
+    check(
+        &edit(
+            "workload: (clients: 2)",
+            "workload: (clients: 2),\n    faults: (outages: (up_mean: \"0s\", down_mean: \"1s\", stop: \"5s\"))",
+        ),
+        "case.ron: faults.outages.up_mean: must be above 0s and at most 24h, got 0ns\ncase.ron: faults.outages.stop: 5s is after the end of the run (2s)",
+    );
+}

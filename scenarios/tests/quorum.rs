@@ -288,3 +288,44 @@ fn lnkd_ssd_with_one_replica_each_way_is_consistent_at_t_zero_as_pbs_predicts() 
         "P(consistent at t = 0) = {p:.4} over {reads} reads"
     );
 }
+
+/// Servers up 90% of the time, independently: a majority of 3 is up
+/// 0.972 of the time (the binomial sum), and a majority quorum serves
+/// writes about that often; a system that needs every server (Sync
+/// primary-backup) about p^3 = 0.729 of the time.
+#[test]
+fn a_majority_quorum_serves_writes_as_often_as_a_majority_is_up() {
+    let scenario = common::load("majority-availability.ron");
+    let sync = common::with(&scenario, r#"protocol={"PrimaryBackup": {"mode": "Sync"}}"#);
+    let (mut majority_up, mut all_up, mut quorum_served, mut sync_served) = (0.0, 0.0, 0.0, 0.0);
+    let seeds = 16;
+    for seed in 0..seeds {
+        let outcome = common::run(&scenario, seed);
+        assert!(outcome.passed(), "{:?}", outcome.failed());
+        let up = &outcome.metrics.servers_up;
+        majority_up += up[2];
+        all_up += up[3];
+        let (windows, served) = outcome.metrics.write_windows.unwrap();
+        quorum_served += served as f64 / windows as f64;
+        let (windows, served) = common::run(&sync, seed).metrics.write_windows.unwrap();
+        sync_served += served as f64 / windows as f64;
+    }
+    let n = f64::from(seeds as u32);
+    let (majority_up, all_up) = (majority_up / n, all_up / n);
+    let (quorum_served, sync_served) = (quorum_served / n, sync_served / n);
+    assert!(
+        (majority_up - 0.972).abs() < 0.015,
+        "majority up {majority_up:.4}"
+    );
+    assert!((all_up - 0.729).abs() < 0.05, "all up {all_up:.4}");
+    // A window counts as served if a write succeeded in it: a little above
+    // the share of time a majority was up, never far from it.
+    assert!(
+        (majority_up - 0.01..majority_up + 0.02).contains(&quorum_served),
+        "quorum served {quorum_served:.4}, majority up {majority_up:.4}"
+    );
+    assert!(
+        (all_up - 0.03..all_up + 0.04).contains(&sync_served),
+        "sync served {sync_served:.4}, all up {all_up:.4}"
+    );
+}

@@ -155,6 +155,10 @@ pub const CURATED: &[(&str, &str)] = &[
         "scenarios/pbs-k-staleness.ron",
         include_str!("../../scenarios/pbs-k-staleness.ron"),
     ),
+    (
+        "scenarios/majority-availability.ron",
+        include_str!("../../scenarios/majority-availability.ron"),
+    ),
 ];
 
 /// A curated scenario's name: its file name without `.ron`.
