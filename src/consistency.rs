@@ -38,7 +38,9 @@ pub struct UnitConsistency {
     pub stale_reads: u64,
     /// Reads by versions behind (the last slot: `BEHIND_MAX` or more).
     pub versions_behind: Vec<u64>,
-    pub visibility: Vec<VisibilityBin>,
+    /// (bin, reads, consistent): arrays, not objects, since every run of
+    /// a sweep writes one line of these (see `VisibilityBin`).
+    pub visibility: Vec<(u32, u64, u64)>,
     pub read_latency: SparseHistogram,
     pub write_latency: SparseHistogram,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -88,7 +90,11 @@ impl UnitConsistency {
             reads: staleness.reads,
             stale_reads: staleness.stale_reads,
             versions_behind: staleness.versions_behind.clone(),
-            visibility: staleness.visibility.clone(),
+            visibility: staleness
+                .visibility
+                .iter()
+                .map(|b: &VisibilityBin| (b.bin, b.reads, b.consistent))
+                .collect(),
             read_latency: reads.to_sparse(),
             write_latency: writes.to_sparse(),
             sides: outcome
@@ -204,10 +210,10 @@ pub fn by_group(header: &Header, results: &[UnitResult]) -> Vec<GroupConsistency
         for (sum, n) in group.versions_behind.iter_mut().zip(&c.versions_behind) {
             *sum += n;
         }
-        for bin in &c.visibility {
-            if let Some(slot) = group.visibility.get_mut(bin.bin as usize) {
-                slot.0 += bin.reads;
-                slot.1 += bin.consistent;
+        for &(bin, reads, consistent) in &c.visibility {
+            if let Some(slot) = group.visibility.get_mut(bin as usize) {
+                slot.0 += reads;
+                slot.1 += consistent;
             }
         }
         group

@@ -177,18 +177,19 @@ impl LatencyHistogram {
         self.max_ns = self.max_ns.max(other.max_ns);
     }
 
-    /// The non-empty buckets, for a results file.
+    /// The buckets from the first non-empty one to the last, for a
+    /// results file.
     pub fn to_sparse(&self) -> SparseHistogram {
-        SparseHistogram {
-            buckets: self
-                .counts
-                .iter()
-                .enumerate()
-                .filter(|(_, c)| **c > 0)
-                .map(|(b, c)| (b as u32, *c))
-                .collect(),
-            min_ns: self.min_ns,
-            max_ns: self.max_ns,
+        let first = self.counts.iter().position(|c| *c > 0);
+        let last = self.counts.iter().rposition(|c| *c > 0);
+        match (first, last) {
+            (Some(first), Some(last)) => SparseHistogram {
+                first: first as u32,
+                counts: self.counts[first..=last].to_vec(),
+                min_ns: self.min_ns,
+                max_ns: self.max_ns,
+            },
+            _ => SparseHistogram::default(),
         }
     }
 
@@ -197,12 +198,13 @@ impl LatencyHistogram {
     pub fn from_sparse(sparse: &SparseHistogram) -> LatencyHistogram {
         let mut h = LatencyHistogram::default();
         let len = 1 + (OCTAVES * BUCKETS_PER_OCTAVE) as usize;
-        for &(bucket, count) in &sparse.buckets {
-            if (bucket as usize) < len && count > 0 {
+        for (i, &count) in sparse.counts.iter().enumerate() {
+            let bucket = sparse.first as usize + i;
+            if bucket < len && count > 0 {
                 if h.counts.is_empty() {
                     h.counts = vec![0; len];
                 }
-                h.counts[bucket as usize] += count;
+                h.counts[bucket] += count;
                 h.total += count;
             }
         }
@@ -214,10 +216,12 @@ impl LatencyHistogram {
     }
 }
 
-/// A `LatencyHistogram`'s non-empty buckets: (bucket, count).
+/// A `LatencyHistogram`'s buckets from its first non-empty one (`first`)
+/// to its last: a results line holds one per run, so it is kept short.
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct SparseHistogram {
-    pub buckets: Vec<(u32, u64)>,
+    pub first: u32,
+    pub counts: Vec<u64>,
     pub min_ns: u64,
     pub max_ns: u64,
 }
