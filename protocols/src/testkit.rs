@@ -69,6 +69,17 @@ impl<S: Service, R> Handled<S, R> {
             .collect()
     }
 
+    /// The replies to clients, in order.
+    pub fn replies(&self) -> Vec<&crate::client::ClientReply> {
+        self.effects
+            .iter()
+            .filter_map(|e| match e {
+                Effect::Reply { response, .. } => Some(&response.reply),
+                _ => None,
+            })
+            .collect()
+    }
+
     /// The events emitted, in order.
     pub fn events(&self) -> Vec<&S::Event> {
         self.effects

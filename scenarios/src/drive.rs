@@ -443,7 +443,8 @@ fn convergence_check<S: Service>(
     let held: Vec<(u32, &S)> = (0..servers)
         .filter_map(|id| Some((id, sim.node(NodeId(id))?.as_server()?)))
         .collect();
-    let holds: Vec<Box<dyn Fn(&str) -> bool + '_>> = held
+    type Holds<'a> = Box<dyn Fn(&str) -> bool + 'a>;
+    let holds: Vec<Holds<'_>> = held
         .iter()
         .map(|(_, service)| {
             Box::new(move |key: &str| service.holds_key(key)) as Box<dyn Fn(&str) -> bool>

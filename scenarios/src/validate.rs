@@ -628,22 +628,7 @@ fn validate_faults(
         if nemesis.interval_max.0 == SimDuration::ZERO && nemesis.fault_max.0 == SimDuration::ZERO {
             c.problem(format!("{path}.interval_max"), "must be above 0s");
         }
-        let stop = nemesis.stop.unwrap_or(default_nemesis_stop(duration));
-        if stop > duration {
-            c.problem(
-                format!("{path}.stop"),
-                format!("{stop} is after the end of the run ({duration})"),
-            );
-        }
-        if nemesis.start >= stop {
-            c.problem(
-                format!("{path}.start"),
-                format!(
-                    "{} is not before the nemesis stop time {stop}",
-                    nemesis.start
-                ),
-            );
-        }
+        check_window(c, path, "nemesis", nemesis.start, nemesis.stop, duration);
         if sim_core::link::check_probability("loss", nemesis.loss).is_err() {
             c.problem(
                 format!("{path}.loss"),
@@ -688,21 +673,37 @@ fn validate_outages(c: &mut Checker, scenario: &Scenario) {
             );
         }
     }
-    let duration = scenario.duration;
-    let stop = outages.stop.unwrap_or(default_nemesis_stop(duration));
+    check_window(
+        c,
+        path,
+        "outages'",
+        outages.start,
+        outages.stop,
+        scenario.duration,
+    );
+}
+
+/// A generator's `start` and `stop` (default 80% of the run): within the
+/// run, and in order.
+fn check_window(
+    c: &mut Checker,
+    path: &str,
+    what: &str,
+    start: crate::duration::Dur,
+    stop: Option<crate::duration::Dur>,
+    duration: crate::duration::Dur,
+) {
+    let stop = stop.unwrap_or(default_nemesis_stop(duration));
     if stop > duration {
         c.problem(
             format!("{path}.stop"),
             format!("{stop} is after the end of the run ({duration})"),
         );
     }
-    if outages.start >= stop {
+    if start >= stop {
         c.problem(
             format!("{path}.start"),
-            format!(
-                "{} is not before the outages' stop time {stop}",
-                outages.start
-            ),
+            format!("{start} is not before the {what} stop time {stop}"),
         );
     }
 }

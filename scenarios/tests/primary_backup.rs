@@ -52,15 +52,6 @@ proptest! {
     }
 }
 
-/// The first seed in `0..limit` where `scenario` fails exactly the checks
-/// in `failing`, or `None`.
-fn first_seed_failing(scenario: &scenarios::Scenario, limit: u64, failing: &[&str]) -> Option<u64> {
-    (0..limit).find(|seed| {
-        let failed = common::run(scenario, *seed).failed();
-        failing.iter().any(|name| failed.iter().any(|f| f == name))
-    })
-}
-
 #[test]
 fn no_fencing_is_caught_within_5_seeds_and_fencing_passes_them() {
     let scenario = common::load("split-brain-no-fencing.ron");
@@ -87,7 +78,7 @@ fn no_fencing_is_caught_within_5_seeds_and_fencing_passes_them() {
         assert_eq!(served_after_lease.count(), 0, "seed {seed}");
     }
     let unfenced = common::with(&scenario, "protocol.PrimaryBackup.no_fencing=true");
-    let seed = first_seed_failing(&unfenced, 5, &["linearizability"]).expect("caught");
+    let seed = common::first_seed_failing(&unfenced, 5, &["linearizability"]).expect("caught");
     let outcome = common::run(&unfenced, seed);
     assert!(common::count(&outcome, "lost_acked_writes_total") > 0);
     for side in &outcome.metrics.partition_sides {
@@ -117,7 +108,7 @@ fn promote_any_is_caught_within_20_seeds() {
         assert!(common::run(&semisync, seed).passed(), "seed {seed}");
     }
     let buggy = common::with(&semisync, "protocol.PrimaryBackup.promote_any=true");
-    let seed = first_seed_failing(&buggy, 20, &["no-promised-write-lost"]).expect("caught");
+    let seed = common::first_seed_failing(&buggy, 20, &["no-promised-write-lost"]).expect("caught");
     let outcome = common::run(&buggy, seed);
     assert!(common::count(&outcome, "lost_acked_writes_total") > 0);
 }
@@ -155,7 +146,7 @@ fn ack_before_local_sync_is_caught_within_10_seeds() {
         &scenario,
         "protocol.PrimaryBackup.ack_before_local_sync=true",
     );
-    assert!(first_seed_failing(&buggy, 10, &["linearizability"]).is_some());
+    assert!(common::first_seed_failing(&buggy, 10, &["linearizability"]).is_some());
 }
 
 #[test]
@@ -175,8 +166,8 @@ fn session_without_position_is_caught_within_5_seeds() {
         assert!(outcome.passed(), "seed {seed}: {:?}", outcome.failed());
     }
     let session_checks = ["read-your-writes", "monotonic-reads"];
-    assert!(first_seed_failing(&plain, 5, &session_checks).is_some());
-    assert!(first_seed_failing(&forgetful, 5, &session_checks).is_some());
+    assert!(common::first_seed_failing(&plain, 5, &session_checks).is_some());
+    assert!(common::first_seed_failing(&forgetful, 5, &session_checks).is_some());
 }
 
 /// One client writing only, constant latencies, heartbeats slower than the

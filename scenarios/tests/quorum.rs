@@ -60,15 +60,6 @@ proptest! {
     }
 }
 
-fn first_seed_failing(scenario: &scenarios::Scenario, limit: u64, check: &str) -> Option<u64> {
-    (0..limit).find(|seed| {
-        common::run(scenario, *seed)
-            .failed()
-            .iter()
-            .any(|f| f == check)
-    })
-}
-
 fn passes_seeds(scenario: &scenarios::Scenario, seeds: u64) {
     for seed in 0..seeds {
         let outcome = common::run(scenario, seed);
@@ -99,7 +90,8 @@ fn counting_duplicate_acks_is_caught_by_fresh_reads_within_20_seeds() {
     )
     .unwrap();
     let buggy = common::with(&base, "protocol.Quorum.count_duplicate_acks=true");
-    let seed = first_seed_failing(&buggy, 20, "fresh-reads").expect("caught within 20 seeds");
+    let seed =
+        common::first_seed_failing(&buggy, 20, &["fresh-reads"]).expect("caught within 20 seeds");
     passes_seeds(&base, seed + 1);
 }
 
@@ -121,7 +113,8 @@ fn ignoring_ties_is_caught_by_convergence_within_10_seeds() {
     )
     .unwrap();
     let buggy = common::with(&base, "protocol.Quorum.lww_ignore_ties=true");
-    let seed = first_seed_failing(&buggy, 10, "eventual").expect("caught within 10 seeds");
+    let seed =
+        common::first_seed_failing(&buggy, 10, &["eventual"]).expect("caught within 10 seeds");
     passes_seeds(&base, seed + 1);
 }
 
@@ -149,8 +142,8 @@ const SLOPPY: &str = r#"Scenario(
 fn dropping_hints_is_caught_as_lost_writes_within_10_seeds() {
     let base = scenarios::load_str(SLOPPY, "hints.ron").unwrap();
     let buggy = common::with(&base, "protocol.Quorum.hint_never_delivered=true");
-    let seed =
-        first_seed_failing(&buggy, 10, "no-acked-write-lost").expect("caught within 10 seeds");
+    let seed = common::first_seed_failing(&buggy, 10, &["no-acked-write-lost"])
+        .expect("caught within 10 seeds");
     for s in 0..=seed {
         let outcome = common::run(&base, s);
         assert!(outcome.passed(), "seed {s}: {:?}", outcome.failed());
@@ -169,7 +162,8 @@ fn dropping_hints_is_caught_as_lost_writes_within_10_seeds() {
 fn a_clock_behind_loses_writes_under_last_writer_wins_and_version_vectors_lose_none() {
     let scenario = common::load("lww-clock-skew.ron");
     let lww = common::with(&scenario, "protocol.Quorum.versioning=LastWriterWins");
-    let seed = first_seed_failing(&lww, 5, "no-acked-write-lost").expect("caught within 5 seeds");
+    let seed = common::first_seed_failing(&lww, 5, &["no-acked-write-lost"])
+        .expect("caught within 5 seeds");
     let vv = common::with(&scenario, "protocol.Quorum.versioning=VersionVectors");
     passes_seeds(&vv, seed + 1);
     // With perfect clocks last-writer-wins loses nothing either.
@@ -225,7 +219,8 @@ fn a_paused_coordinator_resurrects_a_retried_write() {
         .faults
         .schedule
         .extend(common::heal_everything(&names(), Dur::secs(1)));
-    let seed = first_seed_failing(&scenario, 100, "fresh-reads").expect("within 100 seeds");
+    let seed =
+        common::first_seed_failing(&scenario, 100, &["fresh-reads"]).expect("within 100 seeds");
     let outcome = common::run(&scenario, seed);
     assert_eq!(
         outcome.failed(),

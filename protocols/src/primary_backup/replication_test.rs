@@ -45,16 +45,6 @@ fn ack(index: u64, round: u64) -> PbMessage {
     }
 }
 
-fn replies(effects: &[crate::testkit::EffectOf<PrimaryBackup>]) -> Vec<&ClientReply> {
-    effects
-        .iter()
-        .filter_map(|e| match e {
-            Effect::Reply { response, .. } => Some(&response.reply),
-            _ => None,
-        })
-        .collect()
-}
-
 /// Server 0 started as the primary of epoch 1, its no-op on its disk and
 /// acked by both backups (so its lease holds), with a slow disk.
 fn primary(mode: Mode) -> (ServerHarness, PrimaryBackup) {
@@ -117,11 +107,11 @@ fn a_sync_primary_answers_once_every_backup_has_the_write_on_disk() {
         write.sends(),
         [(NodeId(1), &shipped), (NodeId(2), &shipped)]
     );
-    assert!(replies(&write.effects).is_empty());
+    assert!(write.replies().is_empty());
     // Its own disk, then one backup: still no answer.
-    assert!(replies(&harness.complete_sync(&mut pb).effects).is_empty());
+    assert!(harness.complete_sync(&mut pb).replies().is_empty());
     let one = harness.call(|ctx| pb.on_message(ctx, NodeId(1), ack(2, 2)));
-    assert!(replies(&one.effects).is_empty());
+    assert!(one.replies().is_empty());
     // The second backup: committed, applied, answered with its position.
     let both = harness.call(|ctx| pb.on_message(ctx, NodeId(2), ack(2, 2)));
     assert!(both.events().contains(&&PbEvent::Committed {
@@ -162,15 +152,9 @@ fn an_async_primary_answers_after_its_own_disk_and_ships_on_its_timer() {
     });
     let write = harness.call(|ctx| pb.on_client_request(ctx, CLIENT, put(1)));
     assert!(write.sends().is_empty(), "nothing ships before the timer");
-    assert!(
-        replies(&write.effects).is_empty(),
-        "nor answers before the sync"
-    );
+    assert!(write.replies().is_empty(), "nor answers before the sync");
     let synced = harness.complete_sync(&mut pb);
-    assert_eq!(
-        replies(&synced.effects),
-        [&ClientReply::Result(KvResult::Done)]
-    );
+    assert_eq!(synced.replies(), [&ClientReply::Result(KvResult::Done)]);
     assert!(synced.events().iter().any(|e| matches!(
         e,
         PbEvent::Committed {

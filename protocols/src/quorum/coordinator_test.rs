@@ -6,31 +6,17 @@
 use super::messages::{QEvent, QMessage, QTimer};
 use super::params::{QuorumParams, ReadRepair, Versioning};
 use super::ring::Ring;
+use super::test_support::{home, lww, setup, KEY, SERVERS};
 use super::versions::{Dot, Version};
-use super::{Quorum, QuorumSetup};
+use super::Quorum;
 use crate::client::{ClientReply, ClientRequest, Token};
 use crate::cluster::Service;
 use crate::kv::{CausalContext, KvOp, KvResult};
-use crate::testkit::{Effect, EffectOf, ServerHarness};
+use crate::testkit::{Effect, ServerHarness};
 use sim_core::{NodeId, SimDuration};
 use std::sync::Arc;
 
-const SERVERS: u32 = 5;
 const CLIENT: NodeId = NodeId(SERVERS);
-const KEY: &str = "k1";
-
-fn setup(params: QuorumParams) -> Arc<QuorumSetup> {
-    Arc::new(QuorumSetup {
-        ring: Ring::new(SERVERS, params.vnodes),
-        params,
-        keys: (0..8).map(|i| format!("k{i}")).collect(),
-    })
-}
-
-/// The key's home replicas, in ring order.
-fn home() -> Vec<u32> {
-    Ring::new(SERVERS, QuorumParams::default().vnodes).home(KEY, 3)
-}
 
 /// A coordinator that is not one of the key's home replicas, started.
 fn coordinator(params: QuorumParams) -> (ServerHarness, Quorum) {
@@ -64,25 +50,6 @@ fn put(value: &str, context: CausalContext) -> ClientRequest {
 
 fn get() -> ClientRequest {
     request(2, KvOp::Get { key: KEY.into() })
-}
-
-fn replies(effects: &[EffectOf<Quorum>]) -> Vec<&ClientReply> {
-    effects
-        .iter()
-        .filter_map(|e| match e {
-            Effect::Reply { response, .. } => Some(&response.reply),
-            _ => None,
-        })
-        .collect()
-}
-
-fn lww(node: u32, counter: u64, stamp: u64, value: &str) -> Version {
-    Version {
-        dot: Dot { node, counter },
-        stamp,
-        context: Arc::from([]),
-        value: value.into(),
-    }
 }
 
 #[test]
@@ -126,7 +93,7 @@ fn a_write_goes_to_the_home_replicas_and_is_answered_after_w_distinct_acks() {
             &QTimer::Expire { op: 1 }
         )]
     );
-    assert!(replies(&write.effects).is_empty());
+    assert!(write.replies().is_empty());
     // The first replica's ack, then the same ack duplicated: still one of two.
     let first = NodeId(home()[0]);
     let ack = harness.call(|ctx| q.on_message(ctx, first, QMessage::WriteAck { op: 1 }));
@@ -138,10 +105,7 @@ fn a_write_goes_to_the_home_replicas_and_is_answered_after_w_distinct_acks() {
     );
     let second =
         harness.call(|ctx| q.on_message(ctx, NodeId(home()[1]), QMessage::WriteAck { op: 1 }));
-    assert_eq!(
-        replies(&second.effects),
-        [&ClientReply::Result(KvResult::Done)]
-    );
+    assert_eq!(second.replies(), [&ClientReply::Result(KvResult::Done)]);
     assert_eq!(
         second.events(),
         [&QEvent::Acked {
@@ -166,7 +130,7 @@ fn with_the_bug_switch_a_duplicated_ack_completes_the_write() {
     harness.call(|ctx| q.on_message(ctx, first, QMessage::WriteAck { op: 1 }));
     let again = harness.call(|ctx| q.on_message(ctx, first, QMessage::WriteAck { op: 1 }));
     assert_eq!(
-        replies(&again.effects),
+        again.replies(),
         [&ClientReply::Result(KvResult::Done)],
         "one replica's ack, twice, made W = 2"
     );
@@ -220,11 +184,11 @@ fn a_read_answers_with_the_newest_of_r_replies_and_repairs_the_stale_one() {
         match repair {
             ReadRepair::Off => {
                 assert!(two.sends().is_empty());
-                assert_eq!(replies(&two.effects), [&answer]);
+                assert_eq!(two.replies(), [&answer]);
             }
             ReadRepair::Async => {
                 assert_eq!(two.sends(), [(stale, &repair_write)]);
-                assert_eq!(replies(&two.effects), [&answer], "answered at once");
+                assert_eq!(two.replies(), [&answer], "answered at once");
                 assert_eq!(two.events(), [&QEvent::Repaired { replicas: 1 }]);
                 // The third replica answers late and stale: repaired too.
                 let late = harness.call(|ctx| {
@@ -241,10 +205,10 @@ fn a_read_answers_with_the_newest_of_r_replies_and_repairs_the_stale_one() {
             }
             ReadRepair::Blocking => {
                 assert_eq!(two.sends(), [(stale, &repair_write)]);
-                assert!(replies(&two.effects).is_empty(), "waits for the repair");
+                assert!(two.replies().is_empty(), "waits for the repair");
                 let acked =
                     harness.call(|ctx| q.on_message(ctx, stale, QMessage::WriteAck { op: 1 }));
-                assert_eq!(replies(&acked.effects), [&answer]);
+                assert_eq!(acked.replies(), [&answer]);
             }
         }
     }
@@ -270,7 +234,7 @@ fn too_few_live_home_replicas_refuse_at_once_and_a_sloppy_quorum_sends_hints() {
             harness.call(|ctx| q.on_client_request(ctx, CLIENT, put("a", CausalContext::NONE)));
         if !sloppy {
             assert!(write.sends().is_empty(), "nothing sent");
-            assert_eq!(replies(&write.effects), [&ClientReply::Unavailable]);
+            assert_eq!(write.replies(), [&ClientReply::Unavailable]);
             continue;
         }
         // The live home replica, then the live servers past the home on
@@ -376,5 +340,5 @@ fn an_expired_read_is_refused_and_an_expired_write_is_left_unanswered() {
         "the write may have landed: no answer"
     );
     let read = harness.call(|ctx| q.on_timer(ctx, sim_core::TimerId(0), QTimer::Expire { op: 2 }));
-    assert_eq!(replies(&read.effects), [&ClientReply::Unavailable]);
+    assert_eq!(read.replies(), [&ClientReply::Unavailable]);
 }

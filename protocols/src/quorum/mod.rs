@@ -59,6 +59,8 @@ pub mod versions;
 mod coordinator_test;
 #[cfg(test)]
 mod replica_test;
+#[cfg(test)]
+mod test_support;
 
 use self::coordinator::Pending;
 use self::messages::{QEvent, QMessage, QTimer};

@@ -66,7 +66,7 @@ impl QuorumMonitor {
                 let kept = survivors.iter().any(|s| {
                     *s == *dot
                         || self.writes.get(s).is_none_or(|other| {
-                            !other.acked.is_some_and(|done| done < write.accepted)
+                            other.acked.is_none_or(|done| done >= write.accepted)
                         })
                 });
                 (!kept).then_some((*dot, write))

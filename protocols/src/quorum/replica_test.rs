@@ -6,36 +6,12 @@
 use super::messages::{QEvent, QMessage, QTimer};
 use super::params::QuorumParams;
 use super::ring::Ring;
-use super::versions::{Dot, Version};
-use super::{Quorum, QuorumSetup, COUNTER_BLOCK};
+use super::test_support::{home, lww, setup, KEY, SERVERS};
+use super::versions::Version;
+use super::{Quorum, COUNTER_BLOCK};
 use crate::cluster::Service;
 use crate::testkit::ServerHarness;
 use sim_core::{NodeId, SimDuration, TimerId};
-use std::sync::Arc;
-
-const SERVERS: u32 = 5;
-const KEY: &str = "k1";
-
-fn setup(params: QuorumParams) -> Arc<QuorumSetup> {
-    Arc::new(QuorumSetup {
-        ring: Ring::new(SERVERS, params.vnodes),
-        params,
-        keys: (0..8).map(|i| format!("k{i}")).collect(),
-    })
-}
-
-fn home() -> Vec<u32> {
-    Ring::new(SERVERS, QuorumParams::default().vnodes).home(KEY, 3)
-}
-
-fn lww(node: u32, counter: u64, stamp: u64, value: &str) -> Version {
-    Version {
-        dot: Dot { node, counter },
-        stamp,
-        context: Arc::from([]),
-        value: value.into(),
-    }
-}
 
 fn write(op: u64, version: &Version, hint: Option<u32>) -> QMessage {
     QMessage::Write {

@@ -24,6 +24,15 @@ pub fn run(scenario: &Scenario, seed: u64) -> RunOutcome {
     scenarios::run(&scenarios::resolve(scenario, seed)).unwrap()
 }
 
+/// The first seed in `0..limit` where `scenario` fails one of the checks
+/// in `failing`, or `None`.
+pub fn first_seed_failing(scenario: &Scenario, limit: u64, failing: &[&str]) -> Option<u64> {
+    (0..limit).find(|seed| {
+        let failed = run(scenario, *seed).failed();
+        failing.iter().any(|name| failed.iter().any(|f| f == name))
+    })
+}
+
 /// A protocol count from the run's metrics (0 if never counted).
 pub fn count(outcome: &RunOutcome, name: &str) -> u64 {
     outcome

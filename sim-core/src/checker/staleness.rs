@@ -158,7 +158,8 @@ pub fn judge(history: &History, initial: &str) -> (Vec<ReadJudgement>, usize) {
     // Per judged key: its ok reads as (invoke, the version's completion:
     // None for the initial value, u64::MAX for a write that never completed,
     // the read's index).
-    let mut reads: BTreeMap<&str, Vec<(u64, Option<u64>, usize)>> = BTreeMap::new();
+    type Read = (u64, Option<u64>, usize);
+    let mut reads: BTreeMap<&str, Vec<Read>> = BTreeMap::new();
     for (index, op) in ops.iter().enumerate() {
         if op.f != Function::Read || op.outcome != Outcome::Ok {
             continue;
