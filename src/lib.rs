@@ -10,3 +10,4 @@ pub mod progress;
 pub mod run_output;
 pub mod sweep;
 pub mod sweep_report;
+pub mod unit_consistency;

@@ -117,7 +117,7 @@ pub struct UnitResult {
     /// consistency and availability tables (`consistency.rs`); none for
     /// protocols without register clients.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub consistency: Option<crate::consistency::UnitConsistency>,
+    pub consistency: Option<crate::unit_consistency::UnitConsistency>,
 }
 
 impl SweepPlan {
@@ -382,7 +382,7 @@ pub fn run_unit(plan: &SweepPlan, group: usize, seed: u64) -> UnitResult {
     };
     let consistency = match &result {
         Ok(outcome) if resolved.protocol.serves_registers() => {
-            Some(crate::consistency::UnitConsistency::of(outcome))
+            Some(crate::unit_consistency::UnitConsistency::of(outcome))
         }
         _ => None,
     };
