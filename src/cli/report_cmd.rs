@@ -33,6 +33,13 @@ pub fn report(
         .with_file(dir.display().to_string())
     };
     let page = if sweep {
+        // The CSV files beside the results too, so a folder whose results
+        // were written by an older faultline gets them.
+        let (header, results, _) =
+            crate::sweep::read_results(&crate::sweep::results_file(dir)).map_err(output_error)?;
+        for (name, text) in crate::consistency::files(&header, &results) {
+            std::fs::write(dir.join(name), text).map_err(|e| output_error(e.to_string()))?;
+        }
         crate::sweep_report::write(dir, sweep_options).map_err(output_error)?
     } else {
         let files = reports::run_report::RunFiles::read(dir).map_err(|error| {
