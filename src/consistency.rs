@@ -24,7 +24,7 @@
 use crate::sweep::{Header, UnitResult};
 pub use crate::unit_consistency::{UnitConsistency, UnitSide};
 use sim_core::checker::staleness::{visibility_edges_ms, BEHIND_MAX};
-use sim_core::disk::LatencyHistogram;
+use sim_core::histogram::LatencyHistogram;
 
 /// Reads a t-visibility bin needs before `t_at` trusts it.
 pub const BIN_READS_MIN: u64 = 100;

@@ -40,7 +40,7 @@ pub fn groups(header: &Header, results: &[UnitResult]) -> Vec<GroupData> {
         if sums.runs == 0 {
             continue;
         }
-        let latency = |h: &sim_core::disk::LatencyHistogram| {
+        let latency = |h: &sim_core::histogram::LatencyHistogram| {
             (h.count() > 0).then(|| {
                 (
                     h.quantile_ms(0.5),

@@ -5,7 +5,7 @@
 use scenarios::RunOutcome;
 use serde::{Deserialize, Serialize};
 use sim_core::checker::staleness::VisibilityBin;
-use sim_core::disk::{LatencyHistogram, SparseHistogram};
+use sim_core::histogram::{LatencyHistogram, SparseHistogram};
 use sim_core::history::{Function, Outcome};
 use sim_core::SimDuration;
 

@@ -46,7 +46,7 @@ pub struct Driven {
     pub trace: Vec<TraceRecord>,
     pub convergence: Option<CheckResult>,
     /// Each node that synced, by name, with its sync latencies.
-    pub disks: Vec<(String, sim_core::disk::LatencyHistogram)>,
+    pub disks: Vec<(String, sim_core::histogram::LatencyHistogram)>,
     pub memory_peak_bytes: u64,
 }
 

@@ -4,7 +4,7 @@
 use protocols::invariant::ProtocolMetrics;
 use serde::Serialize;
 use sim_core::checker::staleness::{self, Staleness};
-use sim_core::disk::LatencyHistogram;
+use sim_core::histogram::LatencyHistogram;
 use sim_core::history::{Function, History, Outcome};
 use sim_core::stats::DropCounts;
 use sim_core::{SimDuration, Stats};

@@ -385,7 +385,7 @@ impl<P: Protocol> Simulation<P> {
         &self.cold[node.index()].storage
     }
     /// How long `node`'s completed syncs took (see `disk.rs`).
-    pub fn sync_latencies(&self, node: NodeId) -> &crate::disk::LatencyHistogram {
+    pub fn sync_latencies(&self, node: NodeId) -> &crate::histogram::LatencyHistogram {
         &self.cold[node.index()].disk.latencies
     }
     /// Events waiting in the queue.

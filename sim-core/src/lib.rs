@@ -69,6 +69,7 @@ pub mod engine;
 mod event;
 pub mod fault;
 pub mod hash;
+pub mod histogram;
 pub mod history;
 pub mod ids;
 pub mod latency;
