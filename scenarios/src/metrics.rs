@@ -193,6 +193,14 @@ pub fn partition_sides(
                 | FaultSpec::OneWay { .. }
         )
     };
+    // Judging reads is a pass over the whole history: only for a run
+    // whose schedule has a partition to attribute them to.
+    if !schedule
+        .iter()
+        .any(|f| matches!(f.fault, FaultSpec::Partition(_)))
+    {
+        return Vec::new();
+    }
     let judged = staleness::judge(history, "").0;
     let stale: std::collections::BTreeSet<usize> = judged
         .iter()
