@@ -8,6 +8,7 @@ pub mod distribution;
 pub mod panic_capture;
 pub mod progress;
 pub mod run_output;
+pub mod shrinking;
 pub mod sweep;
 pub mod sweep_report;
 pub mod unit_consistency;

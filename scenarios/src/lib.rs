@@ -58,6 +58,7 @@ pub mod run;
 pub mod scenario;
 pub mod schema;
 pub mod set;
+pub mod shrink;
 pub mod strategies;
 mod syntax_hint;
 pub mod topology;

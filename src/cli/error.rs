@@ -33,6 +33,9 @@ pub enum ErrorKind {
     Run,
     /// An output that cannot be written.
     Output,
+    /// Nothing to act on: `shrink` given a seed that does not fail (or
+    /// does not fail the check named).
+    Refused,
 }
 
 /// One problem of an invalid scenario.

@@ -10,6 +10,7 @@ mod error;
 mod list_cmd;
 mod report_cmd;
 mod run_cmd;
+mod shrink_cmd;
 mod sweep_cmd;
 
 use clap::{Parser, Subcommand};
@@ -22,7 +23,7 @@ use std::path::PathBuf;
     name = "faultline",
     version,
     about = "A deterministic distributed-systems simulator",
-    after_help = "Examples:\n  faultline run quickstart                      run a curated scenario by name\n  faultline run my.ron --seed 7 --out out/s7    one seed of your own scenario\n  faultline sweep raft-swarm --seeds 0..1000    many seeds in parallel\n  faultline show raft-leader-crash > mine.ron   copy a curated scenario to edit\n  faultline list                                protocols, faults, checks, scenarios\n\nExit codes: 0 pass, 1 a check failed, 2 bad input, 3 inconclusive (cut short or out of budget)."
+    after_help = "Examples:\n  faultline run quickstart                      run a curated scenario by name\n  faultline run my.ron --seed 7 --out out/s7    one seed of your own scenario\n  faultline sweep raft-swarm --seeds 0..1000    many seeds in parallel\n  faultline shrink kv-lost-writes --seed 3       the smallest scenario that still fails\n  faultline show raft-leader-crash > mine.ron   copy a curated scenario to edit\n  faultline list                                protocols, faults, checks, scenarios\n\nExit codes: 0 pass, 1 a check failed, 2 bad input, 3 inconclusive (cut short or out of budget)."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -205,8 +206,68 @@ enum Command {
         /// Skip the charts and report.html (written by default).
         #[arg(long)]
         no_report: bool,
+        /// Shrink each failing group's first failing seed (see `faultline
+        /// shrink`) into <out>/shrunk/, and list the shrunk files.
+        #[arg(long)]
+        shrink: bool,
+        /// With --shrink: the wall time each group's shrink may take.
+        #[arg(long, value_name = "TIME", default_value = "60s")]
+        shrink_budget: String,
         #[command(flatten)]
         cdf: CdfArgs,
+    },
+    /// Shrink a failing seed to the smallest scenario that still fails.
+    ///
+    /// Runs the seed, takes its failure (the check named with --check, or
+    /// the first that failed), and searches for a smaller resolved scenario
+    /// that fails the same check: fewer faults, a shorter run, fewer
+    /// clients, servers, operations and keys, a plainer environment,
+    /// shorter and earlier faults. Writes shrunk.ron (runs with `faultline
+    /// run`), shrink.json, and the shrunk run's files and report to --out.
+    /// The result does not depend on --jobs.
+    ///
+    /// Exit codes: 0 shrunk (also when a budget stopped it: the best so
+    /// far); 2 the seed does not fail, or fails only another check, or bad input.
+    #[command(
+        after_help = "Examples:\n  faultline shrink kv-lost-writes --seed 3\n  faultline shrink raft-swarm --seed 12 --set protocol.Raft.vote_without_log_check=true\n  faultline shrink my.ron --seed 7 --check linearizability --budget 5m --out shrunk7"
+    )]
+    Shrink {
+        /// A scenario file, or a curated scenario's name (`faultline list`).
+        scenario: PathBuf,
+        /// The failing seed; defaults to the scenario's `seed`.
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Override a field: --set network.default.loss=0.1 (repeatable).
+        #[arg(long = "set", value_name = "PATH=VALUE")]
+        sets: Vec<String>,
+        /// The failure to keep: a check or invariant name, or panic. By
+        /// default the run's first failure.
+        #[arg(long, value_name = "NAME", conflicts_with = "any_failure")]
+        check: Option<String>,
+        /// Any failure counts, not only the original one (a panic included).
+        #[arg(long)]
+        any_failure: bool,
+        /// Wall time the search may take; it then stops with the best so far.
+        #[arg(long, value_name = "TIME", default_value = "60s")]
+        budget: String,
+        /// Candidates run at most; the search then stops with the best so far.
+        #[arg(long, value_name = "N", default_value_t = scenarios::shrink::CANDIDATES_DEFAULT)]
+        candidates: u64,
+        /// Candidates run at once; defaults to the number of cores. The
+        /// result does not depend on it.
+        #[arg(long)]
+        jobs: Option<usize>,
+        /// Output directory; defaults to faultline-out/<name>/shrink-seed-<seed>.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Seconds between progress lines on stderr.
+        #[arg(long, value_name = "SECONDS", default_value_t = 10.0)]
+        progress_every: f64,
+        /// Skip the shrunk run's charts and report.html (written by default).
+        #[arg(long)]
+        no_report: bool,
+        #[command(flatten)]
+        window: WindowArgs,
     },
     /// Check a recorded history for linearizability.
     ///
@@ -390,6 +451,8 @@ fn dispatch(
             progress_every,
             check_determinism,
             no_report,
+            shrink,
+            shrink_budget,
             cdf,
         } => {
             sets.extend(memory.map(|m| format!("limits.memory={m}")));
@@ -407,8 +470,39 @@ fn dispatch(
                 check_determinism,
                 json,
                 report: (!no_report).then(|| cdf.options()),
+                shrink: shrink.then_some(shrink_budget),
             };
             sweep_cmd::sweep(&scenario, options, stdout, stderr)
+        }
+        Command::Shrink {
+            scenario,
+            seed,
+            sets,
+            check,
+            any_failure,
+            budget,
+            candidates,
+            jobs,
+            out,
+            progress_every,
+            no_report,
+            window,
+        } => {
+            let report = window.options()?;
+            let options = shrink_cmd::ShrinkOptions {
+                seed,
+                sets,
+                check,
+                any_failure,
+                budget,
+                candidates,
+                jobs,
+                out,
+                json,
+                progress_every: progress_interval(progress_every)?,
+                report: (!no_report).then_some(report),
+            };
+            shrink_cmd::shrink(&scenario, options, stdout, stderr)
         }
         Command::Check {
             history,

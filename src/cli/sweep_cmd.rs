@@ -21,6 +21,9 @@ pub struct SweepOptions {
     pub json: bool,
     /// Write the sweep's charts and report.html beside its results, so.
     pub report: Option<reports::sweep_report::SweepOptions>,
+    /// Shrink each failing group's first failing seed, each within this
+    /// wall time (`--shrink-budget`).
+    pub shrink: Option<String>,
 }
 
 /// Worker threads at most.
@@ -78,6 +81,19 @@ pub fn sweep(
     let determinism = options
         .check_determinism
         .map(|count| recheck(&plan, &results, count, jobs));
+    let shrunk = match &options.shrink {
+        Some(budget) => shrink_failures(
+            &plan,
+            &results,
+            super::shrink_cmd::budget(budget)?,
+            jobs,
+            &out_dir,
+            options.progress_every,
+            options.json,
+            stderr,
+        )?,
+        None => Vec::new(),
+    };
     let summary_path = out_dir.join("summary.json");
     if results.iter().any(|r| !r.samples.is_empty()) {
         let _ = std::fs::write(
@@ -114,6 +130,7 @@ pub fn sweep(
             "results": results_path.display().to_string(),
             "report": report.as_ref().map(|p| p.display().to_string()),
             "determinism": determinism,
+            "shrunk": options.shrink.is_some().then_some(&shrunk),
         });
         super::print_json(stdout, &value);
     } else {
@@ -132,6 +149,26 @@ pub fn sweep(
         if let Some(recheck) = &determinism {
             let _ = writeln!(stdout, "determinism: {}", recheck.text);
         }
+        if options.shrink.is_some() && shrunk.is_empty() {
+            let _ = writeln!(stdout, "shrunk: no group failed, so nothing to shrink");
+        }
+        for s in &shrunk {
+            let _ = writeln!(
+                stdout,
+                "shrunk {} seed {} ({}): faults {} → {}, events {} → {}, operations {} → {}{}\n  {}",
+                s.group,
+                s.summary.seed,
+                s.summary.target,
+                s.summary.before.faults,
+                s.summary.after.faults,
+                s.summary.before.events,
+                s.summary.after.events,
+                s.summary.before.operations,
+                s.summary.after.operations,
+                if s.summary.complete { "" } else { " (stopped at its budget)" },
+                s.summary.reproduce
+            );
+        }
     }
     if determinism
         .as_ref()
@@ -140,6 +177,87 @@ pub fn sweep(
         return Ok(1);
     }
     Ok(exit_code(&summary))
+}
+
+/// One group's shrunk failure (`sweep --shrink`).
+#[derive(serde::Serialize)]
+struct GroupShrunk {
+    group: String,
+    #[serde(flatten)]
+    summary: crate::shrinking::ShrinkSummary,
+}
+
+/// `sweep --shrink`: each group with a failing seed has its first (lowest)
+/// failing seed shrunk into <out>/shrunk/group-<i>-seed-<seed>/.
+#[allow(clippy::too_many_arguments)]
+fn shrink_failures(
+    plan: &SweepPlan,
+    results: &[sweep::UnitResult],
+    budget: std::time::Duration,
+    jobs: usize,
+    out_dir: &Path,
+    progress_every: std::time::Duration,
+    json: bool,
+    stderr: &mut dyn Write,
+) -> Result<Vec<GroupShrunk>, CliError> {
+    let mut out = Vec::new();
+    for (index, group) in plan.groups.iter().enumerate() {
+        let Some(first) = results
+            .iter()
+            .filter(|r| r.group == index && (!r.failed.is_empty() || r.panic.is_some()))
+            .min_by_key(|r| r.seed)
+        else {
+            continue;
+        };
+        let target = first
+            .failed
+            .first()
+            .cloned()
+            .unwrap_or_else(|| scenarios::shrink::PANIC.to_string());
+        if !json {
+            let _ = writeln!(
+                stderr,
+                "shrinking {} seed {} ({target})",
+                group.label, first.seed
+            );
+        }
+        let resolved = scenarios::resolve(&group.scenario, first.seed);
+        let params = crate::shrinking::Params {
+            target: Some(scenarios::shrink::Target::Check(target)),
+            candidates_max: scenarios::shrink::CANDIDATES_DEFAULT,
+            jobs,
+            budget,
+            progress_every,
+        };
+        let log: Option<&mut dyn Write> = if json { None } else { Some(&mut *stderr) };
+        let original =
+            crate::run_output::reproduce_command(&plan.scenario_path, first.seed, &group.sets);
+        let (shrunk, wall) = match crate::shrinking::search(&resolved, &params, log) {
+            Ok(found) => found,
+            Err(refusal) => {
+                // The sweep saw this seed fail; only a protocol that is not
+                // deterministic (see --check-determinism) gets here.
+                let _ = writeln!(
+                    stderr,
+                    "note: {} seed {} failed in the sweep but not when run again to shrink: {refusal}",
+                    group.label, first.seed
+                );
+                continue;
+            }
+        };
+        let dir = out_dir
+            .join("shrunk")
+            .join(format!("group-{index}-seed-{}", first.seed));
+        let summary =
+            crate::shrinking::write(&dir, &shrunk, wall, original, None).map_err(|e| {
+                CliError::new(ErrorKind::Output, e).with_file(dir.display().to_string())
+            })?;
+        out.push(GroupShrunk {
+            group: group.label.clone(),
+            summary,
+        });
+    }
+    Ok(out)
 }
 
 /// `sweep --check-determinism K`: K of the sweep's runs, run again.

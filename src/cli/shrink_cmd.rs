@@ -1,0 +1,131 @@
+//! `faultline shrink`: one failing seed, shrunk to the smallest scenario
+//! found that fails the same check, written out with its report.
+
+use super::error::{CliError, ErrorKind};
+use crate::run_output::reproduce_command;
+use crate::shrinking;
+use scenarios::shrink::{Target, CANDIDATES_MAX, JOBS_MAX};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+pub struct ShrinkOptions {
+    pub seed: Option<u64>,
+    pub sets: Vec<String>,
+    pub check: Option<String>,
+    pub any_failure: bool,
+    pub budget: String,
+    pub candidates: u64,
+    pub jobs: Option<usize>,
+    pub out: Option<PathBuf>,
+    pub json: bool,
+    pub progress_every: std::time::Duration,
+    pub report: Option<reports::run_report::RunOptions>,
+}
+
+/// `--budget`, checked: a wall time such as 60s or 5m.
+pub fn budget(text: &str) -> Result<std::time::Duration, CliError> {
+    let d = sim_core::SimDuration::parse(text).map_err(|e| {
+        CliError::argument(
+            "--budget",
+            format!("{text}: {e}; give a time such as 60s or 5m"),
+        )
+    })?;
+    if d.as_nanos() == 0 {
+        return Err(CliError::argument(
+            "--budget",
+            format!("{text}: give a time above 0s, such as 60s"),
+        ));
+    }
+    Ok(std::time::Duration::from_nanos(d.as_nanos()))
+}
+
+/// `--candidates`, checked.
+pub fn candidates(n: u64) -> Result<u64, CliError> {
+    if (1..=CANDIDATES_MAX).contains(&n) {
+        Ok(n)
+    } else {
+        Err(CliError::argument(
+            "--candidates",
+            format!("{n}: must be between 1 and {CANDIDATES_MAX}"),
+        ))
+    }
+}
+
+/// `--jobs`, checked; the number of cores by default.
+pub fn jobs(jobs: Option<usize>) -> Result<usize, CliError> {
+    let n = jobs.unwrap_or_else(|| {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    });
+    if (1..=JOBS_MAX).contains(&n) {
+        Ok(n)
+    } else {
+        Err(CliError::argument(
+            "--jobs",
+            format!("{n}: must be between 1 and {JOBS_MAX}"),
+        ))
+    }
+}
+
+pub fn shrink(
+    path: &Path,
+    options: ShrinkOptions,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+) -> Result<u8, CliError> {
+    let budget = budget(&options.budget)?;
+    let candidates_max = candidates(options.candidates)?;
+    let jobs = jobs(options.jobs)?;
+    let (scenario, source, applied) = super::load_with_sets(path, &options.sets)?;
+    let seed = options.seed.unwrap_or(scenario.seed);
+    let target = match (&options.check, options.any_failure) {
+        (Some(name), _) => {
+            let known = scenarios::validate::check_names(&scenario.protocol);
+            if !known.contains(&name.as_str()) {
+                return Err(CliError::argument(
+                    "--check",
+                    format!(
+                        "{name}: not a check or invariant of this protocol; give one of {}",
+                        known.join(", ")
+                    ),
+                ));
+            }
+            Some(Target::Check(name.clone()))
+        }
+        (None, true) => Some(Target::AnyFailure),
+        (None, false) => None,
+    };
+    let resolved = scenarios::resolve(&scenario, seed);
+    let original = reproduce_command(&source, seed, &applied);
+    let params = shrinking::Params {
+        target,
+        candidates_max,
+        jobs,
+        budget,
+        progress_every: options.progress_every,
+    };
+    let (shrunk, wall) =
+        shrinking::search(&resolved, &params, Some(&mut *stderr)).map_err(|refusal| {
+            CliError::new(
+                ErrorKind::Refused,
+                format!("{source} seed {seed}: {refusal}"),
+            )
+            .with_file(&source)
+        })?;
+    let out_dir = options.out.unwrap_or_else(|| {
+        PathBuf::from("faultline-out")
+            .join(&scenario.name)
+            .join(format!("shrink-seed-{seed}"))
+    });
+    let summary = shrinking::write(&out_dir, &shrunk, wall, original, options.report.as_ref())
+        .map_err(|e| {
+            CliError::new(ErrorKind::Output, e).with_file(out_dir.display().to_string())
+        })?;
+    if options.json {
+        super::print_json(stdout, &summary);
+    } else {
+        let _ = shrinking::render(&summary, stdout);
+    }
+    Ok(0)
+}

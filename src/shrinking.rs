@@ -1,0 +1,294 @@
+//! A shrink as the CLI runs it: candidates run with panics caught quietly,
+//! a wall-clock budget and progress lines, and the result written out as
+//! a folder: `shrunk.ron`, `shrink.json`, and the shrunk run's own files
+//! and report (so its space-time diagram shows the few faults left).
+//! `faultline shrink` and `faultline sweep --shrink` both use it.
+
+use crate::panic_capture;
+use crate::run_output::{self, reproduce_command};
+use scenarios::run::PanicProgress;
+use scenarios::shrink::{self, Refusal, ShrinkWatcher, Shrunk, Size, Step, Stopped, Target, Trial};
+use scenarios::Scenario;
+use serde::Serialize;
+use std::io::Write;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+/// How to shrink.
+pub struct Params {
+    pub target: Option<Target>,
+    pub candidates_max: u64,
+    pub jobs: usize,
+    /// Wall time the search may take; it then stops with the best so far.
+    pub budget: Duration,
+    /// Between progress lines.
+    pub progress_every: Duration,
+}
+
+/// Runs one candidate, a protocol panic caught without the default hook's
+/// output (it is the failure "panic", with its location).
+pub fn quiet_trial(resolved: &Scenario) -> Trial {
+    match panic_capture::catch(|| scenarios::run(resolved)) {
+        Ok(Ok(outcome)) => Trial::of(&outcome),
+        Ok(Err(error)) => Trial::input_error(error),
+        Err(caught) => {
+            let (events, hash) = caught
+                .payload
+                .downcast_ref::<PanicProgress>()
+                .map_or((0, 0), |p| (p.events, p.trace_hash));
+            Trial::panicked(caught.text, events, hash)
+        }
+    }
+}
+
+/// Stops the search at its deadline and prints a progress line every so often.
+struct Watcher<'a> {
+    started: Instant,
+    deadline: Instant,
+    every: Duration,
+    last_line: Instant,
+    log: Option<&'a mut dyn Write>,
+}
+
+impl ShrinkWatcher for Watcher<'_> {
+    fn progress(&mut self, p: &shrink::Progress) {
+        let Some(log) = self.log.as_mut() else {
+            return;
+        };
+        if self.last_line.elapsed() < self.every {
+            return;
+        }
+        self.last_line = Instant::now();
+        let _ = writeln!(
+            log,
+            "shrink: {} candidates, {} taken, pass {}; now {} faults, {} events, {} operations; {:.0} s elapsed",
+            p.candidates,
+            p.accepted,
+            p.pass,
+            p.size.faults,
+            p.size.events,
+            p.size.operations,
+            self.started.elapsed().as_secs_f64()
+        );
+    }
+
+    fn stop(&mut self) -> bool {
+        Instant::now() >= self.deadline
+    }
+}
+
+/// Shrinks `resolved` (a failing run), with progress lines on `log`.
+pub fn search(
+    resolved: &Scenario,
+    params: &Params,
+    log: Option<&mut dyn Write>,
+) -> Result<(Shrunk, f64), Refusal> {
+    let started = Instant::now();
+    let mut watcher = Watcher {
+        started,
+        deadline: started + params.budget,
+        every: params.progress_every,
+        last_line: started,
+        log,
+    };
+    let options = shrink::Options {
+        target: params.target.clone(),
+        candidates_max: params.candidates_max,
+        jobs: params.jobs,
+    };
+    let shrunk = shrink::shrink(resolved, &options, &quiet_trial, &mut watcher)?;
+    Ok((shrunk, started.elapsed().as_secs_f64()))
+}
+
+/// What `shrink` prints and writes as shrink.json.
+#[derive(Clone, Debug, Serialize)]
+pub struct ShrinkSummary {
+    pub scenario: String,
+    pub seed: u64,
+    pub target: String,
+    /// The shrunk run's failures.
+    pub failed: Vec<String>,
+    /// False when a budget stopped the search: the result is the best so far.
+    pub complete: bool,
+    pub stopped: Option<Stopped>,
+    pub candidates: u64,
+    pub wall_seconds: f64,
+    pub before: Size,
+    pub after: Size,
+    pub steps: Vec<Step>,
+    /// The original's faults that are gone, as the schedule writes them.
+    pub removed: Vec<String>,
+    pub shrunk: String,
+    pub out_dir: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub report: Option<String>,
+    /// Runs the shrunk scenario.
+    pub reproduce: String,
+    /// Reproduces the original failing run.
+    pub original: String,
+}
+
+/// Writes the shrink's folder: `shrunk.ron`, the shrunk run's files (and
+/// its report, given options), then `shrink.json`.
+pub fn write(
+    dir: &Path,
+    shrunk: &Shrunk,
+    wall_seconds: f64,
+    original_reproduce: String,
+    report: Option<&reports::run_report::RunOptions>,
+) -> Result<ShrinkSummary, String> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let file = dir.join("shrunk.ron");
+    std::fs::write(&file, shrunk.to_file())
+        .map_err(|e| format!("cannot write {}: {e}", file.display()))?;
+    let scenario = shrunk.file_scenario();
+    let path = file.display().to_string();
+    let reproduce = reproduce_command(&path, scenario.seed, &[]);
+    let (result, timing) = run_output::execute(&scenario, None)?;
+    let again = match &result {
+        Ok(outcome) => Trial::of(outcome),
+        Err(panic) => Trial::panicked(panic.message.clone(), 0, 0),
+    };
+    assert!(
+        again.fails(&shrunk.target),
+        "the shrunk scenario ran as the search ran it (determinism): {:?}",
+        again.failed
+    );
+    let mut run_summary = run_output::summarise(&scenario, &result, timing, reproduce.clone());
+    run_summary.out_dir = Some(dir.display().to_string());
+    let report_path = dir.join("report.html");
+    if report.is_some() && result.is_ok() {
+        run_summary.report = Some(report_path.display().to_string());
+    }
+    run_output::write_outputs(dir, &scenario, &result, &run_summary)
+        .map_err(|e| format!("cannot write {}: {e}", dir.display()))?;
+    let mut written_report = None;
+    if let (Some(options), Ok(outcome)) = (report, &result) {
+        let outputs = &scenario.outputs;
+        let metrics = outputs.metrics.then(|| run_output::metrics_json(outcome));
+        let checks = serde_json::to_value(&outcome.checks).expect("serialisable");
+        let summary_json = serde_json::to_value(&run_summary).expect("serialisable");
+        let data = reports::run_report::RunData {
+            resolved: &scenario,
+            history: outputs.history.then_some(&outcome.history),
+            metrics: metrics.as_ref(),
+            checks: Some(&checks),
+            summary: Some(&summary_json),
+        };
+        reports::run_report::write(dir, &data, options)
+            .map_err(|e| format!("cannot write the report: {e}"))?;
+        written_report = Some(report_path.display().to_string());
+    }
+    let summary = ShrinkSummary {
+        scenario: shrunk.scenario.name.clone(),
+        seed: shrunk.scenario.seed,
+        target: shrunk.target.to_string(),
+        failed: shrunk.trial.failed.clone(),
+        complete: shrunk.stopped.is_none(),
+        stopped: shrunk.stopped,
+        candidates: shrunk.candidates,
+        wall_seconds,
+        before: shrunk.before,
+        after: shrunk.after,
+        steps: shrunk.steps.clone(),
+        removed: shrunk.removed_faults.iter().map(shrink::describe).collect(),
+        shrunk: path,
+        out_dir: dir.display().to_string(),
+        report: written_report,
+        reproduce,
+        original: original_reproduce,
+    };
+    std::fs::write(
+        dir.join("shrink.json"),
+        serde_json::to_string_pretty(&summary).expect("serialisable") + "\n",
+    )
+    .map_err(|e| format!("cannot write shrink.json: {e}"))?;
+    Ok(summary)
+}
+
+/// The summary for people.
+pub fn render(s: &ShrinkSummary, out: &mut dyn Write) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "shrink {} seed {}: keeps {} failing",
+        s.scenario, s.seed, s.target
+    )?;
+    let duration = |ns: u64| sim_core::SimDuration::from_nanos(ns).to_string();
+    writeln!(out, "  {:<12} {:>12} {:>12}", "", "before", "after")?;
+    let rows = [
+        (
+            "faults",
+            s.before.faults.to_string(),
+            s.after.faults.to_string(),
+        ),
+        (
+            "events",
+            s.before.events.to_string(),
+            s.after.events.to_string(),
+        ),
+        (
+            "operations",
+            s.before.operations.to_string(),
+            s.after.operations.to_string(),
+        ),
+        (
+            "clients",
+            s.before.clients.to_string(),
+            s.after.clients.to_string(),
+        ),
+        (
+            "servers",
+            s.before.servers.to_string(),
+            s.after.servers.to_string(),
+        ),
+        (
+            "duration",
+            duration(s.before.duration_ns),
+            duration(s.after.duration_ns),
+        ),
+    ];
+    for (name, before, after) in rows {
+        writeln!(out, "  {name:<12} {before:>12} {after:>12}")?;
+    }
+    if !s.removed.is_empty() {
+        writeln!(out, "removed faults ({}):", s.removed.len())?;
+        const SHOWN: usize = 20;
+        for fault in s.removed.iter().take(SHOWN) {
+            writeln!(out, "  {fault}")?;
+        }
+        if s.removed.len() > SHOWN {
+            writeln!(
+                out,
+                "  ... and {} more (shrink.json lists them all)",
+                s.removed.len() - SHOWN
+            )?;
+        }
+    }
+    writeln!(
+        out,
+        "steps ({} taken of {} candidates, {:.1} s):",
+        s.steps.len(),
+        s.candidates,
+        s.wall_seconds
+    )?;
+    for step in &s.steps {
+        writeln!(out, "  {}: {}", step.pass, step.what)?;
+    }
+    match s.stopped {
+        None => writeln!(out, "DONE: no smaller scenario fails {}", s.target)?,
+        Some(Stopped::Candidates) => writeln!(
+            out,
+            "STOPPED at the candidate budget: this is the smallest found so far (raise --candidates to go on)"
+        )?,
+        Some(Stopped::Watcher) => writeln!(
+            out,
+            "STOPPED at the time budget: this is the smallest found so far (raise --budget to go on)"
+        )?,
+    }
+    writeln!(out, "wrote {} (fails {})", s.shrunk, s.failed.join(", "))?;
+    if let Some(report) = &s.report {
+        writeln!(out, "report: {report}")?;
+    }
+    writeln!(out, "original: {}", s.original)?;
+    writeln!(out, "reproduce: {}", s.reproduce)
+}
