@@ -1,0 +1,352 @@
+//! `faultline shrink` and `sweep --shrink` end to end: every curated
+//! scenario that expects a violation, and every bug switch a curated
+//! scenario names, shrinks to a file that still fails the same check with
+//! at most the stated number of faults; the result is the same every time
+//! and whatever --jobs; a passing seed is refused; a budget stops the
+//! search with the best so far.
+
+use faultline_e2e::{faultline, one_json, scratch};
+use serde_json::Value;
+
+fn s(path: &std::path::Path) -> String {
+    path.display().to_string()
+}
+
+/// (curated scenario, a --set or "", the most faults a shrunk failure of
+/// it keeps). The counts are what the shrinker reaches today (BENCHMARKS.md,
+/// "Shrinking"); a change that makes it keep more fails here.
+const CASES: [(&str, &str, u64); 27] = [
+    ("pingpong-panic", "", 0),
+    ("kv-lost-writes", "", 2),
+    (
+        "raft-figure8",
+        "protocol.Raft.commit_previous_terms=true",
+        7,
+    ),
+    ("raft-lease-drift", "", 3),
+    ("raft-swarm", "protocol.Raft.vote_without_log_check=true", 2),
+    (
+        "raft-forgotten-vote",
+        "protocol.Raft.vote_without_persist=true",
+        5,
+    ),
+    (
+        "ring-election",
+        "protocol.RingElection.forward_smaller_ids=true",
+        0,
+    ),
+    (
+        "bully-election",
+        "protocol.BullyElection.accept_lower_leader=true",
+        1,
+    ),
+    (
+        "bully-election",
+        "protocol.BullyElection.declare_without_election=true",
+        0,
+    ),
+    (
+        "2pc-coordinator-crash",
+        "protocol.TwoPhaseCommit.commit_on_timeout=true",
+        1,
+    ),
+    (
+        "2pc-coordinator-crash",
+        "protocol.TwoPhaseCommit.decide_before_sync=true",
+        2,
+    ),
+    (
+        "3pc-coordinator-crash",
+        "protocol.ThreePhaseCommit.commit_on_timeout=true",
+        1,
+    ),
+    ("saga-choreography", "protocol.Saga.no_dedup=true", 0),
+    ("saga-choreography", "protocol.Saga.skip_refund=true", 0),
+    ("saga-orchestration", "protocol.Saga.no_dedup=true", 0),
+    ("saga-orchestration", "protocol.Saga.skip_refund=true", 0),
+    ("split-brain-no-fencing", "", 1),
+    ("replica-lag-reads", "", 0),
+    ("3pc-partition", "", 1),
+    ("bully-split-brain", "", 1),
+    ("cap-partition", "", 1),
+    ("lww-clock-skew", "", 0),
+    ("pacelc-latency", "", 0),
+    ("quorum-repair", "", 1),
+    ("ring-split-brain", "", 1),
+    ("semisync-fallback", "", 2),
+    ("replication-modes", "", 1),
+];
+
+#[test]
+fn every_expected_violation_and_bug_switch_shrinks_and_still_fails() {
+    let dir = scratch("shrink-all");
+    for (i, (name, set, faults_max)) in CASES.iter().enumerate() {
+        let out = dir.join(format!("case-{i}"));
+        let out_text = s(&out);
+        let mut args = vec![
+            "sweep",
+            name,
+            "--seeds",
+            "0..40",
+            "--shrink",
+            "--no-report",
+            "--json",
+            "--out",
+            &out_text,
+        ];
+        if !set.is_empty() {
+            args.extend(["--set", set]);
+        }
+        let result = faultline(&args);
+        let value = one_json(&result.stdout);
+        let shrunk = value["shrunk"].as_array().expect("a shrunk list");
+        assert!(
+            !shrunk.is_empty(),
+            "{name} {set}: no failing group to shrink"
+        );
+        for entry in shrunk {
+            let (before, after) = (&entry["before"], &entry["after"]);
+            let case = format!("{name} {set} [{}] seed {}", entry["group"], entry["seed"]);
+            assert!(entry["complete"].as_bool().unwrap(), "{case}: {entry}");
+            assert!(
+                after["faults"].as_u64().unwrap() <= *faults_max,
+                "{case}: kept {} faults, more than {faults_max}",
+                after["faults"]
+            );
+            assert!(
+                after["events"].as_u64() < before["events"].as_u64(),
+                "{case}: {before} -> {after}"
+            );
+            // The shrunk file fails the same check when run on its own.
+            let target = entry["target"].as_str().unwrap();
+            let run_dir = s(&out.join(format!("rerun-{}", entry["seed"])));
+            let file = entry["shrunk"].as_str().unwrap();
+            let rerun = faultline(&["run", file, "--no-report", "--json", "--out", &run_dir]);
+            assert_eq!(rerun.code, 1, "{case}: {}", rerun.stdout);
+            let summary = one_json(&rerun.stdout);
+            let failed: Vec<&str> = summary["failed"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|f| f.as_str().unwrap())
+                .collect();
+            assert!(failed.contains(&target), "{case}: {failed:?}");
+            assert_eq!(summary["events"], after["events"], "{case}");
+        }
+    }
+}
+
+fn shrink_json(args: &[&str]) -> Value {
+    let mut all = vec!["shrink"];
+    all.extend(args);
+    all.push("--json");
+    let result = faultline(&all);
+    assert_eq!(result.code, 0, "{args:?}: {result:?}");
+    one_json(&result.stdout)
+}
+
+#[test]
+fn a_shrink_writes_a_failing_file_the_same_every_time_and_whatever_jobs() {
+    let dir = scratch("shrink-same");
+    let (a, b) = (dir.join("a"), dir.join("b"));
+    let set = "--set=protocol.Raft.vote_without_log_check=true";
+    let first = shrink_json(&[
+        "raft-swarm",
+        "--seed",
+        "1",
+        set,
+        "--jobs",
+        "1",
+        "--out",
+        &s(&a),
+    ]);
+    let second = shrink_json(&[
+        "raft-swarm",
+        "--seed",
+        "1",
+        set,
+        "--jobs",
+        "2",
+        "--out",
+        &s(&b),
+    ]);
+    let read = |d: &std::path::Path| std::fs::read(d.join("shrunk.ron")).unwrap();
+    assert_eq!(
+        read(&a),
+        read(&b),
+        "shrunk.ron differs between --jobs 1 and 2"
+    );
+    assert_eq!(first["candidates"], second["candidates"]);
+    assert_eq!(first["steps"], second["steps"]);
+    assert_eq!(first["target"], "leader-completeness");
+    assert!(first["after"]["faults"].as_u64() < first["before"]["faults"].as_u64());
+    assert!(
+        first["removed"].as_array().unwrap().len() >= 10,
+        "{}",
+        first["removed"]
+    );
+    // The shrunk run's files and report, with its space-time diagram.
+    for file in [
+        "shrink.json",
+        "resolved.ron",
+        "checks.json",
+        "report.html",
+        "lamport.svg",
+    ] {
+        assert!(a.join(file).is_file(), "{file} missing");
+    }
+    // The reproduce command runs the file, which fails the target.
+    let reproduce = first["reproduce"].as_str().unwrap();
+    assert!(reproduce.starts_with("faultline run ") && reproduce.contains("shrunk.ron"));
+    let rerun = faultline(&[
+        "run",
+        &s(&a.join("shrunk.ron")),
+        "--no-report",
+        "--out",
+        &s(&dir.join("r")),
+    ]);
+    assert_eq!(rerun.code, 1, "{}", rerun.stdout);
+    assert!(
+        rerun.stdout.contains("leader-completeness"),
+        "{}",
+        rerun.stdout
+    );
+    // The text form: the before/after table, what was removed, the commands.
+    let text = faultline(&[
+        "shrink",
+        "raft-swarm",
+        "--seed",
+        "1",
+        set,
+        "--out",
+        &s(&dir.join("t")),
+    ]);
+    assert_eq!(text.code, 0, "{text:?}");
+    for line in [
+        "before",
+        "faults",
+        "events",
+        "operations",
+        "clients",
+        "servers",
+        "duration",
+        "removed faults",
+        "DONE",
+        "reproduce: faultline run",
+    ] {
+        assert!(
+            text.stdout.contains(line),
+            "{line:?} missing:\n{}",
+            text.stdout
+        );
+    }
+}
+
+#[test]
+fn a_seed_that_does_not_fail_is_refused_with_exit_2() {
+    let dir = scratch("shrink-refused");
+    let out = s(&dir.join("x"));
+    let passing = faultline(&[
+        "shrink",
+        "raft-forgotten-vote",
+        "--seed",
+        "0",
+        "--out",
+        &out,
+    ]);
+    assert_eq!(passing.code, 2, "{passing:?}");
+    assert!(
+        passing
+            .stderr
+            .contains("the run passed, so there is nothing to shrink"),
+        "{}",
+        passing.stderr
+    );
+    assert!(!dir.join("x").exists(), "a refused shrink writes nothing");
+    let json = faultline(&["shrink", "raft-forgotten-vote", "--seed", "0", "--json"]);
+    assert_eq!(json.code, 2);
+    assert_eq!(one_json(&json.stdout)["error"]["kind"], "refused");
+    // Another failure than the one named does not count.
+    let set = "--set=protocol.Raft.vote_without_persist=true";
+    let other = faultline(&[
+        "shrink",
+        "raft-forgotten-vote",
+        set,
+        "--check",
+        "log-matching",
+    ]);
+    assert_eq!(other.code, 2, "{other:?}");
+    assert!(
+        other
+            .stderr
+            .contains("did not fail log-matching; it failed election-safety"),
+        "{}",
+        other.stderr
+    );
+    let unknown = faultline(&[
+        "shrink",
+        "raft-forgotten-vote",
+        set,
+        "--check",
+        "linearisability",
+    ]);
+    assert_eq!(unknown.code, 2);
+    assert!(unknown.stderr.contains("--check"), "{}", unknown.stderr);
+}
+
+#[test]
+fn a_budget_stops_the_search_with_the_best_so_far() {
+    let dir = scratch("shrink-budget");
+    let set = "--set=protocol.Raft.vote_without_log_check=true";
+    let few = shrink_json(&[
+        "raft-swarm",
+        "--seed",
+        "1",
+        set,
+        "--candidates",
+        "5",
+        "--out",
+        &s(&dir.join("few")),
+    ]);
+    assert_eq!(few["complete"], false);
+    assert_eq!(few["stopped"], "candidates");
+    assert_eq!(few["candidates"], 5);
+    let none = shrink_json(&[
+        "raft-swarm",
+        "--seed",
+        "1",
+        set,
+        "--budget",
+        "1ns",
+        "--out",
+        &s(&dir.join("none")),
+    ]);
+    assert_eq!(none["stopped"], "watcher");
+    assert_eq!(none["candidates"], 0);
+    assert_eq!(none["after"], none["before"]);
+    // The best so far is still a file that fails.
+    let rerun = faultline(&[
+        "run",
+        &s(&dir.join("few/shrunk.ron")),
+        "--no-report",
+        "--out",
+        &s(&dir.join("r")),
+    ]);
+    assert_eq!(rerun.code, 1, "{}", rerun.stdout);
+    let text = faultline(&[
+        "shrink",
+        "raft-swarm",
+        "--seed",
+        "1",
+        set,
+        "--candidates",
+        "5",
+        "--out",
+        &s(&dir.join("t")),
+    ]);
+    assert!(
+        text.stdout.contains("STOPPED at the candidate budget"),
+        "{}",
+        text.stdout
+    );
+}
