@@ -40,6 +40,16 @@ impl Ids {
         }
     }
 
+    /// The ids without server `index`'s (explicit ids only: the others
+    /// follow the server count).
+    pub fn without_server(&mut self, index: usize) {
+        if let Ids::Explicit(ids) = self {
+            if index < ids.len() {
+                ids.remove(index);
+            }
+        }
+    }
+
     /// Writes `Random` out as the permutation the seed draws from the
     /// protocol's own `stream`, so one protocol's ids never shift another's.
     pub fn resolve(&mut self, servers: usize, seed: u64, stream: &str) {
@@ -217,4 +227,20 @@ pub fn validate_election(
         ));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_explicit_id_goes_with_its_server_and_the_others_follow_the_count() {
+        let mut ids = Ids::Explicit(vec![3, 1, 4, 2]);
+        ids.without_server(1);
+        assert_eq!(ids, Ids::Explicit(vec![3, 4, 2]));
+        assert_eq!(ids.uids(3), [3, 4, 2]);
+        let mut decreasing = Ids::Decreasing;
+        decreasing.without_server(0);
+        assert_eq!(decreasing.uids(3), [3, 2, 1]);
+    }
 }

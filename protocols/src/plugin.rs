@@ -147,6 +147,13 @@ pub trait Plugin: 'static {
         let _ = (params, setup, seed);
     }
 
+    /// The params for the same cluster without server `index` (0-based), as
+    /// a shrinker proposes: drop whatever is per server (an explicit id,
+    /// say). Nothing by default; the result is validated like any input.
+    fn without_server(params: &mut Self::Params, index: usize) {
+        let _ = (params, index);
+    }
+
     /// What theory predicts for this protocol's sample metrics with these
     /// (valid) params; nothing by default. Only predictions that hold for
     /// the params alone belong here: a sweep report draws them against

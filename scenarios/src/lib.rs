@@ -30,7 +30,9 @@
 //! calls `drive.rs` (the engine loop, generic over the protocol's service,
 //! binding "@leader" as faults come and feeding `recorder.rs`, the history,
 //! and the monitor), then `checks.rs` judges the history and `metrics.rs`
-//! measures it; `outcome.rs` holds the result types. `strategies.rs` has
+//! measures it; `outcome.rs` holds the result types. `shrink/` turns a
+//! failing resolved scenario into the smallest one found that fails the same
+//! check, running candidates through `run`. `strategies.rs` has
 //! proptest fault schedules by node name. The curated `*.ron` files live
 //! beside it, documented in `scenarios/README.md`; `tests/golden/` pins their
 //! trace hashes for seeds 0..20.

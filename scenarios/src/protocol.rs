@@ -106,6 +106,7 @@ trait Configured: Send + Sync + std::panic::UnwindSafe + std::panic::RefUnwindSa
     fn same(&self, other: &dyn Configured) -> bool;
     fn validate(&self, setup: &Setup) -> Result<(), Invalid>;
     fn resolve(&mut self, setup: &Setup, seed: u64);
+    fn without_server(&mut self, index: usize);
     fn theory(&self, setup: &Setup) -> Vec<Theory>;
     fn run(
         &self,
@@ -148,6 +149,9 @@ impl<P: Plugin> Configured for WithParams<P> {
     }
     fn resolve(&mut self, setup: &Setup, seed: u64) {
         P::resolve(&mut self.params, setup, seed)
+    }
+    fn without_server(&mut self, index: usize) {
+        P::without_server(&mut self.params, index)
     }
     fn theory(&self, setup: &Setup) -> Vec<Theory> {
         P::theory(&self.params, setup)
@@ -239,6 +243,12 @@ impl ProtocolSpec {
     /// Writes out what `seed` decides in the params.
     pub fn resolve(&mut self, setup: &Setup, seed: u64) {
         self.0.resolve(setup, seed)
+    }
+
+    /// The params for the cluster without server `index` (see
+    /// `Plugin::without_server`).
+    pub fn without_server(&mut self, index: usize) {
+        self.0.without_server(index)
     }
 
     /// Runs the engine through `plan` with this protocol's servers.

@@ -38,6 +38,11 @@ impl Plugin for BullyPlugin {
         params.ids.resolve(setup.servers, seed, "bully.ids");
     }
 
+    /// An explicit id goes with its server.
+    fn without_server(params: &mut BullyParams, index: usize) {
+        params.ids.without_server(index);
+    }
+
     fn servers(params: &BullyParams, setup: &Setup) -> Box<dyn FnMut(NodeId) -> Bully> {
         let params = Arc::new(BullyParams {
             uids: params.ids.uids(setup.servers),

@@ -31,6 +31,11 @@ impl Plugin for RingPlugin {
         params.ids.resolve(setup.servers, seed, "ring.ids");
     }
 
+    /// An explicit id goes with its server.
+    fn without_server(params: &mut RingParams, index: usize) {
+        params.ids.without_server(index);
+    }
+
     /// The election messages of the first election when every server
     /// starts it at once and nothing fails: LeLann sends n² (every id goes
     /// round); Chang–Roberts sends n·H_n on average over random ids, and

@@ -295,10 +295,14 @@ fn clients(current: &Scenario) -> Vec<Candidate> {
 }
 
 /// `current` without the server `name` and everything that names it: its
-/// clock, disk, links, region membership and the faults that name it (a
-/// partition just loses it from its group).
+/// clock, disk, links, region membership, what the protocol keeps per
+/// server (an explicit id), and the faults that name it (a partition just
+/// loses it from its group).
 fn without_server(current: &Scenario, name: &str) -> Scenario {
     let mut out = current.clone();
+    if let Some(index) = server_names(&current.nodes).iter().position(|n| n == name) {
+        out.protocol.without_server(index);
+    }
     out.nodes = match &current.nodes {
         Nodes::Count(n) => Nodes::Count(n - 1),
         Nodes::Names(names) => Nodes::Names(names.iter().filter(|n| *n != name).cloned().collect()),
