@@ -339,6 +339,8 @@ fn a_budget_stops_the_search_with_the_best_so_far() {
         "--seed",
         "1",
         set,
+        "--progress-every",
+        "0",
         "--candidates",
         "5",
         "--out",
@@ -348,5 +350,11 @@ fn a_budget_stops_the_search_with_the_best_so_far() {
         text.stdout.contains("STOPPED at the candidate budget"),
         "{}",
         text.stdout
+    );
+    // Progress lines go to stderr, one per batch at --progress-every 0.
+    assert!(
+        text.stderr.contains("shrink: 5 candidates, "),
+        "{}",
+        text.stderr
     );
 }

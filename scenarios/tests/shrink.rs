@@ -213,3 +213,43 @@ fn a_failing_proptest_case_shrinks() {
     );
     assert!(shrunk.after.events < shrunk.before.events);
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::test_runner::Config { cases: 12, failure_persistence: None, ..Default::default() })]
+
+    /// Whatever random schedule makes the buggy Raft fail, a shrink under a
+    /// tiny budget gives a valid scenario that fails the same check and is
+    /// no bigger, and the same one again when run with more threads.
+    #[test]
+    fn any_failing_random_case_shrinks_to_a_valid_smaller_failure(
+        schedule in scenarios::strategies::fault_schedule((1..=5).map(|i| format!("n{i}")).collect(), Dur::secs(1)),
+        seed in 0u64..1_000,
+    ) {
+        let names: Vec<String> = (1..=5).map(|i| format!("n{i}")).collect();
+        let mut scenario = scenarios::load_str(BASE, "raft-ci.ron").unwrap();
+        scenario.duration = Dur::ms(1_500);
+        scenario.faults.schedule = schedule;
+        scenario.faults.schedule.extend(common::heal_everything(&names, Dur::secs(1)));
+        let resolved = scenarios::resolve(&scenario, seed);
+        let options = Options { candidates_max: 25, ..Options::default() };
+        match shrink::shrink(&resolved, &options, &shrink::run_trial, &mut ()) {
+            Err(Refusal::DidNotFail(_)) => {}
+            Err(other) => proptest::prop_assert!(false, "{other:?}"),
+            Ok(shrunk) => {
+                proptest::prop_assert!(shrunk.trial.fails(&shrunk.target));
+                proptest::prop_assert!(scenarios::validate::validate(&shrunk.scenario).is_ok());
+                proptest::prop_assert!(
+                    shrink::Complexity::of(&shrunk.scenario) <= shrink::Complexity::of(&resolved)
+                );
+                proptest::prop_assert!(shrunk.candidates <= 25);
+                let parallel = shrink::shrink(
+                    &resolved,
+                    &Options { jobs: 4, ..options },
+                    &shrink::run_trial,
+                    &mut (),
+                ).unwrap();
+                proptest::prop_assert_eq!(parallel.to_file(), shrunk.to_file());
+            }
+        }
+    }
+}
