@@ -97,6 +97,20 @@ pub fn shrink(
         (None, false) => None,
     };
     let resolved = scenarios::resolve(&scenario, seed);
+    // As many candidates at once as their memory budgets fit; the result
+    // is the same for any number.
+    let (jobs, note) = super::sweep_cmd::fit_jobs(resolved.limits.memory.0, jobs, None)
+        .expect("no --memory-total to parse");
+    if let (Some(note), false) = (note, options.json) {
+        let _ = writeln!(
+            stderr,
+            "note: {}",
+            note.replace(
+                " (--memory-total); verdicts do not change",
+                "; the result does not change"
+            )
+        );
+    }
     let original = reproduce_command(&source, seed, &applied);
     let params = shrinking::Params {
         target,

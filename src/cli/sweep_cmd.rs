@@ -551,21 +551,37 @@ fn jobs_that_fit(
     jobs: usize,
     memory_total: Option<&str>,
 ) -> Result<(usize, Option<String>), String> {
-    let total = match memory_total.map(scenarios::bytes::Bytes::parse) {
-        None => memory_available().map(|bytes| bytes / 5 * 4),
-        Some(parsed) => Some(parsed?.0),
-    };
     let per_run = plan
         .groups
         .iter()
         .map(|g| g.scenario.limits.memory.0)
         .max()
         .unwrap_or(0);
+    let (fit, note) = fit_jobs(per_run, jobs, memory_total)?;
+    Ok((
+        fit,
+        note.map(|n| format!("{n} (--memory-total); verdicts do not change")),
+    ))
+}
+
+/// How many runs of `per_run` bytes' budget go at once within
+/// `memory_total` (80% of the memory available by default): at most
+/// `jobs`, at least one; with a note for people when fewer than `jobs`
+/// ("... and all together N").
+pub(super) fn fit_jobs(
+    per_run: u64,
+    jobs: usize,
+    memory_total: Option<&str>,
+) -> Result<(usize, Option<String>), String> {
+    let total = match memory_total.map(scenarios::bytes::Bytes::parse) {
+        None => memory_available().map(|bytes| bytes / 5 * 4),
+        Some(parsed) => Some(parsed?.0),
+    };
     match total {
         Some(total) if per_run > 0 && jobs as u64 * per_run > total => {
             let fit = (total / per_run).max(1) as usize;
             let note = format!(
-                "{fit} jobs at once instead of {jobs}: each run may use {}, and all together {} (--memory-total); verdicts do not change",
+                "{fit} jobs at once instead of {jobs}: each run may use {}, and all together {}",
                 scenarios::bytes::Bytes(per_run),
                 scenarios::bytes::Bytes(total)
             );
