@@ -280,7 +280,7 @@ pub fn render(s: &ShrinkSummary, out: &mut dyn Write) -> std::io::Result<()> {
             out,
             "STOPPED at the candidate budget: this is the smallest found so far (raise --candidates to go on)"
         )?,
-        Some(Stopped::Watcher) => writeln!(
+        Some(Stopped::Time) => writeln!(
             out,
             "STOPPED at the time budget: this is the smallest found so far (raise --budget to go on)"
         )?,

@@ -321,7 +321,7 @@ fn a_budget_stops_the_search_with_the_best_so_far() {
         "--out",
         &s(&dir.join("none")),
     ]);
-    assert_eq!(none["stopped"], "watcher");
+    assert_eq!(none["stopped"], "time");
     assert_eq!(none["candidates"], 0);
     assert_eq!(none["after"], none["before"]);
     // The best so far is still a file that fails.

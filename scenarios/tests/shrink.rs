@@ -130,7 +130,7 @@ fn a_candidate_budget_stops_the_search_with_the_best_so_far() {
     }
     let stopped =
         shrink::shrink(&resolved, &Options::default(), &shrink::run_trial, &mut Now).unwrap();
-    assert_eq!(stopped.stopped, Some(Stopped::Watcher));
+    assert_eq!(stopped.stopped, Some(Stopped::Time));
     assert_eq!(stopped.candidates, 0);
     assert_eq!(stopped.scenario, resolved);
 }

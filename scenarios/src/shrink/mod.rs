@@ -108,8 +108,8 @@ impl ShrinkWatcher for () {}
 pub enum Stopped {
     /// It ran `candidates_max` candidates.
     Candidates,
-    /// Its watcher stopped it (a wall-clock budget).
-    Watcher,
+    /// Its watcher stopped it: the time budget (the CLI's `--budget`).
+    Time,
 }
 
 /// One accepted reduction.
@@ -337,7 +337,7 @@ impl Search<'_> {
                 .collect();
         for batch in candidates.chunks(self.jobs) {
             if watcher.stop() {
-                self.stopped = Some(Stopped::Watcher);
+                self.stopped = Some(Stopped::Time);
                 return false;
             }
             let left = self.candidates_max - self.candidates;
