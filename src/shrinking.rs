@@ -14,6 +14,16 @@ use std::io::Write;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+/// A wall-time budget as flags write it ("60s", "5m"), above 0.
+pub fn parse_budget(text: &str) -> Result<Duration, String> {
+    let d = sim_core::SimDuration::parse(text)
+        .map_err(|e| format!("{text}: {e}; give a time such as 60s or 5m"))?;
+    if d.as_nanos() == 0 {
+        return Err(format!("{text}: give a time above 0s, such as 60s"));
+    }
+    Ok(Duration::from_nanos(d.as_nanos()))
+}
+
 /// How to shrink.
 pub struct Params {
     pub target: Option<Target>,

@@ -7,6 +7,7 @@ mod bench_cmd;
 mod check_cmd;
 mod curated;
 mod error;
+mod jobs;
 mod list_cmd;
 mod report_cmd;
 mod run_cmd;

@@ -4,7 +4,7 @@
 use super::error::{CliError, ErrorKind};
 use crate::run_output::reproduce_command;
 use crate::shrinking;
-use scenarios::shrink::{Target, CANDIDATES_MAX, JOBS_MAX};
+use scenarios::shrink::{Target, CANDIDATES_MAX};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -22,25 +22,8 @@ pub struct ShrinkOptions {
     pub report: Option<reports::run_report::RunOptions>,
 }
 
-/// `--budget`, checked: a wall time such as 60s or 5m.
-pub fn budget(text: &str) -> Result<std::time::Duration, CliError> {
-    let d = sim_core::SimDuration::parse(text).map_err(|e| {
-        CliError::argument(
-            "--budget",
-            format!("{text}: {e}; give a time such as 60s or 5m"),
-        )
-    })?;
-    if d.as_nanos() == 0 {
-        return Err(CliError::argument(
-            "--budget",
-            format!("{text}: give a time above 0s, such as 60s"),
-        ));
-    }
-    Ok(std::time::Duration::from_nanos(d.as_nanos()))
-}
-
 /// `--candidates`, checked.
-pub fn candidates(n: u64) -> Result<u64, CliError> {
+fn candidates(n: u64) -> Result<u64, CliError> {
     if (1..=CANDIDATES_MAX).contains(&n) {
         Ok(n)
     } else {
@@ -51,32 +34,16 @@ pub fn candidates(n: u64) -> Result<u64, CliError> {
     }
 }
 
-/// `--jobs`, checked; the number of cores by default.
-pub fn jobs(jobs: Option<usize>) -> Result<usize, CliError> {
-    let n = jobs.unwrap_or_else(|| {
-        std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1)
-    });
-    if (1..=JOBS_MAX).contains(&n) {
-        Ok(n)
-    } else {
-        Err(CliError::argument(
-            "--jobs",
-            format!("{n}: must be between 1 and {JOBS_MAX}"),
-        ))
-    }
-}
-
 pub fn shrink(
     path: &Path,
     options: ShrinkOptions,
     stdout: &mut dyn Write,
     stderr: &mut dyn Write,
 ) -> Result<u8, CliError> {
-    let budget = budget(&options.budget)?;
+    let budget =
+        shrinking::parse_budget(&options.budget).map_err(|e| CliError::argument("--budget", e))?;
     let candidates_max = candidates(options.candidates)?;
-    let jobs = jobs(options.jobs)?;
+    let jobs = super::jobs::jobs(options.jobs)?.min(scenarios::shrink::JOBS_MAX);
     let (scenario, source, applied) = super::load_with_sets(path, &options.sets)?;
     let seed = options.seed.unwrap_or(scenario.seed);
     let target = match (&options.check, options.any_failure) {
@@ -99,7 +66,7 @@ pub fn shrink(
     let resolved = scenarios::resolve(&scenario, seed);
     // As many candidates at once as their memory budgets fit; the result
     // is the same for any number.
-    let (jobs, note) = super::sweep_cmd::fit_jobs(resolved.limits.memory.0, jobs, None)
+    let (jobs, note) = super::jobs::fit_jobs(resolved.limits.memory.0, jobs, None)
         .expect("no --memory-total to parse");
     if let (Some(note), false) = (note, options.json) {
         let _ = writeln!(

@@ -26,9 +26,6 @@ pub struct SweepOptions {
     pub shrink: Option<String>,
 }
 
-/// Worker threads at most.
-const JOBS_MAX: usize = 1024;
-
 pub fn sweep(
     path: &Path,
     options: SweepOptions,
@@ -36,17 +33,7 @@ pub fn sweep(
     stderr: &mut dyn Write,
 ) -> Result<u8, CliError> {
     let plan = plan(path, &options)?;
-    let jobs = options.jobs.unwrap_or_else(|| {
-        std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1)
-    });
-    if jobs == 0 || jobs > JOBS_MAX {
-        return Err(CliError::argument(
-            "--jobs",
-            format!("{jobs}: must be between 1 and {JOBS_MAX}"),
-        ));
-    }
+    let jobs = super::jobs::jobs(options.jobs)?;
     let (jobs, note) = jobs_that_fit(&plan, jobs, options.memory_total.as_deref())
         .map_err(|e| CliError::argument("--memory-total", e))?;
     if let (Some(note), false) = (note, options.json) {
@@ -85,7 +72,8 @@ pub fn sweep(
         Some(budget) => shrink_failures(
             &plan,
             &results,
-            super::shrink_cmd::budget(budget)?,
+            crate::shrinking::parse_budget(budget)
+                .map_err(|e| CliError::argument("--shrink-budget", e))?,
             jobs,
             &out_dir,
             options.progress_every,
@@ -557,45 +545,9 @@ fn jobs_that_fit(
         .map(|g| g.scenario.limits.memory.0)
         .max()
         .unwrap_or(0);
-    let (fit, note) = fit_jobs(per_run, jobs, memory_total)?;
+    let (fit, note) = super::jobs::fit_jobs(per_run, jobs, memory_total)?;
     Ok((
         fit,
         note.map(|n| format!("{n} (--memory-total); verdicts do not change")),
     ))
-}
-
-/// How many runs of `per_run` bytes' budget go at once within
-/// `memory_total` (80% of the memory available by default): at most
-/// `jobs`, at least one; with a note for people when fewer than `jobs`
-/// ("... and all together N").
-pub(super) fn fit_jobs(
-    per_run: u64,
-    jobs: usize,
-    memory_total: Option<&str>,
-) -> Result<(usize, Option<String>), String> {
-    let total = match memory_total.map(scenarios::bytes::Bytes::parse) {
-        None => memory_available().map(|bytes| bytes / 5 * 4),
-        Some(parsed) => Some(parsed?.0),
-    };
-    match total {
-        Some(total) if per_run > 0 && jobs as u64 * per_run > total => {
-            let fit = (total / per_run).max(1) as usize;
-            let note = format!(
-                "{fit} jobs at once instead of {jobs}: each run may use {}, and all together {}",
-                scenarios::bytes::Bytes(per_run),
-                scenarios::bytes::Bytes(total)
-            );
-            Ok((fit, Some(note)))
-        }
-        _ => Ok((jobs, None)),
-    }
-}
-
-/// Memory available to new work, from /proc/meminfo (Linux); `None`
-/// elsewhere, where only --memory-total bounds the sweep.
-fn memory_available() -> Option<u64> {
-    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
-    let line = text.lines().find(|l| l.starts_with("MemAvailable:"))?;
-    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    kib.checked_mul(1024)
 }
