@@ -39,6 +39,8 @@
 //! ```
 
 mod reduce;
+#[cfg(test)]
+mod reduce_test;
 mod simplify;
 mod size;
 mod trial;
@@ -328,21 +330,24 @@ impl Search<'_> {
     /// One round of `pass`: true if it took a candidate.
     fn step(&mut self, pass: Pass, watcher: &mut dyn ShrinkWatcher) -> bool {
         let bound = Complexity::of(&self.current);
-        // Only valid candidates, strictly smaller than the current scenario.
-        let candidates: Vec<reduce::Candidate> =
-            reduce::candidates(pass, &self.current, &self.trial)
-                .into_iter()
-                .filter(|c| Complexity::of(&c.scenario) < bound)
-                .filter(|c| crate::validate::validate(&c.scenario).is_ok())
-                .collect();
-        for batch in candidates.chunks(self.jobs) {
+        // Only valid candidates, strictly smaller than the current scenario,
+        // made a batch at a time.
+        let current = self.current.clone();
+        let mut candidates = reduce::candidates(pass, &current, &self.trial)
+            .filter(|c| Complexity::of(&c.scenario) < bound)
+            .filter(|c| crate::validate::validate(&c.scenario).is_ok());
+        loop {
             if watcher.stop() {
                 self.stopped = Some(Stopped::Time);
                 return false;
             }
             let left = self.candidates_max - self.candidates;
-            let batch = &batch[..batch.len().min(left as usize)];
-            let trials = self.run_batch(batch);
+            let size = self.jobs.min(usize::try_from(left).unwrap_or(usize::MAX));
+            let batch: Vec<reduce::Candidate> = candidates.by_ref().take(size).collect();
+            if batch.is_empty() {
+                return false;
+            }
+            let trials = self.run_batch(&batch);
             let found = trials.iter().position(|t| t.fails(self.target));
             // Counted as if run one at a time: up to the one taken.
             self.candidates += found.map_or(batch.len(), |i| i + 1) as u64;
@@ -371,7 +376,6 @@ impl Search<'_> {
                 return false;
             }
         }
-        false
     }
 
     fn run_batch(&self, batch: &[reduce::Candidate]) -> Vec<Trial> {

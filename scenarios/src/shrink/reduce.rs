@@ -88,19 +88,24 @@ pub struct Candidate {
     pub what: String,
 }
 
+/// Candidates one pass proposes, made one at a time as the search asks:
+/// a pass over a long schedule proposes thousands, each a copy of it.
+pub type Candidates<'a> = Box<dyn Iterator<Item = Candidate> + 'a>;
+
 /// The pass's candidates from `current` (whose run was `trial`), in order.
-pub fn candidates(pass: Pass, current: &Scenario, trial: &Trial) -> Vec<Candidate> {
+pub fn candidates<'a>(pass: Pass, current: &'a Scenario, trial: &Trial) -> Candidates<'a> {
+    let few = |list: Vec<Candidate>| -> Candidates<'a> { Box::new(list.into_iter()) };
     match pass {
         Pass::FaultUnits => fault_units(current),
         Pass::FaultEntries => fault_entries(current),
-        Pass::Duration => duration(current),
-        Pass::StopAfter => stop_after(current),
-        Pass::Clients => clients(current),
-        Pass::Servers => servers(current),
-        Pass::Operations => operations(current, trial),
-        Pass::Keys => keys(current),
-        Pass::WorkloadShape => workload_shape(current),
-        Pass::Environment => environment(current),
+        Pass::Duration => few(duration(current)),
+        Pass::StopAfter => few(stop_after(current)),
+        Pass::Clients => few(clients(current)),
+        Pass::Servers => few(servers(current)),
+        Pass::Operations => few(operations(current, trial)),
+        Pass::Keys => few(keys(current)),
+        Pass::WorkloadShape => few(workload_shape(current)),
+        Pass::Environment => few(environment(current)),
         Pass::FaultLengths => fault_lengths(current),
         Pass::FaultTimes => fault_times(current),
     }
@@ -141,34 +146,38 @@ fn describe_units(schedule: &[TimedFault], removed: &[Unit]) -> String {
 
 /// Delta debugging over units: remove all, then each half, each quarter,
 /// and so on down to each single unit.
-fn fault_units(current: &Scenario) -> Vec<Candidate> {
+fn fault_units(current: &Scenario) -> Candidates<'_> {
     let schedule = &current.faults.schedule;
     let all = units::units(schedule);
     let m = all.len();
-    let mut out = Vec::new();
-    if m == 0 {
-        return out;
-    }
-    let mut chunks = 1;
-    loop {
-        let size = m.div_ceil(chunks);
-        for chunk in all.chunks(size) {
-            out.push(with_schedule(
-                current,
-                units::without(schedule, chunk),
-                describe_units(schedule, chunk),
-            ));
-        }
+    // The chunks (as ranges of units), coarse to fine; the candidates are
+    // made from them as asked.
+    let mut chunks: Vec<std::ops::Range<usize>> = Vec::new();
+    let mut count = 1;
+    while m > 0 {
+        let size = m.div_ceil(count);
+        chunks.extend(
+            (0..m)
+                .step_by(size)
+                .map(|start| start..(start + size).min(m)),
+        );
         if size == 1 {
             break;
         }
-        chunks *= 2;
+        count *= 2;
     }
-    out
+    Box::new(chunks.into_iter().map(move |chunk| {
+        let removed = &all[chunk];
+        with_schedule(
+            current,
+            units::without(schedule, removed),
+            describe_units(schedule, removed),
+        )
+    }))
 }
 
 /// Each entry of a paired unit alone (lone entries were tried as units).
-fn fault_entries(current: &Scenario) -> Vec<Candidate> {
+fn fault_entries(current: &Scenario) -> Candidates<'_> {
     let schedule = &current.faults.schedule;
     let mut entries: Vec<usize> = units::units(schedule)
         .iter()
@@ -176,20 +185,17 @@ fn fault_entries(current: &Scenario) -> Vec<Candidate> {
         .flat_map(|u| u.entries())
         .collect();
     entries.sort_unstable();
-    entries
-        .into_iter()
-        .map(|i| {
-            let alone = Unit {
-                start: i,
-                end: None,
-            };
-            with_schedule(
-                current,
-                units::without(schedule, &[alone]),
-                format!("removed {}", describe(&schedule[i])),
-            )
-        })
-        .collect()
+    Box::new(entries.into_iter().map(move |i| {
+        let alone = Unit {
+            start: i,
+            end: None,
+        };
+        with_schedule(
+            current,
+            units::without(schedule, &[alone]),
+            format!("removed {}", describe(&schedule[i])),
+        )
+    }))
 }
 
 /// Fractions of a time to try, smallest first.
@@ -456,51 +462,47 @@ fn environment(current: &Scenario) -> Vec<Candidate> {
     out
 }
 
-fn fault_lengths(current: &Scenario) -> Vec<Candidate> {
+fn fault_lengths(current: &Scenario) -> Candidates<'_> {
     let schedule = &current.faults.schedule;
-    units::units(schedule)
-        .into_iter()
-        .filter_map(|unit| {
-            let shorter = units::shortened(schedule, unit)?;
-            let what = format!(
-                "{} lasts {} instead of {}",
-                describe(&schedule[unit.start]),
-                SimDuration::from_nanos(units::round_ns(unit.length_ns(schedule) / 2)),
-                SimDuration::from_nanos(unit.length_ns(schedule))
-            );
-            Some(with_schedule(current, shorter, what))
-        })
-        .collect()
+    Box::new(units::units(schedule).into_iter().filter_map(move |unit| {
+        let shorter = units::shortened(schedule, unit)?;
+        let length = unit.length_ns(schedule);
+        let what = format!(
+            "{} lasts {} instead of {}",
+            describe(&schedule[unit.start]),
+            SimDuration::from_nanos(units::round_ns(length / 2)),
+            SimDuration::from_nanos(length)
+        );
+        Some(with_schedule(current, shorter, what))
+    }))
 }
 
-fn fault_times(current: &Scenario) -> Vec<Candidate> {
+fn fault_times(current: &Scenario) -> Candidates<'_> {
     let schedule = &current.faults.schedule;
-    let mut out = Vec::new();
     let Some(first) = schedule.first() else {
-        return out;
+        return Box::new(std::iter::empty());
     };
     let lead = first.at.0.as_nanos();
-    if lead >= STEP_MIN_NS {
-        // Everything earlier by the quiet lead-in, keeping the gaps.
+    // Everything earlier by the quiet lead-in, keeping the gaps.
+    let together = (lead >= STEP_MIN_NS).then(|| {
         let mut earlier = schedule.clone();
         for entry in &mut earlier {
             entry.at = Dur(SimDuration::from_nanos(entry.at.0.as_nanos() - lead));
         }
-        out.push(with_schedule(
+        with_schedule(
             current,
             earlier,
             format!("every fault {} earlier", first.at),
-        ));
-    }
-    for unit in units::units(schedule) {
+        )
+    });
+    let alone = units::units(schedule).into_iter().flat_map(move |unit| {
         let at = schedule[unit.start].at.0.as_nanos();
         let mut targets = vec![0, units::round_ns(at / 2), units::round_ns(at / 4 * 3)];
         targets.dedup();
-        for to in targets {
-            if at - to < STEP_MIN_NS {
-                continue;
-            }
-            out.push(with_schedule(
+        // The first fault moved to 0 is the lead-in candidate again.
+        targets.retain(|&to| at - to >= STEP_MIN_NS && !(to == 0 && unit.start == 0));
+        targets.into_iter().map(move |to| {
+            with_schedule(
                 current,
                 units::moved(schedule, unit, to),
                 format!(
@@ -508,8 +510,8 @@ fn fault_times(current: &Scenario) -> Vec<Candidate> {
                     describe(&schedule[unit.start]),
                     SimDuration::from_nanos(to)
                 ),
-            ));
-        }
-    }
-    out
+            )
+        })
+    });
+    Box::new(together.into_iter().chain(alone))
 }

@@ -236,14 +236,15 @@ mod tests {
         ];
         let found = units(&schedule);
         let shorter = shortened(&schedule, found[0]).expect("200 ms halves");
-        assert_eq!(shorter[1].fault, FaultSpec::Restart(s("n1")));
-        assert_eq!(shorter[1].at, Dur::ms(200));
+        // In time order: the crash, the pause at 150 ms, the restart at 200 ms.
+        assert_eq!(shorter[2].fault, FaultSpec::Restart(s("n1")));
+        assert_eq!(shorter[2].at, Dur::ms(200));
         let paused = shortened(&schedule, found[1]).expect("40 ms halves");
         assert_eq!(paused[1].fault, FaultSpec::Pause(s("n2"), Dur::ms(20)));
         let early = moved(&schedule, found[0], 0);
         assert_eq!(early[0].at, Dur::ms(0));
-        assert_eq!(early[1].fault, FaultSpec::Restart(s("n1")));
-        assert_eq!(early[1].at, Dur::ms(200));
+        assert_eq!(early[2].fault, FaultSpec::Restart(s("n1")));
+        assert_eq!(early[2].at, Dur::ms(200));
         let one_ms = vec![at(5, FaultSpec::Pause(s("n1"), Dur::ms(1)))];
         assert_eq!(shortened(&one_ms, units(&one_ms)[0]), None);
     }
