@@ -153,17 +153,15 @@ fn fault_units(current: &Scenario) -> Candidates<'_> {
     // The chunks (as ranges of units), coarse to fine; the candidates are
     // made from them as asked.
     let mut chunks: Vec<std::ops::Range<usize>> = Vec::new();
-    let mut count = 1;
-    while m > 0 {
-        let size = m.div_ceil(count);
+    // Chunk counts 1, 2, 4, ... until the chunks are single units.
+    let (mut count, mut size) = (1, m);
+    while size > 0 && (count == 1 || size > 1) {
+        size = m.div_ceil(count);
         chunks.extend(
             (0..m)
                 .step_by(size)
                 .map(|start| start..(start + size).min(m)),
         );
-        if size == 1 {
-            break;
-        }
         count *= 2;
     }
     Box::new(chunks.into_iter().map(move |chunk| {

@@ -71,7 +71,7 @@ fn is_constant(latency: &LatencySpec) -> bool {
     matches!(latency, LatencySpec::Constant(_))
 }
 
-fn link<'a>(scenario: &'a Scenario, at: LinkAt) -> &'a LinkSpec {
+fn link(scenario: &Scenario, at: LinkAt) -> &LinkSpec {
     let network = &scenario.network;
     match at {
         LinkAt::Default => &network.default,
