@@ -12,10 +12,10 @@ fn s(path: &std::path::Path) -> String {
     path.display().to_string()
 }
 
-/// (curated scenario, a --set or "", the most faults a shrunk failure of
-/// it keeps). The counts are what the shrinker reaches today (BENCHMARKS.md,
+/// (curated scenario, --set assignments separated by spaces or "", the
+/// most faults a shrunk failure of it keeps). The counts are what the shrinker reaches today (BENCHMARKS.md,
 /// "Shrinking"); a change that makes it keep more fails here.
-const CASES: [(&str, &str, u64); 27] = [
+const CASES: [(&str, &str, u64); 28] = [
     ("pingpong-panic", "", 0),
     ("kv-lost-writes", "", 2),
     (
@@ -24,6 +24,11 @@ const CASES: [(&str, &str, u64); 27] = [
         7,
     ),
     ("raft-lease-drift", "", 3),
+    (
+        "raft-lease-drift",
+        "protocol.Raft.lease_drift_bound_ppm=100000 protocol.Raft.lease_without_drift_bound=true",
+        3,
+    ),
     ("raft-swarm", "protocol.Raft.vote_without_log_check=true", 2),
     (
         "raft-forgotten-vote",
@@ -94,8 +99,8 @@ fn every_expected_violation_and_bug_switch_shrinks_and_still_fails() {
             "--out",
             &out_text,
         ];
-        if !set.is_empty() {
-            args.extend(["--set", set]);
+        for assignment in set.split_whitespace() {
+            args.extend(["--set", assignment]);
         }
         let result = faultline(&args);
         let value = one_json(&result.stdout);
@@ -132,6 +137,50 @@ fn every_expected_violation_and_bug_switch_shrinks_and_still_fails() {
                 .collect();
             assert!(failed.contains(&target), "{case}: {failed:?}");
             assert_eq!(summary["events"], after["events"], "{case}");
+        }
+    }
+}
+
+/// Every curated scenario that expects a violation (in any group), and
+/// every bug switch a curated scenario names, is one of `CASES`.
+#[test]
+fn the_cases_cover_every_curated_violation_and_named_bug_switch() {
+    let listed = one_json(&faultline(&["list", "--json"]).stdout);
+    let switches: Vec<String> = listed["protocols"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|p| p["bug_switches"].as_array().unwrap().clone())
+        .map(|s| s.as_str().unwrap().to_string())
+        .collect();
+    let dir = faultline_e2e::repo_root().join("scenarios");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "ron"))
+        .collect();
+    files.sort();
+    for file in files {
+        let name = file.file_stem().unwrap().to_str().unwrap();
+        let text = std::fs::read_to_string(&file).unwrap();
+        if text.contains("Violation") {
+            assert!(
+                CASES.iter().any(|(n, _, _)| *n == name),
+                "{name} expects a violation but is not shrunk in CASES"
+            );
+        }
+        // A switch the file sets itself (in its params or as a swept
+        // path: the sweep shrinks each failing group), or names for the
+        // reader to turn on.
+        for switch in switches.iter().filter(|s| text.contains(s.as_str())) {
+            let set_in_file = text.contains(&format!("{switch}: true"))
+                || text.contains(&format!("{switch}: 0."))
+                || text.contains(&format!(".{switch}\""));
+            assert!(
+                CASES.iter().any(|(n, set, _)| *n == name
+                    && (set.contains(switch.as_str()) || set_in_file)),
+                "{name} names the bug switch {switch}, which CASES does not shrink"
+            );
         }
     }
 }
