@@ -138,6 +138,16 @@ pub struct ShrinkSummary {
     pub original: String,
 }
 
+/// Why a shrink's folder was not written.
+#[derive(Debug)]
+pub enum WriteError {
+    /// A file or folder that cannot be written.
+    Output { path: String, message: String },
+    /// The shrunk scenario, run again from its file, did not fail as the
+    /// search saw it fail: the protocol is not deterministic.
+    NotReproduced(String),
+}
+
 /// Writes the shrink's folder: `shrunk.ron`, the shrunk run's files (and
 /// its report, given options), then `shrink.json`.
 pub fn write(
@@ -146,24 +156,35 @@ pub fn write(
     wall_seconds: f64,
     original_reproduce: String,
     report: Option<&reports::run_report::RunOptions>,
-) -> Result<ShrinkSummary, String> {
-    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+) -> Result<ShrinkSummary, WriteError> {
+    let output = |message: String| WriteError::Output {
+        path: dir.display().to_string(),
+        message,
+    };
+    std::fs::create_dir_all(dir)
+        .map_err(|e| output(format!("cannot create {}: {e}", dir.display())))?;
     let file = dir.join("shrunk.ron");
     std::fs::write(&file, shrunk.to_file())
-        .map_err(|e| format!("cannot write {}: {e}", file.display()))?;
+        .map_err(|e| output(format!("cannot write {}: {e}", file.display())))?;
     let scenario = shrunk.file_scenario();
     let path = file.display().to_string();
     let reproduce = reproduce_command(&path, scenario.seed, &[]);
-    let (result, timing) = run_output::execute(&scenario, None)?;
+    let not_reproduced = |failed: &[String]| {
+        WriteError::NotReproduced(format!(
+            "{path} did not fail {} when run again (it failed: {}), though the search saw it fail; the protocol is not deterministic (`faultline run {path} --check-determinism` shows where two runs part)",
+            shrunk.target,
+            if failed.is_empty() { "nothing".to_string() } else { failed.join(", ") }
+        ))
+    };
+    let (result, timing) =
+        run_output::execute(&scenario, None).map_err(|e| not_reproduced(&[e]))?;
     let again = match &result {
         Ok(outcome) => Trial::of(outcome),
         Err(panic) => Trial::panicked(panic.message.clone(), 0, 0),
     };
-    assert!(
-        again.fails(&shrunk.target),
-        "the shrunk scenario ran as the search ran it (determinism): {:?}",
-        again.failed
-    );
+    if !again.fails(&shrunk.target) {
+        return Err(not_reproduced(&again.failed));
+    }
     let mut run_summary = run_output::summarise(&scenario, &result, timing, reproduce.clone());
     run_summary.out_dir = Some(dir.display().to_string());
     let report_path = dir.join("report.html");
@@ -171,7 +192,7 @@ pub fn write(
         run_summary.report = Some(report_path.display().to_string());
     }
     run_output::write_outputs(dir, &scenario, &result, &run_summary)
-        .map_err(|e| format!("cannot write {}: {e}", dir.display()))?;
+        .map_err(|e| output(format!("cannot write {}: {e}", dir.display())))?;
     let mut written_report = None;
     if let (Some(options), Ok(outcome)) = (report, &result) {
         let outputs = &scenario.outputs;
@@ -186,7 +207,7 @@ pub fn write(
             summary: Some(&summary_json),
         };
         reports::run_report::write(dir, &data, options)
-            .map_err(|e| format!("cannot write the report: {e}"))?;
+            .map_err(|e| output(format!("cannot write the report: {e}")))?;
         written_report = Some(report_path.display().to_string());
     }
     let summary = ShrinkSummary {
@@ -212,7 +233,7 @@ pub fn write(
         dir.join("shrink.json"),
         serde_json::to_string_pretty(&summary).expect("serialisable") + "\n",
     )
-    .map_err(|e| format!("cannot write shrink.json: {e}"))?;
+    .map_err(|e| output(format!("cannot write shrink.json: {e}")))?;
     Ok(summary)
 }
 

@@ -407,3 +407,41 @@ fn a_budget_stops_the_search_with_the_best_so_far() {
         text.stderr
     );
 }
+
+/// A shrunk scenario that does not fail when its file is run again (a
+/// protocol that is not deterministic) is reported as such, not written as
+/// a reproducer.
+#[test]
+fn a_shrunk_file_that_does_not_fail_again_is_an_error_not_a_result() {
+    use scenarios::shrink::{Shrunk, Size, Target, Trial};
+    let scenario =
+        scenarios::load_file(&faultline_e2e::repo_root().join("scenarios/raft-forgotten-vote.ron"))
+            .unwrap();
+    let passing = scenarios::resolve(&scenario, 0);
+    let mut claimed = Trial::input_error(String::new());
+    claimed.failed = vec!["election-safety".into()];
+    let size = Size::of(&passing, &claimed);
+    let shrunk = Shrunk {
+        target: Target::Check("election-safety".into()),
+        scenario: passing,
+        trial: claimed.clone(),
+        original: claimed,
+        before: size,
+        after: size,
+        steps: Vec::new(),
+        removed_faults: Vec::new(),
+        candidates: 0,
+        stopped: None,
+    };
+    let dir = scratch("shrink-not-reproduced");
+    match faultline::shrinking::write(&dir, &shrunk, 0.0, String::new(), None) {
+        Err(faultline::shrinking::WriteError::NotReproduced(message)) => {
+            assert!(
+                message.contains("did not fail election-safety"),
+                "{message}"
+            );
+            assert!(message.contains("not deterministic"), "{message}");
+        }
+        other => panic!("{other:?}"),
+    }
+}

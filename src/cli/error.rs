@@ -66,6 +66,19 @@ pub struct CliError {
     pub problems: Vec<FieldProblem>,
 }
 
+impl From<crate::shrinking::WriteError> for CliError {
+    fn from(error: crate::shrinking::WriteError) -> Self {
+        match error {
+            crate::shrinking::WriteError::Output { path, message } => {
+                CliError::new(ErrorKind::Output, message).with_file(path)
+            }
+            crate::shrinking::WriteError::NotReproduced(message) => {
+                CliError::new(ErrorKind::Run, message)
+            }
+        }
+    }
+}
+
 impl CliError {
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
         CliError {

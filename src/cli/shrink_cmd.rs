@@ -99,10 +99,7 @@ pub fn shrink(
             .join(&scenario.name)
             .join(format!("shrink-seed-{seed}"))
     });
-    let summary = shrinking::write(&out_dir, &shrunk, wall, original, options.report.as_ref())
-        .map_err(|e| {
-            CliError::new(ErrorKind::Output, e).with_file(out_dir.display().to_string())
-        })?;
+    let summary = shrinking::write(&out_dir, &shrunk, wall, original, options.report.as_ref())?;
     if options.json {
         super::print_json(stdout, &summary);
     } else {

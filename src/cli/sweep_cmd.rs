@@ -236,10 +236,7 @@ fn shrink_failures(
         let dir = out_dir
             .join("shrunk")
             .join(format!("group-{index}-seed-{}", first.seed));
-        let summary =
-            crate::shrinking::write(&dir, &shrunk, wall, original, None).map_err(|e| {
-                CliError::new(ErrorKind::Output, e).with_file(dir.display().to_string())
-            })?;
+        let summary = crate::shrinking::write(&dir, &shrunk, wall, original, None)?;
         out.push(GroupShrunk {
             group: group.label.clone(),
             summary,
