@@ -117,9 +117,9 @@ fn with_schedule(current: &Scenario, schedule: Vec<TimedFault>, what: String) ->
     Candidate { scenario, what }
 }
 
-/// A fault in words, as the schedule writes it.
+/// A fault in words, as a schedule writes it: `Pause("n2", "10ms") at 1.5s`.
 pub fn describe(entry: &TimedFault) -> String {
-    format!("{:?} at {}", entry.fault, entry.at)
+    format!("{} at {}", crate::to_ron_inline(&entry.fault), entry.at)
 }
 
 fn describe_units(schedule: &[TimedFault], removed: &[Unit]) -> String {

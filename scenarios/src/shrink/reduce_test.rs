@@ -65,7 +65,7 @@ fn faults_go_all_at_once_then_by_halves_then_one_unit_at_a_time() {
     // Units: crash+restart, pause, heal. All; then halves of 2 and 1
     // units; then each unit.
     assert_eq!(left, [0, 1, 3, 2, 3, 3]);
-    assert_eq!(found[0].what, "removed Crash(\"n1\") at 100ms, Restart(\"n1\") at 200ms, Pause(\"n2\", Dur(10ms)) at 150ms and 1 more");
+    assert_eq!(found[0].what, "removed Crash(\"n1\") at 100ms, Restart(\"n1\") at 200ms, Pause(\"n2\",\"10ms\") at 150ms and 1 more");
     // Single entries: only those of a pair.
     let entries = whats(Pass::FaultEntries, &scenario, 0);
     assert_eq!(
