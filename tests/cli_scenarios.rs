@@ -1,5 +1,6 @@
 //! End-to-end tests of `run`, `sweep`, `merge`, `validate` and `list`,
-//! driving the CLI in-process on the curated scenarios.
+//! driving the CLI in-process on the curated scenarios; `shrink` in its
+//! own file, built into this test binary (one link fewer in CI).
 
 use faultline_e2e::{faultline, one_json, repo_root, scratch};
 use serde_json::Value;
@@ -454,3 +455,6 @@ fn validate_and_list_cover_the_curated_scenarios() {
         "{run_help}"
     );
 }
+
+#[path = "cli_shrink.rs"]
+mod cli_shrink;
