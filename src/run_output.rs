@@ -419,6 +419,29 @@ impl<'a> TraceLine<'a> {
     }
 }
 
+/// Writes a run's charts and `report.html` into `dir` from what the run
+/// holds, as its files hold it (no reading back); returns the report's path.
+pub fn write_report(
+    dir: &Path,
+    resolved: &Scenario,
+    outcome: &RunOutcome,
+    summary: &RunSummary,
+    options: &reports::run_report::RunOptions,
+) -> Result<std::path::PathBuf, String> {
+    let outputs = &resolved.outputs;
+    let metrics = outputs.metrics.then(|| metrics_json(outcome));
+    let checks = serde_json::to_value(&outcome.checks).expect("serialisable");
+    let summary_json = serde_json::to_value(summary).expect("serialisable");
+    let data = reports::run_report::RunData {
+        resolved,
+        history: outputs.history.then_some(&outcome.history),
+        metrics: metrics.as_ref(),
+        checks: Some(&checks),
+        summary: Some(&summary_json),
+    };
+    reports::run_report::write(dir, &data, options)
+}
+
 /// What `metrics.json` holds: the run's metrics and the engine's counters.
 pub fn metrics_json(outcome: &RunOutcome) -> serde_json::Value {
     serde_json::json!({ "run": outcome.metrics, "engine": outcome.stats })

@@ -6,7 +6,6 @@
 
 use crate::panic_capture;
 use crate::run_output::{self, reproduce_command};
-use scenarios::run::PanicProgress;
 use scenarios::shrink::{self, Refusal, ShrinkWatcher, Shrunk, Size, Step, Stopped, Target, Trial};
 use scenarios::Scenario;
 use serde::Serialize;
@@ -38,17 +37,9 @@ pub struct Params {
 /// Runs one candidate, a protocol panic caught without the default hook's
 /// output (it is the failure "panic", with its location).
 pub fn quiet_trial(resolved: &Scenario) -> Trial {
-    match panic_capture::catch(|| scenarios::run(resolved)) {
-        Ok(Ok(outcome)) => Trial::of(&outcome),
-        Ok(Err(error)) => Trial::input_error(error),
-        Err(caught) => {
-            let (events, hash) = caught
-                .payload
-                .downcast_ref::<PanicProgress>()
-                .map_or((0, 0), |p| (p.events, p.trace_hash));
-            Trial::panicked(caught.text, events, hash)
-        }
-    }
+    Trial::of_caught(
+        panic_capture::catch(|| scenarios::run(resolved)).map_err(|c| (c.text, c.payload)),
+    )
 }
 
 /// Stops the search at its deadline and prints a progress line every so often.
@@ -195,20 +186,9 @@ pub fn write(
         .map_err(|e| output(format!("cannot write {}: {e}", dir.display())))?;
     let mut written_report = None;
     if let (Some(options), Ok(outcome)) = (report, &result) {
-        let outputs = &scenario.outputs;
-        let metrics = outputs.metrics.then(|| run_output::metrics_json(outcome));
-        let checks = serde_json::to_value(&outcome.checks).expect("serialisable");
-        let summary_json = serde_json::to_value(&run_summary).expect("serialisable");
-        let data = reports::run_report::RunData {
-            resolved: &scenario,
-            history: outputs.history.then_some(&outcome.history),
-            metrics: metrics.as_ref(),
-            checks: Some(&checks),
-            summary: Some(&summary_json),
-        };
-        reports::run_report::write(dir, &data, options)
+        let path = run_output::write_report(dir, &scenario, outcome, &run_summary, options)
             .map_err(|e| output(format!("cannot write the report: {e}")))?;
-        written_report = Some(report_path.display().to_string());
+        written_report = Some(path.display().to_string());
     }
     let summary = ShrinkSummary {
         scenario: shrunk.scenario.name.clone(),
@@ -244,41 +224,20 @@ pub fn render(s: &ShrinkSummary, out: &mut dyn Write) -> std::io::Result<()> {
         "shrink {} seed {}: keeps {} failing",
         s.scenario, s.seed, s.target
     )?;
-    let duration = |ns: u64| sim_core::SimDuration::from_nanos(ns).to_string();
+    let both = |f: fn(&Size) -> String| (f(&s.before), f(&s.after));
     writeln!(out, "  {:<12} {:>12} {:>12}", "", "before", "after")?;
     let rows = [
-        (
-            "faults",
-            s.before.faults.to_string(),
-            s.after.faults.to_string(),
-        ),
-        (
-            "events",
-            s.before.events.to_string(),
-            s.after.events.to_string(),
-        ),
-        (
-            "operations",
-            s.before.operations.to_string(),
-            s.after.operations.to_string(),
-        ),
-        (
-            "clients",
-            s.before.clients.to_string(),
-            s.after.clients.to_string(),
-        ),
-        (
-            "servers",
-            s.before.servers.to_string(),
-            s.after.servers.to_string(),
-        ),
+        ("faults", both(|z| z.faults.to_string())),
+        ("events", both(|z| z.events.to_string())),
+        ("operations", both(|z| z.operations.to_string())),
+        ("clients", both(|z| z.clients.to_string())),
+        ("servers", both(|z| z.servers.to_string())),
         (
             "duration",
-            duration(s.before.duration_ns),
-            duration(s.after.duration_ns),
+            both(|z| sim_core::SimDuration::from_nanos(z.duration_ns).to_string()),
         ),
     ];
-    for (name, before, after) in rows {
+    for (name, (before, after)) in rows {
         writeln!(out, "  {name:<12} {before:>12} {after:>12}")?;
     }
     if !s.removed.is_empty() {

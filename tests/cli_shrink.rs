@@ -185,6 +185,13 @@ fn the_cases_cover_every_curated_violation_and_named_bug_switch() {
     }
 }
 
+/// `faultline run FILE --no-report` into `out`, which must fail (exit 1).
+fn run_fails(file: &std::path::Path, out: &std::path::Path) -> faultline_e2e::CliOutput {
+    let rerun = faultline(&["run", &s(file), "--no-report", "--out", &s(out)]);
+    assert_eq!(rerun.code, 1, "{}: {}", file.display(), rerun.stdout);
+    rerun
+}
+
 fn shrink_json(args: &[&str]) -> Value {
     let mut all = vec!["shrink"];
     all.extend(args);
@@ -247,14 +254,7 @@ fn a_shrink_writes_a_failing_file_the_same_every_time_and_whatever_jobs() {
     // The reproduce command runs the file, which fails the target.
     let reproduce = first["reproduce"].as_str().unwrap();
     assert!(reproduce.starts_with("faultline run ") && reproduce.contains("shrunk.ron"));
-    let rerun = faultline(&[
-        "run",
-        &s(&a.join("shrunk.ron")),
-        "--no-report",
-        "--out",
-        &s(&dir.join("r")),
-    ]);
-    assert_eq!(rerun.code, 1, "{}", rerun.stdout);
+    let rerun = run_fails(&a.join("shrunk.ron"), &dir.join("r"));
     assert!(
         rerun.stdout.contains("leader-completeness"),
         "{}",
@@ -374,14 +374,7 @@ fn a_budget_stops_the_search_with_the_best_so_far() {
     assert_eq!(none["candidates"], 0);
     assert_eq!(none["after"], none["before"]);
     // The best so far is still a file that fails.
-    let rerun = faultline(&[
-        "run",
-        &s(&dir.join("few/shrunk.ron")),
-        "--no-report",
-        "--out",
-        &s(&dir.join("r")),
-    ]);
-    assert_eq!(rerun.code, 1, "{}", rerun.stdout);
+    run_fails(&dir.join("few/shrunk.ron"), &dir.join("r"));
     let text = faultline(&[
         "shrink",
         "raft-swarm",

@@ -87,25 +87,15 @@ pub fn run(
         .with_file(out_dir.display().to_string())
     })?;
     if let (Some(report_options), true, Ok(outcome)) = (&report, write_report, &result) {
-        // From what the run holds, as its files hold it: no reading back.
-        let outputs = &resolved.outputs;
-        let metrics = outputs.metrics.then(|| run_output::metrics_json(outcome));
-        let checks = serde_json::to_value(&outcome.checks).expect("serialisable");
-        let summary_json = serde_json::to_value(&summary).expect("serialisable");
-        let data = reports::run_report::RunData {
-            resolved: &resolved,
-            history: outputs.history.then_some(&outcome.history),
-            metrics: metrics.as_ref(),
-            checks: Some(&checks),
-            summary: Some(&summary_json),
-        };
-        reports::run_report::write(&out_dir, &data, report_options).map_err(|error| {
-            CliError::new(
-                ErrorKind::Output,
-                format!("cannot write the report: {error}"),
-            )
-            .with_file(out_dir.display().to_string())
-        })?;
+        run_output::write_report(&out_dir, &resolved, outcome, &summary, report_options).map_err(
+            |error| {
+                CliError::new(
+                    ErrorKind::Output,
+                    format!("cannot write the report: {error}"),
+                )
+                .with_file(out_dir.display().to_string())
+            },
+        )?;
     }
     if json {
         super::print_json(stdout, &summary);

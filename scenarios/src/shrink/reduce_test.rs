@@ -3,9 +3,10 @@
 
 use super::reduce::{self, Candidate, Pass};
 use super::trial::Trial;
+use super::units::tests::{at, s};
 use crate::duration::Dur;
 use crate::scenario::Scenario;
-use crate::schema::{ClockSpec, FaultSpec, Nodes, TimedFault};
+use crate::schema::{ClockSpec, FaultSpec, Nodes};
 
 const BASE: &str = r#"Scenario(
     name: "t",
@@ -17,18 +18,6 @@ const BASE: &str = r#"Scenario(
 
 fn base() -> Scenario {
     crate::load_str(BASE, "t.ron").unwrap()
-}
-
-fn at(ms: u64, fault: FaultSpec) -> TimedFault {
-    TimedFault {
-        at: Dur::ms(ms),
-        jitter: None,
-        fault,
-    }
-}
-
-fn s(n: &str) -> String {
-    n.to_string()
 }
 
 fn trial(per_client: u64) -> Trial {

@@ -82,6 +82,23 @@ impl Trial {
         }
     }
 
+    /// A run as caught: its outcome, the input error it refused, or a
+    /// panic's text and payload (a `PanicProgress` says how far it got).
+    pub fn of_caught(
+        caught: Result<Result<RunOutcome, String>, (String, Box<dyn std::any::Any + Send>)>,
+    ) -> Trial {
+        match caught {
+            Ok(Ok(outcome)) => Trial::of(&outcome),
+            Ok(Err(error)) => Trial::input_error(error),
+            Err((message, payload)) => {
+                let (events, hash) = payload
+                    .downcast_ref::<crate::run::PanicProgress>()
+                    .map_or((0, 0), |p| (p.events, p.trace_hash));
+                Trial::panicked(message, events, hash)
+            }
+        }
+    }
+
     /// A run that refused its input.
     pub fn input_error(message: String) -> Trial {
         Trial {
@@ -128,14 +145,8 @@ impl std::fmt::Display for Target {
 /// protocol panic. The process's panic hook still prints the panic; the
 /// CLI installs a quiet one, and a library caller may too.
 pub fn run_trial(resolved: &Scenario) -> Trial {
-    match panic::catch_unwind(AssertUnwindSafe(|| crate::run(resolved))) {
-        Ok(Ok(outcome)) => Trial::of(&outcome),
-        Ok(Err(error)) => Trial::input_error(error),
-        Err(payload) => {
-            let (events, hash) = payload
-                .downcast_ref::<crate::run::PanicProgress>()
-                .map_or((0, 0), |p| (p.events, p.trace_hash));
-            Trial::panicked(panic_message(payload.as_ref()), events, hash)
-        }
-    }
+    Trial::of_caught(
+        panic::catch_unwind(AssertUnwindSafe(|| crate::run(resolved)))
+            .map_err(|payload| (panic_message(payload.as_ref()), payload)),
+    )
 }

@@ -175,10 +175,11 @@ pub fn names(fault: &FaultSpec, name: &str) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
-    fn at(ms: u64, fault: FaultSpec) -> TimedFault {
+    /// A schedule entry at `ms`.
+    pub(in crate::shrink) fn at(ms: u64, fault: FaultSpec) -> TimedFault {
         TimedFault {
             at: Dur::ms(ms),
             jitter: None,
@@ -186,7 +187,7 @@ mod tests {
         }
     }
 
-    fn s(n: &str) -> String {
+    pub(in crate::shrink) fn s(n: &str) -> String {
         n.to_string()
     }
 
