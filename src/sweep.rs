@@ -120,6 +120,52 @@ pub struct UnitResult {
     pub consistency: Option<crate::unit_consistency::UnitConsistency>,
 }
 
+impl Header {
+    /// How many units this file's sweep (or shard of it) runs: shard K of
+    /// N takes the units whose canonical index is K-1 modulo N.
+    pub fn units_expected(&self) -> Result<u64, String> {
+        let (from, to) = scenarios::validate::parse_seed_range(&self.seeds)?;
+        let total = (to - from) * self.groups.len() as u64;
+        Ok(match self.shard.as_deref().map(parse_shard).transpose()? {
+            None => total,
+            Some((k, n)) => total / n + u64::from(total % n >= k),
+        })
+    }
+
+    /// A sentence saying how many runs a results file lacks, if any.
+    pub fn missing_note(&self, found: u64) -> Option<String> {
+        let expected = self.units_expected().ok()?;
+        (found < expected).then(|| {
+            format!(
+                "{} of {expected} runs are missing from the results (the sweep was stopped or its file cut short; `faultline sweep ... --resume` finishes it): every number below counts only the {found} runs present",
+                expected - found
+            )
+        })
+    }
+}
+
+impl UnitResult {
+    /// What two results of the same run must agree on: the verdict and
+    /// the trace hash (wall time and samples' order are not compared).
+    pub fn verdict_key(&self) -> String {
+        let verdict = if self.passed {
+            "pass".to_string()
+        } else if let Some(panic) = &self.panic {
+            format!("panic ({panic})")
+        } else if let Some(error) = &self.error {
+            format!("error ({error})")
+        } else if !self.failed.is_empty() {
+            format!("fail ({})", self.failed.join(", "))
+        } else {
+            "inconclusive".to_string()
+        };
+        match &self.trace_hash {
+            Some(hash) => format!("{verdict}, trace {hash}"),
+            None => verdict,
+        }
+    }
+}
+
 impl SweepPlan {
     pub fn units_total(&self) -> u64 {
         (self.seeds.1 - self.seeds.0) * self.groups.len() as u64
@@ -475,6 +521,14 @@ pub struct SweepSummary {
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub expectations_per_group: bool,
     pub expectation_held: bool,
+    /// Whether the results at hand decide a verdict that did not hold.
+    /// False when nothing they hold contradicts the expectation and what
+    /// is lacking could still make it hold: runs missing (an incomplete
+    /// merge), only inconclusive runs, or a shard that saw no expected
+    /// violation (`Violation` asks for one among all the sweep's seeds,
+    /// which only the merged shards can answer). Undecided exits 3.
+    #[serde(default = "decided_default")]
+    pub decided: bool,
     pub expectation_note: String,
     /// Seeds that showed an expected violation.
     pub violation_seeds: Vec<u64>,
@@ -492,6 +546,10 @@ pub struct Timing {
     /// Sum of the runs' wall times.
     pub run_seconds_total: f64,
     pub slowest: Vec<Slow>,
+}
+
+fn decided_default() -> bool {
+    true
 }
 
 pub fn summarise(header: &Header, units_expected: u64, results: &[UnitResult]) -> SweepSummary {
@@ -611,6 +669,15 @@ pub fn summarise(header: &Header, units_expected: u64, results: &[UnitResult]) -
     }
     let complete = results.len() as u64 == units_expected;
     let inconclusive = undecided.len() as u64;
+    // Nothing at hand contradicts the expectation: no unexpected failure,
+    // no input error. What is lacking may still be found elsewhere: runs
+    // not here, a violation a shard's seeds did not show, or a verdict an
+    // inconclusive run withheld.
+    let uncontradicted = unexpected == 0 && errors.is_empty();
+    let lacking_violation = (0..header.groups.len())
+        .any(|g| matches!(group_expect(g), Expect::Violation(_)) && per_group[g].0.is_empty());
+    let decided = !(uncontradicted
+        && (!complete || inconclusive > 0 || (header.shard.is_some() && lacking_violation)));
     let own_expectations = header.groups.iter().any(|g| g.expect.is_some());
     let (held, note) = match &header.expect {
         _ if own_expectations && complete && errors.is_empty() => {
@@ -687,7 +754,12 @@ pub fn summarise(header: &Header, units_expected: u64, results: &[UnitResult]) -
         expect: header.expect.clone(),
         expectations_per_group: own_expectations,
         expectation_held: held,
-        expectation_note: note,
+        decided: held || decided,
+        expectation_note: if !held && !decided && header.shard.is_some() && complete {
+            format!("{note} (this shard alone cannot tell: an expected violation may show on another shard's seeds; merge the shards to judge)")
+        } else {
+            note
+        },
         violation_seeds: violation_seeds.into_iter().collect(),
         failures_total,
         failures,
@@ -789,7 +861,7 @@ pub fn merge(paths: &[&Path]) -> Result<SweepSummary, String> {
 /// `merge`, keeping the merged header and units.
 pub fn merge_parts(paths: &[&Path]) -> Result<Merged, String> {
     let mut header: Option<Header> = None;
-    let mut all: BTreeMap<(usize, u64), UnitResult> = BTreeMap::new();
+    let mut all: BTreeMap<(usize, u64), (std::path::PathBuf, UnitResult)> = BTreeMap::new();
     let mut shards: BTreeSet<String> = BTreeSet::new();
     for path in paths {
         let file = results_file(path);
@@ -807,14 +879,32 @@ pub fn merge_parts(paths: &[&Path]) -> Result<Merged, String> {
         }
         shards.extend(part.shard);
         for unit in units {
-            all.entry((unit.group, unit.seed)).or_insert(unit);
+            match all.entry((unit.group, unit.seed)) {
+                std::collections::btree_map::Entry::Vacant(slot) => {
+                    slot.insert((file.clone(), unit));
+                }
+                std::collections::btree_map::Entry::Occupied(held) => {
+                    let (first_file, first) = held.get();
+                    if first.verdict_key() != unit.verdict_key() {
+                        return Err(format!(
+                            "{} and {} disagree on seed {} of group {}: {} against {}; the same run must give the same result, so one file is from another build or was edited",
+                            first_file.display(),
+                            file.display(),
+                            unit.seed,
+                            unit.group,
+                            first.verdict_key(),
+                            unit.verdict_key(),
+                        ));
+                    }
+                }
+            }
         }
     }
     let mut header = header.ok_or("give at least one results file")?;
     header.shard = None;
     let seeds = scenarios::validate::parse_seed_range(&header.seeds)?;
     let expected = (seeds.1 - seeds.0) * header.groups.len() as u64;
-    let results: Vec<UnitResult> = all.into_values().collect();
+    let results: Vec<UnitResult> = all.into_values().map(|(_, unit)| unit).collect();
     let mut summary = summarise(&header, expected, &results);
     summary.missing = missing_parts(&shards, expected, results.len() as u64);
     if !summary.missing.is_empty() {

@@ -114,6 +114,7 @@ pub fn write(dir: &Path, options: &reports::sweep_report::SweepOptions) -> Resul
     let title = format!("{} seeds {}", header.scenario, header.seeds);
     let options = reports::sweep_report::SweepOptions {
         tradeoff: header.tradeoff.clone(),
+        missing: header.missing_note(results.len() as u64),
         ..options.clone()
     };
     reports::sweep_report::write(dir, &title, &groups(&header, &results), &options)

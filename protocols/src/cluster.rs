@@ -63,6 +63,12 @@ pub trait Service: Sized + 'static {
     fn replica_data(&self) -> Option<&std::collections::BTreeMap<String, String>> {
         None
     }
+    /// How long the network must have been whole and quiet before the
+    /// end for this protocol's repair to have made the replicas agree (the
+    /// `eventual` check asks for at least 200 ms whatever this says).
+    fn convergence_quiet(&self) -> sim_core::SimDuration {
+        sim_core::SimDuration::ZERO
+    }
     /// Whether this server is meant to hold `key`, so that the convergence
     /// check compares it on that key; every server by default. A store that
     /// places keys on some servers only says which.

@@ -50,6 +50,8 @@ pub struct SweepOptions {
     /// Two metrics to draw against each other, one point per group: (x by
     /// its mean over runs, y by its p99); from the protocol.
     pub tradeoff: Option<(String, String)>,
+    /// A warning the page opens with: runs missing from the results.
+    pub missing: Option<String>,
 }
 
 /// One group's point on a trade-off chart.
@@ -748,6 +750,13 @@ pub fn write(
     }
     let mut out = String::new();
     out.push_str(&crate::html::head(title));
+    if let Some(missing) = &options.missing {
+        let _ = writeln!(
+            out,
+            "<p style=\"border:2px solid #b00;padding:0.5em\"><strong>Incomplete:</strong> {}</p>",
+            escape(missing)
+        );
+    }
     out.push_str("<h2>Verdicts</h2>\n<table>\n<tr><th>group</th><th>runs</th><th>pass</th><th>fail</th><th>unknown</th></tr>\n");
     for g in groups {
         let _ = writeln!(

@@ -7,15 +7,17 @@
 //! monomorphised; everything it reads of the scenario comes through the
 //! `Plan`, and what it leaves for the checks (`Driven`) is not generic.
 
+use crate::convergence::{self, EVENTUAL};
 use crate::convert::{self, fault_names, names_must_differ};
 use crate::names::{follower_rank, node_by_name, LEADER, OLD_LEADER};
-use crate::outcome::{panic_message, CheckResult, Inconclusive, PanicProgress, RunWatcher};
+use crate::outcome::{
+    panic_message, CheckResult, Inconclusive, PanicProgress, RunWatcher, Skipped,
+};
 use crate::plan::Plan;
 use crate::recorder::HistoryRecorder;
 use crate::schema::FaultSpec;
 use protocols::cluster::{Cluster, ClusterOutput, Service};
 use protocols::invariant::{Monitor, ProtocolMetrics, Violation};
-use sim_core::checker::convergence::{diverging_key, Replica};
 use sim_core::checker::Verdict;
 use sim_core::SimDuration;
 use sim_core::{NodeId, SimConfig, SimTime, Simulation, Stats, Stop, StopReason, TraceRecord};
@@ -44,7 +46,8 @@ pub struct Driven {
     pub stats: Stats,
     pub trace_hash: u64,
     pub trace: Vec<TraceRecord>,
-    pub convergence: Option<CheckResult>,
+    /// The `eventual` check, or why it did not apply (`None`: not asked for).
+    pub convergence: Option<Result<CheckResult, Skipped>>,
     /// Each node that synced, by name, with its sync latencies.
     pub disks: Vec<(String, sim_core::histogram::LatencyHistogram)>,
     pub memory_peak_bytes: u64,
@@ -59,6 +62,7 @@ pub fn drive<S: Service>(
     make_server: impl FnMut(NodeId) -> S + 'static,
     routing: protocols::client::ClientRouting,
 ) -> Result<Driven, String> {
+    let network_repair = convergence::network_repair(&config.topology, plan.servers);
     config.limits.memory_bytes_max = plan.memory.0;
     config.limits.outputs_pending_max = OUTPUTS_PENDING_MAX;
     let mut sim = Simulation::new(
@@ -68,7 +72,7 @@ pub fn drive<S: Service>(
     // A panic in protocol code unwinds through here: re-raise it carrying
     // how far the run got (the catcher reports it; see `PanicProgress`).
     let driven = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        drive_engine(plan, &mut sim, watcher)
+        drive_engine(plan, &mut sim, watcher, network_repair)
     }));
     match driven {
         Ok(driven) => driven,
@@ -88,6 +92,7 @@ fn drive_engine<S: Service>(
     plan: &Plan<'_>,
     sim: &mut Simulation<Cluster<S>>,
     watcher: &mut dyn RunWatcher,
+    network_repair: SimDuration,
 ) -> Result<Driven, String> {
     let (names, servers) = (plan.names.as_slice(), plan.servers);
     let lookup = |name: &str| node_by_name(names, name);
@@ -178,6 +183,26 @@ fn drive_engine<S: Service>(
         sim.schedule_fault(at, fault)
             .map_err(|e| format!("faults.schedule[{index}].fault: at {at}: {e}"))?;
     }
+    // Convergence is judged only of replicas that have settled: their
+    // data as it stood `SETTLED_FOR` before the end, to compare.
+    let judging =
+        plan.registers && (plan.checks.is_empty() || plan.checks.iter().any(|c| c == EVENTUAL));
+    let mut settled_from = None;
+    let stop_reason = match stop_reason {
+        Some(reason) => Some(reason),
+        None if judging => {
+            let at = SimTime::ZERO
+                .saturating_add(until.since_start().saturating_sub(convergence::SETTLED_FOR));
+            let reason = observer.run(sim, Stop::at(at.max(sim.now())), watcher);
+            if reason == StopReason::TimeReached || reason == StopReason::QueueEmpty {
+                settled_from = Some(convergence::snapshot(sim, servers));
+                None
+            } else {
+                Some(reason)
+            }
+        }
+        None => None,
+    };
     let stop_reason = match stop_reason {
         Some(reason) => reason,
         None => observer.run(sim, Stop::at(until), watcher),
@@ -206,23 +231,23 @@ fn drive_engine<S: Service>(
                 .take(VIOLATIONS_KEPT_MAX.saturating_sub(violations.len())),
         );
     }
-    let named = plan.checks.iter().any(|c| c == "eventual");
-    let mut convergence = None;
+    let named = plan.checks.iter().any(|c| c == EVENTUAL);
+    let mut judged = None;
     if plan.registers && (named || plan.checks.is_empty()) {
         let check = match &inconclusive {
-            Some(_) => CheckResult {
-                name: "eventual".into(),
+            Some(_) => Ok(CheckResult {
+                name: EVENTUAL.into(),
                 verdict: Verdict::Unknown,
                 detail: "not judged: the run was cut short before its end".into(),
                 violations: Vec::new(),
                 counterexample: None,
-            },
-            None => convergence_check(plan, sim, end),
+            }),
+            None => convergence::judge(plan, sim, end, settled_from.as_ref(), network_repair),
         };
-        // Among the default checks, a run too short to be judged leaves this
-        // one out rather than making every such run inconclusive.
-        if named || check.verdict != Verdict::Unknown {
-            convergence = Some(check);
+        // Among the default checks, a run that does not allow judging
+        // leaves this one out rather than listing it on every such run.
+        if named || check.is_ok() {
+            judged = Some(check);
         }
     }
     let protocol_metrics = monitor.metrics();
@@ -240,7 +265,7 @@ fn drive_engine<S: Service>(
         stats: sim.stats(),
         trace_hash: sim.trace_hash(),
         trace: sim.trace_records().to_vec(),
-        convergence,
+        convergence: judged,
         disks: (0..plan.names.len())
             .map(|i| (i, sim.sync_latencies(NodeId(i as u32))))
             .filter(|(_, h)| h.count() > 0)
@@ -409,76 +434,5 @@ fn spare_clients(fault: sim_core::Fault, servers: u32, node_count: usize) -> sim
             })
         }
         other => other,
-    }
-}
-
-/// How long the system must have been quiet (no fault, no new client
-/// operation) before the end for convergence to be judged.
-pub const QUIET_BEFORE_END: SimDuration = SimDuration::from_millis(200);
-
-/// Eventual consistency: the live replicas' final data agree, provided the
-/// last fault and the last client operation lie `QUIET_BEFORE_END` before the end.
-fn convergence_check<S: Service>(
-    plan: &Plan<'_>,
-    sim: &Simulation<Cluster<S>>,
-    end: SimTime,
-) -> CheckResult {
-    let (names, servers) = (plan.names.as_slice(), plan.servers);
-    let last_fault = plan.schedule.last().map_or(SimDuration::ZERO, |f| f.at.0);
-    let last_op = plan.workload.stop_after;
-    let quiet_from = last_fault.max(last_op).min(plan.duration.0);
-    let result = |verdict, detail: String| CheckResult {
-        name: "eventual".into(),
-        verdict,
-        detail,
-        violations: Vec::new(),
-        counterexample: None,
-    };
-    if end.since_start().saturating_sub(quiet_from) < QUIET_BEFORE_END {
-        return result(
-            Verdict::Unknown,
-            format!("not judged: the run ends {} after its last fault or operation; convergence needs {QUIET_BEFORE_END} of quiet", end.since_start().saturating_sub(quiet_from)),
-        );
-    }
-    let held: Vec<(u32, &S)> = (0..servers)
-        .filter_map(|id| Some((id, sim.node(NodeId(id))?.as_server()?)))
-        .collect();
-    type Holds<'a> = Box<dyn Fn(&str) -> bool + 'a>;
-    let holds: Vec<Holds<'_>> = held
-        .iter()
-        .map(|(_, service)| {
-            Box::new(move |key: &str| service.holds_key(key)) as Box<dyn Fn(&str) -> bool>
-        })
-        .collect();
-    let replicas: Vec<Replica<'_>> = held
-        .iter()
-        .zip(&holds)
-        .filter_map(|((id, service), holds)| {
-            Some(Replica {
-                name: names[*id as usize].as_str(),
-                data: service.replica_data()?,
-                holds: Some(holds.as_ref()),
-            })
-        })
-        .collect();
-    match diverging_key(&replicas) {
-        None => result(
-            Verdict::Pass,
-            format!(
-                "{} live replicas hold the same data at the end",
-                replicas.len()
-            ),
-        ),
-        Some(d) => {
-            let values: Vec<String> = d
-                .values
-                .iter()
-                .map(|(r, v)| format!("{r}={}", v.as_deref().unwrap_or("(absent)")))
-                .collect();
-            result(
-                Verdict::Fail,
-                format!("replicas differ on key {}: {}", d.key, values.join(", ")),
-            )
-        }
     }
 }

@@ -40,6 +40,7 @@
 pub mod bytes;
 pub mod catalog;
 mod checks;
+mod convergence;
 pub mod convert;
 pub mod dialect;
 mod drive;
@@ -62,6 +63,7 @@ pub mod schema;
 pub mod set;
 pub mod shrink;
 pub mod strategies;
+pub mod swarm;
 mod syntax_hint;
 pub mod topology;
 pub mod validate;

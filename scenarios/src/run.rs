@@ -23,7 +23,8 @@ use sim_core::{Stats, StopReason, TraceRecord};
 use std::sync::Arc;
 
 pub use crate::checks::{LINEARIZABILITY_STEPS_MAX, SEQUENTIAL_STEPS_MAX};
-pub use crate::drive::{QUIET_BEFORE_END, VIOLATIONS_KEPT_MAX};
+pub use crate::convergence::QUIET_BEFORE_END;
+pub use crate::drive::VIOLATIONS_KEPT_MAX;
 pub use crate::names::with_node_names;
 pub use crate::outcome::{
     expected_violation, panic_message, CheckResult, Inconclusive, PanicProgress, RunVerdict,
@@ -124,9 +125,13 @@ pub fn run_watched(
         memo_bytes_max: memo_bytes.min(usize::MAX as u64) as usize,
         cut_short: driven.inconclusive.is_some(),
     };
-    let (mut checks, skipped) =
+    let (mut checks, mut skipped) =
         run_checks(&history, driven.violations, driven.invariants, &checks_plan);
-    checks.extend(driven.convergence);
+    match driven.convergence {
+        Some(Ok(check)) => checks.push(check),
+        Some(Err(not_applicable)) => skipped.push(not_applicable),
+        None => {}
+    }
     let mut protocol_metrics = driven.protocol_metrics;
     if driven.faults_without_leader > 0 {
         protocol_metrics

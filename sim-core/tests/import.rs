@@ -22,9 +22,9 @@ fn well_formed_histories_import() {
         Ok(1),
     );
     check(
-        "{:process :nemesis, :type :info, :f :start, :value nil}",
+        "{:process :nemesis, :type :info, :f :start, :value nil}\n{:process 0, :type :invoke, :f :write, :value 1}",
         Format::Edn,
-        Ok(0),
+        Ok(1),
     );
     check("INFO  jepsen.util - 1\t:invoke\t:cas\t[3 0]\nINFO  jepsen.util - 1\t:fail\t:cas\t[3 0]\nother log line", Format::Auto, Ok(1));
 }
@@ -86,6 +86,71 @@ fn bad_input_names_the_line_and_what_was_expected() {
 }
 
 #[test]
+fn a_history_without_operations_is_an_error_not_a_pass() {
+    for text in [
+        "",
+        "   ",
+        "\n\n\n",
+        "\u{feff}",
+        "[]",
+        "{:process :nemesis, :type :info, :f :start, :value nil}",
+    ] {
+        let error = import(text, Format::Auto, "h").unwrap_err();
+        assert!(error.starts_with("h: no operations"), "{text:?}: {error}");
+    }
+}
+
+#[test]
+fn a_byte_order_mark_and_json_arrays_are_detected() {
+    let line = r#"{"process":0,"f":"Write","key":"k","value":"1","outcome":"Ok","invoke_ns":1,"complete_ns":2}"#;
+    let bom = format!("\u{feff}{line}\n");
+    assert_eq!(sim_core::history::import::detect(&bom), Format::Jsonl);
+    assert_eq!(import(&bom, Format::Auto, "h").unwrap().history.len(), 1);
+    let array = format!("[\n  {line},\n  {line}\n]");
+    let imported = import(&array, Format::Auto, "h").unwrap();
+    assert_eq!((imported.format, imported.history.len()), (Format::Json, 2));
+    // Jepsen's events as JSON, as `jepsen.history` writes them.
+    let jepsen = r#"[{"process": 0, "type": "invoke", "f": "write", "value": 3, "time": 10},
+        {"process": 0, "type": "ok", "f": "write", "value": 3, "time": 12},
+        {"process": 1, "type": "invoke", "f": "read", "value": null},
+        {"process": 1, "type": "ok", "f": "read", "value": 3}]"#;
+    let imported = import(jepsen, Format::Auto, "h").unwrap();
+    assert_eq!(imported.format, Format::Json);
+    let ops = &imported.history.operations;
+    assert_eq!(
+        (ops[0].f, ops[0].value.as_deref()),
+        (Function::Write, Some("3"))
+    );
+    assert_eq!(
+        (ops[1].f, ops[1].value.as_deref()),
+        (Function::Read, Some("3"))
+    );
+    assert!(
+        imported.unknown_fields.is_empty(),
+        "{:?}",
+        imported.unknown_fields
+    );
+    // EDN vectors are still EDN.
+    assert_eq!(
+        sim_core::history::import::detect("[{:process 0 :type :invoke :f :read}]"),
+        Format::Edn
+    );
+}
+
+#[test]
+fn unknown_fields_are_reported_with_their_first_line() {
+    let edn = "{:process 0, :type :invoke, :f :write, :valeu 3, :time 5}\n{:process 0, :type :ok, :f :write, :value 3, :extra 1}";
+    let imported = import(edn, Format::Edn, "h").unwrap();
+    assert_eq!(
+        imported.unknown_fields,
+        [("valeu".to_string(), 1), ("extra".to_string(), 2)]
+    );
+    let jsonl = r#"{"process":0,"f":"Write","key":"k","value":"1","outcome":"Ok","invoke_ns":1,"complete_ns":2,"note":"x"}"#;
+    let imported = import(jsonl, Format::Jsonl, "h").unwrap();
+    assert_eq!(imported.unknown_fields, [("note".to_string(), 1)]);
+}
+
+#[test]
 fn nesting_is_bounded() {
     let deep = format!("{}{}", "[".repeat(100), "]".repeat(100));
     check(
@@ -95,18 +160,22 @@ fn nesting_is_bounded() {
     );
 }
 
+/// Seeds for mutation: the first lines of two real histories where
+/// `../shared` is beside the checkout (CI), and histories of the same
+/// shapes written here otherwise (a fresh clone has no `../shared`).
 fn corpus_samples() -> Vec<String> {
     let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../../shared/histories/porcupine");
+    let own = [
+        "INFO  jepsen.util - 1\t:invoke\t:read\tnil\nINFO  jepsen.util - 1\t:ok\t:read\t3\nINFO  jepsen.util - 2\t:invoke\t:cas\t[3 4]\nINFO  jepsen.util - 2\t:fail\t:cas\t[3 4]\nINFO  jepsen.util - 0\t:invoke\t:write\t1\nINFO  jepsen.util - 0\t:info\t:write\t:timed-out",
+        "{:process 0, :type :invoke, :f :put, :key \"1\", :value \"x 0 0 y\"}\n{:process 0, :type :ok, :f :put, :key \"1\", :value \"x 0 0 y\"}\n{:process 1, :type :invoke, :f :get, :key \"1\", :value nil}\n{:process 1, :type :ok, :f :get, :key \"1\", :value \"x 0 0 y\"}",
+    ];
     ["jepsen/etcd_000.log", "kv/c01-ok.txt"]
         .iter()
-        .map(|f| {
-            std::fs::read_to_string(root.join(f))
-                .unwrap()
-                .lines()
-                .take(60)
-                .collect::<Vec<_>>()
-                .join("\n")
+        .zip(own)
+        .map(|(f, own)| match std::fs::read_to_string(root.join(f)) {
+            Ok(text) => text.lines().take(60).collect::<Vec<_>>().join("\n"),
+            Err(_) => own.to_string(),
         })
         .collect()
 }
@@ -115,8 +184,8 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 1000, ..ProptestConfig::default() })]
 
     #[test]
-    fn random_text_never_panics(text in "\\PC{0,300}", format in 0..5usize) {
-        let format = [Format::Auto, Format::Edn, Format::PorcupineEtcd, Format::PorcupineKv, Format::Jsonl][format];
+    fn random_text_never_panics(text in "\\PC{0,300}", format in 0..6usize) {
+        let format = [Format::Auto, Format::Edn, Format::PorcupineEtcd, Format::PorcupineKv, Format::Jsonl, Format::Json][format];
         let _ = import(&text, format, "fuzz");
     }
 

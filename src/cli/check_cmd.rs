@@ -19,7 +19,15 @@ pub struct CheckOptions {
     pub whole: bool,
     pub html: Option<std::path::PathBuf>,
     pub json: bool,
+    /// Refuse a history with fields its format does not define.
+    pub strict: bool,
+    /// The check's memory budget ("1GiB"): the file, the history and the
+    /// search's memo count against it; past it the verdict is unknown.
+    pub memory: String,
 }
+
+/// `check`'s memory budget when none is given: a run's default.
+pub const CHECK_MEMORY_DEFAULT: &str = "1GiB";
 
 #[derive(Serialize)]
 struct CheckSummary {
@@ -38,11 +46,20 @@ struct CheckSummary {
     counterexample: Option<linearizability::Counterexample>,
     #[serde(skip_serializing_if = "Option::is_none")]
     explanation: Option<String>,
+    /// Fields the format does not define, ignored: "name (first at line N)".
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    unknown_fields: Vec<String>,
 }
 
 pub fn check(path: &Path, options: CheckOptions, stdout: &mut dyn Write) -> Result<u8, CliError> {
     match prepare(path, &options) {
-        Ok((history, model, format)) => {
+        Ok(Prepared {
+            history,
+            model,
+            format,
+            unknown_fields,
+            memo_bytes_max,
+        }) => {
             let timeout = SimDuration::parse(&options.timeout).expect("validated in prepare");
             let started = std::time::Instant::now();
             let deadline = started + std::time::Duration::from_nanos(timeout.as_nanos());
@@ -51,9 +68,21 @@ pub fn check(path: &Path, options: CheckOptions, stdout: &mut dyn Write) -> Resu
             let budget = Budget {
                 steps_max: u64::MAX,
                 cancel: Some(&cancel),
+                memo_bytes_max,
                 ..Budget::default()
             };
-            let report = if options.whole {
+            let report = if memo_bytes_max == 0 {
+                linearizability::Report {
+                    verdict: Verdict::Unknown,
+                    keys_checked: 0,
+                    steps: 0,
+                    counterexample: None,
+                    unknown_reason: Some(format!(
+                        "memory: the file and its history alone take the --memory budget ({}); give a larger one",
+                        options.memory
+                    )),
+                }
+            } else if options.whole {
                 linearizability::check_whole(&history, &model, &budget)
             } else {
                 linearizability::check(&history, &model, &budget)
@@ -87,10 +116,22 @@ pub fn check(path: &Path, options: CheckOptions, stdout: &mut dyn Write) -> Resu
                 unknown_reason: report.unknown_reason.clone(),
                 counterexample: report.counterexample.clone(),
                 explanation,
+                unknown_fields: unknown_fields
+                    .iter()
+                    .map(|(name, line)| format!("{name} (first at line {line})"))
+                    .collect(),
             };
             if options.json {
                 super::print_json(stdout, &summary);
             } else {
+                if !summary.unknown_fields.is_empty() {
+                    let _ = writeln!(
+                        stdout,
+                        "warning: fields the {} format does not define were ignored: {} (--strict refuses them)",
+                        summary.format,
+                        summary.unknown_fields.join(", ")
+                    );
+                }
                 let verdict = match summary.verdict {
                     Verdict::Pass => "LINEARIZABLE".to_string(),
                     Verdict::Fail => "NOT LINEARIZABLE".to_string(),
@@ -125,17 +166,31 @@ pub fn check(path: &Path, options: CheckOptions, stdout: &mut dyn Write) -> Resu
     }
 }
 
-fn prepare(path: &Path, options: &CheckOptions) -> Result<(History, KvModel, Format), CliError> {
+/// A history ready to check, with what the import noticed and the
+/// memory its search may use.
+struct Prepared {
+    history: History,
+    model: KvModel,
+    format: Format,
+    unknown_fields: Vec<(String, usize)>,
+    /// What the budget leaves for the memo (0: nothing).
+    memo_bytes_max: usize,
+}
+
+fn prepare(path: &Path, options: &CheckOptions) -> Result<Prepared, CliError> {
     let format = Format::parse(&options.format).ok_or_else(|| {
         CliError::argument(
             "--format",
             format!(
-                "{}: expected auto, edn, porcupine-etcd, porcupine-kv or jsonl",
+                "{}: expected auto, edn, porcupine-etcd, porcupine-kv, jsonl or json",
                 options.format
             ),
         )
     })?;
     SimDuration::parse(&options.timeout).map_err(|e| CliError::argument("--timeout", e))?;
+    let memory = sim_core::bytes::Bytes::parse(&options.memory)
+        .map_err(|e| CliError::argument("--memory", format!("{}: {e}", options.memory)))?
+        .0;
     let allowed: &[Function] = match options.model.as_str() {
         "register" => &[Function::Read, Function::Write],
         "cas-register" => &[Function::Read, Function::Write, Function::Cas],
@@ -180,10 +235,47 @@ fn prepare(path: &Path, options: &CheckOptions) -> Result<(History, KvModel, For
             ),
         ));
     }
+    if options.strict && !imported.unknown_fields.is_empty() {
+        let (name, line) = &imported.unknown_fields[0];
+        return Err(CliError::new(
+            ErrorKind::History,
+            format!(
+                "{file}:{line}: `{name}` is not a field of the {} format ({} unknown field(s) in all); drop --strict to check with them ignored",
+                imported.format.name(),
+                imported.unknown_fields.len()
+            ),
+        )
+        .with_file(&file));
+    }
     let initial = options
         .initial
         .clone()
         .or(imported.initial)
         .unwrap_or_default();
-    Ok((imported.history, KvModel { initial }, imported.format))
+    // The file's text is freed here; the history stays for the search.
+    let held = text.len() as u64 + history_bytes(&imported.history);
+    let memo_bytes_max = memory.saturating_sub(held).min(usize::MAX as u64) as usize;
+    Ok(Prepared {
+        history: imported.history,
+        model: KvModel { initial },
+        format: imported.format,
+        unknown_fields: imported.unknown_fields,
+        memo_bytes_max,
+    })
+}
+
+/// An estimate of the heap a history holds: each operation's record and
+/// its strings.
+fn history_bytes(history: &History) -> u64 {
+    let strings: usize = history
+        .operations
+        .iter()
+        .map(|op| {
+            op.key.capacity()
+                + op.value.as_ref().map_or(0, String::capacity)
+                + op.expected.as_ref().map_or(0, String::capacity)
+        })
+        .sum();
+    (history.operations.capacity() * std::mem::size_of::<sim_core::history::Operation>() + strings)
+        as u64
 }

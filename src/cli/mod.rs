@@ -12,6 +12,7 @@ mod list_cmd;
 mod report_cmd;
 mod run_cmd;
 mod shrink_cmd;
+mod swarm_cmd;
 mod sweep_cmd;
 
 use clap::{Parser, Subcommand};
@@ -106,6 +107,7 @@ impl CdfArgs {
                 _ => Scale::Auto,
             },
             tradeoff: None,
+            missing: None,
         }
     }
 }
@@ -284,7 +286,7 @@ enum Command {
         /// register (read/write), cas-register (plus cas) or kv (plus append).
         #[arg(long, default_value = "kv")]
         model: String,
-        /// auto, edn, porcupine-etcd, porcupine-kv or jsonl.
+        /// auto, edn, porcupine-etcd, porcupine-kv, jsonl or json (an array of operations).
         #[arg(long, default_value = "auto")]
         format: String,
         /// Give up with "unknown" after this long.
@@ -299,6 +301,12 @@ enum Command {
         /// Write a self-contained HTML timeline of the counterexample here.
         #[arg(long, value_name = "OUT.html")]
         html: Option<PathBuf>,
+        /// Refuse (exit 2) a history with fields its format does not define; without it they are ignored with a warning.
+        #[arg(long)]
+        strict: bool,
+        /// The check's memory budget: the file, the history and the search count against it; past it the verdict is unknown (exit 3).
+        #[arg(long, value_name = "SIZE", default_value = check_cmd::CHECK_MEMORY_DEFAULT)]
+        memory: String,
     },
     /// Combine the results files of a sharded sweep into one summary.
     #[command(
@@ -355,6 +363,30 @@ enum Command {
     Show {
         /// A curated scenario's name, as `faultline list` shows it.
         name: String,
+    },
+    /// Swarm testing: generate scenarios of each protocol's correct
+    /// variant, drawing its parameters, cluster size, network, disks,
+    /// clocks and faults, and run each over seeds through every check the
+    /// protocol promises. Each failure is written as a scenario file that
+    /// reproduces it. Exit 0 all passed, 1 a run failed, 3 some inconclusive.
+    #[command(
+        after_help = "Examples:\n  faultline swarm all --scenarios 100 --seeds 5\n  faultline swarm PrimaryBackup --scenarios 0..5000 --seeds 10 --jobs 16 --out soak   # a soak\n  faultline run soak/primarybackup-17-seed-3.ron --seed 3   # a failure, again"
+    )]
+    Swarm {
+        /// A protocol (Raft, PrimaryBackup, Quorum, KvSingle, TwoPhaseCommit, ThreePhaseCommit, Saga, RingElection, BullyElection), or all.
+        protocol: String,
+        /// How many scenarios (500), or which (1000..2000): scenario i is the same everywhere.
+        #[arg(long, default_value = "100")]
+        scenarios: String,
+        /// Seeds per scenario (0..N).
+        #[arg(long, default_value_t = 5)]
+        seeds: u64,
+        /// Runs at once (default: the cores); the result does not depend on it.
+        #[arg(long)]
+        jobs: Option<usize>,
+        /// Where failures' reproducers are written.
+        #[arg(long, default_value = "faultline-out/swarm")]
+        out: PathBuf,
     },
     /// Run a built-in benchmark.
     #[command(
@@ -513,6 +545,8 @@ fn dispatch(
             initial,
             whole,
             html,
+            strict,
+            memory,
         } => {
             let options = check_cmd::CheckOptions {
                 model,
@@ -522,6 +556,8 @@ fn dispatch(
                 whole,
                 html,
                 json,
+                strict,
+                memory,
             };
             check_cmd::check(&history, options, stdout)
         }
@@ -545,6 +581,23 @@ fn dispatch(
         Command::Validate { scenarios } => Ok(list_cmd::validate(&scenarios, json, stdout, stderr)),
         Command::List => Ok(list_cmd::list(json, stdout)),
         Command::Show { name } => list_cmd::show(&name, json, stdout),
+        Command::Swarm {
+            protocol,
+            scenarios,
+            seeds,
+            jobs,
+            out,
+        } => swarm_cmd::swarm(
+            swarm_cmd::SwarmOptions {
+                protocol,
+                scenarios,
+                seeds,
+                jobs,
+                out,
+                json,
+            },
+            stdout,
+        ),
         Command::Bench { which } => bench_cmd::bench(which, json, stdout),
     }
 }

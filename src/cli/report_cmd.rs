@@ -32,6 +32,7 @@ pub fn report(
         )
         .with_file(dir.display().to_string())
     };
+    let mut missing = None;
     let page = if sweep {
         // The CSV files beside the results too, so a folder whose results
         // were written by an older faultline gets them.
@@ -40,6 +41,7 @@ pub fn report(
         for (name, text) in crate::consistency::files(&header, &results) {
             std::fs::write(dir.join(name), text).map_err(|e| output_error(e.to_string()))?;
         }
+        missing = header.missing_note(results.len() as u64);
         crate::sweep_report::write(dir, sweep_options).map_err(output_error)?
     } else {
         let files = reports::run_report::RunFiles::read(dir).map_err(|error| {
@@ -51,11 +53,15 @@ pub fn report(
         reports::run_report::write(dir, &files.data(), run_options).map_err(output_error)?
     };
     if json {
-        super::print_json(
-            stdout,
-            &serde_json::json!({ "report": page.display().to_string() }),
-        );
+        let mut object = serde_json::json!({ "report": page.display().to_string() });
+        if let Some(missing) = &missing {
+            object["incomplete"] = serde_json::Value::String(missing.clone());
+        }
+        super::print_json(stdout, &object);
     } else {
+        if let Some(missing) = &missing {
+            let _ = writeln!(stdout, "INCOMPLETE: {missing}");
+        }
         let _ = writeln!(stdout, "wrote {}", page.display());
     }
     Ok(0)

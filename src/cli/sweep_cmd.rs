@@ -317,19 +317,13 @@ fn recheck(plan: &SweepPlan, results: &[sweep::UnitResult], count: usize, jobs: 
 /// some of the shards); 1 otherwise (a check failed, or the
 /// expected violation never showed).
 fn exit_code(summary: &sweep::SweepSummary) -> u8 {
-    let decided_fail =
-        summary.expect == scenarios::schema::Expect::Pass && summary.failures_total > 0;
     if summary.expectation_held {
         0
     } else if summary.errors_total > 0 {
         2
-    } else if summary.units_run < summary.units_expected && !decided_fail {
-        // Results are missing (a merge of some shards): undecided.
-        3
-    } else if summary.expect == scenarios::schema::Expect::Pass
-        && summary.failures_total == 0
-        && summary.inconclusive_total > 0
-    {
+    } else if !summary.decided {
+        // Results missing (a merge of some shards), runs inconclusive, or
+        // a shard that cannot see the whole range: undecided.
         3
     } else {
         1

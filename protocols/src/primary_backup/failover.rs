@@ -109,7 +109,7 @@ impl PrimaryBackup {
             self.sync(ctx);
             return;
         }
-        let majority = self.majority();
+        let quorum = self.election_quorum();
         let Role::Candidate { votes } = &mut self.role else {
             return;
         };
@@ -117,7 +117,7 @@ impl PrimaryBackup {
             return;
         }
         votes[from.index()] = true;
-        if votes.iter().filter(|v| **v).count() >= majority {
+        if votes.iter().filter(|v| **v).count() >= quorum {
             self.become_primary(ctx);
         }
     }

@@ -97,3 +97,56 @@ fn a_silent_primary_makes_a_backup_stand_and_a_majority_promotes_it() {
     assert!(pb.is_primary());
     assert_eq!(pb.log_len(), 2, "its no-op of epoch 2 appended");
 }
+
+/// Regression (issue: two primaries of epoch 1). A power loss at 0 ms took
+/// every server's unsynced epoch record; the restarted backups held an
+/// election for epoch 1, though n1 had been its primary by configuration.
+/// Postmortem: `on_recover` left the epoch at the constructor's 0 when the
+/// record was missing, so `stand` went to 0 + 1. The first epoch is
+/// configuration, not state: a server without a record is in epoch 1.
+#[test]
+fn a_server_that_lost_its_epoch_record_stands_for_epoch_2_not_1() {
+    let mut harness = ServerHarness::new(NodeId(1), 3, 7);
+    // Recovered with nothing on disk: the power went before any sync.
+    let mut pb = PrimaryBackup::new(Arc::new(PrimaryBackupParams::default()));
+    harness.call(|ctx| pb.on_recover(ctx));
+    assert_eq!(pb.epoch(), 1);
+    assert!(!pb.is_primary());
+    harness.advance(SimDuration::from_millis(460));
+    let tick = harness.call(|ctx| pb.on_timer(ctx, sim_core::TimerId(0), PbTimer::Tick));
+    let request = ask(2, 0, 0);
+    assert_eq!(tick.sends(), [(NodeId(0), &request), (NodeId(2), &request)]);
+}
+
+/// Regression (issue: SemiSync lost a promised write without falling
+/// back). With `SemiSync(acks: 1)` on 6 servers a promised write is on 2
+/// of them, and a majority (4) of voters can all lack it: n5 won epoch 6
+/// without the write committed at index 219. Postmortem: the election
+/// quorum did not intersect the commit quorum. It is now `servers - acks`
+/// (5 of 6), so some voter holds every promised write.
+#[test]
+fn semi_sync_with_one_ack_of_six_servers_needs_five_votes() {
+    let params = PrimaryBackupParams {
+        mode: super::params::Mode::SemiSync {
+            acks: 1,
+            fallback_timeout: sim_core::Dur(SimDuration::from_secs(60)),
+        },
+        ..PrimaryBackupParams::default()
+    };
+    let mut harness = ServerHarness::new(NodeId(1), 6, 7);
+    let mut pb = PrimaryBackup::new(Arc::new(params));
+    harness.call(|ctx| pb.on_start(ctx));
+    harness.advance(SimDuration::from_millis(460));
+    harness.call(|ctx| pb.on_timer(ctx, sim_core::TimerId(0), PbTimer::Tick));
+    for voter in [2, 3, 4] {
+        let counted = harness.call(|ctx| pb.on_message(ctx, NodeId(voter), vote(2, true)));
+        assert!(
+            counted.events().is_empty(),
+            "{} votes of 6 elect no one",
+            voter
+        );
+        assert!(!pb.is_primary());
+    }
+    let won = harness.call(|ctx| pb.on_message(ctx, NodeId(5), vote(2, true)));
+    assert_eq!(won.events()[0], &PbEvent::Promoted { epoch: 2 });
+}

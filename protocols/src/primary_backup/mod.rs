@@ -22,8 +22,11 @@
 //! at most one candidate per epoch (the vote is durable before it goes),
 //! never for one whose log ends before its own (epoch, then index), and
 //! not at all while it heard a primary within `failover_timeout`. A
-//! majority of all servers elects. So the winner holds every entry its
-//! voters hold: with three servers, the most up-to-date reachable backup.
+//! majority of all servers elects, and in `SemiSync` with few `acks`
+//! more: `servers - acks`, so that the voters include a server holding
+//! each write the mode promised (`election_quorum`). So the winner holds
+//! every entry its voters hold: with three servers, the most up-to-date
+//! reachable backup.
 //! The new primary appends a no-op of its epoch; an entry commits only
 //! once an entry of the committing primary's epoch does (Raft's Figure 8
 //! rule), so a new primary never commits an old one's entry by counting.
@@ -71,6 +74,11 @@ use sim_core::{LocalTime, NodeId, SimDuration, SyncId, TimerId};
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 
+/// The epoch every run starts in. Its primary (n1) is named by the
+/// configuration, not elected, so no server need hold a record of it:
+/// a server that lost (or never synced) its epoch record still knows that
+/// epoch 1 is taken, and stands for epoch 2 at the earliest.
+const FIRST_EPOCH: u64 = 1;
 /// Where a server keeps its epoch and vote.
 const EPOCH_KEY: &str = "pb/epoch";
 const LOG_PREFIX: &str = "pb/log/";
@@ -220,6 +228,24 @@ impl PrimaryBackup {
         self.servers as usize / 2 + 1
     }
 
+    /// Votes that elect a primary: enough that every election meets a
+    /// server holding each promised write. A write `SemiSync` promised is
+    /// on the primary and `acks` backups, so an election must hear from
+    /// `servers - acks` of them (Flexible Paxos's rule: the two quorums
+    /// intersect), which is more than a majority when `acks` is below
+    /// half: 1 ack of 5 backups needs 5 votes of 6. A majority is always
+    /// needed too, for the lease to fence. `Sync` writes are on every
+    /// server and `Async` promises nothing, so a majority suffices.
+    fn election_quorum(&self) -> usize {
+        let servers = self.servers as usize;
+        match self.params.mode {
+            params::Mode::SemiSync { acks, .. } => self
+                .majority()
+                .max(servers - (acks as usize).min(servers - 1)),
+            params::Mode::Sync | params::Mode::Async { .. } => self.majority(),
+        }
+    }
+
     fn last_epoch(&self) -> u64 {
         self.log.get(self.log.last_index()).map_or(0, |e| e.epoch)
     }
@@ -323,7 +349,7 @@ impl Service for PrimaryBackup {
     fn on_start(&mut self, ctx: &mut ServerCtx<'_, '_, Self>) {
         self.me = ctx.id();
         self.servers = ctx.server_count();
-        self.epoch = 1;
+        self.epoch = FIRST_EPOCH;
         self.persist_epoch(ctx);
         self.last_heard = ctx.now();
         self.reset_stand_at(ctx);
@@ -337,6 +363,11 @@ impl Service for PrimaryBackup {
     fn on_recover(&mut self, ctx: &mut ServerCtx<'_, '_, Self>) {
         self.me = ctx.id();
         self.servers = ctx.server_count();
+        // Without a record (a power loss before the first sync), the
+        // server is still in the configured first epoch, never before it:
+        // an election for epoch 1 would crown a second primary of it.
+        self.epoch = FIRST_EPOCH;
+        self.voted_for = None;
         if let Some(bytes) = ctx.storage().get(EPOCH_KEY) {
             let (epoch, vote): (u64, Option<u32>) =
                 serde_json::from_slice(bytes).expect("epoch records are well-formed");

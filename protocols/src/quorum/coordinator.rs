@@ -113,10 +113,16 @@ impl Quorum {
         client: NodeId,
         request: ClientRequest,
     ) {
+        let this = (request.seq, request.attempt);
+        match self.coordinated.get(&request.client) {
+            Some(latest) if this <= *latest => return, // A copy, or stale.
+            _ => {}
+        }
         if self.pending.len() >= PENDING_MAX {
             ctx.reply(client, request.answer(ClientReply::Unavailable));
             return;
         }
+        self.coordinated.insert(request.client, this);
         match &request.op {
             KvOp::Get { key } => {
                 let key = key.clone();

@@ -313,9 +313,17 @@ fn version_vectors_return_siblings_with_their_joined_context_and_the_next_write_
         ClientReply::Result(KvResult::Value("a|b".into()))
     );
     assert_eq!(response.context.counters(), &[1, 1, 0, 0, 0]);
-    // The client's next write carries that context: its version covers both.
-    let write =
-        harness.call(|ctx| q.on_client_request(ctx, CLIENT, put("c", response.context.clone())));
+    // The client's next write (its next seq) carries that context: its
+    // version covers both.
+    let next = request(
+        3,
+        KvOp::Put {
+            key: KEY.into(),
+            value: "c".into(),
+            context: response.context.clone(),
+        },
+    );
+    let write = harness.call(|ctx| q.on_client_request(ctx, CLIENT, next));
     let QMessage::Write { versions, .. } = write.sends()[0].1 else {
         panic!("a write")
     };
@@ -341,4 +349,33 @@ fn an_expired_read_is_refused_and_an_expired_write_is_left_unanswered() {
     );
     let read = harness.call(|ctx| q.on_timer(ctx, sim_core::TimerId(0), QTimer::Expire { op: 2 }));
     assert_eq!(read.replies(), [&ClientReply::Unavailable]);
+}
+
+/// Regression (issue: a strict quorum's reads went stale on a duplicating
+/// network, even with N = R = W = 1). Postmortem: a copy of a client's
+/// write request, delayed past the write's completion, was coordinated
+/// again with a newer stamp and overwrote a write that began after the
+/// first had ended: a phantom write no client invoked then. A coordinator
+/// now takes each (client, seq, attempt) once; a retry is a new attempt.
+#[test]
+fn a_duplicated_or_stale_request_is_not_coordinated_again_but_a_retry_is() {
+    let (mut harness, mut q) = coordinator(QuorumParams::default());
+    let first = harness.call(|ctx| q.on_client_request(ctx, CLIENT, put("a", CausalContext::NONE)));
+    assert!(!first.sends().is_empty());
+    let copy = harness.call(|ctx| q.on_client_request(ctx, CLIENT, put("a", CausalContext::NONE)));
+    assert!(
+        copy.effects.is_empty(),
+        "a copy changes nothing: {:?}",
+        copy.effects
+    );
+    let later = harness.call(|ctx| q.on_client_request(ctx, CLIENT, get()));
+    assert!(!later.sends().is_empty());
+    // A copy of the write arriving after the client moved on: stale.
+    let stale = harness.call(|ctx| q.on_client_request(ctx, CLIENT, put("a", CausalContext::NONE)));
+    assert!(stale.effects.is_empty());
+    // The read's second attempt (the client's retry) is coordinated.
+    let mut retry = get();
+    retry.attempt = 2;
+    let retried = harness.call(|ctx| q.on_client_request(ctx, CLIENT, retry));
+    assert!(!retried.sends().is_empty());
 }

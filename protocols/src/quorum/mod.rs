@@ -18,6 +18,12 @@
 //! write that got too few acks in `request_timeout` is left unanswered,
 //! since some replicas may hold it; the client's attempt times out.
 //!
+//! A coordinator takes each (client, seq, attempt) once: a copy the
+//! network duplicated, delayed past the operation's end, would otherwise
+//! be coordinated anew, with a newer stamp, and overwrite writes that
+//! began after the operation ended (a phantom write). A client's retry
+//! is a new attempt, and is coordinated again while the client waits.
+//!
 //! # Failure detection, sloppy quorums, hinted handoff (`replica.rs`)
 //!
 //! Servers send one another heartbeats; one unheard for `down_after`
@@ -115,6 +121,11 @@ pub struct Quorum {
     stored_bytes: usize,
     last_heard: Vec<LocalTime>,
     pending: BTreeMap<u64, Pending>,
+    /// Per client, the latest (seq, attempt) this server coordinated: a
+    /// copy of a request the network duplicated, or one older than what
+    /// the client has moved on to, is dropped rather than coordinated
+    /// again (which would write anew, after the client's operation ended).
+    coordinated: BTreeMap<u32, (u64, u32)>,
     /// Anti-entropy rounds so far: which peer is next.
     ae_round: u32,
 }
@@ -139,6 +150,7 @@ impl Quorum {
             stored_bytes: 0,
             last_heard: Vec::new(),
             pending: BTreeMap::new(),
+            coordinated: BTreeMap::new(),
             ae_round: 0,
         }
     }
@@ -341,6 +353,25 @@ impl Service for Quorum {
                 ((home, key.to_string()), parse(v))
             })
             .collect();
+        // Report what the disk holds: a crash that kept unsynced writes
+        // made them durable without their syncs completing, so the
+        // `Holds` those syncs would have released never went out, and the
+        // monitor's mirror must learn them here (or it counts a write
+        // this server keeps, and acks handoffs of, as lost).
+        for (key, versions) in &data {
+            ctx.emit(QEvent::Holds {
+                key: key.clone(),
+                hint_for: None,
+                dots: versions::dots(versions),
+            });
+        }
+        for ((home, key), versions) in &hints {
+            ctx.emit(QEvent::Holds {
+                key: key.clone(),
+                hint_for: Some(*home),
+                dots: versions::dots(versions),
+            });
+        }
         for (key, versions) in data {
             self.data.insert(key.clone(), read_value(&versions));
             self.stored_bytes += versions_bytes(&versions) + key.len() + 64;
@@ -432,6 +463,22 @@ impl Service for Quorum {
         Some(&self.data)
     }
 
+    /// Anti-entropy compares with one peer per interval, in turn, so two
+    /// servers that differ meet within `servers` intervals; a hint goes
+    /// home at the first handoff after its home is heard again.
+    fn convergence_quiet(&self) -> SimDuration {
+        let params = self.params();
+        let ns = |d: SimDuration| d.as_nanos();
+        let mut quiet = 0u64;
+        if let AntiEntropy::Periodic { interval } = params.anti_entropy {
+            quiet += ns(interval.0).saturating_mul(u64::from(self.servers));
+        }
+        if params.sloppy_quorum {
+            quiet += ns(params.handoff_interval.0) + ns(params.heartbeat_interval.0);
+        }
+        SimDuration::from_nanos(quiet)
+    }
+
     fn holds_key(&self, key: &str) -> bool {
         self.setup
             .ring
@@ -440,7 +487,10 @@ impl Service for Quorum {
     }
 
     fn state_heap_bytes(&self) -> usize {
-        self.stored_bytes + self.pending.len() * 256 + self.last_heard.capacity() * 8
+        self.stored_bytes
+            + self.pending.len() * 256
+            + self.last_heard.capacity() * 8
+            + crate::heap::map_bytes(&self.coordinated)
     }
 
     fn message_heap_bytes(message: &QMessage) -> usize {

@@ -164,7 +164,28 @@ fn data_hints_and_the_write_counter_survive_a_restart() {
         )
     });
     let mut restarted = Quorum::new(setup(QuorumParams::default()));
-    harness.call(|ctx| restarted.on_recover(ctx));
+    let recovered = harness.call(|ctx| restarted.on_recover(ctx));
+    // Regression (issue: an acked write lost after a plain crash). The
+    // crash made a handed-off write durable before its sync completed, so
+    // the `Holds` held for that sync never went out; the home then acked
+    // the next handoff at once, the stand-in dropped its hint, and the
+    // monitor, which had seen neither copy's `Holds`, counted the write
+    // lost. A recovering server now reports what its disk holds.
+    assert_eq!(
+        recovered.events(),
+        [
+            &QEvent::Holds {
+                key: KEY.into(),
+                hint_for: None,
+                dots: vec![version.dot]
+            },
+            &QEvent::Holds {
+                key: KEY.into(),
+                hint_for: Some(3),
+                dots: vec![version.dot]
+            },
+        ]
+    );
     assert_eq!(restarted.versions(KEY), [version.clone()]);
     assert_eq!(restarted.hints_for(3, KEY), [version]);
     assert_eq!(restarted.replica_data().unwrap()[KEY], "kept");

@@ -504,4 +504,12 @@ impl Service for Raft {
     fn replica_data(&self) -> Option<&BTreeMap<String, String>> {
         Some(self.store.data())
     }
+
+    /// After a heal a leader may have to be elected (up to two election
+    /// timeouts, one lost to a split vote) before it brings the others'
+    /// logs up to date and their commit index with the next heartbeat.
+    fn convergence_quiet(&self) -> sim_core::SimDuration {
+        let (max, beat) = (self.params.election_timeout_max(), self.params.heartbeat());
+        sim_core::SimDuration::from_nanos(2 * max.as_nanos() + 2 * beat.as_nanos())
+    }
 }

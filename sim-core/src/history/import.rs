@@ -22,6 +22,9 @@ pub enum Format {
     PorcupineKv,
     /// faultline's own `history.jsonl`.
     Jsonl,
+    /// A JSON array of operations: faultline's own, or Jepsen's events as
+    /// JSON (`{"process": 0, "type": "invoke", "f": "read", "value": null}`).
+    Json,
 }
 
 impl Format {
@@ -32,6 +35,7 @@ impl Format {
             "porcupine-etcd" => Format::PorcupineEtcd,
             "porcupine-kv" => Format::PorcupineKv,
             "jsonl" => Format::Jsonl,
+            "json" => Format::Json,
             _ => return None,
         })
     }
@@ -42,6 +46,7 @@ impl Format {
             Format::PorcupineEtcd => "porcupine-etcd",
             Format::PorcupineKv => "porcupine-kv",
             Format::Jsonl => "jsonl",
+            Format::Json => "json",
         }
     }
 }
@@ -49,23 +54,53 @@ impl Format {
 /// Histories larger than this are refused before parsing.
 pub const HISTORY_BYTES_MAX: usize = 512 * 1024 * 1024;
 
-/// Guesses the format from the first meaningful line.
+/// Guesses the format from the first meaningful line (a byte-order mark
+/// before it is ignored).
 pub fn detect(text: &str) -> Format {
+    let text = text.strip_prefix(BOM).unwrap_or(text);
     let first = text
         .lines()
         .map(str::trim)
         .find(|l| !l.is_empty() && !l.starts_with(';'))
         .unwrap_or("");
+    let after_bracket = text.trim_start().strip_prefix('[').map(str::trim_start);
     if text.contains("jepsen.util") {
         Format::PorcupineEtcd
     } else if first.starts_with("{\"") {
         Format::Jsonl
+    } else if after_bracket.is_some_and(|rest| {
+        rest.starts_with(']')
+            || rest
+                .strip_prefix('{')
+                .is_some_and(|r| r.trim_start().starts_with('"'))
+    }) {
+        Format::Json
     } else if first.starts_with('{') && first.contains(":key") && first.contains('"') {
         Format::PorcupineKv
     } else {
         Format::Edn
     }
 }
+
+/// A UTF-8 byte-order mark, which some editors put first.
+const BOM: char = '\u{feff}';
+
+/// The fields each format's operations may carry; others are reported
+/// (`Imported::unknown_fields`), since a misspelt `:value` or `"key"`
+/// would otherwise be ignored and change the verdict without a word.
+const EDN_FIELDS: &[&str] = &[
+    "process", "type", "f", "value", "key", "time", "index", "error", "node",
+];
+const JSONL_FIELDS: &[&str] = &[
+    "process",
+    "f",
+    "key",
+    "value",
+    "expected",
+    "outcome",
+    "invoke_ns",
+    "complete_ns",
+];
 
 /// One event as the recording tool wrote it.
 struct Event {
@@ -90,39 +125,205 @@ pub struct Imported {
     pub format: Format,
     /// The state every key starts in, when the format says ("" for no value).
     pub initial: Option<String>,
+    /// Fields the format does not define, each with the line it first
+    /// appears on, in order of appearance: ignored by the import.
+    pub unknown_fields: Vec<(String, usize)>,
 }
 
-/// Parses `text` (named `file` in errors) as `format`.
+/// Notes a field name not in `known`, once, with its line.
+fn note_unknown(unknown: &mut Vec<(String, usize)>, name: &str, line: usize, known: &[&str]) {
+    if !known.contains(&name) && !unknown.iter().any(|(n, _)| n == name) && unknown.len() < 64 {
+        unknown.push((name.to_string(), line));
+    }
+}
+
+/// Parses `text` (named `file` in errors) as `format`. A history without
+/// a single operation is an error: there is nothing to judge, and calling
+/// it linearizable would pass an empty or mistyped file.
 pub fn import(text: &str, format: Format, file: &str) -> Result<Imported, String> {
     if text.len() > HISTORY_BYTES_MAX {
         return Err(format!("{file}: larger than {HISTORY_BYTES_MAX} bytes"));
     }
+    let text = text.strip_prefix(BOM).unwrap_or(text);
     let format = if format == Format::Auto {
         detect(text)
     } else {
         format
     };
+    let mut unknown_fields = Vec::new();
     let (events, initial) = match format {
         Format::Jsonl => {
-            let history = History::read_jsonl(&mut text.as_bytes())
+            let history = jsonl_history(text, &mut unknown_fields)
                 .map_err(|e| format!("{file}:{}", e.strip_prefix("line ").unwrap_or(&e)))?;
-            return Ok(Imported {
-                history,
-                format,
-                initial: None,
-            });
+            return finish(history, format, None, unknown_fields, file);
         }
+        Format::Json => match json_items(text, file)? {
+            JsonItems::Faultline(operations) => {
+                for (index, op) in operations.iter().enumerate() {
+                    for name in op.keys() {
+                        note_unknown(&mut unknown_fields, name, index + 1, JSONL_FIELDS);
+                    }
+                }
+                let history = operations
+                    .into_iter()
+                    .enumerate()
+                    .map(|(index, op)| {
+                        let op: Operation =
+                            serde_json::from_value(serde_json::Value::Object(op))
+                                .map_err(|e| format!("{file}: operation {}: {e}", index + 1))?;
+                        op.validate()
+                            .map_err(|e| format!("{file}: operation {}: {e}", index + 1))?;
+                        Ok(op)
+                    })
+                    .collect::<Result<Vec<_>, String>>()?;
+                return finish(
+                    History {
+                        operations: history,
+                    },
+                    format,
+                    None,
+                    unknown_fields,
+                    file,
+                );
+            }
+            JsonItems::Jepsen(maps) => {
+                let mut events = Vec::new();
+                for (index, map) in maps.into_iter().enumerate() {
+                    if let Edn::Map(entries) = &map {
+                        for (key, _) in entries {
+                            if let Edn::Keyword(name) = key {
+                                note_unknown(&mut unknown_fields, name, index + 1, EDN_FIELDS);
+                            }
+                        }
+                    }
+                    events_from_map(&mut events, map, file, index + 1, false)?;
+                }
+                (events, None)
+            }
+        },
         Format::PorcupineEtcd => (etcd_events(text, file)?, Some(String::new())),
-        Format::PorcupineKv => (edn_events(text, file, true)?, Some(String::new())),
-        Format::Edn => (edn_events(text, file, false)?, None),
+        Format::PorcupineKv => (
+            edn_events(text, file, true, &mut unknown_fields)?,
+            Some(String::new()),
+        ),
+        Format::Edn => (edn_events(text, file, false, &mut unknown_fields)?, None),
         Format::Auto => unreachable!("resolved above"),
     };
     let history = pair(events, file, format)?;
+    finish(history, format, initial, unknown_fields, file)
+}
+
+fn finish(
+    history: History,
+    format: Format,
+    initial: Option<String>,
+    unknown_fields: Vec<(String, usize)>,
+    file: &str,
+) -> Result<Imported, String> {
+    if history.is_empty() {
+        return Err(format!(
+            "{file}: no operations: the file holds no client operation to check (read as {}; give --format if that is wrong)",
+            format.name()
+        ));
+    }
     Ok(Imported {
         history,
         format,
         initial,
+        unknown_fields,
     })
+}
+
+/// faultline's JSON lines, noting fields an `Operation` does not have.
+fn jsonl_history(text: &str, unknown: &mut Vec<(String, usize)>) -> Result<History, String> {
+    for (index, line) in text.lines().enumerate() {
+        if let Ok(serde_json::Value::Object(map)) = serde_json::from_str(line) {
+            for name in map.keys() {
+                note_unknown(unknown, name, index + 1, JSONL_FIELDS);
+            }
+        }
+    }
+    History::read_jsonl(&mut text.as_bytes())
+}
+
+/// A JSON array's items, by what they are.
+enum JsonItems {
+    /// faultline's own operations (they carry `invoke_ns`).
+    Faultline(Vec<serde_json::Map<String, serde_json::Value>>),
+    /// Jepsen's events, as EDN maps with keyword keys.
+    Jepsen(Vec<Edn>),
+}
+
+fn json_items(text: &str, file: &str) -> Result<JsonItems, String> {
+    let items: Vec<serde_json::Value> = serde_json::from_str(text).map_err(|e| {
+        format!(
+            "{file}:{}:{}: not a JSON array of operations ({e})",
+            e.line(),
+            e.column()
+        )
+    })?;
+    if items.len() > 2 * HISTORY_OPS_MAX {
+        return Err(format!("{file}: more than {HISTORY_OPS_MAX} operations"));
+    }
+    let mut maps = Vec::with_capacity(items.len());
+    for (index, item) in items.into_iter().enumerate() {
+        match item {
+            serde_json::Value::Object(map) => maps.push(map),
+            other => {
+                return Err(format!(
+                    "{file}: item {} of the array is {other}, not an operation object",
+                    index + 1
+                ))
+            }
+        }
+    }
+    if maps.iter().all(|m| m.contains_key("invoke_ns")) {
+        return Ok(JsonItems::Faultline(maps));
+    }
+    Ok(JsonItems::Jepsen(
+        maps.into_iter()
+            .map(|map| {
+                Edn::Map(
+                    map.into_iter()
+                        .map(|(k, v)| {
+                            let keyword_valued = k == "type" || k == "f";
+                            (Edn::Keyword(k), json_to_edn(v, keyword_valued, 0))
+                        })
+                        .collect(),
+                )
+            })
+            .collect(),
+    ))
+}
+
+/// A JSON value as the EDN Jepsen would have written: `type` and `f` are
+/// keywords written as strings.
+fn json_to_edn(value: serde_json::Value, keyword: bool, depth: usize) -> Edn {
+    use serde_json::Value;
+    if depth > super::edn::DEPTH_MAX {
+        return Edn::Nil;
+    }
+    match value {
+        Value::Null => Edn::Nil,
+        Value::Bool(b) => Edn::Bool(b),
+        Value::Number(n) => match n.as_i64() {
+            Some(i) => Edn::Int(i),
+            None => Edn::Float(n.as_f64().unwrap_or(f64::NAN)),
+        },
+        Value::String(s) if keyword => Edn::Keyword(s.trim_start_matches(':').to_string()),
+        Value::String(s) => Edn::Str(s),
+        Value::Array(items) => Edn::Vector(
+            items
+                .into_iter()
+                .map(|v| json_to_edn(v, false, depth + 1))
+                .collect(),
+        ),
+        Value::Object(map) => Edn::Map(
+            map.into_iter()
+                .map(|(k, v)| (Edn::Keyword(k), json_to_edn(v, false, depth + 1)))
+                .collect(),
+        ),
+    }
 }
 
 fn function(name: &str) -> Option<Function> {
@@ -192,9 +393,23 @@ fn etcd_events(text: &str, file: &str) -> Result<Vec<Event>, String> {
     Ok(events)
 }
 
-fn edn_events(text: &str, file: &str, keyed: bool) -> Result<Vec<Event>, String> {
+fn edn_events(
+    text: &str,
+    file: &str,
+    keyed: bool,
+    unknown: &mut Vec<(String, usize)>,
+) -> Result<Vec<Event>, String> {
     let mut reader = Reader::new(text);
     let mut events = Vec::new();
+    let mut note = |map: &Edn, line: usize| {
+        if let Edn::Map(entries) = map {
+            for (key, _) in entries {
+                if let Edn::Keyword(name) = key {
+                    note_unknown(unknown, name, line, EDN_FIELDS);
+                }
+            }
+        }
+    };
     while reader.skip_space() {
         let line = reader.line();
         let form = reader
@@ -203,10 +418,14 @@ fn edn_events(text: &str, file: &str, keyed: bool) -> Result<Vec<Event>, String>
         match form {
             Edn::Vector(items) | Edn::List(items) => {
                 for item in items {
+                    note(&item, line);
                     events_from_map(&mut events, item, file, line, keyed)?;
                 }
             }
-            map => events_from_map(&mut events, map, file, line, keyed)?,
+            map => {
+                note(&map, line);
+                events_from_map(&mut events, map, file, line, keyed)?
+            }
         }
     }
     Ok(events)

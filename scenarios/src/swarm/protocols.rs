@@ -1,0 +1,477 @@
+//! Each protocol's correct variant as a generated scenario: its
+//! parameters within their documented ranges, the environment its
+//! assumptions allow, and every check it promises under what was drawn.
+
+use super::environment::{self, ms, Allow, Draw, Timing};
+
+/// The protocols a swarm covers (each in its correct variant: no bug
+/// switch is ever drawn).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum SwarmProtocol {
+    KvSingle,
+    Raft,
+    PrimaryBackup,
+    Quorum,
+    TwoPhaseCommit,
+    ThreePhaseCommit,
+    Saga,
+    RingElection,
+    BullyElection,
+}
+
+impl SwarmProtocol {
+    pub const ALL: [SwarmProtocol; 9] = [
+        SwarmProtocol::KvSingle,
+        SwarmProtocol::Raft,
+        SwarmProtocol::PrimaryBackup,
+        SwarmProtocol::Quorum,
+        SwarmProtocol::TwoPhaseCommit,
+        SwarmProtocol::ThreePhaseCommit,
+        SwarmProtocol::Saga,
+        SwarmProtocol::RingElection,
+        SwarmProtocol::BullyElection,
+    ];
+
+    /// The protocol's name in a scenario file.
+    pub fn name(self) -> &'static str {
+        match self {
+            SwarmProtocol::KvSingle => "KvSingle",
+            SwarmProtocol::Raft => "Raft",
+            SwarmProtocol::PrimaryBackup => "PrimaryBackup",
+            SwarmProtocol::Quorum => "Quorum",
+            SwarmProtocol::TwoPhaseCommit => "TwoPhaseCommit",
+            SwarmProtocol::ThreePhaseCommit => "ThreePhaseCommit",
+            SwarmProtocol::Saga => "Saga",
+            SwarmProtocol::RingElection => "RingElection",
+            SwarmProtocol::BullyElection => "BullyElection",
+        }
+    }
+
+    /// The protocol named `name` (as a scenario file writes it).
+    pub fn parse(name: &str) -> Option<SwarmProtocol> {
+        SwarmProtocol::ALL
+            .into_iter()
+            .find(|p| p.name().eq_ignore_ascii_case(name))
+    }
+}
+
+/// Every fault kind the nemesis has.
+const ALL_KINDS: &[&str] = &[
+    "Partition",
+    "Crash",
+    "PowerLoss",
+    "Pause",
+    "ClockJump",
+    "Clog",
+    "Loss",
+    "DiskSlow",
+    "DiskStall",
+];
+/// Crash-recovery faults only, for protocols that assume a perfect
+/// failure detector and a synchronous network.
+const CRASH_KINDS: &[&str] = &["Crash", "PowerLoss", "DiskSlow", "DiskStall"];
+
+/// An asynchronous network: loss, duplication, reordering, heavy tails.
+const ASYNC: Allow = Allow {
+    loss: true,
+    duplicate: true,
+    heavy_tail: true,
+    latency_mean_ms_max: 10.0,
+    drift_ppm_max: 500.0,
+    reorder: true,
+};
+
+/// A synchronous network: reliable, bounded latency well under the
+/// protocol's timeouts.
+const SYNC: Allow = Allow {
+    loss: false,
+    duplicate: false,
+    heavy_tail: false,
+    latency_mean_ms_max: 4.0,
+    drift_ppm_max: 200.0,
+    reorder: true,
+};
+
+/// The kinds without clock jumps: what a lease assumes (bounded drift,
+/// no steps).
+fn without_jumps(kinds: &[&'static str]) -> Vec<&'static str> {
+    kinds
+        .iter()
+        .copied()
+        .filter(|k| *k != "ClockJump")
+        .collect()
+}
+
+/// Assembles a scenario file.
+struct Parts {
+    protocol: SwarmProtocol,
+    index: u64,
+    timing: Timing,
+    /// How many servers `nodes` names.
+    servers: u64,
+    nodes: String,
+    params: String,
+    allow: Allow,
+    workload: Option<String>,
+    kinds: Vec<&'static str>,
+    outages: bool,
+    checks: Vec<&'static str>,
+}
+
+fn assemble(d: &mut Draw, parts: Parts) -> String {
+    let network = environment::network(d, parts.allow);
+    let disks = environment::disks(d);
+    let clocks = environment::clocks(d, parts.allow);
+    // A partition or a clog needs two servers to stand between.
+    let kinds: Vec<&str> = parts
+        .kinds
+        .iter()
+        .copied()
+        .filter(|k| parts.servers >= 2 || !matches!(*k, "Partition" | "Clog"))
+        .collect();
+    let faults = environment::faults(d, parts.timing, &kinds, parts.outages);
+    let checks: Vec<String> = parts.checks.iter().map(|c| format!("\"{c}\"")).collect();
+    format!(
+        "Scenario(\n    name: \"swarm-{}-{}\",\n    duration: \"{}ms\",\n    nodes: {},\n    {network}\n    {disks}\n    {clocks}\n    protocol: {}({}),\n    {}\n    {faults}\n    checks: [{}],\n)\n",
+        parts.protocol.name().to_lowercase(),
+        parts.index,
+        parts.timing.duration_ms,
+        parts.nodes,
+        parts.protocol.name(),
+        parts.params,
+        parts.workload.unwrap_or_default(),
+        checks.join(", ")
+    )
+}
+
+const REGISTER_MIX: &str = "(read: 0.4, write: 0.3, cas: 0.2, append: 0.1)";
+
+pub fn scenario_text(protocol: SwarmProtocol, index: u64, d: &mut Draw) -> String {
+    let timing = environment::timing(d);
+    let parts = match protocol {
+        SwarmProtocol::KvSingle => {
+            let workload = environment::workload(d, timing, REGISTER_MIX, 5, 6);
+            let servers = d.int(1, 3);
+            Parts {
+                protocol,
+                index,
+                timing,
+                servers,
+                nodes: format!("Count({servers})"),
+                params: format!("flush_interval: \"{}\"", ms(d.real(0.0, 10.0))),
+                allow: ASYNC,
+                workload: Some(workload),
+                kinds: ALL_KINDS.to_vec(),
+                outages: true,
+                checks: vec!["linearizability", "session", "invariants"],
+            }
+        }
+        SwarmProtocol::Raft => raft(d, index, timing),
+        SwarmProtocol::PrimaryBackup => primary_backup(d, index, timing),
+        SwarmProtocol::Quorum => quorum(d, index, timing),
+        SwarmProtocol::TwoPhaseCommit | SwarmProtocol::ThreePhaseCommit => {
+            commit(d, protocol, index, timing)
+        }
+        SwarmProtocol::Saga => {
+            let keys = d.int(1, 6);
+            let clients = d.int(1, 8);
+            let style = *d.pick(&["Orchestration", "Choreography"]);
+            let workload = format!(
+                "workload: (clients: {clients}, arrival: Closed(think: Exponential(mean: \"{}\")), mix: (order: 1.0), keys: {keys}, attempt_timeout: \"{}\", op_timeout: \"3s\", stop_after: \"{}ms\"),",
+                ms(d.real(2.0, 40.0)),
+                ms(d.real(50.0, 300.0)),
+                timing.stop_after_ms
+            );
+            Parts {
+                protocol,
+                index,
+                timing,
+                servers: 4,
+                nodes: "Names([\"orders\", \"inventory\", \"payment\", \"shipping\"])".into(),
+                params: format!(
+                    "style: {style}, initial_stock: {}, initial_credit: {}, shipping_failure_probability: {:.2}, retry_interval: \"{}\", step_timeout: \"{}\"",
+                    d.int(5, 500),
+                    d.int(50, 3_000),
+                    d.real(0.0, 0.5),
+                    ms(d.real(10.0, 150.0)),
+                    ms(d.real(300.0, 2_000.0))
+                ),
+                allow: ASYNC,
+                workload: Some(workload),
+                kinds: ALL_KINDS.to_vec(),
+                outages: true,
+                checks: vec!["invariants"],
+            }
+        }
+        SwarmProtocol::RingElection => {
+            // Chang-Roberts and LeLann assume a perfect failure detector:
+            // crashes only, on a reliable, FIFO, bounded network.
+            let variant = *d.pick(&["ChangRoberts", "LeLann"]);
+            let servers = d.int(2, 12);
+            let hop = d.real(20.0, 80.0);
+            Parts {
+                protocol,
+                index,
+                timing,
+                servers,
+                nodes: format!("Count({servers})"),
+                params: format!(
+                    "variant: {variant}, ids: {}, heartbeat_interval: \"{}\", failure_timeout: \"{}\", hop_timeout: \"{}\", election_timeout: \"{}\"",
+                    d.pick(&["Increasing", "Decreasing", "Random"]),
+                    ms(d.real(20.0, 80.0)),
+                    ms(d.real(200.0, 400.0)),
+                    ms(hop),
+                    ms(2.0 * servers as f64 * hop + d.real(200.0, 1_000.0))
+                ),
+                allow: Allow {
+                    reorder: false,
+                    ..SYNC
+                },
+                workload: None,
+                kinds: CRASH_KINDS.to_vec(),
+                outages: false,
+                checks: vec!["invariants"],
+            }
+        }
+        SwarmProtocol::BullyElection => {
+            // Bully assumes synchrony: an answer within `answer_timeout`.
+            let servers = d.int(2, 9);
+            Parts {
+                protocol,
+                index,
+                timing,
+                servers,
+                nodes: format!("Count({servers})"),
+                params: format!(
+                    "ids: {}, first_election: {}, heartbeat_interval: \"{}\", failure_timeout: \"{}\", answer_timeout: \"{}\", coordinator_timeout: \"{}\"",
+                    d.pick(&["Increasing", "Decreasing", "Random"]),
+                    d.pick(&["All", "Lowest", "Highest"]),
+                    ms(d.real(20.0, 80.0)),
+                    ms(d.real(200.0, 400.0)),
+                    ms(d.real(30.0, 100.0)),
+                    ms(d.real(150.0, 400.0))
+                ),
+                allow: SYNC,
+                workload: None,
+                kinds: CRASH_KINDS.to_vec(),
+                outages: false,
+                checks: vec!["invariants"],
+            }
+        }
+    };
+    assemble(d, parts)
+}
+
+fn raft(d: &mut Draw, index: u64, timing: Timing) -> Parts {
+    let low = d.real(20.0, 200.0);
+    let high = low * d.real(1.5, 3.0);
+    let read_mode = *d.pick(&["Log", "ReadIndex", "Lease"]);
+    // A lease assumes drift within its bound and no clock steps.
+    let kinds = if read_mode == "Lease" {
+        without_jumps(ALL_KINDS)
+    } else {
+        ALL_KINDS.to_vec()
+    };
+    let workload = environment::workload(d, timing, REGISTER_MIX, 5, 6);
+    let servers = d.int(1, 7);
+    Parts {
+        protocol: SwarmProtocol::Raft,
+        index,
+        timing,
+        servers,
+        nodes: format!("Count({servers})"),
+        params: format!(
+            "election_timeout: (\"{}\", \"{}\"), pre_vote: {}, check_quorum: {}, read_mode: {read_mode}, batch_entries_max: {}, overlap_own_vote_write: {}, group_commit: {}",
+            ms(low),
+            ms(high),
+            d.chance(0.5),
+            d.chance(0.5),
+            d.int(1, 64),
+            d.chance(0.5),
+            d.chance(0.5)
+        ),
+        allow: ASYNC,
+        workload: Some(workload),
+        kinds,
+        outages: true,
+        checks: vec!["linearizability", "session", "invariants", "eventual"],
+    }
+}
+
+fn primary_backup(d: &mut Draw, index: u64, timing: Timing) -> Parts {
+    let servers = d.int(2, 9);
+    let fallback_ms = d.real(100.0, 60_000.0);
+    let (mode, never_degrades) = match d.int(0, 2) {
+        0 => ("Sync".to_string(), true),
+        1 => (
+            format!(
+                "SemiSync(acks: {}, fallback_timeout: \"{}\")",
+                d.int(1, servers - 1),
+                ms(fallback_ms)
+            ),
+            // A fallback later than the run's end never comes.
+            fallback_ms > timing.duration_ms as f64,
+        ),
+        _ => (
+            format!("Async(ship_interval: \"{}\")", ms(d.real(1.0, 100.0))),
+            false,
+        ),
+    };
+    let read_from = *d.pick(&["Primary", "Backup", "BackupWithSession"]);
+    let heartbeat = d.real(5.0, 50.0);
+    let lease = heartbeat * d.real(3.0, 10.0);
+    let failover = lease * d.real(1.5, 3.0);
+    // What each choice promises: every mode keeps its invariants (the
+    // promised writes are Sync's and SemiSync's before a fallback);
+    // linearizability needs a mode that never answers a write only its
+    // primary holds (a fallback or Async loses answered writes by
+    // design) and reads at the primary; sessions need the primary or
+    // session positions.
+    let mut checks = vec!["invariants"];
+    match read_from {
+        "Primary" if never_degrades => checks.extend(["linearizability", "session"]),
+        "BackupWithSession" if never_degrades => {
+            checks.extend(["read-your-writes", "monotonic-reads"])
+        }
+        _ => {}
+    }
+    let workload = environment::workload(d, timing, "(read: 0.5, write: 0.5)", 5, 6);
+    Parts {
+        protocol: SwarmProtocol::PrimaryBackup,
+        index,
+        timing,
+        servers,
+        nodes: format!("Count({servers})"),
+        params: format!(
+            "mode: {mode}, read_from: {read_from}, heartbeat_interval: \"{}\", failover_timeout: \"{}\", failover_jitter: \"{}\", lease: \"{}\", session_wait: \"{}\", batch_entries_max: {}",
+            ms(heartbeat),
+            ms(failover),
+            ms(d.real(0.0, 200.0)),
+            ms(lease),
+            ms(d.real(20.0, 300.0)),
+            d.int(1, 256)
+        ),
+        allow: ASYNC,
+        workload: Some(workload),
+        // The lease assumes bounded drift and no clock steps.
+        kinds: without_jumps(ALL_KINDS),
+        outages: true,
+        checks,
+    }
+}
+
+fn quorum(d: &mut Draw, index: u64, timing: Timing) -> Parts {
+    let servers = d.int(1, 7);
+    let n = d.int(1, servers.min(5));
+    let r = d.int(1, n);
+    let w = d.int(1, n);
+    let sloppy = d.chance(0.3);
+    let vv = d.chance(0.5);
+    let anti_entropy = if d.chance(0.5) {
+        // A whole round over every peer must fit in the quiet at the end.
+        format!(
+            "Periodic(interval: \"{}\")",
+            ms(d.real(20.0, 300.0 / servers as f64))
+        )
+    } else {
+        "Off".to_string()
+    };
+    let mut checks = vec!["invariants"];
+    // A strict quorum (R + W > N, no stand-ins) gives fresh reads when no
+    // attempt of a write is stamped after its operation ended: one attempt
+    // per operation (scenarios/README.md, "Which checks fail, and why");
+    // anti-entropy, convergence once healed and quiet.
+    let single_attempt = d.chance(0.5);
+    if r + w > n && !sloppy && single_attempt {
+        checks.push("fresh-reads");
+    }
+    if anti_entropy != "Off" {
+        checks.push("eventual");
+    }
+    // Last-writer-wins orders by the coordinators' clocks: a clock behind
+    // loses later writes by design (lww-clock-skew.ron), and writes within
+    // one `lww_resolution` tie. So perfect clocks and a 1 ns resolution.
+    let allow = if vv {
+        ASYNC
+    } else {
+        Allow {
+            drift_ppm_max: 0.0,
+            ..ASYNC
+        }
+    };
+    let kinds = if vv {
+        ALL_KINDS.to_vec()
+    } else {
+        without_jumps(ALL_KINDS)
+    };
+    let workload =
+        environment::workload_with(d, timing, "(read: 0.5, write: 0.5)", 5, 6, single_attempt);
+    Parts {
+        protocol: SwarmProtocol::Quorum,
+        index,
+        timing,
+        servers,
+        nodes: format!("Count({servers})"),
+        params: format!(
+            "replicas: {n}, read_quorum: {r}, write_quorum: {w}, vnodes: {}, coordinator: {}, read_fanout: {}, write_fanout: {}, versioning: {}, lww_resolution: \"1ns\", read_repair: {}, sloppy_quorum: {sloppy}, handoff_interval: \"{}\", anti_entropy: {anti_entropy}, heartbeat_interval: \"{}\", down_after: \"{}\", request_timeout: \"{}\"",
+            d.pick(&[1, 8, 64, 256]),
+            d.pick(&["AnyServer", "FirstReplica"]),
+            d.pick(&["All", "Quorum"]),
+            d.pick(&["All", "Quorum"]),
+            if vv { "VersionVectors" } else { "LastWriterWins" },
+            d.pick(&["Off", "Async", "Blocking"]),
+            ms(d.real(20.0, 150.0)),
+            ms(d.real(10.0, 50.0)),
+            ms(d.real(100.0, 300.0)),
+            ms(d.real(50.0, 600.0))
+        ),
+        allow,
+        workload: Some(workload),
+        kinds,
+        outages: true,
+        checks,
+    }
+}
+
+fn commit(d: &mut Draw, protocol: SwarmProtocol, index: u64, timing: Timing) -> Parts {
+    let shards = d.int(2, 6);
+    let three_phase = protocol == SwarmProtocol::ThreePhaseCommit;
+    let keys = d.int(shards, 30);
+    let workload = format!(
+        "workload: (clients: {}, arrival: Closed(think: Exponential(mean: \"{}\")), mix: (transfer: 1.0), keys: {keys}, attempt_timeout: \"{}\", op_timeout: \"3s\", stop_after: \"{}ms\"),",
+        d.int(1, 8),
+        ms(d.real(2.0, 30.0)),
+        ms(d.real(100.0, 400.0)),
+        timing.stop_after_ms
+    );
+    let round = d.real(60.0, 200.0);
+    Parts {
+        protocol,
+        index,
+        timing,
+        servers: shards + 1,
+        nodes: format!("Count({})", shards + 1),
+        params: format!(
+            "initial_balance: {}, vote_timeout: \"{}\", decision_timeout: \"{}\", resend_interval: \"{}\", round_timeout: \"{}\", group_commit: {}, cooperative_termination: {}",
+            d.int(10, 1_000),
+            ms(d.real(60.0, 200.0)),
+            ms(d.real(150.0, 500.0)),
+            ms(d.real(30.0, 150.0)),
+            ms(round),
+            d.chance(0.5),
+            !three_phase && d.chance(0.5)
+        ),
+        // 2PC is safe in an asynchronous network (it blocks); 3PC's
+        // termination protocol assumes synchrony and crash faults only:
+        // a partition splits its outcome by design (3pc-partition.ron).
+        allow: if three_phase { SYNC } else { ASYNC },
+        workload: Some(workload),
+        kinds: if three_phase {
+            vec!["Crash", "PowerLoss"]
+        } else {
+            ALL_KINDS.to_vec()
+        },
+        outages: !three_phase,
+        checks: vec!["invariants"],
+    }
+}
