@@ -63,6 +63,14 @@ pub trait Service: Sized + 'static {
     fn replica_data(&self) -> Option<&std::collections::BTreeMap<String, String>> {
         None
     }
+    /// A count that grows while this server's replica is being brought up
+    /// to date (a log's end and applied index): the `eventual` check
+    /// judges only replicas whose data and progress both stood still
+    /// before the end, since a follower catching up on reads and no-ops
+    /// changes no data for a while. 0: only the data tells.
+    fn repair_progress(&self) -> u64 {
+        0
+    }
     /// How long the network must have been whole and quiet before the
     /// end for this protocol's repair to have made the replicas agree (the
     /// `eventual` check asks for at least 200 ms whatever this says).

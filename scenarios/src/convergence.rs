@@ -111,15 +111,16 @@ pub fn last_fault_end(schedule: &[TimedFault]) -> SimDuration {
 /// and still differ are stuck apart: that is a violation.
 pub const SETTLED_FOR: SimDuration = SimDuration::from_millis(200);
 
-/// Each live server's replica data, by server id.
-pub type Snapshot = Vec<(u32, std::collections::BTreeMap<String, String>)>;
+/// Each live server's repair progress (`Service::repair_progress`) and
+/// replica data, by server id.
+pub type Snapshot = Vec<(u32, u64, std::collections::BTreeMap<String, String>)>;
 
-/// The live servers' replica data now.
+/// The live servers' replica data and progress now.
 pub fn snapshot<S: Service>(sim: &Simulation<Cluster<S>>, servers: u32) -> Snapshot {
     (0..servers)
         .filter_map(|id| {
-            let data = sim.node(NodeId(id))?.as_server()?.replica_data()?;
-            Some((id, data.clone()))
+            let server = sim.node(NodeId(id))?.as_server()?;
+            Some((id, server.repair_progress(), server.replica_data()?.clone()))
         })
         .collect()
 }
@@ -191,13 +192,13 @@ pub fn judge<S: Service>(
         let now = snapshot(sim, servers);
         let moving: Vec<&str> = now
             .iter()
-            .filter(|(id, data)| {
+            .filter(|(id, progress, data)| {
                 before
                     .iter()
-                    .find(|(b, _)| b == id)
-                    .is_none_or(|(_, d)| d != data)
+                    .find(|(b, _, _)| b == id)
+                    .is_none_or(|(_, p, d)| p != progress || d != data)
             })
-            .map(|(id, _)| names[*id as usize].as_str())
+            .map(|(id, _, _)| names[*id as usize].as_str())
             .collect();
         if !moving.is_empty() {
             return Err(not_applicable(format!(

@@ -461,6 +461,11 @@ impl Service for PrimaryBackup {
         Some(self.store.data())
     }
 
+    /// Its log's end, how much of it is on disk, and how much applied.
+    fn repair_progress(&self) -> u64 {
+        self.log.last_index() + self.durable + self.applied
+    }
+
     fn state_heap_bytes(&self) -> usize {
         let primary = match &self.role {
             Role::Primary(state) => {

@@ -55,15 +55,11 @@ impl Raft {
         self.term += 1;
         self.voted_for = Some(ctx.id());
         self.persist_meta(ctx, true);
-        // The vote requests go at once, while the disk records the vote for
-        // itself, which counts only once durable (dissertation §9.4: the
-        // candidate's write overlaps the RequestVote round trip). Safe: a
-        // crash before the sync completes loses the vote uncounted.
-        self.own_vote_sync = if self.params.overlap_own_vote_write {
-            ctx.storage().durable_point()
-        } else {
-            None
-        };
+        // The vote for itself, and the term with it, count only once
+        // durable. With `overlap_own_vote_write` the vote requests go at
+        // once, while the disk records them (dissertation §9.4: the write
+        // overlaps the RequestVote round trip); without, they wait for it.
+        self.own_vote_sync = ctx.storage().durable_point();
         ctx.emit(RaftEvent::ElectionStarted {
             term: self.term,
             last_log_index: self.log.last_index(),
@@ -197,6 +193,14 @@ impl Raft {
         if count < Self::majority(ctx) {
             return;
         }
+        // A leader acts in its term only once the term is on its disk, even
+        // when the others' votes already make a majority: a power loss
+        // would otherwise take the term back, and the same voters (who
+        // voted for it) would elect it again in that term, whose entries
+        // it had already sent and would now write differently.
+        if !pre_vote && self.own_vote_sync.is_some() {
+            return;
+        }
         if pre_vote {
             self.start_election(ctx);
         } else {
@@ -206,9 +210,10 @@ impl Raft {
 
     pub(super) fn become_leader(&mut self, ctx: &mut ServerCtx<'_, '_, Self>) {
         assert_eq!(self.role, Role::Candidate, "only a candidate wins");
-        // A majority of the others may elect it before its own vote is on
-        // disk; that vote is then not needed.
-        self.own_vote_sync = None;
+        debug_assert!(
+            self.own_vote_sync.is_none(),
+            "a leader's term is durable before it leads"
+        );
         if let Some(timer) = self.election_timer.take() {
             ctx.cancel_timer(timer);
         }

@@ -222,3 +222,83 @@ fn with_check_quorum_a_server_that_heard_its_leader_recently_ignores_a_higher_te
     let (_, rest) = split_election_timer(late.effects);
     assert_eq!(rest, [vote(2, true)]);
 }
+
+/// Regression (found by the swarm: log-matching broken on one server).
+/// Postmortem: a candidate could lead before its own term and vote were
+/// on disk: with `overlap_own_vote_write` off its own vote counted at
+/// once (a lone server led at once), and with it on a majority of the
+/// others could elect it first. A power loss then took the term back; the
+/// server stood for the same term again, its voters (who had voted for
+/// it) elected it again, and it wrote different entries at indexes it had
+/// already sent in that term. A candidate now leads only once its term
+/// and vote are durable.
+#[test]
+fn a_candidate_leads_only_once_its_own_term_and_vote_are_durable() {
+    use super::Role;
+    use crate::cluster::Service;
+    for overlap in [true, false] {
+        let params = RaftParams {
+            overlap_own_vote_write: overlap,
+            ..RaftParams::default()
+        };
+        let (mut server, mut raft) = follower(0, params, 1, &[1]);
+        server.hold_syncs();
+        server.call(|ctx| {
+            raft.on_timer(
+                ctx,
+                sim_core::TimerId(0),
+                super::messages::RaftTimer::Election,
+            )
+        });
+        assert_eq!((raft.role, raft.term), (Role::Candidate, 2));
+        if overlap {
+            // Both others vote before the candidate's own disk has the term.
+            for peer in [1, 2] {
+                server.call(|ctx| {
+                    raft.on_message(ctx, NodeId(peer), super::test_support::vote(2, true))
+                });
+            }
+            assert_eq!(
+                raft.role,
+                Role::Candidate,
+                "a majority, but the term is not durable"
+            );
+        }
+        server.complete_sync(&mut raft);
+        if !overlap {
+            for peer in [1, 2] {
+                server.call(|ctx| {
+                    raft.on_message(ctx, NodeId(peer), super::test_support::vote(2, true))
+                });
+            }
+        }
+        assert_eq!(raft.role, Role::Leader, "overlap {overlap}");
+        assert_eq!(durable_meta(&server), (2, Some(0)));
+    }
+}
+
+#[test]
+fn a_lone_server_leads_only_once_its_term_is_durable() {
+    use super::Role;
+    use crate::cluster::Service;
+    for overlap in [true, false] {
+        let params = RaftParams {
+            overlap_own_vote_write: overlap,
+            ..RaftParams::default()
+        };
+        let mut server = crate::testkit::ServerHarness::new(NodeId(0), 1, 7);
+        let mut raft = super::Raft::new(std::sync::Arc::new(params));
+        server.call(|ctx| raft.on_start(ctx));
+        server.hold_syncs();
+        server.call(|ctx| {
+            raft.on_timer(
+                ctx,
+                sim_core::TimerId(0),
+                super::messages::RaftTimer::Election,
+            )
+        });
+        assert_eq!(raft.role, Role::Candidate, "overlap {overlap}");
+        server.complete_sync(&mut raft);
+        assert_eq!(raft.role, Role::Leader, "overlap {overlap}");
+    }
+}

@@ -505,6 +505,11 @@ impl Service for Raft {
         Some(self.store.data())
     }
 
+    /// Its log's end, how much of it is on disk, and how much applied.
+    fn repair_progress(&self) -> u64 {
+        self.log.last_index() + self.durable_index + self.last_applied
+    }
+
     /// After a heal a leader may have to be elected (up to two election
     /// timeouts, one lost to a split vote) before it brings the others'
     /// logs up to date and their commit index with the next heartbeat.

@@ -15,6 +15,14 @@
 //! leads in the end. This assumes a perfect failure detector: crashes, and
 //! delays below the timeouts. Pauses or partitions beyond them make the
 //! ring elect two leaders, which the monitor reports.
+//!
+//! Epochs. A server writes each epoch it enters to its storage, without
+//! waiting for a sync, and a restarted server resumes from it, so its next
+//! election is of a later epoch than any it took part in. A process crash
+//! keeps that write; a power loss before the disk's next sync can take
+//! it, and a server that lost it while every other witness of the epoch is
+//! down may elect itself in that epoch again (`one-leader-per-epoch`
+//! reports it). Without a quorum, nothing more can be known.
 
 pub mod messages;
 pub mod monitor;
@@ -30,6 +38,9 @@ use params::{RingParams, RingVariant};
 use sim_core::{LocalTime, NodeId, TimerId};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
+
+/// Where a server keeps the latest epoch it entered.
+const EPOCH_KEY: &str = "ring/epoch";
 
 /// Ring messages awaiting an ack at most; beyond it a hop goes untracked
 /// (sent, but not resent if the successor died).
@@ -184,6 +195,12 @@ impl RingElection {
             ctx.emit(RingEvent::SteppedDown);
         }
         self.epoch = epoch;
+        // Remembered across a crash: a restarted server that forgot the
+        // epoch would elect itself in one that another server already led
+        // (a process crash keeps this write; a power loss before the next
+        // sync may not, which the module doc states).
+        ctx.storage().put(EPOCH_KEY, epoch.to_le_bytes().to_vec());
+        ctx.storage().sync_grouped();
         self.participant = false;
         self.decided = false;
         self.seen.clear();
@@ -522,6 +539,9 @@ impl Service for RingElection {
 
     fn on_recover(&mut self, ctx: &mut ServerCtx<'_, '_, Self>) {
         self.boot(ctx);
+        if let Some(bytes) = ctx.storage().get(EPOCH_KEY) {
+            self.epoch = u64::from_le_bytes(bytes.try_into().expect("an epoch is 8 bytes"));
+        }
         self.rejoining = self.params.variant == RingVariant::LeLann;
         for peer in ctx.peers() {
             self.count(ctx, SentKind::Hello);

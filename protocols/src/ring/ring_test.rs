@@ -133,3 +133,34 @@ fn bug_switch_forward_smaller_ids_forwards_what_it_should_swallow() {
         ]
     );
 }
+
+/// Regression (found by the swarm: one-leader-per-epoch on a ring of two
+/// with crashes only). Postmortem: n1 led epoch 1 and crashed; n2, which
+/// had forwarded n1's election, crashed and restarted knowing no epoch, and
+/// elected itself in epoch 1 again. A server now keeps the epoch it
+/// entered on its storage and resumes from it: its next election is of
+/// epoch 2.
+#[test]
+fn a_restarted_server_resumes_from_the_epoch_it_had_entered() {
+    let (mut server, _ring) = started(RingParams::default());
+    assert!(server.storage().get("ring/epoch").is_some());
+    let params = RingParams {
+        ids: Ids::Increasing,
+        uids: vec![1, 2, 3],
+        ..RingParams::default()
+    };
+    let mut restarted = RingElection::new(Arc::new(params));
+    server.call(|ctx| restarted.on_recover(ctx));
+    assert_eq!(restarted.epoch, 1);
+    // No leader answers the Hello: it elects, in epoch 2.
+    server.advance(SimDuration::from_secs(1));
+    let elected =
+        server.call(|ctx| restarted.on_timer(ctx, sim_core::TimerId(0), RingTimer::LeaderSilent));
+    assert!(
+        elected
+            .events()
+            .contains(&&RingEvent::ElectionStarted { epoch: 2 }),
+        "{:?}",
+        elected.events()
+    );
+}
