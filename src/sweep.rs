@@ -645,7 +645,7 @@ pub fn summarise(header: &Header, units_expected: u64, results: &[UnitResult]) -
         }
         let expected_names: &[String] = match group_expect(unit.group) {
             Expect::Pass => &[],
-            Expect::Violation(names) => names,
+            Expect::Violation(names) | Expect::Allow(names) => names,
         };
         for name in &unit.failed {
             *group.failures_by_check.entry(name.clone()).or_default() += 1;
@@ -701,7 +701,14 @@ pub fn summarise(header: &Header, units_expected: u64, results: &[UnitResult]) -
         Expect::Pass if unexpected == 0 && inconclusive == 0 => {
             (true, "every run went to its end and passed every check".into())
         }
-        Expect::Pass => (
+        Expect::Allow(_) if unexpected == 0 && inconclusive == 0 => (
+            true,
+            format!(
+                "nothing failed but what may ({} seeds showed it)",
+                violation_seeds.len()
+            ),
+        ),
+        Expect::Pass | Expect::Allow(_) => (
             false,
             format!(
                 "{} runs failed a check and {inconclusive} were inconclusive (cut short by a limit, or a check out of budget)",
@@ -790,7 +797,15 @@ fn judge_groups(
             .unwrap_or(&header.expect);
         let (ok, note) = match expect {
             Expect::Pass if group.passed == group.runs => (true, "every run passed".to_string()),
-            Expect::Pass => (
+            Expect::Allow(names) if *unexpected == 0 && group.inconclusive == 0 => (
+                true,
+                format!(
+                    "nothing failed but what may ({} seeds showed {})",
+                    seeds.len(),
+                    names.join(", ")
+                ),
+            ),
+            Expect::Pass | Expect::Allow(_) => (
                 false,
                 format!(
                     "{} runs failed a check and {} were inconclusive, where every run should pass",
@@ -1058,6 +1073,7 @@ pub fn render(summary: &SweepSummary, out: &mut dyn Write) -> std::io::Result<()
         _ if summary.expectations_per_group => "per group".to_string(),
         Expect::Pass => "Pass".to_string(),
         Expect::Violation(names) => format!("Violation({})", names.join(", ")),
+        Expect::Allow(names) => format!("Allow({})", names.join(", ")),
     };
     writeln!(
         out,

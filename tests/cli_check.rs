@@ -109,3 +109,84 @@ fn a_deadline_gives_unknown_not_a_verdict() {
     assert_eq!(result.code, 3, "{}", result.stdout);
     assert!(result.stdout.contains("\"verdict\":\"unknown\""));
 }
+
+fn scratch_file(name: &str, text: &str) -> String {
+    let dir = faultline_e2e::scratch(&format!("check-{name}"));
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path.display().to_string()
+}
+
+const OP: &str = r#"{"process":0,"f":"write","key":"k","value":"1","outcome":"ok","invoke_ns":1,"complete_ns":2}"#;
+
+/// Issue: an empty history passed as LINEARIZABLE; a BOM or a JSON array
+/// was taken for EDN; unknown fields went unnoticed; check had no budget.
+#[test]
+fn empty_histories_are_refused_and_formats_are_detected() {
+    for (name, text) in [("empty", ""), ("blank", "  \n\t\n"), ("newlines", "\n\n\n")] {
+        let result = faultline(&["check", &scratch_file(name, text)]);
+        assert_eq!(result.code, 2, "{name}: {result:?}");
+        assert!(result.stderr.contains("no operations"), "{}", result.stderr);
+    }
+    let bom = faultline(&[
+        "check",
+        &scratch_file("bom.jsonl", &format!("\u{feff}{OP}\n")),
+        "--json",
+    ]);
+    assert_eq!(bom.code, 0, "{bom:?}");
+    assert_eq!(faultline_e2e::one_json(&bom.stdout)["format"], "jsonl");
+    let array = faultline(&[
+        "check",
+        &scratch_file("a.json", &format!("[{OP}, {OP}]")),
+        "--json",
+    ]);
+    assert_eq!(array.code, 0, "{array:?}");
+    assert_eq!(faultline_e2e::one_json(&array.stdout)["format"], "json");
+}
+
+#[test]
+fn unknown_fields_warn_and_strict_refuses_them() {
+    let path = scratch_file(
+        "extra.jsonl",
+        &format!("{}\n", OP.replace("\"key\"", "\"note\":\"x\",\"key\"")),
+    );
+    let warned = faultline(&["check", &path]);
+    assert_eq!(warned.code, 0, "{warned:?}");
+    assert!(
+        warned.stdout.contains(
+            "warning: fields the jsonl format does not define were ignored: note (first at line 1)"
+        ),
+        "{}",
+        warned.stdout
+    );
+    let strict = faultline(&["check", &path, "--strict"]);
+    assert_eq!(strict.code, 2, "{strict:?}");
+    assert!(
+        strict
+            .stderr
+            .contains("`note` is not a field of the jsonl format"),
+        "{}",
+        strict.stderr
+    );
+}
+
+#[test]
+fn check_runs_within_its_memory_budget_or_answers_unknown() {
+    let mut text = String::new();
+    for i in 0..2_000u64 {
+        text.push_str(&format!(
+            "{{\"process\":{},\"f\":\"write\",\"key\":\"k\",\"value\":\"{i}\",\"outcome\":\"ok\",\"invoke_ns\":{},\"complete_ns\":{}}}\n",
+            i % 8,
+            i * 10,
+            i * 10 + 25
+        ));
+    }
+    let path = scratch_file("big.jsonl", &text);
+    let tiny = faultline(&["check", &path, "--memory", "64KiB", "--json"]);
+    assert_eq!(tiny.code, 3, "{tiny:?}");
+    assert!(tiny.stdout.contains("memory"), "{}", tiny.stdout);
+    let enough = faultline(&["check", &path, "--memory", "256MiB"]);
+    assert_eq!(enough.code, 0, "{enough:?}");
+    let bad = faultline(&["check", &path, "--memory", "lots"]);
+    assert_eq!(bad.code, 2, "{bad:?}");
+}

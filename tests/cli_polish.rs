@@ -773,3 +773,106 @@ fn a_nondeterministic_protocol_is_caught_and_the_event_named() {
         swept.stdout
     );
 }
+
+/// Issue: merge judged by file order and exited 1 when undecided.
+#[test]
+fn merge_refuses_disagreeing_duplicates_and_an_incomplete_per_group_sweep_is_undecided() {
+    let dir = scratch("merge-integrity");
+    let parts: Vec<String> = (1..=3).map(|k| s(&dir.join(format!("part{k}")))).collect();
+    for (k, part) in parts.iter().enumerate() {
+        let shard = format!("{}/3", k + 1);
+        let result = faultline(&[
+            "sweep",
+            "replication-modes",
+            "--seeds",
+            "0..6",
+            "--shard",
+            &shard,
+            "--out",
+            part,
+            "--no-report",
+        ]);
+        assert!(result.code == 0 || result.code == 3, "{result:?}");
+    }
+    // Per-group expectations, two shards of three: undecided, not failed.
+    let some = faultline(&["merge", &parts[0], &parts[1], "--json"]);
+    assert_eq!(some.code, 3, "{some:?}");
+    let all = faultline(&["merge", &parts[0], &parts[1], &parts[2]]);
+    assert_eq!(all.code, 0, "{all:?}");
+    // A torn shard (its last lines cut) is undecided too.
+    let torn = dir.join("torn.jsonl");
+    let text = std::fs::read_to_string(format!("{}/results.jsonl", parts[2])).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    std::fs::write(&torn, lines[..lines.len() - 1].join("\n") + "\n{\"group\":").unwrap();
+    let cut = faultline(&["merge", &parts[0], &parts[1], &s(&torn)]);
+    assert_eq!(cut.code, 3, "{cut:?}");
+    // The same run twice with different verdicts: an error naming both files.
+    let forged = dir.join("forged.jsonl");
+    let mut changed = String::new();
+    for (i, line) in text.lines().enumerate() {
+        if i == 1 {
+            let mut unit: Value = serde_json::from_str(line).unwrap();
+            unit["passed"] = Value::Bool(!unit["passed"].as_bool().unwrap());
+            unit["trace_hash"] = Value::String("0000000000000000".into());
+            changed.push_str(&unit.to_string());
+        } else {
+            changed.push_str(line);
+        }
+        changed.push('\n');
+    }
+    std::fs::write(&forged, changed).unwrap();
+    for order in [[&parts[2], &s(&forged)], [&s(&forged), &parts[2]]] {
+        let clash = faultline(&["merge", &parts[0], &parts[1], order[0], order[1]]);
+        assert_eq!(clash.code, 2, "{clash:?}");
+        assert!(
+            clash.stderr.contains("disagree on seed"),
+            "{}",
+            clash.stderr
+        );
+        assert!(clash.stderr.contains("forged.jsonl"), "{}", clash.stderr);
+    }
+}
+
+/// Issue: `report` on a truncated results file drew partial groups silently.
+#[test]
+fn a_report_of_a_cut_short_sweep_says_how_many_runs_are_missing() {
+    let dir = scratch("report-missing");
+    let out = s(&dir.join("sweep"));
+    let swept = faultline(&[
+        "sweep",
+        "quickstart",
+        "--seeds",
+        "0..6",
+        "--out",
+        &out,
+        "--no-report",
+    ]);
+    assert_eq!(swept.code, 0, "{swept:?}");
+    let results = dir.join("sweep/results.jsonl");
+    let text = std::fs::read_to_string(&results).unwrap();
+    let kept: Vec<&str> = text.lines().take(4).collect();
+    std::fs::write(&results, kept.join("\n") + "\n").unwrap();
+    let report = faultline(&["report", &out]);
+    assert_eq!(report.code, 0, "{report:?}");
+    assert!(
+        report
+            .stdout
+            .contains("INCOMPLETE: 3 of 6 runs are missing"),
+        "{}",
+        report.stdout
+    );
+    let page = std::fs::read_to_string(dir.join("sweep/report.html")).unwrap();
+    assert!(
+        page.contains("Incomplete:</strong> 3 of 6 runs are missing"),
+        "the page says so"
+    );
+    let json = faultline(&["report", &out, "--json"]);
+    assert!(
+        faultline_e2e::one_json(&json.stdout)["incomplete"]
+            .as_str()
+            .unwrap()
+            .starts_with("3 of 6 runs"),
+        "{}",
+        json.stdout
+    );
+}

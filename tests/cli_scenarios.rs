@@ -458,3 +458,57 @@ fn validate_and_list_cover_the_curated_scenarios() {
 
 #[path = "cli_shrink.rs"]
 mod cli_shrink;
+
+/// `faultline swarm`: generated scenarios per protocol; a failure becomes a
+/// file that reproduces it. A bug switch cannot be drawn, so a clean swarm
+/// passes; its output and exit codes are what a soak script reads.
+#[test]
+fn swarm_runs_generated_scenarios_and_reports_per_protocol() {
+    let dir = scratch("swarm");
+    let out = dir.join("swarm").display().to_string();
+    let result = faultline(&[
+        "swarm",
+        "all",
+        "--scenarios",
+        "3",
+        "--seeds",
+        "2",
+        "--out",
+        &out,
+        "--json",
+    ]);
+    assert_eq!(result.code, 0, "{result:?}");
+    let lines = one_json(&result.stdout)["swarm"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert_eq!(lines.len(), 9);
+    for line in lines {
+        assert_eq!(line["runs"], 6, "{line}");
+        assert_eq!(line["failed"], 0, "{line}");
+    }
+    let one = faultline(&[
+        "swarm",
+        "raft",
+        "--scenarios",
+        "10..12",
+        "--seeds",
+        "1",
+        "--out",
+        &out,
+    ]);
+    assert_eq!(one.code, 0, "{one:?}");
+    assert!(
+        one.stdout
+            .starts_with("Raft             2 scenarios x 1 seeds: 2 runs"),
+        "{}",
+        one.stdout
+    );
+    let bad = faultline(&["swarm", "paxos"]);
+    assert_eq!(bad.code, 2, "{bad:?}");
+    assert!(
+        bad.stderr.contains("expected all or one of KvSingle"),
+        "{}",
+        bad.stderr
+    );
+}

@@ -99,7 +99,7 @@ pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
 pub fn expected_violation(expect: &Expect, name: &str) -> bool {
     match expect {
         Expect::Pass => false,
-        Expect::Violation(names) => names.iter().any(|n| n == name),
+        Expect::Violation(names) | Expect::Allow(names) => names.iter().any(|n| n == name),
     }
 }
 

@@ -172,14 +172,21 @@ pub fn validate(scenario: &Scenario) -> Result<(), Vec<Problem>> {
             );
         }
     }
-    if let Expect::Violation(expected) = &scenario.expect {
+    if let Expect::Violation(expected) | Expect::Allow(expected) = &scenario.expect {
+        let variant = match &scenario.expect {
+            Expect::Allow(_) => "Allow",
+            _ => "Violation",
+        };
         if expected.is_empty() {
-            c.problem("expect", "Violation([...]) must name at least one check");
+            c.problem(
+                "expect",
+                format!("{variant}([...]) must name at least one check"),
+            );
         }
         for (index, check) in expected.iter().enumerate() {
             if !names.contains(&check.as_str()) {
                 c.problem(
-                    format!("expect.Violation[{index}]"),
+                    format!("expect.{variant}[{index}]"),
                     format!("unknown check \"{check}\"; {}", suggestion(check, &names)),
                 );
             }
