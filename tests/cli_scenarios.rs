@@ -512,3 +512,35 @@ fn swarm_runs_generated_scenarios_and_reports_per_protocol() {
         bad.stderr
     );
 }
+
+/// Heavy tier: every curated scenario's expectation holds over two
+/// disjoint ranges of 20 seeds, each group by its own (a `Violation` that
+/// needs luck must be written as `Allow`; scenarios/README.md, `expect`).
+#[test]
+#[ignore = "heavy tier: cargo test --release -- --ignored"]
+fn every_curated_sweep_holds_over_any_twenty_seeds() {
+    let list: Value = serde_json::from_str(&faultline(&["list", "--json"]).stdout).unwrap();
+    let dir = scratch("curated-ranges");
+    let mut broken = Vec::new();
+    for scenario in list["scenarios"].as_array().unwrap() {
+        let name = scenario["name"].as_str().unwrap();
+        for range in ["0..20", "20..40"] {
+            let out = dir.join(format!("{name}-{range}")).display().to_string();
+            let swept = faultline(&[
+                "sweep",
+                name,
+                "--seeds",
+                range,
+                "--out",
+                &out,
+                "--no-report",
+                "--json",
+            ]);
+            if swept.code != 0 {
+                let note = one_json(&swept.stdout)["summary"]["expectation_note"].clone();
+                broken.push(format!("{name} {range}: exit {}: {note}", swept.code));
+            }
+        }
+    }
+    assert!(broken.is_empty(), "{broken:#?}");
+}

@@ -29,8 +29,11 @@
 //! configuration (`topology.rs`), hands both to the protocol, whose plug-in
 //! calls `drive.rs` (the engine loop, generic over the protocol's service,
 //! binding "@leader" as faults come and feeding `recorder.rs`, the history,
-//! and the monitor), then `checks.rs` judges the history and `metrics.rs`
-//! measures it; `outcome.rs` holds the result types. `shrink/` turns a
+//! and the monitor, and judging convergence with `convergence.rs` while the
+//! servers exist), then `checks.rs` judges the history and `metrics.rs`
+//! measures it; `outcome.rs` holds the result types. `swarm/` generates
+//! valid scenarios of each protocol that draw its configuration as well as
+//! its faults, and runs them through every check it promises. `shrink/` turns a
 //! failing resolved scenario into the smallest one found that fails the same
 //! check, running candidates through `run`. `strategies.rs` has
 //! proptest fault schedules by node name. The curated `*.ron` files live
