@@ -104,59 +104,85 @@ pub fn run(protocol: SwarmProtocol, scenarios: Range<u64>, seeds: Range<u64>) ->
         .into_par_iter()
         .map(|i| generate(protocol, i))
         .collect();
-    let results: Vec<(u64, u64, Result<crate::RunOutcome, String>)> = units
+    // Each run is reduced to its verdict where it ran, so a swarm of any
+    // size holds one small record per run, never a run's history.
+    let results: Vec<(u64, u64, Judged)> = units
         .into_par_iter()
         .map(|(i, seed)| {
             let scenario = &generated[(i - scenarios.start) as usize].scenario;
-            let outcome = std::panic::catch_unwind(|| crate::run(&crate::resolve(scenario, seed)))
-                .unwrap_or_else(|panic| {
-                    Err(format!("panic: {}", crate::run::panic_message(&panic)))
-                });
-            (i, seed, outcome)
+            let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                crate::run(&crate::resolve(scenario, seed))
+            }));
+            let judged = match run {
+                Ok(Ok(outcome)) => Judged::of(&outcome),
+                Ok(Err(error)) => Judged::failed(vec!["error".to_string()], error, 0),
+                Err(panic) => Judged::failed(
+                    vec!["panic".to_string()],
+                    crate::run::panic_message(panic.as_ref()),
+                    0,
+                ),
+            };
+            (i, seed, judged)
         })
         .collect();
     let mut swarm = SwarmOutcome {
         scenarios: scenarios.end - scenarios.start,
         ..SwarmOutcome::default()
     };
-    for (i, seed, outcome) in results {
+    for (i, seed, judged) in results {
         swarm.runs += 1;
-        let (failed, detail) = match outcome {
-            Ok(outcome) => {
-                swarm.events += outcome.stats.events;
-                match outcome.verdict() {
-                    RunVerdict::Pass => {
-                        swarm.passed += 1;
-                        continue;
-                    }
-                    RunVerdict::Inconclusive => {
-                        swarm.inconclusive += 1;
-                        continue;
-                    }
-                    RunVerdict::Fail => {
-                        let detail = outcome
-                            .checks
-                            .iter()
-                            .find(|c| c.verdict == sim_core::checker::Verdict::Fail)
-                            .map(|c| format!("{}: {}", c.name, c.detail))
-                            .unwrap_or_default();
-                        (outcome.failed(), detail)
-                    }
+        swarm.events += judged.events;
+        match judged.verdict {
+            RunVerdict::Pass => swarm.passed += 1,
+            RunVerdict::Inconclusive => swarm.inconclusive += 1,
+            RunVerdict::Fail => {
+                swarm.failures_total += 1;
+                if swarm.failures.len() < FAILURES_KEPT_MAX {
+                    swarm.failures.push(SwarmFailure {
+                        generated: generated[(i - scenarios.start) as usize].clone(),
+                        seed,
+                        failed: judged.failed,
+                        detail: judged.detail,
+                    });
                 }
             }
-            Err(error) => (vec!["panic".to_string()], error),
-        };
-        swarm.failures_total += 1;
-        if swarm.failures.len() < FAILURES_KEPT_MAX {
-            swarm.failures.push(SwarmFailure {
-                generated: generated[(i - scenarios.start) as usize].clone(),
-                seed,
-                failed,
-                detail,
-            });
         }
     }
     swarm
+}
+
+/// What a swarm keeps of one run.
+struct Judged {
+    verdict: RunVerdict,
+    failed: Vec<String>,
+    detail: String,
+    events: u64,
+}
+
+impl Judged {
+    fn of(outcome: &crate::RunOutcome) -> Judged {
+        let detail = outcome
+            .checks
+            .iter()
+            .find(|c| c.verdict == sim_core::checker::Verdict::Fail)
+            .map(|c| format!("{}: {}", c.name, c.detail))
+            .unwrap_or_default();
+        Judged {
+            verdict: outcome.verdict(),
+            failed: outcome.failed(),
+            detail,
+            events: outcome.stats.events,
+        }
+    }
+
+    fn failed(failed: Vec<String>, detail: String, events: u64) -> Judged {
+        Judged {
+            verdict: RunVerdict::Fail,
+            failed,
+            detail,
+            events,
+        }
+    }
 }
 
 impl SwarmFailure {
