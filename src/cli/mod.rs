@@ -387,6 +387,9 @@ enum Command {
         /// Where failures' reproducers are written.
         #[arg(long, default_value = "faultline-out/swarm")]
         out: PathBuf,
+        /// Also shrink each protocol's first failure, as `faultline shrink` does, and write it beside.
+        #[arg(long)]
+        shrink: bool,
     },
     /// Run a built-in benchmark.
     #[command(
@@ -587,6 +590,7 @@ fn dispatch(
             seeds,
             jobs,
             out,
+            shrink,
         } => swarm_cmd::swarm(
             swarm_cmd::SwarmOptions {
                 protocol,
@@ -594,6 +598,7 @@ fn dispatch(
                 seeds,
                 jobs,
                 out,
+                shrink,
                 json,
             },
             stdout,

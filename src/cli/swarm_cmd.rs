@@ -20,6 +20,9 @@ pub struct SwarmOptions {
     pub jobs: Option<usize>,
     /// Where each failure's reproducer is written.
     pub out: PathBuf,
+    /// Shrink each protocol's first failure too (`faultline shrink`'s
+    /// search, 2,000 candidates at most), beside its reproducer.
+    pub shrink: bool,
     pub json: bool,
 }
 
@@ -101,6 +104,34 @@ pub fn swarm(options: SwarmOptions, stdout: &mut dyn Write) -> Result<u8, CliErr
                     .with_file(file.display().to_string())
             })?;
             reproducers.push(format!("{} --seed {}", file.display(), failure.seed));
+        }
+        if let (true, Some(first)) = (options.shrink, outcome.failures.first()) {
+            let resolved = scenarios::resolve(&first.generated.scenario, first.seed);
+            let search = scenarios::shrink::Options {
+                jobs: jobs.min(scenarios::shrink::JOBS_MAX),
+                ..scenarios::shrink::Options::default()
+            };
+            let shrunk = pool.install(|| {
+                scenarios::shrink::shrink(
+                    &resolved,
+                    &search,
+                    &scenarios::shrink::run_trial,
+                    &mut (),
+                )
+            });
+            if let Ok(shrunk) = shrunk {
+                let file = options.out.join(format!(
+                    "{}-{}-seed-{}-shrunk.ron",
+                    protocol.name().to_lowercase(),
+                    first.generated.index,
+                    first.seed
+                ));
+                std::fs::write(&file, shrunk.to_file()).map_err(|e| {
+                    CliError::new(ErrorKind::Output, format!("{}: {e}", file.display()))
+                        .with_file(file.display().to_string())
+                })?;
+                reproducers.push(format!("{} --seed {}", file.display(), first.seed));
+            }
         }
         failed += outcome.failures_total;
         inconclusive += outcome.inconclusive;
