@@ -99,10 +99,7 @@ pub fn swarm(options: SwarmOptions, stdout: &mut dyn Write) -> Result<u8, CliErr
                 failure.generated.index,
                 failure.seed
             ));
-            std::fs::write(&file, failure.reproducer()).map_err(|e| {
-                CliError::new(ErrorKind::Output, format!("{}: {e}", file.display()))
-                    .with_file(file.display().to_string())
-            })?;
+            write(&file, &failure.reproducer())?;
             reproducers.push(format!("{} --seed {}", file.display(), failure.seed));
         }
         if let (true, Some(first)) = (options.shrink, outcome.failures.first()) {
@@ -126,10 +123,7 @@ pub fn swarm(options: SwarmOptions, stdout: &mut dyn Write) -> Result<u8, CliErr
                     first.generated.index,
                     first.seed
                 ));
-                std::fs::write(&file, shrunk.to_file()).map_err(|e| {
-                    CliError::new(ErrorKind::Output, format!("{}: {e}", file.display()))
-                        .with_file(file.display().to_string())
-                })?;
+                write(&file, &shrunk.to_file())?;
                 reproducers.push(format!("{} --seed {}", file.display(), first.seed));
             }
         }
@@ -175,5 +169,13 @@ pub fn swarm(options: SwarmOptions, stdout: &mut dyn Write) -> Result<u8, CliErr
         3
     } else {
         0
+    })
+}
+
+/// Writes one output file; the error names it.
+fn write(file: &std::path::Path, text: &str) -> Result<(), CliError> {
+    std::fs::write(file, text).map_err(|e| {
+        CliError::new(ErrorKind::Output, format!("{}: {e}", file.display()))
+            .with_file(file.display().to_string())
     })
 }
