@@ -202,7 +202,10 @@ fn drive_engine<S: Service>(
                 .saturating_add(until.since_start().saturating_sub(convergence::SETTLED_FOR));
             let reason = observer.run(sim, Stop::at(at.max(sim.now())), watcher);
             if reason == StopReason::TimeReached || reason == StopReason::QueueEmpty {
-                settled_from = Some(convergence::snapshot(sim, servers));
+                settled_from = Some(convergence::Settle {
+                    replicas: convergence::snapshot(sim, servers),
+                    stragglers: sim.messages_arriving_after(until, |n| n.0 < servers),
+                });
                 None
             } else {
                 Some(reason)

@@ -395,6 +395,19 @@ impl<P: Protocol> Simulation<P> {
     pub fn held_messages(&self) -> usize {
         self.held.len()
     }
+    /// Messages in flight from and to nodes `among` accepts that will not
+    /// arrive before `time` (a scan of the queue: for a run's end, not its
+    /// loop). What tells whether a network has gone quiet: a message still
+    /// on its way may carry what a replica lacks.
+    pub fn messages_arriving_after(&self, time: SimTime, among: impl Fn(NodeId) -> bool) -> usize {
+        self.queue
+            .pending()
+            .filter(|(at, kind)| {
+                *at > time
+                    && matches!(kind, EventKind::Deliver { from, to, .. } if among(*from) && among(*to))
+            })
+            .count()
+    }
     /// Takes the outputs emitted since the last drain, in emission order.
     pub fn drain_outputs(&mut self) -> std::vec::Drain<'_, Emitted<P::Output>> {
         self.outputs.drain(..)

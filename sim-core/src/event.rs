@@ -248,6 +248,19 @@ impl<P: Protocol> EventQueue<P> {
         }
     }
 
+    /// Every pending event as (time, kind), in no particular order.
+    pub fn pending(&self) -> Box<dyn Iterator<Item = (SimTime, &EventKind<P>)> + '_> {
+        match &self.store {
+            Store::Binary(heap) => Box::new(heap.iter().map(|e| (e.time, &e.kind))),
+            Store::Radix { radix, below_floor } => Box::new(
+                radix
+                    .items()
+                    .map(|(time, kind)| (SimTime::from_nanos(time), kind))
+                    .chain(below_floor.iter().map(|e| (e.time, &e.kind))),
+            ),
+        }
+    }
+
     pub fn len(&self) -> usize {
         match &self.store {
             Store::Binary(heap) => heap.len(),

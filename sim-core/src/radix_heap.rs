@@ -247,6 +247,19 @@ impl<V> RadixHeap<V> {
         Some((entry.time, seq, value))
     }
 
+    /// Every item as (time, value), in no particular order, borrowed.
+    pub(crate) fn items(&self) -> impl Iterator<Item = (u64, &V)> + '_ {
+        self.front
+            .iter()
+            .chain(self.buckets.iter().flatten())
+            .map(|entry| {
+                let (_, value) = self.values[entry.slot as usize]
+                    .as_ref()
+                    .expect("a queued entry's slot holds its value");
+                (entry.time, value)
+            })
+    }
+
     /// Every item as (time, seq, value), in no particular order.
     pub(crate) fn into_items(mut self) -> impl Iterator<Item = (u64, u64, V)> {
         let entries: Vec<Entry> = self
