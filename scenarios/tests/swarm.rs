@@ -90,13 +90,13 @@ fn a_bug_switch_is_found_by_the_swarm() {
     // The swarm's runs are the protocol's own: switch a bug on in each
     // generated file, and the same machinery catches it.
     let mut caught = 0;
-    for index in 0..40 {
+    for index in 0..60 {
         let generated = swarm::generate(SwarmProtocol::Raft, index);
         let text = generated
             .text
             .replace("pre_vote:", "vote_without_log_check: true, pre_vote:");
         let scenario = scenarios::load_str(&text, "bug.ron").unwrap();
-        let failed = (0..3).any(|seed| {
+        let failed = (0..4).any(|seed| {
             let outcome = scenarios::run(&scenarios::resolve(&scenario, seed)).unwrap();
             !outcome.failed().is_empty()
         });
