@@ -102,7 +102,7 @@ fn a_history_without_operations_is_an_error_not_a_pass() {
 
 #[test]
 fn a_byte_order_mark_and_json_arrays_are_detected() {
-    let line = r#"{"process":0,"f":"Write","key":"k","value":"1","outcome":"Ok","invoke_ns":1,"complete_ns":2}"#;
+    let line = r#"{"process":0,"f":"write","key":"k","value":"1","outcome":"ok","invoke_ns":1,"complete_ns":2}"#;
     let bom = format!("\u{feff}{line}\n");
     assert_eq!(sim_core::history::import::detect(&bom), Format::Jsonl);
     assert_eq!(import(&bom, Format::Auto, "h").unwrap().history.len(), 1);
@@ -139,13 +139,13 @@ fn a_byte_order_mark_and_json_arrays_are_detected() {
 
 #[test]
 fn unknown_fields_are_reported_with_their_first_line() {
-    let edn = "{:process 0, :type :invoke, :f :write, :valeu 3, :time 5}\n{:process 0, :type :ok, :f :write, :value 3, :extra 1}";
+    let edn = "{:process 0, :type :invoke, :f :write, :value 3, :valeu 3, :time 5}\n{:process 0, :type :ok, :f :write, :value 3, :extra 1}";
     let imported = import(edn, Format::Edn, "h").unwrap();
     assert_eq!(
         imported.unknown_fields,
         [("valeu".to_string(), 1), ("extra".to_string(), 2)]
     );
-    let jsonl = r#"{"process":0,"f":"Write","key":"k","value":"1","outcome":"Ok","invoke_ns":1,"complete_ns":2,"note":"x"}"#;
+    let jsonl = r#"{"process":0,"f":"write","key":"k","value":"1","outcome":"ok","invoke_ns":1,"complete_ns":2,"note":"x"}"#;
     let imported = import(jsonl, Format::Jsonl, "h").unwrap();
     assert_eq!(imported.unknown_fields, [("note".to_string(), 1)]);
 }

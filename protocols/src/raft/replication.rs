@@ -20,7 +20,9 @@ impl Raft {
         client: NodeId,
         request: ClientRequest,
     ) {
-        let uncommitted = self.log.last_index() - self.commit_index;
+        // Saturating: with a bug switch on, a leader may be elected without
+        // entries it had learned were committed.
+        let uncommitted = self.log.last_index().saturating_sub(self.commit_index);
         let state = self.leader_state.as_ref().expect("only leaders propose");
         if state.pending_writes.len() >= PENDING_WRITES_MAX
             || uncommitted >= UNCOMMITTED_ENTRIES_MAX
