@@ -517,7 +517,7 @@ fn swarm_runs_generated_scenarios_and_reports_per_protocol() {
 /// disjoint ranges of 20 seeds, each group by its own (a `Violation` that
 /// needs luck must be written as `Allow`; scenarios/README.md, `expect`).
 #[test]
-#[ignore = "heavy tier: cargo test --release -- --ignored"]
+#[ignore = "heavy tier: cargo test --workspace --release --tests -- --ignored"]
 fn every_curated_sweep_holds_over_any_twenty_seeds() {
     let list: Value = serde_json::from_str(&faultline(&["list", "--json"]).stdout).unwrap();
     let dir = scratch("curated-ranges");
