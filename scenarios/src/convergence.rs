@@ -21,6 +21,12 @@ use sim_core::{NodeId, SimDuration, SimTime, Simulation};
 
 pub const EVENTUAL: &str = "eventual";
 
+/// Whether the run judges convergence: clients of registers, and
+/// `eventual` named or the default checks.
+pub fn judged(plan: &Plan<'_>) -> bool {
+    plan.registers && (plan.checks.is_empty() || plan.checks.iter().any(|c| c == EVENTUAL))
+}
+
 /// A fault still in force at the end that keeps replicas apart, by its
 /// schedule entry: a partition between servers never healed, a clog
 /// between servers never released, loss never restored, or a server's

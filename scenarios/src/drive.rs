@@ -63,13 +63,8 @@ pub fn drive<S: Service>(
     routing: protocols::client::ClientRouting,
 ) -> Result<Driven, String> {
     // Only a run that judges convergence pays for sampling the network.
-    let judging =
-        plan.registers && (plan.checks.is_empty() || plan.checks.iter().any(|c| c == EVENTUAL));
-    let network_repair = if judging {
-        convergence::network_repair(&config.topology, plan.servers)
-    } else {
-        SimDuration::ZERO
-    };
+    let network_repair = convergence::judged(plan)
+        .then(|| convergence::network_repair(&config.topology, plan.servers));
     config.limits.memory_bytes_max = plan.memory.0;
     config.limits.outputs_pending_max = OUTPUTS_PENDING_MAX;
     let mut sim = Simulation::new(
@@ -99,7 +94,7 @@ fn drive_engine<S: Service>(
     plan: &Plan<'_>,
     sim: &mut Simulation<Cluster<S>>,
     watcher: &mut dyn RunWatcher,
-    network_repair: SimDuration,
+    network_repair: Option<SimDuration>,
 ) -> Result<Driven, String> {
     let (names, servers) = (plan.names.as_slice(), plan.servers);
     let lookup = |name: &str| node_by_name(names, name);
@@ -192,12 +187,10 @@ fn drive_engine<S: Service>(
     }
     // Convergence is judged only of replicas that have settled: their
     // data as it stood `SETTLED_FOR` before the end, to compare.
-    let judging =
-        plan.registers && (plan.checks.is_empty() || plan.checks.iter().any(|c| c == EVENTUAL));
     let mut settled_from = None;
     let stop_reason = match stop_reason {
         Some(reason) => Some(reason),
-        None if judging => {
+        None if network_repair.is_some() => {
             let at = SimTime::ZERO
                 .saturating_add(until.since_start().saturating_sub(convergence::SETTLED_FOR));
             let reason = observer.run(sim, Stop::at(at.max(sim.now())), watcher);
@@ -243,7 +236,7 @@ fn drive_engine<S: Service>(
     }
     let named = plan.checks.iter().any(|c| c == EVENTUAL);
     let mut judged = None;
-    if plan.registers && (named || plan.checks.is_empty()) {
+    if let Some(network_repair) = network_repair {
         let check = match &inconclusive {
             Some(_) => Ok(CheckResult {
                 name: EVENTUAL.into(),
