@@ -102,14 +102,12 @@ fn without_jumps(kinds: &[&'static str]) -> Vec<&'static str> {
         .collect()
 }
 
-/// Assembles a scenario file.
+/// What each protocol draws; the rest of a scenario file is the same for
+/// every protocol (`assemble`).
 struct Parts {
-    protocol: SwarmProtocol,
-    index: u64,
-    timing: Timing,
-    /// How many servers `nodes` names.
+    /// How many servers: `Count(servers)`, unless `names` names them.
     servers: u64,
-    nodes: String,
+    names: Option<&'static str>,
     params: String,
     allow: Allow,
     workload: Option<String>,
@@ -118,7 +116,14 @@ struct Parts {
     checks: Vec<&'static str>,
 }
 
-fn assemble(d: &mut Draw, parts: Parts) -> String {
+/// Assembles a scenario file.
+fn assemble(
+    d: &mut Draw,
+    protocol: SwarmProtocol,
+    index: u64,
+    timing: Timing,
+    parts: Parts,
+) -> String {
     let network = environment::network(d, parts.allow);
     let disks = environment::disks(d);
     let clocks = environment::clocks(d, parts.allow);
@@ -129,15 +134,18 @@ fn assemble(d: &mut Draw, parts: Parts) -> String {
         .copied()
         .filter(|k| parts.servers >= 2 || !matches!(*k, "Partition" | "Clog"))
         .collect();
-    let faults = environment::faults(d, parts.timing, &kinds, parts.outages);
+    let faults = environment::faults(d, timing, &kinds, parts.outages);
     let checks: Vec<String> = parts.checks.iter().map(|c| format!("\"{c}\"")).collect();
+    let nodes = match parts.names {
+        Some(names) => format!("Names([{names}])"),
+        None => format!("Count({})", parts.servers),
+    };
     format!(
-        "Scenario(\n    name: \"swarm-{}-{}\",\n    duration: \"{}ms\",\n    nodes: {},\n    {network}\n    {disks}\n    {clocks}\n    protocol: {}({}),\n    {}\n    {faults}\n    checks: [{}],\n)\n",
-        parts.protocol.name().to_lowercase(),
-        parts.index,
-        parts.timing.duration_ms,
-        parts.nodes,
-        parts.protocol.name(),
+        "Scenario(\n    name: \"swarm-{}-{}\",\n    duration: \"{}ms\",\n    nodes: {nodes},\n    {network}\n    {disks}\n    {clocks}\n    protocol: {}({}),\n    {}\n    {faults}\n    checks: [{}],\n)\n",
+        protocol.name().to_lowercase(),
+        index,
+        timing.duration_ms,
+        protocol.name(),
         parts.params,
         parts.workload.unwrap_or_default(),
         checks.join(", ")
@@ -153,11 +161,8 @@ pub fn scenario_text(protocol: SwarmProtocol, index: u64, d: &mut Draw) -> Strin
             let workload = environment::workload(d, timing, REGISTER_MIX, 5, 6);
             let servers = d.int(1, 3);
             Parts {
-                protocol,
-                index,
-                timing,
                 servers,
-                nodes: format!("Count({servers})"),
+                names: None,
                 params: format!("flush_interval: \"{}\"", ms(d.real(0.0, 10.0))),
                 allow: ASYNC,
                 workload: Some(workload),
@@ -166,11 +171,11 @@ pub fn scenario_text(protocol: SwarmProtocol, index: u64, d: &mut Draw) -> Strin
                 checks: vec!["linearizability", "session", "invariants"],
             }
         }
-        SwarmProtocol::Raft => raft(d, index, timing),
-        SwarmProtocol::PrimaryBackup => primary_backup(d, index, timing),
-        SwarmProtocol::Quorum => quorum(d, index, timing),
+        SwarmProtocol::Raft => raft(d, timing),
+        SwarmProtocol::PrimaryBackup => primary_backup(d, timing),
+        SwarmProtocol::Quorum => quorum(d, timing),
         SwarmProtocol::TwoPhaseCommit | SwarmProtocol::ThreePhaseCommit => {
-            commit(d, protocol, index, timing)
+            commit(d, protocol, timing)
         }
         SwarmProtocol::Saga => {
             let keys = d.int(1, 6);
@@ -183,11 +188,8 @@ pub fn scenario_text(protocol: SwarmProtocol, index: u64, d: &mut Draw) -> Strin
                 timing.stop_after_ms
             );
             Parts {
-                protocol,
-                index,
-                timing,
                 servers: 4,
-                nodes: "Names([\"orders\", \"inventory\", \"payment\", \"shipping\"])".into(),
+                names: Some("\"orders\", \"inventory\", \"payment\", \"shipping\""),
                 params: format!(
                     "style: {style}, initial_stock: {}, initial_credit: {}, shipping_failure_probability: {:.2}, retry_interval: \"{}\", step_timeout: \"{}\"",
                     d.int(5, 500),
@@ -210,11 +212,8 @@ pub fn scenario_text(protocol: SwarmProtocol, index: u64, d: &mut Draw) -> Strin
             let servers = d.int(2, 12);
             let hop = d.real(20.0, 80.0);
             Parts {
-                protocol,
-                index,
-                timing,
                 servers,
-                nodes: format!("Count({servers})"),
+                names: None,
                 params: format!(
                     "variant: {variant}, ids: {}, heartbeat_interval: \"{}\", failure_timeout: \"{}\", hop_timeout: \"{}\", election_timeout: \"{}\"",
                     d.pick(&["Increasing", "Decreasing", "Random"]),
@@ -237,11 +236,8 @@ pub fn scenario_text(protocol: SwarmProtocol, index: u64, d: &mut Draw) -> Strin
             // Bully assumes synchrony: an answer within `answer_timeout`.
             let servers = d.int(2, 9);
             Parts {
-                protocol,
-                index,
-                timing,
                 servers,
-                nodes: format!("Count({servers})"),
+                names: None,
                 params: format!(
                     "ids: {}, first_election: {}, heartbeat_interval: \"{}\", failure_timeout: \"{}\", answer_timeout: \"{}\", coordinator_timeout: \"{}\"",
                     d.pick(&["Increasing", "Decreasing", "Random"]),
@@ -259,10 +255,10 @@ pub fn scenario_text(protocol: SwarmProtocol, index: u64, d: &mut Draw) -> Strin
             }
         }
     };
-    assemble(d, parts)
+    assemble(d, protocol, index, timing, parts)
 }
 
-fn raft(d: &mut Draw, index: u64, timing: Timing) -> Parts {
+fn raft(d: &mut Draw, timing: Timing) -> Parts {
     let low = d.real(20.0, 200.0);
     let high = low * d.real(1.5, 3.0);
     let read_mode = *d.pick(&["Log", "ReadIndex", "Lease"]);
@@ -275,11 +271,8 @@ fn raft(d: &mut Draw, index: u64, timing: Timing) -> Parts {
     let workload = environment::workload(d, timing, REGISTER_MIX, 5, 6);
     let servers = d.int(1, 7);
     Parts {
-        protocol: SwarmProtocol::Raft,
-        index,
-        timing,
         servers,
-        nodes: format!("Count({servers})"),
+                names: None,
         params: format!(
             "election_timeout: (\"{}\", \"{}\"), pre_vote: {}, check_quorum: {}, read_mode: {read_mode}, batch_entries_max: {}, overlap_own_vote_write: {}, group_commit: {}",
             ms(low),
@@ -298,7 +291,7 @@ fn raft(d: &mut Draw, index: u64, timing: Timing) -> Parts {
     }
 }
 
-fn primary_backup(d: &mut Draw, index: u64, timing: Timing) -> Parts {
+fn primary_backup(d: &mut Draw, timing: Timing) -> Parts {
     let servers = d.int(2, 9);
     let fallback_ms = d.real(100.0, 60_000.0);
     let (mode, never_degrades) = match d.int(0, 2) {
@@ -337,11 +330,8 @@ fn primary_backup(d: &mut Draw, index: u64, timing: Timing) -> Parts {
     }
     let workload = environment::workload(d, timing, "(read: 0.5, write: 0.5)", 5, 6);
     Parts {
-        protocol: SwarmProtocol::PrimaryBackup,
-        index,
-        timing,
         servers,
-        nodes: format!("Count({servers})"),
+                names: None,
         params: format!(
             "mode: {mode}, read_from: {read_from}, heartbeat_interval: \"{}\", failover_timeout: \"{}\", failover_jitter: \"{}\", lease: \"{}\", session_wait: \"{}\", batch_entries_max: {}",
             ms(heartbeat),
@@ -360,7 +350,7 @@ fn primary_backup(d: &mut Draw, index: u64, timing: Timing) -> Parts {
     }
 }
 
-fn quorum(d: &mut Draw, index: u64, timing: Timing) -> Parts {
+fn quorum(d: &mut Draw, timing: Timing) -> Parts {
     let servers = d.int(1, 7);
     let n = d.int(1, servers.min(5));
     let r = d.int(1, n);
@@ -407,11 +397,8 @@ fn quorum(d: &mut Draw, index: u64, timing: Timing) -> Parts {
     let workload =
         environment::workload_with(d, timing, "(read: 0.5, write: 0.5)", 5, 6, single_attempt);
     Parts {
-        protocol: SwarmProtocol::Quorum,
-        index,
-        timing,
         servers,
-        nodes: format!("Count({servers})"),
+                names: None,
         params: format!(
             "replicas: {n}, read_quorum: {r}, write_quorum: {w}, vnodes: {}, coordinator: {}, read_fanout: {}, write_fanout: {}, versioning: {}, lww_resolution: \"1ns\", read_repair: {}, sloppy_quorum: {sloppy}, handoff_interval: \"{}\", anti_entropy: {anti_entropy}, heartbeat_interval: \"{}\", down_after: \"{}\", request_timeout: \"{}\"",
             d.pick(&[1, 8, 64, 256]),
@@ -433,7 +420,7 @@ fn quorum(d: &mut Draw, index: u64, timing: Timing) -> Parts {
     }
 }
 
-fn commit(d: &mut Draw, protocol: SwarmProtocol, index: u64, timing: Timing) -> Parts {
+fn commit(d: &mut Draw, protocol: SwarmProtocol, timing: Timing) -> Parts {
     let shards = d.int(2, 6);
     let three_phase = protocol == SwarmProtocol::ThreePhaseCommit;
     let keys = d.int(shards, 30);
@@ -446,11 +433,8 @@ fn commit(d: &mut Draw, protocol: SwarmProtocol, index: u64, timing: Timing) -> 
     );
     let round = d.real(60.0, 200.0);
     Parts {
-        protocol,
-        index,
-        timing,
         servers: shards + 1,
-        nodes: format!("Count({})", shards + 1),
+        names: None,
         params: format!(
             "initial_balance: {}, vote_timeout: \"{}\", decision_timeout: \"{}\", resend_interval: \"{}\", round_timeout: \"{}\", group_commit: {}, cooperative_termination: {}",
             d.int(10, 1_000),
