@@ -89,6 +89,7 @@ pub mod testkit;
 pub mod time;
 pub mod topology;
 pub mod trace;
+pub mod txn;
 
 pub use clock::ClockConfig;
 pub use disk::DiskConfig;

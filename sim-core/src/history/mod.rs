@@ -12,6 +12,8 @@
 //! matches any state.
 
 pub mod edn;
+pub mod history_error;
+pub mod jepsen;
 pub mod import;
 
 use serde::{Deserialize, Serialize};

@@ -1,0 +1,391 @@
+//! The whole judgement of a transactional history: infer the dependency
+//! graph, find and classify its cycles, find the anomalies that are not
+//! cycles, saturate for read atomic and causal consistency, and say which
+//! consistency models the history rules out and which it still satisfies.
+
+use super::graph::{
+    classify, order_edges, Components, DepGraph, Edge, Search, PROCESS, REALTIME, RW, WR,
+    WW,
+};
+use super::models::{self, Model, Standing};
+use super::saturation::{self, Level};
+use super::{TxnHistory, TxnKind};
+use crate::checker::{Budget, Verdict};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// An external read and the transaction it read from (`u32::MAX`: the
+/// initial state), for the saturation checks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ReadFrom {
+    pub reader: u32,
+    pub mop: u32,
+    pub key: u32,
+    pub writer: u32,
+}
+
+/// What a datatype's analysis infers from a history.
+pub struct Observations {
+    /// Transactions that may have committed (graph nodes with edges).
+    pub member: Vec<bool>,
+    /// ww, wr and rw edges.
+    pub edges: Vec<Edge>,
+    /// External reads, sorted by reader and micro-op.
+    pub reads: Vec<ReadFrom>,
+    /// (transaction, key) of every write by a transaction that may have
+    /// committed, sorted.
+    pub writes: Vec<(u32, u32)>,
+    /// Known version order: (key, earlier writer, later writer).
+    pub co: Vec<(u32, u32, u32)>,
+    /// What could not be inferred, in words.
+    pub notes: Vec<String>,
+}
+
+impl Observations {
+    pub fn new(n: usize) -> Observations {
+        Observations {
+            member: vec![false; n],
+            edges: Vec::new(),
+            reads: Vec::new(),
+            writes: Vec::new(),
+            co: Vec::new(),
+            notes: Vec::new(),
+        }
+    }
+}
+
+/// One anomaly found, with the transactions it involves.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    pub kind: String,
+    pub txns: Vec<u32>,
+    /// What was seen, in words.
+    pub text: String,
+    /// For a cycle: its edges, each with its reason.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cycle: Option<Vec<Edge>>,
+}
+
+/// Anomalies by kind: every one counted, the first few of each kept.
+pub struct Findings {
+    pub counts: BTreeMap<String, u64>,
+    pub examples: Vec<Finding>,
+    per_kind_max: usize,
+}
+
+impl Findings {
+    pub fn new(per_kind_max: usize) -> Findings {
+        Findings {
+            counts: BTreeMap::new(),
+            examples: Vec::new(),
+            per_kind_max,
+        }
+    }
+
+    pub fn add(&mut self, kind: &str, txns: Vec<u32>, text: String) {
+        self.push(kind, txns, text, None);
+    }
+
+    pub fn add_cycle(&mut self, kind: &str, steps: Vec<Edge>) {
+        let mut txns: Vec<u32> = steps.iter().map(|e| e.from).collect();
+        txns.dedup();
+        self.push(kind, txns, String::new(), Some(steps));
+    }
+
+    fn push(&mut self, kind: &str, txns: Vec<u32>, text: String, cycle: Option<Vec<Edge>>) {
+        let count = self.counts.entry(kind.to_string()).or_insert(0);
+        *count += 1;
+        if *count as usize <= self.per_kind_max {
+            self.examples.push(Finding {
+                kind: kind.to_string(),
+                txns,
+                text,
+                cycle,
+            });
+        }
+    }
+}
+
+/// How to check.
+pub struct Options<'a> {
+    /// The models the verdict is about (default: strict-serializable).
+    pub models: Vec<Model>,
+    pub budget: Budget<'a>,
+    /// Memory the saturation's vector clocks may take, in bytes.
+    pub memory_bytes_max: u64,
+    /// Examples kept per anomaly kind.
+    pub examples_per_kind_max: usize,
+    /// Also run the saturation checks of read committed (the Plume
+    /// format's histories; Elle's are judged by Adya's G1 instead).
+    pub saturate_read_committed: bool,
+}
+
+impl Default for Options<'_> {
+    fn default() -> Self {
+        Options {
+            models: vec![Model::StrictSerializable],
+            budget: Budget::default(),
+            memory_bytes_max: 1 << 30,
+            examples_per_kind_max: 8,
+            saturate_read_committed: false,
+        }
+    }
+}
+
+/// A model's standing, for the report.
+#[derive(Clone, Debug, Serialize)]
+pub struct ModelStanding {
+    pub model: Model,
+    pub standing: Standing,
+}
+
+/// The answer.
+#[derive(Clone, Debug, Serialize)]
+pub struct Report {
+    pub kind: TxnKind,
+    pub transactions: usize,
+    /// Pass: every model asked for holds; Fail: one is ruled out;
+    /// Unknown: none ruled out, but the budget left one undecided.
+    pub verdict: Verdict,
+    pub models_checked: Vec<Model>,
+    /// Anomaly kind → how many were found.
+    pub anomaly_counts: BTreeMap<String, u64>,
+    /// The first few of each kind, with their transactions and cycles.
+    pub anomalies: Vec<Finding>,
+    /// Models the anomalies rule out.
+    pub ruled_out: Vec<Model>,
+    /// The strongest models the history is still consistent with.
+    pub strongest_consistent: Vec<Model>,
+    pub standings: Vec<ModelStanding>,
+    /// Anomaly kinds the budget left undecided.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub undecided: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unknown_reason: Option<String>,
+    /// What could not be inferred.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+    pub steps: u64,
+}
+
+/// Checks `history`. Errors are bad input the analysis found (a value
+/// appended twice to one key).
+pub fn check(history: &TxnHistory, options: &Options) -> Result<Report, String> {
+    let n = history.txns.len();
+    let mut findings = Findings::new(options.examples_per_kind_max);
+    let mut obs = match history.kind {
+        TxnKind::ListAppend => super::list_append::analyse(history, &mut findings)?,
+        TxnKind::RwRegister => super::rw_register::analyse(history, &mut findings)?,
+    };
+    debug_assert_eq!(obs.member.len(), n);
+    let mut edges = std::mem::take(&mut obs.edges);
+    order_edges(history, &obs.member, &mut edges);
+    let graph = DepGraph::new(n, edges);
+    let mut search = Search::new(&options.budget);
+    let mut undecided: Vec<String> = Vec::new();
+    let mut unknown_reason = None;
+    search_cycles(&graph, &mut findings, &mut search, &mut undecided);
+    if search.exhausted {
+        unknown_reason =
+            Some("the cycle search's step budget or deadline ran out".to_string());
+    }
+    // Read committed (Plume), read atomic and causal by saturation.
+    let mut levels = vec![Level::ReadAtomic, Level::Causal];
+    if options.saturate_read_committed {
+        levels.insert(0, Level::ReadCommitted);
+    }
+    for level in levels {
+        match saturation::check(
+            history,
+            &obs,
+            level,
+            &options.budget,
+            options.memory_bytes_max,
+        ) {
+            saturation::Outcome::Holds => {}
+            saturation::Outcome::Violated(steps) => {
+                findings.add_cycle(level.anomaly(), steps);
+            }
+            saturation::Outcome::Unknown(why) => {
+                undecided.push(level.anomaly().to_string());
+                unknown_reason.get_or_insert(why);
+            }
+        }
+    }
+    let found: Vec<String> = findings.counts.keys().cloned().collect();
+    let standings = models::standings(&found, &undecided);
+    let ruled_out: Vec<Model> = standings
+        .iter()
+        .filter(|(_, s)| *s == Standing::RuledOut)
+        .map(|(m, _)| *m)
+        .collect();
+    let consistent: Vec<Model> = standings
+        .iter()
+        .filter(|(_, s)| *s == Standing::Consistent)
+        .map(|(m, _)| *m)
+        .collect();
+    let standing_of = |m: Model| standings.iter().find(|(x, _)| *x == m).map(|s| s.1);
+    let verdict = if options
+        .models
+        .iter()
+        .any(|&m| standing_of(m) == Some(Standing::RuledOut))
+    {
+        Verdict::Fail
+    } else if options
+        .models
+        .iter()
+        .any(|&m| standing_of(m) == Some(Standing::Unknown))
+    {
+        Verdict::Unknown
+    } else {
+        Verdict::Pass
+    };
+    if verdict != Verdict::Unknown {
+        // The reason matters only where it left the answer open.
+        if verdict == Verdict::Pass {
+            unknown_reason = None;
+        }
+    }
+    Ok(Report {
+        kind: history.kind,
+        transactions: n,
+        verdict,
+        models_checked: options.models.clone(),
+        anomaly_counts: findings.counts,
+        anomalies: findings.examples,
+        strongest_consistent: models::strongest(&consistent),
+        ruled_out,
+        standings: standings
+            .into_iter()
+            .map(|(model, standing)| ModelStanding { model, standing })
+            .collect(),
+        undecided,
+        unknown_reason,
+        notes: obs.notes,
+        steps: search.steps,
+    })
+}
+
+/// Finds cycles in each strongly connected component and classifies them.
+/// Whether a cycle exists under each set of edge kinds is exact; the path
+/// searches for G-single and G-nonadjacent spend the budget, and what they
+/// could not finish is `undecided`.
+fn search_cycles(
+    graph: &DepGraph,
+    findings: &mut Findings,
+    search: &mut Search,
+    undecided: &mut Vec<String>,
+) {
+    let full = graph.components(WW | WR | RW | PROCESS | REALTIME);
+    if full.nontrivial.is_empty() {
+        return;
+    }
+    for (stage, extra) in [(0, 0u8), (1, PROCESS), (2, PROCESS | REALTIME)] {
+        let suffix = ["", "-process", "-realtime"][stage];
+        // G0 and G1c: cycles without rw are a question of components. A
+        // component with a ww cycle is reported once, as G0.
+        let ww = graph.components(WW | extra);
+        let mut in_g0 = vec![false; graph.node_count()];
+        for scc in &ww.nontrivial {
+            for &x in scc {
+                in_g0[x as usize] = true;
+            }
+        }
+        let wwwr = graph.components(WW | WR | extra);
+        for (sub, mask, skip_g0) in [(&ww, WW | extra, false), (&wwwr, WW | WR | extra, true)] {
+            for scc in &sub.nontrivial {
+                if skip_g0 && scc.iter().any(|&x| in_g0[x as usize]) {
+                    continue;
+                }
+                let c = sub.of[scc[0] as usize];
+                let of = &sub.of;
+                let allowed = |x: u32| of[x as usize] == c;
+                match graph.path(scc[0], scc[0], mask, &allowed, search) {
+                    Some(path) => {
+                        let class = classify(&path);
+                        if stage == 0 || class.ends_with(suffix) {
+                            findings.add_cycle(&class, graph.explain_path(&path));
+                        }
+                    }
+                    None => {
+                        undecided.push(format!("G0{suffix}"));
+                        undecided.push(format!("G1c{suffix}"));
+                        return;
+                    }
+                }
+            }
+        }
+        // Cycles with rw edges, per component of everything so far.
+        let with_rw = graph.components(WW | WR | RW | extra);
+        for scc in &with_rw.nontrivial {
+            rw_cycles(graph, &with_rw, scc, extra, suffix, findings, search, undecided);
+            if search.exhausted {
+                return;
+            }
+        }
+    }
+}
+
+/// In one component (under ww, wr, rw and `extra`), a G-single if there
+/// is one, else a G-nonadjacent, else any cycle through an rw edge.
+#[allow(clippy::too_many_arguments)]
+fn rw_cycles(
+    graph: &DepGraph,
+    comps: &Components,
+    scc: &[u32],
+    extra: u8,
+    suffix: &str,
+    findings: &mut Findings,
+    search: &mut Search,
+    undecided: &mut Vec<String>,
+) {
+    let c = comps.of[scc[0] as usize];
+    let of = &comps.of;
+    let allowed = |x: u32| of[x as usize] == c;
+    let rw_edges: Vec<(u32, u32)> = graph
+        .edges
+        .iter()
+        .filter(|e| e.kind == RW && of[e.from as usize] == c && of[e.to as usize] == c)
+        .map(|e| (e.from, e.to))
+        .collect();
+    if rw_edges.is_empty() {
+        return; // a cycle without rw: G0 or G1c, found above
+    }
+    let report = |findings: &mut Findings, path: Vec<(u32, u32, u8)>| {
+        let class = classify(&path);
+        findings.add_cycle(&class, graph.explain_path(&path));
+    };
+    // G-single: an rw edge u -> v and a path v -> u without rw.
+    for &(u, v) in &rw_edges {
+        if let Some(mut path) = graph.path(v, u, WW | WR | extra, &allowed, search) {
+            path.insert(0, (u, v, RW));
+            if classify(&path).ends_with(suffix) || suffix.is_empty() {
+                report(findings, path);
+                return;
+            }
+        }
+        if search.exhausted {
+            undecided.push(format!("G-single{suffix}"));
+            undecided.push(format!("G-nonadjacent{suffix}"));
+            return;
+        }
+    }
+    for &(u, v) in &rw_edges {
+        if let Some(path) = graph.nonadjacent_cycle(u, v, WW | WR | extra, &allowed, search) {
+            report(findings, path);
+            return;
+        }
+        if search.exhausted {
+            undecided.push(format!("G-nonadjacent{suffix}"));
+            return;
+        }
+    }
+    let (u, v) = rw_edges[0];
+    match graph.path(v, u, WW | WR | RW | extra, &allowed, search) {
+        Some(mut path) => {
+            path.insert(0, (u, v, RW));
+            report(findings, path);
+        }
+        None => undecided.push(format!("G2-item{suffix}")),
+    }
+}
