@@ -25,6 +25,7 @@
 pub mod bands;
 pub mod charts;
 pub mod consistency;
+pub mod cycle;
 pub mod html;
 pub mod lamport;
 pub mod protocol_series;

@@ -90,6 +90,7 @@ pub mod time;
 pub mod topology;
 pub mod trace;
 pub mod txn;
+pub mod workload;
 
 pub use clock::ClockConfig;
 pub use disk::DiskConfig;

@@ -24,6 +24,12 @@ pub struct CheckOptions {
     /// The check's memory budget ("1GiB"): the file, the history and the
     /// search's memo count against it; past it the verdict is unknown.
     pub memory: String,
+    /// The transactional models to judge (comma-separated).
+    pub consistency_models: Option<String>,
+    /// bank: allow negative balances.
+    pub negative_balances: bool,
+    /// bank: the initial total.
+    pub total: Option<i64>,
 }
 
 /// `check`'s memory budget when none is given: a run's default.
@@ -52,6 +58,15 @@ struct CheckSummary {
 }
 
 pub fn check(path: &Path, options: CheckOptions, stdout: &mut dyn Write) -> Result<u8, CliError> {
+    if let Some(model) = sim_core::checker::family::FamilyModel::parse(&options.model) {
+        return super::check_family::check(path, model, &options, stdout);
+    }
+    if options.consistency_models.is_some() {
+        return Err(CliError::argument(
+            "--consistency-models",
+            format!("--model {} is a register model; --consistency-models applies to list-append and rw-register", options.model),
+        ));
+    }
     match prepare(path, &options) {
         Ok(Prepared {
             history,
@@ -203,7 +218,7 @@ fn prepare(path: &Path, options: &CheckOptions) -> Result<Prepared, CliError> {
         other => {
             return Err(CliError::argument(
                 "--model",
-                format!("{other}: expected register, cas-register or kv"),
+                format!("{other}: expected register, cas-register, kv, list-append, rw-register, bank, counter, set, set-full, long-fork or mutex"),
             ))
         }
     };

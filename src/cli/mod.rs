@@ -5,6 +5,7 @@
 
 mod bench_cmd;
 mod check_cmd;
+mod check_family;
 mod curated;
 mod error;
 mod jobs;
@@ -272,21 +273,34 @@ enum Command {
         #[command(flatten)]
         window: WindowArgs,
     },
-    /// Check a recorded history for linearizability.
+    /// Check a recorded history: registers for linearizability, Jepsen's
+    /// workloads (bank, counter, set, long-fork, mutex), and transactions
+    /// (list-append, rw-register) for their anomalies and consistency
+    /// models.
     ///
-    /// Reads Jepsen/Knossos EDN, Porcupine's etcd logs and kv files, or
-    /// faultline's history.jsonl. Exit 0 linearizable, 1 not, 3 unknown
-    /// (the deadline passed first), 2 bad input.
+    /// Reads Jepsen/Knossos EDN, Jepsen JSON, Porcupine's etcd logs and kv
+    /// files, the Plume text format, or faultline's history.jsonl. Exit 0
+    /// valid, 1 not, 3 unknown (the deadline or budget ran out first), 2
+    /// bad input.
     #[command(
-        after_help = "Examples:\n  faultline check etcd_000.log --model cas-register\n  faultline check history.edn --format edn --initial 0 --timeout 30s --json"
+        after_help = "Examples:\n  faultline check etcd_000.log --model cas-register\n  faultline check history.edn --format edn --initial 0 --timeout 30s --json\n  faultline check txns.edn --model list-append --consistency-models serializable --html counterexample.html\n  faultline check history.txt --model rw-register --format plume\n  faultline check bank.edn --model bank --total 100"
     )]
     Check {
         /// A history file: EDN, Porcupine etcd or kv log, or history.jsonl.
         history: PathBuf,
-        /// register (read/write), cas-register (plus cas) or kv (plus append).
+        /// register (read/write), cas-register (plus cas), kv (plus append); list-append, rw-register; bank, counter, set, set-full, long-fork, mutex (`faultline list models`).
         #[arg(long, default_value = "kv")]
         model: String,
-        /// auto, edn, porcupine-etcd, porcupine-kv, jsonl or json (an array of operations).
+        /// list-append and rw-register: the consistency models to judge, comma-separated (default strict-serializable; for the Plume format read-committed,read-atomic,causal).
+        #[arg(long, value_name = "MODELS")]
+        consistency_models: Option<String>,
+        /// bank: balances may go negative.
+        #[arg(long)]
+        negative_balances: bool,
+        /// bank: the initial total (default: the most common total among the reads).
+        #[arg(long)]
+        total: Option<i64>,
+        /// auto, edn, porcupine-etcd, porcupine-kv, jsonl, json (an array of operations, or one per line) or plume.
         #[arg(long, default_value = "auto")]
         format: String,
         /// Give up with "unknown" after this long.
@@ -543,6 +557,9 @@ fn dispatch(
         Command::Check {
             history,
             model,
+            consistency_models,
+            negative_balances,
+            total,
             format,
             timeout,
             initial,
@@ -561,6 +578,9 @@ fn dispatch(
                 json,
                 strict,
                 memory,
+                consistency_models,
+                negative_balances,
+                total,
             };
             check_cmd::check(&history, options, stdout)
         }

@@ -8,6 +8,7 @@
 
 pub mod convergence;
 pub mod explain;
+pub mod family;
 pub mod linearizability;
 pub mod memo;
 pub mod model;

@@ -75,11 +75,11 @@ pub fn edge_text(history: &TxnHistory, e: &Edge) -> String {
         }
     };
     match e.kind {
+        WW if e.key == u32::MAX => format!("{a} precedes every write (ww)."),
         WW if list => format!(
             "{a} appended {} to key {} and {b} appended {} right after it, so {a} precedes {b} (ww).",
             e.value, key(), e.other
         ),
-        WW if e.key == u32::MAX => format!("{a} precedes every write (ww)."),
         WW => format!(
             "{b} read key {} as {} and then wrote {}, so {a}, which wrote {}, precedes {b} (ww).",
             key(), e.value, e.other, e.value
@@ -93,8 +93,11 @@ pub fn edge_text(history: &TxnHistory, e: &Edge) -> String {
             key(), e.value
         ),
         RW if list => format!(
-            "{a} read key {} without {} (its read ended at {}); {b} appended {} next, so {a} precedes {b} (rw).",
-            key(), e.value, seen(e.other), e.value
+            "{a} read key {} without {} ({}); {b} appended {}, so {a} precedes {b} (rw).",
+            key(),
+            e.value,
+            if e.other == INITIAL { "it read the empty list".to_string() } else { format!("its read ended at {}", e.other) },
+            e.value
         ),
         RW => format!(
             "{a} read key {} as {}; {b} wrote {}, a later version, so {a} precedes {b} (rw).",
@@ -116,8 +119,12 @@ pub fn edge_text(history: &TxnHistory, e: &Edge) -> String {
                 time(history, began)
             )
         }
+        INFERRED if e.to as usize == history.txns.len() => format!(
+            "{} read key {} in its initial state, yet {a}, which wrote key {}, is visible to {} (it comes before it in session order or reads-from): {a}'s write would have to come before the initial state (co, inferred).",
+            name(history, e.other as u32), key(), key(), name(history, e.other as u32)
+        ),
         INFERRED => format!(
-            "{} read key {} from {b}, and {a} also wrote key {} and is visible to {} (it comes before it in session order or reads-from), so {a}'s write must come before {b}'s (co, inferred).",
+            "{} read key {} from {b}, yet {a}, which also wrote key {}, is visible to {} (it comes before it in session order or reads-from), so {a}'s write must come before {b}'s (co, inferred).",
             name(history, e.other as u32), key(), key(), name(history, e.other as u32)
         ),
         _ => format!("{a} precedes {b}."),
@@ -189,12 +196,14 @@ pub fn finding_text(history: &TxnHistory, finding: &Finding) -> String {
         for e in cycle {
             let _ = writeln!(out, "  {}", edge_text(history, e));
         }
-        if let (Some(first), Some(last)) = (cycle.first(), cycle.last()) {
+        if let Some(first) = cycle.first() {
+            let mut path: Vec<String> = cycle.iter().map(|e| name(history, e.from)).collect();
+            path.push(name(history, first.from));
             let _ = writeln!(
                 out,
-                "  ... yet {} comes before {} again: a cycle, {}.",
-                name(history, last.to),
-                name(history, first.to),
+                "  So {} must come before itself ({}): a cycle, {}; no order of these transactions explains what they observed.",
+                name(history, first.from),
+                path.join(" → "),
                 finding.kind
             );
         }

@@ -279,6 +279,7 @@ pub fn analyse(history: &TxnHistory, findings: &mut Findings) -> Result<Observat
         .filter(|w| w.last_in_txn && obs.member[w.txn as usize])
         .count();
     if final_versions > ordered_versions {
+        obs.incomplete_order = true;
         obs.notes.push(format!(
             "version order: {ordered_versions} of {final_versions} written versions have a known predecessor (a transaction read the key, then wrote it); the order of the other {} is unknown, so ww and rw edges to them are missing and cycles through them cannot be seen",
             final_versions - ordered_versions

@@ -1,0 +1,190 @@
+//! `faultline check --model list-append|rw-register|bank|counter|set|set-full|long-fork|mutex`:
+//! the Jepsen family's histories, judged by `sim_core::checker::family`.
+//! Exit codes: 0 every model asked for holds, 1 one is ruled out (or the
+//! workload's check failed), 3 unknown (budget or deadline), 2 bad input.
+
+use super::check_cmd::CheckOptions;
+use super::error::{CliError, ErrorKind};
+use serde::Serialize;
+use sim_core::checker::family::{self, FamilyFormat, FamilyModel, Judged};
+use sim_core::checker::{Budget, Verdict};
+use sim_core::history::import::HISTORY_BYTES_MAX;
+use sim_core::txn::models::Model;
+use sim_core::SimDuration;
+use std::io::Write;
+use std::path::Path;
+
+#[derive(Serialize)]
+struct TxnSummary<'a> {
+    file: String,
+    format: &'static str,
+    model: &'a str,
+    seconds: f64,
+    #[serde(flatten)]
+    report: &'a sim_core::txn::check::Report,
+}
+
+#[derive(Serialize)]
+struct WorkloadSummary<'a> {
+    file: String,
+    format: &'static str,
+    seconds: f64,
+    #[serde(flatten)]
+    report: &'a sim_core::workload::Report,
+}
+
+pub fn check(
+    path: &Path,
+    model: FamilyModel,
+    options: &CheckOptions,
+    stdout: &mut dyn Write,
+) -> Result<u8, CliError> {
+    let format = FamilyFormat::parse(&options.format).ok_or_else(|| {
+        CliError::argument(
+            "--format",
+            format!(
+                "{}: for --model {} expected auto, edn, json, jsonl or plume",
+                options.format, options.model
+            ),
+        )
+    })?;
+    let timeout = SimDuration::parse(&options.timeout).map_err(|e| CliError::argument("--timeout", e))?;
+    let memory = sim_core::bytes::Bytes::parse(&options.memory)
+        .map_err(|e| CliError::argument("--memory", format!("{}: {e}", options.memory)))?
+        .0;
+    let consistency_models = match &options.consistency_models {
+        None => None,
+        Some(list) => Some(
+            list.split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(|name| {
+                    Model::parse(name).ok_or_else(|| {
+                        CliError::argument(
+                            "--consistency-models",
+                            format!(
+                                "{name}: expected a comma-separated list of {}",
+                                sim_core::txn::models::ALL_MODELS
+                                    .iter()
+                                    .map(|m| m.name())
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
+                            ),
+                        )
+                    })
+                })
+                .collect::<Result<Vec<Model>, CliError>>()?,
+        ),
+    };
+    let file = path.display().to_string();
+    let io = |message: String| CliError::new(ErrorKind::Io, message).with_file(&file);
+    let size = std::fs::metadata(path).map_err(|e| io(format!("{file}: {e}")))?.len();
+    if size > HISTORY_BYTES_MAX as u64 {
+        return Err(io(format!("{file}: {size} bytes; histories are limited to {HISTORY_BYTES_MAX}")));
+    }
+    let bytes = std::fs::read(path).map_err(|e| io(format!("{file}: {e}")))?;
+    let text = String::from_utf8(bytes).map_err(|e| io(format!("{file}: not UTF-8 text ({e})")))?;
+    let started = std::time::Instant::now();
+    let deadline = started + std::time::Duration::from_nanos(timeout.as_nanos());
+    // The deadline is the CLI's business; the checkers only poll this.
+    let cancel = move || std::time::Instant::now() >= deadline;
+    let judged = family::judge(
+        &text,
+        &file,
+        &family::Options {
+            model,
+            format,
+            consistency_models,
+            negative_balances: options.negative_balances,
+            bank_total: options.total,
+            budget: Budget {
+                steps_max: u64::MAX,
+                cancel: Some(&cancel),
+                memo_bytes_max: memory.saturating_sub(text.len() as u64).min(usize::MAX as u64) as usize,
+                ..Budget::default()
+            },
+            memory_bytes_max: memory.saturating_sub(text.len() as u64),
+        },
+    )
+    .map_err(|e| {
+        let mut error = CliError::new(ErrorKind::History, e.to_string()).with_file(&file);
+        error.line = e.line;
+        error
+    })?;
+    let seconds = started.elapsed().as_secs_f64();
+    let verdict = judged.verdict();
+    match &judged {
+        Judged::Txn { history, report, format } => {
+            if let Some(out) = &options.html {
+                reports::cycle::write_page(history, report, &file, out).map_err(|e| {
+                    CliError::new(ErrorKind::Output, format!("cannot write {}: {e}", out.display()))
+                        .with_file(out.display().to_string())
+                })?;
+            }
+            if options.json {
+                super::print_json(
+                    stdout,
+                    &TxnSummary { file: file.clone(), format: format.name(), model: &options.model, seconds, report },
+                );
+            } else {
+                let models: Vec<&str> = report.models_checked.iter().map(|m| m.name()).collect();
+                let word = match verdict {
+                    Verdict::Pass => format!("VALID ({})", models.join(", ")),
+                    Verdict::Fail => format!("INVALID ({} ruled out)", models.iter().filter(|m| report.ruled_out.iter().any(|r| r.name() == **m)).copied().collect::<Vec<_>>().join(", ")),
+                    Verdict::Unknown => format!("UNKNOWN ({})", report.unknown_reason.as_deref().unwrap_or("budget")),
+                };
+                let _ = writeln!(
+                    stdout,
+                    "{file}: {word}\n{} transactions, format {}, model {}, {:.3} s",
+                    report.transactions,
+                    format.name(),
+                    options.model,
+                    seconds
+                );
+                let _ = write!(stdout, "{}", sim_core::txn::explain::report_text(history, report));
+            }
+        }
+        Judged::Workload { report, format, linearizability } => {
+            if let (Some(out), Some((history, lin))) = (&options.html, linearizability) {
+                if let Some(cx) = &lin.counterexample {
+                    let page = reports::timeline::render(history, cx, &file, &[], None);
+                    std::fs::write(out, page).map_err(|e| {
+                        CliError::new(ErrorKind::Output, format!("cannot write {}: {e}", out.display()))
+                            .with_file(out.display().to_string())
+                    })?;
+                }
+            }
+            if options.json {
+                super::print_json(stdout, &WorkloadSummary { file: file.clone(), format: format.name(), seconds, report });
+            } else {
+                let word = match verdict {
+                    Verdict::Pass => "VALID".to_string(),
+                    Verdict::Fail => format!(
+                        "INVALID ({})",
+                        report.error_counts.iter().map(|(k, n)| format!("{k} ×{n}")).collect::<Vec<_>>().join(", ")
+                    ),
+                    Verdict::Unknown => format!("UNKNOWN ({})", report.unknown_reason.as_deref().unwrap_or("budget")),
+                };
+                let _ = writeln!(
+                    stdout,
+                    "{file}: {word}\n{} operations, format {}, model {}, {:.3} s",
+                    report.operations,
+                    format.name(),
+                    report.model,
+                    seconds
+                );
+                let _ = write!(stdout, "{}", report.text());
+                if let Some((history, lin)) = linearizability {
+                    if let Some(cx) = &lin.counterexample {
+                        let _ = write!(stdout, "{}", sim_core::checker::explain::render(history, cx));
+                    }
+                }
+            }
+        }
+    }
+    Ok(match verdict {
+        Verdict::Pass => 0,
+        Verdict::Fail => 1,
+        Verdict::Unknown => 3,
+    })
+}
