@@ -148,6 +148,7 @@ pub fn kind_phrase(kind: &str) -> &'static str {
         "duplicate-elements" => "a read saw one element twice",
         "incompatible-order" => "two reads saw orders of one key that no single order explains",
         "garbage-read" => "a read saw a value nobody wrote",
+        "future-read" => "a read saw a write its own transaction made only later",
         "internal" => "a read disagrees with its own transaction's earlier micro-ops",
         "read-committed-violation" => "read committed fails (Biswas & Enea): a read missed a write an earlier read of its transaction made visible",
         "read-atomic-violation" => "read atomic fails: a transaction saw part of another's writes and missed the rest (a fractured read)",

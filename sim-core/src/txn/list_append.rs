@@ -322,6 +322,19 @@ pub fn analyse(history: &TxnHistory, findings: &mut Findings) -> Result<Observat
                         }
                     }
                     if external {
+                        if let Some(&v) = list
+                            .iter()
+                            .find(|&&v| writer(&writes, key, v).is_some_and(|w| w.txn == t32))
+                        {
+                            findings.add(
+                                "future-read",
+                                vec![t32],
+                                format!(
+                                    "T{t} read key {} as {list:?}, which holds {v}, an append T{t} makes only later",
+                                    history.keys[key as usize]
+                                ),
+                            );
+                        }
                         edges_of_read(history, &writes, &order, t32, key, list, m, &mut obs);
                     }
                     match state.iter_mut().find(|s| s.0 == key) {

@@ -90,6 +90,7 @@ impl Model {
                 "duplicate-elements",
                 "incompatible-order",
                 "garbage-read",
+                "future-read",
             ],
             Model::ReadCommitted => &[
                 "G1a",

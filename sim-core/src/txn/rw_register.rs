@@ -131,7 +131,17 @@ pub fn analyse(history: &TxnHistory, findings: &mut Findings) -> Result<Observat
                                 );
                                 None
                             }
-                            Some(w) if w.txn == t32 => None,
+                            Some(w) if w.txn == t32 => {
+                                findings.add(
+                                    "future-read",
+                                    vec![t32],
+                                    format!(
+                                        "T{t} read key {} as {value}, which T{t} writes only later",
+                                        history.keys[key as usize]
+                                    ),
+                                );
+                                None
+                            }
                             Some(w) => {
                                 let wt = &history.txns[w.txn as usize];
                                 if wt.outcome == Outcome::Fail {
