@@ -86,7 +86,12 @@ impl Report {
         }
         for p in &self.problems {
             let lines: Vec<String> = p.lines.iter().map(|l| l.to_string()).collect();
-            out.push_str(&format!("{} (line {}): {}\n", p.kind, lines.join(", "), p.text));
+            if lines.is_empty() {
+                out.push_str(&format!("{}: {}\n", p.kind, p.text));
+            } else {
+                let word = if lines.len() == 1 { "line" } else { "lines" };
+                out.push_str(&format!("{} ({word} {}): {}\n", p.kind, lines.join(", "), p.text));
+            }
         }
         out
     }
