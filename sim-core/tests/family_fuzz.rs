@@ -90,6 +90,7 @@ proptest! {
             bank_total: None,
             budget: Budget { steps_max: 10_000, ..Budget::default() },
             memory_bytes_max: 1 << 24,
+            named_only: false,
         };
         match judge(&text, "fuzz.txt", &options) {
             Ok(_) => {}

@@ -30,6 +30,8 @@ pub struct CheckOptions {
     pub negative_balances: bool,
     /// bank: the initial total.
     pub total: Option<i64>,
+    /// list-append, rw-register: check only what decides the named models.
+    pub named_only: bool,
 }
 
 /// `check`'s memory budget when none is given: a run's default.

@@ -104,6 +104,7 @@ pub fn check(
                 ..Budget::default()
             },
             memory_bytes_max: memory.saturating_sub(text.len() as u64),
+            named_only: options.named_only,
         },
     )
     .map_err(|e| {

@@ -67,6 +67,13 @@ pub fn show(name: &str, json: bool, stdout: &mut dyn Write) -> Result<u8, CliErr
     Ok(0)
 }
 
+/// The register models `faultline check` judges for linearizability.
+const HISTORY_MODELS: &[(&str, &str)] = &[
+    ("register", "reads and writes, linearizable per key"),
+    ("cas-register", "reads, writes and compare-and-sets, linearizable per key"),
+    ("kv", "reads, writes, compare-and-sets and appends, linearizable per key"),
+];
+
 pub fn list(json: bool, stdout: &mut dyn Write) -> u8 {
     let protocols = scenarios::protocol_info::protocols();
     let curated: Vec<(String, String)> = CURATED
@@ -84,6 +91,8 @@ pub fn list(json: bool, stdout: &mut dyn Write) -> u8 {
             "fault_kinds": catalog::FAULT_KINDS.iter().map(|(k, d)| serde_json::json!({"kind": k, "meaning": d})).collect::<Vec<_>>(),
             "nemesis_kinds": ["Partition", "Crash", "PowerLoss", "Pause", "ClockJump", "Clog", "Loss"],
             "checks": catalog::CHECKERS.iter().map(|(k, d)| serde_json::json!({"name": k, "meaning": d})).collect::<Vec<_>>(),
+            "history_models": HISTORY_MODELS.iter().chain(sim_core::checker::family::MODELS).map(|(k, d)| serde_json::json!({"name": k, "meaning": d})).collect::<Vec<_>>(),
+            "consistency_models": sim_core::txn::models::ALL_MODELS.iter().map(|m| m.name()).collect::<Vec<_>>(),
             "scenarios": curated.iter().map(|(p, d)| serde_json::json!({"name": curated::name_of(p), "path": p, "description": d})).collect::<Vec<_>>(),
         });
         super::print_json(stdout, &value);
@@ -131,6 +140,19 @@ pub fn list(json: bool, stdout: &mut dyn Write) -> u8 {
     for (name, meaning) in catalog::CHECKERS {
         let _ = writeln!(stdout, "  {name:<16} {meaning}");
     }
+    let _ = writeln!(stdout, "HISTORY MODELS (faultline check FILE --model NAME)");
+    for (name, meaning) in HISTORY_MODELS.iter().chain(sim_core::checker::family::MODELS) {
+        let _ = writeln!(stdout, "  {name:<16} {meaning}");
+    }
+    let _ = writeln!(
+        stdout,
+        "CONSISTENCY MODELS (--consistency-models, for list-append and rw-register): {}",
+        sim_core::txn::models::ALL_MODELS
+            .iter()
+            .map(|m| m.name())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
     let _ = writeln!(
         stdout,
         "CURATED SCENARIOS (faultline run NAME; faultline show NAME prints the file)"

@@ -294,6 +294,9 @@ enum Command {
         /// list-append and rw-register: the consistency models to judge, comma-separated (default strict-serializable; for the Plume format read-committed,read-atomic,causal).
         #[arg(long, value_name = "MODELS")]
         consistency_models: Option<String>,
+        /// list-append, rw-register: check only what decides --consistency-models (faster); the other models may be reported unknown.
+        #[arg(long)]
+        named_only: bool,
         /// bank: balances may go negative.
         #[arg(long)]
         negative_balances: bool,
@@ -368,6 +371,42 @@ enum Command {
         /// Scenario files, or curated scenarios' names.
         #[arg(required = true)]
         scenarios: Vec<PathBuf>,
+    },
+    /// Write a seeded transactional history: a strict-serializable
+    /// execution, for benchmarks, tests and teaching.
+    #[command(
+        after_help = "Examples:\n  faultline generate --model list-append --txns 100000 --out h.edn\n  faultline generate --model rw-register --format plume --txns 200000 --mops-max 9 --read-percent 80 --zipf 1 --writes-per-key 0 --out h.txt"
+    )]
+    Generate {
+        /// list-append or rw-register.
+        #[arg(long, default_value = "list-append")]
+        model: String,
+        /// edn (Jepsen), or plume (rw-register only).
+        #[arg(long, default_value = "edn")]
+        format: String,
+        #[arg(long, default_value_t = 1000)]
+        txns: usize,
+        #[arg(long, default_value_t = 10)]
+        processes: usize,
+        /// Keys active at a time.
+        #[arg(long, default_value_t = 1000)]
+        keys: usize,
+        /// Micro-ops per transaction: 1 to this, uniformly.
+        #[arg(long, default_value_t = 4)]
+        mops_max: usize,
+        #[arg(long, default_value_t = 50)]
+        read_percent: u32,
+        /// Writes to a key before it is retired for a fresh one (0: never).
+        #[arg(long, default_value_t = 128)]
+        writes_per_key: u32,
+        /// Zipf exponent of key popularity (0: uniform).
+        #[arg(long, default_value_t = 0.0)]
+        zipf: f64,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Write here instead of standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
     /// List protocols and their params, fault kinds, checks and curated scenarios.
     #[command(after_help = "Examples:\n  faultline list --json")]
@@ -560,6 +599,7 @@ fn dispatch(
             consistency_models,
             negative_balances,
             total,
+            named_only,
             format,
             timeout,
             initial,
@@ -581,6 +621,7 @@ fn dispatch(
                 consistency_models,
                 negative_balances,
                 total,
+                named_only,
             };
             check_cmd::check(&history, options, stdout)
         }
@@ -603,6 +644,79 @@ fn dispatch(
         }
         Command::Validate { scenarios } => Ok(list_cmd::validate(&scenarios, json, stdout, stderr)),
         Command::List => Ok(list_cmd::list(json, stdout)),
+        Command::Generate {
+            model,
+            format,
+            txns,
+            processes,
+            keys,
+            mops_max,
+            read_percent,
+            writes_per_key,
+            zipf,
+            seed,
+            out,
+        } => {
+            let kind = match model.as_str() {
+                "list-append" => sim_core::txn::TxnKind::ListAppend,
+                "rw-register" => sim_core::txn::TxnKind::RwRegister,
+                other => {
+                    return Err(error::CliError::argument(
+                        "--model",
+                        format!("{other}: expected list-append or rw-register"),
+                    ))
+                }
+            };
+            for (flag, value, max) in [
+                ("--txns", txns, sim_core::txn::TXNS_MAX),
+                ("--processes", processes, 100_000),
+                ("--keys", keys, 10_000_000),
+                ("--mops-max", mops_max, 1000),
+            ] {
+                if value == 0 || value > max {
+                    return Err(error::CliError::argument(flag, format!("{value}: must be between 1 and {max}")));
+                }
+            }
+            if read_percent > 100 {
+                return Err(error::CliError::argument("--read-percent", format!("{read_percent}: at most 100")));
+            }
+            if !(0.0..=10.0).contains(&zipf) {
+                return Err(error::CliError::argument("--zipf", format!("{zipf}: between 0 and 10")));
+            }
+            let shape = sim_core::txn::generate::Shape {
+                kind,
+                txns,
+                processes,
+                keys,
+                mops_max,
+                read_pct: read_percent,
+                writes_per_key_max: writes_per_key,
+                zipf,
+                final_reads: false,
+                fail_pct: 0,
+            };
+            let history = sim_core::txn::generate::serial(&shape, seed);
+            let text = match (format.as_str(), kind) {
+                ("edn", _) => sim_core::txn::generate::write_edn(&history),
+                ("plume", sim_core::txn::TxnKind::RwRegister) => sim_core::txn::generate::write_plume(&history),
+                (other, _) => {
+                    return Err(error::CliError::argument(
+                        "--format",
+                        format!("{other}: expected edn, or plume for rw-register"),
+                    ))
+                }
+            };
+            match out {
+                Some(path) => std::fs::write(&path, text).map_err(|e| {
+                    error::CliError::new(error::ErrorKind::Output, format!("cannot write {}: {e}", path.display()))
+                        .with_file(path.display().to_string())
+                })?,
+                None => {
+                    let _ = stdout.write_all(text.as_bytes());
+                }
+            }
+            Ok(0)
+        }
         Command::Show { name } => list_cmd::show(&name, json, stdout),
         Command::Swarm {
             protocol,

@@ -116,6 +116,9 @@ pub struct Options<'a> {
     pub bank_total: Option<i64>,
     pub budget: Budget<'a>,
     pub memory_bytes_max: u64,
+    /// Check only what decides `consistency_models`; other models may be
+    /// reported unknown (not checked).
+    pub named_only: bool,
 }
 
 /// What the check found.
@@ -161,6 +164,38 @@ pub fn judge(text: &str, file: &str, options: &Options) -> Result<Judged, Histor
             vec![Model::ReadCommitted, Model::ReadAtomic, Model::Causal]
         });
         let report = run_txn(&history, models, options, true)
+            .map_err(|e| HistoryError::whole(file, e))?;
+        return Ok(Judged::Txn {
+            history,
+            report,
+            format,
+        });
+    }
+    if let FamilyModel::Txn(kind) = options.model {
+        // Streamed: each operation becomes micro-ops as it completes.
+        let mut builder = txn::parse::Builder::new(kind);
+        match format {
+            FamilyFormat::Jsonl => {
+                for op in txn::parse::jsonl_ops(text, file)? {
+                    builder.push(&op, file)?;
+                }
+            }
+            _ => {
+                let encoding = if format == FamilyFormat::Json {
+                    Encoding::Json
+                } else {
+                    Encoding::Edn
+                };
+                jepsen::for_each_op(text, encoding, file, |op| builder.push(&op, file))?;
+            }
+        }
+        let mut history = builder.finish();
+        history.times_are_ns = format == FamilyFormat::Jsonl;
+        let models = options
+            .consistency_models
+            .clone()
+            .unwrap_or_else(|| vec![Model::StrictSerializable]);
+        let report = run_txn(&history, models, options, kind == TxnKind::RwRegister)
             .map_err(|e| HistoryError::whole(file, e))?;
         return Ok(Judged::Txn {
             history,
@@ -249,9 +284,10 @@ fn run_txn(
         &txn::check::Options {
             models,
             budget,
-            memory_bytes_max: options.memory_bytes_max.saturating_sub(history.bytes()),
+            memory_bytes_max: options.memory_bytes_max,
             examples_per_kind_max: 8,
             saturate_read_committed,
+            named_only: options.named_only,
         },
     )
 }

@@ -76,10 +76,38 @@ struct Event {
 }
 
 /// Reads and pairs every client event. Nemesis events (`:process
-/// :nemesis`) are skipped. An empty result is an error.
+/// :nemesis`) are skipped. An empty result is an error. Operations come
+/// in invocation order.
 pub fn read_ops(text: &str, encoding: Encoding, file: &str) -> Result<Vec<JepsenOp>, HistoryError> {
+    let mut ops = Vec::new();
+    for_each_op(text, encoding, file, |op| {
+        ops.push(op);
+        Ok(())
+    })?;
+    ops.sort_by_key(|op| op.invoke_ns);
+    Ok(ops)
+}
+
+/// Streams the paired operations to `sink` as each completes (those
+/// never completed last, in invocation order), holding only the open
+/// ones: a history of millions of operations is never held as values.
+/// Returns how many there were; none is an error.
+pub fn for_each_op(
+    text: &str,
+    encoding: Encoding,
+    file: &str,
+    mut sink: impl FnMut(JepsenOp) -> Result<(), HistoryError>,
+) -> Result<usize, HistoryError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let mut events = Vec::new();
+    let mut pairer = Pairer::default();
+    let mut feed = |map: Edn, line: usize| -> Result<(), HistoryError> {
+        if let Some(event) = event(map, file, line)? {
+            if let Some(op) = pairer.push(event, file)? {
+                sink(op)?;
+            }
+        }
+        Ok(())
+    };
     match encoding {
         Encoding::Edn => {
             let mut reader = Reader::new(text);
@@ -91,10 +119,10 @@ pub fn read_ops(text: &str, encoding: Encoding, file: &str) -> Result<Vec<Jepsen
                 match form {
                     Edn::Vector(items) | Edn::List(items) => {
                         for item in items {
-                            push(&mut events, item, file, line)?;
+                            feed(item, line)?;
                         }
                     }
-                    map => push(&mut events, map, file, line)?,
+                    map => feed(map, line)?,
                 }
             }
         }
@@ -105,7 +133,7 @@ pub fn read_ops(text: &str, encoding: Encoding, file: &str) -> Result<Vec<Jepsen
                     HistoryError::at(file, e.line(), format!("not a JSON array of events ({e})"))
                 })?;
                 for (index, item) in items.into_iter().enumerate() {
-                    push(&mut events, json_event(item), file, index + 1)?;
+                    feed(json_event(item), index + 1)?;
                 }
             } else {
                 for (index, line) in text.lines().enumerate() {
@@ -115,19 +143,24 @@ pub fn read_ops(text: &str, encoding: Encoding, file: &str) -> Result<Vec<Jepsen
                     let item: serde_json::Value = serde_json::from_str(line).map_err(|e| {
                         HistoryError::at(file, index + 1, format!("not a JSON event ({e})"))
                     })?;
-                    push(&mut events, json_event(item), file, index + 1)?;
+                    feed(json_event(item), index + 1)?;
                 }
             }
         }
     }
-    let ops = pair(events, file)?;
-    if ops.is_empty() {
+    let count = pairer.count;
+    let mut open: Vec<JepsenOp> = pairer.open.into_values().collect();
+    open.sort_by_key(|op| op.invoke_ns);
+    for op in open {
+        sink(op)?;
+    }
+    if count == 0 {
         return Err(HistoryError::whole(
             file,
             "no operations: the file holds no client operation to check",
         ));
     }
-    Ok(ops)
+    Ok(count)
 }
 
 /// A JSON event as the EDN map Jepsen would have written.
@@ -181,14 +214,15 @@ fn json_value(value: serde_json::Value, keyword: bool, depth: usize) -> Edn {
     }
 }
 
-fn push(events: &mut Vec<Event>, map: Edn, file: &str, line: usize) -> Result<(), HistoryError> {
+/// One event from its map; `None` for a nemesis event.
+fn event(map: Edn, file: &str, line: usize) -> Result<Option<Event>, HistoryError> {
     let bad = |what: &str| HistoryError::at(file, line, format!("{what} in {}", short(&map)));
     if !matches!(map, Edn::Map(_)) {
         return Err(bad("expected an operation map {:process .. :type .. :f .. :value ..}"));
     }
     let process = match map.get("process") {
         Some(Edn::Int(p)) if *p >= 0 => *p as u64,
-        Some(Edn::Keyword(_)) => return Ok(()),
+        Some(Edn::Keyword(_)) => return Ok(None),
         _ => return Err(bad("field `process`: expected a non-negative integer")),
     };
     let kind = match map.get("type") {
@@ -205,21 +239,21 @@ fn push(events: &mut Vec<Event>, map: Edn, file: &str, line: usize) -> Result<()
         Some(Edn::Keyword(f)) => f.clone(),
         _ => return Err(bad("field `f`: expected a keyword such as :txn")),
     };
-    if events.len() >= 2 * HISTORY_OPS_MAX {
-        return Err(HistoryError::whole(
-            file,
-            format!("more than {HISTORY_OPS_MAX} operations"),
-        ));
-    }
-    let value = map.get("value").cloned().unwrap_or(Edn::Nil);
-    events.push(Event {
+    let value = match map {
+        Edn::Map(entries) => entries
+            .into_iter()
+            .find(|(k, _)| matches!(k, Edn::Keyword(name) if name == "value"))
+            .map(|(_, v)| v)
+            .unwrap_or(Edn::Nil),
+        _ => Edn::Nil,
+    };
+    Ok(Some(Event {
         line,
         process,
         kind,
         f,
         value,
-    });
-    Ok(())
+    }))
 }
 
 /// A map shortened for an error message.
@@ -236,37 +270,54 @@ pub fn short(edn: &Edn) -> String {
     }
 }
 
-fn pair(events: Vec<Event>, file: &str) -> Result<Vec<JepsenOp>, HistoryError> {
-    let mut open: BTreeMap<u64, usize> = BTreeMap::new();
-    let mut ops: Vec<JepsenOp> = Vec::new();
-    for (time, event) in events.into_iter().enumerate() {
-        let time = time as u64;
+/// Pairs invocations with completions, one process at a time.
+#[derive(Default)]
+struct Pairer {
+    open: BTreeMap<u64, JepsenOp>,
+    time: u64,
+    count: usize,
+}
+
+impl Pairer {
+    fn push(&mut self, event: Event, file: &str) -> Result<Option<JepsenOp>, HistoryError> {
+        let time = self.time;
+        self.time += 1;
         match event.kind {
             None => {
-                if let Some(&index) = open.get(&event.process) {
+                if let Some(open) = self.open.get(&event.process) {
                     return Err(HistoryError::at(
                         file,
                         event.line,
                         format!(
                             "process {} invokes :{} while its :{} from line {} is still open (one operation at a time per process)",
-                            event.process, event.f, ops[index].f, ops[index].line
+                            event.process, event.f, open.f, open.line
                         ),
                     ));
                 }
-                open.insert(event.process, ops.len());
-                ops.push(JepsenOp {
-                    process: event.process,
-                    f: event.f,
-                    outcome: Outcome::Info,
-                    invoke_value: event.value,
-                    complete_value: Edn::Nil,
-                    invoke_ns: time,
-                    complete_ns: None,
-                    line: event.line,
-                });
+                if self.count >= HISTORY_OPS_MAX {
+                    return Err(HistoryError::whole(
+                        file,
+                        format!("more than {HISTORY_OPS_MAX} operations"),
+                    ));
+                }
+                self.count += 1;
+                self.open.insert(
+                    event.process,
+                    JepsenOp {
+                        process: event.process,
+                        f: event.f,
+                        outcome: Outcome::Info,
+                        invoke_value: event.value,
+                        complete_value: Edn::Nil,
+                        invoke_ns: time,
+                        complete_ns: None,
+                        line: event.line,
+                    },
+                );
+                Ok(None)
             }
             Some(outcome) => {
-                let Some(index) = open.remove(&event.process) else {
+                let Some(mut op) = self.open.remove(&event.process) else {
                     return Err(HistoryError::at(
                         file,
                         event.line,
@@ -276,7 +327,6 @@ fn pair(events: Vec<Event>, file: &str) -> Result<Vec<JepsenOp>, HistoryError> {
                         ),
                     ));
                 };
-                let op = &mut ops[index];
                 if op.f != event.f {
                     return Err(HistoryError::at(
                         file,
@@ -292,10 +342,10 @@ fn pair(events: Vec<Event>, file: &str) -> Result<Vec<JepsenOp>, HistoryError> {
                 if outcome != Outcome::Info {
                     op.complete_ns = Some(time);
                 }
+                Ok(Some(op))
             }
         }
     }
-    Ok(ops)
 }
 
 /// A JSON micro-op vector (`[["append", "7", 3], ["r", "7", [1, 3]]]`) as

@@ -118,41 +118,37 @@ pub fn analyse(history: &TxnHistory, findings: &mut Findings) -> Result<Observat
         }
         i = j;
     }
-    // Duplicates in reads.
-    for (t, txn) in history.txns.iter().enumerate() {
-        if txn.outcome != Outcome::Ok {
-            continue;
-        }
-        for mop in history.mops_of(t) {
-            if let Mop::ReadList {
-                key,
-                start,
-                len,
-                known: true,
-            } = *mop
-            {
-                let list = history.list(start, len);
-                if list.len() > 1 {
-                    let mut sorted = list.to_vec();
-                    sorted.sort_unstable();
-                    if let Some(w) = sorted.windows(2).find(|w| w[0] == w[1]) {
-                        findings.add(
-                            "duplicate-elements",
-                            vec![t as u32],
-                            format!(
-                                "T{t} read key {} as {:?}: {} appears more than once",
-                                history.keys[key as usize], list, w[0]
-                            ),
-                        );
-                    }
-                }
-            }
-        }
-    }
     let mut obs = Observations::new(n);
     for (t, txn) in history.txns.iter().enumerate() {
         // A failed transaction committed nothing; an unknown one may have.
         obs.member[t] = txn.outcome != Outcome::Fail;
+    }
+    // Per key, from its longest read: where the first repeated element and
+    // the first element of a failed append sit. A read that is a prefix of
+    // the longest holds either exactly when it reaches that far, so most
+    // reads need no scan of their own.
+    let mut first_dup: Vec<u32> = vec![u32::MAX; history.keys.len()];
+    let mut first_aborted: Vec<u32> = vec![u32::MAX; history.keys.len()];
+    for (key, &(start, len)) in order.iter().enumerate() {
+        let list = history.list(start, len);
+        if list.len() > 1 {
+            let mut sorted: Vec<(i64, u32)> =
+                list.iter().enumerate().map(|(i, &v)| (v, i as u32)).collect();
+            sorted.sort_unstable();
+            for w in sorted.windows(2) {
+                if w[0].0 == w[1].0 {
+                    first_dup[key] = first_dup[key].min(w[1].1.max(w[0].1));
+                }
+            }
+        }
+        for (pos, &v) in list.iter().enumerate() {
+            if writer(&writes, key as u32, v)
+                .is_some_and(|w| history.txns[w.txn as usize].outcome == Outcome::Fail)
+            {
+                first_aborted[key] = pos as u32;
+                break;
+            }
+        }
     }
     // Version orders: ww edges, garbage, G1a in the order, dirty updates.
     for (key, &(start, len)) in order.iter().enumerate() {
@@ -245,9 +241,10 @@ pub fn analyse(history: &TxnHistory, findings: &mut Findings) -> Result<Observat
             continue;
         }
         let t32 = t as u32;
-        // Per key touched: (state known so far, appends since).
-        let mut state: Vec<(u32, Option<Vec<i64>>, Vec<i64>)> = Vec::new();
-        for (m, mop) in history.mops_of(t).iter().enumerate() {
+        let mops = history.mops_of(t);
+        // Per key touched: (the last read's list, appends since).
+        let mut state: Vec<(u32, Option<(u32, u32)>, Vec<i64>)> = Vec::new();
+        for (m, mop) in mops.iter().enumerate() {
             match *mop {
                 Mop::Append { key, value } => match state.iter_mut().find(|s| s.0 == key) {
                     Some(s) => s.2.push(value),
@@ -260,21 +257,25 @@ pub fn analyse(history: &TxnHistory, findings: &mut Findings) -> Result<Observat
                     known: true,
                 } => {
                     let list = history.list(start, len);
+                    let (ostart, olen) = order[key as usize];
+                    let full = history.list(ostart, olen);
+                    let prefix = list.len() <= full.len() && full[..list.len()] == *list;
                     let entry = state.iter().position(|s| s.0 == key);
                     let external = entry.is_none();
                     // Internal consistency.
                     if let Some(e) = entry {
                         let (_, known, appended) = &state[e];
-                        let ok = match known {
+                        let prior = known.map(|(s, l)| history.list(s, l));
+                        let ok = match prior {
                             Some(prior) => {
                                 list.len() == prior.len() + appended.len()
-                                    && list[..prior.len()] == prior[..]
+                                    && list[..prior.len()] == *prior
                                     && list[prior.len()..] == appended[..]
                             }
                             None => list.ends_with(appended),
                         };
                         if !ok {
-                            let expected = match known {
+                            let expected = match prior {
                                 Some(prior) => format!(
                                     "{:?}",
                                     prior.iter().chain(appended).collect::<Vec<_>>()
@@ -291,21 +292,45 @@ pub fn analyse(history: &TxnHistory, findings: &mut Findings) -> Result<Observat
                             );
                         }
                     }
-                    // G1a, G1b on what it saw from others.
-                    for &value in list {
-                        if let Some(w) = writer(&writes, key, value) {
-                            if w.txn != t32 && history.txns[w.txn as usize].outcome == Outcome::Fail
-                            {
-                                findings.add(
-                                    "G1a",
-                                    vec![t32, w.txn],
-                                    format!(
-                                        "T{t} read key {} as {list:?}, which holds {value}, appended by T{}, which failed (aborted)",
-                                        history.keys[key as usize], w.txn
-                                    ),
-                                );
-                            }
-                        }
+                    // Duplicates.
+                    let duplicated = if prefix {
+                        (first_dup[key as usize] < len).then(|| full[first_dup[key as usize] as usize])
+                    } else {
+                        let mut sorted = list.to_vec();
+                        sorted.sort_unstable();
+                        sorted.windows(2).find(|w| w[0] == w[1]).map(|w| w[0])
+                    };
+                    if let Some(v) = duplicated {
+                        findings.add(
+                            "duplicate-elements",
+                            vec![t32],
+                            format!(
+                                "T{t} read key {} as {:?}: {v} appears more than once",
+                                history.keys[key as usize], list
+                            ),
+                        );
+                    }
+                    // G1a: what it saw from failed transactions.
+                    let aborted = if prefix {
+                        (first_aborted[key as usize] < len)
+                            .then(|| full[first_aborted[key as usize] as usize])
+                    } else {
+                        list.iter().copied().find(|&v| {
+                            writer(&writes, key, v).is_some_and(|w| {
+                                w.txn != t32 && history.txns[w.txn as usize].outcome == Outcome::Fail
+                            })
+                        })
+                    };
+                    if let Some(value) = aborted {
+                        let w = writer(&writes, key, value).expect("a failed append");
+                        findings.add(
+                            "G1a",
+                            vec![t32, w.txn],
+                            format!(
+                                "T{t} read key {} as {list:?}, which holds {value}, appended by T{}, which failed (aborted)",
+                                history.keys[key as usize], w.txn
+                            ),
+                        );
                     }
                     if let Some(&last) = list.last() {
                         if let Some(w) = writer(&writes, key, last) {
@@ -322,10 +347,16 @@ pub fn analyse(history: &TxnHistory, findings: &mut Findings) -> Result<Observat
                         }
                     }
                     if external {
-                        if let Some(&v) = list
+                        // A read before the transaction's own appends to the
+                        // key cannot hold them.
+                        let own_later: Vec<i64> = mops[m + 1..]
                             .iter()
-                            .find(|&&v| writer(&writes, key, v).is_some_and(|w| w.txn == t32))
-                        {
+                            .filter_map(|x| match *x {
+                                Mop::Append { key: k, value } if k == key => Some(value),
+                                _ => None,
+                            })
+                            .collect();
+                        if let Some(&v) = list.iter().find(|v| own_later.contains(v)) {
                             findings.add(
                                 "future-read",
                                 vec![t32],
@@ -335,14 +366,16 @@ pub fn analyse(history: &TxnHistory, findings: &mut Findings) -> Result<Observat
                                 ),
                             );
                         }
-                        edges_of_read(history, &writes, &order, t32, key, list, m, &mut obs);
+                        if prefix {
+                            edges_of_read(history, &writes, &order, t32, key, list, m, &mut obs);
+                        }
                     }
                     match state.iter_mut().find(|s| s.0 == key) {
                         Some(s) => {
-                            s.1 = Some(list.to_vec());
+                            s.1 = Some((start, len));
                             s.2.clear();
                         }
-                        None => state.push((key, Some(list.to_vec()), Vec::new())),
+                        None => state.push((key, Some((start, len)), Vec::new())),
                     }
                 }
                 _ => {}

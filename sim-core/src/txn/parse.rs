@@ -31,15 +31,38 @@ pub fn from_jepsen(
         Some(kind) => kind,
         None => infer_kind(ops, file)?,
     };
-    let mut history = TxnHistory::new(kind);
-    let mut keys = KeyInterner::default();
+    let mut builder = Builder::new(kind);
     for op in ops {
+        builder.push(op, file)?;
+    }
+    Ok(builder.finish())
+}
+
+/// Builds a history one operation at a time, in any order (the result is
+/// sorted by invocation), so a reader can stream a file through it.
+pub struct Builder {
+    history: TxnHistory,
+    keys: KeyInterner,
+}
+
+impl Builder {
+    pub fn new(kind: TxnKind) -> Builder {
+        Builder {
+            history: TxnHistory::new(kind),
+            keys: KeyInterner::default(),
+        }
+    }
+
+    pub fn push(&mut self, op: &JepsenOp, file: &str) -> Result<(), HistoryError> {
+        let kind = self.history.kind;
+        let history = &mut self.history;
+        let keys = &mut self.keys;
         if op.f != "txn" {
             return Err(HistoryError::at(
                 file,
                 op.line,
                 format!(
-                    "field `f`: :{} is not a transaction; the {} model reads only :f :txn operations (is this a history of another model? see `faultline list models`)",
+                    "field `f`: :{} is not a transaction; the {} model reads only :f :txn operations (is this a history of another model? see `faultline list`)",
                     op.f,
                     kind.name()
                 ),
@@ -74,7 +97,7 @@ pub fn from_jepsen(
         };
         let start = history.mops.len() as u32;
         for (index, item) in items.iter().enumerate() {
-            let mop = micro_op(&mut history, &mut keys, item, kind, known).map_err(|why| {
+            let mop = micro_op(history, keys, item, kind, known).map_err(|why| {
                 HistoryError::at(
                     file,
                     op.line,
@@ -98,8 +121,14 @@ pub fn from_jepsen(
             mops_len: history.mops.len() as u32 - start,
             line: op.line.min(u32::MAX as usize) as u32,
         });
+        Ok(())
     }
-    Ok(history)
+
+    /// The history, its transactions in invocation order.
+    pub fn finish(mut self) -> TxnHistory {
+        self.history.txns.sort_by_key(|t| t.invoke_ns);
+        self.history
+    }
 }
 
 /// The model the micro-ops imply: appends or list reads say list-append,
