@@ -47,6 +47,51 @@ pub enum KvOp {
         item: String,
         quantity: u64,
     },
+    /// A transaction of micro-ops on keys "k<i>", applied all at once:
+    /// appends to lists and list reads (`lists`), or register writes and
+    /// reads. Only protocols that apply operations through one log serve
+    /// it (Raft, KvSingle); scenario validation keeps it from the others.
+    Txn {
+        mops: std::sync::Arc<[TxnMop]>,
+        lists: bool,
+    },
+}
+
+/// One micro-op of a transaction: a read of key `k<key>`, or a write
+/// (append) of `value` to it. Values are unique per key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct TxnMop {
+    pub read: bool,
+    pub key: u32,
+    pub value: u64,
+}
+
+/// A transaction in Jepsen's notation, `[[:append k3 17] [:r k1 [4 9]]]`,
+/// with each read's result from `results` (in order) or `nil` if none.
+pub fn render_txn(mops: &[TxnMop], lists: bool, results: Option<&[String]>) -> String {
+    let mut out = String::from("[");
+    let mut read = 0;
+    for (i, m) in mops.iter().enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        if m.read {
+            let value = match results.and_then(|r| r.get(read)) {
+                Some(v) if lists => format!("[{v}]"),
+                Some(v) if v.is_empty() => "nil".to_string(),
+                Some(v) => v.clone(),
+                None => "nil".to_string(),
+            };
+            read += 1;
+            out.push_str(&format!("[:r k{} {value}]", m.key));
+        } else if lists {
+            out.push_str(&format!("[:append k{} {}]", m.key, m.value));
+        } else {
+            out.push_str(&format!("[:w k{} {}]", m.key, m.value));
+        }
+    }
+    out.push(']');
+    out
 }
 
 /// What a client of a leaderless store knows of a key's history: per
@@ -119,10 +164,17 @@ impl KvOp {
             | KvOp::Append { key, .. } => key,
             KvOp::Transfer { from, .. } => from,
             KvOp::Order { item, .. } => item,
+            KvOp::Txn { .. } => "",
         }
     }
+    /// A get, or a transaction that only reads: it changes nothing, so a
+    /// protocol may serve it off its log (`read_mode`).
     pub fn is_read(&self) -> bool {
-        matches!(self, KvOp::Get { .. })
+        match self {
+            KvOp::Get { .. } => true,
+            KvOp::Txn { mops, .. } => mops.iter().all(|m| m.read),
+            _ => false,
+        }
     }
 }
 
@@ -137,6 +189,9 @@ pub enum KvResult {
     CasMismatch { current: String },
     /// A transaction that aborted; it took no effect anywhere.
     Aborted,
+    /// A transaction of micro-ops that committed: itself in Jepsen's
+    /// notation, its reads filled in (`render_txn`).
+    Txn(std::sync::Arc<str>),
 }
 
 impl KvOp {
@@ -155,6 +210,7 @@ impl KvOp {
             }
             KvOp::Transfer { from, to, .. } => from.capacity() + to.capacity(),
             KvOp::Order { item, .. } => item.capacity(),
+            KvOp::Txn { mops, .. } => mops.len() * std::mem::size_of::<TxnMop>(),
         }
     }
 }
@@ -165,6 +221,7 @@ impl KvResult {
         match self {
             KvResult::Value(value) | KvResult::CasMismatch { current: value } => value.capacity(),
             KvResult::Done | KvResult::Aborted => 0,
+            KvResult::Txn(text) => text.len(),
         }
     }
 }
@@ -235,10 +292,36 @@ impl KvStore {
                 self.data.entry(key.clone()).or_default().push_str(value);
                 KvResult::Done
             }
+            KvOp::Txn { mops, lists } => {
+                let mut results = Vec::new();
+                for m in mops.iter() {
+                    let key = format!("k{}", m.key);
+                    if m.read {
+                        results.push(self.read(&key));
+                    } else {
+                        let entry = self.data.entry(key).or_default();
+                        if *lists && !entry.is_empty() {
+                            entry.push(' ');
+                            entry.push_str(&m.value.to_string());
+                        } else {
+                            *entry = m.value.to_string();
+                        }
+                    }
+                }
+                KvResult::Txn(render_txn(mops, *lists, Some(&results)).into())
+            }
             KvOp::Transfer { .. } | KvOp::Order { .. } => {
                 panic!("a transaction reached a key-value store; scenario validation forbids it")
             }
         }
+    }
+
+    /// Answers a read-only transaction from the current state, without
+    /// recording it (as `read` does for a get).
+    pub fn read_txn(&self, mops: &[TxnMop], lists: bool) -> KvResult {
+        debug_assert!(mops.iter().all(|m| m.read), "only reads are answered off the log");
+        let results: Vec<String> = mops.iter().map(|m| self.read(&format!("k{}", m.key))).collect();
+        KvResult::Txn(render_txn(mops, lists, Some(&results)).into())
     }
 
     /// The data, in key order.

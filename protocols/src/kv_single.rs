@@ -66,6 +66,7 @@ impl Plugin for KvSinglePlugin {
         "single-copy key-value store on the first server, group-committed to durable storage";
     const CLIENTS: Clients = Clients::Registers;
     const HAS_LEADER: bool = false;
+    const TRANSACTIONS: bool = true;
     type Params = KvSingleParams;
     type Service = KvSingle;
 

@@ -117,6 +117,10 @@ pub trait Plugin: 'static {
     /// order of the key's writes; a leaderless store has none, so it serves
     /// reads and blind writes only, and a scenario may not mix in the others.
     const CONDITIONAL_WRITES: bool = true;
+    /// Whether it serves transactions of micro-ops (`KvOp::Txn`), applying
+    /// each all at once through one log (with `Clients::Registers`). The
+    /// list-append and rw-register checks then judge the history.
+    const TRANSACTIONS: bool = false;
 
     /// The params as a scenario writes them. Every field has a default
     /// (`#[serde(default)]` on the struct), unknown fields are refused

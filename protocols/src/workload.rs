@@ -34,7 +34,23 @@ pub struct OpMix {
     pub transfer: f64,
     /// Orders of 1 to `ORDER_QUANTITY_MAX` of one item (a key), run as sagas.
     pub order: f64,
+    /// Transactions of micro-ops (`WorkloadConfig::transactions`).
+    pub txn: f64,
 }
+
+/// The shape of the transactions a workload draws.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct TxnShape {
+    /// Lists (appends, list reads) or registers (writes, reads).
+    pub lists: bool,
+    /// Micro-ops per transaction: 1 to this, uniformly.
+    pub mops_max: u32,
+    /// The chance that a micro-op is a read.
+    pub read_share: f64,
+}
+
+/// Micro-ops in one transaction at most (each gets its own value slot).
+pub const TXN_MOPS_MAX: u32 = 16;
 
 /// An order asks for between 1 and this many of its item.
 pub const ORDER_QUANTITY_MAX: u64 = 3;
@@ -57,6 +73,7 @@ impl OpMix {
             self.append,
             self.transfer,
             self.order,
+            self.txn,
         ];
         if weights.iter().any(|w| !w.is_finite() || *w < 0.0) || weights.iter().sum::<f64>() <= 0.0
         {
@@ -89,6 +106,8 @@ pub struct WorkloadConfig {
     pub ops_per_client_max: u64,
     /// A transfer moves between 1 and this much money.
     pub transfer_amount_max: u64,
+    /// What a transaction (`mix.txn`) looks like.
+    pub transactions: TxnShape,
 }
 
 /// Clients in one run at most.
@@ -112,6 +131,19 @@ impl WorkloadConfig {
             ));
         }
         self.mix.validate().map_err(|e| format!("mix: {e}"))?;
+        let shape = self.transactions;
+        if !(1..=TXN_MOPS_MAX).contains(&shape.mops_max) {
+            return Err(format!(
+                "transactions.mops_max: must be between 1 and {TXN_MOPS_MAX}, got {}",
+                shape.mops_max
+            ));
+        }
+        if !(shape.read_share.is_finite() && (0.0..=1.0).contains(&shape.read_share)) {
+            return Err(format!(
+                "transactions.read_share: must be between 0 and 1, got {}",
+                shape.read_share
+            ));
+        }
         for (client, mix) in &self.client_mixes {
             if *client >= u64::from(self.clients) {
                 return Err(format!(
@@ -206,6 +238,10 @@ impl OpGenerator {
             .get(&client)
             .copied()
             .unwrap_or(config.mix);
+        if mix.txn > 0.0 {
+            // Validated: a transactional mix is transactions only.
+            return Self::txn(config, client, seq, rng);
+        }
         let total = mix.read + mix.write + mix.cas + mix.append + mix.transfer + mix.order;
         let mut draw = rng.random::<f64>() * total;
         let mut pick = |weight: f64| {
@@ -254,6 +290,30 @@ impl OpGenerator {
             }
         } else {
             KvOp::Get { key }
+        }
+    }
+
+    /// A transaction of 1 to `mops_max` micro-ops on keys drawn as for any
+    /// operation. Values are unique per key across the run: the
+    /// operation's sequence number and the micro-op's place, times the
+    /// clients, plus the client (a retry repeats the same values).
+    fn txn(config: &WorkloadConfig, client: u64, seq: u64, rng: &mut impl Rng) -> KvOp {
+        let shape = config.transactions;
+        debug_assert!((1..=TXN_MOPS_MAX).contains(&shape.mops_max));
+        debug_assert!(client < u64::from(CLIENTS_MAX));
+        let count = rng.random_range(1..=shape.mops_max);
+        let mops: Vec<crate::kv::TxnMop> = (0..count)
+            .map(|i| {
+                let key = Self::key_index(config, rng) as u32;
+                let read = rng.random::<f64>() < shape.read_share;
+                let clients = u64::from(config.clients.max(1));
+                let value = (seq * u64::from(shape.mops_max) + u64::from(i)) * clients + client + 1;
+                crate::kv::TxnMop { read, key, value }
+            })
+            .collect();
+        KvOp::Txn {
+            mops: mops.into(),
+            lists: shape.lists,
         }
     }
 

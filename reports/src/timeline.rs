@@ -54,6 +54,7 @@ pub fn op_label(op: &Operation) -> String {
         Function::Append => format!("append {} {value}", op.key),
         Function::Transfer => format!("transfer {} {value}", op.key),
         Function::Order => format!("order {} x{value}", op.key),
+        Function::Txn => format!("txn {value}"),
     };
     match op.outcome {
         Outcome::Ok => what,

@@ -38,6 +38,14 @@ pub const CHECKERS: &[(&str, &str)] = &[
         "after faults heal and the system is quiet, live replicas hold the same data",
     ),
     (
+        "list-append",
+        "transactions of appends and list reads (mix: (txn: ..), transactions: (kind: ListAppend)) hold the models named in workload.transactions.models (default strict-serializable); Elle's anomalies, explained",
+    ),
+    (
+        "rw-register",
+        "transactions of register writes and reads (transactions: (kind: RwRegister)) hold the models named; the version order where it can be inferred",
+    ),
+    (
         "invariants",
         "every invariant of the protocol (each can also be named alone)",
     ),

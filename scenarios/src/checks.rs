@@ -28,6 +28,9 @@ pub(crate) struct ChecksPlan<'a> {
     pub expect: &'a Expect,
     /// Whether the history checks apply (clients read and write registers).
     pub registers: bool,
+    /// Clients run transactions: lists (true) or registers, and the
+    /// models to judge.
+    pub transactions: Option<(bool, Vec<sim_core::txn::models::Model>)>,
     /// Every node's name, by id.
     pub names: &'a [String],
     /// Memory the search memos may use (what the budget leaves).
@@ -94,8 +97,19 @@ pub(crate) fn run_checks(
             None => sequential = Some(sequential_check(history, linearizability.as_ref(), plan)),
         }
     }
+    let mut transactions = None;
+    if let Some((lists, models)) = &plan.transactions {
+        let name = if *lists { "list-append" } else { "rw-register" };
+        if wanted(name) {
+            match decided_by(&cheap) {
+                Some(by) => skip(name, by),
+                None => transactions = Some(transactions_check(history, name, *lists, models, plan)),
+            }
+        }
+    }
     let results = linearizability
         .into_iter()
+        .chain(transactions)
         .chain(sequential)
         .chain(session_checks)
         .chain(invariants_check)
@@ -147,6 +161,98 @@ fn linearizability_check(history: &History, plan: &ChecksPlan<'_>) -> CheckResul
         detail,
         violations: Vec::new(),
         counterexample: report.counterexample,
+    }
+}
+
+/// Steps the transactional cycle search may take per run; past it the
+/// verdict is Unknown.
+pub const TRANSACTIONS_STEPS_MAX: u64 = 20_000_000;
+
+/// The list-append or rw-register check of a run's transactions.
+fn transactions_check(
+    history: &History,
+    name: &str,
+    lists: bool,
+    models: &[sim_core::txn::models::Model],
+    plan: &ChecksPlan<'_>,
+) -> CheckResult {
+    let kind = if lists {
+        sim_core::txn::TxnKind::ListAppend
+    } else {
+        sim_core::txn::TxnKind::RwRegister
+    };
+    let txns = match sim_core::txn::history::from_history(history, kind, plan.names.iter().filter(|n| n.starts_with("client")).count() as u64) {
+        Ok(txns) => txns,
+        Err(e) => panic!("the recorder wrote a transaction the reader refuses: {e}"),
+    };
+    let options = sim_core::txn::check::Options {
+        models: models.to_vec(),
+        budget: Budget {
+            steps_max: TRANSACTIONS_STEPS_MAX,
+            ..Budget::default()
+        },
+        memory_bytes_max: plan.memo_bytes_max as u64,
+        examples_per_kind_max: 4,
+        saturate_read_committed: !lists,
+        named_only: false,
+    };
+    let report = match sim_core::txn::check::check(&txns, &options) {
+        Ok(report) => report,
+        Err(e) => panic!("a simulated history broke the model's input rule: {e}"),
+    };
+    let names = |ms: &[sim_core::txn::models::Model]| {
+        if ms.is_empty() {
+            "none".to_string()
+        } else {
+            ms.iter().map(|m| m.name()).collect::<Vec<_>>().join(", ")
+        }
+    };
+    let asked = names(models);
+    let detail = match report.verdict {
+        Verdict::Pass => format!(
+            "{} transactions hold {asked} (strongest: {})",
+            report.transactions,
+            names(&report.strongest_consistent)
+        ),
+        Verdict::Fail => {
+            let counts: Vec<String> = report
+                .anomaly_counts
+                .iter()
+                .map(|(k, n)| format!("{k} ×{n}"))
+                .collect();
+            let first = report
+                .anomalies
+                .first()
+                .map(|f| {
+                    let mut path: Vec<String> = match &f.cycle {
+                        Some(steps) => steps
+                            .iter()
+                            .map(|e| format!("{} -{}->", sim_core::txn::explain::name(&txns, e.from), sim_core::txn::graph::kind_name(e.kind)))
+                            .collect(),
+                        None => f.txns.iter().map(|&t| sim_core::txn::explain::name(&txns, t)).collect(),
+                    };
+                    if let Some(steps) = &f.cycle {
+                        path.push(sim_core::txn::explain::name(&txns, steps[0].from));
+                    }
+                    format!("; first: {} ({}); `faultline check history.jsonl --model {name}` explains it", f.kind, path.join(" "))
+                })
+                .unwrap_or_default();
+            format!(
+                "{} transactions: {}; rules out {}; still consistent with {}{first}",
+                report.transactions,
+                counts.join(", "),
+                names(&report.ruled_out),
+                names(&report.strongest_consistent)
+            )
+        }
+        Verdict::Unknown => report.unknown_reason.clone().unwrap_or_default(),
+    };
+    CheckResult {
+        name: name.into(),
+        verdict: report.verdict,
+        detail,
+        violations: Vec::new(),
+        counterexample: None,
     }
 }
 

@@ -107,6 +107,7 @@ pub fn workload(spec: &WorkloadSpec, duration: Dur) -> Result<WorkloadConfig, St
         append: mix.append,
         transfer: mix.transfer,
         order: mix.order,
+        txn: mix.txn,
     };
     let mut client_mixes = BTreeMap::new();
     for (index, entry) in spec.client_mixes.iter().enumerate() {
@@ -150,6 +151,14 @@ pub fn workload(spec: &WorkloadSpec, duration: Dur) -> Result<WorkloadConfig, St
         transfer_amount_max: spec
             .transfer_amount_max
             .unwrap_or(DEFAULT_TRANSFER_AMOUNT_MAX),
+        transactions: {
+            let t = spec.transactions.clone().unwrap_or_default();
+            protocols::workload::TxnShape {
+                lists: t.kind == crate::schema::TxnKindSpec::ListAppend,
+                mops_max: t.mops_max,
+                read_share: t.read_share,
+            }
+        },
     };
     config.validate()?;
     Ok(config)

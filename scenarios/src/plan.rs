@@ -32,6 +32,9 @@ pub struct Plan<'a> {
     pub expect: &'a Expect,
     /// Whether the history checks apply (clients read and write registers).
     pub registers: bool,
+    /// Clients run transactions: lists or registers, and the models the
+    /// list-append or rw-register check judges.
+    pub transactions: Option<(bool, Vec<sim_core::txn::models::Model>)>,
     /// Stop the engine here rather than at `duration`: a replay of part of
     /// a run (`replay.rs`), whose verdicts are not asked for.
     pub stop_at: Option<sim_core::SimTime>,

@@ -33,6 +33,8 @@ pub trait ProtocolEntry: Send + Sync {
     fn tradeoff(&self) -> Option<(&'static str, &'static str)>;
     /// Whether it serves compare-and-set and append (`Plugin::CONDITIONAL_WRITES`).
     fn conditional_writes(&self) -> bool;
+    /// Whether it serves transactions (`Plugin::TRANSACTIONS`).
+    fn transactions(&self) -> bool;
     /// The kinds of message its runs send, for per-kind link latencies:
     /// "Request" and "Response" between clients and servers, then its
     /// service's own (`Service::MESSAGE_KINDS`).
@@ -75,6 +77,9 @@ impl<P: Plugin> ProtocolEntry for Registered<P> {
     }
     fn conditional_writes(&self) -> bool {
         P::CONDITIONAL_WRITES
+    }
+    fn transactions(&self) -> bool {
+        P::TRANSACTIONS
     }
     fn message_kinds(&self) -> Vec<&'static str> {
         <protocols::cluster::Cluster<P::Service> as sim_core::Protocol>::message_kinds()
@@ -219,6 +224,11 @@ impl ProtocolSpec {
     /// Whether clients may compare-and-set and append (`Plugin::CONDITIONAL_WRITES`).
     pub fn serves_conditional_writes(&self) -> bool {
         self.entry().conditional_writes()
+    }
+
+    /// Whether it serves transactions of micro-ops (`mix: (txn: 1.0)`).
+    pub fn serves_transactions(&self) -> bool {
+        self.entry().transactions()
     }
 
     /// Whether the protocol elects a leader, so faults may name "@leader".

@@ -94,6 +94,13 @@ impl HistoryRecorder {
             KvOp::Order { item, quantity } => {
                 (Function::Order, item, Some(quantity.to_string()), None)
             }
+            KvOp::Txn { mops, lists } => {
+                let text = match result {
+                    Some(KvResult::Txn(done)) => done.to_string(),
+                    _ => protocols::kv::render_txn(&mops, lists, None),
+                };
+                (Function::Txn, String::new(), Some(text), None)
+            }
             KvOp::Transfer { from, to, amount } => (
                 Function::Transfer,
                 format!("{from}->{to}"),

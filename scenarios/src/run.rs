@@ -32,6 +32,11 @@ pub use crate::outcome::{
 };
 pub use crate::topology::sim_config;
 
+/// Whether clients run transactions (`mix: (txn: ..)`).
+pub fn transactional(scenario: &Scenario) -> bool {
+    scenario.workload.mix.txn > 0.0 || scenario.workload.client_mixes.iter().any(|m| m.mix.txn > 0.0)
+}
+
 /// Everything a run produced.
 #[derive(Debug)]
 pub struct RunOutcome {
@@ -121,6 +126,7 @@ pub fn run_watched(
         checks: plan.checks,
         expect: plan.expect,
         registers: plan.registers,
+        transactions: plan.transactions.clone(),
         names: &plan.names,
         memo_bytes_max: memo_bytes.min(usize::MAX as u64) as usize,
         cut_short: driven.inconclusive.is_some(),
@@ -192,7 +198,17 @@ pub(crate) fn plan(resolved: &Scenario) -> Result<Plan<'_>, String> {
         memory: resolved.limits.memory,
         checks: &resolved.checks,
         expect: &resolved.expect,
-        registers: resolved.protocol.serves_registers(),
+        registers: resolved.protocol.serves_registers() && !transactional(resolved),
+        transactions: transactional(resolved).then(|| {
+            let t = resolved.workload.transactions.clone().unwrap_or_default();
+            (
+                t.kind == crate::schema::TxnKindSpec::ListAppend,
+                t.models
+                    .iter()
+                    .filter_map(|m| sim_core::txn::models::Model::parse(m))
+                    .collect(),
+            )
+        }),
         stop_at: None,
     })
 }

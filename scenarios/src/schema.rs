@@ -271,6 +271,59 @@ pub struct WorkloadSpec {
     /// A transfer moves between 1 and this much money (default 10).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transfer_amount_max: Option<u64>,
+    /// What a transaction (`mix: (txn: 1.0)`) looks like, and what it is
+    /// judged against.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transactions: Option<TransactionsSpec>,
+}
+
+/// Transactions of micro-ops over the workload's keys, drawn with its key
+/// distribution: `transactions: (kind: ListAppend, mops_max: 4, read_share: 0.5)`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TransactionsSpec {
+    #[serde(default)]
+    pub kind: TxnKindSpec,
+    /// Micro-ops per transaction: 1 to this (at most 16).
+    #[serde(default = "default_mops_max")]
+    pub mops_max: u32,
+    /// The chance that a micro-op is a read.
+    #[serde(default = "default_read_share")]
+    pub read_share: f64,
+    /// The consistency models the list-append or rw-register check judges
+    /// (`faultline list` names them).
+    #[serde(default = "default_txn_models")]
+    pub models: Vec<String>,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TxnKindSpec {
+    /// Appends to lists and reads of whole lists (Elle's list-append).
+    #[default]
+    ListAppend,
+    /// Register writes and reads (Elle's rw-register).
+    RwRegister,
+}
+
+fn default_mops_max() -> u32 {
+    4
+}
+fn default_read_share() -> f64 {
+    0.5
+}
+fn default_txn_models() -> Vec<String> {
+    vec!["strict-serializable".to_string()]
+}
+
+impl Default for TransactionsSpec {
+    fn default() -> Self {
+        TransactionsSpec {
+            kind: TxnKindSpec::ListAppend,
+            mops_max: default_mops_max(),
+            read_share: default_read_share(),
+            models: default_txn_models(),
+        }
+    }
 }
 
 fn default_arrival() -> ArrivalSpec {
@@ -310,6 +363,7 @@ impl Default for WorkloadSpec {
             stop_after: None,
             ops_per_client_max: None,
             transfer_amount_max: None,
+            transactions: None,
         }
     }
 }
@@ -349,6 +403,10 @@ pub struct MixSpec {
     /// Orders of one item (a key), run as sagas by the saga protocols.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub order: f64,
+    /// Transactions of micro-ops (`workload.transactions`), for the
+    /// protocols that apply them through one log (Raft, KvSingle).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub txn: f64,
 }
 
 fn is_zero(weight: &f64) -> bool {
@@ -364,6 +422,7 @@ impl Default for MixSpec {
             append: 0.0,
             transfer: 0.0,
             order: 0.0,
+            txn: 0.0,
         }
     }
 }

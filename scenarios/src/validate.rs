@@ -90,7 +90,11 @@ pub fn check_names(protocol: &ProtocolSpec) -> Vec<&'static str> {
     let mut names: Vec<&'static str> = CHECKERS
         .iter()
         .map(|(name, _)| *name)
-        .filter(|name| matches!(*name, "invariants" | "panic") || protocol.serves_registers())
+        .filter(|name| match *name {
+            "invariants" | "panic" => true,
+            "list-append" | "rw-register" => protocol.serves_transactions(),
+            _ => protocol.serves_registers(),
+        })
         .collect();
     names.extend(protocol.invariants());
     names
@@ -252,7 +256,42 @@ fn validate_mixes(c: &mut Checker, scenario: &Scenario) {
             .enumerate()
             .map(|(i, m)| (format!("workload.client_mixes[{i}].mix"), &m.mix)),
     );
+    if let Some(t) = &scenario.workload.transactions {
+        for (index, model) in t.models.iter().enumerate() {
+            if sim_core::txn::models::Model::parse(model).is_none() {
+                let names: Vec<&str> = sim_core::txn::models::ALL_MODELS.iter().map(|m| m.name()).collect();
+                c.problem(
+                    format!("workload.transactions.models[{index}]"),
+                    format!("unknown consistency model \"{model}\"; {}", suggestion(model, &names)),
+                );
+            }
+        }
+    }
     for (path, mix) in mixes {
+        if mix.txn != 0.0 {
+            let others = mix.read + mix.write + mix.cas + mix.append + mix.order + mix.transfer;
+            if !protocol.serves_transactions() {
+                let names: Vec<&str> = crate::registry::entries()
+                    .into_iter()
+                    .filter(|e| e.transactions())
+                    .map(|e| e.name())
+                    .collect();
+                c.problem(
+                    format!("{path}.txn"),
+                    format!(
+                        "{} serves no transactions; {} apply them through one log: use one of those, or remove `txn`",
+                        protocol.name(),
+                        names.join(" and ")
+                    ),
+                );
+            } else if others != 0.0 {
+                c.problem(
+                    path,
+                    "a transactional workload is transactions only (its reads are micro-ops): write `mix: (txn: 1.0)`".to_string(),
+                );
+            }
+            continue;
+        }
         let others = mix.read + mix.write + mix.cas + mix.append + mix.order;
         if protocol.serves_orders() {
             if mix.write + mix.cas + mix.append + mix.transfer != 0.0 {

@@ -13,6 +13,7 @@ impl Plugin for RaftPlugin {
     const SUMMARY: &'static str = "Raft (Figure 2 of the paper) replicating the key-value store, with PreVote, CheckQuorum and four read modes";
     const CLIENTS: Clients = Clients::Registers;
     const HAS_LEADER: bool = true;
+    const TRANSACTIONS: bool = true;
     type Params = RaftParams;
     type Service = Raft;
 

@@ -95,13 +95,11 @@ impl Raft {
         client: NodeId,
         request: &ClientRequest,
     ) {
-        let KvOp::Get { key } = &request.op else {
-            unreachable!("only gets take the read path");
+        let result = match &request.op {
+            KvOp::Get { key } => KvResult::Value(self.store.read(key)),
+            KvOp::Txn { mops, lists } => self.store.read_txn(mops, *lists),
+            _ => unreachable!("only gets and read-only transactions take the read path"),
         };
-        let value = self.store.read(key);
-        ctx.reply(
-            client,
-            request.answer(ClientReply::Result(KvResult::Value(value))),
-        );
+        ctx.reply(client, request.answer(ClientReply::Result(result)));
     }
 }

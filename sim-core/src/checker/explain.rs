@@ -28,6 +28,7 @@ pub fn describe(op: &Operation) -> String {
             op.key,
             op.value.as_deref().map_or("?".to_string(), show)
         ),
+        Function::Txn => format!("txn {}", op.value.as_deref().unwrap_or("?")),
         Function::Transfer => format!(
             "transfer {} {}",
             op.key,

@@ -137,7 +137,7 @@ impl Model for KvModel {
                 Arc::from(joined)
             }),
             // No register state allows a transfer; callers keep them out.
-            Function::Transfer | Function::Order => None,
+            Function::Transfer | Function::Order | Function::Txn => None,
             Function::Cas => {
                 let expected = op.expected.as_ref()?;
                 match (expected.as_str() == &**state, unknown) {

@@ -522,7 +522,7 @@ fn pair(events: Vec<Event>, file: &str, format: Format) -> Result<History, Strin
                 }
                 let (value, expected) = match event.f {
                     Function::Read => (None, None),
-                    Function::Transfer | Function::Order => {
+                    Function::Transfer | Function::Order | Function::Txn => {
                         unreachable!("the EDN parser makes no transfers or orders")
                     }
                     Function::Write | Function::Append => (

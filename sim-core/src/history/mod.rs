@@ -37,6 +37,11 @@ pub enum Function {
     /// An order run as a saga (`key` is the item, `value` the quantity).
     /// Not a register operation either.
     Order,
+    /// A transaction of micro-ops (`value` holds them in Jepsen's
+    /// notation, reads filled in when it completed: `[[:append k3 17] [:r
+    /// k1 [4 9]]]`). Judged by the list-append and rw-register checkers
+    /// (`txn::history`), never by the register ones.
+    Txn,
 }
 
 /// How an operation ended, as the client saw it.
@@ -87,10 +92,14 @@ impl Operation {
             _ => {}
         }
         match self.f {
-            Function::Write | Function::Append | Function::Transfer | Function::Order
+            Function::Write
+            | Function::Append
+            | Function::Transfer
+            | Function::Order
+            | Function::Txn
                 if self.value.is_none() =>
             {
-                Err("a write, append, transfer or order needs a value".into())
+                Err("a write, append, transfer, order or txn needs a value".into())
             }
             Function::Cas if self.value.is_none() || self.expected.is_none() => {
                 Err("a cas needs value and expected".into())

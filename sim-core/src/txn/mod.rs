@@ -28,6 +28,7 @@ pub mod check;
 pub mod explain;
 pub mod generate;
 pub mod graph;
+pub mod history;
 pub mod list_append;
 pub mod models;
 pub mod parse;

@@ -8,8 +8,10 @@
 //! integers, strings or keywords; values must be integers.
 //!
 //! faultline's JSON lines (`history.jsonl`) carry a transaction as
-//! `{"process": 3, "f": "txn", "txn": [["append", "7", 3], ["r", "7", [1, 3]]],
-//!   "outcome": "ok", "invoke_ns": 100, "complete_ns": 250}`
+//! `{"process": 3, "f": "txn", "value": "[[:append k7 3] [:r k7 [1 3]]]",
+//!   "outcome": "ok", "invoke_ns": 100, "complete_ns": 250}` (the micro-ops
+//! in Jepsen's notation, as a simulated run records them), or with the
+//! micro-ops as JSON: `"txn": [["append", "k7", 3], ["r", "k7", [1, 3]]]`
 //! (documented in scenarios/README.md, "Transactional histories").
 
 use super::{KeyInterner, Mop, Txn, TxnHistory, TxnKind, MOPS_MAX, TXNS_MAX};
@@ -324,8 +326,15 @@ pub fn jsonl_ops(text: &str, file: &str) -> Result<Vec<JepsenOp>, HistoryError> 
             }
             _ => {}
         }
-        let txn = field("txn").cloned().unwrap_or(serde_json::Value::Null);
-        let value = crate::history::jepsen::json_micro_ops(txn);
+        // The micro-ops as JSON (`txn`), or as the simulator records them:
+        // Jepsen's notation in `value`.
+        let value = match (field("txn"), field("value")) {
+            (Some(txn), _) => crate::history::jepsen::json_micro_ops(txn.clone()),
+            (None, Some(serde_json::Value::String(text))) => crate::history::edn::Reader::new(text)
+                .read()
+                .map_err(|e| bad("value", &format!("not micro-ops in Jepsen's notation ({e})")))?,
+            _ => Edn::Nil,
+        };
         ops.push(JepsenOp {
             process,
             f: f.to_string(),
