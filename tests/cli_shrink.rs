@@ -15,7 +15,8 @@ fn s(path: &std::path::Path) -> String {
 /// (curated scenario, --set assignments separated by spaces or "", the
 /// most faults a shrunk failure of it keeps). The counts are what the shrinker reaches today (BENCHMARKS.md,
 /// "Shrinking"); a change that makes it keep more fails here.
-const CASES: [(&str, &str, u64); 28] = [
+const CASES: [(&str, &str, u64); 29] = [
+    ("txn-list-append", "", 1),
     ("pingpong-panic", "", 0),
     ("kv-lost-writes", "", 2),
     (

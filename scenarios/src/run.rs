@@ -203,7 +203,7 @@ pub(crate) fn plan(resolved: &Scenario) -> Result<Plan<'_>, String> {
             let t = resolved.workload.transactions.clone().unwrap_or_default();
             (
                 t.kind == crate::schema::TxnKindSpec::ListAppend,
-                t.models
+                t.models()
                     .iter()
                     .filter_map(|m| sim_core::txn::models::Model::parse(m))
                     .collect(),

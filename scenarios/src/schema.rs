@@ -291,9 +291,23 @@ pub struct TransactionsSpec {
     #[serde(default = "default_read_share")]
     pub read_share: f64,
     /// The consistency models the list-append or rw-register check judges
-    /// (`faultline list` names them).
-    #[serde(default = "default_txn_models")]
-    pub models: Vec<String>,
+    /// (`faultline list` names them). Default: strict-serializable for
+    /// lists; for registers, whose version order a history shows only in
+    /// part, causal (with read atomic and read committed under it), the
+    /// strongest it decides.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub models: Option<Vec<String>>,
+}
+
+impl TransactionsSpec {
+    /// The models judged: those given, or the kind's default.
+    pub fn models(&self) -> Vec<String> {
+        match (&self.models, self.kind) {
+            (Some(models), _) => models.clone(),
+            (None, TxnKindSpec::ListAppend) => vec!["strict-serializable".to_string()],
+            (None, TxnKindSpec::RwRegister) => vec!["causal".to_string()],
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -311,9 +325,6 @@ fn default_mops_max() -> u32 {
 fn default_read_share() -> f64 {
     0.5
 }
-fn default_txn_models() -> Vec<String> {
-    vec!["strict-serializable".to_string()]
-}
 
 impl Default for TransactionsSpec {
     fn default() -> Self {
@@ -321,7 +332,7 @@ impl Default for TransactionsSpec {
             kind: TxnKindSpec::ListAppend,
             mops_max: default_mops_max(),
             read_share: default_read_share(),
-            models: default_txn_models(),
+            models: None,
         }
     }
 }

@@ -257,7 +257,7 @@ fn validate_mixes(c: &mut Checker, scenario: &Scenario) {
             .map(|(i, m)| (format!("workload.client_mixes[{i}].mix"), &m.mix)),
     );
     if let Some(t) = &scenario.workload.transactions {
-        for (index, model) in t.models.iter().enumerate() {
+        for (index, model) in t.models().iter().enumerate() {
             if sim_core::txn::models::Model::parse(model).is_none() {
                 let names: Vec<&str> = sim_core::txn::models::ALL_MODELS.iter().map(|m| m.name()).collect();
                 c.problem(

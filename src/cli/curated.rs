@@ -132,6 +132,10 @@ pub const CURATED: &[(&str, &str)] = &[
         include_str!("../../scenarios/split-brain-no-fencing.ron"),
     ),
     (
+        "scenarios/txn-list-append.ron",
+        include_str!("../../scenarios/txn-list-append.ron"),
+    ),
+    (
         "scenarios/lww-clock-skew.ron",
         include_str!("../../scenarios/lww-clock-skew.ron"),
     ),
