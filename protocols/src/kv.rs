@@ -47,6 +47,9 @@ pub enum KvOp {
         item: String,
         quantity: u64,
     },
+    /// Read every account's balance as one transaction (the bank's audit):
+    /// only the atomic-commit protocols serve it, with transfers.
+    Audit,
     /// A transaction of micro-ops on keys "k<i>", applied all at once:
     /// appends to lists and list reads (`lists`), or register writes and
     /// reads. Only protocols that apply operations through one log serve
@@ -164,7 +167,7 @@ impl KvOp {
             | KvOp::Append { key, .. } => key,
             KvOp::Transfer { from, .. } => from,
             KvOp::Order { item, .. } => item,
-            KvOp::Txn { .. } => "",
+            KvOp::Txn { .. } | KvOp::Audit => "",
         }
     }
     /// A get, or a transaction that only reads: it changes nothing, so a
@@ -211,6 +214,7 @@ impl KvOp {
             KvOp::Transfer { from, to, .. } => from.capacity() + to.capacity(),
             KvOp::Order { item, .. } => item.capacity(),
             KvOp::Txn { mops, .. } => mops.len() * std::mem::size_of::<TxnMop>(),
+            KvOp::Audit => 0,
         }
     }
 }
@@ -310,7 +314,7 @@ impl KvStore {
                 }
                 KvResult::Txn(render_txn(mops, *lists, Some(&results)).into())
             }
-            KvOp::Transfer { .. } | KvOp::Order { .. } => {
+            KvOp::Transfer { .. } | KvOp::Order { .. } | KvOp::Audit => {
                 panic!("a transaction reached a key-value store; scenario validation forbids it")
             }
         }

@@ -167,6 +167,13 @@ pub trait Plugin: 'static {
         Vec::new()
     }
 
+    /// For a bank (`Clients::Transfers`): the money in all accounts at the
+    /// start, which every audit must read (the `bank` check).
+    fn bank_total(params: &Self::Params, setup: &Setup) -> Option<i64> {
+        let _ = (params, setup);
+        None
+    }
+
     /// How this protocol's clients address reads and whether they carry a
     /// session (`ClientRouting`); by default every operation goes to the
     /// server the client believes leads.

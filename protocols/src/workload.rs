@@ -36,6 +36,9 @@ pub struct OpMix {
     pub order: f64,
     /// Transactions of micro-ops (`WorkloadConfig::transactions`).
     pub txn: f64,
+    /// Audits: reads of every account's balance as one transaction, for
+    /// the atomic-commit protocols (with transfers).
+    pub audit: f64,
 }
 
 /// The shape of the transactions a workload draws.
@@ -74,6 +77,7 @@ impl OpMix {
             self.transfer,
             self.order,
             self.txn,
+            self.audit,
         ];
         if weights.iter().any(|w| !w.is_finite() || *w < 0.0) || weights.iter().sum::<f64>() <= 0.0
         {
@@ -242,7 +246,8 @@ impl OpGenerator {
             // Validated: a transactional mix is transactions only.
             return Self::txn(config, client, seq, rng);
         }
-        let total = mix.read + mix.write + mix.cas + mix.append + mix.transfer + mix.order;
+        let total =
+            mix.read + mix.write + mix.cas + mix.append + mix.transfer + mix.order + mix.audit;
         let mut draw = rng.random::<f64>() * total;
         let mut pick = |weight: f64| {
             let hit = draw < weight;
@@ -272,7 +277,7 @@ impl OpGenerator {
                 key,
                 value: format!("{value};"),
             }
-        } else if pick(mix.transfer) || (mix.transfer > 0.0 && mix.order == 0.0) {
+        } else if pick(mix.transfer) || (mix.transfer > 0.0 && mix.order + mix.audit == 0.0) {
             let from = key_index;
             // Uniform over the other accounts, in one draw.
             let keys = u64::from(config.keys);
@@ -283,6 +288,8 @@ impl OpGenerator {
                 to: format!("k{to}"),
                 amount: rng.random_range(1..=config.transfer_amount_max),
             }
+        } else if pick(mix.audit) || (mix.audit > 0.0 && mix.order == 0.0) {
+            KvOp::Audit
         } else if mix.order > 0.0 {
             KvOp::Order {
                 item: key,

@@ -46,6 +46,10 @@ pub const CHECKERS: &[(&str, &str)] = &[
         "transactions of register writes and reads (transactions: (kind: RwRegister)) hold the models named; the version order where it can be inferred",
     ),
     (
+        "bank",
+        "every audit (mix: (transfer: .., audit: ..)) reads the money the accounts started with, and no balance is negative (Jepsen's bank)",
+    ),
+    (
         "invariants",
         "every invariant of the protocol (each can also be named alone)",
     ),

@@ -31,6 +31,8 @@ pub(crate) struct ChecksPlan<'a> {
     /// Clients run transactions: lists (true) or registers, and the
     /// models to judge.
     pub transactions: Option<(bool, Vec<sim_core::txn::models::Model>)>,
+    /// Clients audit a bank holding this much money in all.
+    pub bank_total: Option<i64>,
     /// Every node's name, by id.
     pub names: &'a [String],
     /// Memory the search memos may use (what the budget leaves).
@@ -97,6 +99,10 @@ pub(crate) fn run_checks(
             None => sequential = Some(sequential_check(history, linearizability.as_ref(), plan)),
         }
     }
+    let bank = match plan.bank_total {
+        Some(total) if wanted("bank") => Some(bank_check(history, total)),
+        _ => None,
+    };
     let mut transactions = None;
     if let Some((lists, models)) = &plan.transactions {
         let name = if *lists { "list-append" } else { "rw-register" };
@@ -109,6 +115,7 @@ pub(crate) fn run_checks(
     }
     let results = linearizability
         .into_iter()
+        .chain(bank)
         .chain(transactions)
         .chain(sequential)
         .chain(session_checks)
@@ -161,6 +168,45 @@ fn linearizability_check(history: &History, plan: &ChecksPlan<'_>) -> CheckResul
         detail,
         violations: Vec::new(),
         counterexample: report.counterexample,
+    }
+}
+
+/// Jepsen's bank check of a run's audits.
+fn bank_check(history: &History, total: i64) -> CheckResult {
+    let ops = sim_core::workload::bank::from_history(history, crate::recorder::AUDIT_KEY);
+    let report = sim_core::workload::bank::check(
+        &ops,
+        &sim_core::workload::bank::Options {
+            total: Some(total),
+            negative_balances: false,
+        },
+        "history",
+    )
+    .unwrap_or_else(|e| panic!("the recorder wrote a bank history the reader refuses: {e}"));
+    let reads = report.stats.get("reads").copied().unwrap_or(0.0) as u64;
+    let detail = match report.verdict {
+        Verdict::Pass if reads == 0 => "no audit completed: nothing to judge".to_string(),
+        Verdict::Pass => format!("{reads} audits each read the total of {total}"),
+        _ => {
+            let counts: Vec<String> = report
+                .error_counts
+                .iter()
+                .map(|(k, n)| format!("{k} ×{n}"))
+                .collect();
+            let first = report
+                .problems
+                .first()
+                .map(|p| format!("; first (operation {}): {}", p.lines.first().copied().unwrap_or(0), p.text))
+                .unwrap_or_default();
+            format!("{} of {reads} audits wrong: {}{first}", report.problems.len(), counts.join(", "))
+        }
+    };
+    CheckResult {
+        name: "bank".into(),
+        verdict: if reads == 0 && report.verdict == Verdict::Pass { Verdict::Pass } else { report.verdict },
+        detail,
+        violations: Vec::new(),
+        counterexample: None,
     }
 }
 

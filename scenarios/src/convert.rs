@@ -108,6 +108,7 @@ pub fn workload(spec: &WorkloadSpec, duration: Dur) -> Result<WorkloadConfig, St
         transfer: mix.transfer,
         order: mix.order,
         txn: mix.txn,
+        audit: mix.audit,
     };
     let mut client_mixes = BTreeMap::new();
     for (index, entry) in spec.client_mixes.iter().enumerate() {

@@ -35,6 +35,8 @@ pub struct Plan<'a> {
     /// Clients run transactions: lists or registers, and the models the
     /// list-append or rw-register check judges.
     pub transactions: Option<(bool, Vec<sim_core::txn::models::Model>)>,
+    /// Clients audit a bank: the money its accounts hold in all.
+    pub bank_total: Option<i64>,
     /// Stop the engine here rather than at `duration`: a replay of part of
     /// a run (`replay.rs`), whose verdicts are not asked for.
     pub stop_at: Option<sim_core::SimTime>,

@@ -113,6 +113,7 @@ trait Configured: Send + Sync + std::panic::UnwindSafe + std::panic::RefUnwindSa
     fn resolve(&mut self, setup: &Setup, seed: u64);
     fn without_server(&mut self, index: usize);
     fn theory(&self, setup: &Setup) -> Vec<Theory>;
+    fn bank_total(&self, setup: &Setup) -> Option<i64>;
     fn run(
         &self,
         plan: &Plan<'_>,
@@ -160,6 +161,9 @@ impl<P: Plugin> Configured for WithParams<P> {
     }
     fn theory(&self, setup: &Setup) -> Vec<Theory> {
         P::theory(&self.params, setup)
+    }
+    fn bank_total(&self, setup: &Setup) -> Option<i64> {
+        P::bank_total(&self.params, setup)
     }
     fn run(
         &self,
@@ -248,6 +252,11 @@ impl ProtocolSpec {
     /// What theory predicts for the protocol's sample metrics.
     pub fn theory(&self, setup: &Setup) -> Vec<Theory> {
         self.0.theory(setup)
+    }
+
+    /// A bank's total at the start (`Plugin::bank_total`).
+    pub fn bank_total(&self, setup: &Setup) -> Option<i64> {
+        self.0.bank_total(setup)
     }
 
     /// Writes out what `seed` decides in the params.

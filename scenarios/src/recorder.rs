@@ -6,6 +6,9 @@ use protocols::kv::{KvOp, KvResult};
 use sim_core::history::{Function, History, Operation, Outcome, HISTORY_OPS_MAX};
 use sim_core::SimTime;
 
+/// The key an audit (a read of every balance) is recorded under.
+pub const AUDIT_KEY: &str = "accounts";
+
 /// Pairs client invocations with completions into operations.
 pub(crate) struct HistoryRecorder {
     open: Vec<Option<(SimTime, KvOp)>>,
@@ -93,6 +96,14 @@ impl HistoryRecorder {
             KvOp::Append { key, value } => (Function::Append, key, Some(value), None),
             KvOp::Order { item, quantity } => {
                 (Function::Order, item, Some(quantity.to_string()), None)
+            }
+            // An audit is a read of every balance: "k0=100 k1=95 ...".
+            KvOp::Audit => {
+                let seen = match result {
+                    Some(KvResult::Value(v)) => Some(v),
+                    _ => None,
+                };
+                (Function::Read, AUDIT_KEY.to_string(), seen, None)
             }
             KvOp::Txn { mops, lists } => {
                 let text = match result {

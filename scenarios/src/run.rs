@@ -127,6 +127,7 @@ pub fn run_watched(
         expect: plan.expect,
         registers: plan.registers,
         transactions: plan.transactions.clone(),
+        bank_total: plan.bank_total,
         names: &plan.names,
         memo_bytes_max: memo_bytes.min(usize::MAX as u64) as usize,
         cut_short: driven.inconclusive.is_some(),
@@ -209,6 +210,15 @@ pub(crate) fn plan(resolved: &Scenario) -> Result<Plan<'_>, String> {
                     .collect(),
             )
         }),
+        bank_total: {
+            let audits = resolved.workload.mix.audit > 0.0
+                || resolved.workload.client_mixes.iter().any(|m| m.mix.audit > 0.0);
+            if audits {
+                resolved.protocol.bank_total(&resolved.protocol_setup())
+            } else {
+                None
+            }
+        },
         stop_at: None,
     })
 }

@@ -418,6 +418,10 @@ pub struct MixSpec {
     /// protocols that apply them through one log (Raft, KvSingle).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub txn: f64,
+    /// Audits: one transaction that reads every account's balance, for
+    /// the atomic-commit protocols beside `transfer` (the `bank` check).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub audit: f64,
 }
 
 fn is_zero(weight: &f64) -> bool {
@@ -434,6 +438,7 @@ impl Default for MixSpec {
             transfer: 0.0,
             order: 0.0,
             txn: 0.0,
+            audit: 0.0,
         }
     }
 }

@@ -93,6 +93,7 @@ pub fn check_names(protocol: &ProtocolSpec) -> Vec<&'static str> {
         .filter(|name| match *name {
             "invariants" | "panic" => true,
             "list-append" | "rw-register" => protocol.serves_transactions(),
+            "bank" => protocol.serves_transfers(),
             _ => protocol.serves_registers(),
         })
         .collect();
@@ -293,6 +294,17 @@ fn validate_mixes(c: &mut Checker, scenario: &Scenario) {
             continue;
         }
         let others = mix.read + mix.write + mix.cas + mix.append + mix.order;
+        if mix.audit != 0.0 && !protocol.serves_transfers() {
+            c.problem(
+                format!("{path}.audit"),
+                format!(
+                    "{} keeps no bank: audits read the accounts of the atomic-commit protocols ({}); remove `audit`",
+                    protocol.name(),
+                    serving(protocols::plugin::Clients::Transfers)
+                ),
+            );
+            continue;
+        }
         if protocol.serves_orders() {
             if mix.write + mix.cas + mix.append + mix.transfer != 0.0 {
                 c.problem(
@@ -321,11 +333,11 @@ fn validate_mixes(c: &mut Checker, scenario: &Scenario) {
                     serving(protocols::plugin::Clients::Orders)
                 ),
             );
-        } else if protocol.serves_transfers() && (others != 0.0 || mix.transfer <= 0.0) {
+        } else if protocol.serves_transfers() && (others != 0.0 || mix.transfer + mix.audit <= 0.0) {
             c.problem(
                 path,
                 format!(
-                    "{} serves bank transfers only: write `mix: (transfer: 1.0)`",
+                    "{} serves bank transfers (and audits of every balance) only: write `mix: (transfer: 1.0)` or `mix: (transfer: 0.9, audit: 0.1)`",
                     protocol.name()
                 ),
             );

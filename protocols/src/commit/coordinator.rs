@@ -71,6 +71,25 @@ struct Txn {
     /// The client waiting for the outcome, with the attempt to answer.
     waiting: Option<(NodeId, ClientRequest)>,
     timer: Option<TimerId>,
+    /// An audit's balances, as the shards' votes bring them (`None` for a
+    /// transfer, and for an audit known only from the log after a restart:
+    /// its balances are not logged, so a retry of it is refused).
+    audit: Option<Vec<(u32, i64)>>,
+}
+
+impl Txn {
+    /// What the client hears once `commit` is decided.
+    fn answer(&self, commit: bool) -> ClientReply {
+        match (&self.audit, commit) {
+            (Some(balances), true) => {
+                let mut balances = balances.clone();
+                balances.sort_unstable();
+                let text: Vec<String> = balances.iter().map(|(a, b)| format!("k{a}={b}")).collect();
+                ClientReply::Result(KvResult::Value(text.join(" ")))
+            }
+            _ => outcome(commit),
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -130,6 +149,7 @@ impl Coordinator {
                             },
                             waiting: None,
                             timer: None,
+                            audit: None,
                         },
                     );
                 }
@@ -190,11 +210,11 @@ impl Coordinator {
     }
 
     pub fn on_client_request(&mut self, ctx: Ctx, client: NodeId, request: ClientRequest) {
-        let KvOp::Transfer { from, to, amount } = &request.op else {
-            // Validation allows only transfers; refuse anything else.
+        if !matches!(request.op, KvOp::Transfer { .. } | KvOp::Audit) {
+            // Validation allows only transfers and audits; refuse anything else.
             ctx.reply(client, request.answer(ClientReply::Unavailable));
             return;
-        };
+        }
         match self
             .by_client
             .lookup(u64::from(request.client), request.seq)
@@ -204,8 +224,16 @@ impl Coordinator {
                     .txns
                     .get_mut(&txn)
                     .expect("by_client names known transactions");
+                let is_audit = matches!(request.op, KvOp::Audit);
                 match txn.phase.decision() {
-                    Some(commit) => ctx.reply_when_durable(client, request.answer(outcome(commit))),
+                    // An audit whose balances a restart lost cannot be answered.
+                    Some(_) if is_audit && txn.audit.is_none() => {
+                        ctx.reply(client, request.answer(ClientReply::Unavailable))
+                    }
+                    Some(commit) => {
+                        let answer = txn.answer(commit);
+                        ctx.reply_when_durable(client, request.answer(answer))
+                    }
                     None => txn.waiting = Some((client, request)),
                 }
                 return;
@@ -219,18 +247,35 @@ impl Coordinator {
             return;
         }
         let shards = CommitParams::shards(ctx.server_count());
-        let amount = i64::try_from(*amount).expect("validated: amounts are small");
         let mut deltas: BTreeMap<NodeId, Vec<Delta>> = BTreeMap::new();
-        for (key, change) in [(from, -amount), (to, amount)] {
-            let account = account_index(key);
-            deltas
-                .entry(NodeId(1 + account % shards))
-                .or_default()
-                .push(Delta {
-                    account,
-                    amount: change,
-                });
-        }
+        let audit = match &request.op {
+            KvOp::Transfer { from, to, amount } => {
+                let amount = i64::try_from(*amount).expect("validated: amounts are small");
+                for (key, change) in [(from, -amount), (to, amount)] {
+                    let account = account_index(key);
+                    deltas
+                        .entry(NodeId(1 + account % shards))
+                        .or_default()
+                        .push(Delta {
+                            account,
+                            amount: change,
+                        });
+                }
+                None
+            }
+            _ => {
+                // An audit: every account, changed by nothing, locked
+                // until the decision so that the balances read are one
+                // moment's.
+                for account in 0..self.params.accounts {
+                    deltas
+                        .entry(NodeId(1 + account % shards))
+                        .or_default()
+                        .push(Delta { account, amount: 0 });
+                }
+                Some(Vec::new())
+            }
+        };
         let participants: Vec<NodeId> = deltas.keys().copied().collect();
         let txn = self.next_txn;
         self.next_txn += 1;
@@ -268,6 +313,7 @@ impl Coordinator {
                 },
                 waiting: Some((client, request)),
                 timer: Some(timer),
+                audit,
             },
         );
         self.active += 1;
@@ -276,6 +322,21 @@ impl Coordinator {
     pub fn on_message(&mut self, ctx: Ctx, from: NodeId, message: CommitMessage) {
         match message {
             CommitMessage::Vote { txn, yes } => self.on_vote(ctx, from, txn, yes),
+            CommitMessage::AuditVote { txn, balances } => {
+                let Some(t) = self.txns.get_mut(&txn) else {
+                    return;
+                };
+                let Phase::Collecting { yes: voters } = &t.phase else {
+                    return;
+                };
+                if voters.contains(&from) {
+                    return; // a repeated vote
+                }
+                if let Some(read) = t.audit.as_mut() {
+                    read.extend(balances);
+                }
+                self.on_vote(ctx, from, txn, true)
+            }
             CommitMessage::PreCommitAck { txn } => {
                 let Some(t) = self.txns.get_mut(&txn) else {
                     return;
@@ -417,7 +478,7 @@ impl Coordinator {
             acked: BTreeSet::new(),
         };
         if let Some((client, request)) = t.waiting.take() {
-            let response = request.answer(outcome(commit));
+            let response = request.answer(t.answer(commit));
             if early {
                 ctx.reply(client, response);
             } else {

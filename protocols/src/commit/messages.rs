@@ -49,6 +49,13 @@ pub enum CommitMessage {
         txn: TxnId,
         yes: bool,
     },
+    /// Participant -> coordinator: yes to an audit (a transaction that
+    /// changes nothing and locks every account of the shard), with the
+    /// balances it read, held locked until the decision.
+    AuditVote {
+        txn: TxnId,
+        balances: Vec<(u32, i64)>,
+    },
     /// 3PC: everyone voted yes (from the coordinator, or a backup).
     PreCommit {
         txn: TxnId,
@@ -83,6 +90,7 @@ impl CommitMessage {
         match self {
             CommitMessage::Prepare { txn, .. }
             | CommitMessage::Vote { txn, .. }
+            | CommitMessage::AuditVote { txn, .. }
             | CommitMessage::PreCommit { txn }
             | CommitMessage::PreCommitAck { txn }
             | CommitMessage::Decision { txn, .. }
@@ -95,7 +103,7 @@ impl CommitMessage {
     pub fn kind(&self) -> SentKind {
         match self {
             CommitMessage::Prepare { .. } => SentKind::Prepare,
-            CommitMessage::Vote { .. } => SentKind::Vote,
+            CommitMessage::Vote { .. } | CommitMessage::AuditVote { .. } => SentKind::Vote,
             CommitMessage::PreCommit { .. } => SentKind::PreCommit,
             CommitMessage::PreCommitAck { .. } => SentKind::PreCommitAck,
             CommitMessage::Decision { .. } => SentKind::Decision,

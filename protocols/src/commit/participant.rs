@@ -186,6 +186,8 @@ impl Participant {
 
     pub fn on_message(&mut self, ctx: Ctx, from: NodeId, message: CommitMessage) {
         match message {
+            // Only the coordinator collects votes.
+            CommitMessage::AuditVote { .. } => {}
             CommitMessage::Prepare {
                 txn,
                 participants,
@@ -277,10 +279,19 @@ impl Participant {
         participants: Vec<NodeId>,
         deltas: Vec<Delta>,
     ) {
+        let audit = !deltas.is_empty() && deltas.iter().all(|d| d.amount == 0);
         if let Some(t) = self.txns.get(&txn) {
             // A duplicate: repeat the vote this shard is bound by.
             let yes = t.state != TxnState::Aborted;
-            send(ctx, from, CommitMessage::Vote { txn, yes });
+            let vote = if yes && audit {
+                CommitMessage::AuditVote {
+                    txn,
+                    balances: self.read(&deltas),
+                }
+            } else {
+                CommitMessage::Vote { txn, yes }
+            };
+            send(ctx, from, vote);
             return;
         }
         assert!(
@@ -295,6 +306,8 @@ impl Participant {
             .iter()
             .all(|d| self.balances[&d.account] + d.amount >= 0);
         let yes = free && funded;
+        // An audit reads what it locks.
+        let read = (yes && audit).then(|| self.read(&deltas));
         if yes {
             self.log.append(
                 ctx.storage(),
@@ -314,7 +327,19 @@ impl Participant {
             ctx.emit(CommitEvent::Voted { txn, yes });
             self.resolve(ctx, txn, false);
         }
-        send(ctx, from, CommitMessage::Vote { txn, yes });
+        let vote = match read {
+            Some(balances) => CommitMessage::AuditVote { txn, balances },
+            None => CommitMessage::Vote { txn, yes },
+        };
+        send(ctx, from, vote);
+    }
+
+    /// The balances of the accounts `deltas` name (an audit's read).
+    fn read(&self, deltas: &[Delta]) -> Vec<(u32, i64)> {
+        deltas
+            .iter()
+            .map(|d| (d.account, self.balances[&d.account]))
+            .collect()
     }
 
     /// Makes the outcome durable and applies it (once).

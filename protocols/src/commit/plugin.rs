@@ -36,6 +36,10 @@ impl<const THREE_PHASE: bool> Plugin for CommitPlugin<THREE_PHASE> {
         params.validate().map_err(|e| Invalid::from_text(&e))
     }
 
+    fn bank_total(params: &CommitParams, setup: &Setup) -> Option<i64> {
+        Some(params.initial_balance.saturating_mul(i64::from(setup.keys)))
+    }
+
     fn servers(params: &CommitParams, setup: &Setup) -> Box<dyn FnMut(NodeId) -> AtomicCommit> {
         let variant = if THREE_PHASE {
             CommitVariant::ThreePhase

@@ -134,3 +134,59 @@ pub fn check(ops: &[JepsenOp], options: &Options, file: &str) -> Result<Report, 
     report.stats.insert("total".into(), total as f64);
     Ok(report)
 }
+
+/// A simulated run's bank: transfers (`Function::Transfer`, key
+/// "k1->k2", value the amount) and audits (reads of key `audit_key` whose
+/// value is "k0=100 k1=95 ..."), as Jepsen operations for `check`.
+pub fn from_history(history: &crate::history::History, audit_key: &str) -> Vec<JepsenOp> {
+    use crate::history::Function;
+    let mut ops = Vec::new();
+    for (index, op) in history.operations.iter().enumerate() {
+        let (f, value) = match op.f {
+            Function::Transfer => {
+                let (from, to) = op.key.split_once("->").unwrap_or((op.key.as_str(), ""));
+                let amount: i64 = op.value.as_deref().and_then(|v| v.parse().ok()).unwrap_or(0);
+                (
+                    "transfer",
+                    Edn::Map(vec![
+                        (Edn::Keyword("from".into()), Edn::Str(from.into())),
+                        (Edn::Keyword("to".into()), Edn::Str(to.into())),
+                        (Edn::Keyword("amount".into()), Edn::Int(amount)),
+                    ]),
+                )
+            }
+            Function::Read if op.key == audit_key => {
+                let balances = op.value.as_deref().map(|text| {
+                    Edn::Map(
+                        text.split_whitespace()
+                            .filter_map(|pair| pair.split_once('='))
+                            .map(|(account, balance)| {
+                                (
+                                    Edn::Str(account.into()),
+                                    balance.parse().map(Edn::Int).unwrap_or(Edn::Nil),
+                                )
+                            })
+                            .collect(),
+                    )
+                });
+                match balances {
+                    Some(map) => ("read", map),
+                    // An audit without balances read nothing.
+                    None => continue,
+                }
+            }
+            _ => continue,
+        };
+        ops.push(JepsenOp {
+            process: op.process,
+            f: f.into(),
+            outcome: op.outcome,
+            invoke_value: value.clone(),
+            complete_value: value,
+            invoke_ns: op.invoke_ns,
+            complete_ns: op.complete_ns,
+            line: index + 1,
+        });
+    }
+    ops
+}
