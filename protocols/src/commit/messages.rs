@@ -49,13 +49,6 @@ pub enum CommitMessage {
         txn: TxnId,
         yes: bool,
     },
-    /// Participant -> coordinator: yes to an audit (a transaction that
-    /// changes nothing and locks every account of the shard), with the
-    /// balances it read, held locked until the decision.
-    AuditVote {
-        txn: TxnId,
-        balances: Vec<(u32, i64)>,
-    },
     /// 3PC: everyone voted yes (from the coordinator, or a backup).
     PreCommit {
         txn: TxnId,
@@ -82,6 +75,15 @@ pub enum CommitMessage {
         /// restart: it missed part of the protocol, so it may not act as
         /// backup coordinator, and nobody waits for it to.
         operational: bool,
+    },
+    /// Participant -> coordinator: yes to an audit (a transaction that
+    /// changes nothing and locks every account of the shard), with the
+    /// balances it read, held locked until the decision. Last, so that
+    /// the other messages keep their place (and the runs their trace
+    /// hashes).
+    AuditVote {
+        txn: TxnId,
+        balances: Vec<(u32, i64)>,
     },
 }
 
