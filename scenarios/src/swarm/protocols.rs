@@ -158,7 +158,8 @@ pub fn scenario_text(protocol: SwarmProtocol, index: u64, d: &mut Draw) -> Strin
     let timing = environment::timing(d);
     let parts = match protocol {
         SwarmProtocol::KvSingle => {
-            let workload = environment::workload(d, timing, REGISTER_MIX, 5, 6);
+            let (mix, checks) = registers_or_transactions(d, &["linearizability", "session", "invariants"]);
+            let workload = environment::workload(d, timing, &mix, 5, 6);
             let servers = d.int(1, 3);
             Parts {
                 servers,
@@ -168,7 +169,7 @@ pub fn scenario_text(protocol: SwarmProtocol, index: u64, d: &mut Draw) -> Strin
                 workload: Some(workload),
                 kinds: ALL_KINDS.to_vec(),
                 outages: true,
-                checks: vec!["linearizability", "session", "invariants"],
+                checks,
             }
         }
         SwarmProtocol::Raft => raft(d, timing),
@@ -268,7 +269,9 @@ fn raft(d: &mut Draw, timing: Timing) -> Parts {
     } else {
         ALL_KINDS.to_vec()
     };
-    let workload = environment::workload(d, timing, REGISTER_MIX, 5, 6);
+    let (mix, checks) =
+        registers_or_transactions(d, &["linearizability", "session", "invariants", "eventual"]);
+    let workload = environment::workload(d, timing, &mix, 5, 6);
     let servers = d.int(1, 7);
     Parts {
         servers,
@@ -287,8 +290,25 @@ fn raft(d: &mut Draw, timing: Timing) -> Parts {
         workload: Some(workload),
         kinds,
         outages: true,
-        checks: vec!["linearizability", "session", "invariants", "eventual"],
+        checks,
     }
+}
+
+/// A register workload and the checks it promises, or, one time in
+/// three, transactions (lists or registers, drawn shape) and their check.
+fn registers_or_transactions(d: &mut Draw, register_checks: &[&'static str]) -> (String, Vec<&'static str>) {
+    if !d.chance(0.3) {
+        return (REGISTER_MIX.to_string(), register_checks.to_vec());
+    }
+    let lists = d.chance(0.5);
+    let mix = format!(
+        "(txn: 1.0), transactions: (kind: {}, mops_max: {}, read_share: {:.2})",
+        if lists { "ListAppend" } else { "RwRegister" },
+        d.int(1, 6),
+        d.real(0.0, 1.0)
+    );
+    let check = if lists { "list-append" } else { "rw-register" };
+    (mix, vec![check, "invariants"])
 }
 
 fn primary_backup(d: &mut Draw, timing: Timing) -> Parts {
@@ -424,8 +444,14 @@ fn commit(d: &mut Draw, protocol: SwarmProtocol, timing: Timing) -> Parts {
     let shards = d.int(2, 6);
     let three_phase = protocol == SwarmProtocol::ThreePhaseCommit;
     let keys = d.int(shards, 30);
+    let audits = d.chance(0.5);
+    let mix = if audits {
+        "(transfer: 0.9, audit: 0.1)"
+    } else {
+        "(transfer: 1.0)"
+    };
     let workload = format!(
-        "workload: (clients: {}, arrival: Closed(think: Exponential(mean: \"{}\")), mix: (transfer: 1.0), keys: {keys}, attempt_timeout: \"{}\", op_timeout: \"3s\", stop_after: \"{}ms\"),",
+        "workload: (clients: {}, arrival: Closed(think: Exponential(mean: \"{}\")), mix: {mix}, keys: {keys}, attempt_timeout: \"{}\", op_timeout: \"3s\", stop_after: \"{}ms\"),",
         d.int(1, 8),
         ms(d.real(2.0, 30.0)),
         ms(d.real(100.0, 400.0)),
@@ -456,6 +482,10 @@ fn commit(d: &mut Draw, protocol: SwarmProtocol, timing: Timing) -> Parts {
             ALL_KINDS.to_vec()
         },
         outages: !three_phase,
-        checks: vec!["invariants"],
+        checks: if audits {
+            vec!["invariants", "bank"]
+        } else {
+            vec!["invariants"]
+        },
     }
 }
