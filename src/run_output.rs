@@ -494,6 +494,32 @@ pub fn write_outputs(
             dir.join("checks.json"),
             serde_json::to_string_pretty(&outcome.checks)? + "\n",
         )?;
+        // A failing transactional check: every anomaly, in words and drawn.
+        for entry in std::fs::read_dir(dir)?.flatten() {
+            let name = entry.file_name().to_string_lossy().to_string();
+            if name.starts_with("counterexample-") && (name.ends_with(".svg") || name.ends_with(".png")) {
+                std::fs::remove_file(entry.path())?;
+            }
+        }
+        if resolved.outputs.history {
+            let checks = serde_json::to_value(&outcome.checks)?;
+            let t = resolved.workload.transactions.clone().unwrap_or_default();
+            let models: Vec<sim_core::txn::models::Model> = t
+                .models()
+                .iter()
+                .filter_map(|m| sim_core::txn::models::Model::parse(m))
+                .collect();
+            if let Some((txns, report)) = reports::cycle::failing_run_check(
+                &outcome.history,
+                &checks,
+                u64::from(resolved.workload.clients),
+                &models,
+            ) {
+                let title = format!("{} seed {}", resolved.name, resolved.seed);
+                reports::cycle::write_page(&txns, &report, &title, &dir.join("counterexample.html"))
+                    .map_err(std::io::Error::other)?;
+            }
+        }
         for check in &outcome.checks {
             if let Some(cx) = &check.counterexample {
                 let title = format!("{} seed {}", resolved.name, resolved.seed);

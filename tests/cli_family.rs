@@ -181,3 +181,33 @@ fn unknown_models_and_consistency_models_are_argument_errors() {
     assert_eq!(result.code, 2);
     assert!(result.stderr.contains("--consistency-models") && result.stderr.contains("serializable"), "{}", result.stderr);
 }
+
+/// A run whose transactions fail the list-append check explains every
+/// anomaly in counterexample.html and draws the first in its report.
+#[test]
+fn a_failing_transactional_run_draws_its_cycle() {
+    let dir = faultline_e2e::scratch("family-run");
+    let out = dir.join("run");
+    let out_text = out.display().to_string();
+    let result = faultline(&[
+        "run",
+        "txn-list-append",
+        "--seed",
+        "3",
+        "--set",
+        "protocol.Raft.read_mode=Follower",
+        "--out",
+        &out_text,
+    ]);
+    assert_eq!(result.code, 1, "{result:?}");
+    let page = std::fs::read_to_string(out.join("counterexample.html")).unwrap();
+    assert!(page.contains("G-single") && page.contains("<svg"), "{page}");
+    let report = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(report.contains("id=\"txn-cycle\""), "the report draws the cycle");
+    assert!(out.join("txn-cycle.png").exists());
+    // The history it wrote explains the same anomaly from the command line.
+    let history = out.join("history.jsonl").display().to_string();
+    let check = faultline(&["check", &history, "--model", "list-append"]);
+    assert_eq!(check.code, 1, "{check:?}");
+    assert!(check.stdout.contains("G-single"), "{}", check.stdout);
+}

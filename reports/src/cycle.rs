@@ -53,6 +53,59 @@ impl CyclePicture<'_> {
     }
 }
 
+impl CyclePicture<'_> {
+    /// The transaction's micro-ops on the keys its arrows name (the rest
+    /// elided), so that the box shows what the arrows say.
+    fn relevant_mops(&self, t: u32) -> String {
+        let keys: Vec<u32> = self
+            .steps
+            .iter()
+            .filter(|e| (e.from == t || e.to == t) && e.key != u32::MAX)
+            .map(|e| e.key)
+            .collect();
+        let full = self.history.render_mops(t as usize);
+        if keys.is_empty() {
+            return full;
+        }
+        let mut shown = Vec::new();
+        let mut elided = false;
+        for mop in self.history.mops_of(t as usize) {
+            if keys.contains(&mop.key()) {
+                shown.push(mop_text(self.history, mop));
+            } else {
+                elided = true;
+            }
+        }
+        if elided {
+            shown.push("…".to_string());
+        }
+        format!("[{}]", shown.join(" "))
+    }
+}
+
+/// One micro-op in Jepsen's notation, a long list cut to its last elements.
+fn mop_text(history: &TxnHistory, mop: &sim_core::txn::Mop) -> String {
+    use sim_core::txn::Mop;
+    let key = &history.keys[mop.key() as usize];
+    match *mop {
+        Mop::Append { value, .. } => format!("[:append {key} {value}]"),
+        Mop::Write { value, .. } => format!("[:w {key} {value}]"),
+        Mop::ReadList { start, len, known, .. } => {
+            if !known {
+                return format!("[:r {key} nil]");
+            }
+            let list = history.list(start, len);
+            let tail: Vec<String> = list.iter().rev().take(3).rev().map(i64::to_string).collect();
+            let head = if list.len() > 3 { "… " } else { "" };
+            format!("[:r {key} [{head}{}]]", tail.join(" "))
+        }
+        Mop::Read { value, known, .. } => match (known, value) {
+            (true, Some(v)) => format!("[:r {key} {v}]"),
+            _ => format!("[:r {key} nil]"),
+        },
+    }
+}
+
 impl Drawable for CyclePicture<'_> {
     fn size(&self) -> (u32, u32) {
         let n = self.nodes().len() as u32;
@@ -161,7 +214,7 @@ impl Drawable for CyclePicture<'_> {
                 let txn = &self.history.txns[t as usize];
                 (
                     format!("T{t} · {}", self.history.process_name(txn.process)),
-                    shorten(&self.history.render_mops(t as usize), 38),
+                    shorten(&self.relevant_mops(t), 38),
                 )
             } else {
                 ("initial state".to_string(), "every key empty".to_string())
@@ -171,6 +224,35 @@ impl Drawable for CyclePicture<'_> {
         }
         Ok(())
     }
+}
+
+/// A failing transactional check of a run, judged again from the run's
+/// history (deterministic, and cheap beside the run): the transactions,
+/// and the report, or `None` if the run has no failing transactional
+/// check. `clients` names the processes as the run does.
+pub fn failing_run_check(
+    history: &sim_core::history::History,
+    checks: &serde_json::Value,
+    clients: u64,
+    models: &[sim_core::txn::models::Model],
+) -> Option<(TxnHistory, Report)> {
+    let failed = checks.as_array()?.iter().find(|c| {
+        matches!(c["name"].as_str(), Some("list-append" | "rw-register")) && c["verdict"] == "fail"
+    })?;
+    let kind = if failed["name"] == "list-append" {
+        sim_core::txn::TxnKind::ListAppend
+    } else {
+        sim_core::txn::TxnKind::RwRegister
+    };
+    let txns = sim_core::txn::history::from_history(history, kind, clients).ok()?;
+    let options = sim_core::txn::check::Options {
+        models: models.to_vec(),
+        saturate_read_committed: kind == sim_core::txn::TxnKind::RwRegister,
+        examples_per_kind_max: 4,
+        ..Default::default()
+    };
+    let report = sim_core::txn::check::check(&txns, &options).ok()?;
+    Some((txns, report))
 }
 
 /// The cycles of a report worth a picture: the first of each kind.

@@ -21,8 +21,10 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 /// The files the report writes into a run folder.
-pub const REPORT_FILES: [&str; 9] = [
+pub const REPORT_FILES: [&str; 11] = [
     "report.html",
+    "txn-cycle.svg",
+    "txn-cycle.png",
     "lamport.svg",
     "lamport.png",
     "latency.svg",
@@ -327,7 +329,45 @@ pub fn write_with_laps(
         Err(why) => Err(why),
     };
     lap(LAPS[5]);
-    let page = page(data, &svgs, &bands, &lamport);
+    // A failing transactional check: its first cycle, drawn.
+    let cycle = match (data.history, data.checks) {
+        (Some(history), Some(checks)) => {
+            let t = data.resolved.workload.transactions.clone().unwrap_or_default();
+            let models: Vec<sim_core::txn::models::Model> = t
+                .models()
+                .iter()
+                .filter_map(|m| sim_core::txn::models::Model::parse(m))
+                .collect();
+            crate::cycle::failing_run_check(history, checks, u64::from(data.resolved.workload.clients), &models)
+        }
+        _ => None,
+    };
+    let mut cycle_figure = None;
+    if let Some((txns, report)) = &cycle {
+        if let Some(finding) = crate::cycle::pictured(report).first() {
+            let picture = crate::cycle::CyclePicture {
+                history: txns,
+                kind: &finding.kind,
+                steps: finding.cycle.as_deref().unwrap_or(&[]),
+            };
+            let svg = picture.svg();
+            std::fs::write(dir.join("txn-cycle.svg"), &svg).map_err(|e| e.to_string())?;
+            picture.png(&dir.join("txn-cycle.png"))?;
+            cycle_figure = Some((
+                sim_core::txn::explain::finding_text(txns, finding),
+                svg,
+            ));
+        }
+    }
+    let mut page = page(data, &svgs, &bands, &lamport);
+    if let Some((text, svg)) = cycle_figure {
+        let section = format!(
+            "<h2 id=\"txn-cycle\">The transactions' first anomaly</h2>\n<p>Each box a transaction, each arrow a dependency and why (ww, wr, rw, session, real time); the cycle means no order of the transactions explains what they read. All anomalies, in words: counterexample.html.</p>\n<pre>{}</pre>\n{}",
+            escape(&text),
+            crate::html::figure("txn-cycle", &svg)
+        );
+        page = page.replacen("<h2>Faults</h2>", &format!("{section}<h2>Faults</h2>"), 1);
+    }
     let path = dir.join("report.html");
     std::fs::write(&path, page).map_err(|e| e.to_string())?;
     lap(LAPS[6]);
