@@ -208,63 +208,29 @@ pub fn judge(text: &str, file: &str, options: &Options) -> Result<Judged, Histor
         FamilyFormat::Json => jepsen::read_ops(text, Encoding::Json, file)?,
         _ => jepsen::read_ops(text, Encoding::Edn, file)?,
     };
-    match options.model {
-        FamilyModel::Txn(kind) => {
-            let mut history = txn::parse::from_jepsen(&ops, Some(kind), file)?;
-            history.times_are_ns = format == FamilyFormat::Jsonl;
-            let models = options
-                .consistency_models
-                .clone()
-                .unwrap_or_else(|| vec![Model::StrictSerializable]);
-            let report = run_txn(&history, models, options, kind == TxnKind::RwRegister)
-                .map_err(|e| HistoryError::whole(file, e))?;
-            Ok(Judged::Txn {
-                history,
-                report,
-                format,
-            })
-        }
-        FamilyModel::Bank => Ok(Judged::Workload {
-            report: workload::bank::check(
-                &ops,
-                &workload::bank::Options {
-                    total: options.bank_total,
-                    negative_balances: options.negative_balances,
-                },
-                file,
-            )?,
-            format,
-            linearizability: None,
-        }),
-        FamilyModel::Counter => Ok(Judged::Workload {
-            report: workload::counter::check(&ops, file)?,
-            format,
-            linearizability: None,
-        }),
-        FamilyModel::Set => Ok(Judged::Workload {
-            report: workload::set::check_set(&ops, file)?,
-            format,
-            linearizability: None,
-        }),
-        FamilyModel::SetFull => Ok(Judged::Workload {
-            report: workload::set::check_set_full(&ops, file)?,
-            format,
-            linearizability: None,
-        }),
-        FamilyModel::LongFork => Ok(Judged::Workload {
-            report: workload::long_fork::check(&ops, file)?,
-            format,
-            linearizability: None,
-        }),
+    let (report, linearizability) = match options.model {
+        FamilyModel::Txn(_) => unreachable!("transactional histories are streamed above"),
         FamilyModel::Mutex => {
             let (report, history, lin) = workload::mutex::check(&ops, &options.budget, file)?;
-            Ok(Judged::Workload {
-                report,
-                format,
-                linearizability: Some((history, lin)),
-            })
+            (report, Some((history, lin)))
         }
-    }
+        FamilyModel::Bank => {
+            let bank = workload::bank::Options {
+                total: options.bank_total,
+                negative_balances: options.negative_balances,
+            };
+            (workload::bank::check(&ops, &bank, file)?, None)
+        }
+        FamilyModel::Counter => (workload::counter::check(&ops, file)?, None),
+        FamilyModel::Set => (workload::set::check_set(&ops, file)?, None),
+        FamilyModel::SetFull => (workload::set::check_set_full(&ops, file)?, None),
+        FamilyModel::LongFork => (workload::long_fork::check(&ops, file)?, None),
+    };
+    Ok(Judged::Workload {
+        report,
+        format,
+        linearizability,
+    })
 }
 
 fn run_txn(

@@ -287,43 +287,13 @@ fn json_items(text: &str, file: &str) -> Result<JsonItems, String> {
                     map.into_iter()
                         .map(|(k, v)| {
                             let keyword_valued = k == "type" || k == "f";
-                            (Edn::Keyword(k), json_to_edn(v, keyword_valued, 0))
+                            (Edn::Keyword(k), super::jepsen::json_value(v, keyword_valued, 0))
                         })
                         .collect(),
                 )
             })
             .collect(),
     ))
-}
-
-/// A JSON value as the EDN Jepsen would have written: `type` and `f` are
-/// keywords written as strings.
-fn json_to_edn(value: serde_json::Value, keyword: bool, depth: usize) -> Edn {
-    use serde_json::Value;
-    if depth > super::edn::DEPTH_MAX {
-        return Edn::Nil;
-    }
-    match value {
-        Value::Null => Edn::Nil,
-        Value::Bool(b) => Edn::Bool(b),
-        Value::Number(n) => match n.as_i64() {
-            Some(i) => Edn::Int(i),
-            None => Edn::Float(n.as_f64().unwrap_or(f64::NAN)),
-        },
-        Value::String(s) if keyword => Edn::Keyword(s.trim_start_matches(':').to_string()),
-        Value::String(s) => Edn::Str(s),
-        Value::Array(items) => Edn::Vector(
-            items
-                .into_iter()
-                .map(|v| json_to_edn(v, false, depth + 1))
-                .collect(),
-        ),
-        Value::Object(map) => Edn::Map(
-            map.into_iter()
-                .map(|(k, v)| (Edn::Keyword(k), json_to_edn(v, false, depth + 1)))
-                .collect(),
-        ),
-    }
 }
 
 fn function(name: &str) -> Option<Function> {

@@ -180,7 +180,7 @@ fn json_event(value: serde_json::Value) -> Edn {
 
 /// JSON to EDN: strings of `type` and `f` are keywords; in micro-ops the
 /// first element ("append", "r", "w") is too.
-fn json_value(value: serde_json::Value, keyword: bool, depth: usize) -> Edn {
+pub(crate) fn json_value(value: serde_json::Value, keyword: bool, depth: usize) -> Edn {
     use serde_json::Value;
     if depth > super::edn::DEPTH_MAX {
         return Edn::Nil;

@@ -16,18 +16,7 @@ use crate::history::Outcome;
 
 /// One append: which transaction wrote `value` to `key`, and whether it
 /// was that transaction's last append to the key.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-struct Write {
-    key: u32,
-    value: i64,
-    txn: u32,
-    last_in_txn: bool,
-}
-
-fn writer(writes: &[Write], key: u32, value: i64) -> Option<&Write> {
-    let at = writes.partition_point(|w| (w.key, w.value) < (key, value));
-    writes.get(at).filter(|w| w.key == key && w.value == value)
-}
+use super::writes::{writer, Write};
 
 /// Infers the version orders, the edges and the anomalies that are not
 /// cycles. Errors: a value appended twice to one key (the model needs
@@ -35,34 +24,7 @@ fn writer(writes: &[Write], key: u32, value: i64) -> Option<&Write> {
 pub fn analyse(history: &TxnHistory, findings: &mut Findings) -> Result<Observations, String> {
     debug_assert_eq!(history.kind, super::TxnKind::ListAppend);
     let n = history.txns.len();
-    // Every append, with its transaction.
-    let mut writes: Vec<Write> = Vec::new();
-    for (t, _) in history.txns.iter().enumerate() {
-        let mops = history.mops_of(t);
-        for (i, mop) in mops.iter().enumerate() {
-            if let Mop::Append { key, value } = *mop {
-                let last = !mops[i + 1..]
-                    .iter()
-                    .any(|m| matches!(m, Mop::Append { key: k, .. } if *k == key));
-                writes.push(Write {
-                    key,
-                    value,
-                    txn: t as u32,
-                    last_in_txn: last,
-                });
-            }
-        }
-    }
-    writes.sort_unstable();
-    for pair in writes.windows(2) {
-        if pair[0].key == pair[1].key && pair[0].value == pair[1].value {
-            let (a, b) = (&history.txns[pair[0].txn as usize], &history.txns[pair[1].txn as usize]);
-            return Err(format!(
-                "line {}: value {} is appended to key {} twice (also on line {}); list-append needs each appended value unique per key",
-                b.line, pair[0].value, history.keys[pair[0].key as usize], a.line
-            ));
-        }
-    }
+    let writes = super::writes::index(history, "appended")?;
     // Every known read, with where its list lies: (key, len, txn, start, mop index).
     let mut reads: Vec<(u32, u32, u32, u32)> = Vec::new();
     for (t, txn) in history.txns.iter().enumerate() {

@@ -35,6 +35,7 @@ pub mod parse;
 pub mod plume;
 pub mod rw_register;
 pub mod saturation;
+pub mod writes;
 
 use crate::history::Outcome;
 use serde::Serialize;

@@ -16,52 +16,12 @@ use super::graph::{Edge, INITIAL, RW, WR, WW};
 use super::{Mop, TxnHistory};
 use crate::history::Outcome;
 
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-struct Write {
-    key: u32,
-    value: i64,
-    txn: u32,
-    last_in_txn: bool,
-}
-
-fn writer(writes: &[Write], key: u32, value: i64) -> Option<&Write> {
-    let at = writes.partition_point(|w| (w.key, w.value) < (key, value));
-    writes.get(at).filter(|w| w.key == key && w.value == value)
-}
+use super::writes::writer;
 
 pub fn analyse(history: &TxnHistory, findings: &mut Findings) -> Result<Observations, String> {
     debug_assert_eq!(history.kind, super::TxnKind::RwRegister);
     let n = history.txns.len();
-    let mut writes: Vec<Write> = Vec::new();
-    for t in 0..n {
-        let mops = history.mops_of(t);
-        for (i, mop) in mops.iter().enumerate() {
-            if let Mop::Write { key, value } = *mop {
-                let last = !mops[i + 1..]
-                    .iter()
-                    .any(|m| matches!(m, Mop::Write { key: k, .. } if *k == key));
-                writes.push(Write {
-                    key,
-                    value,
-                    txn: t as u32,
-                    last_in_txn: last,
-                });
-            }
-        }
-    }
-    writes.sort_unstable();
-    for pair in writes.windows(2) {
-        if pair[0].key == pair[1].key && pair[0].value == pair[1].value {
-            let (a, b) = (
-                &history.txns[pair[0].txn as usize],
-                &history.txns[pair[1].txn as usize],
-            );
-            return Err(format!(
-                "line {}: value {} is written to key {} twice (also on line {}); rw-register needs each written value unique per key",
-                b.line, pair[0].value, history.keys[pair[0].key as usize], a.line
-            ));
-        }
-    }
+    let writes = super::writes::index(history, "written")?;
     let mut obs = Observations::new(n);
     for (t, txn) in history.txns.iter().enumerate() {
         obs.member[t] = txn.outcome != Outcome::Fail;
