@@ -12,7 +12,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use sim_core::txn::check::{Finding, Report};
 use sim_core::txn::explain;
 use sim_core::txn::graph::{kind_name, Edge, PROCESS, REALTIME, RW, WR, WW};
-use sim_core::txn::saturation::INFERRED;
+use sim_core::txn::graph::INFERRED;
 use sim_core::txn::TxnHistory;
 use std::fmt::Write;
 use std::path::Path;

@@ -11,28 +11,7 @@ use sim_core::SimDuration;
 use std::io::Write;
 use std::path::Path;
 
-pub struct CheckOptions {
-    pub model: String,
-    pub format: String,
-    pub timeout: String,
-    pub initial: Option<String>,
-    pub whole: bool,
-    pub html: Option<std::path::PathBuf>,
-    pub json: bool,
-    /// Refuse a history with fields its format does not define.
-    pub strict: bool,
-    /// The check's memory budget ("1GiB"): the file, the history and the
-    /// search's memo count against it; past it the verdict is unknown.
-    pub memory: String,
-    /// The transactional models to judge (comma-separated).
-    pub consistency_models: Option<String>,
-    /// bank: allow negative balances.
-    pub negative_balances: bool,
-    /// bank: the initial total.
-    pub total: Option<i64>,
-    /// list-append, rw-register: check only what decides the named models.
-    pub named_only: bool,
-}
+pub use super::check_options::CheckOptions;
 
 /// `check`'s memory budget when none is given: a run's default.
 pub const CHECK_MEMORY_DEFAULT: &str = "1GiB";

@@ -3,7 +3,7 @@
 //! Exit codes: 0 every model asked for holds, 1 one is ruled out (or the
 //! workload's check failed), 3 unknown (budget or deadline), 2 bad input.
 
-use super::check_cmd::CheckOptions;
+use super::check_options::CheckOptions;
 use super::error::{CliError, ErrorKind};
 use serde::Serialize;
 use sim_core::checker::family::{self, FamilyFormat, FamilyModel, Judged};

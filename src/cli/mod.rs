@@ -6,6 +6,7 @@
 mod bench_cmd;
 mod check_cmd;
 mod check_family;
+mod check_options;
 mod curated;
 mod error;
 mod jobs;

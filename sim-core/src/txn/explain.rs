@@ -6,7 +6,7 @@
 use super::check::{Finding, Report};
 use super::graph::{Edge, INITIAL, PROCESS, REALTIME, RW, WR, WW};
 use super::models;
-use super::saturation::INFERRED;
+use super::graph::INFERRED;
 use super::{TxnHistory, TxnKind};
 use crate::history::Outcome;
 use std::fmt::Write;

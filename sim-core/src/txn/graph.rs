@@ -35,6 +35,10 @@ pub const RW: u8 = 4;
 pub const PROCESS: u8 = 8;
 pub const REALTIME: u8 = 16;
 pub const ALL: u8 = WW | WR | RW | PROCESS | REALTIME;
+/// Not a dependency the history shows but one an axiom requires: co
+/// inferred by read committed's, read atomic's or causal consistency's
+/// saturation (`saturation.rs`).
+pub const INFERRED: u8 = 32;
 
 /// The name of one edge kind.
 pub fn kind_name(kind: u8) -> &'static str {
@@ -44,7 +48,7 @@ pub fn kind_name(kind: u8) -> &'static str {
         RW => "rw",
         PROCESS => "process",
         REALTIME => "rt",
-        super::saturation::INFERRED => "co",
+        INFERRED => "co",
         _ => "?",
     }
 }
@@ -285,7 +289,7 @@ impl DepGraph {
 /// Of several kinds on one pair, the one a cycle's class needs least of:
 /// ww, then wr, then process, realtime, and rw last.
 fn pick(kinds: u8) -> u8 {
-    for kind in [WW, WR, PROCESS, REALTIME, super::saturation::INFERRED, RW] {
+    for kind in [WW, WR, PROCESS, REALTIME, INFERRED, RW] {
         if kinds & kind != 0 {
             return kind;
         }

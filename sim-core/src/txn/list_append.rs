@@ -9,7 +9,7 @@
 //! unknown and infer nothing. Failed transactions (`:fail`) did not
 //! commit: a read that observes one of their appends is G1a.
 
-use super::check::{Findings, Observations, ReadFrom};
+use super::observations::{Findings, Observations, ReadFrom};
 use super::graph::{Edge, INITIAL, RW, WR, WW};
 use super::{Mop, TxnHistory};
 use crate::history::Outcome;

@@ -12,7 +12,8 @@
 //!   into a `TxnHistory`; `plume`: the Plume text format.
 //! - `list_append`, `rw_register`: infer version orders and build the
 //!   dependency graph (ww, wr, rw, process, realtime), and find the
-//!   anomalies that are not cycles.
+//!   anomalies that are not cycles, into `observations` (`writes` is the
+//!   index of writes both use).
 //! - `graph`: strongly connected components and the search for cycles,
 //!   each classified (G0, G1c, G-single, G-nonadjacent, G2-item, and their
 //!   `-process` and `-realtime` variants).
@@ -31,6 +32,7 @@ pub mod graph;
 pub mod history;
 pub mod list_append;
 pub mod models;
+pub mod observations;
 pub mod parse;
 pub mod plume;
 pub mod rw_register;

@@ -11,7 +11,7 @@
 //!
 //! Indeterminate and failed transactions are treated as in list-append.
 
-use super::check::{Findings, Observations, ReadFrom};
+use super::observations::{Findings, Observations, ReadFrom};
 use super::graph::{Edge, INITIAL, RW, WR, WW};
 use super::{Mop, TxnHistory};
 use crate::history::Outcome;

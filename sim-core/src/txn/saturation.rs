@@ -21,13 +21,12 @@
 //! transactions × sessions; that memory is checked against the budget
 //! first, and a history too wide for it is unknown.
 
-use super::check::Observations;
+use super::observations::Observations;
 use super::graph::{DepGraph, Edge, Search, PROCESS, WR, WW};
 use super::TxnHistory;
 use crate::checker::Budget;
 
-/// An edge kind beyond the graph's: co inferred by an axiom.
-pub const INFERRED: u8 = 32;
+pub use super::graph::INFERRED;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Level {
