@@ -225,7 +225,14 @@ fn transfers_go_to_the_commit_protocols_only() {
     );
     check(
         &edit("protocol: KvSingle()", "protocol: TwoPhaseCommit()"),
-        "case.ron: workload.mix: TwoPhaseCommit serves bank transfers only: write `mix: (transfer: 1.0)`",
+        "case.ron: workload.mix: TwoPhaseCommit serves bank transfers (and audits of every balance) only: write `mix: (transfer: 1.0)` or `mix: (transfer: 0.9, audit: 0.1)`",
+    );
+    check(
+        &edit(
+            "workload: (clients: 2)",
+            "workload: (clients: 2, mix: (read: 0.5, audit: 0.5), keys: 4)",
+        ),
+        "case.ron: workload.mix.audit: KvSingle keeps no bank: audits read the accounts of the atomic-commit protocols (TwoPhaseCommit and ThreePhaseCommit do); remove `audit`",
     );
     check(
         &edit("protocol: KvSingle()", "protocol: ThreePhaseCommit()").replace(

@@ -47,7 +47,7 @@ fn bad_paths_and_values_say_why() {
         Err("`faults.schedule[3].at`: index 3 is out of range (1 entries)"),
     );
     check("workload.clients=lots", Err("cannot set `workload.clients` to \"lots\": invalid type: string \"lots\", expected u32"));
-    check("workload.cleints=3", Err("cannot set `workload.cleints` to 3: unknown field `cleints`, expected one of `clients`, `arrival`, `mix`, `client_mixes`, `keys`, `key_distribution`, `attempt_timeout`, `op_timeout`, `backoff_base`, `backoff_max`, `stop_after`, `ops_per_client_max`, `transfer_amount_max`; did you mean `clients`?"));
+    check("workload.cleints=3", Err("cannot set `workload.cleints` to 3: unknown field `cleints`, expected one of `clients`, `arrival`, `mix`, `client_mixes`, `keys`, `key_distribution`, `attempt_timeout`, `op_timeout`, `backoff_base`, `backoff_max`, `stop_after`, `ops_per_client_max`, `transfer_amount_max`, `transactions`; did you mean `clients`?"));
     check(
         "network.defualt.loss=0.1",
         Err("`network.defualt.loss`: there is no field `defualt` here; did you mean `default`?"),
