@@ -211,3 +211,68 @@ fn a_failing_transactional_run_draws_its_cycle() {
     assert_eq!(check.code, 1, "{check:?}");
     assert!(check.stdout.contains("G-single"), "{}", check.stdout);
 }
+
+/// Every EDN fixture, written as Jepsen JSON (one object per line), gets
+/// the same verdict and the same error counts.
+#[test]
+fn every_edn_history_gives_the_same_verdict_as_json() {
+    use sim_core::history::edn::{Edn, Reader};
+    fn json(edn: &Edn) -> serde_json::Value {
+        use serde_json::Value;
+        match edn {
+            Edn::Nil => Value::Null,
+            Edn::Bool(b) => Value::Bool(*b),
+            Edn::Int(i) => Value::from(*i),
+            Edn::Float(f) => Value::from(*f),
+            Edn::Str(s) | Edn::Symbol(s) => Value::from(s.clone()),
+            Edn::Keyword(k) => Value::from(k.clone()),
+            Edn::Vector(items) | Edn::List(items) | Edn::Set(items) => {
+                Value::Array(items.iter().map(json).collect())
+            }
+            Edn::Map(entries) => Value::Object(
+                entries
+                    .iter()
+                    .map(|(k, v)| {
+                        let key = match k {
+                            Edn::Keyword(s) | Edn::Str(s) | Edn::Symbol(s) => s.clone(),
+                            other => other.to_string(),
+                        };
+                        (key, json(v))
+                    })
+                    .collect(),
+            ),
+        }
+    }
+    let dir = faultline_e2e::scratch("family-json");
+    let mut seen = 0;
+    for entry in std::fs::read_dir(repo_root().join("tests/histories")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().and_then(|e| e.to_str()) != Some("edn") {
+            continue;
+        }
+        let stem = path.file_stem().unwrap().to_str().unwrap().to_string();
+        let model = ["list-append", "rw-register", "bank", "counter", "set-full", "set", "long-fork", "mutex"]
+            .into_iter()
+            .find(|m| stem.starts_with(&format!("{m}-")) || stem == *m)
+            .unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let mut reader = Reader::new(&text);
+        let mut lines = String::new();
+        while reader.skip_space() {
+            lines.push_str(&json(&reader.read().unwrap()).to_string());
+            lines.push('\n');
+        }
+        let json_path = dir.join(format!("{stem}.json"));
+        std::fs::write(&json_path, lines).unwrap();
+        let (edn_code, edn) = check(&format!("{stem}.edn"), model, &[]);
+        let result = faultline(&["check", json_path.to_str().unwrap(), "--model", model, "--json"]);
+        let from_json = one_json(&result.stdout);
+        assert_eq!(result.code, edn_code, "{stem}: {from_json}");
+        assert_eq!(from_json["format"], "json", "{stem}");
+        for field in ["anomaly_counts", "error_counts", "ruled_out", "strongest_consistent"] {
+            assert_eq!(from_json[field], edn[field], "{stem}: {field}");
+        }
+        seen += 1;
+    }
+    assert!(seen >= 10, "only {seen} EDN fixtures");
+}

@@ -5,7 +5,6 @@
 
 use sim_core::history::jepsen::{read_ops, Encoding};
 use sim_core::txn::check::{check, Options, Report};
-use sim_core::txn::models::Model;
 use sim_core::txn::parse::from_jepsen;
 use sim_core::txn::TxnHistory;
 

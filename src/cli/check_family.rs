@@ -112,6 +112,20 @@ pub fn check(
         error.line = e.line;
         error
     })?;
+    let mut judged = judged;
+    // A run's history.jsonl: name processes as the run named its clients.
+    if let Judged::Txn {
+        history,
+        format: FamilyFormat::Jsonl,
+        ..
+    } = &mut judged
+    {
+        let beside = path.parent().map(|dir| dir.join("resolved.ron"));
+        if let Some(Ok(scenario)) = beside.filter(|p| p.exists()).map(|p| scenarios::load_file(&p)) {
+            history.process_names =
+                sim_core::txn::history::client_names(history, u64::from(scenario.workload.clients));
+        }
+    }
     let seconds = started.elapsed().as_secs_f64();
     let verdict = judged.verdict();
     match &judged {

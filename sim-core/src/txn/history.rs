@@ -48,11 +48,19 @@ pub fn from_history(history: &History, kind: TxnKind, clients: u64) -> Result<Tx
     }
     let mut txns = builder.finish();
     txns.times_are_ns = true;
+    txns.process_names = client_names(&txns, clients);
+    Ok(txns)
+}
+
+/// Each process of `txns` named as a run of `clients` clients names it:
+/// process p is client `p % clients + 1`, after `p / clients` operations
+/// of unknown outcome (each of which retires a process id).
+pub fn client_names(txns: &TxnHistory, clients: u64) -> Vec<(u64, String)> {
     let clients = clients.max(1);
-    let mut processes: Vec<u64> = history.operations.iter().map(|op| op.process).collect();
+    let mut processes: Vec<u64> = txns.txns.iter().map(|t| t.process).collect();
     processes.sort_unstable();
     processes.dedup();
-    txns.process_names = processes
+    processes
         .into_iter()
         .map(|p| {
             let client = p % clients + 1;
@@ -64,6 +72,5 @@ pub fn from_history(history: &History, kind: TxnKind, clients: u64) -> Result<Tx
             };
             (p, name)
         })
-        .collect();
-    Ok(txns)
+        .collect()
 }
