@@ -497,7 +497,9 @@ pub fn write_outputs(
         // A failing transactional check: every anomaly, in words and drawn.
         for entry in std::fs::read_dir(dir)?.flatten() {
             let name = entry.file_name().to_string_lossy().to_string();
-            if name.starts_with("counterexample-") && (name.ends_with(".svg") || name.ends_with(".png")) {
+            if name.starts_with("counterexample-")
+                && (name.ends_with(".svg") || name.ends_with(".png"))
+            {
                 std::fs::remove_file(entry.path())?;
             }
         }
@@ -516,8 +518,13 @@ pub fn write_outputs(
                 &models,
             ) {
                 let title = format!("{} seed {}", resolved.name, resolved.seed);
-                reports::cycle::write_page(&txns, &report, &title, &dir.join("counterexample.html"))
-                    .map_err(std::io::Error::other)?;
+                reports::cycle::write_page(
+                    &txns,
+                    &report,
+                    &title,
+                    &dir.join("counterexample.html"),
+                )
+                .map_err(std::io::Error::other)?;
             }
         }
         for check in &outcome.checks {

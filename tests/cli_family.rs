@@ -6,7 +6,11 @@
 use faultline_e2e::{faultline, one_json, repo_root};
 
 fn fixture(name: &str) -> String {
-    repo_root().join("tests/histories").join(name).display().to_string()
+    repo_root()
+        .join("tests/histories")
+        .join(name)
+        .display()
+        .to_string()
 }
 
 fn check(name: &str, model: &str, extra: &[&str]) -> (u8, serde_json::Value) {
@@ -21,7 +25,11 @@ fn check(name: &str, model: &str, extra: &[&str]) -> (u8, serde_json::Value) {
 fn names(value: &serde_json::Value) -> Vec<String> {
     value
         .as_array()
-        .map(|a| a.iter().map(|v| v.as_str().unwrap_or("").to_string()).collect())
+        .map(|a| {
+            a.iter()
+                .map(|v| v.as_str().unwrap_or("").to_string())
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -29,23 +37,37 @@ fn names(value: &serde_json::Value) -> Vec<String> {
 fn list_append_anomalies_and_models() {
     let (code, json) = check("list-append-g-single.edn", "list-append", &[]);
     assert_eq!(code, 1);
-    assert!(json["anomaly_counts"]["G-single"].as_u64() >= Some(1), "{json}");
+    assert!(
+        json["anomaly_counts"]["G-single"].as_u64() >= Some(1),
+        "{json}"
+    );
     assert_eq!(names(&json["strongest_consistent"]), vec!["read-committed"]);
     assert!(names(&json["ruled_out"]).contains(&"snapshot-isolation".to_string()));
     // Asking only for read committed: it holds.
-    let (code, _) = check("list-append-g-single.edn", "list-append", &["--consistency-models", "read-committed"]);
+    let (code, _) = check(
+        "list-append-g-single.edn",
+        "list-append",
+        &["--consistency-models", "read-committed"],
+    );
     assert_eq!(code, 0);
 
     let (code, json) = check("list-append-g2.json", "list-append", &[]);
     assert_eq!(code, 1);
     assert_eq!(json["format"], "json");
     assert_eq!(json["anomaly_counts"]["G2-item"], 1, "{json}");
-    let (code, _) = check("list-append-g2.json", "list-append", &["--consistency-models", "snapshot-isolation,causal"]);
+    let (code, _) = check(
+        "list-append-g2.json",
+        "list-append",
+        &["--consistency-models", "snapshot-isolation,causal"],
+    );
     assert_eq!(code, 0, "write skew is allowed by snapshot isolation");
 
     let (code, json) = check("list-append-ok.edn", "list-append", &[]);
     assert_eq!(code, 0, "{json}");
-    assert_eq!(names(&json["strongest_consistent"]), vec!["strict-serializable"]);
+    assert_eq!(
+        names(&json["strongest_consistent"]),
+        vec!["strict-serializable"]
+    );
 }
 
 #[test]
@@ -63,12 +85,26 @@ fn rw_register_and_plume() {
 
     let (code, json) = check("plume-ok.txt", "rw-register", &[]);
     assert_eq!(code, 0, "{json}");
-    assert_eq!(names(&json["models_checked"]), vec!["read-committed", "read-atomic", "causal"]);
+    assert_eq!(
+        names(&json["models_checked"]),
+        vec!["read-committed", "read-atomic", "causal"]
+    );
     // Serializability needs the version order Plume does not record: unknown, exit 3.
     let path = fixture("plume-ok.txt");
-    let result = faultline(&["check", &path, "--model", "rw-register", "--consistency-models", "serializable", "--json"]);
+    let result = faultline(&[
+        "check",
+        &path,
+        "--model",
+        "rw-register",
+        "--consistency-models",
+        "serializable",
+        "--json",
+    ]);
     assert_eq!(result.code, 3, "{result:?}");
-    assert!(one_json(&result.stdout)["unknown_reason"].as_str().unwrap().contains("version order"));
+    assert!(one_json(&result.stdout)["unknown_reason"]
+        .as_str()
+        .unwrap()
+        .contains("version order"));
 }
 
 #[test]
@@ -115,13 +151,25 @@ fn the_explanation_walks_through_the_cycle_and_the_page_draws_it() {
     let path = fixture("list-append-g-single.edn");
     let dir = faultline_e2e::scratch("family-html");
     let html = dir.join("counterexample.html");
-    let result = faultline(&["check", &path, "--model", "list-append", "--html", html.to_str().unwrap()]);
+    let result = faultline(&[
+        "check",
+        &path,
+        "--model",
+        "list-append",
+        "--html",
+        html.to_str().unwrap(),
+    ]);
     assert_eq!(result.code, 1, "{result:?}");
     assert!(result.stdout.contains("T1 read key 7 without 3 (it read the empty list); T0 appended 3, so T1 precedes T0 (rw)."), "{}", result.stdout);
-    assert!(result.stdout.contains("T1 read key 9 ending in 5, which T0 appended, so T0 precedes T1 (wr)."));
+    assert!(result
+        .stdout
+        .contains("T1 read key 9 ending in 5, which T0 appended, so T0 precedes T1 (wr)."));
     assert!(result.stdout.contains("a cycle, G-single"));
     let page = std::fs::read_to_string(&html).unwrap();
-    assert!(page.contains("<svg") && page.contains("G-single"), "the page shows the cycle");
+    assert!(
+        page.contains("<svg") && page.contains("G-single"),
+        "the page shows the cycle"
+    );
     assert!(dir.join("counterexample-G-single.png").exists());
     assert!(dir.join("counterexample-G-single.svg").exists());
 }
@@ -163,8 +211,16 @@ fn bad_input_is_refused_with_its_line() {
         let path = scratch_file(name, text);
         let result = faultline(&["check", &path, "--model", model]);
         assert_eq!(result.code, 2, "{name}: {result:?}");
-        assert!(result.stderr.contains(expected), "{name}: expected {expected:?} in {}", result.stderr);
-        assert!(result.stderr.contains(name), "{name}: the error names the file: {}", result.stderr);
+        assert!(
+            result.stderr.contains(expected),
+            "{name}: expected {expected:?} in {}",
+            result.stderr
+        );
+        assert!(
+            result.stderr.contains(name),
+            "{name}: the error names the file: {}",
+            result.stderr
+        );
         let json = faultline(&["check", &path, "--model", model, "--json"]);
         assert_eq!(json.code, 2);
         assert_eq!(one_json(&json.stdout)["error"]["kind"], "history", "{name}");
@@ -177,9 +233,20 @@ fn unknown_models_and_consistency_models_are_argument_errors() {
     let result = faultline(&["check", &path, "--model", "list-apend"]);
     assert_eq!(result.code, 2);
     assert!(result.stderr.contains("list-append"), "{}", result.stderr);
-    let result = faultline(&["check", &path, "--model", "list-append", "--consistency-models", "serialisable"]);
+    let result = faultline(&[
+        "check",
+        &path,
+        "--model",
+        "list-append",
+        "--consistency-models",
+        "serialisable",
+    ]);
     assert_eq!(result.code, 2);
-    assert!(result.stderr.contains("--consistency-models") && result.stderr.contains("serializable"), "{}", result.stderr);
+    assert!(
+        result.stderr.contains("--consistency-models") && result.stderr.contains("serializable"),
+        "{}",
+        result.stderr
+    );
 }
 
 /// A run whose transactions fail the list-append check explains every
@@ -203,7 +270,10 @@ fn a_failing_transactional_run_draws_its_cycle() {
     let page = std::fs::read_to_string(out.join("counterexample.html")).unwrap();
     assert!(page.contains("G-single") && page.contains("<svg"), "{page}");
     let report = std::fs::read_to_string(out.join("report.html")).unwrap();
-    assert!(report.contains("id=\"txn-cycle\""), "the report draws the cycle");
+    assert!(
+        report.contains("id=\"txn-cycle\""),
+        "the report draws the cycle"
+    );
     assert!(out.join("txn-cycle.png").exists());
     // The history it wrote explains the same anomaly from the command line.
     let history = out.join("history.jsonl").display().to_string();
@@ -251,10 +321,19 @@ fn every_edn_history_gives_the_same_verdict_as_json() {
             continue;
         }
         let stem = path.file_stem().unwrap().to_str().unwrap().to_string();
-        let model = ["list-append", "rw-register", "bank", "counter", "set-full", "set", "long-fork", "mutex"]
-            .into_iter()
-            .find(|m| stem.starts_with(&format!("{m}-")) || stem == *m)
-            .unwrap();
+        let model = [
+            "list-append",
+            "rw-register",
+            "bank",
+            "counter",
+            "set-full",
+            "set",
+            "long-fork",
+            "mutex",
+        ]
+        .into_iter()
+        .find(|m| stem.starts_with(&format!("{m}-")) || stem == *m)
+        .unwrap();
         let text = std::fs::read_to_string(&path).unwrap();
         let mut reader = Reader::new(&text);
         let mut lines = String::new();
@@ -265,11 +344,22 @@ fn every_edn_history_gives_the_same_verdict_as_json() {
         let json_path = dir.join(format!("{stem}.json"));
         std::fs::write(&json_path, lines).unwrap();
         let (edn_code, edn) = check(&format!("{stem}.edn"), model, &[]);
-        let result = faultline(&["check", json_path.to_str().unwrap(), "--model", model, "--json"]);
+        let result = faultline(&[
+            "check",
+            json_path.to_str().unwrap(),
+            "--model",
+            model,
+            "--json",
+        ]);
         let from_json = one_json(&result.stdout);
         assert_eq!(result.code, edn_code, "{stem}: {from_json}");
         assert_eq!(from_json["format"], "json", "{stem}");
-        for field in ["anomaly_counts", "error_counts", "ruled_out", "strongest_consistent"] {
+        for field in [
+            "anomaly_counts",
+            "error_counts",
+            "ruled_out",
+            "strongest_consistent",
+        ] {
             assert_eq!(from_json[field], edn[field], "{stem}: {field}");
         }
         seen += 1;

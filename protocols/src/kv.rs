@@ -323,8 +323,14 @@ impl KvStore {
     /// Answers a read-only transaction from the current state, without
     /// recording it (as `read` does for a get).
     pub fn read_txn(&self, mops: &[TxnMop], lists: bool) -> KvResult {
-        debug_assert!(mops.iter().all(|m| m.read), "only reads are answered off the log");
-        let results: Vec<String> = mops.iter().map(|m| self.read(&format!("k{}", m.key))).collect();
+        debug_assert!(
+            mops.iter().all(|m| m.read),
+            "only reads are answered off the log"
+        );
+        let results: Vec<String> = mops
+            .iter()
+            .map(|m| self.read(&format!("k{}", m.key)))
+            .collect();
         KvResult::Txn(render_txn(mops, lists, Some(&results)).into())
     }
 

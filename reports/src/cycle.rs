@@ -11,8 +11,8 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use sim_core::txn::check::{Finding, Report};
 use sim_core::txn::explain;
-use sim_core::txn::graph::{kind_name, Edge, PROCESS, REALTIME, RW, WR, WW};
 use sim_core::txn::graph::INFERRED;
+use sim_core::txn::graph::{kind_name, Edge, PROCESS, REALTIME, RW, WR, WW};
 use sim_core::txn::TxnHistory;
 use std::fmt::Write;
 use std::path::Path;
@@ -90,12 +90,20 @@ fn mop_text(history: &TxnHistory, mop: &sim_core::txn::Mop) -> String {
     match *mop {
         Mop::Append { value, .. } => format!("[:append {key} {value}]"),
         Mop::Write { value, .. } => format!("[:w {key} {value}]"),
-        Mop::ReadList { start, len, known, .. } => {
+        Mop::ReadList {
+            start, len, known, ..
+        } => {
             if !known {
                 return format!("[:r {key} nil]");
             }
             let list = history.list(start, len);
-            let tail: Vec<String> = list.iter().rev().take(3).rev().map(i64::to_string).collect();
+            let tail: Vec<String> = list
+                .iter()
+                .rev()
+                .take(3)
+                .rev()
+                .map(i64::to_string)
+                .collect();
             let head = if list.len() > 3 { "… " } else { "" };
             format!("[:r {key} [{head}{}]]", tail.join(" "))
         }
@@ -129,7 +137,10 @@ impl Drawable for CyclePicture<'_> {
         ))?;
         // Centres on an ellipse (two nodes: side by side).
         let (cx, cy) = (w as f64 / 2.0, h as f64 / 2.0 + 16.0);
-        let (rx, ry) = (w as f64 / 2.0 - BOX_W as f64 / 2.0 - 30.0, h as f64 / 2.0 - 90.0);
+        let (rx, ry) = (
+            w as f64 / 2.0 - BOX_W as f64 / 2.0 - 30.0,
+            h as f64 / 2.0 - 90.0,
+        );
         let centre = |i: usize| -> (f64, f64) {
             let angle = std::f64::consts::PI * (1.0 + 2.0 * i as f64 / n as f64);
             (cx + rx * angle.cos(), cy + ry * angle.sin())
@@ -156,8 +167,16 @@ impl Drawable for CyclePicture<'_> {
             // Clip the ends at the boxes.
             let clip = |(px, py): (f64, f64), (qx, qy): (f64, f64)| -> (f64, f64) {
                 let (ddx, ddy) = (qx - px, qy - py);
-                let tx = if ddx.abs() > 1e-9 { (BOX_W as f64 / 2.0 + 6.0) / ddx.abs() } else { f64::INFINITY };
-                let ty = if ddy.abs() > 1e-9 { (BOX_H as f64 / 2.0 + 6.0) / ddy.abs() } else { f64::INFINITY };
+                let tx = if ddx.abs() > 1e-9 {
+                    (BOX_W as f64 / 2.0 + 6.0) / ddx.abs()
+                } else {
+                    f64::INFINITY
+                };
+                let ty = if ddy.abs() > 1e-9 {
+                    (BOX_H as f64 / 2.0 + 6.0) / ddy.abs()
+                } else {
+                    f64::INFINITY
+                };
                 let t = tx.min(ty).min(1.0);
                 (px + ddx * t, py + ddy * t)
             };
@@ -182,30 +201,57 @@ impl Drawable for CyclePicture<'_> {
             let (ux, uy) = (ux / ul, uy / ul);
             let head = vec![
                 (ex.round() as i32, ey.round() as i32),
-                ((ex - 14.0 * ux + 7.0 * uy).round() as i32, (ey - 14.0 * uy - 7.0 * ux).round() as i32),
-                ((ex - 14.0 * ux - 7.0 * uy).round() as i32, (ey - 14.0 * uy + 7.0 * ux).round() as i32),
+                (
+                    (ex - 14.0 * ux + 7.0 * uy).round() as i32,
+                    (ey - 14.0 * uy - 7.0 * ux).round() as i32,
+                ),
+                (
+                    (ex - 14.0 * ux - 7.0 * uy).round() as i32,
+                    (ey - 14.0 * uy + 7.0 * ux).round() as i32,
+                ),
             ];
             root.draw(&Polygon::new(head, colour.filled()))?;
             let key = if e.key == u32::MAX {
                 String::new()
             } else {
-                format!(" {}", shorten(&self.history.keys.get(e.key as usize).cloned().unwrap_or_default(), 10))
+                format!(
+                    " {}",
+                    shorten(
+                        &self
+                            .history
+                            .keys
+                            .get(e.key as usize)
+                            .cloned()
+                            .unwrap_or_default(),
+                        10
+                    )
+                )
             };
             let label = format!("{}. {}{key}", index + 1, kind_name(e.kind));
-            let (lx, ly) = ((mx + nx * 14.0).round() as i32, (my + ny * 14.0).round() as i32);
+            let (lx, ly) = (
+                (mx + nx * 14.0).round() as i32,
+                (my + ny * 14.0).round() as i32,
+            );
             root.draw(&Text::new(
                 label,
                 (lx, ly),
-                label_style.clone().color(&colour).pos(Pos::new(HPos::Center, VPos::Center)),
+                label_style
+                    .clone()
+                    .color(&colour)
+                    .pos(Pos::new(HPos::Center, VPos::Center)),
             ))?;
         }
         // Boxes.
         let name_style = TextStyle::from((FAMILY, 15).into_font()).color(&BLACK);
-        let body_style = TextStyle::from((FAMILY, 12).into_font()).color(&RGBColor(0x33, 0x33, 0x33));
+        let body_style =
+            TextStyle::from((FAMILY, 12).into_font()).color(&RGBColor(0x33, 0x33, 0x33));
         for (i, &t) in nodes.iter().enumerate() {
             let (x, y) = centre(i);
             let (x0, y0) = (x.round() as i32 - BOX_W / 2, y.round() as i32 - BOX_H / 2);
-            root.draw(&Rectangle::new([(x0, y0), (x0 + BOX_W, y0 + BOX_H)], WHITE.filled()))?;
+            root.draw(&Rectangle::new(
+                [(x0, y0), (x0 + BOX_W, y0 + BOX_H)],
+                WHITE.filled(),
+            ))?;
             root.draw(&Rectangle::new(
                 [(x0, y0), (x0 + BOX_W, y0 + BOX_H)],
                 ShapeStyle::from(&BLACK).stroke_width(2),
@@ -270,10 +316,21 @@ pub fn pictured(report: &Report) -> Vec<&Finding> {
 /// models ruled out and those still held, then each anomaly in words with
 /// its picture. The pictures are written beside `out` as
 /// `<stem>-<kind>.svg` and `.png`.
-pub fn write_page(history: &TxnHistory, report: &Report, title: &str, out: &Path) -> Result<(), String> {
+pub fn write_page(
+    history: &TxnHistory,
+    report: &Report,
+    title: &str,
+    out: &Path,
+) -> Result<(), String> {
     register_font();
-    let dir = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let stem = out.file_stem().and_then(|s| s.to_str()).unwrap_or("counterexample");
+    let dir = out
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let stem = out
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or("counterexample");
     let mut page = head(&format!("{title}: {}", history.kind.name()));
     let names = |ms: &[sim_core::txn::models::Model]| {
         if ms.is_empty() {
@@ -314,10 +371,19 @@ pub fn write_page(history: &TxnHistory, report: &Report, title: &str, out: &Path
         page.push_str("</table>\n");
     }
     for finding in &report.anomalies {
-        let _ = writeln!(page, "<h2>{}</h2>\n<pre>{}</pre>", escape(&finding.kind), escape(&explain::finding_text(history, finding)));
+        let _ = writeln!(
+            page,
+            "<h2>{}</h2>\n<pre>{}</pre>",
+            escape(&finding.kind),
+            escape(&explain::finding_text(history, finding))
+        );
         if let Some(steps) = &finding.cycle {
             if pictured(report).iter().any(|f| std::ptr::eq(*f, finding)) {
-                let picture = CyclePicture { history, kind: &finding.kind, steps };
+                let picture = CyclePicture {
+                    history,
+                    kind: &finding.kind,
+                    steps,
+                };
                 let name = format!("{stem}-{}", finding.kind);
                 let svg = picture.svg();
                 std::fs::write(dir.join(format!("{name}.svg")), &svg)

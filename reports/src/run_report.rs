@@ -332,13 +332,23 @@ pub fn write_with_laps(
     // A failing transactional check: its first cycle, drawn.
     let cycle = match (data.history, data.checks) {
         (Some(history), Some(checks)) => {
-            let t = data.resolved.workload.transactions.clone().unwrap_or_default();
+            let t = data
+                .resolved
+                .workload
+                .transactions
+                .clone()
+                .unwrap_or_default();
             let models: Vec<sim_core::txn::models::Model> = t
                 .models()
                 .iter()
                 .filter_map(|m| sim_core::txn::models::Model::parse(m))
                 .collect();
-            crate::cycle::failing_run_check(history, checks, u64::from(data.resolved.workload.clients), &models)
+            crate::cycle::failing_run_check(
+                history,
+                checks,
+                u64::from(data.resolved.workload.clients),
+                &models,
+            )
         }
         _ => None,
     };
@@ -353,10 +363,7 @@ pub fn write_with_laps(
             let svg = picture.svg();
             std::fs::write(dir.join("txn-cycle.svg"), &svg).map_err(|e| e.to_string())?;
             picture.png(&dir.join("txn-cycle.png"))?;
-            cycle_figure = Some((
-                sim_core::txn::explain::finding_text(txns, finding),
-                svg,
-            ));
+            cycle_figure = Some((sim_core::txn::explain::finding_text(txns, finding), svg));
         }
     }
     let mut page = page(data, &svgs, &bands, &lamport);

@@ -109,7 +109,9 @@ pub(crate) fn run_checks(
         if wanted(name) {
             match decided_by(&cheap) {
                 Some(by) => skip(name, by),
-                None => transactions = Some(transactions_check(history, name, *lists, models, plan)),
+                None => {
+                    transactions = Some(transactions_check(history, name, *lists, models, plan))
+                }
             }
         }
     }
@@ -198,14 +200,28 @@ fn bank_check(history: &History, total: i64) -> CheckResult {
             let first = report
                 .problems
                 .first()
-                .map(|p| format!("; first (operation {}): {}", p.lines.first().copied().unwrap_or(0), p.text))
+                .map(|p| {
+                    format!(
+                        "; first (operation {}): {}",
+                        p.lines.first().copied().unwrap_or(0),
+                        p.text
+                    )
+                })
                 .unwrap_or_default();
-            format!("{} of {reads} audits wrong: {}{first}", report.problems.len(), counts.join(", "))
+            format!(
+                "{} of {reads} audits wrong: {}{first}",
+                report.problems.len(),
+                counts.join(", ")
+            )
         }
     };
     CheckResult {
         name: "bank".into(),
-        verdict: if reads == 0 && report.verdict == Verdict::Pass { Verdict::Pass } else { report.verdict },
+        verdict: if reads == 0 && report.verdict == Verdict::Pass {
+            Verdict::Pass
+        } else {
+            report.verdict
+        },
         detail,
         violations: Vec::new(),
         counterexample: None,
@@ -229,7 +245,14 @@ fn transactions_check(
     } else {
         sim_core::txn::TxnKind::RwRegister
     };
-    let txns = match sim_core::txn::history::from_history(history, kind, plan.names.iter().filter(|n| n.starts_with("client")).count() as u64) {
+    let txns = match sim_core::txn::history::from_history(
+        history,
+        kind,
+        plan.names
+            .iter()
+            .filter(|n| n.starts_with("client"))
+            .count() as u64,
+    ) {
         Ok(txns) => txns,
         Err(e) => panic!("the recorder wrote a transaction the reader refuses: {e}"),
     };

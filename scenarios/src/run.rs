@@ -34,7 +34,12 @@ pub use crate::topology::sim_config;
 
 /// Whether clients run transactions (`mix: (txn: ..)`).
 pub fn transactional(scenario: &Scenario) -> bool {
-    scenario.workload.mix.txn > 0.0 || scenario.workload.client_mixes.iter().any(|m| m.mix.txn > 0.0)
+    scenario.workload.mix.txn > 0.0
+        || scenario
+            .workload
+            .client_mixes
+            .iter()
+            .any(|m| m.mix.txn > 0.0)
 }
 
 /// Everything a run produced.
@@ -212,7 +217,11 @@ pub(crate) fn plan(resolved: &Scenario) -> Result<Plan<'_>, String> {
         }),
         bank_total: {
             let audits = resolved.workload.mix.audit > 0.0
-                || resolved.workload.client_mixes.iter().any(|m| m.mix.audit > 0.0);
+                || resolved
+                    .workload
+                    .client_mixes
+                    .iter()
+                    .any(|m| m.mix.audit > 0.0);
             if audits {
                 resolved.protocol.bank_total(&resolved.protocol_setup())
             } else {

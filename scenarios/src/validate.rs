@@ -260,10 +260,16 @@ fn validate_mixes(c: &mut Checker, scenario: &Scenario) {
     if let Some(t) = &scenario.workload.transactions {
         for (index, model) in t.models().iter().enumerate() {
             if sim_core::txn::models::Model::parse(model).is_none() {
-                let names: Vec<&str> = sim_core::txn::models::ALL_MODELS.iter().map(|m| m.name()).collect();
+                let names: Vec<&str> = sim_core::txn::models::ALL_MODELS
+                    .iter()
+                    .map(|m| m.name())
+                    .collect();
                 c.problem(
                     format!("workload.transactions.models[{index}]"),
-                    format!("unknown consistency model \"{model}\"; {}", suggestion(model, &names)),
+                    format!(
+                        "unknown consistency model \"{model}\"; {}",
+                        suggestion(model, &names)
+                    ),
                 );
             }
         }
@@ -333,7 +339,8 @@ fn validate_mixes(c: &mut Checker, scenario: &Scenario) {
                     serving(protocols::plugin::Clients::Orders)
                 ),
             );
-        } else if protocol.serves_transfers() && (others != 0.0 || mix.transfer + mix.audit <= 0.0) {
+        } else if protocol.serves_transfers() && (others != 0.0 || mix.transfer + mix.audit <= 0.0)
+        {
             c.problem(
                 path,
                 format!(

@@ -253,16 +253,33 @@ fn regression_a_restarted_shard_does_not_abort_what_the_coordinator_committed() 
 #[test]
 fn the_bank_check_catches_commit_on_timeout() {
     for (file, switch) in [
-        ("2pc-coordinator-crash.ron", "protocol.TwoPhaseCommit.commit_on_timeout=true"),
-        ("3pc-coordinator-crash.ron", "protocol.ThreePhaseCommit.commit_on_timeout=true"),
+        (
+            "2pc-coordinator-crash.ron",
+            "protocol.TwoPhaseCommit.commit_on_timeout=true",
+        ),
+        (
+            "3pc-coordinator-crash.ron",
+            "protocol.ThreePhaseCommit.commit_on_timeout=true",
+        ),
     ] {
         let correct = load(file);
         let outcome = run(&correct, 0);
-        let bank = outcome.checks.iter().find(|c| c.name == "bank").expect("audits are judged");
-        assert!(bank.detail.contains("audits each read the total of 2400"), "{}", bank.detail);
+        let bank = outcome
+            .checks
+            .iter()
+            .find(|c| c.name == "bank")
+            .expect("audits are judged");
+        assert!(
+            bank.detail.contains("audits each read the total of 2400"),
+            "{}",
+            bank.detail
+        );
         let buggy = with(&correct, switch);
         let caught = (0..30).any(|seed| run(&buggy, seed).failed().iter().any(|f| f == "bank"));
-        assert!(caught, "{file}: an audit never saw money created or destroyed");
+        assert!(
+            caught,
+            "{file}: an audit never saw money created or destroyed"
+        );
     }
 }
 
@@ -274,14 +291,20 @@ fn the_bank_check_catches_commit_on_timeout() {
 /// money an audit could miss.
 #[test]
 fn decide_before_sync_breaks_atomicity_but_never_the_balances() {
-    let buggy = with(&load("2pc-coordinator-crash.ron"), "protocol.TwoPhaseCommit.decide_before_sync=true");
+    let buggy = with(
+        &load("2pc-coordinator-crash.ron"),
+        "protocol.TwoPhaseCommit.decide_before_sync=true",
+    );
     let mut flipped = 0;
     for seed in 0..40 {
         let failed = run(&buggy, seed).failed();
         if failed.iter().any(|f| f == "atomicity") {
             flipped += 1;
         }
-        assert!(!failed.iter().any(|f| f == "bank" || f == "money-conserved"), "seed {seed}: {failed:?}");
+        assert!(
+            !failed.iter().any(|f| f == "bank" || f == "money-conserved"),
+            "seed {seed}: {failed:?}"
+        );
     }
     assert!(flipped > 0, "the bug switch never showed");
 }

@@ -14,7 +14,14 @@ use scenarios::strategies::fault_schedule;
 use scenarios::Scenario;
 
 #[allow(clippy::too_many_arguments)]
-fn base(protocol: &str, servers: u32, keys: u32, mops_max: u32, read_share: f64, lists: bool) -> Scenario {
+fn base(
+    protocol: &str,
+    servers: u32,
+    keys: u32,
+    mops_max: u32,
+    read_share: f64,
+    lists: bool,
+) -> Scenario {
     let check = if lists { "list-append" } else { "rw-register" };
     let mut scenario = unchecked(protocol, servers, keys, mops_max, read_share, lists);
     scenario.checks = vec![check.to_string(), "invariants".to_string()];
@@ -23,7 +30,14 @@ fn base(protocol: &str, servers: u32, keys: u32, mops_max: u32, read_share: f64,
 }
 
 /// The scenario without named checks, parsed but not validated.
-fn unchecked(protocol: &str, servers: u32, keys: u32, mops_max: u32, read_share: f64, lists: bool) -> Scenario {
+fn unchecked(
+    protocol: &str,
+    servers: u32,
+    keys: u32,
+    mops_max: u32,
+    read_share: f64,
+    lists: bool,
+) -> Scenario {
     let kind = if lists { "ListAppend" } else { "RwRegister" };
     let text = format!(
         r#"Scenario(
@@ -103,13 +117,36 @@ proptest! {
 
 #[test]
 fn follower_reads_are_caught_by_the_list_append_check() {
-    let scenario = common::with(&common::load("txn-list-append.ron"), "protocol.Raft.read_mode=Follower");
-    let failed = (0..10).find(|&seed| run(&scenario, seed).failed().iter().any(|f| f == "list-append"));
-    assert!(failed.is_some(), "follower reads went unnoticed in ten seeds");
+    let scenario = common::with(
+        &common::load("txn-list-append.ron"),
+        "protocol.Raft.read_mode=Follower",
+    );
+    let failed = (0..10).find(|&seed| {
+        run(&scenario, seed)
+            .failed()
+            .iter()
+            .any(|f| f == "list-append")
+    });
+    assert!(
+        failed.is_some(),
+        "follower reads went unnoticed in ten seeds"
+    );
     let outcome = run(&scenario, failed.unwrap());
-    let check = outcome.checks.iter().find(|c| c.name == "list-append").unwrap();
-    assert!(check.detail.contains("strict-serializable"), "{}", check.detail);
-    assert!(check.detail.contains("-realtime") || check.detail.contains("-process"), "{}", check.detail);
+    let check = outcome
+        .checks
+        .iter()
+        .find(|c| c.name == "list-append")
+        .unwrap();
+    assert!(
+        check.detail.contains("strict-serializable"),
+        "{}",
+        check.detail
+    );
+    assert!(
+        check.detail.contains("-realtime") || check.detail.contains("-process"),
+        "{}",
+        check.detail
+    );
 }
 
 #[test]
@@ -118,8 +155,14 @@ fn protocols_without_transactions_refuse_them() {
         let scenario = unchecked(protocol, 3, 4, 2, 0.5, true);
         let problems = scenarios::validate::validate(&scenario).expect_err(protocol);
         let text = format!("{problems:?}");
-        assert!(text.contains("serves no transactions"), "{protocol}: {text}");
-        assert!(text.contains("Raft") && text.contains("KvSingle"), "{protocol}: {text}");
+        assert!(
+            text.contains("serves no transactions"),
+            "{protocol}: {text}"
+        );
+        assert!(
+            text.contains("Raft") && text.contains("KvSingle"),
+            "{protocol}: {text}"
+        );
     }
     // A transactional mix is transactions only.
     let mut mixed = unchecked("Raft()", 3, 4, 2, 0.5, true);

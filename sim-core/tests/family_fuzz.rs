@@ -10,23 +10,57 @@ use sim_core::checker::Budget;
 /// Each history with its own model: most cases read a file as what it is,
 /// so the mutations reach the checkers and not only the readers.
 const SEEDS: &[(&str, &str)] = &[
-    (include_str!("../../tests/histories/list-append-g-single.edn"), "list-append"),
-    (include_str!("../../tests/histories/list-append-g2.json"), "list-append"),
-    (include_str!("../../tests/histories/list-append-ok.edn"), "list-append"),
-    (include_str!("../../tests/histories/rw-register-g1c.edn"), "rw-register"),
-    (include_str!("../../tests/histories/plume-causal.txt"), "rw-register"),
-    (include_str!("../../tests/histories/plume-ok.txt"), "rw-register"),
+    (
+        include_str!("../../tests/histories/list-append-g-single.edn"),
+        "list-append",
+    ),
+    (
+        include_str!("../../tests/histories/list-append-g2.json"),
+        "list-append",
+    ),
+    (
+        include_str!("../../tests/histories/list-append-ok.edn"),
+        "list-append",
+    ),
+    (
+        include_str!("../../tests/histories/rw-register-g1c.edn"),
+        "rw-register",
+    ),
+    (
+        include_str!("../../tests/histories/plume-causal.txt"),
+        "rw-register",
+    ),
+    (
+        include_str!("../../tests/histories/plume-ok.txt"),
+        "rw-register",
+    ),
     (include_str!("../../tests/histories/bank-bad.edn"), "bank"),
     (include_str!("../../tests/histories/bank-ok.json"), "bank"),
-    (include_str!("../../tests/histories/counter-bad.edn"), "counter"),
+    (
+        include_str!("../../tests/histories/counter-bad.edn"),
+        "counter",
+    ),
     (include_str!("../../tests/histories/set-lost.edn"), "set"),
-    (include_str!("../../tests/histories/set-full-stale.edn"), "set-full"),
-    (include_str!("../../tests/histories/long-fork.edn"), "long-fork"),
+    (
+        include_str!("../../tests/histories/set-full-stale.edn"),
+        "set-full",
+    ),
+    (
+        include_str!("../../tests/histories/long-fork.edn"),
+        "long-fork",
+    ),
     (include_str!("../../tests/histories/mutex-bad.edn"), "mutex"),
 ];
 
 const MODELS: &[&str] = &[
-    "list-append", "rw-register", "bank", "counter", "set", "set-full", "long-fork", "mutex",
+    "list-append",
+    "rw-register",
+    "bank",
+    "counter",
+    "set",
+    "set-full",
+    "long-fork",
+    "mutex",
 ];
 const FORMATS: &[FamilyFormat] = &[
     FamilyFormat::Auto,
@@ -36,11 +70,46 @@ const FORMATS: &[FamilyFormat] = &[
     FamilyFormat::Plume,
 ];
 const PIECES: &[&str] = &[
-    "[", "]", "{", "}", "(", ")", ",", ":", "\"", "nil", "-1", "0", "9223372036854775807", "-9223372036854775808",
-    ":append", ":r", ":w", ":ok", ":info", ":fail", ":invoke", "#{", "\n", " ", "r(", "w(", "{\"", "null", "[]",
+    "[",
+    "]",
+    "{",
+    "}",
+    "(",
+    ")",
+    ",",
+    ":",
+    "\"",
+    "nil",
+    "-1",
+    "0",
+    "9223372036854775807",
+    "-9223372036854775808",
+    ":append",
+    ":r",
+    ":w",
+    ":ok",
+    ":info",
+    ":fail",
+    ":invoke",
+    "#{",
+    "\n",
+    " ",
+    "r(",
+    "w(",
+    "{\"",
+    "null",
+    "[]",
 ];
 
-fn mutate(text: &str, edits: &[(prop::sample::Index, u8, prop::sample::Index, prop::sample::Index)]) -> String {
+fn mutate(
+    text: &str,
+    edits: &[(
+        prop::sample::Index,
+        u8,
+        prop::sample::Index,
+        prop::sample::Index,
+    )],
+) -> String {
     let mut bytes: Vec<char> = text.chars().collect();
     for (at, how, piece, len) in edits {
         if bytes.is_empty() {

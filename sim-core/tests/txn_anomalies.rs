@@ -91,7 +91,12 @@ fn g1c_circular_information_flow() {
         ("ok", "[[:append y 2] [:r x [1]]]"),
     ]);
     let r = judge(&h);
-    assert_eq!(kinds(&r).first().map(String::as_str), Some("G1c"), "{:?}", kinds(&r));
+    assert_eq!(
+        kinds(&r).first().map(String::as_str),
+        Some("G1c"),
+        "{:?}",
+        kinds(&r)
+    );
     assert!(ruled_out(&r).contains(&"read-committed"));
     assert_eq!(strongest(&r), vec!["read-uncommitted"]);
 }
@@ -104,9 +109,17 @@ fn g_single_read_skew_rules_out_snapshot_isolation_but_not_read_committed() {
         ("ok", "[[:r x [1]] [:r y [1]]]"),
     ]);
     let r = judge(&h);
-    assert!(kinds(&r).contains(&"G-single".to_string()), "{:?}", kinds(&r));
+    assert!(
+        kinds(&r).contains(&"G-single".to_string()),
+        "{:?}",
+        kinds(&r)
+    );
     assert!(ruled_out(&r).contains(&"snapshot-isolation"));
-    assert!(ruled_out(&r).contains(&"read-atomic"), "a fractured read: {:?}", kinds(&r));
+    assert!(
+        ruled_out(&r).contains(&"read-atomic"),
+        "a fractured read: {:?}",
+        kinds(&r)
+    );
     assert!(!ruled_out(&r).contains(&"read-committed"));
     assert_eq!(strongest(&r), vec!["read-committed"]);
 }
@@ -123,7 +136,10 @@ fn g2_item_write_skew_is_allowed_by_snapshot_isolation() {
     assert!(ruled_out(&r).contains(&"serializable"));
     assert!(!ruled_out(&r).contains(&"snapshot-isolation"));
     let s = strongest(&r);
-    assert!(s.contains(&"snapshot-isolation") && s.contains(&"causal"), "{s:?}");
+    assert!(
+        s.contains(&"snapshot-isolation") && s.contains(&"causal"),
+        "{s:?}"
+    );
 }
 
 #[test]
@@ -176,16 +192,28 @@ fn dirty_update() {
         ("ok", "[[:r x [1 2]]]"),
     ]);
     let r = judge(&h);
-    assert!(kinds(&r).contains(&"dirty-update".to_string()), "{:?}", kinds(&r));
+    assert!(
+        kinds(&r).contains(&"dirty-update".to_string()),
+        "{:?}",
+        kinds(&r)
+    );
 }
 
 #[test]
 fn stale_read_after_completion_is_g_single_realtime() {
     // T1 commits, then T2 begins and does not see it: strict serializable
     // fails, serializable holds.
-    let h = serial(&[("ok", "[[:append x 1]]"), ("ok", "[[:r x []]]"), ("ok", "[[:r x [1]]]")]);
+    let h = serial(&[
+        ("ok", "[[:append x 1]]"),
+        ("ok", "[[:r x []]]"),
+        ("ok", "[[:r x [1]]]"),
+    ]);
     let r = judge(&h);
-    assert!(kinds(&r).iter().any(|k| k.ends_with("-realtime")), "{:?}", kinds(&r));
+    assert!(
+        kinds(&r).iter().any(|k| k.ends_with("-realtime")),
+        "{:?}",
+        kinds(&r)
+    );
     assert!(ruled_out(&r).contains(&"strict-serializable"));
     assert!(!ruled_out(&r).contains(&"serializable"));
 }
@@ -213,7 +241,11 @@ fn g_nonadjacent_two_anti_dependencies_apart() {
         ("ok", "[[:r a [1]] [:r b [2]] [:r c [3]] [:r d [4]]]"),
     ]);
     let r = judge(&h);
-    assert!(kinds(&r).contains(&"G-nonadjacent".to_string()), "{:?}", kinds(&r));
+    assert!(
+        kinds(&r).contains(&"G-nonadjacent".to_string()),
+        "{:?}",
+        kinds(&r)
+    );
     assert!(ruled_out(&r).contains(&"snapshot-isolation"));
     assert!(!kinds(&r).contains(&"G-single".to_string()));
 }
@@ -233,7 +265,11 @@ fn g_single_process_a_session_misses_its_own_write() {
     ]);
     let r = judge(&h);
     let k = kinds(&r);
-    assert!(k.iter().any(|k| k.starts_with("G-single-") || k.starts_with("G2-item-")), "{k:?}");
+    assert!(
+        k.iter()
+            .any(|k| k.starts_with("G-single-") || k.starts_with("G2-item-")),
+        "{k:?}"
+    );
     assert!(ruled_out(&r).contains(&"strong-session-serializable"));
     assert!(!ruled_out(&r).contains(&"serializable"));
 }
@@ -244,7 +280,11 @@ fn garbage_and_future_reads() {
     assert!(kinds(&judge(&h)).contains(&"garbage-read".to_string()));
     let h = serial(&[("ok", "[[:r x [5]] [:append x 5]]")]);
     let r = judge(&h);
-    assert!(kinds(&r).contains(&"future-read".to_string()), "{:?}", kinds(&r));
+    assert!(
+        kinds(&r).contains(&"future-read".to_string()),
+        "{:?}",
+        kinds(&r)
+    );
     assert!(ruled_out(&r).contains(&"read-uncommitted"));
 }
 
@@ -287,7 +327,11 @@ fn rw_register_anomalies_and_what_the_order_leaves_unknown() {
     let r = judge(&h);
     assert!(r.anomaly_counts.is_empty(), "{:?}", r.anomaly_counts);
     assert_eq!(r.verdict, sim_core::checker::Verdict::Unknown);
-    assert!(r.notes.iter().any(|n| n.contains("version order")), "{:?}", r.notes);
+    assert!(
+        r.notes.iter().any(|n| n.contains("version order")),
+        "{:?}",
+        r.notes
+    );
     let consistent = strongest(&r);
     assert!(consistent.contains(&"causal"), "{consistent:?}");
     assert!(!consistent.contains(&"serializable"));
@@ -303,8 +347,16 @@ fn a_causal_violation_that_read_atomic_allows() {
         ("ok", "[[:r y [2]] [:r x []]]"),
     ]);
     let r = judge(&h);
-    assert!(kinds(&r).contains(&"causal-violation".to_string()), "{:?}", kinds(&r));
-    assert!(!kinds(&r).contains(&"read-atomic-violation".to_string()), "{:?}", kinds(&r));
+    assert!(
+        kinds(&r).contains(&"causal-violation".to_string()),
+        "{:?}",
+        kinds(&r)
+    );
+    assert!(
+        !kinds(&r).contains(&"read-atomic-violation".to_string()),
+        "{:?}",
+        kinds(&r)
+    );
     assert!(ruled_out(&r).contains(&"causal"));
     assert!(!ruled_out(&r).contains(&"read-atomic"));
 }

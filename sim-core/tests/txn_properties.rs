@@ -18,24 +18,47 @@ fn judge(h: &TxnHistory) -> Report {
 }
 
 fn standing(r: &Report, m: Model) -> Standing {
-    r.standings.iter().find(|s| s.model == m).expect("every model").standing
+    r.standings
+        .iter()
+        .find(|s| s.model == m)
+        .expect("every model")
+        .standing
 }
 
 fn shape_strategy(kind: TxnKind, txns: std::ops::Range<usize>) -> impl Strategy<Value = Shape> {
-    (txns, 1usize..8, 1usize..12, 1usize..6, 0u32..100, 0u32..20, prop::bool::ANY, 0u32..3).prop_map(
-        move |(txns, processes, keys, mops_max, read_pct, writes_per_key_max, final_reads, zipf)| Shape {
-            kind,
-            txns,
-            processes,
-            keys,
-            mops_max,
-            read_pct,
-            writes_per_key_max,
-            zipf: zipf as f64 * 0.5,
-            final_reads,
-            fail_pct: 0,
-        },
+    (
+        txns,
+        1usize..8,
+        1usize..12,
+        1usize..6,
+        0u32..100,
+        0u32..20,
+        prop::bool::ANY,
+        0u32..3,
     )
+        .prop_map(
+            move |(
+                txns,
+                processes,
+                keys,
+                mops_max,
+                read_pct,
+                writes_per_key_max,
+                final_reads,
+                zipf,
+            )| Shape {
+                kind,
+                txns,
+                processes,
+                keys,
+                mops_max,
+                read_pct,
+                writes_per_key_max,
+                zipf: zipf as f64 * 0.5,
+                final_reads,
+                fail_pct: 0,
+            },
+        )
 }
 
 proptest! {
@@ -138,13 +161,23 @@ proptest! {
 /// Random edits of read results: truncate a read, drop its last element,
 /// swap two elements, or move a read's result to another read of the key.
 fn perturb(h: &mut TxnHistory, edits: &[(prop::sample::Index, u8, prop::sample::Index)]) {
-    let reads: Vec<usize> = (0..h.mops.len()).filter(|&m| matches!(h.mops[m], Mop::ReadList { known: true, .. })).collect();
+    let reads: Vec<usize> = (0..h.mops.len())
+        .filter(|&m| matches!(h.mops[m], Mop::ReadList { known: true, .. }))
+        .collect();
     if reads.is_empty() {
         return;
     }
     for (which, how, other) in edits {
         let m = reads[which.index(reads.len())];
-        let Mop::ReadList { key, start, len, known } = h.mops[m] else { continue };
+        let Mop::ReadList {
+            key,
+            start,
+            len,
+            known,
+        } = h.mops[m]
+        else {
+            continue;
+        };
         let mut list = h.list(start, len).to_vec();
         match how {
             0 => list.truncate(list.len() / 2),
@@ -157,7 +190,13 @@ fn perturb(h: &mut TxnHistory, edits: &[(prop::sample::Index, u8, prop::sample::
             }
             _ => {
                 let o = reads[other.index(reads.len())];
-                if let Mop::ReadList { key: k2, start: s2, len: l2, .. } = h.mops[o] {
+                if let Mop::ReadList {
+                    key: k2,
+                    start: s2,
+                    len: l2,
+                    ..
+                } = h.mops[o]
+                {
                     if k2 == key {
                         list = h.list(s2, l2).to_vec();
                         list.extend(h.list(start, len).iter().skip(l2 as usize));
@@ -167,14 +206,21 @@ fn perturb(h: &mut TxnHistory, edits: &[(prop::sample::Index, u8, prop::sample::
         }
         let new_start = h.elements.len() as u32;
         h.elements.extend_from_slice(&list);
-        h.mops[m] = Mop::ReadList { key, start: new_start, len: list.len() as u32, known };
+        h.mops[m] = Mop::ReadList {
+            key,
+            start: new_start,
+            len: list.len() as u32,
+            known,
+        };
     }
 }
 
 /// Tries every order of the committed transactions that respects real
 /// time, running each against lists; true if one explains every read.
 fn brute_force_strict_serializable(h: &TxnHistory) -> bool {
-    let committed: Vec<usize> = (0..h.len()).filter(|&t| h.txns[t].outcome == Outcome::Ok).collect();
+    let committed: Vec<usize> = (0..h.len())
+        .filter(|&t| h.txns[t].outcome == Outcome::Ok)
+        .collect();
     let n = committed.len();
     let mut order = Vec::with_capacity(n);
     let mut used = vec![false; n];
@@ -189,7 +235,11 @@ fn brute_force_strict_serializable(h: &TxnHistory) -> bool {
             let t = committed[i];
             // Every unplaced transaction that completed before t began must come first.
             let blocked = (0..committed.len()).any(|j| {
-                !used[j] && j != i && h.txns[committed[j]].complete_ns.is_some_and(|c| c < h.txns[t].invoke_ns)
+                !used[j]
+                    && j != i
+                    && h.txns[committed[j]]
+                        .complete_ns
+                        .is_some_and(|c| c < h.txns[t].invoke_ns)
             });
             if blocked {
                 continue;
@@ -213,7 +263,12 @@ fn explains(h: &TxnHistory, order: &[usize]) -> bool {
         for mop in h.mops_of(t) {
             match *mop {
                 Mop::Append { key, value } => lists[key as usize].push(value),
-                Mop::ReadList { key, start, len, known: true } => {
+                Mop::ReadList {
+                    key,
+                    start,
+                    len,
+                    known: true,
+                } => {
                     if lists[key as usize] != h.list(start, len) {
                         return false;
                     }

@@ -48,7 +48,8 @@ pub fn check(
             ),
         )
     })?;
-    let timeout = SimDuration::parse(&options.timeout).map_err(|e| CliError::argument("--timeout", e))?;
+    let timeout =
+        SimDuration::parse(&options.timeout).map_err(|e| CliError::argument("--timeout", e))?;
     let memory = sim_core::bytes::Bytes::parse(&options.memory)
         .map_err(|e| CliError::argument("--memory", format!("{}: {e}", options.memory)))?
         .0;
@@ -78,9 +79,13 @@ pub fn check(
     };
     let file = path.display().to_string();
     let io = |message: String| CliError::new(ErrorKind::Io, message).with_file(&file);
-    let size = std::fs::metadata(path).map_err(|e| io(format!("{file}: {e}")))?.len();
+    let size = std::fs::metadata(path)
+        .map_err(|e| io(format!("{file}: {e}")))?
+        .len();
     if size > HISTORY_BYTES_MAX as u64 {
-        return Err(io(format!("{file}: {size} bytes; histories are limited to {HISTORY_BYTES_MAX}")));
+        return Err(io(format!(
+            "{file}: {size} bytes; histories are limited to {HISTORY_BYTES_MAX}"
+        )));
     }
     let bytes = std::fs::read(path).map_err(|e| io(format!("{file}: {e}")))?;
     let text = String::from_utf8(bytes).map_err(|e| io(format!("{file}: not UTF-8 text ({e})")))?;
@@ -100,7 +105,9 @@ pub fn check(
             budget: Budget {
                 steps_max: u64::MAX,
                 cancel: Some(&cancel),
-                memo_bytes_max: memory.saturating_sub(text.len() as u64).min(usize::MAX as u64) as usize,
+                memo_bytes_max: memory
+                    .saturating_sub(text.len() as u64)
+                    .min(usize::MAX as u64) as usize,
                 ..Budget::default()
             },
             memory_bytes_max: memory.saturating_sub(text.len() as u64),
@@ -121,7 +128,10 @@ pub fn check(
     } = &mut judged
     {
         let beside = path.parent().map(|dir| dir.join("resolved.ron"));
-        if let Some(Ok(scenario)) = beside.filter(|p| p.exists()).map(|p| scenarios::load_file(&p)) {
+        if let Some(Ok(scenario)) = beside
+            .filter(|p| p.exists())
+            .map(|p| scenarios::load_file(&p))
+        {
             history.process_names =
                 sim_core::txn::history::client_names(history, u64::from(scenario.workload.clients));
         }
@@ -129,24 +139,48 @@ pub fn check(
     let seconds = started.elapsed().as_secs_f64();
     let verdict = judged.verdict();
     match &judged {
-        Judged::Txn { history, report, format } => {
+        Judged::Txn {
+            history,
+            report,
+            format,
+        } => {
             if let Some(out) = &options.html {
                 reports::cycle::write_page(history, report, &file, out).map_err(|e| {
-                    CliError::new(ErrorKind::Output, format!("cannot write {}: {e}", out.display()))
-                        .with_file(out.display().to_string())
+                    CliError::new(
+                        ErrorKind::Output,
+                        format!("cannot write {}: {e}", out.display()),
+                    )
+                    .with_file(out.display().to_string())
                 })?;
             }
             if options.json {
                 super::print_json(
                     stdout,
-                    &TxnSummary { file: file.clone(), format: format.name(), model: &options.model, seconds, report },
+                    &TxnSummary {
+                        file: file.clone(),
+                        format: format.name(),
+                        model: &options.model,
+                        seconds,
+                        report,
+                    },
                 );
             } else {
                 let models: Vec<&str> = report.models_checked.iter().map(|m| m.name()).collect();
                 let word = match verdict {
                     Verdict::Pass => format!("VALID ({})", models.join(", ")),
-                    Verdict::Fail => format!("INVALID ({} ruled out)", models.iter().filter(|m| report.ruled_out.iter().any(|r| r.name() == **m)).copied().collect::<Vec<_>>().join(", ")),
-                    Verdict::Unknown => format!("UNKNOWN ({})", report.unknown_reason.as_deref().unwrap_or("budget")),
+                    Verdict::Fail => format!(
+                        "INVALID ({} ruled out)",
+                        models
+                            .iter()
+                            .filter(|m| report.ruled_out.iter().any(|r| r.name() == **m))
+                            .copied()
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                    Verdict::Unknown => format!(
+                        "UNKNOWN ({})",
+                        report.unknown_reason.as_deref().unwrap_or("budget")
+                    ),
                 };
                 let _ = writeln!(
                     stdout,
@@ -156,29 +190,56 @@ pub fn check(
                     options.model,
                     seconds
                 );
-                let _ = write!(stdout, "{}", sim_core::txn::explain::report_text(history, report));
+                let _ = write!(
+                    stdout,
+                    "{}",
+                    sim_core::txn::explain::report_text(history, report)
+                );
             }
         }
-        Judged::Workload { report, format, linearizability } => {
+        Judged::Workload {
+            report,
+            format,
+            linearizability,
+        } => {
             if let (Some(out), Some((history, lin))) = (&options.html, linearizability) {
                 if let Some(cx) = &lin.counterexample {
                     let page = reports::timeline::render(history, cx, &file, &[], None);
                     std::fs::write(out, page).map_err(|e| {
-                        CliError::new(ErrorKind::Output, format!("cannot write {}: {e}", out.display()))
-                            .with_file(out.display().to_string())
+                        CliError::new(
+                            ErrorKind::Output,
+                            format!("cannot write {}: {e}", out.display()),
+                        )
+                        .with_file(out.display().to_string())
                     })?;
                 }
             }
             if options.json {
-                super::print_json(stdout, &WorkloadSummary { file: file.clone(), format: format.name(), seconds, report });
+                super::print_json(
+                    stdout,
+                    &WorkloadSummary {
+                        file: file.clone(),
+                        format: format.name(),
+                        seconds,
+                        report,
+                    },
+                );
             } else {
                 let word = match verdict {
                     Verdict::Pass => "VALID".to_string(),
                     Verdict::Fail => format!(
                         "INVALID ({})",
-                        report.error_counts.iter().map(|(k, n)| format!("{k} ×{n}")).collect::<Vec<_>>().join(", ")
+                        report
+                            .error_counts
+                            .iter()
+                            .map(|(k, n)| format!("{k} ×{n}"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     ),
-                    Verdict::Unknown => format!("UNKNOWN ({})", report.unknown_reason.as_deref().unwrap_or("budget")),
+                    Verdict::Unknown => format!(
+                        "UNKNOWN ({})",
+                        report.unknown_reason.as_deref().unwrap_or("budget")
+                    ),
                 };
                 let _ = writeln!(
                     stdout,
@@ -191,7 +252,11 @@ pub fn check(
                 let _ = write!(stdout, "{}", report.text());
                 if let Some((history, lin)) = linearizability {
                     if let Some(cx) = &lin.counterexample {
-                        let _ = write!(stdout, "{}", sim_core::checker::explain::render(history, cx));
+                        let _ = write!(
+                            stdout,
+                            "{}",
+                            sim_core::checker::explain::render(history, cx)
+                        );
                     }
                 }
             }

@@ -24,4 +24,3 @@ pub struct CheckOptions {
     /// list-append, rw-register: check only what decides the named models.
     pub named_only: bool,
 }
-

@@ -70,8 +70,14 @@ pub fn show(name: &str, json: bool, stdout: &mut dyn Write) -> Result<u8, CliErr
 /// The register models `faultline check` judges for linearizability.
 const HISTORY_MODELS: &[(&str, &str)] = &[
     ("register", "reads and writes, linearizable per key"),
-    ("cas-register", "reads, writes and compare-and-sets, linearizable per key"),
-    ("kv", "reads, writes, compare-and-sets and appends, linearizable per key"),
+    (
+        "cas-register",
+        "reads, writes and compare-and-sets, linearizable per key",
+    ),
+    (
+        "kv",
+        "reads, writes, compare-and-sets and appends, linearizable per key",
+    ),
 ];
 
 pub fn list(json: bool, stdout: &mut dyn Write) -> u8 {
@@ -141,7 +147,10 @@ pub fn list(json: bool, stdout: &mut dyn Write) -> u8 {
         let _ = writeln!(stdout, "  {name:<16} {meaning}");
     }
     let _ = writeln!(stdout, "HISTORY MODELS (faultline check FILE --model NAME)");
-    for (name, meaning) in HISTORY_MODELS.iter().chain(sim_core::checker::family::MODELS) {
+    for (name, meaning) in HISTORY_MODELS
+        .iter()
+        .chain(sim_core::checker::family::MODELS)
+    {
         let _ = writeln!(stdout, "  {name:<16} {meaning}");
     }
     let _ = writeln!(

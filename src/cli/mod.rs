@@ -675,14 +675,23 @@ fn dispatch(
                 ("--mops-max", mops_max, 1000),
             ] {
                 if value == 0 || value > max {
-                    return Err(error::CliError::argument(flag, format!("{value}: must be between 1 and {max}")));
+                    return Err(error::CliError::argument(
+                        flag,
+                        format!("{value}: must be between 1 and {max}"),
+                    ));
                 }
             }
             if read_percent > 100 {
-                return Err(error::CliError::argument("--read-percent", format!("{read_percent}: at most 100")));
+                return Err(error::CliError::argument(
+                    "--read-percent",
+                    format!("{read_percent}: at most 100"),
+                ));
             }
             if !(0.0..=10.0).contains(&zipf) {
-                return Err(error::CliError::argument("--zipf", format!("{zipf}: between 0 and 10")));
+                return Err(error::CliError::argument(
+                    "--zipf",
+                    format!("{zipf}: between 0 and 10"),
+                ));
             }
             let shape = sim_core::txn::generate::Shape {
                 kind,
@@ -699,7 +708,9 @@ fn dispatch(
             let history = sim_core::txn::generate::serial(&shape, seed);
             let text = match (format.as_str(), kind) {
                 ("edn", _) => sim_core::txn::generate::write_edn(&history),
-                ("plume", sim_core::txn::TxnKind::RwRegister) => sim_core::txn::generate::write_plume(&history),
+                ("plume", sim_core::txn::TxnKind::RwRegister) => {
+                    sim_core::txn::generate::write_plume(&history)
+                }
                 (other, _) => {
                     return Err(error::CliError::argument(
                         "--format",
@@ -709,8 +720,11 @@ fn dispatch(
             };
             match out {
                 Some(path) => std::fs::write(&path, text).map_err(|e| {
-                    error::CliError::new(error::ErrorKind::Output, format!("cannot write {}: {e}", path.display()))
-                        .with_file(path.display().to_string())
+                    error::CliError::new(
+                        error::ErrorKind::Output,
+                        format!("cannot write {}: {e}", path.display()),
+                    )
+                    .with_file(path.display().to_string())
                 })?,
                 None => {
                     let _ = stdout.write_all(text.as_bytes());

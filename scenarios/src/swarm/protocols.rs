@@ -158,7 +158,8 @@ pub fn scenario_text(protocol: SwarmProtocol, index: u64, d: &mut Draw) -> Strin
     let timing = environment::timing(d);
     let parts = match protocol {
         SwarmProtocol::KvSingle => {
-            let (mix, checks) = registers_or_transactions(d, &["linearizability", "session", "invariants"]);
+            let (mix, checks) =
+                registers_or_transactions(d, &["linearizability", "session", "invariants"]);
             let workload = environment::workload(d, timing, &mix, 5, 6);
             let servers = d.int(1, 3);
             Parts {
@@ -296,7 +297,10 @@ fn raft(d: &mut Draw, timing: Timing) -> Parts {
 
 /// A register workload and the checks it promises, or, one time in
 /// three, transactions (lists or registers, drawn shape) and their check.
-fn registers_or_transactions(d: &mut Draw, register_checks: &[&'static str]) -> (String, Vec<&'static str>) {
+fn registers_or_transactions(
+    d: &mut Draw,
+    register_checks: &[&'static str],
+) -> (String, Vec<&'static str>) {
     if !d.chance(0.3) {
         return (REGISTER_MIX.to_string(), register_checks.to_vec());
     }

@@ -160,11 +160,12 @@ pub fn judge(text: &str, file: &str, options: &Options) -> Result<Judged, Histor
             ));
         }
         let history = txn::plume::parse(text, file)?;
-        let models = options.consistency_models.clone().unwrap_or_else(|| {
-            vec![Model::ReadCommitted, Model::ReadAtomic, Model::Causal]
-        });
-        let report = run_txn(&history, models, options, true)
-            .map_err(|e| HistoryError::whole(file, e))?;
+        let models = options
+            .consistency_models
+            .clone()
+            .unwrap_or_else(|| vec![Model::ReadCommitted, Model::ReadAtomic, Model::Causal]);
+        let report =
+            run_txn(&history, models, options, true).map_err(|e| HistoryError::whole(file, e))?;
         return Ok(Judged::Txn {
             history,
             report,

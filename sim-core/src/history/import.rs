@@ -287,7 +287,10 @@ fn json_items(text: &str, file: &str) -> Result<JsonItems, String> {
                     map.into_iter()
                         .map(|(k, v)| {
                             let keyword_valued = k == "type" || k == "f";
-                            (Edn::Keyword(k), super::jepsen::json_value(v, keyword_valued, 0))
+                            (
+                                Edn::Keyword(k),
+                                super::jepsen::json_value(v, keyword_valued, 0),
+                            )
                         })
                         .collect(),
                 )

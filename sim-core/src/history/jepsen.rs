@@ -218,7 +218,9 @@ pub(crate) fn json_value(value: serde_json::Value, keyword: bool, depth: usize) 
 fn event(map: Edn, file: &str, line: usize) -> Result<Option<Event>, HistoryError> {
     let bad = |what: &str| HistoryError::at(file, line, format!("{what} in {}", short(&map)));
     if !matches!(map, Edn::Map(_)) {
-        return Err(bad("expected an operation map {:process .. :type .. :f .. :value ..}"));
+        return Err(bad(
+            "expected an operation map {:process .. :type .. :f .. :value ..}",
+        ));
     }
     let process = match map.get("process") {
         Some(Edn::Int(p)) if *p >= 0 => *p as u64,

@@ -13,8 +13,8 @@
 
 pub mod edn;
 pub mod history_error;
-pub mod jepsen;
 pub mod import;
+pub mod jepsen;
 
 use serde::{Deserialize, Serialize};
 use std::io::{BufRead, Write};

@@ -3,12 +3,11 @@
 //! cycles, saturate for read atomic and causal consistency, and say which
 //! consistency models the history rules out and which it still satisfies.
 
-pub use super::observations::{Finding, Findings, Observations, ReadFrom};
 use super::graph::{
-    classify, order_edges, Components, DepGraph, Search, PROCESS, REALTIME, RW, WR,
-    WW,
+    classify, order_edges, Components, DepGraph, Search, PROCESS, REALTIME, RW, WR, WW,
 };
 use super::models::{self, Model, Standing};
+pub use super::observations::{Finding, Findings, Observations, ReadFrom};
 use super::saturation::{self, Level};
 use super::{TxnHistory, TxnKind};
 use crate::checker::{Budget, Verdict};
@@ -127,8 +126,7 @@ pub fn check(history: &TxnHistory, options: &Options) -> Result<Report, String> 
         search_cycles(&graph, &mut findings, &mut search, &mut undecided);
     }
     if search.exhausted {
-        unknown_reason =
-            Some("the cycle search's step budget or deadline ran out".to_string());
+        unknown_reason = Some("the cycle search's step budget or deadline ran out".to_string());
     }
     if obs.incomplete_order {
         // Cycles with rw edges, and real-time cycles, may hide behind the
@@ -318,7 +316,9 @@ fn search_cycles(
         // Cycles with rw edges, per component of everything so far.
         let with_rw = graph.components(WW | WR | RW | extra);
         for scc in &with_rw.nontrivial {
-            rw_cycles(graph, &with_rw, scc, extra, suffix, findings, search, undecided);
+            rw_cycles(
+                graph, &with_rw, scc, extra, suffix, findings, search, undecided,
+            );
             if search.exhausted {
                 return;
             }

@@ -4,9 +4,9 @@
 //! models it rules out.
 
 use super::check::{Finding, Report};
+use super::graph::INFERRED;
 use super::graph::{Edge, INITIAL, PROCESS, REALTIME, RW, WR, WW};
 use super::models;
-use super::graph::INFERRED;
 use super::{TxnHistory, TxnKind};
 use crate::history::Outcome;
 use std::fmt::Write;

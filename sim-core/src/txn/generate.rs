@@ -108,10 +108,19 @@ pub fn serial(shape: &Shape, seed: u64) -> TxnHistory {
                         next_value.resize(k + 1, 1);
                         writes_to.resize(k + 1, 0);
                     }
-                    push_mop(&mut history, shape.kind, read, key, &mut lists[k], &mut next_value[k], fail);
+                    push_mop(
+                        &mut history,
+                        shape.kind,
+                        read,
+                        key,
+                        &mut lists[k],
+                        &mut next_value[k],
+                        fail,
+                    );
                     if !read && !fail {
                         writes_to[k] += 1;
-                        if shape.writes_per_key_max > 0 && writes_to[k] >= shape.writes_per_key_max {
+                        if shape.writes_per_key_max > 0 && writes_to[k] >= shape.writes_per_key_max
+                        {
                             slots[slot as usize] = next_key;
                             next_key += 1;
                         }
@@ -138,7 +147,15 @@ pub fn serial(shape: &Shape, seed: u64) -> TxnHistory {
             }
             time += 1;
             let start = history.mops.len() as u32;
-            push_mop(&mut history, shape.kind, true, key, &mut lists[k], &mut next_value[k], false);
+            push_mop(
+                &mut history,
+                shape.kind,
+                true,
+                key,
+                &mut lists[k],
+                &mut next_value[k],
+                false,
+            );
             history.push_txn(Txn {
                 process: shape.processes as u64,
                 outcome: Outcome::Ok,
@@ -228,7 +245,11 @@ pub fn write_edn(history: &TxnHistory) -> String {
             (true, Outcome::Info) => "info",
         };
         let known = completion && t.outcome == Outcome::Ok;
-        let _ = write!(out, "{{:type :{kind}, :f :txn, :process {}, :value [", t.process);
+        let _ = write!(
+            out,
+            "{{:type :{kind}, :f :txn, :process {}, :value [",
+            t.process
+        );
         for (j, mop) in history.mops_of(i).iter().enumerate() {
             if j > 0 {
                 out.push(' ');

@@ -103,7 +103,11 @@ impl DepGraph {
                 mask |= edges[i].kind;
                 i += 1;
             }
-            graph.add_edge(NodeIndex::new(from as usize), NodeIndex::new(to as usize), mask);
+            graph.add_edge(
+                NodeIndex::new(from as usize),
+                NodeIndex::new(to as usize),
+                mask,
+            );
         }
         DepGraph { edges, graph }
     }

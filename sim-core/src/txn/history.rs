@@ -15,7 +15,11 @@ use crate::history::{Function, History};
 /// transactional workload is transactions only). `clients` is how many
 /// clients the run had: process p is client `p % clients + 1`, after
 /// `p / clients` operations of unknown outcome.
-pub fn from_history(history: &History, kind: TxnKind, clients: u64) -> Result<TxnHistory, HistoryError> {
+pub fn from_history(
+    history: &History,
+    kind: TxnKind,
+    clients: u64,
+) -> Result<TxnHistory, HistoryError> {
     let mut builder = Builder::new(kind);
     for (index, op) in history.operations.iter().enumerate() {
         let line = index + 1;

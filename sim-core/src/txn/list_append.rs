@@ -9,8 +9,8 @@
 //! unknown and infer nothing. Failed transactions (`:fail`) did not
 //! commit: a read that observes one of their appends is G1a.
 
-use super::observations::{Findings, Observations, ReadFrom};
 use super::graph::{Edge, INITIAL, RW, WR, WW};
+use super::observations::{Findings, Observations, ReadFrom};
 use super::{Mop, TxnHistory};
 use crate::history::Outcome;
 
@@ -94,8 +94,11 @@ pub fn analyse(history: &TxnHistory, findings: &mut Findings) -> Result<Observat
     for (key, &(start, len)) in order.iter().enumerate() {
         let list = history.list(start, len);
         if list.len() > 1 {
-            let mut sorted: Vec<(i64, u32)> =
-                list.iter().enumerate().map(|(i, &v)| (v, i as u32)).collect();
+            let mut sorted: Vec<(i64, u32)> = list
+                .iter()
+                .enumerate()
+                .map(|(i, &v)| (v, i as u32))
+                .collect();
             sorted.sort_unstable();
             for w in sorted.windows(2) {
                 if w[0].0 == w[1].0 {
@@ -256,7 +259,8 @@ pub fn analyse(history: &TxnHistory, findings: &mut Findings) -> Result<Observat
                     }
                     // Duplicates.
                     let duplicated = if prefix {
-                        (first_dup[key as usize] < len).then(|| full[first_dup[key as usize] as usize])
+                        (first_dup[key as usize] < len)
+                            .then(|| full[first_dup[key as usize] as usize])
                     } else {
                         let mut sorted = list.to_vec();
                         sorted.sort_unstable();
@@ -279,7 +283,8 @@ pub fn analyse(history: &TxnHistory, findings: &mut Findings) -> Result<Observat
                     } else {
                         list.iter().copied().find(|&v| {
                             writer(&writes, key, v).is_some_and(|w| {
-                                w.txn != t32 && history.txns[w.txn as usize].outcome == Outcome::Fail
+                                w.txn != t32
+                                    && history.txns[w.txn as usize].outcome == Outcome::Fail
                             })
                         })
                     };

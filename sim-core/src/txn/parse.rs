@@ -151,9 +151,7 @@ fn infer_kind(ops: &[JepsenOp], file: &str) -> Result<TxnKind, HistoryError> {
                 (Some(Edn::Keyword(f)), Some(Edn::Vector(_))) if f == "r" => {
                     Some(TxnKind::ListAppend)
                 }
-                (Some(Edn::Keyword(f)), Some(Edn::Int(_))) if f == "r" => {
-                    Some(TxnKind::RwRegister)
-                }
+                (Some(Edn::Keyword(f)), Some(Edn::Int(_))) if f == "r" => Some(TxnKind::RwRegister),
                 _ => None,
             };
             match (this, seen) {
@@ -182,7 +180,10 @@ fn key_name(edn: &Edn) -> Result<String, String> {
         Edn::Str(s) => Ok(s.clone()),
         Edn::Keyword(k) => Ok(format!(":{k}")),
         Edn::Symbol(s) => Ok(s.clone()),
-        other => Err(format!("a key is an integer or a string, got {}", short(other))),
+        other => Err(format!(
+            "a key is an integer or a string, got {}",
+            short(other)
+        )),
     }
 }
 
@@ -201,10 +202,7 @@ fn micro_op(
     known: bool,
 ) -> Result<Mop, String> {
     let (Edn::Vector(parts) | Edn::List(parts)) = item else {
-        return Err(format!(
-            "expected [:f key value], got {}",
-            short(item)
-        ));
+        return Err(format!("expected [:f key value], got {}", short(item)));
     };
     if parts.len() != 3 {
         return Err(format!(
@@ -316,7 +314,10 @@ pub fn jsonl_ops(text: &str, file: &str) -> Result<Vec<JepsenOp>, HistoryError> 
         };
         match (outcome, complete_ns) {
             (Outcome::Info, Some(_)) => {
-                return Err(bad("complete_ns", "an info operation has no completion time"))
+                return Err(bad(
+                    "complete_ns",
+                    "an info operation has no completion time",
+                ))
             }
             (Outcome::Ok | Outcome::Fail, None) => {
                 return Err(bad("complete_ns", "an ok or fail operation needs one"))
@@ -330,9 +331,14 @@ pub fn jsonl_ops(text: &str, file: &str) -> Result<Vec<JepsenOp>, HistoryError> 
         // Jepsen's notation in `value`.
         let value = match (field("txn"), field("value")) {
             (Some(txn), _) => crate::history::jepsen::json_micro_ops(txn.clone()),
-            (None, Some(serde_json::Value::String(text))) => crate::history::edn::Reader::new(text)
-                .read()
-                .map_err(|e| bad("value", &format!("not micro-ops in Jepsen's notation ({e})")))?,
+            (None, Some(serde_json::Value::String(text))) => {
+                crate::history::edn::Reader::new(text).read().map_err(|e| {
+                    bad(
+                        "value",
+                        &format!("not micro-ops in Jepsen's notation ({e})"),
+                    )
+                })?
+            }
             _ => Edn::Nil,
         };
         ops.push(JepsenOp {

@@ -76,7 +76,9 @@ pub fn parse(text: &str, file: &str) -> Result<TxnHistory, HistoryError> {
         let mut fields = [0i64; 4];
         let mut parts = body.split(',');
         for (i, name) in ["key", "value", "session", "txn"].iter().enumerate() {
-            let part = parts.next().ok_or_else(|| bad(&format!("missing field `{name}`")))?;
+            let part = parts
+                .next()
+                .ok_or_else(|| bad(&format!("missing field `{name}`")))?;
             fields[i] = part
                 .trim()
                 .parse()
@@ -87,7 +89,10 @@ pub fn parse(text: &str, file: &str) -> Result<TxnHistory, HistoryError> {
         }
         count += 1;
         if count > MOPS_MAX {
-            return Err(HistoryError::whole(file, format!("more than {MOPS_MAX} micro-ops")));
+            return Err(HistoryError::whole(
+                file,
+                format!("more than {MOPS_MAX} micro-ops"),
+            ));
         }
         let [key, value, session, txn] = fields;
         let key = match key_ids.get(&key) {
@@ -109,7 +114,9 @@ pub fn parse(text: &str, file: &str) -> Result<TxnHistory, HistoryError> {
         };
         if txn == -1 {
             if !is_write {
-                return Err(bad("txn -1 marks an aborted write; a read cannot be aborted"));
+                return Err(bad(
+                    "txn -1 marks an aborted write; a read cannot be aborted",
+                ));
             }
             pending.push(Pending {
                 session,
@@ -137,7 +144,10 @@ pub fn parse(text: &str, file: &str) -> Result<TxnHistory, HistoryError> {
         pending[index].mops.push(mop);
         last = Some(((session, txn), index));
         if pending.len() > TXNS_MAX {
-            return Err(HistoryError::whole(file, format!("more than {TXNS_MAX} transactions")));
+            return Err(HistoryError::whole(
+                file,
+                format!("more than {TXNS_MAX} transactions"),
+            ));
         }
     }
     if pending.is_empty() {
@@ -156,7 +166,11 @@ pub fn parse(text: &str, file: &str) -> Result<TxnHistory, HistoryError> {
         let process = sessions.binary_search(&p.session).expect("collected") as u64;
         history.push_txn(Txn {
             process,
-            outcome: if p.aborted { Outcome::Fail } else { Outcome::Ok },
+            outcome: if p.aborted {
+                Outcome::Fail
+            } else {
+                Outcome::Ok
+            },
             invoke_ns: 2 * i as u64,
             complete_ns: Some(2 * i as u64 + 1),
             mops_start: start,

@@ -11,8 +11,8 @@
 //!
 //! Indeterminate and failed transactions are treated as in list-append.
 
-use super::observations::{Findings, Observations, ReadFrom};
 use super::graph::{Edge, INITIAL, RW, WR, WW};
+use super::observations::{Findings, Observations, ReadFrom};
 use super::{Mop, TxnHistory};
 use crate::history::Outcome;
 
@@ -191,7 +191,10 @@ pub fn analyse(history: &TxnHistory, findings: &mut Findings) -> Result<Observat
             }
         }
         let lo = external.partition_point(|r| (r.0, r.1) < (key, earlier));
-        for r in external[lo..].iter().take_while(|r| r.0 == key && r.1 == earlier) {
+        for r in external[lo..]
+            .iter()
+            .take_while(|r| r.0 == key && r.1 == earlier)
+        {
             if r.2 != w2.txn {
                 obs.edges.push(Edge {
                     from: r.2,
@@ -207,8 +210,10 @@ pub fn analyse(history: &TxnHistory, findings: &mut Findings) -> Result<Observat
     // Readers of the initial state come before every write of the key:
     // linked to the versions without a known predecessor, the others
     // follow those through ww.
-    let mut has_predecessor: Vec<(u32, i64)> =
-        succession.iter().map(|&(key, _, later)| (key, later)).collect();
+    let mut has_predecessor: Vec<(u32, i64)> = succession
+        .iter()
+        .map(|&(key, _, later)| (key, later))
+        .collect();
     has_predecessor.sort_unstable();
     let mut i = 0;
     while i < external.len() {

@@ -21,8 +21,8 @@
 //! transactions × sessions; that memory is checked against the budget
 //! first, and a history too wide for it is unknown.
 
-use super::observations::Observations;
 use super::graph::{DepGraph, Edge, Search, PROCESS, WR, WW};
+use super::observations::Observations;
 use super::TxnHistory;
 use crate::checker::Budget;
 
@@ -93,7 +93,9 @@ pub fn check(
         if !committed[t] {
             continue;
         }
-        let s = session_ids.binary_search(&txn.process).expect("collected above");
+        let s = session_ids
+            .binary_search(&txn.process)
+            .expect("collected above");
         session[t] = s as u32;
         pos[t] = next_pos[s];
         next_pos[s] += 1;
@@ -104,7 +106,11 @@ pub fn check(
     }
     // The initial state comes before every write.
     let writes = &obs.writes;
-    let mut writers: Vec<u32> = writes.iter().map(|w| w.0).filter(|&t| committed[t as usize]).collect();
+    let mut writers: Vec<u32> = writes
+        .iter()
+        .map(|w| w.0)
+        .filter(|&t| committed[t as usize])
+        .collect();
     writers.dedup();
     for &w in &writers {
         edges.push(edge(init, w, WW, u32::MAX, 0));
@@ -138,7 +144,9 @@ pub fn check(
                 while i < reads.len() && reads[i].reader == reader {
                     let r = reads[i];
                     i += 1;
-                    if !committed[reader as usize] || (r.writer != u32::MAX && !committed[r.writer as usize]) {
+                    if !committed[reader as usize]
+                        || (r.writer != u32::MAX && !committed[r.writer as usize])
+                    {
                         continue;
                     }
                     for &w in &seen {
@@ -152,7 +160,10 @@ pub fn check(
                     }
                 }
                 if cancelled(steps) {
-                    return Outcome::Unknown("the step budget or deadline ran out while saturating read committed".into());
+                    return Outcome::Unknown(
+                        "the step budget or deadline ran out while saturating read committed"
+                            .into(),
+                    );
                 }
             }
         }
@@ -240,7 +251,8 @@ pub fn check(
                             for other in group {
                                 steps += 1;
                                 let t2 = other.writer;
-                                if t2 != u32::MAX && committed[t2 as usize] && writes_key(t2, r.key) {
+                                if t2 != u32::MAX && committed[t2 as usize] && writes_key(t2, r.key)
+                                {
                                     require(t2, &mut inferred);
                                 }
                             }
@@ -261,7 +273,11 @@ pub fn check(
                 if cancelled(steps) {
                     return Outcome::Unknown(format!(
                         "the step budget or deadline ran out while saturating {}",
-                        if level == Level::Causal { "causal consistency" } else { "read atomic" }
+                        if level == Level::Causal {
+                            "causal consistency"
+                        } else {
+                            "read atomic"
+                        }
                     ));
                 }
             }
@@ -301,7 +317,9 @@ fn acyclic(n: usize, edges: &[Edge]) -> bool {
     for i in 0..n {
         offsets[i + 1] += offsets[i];
     }
-    let mut stack: Vec<u32> = (0..n as u32).filter(|&x| indegree[x as usize] == 0).collect();
+    let mut stack: Vec<u32> = (0..n as u32)
+        .filter(|&x| indegree[x as usize] == 0)
+        .collect();
     let mut done = 0usize;
     while let Some(x) = stack.pop() {
         done += 1;

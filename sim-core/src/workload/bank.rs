@@ -70,7 +70,10 @@ pub fn check(ops: &[JepsenOp], options: &Options, file: &str) -> Result<Report, 
                         return Err(HistoryError::at(
                             file,
                             op.line,
-                            format!("field `value`: balance of {account} is {}, not an integer", short(v)),
+                            format!(
+                                "field `value`: balance of {account} is {}, not an integer",
+                                short(v)
+                            ),
                         ));
                     };
                     balances.push((account, balance));
@@ -93,7 +96,10 @@ pub fn check(ops: &[JepsenOp], options: &Options, file: &str) -> Result<Report, 
             for (_, b) in &reads {
                 *counts.entry(b.iter().map(|x| x.1).sum()).or_default() += 1;
             }
-            match counts.iter().max_by_key(|(t, n)| (**n, std::cmp::Reverse(**t))) {
+            match counts
+                .iter()
+                .max_by_key(|(t, n)| (**n, std::cmp::Reverse(**t)))
+            {
                 Some((&t, _)) => {
                     report.notes.push(format!(
                         "no --total given: the initial total is taken as {t}, the most common total among the reads"
@@ -101,7 +107,9 @@ pub fn check(ops: &[JepsenOp], options: &Options, file: &str) -> Result<Report, 
                     t
                 }
                 None => {
-                    report.notes.push("no read completed: nothing to judge".into());
+                    report
+                        .notes
+                        .push("no read completed: nothing to judge".into());
                     report.verdict = crate::checker::Verdict::Unknown;
                     report.unknown_reason = Some("no successful read".into());
                     0
@@ -145,7 +153,11 @@ pub fn from_history(history: &crate::history::History, audit_key: &str) -> Vec<J
         let (f, value) = match op.f {
             Function::Transfer => {
                 let (from, to) = op.key.split_once("->").unwrap_or((op.key.as_str(), ""));
-                let amount: i64 = op.value.as_deref().and_then(|v| v.parse().ok()).unwrap_or(0);
+                let amount: i64 = op
+                    .value
+                    .as_deref()
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(0);
                 (
                     "transfer",
                     Edn::Map(vec![

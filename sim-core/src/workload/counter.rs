@@ -22,7 +22,10 @@ pub fn check(ops: &[JepsenOp], file: &str) -> Result<Report, HistoryError> {
                     HistoryError::at(
                         file,
                         op.line,
-                        format!("field `value`: an add needs an integer, got {}", short(&op.invoke_value)),
+                        format!(
+                            "field `value`: an add needs an integer, got {}",
+                            short(&op.invoke_value)
+                        ),
                     )
                 })?;
                 match op.outcome {
@@ -42,10 +45,18 @@ pub fn check(ops: &[JepsenOp], file: &str) -> Result<Report, HistoryError> {
                     HistoryError::at(
                         file,
                         op.line,
-                        format!("field `value`: a read returns an integer, got {}", short(&op.complete_value)),
+                        format!(
+                            "field `value`: a read returns an integer, got {}",
+                            short(&op.complete_value)
+                        ),
                     )
                 })?;
-                reads.push((op.invoke_ns, op.complete_ns.expect("ok completes"), v, op.line));
+                reads.push((
+                    op.invoke_ns,
+                    op.complete_ns.expect("ok completes"),
+                    v,
+                    op.line,
+                ));
             }
             other => {
                 return Err(HistoryError::at(
@@ -89,7 +100,9 @@ pub fn check(ops: &[JepsenOp], file: &str) -> Result<Report, HistoryError> {
         }
     }
     report.stats.insert("reads".into(), reads.len() as f64);
-    report.stats.insert("adds_acknowledged".into(), acked.len() as f64);
+    report
+        .stats
+        .insert("adds_acknowledged".into(), acked.len() as f64);
     if !widths.is_empty() {
         report.stats.insert(
             "read_bound_width_mean".into(),

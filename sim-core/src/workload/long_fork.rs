@@ -24,18 +24,40 @@ pub fn check(ops: &[JepsenOp], file: &str) -> Result<Report, HistoryError> {
     let mut inserted: BTreeMap<String, usize> = BTreeMap::new();
     for op in ops {
         if op.f != "txn" {
-            return Err(HistoryError::at(file, op.line, format!("field `f`: the long-fork model reads :txn operations, not :{}", op.f)));
+            return Err(HistoryError::at(
+                file,
+                op.line,
+                format!(
+                    "field `f`: the long-fork model reads :txn operations, not :{}",
+                    op.f
+                ),
+            ));
         }
         let (Edn::Vector(mops) | Edn::List(mops)) = op.value() else {
-            return Err(HistoryError::at(file, op.line, format!("field `value`: expected micro-ops, got {}", short(op.value()))));
+            return Err(HistoryError::at(
+                file,
+                op.line,
+                format!(
+                    "field `value`: expected micro-ops, got {}",
+                    short(op.value())
+                ),
+            ));
         };
         let mut reads: Vec<(String, bool)> = Vec::new();
         for m in mops {
             let (Edn::Vector(p) | Edn::List(p)) = m else {
-                return Err(HistoryError::at(file, op.line, format!("field `value`: micro-op {} is not [:f k v]", short(m))));
+                return Err(HistoryError::at(
+                    file,
+                    op.line,
+                    format!("field `value`: micro-op {} is not [:f k v]", short(m)),
+                ));
             };
             let (Some(Edn::Keyword(f)), Some(k)) = (p.first(), p.get(1)) else {
-                return Err(HistoryError::at(file, op.line, format!("field `value`: micro-op {} is not [:f k v]", short(m))));
+                return Err(HistoryError::at(
+                    file,
+                    op.line,
+                    format!("field `value`: micro-op {} is not [:f k v]", short(m)),
+                ));
             };
             let key = k.to_string();
             match f.as_str() {
@@ -47,7 +69,13 @@ pub fn check(ops: &[JepsenOp], file: &str) -> Result<Report, HistoryError> {
                     }
                 }
                 "r" => reads.push((key, !matches!(p.get(2), Some(Edn::Nil) | None))),
-                other => return Err(HistoryError::at(file, op.line, format!("field `value`: :{other} is not a long-fork micro-op (:w or :r)"))),
+                other => {
+                    return Err(HistoryError::at(
+                        file,
+                        op.line,
+                        format!("field `value`: :{other} is not a long-fork micro-op (:w or :r)"),
+                    ))
+                }
             }
         }
         if op.outcome == Outcome::Ok && reads.len() > 1 {
@@ -65,8 +93,18 @@ pub fn check(ops: &[JepsenOp], file: &str) -> Result<Report, HistoryError> {
             let (a, b) = (&pair[0], &pair[1]);
             let subset = a.1.iter().zip(&b.1).all(|(x, y)| !x || *y);
             if !subset {
-                let only_a: Vec<&str> = keys.iter().zip(a.1.iter().zip(&b.1)).filter(|(_, (x, y))| **x && !**y).map(|(k, _)| k.as_str()).collect();
-                let only_b: Vec<&str> = keys.iter().zip(a.1.iter().zip(&b.1)).filter(|(_, (x, y))| !**x && **y).map(|(k, _)| k.as_str()).collect();
+                let only_a: Vec<&str> = keys
+                    .iter()
+                    .zip(a.1.iter().zip(&b.1))
+                    .filter(|(_, (x, y))| **x && !**y)
+                    .map(|(k, _)| k.as_str())
+                    .collect();
+                let only_b: Vec<&str> = keys
+                    .iter()
+                    .zip(a.1.iter().zip(&b.1))
+                    .filter(|(_, (x, y))| !**x && **y)
+                    .map(|(k, _)| k.as_str())
+                    .collect();
                 report.problem("long-fork", vec![a.0, b.0], || {
                     format!("the read on line {} saw {} but not {}; the read on line {} saw {} but not {}: they saw the inserts in incompatible orders", a.0, only_a.join(", "), only_b.join(", "), b.0, only_b.join(", "), only_a.join(", "))
                 });
@@ -74,6 +112,8 @@ pub fn check(ops: &[JepsenOp], file: &str) -> Result<Report, HistoryError> {
         }
     }
     report.stats.insert("inserts".into(), inserted.len() as f64);
-    report.stats.insert("reads_compared".into(), compared as f64);
+    report
+        .stats
+        .insert("reads_compared".into(), compared as f64);
     Ok(report)
 }

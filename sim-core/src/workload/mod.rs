@@ -90,7 +90,12 @@ impl Report {
                 out.push_str(&format!("{}: {}\n", p.kind, p.text));
             } else {
                 let word = if lines.len() == 1 { "line" } else { "lines" };
-                out.push_str(&format!("{} ({word} {}): {}\n", p.kind, lines.join(", "), p.text));
+                out.push_str(&format!(
+                    "{} ({word} {}): {}\n",
+                    p.kind,
+                    lines.join(", "),
+                    p.text
+                ));
             }
         }
         out

@@ -19,7 +19,11 @@ pub fn as_register(ops: &[JepsenOp], file: &str) -> Result<History, HistoryError
             "acquire" => ("free", "held"),
             "release" => ("held", "free"),
             other => {
-                return Err(HistoryError::at(file, op.line, format!("field `f`: the mutex model has :acquire and :release, not :{other}")))
+                return Err(HistoryError::at(
+                    file,
+                    op.line,
+                    format!("field `f`: the mutex model has :acquire and :release, not :{other}"),
+                ))
             }
         };
         operations.push(Operation {
@@ -36,9 +40,15 @@ pub fn as_register(ops: &[JepsenOp], file: &str) -> Result<History, HistoryError
     Ok(History { operations })
 }
 
-pub fn check(ops: &[JepsenOp], budget: &Budget, file: &str) -> Result<(Report, History, linearizability::Report), HistoryError> {
+pub fn check(
+    ops: &[JepsenOp],
+    budget: &Budget,
+    file: &str,
+) -> Result<(Report, History, linearizability::Report), HistoryError> {
     let history = as_register(ops, file)?;
-    let model = KvModel { initial: "free".into() };
+    let model = KvModel {
+        initial: "free".into(),
+    };
     let lin = linearizability::check(&history, &model, budget);
     let mut report = Report::new("mutex", ops.len());
     match lin.verdict {

@@ -36,39 +36,88 @@ struct Read {
     elements: Vec<i64>,
 }
 
-fn parse(ops: &[JepsenOp], model: &'static str, file: &str) -> Result<(Vec<Add>, Vec<Read>), HistoryError> {
+fn parse(
+    ops: &[JepsenOp],
+    model: &'static str,
+    file: &str,
+) -> Result<(Vec<Add>, Vec<Read>), HistoryError> {
     let mut adds = Vec::new();
     let mut reads = Vec::new();
     for op in ops {
         match op.f.as_str() {
             "add" => {
                 let element = int(&op.invoke_value).ok_or_else(|| {
-                    HistoryError::at(file, op.line, format!("field `value`: an add needs an integer element, got {}", short(&op.invoke_value)))
+                    HistoryError::at(
+                        file,
+                        op.line,
+                        format!(
+                            "field `value`: an add needs an integer element, got {}",
+                            short(&op.invoke_value)
+                        ),
+                    )
                 })?;
-                adds.push(Add { element, outcome: op.outcome, invoke: op.invoke_ns, complete: op.complete_ns, line: op.line });
+                adds.push(Add {
+                    element,
+                    outcome: op.outcome,
+                    invoke: op.invoke_ns,
+                    complete: op.complete_ns,
+                    line: op.line,
+                });
             }
             "read" => {
                 if op.outcome != Outcome::Ok {
                     continue;
                 }
-                let (Edn::Vector(items) | Edn::List(items) | Edn::Set(items)) = &op.complete_value else {
-                    return Err(HistoryError::at(file, op.line, format!("field `value`: a read returns a collection of elements, got {}", short(&op.complete_value))));
+                let (Edn::Vector(items) | Edn::List(items) | Edn::Set(items)) = &op.complete_value
+                else {
+                    return Err(HistoryError::at(
+                        file,
+                        op.line,
+                        format!(
+                            "field `value`: a read returns a collection of elements, got {}",
+                            short(&op.complete_value)
+                        ),
+                    ));
                 };
                 let mut elements = items
                     .iter()
-                    .map(|e| int(e).ok_or_else(|| HistoryError::at(file, op.line, format!("field `value`: element {} is not an integer", short(e)))))
+                    .map(|e| {
+                        int(e).ok_or_else(|| {
+                            HistoryError::at(
+                                file,
+                                op.line,
+                                format!("field `value`: element {} is not an integer", short(e)),
+                            )
+                        })
+                    })
                     .collect::<Result<Vec<i64>, _>>()?;
                 elements.sort_unstable();
-                reads.push(Read { invoke: op.invoke_ns, complete: op.complete_ns.expect("ok completes"), line: op.line, elements });
+                reads.push(Read {
+                    invoke: op.invoke_ns,
+                    complete: op.complete_ns.expect("ok completes"),
+                    line: op.line,
+                    elements,
+                });
             }
             other => {
-                return Err(HistoryError::at(file, op.line, format!("field `f`: the {model} model has :add and :read, not :{other}")))
+                return Err(HistoryError::at(
+                    file,
+                    op.line,
+                    format!("field `f`: the {model} model has :add and :read, not :{other}"),
+                ))
             }
         }
     }
     adds.sort_by_key(|a| a.element);
     if let Some(w) = adds.windows(2).find(|w| w[0].element == w[1].element) {
-        return Err(HistoryError::at(file, w[1].line, format!("element {} is added twice (also on line {}); set histories need unique elements", w[1].element, w[0].line)));
+        return Err(HistoryError::at(
+            file,
+            w[1].line,
+            format!(
+                "element {} is added twice (also on line {}); set histories need unique elements",
+                w[1].element, w[0].line
+            ),
+        ));
     }
     Ok((adds, reads))
 }
@@ -83,7 +132,8 @@ pub fn check_set(ops: &[JepsenOp], file: &str) -> Result<Report, HistoryError> {
     let mut report = Report::new("set", ops.len());
     let Some(last) = reads.iter().max_by_key(|r| r.complete) else {
         report.verdict = crate::checker::Verdict::Unknown;
-        report.unknown_reason = Some("no successful read: the set model judges the final read".into());
+        report.unknown_reason =
+            Some("no successful read: the set model judges the final read".into());
         return Ok(report);
     };
     let mut ok = 0u64;
@@ -94,7 +144,12 @@ pub fn check_set(ops: &[JepsenOp], file: &str) -> Result<Report, HistoryError> {
             Outcome::Ok => {
                 ok += 1;
                 if !seen {
-                    report.problem("lost", vec![a.line, last.line], || format!("element {} was acknowledged but the final read does not hold it", a.element));
+                    report.problem("lost", vec![a.line, last.line], || {
+                        format!(
+                            "element {} was acknowledged but the final read does not hold it",
+                            a.element
+                        )
+                    });
                 }
             }
             Outcome::Info if seen => recovered += 1,
@@ -103,11 +158,15 @@ pub fn check_set(ops: &[JepsenOp], file: &str) -> Result<Report, HistoryError> {
     }
     for &e in &last.elements {
         if adds.binary_search_by_key(&e, |a| a.element).is_err() {
-            report.problem("unexpected", vec![last.line], || format!("the final read holds {e}, which was never added"));
+            report.problem("unexpected", vec![last.line], || {
+                format!("the final read holds {e}, which was never added")
+            });
         }
     }
     report.stats.insert("adds_acknowledged".into(), ok as f64);
-    report.stats.insert("final_read_size".into(), last.elements.len() as f64);
+    report
+        .stats
+        .insert("final_read_size".into(), last.elements.len() as f64);
     report.stats.insert("recovered".into(), recovered as f64);
     Ok(report)
 }
@@ -124,11 +183,17 @@ pub fn check_set_full(ops: &[JepsenOp], file: &str) -> Result<Report, HistoryErr
     for a in &adds {
         if a.outcome == Outcome::Fail {
             if let Some(r) = reads.iter().find(|r| contains(r, a.element)) {
-                report.problem("unexpected", vec![a.line, r.line], || format!("element {} was read though its add failed", a.element));
+                report.problem("unexpected", vec![a.line, r.line], || {
+                    format!("element {} was read though its add failed", a.element)
+                });
             }
             continue;
         }
-        let first_seen = reads.iter().filter(|r| contains(r, a.element)).map(|r| r.complete).min();
+        let first_seen = reads
+            .iter()
+            .filter(|r| contains(r, a.element))
+            .map(|r| r.complete)
+            .min();
         // Known: the add acknowledged, or a read saw it.
         let known = match (a.outcome, a.complete, first_seen) {
             (Outcome::Ok, Some(c), Some(s)) => Some(c.min(s)),
@@ -174,7 +239,9 @@ pub fn check_set_full(ops: &[JepsenOp], file: &str) -> Result<Report, HistoryErr
     for r in &reads {
         for &e in &r.elements {
             if adds.binary_search_by_key(&e, |a| a.element).is_err() {
-                report.problem("unexpected", vec![r.line], || format!("a read holds {e}, which was never added"));
+                report.problem("unexpected", vec![r.line], || {
+                    format!("a read holds {e}, which was never added")
+                });
             }
         }
     }
@@ -185,16 +252,30 @@ pub fn check_set_full(ops: &[JepsenOp], file: &str) -> Result<Report, HistoryErr
     report.stats.insert("never_read".into(), never_read as f64);
     report.stats.insert("stale".into(), stale_count as f64);
     if !latencies.is_empty() {
-        report.stats.insert("visible_latency_p50".into(), quantile(&mut latencies, 0.5));
-        report.stats.insert("visible_latency_p99".into(), quantile(&mut latencies, 0.99));
-        report.stats.insert("visible_latency_max".into(), quantile(&mut latencies, 1.0));
+        report
+            .stats
+            .insert("visible_latency_p50".into(), quantile(&mut latencies, 0.5));
+        report
+            .stats
+            .insert("visible_latency_p99".into(), quantile(&mut latencies, 0.99));
+        report
+            .stats
+            .insert("visible_latency_max".into(), quantile(&mut latencies, 1.0));
     }
     if !stable_latencies.is_empty() {
-        report.stats.insert("stable_latency_p50".into(), quantile(&mut stable_latencies, 0.5));
-        report.stats.insert("stable_latency_max".into(), quantile(&mut stable_latencies, 1.0));
+        report.stats.insert(
+            "stable_latency_p50".into(),
+            quantile(&mut stable_latencies, 0.5),
+        );
+        report.stats.insert(
+            "stable_latency_max".into(),
+            quantile(&mut stable_latencies, 1.0),
+        );
     }
     if never_read > 0 {
-        report.notes.push(format!("{never_read} element(s) were never read: no read began after they were known"));
+        report.notes.push(format!(
+            "{never_read} element(s) were never read: no read began after they were known"
+        ));
     }
     report.notes.push("latencies are in the history's time unit (event numbers for imported files, nanoseconds for a simulated run)".into());
     Ok(report)
