@@ -315,9 +315,25 @@ fn search_cycles(
         }
         // Cycles with rw edges, per component of everything so far.
         let with_rw = graph.components(WW | WR | RW | extra);
+        // Each component's rw edges, gathered in one pass over the edges
+        // (not one pass per component: a broken history has thousands).
+        let mut rw_by_component: Vec<(u32, u32, u32)> = graph
+            .edges
+            .iter()
+            .filter(|e| e.kind == RW && with_rw.of[e.from as usize] == with_rw.of[e.to as usize])
+            .map(|e| (with_rw.of[e.from as usize], e.from, e.to))
+            .collect();
+        rw_by_component.sort_unstable();
         for scc in &with_rw.nontrivial {
+            let c = with_rw.of[scc[0] as usize];
+            let lo = rw_by_component.partition_point(|r| r.0 < c);
+            let rw_edges: Vec<(u32, u32)> = rw_by_component[lo..]
+                .iter()
+                .take_while(|r| r.0 == c)
+                .map(|r| (r.1, r.2))
+                .collect();
             rw_cycles(
-                graph, &with_rw, scc, extra, suffix, findings, search, undecided,
+                graph, &with_rw, &wwwr, scc, &rw_edges, extra, suffix, findings, search, undecided,
             );
             if search.exhausted {
                 return;
@@ -332,7 +348,9 @@ fn search_cycles(
 fn rw_cycles(
     graph: &DepGraph,
     comps: &Components,
+    plain: &Components,
     scc: &[u32],
+    rw_edges: &[(u32, u32)],
     extra: u8,
     suffix: &str,
     findings: &mut Findings,
@@ -342,12 +360,6 @@ fn rw_cycles(
     let c = comps.of[scc[0] as usize];
     let of = &comps.of;
     let allowed = |x: u32| of[x as usize] == c;
-    let rw_edges: Vec<(u32, u32)> = graph
-        .edges
-        .iter()
-        .filter(|e| e.kind == RW && of[e.from as usize] == c && of[e.to as usize] == c)
-        .map(|e| (e.from, e.to))
-        .collect();
     if rw_edges.is_empty() {
         return; // a cycle without rw: G0 or G1c, found above
     }
@@ -359,9 +371,25 @@ fn rw_cycles(
             findings.add_cycle(&class, graph.explain_path(&path));
         }
     };
-    // G-single: an rw edge u -> v and a path v -> u without rw.
-    for &(u, v) in &rw_edges {
-        if let Some(mut path) = graph.path(v, u, WW | WR | extra, &allowed, search) {
+    // G-single: an rw edge u -> v and a path v -> u without rw. Such a
+    // path runs down the components of the edges without rw (`plain`,
+    // numbered in reverse topological order, so an edge never leads to a
+    // higher number): v can reach u only if v's number is at least u's,
+    // and only through components numbered between them. Edges inside
+    // one component come first: their cycle is certain.
+    let mut ordered: Vec<(u32, u32, u32)> = rw_edges
+        .iter()
+        .filter(|&&(u, v)| plain.of[v as usize] >= plain.of[u as usize])
+        .map(|&(u, v)| (plain.of[v as usize] - plain.of[u as usize], u, v))
+        .collect();
+    ordered.sort_unstable();
+    for &(_, u, v) in &ordered {
+        let (low, high) = (plain.of[u as usize], plain.of[v as usize]);
+        let between = |x: u32| {
+            let p = plain.of[x as usize];
+            of[x as usize] == c && (low..=high).contains(&p)
+        };
+        if let Some(mut path) = graph.path(v, u, WW | WR | extra, &between, search) {
             path.insert(0, (u, v, RW));
             if classify(&path).ends_with(suffix) || suffix.is_empty() {
                 report(findings, path);
@@ -374,7 +402,7 @@ fn rw_cycles(
             return;
         }
     }
-    for &(u, v) in &rw_edges {
+    for &(u, v) in rw_edges {
         if let Some(path) = graph.nonadjacent_cycle(u, v, WW | WR | extra, &allowed, search) {
             report(findings, path);
             return;
