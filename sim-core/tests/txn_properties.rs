@@ -279,3 +279,26 @@ fn explains(h: &TxnHistory, order: &[usize]) -> bool {
     }
     true
 }
+
+#[test]
+fn stale_reads_break_strict_serializability() {
+    let shape = Shape {
+        txns: 2_000,
+        keys: 20,
+        final_reads: true,
+        ..Shape::default()
+    };
+    let mut h = serial(&shape, 7);
+    assert_eq!(
+        standing(&judge(&h), Model::StrictSerializable),
+        Standing::Consistent
+    );
+    sim_core::txn::generate::stale_reads(&mut h, 10, 7);
+    let r = judge(&h);
+    assert_eq!(
+        standing(&r, Model::StrictSerializable),
+        Standing::RuledOut,
+        "{:?}",
+        r.anomaly_counts
+    );
+}

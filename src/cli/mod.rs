@@ -403,6 +403,9 @@ enum Command {
         /// Zipf exponent of key popularity (0: uniform).
         #[arg(long, default_value_t = 0.0)]
         zipf: f64,
+        /// list-append: this percent of transactions' first list read loses its last element (stale), so the history is no longer strict serializable.
+        #[arg(long, default_value_t = 0)]
+        stale_percent: u32,
         #[arg(long, default_value_t = 1)]
         seed: u64,
         /// Write here instead of standard output.
@@ -655,6 +658,7 @@ fn dispatch(
             read_percent,
             writes_per_key,
             zipf,
+            stale_percent,
             seed,
             out,
         } => {
@@ -705,7 +709,14 @@ fn dispatch(
                 final_reads: false,
                 fail_pct: 0,
             };
-            let history = sim_core::txn::generate::serial(&shape, seed);
+            if stale_percent > 100 {
+                return Err(error::CliError::argument(
+                    "--stale-percent",
+                    format!("{stale_percent}: at most 100"),
+                ));
+            }
+            let mut history = sim_core::txn::generate::serial(&shape, seed);
+            sim_core::txn::generate::stale_reads(&mut history, stale_percent, seed);
             let text = match (format.as_str(), kind) {
                 ("edn", _) => sim_core::txn::generate::write_edn(&history),
                 ("plume", sim_core::txn::TxnKind::RwRegister) => {

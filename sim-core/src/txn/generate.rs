@@ -218,6 +218,40 @@ fn push_mop(
     }
 }
 
+/// Makes `percent` of the successful transactions' first list read stale:
+/// it loses its last element, as a read from a lagging replica would.
+/// The history is then no longer strict serializable (a teaching example,
+/// and the worst case of the cycle search: one giant component).
+pub fn stale_reads(history: &mut TxnHistory, percent: u32, seed: u64) {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5741_4c45);
+    for t in 0..history.txns.len() {
+        if history.txns[t].outcome != Outcome::Ok || rng.random_range(0..100) >= percent {
+            continue;
+        }
+        let range = history.txns[t].mops_start as usize
+            ..(history.txns[t].mops_start + history.txns[t].mops_len) as usize;
+        for m in range {
+            if let Mop::ReadList {
+                key,
+                start,
+                len,
+                known,
+            } = history.mops[m]
+            {
+                if len > 0 {
+                    history.mops[m] = Mop::ReadList {
+                        key,
+                        start,
+                        len: len - 1,
+                        known,
+                    };
+                }
+                break;
+            }
+        }
+    }
+}
+
 /// Reorders transactions by invocation time, keeping their micro-ops.
 pub fn sort_by_invocation(history: &mut TxnHistory) {
     history.txns.sort_by_key(|t| t.invoke_ns);
