@@ -5,7 +5,7 @@ use super::error::{CliError, ErrorKind};
 use serde::Serialize;
 use sim_core::checker::model::KvModel;
 use sim_core::checker::{explain, linearizability, Budget, Verdict};
-use sim_core::history::import::{import, Format, HISTORY_BYTES_MAX};
+use sim_core::history::import::{import, Format};
 use sim_core::history::{Function, History};
 use sim_core::SimDuration;
 use std::io::Write;
@@ -91,13 +91,8 @@ pub fn check(path: &Path, options: CheckOptions, stdout: &mut dyn Write) -> Resu
             if let (Some(out), Some(cx)) = (&options.html, &report.counterexample) {
                 let page =
                     reports::timeline::render(&history, cx, &path.display().to_string(), &[], None);
-                std::fs::write(out, page).map_err(|error| {
-                    CliError::new(
-                        ErrorKind::Output,
-                        format!("cannot write {}: {error}", out.display()),
-                    )
-                    .with_file(out.display().to_string())
-                })?;
+                std::fs::write(out, page)
+                    .map_err(|e| super::check_options::output_error(out, e))?;
             }
             let summary = CheckSummary {
                 file: path.display().to_string(),
@@ -204,17 +199,7 @@ fn prepare(path: &Path, options: &CheckOptions) -> Result<Prepared, CliError> {
         }
     };
     let file = path.display().to_string();
-    let io = |message: String| CliError::new(ErrorKind::Io, message).with_file(&file);
-    let size = std::fs::metadata(path)
-        .map_err(|e| io(format!("{file}: {e}")))?
-        .len();
-    if size > HISTORY_BYTES_MAX as u64 {
-        return Err(io(format!(
-            "{file}: {size} bytes; histories are limited to {HISTORY_BYTES_MAX}"
-        )));
-    }
-    let bytes = std::fs::read(path).map_err(|e| io(format!("{file}: {e}")))?;
-    let text = String::from_utf8(bytes).map_err(|e| io(format!("{file}: not UTF-8 text ({e})")))?;
+    let text = super::check_options::read_history(path)?;
     let imported = import(&text, format, &file)
         .map_err(|e| CliError::new(ErrorKind::History, e).with_file(&file))?;
     if let Some(op) = imported

@@ -8,7 +8,6 @@ use super::error::{CliError, ErrorKind};
 use serde::Serialize;
 use sim_core::checker::family::{self, FamilyFormat, FamilyModel, Judged};
 use sim_core::checker::{Budget, Verdict};
-use sim_core::history::import::HISTORY_BYTES_MAX;
 use sim_core::txn::models::Model;
 use sim_core::SimDuration;
 use std::io::Write;
@@ -78,17 +77,7 @@ pub fn check(
         ),
     };
     let file = path.display().to_string();
-    let io = |message: String| CliError::new(ErrorKind::Io, message).with_file(&file);
-    let size = std::fs::metadata(path)
-        .map_err(|e| io(format!("{file}: {e}")))?
-        .len();
-    if size > HISTORY_BYTES_MAX as u64 {
-        return Err(io(format!(
-            "{file}: {size} bytes; histories are limited to {HISTORY_BYTES_MAX}"
-        )));
-    }
-    let bytes = std::fs::read(path).map_err(|e| io(format!("{file}: {e}")))?;
-    let text = String::from_utf8(bytes).map_err(|e| io(format!("{file}: not UTF-8 text ({e})")))?;
+    let text = super::check_options::read_history(path)?;
     let started = std::time::Instant::now();
     let deadline = started + std::time::Duration::from_nanos(timeout.as_nanos());
     // The deadline is the CLI's business; the checkers only poll this.
@@ -145,13 +134,8 @@ pub fn check(
             format,
         } => {
             if let Some(out) = &options.html {
-                reports::cycle::write_page(history, report, &file, out).map_err(|e| {
-                    CliError::new(
-                        ErrorKind::Output,
-                        format!("cannot write {}: {e}", out.display()),
-                    )
-                    .with_file(out.display().to_string())
-                })?;
+                reports::cycle::write_page(history, report, &file, out)
+                    .map_err(|e| super::check_options::output_error(out, e))?;
             }
             if options.json {
                 super::print_json(
@@ -205,13 +189,8 @@ pub fn check(
             if let (Some(out), Some((history, lin))) = (&options.html, linearizability) {
                 if let Some(cx) = &lin.counterexample {
                     let page = reports::timeline::render(history, cx, &file, &[], None);
-                    std::fs::write(out, page).map_err(|e| {
-                        CliError::new(
-                            ErrorKind::Output,
-                            format!("cannot write {}: {e}", out.display()),
-                        )
-                        .with_file(out.display().to_string())
-                    })?;
+                    std::fs::write(out, page)
+                        .map_err(|e| super::check_options::output_error(out, e))?;
                 }
             }
             if options.json {

@@ -4,7 +4,7 @@
 //! consistency models the history rules out and which it still satisfies.
 
 use super::graph::{
-    classify, order_edges, Components, DepGraph, Search, PROCESS, REALTIME, RW, WR, WW,
+    classify, order_edges, Components, DepGraph, Search, ALL, PROCESS, REALTIME, RW, WR, WW,
 };
 use super::models::{self, Model, Standing};
 pub use super::observations::{Finding, Findings, Observations, ReadFrom};
@@ -274,7 +274,7 @@ fn search_cycles(
     search: &mut Search,
     undecided: &mut Vec<String>,
 ) {
-    let full = graph.components(WW | WR | RW | PROCESS | REALTIME);
+    let full = graph.components(ALL);
     if full.nontrivial.is_empty() {
         return;
     }

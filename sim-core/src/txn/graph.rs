@@ -78,13 +78,6 @@ pub struct DepGraph {
     graph: DiGraph<(), u8, u32>,
 }
 
-/// A cycle, edge by edge, and its class.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Cycle {
-    pub class: String,
-    pub steps: Vec<Edge>,
-}
-
 impl DepGraph {
     /// Builds the graph over `nodes` transactions; self-edges are dropped.
     pub fn new(nodes: usize, mut edges: Vec<Edge>) -> DepGraph {

@@ -47,7 +47,6 @@ pub fn analyse(history: &TxnHistory, findings: &mut Findings) -> Result<Observat
     reads.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)).then(a.2.cmp(&b.2)));
     // order[key] = (start, len) of its longest read.
     let mut order: Vec<(u32, u32)> = vec![(0, 0); history.keys.len()];
-    let mut compatible: Vec<bool> = vec![true; reads.len()];
     let mut i = 0;
     while i < reads.len() {
         let key = reads[i].0;
@@ -59,7 +58,6 @@ pub fn analyse(history: &TxnHistory, findings: &mut Findings) -> Result<Observat
             let (_, l, t, s) = reads[j];
             let read = history.list(s, l);
             if read != &longest[..l as usize] {
-                compatible[j] = false;
                 let at = read
                     .iter()
                     .zip(longest)

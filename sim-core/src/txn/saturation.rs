@@ -214,7 +214,7 @@ pub fn check(
                 match causal_clocks(n, k, &session, &pos, &edges, &committed) {
                     Some(c) => Some(c),
                     // Session order and reads-from alone have a cycle.
-                    None => return violated(history, n, edges, budget),
+                    None => return violated(n, edges, budget),
                 }
             } else {
                 None
@@ -295,7 +295,7 @@ pub fn check(
         value: 0,
         other: reader as i64,
     }));
-    violated(history, n, edges, budget)
+    violated(n, edges, budget)
 }
 
 /// Whether `edges` over `n` nodes have no cycle (Kahn's algorithm over a
@@ -418,8 +418,7 @@ fn causal_clocks(
 
 /// Whether `edges` (over the transactions and the initial state) have a
 /// cycle; if so, a shortest one.
-fn violated(history: &TxnHistory, n: usize, edges: Vec<Edge>, budget: &Budget) -> Outcome {
-    let _ = history;
+fn violated(n: usize, edges: Vec<Edge>, budget: &Budget) -> Outcome {
     if acyclic(n + 1, &edges) {
         return Outcome::Holds;
     }
