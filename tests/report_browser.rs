@@ -3,7 +3,8 @@
 //!
 //! Needs Chromium (`chromium`, `chromium-browser` or `google-chrome` on the
 //! PATH, or its path in `CHROMIUM`). `.ci/run` installs Debian's
-//! `chromium` when it is missing; elsewhere, install it first.
+//! `chromium` when it is missing; elsewhere, install it first. It is in
+//! the heavy tier, so the README's test command needs no browser.
 
 use faultline_e2e::{faultline, scratch};
 use std::path::{Path, PathBuf};
@@ -70,6 +71,7 @@ fn screenshot(page: &Path, png: &Path, profile: &Path) -> String {
 }
 
 #[test]
+#[ignore = "heavy tier (needs Chromium): cargo test --workspace --release --tests -- --ignored"]
 fn the_run_report_opens_in_chromium_without_errors_and_is_not_blank() {
     let dir = scratch("report-browser");
     let run = faultline(&[

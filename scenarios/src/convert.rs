@@ -259,13 +259,7 @@ pub fn fault(
         }
         FaultSpec::RestoreLoss => Fault::SetLoss(None),
         FaultSpec::DiskSlow(n, factor, duration) => {
-            if !(factor.is_finite() && *factor > 0.0 && *factor <= sim_core::disk::SLOW_FACTOR_MAX)
-            {
-                return Err(format!(
-                    "a disk slow-down factor is above 0 and at most {}, got {factor}",
-                    sim_core::disk::SLOW_FACTOR_MAX
-                ));
-            }
+            check_slow_factor(*factor)?;
             Fault::DiskSlow {
                 node: lookup(n)?,
                 factor: *factor,
@@ -297,4 +291,17 @@ pub fn fault_names(spec: &FaultSpec) -> Vec<String> {
     };
     let _ = fault(spec, &probe);
     names.into_inner()
+}
+
+/// A disk slow-down factor is finite, above 0 and at most
+/// `sim_core::disk::SLOW_FACTOR_MAX`; the error says so, with the value.
+pub fn check_slow_factor(factor: f64) -> Result<(), String> {
+    if factor.is_finite() && factor > 0.0 && factor <= sim_core::disk::SLOW_FACTOR_MAX {
+        Ok(())
+    } else {
+        Err(format!(
+            "a disk slow-down factor is above 0 and at most {}, got {factor}",
+            sim_core::disk::SLOW_FACTOR_MAX
+        ))
+    }
 }

@@ -703,6 +703,9 @@ fn validate_faults(
         if nemesis.clock_jump_max.0 > SimDuration::from_secs(24 * 3600) {
             c.problem(format!("{path}.clock_jump_max"), "at most 24h");
         }
+        if let Err(message) = convert::check_slow_factor(nemesis.disk_slow_factor) {
+            c.problem(format!("{path}.disk_slow_factor"), message);
+        }
         let servers = server_names(&scenario.nodes).len();
         if servers < 2
             && nemesis

@@ -214,24 +214,39 @@ fn a_failing_proptest_case_shrinks() {
     assert!(shrunk.after.events < shrunk.before.events);
 }
 
-proptest::proptest! {
-    #![proptest_config(proptest::test_runner::Config { cases: 12, failure_persistence: None, ..Default::default() })]
-
-    /// Whatever random schedule makes the buggy Raft fail, a shrink under a
-    /// tiny budget gives a valid scenario that fails the same check and is
-    /// no bigger, and the same one again when run with more threads.
-    #[test]
-    fn any_failing_random_case_shrinks_to_a_valid_smaller_failure(
-        schedule in scenarios::strategies::fault_schedule((1..=5).map(|i| format!("n{i}")).collect(), Dur::secs(1)),
-        seed in 0u64..1_000,
-    ) {
-        let names: Vec<String> = (1..=5).map(|i| format!("n{i}")).collect();
+/// Whatever random schedule makes the buggy Raft fail, a shrink under a
+/// tiny budget gives a valid scenario that fails the same check and is no
+/// bigger, and the same one again when run with more threads. Cases that
+/// do not fail are counted, not passed: the test demands that enough of
+/// them failed and shrank for it to have tested anything.
+#[test]
+fn any_failing_random_case_shrinks_to_a_valid_smaller_failure() {
+    let names: Vec<String> = (1..=5).map(|i| format!("n{i}")).collect();
+    let config = Config {
+        cases: CASES,
+        failure_persistence: None,
+        ..Config::default()
+    };
+    let mut runner =
+        TestRunner::new_with_rng(config, TestRng::deterministic_rng(RngAlgorithm::ChaCha));
+    let strategy = (
+        scenarios::strategies::fault_schedule(names.clone(), Dur::secs(1)),
+        0u64..1_000,
+    );
+    let shrunk_cases = std::cell::Cell::new(0u32);
+    let result = runner.run(&strategy, |(schedule, seed)| {
         let mut scenario = scenarios::load_str(BASE, "raft-ci.ron").unwrap();
         scenario.duration = Dur::ms(1_500);
         scenario.faults.schedule = schedule;
-        scenario.faults.schedule.extend(common::heal_everything(&names, Dur::secs(1)));
+        scenario
+            .faults
+            .schedule
+            .extend(common::heal_everything(&names, Dur::secs(1)));
         let resolved = scenarios::resolve(&scenario, seed);
-        let options = Options { candidates_max: 25, ..Options::default() };
+        let options = Options {
+            candidates_max: 25,
+            ..Options::default()
+        };
         match shrink::shrink(&resolved, &options, &shrink::run_trial, &mut ()) {
             Err(Refusal::DidNotFail(_)) => {}
             Err(other) => proptest::prop_assert!(false, "{other:?}"),
@@ -247,9 +262,24 @@ proptest::proptest! {
                     &Options { jobs: 4, ..options },
                     &shrink::run_trial,
                     &mut (),
-                ).unwrap();
+                )
+                .unwrap();
                 proptest::prop_assert_eq!(parallel.to_file(), shrunk.to_file());
+                shrunk_cases.set(shrunk_cases.get() + 1);
             }
         }
+        Ok(())
+    });
+    if let Err(e) = result {
+        panic!("{e}");
     }
+    assert!(
+        shrunk_cases.get() >= CASES_SHRUNK_MIN,
+        "only {} of {CASES} random cases failed and shrank: the property tested too little",
+        shrunk_cases.get()
+    );
 }
+
+/// Random cases drawn, and how many of them must fail and shrink.
+const CASES: u32 = 12;
+const CASES_SHRUNK_MIN: u32 = 3;

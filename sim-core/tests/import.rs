@@ -160,12 +160,11 @@ fn nesting_is_bounded() {
     );
 }
 
-/// Seeds for mutation: the first lines of two real histories where
-/// `../shared` is beside the checkout (CI), and histories of the same
-/// shapes written here otherwise (a fresh clone has no `../shared`).
+/// Seeds for mutation: the first lines of two real histories where the
+/// external corpus is named (`FAULTLINE_SHARED`, CI), and histories of the
+/// same shapes written here otherwise (a fresh clone has no corpus).
 fn corpus_samples() -> Vec<String> {
-    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/histories/porcupine");
+    let root = sim_core::testkit::shared_corpus("histories/porcupine");
     let own = [
         "INFO  jepsen.util - 1\t:invoke\t:read\tnil\nINFO  jepsen.util - 1\t:ok\t:read\t3\nINFO  jepsen.util - 2\t:invoke\t:cas\t[3 4]\nINFO  jepsen.util - 2\t:fail\t:cas\t[3 4]\nINFO  jepsen.util - 0\t:invoke\t:write\t1\nINFO  jepsen.util - 0\t:info\t:write\t:timed-out",
         "{:process 0, :type :invoke, :f :put, :key \"1\", :value \"x 0 0 y\"}\n{:process 0, :type :ok, :f :put, :key \"1\", :value \"x 0 0 y\"}\n{:process 1, :type :invoke, :f :get, :key \"1\", :value nil}\n{:process 1, :type :ok, :f :get, :key \"1\", :value \"x 0 0 y\"}",
@@ -173,10 +172,12 @@ fn corpus_samples() -> Vec<String> {
     ["jepsen/etcd_000.log", "kv/c01-ok.txt"]
         .iter()
         .zip(own)
-        .map(|(f, own)| match std::fs::read_to_string(root.join(f)) {
-            Ok(text) => text.lines().take(60).collect::<Vec<_>>().join("\n"),
-            Err(_) => own.to_string(),
-        })
+        .map(
+            |(f, own)| match root.as_ref().map(|r| std::fs::read_to_string(r.join(f))) {
+                Some(Ok(text)) => text.lines().take(60).collect::<Vec<_>>().join("\n"),
+                _ => own.to_string(),
+            },
+        )
         .collect()
 }
 

@@ -1,6 +1,7 @@
-//! External histories with known verdicts (../shared/histories/porcupine):
-//! all 102 etcd logs and the six kv files, the kv files both per key and as
-//! one object, give the verdicts Porcupine's own tests assert.
+//! External histories with known verdicts (the corpus `FAULTLINE_SHARED`
+//! names, `histories/porcupine` in it; skipped where it is not set): all 102
+//! etcd logs and the six kv files, the kv files both per key and as one
+//! object, give the verdicts Porcupine's own tests assert.
 
 use sim_core::checker::linearizability::{self, Report};
 use sim_core::checker::model::KvModel;
@@ -9,8 +10,8 @@ use sim_core::history::import::{import, Format};
 use sim_core::history::History;
 use std::path::PathBuf;
 
-fn corpus() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/histories/porcupine")
+fn corpus() -> Option<PathBuf> {
+    sim_core::testkit::shared_corpus("histories/porcupine")
 }
 
 const ETCD_LINEARIZABLE: [u32; 23] = [
@@ -18,12 +19,7 @@ const ETCD_LINEARIZABLE: [u32; 23] = [
 ];
 
 fn load(path: &PathBuf, format: Format) -> (History, KvModel) {
-    let text = std::fs::read_to_string(path).unwrap_or_else(|e| {
-        panic!(
-            "{}: {e} (is ../shared beside the repository?)",
-            path.display()
-        )
-    });
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let imported = import(&text, format, &path.display().to_string()).unwrap();
     let initial = imported.initial.unwrap_or_default();
     (imported.history, KvModel { initial })
@@ -35,12 +31,13 @@ fn check(history: &History, model: &KvModel) -> Report {
 
 #[test]
 fn every_etcd_log_gets_its_known_verdict() {
+    let Some(corpus) = corpus() else { return };
     let mut checked = 0;
     for n in 0..=102u32 {
         if n == 95 {
             continue; // Empty: that Jepsen run never started.
         }
-        let path = corpus().join(format!("jepsen/etcd_{n:03}.log"));
+        let path = corpus.join(format!("jepsen/etcd_{n:03}.log"));
         let (history, model) = load(&path, Format::Auto);
         assert!(
             history.len() > 10,
@@ -61,6 +58,7 @@ fn every_etcd_log_gets_its_known_verdict() {
 
 #[test]
 fn the_kv_files_get_their_verdicts_per_key_and_as_one_object() {
+    let Some(corpus) = corpus() else { return };
     for (name, ops, linearizable) in [
         ("c01-ok", 58, true),
         ("c01-bad", 38, false),
@@ -69,7 +67,7 @@ fn the_kv_files_get_their_verdicts_per_key_and_as_one_object() {
         ("c50-ok", 1712, true),
         ("c50-bad", 2024, false),
     ] {
-        let (history, model) = load(&corpus().join(format!("kv/{name}.txt")), Format::Auto);
+        let (history, model) = load(&corpus.join(format!("kv/{name}.txt")), Format::Auto);
         assert_eq!(history.len(), ops, "{name}");
         let expected = if linearizable {
             Verdict::Pass

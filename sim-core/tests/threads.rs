@@ -10,25 +10,23 @@
 use sim_core::checker::linearizability::{self, Report};
 use sim_core::checker::model::KvModel;
 use sim_core::checker::{Budget, Verdict};
-use sim_core::history::import::{import, Format};
-use std::path::PathBuf;
+use sim_core::testkit::histories::{concurrent_kv, KvShape};
 
-fn corpus() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/histories/porcupine")
+/// A history of the shape of Porcupine's c50 test: 50 clients over a few
+/// keys, windows overlapping widely; linearizable by construction.
+fn history() -> sim_core::history::History {
+    concurrent_kv(
+        50,
+        KvShape {
+            processes: 50,
+            operations: 1_700,
+            keys: 8,
+            overlap_steps_max: 12,
+        },
+    )
 }
 
-fn check_at(threads: usize, memo_bytes_max: usize, name: &str) -> Report {
-    let path = corpus().join(name);
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
-        panic!(
-            "{}: {e} (is ../shared beside the repository?)",
-            path.display()
-        )
-    });
-    let imported = import(&text, Format::Auto, name).unwrap();
-    let model = KvModel {
-        initial: imported.initial.unwrap_or_default(),
-    };
+fn check_at(threads: usize, memo_bytes_max: usize, history: &sim_core::history::History) -> Report {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()
@@ -37,11 +35,12 @@ fn check_at(threads: usize, memo_bytes_max: usize, name: &str) -> Report {
         memo_bytes_max,
         ..Budget::default()
     };
-    pool.install(|| linearizability::check(&imported.history, &model, &budget))
+    pool.install(|| linearizability::check(history, &KvModel::default(), &budget))
 }
 
 #[test]
 fn memo_bounds_give_the_same_verdict_at_one_and_four_threads() {
+    let history = history();
     let mut verdicts = Vec::new();
     for memo_bytes_max in [
         1 << 10,
@@ -54,8 +53,8 @@ fn memo_bounds_give_the_same_verdict_at_one_and_four_threads() {
         1 << 26,
         1 << 28,
     ] {
-        let one = check_at(1, memo_bytes_max, "kv/c50-ok.txt");
-        let four = check_at(4, memo_bytes_max, "kv/c50-ok.txt");
+        let one = check_at(1, memo_bytes_max, &history);
+        let four = check_at(4, memo_bytes_max, &history);
         assert_eq!(
             (one.verdict, one.steps, &one.unknown_reason),
             (four.verdict, four.steps, &four.unknown_reason),
