@@ -191,6 +191,8 @@ struct Watcher<'a> {
     every: std::time::Duration,
     last_line: std::time::Instant,
     duration_ns: u64,
+    /// The wall-clock budget (`--timeout`): past it the run stops, inconclusive.
+    timeout: Option<std::time::Duration>,
 }
 
 impl scenarios::RunWatcher for Watcher<'_> {
@@ -215,6 +217,16 @@ impl scenarios::RunWatcher for Watcher<'_> {
         );
     }
 
+    fn cancel(&mut self) -> Option<String> {
+        let timeout = self.timeout?;
+        (self.started.elapsed() > timeout).then(|| {
+            format!(
+                "its wall-clock budget of {} (--timeout) ran out; the verdict is unknown. Give it longer, or look for what makes the run slow",
+                sim_core::SimDuration::from_nanos(timeout.as_nanos() as u64)
+            )
+        })
+    }
+
     fn engine_done(&mut self) {
         self.engine_done = Some(std::time::Instant::now());
     }
@@ -222,10 +234,12 @@ impl scenarios::RunWatcher for Watcher<'_> {
 
 /// Runs one resolved scenario; `Err` only for input the validator could
 /// not judge before the run (a binding such as "@leader" that overlaps).
-/// With `progress`, a line goes there every `every` while the engine runs.
+/// With `progress`, a line goes there every `every` while the engine runs;
+/// with `timeout`, the run stops there, inconclusive (`cancelled`).
 pub fn execute(
     resolved: &Scenario,
     progress: Option<(&mut dyn Write, std::time::Duration)>,
+    timeout: Option<std::time::Duration>,
 ) -> Result<(Result<RunOutcome, Panicked>, Timing), String> {
     // Wall time is measured here, outside simulation code (ARCHITECTURE.md, invariant 2).
     let started = std::time::Instant::now();
@@ -240,6 +254,7 @@ pub fn execute(
         every,
         last_line: started,
         duration_ns: resolved.duration.0.as_nanos(),
+        timeout,
     };
     let result = match panic_capture::catch(|| scenarios::run_watched(resolved, &mut watcher)) {
         Ok(Ok(outcome)) => Ok(outcome),

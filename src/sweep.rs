@@ -38,6 +38,8 @@ pub struct SweepPlan {
     pub groups: Vec<Group>,
     /// (K, N) with K in 1..=N.
     pub shard: Option<(u64, u64)>,
+    /// Each run's wall-clock budget: past it the run is inconclusive.
+    pub run_timeout: Option<std::time::Duration>,
 }
 
 /// The first line of a results file.
@@ -397,7 +399,7 @@ pub fn run_sweep(
 /// Runs one (group, seed). Never panics: a protocol panic becomes a finding.
 pub fn run_unit(plan: &SweepPlan, group: usize, seed: u64) -> UnitResult {
     let resolved = scenarios::resolve(&plan.groups[group].scenario, seed);
-    let (result, timing) = match run_output::execute(&resolved, None) {
+    let (result, timing) = match run_output::execute(&resolved, None, plan.run_timeout) {
         Ok(pair) => pair,
         Err(input_error) => {
             return UnitResult {

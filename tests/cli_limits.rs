@@ -287,3 +287,130 @@ fn a_panicking_run_reports_how_far_it_got() {
     assert_eq!(again["trace_hash"], summary["trace_hash"]);
     assert_eq!(again["events"], summary["events"]);
 }
+
+/// Postmortem (issue: runs that never end): Async's `ship_interval` of 1 ns
+/// was accepted, and a 3 s run then took about 20 minutes with no progress
+/// line in 300 s, even with `--progress-every 1`, because the driver heard
+/// from the engine only when outputs piled up. Now the engine runs in
+/// slices of events, the progress line prints from inside a long run, and
+/// `--timeout` ends it as inconclusive.
+#[test]
+fn a_one_nanosecond_timer_prints_progress_and_times_out_inconclusive() {
+    let dir = scratch("one-ns");
+    let out_dir = dir.join("out").display().to_string();
+    let started = std::time::Instant::now();
+    let result = faultline(&[
+        "run",
+        "split-brain-no-fencing",
+        "--set",
+        r#"protocol.PrimaryBackup.mode={"Async":{"ship_interval":"1ns"}}"#,
+        "--timeout",
+        "2s",
+        "--progress-every",
+        "0.2",
+        "--no-report",
+        "--out",
+        &out_dir,
+    ]);
+    assert_eq!(result.code, 3, "{}{}", result.stdout, result.stderr);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(60),
+        "the timeout ended the run"
+    );
+    assert!(
+        result.stderr.contains("progress: simulated"),
+        "{}",
+        result.stderr
+    );
+    assert!(
+        result.stdout.contains("CUT SHORT (cancelled)") && result.stdout.contains("--timeout"),
+        "{}",
+        result.stdout
+    );
+    let summary: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("out/summary.json")).unwrap())
+            .unwrap();
+    assert_eq!(summary["verdict"], "inconclusive");
+    assert_eq!(summary["inconclusive"]["reason"], "cancelled");
+    let bad = faultline(&["run", "quickstart", "--timeout", "0s"]);
+    assert_eq!(bad.code, 2, "{bad:?}");
+}
+
+/// Postmortem (issue: outages can erase a user's faults): outages with tiny
+/// means filled the whole schedule cap (100,000 entries) server by server,
+/// and the user's later faults were silently cut: a partition at 5 s
+/// vanished, and the run said PASS. Now the schedule is complete only
+/// before a cut time (`faults.cut_at`, written to resolved.ron), the run
+/// stops there and is inconclusive (`schedule_full`), and the user's
+/// partition is still in the resolved schedule.
+#[test]
+fn outages_that_overflow_the_schedule_make_the_run_inconclusive() {
+    let dir = scratch("schedule-full");
+    let path = dir.join("outages.ron");
+    std::fs::write(
+        &path,
+        r#"Scenario(
+    name: "outages-flood",
+    duration: "8s",
+    nodes: Count(3),
+    protocol: KvSingle(),
+    workload: (clients: 2, mix: (read: 0.5, write: 0.5)),
+    faults: (
+        schedule: [(at: "5s", fault: Partition([["n1"], ["n2", "n3"]])), (at: "6s", fault: Heal)],
+        outages: (up_mean: "20us", down_mean: "20us"),
+    ),
+)"#,
+    )
+    .unwrap();
+    let out_dir = dir.join("out");
+    let result = faultline(&[
+        "run",
+        path.to_str().unwrap(),
+        "--no-report",
+        "--out",
+        out_dir.to_str().unwrap(),
+    ]);
+    assert_eq!(result.code, 3, "{}{}", result.stdout, result.stderr);
+    assert!(
+        result.stdout.contains("CUT SHORT (schedule_full)"),
+        "{}",
+        result.stdout
+    );
+    let resolved =
+        scenarios::load_file(&out_dir.join("resolved.ron")).expect("resolved.ron loads");
+    let cut = resolved.faults.cut_at.expect("the cut is written out");
+    assert!(cut.0 < sim_core::SimDuration::from_secs(5), "{cut}");
+    assert!(resolved.faults.schedule.len() <= scenarios::validate::SCHEDULE_MAX);
+    assert!(
+        resolved
+            .faults
+            .schedule
+            .iter()
+            .any(|e| matches!(e.fault, scenarios::schema::FaultSpec::Partition(_))),
+        "the user's partition is kept"
+    );
+    assert!(resolved
+        .faults
+        .schedule
+        .iter()
+        .filter(|e| !matches!(
+            e.fault,
+            scenarios::schema::FaultSpec::Partition(_) | scenarios::schema::FaultSpec::Heal
+        ))
+        .all(|e| e.at <= cut));
+    // The resolved file reproduces the same cut run.
+    let again = faultline(&[
+        "run",
+        out_dir.join("resolved.ron").to_str().unwrap(),
+        "--no-report",
+        "--out",
+        dir.join("again").to_str().unwrap(),
+    ]);
+    assert_eq!(again.code, 3, "{}{}", again.stdout, again.stderr);
+    let hash = |text: &str| {
+        text.lines()
+            .find(|l| l.contains("trace hash"))
+            .map(str::to_string)
+    };
+    assert_eq!(hash(&result.stdout), hash(&again.stdout));
+}

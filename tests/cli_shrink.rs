@@ -86,6 +86,7 @@ const CASES: [(&str, &str, u64); 29] = [
 ];
 
 #[test]
+#[ignore = "heavy tier: cargo test --workspace --profile ci --tests -- --ignored"]
 fn every_expected_violation_and_bug_switch_shrinks_and_still_fails() {
     let dir = scratch("shrink-all");
     for (i, (name, set, faults_max)) in CASES.iter().enumerate() {

@@ -27,6 +27,14 @@ use sim_core::{NodeId, SimConfig, SimTime, Simulation, Stats, Stop, StopReason, 
 /// engine often (`Simulation::set_external_bytes`).
 const OUTPUTS_PENDING_MAX: usize = 4_096;
 
+/// Events the engine runs between two calls of the watcher at most, so
+/// progress is told, and a run can be stopped, however long it spends at
+/// one simulated instant (about a tenth of a second of the engine).
+const SLICE_EVENTS: u64 = 1 << 20;
+
+/// The inconclusive reason of a run whose fault schedule was cut at its cap.
+pub const SCHEDULE_FULL: &str = "schedule_full";
+
 /// Invariant violations kept per run (the first ones matter most).
 pub const VIOLATIONS_KEPT_MAX: usize = 100;
 
@@ -66,6 +74,8 @@ pub fn drive<S: Service>(
     let network_repair = convergence::judged(plan)
         .then(|| convergence::network_repair(&config.topology, plan.servers));
     config.limits.memory_bytes_max = plan.memory.0;
+    config.limits.events_max = plan.events_max;
+    config.limits.events_per_instant_max = plan.events_per_instant_max;
     config.limits.outputs_pending_max = OUTPUTS_PENDING_MAX;
     let mut sim = Simulation::new(
         config,
@@ -123,12 +133,15 @@ fn drive_engine<S: Service>(
         violations: Vec::new(),
         crashes,
         crashes_told: 0,
+        cancelled: None,
     };
     let mut old_leader: Option<NodeId> = None;
     let mut faults_without_leader = 0u64;
     let mut stop_reason = None;
     let until = SimTime::ZERO.saturating_add(plan.duration.0);
     let until = plan.stop_at.map_or(until, |stop| stop.min(until));
+    // A schedule cut short by its cap is complete only before the cut.
+    let until = plan.schedule_cut_at.map_or(until, |cut| cut.min(until));
     for (index, at, spec) in bound_later {
         if at > until {
             break;
@@ -211,12 +224,33 @@ fn drive_engine<S: Service>(
         None => observer.run(sim, Stop::at(until), watcher),
     };
     let end = sim.now();
-    let inconclusive = (!stop_reason.is_complete()).then(|| Inconclusive {
+    let mut inconclusive = (!stop_reason.is_complete()).then(|| Inconclusive {
         reason: stop_reason.name(),
-        detail: limit_detail(plan, sim, stop_reason),
+        detail: match (stop_reason, &observer.cancelled) {
+            (StopReason::Cancelled, Some(why)) => format!(
+                "stopped at {} of {} simulated: {why}",
+                sim.now(),
+                plan.duration
+            ),
+            _ => limit_detail(plan, sim, stop_reason),
+        },
         simulated_ns: end.as_nanos(),
         duration_ns: plan.duration.0.as_nanos(),
     });
+    if let Some(cut) = plan.schedule_cut_at {
+        if inconclusive.is_none() && cut < SimTime::ZERO.saturating_add(plan.duration.0) {
+            inconclusive = Some(Inconclusive {
+                reason: SCHEDULE_FULL,
+                detail: format!(
+                    "stopped at {cut} of {} simulated: the outages or the nemesis drew more faults than the schedule holds ({} entries), so it is complete only before {cut} (faults.cut_at). Raise up_mean and down_mean, or the nemesis's intervals, or shorten their window",
+                    plan.duration,
+                    crate::validate::SCHEDULE_MAX
+                ),
+                simulated_ns: end.as_nanos(),
+                duration_ns: plan.duration.0.as_nanos(),
+            });
+        }
+    }
     observer.tell_crashes_until(end);
     let Observer {
         recorder,
@@ -295,7 +329,15 @@ fn limit_detail<P: sim_core::Protocol>(
             "{reached}: more than {} events were pending (a protocol flooding the network?)",
             sim_core::Limits::default().queue_len_max
         ),
-        StopReason::EventLimit => format!("{reached}: the run processed its maximum of events"),
+        StopReason::EventLimit => format!(
+            "{reached}: the run processed its maximum of {} events (limits.events_max). Raise it, or look for what never lets the run end",
+            plan.events_max
+        ),
+        StopReason::InstantLimit => format!(
+            "{reached}: {} events happened at simulated time {} without time passing (limits.events_per_instant_max): a protocol looping at one instant, e.g. a zero-delay timer that re-arms itself",
+            plan.events_per_instant_max,
+            sim.now()
+        ),
         StopReason::ProtocolLimit => format!(
             "{reached}: {}",
             sim.limit_detail().unwrap_or("a protocol bound was reached")
@@ -341,6 +383,8 @@ struct Observer<M> {
     /// Server crashes, in time order; the first `crashes_told` were told.
     crashes: Vec<(SimTime, NodeId)>,
     crashes_told: usize,
+    /// Why the watcher stopped the run, if it did.
+    cancelled: Option<String>,
 }
 
 impl<M> Observer<M> {
@@ -356,7 +400,7 @@ impl<M> Observer<M> {
         M: Monitor<S::Event>,
     {
         loop {
-            let reason = sim.run(stop);
+            let reason = sim.run(stop.pausing_at_events(sim.events().saturating_add(SLICE_EVENTS)));
             for emitted in sim.drain_outputs() {
                 match emitted.output {
                     ClusterOutput::Client(event) => self.recorder.record(emitted.time, event),
@@ -377,7 +421,11 @@ impl<M> Observer<M> {
                 + (self.violations.len() * std::mem::size_of::<Violation>()) as u64;
             sim.set_external_bytes(held);
             watcher.running(sim.now().as_nanos(), sim.events());
-            if reason != StopReason::OutputsPending {
+            if let Some(why) = watcher.cancel() {
+                self.cancelled = Some(why);
+                return StopReason::Cancelled;
+            }
+            if reason != StopReason::OutputsPending && reason != StopReason::EventsReached {
                 return reason;
             }
         }

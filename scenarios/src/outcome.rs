@@ -109,8 +109,17 @@ pub fn expected_violation(expect: &Expect, name: &str) -> bool {
 /// run.
 pub trait RunWatcher {
     /// The engine is running: simulated time and events so far. Called
-    /// after each batch of outputs (at most `OUTPUTS_PENDING_MAX` apart).
+    /// after each batch of outputs, and at least every million or so events
+    /// (`SLICE_EVENTS`), even while simulated time stands still.
     fn running(&mut self, _simulated_ns: u64, _events: u64) {}
+    /// Asked after each call of `running`: `Some(why)` stops the run
+    /// there, inconclusive (`cancelled`), with `why` as its detail. This is
+    /// how a wall-clock budget ends a run (`faultline run --timeout`): the
+    /// only way the machine's speed can enter an outcome, and only when the
+    /// caller asks for it, and never as a verdict.
+    fn cancel(&mut self) -> Option<String> {
+        None
+    }
     /// The engine has stopped; the checks start.
     fn engine_done(&mut self) {}
 }

@@ -27,6 +27,13 @@ pub struct Plan<'a> {
     pub duration: Dur,
     /// The run's memory budget (`limits.memory`).
     pub memory: Bytes,
+    /// Events at most, in all and at one instant (`limits.events_max`,
+    /// `limits.events_per_instant_max`).
+    pub events_max: u64,
+    pub events_per_instant_max: u64,
+    /// Where the fault schedule stops being complete (`faults.cut_at`): the
+    /// run stops there, inconclusive.
+    pub schedule_cut_at: Option<sim_core::SimTime>,
     /// The checks the scenario names; empty means every one that applies.
     pub checks: &'a [String],
     pub expect: &'a Expect,

@@ -70,34 +70,55 @@ pub fn resolve(scenario: &Scenario, seed: u64) -> Scenario {
         // Stable: entries keep their order where their times tie.
         out.faults.schedule.sort_by_key(|entry| entry.at);
     }
+    // The generators fill at most the room the schedule has left. One that
+    // runs out of room says from when its faults are missing: the schedule
+    // is complete only before that, and the run stops there, inconclusive
+    // (`faults.cut_at`), rather than silently going on without them.
+    let mut cut_at = out.faults.cut_at.map(|d| d.0);
     if let Some(outages) = out.faults.outages.take() {
-        out.faults
-            .schedule
-            .extend(outage_faults(&outages, &servers, scenario.duration, seed));
+        let room = SCHEDULE_MAX.saturating_sub(out.faults.schedule.len());
+        let (faults, cut) = outage_faults(&outages, &servers, scenario.duration, seed, room);
+        out.faults.schedule.extend(faults);
         out.faults.schedule.sort_by_key(|entry| entry.at);
-        out.faults.schedule.truncate(SCHEDULE_MAX);
+        cut_at = earliest(cut_at, cut);
     }
     if let Some(nemesis) = out.faults.nemesis.take() {
-        let generated = generate(&nemesis, &servers, scenario.duration, seed);
+        let room = SCHEDULE_MAX.saturating_sub(out.faults.schedule.len());
+        let (generated, cut) = generate(&nemesis, &servers, scenario.duration, seed, room);
         out.faults.schedule.extend(generated);
         // Stable: user entries stay ahead of generated ones at the same time.
         out.faults.schedule.sort_by_key(|entry| entry.at);
-        out.faults.schedule.truncate(SCHEDULE_MAX);
+        cut_at = earliest(cut_at, cut);
     }
+    debug_assert!(out.faults.schedule.len() <= SCHEDULE_MAX.max(scenario.faults.schedule.len()));
+    out.faults.cut_at = cut_at.map(Dur);
     out
+}
+
+fn earliest(a: Option<SimDuration>, b: Option<SimDuration>) -> Option<SimDuration> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
 }
 
 /// Each server's outages for `seed`, server by server: Crash (or
 /// PowerLoss) and Restart faults. Each server draws from a stream of its
 /// own ("outages/<name>"), so one server's outages do not depend on
 /// another's, nor on the servers there are.
+///
+/// At most `room` entries: where they run out, the outages are complete
+/// only before some time, which comes back with them (and no entry is
+/// after it).
 pub fn outage_faults(
     outages: &crate::schema::OutagesSpec,
     servers: &[String],
     duration: Dur,
     seed: u64,
-) -> Vec<TimedFault> {
-    let stop = outages.stop.unwrap_or(default_nemesis_stop(duration)).0;
+    room: usize,
+) -> (Vec<TimedFault>, Option<SimDuration>) {
+    let mut stop = outages.stop.unwrap_or(default_nemesis_stop(duration)).0;
+    let mut cut = None;
     let (up, down) = (
         outages.up_mean.0.as_nanos() as f64,
         outages.down_mean.0.as_nanos() as f64,
@@ -112,7 +133,15 @@ pub fn outage_faults(
         // Stationary: down at the start with the long-run down share.
         let mut is_down = rng.random::<f64>() < down / (up + down);
         let mut t = outages.start.0;
-        while t < stop && out.len() + 2 <= SCHEDULE_MAX {
+        while t < stop {
+            if is_down && out.len() + 2 > room {
+                // This server's outages are known only before `t`; every
+                // server's then end there too.
+                stop = t;
+                cut = Some(t);
+                out.retain(|entry: &TimedFault| entry.at.0 < t);
+                break;
+            }
             if is_down {
                 let back = t.saturating_add(exp(&mut rng, down)).min(stop);
                 let fault = if outages.power_loss {
@@ -137,16 +166,20 @@ pub fn outage_faults(
             is_down = !is_down;
         }
     }
-    out
+    debug_assert!(out.len() <= room);
+    (out, cut)
 }
 
-/// The nemesis's faults for `seed`, in time order.
+/// The nemesis's faults for `seed`, in time order: at most `room`
+/// entries, and where they run out, the time before which they are
+/// complete.
 pub fn generate(
     nemesis: &NemesisSpec,
     servers: &[String],
     duration: Dur,
     seed: u64,
-) -> Vec<TimedFault> {
+    room: usize,
+) -> (Vec<TimedFault>, Option<SimDuration>) {
     let mut rng = rng::stream(seed, rng::names::FAULTS);
     let mut kinds: Vec<NemesisKind> = nemesis.kinds.clone();
     kinds.sort();
@@ -169,10 +202,16 @@ pub fn generate(
     let stop = nemesis.stop.unwrap_or(default_nemesis_stop(duration)).0;
     let mut out = Vec::new();
     if kinds.is_empty() {
-        return out;
+        return (out, None);
     }
     let mut t = nemesis.start.0;
-    while out.len() + 2 <= SCHEDULE_MAX {
+    let mut cut = None;
+    loop {
+        if out.len() + 2 > room {
+            // Every fault so far has ended by `t`; the next is unknown.
+            cut = Some(t);
+            break;
+        }
         let gap = draw(&mut rng, nemesis.interval_min.0, nemesis.interval_max.0);
         let length = draw(&mut rng, nemesis.fault_min.0, nemesis.fault_max.0);
         let start = t.saturating_add(gap);
@@ -242,7 +281,7 @@ pub fn generate(
         }
         t = end;
     }
-    out
+    (out, cut)
 }
 
 fn draw(rng: &mut SimRng, min: SimDuration, max: SimDuration) -> SimDuration {

@@ -202,6 +202,12 @@ pub(crate) fn plan(resolved: &Scenario) -> Result<Plan<'_>, String> {
         schedule: &resolved.faults.schedule,
         duration: resolved.duration,
         memory: resolved.limits.memory,
+        events_max: resolved.limits.events_max,
+        events_per_instant_max: resolved.limits.events_per_instant_max,
+        schedule_cut_at: resolved
+            .faults
+            .cut_at
+            .map(|at| sim_core::SimTime::ZERO.saturating_add(at.0)),
         checks: &resolved.checks,
         expect: &resolved.expect,
         registers: resolved.protocol.serves_registers() && !transactional(resolved),

@@ -464,6 +464,13 @@ pub struct FaultsSpec {
     /// Restart faults, like the nemesis).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub outages: Option<OutagesSpec>,
+    /// Set by resolving, never written by hand: the outages or the nemesis
+    /// drew more faults than the schedule holds (`validate::SCHEDULE_MAX`),
+    /// so the schedule is complete only before this time. The run stops
+    /// here, inconclusive (`schedule_full`), rather than going on without
+    /// faults it was asked for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cut_at: Option<Dur>,
 }
 
 /// Each server goes down and comes back on its own, independently of the
@@ -633,16 +640,36 @@ pub struct LimitsSpec {
     /// count against it (`sim_core::memory`).
     #[serde(default = "default_memory")]
     pub memory: Bytes,
+    /// Events the engine processes at most; past it the run is
+    /// inconclusive (`event_limit`). The default ends only a run that
+    /// would never end.
+    #[serde(default = "default_events_max")]
+    pub events_max: u64,
+    /// Events at one simulated instant at most; past it the run is
+    /// inconclusive (`instant_limit`): a protocol looping without letting
+    /// time pass.
+    #[serde(default = "default_events_per_instant_max")]
+    pub events_per_instant_max: u64,
 }
 
 fn default_memory() -> Bytes {
     Bytes(sim_core::memory::MEMORY_BYTES_DEFAULT)
 }
 
+fn default_events_max() -> u64 {
+    sim_core::engine::EVENTS_MAX_DEFAULT
+}
+
+fn default_events_per_instant_max() -> u64 {
+    sim_core::engine::EVENTS_PER_INSTANT_MAX_DEFAULT
+}
+
 impl Default for LimitsSpec {
     fn default() -> Self {
         LimitsSpec {
             memory: default_memory(),
+            events_max: default_events_max(),
+            events_per_instant_max: default_events_per_instant_max(),
         }
     }
 }

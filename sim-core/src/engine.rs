@@ -31,8 +31,13 @@ use serde::Serialize;
 pub struct Limits {
     /// Pending events at most (messages in flight, timers, scheduled faults).
     pub queue_len_max: usize,
-    /// Events processed at most.
+    /// Events processed at most, in all (`EVENTS_MAX_DEFAULT`).
     pub events_max: u64,
+    /// Events processed at one simulated instant at most
+    /// (`EVENTS_PER_INSTANT_MAX_DEFAULT`): a protocol that loops at one
+    /// instant (a zero-delay timer that re-arms itself, a message answered
+    /// at once, for ever) never lets time pass, so no time bound ends it.
+    pub events_per_instant_max: u64,
     /// Messages held by clogs at most, over all links.
     pub held_messages_max: usize,
     /// Inputs waiting on one paused node at most.
@@ -51,7 +56,8 @@ impl Default for Limits {
     fn default() -> Self {
         Limits {
             queue_len_max: 50_000_000,
-            events_max: u64::MAX,
+            events_max: EVENTS_MAX_DEFAULT,
+            events_per_instant_max: EVENTS_PER_INSTANT_MAX_DEFAULT,
             held_messages_max: 1_000_000,
             deferred_per_node_max: 100_000,
             storage_bytes_per_node_max: STORAGE_BYTES_MAX_DEFAULT,
@@ -60,6 +66,17 @@ impl Default for Limits {
         }
     }
 }
+
+/// Events a run processes at most unless told otherwise: about ten minutes
+/// of the engine at full speed, far beyond any curated scenario (the
+/// largest runs some tens of millions), so only a run that never ends
+/// reaches it.
+pub const EVENTS_MAX_DEFAULT: u64 = 4_000_000_000;
+
+/// Events at one simulated instant at most unless told otherwise. Ten
+/// thousand clients all starting at time zero take some tens of thousands;
+/// a million is a loop.
+pub const EVENTS_PER_INSTANT_MAX_DEFAULT: u64 = 1_000_000;
 
 /// Everything a simulation is built from, except the protocol.
 #[derive(Clone, Debug)]
@@ -94,6 +111,11 @@ pub struct Stop {
     pub until: SimTime,
     /// Stop once this many messages have been delivered.
     pub delivered_max: u64,
+    /// Pause once the run has processed this many events in all, with
+    /// `StopReason::EventsReached`: a driver runs in slices of events to
+    /// report progress and to be able to stop a run, however long it
+    /// spends at one simulated instant.
+    pub events_until: u64,
 }
 
 impl Stop {
@@ -101,6 +123,7 @@ impl Stop {
         Stop {
             until,
             delivered_max: u64::MAX,
+            events_until: u64::MAX,
         }
     }
     pub fn after(duration: SimDuration) -> Self {
@@ -110,6 +133,14 @@ impl Stop {
         Stop {
             until: SimTime::MAX,
             delivered_max,
+            events_until: u64::MAX,
+        }
+    }
+    /// The same stop, pausing once `events` events have been processed in all.
+    pub fn pausing_at_events(self, events: u64) -> Self {
+        Stop {
+            events_until: events,
+            ..self
         }
     }
 }
@@ -134,6 +165,15 @@ pub enum StopReason {
     /// A node went past one of its protocol's own bounds (see
     /// `Context::limit_reached`); `Simulation::limit_detail` names it.
     ProtocolLimit,
+    /// `Stop::events_until` was reached: a pause, like `OutputsPending`;
+    /// call `run` again to go on.
+    EventsReached,
+    /// `Limits::events_per_instant_max` events happened at one simulated
+    /// instant: a protocol looping without letting time pass.
+    InstantLimit,
+    /// The driver stopped the run (its watcher asked to: a wall-clock
+    /// budget, a user's interrupt). The engine never returns it itself.
+    Cancelled,
 }
 
 impl StopReason {
@@ -157,6 +197,9 @@ impl StopReason {
             StopReason::OutputsPending => "outputs_pending",
             StopReason::MemoryLimit => "memory_limit",
             StopReason::ProtocolLimit => "protocol_limit",
+            StopReason::EventsReached => "events_reached",
+            StopReason::InstantLimit => "instant_limit",
+            StopReason::Cancelled => "cancelled",
         }
     }
 }
@@ -198,6 +241,9 @@ pub struct Simulation<P: Protocol> {
     next_message_id: u64,
     /// A limit reached: `run` returns it before the next event.
     halt: Option<StopReason>,
+    /// Events processed at the current instant (`now`), for
+    /// `Limits::events_per_instant_max`.
+    instant_events: u64,
     /// What a `ProtocolLimit` halt is about, naming the node.
     limit_detail: Option<String>,
     memory: MemoryMeter,
@@ -280,6 +326,7 @@ impl<P: Protocol> Simulation<P> {
             commands: Vec::new(),
             next_message_id: 0,
             halt: None,
+            instant_events: 0,
             limit_detail: None,
             memory,
             outputs: Vec::new(),
@@ -436,6 +483,9 @@ impl<P: Protocol> Simulation<P> {
             if self.stats.events >= self.limits.events_max {
                 return StopReason::EventLimit;
             }
+            if self.stats.events >= stop.events_until {
+                return StopReason::EventsReached;
+            }
             if self.outputs.len() >= self.limits.outputs_pending_max {
                 return StopReason::OutputsPending;
             }
@@ -445,22 +495,17 @@ impl<P: Protocol> Simulation<P> {
                     self.now = self.now.max(stop.until);
                     return StopReason::TimeReached;
                 }
-                Some(_) => {}
+                Some(time) if time == self.now => {
+                    self.instant_events += 1;
+                    if self.instant_events > self.limits.events_per_instant_max {
+                        return StopReason::InstantLimit;
+                    }
+                }
+                Some(_) => self.instant_events = 1,
             }
             let event = self.queue.pop().expect("peeked");
             node_slot::prefetch_upcoming(&mut self.queue, &self.nodes);
             self.process(event);
-        }
-    }
-
-    /// Processes one event; false when the queue is empty.
-    pub fn step(&mut self) -> bool {
-        match self.queue.pop() {
-            Some(event) => {
-                self.process(event);
-                true
-            }
-            None => false,
         }
     }
 

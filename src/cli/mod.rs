@@ -153,6 +153,10 @@ enum Command {
         /// diverging event with both sides (exit 1), or that they agree.
         #[arg(long)]
         check_determinism: bool,
+        /// Wall time the run may take, e.g. 30s or 5m; past it the run
+        /// stops as inconclusive (exit 3), never with a verdict.
+        #[arg(long, value_name = "TIME")]
+        timeout: Option<String>,
         /// Skip the charts and report.html (written by default).
         #[arg(long)]
         no_report: bool,
@@ -204,6 +208,10 @@ enum Command {
         /// terminal (a CI log); a terminal gets a bar instead.
         #[arg(long, value_name = "SECONDS", default_value_t = 10.0)]
         progress_every: f64,
+        /// Wall time each run may take, e.g. 30s; a run past it counts as
+        /// inconclusive, never with a verdict.
+        #[arg(long, value_name = "TIME")]
+        timeout: Option<String>,
         /// After the sweep, run K of its runs again and compare their trace
         /// hashes with the results (exit 1 if any differs).
         #[arg(long, value_name = "K")]
@@ -511,10 +519,12 @@ fn dispatch(
             memory,
             progress_every,
             check_determinism,
+            timeout,
             no_report,
             window,
         } => {
             let report = window.options()?;
+            let timeout = wall_timeout(timeout)?;
             // --memory is a --set of limits.memory, so that the reproduce
             // command and resolved.ron carry it.
             sets.extend(memory.map(|m| format!("limits.memory={m}")));
@@ -526,6 +536,7 @@ fn dispatch(
                 json,
                 progress_every: every,
                 check_determinism,
+                timeout,
                 report: (!no_report).then_some(report),
             };
             run_cmd::run(&scenario, options, stdout, stderr)
@@ -542,12 +553,14 @@ fn dispatch(
             memory,
             memory_total,
             progress_every,
+            timeout,
             check_determinism,
             no_report,
             shrink,
             shrink_budget,
             cdf,
         } => {
+            let timeout = wall_timeout(timeout)?;
             sets.extend(memory.map(|m| format!("limits.memory={m}")));
             let progress_every = progress_interval(progress_every)?;
             let options = sweep_cmd::SweepOptions {
@@ -560,6 +573,7 @@ fn dispatch(
                 sets,
                 memory_total,
                 progress_every,
+                timeout,
                 check_determinism,
                 json,
                 report: (!no_report).then(|| cdf.options()),
@@ -818,4 +832,10 @@ fn load_with_sets(
         })
     })?;
     Ok((scenario, source, applied))
+}
+
+/// `--timeout` of `run` and `sweep`: a wall time above zero.
+fn wall_timeout(text: Option<String>) -> Result<Option<std::time::Duration>, error::CliError> {
+    text.map(|t| crate::shrinking::parse_budget(&t).map_err(|e| error::CliError::argument("--timeout", e)))
+        .transpose()
 }

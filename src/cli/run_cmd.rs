@@ -15,6 +15,8 @@ pub struct RunOptions {
     pub progress_every: std::time::Duration,
     /// Run the seed a second time and compare the two traces.
     pub check_determinism: bool,
+    /// The run's wall-clock budget (`--timeout`).
+    pub timeout: Option<std::time::Duration>,
     /// Write the charts and `report.html` beside the run's files, so.
     pub report: Option<reports::run_report::RunOptions>,
 }
@@ -32,6 +34,7 @@ pub fn run(
         json,
         progress_every,
         check_determinism,
+        timeout,
         report,
     } = options;
     let (scenario, source, applied) = super::load_with_sets(path, &sets)?;
@@ -52,9 +55,10 @@ pub fn run(
     };
     // Progress lines go to stderr, so they never mix with --json's object.
     let (result, timing) =
-        run_output::execute(&traced, Some((&mut *stderr, progress_every))).map_err(input_error)?;
+        run_output::execute(&traced, Some((&mut *stderr, progress_every)), timeout)
+            .map_err(input_error)?;
     let determinism = if check_determinism {
-        let (again, _) = run_output::execute(&traced, None).map_err(input_error)?;
+        let (again, _) = run_output::execute(&traced, None, timeout).map_err(input_error)?;
         Some(run_output::compare_runs(&result, &again))
     } else {
         None

@@ -16,6 +16,8 @@ pub struct SweepOptions {
     pub sets: Vec<String>,
     pub memory_total: Option<String>,
     pub progress_every: std::time::Duration,
+    /// Each run's wall-clock budget (`--timeout`).
+    pub timeout: Option<std::time::Duration>,
     /// Re-run this many of the sweep's runs and compare their trace hashes.
     pub check_determinism: Option<usize>,
     pub json: bool,
@@ -425,6 +427,7 @@ fn plan(path: &Path, options: &SweepOptions) -> Result<SweepPlan, CliError> {
         seeds,
         groups,
         shard,
+        run_timeout: options.timeout,
     })
 }
 
