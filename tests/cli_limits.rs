@@ -334,6 +334,24 @@ fn a_one_nanosecond_timer_prints_progress_and_times_out_inconclusive() {
     assert_eq!(summary["inconclusive"]["reason"], "cancelled");
     let bad = faultline(&["run", "quickstart", "--timeout", "0s"]);
     assert_eq!(bad.code, 2, "{bad:?}");
+    // `validate` warns of the rate such a timer implies, naming the field.
+    let path = changed(
+        "split-brain-no-fencing.ron",
+        "mode: SemiSync(acks: 1, fallback_timeout: \"1s\")",
+        "mode: Async(ship_interval: \"1ns\")",
+        &dir,
+    );
+    let validated = faultline(&["validate", &path]);
+    assert_eq!(validated.code, 0, "{validated:?}");
+    assert!(
+        validated
+            .stdout
+            .contains("warning: protocol.PrimaryBackup.mode.Async.ship_interval: 1ns on 3 servers implies about 3.0e9 events per simulated second"),
+        "{}",
+        validated.stdout
+    );
+    let plain = faultline(&["validate", "split-brain-no-fencing"]);
+    assert!(!plain.stdout.contains("warning"), "{}", plain.stdout);
 }
 
 /// Postmortem (issue: outages can erase a user's faults): outages with tiny
@@ -362,6 +380,13 @@ fn outages_that_overflow_the_schedule_make_the_run_inconclusive() {
 )"#,
     )
     .unwrap();
+    let validated = faultline(&["validate", path.to_str().unwrap()]);
+    assert!(
+        validated.stdout.contains("warning: faults.outages: about")
+            && validated.stdout.contains("the schedule holds 100000"),
+        "{}",
+        validated.stdout
+    );
     let out_dir = dir.join("out");
     let result = faultline(&[
         "run",
@@ -376,8 +401,7 @@ fn outages_that_overflow_the_schedule_make_the_run_inconclusive() {
         "{}",
         result.stdout
     );
-    let resolved =
-        scenarios::load_file(&out_dir.join("resolved.ron")).expect("resolved.ron loads");
+    let resolved = scenarios::load_file(&out_dir.join("resolved.ron")).expect("resolved.ron loads");
     let cut = resolved.faults.cut_at.expect("the cut is written out");
     assert!(cut.0 < sim_core::SimDuration::from_secs(5), "{cut}");
     assert!(resolved.faults.schedule.len() <= scenarios::validate::SCHEDULE_MAX);

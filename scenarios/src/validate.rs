@@ -3,6 +3,7 @@
 
 use crate::catalog::CHECKERS;
 use crate::convert;
+use crate::duration::Dur;
 use crate::error::{suggestion, Problem};
 use crate::protocol::ProtocolSpec;
 use crate::scenario::Scenario;
@@ -803,13 +804,115 @@ pub fn warnings(scenario: &Scenario) -> Vec<Problem> {
         }
     }
     found.extend(clients_cut_off(scenario));
+    found.extend(event_rate(scenario));
+    found.extend(schedule_overflow(scenario));
     found
 }
 
-/// Partitions that leave every client without a server: each client is
-/// placed in a group with no server (a client no group names keeps reaching
-/// every server, so only a placement can do this), or the only client is
-/// isolated. The run then sees no operations for as long as it lasts.
+/// Events per simulated second past which `validate` warns: about ten
+/// seconds of the engine for each simulated second.
+pub const EVENTS_PER_SECOND_WARN: f64 = 1e8;
+
+/// Periodic timers so short that the run would take hours: every protocol
+/// parameter named `*_interval` fires on every server once per interval,
+/// so it implies `servers / interval` events per simulated second. (Issue:
+/// a 1 ns `ship_interval` made a 3 s run take twenty minutes, unwarned.)
+fn event_rate(scenario: &Scenario) -> Vec<Problem> {
+    let servers = server_names(&scenario.nodes).len() as f64;
+    let Ok(params) = serde_json::to_value(&scenario.protocol) else {
+        return Vec::new();
+    };
+    let mut intervals = Vec::new();
+    collect_intervals(&params, "protocol", &mut intervals);
+    intervals
+        .into_iter()
+        .filter_map(|(path, interval)| {
+            let rate = servers * 1e9 / interval.0.as_nanos().max(1) as f64;
+            (rate > EVENTS_PER_SECOND_WARN).then(|| Problem {
+                path,
+                message: format!(
+                    "{interval} on {servers} servers implies about {rate:.1e} events per simulated second ({:.1e} over the {} run), hours of wall time; lengthen it, or bound the run with --timeout or limits.events_max",
+                    rate * scenario.duration.0.as_nanos() as f64 / 1e9,
+                    scenario.duration
+                ),
+            })
+        })
+        .collect()
+}
+
+/// Every `*_interval` duration in a protocol's parameters, with its path.
+fn collect_intervals(value: &serde_json::Value, path: &str, out: &mut Vec<(String, Dur)>) {
+    match value {
+        serde_json::Value::Object(fields) => {
+            for (name, field) in fields {
+                let at = format!("{path}.{name}");
+                if let (true, Some(text)) = (name.ends_with("_interval"), field.as_str()) {
+                    if let Ok(d) = SimDuration::parse(text) {
+                        out.push((at.clone(), Dur(d)));
+                    }
+                }
+                collect_intervals(field, &at, out);
+            }
+        }
+        serde_json::Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                collect_intervals(item, &format!("{path}[{i}]"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Outages or a nemesis whose expected faults outnumber the schedule's
+/// room: the run will stop, inconclusive, where the schedule fills
+/// (`faults.cut_at`). Expected counts: one crash and one restart per
+/// outage cycle per server; a fault and its undoing per nemesis step.
+fn schedule_overflow(scenario: &Scenario) -> Vec<Problem> {
+    let mut found = Vec::new();
+    let servers = server_names(&scenario.nodes).len() as f64;
+    let duration = scenario.duration;
+    let window = |start: Dur, stop: Option<Dur>| {
+        let stop = stop.unwrap_or(default_nemesis_stop(duration));
+        stop.0.as_nanos().saturating_sub(start.0.as_nanos()) as f64
+    };
+    let mut expected = scenario.faults.schedule.len() as f64;
+    if let Some(outages) = &scenario.faults.outages {
+        let cycle = (outages.up_mean.0.as_nanos() + outages.down_mean.0.as_nanos()).max(1) as f64;
+        expected += 2.0 * servers * window(outages.start, outages.stop) / cycle;
+        if expected > SCHEDULE_MAX as f64 {
+            found.push(Problem {
+                path: "faults.outages".into(),
+                message: format!(
+                    "about {expected:.0} fault entries are expected, and the schedule holds {SCHEDULE_MAX}: the run will stop, inconclusive, where it fills. Raise up_mean and down_mean, or shorten the window"
+                ),
+            });
+        }
+    }
+    if let Some(nemesis) = &scenario.faults.nemesis {
+        let step = (nemesis.interval_min.0.as_nanos()
+            + nemesis.interval_max.0.as_nanos()
+            + nemesis.fault_min.0.as_nanos()
+            + nemesis.fault_max.0.as_nanos())
+        .max(2) as f64
+            / 2.0;
+        expected += 2.0 * window(nemesis.start, nemesis.stop) / step;
+        if expected > SCHEDULE_MAX as f64 {
+            found.push(Problem {
+                path: "faults.nemesis".into(),
+                message: format!(
+                    "about {expected:.0} fault entries are expected, and the schedule holds {SCHEDULE_MAX}: the run will stop, inconclusive, where it fills. Lengthen the nemesis's intervals and faults, or shorten its window"
+                ),
+            });
+        }
+    }
+    found
+}
+
+/// Partitions that leave every client without a server from the first half
+/// of the run to its end: each client is placed in a group with no server (a client no group
+/// names keeps reaching every server, so only a placement can do this), or
+/// the only client is isolated, and nothing later heals it. The run then
+/// sees no operations from there on.
 fn clients_cut_off(scenario: &Scenario) -> Vec<Problem> {
     let servers = server_names(&scenario.nodes);
     let all = all_node_names(scenario);
@@ -831,7 +934,19 @@ fn clients_cut_off(scenario: &Scenario) -> Vec<Problem> {
             FaultSpec::Isolate(node) => clients.len() == 1 && clients[0] == node,
             _ => false,
         };
-        if cut_off {
+        // A later Heal or partition changes who reaches whom, so a phase
+        // that cuts the clients off on purpose (raft-figure8 stages who
+        // may lead) ends there; and a cut of the run's last part leaves
+        // the clients most of the run to work in. A cut that silences the
+        // clients for most of the run, to its end, is likely a mistake.
+        let changed_later = scenario.faults.schedule[index + 1..].iter().any(|later| {
+            matches!(
+                later.fault,
+                FaultSpec::Heal | FaultSpec::Partition(_) | FaultSpec::Isolate(_)
+            )
+        });
+        let most_of_the_run = entry.at.0.as_nanos() <= scenario.duration.0.as_nanos() / 2;
+        if cut_off && !changed_later && most_of_the_run {
             found.push(Problem {
                 path: format!("faults.schedule[{index}].fault"),
                 message: "every client is cut off from every server (each is placed in a group without one), so no operation can complete until it heals; place clients with servers, or leave them out of the groups to let them reach every server".into(),

@@ -50,7 +50,10 @@ fn a_zero_delay_timer_loop_stops_at_the_instant_bound() {
     let mut sim = looper(SimDuration::ZERO, |l| l.events_per_instant_max = 10_000);
     let reason = sim.run(Stop::after(SimDuration::from_secs(1)));
     assert_eq!(reason, StopReason::InstantLimit);
-    assert!(!reason.is_complete(), "a loop is inconclusive, never a pass");
+    assert!(
+        !reason.is_complete(),
+        "a loop is inconclusive, never a pass"
+    );
     assert_eq!(sim.now(), SimTime::ZERO, "time never moved");
     assert_eq!(sim.events(), 10_000);
     // It stays stopped: calling again does not run past the bound.
@@ -89,7 +92,10 @@ fn a_run_stops_at_its_event_bound() {
     assert_eq!(reason, StopReason::EventLimit);
     assert!(!reason.is_complete());
     assert_eq!(sim.events(), 5_000);
-    assert!(sim_core::Limits::default().events_max < u64::MAX, "bounded by default");
+    assert!(
+        sim_core::Limits::default().events_max < u64::MAX,
+        "bounded by default"
+    );
 }
 
 #[test]
@@ -105,7 +111,11 @@ fn slices_pause_and_resume_to_the_same_run() {
             assert_eq!(reason, StopReason::TimeReached);
             break;
         }
-        assert_eq!(sliced.events() % 777, 0, "a pause comes exactly at the slice");
+        assert_eq!(
+            sliced.events() % 777,
+            0,
+            "a pause comes exactly at the slice"
+        );
         pauses += 1;
     }
     assert!(pauses > 10, "{pauses}");

@@ -292,7 +292,7 @@ enum Command {
     /// valid, 1 not, 3 unknown (the deadline or budget ran out first), 2
     /// bad input.
     #[command(
-        after_help = "Examples:\n  faultline check etcd_000.log --model cas-register\n  faultline check history.edn --format edn --initial 0 --timeout 30s --json\n  faultline check txns.edn --model list-append --consistency-models serializable --html counterexample.html\n  faultline check history.txt --model rw-register --format plume\n  faultline check bank.edn --model bank --total 100"
+        after_help = "Examples:\n  faultline check faultline-out/quickstart/seed-1/history.jsonl\n  faultline check etcd_000.log --model cas-register\n  faultline check history.edn --format edn --initial 0 --timeout 30s --json\n  faultline check txns.edn --model list-append --consistency-models serializable --html counterexample.html\n  faultline check history.txt --model rw-register --format plume\n  faultline check bank.edn --model bank --total 100"
     )]
     Check {
         /// A history file: EDN, Porcupine etcd or kv log, or history.jsonl.
@@ -836,6 +836,8 @@ fn load_with_sets(
 
 /// `--timeout` of `run` and `sweep`: a wall time above zero.
 fn wall_timeout(text: Option<String>) -> Result<Option<std::time::Duration>, error::CliError> {
-    text.map(|t| crate::shrinking::parse_budget(&t).map_err(|e| error::CliError::argument("--timeout", e)))
-        .transpose()
+    text.map(|t| {
+        crate::shrinking::parse_budget(&t).map_err(|e| error::CliError::argument("--timeout", e))
+    })
+    .transpose()
 }
