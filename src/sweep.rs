@@ -13,23 +13,12 @@ use crate::progress::{Counts, ProgressMode, SweepProgress};
 use crate::run_output::{self, reproduce_command};
 use rayon::prelude::*;
 use scenarios::schema::Expect;
-use scenarios::Scenario;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, Write};
 use std::path::Path;
 
-/// One combination of swept values.
-#[derive(Clone, Debug)]
-pub struct Group {
-    pub label: String,
-    /// (field path, value as RON text).
-    pub sets: Vec<(String, String)>,
-    /// The paths in `sets` that move in step with an axis before them (a
-    /// sweep axis's `with`): part of the group, not axes of their own.
-    pub lockstep: Vec<String>,
-    pub scenario: Scenario,
-}
+pub use scenarios::sweep::Group;
 
 #[derive(Clone, Debug)]
 pub struct SweepPlan {

@@ -67,6 +67,7 @@ pub mod set;
 pub mod shrink;
 pub mod strategies;
 pub mod swarm;
+pub mod sweep;
 mod syntax_hint;
 pub mod topology;
 pub mod validate;

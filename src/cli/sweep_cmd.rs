@@ -2,7 +2,7 @@
 
 use super::error::{CliError, ErrorKind};
 use crate::progress::ProgressMode;
-use crate::sweep::{self, Existing, Group, SweepPlan};
+use crate::sweep::{self, Existing, SweepPlan};
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
@@ -348,80 +348,25 @@ fn plan(path: &Path, options: &SweepOptions) -> Result<SweepPlan, CliError> {
         .transpose()
         .map_err(|e| CliError::new(ErrorKind::Argument, e).with_path("--shard"))?;
     // Axes: the scenario's `sweep` section, then each --set.
-    // Each axis is one or more paths that move in step (`with`).
-    let mut axes: Vec<Vec<(String, Vec<ron::Value>)>> = scenario
-        .sweep
-        .iter()
-        .map(|a| {
-            std::iter::once((a.path.clone(), a.values.clone()))
-                .chain(a.with.iter().map(|w| (w.path.clone(), w.values.clone())))
-                .collect()
-        })
-        .collect();
+    let mut extra = Vec::with_capacity(options.sets.len());
     for set in &options.sets {
-        axes.push(vec![scenarios::set::parse_assignment(set).map_err(
-            |e| CliError::argument("--set", format!("{set}: {e}")),
-        )?]);
+        extra.push(
+            scenarios::set::parse_assignment(set)
+                .map_err(|e| CliError::argument("--set", format!("{set}: {e}")))?,
+        );
     }
-    let combinations = axes.iter().try_fold(1usize, |n, axis| {
-        n.checked_mul(axis[0].1.len())
-            .filter(|n| *n <= scenarios::validate::SWEEP_GROUPS_MAX)
-    });
-    if combinations.is_none() {
-        return Err(CliError::argument(
-            "--set",
-            format!(
-                "the swept values make more than {} combinations",
-                scenarios::validate::SWEEP_GROUPS_MAX
-            ),
-        ));
-    }
-    let mut groups = vec![Group {
-        label: "(base)".into(),
-        sets: Vec::new(),
-        lockstep: Vec::new(),
-        scenario: scenario.clone(),
-    }];
-    for axis in &axes {
-        let mut next = Vec::new();
-        for group in &groups {
-            for i in 0..axis[0].1.len() {
-                let mut changed = group.scenario.clone();
-                let mut sets = group.sets.clone();
-                let mut lockstep = group.lockstep.clone();
-                lockstep.extend(axis.iter().skip(1).map(|(path, _)| path.clone()));
-                for (field, values) in axis {
-                    let value = values.get(i).ok_or_else(|| {
-                        CliError::argument("sweep", format!("{field}: too few values"))
-                    })?;
-                    changed = scenarios::set::apply(&changed, field, value.clone())
-                        .map_err(|e| CliError::argument("--set", format!("{field}: {e}")))?;
-                    sets.push((field.clone(), scenarios::set::render(value)));
-                }
-                let label = sets
-                    .iter()
-                    .map(|(f, v)| format!("{f}={v}"))
-                    .collect::<Vec<_>>()
-                    .join(" ");
-                next.push(Group {
-                    label,
-                    sets,
-                    lockstep,
-                    scenario: changed,
-                });
-            }
+    let groups = scenarios::sweep::plan_groups(&scenario, &extra).map_err(|error| {
+        use scenarios::sweep::{AxisSource, PlanError};
+        match error {
+            PlanError::Axis {
+                axis: AxisSource::Assignment(i),
+                path,
+                message,
+            } => CliError::argument("--set", format!("{}: {path}: {message}", options.sets[i])),
+            PlanError::TooManyGroups { .. } => CliError::argument("--set", error.to_string()),
+            other => CliError::from(other.into_scenario_error(&source)),
         }
-        groups = next;
-    }
-    for group in &mut groups {
-        group.scenario.sweep.clear();
-        scenarios::validate::validate(&group.scenario).map_err(|problems| {
-            CliError::from(scenarios::ScenarioError::Invalid {
-                file: format!("{source} [{}]", group.label),
-                problems,
-            })
-        })?;
-    }
+    })?;
     Ok(SweepPlan {
         scenario_path: source,
         seeds,
