@@ -241,9 +241,13 @@ pub struct Simulation<P: Protocol> {
     next_message_id: u64,
     /// A limit reached: `run` returns it before the next event.
     halt: Option<StopReason>,
-    /// Events processed at the current instant (`now`), for
-    /// `Limits::events_per_instant_max`.
-    instant_events: u64,
+    /// For `Limits::events_per_instant_max`: the time when the instant
+    /// check last found time had moved, and the event count at which it
+    /// looks again. Every event from that look to the next is at or after
+    /// that time, so finding the time unchanged there means more than the
+    /// bound's events happened at one instant.
+    instant_time: SimTime,
+    instant_check_events: u64,
     /// What a `ProtocolLimit` halt is about, naming the node.
     limit_detail: Option<String>,
     memory: MemoryMeter,
@@ -326,7 +330,8 @@ impl<P: Protocol> Simulation<P> {
             commands: Vec::new(),
             next_message_id: 0,
             halt: None,
-            instant_events: 0,
+            instant_time: SimTime::ZERO,
+            instant_check_events: config.limits.events_per_instant_max.saturating_add(1),
             limit_detail: None,
             memory,
             outputs: Vec::new(),
@@ -469,22 +474,25 @@ impl<P: Protocol> Simulation<P> {
     /// Runs until `stop` or a limit; returns why it stopped. May be called again
     /// to continue. On `TimeReached` the clock advances to `stop.until`.
     pub fn run(&mut self, stop: Stop) -> StopReason {
+        // The checks by event count (the memory audit, the event bounds,
+        // the slice's end, the instant bound) share one comparison per
+        // event: the loop looks at them only once the count reaches the
+        // nearest of them.
+        let mut next_check = self.next_check_events(&stop);
         loop {
             if let Some(reason) = self.halt {
                 return reason;
             }
-            if self.stats.events >= self.memory.next_audit_events {
-                self.audit_memory();
+            if self.stats.events >= next_check {
+                if let Some(reason) = self.check_by_events(&stop) {
+                    return reason;
+                }
+                next_check = self.next_check_events(&stop);
+                debug_assert!(next_check > self.stats.events || self.halt.is_some());
                 continue;
             }
             if self.stats.delivered >= stop.delivered_max {
                 return StopReason::DeliveredReached;
-            }
-            if self.stats.events >= self.limits.events_max {
-                return StopReason::EventLimit;
-            }
-            if self.stats.events >= stop.events_until {
-                return StopReason::EventsReached;
             }
             if self.outputs.len() >= self.limits.outputs_pending_max {
                 return StopReason::OutputsPending;
@@ -495,18 +503,50 @@ impl<P: Protocol> Simulation<P> {
                     self.now = self.now.max(stop.until);
                     return StopReason::TimeReached;
                 }
-                Some(time) if time == self.now => {
-                    self.instant_events += 1;
-                    if self.instant_events > self.limits.events_per_instant_max {
-                        return StopReason::InstantLimit;
-                    }
-                }
-                Some(_) => self.instant_events = 1,
+                Some(_) => {}
             }
             let event = self.queue.pop().expect("peeked");
             node_slot::prefetch_upcoming(&mut self.queue, &self.nodes);
             self.process(event);
         }
+    }
+
+    /// The event count at which `run` next looks at the checks by count.
+    fn next_check_events(&self, stop: &Stop) -> u64 {
+        self.memory
+            .next_audit_events
+            .min(self.limits.events_max)
+            .min(stop.events_until)
+            .min(self.instant_check_events)
+    }
+
+    /// The checks by event count, once the count reaches one of them: the
+    /// memory audit, then the bounds. `Some` ends (or pauses) the run.
+    #[cold]
+    fn check_by_events(&mut self, stop: &Stop) -> Option<StopReason> {
+        let events = self.stats.events;
+        if events >= self.memory.next_audit_events {
+            self.audit_memory();
+            debug_assert!(self.memory.next_audit_events > events);
+        }
+        if events >= self.limits.events_max {
+            return Some(StopReason::EventLimit);
+        }
+        if events >= stop.events_until {
+            return Some(StopReason::EventsReached);
+        }
+        if events >= self.instant_check_events {
+            if self.now == self.instant_time {
+                // More than the bound's events since the last look, all at
+                // this instant: a loop. It stays stopped.
+                self.halt = Some(StopReason::InstantLimit);
+                return self.halt;
+            }
+            self.instant_time = self.now;
+            self.instant_check_events =
+                events.saturating_add(self.limits.events_per_instant_max.saturating_add(1));
+        }
+        None
     }
 
     #[inline]

@@ -55,13 +55,14 @@ fn a_zero_delay_timer_loop_stops_at_the_instant_bound() {
         "a loop is inconclusive, never a pass"
     );
     assert_eq!(sim.now(), SimTime::ZERO, "time never moved");
-    assert_eq!(sim.events(), 10_000);
+    // It stops once more than the bound's events happened at the instant.
+    assert_eq!(sim.events(), 10_001);
     // It stays stopped: calling again does not run past the bound.
     assert_eq!(
         sim.run(Stop::after(SimDuration::from_secs(1))),
         StopReason::InstantLimit
     );
-    assert_eq!(sim.events(), 10_000);
+    assert_eq!(sim.events(), 10_001);
 }
 
 #[test]
@@ -71,7 +72,7 @@ fn the_instant_bound_is_on_by_default() {
     assert_eq!(reason, StopReason::InstantLimit);
     assert_eq!(
         sim.events(),
-        sim_core::engine::EVENTS_PER_INSTANT_MAX_DEFAULT
+        sim_core::engine::EVENTS_PER_INSTANT_MAX_DEFAULT + 1
     );
 }
 
@@ -83,6 +84,50 @@ fn busy_instants_below_the_bound_pass_and_time_moves_on() {
     let reason = sim.run(Stop::after(SimDuration::from_micros(10)));
     assert_eq!(reason, StopReason::TimeReached);
     assert_eq!(fired(&sim), 2 * 10_000);
+}
+
+/// The instant bound looks only every so many events (one comparison per
+/// event covers every check by count), so a loop that starts after time
+/// has moved is caught within twice the bound, and a busy instant just
+/// under the bound never is.
+#[test]
+fn a_loop_that_starts_later_is_caught_within_twice_the_bound() {
+    /// Ticks every microsecond until 1 ms, then loops at that instant.
+    struct LateLooper;
+    impl Protocol for LateLooper {
+        type Message = ();
+        type Timer = ();
+        type Request = ();
+        type Output = ();
+        fn on_start(&mut self, ctx: &mut Context<'_, Self>) {
+            ctx.set_timer(SimDuration::from_micros(1), ());
+        }
+        fn on_message(&mut self, _ctx: &mut Context<'_, Self>, _from: NodeId, _message: ()) {}
+        fn on_timer(&mut self, ctx: &mut Context<'_, Self>, _id: TimerId, _timer: ()) {
+            let late = ctx.now().as_nanos() >= 1_000_000;
+            let after = if late {
+                SimDuration::ZERO
+            } else {
+                SimDuration::from_micros(1)
+            };
+            ctx.set_timer(after, ());
+        }
+    }
+    let bound = 5_000;
+    let mut config = SimConfig::new(1, Topology::uniform(1, LinkConfig::default()).unwrap());
+    config.limits.events_per_instant_max = bound;
+    let mut sim = Simulation::new(config, |_| LateLooper).unwrap();
+    assert_eq!(
+        sim.run(Stop::after(SimDuration::from_secs(1))),
+        StopReason::InstantLimit
+    );
+    assert_eq!(sim.now(), SimTime::from_nanos(1_000_000));
+    let before_loop = 1_000 + 1; // the start, and a tick a microsecond
+    let at_instant = sim.events() - before_loop;
+    assert!(
+        at_instant > bound && at_instant <= 2 * bound + 2,
+        "{at_instant}"
+    );
 }
 
 #[test]
