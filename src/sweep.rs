@@ -360,26 +360,48 @@ pub fn run_sweep(
         .map_err(|e| e.to_string())?;
     let (sender, receiver) = std::sync::mpsc::channel::<UnitResult>();
     let mut fresh: Vec<UnitResult> = Vec::with_capacity(todo.len());
+    // A results file that cannot be written (a full disk) stops the sweep
+    // with an error, never a panic: the workers start no more runs, and
+    // what was written stays resumable.
+    let write_failed = std::sync::atomic::AtomicBool::new(false);
+    let mut write_error: Option<std::io::Error> = None;
     std::thread::scope(|scope| {
         scope.spawn(|| {
             pool.install(|| {
                 todo.par_iter()
                     .for_each_with(sender, |sender, &(group, seed)| {
+                        if write_failed.load(std::sync::atomic::Ordering::Relaxed) {
+                            return;
+                        }
                         // The receiver lives until every sender is gone.
                         let _ = sender.send(run_unit(plan, group, seed));
                     })
             })
         });
         for result in receiver {
+            if write_error.is_some() {
+                continue;
+            }
             let line = serde_json::to_string(&result).expect("serialisable") + "\n";
             // One write per line: a kill leaves at most one torn line.
-            file.write_all(line.as_bytes())
-                .expect("results file writable");
+            if let Err(e) = file.write_all(line.as_bytes()) {
+                write_error = Some(e);
+                write_failed.store(true, std::sync::atomic::Ordering::Relaxed);
+                continue;
+            }
             shown.finished(!result.passed, result.inconclusive.is_some(), log);
             fresh.push(result);
         }
     });
     shown.end(log);
+    if let Some(e) = write_error {
+        return Err(format!(
+            "{}: cannot write the results: {e}; {} of {} runs were written. Free space, then continue with --resume",
+            results_path.display(),
+            done.len() + fresh.len(),
+            done.len() + todo.len()
+        ));
+    }
     done.extend(fresh);
     done.sort_by_key(|u| (u.group, u.seed));
     Ok(done)

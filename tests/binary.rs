@@ -86,3 +86,33 @@ fn a_sweep_with_stderr_piped_prints_progress_lines() {
         "{stderr}"
     );
 }
+
+/// Postmortem (issue: sweeps in the CLI): a results file that could not be
+/// written (a full disk) panicked the sweep (`expect("results file
+/// writable")`), which also broke the rule of one JSON object on every
+/// exit. Now it is an error, exit 2, with how to go on. A file-size limit
+/// stands in for a full disk: with SIGXFSZ ignored, a write past it fails
+/// with EFBIG, as one to a full disk fails with ENOSPC.
+#[test]
+fn a_results_file_that_cannot_be_written_is_an_error_not_a_panic() {
+    let dir = empty_dir("full-disk");
+    let script = format!(
+        "trap '' XFSZ; ulimit -f 8; exec '{}' sweep quickstart --seeds 0..40 --jobs 1 --no-report --out full --json",
+        env!("CARGO_BIN_EXE_faultline")
+    );
+    let out = Command::new("sh")
+        .args(["-c", &script])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stdout}{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    let error: serde_json::Value = serde_json::from_str(stdout.trim()).expect("one JSON object");
+    let message = error["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("cannot write the results") && message.contains("--resume"),
+        "{message}"
+    );
+}

@@ -65,6 +65,7 @@ pub mod scenario;
 pub mod schema;
 pub mod set;
 pub mod shrink;
+#[cfg(feature = "strategies")]
 pub mod strategies;
 pub mod swarm;
 pub mod sweep;

@@ -8,6 +8,7 @@
 
 pub mod chatter;
 pub mod handler;
+#[cfg(feature = "strategies")]
 pub mod strategies;
 
 pub use chatter::Chatter;
