@@ -48,6 +48,13 @@ fn run_writes_every_chart_and_a_self_contained_page() {
     assert!(page.contains("linearizability"), "checks");
     assert!(page.contains("crash @leader"), "the fault");
     assert!(page.contains("leaderless_ms"), "the protocol's metrics");
+    // Only files the run wrote are linked (issue: dead links): a passing
+    // run without `outputs.trace` has no trace.jsonl nor counterexample.
+    assert!(page.contains("href=\"history.jsonl\""));
+    for absent in ["trace.jsonl", "counterexample.html"] {
+        assert!(!dir.join(absent).exists(), "{absent}");
+        assert!(!page.contains(&format!("href=\"{absent}\"")), "{absent}");
+    }
 }
 
 #[test]
@@ -488,6 +495,11 @@ fn a_counterexample_page_shows_faults_and_links_the_same_window() {
         dir.to_str().unwrap(),
     ]);
     assert_eq!(result.code, 1, "the lost write is caught: {result:?}");
+    let report = std::fs::read_to_string(dir.join("report.html")).unwrap();
+    assert!(
+        report.contains("href=\"counterexample.html\""),
+        "linked where it exists"
+    );
     let page = std::fs::read_to_string(dir.join("counterexample.html")).unwrap();
     assert!(page.contains("time (ms)"), "a time axis in ms");
     assert!(page.contains("power loss n1"), "the fault band is labelled");

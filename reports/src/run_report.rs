@@ -366,10 +366,15 @@ pub fn write_with_laps(
             cycle_figure = Some((sim_core::txn::explain::finding_text(txns, finding), svg));
         }
     }
-    let mut page = page(data, &svgs, &bands, &lamport);
+    let mut page = page(dir, data, &svgs, &bands, &lamport);
     if let Some((text, svg)) = cycle_figure {
         let section = format!(
-            "<h2 id=\"txn-cycle\">The transactions' first anomaly</h2>\n<p>Each box a transaction, each arrow a dependency and why (ww, wr, rw, session, real time); the cycle means no order of the transactions explains what they read. All anomalies, in words: counterexample.html.</p>\n<pre>{}</pre>\n{}",
+            "<h2 id=\"txn-cycle\">The transactions' first anomaly</h2>\n<p>Each box a transaction, each arrow a dependency and why (ww, wr, rw, session, real time); the cycle means no order of the transactions explains what they read.{}</p>\n<pre>{}</pre>\n{}",
+            if dir.join("counterexample.html").is_file() {
+                " All anomalies, in words: <a href=\"counterexample.html\">counterexample.html</a>."
+            } else {
+                ""
+            },
             escape(&text),
             crate::html::figure("txn-cycle", &svg)
         );
@@ -426,6 +431,7 @@ fn table(out: &mut String, rows: &[(String, String)]) {
 }
 
 fn page(
+    dir: &Path,
     data: &RunData<'_>,
     svgs: &[(String, String)],
     bands: &[crate::bands::FaultBand],
@@ -544,7 +550,10 @@ fn page(
         "trace.jsonl",
         "counterexample.html",
     ] {
-        let _ = writeln!(out, "<li><a href=\"{file}\">{file}</a></li>");
+        // Only what the run wrote: no link may lead nowhere.
+        if dir.join(file).is_file() {
+            let _ = writeln!(out, "<li><a href=\"{file}\">{file}</a></li>");
+        }
     }
     out.push_str("</ul>\n</body>\n</html>\n");
     out
