@@ -20,7 +20,12 @@ const SEEDS_FAST: &str = "0..2";
 /// `seeds`, in list order.
 fn current(seeds: &str) -> String {
     let list: Value = serde_json::from_str(&faultline(&["list", "--json"]).stdout).unwrap();
-    let dir = std::env::temp_dir().join(format!("faultline-golden-{}", std::process::id()));
+    // One folder per seed range: both tests may run at once.
+    let dir = std::env::temp_dir().join(format!(
+        "faultline-golden-{}-{}",
+        std::process::id(),
+        seeds.replace("..", "-")
+    ));
     let mut lines = String::new();
     for scenario in list["scenarios"].as_array().unwrap() {
         let name = scenario["name"].as_str().unwrap();
