@@ -23,6 +23,8 @@ mod election;
 mod election_test;
 pub mod messages;
 pub mod monitor;
+#[cfg(test)]
+mod monitor_test;
 pub mod params;
 pub mod plugin;
 mod reads;
