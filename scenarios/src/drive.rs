@@ -244,7 +244,7 @@ fn drive_engine<S: Service>(
                 detail: format!(
                     "stopped at {cut} of {} simulated: the outages or the nemesis drew more faults than the schedule holds ({} entries), so it is complete only before {cut} (faults.cut_at). Raise up_mean and down_mean, or the nemesis's intervals, or shorten their window",
                     plan.duration,
-                    crate::validate::SCHEDULE_MAX
+                    crate::schema::SCHEDULE_MAX
                 ),
                 simulated_ns: end.as_nanos(),
                 duration_ns: plan.duration.0.as_nanos(),

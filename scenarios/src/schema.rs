@@ -12,6 +12,12 @@ use crate::bytes::Bytes;
 use crate::duration::{Dur, SignedDur};
 use serde::{Deserialize, Serialize};
 
+/// Scheduled faults at most: the schedule a file gives, and what outages
+/// and the nemesis add to it when resolved (`FaultsSpec::cut_at`). Here,
+/// in the file format, so the runner can name it without importing the
+/// validator.
+pub const SCHEDULE_MAX: usize = 100_000;
+
 /// The servers: a count (named n1..nN) or explicit names.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Nodes {

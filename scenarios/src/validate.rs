@@ -17,8 +17,7 @@ pub const DURATION_MAX: SimDuration = SimDuration::from_secs(7 * 24 * 3600);
 pub const MEMORY_BYTES_MIN: u64 = 64 << 10;
 /// The largest: more than any machine we expect to run on.
 pub const MEMORY_BYTES_MAX: u64 = 1 << 40;
-/// Scheduled faults at most.
-pub const SCHEDULE_MAX: usize = 100_000;
+pub use crate::schema::SCHEDULE_MAX;
 /// Seeds in one range at most.
 pub const SEEDS_MAX: u64 = 1_000_000_000;
 /// Values over all sweep axes at most (their product is the number of groups).
