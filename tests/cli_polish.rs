@@ -881,3 +881,42 @@ fn a_report_of_a_cut_short_sweep_says_how_many_runs_are_missing() {
         json.stdout
     );
 }
+
+/// Docs that lag the code (issue 34): scenarios/README.md named only two
+/// of nine protocols, and left DiskSlow, DiskStall and a bug switch out.
+/// Now every protocol `faultline list` knows, each of its bug switches,
+/// every fault kind and every nemesis kind are in it, and this test keeps
+/// it so: adding one without documenting it fails here.
+#[test]
+fn the_scenario_reference_names_every_protocol_bug_switch_fault_and_nemesis_kind() {
+    let readme = std::fs::read_to_string(repo_root().join("scenarios/README.md")).unwrap();
+    let list = faultline_e2e::one_json(&faultline(&["list", "--json"]).stdout);
+    let mut missing = Vec::new();
+    for protocol in list["protocols"].as_array().unwrap() {
+        let name = protocol["name"].as_str().unwrap();
+        if !readme.contains(&format!("| `{name}()` |")) {
+            missing.push(format!("protocol {name}"));
+        }
+        for switch in protocol["bug_switches"].as_array().unwrap() {
+            let switch = switch.as_str().unwrap();
+            if !readme.contains(&format!("`{switch}`")) {
+                missing.push(format!("{name}'s bug switch {switch}"));
+            }
+        }
+    }
+    for kind in list["fault_kinds"].as_array().unwrap() {
+        let kind = kind["kind"].as_str().unwrap();
+        let name = kind.split('(').next().unwrap();
+        if !readme.contains(&format!("`{name}")) {
+            missing.push(format!("fault {name}"));
+        }
+    }
+    for kind in list["nemesis_kinds"].as_array().unwrap() {
+        let kind = kind.as_str().unwrap();
+        if !readme.contains(kind) {
+            missing.push(format!("nemesis kind {kind}"));
+        }
+    }
+    assert!(list["nemesis_kinds"].as_array().unwrap().len() >= 9);
+    assert!(missing.is_empty(), "scenarios/README.md lacks: {missing:?}");
+}

@@ -622,6 +622,26 @@ pub enum NemesisKind {
     DiskStall,
 }
 
+impl NemesisKind {
+    /// Every kind, in the order `faultline list` prints them.
+    pub const ALL: [NemesisKind; 9] = [
+        NemesisKind::Partition,
+        NemesisKind::Crash,
+        NemesisKind::PowerLoss,
+        NemesisKind::Pause,
+        NemesisKind::ClockJump,
+        NemesisKind::Clog,
+        NemesisKind::Loss,
+        NemesisKind::DiskSlow,
+        NemesisKind::DiskStall,
+    ];
+
+    /// The kind as a scenario file writes it.
+    pub fn name(self) -> String {
+        format!("{self:?}")
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OutputsSpec {

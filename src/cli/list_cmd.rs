@@ -3,6 +3,7 @@
 use super::curated::{self, CURATED};
 use super::error::{CliError, ErrorKind};
 use scenarios::catalog;
+use scenarios::schema::NemesisKind;
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -95,7 +96,7 @@ pub fn list(json: bool, stdout: &mut dyn Write) -> u8 {
         let value = serde_json::json!({
             "protocols": protocols,
             "fault_kinds": catalog::FAULT_KINDS.iter().map(|(k, d)| serde_json::json!({"kind": k, "meaning": d})).collect::<Vec<_>>(),
-            "nemesis_kinds": ["Partition", "Crash", "PowerLoss", "Pause", "ClockJump", "Clog", "Loss"],
+            "nemesis_kinds": NemesisKind::ALL.map(NemesisKind::name),
             "checks": catalog::CHECKERS.iter().map(|(k, d)| serde_json::json!({"name": k, "meaning": d})).collect::<Vec<_>>(),
             "history_models": HISTORY_MODELS.iter().chain(sim_core::checker::family::MODELS).map(|(k, d)| serde_json::json!({"name": k, "meaning": d})).collect::<Vec<_>>(),
             "consistency_models": sim_core::txn::models::ALL_MODELS.iter().map(|m| m.name()).collect::<Vec<_>>(),
@@ -138,10 +139,8 @@ pub fn list(json: bool, stdout: &mut dyn Write) -> u8 {
     for (kind, meaning) in catalog::FAULT_KINDS {
         let _ = writeln!(stdout, "  {kind:<48} {meaning}");
     }
-    let _ = writeln!(
-        stdout,
-        "NEMESIS KINDS: Partition, Crash, PowerLoss, Pause, ClockJump, Clog, Loss"
-    );
+    let kinds = NemesisKind::ALL.map(NemesisKind::name).join(", ");
+    let _ = writeln!(stdout, "NEMESIS KINDS: {kinds}");
     let _ = writeln!(stdout, "CHECKS");
     for (name, meaning) in catalog::CHECKERS {
         let _ = writeln!(stdout, "  {name:<16} {meaning}");
