@@ -13,6 +13,8 @@
 //! its ack (6). A transfer between two shards therefore costs 8 or 12.
 
 pub mod coordinator;
+#[cfg(test)]
+mod coordinator_test;
 pub mod messages;
 pub mod monitor;
 pub mod params;
