@@ -17,6 +17,8 @@ pub mod choreography;
 pub mod messages;
 pub mod monitor;
 pub mod orchestrator;
+#[cfg(test)]
+mod orchestrator_test;
 pub mod outbox;
 pub mod params;
 pub mod plugin;
