@@ -17,6 +17,8 @@ pub mod coordinator;
 mod coordinator_test;
 pub mod messages;
 pub mod monitor;
+#[cfg(test)]
+mod monitor_test;
 pub mod params;
 pub mod participant;
 #[cfg(test)]
