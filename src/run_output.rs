@@ -2,6 +2,7 @@
 //! summarised, and written to an output directory.
 
 use crate::panic_capture;
+pub use scenarios::reproduce::{reproduce_command, shell_word};
 use scenarios::run::{Inconclusive, PanicProgress, RunOutcome, RunVerdict, Skipped};
 use scenarios::Scenario;
 use serde::Serialize;
@@ -270,31 +271,6 @@ pub fn execute(
         engine_seconds: (watcher.engine_done.unwrap_or(ended) - started).as_secs_f64(),
     };
     Ok((result, timing))
-}
-
-/// Quotes a shell word if it needs it.
-pub fn shell_word(word: &str) -> String {
-    if !word.is_empty()
-        && word
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_./=:,".contains(c))
-    {
-        word.to_string()
-    } else {
-        format!("'{}'", word.replace('\'', "'\\''"))
-    }
-}
-
-/// The one-line command that reproduces a run.
-pub fn reproduce_command(path: &str, seed: u64, sets: &[(String, String)]) -> String {
-    let mut command = format!("faultline run {} --seed {seed}", shell_word(path));
-    for (field, value) in sets {
-        command.push_str(&format!(
-            " --set {}",
-            shell_word(&format!("{field}={value}"))
-        ));
-    }
-    command
 }
 
 pub fn verdict_name(verdict: Verdict) -> &'static str {

@@ -59,6 +59,7 @@ pub mod protocol_info;
 mod recorder;
 pub mod registry;
 pub mod replay;
+pub mod reproduce;
 pub mod resolve;
 pub mod run;
 pub mod scenario;

@@ -5,8 +5,20 @@
 //! the caller's extra assignments (the CLI's `--set`), validates each, and
 //! says in a typed error which axis is wrong and where it came from. The
 //! CLI's `sweep` command and `validate` both plan through it, so a file
-//! that validates also plans.
+//! that validates also plans. `results.rs` holds the records a sweep
+//! writes (a header, one `UnitResult` per run), `summary.rs` summarises
+//! and judges them (per group), `consistency.rs` and `unit_consistency.rs`
+//! the consistency and availability tables. Running the units in parallel
+//! and writing the results file are still the CLI's (`src/sweep.rs`).
 
+pub mod consistency;
 pub mod groups;
+pub mod results;
+pub mod summary;
+pub mod unit_consistency;
 
 pub use groups::{plan_groups, AxisSource, Group, PlanError};
+pub use results::{parse_shard, subsample, GroupHeader, Header, UnitResult, SAMPLES_PER_RUN_MAX};
+pub use summary::{
+    summarise, Failure, GroupSummary, Slow, SweepSummary, Timing, Undecided, FAILURES_LISTED_MAX,
+};

@@ -21,8 +21,8 @@
 //! returned that write or a version not certainly older
 //! (`sim_core::checker::staleness`).
 
-use crate::sweep::{Header, UnitResult};
-pub use crate::unit_consistency::{UnitConsistency, UnitSide};
+use super::results::{Header, UnitResult};
+pub use super::unit_consistency::{UnitConsistency, UnitSide};
 use sim_core::checker::staleness::{visibility_edges_ms, BEHIND_MAX};
 use sim_core::histogram::LatencyHistogram;
 

@@ -2,7 +2,7 @@
 //! results line carries it (`UnitResult::consistency`); `consistency.rs`
 //! sums these per group into the sweep's CSV files.
 
-use scenarios::RunOutcome;
+use crate::RunOutcome;
 use serde::{Deserialize, Serialize};
 use sim_core::checker::staleness::VisibilityBin;
 use sim_core::histogram::{LatencyHistogram, SparseHistogram};
