@@ -18,6 +18,7 @@ use std::io::{BufRead, Write};
 use std::path::Path;
 
 pub use scenarios::sweep::consistency;
+use scenarios::sweep::results::Ended;
 pub use scenarios::sweep::unit_consistency;
 pub use scenarios::sweep::{
     parse_shard, subsample, summarise, Failure, Group, GroupHeader, GroupSummary, Header, Slow,
@@ -64,38 +65,7 @@ impl SweepPlan {
     }
 
     pub fn header(&self) -> Header {
-        let mut fingerprint_text = format!("{}..{}\n", self.seeds.0, self.seeds.1);
-        for group in &self.groups {
-            fingerprint_text.push_str(&scenarios::to_ron(&group.scenario));
-        }
-        let base = &self.groups[0].scenario;
-        Header {
-            kind: "header".into(),
-            scenario_path: self.scenario_path.clone(),
-            scenario: base.name.clone(),
-            fingerprint: sim_core::trace::format_hash(sim_core::hash::stable_hash(
-                &fingerprint_text,
-            )),
-            seeds: format!("{}..{}", self.seeds.0, self.seeds.1),
-            groups: self
-                .groups
-                .iter()
-                .map(|g| GroupHeader {
-                    label: g.label.clone(),
-                    sets: g.sets.clone(),
-                    lockstep: g.lockstep.clone(),
-                    theory: g.scenario.theory(),
-                    expect: (g.scenario.expect != base.expect).then(|| g.scenario.expect.clone()),
-                })
-                .collect(),
-            expect: base.expect.clone(),
-            shard: self.shard.map(|(k, n)| format!("{k}/{n}")),
-            tradeoff: base
-                .protocol
-                .entry()
-                .tradeoff()
-                .map(|(x, y)| (x.to_string(), y.to_string())),
-        }
+        Header::new(&self.scenario_path, &self.groups, self.seeds, self.shard)
     }
 }
 
@@ -277,55 +247,17 @@ pub fn run_unit(plan: &SweepPlan, group: usize, seed: u64) -> UnitResult {
     let (result, timing) = match run_output::execute(&resolved, None, plan.run_timeout) {
         Ok(pair) => pair,
         Err(input_error) => {
-            return UnitResult {
-                group,
-                seed,
-                passed: false,
-                failed: Vec::new(),
-                unknown: Vec::new(),
-                panic: None,
-                inconclusive: None,
-                error: Some(input_error),
-                trace_hash: None,
-                events: 0,
-                wall_ms: 0.0,
-                samples: BTreeMap::new(),
-                consistency: None,
-            }
+            return UnitResult::of(group, seed, &resolved, Ended::InputError(&input_error), 0.0)
         }
     };
-    let summary = run_output::summarise(&resolved, &result, timing, String::new());
-    let samples = match &result {
-        Ok(outcome) => outcome
-            .protocol_samples
-            .iter()
-            .map(|(name, values)| (name.to_string(), subsample(values)))
-            .collect(),
-        Err(_) => BTreeMap::new(),
+    let ended = match &result {
+        Ok(outcome) => Ended::Ran(outcome),
+        Err(panic) => Ended::Panicked {
+            message: &panic.message,
+            progress: panic.progress.as_ref(),
+        },
     };
-    let consistency = match &result {
-        Ok(outcome) if resolved.protocol.serves_registers() => {
-            Some(crate::unit_consistency::UnitConsistency::of(outcome))
-        }
-        _ => None,
-    };
-    UnitResult {
-        group,
-        seed,
-        passed: summary.passed,
-        failed: summary.failed,
-        unknown: summary.unknown,
-        panic: summary.panic,
-        inconclusive: summary
-            .inconclusive
-            .map(|cut| format!("{}: {}", cut.reason, cut.detail)),
-        error: None,
-        trace_hash: summary.trace_hash,
-        events: summary.events,
-        wall_ms: timing.wall_seconds * 1e3,
-        samples,
-        consistency,
-    }
+    UnitResult::of(group, seed, &resolved, ended, timing.wall_seconds * 1e3)
 }
 
 /// Where a sweep's results are: `path` itself, or `path/results.jsonl` for

@@ -920,3 +920,55 @@ fn the_scenario_reference_names_every_protocol_bug_switch_fault_and_nemesis_kind
     assert!(list["nemesis_kinds"].as_array().unwrap().len() >= 9);
     assert!(missing.is_empty(), "scenarios/README.md lacks: {missing:?}");
 }
+
+/// Library first (issue 34): a Rust user's sweep (`plan_groups`,
+/// `run_all`, `Header::new`, `summarise`) gives the records and the
+/// verdict `faultline sweep` writes, run for run (wall time aside), and
+/// judges each group by its own expectation.
+#[test]
+fn the_library_sweep_gives_the_records_and_verdict_of_the_cli() {
+    let dir = scratch("library-sweep");
+    let out = dir.join("out");
+    let cli = faultline(&[
+        "sweep",
+        "split-brain-no-fencing",
+        "--seeds",
+        "0..3",
+        "--no-report",
+        "--json",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(cli.code == 0 || cli.code == 1, "{cli:?}");
+    let text = std::fs::read_to_string(out.join("results.jsonl")).unwrap();
+    let mut lines = text.lines();
+    let cli_header: scenarios::sweep::Header = serde_json::from_str(lines.next().unwrap()).unwrap();
+    let mut cli_units: Vec<scenarios::sweep::UnitResult> =
+        lines.map(|l| serde_json::from_str(l).unwrap()).collect();
+    cli_units.sort_by_key(|u| (u.group, u.seed));
+
+    let scenario = scenarios::load_str(
+        &faultline(&["show", "split-brain-no-fencing"]).stdout,
+        "split-brain-no-fencing",
+    )
+    .unwrap();
+    let groups = scenarios::sweep::plan_groups(&scenario, &[]).unwrap();
+    assert!(groups.len() >= 2, "a swept file");
+    let units = scenarios::sweep::run_all(&groups, (0, 3));
+    let header = scenarios::sweep::Header::new(&cli_header.scenario_path, &groups, (0, 3), None);
+    assert_eq!(header, cli_header);
+    assert_eq!(units.len(), cli_units.len());
+    for (mine, theirs) in units.iter().zip(&cli_units) {
+        let mut theirs = theirs.clone();
+        theirs.wall_ms = 0.0;
+        assert_eq!(mine, &theirs);
+    }
+    let summary = scenarios::sweep::summarise(&header, units.len() as u64, &units);
+    let cli_summary: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(
+        Value::Bool(summary.expectation_held),
+        cli_summary["expectation_held"]
+    );
+    assert!(summary.expectations_per_group, "each group has its own");
+}

@@ -146,3 +146,80 @@ pub fn parse_shard(text: &str) -> Result<(u64, u64), String> {
     }
     Ok((k, n))
 }
+
+/// How one run ended, as a sweep records it.
+pub enum Ended<'a> {
+    /// The run finished (or was cut short by a limit): its outcome.
+    Ran(&'a crate::RunOutcome),
+    /// The protocol panicked: the message, and how far the run got.
+    Panicked {
+        message: &'a str,
+        progress: Option<&'a crate::outcome::PanicProgress>,
+    },
+    /// Bad input found only when the run bound a name ("@leader").
+    InputError(&'a str),
+}
+
+impl UnitResult {
+    /// The record of run (`group`, `seed`) of `resolved`, which took
+    /// `wall_ms` (the caller's clock; the library reads none). The one
+    /// place a run becomes a results line, for the CLI and a Rust user.
+    pub fn of(
+        group: usize,
+        seed: u64,
+        resolved: &crate::Scenario,
+        ended: Ended<'_>,
+        wall_ms: f64,
+    ) -> UnitResult {
+        let empty = UnitResult {
+            group,
+            seed,
+            passed: false,
+            failed: Vec::new(),
+            unknown: Vec::new(),
+            panic: None,
+            inconclusive: None,
+            error: None,
+            trace_hash: None,
+            events: 0,
+            wall_ms,
+            samples: BTreeMap::new(),
+            consistency: None,
+        };
+        match ended {
+            Ended::InputError(error) => UnitResult {
+                error: Some(error.to_string()),
+                wall_ms: 0.0,
+                ..empty
+            },
+            Ended::Panicked { message, progress } => UnitResult {
+                failed: vec!["panic".into()],
+                panic: Some(message.to_string()),
+                trace_hash: progress.map(|p| sim_core::trace::format_hash(p.trace_hash)),
+                events: progress.map_or(0, |p| p.events),
+                ..empty
+            },
+            Ended::Ran(outcome) => UnitResult {
+                passed: outcome.passed(),
+                failed: outcome.failed(),
+                unknown: outcome.unknown(),
+                inconclusive: outcome
+                    .inconclusive
+                    .as_ref()
+                    .map(|cut| format!("{}: {}", cut.reason, cut.detail)),
+                trace_hash: Some(sim_core::trace::format_hash(outcome.trace_hash)),
+                events: outcome.stats.events,
+                samples: outcome
+                    .protocol_samples
+                    .iter()
+                    .map(|(name, values)| (name.to_string(), subsample(values)))
+                    .collect(),
+                consistency: resolved
+                    .protocol
+                    .serves_registers()
+                    .then(|| super::unit_consistency::UnitConsistency::of(outcome)),
+                ..empty
+            },
+        }
+    }
+}
