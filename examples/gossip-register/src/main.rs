@@ -1,13 +1,15 @@
-//! Runs `scenario.ron` with the example protocol over a range of seeds and
-//! prints each seed's verdict: `cargo run -p gossip-register -- 0..20`.
-//! Exits 1 if any seed fails.
+//! Runs `scenario.ron` with the example protocol over a range of seeds, in
+//! parallel through the library's sweep, and prints each seed's verdict
+//! and the sweep's judgement against the scenario's `expect`:
+//! `cargo run -p gossip-register -- 0..20`. Exits 1 if the expectation
+//! does not hold, 2 on bad input.
 
-use scenarios::run::RunVerdict;
+use scenarios::sweep::{plan_groups, run_all, summarise, Header};
 
 fn main() {
     gossip_register::register();
     let range = std::env::args().nth(1).unwrap_or_else(|| "0..10".into());
-    let (start, end) = match scenarios::validate::parse_seed_range(&range) {
+    let seeds = match scenarios::validate::parse_seed_range(&range) {
         Ok(range) => range,
         Err(message) => {
             eprintln!("error: {message}");
@@ -22,33 +24,33 @@ fn main() {
             std::process::exit(2);
         }
     };
-    let mut failed = 0;
-    for seed in start..end {
-        let resolved = scenarios::resolve(&scenario, seed);
-        match scenarios::run(&resolved) {
-            Ok(outcome) => {
-                let verdict = outcome.verdict();
-                println!(
-                    "seed {seed}: {verdict:?} ({} operations, trace hash {:016x})",
-                    outcome.history.len(),
-                    outcome.trace_hash
-                );
-                if verdict == RunVerdict::Fail {
-                    failed += 1;
-                    for check in outcome
-                        .checks
-                        .iter()
-                        .filter(|c| !c.failed_names().is_empty())
-                    {
-                        println!("  {}: {}", check.name, check.detail);
-                    }
-                }
-            }
-            Err(message) => {
-                eprintln!("seed {seed}: error: {message}");
-                std::process::exit(2);
-            }
+    let groups = match plan_groups(&scenario, &[]) {
+        Ok(groups) => groups,
+        Err(error) => {
+            eprintln!("error: {path}: {error}");
+            std::process::exit(2);
         }
+    };
+    let results = run_all(&groups, seeds);
+    for unit in &results {
+        if let Some(error) = &unit.error {
+            eprintln!("seed {}: error: {error}", unit.seed);
+            std::process::exit(2);
+        }
+        let verdict = if unit.passed {
+            "pass".to_string()
+        } else {
+            format!("fail ({})", unit.failed.join(", "))
+        };
+        println!(
+            "seed {}: {verdict} ({} events, trace hash {})",
+            unit.seed,
+            unit.events,
+            unit.trace_hash.as_deref().unwrap_or("none")
+        );
     }
-    std::process::exit(if failed > 0 { 1 } else { 0 });
+    let header = Header::new(path, &groups, seeds, None);
+    let summary = summarise(&header, results.len() as u64, &results);
+    println!("{}", summary.expectation_note);
+    std::process::exit(if summary.expectation_held { 0 } else { 1 });
 }
