@@ -546,19 +546,9 @@ pub(crate) mod fixtures {
     /// A passing run of group `group` with these samples of metric `m`.
     pub(crate) fn unit(group: usize, seed: u64, samples: BTreeMap<String, Vec<f64>>) -> UnitResult {
         UnitResult {
-            group,
-            seed,
             passed: true,
-            failed: Vec::new(),
-            unknown: Vec::new(),
-            panic: None,
-            inconclusive: None,
-            error: None,
-            trace_hash: None,
-            events: 0,
-            wall_ms: 0.0,
             samples,
-            consistency: None,
+            ..UnitResult::empty(group, seed)
         }
     }
 }

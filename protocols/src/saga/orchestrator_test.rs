@@ -68,6 +68,21 @@ fn done(id: u64, step: Step, ok: bool) -> SagaMessage {
     SagaMessage::Done { saga: id, step, ok }
 }
 
+/// An order whose reservation and charge succeed and whose shipping is
+/// refused: the harness, the saga, its id and the first command of its
+/// turning back.
+fn refused_at_ship(params: SagaParams) -> (ServerHarness, Saga, u64, (NodeId, u64, Step, bool)) {
+    let (mut server, mut saga) = orchestrator(params);
+    let id = place(&mut server, &mut saga);
+    for step in [Step::Reserve, Step::Charge] {
+        server.call(|ctx| saga.on_message(ctx, step.service(), done(id, step, true)));
+    }
+    let refused =
+        server.call(|ctx| saga.on_message(ctx, Step::Ship.service(), done(id, Step::Ship, false)));
+    let first = command(&refused.sends());
+    (server, saga, id, first)
+}
+
 #[test]
 fn an_order_runs_its_steps_in_turn_each_logged_and_is_answered_at_the_end() {
     let (mut server, mut saga) = orchestrator(SagaParams::default());
@@ -99,14 +114,9 @@ fn an_order_runs_its_steps_in_turn_each_logged_and_is_answered_at_the_end() {
 
 #[test]
 fn a_refused_step_compensates_what_ran_last_first_and_aborts() {
-    let (mut server, mut saga) = orchestrator(SagaParams::default());
-    let id = place(&mut server, &mut saga);
-    server.call(|ctx| saga.on_message(ctx, Step::Reserve.service(), done(id, Step::Reserve, true)));
-    server.call(|ctx| saga.on_message(ctx, Step::Charge.service(), done(id, Step::Charge, true)));
-    let refused =
-        server.call(|ctx| saga.on_message(ctx, Step::Ship.service(), done(id, Step::Ship, false)));
+    let (mut server, mut saga, id, refused) = refused_at_ship(SagaParams::default());
     assert_eq!(
-        command(&refused.sends()),
+        refused,
         (Step::Charge.service(), id, Step::Charge, false),
         "the refund first"
     );
@@ -150,14 +160,9 @@ fn with_skip_refund_a_failed_saga_leaves_the_payment_in_place() {
         skip_refund: true,
         ..SagaParams::default()
     };
-    let (mut server, mut saga) = orchestrator(params);
-    let id = place(&mut server, &mut saga);
-    server.call(|ctx| saga.on_message(ctx, Step::Reserve.service(), done(id, Step::Reserve, true)));
-    server.call(|ctx| saga.on_message(ctx, Step::Charge.service(), done(id, Step::Charge, true)));
-    let refused =
-        server.call(|ctx| saga.on_message(ctx, Step::Ship.service(), done(id, Step::Ship, false)));
+    let (_, _, id, refused) = refused_at_ship(params);
     assert_eq!(
-        command(&refused.sends()),
+        refused,
         (Step::Reserve.service(), id, Step::Reserve, false),
         "the refund is skipped"
     );

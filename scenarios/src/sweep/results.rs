@@ -161,6 +161,27 @@ pub enum Ended<'a> {
 }
 
 impl UnitResult {
+    /// A record of run (`group`, `seed`) that says nothing yet: not
+    /// passed, nothing failed, no samples. `of` fills it in; tests build
+    /// records from it.
+    pub fn empty(group: usize, seed: u64) -> UnitResult {
+        UnitResult {
+            group,
+            seed,
+            passed: false,
+            failed: Vec::new(),
+            unknown: Vec::new(),
+            panic: None,
+            inconclusive: None,
+            error: None,
+            trace_hash: None,
+            events: 0,
+            wall_ms: 0.0,
+            samples: BTreeMap::new(),
+            consistency: None,
+        }
+    }
+
     /// The record of run (`group`, `seed`) of `resolved`, which took
     /// `wall_ms` (the caller's clock; the library reads none). The one
     /// place a run becomes a results line, for the CLI and a Rust user.
@@ -172,19 +193,8 @@ impl UnitResult {
         wall_ms: f64,
     ) -> UnitResult {
         let empty = UnitResult {
-            group,
-            seed,
-            passed: false,
-            failed: Vec::new(),
-            unknown: Vec::new(),
-            panic: None,
-            inconclusive: None,
-            error: None,
-            trace_hash: None,
-            events: 0,
             wall_ms,
-            samples: BTreeMap::new(),
-            consistency: None,
+            ..UnitResult::empty(group, seed)
         };
         match ended {
             Ended::InputError(error) => UnitResult {
