@@ -24,6 +24,8 @@
 mod bully_test;
 pub mod messages;
 pub mod monitor;
+#[cfg(test)]
+mod monitor_test;
 pub mod params;
 pub mod plugin;
 
