@@ -26,6 +26,8 @@
 
 pub mod messages;
 pub mod monitor;
+#[cfg(test)]
+mod monitor_test;
 pub mod params;
 pub mod plugin;
 #[cfg(test)]
