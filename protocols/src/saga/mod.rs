@@ -16,6 +16,8 @@ pub mod admission;
 pub mod choreography;
 pub mod messages;
 pub mod monitor;
+#[cfg(test)]
+mod monitor_test;
 pub mod orchestrator;
 #[cfg(test)]
 mod orchestrator_test;
