@@ -518,3 +518,7 @@ mod replication_test;
 #[cfg(test)]
 #[path = "failover_test.rs"]
 mod failover_test;
+
+#[cfg(test)]
+#[path = "monitor_test.rs"]
+mod monitor_test;
