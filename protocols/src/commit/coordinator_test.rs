@@ -3,7 +3,8 @@
 //! begin record is durable before its prepares go out; all yes votes
 //! commit and one no aborts; the decision reaches the client and the
 //! shards only once its record is synced; a retry of a decided transfer
-//! gets the same answer without a new transaction; overdue votes abort.
+//! gets the same answer without a new transaction; overdue votes abort;
+//! under 3PC the decision follows a logged pre-commit round, or its timeout.
 
 use super::messages::{CommitEvent, CommitMessage, CommitTimer};
 use super::params::{CommitParams, CommitVariant};
@@ -19,8 +20,12 @@ const SHARD_EVEN: NodeId = NodeId(1);
 const SHARD_ODD: NodeId = NodeId(2);
 
 fn coordinator() -> (ServerHarness, AtomicCommit) {
+    coordinator_of(CommitVariant::TwoPhase)
+}
+
+fn coordinator_of(variant: CommitVariant) -> (ServerHarness, AtomicCommit) {
     let params = CommitParams {
-        variant: CommitVariant::TwoPhase,
+        variant,
         accounts: 4,
         ..CommitParams::default()
     };
@@ -203,5 +208,63 @@ fn with_decide_before_sync_the_answer_leaves_before_the_record_is_durable() {
             assert_eq!(handled.replies(), [&ClientReply::Result(KvResult::Done)]);
             assert_eq!(handled.sends().len(), 2, "{:?}", handled.effects);
         }
+    }
+}
+
+/// 3PC: all yes votes lead to a logged pre-commit round, not a decision;
+/// the decision (commit) comes once every shard acknowledged the
+/// pre-commit, or, Skeen's rule, when the round times out (a shard that
+/// did not ack is presumed crashed and learns on recovery).
+#[test]
+fn three_phase_commit_decides_after_the_pre_commit_round_or_its_timeout() {
+    for every_ack in [true, false] {
+        let (mut server, mut commit) = coordinator_of(CommitVariant::ThreePhase);
+        begin(&mut server, &mut commit);
+        server.call(|ctx| {
+            commit.on_message(ctx, SHARD_EVEN, CommitMessage::Vote { txn: 1, yes: true })
+        });
+        let voted = server.call(|ctx| {
+            commit.on_message(ctx, SHARD_ODD, CommitMessage::Vote { txn: 1, yes: true })
+        });
+        assert!(voted.synced, "the pre-commit record is durable first");
+        assert!(voted.replies().is_empty(), "no decision yet");
+        let pre_commits: Vec<NodeId> = voted
+            .sends()
+            .into_iter()
+            .filter(|(_, m)| matches!(m, CommitMessage::PreCommit { txn: 1 }))
+            .map(|(to, _)| to)
+            .collect();
+        assert_eq!(pre_commits, [SHARD_EVEN, SHARD_ODD]);
+        assert!(voted.effects.iter().any(|e| matches!(
+            e,
+            Effect::SetTimer {
+                timer: CommitTimer::PreCommitAcks(1),
+                ..
+            }
+        )));
+        let first = server
+            .call(|ctx| commit.on_message(ctx, SHARD_EVEN, CommitMessage::PreCommitAck { txn: 1 }));
+        assert!(first.replies().is_empty(), "one ack of two decides nothing");
+        let decided = if every_ack {
+            server.call(|ctx| {
+                commit.on_message(ctx, SHARD_ODD, CommitMessage::PreCommitAck { txn: 1 })
+            })
+        } else {
+            server.call(|ctx| {
+                commit.on_timer(ctx, sim_core::TimerId(0), CommitTimer::PreCommitAcks(1))
+            })
+        };
+        assert_eq!(
+            decided.replies(),
+            [&ClientReply::Result(KvResult::Done)],
+            "every ack: {every_ack}"
+        );
+        assert!(decided.events().iter().any(|e| matches!(
+            e,
+            CommitEvent::Decided {
+                txn: 1,
+                commit: true
+            }
+        )));
     }
 }
