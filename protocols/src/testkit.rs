@@ -253,3 +253,22 @@ fn command_effect<S: Service>(command: Command<Cluster<S>>) -> EffectOf<S> {
         }
     }
 }
+
+/// True time `ms` milliseconds from the start, for hand-written event
+/// sequences.
+pub fn at_ms(ms: u64) -> sim_core::SimTime {
+    sim_core::SimTime::from_nanos(ms * 1_000_000)
+}
+
+/// Feeds a monitor `(ms, server, event)` in order, as the runner does,
+/// and returns every violation it reported, in order: how each monitor's
+/// tests drive it with hand-written sequences.
+pub fn feed<E, M: crate::invariant::Monitor<E>>(
+    monitor: &mut M,
+    events: &[(u64, u32, E)],
+) -> Vec<crate::invariant::Violation> {
+    events
+        .iter()
+        .filter_map(|(ms, node, event)| monitor.observe(at_ms(*ms), NodeId(*node), event))
+        .collect()
+}

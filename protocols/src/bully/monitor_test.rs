@@ -6,19 +6,9 @@
 
 use super::messages::BullyEvent;
 use super::monitor::{BullyMonitor, MAX_ID_LEADER, NO_LOWER_LEADER};
-use crate::invariant::{Monitor, Violation};
-use sim_core::{NodeId, SimTime};
-
-fn at(ms: u64) -> SimTime {
-    SimTime::from_nanos(ms * 1_000_000)
-}
-
-fn feed(monitor: &mut BullyMonitor, events: &[(u64, u32, BullyEvent)]) -> Vec<Violation> {
-    events
-        .iter()
-        .filter_map(|(ms, node, event)| monitor.observe(at(*ms), NodeId(*node), event))
-        .collect()
-}
+use crate::invariant::Monitor;
+use crate::testkit::{at_ms as at, feed};
+use sim_core::NodeId;
 
 /// Three servers with ids 10, 20 and 30 (n1, n2, n3), started at 0.
 fn started() -> BullyMonitor {

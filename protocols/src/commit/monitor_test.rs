@@ -5,33 +5,23 @@
 
 use super::messages::CommitEvent;
 use super::monitor::{CommitMonitor, ATOMICITY, COMMIT_NEEDS_ALL_YES, MONEY_CONSERVED};
-use crate::invariant::{Monitor, Violation};
-use sim_core::{NodeId, SimTime};
+use crate::invariant::Monitor;
+use crate::testkit::{at_ms as at, feed};
+use sim_core::NodeId;
 
-const COORDINATOR: NodeId = NodeId(0);
-const A: NodeId = NodeId(1);
-const B: NodeId = NodeId(2);
-
-fn at(ms: u64) -> SimTime {
-    SimTime::from_nanos(ms * 1_000_000)
-}
-
-fn feed(monitor: &mut CommitMonitor, events: &[(u64, NodeId, CommitEvent)]) -> Vec<Violation> {
-    events
-        .iter()
-        .filter_map(|(ms, node, event)| monitor.observe(at(*ms), *node, event))
-        .collect()
-}
+const COORDINATOR: u32 = 0;
+const A: u32 = 1;
+const B: u32 = 2;
 
 /// Transaction 1 over shards A and B, both voting yes, decided `commit`.
-fn voted_and_decided(commit: bool) -> Vec<(u64, NodeId, CommitEvent)> {
+fn voted_and_decided(commit: bool) -> Vec<(u64, u32, CommitEvent)> {
     vec![
         (
             1,
             COORDINATOR,
             CommitEvent::Begin {
                 txn: 1,
-                participants: vec![A, B],
+                participants: vec![NodeId(A), NodeId(B)],
             },
         ),
         (2, A, CommitEvent::Voted { txn: 1, yes: true }),
@@ -76,7 +66,7 @@ fn split_outcomes_and_a_reversed_decision_break_atomicity() {
     );
     assert_eq!(split.len(), 1, "{split:?}");
     assert_eq!(split[0].invariant, ATOMICITY);
-    assert_eq!(split[0].node, Some(B));
+    assert_eq!(split[0].node, Some(NodeId(B)));
     let reversed = feed(
         &mut monitor,
         &[(
@@ -117,7 +107,7 @@ fn a_commit_before_every_yes_breaks_commit_needs_all_yes() {
                 COORDINATOR,
                 CommitEvent::Begin {
                     txn: 1,
-                    participants: vec![A, B],
+                    participants: vec![NodeId(A), NodeId(B)],
                 },
             ),
             (2, A, CommitEvent::Voted { txn: 1, yes: true }),
@@ -127,7 +117,7 @@ fn a_commit_before_every_yes_breaks_commit_needs_all_yes() {
     );
     assert_eq!(found.len(), 1, "{found:?}");
     assert_eq!(found[0].invariant, COMMIT_NEEDS_ALL_YES);
-    assert_eq!(found[0].node, Some(A));
+    assert_eq!(found[0].node, Some(NodeId(A)));
 }
 
 #[test]

@@ -7,19 +7,9 @@
 
 use super::messages::PbEvent;
 use super::monitor::{PbMonitor, BACKUP_LOG_PREFIX, NO_SAFE_WRITE_LOST, ONE_PRIMARY_PER_EPOCH};
-use crate::invariant::{Monitor, Violation};
-use sim_core::{NodeId, SimTime};
-
-fn at(ms: u64) -> SimTime {
-    SimTime::from_nanos(ms * 1_000_000)
-}
-
-fn feed(monitor: &mut PbMonitor, events: &[(u64, u32, PbEvent)]) -> Vec<Violation> {
-    events
-        .iter()
-        .filter_map(|(ms, node, event)| monitor.observe(at(*ms), NodeId(*node), event))
-        .collect()
-}
+use crate::invariant::Monitor;
+use crate::testkit::feed;
+use sim_core::NodeId;
 
 /// n1 primary of epoch 1 appends and commits entry 1 (digest 7), `safe`
 /// as its mode says.

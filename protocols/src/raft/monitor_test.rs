@@ -7,20 +7,11 @@ use super::messages::RaftEvent;
 use super::monitor::{
     RaftMonitor, ELECTION_SAFETY, LEADER_COMPLETENESS, LOG_MATCHING, STATE_MACHINE_SAFETY,
 };
-use crate::invariant::{Monitor, Violation};
-use sim_core::{NodeId, SimTime};
-
-fn at(ms: u64) -> SimTime {
-    SimTime::from_nanos(ms * 1_000_000)
-}
+use crate::invariant::Monitor;
+use crate::testkit::{at_ms as at, feed};
+use sim_core::NodeId;
 
 /// Feeds `(ms, node, event)` in order; returns every violation, in order.
-fn feed(monitor: &mut RaftMonitor, events: &[(u64, u32, RaftEvent)]) -> Vec<Violation> {
-    events
-        .iter()
-        .filter_map(|(ms, node, event)| monitor.observe(at(*ms), NodeId(*node), event))
-        .collect()
-}
 
 fn stored(index: u64, term: u64, digest: u64) -> RaftEvent {
     RaftEvent::Stored {

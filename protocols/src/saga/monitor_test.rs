@@ -6,21 +6,10 @@
 
 use super::messages::{SagaEvent, Step};
 use super::monitor::{SagaMonitor, COMPENSATION_NEEDS_STEP, SEMANTIC_ATOMICITY, STEP_ONCE};
-use crate::invariant::{Monitor, Violation};
-use sim_core::{NodeId, SimTime};
+use crate::invariant::Monitor;
+use crate::testkit::feed;
 
 const ORCHESTRATOR: u32 = 0;
-
-fn at(ms: u64) -> SimTime {
-    SimTime::from_nanos(ms * 1_000_000)
-}
-
-fn feed(monitor: &mut SagaMonitor, events: &[(u64, u32, SagaEvent)]) -> Vec<Violation> {
-    events
-        .iter()
-        .filter_map(|(ms, node, event)| monitor.observe(at(*ms), NodeId(*node), event))
-        .collect()
-}
 
 fn applied(step: Step) -> (u64, u32, SagaEvent) {
     (

@@ -68,6 +68,10 @@ fn done(id: u64, step: Step, ok: bool) -> SagaMessage {
     SagaMessage::Done { saga: id, step, ok }
 }
 
+fn undone(id: u64, step: Step) -> SagaMessage {
+    SagaMessage::Undone { saga: id, step }
+}
+
 /// An order whose reservation and charge succeed and whose shipping is
 /// refused: the harness, the saga, its id and the first command of its
 /// turning back.
@@ -124,30 +128,14 @@ fn a_refused_step_compensates_what_ran_last_first_and_aborts() {
     let late = server
         .call(|ctx| saga.on_message(ctx, Step::Reserve.service(), done(id, Step::Reserve, true)));
     assert!(late.sends().is_empty() && late.replies().is_empty());
-    let refunded = server.call(|ctx| {
-        saga.on_message(
-            ctx,
-            Step::Charge.service(),
-            SagaMessage::Undone {
-                saga: id,
-                step: Step::Charge,
-            },
-        )
-    });
+    let refunded =
+        server.call(|ctx| saga.on_message(ctx, Step::Charge.service(), undone(id, Step::Charge)));
     assert_eq!(
         command(&refunded.sends()),
         (Step::Reserve.service(), id, Step::Reserve, false)
     );
-    let restocked = server.call(|ctx| {
-        saga.on_message(
-            ctx,
-            Step::Reserve.service(),
-            SagaMessage::Undone {
-                saga: id,
-                step: Step::Reserve,
-            },
-        )
-    });
+    let restocked =
+        server.call(|ctx| saga.on_message(ctx, Step::Reserve.service(), undone(id, Step::Reserve)));
     assert_eq!(
         restocked.replies(),
         [&ClientReply::Result(KvResult::Aborted)]
