@@ -208,10 +208,19 @@ fn lamport(
             ((s * 1e9) as u64).min(resolved.duration.0.as_nanos())
         });
     let (from, to, focus) = choose_window(window, &marks, end_ns);
+    let run_peak_bytes = data
+        .summary
+        .and_then(|s| s["memory_peak_bytes"].as_u64())
+        .unwrap_or(0);
     let replay = scenarios::replay::replay(
         resolved,
         sim_core::SimTime::from_nanos(from),
         sim_core::SimTime::from_nanos(to),
+        scenarios::replay::replay_memory_bytes(
+            resolved.limits.memory.0,
+            run_peak_bytes,
+            history.heap_bytes(),
+        ),
     )?;
     let title = format!("{} seed {}", resolved.name, resolved.seed);
     let mut diagram = crate::lamport::diagram(
@@ -227,6 +236,12 @@ fn lamport(
         diagram.notes.push(format!(
             "the replay recorded its first {} events only",
             scenarios::replay::REPLAY_RECORDS_MAX
+        ));
+    }
+    if let Some(why) = replay.cut {
+        diagram.notes.push(format!(
+            "the replay stopped at {}, before the window's end; {why}",
+            sim_core::SimTime::from_nanos(replay.end.as_nanos())
         ));
     }
     if let Some(message) = replay.panicked {

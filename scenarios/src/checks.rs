@@ -86,6 +86,9 @@ pub(crate) fn run_checks(
             Some(by) => skip("linearizability", by),
             None => linearizability = Some(linearizability_check(history, plan)),
         }
+        // Each search may fill the memory the checks have; the next one
+        // starts from what the allocator gives back of it.
+        sim_core::memory::return_freed_memory();
     }
     let mut sequential = None;
     if registers && wanted("sequential") {
@@ -98,6 +101,7 @@ pub(crate) fn run_checks(
             Some(by) => skip("sequential", by),
             None => sequential = Some(sequential_check(history, linearizability.as_ref(), plan)),
         }
+        sim_core::memory::return_freed_memory();
     }
     let bank = match plan.bank_total {
         Some(total) if wanted("bank") => Some(bank_check(history, total)),
@@ -164,7 +168,7 @@ fn linearizability_check(history: &History, plan: &ChecksPlan<'_>) -> CheckResul
                 cx.sub_history.len()
             )
         }
-        Verdict::Unknown => report.unknown_reason.clone().unwrap_or_default(),
+        Verdict::Unknown => memo_hint(report.unknown_reason.clone().unwrap_or_default(), plan),
     };
     CheckResult {
         name: "linearizability".into(),
@@ -173,6 +177,21 @@ fn linearizability_check(history: &History, plan: &ChecksPlan<'_>) -> CheckResul
         violations: Vec::new(),
         counterexample: report.counterexample,
     }
+}
+
+/// A search's Unknown reason, with where its memory bound came from when
+/// the memo was what ran out (`run::checks_memory_bytes`).
+fn memo_hint(reason: String, plan: &ChecksPlan<'_>) -> String {
+    if !reason.contains("memo") {
+        return reason;
+    }
+    if plan.memo_bytes_max == 0 {
+        return "no memory was left for the search: the engine's peak took the run's whole memory budget; raise limits.memory (--memory)".to_string();
+    }
+    format!(
+        "{reason}; the searches get the run's memory budget less the engine's peak, {} here: raise limits.memory (--memory)",
+        crate::bytes::Bytes(plan.memo_bytes_max as u64).approx()
+    )
 }
 
 /// Jepsen's bank check of a run's audits.
@@ -503,7 +522,7 @@ fn sequential_check(
                 report.longest_prefix.as_ref().map_or(0, Vec::len),
                 report.blocked.len()
             ),
-            Verdict::Unknown => report.unknown_reason.clone().unwrap_or_default(),
+            Verdict::Unknown => memo_hint(report.unknown_reason.clone().unwrap_or_default(), plan),
         };
         (report.verdict, detail)
     };

@@ -31,14 +31,36 @@ pub struct Replay {
     /// Set when the protocol panicked inside the window: its message. The
     /// records up to the panic are kept.
     pub panicked: Option<String>,
+    /// Why the engine stopped before `to`, when a limit stopped it (the
+    /// memory budget, most often), in words: the diagram is cut there.
+    pub cut: Option<String>,
 }
 
-/// Runs `resolved` again up to `to`, recording the events from `from` on.
-/// Errors are the input errors the run itself would give.
-pub fn replay(resolved: &Scenario, from: SimTime, to: SimTime) -> Result<Replay, String> {
+/// The memory a replay may use: the run's budget less what the run held
+/// at its peak (`memory_peak_bytes` of its summary) or, when that is
+/// unknown, its history. The replay runs while the run's outcome is still
+/// held, and the allocator may keep what the run freed, so run and replay
+/// together stay within one budget (as the checks do, see
+/// `run::checks_memory_bytes`). Counts only: the diagram does not depend
+/// on the machine.
+pub fn replay_memory_bytes(budget_bytes: u64, run_peak_bytes: u64, history_bytes: u64) -> u64 {
+    crate::run::checks_memory_bytes(budget_bytes, run_peak_bytes, history_bytes)
+}
+
+/// Runs `resolved` again up to `to`, recording the events from `from` on,
+/// within `memory_bytes` (see `replay_memory_bytes`); past it the replay
+/// stops early and `Replay::stop_reason` says so. Errors are the input
+/// errors the run itself would give.
+pub fn replay(
+    resolved: &Scenario,
+    from: SimTime,
+    to: SimTime,
+    memory_bytes: u64,
+) -> Result<Replay, String> {
     assert!(from <= to, "a replay window runs forwards: {from} to {to}");
     let mut plan = plan(resolved)?;
     plan.stop_at = Some(to);
+    plan.memory = crate::bytes::Bytes(memory_bytes.min(plan.memory.0));
     let mut config = sim_config(resolved)?;
     config.trace = TraceConfig {
         record: true,
@@ -59,6 +81,7 @@ pub fn replay(resolved: &Scenario, from: SimTime, to: SimTime) -> Result<Replay,
                 records: driven.trace,
                 end: driven.end,
                 panicked: None,
+                cut: driven.inconclusive.map(|why| cut_text(&why, plan.memory.0)),
             })
         }
         Err(payload) => {
@@ -72,7 +95,20 @@ pub fn replay(resolved: &Scenario, from: SimTime, to: SimTime) -> Result<Replay,
                 records,
                 end,
                 panicked: Some(message),
+                cut: None,
             })
         }
+    }
+}
+
+/// Why a replay stopped early, for the diagram's notes.
+fn cut_text(why: &crate::outcome::Inconclusive, memory_bytes: u64) -> String {
+    if why.reason == "memory_limit" {
+        format!(
+            "it reached its memory, {}: the run's budget less the run's peak (raise limits.memory or --memory)",
+            crate::bytes::Bytes(memory_bytes).approx()
+        )
+    } else {
+        why.detail.clone()
     }
 }

@@ -121,12 +121,11 @@ pub fn run_watched(
     let shed = recorder.shed;
     let history_bytes = recorder.bytes;
     let history = recorder.finish();
-    // The checks may use what the history and monitor leave of the budget.
-    let memo_bytes = plan
-        .memory
-        .0
-        .saturating_sub(history_bytes)
-        .saturating_sub(driven.monitor_heap_bytes);
+    let memo_bytes = checks_memory_bytes(
+        plan.memory.0,
+        driven.memory_peak_bytes,
+        history_bytes.saturating_add(driven.monitor_heap_bytes),
+    );
     let checks_plan = ChecksPlan {
         checks: plan.checks,
         expect: plan.expect,
@@ -188,6 +187,19 @@ pub fn run_watched(
         protocol_samples: protocol_metrics.samples,
         trace: driven.trace,
     })
+}
+
+/// What the checks' searches may hold: the budget less what the engine
+/// held at its peak (never less than what is still held: the history and
+/// the monitor). The engine's memory is freed before the checks run, but
+/// the allocator keeps part of it, and how much depends on the machine and
+/// its allocator; so the bound assumes it kept all of it, and the run and
+/// its checks together stay within one budget. The share depends only on
+/// counts, never on the machine, so neither does the verdict.
+pub fn checks_memory_bytes(budget_bytes: u64, engine_peak_bytes: u64, held_bytes: u64) -> u64 {
+    let memo_bytes = budget_bytes.saturating_sub(engine_peak_bytes.max(held_bytes));
+    debug_assert!(memo_bytes <= budget_bytes);
+    memo_bytes
 }
 
 /// What a run of `resolved` reads, converted once.

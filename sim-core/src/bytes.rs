@@ -52,6 +52,19 @@ impl Bytes {
     }
 }
 
+impl Bytes {
+    /// The size for people, to one decimal in the largest binary unit
+    /// under it ("45.3 MiB"); `Display` writes the exact size instead.
+    pub fn approx(&self) -> String {
+        for (unit, factor) in UNITS.iter().filter(|(u, _)| u.ends_with("iB")) {
+            if self.0 >= *factor {
+                return format!("{:.1} {unit}", self.0 as f64 / *factor as f64);
+            }
+        }
+        format!("{} B", self.0)
+    }
+}
+
 impl fmt::Display for Bytes {
     /// The largest binary unit that divides the size exactly, so that the
     /// text reads back as the same number of bytes.
@@ -81,6 +94,14 @@ impl<'de> Deserialize<'de> for Bytes {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn approximate_sizes_read_in_the_largest_unit_under_them() {
+        assert_eq!(Bytes(47_523_011).approx(), "45.3 MiB");
+        assert_eq!(Bytes(1 << 30).approx(), "1.0 GiB");
+        assert_eq!(Bytes(1_000).approx(), "1000 B");
+        assert_eq!(Bytes(0).approx(), "0 B");
+    }
     use proptest::prelude::*;
 
     #[test]

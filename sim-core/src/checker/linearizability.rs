@@ -503,10 +503,7 @@ fn check_key<M: Model>(
                         set_member(&mut linearized, &mut info_mask, &info_bit, op, false)
                     }
                     Insert::Full => {
-                        return KeyResult::Unknown(format!(
-                            "the memo reached its bound of {} entries ({} bytes)",
-                            budget.memo_entries_max, budget.memo_bytes_max
-                        ));
+                        return KeyResult::Unknown(memo.full_reason());
                     }
                 }
             }

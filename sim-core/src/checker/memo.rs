@@ -77,6 +77,17 @@ impl<S: Hash + Eq + Clone> Memo<S> {
         }
     }
 
+    /// Why an insert found the memo full, for an Unknown verdict: the
+    /// entries it may hold and the bytes they take.
+    pub fn full_reason(&self) -> String {
+        format!(
+            "the memo reached its bound of {} entries ({} bytes)",
+            self.entries_max,
+            self.entries_max
+                .saturating_mul(Self::entry_bytes(self.words))
+        )
+    }
+
     /// Configurations remembered.
     pub fn len(&self) -> usize {
         self.mask_count

@@ -139,15 +139,7 @@ pub fn check<M: Model>(history: &History, model: &M, budget: &Budget<'_>) -> Rep
                             positions[process] -= 1;
                             state[key] = previous;
                         }
-                        Insert::Full => {
-                            return unknown(
-                                steps,
-                                format!(
-                                    "the memo reached its bound of {} entries ({} bytes)",
-                                    budget.memo_entries_max, budget.memo_bytes_max
-                                ),
-                            )
-                        }
+                        Insert::Full => return unknown(steps, memo.full_reason()),
                     }
                 }
             }

@@ -127,6 +127,21 @@ impl History {
         self.operations.is_empty()
     }
 
+    /// The bytes the history holds, as a memory budget counts them: each
+    /// operation's record (twice, for a growing vector's spare room) and
+    /// its strings.
+    pub fn heap_bytes(&self) -> u64 {
+        self.operations
+            .iter()
+            .map(|op| {
+                (2 * std::mem::size_of::<Operation>()
+                    + op.key.capacity()
+                    + op.value.as_ref().map_or(0, String::capacity)
+                    + op.expected.as_ref().map_or(0, String::capacity)) as u64
+            })
+            .sum()
+    }
+
     /// Writes one JSON object per line.
     pub fn write_jsonl(&self, out: &mut dyn Write) -> std::io::Result<()> {
         for op in &self.operations {
