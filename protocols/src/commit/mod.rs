@@ -22,6 +22,8 @@ mod monitor_test;
 pub mod params;
 pub mod participant;
 #[cfg(test)]
+mod participant_termination_test;
+#[cfg(test)]
 mod participant_test;
 pub mod plugin;
 
