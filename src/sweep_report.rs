@@ -32,57 +32,13 @@ pub fn groups(header: &Header, results: &[UnitResult]) -> Vec<GroupData> {
             ..GroupData::default()
         })
         .collect();
-    let edges = sim_core::checker::staleness::visibility_edges_ms();
     for (group, sums) in groups
         .iter_mut()
         .zip(crate::consistency::by_group(header, results))
     {
-        if sums.runs == 0 {
-            continue;
+        if sums.runs > 0 {
+            group.consistency = Some(sums);
         }
-        let latency = |h: &sim_core::histogram::LatencyHistogram| {
-            (h.count() > 0).then(|| {
-                (
-                    h.quantile_ms(0.5),
-                    h.quantile_ms(0.99),
-                    h.quantile_ms(0.999),
-                )
-            })
-        };
-        group.consistency = Some(reports::consistency::ConsistencyData {
-            reads: sums.reads,
-            stale_reads: sums.stale_reads,
-            at_zero: sums.at_zero(),
-            t_999_ms: sums.t_at(0.999),
-            within: [sums.within(1), sums.within(2), sums.within(3)],
-            read_ms: latency(&sums.read_latency),
-            write_ms: latency(&sums.write_latency),
-            visibility: sums
-                .visibility
-                .iter()
-                .enumerate()
-                .filter(|(_, (reads, _))| *reads > 0)
-                .map(|(i, (reads, ok))| (edges[i], *reads, *ok))
-                .collect(),
-            sides: sums
-                .sides
-                .iter()
-                .map(|s| {
-                    (
-                        s.side.clone(),
-                        [
-                            s.ok,
-                            s.fail,
-                            s.info,
-                            s.reads,
-                            s.stale_reads,
-                            s.windows,
-                            s.windows_served,
-                        ],
-                    )
-                })
-                .collect(),
-        });
     }
     for unit in ordered {
         let Some(group) = groups.get_mut(unit.group) else {

@@ -19,32 +19,7 @@ pub const T_ZERO_DRAWN_MS: f64 = 0.01;
 /// Reads a t-visibility point needs to be drawn.
 pub const POINT_READS_MIN: u64 = 30;
 
-/// One group's consistency, as the sweep summed it.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct ConsistencyData {
-    pub reads: u64,
-    pub stale_reads: u64,
-    /// P(consistent) for reads begun as the write completed.
-    pub at_zero: Option<f64>,
-    /// The t at which 99.9% of reads are consistent, ms.
-    pub t_999_ms: Option<f64>,
-    /// The share of reads within 1, 2 and 3 versions of the newest.
-    pub within: [Option<f64>; 3],
-    /// (p50, p99, p99.9), ms.
-    pub read_ms: Option<(f64, f64, f64)>,
-    pub write_ms: Option<(f64, f64, f64)>,
-    /// (t bin's lower edge ms, reads, consistent), bins with reads.
-    pub visibility: Vec<(f64, u64, u64)>,
-    /// Per side: (side, [ok, fail, info, judged reads, stale reads,
-    /// 100 ms windows, windows with an ok answer]).
-    pub sides: Vec<(String, [u64; 7])>,
-}
-
-impl ConsistencyData {
-    pub fn stale_share(&self) -> Option<f64> {
-        (self.reads > 0).then(|| self.stale_reads as f64 / self.reads as f64)
-    }
-}
+pub use scenarios::sweep::consistency::GroupConsistency;
 
 /// P(consistent) against t, one line per group.
 pub struct VisibilityChart {
@@ -52,13 +27,13 @@ pub struct VisibilityChart {
 }
 
 impl VisibilityChart {
-    pub fn of(groups: &[(String, &ConsistencyData)]) -> VisibilityChart {
+    pub fn of(groups: &[(String, &GroupConsistency)]) -> VisibilityChart {
         VisibilityChart {
             lines: groups
                 .iter()
                 .map(|(label, c)| {
                     let points = c
-                        .visibility
+                        .visibility_ms()
                         .iter()
                         .filter(|(_, reads, _)| *reads >= POINT_READS_MIN)
                         .map(|(t, reads, ok)| (t.max(T_ZERO_DRAWN_MS), *ok as f64 / *reads as f64))
@@ -196,21 +171,21 @@ fn side_servers(side: &str) -> String {
 }
 
 impl SidesChart {
-    pub fn of(groups: &[(String, &ConsistencyData)], reads: bool) -> SidesChart {
+    pub fn of(groups: &[(String, &GroupConsistency)], reads: bool) -> SidesChart {
         let mut labels = Vec::new();
         let mut counts = Vec::new();
         let mut served = Vec::new();
         for (group, c) in groups {
-            for (side, n) in &c.sides {
+            for side in &c.sides {
                 labels.push(shorten(
-                    &format!("{} | {group}", side_servers(side)),
+                    &format!("{} | {group}", side_servers(&side.side)),
                     SIDE_LABEL_CHARS_MAX,
                 ));
-                served.push((!reads && n[5] > 0).then(|| n[6] as f64 / n[5] as f64));
+                served.push(side.time_served().filter(|_| !reads));
                 counts.push(if reads {
-                    [n[3] - n[4].min(n[3]), n[4], 0]
+                    [side.fresh_reads(), side.stale_reads.min(side.reads), 0]
                 } else {
-                    [n[0], n[1], n[2]]
+                    [side.ok, side.fail, side.info]
                 });
             }
         }
@@ -313,7 +288,7 @@ impl Drawable for SidesChart {
 }
 
 /// The HTML tables: one row per group, and one per group and side.
-pub fn tables(groups: &[(String, &ConsistencyData)]) -> String {
+pub fn tables(groups: &[(String, &GroupConsistency)]) -> String {
     let mut out = String::from("<h2>Consistency</h2>\n<p>t-visibility after Bailis et al. (PBS): a read begun t after the latest write to its key completed is consistent if it returned that write or a version not certainly older. t(99.9%): the first bin from which every bin with 100 reads or more is at least 99.9% consistent. Latencies from merged histograms (within 6.25%).</p>\n<table>\n<tr><th>group</th><th>reads</th><th>stale</th><th>P(consistent) at t = 0</th><th>t(99.9%) ms</th><th>within 1 / 2 / 3 versions</th><th>read ms p50 / p99.9</th><th>write ms p50 / p99.9</th></tr>\n");
     let pct = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{:.2}%", v * 100.0));
     let ms = |v: Option<(f64, f64, f64)>| {
@@ -328,41 +303,34 @@ pub fn tables(groups: &[(String, &ConsistencyData)]) -> String {
             escape(label),
             c.reads,
             c.stale_reads,
-            pct(c.at_zero),
-            c.t_999_ms.map_or("-".to_string(), |t| format!("{t}")),
-            pct(c.within[0]),
-            pct(c.within[1]),
-            pct(c.within[2]),
-            ms(c.read_ms),
-            ms(c.write_ms),
+            pct(c.at_zero()),
+            c.t_at(0.999).map_or("-".to_string(), |t| format!("{t}")),
+            pct(c.within(1)),
+            pct(c.within(2)),
+            pct(c.within(3)),
+            ms(c.read_ms()),
+            ms(c.write_ms()),
         );
     }
     out.push_str("</table>\n");
     if groups.iter().any(|(_, c)| !c.sides.is_empty()) {
         out.push_str("<h3>Per side of each partition</h3>\n<p>Availability: the share of the operations its clients invoked during the partition that succeeded. Time served: the share of the partition's 100 ms windows in which one of them got an ok answer.</p>\n<table>\n<tr><th>group</th><th>side</th><th>ok</th><th>fail</th><th>unknown</th><th>availability</th><th>time served</th><th>reads judged</th><th>stale</th></tr>\n");
         for (label, c) in groups {
-            for (side, n) in &c.sides {
-                let total = n[0] + n[1] + n[2];
-                let availability = if total > 0 {
-                    format!("{:.1}%", n[0] as f64 * 100.0 / total as f64)
-                } else {
-                    "-".to_string()
-                };
-                let served = if n[5] > 0 {
-                    format!("{:.1}%", n[6] as f64 * 100.0 / n[5] as f64)
-                } else {
-                    "-".to_string()
-                };
+            for side in &c.sides {
+                let share =
+                    |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{:.1}%", v * 100.0));
                 let _ = writeln!(
                     out,
-                    "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{availability}</td><td>{served}</td><td>{}</td><td>{}</td></tr>",
+                    "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
                     escape(label),
-                    escape(side),
-                    n[0],
-                    n[1],
-                    n[2],
-                    n[3],
-                    n[4]
+                    escape(&side.side),
+                    side.ok,
+                    side.fail,
+                    side.info,
+                    share(side.availability()),
+                    share(side.time_served()),
+                    side.reads,
+                    side.stale_reads
                 );
             }
         }
@@ -377,15 +345,24 @@ mod tests {
 
     #[test]
     fn the_consistency_pictures_draw_every_group() {
-        let data = ConsistencyData {
+        let mut read_latency = sim_core::histogram::LatencyHistogram::default();
+        read_latency.record(sim_core::SimDuration::from_millis(1));
+        let data = GroupConsistency {
             reads: 100,
             stale_reads: 3,
-            at_zero: Some(0.97),
-            read_ms: Some((1.0, 2.0, 3.0)),
-            write_ms: Some((1.5, 2.5, 3.5)),
-            visibility: vec![(0.0, 100, 97), (0.5, 100, 100)],
-            sides: vec![("n1+client1".into(), [5, 1, 2, 4, 1, 20, 3])],
-            ..ConsistencyData::default()
+            visibility: vec![(100, 97), (100, 100)],
+            read_latency,
+            sides: vec![scenarios::side_counts::SideCounts {
+                side: "n1+client1".into(),
+                ok: 5,
+                fail: 1,
+                info: 2,
+                reads: 4,
+                stale_reads: 1,
+                windows: 20,
+                windows_served: 3,
+            }],
+            ..GroupConsistency::default()
         };
         let groups = vec![("R=1 W=1".to_string(), &data)];
         let svg = VisibilityChart::of(&groups).svg();

@@ -12,43 +12,24 @@ use serde_json::Value as Json;
 /// Side labels are cut to this many characters.
 const LABEL_CHARS_MAX: usize = 36;
 
-/// One side: its label ("n1 client1 client2, 1000–3000 ms") and its
-/// operations by outcome.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Side {
-    pub label: String,
-    pub ok: u64,
-    pub fail: u64,
-    pub info: u64,
+pub use scenarios::metrics::SideAvailability as Side;
+
+/// A side's label: its nodes and when the partition lasted
+/// ("n1 client1 client2, 1000-3000 ms").
+pub fn label(side: &Side) -> String {
+    format!(
+        "{}, {:.0}-{:.0} ms",
+        side.counts.side.replace('+', " "),
+        side.from_ms,
+        side.until_ms
+    )
 }
 
-/// The sides in `metrics.json` (`run.partition_sides`); none when the run
-/// had no partition that named clients.
+/// The sides in `metrics.json` (`run.partition_sides`), in the shape the
+/// run wrote them; none when the run had no partition that named clients
+/// (or the file is from a version that wrote them otherwise).
 pub fn sides(metrics: &Json) -> Vec<Side> {
-    let Some(list) = metrics["run"]["partition_sides"].as_array() else {
-        return Vec::new();
-    };
-    list.iter()
-        .map(|side| {
-            let names: Vec<&str> = side["side"]
-                .as_array()
-                .map(|names| names.iter().filter_map(Json::as_str).collect())
-                .unwrap_or_default();
-            let ms = |key: &str| side[key].as_f64().unwrap_or(0.0);
-            let count = |key: &str| side[key].as_u64().unwrap_or(0);
-            Side {
-                label: format!(
-                    "{}, {:.0}-{:.0} ms",
-                    names.join(" "),
-                    ms("from_ms"),
-                    ms("until_ms")
-                ),
-                ok: count("ok"),
-                fail: count("fail"),
-                info: count("info"),
-            }
-        })
-        .collect()
+    serde_json::from_value(metrics["run"]["partition_sides"].clone()).unwrap_or_default()
 }
 
 /// The stacked bars of every side.
@@ -61,12 +42,12 @@ impl Drawable for SidesChart<'_> {
         let labels: Vec<String> = self
             .sides
             .iter()
-            .map(|s| shorten(&s.label, LABEL_CHARS_MAX))
+            .map(|s| shorten(&label(s), LABEL_CHARS_MAX))
             .collect();
         let most = self
             .sides
             .iter()
-            .map(|s| s.ok + s.fail + s.info)
+            .map(|s| s.counts.total())
             .max()
             .unwrap_or(1)
             .max(1) as f64;
@@ -77,7 +58,11 @@ impl Drawable for SidesChart<'_> {
             most * 1.15,
             "operations",
         )?;
-        let counts: Vec<[u64; 3]> = self.sides.iter().map(|s| [s.ok, s.fail, s.info]).collect();
+        let counts: Vec<[u64; 3]> = self
+            .sides
+            .iter()
+            .map(|s| [s.counts.ok, s.counts.fail, s.counts.info])
+            .collect();
         stacked_outcomes(&mut chart, &counts, ["ok", "fail", "unknown"])
     }
 }
@@ -89,17 +74,17 @@ mod tests {
     #[test]
     fn sides_are_read_from_the_run_metrics() {
         let metrics: Json = serde_json::json!({"run": {"partition_sides": [
-            {"from_ms": 1000.0, "until_ms": 3000.0, "side": ["n1", "client1"], "ok": 3, "fail": 1, "info": 7},
+            {"from_ms": 1000.0, "until_ms": 3000.0, "side": "n1+client1", "ok": 3, "fail": 1, "info": 7,
+             "availability": 0.27, "reads": 2, "stale_reads": 0, "windows": 20, "windows_served": 5},
         ]}});
+        let read = sides(&metrics);
+        assert_eq!(read.len(), 1);
+        assert_eq!(label(&read[0]), "n1 client1, 1000-3000 ms");
         assert_eq!(
-            sides(&metrics),
-            [Side {
-                label: "n1 client1, 1000-3000 ms".into(),
-                ok: 3,
-                fail: 1,
-                info: 7
-            }]
+            (read[0].counts.ok, read[0].counts.fail, read[0].counts.info),
+            (3, 1, 7)
         );
+        assert_eq!(read[0].counts.time_served(), Some(0.25));
         assert!(sides(&serde_json::json!({"run": {}})).is_empty());
         let svg = SidesChart {
             sides: &sides(&metrics),

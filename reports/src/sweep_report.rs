@@ -605,7 +605,7 @@ fn save(
 /// `consistency.rs`), and their tables' HTML.
 fn consistency_figures(
     dir: &Path,
-    groups: &[(String, &crate::consistency::ConsistencyData)],
+    groups: &[(String, &crate::consistency::GroupConsistency)],
     figures: &mut Vec<(String, String)>,
 ) -> Result<String, String> {
     use crate::consistency::{tables, PacelcChart, SidesChart, VisibilityChart};
@@ -623,8 +623,8 @@ fn consistency_figures(
                 Some((
                     label.clone(),
                     c.stale_share()?,
-                    c.read_ms.map(|l| l.1),
-                    c.write_ms.map(|l| l.1),
+                    c.read_ms().map(|l| l.1),
+                    c.write_ms().map(|l| l.1),
                 ))
             })
             .collect(),
@@ -668,7 +668,7 @@ pub fn write(
             save(dir, &format!("tradeoff-{x}-{y}"), &chart, &mut figures)?;
         }
     }
-    let with_reads: Vec<(String, &crate::consistency::ConsistencyData)> = groups
+    let with_reads: Vec<(String, &crate::consistency::GroupConsistency)> = groups
         .iter()
         .filter_map(|g| {
             let c = g.consistency.as_ref().filter(|c| c.reads > 0)?;

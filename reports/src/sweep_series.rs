@@ -35,7 +35,7 @@ pub struct GroupData {
     pub theory: Vec<scenarios::Theory>,
     /// What its runs' reads saw and its clients got, summed (register
     /// protocols only).
-    pub consistency: Option<crate::consistency::ConsistencyData>,
+    pub consistency: Option<crate::consistency::GroupConsistency>,
 }
 
 impl GroupData {

@@ -66,6 +66,7 @@ pub mod scenario;
 pub mod schema;
 pub mod set;
 pub mod shrink;
+pub mod side_counts;
 #[cfg(feature = "strategies")]
 pub mod strategies;
 pub mod swarm;

@@ -1,8 +1,9 @@
 //! Run metrics: message counts, operation outcomes, latency percentiles and
 //! availability over time windows.
 
+use crate::side_counts::SideCounts;
 use protocols::invariant::ProtocolMetrics;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sim_core::checker::staleness::{self, Staleness};
 use sim_core::histogram::LatencyHistogram;
 use sim_core::history::{Function, History, Outcome};
@@ -32,6 +33,12 @@ pub struct Metrics {
     pub read_latency_ms: Option<Percentiles>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub write_latency_ms: Option<Percentiles>,
+    /// The same reads' and writes' latencies as histograms, which a sweep
+    /// merges across runs (`UnitConsistency`): computed here, once.
+    #[serde(skip)]
+    pub read_latency: LatencyHistogram,
+    #[serde(skip)]
+    pub write_latency: LatencyHistogram,
     /// Messages sent per `ok` operation (protocol cost).
     pub messages_per_ok_operation: Option<f64>,
     pub window_ms: f64,
@@ -142,33 +149,18 @@ pub fn write_windows(history: &History, until: SimDuration) -> Option<(u64, u64)
 /// the partition lasted (from its fault to the next partition or heal, or
 /// the run's end). Only clients a partition names are on a side; the
 /// others keep reaching every server.
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct SideAvailability {
     pub from_ms: f64,
     pub until_ms: f64,
-    /// The nodes on this side, servers and clients, as the fault names them.
-    pub side: Vec<String>,
-    pub ok: u64,
-    pub fail: u64,
-    pub info: u64,
-    /// ok / (ok + fail + info); absent when its clients invoked nothing.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(flatten)]
+    pub counts: SideCounts,
+    /// `counts.availability()`, written for readers of metrics.json.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub availability: Option<f64>,
-    /// Of its ok reads the staleness measure could judge, how many missed
-    /// a write that had completed before they began (the consistency side
-    /// of the CAP choice).
-    pub reads: u64,
-    pub stale_reads: u64,
-    /// The partition's `SIDE_WINDOW_MS` windows, and those in which one of
-    /// its clients got an ok answer: availability over time, which a
-    /// share of operations hides (a side that answers for 200 ms and then
-    /// hangs its clients on 500 ms timeouts has most of its few operations ok).
-    pub windows: u64,
-    pub windows_served: u64,
 }
 
-/// The width of a side's availability windows.
-pub const SIDE_WINDOW_MS: u64 = 100;
+pub use crate::side_counts::SIDE_WINDOW_MS;
 
 /// The sides of every partition in `schedule` that names clients.
 /// `names` holds every node's name by id (servers, then `clients` clients).
@@ -253,19 +245,21 @@ pub fn partition_sides(
                     }
                 }
             }
-            let total = ok + fail + info;
-            sides.push(SideAvailability {
-                from_ms: from as f64 / 1e6,
-                until_ms: until as f64 / 1e6,
-                side: group.clone(),
+            let counts = SideCounts {
+                side: group.join("+"),
                 ok,
                 fail,
                 info,
-                availability: (total > 0).then(|| ok as f64 / total as f64),
                 reads,
                 stale_reads,
                 windows,
                 windows_served: served.iter().filter(|s| **s).count() as u64,
+            };
+            sides.push(SideAvailability {
+                from_ms: from as f64 / 1e6,
+                until_ms: until as f64 / 1e6,
+                availability: counts.availability(),
+                counts,
             });
         }
     }
@@ -352,9 +346,8 @@ pub struct Window {
     pub info: u64,
 }
 
-/// Nearest-rank percentiles of the `ok` operations' latency whose function
-/// `keep` accepts; `None` when there are none.
-fn ok_latency_ms(history: &History, keep: impl Fn(Function) -> bool) -> Option<Percentiles> {
+/// The `ok` operations' latencies, ns, whose function `keep` accepts, sorted.
+fn ok_latencies_ns(history: &History, keep: impl Fn(Function) -> bool) -> Vec<u64> {
     let mut latencies: Vec<u64> = history
         .operations
         .iter()
@@ -362,6 +355,12 @@ fn ok_latency_ms(history: &History, keep: impl Fn(Function) -> bool) -> Option<P
         .filter_map(|op| op.complete_ns.map(|c| c - op.invoke_ns))
         .collect();
     latencies.sort_unstable();
+    latencies
+}
+
+/// Nearest-rank percentiles of sorted latencies; `None` when there are none.
+fn percentiles_ms(latencies: &[u64]) -> Option<Percentiles> {
+    debug_assert!(latencies.windows(2).all(|w| w[0] <= w[1]));
     let pick = |q: f64| {
         let index = ((latencies.len() as f64 - 1.0) * q).round() as usize;
         latencies[index] as f64 / 1e6
@@ -372,6 +371,14 @@ fn ok_latency_ms(history: &History, keep: impl Fn(Function) -> bool) -> Option<P
         p99: pick(0.99),
         max: pick(1.0),
     })
+}
+
+fn histogram(latencies: &[u64]) -> LatencyHistogram {
+    let mut h = LatencyHistogram::default();
+    for &ns in latencies {
+        h.record(SimDuration::from_nanos(ns));
+    }
+    h
 }
 
 pub fn compute(
@@ -389,9 +396,8 @@ pub fn compute(
             .filter(|op| op.outcome == o)
             .count() as u64
     };
-    let latency_ms = ok_latency_ms(history, |_| true);
-    let read_latency_ms = ok_latency_ms(history, |f| f == Function::Read);
-    let write_latency_ms = ok_latency_ms(history, |f| f == Function::Write);
+    let reads = ok_latencies_ns(history, |f| f == Function::Read);
+    let writes = ok_latencies_ns(history, |f| f == Function::Write);
     // Windows of a round size: at most WINDOWS_MAX over the run, at least 1 ms.
     let window_ns = (duration.as_nanos() / WINDOWS_MAX).max(1_000_000);
     let windows = duration.as_nanos().div_ceil(window_ns).max(1) as usize;
@@ -423,9 +429,11 @@ pub fn compute(
         fail: count(Outcome::Fail),
         info: count(Outcome::Info),
         shed,
-        latency_ms,
-        read_latency_ms,
-        write_latency_ms,
+        latency_ms: percentiles_ms(&ok_latencies_ns(history, |_| true)),
+        read_latency_ms: percentiles_ms(&reads),
+        write_latency_ms: percentiles_ms(&writes),
+        read_latency: histogram(&reads),
+        write_latency: histogram(&writes),
         messages_per_ok_operation: (ok > 0).then(|| stats.sent as f64 / ok as f64),
         window_ms: window_ns as f64 / 1e6,
         availability,

@@ -14,7 +14,10 @@ const OCTAVES: u32 = 42;
 
 /// Sync latencies, as a log-linear histogram: bounded (about 5 KB) however
 /// many syncs a run makes, and allocated only for a node that syncs.
-#[derive(Clone, Debug, Default, PartialEq)]
+///
+/// It is written and read as its `SparseHistogram`, the buckets that hold counts.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(into = "SparseHistogram", from = "SparseHistogram")]
 pub struct LatencyHistogram {
     counts: Vec<u64>,
     total: u64,
@@ -211,5 +214,17 @@ mod tests {
         assert_eq!(small.quantile_ms(0.2), 0.0);
         assert_eq!(small.quantile_ms(0.8) * 1e6, 3.0);
         assert!(h.heap_bytes() < 6_000);
+    }
+}
+
+impl From<LatencyHistogram> for SparseHistogram {
+    fn from(h: LatencyHistogram) -> SparseHistogram {
+        h.to_sparse()
+    }
+}
+
+impl From<SparseHistogram> for LatencyHistogram {
+    fn from(sparse: SparseHistogram) -> LatencyHistogram {
+        LatencyHistogram::from_sparse(&sparse)
     }
 }

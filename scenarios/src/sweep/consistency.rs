@@ -22,15 +22,18 @@
 //! (`sim_core::checker::staleness`).
 
 use super::results::{Header, UnitResult};
-pub use super::unit_consistency::{UnitConsistency, UnitSide};
+pub use super::unit_consistency::UnitConsistency;
+use crate::side_counts::SideCounts;
+use serde::{Deserialize, Serialize};
 use sim_core::checker::staleness::{visibility_edges_ms, BEHIND_MAX};
 use sim_core::histogram::LatencyHistogram;
 
 /// Reads a t-visibility bin needs before `t_at` trusts it.
 pub const BIN_READS_MIN: u64 = 100;
 
-/// One group's runs, summed.
-#[derive(Clone, Debug, Default)]
+/// One group's runs, summed: the one shape a group's consistency takes,
+/// from which the sweep writes its CSV files and the report draws.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct GroupConsistency {
     pub label: String,
     pub runs: u64,
@@ -42,7 +45,7 @@ pub struct GroupConsistency {
     pub read_latency: LatencyHistogram,
     pub write_latency: LatencyHistogram,
     /// Per side, in the order first seen: its summed counts.
-    pub sides: Vec<UnitSide>,
+    pub sides: Vec<SideCounts>,
     /// Runs with crashes, and per k their summed shares of time with at
     /// least k servers up.
     pub runs_with_outages: u64,
@@ -88,6 +91,32 @@ impl GroupConsistency {
             .iter()
             .find(|(_, reads, consistent)| *consistent as f64 >= p * *reads as f64)
             .map(|(first, _, _)| edges[*first])
+    }
+
+    /// The share of judged reads that missed a completed write.
+    pub fn stale_share(&self) -> Option<f64> {
+        (self.reads > 0).then(|| self.stale_reads as f64 / self.reads as f64)
+    }
+
+    /// Read latency (p50, p99, p99.9), ms, from the merged histogram.
+    pub fn read_ms(&self) -> Option<(f64, f64, f64)> {
+        quantiles_ms(&self.read_latency)
+    }
+
+    /// Write latency (p50, p99, p99.9), ms.
+    pub fn write_ms(&self) -> Option<(f64, f64, f64)> {
+        quantiles_ms(&self.write_latency)
+    }
+
+    /// The t-visibility bins with reads: (lower edge ms, reads, consistent).
+    pub fn visibility_ms(&self) -> Vec<(f64, u64, u64)> {
+        let edges = visibility_edges_ms();
+        self.visibility
+            .iter()
+            .enumerate()
+            .filter(|(_, (reads, _))| *reads > 0)
+            .map(|(i, (reads, consistent))| (edges[i], *reads, *consistent))
+            .collect()
     }
 
     /// The share of reads that returned one of the last `k` versions.
@@ -148,15 +177,7 @@ pub fn by_group(header: &Header, results: &[UnitResult]) -> Vec<GroupConsistency
         }
         for side in &c.sides {
             match group.sides.iter_mut().find(|s| s.side == side.side) {
-                Some(sum) => {
-                    sum.ok += side.ok;
-                    sum.fail += side.fail;
-                    sum.info += side.info;
-                    sum.reads += side.reads;
-                    sum.stale_reads += side.stale_reads;
-                    sum.windows += side.windows;
-                    sum.windows_served += side.windows_served;
-                }
+                Some(sum) => sum.add(side),
                 None => group.sides.push(side.clone()),
             }
         }
@@ -174,6 +195,16 @@ fn field(text: &str) -> String {
 
 fn opt(value: Option<f64>, digits: usize) -> String {
     value.map_or(String::new(), |v| format!("{v:.digits$}"))
+}
+
+fn quantiles_ms(h: &LatencyHistogram) -> Option<(f64, f64, f64)> {
+    (h.count() > 0).then(|| {
+        (
+            h.quantile_ms(0.5),
+            h.quantile_ms(0.99),
+            h.quantile_ms(0.999),
+        )
+    })
 }
 
 fn quantile(h: &LatencyHistogram, q: f64) -> Option<f64> {
@@ -235,7 +266,6 @@ pub fn sides_csv(groups: &[GroupConsistency]) -> String {
         String::from("group,side,ok,fail,info,availability,time_served,reads,stale_reads\n");
     for g in groups {
         for s in &g.sides {
-            let total = s.ok + s.fail + s.info;
             out.push_str(&format!(
                 "{},{},{},{},{},{},{},{},{}\n",
                 field(&g.label),
@@ -243,11 +273,8 @@ pub fn sides_csv(groups: &[GroupConsistency]) -> String {
                 s.ok,
                 s.fail,
                 s.info,
-                opt((total > 0).then(|| s.ok as f64 / total as f64), 4),
-                opt(
-                    (s.windows > 0).then(|| s.windows_served as f64 / s.windows as f64),
-                    4
-                ),
+                opt(s.availability(), 4),
+                opt(s.time_served(), 4),
                 s.reads,
                 s.stale_reads
             ));
