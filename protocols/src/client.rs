@@ -145,6 +145,7 @@ impl ClientReply {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ClientResponse {
     pub seq: u64,
     /// The attempt answered. A refusal counts only for the attempt it
@@ -177,6 +178,7 @@ impl std::hash::Hash for ClientResponse {
 /// plug-in says (`Plugin::client_routing`). The default sends every
 /// operation to the server the client believes leads, carrying no session.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ClientRouting {
     /// Reads go to a server drawn at random among the others than the one
     /// the client believes leads (reads from backups, stale by design).
@@ -189,6 +191,37 @@ pub struct ClientRouting {
     /// balancer with health checks (leaderless stores, where any server
     /// coordinates).
     pub spread: bool,
+}
+
+impl ClientRouting {
+    /// Every operation to the server the client believes leads, no session.
+    pub fn to_leader() -> ClientRouting {
+        ClientRouting::default()
+    }
+
+    /// Reads to the others than the believed leader (see `reads_to_followers`).
+    pub fn with_reads_to_followers(self) -> ClientRouting {
+        ClientRouting {
+            reads_to_followers: true,
+            ..self
+        }
+    }
+
+    /// Requests carry the client's session position (see `session`).
+    pub fn with_session(self) -> ClientRouting {
+        ClientRouting {
+            session: true,
+            ..self
+        }
+    }
+
+    /// Attempts spread over the servers (see `spread`).
+    pub fn spread(self) -> ClientRouting {
+        ClientRouting {
+            spread: true,
+            ..self
+        }
+    }
 }
 
 /// What a client reports for the history.

@@ -15,7 +15,7 @@
 use crate::client::{ClientReply, ClientRequest, ClientResponse};
 use crate::cluster::{ServerCtx, Service};
 use crate::kv::KvStore;
-use crate::plugin::{Clients, Invalid, Plugin, Setup};
+use crate::plugin::{Capabilities, Clients, Invalid, Plugin, Setup};
 use serde::{Deserialize, Serialize};
 use sim_core::Dur;
 use sim_core::{NodeId, SimDuration, TimerId};
@@ -64,9 +64,8 @@ impl Plugin for KvSinglePlugin {
     const NAME: &'static str = "KvSingle";
     const SUMMARY: &'static str =
         "single-copy key-value store on the first server, group-committed to durable storage";
-    const CLIENTS: Clients = Clients::Registers;
-    const HAS_LEADER: bool = false;
-    const TRANSACTIONS: bool = true;
+    const CAPABILITIES: Capabilities =
+        Capabilities::serving(Clients::Registers).with_transactions();
     type Params = KvSingleParams;
     type Service = KvSingle;
 

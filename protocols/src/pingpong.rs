@@ -5,7 +5,7 @@
 //! answers with a pong; on the pong the node sends its next ping. With no
 //! faults, the number of messages in flight equals the number of nodes.
 
-use crate::plugin::{Clients, Invalid, Plugin, Setup};
+use crate::plugin::{Capabilities, Clients, Invalid, Plugin, Setup};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 use sim_core::{Context, NodeId, Protocol, TimerId};
@@ -176,8 +176,7 @@ pub struct PingPongPlugin;
 impl Plugin for PingPongPlugin {
     const NAME: &'static str = "PingPong";
     const SUMMARY: &'static str = "servers keep one ping outstanding to a random peer; no clients";
-    const CLIENTS: Clients = Clients::None;
-    const HAS_LEADER: bool = false;
+    const CAPABILITIES: Capabilities = Capabilities::serving(Clients::None);
     type Params = PingPongParams;
     type Service = PingPongService;
 

@@ -39,8 +39,86 @@ pub enum Clients {
     Orders,
 }
 
+/// What a protocol offers a scenario, in one value (`Plugin::CAPABILITIES`):
+/// the scenario layer reads it for validation, listing and reports, so a
+/// new capability is one field here, with a default, and the plug-ins that
+/// have it say so. Built with `Capabilities::serving` and the `with_*`
+/// methods, never field by field: the struct is `#[non_exhaustive]`, so a
+/// new field breaks no plug-in, in this tree or out of it.
+///
+/// What depends on the params (client routing, theory, a bank's total)
+/// stays a `Plugin` function with a default.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct Capabilities {
+    /// What its clients ask for.
+    pub clients: Clients,
+    /// Whether a server can lead, so that faults may name "@leader".
+    pub has_leader: bool,
+    /// Whether it serves compare-and-set and append (with `Clients::Registers`).
+    /// Both read a key's current value and write after it, which needs one
+    /// order of the key's writes; a leaderless store has none, so it serves
+    /// reads and blind writes only, and a scenario may not mix in the others.
+    pub conditional_writes: bool,
+    /// Whether it serves transactions of micro-ops (`KvOp::Txn`), applying
+    /// each all at once through one log (with `Clients::Registers`). The
+    /// list-append and rw-register checks then judge the history.
+    pub transactions: bool,
+    /// Two of its sample metrics whose trade-off a sweep report draws, one
+    /// point per group: (x, drawn by its mean over runs; y, drawn by its
+    /// p99). Primary-backup: lost acknowledged writes against commit latency.
+    pub tradeoff: Option<(&'static str, &'static str)>,
+}
+
+impl Capabilities {
+    /// A protocol whose clients ask for `clients`, with no leader, serving
+    /// conditional writes (where it serves registers) and no transactions.
+    pub const fn serving(clients: Clients) -> Capabilities {
+        Capabilities {
+            clients,
+            has_leader: false,
+            conditional_writes: true,
+            transactions: false,
+            tradeoff: None,
+        }
+    }
+
+    /// A server leads (or coordinates), so faults may name "@leader".
+    pub const fn with_leader(self) -> Capabilities {
+        Capabilities {
+            has_leader: true,
+            ..self
+        }
+    }
+
+    /// Reads and blind writes only (see `conditional_writes`).
+    pub const fn without_conditional_writes(self) -> Capabilities {
+        Capabilities {
+            conditional_writes: false,
+            ..self
+        }
+    }
+
+    /// Transactions of micro-ops (see `transactions`).
+    pub const fn with_transactions(self) -> Capabilities {
+        Capabilities {
+            transactions: true,
+            ..self
+        }
+    }
+
+    /// The trade-off a sweep report draws (see `tradeoff`).
+    pub const fn with_tradeoff(self, x: &'static str, y: &'static str) -> Capabilities {
+        Capabilities {
+            tradeoff: Some((x, y)),
+            ..self
+        }
+    }
+}
+
 /// The parts of a scenario a protocol may need besides its params.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Setup {
     /// Servers in the cluster (node ids 0..servers).
     pub servers: usize,
@@ -50,10 +128,21 @@ pub struct Setup {
     pub memory_bytes: u64,
 }
 
+impl Setup {
+    pub fn new(servers: usize, keys: u32, memory_bytes: u64) -> Setup {
+        Setup {
+            servers,
+            keys,
+            memory_bytes,
+        }
+    }
+}
+
 /// What theory predicts for one of a protocol's sample metrics in one
 /// setting: a sweep report draws it beside the measured means, so a
 /// reader sees how far a run is from the textbook.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct Theory {
     /// The sample metric it predicts (`election_messages`).
     pub metric: String,
@@ -63,10 +152,21 @@ pub struct Theory {
     pub value: f64,
 }
 
+impl Theory {
+    pub fn new(metric: &str, label: String, value: f64) -> Theory {
+        Theory {
+            metric: metric.to_string(),
+            label,
+            value,
+        }
+    }
+}
+
 /// Why a protocol's params do not fit the scenario: a message that says
 /// what to change, at a param (`protocol.Raft.election_timeout`) or at a
 /// path of the scenario itself (`nodes`).
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Invalid {
     pub at: InvalidAt,
     pub message: String,
@@ -90,6 +190,14 @@ impl Invalid {
         }
     }
 
+    /// A param's problem: `field` as the scenario writes it, and what to change.
+    pub fn param(field: &str, message: &str) -> Invalid {
+        Invalid {
+            at: InvalidAt::Param(field.to_string()),
+            message: message.to_string(),
+        }
+    }
+
     /// A problem with the scenario's server count (`nodes`).
     pub fn nodes(message: String) -> Invalid {
         Invalid {
@@ -105,22 +213,8 @@ pub trait Plugin: 'static {
     const NAME: &'static str;
     /// One line for `faultline list`.
     const SUMMARY: &'static str;
-    const CLIENTS: Clients;
-    /// Whether a server can lead, so that faults may name "@leader".
-    const HAS_LEADER: bool;
-    /// Two of its sample metrics whose trade-off a sweep report draws, one
-    /// point per group: (x, drawn by its mean over runs; y, drawn by its
-    /// p99). Primary-backup: lost acknowledged writes against commit latency.
-    const TRADEOFF: Option<(&'static str, &'static str)> = None;
-    /// Whether it serves compare-and-set and append (with `Clients::Registers`).
-    /// Both read a key's current value and write after it, which needs one
-    /// order of the key's writes; a leaderless store has none, so it serves
-    /// reads and blind writes only, and a scenario may not mix in the others.
-    const CONDITIONAL_WRITES: bool = true;
-    /// Whether it serves transactions of micro-ops (`KvOp::Txn`), applying
-    /// each all at once through one log (with `Clients::Registers`). The
-    /// list-append and rw-register checks then judge the history.
-    const TRANSACTIONS: bool = false;
+    /// What it offers a scenario (`Capabilities`).
+    const CAPABILITIES: Capabilities;
 
     /// The params as a scenario writes them. Every field has a default
     /// (`#[serde(default)]` on the struct), unknown fields are refused

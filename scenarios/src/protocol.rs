@@ -16,7 +16,7 @@ use crate::outcome::RunWatcher;
 use crate::plan::Plan;
 use protocols::cluster::Service;
 use protocols::invariant::Monitor;
-use protocols::plugin::{Clients, Invalid, Plugin, Setup, Theory};
+use protocols::plugin::{Capabilities, Clients, Invalid, Plugin, Setup, Theory};
 use serde::{Serialize, Serializer};
 use sim_core::SimConfig;
 use std::any::Any;
@@ -27,14 +27,14 @@ use std::marker::PhantomData;
 pub trait ProtocolEntry: Send + Sync {
     fn name(&self) -> &'static str;
     fn summary(&self) -> &'static str;
-    fn clients(&self) -> Clients;
-    fn has_leader(&self) -> bool;
-    /// The metrics whose trade-off a sweep report draws (`Plugin::TRADEOFF`).
-    fn tradeoff(&self) -> Option<(&'static str, &'static str)>;
-    /// Whether it serves compare-and-set and append (`Plugin::CONDITIONAL_WRITES`).
-    fn conditional_writes(&self) -> bool;
-    /// Whether it serves transactions (`Plugin::TRANSACTIONS`).
-    fn transactions(&self) -> bool;
+    /// What it offers a scenario (`Plugin::CAPABILITIES`).
+    fn capabilities(&self) -> Capabilities;
+    fn clients(&self) -> Clients {
+        self.capabilities().clients
+    }
+    fn has_leader(&self) -> bool {
+        self.capabilities().has_leader
+    }
     /// The kinds of message its runs send, for per-kind link latencies:
     /// "Request" and "Response" between clients and servers, then its
     /// service's own (`Service::MESSAGE_KINDS`).
@@ -66,20 +66,8 @@ impl<P: Plugin> ProtocolEntry for Registered<P> {
     fn summary(&self) -> &'static str {
         P::SUMMARY
     }
-    fn clients(&self) -> Clients {
-        P::CLIENTS
-    }
-    fn has_leader(&self) -> bool {
-        P::HAS_LEADER
-    }
-    fn tradeoff(&self) -> Option<(&'static str, &'static str)> {
-        P::TRADEOFF
-    }
-    fn conditional_writes(&self) -> bool {
-        P::CONDITIONAL_WRITES
-    }
-    fn transactions(&self) -> bool {
-        P::TRANSACTIONS
+    fn capabilities(&self) -> Capabilities {
+        P::CAPABILITIES
     }
     fn message_kinds(&self) -> Vec<&'static str> {
         <protocols::cluster::Cluster<P::Service> as sim_core::Protocol>::message_kinds()
@@ -201,8 +189,13 @@ impl ProtocolSpec {
         Some(&with.params)
     }
 
+    /// What the protocol offers a scenario.
+    pub fn capabilities(&self) -> Capabilities {
+        self.entry().capabilities()
+    }
+
     pub fn clients(&self) -> Clients {
-        self.entry().clients()
+        self.capabilities().clients
     }
 
     /// Whether clients read and write registers, so that the history
@@ -225,19 +218,19 @@ impl ProtocolSpec {
         self.clients() != Clients::None
     }
 
-    /// Whether clients may compare-and-set and append (`Plugin::CONDITIONAL_WRITES`).
+    /// Whether clients may compare-and-set and append (`Capabilities::conditional_writes`).
     pub fn serves_conditional_writes(&self) -> bool {
-        self.entry().conditional_writes()
+        self.capabilities().conditional_writes
     }
 
     /// Whether it serves transactions of micro-ops (`mix: (txn: 1.0)`).
     pub fn serves_transactions(&self) -> bool {
-        self.entry().transactions()
+        self.capabilities().transactions
     }
 
     /// Whether the protocol elects a leader, so faults may name "@leader".
     pub fn has_leader(&self) -> bool {
-        self.entry().has_leader()
+        self.capabilities().has_leader
     }
 
     /// The invariant names this protocol checks as the run goes.

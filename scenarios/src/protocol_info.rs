@@ -18,6 +18,9 @@ pub struct ProtocolInfo {
     /// Params that switch on a known bug (their meaning says "BUG SWITCH").
     pub bug_switches: Vec<String>,
     pub serves_clients: bool,
+    /// What it offers a scenario (clients, leader, conditional writes,
+    /// transactions, trade-off).
+    pub capabilities: protocols::plugin::Capabilities,
     pub invariants: Vec<&'static str>,
     /// Its kinds of message, which a link's `kinds` may give latencies.
     pub message_kinds: Vec<&'static str>,
@@ -79,6 +82,7 @@ pub fn info(entry: &'static dyn ProtocolEntry) -> ProtocolInfo {
         params,
         bug_switches,
         serves_clients: entry.clients() != protocols::plugin::Clients::None,
+        capabilities: entry.capabilities(),
         invariants: entry.invariants().to_vec(),
         message_kinds: entry.message_kinds(),
     }

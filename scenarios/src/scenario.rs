@@ -83,11 +83,11 @@ impl Scenario {
 
     /// What the protocol sees of the scenario besides its params.
     pub fn protocol_setup(&self) -> protocols::plugin::Setup {
-        protocols::plugin::Setup {
-            servers: server_names(&self.nodes).len(),
-            keys: self.workload.keys,
-            memory_bytes: self.limits.memory.0,
-        }
+        protocols::plugin::Setup::new(
+            server_names(&self.nodes).len(),
+            self.workload.keys,
+            self.limits.memory.0,
+        )
     }
 
     /// What theory predicts for the protocol's sample metrics here (see

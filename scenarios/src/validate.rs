@@ -297,7 +297,7 @@ fn validate_mixes(c: &mut Checker, scenario: &Scenario) {
             if !protocol.serves_transactions() {
                 let names: Vec<&str> = crate::registry::entries()
                     .into_iter()
-                    .filter(|e| e.transactions())
+                    .filter(|e| e.capabilities().transactions)
                     .map(|e| e.name())
                     .collect();
                 c.problem(

@@ -20,7 +20,7 @@ use protocols::client::{ClientReply, ClientRequest};
 use protocols::cluster::{ServerCtx, Service};
 use protocols::invariant::NoInvariants;
 use protocols::kv::{KvOp, KvResult};
-use protocols::plugin::{Clients, Invalid, InvalidAt, Plugin, Setup};
+use protocols::plugin::{Capabilities, Clients, Invalid, Plugin, Setup};
 use serde::{Deserialize, Serialize};
 use sim_core::{Dur, NodeId, SimDuration, TimerId};
 use std::collections::BTreeMap;
@@ -217,17 +217,13 @@ impl Plugin for GossipPlugin {
     const NAME: &'static str = "GossipRegister";
     const SUMMARY: &'static str =
         "leaderless last-writer-wins store with gossip (an example plug-in from its own crate)";
-    const CLIENTS: Clients = Clients::Registers;
-    const HAS_LEADER: bool = false;
+    const CAPABILITIES: Capabilities = Capabilities::serving(Clients::Registers);
     type Params = GossipParams;
     type Service = GossipRegister;
 
     fn validate(params: &GossipParams, _: &Setup) -> Result<(), Invalid> {
         if params.resend_interval.0 == SimDuration::ZERO {
-            return Err(Invalid {
-                at: InvalidAt::Param("resend_interval".into()),
-                message: "must be above zero".into(),
-            });
+            return Err(Invalid::param("resend_interval", "must be above zero"));
         }
         Ok(())
     }

@@ -4,7 +4,7 @@
 
 use super::params::{bully_servers_max, BullyParams, BULLY_BYTES_PER_SERVER_SQUARED};
 use super::Bully;
-use crate::plugin::{Clients, Invalid, Plugin, Setup};
+use crate::plugin::{Capabilities, Clients, Invalid, Plugin, Setup};
 use sim_core::bytes::Bytes;
 use sim_core::NodeId;
 use std::sync::Arc;
@@ -14,8 +14,7 @@ pub struct BullyPlugin;
 impl Plugin for BullyPlugin {
     const NAME: &'static str = "BullyElection";
     const SUMMARY: &'static str = "leader election by the Bully algorithm on a fully connected network: the largest live id wins and takes over when it comes back; no clients";
-    const CLIENTS: Clients = Clients::None;
-    const HAS_LEADER: bool = true;
+    const CAPABILITIES: Capabilities = Capabilities::serving(Clients::None).with_leader();
     type Params = BullyParams;
     type Service = Bully;
 

@@ -3,7 +3,7 @@
 
 use super::params::{validate_servers, CommitParams, CommitVariant};
 use super::AtomicCommit;
-use crate::plugin::{Clients, Invalid, Plugin, Setup};
+use crate::plugin::{Capabilities, Clients, Invalid, Plugin, Setup};
 use sim_core::NodeId;
 use std::sync::Arc;
 
@@ -24,9 +24,8 @@ impl<const THREE_PHASE: bool> Plugin for CommitPlugin<THREE_PHASE> {
     } else {
         "two-phase commit of bank transfers across shards (coordinator n1, shards n2..); blocks while the coordinator is down"
     };
-    const CLIENTS: Clients = Clients::Transfers;
     /// The coordinator counts as the leader.
-    const HAS_LEADER: bool = true;
+    const CAPABILITIES: Capabilities = Capabilities::serving(Clients::Transfers).with_leader();
     type Params = CommitParams;
     type Service = AtomicCommit;
 

@@ -3,7 +3,7 @@
 use super::params::{PrimaryBackupParams, ReadFrom};
 use super::PrimaryBackup;
 use crate::client::ClientRouting;
-use crate::plugin::{Clients, Invalid, Plugin, Setup};
+use crate::plugin::{Capabilities, Clients, Invalid, Plugin, Setup};
 use sim_core::NodeId;
 use std::sync::Arc;
 
@@ -12,10 +12,9 @@ pub struct PrimaryBackupPlugin;
 impl Plugin for PrimaryBackupPlugin {
     const NAME: &'static str = "PrimaryBackup";
     const SUMMARY: &'static str = "primary-backup replication of the key-value store: Sync, SemiSync or Async, failover by election among the backups, fencing by epochs and a lease";
-    const CLIENTS: Clients = Clients::Registers;
-    const HAS_LEADER: bool = true;
-    const TRADEOFF: Option<(&'static str, &'static str)> =
-        Some(("lost_acked_writes", "commit_latency_ms"));
+    const CAPABILITIES: Capabilities = Capabilities::serving(Clients::Registers)
+        .with_leader()
+        .with_tradeoff("lost_acked_writes", "commit_latency_ms");
     type Params = PrimaryBackupParams;
     type Service = PrimaryBackup;
 

@@ -4,7 +4,7 @@ use super::params::QuorumParams;
 use super::ring::Ring;
 use super::{Quorum, QuorumSetup};
 use crate::client::ClientRouting;
-use crate::plugin::{Clients, Invalid, Plugin, Setup};
+use crate::plugin::{Capabilities, Clients, Invalid, Plugin, Setup};
 use sim_core::NodeId;
 use std::sync::Arc;
 
@@ -13,9 +13,8 @@ pub struct QuorumPlugin;
 impl Plugin for QuorumPlugin {
     const NAME: &'static str = "Quorum";
     const SUMMARY: &'static str = "a leaderless Dynamo-style store: N replicas per key on a consistent-hashing ring, R and W quorums, last-writer-wins or version vectors, read repair, sloppy quorums with hinted handoff, anti-entropy";
-    const CLIENTS: Clients = Clients::Registers;
-    const HAS_LEADER: bool = false;
-    const CONDITIONAL_WRITES: bool = false;
+    const CAPABILITIES: Capabilities =
+        Capabilities::serving(Clients::Registers).without_conditional_writes();
     type Params = QuorumParams;
     type Service = Quorum;
 

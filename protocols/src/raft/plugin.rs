@@ -2,7 +2,7 @@
 
 use super::params::RaftParams;
 use super::Raft;
-use crate::plugin::{Clients, Invalid, Plugin, Setup};
+use crate::plugin::{Capabilities, Clients, Invalid, Plugin, Setup};
 use sim_core::NodeId;
 use std::sync::Arc;
 
@@ -11,9 +11,9 @@ pub struct RaftPlugin;
 impl Plugin for RaftPlugin {
     const NAME: &'static str = "Raft";
     const SUMMARY: &'static str = "Raft (Figure 2 of the paper) replicating the key-value store, with PreVote, CheckQuorum and four read modes";
-    const CLIENTS: Clients = Clients::Registers;
-    const HAS_LEADER: bool = true;
-    const TRANSACTIONS: bool = true;
+    const CAPABILITIES: Capabilities = Capabilities::serving(Clients::Registers)
+        .with_leader()
+        .with_transactions();
     type Params = RaftParams;
     type Service = Raft;
 

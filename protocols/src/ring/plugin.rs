@@ -5,7 +5,7 @@ use super::params::RingParams;
 use super::params::RingVariant;
 use super::RingElection;
 use crate::election::Ids;
-use crate::plugin::{Clients, Invalid, Plugin, Setup, Theory};
+use crate::plugin::{Capabilities, Clients, Invalid, Plugin, Setup, Theory};
 use sim_core::NodeId;
 use std::sync::Arc;
 
@@ -14,8 +14,7 @@ pub struct RingPlugin;
 impl Plugin for RingPlugin {
     const NAME: &'static str = "RingElection";
     const SUMMARY: &'static str = "leader election on a unidirectional ring (Chang-Roberts, or LeLann), re-electing when the leader dies; no clients";
-    const CLIENTS: Clients = Clients::None;
-    const HAS_LEADER: bool = true;
+    const CAPABILITIES: Capabilities = Capabilities::serving(Clients::None).with_leader();
     type Params = RingParams;
     type Service = RingElection;
 

@@ -2,7 +2,7 @@
 
 use super::params::{validate_servers, SagaParams};
 use super::Saga;
-use crate::plugin::{Clients, Invalid, Plugin, Setup};
+use crate::plugin::{Capabilities, Clients, Invalid, Plugin, Setup};
 use sim_core::NodeId;
 use std::sync::Arc;
 
@@ -11,9 +11,8 @@ pub struct SagaPlugin;
 impl Plugin for SagaPlugin {
     const NAME: &'static str = "Saga";
     const SUMMARY: &'static str = "orders as sagas (reserve inventory, charge payment, ship; compensations on failure), orchestrated or choreographed; servers: orders, inventory, payment, shipping";
-    const CLIENTS: Clients = Clients::Orders;
     /// The orchestrator (or the order service) counts as the leader.
-    const HAS_LEADER: bool = true;
+    const CAPABILITIES: Capabilities = Capabilities::serving(Clients::Orders).with_leader();
     type Params = SagaParams;
     type Service = Saga;
 

@@ -94,7 +94,8 @@ impl Header {
             tradeoff: base
                 .protocol
                 .entry()
-                .tradeoff()
+                .capabilities()
+                .tradeoff
                 .map(|(x, y)| (x.to_string(), y.to_string())),
         }
     }
