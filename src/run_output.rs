@@ -241,7 +241,7 @@ pub fn execute(
     resolved: &Scenario,
     progress: Option<(&mut dyn Write, std::time::Duration)>,
     timeout: Option<std::time::Duration>,
-) -> Result<(Result<RunOutcome, Panicked>, Timing), String> {
+) -> Result<(Result<RunOutcome, Panicked>, Timing), scenarios::run::RunError> {
     // Wall time is measured here, outside simulation code (ARCHITECTURE.md, invariant 2).
     let started = std::time::Instant::now();
     let (log, every) = match progress {

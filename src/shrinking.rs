@@ -168,7 +168,7 @@ pub fn write(
         ))
     };
     let (result, timing) =
-        run_output::execute(&scenario, None, None).map_err(|e| not_reproduced(&[e]))?;
+        run_output::execute(&scenario, None, None).map_err(|e| not_reproduced(&[e.to_string()]))?;
     let again = match &result {
         Ok(outcome) => Trial::of(outcome),
         Err(panic) => Trial::panicked(panic.message.clone(), 0, 0),

@@ -247,7 +247,13 @@ pub fn run_unit(plan: &SweepPlan, group: usize, seed: u64) -> UnitResult {
     let (result, timing) = match run_output::execute(&resolved, None, plan.run_timeout) {
         Ok(pair) => pair,
         Err(input_error) => {
-            return UnitResult::of(group, seed, &resolved, Ended::InputError(&input_error), 0.0)
+            return UnitResult::of(
+                group,
+                seed,
+                &resolved,
+                Ended::InputError(&input_error.to_string()),
+                0.0,
+            )
         }
     };
     let ended = match &result {

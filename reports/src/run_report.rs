@@ -221,7 +221,8 @@ fn lamport(
             run_peak_bytes,
             history.heap_bytes(),
         ),
-    )?;
+    )
+    .map_err(|e| e.to_string())?;
     let title = format!("{} seed {}", resolved.name, resolved.seed);
     let mut diagram = crate::lamport::diagram(
         &title,

@@ -15,6 +15,7 @@ use crate::outcome::{
 };
 use crate::plan::Plan;
 use crate::recorder::HistoryRecorder;
+use crate::run_error::RunError;
 use crate::schema::FaultSpec;
 use protocols::cluster::{Cluster, ClusterOutput, Service};
 use protocols::invariant::{Monitor, ProtocolMetrics, Violation};
@@ -69,7 +70,7 @@ pub fn drive<S: Service>(
     watcher: &mut dyn RunWatcher,
     make_server: impl FnMut(NodeId) -> S + 'static,
     routing: protocols::client::ClientRouting,
-) -> Result<Driven, String> {
+) -> Result<Driven, RunError> {
     // Only a run that judges convergence pays for sampling the network.
     let network_repair = convergence::judged(plan)
         .then(|| convergence::network_repair(&config.topology, plan.servers));
@@ -105,7 +106,7 @@ fn drive_engine<S: Service>(
     sim: &mut Simulation<Cluster<S>>,
     watcher: &mut dyn RunWatcher,
     network_repair: Option<SimDuration>,
-) -> Result<Driven, String> {
+) -> Result<Driven, RunError> {
     let (names, servers) = (plan.names.as_slice(), plan.servers);
     let lookup = |name: &str| node_by_name(names, name);
     // Faults naming "@leader" are bound when they happen; the rest now.
@@ -182,9 +183,12 @@ fn drive_engine<S: Service>(
             continue;
         };
         if let Some(problem) = bound_overlap(spec, &bind, names) {
-            return Err(format!(
-                "faults.schedule[{index}].fault: at {at}, {problem}; partition groups must not overlap. Name only bindings that cannot coincide (\"@leader\" with \"@followerK\"), or use Isolate(\"@leader\") (`faultline validate` warns of this)"
-            ));
+            return Err(RunError::Binding {
+                index,
+                message: format!(
+                    "faults.schedule[{index}].fault: at {at}, {problem}; partition groups must not overlap. Name only bindings that cannot coincide (\"@leader\" with \"@followerK\"), or use Isolate(\"@leader\") (`faultline validate` warns of this)"
+                ),
+            });
         }
         if leader.is_some() && fault_mentions(spec, |n| n == LEADER) {
             old_leader = leader;
@@ -196,7 +200,10 @@ fn drive_engine<S: Service>(
             }
         }
         sim.schedule_fault(at, fault)
-            .map_err(|e| format!("faults.schedule[{index}].fault: at {at}: {e}"))?;
+            .map_err(|e| RunError::Binding {
+                index,
+                message: format!("faults.schedule[{index}].fault: at {at}: {e}"),
+            })?;
     }
     // Convergence is judged only of replicas that have settled: their
     // data as it stood `SETTLED_FOR` before the end, to compare.

@@ -62,6 +62,7 @@ pub mod replay;
 pub mod reproduce;
 pub mod resolve;
 pub mod run;
+pub mod run_error;
 pub mod scenario;
 pub mod schema;
 pub mod set;

@@ -14,6 +14,7 @@
 use crate::drive::{drive, Driven};
 use crate::outcome::RunWatcher;
 use crate::plan::Plan;
+use crate::run_error::RunError;
 use protocols::cluster::Service;
 use protocols::invariant::Monitor;
 use protocols::plugin::{Capabilities, Clients, Invalid, Plugin, Setup, Theory};
@@ -107,7 +108,7 @@ trait Configured: Send + Sync + std::panic::UnwindSafe + std::panic::RefUnwindSa
         plan: &Plan<'_>,
         config: SimConfig,
         watcher: &mut dyn RunWatcher,
-    ) -> Result<Driven, String>;
+    ) -> Result<Driven, RunError>;
 }
 
 struct WithParams<P: Plugin> {
@@ -158,7 +159,7 @@ impl<P: Plugin> Configured for WithParams<P> {
         plan: &Plan<'_>,
         config: SimConfig,
         watcher: &mut dyn RunWatcher,
-    ) -> Result<Driven, String> {
+    ) -> Result<Driven, RunError> {
         let servers = P::servers(&self.params, &plan.setup);
         let routing = P::client_routing(&self.params);
         drive::<P::Service>(plan, config, watcher, servers, routing)
@@ -269,7 +270,7 @@ impl ProtocolSpec {
         plan: &Plan<'_>,
         config: SimConfig,
         watcher: &mut dyn RunWatcher,
-    ) -> Result<Driven, String> {
+    ) -> Result<Driven, RunError> {
         self.0.run(plan, config, watcher)
     }
 }

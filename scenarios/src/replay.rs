@@ -10,6 +10,7 @@
 
 use crate::outcome::{panic_message, PanicProgress};
 use crate::run::plan;
+use crate::run_error::RunError;
 use crate::scenario::Scenario;
 use crate::topology::sim_config;
 use sim_core::{SimTime, TraceConfig, TraceRecord};
@@ -56,7 +57,7 @@ pub fn replay(
     from: SimTime,
     to: SimTime,
     memory_bytes: u64,
-) -> Result<Replay, String> {
+) -> Result<Replay, RunError> {
     assert!(from <= to, "a replay window runs forwards: {from} to {to}");
     let mut plan = plan(resolved)?;
     plan.stop_at = Some(to);

@@ -16,6 +16,7 @@ use crate::convert;
 use crate::metrics::{self, Metrics};
 use crate::names::server_names;
 use crate::plan::Plan;
+pub use crate::run_error::RunError;
 use crate::scenario::{all_node_names, Scenario};
 use sim_core::checker::Verdict;
 use sim_core::history::History;
@@ -102,7 +103,7 @@ impl RunOutcome {
 
 /// Runs a resolved scenario (see `resolve`). Errors are input errors the
 /// validator could not see; a protocol bug panics.
-pub fn run(resolved: &Scenario) -> Result<RunOutcome, String> {
+pub fn run(resolved: &Scenario) -> Result<RunOutcome, RunError> {
     run_watched(resolved, &mut ())
 }
 
@@ -110,7 +111,7 @@ pub fn run(resolved: &Scenario) -> Result<RunOutcome, String> {
 pub fn run_watched(
     resolved: &Scenario,
     watcher: &mut dyn RunWatcher,
-) -> Result<RunOutcome, String> {
+) -> Result<RunOutcome, RunError> {
     let plan = plan(resolved)?;
     let config = sim_config(resolved)?;
     let driven = resolved.protocol.drive(&plan, config, watcher)?;

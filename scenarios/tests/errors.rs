@@ -340,3 +340,33 @@ fn outages_need_means_above_zero_and_a_stop_within_the_run() {
         "case.ron: faults.outages.up_mean: must be above 0s and at most 24h, got 0ns\ncase.ron: faults.outages.stop: 5s is after the end of the run (2s)",
     );
 }
+
+/// A fault bound at run time that cannot apply is a `RunError` a library
+/// user can match on, with the fault's place in the schedule.
+#[test]
+fn a_partition_whose_binding_overlaps_at_run_time_is_a_typed_run_error() {
+    let text = r#"Scenario(
+    name: "t",
+    duration: "2s",
+    nodes: Count(3),
+    protocol: Raft(),
+    workload: (clients: 2),
+    faults: (schedule: [
+        (at: "500ms", fault: Heal),
+        (at: "1s", fault: Partition([["@leader"], ["n1", "n2", "n3"]])),
+    ]),
+)"#;
+    let scenario = scenarios::load_str(text, "case.ron").unwrap();
+    let error = scenarios::run(&scenarios::resolve(&scenario, 1)).expect_err("the groups overlap");
+    match &error {
+        scenarios::run::RunError::Binding { index, message } => {
+            assert_eq!(*index, 1);
+            assert!(
+                message.starts_with("faults.schedule[1].fault: at 1s, "),
+                "{message}"
+            );
+            assert!(message.contains("must not overlap"), "{message}");
+        }
+        other => panic!("not a binding error: {other:?}"),
+    }
+}

@@ -50,8 +50,18 @@ pub fn run(
     // them; what is written out still follows the scenario's outputs.
     let mut traced = resolved.clone();
     traced.outputs.trace |= check_determinism;
-    let input_error = |error: String| {
-        CliError::new(ErrorKind::Run, format!("{source}: {error}")).with_file(&source)
+    let input_error = |error: scenarios::run::RunError| {
+        let path = match &error {
+            scenarios::run::RunError::Binding { index, .. } => {
+                Some(format!("faults.schedule[{index}].fault"))
+            }
+            _ => None,
+        };
+        let e = CliError::new(ErrorKind::Run, format!("{source}: {error}")).with_file(&source);
+        match path {
+            Some(path) => e.with_path(path),
+            None => e,
+        }
     };
     // Progress lines go to stderr, so they never mix with --json's object.
     let (result, timing) =

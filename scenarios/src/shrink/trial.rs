@@ -85,11 +85,14 @@ impl Trial {
     /// A run as caught: its outcome, the input error it refused, or a
     /// panic's text and payload (a `PanicProgress` says how far it got).
     pub fn of_caught(
-        caught: Result<Result<RunOutcome, String>, (String, Box<dyn std::any::Any + Send>)>,
+        caught: Result<
+            Result<RunOutcome, crate::run::RunError>,
+            (String, Box<dyn std::any::Any + Send>),
+        >,
     ) -> Trial {
         match caught {
             Ok(Ok(outcome)) => Trial::of(&outcome),
-            Ok(Err(error)) => Trial::input_error(error),
+            Ok(Err(error)) => Trial::input_error(error.to_string()),
             Err((message, payload)) => {
                 let (events, hash) = payload
                     .downcast_ref::<crate::run::PanicProgress>()

@@ -115,7 +115,7 @@ pub fn run(protocol: SwarmProtocol, scenarios: Range<u64>, seeds: Range<u64>) ->
             }));
             let judged = match run {
                 Ok(Ok(outcome)) => Judged::of(&outcome),
-                Ok(Err(error)) => Judged::failed(vec!["error".to_string()], error, 0),
+                Ok(Err(error)) => Judged::failed(vec!["error".to_string()], error.to_string(), 0),
                 Err(panic) => Judged::failed(
                     vec!["panic".to_string()],
                     crate::run::panic_message(panic.as_ref()),

@@ -24,7 +24,13 @@ pub fn run_unit(groups: &[Group], group: usize, seed: u64) -> UnitResult {
     }));
     match ran {
         Ok(Ok(outcome)) => UnitResult::of(group, seed, &resolved, Ended::Ran(&outcome), 0.0),
-        Ok(Err(error)) => UnitResult::of(group, seed, &resolved, Ended::InputError(&error), 0.0),
+        Ok(Err(error)) => UnitResult::of(
+            group,
+            seed,
+            &resolved,
+            Ended::InputError(&error.to_string()),
+            0.0,
+        ),
         Err(payload) => {
             let progress = payload.downcast_ref::<PanicProgress>();
             let message = panic_message(payload.as_ref());
