@@ -430,7 +430,7 @@ pub fn write_report(
         checks: Some(&checks),
         summary: Some(&summary_json),
     };
-    reports::run_report::write(dir, &data, options)
+    reports::run_report::write(dir, &data, options).map_err(|e| e.to_string())
 }
 
 /// What `metrics.json` holds: the run's metrics and the engine's counters.

@@ -74,6 +74,7 @@ pub fn write(dir: &Path, options: &reports::sweep_report::SweepOptions) -> Resul
         ..options.clone()
     };
     reports::sweep_report::write(dir, &title, &groups(&header, &results), &options)
+        .map_err(|e| e.to_string())
 }
 
 #[cfg(test)]

@@ -26,6 +26,7 @@ pub mod bands;
 pub mod charts;
 pub mod consistency;
 pub mod cycle;
+pub mod error;
 pub mod html;
 pub mod lamport;
 pub mod protocol_series;

@@ -10,6 +10,7 @@
 
 use crate::bands::fault_bands;
 use crate::charts::{Chart, ChartData, Drawable};
+use crate::error::ReportError;
 use crate::html::escape;
 use crate::lamport::{choose_window, chosen_nodes, Diagram, LamportWindow, Mark, OpSpan};
 use crate::series::{latency_points, window_width_ms, windows};
@@ -71,27 +72,45 @@ fn read_json(path: &Path) -> Result<Option<Json>, String> {
 
 impl RunFiles {
     /// Reads a run folder. `resolved.ron` must be there; the rest may not.
-    pub fn read(dir: &Path) -> Result<RunFiles, String> {
+    pub fn read(dir: &Path) -> Result<RunFiles, ReportError> {
+        let read_error = |path: &Path, message: String| ReportError::Read {
+            path: path.to_path_buf(),
+            message,
+        };
         let resolved_path = dir.join("resolved.ron");
-        let text = std::fs::read_to_string(&resolved_path)
-            .map_err(|e| format!("{}: {e} (is this a run folder?)", resolved_path.display()))?;
+        let text = std::fs::read_to_string(&resolved_path).map_err(|e| {
+            read_error(
+                &resolved_path,
+                format!("{}: {e} (is this a run folder?)", resolved_path.display()),
+            )
+        })?;
         let resolved = scenarios::parse_str(&text, &resolved_path.display().to_string())
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| read_error(&resolved_path, e.to_string()))?;
         let history_path = dir.join("history.jsonl");
         let history = match std::fs::File::open(&history_path) {
             Ok(file) => Some(
-                History::read_jsonl(&mut std::io::BufReader::new(file))
-                    .map_err(|e| format!("{}: {e}", history_path.display()))?,
+                History::read_jsonl(&mut std::io::BufReader::new(file)).map_err(|e| {
+                    read_error(&history_path, format!("{}: {e}", history_path.display()))
+                })?,
             ),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-            Err(e) => return Err(format!("{}: {e}", history_path.display())),
+            Err(e) => {
+                return Err(read_error(
+                    &history_path,
+                    format!("{}: {e}", history_path.display()),
+                ))
+            }
+        };
+        let json = |name: &str| {
+            let path = dir.join(name);
+            read_json(&path).map_err(|message| read_error(&path, message))
         };
         Ok(RunFiles {
             resolved,
             history,
-            metrics: read_json(&dir.join("metrics.json"))?,
-            checks: read_json(&dir.join("checks.json"))?,
-            summary: read_json(&dir.join("summary.json"))?,
+            metrics: json("metrics.json")?,
+            checks: json("checks.json")?,
+            summary: json("summary.json")?,
         })
     }
 
@@ -116,9 +135,11 @@ pub struct RunOptions {
 impl RunOptions {
     /// Checks the options against the run: the nodes named (`--nodes`)
     /// exist.
-    pub fn check(&self, resolved: &Scenario) -> Result<(), String> {
+    pub fn check(&self, resolved: &Scenario) -> Result<(), ReportError> {
         let names = scenarios::scenario::all_node_names(resolved);
-        chosen_nodes(&self.lamport, &names).map(|_| ())
+        chosen_nodes(&self.lamport, &names)
+            .map(|_| ())
+            .map_err(ReportError::Option)
     }
 }
 
@@ -256,8 +277,11 @@ fn lamport(
 /// Writes the charts and `report.html` of `data` into the run folder
 /// `dir`; returns the page's path. `run` calls it with what it holds in
 /// memory, `faultline report` with what it read back: the same bytes.
-pub fn write(dir: &Path, data: &RunData<'_>, options: &RunOptions) -> Result<PathBuf, String> {
-    write_with_laps(dir, data, options, &mut |_| {})
+pub fn write(dir: &Path, data: &RunData<'_>, options: &RunOptions) -> Result<PathBuf, ReportError> {
+    write_with_laps(dir, data, options, &mut |_| {}).map_err(|message| ReportError::Write {
+        dir: dir.to_path_buf(),
+        message,
+    })
 }
 
 /// The parts of a run report `write_with_laps` reports as it finishes

@@ -654,6 +654,18 @@ pub fn write(
     title: &str,
     groups: &[GroupData],
     options: &SweepOptions,
+) -> Result<PathBuf, crate::error::ReportError> {
+    write_page(dir, title, groups, options).map_err(|message| crate::error::ReportError::Write {
+        dir: dir.to_path_buf(),
+        message,
+    })
+}
+
+fn write_page(
+    dir: &Path,
+    title: &str,
+    groups: &[GroupData],
+    options: &SweepOptions,
 ) -> Result<PathBuf, String> {
     register_font();
     let mut figures: Vec<(String, String)> = Vec::new();

@@ -100,8 +100,7 @@ fn report(
         ));
     }
     let started = Instant::now();
-    let files = RunFiles::read(dir)
-        .map_err(|e| CliError::new(ErrorKind::Io, e).with_file(dir.display().to_string()))?;
+    let files = RunFiles::read(dir)?;
     let read_s = started.elapsed().as_secs_f64();
     let mut samples: Vec<Vec<f64>> = vec![Vec::with_capacity(runs); LAPS.len()];
     for _ in 0..runs {

@@ -79,6 +79,25 @@ impl From<crate::shrinking::WriteError> for CliError {
     }
 }
 
+/// The library's report errors, sorted into the CLI's kinds.
+impl From<reports::error::ReportError> for CliError {
+    fn from(error: reports::error::ReportError) -> Self {
+        use reports::error::ReportError;
+        match error {
+            ReportError::Read { path, message } => {
+                CliError::new(ErrorKind::Io, message).with_file(path.display().to_string())
+            }
+            ReportError::Write { dir, message } => CliError::new(
+                ErrorKind::Output,
+                format!("cannot write the report: {message}"),
+            )
+            .with_file(dir.display().to_string()),
+            ReportError::Option(message) => CliError::argument("--nodes", message),
+            other => CliError::new(ErrorKind::Output, other.to_string()),
+        }
+    }
+}
+
 impl CliError {
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
         CliError {

@@ -44,13 +44,9 @@ pub fn report(
         missing = header.missing_note(results.len() as u64);
         crate::sweep_report::write(dir, sweep_options).map_err(output_error)?
     } else {
-        let files = reports::run_report::RunFiles::read(dir).map_err(|error| {
-            CliError::new(ErrorKind::Io, error).with_file(dir.display().to_string())
-        })?;
-        run_options
-            .check(&files.resolved)
-            .map_err(|e| CliError::argument("--nodes", e))?;
-        reports::run_report::write(dir, &files.data(), run_options).map_err(output_error)?
+        let files = reports::run_report::RunFiles::read(dir)?;
+        run_options.check(&files.resolved)?;
+        reports::run_report::write(dir, &files.data(), run_options)?
     };
     if json {
         let mut object = serde_json::json!({ "report": page.display().to_string() });

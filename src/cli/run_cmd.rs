@@ -42,9 +42,7 @@ pub fn run(
     let resolved = scenarios::resolve(&scenario, seed);
     if let Some(report) = &report {
         // Before the run, so that a misspelt node costs no run.
-        report
-            .check(&resolved)
-            .map_err(|e| CliError::argument("--nodes", e))?;
+        report.check(&resolved)?;
     }
     // With --check-determinism both runs record their traces to compare
     // them; what is written out still follows the scenario's outputs.
