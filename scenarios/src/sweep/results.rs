@@ -20,7 +20,7 @@ pub struct Header {
     pub expect: Expect,
     pub shard: Option<String>,
     /// The protocol's trade-off metrics (x by mean, y by p99), which the
-    /// report draws against each other per group (`Plugin::TRADEOFF`).
+    /// report draws against each other per group (`Capabilities::tradeoff`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tradeoff: Option<(String, String)>,
 }
