@@ -9,6 +9,7 @@ mod check_family;
 mod check_options;
 mod curated;
 mod error;
+mod generate_cmd;
 mod jobs;
 mod list_cmd;
 mod report_cmd;
@@ -386,40 +387,7 @@ enum Command {
     #[command(
         after_help = "Examples:\n  faultline generate --model list-append --txns 100000 --out h.edn\n  faultline generate --model rw-register --format plume --txns 200000 --mops-max 9 --read-percent 80 --zipf 1 --writes-per-key 0 --out h.txt"
     )]
-    Generate {
-        /// list-append or rw-register.
-        #[arg(long, default_value = "list-append")]
-        model: String,
-        /// edn (Jepsen), or plume (rw-register only).
-        #[arg(long, default_value = "edn")]
-        format: String,
-        #[arg(long, default_value_t = 1000)]
-        txns: usize,
-        #[arg(long, default_value_t = 10)]
-        processes: usize,
-        /// Keys active at a time.
-        #[arg(long, default_value_t = 1000)]
-        keys: usize,
-        /// Micro-ops per transaction: 1 to this, uniformly.
-        #[arg(long, default_value_t = 4)]
-        mops_max: usize,
-        #[arg(long, default_value_t = 50)]
-        read_percent: u32,
-        /// Writes to a key before it is retired for a fresh one (0: never).
-        #[arg(long, default_value_t = 128)]
-        writes_per_key: u32,
-        /// Zipf exponent of key popularity (0: uniform).
-        #[arg(long, default_value_t = 0.0)]
-        zipf: f64,
-        /// list-append: this percent of transactions' first list read loses its last element (stale), so the history is no longer strict serializable.
-        #[arg(long, default_value_t = 0)]
-        stale_percent: u32,
-        #[arg(long, default_value_t = 1)]
-        seed: u64,
-        /// Write here instead of standard output.
-        #[arg(long)]
-        out: Option<PathBuf>,
-    },
+    Generate(generate_cmd::GenerateArgs),
     /// List protocols and their params, fault kinds, checks and curated scenarios.
     #[command(after_help = "Examples:\n  faultline list --json")]
     List,
@@ -662,101 +630,7 @@ fn dispatch(
         }
         Command::Validate { scenarios } => Ok(list_cmd::validate(&scenarios, json, stdout, stderr)),
         Command::List => Ok(list_cmd::list(json, stdout)),
-        Command::Generate {
-            model,
-            format,
-            txns,
-            processes,
-            keys,
-            mops_max,
-            read_percent,
-            writes_per_key,
-            zipf,
-            stale_percent,
-            seed,
-            out,
-        } => {
-            let kind = match model.as_str() {
-                "list-append" => sim_core::txn::TxnKind::ListAppend,
-                "rw-register" => sim_core::txn::TxnKind::RwRegister,
-                other => {
-                    return Err(error::CliError::argument(
-                        "--model",
-                        format!("{other}: expected list-append or rw-register"),
-                    ))
-                }
-            };
-            for (flag, value, max) in [
-                ("--txns", txns, sim_core::txn::TXNS_MAX),
-                ("--processes", processes, 100_000),
-                ("--keys", keys, 10_000_000),
-                ("--mops-max", mops_max, 1000),
-            ] {
-                if value == 0 || value > max {
-                    return Err(error::CliError::argument(
-                        flag,
-                        format!("{value}: must be between 1 and {max}"),
-                    ));
-                }
-            }
-            if read_percent > 100 {
-                return Err(error::CliError::argument(
-                    "--read-percent",
-                    format!("{read_percent}: at most 100"),
-                ));
-            }
-            if !(0.0..=10.0).contains(&zipf) {
-                return Err(error::CliError::argument(
-                    "--zipf",
-                    format!("{zipf}: between 0 and 10"),
-                ));
-            }
-            let shape = sim_core::txn::generate::Shape {
-                kind,
-                txns,
-                processes,
-                keys,
-                mops_max,
-                read_pct: read_percent,
-                writes_per_key_max: writes_per_key,
-                zipf,
-                final_reads: false,
-                fail_pct: 0,
-            };
-            if stale_percent > 100 {
-                return Err(error::CliError::argument(
-                    "--stale-percent",
-                    format!("{stale_percent}: at most 100"),
-                ));
-            }
-            let mut history = sim_core::txn::generate::serial(&shape, seed);
-            sim_core::txn::generate::stale_reads(&mut history, stale_percent, seed);
-            let text = match (format.as_str(), kind) {
-                ("edn", _) => sim_core::txn::generate::write_edn(&history),
-                ("plume", sim_core::txn::TxnKind::RwRegister) => {
-                    sim_core::txn::generate::write_plume(&history)
-                }
-                (other, _) => {
-                    return Err(error::CliError::argument(
-                        "--format",
-                        format!("{other}: expected edn, or plume for rw-register"),
-                    ))
-                }
-            };
-            match out {
-                Some(path) => std::fs::write(&path, text).map_err(|e| {
-                    error::CliError::new(
-                        error::ErrorKind::Output,
-                        format!("cannot write {}: {e}", path.display()),
-                    )
-                    .with_file(path.display().to_string())
-                })?,
-                None => {
-                    let _ = stdout.write_all(text.as_bytes());
-                }
-            }
-            Ok(0)
-        }
+        Command::Generate(args) => generate_cmd::generate(args, stdout),
         Command::Show { name } => list_cmd::show(&name, json, stdout),
         Command::Swarm {
             protocol,
