@@ -64,16 +64,28 @@ pub fn groups(header: &Header, results: &[UnitResult]) -> Vec<GroupData> {
     groups
 }
 
-/// Reads the sweep folder `dir` and writes its report there.
+/// Reads the sweep folder `dir` and writes its report there (`faultline
+/// report DIR`).
 pub fn write(dir: &Path, options: &reports::sweep_report::SweepOptions) -> Result<PathBuf, String> {
     let (header, results, _) = sweep::read_results(&sweep::results_file(dir))?;
+    write_results(dir, &header, &results, options)
+}
+
+/// Writes the report of a sweep's records into `dir`, from the records a
+/// sweep holds in memory, so that it never reads its results file back.
+pub fn write_results(
+    dir: &Path,
+    header: &Header,
+    results: &[UnitResult],
+    options: &reports::sweep_report::SweepOptions,
+) -> Result<PathBuf, String> {
     let title = format!("{} seeds {}", header.scenario, header.seeds);
     let options = reports::sweep_report::SweepOptions {
         tradeoff: header.tradeoff.clone(),
         missing: header.missing_note(results.len() as u64),
         ..options.clone()
     };
-    reports::sweep_report::write(dir, &title, &groups(&header, &results), &options)
+    reports::sweep_report::write(dir, &title, &groups(header, results), &options)
         .map_err(|e| e.to_string())
 }
 

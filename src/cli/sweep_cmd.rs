@@ -100,13 +100,14 @@ pub fn sweep(
     );
     let report = if let Some(report_options) = &options.report {
         Some(
-            crate::sweep_report::write(&out_dir, report_options).map_err(|error| {
-                CliError::new(
-                    ErrorKind::Output,
-                    format!("cannot write the report: {error}"),
-                )
-                .with_file(out_dir.display().to_string())
-            })?,
+            crate::sweep_report::write_results(&out_dir, &plan.header(), &results, report_options)
+                .map_err(|error| {
+                    CliError::new(
+                        ErrorKind::Output,
+                        format!("cannot write the report: {error}"),
+                    )
+                    .with_file(out_dir.display().to_string())
+                })?,
         )
     } else {
         None
@@ -464,7 +465,7 @@ fn write_merged(merged: &sweep::Merged, out: &MergeOut) -> Result<Option<PathBuf
     let Some(options) = &out.report else {
         return Ok(None);
     };
-    crate::sweep_report::write(&out.dir, options)
+    crate::sweep_report::write_results(&out.dir, &merged.header, &merged.results, options)
         .map(Some)
         .map_err(|e| io(format!("cannot write the report: {e}")))
 }
