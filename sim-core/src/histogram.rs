@@ -165,6 +165,18 @@ pub struct SparseHistogram {
     pub max_ns: u64,
 }
 
+impl From<LatencyHistogram> for SparseHistogram {
+    fn from(h: LatencyHistogram) -> SparseHistogram {
+        h.to_sparse()
+    }
+}
+
+impl From<SparseHistogram> for LatencyHistogram {
+    fn from(sparse: SparseHistogram) -> LatencyHistogram {
+        LatencyHistogram::from_sparse(&sparse)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -214,17 +226,5 @@ mod tests {
         assert_eq!(small.quantile_ms(0.2), 0.0);
         assert_eq!(small.quantile_ms(0.8) * 1e6, 3.0);
         assert!(h.heap_bytes() < 6_000);
-    }
-}
-
-impl From<LatencyHistogram> for SparseHistogram {
-    fn from(h: LatencyHistogram) -> SparseHistogram {
-        h.to_sparse()
-    }
-}
-
-impl From<SparseHistogram> for LatencyHistogram {
-    fn from(sparse: SparseHistogram) -> LatencyHistogram {
-        LatencyHistogram::from_sparse(&sparse)
     }
 }

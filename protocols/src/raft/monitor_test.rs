@@ -11,8 +11,6 @@ use crate::invariant::Monitor;
 use crate::testkit::{at_ms as at, feed};
 use sim_core::NodeId;
 
-/// Feeds `(ms, node, event)` in order; returns every violation, in order.
-
 fn stored(index: u64, term: u64, digest: u64) -> RaftEvent {
     RaftEvent::Stored {
         index,
