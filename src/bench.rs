@@ -31,7 +31,8 @@ pub fn pingpong(nodes: usize, messages: u64, seed: u64) -> Result<PingPongReport
         ));
     }
     let topology = Topology::uniform(nodes, LinkConfig::default())?;
-    let mut sim = Simulation::new(SimConfig::new(seed, topology), |_| PingPong::default())?;
+    let mut sim = Simulation::new(SimConfig::new(seed, topology), |_| PingPong::default())
+        .map_err(|e| e.to_string())?;
     // Wall-clock time is measured here, in the CLI, never inside simulation code.
     let started = std::time::Instant::now();
     sim.run(Stop::after_delivered(messages));

@@ -25,3 +25,10 @@ impl From<String> for RunError {
         RunError::Config(message)
     }
 }
+
+impl From<sim_core::error::SimError> for RunError {
+    /// The engine refused the converted settings (validation passed them).
+    fn from(error: sim_core::error::SimError) -> RunError {
+        RunError::Config(error.to_string())
+    }
+}

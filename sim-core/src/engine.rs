@@ -6,6 +6,7 @@
 
 use crate::clock::{ClockConfig, NodeClock};
 use crate::disk::{Disk, DiskConfig};
+use crate::error::SimError;
 use crate::event::{Event, EventKind, EventQueue};
 use crate::fault::Fault;
 use crate::hash::stable_hash;
@@ -262,29 +263,35 @@ impl<P: Protocol> Simulation<P> {
     pub fn new(
         config: SimConfig,
         factory: impl FnMut(NodeId) -> P + 'static,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, SimError> {
         let node_count = config.topology.node_count();
         if !config.clocks.is_empty() && config.clocks.len() != node_count {
-            return Err(format!(
-                "{} clock configs given for {node_count} nodes",
-                config.clocks.len()
-            ));
+            return Err(SimError::PerNodeCount {
+                what: "clock",
+                given: config.clocks.len(),
+                nodes: node_count,
+            });
         }
+        let node_error = |what: &'static str, index: usize, message: String| SimError::Node {
+            what,
+            node: config.topology.node_names()[index].clone(),
+            message,
+        };
         for (index, clock) in config.clocks.iter().enumerate() {
-            clock.validate().map_err(|e| {
-                format!("clock of node {}: {e}", config.topology.node_names()[index])
-            })?;
+            clock
+                .validate()
+                .map_err(|e| node_error("clock", index, e.to_string()))?;
         }
         if !config.disks.is_empty() && config.disks.len() != node_count {
-            return Err(format!(
-                "{} disk configs given for {node_count} nodes",
-                config.disks.len()
-            ));
+            return Err(SimError::PerNodeCount {
+                what: "disk",
+                given: config.disks.len(),
+                nodes: node_count,
+            });
         }
         for (index, disk) in config.disks.iter().enumerate() {
-            disk.validate().map_err(|e| {
-                format!("disk of node {}: {e}", config.topology.node_names()[index])
-            })?;
+            disk.validate()
+                .map_err(|e| node_error("disk", index, e.to_string()))?;
         }
         let mut nodes = prefetch::with_huge_pages(node_count);
         let names = config.topology.node_names();
@@ -346,13 +353,13 @@ impl<P: Protocol> Simulation<P> {
     // ----- scheduling inputs -------------------------------------------------
 
     /// Schedules a fault at true time `at`.
-    pub fn schedule_fault(&mut self, at: SimTime, fault: Fault) -> Result<(), String> {
-        fault.validate(self.nodes.len())?;
+    pub fn schedule_fault(&mut self, at: SimTime, fault: Fault) -> Result<(), SimError> {
+        fault.validate(self.nodes.len()).map_err(SimError::Fault)?;
         if at < self.now {
-            return Err(format!(
+            return Err(SimError::Fault(format!(
                 "cannot schedule a fault at {at}, before the current time {}",
                 self.now
-            ));
+            )));
         }
         self.push(at, EventKind::Fault(Box::new(fault)));
         Ok(())

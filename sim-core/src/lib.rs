@@ -66,6 +66,7 @@ pub mod determinism;
 pub mod disk;
 pub mod duration;
 pub mod engine;
+pub mod error;
 mod event;
 pub mod fault;
 pub mod hash;

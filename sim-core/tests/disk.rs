@@ -4,6 +4,7 @@
 //! disks stretch them, and a paused node's syncs still complete.
 
 use sim_core::disk::DiskConfig;
+use sim_core::error::SimError;
 use sim_core::{
     Context, Fault, Latency, LinkConfig, NodeId, Protocol, SimConfig, SimDuration, SimTime,
     Simulation, Stop, SyncId, TimerId, Topology,
@@ -268,10 +269,15 @@ fn a_bad_disk_is_an_error_not_a_panic() {
     })
     .err()
     .unwrap();
-    assert!(
-        error.contains("1 disk configs given for 2 nodes"),
-        "{error}"
+    assert_eq!(
+        error,
+        SimError::PerNodeCount {
+            what: "disk",
+            given: 1,
+            nodes: 2
+        }
     );
+    assert_eq!(error.to_string(), "1 disk configs given for 2 nodes");
     config.disks = vec![
         constant(1),
         DiskConfig {
@@ -286,7 +292,10 @@ fn a_bad_disk_is_an_error_not_a_panic() {
     })
     .err()
     .unwrap();
-    assert!(error.contains("bytes_per_second"), "{error}");
+    assert!(
+        matches!(&error, SimError::Node { what: "disk", node, message } if node == "n2" && message.contains("bytes_per_second")),
+        "{error:?}"
+    );
     let slow = Fault::DiskSlow {
         node: NodeId(0),
         factor: f64::NAN,
