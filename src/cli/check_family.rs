@@ -52,30 +52,7 @@ pub fn check(
     let memory = sim_core::bytes::Bytes::parse(&options.memory)
         .map_err(|e| CliError::argument("--memory", format!("{}: {e}", options.memory)))?
         .0;
-    let consistency_models = match &options.consistency_models {
-        None => None,
-        Some(list) => Some(
-            list.split(',')
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(|name| {
-                    Model::parse(name).ok_or_else(|| {
-                        CliError::argument(
-                            "--consistency-models",
-                            format!(
-                                "{name}: expected a comma-separated list of {}",
-                                sim_core::txn::models::ALL_MODELS
-                                    .iter()
-                                    .map(|m| m.name())
-                                    .collect::<Vec<_>>()
-                                    .join(", ")
-                            ),
-                        )
-                    })
-                })
-                .collect::<Result<Vec<Model>, CliError>>()?,
-        ),
-    };
+    let consistency_models = consistency_models(options)?;
     let file = path.display().to_string();
     let text = super::check_options::read_history(path)?;
     let started = std::time::Instant::now();
@@ -109,12 +86,70 @@ pub fn check(
         error
     })?;
     let mut judged = judged;
-    // A run's history.jsonl: name processes as the run named its clients.
+    name_run_clients(path, &mut judged);
+    let seconds = started.elapsed().as_secs_f64();
+    let verdict = judged.verdict();
+    match &judged {
+        Judged::Txn {
+            history,
+            report,
+            format,
+        } => print_txn(history, report, *format, &file, seconds, options, stdout)?,
+        Judged::Workload {
+            report,
+            format,
+            linearizability,
+        } => print_workload(
+            report,
+            *format,
+            linearizability.as_ref(),
+            &file,
+            seconds,
+            options,
+            stdout,
+        )?,
+    }
+    Ok(match verdict {
+        Verdict::Pass => 0,
+        Verdict::Fail => 1,
+        Verdict::Unknown => 3,
+    })
+}
+
+/// `--consistency-models`, parsed (none: the checker's default set).
+fn consistency_models(options: &CheckOptions) -> Result<Option<Vec<Model>>, CliError> {
+    let Some(list) = &options.consistency_models else {
+        return Ok(None);
+    };
+    list.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|name| {
+            Model::parse(name).ok_or_else(|| {
+                CliError::argument(
+                    "--consistency-models",
+                    format!(
+                        "{name}: expected a comma-separated list of {}",
+                        sim_core::txn::models::ALL_MODELS
+                            .iter()
+                            .map(|m| m.name())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                )
+            })
+        })
+        .collect::<Result<Vec<Model>, CliError>>()
+        .map(Some)
+}
+
+/// A run's history.jsonl: name processes as the run named its clients.
+fn name_run_clients(path: &Path, judged: &mut Judged) {
     if let Judged::Txn {
         history,
         format: FamilyFormat::Jsonl,
         ..
-    } = &mut judged
+    } = judged
     {
         let beside = path.parent().map(|dir| dir.join("resolved.ron"));
         if let Some(Ok(scenario)) = beside
@@ -125,125 +160,132 @@ pub fn check(
                 sim_core::txn::history::client_names(history, u64::from(scenario.workload.clients));
         }
     }
-    let seconds = started.elapsed().as_secs_f64();
-    let verdict = judged.verdict();
-    match &judged {
-        Judged::Txn {
-            history,
-            report,
-            format,
-        } => {
-            if let Some(out) = &options.html {
-                reports::cycle::write_page(history, report, &file, out)
-                    .map_err(|e| super::check_options::output_error(out, e))?;
-            }
-            if options.json {
-                super::print_json(
-                    stdout,
-                    &TxnSummary {
-                        file: file.clone(),
-                        format: format.name(),
-                        model: &options.model,
-                        seconds,
-                        report,
-                    },
-                );
-            } else {
-                let models: Vec<&str> = report.models_checked.iter().map(|m| m.name()).collect();
-                let word = match verdict {
-                    Verdict::Pass => format!("VALID ({})", models.join(", ")),
-                    Verdict::Fail => format!(
-                        "INVALID ({} ruled out)",
-                        models
-                            .iter()
-                            .filter(|m| report.ruled_out.iter().any(|r| r.name() == **m))
-                            .copied()
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ),
-                    Verdict::Unknown => format!(
-                        "UNKNOWN ({})",
-                        report.unknown_reason.as_deref().unwrap_or("budget")
-                    ),
-                };
-                let _ = writeln!(
-                    stdout,
-                    "{file}: {word}\n{} transactions, format {}, model {}, {:.3} s",
-                    report.transactions,
-                    format.name(),
-                    options.model,
-                    seconds
-                );
-                let _ = write!(
-                    stdout,
-                    "{}",
-                    sim_core::txn::explain::report_text(history, report)
-                );
-            }
-        }
-        Judged::Workload {
-            report,
-            format,
-            linearizability,
-        } => {
-            if let (Some(out), Some((history, lin))) = (&options.html, linearizability) {
-                if let Some(cx) = &lin.counterexample {
-                    let page = reports::timeline::render(history, cx, &file, &[], None);
-                    std::fs::write(out, page)
-                        .map_err(|e| super::check_options::output_error(out, e))?;
-                }
-            }
-            if options.json {
-                super::print_json(
-                    stdout,
-                    &WorkloadSummary {
-                        file: file.clone(),
-                        format: format.name(),
-                        seconds,
-                        report,
-                    },
-                );
-            } else {
-                let word = match verdict {
-                    Verdict::Pass => "VALID".to_string(),
-                    Verdict::Fail => format!(
-                        "INVALID ({})",
-                        report
-                            .error_counts
-                            .iter()
-                            .map(|(k, n)| format!("{k} ×{n}"))
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ),
-                    Verdict::Unknown => format!(
-                        "UNKNOWN ({})",
-                        report.unknown_reason.as_deref().unwrap_or("budget")
-                    ),
-                };
-                let _ = writeln!(
-                    stdout,
-                    "{file}: {word}\n{} operations, format {}, model {}, {:.3} s",
-                    report.operations,
-                    format.name(),
-                    report.model,
-                    seconds
-                );
-                let _ = write!(stdout, "{}", report.text());
-                if let Some((history, lin)) = linearizability {
-                    if let Some(cx) = &lin.counterexample {
-                        let _ = write!(
-                            stdout,
-                            "{}",
-                            sim_core::checker::explain::render(history, cx)
-                        );
-                    }
-                }
-            }
+}
+
+/// A transactional verdict: the cycle page (`--html`), and JSON or text.
+fn print_txn(
+    history: &sim_core::txn::TxnHistory,
+    report: &sim_core::txn::check::Report,
+    format: FamilyFormat,
+    file: &str,
+    seconds: f64,
+    options: &CheckOptions,
+    stdout: &mut dyn Write,
+) -> Result<(), CliError> {
+    if let Some(out) = &options.html {
+        reports::cycle::write_page(history, report, file, out)
+            .map_err(|e| super::check_options::output_error(out, e))?;
+    }
+    if options.json {
+        super::print_json(
+            stdout,
+            &TxnSummary {
+                file: file.to_string(),
+                format: format.name(),
+                model: &options.model,
+                seconds,
+                report,
+            },
+        );
+        return Ok(());
+    }
+    let models: Vec<&str> = report.models_checked.iter().map(|m| m.name()).collect();
+    let word = match report.verdict {
+        Verdict::Pass => format!("VALID ({})", models.join(", ")),
+        Verdict::Fail => format!(
+            "INVALID ({} ruled out)",
+            models
+                .iter()
+                .filter(|m| report.ruled_out.iter().any(|r| r.name() == **m))
+                .copied()
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        Verdict::Unknown => format!(
+            "UNKNOWN ({})",
+            report.unknown_reason.as_deref().unwrap_or("budget")
+        ),
+    };
+    let _ = writeln!(
+        stdout,
+        "{file}: {word}\n{} transactions, format {}, model {}, {:.3} s",
+        report.transactions,
+        format.name(),
+        options.model,
+        seconds
+    );
+    let _ = write!(
+        stdout,
+        "{}",
+        sim_core::txn::explain::report_text(history, report)
+    );
+    Ok(())
+}
+
+/// A workload's verdict: the counterexample page (`--html`), and JSON or text.
+fn print_workload(
+    report: &sim_core::workload::Report,
+    format: FamilyFormat,
+    linearizability: Option<&(
+        sim_core::history::History,
+        sim_core::checker::linearizability::Report,
+    )>,
+    file: &str,
+    seconds: f64,
+    options: &CheckOptions,
+    stdout: &mut dyn Write,
+) -> Result<(), CliError> {
+    if let (Some(out), Some((history, lin))) = (&options.html, linearizability) {
+        if let Some(cx) = &lin.counterexample {
+            let page = reports::timeline::render(history, cx, file, &[], None);
+            std::fs::write(out, page).map_err(|e| super::check_options::output_error(out, e))?;
         }
     }
-    Ok(match verdict {
-        Verdict::Pass => 0,
-        Verdict::Fail => 1,
-        Verdict::Unknown => 3,
-    })
+    if options.json {
+        super::print_json(
+            stdout,
+            &WorkloadSummary {
+                file: file.to_string(),
+                format: format.name(),
+                seconds,
+                report,
+            },
+        );
+        return Ok(());
+    }
+    let word = match report.verdict {
+        Verdict::Pass => "VALID".to_string(),
+        Verdict::Fail => format!(
+            "INVALID ({})",
+            report
+                .error_counts
+                .iter()
+                .map(|(k, n)| format!("{k} ×{n}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        Verdict::Unknown => format!(
+            "UNKNOWN ({})",
+            report.unknown_reason.as_deref().unwrap_or("budget")
+        ),
+    };
+    let _ = writeln!(
+        stdout,
+        "{file}: {word}\n{} operations, format {}, model {}, {:.3} s",
+        report.operations,
+        format.name(),
+        report.model,
+        seconds
+    );
+    let _ = write!(stdout, "{}", report.text());
+    if let Some((history, lin)) = linearizability {
+        if let Some(cx) = &lin.counterexample {
+            let _ = write!(
+                stdout,
+                "{}",
+                sim_core::checker::explain::render(history, cx)
+            );
+        }
+    }
+    Ok(())
 }
