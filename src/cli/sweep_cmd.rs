@@ -84,20 +84,7 @@ pub fn sweep(
         )?,
         None => Vec::new(),
     };
-    let summary_path = out_dir.join("summary.json");
-    if results.iter().any(|r| !r.samples.is_empty()) {
-        let _ = std::fs::write(
-            out_dir.join("distribution.csv"),
-            crate::distribution::csv(&plan.header(), &results),
-        );
-    }
-    for (name, text) in crate::consistency::files(&plan.header(), &results) {
-        let _ = std::fs::write(out_dir.join(name), text);
-    }
-    let _ = std::fs::write(
-        &summary_path,
-        serde_json::to_string_pretty(&summary).expect("serialisable") + "\n",
-    );
+    write_tables(&out_dir, &plan, &results, &summary);
     let report = if let Some(report_options) = &options.report {
         Some(
             crate::sweep_report::write_results(&out_dir, &plan.header(), &results, report_options)
@@ -112,12 +99,13 @@ pub fn sweep(
     } else {
         None
     };
+    let rate = results.len() as f64 / wall.max(1e-9);
     if options.json {
         let value = serde_json::json!({
             "summary": summary,
             "jobs": jobs,
             "wall_seconds": wall,
-            "seeds_per_second": results.len() as f64 / wall.max(1e-9),
+            "seeds_per_second": rate,
             "results": results_path.display().to_string(),
             "report": report.as_ref().map(|p| p.display().to_string()),
             "determinism": determinism,
@@ -131,7 +119,7 @@ pub fn sweep(
             "{} jobs, {:.2} s wall, {:.1} runs/s; results in {}",
             jobs,
             wall,
-            results.len() as f64 / wall.max(1e-9),
+            rate,
             results_path.display()
         );
         if let Some(report) = &report {
@@ -140,26 +128,7 @@ pub fn sweep(
         if let Some(recheck) = &determinism {
             let _ = writeln!(stdout, "determinism: {}", recheck.text);
         }
-        if options.shrink.is_some() && shrunk.is_empty() {
-            let _ = writeln!(stdout, "shrunk: no group failed, so nothing to shrink");
-        }
-        for s in &shrunk {
-            let _ = writeln!(
-                stdout,
-                "shrunk {} seed {} ({}): faults {} → {}, events {} → {}, operations {} → {}{}\n  {}",
-                s.group,
-                s.summary.seed,
-                s.summary.target,
-                s.summary.before.faults,
-                s.summary.after.faults,
-                s.summary.before.events,
-                s.summary.after.events,
-                s.summary.before.operations,
-                s.summary.after.operations,
-                if s.summary.complete { "" } else { " (stopped at its budget)" },
-                s.summary.reproduce
-            );
-        }
+        print_shrunk(options.shrink.is_some(), &shrunk, stdout);
     }
     if determinism
         .as_ref()
@@ -168,6 +137,56 @@ pub fn sweep(
         return Ok(1);
     }
     Ok(exit_code(&summary))
+}
+
+/// The tables beside the results: distribution.csv (when runs sampled),
+/// the consistency tables, and summary.json. Best effort: the results
+/// file is what a sweep must write, and it is written.
+fn write_tables(
+    out_dir: &Path,
+    plan: &SweepPlan,
+    results: &[sweep::UnitResult],
+    summary: &sweep::SweepSummary,
+) {
+    let header = plan.header();
+    if results.iter().any(|r| !r.samples.is_empty()) {
+        let _ = std::fs::write(
+            out_dir.join("distribution.csv"),
+            crate::distribution::csv(&header, results),
+        );
+    }
+    for (name, text) in crate::consistency::files(&header, results) {
+        let _ = std::fs::write(out_dir.join(name), text);
+    }
+    let _ = std::fs::write(
+        out_dir.join("summary.json"),
+        serde_json::to_string_pretty(summary).expect("serialisable") + "\n",
+    );
+}
+
+/// One line per shrunk failure, or why nothing was shrunk.
+fn print_shrunk(asked: bool, shrunk: &[GroupShrunk], stdout: &mut dyn Write) {
+    if asked && shrunk.is_empty() {
+        let _ = writeln!(stdout, "shrunk: no group failed, so nothing to shrink");
+    }
+    for s in shrunk {
+        let _ =
+            writeln!(
+            stdout,
+            "shrunk {} seed {} ({}): faults {} → {}, events {} → {}, operations {} → {}{}\n  {}",
+            s.group,
+            s.summary.seed,
+            s.summary.target,
+            s.summary.before.faults,
+            s.summary.after.faults,
+            s.summary.before.events,
+            s.summary.after.events,
+            s.summary.before.operations,
+            s.summary.after.operations,
+            if s.summary.complete { "" } else { " (stopped at its budget)" },
+            s.summary.reproduce
+        );
+    }
 }
 
 /// One group's shrunk failure (`sweep --shrink`).
