@@ -9,7 +9,7 @@ use sim_core::history::import::{import, Format};
 use sim_core::history::{Function, History};
 use sim_core::SimDuration;
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 pub use super::check_options::CheckOptions;
 
@@ -259,4 +259,83 @@ fn history_bytes(history: &History) -> u64 {
         .sum();
     (history.operations.capacity() * std::mem::size_of::<sim_core::history::Operation>() + strings)
         as u64
+}
+
+/// `faultline check`'s flags, as clap reads them (the command's help is
+/// its variant's doc comment in `cli/mod.rs`).
+#[derive(clap::Args, Debug)]
+pub struct CheckArgs {
+    /// A history file: EDN, Porcupine etcd or kv log, or history.jsonl.
+    pub history: PathBuf,
+    /// register (read/write), cas-register (plus cas), kv (plus append); list-append, rw-register; bank, counter, set, set-full, long-fork, mutex (`faultline list models`).
+    #[arg(long, default_value = "kv")]
+    pub model: String,
+    /// list-append and rw-register: the consistency models to judge, comma-separated (default strict-serializable; for the Plume format read-committed,read-atomic,causal).
+    #[arg(long, value_name = "MODELS")]
+    pub consistency_models: Option<String>,
+    /// list-append, rw-register: check only what decides --consistency-models (faster); the other models may be reported unknown.
+    #[arg(long)]
+    pub named_only: bool,
+    /// bank: balances may go negative.
+    #[arg(long)]
+    pub negative_balances: bool,
+    /// bank: the initial total (default: the most common total among the reads).
+    #[arg(long)]
+    pub total: Option<i64>,
+    /// auto, edn, porcupine-etcd, porcupine-kv, jsonl, json (an array of operations, or one per line) or plume.
+    #[arg(long, default_value = "auto")]
+    pub format: String,
+    /// Give up with "unknown" after this long.
+    #[arg(long, default_value = "10s")]
+    pub timeout: String,
+    /// Every key's initial value where the format does not say (default: no value).
+    #[arg(long)]
+    pub initial: Option<String>,
+    /// Check as one object instead of key by key.
+    #[arg(long)]
+    pub whole: bool,
+    /// Write a self-contained HTML timeline of the counterexample here.
+    #[arg(long, value_name = "OUT.html")]
+    pub html: Option<PathBuf>,
+    /// Refuse (exit 2) a history with fields its format does not define; without it they are ignored with a warning.
+    #[arg(long)]
+    pub strict: bool,
+    /// The check's memory budget: the file, the history and the search count against it; past it the verdict is unknown (exit 3).
+    #[arg(long, value_name = "SIZE", default_value = CHECK_MEMORY_DEFAULT)]
+    pub memory: String,
+}
+
+/// Runs `faultline check` from its flags.
+pub fn from_args(args: CheckArgs, json: bool, stdout: &mut dyn Write) -> Result<u8, CliError> {
+    let CheckArgs {
+        history,
+        model,
+        consistency_models,
+        negative_balances,
+        total,
+        named_only,
+        format,
+        timeout,
+        initial,
+        whole,
+        html,
+        strict,
+        memory,
+    } = args;
+    let options = CheckOptions {
+        model,
+        format,
+        timeout,
+        initial,
+        whole,
+        html,
+        json,
+        strict,
+        memory,
+        consistency_models,
+        negative_balances,
+        total,
+        named_only,
+    };
+    check(&history, options, stdout)
 }

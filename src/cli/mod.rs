@@ -129,41 +129,7 @@ enum Command {
     #[command(
         after_help = "Examples:\n  faultline run quickstart\n  faultline run raft-leader-crash --seed 3\n  faultline run scenarios/quickstart.ron --seed 7 --out out/q7\n  faultline run my.ron --set network.default.loss=0.1 --json"
     )]
-    Run {
-        /// A scenario file, or a curated scenario's name (`faultline list`).
-        scenario: PathBuf,
-        /// The seed; defaults to the scenario's `seed`.
-        #[arg(long)]
-        seed: Option<u64>,
-        /// Output directory; defaults to faultline-out/<name>/seed-<seed>.
-        #[arg(long)]
-        out: Option<PathBuf>,
-        /// Override a field: --set network.default.loss=0.1 (repeatable).
-        #[arg(long = "set", value_name = "PATH=VALUE")]
-        sets: Vec<String>,
-        /// The run's memory budget, e.g. 512MiB or 4GiB (the scenario's
-        /// limits.memory, 1GiB by default). Past it the run stops as
-        /// inconclusive (exit 3).
-        #[arg(long, value_name = "SIZE")]
-        memory: Option<String>,
-        /// Seconds between progress lines on stderr while the engine runs
-        /// (simulated time reached, events, events/s).
-        #[arg(long, value_name = "SECONDS", default_value_t = 10.0)]
-        progress_every: f64,
-        /// Run the seed twice and compare the traces: prints the first
-        /// diverging event with both sides (exit 1), or that they agree.
-        #[arg(long)]
-        check_determinism: bool,
-        /// Wall time the run may take, e.g. 30s or 5m; past it the run
-        /// stops as inconclusive (exit 3), never with a verdict.
-        #[arg(long, value_name = "TIME")]
-        timeout: Option<String>,
-        /// Skip the charts and report.html (written by default).
-        #[arg(long)]
-        no_report: bool,
-        #[command(flatten)]
-        window: WindowArgs,
-    },
+    Run(run_cmd::RunArgs),
     /// Run many seeds (and parameter values) in parallel.
     ///
     /// Results are appended to <out>/results.jsonl as seeds finish; --resume
@@ -171,65 +137,7 @@ enum Command {
     #[command(
         after_help = "Examples:\n  faultline sweep scenarios/quickstart.ron --seeds 0..1000 --jobs 8\n  faultline sweep s.ron --seeds 0..10000 --shard 3/16 --out part3\n  faultline sweep s.ron --seeds 0..100 --set network.default.loss=0,0.1,0.2"
     )]
-    Sweep {
-        /// A scenario file, or a curated scenario's name (`faultline list`).
-        scenario: PathBuf,
-        /// Seed range "start..end" (end exclusive); defaults to the scenario's `seeds`.
-        #[arg(long)]
-        seeds: Option<String>,
-        /// Worker threads; defaults to the number of cores.
-        #[arg(long)]
-        jobs: Option<usize>,
-        /// Run only part K of N (1-based), e.g. 3/16, for CI matrices and job arrays.
-        #[arg(long)]
-        shard: Option<String>,
-        /// Continue the results file in --out where a killed sweep left it.
-        #[arg(long, conflicts_with = "force")]
-        resume: bool,
-        /// Replace the results in --out; without --resume or --force, a
-        /// sweep refuses a folder that already holds results.
-        #[arg(long)]
-        force: bool,
-        /// Output directory; defaults to faultline-out/<name>/sweep.
-        #[arg(long)]
-        out: Option<PathBuf>,
-        /// Sweep a field over values: --set path=v1,v2,... (repeatable; combinations multiply).
-        #[arg(long = "set", value_name = "PATH=V1,V2,...")]
-        sets: Vec<String>,
-        /// Each run's memory budget, e.g. 512MiB (the scenario's limits.memory, 1GiB by default).
-        #[arg(long, value_name = "SIZE")]
-        memory: Option<String>,
-        /// Memory all runs in progress may use together, e.g. 16GiB; fewer
-        /// jobs run at once if it cannot hold --jobs budgets. Defaults to
-        /// 80% of the memory available when the sweep starts. It changes
-        /// only how many runs share the machine, never a verdict.
-        #[arg(long, value_name = "SIZE")]
-        memory_total: Option<String>,
-        /// Seconds between progress lines on stderr when it is not a
-        /// terminal (a CI log); a terminal gets a bar instead.
-        #[arg(long, value_name = "SECONDS", default_value_t = 10.0)]
-        progress_every: f64,
-        /// Wall time each run may take, e.g. 30s; a run past it counts as
-        /// inconclusive, never with a verdict.
-        #[arg(long, value_name = "TIME")]
-        timeout: Option<String>,
-        /// After the sweep, run K of its runs again and compare their trace
-        /// hashes with the results (exit 1 if any differs).
-        #[arg(long, value_name = "K")]
-        check_determinism: Option<usize>,
-        /// Skip the charts and report.html (written by default).
-        #[arg(long)]
-        no_report: bool,
-        /// Shrink each failing group's first failing seed (see `faultline
-        /// shrink`) into <out>/shrunk/, and list the shrunk files.
-        #[arg(long)]
-        shrink: bool,
-        /// With --shrink: the wall time each group's shrink may take.
-        #[arg(long, value_name = "TIME", default_value = "60s")]
-        shrink_budget: String,
-        #[command(flatten)]
-        cdf: CdfArgs,
-    },
+    Sweep(sweep_cmd::SweepArgs),
     /// Shrink a failing seed to the smallest scenario that still fails.
     ///
     /// Runs the seed, takes its failure (the check named with --check, or
@@ -245,44 +153,7 @@ enum Command {
     #[command(
         after_help = "Examples:\n  faultline shrink kv-lost-writes --seed 3\n  faultline shrink raft-swarm --seed 12 --set protocol.Raft.vote_without_log_check=true\n  faultline shrink my.ron --seed 7 --check linearizability --budget 5m --out shrunk7"
     )]
-    Shrink {
-        /// A scenario file, or a curated scenario's name (`faultline list`).
-        scenario: PathBuf,
-        /// The failing seed; defaults to the scenario's `seed`.
-        #[arg(long)]
-        seed: Option<u64>,
-        /// Override a field: --set network.default.loss=0.1 (repeatable).
-        #[arg(long = "set", value_name = "PATH=VALUE")]
-        sets: Vec<String>,
-        /// The failure to keep: a check or invariant name, or panic. By
-        /// default the run's first failure.
-        #[arg(long, value_name = "NAME", conflicts_with = "any_failure")]
-        check: Option<String>,
-        /// Any failure counts, not only the original one (a panic included).
-        #[arg(long)]
-        any_failure: bool,
-        /// Wall time the search may take; it then stops with the best so far.
-        #[arg(long, value_name = "TIME", default_value = "60s")]
-        budget: String,
-        /// Candidates run at most; the search then stops with the best so far.
-        #[arg(long, value_name = "N", default_value_t = scenarios::shrink::CANDIDATES_DEFAULT)]
-        candidates: u64,
-        /// Candidates run at once; defaults to the number of cores. The
-        /// result does not depend on it.
-        #[arg(long)]
-        jobs: Option<usize>,
-        /// Output directory; defaults to faultline-out/<name>/shrink-seed-<seed>.
-        #[arg(long)]
-        out: Option<PathBuf>,
-        /// Seconds between progress lines on stderr.
-        #[arg(long, value_name = "SECONDS", default_value_t = 10.0)]
-        progress_every: f64,
-        /// Skip the shrunk run's charts and report.html (written by default).
-        #[arg(long)]
-        no_report: bool,
-        #[command(flatten)]
-        window: WindowArgs,
-    },
+    Shrink(shrink_cmd::ShrinkArgs),
     /// Check a recorded history: registers for linearizability, Jepsen's
     /// workloads (bank, counter, set, long-fork, mutex), and transactions
     /// (list-append, rw-register) for their anomalies and consistency
@@ -295,46 +166,7 @@ enum Command {
     #[command(
         after_help = "Examples:\n  faultline check faultline-out/quickstart/seed-1/history.jsonl\n  faultline check etcd_000.log --model cas-register\n  faultline check history.edn --format edn --initial 0 --timeout 30s --json\n  faultline check txns.edn --model list-append --consistency-models serializable --html counterexample.html\n  faultline check history.txt --model rw-register --format plume\n  faultline check bank.edn --model bank --total 100"
     )]
-    Check {
-        /// A history file: EDN, Porcupine etcd or kv log, or history.jsonl.
-        history: PathBuf,
-        /// register (read/write), cas-register (plus cas), kv (plus append); list-append, rw-register; bank, counter, set, set-full, long-fork, mutex (`faultline list models`).
-        #[arg(long, default_value = "kv")]
-        model: String,
-        /// list-append and rw-register: the consistency models to judge, comma-separated (default strict-serializable; for the Plume format read-committed,read-atomic,causal).
-        #[arg(long, value_name = "MODELS")]
-        consistency_models: Option<String>,
-        /// list-append, rw-register: check only what decides --consistency-models (faster); the other models may be reported unknown.
-        #[arg(long)]
-        named_only: bool,
-        /// bank: balances may go negative.
-        #[arg(long)]
-        negative_balances: bool,
-        /// bank: the initial total (default: the most common total among the reads).
-        #[arg(long)]
-        total: Option<i64>,
-        /// auto, edn, porcupine-etcd, porcupine-kv, jsonl, json (an array of operations, or one per line) or plume.
-        #[arg(long, default_value = "auto")]
-        format: String,
-        /// Give up with "unknown" after this long.
-        #[arg(long, default_value = "10s")]
-        timeout: String,
-        /// Every key's initial value where the format does not say (default: no value).
-        #[arg(long)]
-        initial: Option<String>,
-        /// Check as one object instead of key by key.
-        #[arg(long)]
-        whole: bool,
-        /// Write a self-contained HTML timeline of the counterexample here.
-        #[arg(long, value_name = "OUT.html")]
-        html: Option<PathBuf>,
-        /// Refuse (exit 2) a history with fields its format does not define; without it they are ignored with a warning.
-        #[arg(long)]
-        strict: bool,
-        /// The check's memory budget: the file, the history and the search count against it; past it the verdict is unknown (exit 3).
-        #[arg(long, value_name = "SIZE", default_value = check_cmd::CHECK_MEMORY_DEFAULT)]
-        memory: String,
-    },
+    Check(check_cmd::CheckArgs),
     /// Combine the results files of a sharded sweep into one summary.
     #[command(
         after_help = "Examples:\n  faultline merge part1 part2 part3\n  faultline merge part*/results.jsonl\n  faultline merge part1 part2 part3 --out all   # one folder, with its report"
@@ -479,138 +311,10 @@ fn dispatch(
     stderr: &mut dyn Write,
 ) -> Result<u8, error::CliError> {
     match command {
-        Command::Run {
-            scenario,
-            seed,
-            out,
-            mut sets,
-            memory,
-            progress_every,
-            check_determinism,
-            timeout,
-            no_report,
-            window,
-        } => {
-            let report = window.options()?;
-            let timeout = wall_timeout(timeout)?;
-            // --memory is a --set of limits.memory, so that the reproduce
-            // command and resolved.ron carry it.
-            sets.extend(memory.map(|m| format!("limits.memory={m}")));
-            let every = progress_interval(progress_every)?;
-            let options = run_cmd::RunOptions {
-                seed,
-                out,
-                sets,
-                json,
-                progress_every: every,
-                check_determinism,
-                timeout,
-                report: (!no_report).then_some(report),
-            };
-            run_cmd::run(&scenario, options, stdout, stderr)
-        }
-        Command::Sweep {
-            scenario,
-            seeds,
-            jobs,
-            shard,
-            resume,
-            force,
-            out,
-            mut sets,
-            memory,
-            memory_total,
-            progress_every,
-            timeout,
-            check_determinism,
-            no_report,
-            shrink,
-            shrink_budget,
-            cdf,
-        } => {
-            let timeout = wall_timeout(timeout)?;
-            sets.extend(memory.map(|m| format!("limits.memory={m}")));
-            let progress_every = progress_interval(progress_every)?;
-            let options = sweep_cmd::SweepOptions {
-                seeds,
-                jobs,
-                shard,
-                resume,
-                force,
-                out,
-                sets,
-                memory_total,
-                progress_every,
-                timeout,
-                check_determinism,
-                json,
-                report: (!no_report).then(|| cdf.options()),
-                shrink: shrink.then_some(shrink_budget),
-            };
-            sweep_cmd::sweep(&scenario, options, stdout, stderr)
-        }
-        Command::Shrink {
-            scenario,
-            seed,
-            sets,
-            check,
-            any_failure,
-            budget,
-            candidates,
-            jobs,
-            out,
-            progress_every,
-            no_report,
-            window,
-        } => {
-            let report = window.options()?;
-            let options = shrink_cmd::ShrinkOptions {
-                seed,
-                sets,
-                check,
-                any_failure,
-                budget,
-                candidates,
-                jobs,
-                out,
-                json,
-                progress_every: progress_interval(progress_every)?,
-                report: (!no_report).then_some(report),
-            };
-            shrink_cmd::shrink(&scenario, options, stdout, stderr)
-        }
-        Command::Check {
-            history,
-            model,
-            consistency_models,
-            negative_balances,
-            total,
-            named_only,
-            format,
-            timeout,
-            initial,
-            whole,
-            html,
-            strict,
-            memory,
-        } => {
-            let options = check_cmd::CheckOptions {
-                model,
-                format,
-                timeout,
-                initial,
-                whole,
-                html,
-                json,
-                strict,
-                memory,
-                consistency_models,
-                negative_balances,
-                total,
-                named_only,
-            };
-            check_cmd::check(&history, options, stdout)
-        }
+        Command::Run(args) => run_cmd::from_args(args, json, stdout, stderr),
+        Command::Sweep(args) => sweep_cmd::from_args(args, json, stdout, stderr),
+        Command::Shrink(args) => shrink_cmd::from_args(args, json, stdout, stderr),
+        Command::Check(args) => check_cmd::from_args(args, json, stdout),
         Command::Merge {
             results,
             out,

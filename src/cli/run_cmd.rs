@@ -193,3 +193,80 @@ fn print_text(s: &run_output::RunSummary, out: &mut dyn Write) -> std::io::Resul
     }
     writeln!(out, "reproduce: {}", s.reproduce)
 }
+
+/// `faultline run`'s flags, as clap reads them (the command's help is
+/// its variant's doc comment in `cli/mod.rs`).
+#[derive(clap::Args, Debug)]
+pub struct RunArgs {
+    /// A scenario file, or a curated scenario's name (`faultline list`).
+    pub scenario: PathBuf,
+    /// The seed; defaults to the scenario's `seed`.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Output directory; defaults to faultline-out/<name>/seed-<seed>.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Override a field: --set network.default.loss=0.1 (repeatable).
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    pub sets: Vec<String>,
+    /// The run's memory budget, e.g. 512MiB or 4GiB (the scenario's
+    /// limits.memory, 1GiB by default). Past it the run stops as
+    /// inconclusive (exit 3).
+    #[arg(long, value_name = "SIZE")]
+    pub memory: Option<String>,
+    /// Seconds between progress lines on stderr while the engine runs
+    /// (simulated time reached, events, events/s).
+    #[arg(long, value_name = "SECONDS", default_value_t = 10.0)]
+    pub progress_every: f64,
+    /// Run the seed twice and compare the traces: prints the first
+    /// diverging event with both sides (exit 1), or that they agree.
+    #[arg(long)]
+    pub check_determinism: bool,
+    /// Wall time the run may take, e.g. 30s or 5m; past it the run
+    /// stops as inconclusive (exit 3), never with a verdict.
+    #[arg(long, value_name = "TIME")]
+    pub timeout: Option<String>,
+    /// Skip the charts and report.html (written by default).
+    #[arg(long)]
+    pub no_report: bool,
+    #[command(flatten)]
+    pub window: super::WindowArgs,
+}
+
+/// Runs `faultline run` from its flags.
+pub fn from_args(
+    args: RunArgs,
+    json: bool,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+) -> Result<u8, CliError> {
+    let RunArgs {
+        scenario,
+        seed,
+        out,
+        mut sets,
+        memory,
+        progress_every,
+        check_determinism,
+        timeout,
+        no_report,
+        window,
+    } = args;
+    let report = window.options()?;
+    let timeout = super::wall_timeout(timeout)?;
+    // --memory is a --set of limits.memory, so that the reproduce
+    // command and resolved.ron carry it.
+    sets.extend(memory.map(|m| format!("limits.memory={m}")));
+    let every = super::progress_interval(progress_every)?;
+    let options = RunOptions {
+        seed,
+        out,
+        sets,
+        json,
+        progress_every: every,
+        check_determinism,
+        timeout,
+        report: (!no_report).then_some(report),
+    };
+    run(&scenario, options, stdout, stderr)
+}

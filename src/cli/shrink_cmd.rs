@@ -107,3 +107,83 @@ pub fn shrink(
     }
     Ok(0)
 }
+
+/// `faultline shrink`'s flags, as clap reads them (the command's help is
+/// its variant's doc comment in `cli/mod.rs`).
+#[derive(clap::Args, Debug)]
+pub struct ShrinkArgs {
+    /// A scenario file, or a curated scenario's name (`faultline list`).
+    pub scenario: PathBuf,
+    /// The failing seed; defaults to the scenario's `seed`.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Override a field: --set network.default.loss=0.1 (repeatable).
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    pub sets: Vec<String>,
+    /// The failure to keep: a check or invariant name, or panic. By
+    /// default the run's first failure.
+    #[arg(long, value_name = "NAME", conflicts_with = "any_failure")]
+    pub check: Option<String>,
+    /// Any failure counts, not only the original one (a panic included).
+    #[arg(long)]
+    pub any_failure: bool,
+    /// Wall time the search may take; it then stops with the best so far.
+    #[arg(long, value_name = "TIME", default_value = "60s")]
+    pub budget: String,
+    /// Candidates run at most; the search then stops with the best so far.
+    #[arg(long, value_name = "N", default_value_t = scenarios::shrink::CANDIDATES_DEFAULT)]
+    pub candidates: u64,
+    /// Candidates run at once; defaults to the number of cores. The
+    /// result does not depend on it.
+    #[arg(long)]
+    pub jobs: Option<usize>,
+    /// Output directory; defaults to faultline-out/<name>/shrink-seed-<seed>.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Seconds between progress lines on stderr.
+    #[arg(long, value_name = "SECONDS", default_value_t = 10.0)]
+    pub progress_every: f64,
+    /// Skip the shrunk run's charts and report.html (written by default).
+    #[arg(long)]
+    pub no_report: bool,
+    #[command(flatten)]
+    pub window: super::WindowArgs,
+}
+
+/// Runs `faultline shrink` from its flags.
+pub fn from_args(
+    args: ShrinkArgs,
+    json: bool,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+) -> Result<u8, CliError> {
+    let ShrinkArgs {
+        scenario,
+        seed,
+        sets,
+        check,
+        any_failure,
+        budget,
+        candidates,
+        jobs,
+        out,
+        progress_every,
+        no_report,
+        window,
+    } = args;
+    let report = window.options()?;
+    let options = ShrinkOptions {
+        seed,
+        sets,
+        check,
+        any_failure,
+        budget,
+        candidates,
+        jobs,
+        out,
+        json,
+        progress_every: super::progress_interval(progress_every)?,
+        report: (!no_report).then_some(report),
+    };
+    shrink(&scenario, options, stdout, stderr)
+}

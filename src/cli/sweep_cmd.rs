@@ -510,3 +510,114 @@ fn jobs_that_fit(
         note.map(|n| format!("{n} (--memory-total); verdicts do not change")),
     ))
 }
+
+/// `faultline sweep`'s flags, as clap reads them (the command's help is
+/// its variant's doc comment in `cli/mod.rs`).
+#[derive(clap::Args, Debug)]
+pub struct SweepArgs {
+    /// A scenario file, or a curated scenario's name (`faultline list`).
+    pub scenario: PathBuf,
+    /// Seed range "start..end" (end exclusive); defaults to the scenario's `seeds`.
+    #[arg(long)]
+    pub seeds: Option<String>,
+    /// Worker threads; defaults to the number of cores.
+    #[arg(long)]
+    pub jobs: Option<usize>,
+    /// Run only part K of N (1-based), e.g. 3/16, for CI matrices and job arrays.
+    #[arg(long)]
+    pub shard: Option<String>,
+    /// Continue the results file in --out where a killed sweep left it.
+    #[arg(long, conflicts_with = "force")]
+    pub resume: bool,
+    /// Replace the results in --out; without --resume or --force, a
+    /// sweep refuses a folder that already holds results.
+    #[arg(long)]
+    pub force: bool,
+    /// Output directory; defaults to faultline-out/<name>/sweep.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Sweep a field over values: --set path=v1,v2,... (repeatable; combinations multiply).
+    #[arg(long = "set", value_name = "PATH=V1,V2,...")]
+    pub sets: Vec<String>,
+    /// Each run's memory budget, e.g. 512MiB (the scenario's limits.memory, 1GiB by default).
+    #[arg(long, value_name = "SIZE")]
+    pub memory: Option<String>,
+    /// Memory all runs in progress may use together, e.g. 16GiB; fewer
+    /// jobs run at once if it cannot hold --jobs budgets. Defaults to
+    /// 80% of the memory available when the sweep starts. It changes
+    /// only how many runs share the machine, never a verdict.
+    #[arg(long, value_name = "SIZE")]
+    pub memory_total: Option<String>,
+    /// Seconds between progress lines on stderr when it is not a
+    /// terminal (a CI log); a terminal gets a bar instead.
+    #[arg(long, value_name = "SECONDS", default_value_t = 10.0)]
+    pub progress_every: f64,
+    /// Wall time each run may take, e.g. 30s; a run past it counts as
+    /// inconclusive, never with a verdict.
+    #[arg(long, value_name = "TIME")]
+    pub timeout: Option<String>,
+    /// After the sweep, run K of its runs again and compare their trace
+    /// hashes with the results (exit 1 if any differs).
+    #[arg(long, value_name = "K")]
+    pub check_determinism: Option<usize>,
+    /// Skip the charts and report.html (written by default).
+    #[arg(long)]
+    pub no_report: bool,
+    /// Shrink each failing group's first failing seed (see `faultline
+    /// shrink`) into <out>/shrunk/, and list the shrunk files.
+    #[arg(long)]
+    pub shrink: bool,
+    /// With --shrink: the wall time each group's shrink may take.
+    #[arg(long, value_name = "TIME", default_value = "60s")]
+    pub shrink_budget: String,
+    #[command(flatten)]
+    pub cdf: super::CdfArgs,
+}
+
+/// Runs `faultline sweep` from its flags.
+pub fn from_args(
+    args: SweepArgs,
+    json: bool,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+) -> Result<u8, CliError> {
+    let SweepArgs {
+        scenario,
+        seeds,
+        jobs,
+        shard,
+        resume,
+        force,
+        out,
+        mut sets,
+        memory,
+        memory_total,
+        progress_every,
+        timeout,
+        check_determinism,
+        no_report,
+        shrink,
+        shrink_budget,
+        cdf,
+    } = args;
+    let timeout = super::wall_timeout(timeout)?;
+    sets.extend(memory.map(|m| format!("limits.memory={m}")));
+    let progress_every = super::progress_interval(progress_every)?;
+    let options = SweepOptions {
+        seeds,
+        jobs,
+        shard,
+        resume,
+        force,
+        out,
+        sets,
+        memory_total,
+        progress_every,
+        timeout,
+        check_determinism,
+        json,
+        report: (!no_report).then(|| cdf.options()),
+        shrink: shrink.then_some(shrink_budget),
+    };
+    sweep(&scenario, options, stdout, stderr)
+}
