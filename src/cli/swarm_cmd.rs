@@ -46,35 +46,8 @@ pub const SEEDS_MAX: u64 = 10_000;
 pub const SCENARIOS_MAX: u64 = 10_000_000;
 
 pub fn swarm(options: SwarmOptions, stdout: &mut dyn Write) -> Result<u8, CliError> {
-    let protocols: Vec<SwarmProtocol> = if options.protocol.eq_ignore_ascii_case("all") {
-        SwarmProtocol::ALL.to_vec()
-    } else {
-        vec![SwarmProtocol::parse(&options.protocol).ok_or_else(|| {
-            let names: Vec<&str> = SwarmProtocol::ALL.iter().map(|p| p.name()).collect();
-            CliError::argument(
-                "PROTOCOL",
-                format!(
-                    "{}: expected all or one of {}",
-                    options.protocol,
-                    names.join(", ")
-                ),
-            )
-        })?]
-    };
-    let range = match options.scenarios.parse::<u64>() {
-        Ok(count) => Ok((0, count)),
-        Err(_) if options.scenarios.contains("..") => {
-            scenarios::validate::parse_seed_range(&options.scenarios)
-        }
-        Err(_) => Err("write a count (500) or a range (1000..2000)".to_string()),
-    }
-    .map_err(|e| CliError::argument("--scenarios", format!("{}: {e}", options.scenarios)))?;
-    if range.1 - range.0 > SCENARIOS_MAX || options.seeds == 0 || options.seeds > SEEDS_MAX {
-        return Err(CliError::argument(
-            "--scenarios",
-            format!("give at most {SCENARIOS_MAX} scenarios and 1 to {SEEDS_MAX} seeds each"),
-        ));
-    }
+    let protocols = chosen_protocols(&options.protocol)?;
+    let range = scenario_range(&options)?;
     let jobs = super::jobs::jobs(options.jobs)?;
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(jobs)
@@ -85,48 +58,7 @@ pub fn swarm(options: SwarmOptions, stdout: &mut dyn Write) -> Result<u8, CliErr
     for protocol in protocols {
         let started = std::time::Instant::now();
         let outcome = pool.install(|| swarm::run(protocol, range.0..range.1, 0..options.seeds));
-        let mut reproducers = Vec::new();
-        if !outcome.failures.is_empty() {
-            std::fs::create_dir_all(&options.out).map_err(|e| {
-                CliError::new(ErrorKind::Output, format!("{}: {e}", options.out.display()))
-                    .with_file(options.out.display().to_string())
-            })?;
-        }
-        for failure in &outcome.failures {
-            let file = options.out.join(format!(
-                "{}-{}-seed-{}.ron",
-                protocol.name().to_lowercase(),
-                failure.generated.index,
-                failure.seed
-            ));
-            write(&file, &failure.reproducer())?;
-            reproducers.push(format!("{} --seed {}", file.display(), failure.seed));
-        }
-        if let (true, Some(first)) = (options.shrink, outcome.failures.first()) {
-            let resolved = scenarios::resolve(&first.generated.scenario, first.seed);
-            let search = scenarios::shrink::Options {
-                jobs: jobs.min(scenarios::shrink::JOBS_MAX),
-                ..scenarios::shrink::Options::default()
-            };
-            let shrunk = pool.install(|| {
-                scenarios::shrink::shrink(
-                    &resolved,
-                    &search,
-                    &scenarios::shrink::run_trial,
-                    &mut (),
-                )
-            });
-            if let Ok(shrunk) = shrunk {
-                let file = options.out.join(format!(
-                    "{}-{}-seed-{}-shrunk.ron",
-                    protocol.name().to_lowercase(),
-                    first.generated.index,
-                    first.seed
-                ));
-                write(&file, &shrunk.to_file())?;
-                reproducers.push(format!("{} --seed {}", file.display(), first.seed));
-            }
-        }
+        let reproducers = write_reproducers(protocol, &outcome, &options, &pool, jobs)?;
         failed += outcome.failures_total;
         inconclusive += outcome.inconclusive;
         let line = ProtocolLine {
@@ -141,22 +73,7 @@ pub fn swarm(options: SwarmOptions, stdout: &mut dyn Write) -> Result<u8, CliErr
             reproducers,
         };
         if !options.json {
-            let _ = writeln!(
-                stdout,
-                "{:<16} {} scenarios x {} seeds: {} runs, {} passed, {} inconclusive, {} failed ({} events, {:.1} s)",
-                line.protocol,
-                line.scenarios,
-                options.seeds,
-                line.runs,
-                line.passed,
-                line.inconclusive,
-                line.failed,
-                line.events,
-                line.seconds
-            );
-            for reproducer in &line.reproducers {
-                let _ = writeln!(stdout, "  reproduce: faultline run {reproducer}");
-            }
+            print_line(&line, options.seeds, stdout);
         }
         lines.push(line);
     }
@@ -170,6 +87,110 @@ pub fn swarm(options: SwarmOptions, stdout: &mut dyn Write) -> Result<u8, CliErr
     } else {
         0
     })
+}
+
+/// `all`, or the one protocol named.
+fn chosen_protocols(name: &str) -> Result<Vec<SwarmProtocol>, CliError> {
+    if name.eq_ignore_ascii_case("all") {
+        return Ok(SwarmProtocol::ALL.to_vec());
+    }
+    let one = SwarmProtocol::parse(name).ok_or_else(|| {
+        let names: Vec<&str> = SwarmProtocol::ALL.iter().map(|p| p.name()).collect();
+        CliError::argument(
+            "PROTOCOL",
+            format!("{name}: expected all or one of {}", names.join(", ")),
+        )
+    })?;
+    Ok(vec![one])
+}
+
+/// `--scenarios` as a range of generated-scenario indices, within bounds
+/// (and `--seeds` too).
+fn scenario_range(options: &SwarmOptions) -> Result<(u64, u64), CliError> {
+    let range = match options.scenarios.parse::<u64>() {
+        Ok(count) => Ok((0, count)),
+        Err(_) if options.scenarios.contains("..") => {
+            scenarios::validate::parse_seed_range(&options.scenarios)
+        }
+        Err(_) => Err("write a count (500) or a range (1000..2000)".to_string()),
+    }
+    .map_err(|e| CliError::argument("--scenarios", format!("{}: {e}", options.scenarios)))?;
+    if range.1 - range.0 > SCENARIOS_MAX || options.seeds == 0 || options.seeds > SEEDS_MAX {
+        return Err(CliError::argument(
+            "--scenarios",
+            format!("give at most {SCENARIOS_MAX} scenarios and 1 to {SEEDS_MAX} seeds each"),
+        ));
+    }
+    Ok(range)
+}
+
+/// Writes each failure as a scenario file that reproduces it (and, with
+/// `--shrink`, the first one shrunk); returns their reproduce arguments.
+fn write_reproducers(
+    protocol: SwarmProtocol,
+    outcome: &swarm::SwarmOutcome,
+    options: &SwarmOptions,
+    pool: &rayon::ThreadPool,
+    jobs: usize,
+) -> Result<Vec<String>, CliError> {
+    let mut reproducers = Vec::new();
+    if !outcome.failures.is_empty() {
+        std::fs::create_dir_all(&options.out).map_err(|e| {
+            CliError::new(ErrorKind::Output, format!("{}: {e}", options.out.display()))
+                .with_file(options.out.display().to_string())
+        })?;
+    }
+    for failure in &outcome.failures {
+        let file = options.out.join(format!(
+            "{}-{}-seed-{}.ron",
+            protocol.name().to_lowercase(),
+            failure.generated.index,
+            failure.seed
+        ));
+        write(&file, &failure.reproducer())?;
+        reproducers.push(format!("{} --seed {}", file.display(), failure.seed));
+    }
+    if let (true, Some(first)) = (options.shrink, outcome.failures.first()) {
+        let resolved = scenarios::resolve(&first.generated.scenario, first.seed);
+        let search = scenarios::shrink::Options {
+            jobs: jobs.min(scenarios::shrink::JOBS_MAX),
+            ..scenarios::shrink::Options::default()
+        };
+        let shrunk = pool.install(|| {
+            scenarios::shrink::shrink(&resolved, &search, &scenarios::shrink::run_trial, &mut ())
+        });
+        if let Ok(shrunk) = shrunk {
+            let file = options.out.join(format!(
+                "{}-{}-seed-{}-shrunk.ron",
+                protocol.name().to_lowercase(),
+                first.generated.index,
+                first.seed
+            ));
+            write(&file, &shrunk.to_file())?;
+            reproducers.push(format!("{} --seed {}", file.display(), first.seed));
+        }
+    }
+    Ok(reproducers)
+}
+
+/// One protocol's line, and its reproduce commands.
+fn print_line(line: &ProtocolLine, seeds: u64, stdout: &mut dyn Write) {
+    let _ = writeln!(
+        stdout,
+        "{:<16} {} scenarios x {} seeds: {} runs, {} passed, {} inconclusive, {} failed ({} events, {:.1} s)",
+        line.protocol,
+        line.scenarios,
+        seeds,
+        line.runs,
+        line.passed,
+        line.inconclusive,
+        line.failed,
+        line.events,
+        line.seconds
+    );
+    for reproducer in &line.reproducers {
+        let _ = writeln!(stdout, "  reproduce: faultline run {reproducer}");
+    }
 }
 
 /// Writes one output file; the error names it.
