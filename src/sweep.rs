@@ -420,6 +420,48 @@ pub fn render(summary: &SweepSummary, out: &mut dyn Write) -> std::io::Result<()
             writeln!(out, "    {metric}: no sample in {count} of {} runs", g.runs)?;
         }
     }
+    render_slowest(summary, out)?;
+    render_failures(summary, out)?;
+    if !summary.violation_seeds.is_empty() {
+        let shown: Vec<String> = summary
+            .violation_seeds
+            .iter()
+            .take(20)
+            .map(u64::to_string)
+            .collect();
+        writeln!(
+            out,
+            "expected violation shown by {} seeds: {}{}",
+            summary.violation_seeds.len(),
+            shown.join(", "),
+            if summary.violation_seeds.len() > 20 {
+                ", ..."
+            } else {
+                ""
+            }
+        )?;
+    }
+    let expect = match &summary.expect {
+        // Each group judged by its own: the note names them.
+        _ if summary.expectations_per_group => "per group".to_string(),
+        Expect::Pass => "Pass".to_string(),
+        Expect::Violation(names) => format!("Violation({})", names.join(", ")),
+        Expect::Allow(names) => format!("Allow({})", names.join(", ")),
+    };
+    writeln!(
+        out,
+        "expectation {expect}: {} ({})",
+        if summary.expectation_held {
+            "HELD"
+        } else {
+            "NOT HELD"
+        },
+        summary.expectation_note
+    )
+}
+
+/// The slowest runs, by wall time.
+fn render_slowest(summary: &SweepSummary, out: &mut dyn Write) -> std::io::Result<()> {
     if !summary.timing.slowest.is_empty() {
         let slow: Vec<String> = summary
             .timing
@@ -429,6 +471,11 @@ pub fn render(summary: &SweepSummary, out: &mut dyn Write) -> std::io::Result<()
             .collect();
         writeln!(out, "slowest: {}", slow.join(", "))?;
     }
+    Ok(())
+}
+
+/// The failing, inconclusive and erring runs, each with its reproduce command.
+fn render_failures(summary: &SweepSummary, out: &mut dyn Write) -> std::io::Result<()> {
     if summary.failures_total > 0 {
         writeln!(
             out,
@@ -480,42 +527,7 @@ pub fn render(summary: &SweepSummary, out: &mut dyn Write) -> std::io::Result<()
             )?;
         }
     }
-    if !summary.violation_seeds.is_empty() {
-        let shown: Vec<String> = summary
-            .violation_seeds
-            .iter()
-            .take(20)
-            .map(u64::to_string)
-            .collect();
-        writeln!(
-            out,
-            "expected violation shown by {} seeds: {}{}",
-            summary.violation_seeds.len(),
-            shown.join(", "),
-            if summary.violation_seeds.len() > 20 {
-                ", ..."
-            } else {
-                ""
-            }
-        )?;
-    }
-    let expect = match &summary.expect {
-        // Each group judged by its own: the note names them.
-        _ if summary.expectations_per_group => "per group".to_string(),
-        Expect::Pass => "Pass".to_string(),
-        Expect::Violation(names) => format!("Violation({})", names.join(", ")),
-        Expect::Allow(names) => format!("Allow({})", names.join(", ")),
-    };
-    writeln!(
-        out,
-        "expectation {expect}: {} ({})",
-        if summary.expectation_held {
-            "HELD"
-        } else {
-            "NOT HELD"
-        },
-        summary.expectation_note
-    )
+    Ok(())
 }
 
 /// Fixtures for the tests of a sweep's results (here and in
