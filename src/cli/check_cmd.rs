@@ -48,112 +48,113 @@ pub fn check(path: &Path, options: CheckOptions, stdout: &mut dyn Write) -> Resu
             format!("--model {} is a register model; --consistency-models applies to list-append and rw-register", options.model),
         ));
     }
-    match prepare(path, &options) {
-        Ok(Prepared {
-            history,
-            model,
-            format,
-            unknown_fields,
-            memo_bytes_max,
-        }) => {
-            let timeout = SimDuration::parse(&options.timeout).expect("validated in prepare");
-            let started = std::time::Instant::now();
-            let deadline = started + std::time::Duration::from_nanos(timeout.as_nanos());
-            // The deadline is the CLI's business; the checker only polls this callback.
-            let cancel = move || std::time::Instant::now() >= deadline;
-            let budget = Budget {
-                steps_max: u64::MAX,
-                cancel: Some(&cancel),
-                memo_bytes_max,
-                ..Budget::default()
-            };
-            let report = if memo_bytes_max == 0 {
-                linearizability::Report {
-                    verdict: Verdict::Unknown,
-                    keys_checked: 0,
-                    steps: 0,
-                    counterexample: None,
-                    unknown_reason: Some(format!(
-                        "memory: the file and its history alone take the --memory budget ({}); give a larger one",
-                        options.memory
-                    )),
-                }
-            } else if options.whole {
-                linearizability::check_whole(&history, &model, &budget)
-            } else {
-                linearizability::check(&history, &model, &budget)
-            };
-            let seconds = started.elapsed().as_secs_f64();
-            let explanation = report
-                .counterexample
-                .as_ref()
-                .map(|cx| explain::render(&history, cx));
-            if let (Some(out), Some(cx)) = (&options.html, &report.counterexample) {
-                let page =
-                    reports::timeline::render(&history, cx, &path.display().to_string(), &[], None);
-                std::fs::write(out, page)
-                    .map_err(|e| super::check_options::output_error(out, e))?;
-            }
-            let summary = CheckSummary {
-                file: path.display().to_string(),
-                format: format.name(),
-                model: options.model.clone(),
-                partitioned: !options.whole,
-                operations: history.len(),
-                verdict: report.verdict,
-                seconds,
-                steps: report.steps,
-                keys: report.keys_checked,
-                unknown_reason: report.unknown_reason.clone(),
-                counterexample: report.counterexample.clone(),
-                explanation,
-                unknown_fields: unknown_fields
-                    .iter()
-                    .map(|(name, line)| format!("{name} (first at line {line})"))
-                    .collect(),
-            };
-            if options.json {
-                super::print_json(stdout, &summary);
-            } else {
-                if !summary.unknown_fields.is_empty() {
-                    let _ = writeln!(
-                        stdout,
-                        "warning: fields the {} format does not define were ignored: {} (--strict refuses them)",
-                        summary.format,
-                        summary.unknown_fields.join(", ")
-                    );
-                }
-                let verdict = match summary.verdict {
-                    Verdict::Pass => "LINEARIZABLE".to_string(),
-                    Verdict::Fail => "NOT LINEARIZABLE".to_string(),
-                    Verdict::Unknown => format!(
-                        "UNKNOWN ({})",
-                        summary.unknown_reason.as_deref().unwrap_or("")
-                    ),
-                };
-                let _ = writeln!(
-                    stdout,
-                    "{}: {verdict}\n{} operations, {} keys{}, format {}, model {}, {:.3} s, {} search steps",
-                    summary.file,
-                    summary.operations,
-                    summary.keys,
-                    if options.whole { " (checked as one object)" } else { "" },
-                    summary.format,
-                    summary.model,
-                    seconds,
-                    summary.steps
-                );
-                if let Some(text) = &summary.explanation {
-                    let _ = write!(stdout, "{text}");
-                }
-            }
-            Ok(match report.verdict {
-                Verdict::Pass => 0,
-                Verdict::Fail => 1,
-                Verdict::Unknown => 3,
-            })
+    let Prepared {
+        history,
+        model,
+        format,
+        unknown_fields,
+        memo_bytes_max,
+    } = prepare(path, &options)?;
+    let timeout = SimDuration::parse(&options.timeout).expect("validated in prepare");
+    let started = std::time::Instant::now();
+    let deadline = started + std::time::Duration::from_nanos(timeout.as_nanos());
+    // The deadline is the CLI's business; the checker only polls this callback.
+    let cancel = move || std::time::Instant::now() >= deadline;
+    let budget = Budget {
+        steps_max: u64::MAX,
+        cancel: Some(&cancel),
+        memo_bytes_max,
+        ..Budget::default()
+    };
+    let report = if memo_bytes_max == 0 {
+        linearizability::Report {
+            verdict: Verdict::Unknown,
+            keys_checked: 0,
+            steps: 0,
+            counterexample: None,
+            unknown_reason: Some(format!(
+                "memory: the file and its history alone take the --memory budget ({}); give a larger one",
+                options.memory
+            )),
         }
-        Err(error) => Err(error),
+    } else if options.whole {
+        linearizability::check_whole(&history, &model, &budget)
+    } else {
+        linearizability::check(&history, &model, &budget)
+    };
+    let seconds = started.elapsed().as_secs_f64();
+    let explanation = report
+        .counterexample
+        .as_ref()
+        .map(|cx| explain::render(&history, cx));
+    if let (Some(out), Some(cx)) = (&options.html, &report.counterexample) {
+        let page = reports::timeline::render(&history, cx, &path.display().to_string(), &[], None);
+        std::fs::write(out, page).map_err(|e| super::check_options::output_error(out, e))?;
+    }
+    let summary = CheckSummary {
+        file: path.display().to_string(),
+        format: format.name(),
+        model: options.model.clone(),
+        partitioned: !options.whole,
+        operations: history.len(),
+        verdict: report.verdict,
+        seconds,
+        steps: report.steps,
+        keys: report.keys_checked,
+        unknown_reason: report.unknown_reason.clone(),
+        counterexample: report.counterexample.clone(),
+        explanation,
+        unknown_fields: unknown_fields
+            .iter()
+            .map(|(name, line)| format!("{name} (first at line {line})"))
+            .collect(),
+    };
+    if options.json {
+        super::print_json(stdout, &summary);
+    } else {
+        print_text(&summary, options.whole, stdout);
+    }
+    Ok(match report.verdict {
+        Verdict::Pass => 0,
+        Verdict::Fail => 1,
+        Verdict::Unknown => 3,
+    })
+}
+
+/// The verdict for people: a warning of ignored fields, the verdict, its
+/// figures, and the counterexample explained.
+fn print_text(summary: &CheckSummary, whole: bool, stdout: &mut dyn Write) {
+    if !summary.unknown_fields.is_empty() {
+        let _ = writeln!(
+            stdout,
+            "warning: fields the {} format does not define were ignored: {} (--strict refuses them)",
+            summary.format,
+            summary.unknown_fields.join(", ")
+        );
+    }
+    let verdict = match summary.verdict {
+        Verdict::Pass => "LINEARIZABLE".to_string(),
+        Verdict::Fail => "NOT LINEARIZABLE".to_string(),
+        Verdict::Unknown => format!(
+            "UNKNOWN ({})",
+            summary.unknown_reason.as_deref().unwrap_or("")
+        ),
+    };
+    let _ =
+        writeln!(
+        stdout,
+        "{}: {verdict}\n{} operations, {} keys{}, format {}, model {}, {:.3} s, {} search steps",
+        summary.file,
+        summary.operations,
+        summary.keys,
+        if whole { " (checked as one object)" } else { "" },
+        summary.format,
+        summary.model,
+        summary.seconds,
+        summary.steps
+    );
+    if let Some(text) = &summary.explanation {
+        let _ = write!(stdout, "{text}");
     }
 }
 
