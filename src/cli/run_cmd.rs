@@ -48,19 +48,7 @@ pub fn run(
     // them; what is written out still follows the scenario's outputs.
     let mut traced = resolved.clone();
     traced.outputs.trace |= check_determinism;
-    let input_error = |error: scenarios::run::RunError| {
-        let path = match &error {
-            scenarios::run::RunError::Binding { index, .. } => {
-                Some(format!("faults.schedule[{index}].fault"))
-            }
-            _ => None,
-        };
-        let e = CliError::new(ErrorKind::Run, format!("{source}: {error}")).with_file(&source);
-        match path {
-            Some(path) => e.with_path(path),
-            None => e,
-        }
-    };
+    let input_error = |error| run_error(&source, error);
     // Progress lines go to stderr, so they never mix with --json's object.
     let (result, timing) =
         run_output::execute(&traced, Some((&mut *stderr, progress_every)), timeout)
@@ -80,35 +68,17 @@ pub fn run(
     let mut summary = run_output::summarise(&resolved, &result, timing, reproduce);
     summary.out_dir = Some(out_dir.display().to_string());
     let write_report = report.is_some() && result.is_ok();
-    if write_report {
-        summary.report = Some(out_dir.join("report.html").display().to_string());
-    }
+    summary.report = write_report.then(|| out_dir.join("report.html").display().to_string());
     if let Some(report) = determinism {
-        if !report.deterministic {
-            summary.verdict = RunVerdict::Fail;
-            summary.passed = false;
-            summary.failed.push("determinism".into());
-        }
-        summary.determinism = Some(report);
+        fold_determinism(&mut summary, report);
     }
-    run_output::write_outputs(&out_dir, &resolved, &result, &summary).map_err(|error| {
-        CliError::new(
-            ErrorKind::Output,
-            format!("cannot write {}: {error}", out_dir.display()),
-        )
-        .with_file(out_dir.display().to_string())
-    })?;
-    if let (Some(report_options), true, Ok(outcome)) = (&report, write_report, &result) {
-        run_output::write_report(&out_dir, &resolved, outcome, &summary, report_options).map_err(
-            |error| {
-                CliError::new(
-                    ErrorKind::Output,
-                    format!("cannot write the report: {error}"),
-                )
-                .with_file(out_dir.display().to_string())
-            },
-        )?;
-    }
+    write_files(
+        &out_dir,
+        &resolved,
+        &result,
+        &summary,
+        report.as_ref().filter(|_| write_report),
+    )?;
     if json {
         super::print_json(stdout, &summary);
     } else {
@@ -119,6 +89,62 @@ pub fn run(
         RunVerdict::Inconclusive => 3,
         RunVerdict::Fail => 1,
     })
+}
+
+/// The run's files, and its report when one is asked for and the run
+/// ended without a panic.
+fn write_files(
+    out_dir: &Path,
+    resolved: &scenarios::Scenario,
+    result: &Result<scenarios::RunOutcome, run_output::Panicked>,
+    summary: &run_output::RunSummary,
+    report: Option<&reports::run_report::RunOptions>,
+) -> Result<(), CliError> {
+    run_output::write_outputs(out_dir, resolved, result, summary).map_err(|error| {
+        CliError::new(
+            ErrorKind::Output,
+            format!("cannot write {}: {error}", out_dir.display()),
+        )
+        .with_file(out_dir.display().to_string())
+    })?;
+    if let (Some(report_options), Ok(outcome)) = (report, result) {
+        run_output::write_report(out_dir, resolved, outcome, summary, report_options).map_err(
+            |error| {
+                CliError::new(
+                    ErrorKind::Output,
+                    format!("cannot write the report: {error}"),
+                )
+                .with_file(out_dir.display().to_string())
+            },
+        )?;
+    }
+    Ok(())
+}
+
+/// A run's input error, sorted into the CLI's kind, with the fault's path
+/// when a fault bound at run time caused it.
+fn run_error(source: &str, error: scenarios::run::RunError) -> CliError {
+    let path = match &error {
+        scenarios::run::RunError::Binding { index, .. } => {
+            Some(format!("faults.schedule[{index}].fault"))
+        }
+        _ => None,
+    };
+    let e = CliError::new(ErrorKind::Run, format!("{source}: {error}")).with_file(source);
+    match path {
+        Some(path) => e.with_path(path),
+        None => e,
+    }
+}
+
+/// A second run that diverged fails the seed: the verdict says so.
+fn fold_determinism(summary: &mut run_output::RunSummary, report: run_output::DeterminismReport) {
+    if !report.deterministic {
+        summary.verdict = RunVerdict::Fail;
+        summary.passed = false;
+        summary.failed.push("determinism".into());
+    }
+    summary.determinism = Some(report);
 }
 
 fn print_text(s: &run_output::RunSummary, out: &mut dyn Write) -> std::io::Result<()> {
