@@ -194,20 +194,7 @@ fn print_text(s: &run_output::RunSummary, out: &mut dyn Write) -> std::io::Resul
     if let Some(report) = &s.determinism {
         writeln!(out, "determinism: {}", report.text)?;
     }
-    let verdict = match (s.verdict, &s.inconclusive) {
-        (RunVerdict::Pass, _) => "PASS".to_string(),
-        (RunVerdict::Inconclusive, Some(cut)) => format!(
-            "INCONCLUSIVE: the run stopped at {:.3} s of {:.3} s simulated ({}); nothing failed before that",
-            s.simulated_seconds, s.duration_seconds, cut.reason
-        ),
-        (RunVerdict::Inconclusive, None) => format!(
-            "INCONCLUSIVE: {} ran out of budget ({})",
-            if s.unknown.len() == 1 { "a check" } else { "checks" },
-            s.unknown.join(", ")
-        ),
-        (RunVerdict::Fail, _) => "FAIL".to_string(),
-    };
-    writeln!(out, "{verdict}")?;
+    writeln!(out, "{}", verdict_line(s))?;
     if let Some(dir) = &s.out_dir {
         writeln!(
             out,
@@ -295,4 +282,21 @@ pub fn from_args(
         report: (!no_report).then_some(report),
     };
     run(&scenario, options, stdout, stderr)
+}
+
+/// The run's verdict in one line: why it is inconclusive, when it is.
+fn verdict_line(s: &run_output::RunSummary) -> String {
+    match (s.verdict, &s.inconclusive) {
+        (RunVerdict::Pass, _) => "PASS".to_string(),
+        (RunVerdict::Inconclusive, Some(cut)) => format!(
+            "INCONCLUSIVE: the run stopped at {:.3} s of {:.3} s simulated ({}); nothing failed before that",
+            s.simulated_seconds, s.duration_seconds, cut.reason
+        ),
+        (RunVerdict::Inconclusive, None) => format!(
+            "INCONCLUSIVE: {} ran out of budget ({})",
+            if s.unknown.len() == 1 { "a check" } else { "checks" },
+            s.unknown.join(", ")
+        ),
+        (RunVerdict::Fail, _) => "FAIL".to_string(),
+    }
 }
