@@ -46,23 +46,7 @@ pub fn shrink(
     let jobs = super::jobs::jobs(options.jobs)?.min(scenarios::shrink::JOBS_MAX);
     let (scenario, source, applied) = super::load_with_sets(path, &options.sets)?;
     let seed = options.seed.unwrap_or(scenario.seed);
-    let target = match (&options.check, options.any_failure) {
-        (Some(name), _) => {
-            let known = scenarios::validate::check_names(&scenario.protocol);
-            if !known.contains(&name.as_str()) {
-                return Err(CliError::argument(
-                    "--check",
-                    format!(
-                        "{name}: not a check or invariant of this protocol; give one of {}",
-                        known.join(", ")
-                    ),
-                ));
-            }
-            Some(Target::Check(name.clone()))
-        }
-        (None, true) => Some(Target::AnyFailure),
-        (None, false) => None,
-    };
+    let target = target(&options, &scenario)?;
     let resolved = scenarios::resolve(&scenario, seed);
     // As many candidates at once as their memory budgets fit; the result
     // is the same for any number.
@@ -106,6 +90,31 @@ pub fn shrink(
         let _ = shrinking::render(&summary, stdout);
     }
     Ok(0)
+}
+
+/// The failure to keep: `--check`'s (a check or invariant the protocol
+/// has), any failure, or (None) the run's first.
+fn target(
+    options: &ShrinkOptions,
+    scenario: &scenarios::Scenario,
+) -> Result<Option<Target>, CliError> {
+    Ok(match (&options.check, options.any_failure) {
+        (Some(name), _) => {
+            let known = scenarios::validate::check_names(&scenario.protocol);
+            if !known.contains(&name.as_str()) {
+                return Err(CliError::argument(
+                    "--check",
+                    format!(
+                        "{name}: not a check or invariant of this protocol; give one of {}",
+                        known.join(", ")
+                    ),
+                ));
+            }
+            Some(Target::Check(name.clone()))
+        }
+        (None, true) => Some(Target::AnyFailure),
+        (None, false) => None,
+    })
 }
 
 /// `faultline shrink`'s flags, as clap reads them (the command's help is
