@@ -287,33 +287,7 @@ pub fn summarise(
     timing: Timing,
     reproduce: String,
 ) -> RunSummary {
-    let base = RunSummary {
-        scenario: resolved.name.clone(),
-        seed: resolved.seed,
-        verdict: RunVerdict::Fail,
-        simulated_seconds: 0.0,
-        duration_seconds: resolved.duration.0.as_nanos() as f64 / 1e9,
-        events: 0,
-        wall_seconds: timing.wall_seconds,
-        engine_seconds: timing.engine_seconds,
-        checks_seconds: (timing.wall_seconds - timing.engine_seconds).max(0.0),
-        events_per_second: 0.0,
-        stop_reason: None,
-        inconclusive: None,
-        trace_hash: None,
-        checks: Vec::new(),
-        skipped: Vec::new(),
-        passed: false,
-        failed: vec!["panic".into()],
-        unknown: Vec::new(),
-        panic: None,
-        memory_peak_bytes: 0,
-        memory_budget_bytes: resolved.limits.memory.0,
-        reproduce,
-        out_dir: None,
-        report: None,
-        determinism: None,
-    };
+    let base = base_summary(resolved, &timing, reproduce);
     match result {
         Err(panic) => RunSummary {
             panic: Some(panic.message.clone()),
@@ -352,6 +326,38 @@ pub fn summarise(
             unknown: outcome.unknown(),
             ..base
         },
+    }
+}
+
+/// A summary with what every run has (the scenario, seed, timing and
+/// budget), read as a panic until the outcome says otherwise.
+fn base_summary(resolved: &Scenario, timing: &Timing, reproduce: String) -> RunSummary {
+    RunSummary {
+        scenario: resolved.name.clone(),
+        seed: resolved.seed,
+        verdict: RunVerdict::Fail,
+        simulated_seconds: 0.0,
+        duration_seconds: resolved.duration.0.as_nanos() as f64 / 1e9,
+        events: 0,
+        wall_seconds: timing.wall_seconds,
+        engine_seconds: timing.engine_seconds,
+        checks_seconds: (timing.wall_seconds - timing.engine_seconds).max(0.0),
+        events_per_second: 0.0,
+        stop_reason: None,
+        inconclusive: None,
+        trace_hash: None,
+        checks: Vec::new(),
+        skipped: Vec::new(),
+        passed: false,
+        failed: vec!["panic".into()],
+        unknown: Vec::new(),
+        panic: None,
+        memory_peak_bytes: 0,
+        memory_budget_bytes: resolved.limits.memory.0,
+        reproduce,
+        out_dir: None,
+        report: None,
+        determinism: None,
     }
 }
 
