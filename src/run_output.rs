@@ -491,52 +491,7 @@ pub fn write_outputs(
             dir.join("checks.json"),
             serde_json::to_string_pretty(&outcome.checks)? + "\n",
         )?;
-        // A failing transactional check: every anomaly, in words and drawn.
-        for entry in std::fs::read_dir(dir)?.flatten() {
-            let name = entry.file_name().to_string_lossy().to_string();
-            if name.starts_with("counterexample-")
-                && (name.ends_with(".svg") || name.ends_with(".png"))
-            {
-                std::fs::remove_file(entry.path())?;
-            }
-        }
-        if resolved.outputs.history {
-            let checks = serde_json::to_value(&outcome.checks)?;
-            let t = resolved.workload.transactions.clone().unwrap_or_default();
-            let models: Vec<sim_core::txn::models::Model> = t
-                .models()
-                .iter()
-                .filter_map(|m| sim_core::txn::models::Model::parse(m))
-                .collect();
-            if let Some((txns, report)) = reports::cycle::failing_run_check(
-                &outcome.history,
-                &checks,
-                u64::from(resolved.workload.clients),
-                &models,
-            ) {
-                let title = format!("{} seed {}", resolved.name, resolved.seed);
-                reports::cycle::write_page(
-                    &txns,
-                    &report,
-                    &title,
-                    &dir.join("counterexample.html"),
-                )
-                .map_err(std::io::Error::other)?;
-            }
-        }
-        for check in &outcome.checks {
-            if let Some(cx) = &check.counterexample {
-                let title = format!("{} seed {}", resolved.name, resolved.seed);
-                let bands = reports::bands::fault_bands(
-                    &resolved.faults.schedule,
-                    resolved.duration.0.as_nanos(),
-                );
-                // The report (when written) draws the same window's messages.
-                let lamport = summary.report.is_some().then_some("report.html#space-time");
-                let page = reports::timeline::render(&outcome.history, cx, &title, &bands, lamport);
-                std::fs::write(dir.join("counterexample.html"), page)?;
-            }
-        }
+        write_counterexamples(dir, resolved, outcome, summary)?;
         if resolved.outputs.trace {
             let mut file = std::io::BufWriter::new(std::fs::File::create(dir.join("trace.jsonl"))?);
             let names = scenarios::validate::all_node_names(resolved);
@@ -551,5 +506,56 @@ pub fn write_outputs(
         dir.join("summary.json"),
         serde_json::to_string_pretty(summary)? + "\n",
     )?;
+    Ok(())
+}
+
+/// A failing check's counterexample page: a transactional check's
+/// anomalies, in words and drawn, or a register check's timeline.
+fn write_counterexamples(
+    dir: &Path,
+    resolved: &Scenario,
+    outcome: &RunOutcome,
+    summary: &RunSummary,
+) -> std::io::Result<()> {
+    // A failing transactional check: every anomaly, in words and drawn.
+    for entry in std::fs::read_dir(dir)?.flatten() {
+        let name = entry.file_name().to_string_lossy().to_string();
+        if name.starts_with("counterexample-") && (name.ends_with(".svg") || name.ends_with(".png"))
+        {
+            std::fs::remove_file(entry.path())?;
+        }
+    }
+    if resolved.outputs.history {
+        let checks = serde_json::to_value(&outcome.checks)?;
+        let t = resolved.workload.transactions.clone().unwrap_or_default();
+        let models: Vec<sim_core::txn::models::Model> = t
+            .models()
+            .iter()
+            .filter_map(|m| sim_core::txn::models::Model::parse(m))
+            .collect();
+        if let Some((txns, report)) = reports::cycle::failing_run_check(
+            &outcome.history,
+            &checks,
+            u64::from(resolved.workload.clients),
+            &models,
+        ) {
+            let title = format!("{} seed {}", resolved.name, resolved.seed);
+            reports::cycle::write_page(&txns, &report, &title, &dir.join("counterexample.html"))
+                .map_err(std::io::Error::other)?;
+        }
+    }
+    for check in &outcome.checks {
+        if let Some(cx) = &check.counterexample {
+            let title = format!("{} seed {}", resolved.name, resolved.seed);
+            let bands = reports::bands::fault_bands(
+                &resolved.faults.schedule,
+                resolved.duration.0.as_nanos(),
+            );
+            // The report (when written) draws the same window's messages.
+            let lamport = summary.report.is_some().then_some("report.html#space-time");
+            let page = reports::timeline::render(&outcome.history, cx, &title, &bands, lamport);
+            std::fs::write(dir.join("counterexample.html"), page)?;
+        }
+    }
     Ok(())
 }
