@@ -105,33 +105,7 @@ pub fn list(json: bool, stdout: &mut dyn Write) -> u8 {
         super::print_json(stdout, &value);
         return 0;
     }
-    let _ = writeln!(stdout, "PROTOCOLS (protocol: Name(param: value, ...))");
-    for p in &protocols {
-        let _ = writeln!(
-            stdout,
-            "  {:<12} {}{}",
-            p.name,
-            p.summary,
-            if p.serves_clients {
-                ""
-            } else {
-                " [no clients]"
-            }
-        );
-        for (param, default, meaning) in &p.params {
-            let _ = writeln!(stdout, "      {param} = {default}: {meaning}");
-        }
-        for invariant in &p.invariants {
-            let _ = writeln!(stdout, "      invariant: {invariant}");
-        }
-        if p.message_kinds.len() > protocols::cluster::CLIENT_MESSAGE_KINDS.len() {
-            let _ = writeln!(
-                stdout,
-                "      message kinds (for a link's kinds): {}",
-                p.message_kinds.join(", ")
-            );
-        }
-    }
+    print_protocols(&protocols, stdout);
     let _ = writeln!(
         stdout,
         "FAULTS (faults: (schedule: [(at: \"2s\", fault: ...)]))"
@@ -169,4 +143,35 @@ pub fn list(json: bool, stdout: &mut dyn Write) -> u8 {
         let _ = writeln!(stdout, "  {:<28} {description}", curated::name_of(path));
     }
     0
+}
+
+/// Each protocol with its params, invariants and message kinds.
+fn print_protocols(protocols: &[scenarios::protocol_info::ProtocolInfo], stdout: &mut dyn Write) {
+    let _ = writeln!(stdout, "PROTOCOLS (protocol: Name(param: value, ...))");
+    for p in protocols {
+        let _ = writeln!(
+            stdout,
+            "  {:<12} {}{}",
+            p.name,
+            p.summary,
+            if p.serves_clients {
+                ""
+            } else {
+                " [no clients]"
+            }
+        );
+        for (param, default, meaning) in &p.params {
+            let _ = writeln!(stdout, "      {param} = {default}: {meaning}");
+        }
+        for invariant in &p.invariants {
+            let _ = writeln!(stdout, "      invariant: {invariant}");
+        }
+        if p.message_kinds.len() > protocols::cluster::CLIENT_MESSAGE_KINDS.len() {
+            let _ = writeln!(
+                stdout,
+                "      message kinds (for a link's kinds): {}",
+                p.message_kinds.join(", ")
+            );
+        }
+    }
 }
