@@ -87,36 +87,7 @@ pub fn compare_runs(
     use sim_core::trace::format_hash;
     let (a, b) = match (first, second) {
         (Ok(a), Ok(b)) => (a, b),
-        _ => {
-            // A panic ends a run; compare where each got to.
-            let hash = |r: &Result<RunOutcome, Panicked>| match r {
-                Ok(o) => format_hash(o.trace_hash),
-                Err(p) => p
-                    .progress
-                    .as_ref()
-                    .map_or("none".into(), |p| format_hash(p.trace_hash)),
-            };
-            let hashes = (hash(first), hash(second));
-            let same = hashes.0 == hashes.1 && first.is_err() == second.is_err();
-            return DeterminismReport {
-                deterministic: same,
-                diverged_at: None,
-                first: None,
-                second: None,
-                text: if same {
-                    format!(
-                        "both runs panicked at the same point (trace hash {})",
-                        hashes.0
-                    )
-                } else {
-                    format!(
-                        "the runs ended differently (trace hashes {} vs {})",
-                        hashes.0, hashes.1
-                    )
-                },
-                trace_hashes: hashes,
-            };
-        }
+        _ => return compare_panicked(first, second),
     };
     let hashes = (a.trace_hash, b.trace_hash);
     let trace_hashes = (format_hash(hashes.0), format_hash(hashes.1));
@@ -164,6 +135,42 @@ pub fn compare_runs(
                 text,
             }
         }
+    }
+}
+
+/// Two runs of which one or both panicked: a panic ends a run, so compare
+/// where each got to.
+fn compare_panicked(
+    first: &Result<RunOutcome, Panicked>,
+    second: &Result<RunOutcome, Panicked>,
+) -> DeterminismReport {
+    use sim_core::trace::format_hash;
+    let hash = |r: &Result<RunOutcome, Panicked>| match r {
+        Ok(o) => format_hash(o.trace_hash),
+        Err(p) => p
+            .progress
+            .as_ref()
+            .map_or("none".into(), |p| format_hash(p.trace_hash)),
+    };
+    let hashes = (hash(first), hash(second));
+    let same = hashes.0 == hashes.1 && first.is_err() == second.is_err();
+    DeterminismReport {
+        deterministic: same,
+        diverged_at: None,
+        first: None,
+        second: None,
+        text: if same {
+            format!(
+                "both runs panicked at the same point (trace hash {})",
+                hashes.0
+            )
+        } else {
+            format!(
+                "the runs ended differently (trace hashes {} vs {})",
+                hashes.0, hashes.1
+            )
+        },
+        trace_hashes: hashes,
     }
 }
 
