@@ -47,18 +47,7 @@ pub fn sweep(
         .clone()
         .unwrap_or_else(|| PathBuf::from("faultline-out").join(name).join("sweep"));
     let results_path = out_dir.join("results.jsonl");
-    let progress = if std::io::stderr().is_terminal() && !options.json {
-        ProgressMode::Bar
-    } else {
-        ProgressMode::Lines {
-            every: options.progress_every,
-        }
-    };
-    let existing = match (options.resume, options.force) {
-        (true, _) => Existing::Resume,
-        (false, true) => Existing::Replace,
-        (false, false) => Existing::Refuse,
-    };
+    let (progress, existing) = modes(&options);
     let started = std::time::Instant::now();
     let results = sweep::run_sweep(&plan, jobs, &results_path, existing, progress, stderr)
         .map_err(|e| {
@@ -70,35 +59,13 @@ pub fn sweep(
     let determinism = options
         .check_determinism
         .map(|count| recheck(&plan, &results, count, jobs));
-    let shrunk = match &options.shrink {
-        Some(budget) => shrink_failures(
-            &plan,
-            &results,
-            crate::shrinking::parse_budget(budget)
-                .map_err(|e| CliError::argument("--shrink-budget", e))?,
-            jobs,
-            &out_dir,
-            options.progress_every,
-            options.json,
-            stderr,
-        )?,
-        None => Vec::new(),
-    };
+    let shrunk = shrink_if_asked(&plan, &results, &options, jobs, &out_dir, stderr)?;
     write_tables(&out_dir, &plan, &results, &summary);
-    let report = if let Some(report_options) = &options.report {
-        Some(
-            crate::sweep_report::write_results(&out_dir, &plan.header(), &results, report_options)
-                .map_err(|error| {
-                    CliError::new(
-                        ErrorKind::Output,
-                        format!("cannot write the report: {error}"),
-                    )
-                    .with_file(out_dir.display().to_string())
-                })?,
-        )
-    } else {
-        None
-    };
+    let report = options
+        .report
+        .as_ref()
+        .map(|o| write_report(&out_dir, &plan, &results, o))
+        .transpose()?;
     let rate = results.len() as f64 / wall.max(1e-9);
     if options.json {
         let value = serde_json::json!({
@@ -113,30 +80,106 @@ pub fn sweep(
         });
         super::print_json(stdout, &value);
     } else {
-        let _ = sweep::render(&summary, stdout);
-        let _ = writeln!(
-            stdout,
-            "{} jobs, {:.2} s wall, {:.1} runs/s; results in {}",
+        print_text(
+            &summary,
             jobs,
-            wall,
-            rate,
-            results_path.display()
+            (wall, rate),
+            &results_path,
+            report.as_deref(),
+            determinism.as_ref(),
+            stdout,
         );
-        if let Some(report) = &report {
-            let _ = writeln!(stdout, "report: {}", report.display());
-        }
-        if let Some(recheck) = &determinism {
-            let _ = writeln!(stdout, "determinism: {}", recheck.text);
-        }
         print_shrunk(options.shrink.is_some(), &shrunk, stdout);
     }
-    if determinism
-        .as_ref()
-        .is_some_and(|d| !d.mismatched.is_empty())
-    {
-        return Ok(1);
+    // A rerun that differs fails the sweep, whatever its expectation.
+    let diverged = determinism.is_some_and(|d| !d.mismatched.is_empty());
+    Ok(if diverged { 1 } else { exit_code(&summary) })
+}
+
+/// The sweep's report, drawn from the records it holds.
+fn write_report(
+    out_dir: &Path,
+    plan: &SweepPlan,
+    results: &[sweep::UnitResult],
+    options: &reports::sweep_report::SweepOptions,
+) -> Result<PathBuf, CliError> {
+    crate::sweep_report::write_results(out_dir, &plan.header(), results, options).map_err(|error| {
+        CliError::new(
+            ErrorKind::Output,
+            format!("cannot write the report: {error}"),
+        )
+        .with_file(out_dir.display().to_string())
+    })
+}
+
+/// With --shrink: each failing group's first failing seed, shrunk.
+fn shrink_if_asked(
+    plan: &SweepPlan,
+    results: &[sweep::UnitResult],
+    options: &SweepOptions,
+    jobs: usize,
+    out_dir: &Path,
+    stderr: &mut dyn Write,
+) -> Result<Vec<GroupShrunk>, CliError> {
+    let Some(budget) = &options.shrink else {
+        return Ok(Vec::new());
+    };
+    shrink_failures(
+        plan,
+        results,
+        crate::shrinking::parse_budget(budget)
+            .map_err(|e| CliError::argument("--shrink-budget", e))?,
+        jobs,
+        out_dir,
+        options.progress_every,
+        options.json,
+        stderr,
+    )
+}
+
+/// The summary for people, and where everything went.
+fn print_text(
+    summary: &sweep::SweepSummary,
+    jobs: usize,
+    (wall, rate): (f64, f64),
+    results_path: &Path,
+    report: Option<&Path>,
+    determinism: Option<&Recheck>,
+    stdout: &mut dyn Write,
+) {
+    let _ = sweep::render(summary, stdout);
+    let _ = writeln!(
+        stdout,
+        "{} jobs, {:.2} s wall, {:.1} runs/s; results in {}",
+        jobs,
+        wall,
+        rate,
+        results_path.display()
+    );
+    if let Some(report) = report {
+        let _ = writeln!(stdout, "report: {}", report.display());
     }
-    Ok(exit_code(&summary))
+    if let Some(recheck) = determinism {
+        let _ = writeln!(stdout, "determinism: {}", recheck.text);
+    }
+}
+
+/// How progress shows (a bar on a terminal, lines in a log) and what to do
+/// with results already in --out (resume, replace, or refuse).
+fn modes(options: &SweepOptions) -> (ProgressMode, Existing) {
+    let progress = if std::io::stderr().is_terminal() && !options.json {
+        ProgressMode::Bar
+    } else {
+        ProgressMode::Lines {
+            every: options.progress_every,
+        }
+    };
+    let existing = match (options.resume, options.force) {
+        (true, _) => Existing::Resume,
+        (false, true) => Existing::Replace,
+        (false, false) => Existing::Refuse,
+    };
+    (progress, existing)
 }
 
 /// The tables beside the results: distribution.csv (when runs sampled),
