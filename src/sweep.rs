@@ -131,61 +131,17 @@ pub fn run_sweep(
     progress: ProgressMode,
     log: &mut dyn Write,
 ) -> Result<Vec<UnitResult>, String> {
-    let header = plan.header();
-    let mut done: Vec<UnitResult> = Vec::new();
-    let present = results_path.exists();
-    if present && existing == Existing::Refuse {
-        let lines = std::fs::read_to_string(results_path)
-            .map(|t| t.lines().count())
-            .unwrap_or(0);
-        return Err(format!(
-            "{} already holds a sweep's results ({lines} lines); add --resume to continue that sweep, --force to replace its results, or give another --out",
-            results_path.display()
-        ));
-    }
-    if present && existing == Existing::Resume {
-        let (old_header, units, valid_bytes) = read_results(results_path)?;
-        if old_header != header {
-            return Err(format!(
-                "{}: these results belong to a different sweep (scenario, seeds, parameters or shard differ); use another --out, or --force to replace them",
-                results_path.display()
-            ));
-        }
-        // Cut off a torn last line so appends start on a line boundary.
-        let file = std::fs::OpenOptions::new()
-            .write(true)
-            .open(results_path)
-            .map_err(|e| e.to_string())?;
-        file.set_len(valid_bytes).map_err(|e| e.to_string())?;
-        done = units;
-    } else {
-        if let Some(parent) = results_path.parent() {
-            std::fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
-        }
-        let mut file = std::fs::File::create(results_path)
-            .map_err(|e| format!("{}: {e}", results_path.display()))?;
-        writeln!(
-            file,
-            "{}",
-            serde_json::to_string(&header).expect("serialisable")
-        )
-        .map_err(|e| e.to_string())?;
-    }
+    let (mut done, mut file) = start_results(plan, results_path, existing)?;
     let finished: BTreeSet<(usize, u64)> = done.iter().map(|u| (u.group, u.seed)).collect();
     let todo: Vec<(usize, u64)> = plan
         .units()
         .into_iter()
         .filter(|u| !finished.contains(u))
         .collect();
-    let mut file = std::fs::OpenOptions::new()
-        .append(true)
-        .open(results_path)
-        .map_err(|e| e.to_string())?;
+    let failing = done.iter().filter(|u| !u.passed).count() as u64;
     let already = Counts {
-        done: 0,
-        total: 0,
-        failing: done.iter().filter(|u| !u.passed).count() as u64,
-        inconclusive: 0,
+        failing,
+        ..Counts::default()
     };
     let mut shown = SweepProgress::new(progress, todo.len() as u64, already);
     let pool = rayon::ThreadPoolBuilder::new()
@@ -229,16 +185,68 @@ pub fn run_sweep(
     });
     shown.end(log);
     if let Some(e) = write_error {
-        return Err(format!(
-            "{}: cannot write the results: {e}; {} of {} runs were written. Free space, then continue with --resume",
-            results_path.display(),
-            done.len() + fresh.len(),
-            done.len() + todo.len()
-        ));
+        let (written, total) = (done.len() + fresh.len(), done.len() + todo.len());
+        return Err(format!("{}: cannot write the results: {e}; {written} of {total} runs were written. Free space, then continue with --resume", results_path.display()));
     }
     done.extend(fresh);
     done.sort_by_key(|u| (u.group, u.seed));
     Ok(done)
+}
+
+/// The results file, ready for appends: continued (its torn last line cut
+/// off) with the runs it already holds, or begun anew with the header.
+/// Refuses a file that holds results unless asked to resume or replace it.
+/// Returns the runs it holds and the file, open for appending.
+fn start_results(
+    plan: &SweepPlan,
+    results_path: &Path,
+    existing: Existing,
+) -> Result<(Vec<UnitResult>, std::fs::File), String> {
+    let header = plan.header();
+    let mut done: Vec<UnitResult> = Vec::new();
+    let present = results_path.exists();
+    if present && existing == Existing::Refuse {
+        let lines = std::fs::read_to_string(results_path)
+            .map(|t| t.lines().count())
+            .unwrap_or(0);
+        return Err(format!(
+            "{} already holds a sweep's results ({lines} lines); add --resume to continue that sweep, --force to replace its results, or give another --out",
+            results_path.display()
+        ));
+    }
+    if present && existing == Existing::Resume {
+        let (old_header, units, valid_bytes) = read_results(results_path)?;
+        if old_header != header {
+            return Err(format!(
+                "{}: these results belong to a different sweep (scenario, seeds, parameters or shard differ); use another --out, or --force to replace them",
+                results_path.display()
+            ));
+        }
+        // Cut off a torn last line so appends start on a line boundary.
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .open(results_path)
+            .map_err(|e| e.to_string())?;
+        file.set_len(valid_bytes).map_err(|e| e.to_string())?;
+        done = units;
+    } else {
+        if let Some(parent) = results_path.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
+        }
+        let mut file = std::fs::File::create(results_path)
+            .map_err(|e| format!("{}: {e}", results_path.display()))?;
+        writeln!(
+            file,
+            "{}",
+            serde_json::to_string(&header).expect("serialisable")
+        )
+        .map_err(|e| e.to_string())?;
+    }
+    let file = std::fs::OpenOptions::new()
+        .append(true)
+        .open(results_path)
+        .map_err(|e| e.to_string())?;
+    Ok((done, file))
 }
 
 /// Runs one (group, seed). Never panics: a protocol panic becomes a finding.
