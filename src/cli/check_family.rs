@@ -38,20 +38,7 @@ pub fn check(
     options: &CheckOptions,
     stdout: &mut dyn Write,
 ) -> Result<u8, CliError> {
-    let format = FamilyFormat::parse(&options.format).ok_or_else(|| {
-        CliError::argument(
-            "--format",
-            format!(
-                "{}: for --model {} expected auto, edn, json, jsonl or plume",
-                options.format, options.model
-            ),
-        )
-    })?;
-    let timeout =
-        SimDuration::parse(&options.timeout).map_err(|e| CliError::argument("--timeout", e))?;
-    let memory = sim_core::bytes::Bytes::parse(&options.memory)
-        .map_err(|e| CliError::argument("--memory", format!("{}: {e}", options.memory)))?
-        .0;
+    let (format, timeout, memory) = flags(options)?;
     let consistency_models = consistency_models(options)?;
     let file = path.display().to_string();
     let text = super::check_options::read_history(path)?;
@@ -114,6 +101,25 @@ pub fn check(
         Verdict::Fail => 1,
         Verdict::Unknown => 3,
     })
+}
+
+/// `--format`, `--timeout` and `--memory` (bytes), parsed.
+fn flags(options: &CheckOptions) -> Result<(FamilyFormat, SimDuration, u64), CliError> {
+    let format = FamilyFormat::parse(&options.format).ok_or_else(|| {
+        CliError::argument(
+            "--format",
+            format!(
+                "{}: for --model {} expected auto, edn, json, jsonl or plume",
+                options.format, options.model
+            ),
+        )
+    })?;
+    let timeout =
+        SimDuration::parse(&options.timeout).map_err(|e| CliError::argument("--timeout", e))?;
+    let memory = sim_core::bytes::Bytes::parse(&options.memory)
+        .map_err(|e| CliError::argument("--memory", format!("{}: {e}", options.memory)))?
+        .0;
+    Ok((format, timeout, memory))
 }
 
 /// `--consistency-models`, parsed (none: the checker's default set).
