@@ -55,34 +55,7 @@ pub fn check(path: &Path, options: CheckOptions, stdout: &mut dyn Write) -> Resu
         unknown_fields,
         memo_bytes_max,
     } = prepare(path, &options)?;
-    let timeout = SimDuration::parse(&options.timeout).expect("validated in prepare");
-    let started = std::time::Instant::now();
-    let deadline = started + std::time::Duration::from_nanos(timeout.as_nanos());
-    // The deadline is the CLI's business; the checker only polls this callback.
-    let cancel = move || std::time::Instant::now() >= deadline;
-    let budget = Budget {
-        steps_max: u64::MAX,
-        cancel: Some(&cancel),
-        memo_bytes_max,
-        ..Budget::default()
-    };
-    let report = if memo_bytes_max == 0 {
-        linearizability::Report {
-            verdict: Verdict::Unknown,
-            keys_checked: 0,
-            steps: 0,
-            counterexample: None,
-            unknown_reason: Some(format!(
-                "memory: the file and its history alone take the --memory budget ({}); give a larger one",
-                options.memory
-            )),
-        }
-    } else if options.whole {
-        linearizability::check_whole(&history, &model, &budget)
-    } else {
-        linearizability::check(&history, &model, &budget)
-    };
-    let seconds = started.elapsed().as_secs_f64();
+    let (report, seconds) = search(&history, &model, memo_bytes_max, &options);
     let explanation = report
         .counterexample
         .as_ref()
@@ -119,6 +92,45 @@ pub fn check(path: &Path, options: CheckOptions, stdout: &mut dyn Write) -> Resu
         Verdict::Fail => 1,
         Verdict::Unknown => 3,
     })
+}
+
+/// The linearizability search within the deadline and the memory left;
+/// returns its report and the seconds it took.
+fn search(
+    history: &History,
+    model: &KvModel,
+    memo_bytes_max: usize,
+    options: &CheckOptions,
+) -> (linearizability::Report, f64) {
+    let timeout = SimDuration::parse(&options.timeout).expect("validated in prepare");
+    let started = std::time::Instant::now();
+    let deadline = started + std::time::Duration::from_nanos(timeout.as_nanos());
+    // The deadline is the CLI's business; the checker only polls this callback.
+    let cancel = move || std::time::Instant::now() >= deadline;
+    let budget = Budget {
+        steps_max: u64::MAX,
+        cancel: Some(&cancel),
+        memo_bytes_max,
+        ..Budget::default()
+    };
+    let report = if memo_bytes_max == 0 {
+        linearizability::Report {
+            verdict: Verdict::Unknown,
+            keys_checked: 0,
+            steps: 0,
+            counterexample: None,
+            unknown_reason: Some(format!(
+                "memory: the file and its history alone take the --memory budget ({}); give a larger one",
+                options.memory
+            )),
+        }
+    } else if options.whole {
+        linearizability::check_whole(history, model, &budget)
+    } else {
+        linearizability::check(history, model, &budget)
+    };
+    let seconds = started.elapsed().as_secs_f64();
+    (report, seconds)
 }
 
 /// The verdict for people: a warning of ignored fields, the verdict, its
@@ -183,22 +195,7 @@ fn prepare(path: &Path, options: &CheckOptions) -> Result<Prepared, CliError> {
     let memory = sim_core::bytes::Bytes::parse(&options.memory)
         .map_err(|e| CliError::argument("--memory", format!("{}: {e}", options.memory)))?
         .0;
-    let allowed: &[Function] = match options.model.as_str() {
-        "register" => &[Function::Read, Function::Write],
-        "cas-register" => &[Function::Read, Function::Write, Function::Cas],
-        "kv" => &[
-            Function::Read,
-            Function::Write,
-            Function::Cas,
-            Function::Append,
-        ],
-        other => {
-            return Err(CliError::argument(
-                "--model",
-                format!("{other}: expected register, cas-register, kv, list-append, rw-register, bank, counter, set, set-full, long-fork or mutex"),
-            ))
-        }
-    };
+    let allowed = model_functions(&options.model)?;
     let file = path.display().to_string();
     let text = super::check_options::read_history(path)?;
     let imported = import(&text, format, &file)
@@ -243,6 +240,26 @@ fn prepare(path: &Path, options: &CheckOptions) -> Result<Prepared, CliError> {
         format: imported.format,
         unknown_fields: imported.unknown_fields,
         memo_bytes_max,
+    })
+}
+
+/// The operations a register model defines.
+fn model_functions(model: &str) -> Result<&'static [Function], CliError> {
+    Ok(match model {
+        "register" => &[Function::Read, Function::Write],
+        "cas-register" => &[Function::Read, Function::Write, Function::Cas],
+        "kv" => &[
+            Function::Read,
+            Function::Write,
+            Function::Cas,
+            Function::Append,
+        ],
+        other => {
+            return Err(CliError::argument(
+                "--model",
+                format!("{other}: expected register, cas-register, kv, list-append, rw-register, bank, counter, set, set-full, long-fork or mutex"),
+            ))
+        }
     })
 }
 
