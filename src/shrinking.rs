@@ -160,22 +160,7 @@ pub fn write(
     let scenario = shrunk.file_scenario();
     let path = file.display().to_string();
     let reproduce = reproduce_command(&path, scenario.seed, &[]);
-    let not_reproduced = |failed: &[String]| {
-        WriteError::NotReproduced(format!(
-            "{path} did not fail {} when run again (it failed: {}), though the search saw it fail; the protocol is not deterministic (`faultline run {path} --check-determinism` shows where two runs part)",
-            shrunk.target,
-            if failed.is_empty() { "nothing".to_string() } else { failed.join(", ") }
-        ))
-    };
-    let (result, timing) =
-        run_output::execute(&scenario, None, None).map_err(|e| not_reproduced(&[e.to_string()]))?;
-    let again = match &result {
-        Ok(outcome) => Trial::of(outcome),
-        Err(panic) => Trial::panicked(panic.message.clone(), 0, 0),
-    };
-    if !again.fails(&shrunk.target) {
-        return Err(not_reproduced(&again.failed));
-    }
+    let (result, timing) = run_again(&scenario, shrunk, &path)?;
     let mut run_summary = run_output::summarise(&scenario, &result, timing, reproduce.clone());
     run_summary.out_dir = Some(dir.display().to_string());
     let report_path = dir.join("report.html");
@@ -215,6 +200,38 @@ pub fn write(
     )
     .map_err(|e| output(format!("cannot write shrink.json: {e}")))?;
     Ok(summary)
+}
+
+/// Runs the shrunk scenario once more as the file will be read: it must
+/// fail the same check, or the protocol is not deterministic.
+fn run_again(
+    scenario: &Scenario,
+    shrunk: &Shrunk,
+    path: &str,
+) -> Result<
+    (
+        Result<scenarios::RunOutcome, run_output::Panicked>,
+        run_output::Timing,
+    ),
+    WriteError,
+> {
+    let not_reproduced = |failed: &[String]| {
+        WriteError::NotReproduced(format!(
+            "{path} did not fail {} when run again (it failed: {}), though the search saw it fail; the protocol is not deterministic (`faultline run {path} --check-determinism` shows where two runs part)",
+            shrunk.target,
+            if failed.is_empty() { "nothing".to_string() } else { failed.join(", ") }
+        ))
+    };
+    let (result, timing) =
+        run_output::execute(scenario, None, None).map_err(|e| not_reproduced(&[e.to_string()]))?;
+    let again = match &result {
+        Ok(outcome) => Trial::of(outcome),
+        Err(panic) => Trial::panicked(panic.message.clone(), 0, 0),
+    };
+    if !again.fails(&shrunk.target) {
+        return Err(not_reproduced(&again.failed));
+    }
+    Ok((result, timing))
 }
 
 /// The summary for people.
