@@ -91,7 +91,7 @@ fn report(
     json: bool,
     stdout: &mut dyn Write,
 ) -> Result<u8, CliError> {
-    use reports::run_report::{write_with_laps, RunFiles, RunOptions, LAPS};
+    use reports::run_report::RunFiles;
     use std::time::Instant;
     if !(1..=REPORT_RUNS_MAX).contains(&runs) {
         return Err(CliError::argument(
@@ -102,28 +102,7 @@ fn report(
     let started = Instant::now();
     let files = RunFiles::read(dir)?;
     let read_s = started.elapsed().as_secs_f64();
-    let mut samples: Vec<Vec<f64>> = vec![Vec::with_capacity(runs); LAPS.len()];
-    for _ in 0..runs {
-        let mut last = Instant::now();
-        let mut part = 0;
-        write_with_laps(dir, &files.data(), &RunOptions::default(), &mut |name| {
-            debug_assert_eq!(name, LAPS[part]);
-            let now = Instant::now();
-            samples[part].push((now - last).as_secs_f64());
-            last = now;
-            part += 1;
-        })
-        .map_err(|e| CliError::new(ErrorKind::Output, format!("cannot write the report: {e}")))?;
-    }
-    let median = |values: &mut Vec<f64>| {
-        values.sort_by(f64::total_cmp);
-        values[values.len() / 2]
-    };
-    let parts: Vec<(&str, f64)> = LAPS
-        .iter()
-        .zip(samples.iter_mut())
-        .map(|(name, values)| (*name, median(values)))
-        .collect();
+    let parts = median_laps(dir, &files, runs)?;
     let operations = files.history.as_ref().map_or(0, |h| h.operations.len());
     if json {
         let parts_json: serde_json::Map<String, serde_json::Value> = parts
@@ -158,4 +137,37 @@ fn report(
         let _ = writeln!(stdout, "  {:<20} {:>9.3} s", "total (drawing)", total);
     }
     Ok(0)
+}
+
+/// Draws the report `runs` times; returns each part's median seconds.
+fn median_laps(
+    dir: &std::path::Path,
+    files: &reports::run_report::RunFiles,
+    runs: usize,
+) -> Result<Vec<(&'static str, f64)>, CliError> {
+    use reports::run_report::{write_with_laps, RunOptions, LAPS};
+    use std::time::Instant;
+    let mut samples: Vec<Vec<f64>> = vec![Vec::with_capacity(runs); LAPS.len()];
+    for _ in 0..runs {
+        let mut last = Instant::now();
+        let mut part = 0;
+        write_with_laps(dir, &files.data(), &RunOptions::default(), &mut |name| {
+            debug_assert_eq!(name, LAPS[part]);
+            let now = Instant::now();
+            samples[part].push((now - last).as_secs_f64());
+            last = now;
+            part += 1;
+        })
+        .map_err(|e| CliError::new(ErrorKind::Output, format!("cannot write the report: {e}")))?;
+    }
+    let median = |values: &mut Vec<f64>| {
+        values.sort_by(f64::total_cmp);
+        values[values.len() / 2]
+    };
+    let parts: Vec<(&'static str, f64)> = LAPS
+        .iter()
+        .zip(samples.iter_mut())
+        .map(|(name, values)| (*name, median(values)))
+        .collect();
+    Ok(parts)
 }
