@@ -39,19 +39,25 @@ static ADDED: Mutex<Added> = Mutex::new(Added {
     names: None,
 });
 
+/// Why a protocol could not be registered.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RegisterError {
+    /// Its name is a built-in protocol's or one registered before.
+    #[error("a protocol named {0} is already registered")]
+    NameTaken(&'static str),
+}
+
 /// Registers protocol `P`, so that scenarios can name it. Its name must be
 /// new. Register before loading scenarios that use it.
-pub fn register<P: Plugin>() -> Result<(), String> {
+pub fn register<P: Plugin>() -> Result<(), RegisterError> {
     let mut added = ADDED.lock().unwrap_or_else(|e| e.into_inner());
     let taken = BUILTIN
         .iter()
         .chain(&added.entries)
         .any(|e| e.name() == P::NAME);
     if taken {
-        return Err(format!(
-            "a protocol named {} is already registered",
-            P::NAME
-        ));
+        return Err(RegisterError::NameTaken(P::NAME));
     }
     added.entries.push(Registered::<P>::ENTRY);
     added.names = None;

@@ -79,7 +79,11 @@ fn its_params_get_the_same_errors_and_hints_as_the_built_in_ones() {
 fn a_name_registers_once() {
     gossip_register::register();
     let again = scenarios::register::<gossip_register::GossipPlugin>().unwrap_err();
-    assert!(again.contains("already registered"), "{again}");
+    assert_eq!(
+        again,
+        scenarios::registry::RegisterError::NameTaken("GossipRegister")
+    );
+    assert!(again.to_string().contains("already registered"), "{again}");
     let listed = scenarios::protocol_info::protocols();
     let ours = listed.iter().find(|p| p.name == "GossipRegister").unwrap();
     assert_eq!(ours.bug_switches, ["drop_gossip"]);
