@@ -8,7 +8,7 @@ use sim_core::history::{Function, Outcome};
 fn check(text: &str, format: Format, expected: Result<usize, &str>) {
     match (import(text, format, "h"), expected) {
         (Ok(imported), Ok(ops)) => assert_eq!(imported.history.len(), ops, "{text}"),
-        (Err(error), Err(message)) => assert_eq!(error, message, "{text}"),
+        (Err(error), Err(message)) => assert_eq!(error.to_string(), message, "{text}"),
         (got, want) => panic!("{text}: got {got:?}, want {want:?}"),
     }
 }
@@ -96,7 +96,11 @@ fn a_history_without_operations_is_an_error_not_a_pass() {
         "{:process :nemesis, :type :info, :f :start, :value nil}",
     ] {
         let error = import(text, Format::Auto, "h").unwrap_err();
-        assert!(error.starts_with("h: no operations"), "{text:?}: {error}");
+        assert_eq!((error.file.as_str(), error.line), ("h", None));
+        assert!(
+            error.message.starts_with("no operations"),
+            "{text:?}: {error}"
+        );
     }
 }
 

@@ -198,8 +198,11 @@ fn prepare(path: &Path, options: &CheckOptions) -> Result<Prepared, CliError> {
     let allowed = model_functions(&options.model)?;
     let file = path.display().to_string();
     let text = super::check_options::read_history(path)?;
-    let imported = import(&text, format, &file)
-        .map_err(|e| CliError::new(ErrorKind::History, e).with_file(&file))?;
+    let imported = import(&text, format, &file).map_err(|e| {
+        let mut error = CliError::new(ErrorKind::History, e.to_string()).with_file(&file);
+        error.line = e.line;
+        error
+    })?;
     if let Some(op) = imported
         .history
         .operations

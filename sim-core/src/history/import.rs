@@ -8,6 +8,7 @@
 //! operations of one process) names the operation.
 
 use super::edn::{Edn, Reader};
+use super::history_error::HistoryError;
 use super::{Function, History, Operation, Outcome, HISTORY_OPS_MAX};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -140,9 +141,12 @@ fn note_unknown(unknown: &mut Vec<(String, usize)>, name: &str, line: usize, kno
 /// Parses `text` (named `file` in errors) as `format`. A history without
 /// a single operation is an error: there is nothing to judge, and calling
 /// it linearizable would pass an empty or mistyped file.
-pub fn import(text: &str, format: Format, file: &str) -> Result<Imported, String> {
+pub fn import(text: &str, format: Format, file: &str) -> Result<Imported, HistoryError> {
     if text.len() > HISTORY_BYTES_MAX {
-        return Err(format!("{file}: larger than {HISTORY_BYTES_MAX} bytes"));
+        return Err(HistoryError::whole(
+            file,
+            format!("larger than {HISTORY_BYTES_MAX} bytes"),
+        ));
     }
     let text = text.strip_prefix(BOM).unwrap_or(text);
     let format = if format == Format::Auto {
@@ -153,8 +157,8 @@ pub fn import(text: &str, format: Format, file: &str) -> Result<Imported, String
     let mut unknown_fields = Vec::new();
     let (events, initial) = match format {
         Format::Jsonl => {
-            let history = jsonl_history(text, &mut unknown_fields)
-                .map_err(|e| format!("{file}:{}", e.strip_prefix("line ").unwrap_or(&e)))?;
+            let history =
+                jsonl_history(text, &mut unknown_fields).map_err(|e| jsonl_error(file, &e))?;
             return finish(history, format, None, unknown_fields, file);
         }
         Format::Json => match json_items(text, file)? {
@@ -168,14 +172,16 @@ pub fn import(text: &str, format: Format, file: &str) -> Result<Imported, String
                     .into_iter()
                     .enumerate()
                     .map(|(index, op)| {
-                        let op: Operation =
-                            serde_json::from_value(serde_json::Value::Object(op))
-                                .map_err(|e| format!("{file}: operation {}: {e}", index + 1))?;
-                        op.validate()
-                            .map_err(|e| format!("{file}: operation {}: {e}", index + 1))?;
+                        let op: Operation = serde_json::from_value(serde_json::Value::Object(op))
+                            .map_err(|e| {
+                            HistoryError::whole(file, format!("operation {}: {e}", index + 1))
+                        })?;
+                        op.validate().map_err(|e| {
+                            HistoryError::whole(file, format!("operation {}: {e}", index + 1))
+                        })?;
                         Ok(op)
                     })
-                    .collect::<Result<Vec<_>, String>>()?;
+                    .collect::<Result<Vec<_>, HistoryError>>()?;
                 return finish(
                     History {
                         operations: history,
@@ -219,12 +225,12 @@ fn finish(
     initial: Option<String>,
     unknown_fields: Vec<(String, usize)>,
     file: &str,
-) -> Result<Imported, String> {
+) -> Result<Imported, HistoryError> {
     if history.is_empty() {
-        return Err(format!(
-            "{file}: no operations: the file holds no client operation to check (read as {}; give --format if that is wrong)",
+        return Err(HistoryError::whole(file, format!(
+            "no operations: the file holds no client operation to check (read as {}; give --format if that is wrong)",
             format.name()
-        ));
+        )));
     }
     Ok(Imported {
         history,
@@ -254,25 +260,32 @@ enum JsonItems {
     Jepsen(Vec<Edn>),
 }
 
-fn json_items(text: &str, file: &str) -> Result<JsonItems, String> {
+fn json_items(text: &str, file: &str) -> Result<JsonItems, HistoryError> {
     let items: Vec<serde_json::Value> = serde_json::from_str(text).map_err(|e| {
-        format!(
-            "{file}:{}:{}: not a JSON array of operations ({e})",
+        HistoryError::at_column(
+            file,
             e.line(),
-            e.column()
+            e.column(),
+            format!("not a JSON array of operations ({e})"),
         )
     })?;
     if items.len() > 2 * HISTORY_OPS_MAX {
-        return Err(format!("{file}: more than {HISTORY_OPS_MAX} operations"));
+        return Err(HistoryError::whole(
+            file,
+            format!("more than {HISTORY_OPS_MAX} operations"),
+        ));
     }
     let mut maps = Vec::with_capacity(items.len());
     for (index, item) in items.into_iter().enumerate() {
         match item {
             serde_json::Value::Object(map) => maps.push(map),
             other => {
-                return Err(format!(
-                    "{file}: item {} of the array is {other}, not an operation object",
-                    index + 1
+                return Err(HistoryError::whole(
+                    file,
+                    format!(
+                        "item {} of the array is {other}, not an operation object",
+                        index + 1
+                    ),
                 ))
             }
         }
@@ -319,7 +332,7 @@ fn kind(name: &str) -> Option<EventKind> {
     })
 }
 
-fn etcd_events(text: &str, file: &str) -> Result<Vec<Event>, String> {
+fn etcd_events(text: &str, file: &str) -> Result<Vec<Event>, HistoryError> {
     let mut events = Vec::new();
     for (index, line) in text.lines().enumerate() {
         let line_no = index + 1;
@@ -338,7 +351,8 @@ fn etcd_events(text: &str, file: &str) -> Result<Vec<Event>, String> {
         let Some(kind) = kind_token.strip_prefix(':').and_then(kind) else {
             continue;
         };
-        let bad = |what: &str| format!("{file}:{line_no}: {what} in `{}`", line.trim());
+        let bad =
+            |what: &str| HistoryError::at(file, line_no, format!("{what} in `{}`", line.trim()));
         let process: u64 = process
             .parse()
             .map_err(|_| bad("expected a process number"))?;
@@ -371,7 +385,7 @@ fn edn_events(
     file: &str,
     keyed: bool,
     unknown: &mut Vec<(String, usize)>,
-) -> Result<Vec<Event>, String> {
+) -> Result<Vec<Event>, HistoryError> {
     let mut reader = Reader::new(text);
     let mut events = Vec::new();
     let mut note = |map: &Edn, line: usize| {
@@ -387,7 +401,7 @@ fn edn_events(
         let line = reader.line();
         let form = reader
             .read()
-            .map_err(|e| format!("{file}:{}: {e}", reader.line()))?;
+            .map_err(|e| HistoryError::at(file, reader.line(), e))?;
         match form {
             Edn::Vector(items) | Edn::List(items) => {
                 for item in items {
@@ -410,8 +424,8 @@ fn events_from_map(
     file: &str,
     line: usize,
     keyed: bool,
-) -> Result<(), String> {
-    let bad = |what: &str| format!("{file}:{line}: {what} in {map}");
+) -> Result<(), HistoryError> {
+    let bad = |what: &str| HistoryError::at(file, line, format!("{what} in {map}"));
     if !matches!(map, Edn::Map(_)) {
         return Err(bad(
             "expected an operation map {:process .. :type .. :f .. :value ..}",
@@ -456,9 +470,12 @@ fn events_from_map(
     )
 }
 
-fn push_event(events: &mut Vec<Event>, file: &str, event: Event) -> Result<(), String> {
+fn push_event(events: &mut Vec<Event>, file: &str, event: Event) -> Result<(), HistoryError> {
     if events.len() >= 2 * HISTORY_OPS_MAX {
-        return Err(format!("{file}: more than {HISTORY_OPS_MAX} operations"));
+        return Err(HistoryError::whole(
+            file,
+            format!("more than {HISTORY_OPS_MAX} operations"),
+        ));
     }
     events.push(event);
     Ok(())
@@ -477,13 +494,13 @@ fn scalar(value: &Edn) -> Option<String> {
 }
 
 /// Pairs invocations with completions into operations.
-fn pair(events: Vec<Event>, file: &str, format: Format) -> Result<History, String> {
+fn pair(events: Vec<Event>, file: &str, format: Format) -> Result<History, HistoryError> {
     // Open operation per process: index into `operations`.
     let mut open: std::collections::BTreeMap<u64, usize> = std::collections::BTreeMap::new();
     let mut operations: Vec<Operation> = Vec::new();
     for (time, event) in events.into_iter().enumerate() {
         let time = time as u64;
-        let at = |what: String| format!("{file}:{}: {what}", event.line);
+        let at = |what: String| HistoryError::at(file, event.line, what);
         match event.kind {
             EventKind::Invoke => {
                 if let Some(&index) = open.get(&event.process) {
@@ -571,4 +588,16 @@ fn pair(events: Vec<Event>, file: &str, format: Format) -> Result<History, Strin
     }
     // Operations never completed stay open to the end: unknown.
     Ok(History { operations })
+}
+
+/// `History::read_jsonl`'s error ("line N: what"), at its line of `file`.
+fn jsonl_error(file: &str, error: &str) -> HistoryError {
+    let located = error.strip_prefix("line ").and_then(|rest| {
+        let (line, what) = rest.split_once(": ")?;
+        Some((line.parse::<usize>().ok()?, what))
+    });
+    match located {
+        Some((line, what)) => HistoryError::at(file, line, what),
+        None => HistoryError::whole(file, error),
+    }
 }
