@@ -207,10 +207,7 @@ fn print_txn(
                 .collect::<Vec<_>>()
                 .join(", ")
         ),
-        Verdict::Unknown => format!(
-            "UNKNOWN ({})",
-            report.unknown_reason.as_deref().unwrap_or("budget")
-        ),
+        Verdict::Unknown => unknown_word(report.unknown_reason.as_deref()),
     };
     let _ = writeln!(
         stdout,
@@ -270,10 +267,7 @@ fn print_workload(
                 .collect::<Vec<_>>()
                 .join(", ")
         ),
-        Verdict::Unknown => format!(
-            "UNKNOWN ({})",
-            report.unknown_reason.as_deref().unwrap_or("budget")
-        ),
+        Verdict::Unknown => unknown_word(report.unknown_reason.as_deref()),
     };
     let _ = writeln!(
         stdout,
@@ -294,4 +288,9 @@ fn print_workload(
         }
     }
     Ok(())
+}
+
+/// An unknown verdict's word, with why (the budget, unless the checker said).
+fn unknown_word(reason: Option<&str>) -> String {
+    format!("UNKNOWN ({})", reason.unwrap_or("budget"))
 }
