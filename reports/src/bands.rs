@@ -8,7 +8,8 @@
 //! release that covers it); `SetLoss` until `RestoreLoss`. A `ClockJump` is
 //! an instant. Whatever is not undone lasts to the end of the run. A fault
 //! naming "@leader" is labelled with that name: the run binds it when it
-//! happens.
+//! happens. "@old-leader" is the server the latest "@leader" fault acted
+//! on, so a `Restart("@old-leader")` ends that fault's band.
 
 use scenarios::schema::{FaultSpec, TimedFault};
 
@@ -44,7 +45,27 @@ pub fn fault_bands(schedule: &[TimedFault], duration_ns: u64) -> Vec<FaultBand> 
     let mut bands: Vec<FaultBand> = Vec::new();
     // Indices into `bands` still open, with what closes them.
     let mut open: Vec<(usize, Closer)> = Vec::new();
+    // The band of the latest fault that named "@leader": what "@old-leader" means.
+    let mut latest_leader_band: Option<usize> = None;
     for entry in schedule {
+        if let Some(node) = undoes_old_leader(&entry.fault) {
+            // "@old-leader" is the node the latest "@leader" fault bound:
+            // the undo closes that fault's band, whatever it is called.
+            let at = ms(entry.at.0.as_nanos()).min(end);
+            if let Some(index) = latest_leader_band {
+                open.retain(|(i, closer)| {
+                    let ends = *i == index && closer.undone_on(node);
+                    if ends {
+                        bands[index].end_ms = bands[index].end_ms.min(at);
+                    }
+                    !ends
+                });
+            }
+            continue;
+        }
+        if names_leader(&entry.fault) {
+            latest_leader_band = Some(bands.len());
+        }
         let at = ms(entry.at.0.as_nanos()).min(end);
         let mut start = |kind, label: String, closer: Option<Closer>| {
             bands.push(FaultBand {
@@ -130,6 +151,25 @@ pub fn fault_bands(schedule: &[TimedFault], duration_ns: u64) -> Vec<FaultBand> 
     bands
 }
 
+/// A `Restart` or `Resume` of "@old-leader": which of the two.
+fn undoes_old_leader(fault: &FaultSpec) -> Option<&'static str> {
+    match fault {
+        FaultSpec::Restart(n) if n == scenarios::names::OLD_LEADER => Some("restart"),
+        FaultSpec::Resume(n) if n == scenarios::names::OLD_LEADER => Some("resume"),
+        _ => None,
+    }
+}
+
+/// A crash, power loss or pause of "@leader" (the faults a later
+/// "@old-leader" undoes).
+fn names_leader(fault: &FaultSpec) -> bool {
+    matches!(
+        fault,
+        FaultSpec::Crash(n) | FaultSpec::PowerLoss(n) | FaultSpec::Pause(n, _)
+            if n == scenarios::names::LEADER
+    )
+}
+
 /// A signed duration as a scenario writes it ("-300ms").
 fn serde_plain(by: &scenarios::duration::SignedDur) -> String {
     sim_core::time::format_signed_nanos(by.0)
@@ -146,6 +186,14 @@ enum Closer {
 }
 
 impl Closer {
+    /// Whether an undo of this kind ("restart", "resume") ends it.
+    fn undone_on(&self, undo: &str) -> bool {
+        matches!(
+            (self, undo),
+            (Closer::Restart(_), "restart") | (Closer::Resume(_), "resume")
+        )
+    }
+
     fn closed_by(&self, fault: &FaultSpec) -> bool {
         match (self, fault) {
             (Closer::Heal, FaultSpec::Heal) | (Closer::RestoreLoss, FaultSpec::RestoreLoss) => true,
@@ -189,6 +237,33 @@ mod tests {
                 kind: BandKind::Partition,
                 label: "partition n1 | n2 n3".into()
             }]
+        );
+    }
+
+    /// Regression: raft-leader-crash drew its leader's crash to the end of
+    /// the run, though `Restart("@old-leader")` came at 3 s. "@old-leader"
+    /// names the server the latest "@leader" fault acted on, so its
+    /// restart ends that crash's band (and no other).
+    #[test]
+    fn a_restart_of_the_old_leader_ends_the_leader_crash_band() {
+        let schedule = [
+            at(1_000, FaultSpec::Crash("n1".into())),
+            at(2_000, FaultSpec::Crash("@leader".into())),
+            at(3_000, FaultSpec::Restart("@old-leader".into())),
+            at(3_500, FaultSpec::Pause("@leader".into(), Dur::ms(1_000))),
+            at(4_000, FaultSpec::Resume("@old-leader".into())),
+        ];
+        let bands: Vec<(f64, f64, String)> = fault_bands(&schedule, 5_000_000_000)
+            .into_iter()
+            .map(|b| (b.start_ms, b.end_ms, b.label))
+            .collect();
+        assert_eq!(
+            bands,
+            [
+                (1_000.0, 5_000.0, "crash n1".to_string()),
+                (2_000.0, 3_000.0, "crash @leader".to_string()),
+                (3_500.0, 4_000.0, "pause @leader".to_string()),
+            ]
         );
     }
 
