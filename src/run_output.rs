@@ -557,6 +557,7 @@ fn write_counterexamples(
             let bands = reports::bands::fault_bands(
                 &resolved.faults.schedule,
                 resolved.duration.0.as_nanos(),
+                &outcome.metrics.fault_bindings,
             );
             // The report (when written) draws the same window's messages.
             let lamport = summary.report.is_some().then_some("report.html#space-time");

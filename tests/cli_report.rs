@@ -46,7 +46,16 @@ fn run_writes_every_chart_and_a_self_contained_page() {
         "reproduce"
     );
     assert!(page.contains("linearizability"), "checks");
-    assert!(page.contains("crash @leader"), "the fault");
+    // The fault names the node the role was bound to.
+    let metrics: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("metrics.json")).unwrap()).unwrap();
+    let leader = metrics["run"]["fault_bindings"][0]["node"]
+        .as_str()
+        .unwrap();
+    assert!(
+        page.contains(&format!("crash {leader} (@leader)")),
+        "the fault, with its node"
+    );
     assert!(page.contains("leaderless_ms"), "the protocol's metrics");
     // Only files the run wrote are linked (issue: dead links): a passing
     // run without `outputs.trace` has no trace.jsonl nor counterexample.

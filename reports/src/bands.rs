@@ -11,6 +11,7 @@
 //! happens. "@old-leader" is the server the latest "@leader" fault acted
 //! on, so a `Restart("@old-leader")` ends that fault's band.
 
+use scenarios::metrics::FaultBinding;
 use scenarios::schema::{FaultSpec, TimedFault};
 
 /// What kind of fault a band shows; each kind has its own colour.
@@ -33,21 +34,54 @@ pub struct FaultBand {
     pub kind: BandKind,
     /// For people: "partition n1 n2 | n3", "crash n1".
     pub label: String,
+    /// The fault's place in the schedule.
+    pub index: usize,
 }
 
 fn ms(ns: u64) -> f64 {
     ns as f64 / 1e6
 }
 
-/// The bands of `schedule` (in time order) over a run of `duration_ns`.
-pub fn fault_bands(schedule: &[TimedFault], duration_ns: u64) -> Vec<FaultBand> {
+/// The bands of `schedule` (in time order) over a run of `duration_ns`,
+/// naming each role a fault named by the node the run bound it to
+/// (`bindings`, from the run's metrics): "crash n5 (@leader)".
+pub fn fault_bands(
+    schedule: &[TimedFault],
+    duration_ns: u64,
+    bindings: &[FaultBinding],
+) -> Vec<FaultBand> {
+    let mut bands = unbound_bands(schedule, duration_ns);
+    for band in &mut bands {
+        for binding in bindings.iter().filter(|b| b.index == band.index) {
+            band.label = name_role(&band.label, &binding.role, &binding.node);
+        }
+    }
+    bands
+}
+
+/// `label` with the whole word `role` written as "node (role)".
+fn name_role(label: &str, role: &str, node: &str) -> String {
+    label
+        .split(' ')
+        .map(|word| {
+            if word == role {
+                format!("{node} ({role})")
+            } else {
+                word.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn unbound_bands(schedule: &[TimedFault], duration_ns: u64) -> Vec<FaultBand> {
     let end = ms(duration_ns);
     let mut bands: Vec<FaultBand> = Vec::new();
     // Indices into `bands` still open, with what closes them.
     let mut open: Vec<(usize, Closer)> = Vec::new();
     // The band of the latest fault that named "@leader": what "@old-leader" means.
     let mut latest_leader_band: Option<usize> = None;
-    for entry in schedule {
+    for (index, entry) in schedule.iter().enumerate() {
         if let Some(node) = undoes_old_leader(&entry.fault) {
             // "@old-leader" is the node the latest "@leader" fault bound:
             // the undo closes that fault's band, whatever it is called.
@@ -73,6 +107,7 @@ pub fn fault_bands(schedule: &[TimedFault], duration_ns: u64) -> Vec<FaultBand> 
                 end_ms: if closer.is_some() { end } else { at },
                 kind,
                 label,
+                index,
             });
             if let Some(closer) = closer {
                 open.push((bands.len() - 1, closer));
@@ -230,12 +265,13 @@ mod tests {
             at(3_000, FaultSpec::Heal),
         ];
         assert_eq!(
-            fault_bands(&schedule, 10_000_000_000),
+            fault_bands(&schedule, 10_000_000_000, &[]),
             [FaultBand {
                 start_ms: 2_000.0,
                 end_ms: 3_000.0,
                 kind: BandKind::Partition,
-                label: "partition n1 | n2 n3".into()
+                label: "partition n1 | n2 n3".into(),
+                index: 0,
             }]
         );
     }
@@ -253,7 +289,13 @@ mod tests {
             at(3_500, FaultSpec::Pause("@leader".into(), Dur::ms(1_000))),
             at(4_000, FaultSpec::Resume("@old-leader".into())),
         ];
-        let bands: Vec<(f64, f64, String)> = fault_bands(&schedule, 5_000_000_000)
+        let bound = |index: usize, node: &str| FaultBinding {
+            index,
+            role: "@leader".into(),
+            node: node.into(),
+        };
+        let bindings = [bound(1, "n3"), bound(3, "n2")];
+        let bands: Vec<(f64, f64, String)> = fault_bands(&schedule, 5_000_000_000, &bindings)
             .into_iter()
             .map(|b| (b.start_ms, b.end_ms, b.label))
             .collect();
@@ -261,9 +303,14 @@ mod tests {
             bands,
             [
                 (1_000.0, 5_000.0, "crash n1".to_string()),
-                (2_000.0, 3_000.0, "crash @leader".to_string()),
-                (3_500.0, 4_000.0, "pause @leader".to_string()),
+                (2_000.0, 3_000.0, "crash n3 (@leader)".to_string()),
+                (3_500.0, 4_000.0, "pause n2 (@leader)".to_string()),
             ]
+        );
+        // Without the run's bindings, the role is named as the file names it.
+        assert_eq!(
+            fault_bands(&schedule, 5_000_000_000, &[])[1].label,
+            "crash @leader"
         );
     }
 
@@ -282,7 +329,7 @@ mod tests {
                 FaultSpec::ClockJump("n1".into(), scenarios::duration::SignedDur(-300_000_000)),
             ),
         ];
-        let bands: Vec<(f64, f64, BandKind)> = fault_bands(&schedule, 1_000_000_000)
+        let bands: Vec<(f64, f64, BandKind)> = fault_bands(&schedule, 1_000_000_000, &[])
             .into_iter()
             .map(|b| (b.start_ms, b.end_ms, b.kind))
             .collect();

@@ -306,7 +306,11 @@ pub fn write_with_laps(
 ) -> Result<PathBuf, String> {
     let duration_ns = data.resolved.duration.0.as_nanos();
     let end_ms = duration_ns as f64 / 1e6;
-    let bands = fault_bands(&data.resolved.faults.schedule, duration_ns);
+    let bindings: Vec<scenarios::metrics::FaultBinding> = data
+        .metrics
+        .and_then(|m| serde_json::from_value(m["run"]["fault_bindings"].clone()).ok())
+        .unwrap_or_default();
+    let bands = fault_bands(&data.resolved.faults.schedule, duration_ns, &bindings);
     let empty = History::default();
     let history = data.history.unwrap_or(&empty);
     let points = latency_points(history, duration_ns);

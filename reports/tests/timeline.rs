@@ -120,6 +120,7 @@ fn faults_are_shaded_and_the_diagram_is_linked() {
         end_ms: 0.000_045,
         kind: BandKind::Partition,
         label: "partition n1 | n2 n3".into(),
+        index: 0,
     }];
     let page = render(
         &history,

@@ -9,6 +9,7 @@
 
 use crate::convergence::{self, EVENTUAL};
 use crate::convert::{self, fault_names, names_must_differ};
+use crate::metrics::FaultBinding;
 use crate::names::{follower_rank, node_by_name, LEADER, OLD_LEADER};
 use crate::outcome::{
     panic_message, CheckResult, Inconclusive, PanicProgress, RunWatcher, Skipped,
@@ -51,6 +52,8 @@ pub struct Driven {
     pub protocol_metrics: ProtocolMetrics,
     pub monitor_heap_bytes: u64,
     pub faults_without_leader: u64,
+    /// The roles faults named, bound when they happened.
+    pub fault_bindings: Vec<FaultBinding>,
     pub end: SimTime,
     pub stats: Stats,
     pub trace_hash: u64,
@@ -138,6 +141,7 @@ fn drive_engine<S: Service>(
     };
     let mut old_leader: Option<NodeId> = None;
     let mut faults_without_leader = 0u64;
+    let mut bindings: Vec<FaultBinding> = Vec::new();
     let mut stop_reason = None;
     let until = SimTime::ZERO.saturating_add(plan.duration.0);
     let until = plan.stop_at.map_or(until, |stop| stop.min(until));
@@ -189,6 +193,20 @@ fn drive_engine<S: Service>(
                     "faults.schedule[{index}].fault: at {at}, {problem}; partition groups must not overlap. Name only bindings that cannot coincide (\"@leader\" with \"@followerK\"), or use Isolate(\"@leader\") (`faultline validate` warns of this)"
                 ),
             });
+        }
+        for role in fault_names(spec).into_iter().filter(|n| n.starts_with('@')) {
+            if let Ok(node) = bind(&role) {
+                if !bindings
+                    .iter()
+                    .any(|b: &FaultBinding| b.index == index && b.role == role)
+                {
+                    bindings.push(FaultBinding {
+                        index,
+                        role,
+                        node: names[node.0 as usize].clone(),
+                    });
+                }
+            }
         }
         if leader.is_some() && fault_mentions(spec, |n| n == LEADER) {
             old_leader = leader;
@@ -305,6 +323,7 @@ fn drive_engine<S: Service>(
         protocol_metrics,
         monitor_heap_bytes,
         faults_without_leader,
+        fault_bindings: bindings,
         end,
         stats: sim.stats(),
         trace_hash: sim.trace_hash(),

@@ -63,6 +63,10 @@ pub struct Metrics {
     /// fared while it lasted (CAP's choice, side by side).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub partition_sides: Vec<SideAvailability>,
+    /// Each fault that named a role ("@leader", "@old-leader",
+    /// "@followerK"), with the node the role was bound to when it happened.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub fault_bindings: Vec<FaultBinding>,
     /// With crashes in the schedule: index k is the share of the run during
     /// which at least k servers were up (what a quorum of k could have
     /// served, at best).
@@ -161,6 +165,15 @@ pub struct SideAvailability {
 }
 
 pub use crate::side_counts::SIDE_WINDOW_MS;
+
+/// A role a fault named, and the node it was bound to when the fault came.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct FaultBinding {
+    /// The fault's place in `faults.schedule`.
+    pub index: usize,
+    pub role: String,
+    pub node: String,
+}
 
 /// The sides of every partition in `schedule` that names clients.
 /// `names` holds every node's name by id (servers, then `clients` clients).
@@ -463,6 +476,7 @@ pub fn compute(
             .map(|(name, latencies)| (name.clone(), DiskMetrics::of(latencies, duration)))
             .collect(),
         partition_sides: Vec::new(),
+        fault_bindings: Vec::new(),
         servers_up: Vec::new(),
         write_windows: None,
     }

@@ -162,6 +162,7 @@ pub fn run_watched(
         metrics::servers_up(plan.schedule, &plan.names, plan.servers, plan.duration.0);
     metrics.write_windows =
         metrics::write_windows(&history, plan.workload.stop_after.min(plan.duration.0));
+    metrics.fault_bindings = driven.fault_bindings;
     metrics.partition_sides = metrics::partition_sides(
         &history,
         plan.schedule,

@@ -238,3 +238,28 @@ fn regression_a_duplicated_request_is_not_refused_after_its_copy_was_appended() 
     let outcome = scenarios::run(&scenarios::resolve(&scenario, 207_115_994_538_502_943)).unwrap();
     assert!(outcome.passed(), "failed {:?}", outcome.failed());
 }
+
+/// The roles a fault names are recorded with the node they were bound to
+/// when it happened, so that reports can say "crash n5 (@leader)": the
+/// leader's crash and the old leader's restart name the same server, and
+/// it is the one that led before the crash.
+#[test]
+fn a_fault_on_the_leader_records_which_node_the_role_named() {
+    let scenario = common::load("raft-leader-crash.ron");
+    let outcome = common::run(&scenario, 1);
+    let bound: Vec<(usize, &str, &str)> = outcome
+        .metrics
+        .fault_bindings
+        .iter()
+        .map(|b| (b.index, b.role.as_str(), b.node.as_str()))
+        .collect();
+    assert_eq!(bound.len(), 2, "{bound:?}");
+    assert_eq!((bound[0].0, bound[0].1), (0, "@leader"));
+    assert_eq!((bound[1].0, bound[1].1), (1, "@old-leader"));
+    assert_eq!(
+        bound[0].2, bound[1].2,
+        "the restart names the crashed leader"
+    );
+    let servers = scenarios::validate::server_names(&scenario.nodes);
+    assert!(servers.iter().any(|s| s == bound[0].2), "{bound:?}");
+}
