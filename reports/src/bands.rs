@@ -82,19 +82,18 @@ fn unbound_bands(schedule: &[TimedFault], duration_ns: u64) -> Vec<FaultBand> {
     // The band of the latest fault that named "@leader": what "@old-leader" means.
     let mut latest_leader_band: Option<usize> = None;
     for (index, entry) in schedule.iter().enumerate() {
-        if let Some(node) = undoes_old_leader(&entry.fault) {
+        if let Some(as_leader) = old_leader_undo(&entry.fault) {
             // "@old-leader" is the node the latest "@leader" fault bound:
-            // the undo closes that fault's band, whatever it is called.
+            // the undo closes that fault's band, as the same undo of
+            // "@leader" would have closed it then.
             let at = ms(entry.at.0.as_nanos()).min(end);
-            if let Some(index) = latest_leader_band {
-                open.retain(|(i, closer)| {
-                    let ends = *i == index && closer.undone_on(node);
-                    if ends {
-                        bands[index].end_ms = bands[index].end_ms.min(at);
-                    }
-                    !ends
-                });
-            }
+            open.retain(|(i, closer)| {
+                let ends = Some(*i) == latest_leader_band && closer.closed_by(&as_leader);
+                if ends {
+                    bands[*i].end_ms = bands[*i].end_ms.min(at);
+                }
+                !ends
+            });
             continue;
         }
         if names_leader(&entry.fault) {
@@ -186,11 +185,16 @@ fn unbound_bands(schedule: &[TimedFault], duration_ns: u64) -> Vec<FaultBand> {
     bands
 }
 
-/// A `Restart` or `Resume` of "@old-leader": which of the two.
-fn undoes_old_leader(fault: &FaultSpec) -> Option<&'static str> {
+/// A `Restart` or `Resume` of "@old-leader", as the same undo of "@leader".
+fn old_leader_undo(fault: &FaultSpec) -> Option<FaultSpec> {
+    let leader = || scenarios::names::LEADER.to_string();
     match fault {
-        FaultSpec::Restart(n) if n == scenarios::names::OLD_LEADER => Some("restart"),
-        FaultSpec::Resume(n) if n == scenarios::names::OLD_LEADER => Some("resume"),
+        FaultSpec::Restart(n) if n == scenarios::names::OLD_LEADER => {
+            Some(FaultSpec::Restart(leader()))
+        }
+        FaultSpec::Resume(n) if n == scenarios::names::OLD_LEADER => {
+            Some(FaultSpec::Resume(leader()))
+        }
         _ => None,
     }
 }
@@ -221,14 +225,6 @@ enum Closer {
 }
 
 impl Closer {
-    /// Whether an undo of this kind ("restart", "resume") ends it.
-    fn undone_on(&self, undo: &str) -> bool {
-        matches!(
-            (self, undo),
-            (Closer::Restart(_), "restart") | (Closer::Resume(_), "resume")
-        )
-    }
-
     fn closed_by(&self, fault: &FaultSpec) -> bool {
         match (self, fault) {
             (Closer::Heal, FaultSpec::Heal) | (Closer::RestoreLoss, FaultSpec::RestoreLoss) => true,
