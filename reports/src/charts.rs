@@ -361,14 +361,14 @@ fn availability<DB: DrawingBackend>(
     let (upper, lower) = root.split_vertically(SIZE.1 * 3 / 5);
     let most = windows
         .iter()
-        .map(|w| w.ok + w.fail + w.info)
+        .map(|w| w.counts.begun())
         .max()
         .unwrap_or(0)
         .max(1) as f64;
-    let width = windows.first().map_or(1.0, |w| w.width_ms);
+    let width = windows.first().map_or(1.0, |w| w.counts.width_ms);
     let mut counts = ChartBuilder::on(&upper)
         .caption(
-            format!("availability: operations per {width} ms window, by outcome"),
+            format!("requests begun per {width} ms window, by how they ended"),
             (FAMILY, 18),
         )
         .margin(12)
@@ -377,34 +377,33 @@ fn availability<DB: DrawingBackend>(
         .build_cartesian_2d(0.0..end_ms.max(1.0), 0.0..most * 1.1)?;
     counts
         .configure_mesh()
-        .y_desc("operations")
+        .y_desc("requests")
         .label_style((FAMILY, 12))
         .draw()?;
     draw_bands(&mut counts, bands, (0.0, most * 1.1))?;
-    // Stacked bars: ok at the bottom, then failed, then unknown.
-    for (name, outcome) in [
-        ("ok", Outcome::Ok),
-        ("fail", Outcome::Fail),
-        ("unknown", Outcome::Info),
-    ] {
-        let colour = outcome_colour(outcome);
+    // Stacked bars, served at the bottom: ok, then a server's "no" (a
+    // mismatched compare-and-set: served), then given up, then unknown.
+    let stack: [(&str, RGBColor, fn(&crate::series::Window) -> u64); 4] = [
+        ("ok", outcome_colour(Outcome::Ok), |w| w.counts.ok),
+        ("answered no (served)", DECLINED, |w| w.counts.declined),
+        ("gave up (refused)", outcome_colour(Outcome::Fail), |w| w.counts.gave_up),
+        ("unknown (timed out)", outcome_colour(Outcome::Info), |w| w.counts.info),
+    ];
+    for (layer, (name, colour, own)) in stack.iter().enumerate() {
         let bars = windows.iter().map(|w| {
-            let (below, own) = match outcome {
-                Outcome::Ok => (0, w.ok),
-                Outcome::Fail => (w.ok, w.fail),
-                Outcome::Info => (w.ok + w.fail, w.info),
-            };
+            let below: u64 = stack[..layer].iter().map(|(_, _, f)| f(w)).sum();
             Rectangle::new(
                 [
-                    (w.start_ms, below as f64),
-                    (w.start_ms + w.width_ms, (below + own) as f64),
+                    (w.counts.start_ms, below as f64),
+                    (w.counts.start_ms + w.counts.width_ms, (below + own(w)) as f64),
                 ],
                 colour.filled(),
             )
         });
+        let colour = *colour;
         counts
             .draw_series(bars)?
-            .label(name)
+            .label(*name)
             .legend(move |(x, y)| Rectangle::new([(x, y - 4), (x + 8, y + 4)], colour.filled()));
     }
     draw_legend(&mut counts, None)?;
@@ -416,11 +415,11 @@ fn availability<DB: DrawingBackend>(
     fraction
         .configure_mesh()
         .x_desc("time (ms)")
-        .y_desc("succeeded")
+        .y_desc("served (share)")
         .label_style((FAMILY, 12))
         .draw()?;
     draw_bands(&mut fraction, bands, (0.0, 1.05))?;
-    for run in crate::series::runs(windows, Window::success) {
+    for run in crate::series::runs(windows, crate::series::Window::served_share) {
         fraction.draw_series(LineSeries::new(
             run,
             outcome_colour(Outcome::Ok).stroke_width(2),
@@ -428,6 +427,9 @@ fn availability<DB: DrawingBackend>(
     }
     Ok(())
 }
+
+/// A server's "no" (served, took no effect): a lighter shade of ok.
+const DECLINED: RGBColor = RGBColor(158, 202, 225);
 
 /// One colour per group, in order (then around again).
 pub(crate) const PALETTE: [RGBColor; 10] = [

@@ -185,7 +185,7 @@ impl SidesChart {
                 counts.push(if reads {
                     [side.fresh_reads(), side.stale_reads.min(side.reads), 0]
                 } else {
-                    [side.ok, side.fail, side.info]
+                    side.by_outcome()
                 });
             }
         }
@@ -213,7 +213,7 @@ impl Drawable for SidesChart {
         } else {
             (
                 "availability per side: its clients' operations during the partition by outcome; time served: share of 100 ms windows with an ok answer",
-                ["ok", "fail", "unknown"],
+                scenarios::side_counts::OUTCOME_LABELS,
             )
         };
         let n = self.labels.len().max(1);
@@ -314,18 +314,19 @@ pub fn tables(groups: &[(String, &GroupConsistency)]) -> String {
     }
     out.push_str("</table>\n");
     if groups.iter().any(|(_, c)| !c.sides.is_empty()) {
-        out.push_str("<h3>Per side of each partition</h3>\n<p>Availability: the share of the operations its clients invoked during the partition that succeeded. Time served: the share of the partition's 100 ms windows in which one of them got an ok answer.</p>\n<table>\n<tr><th>group</th><th>side</th><th>ok</th><th>fail</th><th>unknown</th><th>availability</th><th>time served</th><th>reads judged</th><th>stale</th></tr>\n");
+        out.push_str("<h3>Per side of each partition</h3>\n<p>Availability: the share of the operations its clients invoked during the partition that a server answered (ok, or a definite no such as a compare-and-set whose expected value did not match). Time served: the share of the partition's 100 ms windows in which one of them got a server's answer.</p>\n<table>\n<tr><th>group</th><th>side</th><th>ok</th><th>answered no</th><th>gave up</th><th>unknown</th><th>availability</th><th>time served</th><th>reads judged</th><th>stale</th></tr>\n");
         for (label, c) in groups {
             for side in &c.sides {
                 let share =
                     |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{:.1}%", v * 100.0));
                 let _ = writeln!(
                     out,
-                    "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                    "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
                     escape(label),
                     escape(&side.side),
                     side.ok,
-                    side.fail,
+                    side.fail - side.gave_up.min(side.fail),
+                    side.gave_up.min(side.fail),
                     side.info,
                     share(side.availability()),
                     share(side.time_served()),
@@ -357,6 +358,7 @@ mod tests {
                 ok: 5,
                 fail: 1,
                 info: 2,
+                gave_up: 1,
                 reads: 4,
                 stale_reads: 1,
                 windows: 20,

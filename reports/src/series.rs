@@ -21,7 +21,7 @@ pub const KEPT_MAX: usize = 15_000;
 /// failure, unknown outcome or outlier of each slice is always drawn.
 pub const SLICES: usize = 1_000;
 /// Windows of a windowed chart at most (the window widens to fit).
-pub const WINDOWS_MAX: usize = 2_000;
+pub use scenarios::availability::WINDOWS_MAX;
 
 /// One operation on the latency chart.
 #[derive(Clone, Debug, PartialEq)]
@@ -132,15 +132,12 @@ pub fn quantile(values: &mut [f64], q: f64) -> f64 {
     values[rank.clamp(1, values.len()) - 1]
 }
 
-/// One time window of a windowed chart: [start, start + width).
+/// One time window of a windowed chart: [start, start + width), with its
+/// requests counted (`scenarios::availability`, the same counts a run's
+/// metrics.json holds) and the latency quantiles of those begun in it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Window {
-    pub start_ms: f64,
-    pub width_ms: f64,
-    /// Operations invoked in the window, by outcome.
-    pub ok: u64,
-    pub fail: u64,
-    pub info: u64,
+    pub counts: scenarios::availability::Window,
     /// Latency quantiles of the operations invoked in the window that
     /// completed (ok or fail); `None` when none did.
     pub quantiles: Option<Quantiles>,
@@ -155,61 +152,43 @@ pub struct Quantiles {
 }
 
 impl Window {
-    /// The fraction of the window's operations that succeeded; `None` when
-    /// no operation was invoked in it.
-    pub fn success(&self) -> Option<f64> {
-        let all = self.ok + self.fail + self.info;
-        (all > 0).then(|| self.ok as f64 / all as f64)
+    /// The share of the requests open in the window that were served;
+    /// `None` when none was open.
+    pub fn served_share(&self) -> Option<f64> {
+        self.counts.served_share()
     }
 }
 
 /// The window width for a run of `duration_ns`: `width_ms` unless that
 /// makes more than `WINDOWS_MAX` windows, then the smallest width that fits.
 pub fn window_width_ms(duration_ns: u64, width_ms: f64) -> f64 {
-    let duration = ms(duration_ns);
-    width_ms.max(duration / WINDOWS_MAX as f64)
+    scenarios::availability::width_ms(duration_ns, width_ms)
 }
 
 /// Operations by the window of their invocation, over `[0, duration)`.
 pub fn windows(history: &History, duration_ns: u64, width_ms: f64) -> Vec<Window> {
-    assert!(width_ms > 0.0, "a window has a width");
-    let duration = ms(duration_ns);
-    let count = ((duration / width_ms).ceil() as usize).clamp(1, WINDOWS_MAX);
-    let mut windows: Vec<Window> = (0..count)
-        .map(|i| Window {
-            start_ms: i as f64 * width_ms,
-            width_ms,
-            ok: 0,
-            fail: 0,
-            info: 0,
-            quantiles: None,
-        })
-        .collect();
+    let counts = scenarios::availability::windows(history, duration_ns, width_ms);
+    let count = counts.len();
     let mut latencies: Vec<Vec<f64>> = vec![Vec::new(); count];
     for op in &history.operations {
         let index = ((ms(op.invoke_ns) / width_ms) as usize).min(count - 1);
-        let window = &mut windows[index];
-        match op.outcome {
-            Outcome::Ok => window.ok += 1,
-            Outcome::Fail => window.fail += 1,
-            Outcome::Info => window.info += 1,
-        }
         if op.complete_ns.is_some() {
             latencies[index].push(latency_ms(op, duration_ns));
         }
     }
-    for (window, mut values) in windows.iter_mut().zip(latencies) {
-        if values.is_empty() {
-            continue;
-        }
-        window.quantiles = Some(Quantiles {
-            p50: quantile(&mut values, 0.50),
-            p95: quantile(&mut values, 0.95),
-            p99: quantile(&mut values, 0.99),
-            max: *values.last().expect("not empty"),
-        });
-    }
-    windows
+    counts
+        .into_iter()
+        .zip(latencies)
+        .map(|(counts, mut values)| Window {
+            counts,
+            quantiles: (!values.is_empty()).then(|| Quantiles {
+                p50: quantile(&mut values, 0.50),
+                p95: quantile(&mut values, 0.95),
+                p99: quantile(&mut values, 0.99),
+                max: *values.last().expect("not empty"),
+            }),
+        })
+        .collect()
 }
 
 /// A windowed value as line runs: (window middle, value) points, broken
@@ -220,7 +199,7 @@ pub fn runs(windows: &[Window], value: impl Fn(&Window) -> Option<f64>) -> Vec<V
     let mut current = Vec::new();
     for window in windows {
         match value(window) {
-            Some(v) => current.push((window.start_ms + window.width_ms / 2.0, v)),
+            Some(v) => current.push((window.counts.start_ms + window.counts.width_ms / 2.0, v)),
             None if !current.is_empty() => runs.push(std::mem::take(&mut current)),
             None => {}
         }
@@ -262,6 +241,7 @@ mod tests {
             outcome,
             invoke_ns: invoke_ms * 1_000_000,
             complete_ns: latency_ms.map(|l| (invoke_ms + l) * 1_000_000),
+            gave_up_ns: None,
         }
     }
 
@@ -395,13 +375,15 @@ mod tests {
         };
         let windows = windows(&history, 2_000_000_000, 1_000.0);
         assert_eq!(windows.len(), 2);
-        assert_eq!((windows[0].ok, windows[0].fail, windows[0].info), (2, 1, 0));
-        assert_eq!((windows[1].ok, windows[1].fail, windows[1].info), (0, 0, 1));
+        let counts = |w: &Window| (w.counts.ok, w.counts.declined, w.counts.info);
+        // The fail is a server's "no": served.
+        assert_eq!(counts(&windows[0]), (2, 1, 0));
+        assert_eq!(counts(&windows[1]), (0, 0, 1));
         let q = windows[0].quantiles.expect("three completed");
         assert_eq!((q.p50, q.p95, q.max), (20.0, 30.0, 30.0));
         assert_eq!(windows[1].quantiles, None);
-        assert_eq!(windows[0].success(), Some(2.0 / 3.0));
-        assert_eq!(windows[1].success(), Some(0.0));
+        assert_eq!(windows[0].served_share(), Some(1.0));
+        assert_eq!(windows[1].served_share(), Some(0.0));
     }
 
     #[test]

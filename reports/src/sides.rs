@@ -61,9 +61,9 @@ impl Drawable for SidesChart<'_> {
         let counts: Vec<[u64; 3]> = self
             .sides
             .iter()
-            .map(|s| [s.counts.ok, s.counts.fail, s.counts.info])
+            .map(|s| s.counts.by_outcome())
             .collect();
-        stacked_outcomes(&mut chart, &counts, ["ok", "fail", "unknown"])
+        stacked_outcomes(&mut chart, &counts, scenarios::side_counts::OUTCOME_LABELS)
     }
 }
 
@@ -74,7 +74,7 @@ mod tests {
     #[test]
     fn sides_are_read_from_the_run_metrics() {
         let metrics: Json = serde_json::json!({"run": {"partition_sides": [
-            {"from_ms": 1000.0, "until_ms": 3000.0, "side": "n1+client1", "ok": 3, "fail": 1, "info": 7,
+            {"from_ms": 1000.0, "until_ms": 3000.0, "side": "n1+client1", "ok": 3, "fail": 2, "info": 7, "gave_up": 1,
              "availability": 0.27, "reads": 2, "stale_reads": 0, "windows": 20, "windows_served": 5},
         ]}});
         let read = sides(&metrics);
@@ -82,8 +82,10 @@ mod tests {
         assert_eq!(label(&read[0]), "n1 client1, 1000-3000 ms");
         assert_eq!(
             (read[0].counts.ok, read[0].counts.fail, read[0].counts.info),
-            (3, 1, 7)
+            (3, 2, 7)
         );
+        // A server's "no" is served; the client's give-up is not.
+        assert_eq!(read[0].counts.by_outcome(), [4, 1, 7]);
         assert_eq!(read[0].counts.time_served(), Some(0.25));
         assert!(sides(&serde_json::json!({"run": {}})).is_empty());
         let svg = SidesChart {

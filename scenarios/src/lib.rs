@@ -40,6 +40,7 @@
 //! beside it, documented in `scenarios/README.md`; `tests/golden/` pins their
 //! trace hashes for seeds 0..20.
 
+pub mod availability;
 pub mod bytes;
 pub mod catalog;
 mod checks;

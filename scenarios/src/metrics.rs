@@ -12,7 +12,7 @@ use sim_core::{SimDuration, Stats};
 use std::collections::BTreeMap;
 
 /// Availability windows per run at most.
-const WINDOWS_MAX: u64 = 200;
+const METRIC_WINDOWS_MAX: u64 = 200;
 
 #[derive(Clone, Debug, Default, Serialize, PartialEq)]
 pub struct Metrics {
@@ -42,8 +42,9 @@ pub struct Metrics {
     /// Messages sent per `ok` operation (protocol cost).
     pub messages_per_ok_operation: Option<f64>,
     pub window_ms: f64,
-    /// Per window: operations that completed ok, failed, or ended unknown (by invocation).
-    pub availability: Vec<Window>,
+    /// Per window: the requests begun in it by how they ended, and the
+    /// share of those open in it that were served (`availability`).
+    pub availability: Vec<crate::availability::Window>,
     /// How far reads lagged behind completed writes.
     pub staleness: Staleness,
     /// What the protocol's monitor measured (e.g. Raft's `leaderless_ms`).
@@ -233,7 +234,8 @@ pub fn partition_sides(
             if processes.is_empty() {
                 continue;
             }
-            let (mut ok, mut fail, mut info, mut reads, mut stale_reads) = (0, 0, 0, 0, 0);
+            let (mut ok, mut fail, mut info, mut gave_up) = (0, 0, 0, 0);
+            let (mut reads, mut stale_reads) = (0, 0);
             let window_ns = SIDE_WINDOW_MS * 1_000_000;
             let windows = until.saturating_sub(from).div_ceil(window_ns);
             let mut served = vec![false; windows as usize];
@@ -245,7 +247,7 @@ pub fn partition_sides(
                     reads += u64::from(judged.contains(&i));
                     stale_reads += u64::from(stale.contains(&i));
                 }
-                if let (Some(done), Outcome::Ok) = (op.complete_ns, op.outcome) {
+                if let (Some(done), true) = (op.complete_ns, op.served()) {
                     if processes.contains(&client) && (from..until).contains(&done) {
                         served[((done - from) / window_ns) as usize] = true;
                     }
@@ -256,6 +258,7 @@ pub fn partition_sides(
                         Outcome::Fail => fail += 1,
                         Outcome::Info => info += 1,
                     }
+                    gave_up += u64::from(op.outcome == Outcome::Fail && !op.served());
                 }
             }
             let counts = SideCounts {
@@ -263,6 +266,7 @@ pub fn partition_sides(
                 ok,
                 fail,
                 info,
+                gave_up,
                 reads,
                 stale_reads,
                 windows,
@@ -351,14 +355,6 @@ pub struct Percentiles {
     pub max: f64,
 }
 
-#[derive(Clone, Debug, Serialize, PartialEq)]
-pub struct Window {
-    pub start_ms: f64,
-    pub ok: u64,
-    pub fail: u64,
-    pub info: u64,
-}
-
 /// The `ok` operations' latencies, ns, whose function `keep` accepts, sorted.
 fn ok_latencies_ns(history: &History, keep: impl Fn(Function) -> bool) -> Vec<u64> {
     let mut latencies: Vec<u64> = history
@@ -411,26 +407,10 @@ pub fn compute(
     };
     let reads = ok_latencies_ns(history, |f| f == Function::Read);
     let writes = ok_latencies_ns(history, |f| f == Function::Write);
-    // Windows of a round size: at most WINDOWS_MAX over the run, at least 1 ms.
-    let window_ns = (duration.as_nanos() / WINDOWS_MAX).max(1_000_000);
-    let windows = duration.as_nanos().div_ceil(window_ns).max(1) as usize;
-    let mut availability: Vec<Window> = (0..windows)
-        .map(|i| Window {
-            start_ms: (i as u64 * window_ns) as f64 / 1e6,
-            ok: 0,
-            fail: 0,
-            info: 0,
-        })
-        .collect();
-    for op in &history.operations {
-        let at = op.complete_ns.unwrap_or(op.invoke_ns);
-        let slot = &mut availability[((at / window_ns) as usize).min(windows - 1)];
-        match op.outcome {
-            Outcome::Ok => slot.ok += 1,
-            Outcome::Fail => slot.fail += 1,
-            Outcome::Info => slot.info += 1,
-        }
-    }
+    // Windows of a round size: at most METRIC_WINDOWS_MAX over the run, at least 1 ms.
+    let window_ns = (duration.as_nanos() / METRIC_WINDOWS_MAX).max(1_000_000);
+    let availability =
+        crate::availability::windows(history, duration.as_nanos(), window_ns as f64 / 1e6);
     let ok = count(Outcome::Ok);
     Metrics {
         messages_sent: stats.sent,

@@ -62,7 +62,15 @@ impl HistoryRecorder {
                 } else {
                     Some(time)
                 };
-                self.push(client, invoked, complete, outcome, op, result);
+                // The client itself ends an operation without a server's
+                // result only at its deadline: a `Fail` when every attempt
+                // was refused, an `Info` when one may have been applied.
+                let gave_up = result.is_none().then_some(time);
+                debug_assert!(
+                    gave_up.is_some() || outcome != Outcome::Info,
+                    "an unknown outcome has no server's result"
+                );
+                self.push(client, invoked, (complete, gave_up), outcome, op, result);
                 if outcome == Outcome::Info {
                     self.retirements[client as usize] += 1;
                 }
@@ -75,7 +83,7 @@ impl HistoryRecorder {
         &mut self,
         client: u64,
         invoked: SimTime,
-        complete: Option<SimTime>,
+        (complete, gave_up): (Option<SimTime>, Option<SimTime>),
         outcome: Outcome,
         op: KvOp,
         result: Option<KvResult>,
@@ -133,6 +141,7 @@ impl HistoryRecorder {
             outcome,
             invoke_ns: invoked.as_nanos(),
             complete_ns: complete.map(SimTime::as_nanos),
+            gave_up_ns: gave_up.map(SimTime::as_nanos),
         });
     }
 
@@ -140,7 +149,7 @@ impl HistoryRecorder {
     pub(crate) fn finish(mut self) -> History {
         for client in 0..self.open.len() {
             if let Some((invoked, op)) = self.open[client].take() {
-                self.push(client as u64, invoked, None, Outcome::Info, op, None);
+                self.push(client as u64, invoked, (None, None), Outcome::Info, op, None);
             }
         }
         self.operations.sort_by_key(|op| (op.invoke_ns, op.process));

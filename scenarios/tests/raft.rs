@@ -263,3 +263,65 @@ fn a_fault_on_the_leader_records_which_node_the_role_named() {
     let servers = scenarios::validate::server_names(&scenario.nodes);
     assert!(servers.iter().any(|s| s == bound[0].2), "{bound:?}");
 }
+
+/// A healthy cluster is available: a compare-and-set a server answered
+/// "no" is a served request. Counted as a failure, contended
+/// compare-and-sets made a fault-free Raft cluster look 70-90% available;
+/// now every window after the first election serves all its requests,
+/// and a request the client gave up on is marked as such.
+#[test]
+fn a_healthy_cluster_serves_every_window_though_many_cas_answer_no() {
+    // A network without loss: a lost message makes a request wait out its
+    // attempt timeout, which rightly reads as not being served.
+    let healthy = BASE.replace("loss: 0.02, duplicate: 0.02", "loss: 0.0");
+    let mut scenario = scenarios::load_str(&healthy, "base.ron").unwrap();
+    scenario.duration = Dur::secs(3);
+    let outcome = scenarios::run(&scenarios::resolve(&scenario, 7)).unwrap();
+    assert!(outcome.passed(), "{:?}", outcome.checks);
+    let ops = &outcome.history.operations;
+    let declined = ops
+        .iter()
+        .filter(|op| op.outcome == sim_core::history::Outcome::Fail && op.served())
+        .count();
+    assert!(declined > 20, "contended compare-and-sets answer no: {declined}");
+    let windows = &outcome.metrics.availability;
+    // After the first leader's election (well within 500 ms), every window
+    // with requests serves them all; those after the workload stopped
+    // have no demand, and no value (not 0).
+    let settled: Vec<_> = windows.iter().filter(|w| w.start_ms >= 500.0).collect();
+    let served = settled.iter().filter(|w| w.served_share() == Some(1.0)).count();
+    let idle = settled.iter().filter(|w| w.open == 0).count();
+    assert!(served > 100, "{served}");
+    assert_eq!(
+        served + idle,
+        settled.len(),
+        "a healthy cluster serves every window: {:?}",
+        settled.iter().filter(|w| w.open > 0 && w.served_share() != Some(1.0)).collect::<Vec<_>>()
+    );
+    assert!(settled.iter().filter(|w| w.open == 0).all(|w| w.served_share().is_none()));
+}
+
+/// A request the client gave up on records when; one a server answered
+/// does not, and the give-ups read as an outage while the leader is down.
+#[test]
+fn an_outage_reads_zero_and_the_requests_given_up_on_say_when() {
+    let scenario = common::load("raft-leader-crash.ron");
+    let outcome = common::run(&scenario, 1);
+    for op in &outcome.history.operations {
+        if let Some(at) = op.gave_up_ns {
+            assert!(!op.served(), "{op:?}");
+            assert!(op.outcome != sim_core::history::Outcome::Ok);
+            assert!(at >= op.invoke_ns);
+        }
+    }
+    // Some window between the crash at 2 s and the new leader reads 0.
+    let during: Vec<Option<f64>> = outcome
+        .metrics
+        .availability
+        .iter()
+        .filter(|w| (2_000.0..2_400.0).contains(&w.start_ms))
+        .map(|w| w.served_share())
+        .collect();
+    assert!(during.contains(&Some(0.0)), "{during:?}");
+    assert!(during.iter().all(Option::is_some), "clients were waiting: {during:?}");
+}

@@ -31,6 +31,7 @@ fn history(rows: &[Row]) -> History {
                     outcome,
                     invoke_ns,
                     complete_ns,
+                    gave_up_ns: None,
                 },
             )
             .collect(),

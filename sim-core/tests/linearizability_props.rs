@@ -93,6 +93,7 @@ fn operation(key_count: u8) -> impl Strategy<Value = Operation> {
                     outcome,
                     invoke_ns: invoke,
                     complete_ns: (outcome != Outcome::Info).then_some(invoke + length),
+                    gave_up_ns: None,
                 }
             },
         )
@@ -154,6 +155,7 @@ fn from_sequential_execution(steps: &[(u8, u8, u64, u64)]) -> History {
             outcome: Outcome::Ok,
             invoke_ns: at - before,
             complete_ns: Some(at + after),
+            gave_up_ns: None,
         });
     }
     History { operations }
@@ -193,6 +195,7 @@ proptest! {
             outcome: Outcome::Ok,
             invoke_ns: end + 10,
             complete_ns: Some(end + 20),
+            gave_up_ns: None,
         });
         let injected = history.operations.len() - 1;
         let report = linearizability::check(&history, &KvModel::default(), &Budget::default());

@@ -26,6 +26,7 @@ fn op(
         outcome,
         invoke_ns,
         complete_ns: (outcome != Outcome::Info).then_some(complete_ns),
+        gave_up_ns: None,
     }
 }
 

@@ -19,6 +19,7 @@ fn history(rows: &[(u64, Function, &str, &str, u64, u64)]) -> History {
                     outcome: Outcome::Ok,
                     invoke_ns,
                     complete_ns: Some(complete_ns),
+                    gave_up_ns: None,
                 },
             )
             .collect(),

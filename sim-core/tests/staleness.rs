@@ -13,6 +13,7 @@ fn op(process: u64, f: Function, value: &str, invoke_ns: u64, complete_ns: u64) 
         outcome: Outcome::Ok,
         invoke_ns,
         complete_ns: Some(complete_ns),
+        gave_up_ns: None,
     }
 }
 

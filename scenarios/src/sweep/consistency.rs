@@ -12,9 +12,11 @@
 //!   100 ms windows in which a write was served, and the share of time at
 //!   least k servers were up (what a quorum of k could have served).
 //! - `sides.csv`: per group and side of a partition that names clients,
-//!   the operations' outcomes, the share of the partition's 100 ms
-//!   windows in which the side got an ok answer, and the side's stale
-//!   reads (CAP, per side).
+//!   the operations' outcomes (`gave_up`: the fails the client gave
+//!   itself, every attempt refused; the other fails a server answered,
+//!   which is served), the served share, the share of the partition's
+//!   100 ms windows in which the side got a server's answer, and the
+//!   side's stale reads (CAP, per side).
 //!
 //! t-visibility follows Bailis et al. (PBS, VLDB 2012): a read begun t
 //! after the latest write to its key completed is consistent if it
@@ -263,15 +265,16 @@ pub fn visibility_csv(groups: &[GroupConsistency]) -> String {
 /// `sides.csv`: per group and side, outcomes and stale reads.
 pub fn sides_csv(groups: &[GroupConsistency]) -> String {
     let mut out =
-        String::from("group,side,ok,fail,info,availability,time_served,reads,stale_reads\n");
+        String::from("group,side,ok,fail,gave_up,info,availability,time_served,reads,stale_reads\n");
     for g in groups {
         for s in &g.sides {
             out.push_str(&format!(
-                "{},{},{},{},{},{},{},{},{}\n",
+                "{},{},{},{},{},{},{},{},{},{}\n",
                 field(&g.label),
                 field(&s.side),
                 s.ok,
                 s.fail,
+                s.gave_up,
                 s.info,
                 opt(s.availability(), 4),
                 opt(s.time_served(), 4),

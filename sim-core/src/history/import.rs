@@ -549,6 +549,7 @@ fn pair(events: Vec<Event>, file: &str, format: Format) -> Result<History, Histo
                     outcome: Outcome::Info,
                     invoke_ns: time,
                     complete_ns: None,
+                    gave_up_ns: None,
                 });
             }
             EventKind::Done(outcome) => {

@@ -71,11 +71,52 @@ pub struct Operation {
     /// `None` for `Info`: the operation may take effect at any later time.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub complete_ns: Option<u64>,
+    /// When the client stopped waiting without an answer from a server:
+    /// its deadline passed with every attempt refused (a `Fail`, at
+    /// `complete_ns`) or some attempt unanswered (an `Info`, which may
+    /// still take effect later). `None` when a server answered, and for
+    /// histories from other tools. Availability needs it: a `Fail` a
+    /// server gave (a compare-and-set whose expected value did not match,
+    /// an aborted transaction) served the request; one the client gave
+    /// itself did not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gave_up_ns: Option<u64>,
 }
 
 impl Operation {
+    /// Whether a server answered it: an `Ok`, or a `Fail` the system gave
+    /// (a mismatched compare-and-set, an abort). A request that was
+    /// answered "no" was still served; only refusals until the deadline
+    /// and unknown outcomes were not.
+    pub fn served(&self) -> bool {
+        match self.outcome {
+            Outcome::Ok => true,
+            Outcome::Fail => self.gave_up_ns.is_none(),
+            Outcome::Info => false,
+        }
+    }
+
+    /// When the client stopped waiting for it: its completion, or when it
+    /// gave up on an unknown outcome; `None` when it was open at the end
+    /// of the history.
+    pub fn ended_ns(&self) -> Option<u64> {
+        self.complete_ns.or(self.gave_up_ns)
+    }
+
     /// Checks the record's own consistency; the error says what is wrong.
     pub fn validate(&self) -> Result<(), String> {
+        match (self.outcome, self.gave_up_ns) {
+            (Outcome::Ok, Some(_)) => {
+                return Err("an ok operation was answered: it has no gave_up_ns".into())
+            }
+            (_, Some(at)) if at < self.invoke_ns => {
+                return Err(format!("gave_up_ns {at} is before invoke_ns {}", self.invoke_ns))
+            }
+            (Outcome::Fail, Some(at)) if Some(at) != self.complete_ns => {
+                return Err("a failed operation the client gave up on has gave_up_ns = complete_ns".into())
+            }
+            _ => {}
+        }
         match (self.outcome, self.complete_ns) {
             (Outcome::Info, Some(_)) => {
                 return Err("an info operation has no completion time".into())

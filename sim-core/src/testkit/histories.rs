@@ -81,6 +81,7 @@ pub fn concurrent_kv(seed: u64, shape: KvShape) -> History {
             outcome: Outcome::Ok,
             invoke_ns: invoke_ns.max(1),
             complete_ns: Some(complete_ns),
+            gave_up_ns: None,
         });
     }
     operations.sort_by_key(|op| op.invoke_ns);
@@ -120,6 +121,7 @@ pub fn with_stale_read(mut history: History) -> Option<(History, usize)> {
         outcome: Outcome::Ok,
         invoke_ns: end_ns + 10,
         complete_ns: Some(end_ns + 20),
+        gave_up_ns: None,
     });
     let added = history.operations.len() - 1;
     Some((history, added))

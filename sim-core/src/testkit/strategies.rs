@@ -197,6 +197,7 @@ pub fn register_history() -> impl Strategy<Value = History> {
                         outcome,
                         invoke_ns,
                         complete_ns: (outcome != Outcome::Info).then_some(invoke_ns + took),
+                        gave_up_ns: None,
                     }
                 },
             )

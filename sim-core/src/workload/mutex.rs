@@ -35,6 +35,7 @@ pub fn as_register(ops: &[JepsenOp], file: &str) -> Result<History, HistoryError
             outcome: op.outcome,
             invoke_ns: op.invoke_ns,
             complete_ns: op.complete_ns,
+            gave_up_ns: None,
         });
     }
     Ok(History { operations })
