@@ -303,7 +303,11 @@ pub fn tables(groups: &[(String, &GroupConsistency)]) -> String {
             escape(label),
             c.reads,
             c.stale_reads,
-            pct(c.at_zero()),
+            c.at_zero().map_or("-".to_string(), |(p, upto)| if upto > 1e-5 {
+                format!("{:.2}% (t &lt; {upto} ms)", p * 100.0)
+            } else {
+                format!("{:.2}%", p * 100.0)
+            }),
             c.t_at(0.999).map_or("-".to_string(), |t| format!("{t}")),
             pct(c.within(1)),
             pct(c.within(2)),

@@ -99,3 +99,34 @@ fn every_curated_scenario_meets_its_expectation_over_40_seeds() {
     }
     assert!(missed.is_empty(), "{}", missed.join("\n"));
 }
+
+/// `consistency.csv`'s P(consistent) at t = 0 has a value for every group
+/// of `pacelc-latency`, whose reads begin at random times: it was empty in
+/// every row, because only reads begun at the very nanosecond a write
+/// completed counted, and random reads almost never do.
+#[test]
+fn pacelc_latency_has_p_consistent_at_t0_for_every_group() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("pacelc-latency.ron");
+    let scenario = scenarios::load_file(&path).unwrap();
+    let groups = scenarios::sweep::plan_groups(&scenario, &[]).unwrap();
+    let seeds = (0, 2);
+    let results = scenarios::sweep::run_all(&groups, seeds);
+    let header = scenarios::sweep::Header::new("pacelc-latency.ron", &groups, seeds, None);
+    let by_group = scenarios::sweep::consistency::by_group(&header, &results);
+    assert_eq!(by_group.len(), groups.len());
+    for g in &by_group {
+        let (p, window_ms) = g.at_zero().unwrap_or_else(|| panic!("{}: no value", g.label));
+        assert!((0.0..=1.0).contains(&p) && window_ms <= 1.0, "{}: {p} {window_ms}", g.label);
+    }
+    // The strict quorums read fresh at t = 0 too; Async at a backup does not.
+    let at = |needle: &str| {
+        by_group
+            .iter()
+            .find(|g| g.label.contains(needle))
+            .and_then(scenarios::sweep::consistency::GroupConsistency::at_zero)
+            .map(|(p, _)| p)
+            .unwrap()
+    };
+    assert_eq!(at("\"read_quorum\":2,\"write_quorum\":2"), 1.0);
+    assert!(at("Async") < 0.5);
+}

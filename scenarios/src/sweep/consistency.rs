@@ -2,7 +2,9 @@
 //! consistency and availability tables beside the results.
 //!
 //! - `consistency.csv`: per group, the reads judged and how many were
-//!   stale, P(consistent) at t = 0 and the t at which 99.9% of reads are
+//!   stale, P(consistent) at t = 0 (over `t0_window_ms`: reads begun at
+//!   exactly 0, or the first bins pooled to 100 reads within 1 ms, since
+//!   random reads rarely begin at the very instant), the t at which 99.9% of reads are
 //!   consistent (t-visibility, read from a non-decreasing fit of the
 //!   curve), the share of reads within 1, 2 and 3
 //!   versions of the newest (k-staleness), and read and write latency
@@ -57,10 +59,32 @@ pub struct GroupConsistency {
 }
 
 impl GroupConsistency {
-    /// P(consistent) for reads begun as the write completed.
-    pub fn at_zero(&self) -> Option<f64> {
-        let (reads, consistent) = *self.visibility.first()?;
-        (reads > 0).then(|| consistent as f64 / reads as f64)
+    /// P(consistent) for reads begun as the write completed, and the
+    /// window it was measured over, ms: reads begun at exactly t = 0 when
+    /// there are `AT_ZERO_READS_MIN` of them (a workload that reads right
+    /// after each write, as PBS does), else the bins from 0 pooled until
+    /// they hold that many, up to `AT_ZERO_WINDOW_MS_MAX`. Random reads
+    /// almost never begin at the very nanosecond a write completed, so an
+    /// exact-zero bin alone left this empty for every group of such a
+    /// workload. None when no read began within the window.
+    pub fn at_zero(&self) -> Option<(f64, f64)> {
+        let edges = visibility_edges_ms();
+        let (mut reads, mut consistent) = (0u64, 0u64);
+        let mut upto_ms = 0.0;
+        for (i, (r, c)) in self.visibility.iter().enumerate() {
+            let upper = edges.get(i + 1).copied().unwrap_or(f64::INFINITY);
+            if upper > AT_ZERO_WINDOW_MS_MAX {
+                break;
+            }
+            reads += r;
+            consistent += c;
+            upto_ms = upper;
+            if reads >= AT_ZERO_READS_MIN {
+                break;
+            }
+        }
+        debug_assert!(consistent <= reads);
+        (reads > 0).then(|| (consistent as f64 / reads as f64, upto_ms))
     }
 
     /// The lower edge, ms, of the first t-visibility bin whose fitted
@@ -213,19 +237,25 @@ fn quantile(h: &LatencyHistogram, q: f64) -> Option<f64> {
     (h.count() > 0).then(|| h.quantile_ms(q))
 }
 
+/// `GroupConsistency::at_zero` pools reads until it has this many...
+pub const AT_ZERO_READS_MIN: u64 = 100;
+/// ...within this long after the write completed, ms.
+pub const AT_ZERO_WINDOW_MS_MAX: f64 = 1.0;
+
 /// `consistency.csv`: one row per group with reads.
 pub fn consistency_csv(groups: &[GroupConsistency]) -> String {
     let mut out = String::from(
-        "group,runs,reads,stale_reads,p_consistent_t0,t_999_ms,within_1,within_2,within_3,read_ms_p50,read_ms_p999,write_ms_p50,write_ms_p999\n",
+        "group,runs,reads,stale_reads,p_consistent_t0,t0_window_ms,t_999_ms,within_1,within_2,within_3,read_ms_p50,read_ms_p999,write_ms_p50,write_ms_p999\n",
     );
     for g in groups.iter().filter(|g| g.runs > 0) {
         out.push_str(&format!(
-            "{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
+            "{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
             field(&g.label),
             g.runs,
             g.reads,
             g.stale_reads,
-            opt(g.at_zero(), 5),
+            opt(g.at_zero().map(|(p, _)| p), 5),
+            opt(g.at_zero().map(|(_, upto)| upto), 6),
             opt(g.t_at(0.999), 3),
             opt(g.within(1), 5),
             opt(g.within(2), 5),
@@ -352,12 +382,24 @@ mod tests {
         }
     }
 
+    fn edges_at(i: usize) -> f64 {
+        visibility_edges_ms()[i]
+    }
+
     #[test]
     fn t_visibility_reads_a_non_decreasing_fit_of_the_curve() {
         // Bins 0..: 97% at t = 0, then 99.5%, then a thin bin at 50% that
         // the fit pools with its neighbours, then 99.95% and 100%.
         let g = group(&[(1000, 970), (1000, 995), (10, 5), (2000, 1999), (500, 500)]);
-        assert_eq!(g.at_zero(), Some(0.97));
+        // 1,000 reads at exactly t = 0: that bin alone.
+        assert_eq!(g.at_zero(), Some((0.97, 1e-6)));
+        // Random reads: none at exactly 0, so the first bins are pooled
+        // until they hold 100 reads (here 0.1 ms), never past 1 ms.
+        let random = group(&[(0, 0), (60, 50), (60, 60), (1000, 1000)]);
+        assert_eq!(random.at_zero(), Some((110.0 / 120.0, edges_at(3))));
+        let sparse = group(&[(0, 0), (3, 2)]);
+        assert_eq!(sparse.at_zero(), Some((2.0 / 3.0, edges_at(2))));
+        assert_eq!(group(&[(0, 0)]).at_zero(), None);
         let edges = visibility_edges_ms();
         // The fit pools bins 1 and 2 into 1000/1010 = 99.0%, so 99.9% is
         // first reached at bin 3.
