@@ -431,7 +431,7 @@ pub fn write_report(
     outcome: &RunOutcome,
     summary: &RunSummary,
     options: &reports::run_report::RunOptions,
-) -> Result<std::path::PathBuf, String> {
+) -> Result<reports::run_report::Written, String> {
     let outputs = &resolved.outputs;
     let metrics = outputs.metrics.then(|| metrics_json(outcome));
     let checks = serde_json::to_value(&outcome.checks).expect("serialisable");

@@ -171,9 +171,9 @@ pub fn write(
         .map_err(|e| output(format!("cannot write {}: {e}", dir.display())))?;
     let mut written_report = None;
     if let (Some(options), Ok(outcome)) = (report, &result) {
-        let path = run_output::write_report(dir, &scenario, outcome, &run_summary, options)
+        let written = run_output::write_report(dir, &scenario, outcome, &run_summary, options)
             .map_err(|e| output(format!("cannot write the report: {e}")))?;
-        written_report = Some(path.display().to_string());
+        written_report = Some(written.page.display().to_string());
     }
     let summary = ShrinkSummary {
         scenario: shrunk.scenario.name.clone(),

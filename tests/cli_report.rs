@@ -442,6 +442,40 @@ fn report_draws_the_diagram_of_a_chosen_window_and_nodes() {
     assert!(!dir.join("q").exists(), "refused before the run");
 }
 
+/// The README's example window of a few nodes draws what they said to the
+/// rest: it drew an empty diagram, with exit 0, because client1 and the
+/// two followers exchange nothing among themselves. A window that catches
+/// nothing says so in the picture and on stderr, naming the busy nodes.
+#[test]
+fn a_few_chosen_nodes_show_their_messages_to_the_rest_and_an_empty_window_says_so() {
+    let dir = scratch("report-lamport-readme");
+    run("raft-leader-crash", "3", &dir);
+    let out = dir.to_str().unwrap();
+    let args = ["report", out, "--from", "2.1s", "--to", "2.3s", "--nodes", "n1,n2,client1"];
+    let result = faultline(&args);
+    assert_eq!(result.code, 0, "{result:?}");
+    assert!(!result.stderr.contains("warning"), "{}", result.stderr);
+    let svg = std::fs::read_to_string(dir.join("lamport.svg")).unwrap();
+    let texts = svg_texts(&svg);
+    assert!(texts.iter().any(|t| t == "other nodes"), "the lane of the rest");
+    assert!(
+        texts.iter().any(|t| t.starts_with("RequestVote from n")),
+        "the election seen from the chosen nodes: {texts:?}"
+    );
+    assert!(texts.iter().any(|t| t.ends_with("ms with nothing drawn")), "gaps shown");
+    // The run's last 40 ms on n1 alone: Raft's heartbeats go to the
+    // others, so n1 has them; a window with no messages at all says so.
+    let empty = faultline(&["report", out, "--from", "4.999s", "--to", "5s", "--nodes", "client1"]);
+    assert_eq!(empty.code, 0, "{empty:?}");
+    assert!(
+        empty.stderr.contains("warning: the space-time diagram (4999.000 ms to 5000.000 ms) is empty: nothing to draw"),
+        "{}",
+        empty.stderr
+    );
+    let svg = std::fs::read_to_string(dir.join("lamport.svg")).unwrap();
+    assert!(svg.contains("nothing to draw in this window on these nodes"));
+}
+
 #[test]
 fn ring_theory_draws_messages_against_n_with_n_h_n() {
     let dir = scratch("report-ring-theory");

@@ -8,15 +8,29 @@
 //! Time runs down in event order, not to scale: each distinct event time
 //! gets a row of its own, labelled with the time in ms, because a
 //! message's flight takes milliseconds and a burst of sends takes
-//! nanoseconds, and to scale either would be unreadable.
+//! nanoseconds, and to scale either would be unreadable. A stretch longer
+//! than `GAP_NS` with nothing drawn is shown as a gap, labelled with how
+//! long it lasted, so an 86 ms pause does not look like the next row.
+//!
+//! Messages to or from a node not drawn go to an "other nodes" lane at the
+//! right, labelled with that node, so a chosen few nodes still show what
+//! they said to the rest. Each message kind has its own colour, keyed
+//! under the caption; a label that would overprint another is left out
+//! (its colour still names the kind). Node names repeat down the diagram.
 //!
 //! The events come from a replay (`scenarios::replay`): the run only hashes
 //! its events, and the diagram records the window it draws by running the
 //! resolved scenario again.
 //!
-//! Bounded: at most `MESSAGES_MAX` messages and `LINES_MAX` lines. A
-//! window with more messages is narrowed to the `MESSAGES_MAX` nearest its
-//! focus (three quarters before it, one after), and the caption says so.
+//! Bounded: at most `MESSAGES_MAX` messages (`MESSAGES_DEFAULT` in a
+//! window faultline chose without a violation) and `LINES_MAX` lines. A window with more
+//! messages is narrowed to those nearest its focus (three quarters before
+//! a violation, one quarter before a fault or the user's start), and the
+//! caption says where the window went and why.
+//!
+//! The default window: the first violation's, else around the first
+//! fault (`BEFORE_FAULT_NS` before it to `AFTER_FAULT_NS` after), else the
+//! run's first second. A window with nothing to draw says so.
 
 use crate::charts::{outcome_colour, shorten, Drawable, Drawn, FAMILY};
 use plotters::coord::Shift;
@@ -27,6 +41,9 @@ use std::collections::BTreeMap;
 
 /// Messages drawn at most.
 pub const MESSAGES_MAX: usize = 300;
+/// Messages drawn at most in a window faultline chose without a violation
+/// (about what a slide holds).
+pub const MESSAGES_DEFAULT: usize = 80;
 /// Node lines drawn at most; past it, the busiest nodes in the window.
 pub const LINES_MAX: usize = 24;
 /// Without a violation, the default window is the run's first second.
@@ -35,13 +52,24 @@ pub const DEFAULT_SPAN_NS: u64 = 1_000_000_000;
 pub const BEFORE_FOCUS_NS: u64 = 1_000_000_000;
 /// ... and on this far after it.
 pub const AFTER_FOCUS_NS: u64 = 100_000_000;
+/// Without a violation, the default window opens this long before the
+/// first fault ...
+pub const BEFORE_FAULT_NS: u64 = 100_000_000;
+/// ... and closes this long after it.
+pub const AFTER_FAULT_NS: u64 = 900_000_000;
+/// A stretch with nothing drawn longer than this is drawn as a gap.
+pub const GAP_NS: u64 = 5_000_000;
 
 /// Pixels per row, per line at least, and the margins.
-const ROW_PX: i32 = 16;
+const ROW_PX: i32 = 14;
+const GAP_PX: i32 = 22;
 const LINE_PX_MIN: i32 = 70;
 const LEFT_PX: i32 = 110;
-const TOP_PX: i32 = 90;
 const BOTTOM_PX: i32 = 40;
+/// Node names repeat this far apart down the diagram.
+const NAMES_EVERY_PX: i32 = 640;
+/// The lane of messages to and from nodes not drawn.
+pub const OTHERS: &str = "other nodes";
 const WIDTH_PX_MIN: i32 = 1200;
 /// A label is cut to this many characters.
 const LABEL_CHARS_MAX: usize = 60;
@@ -104,30 +132,112 @@ pub fn chosen_nodes(
         .map(Some)
 }
 
+/// The window a diagram draws, and how to narrow it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DiagramWindow {
+    pub from_ns: u64,
+    pub to_ns: u64,
+    /// Where narrowing centres.
+    pub focus_ns: u64,
+    /// What the focus is, for the narrowing note and its share before.
+    pub focus: Focus,
+    /// Messages drawn at most.
+    pub messages_max: usize,
+}
+
+/// What a diagram's window centres on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Focus {
+    /// The user's `--from`: narrowing keeps what follows it.
+    Start,
+    /// The first violation: narrowing keeps mostly what led to it.
+    Violation,
+    /// The first fault: narrowing keeps mostly what it caused.
+    Fault,
+}
+
+impl DiagramWindow {
+    /// A window the user chose, narrowed from its start.
+    pub fn from_user(from_ns: u64, to_ns: u64) -> DiagramWindow {
+        DiagramWindow {
+            from_ns,
+            to_ns,
+            focus_ns: from_ns,
+            focus: Focus::Start,
+            messages_max: MESSAGES_MAX,
+        }
+    }
+
+    /// The share of a narrowed window's messages before the focus.
+    fn before_quarters(&self) -> usize {
+        match self.focus {
+            Focus::Start => 0,
+            Focus::Violation => 3,
+            Focus::Fault => 1,
+        }
+    }
+
+    fn focus_words(&self) -> String {
+        let at = self.focus_ns as f64 / 1e6;
+        match self.focus {
+            Focus::Start => format!("the first {} from {at:.3} ms", self.messages_max),
+            Focus::Violation => format!("the {} nearest the violation at {at:.3} ms", self.messages_max),
+            Focus::Fault => format!("the {} nearest the first fault at {at:.3} ms", self.messages_max),
+        }
+    }
+}
+
 /// The window to replay: the user's bounds where given; else the first
 /// mark's own window, or around it (`BEFORE_FOCUS_NS` before it,
-/// `AFTER_FOCUS_NS` after), else
-/// the first `DEFAULT_SPAN_NS`. Returns (from, to, focus), clipped to the
-/// run's `end_ns`. The focus is where narrowing centres.
-pub fn choose_window(user: &LamportWindow, marks: &[Mark], end_ns: u64) -> (u64, u64, u64) {
+/// `AFTER_FOCUS_NS` after); else around the first fault at
+/// `first_fault_ns` (`BEFORE_FAULT_NS` before, `AFTER_FAULT_NS` after);
+/// else the first `DEFAULT_SPAN_NS`. Clipped to the run's `end_ns`. A
+/// window faultline chose draws at most `MESSAGES_DEFAULT` messages.
+pub fn choose_window(
+    user: &LamportWindow,
+    marks: &[Mark],
+    first_fault_ns: Option<u64>,
+    end_ns: u64,
+) -> DiagramWindow {
     let first_mark = marks.iter().min_by_key(|m| m.time_ns);
-    let (from, to) = match (user.from_ns, user.to_ns, first_mark) {
-        (Some(from), Some(to), _) => (from, to),
-        (Some(from), None, _) => (from, from.saturating_add(DEFAULT_SPAN_NS)),
-        (None, Some(to), _) => (to.saturating_sub(DEFAULT_SPAN_NS), to),
-        (None, None, Some(mark)) => mark.window_ns.unwrap_or((
-            mark.time_ns.saturating_sub(BEFORE_FOCUS_NS),
-            mark.time_ns.saturating_add(AFTER_FOCUS_NS),
-        )),
-        (None, None, None) => (0, DEFAULT_SPAN_NS),
+    let (from, to, focus_ns, focus) = match (user.from_ns, user.to_ns, first_mark, first_fault_ns) {
+        (Some(from), Some(to), _, _) => (from, to, from, Focus::Start),
+        (Some(from), None, _, _) => (from, from.saturating_add(DEFAULT_SPAN_NS), from, Focus::Start),
+        (None, Some(to), _, _) => {
+            let from = to.saturating_sub(DEFAULT_SPAN_NS);
+            (from, to, from, Focus::Start)
+        }
+        (None, None, Some(mark), _) => {
+            let (from, to) = mark.window_ns.unwrap_or((
+                mark.time_ns.saturating_sub(BEFORE_FOCUS_NS),
+                mark.time_ns.saturating_add(AFTER_FOCUS_NS),
+            ));
+            (from, to, mark.time_ns, Focus::Violation)
+        }
+        (None, None, None, Some(fault)) if fault < end_ns => (
+            fault.saturating_sub(BEFORE_FAULT_NS),
+            fault.saturating_add(AFTER_FAULT_NS),
+            fault,
+            Focus::Fault,
+        ),
+        (None, None, None, _) => (0, DEFAULT_SPAN_NS, 0, Focus::Start),
     };
     let to = to.min(end_ns);
     let from = from.min(to);
-    let focus = match (user.from_ns, user.to_ns, first_mark) {
-        (None, None, Some(mark)) => mark.time_ns.clamp(from, to),
-        _ => from,
-    };
-    (from, to, focus)
+    // The user's window, or a violation's, may hold the most: it was
+    // asked for, or shows how something went wrong. Otherwise a slide's.
+    let chosen_by_user = user.from_ns.is_some() || user.to_ns.is_some();
+    DiagramWindow {
+        from_ns: from,
+        to_ns: to,
+        focus_ns: focus_ns.clamp(from, to),
+        focus,
+        messages_max: if chosen_by_user || focus == Focus::Violation {
+            MESSAGES_MAX
+        } else {
+            MESSAGES_DEFAULT
+        },
+    }
 }
 
 /// A message arrow. Rows index `Diagram::rows_ns`.
@@ -139,8 +249,11 @@ pub struct Arrow {
     pub send_row: Option<usize>,
     /// `None`: still in flight at the window's end (drawn to its bottom).
     pub end_row: Option<usize>,
-    /// The message's kind (`AppendEntries`).
+    /// The message's kind (`AppendEntries`), and the node not drawn it
+    /// went to or came from, when it is drawn to the "other nodes" lane.
     pub label: String,
+    /// Index into `Diagram::kinds`.
+    pub kind: usize,
     /// Why it was dropped, if it was.
     pub dropped: Option<&'static str>,
 }
@@ -179,6 +292,9 @@ pub struct Diagram {
     pub spans: Vec<(usize, usize, Option<usize>, String, Outcome)>,
     /// What was left out or cut short, for the caption.
     pub notes: Vec<String>,
+    /// The message kinds drawn, in order of first appearance: each has
+    /// the colour of its index (`kind_colour`).
+    pub kinds: Vec<String>,
 }
 
 /// The kind of a message from its `Debug` text: the innermost name of its
@@ -241,8 +357,15 @@ pub fn diagram(
     chosen: Option<&[usize]>,
     ops: &[OpSpan],
     marks: &[Mark],
-    (mut from_ns, mut to_ns, focus_ns): (u64, u64, u64),
+    window: DiagramWindow,
 ) -> Diagram {
+    let DiagramWindow {
+        mut from_ns,
+        mut to_ns,
+        focus_ns,
+        messages_max,
+        ..
+    } = window;
     let mut notes = Vec::new();
     // Messages, by id, from their send to their delivery or drop.
     let mut flights: Vec<Flight> = Vec::new();
@@ -315,31 +438,62 @@ pub fn diagram(
         }
     };
     let line_of = |node: usize| lines.iter().position(|&l| l == node);
+    // Messages between two nodes not drawn are left out; those with one
+    // drawn end go to the "other nodes" lane, named in their label.
+    let mut active_elsewhere = vec![0u64; names.len()];
     let before = flights.len();
-    flights.retain(|f| line_of(f.from).is_some() && line_of(f.to).is_some());
-    if chosen.is_some() && flights.len() < before {
+    flights.retain(|f| {
+        let drawn = line_of(f.from).is_some() || line_of(f.to).is_some();
+        if !drawn {
+            active_elsewhere[f.from] += 1;
+            active_elsewhere[f.to] += 1;
+        }
+        drawn
+    });
+    let mut to_others = 0;
+    for f in &mut flights {
+        match (line_of(f.from), line_of(f.to)) {
+            (None, _) => f.label = format!("{} from {}", f.label, names[f.from]),
+            (_, None) => f.label = format!("{} to {}", f.label, names[f.to]),
+            _ => continue,
+        }
+        to_others += 1;
+    }
+    if flights.len() < before {
         notes.push(format!(
-            "{} messages to or from nodes not drawn left out",
+            "{} messages between nodes not drawn left out",
             before - flights.len()
         ));
     }
-    // Narrowing: the MESSAGES_MAX messages nearest the focus, in order.
+    if to_others > 0 {
+        notes.push(format!(
+            "{to_others} messages to or from nodes not drawn go to the \"{OTHERS}\" lane"
+        ));
+    }
+    let others_line = lines.len();
+    let lane = |node: usize| line_of(node).unwrap_or(others_line);
+    // Narrowing: the messages_max messages nearest the focus, in order.
     flights.sort_by_key(Flight::first_ns);
-    if flights.len() > MESSAGES_MAX {
+    if flights.len() > messages_max {
         let at = flights.partition_point(|f| f.first_ns() < focus_ns);
         let start = at
-            .saturating_sub(MESSAGES_MAX * 3 / 4)
-            .min(flights.len() - MESSAGES_MAX);
-        let kept = &flights[start..start + MESSAGES_MAX];
-        let (new_from, new_to) = (kept[0].first_ns(), kept[MESSAGES_MAX - 1].first_ns());
-        notes.push(format!(
-            "narrowed from {} messages to the {MESSAGES_MAX} nearest {:.3} ms (choose with --from and --to)",
-            flights.len(),
-            focus_ns as f64 / 1e6
-        ));
-        flights = flights.drain(start..start + MESSAGES_MAX).collect();
+            .saturating_sub(messages_max * window.before_quarters() / 4)
+            .min(flights.len() - messages_max);
+        let kept = &flights[start..start + messages_max];
+        let (new_from, new_to) = (kept[0].first_ns(), kept[messages_max - 1].first_ns());
+        let (old_from, old_to) = (from_ns, to_ns);
         from_ns = new_from.max(from_ns);
         to_ns = new_to.min(to_ns);
+        notes.push(format!(
+            "narrowed from {} messages in {:.3}-{:.3} ms to {}: {:.3}-{:.3} ms (choose with --from and --to)",
+            flights.len(),
+            old_from as f64 / 1e6,
+            old_to as f64 / 1e6,
+            window.focus_words(),
+            from_ns as f64 / 1e6,
+            to_ns as f64 / 1e6,
+        ));
+        flights = flights.drain(start..start + messages_max).collect();
         for f in &mut flights {
             f.send_ns = f.send_ns.filter(|t| *t >= from_ns);
             f.end_ns = f.end_ns.filter(|t| *t <= to_ns);
@@ -371,8 +525,17 @@ pub fn diagram(
             }
             _ => None,
         };
-        if let (Some(event), Some(line)) = (event, record.node.and_then(|n| line_of(n.index()))) {
-            line_times.push((line, record.time.as_nanos(), event));
+        match (event, record.node) {
+            (Some(event), Some(node)) => match line_of(node.index()) {
+                Some(line) => line_times.push((line, record.time.as_nanos(), event)),
+                // A node not drawn crashed or paused: a rule across, so
+                // the messages it stops sending have their cause.
+                None => across_times.push((
+                    record.time.as_nanos(),
+                    format!("{} {}", record.kind.name(), names[node.index()]),
+                )),
+            },
+            _ => {}
         }
     }
     let mut marks_across_times = Vec::new();
@@ -410,22 +573,67 @@ pub fn diagram(
             .binary_search(&t)
             .expect("every drawn time has a row")
     };
+    let mut kinds: Vec<String> = Vec::new();
+    let mut kind_of = |label: &str| {
+        let kind = label.split(' ').next().unwrap_or(label);
+        match kinds.iter().position(|k| k == kind) {
+            Some(i) => i,
+            None => {
+                kinds.push(kind.to_string());
+                kinds.len() - 1
+            }
+        }
+    };
+    let arrows: Vec<Arrow> = flights
+        .iter()
+        .map(|f| Arrow {
+            from_line: lane(f.from),
+            to_line: lane(f.to),
+            send_row: f.send_ns.map(row),
+            end_row: f.end_ns.map(row),
+            label: f.label.clone(),
+            kind: kind_of(&f.label),
+            dropped: f.dropped,
+        })
+        .collect();
+    let mut lines: Vec<String> = lines.iter().map(|&n| names[n].clone()).collect();
+    if to_others > 0 {
+        lines.push(OTHERS.to_string());
+    }
+    let nothing = arrows.is_empty()
+        && line_times.is_empty()
+        && across_times.is_empty()
+        && marks_across_times.is_empty()
+        && span_times.is_empty();
+    if nothing {
+        let mut busy: Vec<(u64, usize)> = active_elsewhere
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| **n > 0)
+            .map(|(i, n)| (*n, i))
+            .collect();
+        busy.sort_by_key(|(n, i)| (std::cmp::Reverse(*n), *i));
+        let hint = if busy.is_empty() {
+            "no node sent a message in it; choose another with --from and --to".to_string()
+        } else {
+            format!(
+                "the busiest nodes in it were {}; choose with --nodes",
+                busy.iter()
+                    .take(4)
+                    .map(|(n, i)| format!("{} ({n} messages)", names[*i]))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        };
+        notes.insert(0, format!("nothing to draw in this window on these nodes: {hint}"));
+    }
     Diagram {
         title: title.to_string(),
         from_ns,
         to_ns,
-        lines: lines.iter().map(|&n| names[n].clone()).collect(),
-        arrows: flights
-            .iter()
-            .map(|f| Arrow {
-                from_line: line_of(f.from).expect("kept"),
-                to_line: line_of(f.to).expect("kept"),
-                send_row: f.send_ns.map(row),
-                end_row: f.end_ns.map(row),
-                label: f.label.clone(),
-                dropped: f.dropped,
-            })
-            .collect(),
+        lines,
+        arrows,
+        kinds,
         line_events: line_times
             .into_iter()
             .map(|(line, t, e)| (line, row(t), e))
@@ -453,6 +661,16 @@ pub fn diagram(
 }
 
 impl Diagram {
+    /// Whether the window holds nothing to draw on its lines (its notes
+    /// then say so, and which nodes were busy).
+    pub fn is_empty(&self) -> bool {
+        self.arrows.is_empty()
+            && self.line_events.is_empty()
+            && self.across.is_empty()
+            && self.marks_across.is_empty()
+            && self.spans.is_empty()
+    }
+
     fn line_px(&self) -> i32 {
         let lines = self.lines.len().max(1) as i32;
         ((WIDTH_PX_MIN - LEFT_PX - 60) / lines).max(LINE_PX_MIN)
@@ -460,25 +678,101 @@ impl Diagram {
     fn x(&self, line: usize) -> i32 {
         LEFT_PX + self.line_px() / 2 + line as i32 * self.line_px()
     }
-    fn y(&self, row: usize) -> i32 {
-        TOP_PX + ROW_PX / 2 + row as i32 * ROW_PX
+    /// The top of the lines: below the caption, the notes and the key.
+    fn top(&self) -> i32 {
+        let key_rows = self.key_rows().len() as i32;
+        40 + 14 * (self.notes.len() as i32 + key_rows) + 34
     }
-    fn bottom(&self) -> i32 {
-        TOP_PX + self.rows_ns.len().max(1) as i32 * ROW_PX
+    /// Each row's y: rows `ROW_PX` apart, and `GAP_PX` more after a gap.
+    fn row_ys(&self) -> Vec<i32> {
+        let mut y = self.top() + ROW_PX / 2;
+        let mut ys = Vec::with_capacity(self.rows_ns.len());
+        for (row, t) in self.rows_ns.iter().enumerate() {
+            if row > 0 {
+                y += ROW_PX;
+                if t - self.rows_ns[row - 1] > GAP_NS {
+                    y += GAP_PX;
+                }
+            }
+            ys.push(y);
+        }
+        ys
+    }
+    fn bottom(&self, ys: &[i32]) -> i32 {
+        ys.last().map_or(self.top() + ROW_PX, |y| y + ROW_PX / 2)
+    }
+    /// The key of message kinds, as rows of (kind, colour) that fit the
+    /// width.
+    fn key_rows(&self) -> Vec<Vec<(String, RGBColor)>> {
+        let width = (LEFT_PX + self.line_px() * self.lines.len() as i32 + 60).max(WIDTH_PX_MIN);
+        let mut rows: Vec<Vec<(String, RGBColor)>> = Vec::new();
+        let mut used = 0;
+        for (i, kind) in self.kinds.iter().enumerate() {
+            let w = text_width(kind, 11) + 30;
+            if rows.is_empty() || used + w > width - 24 {
+                rows.push(Vec::new());
+                used = 80;
+            }
+            rows.last_mut().expect("pushed").push((kind.clone(), kind_colour(i)));
+            used += w;
+        }
+        rows
     }
 }
 
-const ARROW: RGBColor = RGBColor(31, 119, 180);
+/// Message kinds' colours: a colour-blind-safe set (Okabe and Ito, red
+/// kept for drops and violations), then around again.
+const KIND_COLOURS: [RGBColor; 7] = [
+    RGBColor(0, 114, 178),
+    RGBColor(230, 159, 0),
+    RGBColor(0, 158, 115),
+    RGBColor(204, 121, 167),
+    RGBColor(86, 180, 233),
+    RGBColor(120, 94, 240),
+    RGBColor(0, 0, 0),
+];
+
+/// The colour of the `i`th message kind.
+pub fn kind_colour(i: usize) -> RGBColor {
+    KIND_COLOURS[i % KIND_COLOURS.len()]
+}
+
+/// About how wide `text` is at `size` points, in pixels (the shipped
+/// font's average advance is under 0.6 em).
+fn text_width(text: &str, size: i32) -> i32 {
+    (text.chars().count() as f64 * f64::from(size) * 0.6).ceil() as i32
+}
+
 const DROPPED: RGBColor = RGBColor(214, 39, 40);
 const DOWN: RGBColor = RGBColor(214, 39, 40);
 const PAUSED: RGBColor = RGBColor(140, 86, 75);
 const ACROSS: RGBColor = RGBColor(148, 103, 189);
 const GREY: RGBColor = RGBColor(160, 160, 160);
 
+/// The boxes labels already took, so that none overprints another.
+#[derive(Default)]
+struct Taken(Vec<(i32, i32, i32, i32)>);
+
+impl Taken {
+    /// Takes the box of `text` at `at` (its top left) unless it overlaps
+    /// one taken; says whether it did.
+    fn take(&mut self, text: &str, size: i32, at: (i32, i32)) -> bool {
+        let b = (at.0, at.1, at.0 + text_width(text, size), at.1 + size + 1);
+        let overlaps = self
+            .0
+            .iter()
+            .any(|o| b.0 < o.2 && o.0 < b.2 && b.1 < o.3 && o.1 < b.3);
+        if !overlaps {
+            self.0.push(b);
+        }
+        !overlaps
+    }
+}
+
 impl Drawable for Diagram {
     fn size(&self) -> (u32, u32) {
         let width = (LEFT_PX + self.line_px() * self.lines.len() as i32 + 60).max(WIDTH_PX_MIN);
-        (width as u32, (self.bottom() + BOTTOM_PX) as u32)
+        (width as u32, (self.bottom(&self.row_ys()) + BOTTOM_PX) as u32)
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Drawn<DB> {
@@ -492,39 +786,72 @@ impl Drawable for Diagram {
         );
         root.draw(&Text::new(caption, (12, 10), text(18, BLACK)))?;
         for (i, note) in self.notes.iter().enumerate() {
+            let colour = if i == 0 && self.is_empty() { DROPPED } else { GREY };
             root.draw(&Text::new(
                 note.clone(),
-                (12, 34 + 14 * i as i32),
-                text(12, GREY),
+                (12, 36 + 14 * i as i32),
+                text(12, colour),
             ))?;
         }
-        let bottom = self.bottom();
-        // Time labels, one per row.
+        let key_top = 36 + 14 * self.notes.len() as i32;
+        for (r, row) in self.key_rows().iter().enumerate() {
+            let y = key_top + 14 * r as i32;
+            if r == 0 {
+                root.draw(&Text::new("messages:", (12, y), text(11, GREY)))?;
+            }
+            let mut x = 80;
+            for (kind, colour) in row {
+                root.draw(&PathElement::new(
+                    vec![(x, y + 6), (x + 18, y + 6)],
+                    colour.stroke_width(2),
+                ))?;
+                root.draw(&Text::new(kind.clone(), (x + 22, y), text(11, *colour)))?;
+                x += text_width(kind, 11) + 30;
+            }
+        }
+        let ys = self.row_ys();
+        let top = self.top();
+        let bottom = self.bottom(&ys);
+        let y = |row: usize| ys[row];
+        // Time labels, one per row, and each gap with how long it lasted.
+        let mut taken = Taken::default();
         for (row, t) in self.rows_ns.iter().enumerate() {
-            let y = self.y(row);
+            if row > 0 && t - self.rows_ns[row - 1] > GAP_NS {
+                let gap_y = y(row) - ROW_PX / 2 - GAP_PX / 2;
+                root.draw(&Rectangle::new(
+                    [(LEFT_PX, gap_y - 6), (self.size().0 as i32 - 20, gap_y + 6)],
+                    RGBColor(240, 240, 240).filled(),
+                ))?;
+                root.draw(&Text::new(
+                    format!("{:.1} ms with nothing drawn", (t - self.rows_ns[row - 1]) as f64 / 1e6),
+                    (LEFT_PX + 4, gap_y - 5),
+                    text(10, GREY),
+                ))?;
+            }
             root.draw(&Text::new(
                 format!("{:.3} ms", *t as f64 / 1e6),
-                (8, y - 5),
+                (8, y(row) - 5),
                 text(10, GREY),
             ))?;
         }
-        // Node lines, with the stretches a node was down or paused.
+        // Node lines, with the stretches a node was down or paused, and
+        // their names at the top and again every NAMES_EVERY_PX.
         for (line, name) in self.lines.iter().enumerate() {
             let x = self.x(line);
-            root.draw(&Text::new(
-                name.clone(),
-                (x - 20, TOP_PX - 22),
-                text(13, BLACK),
-            ))?;
+            let name_x = x - text_width(name, 13) / 2;
+            root.draw(&Text::new(name.clone(), (name_x, top - 22), text(13, BLACK)))?;
+            let mut again = top + NAMES_EVERY_PX;
+            while again + 40 < bottom {
+                root.draw(&Text::new(name.clone(), (name_x, again), text(11, GREY)))?;
+                taken.take(name, 11, (name_x, again));
+                again += NAMES_EVERY_PX;
+            }
             root.draw(&PathElement::new(
-                vec![(x, TOP_PX), (x, bottom)],
+                vec![(x, top), (x, bottom)],
                 GREY.stroke_width(1),
             ))?;
             for (start, end, colour) in self.stretches(line) {
-                let (y0, y1) = (
-                    start.map_or(TOP_PX, |r| self.y(r)),
-                    end.map_or(bottom, |r| self.y(r)),
-                );
+                let (y0, y1) = (start.map_or(top, y), end.map_or(bottom, y));
                 root.draw(&Rectangle::new(
                     [(x - 3, y0), (x + 3, y1)],
                     colour.mix(0.5).filled(),
@@ -533,66 +860,15 @@ impl Drawable for Diagram {
         }
         // Faults across the cluster.
         for (row, label) in &self.across {
-            self.rule(root, *row, label, ACROSS, 1, -13)?;
+            self.rule(root, y(*row), label, ACROSS, 1, -13)?;
         }
-        // Client operations.
-        for (line, start, end, label, outcome) in &self.spans {
-            let colour = outcome_colour(*outcome);
-            let x = self.x(*line);
-            let (y0, y1) = (self.y(*start), end.map_or(bottom, |r| self.y(r)));
-            root.draw(&Rectangle::new(
-                [(x - 6, y0), (x + 6, y1.max(y0 + 2))],
-                colour.mix(0.25).filled(),
-            ))?;
-            root.draw(&Text::new(label.clone(), (x + 8, y0 - 5), text(10, colour)))?;
+        for (row, label) in &self.marks_across {
+            self.rule(root, y(*row), label, DROPPED, 2, 3)?;
         }
-        // Messages.
-        for arrow in &self.arrows {
-            let from = (
-                self.x(arrow.from_line),
-                arrow.send_row.map_or(TOP_PX, |r| self.y(r)),
-            );
-            let to = (
-                self.x(arrow.to_line),
-                arrow.end_row.map_or(bottom, |r| self.y(r)),
-            );
-            let colour = if arrow.dropped.is_some() {
-                DROPPED
-            } else {
-                ARROW
-            };
-            match (arrow.dropped, arrow.end_row) {
-                (Some(reason), Some(_)) => {
-                    // A dropped message stops short of its receiver.
-                    let stop = (
-                        from.0 + (to.0 - from.0) * 3 / 4,
-                        from.1 + (to.1 - from.1) * 3 / 4,
-                    );
-                    root.draw(&PathElement::new(vec![from, stop], colour.stroke_width(1)))?;
-                    root.draw(&Cross::new(stop, 4, colour.stroke_width(2)))?;
-                    root.draw(&Text::new(
-                        format!("dropped: {reason}"),
-                        (stop.0 + 5, stop.1 - 4),
-                        text(9, colour),
-                    ))?;
-                }
-                _ => {
-                    root.draw(&PathElement::new(vec![from, to], colour.stroke_width(1)))?;
-                    if arrow.end_row.is_some() {
-                        root.draw(&arrowhead(from, to, colour))?;
-                    }
-                }
-            }
-            let middle = ((from.0 + to.0) / 2, (from.1 + to.1) / 2);
-            root.draw(&Text::new(
-                arrow.label.clone(),
-                (middle.0 + 3, middle.1 - 10),
-                text(9, colour),
-            ))?;
-        }
-        // Node events and violations on the lines.
+        // Node events and violations on the lines (labels first: they
+        // matter more than a message's).
         for (line, row, event) in &self.line_events {
-            let (x, y) = (self.x(*line), self.y(*row));
+            let (x, y) = (self.x(*line), y(*row));
             let (label, colour) = match event {
                 LineEvent::Crash => ("crash".to_string(), DOWN),
                 LineEvent::Restart => ("restart".to_string(), DOWN),
@@ -608,27 +884,73 @@ impl Drawable for Diagram {
                     colour.filled(),
                 ))?;
             }
+            taken.take(&label, 11, (x + 10, y - 5));
             root.draw(&Text::new(label, (x + 10, y - 5), text(11, colour)))?;
         }
-        for (row, label) in &self.marks_across {
-            self.rule(root, *row, label, DROPPED, 2, 3)?;
+        // Client operations.
+        for (line, start, end, label, outcome) in &self.spans {
+            let colour = outcome_colour(*outcome);
+            let x = self.x(*line);
+            let (y0, y1) = (y(*start), end.map_or(bottom, y));
+            root.draw(&Rectangle::new(
+                [(x - 6, y0), (x + 6, y1.max(y0 + 2))],
+                colour.mix(0.25).filled(),
+            ))?;
+            if taken.take(label, 10, (x + 8, y0 - 5)) {
+                root.draw(&Text::new(label.clone(), (x + 8, y0 - 5), text(10, colour)))?;
+            }
+        }
+        // Messages.
+        for arrow in &self.arrows {
+            let from = (self.x(arrow.from_line), arrow.send_row.map_or(top, y));
+            let to = (self.x(arrow.to_line), arrow.end_row.map_or(bottom, y));
+            let colour = if arrow.dropped.is_some() {
+                DROPPED
+            } else {
+                kind_colour(arrow.kind)
+            };
+            match (arrow.dropped, arrow.end_row) {
+                (Some(reason), Some(_)) => {
+                    // A dropped message stops short of its receiver.
+                    let stop = (
+                        from.0 + (to.0 - from.0) * 3 / 4,
+                        from.1 + (to.1 - from.1) * 3 / 4,
+                    );
+                    root.draw(&PathElement::new(vec![from, stop], colour.stroke_width(1)))?;
+                    root.draw(&Cross::new(stop, 4, colour.stroke_width(2)))?;
+                    let why = format!("dropped: {reason}");
+                    if taken.take(&why, 9, (stop.0 + 5, stop.1 - 4)) {
+                        root.draw(&Text::new(why, (stop.0 + 5, stop.1 - 4), text(9, colour)))?;
+                    }
+                }
+                _ => {
+                    root.draw(&PathElement::new(vec![from, to], colour.stroke_width(1)))?;
+                    if arrow.end_row.is_some() {
+                        root.draw(&arrowhead(from, to, colour))?;
+                    }
+                }
+            }
+            let middle = ((from.0 + to.0) / 2 + 3, (from.1 + to.1) / 2 - 10);
+            if taken.take(&arrow.label, 9, middle) {
+                root.draw(&Text::new(arrow.label.clone(), middle, text(9, colour)))?;
+            }
         }
         Ok(())
     }
 }
 
 impl Diagram {
-    /// A line across every node at `row`, labelled `dy` pixels below it.
+    /// A line across every node at `y`, labelled `dy` pixels below it.
     fn rule<DB: DrawingBackend>(
         &self,
         root: &DrawingArea<DB, Shift>,
-        row: usize,
+        y: i32,
         label: &str,
         colour: RGBColor,
         stroke: u32,
         dy: i32,
     ) -> Drawn<DB> {
-        let (y, width) = (self.y(row), self.size().0 as i32);
+        let width = self.size().0 as i32;
         root.draw(&PathElement::new(
             vec![(LEFT_PX, y), (width - 20, y)],
             colour.stroke_width(stroke),
@@ -701,6 +1023,17 @@ mod tests {
     use super::*;
     use sim_core::trace::DropReason;
     use sim_core::{MessageId, NodeId, SimTime};
+
+    /// A window narrowed as around a violation at `focus`.
+    fn around(from_ns: u64, to_ns: u64, focus_ns: u64) -> DiagramWindow {
+        DiagramWindow {
+            from_ns,
+            to_ns,
+            focus_ns,
+            focus: Focus::Violation,
+            messages_max: MESSAGES_MAX,
+        }
+    }
 
     fn names() -> Vec<String> {
         ["n1", "n2", "n3", "client1"]
@@ -777,7 +1110,7 @@ mod tests {
             None,
             &[],
             &[],
-            (10_000_000, 20_000_000, 10_000_000),
+            around(10_000_000, 20_000_000, 10_000_000),
         );
         assert_eq!(d.lines, ["n1", "n2", "n3"]);
         assert_eq!(
@@ -800,6 +1133,7 @@ mod tests {
                 send_row: None,
                 end_row: Some(0),
                 label: "Vote".into(),
+                kind: 0,
                 dropped: None
             }
         );
@@ -879,7 +1213,7 @@ mod tests {
             None,
             &ops,
             &marks,
-            (5_000_000, 20_000_000, 5_000_000),
+            around(5_000_000, 20_000_000, 5_000_000),
         );
         assert_eq!(d.lines, ["n1", "client1"]);
         assert_eq!(d.rows_ns, [9, 10, 12, 14, 18, 19].map(|ms| ms * 1_000_000));
@@ -915,13 +1249,14 @@ mod tests {
             None,
             &[],
             &[],
-            (0, (n + 1) * 1_000_000, focus_ns),
+            around(0, (n + 1) * 1_000_000, focus_ns),
         );
         assert_eq!(d.arrows.len(), MESSAGES_MAX);
         // Three quarters before the focus, one after: sends 575..875.
         assert_eq!((d.from_ns, d.to_ns), (575 * 1_000_000, 874 * 1_000_000));
         assert!(
-            d.notes[0].starts_with("narrowed from 1000 messages"),
+            d.notes[0].starts_with("narrowed from 1000 messages")
+                && d.notes[0].contains("nearest the violation at 800.000 ms: 575.000-874.000 ms"),
             "{:?}",
             d.notes
         );
@@ -941,11 +1276,13 @@ mod tests {
                 records.push(send(1, k, 0, id, "Ping"));
             }
         }
-        let d = diagram("t", &records, &names, None, &[], &[], (0, 10_000_000, 0));
-        assert_eq!(d.lines.len(), LINES_MAX);
-        // n1 (everyone's peer) and the 23 busiest others, in id order.
+        let d = diagram("t", &records, &names, None, &[], &[], around(0, 10_000_000, 0));
+        assert_eq!(d.lines.len(), LINES_MAX + 1);
+        // n1 (everyone's peer) and the 23 busiest others, in id order; the
+        // rest talk to n1 from the "other nodes" lane.
         let expected: Vec<String> = std::iter::once("n1".to_string())
             .chain((17..=39).map(|k| format!("n{}", k + 1)))
+            .chain(std::iter::once(OTHERS.to_string()))
             .collect();
         assert_eq!(d.lines, expected);
         assert!(
@@ -960,52 +1297,139 @@ mod tests {
             Some(&[0, 2]),
             &[],
             &[],
-            (0, 10_000_000, 0),
+            around(0, 10_000_000, 0),
         );
-        assert_eq!(chosen.lines, ["n1", "n3"]);
-        assert_eq!(chosen.arrows.len(), 2);
+        // n3 and n1 talk twice; everyone else's messages to n1 come from
+        // the lane of nodes not drawn.
+        assert_eq!(chosen.lines, ["n1", "n3", OTHERS]);
+        let between = |a: usize, b: usize| {
+            chosen
+                .arrows
+                .iter()
+                .filter(|x| (x.from_line, x.to_line) == (a, b))
+                .count()
+        };
+        assert_eq!(between(1, 0), 2);
+        // 780 messages in all, narrowed to MESSAGES_MAX.
+        assert_eq!(between(2, 0), MESSAGES_MAX - 2);
     }
 
     #[test]
-    fn the_default_window_is_the_first_second_or_around_the_first_mark() {
+    fn the_default_window_is_around_the_first_mark_else_the_first_fault_else_the_first_second() {
         let none = LamportWindow::default();
+        let span = |w: DiagramWindow| (w.from_ns, w.to_ns, w.focus_ns);
+        let first_second = choose_window(&none, &[], None, 5_000_000_000);
+        assert_eq!(span(first_second), (0, DEFAULT_SPAN_NS, 0));
+        assert_eq!(first_second.messages_max, MESSAGES_DEFAULT);
+        assert_eq!(span(choose_window(&none, &[], None, 300)), (0, 300, 0));
+        // A passing run with a fault at 2 s: the fault, not the start-up.
+        let fault = choose_window(&none, &[], Some(2_000_000_000), 5_000_000_000);
         assert_eq!(
-            choose_window(&none, &[], 5_000_000_000),
-            (0, DEFAULT_SPAN_NS, 0)
+            span(fault),
+            (
+                2_000_000_000 - BEFORE_FAULT_NS,
+                2_000_000_000 + AFTER_FAULT_NS,
+                2_000_000_000
+            )
         );
-        assert_eq!(choose_window(&none, &[], 300), (0, 300, 0));
+        assert_eq!(fault.focus, Focus::Fault);
         let at = |t: u64| Mark {
             time_ns: t,
             node: None,
             text: String::new(),
             window_ns: None,
         };
-        assert_eq!(
-            choose_window(
-                &none,
-                &[at(3_000_000_000), at(2_000_000_000)],
-                9_000_000_000
-            ),
-            (1_000_000_000, 2_100_000_000, 2_000_000_000)
+        // A violation comes before any fault.
+        let marked = choose_window(
+            &none,
+            &[at(3_000_000_000), at(2_000_000_000)],
+            Some(1_000_000_000),
+            9_000_000_000,
         );
+        assert_eq!(span(marked), (1_000_000_000, 2_100_000_000, 2_000_000_000));
+        assert_eq!(marked.focus, Focus::Violation);
         // A mark with its own window (a culprit's) is shown in it.
         let windowed = Mark {
             window_ns: Some((40, 60)),
             ..at(50)
         };
-        assert_eq!(choose_window(&none, &[windowed, at(70)], 100), (40, 60, 50));
+        assert_eq!(span(choose_window(&none, &[windowed, at(70)], None, 100)), (40, 60, 50));
         let user = LamportWindow {
             from_ns: Some(5),
             to_ns: Some(9),
             nodes: Vec::new(),
         };
-        assert_eq!(choose_window(&user, &[at(7)], 100), (5, 9, 5));
+        let chosen = choose_window(&user, &[at(7)], Some(1), 100);
+        assert_eq!(span(chosen), (5, 9, 5));
+        assert_eq!(chosen.messages_max, MESSAGES_MAX);
+    }
+
+    #[test]
+    fn messages_to_nodes_not_drawn_go_to_the_other_lane_named() {
+        // client1 (3) talks to n3 (2), which talks to n2 (1); n2 crashes.
+        let records = vec![
+            send(1, 3, 2, 1, "Request(Put)"),
+            deliver(2, 3, 2, 1, "Request(Put)"),
+            send(3, 2, 1, 2, "Append"),
+            deliver(4, 2, 1, 2, "Append"),
+            record(5, TraceKind::Crash, 1, None, None, ""),
+        ];
+        let d = diagram("t", &records, &names(), Some(&[0, 3]), &[], &[], around(0, 10_000_000, 0));
+        assert_eq!(d.lines, ["n1", "client1", OTHERS]);
+        assert_eq!(d.arrows.len(), 1);
+        assert_eq!(d.arrows[0].label, "Put to n3");
+        assert_eq!((d.arrows[0].from_line, d.arrows[0].to_line), (1, 2));
+        assert_eq!(d.kinds, ["Put"]);
+        assert!(d.notes.iter().any(|n| n.starts_with("1 messages between nodes not drawn")), "{:?}", d.notes);
+        // The crash of a node not drawn is a rule across.
+        assert_eq!(d.across, vec![(d.rows_ns.len() - 1, "crash n2".to_string())]);
+        assert!(!d.is_empty());
+    }
+
+    #[test]
+    fn a_window_with_nothing_on_its_nodes_says_so_and_names_the_busy_ones() {
+        let records = vec![send(1, 1, 2, 1, "Append"), deliver(2, 1, 2, 1, "Append")];
+        let d = diagram("t", &records, &names(), Some(&[0]), &[], &[], around(0, 10_000_000, 0));
+        assert!(d.is_empty());
+        assert!(
+            d.notes[0].starts_with("nothing to draw in this window")
+                && d.notes[0].contains("n2 (1 messages)"),
+            "{:?}",
+            d.notes
+        );
+        let quiet = diagram("t", &[], &names(), None, &[], &[], around(0, 10_000_000, 0));
+        assert!(quiet.is_empty() && quiet.notes[0].contains("no node sent a message"));
+    }
+
+    #[test]
+    fn a_long_stretch_with_nothing_drawn_is_a_gap_and_kinds_have_colours() {
+        let records = vec![
+            send(1, 0, 1, 1, "Ping"),
+            deliver(2, 0, 1, 1, "Ping"),
+            send(88, 1, 0, 2, "Pong"),
+            deliver(89, 1, 0, 2, "Pong"),
+        ];
+        let d = diagram("t", &records, &names(), None, &[], &[], around(0, 100_000_000, 0));
+        let ys = d.row_ys();
+        assert_eq!(ys[1] - ys[0], ROW_PX);
+        assert_eq!(ys[2] - ys[1], ROW_PX + GAP_PX, "86 ms is a gap");
+        assert_eq!(d.kinds, ["Ping", "Pong"]);
+        assert_ne!(kind_colour(0), kind_colour(1));
+        assert!(d.svg().contains("86.0 ms with nothing drawn"));
+    }
+
+    #[test]
+    fn a_label_that_would_overprint_another_is_left_out() {
+        let mut taken = Taken::default();
+        assert!(taken.take("ClientResponse", 9, (100, 100)));
+        assert!(!taken.take("ClientResponse", 9, (104, 102)), "overlaps");
+        assert!(taken.take("ClientResponse", 9, (100, 120)), "below");
     }
 
     #[test]
     fn a_diagram_draws_to_its_own_size() {
         let records = vec![send(10, 0, 1, 1, "Vote"), deliver(12, 0, 1, 1, "Vote")];
-        let d = diagram("t", &records, &names(), None, &[], &[], (0, 20_000_000, 0));
+        let d = diagram("t", &records, &names(), None, &[], &[], around(0, 20_000_000, 0));
         let svg = d.svg();
         let (w, h) = d.size();
         assert!(

@@ -215,6 +215,7 @@ fn lamport(
     data: &RunData<'_>,
     history: &History,
     window: &LamportWindow,
+    bands: &[crate::bands::FaultBand],
 ) -> Result<Diagram, String> {
     let resolved = data.resolved;
     let names = scenarios::scenario::all_node_names(resolved);
@@ -228,7 +229,12 @@ fn lamport(
         .map_or(resolved.duration.0.as_nanos(), |s| {
             ((s * 1e9) as u64).min(resolved.duration.0.as_nanos())
         });
-    let (from, to, focus) = choose_window(window, &marks, end_ns);
+    let first_fault_ns = bands
+        .iter()
+        .map(|b| (b.start_ms * 1e6).round() as u64)
+        .min();
+    let window = choose_window(window, &marks, first_fault_ns, end_ns);
+    let (from, to) = (window.from_ns, window.to_ns);
     let run_peak_bytes = data
         .summary
         .and_then(|s| s["memory_peak_bytes"].as_u64())
@@ -252,7 +258,7 @@ fn lamport(
         chosen.as_deref(),
         &op_spans(history, servers, clients),
         &marks,
-        (from, to, focus),
+        window,
     );
     if replay.truncated {
         diagram.notes.push(format!(
@@ -277,7 +283,15 @@ fn lamport(
 /// Writes the charts and `report.html` of `data` into the run folder
 /// `dir`; returns the page's path. `run` calls it with what it holds in
 /// memory, `faultline report` with what it read back: the same bytes.
-pub fn write(dir: &Path, data: &RunData<'_>, options: &RunOptions) -> Result<PathBuf, ReportError> {
+/// What `write` made: the page, and what its reader should be warned of
+/// (a space-time diagram with nothing in its window).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Written {
+    pub page: PathBuf,
+    pub warnings: Vec<String>,
+}
+
+pub fn write(dir: &Path, data: &RunData<'_>, options: &RunOptions) -> Result<Written, ReportError> {
     write_with_laps(dir, data, options, &mut |_| {}).map_err(|message| ReportError::Write {
         dir: dir.to_path_buf(),
         message,
@@ -303,7 +317,8 @@ pub fn write_with_laps(
     data: &RunData<'_>,
     options: &RunOptions,
     lap: &mut dyn FnMut(&'static str),
-) -> Result<PathBuf, String> {
+) -> Result<Written, String> {
+    let mut warnings = Vec::new();
     let duration_ns = data.resolved.duration.0.as_nanos();
     let end_ms = duration_ns as f64 / 1e6;
     let bindings: Vec<scenarios::metrics::FaultBinding> = data
@@ -361,10 +376,18 @@ pub fn write_with_laps(
         chart.png(&dir.join("availability-by-side.png"))?;
         svgs.push(("availability-by-side".to_string(), svg));
     }
-    let diagram = lamport(data, history, &options.lamport);
+    let diagram = lamport(data, history, &options.lamport, &bands);
     lap(LAPS[4]);
     let lamport = match diagram {
         Ok(diagram) => {
+            if diagram.is_empty() {
+                warnings.push(format!(
+                    "the space-time diagram ({:.3} ms to {:.3} ms) is empty: {}",
+                    diagram.from_ns as f64 / 1e6,
+                    diagram.to_ns as f64 / 1e6,
+                    diagram.notes.first().map_or("", String::as_str)
+                ));
+            }
             let svg = diagram.svg();
             std::fs::write(dir.join("lamport.svg"), &svg).map_err(|e| e.to_string())?;
             diagram.png(&dir.join("lamport.png"))?;
@@ -427,7 +450,10 @@ pub fn write_with_laps(
     let path = dir.join("report.html");
     std::fs::write(&path, page).map_err(|e| e.to_string())?;
     lap(LAPS[6]);
-    Ok(path)
+    Ok(Written {
+        page: path,
+        warnings,
+    })
 }
 
 /// A JSON leaf as table text.

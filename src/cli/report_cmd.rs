@@ -11,7 +11,7 @@ pub fn report(
     run_options: &reports::run_report::RunOptions,
     sweep_options: &reports::sweep_report::SweepOptions,
     json: bool,
-    stdout: &mut dyn Write,
+    (stdout, stderr): (&mut dyn Write, &mut dyn Write),
 ) -> Result<u8, CliError> {
     let sweep = dir.join("results.jsonl").is_file();
     if !sweep && !dir.join("resolved.ron").is_file() {
@@ -33,6 +33,7 @@ pub fn report(
         .with_file(dir.display().to_string())
     };
     let mut missing = None;
+    let mut warnings = Vec::new();
     let page = if sweep {
         // The CSV files beside the results too, so a folder whose results
         // were written by an older faultline gets them.
@@ -46,12 +47,20 @@ pub fn report(
     } else {
         let files = reports::run_report::RunFiles::read(dir)?;
         run_options.check(&files.resolved)?;
-        reports::run_report::write(dir, &files.data(), run_options)?
+        let written = reports::run_report::write(dir, &files.data(), run_options)?;
+        warnings = written.warnings;
+        written.page
     };
+    for warning in &warnings {
+        let _ = writeln!(stderr, "warning: {warning}");
+    }
     if json {
         let mut object = serde_json::json!({ "report": page.display().to_string() });
         if let Some(missing) = &missing {
             object["incomplete"] = serde_json::Value::String(missing.clone());
+        }
+        if !warnings.is_empty() {
+            object["warnings"] = serde_json::json!(warnings);
         }
         super::print_json(stdout, &object);
     } else {

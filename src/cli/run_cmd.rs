@@ -72,13 +72,16 @@ pub fn run(
     if let Some(report) = determinism {
         fold_determinism(&mut summary, report);
     }
-    write_files(
+    let warnings = write_files(
         &out_dir,
         &resolved,
         &result,
         &summary,
         report.as_ref().filter(|_| write_report),
     )?;
+    for warning in &warnings {
+        let _ = writeln!(stderr, "warning: {warning}");
+    }
     if json {
         super::print_json(stdout, &summary);
     } else {
@@ -99,7 +102,7 @@ fn write_files(
     result: &Result<scenarios::RunOutcome, run_output::Panicked>,
     summary: &run_output::RunSummary,
     report: Option<&reports::run_report::RunOptions>,
-) -> Result<(), CliError> {
+) -> Result<Vec<String>, CliError> {
     run_output::write_outputs(out_dir, resolved, result, summary).map_err(|error| {
         CliError::new(
             ErrorKind::Output,
@@ -107,18 +110,18 @@ fn write_files(
         )
         .with_file(out_dir.display().to_string())
     })?;
-    if let (Some(report_options), Ok(outcome)) = (report, result) {
-        run_output::write_report(out_dir, resolved, outcome, summary, report_options).map_err(
-            |error| {
-                CliError::new(
-                    ErrorKind::Output,
-                    format!("cannot write the report: {error}"),
-                )
-                .with_file(out_dir.display().to_string())
-            },
-        )?;
-    }
-    Ok(())
+    let Some((report_options, Ok(outcome))) = report.map(|r| (r, result)) else {
+        return Ok(Vec::new());
+    };
+    let written = run_output::write_report(out_dir, resolved, outcome, summary, report_options)
+        .map_err(|error| {
+            CliError::new(
+                ErrorKind::Output,
+                format!("cannot write the report: {error}"),
+            )
+            .with_file(out_dir.display().to_string())
+        })?;
+    Ok(written.warnings)
 }
 
 /// A run's input error, sorted into the CLI's kind, with the fault's path
