@@ -431,19 +431,27 @@ fn availability<DB: DrawingBackend>(
 /// A server's "no" (served, took no effect): a lighter shade of ok.
 const DECLINED: RGBColor = RGBColor(158, 202, 225);
 
-/// One colour per group, in order (then around again).
-pub(crate) const PALETTE: [RGBColor; 10] = [
-    RGBColor(31, 119, 180),
-    RGBColor(255, 127, 14),
-    RGBColor(44, 160, 44),
-    RGBColor(214, 39, 40),
-    RGBColor(148, 103, 189),
-    RGBColor(140, 86, 75),
-    RGBColor(227, 119, 194),
-    RGBColor(127, 127, 127),
-    RGBColor(188, 189, 34),
-    RGBColor(23, 190, 207),
+/// One colour per group, in order (then around again): Okabe and Ito's
+/// colour-blind-safe set, less its yellow (faint on white), then grey
+/// and a dark olive. A sweep's group keeps its colour in every chart:
+/// charts index this by the group's place in the sweep (`group_colour`),
+/// never by its place among the lines a chart happens to draw.
+pub(crate) const PALETTE: [RGBColor; 9] = [
+    RGBColor(0, 114, 178),
+    RGBColor(230, 159, 0),
+    RGBColor(0, 158, 115),
+    RGBColor(213, 94, 0),
+    RGBColor(204, 121, 167),
+    RGBColor(86, 180, 233),
+    RGBColor(0, 0, 0),
+    RGBColor(128, 128, 128),
+    RGBColor(128, 128, 0),
 ];
+
+/// The colour of the sweep's `index`th group.
+pub(crate) fn group_colour(index: usize) -> RGBColor {
+    PALETTE[index % PALETTE.len()]
+}
 
 /// The label of the category at `x` on an axis of categories 0, 1, ...;
 /// nothing between them.

@@ -4,7 +4,7 @@
 //! write p99 against the share of stale reads, one point per group), and
 //! per side of a partition the outcomes and the stale reads (CAP).
 
-use crate::charts::{draw_legend, shorten, Drawable, Drawn, FAMILY, PALETTE};
+use crate::charts::{draw_legend, group_colour, shorten, Drawable, Drawn, FAMILY};
 use crate::html::escape;
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -13,7 +13,22 @@ use std::fmt::Write as _;
 /// Labels are cut to this many characters.
 const LABEL_CHARS_MAX: usize = 48;
 /// Side labels (side | group), to the left of their bars, get more.
-const SIDE_LABEL_CHARS_MAX: usize = 72;
+const SIDE_LABEL_CHARS_MAX: usize = 60;
+/// A bar of fewer than this many samples is drawn pale.
+const FEW: u64 = 100;
+
+/// 11780 as "11,780".
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
 /// Where the t-visibility chart draws t = 0 (a log axis has no zero).
 pub const T_ZERO_DRAWN_MS: f64 = 0.01;
 /// Reads a t-visibility point needs to be drawn.
@@ -40,7 +55,7 @@ impl VisibilityChart {
                         .collect();
                     (label.clone(), points)
                 })
-                .filter(|(_, points): &(String, Vec<(f64, f64)>)| !points.is_empty())
+                // A group without points stays, empty, to keep its colour.
                 .collect(),
         }
     }
@@ -72,7 +87,10 @@ impl Drawable for VisibilityChart {
             .label_style((FAMILY, 12))
             .draw()?;
         for (i, (label, line)) in self.lines.iter().enumerate() {
-            let colour = PALETTE[i % PALETTE.len()];
+            if line.is_empty() {
+                continue;
+            }
+            let colour = group_colour(i);
             chart
                 .draw_series(LineSeries::new(
                     line.iter().copied(),
@@ -91,8 +109,9 @@ impl Drawable for VisibilityChart {
 /// Read and write p99 against the share of stale reads, one pair of
 /// points per group: PACELC's "else, latency or consistency".
 pub struct PacelcChart {
-    /// (group, stale share, read p99 ms, write p99 ms).
-    pub points: Vec<(String, f64, Option<f64>, Option<f64>)>,
+    /// (group, stale share, read p99 ms, write p99 ms), one per group of
+    /// the sweep (its colour), `None` where it judged no reads.
+    pub points: Vec<(String, Option<f64>, Option<f64>, Option<f64>)>,
 }
 
 impl Drawable for PacelcChart {
@@ -100,16 +119,14 @@ impl Drawable for PacelcChart {
         let x_max = self
             .points
             .iter()
-            .map(|p| p.1)
+            .filter_map(|p| p.1)
             .fold(0.0f64, f64::max)
             .max(0.01);
-        let y_max = self
-            .points
-            .iter()
-            .flat_map(|p| [p.2, p.3])
-            .flatten()
-            .fold(0.0f64, f64::max)
-            .max(1e-3);
+        let latencies = self.points.iter().flat_map(|p| [p.2, p.3]).flatten();
+        let y_max = latencies.clone().fold(0.0f64, f64::max).max(1e-3);
+        // Latencies a log scale apart, so that groups with the same share
+        // of stale reads (often all of them at 0) do not sit on each other.
+        let y_min = latencies.fold(f64::INFINITY, f64::min).max(1e-3) / 1.5;
         let mut chart = ChartBuilder::on(root)
             .caption(
                 "latency against consistency: p99 of reads (circles) and writes (squares) by share of stale reads",
@@ -118,16 +135,18 @@ impl Drawable for PacelcChart {
             .margin(12)
             .x_label_area_size(45)
             .y_label_area_size(70)
-            .build_cartesian_2d(-x_max * 0.05..x_max * 1.25, 0.0..y_max * 1.15)?;
+            .build_cartesian_2d(-x_max * 0.05..x_max * 1.3, (y_min..y_max * 1.5).log_scale())?;
         chart
             .configure_mesh()
-            .x_desc("share of reads that missed a completed write")
-            .y_desc("p99 latency, ms")
+            .x_desc("stale reads: share of all reads over the whole run (the per-side chart counts the partition only)")
+            .y_desc("p99 latency (ms, log scale)")
             .label_style((FAMILY, 12))
             .draw()?;
         for (i, (label, stale, read, write)) in self.points.iter().enumerate() {
-            let colour = PALETTE[i % PALETTE.len()];
-            let x = *stale;
+            let Some(x) = *stale else {
+                continue; // No judged reads: nothing to place.
+            };
+            let colour = group_colour(i);
             if let Some(read) = read {
                 chart
                     .draw_series(std::iter::once(Circle::new((x, *read), 6, colour.filled())))?
@@ -177,16 +196,29 @@ impl SidesChart {
         let mut served = Vec::new();
         for (group, c) in groups {
             for side in &c.sides {
-                labels.push(shorten(
-                    &format!("{} | {group}", side_servers(&side.side)),
-                    SIDE_LABEL_CHARS_MAX,
-                ));
-                served.push(side.time_served().filter(|_| !reads));
-                counts.push(if reads {
+                let bar = if reads {
                     [side.fresh_reads(), side.stale_reads.min(side.reads), 0]
                 } else {
                     side.by_outcome()
-                });
+                };
+                // The sample size beside the name, so a side with 7 reads
+                // does not pass for one with 11,780.
+                let total: u64 = bar.iter().sum();
+                let size = match (total, reads) {
+                    (0, true) => "no reads judged".to_string(),
+                    (0, false) => "no operations".to_string(),
+                    (n, true) => format!("n = {} reads", thousands(n)),
+                    (n, false) => format!("n = {} ops", thousands(n)),
+                };
+                labels.push(format!(
+                    "{} ({size})",
+                    shorten(
+                        &format!("{} | {group}", side_servers(&side.side)),
+                        SIDE_LABEL_CHARS_MAX,
+                    )
+                ));
+                served.push(side.time_served().filter(|_| !reads));
+                counts.push(bar);
             }
         }
         SidesChart {
@@ -207,12 +239,12 @@ impl Drawable for SidesChart {
         use sim_core::history::Outcome;
         let (caption, names) = if self.reads {
             (
-                "consistency per side: the share of its judged reads that saw every completed write",
+                "consistency per side, during the partition only: the share of its judged reads that saw every completed write",
                 ["fresh", "stale", "-"],
             )
         } else {
             (
-                "availability per side: its clients' operations during the partition by outcome; time served: share of 100 ms windows with an ok answer",
+                "availability per side, during the partition: its clients' operations by outcome; time served: share of 100 ms windows a server answered in",
                 scenarios::side_counts::OUTCOME_LABELS,
             )
         };
@@ -240,7 +272,7 @@ impl Drawable for SidesChart {
                     String::new()
                 }
             })
-            .x_desc("share")
+            .x_desc(if self.reads { "share of the side's judged reads" } else { "share of the side's operations" })
             .label_style((FAMILY, 12))
             .draw()?;
         for (layer, (name, outcome)) in names
@@ -253,15 +285,22 @@ impl Drawable for SidesChart {
             }
             let colour = crate::charts::outcome_colour(outcome);
             let bars = self.counts.iter().enumerate().map(|(i, c)| {
-                let total = c.iter().sum::<u64>().max(1) as f64;
+                let total = c.iter().sum::<u64>();
                 let before: u64 = c[..layer].iter().sum();
                 let y = row(i);
+                // A share of few is drawn pale: it is not as sure.
+                let style = if total < FEW {
+                    colour.mix(0.35).filled()
+                } else {
+                    colour.filled()
+                };
+                let total = total.max(1) as f64;
                 Rectangle::new(
                     [
                         (before as f64 / total, y - 0.3),
                         ((before + c[layer]) as f64 / total, y + 0.3),
                     ],
-                    colour.filled(),
+                    style,
                 )
             });
             chart.draw_series(bars)?.label(name).legend(move |(x, y)| {
@@ -374,11 +413,18 @@ mod tests {
         let svg = VisibilityChart::of(&groups).svg();
         assert!(svg.contains("R=1 W=1"), "{svg}");
         let pacelc = PacelcChart {
-            points: vec![("R=1 W=1".into(), 0.03, Some(2.0), Some(2.5))],
+            points: vec![("R=1 W=1".into(), Some(0.03), Some(2.0), Some(2.5))],
         };
         assert!(pacelc.svg().contains("stale"));
         let sides = SidesChart::of(&groups, true);
         assert_eq!(sides.counts, vec![[3, 1, 0]]);
+        // Each bar names its sample size; the two charts say what they count.
+        assert_eq!(sides.labels, ["side n1 | R=1 W=1 (n = 4 reads)"]);
+        assert!(sides.svg().contains("during the partition only"));
+        assert!(pacelc.svg().contains("over the whole run"));
+        assert_eq!(thousands(11_780), "11,780");
+        assert_eq!(thousands(7), "7");
+        assert_eq!(thousands(1_234_567), "1,234,567");
         assert!(tables(&groups).contains("97.00%"));
     }
 }

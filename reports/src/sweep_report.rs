@@ -7,7 +7,7 @@
 
 use crate::charts::{
     categorical, category, draw_legend, register_font, shorten, stacked_outcomes, Drawable, Drawn,
-    FAMILY, PALETTE,
+    group_colour, FAMILY, PALETTE,
 };
 use crate::html::escape;
 use crate::sweep_series::{
@@ -58,6 +58,8 @@ pub struct SweepOptions {
 #[derive(Clone, Debug, PartialEq)]
 pub struct TradeoffPoint {
     pub group: String,
+    /// The group's place in the sweep, which picks its colour.
+    pub index: usize,
     /// The x metric's mean over runs, with its bootstrap 95% interval.
     pub x: Estimate,
     /// The y metric's p99 over the group's samples.
@@ -77,11 +79,13 @@ impl TradeoffChart<'_> {
     pub fn of<'a>(groups: &[GroupData], x_metric: &'a str, y_metric: &'a str) -> TradeoffChart<'a> {
         let points = groups
             .iter()
-            .filter_map(|g| {
+            .enumerate()
+            .filter_map(|(index, g)| {
                 let x = mean_with_interval(g.samples.get(x_metric)?)?;
                 let y_p99 = percentiles(&g.pooled(y_metric))?.p99;
                 Some(TradeoffPoint {
                     group: group_name(g),
+                    index,
                     x,
                     y_p99,
                 })
@@ -126,8 +130,8 @@ impl Drawable for TradeoffChart<'_> {
             &format!("mean {} (95% interval)", self.x_metric),
             &format!("p99 {}", self.y_metric),
         )?;
-        for (i, point) in self.points.iter().enumerate() {
-            let colour = PALETTE[i % PALETTE.len()];
+        for point in &self.points {
+            let colour = group_colour(point.index);
             let y = point.y_p99;
             chart
                 .draw_series(std::iter::once(ErrorBar::new_horizontal(
@@ -250,13 +254,26 @@ fn cdf_lines<'a, DB: DrawingBackend + 'a, X: Ranged<ValueType = f64>>(
         points
     };
     for (i, (label, steps)) in lines.iter().enumerate() {
-        let colour = PALETTE[i % PALETTE.len()];
-        chart
-            .draw_series(LineSeries::new(stairs(steps), colour.stroke_width(2)))?
-            .label(short(label))
-            .legend(move |(x, y)| {
+        if steps.is_empty() {
+            continue; // The group measured nothing; its colour stays its own.
+        }
+        let colour = group_colour(i);
+        let points = stairs(steps);
+        // Every other group dashed, so lines that lie on each other stay
+        // apart even to a reader who cannot tell the colours apart.
+        if i % 2 == 1 {
+            chart.draw_series(DashedLineSeries::new(points, 7, 4, colour.stroke_width(2)))?
+        } else {
+            chart.draw_series(LineSeries::new(points, colour.stroke_width(2)))?
+        }
+        .label(short(label))
+        .legend(move |(x, y)| {
+            if i % 2 == 1 {
+                PathElement::new(vec![(x, y), (x + 6, y)], colour.stroke_width(2))
+            } else {
                 PathElement::new(vec![(x, y), (x + 16, y)], colour.stroke_width(2))
-            });
+            }
+        });
     }
     draw_legend(&mut chart, Some(SeriesLabelPosition::LowerRight))
 }
@@ -609,23 +626,23 @@ fn consistency_figures(
     figures: &mut Vec<(String, String)>,
 ) -> Result<String, String> {
     use crate::consistency::{tables, PacelcChart, SidesChart, VisibilityChart};
-    if groups.is_empty() {
+    if groups.iter().all(|(_, c)| c.reads == 0) {
         return Ok(String::new());
     }
     let visibility = VisibilityChart::of(groups);
-    if !visibility.lines.is_empty() {
+    if visibility.lines.iter().any(|(_, points)| !points.is_empty()) {
         save(dir, "t-visibility", &visibility, figures)?;
     }
     let pacelc = PacelcChart {
         points: groups
             .iter()
-            .filter_map(|(label, c)| {
-                Some((
+            .map(|(label, c)| {
+                (
                     label.clone(),
-                    c.stale_share()?,
+                    c.stale_share(),
                     c.read_ms().map(|l| l.1),
                     c.write_ms().map(|l| l.1),
-                ))
+                )
             })
             .collect(),
     };
@@ -680,11 +697,14 @@ fn write_page(
             save(dir, &format!("tradeoff-{x}-{y}"), &chart, &mut figures)?;
         }
     }
+    // Every group, those without judged reads as empty, so that each keeps
+    // its place, and so its colour, in the consistency charts too.
+    let none = crate::consistency::GroupConsistency::default();
     let with_reads: Vec<(String, &crate::consistency::GroupConsistency)> = groups
         .iter()
-        .filter_map(|g| {
-            let c = g.consistency.as_ref().filter(|c| c.reads > 0)?;
-            Some((group_name(g), c))
+        .map(|g| {
+            let c = g.consistency.as_ref().filter(|c| c.reads > 0);
+            (group_name(g), c.unwrap_or(&none))
         })
         .collect();
     let consistency_tables = consistency_figures(dir, &with_reads, &mut figures)?;

@@ -237,7 +237,8 @@ pub fn cdfs(groups: &[GroupData], metric: &str) -> Vec<(String, Vec<(f64, f64)>)
                 (group_name(g), steps)
             }
         })
-        .filter(|(_, steps)| !steps.is_empty())
+        // Groups without samples stay, empty, so that the i-th line is the
+        // i-th group in every chart and keeps its colour.
         .collect()
 }
 
@@ -459,5 +460,24 @@ mod tests {
                 vec![(10.0, 0.25), (20.0, 0.5)]
             )]
         );
+    }
+
+    /// A group that did not measure a metric keeps its place among the
+    /// lines, so the next group keeps its colour: PrimaryBackup Async was
+    /// green in one CDF and orange in the next, because a group before it
+    /// had no samples of the second metric and the lines shifted.
+    #[test]
+    fn a_group_without_samples_keeps_its_place_and_so_every_colour_stays() {
+        let with = |label: &str, metric: &str| GroupData {
+            label: label.into(),
+            samples: BTreeMap::from([(metric.to_string(), vec![vec![1.0]])]),
+            ..GroupData::default()
+        };
+        let groups = [with("a", "x"), with("b", "y"), with("c", "y")];
+        let lines = cdfs(&groups, "y");
+        assert_eq!(lines.len(), 3);
+        assert!(lines[0].1.is_empty());
+        assert_eq!((lines[1].0.as_str(), lines[2].0.as_str()), ("b", "c"));
+        assert_ne!(crate::charts::group_colour(1), crate::charts::group_colour(2));
     }
 }
