@@ -484,18 +484,23 @@ fn render_slowest(summary: &SweepSummary, out: &mut dyn Write) -> std::io::Resul
 
 /// The failing, inconclusive and erring runs, each with its reproduce command.
 fn render_failures(summary: &SweepSummary, out: &mut dyn Write) -> std::io::Result<()> {
-    if summary.failures_total > 0 {
+    // Runs that failed only what their group expects are the lesson, not
+    // bugs: one line for them all, with one reproduce command; every
+    // other failure listed with its own.
+    let expected: u64 = summary.groups.iter().map(|g| g.failed_as_expected).sum();
+    let unexpected_total = summary.failures_total.saturating_sub(expected);
+    if unexpected_total > 0 {
+        let listed: Vec<_> = summary.failures.iter().filter(|f| !f.expected).collect();
         writeln!(
             out,
-            "failures ({} in all{}):",
-            summary.failures_total,
-            if summary.failures_total as usize > summary.failures.len() {
+            "failures ({unexpected_total} in all{}):",
+            if unexpected_total as usize > listed.len() {
                 ", first ones listed"
             } else {
                 ""
             }
         )?;
-        for f in &summary.failures {
+        for f in listed {
             let what = match &f.panic {
                 Some(panic) => format!("panic: {panic}"),
                 None => f.failed.join(", "),
@@ -504,6 +509,28 @@ fn render_failures(summary: &SweepSummary, out: &mut dyn Write) -> std::io::Resu
                 out,
                 "  seed {} [{}] {what}\n    reproduce: {}",
                 f.seed, f.group, f.reproduce
+            )?;
+        }
+    }
+    if expected > 0 {
+        let mut checks: Vec<&str> = summary
+            .failures
+            .iter()
+            .filter(|f| f.expected)
+            .flat_map(|f| f.failed.iter().map(String::as_str))
+            .collect();
+        checks.sort_unstable();
+        checks.dedup();
+        writeln!(
+            out,
+            "expected violations: {expected} runs failed only checks their group expects to fail ({})",
+            checks.join(", ")
+        )?;
+        if let Some(first) = summary.failures.iter().find(|f| f.expected) {
+            writeln!(
+                out,
+                "  e.g. seed {} [{}]\n    reproduce: {}",
+                first.seed, first.group, first.reproduce
             )?;
         }
     }

@@ -48,6 +48,8 @@ pub fn groups(header: &Header, results: &[UnitResult]) -> Vec<GroupData> {
             group.passed += 1;
         } else if unit.error.is_none() && (!unit.failed.is_empty() || unit.panic.is_some()) {
             group.failed += 1;
+            group.failed_as_expected +=
+                u64::from(scenarios::sweep::summary::failed_as_expected(header, unit));
         } else {
             group.unknown += 1;
         }

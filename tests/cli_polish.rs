@@ -972,3 +972,31 @@ fn the_library_sweep_gives_the_records_and_verdict_of_the_cli() {
     );
     assert!(summary.expectations_per_group, "each group has its own");
 }
+
+/// A sweep whose group expects a violation and shows it prints one line
+/// for those runs, with one reproduce command, not one per run (it printed
+/// 50 reproduce lines for `replication-modes`), and its report draws them
+/// as "expected", not as red failures.
+#[test]
+fn expected_violations_are_one_line_and_expected_in_the_report() {
+    let dir = scratch("sweep-expected");
+    let out = s(&dir);
+    let result = faultline(&["sweep", "replication-modes", "--seeds", "0..3", "--out", &out]);
+    assert_eq!(result.code, 0, "{result:?}");
+    assert!(
+        result.stdout.contains("expected violations: 3 runs failed only checks their group expects to fail (linearizability)"),
+        "{}",
+        result.stdout
+    );
+    assert_eq!(result.stdout.matches("reproduce:").count(), 1, "{}", result.stdout);
+    assert!(!result.stdout.contains("failures ("), "{}", result.stdout);
+    let page = std::fs::read_to_string(dir.join("report.html")).unwrap();
+    assert!(page.contains("<th>expected</th><th>unexpected</th>"));
+    assert!(!page.contains("<tr class=\"fail\">"), "no group failed unexpectedly");
+    let svg = std::fs::read_to_string(dir.join("verdicts.svg")).unwrap();
+    assert!(svg.contains("expected violation"));
+    // JSON readers see which failures were expected.
+    let summary: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).unwrap()).unwrap();
+    assert!(summary["failures"].as_array().unwrap().iter().all(|f| f["expected"] == true));
+}

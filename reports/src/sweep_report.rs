@@ -6,7 +6,7 @@
 //! on a merged sweep folder draws the same.
 
 use crate::charts::{
-    categorical, category, draw_legend, register_font, shorten, stacked_outcomes, Drawable, Drawn,
+    categorical, category, draw_legend, register_font, shorten, Drawable, Drawn,
     group_colour, FAMILY, PALETTE,
 };
 use crate::html::escape;
@@ -487,6 +487,9 @@ impl MeanChart<'_> {
 }
 
 /// Each group's runs by verdict, stacked.
+/// The colour of runs that failed as their group expects.
+const EXPECTED: RGBColor = RGBColor(120, 144, 156);
+
 pub struct VerdictChart<'a> {
     pub groups: &'a [GroupData],
 }
@@ -505,15 +508,36 @@ impl Drawable for VerdictChart<'_> {
             root,
             "runs per group by verdict",
             &labels,
-            most * 1.1,
+            // Headroom above the bars for the legend, so it covers none.
+            most * 1.6,
             "runs",
         )?;
-        let counts: Vec<[u64; 3]> = self
-            .groups
-            .iter()
-            .map(|g| [g.passed, g.failed, g.unknown])
-            .collect();
-        stacked_outcomes(&mut chart, &counts, ["pass", "fail", "unknown"])
+        // A group that expects a violation and shows it is the lesson
+        // working: "expected", blue-grey, never a red failure.
+        let layers: [(&str, RGBColor, fn(&GroupData) -> u64); 4] = [
+            ("pass", crate::charts::outcome_colour(sim_core::history::Outcome::Ok), |g| g.passed),
+            ("expected violation", EXPECTED, |g| g.failed_as_expected),
+            ("unexpected failure", crate::charts::outcome_colour(sim_core::history::Outcome::Fail), |g| {
+                g.failed - g.failed_as_expected.min(g.failed)
+            }),
+            ("unknown", crate::charts::outcome_colour(sim_core::history::Outcome::Info), |g| g.unknown),
+        ];
+        for (layer, (name, colour, count)) in layers.iter().enumerate() {
+            let colour = *colour;
+            let bars = self.groups.iter().enumerate().map(|(i, g)| {
+                let below: u64 = layers[..layer].iter().map(|(_, _, f)| f(g)).sum();
+                let x = i as f64;
+                Rectangle::new(
+                    [(x - 0.3, below as f64), (x + 0.3, (below + count(g)) as f64)],
+                    colour.filled(),
+                )
+            });
+            chart
+                .draw_series(bars)?
+                .label(*name)
+                .legend(move |(x, y)| Rectangle::new([(x, y - 4), (x + 8, y + 4)], colour.filled()));
+        }
+        draw_legend(&mut chart, Some(SeriesLabelPosition::UpperRight))
     }
 }
 
@@ -789,15 +813,18 @@ fn write_page(
             escape(missing)
         );
     }
-    out.push_str("<h2>Verdicts</h2>\n<table>\n<tr><th>group</th><th>runs</th><th>pass</th><th>fail</th><th>unknown</th></tr>\n");
+    out.push_str("<h2>Verdicts</h2>\n<p>Expected: runs that failed only checks their group expects to fail (the lesson working); unexpected: any other failure, or a panic.</p>\n<table>\n<tr><th>group</th><th>runs</th><th>pass</th><th>expected</th><th>unexpected</th><th>unknown</th></tr>\n");
     for g in groups {
+        let unexpected = g.failed - g.failed_as_expected.min(g.failed);
         let _ = writeln!(
             out,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr{}><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            if unexpected > 0 { " class=\"fail\"" } else { "" },
             escape(&g.label),
             g.runs(),
             g.passed,
-            g.failed,
+            g.failed_as_expected,
+            unexpected,
             g.unknown
         );
     }

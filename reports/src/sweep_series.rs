@@ -28,6 +28,9 @@ pub struct GroupData {
     pub sets: Vec<(String, String)>,
     pub passed: u64,
     pub failed: u64,
+    /// Of the `failed`, those that failed only checks the group expects
+    /// to fail: drawn as "expected", not as red failures.
+    pub failed_as_expected: u64,
     pub unknown: u64,
     /// Per metric: each run's samples (runs without samples left out).
     pub samples: BTreeMap<String, Vec<Vec<f64>>>,

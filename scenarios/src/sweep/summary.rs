@@ -16,6 +16,10 @@ pub struct GroupSummary {
     pub runs: u64,
     pub passed: u64,
     pub failed: u64,
+    /// Of the `failed`, those that failed only checks the group expects to
+    /// fail: drawn and listed as "expected", not as failures.
+    #[serde(default)]
+    pub failed_as_expected: u64,
     /// Runs cut short by a limit, or whose checks ran out of budget, with
     /// nothing failed: neither a pass nor a fail.
     pub inconclusive: u64,
@@ -37,6 +41,10 @@ pub struct Failure {
     pub failed: Vec<String>,
     pub panic: Option<String>,
     pub reproduce: String,
+    /// Whether every check it failed is one its group expects to fail
+    /// (and it did not panic): the lesson working, not a bug to chase.
+    #[serde(default)]
+    pub expected: bool,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -111,6 +119,24 @@ fn decided_default() -> bool {
     true
 }
 
+/// Whether a run failed only checks its group expects to fail (and did not
+/// panic): the lesson working, drawn and listed as "expected".
+pub fn failed_as_expected(header: &Header, unit: &UnitResult) -> bool {
+    let expect = header
+        .groups
+        .get(unit.group)
+        .and_then(|g| g.expect.as_ref())
+        .unwrap_or(&header.expect);
+    let names: &[String] = match expect {
+        Expect::Pass => &[],
+        Expect::Violation(names) | Expect::Allow(names) => names,
+    };
+    !unit.passed
+        && unit.panic.is_none()
+        && !unit.failed.is_empty()
+        && unit.failed.iter().all(|name| names.contains(name))
+}
+
 pub fn summarise(header: &Header, units_expected: u64, results: &[UnitResult]) -> SweepSummary {
     let mut groups: Vec<GroupSummary> = header
         .groups
@@ -120,6 +146,7 @@ pub fn summarise(header: &Header, units_expected: u64, results: &[UnitResult]) -
             runs: 0,
             passed: 0,
             failed: 0,
+            failed_as_expected: 0,
             inconclusive: 0,
             panicked: 0,
             errors: 0,
@@ -217,12 +244,15 @@ pub fn summarise(header: &Header, units_expected: u64, results: &[UnitResult]) -
             }
         }
         if !unit.failed.is_empty() {
+            let expected = failed_as_expected(header, unit);
+            group.failed_as_expected += u64::from(expected);
             failures.push(Failure {
                 seed: unit.seed,
                 group: group.label.clone(),
                 failed: unit.failed.clone(),
                 panic: unit.panic.clone(),
                 reproduce: reproduce(),
+                expected,
             });
         }
     }
@@ -305,6 +335,9 @@ pub fn summarise(header: &Header, units_expected: u64, results: &[UnitResult]) -
     slowest.sort_by(|a, b| b.wall_ms.total_cmp(&a.wall_ms).then(a.seed.cmp(&b.seed)));
     slowest.truncate(5);
     let failures_total = failures.len() as u64;
+    // The unexpected first, so that expected ones never crowd them out of
+    // the list (the order within each stays the results' order).
+    failures.sort_by_key(|f| f.expected);
     failures.truncate(FAILURES_LISTED_MAX);
     let errors_total = errors.len() as u64;
     errors.truncate(FAILURES_LISTED_MAX);
