@@ -593,6 +593,8 @@ pub(crate) mod fixtures {
             expect: Expect::Pass,
             shard: None,
             tradeoff: None,
+            description: String::new(),
+            lesson: None,
         }
     }
 

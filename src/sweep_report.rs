@@ -85,6 +85,8 @@ pub fn write_results(
     let options = reports::sweep_report::SweepOptions {
         tradeoff: header.tradeoff.clone(),
         missing: header.missing_note(results.len() as u64),
+        description: header.description.clone(),
+        lesson: header.lesson.clone(),
         ..options.clone()
     };
     reports::sweep_report::write(dir, &title, &groups(header, results), &options)

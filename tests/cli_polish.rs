@@ -992,6 +992,9 @@ fn expected_violations_are_one_line_and_expected_in_the_report() {
     assert!(!result.stdout.contains("failures ("), "{}", result.stdout);
     let page = std::fs::read_to_string(dir.join("report.html")).unwrap();
     assert!(page.contains("<th>expected</th><th>unexpected</th>"));
+    // The page opens with the scenario's description and its lesson.
+    assert!(page.contains("Sync, SemiSync and Async primary-backup through a primary crash"));
+    assert!(page.contains("<strong>Lesson.</strong> When the primary crashes"));
     assert!(!page.contains("<tr class=\"fail\">"), "no group failed unexpectedly");
     let svg = std::fs::read_to_string(dir.join("verdicts.svg")).unwrap();
     assert!(svg.contains("expected violation"));

@@ -47,3 +47,19 @@ mod tests {
         assert!(head("a<b").contains("<title>a&lt;b</title>"));
     }
 }
+
+/// What a report opens with: the scenario's description, and its lesson
+/// (what to take away, set apart) when it has one.
+pub fn lesson(description: &str, lesson: Option<&str>) -> String {
+    let mut out = String::new();
+    if !description.is_empty() {
+        out.push_str(&format!("<p>{}</p>\n", escape(description)));
+    }
+    if let Some(lesson) = lesson.filter(|l| !l.trim().is_empty()) {
+        out.push_str(&format!(
+            "<p class=\"lesson\" style=\"border-left:4px solid #0072b2;padding:0.4em 0.8em;background:#eef5fb\"><strong>Lesson.</strong> {}</p>\n",
+            escape(lesson.trim())
+        ));
+    }
+    out
+}

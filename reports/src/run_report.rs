@@ -512,9 +512,10 @@ fn page(
     let mut out = String::new();
     let title = format!("{} seed {}", scenario.name, scenario.seed);
     out.push_str(&crate::html::head(&title));
-    if !scenario.description.is_empty() {
-        let _ = writeln!(out, "<p>{}</p>", escape(&scenario.description));
-    }
+    out.push_str(&crate::html::lesson(
+        &scenario.description,
+        scenario.lesson.as_deref(),
+    ));
     out.push_str("<h2>Summary</h2>\n");
     let mut head = vec![
         ("seed".to_string(), scenario.seed.to_string()),

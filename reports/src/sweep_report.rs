@@ -52,6 +52,10 @@ pub struct SweepOptions {
     pub tradeoff: Option<(String, String)>,
     /// A warning the page opens with: runs missing from the results.
     pub missing: Option<String>,
+    /// What the page opens with: the scenario's description, and its
+    /// lesson when it has one.
+    pub description: String,
+    pub lesson: Option<String>,
 }
 
 /// One group's point on a trade-off chart.
@@ -806,6 +810,7 @@ fn write_page(
     }
     let mut out = String::new();
     out.push_str(&crate::html::head(title));
+    out.push_str(&crate::html::lesson(&options.description, options.lesson.as_deref()));
     if let Some(missing) = &options.missing {
         let _ = writeln!(
             out,

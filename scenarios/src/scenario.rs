@@ -18,6 +18,10 @@ pub struct Scenario {
     pub name: String,
     #[serde(default)]
     pub description: String,
+    /// What the scenario teaches, in a sentence or three: the reports show
+    /// it at the top, above the charts that bear it out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lesson: Option<String>,
     /// The seed `run` uses unless `--seed` overrides it.
     #[serde(default = "default_seed")]
     pub seed: u64,
@@ -62,6 +66,7 @@ impl Scenario {
         Scenario {
             name: name.to_string(),
             description: String::new(),
+            lesson: None,
             seed: default_seed(),
             seeds: None,
             duration,

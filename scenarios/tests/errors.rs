@@ -30,7 +30,7 @@ fn the_base_is_valid() {
 fn misspelled_field_has_position_and_hint() {
     check(
         &edit("duration:", "durration:"),
-        "case.ron:3:14: Unexpected field named `durration` in `Scenario`, expected one of `name`, `description`, `seed`, `seeds`, `duration`, `nodes`, `regions`, `network`, `clocks`, `disks`, `protocol`, `workload`, `faults`, `checks`, `outputs`, `limits`, `expect`, or `sweep` instead\n  hint: did you mean `duration`?",
+        "case.ron:3:14: Unexpected field named `durration` in `Scenario`, expected one of `name`, `description`, `lesson`, `seed`, `seeds`, `duration`, `nodes`, `regions`, `network`, `clocks`, `disks`, `protocol`, `workload`, `faults`, `checks`, `outputs`, `limits`, `expect`, or `sweep` instead\n  hint: did you mean `duration`?",
     );
 }
 

@@ -111,6 +111,8 @@ impl CdfArgs {
             },
             tradeoff: None,
             missing: None,
+            description: String::new(),
+            lesson: None,
         }
     }
 }

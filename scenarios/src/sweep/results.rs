@@ -23,6 +23,11 @@ pub struct Header {
     /// report draws against each other per group (`Capabilities::tradeoff`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tradeoff: Option<(String, String)>,
+    /// The scenario's description and lesson, which the report opens with.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub description: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lesson: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]

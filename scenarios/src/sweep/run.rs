@@ -96,6 +96,8 @@ impl Header {
                 })
                 .collect(),
             expect: base.expect.clone(),
+            description: base.description.clone(),
+            lesson: base.lesson.clone(),
             shard: shard.map(|(k, n)| format!("{k}/{n}")),
             tradeoff: base
                 .protocol
