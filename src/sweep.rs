@@ -585,6 +585,7 @@ pub(crate) mod fixtures {
                 .map(|label| GroupHeader {
                     expect: None,
                     label: label.to_string(),
+                    name: None,
                     sets: vec![("x".into(), label.to_string())],
                     lockstep: Vec::new(),
                     theory: Vec::new(),

@@ -21,6 +21,7 @@ pub fn groups(header: &Header, results: &[UnitResult]) -> Vec<GroupData> {
         .iter()
         .map(|g| GroupData {
             label: g.label.clone(),
+            name: g.name.clone(),
             // The charts' axes: the paths that follow another leave out.
             sets: g
                 .sets

@@ -11,6 +11,7 @@
 //! backend, with the font shipped in `assets/`, so that no system font is
 //! needed and every machine draws the same picture).
 
+use crate::key::{Key, Mark};
 use crate::bands::{BandKind, FaultBand};
 use crate::series::{LatencyPoints, Window};
 use image::codecs::png::{CompressionType, FilterType, PngEncoder};
@@ -226,23 +227,6 @@ fn latency_over_time<'a, DB: DrawingBackend>(
     Ok(chart)
 }
 
-/// The series' legend, in the charts' one style (`position`, or plotters'
-/// default).
-pub(crate) fn draw_legend<'a, DB: DrawingBackend + 'a, X: Ranged, Y: Ranged>(
-    chart: &mut ChartContext<'a, DB, Cartesian2d<X, Y>>,
-    position: Option<SeriesLabelPosition>,
-) -> Drawn<DB> {
-    let mut labels = chart.configure_series_labels();
-    if let Some(position) = position {
-        labels.position(position);
-    }
-    labels
-        .label_font((FAMILY, 12))
-        .background_style(WHITE.mix(0.8))
-        .border_style(BLACK)
-        .draw()
-}
-
 fn latency<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     data: &LatencyPoints,
@@ -259,6 +243,15 @@ fn latency<DB: DrawingBackend>(
     } else {
         format!("latency: {} operations", data.operations)
     };
+    let grey = RGBColor(90, 90, 90);
+    let mut key = Key::default();
+    key.add("ok", outcome_colour(Outcome::Ok), Mark::Dot);
+    key.add("fail (refused, or a server's no)", outcome_colour(Outcome::Fail), Mark::Dot);
+    key.add("unknown (drawn at the run's end)", outcome_colour(Outcome::Info), Mark::Dot);
+    key.add("read", grey, Mark::Dot);
+    key.add("write", grey, Mark::Triangle);
+    key.add("other (cas, append, transfer, order)", grey, Mark::Cross);
+    let root = &key.split(root)?;
     let mut chart = latency_over_time(root, &caption, end_ms, (low, high), bands)?;
     for outcome in [Outcome::Ok, Outcome::Fail, Outcome::Info] {
         let colour = outcome_colour(outcome);
@@ -269,14 +262,7 @@ fn latency<DB: DrawingBackend>(
             .iter()
             .filter(of)
             .filter(|p| p.f == Function::Read);
-        chart
-            .draw_series(reads.map(|p| Circle::new(at(p), 2, colour.filled())))?
-            .label(match outcome {
-                Outcome::Ok => "ok",
-                Outcome::Fail => "fail",
-                Outcome::Info => "unknown",
-            })
-            .legend(move |(x, y)| Circle::new((x, y), 4, colour.filled()));
+        chart.draw_series(reads.map(|p| Circle::new(at(p), 2, colour.filled())))?;
         let writes = data
             .points
             .iter()
@@ -290,21 +276,6 @@ fn latency<DB: DrawingBackend>(
             .filter(|p| !matches!(p.f, Function::Read | Function::Write));
         chart.draw_series(others.map(|p| Cross::new(at(p), 3, colour)))?;
     }
-    // The shapes' legend, in grey: the kind of operation.
-    let grey = RGBColor(90, 90, 90);
-    chart
-        .draw_series(std::iter::empty::<Circle<(f64, f64), i32>>())?
-        .label("read")
-        .legend(move |(x, y)| Circle::new((x, y), 4, grey.filled()));
-    chart
-        .draw_series(std::iter::empty::<Circle<(f64, f64), i32>>())?
-        .label("write")
-        .legend(move |(x, y)| TriangleMarker::new((x, y), 5, grey.filled()));
-    chart
-        .draw_series(std::iter::empty::<Circle<(f64, f64), i32>>())?
-        .label("other (cas, append, transfer, order)")
-        .legend(move |(x, y)| Cross::new((x, y), 4, grey));
-    draw_legend(&mut chart, None)?;
     Ok(())
 }
 
@@ -323,32 +294,30 @@ fn quantiles<DB: DrawingBackend>(
             .filter_map(|w| w.quantiles)
             .flat_map(|q| [q.p50, q.max]),
     );
+    let series: [QuantileLine; 4] = [
+        ("p50", RGBColor(0, 114, 178), |q| q.p50),
+        ("p95", RGBColor(0, 158, 115), |q| q.p95),
+        ("p99", RGBColor(230, 159, 0), |q| q.p99),
+        ("max", RGBColor(213, 94, 0), |q| q.max),
+    ];
+    let mut key = Key::default();
+    for (name, colour, _) in &series {
+        key.add(*name, *colour, Mark::Line);
+    }
+    let root = &key.split(root)?;
     let mut chart = latency_over_time(
         root,
-        "latency quantiles per window",
+        "latency quantiles of the operations begun in each window",
         end_ms,
         (low, high),
         bands,
     )?;
-    let series: [QuantileLine; 4] = [
-        ("p50", RGBColor(31, 119, 180), |q| q.p50),
-        ("p95", RGBColor(44, 160, 44), |q| q.p95),
-        ("p99", RGBColor(255, 127, 14), |q| q.p99),
-        ("max", RGBColor(214, 39, 40), |q| q.max),
-    ];
-    for (name, colour, pick) in series {
+    for (_, colour, pick) in series {
         let runs = crate::series::runs(windows, |w| w.quantiles.map(|q| pick(&q).max(low)));
         for run in &runs {
             chart.draw_series(LineSeries::new(run.iter().copied(), colour.stroke_width(2)))?;
         }
-        chart
-            .draw_series(std::iter::empty::<Circle<(f64, f64), i32>>())?
-            .label(name)
-            .legend(move |(x, y)| {
-                PathElement::new(vec![(x, y), (x + 16, y)], colour.stroke_width(2))
-            });
     }
-    draw_legend(&mut chart, None)?;
     Ok(())
 }
 
@@ -358,7 +327,19 @@ fn availability<DB: DrawingBackend>(
     bands: &[FaultBand],
     end_ms: f64,
 ) -> Drawn<DB> {
-    let (upper, lower) = root.split_vertically(SIZE.1 * 3 / 5);
+    let stack: [(&str, RGBColor, fn(&crate::series::Window) -> u64); 4] = [
+        ("ok", outcome_colour(Outcome::Ok), |w| w.counts.ok),
+        ("answered no (served)", DECLINED, |w| w.counts.declined),
+        ("gave up (refused)", outcome_colour(Outcome::Fail), |w| w.counts.gave_up),
+        ("unknown (timed out)", outcome_colour(Outcome::Info), |w| w.counts.info),
+    ];
+    let mut key = Key::default();
+    for (name, colour, _) in &stack {
+        key.add(*name, *colour, Mark::Box);
+    }
+    key.add("share served", outcome_colour(Outcome::Ok), Mark::Line);
+    let root = &key.split(root)?;
+    let (upper, lower) = root.split_vertically(root.dim_in_pixel().1 * 3 / 5);
     let most = windows
         .iter()
         .map(|w| w.counts.begun())
@@ -383,13 +364,7 @@ fn availability<DB: DrawingBackend>(
     draw_bands(&mut counts, bands, (0.0, most * 1.1))?;
     // Stacked bars, served at the bottom: ok, then a server's "no" (a
     // mismatched compare-and-set: served), then given up, then unknown.
-    let stack: [(&str, RGBColor, fn(&crate::series::Window) -> u64); 4] = [
-        ("ok", outcome_colour(Outcome::Ok), |w| w.counts.ok),
-        ("answered no (served)", DECLINED, |w| w.counts.declined),
-        ("gave up (refused)", outcome_colour(Outcome::Fail), |w| w.counts.gave_up),
-        ("unknown (timed out)", outcome_colour(Outcome::Info), |w| w.counts.info),
-    ];
-    for (layer, (name, colour, own)) in stack.iter().enumerate() {
+    for (layer, (_, colour, own)) in stack.iter().enumerate() {
         let bars = windows.iter().map(|w| {
             let below: u64 = stack[..layer].iter().map(|(_, _, f)| f(w)).sum();
             Rectangle::new(
@@ -400,13 +375,8 @@ fn availability<DB: DrawingBackend>(
                 colour.filled(),
             )
         });
-        let colour = *colour;
-        counts
-            .draw_series(bars)?
-            .label(*name)
-            .legend(move |(x, y)| Rectangle::new([(x, y - 4), (x + 8, y + 4)], colour.filled()));
+        counts.draw_series(bars)?;
     }
-    draw_legend(&mut counts, None)?;
     let mut fraction = ChartBuilder::on(&lower)
         .margin(12)
         .x_label_area_size(40)
@@ -415,7 +385,7 @@ fn availability<DB: DrawingBackend>(
     fraction
         .configure_mesh()
         .x_desc("time (ms)")
-        .y_desc("served (share)")
+        .y_desc("share of open requests served")
         .label_style((FAMILY, 12))
         .draw()?;
     draw_bands(&mut fraction, bands, (0.0, 1.05))?;
@@ -477,6 +447,11 @@ pub(crate) fn categorical<'a, DB: DrawingBackend + 'a>(
     y_desc: &str,
 ) -> Result<ChartContext<'a, DB, Axes>, DrawingAreaErrorKind<DB::ErrorType>> {
     let n = labels.len().max(1);
+    // Each label fits its category's width (about 7 px a character at 12
+    // points), so that nine groups never overprint each other.
+    let width_px = root.dim_in_pixel().0.saturating_sub(100) as usize;
+    let chars_max = (width_px / n / 7).max(4);
+    let fitted: Vec<String> = labels.iter().map(|l| shorten(l, chars_max)).collect();
     let mut chart = ChartBuilder::on(root)
         .caption(caption, (FAMILY, 18))
         .margin(12)
@@ -486,25 +461,29 @@ pub(crate) fn categorical<'a, DB: DrawingBackend + 'a>(
     chart
         .configure_mesh()
         .x_labels(n)
-        .x_label_formatter(&|x| category(labels, *x))
+        .x_label_formatter(&move |x| category(&fitted, *x))
         .y_desc(y_desc)
         .label_style((FAMILY, 12))
         .draw()?;
     Ok(chart)
 }
 
+/// The key of `stacked_outcomes`'s bars.
+pub(crate) fn outcome_key(names: [&str; 3]) -> Key {
+    let mut key = Key::default();
+    for (name, outcome) in names.into_iter().zip([Outcome::Ok, Outcome::Fail, Outcome::Info]) {
+        key.add(name, outcome_colour(outcome), Mark::Box);
+    }
+    key
+}
+
 /// Stacked bars of operations or runs by outcome, one bar per category
-/// (`counts[i]` is [ok, fail, unknown]), named `names` in the legend.
+/// (`counts[i]` is [ok, fail, unknown]; their key is `outcome_key`).
 pub(crate) fn stacked_outcomes<'a, DB: DrawingBackend + 'a>(
     chart: &mut ChartContext<'a, DB, Axes>,
     counts: &[[u64; 3]],
-    names: [&str; 3],
 ) -> Drawn<DB> {
-    for (layer, (name, outcome)) in names
-        .into_iter()
-        .zip([Outcome::Ok, Outcome::Fail, Outcome::Info])
-        .enumerate()
-    {
+    for (layer, outcome) in [Outcome::Ok, Outcome::Fail, Outcome::Info].into_iter().enumerate() {
         let colour = outcome_colour(outcome);
         let bars = counts.iter().enumerate().map(|(i, c)| {
             let below: u64 = c[..layer].iter().sum();
@@ -517,10 +496,7 @@ pub(crate) fn stacked_outcomes<'a, DB: DrawingBackend + 'a>(
                 colour.filled(),
             )
         });
-        chart
-            .draw_series(bars)?
-            .label(name)
-            .legend(move |(x, y)| Rectangle::new([(x, y - 4), (x + 8, y + 4)], colour.filled()));
+        chart.draw_series(bars)?;
     }
-    draw_legend(chart, None)
+    Ok(())
 }

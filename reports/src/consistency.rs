@@ -4,14 +4,13 @@
 //! write p99 against the share of stale reads, one point per group), and
 //! per side of a partition the outcomes and the stale reads (CAP).
 
-use crate::charts::{draw_legend, group_colour, shorten, Drawable, Drawn, FAMILY};
+use crate::charts::{group_colour, shorten, Drawable, Drawn, FAMILY};
+use crate::key::{Key, Mark};
 use crate::html::escape;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use std::fmt::Write as _;
 
-/// Labels are cut to this many characters.
-const LABEL_CHARS_MAX: usize = 48;
 /// Side labels (side | group), to the left of their bars, get more.
 const SIDE_LABEL_CHARS_MAX: usize = 60;
 /// A bar of fewer than this many samples is drawn pale.
@@ -63,6 +62,14 @@ impl VisibilityChart {
 
 impl Drawable for VisibilityChart {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Drawn<DB> {
+        let mut key = Key::default();
+        for (i, (label, line)) in self.lines.iter().enumerate() {
+            if !line.is_empty() {
+                let mark = if i % 2 == 1 { Mark::Dashed } else { Mark::Line };
+                key.add(label.clone(), group_colour(i), mark);
+            }
+        }
+        let root = &key.split(root)?;
         let points = self.lines.iter().flat_map(|(_, p)| p.iter());
         let t_max = points.clone().map(|p| p.0).fold(1.0f64, f64::max);
         let p_min = points.map(|p| p.1).fold(1.0f64, f64::min).min(0.99);
@@ -81,28 +88,29 @@ impl Drawable for VisibilityChart {
         chart
             .configure_mesh()
             .x_desc(format!(
-                "t, ms (log scale; t = 0 drawn at {T_ZERO_DRAWN_MS} ms)"
+                "t: time since the write completed (ms, log scale; t = 0 drawn at {T_ZERO_DRAWN_MS} ms)"
             ))
-            .y_desc("P(consistent)")
+            .y_desc("P(the read is consistent)")
             .label_style((FAMILY, 12))
             .draw()?;
-        for (i, (label, line)) in self.lines.iter().enumerate() {
+        for (i, (_, line)) in self.lines.iter().enumerate() {
             if line.is_empty() {
                 continue;
             }
             let colour = group_colour(i);
-            chart
-                .draw_series(LineSeries::new(
+            if i % 2 == 1 {
+                chart.draw_series(DashedLineSeries::new(
                     line.iter().copied(),
+                    7,
+                    4,
                     colour.stroke_width(2),
-                ))?
-                .label(shorten(label, LABEL_CHARS_MAX))
-                .legend(move |(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 16, y)], colour.stroke_width(2))
-                });
+                ))?;
+            } else {
+                chart.draw_series(LineSeries::new(line.iter().copied(), colour.stroke_width(2)))?;
+            }
             chart.draw_series(line.iter().map(|p| Circle::new(*p, 3, colour.filled())))?;
         }
-        draw_legend(&mut chart, Some(SeriesLabelPosition::LowerRight))
+        Ok(())
     }
 }
 
@@ -122,6 +130,15 @@ impl Drawable for PacelcChart {
             .filter_map(|p| p.1)
             .fold(0.0f64, f64::max)
             .max(0.01);
+        let mut key = Key::default();
+        for (i, (label, stale, _, _)) in self.points.iter().enumerate() {
+            if stale.is_some() {
+                key.add(label.clone(), group_colour(i), Mark::Box);
+            }
+        }
+        key.add("read p99", RGBColor(90, 90, 90), Mark::Dot);
+        key.add("write p99", RGBColor(90, 90, 90), Mark::Square);
+        let root = &key.split(root)?;
         let latencies = self.points.iter().flat_map(|p| [p.2, p.3]).flatten();
         let y_max = latencies.clone().fold(0.0f64, f64::max).max(1e-3);
         // Latencies a log scale apart, so that groups with the same share
@@ -142,16 +159,13 @@ impl Drawable for PacelcChart {
             .y_desc("p99 latency (ms, log scale)")
             .label_style((FAMILY, 12))
             .draw()?;
-        for (i, (label, stale, read, write)) in self.points.iter().enumerate() {
+        for (i, (_, stale, read, write)) in self.points.iter().enumerate() {
             let Some(x) = *stale else {
                 continue; // No judged reads: nothing to place.
             };
             let colour = group_colour(i);
             if let Some(read) = read {
-                chart
-                    .draw_series(std::iter::once(Circle::new((x, *read), 6, colour.filled())))?
-                    .label(shorten(label, LABEL_CHARS_MAX))
-                    .legend(move |(x, y)| Circle::new((x + 8, y), 5, colour.filled()));
+                chart.draw_series(std::iter::once(Circle::new((x, *read), 6, colour.filled())))?;
             }
             if let Some(write) = write {
                 chart.draw_series(std::iter::once(
@@ -160,7 +174,7 @@ impl Drawable for PacelcChart {
                 ))?;
             }
         }
-        draw_legend(&mut chart, Some(SeriesLabelPosition::UpperRight))
+        Ok(())
     }
 }
 
@@ -232,7 +246,7 @@ impl SidesChart {
 
 impl Drawable for SidesChart {
     fn size(&self) -> (u32, u32) {
-        (1200, 120 + 34 * self.labels.len().max(1) as u32)
+        (1200, 150 + 34 * self.labels.len().max(1) as u32)
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Drawn<DB> {
@@ -248,6 +262,21 @@ impl Drawable for SidesChart {
                 scenarios::side_counts::OUTCOME_LABELS,
             )
         };
+        let mut key = Key::default();
+        for (layer, (name, outcome)) in names
+            .into_iter()
+            .zip([Outcome::Ok, Outcome::Fail, Outcome::Info])
+            .enumerate()
+        {
+            if !(self.reads && layer == 2) {
+                key.add(name, crate::charts::outcome_colour(outcome), Mark::Box);
+            }
+        }
+        if self.served.iter().any(Option::is_some) {
+            key.add("time served (share of 100 ms windows)", BLACK, Mark::Diamond);
+        }
+        key.add(format!("pale: fewer than {FEW} samples"), RGBColor(180, 180, 180), Mark::Box);
+        let root = &key.split(root)?;
         let n = self.labels.len().max(1);
         // The first bar at the top.
         let labels: Vec<String> = self.labels.iter().rev().cloned().collect();
@@ -258,28 +287,17 @@ impl Drawable for SidesChart {
             .margin(12)
             .x_label_area_size(40)
             .y_label_area_size(520)
-            // Room at the right for the legend, clear of the bars.
-            .build_cartesian_2d(0.0..1.45, -0.5..n as f64 - 0.5)?;
+            .build_cartesian_2d(0.0..1.02, -0.5..n as f64 - 0.5)?;
         chart
             .configure_mesh()
             .y_labels(n)
             .y_label_formatter(&|y| crate::charts::category(labels, *y))
-            .x_labels(7)
-            .x_label_formatter(&|x| {
-                if *x <= 1.0 + 1e-9 {
-                    format!("{x:.1}")
-                } else {
-                    String::new()
-                }
-            })
+            .x_labels(6)
+            .x_label_formatter(&|x| format!("{x:.1}"))
             .x_desc(if self.reads { "share of the side's judged reads" } else { "share of the side's operations" })
             .label_style((FAMILY, 12))
             .draw()?;
-        for (layer, (name, outcome)) in names
-            .into_iter()
-            .zip([Outcome::Ok, Outcome::Fail, Outcome::Info])
-            .enumerate()
-        {
+        for (layer, outcome) in [Outcome::Ok, Outcome::Fail, Outcome::Info].into_iter().enumerate() {
             if self.reads && layer == 2 {
                 break;
             }
@@ -303,9 +321,7 @@ impl Drawable for SidesChart {
                     style,
                 )
             });
-            chart.draw_series(bars)?.label(name).legend(move |(x, y)| {
-                Rectangle::new([(x, y - 4), (x + 8, y + 4)], colour.filled())
-            });
+            chart.draw_series(bars)?;
         }
         if self.served.iter().any(Option::is_some) {
             let marks = self.served.iter().enumerate().filter_map(|(i, s)| {
@@ -314,15 +330,9 @@ impl Drawable for SidesChart {
                         + Polygon::new(vec![(0, -9), (6, 0), (0, 9), (-6, 0)], BLACK.filled())
                 })
             });
-            chart
-                .draw_series(marks)?
-                .label("time served")
-                .legend(|(x, y)| {
-                    EmptyElement::at((x + 4, y))
-                        + Polygon::new(vec![(0, -5), (4, 0), (0, 5), (-4, 0)], BLACK.filled())
-                });
+            chart.draw_series(marks)?;
         }
-        draw_legend(&mut chart, Some(SeriesLabelPosition::UpperRight))
+        Ok(())
     }
 }
 

@@ -28,6 +28,8 @@ pub mod consistency;
 pub mod cycle;
 pub mod error;
 pub mod html;
+pub(crate) mod key;
+pub mod words;
 pub mod lamport;
 pub mod protocol_series;
 pub mod run_report;

@@ -4,7 +4,8 @@
 //! `replication_lag_ms`), over the run's time with the fault bands.
 
 use crate::bands::FaultBand;
-use crate::charts::{draw_bands, draw_legend, Drawable, Drawn, FAMILY, PALETTE};
+use crate::charts::{draw_bands, Drawable, Drawn, FAMILY, PALETTE};
+use crate::key::{Key, Mark};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use serde_json::Value as Json;
@@ -101,6 +102,35 @@ impl SeriesChart<'_> {
     }
 }
 
+/// Windows a series is summarised in across the run (its mean line and
+/// maximum band): a sample per acknowledgement drew a barcode of spikes.
+pub const SERIES_WINDOWS: usize = 60;
+
+/// `points` summarised per window of `end_ms / SERIES_WINDOWS`: (window
+/// start, window end, mean, max) for each window with points, in order.
+pub fn windowed(points: &[(f64, f64)], end_ms: f64) -> Vec<(f64, f64, f64, f64)> {
+    let width = (end_ms / SERIES_WINDOWS as f64).max(1e-9);
+    let mut out: Vec<(f64, f64, f64, f64)> = Vec::new();
+    let mut sums: Vec<(usize, f64, f64, usize)> = Vec::new(); // (window, sum, max, count)
+    for &(t, v) in points {
+        let w = ((t / width) as usize).min(SERIES_WINDOWS - 1);
+        match sums.last_mut() {
+            Some(last) if last.0 == w => {
+                last.1 += v;
+                last.2 = last.2.max(v);
+                last.3 += 1;
+            }
+            _ => sums.push((w, v, v, 1)),
+        }
+    }
+    for (w, sum, max, count) in sums {
+        let start = w as f64 * width;
+        out.push((start, start + width, sum / count as f64, max));
+    }
+    debug_assert!(out.windows(2).all(|p| p[0].0 < p[1].0), "points come in time order");
+    out
+}
+
 impl Drawable for SeriesChart<'_> {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Drawn<DB> {
         let high = self
@@ -109,8 +139,16 @@ impl Drawable for SeriesChart<'_> {
             .flat_map(|(_, points)| points.iter().map(|p| p.1))
             .fold(0.0f64, f64::max)
             .max(1e-9);
+        let words = crate::words::metric_words(&self.metric);
+        let mut key = Key::default();
+        for (i, (line, _)) in self.lines.iter().enumerate() {
+            let name = if line.is_empty() { words.clone() } else { line.clone() };
+            key.add(format!("{name}: mean per window"), PALETTE[i % PALETTE.len()], Mark::Line);
+        }
+        key.add("shaded: the window's maximum", RGBColor(150, 150, 150), Mark::Box);
+        let root = &key.split(root)?;
         let mut chart = ChartBuilder::on(root)
-            .caption(format!("{} over time", self.metric), (FAMILY, 18))
+            .caption(format!("{words} over time"), (FAMILY, 18))
             .margin(12)
             .x_label_area_size(40)
             .y_label_area_size(70)
@@ -118,25 +156,27 @@ impl Drawable for SeriesChart<'_> {
         chart
             .configure_mesh()
             .x_desc("time (ms)")
-            .y_desc(self.metric.as_str())
+            .y_desc(words.as_str())
             .label_style((FAMILY, 12))
             .draw()?;
         draw_bands(&mut chart, self.bands, (0.0, high * 1.1))?;
-        for (i, (line, points)) in self.lines.iter().enumerate() {
+        for (i, (_, points)) in self.lines.iter().enumerate() {
             let colour = PALETTE[i % PALETTE.len()];
-            for (s, segment) in segments(points, self.end_ms).into_iter().enumerate() {
-                let drawn = chart.draw_series(LineSeries::new(
-                    segment.iter().copied(),
-                    colour.stroke_width(1),
-                ))?;
-                if s == 0 {
-                    drawn.label(line.as_str()).legend(move |(x, y)| {
-                        PathElement::new(vec![(x, y), (x + 16, y)], colour.stroke_width(2))
-                    });
-                }
+            for segment in segments(points, self.end_ms) {
+                let windows = windowed(segment, self.end_ms);
+                // The maximum as a light band above the mean, then the
+                // mean as a step line.
+                chart.draw_series(windows.iter().map(|&(from, to, mean, max)| {
+                    Rectangle::new([(from, mean), (to, max)], colour.mix(0.2).filled())
+                }))?;
+                let steps: Vec<(f64, f64)> = windows
+                    .iter()
+                    .flat_map(|&(from, to, mean, _)| [(from, mean), (to, mean)])
+                    .collect();
+                chart.draw_series(LineSeries::new(steps, colour.stroke_width(2)))?;
             }
         }
-        draw_legend(&mut chart, None)
+        Ok(())
     }
 }
 
@@ -170,8 +210,20 @@ mod tests {
             ]
         );
         assert_eq!(charts[1].name(), "over-time-lag");
-        assert!(charts[1].svg().contains("lag over time"));
+        assert!(charts[1].svg().contains("replication lag over time"));
         assert!(super::charts(&serde_json::json!({"run": {}}), &names, &[], 1.0).is_empty());
+    }
+
+    #[test]
+    fn a_series_is_a_mean_per_window_with_its_maximum_not_a_barcode() {
+        // Spikes: 0, 10, 0, 10 ... every 0.5 ms over 300 ms; windows of 5 ms.
+        let points: Vec<(f64, f64)> = (0..600)
+            .map(|i| (f64::from(i) * 0.5, if i % 2 == 0 { 0.0 } else { 10.0 }))
+            .collect();
+        let windows = windowed(&points, 300.0);
+        assert_eq!(windows.len(), SERIES_WINDOWS);
+        assert!(windows.iter().all(|w| w.2 == 5.0 && w.3 == 10.0), "{:?}", &windows[..3]);
+        assert_eq!((windows[0].0, windows[0].1), (0.0, 5.0));
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! without a quorum unanswered; an available one answers both sides and
 //! pays in consistency.
 
-use crate::charts::{categorical, shorten, stacked_outcomes, Drawable, Drawn};
+use crate::charts::{categorical, outcome_key, shorten, stacked_outcomes, Drawable, Drawn};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use serde_json::Value as Json;
@@ -51,6 +51,7 @@ impl Drawable for SidesChart<'_> {
             .max()
             .unwrap_or(1)
             .max(1) as f64;
+        let root = &outcome_key(scenarios::side_counts::OUTCOME_LABELS).split(root)?;
         let mut chart = categorical(
             root,
             "availability per side of each partition: the operations its clients invoked, by outcome",
@@ -63,7 +64,7 @@ impl Drawable for SidesChart<'_> {
             .iter()
             .map(|s| s.counts.by_outcome())
             .collect();
-        stacked_outcomes(&mut chart, &counts, scenarios::side_counts::OUTCOME_LABELS)
+        stacked_outcomes(&mut chart, &counts)
     }
 }
 

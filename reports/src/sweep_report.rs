@@ -6,10 +6,12 @@
 //! on a merged sweep folder draws the same.
 
 use crate::charts::{
-    categorical, category, draw_legend, register_font, shorten, Drawable, Drawn,
-    group_colour, FAMILY, PALETTE,
+    categorical, category, register_font, shorten, Drawable, Drawn,
+    group_colour, FAMILY,
 };
 use crate::html::escape;
+use crate::key::{Key, Mark};
+use crate::words::metric_words;
 use crate::sweep_series::{
     cdfs, group_name, heatmap, mean_with_interval, metrics, numeric_axis, percentiles,
     theory_lines, Estimate, GroupData, HeatValue, Heatmap,
@@ -117,12 +119,15 @@ impl Drawable for TradeoffChart<'_> {
             .map(|p| p.y_p99)
             .fold(0.0f64, f64::max)
             .max(1e-9);
+        let (x_words, y_words) = (metric_words(self.x_metric), metric_words(self.y_metric));
+        let mut key = Key::default();
+        for point in &self.points {
+            key.add(point.group.clone(), group_colour(point.index), Mark::Dot);
+        }
+        let root = &key.split(root)?;
         let mut chart = ChartBuilder::on(root)
             .caption(
-                format!(
-                    "p99 {} against mean {} per group",
-                    self.y_metric, self.x_metric
-                ),
+                format!("each group's p99 {y_words} against its mean {x_words}"),
                 (FAMILY, 18),
             )
             .margin(12)
@@ -131,8 +136,8 @@ impl Drawable for TradeoffChart<'_> {
             .build_cartesian_2d(-x_high * 0.05..x_high * 1.15, 0.0..y_high * 1.15)?;
         mesh(
             &mut chart,
-            &format!("mean {} (95% interval)", self.x_metric),
-            &format!("p99 {}", self.y_metric),
+            &format!("mean {x_words}, 95% interval"),
+            &format!("p99 {y_words}"),
         )?;
         for point in &self.points {
             let colour = group_colour(point.index);
@@ -145,16 +150,14 @@ impl Drawable for TradeoffChart<'_> {
                     point.x.high,
                     colour.filled(),
                     10,
-                )))?
-                .label(short(&point.group))
-                .legend(move |(x, y)| Circle::new((x + 8, y), 5, colour.filled()));
+                )))?;
             chart.draw_series(std::iter::once(Circle::new(
                 (point.x.mean, y),
                 6,
                 colour.filled(),
             )))?;
         }
-        draw_legend(&mut chart, Some(SeriesLabelPosition::UpperRight))
+        Ok(())
     }
 }
 
@@ -196,21 +199,26 @@ impl CdfChart<'_> {
 impl Drawable for CdfChart<'_> {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Drawn<DB> {
         let (low, high) = self.x_range();
-        let caption = match self.absent.as_slice() {
-            [] => format!("CDF of {} per group", self.metric),
-            absent => {
-                let shown: Vec<&str> = absent.iter().take(3).map(String::as_str).collect();
-                let more = match absent.len() - shown.len() {
-                    0 => String::new(),
-                    n => format!(" and {n} more"),
-                };
-                format!(
-                    "CDF of {} per group (no run measured it: {}{more})",
-                    self.metric,
-                    shown.join(", ")
-                )
+        let words = metric_words(self.metric);
+        let caption = format!("{words}: the share of samples at or below each value, per group");
+        // The key names every group that drew a line, with its dash; those
+        // that measured nothing are named after it, not in the caption,
+        // where a long list was cut at the picture's edge.
+        let mut key = Key::default();
+        for (i, (label, steps)) in self.lines.iter().enumerate() {
+            if !steps.is_empty() {
+                let mark = if i % 2 == 1 { Mark::Dashed } else { Mark::Line };
+                key.add(label.clone(), group_colour(i), mark);
             }
-        };
+        }
+        if !self.absent.is_empty() {
+            key.add(
+                format!("no samples: {}", self.absent.join(", ")),
+                RGBColor(150, 150, 150),
+                Mark::Cross,
+            );
+        }
+        let root = &key.split(root)?;
         let mut builder = ChartBuilder::on(root);
         builder
             .caption(caption, (FAMILY, 18))
@@ -223,7 +231,7 @@ impl Drawable for CdfChart<'_> {
                 builder.build_cartesian_2d((low * 0.9..high * 1.1).log_scale(), 0.0..1.0)?;
             chart
                 .configure_mesh()
-                .x_desc(format!("{} (log scale)", self.metric))
+                .x_desc(format!("{words}, log scale"))
                 .y_desc(y_desc)
                 .label_style((FAMILY, 12))
                 .draw()?;
@@ -232,7 +240,7 @@ impl Drawable for CdfChart<'_> {
             let mut chart = builder.build_cartesian_2d(low.min(0.0)..high * 1.05, 0.0..1.0)?;
             chart
                 .configure_mesh()
-                .x_desc(self.metric)
+                .x_desc(words.as_str())
                 .y_desc(y_desc)
                 .label_style((FAMILY, 12))
                 .draw()?;
@@ -257,7 +265,7 @@ fn cdf_lines<'a, DB: DrawingBackend + 'a, X: Ranged<ValueType = f64>>(
         }
         points
     };
-    for (i, (label, steps)) in lines.iter().enumerate() {
+    for (i, (_, steps)) in lines.iter().enumerate() {
         if steps.is_empty() {
             continue; // The group measured nothing; its colour stays its own.
         }
@@ -266,20 +274,12 @@ fn cdf_lines<'a, DB: DrawingBackend + 'a, X: Ranged<ValueType = f64>>(
         // Every other group dashed, so lines that lie on each other stay
         // apart even to a reader who cannot tell the colours apart.
         if i % 2 == 1 {
-            chart.draw_series(DashedLineSeries::new(points, 7, 4, colour.stroke_width(2)))?
+            chart.draw_series(DashedLineSeries::new(points, 7, 4, colour.stroke_width(2)))?;
         } else {
-            chart.draw_series(LineSeries::new(points, colour.stroke_width(2)))?
+            chart.draw_series(LineSeries::new(points, colour.stroke_width(2)))?;
         }
-        .label(short(label))
-        .legend(move |(x, y)| {
-            if i % 2 == 1 {
-                PathElement::new(vec![(x, y), (x + 6, y)], colour.stroke_width(2))
-            } else {
-                PathElement::new(vec![(x, y), (x + 16, y)], colour.stroke_width(2))
-            }
-        });
     }
-    draw_legend(&mut chart, Some(SeriesLabelPosition::LowerRight))
+    Ok(())
 }
 
 /// Where a metric chart places its groups across.
@@ -369,13 +369,18 @@ impl Drawable for MeanChart<'_> {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Drawn<DB> {
         let y_high = self.y_values().fold(0.0f64, f64::max).max(1e-9);
         let y_low = self.y_values().fold(f64::INFINITY, f64::min);
-        let caption = format!(
-            "mean {} per group, with bootstrap 95% intervals",
-            self.metric
-        );
+        let words = metric_words(self.metric);
+        let caption = format!("mean {words} per group, with bootstrap 95% intervals");
+        let mut key = Key::default();
+        key.add("measured mean, 95% interval (the group's colour)", RGBColor(60, 60, 60), Mark::Dot);
+        for (i, (label, _)) in self.theory.iter().enumerate() {
+            key.add(label.clone(), theory_colour(i), Mark::Dashed);
+        }
+        let root = &key.split(root)?;
+        let metric = words.as_str();
         match &self.across {
             Across::Categories(labels) => {
-                let chart = categorical(root, &caption, labels, y_high * 1.1, self.metric)?;
+                let chart = categorical(root, &caption, labels, y_high * 1.1, metric)?;
                 self.series(chart)
             }
             Across::Values { axis, values } => {
@@ -398,7 +403,7 @@ impl Drawable for MeanChart<'_> {
                         mesh(
                             &mut chart,
                             &format!("{name} (log scale)"),
-                            &format!("{} (log scale)", self.metric),
+                            &format!("{metric} (log scale)"),
                         )?;
                         self.series(chart)
                     }
@@ -407,7 +412,7 @@ impl Drawable for MeanChart<'_> {
                             (x_low / 1.3..x_high * 1.3).log_scale(),
                             0.0..y_high * 1.1,
                         )?;
-                        mesh(&mut chart, &format!("{name} (log scale)"), self.metric)?;
+                        mesh(&mut chart, &format!("{name} (log scale)"), metric)?;
                         self.series(chart)
                     }
                     _ => {
@@ -454,43 +459,39 @@ impl MeanChart<'_> {
         &self,
         mut chart: ChartContext<'a, DB, Cartesian2d<X, Y>>,
     ) -> Drawn<DB> {
-        let colour = PALETTE[0];
         let x = |group: usize| self.across.x(group);
-        chart
-            .draw_series(self.bars.iter().map(|b| {
-                ErrorBar::new_vertical(x(b.group), b.low, b.mean, b.high, colour.filled(), 12)
-            }))?
-            .label("measured mean (95% interval)")
-            .legend(move |(x, y)| Circle::new((x + 8, y), 4, colour.filled()));
+        chart.draw_series(self.bars.iter().map(|b| {
+            let colour = group_colour(b.group);
+            ErrorBar::new_vertical(x(b.group), b.low, b.mean, b.high, colour.filled(), 12)
+        }))?;
         chart.draw_series(
             self.bars
                 .iter()
-                .map(|b| Circle::new((x(b.group), b.mean), 4, colour.filled())),
+                .map(|b| Circle::new((x(b.group), b.mean), 4, group_colour(b.group).filled())),
         )?;
-        for (i, (label, points)) in self.theory.iter().enumerate() {
-            let colour = PALETTE[(i + 1) % PALETTE.len()];
+        for (i, (_, points)) in self.theory.iter().enumerate() {
+            let colour = theory_colour(i);
             let line: Vec<(f64, f64)> = points.iter().map(|&(g, v)| (x(g), v)).collect();
-            chart
-                .draw_series(DashedLineSeries::new(
-                    line.clone(),
-                    8,
-                    4,
-                    colour.stroke_width(2),
-                ))?
-                .label(label.as_str())
-                .legend(move |(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 16, y)], colour.stroke_width(2))
-                });
+            chart.draw_series(DashedLineSeries::new(
+                line.clone(),
+                8,
+                4,
+                colour.stroke_width(2),
+            ))?;
             chart.draw_series(
                 line.iter()
                     .map(|&p| Cross::new(p, 5, colour.stroke_width(2))),
             )?;
         }
-        draw_legend(&mut chart, Some(SeriesLabelPosition::UpperLeft))
+        Ok(())
     }
 }
 
-/// Each group's runs by verdict, stacked.
+/// Theory lines' colours: greys and black, apart from every group's.
+fn theory_colour(i: usize) -> RGBColor {
+    [RGBColor(0, 0, 0), RGBColor(110, 110, 110), RGBColor(170, 170, 170)][i % 3]
+}
+
 /// The colour of runs that failed as their group expects.
 const EXPECTED: RGBColor = RGBColor(120, 144, 156);
 
@@ -508,14 +509,6 @@ impl Drawable for VerdictChart<'_> {
             .unwrap_or(1)
             .max(1) as f64;
         let labels: Vec<String> = self.groups.iter().map(|g| short(&group_name(g))).collect();
-        let mut chart = categorical(
-            root,
-            "runs per group by verdict",
-            &labels,
-            // Headroom above the bars for the legend, so it covers none.
-            most * 1.6,
-            "runs",
-        )?;
         // A group that expects a violation and shows it is the lesson
         // working: "expected", blue-grey, never a red failure.
         let layers: [(&str, RGBColor, fn(&GroupData) -> u64); 4] = [
@@ -524,9 +517,15 @@ impl Drawable for VerdictChart<'_> {
             ("unexpected failure", crate::charts::outcome_colour(sim_core::history::Outcome::Fail), |g| {
                 g.failed - g.failed_as_expected.min(g.failed)
             }),
-            ("unknown", crate::charts::outcome_colour(sim_core::history::Outcome::Info), |g| g.unknown),
+            ("unknown (cut short or out of budget)", crate::charts::outcome_colour(sim_core::history::Outcome::Info), |g| g.unknown),
         ];
-        for (layer, (name, colour, count)) in layers.iter().enumerate() {
+        let mut key = Key::default();
+        for (name, colour, _) in &layers {
+            key.add(*name, *colour, Mark::Box);
+        }
+        let root = &key.split(root)?;
+        let mut chart = categorical(root, "runs per group by verdict", &labels, most * 1.1, "runs")?;
+        for (layer, (_, colour, count)) in layers.iter().enumerate() {
             let colour = *colour;
             let bars = self.groups.iter().enumerate().map(|(i, g)| {
                 let below: u64 = layers[..layer].iter().map(|(_, _, f)| f(g)).sum();
@@ -536,12 +535,9 @@ impl Drawable for VerdictChart<'_> {
                     colour.filled(),
                 )
             });
-            chart
-                .draw_series(bars)?
-                .label(*name)
-                .legend(move |(x, y)| Rectangle::new([(x, y - 4), (x + 8, y + 4)], colour.filled()));
+            chart.draw_series(bars)?;
         }
-        draw_legend(&mut chart, Some(SeriesLabelPosition::UpperRight))
+        Ok(())
     }
 }
 
@@ -560,7 +556,7 @@ impl Drawable for HeatmapChart<'_> {
         let name = |path: &str| path.rsplit('.').next().unwrap_or(path).to_string();
         let caption = match &map.value {
             HeatValue::PassRate => "pass rate per pair of values".to_string(),
-            HeatValue::Mean(metric) => format!("mean {metric} per pair of values"),
+            HeatValue::Mean(metric) => format!("mean {} per pair of values", metric_words(metric)),
         };
         // A metric's cells run from its smallest mean (blue) to its
         // largest (orange); pass rates from none (red) to all (green).

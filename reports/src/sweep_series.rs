@@ -24,6 +24,9 @@ const BOOTSTRAP_STREAM: &str = "report/bootstrap";
 pub struct GroupData {
     /// "election_timeout=(\"150ms\", \"300ms\")", or "all" with no axes.
     pub label: String,
+    /// Its short name, when the sweep's axes name their values: what
+    /// every chart and table calls it.
+    pub name: Option<String>,
     /// (field path, value as RON text), one per sweep axis.
     pub sets: Vec<(String, String)>,
     pub passed: u64,
@@ -148,6 +151,9 @@ pub fn metrics(groups: &[GroupData]) -> Vec<String> {
 /// (`("150ms", "300ms")`), else each axis's last path segment and value
 /// (`loss=0.1, read_mode=Lease`); its label with no axis.
 pub fn group_name(group: &GroupData) -> String {
+    if let Some(name) = &group.name {
+        return name.clone();
+    }
     match group.sets.as_slice() {
         [] => group.label.clone(),
         [(_, value)] => readable(value),

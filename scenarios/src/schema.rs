@@ -746,7 +746,16 @@ pub struct SweepAxis {
     /// an election-timeout axis sets.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub with: Vec<LockstepPath>,
+    /// Short names of the values, one each ("Sync", "R=1 W=2"), which
+    /// every chart and table of the sweep uses for its groups instead of
+    /// the values' text (`PrimaryBackup(mode: SemiSync(acks: 1, ...))`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub names: Vec<String>,
 }
+
+/// A sweep axis value's short name is at most this long, so that nine of
+/// them fit side by side under a chart.
+pub const AXIS_NAME_CHARS_MAX: usize = 24;
 
 /// A field that moves in step with a sweep axis.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

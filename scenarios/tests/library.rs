@@ -90,6 +90,7 @@ fn a_sweep_group_that_is_invalid_fails_validation_naming_the_group() {
             ron::Value::Number(100_000_000.into()),
         ],
         with: Vec::new(),
+        names: Vec::new(),
     }];
     let problems = scenarios::validate::validate(&scenario).unwrap_err();
     assert!(

@@ -16,6 +16,9 @@ use crate::validate::SWEEP_GROUPS_MAX;
 #[derive(Clone, Debug)]
 pub struct Group {
     pub label: String,
+    /// The group's short name, from its axes' `names` (joined by ", "),
+    /// when any axis has them: what charts and tables call it.
+    pub name: Option<String>,
     /// (field path, value as RON text).
     pub sets: Vec<(String, String)>,
     /// The paths in `sets` that move in step with an axis before them (a
@@ -92,6 +95,35 @@ impl PlanError {
     }
 }
 
+/// An axis's `names`: none, or one per value, each short and not empty.
+fn check_names(source: AxisSource, axis: &crate::schema::SweepAxis) -> Result<(), PlanError> {
+    let error = |message: String| PlanError::Axis {
+        axis: source,
+        path: axis.path.clone(),
+        message,
+    };
+    if axis.names.is_empty() {
+        return Ok(());
+    }
+    if axis.names.len() != axis.values.len() {
+        return Err(error(format!(
+            "{} names for {} values; give one name per value (names: [...])",
+            axis.names.len(),
+            axis.values.len()
+        )));
+    }
+    for name in &axis.names {
+        let chars = name.chars().count();
+        if chars == 0 || chars > crate::schema::AXIS_NAME_CHARS_MAX {
+            return Err(error(format!(
+                "the name \"{name}\" has {chars} characters; a name has 1 to {} (it labels a chart's group)",
+                crate::schema::AXIS_NAME_CHARS_MAX
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// The groups of `scenario` swept over its own axes and then `extra`
 /// (each a path and its values), every group validated. With no axes, one
 /// group, "(base)", the scenario itself.
@@ -99,24 +131,22 @@ pub fn plan_groups(
     scenario: &Scenario,
     extra: &[(String, Vec<ron::Value>)],
 ) -> Result<Vec<Group>, PlanError> {
-    let mut axes: Vec<(AxisSource, Vec<(String, Vec<ron::Value>)>)> = scenario
-        .sweep
-        .iter()
-        .enumerate()
-        .map(|(i, a)| {
-            let paths = std::iter::once((a.path.clone(), a.values.clone()))
-                .chain(a.with.iter().map(|w| (w.path.clone(), w.values.clone())))
-                .collect();
-            (AxisSource::File(i), paths)
-        })
-        .collect();
+    type Axis = (AxisSource, Vec<(String, Vec<ron::Value>)>, Vec<String>);
+    let mut axes: Vec<Axis> = Vec::new();
+    for (i, a) in scenario.sweep.iter().enumerate() {
+        let paths = std::iter::once((a.path.clone(), a.values.clone()))
+            .chain(a.with.iter().map(|w| (w.path.clone(), w.values.clone())))
+            .collect();
+        check_names(AxisSource::File(i), a)?;
+        axes.push((AxisSource::File(i), paths, a.names.clone()));
+    }
     axes.extend(
         extra
             .iter()
             .enumerate()
-            .map(|(i, axis)| (AxisSource::Assignment(i), vec![axis.clone()])),
+            .map(|(i, axis)| (AxisSource::Assignment(i), vec![axis.clone()], Vec::new())),
     );
-    let combinations = axes.iter().try_fold(1usize, |n, (_, axis)| {
+    let combinations = axes.iter().try_fold(1usize, |n, (_, axis, _)| {
         n.checked_mul(axis[0].1.len())
             .filter(|n| *n <= SWEEP_GROUPS_MAX)
     });
@@ -127,11 +157,12 @@ pub fn plan_groups(
     }
     let mut groups = vec![Group {
         label: "(base)".into(),
+        name: None,
         sets: Vec::new(),
         lockstep: Vec::new(),
         scenario: scenario.clone(),
     }];
-    for (source, axis) in &axes {
+    for (source, axis, names) in &axes {
         let mut next = Vec::with_capacity(groups.len() * axis[0].1.len());
         for group in &groups {
             for i in 0..axis[0].1.len() {
@@ -160,8 +191,23 @@ pub fn plan_groups(
                     .map(|(f, v)| format!("{f}={v}"))
                     .collect::<Vec<_>>()
                     .join(" ");
+                // The short name: this axis's name for the value, after
+                    // the names so far; an axis without names adds its
+                    // value's text only when an earlier one had a name.
+                    let part = names.get(i).cloned();
+                    let name = match (&group.name, part) {
+                        (None, None) => None,
+                        (None, Some(part)) if group.sets.is_empty() => Some(part),
+                        (None, Some(part)) => Some(format!("{}, {part}", group.label)),
+                        (Some(before), Some(part)) => Some(format!("{before}, {part}")),
+                        (Some(before), None) => Some(format!(
+                            "{before}, {}",
+                            sets.last().map_or(String::new(), |(f, v)| format!("{f}={v}"))
+                        )),
+                    };
                 next.push(Group {
                     label,
+                    name,
                     sets,
                     lockstep,
                     scenario: changed,

@@ -33,6 +33,9 @@ pub struct Header {
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct GroupHeader {
     pub label: String,
+    /// Its short name from the axes' `names`, which charts and tables use.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
     pub sets: Vec<(String, String)>,
     /// Paths in `sets` that follow another axis (see `Group::lockstep`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

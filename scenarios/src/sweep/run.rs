@@ -89,6 +89,7 @@ impl Header {
                 .iter()
                 .map(|g| GroupHeader {
                     label: g.label.clone(),
+                    name: g.name.clone(),
                     sets: g.sets.clone(),
                     lockstep: g.lockstep.clone(),
                     theory: g.scenario.theory(),
