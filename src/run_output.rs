@@ -561,7 +561,16 @@ fn write_counterexamples(
             );
             // The report (when written) draws the same window's messages.
             let lamport = summary.report.is_some().then_some("report.html#space-time");
-            let page = reports::timeline::render(&outcome.history, cx, &title, &bands, lamport);
+            let clients = u64::from(resolved.workload.clients);
+            let name_of = |p: u64| scenarios::names::client_of_process(p, clients);
+            let page = reports::timeline::render(
+                &outcome.history,
+                cx,
+                &title,
+                &bands,
+                lamport,
+                &name_of,
+            );
             std::fs::write(dir.join("counterexample.html"), page)?;
         }
     }

@@ -548,6 +548,11 @@ fn a_counterexample_page_shows_faults_and_links_the_same_window() {
     assert!(page.contains("time (ms)"), "a time axis in ms");
     assert!(page.contains("power loss n1"), "the fault band is labelled");
     assert!(page.contains("focus: the 40 operations nearest the culprit"));
+    // The culprit in words, with the run's client names.
+    assert!(
+        page.contains("<strong>In words.</strong> The write of 1.109 to k1 by client2, acknowledged at 999.073 ms, was lost"),
+        "the lost write said in a sentence"
+    );
     assert!(page.contains("<a href=\"report.html#space-time\">"));
     // The link's window is the report's space-time window: the two
     // numbers after each page's phrase.

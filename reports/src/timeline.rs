@@ -414,6 +414,7 @@ pub fn render(
     title: &str,
     bands: &[FaultBand],
     lamport: Option<&str>,
+    name_of: &dyn Fn(u64) -> String,
 ) -> String {
     crate::charts::register_font();
     let data = timeline(history, cx);
@@ -431,6 +432,11 @@ pub fn render(
         cx.longest_prefix.len(),
         escape(&cx.state_after_prefix),
         escape(&culprit)
+    );
+    let _ = writeln!(
+        out,
+        "<p class=\"lesson\" style=\"border-left:4px solid #d55e00;padding:0.4em 0.8em;background:#fdf0e8\"><strong>In words.</strong> {}</p>",
+        escape(&sim_core::checker::explain::in_words(history, cx, name_of))
     );
     let swatch = |role: Role, text: &str| {
         let RGBColor(r, g, b) = role_colour(role);

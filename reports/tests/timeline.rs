@@ -24,6 +24,10 @@ fn op(process: u64, f: Function, value: &str, invoke_ns: u64, complete_ns: u64) 
     }
 }
 
+fn client(process: u64) -> String {
+    format!("client{}", process + 1)
+}
+
 fn stale_read() -> History {
     History {
         operations: vec![
@@ -40,8 +44,13 @@ fn the_page_draws_every_process_and_marks_the_culprit() {
     let report = linearizability::check(&history, &KvModel::default(), &Budget::default());
     let cx = report.counterexample.expect("a stale read");
     assert_eq!(cx.culprit, Some(2), "the stale read is the culprit");
-    let page = render(&history, &cx, "stale read", &[], None);
+    let page = render(&history, &cx, "stale read", &[], None, &client);
     assert!(page.starts_with("<!DOCTYPE html>"));
+    // The culprit in words, with the run's names.
+    assert!(
+        page.contains("The write of &lt;2&gt; to x by client2, acknowledged at 0 ms, was lost: the read by client3 begun at 0 ms returned 1, an older value, and no later read saw it."),
+        "{page}"
+    );
     assert!(
         !page.contains("<script") && !page.contains("href=") && !page.contains("src="),
         "self-contained, and no link without a space-time diagram"
@@ -104,7 +113,7 @@ fn a_thousand_operations_keep_every_bar_and_focus_on_the_culprit() {
         from < 580_000_000 && to > 619_500_000 && to < 625_000_000,
         "{from} {to}"
     );
-    let page = render(&history, &cx, "long", &[], None);
+    let page = render(&history, &cx, "long", &[], None, &client);
     assert!(page.contains(&format!(
         "focus: the {FOCUS_OPS_MAX} operations nearest the culprit"
     )));
@@ -129,6 +138,7 @@ fn faults_are_shaded_and_the_diagram_is_linked() {
         "stale read",
         &bands,
         Some("report.html#space-time"),
+        &client,
     );
     assert!(
         page.contains("partition n1 | n2 n3"),

@@ -33,12 +33,23 @@ pub(crate) struct ChecksPlan<'a> {
     pub transactions: Option<(bool, Vec<sim_core::txn::models::Model>)>,
     /// Clients audit a bank holding this much money in all.
     pub bank_total: Option<i64>,
-    /// Every node's name, by id.
+    /// Every node's name, by id: the servers, then the clients.
     pub names: &'a [String],
+    /// How many of `names` are clients (the last ones).
+    pub clients: usize,
     /// Memory the search memos may use (what the budget leaves).
     pub memo_bytes_max: usize,
     /// The run stopped before its end.
     pub cut_short: bool,
+}
+
+impl ChecksPlan<'_> {
+    /// The client behind a history's process, by the name the run gave
+    /// it ("client3"); a client whose operation ended unknown goes on as
+    /// process `client + clients * k`.
+    pub fn client_name(&self, process: u64) -> String {
+        crate::names::client_of_process(process, self.clients as u64)
+    }
 }
 
 /// The searches (linearizability, sequential) are skipped once a check the
@@ -148,22 +159,12 @@ fn linearizability_check(history: &History, plan: &ChecksPlan<'_>) -> CheckResul
                 .counterexample
                 .as_ref()
                 .expect("a failure has a counterexample");
-            let culprit = match cx.culprit.map(|i| &history.operations[i]) {
-                    Some(op) => format!(
-                        "; {:?} by process {} invoked at {} saw {:?} but the longest linearizable prefix ({} ops) leaves {}",
-                        op.f,
-                        op.process,
-                        SimTime::from_nanos(op.invoke_ns),
-                        op.value.as_deref().unwrap_or("nothing"),
-                        cx.longest_prefix.len(),
-                        cx.state_after_prefix
-                    ),
-                    None => String::new(),
-                };
+            let name_of = |process: u64| plan.client_name(process);
             format!(
-                "key {} is not linearizable ({} operations){culprit}",
+                "key {} is not linearizable ({} operations): {}",
                 cx.key,
-                cx.sub_history.len()
+                cx.sub_history.len(),
+                sim_core::checker::explain::in_words(history, cx, &name_of)
             )
         }
         Verdict::Unknown => memo_hint(report.unknown_reason.clone().unwrap_or_default(), plan),

@@ -25,6 +25,16 @@ pub fn follower_rank(name: &str) -> Option<usize> {
     (1..=NODES_MAX as usize).contains(&rank).then_some(rank)
 }
 
+/// The client behind a history's process: `client{k+1}` for process
+/// `k + clients * r` (a client whose operation ended unknown goes on as a
+/// new process). "process N" when the run had no clients.
+pub fn client_of_process(process: u64, clients: u64) -> String {
+    if clients == 0 {
+        return format!("process {process}");
+    }
+    format!("{CLIENT_PREFIX}{}", process % clients + 1)
+}
+
 /// The servers' names in id order.
 pub fn server_names(nodes: &Nodes) -> Vec<String> {
     match nodes {

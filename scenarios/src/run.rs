@@ -134,6 +134,7 @@ pub fn run_watched(
         transactions: plan.transactions.clone(),
         bank_total: plan.bank_total,
         names: &plan.names,
+        clients: resolved.workload.clients as usize,
         memo_bytes_max: memo_bytes.min(usize::MAX as u64) as usize,
         cut_short: driven.inconclusive.is_some(),
     };

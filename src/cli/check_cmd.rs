@@ -61,7 +61,15 @@ pub fn check(path: &Path, options: CheckOptions, stdout: &mut dyn Write) -> Resu
         .as_ref()
         .map(|cx| explain::render(&history, cx));
     if let (Some(out), Some(cx)) = (&options.html, &report.counterexample) {
-        let page = reports::timeline::render(&history, cx, &path.display().to_string(), &[], None);
+        let name_of = |p: u64| format!("process {p}");
+        let page = reports::timeline::render(
+            &history,
+            cx,
+            &path.display().to_string(),
+            &[],
+            None,
+            &name_of,
+        );
         std::fs::write(out, page).map_err(|e| super::check_options::output_error(out, e))?;
     }
     let summary = CheckSummary {
