@@ -22,6 +22,7 @@ pub fn groups(header: &Header, results: &[UnitResult]) -> Vec<GroupData> {
         .map(|g| GroupData {
             label: g.label.clone(),
             name: g.name.clone(),
+            expect: g.expect.clone().unwrap_or_else(|| header.expect.clone()),
             // The charts' axes: the paths that follow another leave out.
             sets: g
                 .sets

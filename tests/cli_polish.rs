@@ -992,6 +992,7 @@ fn expected_violations_are_one_line_and_expected_in_the_report() {
     assert!(!result.stdout.contains("failures ("), "{}", result.stdout);
     let page = std::fs::read_to_string(dir.join("report.html")).unwrap();
     assert!(page.contains("<th>expected</th><th>unexpected</th>"));
+    assert!(page.contains("<td>Async</td><td>violates linearizability</td><td>as expected</td>"), "{page}");
     // The page opens with the scenario's description and its lesson.
     assert!(page.contains("Sync, SemiSync and Async primary-backup through a primary crash"));
     assert!(page.contains("<strong>Lesson.</strong> When the primary crashes"));

@@ -814,14 +814,20 @@ fn write_page(
             escape(missing)
         );
     }
-    out.push_str("<h2>Verdicts</h2>\n<p>Expected: runs that failed only checks their group expects to fail (the lesson working); unexpected: any other failure, or a panic.</p>\n<table>\n<tr><th>group</th><th>runs</th><th>pass</th><th>expected</th><th>unexpected</th><th>unknown</th></tr>\n");
+    out.push_str("<h2>Groups</h2>\n<p>Each group, what it expects of its runs, and what they did. Expected: runs that failed only checks their group expects to fail (the lesson working); unexpected: any other failure, or a panic; unknown: runs cut short or out of budget.</p>\n<table>\n<tr><th>group</th><th>expects</th><th>outcome</th><th>runs</th><th>pass</th><th>expected</th><th>unexpected</th><th>unknown</th></tr>\n");
     for g in groups {
         let unexpected = g.failed - g.failed_as_expected.min(g.failed);
+        let outcome = match g.met() {
+            Some(true) => "as expected",
+            Some(false) => "NOT as expected",
+            None => "undecided",
+        };
         let _ = writeln!(
             out,
-            "<tr{}><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            if unexpected > 0 { " class=\"fail\"" } else { "" },
-            escape(&g.label),
+            "<tr{}><td>{}</td><td>{}</td><td>{outcome}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            if g.met() == Some(false) { " class=\"fail\"" } else { "" },
+            escape(&group_name(g)),
+            escape(&g.expectation()),
             g.runs(),
             g.passed,
             g.failed_as_expected,

@@ -29,6 +29,8 @@ pub struct GroupData {
     pub name: Option<String>,
     /// (field path, value as RON text), one per sweep axis.
     pub sets: Vec<(String, String)>,
+    /// What the group expects of its runs.
+    pub expect: scenarios::schema::Expect,
     pub passed: u64,
     pub failed: u64,
     /// Of the `failed`, those that failed only checks the group expects
@@ -47,6 +49,32 @@ pub struct GroupData {
 impl GroupData {
     pub fn runs(&self) -> u64 {
         self.passed + self.failed + self.unknown
+    }
+
+    /// The group's expectation in words ("pass", "violates fresh-reads").
+    pub fn expectation(&self) -> String {
+        use scenarios::schema::Expect;
+        match &self.expect {
+            Expect::Pass => "every run passes".to_string(),
+            Expect::Violation(names) => format!("violates {}", names.join(" or ")),
+            Expect::Allow(names) => format!("may violate {}", names.join(" or ")),
+        }
+    }
+
+    /// Whether its runs met the expectation: no unexpected failure, and
+    /// for `Violation` at least one expected one; `None` when no run
+    /// decided it (all cut short, or none ran).
+    pub fn met(&self) -> Option<bool> {
+        use scenarios::schema::Expect;
+        let unexpected = self.failed - self.failed_as_expected.min(self.failed);
+        if self.passed + self.failed == 0 {
+            return None;
+        }
+        Some(match &self.expect {
+            Expect::Pass => self.failed == 0,
+            Expect::Violation(_) => unexpected == 0 && self.failed_as_expected > 0,
+            Expect::Allow(_) => unexpected == 0,
+        })
     }
 
     /// Every sample of `metric`, over all runs.
