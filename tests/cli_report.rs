@@ -548,6 +548,10 @@ fn a_counterexample_page_shows_faults_and_links_the_same_window() {
     assert!(page.contains("time (ms)"), "a time axis in ms");
     assert!(page.contains("power loss n1"), "the fault band is labelled");
     assert!(page.contains("focus: the 40 operations nearest the culprit"));
+    // Each chart of the report says what to notice in it.
+    let run_page = std::fs::read_to_string(dir.join("report.html")).unwrap();
+    assert!(run_page.contains("<p class=\"says\">Of the operations drawn, half completed within"), "latency");
+    assert!(run_page.contains("<p class=\"says\">Per window, p99 latency was typically"), "quantiles");
     // The culprit in words, with the run's client names.
     assert!(
         page.contains("<strong>In words.</strong> The write of 1.109 to k1 by client2, acknowledged at 999.073 ms, was lost"),

@@ -389,7 +389,7 @@ pub fn write_page(
                 std::fs::write(dir.join(format!("{name}.svg")), &svg)
                     .map_err(|e| format!("{}: {e}", dir.display()))?;
                 picture.png(&dir.join(format!("{name}.png")))?;
-                page.push_str(&figure(&name, &svg));
+                page.push_str(&figure(&name, &svg, None));
             }
         }
     }

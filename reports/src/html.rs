@@ -17,10 +17,14 @@ pub fn head(title: &str) -> String {
     )
 }
 
-/// A chart inline, with links to its SVG and PNG files.
-pub fn figure(name: &str, svg: &str) -> String {
+/// A chart inline, with links to its SVG and PNG files, after the
+/// sentence that says what to notice in it (`says`, from its data).
+pub fn figure(name: &str, svg: &str, says: Option<&str>) -> String {
+    let says = says
+        .filter(|s| !s.is_empty())
+        .map_or(String::new(), |s| format!("<p class=\"says\">{}</p>\n", escape(s)));
     format!(
-        "<figure id=\"{name}\">\n{}\n<figcaption><a href=\"{name}.svg\">{name}.svg</a> · <a href=\"{name}.png\">{name}.png</a></figcaption>\n</figure>\n",
+        "{says}<figure id=\"{name}\">\n{}\n<figcaption><a href=\"{name}.svg\">{name}.svg</a> · <a href=\"{name}.png\">{name}.png</a></figcaption>\n</figure>\n",
         svg.trim_start_matches("<?xml version=\"1.0\" encoding=\"UTF-8\"?>").trim()
     )
 }

@@ -33,6 +33,7 @@ pub mod words;
 pub mod lamport;
 pub mod protocol_series;
 pub mod run_report;
+pub mod says;
 pub mod series;
 pub mod sides;
 pub mod sweep_report;

@@ -345,6 +345,15 @@ pub fn write_with_laps(
         end_ms,
     });
     lap(LAPS[0]);
+    // What to notice in each chart, from its data (`says`).
+    let mut says: std::collections::BTreeMap<String, String> = [
+        ("latency", crate::says::latency(&points, &bands)),
+        ("latency-quantiles", crate::says::quantiles(&windows, &bands)),
+        ("availability", crate::says::availability(&windows, &bands)),
+    ]
+    .into_iter()
+    .map(|(name, text)| (name.to_string(), text))
+    .collect();
     let mut svgs = Vec::new();
     for chart in &charts {
         let svg = chart.svg();
@@ -363,6 +372,10 @@ pub fn write_with_laps(
         .unwrap_or_default();
     for chart in &over_time {
         let name = chart.name();
+        says.insert(
+            name.clone(),
+            crate::says::over_time(&crate::words::metric_words(&chart.metric), &chart.lines),
+        );
         let svg = chart.svg();
         std::fs::write(dir.join(format!("{name}.svg")), &svg).map_err(|e| e.to_string())?;
         chart.png(&dir.join(format!("{name}.png")))?;
@@ -370,6 +383,7 @@ pub fn write_with_laps(
     }
     let sides = data.metrics.map(crate::sides::sides).unwrap_or_default();
     if !sides.is_empty() {
+        says.insert("availability-by-side".into(), crate::says::run_sides(&sides));
         let chart = crate::sides::SidesChart { sides: &sides };
         let svg = chart.svg();
         std::fs::write(dir.join("availability-by-side.svg"), &svg).map_err(|e| e.to_string())?;
@@ -433,7 +447,7 @@ pub fn write_with_laps(
             cycle_figure = Some((sim_core::txn::explain::finding_text(txns, finding), svg));
         }
     }
-    let mut page = page(dir, data, &svgs, &bands, &lamport);
+    let mut page = page(dir, data, &svgs, &bands, &lamport, &says);
     if let Some((text, svg)) = cycle_figure {
         let section = format!(
             "<h2 id=\"txn-cycle\">The transactions' first anomaly</h2>\n<p>Each box a transaction, each arrow a dependency and why (ww, wr, rw, session, real time); the cycle means no order of the transactions explains what they read.{}</p>\n<pre>{}</pre>\n{}",
@@ -443,7 +457,7 @@ pub fn write_with_laps(
                 ""
             },
             escape(&text),
-            crate::html::figure("txn-cycle", &svg)
+            crate::html::figure("txn-cycle", &svg, None)
         );
         page = page.replacen("<h2>Faults</h2>", &format!("{section}<h2>Faults</h2>"), 1);
     }
@@ -506,6 +520,7 @@ fn page(
     svgs: &[(String, String)],
     bands: &[crate::bands::FaultBand],
     lamport: &Result<(Diagram, String), String>,
+    says: &std::collections::BTreeMap<String, String>,
 ) -> String {
     let scenario = data.resolved;
     let summary = data.summary.unwrap_or(&Json::Null);
@@ -571,7 +586,7 @@ fn page(
     }
     out.push_str("<h2>Charts</h2>\n");
     for (name, svg) in svgs {
-        out.push_str(&crate::html::figure(name, svg));
+        out.push_str(&crate::html::figure(name, svg, says.get(name).map(String::as_str)));
     }
     out.push_str("<h2 id=\"space-time\">Space-time diagram</h2>\n");
     match lamport {
@@ -582,7 +597,7 @@ fn page(
                 diagram.from_ns as f64 / 1e6,
                 diagram.to_ns as f64 / 1e6
             );
-            out.push_str(&crate::html::figure("lamport", svg));
+            out.push_str(&crate::html::figure("lamport", svg, None));
         }
         Err(why) => {
             let _ = writeln!(out, "<p>No diagram: {}</p>", escape(why));

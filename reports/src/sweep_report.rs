@@ -648,6 +648,7 @@ fn consistency_figures(
     dir: &Path,
     groups: &[(String, &crate::consistency::GroupConsistency)],
     figures: &mut Vec<(String, String)>,
+    says: &mut std::collections::BTreeMap<String, String>,
 ) -> Result<String, String> {
     use crate::consistency::{tables, PacelcChart, SidesChart, VisibilityChart};
     if groups.iter().all(|(_, c)| c.reads == 0) {
@@ -656,6 +657,11 @@ fn consistency_figures(
     let visibility = VisibilityChart::of(groups);
     if visibility.lines.iter().any(|(_, points)| !points.is_empty()) {
         save(dir, "t-visibility", &visibility, figures)?;
+        let at_zero: Vec<(String, f64)> = groups
+            .iter()
+            .filter_map(|(label, c)| Some((label.clone(), c.at_zero()?.0)))
+            .collect();
+        says.insert("t-visibility".into(), crate::says::visibility(&at_zero));
     }
     let pacelc = PacelcChart {
         points: groups
@@ -671,6 +677,12 @@ fn consistency_figures(
             .collect(),
     };
     save(dir, "latency-vs-staleness", &pacelc, figures)?;
+    let stale: Vec<(String, f64, Option<f64>)> = pacelc
+        .points
+        .iter()
+        .filter_map(|(label, stale, read, _)| Some((label.clone(), (*stale)?, *read)))
+        .collect();
+    says.insert("latency-vs-staleness".into(), crate::says::staleness(&stale));
     if groups.iter().any(|(_, c)| !c.sides.is_empty()) {
         save(
             dir,
@@ -678,6 +690,15 @@ fn consistency_figures(
             &SidesChart::of(groups, false),
             figures,
         )?;
+        let sides: Vec<(String, f64, u64)> = groups
+            .iter()
+            .flat_map(|(label, c)| {
+                c.sides.iter().filter_map(move |s| {
+                    Some((format!("side {} of {label}", s.side.replace('+', " ")), s.availability()?, s.total()))
+                })
+            })
+            .collect();
+        says.insert("sides-availability".into(), crate::says::sweep_sides(&sides));
         save(
             dir,
             "sides-consistency",
@@ -710,7 +731,10 @@ fn write_page(
 ) -> Result<PathBuf, String> {
     register_font();
     let mut figures: Vec<(String, String)> = Vec::new();
+    // What to notice in each chart, from its data.
+    let mut says: std::collections::BTreeMap<String, String> = std::collections::BTreeMap::new();
     save(dir, "verdicts", &VerdictChart { groups }, &mut figures)?;
+    says.insert("verdicts".into(), crate::says::verdicts(groups));
     if let Some(map) = heatmap(groups, &HeatValue::PassRate) {
         save(dir, "pass-rate", &HeatmapChart { map: &map }, &mut figures)?;
     }
@@ -719,6 +743,15 @@ fn write_page(
         let chart = TradeoffChart::of(groups, x, y);
         if !chart.points.is_empty() {
             save(dir, &format!("tradeoff-{x}-{y}"), &chart, &mut figures)?;
+            let points: Vec<(String, f64, f64)> = chart
+                .points
+                .iter()
+                .map(|p| (p.group.clone(), p.x.mean, p.y_p99))
+                .collect();
+            says.insert(
+                format!("tradeoff-{x}-{y}"),
+                crate::says::tradeoff(&metric_words(x), &metric_words(y), &points),
+            );
         }
     }
     // Every group, those without judged reads as empty, so that each keeps
@@ -731,7 +764,7 @@ fn write_page(
             (group_name(g), c.unwrap_or(&none))
         })
         .collect();
-    let consistency_tables = consistency_figures(dir, &with_reads, &mut figures)?;
+    let consistency_tables = consistency_figures(dir, &with_reads, &mut figures, &mut says)?;
     let mut tables = String::new();
     for metric in &names {
         // One bootstrap per group and metric, for the chart and the table.
@@ -754,6 +787,7 @@ fn write_page(
                 .collect(),
         };
         save(dir, &format!("cdf-{metric}"), &cdf, &mut figures)?;
+        says.insert(format!("cdf-{metric}"), crate::says::cdf(&metric_words(metric), &cdf.lines));
         let bars = estimates
             .iter()
             .enumerate()
@@ -773,6 +807,12 @@ fn write_page(
             theory: theory_lines(groups, metric),
         };
         save(dir, &format!("mean-{metric}"), &mean, &mut figures)?;
+        let means: Vec<(String, f64)> = groups
+            .iter()
+            .zip(&estimates)
+            .filter_map(|(g, e)| Some((group_name(g), e.as_ref()?.mean)))
+            .collect();
+        says.insert(format!("mean-{metric}"), crate::says::means(&metric_words(metric), &means));
         let value = HeatValue::Mean(metric.clone());
         if let Some(map) = heatmap(groups, &value) {
             save(
@@ -837,7 +877,7 @@ fn write_page(
     }
     out.push_str("</table>\n<h2>Charts</h2>\n");
     for (name, svg) in &figures {
-        out.push_str(&crate::html::figure(name, svg));
+        out.push_str(&crate::html::figure(name, svg, says.get(name).map(String::as_str)));
     }
     out.push_str(&consistency_tables);
     if !names.is_empty() {
