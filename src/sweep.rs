@@ -596,6 +596,7 @@ pub(crate) mod fixtures {
             tradeoff: None,
             description: String::new(),
             lesson: None,
+            charts: Vec::new(),
         }
     }
 

@@ -89,6 +89,7 @@ pub fn write_results(
         missing: header.missing_note(results.len() as u64),
         description: header.description.clone(),
         lesson: header.lesson.clone(),
+        charts: header.charts.clone(),
         ..options.clone()
     };
     reports::sweep_report::write(dir, &title, &groups(header, results), &options)

@@ -999,6 +999,11 @@ fn expected_violations_are_one_line_and_expected_in_the_report() {
     assert!(!page.contains("<tr class=\"fail\">"), "no group failed unexpectedly");
     let svg = std::fs::read_to_string(dir.join("verdicts.svg")).unwrap();
     assert!(svg.contains("expected violation"));
+    // Only the charts the lesson lists (outputs.charts) are drawn.
+    assert!(dir.join("tradeoff-lost_acked_writes-commit_latency_ms.png").is_file());
+    assert!(dir.join("cdf-commit_latency_ms.png").is_file());
+    assert!(!dir.join("cdf-replication_lag_entries.png").exists());
+    assert!(!dir.join("mean-degraded_ms.png").exists());
     // JSON readers see which failures were expected.
     let summary: Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).unwrap()).unwrap();

@@ -355,7 +355,12 @@ pub fn write_with_laps(
     .map(|(name, text)| (name.to_string(), text))
     .collect();
     let mut svgs = Vec::new();
+    let draws = |name: &str| data.resolved.outputs.draws(name);
     for chart in &charts {
+        if !draws(chart.name()) {
+            lap(chart.name());
+            continue;
+        }
         let svg = chart.svg();
         std::fs::write(dir.join(format!("{}.svg", chart.name())), &svg)
             .map_err(|e| e.to_string())?;
@@ -370,7 +375,7 @@ pub fn write_with_laps(
             crate::protocol_series::charts(m, &names, &bands, end_ms)
         })
         .unwrap_or_default();
-    for chart in &over_time {
+    for chart in over_time.iter().filter(|c| draws(&c.name())) {
         let name = chart.name();
         says.insert(
             name.clone(),
@@ -382,7 +387,7 @@ pub fn write_with_laps(
         svgs.push((name, svg));
     }
     let sides = data.metrics.map(crate::sides::sides).unwrap_or_default();
-    if !sides.is_empty() {
+    if !sides.is_empty() && draws("availability-by-side") {
         says.insert("availability-by-side".into(), crate::says::run_sides(&sides));
         let chart = crate::sides::SidesChart { sides: &sides };
         let svg = chart.svg();

@@ -58,6 +58,8 @@ pub struct SweepOptions {
     /// lesson when it has one.
     pub description: String,
     pub lesson: Option<String>,
+    /// The charts to draw (`outputs.charts`; empty: every chart).
+    pub charts: Vec<String>,
 }
 
 /// One group's point on a trade-off chart.
@@ -630,11 +632,15 @@ impl Drawable for HeatmapChart<'_> {
 /// Writes `chart` into `dir` as NAME.svg and NAME.png, and keeps its SVG
 /// for the page.
 fn save(
+    charts: &[String],
     dir: &Path,
     name: &str,
     chart: &impl Drawable,
     figures: &mut Vec<(String, String)>,
 ) -> Result<(), String> {
+    if !scenarios::schema::chart_listed(charts, name) {
+        return Ok(()); // The scenario's `outputs.charts` leaves it out.
+    }
     let svg = chart.svg();
     chart.png(&dir.join(format!("{name}.png")))?;
     std::fs::write(dir.join(format!("{name}.svg")), &svg).map_err(|e| e.to_string())?;
@@ -649,6 +655,7 @@ fn consistency_figures(
     groups: &[(String, &crate::consistency::GroupConsistency)],
     figures: &mut Vec<(String, String)>,
     says: &mut std::collections::BTreeMap<String, String>,
+    charts: &[String],
 ) -> Result<String, String> {
     use crate::consistency::{tables, PacelcChart, SidesChart, VisibilityChart};
     if groups.iter().all(|(_, c)| c.reads == 0) {
@@ -656,7 +663,7 @@ fn consistency_figures(
     }
     let visibility = VisibilityChart::of(groups);
     if visibility.lines.iter().any(|(_, points)| !points.is_empty()) {
-        save(dir, "t-visibility", &visibility, figures)?;
+        save(charts, dir, "t-visibility", &visibility, figures)?;
         let at_zero: Vec<(String, f64)> = groups
             .iter()
             .filter_map(|(label, c)| Some((label.clone(), c.at_zero()?.0)))
@@ -676,7 +683,7 @@ fn consistency_figures(
             })
             .collect(),
     };
-    save(dir, "latency-vs-staleness", &pacelc, figures)?;
+    save(charts, dir, "latency-vs-staleness", &pacelc, figures)?;
     let stale: Vec<(String, f64, Option<f64>)> = pacelc
         .points
         .iter()
@@ -685,6 +692,7 @@ fn consistency_figures(
     says.insert("latency-vs-staleness".into(), crate::says::staleness(&stale));
     if groups.iter().any(|(_, c)| !c.sides.is_empty()) {
         save(
+            charts,
             dir,
             "sides-availability",
             &SidesChart::of(groups, false),
@@ -700,6 +708,7 @@ fn consistency_figures(
             .collect();
         says.insert("sides-availability".into(), crate::says::sweep_sides(&sides));
         save(
+            charts,
             dir,
             "sides-consistency",
             &SidesChart::of(groups, true),
@@ -730,19 +739,20 @@ fn write_page(
     options: &SweepOptions,
 ) -> Result<PathBuf, String> {
     register_font();
+    let charts = options.charts.as_slice();
     let mut figures: Vec<(String, String)> = Vec::new();
     // What to notice in each chart, from its data.
     let mut says: std::collections::BTreeMap<String, String> = std::collections::BTreeMap::new();
-    save(dir, "verdicts", &VerdictChart { groups }, &mut figures)?;
+    save(charts, dir, "verdicts", &VerdictChart { groups }, &mut figures)?;
     says.insert("verdicts".into(), crate::says::verdicts(groups));
     if let Some(map) = heatmap(groups, &HeatValue::PassRate) {
-        save(dir, "pass-rate", &HeatmapChart { map: &map }, &mut figures)?;
+        save(charts, dir, "pass-rate", &HeatmapChart { map: &map }, &mut figures)?;
     }
     let names = metrics(groups);
     if let Some((x, y)) = &options.tradeoff {
         let chart = TradeoffChart::of(groups, x, y);
         if !chart.points.is_empty() {
-            save(dir, &format!("tradeoff-{x}-{y}"), &chart, &mut figures)?;
+            save(charts, dir, &format!("tradeoff-{x}-{y}"), &chart, &mut figures)?;
             let points: Vec<(String, f64, f64)> = chart
                 .points
                 .iter()
@@ -764,7 +774,8 @@ fn write_page(
             (group_name(g), c.unwrap_or(&none))
         })
         .collect();
-    let consistency_tables = consistency_figures(dir, &with_reads, &mut figures, &mut says)?;
+    let consistency_tables =
+        consistency_figures(dir, &with_reads, &mut figures, &mut says, charts)?;
     let mut tables = String::new();
     for metric in &names {
         // One bootstrap per group and metric, for the chart and the table.
@@ -786,7 +797,19 @@ fn write_page(
                 .map(group_name)
                 .collect(),
         };
-        save(dir, &format!("cdf-{metric}"), &cdf, &mut figures)?;
+        // A metric with one value in every sample of every group shows
+        // nothing a chart could (keys homed per server in a partition
+        // lesson): its table row stays, its charts go unless listed.
+        let (low, high) = groups
+            .iter()
+            .flat_map(|g| g.pooled(metric))
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), v| (l.min(v), h.max(v)));
+        let listed = |name: &str| charts.iter().any(|c| c == name);
+        let constant = low == high;
+        let drawn = |name: String| (!constant || listed(&name)).then_some(name);
+        if let Some(name) = drawn(format!("cdf-{metric}")) {
+            save(charts, dir, &name, &cdf, &mut figures)?;
+        }
         says.insert(format!("cdf-{metric}"), crate::says::cdf(&metric_words(metric), &cdf.lines));
         let bars = estimates
             .iter()
@@ -806,7 +829,9 @@ fn write_page(
             bars,
             theory: theory_lines(groups, metric),
         };
-        save(dir, &format!("mean-{metric}"), &mean, &mut figures)?;
+        if let Some(name) = drawn(format!("mean-{metric}")) {
+            save(charts, dir, &name, &mean, &mut figures)?;
+        }
         let means: Vec<(String, f64)> = groups
             .iter()
             .zip(&estimates)
@@ -816,6 +841,7 @@ fn write_page(
         let value = HeatValue::Mean(metric.clone());
         if let Some(map) = heatmap(groups, &value) {
             save(
+                charts,
                 dir,
                 &format!("heatmap-{metric}"),
                 &HeatmapChart { map: &map },

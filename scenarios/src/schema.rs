@@ -654,6 +654,30 @@ pub struct OutputsSpec {
     pub trace: bool,
     #[serde(default = "default_trace_events_max")]
     pub trace_events_max: u64,
+    /// The charts the reports draw, by file name without extension
+    /// ("sides-availability", "cdf-commit_latency_ms"); a name ending in
+    /// `*` stands for every chart it begins ("cdf-*"). Empty: every chart
+    /// that has something to show. A teaching scenario lists those its
+    /// lesson needs.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub charts: Vec<String>,
+}
+
+impl OutputsSpec {
+    /// Whether the reports draw the chart `name` (see `charts`).
+    pub fn draws(&self, name: &str) -> bool {
+        chart_listed(&self.charts, name)
+    }
+}
+
+/// Whether `name` is in `charts` (empty: every chart), where an entry
+/// ending in `*` stands for every name it begins.
+pub fn chart_listed(charts: &[String], name: &str) -> bool {
+    charts.is_empty()
+        || charts.iter().any(|c| match c.strip_suffix('*') {
+            Some(prefix) => name.starts_with(prefix),
+            None => c == name,
+        })
 }
 
 /// A run's limits. Reaching one ends the run as inconclusive (exit 3), with
@@ -707,6 +731,7 @@ fn default_trace_events_max() -> u64 {
 impl Default for OutputsSpec {
     fn default() -> Self {
         OutputsSpec {
+            charts: Vec::new(),
             history: true,
             metrics: true,
             trace: false,
@@ -763,4 +788,19 @@ pub const AXIS_NAME_CHARS_MAX: usize = 24;
 pub struct LockstepPath {
     pub path: String,
     pub values: Vec<ron::Value>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_chart_list_takes_names_and_prefixes_and_empty_takes_all() {
+        let list = vec!["verdicts".to_string(), "sides-*".to_string()];
+        assert!(chart_listed(&list, "verdicts"));
+        assert!(chart_listed(&list, "sides-consistency"));
+        assert!(!chart_listed(&list, "cdf-home_keys_per_server"));
+        assert!(!chart_listed(&list, "verdicts-2"));
+        assert!(chart_listed(&[], "anything"));
+    }
 }

@@ -113,6 +113,7 @@ impl CdfArgs {
             missing: None,
             description: String::new(),
             lesson: None,
+            charts: Vec::new(),
         }
     }
 }

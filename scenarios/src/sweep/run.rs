@@ -99,6 +99,7 @@ impl Header {
             expect: base.expect.clone(),
             description: base.description.clone(),
             lesson: base.lesson.clone(),
+            charts: base.outputs.charts.clone(),
             shard: shard.map(|(k, n)| format!("{k}/{n}")),
             tradeoff: base
                 .protocol
