@@ -358,6 +358,7 @@ pub fn diagram(
     ops: &[OpSpan],
     marks: &[Mark],
     window: DiagramWindow,
+    fault_labels: &[(u64, String)],
 ) -> Diagram {
     let DiagramWindow {
         mut from_ns,
@@ -515,11 +516,13 @@ pub fn diagram(
             | TraceKind::Release
             | TraceKind::ClockJump
             | TraceKind::SetLoss => {
-                let label = if record.detail.is_empty() {
-                    record.kind.name().to_string()
-                } else {
-                    scenarios::run::with_node_names(&record.detail, names)
-                };
+                // The fault as the scenario file writes it (from its band),
+                // never the engine's Debug text of it.
+                let t = record.time.as_nanos();
+                let label = fault_labels
+                    .iter()
+                    .find(|(at, _)| at.abs_diff(t) <= 1_000)
+                    .map_or_else(|| record.kind.name().to_string(), |(_, l)| l.clone());
                 across_times.push((record.time.as_nanos(), cut(&label)));
                 None
             }
@@ -1111,6 +1114,7 @@ mod tests {
             &[],
             &[],
             around(10_000_000, 20_000_000, 10_000_000),
+            &[(17_000_000, "partition n1 | n2".to_string())],
         );
         assert_eq!(d.lines, ["n1", "n2", "n3"]);
         assert_eq!(
@@ -1148,7 +1152,8 @@ mod tests {
             (Some(5), None)
         );
         assert_eq!(d.line_events, vec![(1, 6, LineEvent::Crash)]);
-        // Node ids in the fault's words become names.
+        // The fault as the scenario writes it (its band's label), not the
+        // engine's Debug text of it.
         assert_eq!(d.across, vec![(7, "partition n1 | n2".to_string())]);
         assert!(d.notes.is_empty());
         // The crashed node is down from its crash to the window's end.
@@ -1214,6 +1219,7 @@ mod tests {
             &ops,
             &marks,
             around(5_000_000, 20_000_000, 5_000_000),
+            &[],
         );
         assert_eq!(d.lines, ["n1", "client1"]);
         assert_eq!(d.rows_ns, [9, 10, 12, 14, 18, 19].map(|ms| ms * 1_000_000));
@@ -1250,6 +1256,7 @@ mod tests {
             &[],
             &[],
             around(0, (n + 1) * 1_000_000, focus_ns),
+            &[],
         );
         assert_eq!(d.arrows.len(), MESSAGES_MAX);
         // Three quarters before the focus, one after: sends 575..875.
@@ -1276,7 +1283,7 @@ mod tests {
                 records.push(send(1, k, 0, id, "Ping"));
             }
         }
-        let d = diagram("t", &records, &names, None, &[], &[], around(0, 10_000_000, 0));
+        let d = diagram("t", &records, &names, None, &[], &[], around(0, 10_000_000, 0), &[]);
         assert_eq!(d.lines.len(), LINES_MAX + 1);
         // n1 (everyone's peer) and the 23 busiest others, in id order; the
         // rest talk to n1 from the "other nodes" lane.
@@ -1298,6 +1305,7 @@ mod tests {
             &[],
             &[],
             around(0, 10_000_000, 0),
+            &[],
         );
         // n3 and n1 talk twice; everyone else's messages to n1 come from
         // the lane of nodes not drawn.
@@ -1374,7 +1382,7 @@ mod tests {
             deliver(4, 2, 1, 2, "Append"),
             record(5, TraceKind::Crash, 1, None, None, ""),
         ];
-        let d = diagram("t", &records, &names(), Some(&[0, 3]), &[], &[], around(0, 10_000_000, 0));
+        let d = diagram("t", &records, &names(), Some(&[0, 3]), &[], &[], around(0, 10_000_000, 0), &[]);
         assert_eq!(d.lines, ["n1", "client1", OTHERS]);
         assert_eq!(d.arrows.len(), 1);
         assert_eq!(d.arrows[0].label, "Put to n3");
@@ -1389,7 +1397,7 @@ mod tests {
     #[test]
     fn a_window_with_nothing_on_its_nodes_says_so_and_names_the_busy_ones() {
         let records = vec![send(1, 1, 2, 1, "Append"), deliver(2, 1, 2, 1, "Append")];
-        let d = diagram("t", &records, &names(), Some(&[0]), &[], &[], around(0, 10_000_000, 0));
+        let d = diagram("t", &records, &names(), Some(&[0]), &[], &[], around(0, 10_000_000, 0), &[]);
         assert!(d.is_empty());
         assert!(
             d.notes[0].starts_with("nothing to draw in this window")
@@ -1397,7 +1405,7 @@ mod tests {
             "{:?}",
             d.notes
         );
-        let quiet = diagram("t", &[], &names(), None, &[], &[], around(0, 10_000_000, 0));
+        let quiet = diagram("t", &[], &names(), None, &[], &[], around(0, 10_000_000, 0), &[]);
         assert!(quiet.is_empty() && quiet.notes[0].contains("no node sent a message"));
     }
 
@@ -1409,7 +1417,7 @@ mod tests {
             send(88, 1, 0, 2, "Pong"),
             deliver(89, 1, 0, 2, "Pong"),
         ];
-        let d = diagram("t", &records, &names(), None, &[], &[], around(0, 100_000_000, 0));
+        let d = diagram("t", &records, &names(), None, &[], &[], around(0, 100_000_000, 0), &[]);
         let ys = d.row_ys();
         assert_eq!(ys[1] - ys[0], ROW_PX);
         assert_eq!(ys[2] - ys[1], ROW_PX + GAP_PX, "86 ms is a gap");
@@ -1429,7 +1437,7 @@ mod tests {
     #[test]
     fn a_diagram_draws_to_its_own_size() {
         let records = vec![send(10, 0, 1, 1, "Vote"), deliver(12, 0, 1, 1, "Vote")];
-        let d = diagram("t", &records, &names(), None, &[], &[], around(0, 20_000_000, 0));
+        let d = diagram("t", &records, &names(), None, &[], &[], around(0, 20_000_000, 0), &[]);
         let svg = d.svg();
         let (w, h) = d.size();
         assert!(

@@ -191,6 +191,20 @@ pub fn marks(
     marks
 }
 
+/// Each fault band's start, and its end when it has one, as the diagram
+/// labels the rules across it: as the scenario file writes the fault.
+fn fault_labels(bands: &[crate::bands::FaultBand]) -> Vec<(u64, String)> {
+    let ns = |ms: f64| (ms * 1e6).round() as u64;
+    let mut labels = Vec::new();
+    for band in bands {
+        labels.push((ns(band.start_ms), band.label.clone()));
+        if band.end_ms > band.start_ms {
+            labels.push((ns(band.end_ms), format!("end of {}", band.label)));
+        }
+    }
+    labels
+}
+
 /// The operations as spans on their clients' lines.
 fn op_spans(history: &History, servers: usize, clients: usize) -> Vec<OpSpan> {
     if clients == 0 {
@@ -259,6 +273,7 @@ fn lamport(
         &op_spans(history, servers, clients),
         &marks,
         window,
+        &fault_labels(bands),
     );
     if replay.truncated {
         diagram.notes.push(format!(
