@@ -214,6 +214,7 @@ fn latency_over_time<'a, DB: DrawingBackend>(
     let mut chart = ChartBuilder::on(root)
         .caption(caption, (FAMILY, 18))
         .margin(12)
+            .margin_right(32)
         .x_label_area_size(40)
         .y_label_area_size(70)
         .build_cartesian_2d(0.0..end_ms.max(1.0), (low..high).log_scale())?;
@@ -353,6 +354,7 @@ fn availability<DB: DrawingBackend>(
             (FAMILY, 18),
         )
         .margin(12)
+            .margin_right(32)
         .x_label_area_size(30)
         .y_label_area_size(70)
         .build_cartesian_2d(0.0..end_ms.max(1.0), 0.0..most * 1.1)?;
@@ -379,6 +381,7 @@ fn availability<DB: DrawingBackend>(
     }
     let mut fraction = ChartBuilder::on(&lower)
         .margin(12)
+            .margin_right(32)
         .x_label_area_size(40)
         .y_label_area_size(70)
         .build_cartesian_2d(0.0..end_ms.max(1.0), 0.0..1.05)?;
@@ -455,6 +458,7 @@ pub(crate) fn categorical<'a, DB: DrawingBackend + 'a>(
     let mut chart = ChartBuilder::on(root)
         .caption(caption, (FAMILY, 18))
         .margin(12)
+            .margin_right(32)
         .x_label_area_size(50)
         .y_label_area_size(70)
         .build_cartesian_2d(-0.5..n as f64 - 0.5, 0.0..y_max)?;

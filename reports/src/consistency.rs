@@ -79,6 +79,7 @@ impl Drawable for VisibilityChart {
                 (FAMILY, 18),
             )
             .margin(12)
+            .margin_right(32)
             .x_label_area_size(45)
             .y_label_area_size(70)
             .build_cartesian_2d(
@@ -150,6 +151,7 @@ impl Drawable for PacelcChart {
                 (FAMILY, 18),
             )
             .margin(12)
+            .margin_right(32)
             .x_label_area_size(45)
             .y_label_area_size(70)
             .build_cartesian_2d(-x_max * 0.05..x_max * 1.3, (y_min..y_max * 1.5).log_scale())?;
@@ -285,6 +287,7 @@ impl Drawable for SidesChart {
         let mut chart = ChartBuilder::on(root)
             .caption(caption, (FAMILY, 16))
             .margin(12)
+            .margin_right(32)
             .x_label_area_size(40)
             .y_label_area_size(520)
             .build_cartesian_2d(0.0..1.02, -0.5..n as f64 - 0.5)?;
@@ -295,6 +298,7 @@ impl Drawable for SidesChart {
             .x_labels(6)
             .x_label_formatter(&|x| format!("{x:.1}"))
             .x_desc(if self.reads { "share of the side's judged reads" } else { "share of the side's operations" })
+            .y_desc("side of the partition | group (sample size)")
             .label_style((FAMILY, 12))
             .draw()?;
         for (layer, outcome) in [Outcome::Ok, Outcome::Fail, Outcome::Info].into_iter().enumerate() {

@@ -740,10 +740,18 @@ pub fn kind_colour(i: usize) -> RGBColor {
     KIND_COLOURS[i % KIND_COLOURS.len()]
 }
 
-/// About how wide `text` is at `size` points, in pixels (the shipped
-/// font's average advance is under 0.6 em).
-fn text_width(text: &str, size: i32) -> i32 {
-    (text.chars().count() as f64 * f64::from(size) * 0.6).ceil() as i32
+use crate::key::text_width;
+
+/// Where a label at `size` points goes so that it stays inside the
+/// picture's `width`: right of `x` (by `gap`), or left of it when it
+/// would run past the edge.
+fn fit_x(x: i32, gap: i32, text: &str, size: i32, width: i32) -> i32 {
+    let w = text_width(text, size);
+    if x + gap + w > width - 6 {
+        (x - gap - w).max(4)
+    } else {
+        x + gap
+    }
 }
 
 const DROPPED: RGBColor = RGBColor(214, 39, 40);
@@ -887,8 +895,9 @@ impl Drawable for Diagram {
                     colour.filled(),
                 ))?;
             }
-            taken.take(&label, 11, (x + 10, y - 5));
-            root.draw(&Text::new(label, (x + 10, y - 5), text(11, colour)))?;
+            let lx = fit_x(x, 10, &label, 11, self.size().0 as i32);
+            taken.take(&label, 11, (lx, y - 5));
+            root.draw(&Text::new(label, (lx, y - 5), text(11, colour)))?;
         }
         // Client operations.
         for (line, start, end, label, outcome) in &self.spans {
@@ -899,8 +908,9 @@ impl Drawable for Diagram {
                 [(x - 6, y0), (x + 6, y1.max(y0 + 2))],
                 colour.mix(0.25).filled(),
             ))?;
-            if taken.take(label, 10, (x + 8, y0 - 5)) {
-                root.draw(&Text::new(label.clone(), (x + 8, y0 - 5), text(10, colour)))?;
+            let lx = fit_x(x, 8, label, 10, self.size().0 as i32);
+            if taken.take(label, 10, (lx, y0 - 5)) {
+                root.draw(&Text::new(label.clone(), (lx, y0 - 5), text(10, colour)))?;
             }
         }
         // Messages.
@@ -922,8 +932,9 @@ impl Drawable for Diagram {
                     root.draw(&PathElement::new(vec![from, stop], colour.stroke_width(1)))?;
                     root.draw(&Cross::new(stop, 4, colour.stroke_width(2)))?;
                     let why = format!("dropped: {reason}");
-                    if taken.take(&why, 9, (stop.0 + 5, stop.1 - 4)) {
-                        root.draw(&Text::new(why, (stop.0 + 5, stop.1 - 4), text(9, colour)))?;
+                    let lx = fit_x(stop.0, 5, &why, 9, self.size().0 as i32);
+                    if taken.take(&why, 9, (lx, stop.1 - 4)) {
+                        root.draw(&Text::new(why, (lx, stop.1 - 4), text(9, colour)))?;
                     }
                 }
                 _ => {
@@ -933,7 +944,10 @@ impl Drawable for Diagram {
                     }
                 }
             }
-            let middle = ((from.0 + to.0) / 2 + 3, (from.1 + to.1) / 2 - 10);
+            let middle = (
+                fit_x((from.0 + to.0) / 2, 3, &arrow.label, 9, self.size().0 as i32),
+                (from.1 + to.1) / 2 - 10,
+            );
             if taken.take(&arrow.label, 9, middle) {
                 root.draw(&Text::new(arrow.label.clone(), middle, text(9, colour)))?;
             }

@@ -150,6 +150,7 @@ impl Drawable for SeriesChart<'_> {
         let mut chart = ChartBuilder::on(root)
             .caption(format!("{words} over time"), (FAMILY, 18))
             .margin(12)
+            .margin_right(32)
             .x_label_area_size(40)
             .y_label_area_size(70)
             .build_cartesian_2d(0.0..self.end_ms.max(1.0), 0.0..high * 1.1)?;

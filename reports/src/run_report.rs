@@ -179,9 +179,9 @@ pub fn marks(
                 time_ns: op.complete_ns.unwrap_or(op.invoke_ns),
                 node: (clients > 0).then(|| servers + (op.process % clients as u64) as usize),
                 text: format!(
-                    "not linearizable ({}): {}",
-                    leaf(&check["name"]),
-                    describe(op)
+                    "not linearizable: {}'s {} (the culprit)",
+                    scenarios::names::client_of_process(op.process, clients as u64),
+                    culprit_words(op)
                 ),
                 window_ns: culprit.map(|c| crate::timeline::culprit_window(history, &sub, c)),
             });
@@ -203,6 +203,22 @@ fn fault_labels(bands: &[crate::bands::FaultBand]) -> Vec<(u64, String)> {
         }
     }
     labels
+}
+
+/// The culprit operation in a few words: "read of k1 returned 3.72".
+fn culprit_words(op: &sim_core::history::Operation) -> String {
+    use sim_core::history::Function;
+    let value = op.value.as_deref().unwrap_or("nothing");
+    match op.f {
+        Function::Read => format!("read of {} returned {value}", op.key),
+        Function::Write => format!("write of {value} to {}", op.key),
+        Function::Cas => format!(
+            "compare-and-set of {} from {} to {value}",
+            op.key,
+            op.expected.as_deref().unwrap_or("?")
+        ),
+        _ => describe(op),
+    }
 }
 
 /// The operations as spans on their clients' lines.

@@ -133,6 +133,7 @@ impl Drawable for TradeoffChart<'_> {
                 (FAMILY, 18),
             )
             .margin(12)
+            .margin_right(32)
             .x_label_area_size(50)
             .y_label_area_size(70)
             .build_cartesian_2d(-x_high * 0.05..x_high * 1.15, 0.0..y_high * 1.15)?;
@@ -225,6 +226,7 @@ impl Drawable for CdfChart<'_> {
         builder
             .caption(caption, (FAMILY, 18))
             .margin(12)
+            .margin_right(32)
             .x_label_area_size(40)
             .y_label_area_size(60);
         let y_desc = "fraction of samples at or below";
@@ -393,6 +395,7 @@ impl Drawable for MeanChart<'_> {
                 builder
                     .caption(caption, (FAMILY, 18))
                     .margin(12)
+            .margin_right(32)
                     .x_label_area_size(50)
                     .y_label_area_size(70);
                 let span = (x_high - x_low).max(1e-9);
@@ -568,6 +571,7 @@ impl Drawable for HeatmapChart<'_> {
         let mut chart = ChartBuilder::on(root)
             .caption(caption, (FAMILY, 18))
             .margin(12)
+            .margin_right(32)
             .x_label_area_size(50)
             .y_label_area_size(120)
             .build_cartesian_2d(-0.5..nx as f64 - 0.5, -0.5..ny as f64 - 0.5)?;
