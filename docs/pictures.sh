@@ -18,6 +18,8 @@ $FAULTLINE run split-brain-no-fencing --seed 3 --set protocol.PrimaryBackup.no_f
 $FAULTLINE sweep cap-partition --seeds 0..100 --out "$out/cap" > /dev/null
 $FAULTLINE sweep pacelc-latency --seeds 0..100 --out "$out/pacelc" > /dev/null
 $FAULTLINE sweep lww-clock-skew --seeds 0..100 --out "$out/skew" > /dev/null
+$FAULTLINE sweep pbs-wars --seeds 0..100 --out "$out/pbs" > /dev/null
+$FAULTLINE sweep quorum-repair --seeds 0..100 --out "$out/repair" > /dev/null
 cp "$out/raft/availability.png" docs/pictures/raft-leader-crash-availability.png
 cp "$out/raft/latency.png" docs/pictures/raft-leader-crash-latency.png
 cp "$out/2pc/availability.png" docs/pictures/2pc-coordinator-crash-availability.png
@@ -33,5 +35,11 @@ cp "$out/cap/sides-availability.png" docs/pictures/cap-partition-availability.pn
 cp "$out/cap/sides-consistency.png" docs/pictures/cap-partition-consistency.png
 cp "$out/pacelc/latency-vs-staleness.png" docs/pictures/pacelc-latency-vs-staleness.png
 cp "$out/pacelc/t-visibility.png" docs/pictures/pacelc-t-visibility.png
+cp "$out/pacelc/verdicts.png" docs/pictures/pacelc-verdicts.png
+cp "$out/modes/verdicts.png" docs/pictures/replication-modes-verdicts.png
+cp "$out/skew/verdicts.png" docs/pictures/lww-clock-skew-verdicts.png
+cp "$out/repair/verdicts.png" docs/pictures/quorum-repair-verdicts.png
+cp "$out/pbs/t-visibility.png" docs/pictures/pbs-wars-t-visibility.png
+cp "$out/election/mean-leaderless_ms.png" docs/pictures/raft-election-means.png
 rm -rf "$out"
 echo "wrote docs/pictures/"

@@ -843,14 +843,8 @@ fn write_page(
             .collect();
         says.insert(format!("mean-{metric}"), crate::says::means(&metric_words(metric), &means));
         let value = HeatValue::Mean(metric.clone());
-        if let Some(map) = heatmap(groups, &value) {
-            save(
-                charts,
-                dir,
-                &format!("heatmap-{metric}"),
-                &HeatmapChart { map: &map },
-                &mut figures,
-            )?;
+        if let (Some(map), Some(name)) = (heatmap(groups, &value), drawn(format!("heatmap-{metric}"))) {
+            save(charts, dir, &name, &HeatmapChart { map: &map }, &mut figures)?;
         }
         let _ = writeln!(
             tables,
