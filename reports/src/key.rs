@@ -21,6 +21,8 @@ pub(crate) enum Mark {
     Triangle,
     Cross,
     Diamond,
+    /// No sample: a line of the key table ("G2 = PrimaryBackup(...)").
+    Nothing,
 }
 
 /// Pixels: a row's height, the sample's width, the gap after an entry.
@@ -45,6 +47,23 @@ pub(crate) struct Key {
 impl Key {
     pub(crate) fn add(&mut self, label: impl Into<String>, colour: RGBColor, mark: Mark) {
         self.entries.push((label.into(), colour, mark));
+    }
+
+    /// The labels of `n = labels.len()` categories across a picture
+    /// `width_px` wide: each as it is when all fit their width (about 7 px
+    /// a character), else short ids ("G1", "G2", ...) with a table of
+    /// what each stands for added to this key, so that no name is cut.
+    pub(crate) fn categories(&mut self, labels: &[String], width_px: u32) -> Vec<String> {
+        let n = labels.len().max(1);
+        let chars_max = (width_px.saturating_sub(100) as usize / n / 7).max(4);
+        if labels.iter().all(|l| l.chars().count() <= chars_max) {
+            return labels.to_vec();
+        }
+        let ids: Vec<String> = (1..=labels.len()).map(|i| format!("G{i}")).collect();
+        for (id, label) in ids.iter().zip(labels) {
+            self.add(format!("{id} = {label}"), BLACK, Mark::Nothing);
+        }
+        ids
     }
 
     /// Each entry's row and x, laid out in `width` pixels.
@@ -121,6 +140,7 @@ impl Key {
                 ))?,
                 Mark::Triangle => area.draw(&TriangleMarker::new(middle, 6, colour.filled()))?,
                 Mark::Cross => area.draw(&Cross::new(middle, 5, colour.stroke_width(2)))?,
+                Mark::Nothing => {}
                 Mark::Diamond => area.draw(&Polygon::new(
                     vec![
                         (middle.0, y - 7),
@@ -166,5 +186,21 @@ mod tests {
                 assert!(end < *next_x);
             }
         }
+    }
+
+    #[test]
+    fn long_category_names_become_ids_with_a_table_and_short_ones_stay() {
+        let mut key = Key::default();
+        let short: Vec<String> = ["Sync", "SemiSync", "Async"].map(String::from).to_vec();
+        assert_eq!(key.categories(&short, 1200), short);
+        assert_eq!(key.height(1200), 0, "nothing added");
+        let long: Vec<String> = (0..9)
+            .map(|i| format!("PrimaryBackup(mode: SemiSync(acks: {i}, fallback_timeout: 500ms))"))
+            .collect();
+        let ids = key.categories(&long, 1200);
+        assert_eq!(ids[0], "G1");
+        assert_eq!(ids[8], "G9");
+        assert_eq!(key.entries.len(), 9);
+        assert_eq!(key.entries[1].0, format!("G2 = {}", long[1]), "the whole name, never cut");
     }
 }

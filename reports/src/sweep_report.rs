@@ -300,7 +300,7 @@ impl Across {
     pub fn of(groups: &[GroupData]) -> Across {
         match numeric_axis(groups) {
             Some((axis, values)) => Across::Values { axis, values },
-            None => Across::Categories(groups.iter().map(|g| short(&group_name(g))).collect()),
+            None => Across::Categories(groups.iter().map(group_name).collect()),
         }
     }
 
@@ -380,10 +380,15 @@ impl Drawable for MeanChart<'_> {
         for (i, (label, _)) in self.theory.iter().enumerate() {
             key.add(label.clone(), theory_colour(i), Mark::Dashed);
         }
+        let categories = match &self.across {
+            Across::Categories(labels) => key.categories(labels, root.dim_in_pixel().0),
+            Across::Values { .. } => Vec::new(),
+        };
         let root = &key.split(root)?;
         let metric = words.as_str();
         match &self.across {
-            Across::Categories(labels) => {
+            Across::Categories(_) => {
+                let labels = &categories;
                 let chart = categorical(root, &caption, labels, y_high * 1.1, metric)?;
                 self.series(chart)
             }
@@ -513,7 +518,7 @@ impl Drawable for VerdictChart<'_> {
             .max()
             .unwrap_or(1)
             .max(1) as f64;
-        let labels: Vec<String> = self.groups.iter().map(|g| short(&group_name(g))).collect();
+        let labels: Vec<String> = self.groups.iter().map(group_name).collect();
         // A group that expects a violation and shows it is the lesson
         // working: "expected", blue-grey, never a red failure.
         let layers: [(&str, RGBColor, fn(&GroupData) -> u64); 4] = [
@@ -528,6 +533,7 @@ impl Drawable for VerdictChart<'_> {
         for (name, colour, _) in &layers {
             key.add(*name, *colour, Mark::Box);
         }
+        let labels = key.categories(&labels, root.dim_in_pixel().0);
         let root = &key.split(root)?;
         let mut chart = categorical(root, "runs per group by verdict", &labels, most * 1.1, "runs")?;
         for (layer, (_, colour, count)) in layers.iter().enumerate() {

@@ -82,6 +82,9 @@ pub struct Bar {
     /// Its index in the history.
     pub index: usize,
     pub process: u64,
+    /// Who ran it, by the run's name ("client3"); a client's successive
+    /// processes share its row.
+    pub who: String,
     pub start_ms: f64,
     /// `None`: never completed (drawn to the chart's right edge).
     pub end_ms: Option<f64>,
@@ -139,7 +142,11 @@ pub fn culprit_window(history: &History, sub_history: &[usize], culprit: usize) 
 
 /// The timeline's data: the key's operations nearest the culprit (or the
 /// first, without one), their roles, and the focus.
-pub fn timeline(history: &History, cx: &Counterexample) -> Timeline {
+pub fn timeline(
+    history: &History,
+    cx: &Counterexample,
+    name_of: &dyn Fn(u64) -> String,
+) -> Timeline {
     let ops = &history.operations;
     let (sub, overview) = nearest(history, &cx.sub_history, cx.culprit, OVERVIEW_OPS_MAX);
     let focus_range = nearest(history, &cx.sub_history, cx.culprit, FOCUS_OPS_MAX).1;
@@ -165,6 +172,7 @@ pub fn timeline(history: &History, cx: &Counterexample) -> Timeline {
             Bar {
                 index,
                 process: op.process,
+                who: name_of(op.process),
                 start_ms: ms(op.invoke_ns),
                 end_ms: op.complete_ns.map(ms),
                 role,
@@ -252,15 +260,22 @@ impl TimelineChart<'_> {
     fn rows(&self) -> Vec<String> {
         match self.view {
             View::Overview => {
-                let mut processes: Vec<u64> = self.bars().iter().map(|b| b.process).collect();
-                processes.sort_unstable();
-                processes.dedup();
-                processes.iter().map(|p| format!("p{p}")).collect()
+                // One row per name, in the order of their first process.
+                let mut by_process: Vec<(u64, &str)> =
+                    self.bars().iter().map(|b| (b.process, b.who.as_str())).collect();
+                by_process.sort_unstable();
+                let mut rows: Vec<String> = Vec::new();
+                for (_, who) in by_process {
+                    if !rows.iter().any(|r| r == who) {
+                        rows.push(who.to_string());
+                    }
+                }
+                rows
             }
             View::Focus => self
                 .bars()
                 .iter()
-                .map(|b| format!("#{} p{}", b.index, b.process))
+                .map(|b| format!("#{} {}", b.index, b.who))
                 .collect(),
         }
     }
@@ -270,7 +285,7 @@ impl TimelineChart<'_> {
         let from_top = match self.view {
             View::Overview => rows
                 .iter()
-                .position(|r| *r == format!("p{}", bar.process))
+                .position(|r| *r == bar.who)
                 .unwrap_or(0),
             View::Focus => i,
         };
@@ -417,7 +432,7 @@ pub fn render(
     name_of: &dyn Fn(u64) -> String,
 ) -> String {
     crate::charts::register_font();
-    let data = timeline(history, cx);
+    let data = timeline(history, cx, name_of);
     let ops = &history.operations;
     let culprit = match cx.culprit {
         Some(c) => format!("#{c} {}", describe(&ops[c])),
@@ -473,7 +488,7 @@ pub fn render(
                 .trim()
         );
     }
-    out.push_str("<h3>The focus's operations</h3>\n<table>\n<tr><th>#</th><th>process</th><th>operation</th><th>invoked (ms)</th><th>completed (ms)</th><th>role</th></tr>\n");
+    out.push_str("<h3>The focus's operations</h3>\n<table>\n<tr><th>#</th><th>who</th><th>operation</th><th>invoked (ms)</th><th>completed (ms)</th><th>role</th></tr>\n");
     for &b in &data.focus {
         let bar = &data.bars[b];
         let role = match bar.role {
@@ -484,14 +499,14 @@ pub fn render(
         };
         let _ = writeln!(
             out,
-            "<tr{}><td>{}</td><td>p{}</td><td>{}</td><td>{:.3}</td><td>{}</td><td>{}</td></tr>",
+            "<tr{}><td>{}</td><td>{}</td><td>{}</td><td>{:.3}</td><td>{}</td><td>{}</td></tr>",
             if bar.role == Role::Culprit {
                 " class=\"fail\""
             } else {
                 ""
             },
             bar.index,
-            bar.process,
+            escape(&bar.who),
             escape(&bar.label),
             bar.start_ms,
             bar.end_ms

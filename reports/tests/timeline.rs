@@ -55,7 +55,7 @@ fn the_page_draws_every_process_and_marks_the_culprit() {
         !page.contains("<script") && !page.contains("href=") && !page.contains("src="),
         "self-contained, and no link without a space-time diagram"
     );
-    for process in ["p0", "p1", "p2"] {
+    for process in ["client1", "client2", "client3"] {
         assert!(
             page.contains(&format!("\n{process}\n")),
             "{process} has a row"
@@ -66,7 +66,7 @@ fn the_page_draws_every_process_and_marks_the_culprit() {
         "the culprit is labelled"
     );
     assert!(
-        page.contains("<tr class=\"fail\"><td>2</td><td>p2</td>"),
+        page.contains("<tr class=\"fail\"><td>2</td><td>client3</td>"),
         "and red in the table"
     );
     assert!(page.contains("&lt;2&gt;"), "values are escaped");
@@ -93,7 +93,7 @@ fn a_thousand_operations_keep_every_bar_and_focus_on_the_culprit() {
     let report = linearizability::check(&history, &KvModel::default(), &Budget::default());
     let cx = report.counterexample.expect("a stale read");
     assert_eq!(cx.culprit, Some(600));
-    let data = timeline(&history, &cx);
+    let data = timeline(&history, &cx, &client);
     assert_eq!(data.bars.len(), 1_001, "every operation has a bar");
     assert_eq!(data.operations, 1_001);
     assert_eq!(data.focus.len(), FOCUS_OPS_MAX);

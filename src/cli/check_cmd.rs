@@ -61,7 +61,7 @@ pub fn check(path: &Path, options: CheckOptions, stdout: &mut dyn Write) -> Resu
         .as_ref()
         .map(|cx| explain::render(&history, cx));
     if let (Some(out), Some(cx)) = (&options.html, &report.counterexample) {
-        let name_of = |p: u64| format!("process {p}");
+        let name_of = |p: u64| format!("p{p}");
         let page = reports::timeline::render(
             &history,
             cx,

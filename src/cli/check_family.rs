@@ -240,7 +240,7 @@ fn print_workload(
 ) -> Result<(), CliError> {
     if let (Some(out), Some((history, lin))) = (&options.html, linearizability) {
         if let Some(cx) = &lin.counterexample {
-            let name_of = |p: u64| format!("process {p}");
+            let name_of = |p: u64| format!("p{p}");
             let page = reports::timeline::render(history, cx, file, &[], None, &name_of);
             std::fs::write(out, page).map_err(|e| super::check_options::output_error(out, e))?;
         }
