@@ -723,21 +723,13 @@ impl Diagram {
     }
 }
 
-/// Message kinds' colours: a colour-blind-safe set (Okabe and Ito, red
-/// kept for drops and violations), then around again.
-const KIND_COLOURS: [RGBColor; 7] = [
-    RGBColor(0, 114, 178),
-    RGBColor(230, 159, 0),
-    RGBColor(0, 158, 115),
-    RGBColor(204, 121, 167),
-    RGBColor(86, 180, 233),
-    RGBColor(120, 94, 240),
-    RGBColor(0, 0, 0),
-];
+/// Message kinds' colours: the groups' colour-blind-safe palette less
+/// its vermillion, which red drops and violations would be mistaken for.
+const KIND_COLOURS: [usize; 8] = [0, 1, 2, 4, 5, 6, 7, 8];
 
 /// The colour of the `i`th message kind.
 pub fn kind_colour(i: usize) -> RGBColor {
-    KIND_COLOURS[i % KIND_COLOURS.len()]
+    crate::charts::PALETTE[KIND_COLOURS[i % KIND_COLOURS.len()]]
 }
 
 use crate::key::text_width;
