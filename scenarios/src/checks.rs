@@ -66,7 +66,7 @@ pub(crate) fn run_checks(
     let registers = plan.registers;
     let invariants_check = invariants_check(&wanted, violations, invariants, plan, plan.names);
     let mut session_checks = if registers {
-        session_checks(&wanted, history)
+        session_checks(&wanted, history, plan)
     } else {
         Vec::new()
     };
@@ -391,7 +391,11 @@ fn fresh_reads_check(history: &History) -> CheckResult {
     }
 }
 
-fn session_checks(wanted: &dyn Fn(&str) -> bool, history: &History) -> Vec<CheckResult> {
+fn session_checks(
+    wanted: &dyn Fn(&str) -> bool,
+    history: &History,
+    plan: &ChecksPlan<'_>,
+) -> Vec<CheckResult> {
     let mut results = Vec::new();
     let guarantees: Vec<&'static str> = session::GUARANTEES
         .iter()
@@ -415,13 +419,24 @@ fn session_checks(wanted: &dyn Fn(&str) -> bool, history: &History) -> Vec<Check
                     } else {
                         ""
                     };
+                    // In words, with the run's names (as a linearizability
+                    // failure is said).
+                    let obliged = match v.obliged.map(|w| &history.operations[w]) {
+                        Some(w) => format!(
+                            "older than the write of {} by {}, completed at {}, which {} was obliged to see",
+                            w.value.as_deref().unwrap_or("nothing"),
+                            plan.client_name(w.process),
+                            SimTime::from_nanos(w.complete_ns.unwrap_or(w.invoke_ns)),
+                            plan.client_name(read.process)
+                        ),
+                        None => "which no write wrote".to_string(),
+                    };
                     format!(
-                        "{at_least}{count} violations; first: process {} read {:?} from {} at {}, older than a write it was obliged to see{}",
-                        read.process,
-                        read.value.as_deref().unwrap_or(""),
+                        "{at_least}{count} violations; first: the read of {} by {}, begun at {}, returned {}, {obliged}",
                         read.key,
+                        plan.client_name(read.process),
                         SimTime::from_nanos(read.invoke_ns),
-                        v.obliged.map(|w| format!(" ({:?})", history.operations[w].value.as_deref().unwrap_or(""))).unwrap_or_default()
+                        read.value.as_deref().unwrap_or("nothing"),
                     )
                 }
             };

@@ -290,3 +290,32 @@ fn a_link_gives_a_kind_of_message_its_own_latency() {
     assert!(text.contains("network.default.kinds[0].kind"), "{text}");
     assert!(text.contains("did you mean `AppendAck`?"), "{text}");
 }
+
+/// A session guarantee's failure is said with the run's names, as a
+/// linearizability failure is: "the read of k1 by client1, begun at ...,
+/// returned ..., older than the write of ... by client1, completed at
+/// ..., which client1 was obliged to see", never "process 4".
+#[test]
+fn a_session_failure_names_its_clients() {
+    let mut scenario = common::load("replica-lag-reads.ron");
+    scenario.sweep.clear();
+    scenario.protocol = scenarios::set::apply(
+        &scenario,
+        "protocol.PrimaryBackup.read_from",
+        ron::Value::String("Backup".into()),
+    )
+    .unwrap()
+    .protocol;
+    let outcome = common::run(&scenario, 0);
+    let check = outcome
+        .checks
+        .iter()
+        .find(|c| c.name == "read-your-writes")
+        .expect("checked");
+    assert!(
+        check.detail.contains("first: the read of ") && check.detail.contains(" by client"),
+        "{}",
+        check.detail
+    );
+    assert!(!check.detail.contains("process"), "{}", check.detail);
+}
