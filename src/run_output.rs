@@ -563,14 +563,8 @@ fn write_counterexamples(
             let lamport = summary.report.is_some().then_some("report.html#space-time");
             let clients = u64::from(resolved.workload.clients);
             let name_of = |p: u64| scenarios::names::client_of_process(p, clients);
-            let page = reports::timeline::render(
-                &outcome.history,
-                cx,
-                &title,
-                &bands,
-                lamport,
-                &name_of,
-            );
+            let page =
+                reports::timeline::render(&outcome.history, cx, &title, &bands, lamport, &name_of);
             std::fs::write(dir.join("counterexample.html"), page)?;
         }
     }

@@ -981,31 +981,55 @@ fn the_library_sweep_gives_the_records_and_verdict_of_the_cli() {
 fn expected_violations_are_one_line_and_expected_in_the_report() {
     let dir = scratch("sweep-expected");
     let out = s(&dir);
-    let result = faultline(&["sweep", "replication-modes", "--seeds", "0..3", "--out", &out]);
+    let result = faultline(&[
+        "sweep",
+        "replication-modes",
+        "--seeds",
+        "0..3",
+        "--out",
+        &out,
+    ]);
     assert_eq!(result.code, 0, "{result:?}");
     assert!(
         result.stdout.contains("expected violations: 3 runs failed only checks their group expects to fail (linearizability)"),
         "{}",
         result.stdout
     );
-    assert_eq!(result.stdout.matches("reproduce:").count(), 1, "{}", result.stdout);
+    assert_eq!(
+        result.stdout.matches("reproduce:").count(),
+        1,
+        "{}",
+        result.stdout
+    );
     assert!(!result.stdout.contains("failures ("), "{}", result.stdout);
     let page = std::fs::read_to_string(dir.join("report.html")).unwrap();
     assert!(page.contains("<th>expected</th><th>unexpected</th>"));
-    assert!(page.contains("<td>Async</td><td>violates linearizability</td><td>as expected</td>"), "{page}");
+    assert!(
+        page.contains("<td>Async</td><td>violates linearizability</td><td>as expected</td>"),
+        "{page}"
+    );
     // The page opens with the scenario's description and its lesson.
     assert!(page.contains("Sync, SemiSync and Async primary-backup through a primary crash"));
     assert!(page.contains("<strong>Lesson.</strong> When the primary crashes"));
-    assert!(!page.contains("<tr class=\"fail\">"), "no group failed unexpectedly");
+    assert!(
+        !page.contains("<tr class=\"fail\">"),
+        "no group failed unexpectedly"
+    );
     let svg = std::fs::read_to_string(dir.join("verdicts.svg")).unwrap();
     assert!(svg.contains("expected violation"));
     // Only the charts the lesson lists (outputs.charts) are drawn.
-    assert!(dir.join("tradeoff-lost_acked_writes-commit_latency_ms.png").is_file());
+    assert!(dir
+        .join("tradeoff-lost_acked_writes-commit_latency_ms.png")
+        .is_file());
     assert!(dir.join("cdf-commit_latency_ms.png").is_file());
     assert!(!dir.join("cdf-replication_lag_entries.png").exists());
     assert!(!dir.join("mean-degraded_ms.png").exists());
     // JSON readers see which failures were expected.
     let summary: Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).unwrap()).unwrap();
-    assert!(summary["failures"].as_array().unwrap().iter().all(|f| f["expected"] == true));
+    assert!(summary["failures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|f| f["expected"] == true));
 }

@@ -217,10 +217,7 @@ fn sweep_writes_figure_16_and_report_makes_it_again() {
     for range in ["150-300 ms", "12-24 ms"] {
         assert!(cdf.contains(range), "{range} in the key");
     }
-    assert!(
-        cdf.contains("log scale"),
-        "election times span a log axis"
-    );
+    assert!(cdf.contains("log scale"), "election times span a log axis");
     assert!(page.contains("bootstrap"), "the interval method is stated");
     let files = [
         "report.html",
@@ -452,21 +449,38 @@ fn a_few_chosen_nodes_show_their_messages_to_the_rest_and_an_empty_window_says_s
     let dir = scratch("report-lamport-readme");
     run("raft-leader-crash", "3", &dir);
     let out = dir.to_str().unwrap();
-    let args = ["report", out, "--from", "2.1s", "--to", "2.3s", "--nodes", "n1,n2,client1"];
+    let args = [
+        "report",
+        out,
+        "--from",
+        "2.1s",
+        "--to",
+        "2.3s",
+        "--nodes",
+        "n1,n2,client1",
+    ];
     let result = faultline(&args);
     assert_eq!(result.code, 0, "{result:?}");
     assert!(!result.stderr.contains("warning"), "{}", result.stderr);
     let svg = std::fs::read_to_string(dir.join("lamport.svg")).unwrap();
     let texts = svg_texts(&svg);
-    assert!(texts.iter().any(|t| t == "other nodes"), "the lane of the rest");
+    assert!(
+        texts.iter().any(|t| t == "other nodes"),
+        "the lane of the rest"
+    );
     assert!(
         texts.iter().any(|t| t.starts_with("RequestVote from n")),
         "the election seen from the chosen nodes: {texts:?}"
     );
-    assert!(texts.iter().any(|t| t.ends_with("ms with nothing drawn")), "gaps shown");
+    assert!(
+        texts.iter().any(|t| t.ends_with("ms with nothing drawn")),
+        "gaps shown"
+    );
     // The run's last 40 ms on n1 alone: Raft's heartbeats go to the
     // others, so n1 has them; a window with no messages at all says so.
-    let empty = faultline(&["report", out, "--from", "4.999s", "--to", "5s", "--nodes", "client1"]);
+    let empty = faultline(&[
+        "report", out, "--from", "4.999s", "--to", "5s", "--nodes", "client1",
+    ]);
     assert_eq!(empty.code, 0, "{empty:?}");
     assert!(
         empty.stderr.contains("warning: the space-time diagram (4999.000 ms to 5000.000 ms) is empty: nothing to draw"),
@@ -550,8 +564,14 @@ fn a_counterexample_page_shows_faults_and_links_the_same_window() {
     assert!(page.contains("focus: the 40 operations nearest the culprit"));
     // Each chart of the report says what to notice in it.
     let run_page = std::fs::read_to_string(dir.join("report.html")).unwrap();
-    assert!(run_page.contains("<p class=\"says\">Of the operations drawn, half completed within"), "latency");
-    assert!(run_page.contains("<p class=\"says\">Per window, p99 latency was typically"), "quantiles");
+    assert!(
+        run_page.contains("<p class=\"says\">Of the operations drawn, half completed within"),
+        "latency"
+    );
+    assert!(
+        run_page.contains("<p class=\"says\">Per window, p99 latency was typically"),
+        "quantiles"
+    );
     // The culprit in words, with the run's client names.
     assert!(
         page.contains("<strong>In words.</strong> The write of 1.109 to k1 by client2, acknowledged at 999.073 ms, was lost"),

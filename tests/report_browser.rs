@@ -162,7 +162,14 @@ fn elements(svg: &str) -> Vec<Element> {
                 } else {
                     (x - back, y, x - back + width, y + size)
                 };
-                Some(Element { tag: name, bounds, colour, text: Some(content), font_px: size, rotated })
+                Some(Element {
+                    tag: name,
+                    bounds,
+                    colour,
+                    text: Some(content),
+                    font_px: size,
+                    rotated,
+                })
             }
             "rect" => {
                 let (x, y) = (num(tag, "x"), num(tag, "y"));
@@ -177,7 +184,14 @@ fn elements(svg: &str) -> Vec<Element> {
             }
             "circle" => {
                 let (x, y, r) = (num(tag, "cx"), num(tag, "cy"), num(tag, "r"));
-                Some(Element { tag: name, bounds: (x - r, y - r, x + r, y + r), colour, text: None, font_px: 0.0, rotated: false })
+                Some(Element {
+                    tag: name,
+                    bounds: (x - r, y - r, x + r, y + r),
+                    colour,
+                    text: None,
+                    font_px: 0.0,
+                    rotated: false,
+                })
             }
             "polyline" | "polygon" | "line" => {
                 let points: Vec<(f64, f64)> = match attr(tag, "points") {
@@ -188,7 +202,10 @@ fn elements(svg: &str) -> Vec<Element> {
                             Some((x.parse().ok()?, y.parse().ok()?))
                         })
                         .collect(),
-                    None => vec![(num(tag, "x1"), num(tag, "y1")), (num(tag, "x2"), num(tag, "y2"))],
+                    None => vec![
+                        (num(tag, "x1"), num(tag, "y1")),
+                        (num(tag, "x2"), num(tag, "y2")),
+                    ],
                 };
                 let xs = points.iter().map(|p| p.0);
                 let ys = points.iter().map(|p| p.1);
@@ -217,7 +234,11 @@ fn elements(svg: &str) -> Vec<Element> {
 /// What is wrong with one chart's SVG, as a teacher would see it: text
 /// cut at the edge, no axis title, a key drawn over the data, or (across
 /// a sweep's charts) a group in two colours.
-fn chart_problems(name: &str, svg: &str, colours: &mut std::collections::BTreeMap<String, (String, String)>) -> Vec<String> {
+fn chart_problems(
+    name: &str,
+    svg: &str,
+    colours: &mut std::collections::BTreeMap<String, (String, String)>,
+) -> Vec<String> {
     let mut problems = Vec::new();
     let width = num(svg, "width");
     let height = num(svg, "height");
@@ -225,7 +246,10 @@ fn chart_problems(name: &str, svg: &str, colours: &mut std::collections::BTreeMa
     for e in all.iter().filter(|e| e.tag == "text") {
         let (x0, y0, x1, y1) = e.bounds;
         if x0 < -1.0 || y0 < -1.0 || x1 > width + 1.0 || y1 > height + 1.0 {
-            problems.push(format!("{name}: text {:?} is cut at the picture's edge", e.text));
+            problems.push(format!(
+                "{name}: text {:?} is cut at the picture's edge",
+                e.text
+            ));
         }
     }
     let stem = name.rsplit('/').next().unwrap_or(name);
@@ -257,8 +281,12 @@ fn chart_problems(name: &str, svg: &str, colours: &mut std::collections::BTreeMa
         for e in key {
             match (&e.text, &e.colour) {
                 (Some(label), _) => {
-                    if let Some(colour) = sample.filter(|c| !["#000000", "#FFFFFF"].contains(&c.as_str())) {
-                        let seen = colours.entry(label.clone()).or_insert((colour.clone(), name.to_string()));
+                    if let Some(colour) =
+                        sample.filter(|c| !["#000000", "#FFFFFF"].contains(&c.as_str()))
+                    {
+                        let seen = colours
+                            .entry(label.clone())
+                            .or_insert((colour.clone(), name.to_string()));
                         if &seen.0 != colour {
                             problems.push(format!(
                                 "{label} is {} in {} but {colour} in {name}",
@@ -288,9 +316,22 @@ fn every_teaching_report_is_readable_and_opens_in_chromium() {
         ("pacelc", &["sweep", "pacelc-latency", "--seeds", "0..4"]),
         ("modes", &["sweep", "replication-modes", "--seeds", "0..4"]),
         ("election", &["sweep", "raft-election", "--seeds", "0..20"]),
-        ("fencing", &["sweep", "split-brain-no-fencing", "--seeds", "0..4"]),
+        (
+            "fencing",
+            &["sweep", "split-brain-no-fencing", "--seeds", "0..4"],
+        ),
         ("raft", &["run", "raft-leader-crash", "--seed", "1"]),
-        ("split", &["run", "split-brain-no-fencing", "--seed", "3", "--set", "protocol.PrimaryBackup.no_fencing=true"]),
+        (
+            "split",
+            &[
+                "run",
+                "split-brain-no-fencing",
+                "--seed",
+                "3",
+                "--set",
+                "protocol.PrimaryBackup.no_fencing=true",
+            ],
+        ),
     ];
     let mut problems = Vec::new();
     for (name, args) in cases {
@@ -311,20 +352,35 @@ fn every_teaching_report_is_readable_and_opens_in_chromium() {
         for svg in &svgs {
             let chart = svg.file_stem().unwrap().to_string_lossy().to_string();
             let text = std::fs::read_to_string(svg).unwrap();
-            problems.extend(chart_problems(&format!("{name}/{chart}"), &text, &mut colours));
+            problems.extend(chart_problems(
+                &format!("{name}/{chart}"),
+                &text,
+                &mut colours,
+            ));
         }
         let page = std::fs::canonicalize(out.join("report.html")).unwrap();
         let png = dir.join(format!("{name}.png"));
         let log = screenshot(&page, &png, &dir.join(format!("profile-{name}")));
         assert!(
-            !log.lines().any(|l| l.contains("CONSOLE") && l.contains("ERROR")),
+            !log.lines()
+                .any(|l| l.contains("CONSOLE") && l.contains("ERROR")),
             "{name}: console errors:\n{log}"
         );
-        let image = image::open(&png).unwrap_or_else(|e| panic!("{name}: no screenshot ({e})")).to_rgb8();
+        let image = image::open(&png)
+            .unwrap_or_else(|e| panic!("{name}: no screenshot ({e})"))
+            .to_rgb8();
         let ink = image.pixels().filter(|p| p.0 != [255, 255, 255]).count();
-        assert!(ink > (image.width() * image.height()) as usize / 100, "{name}: blank page");
+        assert!(
+            ink > (image.width() * image.height()) as usize / 100,
+            "{name}: blank page"
+        );
     }
-    assert!(problems.is_empty(), "{} problems:\n{}", problems.len(), problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "{} problems:\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
 }
 
 /// The visual test's own checks catch what they are for.
@@ -339,13 +395,20 @@ fn the_visual_checks_catch_a_cut_label_a_missing_title_and_a_key_over_the_data()
 <text x="5" y="40" font-size="9.6" transform="rotate(270, 5, 40)">ms</text>
 <polyline stroke="#0072B2" points="40,70 60,20 "/>
 </svg>"##;
-    assert_eq!(chart_problems("good", good, &mut colours), Vec::<String>::new());
+    assert_eq!(
+        chart_problems("good", good, &mut colours),
+        Vec::<String>::new()
+    );
     let cut = good.replace("x=\"34\" y=\"85\"", "x=\"190\" y=\"85\"");
     assert!(chart_problems("cut", &cut, &mut colours)[0].contains("cut at the picture's edge"));
     let untitled = good.replace(" transform=\"rotate(270, 5, 40)\"", "");
     assert!(chart_problems("untitled", &untitled, &mut colours)[0].contains("no axis title"));
     let over = good.replace("points=\"40,70 60,20 \"", "points=\"40,95 60,20 \"");
     assert!(chart_problems("over", &over, &mut colours)[0].contains("reaches into the key"));
-    let recoloured = good.replace("stroke=\"#0072B2\" points=\"10,90", "stroke=\"#E69F00\" points=\"10,90");
-    assert!(chart_problems("recoloured", &recoloured, &mut colours)[0].contains("Raft is #0072B2 in good"));
+    let recoloured = good.replace(
+        "stroke=\"#0072B2\" points=\"10,90",
+        "stroke=\"#E69F00\" points=\"10,90",
+    );
+    assert!(chart_problems("recoloured", &recoloured, &mut colours)[0]
+        .contains("Raft is #0072B2 in good"));
 }

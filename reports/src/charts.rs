@@ -11,8 +11,8 @@
 //! backend, with the font shipped in `assets/`, so that no system font is
 //! needed and every machine draws the same picture).
 
-use crate::key::{Key, Mark};
 use crate::bands::{BandKind, FaultBand};
+use crate::key::{Key, Mark};
 use crate::series::{LatencyPoints, Window};
 use image::codecs::png::{CompressionType, FilterType, PngEncoder};
 use image::{ColorType, ImageEncoder};
@@ -214,7 +214,7 @@ fn latency_over_time<'a, DB: DrawingBackend>(
     let mut chart = ChartBuilder::on(root)
         .caption(caption, (FAMILY, 18))
         .margin(12)
-            .margin_right(32)
+        .margin_right(32)
         .x_label_area_size(40)
         .y_label_area_size(70)
         .build_cartesian_2d(0.0..end_ms.max(1.0), (low..high).log_scale())?;
@@ -247,8 +247,16 @@ fn latency<DB: DrawingBackend>(
     let grey = RGBColor(90, 90, 90);
     let mut key = Key::default();
     key.add("ok", outcome_colour(Outcome::Ok), Mark::Dot);
-    key.add("fail (refused, or a server's no)", outcome_colour(Outcome::Fail), Mark::Dot);
-    key.add("unknown (drawn at the run's end)", outcome_colour(Outcome::Info), Mark::Dot);
+    key.add(
+        "fail (refused, or a server's no)",
+        outcome_colour(Outcome::Fail),
+        Mark::Dot,
+    );
+    key.add(
+        "unknown (drawn at the run's end)",
+        outcome_colour(Outcome::Info),
+        Mark::Dot,
+    );
     key.add("read", grey, Mark::Dot);
     key.add("write", grey, Mark::Triangle);
     key.add("other (cas, append, transfer, order)", grey, Mark::Cross);
@@ -328,11 +336,15 @@ fn availability<DB: DrawingBackend>(
     bands: &[FaultBand],
     end_ms: f64,
 ) -> Drawn<DB> {
-    let stack: [(&str, RGBColor, fn(&crate::series::Window) -> u64); 4] = [
+    let stack: [Layer<crate::series::Window>; 4] = [
         ("ok", outcome_colour(Outcome::Ok), |w| w.counts.ok),
         ("answered no (served)", DECLINED, |w| w.counts.declined),
-        ("gave up (refused)", outcome_colour(Outcome::Fail), |w| w.counts.gave_up),
-        ("unknown (timed out)", outcome_colour(Outcome::Info), |w| w.counts.info),
+        ("gave up (refused)", outcome_colour(Outcome::Fail), |w| {
+            w.counts.gave_up
+        }),
+        ("unknown (timed out)", outcome_colour(Outcome::Info), |w| {
+            w.counts.info
+        }),
     ];
     let mut key = Key::default();
     for (name, colour, _) in &stack {
@@ -354,7 +366,7 @@ fn availability<DB: DrawingBackend>(
             (FAMILY, 18),
         )
         .margin(12)
-            .margin_right(32)
+        .margin_right(32)
         .x_label_area_size(30)
         .y_label_area_size(70)
         .build_cartesian_2d(0.0..end_ms.max(1.0), 0.0..most * 1.1)?;
@@ -372,7 +384,10 @@ fn availability<DB: DrawingBackend>(
             Rectangle::new(
                 [
                     (w.counts.start_ms, below as f64),
-                    (w.counts.start_ms + w.counts.width_ms, (below + own(w)) as f64),
+                    (
+                        w.counts.start_ms + w.counts.width_ms,
+                        (below + own(w)) as f64,
+                    ),
                 ],
                 colour.filled(),
             )
@@ -381,7 +396,7 @@ fn availability<DB: DrawingBackend>(
     }
     let mut fraction = ChartBuilder::on(&lower)
         .margin(12)
-            .margin_right(32)
+        .margin_right(32)
         .x_label_area_size(40)
         .y_label_area_size(70)
         .build_cartesian_2d(0.0..end_ms.max(1.0), 0.0..1.05)?;
@@ -400,6 +415,9 @@ fn availability<DB: DrawingBackend>(
     }
     Ok(())
 }
+
+/// One layer of stacked bars: its name, colour and each bar's count.
+pub(crate) type Layer<T> = (&'static str, RGBColor, fn(&T) -> u64);
 
 /// A server's "no" (served, took no effect): a lighter shade of ok.
 const DECLINED: RGBColor = RGBColor(158, 202, 225);
@@ -458,7 +476,7 @@ pub(crate) fn categorical<'a, DB: DrawingBackend + 'a>(
     let mut chart = ChartBuilder::on(root)
         .caption(caption, (FAMILY, 18))
         .margin(12)
-            .margin_right(32)
+        .margin_right(32)
         .x_label_area_size(50)
         .y_label_area_size(70)
         .build_cartesian_2d(-0.5..n as f64 - 0.5, 0.0..y_max)?;
@@ -475,7 +493,10 @@ pub(crate) fn categorical<'a, DB: DrawingBackend + 'a>(
 /// The key of `stacked_outcomes`'s bars.
 pub(crate) fn outcome_key(names: [&str; 3]) -> Key {
     let mut key = Key::default();
-    for (name, outcome) in names.into_iter().zip([Outcome::Ok, Outcome::Fail, Outcome::Info]) {
+    for (name, outcome) in names
+        .into_iter()
+        .zip([Outcome::Ok, Outcome::Fail, Outcome::Info])
+    {
         key.add(name, outcome_colour(outcome), Mark::Box);
     }
     key
@@ -487,7 +508,10 @@ pub(crate) fn stacked_outcomes<'a, DB: DrawingBackend + 'a>(
     chart: &mut ChartContext<'a, DB, Axes>,
     counts: &[[u64; 3]],
 ) -> Drawn<DB> {
-    for (layer, outcome) in [Outcome::Ok, Outcome::Fail, Outcome::Info].into_iter().enumerate() {
+    for (layer, outcome) in [Outcome::Ok, Outcome::Fail, Outcome::Info]
+        .into_iter()
+        .enumerate()
+    {
         let colour = outcome_colour(outcome);
         let bars = counts.iter().enumerate().map(|(i, c)| {
             let below: u64 = c[..layer].iter().sum();

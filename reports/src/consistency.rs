@@ -5,8 +5,8 @@
 //! per side of a partition the outcomes and the stale reads (CAP).
 
 use crate::charts::{group_colour, shorten, Drawable, Drawn, FAMILY};
-use crate::key::{Key, Mark};
 use crate::html::escape;
+use crate::key::{Key, Mark};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use std::fmt::Write as _;
@@ -21,7 +21,7 @@ fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -107,7 +107,10 @@ impl Drawable for VisibilityChart {
                     colour.stroke_width(2),
                 ))?;
             } else {
-                chart.draw_series(LineSeries::new(line.iter().copied(), colour.stroke_width(2)))?;
+                chart.draw_series(LineSeries::new(
+                    line.iter().copied(),
+                    colour.stroke_width(2),
+                ))?;
             }
             chart.draw_series(line.iter().map(|p| Circle::new(*p, 3, colour.filled())))?;
         }
@@ -115,12 +118,16 @@ impl Drawable for VisibilityChart {
     }
 }
 
+/// One group on the PACELC chart: (group, stale share, read p99 ms,
+/// write p99 ms).
+pub type PacelcPoint = (String, Option<f64>, Option<f64>, Option<f64>);
+
 /// Read and write p99 against the share of stale reads, one pair of
 /// points per group: PACELC's "else, latency or consistency".
 pub struct PacelcChart {
     /// (group, stale share, read p99 ms, write p99 ms), one per group of
     /// the sweep (its colour), `None` where it judged no reads.
-    pub points: Vec<(String, Option<f64>, Option<f64>, Option<f64>)>,
+    pub points: Vec<PacelcPoint>,
 }
 
 impl Drawable for PacelcChart {
@@ -275,9 +282,17 @@ impl Drawable for SidesChart {
             }
         }
         if self.served.iter().any(Option::is_some) {
-            key.add("time served (share of 100 ms windows)", BLACK, Mark::Diamond);
+            key.add(
+                "time served (share of 100 ms windows)",
+                BLACK,
+                Mark::Diamond,
+            );
         }
-        key.add(format!("pale: fewer than {FEW} samples"), RGBColor(180, 180, 180), Mark::Box);
+        key.add(
+            format!("pale: fewer than {FEW} samples"),
+            RGBColor(180, 180, 180),
+            Mark::Box,
+        );
         let root = &key.split(root)?;
         let n = self.labels.len().max(1);
         // The first bar at the top.
@@ -297,11 +312,18 @@ impl Drawable for SidesChart {
             .y_label_formatter(&|y| crate::charts::category(labels, *y))
             .x_labels(6)
             .x_label_formatter(&|x| format!("{x:.1}"))
-            .x_desc(if self.reads { "share of the side's judged reads" } else { "share of the side's operations" })
+            .x_desc(if self.reads {
+                "share of the side's judged reads"
+            } else {
+                "share of the side's operations"
+            })
             .y_desc("side of the partition | group (sample size)")
             .label_style((FAMILY, 12))
             .draw()?;
-        for (layer, outcome) in [Outcome::Ok, Outcome::Fail, Outcome::Info].into_iter().enumerate() {
+        for (layer, outcome) in [Outcome::Ok, Outcome::Fail, Outcome::Info]
+            .into_iter()
+            .enumerate()
+        {
             if self.reads && layer == 2 {
                 break;
             }

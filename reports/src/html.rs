@@ -20,9 +20,9 @@ pub fn head(title: &str) -> String {
 /// A chart inline, with links to its SVG and PNG files, after the
 /// sentence that says what to notice in it (`says`, from its data).
 pub fn figure(name: &str, svg: &str, says: Option<&str>) -> String {
-    let says = says
-        .filter(|s| !s.is_empty())
-        .map_or(String::new(), |s| format!("<p class=\"says\">{}</p>\n", escape(s)));
+    let says = says.filter(|s| !s.is_empty()).map_or(String::new(), |s| {
+        format!("<p class=\"says\">{}</p>\n", escape(s))
+    });
     format!(
         "{says}<figure id=\"{name}\">\n{}\n<figcaption><a href=\"{name}.svg\">{name}.svg</a> · <a href=\"{name}.png\">{name}.png</a></figcaption>\n</figure>\n",
         svg.trim_start_matches("<?xml version=\"1.0\" encoding=\"UTF-8\"?>").trim()
@@ -38,20 +38,6 @@ figure { margin: 1em 0; }
 figure svg { max-width: 100%; height: auto; }
 ";
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn text_is_escaped_everywhere_it_goes() {
-        assert_eq!(
-            escape(r#"<a href="x">&</a>"#),
-            "&lt;a href=&quot;x&quot;&gt;&amp;&lt;/a&gt;"
-        );
-        assert!(head("a<b").contains("<title>a&lt;b</title>"));
-    }
-}
-
 /// What a report opens with: the scenario's description, and its lesson
 /// (what to take away, set apart) when it has one.
 pub fn lesson(description: &str, lesson: Option<&str>) -> String {
@@ -66,4 +52,18 @@ pub fn lesson(description: &str, lesson: Option<&str>) -> String {
         ));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_is_escaped_everywhere_it_goes() {
+        assert_eq!(
+            escape(r#"<a href="x">&</a>"#),
+            "&lt;a href=&quot;x&quot;&gt;&amp;&lt;/a&gt;"
+        );
+        assert!(head("a<b").contains("<title>a&lt;b</title>"));
+    }
 }

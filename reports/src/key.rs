@@ -201,6 +201,10 @@ mod tests {
         assert_eq!(ids[0], "G1");
         assert_eq!(ids[8], "G9");
         assert_eq!(key.entries.len(), 9);
-        assert_eq!(key.entries[1].0, format!("G2 = {}", long[1]), "the whole name, never cut");
+        assert_eq!(
+            key.entries[1].0,
+            format!("G2 = {}", long[1]),
+            "the whole name, never cut"
+        );
     }
 }

@@ -181,8 +181,14 @@ impl DiagramWindow {
         let at = self.focus_ns as f64 / 1e6;
         match self.focus {
             Focus::Start => format!("the first {} from {at:.3} ms", self.messages_max),
-            Focus::Violation => format!("the {} nearest the violation at {at:.3} ms", self.messages_max),
-            Focus::Fault => format!("the {} nearest the first fault at {at:.3} ms", self.messages_max),
+            Focus::Violation => format!(
+                "the {} nearest the violation at {at:.3} ms",
+                self.messages_max
+            ),
+            Focus::Fault => format!(
+                "the {} nearest the first fault at {at:.3} ms",
+                self.messages_max
+            ),
         }
     }
 }
@@ -202,7 +208,12 @@ pub fn choose_window(
     let first_mark = marks.iter().min_by_key(|m| m.time_ns);
     let (from, to, focus_ns, focus) = match (user.from_ns, user.to_ns, first_mark, first_fault_ns) {
         (Some(from), Some(to), _, _) => (from, to, from, Focus::Start),
-        (Some(from), None, _, _) => (from, from.saturating_add(DEFAULT_SPAN_NS), from, Focus::Start),
+        (Some(from), None, _, _) => (
+            from,
+            from.saturating_add(DEFAULT_SPAN_NS),
+            from,
+            Focus::Start,
+        ),
         (None, Some(to), _, _) => {
             let from = to.saturating_sub(DEFAULT_SPAN_NS);
             (from, to, from, Focus::Start)
@@ -528,8 +539,8 @@ pub fn diagram(
             }
             _ => None,
         };
-        match (event, record.node) {
-            (Some(event), Some(node)) => match line_of(node.index()) {
+        if let (Some(event), Some(node)) = (event, record.node) {
+            match line_of(node.index()) {
                 Some(line) => line_times.push((line, record.time.as_nanos(), event)),
                 // A node not drawn crashed or paused: a rule across, so
                 // the messages it stops sending have their cause.
@@ -537,8 +548,7 @@ pub fn diagram(
                     record.time.as_nanos(),
                     format!("{} {}", record.kind.name(), names[node.index()]),
                 )),
-            },
-            _ => {}
+            }
         }
     }
     let mut marks_across_times = Vec::new();
@@ -628,7 +638,10 @@ pub fn diagram(
                     .join(", ")
             )
         };
-        notes.insert(0, format!("nothing to draw in this window on these nodes: {hint}"));
+        notes.insert(
+            0,
+            format!("nothing to draw in this window on these nodes: {hint}"),
+        );
     }
     Diagram {
         title: title.to_string(),
@@ -716,7 +729,9 @@ impl Diagram {
                 rows.push(Vec::new());
                 used = 80;
             }
-            rows.last_mut().expect("pushed").push((kind.clone(), kind_colour(i)));
+            rows.last_mut()
+                .expect("pushed")
+                .push((kind.clone(), kind_colour(i)));
             used += w;
         }
         rows
@@ -775,7 +790,10 @@ impl Taken {
 impl Drawable for Diagram {
     fn size(&self) -> (u32, u32) {
         let width = (LEFT_PX + self.line_px() * self.lines.len() as i32 + 60).max(WIDTH_PX_MIN);
-        (width as u32, (self.bottom(&self.row_ys()) + BOTTOM_PX) as u32)
+        (
+            width as u32,
+            (self.bottom(&self.row_ys()) + BOTTOM_PX) as u32,
+        )
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Drawn<DB> {
@@ -789,7 +807,11 @@ impl Drawable for Diagram {
         );
         root.draw(&Text::new(caption, (12, 10), text(18, BLACK)))?;
         for (i, note) in self.notes.iter().enumerate() {
-            let colour = if i == 0 && self.is_empty() { DROPPED } else { GREY };
+            let colour = if i == 0 && self.is_empty() {
+                DROPPED
+            } else {
+                GREY
+            };
             root.draw(&Text::new(
                 note.clone(),
                 (12, 36 + 14 * i as i32),
@@ -826,7 +848,10 @@ impl Drawable for Diagram {
                     RGBColor(240, 240, 240).filled(),
                 ))?;
                 root.draw(&Text::new(
-                    format!("{:.1} ms with nothing drawn", (t - self.rows_ns[row - 1]) as f64 / 1e6),
+                    format!(
+                        "{:.1} ms with nothing drawn",
+                        (t - self.rows_ns[row - 1]) as f64 / 1e6
+                    ),
                     (LEFT_PX + 4, gap_y - 5),
                     text(10, GREY),
                 ))?;
@@ -842,7 +867,11 @@ impl Drawable for Diagram {
         for (line, name) in self.lines.iter().enumerate() {
             let x = self.x(line);
             let name_x = x - text_width(name, 13) / 2;
-            root.draw(&Text::new(name.clone(), (name_x, top - 22), text(13, BLACK)))?;
+            root.draw(&Text::new(
+                name.clone(),
+                (name_x, top - 22),
+                text(13, BLACK),
+            ))?;
             let mut again = top + NAMES_EVERY_PX;
             while again + 40 < bottom {
                 root.draw(&Text::new(name.clone(), (name_x, again), text(11, GREY)))?;
@@ -937,7 +966,13 @@ impl Drawable for Diagram {
                 }
             }
             let middle = (
-                fit_x((from.0 + to.0) / 2, 3, &arrow.label, 9, self.size().0 as i32),
+                fit_x(
+                    (from.0 + to.0) / 2,
+                    3,
+                    &arrow.label,
+                    9,
+                    self.size().0 as i32,
+                ),
                 (from.1 + to.1) / 2 - 10,
             );
             if taken.take(&arrow.label, 9, middle) {
@@ -1289,7 +1324,16 @@ mod tests {
                 records.push(send(1, k, 0, id, "Ping"));
             }
         }
-        let d = diagram("t", &records, &names, None, &[], &[], around(0, 10_000_000, 0), &[]);
+        let d = diagram(
+            "t",
+            &records,
+            &names,
+            None,
+            &[],
+            &[],
+            around(0, 10_000_000, 0),
+            &[],
+        );
         assert_eq!(d.lines.len(), LINES_MAX + 1);
         // n1 (everyone's peer) and the 23 busiest others, in id order; the
         // rest talk to n1 from the "other nodes" lane.
@@ -1367,7 +1411,10 @@ mod tests {
             window_ns: Some((40, 60)),
             ..at(50)
         };
-        assert_eq!(span(choose_window(&none, &[windowed, at(70)], None, 100)), (40, 60, 50));
+        assert_eq!(
+            span(choose_window(&none, &[windowed, at(70)], None, 100)),
+            (40, 60, 50)
+        );
         let user = LamportWindow {
             from_ns: Some(5),
             to_ns: Some(9),
@@ -1388,22 +1435,49 @@ mod tests {
             deliver(4, 2, 1, 2, "Append"),
             record(5, TraceKind::Crash, 1, None, None, ""),
         ];
-        let d = diagram("t", &records, &names(), Some(&[0, 3]), &[], &[], around(0, 10_000_000, 0), &[]);
+        let d = diagram(
+            "t",
+            &records,
+            &names(),
+            Some(&[0, 3]),
+            &[],
+            &[],
+            around(0, 10_000_000, 0),
+            &[],
+        );
         assert_eq!(d.lines, ["n1", "client1", OTHERS]);
         assert_eq!(d.arrows.len(), 1);
         assert_eq!(d.arrows[0].label, "Put to n3");
         assert_eq!((d.arrows[0].from_line, d.arrows[0].to_line), (1, 2));
         assert_eq!(d.kinds, ["Put"]);
-        assert!(d.notes.iter().any(|n| n.starts_with("1 messages between nodes not drawn")), "{:?}", d.notes);
+        assert!(
+            d.notes
+                .iter()
+                .any(|n| n.starts_with("1 messages between nodes not drawn")),
+            "{:?}",
+            d.notes
+        );
         // The crash of a node not drawn is a rule across.
-        assert_eq!(d.across, vec![(d.rows_ns.len() - 1, "crash n2".to_string())]);
+        assert_eq!(
+            d.across,
+            vec![(d.rows_ns.len() - 1, "crash n2".to_string())]
+        );
         assert!(!d.is_empty());
     }
 
     #[test]
     fn a_window_with_nothing_on_its_nodes_says_so_and_names_the_busy_ones() {
         let records = vec![send(1, 1, 2, 1, "Append"), deliver(2, 1, 2, 1, "Append")];
-        let d = diagram("t", &records, &names(), Some(&[0]), &[], &[], around(0, 10_000_000, 0), &[]);
+        let d = diagram(
+            "t",
+            &records,
+            &names(),
+            Some(&[0]),
+            &[],
+            &[],
+            around(0, 10_000_000, 0),
+            &[],
+        );
         assert!(d.is_empty());
         assert!(
             d.notes[0].starts_with("nothing to draw in this window")
@@ -1411,7 +1485,16 @@ mod tests {
             "{:?}",
             d.notes
         );
-        let quiet = diagram("t", &[], &names(), None, &[], &[], around(0, 10_000_000, 0), &[]);
+        let quiet = diagram(
+            "t",
+            &[],
+            &names(),
+            None,
+            &[],
+            &[],
+            around(0, 10_000_000, 0),
+            &[],
+        );
         assert!(quiet.is_empty() && quiet.notes[0].contains("no node sent a message"));
     }
 
@@ -1423,7 +1506,16 @@ mod tests {
             send(88, 1, 0, 2, "Pong"),
             deliver(89, 1, 0, 2, "Pong"),
         ];
-        let d = diagram("t", &records, &names(), None, &[], &[], around(0, 100_000_000, 0), &[]);
+        let d = diagram(
+            "t",
+            &records,
+            &names(),
+            None,
+            &[],
+            &[],
+            around(0, 100_000_000, 0),
+            &[],
+        );
         let ys = d.row_ys();
         assert_eq!(ys[1] - ys[0], ROW_PX);
         assert_eq!(ys[2] - ys[1], ROW_PX + GAP_PX, "86 ms is a gap");
@@ -1443,7 +1535,16 @@ mod tests {
     #[test]
     fn a_diagram_draws_to_its_own_size() {
         let records = vec![send(10, 0, 1, 1, "Vote"), deliver(12, 0, 1, 1, "Vote")];
-        let d = diagram("t", &records, &names(), None, &[], &[], around(0, 20_000_000, 0), &[]);
+        let d = diagram(
+            "t",
+            &records,
+            &names(),
+            None,
+            &[],
+            &[],
+            around(0, 20_000_000, 0),
+            &[],
+        );
         let svg = d.svg();
         let (w, h) = d.size();
         assert!(

@@ -127,7 +127,10 @@ pub fn windowed(points: &[(f64, f64)], end_ms: f64) -> Vec<(f64, f64, f64, f64)>
         let start = w as f64 * width;
         out.push((start, start + width, sum / count as f64, max));
     }
-    debug_assert!(out.windows(2).all(|p| p[0].0 < p[1].0), "points come in time order");
+    debug_assert!(
+        out.windows(2).all(|p| p[0].0 < p[1].0),
+        "points come in time order"
+    );
     out
 }
 
@@ -142,10 +145,22 @@ impl Drawable for SeriesChart<'_> {
         let words = crate::words::metric_words(&self.metric);
         let mut key = Key::default();
         for (i, (line, _)) in self.lines.iter().enumerate() {
-            let name = if line.is_empty() { words.clone() } else { line.clone() };
-            key.add(format!("{name}: mean per window"), PALETTE[i % PALETTE.len()], Mark::Line);
+            let name = if line.is_empty() {
+                words.clone()
+            } else {
+                line.clone()
+            };
+            key.add(
+                format!("{name}: mean per window"),
+                PALETTE[i % PALETTE.len()],
+                Mark::Line,
+            );
         }
-        key.add("shaded: the window's maximum", RGBColor(150, 150, 150), Mark::Box);
+        key.add(
+            "shaded: the window's maximum",
+            RGBColor(150, 150, 150),
+            Mark::Box,
+        );
         let root = &key.split(root)?;
         let mut chart = ChartBuilder::on(root)
             .caption(format!("{words} over time"), (FAMILY, 18))
@@ -223,7 +238,11 @@ mod tests {
             .collect();
         let windows = windowed(&points, 300.0);
         assert_eq!(windows.len(), SERIES_WINDOWS);
-        assert!(windows.iter().all(|w| w.2 == 5.0 && w.3 == 10.0), "{:?}", &windows[..3]);
+        assert!(
+            windows.iter().all(|w| w.2 == 5.0 && w.3 == 10.0),
+            "{:?}",
+            &windows[..3]
+        );
         assert_eq!((windows[0].0, windows[0].1), (0.0, 5.0));
     }
 

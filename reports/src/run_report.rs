@@ -379,7 +379,10 @@ pub fn write_with_laps(
     // What to notice in each chart, from its data (`says`).
     let mut says: std::collections::BTreeMap<String, String> = [
         ("latency", crate::says::latency(&points, &bands)),
-        ("latency-quantiles", crate::says::quantiles(&windows, &bands)),
+        (
+            "latency-quantiles",
+            crate::says::quantiles(&windows, &bands),
+        ),
         ("availability", crate::says::availability(&windows, &bands)),
     ]
     .into_iter()
@@ -419,7 +422,10 @@ pub fn write_with_laps(
     }
     let sides = data.metrics.map(crate::sides::sides).unwrap_or_default();
     if !sides.is_empty() && draws("availability-by-side") {
-        says.insert("availability-by-side".into(), crate::says::run_sides(&sides));
+        says.insert(
+            "availability-by-side".into(),
+            crate::says::run_sides(&sides),
+        );
         let chart = crate::sides::SidesChart { sides: &sides };
         let svg = chart.svg();
         std::fs::write(dir.join("availability-by-side.svg"), &svg).map_err(|e| e.to_string())?;
@@ -622,7 +628,11 @@ fn page(
     }
     out.push_str("<h2>Charts</h2>\n");
     for (name, svg) in svgs {
-        out.push_str(&crate::html::figure(name, svg, says.get(name).map(String::as_str)));
+        out.push_str(&crate::html::figure(
+            name,
+            svg,
+            says.get(name).map(String::as_str),
+        ));
     }
     out.push_str("<h2 id=\"space-time\">Space-time diagram</h2>\n");
     match lamport {

@@ -66,7 +66,10 @@ pub fn availability(windows: &[Window], bands: &[FaultBand]) -> String {
     if let (Some(from), Some(last)) = (open, windows.last()) {
         outages.push((from, last.counts.start_ms + last.counts.width_ms));
     }
-    let served: u64 = windows.iter().map(|w| w.counts.ok + w.counts.declined).sum();
+    let served: u64 = windows
+        .iter()
+        .map(|w| w.counts.ok + w.counts.declined)
+        .sum();
     let begun: u64 = windows.iter().map(|w| w.counts.begun()).sum();
     if outages.is_empty() {
         let lowest = windows
@@ -85,7 +88,11 @@ pub fn availability(windows: &[Window], bands: &[FaultBand]) -> String {
         };
     }
     let width = windows.first().map_or(1.0, |w| w.counts.width_ms);
-    outages.sort_by(|a, b| (b.1 - b.0).total_cmp(&(a.1 - a.0)).then(a.0.total_cmp(&b.0)));
+    outages.sort_by(|a, b| {
+        (b.1 - b.0)
+            .total_cmp(&(a.1 - a.0))
+            .then(a.0.total_cmp(&b.0))
+    });
     let named: Vec<String> = outages
         .iter()
         .take(OUTAGES_NAMED_MAX)
@@ -95,7 +102,12 @@ pub fn availability(windows: &[Window], bands: &[FaultBand]) -> String {
                 None if from == 0.0 => ", at start-up".to_string(),
                 None => String::new(),
             };
-            format!("from {} to {} ({}){after}", num(from), at(to), at(to - from))
+            format!(
+                "from {} to {} ({}){after}",
+                num(from),
+                at(to),
+                at(to - from)
+            )
         })
         .collect();
     let total: f64 = outages.iter().map(|(a, b)| b - a).sum();
@@ -132,7 +144,11 @@ pub fn latency(points: &LatencyPoints, bands: &[FaultBand]) -> String {
         .iter()
         .find(|b| b.start_ms <= slowest.at_ms && slowest.at_ms <= b.end_ms.max(b.start_ms))
         .map_or(String::new(), |b| format!(", during {}", b.label));
-    let unknown = points.points.iter().filter(|p| p.outcome == Outcome::Info).count();
+    let unknown = points
+        .points
+        .iter()
+        .filter(|p| p.outcome == Outcome::Info)
+        .count();
     format!(
         "Of the operations drawn, half completed within {} and 99% within {}; the slowest took {}, begun at {}{during}.{}",
         at(p50),
@@ -165,9 +181,14 @@ pub fn quantiles(windows: &[Window], bands: &[FaultBand]) -> String {
             crate::series::quantile(&mut v, 0.5)
         }
     };
-    match bands.iter().min_by(|a, b| a.start_ms.total_cmp(&b.start_ms)) {
+    match bands
+        .iter()
+        .min_by(|a, b| a.start_ms.total_cmp(&b.start_ms))
+    {
         Some(first) => {
-            let end = first.end_ms.max(first.start_ms + windows.first().map_or(1.0, |w| w.counts.width_ms));
+            let end = first
+                .end_ms
+                .max(first.start_ms + windows.first().map_or(1.0, |w| w.counts.width_ms));
             let before = p99s(&|w| w.counts.start_ms + w.counts.width_ms <= first.start_ms);
             let during = p99s(&|w| w.counts.start_ms >= first.start_ms && w.counts.start_ms < end);
             format!(
@@ -197,7 +218,9 @@ pub fn run_sides(sides: &[SideAvailability]) -> String {
             format!(
                 "side {} had {}% of its {} operations served",
                 s.counts.side.replace('+', " "),
-                s.counts.availability().map_or("-".to_string(), |a| num(a * 100.0)),
+                s.counts
+                    .availability()
+                    .map_or("-".to_string(), |a| num(a * 100.0)),
                 s.counts.total()
             )
         })
@@ -213,8 +236,16 @@ pub fn over_time(metric_words: &str, lines: &[(String, Vec<(f64, f64)>)]) -> Str
         .max_by(|a, b| a.1 .1.total_cmp(&b.1 .1));
     match peak {
         Some((line, (t, v))) => {
-            let whose = if line.is_empty() { String::new() } else { format!(" at {line}") };
-            format!("The {metric_words} peaked{whose} at {} at {}.", num(v), at(t))
+            let whose = if line.is_empty() {
+                String::new()
+            } else {
+                format!(" at {line}")
+            };
+            format!(
+                "The {metric_words} peaked{whose} at {} at {}.",
+                num(v),
+                at(t)
+            )
         }
         None => format!("No {metric_words} was measured."),
     }
@@ -238,7 +269,14 @@ pub fn verdicts(groups: &[GroupData]) -> String {
     let showing: Vec<String> = groups
         .iter()
         .filter(|g| g.failed_as_expected > 0)
-        .map(|g| format!("{} ({} of {})", group_name(g), g.failed_as_expected, g.runs()))
+        .map(|g| {
+            format!(
+                "{} ({} of {})",
+                group_name(g),
+                g.failed_as_expected,
+                g.runs()
+            )
+        })
         .collect();
     if !showing.is_empty() {
         out.push_str(&format!(
@@ -378,7 +416,7 @@ mod tests {
     fn window(start_ms: f64, share: Option<f64>) -> Window {
         let (open, served, answered, held) = match share {
             None => (0, 0, 0, 0),
-            Some(s) if s == 0.0 => (2, 0, 0, 1),
+            Some(0.0) => (2, 0, 0, 1),
             Some(_) => (2, 2, 2, 0),
         };
         Window {
@@ -403,7 +441,14 @@ mod tests {
         let windows: Vec<Window> = (0..10)
             .map(|i| {
                 let t = f64::from(i) * 50.0;
-                window(t, Some(if (200.0..350.0).contains(&t) { 0.0 } else { 1.0 }))
+                window(
+                    t,
+                    Some(if (200.0..350.0).contains(&t) {
+                        0.0
+                    } else {
+                        1.0
+                    }),
+                )
             })
             .collect();
         let bands = [FaultBand {
@@ -417,7 +462,9 @@ mod tests {
             availability(&windows, &bands),
             "No request was served from 200 to 350 ms (150 ms), after crash n5 (@leader) at 200 ms. 1 stretch without service, 150 ms in all; 14 of 14 requests were served in the end."
         );
-        let healthy: Vec<Window> = (0..4).map(|i| window(f64::from(i) * 50.0, Some(1.0))).collect();
+        let healthy: Vec<Window> = (0..4)
+            .map(|i| window(f64::from(i) * 50.0, Some(1.0)))
+            .collect();
         assert_eq!(
             availability(&healthy, &[]),
             "Every request was served: 8 of 8, no outage."
@@ -427,11 +474,17 @@ mod tests {
     #[test]
     fn numbers_read_to_three_figures() {
         assert_eq!(num(2250.0), "2250");
-        assert_eq!(num(3.14159), "3.14");
+        assert_eq!(num(4.56789), "4.57");
         assert_eq!(num(0.012345), "0.0123");
         assert_eq!(num(0.0), "0");
         assert_eq!(
-            cdf("commit latency (ms)", &[("Raft".into(), vec![(3.0, 0.4), (3.5, 0.6)]), ("Async".into(), vec![(1.1, 1.0)])]),
+            cdf(
+                "commit latency (ms)",
+                &[
+                    ("Raft".into(), vec![(3.0, 0.4), (3.5, 0.6)]),
+                    ("Async".into(), vec![(1.1, 1.0)])
+                ]
+            ),
             "Median commit latency (ms), lowest first: Async 1.1, Raft 3.5."
         );
     }

@@ -59,11 +59,7 @@ impl Drawable for SidesChart<'_> {
             most * 1.15,
             "operations",
         )?;
-        let counts: Vec<[u64; 3]> = self
-            .sides
-            .iter()
-            .map(|s| s.counts.by_outcome())
-            .collect();
+        let counts: Vec<[u64; 3]> = self.sides.iter().map(|s| s.counts.by_outcome()).collect();
         stacked_outcomes(&mut chart, &counts)
     }
 }

@@ -6,16 +6,15 @@
 //! on a merged sweep folder draws the same.
 
 use crate::charts::{
-    categorical, category, register_font, shorten, Drawable, Drawn,
-    group_colour, FAMILY,
+    categorical, category, group_colour, register_font, shorten, Drawable, Drawn, FAMILY,
 };
 use crate::html::escape;
 use crate::key::{Key, Mark};
-use crate::words::metric_words;
 use crate::sweep_series::{
     cdfs, group_name, heatmap, mean_with_interval, metrics, numeric_axis, percentiles,
     theory_lines, Estimate, GroupData, HeatValue, Heatmap,
 };
+use crate::words::metric_words;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use std::fmt::Write as _;
@@ -145,15 +144,14 @@ impl Drawable for TradeoffChart<'_> {
         for point in &self.points {
             let colour = group_colour(point.index);
             let y = point.y_p99;
-            chart
-                .draw_series(std::iter::once(ErrorBar::new_horizontal(
-                    y,
-                    point.x.low,
-                    point.x.mean,
-                    point.x.high,
-                    colour.filled(),
-                    10,
-                )))?;
+            chart.draw_series(std::iter::once(ErrorBar::new_horizontal(
+                y,
+                point.x.low,
+                point.x.mean,
+                point.x.high,
+                colour.filled(),
+                10,
+            )))?;
             chart.draw_series(std::iter::once(Circle::new(
                 (point.x.mean, y),
                 6,
@@ -376,7 +374,11 @@ impl Drawable for MeanChart<'_> {
         let words = metric_words(self.metric);
         let caption = format!("mean {words} per group, with bootstrap 95% intervals");
         let mut key = Key::default();
-        key.add("measured mean, 95% interval (the group's colour)", RGBColor(60, 60, 60), Mark::Dot);
+        key.add(
+            "measured mean, 95% interval (the group's colour)",
+            RGBColor(60, 60, 60),
+            Mark::Dot,
+        );
         for (i, (label, _)) in self.theory.iter().enumerate() {
             key.add(label.clone(), theory_colour(i), Mark::Dashed);
         }
@@ -400,7 +402,7 @@ impl Drawable for MeanChart<'_> {
                 builder
                     .caption(caption, (FAMILY, 18))
                     .margin(12)
-            .margin_right(32)
+                    .margin_right(32)
                     .x_label_area_size(50)
                     .y_label_area_size(70);
                 let span = (x_high - x_low).max(1e-9);
@@ -499,7 +501,11 @@ impl MeanChart<'_> {
 
 /// Theory lines' colours: greys and black, apart from every group's.
 fn theory_colour(i: usize) -> RGBColor {
-    [RGBColor(0, 0, 0), RGBColor(110, 110, 110), RGBColor(170, 170, 170)][i % 3]
+    [
+        RGBColor(0, 0, 0),
+        RGBColor(110, 110, 110),
+        RGBColor(170, 170, 170),
+    ][i % 3]
 }
 
 /// The colour of runs that failed as their group expects.
@@ -521,13 +527,23 @@ impl Drawable for VerdictChart<'_> {
         let labels: Vec<String> = self.groups.iter().map(group_name).collect();
         // A group that expects a violation and shows it is the lesson
         // working: "expected", blue-grey, never a red failure.
-        let layers: [(&str, RGBColor, fn(&GroupData) -> u64); 4] = [
-            ("pass", crate::charts::outcome_colour(sim_core::history::Outcome::Ok), |g| g.passed),
+        let layers: [crate::charts::Layer<GroupData>; 4] = [
+            (
+                "pass",
+                crate::charts::outcome_colour(sim_core::history::Outcome::Ok),
+                |g| g.passed,
+            ),
             ("expected violation", EXPECTED, |g| g.failed_as_expected),
-            ("unexpected failure", crate::charts::outcome_colour(sim_core::history::Outcome::Fail), |g| {
-                g.failed - g.failed_as_expected.min(g.failed)
-            }),
-            ("unknown (cut short or out of budget)", crate::charts::outcome_colour(sim_core::history::Outcome::Info), |g| g.unknown),
+            (
+                "unexpected failure",
+                crate::charts::outcome_colour(sim_core::history::Outcome::Fail),
+                |g| g.failed - g.failed_as_expected.min(g.failed),
+            ),
+            (
+                "unknown (cut short or out of budget)",
+                crate::charts::outcome_colour(sim_core::history::Outcome::Info),
+                |g| g.unknown,
+            ),
         ];
         let mut key = Key::default();
         for (name, colour, _) in &layers {
@@ -535,14 +551,23 @@ impl Drawable for VerdictChart<'_> {
         }
         let labels = key.categories(&labels, root.dim_in_pixel().0);
         let root = &key.split(root)?;
-        let mut chart = categorical(root, "runs per group by verdict", &labels, most * 1.1, "runs")?;
+        let mut chart = categorical(
+            root,
+            "runs per group by verdict",
+            &labels,
+            most * 1.1,
+            "runs",
+        )?;
         for (layer, (_, colour, count)) in layers.iter().enumerate() {
             let colour = *colour;
             let bars = self.groups.iter().enumerate().map(|(i, g)| {
                 let below: u64 = layers[..layer].iter().map(|(_, _, f)| f(g)).sum();
                 let x = i as f64;
                 Rectangle::new(
-                    [(x - 0.3, below as f64), (x + 0.3, (below + count(g)) as f64)],
+                    [
+                        (x - 0.3, below as f64),
+                        (x + 0.3, (below + count(g)) as f64),
+                    ],
                     colour.filled(),
                 )
             });
@@ -672,7 +697,11 @@ fn consistency_figures(
         return Ok(String::new());
     }
     let visibility = VisibilityChart::of(groups);
-    if visibility.lines.iter().any(|(_, points)| !points.is_empty()) {
+    if visibility
+        .lines
+        .iter()
+        .any(|(_, points)| !points.is_empty())
+    {
         save(charts, dir, "t-visibility", &visibility, figures)?;
         let at_zero: Vec<(String, f64)> = groups
             .iter()
@@ -699,7 +728,10 @@ fn consistency_figures(
         .iter()
         .filter_map(|(label, stale, read, _)| Some((label.clone(), (*stale)?, *read)))
         .collect();
-    says.insert("latency-vs-staleness".into(), crate::says::staleness(&stale));
+    says.insert(
+        "latency-vs-staleness".into(),
+        crate::says::staleness(&stale),
+    );
     if groups.iter().any(|(_, c)| !c.sides.is_empty()) {
         save(
             charts,
@@ -712,11 +744,18 @@ fn consistency_figures(
             .iter()
             .flat_map(|(label, c)| {
                 c.sides.iter().filter_map(move |s| {
-                    Some((format!("side {} of {label}", s.side.replace('+', " ")), s.availability()?, s.total()))
+                    Some((
+                        format!("side {} of {label}", s.side.replace('+', " ")),
+                        s.availability()?,
+                        s.total(),
+                    ))
                 })
             })
             .collect();
-        says.insert("sides-availability".into(), crate::says::sweep_sides(&sides));
+        says.insert(
+            "sides-availability".into(),
+            crate::says::sweep_sides(&sides),
+        );
         save(
             charts,
             dir,
@@ -753,16 +792,34 @@ fn write_page(
     let mut figures: Vec<(String, String)> = Vec::new();
     // What to notice in each chart, from its data.
     let mut says: std::collections::BTreeMap<String, String> = std::collections::BTreeMap::new();
-    save(charts, dir, "verdicts", &VerdictChart { groups }, &mut figures)?;
+    save(
+        charts,
+        dir,
+        "verdicts",
+        &VerdictChart { groups },
+        &mut figures,
+    )?;
     says.insert("verdicts".into(), crate::says::verdicts(groups));
     if let Some(map) = heatmap(groups, &HeatValue::PassRate) {
-        save(charts, dir, "pass-rate", &HeatmapChart { map: &map }, &mut figures)?;
+        save(
+            charts,
+            dir,
+            "pass-rate",
+            &HeatmapChart { map: &map },
+            &mut figures,
+        )?;
     }
     let names = metrics(groups);
     if let Some((x, y)) = &options.tradeoff {
         let chart = TradeoffChart::of(groups, x, y);
         if !chart.points.is_empty() {
-            save(charts, dir, &format!("tradeoff-{x}-{y}"), &chart, &mut figures)?;
+            save(
+                charts,
+                dir,
+                &format!("tradeoff-{x}-{y}"),
+                &chart,
+                &mut figures,
+            )?;
             let points: Vec<(String, f64, f64)> = chart
                 .points
                 .iter()
@@ -813,14 +870,19 @@ fn write_page(
         let (low, high) = groups
             .iter()
             .flat_map(|g| g.pooled(metric))
-            .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), v| (l.min(v), h.max(v)));
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), v| {
+                (l.min(v), h.max(v))
+            });
         let listed = |name: &str| charts.iter().any(|c| c == name);
         let constant = low == high;
         let drawn = |name: String| (!constant || listed(&name)).then_some(name);
         if let Some(name) = drawn(format!("cdf-{metric}")) {
             save(charts, dir, &name, &cdf, &mut figures)?;
         }
-        says.insert(format!("cdf-{metric}"), crate::says::cdf(&metric_words(metric), &cdf.lines));
+        says.insert(
+            format!("cdf-{metric}"),
+            crate::says::cdf(&metric_words(metric), &cdf.lines),
+        );
         let bars = estimates
             .iter()
             .enumerate()
@@ -847,10 +909,21 @@ fn write_page(
             .zip(&estimates)
             .filter_map(|(g, e)| Some((group_name(g), e.as_ref()?.mean)))
             .collect();
-        says.insert(format!("mean-{metric}"), crate::says::means(&metric_words(metric), &means));
+        says.insert(
+            format!("mean-{metric}"),
+            crate::says::means(&metric_words(metric), &means),
+        );
         let value = HeatValue::Mean(metric.clone());
-        if let (Some(map), Some(name)) = (heatmap(groups, &value), drawn(format!("heatmap-{metric}"))) {
-            save(charts, dir, &name, &HeatmapChart { map: &map }, &mut figures)?;
+        if let (Some(map), Some(name)) =
+            (heatmap(groups, &value), drawn(format!("heatmap-{metric}")))
+        {
+            save(
+                charts,
+                dir,
+                &name,
+                &HeatmapChart { map: &map },
+                &mut figures,
+            )?;
         }
         let _ = writeln!(
             tables,
@@ -876,7 +949,10 @@ fn write_page(
     }
     let mut out = String::new();
     out.push_str(&crate::html::head(title));
-    out.push_str(&crate::html::lesson(&options.description, options.lesson.as_deref()));
+    out.push_str(&crate::html::lesson(
+        &options.description,
+        options.lesson.as_deref(),
+    ));
     if let Some(missing) = &options.missing {
         let _ = writeln!(
             out,
@@ -907,7 +983,11 @@ fn write_page(
     }
     out.push_str("</table>\n<h2>Charts</h2>\n");
     for (name, svg) in &figures {
-        out.push_str(&crate::html::figure(name, svg, says.get(name).map(String::as_str)));
+        out.push_str(&crate::html::figure(
+            name,
+            svg,
+            says.get(name).map(String::as_str),
+        ));
     }
     out.push_str(&consistency_tables);
     if !names.is_empty() {

@@ -515,6 +515,9 @@ mod tests {
         assert_eq!(lines.len(), 3);
         assert!(lines[0].1.is_empty());
         assert_eq!((lines[1].0.as_str(), lines[2].0.as_str()), ("b", "c"));
-        assert_ne!(crate::charts::group_colour(1), crate::charts::group_colour(2));
+        assert_ne!(
+            crate::charts::group_colour(1),
+            crate::charts::group_colour(2)
+        );
     }
 }

@@ -261,8 +261,11 @@ impl TimelineChart<'_> {
         match self.view {
             View::Overview => {
                 // One row per name, in the order of their first process.
-                let mut by_process: Vec<(u64, &str)> =
-                    self.bars().iter().map(|b| (b.process, b.who.as_str())).collect();
+                let mut by_process: Vec<(u64, &str)> = self
+                    .bars()
+                    .iter()
+                    .map(|b| (b.process, b.who.as_str()))
+                    .collect();
                 by_process.sort_unstable();
                 let mut rows: Vec<String> = Vec::new();
                 for (_, who) in by_process {
@@ -283,10 +286,7 @@ impl TimelineChart<'_> {
     /// The row of the `i`th bar, counted from the bottom (plotters' y).
     fn row_of(&self, i: usize, bar: &Bar, rows: &[String]) -> f64 {
         let from_top = match self.view {
-            View::Overview => rows
-                .iter()
-                .position(|r| *r == bar.who)
-                .unwrap_or(0),
+            View::Overview => rows.iter().position(|r| *r == bar.who).unwrap_or(0),
             View::Focus => i,
         };
         (rows.len() - 1 - from_top) as f64

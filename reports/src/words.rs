@@ -10,17 +10,41 @@
 const KNOWN: [(&str, &str); 20] = [
     ("commit_latency_ms", "commit latency (ms)"),
     ("lost_acked_writes", "lost acknowledged writes per failover"),
-    ("lost_acked_pct", "lost acknowledged writes per failover (% of those acknowledged)"),
-    ("lost_acked_writes_at_rejoin", "acknowledged writes lost when the old primary rejoined"),
-    ("time_without_primary_ms", "time without a primary after a crash (ms)"),
-    ("replication_lag_entries", "replication lag (entries behind)"),
+    (
+        "lost_acked_pct",
+        "lost acknowledged writes per failover (% of those acknowledged)",
+    ),
+    (
+        "lost_acked_writes_at_rejoin",
+        "acknowledged writes lost when the old primary rejoined",
+    ),
+    (
+        "time_without_primary_ms",
+        "time without a primary after a crash (ms)",
+    ),
+    (
+        "replication_lag_entries",
+        "replication lag (entries behind)",
+    ),
     ("replication_lag_ms", "replication lag (ms)"),
-    ("degraded_ms", "time the primary answered without a backup (ms)"),
-    ("leaderless_ms", "time without a leader after the crash (ms)"),
-    ("first_round_split", "first election round split (1 = split, 0 = not)"),
+    (
+        "degraded_ms",
+        "time the primary answered without a backup (ms)",
+    ),
+    (
+        "leaderless_ms",
+        "time without a leader after the crash (ms)",
+    ),
+    (
+        "first_round_split",
+        "first election round split (1 = split, 0 = not)",
+    ),
     ("election_ms", "election time (ms)"),
     ("home_keys_per_server", "keys homed per server"),
-    ("key_load_max_over_mean_pct", "busiest server's keys over the mean (%)"),
+    (
+        "key_load_max_over_mean_pct",
+        "busiest server's keys over the mean (%)",
+    ),
     ("saga_ms", "saga duration (ms)"),
     ("uncertain_ms", "time a participant was uncertain (ms)"),
     ("acked_writes", "acknowledged writes"),

@@ -122,9 +122,9 @@ pub fn windows(history: &History, duration_ns: u64, width_ms: f64) -> Vec<Window
         }
         // Open until it ended; to the end when it never did. An end on a
         // window's first instant does not make it open there.
-        let last = op
-            .ended_ns()
-            .map_or(count - 1, |end| index(end.saturating_sub(1).max(op.invoke_ns)));
+        let last = op.ended_ns().map_or(count - 1, |end| {
+            index(end.saturating_sub(1).max(op.invoke_ns))
+        });
         open_delta[first] += 1;
         open_delta[last + 1] -= 1;
         // Held up: it waited longer than the run's patience in all (to the

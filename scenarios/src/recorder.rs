@@ -149,7 +149,14 @@ impl HistoryRecorder {
     pub(crate) fn finish(mut self) -> History {
         for client in 0..self.open.len() {
             if let Some((invoked, op)) = self.open[client].take() {
-                self.push(client as u64, invoked, (None, None), Outcome::Info, op, None);
+                self.push(
+                    client as u64,
+                    invoked,
+                    (None, None),
+                    Outcome::Info,
+                    op,
+                    None,
+                );
             }
         }
         self.operations.sort_by_key(|op| (op.invoke_ns, op.process));

@@ -36,7 +36,11 @@ pub struct SideCounts {
 }
 
 /// The names of `SideCounts::by_outcome`'s counts.
-pub const OUTCOME_LABELS: [&str; 3] = ["served (ok, or a server's no)", "gave up (refused)", "unknown"];
+pub const OUTCOME_LABELS: [&str; 3] = [
+    "served (ok, or a server's no)",
+    "gave up (refused)",
+    "unknown",
+];
 
 /// The width of a side's availability windows.
 pub const SIDE_WINDOW_MS: u64 = 100;
@@ -112,7 +116,13 @@ mod tests {
         assert_eq!(side.time_served(), Some(0.4));
         side.add(&side.clone());
         assert_eq!(
-            (side.ok, side.fail, side.gave_up, side.reads, side.windows_served),
+            (
+                side.ok,
+                side.fail,
+                side.gave_up,
+                side.reads,
+                side.windows_served
+            ),
             (6, 4, 2, 4, 8)
         );
         assert_eq!(side.fresh_reads(), 2);

@@ -115,8 +115,14 @@ fn pacelc_latency_has_p_consistent_at_t0_for_every_group() {
     let by_group = scenarios::sweep::consistency::by_group(&header, &results);
     assert_eq!(by_group.len(), groups.len());
     for g in &by_group {
-        let (p, window_ms) = g.at_zero().unwrap_or_else(|| panic!("{}: no value", g.label));
-        assert!((0.0..=1.0).contains(&p) && window_ms <= 1.0, "{}: {p} {window_ms}", g.label);
+        let (p, window_ms) = g
+            .at_zero()
+            .unwrap_or_else(|| panic!("{}: no value", g.label));
+        assert!(
+            (0.0..=1.0).contains(&p) && window_ms <= 1.0,
+            "{}: {p} {window_ms}",
+            g.label
+        );
     }
     // The strict quorums read fresh at t = 0 too; Async at a backup does not.
     let at = |needle: &str| {

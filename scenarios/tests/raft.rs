@@ -283,22 +283,34 @@ fn a_healthy_cluster_serves_every_window_though_many_cas_answer_no() {
         .iter()
         .filter(|op| op.outcome == sim_core::history::Outcome::Fail && op.served())
         .count();
-    assert!(declined > 20, "contended compare-and-sets answer no: {declined}");
+    assert!(
+        declined > 20,
+        "contended compare-and-sets answer no: {declined}"
+    );
     let windows = &outcome.metrics.availability;
     // After the first leader's election (well within 500 ms), every window
     // with requests serves them all; those after the workload stopped
     // have no demand, and no value (not 0).
     let settled: Vec<_> = windows.iter().filter(|w| w.start_ms >= 500.0).collect();
-    let served = settled.iter().filter(|w| w.served_share() == Some(1.0)).count();
+    let served = settled
+        .iter()
+        .filter(|w| w.served_share() == Some(1.0))
+        .count();
     let idle = settled.iter().filter(|w| w.open == 0).count();
     assert!(served > 100, "{served}");
     assert_eq!(
         served + idle,
         settled.len(),
         "a healthy cluster serves every window: {:?}",
-        settled.iter().filter(|w| w.open > 0 && w.served_share() != Some(1.0)).collect::<Vec<_>>()
+        settled
+            .iter()
+            .filter(|w| w.open > 0 && w.served_share() != Some(1.0))
+            .collect::<Vec<_>>()
     );
-    assert!(settled.iter().filter(|w| w.open == 0).all(|w| w.served_share().is_none()));
+    assert!(settled
+        .iter()
+        .filter(|w| w.open == 0)
+        .all(|w| w.served_share().is_none()));
 }
 
 /// A request the client gave up on records when; one a server answered
@@ -323,5 +335,8 @@ fn an_outage_reads_zero_and_the_requests_given_up_on_say_when() {
         .map(|w| w.served_share())
         .collect();
     assert!(during.contains(&Some(0.0)), "{during:?}");
-    assert!(during.iter().all(Option::is_some), "clients were waiting: {during:?}");
+    assert!(
+        during.iter().all(Option::is_some),
+        "clients were waiting: {during:?}"
+    );
 }

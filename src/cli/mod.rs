@@ -332,9 +332,13 @@ fn dispatch(
             });
             sweep_cmd::merge(&results, out, json, stdout)
         }
-        Command::Report { dir, window, cdf } => {
-            report_cmd::report(&dir, &window.options()?, &cdf.options(), json, (stdout, stderr))
-        }
+        Command::Report { dir, window, cdf } => report_cmd::report(
+            &dir,
+            &window.options()?,
+            &cdf.options(),
+            json,
+            (stdout, stderr),
+        ),
         Command::Validate { scenarios } => Ok(list_cmd::validate(&scenarios, json, stdout, stderr)),
         Command::List => Ok(list_cmd::list(json, stdout)),
         Command::Generate(args) => generate_cmd::generate(args, stdout),

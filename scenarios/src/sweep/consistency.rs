@@ -294,8 +294,9 @@ pub fn visibility_csv(groups: &[GroupConsistency]) -> String {
 
 /// `sides.csv`: per group and side, outcomes and stale reads.
 pub fn sides_csv(groups: &[GroupConsistency]) -> String {
-    let mut out =
-        String::from("group,side,ok,fail,gave_up,info,availability,time_served,reads,stale_reads\n");
+    let mut out = String::from(
+        "group,side,ok,fail,gave_up,info,availability,time_served,reads,stale_reads\n",
+    );
     for g in groups {
         for s in &g.sides {
             out.push_str(&format!(

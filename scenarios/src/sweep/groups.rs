@@ -192,19 +192,20 @@ pub fn plan_groups(
                     .collect::<Vec<_>>()
                     .join(" ");
                 // The short name: this axis's name for the value, after
-                    // the names so far; an axis without names adds its
-                    // value's text only when an earlier one had a name.
-                    let part = names.get(i).cloned();
-                    let name = match (&group.name, part) {
-                        (None, None) => None,
-                        (None, Some(part)) if group.sets.is_empty() => Some(part),
-                        (None, Some(part)) => Some(format!("{}, {part}", group.label)),
-                        (Some(before), Some(part)) => Some(format!("{before}, {part}")),
-                        (Some(before), None) => Some(format!(
-                            "{before}, {}",
-                            sets.last().map_or(String::new(), |(f, v)| format!("{f}={v}"))
-                        )),
-                    };
+                // the names so far; an axis without names adds its
+                // value's text only when an earlier one had a name.
+                let part = names.get(i).cloned();
+                let name = match (&group.name, part) {
+                    (None, None) => None,
+                    (None, Some(part)) if group.sets.is_empty() => Some(part),
+                    (None, Some(part)) => Some(format!("{}, {part}", group.label)),
+                    (Some(before), Some(part)) => Some(format!("{before}, {part}")),
+                    (Some(before), None) => Some(format!(
+                        "{before}, {}",
+                        sets.last()
+                            .map_or(String::new(), |(f, v)| format!("{f}={v}"))
+                    )),
+                };
                 next.push(Group {
                     label,
                     name,

@@ -319,7 +319,8 @@ mod in_words_tests {
         let cas = History {
             operations: vec![op(0, Function::Write, "1", (1, 2)), refused],
         };
-        assert!(in_words(&cas, &cx(&cas, 1), &name)
-            .starts_with("The compare-and-set of k1 by client3 (expected 1, set 2) was refused at 31 ms"));
+        assert!(in_words(&cas, &cx(&cas, 1), &name).starts_with(
+            "The compare-and-set of k1 by client3 (expected 1, set 2) was refused at 31 ms"
+        ));
     }
 }

@@ -110,10 +110,15 @@ impl Operation {
                 return Err("an ok operation was answered: it has no gave_up_ns".into())
             }
             (_, Some(at)) if at < self.invoke_ns => {
-                return Err(format!("gave_up_ns {at} is before invoke_ns {}", self.invoke_ns))
+                return Err(format!(
+                    "gave_up_ns {at} is before invoke_ns {}",
+                    self.invoke_ns
+                ))
             }
             (Outcome::Fail, Some(at)) if Some(at) != self.complete_ns => {
-                return Err("a failed operation the client gave up on has gave_up_ns = complete_ns".into())
+                return Err(
+                    "a failed operation the client gave up on has gave_up_ns = complete_ns".into(),
+                )
             }
             _ => {}
         }
