@@ -24,7 +24,12 @@ struct Leaderless {
     since: SimTime,
     /// The crashed leader's term; any later leader ends the measurement.
     term: u64,
-    new_leader: Option<NodeId>,
+    /// The newest leader since the crash, and its term: the measurement
+    /// ends when every live server has heard *it* (a first leader deposed
+    /// before everyone heard it does not end it, and its successor, which
+    /// never hears itself, must not be left waiting).
+    new_leader: Option<(NodeId, u64)>,
+    /// Who has heard the newest leader (or a later one).
     heard: Vec<bool>,
     /// The term of the first election started, since the crash, by a
     /// server whose log could win (as up to date as every live server's).
@@ -93,7 +98,12 @@ impl RaftMonitor {
                 let split = open.first_eligible_term != Some(term);
                 push_sample(&mut self.first_round_split, f64::from(u8::from(split)));
             }
-            open.new_leader.get_or_insert(node);
+            if open.new_leader.is_none_or(|(_, newest)| term > newest) {
+                // A newer leader: only hearing it (or a later one) counts.
+                open.new_leader = Some((node, term));
+                open.heard.iter_mut().for_each(|h| *h = false);
+            }
+            debug_assert!(open.new_leader.is_some_and(|(_, t)| t >= term));
             self.finish_leaderless_if_heard(time);
         }
         // Leader Completeness: every entry committed in an earlier term is
@@ -241,7 +251,7 @@ impl RaftMonitor {
         let Some(open) = &self.leaderless else {
             return;
         };
-        let Some(new_leader) = open.new_leader else {
+        let Some((new_leader, _)) = open.new_leader else {
             return;
         };
         let everyone =
@@ -323,7 +333,9 @@ impl Monitor<RaftEvent> for RaftMonitor {
                 ..
             } => self.on_applied(time, node, index, digest, client_command),
             RaftEvent::HeardLeader { term, .. } => {
-                if let Some(open) = self.leaderless.as_mut().filter(|l| term > l.term) {
+                // Hearing the newest leader since the crash, or a later one.
+                let newest = |l: &Leaderless| l.new_leader.map_or(l.term + 1, |(_, t)| t);
+                if let Some(open) = self.leaderless.as_mut().filter(|l| term >= newest(l)) {
                     open.heard[node.index()] = true;
                     self.finish_leaderless_if_heard(time);
                 }

@@ -166,3 +166,53 @@ fn a_leader_without_a_committed_entry_breaks_leader_completeness() {
     let fine = feed(&mut monitor, &[(6, 1, RaftEvent::BecameLeader { term: 3 })]);
     assert!(fine.is_empty(), "{fine:?}");
 }
+
+/// The leaderless time ends when every live server has heard the *newest*
+/// leader since the crash. n1 leads term 1 and crashes at 100 ms; n5 wins
+/// term 2 at 130 ms but is deposed by n2 (term 3) at 131 ms before anyone
+/// hears n5; n3, n4 and n5 hear n2 by 150 ms. The sample is 50 ms. (The
+/// first leader was exempt from hearing, so n2, which never hears itself,
+/// left the trial "not elected".)
+#[test]
+fn a_deposed_first_leader_after_a_crash_does_not_lose_the_leaderless_sample() {
+    let mut monitor = RaftMonitor::new(5);
+    let heard = |term: u64, leader: u32| RaftEvent::HeardLeader {
+        term,
+        leader: NodeId(leader),
+    };
+    let violations = feed(
+        &mut monitor,
+        &[(10, 0, RaftEvent::BecameLeader { term: 1 })],
+    );
+    assert!(violations.is_empty());
+    monitor.node_crashed(at(100), NodeId(0));
+    let violations = feed(
+        &mut monitor,
+        &[
+            (130, 4, RaftEvent::BecameLeader { term: 2 }),
+            (131, 1, RaftEvent::BecameLeader { term: 3 }),
+            // A late hearing of the deposed leader does not count.
+            (132, 2, heard(2, 4)),
+            (140, 2, heard(3, 1)),
+            (145, 3, heard(3, 1)),
+        ],
+    );
+    assert!(violations.is_empty(), "{violations:?}");
+    let measured = |m: &RaftMonitor| {
+        m.metrics()
+            .samples
+            .iter()
+            .any(|(n, v)| *n == "leaderless_ms" && !v.is_empty())
+    };
+    assert!(!measured(&monitor), "n5 has not heard n2 yet");
+    let violations = feed(&mut monitor, &[(150, 4, heard(3, 1))]);
+    assert!(violations.is_empty());
+    let samples = monitor.metrics();
+    let leaderless = samples
+        .samples
+        .iter()
+        .find(|(name, _)| *name == "leaderless_ms")
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default();
+    assert_eq!(leaderless, vec![50.0]);
+}
