@@ -27,7 +27,7 @@ pub const SIZE: (u32, u32) = (1200, 520);
 /// The font every chart uses, shipped with the project (DejaVu Sans; its
 /// license is beside it).
 const FONT: &[u8] = include_bytes!("../assets/DejaVuSans.ttf");
-pub(crate) const FAMILY: &str = "sans-serif";
+pub(crate) use crate::style::FAMILY;
 
 /// Registers the shipped font under the family the charts name. Drawing
 /// text needs it: plotters measures and draws text with it alone.
@@ -50,7 +50,7 @@ pub(crate) fn shorten(text: &str, chars_max: usize) -> String {
     }
 }
 
-pub(crate) type Drawn<DB> = Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
+pub(crate) use crate::style::Drawn;
 
 /// A picture drawn the same way on any backend.
 pub trait Drawable {

@@ -6,7 +6,7 @@
 //! `Key::split`, and draws the plot there. Entries run left to right and
 //! wrap to the next row at the picture's width; labels are never cut.
 
-use crate::charts::{Drawn, FAMILY};
+use crate::style::{Drawn, FAMILY};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 

@@ -35,6 +35,7 @@ pub mod run_report;
 pub mod says;
 pub mod series;
 pub mod sides;
+pub(crate) mod style;
 pub mod sweep_report;
 pub mod sweep_series;
 pub mod timeline;
