@@ -470,8 +470,7 @@ pub(crate) fn categorical<'a, DB: DrawingBackend + 'a>(
     let n = labels.len().max(1);
     // Each label fits its category's width (about 7 px a character at 12
     // points), so that nine groups never overprint each other.
-    let width_px = root.dim_in_pixel().0.saturating_sub(100) as usize;
-    let chars_max = (width_px / n / 7).max(4);
+    let chars_max = crate::key::category_chars_max(n, root.dim_in_pixel().0);
     let fitted: Vec<String> = labels.iter().map(|l| shorten(l, chars_max)).collect();
     let mut chart = ChartBuilder::on(root)
         .caption(caption, (FAMILY, 18))

@@ -38,6 +38,13 @@ pub(crate) fn text_width(text: &str, size: i32) -> i32 {
     (text.chars().count() as f64 * f64::from(size) * 0.6).ceil() as i32
 }
 
+/// How many characters a category's label may take when `n` categories
+/// share a picture `width_px` wide (about 7 px a character at 12 points,
+/// less the axis's room).
+pub(crate) fn category_chars_max(n: usize, width_px: u32) -> usize {
+    (width_px.saturating_sub(100) as usize / n.max(1) / 7).max(4)
+}
+
 /// The entries of one chart's key.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Key {
@@ -54,8 +61,7 @@ impl Key {
     /// a character), else short ids ("G1", "G2", ...) with a table of
     /// what each stands for added to this key, so that no name is cut.
     pub(crate) fn categories(&mut self, labels: &[String], width_px: u32) -> Vec<String> {
-        let n = labels.len().max(1);
-        let chars_max = (width_px.saturating_sub(100) as usize / n / 7).max(4);
+        let chars_max = category_chars_max(labels.len(), width_px);
         if labels.iter().all(|l| l.chars().count() <= chars_max) {
             return labels.to_vec();
         }
