@@ -191,6 +191,9 @@ pub struct ClientRouting {
     /// balancer with health checks (leaderless stores, where any server
     /// coordinates).
     pub spread: bool,
+    /// With `spread`: every operation, and every attempt, to a server
+    /// drawn at random, never the one that answered last.
+    pub draw_each_operation: bool,
 }
 
 impl ClientRouting {
@@ -499,7 +502,9 @@ impl ClientProcess {
     fn send_attempt<P: ClientWire>(&mut self, ctx: &mut Context<'_, P>) {
         let leader = self.leader_hint.unwrap_or(NodeId(self.cursor));
         let is_read = self.in_flight.as_ref().is_some_and(|f| f.op.is_read());
-        let target = if self.routing.spread {
+        let target = if self.routing.spread && self.routing.draw_each_operation {
+            NodeId(ctx.rng().random_range(0..self.servers))
+        } else if self.routing.spread {
             // The server that answered last, as long as it answers; else
             // one drawn at random (a load balancer with health checks).
             match self.leader_hint {

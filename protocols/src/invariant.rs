@@ -55,6 +55,10 @@ pub struct ProtocolMetrics {
     /// (true time in ms, value) points, in time order, at most
     /// `SERIES_POINTS_MAX` each (`Series` thins a longer one).
     pub series: Vec<(&'static str, Vec<(f64, f64)>)>,
+    /// Each read's t-visibility threshold, from a monitor that can tell
+    /// (`sim_core::checker::visibility`).
+    #[serde(skip)]
+    pub visibility: Option<sim_core::checker::visibility::Thresholds>,
 }
 
 /// Points a series keeps at most.

@@ -111,6 +111,7 @@ impl Monitor<BullyEvent> for BullyMonitor {
             samples: vec![("leaderless_ms", self.leaderless_ms.clone())],
             counts: self.servers.counts(),
             series: Vec::new(),
+            ..ProtocolMetrics::default()
         }
     }
 }

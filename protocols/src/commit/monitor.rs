@@ -311,6 +311,7 @@ impl Monitor<CommitEvent> for CommitMonitor {
             ],
             counts: self.counts.iter().map(|(name, n)| (*name, *n)).collect(),
             series: Vec::new(),
+            ..ProtocolMetrics::default()
         }
     }
 }

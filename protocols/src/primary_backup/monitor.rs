@@ -433,6 +433,7 @@ impl Monitor<PbEvent> for PbMonitor {
                     self.degraded_ms.iter().sum::<f64>().round() as u64,
                 ),
             ],
+            ..ProtocolMetrics::default()
         }
     }
 

@@ -34,6 +34,7 @@ impl Plugin for PrimaryBackupPlugin {
             session: params.read_from == ReadFrom::BackupWithSession
                 && !params.session_without_position,
             spread: false,
+            draw_each_operation: false,
         }
     }
 

@@ -224,6 +224,10 @@ impl Quorum {
             targets = self.draw(ctx, targets, r);
         }
         let op = self.take_counter(ctx);
+        ctx.emit(QEvent::ReadStarted {
+            op,
+            key: key.clone(),
+        });
         for (to, _) in targets {
             ctx.send(
                 NodeId(to),
@@ -322,6 +326,8 @@ impl Quorum {
         for (_, versions) in &read.replies {
             self.rules.merge_all(&mut resolved, versions);
         }
+        let used = read.replies.iter().map(|(s, _)| *s).collect();
+        ctx.emit(QEvent::ReadResolved { op, used });
         let stale = match repair {
             ReadRepair::Off => Vec::new(),
             ReadRepair::Async | ReadRepair::Blocking => self.stale_homes(op, resolved.clone()),

@@ -189,7 +189,14 @@ fn a_read_answers_with_the_newest_of_r_replies_and_repairs_the_stale_one() {
             ReadRepair::Async => {
                 assert_eq!(two.sends(), [(stale, &repair_write)]);
                 assert_eq!(two.replies(), [&answer], "answered at once");
-                assert_eq!(two.events(), [&QEvent::Repaired { replicas: 1 }]);
+                let used = vec![home()[0], home()[1]];
+                assert_eq!(
+                    two.events(),
+                    [
+                        &QEvent::ReadResolved { op: 1, used },
+                        &QEvent::Repaired { replicas: 1 }
+                    ]
+                );
                 // The third replica answers late and stale: repaired too.
                 let late = harness.call(|ctx| {
                     q.on_message(

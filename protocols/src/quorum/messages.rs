@@ -92,4 +92,13 @@ pub enum QEvent {
     Hinted,
     /// Anti-entropy bytes sent (digests and exchanged versions).
     AntiEntropySent { bytes: u64 },
+    /// A coordinator sent read `op` of `key` to its replicas.
+    ReadStarted { op: u64, key: String },
+    /// Read `op` of `coordinator` reached this replica, which answered it.
+    ReadArrived { coordinator: u32, op: u64 },
+    /// Read `op` resolved from the replies of `used`, the first R.
+    ReadResolved { op: u64, used: Vec<u32> },
+    /// This server now serves these dots of `key` to reads (in its store
+    /// or as hints), durable or not.
+    Serves { key: String, dots: Vec<Dot> },
 }

@@ -60,11 +60,14 @@ pub mod plugin;
 mod replica;
 pub mod ring;
 pub mod versions;
+pub mod visibility;
 
 #[cfg(test)]
 mod coordinator_test;
 #[cfg(test)]
 mod replica_test;
+#[cfg(test)]
+mod visibility_test;
 #[cfg(test)]
 mod test_support;
 
@@ -212,10 +215,15 @@ impl Quorum {
         let bytes = serde_json::to_vec(&versions).expect("versions serialise");
         ctx.storage().put(&format!("{DATA_PREFIX}{key}"), bytes);
         ctx.storage().sync_grouped();
+        let dots = versions::dots(&versions);
+        ctx.emit(QEvent::Serves {
+            key: key.to_string(),
+            dots: dots.clone(),
+        });
         ctx.emit_when_durable(QEvent::Holds {
             key: key.to_string(),
             hint_for: None,
-            dots: versions::dots(&versions),
+            dots,
         });
         self.data.insert(key.to_string(), read_value(&versions));
         let added = versions_bytes(&versions) + key.len() + 64;
@@ -242,10 +250,17 @@ impl Quorum {
             ctx.storage().put(&record, bytes);
         }
         ctx.storage().sync_grouped();
+        let dots = versions::dots(&versions);
+        if !dots.is_empty() {
+            ctx.emit(QEvent::Serves {
+                key: key.to_string(),
+                dots: dots.clone(),
+            });
+        }
         ctx.emit_when_durable(QEvent::Holds {
             key: key.to_string(),
             hint_for: Some(home),
-            dots: versions::dots(&versions),
+            dots,
         });
         let slot = (home, key.to_string());
         let added = versions_bytes(&versions);

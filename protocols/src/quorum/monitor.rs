@@ -18,6 +18,7 @@
 
 use super::messages::QEvent;
 use super::versions::Dot;
+use super::visibility::{ReadVisibility, WriteTimes};
 use crate::invariant::{Monitor, ProtocolMetrics, Violation, VIOLATIONS_AT_FINISH_MAX};
 use sim_core::{NodeId, SimTime};
 use std::collections::BTreeMap;
@@ -48,6 +49,8 @@ pub struct QuorumMonitor {
     repaired_replicas: u64,
     anti_entropy_bytes: u64,
     acked: u64,
+    /// Each read's t-visibility threshold (`visibility.rs`).
+    visibility: ReadVisibility,
 }
 
 impl QuorumMonitor {
@@ -124,6 +127,12 @@ impl Monitor<QEvent> for QuorumMonitor {
             QEvent::HandedOff { versions } => self.handed_off += u64::from(*versions),
             QEvent::Hinted => self.hinted += 1,
             QEvent::AntiEntropySent { bytes } => self.anti_entropy_bytes += bytes,
+            QEvent::ReadStarted { op, key } => self.visibility.started(time, node.0, *op, key),
+            QEvent::ReadArrived { coordinator, op } => {
+                self.visibility.arrived(time, node.0, *coordinator, *op)
+            }
+            QEvent::ReadResolved { op, used } => self.visibility.resolved(node.0, *op, used),
+            QEvent::Serves { key, dots } => self.visibility.serves(time, node.0, key, dots),
         }
         None
     }
@@ -172,15 +181,27 @@ impl Monitor<QEvent> for QuorumMonitor {
                 (f64::from(max) / mean * 100.0).round() as u64,
             ));
         }
+        if self.visibility.untracked > 0 {
+            // Past the bounds: t-visibility was measured on fewer reads.
+            counts.push(("visibility_untracked", self.visibility.untracked));
+        }
+        let writes = self.writes.iter().map(|(dot, w)| {
+            let times = WriteTimes {
+                accepted: w.accepted,
+                acked: w.acked,
+            };
+            (*dot, w.key.as_str(), times)
+        });
         ProtocolMetrics {
             samples,
             counts,
             series: Vec::new(),
+            visibility: self.visibility.thresholds(writes),
         }
     }
 
     fn heap_bytes(&self) -> usize {
-        self.writes.len() * 96 + self.holds.len() * 96
+        self.writes.len() * 96 + self.holds.len() * 96 + self.visibility.heap_bytes()
     }
 }
 

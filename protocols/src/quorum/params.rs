@@ -59,6 +59,11 @@ pub enum Coordinator {
     /// The key's first live home replica: a server that is not forwards
     /// the request to it (Dynamo).
     FirstReplica,
+    /// A server drawn at random for each operation, so a client's reads
+    /// and writes are coordinated from independently chosen servers (the
+    /// PBS paper's WAN model, where each operation is coordinated from a
+    /// datacentre chosen at random).
+    RandomEachOperation,
 }
 
 /// How many replicas a read asks.

@@ -1,6 +1,6 @@
 //! The leaderless store on the plug-in boundary.
 
-use super::params::QuorumParams;
+use super::params::{Coordinator, QuorumParams};
 use super::ring::Ring;
 use super::{Quorum, QuorumSetup};
 use crate::client::ClientRouting;
@@ -28,9 +28,10 @@ impl Plugin for QuorumPlugin {
         })
     }
 
-    fn client_routing(_: &QuorumParams) -> ClientRouting {
+    fn client_routing(params: &QuorumParams) -> ClientRouting {
         ClientRouting {
             spread: true,
+            draw_each_operation: params.coordinator == Coordinator::RandomEachOperation,
             ..ClientRouting::default()
         }
     }

@@ -53,6 +53,10 @@ impl Quorum {
                 self.rules.merge_all(&mut versions, held);
             }
         }
+        ctx.emit(QEvent::ReadArrived {
+            coordinator: from.0,
+            op,
+        });
         ctx.send(from, QMessage::ReadReply { op, versions });
     }
 

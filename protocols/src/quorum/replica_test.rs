@@ -37,7 +37,16 @@ fn a_replica_acks_once_the_write_is_on_disk_and_takes_only_newer_versions() {
     let coordinator = NodeId((me + 1) % SERVERS);
     let newer = lww(4, 1, 9, "new");
     let taken = harness.call(|ctx| q.on_message(ctx, coordinator, write(7, &newer, None)));
-    assert!(taken.effects.is_empty(), "nothing before the disk has it");
+    assert!(taken.sends().is_empty(), "no ack before the disk has it");
+    // It serves the version to reads at once (t-visibility), and reports
+    // holding it only once durable.
+    assert_eq!(
+        taken.events(),
+        [&QEvent::Serves {
+            key: KEY.into(),
+            dots: vec![newer.dot]
+        }]
+    );
     assert_eq!(taken.stored, [format!("q/data/{KEY}")]);
     let synced = harness.complete_sync(&mut q);
     assert_eq!(

@@ -410,6 +410,7 @@ impl Monitor<RaftEvent> for RaftMonitor {
                 ("leader_crashes_unrecovered", self.leaderless_unfinished),
             ],
             series: Vec::new(),
+            ..ProtocolMetrics::default()
         }
     }
 }

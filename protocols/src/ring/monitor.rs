@@ -150,6 +150,7 @@ impl Monitor<RingEvent> for RingMonitor {
             ],
             counts: self.servers.counts(),
             series: Vec::new(),
+            ..ProtocolMetrics::default()
         }
     }
 }

@@ -293,6 +293,7 @@ impl Monitor<SagaEvent> for SagaMonitor {
             ],
             counts: self.counts.iter().map(|(name, n)| (*name, *n)).collect(),
             series: Vec::new(),
+            ..ProtocolMetrics::default()
         }
     }
 }

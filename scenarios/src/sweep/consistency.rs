@@ -2,14 +2,24 @@
 //! consistency and availability tables beside the results.
 //!
 //! - `consistency.csv`: per group, the reads judged and how many were
-//!   stale, P(consistent) at t = 0 (over `t0_window_ms`: reads begun at
-//!   exactly 0, or the first bins pooled to 100 reads within 1 ms, since
-//!   random reads rarely begin at the very instant), the t at which 99.9% of reads are
-//!   consistent (t-visibility, read from a non-decreasing fit of the
-//!   curve), the share of reads within 1, 2 and 3
-//!   versions of the newest (k-staleness), and read and write latency
-//!   (median and p99.9) from merged histograms (each within 6.25%).
-//! - `visibility.csv`: the t-visibility curve per group, bin by bin.
+//!   stale, P(consistent) at t = 0, the t at which 99.9% of reads are
+//!   consistent (t-visibility) with its 95% interval, the share of reads
+//!   within 1, 2 and 3 versions of the newest (k-staleness), and read and
+//!   write latency (median and p99.9) from merged histograms (each within
+//!   0.79%). `visibility_from` says how t-visibility was measured:
+//!   - `thresholds`: from each read's threshold, the least t at which it
+//!     would have been consistent, where the protocol's monitor reports
+//!     them (`sim_core::checker::visibility`); every read counts at every
+//!     t, the 99.9% point is the thresholds' 0.999 quantile, and its
+//!     interval is exact (order statistics);
+//!   - `bins`: from reads' outcomes binned by the t they began at (the
+//!     other protocols). P(consistent) at t = 0 is then over
+//!     `t0_window_ms` (reads begun at exactly 0, or the first bins pooled
+//!     to 100 reads within 1 ms, since random reads rarely begin at the
+//!     very instant); the 99.9% point is read from a non-decreasing fit of
+//!     the curve, and its interval from the fit's blocks' Wilson intervals.
+//! - `visibility.csv`: the t-visibility curve per group, bin by bin (from
+//!   thresholds: the share of all reads consistent if begun at each edge).
 //! - `availability.csv`: per group whose runs had crashes, the share of
 //!   100 ms windows in which a write was served, and the share of time at
 //!   least k servers were up (what a quorum of k could have served).
@@ -30,10 +40,11 @@ pub use super::unit_consistency::UnitConsistency;
 use crate::side_counts::SideCounts;
 use serde::{Deserialize, Serialize};
 use sim_core::checker::staleness::{visibility_edges_ms, BEHIND_MAX};
+use sim_core::checker::visibility::{Counting, Quantile, Thresholds};
 use sim_core::histogram::LatencyHistogram;
 
-/// Reads a t-visibility bin needs before `t_at` trusts it.
-pub const BIN_READS_MIN: u64 = 100;
+/// The normal quantile of the binned fit's 95% Wilson intervals.
+const WILSON_Z: f64 = 1.959_964;
 
 /// One group's runs, summed: the one shape a group's consistency takes,
 /// from which the sweep writes its CSV files and the report draws.
@@ -56,6 +67,10 @@ pub struct GroupConsistency {
     pub servers_up: Vec<f64>,
     /// Summed (windows, windows with an ok write).
     pub write_windows: (u64, u64),
+    /// The reads' t-visibility thresholds, summed, where the protocol
+    /// reports them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thresholds: Option<Thresholds>,
 }
 
 impl GroupConsistency {
@@ -68,6 +83,9 @@ impl GroupConsistency {
     /// exact-zero bin alone left this empty for every group of such a
     /// workload. None when no read began within the window.
     pub fn at_zero(&self) -> Option<(f64, f64)> {
+        if let Some(counting) = self.counting() {
+            return counting.p_at_zero().map(|p| (p, 0.0));
+        }
         let edges = visibility_edges_ms();
         let (mut reads, mut consistent) = (0u64, 0u64);
         let mut upto_ms = 0.0;
@@ -87,15 +105,42 @@ impl GroupConsistency {
         (reads > 0).then(|| (consistent as f64 / reads as f64, upto_ms))
     }
 
-    /// The lower edge, ms, of the first t-visibility bin whose fitted
-    /// P(consistent) is at least `p`. The fit is isotonic: the
-    /// non-decreasing curve closest to the bins' estimates, weighted by
-    /// their reads (pool adjacent violators), since P(consistent) can only
-    /// grow with t; one stale read in a thin bin far out would otherwise
-    /// decide the answer. None when the fit never reaches `p`.
-    pub fn t_at(&self, p: f64) -> Option<f64> {
-        let edges = visibility_edges_ms();
-        // Blocks of pooled bins: (first bin, reads, consistent).
+    /// The thresholds, ready to count from.
+    fn counting(&self) -> Option<Counting> {
+        let thresholds = self.thresholds.as_ref()?;
+        let mut counting = Counting::default();
+        counting.merge(thresholds);
+        (counting.reads() > 0).then_some(counting)
+    }
+
+    /// How t-visibility was measured: "thresholds" or "bins".
+    pub fn visibility_from(&self) -> &'static str {
+        if self.counting().is_some() {
+            "thresholds"
+        } else {
+            "bins"
+        }
+    }
+
+    /// The least t, ms, at which P(consistent) reaches `p`, with its 95%
+    /// interval: from the thresholds where there are any, else from the
+    /// bins (`t_at`, the interval from the fit's blocks' Wilson bounds).
+    pub fn visibility_point(&self, p: f64) -> Option<Quantile> {
+        if let Some(counting) = self.counting() {
+            return counting.t_at(p);
+        }
+        let ms = self.t_at(p)?;
+        let (low_ms, high_ms) = self.t_at_bounds(p);
+        Some(Quantile {
+            ms,
+            low_ms: low_ms.unwrap_or(ms).min(ms),
+            high_ms: high_ms.map(|h| h.max(ms)),
+        })
+    }
+
+    /// The bins pooled into the isotonic fit's blocks: (first bin, reads,
+    /// consistent).
+    fn blocks(&self) -> Vec<(usize, u64, u64)> {
         let mut blocks: Vec<(usize, u64, u64)> = Vec::new();
         for (i, (reads, consistent)) in self.visibility.iter().enumerate() {
             if *reads == 0 {
@@ -114,6 +159,39 @@ impl GroupConsistency {
             }
         }
         blocks
+    }
+
+    /// The first block edge whose Wilson upper bound reaches `p` (the
+    /// interval's low end) and whose lower bound does (its high end).
+    fn t_at_bounds(&self, p: f64) -> (Option<f64>, Option<f64>) {
+        let edges = visibility_edges_ms();
+        let wilson = |reads: u64, consistent: u64| {
+            let (n, z) = (reads as f64, WILSON_Z);
+            let phat = consistent as f64 / n;
+            let centre = (phat + z * z / (2.0 * n)) / (1.0 + z * z / n);
+            let half = z / (1.0 + z * z / n)
+                * (phat * (1.0 - phat) / n + z * z / (4.0 * n * n)).sqrt();
+            (centre - half, centre + half)
+        };
+        let blocks = self.blocks();
+        let first = |bound: &dyn Fn((f64, f64)) -> f64| {
+            blocks
+                .iter()
+                .find(|(_, r, c)| bound(wilson(*r, *c)) >= p)
+                .map(|(i, _, _)| edges[*i])
+        };
+        (first(&|(_, high)| high), first(&|(low, _)| low))
+    }
+
+    /// The lower edge, ms, of the first t-visibility bin whose fitted
+    /// P(consistent) is at least `p`. The fit is isotonic: the
+    /// non-decreasing curve closest to the bins' estimates, weighted by
+    /// their reads (pool adjacent violators), since P(consistent) can only
+    /// grow with t; one stale read in a thin bin far out would otherwise
+    /// decide the answer. None when the fit never reaches `p`.
+    pub fn t_at(&self, p: f64) -> Option<f64> {
+        let edges = visibility_edges_ms();
+        self.blocks()
             .iter()
             .find(|(_, reads, consistent)| *consistent as f64 >= p * *reads as f64)
             .map(|(first, _, _)| edges[*first])
@@ -135,8 +213,17 @@ impl GroupConsistency {
     }
 
     /// The t-visibility bins with reads: (lower edge ms, reads, consistent).
+    /// From thresholds: at each edge, every read, and those that would
+    /// have been consistent begun then.
     pub fn visibility_ms(&self) -> Vec<(f64, u64, u64)> {
         let edges = visibility_edges_ms();
+        if let Some(counting) = self.counting() {
+            let reads = counting.reads();
+            return edges
+                .iter()
+                .map(|edge| (*edge, reads, counting.consistent_at(*edge)))
+                .collect();
+        }
         self.visibility
             .iter()
             .enumerate()
@@ -166,10 +253,16 @@ pub fn by_group(header: &Header, results: &[UnitResult]) -> Vec<GroupConsistency
             ..GroupConsistency::default()
         })
         .collect();
+    let mut counting: Vec<Option<Counting>> = vec![None; groups.len()];
     for unit in results {
         let (Some(group), Some(c)) = (groups.get_mut(unit.group), &unit.consistency) else {
             continue;
         };
+        if let Some(thresholds) = &c.thresholds {
+            counting[unit.group]
+                .get_or_insert_with(Counting::default)
+                .merge(thresholds);
+        }
         group.runs += 1;
         group.reads += c.reads;
         group.stale_reads += c.stale_reads;
@@ -208,6 +301,9 @@ pub fn by_group(header: &Header, results: &[UnitResult]) -> Vec<GroupConsistency
             }
         }
     }
+    for (group, counting) in groups.iter_mut().zip(counting) {
+        group.thresholds = counting.map(|c| c.finish());
+    }
     groups
 }
 
@@ -245,18 +341,27 @@ pub const AT_ZERO_WINDOW_MS_MAX: f64 = 1.0;
 /// `consistency.csv`: one row per group with reads.
 pub fn consistency_csv(groups: &[GroupConsistency]) -> String {
     let mut out = String::from(
-        "group,runs,reads,stale_reads,p_consistent_t0,t0_window_ms,t_999_ms,within_1,within_2,within_3,read_ms_p50,read_ms_p999,write_ms_p50,write_ms_p999\n",
+        "group,runs,reads,stale_reads,visibility_from,visibility_reads,p_consistent_t0,t0_window_ms,t_999_ms,t_999_ms_low,t_999_ms_high,within_1,within_2,within_3,read_ms_p50,read_ms_p999,write_ms_p50,write_ms_p999\n",
     );
     for g in groups.iter().filter(|g| g.runs > 0) {
+        let point = g.visibility_point(0.999);
+        let visibility_reads = match g.counting() {
+            Some(c) => c.reads(),
+            None => g.visibility.iter().map(|(r, _)| r).sum(),
+        };
         out.push_str(&format!(
-            "{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
+            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
             field(&g.label),
             g.runs,
             g.reads,
             g.stale_reads,
+            g.visibility_from(),
+            visibility_reads,
             opt(g.at_zero().map(|(p, _)| p), 5),
             opt(g.at_zero().map(|(_, upto)| upto), 6),
-            opt(g.t_at(0.999), 3),
+            opt(point.map(|q| q.ms), 3),
+            opt(point.map(|q| q.low_ms), 3),
+            opt(point.and_then(|q| q.high_ms), 3),
             opt(g.within(1), 5),
             opt(g.within(2), 5),
             opt(g.within(3), 5),
@@ -269,23 +374,28 @@ pub fn consistency_csv(groups: &[GroupConsistency]) -> String {
     out
 }
 
-/// `visibility.csv`: the t-visibility curve, one row per group and bin with reads.
+/// `visibility.csv`: the t-visibility curve, one row per group and bin
+/// with reads; from thresholds, one row per edge, a point (t_ms_to =
+/// t_ms_from) over every read.
 pub fn visibility_csv(groups: &[GroupConsistency]) -> String {
     let edges = visibility_edges_ms();
     let mut out = String::from("group,t_ms_from,t_ms_to,reads,consistent,p_consistent\n");
+    // Edges are sums of tenths: print them as people write them.
+    let show = |e: f64| format!("{}", (e * 1e6).round() / 1e6);
     for g in groups {
-        for (i, (reads, consistent)) in g.visibility.iter().enumerate() {
-            if *reads == 0 {
-                continue;
-            }
-            // Edges are sums of tenths: print them as people write them.
-            let show = |e: f64| format!("{}", (e * 1e6).round() / 1e6);
-            let to = edges.get(i + 1).map_or(String::new(), |e| show(*e));
+        let points = g.thresholds.is_some();
+        for (from, reads, consistent) in g.visibility_ms() {
+            let to = if points {
+                show(from)
+            } else {
+                let i = edges.partition_point(|e| *e <= from);
+                edges.get(i).map_or(String::new(), |e| show(*e))
+            };
             out.push_str(&format!(
                 "{},{},{to},{reads},{consistent},{:.5}\n",
                 field(&g.label),
-                show(edges[i]),
-                *consistent as f64 / *reads as f64
+                show(from),
+                consistent as f64 / reads as f64
             ));
         }
     }

@@ -6,6 +6,7 @@ use crate::side_counts::SideCounts;
 use crate::RunOutcome;
 use serde::{Deserialize, Serialize};
 use sim_core::checker::staleness::VisibilityBin;
+use sim_core::checker::visibility::Thresholds;
 use sim_core::histogram::SparseHistogram;
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
@@ -28,6 +29,10 @@ pub struct UnitConsistency {
     /// (100 ms windows until the workload stopped, those with an ok write).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub write_windows: Option<(u64, u64)>,
+    /// Each read's t-visibility threshold, where the protocol's monitor
+    /// reports them (`sim_core::checker::visibility`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thresholds: Option<Thresholds>,
 }
 
 impl UnitConsistency {
@@ -52,6 +57,7 @@ impl UnitConsistency {
                 .collect(),
             servers_up: outcome.metrics.servers_up.clone(),
             write_windows: outcome.metrics.write_windows,
+            thresholds: outcome.metrics.visibility.clone(),
         }
     }
 }

@@ -15,6 +15,7 @@ pub mod model;
 pub mod sequential;
 pub mod session;
 pub mod staleness;
+pub mod visibility;
 
 use crate::history::{Operation, Outcome};
 use model::Model;
