@@ -18,7 +18,7 @@ $FAULTLINE run split-brain-no-fencing --seed 3 --set protocol.PrimaryBackup.no_f
 $FAULTLINE sweep cap-partition --seeds 0..100 --out "$out/cap" > /dev/null
 $FAULTLINE sweep pacelc-latency --seeds 0..100 --out "$out/pacelc" > /dev/null
 $FAULTLINE sweep lww-clock-skew --seeds 0..100 --out "$out/skew" > /dev/null
-$FAULTLINE sweep pbs-wars --seeds 0..100 --out "$out/pbs" > /dev/null
+$FAULTLINE sweep pbs-wars --seeds 0..10 --out "$out/pbs" > /dev/null
 $FAULTLINE sweep quorum-repair --seeds 0..100 --out "$out/repair" > /dev/null
 cp "$out/raft/availability.png" docs/pictures/raft-leader-crash-availability.png
 cp "$out/raft/latency.png" docs/pictures/raft-leader-crash-latency.png

@@ -48,6 +48,7 @@ pub fn resolve(scenario: &Scenario, seed: u64) -> Scenario {
                 node: name.clone(),
                 offset: SignedDur(offset),
                 drift_ppm: drift,
+                timer_lateness: None,
             });
         }
     }

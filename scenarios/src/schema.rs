@@ -219,6 +219,11 @@ pub struct ClocksSpec {
     /// Draw each unlisted node's clock from the seed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub random: Option<RandomClocks>,
+    /// How late every node's timers fire after their deadline, drawn per
+    /// timer (an OS scheduler's wake-up delay); a node listed in `nodes`
+    /// with its own takes that. None: timers fire on time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timer_lateness: Option<LatencySpec>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -230,6 +235,9 @@ pub struct ClockSpec {
     /// Parts per million; positive runs fast.
     #[serde(default)]
     pub drift_ppm: f64,
+    /// This node's timer lateness, in place of `clocks.timer_lateness`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timer_lateness: Option<LatencySpec>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

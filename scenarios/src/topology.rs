@@ -76,6 +76,7 @@ pub fn sim_config(scenario: &Scenario) -> Result<SimConfig, String> {
     }
     let mut config = SimConfig::new(scenario.seed, topology);
     config.clocks = clocks;
+    config.timer_lateness = timer_lateness(scenario, &names);
     config.disks = disks(scenario, &names)?;
     if scenario.outputs.trace {
         config.trace = TraceConfig {
@@ -86,6 +87,26 @@ pub fn sim_config(scenario: &Scenario) -> Result<SimConfig, String> {
         };
     }
     Ok(config)
+}
+
+/// Each node's timer lateness: its own if listed, else the clocks'
+/// default; empty when no node has any (timers on time, and no stream).
+fn timer_lateness(scenario: &Scenario, names: &[String]) -> Vec<Option<sim_core::latency::Latency>> {
+    let spec = &scenario.clocks;
+    let per_node: Vec<Option<sim_core::latency::Latency>> = names
+        .iter()
+        .map(|name| {
+            let own = spec.nodes.iter().find(|c| c.node == *name);
+            own.and_then(|c| c.timer_lateness.as_ref())
+                .or(spec.timer_lateness.as_ref())
+                .map(convert::latency)
+        })
+        .collect();
+    if per_node.iter().all(Option::is_none) {
+        Vec::new()
+    } else {
+        per_node
+    }
 }
 
 /// Each node's disk: its own if listed, else its region's, else the

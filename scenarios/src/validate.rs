@@ -607,6 +607,16 @@ fn validate_clocks(
             drift_ppm: clock.drift_ppm,
         };
         c.check(format!("clocks.nodes[{index}]"), config.validate());
+        if let Some(lateness) = &clock.timer_lateness {
+            if let Err(message) = convert::latency(lateness).validate() {
+                c.problem(format!("clocks.nodes[{index}].timer_lateness"), message);
+            }
+        }
+    }
+    if let Some(lateness) = &scenario.clocks.timer_lateness {
+        if let Err(message) = convert::latency(lateness).validate() {
+            c.problem("clocks.timer_lateness", message);
+        }
     }
     if let Some(random) = &scenario.clocks.random {
         let config = ClockConfig {

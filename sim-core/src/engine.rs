@@ -88,6 +88,11 @@ pub struct SimConfig {
     pub clocks: Vec<ClockConfig>,
     /// One per node, or empty for instant disks (see `disk.rs`).
     pub disks: Vec<DiskConfig>,
+    /// One per node, or empty: how late each node's timers fire after
+    /// their deadline (an OS scheduler's wake-up delay), drawn per timer;
+    /// None, on time. Real servers that start in lockstep drift apart by
+    /// it; timers that fire exactly on time never do.
+    pub timer_lateness: Vec<Option<crate::latency::Latency>>,
     pub limits: Limits,
     pub trace: TraceConfig,
 }
@@ -99,6 +104,7 @@ impl SimConfig {
             topology,
             clocks: Vec::new(),
             disks: Vec::new(),
+            timer_lateness: Vec::new(),
             limits: Limits::default(),
             trace: TraceConfig::default(),
         }
@@ -293,6 +299,20 @@ impl<P: Protocol> Simulation<P> {
             disk.validate()
                 .map_err(|e| node_error("disk", index, e.to_string()))?;
         }
+        if !config.timer_lateness.is_empty() && config.timer_lateness.len() != node_count {
+            return Err(SimError::PerNodeCount {
+                what: "timer lateness",
+                given: config.timer_lateness.len(),
+                nodes: node_count,
+            });
+        }
+        for (index, lateness) in config.timer_lateness.iter().enumerate() {
+            if let Some(latency) = lateness {
+                latency
+                    .validate()
+                    .map_err(|e| node_error("timer lateness", index, e))?;
+            }
+        }
         let mut nodes = prefetch::with_huge_pages(node_count);
         let names = config.topology.node_names();
         nodes.extend((0..node_count).map(|index| NodeSlot {
@@ -312,6 +332,10 @@ impl<P: Protocol> Simulation<P> {
                 disk: Disk::new(config.disks.get(index).cloned().unwrap_or_default()),
                 timers: NodeTimers::default(),
                 deferred: Vec::new(),
+                lateness: config.timer_lateness.get(index).cloned().flatten().map(|l| {
+                    let stream = rng::stream(config.seed, &rng::names::timer_lateness(&names[index]));
+                    Box::new((l, stream))
+                }),
             })
             .collect();
         let memory = MemoryMeter::new(
@@ -874,7 +898,11 @@ impl<P: Protocol> Simulation<P> {
             match command {
                 Command::Send { to, message } => self.send(node, to, message),
                 Command::SetTimer { id, after, timer } => {
-                    let delay = self.nodes[node.index()].clock.true_delay(self.now, after);
+                    let mut delay = self.nodes[node.index()].clock.true_delay(self.now, after);
+                    if let Some(lateness) = &mut self.cold[node.index()].lateness {
+                        let (latency, stream) = &mut **lateness;
+                        delay = delay.saturating_add(latency.sample(stream));
+                    }
                     self.push(
                         self.now.saturating_add(delay),
                         EventKind::Timer { node, id, timer },

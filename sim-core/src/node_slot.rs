@@ -107,6 +107,9 @@ pub(crate) struct NodeCold<P: Protocol> {
     pub(crate) timers: NodeTimers,
     /// Inputs that arrived while paused, in arrival order.
     pub(crate) deferred: Vec<Event<P>>,
+    /// How late this node's timers fire, and the stream drawn from
+    /// (`SimConfig::timer_lateness`); None: on time.
+    pub(crate) lateness: Option<Box<(crate::latency::Latency, crate::rng::SimRng)>>,
 }
 
 /// Starts loading what upcoming events will touch, so that the loads

@@ -41,6 +41,11 @@ pub mod names {
     pub fn client(index: usize) -> String {
         format!("client/{index}")
     }
+    /// A node's timer lateness (`SimConfig::timer_lateness`): its own
+    /// stream, so that turning lateness on moves no other draw.
+    pub fn timer_lateness(node_name: &str) -> String {
+        format!("timer-lateness/{node_name}")
+    }
 }
 
 #[cfg(test)]

@@ -144,6 +144,12 @@ impl Raft {
                 if raised {
                     self.sync(ctx);
                 }
+            } else if raised && self.params.step_down_write_apart {
+                // LogCabin: the step down's write (new term, no vote) is
+                // synced first, then the vote's: syncs run one at a time,
+                // so the answer waits for both.
+                self.sync(ctx);
+                self.persist_meta(ctx, true);
             } else {
                 // The new term and the vote in one write.
                 self.persist_meta(ctx, true);

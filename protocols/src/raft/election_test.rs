@@ -302,3 +302,39 @@ fn a_lone_server_leads_only_once_its_term_is_durable() {
         assert_eq!(raft.role, Role::Leader, "overlap {overlap}");
     }
 }
+
+/// LogCabin's order (the Raft paper's Figure 16 ran on it): a voter that
+/// learns a newer term writes it on stepping down and then writes its
+/// vote, two syncs one after the other, and answers only once both are
+/// on disk. The default writes both in one sync.
+#[test]
+fn a_voter_writes_its_step_down_and_its_vote_apart_when_asked_and_answers_after_both() {
+    use crate::cluster::Service;
+    for apart in [false, true] {
+        let params = RaftParams {
+            step_down_write_apart: apart,
+            ..RaftParams::default()
+        };
+        let (mut server, mut raft) = super::test_support::follower(1, params, 1, &[1]);
+        server.hold_syncs();
+        let asked = server.call(|ctx| {
+            raft.on_message(ctx, NodeId(0), super::test_support::request_vote(2, 1, 1))
+        });
+        assert!(asked.sends().is_empty(), "nothing before the disk has the vote");
+        let first = server.complete_sync(&mut raft);
+        if apart {
+            assert!(first.sends().is_empty(), "the step down is durable, the vote not yet");
+            let second = server.complete_sync(&mut raft);
+            assert_eq!(
+                second.sends(),
+                [(NodeId(0), &super::test_support::vote(2, true))]
+            );
+        } else {
+            assert_eq!(
+                first.sends(),
+                [(NodeId(0), &super::test_support::vote(2, true))]
+            );
+        }
+        assert_eq!(durable_meta(&server), (2, Some(0)), "apart {apart}");
+    }
+}

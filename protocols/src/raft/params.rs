@@ -64,6 +64,13 @@ pub struct RaftParams {
     /// implementation that persists before every send does (raft-rs's and
     /// etcd's Ready): each election round then costs one more disk write.
     pub overlap_own_vote_write: bool,
+    /// A voter that learns a newer term from a vote request writes it (and
+    /// its cleared vote) on stepping down, then writes its vote: two syncs,
+    /// one after the other, before it answers, as LogCabin (the Raft
+    /// paper's implementation) does. Off, the term and the vote go in one
+    /// write.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub step_down_write_apart: bool,
     /// Group commit: entries appended while a sync is in flight share the
     /// next sync (one sync at a time). Off, every append is its own sync,
     /// and a slow disk caps the leader at one sync per disk latency.
@@ -102,6 +109,7 @@ impl Default for RaftParams {
             preload_log_lengths: Vec::new(),
             initial_leader: None,
             overlap_own_vote_write: true,
+            step_down_write_apart: false,
             group_commit: true,
             commit_previous_terms: false,
             vote_without_persist: false,

@@ -121,6 +121,7 @@ fn a_server_goes_with_its_clock_its_faults_and_its_place_in_partitions() {
         node: s("n3"),
         offset: crate::duration::SignedDur(5),
         drift_ppm: 0.0,
+        timer_lateness: None,
     }];
     scenario.faults.schedule = vec![
         at(

@@ -163,13 +163,27 @@ pub fn disks(d: &mut Draw) -> String {
     format!("disks: (default: (sync_latency: {latency}{throughput})),")
 }
 
-/// `clocks: (...)`: random offsets and drift within the protocol's bound.
+/// `clocks: (...)`: random offsets and drift within the protocol's bound,
+/// and, half the time, timers that fire up to a millisecond late (an OS
+/// scheduler's wake-up delay).
 pub fn clocks(d: &mut Draw, allow: Allow) -> String {
+    let lateness = if d.chance(0.5) {
+        format!(
+            "timer_lateness: Uniform(min: \"0ms\", max: \"{}\"), ",
+            ms(d.real(0.0, 1.0))
+        )
+    } else {
+        String::new()
+    };
     if allow.drift_ppm_max <= 0.0 || d.chance(0.25) {
-        return String::new();
+        return if lateness.is_empty() {
+            String::new()
+        } else {
+            format!("clocks: ({lateness}),")
+        };
     }
     format!(
-        "clocks: (random: (offset_max: \"{}\", drift_ppm_max: {:.1})),",
+        "clocks: ({lateness}random: (offset_max: \"{}\", drift_ppm_max: {:.1})),",
         ms(d.real(0.0, 200.0)),
         d.real(0.0, allow.drift_ppm_max)
     )

@@ -278,12 +278,13 @@ fn raft(d: &mut Draw, timing: Timing) -> Parts {
         servers,
                 names: None,
         params: format!(
-            "election_timeout: (\"{}\", \"{}\"), pre_vote: {}, check_quorum: {}, read_mode: {read_mode}, batch_entries_max: {}, overlap_own_vote_write: {}, group_commit: {}",
+            "election_timeout: (\"{}\", \"{}\"), pre_vote: {}, check_quorum: {}, read_mode: {read_mode}, batch_entries_max: {}, overlap_own_vote_write: {}, group_commit: {}, step_down_write_apart: {}",
             ms(low),
             ms(high),
             d.chance(0.5),
             d.chance(0.5),
             d.int(1, 64),
+            d.chance(0.5),
             d.chance(0.5),
             d.chance(0.5)
         ),
