@@ -352,17 +352,9 @@ fn an_outage_reads_zero_and_the_requests_given_up_on_say_when() {
 /// *current* leader; a newer leader restarts who has heard it.
 #[test]
 fn regression_a_deposed_first_leader_does_not_lose_the_election_sample() {
-    let mut scenario = common::load("raft-election.ron");
-    scenario.sweep.clear();
-    let set = |s: &scenarios::Scenario, path: &str, value: &str| {
-        scenarios::set::apply(s, path, ron::from_str(value).unwrap()).unwrap()
-    };
-    scenario = set(
-        &scenario,
-        "protocol.Raft.election_timeout",
-        r#"("12ms", "24ms")"#,
-    );
-    scenario = set(&scenario, "faults.schedule[3].jitter", r#""6ms""#);
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/regressions/raft-election-deposed-first-leader.ron");
+    let scenario = scenarios::load_file(&path).unwrap();
     for seed in [91, 239, 283, 340, 919] {
         let outcome = common::run(&scenario, seed);
         let leaderless = outcome.metrics.protocol.get("leaderless_ms");
@@ -372,4 +364,61 @@ fn regression_a_deposed_first_leader_does_not_lose_the_election_sample() {
             outcome.metrics.protocol.keys().collect::<Vec<_>>()
         );
     }
+}
+
+/// Regression (Figure 16's setup): "the logs are prepared so that 2 of the
+/// 4 followers cannot win". The scenario cut n1's links to n4 and n5 for
+/// one client write and healed them for the synchronized heartbeat at
+/// 1.2 s; but a heartbeat carries every entry a follower has not
+/// acknowledged, so n4 and n5 took the entry at 1.2 s and every follower
+/// could win.
+/// Postmortem: the logs are preloaded at different lengths and the
+/// followers' answers to n1 are cut, so n1 never learns to send the short
+/// logs more; the heartbeats still reach everyone. Each candidate's
+/// RequestVote shows its log: n2 5 entries, n3 3, n4 2, n5 1.
+#[test]
+fn regression_figure_16_logs_keep_their_own_lengths_through_the_synchronized_heartbeat() {
+    let mut scenario = common::load("raft-election.ron");
+    scenario.sweep.clear();
+    scenario.outputs.trace = true;
+    let lengths = [(1u32, 5u64), (2, 3), (3, 2), (4, 1)];
+    let mut candidates = std::collections::BTreeSet::new();
+    for seed in 0..20 {
+        let outcome = common::run(&scenario, seed);
+        assert!(outcome.passed(), "seed {seed}: {:?}", outcome.failed());
+        // Until the first new leader replicates, which repairs the logs.
+        let new_leader_at = outcome
+            .trace
+            .iter()
+            .find(|r| {
+                r.kind == sim_core::trace::TraceKind::Send
+                    && r.node.is_some_and(|n| n.0 != 0)
+                    && r.detail.contains("AppendEntries")
+            })
+            .map_or(u64::MAX, |r| r.time.as_nanos());
+        for record in outcome.trace.iter().filter(|r| r.time.as_nanos() < new_leader_at) {
+            let (Some(node), true) = (record.node, record.detail.contains("RequestVote")) else {
+                continue;
+            };
+            if record.kind != sim_core::trace::TraceKind::Send || record.time.as_nanos() < 1_200_000_000 {
+                continue;
+            }
+            let last = record
+                .detail
+                .split("last_log_index: ")
+                .nth(1)
+                .and_then(|rest| rest.split(',').next())
+                .and_then(|n| n.trim().parse::<u64>().ok())
+                .expect("a RequestVote names its last log index");
+            let expected = lengths.iter().find(|(id, _)| *id == node.0).map(|(_, l)| *l);
+            assert_eq!(Some(last), expected, "seed {seed}: n{} stood with {last} entries", node.0 + 1);
+            candidates.insert(node.0);
+        }
+        assert_eq!(
+            outcome.metrics.protocol.get("leaderless_ms").map(|s| s.count),
+            Some(1),
+            "seed {seed}: elected"
+        );
+    }
+    assert!(candidates.len() >= 3, "most followers stood in 20 trials: {candidates:?}");
 }
