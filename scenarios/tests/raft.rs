@@ -422,3 +422,31 @@ fn regression_figure_16_logs_keep_their_own_lengths_through_the_synchronized_hea
     }
     assert!(candidates.len() >= 3, "most followers stood in 20 trials: {candidates:?}");
 }
+
+/// The dissertation's WAN simulation (Ongaro 2014, AvailSim): 5 servers,
+/// 30-40 ms one way, timeouts 300-600 ms; mean election times of 430, 469
+/// and 632 ms with 0, 1 and 2 failed servers. Each mean here is within
+/// 10% over 400 trials (its standard error is 2-4%).
+#[test]
+fn wan_elections_take_as_long_on_average_as_the_dissertations_simulator_says() {
+    let scenario = common::load("raft-election-wan.ron");
+    let groups = scenarios::sweep::plan_groups(&scenario, &[]).unwrap();
+    assert_eq!(groups.len(), 3);
+    for (group, dissertation_ms) in groups.iter().zip([430.0, 469.0, 632.0]) {
+        let mut sum = 0.0;
+        let trials = 400;
+        for seed in 0..trials {
+            let outcome = common::run(&group.scenario, seed);
+            let leaderless = outcome.metrics.protocol.get("leaderless_ms");
+            let sample = leaderless.unwrap_or_else(|| panic!("seed {seed}: not elected"));
+            assert_eq!(sample.count, 1);
+            sum += sample.mean;
+        }
+        let mean = sum / trials as f64;
+        assert!(
+            (mean - dissertation_ms).abs() <= 0.1 * dissertation_ms,
+            "{}: mean {mean:.0} ms against the dissertation's {dissertation_ms}",
+            group.label
+        );
+    }
+}
