@@ -94,4 +94,5 @@ pub mod request_tags;
 pub mod ring;
 pub mod saga;
 pub mod testkit;
+pub mod txn_store;
 pub mod workload;

@@ -1,0 +1,100 @@
+//! The lock table, request by request: exact grants, waits, wounds and
+//! deaths under both deadlock policies.
+
+use super::locks::{Acquire, DeadlockPolicy, LockTable, Mode, TxnId};
+
+fn txn(stamp: u64) -> TxnId {
+    TxnId {
+        stamp,
+        client: stamp as u32,
+        seq: 1,
+    }
+}
+
+#[test]
+fn shared_locks_share_and_an_exclusive_one_waits_for_them_all() {
+    let mut table = LockTable::new(DeadlockPolicy::WoundWait);
+    let (a, b, c) = (txn(1), txn(2), txn(3));
+    assert_eq!(table.acquire(b, "k", Mode::Shared), Acquire::Granted);
+    assert_eq!(table.acquire(c, "k", Mode::Shared), Acquire::Granted);
+    // c is younger than b: waits for b's shared lock to go.
+    assert_eq!(table.acquire(c, "k", Mode::Exclusive), Acquire::Waiting);
+    // Asking again for what it holds is granted at once.
+    assert_eq!(table.acquire(b, "k", Mode::Shared), Acquire::Granted);
+    // A shared request does not overtake the queued exclusive one.
+    assert_eq!(table.acquire(txn(4), "k", Mode::Shared), Acquire::Waiting);
+    assert!(table.waiting(txn(4)));
+    // b ends: c (a holder already) is upgraded; txn 4 still waits.
+    assert_eq!(table.release_all(b), [(c, "k".to_string(), Mode::Exclusive)]);
+    assert_eq!(table.held(c, "k"), Some(Mode::Exclusive));
+    assert!(table.waiting(txn(4)));
+    // c ends: the shared waiter gets it; then the table empties.
+    assert_eq!(table.release_all(c), [(txn(4), "k".to_string(), Mode::Shared)]);
+    assert_eq!(table.release_all(txn(4)), []);
+    assert_eq!(table.keys_locked(), 0);
+    let _ = a;
+}
+
+#[test]
+fn wound_wait_an_older_requester_wounds_younger_holders_and_a_younger_one_waits() {
+    let mut table = LockTable::new(DeadlockPolicy::WoundWait);
+    let (old, young) = (txn(1), txn(9));
+    assert_eq!(table.acquire(young, "k", Mode::Exclusive), Acquire::Granted);
+    assert_eq!(table.acquire(old, "k", Mode::Shared), Acquire::Wounds(vec![young]));
+    // The caller aborts the wounded one: the older requester gets the lock.
+    assert_eq!(table.release_all(young), [(old, "k".to_string(), Mode::Shared)]);
+    // Now the young one, retried with its stamp, waits for the old one.
+    assert_eq!(table.acquire(young, "k", Mode::Exclusive), Acquire::Waiting);
+    assert_eq!(table.release_all(old), [(young, "k".to_string(), Mode::Exclusive)]);
+}
+
+#[test]
+fn wait_die_an_older_requester_waits_and_a_younger_one_dies() {
+    let mut table = LockTable::new(DeadlockPolicy::WaitDie);
+    let (old, young) = (txn(1), txn(9));
+    assert_eq!(table.acquire(old, "k", Mode::Exclusive), Acquire::Granted);
+    assert_eq!(table.acquire(young, "k", Mode::Shared), Acquire::Dies);
+    assert!(!table.waiting(young), "a dying request is not queued");
+    table.release_all(old);
+    assert_eq!(table.acquire(young, "k", Mode::Exclusive), Acquire::Granted);
+    assert_eq!(table.acquire(old, "k", Mode::Exclusive), Acquire::Waiting);
+    assert_eq!(table.release_all(young), [(old, "k".to_string(), Mode::Exclusive)]);
+}
+
+/// The classic deadlock: a holds x and wants y, b holds y and wants x.
+/// Either policy breaks it: exactly one of the two is told to abort.
+#[test]
+fn neither_policy_lets_two_transactions_wait_for_each_other() {
+    for policy in [DeadlockPolicy::WoundWait, DeadlockPolicy::WaitDie] {
+        let mut table = LockTable::new(policy);
+        let (a, b) = (txn(1), txn(2));
+        assert_eq!(table.acquire(a, "x", Mode::Exclusive), Acquire::Granted);
+        assert_eq!(table.acquire(b, "y", Mode::Exclusive), Acquire::Granted);
+        let b_wants_x = table.acquire(b, "x", Mode::Exclusive);
+        let a_wants_y = table.acquire(a, "y", Mode::Exclusive);
+        match policy {
+            DeadlockPolicy::WoundWait => {
+                assert_eq!(b_wants_x, Acquire::Waiting, "the younger waits");
+                assert_eq!(a_wants_y, Acquire::Wounds(vec![b]), "the older wounds");
+            }
+            DeadlockPolicy::WaitDie => {
+                assert_eq!(b_wants_x, Acquire::Dies, "the younger dies");
+                assert_eq!(a_wants_y, Acquire::Waiting, "the older waits");
+            }
+        }
+        // Aborting b frees y for a.
+        let granted = table.release_all(b);
+        assert_eq!(granted, [(a, "y".to_string(), Mode::Exclusive)], "{policy:?}");
+    }
+}
+
+#[test]
+fn a_full_queue_tells_the_requester_to_abort() {
+    let mut table = LockTable::new(DeadlockPolicy::WoundWait);
+    assert_eq!(table.acquire(txn(0), "k", Mode::Exclusive), Acquire::Granted);
+    for stamp in 1..=super::locks::WAITERS_PER_KEY_MAX as u64 {
+        assert_eq!(table.acquire(txn(stamp), "k", Mode::Exclusive), Acquire::Waiting);
+    }
+    let beyond = txn(super::locks::WAITERS_PER_KEY_MAX as u64 + 1);
+    assert_eq!(table.acquire(beyond, "k", Mode::Exclusive), Acquire::Full);
+}

@@ -1,0 +1,20 @@
+//! A sharded transactional store (`TxnStore`), built piece by piece: the
+//! concurrency controls' own machinery first, each a pure data structure
+//! with its handler-level tests.
+//!
+//! - `locks.rs`: two-phase locking's lock table, with wound-wait or
+//!   wait-die against deadlock.
+//! - `mvcc.rs`: multi-version storage for snapshot isolation (reads at a
+//!   start timestamp, first committer wins) and read committed (the newest
+//!   committed version).
+//! - `occ.rs`: optimistic concurrency control's backward validation.
+
+pub mod locks;
+#[cfg(test)]
+mod locks_test;
+pub mod mvcc;
+#[cfg(test)]
+mod mvcc_test;
+pub mod occ;
+#[cfg(test)]
+mod occ_test;
