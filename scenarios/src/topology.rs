@@ -91,7 +91,10 @@ pub fn sim_config(scenario: &Scenario) -> Result<SimConfig, String> {
 
 /// Each node's timer lateness: its own if listed, else the clocks'
 /// default; empty when no node has any (timers on time, and no stream).
-fn timer_lateness(scenario: &Scenario, names: &[String]) -> Vec<Option<sim_core::latency::Latency>> {
+fn timer_lateness(
+    scenario: &Scenario,
+    names: &[String],
+) -> Vec<Option<sim_core::latency::Latency>> {
     let spec = &scenario.clocks;
     let per_node: Vec<Option<sim_core::latency::Latency>> = names
         .iter()

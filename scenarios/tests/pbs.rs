@@ -16,16 +16,38 @@ fn ms(x: f64) -> SimDuration {
 /// LNKD-SSD's fit, and every leg but W of LNKD-DISK (the paper's Table 3).
 fn lnkd_ssd() -> Latency {
     Latency::Mixture(vec![
-        (0.9122, Latency::Pareto { scale: ms(0.235), alpha: 10.0 }),
-        (0.0878, Latency::Exponential { mean: ms(1.0 / 1.66) }),
+        (
+            0.9122,
+            Latency::Pareto {
+                scale: ms(0.235),
+                alpha: 10.0,
+            },
+        ),
+        (
+            0.0878,
+            Latency::Exponential {
+                mean: ms(1.0 / 1.66),
+            },
+        ),
     ])
 }
 
 /// LNKD-DISK's W leg.
 fn lnkd_disk_write() -> Latency {
     Latency::Mixture(vec![
-        (0.38, Latency::Pareto { scale: ms(1.05), alpha: 1.51 }),
-        (0.62, Latency::Exponential { mean: ms(1.0 / 0.183) }),
+        (
+            0.38,
+            Latency::Pareto {
+                scale: ms(1.05),
+                alpha: 1.51,
+            },
+        ),
+        (
+            0.62,
+            Latency::Exponential {
+                mean: ms(1.0 / 0.183),
+            },
+        ),
     ])
 }
 
@@ -34,7 +56,13 @@ fn lnkd_disk_write() -> Latency {
 /// the least t after that at which one of its R fastest request-and-reply
 /// replicas had the write when the request arrived: min over them of
 /// W_j - commit - R_j. Thresholds in ms, one per trial.
-fn wars_thresholds_ms(write: &Latency, other: &Latency, r: usize, w: usize, trials: usize) -> Vec<f64> {
+fn wars_thresholds_ms(
+    write: &Latency,
+    other: &Latency,
+    r: usize,
+    w: usize,
+    trials: usize,
+) -> Vec<f64> {
     let mut rng = sim_core::rng::stream(7, "test/wars");
     let draw = |l: &Latency, rng: &mut _| l.sample(rng).as_nanos() as f64 / 1e6;
     (0..trials)
@@ -46,11 +74,17 @@ fn wars_thresholds_ms(write: &Latency, other: &Latency, r: usize, w: usize, tria
             let mut reads: Vec<(f64, f64)> = (0..3)
                 .map(|j| {
                     let request = draw(other, &mut rng);
-                    (request + draw(other, &mut rng), writes[j] - commit - request)
+                    (
+                        request + draw(other, &mut rng),
+                        writes[j] - commit - request,
+                    )
                 })
                 .collect();
             reads.sort_by(|a, b| a.0.total_cmp(&b.0));
-            reads[..r].iter().map(|(_, t)| *t).fold(f64::INFINITY, f64::min)
+            reads[..r]
+                .iter()
+                .map(|(_, t)| *t)
+                .fold(f64::INFINITY, f64::min)
         })
         .collect()
 }
@@ -65,7 +99,8 @@ fn environment(index: usize) -> Scenario {
     let scenario = common::load("pbs-wars.ron");
     let networks = scenario.sweep[0].clone();
     assert_eq!(networks.path, "network");
-    let mut env = scenarios::set::apply(&scenario, "network", networks.values[index].clone()).unwrap();
+    let mut env =
+        scenarios::set::apply(&scenario, "network", networks.values[index].clone()).unwrap();
     env.sweep.clear();
     env
 }
@@ -76,7 +111,13 @@ fn thresholds(scenario: &Scenario, seeds: std::ops::Range<u64>) -> Counting {
     for seed in seeds {
         let outcome = common::run(scenario, seed);
         assert!(outcome.passed(), "{:?}", outcome.failed());
-        sum.merge(outcome.metrics.visibility.as_ref().expect("the store reports thresholds"));
+        sum.merge(
+            outcome
+                .metrics
+                .visibility
+                .as_ref()
+                .expect("the store reports thresholds"),
+        );
     }
     sum
 }
@@ -88,7 +129,11 @@ fn lnkd_ssd_with_one_replica_each_way_is_consistent_at_t_zero_as_pbs_predicts() 
     let c = thresholds(&environment(0), 0..1);
     let p = c.p_at_zero().unwrap();
     assert!(c.reads() > 5_000, "{} reads", c.reads());
-    assert!((p - 0.974).abs() < 0.01, "P(consistent at t = 0) = {p:.4} over {} reads", c.reads());
+    assert!(
+        (p - 0.974).abs() < 0.01,
+        "P(consistent at t = 0) = {p:.4} over {} reads",
+        c.reads()
+    );
 }
 
 /// The simulated store's thresholds follow the WARS equations' at every t

@@ -396,11 +396,17 @@ fn regression_figure_16_logs_keep_their_own_lengths_through_the_synchronized_hea
                     && r.detail.contains("AppendEntries")
             })
             .map_or(u64::MAX, |r| r.time.as_nanos());
-        for record in outcome.trace.iter().filter(|r| r.time.as_nanos() < new_leader_at) {
+        for record in outcome
+            .trace
+            .iter()
+            .filter(|r| r.time.as_nanos() < new_leader_at)
+        {
             let (Some(node), true) = (record.node, record.detail.contains("RequestVote")) else {
                 continue;
             };
-            if record.kind != sim_core::trace::TraceKind::Send || record.time.as_nanos() < 1_200_000_000 {
+            if record.kind != sim_core::trace::TraceKind::Send
+                || record.time.as_nanos() < 1_200_000_000
+            {
                 continue;
             }
             let last = record
@@ -410,17 +416,32 @@ fn regression_figure_16_logs_keep_their_own_lengths_through_the_synchronized_hea
                 .and_then(|rest| rest.split(',').next())
                 .and_then(|n| n.trim().parse::<u64>().ok())
                 .expect("a RequestVote names its last log index");
-            let expected = lengths.iter().find(|(id, _)| *id == node.0).map(|(_, l)| *l);
-            assert_eq!(Some(last), expected, "seed {seed}: n{} stood with {last} entries", node.0 + 1);
+            let expected = lengths
+                .iter()
+                .find(|(id, _)| *id == node.0)
+                .map(|(_, l)| *l);
+            assert_eq!(
+                Some(last),
+                expected,
+                "seed {seed}: n{} stood with {last} entries",
+                node.0 + 1
+            );
             candidates.insert(node.0);
         }
         assert_eq!(
-            outcome.metrics.protocol.get("leaderless_ms").map(|s| s.count),
+            outcome
+                .metrics
+                .protocol
+                .get("leaderless_ms")
+                .map(|s| s.count),
             Some(1),
             "seed {seed}: elected"
         );
     }
-    assert!(candidates.len() >= 3, "most followers stood in 20 trials: {candidates:?}");
+    assert!(
+        candidates.len() >= 3,
+        "most followers stood in 20 trials: {candidates:?}"
+    );
 }
 
 /// The dissertation's WAN simulation (Ongaro 2014, AvailSim): 5 servers,

@@ -332,10 +332,16 @@ impl<P: Protocol> Simulation<P> {
                 disk: Disk::new(config.disks.get(index).cloned().unwrap_or_default()),
                 timers: NodeTimers::default(),
                 deferred: Vec::new(),
-                lateness: config.timer_lateness.get(index).cloned().flatten().map(|l| {
-                    let stream = rng::stream(config.seed, &rng::names::timer_lateness(&names[index]));
-                    Box::new((l, stream))
-                }),
+                lateness: config
+                    .timer_lateness
+                    .get(index)
+                    .cloned()
+                    .flatten()
+                    .map(|l| {
+                        let stream =
+                            rng::stream(config.seed, &rng::names::timer_lateness(&names[index]));
+                        Box::new((l, stream))
+                    }),
             })
             .collect();
         let memory = MemoryMeter::new(

@@ -44,7 +44,10 @@ fn firings(lateness: Vec<Option<Latency>>, seed: u64) -> (Vec<Vec<u64>>, u64) {
 fn without_lateness_timers_fire_on_time_and_in_lockstep() {
     let (on_time, hash) = firings(Vec::new(), 1);
     let expected: Vec<u64> = (1..=10).map(|k| k * 10_000_000).collect();
-    assert!(on_time.iter().all(|times| *times == expected), "{on_time:?}");
+    assert!(
+        on_time.iter().all(|times| *times == expected),
+        "{on_time:?}"
+    );
     // None for every node is the same run as no lateness at all.
     assert_eq!(firings(vec![None, None, None], 1).1, hash);
 }

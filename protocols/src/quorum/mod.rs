@@ -67,9 +67,9 @@ mod coordinator_test;
 #[cfg(test)]
 mod replica_test;
 #[cfg(test)]
-mod visibility_test;
-#[cfg(test)]
 mod test_support;
+#[cfg(test)]
+mod visibility_test;
 
 use self::coordinator::Pending;
 use self::messages::{QEvent, QMessage, QTimer};

@@ -11,8 +11,14 @@ fn at(us: u64) -> SimTime {
 }
 
 const KEY: &str = "k1";
-const D: Dot = Dot { node: 0, counter: 1 };
-const E: Dot = Dot { node: 1, counter: 1 };
+const D: Dot = Dot {
+    node: 0,
+    counter: 1,
+};
+const E: Dot = Dot {
+    node: 1,
+    counter: 1,
+};
 
 /// The one write D: accepted at 0, acknowledged at 2 ms; replica 0 serves
 /// it from 1 ms, replica 1 from 5 ms, replica 2 never.
@@ -20,7 +26,14 @@ fn with_write() -> (ReadVisibility, Vec<(Dot, &'static str, WriteTimes)>) {
     let mut v = ReadVisibility::default();
     v.serves(at(1_000), 0, KEY, &[D]);
     v.serves(at(5_000), 1, KEY, &[D]);
-    let writes = vec![(D, KEY, WriteTimes { accepted: at(0), acked: Some(at(2_000)) })];
+    let writes = vec![(
+        D,
+        KEY,
+        WriteTimes {
+            accepted: at(0),
+            acked: Some(at(2_000)),
+        },
+    )];
     (v, writes)
 }
 
@@ -84,7 +97,14 @@ fn a_concurrent_or_later_write_served_first_counts_as_the_write() {
     let (mut v, mut writes) = with_write();
     // E began at 1.5 ms, before D was acknowledged: concurrent, so not
     // certainly older. Replica 1 serves E from 3 ms, before D (5 ms).
-    writes.push((E, KEY, WriteTimes { accepted: at(1_500), acked: Some(at(6_000)) }));
+    writes.push((
+        E,
+        KEY,
+        WriteTimes {
+            accepted: at(1_500),
+            acked: Some(at(6_000)),
+        },
+    ));
     v.serves(at(3_000), 1, KEY, &[E]);
     v.started(at(3_000), 2, 7, KEY);
     v.arrived(at(3_500), 1, 2, 7);
@@ -98,8 +118,18 @@ fn a_concurrent_or_later_write_served_first_counts_as_the_write() {
     // A write acknowledged before D began is certainly older: it does not
     // count.
     let (mut v, mut writes) = with_write();
-    let old = Dot { node: 2, counter: 1 };
-    writes.push((old, KEY, WriteTimes { accepted: at(0), acked: Some(at(0)) }));
+    let old = Dot {
+        node: 2,
+        counter: 1,
+    };
+    writes.push((
+        old,
+        KEY,
+        WriteTimes {
+            accepted: at(0),
+            acked: Some(at(0)),
+        },
+    ));
     v.serves(at(0), 1, KEY, &[old]);
     v.started(at(3_000), 2, 7, KEY);
     v.arrived(at(3_500), 1, 2, 7);

@@ -320,10 +320,16 @@ fn a_voter_writes_its_step_down_and_its_vote_apart_when_asked_and_answers_after_
         let asked = server.call(|ctx| {
             raft.on_message(ctx, NodeId(0), super::test_support::request_vote(2, 1, 1))
         });
-        assert!(asked.sends().is_empty(), "nothing before the disk has the vote");
+        assert!(
+            asked.sends().is_empty(),
+            "nothing before the disk has the vote"
+        );
         let first = server.complete_sync(&mut raft);
         if apart {
-            assert!(first.sends().is_empty(), "the step down is durable, the vote not yet");
+            assert!(
+                first.sends().is_empty(),
+                "the step down is durable, the vote not yet"
+            );
             let second = server.complete_sync(&mut raft);
             assert_eq!(
                 second.sends(),

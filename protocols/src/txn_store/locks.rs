@@ -43,7 +43,9 @@ pub enum Mode {
 }
 
 /// How conflicts are resolved without deadlock.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 pub enum DeadlockPolicy {
     WoundWait,
     WaitDie,
@@ -209,7 +211,11 @@ impl LockTable {
     /// One exclusive holder alone, or shared holders only.
     fn invariant_holds(&self, key: &str) -> bool {
         self.keys.get(key).is_none_or(|lock| {
-            let exclusive = lock.holders.values().filter(|m| **m == Mode::Exclusive).count();
+            let exclusive = lock
+                .holders
+                .values()
+                .filter(|m| **m == Mode::Exclusive)
+                .count();
             exclusive == 0 || lock.holders.len() == 1
         })
     }

@@ -25,11 +25,17 @@ fn shared_locks_share_and_an_exclusive_one_waits_for_them_all() {
     assert_eq!(table.acquire(txn(4), "k", Mode::Shared), Acquire::Waiting);
     assert!(table.waiting(txn(4)));
     // b ends: c (a holder already) is upgraded; txn 4 still waits.
-    assert_eq!(table.release_all(b), [(c, "k".to_string(), Mode::Exclusive)]);
+    assert_eq!(
+        table.release_all(b),
+        [(c, "k".to_string(), Mode::Exclusive)]
+    );
     assert_eq!(table.held(c, "k"), Some(Mode::Exclusive));
     assert!(table.waiting(txn(4)));
     // c ends: the shared waiter gets it; then the table empties.
-    assert_eq!(table.release_all(c), [(txn(4), "k".to_string(), Mode::Shared)]);
+    assert_eq!(
+        table.release_all(c),
+        [(txn(4), "k".to_string(), Mode::Shared)]
+    );
     assert_eq!(table.release_all(txn(4)), []);
     assert_eq!(table.keys_locked(), 0);
     let _ = a;
@@ -40,12 +46,21 @@ fn wound_wait_an_older_requester_wounds_younger_holders_and_a_younger_one_waits(
     let mut table = LockTable::new(DeadlockPolicy::WoundWait);
     let (old, young) = (txn(1), txn(9));
     assert_eq!(table.acquire(young, "k", Mode::Exclusive), Acquire::Granted);
-    assert_eq!(table.acquire(old, "k", Mode::Shared), Acquire::Wounds(vec![young]));
+    assert_eq!(
+        table.acquire(old, "k", Mode::Shared),
+        Acquire::Wounds(vec![young])
+    );
     // The caller aborts the wounded one: the older requester gets the lock.
-    assert_eq!(table.release_all(young), [(old, "k".to_string(), Mode::Shared)]);
+    assert_eq!(
+        table.release_all(young),
+        [(old, "k".to_string(), Mode::Shared)]
+    );
     // Now the young one, retried with its stamp, waits for the old one.
     assert_eq!(table.acquire(young, "k", Mode::Exclusive), Acquire::Waiting);
-    assert_eq!(table.release_all(old), [(young, "k".to_string(), Mode::Exclusive)]);
+    assert_eq!(
+        table.release_all(old),
+        [(young, "k".to_string(), Mode::Exclusive)]
+    );
 }
 
 #[test]
@@ -58,7 +73,10 @@ fn wait_die_an_older_requester_waits_and_a_younger_one_dies() {
     table.release_all(old);
     assert_eq!(table.acquire(young, "k", Mode::Exclusive), Acquire::Granted);
     assert_eq!(table.acquire(old, "k", Mode::Exclusive), Acquire::Waiting);
-    assert_eq!(table.release_all(young), [(old, "k".to_string(), Mode::Exclusive)]);
+    assert_eq!(
+        table.release_all(young),
+        [(old, "k".to_string(), Mode::Exclusive)]
+    );
 }
 
 /// The classic deadlock: a holds x and wants y, b holds y and wants x.
@@ -84,16 +102,26 @@ fn neither_policy_lets_two_transactions_wait_for_each_other() {
         }
         // Aborting b frees y for a.
         let granted = table.release_all(b);
-        assert_eq!(granted, [(a, "y".to_string(), Mode::Exclusive)], "{policy:?}");
+        assert_eq!(
+            granted,
+            [(a, "y".to_string(), Mode::Exclusive)],
+            "{policy:?}"
+        );
     }
 }
 
 #[test]
 fn a_full_queue_tells_the_requester_to_abort() {
     let mut table = LockTable::new(DeadlockPolicy::WoundWait);
-    assert_eq!(table.acquire(txn(0), "k", Mode::Exclusive), Acquire::Granted);
+    assert_eq!(
+        table.acquire(txn(0), "k", Mode::Exclusive),
+        Acquire::Granted
+    );
     for stamp in 1..=super::locks::WAITERS_PER_KEY_MAX as u64 {
-        assert_eq!(table.acquire(txn(stamp), "k", Mode::Exclusive), Acquire::Waiting);
+        assert_eq!(
+            table.acquire(txn(stamp), "k", Mode::Exclusive),
+            Acquire::Waiting
+        );
     }
     let beyond = txn(super::locks::WAITERS_PER_KEY_MAX as u64 + 1);
     assert_eq!(table.acquire(beyond, "k", Mode::Exclusive), Acquire::Full);

@@ -58,7 +58,9 @@ impl VersionStore {
         let Some(versions) = self.keys.get(key) else {
             return Read::Absent;
         };
-        let visible = versions.list.partition_point(|v| v.commit_ts <= snapshot_ts);
+        let visible = versions
+            .list
+            .partition_point(|v| v.commit_ts <= snapshot_ts);
         match visible.checked_sub(1) {
             Some(i) => Read::Value(&versions.list[i]),
             None if versions.truncated => Read::TooOld,
@@ -93,21 +95,29 @@ impl VersionStore {
             versions.truncated = true;
             self.versions -= 1;
         }
-        debug_assert!(versions.list.windows(2).all(|w| w[0].commit_ts < w[1].commit_ts));
+        debug_assert!(versions
+            .list
+            .windows(2)
+            .all(|w| w[0].commit_ts < w[1].commit_ts));
     }
 
     /// Drops the versions no snapshot at or after `oldest_snapshot_ts` can
     /// read: every version older than the newest one at or before it.
     pub fn prune(&mut self, oldest_snapshot_ts: u64) {
         for versions in self.keys.values_mut() {
-            let visible = versions.list.partition_point(|v| v.commit_ts <= oldest_snapshot_ts);
+            let visible = versions
+                .list
+                .partition_point(|v| v.commit_ts <= oldest_snapshot_ts);
             if visible > 1 {
                 versions.list.drain(..visible - 1);
                 versions.truncated = true;
                 self.versions -= visible - 1;
             }
         }
-        debug_assert_eq!(self.versions, self.keys.values().map(|v| v.list.len()).sum::<usize>());
+        debug_assert_eq!(
+            self.versions,
+            self.keys.values().map(|v| v.list.len()).sum::<usize>()
+        );
     }
 
     /// Versions kept, over every key (a metric: "versions kept").

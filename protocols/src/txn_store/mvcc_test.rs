@@ -16,7 +16,11 @@ fn a_snapshot_reads_the_newest_version_committed_at_or_before_it() {
     assert_eq!(value(store.read_at("x", 5)), None);
     store.install("x", 10, "a".into());
     store.install("x", 20, "b".into());
-    assert_eq!(value(store.read_at("x", 9)), None, "before the first commit");
+    assert_eq!(
+        value(store.read_at("x", 9)),
+        None,
+        "before the first commit"
+    );
     assert_eq!(value(store.read_at("x", 10)), Some("a".into()));
     assert_eq!(value(store.read_at("x", 19)), Some("a".into()));
     assert_eq!(value(store.read_at("x", 25)), Some("b".into()));
@@ -32,7 +36,10 @@ fn the_first_committer_wins_and_the_second_sees_the_conflict() {
     store.install("x", 15, "t1".into());
     // T2, started at 12, must not also write x: lost update prevented.
     assert!(store.written_since("x", 12));
-    assert!(!store.written_since("x", 15), "a transaction started after T1 may");
+    assert!(
+        !store.written_since("x", 15),
+        "a transaction started after T1 may"
+    );
     assert!(!store.written_since("y", 0));
 }
 

@@ -68,7 +68,10 @@ impl Validator {
     pub fn prepare(&mut self, txn: u64, reads: &[String], writes: &[String]) {
         for key in writes {
             let previous = self.prepared_writes.insert(key.clone(), txn);
-            assert!(previous.is_none_or(|p| p == txn), "{key} prepared for two writers");
+            assert!(
+                previous.is_none_or(|p| p == txn),
+                "{key} prepared for two writers"
+            );
         }
         for key in reads {
             let readers = self.prepared_reads.entry(key.clone()).or_default();

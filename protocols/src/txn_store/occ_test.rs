@@ -31,9 +31,15 @@ fn the_second_of_two_crossed_read_write_transactions_fails_validation() {
     assert_eq!(v.validate(&t1_reads, &[k("y")]), Ok(()));
     v.prepare(1, &[k("x")], &[k("y")]);
     // While T1 is prepared, T2 may neither read-validate y nor write x.
-    assert_eq!(v.validate(&t2_reads, &[k("x")]), Err(Invalid::Prepared(k("y"))));
+    assert_eq!(
+        v.validate(&t2_reads, &[k("x")]),
+        Err(Invalid::Prepared(k("y")))
+    );
     v.finish(1, &[k("y")], true);
-    assert_eq!(v.validate(&t2_reads, &[k("x")]), Err(Invalid::Stale(k("y"), 0, 1)));
+    assert_eq!(
+        v.validate(&t2_reads, &[k("x")]),
+        Err(Invalid::Stale(k("y"), 0, 1))
+    );
 }
 
 #[test]

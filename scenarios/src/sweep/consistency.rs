@@ -169,8 +169,8 @@ impl GroupConsistency {
             let (n, z) = (reads as f64, WILSON_Z);
             let phat = consistent as f64 / n;
             let centre = (phat + z * z / (2.0 * n)) / (1.0 + z * z / n);
-            let half = z / (1.0 + z * z / n)
-                * (phat * (1.0 - phat) / n + z * z / (4.0 * n * n)).sqrt();
+            let half =
+                z / (1.0 + z * z / n) * (phat * (1.0 - phat) / n + z * z / (4.0 * n * n)).sqrt();
             (centre - half, centre + half)
         };
         let blocks = self.blocks();

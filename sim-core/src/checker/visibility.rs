@@ -167,7 +167,11 @@ impl Counting {
             self.at_rank_ms(high)
         };
         debug_assert!(low_ms <= ms && high_ms.is_none_or(|h| h >= ms));
-        Some(Quantile { ms, low_ms, high_ms })
+        Some(Quantile {
+            ms,
+            low_ms,
+            high_ms,
+        })
     }
 }
 
