@@ -8,6 +8,8 @@
 //!   start timestamp, first committer wins) and read committed (the newest
 //!   committed version).
 //! - `occ.rs`: optimistic concurrency control's backward validation.
+//! - `shard.rs`: one shard's part of a transaction under each isolation
+//!   level: execute, vote, install or drop.
 
 pub mod locks;
 #[cfg(test)]
@@ -18,3 +20,6 @@ mod mvcc_test;
 pub mod occ;
 #[cfg(test)]
 mod occ_test;
+pub mod shard;
+#[cfg(test)]
+mod shard_test;

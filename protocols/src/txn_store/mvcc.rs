@@ -101,6 +101,17 @@ impl VersionStore {
             .all(|w| w[0].commit_ts < w[1].commit_ts));
     }
 
+    /// Replaces the value of `key`'s newest version (a transaction that
+    /// wrote the key twice installs one version, its last value).
+    pub fn replace_latest(&mut self, key: &str, value: String) {
+        let latest = self
+            .keys
+            .get_mut(key)
+            .and_then(|v| v.list.last_mut())
+            .expect("a version to replace");
+        latest.value = value;
+    }
+
     /// Drops the versions no snapshot at or after `oldest_snapshot_ts` can
     /// read: every version older than the newest one at or before it.
     pub fn prune(&mut self, oldest_snapshot_ts: u64) {

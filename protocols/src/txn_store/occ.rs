@@ -12,6 +12,7 @@
 //! step at the shard (the caller runs them in one handler, or holds the
 //! keys across a two-phase commit's prepare).
 
+use super::locks::TxnId;
 use std::collections::BTreeMap;
 
 /// The committed write counter of each key of a shard.
@@ -20,10 +21,10 @@ pub struct Validator {
     versions: BTreeMap<String, u64>,
     /// Keys a prepared transaction (two-phase commit) will write, by
     /// transaction: nobody may read or write them until it ends.
-    prepared_writes: BTreeMap<String, u64>,
+    prepared_writes: BTreeMap<String, TxnId>,
     /// Keys prepared transactions read, and which: nobody may write them
     /// until they end.
-    prepared_reads: BTreeMap<String, Vec<u64>>,
+    prepared_reads: BTreeMap<String, Vec<TxnId>>,
 }
 
 /// Why a transaction failed validation.
@@ -63,9 +64,8 @@ impl Validator {
         }
     }
 
-    /// Holds a validated transaction's keys until it commits or aborts
-    /// (`txn`: any number unique among those prepared).
-    pub fn prepare(&mut self, txn: u64, reads: &[String], writes: &[String]) {
+    /// Holds a validated transaction's keys until it commits or aborts.
+    pub fn prepare(&mut self, txn: TxnId, reads: &[String], writes: &[String]) {
         for key in writes {
             let previous = self.prepared_writes.insert(key.clone(), txn);
             assert!(
@@ -83,7 +83,7 @@ impl Validator {
 
     /// Ends a prepared transaction: if it committed, its writes bump their
     /// keys' versions.
-    pub fn finish(&mut self, txn: u64, writes: &[String], committed: bool) {
+    pub fn finish(&mut self, txn: TxnId, writes: &[String], committed: bool) {
         self.prepared_writes.retain(|_, t| *t != txn);
         self.prepared_reads.retain(|_, readers| {
             readers.retain(|t| *t != txn);

@@ -1,6 +1,15 @@
 //! Backward validation, case by case.
 
+use super::locks::TxnId;
 use super::occ::{Invalid, Validator};
+
+fn t(stamp: u64) -> TxnId {
+    TxnId {
+        stamp,
+        client: 0,
+        seq: stamp,
+    }
+}
 
 fn k(key: &str) -> String {
     key.to_string()
@@ -11,12 +20,12 @@ fn a_transaction_whose_reads_are_current_validates_and_its_commit_bumps_versions
     let mut v = Validator::default();
     let reads = [(k("x"), v.version("x"))];
     assert_eq!(v.validate(&reads, &[k("y")]), Ok(()));
-    v.prepare(1, &[k("x")], &[k("y")]);
-    v.finish(1, &[k("y")], true);
+    v.prepare(t(1), &[k("x")], &[k("y")]);
+    v.finish(t(1), &[k("y")], true);
     assert_eq!((v.version("x"), v.version("y")), (0, 1));
     // An abort changes no version.
-    v.prepare(2, &[], &[k("x")]);
-    v.finish(2, &[k("x")], false);
+    v.prepare(t(2), &[], &[k("x")]);
+    v.finish(t(2), &[k("x")], false);
     assert_eq!(v.version("x"), 0);
 }
 
@@ -29,13 +38,13 @@ fn the_second_of_two_crossed_read_write_transactions_fails_validation() {
     let t1_reads = [(k("x"), v.version("x"))];
     let t2_reads = [(k("y"), v.version("y"))];
     assert_eq!(v.validate(&t1_reads, &[k("y")]), Ok(()));
-    v.prepare(1, &[k("x")], &[k("y")]);
+    v.prepare(t(1), &[k("x")], &[k("y")]);
     // While T1 is prepared, T2 may neither read-validate y nor write x.
     assert_eq!(
         v.validate(&t2_reads, &[k("x")]),
         Err(Invalid::Prepared(k("y")))
     );
-    v.finish(1, &[k("y")], true);
+    v.finish(t(1), &[k("y")], true);
     assert_eq!(
         v.validate(&t2_reads, &[k("x")]),
         Err(Invalid::Stale(k("y"), 0, 1))
@@ -45,12 +54,12 @@ fn the_second_of_two_crossed_read_write_transactions_fails_validation() {
 #[test]
 fn prepared_readers_share_and_block_only_writers() {
     let mut v = Validator::default();
-    v.prepare(1, &[k("x")], &[]);
-    v.prepare(2, &[k("x")], &[]);
+    v.prepare(t(1), &[k("x")], &[]);
+    v.prepare(t(2), &[k("x")], &[]);
     assert_eq!(v.validate(&[(k("x"), 0)], &[]), Ok(()), "readers share");
     assert_eq!(v.validate(&[], &[k("x")]), Err(Invalid::Prepared(k("x"))));
-    v.finish(1, &[], true);
+    v.finish(t(1), &[], true);
     assert_eq!(v.validate(&[], &[k("x")]), Err(Invalid::Prepared(k("x"))));
-    v.finish(2, &[], true);
+    v.finish(t(2), &[], true);
     assert_eq!(v.validate(&[], &[k("x")]), Ok(()));
 }

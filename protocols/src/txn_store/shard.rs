@@ -1,0 +1,358 @@
+//! One shard's part of transactions, under one concurrency control: it
+//! executes a transaction's micro-ops on its keys, votes at prepare, and
+//! installs or drops the writes at the decision. A coordinator drives it
+//! (a later part: two-phase commit across shards); this is the
+//! participant's logic alone, sans-IO, each call returning its effects.
+//!
+//! Per isolation level (`Isolation`):
+//! - `TwoPhaseLocking`: a read takes a shared lock, a write an exclusive
+//!   one, held to the decision; a request that must wait suspends the
+//!   transaction's execution at that micro-op, and a grant resumes it.
+//!   Serializable.
+//! - `Occ`: reads take no lock and note each key's version; prepare
+//!   validates the read set backward and holds the keys until the
+//!   decision. Serializable.
+//! - `SnapshotIsolation`: reads see the newest version committed at or
+//!   before the transaction's start timestamp; prepare takes exclusive
+//!   locks on the written keys without waiting and refuses if one was
+//!   written since the start (first committer wins).
+//! - `ReadCommitted`: reads see the newest committed version; writes take
+//!   exclusive locks held to the decision.
+//!
+//! A transaction reads its own earlier writes. A write is a register
+//! write or a list append, applied at install to the newest committed
+//! value (under snapshot isolation first committer wins makes that the
+//! value the transaction's snapshot saw).
+
+use super::locks::{Acquire, DeadlockPolicy, LockTable, Mode, TxnId};
+use super::mvcc::{Read, VersionStore};
+use super::occ::Validator;
+use std::collections::BTreeMap;
+
+/// Transactions one shard tracks at once at most; past it, new ones abort.
+pub const TXNS_MAX: usize = 100_000;
+
+/// The concurrency control.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Isolation {
+    TwoPhaseLocking(DeadlockPolicy),
+    Occ,
+    SnapshotIsolation,
+    ReadCommitted,
+}
+
+/// A micro-op on this shard's key.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Mop {
+    Read(String),
+    /// Replace the register's value.
+    Write(String, String),
+    /// Append to the list (values joined by spaces).
+    Append(String, String),
+}
+
+impl Mop {
+    fn key(&self) -> &str {
+        match self {
+            Mop::Read(k) | Mop::Write(k, _) | Mop::Append(k, _) => k,
+        }
+    }
+}
+
+/// Why a shard aborts a transaction.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AbortReason {
+    /// Wait-die: younger than a lock holder.
+    Deadlock,
+    /// Wounded by an older transaction (wound-wait).
+    Wounded,
+    /// OCC: what it read was written since, or is held by a prepared one.
+    Validation,
+    /// Snapshot isolation: a key it writes was written since its start.
+    WriteConflict,
+    /// Snapshot isolation: its snapshot is older than the versions kept.
+    SnapshotTooOld,
+    /// A lock queue or the shard's transaction table is full.
+    Limit,
+}
+
+/// What a call came to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Effect {
+    /// The transaction's micro-ops here ran: each read's value, in order.
+    Executed(TxnId, Vec<Option<String>>),
+    /// The transaction must abort (its coordinator decides so everywhere).
+    Abort(TxnId, AbortReason),
+    /// The vote at prepare.
+    Vote(TxnId, bool),
+}
+
+#[derive(Debug)]
+struct Txn {
+    start_ts: u64,
+    mops: Vec<Mop>,
+    /// Micro-ops executed so far (2PL and RC may stop at a lock).
+    done: usize,
+    results: Vec<Option<String>>,
+    /// OCC: (key, version read).
+    read_versions: Vec<(String, u64)>,
+    /// Buffered writes, in order.
+    writes: Vec<Mop>,
+    /// Voted yes: bound to the decision, so it can no longer be wounded.
+    prepared: bool,
+}
+
+/// One shard.
+#[derive(Debug)]
+pub struct Shard {
+    isolation: Isolation,
+    locks: LockTable,
+    store: VersionStore,
+    validator: Validator,
+    txns: BTreeMap<TxnId, Txn>,
+    /// The last commit timestamp installed (2PL, OCC and RC install in
+    /// decision order; SI at the timestamps its coordinators give).
+    last_commit_ts: u64,
+}
+
+fn apply(current: Option<&str>, write: &Mop) -> String {
+    match write {
+        Mop::Write(_, value) => value.clone(),
+        Mop::Append(_, value) => match current {
+            Some(list) if !list.is_empty() => format!("{list} {value}"),
+            _ => value.clone(),
+        },
+        Mop::Read(_) => unreachable!("a read is not a write"),
+    }
+}
+
+impl Shard {
+    pub fn new(isolation: Isolation) -> Shard {
+        let policy = match isolation {
+            Isolation::TwoPhaseLocking(policy) => policy,
+            // Snapshot isolation and read committed lock written keys
+            // only; wound-wait keeps their waits acyclic too.
+            _ => DeadlockPolicy::WoundWait,
+        };
+        Shard {
+            isolation,
+            locks: LockTable::new(policy),
+            store: VersionStore::default(),
+            validator: Validator::default(),
+            txns: BTreeMap::new(),
+            last_commit_ts: 0,
+        }
+    }
+
+    /// Starts (or, for a retried message, continues) `txn`'s micro-ops on
+    /// this shard. `start_ts`: its snapshot under snapshot isolation.
+    pub fn execute(&mut self, txn: TxnId, start_ts: u64, mops: Vec<Mop>) -> Vec<Effect> {
+        if !self.txns.contains_key(&txn) {
+            if self.txns.len() >= TXNS_MAX {
+                return vec![Effect::Abort(txn, AbortReason::Limit)];
+            }
+            let state = Txn {
+                start_ts,
+                mops,
+                done: 0,
+                results: Vec::new(),
+                read_versions: Vec::new(),
+                writes: Vec::new(),
+                prepared: false,
+            };
+            self.txns.insert(txn, state);
+        }
+        self.run(txn)
+    }
+
+    /// Runs `txn` from where it stopped until it finishes here or waits.
+    fn run(&mut self, txn: TxnId) -> Vec<Effect> {
+        let mut effects = Vec::new();
+        loop {
+            let Some(state) = self.txns.get(&txn) else {
+                return effects;
+            };
+            let Some(mop) = state.mops.get(state.done).cloned() else {
+                let results = state.results.clone();
+                effects.push(Effect::Executed(txn, results));
+                return effects;
+            };
+            let mode = match (&mop, self.isolation) {
+                (_, Isolation::Occ | Isolation::SnapshotIsolation) => None,
+                (Mop::Read(_), Isolation::ReadCommitted) => None,
+                (Mop::Read(_), _) => Some(Mode::Shared),
+                (_, _) => Some(Mode::Exclusive),
+            };
+            if let Some(mode) = mode {
+                match self.locks.acquire(txn, mop.key(), mode) {
+                    Acquire::Granted => {}
+                    Acquire::Waiting => return effects,
+                    Acquire::Wounds(victims) => {
+                        // A prepared victim is bound to its decision: the
+                        // requester waits for it instead.
+                        let wounded = victims
+                            .into_iter()
+                            .filter(|v| self.txns.get(v).is_some_and(|t| !t.prepared));
+                        effects.extend(wounded.map(|v| Effect::Abort(v, AbortReason::Wounded)));
+                        return effects;
+                    }
+                    Acquire::Dies => {
+                        effects.extend(self.abort(txn));
+                        effects.push(Effect::Abort(txn, AbortReason::Deadlock));
+                        return effects;
+                    }
+                    Acquire::Full => {
+                        effects.extend(self.abort(txn));
+                        effects.push(Effect::Abort(txn, AbortReason::Limit));
+                        return effects;
+                    }
+                }
+            }
+            if let Err(reason) = self.step(txn, &mop) {
+                effects.extend(self.abort(txn));
+                effects.push(Effect::Abort(txn, reason));
+                return effects;
+            }
+        }
+    }
+
+    /// Executes one micro-op whose lock (if any) is held.
+    fn step(&mut self, txn: TxnId, mop: &Mop) -> Result<(), AbortReason> {
+        let isolation = self.isolation;
+        let start_ts = self.txns[&txn].start_ts;
+        let committed: Option<String> = match isolation {
+            Isolation::SnapshotIsolation => match self.store.read_at(mop.key(), start_ts) {
+                Read::Value(v) => Some(v.value.clone()),
+                Read::Absent => None,
+                Read::TooOld => return Err(AbortReason::SnapshotTooOld),
+            },
+            _ => self.store.latest(mop.key()).map(|v| v.value.clone()),
+        };
+        let version = self.validator.version(mop.key());
+        let state = self.txns.get_mut(&txn).expect("running");
+        match mop {
+            Mop::Read(key) => {
+                // Its own writes to the key, on top of what it reads.
+                let mut value = committed;
+                for write in state.writes.iter().filter(|w| w.key() == key) {
+                    value = Some(apply(value.as_deref(), write));
+                }
+                state.results.push(value);
+                if isolation == Isolation::Occ && !state.read_versions.iter().any(|(k, _)| k == key)
+                {
+                    state.read_versions.push((key.clone(), version));
+                }
+            }
+            write => state.writes.push(write.clone()),
+        }
+        state.done += 1;
+        Ok(())
+    }
+
+    /// Grants what `txn` held to waiters and resumes them.
+    fn abort(&mut self, txn: TxnId) -> Vec<Effect> {
+        self.txns.remove(&txn);
+        self.validator.finish(txn, &[], false);
+        self.release(txn)
+    }
+
+    fn release(&mut self, txn: TxnId) -> Vec<Effect> {
+        let grants = self.locks.release_all(txn);
+        let mut effects = Vec::new();
+        for (waiter, _, _) in grants {
+            effects.extend(self.run(waiter));
+        }
+        effects
+    }
+
+    /// Phase one: may `txn` commit here? A yes is binding until the
+    /// decision: its locks, or OCC's held keys, stay.
+    pub fn prepare(&mut self, txn: TxnId) -> Vec<Effect> {
+        let Some(state) = self.txns.get(&txn) else {
+            // Aborted here already (wounded, died, or never executed).
+            return vec![Effect::Vote(txn, false)];
+        };
+        debug_assert_eq!(state.done, state.mops.len(), "prepared before it executed");
+        let write_keys: Vec<String> = state.writes.iter().map(|w| w.key().to_string()).collect();
+        let ok = match self.isolation {
+            Isolation::TwoPhaseLocking(_) | Isolation::ReadCommitted => true,
+            Isolation::Occ => {
+                let read_keys: Vec<String> =
+                    state.read_versions.iter().map(|(k, _)| k.clone()).collect();
+                let valid = self
+                    .validator
+                    .validate(&state.read_versions, &write_keys)
+                    .is_ok();
+                if valid {
+                    self.validator.prepare(txn, &read_keys, &write_keys);
+                }
+                valid
+            }
+            Isolation::SnapshotIsolation => {
+                let start_ts = state.start_ts;
+                let unwritten = write_keys
+                    .iter()
+                    .all(|k| !self.store.written_since(k, start_ts));
+                // Hold the written keys without waiting: two transactions
+                // prepared on one key would both pass the check above.
+                unwritten
+                    && write_keys.iter().all(|k| {
+                        matches!(
+                            self.locks.acquire(txn, k, Mode::Exclusive),
+                            Acquire::Granted
+                        )
+                    })
+            }
+        };
+        if ok {
+            self.txns.get_mut(&txn).expect("voting").prepared = true;
+            return vec![Effect::Vote(txn, true)];
+        }
+        let mut effects = self.abort(txn);
+        effects.push(Effect::Vote(txn, false));
+        effects
+    }
+
+    /// Phase two: install `txn`'s writes at `commit_ts` (a timestamp
+    /// above its start under snapshot isolation) and release what it held.
+    pub fn commit(&mut self, txn: TxnId, commit_ts: u64) -> Vec<Effect> {
+        let Some(state) = self.txns.remove(&txn) else {
+            return Vec::new();
+        };
+        // Versions of a key install in commit order: a timestamp at or
+        // below the last installed moves up to just above it.
+        let ts = commit_ts.max(self.last_commit_ts + 1);
+        self.last_commit_ts = ts;
+        let mut keys: Vec<String> = Vec::new();
+        for write in &state.writes {
+            let key = write.key();
+            let current = self.store.latest(key).map(|v| v.value.clone());
+            let value = apply(current.as_deref(), write);
+            if keys.iter().any(|k| k == key) {
+                // A second write of one key in one transaction replaces
+                // the version this commit installed.
+                self.store.replace_latest(key, value);
+            } else {
+                self.store.install(key, ts, value);
+                keys.push(key.to_string());
+            }
+        }
+        self.validator.finish(txn, &keys, true);
+        self.release(txn)
+    }
+
+    /// Phase two: drop `txn` (aborted anywhere).
+    pub fn abort_decided(&mut self, txn: TxnId) -> Vec<Effect> {
+        self.abort(txn)
+    }
+
+    /// The newest committed value of `key`, for checks and tests.
+    pub fn committed(&self, key: &str) -> Option<&str> {
+        self.store.latest(key).map(|v| v.value.as_str())
+    }
+
+    /// Versions kept over every key (a metric).
+    pub fn versions_kept(&self) -> usize {
+        self.store.versions_kept()
+    }
+}
