@@ -8,6 +8,8 @@
 //!   start timestamp, first committer wins) and read committed (the newest
 //!   committed version).
 //! - `occ.rs`: optimistic concurrency control's backward validation.
+//! - `plan.rs`: a coordinator's view of a transaction: its micro-ops by
+//!   shard (hash or range sharding), its reads merged back, its votes.
 //! - `shard.rs`: one shard's part of a transaction under each isolation
 //!   level: execute, vote, install or drop.
 
@@ -20,6 +22,9 @@ mod mvcc_test;
 pub mod occ;
 #[cfg(test)]
 mod occ_test;
+pub mod plan;
+#[cfg(test)]
+mod plan_test;
 pub mod shard;
 #[cfg(test)]
 mod shard_test;
