@@ -10,6 +10,8 @@
 //! - `occ.rs`: optimistic concurrency control's backward validation.
 //! - `plan.rs`: a coordinator's view of a transaction: its micro-ops by
 //!   shard (hash or range sharding), its reads merged back, its votes.
+//! - `timestamps.rs`: snapshot isolation's timestamp sources (an oracle,
+//!   or the coordinators' clocks with Spanner's commit-wait).
 //! - `shard.rs`: one shard's part of a transaction under each isolation
 //!   level: execute, vote, install or drop.
 
@@ -28,3 +30,4 @@ mod plan_test;
 pub mod shard;
 #[cfg(test)]
 mod shard_test;
+pub mod timestamps;
