@@ -29,7 +29,9 @@ pub const KEYS_LOCKED_MAX: usize = 1_000_000;
 
 /// A transaction, ordered by age: (start stamp, client, sequence), so an
 /// older transaction compares smaller and ties never happen.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub struct TxnId {
     pub stamp: u64,
     pub client: u32,

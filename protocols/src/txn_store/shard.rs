@@ -32,6 +32,14 @@ use std::collections::BTreeMap;
 /// Transactions one shard tracks at once at most; past it, new ones abort.
 pub const TXNS_MAX: usize = 100_000;
 
+/// A transaction id no transaction has: a restored commit bumps OCC's
+/// versions under it.
+const PREPARED_NOBODY: TxnId = TxnId {
+    stamp: u64::MAX,
+    client: u32::MAX,
+    seq: u64::MAX,
+};
+
 /// The concurrency control.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Isolation {
@@ -42,7 +50,7 @@ pub enum Isolation {
 }
 
 /// A micro-op on this shard's key.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Mop {
     Read(String),
     /// Replace the register's value.
@@ -100,6 +108,26 @@ struct Txn {
     writes: Vec<Mop>,
     /// Voted yes: bound to the decision, so it can no longer be wounded.
     prepared: bool,
+}
+
+/// What a shard must have on disk before it votes yes: enough to hold the
+/// transaction's place after a crash (its write set, the keys it read
+/// under OCC) until the decision arrives.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct PreparedRecord {
+    pub txn: TxnId,
+    pub start_ts: u64,
+    pub writes: Vec<Mop>,
+    /// OCC: (key, version read).
+    pub read_versions: Vec<(String, u64)>,
+}
+
+/// A committed version, as a shard's durable log holds it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct CommittedWrite {
+    pub key: String,
+    pub commit_ts: u64,
+    pub value: String,
 }
 
 /// One shard.
@@ -311,6 +339,110 @@ impl Shard {
         let mut effects = self.abort(txn);
         effects.push(Effect::Vote(txn, false));
         effects
+    }
+
+    /// The durable record of a transaction that voted yes here.
+    pub fn prepared_record(&self, txn: TxnId) -> Option<PreparedRecord> {
+        let state = self.txns.get(&txn).filter(|t| t.prepared)?;
+        Some(PreparedRecord {
+            txn,
+            start_ts: state.start_ts,
+            writes: state.writes.clone(),
+            read_versions: state.read_versions.clone(),
+        })
+    }
+
+    /// A shard rebuilt after a crash from its durable log: the committed
+    /// versions in commit order, and the transactions prepared but not
+    /// yet decided, which hold their locks (or OCC's keys) again and wait
+    /// for their decision. Everything not prepared was lost with memory,
+    /// and its coordinator aborts it.
+    pub fn restore(
+        isolation: Isolation,
+        committed: &[CommittedWrite],
+        prepared: &[PreparedRecord],
+    ) -> Shard {
+        let mut shard = Shard::new(isolation);
+        for write in committed {
+            let replaces = shard
+                .store
+                .latest(&write.key)
+                .is_some_and(|v| v.commit_ts == write.commit_ts);
+            if replaces {
+                shard.store.replace_latest(&write.key, write.value.clone());
+            } else {
+                shard
+                    .store
+                    .install(&write.key, write.commit_ts, write.value.clone());
+                shard
+                    .validator
+                    .finish(PREPARED_NOBODY, &[write.key.clone()], true);
+            }
+            shard.last_commit_ts = shard.last_commit_ts.max(write.commit_ts);
+        }
+        for record in prepared {
+            let write_keys: Vec<String> =
+                record.writes.iter().map(|w| w.key().to_string()).collect();
+            match isolation {
+                Isolation::Occ => {
+                    let read_keys: Vec<String> = record
+                        .read_versions
+                        .iter()
+                        .map(|(k, _)| k.clone())
+                        .collect();
+                    shard.validator.prepare(record.txn, &read_keys, &write_keys);
+                }
+                _ => {
+                    for key in &write_keys {
+                        // Prepared write sets are disjoint (each held its
+                        // keys exclusively), so every lock is granted.
+                        let granted = shard.locks.acquire(record.txn, key, Mode::Exclusive);
+                        assert_eq!(granted, Acquire::Granted, "two prepared writers of {key}");
+                    }
+                }
+            }
+            let state = Txn {
+                start_ts: record.start_ts,
+                mops: Vec::new(),
+                done: 0,
+                results: Vec::new(),
+                read_versions: record.read_versions.clone(),
+                writes: record.writes.clone(),
+                prepared: true,
+            };
+            shard.txns.insert(record.txn, state);
+        }
+        shard
+    }
+
+    /// The versions `commit` installed for `txn` would be: for its durable
+    /// log, written before the commit is applied.
+    pub fn committed_writes(&self, txn: TxnId, commit_ts: u64) -> Vec<CommittedWrite> {
+        let Some(state) = self.txns.get(&txn) else {
+            return Vec::new();
+        };
+        let ts = commit_ts.max(self.last_commit_ts + 1);
+        let mut values: Vec<(String, String)> = Vec::new();
+        for write in &state.writes {
+            let key = write.key();
+            let current = match values.iter().find(|(k, _)| k == key) {
+                Some((_, v)) => Some(v.clone()),
+                None => self.store.latest(key).map(|v| v.value.clone()),
+            };
+            let value = apply(current.as_deref(), write);
+            match values.iter_mut().find(|(k, _)| k == key) {
+                Some(slot) => slot.1 = value,
+                None => values.push((key.to_string(), value)),
+            }
+        }
+        values
+            .into_iter()
+            .map(|(key, value)| CommittedWrite {
+                key,
+                commit_ts: ts,
+                value,
+            })
+            .collect()
     }
 
     /// Phase two: install `txn`'s writes at `commit_ts` (a timestamp

@@ -215,3 +215,60 @@ fn read_committed_reads_the_latest_commit_each_time() {
     );
     assert_eq!(shard.prepare(t1), [Effect::Vote(t1, true)]);
 }
+
+/// A crash between the vote and the decision: the shard comes back from
+/// its durable log (committed versions, prepared records) holding the
+/// prepared transaction's place, and the decision then installs exactly
+/// what it would have.
+#[test]
+fn a_prepared_transaction_survives_a_crash_and_its_commit_installs_the_same_writes() {
+    use super::shard::CommittedWrite;
+    for isolation in [
+        Isolation::TwoPhaseLocking(DeadlockPolicy::WoundWait),
+        Isolation::Occ,
+        Isolation::SnapshotIsolation,
+        Isolation::ReadCommitted,
+    ] {
+        let mut shard = Shard::new(isolation);
+        let mut log: Vec<CommittedWrite> = Vec::new();
+        let t0 = t(0);
+        shard.execute(t0, 0, vec![append("x", "1")]);
+        shard.prepare(t0);
+        log.extend(shard.committed_writes(t0, 5));
+        shard.commit(t0, 5);
+        let t1 = t(1);
+        shard.execute(t1, 10, vec![read("x"), append("x", "2"), append("x", "3")]);
+        assert_eq!(shard.prepare(t1), [Effect::Vote(t1, true)], "{isolation:?}");
+        let record = shard.prepared_record(t1).expect("prepared");
+        assert_eq!(shard.prepared_record(t0), None, "decided, so not prepared");
+        let expected = shard.committed_writes(t1, 20);
+        assert_eq!(
+            expected,
+            [CommittedWrite {
+                key: "x".into(),
+                commit_ts: 20,
+                value: "1 2 3".into()
+            }]
+        );
+        // The crash: memory gone; the log and the record remain.
+        let mut restored = Shard::restore(isolation, &log, &[record]);
+        assert_eq!(restored.committed("x"), Some("1"), "{isolation:?}");
+        // The prepared transaction still holds x: a writer of x cannot
+        // commit ahead of it.
+        let t2 = t(2);
+        let blocked = match isolation {
+            Isolation::Occ | Isolation::SnapshotIsolation => {
+                restored.execute(t2, 30, vec![append("x", "9")]);
+                restored.prepare(t2) == [Effect::Vote(t2, false)]
+            }
+            _ => restored.execute(t2, 30, vec![append("x", "9")]).is_empty(),
+        };
+        assert!(
+            blocked,
+            "{isolation:?}: x is held by the prepared transaction"
+        );
+        assert_eq!(restored.committed_writes(t1, 20), expected);
+        restored.commit(t1, 20);
+        assert_eq!(restored.committed("x"), Some("1 2 3"), "{isolation:?}");
+    }
+}
