@@ -376,7 +376,7 @@ impl Shard {
                     .install(&write.key, write.commit_ts, write.value.clone());
                 shard
                     .validator
-                    .finish(PREPARED_NOBODY, &[write.key.clone()], true);
+                    .finish(PREPARED_NOBODY, std::slice::from_ref(&write.key), true);
             }
             shard.last_commit_ts = shard.last_commit_ts.max(write.commit_ts);
         }
