@@ -12,9 +12,15 @@
 //!   shard (hash or range sharding), its reads merged back, its votes.
 //! - `timestamps.rs`: snapshot isolation's timestamp sources (an oracle,
 //!   or the coordinators' clocks with Spanner's commit-wait).
+//! - `coordinator.rs`: a transaction's coordinator over two-phase commit
+//!   (presumed abort), sans-IO: it returns the sends, the durable
+//!   decision and the client's answer.
 //! - `shard.rs`: one shard's part of a transaction under each isolation
 //!   level: execute, vote, install or drop.
 
+pub mod coordinator;
+#[cfg(test)]
+mod coordinator_test;
 pub mod locks;
 #[cfg(test)]
 mod locks_test;
