@@ -489,6 +489,43 @@ pub(crate) fn categorical<'a, DB: DrawingBackend + 'a>(
     Ok(chart)
 }
 
+/// As `categorical`, with a logarithmic y axis from `y_min` to `y_max`
+/// (values that span decades: a mean of minutes beside means of
+/// milliseconds would flatten the others to zero on a linear axis).
+pub(crate) fn categorical_log<'a, DB: DrawingBackend + 'a>(
+    root: &'a DrawingArea<DB, Shift>,
+    caption: &str,
+    labels: &[String],
+    (y_min, y_max): (f64, f64),
+    y_desc: &str,
+) -> Result<
+    ChartContext<'a, DB, Cartesian2d<plotters::coord::types::RangedCoordf64, LogCoord<f64>>>,
+    DrawingAreaErrorKind<DB::ErrorType>,
+> {
+    assert!(
+        y_min > 0.0 && y_max > y_min,
+        "a log axis over positive values"
+    );
+    let n = labels.len().max(1);
+    let chars_max = crate::key::category_chars_max(n, root.dim_in_pixel().0);
+    let fitted: Vec<String> = labels.iter().map(|l| shorten(l, chars_max)).collect();
+    let mut chart = ChartBuilder::on(root)
+        .caption(caption, (FAMILY, 18))
+        .margin(12)
+        .margin_right(32)
+        .x_label_area_size(50)
+        .y_label_area_size(70)
+        .build_cartesian_2d(-0.5..n as f64 - 0.5, (y_min..y_max).log_scale())?;
+    chart
+        .configure_mesh()
+        .x_labels(n)
+        .x_label_formatter(&move |x| category(&fitted, *x))
+        .y_desc(format!("{y_desc} (log scale)"))
+        .label_style((FAMILY, 12))
+        .draw()?;
+    Ok(chart)
+}
+
 /// The key of `stacked_outcomes`'s bars.
 pub(crate) fn outcome_key(names: [&str; 3]) -> Key {
     let mut key = Key::default();

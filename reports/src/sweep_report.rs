@@ -6,7 +6,8 @@
 //! on a merged sweep folder draws the same.
 
 use crate::charts::{
-    categorical, category, group_colour, register_font, shorten, Drawable, Drawn, FAMILY,
+    categorical, categorical_log, category, group_colour, register_font, shorten, Drawable, Drawn,
+    FAMILY,
 };
 use crate::html::escape;
 use crate::key::{Key, Mark};
@@ -350,7 +351,13 @@ impl MeanChart<'_> {
     /// values are all positive and span more than `LOG_X_RATIO` (a power
     /// law is then a straight line).
     pub fn log_y(&self) -> bool {
-        self.log_x() && spans_decades(self.y_values())
+        match self.across {
+            Across::Values { .. } => self.log_x() && spans_decades(self.y_values()),
+            // Groups whose means lie decades apart (Figure 16's 150-150 ms
+            // in minutes beside the others in milliseconds): on a linear
+            // axis all but the largest would sit on zero.
+            Across::Categories(_) => spans_decades(self.y_values()),
+        }
     }
 }
 
@@ -389,6 +396,11 @@ impl Drawable for MeanChart<'_> {
         let root = &key.split(root)?;
         let metric = words.as_str();
         match &self.across {
+            Across::Categories(_) if self.log_y() => {
+                let range = (y_low / 1.5, y_high * 1.5);
+                let chart = categorical_log(root, &caption, &categories, range, metric)?;
+                self.series(chart)
+            }
             Across::Categories(_) => {
                 let labels = &categories;
                 let chart = categorical(root, &caption, labels, y_high * 1.1, metric)?;
@@ -998,4 +1010,55 @@ fn write_page(
     let path = dir.join("report.html");
     std::fs::write(&path, out).map_err(|e| e.to_string())?;
     Ok(path)
+}
+
+#[cfg(test)]
+mod mean_chart_tests {
+    use super::{Across, MeanBar, MeanChart};
+    use plotters::prelude::IntoDrawingArea;
+
+    fn chart(means: &[f64]) -> MeanChart<'static> {
+        MeanChart {
+            metric: "leaderless_ms",
+            across: Across::Categories(means.iter().map(|m| format!("g{m}")).collect()),
+            bars: (means.iter().enumerate())
+                .map(|(group, &mean)| MeanBar {
+                    group,
+                    mean,
+                    low: mean * 0.9,
+                    high: mean * 1.1,
+                })
+                .collect(),
+            theory: Vec::new(),
+        }
+    }
+
+    /// Figure 16's means: 150-150 ms in minutes beside the others in
+    /// milliseconds. On a linear axis every other group sat on zero; the
+    /// axis turns logarithmic when the means span decades, and stays
+    /// linear when they do not or when one is zero.
+    #[test]
+    fn group_means_that_span_decades_get_a_log_axis() {
+        assert!(chart(&[121_298.0, 754.0, 22.0]).log_y());
+        assert!(!chart(&[138.0, 167.0, 62.0]).log_y());
+        assert!(
+            !chart(&[0.0, 0.5, 1.0]).log_y(),
+            "a zero cannot go on a log axis"
+        );
+        assert!(
+            !chart(&[121_298.0, 22.0]).log_x(),
+            "categories have no log x"
+        );
+        // It draws either way.
+        crate::charts::register_font();
+        for means in [&[121_298.0, 754.0, 22.0][..], &[138.0, 167.0][..]] {
+            let mut svg = String::new();
+            {
+                let root = plotters::prelude::SVGBackend::with_string(&mut svg, (800, 400))
+                    .into_drawing_area();
+                crate::charts::Drawable::draw(&chart(means), &root).unwrap();
+            }
+            assert!(svg.contains("leader"), "captioned");
+        }
+    }
 }
