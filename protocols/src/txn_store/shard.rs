@@ -49,6 +49,24 @@ pub enum Isolation {
     ReadCommitted,
 }
 
+/// The shard's bug switches: each lets through the anomaly its level
+/// exists to prevent, for the checkers to catch.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Switches {
+    /// Snapshot isolation without first committer wins: two transactions
+    /// from one snapshot both commit a write of one key (lost update).
+    pub si_without_write_conflict_check: bool,
+    /// OCC that never fails validation: a transaction commits on reads
+    /// another overwrote (G2-item).
+    pub occ_skip_validation: bool,
+    /// Reads see other transactions' writes before they commit, even
+    /// writes that later abort (G1a, G1b).
+    pub read_uncommitted: bool,
+    /// Two-phase locking that releases its locks once it has voted, before
+    /// the decision (G1c, G2).
+    pub release_locks_before_commit: bool,
+}
+
 /// A micro-op on this shard's key.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Mop {
@@ -134,6 +152,7 @@ pub struct CommittedWrite {
 #[derive(Debug)]
 pub struct Shard {
     isolation: Isolation,
+    switches: Switches,
     locks: LockTable,
     store: VersionStore,
     validator: Validator,
@@ -156,6 +175,11 @@ fn apply(current: Option<&str>, write: &Mop) -> String {
 
 impl Shard {
     pub fn new(isolation: Isolation) -> Shard {
+        Shard::with_switches(isolation, Switches::default())
+    }
+
+    /// A shard with bug switches on.
+    pub fn with_switches(isolation: Isolation, switches: Switches) -> Shard {
         let policy = match isolation {
             Isolation::TwoPhaseLocking(policy) => policy,
             // Snapshot isolation and read committed lock written keys
@@ -164,6 +188,7 @@ impl Shard {
         };
         Shard {
             isolation,
+            switches,
             locks: LockTable::new(policy),
             store: VersionStore::default(),
             validator: Validator::default(),
@@ -257,6 +282,22 @@ impl Shard {
             _ => self.store.latest(mop.key()).map(|v| v.value.clone()),
         };
         let version = self.validator.version(mop.key());
+        // The bug: the newest write of any transaction still running here,
+        // committed or not, on top of what it would read.
+        let dirty: Option<Mop> = if self.switches.read_uncommitted {
+            (self.txns.iter())
+                .filter(|(other, _)| **other != txn)
+                .flat_map(|(_, t)| t.writes.iter())
+                .filter(|w| w.key() == mop.key())
+                .last()
+                .cloned()
+        } else {
+            None
+        };
+        let committed = match &dirty {
+            Some(write) => Some(apply(committed.as_deref(), write)),
+            None => committed,
+        };
         let state = self.txns.get_mut(&txn).expect("running");
         match mop {
             Mop::Read(key) => {
@@ -307,10 +348,11 @@ impl Shard {
             Isolation::Occ => {
                 let read_keys: Vec<String> =
                     state.read_versions.iter().map(|(k, _)| k.clone()).collect();
-                let valid = self
-                    .validator
-                    .validate(&state.read_versions, &write_keys)
-                    .is_ok();
+                let valid = self.switches.occ_skip_validation
+                    || self
+                        .validator
+                        .validate(&state.read_versions, &write_keys)
+                        .is_ok();
                 if valid {
                     self.validator.prepare(txn, &read_keys, &write_keys);
                 }
@@ -318,6 +360,11 @@ impl Shard {
             }
             Isolation::SnapshotIsolation => {
                 let start_ts = state.start_ts;
+                if self.switches.si_without_write_conflict_check {
+                    // The bug: no first committer wins, and nothing held.
+                    self.txns.get_mut(&txn).expect("voting").prepared = true;
+                    return vec![Effect::Vote(txn, true)];
+                }
                 let unwritten = write_keys
                     .iter()
                     .all(|k| !self.store.written_since(k, start_ts));
@@ -334,7 +381,14 @@ impl Shard {
         };
         if ok {
             self.txns.get_mut(&txn).expect("voting").prepared = true;
-            return vec![Effect::Vote(txn, true)];
+            let mut effects = vec![Effect::Vote(txn, true)];
+            if self.switches.release_locks_before_commit
+                && matches!(self.isolation, Isolation::TwoPhaseLocking(_))
+            {
+                // The bug: the locks go at the vote; the decision comes later.
+                effects.extend(self.release(txn));
+            }
+            return effects;
         }
         let mut effects = self.abort(txn);
         effects.push(Effect::Vote(txn, false));
@@ -359,10 +413,11 @@ impl Shard {
     /// and its coordinator aborts it.
     pub fn restore(
         isolation: Isolation,
+        switches: Switches,
         committed: &[CommittedWrite],
         prepared: &[PreparedRecord],
     ) -> Shard {
-        let mut shard = Shard::new(isolation);
+        let mut shard = Shard::with_switches(isolation, switches);
         for write in committed {
             let replaces = shard
                 .store

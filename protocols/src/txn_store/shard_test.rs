@@ -3,7 +3,7 @@
 //! anomalies each level lets through.
 
 use super::locks::{DeadlockPolicy, TxnId};
-use super::shard::{AbortReason, Effect, Isolation, Mop, Shard};
+use super::shard::{AbortReason, Effect, Isolation, Mop, Shard, Switches};
 
 fn t(stamp: u64) -> TxnId {
     TxnId {
@@ -251,7 +251,7 @@ fn a_prepared_transaction_survives_a_crash_and_its_commit_installs_the_same_writ
             }]
         );
         // The crash: memory gone; the log and the record remain.
-        let mut restored = Shard::restore(isolation, &log, &[record]);
+        let mut restored = Shard::restore(isolation, Switches::default(), &log, &[record]);
         assert_eq!(restored.committed("x"), Some("1"), "{isolation:?}");
         // The prepared transaction still holds x: a writer of x cannot
         // commit ahead of it.
@@ -271,4 +271,90 @@ fn a_prepared_transaction_survives_a_crash_and_its_commit_installs_the_same_writ
         restored.commit(t1, 20);
         assert_eq!(restored.committed("x"), Some("1 2 3"), "{isolation:?}");
     }
+}
+
+/// Each bug switch lets through, at one shard, the anomaly its level
+/// exists to prevent (the history checkers then name it in a run).
+#[test]
+fn each_bug_switch_lets_its_anomaly_through() {
+    // Snapshot isolation without first committer wins: two increments
+    // of x from one snapshot both commit, and one is lost.
+    let switches = Switches {
+        si_without_write_conflict_check: true,
+        ..Switches::default()
+    };
+    let mut shard = Shard::with_switches(Isolation::SnapshotIsolation, switches);
+    run_to_commit(&mut shard, t(0), 0, vec![write("x", "0")]);
+    let (t1, t2) = (t(1), t(2));
+    for txn in [t1, t2] {
+        let reads = shard.execute(txn, 10, vec![read("x"), write("x", "1")]);
+        assert_eq!(reads, [executed(txn, &[Some("0")])]);
+    }
+    assert_eq!(shard.prepare(t1), [Effect::Vote(t1, true)]);
+    assert_eq!(
+        shard.prepare(t2),
+        [Effect::Vote(t2, true)],
+        "no conflict check"
+    );
+    shard.commit(t1, 11);
+    shard.commit(t2, 12);
+    assert_eq!(shard.committed("x"), Some("1"), "two increments, one lost");
+
+    // OCC without validation: a transaction commits on a read that was
+    // overwritten before it committed.
+    let switches = Switches {
+        occ_skip_validation: true,
+        ..Switches::default()
+    };
+    let mut shard = Shard::with_switches(Isolation::Occ, switches);
+    shard.execute(t1, 0, vec![read("x"), write("y", "1")]);
+    run_to_commit(&mut shard, t2, 0, vec![write("x", "2")]);
+    assert_eq!(shard.prepare(t1), [Effect::Vote(t1, true)]);
+
+    // Read uncommitted: a read sees a write that then aborts (G1a).
+    let switches = Switches {
+        read_uncommitted: true,
+        ..Switches::default()
+    };
+    let mut shard = Shard::with_switches(Isolation::ReadCommitted, switches);
+    assert_eq!(
+        shard.execute(t1, 0, vec![write("x", "dirty")]),
+        [executed(t1, &[])]
+    );
+    assert_eq!(
+        shard.execute(t2, 0, vec![read("x")]),
+        [executed(t2, &[Some("dirty")])]
+    );
+    shard.abort_decided(t1);
+    assert_eq!(
+        shard.committed("x"),
+        None,
+        "read a write that never committed"
+    );
+
+    // Two-phase locking that lets go at the vote: a reader takes x at
+    // once, before the writer's decision, and reads the value it is about
+    // to overwrite.
+    let switches = Switches {
+        release_locks_before_commit: true,
+        ..Switches::default()
+    };
+    let mut shard = Shard::with_switches(
+        Isolation::TwoPhaseLocking(DeadlockPolicy::WoundWait),
+        switches,
+    );
+    run_to_commit(&mut shard, t(0), 0, vec![write("x", "old")]);
+    shard.execute(t1, 1, vec![write("x", "new")]);
+    assert_eq!(
+        shard.execute(t2, 1, vec![read("x")]),
+        [],
+        "waits while t1 runs"
+    );
+    assert_eq!(
+        shard.prepare(t1),
+        [Effect::Vote(t1, true), executed(t2, &[Some("old")])],
+        "the lock went with the vote"
+    );
+    shard.commit(t1, 2);
+    assert_eq!(shard.committed("x"), Some("new"));
 }
