@@ -289,7 +289,7 @@ impl Shard {
                 .filter(|(other, _)| **other != txn)
                 .flat_map(|(_, t)| t.writes.iter())
                 .filter(|w| w.key() == mop.key())
-                .last()
+                .next_back()
                 .cloned()
         } else {
             None
