@@ -288,8 +288,7 @@ impl Shard {
             (self.txns.iter())
                 .filter(|(other, _)| **other != txn)
                 .flat_map(|(_, t)| t.writes.iter())
-                .filter(|w| w.key() == mop.key())
-                .next_back()
+                .rfind(|w| w.key() == mop.key())
                 .cloned()
         } else {
             None
