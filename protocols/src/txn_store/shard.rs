@@ -282,8 +282,8 @@ impl Shard {
             _ => self.store.latest(mop.key()).map(|v| v.value.clone()),
         };
         let version = self.validator.version(mop.key());
-        // The bug: the newest write of any transaction still running here,
-        // committed or not, on top of what it would read.
+        // The bug: a write of another transaction still running here (the
+        // youngest's last), uncommitted, on top of what it would read.
         let dirty: Option<Mop> = if self.switches.read_uncommitted {
             (self.txns.iter())
                 .filter(|(other, _)| **other != txn)
