@@ -8,6 +8,8 @@
 //!   start timestamp, first committer wins) and read committed (the newest
 //!   committed version).
 //! - `occ.rs`: optimistic concurrency control's backward validation.
+//! - `params.rs`: the params a scenario will write, validated, and what
+//!   they mean for the shards and the coordinator.
 //! - `plan.rs`: a coordinator's view of a transaction: its micro-ops by
 //!   shard (hash or range sharding), its reads merged back, its votes.
 //! - `timestamps.rs`: snapshot isolation's timestamp sources (an oracle,
@@ -30,6 +32,7 @@ mod mvcc_test;
 pub mod occ;
 #[cfg(test)]
 mod occ_test;
+pub mod params;
 pub mod plan;
 #[cfg(test)]
 mod plan_test;
