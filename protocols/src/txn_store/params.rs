@@ -106,12 +106,12 @@ impl TxnStoreParams {
     /// the field and says how to fix it.
     pub fn validate(&self, servers: usize) -> Result<(), String> {
         let replicas = self.replicas_per_shard;
-        if replicas == 0 || replicas > REPLICAS_PER_SHARD_MAX || replicas % 2 == 0 {
+        if replicas == 0 || replicas > REPLICAS_PER_SHARD_MAX || replicas.is_multiple_of(2) {
             return Err(format!(
                 "replicas_per_shard: 1, or an odd number up to {REPLICAS_PER_SHARD_MAX} (a Raft group), got {replicas}"
             ));
         }
-        if servers % replicas as usize != 0 {
+        if !servers.is_multiple_of(replicas as usize) {
             return Err(format!(
                 "replicas_per_shard: {replicas} does not divide the {servers} servers into shards; use a multiple of {replicas} servers"
             ));
