@@ -389,6 +389,23 @@ pub fn visibility(at_zero: &[(String, f64)]) -> String {
     }
 }
 
+/// How the t-visibility curves were measured, when not all alike: from
+/// each read's threshold (every read at every t, a smooth curve), or
+/// from reads binned by the t they began at. Empty when all are one kind.
+pub fn visibility_from(groups: &[(String, &str)]) -> String {
+    let thresholds: Vec<&str> = (groups.iter())
+        .filter(|(_, from)| *from == "thresholds")
+        .map(|(label, _)| label.as_str())
+        .collect();
+    if thresholds.is_empty() || thresholds.len() == groups.len() {
+        return String::new();
+    }
+    format!(
+        " The curves of {} come from each read's threshold, the least t at which it would have been consistent, so every read counts at every t; the others from reads binned by the t they began at.",
+        thresholds.join(", ")
+    )
+}
+
 /// A sweep's sides: the least and the most served side.
 pub fn sweep_sides(sides: &[(String, f64, u64)]) -> String {
     let low = sides.iter().min_by(|a, b| a.1.total_cmp(&b.1));
@@ -409,6 +426,27 @@ pub fn sweep_sides(sides: &[(String, f64, u64)]) -> String {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn the_visibility_sentence_says_which_curves_come_from_thresholds_only_when_mixed() {
+        let mixed = [
+            ("R=1 W=1".to_string(), "thresholds"),
+            ("PB Async".to_string(), "bins"),
+        ];
+        let said = visibility_from(&mixed);
+        assert!(
+            said.contains("The curves of R=1 W=1 come from each read's threshold"),
+            "{said}"
+        );
+        assert!(said.contains("the others from reads binned"), "{said}");
+        assert_eq!(
+            visibility_from(&mixed[..1]),
+            "",
+            "all alike: nothing to tell apart"
+        );
+        assert_eq!(visibility_from(&mixed[1..]), "");
+    }
+
     use super::*;
     use crate::bands::BandKind;
     use scenarios::availability::Window as Counts;

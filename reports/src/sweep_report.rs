@@ -719,7 +719,13 @@ fn consistency_figures(
             .iter()
             .filter_map(|(label, c)| Some((label.clone(), c.at_zero()?.0)))
             .collect();
-        says.insert("t-visibility".into(), crate::says::visibility(&at_zero));
+        let from: Vec<(String, &str)> = groups
+            .iter()
+            .filter(|(_, c)| c.reads > 0)
+            .map(|(label, c)| (label.clone(), c.visibility_from()))
+            .collect();
+        let sentence = crate::says::visibility(&at_zero) + &crate::says::visibility_from(&from);
+        says.insert("t-visibility".into(), sentence);
     }
     let pacelc = PacelcChart {
         points: groups
