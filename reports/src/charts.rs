@@ -467,26 +467,7 @@ pub(crate) fn categorical<'a, DB: DrawingBackend + 'a>(
     y_max: f64,
     y_desc: &str,
 ) -> Result<ChartContext<'a, DB, Axes>, DrawingAreaErrorKind<DB::ErrorType>> {
-    let n = labels.len().max(1);
-    // Each label fits its category's width (about 7 px a character at 12
-    // points), so that nine groups never overprint each other.
-    let chars_max = crate::key::category_chars_max(n, root.dim_in_pixel().0);
-    let fitted: Vec<String> = labels.iter().map(|l| shorten(l, chars_max)).collect();
-    let mut chart = ChartBuilder::on(root)
-        .caption(caption, (FAMILY, 18))
-        .margin(12)
-        .margin_right(32)
-        .x_label_area_size(50)
-        .y_label_area_size(70)
-        .build_cartesian_2d(-0.5..n as f64 - 0.5, 0.0..y_max)?;
-    chart
-        .configure_mesh()
-        .x_labels(n)
-        .x_label_formatter(&move |x| category(&fitted, *x))
-        .y_desc(y_desc)
-        .label_style((FAMILY, 12))
-        .draw()?;
-    Ok(chart)
+    categorical_over(root, caption, labels, 0.0..y_max, y_desc)
 }
 
 /// As `categorical`, with a logarithmic y axis from `y_min` to `y_max`
@@ -506,7 +487,29 @@ pub(crate) fn categorical_log<'a, DB: DrawingBackend + 'a>(
         y_min > 0.0 && y_max > y_min,
         "a log axis over positive values"
     );
+    let y_desc = format!("{y_desc} (log scale)");
+    categorical_over(root, caption, labels, (y_min..y_max).log_scale(), &y_desc)
+}
+
+/// The categorical chart over any y axis.
+fn categorical_over<'a, DB, Y>(
+    root: &'a DrawingArea<DB, Shift>,
+    caption: &str,
+    labels: &[String],
+    y: Y,
+    y_desc: &str,
+) -> Result<
+    ChartContext<'a, DB, Cartesian2d<plotters::coord::types::RangedCoordf64, Y::CoordDescType>>,
+    DrawingAreaErrorKind<DB::ErrorType>,
+>
+where
+    DB: DrawingBackend + 'a,
+    Y: plotters::coord::ranged1d::AsRangedCoord<Value = f64>,
+    Y::CoordDescType: plotters::coord::ranged1d::ValueFormatter<f64>,
+{
     let n = labels.len().max(1);
+    // Each label fits its category's width (about 7 px a character at 12
+    // points), so that nine groups never overprint each other.
     let chars_max = crate::key::category_chars_max(n, root.dim_in_pixel().0);
     let fitted: Vec<String> = labels.iter().map(|l| shorten(l, chars_max)).collect();
     let mut chart = ChartBuilder::on(root)
@@ -515,12 +518,12 @@ pub(crate) fn categorical_log<'a, DB: DrawingBackend + 'a>(
         .margin_right(32)
         .x_label_area_size(50)
         .y_label_area_size(70)
-        .build_cartesian_2d(-0.5..n as f64 - 0.5, (y_min..y_max).log_scale())?;
+        .build_cartesian_2d(-0.5..n as f64 - 0.5, y)?;
     chart
         .configure_mesh()
         .x_labels(n)
         .x_label_formatter(&move |x| category(&fitted, *x))
-        .y_desc(format!("{y_desc} (log scale)"))
+        .y_desc(y_desc)
         .label_style((FAMILY, 12))
         .draw()?;
     Ok(chart)
