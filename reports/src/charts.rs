@@ -479,10 +479,7 @@ pub(crate) fn categorical_log<'a, DB: DrawingBackend + 'a>(
     labels: &[String],
     (y_min, y_max): (f64, f64),
     y_desc: &str,
-) -> Result<
-    ChartContext<'a, DB, Cartesian2d<plotters::coord::types::RangedCoordf64, LogCoord<f64>>>,
-    DrawingAreaErrorKind<DB::ErrorType>,
-> {
+) -> Result<ChartContext<'a, DB, LogAxes>, DrawingAreaErrorKind<DB::ErrorType>> {
     assert!(
         y_min > 0.0 && y_max > y_min,
         "a log axis over positive values"
@@ -491,6 +488,15 @@ pub(crate) fn categorical_log<'a, DB: DrawingBackend + 'a>(
     categorical_over(root, caption, labels, (y_min..y_max).log_scale(), &y_desc)
 }
 
+/// Categories across, a logarithmic axis up.
+pub(crate) type LogAxes = Cartesian2d<plotters::coord::types::RangedCoordf64, LogCoord<f64>>;
+
+/// Categories across, `Y`'s axis up.
+type AxesOver<Y> = Cartesian2d<
+    plotters::coord::types::RangedCoordf64,
+    <Y as plotters::coord::ranged1d::AsRangedCoord>::CoordDescType,
+>;
+
 /// The categorical chart over any y axis.
 fn categorical_over<'a, DB, Y>(
     root: &'a DrawingArea<DB, Shift>,
@@ -498,10 +504,7 @@ fn categorical_over<'a, DB, Y>(
     labels: &[String],
     y: Y,
     y_desc: &str,
-) -> Result<
-    ChartContext<'a, DB, Cartesian2d<plotters::coord::types::RangedCoordf64, Y::CoordDescType>>,
-    DrawingAreaErrorKind<DB::ErrorType>,
->
+) -> Result<ChartContext<'a, DB, AxesOver<Y>>, DrawingAreaErrorKind<DB::ErrorType>>
 where
     DB: DrawingBackend + 'a,
     Y: plotters::coord::ranged1d::AsRangedCoord<Value = f64>,
