@@ -233,6 +233,9 @@ struct Held<M> {
 pub struct Simulation<P: Protocol> {
     now: SimTime,
     seed: u64,
+    /// Whether any node's timers fire late: when none do, setting a timer
+    /// never touches the nodes' cold data.
+    timer_lateness_on: bool,
     queue: EventQueue<P>,
     nodes: Vec<NodeSlot<P>>,
     cold: Vec<NodeCold<P>>,
@@ -354,6 +357,7 @@ impl<P: Protocol> Simulation<P> {
         let mut sim = Simulation {
             now: SimTime::ZERO,
             seed: config.seed,
+            timer_lateness_on: config.timer_lateness.iter().any(Option::is_some),
             queue: EventQueue::new(),
             nodes,
             cold,
@@ -905,9 +909,11 @@ impl<P: Protocol> Simulation<P> {
                 Command::Send { to, message } => self.send(node, to, message),
                 Command::SetTimer { id, after, timer } => {
                     let mut delay = self.nodes[node.index()].clock.true_delay(self.now, after);
-                    if let Some(lateness) = &mut self.cold[node.index()].lateness {
-                        let (latency, stream) = &mut **lateness;
-                        delay = delay.saturating_add(latency.sample(stream));
+                    if self.timer_lateness_on {
+                        if let Some(lateness) = &mut self.cold[node.index()].lateness {
+                            let (latency, stream) = &mut **lateness;
+                            delay = delay.saturating_add(latency.sample(stream));
+                        }
                     }
                     self.push(
                         self.now.saturating_add(delay),
