@@ -114,12 +114,10 @@ impl ReadVisibility {
         }
         // Per key, the acknowledged writes in the order acknowledged.
         let mut acked: BTreeMap<&str, Vec<(SimTime, Dot)>> = BTreeMap::new();
-        let mut acked_at: BTreeMap<Dot, Option<SimTime>> = BTreeMap::new();
-        let mut accepted: BTreeMap<Dot, SimTime> = BTreeMap::new();
-        for (dot, key, times) in writes {
-            accepted.insert(dot, times.accepted);
-            acked_at.insert(dot, times.acked);
-            if let Some(at) = times.acked {
+        let mut times: BTreeMap<Dot, WriteTimes> = BTreeMap::new();
+        for (dot, key, write) in writes {
+            times.insert(dot, write);
+            if let Some(at) = write.acked {
                 acked.entry(key).or_default().push((at, dot));
             }
         }
@@ -135,7 +133,7 @@ impl ReadVisibility {
         for ((key, server), dots) in &self.served {
             let mut by_ack: Vec<(SimTime, SimTime)> = dots
                 .iter()
-                .filter_map(|(dot, at)| Some((acked_at.get(dot)?.unwrap_or(never), *at)))
+                .filter_map(|(dot, at)| Some((times.get(dot)?.acked.unwrap_or(never), *at)))
                 .collect();
             by_ack.sort_unstable_by(|a, b| b.cmp(a));
             let mut earliest = never;
@@ -168,7 +166,7 @@ impl ReadVisibility {
                     // Not certainly older: acknowledged after the target
                     // was accepted, or never (one acknowledged at that
                     // very instant is older, as `staleness` judges).
-                    let began = accepted[&target];
+                    let began = times[&target].accepted;
                     let later = newer.get(&(read.key.as_str(), *server)).and_then(|list| {
                         let n = list.partition_point(|(ack, _)| *ack > began);
                         n.checked_sub(1).map(|i| list[i].1)

@@ -427,7 +427,7 @@ fn quorum(d: &mut Draw, timing: Timing) -> Parts {
         params: format!(
             "replicas: {n}, read_quorum: {r}, write_quorum: {w}, vnodes: {}, coordinator: {}, read_fanout: {}, write_fanout: {}, versioning: {}, lww_resolution: \"1ns\", read_repair: {}, sloppy_quorum: {sloppy}, handoff_interval: \"{}\", anti_entropy: {anti_entropy}, heartbeat_interval: \"{}\", down_after: \"{}\", request_timeout: \"{}\"",
             d.pick(&[1, 8, 64, 256]),
-            d.pick(&["AnyServer", "FirstReplica"]),
+            d.pick(&["AnyServer", "FirstReplica", "RandomEachOperation"]),
             d.pick(&["All", "Quorum"]),
             d.pick(&["All", "Quorum"]),
             if vv { "VersionVectors" } else { "LastWriterWins" },
