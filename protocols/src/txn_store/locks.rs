@@ -194,6 +194,13 @@ impl LockTable {
         self.keys.get(key)?.holders.get(&txn).copied()
     }
 
+    /// The transaction holding `key` exclusively, if one does.
+    pub fn exclusive_holder(&self, key: &str) -> Option<TxnId> {
+        let lock = self.keys.get(key)?;
+        let (txn, _) = lock.holders.iter().find(|(_, m)| **m == Mode::Exclusive)?;
+        Some(*txn)
+    }
+
     /// Whether `txn` waits on any key.
     pub fn waiting(&self, txn: TxnId) -> bool {
         self.by_txn.get(&txn).is_some_and(|keys| {

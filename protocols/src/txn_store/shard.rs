@@ -68,7 +68,7 @@ pub struct Switches {
 }
 
 /// A micro-op on this shard's key.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Mop {
     Read(String),
     /// Replace the register's value.
@@ -78,7 +78,7 @@ pub enum Mop {
 }
 
 impl Mop {
-    fn key(&self) -> &str {
+    pub fn key(&self) -> &str {
         match self {
             Mop::Read(k) | Mop::Write(k, _) | Mop::Append(k, _) => k,
         }
@@ -86,7 +86,7 @@ impl Mop {
 }
 
 /// Why a shard aborts a transaction.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum AbortReason {
     /// Wait-die: younger than a lock holder.
     Deadlock,
@@ -131,7 +131,7 @@ struct Txn {
 /// What a shard must have on disk before it votes yes: enough to hold the
 /// transaction's place after a crash (its write set, the keys it read
 /// under OCC) until the decision arrives.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct PreparedRecord {
     pub txn: TxnId,
     pub start_ts: u64,
@@ -160,6 +160,13 @@ pub struct Shard {
     /// The last commit timestamp installed (2PL, OCC and RC install in
     /// decision order; SI at the timestamps its coordinators give).
     last_commit_ts: u64,
+    /// Snapshot isolation: transactions whose next read waits for a
+    /// prepared writer of its key to be decided (`run`).
+    parked: Vec<TxnId>,
+    /// Snapshot isolation: per key, the latest snapshot that read it, so
+    /// that no write later commits beneath a read that missed it
+    /// (`min_commit_ts`; a timestamp cache, as CockroachDB keeps).
+    read_ts: BTreeMap<String, u64>,
 }
 
 fn apply(current: Option<&str>, write: &Mop) -> String {
@@ -194,6 +201,8 @@ impl Shard {
             validator: Validator::default(),
             txns: BTreeMap::new(),
             last_commit_ts: 0,
+            parked: Vec::new(),
+            read_ts: BTreeMap::new(),
         }
     }
 
@@ -230,6 +239,12 @@ impl Shard {
                 effects.push(Effect::Executed(txn, results));
                 return effects;
             };
+            if self.waits_for_prepared_writer(txn, &mop) {
+                if !self.parked.contains(&txn) {
+                    self.parked.push(txn);
+                }
+                return effects;
+            }
             let mode = match (&mop, self.isolation) {
                 (_, Isolation::Occ | Isolation::SnapshotIsolation) => None,
                 (Mop::Read(_), Isolation::ReadCommitted) => None,
@@ -269,10 +284,29 @@ impl Shard {
         }
     }
 
+    /// Snapshot isolation: a read of a key that another transaction has
+    /// prepared a write of waits for that one's decision. Its commit
+    /// timestamp may fall at or below this snapshot, and then the read
+    /// must see it; reading past it would return a snapshot that a later
+    /// reader at the same timestamp contradicts (Percolator waits the same
+    /// way on a lock).
+    fn waits_for_prepared_writer(&self, txn: TxnId, mop: &Mop) -> bool {
+        if self.isolation != Isolation::SnapshotIsolation || !matches!(mop, Mop::Read(_)) {
+            return false;
+        }
+        self.locks
+            .exclusive_holder(mop.key())
+            .is_some_and(|holder| holder != txn)
+    }
+
     /// Executes one micro-op whose lock (if any) is held.
     fn step(&mut self, txn: TxnId, mop: &Mop) -> Result<(), AbortReason> {
         let isolation = self.isolation;
         let start_ts = self.txns[&txn].start_ts;
+        if isolation == Isolation::SnapshotIsolation && matches!(mop, Mop::Read(_)) {
+            let seen = self.read_ts.entry(mop.key().to_string()).or_insert(0);
+            *seen = (*seen).max(start_ts);
+        }
         let committed: Option<String> = match isolation {
             Isolation::SnapshotIsolation => match self.store.read_at(mop.key(), start_ts) {
                 Read::Value(v) => Some(v.value.clone()),
@@ -328,6 +362,12 @@ impl Shard {
         let grants = self.locks.release_all(txn);
         let mut effects = Vec::new();
         for (waiter, _, _) in grants {
+            effects.extend(self.run(waiter));
+        }
+        // Reads parked behind a prepared writer try again; those still
+        // behind one park again.
+        self.parked.retain(|p| *p != txn);
+        for waiter in std::mem::take(&mut self.parked) {
             effects.extend(self.run(waiter));
         }
         effects
@@ -392,6 +432,57 @@ impl Shard {
         let mut effects = self.abort(txn);
         effects.push(Effect::Vote(txn, false));
         effects
+    }
+
+    /// The least commit timestamp `txn` may take here, once it has voted
+    /// yes: under snapshot isolation, above its start, above every
+    /// version of the keys it writes and above every snapshot that read
+    /// them (so no reader's snapshot misses a write beneath it); under the
+    /// others, above the last commit here (they install in decision order).
+    pub fn min_commit_ts(&self, txn: TxnId) -> u64 {
+        let Some(state) = self.txns.get(&txn) else {
+            return self.last_commit_ts + 1;
+        };
+        if self.isolation != Isolation::SnapshotIsolation {
+            return self.last_commit_ts + 1;
+        }
+        let mut ts = state.start_ts + 1;
+        for write in &state.writes {
+            let key = write.key();
+            if let Some(latest) = self.store.latest(key) {
+                ts = ts.max(latest.commit_ts + 1);
+            }
+            if let Some(read) = self.read_ts.get(key) {
+                ts = ts.max(read + 1);
+            }
+        }
+        debug_assert!(ts > state.start_ts);
+        ts
+    }
+
+    /// The timestamp `key`'s version from a commit at `commit_ts` takes.
+    /// Snapshot isolation installs at the coordinator's timestamp, the
+    /// same on every shard, so that a snapshot sees all of a transaction
+    /// or none of it; the timestamp is above the key's versions already
+    /// (`min_commit_ts`), unless the write-conflict check is switched off,
+    /// which lets a write land beneath a newer one, and then it moves up
+    /// just above that one. The other levels install in decision order.
+    fn install_ts(&self, key: &str, commit_ts: u64) -> u64 {
+        if self.isolation != Isolation::SnapshotIsolation {
+            return commit_ts.max(self.last_commit_ts + 1);
+        }
+        let above = self.store.latest(key).map_or(0, |v| v.commit_ts + 1);
+        debug_assert!(
+            self.switches.si_without_write_conflict_check || commit_ts >= above,
+            "a snapshot-isolation commit at {commit_ts} beneath a version of {key} (needs {above})"
+        );
+        commit_ts.max(above)
+    }
+
+    /// Keys with a latest-read snapshot recorded (a bounded map: one
+    /// entry per key read here).
+    pub fn read_ts_keys(&self) -> usize {
+        self.read_ts.len()
     }
 
     /// The durable record of a transaction that voted yes here.
@@ -475,7 +566,6 @@ impl Shard {
         let Some(state) = self.txns.get(&txn) else {
             return Vec::new();
         };
-        let ts = commit_ts.max(self.last_commit_ts + 1);
         let mut values: Vec<(String, String)> = Vec::new();
         for write in &state.writes {
             let key = write.key();
@@ -492,8 +582,8 @@ impl Shard {
         values
             .into_iter()
             .map(|(key, value)| CommittedWrite {
+                commit_ts: self.install_ts(&key, commit_ts),
                 key,
-                commit_ts: ts,
                 value,
             })
             .collect()
@@ -505,11 +595,9 @@ impl Shard {
         let Some(state) = self.txns.remove(&txn) else {
             return Vec::new();
         };
-        // Versions of a key install in commit order: a timestamp at or
-        // below the last installed moves up to just above it.
-        let ts = commit_ts.max(self.last_commit_ts + 1);
-        self.last_commit_ts = ts;
+        // Versions of a key install in commit order (`install_ts`).
         let mut keys: Vec<String> = Vec::new();
+        let mut last = self.last_commit_ts;
         for write in &state.writes {
             let key = write.key();
             let current = self.store.latest(key).map(|v| v.value.clone());
@@ -519,10 +607,15 @@ impl Shard {
                 // the version this commit installed.
                 self.store.replace_latest(key, value);
             } else {
+                let ts = self.install_ts(key, commit_ts);
                 self.store.install(key, ts, value);
+                last = last.max(ts);
                 keys.push(key.to_string());
             }
         }
+        // A commit that wrote nothing here still takes its place in the
+        // decision order.
+        self.last_commit_ts = last.max(commit_ts);
         self.validator.finish(txn, &keys, true);
         self.release(txn)
     }

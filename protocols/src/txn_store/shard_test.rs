@@ -358,3 +358,65 @@ fn each_bug_switch_lets_its_anomaly_through() {
     shard.commit(t1, 2);
     assert_eq!(shard.committed("x"), Some("new"));
 }
+
+#[test]
+fn under_snapshot_isolation_a_read_waits_for_a_prepared_writer_and_sees_its_commit() {
+    let si = Isolation::SnapshotIsolation;
+    let mut shard = Shard::new(si);
+    run_to_commit(&mut shard, t(1), 10, vec![write("x", "a")]);
+    // T2 prepares a write of x; T3's snapshot (at 50) may lie above T2's
+    // commit, so its read of x waits for T2's decision.
+    assert_eq!(
+        shard.execute(t(2), 20, vec![write("x", "b")]),
+        [executed(t(2), &[])]
+    );
+    assert_eq!(shard.prepare(t(2)), [Effect::Vote(t(2), true)]);
+    assert_eq!(shard.execute(t(3), 50, vec![read("x"), read("y")]), []);
+    // The decision comes at 30, beneath T3's snapshot: T3 reads b.
+    assert_eq!(shard.commit(t(2), 30), [executed(t(3), &[Some("b"), None])]);
+    // A read by a transaction that is not waiting is not held up by an
+    // unprepared writer.
+    assert_eq!(
+        shard.execute(t(4), 60, vec![write("x", "c")]),
+        [executed(t(4), &[])]
+    );
+    assert_eq!(
+        shard.execute(t(5), 70, vec![read("x")]),
+        [executed(t(5), &[Some("b")])]
+    );
+    // An abort frees a parked read too, which then reads the old version.
+    assert_eq!(shard.prepare(t(4)), [Effect::Vote(t(4), true)]);
+    assert_eq!(shard.execute(t(6), 80, vec![read("x")]), []);
+    assert_eq!(shard.abort_decided(t(4)), [executed(t(6), &[Some("b")])]);
+}
+
+#[test]
+fn the_least_commit_timestamp_lies_above_every_snapshot_that_read_a_written_key() {
+    let mut shard = Shard::new(Isolation::SnapshotIsolation);
+    run_to_commit(&mut shard, t(1), 10, vec![write("x", "a")]);
+    // T2 starts at 20 and writes x; T3 reads x at snapshot 90 first.
+    shard.execute(t(2), 20, vec![write("x", "b")]);
+    assert_eq!(
+        shard.execute(t(3), 90, vec![read("x")]),
+        [executed(t(3), &[Some("a")])]
+    );
+    assert_eq!(shard.prepare(t(2)), [Effect::Vote(t(2), true)]);
+    // Its commit must land above 90, or T3's snapshot would have missed
+    // a version beneath it.
+    assert_eq!(shard.min_commit_ts(t(2)), 91);
+    shard.commit(t(2), 91);
+    assert_eq!(
+        shard.execute(t(4), 91, vec![read("x")]),
+        [executed(t(4), &[Some("b")])]
+    );
+    assert_eq!(
+        shard.execute(t(5), 90, vec![read("x")]),
+        [executed(t(5), &[Some("a")])]
+    );
+    // The other levels install in decision order: one above the last.
+    let mut locking = Shard::new(Isolation::TwoPhaseLocking(DeadlockPolicy::WoundWait));
+    run_to_commit(&mut locking, t(1), 10, vec![write("x", "a")]);
+    locking.execute(t(2), 0, vec![write("y", "b")]);
+    locking.prepare(t(2));
+    assert_eq!(locking.min_commit_ts(t(2)), 12);
+}
