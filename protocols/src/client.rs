@@ -8,7 +8,9 @@
 //! (client, sequence) tag so the state machine can deduplicate retries.
 //!
 //! Outcome rule: an operation that got a reply is `Ok` (or `Fail` for a cas
-//! whose expectation did not hold). One that never got a reply is `Info` if
+//! whose expectation did not hold, or a transaction that aborted; `Info`
+//! for an abort after an earlier attempt timed out, which may still have
+//! committed through another coordinator). One that never got a reply is `Info` if
 //! any attempt may have reached a server (a timed-out attempt), and `Fail`
 //! only if every attempt was definitely refused (`NotLeader`, `Unavailable`).
 
@@ -401,10 +403,17 @@ impl ClientProcess {
                     self.leader_hint = Some(from);
                 }
                 let outcome = match result {
+                    // An abort answers one attempt. If an earlier one timed
+                    // out, it may have reached another coordinator and may
+                    // still commit there: the operation is in doubt, not
+                    // failed.
+                    KvResult::Aborted if flight.maybe_applied => Outcome::Info,
                     KvResult::CasMismatch { .. } | KvResult::Aborted => Outcome::Fail,
                     _ => Outcome::Ok,
                 };
-                self.complete(ctx, outcome, Some(result));
+                // An operation in doubt has no server's result.
+                let result = (outcome != Outcome::Info).then_some(result);
+                self.complete(ctx, outcome, result);
             }
             ClientReply::NotLeader { .. } | ClientReply::Unavailable
                 if response.attempt != flight.attempt || flight.attempt_timer.is_none() =>

@@ -24,6 +24,7 @@ static BUILTIN: &[&dyn ProtocolEntry] = &[
     Registered::<protocols::saga::plugin::SagaPlugin>::ENTRY,
     Registered::<protocols::primary_backup::plugin::PrimaryBackupPlugin>::ENTRY,
     Registered::<protocols::quorum::plugin::QuorumPlugin>::ENTRY,
+    Registered::<protocols::txn_store::plugin::TxnStorePlugin>::ENTRY,
 ];
 
 /// Protocols registered at run time by a user's crate, and the names of

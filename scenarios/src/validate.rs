@@ -303,7 +303,7 @@ fn validate_mixes(c: &mut Checker, scenario: &Scenario) {
                 c.problem(
                     format!("{path}.txn"),
                     format!(
-                        "{} serves no transactions; {} apply them through one log: use one of those, or remove `txn`",
+                        "{} serves no transactions; {} serve them: use one of those, or remove `txn`",
                         protocol.name(),
                         names.join(" and ")
                     ),

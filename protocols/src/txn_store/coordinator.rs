@@ -105,13 +105,23 @@ impl Coordinator {
 
     /// A client's transaction: sends each shard its part.
     pub fn begin(&mut self, txn: TxnId, mops: &[TxnMop], lists: bool, start_ts: u64) -> Vec<Step> {
+        let plan = Plan::new(mops, lists, self.sharding, self.shards);
+        self.begin_plan(txn, plan, start_ts)
+    }
+
+    /// A client's single read or write (`Plan::single`), as a transaction.
+    pub fn begin_single(&mut self, txn: TxnId, key: u32, mop: Mop, start_ts: u64) -> Vec<Step> {
+        let plan = Plan::single(key, mop, self.sharding, self.shards);
+        self.begin_plan(txn, plan, start_ts)
+    }
+
+    fn begin_plan(&mut self, txn: TxnId, plan: Plan, start_ts: u64) -> Vec<Step> {
         if self.active.contains_key(&txn) {
             return Vec::new(); // A retry of one in progress.
         }
         if self.active.len() >= ACTIVE_MAX {
             return vec![Step::Reply(txn, Err(Abort::Refused))];
         }
-        let plan = Plan::new(mops, lists, self.sharding, self.shards);
         let steps = plan
             .parts
             .iter()
@@ -208,6 +218,16 @@ impl Coordinator {
         }
     }
 
+    /// The transaction's time is up while its commit decision waits for
+    /// a timestamp and is not yet on disk (the caller knows): no shard has
+    /// heard it, so it may still abort.
+    pub fn timed_out_undecided(&mut self, txn: TxnId) -> Vec<Step> {
+        match self.active.get(&txn).map(|a| &a.phase) {
+            Some(_) => self.abort(txn, Abort::Timeout),
+            None => Vec::new(),
+        }
+    }
+
     fn abort(&mut self, txn: TxnId, why: Abort) -> Vec<Step> {
         let active = self
             .active
@@ -218,6 +238,20 @@ impl Coordinator {
             .collect();
         steps.push(Step::Reply(txn, Err(why)));
         steps
+    }
+
+    /// Whether `txn` is in progress here (not yet decided, or its commit
+    /// decision not yet durable): a shard asking about it must wait.
+    pub fn is_active(&self, txn: TxnId) -> bool {
+        self.active.contains_key(&txn)
+    }
+
+    /// The shards `txn` touches, while it is in progress.
+    pub fn shards_of(&self, txn: TxnId) -> Vec<u32> {
+        self.active
+            .get(&txn)
+            .map(|a| a.plan.parts.keys().copied().collect())
+            .unwrap_or_default()
     }
 
     /// Transactions in progress.

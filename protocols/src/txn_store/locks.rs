@@ -149,7 +149,14 @@ impl LockTable {
             return Acquire::Full;
         }
         if !lock.waiters.iter().any(|(t, _)| *t == txn) {
-            lock.waiters.push_back((txn, mode));
+            if upgrading {
+                // A holder that upgrades goes ahead of every waiter: they
+                // wait for it (its shared lock) already, and behind one of
+                // them it would wait for itself.
+                lock.waiters.push_front((txn, mode));
+            } else {
+                lock.waiters.push_back((txn, mode));
+            }
         }
         Self::note(&mut self.by_txn, txn, key);
         outcome
@@ -187,6 +194,38 @@ impl LockTable {
         }
         debug_assert!(self.by_txn.values().all(|keys| !keys.is_empty()));
         granted
+    }
+
+    /// After a grant on `key`: the holders a waiter must now wound
+    /// (wound-wait: younger holders in an older waiter's way), and the
+    /// waiters that must now die (wait-die: younger than a holder in their
+    /// way). A grant hands the lock to a transaction that may be younger
+    /// (or older) than those still waiting, which the rule was never
+    /// applied to; left alone, an older waiter could wait on a younger
+    /// holder that waits on it elsewhere, a deadlock neither rule allows.
+    pub fn conflicts_on(&self, key: &str) -> (Vec<TxnId>, Vec<TxnId>) {
+        let (mut wounds, mut dies) = (Vec::new(), Vec::new());
+        let Some(lock) = self.keys.get(key) else {
+            return (wounds, dies);
+        };
+        for &(waiter, mode) in &lock.waiters {
+            let blockers = lock.conflicting_holders(waiter, mode);
+            match self.policy {
+                DeadlockPolicy::WoundWait => {
+                    for b in blockers.into_iter().filter(|b| *b > waiter) {
+                        if !wounds.contains(&b) {
+                            wounds.push(b);
+                        }
+                    }
+                }
+                DeadlockPolicy::WaitDie => {
+                    if blockers.iter().any(|b| *b < waiter) {
+                        dies.push(waiter);
+                    }
+                }
+            }
+        }
+        (wounds, dies)
     }
 
     /// What `txn` holds on `key`, if anything.

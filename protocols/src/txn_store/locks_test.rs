@@ -126,3 +126,72 @@ fn a_full_queue_tells_the_requester_to_abort() {
     let beyond = txn(super::locks::WAITERS_PER_KEY_MAX as u64 + 1);
     assert_eq!(table.acquire(beyond, "k", Mode::Exclusive), Acquire::Full);
 }
+
+/// Regression: a holder's upgrade queued behind a waiter for its own
+/// shared lock waited for itself until its transaction timed out (the
+/// first TxnStore runs stalled for a whole `request_timeout`, seed 3).
+#[test]
+fn regression_an_upgrade_goes_ahead_of_the_waiters_for_its_own_lock() {
+    let mut table = LockTable::new(DeadlockPolicy::WoundWait);
+    let (older, fellow, younger) = (txn(1), txn(2), txn(3));
+    assert_eq!(table.acquire(older, "k", Mode::Shared), Acquire::Granted);
+    assert_eq!(table.acquire(fellow, "k", Mode::Shared), Acquire::Granted);
+    // A younger writer queues behind both readers.
+    assert_eq!(
+        table.acquire(younger, "k", Mode::Exclusive),
+        Acquire::Waiting
+    );
+    // The older reader upgrades: it wounds its fellow reader and waits,
+    // ahead of the younger writer.
+    assert_eq!(
+        table.acquire(older, "k", Mode::Exclusive),
+        Acquire::Wounds(vec![fellow])
+    );
+    assert_eq!(
+        table.release_all(fellow),
+        [(older, "k".to_string(), Mode::Exclusive)]
+    );
+    assert!(table.waiting(younger));
+}
+
+/// Regression: a grant handed a lock to a younger waiter while an older
+/// one still waited behind it, and wound-wait was never applied to the
+/// new holder; the older one waited on it while it waited, on another
+/// shard, for the older one (TxnStore, seed 3: a stall of a whole
+/// `request_timeout`).
+#[test]
+fn regression_after_a_grant_the_deadlock_rule_applies_to_the_new_holder() {
+    let mut table = LockTable::new(DeadlockPolicy::WoundWait);
+    let (holder, young, old) = (txn(1), txn(5), txn(3));
+    assert_eq!(
+        table.acquire(holder, "k", Mode::Exclusive),
+        Acquire::Granted
+    );
+    assert_eq!(table.acquire(young, "k", Mode::Exclusive), Acquire::Waiting);
+    assert_eq!(table.acquire(old, "k", Mode::Shared), Acquire::Waiting);
+    assert_eq!(table.conflicts_on("k"), (vec![], vec![]));
+    // The young one gets the lock first; the old one must wound it.
+    assert_eq!(
+        table.release_all(holder),
+        [(young, "k".to_string(), Mode::Exclusive)]
+    );
+    assert_eq!(table.conflicts_on("k"), (vec![young], vec![]));
+    // Under wait-die the same grant makes the younger waiter die.
+    let mut table = LockTable::new(DeadlockPolicy::WaitDie);
+    assert_eq!(
+        table.acquire(txn(9), "k", Mode::Exclusive),
+        Acquire::Granted
+    );
+    assert_eq!(
+        table.acquire(txn(2), "k", Mode::Exclusive),
+        Acquire::Waiting
+    );
+    assert_eq!(
+        table.acquire(txn(4), "k", Mode::Exclusive),
+        Acquire::Waiting
+    );
+    // The older one gets it; the younger one now waits for an older
+    // holder, which wait-die forbids.
+    table.release_all(txn(9));
+    assert_eq!(table.conflicts_on("k"), (vec![], vec![txn(4)]));
+}

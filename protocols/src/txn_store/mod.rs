@@ -23,9 +23,12 @@
 pub mod coordinator;
 #[cfg(test)]
 mod coordinator_test;
+pub mod dedup;
 pub mod locks;
 #[cfg(test)]
 mod locks_test;
+pub mod messages;
+pub mod monitor;
 pub mod mvcc;
 #[cfg(test)]
 mod mvcc_test;
@@ -36,6 +39,8 @@ pub mod params;
 pub mod plan;
 #[cfg(test)]
 mod plan_test;
+pub mod plugin;
+pub mod server;
 pub mod shard;
 #[cfg(test)]
 mod shard_test;

@@ -101,6 +101,14 @@ impl VersionStore {
             .all(|w| w[0].commit_ts < w[1].commit_ts));
     }
 
+    /// Installs a version recovered from disk, the only one kept of its
+    /// key: older snapshots than it cannot be answered (`Read::TooOld`),
+    /// since the versions before it were not kept on disk.
+    pub fn install_recovered(&mut self, key: &str, commit_ts: u64, value: String) {
+        self.install(key, commit_ts, value);
+        self.keys.get_mut(key).expect("just installed").truncated = true;
+    }
+
     /// Replaces the value of `key`'s newest version (a transaction that
     /// wrote the key twice installs one version, its last value).
     pub fn replace_latest(&mut self, key: &str, value: String) {

@@ -33,15 +33,6 @@ pub enum ShardBy {
     Range,
 }
 
-/// Who coordinates a transaction.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
-pub enum CoordinatorSite {
-    /// The server the client reached.
-    Server,
-    /// The client itself.
-    Client,
-}
-
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct TxnStoreParams {
@@ -52,12 +43,8 @@ pub struct TxnStoreParams {
     /// Snapshot isolation's timestamps: Oracle (server n1) or
     /// LocalClocks(commit_wait: ..), the coordinators' clocks.
     pub timestamps: TimestampSource,
-    /// Hash or Range.
+    /// Hash or Range: how keys are placed on the shards (one per server).
     pub sharding: ShardBy,
-    /// Servers per shard: 1, or an odd number run as a Raft group.
-    pub replicas_per_shard: u32,
-    /// Server (the one the client reached) or Client.
-    pub coordinator: CoordinatorSite,
     /// A transaction not decided in this long is aborted.
     pub request_timeout: Dur,
     /// BUG SWITCH: snapshot isolation without first committer wins (lost update).
@@ -80,7 +67,6 @@ pub struct TxnStoreParams {
 /// Upper bounds, so a typo cannot make a run endless.
 pub const REQUEST_TIMEOUT_MAX: SimDuration = SimDuration::from_secs(60);
 pub const COMMIT_WAIT_MAX: SimDuration = SimDuration::from_secs(10);
-pub const REPLICAS_PER_SHARD_MAX: u32 = 7;
 
 impl Default for TxnStoreParams {
     fn default() -> Self {
@@ -89,8 +75,6 @@ impl Default for TxnStoreParams {
             deadlock: DeadlockPolicy::WoundWait,
             timestamps: TimestampSource::Oracle,
             sharding: ShardBy::Hash,
-            replicas_per_shard: 1,
-            coordinator: CoordinatorSite::Server,
             request_timeout: Dur::ms(1_000),
             si_without_write_conflict_check: false,
             occ_skip_validation: false,
@@ -102,20 +86,9 @@ impl Default for TxnStoreParams {
 }
 
 impl TxnStoreParams {
-    /// Checks the params against a cluster of `servers`; the message names
-    /// the field and says how to fix it.
-    pub fn validate(&self, servers: usize) -> Result<(), String> {
-        let replicas = self.replicas_per_shard;
-        if replicas == 0 || replicas > REPLICAS_PER_SHARD_MAX || replicas.is_multiple_of(2) {
-            return Err(format!(
-                "replicas_per_shard: 1, or an odd number up to {REPLICAS_PER_SHARD_MAX} (a Raft group), got {replicas}"
-            ));
-        }
-        if !servers.is_multiple_of(replicas as usize) {
-            return Err(format!(
-                "replicas_per_shard: {replicas} does not divide the {servers} servers into shards; use a multiple of {replicas} servers"
-            ));
-        }
+    /// Checks the params; the message names the field and says how to
+    /// fix it.
+    pub fn validate(&self) -> Result<(), String> {
         if self.request_timeout.0 == SimDuration::ZERO
             || self.request_timeout.0 > REQUEST_TIMEOUT_MAX
         {
@@ -214,7 +187,7 @@ mod tests {
     #[test]
     fn the_defaults_are_a_serializable_store_with_one_server_per_shard() {
         let params = TxnStoreParams::default();
-        assert_eq!(params.validate(3), Ok(()));
+        assert_eq!(params.validate(), Ok(()));
         assert_eq!(
             params.shard_isolation(),
             Isolation::TwoPhaseLocking(DeadlockPolicy::WoundWait)
@@ -233,10 +206,8 @@ mod tests {
         let with = |f: &dyn Fn(&mut TxnStoreParams)| {
             let mut p = TxnStoreParams::default();
             f(&mut p);
-            p.validate(6).unwrap_err()
+            p.validate().unwrap_err()
         };
-        assert!(with(&|p| p.replicas_per_shard = 2).starts_with("replicas_per_shard: 1, or an odd"));
-        assert!(with(&|p| p.replicas_per_shard = 5).contains("does not divide the 6 servers"));
         assert!(with(&|p| p.request_timeout = Dur::ms(0)).starts_with("request_timeout"));
         let long_wait = TimestampSource::LocalClocks {
             commit_wait: Dur::ms(20_000),
@@ -247,14 +218,12 @@ mod tests {
             error.starts_with("occ_skip_validation: this bug switch breaks"),
             "{error}"
         );
-        let mut fits = TxnStoreParams {
+        let fits = TxnStoreParams {
             isolation: IsolationLevel::Occ,
             occ_skip_validation: true,
             ..TxnStoreParams::default()
         };
-        assert_eq!(fits.validate(6), Ok(()));
-        fits.replicas_per_shard = 3;
-        assert_eq!(fits.validate(6), Ok(()), "two Raft groups of three");
+        assert_eq!(fits.validate(), Ok(()));
     }
 
     #[test]
@@ -268,7 +237,7 @@ mod tests {
         };
         assert_eq!(params.commit_wait(), SimDuration::from_millis(7));
         params.local_clock_timestamps_without_wait = true;
-        assert_eq!(params.validate(3), Ok(()));
+        assert_eq!(params.validate(), Ok(()));
         assert_eq!(params.commit_wait(), SimDuration::ZERO);
         assert_eq!(params.placement(8), Sharding::Hash);
         params.sharding = ShardBy::Range;

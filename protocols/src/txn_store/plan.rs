@@ -83,6 +83,21 @@ impl Plan {
         Plan { parts, reads }
     }
 
+    /// A lone read or write of key `k<index>` (a client's get or put).
+    pub fn single(index: u32, mop: Mop, sharding: Sharding, shards: u32) -> Plan {
+        debug_assert_eq!(mop.key(), format!("k{index}"));
+        let shard = sharding.shard_of(index, shards);
+        let reads = if matches!(mop, Mop::Read(_)) {
+            vec![(shard, 0)]
+        } else {
+            Vec::new()
+        };
+        Plan {
+            parts: BTreeMap::from([(shard, vec![mop])]),
+            reads,
+        }
+    }
+
     /// Whether it needs two-phase commit.
     pub fn cross_shard(&self) -> bool {
         self.parts.len() > 1

@@ -100,6 +100,9 @@ pub enum AbortReason {
     SnapshotTooOld,
     /// A lock queue or the shard's transaction table is full.
     Limit,
+    /// Another attempt of the same client operation owns it here
+    /// (`dedup.rs`); the service, not the shard, refuses it.
+    Duplicate,
 }
 
 /// What a call came to.
@@ -167,6 +170,9 @@ pub struct Shard {
     /// that no write later commits beneath a read that missed it
     /// (`min_commit_ts`; a timestamp cache, as CockroachDB keeps).
     read_ts: BTreeMap<String, u64>,
+    /// Snapshot isolation: a floor under every commit timestamp, for the
+    /// reads a crash made this shard forget (`set_read_floor`).
+    read_floor: u64,
 }
 
 fn apply(current: Option<&str>, write: &Mop) -> String {
@@ -203,6 +209,7 @@ impl Shard {
             last_commit_ts: 0,
             parked: Vec::new(),
             read_ts: BTreeMap::new(),
+            read_floor: 0,
         }
     }
 
@@ -361,8 +368,30 @@ impl Shard {
     fn release(&mut self, txn: TxnId) -> Vec<Effect> {
         let grants = self.locks.release_all(txn);
         let mut effects = Vec::new();
-        for (waiter, _, _) in grants {
+        let mut keys: Vec<String> = Vec::new();
+        for (waiter, key, _) in grants {
+            if !keys.contains(&key) {
+                keys.push(key);
+            }
             effects.extend(self.run(waiter));
+        }
+        // The new holders may stand in an older waiter's way (wound-wait)
+        // or be older than a waiter (wait-die): the rule applies again.
+        for key in keys {
+            let (wounds, dies) = self.locks.conflicts_on(&key);
+            for victim in wounds {
+                let unprepared = self.txns.get(&victim).is_some_and(|t| !t.prepared);
+                let told = effects.contains(&Effect::Abort(victim, AbortReason::Wounded));
+                if unprepared && !told {
+                    effects.push(Effect::Abort(victim, AbortReason::Wounded));
+                }
+            }
+            for waiter in dies {
+                if self.txns.contains_key(&waiter) {
+                    effects.extend(self.abort(waiter));
+                    effects.push(Effect::Abort(waiter, AbortReason::Deadlock));
+                }
+            }
         }
         // Reads parked behind a prepared writer try again; those still
         // behind one park again.
@@ -446,7 +475,7 @@ impl Shard {
         if self.isolation != Isolation::SnapshotIsolation {
             return self.last_commit_ts + 1;
         }
-        let mut ts = state.start_ts + 1;
+        let mut ts = (state.start_ts + 1).max(self.read_floor);
         for write in &state.writes {
             let key = write.key();
             if let Some(latest) = self.store.latest(key) {
@@ -477,6 +506,14 @@ impl Shard {
             "a snapshot-isolation commit at {commit_ts} beneath a version of {key} (needs {above})"
         );
         commit_ts.max(above)
+    }
+
+    /// After a restart: no write may commit at or below `ts` here. The
+    /// snapshots that read this shard before the crash were forgotten with
+    /// its memory; `ts` must lie above all of them (the restarted clock
+    /// plus the bound on clock disagreement does).
+    pub fn set_read_floor(&mut self, ts: u64) {
+        self.read_floor = self.read_floor.max(ts);
     }
 
     /// Keys with a latest-read snapshot recorded (a bounded map: one
@@ -518,7 +555,7 @@ impl Shard {
             } else {
                 shard
                     .store
-                    .install(&write.key, write.commit_ts, write.value.clone());
+                    .install_recovered(&write.key, write.commit_ts, write.value.clone());
                 shard
                     .validator
                     .finish(PREPARED_NOBODY, std::slice::from_ref(&write.key), true);
@@ -623,6 +660,16 @@ impl Shard {
     /// Phase two: drop `txn` (aborted anywhere).
     pub fn abort_decided(&mut self, txn: TxnId) -> Vec<Effect> {
         self.abort(txn)
+    }
+
+    /// Whether `txn` runs or is prepared here.
+    pub fn has(&self, txn: TxnId) -> bool {
+        self.txns.contains_key(&txn)
+    }
+
+    /// Transactions running or prepared here.
+    pub fn txns(&self) -> usize {
+        self.txns.len()
     }
 
     /// The newest committed value of `key`, for checks and tests.

@@ -420,3 +420,32 @@ fn the_least_commit_timestamp_lies_above_every_snapshot_that_read_a_written_key(
     locking.prepare(t(2));
     assert_eq!(locking.min_commit_ts(t(2)), 12);
 }
+
+#[test]
+fn an_upgrade_that_wounds_a_fellow_reader_is_granted_when_that_reader_aborts() {
+    let mut shard = Shard::new(Isolation::TwoPhaseLocking(DeadlockPolicy::WoundWait));
+    let (writer, upgrader, reader) = (t(10), t(25), t(26));
+    shard.execute(writer, 0, vec![append("k4", "1"), append("k0", "2")]);
+    assert_eq!(shard.prepare(writer), [Effect::Vote(writer, true)]);
+    let mops = vec![read("k0"), append("k4", "3"), append("k0", "4")];
+    assert_eq!(shard.execute(upgrader, 0, mops), []);
+    assert_eq!(
+        shard.execute(reader, 0, vec![read("k0"), append("k6", "5")]),
+        []
+    );
+    // The writer's commit grants both readers k0; the upgrader then wants
+    // k0 exclusively and wounds the younger reader.
+    let effects = shard.commit(writer, 1);
+    assert_eq!(
+        effects,
+        [
+            Effect::Abort(reader, AbortReason::Wounded),
+            executed(reader, &[Some("2")])
+        ]
+    );
+    // Its abort lets the upgrade through.
+    assert_eq!(
+        shard.abort_decided(reader),
+        [executed(upgrader, &[Some("2")])]
+    );
+}

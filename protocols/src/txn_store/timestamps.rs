@@ -41,6 +41,11 @@ impl Oracle {
         self.last
     }
 
+    /// The last timestamp given (or the floor it recovered from).
+    pub fn peek(&self) -> u64 {
+        self.last
+    }
+
     /// After a restart from a durable high-water mark `floor` (a batch the
     /// oracle reserved on disk before handing any out), it never goes back.
     pub fn recover(floor: u64) -> Oracle {

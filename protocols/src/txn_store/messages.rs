@@ -1,0 +1,224 @@
+//! What TxnStore's servers say to each other, their timers, their durable
+//! records, and the events they report to the monitor.
+//!
+//! Every server is a shard (server i holds shard i), a coordinator of the
+//! transactions its clients send it, and, under snapshot isolation with
+//! the oracle, server n1 also hands out timestamps.
+
+use super::locks::TxnId;
+use super::shard::{AbortReason, Mop, PreparedRecord};
+use serde::{Deserialize, Serialize};
+use sim_core::NodeId;
+
+/// What a timestamp from the oracle is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum TsPurpose {
+    Start,
+    Commit,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum TxnMessage {
+    /// Coordinator -> shard: run these micro-ops (snapshot at `start_ts`).
+    Execute {
+        txn: TxnId,
+        start_ts: u64,
+        mops: Vec<Mop>,
+    },
+    /// Shard -> coordinator: ran them; each read's value in order.
+    Executed {
+        txn: TxnId,
+        results: Vec<Option<String>>,
+    },
+    /// Shard -> coordinator: the transaction must abort.
+    Aborted {
+        txn: TxnId,
+        reason: AbortReason,
+    },
+    /// Shard -> coordinator: another attempt of this operation owns it
+    /// here (`dedup.rs`); this attempt may not run.
+    Refused {
+        txn: TxnId,
+    },
+    /// Coordinator -> shard: vote.
+    Prepare {
+        txn: TxnId,
+    },
+    /// Shard -> coordinator: the vote, once a yes is on disk; with the
+    /// least commit timestamp it allows (`Shard::min_commit_ts`).
+    Vote {
+        txn: TxnId,
+        yes: bool,
+        min_commit_ts: u64,
+    },
+    /// Coordinator -> shard: the decision.
+    Commit {
+        txn: TxnId,
+        commit_ts: u64,
+    },
+    Abort {
+        txn: TxnId,
+    },
+    /// Shard -> coordinator: the commit is on disk here.
+    CommitAck {
+        txn: TxnId,
+    },
+    /// Shard -> coordinator: prepared here and undecided for too long:
+    /// what became of it?
+    Query {
+        txn: TxnId,
+    },
+    /// Coordinator -> oracle (n1), and back.
+    TsRequest {
+        txn: TxnId,
+        purpose: TsPurpose,
+    },
+    Ts {
+        txn: TxnId,
+        purpose: TsPurpose,
+        ts: u64,
+    },
+}
+
+impl TxnMessage {
+    /// The kinds, for per-kind latency (`network.default.kinds`).
+    pub const KINDS: &'static [&'static str] = &[
+        "Execute",
+        "Executed",
+        "Aborted",
+        "Refused",
+        "Prepare",
+        "Vote",
+        "Commit",
+        "Abort",
+        "CommitAck",
+        "Query",
+        "TsRequest",
+        "Ts",
+    ];
+
+    pub fn kind(&self) -> usize {
+        match self {
+            TxnMessage::Execute { .. } => 0,
+            TxnMessage::Executed { .. } => 1,
+            TxnMessage::Aborted { .. } => 2,
+            TxnMessage::Refused { .. } => 3,
+            TxnMessage::Prepare { .. } => 4,
+            TxnMessage::Vote { .. } => 5,
+            TxnMessage::Commit { .. } => 6,
+            TxnMessage::Abort { .. } => 7,
+            TxnMessage::CommitAck { .. } => 8,
+            TxnMessage::Query { .. } => 9,
+            TxnMessage::TsRequest { .. } => 10,
+            TxnMessage::Ts { .. } => 11,
+        }
+    }
+
+    /// Heap bytes beyond its inline size (for the memory budget).
+    pub fn heap_bytes(&self) -> usize {
+        let mop = |m: &Mop| match m {
+            Mop::Read(k) => k.capacity(),
+            Mop::Write(k, v) | Mop::Append(k, v) => k.capacity() + v.capacity(),
+        };
+        match self {
+            TxnMessage::Execute { mops, .. } => {
+                mops.capacity() * std::mem::size_of::<Mop>() + mops.iter().map(mop).sum::<usize>()
+            }
+            TxnMessage::Executed { results, .. } => {
+                results.capacity() * std::mem::size_of::<Option<String>>()
+                    + results
+                        .iter()
+                        .flatten()
+                        .map(String::capacity)
+                        .sum::<usize>()
+            }
+            _ => 0,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum TxnTimer {
+    /// Coordinator: the transaction's time is up (abort unless decided).
+    Deadline(TxnId),
+    /// Coordinator: commit-wait is over; answer the client.
+    CommitWaited(TxnId),
+    /// Shard: a transaction that has not prepared by now is dropped here
+    /// (its coordinator has given up on it, or its abort was lost).
+    Unprepared(TxnId),
+    /// Shard: a prepared transaction still undecided; ask its coordinator.
+    InDoubt(TxnId),
+}
+
+/// A shard's durable record of a transaction it voted yes to.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PreparedOnDisk {
+    pub record: PreparedRecord,
+    pub coordinator: NodeId,
+}
+
+/// A coordinator's durable commit decision, kept until every shard has
+/// the commit on disk.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DecisionOnDisk {
+    pub txn: TxnId,
+    pub commit_ts: u64,
+    pub shards: Vec<u32>,
+}
+
+/// A key's latest committed version, on its shard's disk.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VersionOnDisk {
+    pub commit_ts: u64,
+    pub value: String,
+}
+
+/// Why a coordinator aborted, as the monitor counts it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum AbortKind {
+    /// A lock conflict under the wait-die or wound-wait rule.
+    Deadlock,
+    /// A write-write conflict (first committer wins) or an old snapshot.
+    Conflict,
+    /// OCC validation failed.
+    Validation,
+    /// No decision within `request_timeout` (a lost message, a crash).
+    Timeout,
+    /// A shard refused: its tables were full, or it lost the transaction
+    /// in a restart.
+    Refused,
+}
+
+impl AbortKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            AbortKind::Deadlock => "deadlock",
+            AbortKind::Conflict => "conflict",
+            AbortKind::Validation => "validation",
+            AbortKind::Timeout => "timeout",
+            AbortKind::Refused => "refused",
+        }
+    }
+}
+
+/// What servers report to the monitor.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TxnEvent {
+    /// A coordinator decided (a commit once it is on disk).
+    Decided {
+        txn: TxnId,
+        commit: bool,
+        why: Option<AbortKind>,
+        shards: u32,
+    },
+    /// A shard installed a commit (`versions_kept`: its versions after).
+    ShardCommitted { txn: TxnId, versions_kept: usize },
+    /// A shard dropped a transaction it had voted yes to.
+    ShardAbortedPrepared { txn: TxnId },
+    /// A shard's part of a transaction waited this long for locks (or,
+    /// under snapshot isolation, for a prepared writer) before it ran.
+    Waited { txn: TxnId, waited_ns: u64 },
+    /// A prepared transaction held its keys this long until its decision
+    /// reached the shard.
+    HeldPrepared { txn: TxnId, held_ns: u64 },
+}

@@ -1,0 +1,153 @@
+//! TxnStore's monitor: the atomicity of every commit across its shards,
+//! checked as the run goes, and the store's metrics.
+//!
+//! Invariant `atomic-commit`: no transaction is installed on one shard and
+//! dropped after a yes vote on another, and none is installed anywhere
+//! that its coordinator aborted. (Isolation is the history checkers'
+//! work: list-append and rw-register judge what clients saw.)
+//!
+//! Metrics: commits (and how many spanned shards), aborts by reason
+//! (`aborts/deadlock`, `aborts/conflict`, `aborts/validation`,
+//! `aborts/timeout`, `aborts/refused`), how long a shard's part waited for
+//! locks (`lock_wait_ms`), how long a prepared transaction held its keys
+//! until its decision arrived (`prepared_hold_ms`: a coordinator crash
+//! after prepare shows here), and the versions kept over all shards
+//! (`versions_kept`, over time).
+
+use super::locks::TxnId;
+use super::messages::{AbortKind, TxnEvent};
+use crate::invariant::{push_sample, Monitor, ProtocolMetrics, Series, Violation};
+use sim_core::{NodeId, SimTime};
+use std::collections::BTreeMap;
+
+/// Transactions whose fate the monitor remembers at most; past it the
+/// oldest is forgotten (a violation about it could then go unseen).
+pub const TRACKED_MAX: usize = 200_000;
+
+const INSTALLED: u8 = 1;
+const DROPPED_PREPARED: u8 = 2;
+const ABORTED: u8 = 4;
+
+#[derive(Debug, Default)]
+pub struct TxnMonitor {
+    fates: BTreeMap<TxnId, u8>,
+    counts: BTreeMap<&'static str, u64>,
+    lock_wait_ms: Vec<f64>,
+    prepared_hold_ms: Vec<f64>,
+    /// Per server, its versions kept at its last commit.
+    versions: BTreeMap<NodeId, usize>,
+    versions_kept: Series,
+}
+
+impl TxnMonitor {
+    fn note(&mut self, txn: TxnId, fate: u8) -> u8 {
+        if !self.fates.contains_key(&txn) && self.fates.len() >= TRACKED_MAX {
+            self.fates.pop_first();
+        }
+        let seen = self.fates.entry(txn).or_insert(0);
+        *seen |= fate;
+        *seen
+    }
+
+    fn count(&mut self, name: &'static str) {
+        *self.counts.entry(name).or_insert(0) += 1;
+    }
+}
+
+fn abort_count(kind: AbortKind) -> &'static str {
+    match kind {
+        AbortKind::Deadlock => "aborts/deadlock",
+        AbortKind::Conflict => "aborts/conflict",
+        AbortKind::Validation => "aborts/validation",
+        AbortKind::Timeout => "aborts/timeout",
+        AbortKind::Refused => "aborts/refused",
+    }
+}
+
+impl Monitor<TxnEvent> for TxnMonitor {
+    const INVARIANTS: &'static [&'static str] = &["atomic-commit"];
+
+    fn new(_servers: u32) -> Self {
+        TxnMonitor::default()
+    }
+
+    fn observe(&mut self, time: SimTime, node: NodeId, event: &TxnEvent) -> Option<Violation> {
+        let fate = match event {
+            TxnEvent::Decided {
+                txn,
+                commit,
+                why,
+                shards,
+            } => {
+                if *commit {
+                    self.count("commits");
+                    if *shards > 1 {
+                        self.count("commits_cross_shard");
+                    }
+                    return None;
+                }
+                self.count(abort_count(why.expect("an abort has a reason")));
+                (*txn, self.note(*txn, ABORTED))
+            }
+            TxnEvent::ShardCommitted { txn, versions_kept } => {
+                self.versions.insert(node, *versions_kept);
+                let total: usize = self.versions.values().sum();
+                self.versions_kept
+                    .push(time.as_nanos() as f64 / 1e6, total as f64);
+                (*txn, self.note(*txn, INSTALLED))
+            }
+            TxnEvent::ShardAbortedPrepared { txn } => (*txn, self.note(*txn, DROPPED_PREPARED)),
+            TxnEvent::Waited { waited_ns, .. } => {
+                push_sample(&mut self.lock_wait_ms, *waited_ns as f64 / 1e6);
+                return None;
+            }
+            TxnEvent::HeldPrepared { held_ns, .. } => {
+                push_sample(&mut self.prepared_hold_ms, *held_ns as f64 / 1e6);
+                return None;
+            }
+        };
+        let (txn, seen) = fate;
+        if seen & INSTALLED != 0 && seen & (DROPPED_PREPARED | ABORTED) != 0 {
+            let how = if seen & ABORTED != 0 {
+                "its coordinator aborted it"
+            } else {
+                "another shard dropped it after voting yes"
+            };
+            return Violation::at(
+                "atomic-commit",
+                time,
+                Some(node),
+                format!(
+                    "transaction of client {} (operation {}) was installed on a shard, but {how}",
+                    txn.client, txn.seq
+                ),
+            );
+        }
+        None
+    }
+
+    fn metrics(&self) -> ProtocolMetrics {
+        let mut counts: Vec<(&'static str, u64)> =
+            self.counts.iter().map(|(name, n)| (*name, *n)).collect();
+        counts.sort();
+        ProtocolMetrics {
+            samples: vec![
+                ("lock_wait_ms", self.lock_wait_ms.clone()),
+                ("prepared_hold_ms", self.prepared_hold_ms.clone()),
+            ],
+            counts,
+            series: vec![("versions_kept", self.versions_kept.points().to_vec())],
+            ..ProtocolMetrics::default()
+        }
+    }
+
+    fn heap_bytes(&self) -> usize {
+        self.fates.len() * 48
+            + (self.lock_wait_ms.capacity() + self.prepared_hold_ms.capacity()) * 8
+            + self.versions_kept.heap_bytes()
+    }
+}
+
+#[cfg(test)]
+#[path = "monitor_test.rs"]
+mod tests;

@@ -1,0 +1,41 @@
+//! TxnStore on the plug-in boundary.
+
+use super::params::TxnStoreParams;
+use super::server::TxnServer;
+use crate::client::ClientRouting;
+use crate::plugin::{Capabilities, Clients, Invalid, Plugin, Setup};
+use sim_core::NodeId;
+use std::sync::Arc;
+
+pub struct TxnStorePlugin;
+
+impl Plugin for TxnStorePlugin {
+    const NAME: &'static str = "TxnStore";
+    const SUMMARY: &'static str =
+        "sharded transactional store (a shard per server, two-phase commit across shards) under 2PL, OCC, snapshot isolation or read committed";
+    /// Gets and puts are one-key transactions; there is no compare-and-set
+    /// or append on a register (lists are appended inside transactions).
+    const CAPABILITIES: Capabilities = Capabilities::serving(Clients::Registers)
+        .with_transactions()
+        .without_conditional_writes();
+    type Params = TxnStoreParams;
+    type Service = TxnServer;
+
+    fn validate(params: &TxnStoreParams, _: &Setup) -> Result<(), Invalid> {
+        params.validate().map_err(|e| Invalid::from_text(&e))
+    }
+
+    /// A client keeps to the server that answered it last, its
+    /// transactions' coordinator, and moves to another at random when it
+    /// stops answering.
+    fn client_routing(_: &TxnStoreParams) -> ClientRouting {
+        ClientRouting::to_leader().spread()
+    }
+
+    fn servers(params: &TxnStoreParams, setup: &Setup) -> Box<dyn FnMut(NodeId) -> TxnServer> {
+        let params = Arc::new(params.clone());
+        let keys = setup.keys;
+        let servers = setup.servers as u32;
+        Box::new(move |_| TxnServer::new(params.clone(), keys, servers))
+    }
+}
