@@ -144,6 +144,7 @@ pub fn kind_phrase(kind: &str) -> &'static str {
         "G-single" => "a cycle with exactly one anti-dependency (read skew)",
         "G-nonadjacent" => "a cycle whose anti-dependencies are never adjacent",
         "G2-item" => "a cycle with adjacent anti-dependencies (write skew)",
+        "lost-update" => "two committed transactions read the same version of a key and both wrote it (a lost update)",
         "dirty-update" => "a committed write built on an aborted one",
         "duplicate-elements" => "a read saw one element twice",
         "incompatible-order" => "two reads saw orders of one key that no single order explains",

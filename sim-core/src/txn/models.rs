@@ -16,10 +16,19 @@
 //!   consistency; checked as Biswas & Enea (OOPSLA 2019) state them, with
 //!   a client's transactions in session order (`saturation`).
 //!
+//! - Berenson et al., "A Critique of ANSI SQL Isolation Levels" (SIGMOD
+//!   1995): snapshot isolation forbids lost updates (P4), which a
+//!   register history shows as two committed read-modify-writes of one
+//!   version (`lost-update`).
+//! - Daudjee & Salem, "Lazy Database Replication with Snapshot Isolation"
+//!   (VLDB 2006): strong snapshot isolation, whose snapshots respect real
+//!   time (the `-realtime` cycles that snapshot isolation forbids).
+//!
 //! Implications (stronger first): strict-serializable ⇒
 //! strong-session-serializable ⇒ serializable ⇒ snapshot-isolation ⇒
-//! read-committed ⇒ read-uncommitted, and strong-session-serializable ⇒
-//! causal ⇒ read-atomic ⇒ read-committed. A history that shows an anomaly
+//! read-committed ⇒ read-uncommitted, strong-session-serializable ⇒
+//! causal ⇒ read-atomic ⇒ read-committed, and strict-serializable ⇒
+//! strong-snapshot-isolation ⇒ snapshot-isolation. A history that shows an anomaly
 //! rules out every model that proscribes it and every model stronger than
 //! those.
 
@@ -37,14 +46,19 @@ pub enum Model {
     Serializable,
     StrongSessionSerializable,
     StrictSerializable,
+    /// Snapshot isolation whose snapshots respect real time: a transaction
+    /// sees every one that committed before it began (Daudjee & Salem's
+    /// strong SI; what Spanner's commit-wait buys snapshot reads).
+    StrongSnapshotIsolation,
 }
 
-pub const ALL_MODELS: [Model; 8] = [
+pub const ALL_MODELS: [Model; 9] = [
     Model::ReadUncommitted,
     Model::ReadCommitted,
     Model::ReadAtomic,
     Model::Causal,
     Model::SnapshotIsolation,
+    Model::StrongSnapshotIsolation,
     Model::Serializable,
     Model::StrongSessionSerializable,
     Model::StrictSerializable,
@@ -61,6 +75,7 @@ impl Model {
             Model::Serializable => "serializable",
             Model::StrongSessionSerializable => "strong-session-serializable",
             Model::StrictSerializable => "strict-serializable",
+            Model::StrongSnapshotIsolation => "strong-snapshot-isolation",
         }
     }
 
@@ -78,7 +93,11 @@ impl Model {
             Model::SnapshotIsolation => &[Model::ReadCommitted],
             Model::Serializable => &[Model::SnapshotIsolation],
             Model::StrongSessionSerializable => &[Model::Serializable, Model::Causal],
-            Model::StrictSerializable => &[Model::StrongSessionSerializable],
+            Model::StrictSerializable => &[
+                Model::StrongSessionSerializable,
+                Model::StrongSnapshotIsolation,
+            ],
+            Model::StrongSnapshotIsolation => &[Model::SnapshotIsolation],
         }
     }
 
@@ -101,7 +120,7 @@ impl Model {
             ],
             Model::ReadAtomic => &["internal", "read-atomic-violation"],
             Model::Causal => &["causal-violation"],
-            Model::SnapshotIsolation => &["internal", "G-single", "G-nonadjacent"],
+            Model::SnapshotIsolation => &["internal", "G-single", "G-nonadjacent", "lost-update"],
             Model::Serializable => &["G2-item"],
             Model::StrongSessionSerializable => &[
                 "G0-process",
@@ -116,6 +135,12 @@ impl Model {
                 "G-single-realtime",
                 "G-nonadjacent-realtime",
                 "G2-item-realtime",
+            ],
+            Model::StrongSnapshotIsolation => &[
+                "G0-realtime",
+                "G1c-realtime",
+                "G-single-realtime",
+                "G-nonadjacent-realtime",
             ],
         }
     }

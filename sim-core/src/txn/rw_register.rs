@@ -165,6 +165,7 @@ pub fn analyse(history: &TxnHistory, findings: &mut Findings) -> Result<Observat
     // earlier version to the writer of the later one.
     succession.sort_unstable();
     succession.dedup();
+    lost_updates(history, &writes, &succession, findings);
     external.sort_unstable();
     let mut ordered_versions = 0usize;
     for &(key, earlier, later) in &succession {
@@ -261,6 +262,49 @@ pub fn analyse(history: &TxnHistory, findings: &mut Findings) -> Result<Observat
         ));
     }
     Ok(obs)
+}
+
+/// Two committed transactions that each read version v of a key and then
+/// wrote it: both wrote "directly after v", so one of the writes was
+/// lost (Berenson et al.'s P4). Snapshot isolation forbids it (first
+/// committer wins), read committed allows it. Only committed readers
+/// make successions, so both are committed.
+fn lost_updates(
+    history: &TxnHistory,
+    writes: &[super::writes::Write],
+    succession: &[(u32, i64, i64)],
+    findings: &mut Findings,
+) {
+    let mut i = 0;
+    while i < succession.len() {
+        let (key, earlier, _) = succession[i];
+        let j = succession[i..]
+            .iter()
+            .position(|s| (s.0, s.1) != (key, earlier))
+            .map_or(succession.len(), |p| i + p);
+        let writers: Vec<u32> = succession[i..j]
+            .iter()
+            .filter_map(|&(_, _, later)| writer(writes, key, later).map(|w| w.txn))
+            .collect();
+        if let [first, second, ..] = writers[..] {
+            if first != second {
+                findings.add(
+                    "lost-update",
+                    vec![first, second],
+                    format!(
+                        "T{first} and T{second} both read key {} as {} and then wrote it: one write overwrote the other unseen",
+                        history.keys[key as usize],
+                        if earlier == INITIAL {
+                            "nil".to_string()
+                        } else {
+                            earlier.to_string()
+                        }
+                    ),
+                );
+            }
+        }
+        i = j;
+    }
 }
 
 fn show(value: Option<i64>) -> String {
