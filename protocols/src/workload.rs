@@ -48,8 +48,27 @@ pub struct TxnShape {
     pub lists: bool,
     /// Micro-ops per transaction: 1 to this, uniformly.
     pub mops_max: u32,
-    /// The chance that a micro-op is a read.
+    /// The chance that a micro-op is a read (`TxnPattern::Random` only).
     pub read_share: f64,
+    /// What each transaction does.
+    pub pattern: TxnPattern,
+}
+
+/// What a transaction of the workload does.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum TxnPattern {
+    /// 1 to `mops_max` micro-ops, each a read with `read_share`'s chance,
+    /// on keys drawn with the key distribution.
+    #[default]
+    Random,
+    /// Read a key, then write it (a counter's increment, a balance's
+    /// update): two of these on one version lose an update unless the
+    /// store prevents it.
+    ReadModifyWrite,
+    /// Read two keys, then write one of them (the on-call doctors: each
+    /// checks that the other is on call, then leaves). Two of these on
+    /// one pair, each writing a different key, are a write skew.
+    WriteSkew,
 }
 
 /// Micro-ops in one transaction at most (each gets its own value slot).
@@ -140,6 +159,12 @@ impl WorkloadConfig {
             return Err(format!(
                 "transactions.mops_max: must be between 1 and {TXN_MOPS_MAX}, got {}",
                 shape.mops_max
+            ));
+        }
+        if shape.pattern == TxnPattern::WriteSkew && self.keys < 2 {
+            return Err(format!(
+                "transactions.pattern: WriteSkew reads two keys; give the workload at least 2 keys, got {}",
+                self.keys
             ));
         }
         if !(shape.read_share.is_finite() && (0.0..=1.0).contains(&shape.read_share)) {
@@ -308,16 +333,63 @@ impl OpGenerator {
         let shape = config.transactions;
         debug_assert!((1..=TXN_MOPS_MAX).contains(&shape.mops_max));
         debug_assert!(client < u64::from(CLIENTS_MAX));
-        let count = rng.random_range(1..=shape.mops_max);
-        let mops: Vec<crate::kv::TxnMop> = (0..count)
-            .map(|i| {
+        let clients = u64::from(config.clients.max(1));
+        let value =
+            |i: u32| (seq * u64::from(shape.mops_max) + u64::from(i)) * clients + client + 1;
+        let mops: Vec<crate::kv::TxnMop> = match shape.pattern {
+            TxnPattern::Random => {
+                let count = rng.random_range(1..=shape.mops_max);
+                (0..count)
+                    .map(|i| {
+                        let key = Self::key_index(config, rng) as u32;
+                        let read = rng.random::<f64>() < shape.read_share;
+                        crate::kv::TxnMop {
+                            read,
+                            key,
+                            value: value(i),
+                        }
+                    })
+                    .collect()
+            }
+            TxnPattern::ReadModifyWrite => {
                 let key = Self::key_index(config, rng) as u32;
-                let read = rng.random::<f64>() < shape.read_share;
-                let clients = u64::from(config.clients.max(1));
-                let value = (seq * u64::from(shape.mops_max) + u64::from(i)) * clients + client + 1;
-                crate::kv::TxnMop { read, key, value }
-            })
-            .collect();
+                vec![
+                    crate::kv::TxnMop {
+                        read: true,
+                        key,
+                        value: 0,
+                    },
+                    crate::kv::TxnMop {
+                        read: false,
+                        key,
+                        value: value(0),
+                    },
+                ]
+            }
+            TxnPattern::WriteSkew => {
+                // Validated: at least two keys and mops_max of at least 2.
+                let first = Self::key_index(config, rng) as u32;
+                let mut second = Self::key_index(config, rng) as u32;
+                if second == first {
+                    second = (first + 1) % config.keys;
+                }
+                let written = if rng.random::<bool>() { first } else { second };
+                let read = |key| crate::kv::TxnMop {
+                    read: true,
+                    key,
+                    value: 0,
+                };
+                vec![
+                    read(first),
+                    read(second),
+                    crate::kv::TxnMop {
+                        read: false,
+                        key: written,
+                        value: value(0),
+                    },
+                ]
+            }
+        };
         KvOp::Txn {
             mops: mops.into(),
             lists: shape.lists,

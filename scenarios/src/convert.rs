@@ -158,6 +158,17 @@ pub fn workload(spec: &WorkloadSpec, duration: Dur) -> Result<WorkloadConfig, St
                 lists: t.kind == crate::schema::TxnKindSpec::ListAppend,
                 mops_max: t.mops_max,
                 read_share: t.read_share,
+                pattern: match t.pattern {
+                    crate::schema::TxnPatternSpec::Random => {
+                        protocols::workload::TxnPattern::Random
+                    }
+                    crate::schema::TxnPatternSpec::ReadModifyWrite => {
+                        protocols::workload::TxnPattern::ReadModifyWrite
+                    }
+                    crate::schema::TxnPatternSpec::WriteSkew => {
+                        protocols::workload::TxnPattern::WriteSkew
+                    }
+                },
             }
         },
     };

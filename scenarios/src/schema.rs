@@ -301,9 +301,14 @@ pub struct TransactionsSpec {
     /// Micro-ops per transaction: 1 to this (at most 16).
     #[serde(default = "default_mops_max")]
     pub mops_max: u32,
-    /// The chance that a micro-op is a read.
+    /// The chance that a micro-op is a read (Random transactions).
     #[serde(default = "default_read_share")]
     pub read_share: f64,
+    /// What each transaction does: Random (the default), ReadModifyWrite
+    /// (read a key, then write it: lost updates) or WriteSkew (read two
+    /// keys, write one: the on-call doctors).
+    #[serde(default, skip_serializing_if = "TxnPatternSpec::is_random")]
+    pub pattern: TxnPatternSpec,
     /// The consistency models the list-append or rw-register check judges
     /// (`faultline list` names them). Default: strict-serializable for
     /// lists; for registers, whose version order a history shows only in
@@ -321,6 +326,21 @@ impl TransactionsSpec {
             (None, TxnKindSpec::ListAppend) => vec!["strict-serializable".to_string()],
             (None, TxnKindSpec::RwRegister) => vec!["causal".to_string()],
         }
+    }
+}
+
+/// What a transaction of the workload does.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TxnPatternSpec {
+    #[default]
+    Random,
+    ReadModifyWrite,
+    WriteSkew,
+}
+
+impl TxnPatternSpec {
+    pub fn is_random(&self) -> bool {
+        *self == TxnPatternSpec::Random
     }
 }
 
@@ -346,6 +366,7 @@ impl Default for TransactionsSpec {
             kind: TxnKindSpec::ListAppend,
             mops_max: default_mops_max(),
             read_share: default_read_share(),
+            pattern: TxnPatternSpec::Random,
             models: None,
         }
     }

@@ -372,7 +372,11 @@ fn lost_update_two_read_modify_writes_of_one_version_rule_out_snapshot_isolation
         ("ok", "[[:r x 1] [:w x 3]]"),
     ]);
     let r = judge(&h);
-    assert!(kinds(&r).contains(&"lost-update".to_string()), "{:?}", kinds(&r));
+    assert!(
+        kinds(&r).contains(&"lost-update".to_string()),
+        "{:?}",
+        kinds(&r)
+    );
     assert!(ruled_out(&r).contains(&"snapshot-isolation"));
     assert!(!ruled_out(&r).contains(&"read-committed"));
     // One read-modify-write after another loses nothing.

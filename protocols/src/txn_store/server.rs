@@ -229,10 +229,7 @@ impl TxnServer {
         if !(self.uses_oracle() && ctx.id() == ORACLE) {
             return;
         }
-        let floor = ctx
-            .storage()
-            .get(ORACLE_KEY)
-            .map_or(0, from_bytes::<u64>);
+        let floor = ctx.storage().get(ORACLE_KEY).map_or(0, from_bytes::<u64>);
         self.oracle = Some(OracleState {
             oracle: Oracle::recover(floor),
             durable_limit: floor,
