@@ -83,7 +83,8 @@ impl Owners {
         self.dropped.insert(txn);
     }
 
-    /// `txn` committed here: no other attempt of its operation may.
+    /// `txn` committed here: no other attempt of its operation may. A
+    /// later operation's owner stays (an old transaction decided late).
     pub fn committed(&mut self, txn: TxnId) -> Owner {
         let owner = Owner {
             txn,
@@ -147,6 +148,9 @@ mod tests {
         // The client's next operation is admitted; its older one no more.
         assert!(owners.admit(attempt(1, 6, 400), |_| false));
         assert!(!owners.admit(attempt(1, 5, 500), |_| false));
+        // An old transaction decided late leaves the latest owner.
+        owners.committed(attempt(1, 5, 200));
+        assert_eq!(owners.get(1).map(|o| o.txn.seq), Some(6));
         // Other clients are independent.
         assert!(owners.admit(attempt(2, 1, 50), |_| false));
         assert_eq!(owners.len(), 2);

@@ -1,7 +1,7 @@
 //! TxnStore on the plug-in boundary.
 
 use super::params::TxnStoreParams;
-use super::server::TxnServer;
+use super::server::{TxnServer, STAMP_SERVERS_MAX};
 use crate::client::ClientRouting;
 use crate::plugin::{Capabilities, Clients, Invalid, Plugin, Setup};
 use sim_core::NodeId;
@@ -21,7 +21,13 @@ impl Plugin for TxnStorePlugin {
     type Params = TxnStoreParams;
     type Service = TxnServer;
 
-    fn validate(params: &TxnStoreParams, _: &Setup) -> Result<(), Invalid> {
+    fn validate(params: &TxnStoreParams, setup: &Setup) -> Result<(), Invalid> {
+        if setup.servers as u64 > STAMP_SERVERS_MAX {
+            return Err(Invalid::nodes(format!(
+                "TxnStore runs at most {STAMP_SERVERS_MAX} servers, got {}",
+                setup.servers
+            )));
+        }
         params.validate().map_err(|e| Invalid::from_text(&e))
     }
 

@@ -55,6 +55,10 @@ pub const ORACLE_WAITING_MAX: usize = 10_000;
 pub const DECISIONS_MAX: usize = 100_000;
 
 const ORACLE_KEY: &str = "oracle/limit";
+/// A transaction's stamp is its coordinator's clock (ns) times this, plus
+/// the coordinator's number: unique across coordinators, whose clocks
+/// may read the same (every clock behind true time reads 0 at the start).
+pub const STAMP_SERVERS_MAX: u64 = 1 << 17;
 /// The oracle's node: server n1.
 pub const ORACLE: NodeId = NodeId(0);
 
@@ -145,11 +149,22 @@ pub struct TxnServer {
     oracle: Option<OracleState>,
     local: VecDeque<TxnMessage>,
     after_sync: VecDeque<(SyncId, Deferred)>,
+    /// Per client, the last operation this server answered and how: a
+    /// duplicate of its request (the network duplicates) gets the same
+    /// answer, never a second run; an older one is ignored.
+    answered: BTreeMap<u32, (u64, ClientReply)>,
+    /// The clock reading of the last stamp given (stamps only grow, even
+    /// when the clock steps back).
+    last_stamp_ns: u64,
 }
 
 impl TxnServer {
     pub fn new(params: Arc<TxnStoreParams>, keys: u32, servers: u32) -> TxnServer {
         assert!(servers > 0, "at least one server");
+        assert!(
+            u64::from(servers) <= STAMP_SERVERS_MAX,
+            "validated: at most {STAMP_SERVERS_MAX} servers"
+        );
         TxnServer {
             shard: Shard::with_switches(params.shard_isolation(), params.switches()),
             coordinator: Coordinator::new(params.placement(keys), servers),
@@ -164,6 +179,8 @@ impl TxnServer {
             oracle: None,
             local: VecDeque::new(),
             after_sync: VecDeque::new(),
+            last_stamp_ns: 0,
+            answered: BTreeMap::new(),
         }
     }
 
@@ -307,6 +324,15 @@ impl TxnServer {
         if self.by_op.contains_key(&(request.client, request.seq)) {
             return; // A retry of an attempt still in progress here.
         }
+        match self.answered.get(&request.client) {
+            Some((seq, reply)) if *seq == request.seq => {
+                let response = request.answer(reply.clone());
+                ctx.reply(client, response);
+                return;
+            }
+            Some((seq, _)) if *seq > request.seq => return,
+            _ => {}
+        }
         let shape = match &request.op {
             KvOp::Txn { mops, lists } => Shape::Txn {
                 mops: mops.clone(),
@@ -322,8 +348,10 @@ impl TxnServer {
             ctx.reply(client, request.answer(ClientReply::Unavailable));
             return;
         }
+        let ns = Self::now_ns(ctx).max(self.last_stamp_ns + 1);
+        self.last_stamp_ns = ns;
         let txn = TxnId {
-            stamp: Self::now_ns(ctx),
+            stamp: ns.saturating_mul(STAMP_SERVERS_MAX) + u64::from(ctx.id().0),
             client: request.client,
             seq: request.seq,
         };
@@ -489,8 +517,28 @@ impl TxnServer {
             self.held.insert(txn, (asked.client, response));
             ctx.set_timer(wait, TxnTimer::CommitWaited(txn));
         } else {
-            ctx.reply(asked.client, response);
+            self.send_answer(ctx, txn, asked.client, response);
         }
+    }
+
+    fn send_answer(
+        &mut self,
+        ctx: &mut ServerCtx<'_, '_, Self>,
+        txn: TxnId,
+        client: NodeId,
+        response: ClientResponse,
+    ) {
+        if matches!(response.reply, ClientReply::Result(_)) {
+            let latest = self
+                .answered
+                .get(&txn.client)
+                .is_none_or(|(seq, _)| *seq <= txn.seq);
+            if latest {
+                self.answered
+                    .insert(txn.client, (txn.seq, response.reply.clone()));
+            }
+        }
+        ctx.reply(client, response);
     }
 
     fn abort_kind(&self, why: &Abort) -> AbortKind {
@@ -582,7 +630,11 @@ impl TxnServer {
             ctx.storage()
                 .put(&format!("v/{}", write.key), to_bytes(&version));
         }
-        let owner = self.owners.committed(txn);
+        // The client's latest owner goes to disk, which is this one
+        // unless a later operation of the client ran here while this one
+        // waited for its decision (the record must never step back).
+        self.owners.committed(txn);
+        let owner = self.owners.get(txn.client).expect("just recorded");
         ctx.storage()
             .put(&format!("o/{:010}", txn.client), to_bytes(&owner));
         ctx.storage().delete(&txn_key("p/", txn));
@@ -905,7 +957,7 @@ impl Service for TxnServer {
             }
             TxnTimer::CommitWaited(txn) => {
                 if let Some((client, response)) = self.held.remove(&txn) {
-                    ctx.reply(client, response);
+                    self.send_answer(ctx, txn, client, response);
                 }
             }
             TxnTimer::Unprepared(txn) => {

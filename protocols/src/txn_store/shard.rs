@@ -409,7 +409,20 @@ impl Shard {
             // Aborted here already (wounded, died, or never executed).
             return vec![Effect::Vote(txn, false)];
         };
-        debug_assert_eq!(state.done, state.mops.len(), "prepared before it executed");
+        if state.prepared {
+            // A repeated request (the network duplicates): the yes
+            // stands. Validating again would find the transaction's own
+            // held keys and drop a transaction bound to its decision.
+            return vec![Effect::Vote(txn, true)];
+        }
+        if state.done < state.mops.len() {
+            // Still waiting for a lock (its coordinator gave up waiting
+            // for it to run, or a message overtook another): it cannot
+            // commit what it has not run.
+            let mut effects = self.abort(txn);
+            effects.push(Effect::Vote(txn, false));
+            return effects;
+        }
         let write_keys: Vec<String> = state.writes.iter().map(|w| w.key().to_string()).collect();
         let ok = match self.isolation {
             Isolation::TwoPhaseLocking(_) | Isolation::ReadCommitted => true,

@@ -449,3 +449,37 @@ fn an_upgrade_that_wounds_a_fellow_reader_is_granted_when_that_reader_aborts() {
         [executed(upgrader, &[Some("2")])]
     );
 }
+
+/// Regression: a duplicated prepare re-validated a prepared OCC
+/// transaction, found its own held keys, and dropped it after its yes;
+/// the commit that followed installed nothing (a lost update, swarm
+/// scenario TxnStore 25).
+#[test]
+fn regression_a_repeated_prepare_keeps_the_yes_vote() {
+    for isolation in [
+        Isolation::TwoPhaseLocking(DeadlockPolicy::WoundWait),
+        Isolation::Occ,
+        Isolation::SnapshotIsolation,
+        Isolation::ReadCommitted,
+    ] {
+        let mut shard = Shard::new(isolation);
+        shard.execute(t(1), 5, vec![read("x"), write("x", "a")]);
+        assert_eq!(shard.prepare(t(1)), [Effect::Vote(t(1), true)]);
+        assert_eq!(
+            shard.prepare(t(1)),
+            [Effect::Vote(t(1), true)],
+            "{isolation:?}"
+        );
+        shard.commit(t(1), 10);
+        assert_eq!(shard.committed("x"), Some("a"), "{isolation:?}");
+    }
+}
+
+#[test]
+fn a_transaction_still_waiting_for_a_lock_votes_no() {
+    let mut shard = Shard::new(Isolation::TwoPhaseLocking(DeadlockPolicy::WoundWait));
+    shard.execute(t(1), 0, vec![write("x", "a")]);
+    assert_eq!(shard.execute(t(2), 0, vec![read("x")]), []);
+    assert_eq!(shard.prepare(t(2)), [Effect::Vote(t(2), false)]);
+    assert!(!shard.has(t(2)));
+}

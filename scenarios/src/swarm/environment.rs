@@ -73,6 +73,8 @@ pub struct Allow {
     pub latency_mean_ms_max: f64,
     /// Clock offsets, and drift up to this (ppm); 0: perfect clocks.
     pub drift_ppm_max: f64,
+    /// Clock offsets up to this (ms), each way.
+    pub offset_ms_max: f64,
     /// Reordering of messages on a link (`Unordered`).
     pub reorder: bool,
 }
@@ -184,7 +186,7 @@ pub fn clocks(d: &mut Draw, allow: Allow) -> String {
     }
     format!(
         "clocks: ({lateness}random: (offset_max: \"{}\", drift_ppm_max: {:.1})),",
-        ms(d.real(0.0, 200.0)),
+        ms(d.real(0.0, allow.offset_ms_max)),
         d.real(0.0, allow.drift_ppm_max)
     )
 }
@@ -222,7 +224,7 @@ pub fn workload(
     keys_max: u64,
     clients_max: u64,
 ) -> String {
-    workload_with(d, timing, mix, keys_max, clients_max, false)
+    workload_with(d, timing, mix, 1, keys_max, clients_max, false)
 }
 
 /// `workload`, with one attempt per operation when `single_attempt` (the
@@ -231,11 +233,12 @@ pub fn workload_with(
     d: &mut Draw,
     timing: Timing,
     mix: &str,
+    keys_min: u64,
     keys_max: u64,
     clients_max: u64,
     single_attempt: bool,
 ) -> String {
-    let keys = d.int(1, keys_max);
+    let keys = d.int(keys_min, keys_max);
     let clients = d.int(1, clients_max);
     let arrival = if d.chance(0.7) {
         format!(

@@ -17,10 +17,11 @@ pub enum SwarmProtocol {
     Saga,
     RingElection,
     BullyElection,
+    TxnStore,
 }
 
 impl SwarmProtocol {
-    pub const ALL: [SwarmProtocol; 9] = [
+    pub const ALL: [SwarmProtocol; 10] = [
         SwarmProtocol::KvSingle,
         SwarmProtocol::Raft,
         SwarmProtocol::PrimaryBackup,
@@ -30,6 +31,7 @@ impl SwarmProtocol {
         SwarmProtocol::Saga,
         SwarmProtocol::RingElection,
         SwarmProtocol::BullyElection,
+        SwarmProtocol::TxnStore,
     ];
 
     /// The protocol's name in a scenario file.
@@ -44,6 +46,7 @@ impl SwarmProtocol {
             SwarmProtocol::Saga => "Saga",
             SwarmProtocol::RingElection => "RingElection",
             SwarmProtocol::BullyElection => "BullyElection",
+            SwarmProtocol::TxnStore => "TxnStore",
         }
     }
 
@@ -78,6 +81,7 @@ const ASYNC: Allow = Allow {
     heavy_tail: true,
     latency_mean_ms_max: 10.0,
     drift_ppm_max: 500.0,
+    offset_ms_max: 200.0,
     reorder: true,
 };
 
@@ -89,6 +93,7 @@ const SYNC: Allow = Allow {
     heavy_tail: false,
     latency_mean_ms_max: 4.0,
     drift_ppm_max: 200.0,
+    offset_ms_max: 200.0,
     reorder: true,
 };
 
@@ -176,6 +181,7 @@ pub fn scenario_text(protocol: SwarmProtocol, index: u64, d: &mut Draw) -> Strin
         SwarmProtocol::Raft => raft(d, timing),
         SwarmProtocol::PrimaryBackup => primary_backup(d, timing),
         SwarmProtocol::Quorum => quorum(d, timing),
+        SwarmProtocol::TxnStore => txn_store(d, timing),
         SwarmProtocol::TwoPhaseCommit | SwarmProtocol::ThreePhaseCommit => {
             commit(d, protocol, timing)
         }
@@ -316,6 +322,72 @@ fn registers_or_transactions(
     (mix, vec![check, "invariants"])
 }
 
+/// TxnStore under a drawn isolation level, judged against the model that
+/// level promises: two-phase locking and OCC strict serializability,
+/// snapshot isolation strong snapshot isolation (the oracle orders
+/// snapshots in real time; local clocks do with a commit-wait above
+/// their disagreement), read committed read committed.
+fn txn_store(d: &mut Draw, timing: Timing) -> Parts {
+    let isolation = *d.pick(&[
+        "TwoPhaseLocking",
+        "Occ",
+        "SnapshotIsolation",
+        "ReadCommitted",
+    ]);
+    let local_clocks = isolation == "SnapshotIsolation" && d.chance(0.5);
+    // Local clocks: offsets of at most 20 ms each (so 40 ms apart), and
+    // a commit-wait above that plus drift; no clock steps, which no
+    // bound survives.
+    let (timestamps, allow, kinds) = if local_clocks {
+        let wait = d.real(50.0, 80.0);
+        (
+            format!("LocalClocks(commit_wait: \"{}\")", ms(wait)),
+            Allow {
+                offset_ms_max: 20.0,
+                drift_ppm_max: 200.0,
+                ..ASYNC
+            },
+            without_jumps(ALL_KINDS),
+        )
+    } else {
+        ("Oracle".to_string(), ASYNC, ALL_KINDS.to_vec())
+    };
+    let model = match isolation {
+        "TwoPhaseLocking" | "Occ" => "strict-serializable",
+        "SnapshotIsolation" => "strong-snapshot-isolation",
+        _ => "read-committed",
+    };
+    // Registers only with a pattern whose every write follows a read of
+    // its key: then the history shows the whole version order, and the
+    // check decides the model instead of answering "unknown".
+    let pattern = *d.pick(&["Random", "Random", "ReadModifyWrite", "WriteSkew"]);
+    let lists = pattern == "Random" || d.chance(0.5);
+    let mix = format!(
+        "(txn: 1.0), transactions: (kind: {}, mops_max: {}, read_share: {:.2}, pattern: {pattern}, models: [\"{model}\"])",
+        if lists { "ListAppend" } else { "RwRegister" },
+        d.int(1, 6),
+        d.real(0.0, 1.0)
+    );
+    let check = if lists { "list-append" } else { "rw-register" };
+    // WriteSkew reads two keys.
+    let workload = environment::workload_with(d, timing, &mix, 2, 8, 8, false);
+    Parts {
+        servers: d.int(1, 5),
+        names: None,
+        params: format!(
+            "isolation: {isolation}, deadlock: {}, timestamps: {timestamps}, sharding: {}, request_timeout: \"{}\"",
+            d.pick(&["WoundWait", "WaitDie"]),
+            d.pick(&["Hash", "Range"]),
+            ms(d.real(200.0, 1_500.0))
+        ),
+        allow,
+        workload: Some(workload),
+        kinds,
+        outages: true,
+        checks: vec![check, "invariants"],
+    }
+}
+
 fn primary_backup(d: &mut Draw, timing: Timing) -> Parts {
     let servers = d.int(2, 9);
     let fallback_ms = d.real(100.0, 60_000.0);
@@ -419,8 +491,15 @@ fn quorum(d: &mut Draw, timing: Timing) -> Parts {
     } else {
         without_jumps(ALL_KINDS)
     };
-    let workload =
-        environment::workload_with(d, timing, "(read: 0.5, write: 0.5)", 5, 6, single_attempt);
+    let workload = environment::workload_with(
+        d,
+        timing,
+        "(read: 0.5, write: 0.5)",
+        1,
+        5,
+        6,
+        single_attempt,
+    );
     Parts {
         servers,
                 names: None,
