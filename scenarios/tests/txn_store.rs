@@ -1,0 +1,251 @@
+//! TxnStore through whole runs: each bug switch caught by the history
+//! checkers with the anomaly it lets through, each isolation level held to
+//! the model it promises under drawn configurations and fault schedules,
+//! and the exact messages a cross-shard commit costs, with and without a
+//! fault. (Handler-level tests live beside each module in
+//! `protocols/src/txn_store/`.)
+
+mod common;
+
+use scenarios::swarm::{self, SwarmProtocol};
+use scenarios::{load_str, RunOutcome, Scenario};
+
+/// The anomalies a failed transactional check named, from its detail.
+fn anomalies(outcome: &RunOutcome) -> String {
+    outcome
+        .checks
+        .iter()
+        .filter(|c| c.name == "list-append" || c.name == "rw-register")
+        .map(|c| c.detail.clone())
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// The first seed below `limit` whose run names `anomaly`, and the
+/// details of every run tried.
+fn caught(scenario: &Scenario, limit: u64, anomalies_named: &[&str]) -> Result<u64, Vec<String>> {
+    let mut seen = Vec::new();
+    for seed in 0..limit {
+        let outcome = common::run(scenario, seed);
+        let named = anomalies(&outcome);
+        if anomalies_named
+            .iter()
+            .any(|a| named.contains(&format!("{a} ×")))
+        {
+            return Ok(seed);
+        }
+        seen.push(format!("seed {seed}: {named}"));
+    }
+    Err(seen)
+}
+
+/// Seeds within which each bug switch must be caught.
+const SEEDS_TO_CATCH: u64 = 3;
+
+#[test]
+fn each_bug_switch_is_caught_with_the_anomaly_it_lets_through() {
+    let cases: [(&str, &[&str], &[&str]); 5] = [
+        (
+            "lost-update.ron",
+            &[
+                "protocol.TxnStore.si_without_write_conflict_check=true",
+                "protocol.TxnStore.isolation=SnapshotIsolation",
+            ],
+            &["lost-update"],
+        ),
+        (
+            "write-skew.ron",
+            &[
+                "protocol.TxnStore.isolation=Occ",
+                "protocol.TxnStore.occ_skip_validation=true",
+            ],
+            &["G2-item"],
+        ),
+        (
+            "isolation-levels.ron",
+            &[
+                "protocol.TxnStore.isolation=ReadCommitted",
+                "protocol.TxnStore.read_uncommitted=true",
+                "workload.transactions.models=[\"read-committed\"]",
+            ],
+            &["G1a", "G1b"],
+        ),
+        (
+            "isolation-levels.ron",
+            &["protocol.TxnStore.release_locks_before_commit=true"],
+            &["G1c", "G2-item", "G-single"],
+        ),
+        (
+            "clock-skew-si.ron",
+            &["protocol.TxnStore.local_clock_timestamps_without_wait=true"],
+            &["G-single-realtime"],
+        ),
+    ];
+    for (file, sets, named) in cases {
+        let mut scenario = common::load(file);
+        for set in sets {
+            scenario = common::with(&scenario, set);
+        }
+        if let Err(seen) = caught(&scenario, SEEDS_TO_CATCH, named) {
+            panic!("{file} with {sets:?}: none of {named:?} in {SEEDS_TO_CATCH} seeds: {seen:#?}");
+        }
+        // And without the switch, the same level passes.
+        let correct = common::load(file);
+        let correct = sets
+            .iter()
+            .filter(|s| !s.contains("=true"))
+            .fold(correct, |s, set| common::with(&s, set));
+        let outcome = common::run(&correct, 0);
+        let expected_to_fail = file == "isolation-levels.ron" && sets[0].contains("ReadCommitted");
+        if !expected_to_fail {
+            assert!(
+                outcome.passed(),
+                "{file} without the switch: {:?}",
+                anomalies(&outcome)
+            );
+        }
+    }
+}
+
+/// The property: under drawn clusters, networks, disks, clocks, params
+/// and fault schedules, 2PL and OCC are strict serializable, snapshot
+/// isolation strong snapshot isolation and read committed read committed
+/// (the model each generated scenario names), and no commit is torn.
+#[test]
+fn every_level_keeps_its_promise_under_drawn_faults() {
+    let outcome = swarm::run(SwarmProtocol::TxnStore, 0..80, 0..2);
+    assert_eq!(outcome.runs, 160);
+    assert!(
+        outcome.failures.is_empty(),
+        "{}",
+        outcome
+            .failures
+            .iter()
+            .map(|f| f.reproducer())
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+    // Every level and both timestamp sources were drawn.
+    let texts: Vec<String> = (0..80)
+        .map(|i| swarm::generate(SwarmProtocol::TxnStore, i).text)
+        .collect();
+    for needle in [
+        "isolation: TwoPhaseLocking",
+        "isolation: Occ",
+        "isolation: SnapshotIsolation",
+        "isolation: ReadCommitted",
+        "LocalClocks",
+        "Oracle",
+        "PowerLoss",
+    ] {
+        assert!(
+            texts.iter().any(|t| t.contains(needle)),
+            "{needle} never drawn"
+        );
+    }
+    assert!(
+        outcome.passed * 2 > outcome.runs,
+        "most runs are decided: {outcome:?}"
+    );
+}
+
+/// One transaction over two shards, the coordinator being one of them,
+/// on a network and disks of constant latency, with a cut between the
+/// servers at `cut` (from, to in ms), if any.
+fn one_cross_shard_commit(cut: Option<(&str, &str)>) -> RunOutcome {
+    let faults = match cut {
+        Some((from, to)) => format!(
+            "faults: (schedule: [(at: \"{from}\", fault: OneWay(from: [\"n1\"], to: [\"n2\"])), (at: \"{from}\", fault: OneWay(from: [\"n2\"], to: [\"n1\"])), (at: \"{to}\", fault: Heal)]),"
+        ),
+        None => String::new(),
+    };
+    let text = format!(
+        r#"Scenario(
+    name: "txn-message-count",
+    seed: 1,
+    duration: "1s",
+    nodes: Count(2),
+    network: (default: (latency: Constant("1ms"))),
+    disks: (default: (sync_latency: Constant("1ms"))),
+    protocol: TxnStore(isolation: TwoPhaseLocking, sharding: Range, request_timeout: "100ms"),
+    workload: (
+        clients: 1,
+        arrival: Closed(think: Constant("10ms")),
+        mix: (txn: 1.0),
+        transactions: (kind: RwRegister, pattern: WriteSkew),
+        keys: 2,
+        attempt_timeout: "500ms",
+        op_timeout: "500ms",
+        ops_per_client_max: 1,
+    ),
+    {faults}
+    checks: ["rw-register", "invariants"],
+)"#
+    );
+    let scenario = load_str(&text, "count.ron").unwrap();
+    scenarios::run(&scenarios::resolve(&scenario, 1)).unwrap()
+}
+
+#[test]
+fn a_cross_shard_commit_costs_an_exact_count_of_messages() {
+    // The request; execute, executed, prepare, vote, commit and its
+    // acknowledgement with the other shard; the answer. The coordinator's
+    // own shard costs no message.
+    let quiet = one_cross_shard_commit(None);
+    assert_eq!((quiet.metrics.ok, quiet.metrics.messages_sent), (1, 8));
+    assert_eq!(common::count(&quiet, "commits_cross_shard"), 1);
+    // The commit is cut off (17 ms): the shard, prepared, asks after
+    // `request_timeout` and is told again: a query and a second commit.
+    let commit_lost = one_cross_shard_commit(Some(("16.5ms", "18.5ms")));
+    assert_eq!(
+        (commit_lost.metrics.ok, commit_lost.metrics.messages_sent),
+        (1, 10)
+    );
+    assert_eq!(commit_lost.metrics.messages_dropped.partition, 1);
+    // The vote is cut off (16 ms): the coordinator aborts at its
+    // deadline and says so to the shard (7: no commit, no ack).
+    let vote_lost = one_cross_shard_commit(Some(("15.5ms", "17.5ms")));
+    assert_eq!(
+        (vote_lost.metrics.ok, vote_lost.metrics.messages_sent),
+        (0, 7)
+    );
+    assert_eq!(common::count(&vote_lost, "aborts/timeout"), 1);
+    // The acknowledgement is cut off (19 ms): nothing is sent again; the
+    // coordinator keeps its decision on disk.
+    let ack_lost = one_cross_shard_commit(Some(("18.5ms", "20.5ms")));
+    assert_eq!(
+        (ack_lost.metrics.ok, ack_lost.metrics.messages_sent),
+        (1, 8)
+    );
+    for outcome in [quiet, commit_lost, vote_lost, ack_lost] {
+        assert!(outcome.passed(), "{:?}", outcome.checks);
+    }
+}
+
+/// Each of the five TxnStore scenarios meets its expectation (per group)
+/// over 500 seeds.
+#[test]
+#[ignore = "heavy tier: cargo test --workspace --profile ci --tests -- --ignored"]
+fn the_five_scenarios_meet_their_expectations_over_500_seeds() {
+    for file in [
+        "isolation-levels.ron",
+        "write-skew.ron",
+        "lost-update.ron",
+        "clock-skew-si.ron",
+        "txn-coordinator-crash.ron",
+    ] {
+        let scenario = common::load(file);
+        let groups = scenarios::sweep::plan_groups(&scenario, &[]).unwrap();
+        let seeds = (0, 500);
+        let results = scenarios::sweep::run_all(&groups, seeds);
+        let header = scenarios::sweep::Header::new(file, &groups, seeds, None);
+        let summary = scenarios::sweep::summarise(&header, results.len() as u64, &results);
+        assert!(
+            summary.expectation_held && summary.inconclusive_total == 0,
+            "{file}: {} ({} inconclusive, e.g. {:?})",
+            summary.expectation_note,
+            summary.inconclusive_total,
+            summary.failures.first().map(|f| &f.reproduce)
+        );
+    }
+}
