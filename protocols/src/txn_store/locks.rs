@@ -84,6 +84,20 @@ impl KeyLock {
         }
     }
 
+    /// Whether an older transaction waits here for a mode that conflicts
+    /// with `mode`: it goes first.
+    fn older_waiter_conflicts(&self, txn: TxnId, mode: Mode) -> bool {
+        self.waiters
+            .iter()
+            .any(|(w, m)| *w < txn && (mode == Mode::Exclusive || *m == Mode::Exclusive))
+    }
+
+    /// Whether `txn` may have `mode` now: compatible with the holders, and
+    /// no older waiter wants a conflicting mode.
+    fn grantable(&self, txn: TxnId, mode: Mode) -> bool {
+        self.compatible(txn, mode) && !self.older_waiter_conflicts(txn, mode)
+    }
+
     fn conflicting_holders(&self, txn: TxnId, mode: Mode) -> Vec<TxnId> {
         self.holders
             .iter()
@@ -122,17 +136,23 @@ impl LockTable {
         if lock.holders.get(&txn).is_some_and(|held| *held >= mode) {
             return Acquire::Granted;
         }
-        // Grant at once only if compatible and nobody waits ahead (no
-        // overtaking a queued exclusive request), or if this is an upgrade.
+        // Grant at once if compatible with the holders and no older
+        // transaction waits for a conflicting mode. Waiters are served by
+        // age, not arrival: a transaction then waits only for holders and
+        // for older waiters, which the deadlock rule already orders; in
+        // arrival order an older one could wait behind a younger waiter
+        // that waits, elsewhere, for it (a deadlock neither rule sees).
         let upgrading = lock.holders.contains_key(&txn);
-        if lock.compatible(txn, mode) && (lock.waiters.is_empty() || upgrading) {
+        if lock.grantable(txn, mode) {
+            lock.waiters.retain(|(t, _)| *t != txn);
             lock.holders.insert(txn, mode);
             Self::note(&mut self.by_txn, txn, key);
             debug_assert!(self.invariant_holds(key));
             return Acquire::Granted;
         }
         let blockers = lock.conflicting_holders(txn, mode);
-        let older_blocker = blockers.iter().any(|b| *b < txn);
+        let older_blocker =
+            blockers.iter().any(|b| *b < txn) || lock.older_waiter_conflicts(txn, mode);
         let outcome = match self.policy {
             DeadlockPolicy::WaitDie if older_blocker => return Acquire::Dies,
             DeadlockPolicy::WaitDie => Acquire::Waiting,
@@ -148,16 +168,12 @@ impl LockTable {
         if lock.waiters.len() >= WAITERS_PER_KEY_MAX {
             return Acquire::Full;
         }
-        if !lock.waiters.iter().any(|(t, _)| *t == txn) {
-            if upgrading {
-                // A holder that upgrades goes ahead of every waiter: they
-                // wait for it (its shared lock) already, and behind one of
-                // them it would wait for itself.
-                lock.waiters.push_front((txn, mode));
-            } else {
-                lock.waiters.push_back((txn, mode));
-            }
+        if let Some(waiting) = lock.waiters.iter_mut().find(|(t, _)| *t == txn) {
+            waiting.1 = waiting.1.max(mode);
+        } else {
+            lock.waiters.push_back((txn, mode));
         }
+        let _ = upgrading;
         Self::note(&mut self.by_txn, txn, key);
         outcome
     }
@@ -180,11 +196,12 @@ impl LockTable {
             };
             lock.holders.remove(&txn);
             lock.waiters.retain(|(t, _)| *t != txn);
-            while let Some(&(next, mode)) = lock.waiters.front() {
-                if !lock.compatible(next, mode) {
-                    break;
-                }
-                lock.waiters.pop_front();
+            // Oldest first, each that the holders (and older waiters) allow.
+            while let Some(i) = (0..lock.waiters.len())
+                .filter(|&i| lock.grantable(lock.waiters[i].0, lock.waiters[i].1))
+                .min_by_key(|&i| lock.waiters[i].0)
+            {
+                let (next, mode) = lock.waiters.remove(i).expect("in range");
                 lock.holders.insert(next, mode);
                 granted.push((next, key.clone(), mode));
             }

@@ -6,7 +6,12 @@
 //! that its coordinator aborted. (Isolation is the history checkers'
 //! work: list-append and rw-register judge what clients saw.)
 //!
-//! Metrics: commits (and how many spanned shards), aborts by reason
+//! Metrics: per run, its throughput (`throughput_per_s`, commits per
+//! simulated second) and the share of decided transactions that aborted
+//! (`abort_percent`), one sample each, so a sweep draws each group's mean
+//! with its interval; the time from request to decision of each commit
+//! (`commit_latency_ms`, before any commit-wait); commits (and how many
+//! spanned shards), aborts by reason
 //! (`aborts/deadlock`, `aborts/conflict`, `aborts/validation`,
 //! `aborts/timeout`, `aborts/refused`), how long a shard's part waited for
 //! locks (`lock_wait_ms`), how long a prepared transaction held its keys
@@ -37,6 +42,9 @@ pub struct TxnMonitor {
     /// Per server, its versions kept at its last commit.
     versions: BTreeMap<NodeId, usize>,
     versions_kept: Series,
+    commit_latency_ms: Vec<f64>,
+    /// Set at the end of the run: (commits per second, abort percent).
+    rates: Option<(f64, f64)>,
 }
 
 impl TxnMonitor {
@@ -78,8 +86,10 @@ impl Monitor<TxnEvent> for TxnMonitor {
                 commit,
                 why,
                 shards,
+                latency_ns,
             } => {
                 if *commit {
+                    push_sample(&mut self.commit_latency_ms, *latency_ns as f64 / 1e6);
                     self.count("commits");
                     if *shards > 1 {
                         self.count("commits_cross_shard");
@@ -126,12 +136,35 @@ impl Monitor<TxnEvent> for TxnMonitor {
         None
     }
 
+    fn finish(&mut self, time: SimTime) -> Vec<Violation> {
+        let commits = self.counts.get("commits").copied().unwrap_or(0);
+        let aborts: u64 = (self.counts.iter())
+            .filter(|(name, _)| name.starts_with("aborts/"))
+            .map(|(_, n)| *n)
+            .sum();
+        let seconds = time.as_nanos() as f64 / 1e9;
+        if seconds > 0.0 && commits + aborts > 0 {
+            let abort_percent = 100.0 * aborts as f64 / (commits + aborts) as f64;
+            self.rates = Some((commits as f64 / seconds, abort_percent));
+        }
+        Vec::new()
+    }
+
     fn metrics(&self) -> ProtocolMetrics {
         let mut counts: Vec<(&'static str, u64)> =
             self.counts.iter().map(|(name, n)| (*name, *n)).collect();
         counts.sort();
         ProtocolMetrics {
             samples: vec![
+                (
+                    "throughput_per_s",
+                    self.rates.map(|r| vec![r.0]).unwrap_or_default(),
+                ),
+                (
+                    "abort_percent",
+                    self.rates.map(|r| vec![r.1]).unwrap_or_default(),
+                ),
+                ("commit_latency_ms", self.commit_latency_ms.clone()),
                 ("lock_wait_ms", self.lock_wait_ms.clone()),
                 ("prepared_hold_ms", self.prepared_hold_ms.clone()),
             ],
@@ -143,7 +176,10 @@ impl Monitor<TxnEvent> for TxnMonitor {
 
     fn heap_bytes(&self) -> usize {
         self.fates.len() * 48
-            + (self.lock_wait_ms.capacity() + self.prepared_hold_ms.capacity()) * 8
+            + (self.lock_wait_ms.capacity()
+                + self.prepared_hold_ms.capacity()
+                + self.commit_latency_ms.capacity())
+                * 8
             + self.versions_kept.heap_bytes()
     }
 }

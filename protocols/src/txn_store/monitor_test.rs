@@ -30,11 +30,18 @@ fn a_commit_installed_everywhere_is_fine_and_is_counted() {
         commit: true,
         why: None,
         shards: 2,
+        latency_ns: 4_000_000,
     };
     assert_eq!(m.observe(at(1), NodeId(0), &decided), None);
     let metrics = m.metrics();
     assert!(metrics.counts.contains(&("commits", 1)));
     assert!(metrics.counts.contains(&("commits_cross_shard", 1)));
+    assert_eq!(metrics.samples[2], ("commit_latency_ms", vec![4.0]));
+    // At the end, a run's rates: one commit, no abort, in 2 s.
+    assert_eq!(m.finish(at(2_000)), vec![]);
+    let metrics = m.metrics();
+    assert_eq!(metrics.samples[0], ("throughput_per_s", vec![0.5]));
+    assert_eq!(metrics.samples[1], ("abort_percent", vec![0.0]));
     assert_eq!(
         metrics.series[0],
         ("versions_kept", vec![(1.0, 3.0), (1.0, 6.0)])
@@ -65,6 +72,7 @@ fn a_commit_installed_on_one_shard_and_dropped_on_another_breaks_atomicity() {
         commit: false,
         why: Some(AbortKind::Timeout),
         shards: 1,
+        latency_ns: 1_000_000,
     };
     assert_eq!(m.observe(at(3), NodeId(0), &aborted), None);
     let late = TxnEvent::ShardCommitted {
@@ -90,6 +98,6 @@ fn waits_and_prepared_holds_are_measured_in_milliseconds() {
     m.observe(at(1), NodeId(0), &waited);
     m.observe(at(2), NodeId(0), &held);
     let metrics = m.metrics();
-    assert_eq!(metrics.samples[0], ("lock_wait_ms", vec![2.5]));
-    assert_eq!(metrics.samples[1], ("prepared_hold_ms", vec![40.0]));
+    assert_eq!(metrics.samples[3], ("lock_wait_ms", vec![2.5]));
+    assert_eq!(metrics.samples[4], ("prepared_hold_ms", vec![40.0]));
 }

@@ -15,9 +15,12 @@ impl Plugin for TxnStorePlugin {
         "sharded transactional store (a shard per server, two-phase commit across shards) under 2PL, OCC, snapshot isolation or read committed";
     /// Gets and puts are one-key transactions; there is no compare-and-set
     /// or append on a register (lists are appended inside transactions).
+    /// A sweep draws throughput (each group's mean) against commit
+    /// latency (its p99), one point per group.
     const CAPABILITIES: Capabilities = Capabilities::serving(Clients::Registers)
         .with_transactions()
-        .without_conditional_writes();
+        .without_conditional_writes()
+        .with_tradeoff("throughput_per_s", "commit_latency_ms");
     type Params = TxnStoreParams;
     type Service = TxnServer;
 

@@ -98,6 +98,8 @@ struct Asked {
     /// The greatest least-commit-timestamp among the yes votes so far.
     min_commit_ts: u64,
     commit_ts: u64,
+    /// When the request arrived (local clock, ns).
+    arrived_ns: u64,
 }
 
 /// A transaction this server's shard runs.
@@ -367,6 +369,7 @@ impl TxnServer {
                 deadline: Some(deadline),
                 min_commit_ts: 0,
                 commit_ts: 0,
+                arrived_ns: Self::now_ns(ctx),
             },
         );
         if self.uses_oracle() {
@@ -477,6 +480,7 @@ impl TxnServer {
             .remove(&(asked.request.client, asked.request.seq));
         ctx.cancel_timer_in(&mut asked.deadline);
         let shards = self.decisions.get(&txn).map_or(0, |(_, s)| s.len() as u32);
+        let latency_ns = Self::now_ns(ctx).saturating_sub(asked.arrived_ns);
         let reply = match result {
             Ok(reads) => {
                 ctx.emit(TxnEvent::Decided {
@@ -484,6 +488,7 @@ impl TxnServer {
                     commit: true,
                     why: None,
                     shards,
+                    latency_ns,
                 });
                 ClientReply::Result(match &asked.shape {
                     Shape::Txn { mops, lists } => {
@@ -500,6 +505,7 @@ impl TxnServer {
                     commit: false,
                     why: Some(self.abort_kind(&why)),
                     shards,
+                    latency_ns,
                 });
                 ClientReply::Result(KvResult::Aborted)
             }
