@@ -20,6 +20,10 @@ $FAULTLINE sweep pacelc-latency --seeds 0..100 --out "$out/pacelc" > /dev/null
 $FAULTLINE sweep lww-clock-skew --seeds 0..100 --out "$out/skew" > /dev/null
 $FAULTLINE sweep pbs-wars --seeds 0..10 --out "$out/pbs" > /dev/null
 $FAULTLINE sweep quorum-repair --seeds 0..100 --out "$out/repair" > /dev/null
+$FAULTLINE sweep isolation-levels --seeds 0..20 --out "$out/iso" > /dev/null
+$FAULTLINE run write-skew --seed 1 --out "$out/skewrun" > /dev/null || true
+$FAULTLINE sweep clock-skew-si --seeds 0..20 --out "$out/clockskew" > /dev/null
+$FAULTLINE run txn-coordinator-crash --seed 1 --out "$out/tcc" > /dev/null
 cp "$out/raft/availability.png" docs/pictures/raft-leader-crash-availability.png
 cp "$out/raft/latency.png" docs/pictures/raft-leader-crash-latency.png
 cp "$out/2pc/availability.png" docs/pictures/2pc-coordinator-crash-availability.png
@@ -41,5 +45,13 @@ cp "$out/skew/verdicts.png" docs/pictures/lww-clock-skew-verdicts.png
 cp "$out/repair/verdicts.png" docs/pictures/quorum-repair-verdicts.png
 cp "$out/pbs/t-visibility.png" docs/pictures/pbs-wars-t-visibility.png
 cp "$out/election/mean-leaderless_ms.png" docs/pictures/raft-election-means.png
+cp "$out/iso/tradeoff-throughput_per_s-commit_latency_ms.png" docs/pictures/isolation-levels-tradeoff.png
+cp "$out/iso/mean-abort_percent.png" docs/pictures/isolation-levels-aborts.png
+cp "$out/iso/verdicts.png" docs/pictures/isolation-levels-verdicts.png
+cp "$out/skewrun/txn-cycle.png" docs/pictures/write-skew-cycle.png
+cp "$out/clockskew/tradeoff-throughput_per_s-commit_latency_ms.png" docs/pictures/clock-skew-si-tradeoff.png
+cp "$out/clockskew/verdicts.png" docs/pictures/clock-skew-si-verdicts.png
+cp "$out/tcc/availability.png" docs/pictures/txn-coordinator-crash-availability.png
+cp "$out/tcc/cdf-prepared_hold_ms.png" docs/pictures/txn-coordinator-crash-prepared-hold.png 2>/dev/null || true
 rm -rf "$out"
 echo "wrote docs/pictures/"

@@ -7,8 +7,16 @@
 //! metric reads sensibly before anyone adds it.
 
 /// Known metrics: (name, words with the unit).
-const KNOWN: [(&str, &str); 20] = [
+const KNOWN: [(&str, &str); 25] = [
     ("commit_latency_ms", "commit latency (ms)"),
+    ("throughput_per_s", "throughput (commits/s)"),
+    ("abort_percent", "transactions aborted (%)"),
+    ("lock_wait_ms", "wait for locks (ms)"),
+    (
+        "prepared_hold_ms",
+        "time a prepared transaction held its keys (ms)",
+    ),
+    ("versions_kept", "versions kept"),
     ("lost_acked_writes", "lost acknowledged writes per failover"),
     (
         "lost_acked_pct",

@@ -210,8 +210,8 @@ pub enum TxnEvent {
         commit: bool,
         why: Option<AbortKind>,
         shards: u32,
-        /// From the client's request reaching the coordinator to the
-        /// decision (before any commit-wait), on the coordinator's clock.
+        /// From the client's request reaching the coordinator to its
+        /// answer, commit-wait included, on the coordinator's clock.
         latency_ns: u64,
     },
     /// A shard installed a commit (`versions_kept`: its versions after).

@@ -10,7 +10,7 @@
 //! simulated second) and the share of decided transactions that aborted
 //! (`abort_percent`), one sample each, so a sweep draws each group's mean
 //! with its interval; the time from request to decision of each commit
-//! (`commit_latency_ms`, before any commit-wait); commits (and how many
+//! (`commit_latency_ms`, at its coordinator, commit-wait included); commits (and how many
 //! spanned shards), aborts by reason
 //! (`aborts/deadlock`, `aborts/conflict`, `aborts/validation`,
 //! `aborts/timeout`, `aborts/refused`), how long a shard's part waited for

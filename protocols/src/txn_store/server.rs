@@ -480,7 +480,17 @@ impl TxnServer {
             .remove(&(asked.request.client, asked.request.seq));
         ctx.cancel_timer_in(&mut asked.deadline);
         let shards = self.decisions.get(&txn).map_or(0, |(_, s)| s.len() as u32);
-        let latency_ns = Self::now_ns(ctx).saturating_sub(asked.arrived_ns);
+        // A commit's answer waits out commit-wait, if any: part of its
+        // latency.
+        let wait = match self.params.timestamps {
+            TimestampSource::LocalClocks { .. } if asked.commit_ts > 0 => commit_wait(
+                asked.commit_ts,
+                Self::now_ns(ctx),
+                self.params.commit_wait(),
+            ),
+            _ => SimDuration::ZERO,
+        };
+        let latency_ns = Self::now_ns(ctx).saturating_sub(asked.arrived_ns) + wait.as_nanos();
         let reply = match result {
             Ok(reads) => {
                 ctx.emit(TxnEvent::Decided {
@@ -511,14 +521,6 @@ impl TxnServer {
             }
         };
         let response = asked.request.answer(reply);
-        let wait = match self.params.timestamps {
-            TimestampSource::LocalClocks { .. } if asked.commit_ts > 0 => commit_wait(
-                asked.commit_ts,
-                Self::now_ns(ctx),
-                self.params.commit_wait(),
-            ),
-            _ => SimDuration::ZERO,
-        };
         if wait > SimDuration::ZERO {
             self.held.insert(txn, (asked.client, response));
             ctx.set_timer(wait, TxnTimer::CommitWaited(txn));
