@@ -5,6 +5,14 @@
 use super::locks::{DeadlockPolicy, TxnId};
 use super::shard::{AbortReason, Effect, Isolation, Mop, Shard, Switches};
 
+/// Every concurrency control (2PL with wound-wait).
+const LEVELS: [Isolation; 4] = [
+    Isolation::TwoPhaseLocking(DeadlockPolicy::WoundWait),
+    Isolation::Occ,
+    Isolation::SnapshotIsolation,
+    Isolation::ReadCommitted,
+];
+
 fn t(stamp: u64) -> TxnId {
     TxnId {
         stamp,
@@ -42,12 +50,7 @@ fn run_to_commit(shard: &mut Shard, txn: TxnId, ts: u64, mops: Vec<Mop>) -> Vec<
 
 #[test]
 fn a_transaction_reads_its_own_writes_and_appends_build_a_list() {
-    for isolation in [
-        Isolation::TwoPhaseLocking(DeadlockPolicy::WoundWait),
-        Isolation::Occ,
-        Isolation::SnapshotIsolation,
-        Isolation::ReadCommitted,
-    ] {
+    for isolation in LEVELS {
         let mut shard = Shard::new(isolation);
         let reads = run_to_commit(
             &mut shard,
@@ -223,12 +226,7 @@ fn read_committed_reads_the_latest_commit_each_time() {
 #[test]
 fn a_prepared_transaction_survives_a_crash_and_its_commit_installs_the_same_writes() {
     use super::shard::CommittedWrite;
-    for isolation in [
-        Isolation::TwoPhaseLocking(DeadlockPolicy::WoundWait),
-        Isolation::Occ,
-        Isolation::SnapshotIsolation,
-        Isolation::ReadCommitted,
-    ] {
+    for isolation in LEVELS {
         let mut shard = Shard::new(isolation);
         let mut log: Vec<CommittedWrite> = Vec::new();
         let t0 = t(0);
@@ -456,12 +454,7 @@ fn an_upgrade_that_wounds_a_fellow_reader_is_granted_when_that_reader_aborts() {
 /// scenario TxnStore 25).
 #[test]
 fn regression_a_repeated_prepare_keeps_the_yes_vote() {
-    for isolation in [
-        Isolation::TwoPhaseLocking(DeadlockPolicy::WoundWait),
-        Isolation::Occ,
-        Isolation::SnapshotIsolation,
-        Isolation::ReadCommitted,
-    ] {
+    for isolation in LEVELS {
         let mut shard = Shard::new(isolation);
         shard.execute(t(1), 5, vec![read("x"), write("x", "a")]);
         assert_eq!(shard.prepare(t(1)), [Effect::Vote(t(1), true)]);

@@ -357,18 +357,16 @@ fn txn_store(d: &mut Draw, timing: Timing) -> Parts {
         "SnapshotIsolation" => "strong-snapshot-isolation",
         _ => "read-committed",
     };
-    // Registers only with a pattern whose every write follows a read of
-    // its key: then the history shows the whole version order, and the
-    // check decides the model instead of answering "unknown".
+    // Lists only: a register history shows its version order only in
+    // part once a transaction's outcome is unknown (a fault makes some),
+    // and its check then answers "unknown", a run wasted; the registers'
+    // own anomalies (lost updates) are caught by the bug-switch tests.
     let pattern = *d.pick(&["Random", "Random", "ReadModifyWrite", "WriteSkew"]);
-    let lists = pattern == "Random" || d.chance(0.5);
     let mix = format!(
-        "(txn: 1.0), transactions: (kind: {}, mops_max: {}, read_share: {:.2}, pattern: {pattern}, models: [\"{model}\"])",
-        if lists { "ListAppend" } else { "RwRegister" },
+        "(txn: 1.0), transactions: (kind: ListAppend, mops_max: {}, read_share: {:.2}, pattern: {pattern}, models: [\"{model}\"])",
         d.int(1, 6),
         d.real(0.0, 1.0)
     );
-    let check = if lists { "list-append" } else { "rw-register" };
     // WriteSkew reads two keys.
     let workload = environment::workload_with(d, timing, &mix, 2, 8, 8, false);
     Parts {
@@ -384,7 +382,7 @@ fn txn_store(d: &mut Draw, timing: Timing) -> Parts {
         workload: Some(workload),
         kinds,
         outages: true,
-        checks: vec![check, "invariants"],
+        checks: vec!["list-append", "invariants"],
     }
 }
 
