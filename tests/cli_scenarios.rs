@@ -482,7 +482,7 @@ fn swarm_runs_generated_scenarios_and_reports_per_protocol() {
         .as_array()
         .unwrap()
         .clone();
-    assert_eq!(lines.len(), 9);
+    assert_eq!(lines.len(), scenarios::swarm::SwarmProtocol::ALL.len());
     for line in lines {
         assert_eq!(line["runs"], 6, "{line}");
         assert_eq!(line["failed"], 0, "{line}");

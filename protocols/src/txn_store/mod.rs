@@ -1,24 +1,32 @@
-//! A sharded transactional store (`TxnStore`), built piece by piece: the
-//! concurrency controls' own machinery first, each a pure data structure
-//! with its handler-level tests.
+//! A sharded transactional store (`TxnStore`): every server holds one
+//! shard of the keys and coordinates the transactions its clients send
+//! it; a transaction over several shards commits by two-phase commit
+//! (presumed abort), under the isolation level the params choose.
 //!
+//! The pure parts, each a data structure with its handler-level tests:
 //! - `locks.rs`: two-phase locking's lock table, with wound-wait or
-//!   wait-die against deadlock.
+//!   wait-die against deadlock, waiters served oldest first.
 //! - `mvcc.rs`: multi-version storage for snapshot isolation (reads at a
 //!   start timestamp, first committer wins) and read committed (the newest
 //!   committed version).
 //! - `occ.rs`: optimistic concurrency control's backward validation.
-//! - `params.rs`: the params a scenario will write, validated, and what
-//!   they mean for the shards and the coordinator.
+//! - `shard.rs`: one shard's part of a transaction under each isolation
+//!   level: execute, vote, install or drop; the bug switches.
 //! - `plan.rs`: a coordinator's view of a transaction: its micro-ops by
 //!   shard (hash or range sharding), its reads merged back, its votes.
+//! - `coordinator.rs`: two-phase commit over the shards a transaction
+//!   touched, sans-IO: it returns the sends, the durable decision and the
+//!   client's answer.
+//! - `dedup.rs`: which attempt of a client's operation a shard serves, so
+//!   that no operation commits twice.
 //! - `timestamps.rs`: snapshot isolation's timestamp sources (an oracle,
 //!   or the coordinators' clocks with Spanner's commit-wait).
-//! - `coordinator.rs`: a transaction's coordinator over two-phase commit
-//!   (presumed abort), sans-IO: it returns the sends, the durable
-//!   decision and the client's answer.
-//! - `shard.rs`: one shard's part of a transaction under each isolation
-//!   level: execute, vote, install or drop.
+//! - `params.rs`: the params a scenario writes, validated.
+//!
+//! And what runs them: `messages.rs` (messages, timers, durable records,
+//! events), `server.rs` (the service: messages, timers and the disk
+//! around the pure parts, recovery after a crash, the oracle),
+//! `monitor.rs` (atomic commit, and the metrics), `plugin.rs`.
 
 pub mod coordinator;
 #[cfg(test)]
