@@ -25,7 +25,8 @@
 //!
 //! And what runs them: `messages.rs` (messages, timers, durable records,
 //! events), `server.rs` (the service: messages, timers and the disk
-//! around the pure parts, recovery after a crash, the oracle),
+//! around the pure parts, recovery after a crash), `oracle.rs` (the
+//! timestamp oracle's batches on disk),
 //! `monitor.rs` (atomic commit, and the metrics), `plugin.rs`.
 
 pub mod coordinator;
@@ -43,6 +44,7 @@ mod mvcc_test;
 pub mod occ;
 #[cfg(test)]
 mod occ_test;
+pub mod oracle;
 pub mod params;
 pub mod plan;
 #[cfg(test)]

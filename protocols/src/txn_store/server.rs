@@ -33,9 +33,10 @@ use super::messages::{
     AbortKind, DecisionOnDisk, PreparedOnDisk, TsPurpose, TxnEvent, TxnMessage, TxnTimer,
     VersionOnDisk,
 };
+use super::oracle::{OracleServer, ORACLE};
 use super::params::{IsolationLevel, TxnStoreParams};
 use super::shard::{AbortReason, CommittedWrite, Effect, Mop, PreparedRecord, Shard};
-use super::timestamps::{commit_wait, Oracle, TimestampSource};
+use super::timestamps::{commit_wait, TimestampSource};
 use crate::client::{ClientReply, ClientRequest, ClientResponse};
 use crate::cluster::{ServerCtx, Service};
 use crate::kv::{key_index, render_txn, KvOp, KvResult, TxnMop};
@@ -44,23 +45,14 @@ use std::sync::Arc;
 
 use sim_core::{NodeId, SimDuration, SyncId, TimerId};
 
-/// The oracle reserves timestamps in batches of this many on disk, so it
-/// syncs once per batch, not once per timestamp.
-pub const ORACLE_BATCH: u64 = 1 << 20;
-/// Requests waiting for the oracle's next batch to be on disk, at most;
-/// past it a request waits for its coordinator's timeout.
-pub const ORACLE_WAITING_MAX: usize = 10_000;
 /// Commit decisions kept until every shard acknowledges, at most; past
 /// it the coordinator takes no new transactions.
 pub const DECISIONS_MAX: usize = 100_000;
 
-const ORACLE_KEY: &str = "oracle/limit";
 /// A transaction's stamp is its coordinator's clock (ns) times this, plus
 /// the coordinator's number: unique across coordinators, whose clocks
 /// may read the same (every clock behind true time reads 0 at the start).
 pub const STAMP_SERVERS_MAX: u64 = 1 << 17;
-/// The oracle's node: server n1.
-pub const ORACLE: NodeId = NodeId(0);
 
 fn txn_key(prefix: &str, txn: TxnId) -> String {
     format!(
@@ -122,16 +114,6 @@ enum Deferred {
     Decided(TxnId, u64),
 }
 
-#[derive(Debug, Default)]
-struct OracleState {
-    oracle: Oracle,
-    /// Timestamps up to this are reserved on disk.
-    durable_limit: u64,
-    /// A reservation on its way to disk.
-    reserving: Option<(SyncId, u64)>,
-    waiting: Vec<(NodeId, TxnId, TsPurpose)>,
-}
-
 #[derive(Debug)]
 pub struct TxnServer {
     params: Arc<TxnStoreParams>,
@@ -148,7 +130,7 @@ pub struct TxnServer {
     decisions: BTreeMap<TxnId, (u64, Vec<u32>)>,
     /// Answers held for commit-wait.
     held: BTreeMap<TxnId, (NodeId, ClientResponse)>,
-    oracle: Option<OracleState>,
+    oracle: Option<OracleServer>,
     local: VecDeque<TxnMessage>,
     after_sync: VecDeque<(SyncId, Deferred)>,
     /// Per client, the last operation this server answered and how: a
@@ -242,35 +224,12 @@ impl TxnServer {
         }
     }
 
-    // ----- the oracle -----
+    // ----- the oracle (`oracle.rs`) -----
 
     fn oracle_start(&mut self, ctx: &mut ServerCtx<'_, '_, Self>) {
-        if !(self.uses_oracle() && ctx.id() == ORACLE) {
-            return;
+        if self.uses_oracle() && ctx.id() == ORACLE {
+            self.oracle = Some(OracleServer::start(ctx.storage()));
         }
-        let floor = ctx.storage().get(ORACLE_KEY).map_or(0, from_bytes::<u64>);
-        self.oracle = Some(OracleState {
-            oracle: Oracle::recover(floor),
-            durable_limit: floor,
-            reserving: None,
-            waiting: Vec::new(),
-        });
-        self.oracle_reserve(ctx);
-    }
-
-    /// Reserves the next batch on disk when the current one runs low.
-    fn oracle_reserve(&mut self, ctx: &mut ServerCtx<'_, '_, Self>) {
-        let Some(state) = self.oracle.as_mut() else {
-            return;
-        };
-        let last = state.oracle.peek();
-        if state.reserving.is_some() || state.durable_limit - last > ORACLE_BATCH / 2 {
-            return;
-        }
-        let limit = state.durable_limit.max(last) + ORACLE_BATCH;
-        ctx.storage().put(ORACLE_KEY, to_bytes(&limit));
-        let sync = ctx.storage().sync_grouped();
-        state.reserving = Some((sync, limit));
     }
 
     fn oracle_request(
@@ -280,33 +239,20 @@ impl TxnServer {
         txn: TxnId,
         purpose: TsPurpose,
     ) {
-        let state = self.oracle.as_mut().expect("only the oracle is asked");
-        if state.oracle.peek() >= state.durable_limit {
-            if state.waiting.len() < ORACLE_WAITING_MAX {
-                state.waiting.push((from, txn, purpose));
-            }
-            self.oracle_reserve(ctx);
-            return;
+        let oracle = self.oracle.as_mut().expect("only the oracle is asked");
+        let answer = oracle.request(ctx.storage(), from, txn, purpose);
+        if let Some((to, answer)) = answer {
+            self.deliver(ctx, to, answer, false);
+            let oracle = self.oracle.as_mut().expect("only the oracle is asked");
+            oracle.reserve(ctx.storage());
         }
-        let ts = state.oracle.issue();
-        debug_assert!(ts <= state.durable_limit);
-        self.deliver(ctx, from, TxnMessage::Ts { txn, purpose, ts }, false);
-        self.oracle_reserve(ctx);
     }
 
     fn oracle_synced(&mut self, ctx: &mut ServerCtx<'_, '_, Self>, id: SyncId) {
-        let Some(state) = self.oracle.as_mut() else {
+        let Some(oracle) = self.oracle.as_mut() else {
             return;
         };
-        let Some((sync, limit)) = state.reserving else {
-            return;
-        };
-        if sync > id {
-            return;
-        }
-        state.durable_limit = limit;
-        state.reserving = None;
-        for (from, txn, purpose) in std::mem::take(&mut state.waiting) {
+        for (from, txn, purpose) in oracle.synced(id) {
             self.oracle_request(ctx, from, txn, purpose);
         }
     }
