@@ -153,6 +153,11 @@ fn every_level_keeps_its_promise_under_drawn_faults() {
 /// on a network and disks of constant latency, with a cut between the
 /// servers at `cut` (from, to in ms), if any.
 fn one_cross_shard_commit(cut: Option<(&str, &str)>) -> RunOutcome {
+    one_cross_shard_commit_timing(cut, "500ms")
+}
+
+/// As `one_cross_shard_commit`, the client giving each attempt `attempt`.
+fn one_cross_shard_commit_timing(cut: Option<(&str, &str)>, attempt: &str) -> RunOutcome {
     let faults = match cut {
         Some((from, to)) => format!(
             "faults: (schedule: [(at: \"{from}\", fault: OneWay(from: [\"n1\"], to: [\"n2\"])), (at: \"{from}\", fault: OneWay(from: [\"n2\"], to: [\"n1\"])), (at: \"{to}\", fault: Heal)]),"
@@ -174,7 +179,7 @@ fn one_cross_shard_commit(cut: Option<(&str, &str)>) -> RunOutcome {
         mix: (txn: 1.0),
         transactions: (kind: RwRegister, pattern: WriteSkew),
         keys: 2,
-        attempt_timeout: "500ms",
+        attempt_timeout: "{attempt}",
         op_timeout: "500ms",
         ops_per_client_max: 1,
     ),
@@ -248,4 +253,27 @@ fn the_five_scenarios_meet_their_expectations_over_500_seeds() {
             summary.failures.first().map(|f| &f.reproduce)
         );
     }
+}
+
+/// An abort that answers an attempt after an earlier one timed out is not
+/// a definite failure: the earlier attempt may still commit through
+/// another coordinator. The client records it as unknown (`info`).
+#[test]
+fn an_abort_after_a_timed_out_attempt_is_recorded_as_unknown() {
+    // The vote is cut off, so the coordinator aborts at its deadline
+    // (100 ms); the client's first attempt timed out at 50 ms and it
+    // retried elsewhere, refused there, before the abort came.
+    let outcome = one_cross_shard_commit_timing(Some(("15.5ms", "17.5ms")), "50ms");
+    assert_eq!(common::count(&outcome, "aborts/timeout"), 1);
+    assert_eq!(
+        (
+            outcome.metrics.ok,
+            outcome.metrics.fail,
+            outcome.metrics.info
+        ),
+        (0, 0, 1)
+    );
+    // With one attempt only, the same abort is a definite failure.
+    let single = one_cross_shard_commit(Some(("15.5ms", "17.5ms")));
+    assert_eq!((single.metrics.fail, single.metrics.info), (1, 0));
 }
