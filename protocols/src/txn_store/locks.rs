@@ -142,7 +142,6 @@ impl LockTable {
         // for older waiters, which the deadlock rule already orders; in
         // arrival order an older one could wait behind a younger waiter
         // that waits, elsewhere, for it (a deadlock neither rule sees).
-        let upgrading = lock.holders.contains_key(&txn);
         if lock.grantable(txn, mode) {
             lock.waiters.retain(|(t, _)| *t != txn);
             lock.holders.insert(txn, mode);
@@ -173,7 +172,6 @@ impl LockTable {
         } else {
             lock.waiters.push_back((txn, mode));
         }
-        let _ = upgrading;
         Self::note(&mut self.by_txn, txn, key);
         outcome
     }

@@ -70,6 +70,20 @@ fn from_bytes<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> T {
     serde_json::from_slice(bytes).expect("TxnStore's durable records are well-formed")
 }
 
+/// Every record stored under `prefix` ("p/": ends before "p0", the next
+/// character after '/').
+fn records<T: serde::de::DeserializeOwned>(
+    storage: &sim_core::storage::DurableStorage,
+    prefix: &str,
+) -> Vec<T> {
+    debug_assert!(prefix.ends_with('/'));
+    let end = format!("{}0", &prefix[..prefix.len() - 1]);
+    storage
+        .range(prefix, &end)
+        .map(|(_, bytes)| from_bytes(bytes))
+        .collect()
+}
+
 /// What the client asked, to shape the answer.
 #[derive(Debug)]
 enum Shape {
@@ -788,21 +802,9 @@ impl TxnServer {
                 }
             })
             .collect();
-        let prepared: Vec<PreparedOnDisk> = ctx
-            .storage()
-            .range("p/", "p0")
-            .map(|(_, bytes)| from_bytes(bytes))
-            .collect();
-        let owners: Vec<Owner> = ctx
-            .storage()
-            .range("o/", "o0")
-            .map(|(_, bytes)| from_bytes(bytes))
-            .collect();
-        let decisions: Vec<DecisionOnDisk> = ctx
-            .storage()
-            .range("c/", "c0")
-            .map(|(_, bytes)| from_bytes(bytes))
-            .collect();
+        let prepared: Vec<PreparedOnDisk> = records(ctx.storage(), "p/");
+        let owners: Vec<Owner> = records(ctx.storage(), "o/");
+        let decisions: Vec<DecisionOnDisk> = records(ctx.storage(), "c/");
         let records: Vec<PreparedRecord> = prepared.iter().map(|p| p.record.clone()).collect();
         self.shard = Shard::restore(
             self.params.shard_isolation(),
