@@ -574,7 +574,7 @@ fn a_counterexample_page_shows_faults_and_links_the_same_window() {
     );
     // The culprit in words, with the run's client names.
     assert!(
-        page.contains("<strong>In words.</strong> The write of 1.109 to k1 by client2, acknowledged at 999.073 ms, was lost"),
+        page.contains("<strong>In words.</strong> The write of 2.109 to k1 by client3, acknowledged at 995.196 ms, was lost"),
         "the lost write said in a sentence"
     );
     assert!(page.contains("<a href=\"report.html#space-time\">"));

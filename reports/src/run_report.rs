@@ -168,13 +168,22 @@ pub fn marks(
         if let Some(op) = culprit.and_then(|i| history.operations.get(i)) {
             // The window of the counterexample timeline's focus, so that
             // its link shows the messages behind the same operations.
-            let sub: Vec<usize> = cx["sub_history"]
+            let mut sub: Vec<usize> = cx["sub_history"]
                 .as_array()
                 .into_iter()
                 .flatten()
                 .filter_map(|i| i.as_u64().map(|i| i as usize))
                 .filter(|&i| i < history.operations.len())
                 .collect();
+            // A window of the key: the timeline focuses on the whole key.
+            if cx["key_operations"]
+                .as_u64()
+                .is_some_and(|n| n as usize > sub.len())
+            {
+                if let Some(key) = cx["key"].as_str() {
+                    sub = sim_core::checker::linearizability::key_indices(history, key);
+                }
+            }
             marks.push(Mark {
                 time_ns: op.complete_ns.unwrap_or(op.invoke_ns),
                 node: (clients > 0).then(|| servers + (op.process % clients as u64) as usize),

@@ -148,8 +148,11 @@ pub fn timeline(
     name_of: &dyn Fn(u64) -> String,
 ) -> Timeline {
     let ops = &history.operations;
-    let (sub, overview) = nearest(history, &cx.sub_history, cx.culprit, OVERVIEW_OPS_MAX);
-    let focus_range = nearest(history, &cx.sub_history, cx.culprit, FOCUS_OPS_MAX).1;
+    // The whole key, even when the counterexample is a window of it: the
+    // picture shows the run around the window, the prefix and the culprit.
+    let key_ops = cx.key_indices(history);
+    let (sub, overview) = nearest(history, &key_ops, cx.culprit, OVERVIEW_OPS_MAX);
+    let focus_range = nearest(history, &key_ops, cx.culprit, FOCUS_OPS_MAX).1;
     let rank: BTreeMap<usize, usize> = cx
         .longest_prefix
         .iter()
@@ -207,7 +210,7 @@ pub fn timeline(
         focus,
         window_ns,
         span_ms,
-        operations: cx.sub_history.len(),
+        operations: key_ops.len(),
     }
 }
 
@@ -441,9 +444,18 @@ pub fn render(
     let mut out = crate::html::head(&format!("{title}: not linearizable"));
     let _ = writeln!(
         out,
-        "<h2>Key {} is not linearizable</h2>\n<p>{} operations on this key; the longest linearizable prefix has {} (numbered in linearization order), leaving state <code>{}</code>. The culprit cannot be placed next: <code>{}</code>.</p>",
+        "<h2>Key {} is not linearizable</h2>\n<p>{} operations on this key{}; the longest linearizable prefix has {} (numbered in linearization order), leaving state <code>{}</code>. The culprit cannot be placed next: <code>{}</code>.</p>",
         escape(&cx.key),
-        cx.sub_history.len(),
+        cx.key_operations,
+        if cx.is_window() {
+            format!(
+                ", of which these {} are not linearizable on their own ({})",
+                cx.sub_history.len(),
+                escape(cx.finding.as_deref().unwrap_or("the distinct-values check"))
+            )
+        } else {
+            String::new()
+        },
         cx.longest_prefix.len(),
         escape(&cx.state_after_prefix),
         escape(&culprit)

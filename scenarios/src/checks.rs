@@ -163,7 +163,7 @@ fn linearizability_check(history: &History, plan: &ChecksPlan<'_>) -> CheckResul
             format!(
                 "key {} is not linearizable ({} operations): {}",
                 cx.key,
-                cx.sub_history.len(),
+                cx.key_operations,
                 sim_core::checker::explain::in_words(history, cx, &name_of)
             )
         }

@@ -35,7 +35,16 @@ fn check_at(threads: usize, memo_bytes_max: usize, history: &sim_core::history::
         memo_bytes_max,
         ..Budget::default()
     };
-    pool.install(|| linearizability::check(history, &KvModel::default(), &budget))
+    // The search's memo is what this pins: the distinct-values check,
+    // which would decide this history, needs none.
+    pool.install(|| {
+        linearizability::check_with(
+            history,
+            &KvModel::default(),
+            &budget,
+            linearizability::Algorithms::SearchOnly,
+        )
+    })
 }
 
 #[test]
@@ -66,4 +75,14 @@ fn memo_bounds_give_the_same_verdict_at_one_and_four_threads() {
     // divided by the thread count would show here.
     assert!(verdicts.contains(&Verdict::Pass), "{verdicts:?}");
     assert!(verdicts.contains(&Verdict::Unknown), "{verdicts:?}");
+    // Its writes are distinct: the distinct-values check decides it under
+    // the smallest bound, with no search.
+    let budget = Budget {
+        memo_bytes_max: 1 << 10,
+        ..Budget::default()
+    };
+    let report = linearizability::check(&history, &KvModel::default(), &budget);
+    assert_eq!(report.verdict, Verdict::Pass);
+    assert_eq!(report.steps, 0);
+    assert_eq!(report.decided_by.search, 0);
 }

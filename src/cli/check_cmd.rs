@@ -27,6 +27,8 @@ struct CheckSummary {
     seconds: f64,
     steps: u64,
     keys: usize,
+    /// Keys each algorithm decided (the search: keys it ran on).
+    decided_by: linearizability::DecidedBy,
     #[serde(skip_serializing_if = "Option::is_none")]
     unknown_reason: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -82,6 +84,7 @@ pub fn check(path: &Path, options: CheckOptions, stdout: &mut dyn Write) -> Resu
         seconds,
         steps: report.steps,
         keys: report.keys_checked,
+        decided_by: report.decided_by,
         unknown_reason: report.unknown_reason.clone(),
         counterexample: report.counterexample.clone(),
         explanation,
@@ -126,6 +129,7 @@ fn search(
             verdict: Verdict::Unknown,
             keys_checked: 0,
             steps: 0,
+            decided_by: linearizability::DecidedBy::default(),
             counterexample: None,
             unknown_reason: Some(format!(
                 "memory: the file and its history alone take the --memory budget ({}); give a larger one",
@@ -135,7 +139,11 @@ fn search(
     } else if options.whole {
         linearizability::check_whole(history, model, &budget)
     } else {
-        linearizability::check(history, model, &budget)
+        let algorithms = match options.algorithm.as_str() {
+            "search" => linearizability::Algorithms::SearchOnly,
+            _ => linearizability::Algorithms::Auto,
+        };
+        linearizability::check_with(history, model, &budget, algorithms)
     };
     let seconds = started.elapsed().as_secs_f64();
     (report, seconds)
@@ -173,9 +181,40 @@ fn print_text(summary: &CheckSummary, whole: bool, stdout: &mut dyn Write) {
         summary.seconds,
         summary.steps
     );
+    let _ = writeln!(
+        stdout,
+        "decided by: {}",
+        decided_by_words(summary.decided_by)
+    );
     if let Some(text) = &summary.explanation {
         let _ = write!(stdout, "{text}");
     }
+}
+
+/// Which algorithms decided, for people: "the distinct-values check (3
+/// keys), the search (1 key)".
+fn decided_by_words(by: linearizability::DecidedBy) -> String {
+    let keys = |n: usize| {
+        if n == 1 {
+            "1 key".to_string()
+        } else {
+            format!("{n} keys")
+        }
+    };
+    let mut parts = Vec::new();
+    if by.distinct_values > 0 {
+        parts.push(format!(
+            "the distinct-values check ({})",
+            keys(by.distinct_values)
+        ));
+    }
+    if by.search > 0 {
+        parts.push(format!("the search ({})", keys(by.search)));
+    }
+    if parts.is_empty() {
+        return "nothing (no key was checked)".to_string();
+    }
+    parts.join(", ")
 }
 
 /// A history ready to check, with what the import noticed and the
@@ -200,6 +239,12 @@ fn prepare(path: &Path, options: &CheckOptions) -> Result<Prepared, CliError> {
         )
     })?;
     SimDuration::parse(&options.timeout).map_err(|e| CliError::argument("--timeout", e))?;
+    if !matches!(options.algorithm.as_str(), "auto" | "search") {
+        return Err(CliError::argument(
+            "--algorithm",
+            format!("{}: expected auto or search", options.algorithm),
+        ));
+    }
     let memory = sim_core::bytes::Bytes::parse(&options.memory)
         .map_err(|e| CliError::argument("--memory", format!("{}: {e}", options.memory)))?
         .0;
@@ -332,6 +377,9 @@ pub struct CheckArgs {
     /// The check's memory budget: the file, the history and the search count against it; past it the verdict is unknown (exit 3).
     #[arg(long, value_name = "SIZE", default_value = CHECK_MEMORY_DEFAULT)]
     pub memory: String,
+    /// Register models: auto (keys whose writes are all distinct are decided in O(n log n) by the distinct-values check, the rest by the search) or search (the search on every key).
+    #[arg(long, default_value = "auto")]
+    pub algorithm: String,
 }
 
 /// Runs `faultline check` from its flags.
@@ -350,6 +398,7 @@ pub fn from_args(args: CheckArgs, json: bool, stdout: &mut dyn Write) -> Result<
         html,
         strict,
         memory,
+        algorithm,
     } = args;
     let options = CheckOptions {
         model,
@@ -365,6 +414,7 @@ pub fn from_args(args: CheckArgs, json: bool, stdout: &mut dyn Write) -> Result<
         negative_balances,
         total,
         named_only,
+        algorithm,
     };
     check(&history, options, stdout)
 }

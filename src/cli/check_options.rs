@@ -27,6 +27,9 @@ pub struct CheckOptions {
     pub total: Option<i64>,
     /// list-append, rw-register: check only what decides the named models.
     pub named_only: bool,
+    /// Register models: "auto" (the distinct-values check where it
+    /// applies, the search elsewhere) or "search" (the search everywhere).
+    pub algorithm: String,
 }
 
 /// The history file's text: refused (an I/O error naming the file) when

@@ -60,12 +60,25 @@ fn show(value: &str) -> String {
 /// The counterexample as text.
 pub fn render(history: &History, cx: &Counterexample) -> String {
     let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "key {:?}: {} operations, not linearizable",
-        cx.key,
-        cx.sub_history.len()
-    );
+    if cx.sub_history.len() < cx.key_operations {
+        let _ = writeln!(
+            out,
+            "key {:?}: {} operations, not linearizable; these {} are not linearizable on their own",
+            cx.key,
+            cx.key_operations,
+            cx.sub_history.len()
+        );
+    } else {
+        let _ = writeln!(
+            out,
+            "key {:?}: {} operations, not linearizable",
+            cx.key,
+            cx.sub_history.len()
+        );
+    }
+    if let Some(finding) = &cx.finding {
+        let _ = writeln!(out, "found by the distinct-values check: {finding}");
+    }
     let _ = writeln!(
         out,
         "longest linearizable prefix: {} operations, leaving state {}",
@@ -275,6 +288,9 @@ mod in_words_tests {
             longest_prefix: (0..culprit).collect(),
             state_after_prefix: "?".into(),
             culprit: Some(culprit),
+            key_operations: history.operations.len(),
+            algorithm: super::super::linearizability::Algorithm::Search,
+            finding: None,
         }
     }
 

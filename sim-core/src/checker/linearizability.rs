@@ -14,6 +14,7 @@
 //! This can only accept more histories, never reject a linearizable one.
 
 use super::constrains;
+use super::distinct_values;
 use super::memo::{Insert, Memo};
 use super::model::Model;
 use super::{Budget, Verdict};
@@ -35,13 +36,84 @@ pub struct Counterexample {
     /// An operation that had to be placed next (it had returned) but that
     /// the model rejected in that state.
     pub culprit: Option<usize>,
+    /// The operations the key has in all; `sub_history` is a window of
+    /// them when the distinct-values check found the violation.
+    pub key_operations: usize,
+    /// Which algorithm found it.
+    pub algorithm: Algorithm,
+    /// What the distinct-values check found, in words (`None` for the search).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub finding: Option<String>,
+}
+
+impl Counterexample {
+    /// Whether `sub_history` is a window of the key's operations (the
+    /// distinct-values check's), not all of them.
+    pub fn is_window(&self) -> bool {
+        self.sub_history.len() < self.key_operations
+    }
+
+    /// The key's operations that the register checks judge, ascending:
+    /// `sub_history` itself, or for a window every operation on the key
+    /// but failed ones and unknown reads. For pictures of the whole key.
+    pub fn key_indices(&self, history: &History) -> Vec<usize> {
+        if !self.is_window() {
+            return self.sub_history.clone();
+        }
+        key_indices(history, &self.key)
+    }
+}
+
+/// The operations on `key` that the register checks judge: all but
+/// failed ones and unknown reads, ascending.
+pub fn key_indices(history: &History, key: &str) -> Vec<usize> {
+    history
+        .operations
+        .iter()
+        .enumerate()
+        .filter(|(_, op)| {
+            op.key == key
+                && op.outcome != Outcome::Fail
+                && !(op.outcome == Outcome::Info && op.f == crate::history::Function::Read)
+        })
+        .map(|(i, _)| i)
+        .collect()
+}
+
+/// The algorithm that decided a key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Algorithm {
+    /// The O(n log n) check of registers whose writes are all distinct.
+    DistinctValues,
+    /// The Wing & Gong search with Lowe's memoization.
+    Search,
+}
+
+/// Which algorithms `check_with` may use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Algorithms {
+    /// The distinct-values check wherever it applies, the search elsewhere.
+    Auto,
+    /// The search on every key (to cross-check, or to compare speed).
+    SearchOnly,
+}
+
+/// How many keys each algorithm decided (or, for the search, ran on).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct DecidedBy {
+    pub distinct_values: usize,
+    pub search: usize,
 }
 
 #[derive(Clone, Debug, Serialize)]
 pub struct Report {
     pub verdict: Verdict,
     pub keys_checked: usize,
+    /// Search steps (the distinct-values check takes none).
     pub steps: u64,
+    /// Keys per algorithm.
+    pub decided_by: DecidedBy,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub counterexample: Option<Counterexample>,
     /// Why the answer is unknown, when it is.
@@ -50,8 +122,22 @@ pub struct Report {
 }
 
 /// Checks `history` against `model`, key by key, stopping at the first
-/// violation.
+/// violation: the distinct-values check where it applies, the search
+/// elsewhere.
 pub fn check<M: Model>(history: &History, model: &M, budget: &Budget<'_>) -> Report
+where
+    M::State: std::fmt::Debug + Sync,
+{
+    check_with(history, model, budget, Algorithms::Auto)
+}
+
+/// `check`, choosing the algorithms.
+pub fn check_with<M: Model>(
+    history: &History,
+    model: &M,
+    budget: &Budget<'_>,
+    algorithms: Algorithms,
+) -> Report
 where
     M::State: std::fmt::Debug + Sync,
 {
@@ -61,10 +147,51 @@ where
             by_key.entry(op.key.as_str()).or_default().push(index);
         }
     }
+    let keys_checked = by_key.len();
+    let mut decided_by = DecidedBy::default();
+    // The distinct-values check first, every key in parallel: its answers
+    // are exact and cheap. Keys it does not apply to go to the search.
+    let by_key: Vec<(&str, Vec<usize>)> = by_key.into_iter().collect();
+    let initial = match algorithms {
+        Algorithms::Auto => model.distinct_values_initial(),
+        Algorithms::SearchOnly => None,
+    };
+    let fast: Vec<Option<distinct_values::KeyVerdict>> = match initial {
+        Some(initial) => by_key
+            .par_iter()
+            .map(|(_, indices)| {
+                let ops: Vec<&Operation> =
+                    indices.iter().map(|&i| &history.operations[i]).collect();
+                match distinct_values::check_key(&ops, initial) {
+                    distinct_values::KeyVerdict::NotApplicable(_) => None,
+                    decided => Some(decided),
+                }
+            })
+            .collect(),
+        None => vec![None; by_key.len()],
+    };
+    decided_by.distinct_values = fast.iter().filter(|f| f.is_some()).count();
+    // The first violation in key order, whatever the thread count.
+    for ((key, indices), found) in by_key.iter().zip(&fast) {
+        if let Some(distinct_values::KeyVerdict::Violation(violation)) = found {
+            return Report {
+                verdict: Verdict::Fail,
+                keys_checked,
+                steps: 0,
+                decided_by,
+                counterexample: Some(window_counterexample(
+                    history, model, budget, key, indices, violation,
+                )),
+                unknown_reason: None,
+            };
+        }
+    }
     // Operations the model says cannot change the verdict are left out.
     let keys: Vec<(&str, Vec<usize>)> = by_key
         .into_iter()
-        .map(|(key, indices)| {
+        .zip(fast)
+        .filter(|(_, fast)| fast.is_none())
+        .map(|((key, indices), _)| {
             let ops: Vec<&Operation> = indices.iter().map(|&i| &history.operations[i]).collect();
             let removable = model.removable(&ops);
             assert_eq!(removable.len(), ops.len(), "one answer per operation");
@@ -83,7 +210,7 @@ where
             (key, kept)
         })
         .collect();
-    let keys_checked = keys.len();
+    decided_by.search = keys.len();
     // Rounds of growing step budgets, every unfinished key in parallel. A
     // cheap violation on any key is found before an expensive key is
     // searched to the end, and because each key's result under a given
@@ -141,12 +268,16 @@ where
                         verdict: Verdict::Fail,
                         keys_checked,
                         steps,
+                        decided_by,
                         counterexample: Some(Counterexample {
                             key: keys[k].0.to_string(),
+                            key_operations: keys[k].1.len(),
                             sub_history: keys[k].1.clone(),
                             longest_prefix: prefix,
                             state_after_prefix: format!("{state:?}"),
                             culprit,
+                            algorithm: Algorithm::Search,
+                            finding: None,
                         }),
                         unknown_reason: None,
                     };
@@ -166,8 +297,63 @@ where
         },
         keys_checked,
         steps,
+        decided_by,
         counterexample: None,
         unknown_reason,
+    }
+}
+
+/// Steps the search may take to explain a distinct-values window (a
+/// handful of operations: it takes far fewer).
+const WINDOW_SEARCH_STEPS: u64 = 1_000_000;
+
+/// The counterexample of a violation the distinct-values check found:
+/// the search runs on its window, which is not linearizable on its own,
+/// for the longest prefix and the culprit.
+fn window_counterexample<M: Model>(
+    history: &History,
+    model: &M,
+    budget: &Budget<'_>,
+    key: &str,
+    indices: &[usize],
+    violation: &distinct_values::Violation,
+) -> Counterexample
+where
+    M::State: std::fmt::Debug,
+{
+    let window: Vec<usize> = violation.window.iter().map(|&p| indices[p]).collect();
+    let mut steps = 0;
+    let (longest_prefix, state, culprit) = match check_key(
+        &history.operations,
+        &window,
+        model,
+        budget,
+        WINDOW_SEARCH_STEPS,
+        budget.memo_bytes_max / SEARCHES_AT_ONCE_MAX,
+        &mut steps,
+    ) {
+        KeyResult::Violation {
+            prefix,
+            state,
+            culprit,
+        } => (prefix, format!("{state:?}"), culprit),
+        KeyResult::Linearizable => panic!(
+            "the distinct-values check found {:?} on key {key}, but the search finds its window {window:?} linearizable",
+            violation.kind
+        ),
+        KeyResult::OutOfSteps | KeyResult::Unknown(_) => {
+            (Vec::new(), format!("{:?}", model.init()), None)
+        }
+    };
+    Counterexample {
+        key: key.to_string(),
+        sub_history: window,
+        longest_prefix,
+        state_after_prefix: state,
+        culprit,
+        key_operations: indices.len(),
+        algorithm: Algorithm::DistinctValues,
+        finding: Some(violation.kind.describe().to_string()),
     }
 }
 
@@ -224,10 +410,13 @@ where
             Verdict::Fail,
             Some(Counterexample {
                 key: "(all keys)".into(),
+                key_operations: indices.len(),
                 sub_history: indices,
                 longest_prefix: prefix,
                 state_after_prefix: format!("{state:?}"),
                 culprit,
+                algorithm: Algorithm::Search,
+                finding: None,
             }),
             None,
         ),
@@ -236,6 +425,10 @@ where
         verdict,
         keys_checked: 1,
         steps,
+        decided_by: DecidedBy {
+            distinct_values: 0,
+            search: 1,
+        },
         counterexample,
         unknown_reason,
     }

@@ -7,6 +7,7 @@
 //! wall clock itself, ARCHITECTURE.md invariant 2).
 
 pub mod convergence;
+pub mod distinct_values;
 pub mod explain;
 pub mod family;
 pub mod linearizability;

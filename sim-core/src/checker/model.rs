@@ -38,6 +38,13 @@ pub trait Model: Sync {
     fn removable(&self, ops: &[&Operation]) -> Vec<bool> {
         vec![false; ops.len()]
     }
+    /// If this model is a read/write/compare-and-set register starting at
+    /// the value returned, keys whose writes are all distinct are decided
+    /// by the distinct-values check (`distinct_values`), without a search.
+    /// `None` (the default): always search.
+    fn distinct_values_initial(&self) -> Option<&str> {
+        None
+    }
 }
 
 /// The most (unknown operations × observed bytes) `KvModel::removable`
@@ -63,6 +70,10 @@ impl Model for KvModel {
 
     fn is_read_only(&self, op: &Operation) -> bool {
         op.f == Function::Read
+    }
+
+    fn distinct_values_initial(&self) -> Option<&str> {
+        Some(&self.initial)
     }
 
     fn constant_result(&self, op: &Operation) -> Option<Arc<str>> {
