@@ -2,13 +2,39 @@
 //! input, and fuzzing: random and mutated input never panics.
 
 use proptest::prelude::*;
-use sim_core::history::import::{import, Format};
+use sim_core::history::import::{import, import_reader, Format};
 use sim_core::history::{Function, Outcome};
 
+/// Imports `text` whole and streamed; both must give the same answer.
+fn both(text: &str, format: Format) -> Result<sim_core::history::import::Imported, String> {
+    let whole = import(text, format, "h").map_err(|e| e.to_string());
+    let streamed = import_reader(&mut text.as_bytes(), format, "h").map_err(|e| e.to_string());
+    match (&whole, &streamed) {
+        (Ok(a), Ok(b)) => {
+            assert_eq!(a.history, b.history, "{text}");
+            assert_eq!(
+                (a.format, &a.initial, &a.unknown_fields),
+                (b.format, &b.initial, &b.unknown_fields),
+                "{text}"
+            );
+        }
+        // Both refuse it; which error comes first may differ (the whole
+        // text is parsed before any event is paired, a stream pairs as it
+        // reads). The data-driven cases pin both messages.
+        (Err(_), Err(_)) => {}
+        _ => panic!("{text}: whole {whole:?}, streamed {streamed:?}"),
+    }
+    whole
+}
+
 fn check(text: &str, format: Format, expected: Result<usize, &str>) {
-    match (import(text, format, "h"), expected) {
+    if let Err(message) = expected {
+        let streamed = import_reader(&mut text.as_bytes(), format, "h").map_err(|e| e.to_string());
+        assert_eq!(streamed.err().as_deref(), Some(message), "streamed: {text}");
+    }
+    match (both(text, format), expected) {
         (Ok(imported), Ok(ops)) => assert_eq!(imported.history.len(), ops, "{text}"),
-        (Err(error), Err(message)) => assert_eq!(error.to_string(), message, "{text}"),
+        (Err(error), Err(message)) => assert_eq!(error, message, "{text}"),
         (got, want) => panic!("{text}: got {got:?}, want {want:?}"),
     }
 }
@@ -191,7 +217,7 @@ proptest! {
     #[test]
     fn random_text_never_panics(text in "\\PC{0,300}", format in 0..6usize) {
         let format = [Format::Auto, Format::Edn, Format::PorcupineEtcd, Format::PorcupineKv, Format::Jsonl, Format::Json][format];
-        let _ = import(&text, format, "fuzz");
+        let _ = both(&text, format);
     }
 
     #[test]
@@ -203,11 +229,35 @@ proptest! {
             if byte % 3 == 0 { bytes.remove(i); } else { let table = b"{}[]():\" \n-0123456789abc"; bytes[i] = table[byte as usize % table.len()]; }
         }
         let text = String::from_utf8_lossy(&bytes);
-        if let Ok(imported) = import(&text, Format::Auto, "fuzz") {
+        if let Ok(imported) = both(&text, Format::Auto) {
             // Whatever imports must also check without panicking.
             let model = sim_core::checker::model::KvModel { initial: imported.initial.unwrap_or_default() };
             let budget = sim_core::checker::Budget { steps_max: 100_000, ..Default::default() };
             let _ = sim_core::checker::linearizability::check(&imported.history, &model, &budget);
         }
     }
+}
+
+#[test]
+fn a_streamed_history_is_read_a_line_at_a_time_with_forms_over_several_lines() {
+    // Jepsen writes some maps over several lines; a vector holds a whole history.
+    let multi = "{:process 0,\n :type :invoke,\n :f :write, :value 3}\n{:process 0, :type :ok, :f :write, :value 3}\n; a comment\n{:process 1 :type :invoke :f :read :value nil} {:process 1 :type :ok :f :read :value 3}";
+    assert_eq!(both(multi, Format::Auto).unwrap().history.len(), 2);
+    let open_form = "{:process 0, :type :invoke, :f :write, :value 3}\n{:process 0, :type :ok,";
+    assert_eq!(
+        both(open_form, Format::Edn).unwrap_err(),
+        "h:2: missing `}`"
+    );
+    let jsonl = "{\"process\":0,\"f\":\"write\",\"key\":\"k\",\"value\":\"1\",\"outcome\":\"ok\",\"invoke_ns\":1,\"complete_ns\":2}\r\n\n{\"process\":1,\"f\":\"read\",\"key\":\"k\",\"outcome\":\"info\",\"invoke_ns\":3,\"gave_up_ns\":9}";
+    let imported = both(jsonl, Format::Auto).unwrap();
+    assert_eq!(imported.history.len(), 2);
+    assert!(
+        imported.unknown_fields.is_empty(),
+        "gave_up_ns is a field of the format"
+    );
+    let bad = "{\"process\":0,\"f\":\"write\",\"key\":\"k\",\"outcome\":\"ok\",\"invoke_ns\":1,\"complete_ns\":2}";
+    assert_eq!(
+        both(bad, Format::Jsonl).unwrap_err(),
+        "h:1: a write, append, transfer, order or txn needs a value"
+    );
 }

@@ -5,7 +5,7 @@ use super::error::{CliError, ErrorKind};
 use serde::Serialize;
 use sim_core::checker::model::KvModel;
 use sim_core::checker::{explain, linearizability, Budget, Verdict};
-use sim_core::history::import::{import, Format};
+use sim_core::history::import::{import_reader, Format};
 use sim_core::history::{Function, History};
 use sim_core::SimDuration;
 use std::io::Write;
@@ -250,8 +250,12 @@ fn prepare(path: &Path, options: &CheckOptions) -> Result<Prepared, CliError> {
         .0;
     let allowed = model_functions(&options.model)?;
     let file = path.display().to_string();
-    let text = super::check_options::read_history(path)?;
-    let imported = import(&text, format, &file).map_err(|e| {
+    // Read a line at a time: a history of millions of operations never
+    // holds its text (`import_reader`).
+    let opened = std::fs::File::open(path)
+        .map_err(|e| CliError::new(ErrorKind::Io, format!("{file}: {e}")).with_file(&file))?;
+    let mut reader = std::io::BufReader::with_capacity(1 << 20, opened);
+    let imported = import_reader(&mut reader, format, &file).map_err(|e| {
         let mut error = CliError::new(ErrorKind::History, e.to_string()).with_file(&file);
         error.line = e.line;
         error
@@ -287,8 +291,8 @@ fn prepare(path: &Path, options: &CheckOptions) -> Result<Prepared, CliError> {
         .clone()
         .or(imported.initial)
         .unwrap_or_default();
-    // The file's text is freed here; the history stays for the search.
-    let held = text.len() as u64 + history_bytes(&imported.history);
+    // The history stays for the search; its text was never held whole.
+    let held = history_bytes(&imported.history);
     let memo_bytes_max = memory.saturating_sub(held).min(usize::MAX as u64) as usize;
     Ok(Prepared {
         history: imported.history,

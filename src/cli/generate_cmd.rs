@@ -10,12 +10,18 @@ use std::path::PathBuf;
 /// The flags of `faultline generate`.
 #[derive(clap::Args, Debug)]
 pub struct GenerateArgs {
-    /// list-append or rw-register.
+    /// list-append, rw-register, or register (one read/write register whose writes are all distinct, for the register checkers).
     #[arg(long, default_value = "list-append")]
     pub model: String,
-    /// edn (Jepsen), or plume (rw-register only).
-    #[arg(long, default_value = "edn")]
-    pub format: String,
+    /// edn (Jepsen), or plume (rw-register only); register: jsonl. Default: edn, or jsonl for register.
+    #[arg(long)]
+    pub format: Option<String>,
+    /// register: how many operations (reads and writes, half each).
+    #[arg(long, default_value_t = 1000)]
+    pub operations: usize,
+    /// register: turn one read near the end into a stale read, so the history is not linearizable.
+    #[arg(long)]
+    pub violation: bool,
     #[arg(long, default_value_t = 1000)]
     pub txns: usize,
     #[arg(long, default_value_t = 10)]
@@ -49,10 +55,11 @@ pub fn generate(args: GenerateArgs, stdout: &mut dyn Write) -> Result<u8, CliErr
     let kind = match args.model.as_str() {
         "list-append" => TxnKind::ListAppend,
         "rw-register" => TxnKind::RwRegister,
+        "register" => return generate_register(&args, stdout),
         other => {
             return Err(CliError::argument(
                 "--model",
-                format!("{other}: expected list-append or rw-register"),
+                format!("{other}: expected list-append, rw-register or register"),
             ))
         }
     };
@@ -71,7 +78,7 @@ pub fn generate(args: GenerateArgs, stdout: &mut dyn Write) -> Result<u8, CliErr
     };
     let mut history = generate::serial(&shape, args.seed);
     generate::stale_reads(&mut history, args.stale_percent, args.seed);
-    let text = match (args.format.as_str(), kind) {
+    let text = match (args.format.as_deref().unwrap_or("edn"), kind) {
         ("edn", _) => generate::write_edn(&history),
         ("plume", TxnKind::RwRegister) => generate::write_plume(&history),
         (other, _) => {
@@ -93,6 +100,51 @@ pub fn generate(args: GenerateArgs, stdout: &mut dyn Write) -> Result<u8, CliErr
             let _ = stdout.write_all(text.as_bytes());
         }
     }
+    Ok(0)
+}
+
+/// A register history (`history::generate::register`) as JSON lines,
+/// written as it is made, to `--out` or stdout.
+fn generate_register(args: &GenerateArgs, stdout: &mut dyn Write) -> Result<u8, CliError> {
+    use sim_core::history::generate::{register, RegisterShape, OPERATIONS_MAX};
+    if let Some(other) = args.format.as_deref().filter(|f| *f != "jsonl") {
+        return Err(CliError::argument(
+            "--format",
+            format!("{other}: a register history is written as jsonl"),
+        ));
+    }
+    for (flag, value, max) in [
+        ("--operations", args.operations, OPERATIONS_MAX),
+        ("--processes", args.processes, 100_000),
+    ] {
+        if value == 0 || value > max {
+            return Err(CliError::argument(
+                flag,
+                format!("{value}: must be between 1 and {max}"),
+            ));
+        }
+    }
+    let shape = RegisterShape {
+        operations: args.operations,
+        processes: args.processes,
+        violation: args.violation,
+    };
+    let (history, _) = register(&shape, args.seed);
+    let written = match &args.out {
+        Some(path) => std::fs::File::create(path).and_then(|file| {
+            let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
+            history.write_jsonl(&mut out)?;
+            out.flush()
+        }),
+        None => history.write_jsonl(stdout),
+    };
+    written.map_err(|e| {
+        CliError::new(ErrorKind::Output, format!("cannot write the history: {e}")).with_file(
+            args.out
+                .as_ref()
+                .map_or("-".to_string(), |p| p.display().to_string()),
+        )
+    })?;
     Ok(0)
 }
 

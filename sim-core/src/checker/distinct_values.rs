@@ -65,6 +65,10 @@
 use crate::history::{Function, Operation, Outcome};
 use std::collections::BTreeSet;
 
+#[cfg(test)]
+#[path = "distinct_values_test.rs"]
+mod distinct_values_test;
+
 type Time = i128;
 const BEFORE_ALL: Time = i128::MIN;
 const AFTER_ALL: Time = i128::MAX;
@@ -192,7 +196,17 @@ fn role(op: &Operation) -> Result<Role, &'static str> {
     })
 }
 
+#[cfg(test)]
+thread_local! {
+    /// Tests: every string hashes alike, so every run is a collision.
+    static ALL_HASHES_COLLIDE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
 fn stable_str_hash(text: &str) -> u64 {
+    #[cfg(test)]
+    if ALL_HASHES_COLLIDE.with(|c| c.get()) {
+        return 0;
+    }
     let mut state = 0x6661_756c_746c_696e_u64;
     let bytes = text.as_bytes();
     let mut chunks = bytes.chunks_exact(8);
@@ -210,58 +224,83 @@ fn stable_str_hash(text: &str) -> u64 {
 }
 
 /// Numbers the values the operations mention (and the initial one): equal
-/// strings get equal ids. Sorting hashes, not strings, keeps it fast on
-/// millions of values; strings are compared only where hashes meet.
+/// strings get equal ids. Mentions are sorted by hash and position, never
+/// by string (a read shares its write's hash, so a string sort would
+/// compare equal strings all the time); strings are compared only within
+/// a run of equal hashes.
 fn index(ops: &[&Operation], roles: &[Role], initial: &str) -> Indexed {
-    // (hash, position, slot): slot 0 the value, 1 the expected value; the
-    // initial value is position usize::MAX.
-    let mut mentions: Vec<(u64, usize, u8)> = Vec::with_capacity(ops.len() + 1);
+    // (hash, code): code is position·2 + slot (0 the value, 1 the expected
+    // value); the initial value is u32::MAX.
+    let mut mentions: Vec<(u64, u32)> = Vec::with_capacity(ops.len() + 1);
     for (p, (op, role)) in ops.iter().zip(roles).enumerate() {
+        let code = u32::try_from(2 * p).expect("positions fit the mention code");
         match role {
             Role::Ignored => {}
             Role::Read | Role::Write => {
-                mentions.push((stable_str_hash(op.value.as_deref().expect("role")), p, 0))
+                mentions.push((stable_str_hash(op.value.as_deref().expect("role")), code))
             }
             Role::Cas => {
-                mentions.push((stable_str_hash(op.value.as_deref().expect("role")), p, 0));
-                mentions.push((stable_str_hash(op.expected.as_deref().expect("role")), p, 1));
+                mentions.push((stable_str_hash(op.value.as_deref().expect("role")), code));
+                mentions.push((
+                    stable_str_hash(op.expected.as_deref().expect("role")),
+                    code + 1,
+                ));
             }
         }
     }
-    mentions.push((stable_str_hash(initial), usize::MAX, 0));
-    let text = |&(_, p, slot): &(u64, usize, u8)| -> &str {
-        if p == usize::MAX {
-            initial
-        } else if slot == 0 {
-            ops[p].value.as_deref().expect("mentioned")
+    mentions.push((stable_str_hash(initial), u32::MAX));
+    let text = |code: u32| -> &str {
+        if code == u32::MAX {
+            return initial;
+        }
+        let op = ops[code as usize / 2];
+        if code % 2 == 0 {
+            op.value.as_deref().expect("mentioned")
         } else {
-            ops[p].expected.as_deref().expect("mentioned")
+            op.expected.as_deref().expect("mentioned")
         }
     };
-    mentions.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| text(a).cmp(text(b))));
+    mentions.sort_unstable();
     let mut value = vec![NONE; ops.len()];
     let mut expected = vec![NONE; ops.len()];
     let mut init = NONE;
     let mut next: u32 = 0;
-    for (i, mention) in mentions.iter().enumerate() {
-        if i > 0 {
-            let before = &mentions[i - 1];
-            if before.0 != mention.0 || text(before) != text(mention) {
-                next += 1;
+    let mut assign = |code: u32, id: u32| match code {
+        u32::MAX => init = id,
+        code if code % 2 == 0 => value[code as usize / 2] = id,
+        code => expected[code as usize / 2] = id,
+    };
+    let mut run_start = 0;
+    while run_start < mentions.len() {
+        let hash = mentions[run_start].0;
+        let run_end = run_start + mentions[run_start..].partition_point(|m| m.0 == hash);
+        let run = &mut mentions[run_start..run_end];
+        let first = text(run[0].1);
+        if run.iter().all(|m| text(m.1) == first) {
+            for m in run.iter() {
+                assign(m.1, next);
             }
+            next += 1;
+        } else {
+            // A hash collision: order the run by string (and code, so the
+            // ids are the same on every run).
+            run.sort_unstable_by(|a, b| text(a.1).cmp(text(b.1)).then(a.1.cmp(&b.1)));
+            for i in 0..run.len() {
+                if i > 0 && text(run[i].1) != text(run[i - 1].1) {
+                    next += 1;
+                }
+                assign(run[i].1, next);
+            }
+            next += 1;
         }
-        match mention {
-            (_, usize::MAX, _) => init = next,
-            (_, p, 0) => value[*p] = next,
-            (_, p, _) => expected[*p] = next,
-        }
+        run_start = run_end;
     }
     debug_assert!(init != NONE, "the initial value is numbered");
     Indexed {
         value,
         expected,
         init,
-        values: next as usize + 1,
+        values: next as usize,
     }
 }
 
@@ -505,11 +544,11 @@ impl<'a> Analysis<'a> {
                 &mut reached,
             )?);
         }
-        // A necessary creator no chain reached sits on a cycle of cas.
-        for v in 0..values {
-            let c = self.creator[v];
-            if c != NONE && !reached[v] {
-                return Err((ViolationKind::CasCycle, self.cycle_from(c as usize)));
+        // A necessary creator no chain reached sits on a cycle of cas (in
+        // position order, so that the window does not depend on hashes).
+        for p in 0..ops.len() {
+            if self.necessary[p] && !reached[self.ix.value[p] as usize] {
+                return Err((ViolationKind::CasCycle, self.cycle_from(p)));
             }
         }
         // Forward zones, by start: each must end before the next begins.

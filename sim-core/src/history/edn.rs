@@ -91,6 +91,17 @@ impl<'a> Reader<'a> {
         self.line
     }
 
+    /// The byte offset the reader is at.
+    pub fn offset(&self) -> usize {
+        self.pos
+    }
+
+    /// Whether the reader has consumed all of its text (after an error:
+    /// the form was cut short by the end, not malformed).
+    pub fn at_end(&self) -> bool {
+        self.pos >= self.text.len()
+    }
+
     /// Skips whitespace, commas and comments; true if input remains.
     pub fn skip_space(&mut self) -> bool {
         while let Some(&byte) = self.text.get(self.pos) {

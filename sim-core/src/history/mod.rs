@@ -12,9 +12,11 @@
 //! matches any state.
 
 pub mod edn;
+pub mod generate;
 pub mod history_error;
 pub mod import;
 pub mod jepsen;
+pub mod jsonl;
 
 use serde::{Deserialize, Serialize};
 use std::io::{BufRead, Write};
