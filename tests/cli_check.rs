@@ -262,3 +262,78 @@ fn check_runs_within_its_memory_budget_or_answers_unknown() {
     let bad = faultline(&["check", &path, "--memory", "lots"]);
     assert_eq!(bad.code, 2, "{bad:?}");
 }
+
+/// A register history whose writes are all distinct is decided by the
+/// distinct-values check, and the output says so; `--algorithm search`
+/// decides the same history by the search, with the same verdict.
+#[test]
+fn distinct_value_histories_say_which_algorithm_decided() {
+    let dir = faultline_e2e::scratch("check-distinct");
+    let out = |name: &str| dir.join(name).display().to_string();
+    for (name, violation) in [("ok.jsonl", false), ("bad.jsonl", true)] {
+        let mut args = vec![
+            "generate",
+            "--model",
+            "register",
+            "--operations",
+            "3000",
+            "--processes",
+            "5",
+            "--seed",
+            "4",
+        ];
+        if violation {
+            args.push("--violation");
+        }
+        let path = out(name);
+        args.extend(["--out", path.as_str()]);
+        let made = faultline(&args);
+        assert_eq!(made.code, 0, "{made:?}");
+        let code = u8::from(violation);
+        let auto = faultline(&["check", &path, "--model", "register", "--json"]);
+        assert_eq!(auto.code, code, "{auto:?}");
+        let json: serde_json::Value = serde_json::from_str(&auto.stdout).unwrap();
+        assert_eq!(json["decided_by"]["distinct_values"], 1, "{json}");
+        assert_eq!(json["decided_by"]["search"], 0, "{json}");
+        assert_eq!(json["steps"], 0);
+        let search = faultline(&["check", &path, "--algorithm", "search", "--json"]);
+        assert_eq!(search.code, code, "{search:?}");
+        let json_search: serde_json::Value = serde_json::from_str(&search.stdout).unwrap();
+        assert_eq!(json_search["decided_by"]["search"], 1);
+        if violation {
+            // A window of a few operations, not the key's 3,000, with the culprit.
+            let cx = &json["counterexample"];
+            assert_eq!(cx["algorithm"], "distinct-values");
+            assert_eq!(cx["key_operations"], 3000);
+            let window = cx["sub_history"].as_array().unwrap();
+            assert!(window.len() <= 4, "{cx}");
+            assert!(window.contains(&cx["culprit"]), "{cx}");
+            assert_eq!(json_search["counterexample"]["algorithm"], "search");
+            let text = faultline(&["check", &path]);
+            assert!(text
+                .stdout
+                .contains("decided by: the distinct-values check (1 key)"));
+            assert!(
+                text.stdout.contains(
+                    "3000 operations, not linearizable; these 3 are not linearizable on their own"
+                ),
+                "{}",
+                text.stdout
+            );
+        } else {
+            let text = faultline(&["check", &path, "--algorithm", "search"]);
+            assert!(
+                text.stdout.contains("decided by: the search (1 key)"),
+                "{}",
+                text.stdout
+            );
+        }
+    }
+    let bad = faultline(&["check", &out("ok.jsonl"), "--algorithm", "fastest"]);
+    assert_eq!(bad.code, 2, "{bad:?}");
+    assert!(
+        bad.stderr.contains("expected auto or search"),
+        "{}",
+        bad.stderr
+    );
+}

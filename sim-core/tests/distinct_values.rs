@@ -383,7 +383,7 @@ fn repeated_values_and_appends_are_left_to_the_search() {
         distinct_values::check_key(&ops, ""),
         KeyVerdict::NotApplicable("a value written twice")
     );
-    let initial = vec![write(0, "", (0, 10))];
+    let initial = [write(0, "", (0, 10))];
     let ops: Vec<&Operation> = initial.iter().collect();
     assert!(matches!(
         distinct_values::check_key(&ops, ""),

@@ -21,6 +21,20 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 1)]
         seed: u64,
     },
+    /// Times the linearizability check on generated register histories whose writes are all distinct (1, 5 and 20 processes by default), each linearizable and again with one stale read planted near the end; prints each check's time and memory, and how both grow against n log n.
+    #[command(
+        after_help = "Examples:\n  faultline bench linearizability --operations 100000,1000000,10000000"
+    )]
+    Linearizability {
+        /// Sizes, comma-separated, smallest first.
+        #[arg(long, default_value = "100000,1000000")]
+        operations: String,
+        /// Process counts, comma-separated.
+        #[arg(long, default_value = "1,5,20")]
+        processes: String,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
     /// Times each part of a run folder's report: reading its files, each
     /// chart (data, SVG and PNG), the space-time diagram's replay and
     /// drawing, and the page. Rewrites the folder's report RUNS times.
@@ -44,6 +58,11 @@ pub fn bench(which: BenchCommand, json: bool, stdout: &mut dyn Write) -> Result<
             seed,
         } => (nodes, messages, seed),
         BenchCommand::Report { dir, runs } => return report(&dir, runs, json, stdout),
+        BenchCommand::Linearizability {
+            operations,
+            processes,
+            seed,
+        } => return linearizability(&operations, &processes, seed, json, stdout),
     };
     match crate::bench::pingpong(nodes, messages, seed) {
         Ok(report) => {
@@ -170,4 +189,98 @@ fn median_laps(
         .map(|(name, values)| (*name, median(values)))
         .collect();
     Ok(parts)
+}
+
+/// A comma-separated list of counts, or the flag's error.
+fn counts(flag: &str, text: &str) -> Result<Vec<usize>, CliError> {
+    text.split(',')
+        .map(|part| {
+            part.trim().replace('_', "").parse::<usize>().map_err(|_| {
+                CliError::argument(flag, format!("{part}: expected counts, comma-separated"))
+            })
+        })
+        .collect()
+}
+
+/// `faultline bench linearizability`: the rows, then each size's growth
+/// over the one before against n log n.
+fn linearizability(
+    operations: &str,
+    processes: &str,
+    seed: u64,
+    json: bool,
+    stdout: &mut dyn Write,
+) -> Result<u8, CliError> {
+    let sizes = counts("--operations", operations)?;
+    let processes = counts("--processes", processes)?;
+    let rows = crate::bench::linearizability(&sizes, &processes, seed).map_err(|e| {
+        let flag = e
+            .split_whitespace()
+            .next()
+            .unwrap_or("--operations")
+            .to_string();
+        CliError::argument(&flag, e)
+    })?;
+    if json {
+        super::print_json(stdout, &serde_json::json!({ "seed": seed, "rows": rows }));
+        return Ok(0);
+    }
+    let mib =
+        |b: Option<u64>| b.map_or("?".to_string(), |b| format!("{:.0}", b as f64 / 1048576.0));
+    let _ = writeln!(
+        stdout,
+        "{:>12} {:>9} {:>9} {:>8} {:>11} {:>14} {:>10}",
+        "operations",
+        "processes",
+        "history",
+        "verdict",
+        "check (s)",
+        "peak RSS (MiB)",
+        "check (MiB)"
+    );
+    for row in &rows {
+        let _ = writeln!(
+            stdout,
+            "{:>12} {:>9} {:>9} {:>8} {:>11.3} {:>14} {:>10}",
+            row.operations,
+            row.processes,
+            if row.violation { "stale" } else { "ok" },
+            format!("{:?}", row.verdict).to_lowercase(),
+            row.check_seconds,
+            mib(row.peak_rss_bytes),
+            mib(row.check_bytes),
+        );
+    }
+    // Growth: mean time and check memory per size, against n log n.
+    let mean = |n: usize, f: &dyn Fn(&crate::bench::CheckRow) -> f64| {
+        let of: Vec<f64> = rows.iter().filter(|r| r.operations == n).map(f).collect();
+        of.iter().sum::<f64>() / of.len().max(1) as f64
+    };
+    let _ = writeln!(
+        stdout,
+        "growth from each size to the next (means over the rows):"
+    );
+    for pair in sizes.windows(2) {
+        let (a, b) = (pair[0] as f64, pair[1] as f64);
+        let nlogn = (b * b.log2()) / (a * a.log2());
+        let time = mean(pair[1], &|r| r.check_seconds) / mean(pair[0], &|r| r.check_seconds);
+        let memory = mean(pair[1], &|r| r.check_bytes.unwrap_or(0) as f64)
+            / mean(pair[0], &|r| r.check_bytes.unwrap_or(0) as f64).max(1.0);
+        let _ = writeln!(
+            stdout,
+            "  {} -> {}: operations x{:.1}, n log n x{:.1}, time x{:.1}, check memory x{:.1}",
+            pair[0],
+            pair[1],
+            b / a,
+            nlogn,
+            time,
+            memory
+        );
+    }
+    let _ = writeln!(
+        stdout,
+        "reproduce: faultline bench linearizability --operations {operations} --processes {} --seed {seed}",
+        processes.iter().map(|p| p.to_string()).collect::<Vec<_>>().join(",")
+    );
+    Ok(0)
 }

@@ -69,9 +69,11 @@ use std::collections::BTreeSet;
 #[path = "distinct_values_test.rs"]
 mod distinct_values_test;
 
-type Time = i128;
-const BEFORE_ALL: Time = i128::MIN;
-const AFTER_ALL: Time = i128::MAX;
+/// True time plus one, so that 0 is before every operation and
+/// `u64::MAX` after every one (an operation that never returned).
+type Time = u64;
+const BEFORE_ALL: Time = 0;
+const AFTER_ALL: Time = u64::MAX;
 const NONE: u32 = u32::MAX;
 
 /// Windows up to this many operations are shrunk one operation at a time
@@ -140,19 +142,31 @@ impl ViolationKind {
 }
 
 fn start(op: &Operation) -> Time {
-    Time::from(op.invoke_ns)
+    op.invoke_ns.saturating_add(1)
 }
 
 fn end(op: &Operation) -> Time {
-    op.complete_ns.map_or(AFTER_ALL, Time::from)
+    op.complete_ns.map_or(AFTER_ALL, |t| t.saturating_add(1))
 }
 
-/// A bound with the operation that sets it (`None`: the initial value's
-/// virtual write, or no bound yet).
+/// A bound with the operation that sets it (`NONE`: the initial value's
+/// virtual write, or no bound yet). Sixteen bytes: there is one per value.
 #[derive(Clone, Copy, Debug)]
 struct Bound {
     at: Time,
-    op: Option<usize>,
+    by: u32,
+}
+
+impl Bound {
+    fn new(at: Time, op: Option<usize>) -> Bound {
+        Bound {
+            at,
+            by: op.map_or(NONE, |p| u32::try_from(p).expect("positions fit u32")),
+        }
+    }
+    fn op(self) -> Option<usize> {
+        (self.by != NONE).then_some(self.by as usize)
+    }
 }
 
 /// A chain's zone: it must cover `[l, h]` (forward, `h > l`) or fits at a
@@ -254,7 +268,7 @@ fn index(ops: &[&Operation], roles: &[Role], initial: &str) -> Indexed {
             return initial;
         }
         let op = ops[code as usize / 2];
-        if code % 2 == 0 {
+        if code.is_multiple_of(2) {
             op.value.as_deref().expect("mentioned")
         } else {
             op.expected.as_deref().expect("mentioned")
@@ -410,8 +424,8 @@ impl<'a> Analysis<'a> {
         // Every creator, necessary or not: values must be distinct among all
         // writes, since an unknown duplicate could be the one a read saw.
         let mut creator = vec![NONE; ix.values];
-        for p in 0..ops.len() {
-            if matches!(roles[p], Role::Write | Role::Cas) {
+        for (p, role) in roles.iter().enumerate() {
+            if matches!(role, Role::Write | Role::Cas) {
                 let v = ix.value[p] as usize;
                 if ix.value[p] == ix.init {
                     return Err("a write of the initial value");
@@ -472,21 +486,9 @@ impl<'a> Analysis<'a> {
         let ops = self.ops;
         let (init, values) = (self.ix.init, self.ix.values);
         // Reads per value: the earliest completion and the latest invoke.
-        let mut read_end = vec![
-            Bound {
-                at: AFTER_ALL,
-                op: None
-            };
-            values
-        ];
-        let mut read_start = vec![
-            Bound {
-                at: BEFORE_ALL,
-                op: None
-            };
-            values
-        ];
-        for p in 0..ops.len() {
+        let mut read_end = vec![Bound::new(AFTER_ALL, None); values];
+        let mut read_start = vec![Bound::new(BEFORE_ALL, None); values];
+        for (p, op) in ops.iter().enumerate() {
             if self.roles[p] != Role::Read {
                 continue;
             }
@@ -495,17 +497,11 @@ impl<'a> Analysis<'a> {
                 return Err((ViolationKind::ReadOfUnwrittenValue, vec![p]));
             }
             let v = v as usize;
-            if end(ops[p]) < read_end[v].at {
-                read_end[v] = Bound {
-                    at: end(ops[p]),
-                    op: Some(p),
-                };
+            if end(op) < read_end[v].at {
+                read_end[v] = Bound::new(end(op), Some(p));
             }
-            if start(ops[p]) > read_start[v].at {
-                read_start[v] = Bound {
-                    at: start(ops[p]),
-                    op: Some(p),
-                };
+            if start(op) > read_start[v].at {
+                read_start[v] = Bound::new(start(op), Some(p));
             }
         }
         // The compare-and-set that took effect from each value.
@@ -553,7 +549,7 @@ impl<'a> Analysis<'a> {
         }
         // Forward zones, by start: each must end before the next begins.
         let mut forward: Vec<&Zone> = zones.iter().filter(|z| z.h.at > z.l.at).collect();
-        forward.sort_by_key(|z| (z.l.at, z.h.at, z.l.op, z.h.op));
+        forward.sort_by_key(|z| (z.l.at, z.h.at, z.l.op(), z.h.op()));
         for pair in forward.windows(2) {
             if pair[1].l.at < pair[0].h.at {
                 return Err((
@@ -592,15 +588,9 @@ impl<'a> Analysis<'a> {
         reached: &mut [bool],
     ) -> Result<Zone, Found> {
         let ops = self.ops;
-        let virtual_point = Bound {
-            at: BEFORE_ALL,
-            op: None,
-        };
+        let virtual_point = Bound::new(BEFORE_ALL, None);
         let point = |p: Option<usize>, at: fn(&Operation) -> Time| match p {
-            Some(p) => Bound {
-                at: at(ops[p]),
-                op: Some(p),
-            },
+            Some(p) => Bound::new(at(ops[p]), Some(p)),
             None => virtual_point,
         };
         let later = |a: Bound, b: Bound| if b.at > a.at { b } else { a };
@@ -609,15 +599,12 @@ impl<'a> Analysis<'a> {
         let mut value = first_value;
         // The largest lower bound so far (max A_i) and min B_j.
         let mut lo = point(head, start);
-        let mut l = Bound {
-            at: AFTER_ALL,
-            op: None,
-        };
+        let mut l = Bound::new(AFTER_ALL, None);
         loop {
             reached[value as usize] = true;
             let b = earlier(point(link, end), read_end[value as usize]);
             if lo.at > b.at {
-                let core = [lo.op, b.op].into_iter().flatten().collect();
+                let core = [lo.op(), b.op()].into_iter().flatten().collect();
                 return Err((ViolationKind::ChainInfeasible, core));
             }
             l = earlier(l, b);
@@ -689,7 +676,7 @@ impl<'a> Analysis<'a> {
 fn zone_ops(zones: &[&Zone]) -> Vec<usize> {
     zones
         .iter()
-        .flat_map(|z| [z.l.op, z.h.op])
+        .flat_map(|z| [z.l.op(), z.h.op()])
         .flatten()
         .collect::<BTreeSet<usize>>()
         .into_iter()
