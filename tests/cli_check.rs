@@ -337,3 +337,32 @@ fn distinct_value_histories_say_which_algorithm_decided() {
         bad.stderr
     );
 }
+
+/// Regression. Postmortem: `gave_up_ns` (when a client stopped waiting
+/// without an answer) is a field of faultline's own `history.jsonl`, and
+/// the import read it, but the list of the format's fields lacked it: a
+/// run's history with a give-up was checked with a warning that the
+/// field was ignored, and `--strict` refused faultline's own file.
+#[test]
+fn regression_a_runs_own_history_with_give_ups_checks_under_strict() {
+    let dir = faultline_e2e::scratch("check-gave-up");
+    let out = dir.display().to_string();
+    let run = faultline(&[
+        "run",
+        "raft-majority-partition",
+        "--no-report",
+        "--out",
+        &out,
+    ]);
+    assert!(run.code == 0 || run.code == 1, "{run:?}");
+    let history = dir.join("history.jsonl");
+    let text = std::fs::read_to_string(&history).unwrap();
+    assert!(
+        text.contains("gave_up_ns"),
+        "the partition makes clients give up"
+    );
+    let path = history.display().to_string();
+    let strict = faultline(&["check", &path, "--strict"]);
+    assert_eq!(strict.code, 0, "{strict:?}");
+    assert!(!strict.stdout.contains("warning"), "{}", strict.stdout);
+}

@@ -175,13 +175,18 @@ pub fn marks(
                 .filter_map(|i| i.as_u64().map(|i| i as usize))
                 .filter(|&i| i < history.operations.len())
                 .collect();
-            // A window of the key: the timeline focuses on the whole key.
+            // A window of the key: the timeline shows the whole key, its
+            // focus around the window.
+            let mut window = Vec::new();
             if cx["key_operations"]
                 .as_u64()
                 .is_some_and(|n| n as usize > sub.len())
             {
                 if let Some(key) = cx["key"].as_str() {
-                    sub = sim_core::checker::linearizability::key_indices(history, key);
+                    window = std::mem::replace(
+                        &mut sub,
+                        sim_core::checker::linearizability::key_indices(history, key),
+                    );
                 }
             }
             marks.push(Mark {
@@ -192,7 +197,8 @@ pub fn marks(
                     scenarios::names::client_of_process(op.process, clients as u64),
                     culprit_words(op)
                 ),
-                window_ns: culprit.map(|c| crate::timeline::culprit_window(history, &sub, c)),
+                window_ns: culprit
+                    .map(|c| crate::timeline::culprit_window(history, &sub, c, &window)),
             });
         }
     }

@@ -105,6 +105,10 @@ pub struct Timeline {
     pub span_ms: (f64, f64),
     /// Operations on the key, drawn or not.
     pub operations: usize,
+    /// Operations of the window that is not linearizable on its own, when
+    /// the focus is around it (0: the counterexample is the whole key, from
+    /// the search, or its window is too wide for the focus).
+    pub window_ops: usize,
 }
 
 fn ms(ns: u64) -> f64 {
@@ -135,9 +139,48 @@ fn nearest(
 /// The focus window of a counterexample whose key has `sub_history` and
 /// whose culprit is `culprit` (history indices): what the timeline's focus
 /// shows, and the space-time diagram's default window for it.
-pub fn culprit_window(history: &History, sub_history: &[usize], culprit: usize) -> (u64, u64) {
-    let (sub, range) = nearest(history, sub_history, Some(culprit), FOCUS_OPS_MAX);
+/// `window`: the operations that are not linearizable on their own, when
+/// the counterexample is such a window of the key (else empty).
+pub fn culprit_window(
+    history: &History,
+    sub_history: &[usize],
+    culprit: usize,
+    window: &[usize],
+) -> (u64, u64) {
+    let (sub, range, _) = focus(history, sub_history, Some(culprit), window);
     focus_window(history, &sub[range])
+}
+
+/// The focus among the key's operations (in invocation order): the
+/// `FOCUS_OPS_MAX` around `window` when it fits, so that every operation
+/// of the window shows (true); otherwise those nearest the culprit.
+fn focus(
+    history: &History,
+    sub_history: &[usize],
+    culprit: Option<usize>,
+    window: &[usize],
+) -> (Vec<usize>, std::ops::Range<usize>, bool) {
+    let (sub, near) = nearest(history, sub_history, culprit, FOCUS_OPS_MAX);
+    let places: Vec<usize> = window
+        .iter()
+        .filter_map(|w| sub.iter().position(|i| i == w))
+        .collect();
+    let (Some(&first), Some(&last)) = (places.iter().min(), places.iter().max()) else {
+        return (sub, near, false);
+    };
+    if places.len() < window.len() || last - first + 1 > FOCUS_OPS_MAX {
+        return (sub, near, false);
+    }
+    let spare = FOCUS_OPS_MAX - (last - first + 1);
+    let start = first
+        .saturating_sub(spare / 2)
+        .min(sub.len().saturating_sub(FOCUS_OPS_MAX));
+    let range = start..(start + FOCUS_OPS_MAX).min(sub.len());
+    debug_assert!(
+        range.start <= first && last < range.end,
+        "the window is in focus"
+    );
+    (sub, range, true)
 }
 
 /// The timeline's data: the key's operations nearest the culprit (or the
@@ -152,7 +195,12 @@ pub fn timeline(
     // picture shows the run around the window, the prefix and the culprit.
     let key_ops = cx.key_indices(history);
     let (sub, overview) = nearest(history, &key_ops, cx.culprit, OVERVIEW_OPS_MAX);
-    let focus_range = nearest(history, &key_ops, cx.culprit, FOCUS_OPS_MAX).1;
+    let window: &[usize] = if cx.is_window() { &cx.sub_history } else { &[] };
+    let (_, mut focus_range, mut around_window) = focus(history, &key_ops, cx.culprit, window);
+    if focus_range.start < overview.start || focus_range.end > overview.end {
+        focus_range = nearest(history, &key_ops, cx.culprit, FOCUS_OPS_MAX).1;
+        around_window = false;
+    }
     let rank: BTreeMap<usize, usize> = cx
         .longest_prefix
         .iter()
@@ -211,6 +259,7 @@ pub fn timeline(
         window_ns,
         span_ms,
         operations: key_ops.len(),
+        window_ops: if around_window { window.len() } else { 0 },
     }
 }
 
@@ -328,10 +377,22 @@ impl Drawable for TimelineChart<'_> {
         let (x_low, x_high) = self.x_range();
         let n = rows.len().max(1) as f64;
         let caption = match self.view {
+            View::Overview if bars.len() < self.data.operations => format!(
+                "{} of the {} operations on the key, those nearest the culprit (the focus shaded)",
+                bars.len(),
+                self.data.operations
+            ),
             View::Overview => format!(
                 "all {} of {} operations on the key (the focus shaded)",
                 bars.len(),
                 self.data.operations
+            ),
+            View::Focus if self.data.window_ops > 0 => format!(
+                "focus: the {} operations around the {} not linearizable on their own, {:.3} ms to {:.3} ms",
+                bars.len(),
+                self.data.window_ops,
+                x_low,
+                x_high
             ),
             View::Focus => format!(
                 "focus: the {} operations nearest the culprit, {:.3} ms to {:.3} ms",

@@ -149,3 +149,46 @@ fn faults_are_shaded_and_the_diagram_is_linked() {
         "the diagram is linked"
     );
 }
+
+#[test]
+fn a_window_found_by_the_distinct_values_check_is_in_focus_with_the_whole_key_drawn() {
+    // 1,000 writes one after another and a read at 600 ms of the value
+    // written at 570 ms: the window (that write, a newer one, the read)
+    // reaches 30 operations back, further than half the focus.
+    let mut operations: Vec<Operation> = (0..1_000u64)
+        .map(|i| {
+            op(
+                i % 5,
+                Function::Write,
+                &i.to_string(),
+                i * 1_000_000,
+                i * 1_000_000 + 500_000,
+            )
+        })
+        .collect();
+    operations.insert(600, op(7, Function::Read, "570", 599_600_000, 599_900_000));
+    let history = History { operations };
+    let report = linearizability::check(&history, &KvModel::default(), &Budget::default());
+    assert_eq!(report.decided_by.distinct_values, 1);
+    let cx = report.counterexample.expect("a stale read");
+    assert!(cx.is_window(), "{cx:?}");
+    assert_eq!(cx.key_operations, 1_001);
+    assert!(cx.sub_history.contains(&570) && cx.sub_history.contains(&600));
+    let data = timeline(&history, &cx, &client);
+    assert_eq!(data.bars.len(), 1_001, "the whole key is drawn");
+    assert_eq!(data.window_ops, cx.sub_history.len());
+    let focus: Vec<usize> = data.focus.iter().map(|&b| data.bars[b].index).collect();
+    assert_eq!(focus.len(), FOCUS_OPS_MAX);
+    for op in &cx.sub_history {
+        assert!(
+            focus.contains(op),
+            "window operation {op} in the focus {focus:?}"
+        );
+    }
+    let page = render(&history, &cx, "window", &[], None, &client);
+    assert!(page.contains(&format!(
+        "focus: the {FOCUS_OPS_MAX} operations around the {} not linearizable on their own",
+        cx.sub_history.len()
+    )));
+    assert!(page.contains("1001 operations on this key, of which these"));
+}

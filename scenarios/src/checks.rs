@@ -150,9 +150,10 @@ fn linearizability_check(history: &History, plan: &ChecksPlan<'_>) -> CheckResul
     let report = linearizability::check(history, &KvModel::default(), &budget);
     let detail = match report.verdict {
         Verdict::Pass => format!(
-            "{} operations on {} keys are linearizable",
+            "{} operations on {} keys are linearizable (decided by {})",
             history.len(),
-            report.keys_checked
+            report.keys_checked,
+            report.decided_by.in_words()
         ),
         Verdict::Fail => {
             let cx = report

@@ -181,40 +181,10 @@ fn print_text(summary: &CheckSummary, whole: bool, stdout: &mut dyn Write) {
         summary.seconds,
         summary.steps
     );
-    let _ = writeln!(
-        stdout,
-        "decided by: {}",
-        decided_by_words(summary.decided_by)
-    );
+    let _ = writeln!(stdout, "decided by: {}", summary.decided_by.in_words());
     if let Some(text) = &summary.explanation {
         let _ = write!(stdout, "{text}");
     }
-}
-
-/// Which algorithms decided, for people: "the distinct-values check (3
-/// keys), the search (1 key)".
-fn decided_by_words(by: linearizability::DecidedBy) -> String {
-    let keys = |n: usize| {
-        if n == 1 {
-            "1 key".to_string()
-        } else {
-            format!("{n} keys")
-        }
-    };
-    let mut parts = Vec::new();
-    if by.distinct_values > 0 {
-        parts.push(format!(
-            "the distinct-values check ({})",
-            keys(by.distinct_values)
-        ));
-    }
-    if by.search > 0 {
-        parts.push(format!("the search ({})", keys(by.search)));
-    }
-    if parts.is_empty() {
-        return "nothing (no key was checked)".to_string();
-    }
-    parts.join(", ")
 }
 
 /// A history ready to check, with what the import noticed and the

@@ -106,6 +106,33 @@ pub struct DecidedBy {
     pub search: usize,
 }
 
+impl DecidedBy {
+    /// For people: "the distinct-values check (3 keys), the search (1 key)".
+    pub fn in_words(&self) -> String {
+        let keys = |n: usize| {
+            if n == 1 {
+                "1 key".to_string()
+            } else {
+                format!("{n} keys")
+            }
+        };
+        let mut parts = Vec::new();
+        if self.distinct_values > 0 {
+            parts.push(format!(
+                "the distinct-values check ({})",
+                keys(self.distinct_values)
+            ));
+        }
+        if self.search > 0 {
+            parts.push(format!("the search ({})", keys(self.search)));
+        }
+        if parts.is_empty() {
+            return "nothing (no key was checked)".to_string();
+        }
+        parts.join(", ")
+    }
+}
+
 #[derive(Clone, Debug, Serialize)]
 pub struct Report {
     pub verdict: Verdict,
