@@ -73,10 +73,9 @@ fn the_page_draws_every_process_and_marks_the_culprit() {
     assert!(page.contains("time (ms)"), "a time axis in ms");
 }
 
-#[test]
-fn a_thousand_operations_keep_every_bar_and_focus_on_the_culprit() {
-    // 1,000 writes one after another, then a read of a value overwritten
-    // long ago (the culprit), then more writes.
+/// 1,000 writes of 0, 1, 2, .. one a millisecond, and at 600 ms (position
+/// 600) a read that returns `value`.
+fn thousand_writes_and_a_read_of(value: &str) -> History {
     let mut operations: Vec<Operation> = (0..1_000u64)
         .map(|i| {
             op(
@@ -88,8 +87,15 @@ fn a_thousand_operations_keep_every_bar_and_focus_on_the_culprit() {
             )
         })
         .collect();
-    operations.insert(600, op(7, Function::Read, "3", 599_600_000, 599_900_000));
-    let history = History { operations };
+    operations.insert(600, op(7, Function::Read, value, 599_600_000, 599_900_000));
+    History { operations }
+}
+
+#[test]
+fn a_thousand_operations_keep_every_bar_and_focus_on_the_culprit() {
+    // 1,000 writes one after another, then a read of a value overwritten
+    // long ago (the culprit), then more writes.
+    let history = thousand_writes_and_a_read_of("3");
     let report = linearizability::check(&history, &KvModel::default(), &Budget::default());
     let cx = report.counterexample.expect("a stale read");
     assert_eq!(cx.culprit, Some(600));
@@ -155,19 +161,7 @@ fn a_window_found_by_the_distinct_values_check_is_in_focus_with_the_whole_key_dr
     // 1,000 writes one after another and a read at 600 ms of the value
     // written at 570 ms: the window (that write, a newer one, the read)
     // reaches 30 operations back, further than half the focus.
-    let mut operations: Vec<Operation> = (0..1_000u64)
-        .map(|i| {
-            op(
-                i % 5,
-                Function::Write,
-                &i.to_string(),
-                i * 1_000_000,
-                i * 1_000_000 + 500_000,
-            )
-        })
-        .collect();
-    operations.insert(600, op(7, Function::Read, "570", 599_600_000, 599_900_000));
-    let history = History { operations };
+    let history = thousand_writes_and_a_read_of("570");
     let report = linearizability::check(&history, &KvModel::default(), &Budget::default());
     assert_eq!(report.decided_by.distinct_values, 1);
     let cx = report.counterexample.expect("a stale read");
