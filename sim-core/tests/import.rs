@@ -2,7 +2,8 @@
 //! input, and fuzzing: random and mutated input never panics.
 
 use proptest::prelude::*;
-use sim_core::history::import::{import, import_reader, Format};
+use sim_core::history::import::{import, Format};
+use sim_core::history::stream::import_reader;
 use sim_core::history::{Function, Outcome};
 
 /// Imports `text` whole and streamed; both must give the same answer.

@@ -84,18 +84,18 @@ pub fn detect(text: &str) -> Format {
 }
 
 /// A UTF-8 byte-order mark, which some editors put first.
-const BOM: char = '\u{feff}';
+pub(super) const BOM: char = '\u{feff}';
 
 /// The fields each format's operations may carry; others are reported
 /// (`Imported::unknown_fields`), since a misspelt `:value` or `"key"`
 /// would otherwise be ignored and change the verdict without a word.
-const EDN_FIELDS: &[&str] = &[
+pub(super) const EDN_FIELDS: &[&str] = &[
     "process", "type", "f", "value", "key", "time", "index", "error", "node",
 ];
-const JSONL_FIELDS: &[&str] = super::jsonl::FIELDS;
+pub(super) const JSONL_FIELDS: &[&str] = super::jsonl::FIELDS;
 
 /// One event as the recording tool wrote it.
-struct Event {
+pub(super) struct Event {
     line: usize,
     process: u64,
     kind: EventKind,
@@ -123,7 +123,12 @@ pub struct Imported {
 }
 
 /// Notes a field name not in `known`, once, with its line.
-fn note_unknown(unknown: &mut Vec<(String, usize)>, name: &str, line: usize, known: &[&str]) {
+pub(super) fn note_unknown(
+    unknown: &mut Vec<(String, usize)>,
+    name: &str,
+    line: usize,
+    known: &[&str],
+) {
     if !known.contains(&name) && !unknown.iter().any(|(n, _)| n == name) && unknown.len() < 64 {
         unknown.push((name.to_string(), line));
     }
@@ -210,7 +215,7 @@ pub fn import(text: &str, format: Format, file: &str) -> Result<Imported, Histor
     finish(history, format, initial, unknown_fields, file)
 }
 
-fn finish(
+pub(super) fn finish(
     history: History,
     format: Format,
     initial: Option<String>,
@@ -232,7 +237,7 @@ fn finish(
 }
 
 /// faultline's JSON lines, noting fields an `Operation` does not have
-/// (the same reading `import_reader` streams).
+/// (the same reading `stream::import_reader` streams).
 fn jsonl_history(text: &str, unknown: &mut Vec<(String, usize)>) -> Result<History, String> {
     let mut operations = Vec::new();
     for (index, line) in text.lines().enumerate() {
@@ -346,7 +351,11 @@ fn etcd_events(text: &str, file: &str) -> Result<Vec<Event>, HistoryError> {
 }
 
 /// One line of an etcd log: an event, or `None` for a line that is not one.
-fn etcd_event(line: &str, line_no: usize, file: &str) -> Result<Option<Event>, HistoryError> {
+pub(super) fn etcd_event(
+    line: &str,
+    line_no: usize,
+    file: &str,
+) -> Result<Option<Event>, HistoryError> {
     let Some(at) = line.find("jepsen.util") else {
         return Ok(None);
     };
@@ -422,7 +431,7 @@ fn edn_events(
     Ok(events)
 }
 
-fn events_from_map(
+pub(super) fn events_from_map(
     events: &mut Vec<Event>,
     map: Edn,
     file: &str,
@@ -508,7 +517,7 @@ fn pair(events: Vec<Event>, file: &str, format: Format) -> Result<History, Histo
 
 /// Pairs events into operations as they arrive, so that a streamed file
 /// never holds its events: event number i gets time i.
-struct Pairer {
+pub(super) struct Pairer {
     format: Format,
     /// Open operation per process: index into `operations`.
     open: std::collections::BTreeMap<u64, usize>,
@@ -517,7 +526,7 @@ struct Pairer {
 }
 
 impl Pairer {
-    fn new(format: Format) -> Self {
+    pub(super) fn new(format: Format) -> Self {
         Pairer {
             format,
             open: std::collections::BTreeMap::new(),
@@ -526,7 +535,7 @@ impl Pairer {
         }
     }
 
-    fn push(&mut self, file: &str, event: Event) -> Result<(), HistoryError> {
+    pub(super) fn push(&mut self, file: &str, event: Event) -> Result<(), HistoryError> {
         if self.events >= 2 * HISTORY_OPS_MAX as u64 {
             return Err(HistoryError::whole(
                 file,
@@ -626,7 +635,7 @@ impl Pairer {
     }
 
     /// Operations never completed stay open to the end: unknown.
-    fn finish(self) -> History {
+    pub(super) fn finish(self) -> History {
         History {
             operations: self.operations,
         }
@@ -642,271 +651,5 @@ fn jsonl_error(file: &str, error: &str) -> HistoryError {
     match located {
         Some((line, what)) => HistoryError::at(file, line, what),
         None => HistoryError::whole(file, error),
-    }
-}
-
-/// A line of a streamed history is at most this long.
-pub const LINE_BYTES_MAX: usize = 16 * 1024 * 1024;
-
-/// Bytes read ahead to guess the format.
-const DETECT_BYTES: usize = 64 * 1024;
-
-/// Parses a history from `reader` (named `file` in errors) as `format`,
-/// without holding its text: JSON lines, etcd logs and EDN with one form
-/// per line (or a form over a few lines, as Jepsen writes them) are read
-/// a line at a time and paired as they come, so a history of
-/// `HISTORY_OPS_MAX` operations takes the memory of its operations only.
-/// A JSON array, or EDN wrapped in one vector, is one form: it is read
-/// whole, within `HISTORY_BYTES_MAX`.
-pub fn import_reader(
-    reader: &mut dyn std::io::BufRead,
-    format: Format,
-    file: &str,
-) -> Result<Imported, HistoryError> {
-    let mut lines = Lines {
-        reader,
-        file,
-        number: 0,
-        buffer: Vec::new(),
-    };
-    // Read ahead to guess the format.
-    let mut ahead: Vec<String> = Vec::new();
-    let mut ahead_bytes = 0;
-    while ahead_bytes < DETECT_BYTES {
-        let Some(line) = lines.next_line()? else {
-            break;
-        };
-        ahead_bytes += line.len() + 1;
-        ahead.push(line);
-    }
-    if let Some(first) = ahead.first_mut() {
-        if let Some(rest) = first.strip_prefix(BOM) {
-            *first = rest.to_string();
-        }
-    }
-    let joined = ahead.join("\n");
-    let format = if format == Format::Auto {
-        detect(&joined)
-    } else {
-        format
-    };
-    let one_form = matches!(format, Format::Json)
-        || (matches!(format, Format::Edn | Format::PorcupineKv)
-            && matches!(joined.trim_start().as_bytes().first(), Some(b'[' | b'(')));
-    if one_form {
-        let mut text = joined;
-        while let Some(line) = lines.next_line()? {
-            if text.len() + line.len() + 1 > HISTORY_BYTES_MAX {
-                return Err(HistoryError::whole(
-                    file,
-                    format!("larger than {HISTORY_BYTES_MAX} bytes (one JSON array or EDN vector is read whole; JSON lines are read a line at a time)"),
-                ));
-            }
-            text.push('\n');
-            text.push_str(&line);
-        }
-        return import(&text, format, file);
-    }
-    drop(joined);
-    let mut stream = Stream {
-        format,
-        file,
-        pairer: Pairer::new(format),
-        operations: Vec::new(),
-        unknown: Vec::new(),
-        pending: String::new(),
-        pending_line: 0,
-    };
-    for (index, line) in ahead.into_iter().enumerate() {
-        stream.line(&line, index + 1)?;
-    }
-    while let Some(line) = lines.next_line()? {
-        stream.line(&line, lines.number)?;
-    }
-    stream.finish()
-}
-
-/// Lines of a reader, each within `LINE_BYTES_MAX`, as UTF-8 text.
-struct Lines<'a> {
-    reader: &'a mut dyn std::io::BufRead,
-    file: &'a str,
-    /// The number of the last line read (1-based).
-    number: usize,
-    buffer: Vec<u8>,
-}
-
-impl Lines<'_> {
-    fn next_line(&mut self) -> Result<Option<String>, HistoryError> {
-        use std::io::{BufRead, Read};
-        self.buffer.clear();
-        let read = (&mut *self.reader)
-            .take(LINE_BYTES_MAX as u64 + 1)
-            .read_until(b'\n', &mut self.buffer)
-            .map_err(|e| HistoryError::whole(self.file, e.to_string()))?;
-        if read == 0 {
-            return Ok(None);
-        }
-        self.number += 1;
-        if self.buffer.last() == Some(&b'\n') {
-            self.buffer.pop();
-            if self.buffer.last() == Some(&b'\r') {
-                self.buffer.pop();
-            }
-        } else if self.buffer.len() > LINE_BYTES_MAX {
-            return Err(HistoryError::at(
-                self.file,
-                self.number,
-                format!("a line longer than {LINE_BYTES_MAX} bytes"),
-            ));
-        }
-        let text = std::str::from_utf8(&self.buffer).map_err(|e| {
-            HistoryError::at(self.file, self.number, format!("not UTF-8 text ({e})"))
-        })?;
-        Ok(Some(text.to_string()))
-    }
-}
-
-/// A history being read a line at a time.
-struct Stream<'a> {
-    format: Format,
-    file: &'a str,
-    /// EDN and etcd events are paired as they come.
-    pairer: Pairer,
-    /// JSON lines are operations already.
-    operations: Vec<Operation>,
-    unknown: Vec<(String, usize)>,
-    /// EDN: the start of a form that continues on the next line.
-    pending: String,
-    pending_line: usize,
-}
-
-impl Stream<'_> {
-    fn line(&mut self, line: &str, number: usize) -> Result<(), HistoryError> {
-        let file = self.file;
-        match self.format {
-            Format::Jsonl => {
-                if line.trim().is_empty() {
-                    return Ok(());
-                }
-                if self.operations.len() >= HISTORY_OPS_MAX {
-                    return Err(HistoryError::whole(
-                        file,
-                        format!("more than {HISTORY_OPS_MAX} operations"),
-                    ));
-                }
-                let parsed = super::jsonl::parse(line)
-                    .map_err(|e| HistoryError::at(file, number, e.to_string()))?;
-                parsed
-                    .operation
-                    .validate()
-                    .map_err(|e| HistoryError::at(file, number, e))?;
-                for name in &parsed.unknown {
-                    note_unknown(&mut self.unknown, name, number, JSONL_FIELDS);
-                }
-                self.operations.push(parsed.operation);
-            }
-            Format::PorcupineEtcd => {
-                if let Some(event) = etcd_event(line, number, file)? {
-                    self.pairer.push(file, event)?;
-                }
-            }
-            Format::Edn | Format::PorcupineKv => self.edn_line(line, number)?,
-            Format::Json | Format::Auto => unreachable!("read whole, or resolved"),
-        }
-        Ok(())
-    }
-
-    /// Reads the complete forms the pending text and this line hold; a
-    /// form the line leaves open waits for the next.
-    fn edn_line(&mut self, line: &str, number: usize) -> Result<(), HistoryError> {
-        let file = self.file;
-        let keyed = self.format == Format::PorcupineKv;
-        if self.pending.is_empty() {
-            self.pending_line = number;
-        }
-        self.pending.push_str(line);
-        self.pending.push('\n');
-        let mut reader = Reader::new(&self.pending);
-        let mut events = Vec::new();
-        let consumed = loop {
-            if !reader.skip_space() {
-                break self.pending.len();
-            }
-            let start = reader.offset();
-            let form_line = self.pending_line + reader.line() - 1;
-            match reader.read() {
-                Ok(form) => {
-                    let items = match form {
-                        Edn::Vector(items) | Edn::List(items) => items,
-                        map => vec![map],
-                    };
-                    for item in items {
-                        if let Edn::Map(entries) = &item {
-                            for (key, _) in entries {
-                                if let Edn::Keyword(name) = key {
-                                    note_unknown(&mut self.unknown, name, form_line, EDN_FIELDS);
-                                }
-                            }
-                        }
-                        events_from_map(&mut events, item, file, form_line, keyed)?;
-                    }
-                }
-                // Cut short by the end of the text read so far: more to come.
-                Err(_) if reader.at_end() => break start,
-                Err(e) => {
-                    return Err(HistoryError::at(
-                        file,
-                        self.pending_line + reader.line() - 1,
-                        e,
-                    ))
-                }
-            }
-        };
-        for event in events {
-            self.pairer.push(file, event)?;
-        }
-        let rest = self.pending[consumed..].to_string();
-        let skipped_lines = self.pending[..consumed].matches('\n').count();
-        self.pending = rest;
-        self.pending_line += skipped_lines;
-        if self.pending.len() > LINE_BYTES_MAX {
-            return Err(HistoryError::at(
-                file,
-                self.pending_line,
-                format!("a form longer than {LINE_BYTES_MAX} bytes"),
-            ));
-        }
-        Ok(())
-    }
-
-    fn finish(self) -> Result<Imported, HistoryError> {
-        if !self.pending.trim().is_empty() {
-            // The last form never closed: the reader's own error says how.
-            let text = self.pending.strip_suffix('\n').unwrap_or(&self.pending);
-            let mut reader = Reader::new(text);
-            reader.skip_space();
-            let error = reader
-                .read()
-                .err()
-                .unwrap_or_else(|| "unexpected end".into());
-            return Err(HistoryError::at(
-                self.file,
-                self.pending_line + reader.line() - 1,
-                error,
-            ));
-        }
-        let (history, initial) = match self.format {
-            Format::Jsonl => (
-                History {
-                    operations: self.operations,
-                },
-                None,
-            ),
-            Format::PorcupineEtcd | Format::PorcupineKv => {
-                (self.pairer.finish(), Some(String::new()))
-            }
-            _ => (self.pairer.finish(), None),
-        };
-        finish(history, self.format, initial, self.unknown, self.file)
     }
 }

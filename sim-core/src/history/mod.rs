@@ -17,6 +17,7 @@ pub mod history_error;
 pub mod import;
 pub mod jepsen;
 pub mod jsonl;
+pub mod stream;
 
 use serde::{Deserialize, Serialize};
 use std::io::{BufRead, Write};
