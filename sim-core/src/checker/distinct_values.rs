@@ -420,6 +420,10 @@ type Found = (ViolationKind, Vec<usize>);
 
 impl<'a> Analysis<'a> {
     fn new(ops: &'a [&'a Operation], initial: &str) -> Result<Self, &'static str> {
+        // Positions are kept in 32 bits (a mention's code is twice one).
+        if ops.len() >= (u32::MAX / 2) as usize {
+            return Err("more than 2^31 operations on one key");
+        }
         let roles = ops
             .iter()
             .map(|op| role(op))
