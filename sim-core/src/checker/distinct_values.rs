@@ -225,20 +225,7 @@ fn stable_str_hash(text: &str) -> u64 {
     if ALL_HASHES_COLLIDE.with(|c| c.get()) {
         return 0;
     }
-    let mut state = 0x6661_756c_746c_696e_u64;
-    let bytes = text.as_bytes();
-    let mut chunks = bytes.chunks_exact(8);
-    for chunk in &mut chunks {
-        state = crate::hash::mix(
-            state,
-            u64::from_le_bytes(chunk.try_into().expect("eight bytes")),
-        );
-    }
-    let mut last = [0u8; 8];
-    let rest = chunks.remainder();
-    last[..rest.len()].copy_from_slice(rest);
-    state = crate::hash::mix(state, u64::from_le_bytes(last));
-    crate::hash::finalize(crate::hash::mix(state, bytes.len() as u64))
+    crate::hash::stable_hash(text)
 }
 
 /// Numbers the values the operations mention (and the initial one): equal
