@@ -71,11 +71,7 @@ pub fn key_indices(history: &History, key: &str) -> Vec<usize> {
         .operations
         .iter()
         .enumerate()
-        .filter(|(_, op)| {
-            op.key == key
-                && op.outcome != Outcome::Fail
-                && !(op.outcome == Outcome::Info && op.f == crate::history::Function::Read)
-        })
+        .filter(|(_, op)| op.key == key && constrains(&super::model::KvModel::default(), op))
         .map(|(i, _)| i)
         .collect()
 }

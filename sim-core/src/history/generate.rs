@@ -103,6 +103,21 @@ mod tests {
     use crate::checker::model::KvModel;
     use crate::checker::{Budget, Verdict};
 
+    /// The reports of both algorithms: the distinct-values check, then the search.
+    fn by_both(history: &History) -> Vec<linearizability::Report> {
+        [Algorithms::Auto, Algorithms::SearchOnly]
+            .into_iter()
+            .map(|algorithms| {
+                linearizability::check_with(
+                    history,
+                    &KvModel::default(),
+                    &Budget::default(),
+                    algorithms,
+                )
+            })
+            .collect()
+    }
+
     #[test]
     fn generated_histories_pass_and_the_planted_read_fails_under_both_algorithms() {
         for processes in [1, 5, 20] {
@@ -114,14 +129,8 @@ mod tests {
             let (history, planted) = register(&shape, 7);
             assert_eq!(planted, None);
             assert_eq!(history.len(), 400);
-            for algorithms in [Algorithms::Auto, Algorithms::SearchOnly] {
-                let report = linearizability::check_with(
-                    &history,
-                    &KvModel::default(),
-                    &Budget::default(),
-                    algorithms,
-                );
-                assert_eq!(report.verdict, Verdict::Pass, "{processes} {algorithms:?}");
+            for report in by_both(&history) {
+                assert_eq!(report.verdict, Verdict::Pass, "{processes}");
             }
             let (bad, planted) = register(
                 &RegisterShape {
@@ -132,14 +141,8 @@ mod tests {
             );
             let planted = planted.expect("a read to plant");
             assert!(planted >= 396, "near the end");
-            for algorithms in [Algorithms::Auto, Algorithms::SearchOnly] {
-                let report = linearizability::check_with(
-                    &bad,
-                    &KvModel::default(),
-                    &Budget::default(),
-                    algorithms,
-                );
-                assert_eq!(report.verdict, Verdict::Fail, "{processes} {algorithms:?}");
+            for report in by_both(&bad) {
+                assert_eq!(report.verdict, Verdict::Fail, "{processes}");
                 let cx = report.counterexample.unwrap();
                 assert!(cx.sub_history.contains(&planted));
             }
