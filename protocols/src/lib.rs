@@ -85,6 +85,7 @@ pub mod heap;
 pub mod invariant;
 pub mod kv;
 pub mod kv_single;
+pub mod lock;
 pub mod pingpong;
 pub mod plugin;
 pub mod primary_backup;

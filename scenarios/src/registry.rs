@@ -25,6 +25,7 @@ static BUILTIN: &[&dyn ProtocolEntry] = &[
     Registered::<protocols::primary_backup::plugin::PrimaryBackupPlugin>::ENTRY,
     Registered::<protocols::quorum::plugin::QuorumPlugin>::ENTRY,
     Registered::<protocols::txn_store::plugin::TxnStorePlugin>::ENTRY,
+    Registered::<protocols::lock::plugin::LockPlugin>::ENTRY,
 ];
 
 /// Protocols registered at run time by a user's crate, and the names of

@@ -1,0 +1,161 @@
+//! The lock's messages, timers and events.
+//!
+//! A grant is owned by (client node, attempt): the sender of an `Acquire`
+//! and the attempt number it carries. Only that pair releases it, which
+//! is Redis's random value in `SET key value NX`, made unique without
+//! chance.
+
+use serde::{Deserialize, Serialize};
+use sim_core::{LocalTime, NodeId, SimDuration};
+
+/// A lock server's state: what the primary replicates and every server
+/// keeps on disk.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct LockState {
+    /// Who holds the lock, if anyone (possibly expired: expiry is judged
+    /// when asked, on the server's own clock, as Redis does).
+    pub holder: Option<Holder>,
+    /// The last fencing token granted (a counter, never reused).
+    pub last_token: u64,
+    /// Failover epoch: raised by each promotion.
+    pub epoch: u64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Holder {
+    pub client: u32,
+    pub attempt: u64,
+    pub token: u64,
+    /// On the clock of the server that granted it: absolute, as Redis's
+    /// `PEXPIREAT` replicates, so a standby compares it with its own clock.
+    pub expires_at: LocalTime,
+}
+
+/// Why a lock server did not grant.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Refusal {
+    /// Another client holds it.
+    Held,
+    /// This server is a standby: ask the other.
+    NotPrimary,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum LockMessage {
+    /// Client to lock server: `SET lock (client, attempt) NX PX ttl`.
+    Acquire {
+        attempt: u64,
+        ttl: SimDuration,
+    },
+    /// Client to lock server: delete the lock if (client, attempt) holds it.
+    Release {
+        attempt: u64,
+    },
+    /// Lock server to client.
+    Granted {
+        attempt: u64,
+        token: u64,
+    },
+    Refused {
+        attempt: u64,
+        why: Refusal,
+    },
+    /// Primary to standby, every `replication_interval`: its whole state
+    /// (one lock), which is also its heartbeat.
+    Replicate {
+        state: LockState,
+    },
+    /// Client to the protected resource, inside the critical section.
+    Access {
+        attempt: u64,
+        token: u64,
+        write: Option<u64>,
+    },
+    /// The resource's answer: `value` after the access; `accepted` is
+    /// false when fencing refused the token.
+    AccessDone {
+        attempt: u64,
+        write: bool,
+        accepted: bool,
+        value: u64,
+    },
+}
+
+impl LockMessage {
+    /// Kind names, for per-kind latency and message counts.
+    pub const KINDS: &'static [&'static str] = &[
+        "Acquire",
+        "Release",
+        "Granted",
+        "Refused",
+        "Replicate",
+        "Access",
+        "AccessDone",
+    ];
+
+    pub fn kind(&self) -> usize {
+        match self {
+            LockMessage::Acquire { .. } => 0,
+            LockMessage::Release { .. } => 1,
+            LockMessage::Granted { .. } => 2,
+            LockMessage::Refused { .. } => 3,
+            LockMessage::Replicate { .. } => 4,
+            LockMessage::Access { .. } => 5,
+            LockMessage::AccessDone { .. } => 6,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum LockTimer {
+    /// Primary: send the state to the standby.
+    Replicate,
+    /// Standby: has the primary been silent for `failover_after`?
+    FailoverCheck,
+    /// Client: start the next acquisition.
+    Think,
+    /// Client: try acquiring again.
+    Retry,
+    /// Client: no answer to the request of this generation in time.
+    RequestTimeout(u64),
+    /// Client: the critical section's work of this generation is done.
+    WorkDone(u64),
+}
+
+/// What lock nodes report to the monitor.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LockEvent {
+    /// A client started to acquire.
+    AcquireStarted,
+    /// A client holds the lock under `token` and enters its critical
+    /// section (the validity left covered its work).
+    Acquired { attempt: u64, token: u64 },
+    /// A client gave up acquiring (`acquire_timeout`).
+    GaveUp,
+    /// A client did not enter: the validity left was shorter than its
+    /// work and two requests.
+    TooLittleValidity,
+    /// A client released the grant of `attempt`.
+    Released { attempt: u64 },
+    /// A lock server granted the lock anew under `token` (not a repeat
+    /// to the same owner).
+    Granted {
+        client: NodeId,
+        token: u64,
+        /// Whether the design promises tokens that increase with every
+        /// grant of the service (one server, or a pair, does; Redlock's
+        /// independent instances do not).
+        monotonic: bool,
+    },
+    /// A standby took over as primary.
+    Promoted { epoch: u64 },
+    /// The resource saw an access of `client`'s grant `attempt`.
+    Access {
+        client: NodeId,
+        attempt: u64,
+        token: u64,
+        write: bool,
+        accepted: bool,
+        fencing: bool,
+    },
+}

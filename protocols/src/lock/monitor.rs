@@ -1,0 +1,342 @@
+//! The lock's invariants and metrics, judged in true time.
+//!
+//! - `mutual-exclusion`: two holders never use the protected resource at
+//!   once. A holder's use runs from its first accepted access (its read)
+//!   to its last (its write); if the resource accepts an access of a
+//!   holder that already used it, after another client's grant used it
+//!   in between, the two uses overlapped: the first holder read, the
+//!   second read and perhaps wrote, and the first writes back a value
+//!   computed before. This is "two writes from holders whose hold periods
+//!   overlap", counted where it does harm: a zombie whose write lands
+//!   after the next holder's accesses. With fencing the newer holder's
+//!   read raises the resource's token, and the zombie's write is refused.
+//! - `fenced-writes-ordered`: the resource never accepts a write under a
+//!   lower token after one under a higher token. Fencing makes it hold;
+//!   without fencing it shows what fencing would have refused.
+//! - `fencing-tokens-increase`: where the design promises it (a single
+//!   server, or a primary and its standby), every new grant's token is
+//!   larger than every earlier one's. A failover that lost a grant, or a
+//!   counter that restarts, breaks it.
+//!
+//! Metrics: the acquisition latency (from a client's start to its entry,
+//! true time), how long the lock stayed unavailable after its holder
+//! crashed (until another client entered: about the TTL), and counts of
+//! acquisitions, give-ups, writes accepted and refused, and zombie writes
+//! attempted and accepted. A zombie write is one under a grant older than
+//! another client's newer grant.
+
+use super::messages::LockEvent;
+use crate::invariant::{
+    push_sample, Monitor, ProtocolMetrics, Violation, VIOLATIONS_AT_FINISH_MAX,
+};
+use sim_core::{NodeId, SimTime};
+use std::collections::{BTreeMap, VecDeque};
+
+/// Grants remembered per client, newest last: an access under an older
+/// one (a message delayed past this many of its sender's acquisitions)
+/// is counted as a zombie's but cannot be judged for overlap.
+pub const GRANTS_PER_CLIENT_MAX: usize = 16;
+
+#[derive(Clone, Copy, Debug)]
+struct Grant {
+    attempt: u64,
+    acquired_at: SimTime,
+    /// The resource accepted an access under it.
+    used: bool,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Use {
+    client: NodeId,
+    attempt: u64,
+    token: u64,
+    at: SimTime,
+}
+
+#[derive(Debug, Default)]
+pub struct LockMonitor {
+    grants: BTreeMap<NodeId, VecDeque<Grant>>,
+    /// Clients in their critical section, with the attempt they hold.
+    holding: BTreeMap<NodeId, u64>,
+    /// The latest grant entered: (client, when).
+    latest: Option<(NodeId, SimTime)>,
+    /// The last accepted access.
+    last_use: Option<Use>,
+    highest_written: Option<(u64, NodeId)>,
+    highest_granted: Option<(u64, NodeId)>,
+    acquire_started: BTreeMap<NodeId, SimTime>,
+    holder_crashed_at: Option<SimTime>,
+    acquire_latency_ms: Vec<f64>,
+    unavailable_after_crash_ms: Vec<f64>,
+    acquisitions: u64,
+    gave_up: u64,
+    too_little_validity: u64,
+    writes_accepted: u64,
+    writes_refused: u64,
+    zombie_writes_attempted: u64,
+    zombie_writes_accepted: u64,
+    failovers: u64,
+    /// Violations found on an event that already reported one (one event,
+    /// one verdict): reported at the end.
+    pending: Vec<Violation>,
+}
+
+fn ms(d: sim_core::SimDuration) -> f64 {
+    d.as_millis_f64()
+}
+
+impl LockMonitor {
+    fn grant(&self, client: NodeId, attempt: u64) -> Option<&Grant> {
+        self.grants
+            .get(&client)?
+            .iter()
+            .find(|g| g.attempt == attempt)
+    }
+
+    fn on_acquired(&mut self, time: SimTime, client: NodeId, attempt: u64) {
+        self.acquisitions += 1;
+        if let Some(started) = self.acquire_started.remove(&client) {
+            push_sample(
+                &mut self.acquire_latency_ms,
+                ms(time.saturating_since(started)),
+            );
+        }
+        if let Some(crashed) = self.holder_crashed_at.take() {
+            push_sample(
+                &mut self.unavailable_after_crash_ms,
+                ms(time.saturating_since(crashed)),
+            );
+        }
+        let grants = self.grants.entry(client).or_default();
+        if grants.len() == GRANTS_PER_CLIENT_MAX {
+            grants.pop_front();
+        }
+        grants.push_back(Grant {
+            attempt,
+            acquired_at: time,
+            used: false,
+        });
+        self.holding.insert(client, attempt);
+        self.latest = Some((client, time));
+    }
+
+    fn on_access(
+        &mut self,
+        time: SimTime,
+        client: NodeId,
+        attempt: u64,
+        token: u64,
+        write: bool,
+        accepted: bool,
+    ) -> Option<Violation> {
+        let grant = self.grant(client, attempt).copied();
+        // Another client entered under a newer grant than this one.
+        let zombie = match (grant, self.latest) {
+            (Some(g), Some((newest, at))) => newest != client && at > g.acquired_at,
+            (None, _) => true,
+            (Some(_), None) => false,
+        };
+        if write {
+            if zombie {
+                self.zombie_writes_attempted += 1;
+                self.zombie_writes_accepted += u64::from(accepted);
+            }
+            if accepted {
+                self.writes_accepted += 1;
+            } else {
+                self.writes_refused += 1;
+            }
+        }
+        if !accepted {
+            return None;
+        }
+        let mut ordered = None;
+        if write {
+            if let Some((highest, by)) = self.highest_written {
+                if token < highest {
+                    ordered = Violation::at(
+                        "fenced-writes-ordered",
+                        time,
+                        Some(client),
+                        format!("the resource accepted {client}'s write under token {token} after {by}'s under token {highest}: fencing would have refused it"),
+                    );
+                }
+            }
+            if self.highest_written.is_none_or(|(h, _)| token > h) {
+                self.highest_written = Some((token, client));
+            }
+        }
+        let mut violation = None;
+        if let (Some(g), Some(last)) = (grant, self.last_use) {
+            if g.used && last.client != client {
+                let what = if write { "write" } else { "read" };
+                let other = self.grant(last.client, last.attempt);
+                let zombie = if other.is_some_and(|o| o.acquired_at > g.acquired_at) {
+                    format!(
+                        "{client}'s grant (entered at {}) is the older: the zombie",
+                        g.acquired_at
+                    )
+                } else {
+                    format!("{}'s grant is the older: the zombie", last.client)
+                };
+                violation = Violation::at(
+                    "mutual-exclusion",
+                    time,
+                    Some(client),
+                    format!(
+                        "{client}'s {what} under token {token} was accepted at {time}, after {}'s access under token {} at {}, though {client} had used the resource before that: two holders used it at once ({zombie})",
+                        last.client, last.token, last.at
+                    ),
+                );
+            }
+        }
+        if let Some(g) = self
+            .grants
+            .get_mut(&client)
+            .and_then(|gs| gs.iter_mut().find(|g| g.attempt == attempt))
+        {
+            g.used = true;
+        }
+        self.last_use = Some(Use {
+            client,
+            attempt,
+            token,
+            at: time,
+        });
+        match (violation, ordered) {
+            (Some(first), Some(second)) => {
+                if self.pending.len() < VIOLATIONS_AT_FINISH_MAX {
+                    self.pending.push(second);
+                }
+                Some(first)
+            }
+            (first, second) => first.or(second),
+        }
+    }
+
+    fn on_granted(
+        &mut self,
+        time: SimTime,
+        node: NodeId,
+        client: NodeId,
+        token: u64,
+    ) -> Option<Violation> {
+        let violation = match self.highest_granted {
+            Some((highest, to)) if token <= highest => Violation::at(
+                "fencing-tokens-increase",
+                time,
+                Some(node),
+                format!("{node} granted the lock to {client} under token {token}, but {to} was granted token {highest} before: a fencing token that does not increase lets an old holder's writes in"),
+            ),
+            _ => None,
+        };
+        if self.highest_granted.is_none_or(|(h, _)| token > h) {
+            self.highest_granted = Some((token, client));
+        }
+        violation
+    }
+}
+
+impl Monitor<LockEvent> for LockMonitor {
+    const INVARIANTS: &'static [&'static str] = &[
+        "mutual-exclusion",
+        "fenced-writes-ordered",
+        "fencing-tokens-increase",
+    ];
+
+    fn new(_nodes: u32) -> Self {
+        LockMonitor::default()
+    }
+
+    fn observe(&mut self, time: SimTime, node: NodeId, event: &LockEvent) -> Option<Violation> {
+        match *event {
+            LockEvent::AcquireStarted => {
+                self.acquire_started.insert(node, time);
+                None
+            }
+            LockEvent::Acquired { attempt, .. } => {
+                self.on_acquired(time, node, attempt);
+                None
+            }
+            LockEvent::GaveUp => {
+                self.gave_up += 1;
+                self.acquire_started.remove(&node);
+                None
+            }
+            LockEvent::TooLittleValidity => {
+                self.too_little_validity += 1;
+                None
+            }
+            LockEvent::Released { attempt } => {
+                if self.holding.get(&node) == Some(&attempt) {
+                    self.holding.remove(&node);
+                }
+                None
+            }
+            LockEvent::Granted {
+                client,
+                token,
+                monotonic,
+            } => {
+                if monotonic {
+                    self.on_granted(time, node, client, token)
+                } else {
+                    None
+                }
+            }
+            LockEvent::Promoted { .. } => {
+                self.failovers += 1;
+                None
+            }
+            LockEvent::Access {
+                client,
+                attempt,
+                token,
+                write,
+                accepted,
+                ..
+            } => self.on_access(time, client, attempt, token, write, accepted),
+        }
+    }
+
+    fn node_crashed(&mut self, time: SimTime, node: NodeId) {
+        self.acquire_started.remove(&node);
+        if self.holding.remove(&node).is_some() && self.holder_crashed_at.is_none() {
+            self.holder_crashed_at = Some(time);
+        }
+    }
+
+    fn finish(&mut self, _time: SimTime) -> Vec<Violation> {
+        std::mem::take(&mut self.pending)
+    }
+
+    fn metrics(&self) -> ProtocolMetrics {
+        ProtocolMetrics {
+            samples: vec![
+                ("acquire_latency_ms", self.acquire_latency_ms.clone()),
+                (
+                    "unavailable_after_crash_ms",
+                    self.unavailable_after_crash_ms.clone(),
+                ),
+            ],
+            counts: vec![
+                ("acquisitions", self.acquisitions),
+                ("acquire_gave_up", self.gave_up),
+                ("too_little_validity", self.too_little_validity),
+                ("writes_accepted", self.writes_accepted),
+                ("writes_refused", self.writes_refused),
+                ("zombie_writes_attempted", self.zombie_writes_attempted),
+                ("zombie_writes_accepted", self.zombie_writes_accepted),
+                ("failovers", self.failovers),
+            ],
+            ..ProtocolMetrics::default()
+        }
+    }
+
+    fn heap_bytes(&self) -> usize {
+        let grants: usize = self.grants.values().map(|g| g.capacity() * 40 + 64).sum();
+        grants
+            + (self.holding.len() + self.acquire_started.len()) * 48
+            + (self.acquire_latency_ms.capacity() + self.unavailable_after_crash_ms.capacity()) * 8
+    }
+}
