@@ -340,7 +340,7 @@ impl LockClient {
         ));
         if ctx.now().saturating_add(needed) > valid_until {
             ctx.emit(LockEvent::TooLittleValidity);
-            self.release(ctx, attempt, true);
+            self.release(ctx, attempt, false);
             self.think(ctx);
             return;
         }

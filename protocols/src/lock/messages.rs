@@ -157,5 +157,9 @@ pub enum LockEvent {
         write: bool,
         accepted: bool,
         fencing: bool,
+        /// Whether the design's tokens are meant to be ordered (not
+        /// Redlock's), so that a write under a lower token after a higher
+        /// one is news.
+        ordered: bool,
     },
 }

@@ -25,6 +25,8 @@
 //! other protocols can host.
 
 mod client;
+#[cfg(test)]
+mod client_test;
 pub mod messages;
 pub mod monitor;
 #[cfg(test)]
@@ -66,7 +68,9 @@ impl Lock {
         let resource = params.resource();
         match node.0 {
             n if n < resource => Lock::Server(LockServer::new(params)),
-            n if n == resource => Lock::Resource(Resource::new(params.fencing)),
+            n if n == resource => {
+                Lock::Resource(Resource::new(params.fencing, params.monotonic_tokens()))
+            }
             _ => Lock::Client(LockClient::new(params)),
         }
     }

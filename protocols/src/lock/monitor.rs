@@ -11,8 +11,10 @@
 //!   after the next holder's accesses. With fencing the newer holder's
 //!   read raises the resource's token, and the zombie's write is refused.
 //! - `fenced-writes-ordered`: the resource never accepts a write under a
-//!   lower token after one under a higher token. Fencing makes it hold;
-//!   without fencing it shows what fencing would have refused.
+//!   lower token after one under a higher token, where the design's
+//!   tokens are meant to be ordered (not Redlock's, whose independent
+//!   counters order nothing). Fencing makes it hold; without fencing it
+//!   shows what fencing would have refused.
 //! - `fencing-tokens-increase`: where the design promises it (a single
 //!   server, or a primary and its standby), every new grant's token is
 //!   larger than every earlier one's. A failover that lost a grant, or a
@@ -70,6 +72,7 @@ pub struct LockMonitor {
     unavailable_after_crash_ms: Vec<f64>,
     acquisitions: u64,
     gave_up: u64,
+    releases: u64,
     too_little_validity: u64,
     writes_accepted: u64,
     writes_refused: u64,
@@ -128,6 +131,7 @@ impl LockMonitor {
         token: u64,
         write: bool,
         accepted: bool,
+        ordered: bool,
     ) -> Option<Violation> {
         let grant = self.grant(client, attempt).copied();
         // Another client entered under a newer grant than this one.
@@ -150,11 +154,11 @@ impl LockMonitor {
         if !accepted {
             return None;
         }
-        let mut ordered = None;
-        if write {
+        let mut out_of_order = None;
+        if write && ordered {
             if let Some((highest, by)) = self.highest_written {
                 if token < highest {
-                    ordered = Violation::at(
+                    out_of_order = Violation::at(
                         "fenced-writes-ordered",
                         time,
                         Some(client),
@@ -203,7 +207,7 @@ impl LockMonitor {
             token,
             at: time,
         });
-        match (violation, ordered) {
+        match (violation, out_of_order) {
             (Some(first), Some(second)) => {
                 if self.pending.len() < VIOLATIONS_AT_FINISH_MAX {
                     self.pending.push(second);
@@ -268,6 +272,7 @@ impl Monitor<LockEvent> for LockMonitor {
                 None
             }
             LockEvent::Released { attempt } => {
+                self.releases += 1;
                 if self.holding.get(&node) == Some(&attempt) {
                     self.holding.remove(&node);
                 }
@@ -294,8 +299,9 @@ impl Monitor<LockEvent> for LockMonitor {
                 token,
                 write,
                 accepted,
+                ordered,
                 ..
-            } => self.on_access(time, client, attempt, token, write, accepted),
+            } => self.on_access(time, client, attempt, token, write, accepted, ordered),
         }
     }
 
@@ -322,6 +328,7 @@ impl Monitor<LockEvent> for LockMonitor {
             counts: vec![
                 ("acquisitions", self.acquisitions),
                 ("acquire_gave_up", self.gave_up),
+                ("releases", self.releases),
                 ("too_little_validity", self.too_little_validity),
                 ("writes_accepted", self.writes_accepted),
                 ("writes_refused", self.writes_refused),

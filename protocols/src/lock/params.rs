@@ -152,7 +152,7 @@ impl LockParams {
     /// Checks the params for `nodes` nodes; errors name the field.
     pub fn validate(&self, nodes: usize) -> Result<(), String> {
         if self.design == Design::Redlock {
-            if !(3..=INSTANCES_MAX).contains(&self.instances) || self.instances % 2 == 0 {
+            if !(3..=INSTANCES_MAX).contains(&self.instances) || self.instances.is_multiple_of(2) {
                 return Err(format!(
                     "instances: Redlock needs an odd number of lock servers from 3 to {INSTANCES_MAX}, so that a majority is well defined and two clients cannot both hold one; got {}",
                     self.instances

@@ -26,13 +26,16 @@ pub struct ResourceState {
 #[derive(Debug)]
 pub struct Resource {
     fencing: bool,
+    /// The design promises increasing tokens (for the monitor).
+    ordered: bool,
     state: ResourceState,
 }
 
 impl Resource {
-    pub fn new(fencing: bool) -> Self {
+    pub fn new(fencing: bool, ordered: bool) -> Self {
         Resource {
             fencing,
+            ordered,
             state: ResourceState::default(),
         }
     }
@@ -77,13 +80,16 @@ impl Resource {
             ctx.storage().sync();
         }
         debug_assert!(!accepted || self.state.highest_token >= token);
-        ctx.emit(LockEvent::Access {
+        // Reported once durable, as the answer is: an access a power loss
+        // took back never happened, for the holders or for the monitor.
+        ctx.emit_when_durable(LockEvent::Access {
             client: from,
             attempt,
             token,
             write: write.is_some(),
             accepted,
             fencing: self.fencing,
+            ordered: self.ordered,
         });
         let done = LockMessage::AccessDone {
             attempt,

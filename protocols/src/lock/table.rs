@@ -55,7 +55,7 @@ pub fn release(state: &mut LockState, client: u32, attempt: u64, rules: Rules) -
     let owned = state
         .holder
         .is_some_and(|h| h.client == client && h.attempt == attempt);
-    if state.holder.is_none() || !(owned || !rules.owner_check) {
+    if state.holder.is_none() || (rules.owner_check && !owned) {
         return false;
     }
     state.holder = None;

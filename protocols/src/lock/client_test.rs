@@ -1,0 +1,301 @@
+//! A lock client's handlers: one critical section from acquire to
+//! release, a fenced read that ends it, Redlock's validity rule with and
+//! without its bug switch, failover to the standby, and a late grant
+//! handed back.
+
+use super::messages::{LockEvent, LockMessage, LockTimer, Refusal};
+use super::params::{Design, LockParams};
+use super::Lock;
+use super::LockClient;
+use crate::cluster::Service;
+use crate::testkit::{Effect, EffectOf, Handled, ServerHarness};
+use sim_core::{NodeId, SimDuration, TimerId};
+use std::sync::Arc;
+
+const FIRST: u64 = 1 << 32 | 1;
+const TTL: SimDuration = SimDuration::from_millis(500);
+
+/// The client after its first `Think`: it has asked for the lock.
+fn asking(params: LockParams) -> (ServerHarness, Lock, Handled<Lock, ()>) {
+    let me = params.resource() + 1;
+    let mut harness = ServerHarness::new(NodeId(me), me + 2, 1);
+    let mut lock = Lock::Client(LockClient::new(Arc::new(params)));
+    let started = harness.call(|ctx| lock.on_start(ctx));
+    assert_eq!(started.stored, ["client/incarnation"]);
+    assert!(matches!(
+        started.effects[..],
+        [Effect::SetTimer {
+            timer: LockTimer::Think,
+            ..
+        }]
+    ));
+    let asked = harness.call(|ctx| lock.on_timer(ctx, TimerId(1), LockTimer::Think));
+    (harness, lock, asked)
+}
+
+/// The one timer a handler set.
+fn timer(handled: &Handled<Lock, ()>) -> (SimDuration, LockTimer) {
+    let timers: Vec<_> = handled
+        .effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::SetTimer { after, timer, .. } => Some((*after, timer.clone())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(timers.len(), 1, "{:?}", handled.effects);
+    timers[0].clone()
+}
+
+fn without_timers(handled: &Handled<Lock, ()>) -> Vec<EffectOf<Lock>> {
+    handled
+        .effects
+        .iter()
+        .filter(|e| !matches!(e, Effect::SetTimer { .. }))
+        .cloned()
+        .collect()
+}
+
+fn send(to: u32, message: LockMessage) -> EffectOf<Lock> {
+    Effect::Send {
+        to: NodeId(to),
+        message,
+    }
+}
+
+#[test]
+fn one_critical_section_acquires_reads_works_writes_the_value_plus_one_and_releases() {
+    let (mut harness, mut lock, asked) = asking(LockParams::default());
+    assert_eq!(
+        without_timers(&asked),
+        [
+            Effect::Emit(LockEvent::AcquireStarted),
+            send(
+                0,
+                LockMessage::Acquire {
+                    attempt: FIRST,
+                    ttl: TTL
+                }
+            ),
+        ]
+    );
+    let granted = LockMessage::Granted {
+        attempt: FIRST,
+        token: 4,
+    };
+    let entered = harness.call(|ctx| lock.on_message(ctx, NodeId(0), granted));
+    assert_eq!(
+        without_timers(&entered),
+        [
+            Effect::Emit(LockEvent::Acquired {
+                attempt: FIRST,
+                token: 4
+            }),
+            send(
+                1,
+                LockMessage::Access {
+                    attempt: FIRST,
+                    token: 4,
+                    write: None
+                }
+            ),
+        ]
+    );
+    assert_eq!(lock.leader_term(), Some(4), "\"@leader\" names the holder");
+    let read = LockMessage::AccessDone {
+        attempt: FIRST,
+        write: false,
+        accepted: true,
+        value: 41,
+    };
+    let working = harness.call(|ctx| lock.on_message(ctx, NodeId(1), read));
+    let (work, done) = timer(&working);
+    assert!(
+        (20..=80).contains(&(work.as_nanos() / 1_000_000)),
+        "{work:?}"
+    );
+    let writing = harness.call(|ctx| lock.on_timer(ctx, TimerId(3), done));
+    assert_eq!(
+        without_timers(&writing),
+        [send(
+            1,
+            LockMessage::Access {
+                attempt: FIRST,
+                token: 4,
+                write: Some(42)
+            }
+        )]
+    );
+    let written = LockMessage::AccessDone {
+        attempt: FIRST,
+        write: true,
+        accepted: true,
+        value: 42,
+    };
+    let released = harness.call(|ctx| lock.on_message(ctx, NodeId(1), written));
+    assert_eq!(
+        without_timers(&released),
+        [
+            send(0, LockMessage::Release { attempt: FIRST }),
+            Effect::Emit(LockEvent::Released { attempt: FIRST }),
+        ]
+    );
+    assert_eq!(timer(&released).1, LockTimer::Think);
+    assert_eq!(lock.leader_term(), None);
+}
+
+#[test]
+fn a_fenced_read_ends_the_critical_section_without_a_write() {
+    let (mut harness, mut lock, _) = asking(LockParams::default());
+    let granted = LockMessage::Granted {
+        attempt: FIRST,
+        token: 4,
+    };
+    harness.call(|ctx| lock.on_message(ctx, NodeId(0), granted));
+    let fenced = LockMessage::AccessDone {
+        attempt: FIRST,
+        write: false,
+        accepted: false,
+        value: 0,
+    };
+    let ended = harness.call(|ctx| lock.on_message(ctx, NodeId(1), fenced));
+    assert_eq!(
+        without_timers(&ended),
+        [
+            send(0, LockMessage::Release { attempt: FIRST }),
+            Effect::Emit(LockEvent::Released { attempt: FIRST }),
+        ]
+    );
+}
+
+fn redlock(bug: bool) -> LockParams {
+    LockParams {
+        design: Design::Redlock,
+        instances: 3,
+        redlock_ignore_elapsed: bug,
+        ..LockParams::default()
+    }
+}
+
+/// Redlock over three instances: n0 grants, n1 refuses after `slow`,
+/// n2 grants; returns what the client did on the last answer.
+fn redlock_round(bug: bool, slow: SimDuration) -> Handled<Lock, ()> {
+    let (mut harness, mut lock, asked) = asking(redlock(bug));
+    assert_eq!(
+        without_timers(&asked)[1],
+        send(
+            0,
+            LockMessage::Acquire {
+                attempt: FIRST,
+                ttl: TTL
+            }
+        )
+    );
+    let grant = |token| LockMessage::Granted {
+        attempt: FIRST,
+        token,
+    };
+    let next = harness.call(|ctx| lock.on_message(ctx, NodeId(0), grant(3)));
+    assert_eq!(
+        without_timers(&next),
+        [send(
+            1,
+            LockMessage::Acquire {
+                attempt: FIRST,
+                ttl: TTL
+            }
+        )],
+        "instances are asked one after another"
+    );
+    harness.advance(slow);
+    let refused = LockMessage::Refused {
+        attempt: FIRST,
+        why: Refusal::Held,
+    };
+    harness.call(|ctx| lock.on_message(ctx, NodeId(1), refused));
+    harness.call(|ctx| lock.on_message(ctx, NodeId(2), grant(8)))
+}
+
+#[test]
+fn redlock_holds_a_majority_granted_within_the_validity_under_the_largest_token() {
+    let judged = redlock_round(false, SimDuration::from_millis(10));
+    assert_eq!(
+        without_timers(&judged),
+        [
+            Effect::Emit(LockEvent::Acquired {
+                attempt: FIRST,
+                token: 8
+            }),
+            send(
+                3,
+                LockMessage::Access {
+                    attempt: FIRST,
+                    token: 8,
+                    write: None
+                }
+            ),
+        ]
+    );
+}
+
+#[test]
+fn redlock_counts_the_acquisition_time_against_the_ttl_unless_the_bug_is_on() {
+    // 500 ms spent: the validity (500 − 500 − 7 ms) is gone. Release
+    // everywhere and try again later.
+    let late = redlock_round(false, TTL);
+    assert_eq!(
+        without_timers(&late),
+        [
+            send(0, LockMessage::Release { attempt: FIRST }),
+            send(1, LockMessage::Release { attempt: FIRST }),
+            send(2, LockMessage::Release { attempt: FIRST }),
+        ]
+    );
+    assert_eq!(timer(&late).1, LockTimer::Retry);
+    // The bug counts the validity from now: 493 ms, enough to enter.
+    let buggy = redlock_round(true, TTL);
+    assert!(
+        buggy.events().contains(&&LockEvent::Acquired {
+            attempt: FIRST,
+            token: 8
+        }),
+        "{:?}",
+        buggy.effects
+    );
+}
+
+#[test]
+fn a_single_nodes_client_turns_to_the_standby_when_told_and_hands_back_a_late_grant() {
+    let params = LockParams {
+        standby: true,
+        ..LockParams::default()
+    };
+    let (mut harness, mut lock, _) = asking(params);
+    let not_primary = LockMessage::Refused {
+        attempt: FIRST,
+        why: Refusal::NotPrimary,
+    };
+    let waiting = harness.call(|ctx| lock.on_message(ctx, NodeId(0), not_primary));
+    assert_eq!(timer(&waiting).1, LockTimer::Retry);
+    let retried = harness.call(|ctx| lock.on_timer(ctx, TimerId(5), LockTimer::Retry));
+    let second = 1 << 32 | 2;
+    assert_eq!(
+        without_timers(&retried),
+        [send(
+            1,
+            LockMessage::Acquire {
+                attempt: second,
+                ttl: TTL
+            }
+        )]
+    );
+    let stale = LockMessage::Granted {
+        attempt: FIRST,
+        token: 2,
+    };
+    let handed_back = harness.call(|ctx| lock.on_message(ctx, NodeId(0), stale));
+    assert_eq!(
+        without_timers(&handed_back),
+        [send(0, LockMessage::Release { attempt: FIRST })]
+    );
+}
