@@ -241,7 +241,7 @@ enum Command {
         after_help = "Examples:\n  faultline swarm all --scenarios 100 --seeds 5\n  faultline swarm PrimaryBackup --scenarios 0..5000 --seeds 10 --jobs 16 --out soak   # a soak\n  faultline run soak/primarybackup-17-seed-3.ron --seed 3   # a failure, again"
     )]
     Swarm {
-        /// A protocol (Raft, PrimaryBackup, Quorum, KvSingle, TwoPhaseCommit, ThreePhaseCommit, Saga, RingElection, BullyElection), or all.
+        /// A protocol (Raft, PrimaryBackup, Quorum, KvSingle, TwoPhaseCommit, ThreePhaseCommit, Saga, RingElection, BullyElection, TxnStore, Lock), or all.
         protocol: String,
         /// How many scenarios (500), or which (1000..2000): scenario i is the same everywhere.
         #[arg(long, default_value = "100")]

@@ -123,16 +123,19 @@ impl LockMonitor {
         self.latest = Some((client, time));
     }
 
-    fn on_access(
-        &mut self,
-        time: SimTime,
-        client: NodeId,
-        attempt: u64,
-        token: u64,
-        write: bool,
-        accepted: bool,
-        ordered: bool,
-    ) -> Option<Violation> {
+    fn on_access(&mut self, time: SimTime, access: &LockEvent) -> Option<Violation> {
+        let LockEvent::Access {
+            client,
+            attempt,
+            token,
+            write,
+            accepted,
+            ordered,
+            ..
+        } = *access
+        else {
+            unreachable!("only accesses come here");
+        };
         let grant = self.grant(client, attempt).copied();
         // Another client entered under a newer grant than this one.
         let zombie = match (grant, self.latest) {
@@ -293,15 +296,7 @@ impl Monitor<LockEvent> for LockMonitor {
                 self.failovers += 1;
                 None
             }
-            LockEvent::Access {
-                client,
-                attempt,
-                token,
-                write,
-                accepted,
-                ordered,
-                ..
-            } => self.on_access(time, client, attempt, token, write, accepted, ordered),
+            LockEvent::Access { .. } => self.on_access(time, event),
         }
     }
 

@@ -18,10 +18,11 @@ pub enum SwarmProtocol {
     RingElection,
     BullyElection,
     TxnStore,
+    Lock,
 }
 
 impl SwarmProtocol {
-    pub const ALL: [SwarmProtocol; 10] = [
+    pub const ALL: [SwarmProtocol; 11] = [
         SwarmProtocol::KvSingle,
         SwarmProtocol::Raft,
         SwarmProtocol::PrimaryBackup,
@@ -32,6 +33,7 @@ impl SwarmProtocol {
         SwarmProtocol::RingElection,
         SwarmProtocol::BullyElection,
         SwarmProtocol::TxnStore,
+        SwarmProtocol::Lock,
     ];
 
     /// The protocol's name in a scenario file.
@@ -47,6 +49,7 @@ impl SwarmProtocol {
             SwarmProtocol::RingElection => "RingElection",
             SwarmProtocol::BullyElection => "BullyElection",
             SwarmProtocol::TxnStore => "TxnStore",
+            SwarmProtocol::Lock => "Lock",
         }
     }
 
@@ -182,6 +185,7 @@ pub fn scenario_text(protocol: SwarmProtocol, index: u64, d: &mut Draw) -> Strin
         SwarmProtocol::PrimaryBackup => primary_backup(d, timing),
         SwarmProtocol::Quorum => quorum(d, timing),
         SwarmProtocol::TxnStore => txn_store(d, timing),
+        SwarmProtocol::Lock => lock(d),
         SwarmProtocol::TwoPhaseCommit | SwarmProtocol::ThreePhaseCommit => {
             commit(d, protocol, timing)
         }
@@ -320,6 +324,50 @@ fn registers_or_transactions(
     );
     let check = if lists { "list-append" } else { "rw-register" };
     (mix, vec![check, "invariants"])
+}
+
+/// The lock in a design whose promise holds in the environment drawn: a
+/// single node with fencing under every fault on an asynchronous network
+/// (fencing needs no timing); Redlock, or a single node without fencing,
+/// only where their timing assumptions hold: a synchronous network,
+/// bounded drift, and crashes only (a pause, a clock step or a message
+/// delayed past its timeout makes a zombie, which only fencing stops).
+fn lock(d: &mut Draw) -> Parts {
+    let clients = d.int(1, 6);
+    let ttl_ms = d.real(100.0, 2_000.0);
+    let work_ms = d.real(1.0, ttl_ms / 4.0);
+    let timing = format!(
+        "ttl: \"{}\", work_min: \"{}\", work_max: \"{}\", think_min: \"0ms\", think_max: \"{}\", request_timeout: \"{}\"",
+        ms(ttl_ms),
+        ms(work_ms / 2.0),
+        ms(work_ms),
+        ms(d.real(0.1, 100.0)),
+        ms(d.real(10.0, 100.0)),
+    );
+    let (servers, design, allow, kinds) = match *d.pick(&[0u8, 1, 2]) {
+        0 => (
+            1,
+            "SingleNode, fencing: true".to_string(),
+            ASYNC,
+            ALL_KINDS.to_vec(),
+        ),
+        1 => {
+            let instances = *d.pick(&[3u64, 5, 7]);
+            let design = format!("Redlock, instances: {instances}");
+            (instances, design, SYNC, CRASH_KINDS.to_vec())
+        }
+        _ => (1, "SingleNode".to_string(), SYNC, CRASH_KINDS.to_vec()),
+    };
+    Parts {
+        servers: servers + 1 + clients,
+        names: None,
+        params: format!("design: {design}, {timing}"),
+        allow,
+        workload: None,
+        kinds,
+        outages: false,
+        checks: vec!["invariants"],
+    }
 }
 
 /// TxnStore under a drawn isolation level, judged against the model that
