@@ -452,9 +452,10 @@ pub fn metrics_json(outcome: &RunOutcome) -> serde_json::Value {
 }
 
 /// Every file a run may write into its folder.
-pub const RUN_FILES: [&str; 7] = [
+pub const RUN_FILES: [&str; 8] = [
     "resolved.ron",
     "history.jsonl",
+    "mutex.edn",
     "metrics.json",
     "checks.json",
     "counterexample.html",
@@ -486,6 +487,12 @@ pub fn write_outputs(
                 std::io::BufWriter::new(std::fs::File::create(dir.join("history.jsonl"))?);
             outcome.history.write_jsonl(&mut file)?;
             file.flush()?;
+            // A lock's own acquires and releases, for `faultline check
+            // mutex.edn --model mutex`.
+            if let Some(mutex) = &outcome.metrics.mutex_history {
+                let text = sim_core::workload::mutex::write_edn(&mutex.ops);
+                std::fs::write(dir.join("mutex.edn"), text)?;
+            }
         }
         if resolved.outputs.metrics {
             let metrics = metrics_json(outcome);

@@ -366,3 +366,63 @@ fn regression_a_runs_own_history_with_give_ups_checks_under_strict() {
     assert_eq!(strict.code, 0, "{strict:?}");
     assert!(!strict.stdout.contains("warning"), "{}", strict.stdout);
 }
+
+/// A lock's run writes its own acquires and releases as mutex.edn, and
+/// `check --model mutex` gives the run's own `mutex` verdict: with fencing
+/// the resource is safe (invariants pass) while the lock itself gave two
+/// clients the lock at once (the paused holder's and the next one's).
+#[test]
+fn a_locks_own_history_is_written_and_checked_as_a_mutex() {
+    for fencing in ["true", "false"] {
+        let dir = faultline_e2e::scratch(&format!("lock-mutex-{fencing}"));
+        let out = dir.display().to_string();
+        let fencing_set = format!("protocol.Lock.fencing={fencing}");
+        let run = faultline(&[
+            "run",
+            "lock-gc-pause",
+            "--seed",
+            "0",
+            "--no-report",
+            "--set",
+            &fencing_set,
+            "--set",
+            r#"checks=["invariants","mutex"]"#,
+            "--out",
+            &out,
+        ]);
+        assert_eq!(run.code, 1, "{run:?}");
+        assert!(
+            run.stdout.contains("mutex                FAIL"),
+            "{}",
+            run.stdout
+        );
+        assert_eq!(
+            run.stdout.contains("invariants           PASS"),
+            fencing == "true",
+            "{}",
+            run.stdout
+        );
+        let edn = dir.join("mutex.edn").display().to_string();
+        let check = faultline(&["check", &edn, "--model", "mutex"]);
+        assert_eq!(check.code, 1, "{check:?}");
+        assert!(check.stdout.contains("INVALID"), "{}", check.stdout);
+    }
+    // Without the pause the lock's history is a mutex's.
+    let dir = faultline_e2e::scratch("lock-mutex-quiet");
+    let out = dir.display().to_string();
+    let run = faultline(&[
+        "run",
+        "lock-gc-pause",
+        "--no-report",
+        "--set",
+        "faults.schedule=[]",
+        "--set",
+        r#"checks=["invariants","mutex"]"#,
+        "--out",
+        &out,
+    ]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let edn = dir.join("mutex.edn").display().to_string();
+    let check = faultline(&["check", &edn, "--model", "mutex"]);
+    assert_eq!(check.code, 0, "{check:?}");
+}

@@ -59,6 +59,32 @@ pub struct ProtocolMetrics {
     /// (`sim_core::checker::visibility`).
     #[serde(skip)]
     pub visibility: Option<sim_core::checker::visibility::Thresholds>,
+    /// A lock's acquires and releases as its clients saw them, from a
+    /// monitor that records them (`Capabilities::lock_history`), in
+    /// Jepsen's form for the `mutex` model; `cut` when the history
+    /// outgrew its bound and cannot be judged.
+    #[serde(skip)]
+    pub mutex_history: Option<MutexHistory>,
+}
+
+/// A lock's own history (see `ProtocolMetrics::mutex_history`).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct MutexHistory {
+    pub ops: Vec<sim_core::history::jepsen::JepsenOp>,
+    /// Operations left out past the bound: the history cannot be judged.
+    pub cut: u64,
+}
+
+impl MutexHistory {
+    /// Process numbers of one node are `node + k × PROCESS_STRIDE`: a
+    /// client whose operation ended unknown (it crashed) goes on as a new
+    /// process, as Jepsen's clients do.
+    pub const PROCESS_STRIDE: u64 = 1 << 20;
+
+    /// The node behind a process.
+    pub fn node_of(process: u64) -> NodeId {
+        NodeId((process % Self::PROCESS_STRIDE) as u32)
+    }
 }
 
 /// Points a series keeps at most.

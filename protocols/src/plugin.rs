@@ -68,6 +68,10 @@ pub struct Capabilities {
     /// point per group: (x, drawn by its mean over runs; y, drawn by its
     /// p99). Primary-backup: lost acknowledged writes against commit latency.
     pub tradeoff: Option<(&'static str, &'static str)>,
+    /// Whether its monitor records a lock's acquires and releases
+    /// (`ProtocolMetrics::mutex_history`): the `mutex` check then judges
+    /// them against a lock, and a run writes them as `mutex.edn`.
+    pub lock_history: bool,
 }
 
 impl Capabilities {
@@ -80,6 +84,7 @@ impl Capabilities {
             conditional_writes: true,
             transactions: false,
             tradeoff: None,
+            lock_history: false,
         }
     }
 
@@ -103,6 +108,14 @@ impl Capabilities {
     pub const fn with_transactions(self) -> Capabilities {
         Capabilities {
             transactions: true,
+            ..self
+        }
+    }
+
+    /// A lock's own history of acquires and releases (see `lock_history`).
+    pub const fn with_lock_history(self) -> Capabilities {
+        Capabilities {
+            lock_history: true,
             ..self
         }
     }

@@ -917,8 +917,13 @@ impl Drawable for Diagram {
                 ))?;
             }
             let lx = fit_x(x, 10, &label, 11, self.size().0 as i32);
-            taken.take(&label, 11, (lx, y - 5));
-            root.draw(&Text::new(label, (lx, y - 5), text(11, colour)))?;
+            // Two events at one place (two invariants broken by one
+            // access) stack their labels instead of overprinting them.
+            let ly = (0..4)
+                .map(|i| y - 5 + 14 * i)
+                .find(|ly| taken.take(&label, 11, (lx, *ly)))
+                .unwrap_or(y - 5);
+            root.draw(&Text::new(label, (lx, ly), text(11, colour)))?;
         }
         // Client operations.
         for (line, start, end, label, outcome) in &self.spans {

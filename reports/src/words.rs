@@ -7,7 +7,7 @@
 //! metric reads sensibly before anyone adds it.
 
 /// Known metrics: (name, words with the unit).
-const KNOWN: [(&str, &str); 25] = [
+const KNOWN: [(&str, &str); 28] = [
     ("commit_latency_ms", "commit latency (ms)"),
     ("throughput_per_s", "throughput (commits/s)"),
     ("abort_percent", "transactions aborted (%)"),
@@ -60,6 +60,12 @@ const KNOWN: [(&str, &str); 25] = [
     ("lag", "replication lag"),
     ("lag_ms", "replication lag (ms)"),
     ("lag_entries", "replication lag (entries behind)"),
+    ("acquire_latency_ms", "time to acquire the lock (ms)"),
+    (
+        "unavailable_after_crash_ms",
+        "lock unavailable after its holder crashed (ms)",
+    ),
+    ("zombie_writes_per_run", "zombie writes accepted per run"),
 ];
 
 /// `metric` in words, with its unit.

@@ -50,6 +50,10 @@ pub const CHECKERS: &[(&str, &str)] = &[
         "every audit (mix: (transfer: .., audit: ..)) reads the money the accounts started with, and no balance is negative (Jepsen's bank)",
     ),
     (
+        "mutex",
+        "a lock's own acquires and releases, as its clients saw them, are linearizable against a lock (Knossos's mutex model): no two clients held it at once; the run writes them as mutex.edn for `faultline check --model mutex`",
+    ),
+    (
         "invariants",
         "every invariant of the protocol (each can also be named alone)",
     ),

@@ -41,6 +41,8 @@ pub(crate) struct ChecksPlan<'a> {
     pub memo_bytes_max: usize,
     /// The run stopped before its end.
     pub cut_short: bool,
+    /// A lock's own history, from a protocol that records one.
+    pub mutex: Option<&'a protocols::invariant::MutexHistory>,
 }
 
 impl ChecksPlan<'_> {
@@ -128,6 +130,10 @@ pub(crate) fn run_checks(
             }
         }
     }
+    let mutex = plan
+        .mutex
+        .filter(|_| wanted(MUTEX))
+        .map(|history| mutex_check(history, plan));
     // The clients' view of a bank comes after the invariants it mirrors,
     // so that a shrink keeps aiming at the protocol's own invariant first.
     let results = linearizability
@@ -137,8 +143,95 @@ pub(crate) fn run_checks(
         .chain(session_checks)
         .chain(invariants_check)
         .chain(bank)
+        .chain(mutex)
         .collect();
     (results, skipped)
+}
+
+const MUTEX: &str = "mutex";
+
+/// The lock's acquires and releases against a lock (`workload::mutex`,
+/// Knossos's model), within the linearizability search's budget.
+fn mutex_check(history: &protocols::invariant::MutexHistory, plan: &ChecksPlan<'_>) -> CheckResult {
+    let result = |verdict, detail: String| CheckResult {
+        name: MUTEX.into(),
+        verdict,
+        detail,
+        violations: Vec::new(),
+        counterexample: None,
+    };
+    if history.cut > 0 {
+        return result(
+            Verdict::Unknown,
+            format!(
+                "the lock's history outgrew its bound ({} operations; {} more left out), so it cannot be judged: shorten the run",
+                history.ops.len(),
+                history.cut
+            ),
+        );
+    }
+    if history.ops.is_empty() {
+        return result(Verdict::Pass, "no client tried to acquire the lock".into());
+    }
+    let budget = Budget {
+        steps_max: LINEARIZABILITY_STEPS_MAX,
+        memo_bytes_max: plan.memo_bytes_max.min(Budget::default().memo_bytes_max),
+        ..Budget::default()
+    };
+    let acquires = history.ops.iter().filter(|op| op.f == "acquire").count();
+    match sim_core::workload::mutex::check(&history.ops, &budget, "mutex.edn") {
+        Err(e) => panic!("the lock's own history is well formed: {e}"),
+        Ok((report, register, lin)) => match report.verdict {
+            Verdict::Pass => result(
+                Verdict::Pass,
+                format!(
+                    "{acquires} acquires and {} releases linearize against one lock",
+                    history.ops.len() - acquires
+                ),
+            ),
+            Verdict::Fail => {
+                let at = lin
+                    .counterexample
+                    .as_ref()
+                    .and_then(|c| c.culprit)
+                    .and_then(|i| register.operations.get(i))
+                    .map(|op| {
+                        let node = protocols::invariant::MutexHistory::node_of(op.process);
+                        let who = plan
+                            .names
+                            .get(node.index())
+                            .cloned()
+                            .unwrap_or_else(|| format!("process {}", op.process));
+                        format!(
+                            ": {who}'s {} invoked at {} finds the lock {}",
+                            if op.expected.as_deref() == Some("free") {
+                                "acquire"
+                            } else {
+                                "release"
+                            },
+                            SimTime::from_nanos(op.invoke_ns),
+                            if op.expected.as_deref() == Some("free") {
+                                "held"
+                            } else {
+                                "free"
+                            },
+                        )
+                    })
+                    .unwrap_or_default();
+                result(
+                    Verdict::Fail,
+                    format!("two clients held the lock at once: no order of the {} acquires and releases lets every acquire find it free{at}", history.ops.len()),
+                )
+            }
+            Verdict::Unknown => result(
+                Verdict::Unknown,
+                format!(
+                    "the search ran out of budget: {}",
+                    lin.unknown_reason.unwrap_or_default()
+                ),
+            ),
+        },
+    }
 }
 
 fn linearizability_check(history: &History, plan: &ChecksPlan<'_>) -> CheckResult {

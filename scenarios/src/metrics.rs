@@ -81,6 +81,10 @@ pub struct Metrics {
     /// which a sweep sums (`UnitConsistency`).
     #[serde(skip)]
     pub visibility: Option<sim_core::checker::visibility::Thresholds>,
+    /// A lock's own acquires and releases, from a protocol that records
+    /// them: a run writes them as `mutex.edn`.
+    #[serde(skip)]
+    pub mutex_history: Option<protocols::invariant::MutexHistory>,
 }
 
 /// The share of `[0, duration)` during which at least k servers were up,
@@ -465,5 +469,6 @@ pub fn compute(
         servers_up: Vec::new(),
         write_windows: None,
         visibility: protocol.visibility.clone(),
+        mutex_history: protocol.mutex_history.clone(),
     }
 }

@@ -229,6 +229,12 @@ impl ProtocolSpec {
         self.capabilities().transactions
     }
 
+    /// Whether its monitor records a lock's acquires and releases (the
+    /// `mutex` check).
+    pub fn has_lock_history(&self) -> bool {
+        self.capabilities().lock_history
+    }
+
     /// Whether the protocol elects a leader, so faults may name "@leader".
     pub fn has_leader(&self) -> bool {
         self.capabilities().has_leader

@@ -137,6 +137,7 @@ pub fn run_watched(
         clients: resolved.workload.clients as usize,
         memo_bytes_max: memo_bytes.min(usize::MAX as u64) as usize,
         cut_short: driven.inconclusive.is_some(),
+        mutex: driven.protocol_metrics.mutex_history.as_ref(),
     };
     let (mut checks, mut skipped) =
         run_checks(&history, driven.violations, driven.invariants, &checks_plan);

@@ -94,6 +94,7 @@ pub fn check_names(protocol: &ProtocolSpec) -> Vec<&'static str> {
             "invariants" | "panic" => true,
             "list-append" | "rw-register" => protocol.serves_transactions(),
             "bank" => protocol.serves_transfers(),
+            "mutex" => protocol.has_lock_history(),
             _ => protocol.serves_registers(),
         })
         .collect();

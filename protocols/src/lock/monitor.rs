@@ -24,15 +24,24 @@
 //! true time), how long the lock stayed unavailable after its holder
 //! crashed (until another client entered: about the TTL), and counts of
 //! acquisitions, give-ups, writes accepted and refused, and zombie writes
-//! attempted and accepted. A zombie write is one under a grant older than
+//! attempted and accepted (the accepted ones also as one sample per run,
+//! `zombie_writes_per_run`, which a sweep charts per group). A zombie write is one under a grant older than
 //! another client's newer grant.
 
 use super::messages::LockEvent;
 use crate::invariant::{
-    push_sample, Monitor, ProtocolMetrics, Violation, VIOLATIONS_AT_FINISH_MAX,
+    push_sample, Monitor, MutexHistory, ProtocolMetrics, Violation, VIOLATIONS_AT_FINISH_MAX,
 };
+use sim_core::history::edn::Edn;
+use sim_core::history::jepsen::JepsenOp;
+use sim_core::history::Outcome;
 use sim_core::{NodeId, SimTime};
 use std::collections::{BTreeMap, VecDeque};
+
+/// Operations of the lock's own history kept at most; past it the
+/// history is cut and the `mutex` check answers unknown.
+pub const MUTEX_OPS_MAX: usize = 100_000;
+const PROCESS_STRIDE: u64 = MutexHistory::PROCESS_STRIDE;
 
 /// Grants remembered per client, newest last: an access under an older
 /// one (a message delayed past this many of its sender's acquisitions)
@@ -82,6 +91,96 @@ pub struct LockMonitor {
     /// Violations found on an event that already reported one (one event,
     /// one verdict): reported at the end.
     pending: Vec<Violation>,
+    /// The lock's own history (`ProtocolMetrics::mutex_history`).
+    mutex: MutexRecorder,
+}
+
+/// Records the clients' acquires and releases as Jepsen operations: an
+/// acquire from its start to its entry (ok), its give-up (fail) or its
+/// client's crash (unknown); a release at the instant the client lets go
+/// (it does not wait for an answer, so the lock may free it later, which
+/// is within any later acquire's interval). A holder that crashes
+/// releases by expiry some time after: an unknown release from the crash.
+#[derive(Debug, Default)]
+struct MutexRecorder {
+    ops: Vec<JepsenOp>,
+    cut: u64,
+    /// Each client's acquire in progress, by index into `ops`.
+    open: BTreeMap<NodeId, usize>,
+    /// How many times each client went on as a new process.
+    renamed: BTreeMap<NodeId, u64>,
+}
+
+impl MutexRecorder {
+    fn process(&self, node: NodeId) -> u64 {
+        u64::from(node.0) + self.renamed.get(&node).copied().unwrap_or(0) * PROCESS_STRIDE
+    }
+
+    fn push(
+        &mut self,
+        node: NodeId,
+        f: &str,
+        at: SimTime,
+        outcome: Option<Outcome>,
+    ) -> Option<usize> {
+        if self.ops.len() == MUTEX_OPS_MAX {
+            self.cut += 1;
+            return None;
+        }
+        let ns = at.as_nanos();
+        self.ops.push(JepsenOp {
+            process: self.process(node),
+            f: f.to_string(),
+            outcome: outcome.unwrap_or(Outcome::Info),
+            invoke_value: Edn::Nil,
+            complete_value: Edn::Nil,
+            invoke_ns: ns,
+            complete_ns: outcome.filter(|o| *o != Outcome::Info).map(|_| ns),
+            line: self.ops.len() + 1,
+        });
+        Some(self.ops.len() - 1)
+    }
+
+    fn started(&mut self, node: NodeId, at: SimTime) {
+        if let Some(index) = self.push(node, "acquire", at, None) {
+            self.open.insert(node, index);
+        }
+    }
+
+    /// The client's acquire in progress ends: ok or fail at `at`.
+    fn ended(&mut self, node: NodeId, at: SimTime, outcome: Outcome) {
+        debug_assert_ne!(outcome, Outcome::Info);
+        if let Some(index) = self.open.remove(&node) {
+            let op = &mut self.ops[index];
+            op.outcome = outcome;
+            op.complete_ns = Some(at.as_nanos());
+            debug_assert!(op.invoke_ns <= at.as_nanos());
+        }
+    }
+
+    fn released(&mut self, node: NodeId, at: SimTime) {
+        self.push(node, "release", at, Some(Outcome::Ok));
+    }
+
+    /// The client crashed: its acquire in progress stays unknown, a lock
+    /// it held is released by expiry later (unknown, from now), and it
+    /// goes on as a new process.
+    fn crashed(&mut self, node: NodeId, at: SimTime, held: bool) {
+        let open = self.open.remove(&node).is_some();
+        if held {
+            self.push(node, "release", at, None);
+        }
+        if open || held {
+            *self.renamed.entry(node).or_default() += 1;
+        }
+    }
+
+    fn history(&self) -> MutexHistory {
+        MutexHistory {
+            ops: self.ops.clone(),
+            cut: self.cut,
+        }
+    }
 }
 
 fn ms(d: sim_core::SimDuration) -> f64 {
@@ -259,23 +358,30 @@ impl Monitor<LockEvent> for LockMonitor {
         match *event {
             LockEvent::AcquireStarted => {
                 self.acquire_started.insert(node, time);
+                self.mutex.started(node, time);
                 None
             }
             LockEvent::Acquired { attempt, .. } => {
                 self.on_acquired(time, node, attempt);
+                self.mutex.ended(node, time, Outcome::Ok);
                 None
             }
             LockEvent::GaveUp => {
                 self.gave_up += 1;
                 self.acquire_started.remove(&node);
+                self.mutex.ended(node, time, Outcome::Fail);
                 None
             }
             LockEvent::TooLittleValidity => {
+                // Granted, and let go at once: its work would not fit.
                 self.too_little_validity += 1;
+                self.mutex.ended(node, time, Outcome::Ok);
+                self.mutex.released(node, time);
                 None
             }
             LockEvent::Released { attempt } => {
                 self.releases += 1;
+                self.mutex.released(node, time);
                 if self.holding.get(&node) == Some(&attempt) {
                     self.holding.remove(&node);
                 }
@@ -302,9 +408,11 @@ impl Monitor<LockEvent> for LockMonitor {
 
     fn node_crashed(&mut self, time: SimTime, node: NodeId) {
         self.acquire_started.remove(&node);
-        if self.holding.remove(&node).is_some() && self.holder_crashed_at.is_none() {
+        let held = self.holding.remove(&node).is_some();
+        if held && self.holder_crashed_at.is_none() {
             self.holder_crashed_at = Some(time);
         }
+        self.mutex.crashed(node, time, held);
     }
 
     fn finish(&mut self, _time: SimTime) -> Vec<Violation> {
@@ -319,6 +427,13 @@ impl Monitor<LockEvent> for LockMonitor {
                     "unavailable_after_crash_ms",
                     self.unavailable_after_crash_ms.clone(),
                 ),
+                // One sample per run, so that a sweep draws the zombie
+                // risk per group (its mean, its worst run) beside the
+                // unavailability: the TTL's trade-off.
+                (
+                    "zombie_writes_per_run",
+                    vec![self.zombie_writes_accepted as f64],
+                ),
             ],
             counts: vec![
                 ("acquisitions", self.acquisitions),
@@ -331,6 +446,7 @@ impl Monitor<LockEvent> for LockMonitor {
                 ("zombie_writes_accepted", self.zombie_writes_accepted),
                 ("failovers", self.failovers),
             ],
+            mutex_history: Some(self.mutex.history()),
             ..ProtocolMetrics::default()
         }
     }
@@ -340,5 +456,7 @@ impl Monitor<LockEvent> for LockMonitor {
         grants
             + (self.holding.len() + self.acquire_started.len()) * 48
             + (self.acquire_latency_ms.capacity() + self.unavailable_after_crash_ms.capacity()) * 8
+            // Each operation's `f` is one short string ("acquire").
+            + self.mutex.ops.capacity() * (std::mem::size_of::<JepsenOp>() + 8)
     }
 }

@@ -14,7 +14,8 @@ impl Plugin for LockPlugin {
     const SUMMARY: &'static str = "a distributed lock with a TTL guarding a storage resource: one node (with an optional standby and failover) or Redlock, with or without fencing tokens; its clients are nodes after the lock servers and the resource, and \"@leader\" names the client holding the lock";
     const CAPABILITIES: Capabilities = Capabilities::serving(Clients::None)
         .with_leader()
-        .with_tradeoff("unavailable_after_crash_ms", "acquire_latency_ms");
+        .with_lock_history()
+        .with_tradeoff("unavailable_after_crash_ms", "zombie_writes_per_run");
     type Params = LockParams;
     type Service = Lock;
 

@@ -197,6 +197,7 @@ impl Monitor<QEvent> for QuorumMonitor {
             counts,
             series: Vec::new(),
             visibility: self.visibility.thresholds(writes),
+            mutex_history: None,
         }
     }
 

@@ -344,19 +344,29 @@ fn lock(d: &mut Draw) -> Parts {
         ms(d.real(0.1, 100.0)),
         ms(d.real(10.0, 100.0)),
     );
-    let (servers, design, allow, kinds) = match *d.pick(&[0u8, 1, 2]) {
+    // The lock itself is a mutex only where timing holds; with fencing
+    // under every fault only the resource is promised safe.
+    let (servers, design, allow, kinds, checks) = match *d.pick(&[0u8, 1, 2]) {
         0 => (
             1,
             "SingleNode, fencing: true".to_string(),
             ASYNC,
             ALL_KINDS.to_vec(),
+            vec!["invariants"],
         ),
         1 => {
             let instances = *d.pick(&[3u64, 5, 7]);
             let design = format!("Redlock, instances: {instances}");
-            (instances, design, SYNC, CRASH_KINDS.to_vec())
+            let checks = vec!["invariants", "mutex"];
+            (instances, design, SYNC, CRASH_KINDS.to_vec(), checks)
         }
-        _ => (1, "SingleNode".to_string(), SYNC, CRASH_KINDS.to_vec()),
+        _ => (
+            1,
+            "SingleNode".to_string(),
+            SYNC,
+            CRASH_KINDS.to_vec(),
+            vec!["invariants", "mutex"],
+        ),
     };
     Parts {
         servers: servers + 1 + clients,
@@ -366,7 +376,7 @@ fn lock(d: &mut Draw) -> Parts {
         workload: None,
         kinds,
         outages: false,
-        checks: vec!["invariants"],
+        checks,
     }
 }
 
