@@ -24,6 +24,11 @@ $FAULTLINE sweep isolation-levels --seeds 0..20 --out "$out/iso" > /dev/null
 $FAULTLINE run write-skew --seed 1 --out "$out/skewrun" > /dev/null || true
 $FAULTLINE sweep clock-skew-si --seeds 0..20 --out "$out/clockskew" > /dev/null
 $FAULTLINE run txn-coordinator-crash --seed 1 --out "$out/tcc" > /dev/null
+$FAULTLINE sweep lock-gc-pause --seeds 0..100 --out "$out/gcpause" > /dev/null
+$FAULTLINE run lock-gc-pause --seed 0 --from 2.15s --to 2.21s --out "$out/zombie" > /dev/null || true
+$FAULTLINE sweep redlock-clock-jump --seeds 0..100 --out "$out/redlock" > /dev/null
+$FAULTLINE sweep lock-failover --seeds 0..100 --out "$out/failover" > /dev/null
+$FAULTLINE sweep lock-ttl-tradeoff --seeds 0..100 --out "$out/ttl" > /dev/null
 cp "$out/raft/availability.png" docs/pictures/raft-leader-crash-availability.png
 cp "$out/raft/latency.png" docs/pictures/raft-leader-crash-latency.png
 cp "$out/2pc/availability.png" docs/pictures/2pc-coordinator-crash-availability.png
@@ -53,5 +58,11 @@ cp "$out/clockskew/tradeoff-throughput_per_s-commit_latency_ms.png" docs/picture
 cp "$out/clockskew/verdicts.png" docs/pictures/clock-skew-si-verdicts.png
 cp "$out/tcc/availability.png" docs/pictures/txn-coordinator-crash-availability.png
 cp "$out/tcc/cdf-prepared_hold_ms.png" docs/pictures/txn-coordinator-crash-prepared-hold.png 2>/dev/null || true
+cp "$out/gcpause/verdicts.png" docs/pictures/lock-gc-pause-verdicts.png
+cp "$out/zombie/lamport.png" docs/pictures/lock-gc-pause-zombie.png
+cp "$out/redlock/verdicts.png" docs/pictures/redlock-clock-jump-verdicts.png
+cp "$out/failover/verdicts.png" docs/pictures/lock-failover-verdicts.png
+cp "$out/ttl/tradeoff-unavailable_after_crash_ms-zombie_writes_per_run.png" docs/pictures/lock-ttl-tradeoff.png
+cp "$out/ttl/mean-zombie_writes_per_run.png" docs/pictures/lock-ttl-zombies.png
 rm -rf "$out"
 echo "wrote docs/pictures/"

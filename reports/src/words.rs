@@ -7,7 +7,7 @@
 //! metric reads sensibly before anyone adds it.
 
 /// Known metrics: (name, words with the unit).
-const KNOWN: [(&str, &str); 28] = [
+const KNOWN: [(&str, &str); 29] = [
     ("commit_latency_ms", "commit latency (ms)"),
     ("throughput_per_s", "throughput (commits/s)"),
     ("abort_percent", "transactions aborted (%)"),

@@ -21,7 +21,8 @@
 //!   counter that restarts, breaks it.
 //!
 //! Metrics: the acquisition latency (from a client's start to its entry,
-//! true time), how long the lock stayed unavailable after its holder
+//! true time), the critical sections completed per second (writes
+//! accepted over the run's length, one sample per run), how long the lock stayed unavailable after its holder
 //! crashed (until another client entered: about the TTL), and counts of
 //! acquisitions, give-ups, writes accepted and refused, and zombie writes
 //! attempted and accepted (the accepted ones also as one sample per run,
@@ -93,6 +94,9 @@ pub struct LockMonitor {
     pending: Vec<Violation>,
     /// The lock's own history (`ProtocolMetrics::mutex_history`).
     mutex: MutexRecorder,
+    /// Critical sections completed (writes accepted) per second of the
+    /// run, known at its end.
+    throughput_per_s: Option<f64>,
 }
 
 /// Records the clients' acquires and releases as Jepsen operations: an
@@ -415,7 +419,11 @@ impl Monitor<LockEvent> for LockMonitor {
         self.mutex.crashed(node, time, held);
     }
 
-    fn finish(&mut self, _time: SimTime) -> Vec<Violation> {
+    fn finish(&mut self, time: SimTime) -> Vec<Violation> {
+        let seconds = time.as_secs_f64();
+        if seconds > 0.0 {
+            self.throughput_per_s = Some(self.writes_accepted as f64 / seconds);
+        }
         std::mem::take(&mut self.pending)
     }
 
@@ -433,6 +441,10 @@ impl Monitor<LockEvent> for LockMonitor {
                 (
                     "zombie_writes_per_run",
                     vec![self.zombie_writes_accepted as f64],
+                ),
+                (
+                    "critical_sections_per_s",
+                    self.throughput_per_s.into_iter().collect(),
                 ),
             ],
             counts: vec![

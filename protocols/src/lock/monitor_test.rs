@@ -50,6 +50,9 @@ fn holders_taking_turns_break_nothing() {
     assert_eq!(count(&monitor, "writes_accepted"), 2);
     assert_eq!(count(&monitor, "zombie_writes_attempted"), 0);
     assert_eq!(monitor.metrics().samples[0].1, [2.0]);
+    monitor.finish(at_ms(500));
+    let throughput = &monitor.metrics().samples[3];
+    assert_eq!(*throughput, ("critical_sections_per_s", vec![4.0]));
 }
 
 #[test]
@@ -153,4 +156,65 @@ fn a_crashed_holder_keeps_the_lock_until_another_client_enters() {
     monitor.node_crashed(at_ms(700), NodeId(2));
     feed(&mut monitor, &[(800, 2, acquired(2, 3))]);
     assert_eq!(monitor.metrics().samples[1].1.len(), 1);
+}
+
+#[test]
+fn the_locks_own_history_has_each_acquire_and_release_and_a_crashed_holders_release_unknown() {
+    use crate::invariant::MutexHistory;
+    use sim_core::history::Outcome;
+    let mut monitor = LockMonitor::new(4);
+    feed(
+        &mut monitor,
+        &[
+            (0, 2, LockEvent::AcquireStarted),
+            (5, 2, acquired(1, 1)),
+            (6, 3, LockEvent::AcquireStarted),
+            (40, 2, LockEvent::Released { attempt: 1 }),
+            (45, 3, acquired(1, 2)),
+            (70, 2, LockEvent::AcquireStarted),
+            (80, 2, LockEvent::GaveUp),
+        ],
+    );
+    // n3 crashes holding the lock: it is released by expiry, some time
+    // after; n3 comes back as a new process.
+    monitor.node_crashed(at_ms(60), NodeId(3));
+    feed(
+        &mut monitor,
+        &[
+            (600, 3, LockEvent::AcquireStarted),
+            (605, 3, LockEvent::TooLittleValidity),
+        ],
+    );
+    let history = monitor.metrics().mutex_history.unwrap();
+    let ops: Vec<(u64, &str, Outcome, u64, Option<u64>)> = history
+        .ops
+        .iter()
+        .map(|o| {
+            let ms = |ns: u64| ns / 1_000_000;
+            (
+                o.process,
+                o.f.as_str(),
+                o.outcome,
+                ms(o.invoke_ns),
+                o.complete_ns.map(ms),
+            )
+        })
+        .collect();
+    let again = 3 + MutexHistory::PROCESS_STRIDE;
+    assert_eq!(
+        ops,
+        [
+            (2, "acquire", Outcome::Ok, 0, Some(5)),
+            (3, "acquire", Outcome::Ok, 6, Some(45)),
+            (2, "release", Outcome::Ok, 40, Some(40)),
+            (2, "acquire", Outcome::Fail, 70, Some(80)),
+            (3, "release", Outcome::Info, 60, None),
+            (again, "acquire", Outcome::Ok, 600, Some(605)),
+            (again, "release", Outcome::Ok, 605, Some(605)),
+        ]
+    );
+    assert_eq!(MutexHistory::node_of(again), NodeId(3));
+    let budget = sim_core::checker::Budget::default();
+    let (report, _, _) = sim_core::workload::mutex::check(&history.ops, &budget, "t").unwrap();
+    assert_eq!(report.verdict, sim_core::checker::Verdict::Pass);
 }
