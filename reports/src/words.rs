@@ -66,6 +66,10 @@ const KNOWN: [(&str, &str); 29] = [
         "lock unavailable after its holder crashed (ms)",
     ),
     ("zombie_writes_per_run", "zombie writes accepted per run"),
+    (
+        "critical_sections_per_s",
+        "critical sections completed (per s)",
+    ),
 ];
 
 /// `metric` in words, with its unit.
