@@ -46,13 +46,22 @@ pub trait Service: Sized + 'static {
     fn on_synced(&mut self, ctx: &mut ServerCtx<'_, '_, Self>, id: SyncId) {
         let _ = (ctx, id);
     }
-    /// A client's request. Answer with `ctx.reply` (now or later), or not at all.
+    /// A client's request. Answer with `ctx.reply` (now or later), or not
+    /// at all. By default it is refused as unavailable: a protocol without
+    /// clients (an election, the lock, whose clients are its own nodes)
+    /// gets none from the loader, and a library user who adds some sees a
+    /// refusal rather than silence.
     fn on_client_request(
         &mut self,
         ctx: &mut ServerCtx<'_, '_, Self>,
         client: NodeId,
         request: ClientRequest,
-    );
+    ) {
+        ctx.reply(
+            client,
+            request.answer(crate::client::ClientReply::Unavailable),
+        );
+    }
     /// The term this server leads, if it believes it is the leader; the
     /// runner binds a fault's "@leader" to the one with the highest term.
     fn leader_term(&self) -> Option<u64> {

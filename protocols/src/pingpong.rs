@@ -143,18 +143,6 @@ impl crate::cluster::Service for PingPongService {
     ) {
         unreachable!("pingpong sets no timers")
     }
-
-    fn on_client_request(
-        &mut self,
-        ctx: &mut crate::cluster::ServerCtx<'_, '_, Self>,
-        client: NodeId,
-        request: crate::client::ClientRequest,
-    ) {
-        // The scenario loader rejects clients for pingpong; answer anyway so a
-        // library user who adds some sees a refusal rather than silence.
-        let reply = crate::client::ClientReply::Unavailable;
-        ctx.reply(client, request.answer(reply));
-    }
 }
 
 /// PingPong's params, as a scenario writes them: `protocol: PingPong()`.

@@ -29,7 +29,6 @@ mod monitor_test;
 pub mod params;
 pub mod plugin;
 
-use crate::client::{ClientReply, ClientRequest};
 use crate::cluster::{ServerCtx, Service};
 use messages::{BullyEvent, BullyMessage, BullyTimer, SentKind};
 use params::{BullyParams, FirstElection};
@@ -340,16 +339,6 @@ impl Service for Bully {
                 }
             }
         }
-    }
-
-    fn on_client_request(
-        &mut self,
-        ctx: &mut ServerCtx<'_, '_, Self>,
-        client: NodeId,
-        request: ClientRequest,
-    ) {
-        // Election only: the loader rejects clients for it.
-        ctx.reply(client, request.answer(ClientReply::Unavailable));
     }
 
     /// The id, as the "term": among servers that believe they lead, the

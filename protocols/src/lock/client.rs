@@ -42,19 +42,24 @@ enum Step {
     Writing,
 }
 
+/// One try at the lock: a single node's request, or a Redlock round.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Try {
+    attempt: u64,
+    /// When this try's first request left (local clock).
+    started: LocalTime,
+    /// Redlock: the instance being asked now (`u32::MAX` once the round
+    /// is judged: no answer is awaited); SingleNode: 0.
+    asking: u32,
+    granted: u32,
+    /// The largest token granted in this try.
+    token: u64,
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Phase {
     Idle,
-    Acquiring {
-        attempt: u64,
-        /// When this try's first request left (local clock).
-        try_started: LocalTime,
-        /// Redlock: the instance being asked now; SingleNode: 0.
-        asking: u32,
-        granted: u32,
-        /// The largest token granted in this try.
-        token: u64,
-    },
+    Acquiring(Try),
     Holding {
         attempt: u64,
         token: u64,
@@ -141,13 +146,13 @@ impl LockClient {
         self.tries += 1;
         debug_assert!(self.tries < 1 << 32, "tries fit below the incarnation");
         let attempt = self.incarnation << 32 | self.tries;
-        self.phase = Phase::Acquiring {
+        self.phase = Phase::Acquiring(Try {
             attempt,
-            try_started: ctx.now(),
+            started: ctx.now(),
             asking: 0,
             granted: 0,
             token: 0,
-        };
+        });
         let to = match self.params.design {
             Design::SingleNode => self.target,
             Design::Redlock => 0,
@@ -202,14 +207,12 @@ impl LockClient {
     /// Whether an answer from `from` about `attempt` is the one awaited.
     fn awaited(&self, from: NodeId, of: u64) -> bool {
         match self.phase {
-            Phase::Acquiring {
-                attempt, asking, ..
-            } => {
+            Phase::Acquiring(t) => {
                 let server = match self.params.design {
                     Design::SingleNode => self.target,
-                    Design::Redlock => asking,
+                    Design::Redlock => t.asking,
                 };
-                attempt == of && from.0 == server
+                t.attempt == of && from.0 == server
             }
             _ => false,
         }
@@ -223,31 +226,20 @@ impl LockClient {
             ctx.send(from, LockMessage::Release { attempt: of });
             return;
         }
-        let Phase::Acquiring {
-            attempt,
-            try_started,
-            asking,
-            granted,
-            token,
-        } = self.phase
-        else {
+        let Phase::Acquiring(mut t) = self.phase else {
             unreachable!("awaited only while acquiring");
         };
         match self.params.design {
             Design::SingleNode => {
-                let end = try_started.saturating_add(self.params.ttl.0).as_nanos();
+                let end = t.started.saturating_add(self.params.ttl.0).as_nanos();
                 let drift = self.params.drift_allowance().as_nanos();
                 let valid_until = LocalTime::from_nanos(end.saturating_sub(drift));
-                self.enter(ctx, attempt, got, valid_until);
+                self.enter(ctx, t.attempt, got, valid_until);
             }
             Design::Redlock => {
-                self.phase = Phase::Acquiring {
-                    attempt,
-                    try_started,
-                    asking,
-                    granted: granted + 1,
-                    token: token.max(got),
-                };
+                t.granted += 1;
+                t.token = t.token.max(got);
+                self.phase = Phase::Acquiring(t);
                 self.next_instance(ctx);
             }
         }
@@ -275,52 +267,33 @@ impl LockClient {
 
     /// Redlock: ask the next instance, or judge the round.
     fn next_instance(&mut self, ctx: &mut ServerCtx<'_, '_, Lock>) {
-        let Phase::Acquiring {
-            attempt,
-            try_started,
-            asking,
-            granted,
-            token,
-        } = self.phase
-        else {
+        let Phase::Acquiring(mut t) = self.phase else {
             unreachable!("asked only while acquiring");
         };
         debug_assert_eq!(self.params.design, Design::Redlock);
-        let next = asking + 1;
-        if next < self.params.instances {
-            self.phase = Phase::Acquiring {
-                attempt,
-                try_started,
-                asking: next,
-                granted,
-                token,
-            };
-            self.ask(ctx, next, attempt);
+        if t.asking + 1 < self.params.instances {
+            t.asking += 1;
+            self.phase = Phase::Acquiring(t);
+            self.ask(ctx, t.asking, t.attempt);
             return;
         }
         let now = ctx.now();
-        let elapsed = now.saturating_since(try_started);
         let spent = if self.params.redlock_ignore_elapsed {
             SimDuration::ZERO
         } else {
-            elapsed
+            now.saturating_since(t.started)
         };
         let ttl = self.params.ttl.0;
         let used = spent.saturating_add(self.params.drift_allowance());
-        if granted >= self.params.majority() && used < ttl {
+        if t.granted >= self.params.majority() && used < ttl {
             let validity = SimDuration::from_nanos(ttl.as_nanos() - used.as_nanos());
-            self.enter(ctx, attempt, token, now.saturating_add(validity));
+            self.enter(ctx, t.attempt, t.token, now.saturating_add(validity));
         } else {
             // No answer of this try is awaited any more: a late grant is
             // handed back, not counted twice.
-            self.phase = Phase::Acquiring {
-                attempt,
-                try_started,
-                asking: u32::MAX,
-                granted,
-                token,
-            };
-            self.release(ctx, attempt, false);
+            t.asking = u32::MAX;
+            self.phase = Phase::Acquiring(t);
+            self.release(ctx, t.attempt, false);
             self.retry_later(ctx);
         }
     }
@@ -425,11 +398,11 @@ impl LockClient {
     pub fn on_timer(&mut self, ctx: &mut ServerCtx<'_, '_, Lock>, timer: LockTimer) {
         match timer {
             LockTimer::Think if self.phase == Phase::Idle => self.start_acquiring(ctx),
-            LockTimer::Retry if matches!(self.phase, Phase::Acquiring { .. }) => self.new_try(ctx),
+            LockTimer::Retry if matches!(self.phase, Phase::Acquiring(_)) => self.new_try(ctx),
             LockTimer::RequestTimeout(generation) if generation == self.generation => {
                 match self.phase {
                     Phase::Idle => {}
-                    Phase::Acquiring { .. } => match self.params.design {
+                    Phase::Acquiring(_) => match self.params.design {
                         Design::Redlock => self.next_instance(ctx),
                         Design::SingleNode => {
                             self.switch_target();

@@ -43,7 +43,6 @@ mod table;
 #[cfg(test)]
 mod table_test;
 
-use crate::client::{ClientReply, ClientRequest};
 use crate::cluster::{ServerCtx, Service};
 pub use client::LockClient;
 use messages::{LockEvent, LockMessage, LockTimer};
@@ -117,16 +116,6 @@ impl Service for Lock {
             Lock::Resource(resource) => resource.on_timer(ctx, timer),
             Lock::Client(client) => client.on_timer(ctx, timer),
         }
-    }
-
-    fn on_client_request(
-        &mut self,
-        ctx: &mut ServerCtx<'_, '_, Self>,
-        client: NodeId,
-        request: ClientRequest,
-    ) {
-        // The lock's clients are its own nodes: the loader gives it no others.
-        ctx.reply(client, request.answer(ClientReply::Unavailable));
     }
 
     /// The holder's token: "@leader" names the client in its critical section.

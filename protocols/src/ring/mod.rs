@@ -33,7 +33,6 @@ pub mod plugin;
 #[cfg(test)]
 mod ring_test;
 
-use crate::client::{ClientReply, ClientRequest};
 use crate::cluster::{ServerCtx, Service};
 use messages::{RingEvent, RingMessage, RingTimer, SentKind};
 use params::{RingParams, RingVariant};
@@ -635,16 +634,6 @@ impl Service for RingElection {
                 }
             }
         }
-    }
-
-    fn on_client_request(
-        &mut self,
-        ctx: &mut ServerCtx<'_, '_, Self>,
-        client: NodeId,
-        request: ClientRequest,
-    ) {
-        // Election only: the loader rejects clients for it.
-        ctx.reply(client, request.answer(ClientReply::Unavailable));
     }
 
     fn leader_term(&self) -> Option<u64> {
