@@ -54,10 +54,12 @@ pub struct LockParams {
     /// A client's work inside the critical section, between its read of
     /// the resource and its write, drawn uniformly from [work_min, work_max].
     pub work_min: Dur,
+    /// The longest work inside the critical section (see `work_min`).
     pub work_max: Dur,
     /// A client's pause between one critical section and its next
     /// acquisition, drawn uniformly from [think_min, think_max].
     pub think_min: Dur,
+    /// The longest pause between critical sections (see `think_min`).
     pub think_max: Dur,
     /// How long a client waits for one server's or the resource's answer.
     pub request_timeout: Dur,
@@ -66,6 +68,8 @@ pub struct LockParams {
     /// A client refused the lock tries again after a delay drawn
     /// uniformly from [retry_min, retry_max].
     pub retry_min: Dur,
+    /// The longest delay before a refused client tries again (see
+    /// `retry_min`).
     pub retry_max: Dur,
     /// BUG SWITCH: a release deletes the lock whoever holds it (a plain
     /// `DEL` instead of compare-and-delete), so a late release frees
