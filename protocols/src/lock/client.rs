@@ -175,7 +175,7 @@ impl LockClient {
             return;
         }
         self.generation += 1;
-        ctx.set_timer(delay, LockTimer::Retry);
+        ctx.set_timer(delay, LockTimer::Retry(self.generation));
     }
 
     /// SingleNode: ask the other server of a pair next time.
@@ -398,7 +398,11 @@ impl LockClient {
     pub fn on_timer(&mut self, ctx: &mut ServerCtx<'_, '_, Lock>, timer: LockTimer) {
         match timer {
             LockTimer::Think if self.phase == Phase::Idle => self.start_acquiring(ctx),
-            LockTimer::Retry if matches!(self.phase, Phase::Acquiring(_)) => self.new_try(ctx),
+            LockTimer::Retry(generation)
+                if generation == self.generation && matches!(self.phase, Phase::Acquiring(_)) =>
+            {
+                self.new_try(ctx)
+            }
             LockTimer::RequestTimeout(generation) if generation == self.generation => {
                 match self.phase {
                     Phase::Idle => {}
@@ -444,7 +448,7 @@ impl LockClient {
                 self.wait_answer(ctx);
             }
             LockTimer::Think
-            | LockTimer::Retry
+            | LockTimer::Retry(_)
             | LockTimer::RequestTimeout(_)
             | LockTimer::WorkDone(_) => {}
             LockTimer::Replicate | LockTimer::FailoverCheck => {

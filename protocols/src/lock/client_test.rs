@@ -251,7 +251,7 @@ fn redlock_counts_the_acquisition_time_against_the_ttl_unless_the_bug_is_on() {
             send(2, LockMessage::Release { attempt: FIRST }),
         ]
     );
-    assert_eq!(timer(&late).1, LockTimer::Retry);
+    assert!(matches!(timer(&late).1, LockTimer::Retry(_)));
     // The bug counts the validity from now: 493 ms, enough to enter.
     let buggy = redlock_round(true, TTL);
     assert!(
@@ -276,8 +276,9 @@ fn a_single_nodes_client_turns_to_the_standby_when_told_and_hands_back_a_late_gr
         why: Refusal::NotPrimary,
     };
     let waiting = harness.call(|ctx| lock.on_message(ctx, NodeId(0), not_primary));
-    assert_eq!(timer(&waiting).1, LockTimer::Retry);
-    let retried = harness.call(|ctx| lock.on_timer(ctx, TimerId(5), LockTimer::Retry));
+    let retry = timer(&waiting).1;
+    assert!(matches!(retry, LockTimer::Retry(_)));
+    let retried = harness.call(|ctx| lock.on_timer(ctx, TimerId(5), retry));
     let second = 1 << 32 | 2;
     assert_eq!(
         without_timers(&retried),
@@ -298,4 +299,26 @@ fn a_single_nodes_client_turns_to_the_standby_when_told_and_hands_back_a_late_gr
         without_timers(&handed_back),
         [send(0, LockMessage::Release { attempt: FIRST })]
     );
+}
+
+#[test]
+fn a_retry_timer_outlived_by_a_late_grant_does_nothing() {
+    let (mut harness, mut lock, _) = asking(LockParams::default());
+    let held = LockMessage::Refused {
+        attempt: FIRST,
+        why: Refusal::Held,
+    };
+    let waiting = harness.call(|ctx| lock.on_message(ctx, NodeId(0), held));
+    let retry = timer(&waiting).1;
+    // The grant of the same try arrives after all (a duplicate answered
+    // after the refusal): the client enters.
+    let granted = LockMessage::Granted {
+        attempt: FIRST,
+        token: 1,
+    };
+    harness.call(|ctx| lock.on_message(ctx, NodeId(0), granted));
+    assert_eq!(lock.leader_term(), Some(1));
+    let stale = harness.call(|ctx| lock.on_timer(ctx, TimerId(5), retry));
+    assert!(stale.effects.is_empty(), "{:?}", stale.effects);
+    assert_eq!(lock.leader_term(), Some(1));
 }

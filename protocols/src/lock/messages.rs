@@ -114,8 +114,8 @@ pub enum LockTimer {
     FailoverCheck,
     /// Client: start the next acquisition.
     Think,
-    /// Client: try acquiring again.
-    Retry,
+    /// Client: try acquiring again, if still waiting in this generation.
+    Retry(u64),
     /// Client: no answer to the request of this generation in time.
     RequestTimeout(u64),
     /// Client: the critical section's work of this generation is done.
