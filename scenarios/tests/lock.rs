@@ -196,17 +196,6 @@ fn the_four_scenarios_meet_their_expectations_over_500_seeds() {
         "lock-failover.ron",
         "lock-ttl-tradeoff.ron",
     ] {
-        let scenario = common::load(file);
-        let groups = scenarios::sweep::plan_groups(&scenario, &[]).unwrap();
-        let seeds = (0, 500);
-        let results = scenarios::sweep::run_all(&groups, seeds);
-        let header = scenarios::sweep::Header::new(file, &groups, seeds, None);
-        let summary = scenarios::sweep::summarise(&header, results.len() as u64, &results);
-        assert!(
-            summary.expectation_held && summary.inconclusive_total == 0,
-            "{file}: {} ({} inconclusive)",
-            summary.expectation_note,
-            summary.inconclusive_total,
-        );
+        common::meets_expectations_over(file, 500);
     }
 }

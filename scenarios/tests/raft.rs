@@ -28,23 +28,96 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
 
     /// Safety under any schedule, and liveness after heal: once every fault
-    /// is undone at 1 s, a leader is elected and operations complete.
+    /// is undone at 1 s, and every disk stall or slowdown (which no fault
+    /// undoes) has run out, a leader is elected and operations complete.
     #[test]
     fn raft_is_safe_under_any_schedule_and_live_after_heal(schedule in fault_schedule(names(), Dur::secs(1)), seed in any::<u64>()) {
-        let mut scenario = scenarios::load_str(BASE, "base.ron").unwrap();
-        scenario.faults.schedule = schedule;
-        scenario.faults.schedule.extend(common::heal_everything(&names(), Dur::secs(1)));
-        scenarios::validate::validate(&scenario).map_err(|p| TestCaseError::fail(format!("{p:?}")))?;
-        let outcome = scenarios::run(&scenarios::resolve(&scenario, seed)).unwrap();
-        prop_assert!(outcome.passed(), "failed {:?}; checks {:?}", outcome.failed(), outcome.checks);
-        // Liveness: within 500 ms of the heal some operation succeeds.
-        let live = outcome.history.operations.iter().any(|op| {
-            op.outcome == sim_core::history::Outcome::Ok
-                && op.invoke_ns >= 1_000_000_000
-                && op.complete_ns.is_some_and(|c| c <= 1_500_000_000)
-        });
-        prop_assert!(live, "no operation completed in the 500 ms after the heal");
+        safe_and_live_after_heal(schedule, seed)?;
     }
+}
+
+/// When every fault of `schedule` is over: the heal at 1 s, or the end of
+/// the last disk stall or slowdown, whichever is later (ns).
+fn whole_again_ns(schedule: &[TimedFault]) -> u64 {
+    schedule
+        .iter()
+        .filter_map(|f| match &f.fault {
+            FaultSpec::DiskStall(_, d) | FaultSpec::DiskSlow(_, _, d) => {
+                Some(f.at.0.as_nanos() + d.0.as_nanos())
+            }
+            _ => None,
+        })
+        .max()
+        .unwrap_or(0)
+        .max(1_000_000_000)
+}
+
+/// Raft under `schedule` (healed at 1 s) with `seed`: every check passes,
+/// and some operation completes within 500 ms of the cluster being whole.
+fn safe_and_live_after_heal(schedule: Vec<TimedFault>, seed: u64) -> Result<(), TestCaseError> {
+    let mut scenario = scenarios::load_str(BASE, "base.ron").unwrap();
+    let whole = whole_again_ns(&schedule);
+    scenario.faults.schedule = schedule;
+    scenario
+        .faults
+        .schedule
+        .extend(common::heal_everything(&names(), Dur::secs(1)));
+    scenario.duration = Dur(sim_core::SimDuration::from_nanos(
+        (whole + 1_000_000_000).max(2_000_000_000),
+    ));
+    scenarios::validate::validate(&scenario).map_err(|p| TestCaseError::fail(format!("{p:?}")))?;
+    let outcome = scenarios::run(&scenarios::resolve(&scenario, seed)).unwrap();
+    prop_assert!(
+        outcome.passed(),
+        "failed {:?}; checks {:?}",
+        outcome.failed(),
+        outcome.checks
+    );
+    let live = outcome.history.operations.iter().any(|op| {
+        op.outcome == sim_core::history::Outcome::Ok
+            && op.invoke_ns >= whole
+            && op.complete_ns.is_some_and(|c| c <= whole + 500_000_000)
+    });
+    prop_assert!(
+        live,
+        "no operation completed in the 500 ms after the cluster was whole at {whole} ns"
+    );
+    Ok(())
+}
+
+/// Postmortem: the liveness property above once looked only at the 500 ms
+/// after the heal at 1 s. Disk stalls drawn before 1 s may last past it,
+/// and no fault undoes them: here n3's and n5's disks were stalled until
+/// about 1.37 s and 1.40 s, so two of five servers could not persist a vote
+/// or an entry for most of the window, and no operation completed in it.
+/// Raft was right to wait; the test was wrong. The window now opens once
+/// the last stall or slowdown has run out.
+#[test]
+fn regression_disk_stalls_that_outlast_the_heal_delay_liveness_not_break_it() {
+    let stall = |at_ns: u64, node: &str, ns: u64| TimedFault {
+        at: Dur(sim_core::SimDuration::from_nanos(at_ns)),
+        jitter: None,
+        fault: FaultSpec::DiskStall(node.into(), Dur(sim_core::SimDuration::from_nanos(ns))),
+    };
+    let at = |ns: u64, fault: FaultSpec| TimedFault {
+        at: Dur(sim_core::SimDuration::from_nanos(ns)),
+        jitter: None,
+        fault,
+    };
+    let schedule = vec![
+        stall(451_081_106, "n5", 952_363_393),
+        stall(640_543_125, "n3", 729_466_112),
+        at(
+            658_718_146,
+            FaultSpec::Partition(vec![
+                vec!["n1".into(), "n2".into()],
+                vec!["n3".into(), "n4".into(), "n5".into()],
+            ]),
+        ),
+        at(988_123_658, FaultSpec::Heal),
+    ];
+    assert_eq!(whole_again_ns(&schedule), 451_081_106 + 952_363_393);
+    safe_and_live_after_heal(schedule, 16_494_672_673_534_572_959).unwrap();
 }
 
 /// Seeds `0..limit` of `scenario` with `sets` applied; the first seed where

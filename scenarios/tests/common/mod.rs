@@ -63,3 +63,21 @@ pub fn heal_everything(names: &[String], at: Dur) -> Vec<TimedFault> {
         })
         .collect()
 }
+
+/// Asserts that the curated scenario `file` meets its expectation, per
+/// group, over seeds `0..seeds`, with no run cut short.
+pub fn meets_expectations_over(file: &str, seeds: u64) {
+    let scenario = load(file);
+    let groups = scenarios::sweep::plan_groups(&scenario, &[]).unwrap();
+    let range = (0, seeds);
+    let results = scenarios::sweep::run_all(&groups, range);
+    let header = scenarios::sweep::Header::new(file, &groups, range, None);
+    let summary = scenarios::sweep::summarise(&header, results.len() as u64, &results);
+    assert!(
+        summary.expectation_held && summary.inconclusive_total == 0,
+        "{file}: {} ({} inconclusive, e.g. {:?})",
+        summary.expectation_note,
+        summary.inconclusive_total,
+        summary.failures.first().map(|f| &f.reproduce)
+    );
+}
