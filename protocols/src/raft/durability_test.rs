@@ -8,7 +8,6 @@ use super::messages::{AppendEntries, AppendReply, RaftEvent, RaftMessage, RaftTi
 use super::params::RaftParams;
 use super::test_support::{follower, noop, request_vote, split_election_timer, vote};
 use super::{Raft, Role, META_KEY};
-use crate::cluster::Service;
 use crate::testkit::{Effect, ServerHarness};
 use sim_core::NodeId;
 use std::sync::Arc;

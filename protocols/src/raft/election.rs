@@ -1,16 +1,15 @@
 //! Leader election: randomized timeouts, PreVote, RequestVote with the log
 //! up-to-date check, becoming leader, and CheckQuorum.
 
+use super::app::{RaftApp, RaftEnv};
 use super::messages::{Command, LogEntry, RaftEvent, RaftMessage, RaftTimer};
 use super::{LeaderState, Raft, Role};
-use crate::cluster::ServerCtx;
-use rand::Rng;
 use sim_core::{NodeId, SimDuration};
 use std::collections::{BTreeMap, VecDeque};
 
-impl Raft {
+impl<A: RaftApp> Raft<A> {
     /// Restarts the election timer with a fresh random timeout.
-    pub(super) fn reset_election_timer(&mut self, ctx: &mut ServerCtx<'_, '_, Self>) {
+    pub(super) fn reset_election_timer<E: RaftEnv<A>>(&mut self, ctx: &mut E) {
         if let Some(timer) = self.election_timer.take() {
             ctx.cancel_timer(timer);
         }
@@ -18,14 +17,14 @@ impl Raft {
             self.params.election_timeout_min().as_nanos(),
             self.params.election_timeout_max().as_nanos(),
         );
-        let timeout = SimDuration::from_nanos(ctx.rng().random_range(min..=max));
+        let timeout = SimDuration::from_nanos(ctx.random_in(min, max));
         self.election_timer = Some(ctx.set_timer(timeout, RaftTimer::Election));
     }
 
     /// Whether this server heard a current leader less than the minimum
     /// election timeout ago: then it ignores vote requests (dissertation
     /// §4.2.3), which CheckQuorum and leases rely on.
-    fn leader_is_fresh(&self, ctx: &ServerCtx<'_, '_, Self>) -> bool {
+    fn leader_is_fresh<E: RaftEnv<A>>(&self, ctx: &E) -> bool {
         let sticky = self.params.check_quorum
             || self.params.pre_vote
             || self.params.read_mode == super::params::ReadMode::Lease;
@@ -39,7 +38,7 @@ impl Raft {
             .is_some_and(|at| ctx.now().saturating_since(at) < self.params.election_timeout_min())
     }
 
-    pub(super) fn on_election_timeout(&mut self, ctx: &mut ServerCtx<'_, '_, Self>) {
+    pub(super) fn on_election_timeout<E: RaftEnv<A>>(&mut self, ctx: &mut E) {
         debug_assert_ne!(self.role, Role::Leader, "leaders have no election timer");
         self.leader = None;
         if self.params.pre_vote {
@@ -50,7 +49,7 @@ impl Raft {
         }
     }
 
-    fn start_election(&mut self, ctx: &mut ServerCtx<'_, '_, Self>) {
+    fn start_election<E: RaftEnv<A>>(&mut self, ctx: &mut E) {
         self.role = Role::Candidate;
         self.term += 1;
         self.voted_for = Some(ctx.id());
@@ -68,7 +67,7 @@ impl Raft {
         self.solicit_votes(ctx, self.term, false);
     }
 
-    fn solicit_votes(&mut self, ctx: &mut ServerCtx<'_, '_, Self>, term: u64, pre_vote: bool) {
+    fn solicit_votes<E: RaftEnv<A>>(&mut self, ctx: &mut E, term: u64, pre_vote: bool) {
         self.votes = vec![false; ctx.server_count() as usize];
         // A pre-vote changes nothing on disk, so it counts at once.
         self.votes[ctx.id().index()] = pre_vote || self.own_vote_sync.is_none();
@@ -91,16 +90,16 @@ impl Raft {
     }
 
     /// The candidate's vote for itself is on disk: it counts now.
-    pub(super) fn own_vote_durable(&mut self, ctx: &mut ServerCtx<'_, '_, Self>) {
+    pub(super) fn own_vote_durable<E: RaftEnv<A>>(&mut self, ctx: &mut E) {
         debug_assert_eq!(self.role, Role::Candidate);
         self.own_vote_sync = None;
         self.votes[ctx.id().index()] = true;
         self.tally(ctx, false);
     }
 
-    pub(super) fn on_request_vote(
+    pub(super) fn on_request_vote<E: RaftEnv<A>>(
         &mut self,
-        ctx: &mut ServerCtx<'_, '_, Self>,
+        ctx: &mut E,
         from: NodeId,
         term: u64,
         (last_log_index, last_log_term): (u64, u64),
@@ -169,9 +168,9 @@ impl Raft {
         );
     }
 
-    pub(super) fn on_vote(
+    pub(super) fn on_vote<E: RaftEnv<A>>(
         &mut self,
-        ctx: &mut ServerCtx<'_, '_, Self>,
+        ctx: &mut E,
         from: NodeId,
         term: u64,
         granted: bool,
@@ -194,7 +193,7 @@ impl Raft {
         }
     }
 
-    fn tally(&mut self, ctx: &mut ServerCtx<'_, '_, Self>, pre_vote: bool) {
+    fn tally<E: RaftEnv<A>>(&mut self, ctx: &mut E, pre_vote: bool) {
         let count = self.votes.iter().filter(|v| **v).count();
         if count < Self::majority(ctx) {
             return;
@@ -214,7 +213,7 @@ impl Raft {
         }
     }
 
-    pub(super) fn become_leader(&mut self, ctx: &mut ServerCtx<'_, '_, Self>) {
+    pub(super) fn become_leader<E: RaftEnv<A>>(&mut self, ctx: &mut E) {
         assert_eq!(self.role, Role::Candidate, "only a candidate wins");
         debug_assert!(
             self.own_vote_sync.is_none(),
@@ -264,7 +263,7 @@ impl Raft {
 
     /// CheckQuorum: a leader that a majority has not answered for a whole
     /// minimum election timeout steps down, since a new leader may exist.
-    pub(super) fn check_quorum(&mut self, ctx: &mut ServerCtx<'_, '_, Self>) {
+    pub(super) fn check_quorum<E: RaftEnv<A>>(&mut self, ctx: &mut E) {
         let me = ctx.id().index();
         let majority = Self::majority(ctx);
         let state = self

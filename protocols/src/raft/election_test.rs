@@ -27,10 +27,7 @@ fn vote(
 fn an_up_to_date_candidate_of_a_newer_term_gets_the_vote_durably_and_the_timer_restarts() {
     let params = RaftParams::default();
     let (mut server, mut raft) = follower(1, params.clone(), 1, &[1]);
-    let handled = server.call(|ctx| {
-        use crate::cluster::Service;
-        raft.on_message(ctx, CANDIDATE, request_vote(2, 1, 1))
-    });
+    let handled = server.call(|ctx| raft.on_message(ctx, CANDIDATE, request_vote(2, 1, 1)));
     let (timeout, rest) = split_election_timer(handled.effects);
     assert_eq!(rest, [vote(2, true)]);
     assert!(in_election_range(
@@ -49,10 +46,7 @@ fn an_up_to_date_candidate_of_a_newer_term_gets_the_vote_durably_and_the_timer_r
 #[test]
 fn a_candidate_whose_last_term_is_older_is_refused_even_with_a_longer_log() {
     let (mut server, mut raft) = follower(1, RaftParams::default(), 2, &[1, 2]);
-    let handled = server.call(|ctx| {
-        use crate::cluster::Service;
-        raft.on_message(ctx, CANDIDATE, request_vote(3, 5, 1))
-    });
+    let handled = server.call(|ctx| raft.on_message(ctx, CANDIDATE, request_vote(3, 5, 1)));
     // The term is taken (and stored), the vote is not, and a refused
     // candidate does not postpone this server's own election.
     assert_eq!(handled.effects, [vote(3, false)]);
@@ -62,10 +56,7 @@ fn a_candidate_whose_last_term_is_older_is_refused_even_with_a_longer_log() {
 #[test]
 fn a_candidate_with_the_same_last_term_but_a_shorter_log_is_refused() {
     let (mut server, mut raft) = follower(1, RaftParams::default(), 2, &[1, 2, 2]);
-    let handled = server.call(|ctx| {
-        use crate::cluster::Service;
-        raft.on_message(ctx, CANDIDATE, request_vote(3, 2, 2))
-    });
+    let handled = server.call(|ctx| raft.on_message(ctx, CANDIDATE, request_vote(3, 2, 2)));
     assert_eq!(handled.effects, [vote(3, false)]);
     assert_eq!(raft.voted_for, None);
 }
@@ -73,10 +64,7 @@ fn a_candidate_with_the_same_last_term_but_a_shorter_log_is_refused() {
 #[test]
 fn a_request_of_an_older_term_is_refused_with_the_current_term_and_changes_nothing() {
     let (mut server, mut raft) = follower(1, RaftParams::default(), 4, &[1]);
-    let handled = server.call(|ctx| {
-        use crate::cluster::Service;
-        raft.on_message(ctx, CANDIDATE, request_vote(3, 9, 3))
-    });
+    let handled = server.call(|ctx| raft.on_message(ctx, CANDIDATE, request_vote(3, 9, 3)));
     assert_eq!(handled.effects, [vote(4, false)]);
     assert!(handled.stored.is_empty() && !handled.synced);
     assert_eq!((raft.term, raft.voted_for), (4, None));
@@ -85,14 +73,8 @@ fn a_request_of_an_older_term_is_refused_with_the_current_term_and_changes_nothi
 #[test]
 fn one_vote_per_term_though_a_repeated_request_from_the_same_candidate_is_granted_again() {
     let (mut server, mut raft) = follower(1, RaftParams::default(), 1, &[1]);
-    server.call(|ctx| {
-        use crate::cluster::Service;
-        raft.on_message(ctx, CANDIDATE, request_vote(2, 1, 1))
-    });
-    let other = server.call(|ctx| {
-        use crate::cluster::Service;
-        raft.on_message(ctx, NodeId(2), request_vote(2, 1, 1))
-    });
+    server.call(|ctx| raft.on_message(ctx, CANDIDATE, request_vote(2, 1, 1)));
+    let other = server.call(|ctx| raft.on_message(ctx, NodeId(2), request_vote(2, 1, 1)));
     assert_eq!(
         other.effects,
         [Effect::Send {
@@ -104,10 +86,7 @@ fn one_vote_per_term_though_a_repeated_request_from_the_same_candidate_is_grante
             }
         }]
     );
-    let again = server.call(|ctx| {
-        use crate::cluster::Service;
-        raft.on_message(ctx, CANDIDATE, request_vote(2, 1, 1))
-    });
+    let again = server.call(|ctx| raft.on_message(ctx, CANDIDATE, request_vote(2, 1, 1)));
     let (timeout, rest) = split_election_timer(again.effects);
     assert!(timeout.is_some());
     assert_eq!(rest, [vote(2, true)]);
@@ -121,7 +100,6 @@ fn a_pre_vote_answers_whether_it_would_grant_and_changes_no_state() {
     };
     let (mut server, mut raft) = follower(1, params, 1, &[1]);
     let handled = server.call(|ctx| {
-        use crate::cluster::Service;
         raft.on_message(
             ctx,
             CANDIDATE,
@@ -155,10 +133,7 @@ fn bug_switch_vote_without_log_check_grants_a_candidate_that_is_behind() {
         ..RaftParams::default()
     };
     let (mut server, mut raft) = follower(1, params, 2, &[1, 2]);
-    let handled = server.call(|ctx| {
-        use crate::cluster::Service;
-        raft.on_message(ctx, CANDIDATE, request_vote(3, 1, 1))
-    });
+    let handled = server.call(|ctx| raft.on_message(ctx, CANDIDATE, request_vote(3, 1, 1)));
     let (_, rest) = split_election_timer(handled.effects);
     assert_eq!(rest, [vote(3, true)]);
 }
@@ -170,10 +145,7 @@ fn bug_switch_vote_without_persist_sends_a_vote_the_storage_does_not_hold() {
         ..RaftParams::default()
     };
     let (mut server, mut raft) = follower(1, params, 1, &[1]);
-    let handled = server.call(|ctx| {
-        use crate::cluster::Service;
-        raft.on_message(ctx, CANDIDATE, request_vote(2, 1, 1))
-    });
+    let handled = server.call(|ctx| raft.on_message(ctx, CANDIDATE, request_vote(2, 1, 1)));
     let (_, rest) = split_election_timer(handled.effects);
     assert_eq!(rest, [vote(2, true)]);
     assert_eq!(
@@ -200,25 +172,16 @@ fn with_check_quorum_a_server_that_heard_its_leader_recently_ignores_a_higher_te
         leader_commit: 1,
         round: 1,
     });
-    server.call(|ctx| {
-        use crate::cluster::Service;
-        raft.on_message(ctx, NodeId(2), heartbeat)
-    });
+    server.call(|ctx| raft.on_message(ctx, NodeId(2), heartbeat));
     // 50 ms later, within the minimum election timeout (150 ms): the
     // request is ignored, its term included (leader stickiness, §4.2.3).
     server.advance(SimDuration::from_millis(50));
-    let early = server.call(|ctx| {
-        use crate::cluster::Service;
-        raft.on_message(ctx, CANDIDATE, request_vote(2, 1, 1))
-    });
+    let early = server.call(|ctx| raft.on_message(ctx, CANDIDATE, request_vote(2, 1, 1)));
     assert_eq!(early.effects, [vote(1, false)]);
     assert!(early.stored.is_empty());
     // Past the minimum election timeout the leader may be gone: vote.
     server.advance(SimDuration::from_millis(150));
-    let late = server.call(|ctx| {
-        use crate::cluster::Service;
-        raft.on_message(ctx, CANDIDATE, request_vote(2, 1, 1))
-    });
+    let late = server.call(|ctx| raft.on_message(ctx, CANDIDATE, request_vote(2, 1, 1)));
     let (_, rest) = split_election_timer(late.effects);
     assert_eq!(rest, [vote(2, true)]);
 }
@@ -235,7 +198,6 @@ fn with_check_quorum_a_server_that_heard_its_leader_recently_ignores_a_higher_te
 #[test]
 fn a_candidate_leads_only_once_its_own_term_and_vote_are_durable() {
     use super::Role;
-    use crate::cluster::Service;
     for overlap in [true, false] {
         let params = RaftParams {
             overlap_own_vote_write: overlap,
@@ -280,7 +242,6 @@ fn a_candidate_leads_only_once_its_own_term_and_vote_are_durable() {
 #[test]
 fn a_lone_server_leads_only_once_its_term_is_durable() {
     use super::Role;
-    use crate::cluster::Service;
     for overlap in [true, false] {
         let params = RaftParams {
             overlap_own_vote_write: overlap,
@@ -309,7 +270,6 @@ fn a_lone_server_leads_only_once_its_term_is_durable() {
 /// on disk. The default writes both in one sync.
 #[test]
 fn a_voter_writes_its_step_down_and_its_vote_apart_when_asked_and_answers_after_both() {
-    use crate::cluster::Service;
     for apart in [false, true] {
         let params = RaftParams {
             step_down_write_apart: apart,

@@ -5,21 +5,23 @@ use crate::client::ClientRequest;
 use serde::{Deserialize, Serialize};
 use sim_core::NodeId;
 
-/// What an entry asks the state machine to do.
+/// What an entry asks the state machine to do. `C` is the command a
+/// client proposes: the key-value store's request by default, or a
+/// hosting protocol's own (`super::RaftApp::Command`).
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum Command {
+pub enum Command<C = ClientRequest> {
     /// A new leader's empty entry (dissertation §6.4), or preloaded setup.
     Noop,
-    Client(ClientRequest),
+    Client(C),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct LogEntry {
+pub struct LogEntry<C = ClientRequest> {
     pub term: u64,
-    pub command: Command,
+    pub command: Command<C>,
 }
 
-impl LogEntry {
+impl<C: std::hash::Hash> LogEntry<C> {
     /// A digest of the entry, so the monitor compares entries cheaply.
     pub fn digest(&self) -> u64 {
         sim_core::hash::stable_hash(self)
@@ -27,7 +29,7 @@ impl LogEntry {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub enum RaftMessage {
+pub enum RaftMessage<C = ClientRequest> {
     /// RequestVote, or with `pre_vote` a PreVote that changes no state: the
     /// candidate asks whether it *would* get a vote in `term`.
     RequestVote {
@@ -41,16 +43,16 @@ pub enum RaftMessage {
         granted: bool,
         pre_vote: bool,
     },
-    AppendEntries(AppendEntries),
+    AppendEntries(AppendEntries<C>),
     AppendReply(AppendReply),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct AppendEntries {
+pub struct AppendEntries<C = ClientRequest> {
     pub term: u64,
     pub prev_log_index: u64,
     pub prev_log_term: u64,
-    pub entries: Vec<LogEntry>,
+    pub entries: Vec<LogEntry<C>>,
     pub leader_commit: u64,
     /// The leader's heartbeat round, echoed in the reply: it confirms
     /// leadership for ReadIndex and renews the lease.

@@ -16,11 +16,13 @@
 //! volatile and rebuilt after a restart: the state machine is re-applied as
 //! the commit index is learned.
 
+pub mod app;
 #[cfg(test)]
 mod durability_test;
 mod election;
 #[cfg(test)]
 mod election_test;
+pub mod kv_app;
 pub mod messages;
 pub mod monitor;
 #[cfg(test)]
@@ -37,7 +39,8 @@ mod test_support;
 use crate::client::{ClientReply, ClientRequest};
 use crate::cluster::{ServerCtx, Service};
 use crate::durable_log::DurableLog;
-use crate::kv::KvStore;
+pub use app::{RaftApp, RaftEnv};
+pub use kv_app::KvApp;
 use messages::{Command, LogEntry, RaftEvent, RaftMessage, RaftTimer};
 use params::{RaftParams, ReadMode};
 use serde::{Deserialize, Serialize};
@@ -83,7 +86,7 @@ struct Meta {
 
 /// Volatile state a leader keeps per follower and for reads.
 #[derive(Debug)]
-struct LeaderState {
+struct LeaderState<A: RaftApp> {
     /// Per server id: the next index to send, the highest index known to
     /// match, and the highest index already sent (pipelining).
     next_index: Vec<u64>,
@@ -96,36 +99,38 @@ struct LeaderState {
     round_sent_at: BTreeMap<u64, LocalTime>,
     /// Servers heard from since the last quorum check.
     heard_since_check: Vec<bool>,
-    /// Log index -> the client waiting for it.
-    pending_writes: BTreeMap<u64, (NodeId, u64, u32)>,
-    pending_reads: VecDeque<PendingRead>,
+    /// Log index -> who waits for it.
+    pending_writes: BTreeMap<u64, A::Waiter>,
+    pending_reads: VecDeque<PendingRead<A::Read>>,
     heartbeat_timer: Option<TimerId>,
     quorum_timer: Option<TimerId>,
 }
 
 #[derive(Debug)]
-struct PendingRead {
-    client: NodeId,
-    request: ClientRequest,
+struct PendingRead<R> {
+    /// The read itself (for the key-value store: the client and request).
+    read: R,
     /// The commit index when the read arrived: it may be served once applied.
     read_index: u64,
     /// The heartbeat round that must reach a majority first.
     round: u64,
 }
 
+/// One Raft server replicating the application `A` (by default the
+/// key-value store, served to the shared clients: `kv_app.rs`).
 #[derive(Debug)]
-pub struct Raft {
+pub struct Raft<A: RaftApp = KvApp> {
     params: Arc<RaftParams>,
     // Persistent (mirrored from storage).
     term: u64,
     voted_for: Option<NodeId>,
-    log: DurableLog<LogEntry>,
+    log: DurableLog<LogEntry<A::Command>>,
     // Volatile.
     role: Role,
     leader: Option<NodeId>,
     commit_index: u64,
     last_applied: u64,
-    store: KvStore,
+    store: A::State,
     election_timer: Option<TimerId>,
     /// When this server last heard a current leader (its clock).
     heard_leader_at: Option<LocalTime>,
@@ -138,11 +143,17 @@ pub struct Raft {
     durable_index: u64,
     /// A candidate's vote for itself counts once this sync completes.
     own_vote_sync: Option<SyncId>,
-    leader_state: Option<LeaderState>,
+    leader_state: Option<LeaderState<A>>,
 }
 
-impl Raft {
+impl<A: RaftApp> Raft<A> {
     pub fn new(params: Arc<RaftParams>) -> Self {
+        Self::with_state(params, A::State::default())
+    }
+
+    /// A server whose state machine starts as `store` (a host's rules
+    /// live there: the state machine reads no params).
+    pub fn with_state(params: Arc<RaftParams>, store: A::State) -> Self {
         Raft {
             params,
             term: 0,
@@ -152,7 +163,7 @@ impl Raft {
             leader: None,
             commit_index: 0,
             last_applied: 0,
-            store: KvStore::default(),
+            store,
             election_timer: None,
             heard_leader_at: None,
             votes: Vec::new(),
@@ -163,7 +174,7 @@ impl Raft {
         }
     }
 
-    fn majority(ctx: &ServerCtx<'_, '_, Self>) -> usize {
+    fn majority<E: RaftEnv<A>>(ctx: &E) -> usize {
         ctx.server_count() as usize / 2 + 1
     }
 
@@ -180,7 +191,7 @@ impl Raft {
     }
 
     /// Writes currentTerm and votedFor and syncs: callers reply only after.
-    fn persist_meta(&mut self, ctx: &mut ServerCtx<'_, '_, Self>, sync: bool) {
+    fn persist_meta<E: RaftEnv<A>>(&mut self, ctx: &mut E, sync: bool) {
         let meta = Meta {
             term: self.term,
             voted_for: self.voted_for.map(|n| n.0),
@@ -197,7 +208,7 @@ impl Raft {
     /// Asks for every write so far to be made durable (grouped with the
     /// sync in flight under `group_commit`), and notes how far the log it
     /// covers reaches.
-    fn sync(&mut self, ctx: &mut ServerCtx<'_, '_, Self>) {
+    fn sync<E: RaftEnv<A>>(&mut self, ctx: &mut E) {
         let id = if self.params.group_commit {
             ctx.storage().sync_grouped()
         } else {
@@ -214,7 +225,7 @@ impl Raft {
     /// Cuts the log from `index`, which also takes those entries out of
     /// what this server knows to be durable: the entries written there
     /// next are new.
-    fn truncate_log(&mut self, ctx: &mut ServerCtx<'_, '_, Self>, index: u64) {
+    fn truncate_log<E: RaftEnv<A>>(&mut self, ctx: &mut E, index: u64) {
         self.log.truncate_from(ctx.storage(), index);
         let kept = index - 1;
         self.durable_index = self.durable_index.min(kept);
@@ -224,7 +235,7 @@ impl Raft {
     }
 
     /// Stores `entry` at the end of the log and reports it (not yet synced).
-    fn store_entry(&mut self, ctx: &mut ServerCtx<'_, '_, Self>, entry: LogEntry) -> u64 {
+    fn store_entry<E: RaftEnv<A>>(&mut self, ctx: &mut E, entry: LogEntry<A::Command>) -> u64 {
         let (term, digest) = (entry.term, entry.digest());
         let index = self.log.append(ctx.storage(), entry);
         ctx.emit(RaftEvent::Stored {
@@ -236,7 +247,7 @@ impl Raft {
     }
 
     /// Moves to `term` as a follower if it is newer than ours.
-    fn observe_term(&mut self, ctx: &mut ServerCtx<'_, '_, Self>, term: u64) {
+    fn observe_term<E: RaftEnv<A>>(&mut self, ctx: &mut E, term: u64) {
         if self.observe_term_unsynced(ctx, term) {
             self.sync(ctx);
         }
@@ -245,7 +256,7 @@ impl Raft {
     /// As `observe_term`, but leaves the sync of the new term to the
     /// caller, which writes more (a vote, entries) and syncs once: one disk
     /// write per message, not two. True if the term changed.
-    fn observe_term_unsynced(&mut self, ctx: &mut ServerCtx<'_, '_, Self>, term: u64) -> bool {
+    fn observe_term_unsynced<E: RaftEnv<A>>(&mut self, ctx: &mut E, term: u64) -> bool {
         if term <= self.term {
             return false;
         }
@@ -257,7 +268,7 @@ impl Raft {
         true
     }
 
-    fn become_follower(&mut self, ctx: &mut ServerCtx<'_, '_, Self>) {
+    fn become_follower<E: RaftEnv<A>>(&mut self, ctx: &mut E) {
         if self.role == Role::Leader {
             self.stop_leading(ctx);
         }
@@ -271,17 +282,7 @@ impl Raft {
         }
     }
 
-    /// Whether the log's tail (`REFUSAL_LOOKBACK_MAX` entries) holds an
-    /// entry for this operation (client and sequence number).
-    fn holds_entry_for(&self, request: &ClientRequest) -> bool {
-        let last = self.log.last_index();
-        let from = last.saturating_sub(REFUSAL_LOOKBACK_MAX) + 1;
-        self.log.slice(from, last + 1).iter().any(|entry| {
-            matches!(&entry.command, Command::Client(r) if r.client == request.client && r.seq == request.seq)
-        })
-    }
-
-    fn stop_leading(&mut self, ctx: &mut ServerCtx<'_, '_, Self>) {
+    fn stop_leading<E: RaftEnv<A>>(&mut self, ctx: &mut E) {
         let state = self.leader_state.take().expect("a leader has leader state");
         for timer in [state.heartbeat_timer, state.quorum_timer]
             .into_iter()
@@ -292,6 +293,19 @@ impl Raft {
         // Waiting clients get no answer: their entries may still commit
         // under the next leader, so only a timeout (unknown) is honest.
         ctx.emit(RaftEvent::SteppedDown { term: self.term });
+    }
+}
+
+/// The key-value store's own rules, beside the generic module.
+impl Raft<KvApp> {
+    /// Whether the log's tail (`REFUSAL_LOOKBACK_MAX` entries) holds an
+    /// entry for this operation (client and sequence number).
+    fn holds_entry_for(&self, request: &ClientRequest) -> bool {
+        let last = self.log.last_index();
+        let from = last.saturating_sub(REFUSAL_LOOKBACK_MAX) + 1;
+        self.log.slice(from, last + 1).iter().any(|entry| {
+            matches!(&entry.command, Command::Client(r) if r.client == request.client && r.seq == request.seq)
+        })
     }
 
     fn redirect(&self, ctx: &mut ServerCtx<'_, '_, Self>, client: NodeId, request: &ClientRequest) {
@@ -305,26 +319,26 @@ impl Raft {
     }
 }
 
-impl Service for Raft {
-    type Message = RaftMessage;
-    type Timer = RaftTimer;
-    type Event = RaftEvent;
-    type Monitor = RaftMonitor;
-
-    fn state_heap_bytes(&self) -> usize {
+/// The server's handlers, for any host: the key-value `Service` below
+/// calls them with its `ServerCtx`, a hosting protocol with its own
+/// `RaftEnv`.
+impl<A: RaftApp> Raft<A> {
+    /// Heap memory this server holds (see `Service::state_heap_bytes`).
+    pub fn heap_bytes(&self) -> usize {
         let leader = self.leader_state.as_ref().map_or(0, |l| {
             (l.next_index.len() * 4 + l.heard_since_check.len()) * 8
                 + l.round_sent_at.len() * 48
                 + l.pending_writes.len() * 64
-                + l.pending_reads.len() * std::mem::size_of::<PendingRead>()
+                + l.pending_reads.len() * std::mem::size_of::<PendingRead<A::Read>>()
         });
-        self.log.memory_bytes() + self.store.heap_bytes() + self.votes.len() + leader
+        self.log.memory_bytes() + A::state_heap_bytes(&self.store) + self.votes.len() + leader
     }
 
-    const MESSAGE_KINDS: &'static [&'static str] =
+    /// The names of Raft's message kinds, indexed by `message_kind`.
+    pub const MESSAGE_KINDS: &'static [&'static str] =
         &["RequestVote", "Vote", "AppendEntries", "AppendReply"];
 
-    fn message_kind(message: &RaftMessage) -> usize {
+    pub fn message_kind(message: &RaftMessage<A::Command>) -> usize {
         match message {
             RaftMessage::RequestVote { .. } => 0,
             RaftMessage::Vote { .. } => 1,
@@ -333,16 +347,17 @@ impl Service for Raft {
         }
     }
 
-    fn message_heap_bytes(message: &RaftMessage) -> usize {
+    /// Heap memory a message holds beyond its inline size.
+    pub fn message_heap_bytes(message: &RaftMessage<A::Command>) -> usize {
         match message {
             RaftMessage::AppendEntries(append) => append
                 .entries
                 .iter()
                 .map(|e| {
-                    std::mem::size_of::<LogEntry>()
+                    std::mem::size_of::<LogEntry<A::Command>>()
                         + match &e.command {
                             Command::Noop => 0,
-                            Command::Client(request) => request.op.heap_bytes(),
+                            Command::Client(command) => A::command_heap_bytes(command),
                         }
                 })
                 .sum(),
@@ -350,7 +365,7 @@ impl Service for Raft {
         }
     }
 
-    fn on_start(&mut self, ctx: &mut ServerCtx<'_, '_, Self>) {
+    pub fn on_start<E: RaftEnv<A>>(&mut self, ctx: &mut E) {
         let preload = self
             .params
             .preload_log_lengths
@@ -392,7 +407,9 @@ impl Service for Raft {
         self.become_follower(ctx);
     }
 
-    fn on_recover(&mut self, ctx: &mut ServerCtx<'_, '_, Self>) {
+    /// After a restart: the log and the persistent state come back from
+    /// the disk; everything else starts fresh.
+    pub fn on_recover<E: RaftEnv<A>>(&mut self, ctx: &mut E) {
         if let Some(bytes) = ctx.storage().get(META_KEY) {
             let meta: Meta = serde_json::from_slice(bytes).expect("durable meta is well-formed");
             self.term = meta.term;
@@ -413,11 +430,11 @@ impl Service for Raft {
         self.become_follower(ctx);
     }
 
-    fn on_message(
+    pub fn on_message<E: RaftEnv<A>>(
         &mut self,
-        ctx: &mut ServerCtx<'_, '_, Self>,
+        ctx: &mut E,
         from: NodeId,
-        message: RaftMessage,
+        message: RaftMessage<A::Command>,
     ) {
         match message {
             RaftMessage::RequestVote {
@@ -436,7 +453,7 @@ impl Service for Raft {
         }
     }
 
-    fn on_timer(&mut self, ctx: &mut ServerCtx<'_, '_, Self>, id: TimerId, timer: RaftTimer) {
+    pub fn on_timer<E: RaftEnv<A>>(&mut self, ctx: &mut E, id: TimerId, timer: RaftTimer) {
         match timer {
             RaftTimer::Election => {
                 if self.election_timer == Some(id) {
@@ -465,6 +482,94 @@ impl Service for Raft {
         }
     }
 
+    /// A sync this server asked for completed.
+    pub fn on_synced<E: RaftEnv<A>>(&mut self, ctx: &mut E, id: SyncId) {
+        while let Some(&(sync, covered)) = self.sync_points.front() {
+            if sync > id {
+                break;
+            }
+            self.sync_points.pop_front();
+            self.durable_index = self.durable_index.max(covered);
+        }
+        debug_assert!(self.durable_index <= self.log.last_index());
+        if self.role == Role::Leader {
+            self.own_copy_durable(ctx);
+        }
+        if self.role == Role::Candidate && self.own_vote_sync.is_some_and(|s| s <= id) {
+            self.own_vote_durable(ctx);
+        }
+    }
+
+    /// The term this server leads, if it leads.
+    pub fn leader_term(&self) -> Option<u64> {
+        (self.role == Role::Leader).then_some(self.term)
+    }
+
+    /// The leader this server knows of in its term (itself when leading).
+    pub fn leader(&self) -> Option<NodeId> {
+        self.leader
+    }
+
+    /// The state machine, as far as this server has applied the log.
+    pub fn state(&self) -> &A::State {
+        &self.store
+    }
+
+    /// Its log's end, how much of it is on disk, and how much applied.
+    pub fn repair_progress(&self) -> u64 {
+        self.log.last_index() + self.durable_index + self.last_applied
+    }
+
+    /// After a heal a leader may have to be elected (up to two election
+    /// timeouts, one lost to a split vote) before it brings the others'
+    /// logs up to date and their commit index with the next heartbeat.
+    pub fn convergence_quiet(&self) -> sim_core::SimDuration {
+        let (max, beat) = (self.params.election_timeout_max(), self.params.heartbeat());
+        sim_core::SimDuration::from_nanos(2 * max.as_nanos() + 2 * beat.as_nanos())
+    }
+}
+
+impl Service for Raft {
+    type Message = RaftMessage;
+    type Timer = RaftTimer;
+    type Event = RaftEvent;
+    type Monitor = RaftMonitor;
+
+    fn state_heap_bytes(&self) -> usize {
+        self.heap_bytes()
+    }
+
+    const MESSAGE_KINDS: &'static [&'static str] = Raft::<KvApp>::MESSAGE_KINDS;
+
+    fn message_kind(message: &RaftMessage) -> usize {
+        Raft::<KvApp>::message_kind(message)
+    }
+
+    fn message_heap_bytes(message: &RaftMessage) -> usize {
+        Raft::<KvApp>::message_heap_bytes(message)
+    }
+
+    fn on_start(&mut self, ctx: &mut ServerCtx<'_, '_, Self>) {
+        Raft::on_start(self, ctx)
+    }
+
+    fn on_recover(&mut self, ctx: &mut ServerCtx<'_, '_, Self>) {
+        Raft::on_recover(self, ctx)
+    }
+
+    fn on_message(
+        &mut self,
+        ctx: &mut ServerCtx<'_, '_, Self>,
+        from: NodeId,
+        message: RaftMessage,
+    ) {
+        Raft::on_message(self, ctx, from, message)
+    }
+
+    fn on_timer(&mut self, ctx: &mut ServerCtx<'_, '_, Self>, id: TimerId, timer: RaftTimer) {
+        Raft::on_timer(self, ctx, id, timer)
+    }
+
     fn on_client_request(
         &mut self,
         ctx: &mut ServerCtx<'_, '_, Self>,
@@ -483,24 +588,11 @@ impl Service for Raft {
     }
 
     fn on_synced(&mut self, ctx: &mut ServerCtx<'_, '_, Self>, id: SyncId) {
-        while let Some(&(sync, covered)) = self.sync_points.front() {
-            if sync > id {
-                break;
-            }
-            self.sync_points.pop_front();
-            self.durable_index = self.durable_index.max(covered);
-        }
-        debug_assert!(self.durable_index <= self.log.last_index());
-        if self.role == Role::Leader {
-            self.own_copy_durable(ctx);
-        }
-        if self.role == Role::Candidate && self.own_vote_sync.is_some_and(|s| s <= id) {
-            self.own_vote_durable(ctx);
-        }
+        Raft::on_synced(self, ctx, id)
     }
 
     fn leader_term(&self) -> Option<u64> {
-        (self.role == Role::Leader).then_some(self.term)
+        Raft::leader_term(self)
     }
 
     fn replica_data(&self) -> Option<&BTreeMap<String, String>> {
@@ -509,14 +601,10 @@ impl Service for Raft {
 
     /// Its log's end, how much of it is on disk, and how much applied.
     fn repair_progress(&self) -> u64 {
-        self.log.last_index() + self.durable_index + self.last_applied
+        Raft::repair_progress(self)
     }
 
-    /// After a heal a leader may have to be elected (up to two election
-    /// timeouts, one lost to a split vote) before it brings the others'
-    /// logs up to date and their commit index with the next heartbeat.
     fn convergence_quiet(&self) -> sim_core::SimDuration {
-        let (max, beat) = (self.params.election_timeout_max(), self.params.heartbeat());
-        sim_core::SimDuration::from_nanos(2 * max.as_nanos() + 2 * beat.as_nanos())
+        Raft::convergence_quiet(self)
     }
 }

@@ -1,14 +1,15 @@
 //! The read modes: ReadIndex and leases (dissertation §6.4) and follower
 //! reads. `Log` reads go through `propose` like writes.
 
+use super::app::{RaftApp, RaftEnv};
+use super::kv_app::{answer_read, KvApp};
 use super::params::ReadMode;
 use super::{PendingRead, Raft, Role, PENDING_READS_MAX};
 use crate::client::{ClientReply, ClientRequest};
 use crate::cluster::ServerCtx;
-use crate::kv::{KvOp, KvResult};
 use sim_core::NodeId;
 
-impl Raft {
+impl Raft<KvApp> {
     pub(super) fn on_read(
         &mut self,
         ctx: &mut ServerCtx<'_, '_, Self>,
@@ -17,7 +18,7 @@ impl Raft {
     ) {
         if self.params.read_mode == ReadMode::Follower {
             // Stale by design: whatever this server has applied.
-            self.answer_read(ctx, client, &request);
+            answer_read(ctx, &self.store, client, &request);
             return;
         }
         if self.role != Role::Leader {
@@ -28,7 +29,7 @@ impl Raft {
         // the commit index (its no-op settles it).
         let own_term_committed = self.term_at(self.commit_index) == self.term;
         if self.params.read_mode == ReadMode::Lease && own_term_committed && self.lease_holds(ctx) {
-            self.answer_read(ctx, client, &request);
+            answer_read(ctx, &self.store, client, &request);
             return;
         }
         let state = self.leader_state.as_ref().expect("leading");
@@ -41,17 +42,18 @@ impl Raft {
         let read_index = self.commit_index;
         let state = self.leader_state.as_mut().expect("leading");
         state.pending_reads.push_back(PendingRead {
-            client,
-            request,
+            read: (client, request),
             read_index,
             round,
         });
         self.broadcast_heartbeat(ctx);
     }
+}
 
+impl<A: RaftApp> Raft<A> {
     /// Whether the lease from the latest majority-acknowledged round holds
     /// on this leader's clock.
-    fn lease_holds(&self, ctx: &ServerCtx<'_, '_, Self>) -> bool {
+    fn lease_holds<E: RaftEnv<A>>(&self, ctx: &E) -> bool {
         let Some(round) = self.majority_round(ctx) else {
             return false;
         };
@@ -63,7 +65,7 @@ impl Raft {
     }
 
     /// The latest heartbeat round a majority (the leader included) acknowledged.
-    fn majority_round(&self, ctx: &ServerCtx<'_, '_, Self>) -> Option<u64> {
+    fn majority_round<E: RaftEnv<A>>(&self, ctx: &E) -> Option<u64> {
         let state = self.leader_state.as_ref()?;
         let mut acked = state.acked_round.clone();
         acked.sort_unstable_by(|a, b| b.cmp(a));
@@ -73,7 +75,7 @@ impl Raft {
 
     /// Answers the waiting reads whose round a majority acknowledged and
     /// whose read index is applied (FIFO: later reads wait for earlier ones).
-    pub(super) fn serve_ready_reads(&mut self, ctx: &mut ServerCtx<'_, '_, Self>) {
+    pub(super) fn serve_ready_reads<E: RaftEnv<A>>(&mut self, ctx: &mut E) {
         let confirmed = self.majority_round(ctx).unwrap_or(0);
         let own_term_committed = self.term_at(self.commit_index) == self.term;
         loop {
@@ -85,21 +87,7 @@ impl Raft {
                 return;
             }
             let read = state.pending_reads.pop_front().expect("checked");
-            self.answer_read(ctx, read.client, &read.request);
+            ctx.serve_read(&self.store, read.read);
         }
-    }
-
-    fn answer_read(
-        &self,
-        ctx: &mut ServerCtx<'_, '_, Self>,
-        client: NodeId,
-        request: &ClientRequest,
-    ) {
-        let result = match &request.op {
-            KvOp::Get { key } => KvResult::Value(self.store.read(key)),
-            KvOp::Txn { mops, lists } => self.store.read_txn(mops, *lists),
-            _ => unreachable!("only gets and read-only transactions take the read path"),
-        };
-        ctx.reply(client, request.answer(ClientReply::Result(result)));
     }
 }

@@ -1,25 +1,30 @@
 //! Log replication: proposing, AppendEntries with the consistency check and
 //! fast backtracking, the commit rule (Figure 8), and applying in order.
 
+use super::app::{RaftApp, RaftEnv};
+use super::kv_app::KvApp;
 use super::messages::{
     AppendEntries, AppendReply, Command, Conflict, LogEntry, RaftEvent, RaftMessage, RaftTimer,
 };
 use super::{Raft, Role, PENDING_WRITES_MAX, UNCOMMITTED_ENTRIES_MAX};
-use crate::client::{ClientReply, ClientRequest, ClientResponse};
+use crate::client::{ClientReply, ClientRequest};
 use crate::cluster::ServerCtx;
 use sim_core::NodeId;
 
 /// Heartbeat rounds whose send time a leader remembers at most.
 const ROUNDS_KEPT_MAX: usize = 4_096;
 
-impl Raft {
-    /// A leader takes a client's write (or a get in `Log` read mode).
-    pub(super) fn propose(
+impl<A: RaftApp> Raft<A> {
+    /// A leader takes a proposal for `waiter`: appended, replicated, and
+    /// `RaftEnv::applied` with its waiter once committed. `None` when it is
+    /// refused before anything was appended (too many proposals waiting or
+    /// uncommitted), so the proposer may treat it as definitely not applied.
+    pub fn propose_command<E: RaftEnv<A>>(
         &mut self,
-        ctx: &mut ServerCtx<'_, '_, Self>,
-        client: NodeId,
-        request: ClientRequest,
-    ) {
+        ctx: &mut E,
+        command: A::Command,
+        waiter: A::Waiter,
+    ) -> Option<u64> {
         // Saturating: with a bug switch on, a leader may be elected without
         // entries it had learned were committed.
         let uncommitted = self.log.last_index().saturating_sub(self.commit_index);
@@ -27,29 +32,30 @@ impl Raft {
         if state.pending_writes.len() >= PENDING_WRITES_MAX
             || uncommitted >= UNCOMMITTED_ENTRIES_MAX
         {
-            // Refused before anything was appended, so the client may treat
-            // it as definitely not applied.
-            ctx.reply(client, request.answer(ClientReply::Unavailable));
-            return;
+            return None;
         }
-        let (seq, attempt) = (request.seq, request.attempt);
         let term = self.term;
         let index = self.append_own(
             ctx,
             LogEntry {
                 term,
-                command: Command::Client(request),
+                command: Command::Client(command),
             },
         );
         let state = self.leader_state.as_mut().expect("still leading");
-        state.pending_writes.insert(index, (client, seq, attempt));
+        state.pending_writes.insert(index, waiter);
+        Some(index)
     }
 
     /// Appends to the leader's own log, asks for a sync, and sends it on
     /// at once: the followers write while the leader does. The leader's
     /// own copy counts toward a majority only when its sync completes
     /// (`own_copy_durable`).
-    pub(super) fn append_own(&mut self, ctx: &mut ServerCtx<'_, '_, Self>, entry: LogEntry) -> u64 {
+    pub(super) fn append_own<E: RaftEnv<A>>(
+        &mut self,
+        ctx: &mut E,
+        entry: LogEntry<A::Command>,
+    ) -> u64 {
         let index = self.store_entry(ctx, entry);
         self.sync(ctx);
         for peer in ctx.peers() {
@@ -60,7 +66,7 @@ impl Raft {
 
     /// A sync completed on a leader: its own copy counts up to what is
     /// durable.
-    pub(super) fn own_copy_durable(&mut self, ctx: &mut ServerCtx<'_, '_, Self>) {
+    pub(super) fn own_copy_durable<E: RaftEnv<A>>(&mut self, ctx: &mut E) {
         let me = ctx.id().index();
         let durable = self.durable_index;
         let state = self.leader_state.as_mut().expect("leading");
@@ -71,7 +77,7 @@ impl Raft {
     }
 
     /// Sends a peer the entries it has not been sent yet (pipelined).
-    fn send_new_entries(&mut self, ctx: &mut ServerCtx<'_, '_, Self>, peer: NodeId) {
+    fn send_new_entries<E: RaftEnv<A>>(&mut self, ctx: &mut E, peer: NodeId) {
         let state = self.leader_state.as_ref().expect("leading");
         let from = state.sent_until[peer.index()] + 1;
         if from <= self.log.last_index() {
@@ -80,7 +86,7 @@ impl Raft {
     }
 
     /// Sends AppendEntries to `peer` starting at `from` (empty: a heartbeat).
-    fn send_append(&mut self, ctx: &mut ServerCtx<'_, '_, Self>, peer: NodeId, from: u64) {
+    fn send_append<E: RaftEnv<A>>(&mut self, ctx: &mut E, peer: NodeId, from: u64) {
         debug_assert!(from >= 1);
         let batch = self.params.batch_entries_max as u64;
         let to = self.log.last_index().min(from + batch - 1);
@@ -103,7 +109,7 @@ impl Raft {
     }
 
     /// A new heartbeat round to every peer; it also resends what is unacknowledged.
-    pub(super) fn broadcast_heartbeat(&mut self, ctx: &mut ServerCtx<'_, '_, Self>) {
+    pub(super) fn broadcast_heartbeat<E: RaftEnv<A>>(&mut self, ctx: &mut E) {
         let now = ctx.now();
         let me = ctx.id().index();
         let interval = self.params.heartbeat();
@@ -130,11 +136,11 @@ impl Raft {
         }
     }
 
-    pub(super) fn on_append_entries(
+    pub(super) fn on_append_entries<E: RaftEnv<A>>(
         &mut self,
-        ctx: &mut ServerCtx<'_, '_, Self>,
+        ctx: &mut E,
         from: NodeId,
-        request: AppendEntries,
+        request: AppendEntries<A::Command>,
     ) {
         let AppendEntries {
             term,
@@ -144,7 +150,7 @@ impl Raft {
             leader_commit,
             round,
         } = request;
-        let reply = |ctx: &mut ServerCtx<'_, '_, Self>, term, success, match_index, conflict| {
+        let reply = |ctx: &mut E, term, success, match_index, conflict| {
             let reply = AppendReply {
                 term,
                 success,
@@ -240,9 +246,9 @@ impl Raft {
         reply(ctx, self.term, true, index, None);
     }
 
-    pub(super) fn on_append_reply(
+    pub(super) fn on_append_reply<E: RaftEnv<A>>(
         &mut self,
-        ctx: &mut ServerCtx<'_, '_, Self>,
+        ctx: &mut E,
         from: NodeId,
         reply: AppendReply,
     ) {
@@ -298,7 +304,7 @@ impl Raft {
     /// Figure 2: commit the highest index a majority holds, if its entry is
     /// of the current term. Earlier terms' entries commit with it (Figure 8
     /// shows why counting their replicas alone is unsafe).
-    fn advance_commit(&mut self, ctx: &mut ServerCtx<'_, '_, Self>) {
+    fn advance_commit<E: RaftEnv<A>>(&mut self, ctx: &mut E) {
         let state = self.leader_state.as_ref().expect("leading");
         let mut matched = state.match_index.clone();
         matched.sort_unstable_by(|a, b| b.cmp(a));
@@ -319,7 +325,7 @@ impl Raft {
 
     /// Applies entries up to the commit index, in order, and answers the
     /// clients a leader holds for them.
-    pub(super) fn apply_committed(&mut self, ctx: &mut ServerCtx<'_, '_, Self>) {
+    pub(super) fn apply_committed<E: RaftEnv<A>>(&mut self, ctx: &mut E) {
         debug_assert!(self.commit_index <= self.log.last_index());
         while self.last_applied < self.commit_index {
             self.last_applied += 1;
@@ -331,10 +337,7 @@ impl Raft {
                 .clone();
             let result = match &entry.command {
                 Command::Noop => None,
-                Command::Client(request) => {
-                    self.store
-                        .apply(u64::from(request.client), request.seq, &request.op)
-                }
+                Command::Client(command) => A::apply(&mut self.store, index, command),
             };
             ctx.emit(RaftEvent::Applied {
                 index,
@@ -346,19 +349,28 @@ impl Raft {
                 .leader_state
                 .as_mut()
                 .and_then(|s| s.pending_writes.remove(&index));
-            if let (Some((client, seq, attempt)), Some(result)) = (waiting, result) {
-                let response = ClientResponse {
-                    seq,
-                    attempt,
-                    reply: ClientReply::Result(result),
-                    token: Default::default(),
-                    context: Default::default(),
-                };
-                ctx.reply(client, response);
-            }
+            ctx.applied(index, result, waiting);
         }
         if self.role == Role::Leader {
             self.serve_ready_reads(ctx);
+        }
+    }
+}
+
+impl Raft<KvApp> {
+    /// A leader takes a client's write (or a get in `Log` read mode).
+    pub(super) fn propose(
+        &mut self,
+        ctx: &mut ServerCtx<'_, '_, Self>,
+        client: NodeId,
+        request: ClientRequest,
+    ) {
+        let waiter = (client, request.seq, request.attempt);
+        let refusal = request.answer(ClientReply::Unavailable);
+        if self.propose_command(ctx, request, waiter).is_none() {
+            // Refused before anything was appended, so the client may treat
+            // it as definitely not applied.
+            ctx.reply(client, refusal);
         }
     }
 }

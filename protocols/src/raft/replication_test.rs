@@ -59,10 +59,7 @@ fn heard(term: u64) -> Effect<RaftMessage, super::messages::RaftTimer, RaftEvent
 #[test]
 fn a_request_of_an_older_term_is_refused_and_does_not_restart_the_timer() {
     let (mut server, mut raft) = follower(1, RaftParams::default(), 3, &[1]);
-    let handled = server.call(|ctx| {
-        use crate::cluster::Service;
-        raft.on_message(ctx, LEADER, append(2, (1, 1), &[2], 1))
-    });
+    let handled = server.call(|ctx| raft.on_message(ctx, LEADER, append(2, (1, 1), &[2], 1)));
     assert_eq!(handled.effects, [reply(3, false, 0, None)]);
     assert!(handled.stored.is_empty());
 }
@@ -71,10 +68,7 @@ fn a_request_of_an_older_term_is_refused_and_does_not_restart_the_timer() {
 fn new_entries_are_appended_durably_before_the_success_reply() {
     let params = RaftParams::default();
     let (mut server, mut raft) = follower(1, params.clone(), 1, &[1]);
-    let handled = server.call(|ctx| {
-        use crate::cluster::Service;
-        raft.on_message(ctx, LEADER, append(2, (1, 1), &[2, 2], 0))
-    });
+    let handled = server.call(|ctx| raft.on_message(ctx, LEADER, append(2, (1, 1), &[2, 2], 0)));
     let (timeout, rest) = split_election_timer(handled.effects);
     assert!(in_election_range(
         timeout.expect("the leader's message restarts the timer"),
@@ -99,10 +93,7 @@ fn new_entries_are_appended_durably_before_the_success_reply() {
 #[test]
 fn a_log_too_short_for_prev_log_index_says_where_it_ends() {
     let (mut server, mut raft) = follower(1, RaftParams::default(), 2, &[1]);
-    let handled = server.call(|ctx| {
-        use crate::cluster::Service;
-        raft.on_message(ctx, LEADER, append(2, (3, 2), &[2], 0))
-    });
+    let handled = server.call(|ctx| raft.on_message(ctx, LEADER, append(2, (3, 2), &[2], 0)));
     let (_, rest) = split_election_timer(handled.effects);
     let conflict = Conflict {
         term: None,
@@ -116,10 +107,7 @@ fn a_log_too_short_for_prev_log_index_says_where_it_ends() {
 fn a_term_mismatch_at_prev_log_index_names_the_first_index_of_the_conflicting_term() {
     // Fast backtracking: the leader skips the follower's whole term 2.
     let (mut server, mut raft) = follower(1, RaftParams::default(), 3, &[1, 1, 2, 2, 2]);
-    let handled = server.call(|ctx| {
-        use crate::cluster::Service;
-        raft.on_message(ctx, LEADER, append(3, (5, 3), &[3], 0))
-    });
+    let handled = server.call(|ctx| raft.on_message(ctx, LEADER, append(3, (5, 3), &[3], 0)));
     let (_, rest) = split_election_timer(handled.effects);
     let conflict = Conflict {
         term: Some(2),
@@ -131,10 +119,7 @@ fn a_term_mismatch_at_prev_log_index_names_the_first_index_of_the_conflicting_te
 #[test]
 fn a_conflicting_entry_and_all_after_it_are_cut_before_the_new_one_is_stored() {
     let (mut server, mut raft) = follower(1, RaftParams::default(), 1, &[1, 1, 1]);
-    let handled = server.call(|ctx| {
-        use crate::cluster::Service;
-        raft.on_message(ctx, LEADER, append(2, (1, 1), &[2], 0))
-    });
+    let handled = server.call(|ctx| raft.on_message(ctx, LEADER, append(2, (1, 1), &[2], 0)));
     let (_, rest) = split_election_timer(handled.effects);
     assert_eq!(
         rest,
@@ -151,10 +136,7 @@ fn a_conflicting_entry_and_all_after_it_are_cut_before_the_new_one_is_stored() {
 #[test]
 fn entries_already_held_are_not_rewritten_and_the_commit_index_follows_the_leader() {
     let (mut server, mut raft) = follower(1, RaftParams::default(), 2, &[1, 2]);
-    let handled = server.call(|ctx| {
-        use crate::cluster::Service;
-        raft.on_message(ctx, LEADER, append(2, (0, 0), &[1, 2], 5))
-    });
+    let handled = server.call(|ctx| raft.on_message(ctx, LEADER, append(2, (0, 0), &[1, 2], 5)));
     let (_, rest) = split_election_timer(handled.effects);
     // Committed up to the last entry it holds (not the leader's 5), and
     // applied: no-ops apply without a client reply.
@@ -171,10 +153,7 @@ fn entries_already_held_are_not_rewritten_and_the_commit_index_follows_the_leade
 fn a_candidate_that_hears_a_leader_of_its_term_follows_it() {
     let (mut server, mut raft) = follower(1, RaftParams::default(), 2, &[1]);
     raft.role = super::Role::Candidate;
-    let handled = server.call(|ctx| {
-        use crate::cluster::Service;
-        raft.on_message(ctx, LEADER, append(2, (1, 1), &[], 1))
-    });
+    let handled = server.call(|ctx| raft.on_message(ctx, LEADER, append(2, (1, 1), &[], 1)));
     let (_, rest) = split_election_timer(handled.effects);
     assert_eq!(rest.last(), Some(&reply(2, true, 1, None)));
     assert_eq!(raft.role, super::Role::Follower);

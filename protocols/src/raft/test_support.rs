@@ -19,7 +19,6 @@ pub(super) fn follower(
     let mut server = ServerHarness::new(NodeId(id), 3, 7);
     let mut raft = Raft::new(Arc::new(params));
     server.call(|ctx| {
-        use crate::cluster::Service;
         raft.on_start(ctx);
         for &entry_term in log_terms {
             raft.store_entry(ctx, noop(entry_term));
