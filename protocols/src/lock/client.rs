@@ -8,7 +8,10 @@
 //! instance in turn (each with `request_timeout`), and hold the lock if a
 //! majority granted and the validity left, `ttl − elapsed − drift`, is
 //! positive; otherwise release on every instance and try again after a
-//! random delay. Either way the client gives up after `acquire_timeout`.
+//! random delay. `Consensus`: as a single node, asking the server it
+//! believes leads; a follower's refusal names the leader it knows of,
+//! which the client asks at once, and silence moves it to the next
+//! server. Either way the client gives up after `acquire_timeout`.
 //!
 //! Holding. A single node's grant is valid until `try start + ttl −
 //! drift` on the client's clock (it cannot know when the server set it,
@@ -154,7 +157,7 @@ impl LockClient {
             token: 0,
         });
         let to = match self.params.design {
-            Design::SingleNode => self.target,
+            Design::SingleNode | Design::Consensus => self.target,
             Design::Redlock => 0,
         };
         self.ask(ctx, to, attempt);
@@ -178,9 +181,12 @@ impl LockClient {
         ctx.set_timer(delay, LockTimer::Retry(self.generation));
     }
 
-    /// SingleNode: ask the other server of a pair next time.
+    /// SingleNode: ask the other server of a pair next time; Consensus:
+    /// the next server of the group.
     fn switch_target(&mut self) {
-        if self.params.standby {
+        if self.params.design == Design::Consensus {
+            self.target = (self.target + 1) % self.params.lock_servers();
+        } else if self.params.standby {
             self.target = 1 - self.target;
         }
     }
@@ -209,7 +215,7 @@ impl LockClient {
         match self.phase {
             Phase::Acquiring(t) => {
                 let server = match self.params.design {
-                    Design::SingleNode => self.target,
+                    Design::SingleNode | Design::Consensus => self.target,
                     Design::Redlock => t.asking,
                 };
                 t.attempt == of && from.0 == server
@@ -230,7 +236,7 @@ impl LockClient {
             unreachable!("awaited only while acquiring");
         };
         match self.params.design {
-            Design::SingleNode => {
+            Design::SingleNode | Design::Consensus => {
                 let end = t.started.saturating_add(self.params.ttl.0).as_nanos();
                 let drift = self.params.drift_allowance().as_nanos();
                 let valid_until = LocalTime::from_nanos(end.saturating_sub(drift));
@@ -257,8 +263,15 @@ impl LockClient {
         }
         match (self.params.design, why) {
             (Design::Redlock, _) => self.next_instance(ctx),
-            (Design::SingleNode, Refusal::Held) => self.retry_later(ctx),
-            (Design::SingleNode, Refusal::NotPrimary) => {
+            (_, Refusal::Held) => self.retry_later(ctx),
+            (_, Refusal::NotLeader { hint: Some(leader) })
+                if leader < self.params.lock_servers() =>
+            {
+                // Ask the leader at once: the follower knows it is there.
+                self.target = leader;
+                self.new_try(ctx);
+            }
+            (_, Refusal::NotPrimary | Refusal::NotLeader { .. }) => {
                 self.switch_target();
                 self.retry_later(ctx);
             }
@@ -381,7 +394,7 @@ impl LockClient {
     /// the lock (the monitor's hold ends here).
     fn release(&mut self, ctx: &mut ServerCtx<'_, '_, Lock>, attempt: u64, held: bool) {
         match self.params.design {
-            Design::SingleNode => {
+            Design::SingleNode | Design::Consensus => {
                 ctx.send(NodeId(self.target), LockMessage::Release { attempt });
             }
             Design::Redlock => {
@@ -408,7 +421,7 @@ impl LockClient {
                     Phase::Idle => {}
                     Phase::Acquiring(_) => match self.params.design {
                         Design::Redlock => self.next_instance(ctx),
-                        Design::SingleNode => {
+                        Design::SingleNode | Design::Consensus => {
                             self.switch_target();
                             self.retry_later(ctx);
                         }
@@ -451,7 +464,10 @@ impl LockClient {
             | LockTimer::Retry(_)
             | LockTimer::RequestTimeout(_)
             | LockTimer::WorkDone(_) => {}
-            LockTimer::Replicate | LockTimer::FailoverCheck => {
+            LockTimer::Replicate
+            | LockTimer::FailoverCheck
+            | LockTimer::Raft(_)
+            | LockTimer::LeaseExpiry(_) => {
                 panic!("lock client {} got a server's timer {timer:?}", ctx.id())
             }
         }

@@ -5,6 +5,8 @@
 //! is Redis's random value in `SET key value NX`, made unique without
 //! chance.
 
+use super::replicated::LockCommand;
+use crate::raft::messages::{RaftEvent, RaftMessage, RaftTimer};
 use serde::{Deserialize, Serialize};
 use sim_core::{LocalTime, NodeId, SimDuration};
 
@@ -38,6 +40,9 @@ pub enum Refusal {
     Held,
     /// This server is a standby: ask the other.
     NotPrimary,
+    /// Consensus: this server does not lead; `hint` is the leader it
+    /// knows of, if any.
+    NotLeader { hint: Option<u32> },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -79,6 +84,8 @@ pub enum LockMessage {
         accepted: bool,
         value: u64,
     },
+    /// Consensus: between the lock servers of the Raft group.
+    Raft(RaftMessage<LockCommand>),
 }
 
 impl LockMessage {
@@ -91,6 +98,11 @@ impl LockMessage {
         "Replicate",
         "Access",
         "AccessDone",
+        // Consensus: Raft's own kinds, in Raft's order.
+        "RequestVote",
+        "Vote",
+        "AppendEntries",
+        "AppendReply",
     ];
 
     pub fn kind(&self) -> usize {
@@ -102,6 +114,7 @@ impl LockMessage {
             LockMessage::Replicate { .. } => 4,
             LockMessage::Access { .. } => 5,
             LockMessage::AccessDone { .. } => 6,
+            LockMessage::Raft(raft) => 7 + super::replicated::raft_message_kind(raft),
         }
     }
 }
@@ -120,6 +133,10 @@ pub enum LockTimer {
     RequestTimeout(u64),
     /// Client: the critical section's work of this generation is done.
     WorkDone(u64),
+    /// Consensus: a Raft timer of a lock server.
+    Raft(RaftTimer),
+    /// Consensus leader: the lease of the grant with this token is over.
+    LeaseExpiry(u64),
 }
 
 /// What lock nodes report to the monitor.
@@ -162,4 +179,7 @@ pub enum LockEvent {
         /// one is news.
         ordered: bool,
     },
+    /// Consensus: what a lock server's Raft module reports, for Raft's
+    /// own invariants.
+    Raft(RaftEvent),
 }

@@ -20,19 +20,22 @@
 //! critical section (the holder, by its token), so that `Pause("@leader",
 //! ..)` pauses whoever holds the lock at that moment.
 //!
-//! Not built yet: a lock held in a consensus-replicated state machine
-//! (etcd, Chubby, ZooKeeper), which waits on Raft becoming a library
-//! other protocols can host.
+//! The third design, `Consensus`, holds the lock in a Raft-replicated
+//! state machine (`replicated.rs`) served by a Raft group of lock servers
+//! (`consensus.rs`, hosting the Raft library), with leases in the style
+//! of etcd and Chubby and the log index of the acquire as the token.
 
 mod client;
 #[cfg(test)]
 mod client_test;
+mod consensus;
 pub mod messages;
 pub mod monitor;
 #[cfg(test)]
 mod monitor_test;
 pub mod params;
 pub mod plugin;
+pub mod replicated;
 mod resource;
 #[cfg(test)]
 mod resource_test;
@@ -45,12 +48,13 @@ mod table_test;
 
 use crate::cluster::{ServerCtx, Service};
 pub use client::LockClient;
+pub use consensus::ConsensusServer;
 use messages::{LockEvent, LockMessage, LockTimer};
 pub use monitor::LockMonitor;
-use params::LockParams;
+use params::{Design, LockParams};
 pub use resource::{Resource, ResourceState};
 pub use server::LockServer;
-use sim_core::{NodeId, TimerId};
+use sim_core::{NodeId, SyncId, TimerId};
 use std::sync::Arc;
 
 /// One node of the lock's cluster, by its role.
@@ -59,6 +63,8 @@ pub enum Lock {
     Server(LockServer),
     Resource(Resource),
     Client(LockClient),
+    /// A lock server of the `Consensus` design (a Raft group member).
+    Consensus(Box<ConsensusServer>),
 }
 
 impl Lock {
@@ -66,6 +72,9 @@ impl Lock {
     pub fn new(params: Arc<LockParams>, node: NodeId) -> Lock {
         let resource = params.resource();
         match node.0 {
+            n if n < resource && params.design == Design::Consensus => {
+                Lock::Consensus(Box::new(ConsensusServer::new(params)))
+            }
             n if n < resource => Lock::Server(LockServer::new(params)),
             n if n == resource => {
                 Lock::Resource(Resource::new(params.fencing, params.monotonic_tokens()))
@@ -86,6 +95,7 @@ impl Service for Lock {
             Lock::Server(server) => server.on_start(ctx),
             Lock::Resource(_) => {}
             Lock::Client(client) => client.on_start(ctx),
+            Lock::Consensus(server) => server.on_start(ctx),
         }
     }
 
@@ -94,6 +104,7 @@ impl Service for Lock {
             Lock::Server(server) => server.on_recover(ctx),
             Lock::Resource(resource) => resource.on_recover(ctx),
             Lock::Client(client) => client.on_start(ctx),
+            Lock::Consensus(server) => server.on_recover(ctx),
         }
     }
 
@@ -107,14 +118,38 @@ impl Service for Lock {
             Lock::Server(server) => server.on_message(ctx, from, message),
             Lock::Resource(resource) => resource.on_message(ctx, from, message),
             Lock::Client(client) => client.on_message(ctx, from, message),
+            Lock::Consensus(server) => server.on_message(ctx, from, message),
         }
     }
 
-    fn on_timer(&mut self, ctx: &mut ServerCtx<'_, '_, Self>, _id: TimerId, timer: LockTimer) {
+    fn on_timer(&mut self, ctx: &mut ServerCtx<'_, '_, Self>, id: TimerId, timer: LockTimer) {
         match self {
             Lock::Server(server) => server.on_timer(ctx, timer),
             Lock::Resource(resource) => resource.on_timer(ctx, timer),
             Lock::Client(client) => client.on_timer(ctx, timer),
+            Lock::Consensus(server) => server.on_timer(ctx, id, timer),
+        }
+    }
+
+    fn on_synced(&mut self, ctx: &mut ServerCtx<'_, '_, Self>, id: SyncId) {
+        if let Lock::Consensus(server) = self {
+            server.on_synced(ctx, id);
+        }
+    }
+
+    fn state_heap_bytes(&self) -> usize {
+        match self {
+            Lock::Consensus(server) => server.raft().heap_bytes(),
+            _ => 0,
+        }
+    }
+
+    fn message_heap_bytes(message: &LockMessage) -> usize {
+        match message {
+            LockMessage::Raft(raft) => {
+                crate::raft::Raft::<replicated::LockApp>::message_heap_bytes(raft)
+            }
+            _ => 0,
         }
     }
 

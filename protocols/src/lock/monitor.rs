@@ -19,6 +19,9 @@
 //!   server, or a primary and its standby), every new grant's token is
 //!   larger than every earlier one's. A failover that lost a grant, or a
 //!   counter that restarts, breaks it.
+//! - With the `Consensus` design, Raft's own invariants too (election
+//!   safety, log matching, leader completeness, state machine safety),
+//!   judged by the Raft monitor from the lock servers' Raft events.
 //!
 //! Metrics: the acquisition latency (from a client's start to its entry,
 //! true time), the critical sections completed per second (writes
@@ -32,6 +35,9 @@
 use super::messages::LockEvent;
 use crate::invariant::{
     push_sample, Monitor, MutexHistory, ProtocolMetrics, Violation, VIOLATIONS_AT_FINISH_MAX,
+};
+use crate::raft::monitor::{
+    RaftMonitor, ELECTION_SAFETY, LEADER_COMPLETENESS, LOG_MATCHING, STATE_MACHINE_SAFETY,
 };
 use sim_core::history::edn::Edn;
 use sim_core::history::jepsen::JepsenOp;
@@ -97,6 +103,10 @@ pub struct LockMonitor {
     /// Critical sections completed (writes accepted) per second of the
     /// run, known at its end.
     throughput_per_s: Option<f64>,
+    /// How many nodes the run has (the Raft monitor's size).
+    nodes: u32,
+    /// Raft's invariants, made at the first Raft event (Consensus only).
+    raft: Option<Box<RaftMonitor>>,
 }
 
 /// Records the clients' acquires and releases as Jepsen operations: an
@@ -352,10 +362,17 @@ impl Monitor<LockEvent> for LockMonitor {
         "mutual-exclusion",
         "fenced-writes-ordered",
         "fencing-tokens-increase",
+        ELECTION_SAFETY,
+        LOG_MATCHING,
+        LEADER_COMPLETENESS,
+        STATE_MACHINE_SAFETY,
     ];
 
-    fn new(_nodes: u32) -> Self {
-        LockMonitor::default()
+    fn new(nodes: u32) -> Self {
+        LockMonitor {
+            nodes,
+            ..LockMonitor::default()
+        }
     }
 
     fn observe(&mut self, time: SimTime, node: NodeId, event: &LockEvent) -> Option<Violation> {
@@ -407,6 +424,14 @@ impl Monitor<LockEvent> for LockMonitor {
                 None
             }
             LockEvent::Access { .. } => self.on_access(time, event),
+            LockEvent::Raft(ref raft) => {
+                // Sized by every node: the lock servers are ids 0..n and
+                // the others never report a Raft event.
+                let nodes = self.nodes;
+                self.raft
+                    .get_or_insert_with(|| Box::new(RaftMonitor::new(nodes)))
+                    .observe(time, node, raft)
+            }
         }
     }
 
@@ -417,6 +442,9 @@ impl Monitor<LockEvent> for LockMonitor {
             self.holder_crashed_at = Some(time);
         }
         self.mutex.crashed(node, time, held);
+        if let Some(raft) = self.raft.as_mut() {
+            raft.node_crashed(time, node);
+        }
     }
 
     fn finish(&mut self, time: SimTime) -> Vec<Violation> {
@@ -470,5 +498,6 @@ impl Monitor<LockEvent> for LockMonitor {
             + (self.acquire_latency_ms.capacity() + self.unavailable_after_crash_ms.capacity()) * 8
             // Each operation's `f` is one short string ("acquire").
             + self.mutex.ops.capacity() * (std::mem::size_of::<JepsenOp>() + 8)
+            + self.raft.as_ref().map_or(0, |r| r.heap_bytes())
     }
 }

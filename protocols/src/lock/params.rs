@@ -1,5 +1,6 @@
 //! The lock's parameters and bug switches.
 
+use crate::raft::params::RaftParams;
 use serde::{Deserialize, Serialize};
 use sim_core::{Dur, SimDuration};
 
@@ -17,6 +18,14 @@ pub enum Design {
     /// majority granted it within the validity time (the Redlock algorithm
     /// as its authors publish it).
     Redlock,
+    /// The lock held in a Raft-replicated state machine on `instances`
+    /// servers, with leases in the style of etcd and Chubby: a grant
+    /// commits through the log, its token is the log index of the acquire
+    /// (so tokens increase strictly), and the lease expires by the
+    /// leader's timer, `ttl` plus the drift allowance after the grant (a
+    /// new leader restarts the full TTL, since it cannot know how much of
+    /// it passed).
+    Consensus,
 }
 
 /// The lock's params, as a scenario writes them:
@@ -30,7 +39,8 @@ pub enum Design {
 pub struct LockParams {
     /// SingleNode (one server, optional standby) or Redlock.
     pub design: Design,
-    /// Redlock: how many independent lock servers (odd, 3 to 9).
+    /// Redlock: how many independent lock servers; Consensus: how many
+    /// servers the Raft group has (odd, 3 to 9).
     pub instances: u32,
     /// SingleNode: a standby that the primary replicates to every
     /// `replication_interval` (asynchronously: a grant is answered before
@@ -71,6 +81,10 @@ pub struct LockParams {
     /// The longest delay before a refused client tries again (see
     /// `retry_min`).
     pub retry_max: Dur,
+    /// Consensus: the Raft group's params (its election timeouts,
+    /// heartbeat, PreVote and CheckQuorum; PreVote and CheckQuorum are on
+    /// by default, as etcd runs them).
+    pub raft: RaftParams,
     /// BUG SWITCH: a release deletes the lock whoever holds it (a plain
     /// `DEL` instead of compare-and-delete), so a late release frees
     /// another client's lock.
@@ -84,6 +98,13 @@ pub struct LockParams {
     /// release deletes, so the next grant's token starts again from 1.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub token_not_monotonic: bool,
+    /// BUG SWITCH (Consensus): a new leader honours the lease's expiry
+    /// as the old leader wrote it, an instant on the old leader's clock,
+    /// read on its own (a follower's) clock, instead of restarting the
+    /// full TTL on its own timer. A follower whose clock runs ahead
+    /// expires the lease early when it takes over.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub lease_expiry_on_follower_clock: bool,
 }
 
 impl Default for LockParams {
@@ -105,9 +126,15 @@ impl Default for LockParams {
             acquire_timeout: Dur::secs(2),
             retry_min: Dur::ms(10),
             retry_max: Dur::ms(50),
+            raft: RaftParams {
+                pre_vote: true,
+                check_quorum: true,
+                ..RaftParams::default()
+            },
             release_without_owner_check: false,
             redlock_ignore_elapsed: false,
             token_not_monotonic: false,
+            lease_expiry_on_follower_clock: false,
         }
     }
 }
@@ -125,7 +152,7 @@ impl LockParams {
     pub fn lock_servers(&self) -> u32 {
         match self.design {
             Design::SingleNode => 1 + u32::from(self.standby),
-            Design::Redlock => self.instances,
+            Design::Redlock | Design::Consensus => self.instances,
         }
     }
 
@@ -140,6 +167,14 @@ impl LockParams {
         SimDuration::from_nanos(ns as u64).saturating_add(SimDuration::from_millis(2))
     }
 
+    /// How long a Consensus leader waits after a grant (or after it took
+    /// over) before it expires the lease: the TTL plus the drift
+    /// allowance, so that a server clock slower than the client's by up
+    /// to the allowance still outlasts the client's validity.
+    pub fn lease_on_leader(&self) -> SimDuration {
+        self.ttl.0.saturating_add(self.drift_allowance())
+    }
+
     /// A majority of the lock servers.
     pub fn majority(&self) -> u32 {
         self.lock_servers() / 2 + 1
@@ -150,21 +185,31 @@ impl LockParams {
     /// (a client's token is the largest its majority gave, which a later
     /// majority need not exceed).
     pub fn monotonic_tokens(&self) -> bool {
-        self.design == Design::SingleNode
+        matches!(self.design, Design::SingleNode | Design::Consensus)
     }
 
     /// Checks the params for `nodes` nodes; errors name the field.
     pub fn validate(&self, nodes: usize) -> Result<(), String> {
-        if self.design == Design::Redlock {
+        if matches!(self.design, Design::Redlock | Design::Consensus) {
             if !(3..=INSTANCES_MAX).contains(&self.instances) || self.instances.is_multiple_of(2) {
                 return Err(format!(
-                    "instances: Redlock needs an odd number of lock servers from 3 to {INSTANCES_MAX}, so that a majority is well defined and two clients cannot both hold one; got {}",
-                    self.instances
+                    "instances: {:?} needs an odd number of lock servers from 3 to {INSTANCES_MAX}, so that a majority is well defined and two clients cannot both hold one; got {}",
+                    self.design, self.instances
                 ));
             }
             if self.standby {
-                return Err("standby: only a SingleNode lock has a standby; Redlock's servers are independent by design. Remove standby".into());
+                return Err(format!("standby: only a SingleNode lock has a standby; {:?} has its own replication. Remove standby", self.design));
             }
+        }
+        if self.design == Design::Consensus {
+            self.raft
+                .validate(self.instances as usize)
+                .map_err(|e| format!("raft.{e}"))?;
+            if self.raft.preload_log_lengths.iter().any(|n| *n > 0) {
+                return Err("raft.preload_log_lengths: the lock's log holds lock commands, not no-ops; remove it".into());
+            }
+        } else if self.lease_expiry_on_follower_clock {
+            return Err(format!("lease_expiry_on_follower_clock: a bug switch of the Consensus design; {:?} has no leader to take over a lease. Remove it or set design: Consensus", self.design));
         }
         if self.ttl.0 == SimDuration::ZERO || self.ttl.0 > TTL_MAX {
             return Err(format!(
