@@ -322,3 +322,53 @@ fn a_retry_timer_outlived_by_a_late_grant_does_nothing() {
     assert!(stale.effects.is_empty(), "{:?}", stale.effects);
     assert_eq!(lock.leader_term(), Some(1));
 }
+
+/// Consensus: a follower's refusal names the leader, which the client
+/// asks at once; a refusal without a name, or silence, moves it to the
+/// next server of the group, after a retry delay.
+#[test]
+fn a_consensus_client_asks_the_named_leader_at_once_and_else_the_next_server() {
+    let params = LockParams {
+        design: Design::Consensus,
+        instances: 3,
+        ..LockParams::default()
+    };
+    let (mut harness, mut lock, _) = asking(params);
+    let named = LockMessage::Refused {
+        attempt: FIRST,
+        why: Refusal::NotLeader { hint: Some(2) },
+    };
+    let redirected = harness.call(|ctx| lock.on_message(ctx, NodeId(0), named));
+    let second = 1 << 32 | 2;
+    assert_eq!(
+        without_timers(&redirected),
+        [send(
+            2,
+            LockMessage::Acquire {
+                attempt: second,
+                ttl: TTL
+            }
+        )]
+    );
+    assert!(matches!(timer(&redirected).1, LockTimer::RequestTimeout(_)));
+    let unnamed = LockMessage::Refused {
+        attempt: second,
+        why: Refusal::NotLeader { hint: None },
+    };
+    let waiting = harness.call(|ctx| lock.on_message(ctx, NodeId(2), unnamed));
+    assert!(without_timers(&waiting).is_empty());
+    let retry = timer(&waiting).1;
+    assert!(matches!(retry, LockTimer::Retry(_)));
+    let retried = harness.call(|ctx| lock.on_timer(ctx, TimerId(9), retry));
+    assert_eq!(
+        without_timers(&retried),
+        [send(
+            0,
+            LockMessage::Acquire {
+                attempt: 1 << 32 | 3,
+                ttl: TTL
+            }
+        )],
+        "after server 2 (id), the group wraps to server 0"
+    );
+}

@@ -29,6 +29,8 @@ mod client;
 #[cfg(test)]
 mod client_test;
 mod consensus;
+#[cfg(test)]
+mod consensus_test;
 pub mod messages;
 pub mod monitor;
 #[cfg(test)]
@@ -36,6 +38,8 @@ mod monitor_test;
 pub mod params;
 pub mod plugin;
 pub mod replicated;
+#[cfg(test)]
+mod replicated_test;
 mod resource;
 #[cfg(test)]
 mod resource_test;
