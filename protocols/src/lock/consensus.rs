@@ -112,16 +112,11 @@ impl RaftEnv<LockApp> for Env<'_, '_, '_> {
                 new,
             }) => {
                 self.lease.restarted = Some(token);
+                if new {
+                    let client = NodeId(client);
+                    self.ctx.emit(LockEvent::ReplicaGranted { client, token });
+                }
                 if let Some((to, _)) = waiter {
-                    // Reported by the leader that answers, once per grant:
-                    // every replica applies it, and each would repeat it.
-                    if new {
-                        self.ctx.emit(LockEvent::Granted {
-                            client: NodeId(client),
-                            token,
-                            monotonic: true,
-                        });
-                    }
                     self.ctx.send(to, LockMessage::Granted { attempt, token });
                 }
             }

@@ -141,10 +141,9 @@ fn the_leader_answers_an_acquire_once_committed_with_the_log_index_as_token() {
         )],
         "the token is the acquire's index, after the leader's no-op"
     );
-    assert!(committed.contains(&Effect::Emit(LockEvent::Granted {
+    assert!(committed.contains(&Effect::Emit(LockEvent::ReplicaGranted {
         client: CLIENT,
         token: 2,
-        monotonic: true
     })));
     let lease = LockParams::default().lease_on_leader();
     assert_eq!(lease, SimDuration::from_millis(507), "500 ms + 1% + 2 ms");

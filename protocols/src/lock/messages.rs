@@ -182,4 +182,10 @@ pub enum LockEvent {
     /// Consensus: what a lock server's Raft module reports, for Raft's
     /// own invariants.
     Raft(RaftEvent),
+    /// Consensus: this replica applied a new grant to `client` under
+    /// `token`. Every replica reports each grant as it applies the log,
+    /// some late (a deposed leader back from a pause, a follower catching
+    /// up, a restart re-applying), so the order tokens promise is the
+    /// log's: each replica's grants increase.
+    ReplicaGranted { client: NodeId, token: u64 },
 }

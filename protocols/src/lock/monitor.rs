@@ -18,7 +18,10 @@
 //! - `fencing-tokens-increase`: where the design promises it (a single
 //!   server, or a primary and its standby), every new grant's token is
 //!   larger than every earlier one's. A failover that lost a grant, or a
-//!   counter that restarts, breaks it.
+//!   counter that restarts, breaks it. A consensus-replicated lock
+//!   promises the log's order: each replica's grants, as it applies them,
+//!   carry increasing tokens (a replica that restarts applies the log
+//!   again from its start).
 //! - With the `Consensus` design, Raft's own invariants too (election
 //!   safety, log matching, leader completeness, state machine safety),
 //!   judged by the Raft monitor from the lock servers' Raft events.
@@ -82,6 +85,9 @@ pub struct LockMonitor {
     last_use: Option<Use>,
     highest_written: Option<(u64, NodeId)>,
     highest_granted: Option<(u64, NodeId)>,
+    /// Consensus: per replica, the highest token it applied a grant under
+    /// since it last started, and the client.
+    replica_granted: BTreeMap<NodeId, (u64, NodeId)>,
     acquire_started: BTreeMap<NodeId, SimTime>,
     holder_crashed_at: Option<SimTime>,
     acquire_latency_ms: Vec<f64>,
@@ -334,6 +340,26 @@ impl LockMonitor {
         }
     }
 
+    /// A replica applied a grant: its token must exceed the ones this
+    /// replica applied before.
+    fn on_replica_granted(
+        &mut self,
+        time: SimTime,
+        node: NodeId,
+        client: NodeId,
+        token: u64,
+    ) -> Option<Violation> {
+        let before = self.replica_granted.insert(node, (token, client));
+        let (highest, to) = before.filter(|(highest, _)| token <= *highest)?;
+        self.replica_granted.insert(node, (highest, to));
+        Violation::at(
+            "fencing-tokens-increase",
+            time,
+            Some(node),
+            format!("{node} applied a grant of the lock to {client} under token {token} after one to {to} under token {highest}: tokens must follow the log, or an old holder's writes get in"),
+        )
+    }
+
     fn on_granted(
         &mut self,
         time: SimTime,
@@ -424,6 +450,9 @@ impl Monitor<LockEvent> for LockMonitor {
                 None
             }
             LockEvent::Access { .. } => self.on_access(time, event),
+            LockEvent::ReplicaGranted { client, token } => {
+                self.on_replica_granted(time, node, client, token)
+            }
             LockEvent::Raft(ref raft) => {
                 // Sized by every node: the lock servers are ids 0..n and
                 // the others never report a Raft event.
@@ -442,6 +471,8 @@ impl Monitor<LockEvent> for LockMonitor {
             self.holder_crashed_at = Some(time);
         }
         self.mutex.crashed(node, time, held);
+        // A replica starts the log again from its start.
+        self.replica_granted.remove(&node);
         if let Some(raft) = self.raft.as_mut() {
             raft.node_crashed(time, node);
         }

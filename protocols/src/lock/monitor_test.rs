@@ -152,6 +152,44 @@ fn a_repeated_or_lower_token_breaks_fencing_tokens_increase_where_it_is_promised
     );
 }
 
+/// Consensus: every replica reports each grant as it applies the log.
+/// A replica late to apply (a deposed leader back from a pause) reports
+/// an older token after another replica reported a newer one, which is
+/// the log's order and breaks nothing; a replica whose own grants go
+/// back does, and a restart starts its log again.
+#[test]
+fn each_replica_must_apply_grants_under_increasing_tokens() {
+    let granted = |client: u32, token: u64| LockEvent::ReplicaGranted {
+        client: NodeId(client),
+        token,
+    };
+    let mut monitor = LockMonitor::new(6);
+    let late = feed(
+        &mut monitor,
+        &[
+            (1, 0, granted(4, 17)),
+            (2, 1, granted(4, 17)),
+            (3, 1, granted(5, 32)),
+            (4, 0, granted(5, 32)),
+            (9, 2, granted(4, 17)),
+            (10, 2, granted(5, 32)),
+        ],
+    );
+    assert!(late.is_empty(), "{late:?}");
+    monitor.node_crashed(at_ms(20), NodeId(2));
+    let again = feed(&mut monitor, &[(30, 2, granted(4, 17))]);
+    assert!(
+        again.is_empty(),
+        "a restarted replica applies from the start"
+    );
+    let back = feed(&mut monitor, &[(40, 1, granted(4, 1))]);
+    assert_eq!(back.len(), 1);
+    assert_eq!(back[0].invariant, "fencing-tokens-increase");
+    assert_eq!(back[0].node, Some(NodeId(1)));
+    let repeated = feed(&mut monitor, &[(50, 1, granted(5, 32))]);
+    assert_eq!(repeated.len(), 1, "a token applied twice by one replica");
+}
+
 #[test]
 fn a_crashed_holder_keeps_the_lock_until_another_client_enters() {
     let mut monitor = LockMonitor::new(4);
