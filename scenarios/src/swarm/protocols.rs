@@ -346,7 +346,7 @@ fn lock(d: &mut Draw) -> Parts {
     );
     // The lock itself is a mutex only where timing holds; with fencing
     // under every fault only the resource is promised safe.
-    let (servers, design, allow, kinds, checks) = match *d.pick(&[0u8, 1, 2]) {
+    let (servers, design, allow, kinds, checks) = match *d.pick(&[0u8, 1, 2, 3, 4]) {
         0 => (
             1,
             "SingleNode, fencing: true".to_string(),
@@ -360,13 +360,36 @@ fn lock(d: &mut Draw) -> Parts {
             let checks = vec!["invariants", "mutex"];
             (instances, design, SYNC, CRASH_KINDS.to_vec(), checks)
         }
-        _ => (
+        2 => (
             1,
             "SingleNode".to_string(),
             SYNC,
             CRASH_KINDS.to_vec(),
             vec!["invariants", "mutex"],
         ),
+        // Consensus: with fencing under every fault, and without it where
+        // only crashes strike a synchronous network (a lease then ends on
+        // the leader's timer after the client's validity, and a new
+        // leader restarts it in full), where its history is a mutex's.
+        choice => {
+            let instances = *d.pick(&[3u64, 5]);
+            let low = d.real(20.0, 200.0);
+            let raft = format!(
+                "raft: (election_timeout: (\"{}\", \"{}\"), pre_vote: {}, check_quorum: {})",
+                ms(low),
+                ms(low * d.real(1.5, 3.0)),
+                d.chance(0.5),
+                d.chance(0.5),
+            );
+            if choice == 3 {
+                let design = format!("Consensus, instances: {instances}, fencing: true, {raft}");
+                (instances, design, ASYNC, ALL_KINDS.to_vec(), vec!["invariants"])
+            } else {
+                let design = format!("Consensus, instances: {instances}, {raft}");
+                let checks = vec!["invariants", "mutex"];
+                (instances, design, SYNC, CRASH_KINDS.to_vec(), checks)
+            }
+        }
     };
     Parts {
         servers: servers + 1 + clients,
