@@ -370,3 +370,26 @@ fn a_partition_whose_binding_overlaps_at_run_time_is_a_typed_run_error() {
         other => panic!("not a binding error: {other:?}"),
     }
 }
+
+/// The lock's Consensus design: a bug switch of that design on another,
+/// and its Raft group's params, are named by their field path.
+#[test]
+fn lock_consensus_params_name_their_field_path() {
+    let lock = |params: &str| {
+        format!(
+            "Scenario(\n    name: \"t\",\n    duration: \"2s\",\n    nodes: Count(5),\n    protocol: Lock({params}),\n)"
+        )
+    };
+    check(
+        &lock("lease_expiry_on_follower_clock: true"),
+        "case.ron: protocol.Lock.lease_expiry_on_follower_clock: a bug switch of the Consensus design; SingleNode has no leader to take over a lease. Remove it or set design: Consensus",
+    );
+    check(
+        &lock(r#"design: Consensus, instances: 3, raft: (election_timeout: ("0ms", "10ms"))"#),
+        "case.ron: protocol.Lock.raft.election_timeout: both ends must be in (0, 60s], got (0ns, 10ms)",
+    );
+    check(
+        &lock("design: Consensus, instances: 4"),
+        "case.ron: protocol.Lock.instances: Consensus needs an odd number of lock servers from 3 to 9, so that a majority is well defined and two clients cannot both hold one; got 4",
+    );
+}

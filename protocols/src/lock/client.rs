@@ -85,6 +85,10 @@ pub struct LockClient {
     target: u32,
     /// Give up acquiring once the local clock reads this.
     give_up_at: LocalTime,
+    /// The servers (a bit per id) whose grant of the current attempt this
+    /// client counted: another copy of one (the network duplicates) is
+    /// the same grant, not a late one to hand back.
+    counted: u32,
 }
 
 impl LockClient {
@@ -97,6 +101,7 @@ impl LockClient {
             phase: Phase::Idle,
             target: 0,
             give_up_at: LocalTime::ZERO,
+            counted: 0,
         }
     }
 
@@ -149,6 +154,7 @@ impl LockClient {
         self.tries += 1;
         debug_assert!(self.tries < 1 << 32, "tries fit below the incarnation");
         let attempt = self.incarnation << 32 | self.tries;
+        self.counted = 0;
         self.phase = Phase::Acquiring(Try {
             attempt,
             started: ctx.now(),
@@ -224,7 +230,22 @@ impl LockClient {
         }
     }
 
+    /// The attempt this client is acquiring or holding, if any.
+    fn current_attempt(&self) -> Option<u64> {
+        match self.phase {
+            Phase::Acquiring(t) => Some(t.attempt),
+            Phase::Holding { attempt, .. } => Some(attempt),
+            Phase::Idle => None,
+        }
+    }
+
     fn on_granted(&mut self, ctx: &mut ServerCtx<'_, '_, Lock>, from: NodeId, of: u64, got: u64) {
+        let bit = 1u32 << from.0.min(31);
+        if self.current_attempt() == Some(of) && self.counted & bit != 0 {
+            // A copy of a grant already counted: handing it back would
+            // free the lock this client holds (or counts on) under it.
+            return;
+        }
         if !self.awaited(from, of) {
             // A grant this client no longer waits for (its try timed out
             // or moved on): hand it back rather than let it block others
@@ -235,6 +256,7 @@ impl LockClient {
         let Phase::Acquiring(mut t) = self.phase else {
             unreachable!("awaited only while acquiring");
         };
+        self.counted |= bit;
         match self.params.design {
             Design::SingleNode | Design::Consensus => {
                 let end = t.started.saturating_add(self.params.ttl.0).as_nanos();

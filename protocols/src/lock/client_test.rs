@@ -372,3 +372,42 @@ fn a_consensus_client_asks_the_named_leader_at_once_and_else_the_next_server() {
         "after server 2 (id), the group wraps to server 0"
     );
 }
+
+/// A second copy of the grant a client holds (the network duplicates) is
+/// the same grant: handing it back would free the lock under the holder.
+/// A grant of the same attempt from a Redlock instance it has not counted
+/// is a late one, and goes back.
+#[test]
+fn a_copy_of_a_counted_grant_is_ignored_and_a_late_one_is_handed_back() {
+    let (mut harness, mut lock, _) = asking(LockParams::default());
+    let granted = LockMessage::Granted {
+        attempt: FIRST,
+        token: 4,
+    };
+    harness.call(|ctx| lock.on_message(ctx, NodeId(0), granted.clone()));
+    let copy = harness.call(|ctx| lock.on_message(ctx, NodeId(0), granted));
+    assert!(copy.effects.is_empty(), "{:?}", copy.effects);
+    let Lock::Client(client) = &lock else {
+        unreachable!()
+    };
+    assert_eq!(client.holding(), Some(4));
+
+    let (mut harness, mut lock, _) = asking(redlock(false));
+    let from = |server: u32| LockMessage::Granted {
+        attempt: FIRST,
+        token: u64::from(server) + 1,
+    };
+    harness.call(|ctx| lock.on_message(ctx, NodeId(0), from(0)));
+    let copy = harness.call(|ctx| lock.on_message(ctx, NodeId(0), from(0)));
+    assert!(
+        copy.effects.is_empty(),
+        "counted already: {:?}",
+        copy.effects
+    );
+    let late = harness.call(|ctx| lock.on_message(ctx, NodeId(3), from(3)));
+    assert_eq!(
+        without_timers(&late),
+        [send(3, LockMessage::Release { attempt: FIRST })],
+        "instance 3 was not asked yet: its grant is not this round's"
+    );
+}

@@ -383,7 +383,13 @@ fn lock(d: &mut Draw) -> Parts {
             );
             if choice == 3 {
                 let design = format!("Consensus, instances: {instances}, fencing: true, {raft}");
-                (instances, design, ASYNC, ALL_KINDS.to_vec(), vec!["invariants"])
+                (
+                    instances,
+                    design,
+                    ASYNC,
+                    ALL_KINDS.to_vec(),
+                    vec!["invariants"],
+                )
             } else {
                 let design = format!("Consensus, instances: {instances}, {raft}");
                 let checks = vec!["invariants", "mutex"];
