@@ -182,6 +182,43 @@ fn regression_a_holder_ignores_a_duplicated_grant_instead_of_releasing() {
     }
 }
 
+/// Renewal, for every design: work of 1 to 1.5 s under a 500 ms TTL never
+/// enters without it and completes sections with it, safely; a 1 s pause
+/// of the holder stops its renewals, the grant lapses, and the zombie
+/// writes after the next holder on every seed, unless the resource fences.
+#[test]
+fn renewal_lets_long_work_hold_the_lock_until_a_pause_stops_the_renewals() {
+    for (nodes, design) in [
+        (6, "SingleNode"),
+        (8, "Consensus, instances: 3"),
+        (10, "Redlock, instances: 5"),
+    ] {
+        let long =
+            format!(r#"Lock(design: {design}, ttl: "500ms", work_min: "1s", work_max: "1.5s")"#);
+        let without = lock(nodes, "6s", &long, "");
+        let renewing = with(&without, r#"protocol.Lock.renew_interval="150ms""#);
+        let pause = r#"(at: "2s", fault: Pause("@leader", "1s"))"#;
+        let mut paused = lock(nodes, "6s", &long, pause);
+        paused = with(&paused, r#"protocol.Lock.renew_interval="150ms""#);
+        let fenced = with(&paused, "protocol.Lock.fencing=true");
+        for seed in 0..5 {
+            let none = run(&without, seed);
+            assert!(none.passed(), "{design}: {:?}", none.failed());
+            assert_eq!(count(&none, "writes_accepted"), 0, "{design} seed {seed}");
+            let kept = run(&renewing, seed);
+            assert!(kept.passed(), "{design}: {:?}", kept.failed());
+            assert!(count(&kept, "writes_accepted") >= 3, "{design} seed {seed}");
+            let zombie = run(&paused, seed).failed();
+            assert!(
+                zombie.contains(&"mutual-exclusion".to_string()),
+                "{design} seed {seed}: {zombie:?}"
+            );
+            let safe = run(&fenced, seed);
+            assert!(safe.passed(), "{design} seed {seed}: {:?}", safe.failed());
+        }
+    }
+}
+
 /// A client that waits on three unreachable instances of seven spends
 /// three request timeouts gathering its majority. Counted against the TTL,
 /// that leaves too little validity for its work and it does not enter;

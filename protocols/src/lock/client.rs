@@ -24,6 +24,12 @@
 //! garbage collector) during the work lets the grant expire while the
 //! client still means to write: the zombie.
 //!
+//! Renewing (`renew_interval`): while it works, a holder asks every
+//! server that granted it again, as the same owner, which moves the
+//! grant's expiry to a full TTL from then (etcd's keepalive, Redlock's
+//! extend); it then enters when its validity covers one interval and two
+//! requests. The answers are copies of its grant, and change nothing.
+//!
 //! Every grant is owned by (this node, attempt), where the attempt
 //! number carries this node's incarnation (a counter on its disk), so a
 //! client back from a crash never owns a grant of its past life.
@@ -343,7 +349,9 @@ impl LockClient {
         valid_until: LocalTime,
     ) {
         let work = Self::draw(ctx, self.params.work_min, self.params.work_max);
-        let needed = work.saturating_add(SimDuration::from_nanos(
+        // Renewing, the grant need only last until the first renewal.
+        let until_renewed = self.params.renew_interval.map_or(work, |r| work.min(r.0));
+        let needed = until_renewed.saturating_add(SimDuration::from_nanos(
             self.params.request_timeout.0.as_nanos().saturating_mul(2),
         ));
         if ctx.now().saturating_add(needed) > valid_until {
@@ -410,6 +418,21 @@ impl LockClient {
         };
         self.generation += 1;
         ctx.set_timer(work, LockTimer::WorkDone(self.generation));
+        if let Some(every) = self.params.renew_interval {
+            ctx.set_timer(every.0, LockTimer::Renew(self.generation));
+        }
+    }
+
+    /// Asks every server that granted the held attempt again, as its
+    /// owner, and times the next renewal.
+    fn renew(&mut self, ctx: &mut ServerCtx<'_, '_, Lock>, attempt: u64) {
+        let ttl = self.params.ttl.0;
+        for server in (0..32).filter(|s| self.counted & (1 << s) != 0) {
+            ctx.send(NodeId(server), LockMessage::Acquire { attempt, ttl });
+        }
+        if let Some(every) = self.params.renew_interval {
+            ctx.set_timer(every.0, LockTimer::Renew(self.generation));
+        }
     }
 
     /// Releases `attempt`'s grant; `held` says the client believed it held
@@ -482,10 +505,21 @@ impl LockClient {
                 ctx.send(NodeId(self.params.resource()), access);
                 self.wait_answer(ctx);
             }
+            LockTimer::Renew(generation) if generation == self.generation => {
+                if let Phase::Holding {
+                    attempt,
+                    step: Step::Working,
+                    ..
+                } = self.phase
+                {
+                    self.renew(ctx, attempt);
+                }
+            }
             LockTimer::Think
             | LockTimer::Retry(_)
             | LockTimer::RequestTimeout(_)
-            | LockTimer::WorkDone(_) => {}
+            | LockTimer::WorkDone(_)
+            | LockTimer::Renew(_) => {}
             LockTimer::Replicate
             | LockTimer::FailoverCheck
             | LockTimer::Raft(_)

@@ -411,3 +411,97 @@ fn a_copy_of_a_counted_grant_is_ignored_and_a_late_one_is_handed_back() {
         "instance 3 was not asked yet: its grant is not this round's"
     );
 }
+
+/// Renewing: a section whose work outlasts the TTL enters once its
+/// validity covers one renewal interval; while it works it asks the
+/// server that granted it again, as the same owner, every interval, and
+/// the renewals stop when the work is done.
+#[test]
+fn a_renewing_holder_enters_for_long_work_and_asks_again_every_interval() {
+    let params = LockParams {
+        work_min: sim_core::Dur::ms(900),
+        work_max: sim_core::Dur::ms(900),
+        renew_interval: Some(sim_core::Dur::ms(150)),
+        ..LockParams::default()
+    };
+    let (mut harness, mut lock, _) = asking(params);
+    let granted = LockMessage::Granted {
+        attempt: FIRST,
+        token: 4,
+    };
+    let entered = harness.call(|ctx| lock.on_message(ctx, NodeId(0), granted));
+    assert!(
+        entered.effects.contains(&Effect::Emit(LockEvent::Acquired {
+            attempt: FIRST,
+            token: 4
+        })),
+        "900 ms of work under a 500 ms TTL: renewing, it enters"
+    );
+    let read = LockMessage::AccessDone {
+        attempt: FIRST,
+        write: false,
+        accepted: true,
+        value: 41,
+    };
+    let working = harness.call(|ctx| lock.on_message(ctx, NodeId(1), read));
+    let timers: Vec<_> = working
+        .effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::SetTimer { after, timer, .. } => Some((*after, timer.clone())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(timers.len(), 2, "{timers:?}");
+    let (work, done) = timers[0].clone();
+    assert_eq!(work, SimDuration::from_millis(900));
+    let (every, renew) = timers[1].clone();
+    assert_eq!(every, SimDuration::from_millis(150));
+    assert!(matches!(renew, LockTimer::Renew(_)));
+    let renewed = harness.call(|ctx| lock.on_timer(ctx, TimerId(9), renew.clone()));
+    assert_eq!(
+        without_timers(&renewed),
+        [send(
+            0,
+            LockMessage::Acquire {
+                attempt: FIRST,
+                ttl: TTL
+            }
+        )]
+    );
+    assert_eq!(timer(&renewed), (every, renew.clone()));
+    let again = LockMessage::Granted {
+        attempt: FIRST,
+        token: 4,
+    };
+    let answered = harness.call(|ctx| lock.on_message(ctx, NodeId(0), again));
+    assert!(
+        answered.effects.is_empty(),
+        "the renewal's answer is the same grant"
+    );
+    harness.call(|ctx| lock.on_timer(ctx, TimerId(3), done));
+    let late = harness.call(|ctx| lock.on_timer(ctx, TimerId(10), renew));
+    assert!(late.effects.is_empty(), "no renewal once the work is done");
+}
+
+#[test]
+fn without_renewal_work_longer_than_the_validity_does_not_enter() {
+    let params = LockParams {
+        work_min: sim_core::Dur::ms(900),
+        work_max: sim_core::Dur::ms(900),
+        ..LockParams::default()
+    };
+    let (mut harness, mut lock, _) = asking(params);
+    let granted = LockMessage::Granted {
+        attempt: FIRST,
+        token: 4,
+    };
+    let refused = harness.call(|ctx| lock.on_message(ctx, NodeId(0), granted));
+    assert_eq!(
+        without_timers(&refused),
+        [
+            Effect::Emit(LockEvent::TooLittleValidity),
+            send(0, LockMessage::Release { attempt: FIRST }),
+        ]
+    );
+}

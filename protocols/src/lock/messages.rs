@@ -137,6 +137,8 @@ pub enum LockTimer {
     Raft(RaftTimer),
     /// Consensus leader: the lease of the grant with this token is over.
     LeaseExpiry(u64),
+    /// Client: renew the grant held in this generation's work.
+    Renew(u64),
 }
 
 /// What lock nodes report to the monitor.

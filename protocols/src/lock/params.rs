@@ -81,6 +81,15 @@ pub struct LockParams {
     /// The longest delay before a refused client tries again (see
     /// `retry_min`).
     pub retry_max: Dur,
+    /// A holder renews its grant every `renew_interval` while it works
+    /// (a keepalive: it asks again as the same owner, which moves the
+    /// grant's expiry to a full TTL from then), so a section may outlast
+    /// the TTL; it enters when its validity covers one interval and two
+    /// requests rather than all its work. A pause longer than what is left
+    /// of the TTL still stops the renewals, and makes the zombie. None:
+    /// no renewal.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub renew_interval: Option<Dur>,
     /// Consensus: the Raft group's params (its election timeouts,
     /// heartbeat, PreVote and CheckQuorum; PreVote and CheckQuorum are on
     /// by default, as etcd runs them).
@@ -126,6 +135,7 @@ impl Default for LockParams {
             acquire_timeout: Dur::secs(2),
             retry_min: Dur::ms(10),
             retry_max: Dur::ms(50),
+            renew_interval: None,
             raft: RaftParams {
                 pre_vote: true,
                 check_quorum: true,
@@ -249,6 +259,14 @@ impl LockParams {
         ] {
             if d.0 == SimDuration::ZERO {
                 return Err(format!("{name}: must be more than 0"));
+            }
+        }
+        if let Some(every) = self.renew_interval {
+            let validity = self.ttl.0.saturating_sub(self.drift_allowance());
+            if every.0 == SimDuration::ZERO || every.0 >= validity {
+                return Err(format!(
+                    "renew_interval: must be more than 0 and less than the TTL less the drift allowance ({validity}), or the grant lapses between renewals; got {every}"
+                ));
             }
         }
         if self.standby && self.failover_after <= self.replication_interval {
