@@ -60,6 +60,12 @@
 //! (writes, hints, handoff), `anti_entropy.rs` (bucket digests),
 //! `monitor.rs` (no acknowledged write lost). Its clients carry a causal
 //! context per key (`kv::CausalContext`).
+//! `crdt/` holds state-based CRDTs (grow-only and PN counters, an
+//! observed-remove set, last-writer-wins and multi-value registers), each
+//! a join-semilattice whose merge laws are property-tested: the values a
+//! multi-leader store merges instead of picking a winner.
+//! `raft/` is also a library: `Raft<A>` replicates any `RaftApp` through a
+//! host's `RaftEnv` (the lock's `Consensus` design hosts it).
 //! `request_tags.rs` maps a client retry to the transaction or saga it started (commit coordinator, both saga order services). `saga/` runs orders as sagas: `steps.rs` is the three step services
 //! (inventory, payment, shipping) with durable, idempotent outcomes and
 //! tombstones, shared by `orchestrator.rs` (a durable orchestrator with step
@@ -78,6 +84,7 @@ pub mod bully;
 pub mod client;
 pub mod cluster;
 pub mod commit;
+pub mod crdt;
 pub mod durable_log;
 pub mod durable_outbox;
 pub mod election;
