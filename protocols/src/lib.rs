@@ -64,6 +64,9 @@
 //! observed-remove set, last-writer-wins and multi-value registers), each
 //! a join-semilattice whose merge laws are property-tested: the values a
 //! multi-leader store merges instead of picking a winner.
+//! `multi_leader/` holds the pure parts of multi-leader replication so
+//! far: `topology.rs` (all-to-all, ring and star forwarding, each write
+//! reaching every region once) and `causal.rs` (causal delivery, bounded).
 //! `raft/` is also a library: `Raft<A>` replicates any `RaftApp` through a
 //! host's `RaftEnv` (the lock's `Consensus` design hosts it).
 //! `request_tags.rs` maps a client retry to the transaction or saga it started (commit coordinator, both saga order services). `saga/` runs orders as sagas: `steps.rs` is the three step services
@@ -93,6 +96,7 @@ pub mod invariant;
 pub mod kv;
 pub mod kv_single;
 pub mod lock;
+pub mod multi_leader;
 pub mod pingpong;
 pub mod plugin;
 pub mod primary_backup;

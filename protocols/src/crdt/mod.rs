@@ -75,6 +75,12 @@ impl VersionVector {
         }
     }
 
+    /// Raises `replica`'s counter to `counter` if it is below.
+    pub fn raise(&mut self, replica: u32, counter: u64) {
+        let mine = self.0.entry(replica).or_insert(0);
+        *mine = (*mine).max(counter);
+    }
+
     /// The pointwise maximum.
     pub fn join(&mut self, other: &VersionVector) {
         for (replica, counter) in &other.0 {

@@ -1,0 +1,22 @@
+//! Multi-leader replication across regions: one leader per region takes
+//! local writes and replicates them to the other regions asynchronously,
+//! each write carrying its origin, its dot and its causal dependencies.
+//!
+//! The pure parts, each with its tests beside it:
+//! - `topology.rs`: who forwards a write to whom, all-to-all, around a
+//!   ring or through a hub, so that every region gets every write once
+//!   and forwarding ends (the ring and star carry the regions visited);
+//! - `causal.rs`: causal delivery, which applies a remote write only
+//!   after the writes it depends on, so an update never overtakes the
+//!   insert it modifies.
+//!
+//! The values merged on arrival are `crate::crdt`'s. The service that
+//! wires these to messages, the monitor and the scenarios come next
+//! (issue 40); until then nothing registers a `MultiLeader` protocol.
+
+pub mod causal;
+#[cfg(test)]
+mod causal_test;
+pub mod topology;
+#[cfg(test)]
+mod topology_test;
