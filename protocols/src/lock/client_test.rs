@@ -412,24 +412,33 @@ fn a_copy_of_a_counted_grant_is_ignored_and_a_late_one_is_handed_back() {
     );
 }
 
+/// 900 ms of work under the default 500 ms TTL, renewed every
+/// `renew_ms` if given.
+fn long_work(renew_ms: Option<u64>) -> LockParams {
+    LockParams {
+        work_min: sim_core::Dur::ms(900),
+        work_max: sim_core::Dur::ms(900),
+        renew_interval: renew_ms.map(sim_core::Dur::ms),
+        ..LockParams::default()
+    }
+}
+
+/// The grant of the client's first attempt, under token 4.
+fn first_grant() -> LockMessage {
+    LockMessage::Granted {
+        attempt: FIRST,
+        token: 4,
+    }
+}
+
 /// Renewing: a section whose work outlasts the TTL enters once its
 /// validity covers one renewal interval; while it works it asks the
 /// server that granted it again, as the same owner, every interval, and
 /// the renewals stop when the work is done.
 #[test]
 fn a_renewing_holder_enters_for_long_work_and_asks_again_every_interval() {
-    let params = LockParams {
-        work_min: sim_core::Dur::ms(900),
-        work_max: sim_core::Dur::ms(900),
-        renew_interval: Some(sim_core::Dur::ms(150)),
-        ..LockParams::default()
-    };
-    let (mut harness, mut lock, _) = asking(params);
-    let granted = LockMessage::Granted {
-        attempt: FIRST,
-        token: 4,
-    };
-    let entered = harness.call(|ctx| lock.on_message(ctx, NodeId(0), granted));
+    let (mut harness, mut lock, _) = asking(long_work(Some(150)));
+    let entered = harness.call(|ctx| lock.on_message(ctx, NodeId(0), first_grant()));
     assert!(
         entered.effects.contains(&Effect::Emit(LockEvent::Acquired {
             attempt: FIRST,
@@ -470,11 +479,7 @@ fn a_renewing_holder_enters_for_long_work_and_asks_again_every_interval() {
         )]
     );
     assert_eq!(timer(&renewed), (every, renew.clone()));
-    let again = LockMessage::Granted {
-        attempt: FIRST,
-        token: 4,
-    };
-    let answered = harness.call(|ctx| lock.on_message(ctx, NodeId(0), again));
+    let answered = harness.call(|ctx| lock.on_message(ctx, NodeId(0), first_grant()));
     assert!(
         answered.effects.is_empty(),
         "the renewal's answer is the same grant"
@@ -486,17 +491,8 @@ fn a_renewing_holder_enters_for_long_work_and_asks_again_every_interval() {
 
 #[test]
 fn without_renewal_work_longer_than_the_validity_does_not_enter() {
-    let params = LockParams {
-        work_min: sim_core::Dur::ms(900),
-        work_max: sim_core::Dur::ms(900),
-        ..LockParams::default()
-    };
-    let (mut harness, mut lock, _) = asking(params);
-    let granted = LockMessage::Granted {
-        attempt: FIRST,
-        token: 4,
-    };
-    let refused = harness.call(|ctx| lock.on_message(ctx, NodeId(0), granted));
+    let (mut harness, mut lock, _) = asking(long_work(None));
+    let refused = harness.call(|ctx| lock.on_message(ctx, NodeId(0), first_grant()));
     assert_eq!(
         without_timers(&refused),
         [

@@ -114,6 +114,23 @@ fn acknowledge(harness: &mut ServerHarness, lock: &mut Lock, index: u64) -> Vec<
         .effects
 }
 
+/// The other client asks and, once both followers have the entry at
+/// `index`, holds the lock under that token.
+fn other_is_granted_at(harness: &mut ServerHarness, lock: &mut Lock, index: u64) {
+    harness.call(|ctx| lock.on_message(ctx, OTHER, acquire(1)));
+    let granted = acknowledge(harness, lock, index);
+    assert_eq!(
+        lock_sends(&granted),
+        [(
+            OTHER,
+            LockMessage::Granted {
+                attempt: 1,
+                token: index
+            }
+        )]
+    );
+}
+
 #[test]
 fn the_leader_answers_an_acquire_once_committed_with_the_log_index_as_token() {
     let (mut harness, mut lock) = server(0, params(false));
@@ -194,18 +211,7 @@ fn a_release_is_one_entry_to_each_follower_and_frees_the_lock_and_its_timer() {
         unreachable!()
     };
     assert_eq!(server.raft().state().lock.holder, None);
-    harness.call(|ctx| lock.on_message(ctx, OTHER, acquire(1)));
-    let granted = acknowledge(&mut harness, &mut lock, 4);
-    assert_eq!(
-        lock_sends(&granted),
-        [(
-            OTHER,
-            LockMessage::Granted {
-                attempt: 1,
-                token: 4
-            }
-        )]
-    );
+    other_is_granted_at(&mut harness, &mut lock, 4);
 }
 
 #[test]
@@ -224,18 +230,7 @@ fn the_leader_expires_a_lease_by_proposing_it_when_its_timer_fires() {
     let stale = harness.call(|ctx| lock.on_timer(ctx, id, LockTimer::LeaseExpiry(token)));
     assert!(stale.effects.is_empty(), "a timer fires once");
     acknowledge(&mut harness, &mut lock, 3);
-    harness.call(|ctx| lock.on_message(ctx, OTHER, acquire(1)));
-    let granted = acknowledge(&mut harness, &mut lock, 4);
-    assert_eq!(
-        lock_sends(&granted),
-        [(
-            OTHER,
-            LockMessage::Granted {
-                attempt: 1,
-                token: 4
-            }
-        )]
-    );
+    other_is_granted_at(&mut harness, &mut lock, 4);
 }
 
 #[test]
