@@ -33,16 +33,21 @@ fn asking(params: LockParams) -> (ServerHarness, Lock, Handled<Lock, ()>) {
     (harness, lock, asked)
 }
 
-/// The one timer a handler set.
-fn timer(handled: &Handled<Lock, ()>) -> (SimDuration, LockTimer) {
-    let timers: Vec<_> = handled
+/// The timers a handler set, in order.
+fn timers(handled: &Handled<Lock, ()>) -> Vec<(SimDuration, LockTimer)> {
+    handled
         .effects
         .iter()
         .filter_map(|e| match e {
             Effect::SetTimer { after, timer, .. } => Some((*after, timer.clone())),
             _ => None,
         })
-        .collect();
+        .collect()
+}
+
+/// The one timer a handler set.
+fn timer(handled: &Handled<Lock, ()>) -> (SimDuration, LockTimer) {
+    let timers = timers(handled);
     assert_eq!(timers.len(), 1, "{:?}", handled.effects);
     timers[0].clone()
 }
@@ -453,14 +458,7 @@ fn a_renewing_holder_enters_for_long_work_and_asks_again_every_interval() {
         value: 41,
     };
     let working = harness.call(|ctx| lock.on_message(ctx, NodeId(1), read));
-    let timers: Vec<_> = working
-        .effects
-        .iter()
-        .filter_map(|e| match e {
-            Effect::SetTimer { after, timer, .. } => Some((*after, timer.clone())),
-            _ => None,
-        })
-        .collect();
+    let timers = timers(&working);
     assert_eq!(timers.len(), 2, "{timers:?}");
     let (work, done) = timers[0].clone();
     assert_eq!(work, SimDuration::from_millis(900));
