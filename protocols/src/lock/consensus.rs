@@ -22,9 +22,9 @@
 //! on its own clock, and a follower whose clock runs ahead frees the lock
 //! early.
 
-use super::messages::{LockEvent, LockMessage, LockTimer, Refusal};
+use super::messages::{LockCommand, LockEvent, LockMessage, LockTimer, Refusal};
 use super::params::LockParams;
-use super::replicated::{Applied, LockApp, LockCommand, ReplicatedLock};
+use super::replicated::{Applied, LockApp, ReplicatedLock};
 use super::table::Rules;
 use super::Lock;
 use crate::cluster::ServerCtx;

@@ -5,9 +5,8 @@
 //! drift allowance, and a new leader restarts the full lease unless the
 //! bug switch reads the old leader's expiry on its own clock.
 
-use super::messages::{LockEvent, LockMessage, LockTimer, Refusal};
+use super::messages::{LockCommand, LockEvent, LockMessage, LockTimer, Refusal};
 use super::params::{Design, LockParams};
-use super::replicated::LockCommand;
 use super::{ConsensusServer, Lock};
 use crate::cluster::Service;
 use crate::raft::messages::{

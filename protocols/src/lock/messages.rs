@@ -5,7 +5,6 @@
 //! is Redis's random value in `SET key value NX`, made unique without
 //! chance.
 
-use super::replicated::LockCommand;
 use crate::raft::messages::{RaftEvent, RaftMessage, RaftTimer};
 use serde::{Deserialize, Serialize};
 use sim_core::{LocalTime, NodeId, SimDuration};
@@ -43,6 +42,23 @@ pub enum Refusal {
     /// Consensus: this server does not lead; `hint` is the leader it
     /// knows of, if any.
     NotLeader { hint: Option<u32> },
+}
+
+/// What a lock server proposes to the Raft group.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum LockCommand {
+    /// `client`'s `attempt` asks for the lock. `expires_at` is the
+    /// proposing leader's clock plus the TTL: kept with the grant, read
+    /// only under the `lease_expiry_on_follower_clock` bug switch.
+    Acquire {
+        client: u32,
+        attempt: u64,
+        expires_at: LocalTime,
+    },
+    /// Compare-and-delete: frees the lock if (client, attempt) holds it.
+    Release { client: u32, attempt: u64 },
+    /// The leader's timer ran out on the grant with `token`.
+    Expire { token: u64 },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -114,7 +130,7 @@ impl LockMessage {
             LockMessage::Replicate { .. } => 4,
             LockMessage::Access { .. } => 5,
             LockMessage::AccessDone { .. } => 6,
-            LockMessage::Raft(raft) => 7 + super::replicated::raft_message_kind(raft),
+            LockMessage::Raft(raft) => 7 + raft.kind(),
         }
     }
 }

@@ -11,29 +11,10 @@
 //! proposes `Expire`, which frees the lock only if that grant still holds
 //! it.
 
-use super::messages::{Holder, LockState};
+use super::messages::{Holder, LockCommand, LockState};
 use super::table::{self, Rules};
 use crate::raft::app::RaftApp;
-use crate::raft::messages::RaftMessage;
-use serde::{Deserialize, Serialize};
-use sim_core::{LocalTime, NodeId};
-
-/// What a lock server proposes to the Raft group.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum LockCommand {
-    /// `client`'s `attempt` asks for the lock. `expires_at` is the
-    /// proposing leader's clock plus the TTL: kept with the grant, read
-    /// only under the `lease_expiry_on_follower_clock` bug switch.
-    Acquire {
-        client: u32,
-        attempt: u64,
-        expires_at: LocalTime,
-    },
-    /// Compare-and-delete: frees the lock if (client, attempt) holds it.
-    Release { client: u32, attempt: u64 },
-    /// The leader's timer ran out on the grant with `token`.
-    Expire { token: u64 },
-}
+use sim_core::NodeId;
 
 /// The replicated lock: one lock's state and the rules it applies.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -162,9 +143,4 @@ pub fn apply(state: &mut ReplicatedLock, index: u64, command: &LockCommand) -> A
         "a freed lock has no holder"
     );
     applied
-}
-
-/// The index of a Raft message's kind (`Raft::MESSAGE_KINDS`).
-pub fn raft_message_kind(message: &RaftMessage<LockCommand>) -> usize {
-    crate::raft::Raft::<LockApp>::message_kind(message)
 }

@@ -4,7 +4,8 @@
 //! change what they say.
 
 use super::messages::Holder;
-use super::replicated::{apply, Applied, LockCommand, ReplicatedLock};
+use super::messages::LockCommand;
+use super::replicated::{apply, Applied, ReplicatedLock};
 use super::table::Rules;
 use sim_core::LocalTime;
 

@@ -47,6 +47,22 @@ pub enum RaftMessage<C = ClientRequest> {
     AppendReply(AppendReply),
 }
 
+impl<C> RaftMessage<C> {
+    /// The names of the message kinds, indexed by `kind`.
+    pub const KINDS: &'static [&'static str] =
+        &["RequestVote", "Vote", "AppendEntries", "AppendReply"];
+
+    /// This message's kind: an index into `KINDS`.
+    pub fn kind(&self) -> usize {
+        match self {
+            RaftMessage::RequestVote { .. } => 0,
+            RaftMessage::Vote { .. } => 1,
+            RaftMessage::AppendEntries(_) => 2,
+            RaftMessage::AppendReply(_) => 3,
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct AppendEntries<C = ClientRequest> {
     pub term: u64,

@@ -335,16 +335,10 @@ impl<A: RaftApp> Raft<A> {
     }
 
     /// The names of Raft's message kinds, indexed by `message_kind`.
-    pub const MESSAGE_KINDS: &'static [&'static str] =
-        &["RequestVote", "Vote", "AppendEntries", "AppendReply"];
+    pub const MESSAGE_KINDS: &'static [&'static str] = RaftMessage::<A::Command>::KINDS;
 
     pub fn message_kind(message: &RaftMessage<A::Command>) -> usize {
-        match message {
-            RaftMessage::RequestVote { .. } => 0,
-            RaftMessage::Vote { .. } => 1,
-            RaftMessage::AppendEntries(_) => 2,
-            RaftMessage::AppendReply(_) => 3,
-        }
+        message.kind()
     }
 
     /// Heap memory a message holds beyond its inline size.
