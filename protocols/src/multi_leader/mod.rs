@@ -8,7 +8,10 @@
 //!   and forwarding ends (the ring and star carry the regions visited);
 //! - `causal.rs`: causal delivery, which applies a remote write only
 //!   after the writes it depends on, so an update never overtakes the
-//!   insert it modifies.
+//!   insert it modifies;
+//! - `resolution.rs`: how a key's concurrent writes resolve (last writer
+//!   wins, siblings under version vectors, or a CRDT), as a state each
+//!   region writes locally and merges from the others.
 //!
 //! The values merged on arrival are `crate::crdt`'s. The service that
 //! wires these to messages, the monitor and the scenarios come next
@@ -17,6 +20,9 @@
 pub mod causal;
 #[cfg(test)]
 mod causal_test;
+pub mod resolution;
+#[cfg(test)]
+mod resolution_test;
 pub mod topology;
 #[cfg(test)]
 mod topology_test;
