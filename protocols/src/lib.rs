@@ -66,7 +66,8 @@
 //! multi-leader store merges instead of picking a winner.
 //! `multi_leader/` holds the pure parts of multi-leader replication so
 //! far: `topology.rs` (all-to-all, ring and star forwarding, each write
-//! reaching every region once) and `causal.rs` (causal delivery, bounded).
+//! reaching every region once), `causal.rs` (causal delivery, bounded)
+//! and `resolution.rs` (last writer wins, siblings, or a CRDT per key).
 //! `raft/` is also a library: `Raft<A>` replicates any `RaftApp` through a
 //! host's `RaftEnv` (the lock's `Consensus` design hosts it).
 //! `request_tags.rs` maps a client retry to the transaction or saga it started (commit coordinator, both saga order services). `saga/` runs orders as sagas: `steps.rs` is the three step services
