@@ -60,7 +60,6 @@ struct Try {
     /// Redlock: the instance being asked now (`u32::MAX` once the round
     /// is judged: no answer is awaited); SingleNode: 0.
     asking: u32,
-    granted: u32,
     /// The largest token granted in this try.
     token: u64,
 }
@@ -92,8 +91,9 @@ pub struct LockClient {
     /// Give up acquiring once the local clock reads this.
     give_up_at: LocalTime,
     /// The servers (a bit per id) whose grant of the current attempt this
-    /// client counted: another copy of one (the network duplicates) is
-    /// the same grant, not a late one to hand back.
+    /// client counted: Redlock's majority is their number, and another
+    /// copy of one (the network duplicates) is the same grant, not a late
+    /// one to hand back.
     counted: u32,
 }
 
@@ -165,7 +165,6 @@ impl LockClient {
             attempt,
             started: ctx.now(),
             asking: 0,
-            granted: 0,
             token: 0,
         });
         let to = match self.params.design {
@@ -271,7 +270,6 @@ impl LockClient {
                 self.enter(ctx, t.attempt, got, valid_until);
             }
             Design::Redlock => {
-                t.granted += 1;
                 t.token = t.token.max(got);
                 self.phase = Phase::Acquiring(t);
                 self.next_instance(ctx);
@@ -326,7 +324,8 @@ impl LockClient {
         };
         let ttl = self.params.ttl.0;
         let used = spent.saturating_add(self.params.drift_allowance());
-        if t.granted >= self.params.majority() && used < ttl {
+        // The grants this try counted are its servers' bits.
+        if self.counted.count_ones() >= self.params.majority() && used < ttl {
             let validity = SimDuration::from_nanos(ttl.as_nanos() - used.as_nanos());
             self.enter(ctx, t.attempt, t.token, now.saturating_add(validity));
         } else {

@@ -235,15 +235,26 @@ impl ConsensusServer {
             }
             return;
         }
-        let mut accepted = true;
-        self.with_raft(ctx, |raft, env| {
-            accepted = raft.propose_command(env, command, waiter).is_some();
-        });
-        if !accepted && waiter.is_some() {
+        if !self.propose(ctx, command, waiter) && waiter.is_some() {
             // Refused before anything was appended: try again later.
             let why = Refusal::Held;
             ctx.send(from, LockMessage::Refused { attempt, why });
         }
+    }
+
+    /// A leader proposes `command` for `waiter`; false when Raft refused
+    /// it before appending anything (too much uncommitted).
+    fn propose(
+        &mut self,
+        ctx: &mut ServerCtx<'_, '_, Lock>,
+        command: LockCommand,
+        waiter: Option<(NodeId, u64)>,
+    ) -> bool {
+        let mut appended = false;
+        self.with_raft(ctx, |raft, env| {
+            appended = raft.propose_command(env, command, waiter).is_some();
+        });
+        appended
     }
 
     pub fn on_timer(&mut self, ctx: &mut ServerCtx<'_, '_, Lock>, id: TimerId, timer: LockTimer) {
@@ -265,13 +276,7 @@ impl ConsensusServer {
                 if self.raft.leader_term().is_none() || !holds {
                     return;
                 }
-                let mut accepted = true;
-                self.with_raft(ctx, |raft, env| {
-                    accepted = raft
-                        .propose_command(env, LockCommand::Expire { token }, None)
-                        .is_some();
-                });
-                if !accepted {
+                if !self.propose(ctx, LockCommand::Expire { token }, None) {
                     // The log is full for now: look again after a beat.
                     let after = self.params.raft.heartbeat();
                     let timer = ctx.set_timer(after, LockTimer::LeaseExpiry(token));

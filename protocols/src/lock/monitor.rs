@@ -87,7 +87,7 @@ pub struct LockMonitor {
     highest_granted: Option<(u64, NodeId)>,
     /// Consensus: per replica, the highest token it applied a grant under
     /// since it last started, and the client.
-    replica_granted: BTreeMap<NodeId, (u64, NodeId)>,
+    replica_granted: BTreeMap<NodeId, Option<(u64, NodeId)>>,
     acquire_started: BTreeMap<NodeId, SimTime>,
     holder_crashed_at: Option<SimTime>,
     acquire_latency_ms: Vec<f64>,
@@ -349,9 +349,8 @@ impl LockMonitor {
         client: NodeId,
         token: u64,
     ) -> Option<Violation> {
-        let before = self.replica_granted.insert(node, (token, client));
-        let (highest, to) = before.filter(|(highest, _)| token <= *highest)?;
-        self.replica_granted.insert(node, (highest, to));
+        let slot = self.replica_granted.entry(node).or_default();
+        let (highest, to) = raise_token(slot, token, client)?;
         Violation::at(
             "fencing-tokens-increase",
             time,
@@ -367,19 +366,30 @@ impl LockMonitor {
         client: NodeId,
         token: u64,
     ) -> Option<Violation> {
-        let violation = match self.highest_granted {
-            Some((highest, to)) if token <= highest => Violation::at(
-                "fencing-tokens-increase",
-                time,
-                Some(node),
-                format!("{node} granted the lock to {client} under token {token}, but {to} was granted token {highest} before: a fencing token that does not increase lets an old holder's writes in"),
-            ),
-            _ => None,
-        };
-        if self.highest_granted.is_none_or(|(h, _)| token > h) {
-            self.highest_granted = Some((token, client));
+        let (highest, to) = raise_token(&mut self.highest_granted, token, client)?;
+        Violation::at(
+            "fencing-tokens-increase",
+            time,
+            Some(node),
+            format!("{node} granted the lock to {client} under token {token}, but {to} was granted token {highest} before: a fencing token that does not increase lets an old holder's writes in"),
+        )
+    }
+}
+
+/// Records a grant to `client` under `token` against the highest token
+/// so far, keeping the larger. Returns that highest (and its client) when
+/// `token` does not exceed it: a token that did not increase.
+fn raise_token(
+    highest: &mut Option<(u64, NodeId)>,
+    token: u64,
+    client: NodeId,
+) -> Option<(u64, NodeId)> {
+    match *highest {
+        Some((h, to)) if token <= h => Some((h, to)),
+        _ => {
+            *highest = Some((token, client));
+            None
         }
-        violation
     }
 }
 

@@ -8,6 +8,7 @@
 //! the `apply_without_dependencies` bug switch a region that claims
 //! causal delivery does the same.
 
+use super::topology::REGIONS_MAX;
 use crate::crdt::{Dot, VersionVector};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -101,6 +102,11 @@ impl<P> CausalDelivery<P> {
 
     /// A write arrives from another region.
     pub fn arrive(&mut self, write: Dependent<P>) -> Arrival<P> {
+        assert!(
+            write.dot.node < REGIONS_MAX,
+            "a write of region {}",
+            write.dot.node
+        );
         if self.has(write.dot) {
             return Arrival::Duplicate;
         }
@@ -121,8 +127,15 @@ impl<P> CausalDelivery<P> {
         let mut applied = vec![write];
         self.mark(applied[0].dot);
         // Whatever it unblocked, and what that unblocked, in dot order.
+        // Only the next write of each region can be ready: look those up
+        // rather than scan the waiting room.
         loop {
-            let next = self.waiting.values().find(|w| self.ready(w)).map(|w| w.dot);
+            let next = (0..REGIONS_MAX)
+                .map(|region| Dot {
+                    node: region,
+                    counter: self.applied.get(region) + 1,
+                })
+                .find(|dot| self.waiting.get(dot).is_some_and(|w| self.ready(w)));
             let Some(dot) = next else { break };
             let write = self.waiting.remove(&dot).expect("found above");
             self.mark(dot);
