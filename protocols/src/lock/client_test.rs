@@ -61,6 +61,11 @@ fn without_timers(handled: &Handled<Lock, ()>) -> Vec<EffectOf<Lock>> {
         .collect()
 }
 
+/// A client's request for the lock under `attempt`.
+fn acquire(attempt: u64) -> LockMessage {
+    LockMessage::Acquire { attempt, ttl: TTL }
+}
+
 fn send(to: u32, message: LockMessage) -> EffectOf<Lock> {
     Effect::Send {
         to: NodeId(to),
@@ -75,13 +80,7 @@ fn one_critical_section_acquires_reads_works_writes_the_value_plus_one_and_relea
         without_timers(&asked),
         [
             Effect::Emit(LockEvent::AcquireStarted),
-            send(
-                0,
-                LockMessage::Acquire {
-                    attempt: FIRST,
-                    ttl: TTL
-                }
-            ),
+            send(0, acquire(FIRST)),
         ]
     );
     let granted = LockMessage::Granted {
@@ -186,16 +185,7 @@ fn redlock(bug: bool) -> LockParams {
 /// n2 grants; returns what the client did on the last answer.
 fn redlock_round(bug: bool, slow: SimDuration) -> Handled<Lock, ()> {
     let (mut harness, mut lock, asked) = asking(redlock(bug));
-    assert_eq!(
-        without_timers(&asked)[1],
-        send(
-            0,
-            LockMessage::Acquire {
-                attempt: FIRST,
-                ttl: TTL
-            }
-        )
-    );
+    assert_eq!(without_timers(&asked)[1], send(0, acquire(FIRST)));
     let grant = |token| LockMessage::Granted {
         attempt: FIRST,
         token,
@@ -203,13 +193,7 @@ fn redlock_round(bug: bool, slow: SimDuration) -> Handled<Lock, ()> {
     let next = harness.call(|ctx| lock.on_message(ctx, NodeId(0), grant(3)));
     assert_eq!(
         without_timers(&next),
-        [send(
-            1,
-            LockMessage::Acquire {
-                attempt: FIRST,
-                ttl: TTL
-            }
-        )],
+        [send(1, acquire(FIRST))],
         "instances are asked one after another"
     );
     harness.advance(slow);
@@ -285,16 +269,7 @@ fn a_single_nodes_client_turns_to_the_standby_when_told_and_hands_back_a_late_gr
     assert!(matches!(retry, LockTimer::Retry(_)));
     let retried = harness.call(|ctx| lock.on_timer(ctx, TimerId(5), retry));
     let second = 1 << 32 | 2;
-    assert_eq!(
-        without_timers(&retried),
-        [send(
-            1,
-            LockMessage::Acquire {
-                attempt: second,
-                ttl: TTL
-            }
-        )]
-    );
+    assert_eq!(without_timers(&retried), [send(1, acquire(second))]);
     let stale = LockMessage::Granted {
         attempt: FIRST,
         token: 2,
@@ -345,16 +320,7 @@ fn a_consensus_client_asks_the_named_leader_at_once_and_else_the_next_server() {
     };
     let redirected = harness.call(|ctx| lock.on_message(ctx, NodeId(0), named));
     let second = 1 << 32 | 2;
-    assert_eq!(
-        without_timers(&redirected),
-        [send(
-            2,
-            LockMessage::Acquire {
-                attempt: second,
-                ttl: TTL
-            }
-        )]
-    );
+    assert_eq!(without_timers(&redirected), [send(2, acquire(second))]);
     assert!(matches!(timer(&redirected).1, LockTimer::RequestTimeout(_)));
     let unnamed = LockMessage::Refused {
         attempt: second,
@@ -367,13 +333,7 @@ fn a_consensus_client_asks_the_named_leader_at_once_and_else_the_next_server() {
     let retried = harness.call(|ctx| lock.on_timer(ctx, TimerId(9), retry));
     assert_eq!(
         without_timers(&retried),
-        [send(
-            0,
-            LockMessage::Acquire {
-                attempt: 1 << 32 | 3,
-                ttl: TTL
-            }
-        )],
+        [send(0, acquire(1 << 32 | 3))],
         "after server 2 (id), the group wraps to server 0"
     );
 }
@@ -466,16 +426,7 @@ fn a_renewing_holder_enters_for_long_work_and_asks_again_every_interval() {
     assert_eq!(every, SimDuration::from_millis(150));
     assert!(matches!(renew, LockTimer::Renew(_)));
     let renewed = harness.call(|ctx| lock.on_timer(ctx, TimerId(9), renew.clone()));
-    assert_eq!(
-        without_timers(&renewed),
-        [send(
-            0,
-            LockMessage::Acquire {
-                attempt: FIRST,
-                ttl: TTL
-            }
-        )]
-    );
+    assert_eq!(without_timers(&renewed), [send(0, acquire(FIRST))]);
     assert_eq!(timer(&renewed), (every, renew.clone()));
     let answered = harness.call(|ctx| lock.on_message(ctx, NodeId(0), first_grant()));
     assert!(
