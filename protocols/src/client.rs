@@ -196,6 +196,13 @@ pub struct ClientRouting {
     /// With `spread`: every operation, and every attempt, to a server
     /// drawn at random, never the one that answered last.
     pub draw_each_operation: bool,
+    /// Home servers: client `c` sends every attempt to server
+    /// `(c mod homes) × home_stride` and to no other, even when it stops
+    /// answering (a multi-leader store's regions: a client writes to its
+    /// own region's leader). 0: no homes.
+    pub homes: u32,
+    /// With `homes`: the distance between two home servers' ids.
+    pub home_stride: u32,
 }
 
 impl ClientRouting {
@@ -218,6 +225,24 @@ impl ClientRouting {
             session: true,
             ..self
         }
+    }
+
+    /// Every attempt to the client's home server (see `homes`).
+    pub fn with_homes(self, homes: u32, home_stride: u32) -> ClientRouting {
+        assert!(homes > 0 && home_stride > 0, "homes {homes} stride {home_stride}");
+        ClientRouting {
+            homes,
+            home_stride,
+            ..self
+        }
+    }
+
+    /// The home server of client `client` (see `homes`), if it has one.
+    pub fn home_of(&self, client: u64) -> Option<NodeId> {
+        (self.homes > 0).then(|| {
+            let home = (client % u64::from(self.homes)) as u32 * self.home_stride;
+            NodeId(home)
+        })
     }
 
     /// Attempts spread over the servers (see `spread`).
@@ -511,7 +536,10 @@ impl ClientProcess {
     fn send_attempt<P: ClientWire>(&mut self, ctx: &mut Context<'_, P>) {
         let leader = self.leader_hint.unwrap_or(NodeId(self.cursor));
         let is_read = self.in_flight.as_ref().is_some_and(|f| f.op.is_read());
-        let target = if self.routing.spread && self.routing.draw_each_operation {
+        let target = if let Some(home) = self.routing.home_of(self.client) {
+            debug_assert!(home.0 < self.servers, "home {home} of {} servers", self.servers);
+            home
+        } else if self.routing.spread && self.routing.draw_each_operation {
             NodeId(ctx.rng().random_range(0..self.servers))
         } else if self.routing.spread {
             // The server that answered last, as long as it answers; else

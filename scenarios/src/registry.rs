@@ -26,6 +26,7 @@ static BUILTIN: &[&dyn ProtocolEntry] = &[
     Registered::<protocols::quorum::plugin::QuorumPlugin>::ENTRY,
     Registered::<protocols::txn_store::plugin::TxnStorePlugin>::ENTRY,
     Registered::<protocols::lock::plugin::LockPlugin>::ENTRY,
+    Registered::<protocols::multi_leader::plugin::MultiLeaderPlugin>::ENTRY,
 ];
 
 /// Protocols registered at run time by a user's crate, and the names of

@@ -2,7 +2,7 @@
 //! links and their overrides), clocks, disks and tracing.
 
 use crate::convert;
-use crate::names::{node_by_name, CLIENT_PREFIX};
+use crate::names::node_by_name;
 use crate::scenario::{all_node_names, Scenario};
 use sim_core::{ClockConfig, SimConfig, TopologyBuilder, TraceConfig};
 
@@ -29,12 +29,7 @@ pub fn sim_config(scenario: &Scenario) -> Result<SimConfig, String> {
     };
     let names = all_node_names(scenario);
     for name in &names {
-        let region = if name.starts_with(CLIENT_PREFIX) {
-            default_region
-        } else {
-            region_of(name)
-        };
-        builder.node(name.clone(), region)?;
+        builder.node(name.clone(), region_of(name))?;
     }
     let find_region = |name: &str| {
         regions

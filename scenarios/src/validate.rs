@@ -137,7 +137,7 @@ pub fn validate(scenario: &Scenario) -> Result<(), Vec<Problem>> {
     let all = all_node_names(scenario);
     let server_lookup = |name: &str| lookup(name, &servers, "server");
     let any_lookup = |name: &str| lookup(name, &all, "node");
-    validate_regions(&mut c, scenario, &servers);
+    validate_regions(&mut c, scenario, &all);
     validate_network(&mut c, scenario, &any_lookup);
     validate_clocks(&mut c, scenario, &server_lookup);
     validate_disks(&mut c, scenario, &server_lookup);
@@ -466,7 +466,9 @@ fn validate_nodes(c: &mut Checker, scenario: &Scenario) {
     }
 }
 
-fn validate_regions(c: &mut Checker, scenario: &Scenario, servers: &[String]) {
+/// Regions name servers and clients (a client in a region has that
+/// region's links, as a multi-region deployment's clients do).
+fn validate_regions(c: &mut Checker, scenario: &Scenario, nodes: &[String]) {
     let mut assigned = std::collections::BTreeMap::new();
     let mut names = std::collections::BTreeSet::new();
     for (index, region) in scenario.regions.iter().enumerate() {
@@ -477,7 +479,7 @@ fn validate_regions(c: &mut Checker, scenario: &Scenario, servers: &[String]) {
             );
         }
         for (slot, node) in region.nodes.iter().enumerate() {
-            if let Err(message) = lookup(node, servers, "server") {
+            if let Err(message) = lookup(node, nodes, "node") {
                 c.problem(format!("regions[{index}].nodes[{slot}]"), message);
             } else if let Some(other) = assigned.insert(node.as_str(), region.name.as_str()) {
                 c.problem(

@@ -123,3 +123,25 @@ pub(crate) fn surviving_dots(
         .filter(|d| !my_context.covers(*d));
     both.chain(mine_only).chain(theirs_only).collect()
 }
+
+/// Serde for a map keyed by dots, as a list of (dot, value) pairs, since
+/// JSON keys must be strings (a region stores its key states as JSON).
+pub(crate) mod dot_map {
+    use super::Dot;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+    use std::collections::BTreeMap;
+
+    pub fn serialize<S: Serializer, V: Serialize>(
+        map: &BTreeMap<Dot, V>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(map.iter())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>, V: Deserialize<'de>>(
+        deserializer: D,
+    ) -> Result<BTreeMap<Dot, V>, D::Error> {
+        let pairs: Vec<(Dot, V)> = Vec::deserialize(deserializer)?;
+        Ok(pairs.into_iter().collect())
+    }
+}

@@ -10,6 +10,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct MvRegister {
+    /// As a list of pairs when serialised: JSON keys are strings.
+    #[serde(with = "super::dot_map")]
     values: BTreeMap<Dot, String>,
     context: VersionVector,
 }

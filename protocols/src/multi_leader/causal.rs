@@ -80,6 +80,37 @@ impl<P> CausalDelivery<P> {
         self.applied.covers(dot) || self.beyond.contains(&dot)
     }
 
+    /// Whether every write `deps` names is applied here, but those of
+    /// `origin` (whose own order the write's dot continues).
+    pub fn has_all(&self, deps: &VersionVector, origin: u32) -> bool {
+        deps.entries().filter(|(region, _)| *region != origin).all(|(region, counter)| {
+            let prefix = self.applied.get(region);
+            prefix >= counter
+                || (prefix + 1..=counter).all(|c| {
+                    self.beyond.contains(&Dot {
+                        node: region,
+                        counter: c,
+                    })
+                })
+        })
+    }
+
+    /// What survives a crash: the writes applied (the prefix and those
+    /// beyond it); the waiting room is lost, and its writes come again.
+    pub fn durable(&self) -> (VersionVector, Vec<Dot>) {
+        (self.applied.clone(), self.beyond.iter().copied().collect())
+    }
+
+    /// A region's delivery state back from `durable`.
+    pub fn restore(applied: VersionVector, beyond: Vec<Dot>, on_arrival: bool) -> Self {
+        CausalDelivery {
+            applied,
+            beyond: beyond.into_iter().collect(),
+            waiting: BTreeMap::new(),
+            on_arrival,
+        }
+    }
+
     /// This region took a write of its own: it is applied at once, and
     /// its dot is the next of `region`. Its dependencies are everything
     /// applied here before it.

@@ -13,11 +13,25 @@
 //!   wins, siblings under version vectors, or a CRDT), as a state each
 //!   region writes locally and merges from the others.
 //!
-//! The values merged on arrival are `crate::crdt`'s. The service that
-//! wires these to messages, the monitor and the scenarios come next
-//! (issue 40); until then nothing registers a `MultiLeader` protocol.
+//! The values merged on arrival are `crate::crdt`'s.
+//!
+//! The service: `server.rs` (a region's leader or follower: local commit,
+//! shipping, acknowledgements and resends, forwarding), `messages.rs`,
+//! `params.rs` (with the bug switches), `monitor.rs` (causal delivery,
+//! forwarding that ends, lost updates, counter sums; replication lag and
+//! conflicts) and `plugin.rs` (clients write to their own region's
+//! leader).
 
 pub mod causal;
+pub mod messages;
+pub mod monitor;
+#[cfg(test)]
+mod monitor_test;
+pub mod params;
+pub mod plugin;
+pub mod server;
+#[cfg(test)]
+mod server_test;
 #[cfg(test)]
 mod causal_test;
 pub mod resolution;

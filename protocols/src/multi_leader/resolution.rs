@@ -108,6 +108,21 @@ impl Resolution {
 }
 
 impl KeyState {
+    /// The stamp a last-writer-wins write by a region whose clock reads
+    /// `clock_ns` takes: above the stamp the key holds, so that a write
+    /// made after reading a value always wins over it, even from a region
+    /// whose clock is behind (a Lamport-style stamp, as hybrid logical
+    /// clocks give). `ignore_skew` (the `lww_ignore_clock_skew` bug
+    /// switch) takes the raw clock. Other types ignore the stamp.
+    pub fn stamp_for(&self, clock_ns: u64, ignore_skew: bool) -> u64 {
+        match self {
+            KeyState::Register(r) if !ignore_skew => r
+                .stamp()
+                .map_or(clock_ns, |(held, _)| clock_ns.max(held.saturating_add(1))),
+            _ => clock_ns,
+        }
+    }
+
     /// `region` writes, its clock reading `clock_ns` (the register's
     /// timestamp). The write must be one the key takes
     /// (`Resolution::takes`): another is a bug in the caller.

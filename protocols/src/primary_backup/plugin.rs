@@ -33,8 +33,7 @@ impl Plugin for PrimaryBackupPlugin {
             reads_to_followers: params.read_from != ReadFrom::Primary,
             session: params.read_from == ReadFrom::BackupWithSession
                 && !params.session_without_position,
-            spread: false,
-            draw_each_operation: false,
+            ..ClientRouting::default()
         }
     }
 

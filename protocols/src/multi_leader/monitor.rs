@@ -1,0 +1,387 @@
+//! The multi-leader store's invariants and metrics, judged in true time
+//! from the region leaders' events.
+//!
+//! Invariants:
+//! - `causal-delivery`: a store that claims causal delivery applies a
+//!   remote write only after every write it depends on;
+//! - `forwarding-ends`: no write is passed on more times than there are
+//!   regions (a ring's longest path is R − 1 hops, a star's 2);
+//! - `no-lost-updates` (at the end): every committed write of a register
+//!   or set is held by some region, or was superseded by a write that saw
+//!   it, or (last-writer-wins only, counted as `writes_lost_to_lww`) lost
+//!   to a concurrent one. A write lost to one it happened after is a
+//!   violation: the order a clock gave overruled causality;
+//! - `counter-sum` (at the end): a counter region that applied every
+//!   committed write reads their exact sum, and a grow-only counter never
+//!   reads more than all committed increments anywhere.
+//!
+//! "Committed" is the server's view: the leader's write is on its disk
+//! (the event is emitted once durable), so it counts whether or not its
+//! reply reached the client. Causality is the region's: a write depends
+//! on every write its region had applied when it took it.
+
+use super::messages::MultiLeaderEvent;
+use super::params::REGIONS_LIMIT;
+use super::resolution::{CrdtKind, Resolution, Write};
+use crate::crdt::{Dot, VersionVector};
+use crate::invariant::{push_sample, Monitor, ProtocolMetrics, Series, Violation};
+use crate::invariant::VIOLATIONS_AT_FINISH_MAX;
+use sim_core::{NodeId, SimTime};
+use std::collections::{BTreeMap, BTreeSet};
+
+pub const CAUSAL_DELIVERY: &str = "causal-delivery";
+pub const FORWARDING_ENDS: &str = "forwarding-ends";
+pub const NO_LOST_UPDATES: &str = "no-lost-updates";
+pub const COUNTER_SUM: &str = "counter-sum";
+
+/// Committed writes the monitor remembers at most: past it the end-of-run
+/// checks are skipped (they would judge a partial record).
+pub const WRITES_MAX: usize = 200_000;
+
+/// The replication-lag series, one per receiving region.
+const LAG_SERIES: [&str; REGIONS_LIMIT as usize] = [
+    "replication_lag_ms/into region 1",
+    "replication_lag_ms/into region 2",
+    "replication_lag_ms/into region 3",
+    "replication_lag_ms/into region 4",
+    "replication_lag_ms/into region 5",
+    "replication_lag_ms/into region 6",
+    "replication_lag_ms/into region 7",
+    "replication_lag_ms/into region 8",
+    "replication_lag_ms/into region 9",
+    "replication_lag_ms/into region 10",
+    "replication_lag_ms/into region 11",
+    "replication_lag_ms/into region 12",
+];
+
+#[derive(Debug)]
+struct Committed {
+    dot: Dot,
+    key: String,
+    deps: VersionVector,
+    write: Write,
+    time: SimTime,
+    /// Regions that hold it (its origin first).
+    regions: u32,
+}
+
+#[derive(Debug, Default)]
+pub struct MultiLeaderMonitor {
+    regions: u32,
+    resolution: Option<Resolution>,
+    writes: BTreeMap<Dot, Committed>,
+    /// A register's or set's written value → its write.
+    by_value: BTreeMap<(String, String), Dot>,
+    /// Per (region, key), what a read there returns now.
+    values: BTreeMap<(u32, String), Vec<String>>,
+    /// Per region, writes applied there (its own and others').
+    applied: BTreeMap<u32, u64>,
+    /// Per key, the sum a counter's committed writes add.
+    committed_sum: BTreeMap<String, i64>,
+    cut: bool,
+    looped_reported: bool,
+    replication_lag_ms: Vec<f64>,
+    replicated_everywhere_ms: Vec<f64>,
+    lag_series: Vec<Series>,
+    conflicts: u64,
+    conflicted_keys: BTreeSet<String>,
+    conflicts_series: Series,
+    applied_before_dependencies: u64,
+    forwards: u64,
+    writes_lost_to_lww: u64,
+    lost_writes: u64,
+}
+
+impl MultiLeaderMonitor {
+    fn committed(&self) -> u64 {
+        self.writes.len() as u64
+    }
+
+    fn note_value(&mut self, region: u32, key: &str, value: &[String]) {
+        self.values
+            .insert((region, key.to_string()), value.to_vec());
+    }
+
+    fn on_took(&mut self, time: SimTime, event: &MultiLeaderEvent) {
+        let MultiLeaderEvent::Took {
+            region,
+            dot,
+            deps,
+            key,
+            write,
+            resolution,
+            value,
+        } = event
+        else {
+            unreachable!("called for Took")
+        };
+        self.resolution = Some(*resolution);
+        self.note_value(*region, key, value);
+        *self.applied.entry(*region).or_default() += 1;
+        if self.writes.len() >= WRITES_MAX {
+            self.cut = true;
+            return;
+        }
+        match write {
+            Write::Put(v) | Write::Insert(v) => {
+                self.by_value.insert((key.clone(), v.clone()), *dot);
+            }
+            Write::Add(by) => *self.committed_sum.entry(key.clone()).or_default() += by,
+            Write::Remove(_) => {}
+        }
+        let previous = self.writes.insert(
+            *dot,
+            Committed {
+                dot: *dot,
+                key: key.clone(),
+                deps: deps.clone(),
+                write: write.clone(),
+                time,
+                regions: 1,
+            },
+        );
+        assert!(previous.is_none(), "write {dot:?} committed twice");
+    }
+
+    fn on_applied(&mut self, time: SimTime, node: NodeId, event: &MultiLeaderEvent) -> Option<Violation> {
+        let MultiLeaderEvent::Applied {
+            region,
+            dot,
+            key,
+            deps_met,
+            causal,
+            conflict,
+            value,
+        } = event
+        else {
+            unreachable!("called for Applied")
+        };
+        self.note_value(*region, key, value);
+        *self.applied.entry(*region).or_default() += 1;
+        if *conflict {
+            self.conflicts += 1;
+            self.conflicts_series
+                .push(time.as_secs_f64() * 1e3, self.conflicts as f64);
+            if self.conflicted_keys.len() < WRITES_MAX {
+                self.conflicted_keys.insert(key.clone());
+            }
+        }
+        if !deps_met {
+            self.applied_before_dependencies += 1;
+        }
+        if let Some(write) = self.writes.get_mut(dot) {
+            let lag_ms = time.saturating_since(write.time).as_secs_f64() * 1e3;
+            push_sample(&mut self.replication_lag_ms, lag_ms);
+            if let Some(series) = self.lag_series.get_mut(*region as usize) {
+                series.push(time.as_secs_f64() * 1e3, lag_ms);
+            }
+            write.regions += 1;
+            if write.regions == self.regions {
+                push_sample(&mut self.replicated_everywhere_ms, lag_ms);
+            }
+        }
+        if *causal && !deps_met {
+            return Violation::at(
+                CAUSAL_DELIVERY,
+                time,
+                Some(node),
+                format!(
+                    "region {} applied write {}:{} of key {key} before a write it depends on",
+                    region + 1,
+                    dot.node + 1,
+                    dot.counter
+                ),
+            );
+        }
+        None
+    }
+
+    /// The end-of-run check of registers and sets (see the module doc).
+    fn judge_lost(&mut self, time: SimTime, out: &mut Vec<Violation>) {
+        let Some(resolution) = self.resolution else {
+            return;
+        };
+        let kind = resolution.kind();
+        if matches!(kind, CrdtKind::GCounter | CrdtKind::PnCounter) {
+            return;
+        }
+        let mut held: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+        for ((_, key), values) in &self.values {
+            held.entry(key.as_str())
+                .or_default()
+                .extend(values.iter().map(String::as_str));
+        }
+        let empty = BTreeSet::new();
+        for (dot, write) in &self.writes {
+            let (Write::Put(value) | Write::Insert(value)) = &write.write else {
+                continue;
+            };
+            let holding = held.get(write.key.as_str()).unwrap_or(&empty);
+            if holding.contains(value.as_str()) {
+                continue;
+            }
+            let survivors: Vec<&Committed> = holding
+                .iter()
+                .filter_map(|v| self.by_value.get(&(write.key.clone(), v.to_string())))
+                .filter_map(|d| self.writes.get(d))
+                .collect();
+            let superseded = kind != CrdtKind::OrSet
+                && survivors.iter().any(|h| h.deps.covers(*dot));
+            let concurrent = survivors
+                .iter()
+                .any(|h| !h.deps.covers(*dot) && !write.deps.covers(h.dot));
+            if superseded {
+                continue;
+            }
+            if concurrent && kind == CrdtKind::LwwRegister {
+                self.writes_lost_to_lww += 1;
+                continue;
+            }
+            self.lost_writes += 1;
+            if out.len() < VIOLATIONS_AT_FINISH_MAX {
+                out.push(Violation {
+                    invariant: NO_LOST_UPDATES,
+                    time,
+                    node: None,
+                    message: format!(
+                        "write {value} (region {}'s write {}) to key {} was committed and no region holds it or a write that saw it; they hold {:?}",
+                        dot.node + 1,
+                        dot.counter,
+                        write.key,
+                        holding
+                    ),
+                });
+            }
+        }
+    }
+
+    /// The end-of-run check of counters (see the module doc).
+    fn judge_counters(&self, time: SimTime, out: &mut Vec<Violation>) {
+        let Some(resolution) = self.resolution else {
+            return;
+        };
+        let kind = resolution.kind();
+        if !matches!(kind, CrdtKind::GCounter | CrdtKind::PnCounter) {
+            return;
+        }
+        let committed = self.committed();
+        for ((region, key), value) in &self.values {
+            let read: i64 = value.first().and_then(|v| v.parse().ok()).unwrap_or(0);
+            let sum = self.committed_sum.get(key).copied().unwrap_or(0);
+            let complete = self.applied.get(region).copied().unwrap_or(0) >= committed;
+            let over = kind == CrdtKind::GCounter && read > sum;
+            if (complete && read != sum) || over {
+                if out.len() < VIOLATIONS_AT_FINISH_MAX {
+                    out.push(Violation {
+                        invariant: COUNTER_SUM,
+                        time,
+                        node: None,
+                        message: format!(
+                            "region {} reads {read} for counter {key}, and its committed writes add up to {sum}",
+                            region + 1
+                        ),
+                    });
+                }
+            }
+        }
+    }
+}
+
+impl Monitor<MultiLeaderEvent> for MultiLeaderMonitor {
+    const INVARIANTS: &'static [&'static str] =
+        &[CAUSAL_DELIVERY, FORWARDING_ENDS, NO_LOST_UPDATES, COUNTER_SUM];
+
+    fn new(_servers: u32) -> Self {
+        MultiLeaderMonitor {
+            lag_series: (0..REGIONS_LIMIT).map(|_| Series::default()).collect(),
+            ..Default::default()
+        }
+    }
+
+    fn observe(&mut self, time: SimTime, node: NodeId, event: &MultiLeaderEvent) -> Option<Violation> {
+        match event {
+            MultiLeaderEvent::Began { region, regions } => {
+                assert!(*region < *regions && *regions <= REGIONS_LIMIT);
+                self.regions = *regions;
+                None
+            }
+            MultiLeaderEvent::Took { .. } => {
+                self.on_took(time, event);
+                None
+            }
+            MultiLeaderEvent::Applied { .. } => self.on_applied(time, node, event),
+            MultiLeaderEvent::Merged { region, key, value } => {
+                self.note_value(*region, key, value);
+                None
+            }
+            MultiLeaderEvent::Forwarded { region, dot, hops } => {
+                self.forwards += 1;
+                if *hops < self.regions.max(2) || self.looped_reported {
+                    return None;
+                }
+                self.looped_reported = true;
+                Violation::at(
+                    FORWARDING_ENDS,
+                    time,
+                    Some(node),
+                    format!(
+                        "region {} passed write {}:{} on for its hop {hops}, with {} regions: it went round",
+                        region + 1,
+                        dot.node + 1,
+                        dot.counter,
+                        self.regions
+                    ),
+                )
+            }
+        }
+    }
+
+    fn finish(&mut self, time: SimTime) -> Vec<Violation> {
+        let mut out = Vec::new();
+        if self.cut {
+            return out; // A partial record judges nothing.
+        }
+        self.judge_lost(time, &mut out);
+        self.judge_counters(time, &mut out);
+        out
+    }
+
+    fn metrics(&self) -> ProtocolMetrics {
+        let mut series: Vec<(&'static str, Vec<(f64, f64)>)> = self
+            .lag_series
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| !s.points().is_empty())
+            .map(|(region, s)| (LAG_SERIES[region], s.points().to_vec()))
+            .collect();
+        if !self.conflicts_series.points().is_empty() {
+            series.push(("conflicts", self.conflicts_series.points().to_vec()));
+        }
+        ProtocolMetrics {
+            samples: vec![
+                ("replication_lag_ms", self.replication_lag_ms.clone()),
+                ("replicated_everywhere_ms", self.replicated_everywhere_ms.clone()),
+            ],
+            counts: vec![
+                ("writes_committed", self.committed()),
+                ("conflicts", self.conflicts),
+                ("conflicted_keys", self.conflicted_keys.len() as u64),
+                ("writes_lost_to_lww", self.writes_lost_to_lww),
+                ("lost_writes", self.lost_writes),
+                ("applied_before_dependencies", self.applied_before_dependencies),
+                ("forwards", self.forwards),
+            ],
+            series,
+            ..Default::default()
+        }
+    }
+
+    fn heap_bytes(&self) -> usize {
+        self.writes.len() * 160
+            + self.by_value.len() * 96
+            + self.values.len() * 96
+            + self.replication_lag_ms.capacity() * 8
+            + self.replicated_everywhere_ms.capacity() * 8
+            + self.lag_series.iter().map(Series::heap_bytes).sum::<usize>()
+    }
+}
