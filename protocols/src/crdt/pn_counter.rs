@@ -22,7 +22,9 @@ impl PnCounter {
 
     pub fn value(&self) -> i64 {
         let (up, down) = (self.up.value(), self.down.value());
-        i64::try_from(i128::from(up) - i128::from(down)).expect("a counter within i64")
+        // Clamped, as the counts saturate (see `GCounter::increment`).
+        let value = i128::from(up) - i128::from(down);
+        value.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64
     }
 
     /// BUG (`crdt_merge_not_idempotent`): see `GCounter::merge_adding`.

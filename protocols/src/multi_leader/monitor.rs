@@ -90,6 +90,9 @@ pub struct MultiLeaderMonitor {
     forwards: u64,
     writes_lost_to_lww: u64,
     lost_writes: u64,
+    /// One sample per run each, taken at the end, so that a sweep's
+    /// chart compares groups run by run.
+    per_run: Vec<(&'static str, Vec<f64>)>,
 }
 
 impl MultiLeaderMonitor {
@@ -343,6 +346,14 @@ impl Monitor<MultiLeaderEvent> for MultiLeaderMonitor {
         }
         self.judge_lost(time, &mut out);
         self.judge_counters(time, &mut out);
+        self.per_run = vec![
+            ("writes_lost_to_lww_per_run", vec![self.writes_lost_to_lww as f64]),
+            ("conflicts_per_run", vec![self.conflicts as f64]),
+            (
+                "applied_before_dependencies_per_run",
+                vec![self.applied_before_dependencies as f64],
+            ),
+        ];
         out
     }
 
@@ -357,11 +368,13 @@ impl Monitor<MultiLeaderEvent> for MultiLeaderMonitor {
         if !self.conflicts_series.points().is_empty() {
             series.push(("conflicts", self.conflicts_series.points().to_vec()));
         }
+        let mut samples = vec![
+            ("replication_lag_ms", self.replication_lag_ms.clone()),
+            ("replicated_everywhere_ms", self.replicated_everywhere_ms.clone()),
+        ];
+        samples.extend(self.per_run.iter().cloned());
         ProtocolMetrics {
-            samples: vec![
-                ("replication_lag_ms", self.replication_lag_ms.clone()),
-                ("replicated_everywhere_ms", self.replicated_everywhere_ms.clone()),
-            ],
+            samples,
             counts: vec![
                 ("writes_committed", self.committed()),
                 ("conflicts", self.conflicts),
