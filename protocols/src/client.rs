@@ -229,7 +229,10 @@ impl ClientRouting {
 
     /// Every attempt to the client's home server (see `homes`).
     pub fn with_homes(self, homes: u32, home_stride: u32) -> ClientRouting {
-        assert!(homes > 0 && home_stride > 0, "homes {homes} stride {home_stride}");
+        assert!(
+            homes > 0 && home_stride > 0,
+            "homes {homes} stride {home_stride}"
+        );
         ClientRouting {
             homes,
             home_stride,
@@ -537,7 +540,11 @@ impl ClientProcess {
         let leader = self.leader_hint.unwrap_or(NodeId(self.cursor));
         let is_read = self.in_flight.as_ref().is_some_and(|f| f.op.is_read());
         let target = if let Some(home) = self.routing.home_of(self.client) {
-            debug_assert!(home.0 < self.servers, "home {home} of {} servers", self.servers);
+            debug_assert!(
+                home.0 < self.servers,
+                "home {home} of {} servers",
+                self.servers
+            );
             home
         } else if self.routing.spread && self.routing.draw_each_operation {
             NodeId(ctx.rng().random_range(0..self.servers))

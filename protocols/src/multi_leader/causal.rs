@@ -83,16 +83,18 @@ impl<P> CausalDelivery<P> {
     /// Whether every write `deps` names is applied here, but those of
     /// `origin` (whose own order the write's dot continues).
     pub fn has_all(&self, deps: &VersionVector, origin: u32) -> bool {
-        deps.entries().filter(|(region, _)| *region != origin).all(|(region, counter)| {
-            let prefix = self.applied.get(region);
-            prefix >= counter
-                || (prefix + 1..=counter).all(|c| {
-                    self.beyond.contains(&Dot {
-                        node: region,
-                        counter: c,
+        deps.entries()
+            .filter(|(region, _)| *region != origin)
+            .all(|(region, counter)| {
+                let prefix = self.applied.get(region);
+                prefix >= counter
+                    || (prefix + 1..=counter).all(|c| {
+                        self.beyond.contains(&Dot {
+                            node: region,
+                            counter: c,
+                        })
                     })
-                })
-        })
+            })
     }
 
     /// What survives a crash: the writes applied (the prefix and those

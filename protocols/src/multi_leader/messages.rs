@@ -13,7 +13,10 @@ use serde::{Deserialize, Serialize};
 pub struct Shipped {
     /// The origin region and its write counter.
     pub dot: Dot,
-    /// Per region, how many of its writes the origin had applied.
+    /// Per region, how many of its writes the origin had seen: applied,
+    /// or merged as part of a later state of its region (a state carries
+    /// every write its region had seen, so without causal delivery a
+    /// region sees more than it applied in order).
     pub deps: VersionVector,
     pub key: String,
     pub state: KeyState,
@@ -63,6 +66,16 @@ pub enum MultiLeaderTimer {
 /// What a region leader reports. Every event is emitted once durable.
 #[derive(Clone, Debug, PartialEq)]
 pub enum MultiLeaderEvent {
+    /// The leader of `region` is taking a client's write: it is applied
+    /// and being synced, and commits once the sync completes (`Took`). A
+    /// crash before then leaves it in doubt: the sync may survive.
+    Taking {
+        region: u32,
+        dot: Dot,
+        deps: VersionVector,
+        key: String,
+        write: Write,
+    },
     /// The leader of `region` took a client's write, committed locally.
     Took {
         region: u32,

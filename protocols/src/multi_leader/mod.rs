@@ -23,20 +23,20 @@
 //! leader).
 
 pub mod causal;
+#[cfg(test)]
+mod causal_test;
 pub mod messages;
 pub mod monitor;
 #[cfg(test)]
 mod monitor_test;
 pub mod params;
 pub mod plugin;
-pub mod server;
-#[cfg(test)]
-mod server_test;
-#[cfg(test)]
-mod causal_test;
 pub mod resolution;
 #[cfg(test)]
 mod resolution_test;
+pub mod server;
+#[cfg(test)]
+mod server_test;
 pub mod topology;
 #[cfg(test)]
 mod topology_test;

@@ -30,7 +30,14 @@ fn began(region: u32, regions: u32) -> MultiLeaderEvent {
     MultiLeaderEvent::Began { region, regions }
 }
 
-fn took(region: u32, counter: u64, deps: &[(u32, u64)], write: Write, resolution: Resolution, value: &[&str]) -> MultiLeaderEvent {
+fn took(
+    region: u32,
+    counter: u64,
+    deps: &[(u32, u64)],
+    write: Write,
+    resolution: Resolution,
+    value: &[&str],
+) -> MultiLeaderEvent {
     MultiLeaderEvent::Took {
         region,
         dot: dot(region, counter),
@@ -42,7 +49,14 @@ fn took(region: u32, counter: u64, deps: &[(u32, u64)], write: Write, resolution
     }
 }
 
-fn applied(region: u32, of: Dot, deps_met: bool, causal: bool, conflict: bool, value: &[&str]) -> MultiLeaderEvent {
+fn applied(
+    region: u32,
+    of: Dot,
+    deps_met: bool,
+    causal: bool,
+    conflict: bool,
+    value: &[&str],
+) -> MultiLeaderEvent {
     MultiLeaderEvent::Applied {
         region,
         dot: of,
@@ -74,7 +88,11 @@ fn a_write_applied_before_its_dependency_breaks_causal_delivery_only_where_it_is
             &mut m,
             &[
                 (0, 0, began(0, 3)),
-                (10, 1, took(1, 1, &[(0, 1)], Write::Put("b".into()), LWW, &["b"])),
+                (
+                    10,
+                    1,
+                    took(1, 1, &[(0, 1)], Write::Put("b".into()), LWW, &["b"]),
+                ),
                 (20, 2, applied(2, dot(1, 1), false, causal, false, &["b"])),
             ],
         );
@@ -83,7 +101,10 @@ fn a_write_applied_before_its_dependency_breaks_causal_delivery_only_where_it_is
             assert_eq!(violations.len(), 1);
             assert_eq!(violations[0].invariant, CAUSAL_DELIVERY);
         } else {
-            assert!(violations.is_empty(), "without the claim it is the anomaly, counted");
+            assert!(
+                violations.is_empty(),
+                "without the claim it is the anomaly, counted"
+            );
         }
     }
 }
@@ -98,7 +119,13 @@ fn forwarding_beyond_as_many_hops_as_regions_is_reported_once() {
     };
     let violations = feed(
         &mut m,
-        &[(0, 0, began(0, 3)), (1, 0, hop(1)), (2, 1, hop(2)), (3, 2, hop(3)), (4, 0, hop(4))],
+        &[
+            (0, 0, began(0, 3)),
+            (1, 0, hop(1)),
+            (2, 1, hop(2)),
+            (3, 2, hop(3)),
+            (4, 0, hop(4)),
+        ],
     );
     assert_eq!(violations.len(), 1);
     assert_eq!(violations[0].invariant, FORWARDING_ENDS);
@@ -131,7 +158,11 @@ fn lww_losing_a_concurrent_write_is_counted_and_losing_a_later_one_is_a_violatio
             (0, 0, began(0, 2)),
             (1, 0, took(0, 1, &[], Write::Put("a".into()), LWW, &["a"])),
             (40, 1, applied(1, dot(0, 1), true, true, false, &["a"])),
-            (41, 1, took(1, 1, &[(0, 1)], Write::Put("b".into()), LWW, &["a"])),
+            (
+                41,
+                1,
+                took(1, 1, &[(0, 1)], Write::Put("b".into()), LWW, &["a"]),
+            ),
             (90, 0, applied(0, dot(1, 1), true, true, false, &["a"])),
         ],
     );
@@ -150,14 +181,21 @@ fn a_write_superseded_by_one_that_saw_it_is_not_lost_and_siblings_must_survive()
         &[
             (0, 0, began(0, 2)),
             (1, 0, took(0, 1, &[], Write::Put("a".into()), mv, &["a"])),
-            (2, 0, took(0, 2, &[(0, 1)], Write::Put("c".into()), mv, &["c"])),
+            (
+                2,
+                0,
+                took(0, 2, &[(0, 1)], Write::Put("c".into()), mv, &["c"]),
+            ),
             (3, 1, took(1, 1, &[], Write::Put("b".into()), mv, &["b"])),
             (50, 0, applied(0, dot(1, 1), true, true, true, &["c", "b"])),
             (51, 1, applied(1, dot(0, 1), true, true, true, &["a", "b"])),
             (52, 1, applied(1, dot(0, 2), true, true, false, &["c", "b"])),
         ],
     );
-    assert!(m.finish(at_ms(100)).is_empty(), "a superseded by c; b and c siblings");
+    assert!(
+        m.finish(at_ms(100)).is_empty(),
+        "a superseded by c; b and c siblings"
+    );
     // Siblings: a concurrent write that vanished is lost, not "lost to LWW".
     let mut m = MultiLeaderMonitor::new(2);
     feed(
@@ -218,14 +256,25 @@ fn a_region_behind_is_not_held_to_the_full_sum_but_a_grow_only_counter_never_exc
             (2, 1, took(1, 1, &[], Write::Add(1), g, &["1"])),
         ],
     );
-    assert!(m.finish(at_ms(100)).is_empty(), "partitioned: each reads its own 1");
+    assert!(
+        m.finish(at_ms(100)).is_empty(),
+        "partitioned: each reads its own 1"
+    );
     let mut m = MultiLeaderMonitor::new(2);
     feed(
         &mut m,
         &[
             (0, 0, began(0, 2)),
             (1, 0, took(0, 1, &[], Write::Add(1), g, &["1"])),
-            (2, 0, MultiLeaderEvent::Merged { region: 0, key: "k".into(), value: vec!["5".into()] }),
+            (
+                2,
+                0,
+                MultiLeaderEvent::Merged {
+                    region: 0,
+                    key: "k".into(),
+                    value: vec!["5".into()],
+                },
+            ),
         ],
     );
     assert_eq!(m.finish(at_ms(100))[0].invariant, COUNTER_SUM);

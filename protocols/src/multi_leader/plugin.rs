@@ -35,7 +35,10 @@ impl Plugin for MultiLeaderPlugin {
         ClientRouting::to_leader().with_homes(params.regions, params.per_region())
     }
 
-    fn servers(params: &MultiLeaderParams, _setup: &Setup) -> Box<dyn FnMut(NodeId) -> MultiLeader> {
+    fn servers(
+        params: &MultiLeaderParams,
+        _setup: &Setup,
+    ) -> Box<dyn FnMut(NodeId) -> MultiLeader> {
         let params = Arc::new(params.clone());
         Box::new(move |node| MultiLeader::new(params.clone(), node))
     }

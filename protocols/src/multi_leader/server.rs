@@ -34,7 +34,7 @@ use crate::client::{ClientReply, ClientRequest};
 use crate::cluster::{ServerCtx, Service};
 use crate::crdt::{Dot, VersionVector};
 use crate::kv::{KvOp, KvResult};
-use sim_core::{NodeId, SimDuration, TimerId};
+use sim_core::{LocalTime, NodeId, SimDuration, TimerId};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
@@ -65,8 +65,15 @@ pub struct MultiLeader {
     /// The latest write of each key applied here, to tell conflicts.
     last_dot: BTreeMap<String, Dot>,
     delivery: CausalDelivery<Shipped>,
-    /// Writes to ship, by (receiver, write), until the receiver covers them.
-    outbox: BTreeMap<(u32, Dot), Shipped>,
+    /// Per region, the prefix of its writes this server's state includes:
+    /// those applied, and those a merged state carried (with causal
+    /// delivery, the same as the applied prefix). A write here depends
+    /// on these.
+    seen: VersionVector,
+    /// Writes to ship, by (receiver, write), until the receiver covers
+    /// them, with when each was last sent (volatile: after a restart,
+    /// at once).
+    outbox: BTreeMap<(u32, Dot), (Shipped, LocalTime)>,
     /// Per receiver, the writes it said it applied.
     acked: BTreeMap<u32, VersionVector>,
     /// Per client, its last write's sequence number and result.
@@ -97,6 +104,7 @@ impl MultiLeader {
             data: BTreeMap::new(),
             last_dot: BTreeMap::new(),
             delivery: CausalDelivery::new(on_arrival),
+            seen: VersionVector::default(),
             outbox: BTreeMap::new(),
             acked: BTreeMap::new(),
             replies: BTreeMap::new(),
@@ -168,7 +176,8 @@ impl MultiLeader {
         for (_, bytes) in storage.range(OUTBOX_PREFIX, "ml/out0") {
             let (to, shipped): (u32, Shipped) =
                 serde_json::from_slice(bytes).expect("an outbox entry this server wrote");
-            self.outbox.insert((to, shipped.dot), shipped);
+            self.outbox
+                .insert((to, shipped.dot), (shipped, LocalTime::default()));
         }
         for (_, bytes) in storage.range(REPLY_PREFIX, "ml/reply0") {
             let (client, seq, result): (u32, u64, KvResult) =
@@ -176,10 +185,11 @@ impl MultiLeader {
             self.replies.insert(client, (seq, result));
         }
         if let Some(bytes) = storage.get(DELIVERY_KEY) {
-            let (applied, beyond): (VersionVector, Vec<Dot>) =
+            let ((applied, beyond), seen): ((VersionVector, Vec<Dot>), VersionVector) =
                 serde_json::from_slice(bytes).expect("a delivery state this server wrote");
             let on_arrival = !self.params.waits_for_dependencies();
             self.delivery = CausalDelivery::restore(applied, beyond, on_arrival);
+            self.seen = seen;
         }
     }
 
@@ -196,7 +206,7 @@ impl MultiLeader {
             wrote = true;
         }
         for (to, dot) in dirty.outbox_added {
-            if let Some(shipped) = self.outbox.get(&(to, dot)) {
+            if let Some((shipped, _)) = self.outbox.get(&(to, dot)) {
                 let bytes = serde_json::to_vec(&(to, shipped)).expect("a write serialises");
                 ctx.storage().put(&outbox_key(to, dot), bytes);
                 wrote = true;
@@ -205,11 +215,13 @@ impl MultiLeader {
         for client in dirty.replies {
             let (seq, result) = &self.replies[&client];
             let bytes = serde_json::to_vec(&(client, seq, result)).expect("a reply serialises");
-            ctx.storage().put(&format!("{REPLY_PREFIX}{client:010}"), bytes);
+            ctx.storage()
+                .put(&format!("{REPLY_PREFIX}{client:010}"), bytes);
             wrote = true;
         }
         if dirty.delivery {
-            let bytes = serde_json::to_vec(&self.delivery.durable()).expect("delivery serialises");
+            let bytes = serde_json::to_vec(&(self.delivery.durable(), &self.seen))
+                .expect("delivery serialises");
             ctx.storage().put(DELIVERY_KEY, bytes);
             wrote = true;
         }
@@ -265,11 +277,18 @@ impl MultiLeader {
         self.replies
             .insert(request.client, (request.seq, KvResult::Done));
         self.dirty.replies.push(request.client);
-        let targets = self.ship_targets(&shipped);
+        let mut targets = self.ship_targets(&shipped);
+        targets.extend(self.follower_copies(&shipped));
         for (to, copy) in &targets {
-            self.outbox.insert((*to, copy.dot), copy.clone());
-            self.dirty.outbox_added.push((*to, copy.dot));
+            self.queue(ctx.now(), *to, copy);
         }
+        ctx.emit(MultiLeaderEvent::Taking {
+            region: self.region,
+            dot: shipped.dot,
+            deps: shipped.deps.clone(),
+            key: key.clone(),
+            write: write.clone(),
+        });
         self.persist(ctx);
         let reply = ClientReply::Result(KvResult::Done);
         ctx.reply_when_durable(client, request.answer(reply));
@@ -300,11 +319,17 @@ impl MultiLeader {
         state.write(self.region, stamp, write);
         let state = state.clone();
         self.data.insert(key.to_string(), state.read().join("|"));
-        let deps = self.delivery.applied().clone();
+        let deps = self.seen.clone();
         let dot = Dot {
             node: self.region,
-            counter: deps.get(self.region) + 1,
+            counter: self.delivery.applied().get(self.region) + 1,
         };
+        debug_assert_eq!(
+            deps.get(self.region) + 1,
+            dot.counter,
+            "own writes in order"
+        );
+        self.seen.raise(self.region, dot.counter);
         let shipped = Shipped {
             dot,
             deps,
@@ -390,7 +415,7 @@ impl MultiLeader {
                         let met = index > 0 || deps_met;
                         let payload = write.payload;
                         for (to, copy) in self.follower_copies(&payload) {
-                            self.queue(to, &copy);
+                            self.queue(ctx.now(), to, &copy);
                             now_send.push((to, copy));
                         }
                         self.apply_remote(ctx, &payload, met, false);
@@ -402,7 +427,7 @@ impl MultiLeader {
             if fresh {
                 // New here: it waits in the outbox for the next regions too.
                 for (to, copy) in &onward {
-                    self.queue(*to, copy);
+                    self.queue(ctx.now(), *to, copy);
                 }
             }
             // Stateless forwarding: whatever arrived goes on as the
@@ -418,9 +443,11 @@ impl MultiLeader {
         self.send_copies(ctx, now_send);
     }
 
-    fn queue(&mut self, to: u32, copy: &Shipped) {
+    /// Keeps `copy` for `to` until acknowledged; it goes out now (sent at
+    /// `now`).
+    fn queue(&mut self, now: LocalTime, to: u32, copy: &Shipped) {
         if self.outbox.len() < OUTBOX_MAX {
-            self.outbox.insert((to, copy.dot), copy.clone());
+            self.outbox.insert((to, copy.dot), (copy.clone(), now));
             self.dirty.outbox_added.push((to, copy.dot));
         }
     }
@@ -448,6 +475,10 @@ impl MultiLeader {
             state.merge(&shipped.state);
         }
         let changed = *state != before;
+        // The state merged carries every write its origin had seen.
+        self.seen.join(&shipped.deps);
+        self.seen.raise(shipped.dot.node, shipped.dot.counter);
+        self.dirty.delivery = true;
         let value = state.read();
         if changed {
             self.data.insert(shipped.key.clone(), value.join("|"));
@@ -487,7 +518,15 @@ impl MultiLeader {
         acked.join(&applied);
         let covered: Vec<(u32, Dot)> = self
             .outbox
-            .range((from.0, Dot { node: 0, counter: 0 })..)
+            .range(
+                (
+                    from.0,
+                    Dot {
+                        node: 0,
+                        counter: 0,
+                    },
+                )..,
+            )
             .take_while(|((to, _), _)| *to == from.0)
             .filter(|((_, dot), _)| acked.covers(*dot))
             .map(|(at, _)| *at)
@@ -500,15 +539,36 @@ impl MultiLeader {
         }
     }
 
+    /// Resends, per receiver, up to a batch of the writes it has not
+    /// acknowledged a whole interval after they were last sent (a write
+    /// sent just now is still on its way), in causal order: a batch of
+    /// writes that depend on writes left out of it would wait at the
+    /// receiver, and be chosen again, forever.
     fn on_resend(&mut self, ctx: &mut Ctx<'_, '_, '_>) {
         let batch_max = self.params.batch_max as usize;
+        let now = ctx.now();
+        let due = self.params.resend_interval.0;
+        // (sum of dependencies, dot) orders a write after every write it
+        // depends on: it depends on their dependencies too, and on them.
+        let mut order: BTreeMap<u32, Vec<(u64, Dot)>> = BTreeMap::new();
+        for ((to, dot), (shipped, sent)) in &self.outbox {
+            if now.saturating_since(*sent) >= due {
+                let rank = shipped.deps.entries().map(|(_, c)| c).sum::<u64>();
+                order.entry(*to).or_default().push((rank, *dot));
+            }
+        }
         let mut batches: BTreeMap<u32, Vec<Shipped>> = BTreeMap::new();
-        for ((to, _), shipped) in &self.outbox {
-            let batch = batches.entry(*to).or_default();
-            if batch.len() < batch_max {
+        for (to, mut dots) in order {
+            dots.sort_unstable();
+            dots.truncate(batch_max);
+            let batch = batches.entry(to).or_default();
+            for (_, dot) in dots {
+                let (shipped, sent) = self.outbox.get_mut(&(to, dot)).expect("listed above");
+                *sent = now;
                 batch.push(shipped.clone());
             }
         }
+        batches.retain(|_, writes| !writes.is_empty());
         for (to, writes) in batches {
             ctx.send(NodeId(to), ship(writes));
         }
@@ -552,7 +612,12 @@ impl Service for MultiLeader {
         }
     }
 
-    fn on_timer(&mut self, ctx: &mut ServerCtx<'_, '_, Self>, id: TimerId, timer: MultiLeaderTimer) {
+    fn on_timer(
+        &mut self,
+        ctx: &mut ServerCtx<'_, '_, Self>,
+        id: TimerId,
+        timer: MultiLeaderTimer,
+    ) {
         match timer {
             MultiLeaderTimer::Resend if self.resend_timer == Some(id) => {
                 self.resend_timer = None;

@@ -79,7 +79,14 @@ fn vv(entries: &[(u32, u64)]) -> VersionVector {
 
 /// Region `region`'s `counter`-th write of `value` to `key` (an LWW
 /// register stamped `stamp`), depending on `deps`.
-fn remote(region: u32, counter: u64, deps: &[(u32, u64)], key: &str, value: &str, stamp: u64) -> Shipped {
+fn remote(
+    region: u32,
+    counter: u64,
+    deps: &[(u32, u64)],
+    key: &str,
+    value: &str,
+    stamp: u64,
+) -> Shipped {
     let mut state = Resolution::LastWriterWins.empty();
     state.write(region, stamp, &Write::Put(value.to_string()));
     Shipped {
@@ -107,7 +114,16 @@ fn a_write_is_stored_and_synced_then_answered_reported_and_shipped_to_every_othe
     let client = client_node(&p, 0);
     let handled = harness.call(|ctx| s.on_client_request(ctx, client, put(0, 1, "k0", "0.1")));
     assert!(handled.synced);
-    assert_eq!(handled.stored, ["ml/delivery", "ml/k/k0", "ml/out/00001/00000/00000000000000000001", "ml/out/00002/00000/00000000000000000001", "ml/reply/0000000000"]);
+    assert_eq!(
+        handled.stored,
+        [
+            "ml/delivery",
+            "ml/k/k0",
+            "ml/out/00001/00000/00000000000000000001",
+            "ml/out/00002/00000/00000000000000000001",
+            "ml/reply/0000000000"
+        ]
+    );
     let mut state = Resolution::LastWriterWins.empty();
     state.write(0, 0, &Write::Put("0.1".into()));
     let shipped = |visited: Regions| Shipped {
@@ -122,6 +138,13 @@ fn a_write_is_stored_and_synced_then_answered_reported_and_shipped_to_every_othe
     assert_eq!(
         handled.events(),
         [
+            &MultiLeaderEvent::Taking {
+                region: 0,
+                dot: dot(0, 1),
+                deps: VersionVector::default(),
+                key: "k0".into(),
+                write: Write::Put("0.1".into()),
+            },
             &MultiLeaderEvent::Took {
                 region: 0,
                 dot: dot(0, 1),
@@ -131,8 +154,16 @@ fn a_write_is_stored_and_synced_then_answered_reported_and_shipped_to_every_othe
                 resolution: Resolution::LastWriterWins,
                 value: vec!["0.1".into()],
             },
-            &MultiLeaderEvent::Forwarded { region: 0, dot: dot(0, 1), hops: 1 },
-            &MultiLeaderEvent::Forwarded { region: 0, dot: dot(0, 1), hops: 1 },
+            &MultiLeaderEvent::Forwarded {
+                region: 0,
+                dot: dot(0, 1),
+                hops: 1
+            },
+            &MultiLeaderEvent::Forwarded {
+                region: 0,
+                dot: dot(0, 1),
+                hops: 1
+            },
         ]
     );
     // All-to-all: the origin's copy marks itself visited and goes to both.
@@ -146,7 +177,10 @@ fn a_write_is_stored_and_synced_then_answered_reported_and_shipped_to_every_othe
     );
     assert_eq!(s.outbox_len(), 2);
     let read = harness.call(|ctx| s.on_client_request(ctx, client, get(0, 2, "k0")));
-    assert_eq!(read.replies(), [&ClientReply::Result(KvResult::Value("0.1".into()))]);
+    assert_eq!(
+        read.replies(),
+        [&ClientReply::Result(KvResult::Value("0.1".into()))]
+    );
 }
 
 #[test]
@@ -162,9 +196,15 @@ fn a_retried_write_is_answered_again_and_a_counter_counts_it_once() {
     assert_eq!(again.replies(), [&ClientReply::Result(KvResult::Done)]);
     assert!(again.events().is_empty() && again.sends().is_empty());
     assert!(again.stored.is_empty(), "a retry writes nothing");
-    assert_eq!(s.key_state("k0").map(KeyState::read), Some(vec!["1".to_string()]));
+    assert_eq!(
+        s.key_state("k0").map(KeyState::read),
+        Some(vec!["1".to_string()])
+    );
     let older = harness.call(|ctx| s.on_client_request(ctx, client, put(0, 0, "k0", "0.0")));
-    assert!(older.effects.is_empty(), "an older operation's attempt is dropped");
+    assert!(
+        older.effects.is_empty(),
+        "an older operation's attempt is dropped"
+    );
 }
 
 #[test]
@@ -177,7 +217,12 @@ fn a_remote_write_waits_for_the_write_it_depends_on_then_both_apply_in_order() {
     assert!(waited.events().is_empty(), "nothing applied");
     assert_eq!(
         waited.sends(),
-        [(NodeId(1), &MultiLeaderMessage::Ack { applied: VersionVector::default() })]
+        [(
+            NodeId(1),
+            &MultiLeaderMessage::Ack {
+                applied: VersionVector::default()
+            }
+        )]
     );
     assert_eq!(s.key_state("y"), None);
     let first = remote(0, 1, &[], "x", "a", 10);
@@ -186,7 +231,12 @@ fn a_remote_write_waits_for_the_write_it_depends_on_then_both_apply_in_order() {
         .events()
         .iter()
         .filter_map(|e| match e {
-            MultiLeaderEvent::Applied { dot, deps_met, causal, .. } => {
+            MultiLeaderEvent::Applied {
+                dot,
+                deps_met,
+                causal,
+                ..
+            } => {
                 assert!(causal);
                 Some((*dot, *deps_met))
             }
@@ -196,7 +246,12 @@ fn a_remote_write_waits_for_the_write_it_depends_on_then_both_apply_in_order() {
     assert_eq!(applied, [(dot(0, 1), true), (dot(1, 1), true)]);
     assert_eq!(
         both.sends(),
-        [(NodeId(0), &MultiLeaderMessage::Ack { applied: vv(&[(0, 1), (1, 1)]) })]
+        [(
+            NodeId(0),
+            &MultiLeaderMessage::Ack {
+                applied: vv(&[(0, 1), (1, 1)])
+            }
+        )]
     );
 }
 
@@ -235,7 +290,13 @@ fn the_outbox_resends_what_is_not_acknowledged_and_forgets_what_is() {
     harness.call(|ctx| s.on_client_request(ctx, client, put(0, 2, "k1", "0.2")));
     assert_eq!(s.outbox_len(), 4);
     let acked = harness.call(|ctx| {
-        s.on_message(ctx, NodeId(1), MultiLeaderMessage::Ack { applied: vv(&[(0, 2)]) })
+        s.on_message(
+            ctx,
+            NodeId(1),
+            MultiLeaderMessage::Ack {
+                applied: vv(&[(0, 2)]),
+            },
+        )
     });
     assert_eq!(acked.stored.len(), 2, "both entries for region 1 deleted");
     assert!(!acked.synced, "a deletion needs no sync");
@@ -254,7 +315,11 @@ fn the_outbox_resends_what_is_not_acknowledged_and_forgets_what_is() {
             other => panic!("{other:?}"),
         })
         .collect();
-    assert_eq!(sends, [(NodeId(2), 2)], "only region 3 is owed, both writes");
+    assert_eq!(
+        sends,
+        [(NodeId(2), 2)],
+        "only region 3 is owed, both writes"
+    );
 }
 
 #[test]
@@ -316,7 +381,11 @@ fn a_duplicate_merges_to_nothing_but_the_adding_merge_counts_it_again() {
             assert_eq!(read, Some(vec!["2".to_string()]));
             assert_eq!(
                 again.events(),
-                [&MultiLeaderEvent::Merged { region: 1, key: "c".into(), value: vec!["2".into()] }]
+                [&MultiLeaderEvent::Merged {
+                    region: 1,
+                    key: "c".into(),
+                    value: vec!["2".into()]
+                }]
             );
         } else {
             assert_eq!(read, Some(vec!["1".to_string()]));
@@ -341,7 +410,11 @@ fn an_lww_write_made_after_reading_a_later_stamp_wins_unless_the_stamp_ignores_s
         harness.call(|ctx| s.on_client_request(ctx, client, put(1, 1, "x", "1.1")));
         let read = s.key_state("x").map(KeyState::read);
         if bug {
-            assert_eq!(read, Some(vec!["a".to_string()]), "the later write lost to skew");
+            assert_eq!(
+                read,
+                Some(vec!["a".to_string()]),
+                "the later write lost to skew"
+            );
         } else {
             assert_eq!(read, Some(vec!["1.1".to_string()]));
         }
@@ -367,9 +440,20 @@ fn a_leader_ships_what_it_applies_to_its_followers_which_apply_and_acknowledge()
     assert!(followed.events().is_empty(), "followers report nothing");
     assert_eq!(
         followed.sends(),
-        [(NodeId(2), &MultiLeaderMessage::Ack { applied: vv(&[(0, 1)]) })]
+        [(
+            NodeId(2),
+            &MultiLeaderMessage::Ack {
+                applied: vv(&[(0, 1)])
+            }
+        )]
     );
-    assert_eq!(follower.replica_data().and_then(|d| d.get("x")).map(String::as_str), Some("a"));
+    assert_eq!(
+        follower
+            .replica_data()
+            .and_then(|d| d.get("x"))
+            .map(String::as_str),
+        Some("a")
+    );
 }
 
 #[test]
@@ -385,7 +469,10 @@ fn a_restarted_leader_recovers_its_keys_its_outbox_and_what_it_applied() {
     assert_eq!(again.outbox_len(), 1);
     assert_eq!(again.applied(), &vv(&[(0, 1), (1, 1)]));
     let retry = harness.call(|ctx| again.on_client_request(ctx, client, put(0, 1, "k0", "0.1")));
-    assert!(retry.events().is_empty(), "the retry is remembered across the restart");
+    assert!(
+        retry.events().is_empty(),
+        "the retry is remembered across the restart"
+    );
 }
 
 #[test]
@@ -395,7 +482,8 @@ fn a_follower_refuses_clients() {
         ..params(2)
     };
     let (mut harness, mut s) = server(1, p.clone());
-    let handled = harness.call(|ctx| s.on_client_request(ctx, client_node(&p, 0), put(0, 1, "k", "v")));
+    let handled =
+        harness.call(|ctx| s.on_client_request(ctx, client_node(&p, 0), put(0, 1, "k", "v")));
     assert_eq!(handled.replies(), [&ClientReply::Unavailable]);
     assert!(matches!(handled.effects[0], Effect::Reply { .. }));
 }
