@@ -7,7 +7,7 @@
 //! metric reads sensibly before anyone adds it.
 
 /// Known metrics: (name, words with the unit).
-const KNOWN: [(&str, &str); 29] = [
+const KNOWN: [(&str, &str); 34] = [
     ("commit_latency_ms", "commit latency (ms)"),
     ("throughput_per_s", "throughput (commits/s)"),
     ("abort_percent", "transactions aborted (%)"),
@@ -70,6 +70,20 @@ const KNOWN: [(&str, &str); 29] = [
         "critical_sections_per_s",
         "critical sections completed (per s)",
     ),
+    (
+        "writes_lost_to_lww_per_run",
+        "committed writes lost to last-writer-wins per run",
+    ),
+    ("conflicts_per_run", "concurrent writes to a key per run"),
+    (
+        "applied_before_dependencies_per_run",
+        "writes applied before a write they depend on, per run",
+    ),
+    (
+        "replicated_everywhere_ms",
+        "time until every region has a write (ms)",
+    ),
+    ("writes_committed", "writes committed"),
 ];
 
 /// `metric` in words, with its unit.

@@ -13,11 +13,14 @@ use serde::{Deserialize, Serialize};
 pub struct Shipped {
     /// The origin region and its write counter.
     pub dot: Dot,
-    /// Per region, how many of its writes the origin had seen: applied,
-    /// or merged as part of a later state of its region (a state carries
-    /// every write its region had seen, so without causal delivery a
-    /// region sees more than it applied in order).
+    /// Per region, how many of its writes the origin had applied (the
+    /// prefix of each region's order): what causal delivery waits for.
     pub deps: VersionVector,
+    /// Per region, the last of its writes to this key that the key's
+    /// state at the origin included: what this write saw of the key
+    /// (without causal delivery a merged state carries writes of the key
+    /// beyond the prefix applied; with it, the two agree).
+    pub key_deps: VersionVector,
     pub key: String,
     pub state: KeyState,
     /// The regions it has been at (the origin first), so that ring and
@@ -32,7 +35,7 @@ impl Shipped {
     /// key and dependencies, with a state's per-region entries at 64 bytes
     /// (read without walking the state, as the memory audit wants).
     pub fn heap_bytes(&self) -> usize {
-        let regions = self.deps.entries().count() + 1;
+        let regions = self.deps.entries().count() + self.key_deps.entries().count() + 1;
         self.key.capacity() + 16 * regions + 64 * regions
     }
 }
@@ -72,6 +75,7 @@ pub enum MultiLeaderEvent {
     Taking {
         region: u32,
         dot: Dot,
+        /// The writes of the key its state included (`Shipped::key_deps`).
         deps: VersionVector,
         key: String,
         write: Write,
@@ -80,6 +84,7 @@ pub enum MultiLeaderEvent {
     Took {
         region: u32,
         dot: Dot,
+        /// As `Taking`'s.
         deps: VersionVector,
         key: String,
         write: Write,

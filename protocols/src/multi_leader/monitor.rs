@@ -17,8 +17,8 @@
 //!
 //! "Committed" is the server's view: the leader's write is on its disk
 //! (the event is emitted once durable), so it counts whether or not its
-//! reply reached the client. Causality is the region's: a write depends
-//! on every write its region had applied when it took it.
+//! reply reached the client. Causality is the key's: a write saw the
+//! writes of its key that its region's state of the key included.
 
 use super::messages::MultiLeaderEvent;
 use super::params::REGIONS_LIMIT;

@@ -29,7 +29,7 @@ use super::messages::{MultiLeaderEvent, MultiLeaderMessage, MultiLeaderTimer, Sh
 use super::monitor::MultiLeaderMonitor;
 use super::params::MultiLeaderParams;
 use super::resolution::{CrdtKind, KeyState, Resolution, Write};
-use super::topology::{next_hops, Regions};
+use super::topology::{next_hops, Regions, Topology};
 use crate::client::{ClientReply, ClientRequest};
 use crate::cluster::{ServerCtx, Service};
 use crate::crdt::{Dot, VersionVector};
@@ -65,11 +65,10 @@ pub struct MultiLeader {
     /// The latest write of each key applied here, to tell conflicts.
     last_dot: BTreeMap<String, Dot>,
     delivery: CausalDelivery<Shipped>,
-    /// Per region, the prefix of its writes this server's state includes:
-    /// those applied, and those a merged state carried (with causal
-    /// delivery, the same as the applied prefix). A write here depends
-    /// on these.
-    seen: VersionVector,
+    /// Per key, per region, the last of that region's writes to the key
+    /// which the key's state here includes (applied, or carried by a
+    /// later state merged): what a write of the key here saw.
+    key_seen: BTreeMap<String, VersionVector>,
     /// Writes to ship, by (receiver, write), until the receiver covers
     /// them, with when each was last sent (volatile: after a restart,
     /// at once).
@@ -104,7 +103,7 @@ impl MultiLeader {
             data: BTreeMap::new(),
             last_dot: BTreeMap::new(),
             delivery: CausalDelivery::new(on_arrival),
-            seen: VersionVector::default(),
+            key_seen: BTreeMap::new(),
             outbox: BTreeMap::new(),
             acked: BTreeMap::new(),
             replies: BTreeMap::new(),
@@ -165,12 +164,13 @@ impl MultiLeader {
         let storage = ctx.storage();
         for (name, bytes) in storage.range(KEY_PREFIX, "ml/k0") {
             let key = name[KEY_PREFIX.len()..].to_string();
-            let (state, last): (KeyState, Option<Dot>) =
+            let (state, last, seen): (KeyState, Option<Dot>, VersionVector) =
                 serde_json::from_slice(bytes).expect("a key state this server wrote");
             self.data.insert(key.clone(), state.read().join("|"));
             if let Some(dot) = last {
                 self.last_dot.insert(key.clone(), dot);
             }
+            self.key_seen.insert(key.clone(), seen);
             self.keys.insert(key, state);
         }
         for (_, bytes) in storage.range(OUTBOX_PREFIX, "ml/out0") {
@@ -185,22 +185,22 @@ impl MultiLeader {
             self.replies.insert(client, (seq, result));
         }
         if let Some(bytes) = storage.get(DELIVERY_KEY) {
-            let ((applied, beyond), seen): ((VersionVector, Vec<Dot>), VersionVector) =
+            let (applied, beyond): (VersionVector, Vec<Dot>) =
                 serde_json::from_slice(bytes).expect("a delivery state this server wrote");
             let on_arrival = !self.params.waits_for_dependencies();
             self.delivery = CausalDelivery::restore(applied, beyond, on_arrival);
-            self.seen = seen;
         }
     }
 
-    /// Writes what this handler changed and syncs once: what is sent,
+    /// Writes what this handler changed and asks for a sync: what is sent,
     /// replied or emitted "when durable" after this waits for it.
     fn persist(&mut self, ctx: &mut Ctx<'_, '_, '_>) {
         let dirty = std::mem::take(&mut self.dirty);
         let mut wrote = false;
         for key in dirty.keys {
             let state = &self.keys[&key];
-            let bytes = serde_json::to_vec(&(state, self.last_dot.get(&key)))
+            let seen = self.key_seen.get(&key);
+            let bytes = serde_json::to_vec(&(state, self.last_dot.get(&key), seen))
                 .expect("a key state serialises");
             ctx.storage().put(&format!("{KEY_PREFIX}{key}"), bytes);
             wrote = true;
@@ -220,13 +220,16 @@ impl MultiLeader {
             wrote = true;
         }
         if dirty.delivery {
-            let bytes = serde_json::to_vec(&(self.delivery.durable(), &self.seen))
-                .expect("delivery serialises");
+            let bytes = serde_json::to_vec(&self.delivery.durable()).expect("delivery serialises");
             ctx.storage().put(DELIVERY_KEY, bytes);
             wrote = true;
         }
         if wrote {
-            ctx.storage().sync();
+            // Grouped: one sync at a time, covering every handler's writes
+            // since the last, so that a receiver catching up on many small
+            // shipments is not held behind a queue of syncs (what waits
+            // for durability waits for the group's sync).
+            ctx.storage().sync_grouped();
         }
     }
 
@@ -285,7 +288,7 @@ impl MultiLeader {
         ctx.emit(MultiLeaderEvent::Taking {
             region: self.region,
             dot: shipped.dot,
-            deps: shipped.deps.clone(),
+            deps: shipped.key_deps.clone(),
             key: key.clone(),
             write: write.clone(),
         });
@@ -295,7 +298,7 @@ impl MultiLeader {
         ctx.emit_when_durable(MultiLeaderEvent::Took {
             region: self.region,
             dot: shipped.dot,
-            deps: shipped.deps.clone(),
+            deps: shipped.key_deps.clone(),
             key: key.clone(),
             write,
             resolution: self.resolution(),
@@ -319,20 +322,18 @@ impl MultiLeader {
         state.write(self.region, stamp, write);
         let state = state.clone();
         self.data.insert(key.to_string(), state.read().join("|"));
-        let deps = self.seen.clone();
+        let deps = self.delivery.applied().clone();
         let dot = Dot {
             node: self.region,
-            counter: self.delivery.applied().get(self.region) + 1,
+            counter: deps.get(self.region) + 1,
         };
-        debug_assert_eq!(
-            deps.get(self.region) + 1,
-            dot.counter,
-            "own writes in order"
-        );
-        self.seen.raise(self.region, dot.counter);
+        let seen = self.key_seen.entry(key.to_string()).or_default();
+        let key_deps = seen.clone();
+        seen.raise(self.region, dot.counter);
         let shipped = Shipped {
             dot,
             deps,
+            key_deps,
             key: key.to_string(),
             state,
             visited: Regions::of(self.region),
@@ -475,10 +476,11 @@ impl MultiLeader {
             state.merge(&shipped.state);
         }
         let changed = *state != before;
-        // The state merged carries every write its origin had seen.
-        self.seen.join(&shipped.deps);
-        self.seen.raise(shipped.dot.node, shipped.dot.counter);
-        self.dirty.delivery = true;
+        // The state merged carries every write of the key its origin's
+        // state had, and the write itself.
+        let seen = self.key_seen.entry(shipped.key.clone()).or_default();
+        seen.join(&shipped.key_deps);
+        seen.raise(shipped.dot.node, shipped.dot.counter);
         let value = state.read();
         if changed {
             self.data.insert(shipped.key.clone(), value.join("|"));
@@ -497,7 +499,7 @@ impl MultiLeader {
         let conflict = self
             .last_dot
             .get(&shipped.key)
-            .is_some_and(|last| !shipped.deps.covers(*last) && last.node != shipped.dot.node);
+            .is_some_and(|last| !shipped.key_deps.covers(*last) && last.node != shipped.dot.node);
         self.last_dot.insert(shipped.key.clone(), shipped.dot);
         self.dirty.keys.insert(shipped.key.clone());
         if self.leader {
@@ -539,11 +541,11 @@ impl MultiLeader {
         }
     }
 
-    /// Resends, per receiver, up to a batch of the writes it has not
-    /// acknowledged a whole interval after they were last sent (a write
-    /// sent just now is still on its way), in causal order: a batch of
-    /// writes that depend on writes left out of it would wait at the
-    /// receiver, and be chosen again, forever.
+    /// Resends, per receiver, every write it has not acknowledged a whole
+    /// interval after it was last sent (a write sent just now is still on
+    /// its way), in messages of at most `batch_max` writes, in causal
+    /// order: so that a receiver back from a partition catches up within
+    /// one interval, and each message's writes can apply as they arrive.
     fn on_resend(&mut self, ctx: &mut Ctx<'_, '_, '_>) {
         let batch_max = self.params.batch_max as usize;
         let now = ctx.now();
@@ -557,20 +559,23 @@ impl MultiLeader {
                 order.entry(*to).or_default().push((rank, *dot));
             }
         }
-        let mut batches: BTreeMap<u32, Vec<Shipped>> = BTreeMap::new();
         for (to, mut dots) in order {
             dots.sort_unstable();
-            dots.truncate(batch_max);
-            let batch = batches.entry(to).or_default();
-            for (_, dot) in dots {
-                let (shipped, sent) = self.outbox.get_mut(&(to, dot)).expect("listed above");
-                *sent = now;
-                batch.push(shipped.clone());
+            for chunk in dots.chunks(batch_max) {
+                let writes = chunk
+                    .iter()
+                    .map(|(_, dot)| {
+                        let (shipped, sent) =
+                            self.outbox.get_mut(&(to, *dot)).expect("listed above");
+                        *sent = now;
+                        shipped.clone()
+                    })
+                    .collect();
+                // Once durable: a write taken in a handler whose sync is
+                // still in flight must not leave before it (a power loss
+                // would take it back and its dot would name another write).
+                ctx.send_when_durable(NodeId(to), ship(writes));
             }
-        }
-        batches.retain(|_, writes| !writes.is_empty());
-        for (to, writes) in batches {
-            ctx.send(NodeId(to), ship(writes));
         }
     }
 }
@@ -645,14 +650,22 @@ impl Service for MultiLeader {
         self.delivery.applied().entries().map(|(_, c)| c).sum()
     }
 
-    /// Two resends: a write lost before the heal is resent within one,
-    /// and forwarded on by the next.
+    /// Two resend intervals per hop: a write lost in flight is due one
+    /// interval after it was sent and goes with the tick after that. The
+    /// longest path is one hop all-to-all, two through a star's hub, R - 1
+    /// round a ring, and one more to a follower.
     fn convergence_quiet(&self) -> SimDuration {
-        self.params
+        let params = &self.params;
+        let hops = match params.topology {
+            Topology::AllToAll => 1,
+            Topology::Star => 2,
+            Topology::Ring => params.regions - 1,
+        } + u32::from(params.followers > 0);
+        params
             .resend_interval
             .0
-            .checked_mul(2)
-            .unwrap_or(SimDuration::from_secs(120))
+            .checked_mul(2 * u64::from(hops))
+            .unwrap_or(SimDuration::from_secs(3_600))
     }
 
     fn state_heap_bytes(&self) -> usize {

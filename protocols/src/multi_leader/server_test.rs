@@ -92,6 +92,7 @@ fn remote(
     Shipped {
         dot: dot(region, counter),
         deps: vv(deps),
+        key_deps: VersionVector::default(),
         key: key.to_string(),
         state,
         visited: Regions::of(region),
@@ -129,6 +130,7 @@ fn a_write_is_stored_and_synced_then_answered_reported_and_shipped_to_every_othe
     let shipped = |visited: Regions| Shipped {
         dot: dot(0, 1),
         deps: VersionVector::default(),
+        key_deps: VersionVector::default(),
         key: "k0".into(),
         state: state.clone(),
         visited,
@@ -369,6 +371,7 @@ fn a_duplicate_merges_to_nothing_but_the_adding_merge_counts_it_again() {
         let write = Shipped {
             dot: dot(0, 1),
             deps: VersionVector::default(),
+            key_deps: VersionVector::default(),
             key: "c".into(),
             state,
             visited: Regions::of(0),
@@ -486,4 +489,71 @@ fn a_follower_refuses_clients() {
         harness.call(|ctx| s.on_client_request(ctx, client_node(&p, 0), put(0, 1, "k", "v")));
     assert_eq!(handled.replies(), [&ClientReply::Unavailable]);
     assert!(matches!(handled.effects[0], Effect::Reply { .. }));
+}
+
+#[test]
+fn a_resend_goes_in_messages_of_batch_max_writes_in_causal_order_once_durable() {
+    let p = MultiLeaderParams {
+        batch_max: 2,
+        ..params(2)
+    };
+    let (mut harness, mut s) = server(0, p.clone());
+    let client = client_node(&p, 0);
+    for seq in 1..=3 {
+        harness
+            .call(|ctx| s.on_client_request(ctx, client, put(0, seq, "k0", &format!("0.{seq}"))));
+    }
+    harness.hold_syncs();
+    // A fourth write whose sync is still in flight when the tick comes.
+    harness.call(|ctx| s.on_client_request(ctx, client, put(0, 4, "k0", "0.4")));
+    harness.advance(SimDuration::from_millis(200));
+    let tick = harness.call(|ctx| s.on_timer(ctx, sim_core::TimerId(0), MultiLeaderTimer::Resend));
+    assert!(
+        tick.sends().is_empty(),
+        "nothing leaves before the write in flight is durable"
+    );
+    let released = harness.complete_sync(&mut s);
+    let batches: Vec<Vec<u64>> = released
+        .sends()
+        .iter()
+        .filter_map(|(_, m)| match m {
+            MultiLeaderMessage::Ship { writes } => {
+                Some(writes.iter().map(|w| w.dot.counter).collect())
+            }
+            _ => None,
+        })
+        .collect();
+    // The fourth write's first send, then the tick's resend of all four
+    // (each sent 200 ms ago), two per message, in order.
+    assert_eq!(batches, [vec![4], vec![1, 2], vec![3, 4]]);
+}
+
+#[test]
+fn a_write_after_merging_a_key_saw_the_writes_its_state_carried() {
+    let p = MultiLeaderParams {
+        causal_delivery: false,
+        ..params(2)
+    };
+    let (mut harness, mut s) = server(1, p.clone());
+    // Region 0's third write of x arrives alone, its state carrying its
+    // first two: the key's state here includes all three.
+    let mut third = remote(0, 3, &[(0, 2)], "x", "c", 30);
+    third.key_deps = vv(&[(0, 2)]);
+    harness.call(|ctx| s.on_message(ctx, NodeId(0), ship(vec![third])));
+    assert_eq!(
+        s.applied(),
+        &VersionVector::default(),
+        "the prefix applied is still empty"
+    );
+    let client = client_node(&p, 1);
+    let handled = harness.call(|ctx| s.on_client_request(ctx, client, put(1, 1, "x", "1.1")));
+    let deps = handled.events().iter().find_map(|e| match e {
+        MultiLeaderEvent::Took { deps, .. } => Some(deps.clone()),
+        _ => None,
+    });
+    assert_eq!(
+        deps,
+        Some(vv(&[(0, 3)])),
+        "it saw region 0's writes of x up to the third"
+    );
 }

@@ -19,10 +19,11 @@ pub enum SwarmProtocol {
     BullyElection,
     TxnStore,
     Lock,
+    MultiLeader,
 }
 
 impl SwarmProtocol {
-    pub const ALL: [SwarmProtocol; 11] = [
+    pub const ALL: [SwarmProtocol; 12] = [
         SwarmProtocol::KvSingle,
         SwarmProtocol::Raft,
         SwarmProtocol::PrimaryBackup,
@@ -34,6 +35,7 @@ impl SwarmProtocol {
         SwarmProtocol::BullyElection,
         SwarmProtocol::TxnStore,
         SwarmProtocol::Lock,
+        SwarmProtocol::MultiLeader,
     ];
 
     /// The protocol's name in a scenario file.
@@ -50,6 +52,7 @@ impl SwarmProtocol {
             SwarmProtocol::BullyElection => "BullyElection",
             SwarmProtocol::TxnStore => "TxnStore",
             SwarmProtocol::Lock => "Lock",
+            SwarmProtocol::MultiLeader => "MultiLeader",
         }
     }
 
@@ -186,6 +189,7 @@ pub fn scenario_text(protocol: SwarmProtocol, index: u64, d: &mut Draw) -> Strin
         SwarmProtocol::Quorum => quorum(d, timing),
         SwarmProtocol::TxnStore => txn_store(d, timing),
         SwarmProtocol::Lock => lock(d),
+        SwarmProtocol::MultiLeader => multi_leader(d, timing),
         SwarmProtocol::TwoPhaseCommit | SwarmProtocol::ThreePhaseCommit => {
             commit(d, protocol, timing)
         }
@@ -324,6 +328,44 @@ fn registers_or_transactions(
     );
     let check = if lists { "list-append" } else { "rw-register" };
     (mix, vec![check, "invariants"])
+}
+
+/// The multi-leader store in any shape (regions, followers, topology,
+/// resolution, causal delivery or not) under every fault kind on an
+/// asynchronous network with skewed clocks: its invariants hold whatever
+/// happens (last-writer-wins may lose a write to a concurrent one, and
+/// only to one), and once the nemesis has stopped and the clients too,
+/// the resends bring every region to the same data.
+fn multi_leader(d: &mut Draw, timing: Timing) -> Parts {
+    let regions = d.int(2, 5);
+    let followers = d.int(0, 1);
+    let resolution = *d.pick(&[
+        "LastWriterWins",
+        "VersionVectors",
+        "Crdt(GCounter)",
+        "Crdt(PnCounter)",
+        "Crdt(OrSet)",
+        "Crdt(LwwRegister)",
+        "Crdt(MvRegister)",
+    ]);
+    let workload = environment::workload(d, timing, "(read: 0.4, write: 0.6)", 6, 8);
+    Parts {
+        servers: regions * (1 + followers),
+        names: None,
+        params: format!(
+            "regions: {regions}, followers: {followers}, topology: {}, conflict_resolution: {resolution}, causal_delivery: {}, resend_interval: \"{}\", batch_max: {}",
+            d.pick(&["AllToAll", "Ring", "Star"]),
+            d.chance(0.5),
+            // Two resends must fit in the quiet at the end (`eventual`).
+            ms(d.real(10.0, 300.0)),
+            d.pick(&[1, 4, 64]),
+        ),
+        allow: ASYNC,
+        workload: Some(workload),
+        kinds: ALL_KINDS.to_vec(),
+        outages: true,
+        checks: vec!["invariants", "eventual"],
+    }
 }
 
 /// The lock in a design whose promise holds in the environment drawn: a
