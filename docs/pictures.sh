@@ -29,6 +29,11 @@ $FAULTLINE run lock-gc-pause --seed 0 --from 2.15s --to 2.21s --out "$out/zombie
 $FAULTLINE sweep redlock-clock-jump --seeds 0..100 --out "$out/redlock" > /dev/null
 $FAULTLINE sweep lock-failover --seeds 0..100 --out "$out/failover" > /dev/null
 $FAULTLINE sweep lock-ttl-tradeoff --seeds 0..100 --out "$out/ttl" > /dev/null
+$FAULTLINE sweep multi-leader-conflicts --seeds 0..500 --out "$out/mlconflicts" > /dev/null
+$FAULTLINE sweep multi-leader-causality --seeds 0..500 --out "$out/mlcausal" > /dev/null
+$FAULTLINE sweep multi-leader-topologies --seeds 0..500 --out "$out/mltopo" > /dev/null
+$FAULTLINE run multi-leader-topologies --seed 1 --set 'protocol.MultiLeader.topology="Ring"' --out "$out/mlring" > /dev/null || true
+$FAULTLINE sweep crdt-counter --seeds 0..500 --out "$out/crdt" > /dev/null
 cp "$out/raft/availability.png" docs/pictures/raft-leader-crash-availability.png
 cp "$out/raft/latency.png" docs/pictures/raft-leader-crash-latency.png
 cp "$out/2pc/availability.png" docs/pictures/2pc-coordinator-crash-availability.png
@@ -66,3 +71,8 @@ cp "$out/ttl/tradeoff-unavailable_after_crash_ms-zombie_writes_per_run.png" docs
 cp "$out/ttl/mean-zombie_writes_per_run.png" docs/pictures/lock-ttl-zombies.png
 rm -rf "$out"
 echo "wrote docs/pictures/"
+cp "$out/mlconflicts/mean-writes_lost_to_lww_per_run.png" docs/pictures/multi-leader-conflicts-lost.png
+cp "$out/mlcausal/verdicts.png" docs/pictures/multi-leader-causality-verdicts.png
+cp "$out/mltopo/cdf-replication_lag_ms.png" docs/pictures/multi-leader-topologies-lag.png
+cp "$out/mlring/over-time-replication_lag_ms.png" docs/pictures/multi-leader-ring-lag-over-time.png
+cp "$out/crdt/verdicts.png" docs/pictures/crdt-counter-verdicts.png

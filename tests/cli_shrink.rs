@@ -15,7 +15,7 @@ fn s(path: &std::path::Path) -> String {
 /// (curated scenario, --set assignments separated by spaces or "", the
 /// most faults a shrunk failure of it keeps). The counts are what the shrinker reaches today (BENCHMARKS.md,
 /// "Shrinking"); a change that makes it keep more fails here.
-const CASES: [(&str, &str, u64); 37] = [
+const CASES: [(&str, &str, u64); 40] = [
     ("txn-list-append", "", 1),
     ("pingpong-panic", "", 0),
     ("kv-lost-writes", "", 2),
@@ -96,6 +96,12 @@ const CASES: [(&str, &str, u64); 37] = [
     ("lock-failover", "", 1),
     // The pause; the crash of the holder goes.
     ("lock-ttl-tradeoff", "", 1),
+    // No fault: the slow link alone reorders.
+    ("multi-leader-causality", "", 0),
+    // The crash of region 1 stops the ring and the star.
+    ("multi-leader-topologies", "", 1),
+    // Duplication alone double-counts; the partition and its heal may stay.
+    ("crdt-counter", "", 2),
 ];
 
 #[test]

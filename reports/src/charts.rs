@@ -423,11 +423,12 @@ pub(crate) type Layer<T> = (&'static str, RGBColor, fn(&T) -> u64);
 const DECLINED: RGBColor = RGBColor(158, 202, 225);
 
 /// One colour per group, in order (then around again): Okabe and Ito's
-/// colour-blind-safe set, less its yellow (faint on white), then grey
-/// and a dark olive. A sweep's group keeps its colour in every chart:
+/// colour-blind-safe set, less its yellow (faint on white), then grey,
+/// a dark olive, a purple and a brown (a ten-group sweep, such as
+/// pacelc-latency's, gets ten colours). A sweep's group keeps its colour in every chart:
 /// charts index this by the group's place in the sweep (`group_colour`),
 /// never by its place among the lines a chart happens to draw.
-pub(crate) const PALETTE: [RGBColor; 9] = [
+pub(crate) const PALETTE: [RGBColor; 11] = [
     RGBColor(0, 114, 178),
     RGBColor(230, 159, 0),
     RGBColor(0, 158, 115),
@@ -437,6 +438,8 @@ pub(crate) const PALETTE: [RGBColor; 9] = [
     RGBColor(0, 0, 0),
     RGBColor(128, 128, 128),
     RGBColor(128, 128, 0),
+    RGBColor(117, 80, 170),
+    RGBColor(140, 70, 20),
 ];
 
 /// The colour of the sweep's `index`th group.

@@ -38,7 +38,7 @@ fn misspelled_field_has_position_and_hint() {
 fn misspelled_protocol_has_hint() {
     check(
         &edit("KvSingle()", "KvSingel()"),
-        "case.ron:5:23: Unexpected variant named `KvSingel` in enum `ProtocolSpec`, expected one of `PingPong`, `KvSingle`, `Raft`, `RingElection`, `BullyElection`, `TwoPhaseCommit`, `ThreePhaseCommit`, `Saga`, `PrimaryBackup`, `Quorum`, `TxnStore`, or `Lock` instead\n  hint: did you mean `KvSingle`?",
+        "case.ron:5:23: Unexpected variant named `KvSingel` in enum `ProtocolSpec`, expected one of `PingPong`, `KvSingle`, `Raft`, `RingElection`, `BullyElection`, `TwoPhaseCommit`, `ThreePhaseCommit`, `Saga`, `PrimaryBackup`, `Quorum`, `TxnStore`, `Lock`, or `MultiLeader` instead\n  hint: did you mean `KvSingle`?",
     );
 }
 
