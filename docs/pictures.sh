@@ -34,6 +34,7 @@ $FAULTLINE sweep multi-leader-causality --seeds 0..500 --out "$out/mlcausal" > /
 $FAULTLINE sweep multi-leader-topologies --seeds 0..500 --out "$out/mltopo" > /dev/null
 $FAULTLINE run multi-leader-topologies --seed 1 --set 'protocol.MultiLeader.topology="Ring"' --out "$out/mlring" > /dev/null || true
 $FAULTLINE sweep crdt-counter --seeds 0..500 --out "$out/crdt" > /dev/null
+$FAULTLINE run multi-leader-conflicts --seed 1 --out "$out/mlconflictrun" > /dev/null
 cp "$out/raft/availability.png" docs/pictures/raft-leader-crash-availability.png
 cp "$out/raft/latency.png" docs/pictures/raft-leader-crash-latency.png
 cp "$out/2pc/availability.png" docs/pictures/2pc-coordinator-crash-availability.png
@@ -76,3 +77,4 @@ cp "$out/mlcausal/verdicts.png" docs/pictures/multi-leader-causality-verdicts.pn
 cp "$out/mltopo/cdf-replication_lag_ms.png" docs/pictures/multi-leader-topologies-lag.png
 cp "$out/mlring/over-time-replication_lag_ms.png" docs/pictures/multi-leader-ring-lag-over-time.png
 cp "$out/crdt/verdicts.png" docs/pictures/crdt-counter-verdicts.png
+cp "$out/mlconflictrun/over-time-writes_not_yet_everywhere.png" docs/pictures/multi-leader-conflicts-backlog.png

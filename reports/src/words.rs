@@ -7,7 +7,7 @@
 //! metric reads sensibly before anyone adds it.
 
 /// Known metrics: (name, words with the unit).
-const KNOWN: [(&str, &str); 34] = [
+const KNOWN: [(&str, &str); 37] = [
     ("commit_latency_ms", "commit latency (ms)"),
     ("throughput_per_s", "throughput (commits/s)"),
     ("abort_percent", "transactions aborted (%)"),
@@ -84,6 +84,12 @@ const KNOWN: [(&str, &str); 34] = [
         "time until every region has a write (ms)",
     ),
     ("writes_committed", "writes committed"),
+    ("conflicts_per_s", "concurrent writes to a key (per s)"),
+    ("conflicts_per_key", "concurrent writes per key"),
+    (
+        "writes_not_yet_everywhere",
+        "committed writes some region still lacks",
+    ),
 ];
 
 /// `metric` in words, with its unit.

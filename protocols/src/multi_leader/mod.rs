@@ -37,6 +37,8 @@ mod resolution_test;
 pub mod server;
 #[cfg(test)]
 mod server_test;
+#[cfg(test)]
+mod test_support;
 pub mod topology;
 #[cfg(test)]
 mod topology_test;

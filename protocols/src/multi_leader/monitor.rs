@@ -93,8 +93,14 @@ pub struct MultiLeaderMonitor {
     replicated_everywhere_ms: Vec<f64>,
     lag_series: Vec<Series>,
     conflicts: u64,
-    conflicted_keys: BTreeSet<String>,
+    /// Per key, its conflicts.
+    conflicted_keys: BTreeMap<String, u64>,
     conflicts_series: Series,
+    /// (committed write, region) pairs not yet applied: the backlog that
+    /// a heal drains, drawn over time (its fall to 0 after a partition is
+    /// the convergence time).
+    backlog: u64,
+    backlog_series: Series,
     applied_before_dependencies: u64,
     forwards: u64,
     writes_lost_to_lww: u64,
@@ -126,23 +132,35 @@ impl MultiLeaderMonitor {
             self.cut = true;
             return;
         }
-        if let Write::Put(v) | Write::Insert(v) = write {
-            self.by_value.insert((key.clone(), v.clone()), *dot);
-        }
         // A dot taken again: the first write's sync never completed and
         // nothing of it survived (its dot would have), so it is forgotten.
-        self.writes.insert(
-            *dot,
-            Committed {
-                dot: *dot,
-                key: key.clone(),
-                deps: deps.clone(),
-                write: write.clone(),
-                time,
-                regions: 1,
-                committed: false,
-            },
-        );
+        self.record(time, *dot, deps, key, write, false);
+    }
+
+    /// Remembers a write (by its dot, and a register's or set's by its
+    /// value), committed or in doubt.
+    fn record(
+        &mut self,
+        time: SimTime,
+        dot: Dot,
+        deps: &VersionVector,
+        key: &str,
+        write: &Write,
+        committed: bool,
+    ) {
+        if let Write::Put(v) | Write::Insert(v) = write {
+            self.by_value.insert((key.to_string(), v.clone()), dot);
+        }
+        let written = Committed {
+            dot,
+            key: key.to_string(),
+            deps: deps.clone(),
+            write: write.clone(),
+            time,
+            regions: 1,
+            committed,
+        };
+        self.writes.insert(dot, written);
     }
 
     fn note_value(&mut self, region: u32, key: &str, value: &[String]) {
@@ -174,23 +192,20 @@ impl MultiLeaderMonitor {
             Some(taken) => {
                 assert!(!taken.committed, "write {dot:?} committed twice");
                 taken.committed = true;
+                // Regions that applied it before its commit was reported
+                // (it ships once durable, as the report goes) hold it.
+                let owed = self.regions.saturating_sub(taken.regions);
+                self.backlog += u64::from(owed);
+                self.backlog_series
+                    .push(time.as_secs_f64() * 1e3, self.backlog as f64);
             }
             // Reported committed with no `Taking` before it (a sequence a
             // test writes by hand): the event says all a `Taking` would.
             None if room => {
-                if let Write::Put(v) | Write::Insert(v) = write {
-                    self.by_value.insert((key.clone(), v.clone()), *dot);
-                }
-                let written = Committed {
-                    dot: *dot,
-                    key: key.clone(),
-                    deps: deps.clone(),
-                    write: write.clone(),
-                    time,
-                    regions: 1,
-                    committed: true,
-                };
-                self.writes.insert(*dot, written);
+                self.record(time, *dot, deps, key, write, true);
+                self.backlog += u64::from(self.regions.saturating_sub(1));
+                self.backlog_series
+                    .push(time.as_secs_f64() * 1e3, self.backlog as f64);
             }
             None => self.cut = true,
         }
@@ -224,8 +239,8 @@ impl MultiLeaderMonitor {
             self.conflicts += 1;
             self.conflicts_series
                 .push(time.as_secs_f64() * 1e3, self.conflicts as f64);
-            if self.conflicted_keys.len() < WRITES_MAX {
-                self.conflicted_keys.insert(key.clone());
+            if self.conflicted_keys.len() < WRITES_MAX || self.conflicted_keys.contains_key(key) {
+                *self.conflicted_keys.entry(key.clone()).or_default() += 1;
             }
         }
         if !deps_met {
@@ -238,6 +253,11 @@ impl MultiLeaderMonitor {
                 series.push(time.as_secs_f64() * 1e3, lag_ms);
             }
             write.regions += 1;
+            if write.committed {
+                self.backlog = self.backlog.saturating_sub(1);
+                self.backlog_series
+                    .push(time.as_secs_f64() * 1e3, self.backlog as f64);
+            }
             if write.regions == self.regions {
                 push_sample(&mut self.replicated_everywhere_ms, lag_ms);
             }
@@ -340,18 +360,17 @@ impl MultiLeaderMonitor {
             let (down, up) = doubt.get(key.as_str()).copied().unwrap_or_default();
             let complete = self.applied.get(region).copied().unwrap_or(0) >= committed;
             let over = kind == CrdtKind::GCounter && read > sum + up;
-            if (complete && !(sum + down..=sum + up).contains(&read)) || over {
-                if out.len() < VIOLATIONS_AT_FINISH_MAX {
-                    out.push(Violation {
-                        invariant: COUNTER_SUM,
-                        time,
-                        node: None,
-                        message: format!(
-                            "region {} reads {read} for counter {key}, and its committed writes add up to {sum} (writes in doubt: {down} to +{up})",
-                            region + 1
-                        ),
-                    });
-                }
+            let wrong = (complete && !(sum + down..=sum + up).contains(&read)) || over;
+            if wrong && out.len() < VIOLATIONS_AT_FINISH_MAX {
+                out.push(Violation {
+                    invariant: COUNTER_SUM,
+                    time,
+                    node: None,
+                    message: format!(
+                        "region {} reads {read} for counter {key}, and its committed writes add up to {sum} (writes in doubt: {down} to +{up})",
+                        region + 1
+                    ),
+                });
             }
         }
     }
@@ -426,7 +445,18 @@ impl Monitor<MultiLeaderEvent> for MultiLeaderMonitor {
         }
         self.judge_lost(time, &mut out);
         self.judge_counters(time, &mut out);
+        let seconds = time.as_secs_f64();
+        let per_key: Vec<f64> = self.conflicted_keys.values().map(|c| *c as f64).collect();
         self.per_run = vec![
+            (
+                "conflicts_per_s",
+                vec![if seconds > 0.0 {
+                    self.conflicts as f64 / seconds
+                } else {
+                    0.0
+                }],
+            ),
+            ("conflicts_per_key", per_key),
             (
                 "writes_lost_to_lww_per_run",
                 vec![self.writes_lost_to_lww as f64],
@@ -450,6 +480,12 @@ impl Monitor<MultiLeaderEvent> for MultiLeaderMonitor {
             .collect();
         if !self.conflicts_series.points().is_empty() {
             series.push(("conflicts", self.conflicts_series.points().to_vec()));
+        }
+        if !self.backlog_series.points().is_empty() {
+            series.push((
+                "writes_not_yet_everywhere",
+                self.backlog_series.points().to_vec(),
+            ));
         }
         let mut samples = vec![
             ("replication_lag_ms", self.replication_lag_ms.clone()),

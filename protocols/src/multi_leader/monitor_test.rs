@@ -7,24 +7,11 @@ use super::monitor::{
     MultiLeaderMonitor, CAUSAL_DELIVERY, COUNTER_SUM, FORWARDING_ENDS, NO_LOST_UPDATES,
 };
 use super::resolution::{CrdtKind, Resolution, Write};
-use crate::crdt::{Dot, VersionVector};
+use crate::crdt::Dot;
 use crate::invariant::Monitor;
 use crate::testkit::{at_ms, feed};
 
-fn dot(region: u32, counter: u64) -> Dot {
-    Dot {
-        node: region,
-        counter,
-    }
-}
-
-fn vv(entries: &[(u32, u64)]) -> VersionVector {
-    let mut v = VersionVector::default();
-    for (r, c) in entries {
-        v.raise(*r, *c);
-    }
-    v
-}
+use super::test_support::{dot, vv};
 
 fn began(region: u32, regions: u32) -> MultiLeaderEvent {
     MultiLeaderEvent::Began { region, regions }
@@ -298,4 +285,49 @@ fn replication_lag_is_measured_from_the_commit_and_everywhere_when_the_last_regi
     assert_eq!(of("replication_lag_ms"), [30.0, 60.0]);
     assert_eq!(of("replicated_everywhere_ms"), [60.0]);
     assert_eq!(of("writes_lost_to_lww_per_run"), [0.0]);
+}
+
+#[test]
+fn the_backlog_of_writes_not_yet_everywhere_drains_as_regions_apply_and_conflicts_are_counted_per_key_and_second(
+) {
+    let mut m = MultiLeaderMonitor::new(3);
+    feed(
+        &mut m,
+        &[
+            (0, 0, began(0, 3)),
+            (10, 0, took(0, 1, &[], Write::Put("a".into()), LWW, &["a"])),
+            (11, 1, took(1, 1, &[], Write::Put("b".into()), LWW, &["b"])),
+            (40, 1, applied(1, dot(0, 1), true, true, true, &["b"])),
+            (50, 2, applied(2, dot(0, 1), true, true, false, &["a"])),
+            (60, 0, applied(0, dot(1, 1), true, true, true, &["b"])),
+        ],
+    );
+    m.finish(at_ms(2_000));
+    let metrics = m.metrics();
+    let series = |name: &str| {
+        metrics
+            .series
+            .iter()
+            .find(|(n, _)| *n == name)
+            .unwrap()
+            .1
+            .clone()
+    };
+    // Two writes owe two regions each; three applications later one is owed.
+    let backlog: Vec<f64> = series("writes_not_yet_everywhere")
+        .iter()
+        .map(|(_, v)| *v)
+        .collect();
+    assert_eq!(backlog, [2.0, 4.0, 3.0, 2.0, 1.0]);
+    let samples = |name: &str| {
+        metrics
+            .samples
+            .iter()
+            .find(|(n, _)| *n == name)
+            .unwrap()
+            .1
+            .clone()
+    };
+    assert_eq!(samples("conflicts_per_s"), [1.0], "two conflicts in 2 s");
+    assert_eq!(samples("conflicts_per_key"), [2.0], "both on k");
 }

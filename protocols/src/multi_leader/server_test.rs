@@ -62,20 +62,7 @@ fn get(client: u32, seq: u64, key: &str) -> ClientRequest {
     }
 }
 
-fn dot(region: u32, counter: u64) -> Dot {
-    Dot {
-        node: region,
-        counter,
-    }
-}
-
-fn vv(entries: &[(u32, u64)]) -> VersionVector {
-    let mut v = VersionVector::default();
-    for (r, c) in entries {
-        v.raise(*r, *c);
-    }
-    v
-}
+use super::test_support::{dot, vv};
 
 /// Region `region`'s `counter`-th write of `value` to `key` (an LWW
 /// register stamped `stamp`), depending on `deps`.
