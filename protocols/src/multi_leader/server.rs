@@ -247,14 +247,14 @@ impl MultiLeader {
             ctx.reply(client, request.answer(ClientReply::Unavailable));
             return;
         }
-        let key = match &request.op {
+        let (key, value) = match &request.op {
             KvOp::Get { key } => {
                 let value = self.data.get(key).cloned().unwrap_or_default();
                 let reply = ClientReply::Result(KvResult::Value(value));
                 ctx.reply_when_durable(client, request.answer(reply));
                 return;
             }
-            KvOp::Put { key, .. } => key.clone(),
+            KvOp::Put { key, value, .. } => (key.clone(), value.clone()),
             other => panic!("validation admits reads and writes only, got {other:?}"),
         };
         if let Some((seq, result)) = self.replies.get(&request.client) {
@@ -272,10 +272,7 @@ impl MultiLeader {
             ctx.reply(client, request.answer(ClientReply::Unavailable));
             return;
         }
-        let KvOp::Put { value, .. } = &request.op else {
-            unreachable!("matched above")
-        };
-        let write = MultiLeader::write_for(self.resolution(), value, request.seq);
+        let write = MultiLeader::write_for(self.resolution(), &value, request.seq);
         let shipped = self.take_write(ctx, &key, &write);
         self.replies
             .insert(request.client, (request.seq, KvResult::Done));
