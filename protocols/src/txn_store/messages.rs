@@ -1,12 +1,15 @@
 //! What TxnStore's servers say to each other, their timers, their durable
 //! records, and the events they report to the monitor.
 //!
-//! Every server is a shard (server i holds shard i), a coordinator of the
-//! transactions its clients send it, and, under snapshot isolation with
-//! the oracle, server n1 also hands out timestamps.
+//! Every server holds a shard (server i holds shard i, or with groups of
+//! `replicas` it is a replica of shard i / replicas), is a coordinator of
+//! the transactions its clients send it, and, under snapshot isolation
+//! with the oracle, server n1 also hands out timestamps.
 
 use super::locks::TxnId;
+use super::replicated::ShardCommand;
 use super::shard::{AbortReason, Mop, PreparedRecord};
+use crate::raft::messages::{RaftEvent, RaftMessage, RaftTimer};
 use serde::{Deserialize, Serialize};
 use sim_core::NodeId;
 
@@ -78,6 +81,16 @@ pub enum TxnMessage {
         purpose: TsPurpose,
         ts: u64,
     },
+    /// A shard's replica that does not lead -> its leader: a coordinator's
+    /// message (`Execute`, `Prepare`, `Commit`, `Abort`), passed on
+    /// `hops` times so far (at most the group's size).
+    Forwarded {
+        coordinator: NodeId,
+        hops: u8,
+        message: Box<TxnMessage>,
+    },
+    /// Between the replicas of a shard's Raft group.
+    Raft(RaftMessage<ShardCommand>),
 }
 
 impl TxnMessage {
@@ -95,6 +108,13 @@ impl TxnMessage {
         "Query",
         "TsRequest",
         "Ts",
+        "Forwarded",
+        // A shard group's Raft messages, in Raft's order ("RaftVote", as
+        // "Vote" is two-phase commit's).
+        "RequestVote",
+        "RaftVote",
+        "AppendEntries",
+        "AppendReply",
     ];
 
     pub fn kind(&self) -> usize {
@@ -111,6 +131,8 @@ impl TxnMessage {
             TxnMessage::Query { .. } => 9,
             TxnMessage::TsRequest { .. } => 10,
             TxnMessage::Ts { .. } => 11,
+            TxnMessage::Forwarded { .. } => 12,
+            TxnMessage::Raft(raft) => 13 + raft.kind(),
         }
     }
 
@@ -132,6 +154,12 @@ impl TxnMessage {
                         .map(String::capacity)
                         .sum::<usize>()
             }
+            TxnMessage::Forwarded { message, .. } => {
+                std::mem::size_of::<TxnMessage>() + message.heap_bytes()
+            }
+            TxnMessage::Raft(raft) => {
+                crate::raft::Raft::<super::replicated::ShardApp>::message_heap_bytes(raft)
+            }
             _ => 0,
         }
     }
@@ -148,10 +176,12 @@ pub enum TxnTimer {
     Unprepared(TxnId),
     /// Shard: a prepared transaction still undecided; ask its coordinator.
     InDoubt(TxnId),
+    /// A shard group's Raft timer.
+    Raft(RaftTimer),
 }
 
 /// A shard's durable record of a transaction it voted yes to.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct PreparedOnDisk {
     pub record: PreparedRecord,
     pub coordinator: NodeId,
@@ -224,4 +254,14 @@ pub enum TxnEvent {
     /// A prepared transaction held its keys this long until its decision
     /// reached the shard.
     HeldPrepared { txn: TxnId, held_ns: u64 },
+    /// What a replica of `shard`'s Raft group reports (groups of
+    /// `replicas`), for Raft's invariants per group.
+    Raft {
+        shard: u32,
+        replicas: u32,
+        event: RaftEvent,
+    },
+    /// A replica took over as its shard's leader, its shard rebuilt from
+    /// the log with `prepared` transactions still undecided.
+    TookOver { shard: u32, prepared: u32 },
 }

@@ -1,7 +1,8 @@
 //! A sharded transactional store (`TxnStore`): every server holds one
-//! shard of the keys and coordinates the transactions its clients send
-//! it; a transaction over several shards commits by two-phase commit
-//! (presumed abort), under the isolation level the params choose.
+//! shard of the keys, alone or as one replica of the shard's Raft group
+//! (`replicas`), and coordinates the transactions its clients send it; a
+//! transaction over several shards commits by two-phase commit (presumed
+//! abort), under the isolation level the params choose.
 //!
 //! The pure parts, each a data structure with its handler-level tests:
 //! - `locks.rs`: two-phase locking's lock table, with wound-wait or
@@ -22,6 +23,11 @@
 //! - `timestamps.rs`: snapshot isolation's timestamp sources (an oracle,
 //!   or the coordinators' clocks with Spanner's commit-wait).
 //! - `params.rs`: the params a scenario writes, validated.
+//! - `replicated.rs`: a shard replicated by a Raft group (`replicas`
+//!   above 1): the records its log holds and the picture of the shard
+//!   they build, from which a new leader rebuilds.
+//! - `group.rs`: which servers hold which shard, and the Raft library's
+//!   window on a server.
 //!
 //! And what runs them: `messages.rs` (messages, timers, durable records,
 //! events), `server.rs` (the service: messages, timers and the disk
@@ -33,6 +39,7 @@ pub mod coordinator;
 #[cfg(test)]
 mod coordinator_test;
 pub mod dedup;
+pub mod group;
 pub mod locks;
 #[cfg(test)]
 mod locks_test;
@@ -50,6 +57,7 @@ pub mod plan;
 #[cfg(test)]
 mod plan_test;
 pub mod plugin;
+pub mod replicated;
 pub mod server;
 pub mod shard;
 #[cfg(test)]

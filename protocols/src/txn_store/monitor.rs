@@ -4,7 +4,10 @@
 //! Invariant `atomic-commit`: no transaction is installed on one shard and
 //! dropped after a yes vote on another, and none is installed anywhere
 //! that its coordinator aborted. (Isolation is the history checkers'
-//! work: list-append and rw-register judge what clients saw.)
+//! work: list-append and rw-register judge what clients saw.) With
+//! shards as Raft groups, Raft's own invariants too, judged per group by
+//! the Raft monitor from its replicas' events; a group's takeovers count
+//! as `shard_takeovers`.
 //!
 //! Metrics: per run, its throughput (`throughput_per_s`, commits per
 //! simulated second) and the share of decided transactions that aborted
@@ -22,6 +25,9 @@
 use super::locks::TxnId;
 use super::messages::{AbortKind, TxnEvent};
 use crate::invariant::{push_sample, Monitor, ProtocolMetrics, Series, Violation};
+use crate::raft::monitor::{
+    RaftMonitor, ELECTION_SAFETY, LEADER_COMPLETENESS, LOG_MATCHING, STATE_MACHINE_SAFETY,
+};
 use sim_core::{NodeId, SimTime};
 use std::collections::BTreeMap;
 
@@ -45,6 +51,9 @@ pub struct TxnMonitor {
     commit_latency_ms: Vec<f64>,
     /// Set at the end of the run: (commits per second, abort percent).
     rates: Option<(f64, f64)>,
+    /// Per shard's Raft group: its size and Raft's monitor over its
+    /// replicas (members `0..replicas`), made at its first Raft event.
+    groups: BTreeMap<u32, (u32, Box<RaftMonitor>)>,
 }
 
 impl TxnMonitor {
@@ -73,7 +82,13 @@ fn abort_count(kind: AbortKind) -> &'static str {
 }
 
 impl Monitor<TxnEvent> for TxnMonitor {
-    const INVARIANTS: &'static [&'static str] = &["atomic-commit"];
+    const INVARIANTS: &'static [&'static str] = &[
+        "atomic-commit",
+        ELECTION_SAFETY,
+        LOG_MATCHING,
+        LEADER_COMPLETENESS,
+        STATE_MACHINE_SAFETY,
+    ];
 
     fn new(_servers: u32) -> Self {
         TxnMonitor::default()
@@ -115,6 +130,27 @@ impl Monitor<TxnEvent> for TxnMonitor {
                 push_sample(&mut self.prepared_hold_ms, *held_ns as f64 / 1e6);
                 return None;
             }
+            TxnEvent::Raft {
+                shard,
+                replicas,
+                event,
+            } => {
+                let (size, raft) = self
+                    .groups
+                    .entry(*shard)
+                    .or_insert_with(|| (*replicas, Box::new(RaftMonitor::new(*replicas))));
+                debug_assert_eq!(size, replicas, "a group keeps its size");
+                let member = NodeId(node.0 % *size);
+                return raft.observe(time, member, event).map(|mut v| {
+                    v.message = format!("shard {shard}'s group: {}", v.message);
+                    v.node = Some(node);
+                    v
+                });
+            }
+            TxnEvent::TookOver { .. } => {
+                self.count("shard_takeovers");
+                return None;
+            }
         };
         let (txn, seen) = fate;
         if seen & INSTALLED != 0 && seen & (DROPPED_PREPARED | ABORTED) != 0 {
@@ -136,6 +172,16 @@ impl Monitor<TxnEvent> for TxnMonitor {
         None
     }
 
+    fn node_crashed(&mut self, time: SimTime, node: NodeId) {
+        // Groups are consecutive servers: this one's group is the one
+        // whose members' range holds it.
+        for (shard, (size, raft)) in self.groups.iter_mut() {
+            if node.0 / *size == *shard {
+                raft.node_crashed(time, NodeId(node.0 % *size));
+            }
+        }
+    }
+
     fn finish(&mut self, time: SimTime) -> Vec<Violation> {
         let commits = self.counts.get("commits").copied().unwrap_or(0);
         let aborts: u64 = (self.counts.iter())
@@ -147,7 +193,11 @@ impl Monitor<TxnEvent> for TxnMonitor {
             let abort_percent = 100.0 * aborts as f64 / (commits + aborts) as f64;
             self.rates = Some((commits as f64 / seconds, abort_percent));
         }
-        Vec::new()
+        let mut violations = Vec::new();
+        for raft in self.groups.values_mut() {
+            violations.extend(raft.1.finish(time));
+        }
+        violations
     }
 
     fn metrics(&self) -> ProtocolMetrics {
@@ -175,7 +225,8 @@ impl Monitor<TxnEvent> for TxnMonitor {
     }
 
     fn heap_bytes(&self) -> usize {
-        self.fates.len() * 48
+        self.groups.values().map(|g| g.1.heap_bytes()).sum::<usize>()
+            + self.fates.len() * 48
             + (self.lock_wait_ms.capacity()
                 + self.prepared_hold_ms.capacity()
                 + self.commit_latency_ms.capacity())

@@ -8,6 +8,7 @@ use super::locks::DeadlockPolicy;
 use super::plan::Sharding;
 use super::shard::{Isolation, Switches};
 use super::timestamps::TimestampSource;
+use crate::raft::params::RaftParams;
 use serde::{Deserialize, Serialize};
 use sim_core::{Dur, SimDuration};
 
@@ -47,6 +48,14 @@ pub struct TxnStoreParams {
     pub sharding: ShardBy,
     /// A transaction not decided in this long is aborted.
     pub request_timeout: Dur,
+    /// Servers per shard: 1, a shard per server; 3 or 5, each shard a Raft
+    /// group of that many (the servers must make whole groups).
+    #[serde(skip_serializing_if = "is_one")]
+    pub replicas: u32,
+    /// The shard groups' Raft (with `replicas` above 1); `leader_noop`
+    /// must stay on: a new leader serves once its term's entry is applied.
+    #[serde(skip_serializing_if = "is_default_raft")]
+    pub raft: RaftParams,
     /// BUG SWITCH: snapshot isolation without first committer wins (lost update).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub si_without_write_conflict_check: bool,
@@ -64,6 +73,17 @@ pub struct TxnStoreParams {
     pub local_clock_timestamps_without_wait: bool,
 }
 
+fn is_one(n: &u32) -> bool {
+    *n == 1
+}
+
+fn is_default_raft(raft: &RaftParams) -> bool {
+    *raft == RaftParams::default()
+}
+
+/// Servers per shard at most.
+pub const REPLICAS_MAX: u32 = 7;
+
 /// Upper bounds, so a typo cannot make a run endless.
 pub const REQUEST_TIMEOUT_MAX: SimDuration = SimDuration::from_secs(60);
 pub const COMMIT_WAIT_MAX: SimDuration = SimDuration::from_secs(10);
@@ -76,6 +96,8 @@ impl Default for TxnStoreParams {
             timestamps: TimestampSource::Oracle,
             sharding: ShardBy::Hash,
             request_timeout: Dur::ms(1_000),
+            replicas: 1,
+            raft: RaftParams::default(),
             si_without_write_conflict_check: false,
             occ_skip_validation: false,
             read_uncommitted: false,
@@ -96,6 +118,25 @@ impl TxnStoreParams {
                 "request_timeout: above 0 and at most {REQUEST_TIMEOUT_MAX}, got {}",
                 self.request_timeout
             ));
+        }
+        if self.replicas == 0 || self.replicas > REPLICAS_MAX {
+            return Err(format!(
+                "replicas: from 1 (a shard per server) to {REPLICAS_MAX} (a Raft group per shard), got {}",
+                self.replicas
+            ));
+        }
+        if self.replicas > 1 {
+            self.raft
+                .validate(self.replicas as usize)
+                .map_err(|e| format!("raft.{e}"))?;
+            if !self.raft.leader_noop {
+                return Err("raft.leader_noop: a shard's new leader serves once an entry of its term is applied; set it to true".into());
+            }
+            if !self.raft.preload_log_lengths.is_empty() {
+                return Err("raft.preload_log_lengths: a shard's log holds its records, not no-ops; remove it".into());
+            }
+        } else if !is_default_raft(&self.raft) {
+            return Err("raft: set only with replicas above 1 (each shard a Raft group); remove it, or set replicas".into());
         }
         if let TimestampSource::LocalClocks { commit_wait } = self.timestamps {
             if commit_wait.0 > COMMIT_WAIT_MAX {

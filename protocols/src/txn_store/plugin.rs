@@ -12,7 +12,7 @@ pub struct TxnStorePlugin;
 impl Plugin for TxnStorePlugin {
     const NAME: &'static str = "TxnStore";
     const SUMMARY: &'static str =
-        "sharded transactional store (a shard per server, two-phase commit across shards) under 2PL, OCC, snapshot isolation or read committed";
+        "sharded transactional store (a shard per server or per Raft group, two-phase commit across shards) under 2PL, OCC, snapshot isolation or read committed";
     /// Gets and puts are one-key transactions; there is no compare-and-set
     /// or append on a register (lists are appended inside transactions).
     /// A sweep draws throughput (each group's mean) against commit
@@ -31,7 +31,15 @@ impl Plugin for TxnStorePlugin {
                 setup.servers
             )));
         }
-        params.validate().map_err(|e| Invalid::from_text(&e))
+        params.validate().map_err(|e| Invalid::from_text(&e))?;
+        let servers = setup.servers as u64;
+        let replicas = u64::from(params.replicas);
+        if servers < replicas || servers % replicas != 0 {
+            return Err(Invalid::nodes(format!(
+                "TxnStore with replicas: {replicas} makes each shard a group of {replicas} servers; {servers} servers do not make whole groups: use a multiple of {replicas}"
+            )));
+        }
+        Ok(())
     }
 
     /// A client keeps to the server that answered it last, its

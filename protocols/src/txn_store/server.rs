@@ -25,9 +25,22 @@
 //! Messages from a server to itself do not go through the network: they
 //! queue (`local`) and run when the handler ends, or when the disk has
 //! what they depend on (`after_sync`).
+//!
+//! With `replicas` above 1 each shard is a Raft group (`group.rs`,
+//! `replicated.rs`): the shard's records go to the group's log instead
+//! of the server's disk, and a replica serves its shard only while it
+//! leads with every earlier entry applied. A yes vote goes once the
+//! prepared record is applied (so a majority holds it), a commit's
+//! acknowledgement once its record is; a new leader rebuilds its shard
+//! from the log's picture, prepared transactions holding their locks
+//! again and asking their coordinators. A replica that does not lead
+//! passes a coordinator's message to the leader it knows of. The
+//! coordinators' decisions stay on their own disks: a coordinator's
+//! crash still blocks, as two-phase commit does.
 
 use super::coordinator::{Abort, Coordinator, Request, Step};
 use super::dedup::{Owner, Owners};
+use super::group::{Applied, GroupEnv, Layout};
 use super::locks::TxnId;
 use super::messages::{
     AbortKind, DecisionOnDisk, PreparedOnDisk, TsPurpose, TxnEvent, TxnMessage, TxnTimer,
@@ -35,12 +48,14 @@ use super::messages::{
 };
 use super::oracle::{OracleServer, ORACLE};
 use super::params::{IsolationLevel, TxnStoreParams};
+use super::replicated::{ShardApp, ShardApplied, ShardCommand, ShardImage, ShardWaiter};
 use super::shard::{AbortReason, CommittedWrite, Effect, Mop, PreparedRecord, Shard};
 use super::timestamps::{commit_wait, TimestampSource};
 use crate::client::{ClientReply, ClientRequest, ClientResponse};
 use crate::cluster::{ServerCtx, Service};
 use crate::kv::{key_index, render_txn, KvOp, KvResult, TxnMop};
-use std::collections::{BTreeMap, VecDeque};
+use crate::raft::Raft;
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::Arc;
 
 use sim_core::{NodeId, SimDuration, SyncId, TimerId};
@@ -128,11 +143,31 @@ enum Deferred {
     Decided(TxnId, u64),
 }
 
+/// A replica's part in its shard's Raft group.
+#[derive(Debug)]
+struct Group {
+    raft: Raft<ShardApp>,
+    /// What the last Raft call applied, for the server to act on.
+    applied: Applied,
+    /// The term in which this replica leads and serves its shard (rebuilt
+    /// from the log once every earlier entry was applied), if it does.
+    serving: Option<u64>,
+    /// Commits proposed here and not yet applied: their acknowledgement
+    /// waits for the log, and a repeat of their decision for it too.
+    committing: BTreeSet<TxnId>,
+}
+
 #[derive(Debug)]
 pub struct TxnServer {
     params: Arc<TxnStoreParams>,
     /// The workload's keys (range sharding divides them).
     keys: u32,
+    layout: Layout,
+    /// With `replicas` above 1: this server's replica of its shard.
+    group: Option<Box<Group>>,
+    /// Per shard, the server this coordinator believes leads it, and when
+    /// (local clock, ns) it last heard from that shard.
+    leaders: Vec<(NodeId, u64)>,
     shard: Shard,
     owners: Owners,
     parts: BTreeMap<TxnId, Part>,
@@ -163,9 +198,23 @@ impl TxnServer {
             u64::from(servers) <= STAMP_SERVERS_MAX,
             "validated: at most {STAMP_SERVERS_MAX} servers"
         );
+        let layout = Layout::new(servers, params.replicas);
+        let group = layout.replicated().then(|| {
+            Box::new(Group {
+                raft: Raft::with_state(Arc::new(params.raft.clone()), ShardImage::default()),
+                applied: Applied::default(),
+                serving: None,
+                committing: BTreeSet::new(),
+            })
+        });
         TxnServer {
             shard: Shard::with_switches(params.shard_isolation(), params.switches()),
-            coordinator: Coordinator::new(params.placement(keys), servers),
+            coordinator: Coordinator::new(params.placement(keys), layout.shards),
+            leaders: (0..layout.shards)
+                .map(|s| (layout.server(s, NodeId(0)), 0))
+                .collect(),
+            layout,
+            group,
             params,
             keys,
             owners: Owners::default(),
@@ -236,6 +285,25 @@ impl TxnServer {
                 "a server's messages to itself never end"
             );
         }
+    }
+
+    /// A (re)start: everything volatile fresh, the rest from disk; a
+    /// group's replica starts (or recovers) its Raft module.
+    fn start(&mut self, ctx: &mut ServerCtx<'_, '_, Self>, recovering: bool) {
+        let keys = self.keys;
+        *self = TxnServer::new(self.params.clone(), keys, ctx.server_count());
+        self.recover_from_disk(ctx);
+        if self.group.is_some() {
+            self.with_group(ctx, |raft, env| {
+                if recovering {
+                    raft.on_recover(env);
+                } else {
+                    raft.on_start(env);
+                }
+            });
+        }
+        self.oracle_start(ctx);
+        self.drain_local(ctx);
     }
 
     // ----- the oracle (`oracle.rs`) -----
@@ -384,7 +452,8 @@ impl TxnServer {
                         Request::Commit { txn, commit_ts } => TxnMessage::Commit { txn, commit_ts },
                         Request::Abort { txn } => TxnMessage::Abort { txn },
                     };
-                    self.deliver(ctx, NodeId(shard), message, false);
+                    let leader = self.leaders[shard as usize].0;
+                    self.deliver(ctx, leader, message, false);
                 }
                 Step::PersistCommit(txn, min_commit_ts) => {
                     if self.uses_oracle() {
@@ -530,6 +599,25 @@ impl TxnServer {
         }
     }
 
+    /// `txn` ran out of time: a shard of it not heard from since it began
+    /// may have lost its leader, so the next message to it goes to the
+    /// group's next replica (which passes it on to the leader it knows).
+    fn suspect_leaders(&mut self, txn: TxnId) {
+        if !self.layout.replicated() {
+            return;
+        }
+        let Some(began_ns) = self.asked.get(&txn).map(|a| a.arrived_ns) else {
+            return;
+        };
+        for shard in self.coordinator.shards_of(txn) {
+            let (leader, heard_ns) = self.leaders[shard as usize];
+            if heard_ns < began_ns {
+                let next = NodeId((self.layout.member_of(leader).0 + 1) % self.layout.replicas);
+                self.leaders[shard as usize] = (self.layout.server(shard, next), heard_ns);
+            }
+        }
+    }
+
     fn on_decided(&mut self, ctx: &mut ServerCtx<'_, '_, Self>, txn: TxnId, ts: u64) {
         let steps = self.coordinator.persisted(txn, ts);
         self.run_steps(ctx, txn, steps);
@@ -584,11 +672,41 @@ impl TxnServer {
     fn on_commit(&mut self, ctx: &mut ServerCtx<'_, '_, Self>, from: NodeId, txn: TxnId, ts: u64) {
         if !self.shard.has(txn) {
             // Committed here already (a repeat), since a commit follows
-            // this shard's yes, which a restart keeps.
+            // this shard's yes, which a restart (or a new leader) keeps;
+            // in a group, once its record is applied.
+            if let Some(group) = self.group.as_ref() {
+                if !group.committing.contains(&txn) {
+                    self.deliver(ctx, from, TxnMessage::CommitAck { txn }, false);
+                }
+                return;
+            }
             self.deliver(ctx, from, TxnMessage::CommitAck { txn }, true);
             return;
         }
         let writes: Vec<CommittedWrite> = self.shard.committed_writes(txn, ts);
+        if self.group.is_some() {
+            let owner = Owner {
+                txn,
+                committed: true,
+            };
+            let command = ShardCommand::Commit { txn, writes, owner };
+            let waiter = ShardWaiter::Ack {
+                coordinator: from.0,
+            };
+            if !self.propose(ctx, command, waiter) {
+                // The log is full for now: the transaction stays prepared
+                // here, and its in-doubt query brings the decision again.
+                return;
+            }
+            if let Some(group) = self.group.as_mut() {
+                group.committing.insert(txn);
+            }
+            let effects = self.shard.commit(txn, ts);
+            self.owners.committed(txn);
+            self.end_part(ctx, txn);
+            self.effects(ctx, effects);
+            return;
+        }
         let effects = self.shard.commit(txn, ts);
         for write in &writes {
             let version = VersionOnDisk {
@@ -625,7 +743,12 @@ impl TxnServer {
             .get(&txn)
             .is_some_and(|p| p.prepared_ns.is_some());
         let effects = self.shard.abort_decided(txn);
-        if prepared {
+        if prepared && self.group.is_some() {
+            // Its prepared record may be in the log (or on its way): its
+            // drop follows it there. Refused (the log is full), a new
+            // leader finds it prepared and asks again.
+            let _ = self.propose(ctx, ShardCommand::Abort { txn }, ShardWaiter::Dropped);
+        } else if prepared {
             // No sync: a record that outlives a crash is asked about
             // again, and its coordinator says abort again.
             ctx.storage().delete(&txn_key("p/", txn));
@@ -705,6 +828,34 @@ impl TxnServer {
             record,
             coordinator,
         };
+        if self.group.is_some() {
+            let waiter = ShardWaiter::Vote {
+                coordinator: coordinator.0,
+                min_commit_ts: self.shard.min_commit_ts(txn),
+            };
+            if !self.propose(ctx, ShardCommand::Prepare(on_disk), waiter) {
+                // The log is full for now: no promise was made, so no.
+                self.owners.dropped(txn);
+                let effects = self.shard.abort_decided(txn);
+                self.end_part(ctx, txn);
+                let vote = TxnMessage::Vote {
+                    txn,
+                    yes: false,
+                    min_commit_ts: 0,
+                };
+                self.deliver(ctx, coordinator, vote, false);
+                self.effects(ctx, effects);
+                return;
+            }
+            // The vote goes once the record is applied (`on_applied`).
+            let now = Self::now_ns(ctx);
+            let in_doubt = self.params.request_timeout.0;
+            let part = self.parts.get_mut(&txn).expect("voting");
+            part.prepared_ns = Some(now);
+            ctx.cancel_timer_in(&mut part.timer);
+            part.timer = Some(ctx.set_timer(in_doubt, TxnTimer::InDoubt(txn)));
+            return;
+        }
         ctx.storage().put(&txn_key("p/", txn), to_bytes(&on_disk));
         ctx.storage().sync_grouped();
         let now = Self::now_ns(ctx);
@@ -722,7 +873,30 @@ impl TxnServer {
     }
 
     fn on_peer(&mut self, ctx: &mut ServerCtx<'_, '_, Self>, from: NodeId, message: TxnMessage) {
-        let shard = from.0;
+        let shard = self.layout.shard_of(from);
+        let for_shard = matches!(
+            message,
+            TxnMessage::Execute { .. }
+                | TxnMessage::Prepare { .. }
+                | TxnMessage::Commit { .. }
+                | TxnMessage::Abort { .. }
+        );
+        if for_shard && !self.serving() {
+            self.forward(ctx, from, 0, message);
+            return;
+        }
+        if matches!(
+            message,
+            TxnMessage::Executed { .. }
+                | TxnMessage::Aborted { .. }
+                | TxnMessage::Refused { .. }
+                | TxnMessage::Vote { .. }
+                | TxnMessage::CommitAck { .. }
+                | TxnMessage::Query { .. }
+        ) {
+            // Only a shard's serving leader says these: it leads.
+            self.leaders[shard as usize] = (from, Self::now_ns(ctx));
+        }
         match message {
             TxnMessage::Execute {
                 txn,
@@ -785,39 +959,54 @@ impl TxnServer {
                 TsPurpose::Start => self.begin(ctx, txn, ts),
                 TsPurpose::Commit => self.persist_commit(ctx, txn, ts),
             },
+            TxnMessage::Forwarded {
+                coordinator,
+                hops,
+                message,
+            } => {
+                if self.serving() {
+                    self.on_peer(ctx, coordinator, *message);
+                } else {
+                    self.forward(ctx, coordinator, hops, *message);
+                }
+            }
+            TxnMessage::Raft(message) => {
+                if self.layout.shard_of(from) != self.layout.shard_of(ctx.id()) {
+                    unreachable!("{from} is not of {}'s group", ctx.id());
+                }
+                let member = self.layout.member_of(from);
+                self.with_group(ctx, |raft, env| raft.on_message(env, member, message));
+            }
         }
     }
 
-    /// Rebuilds the shard, the owners and the decisions from disk.
-    fn recover_from_disk(&mut self, ctx: &mut ServerCtx<'_, '_, Self>) {
-        let committed: Vec<CommittedWrite> = ctx
-            .storage()
-            .range("v/", "v0")
-            .map(|(key, bytes)| {
-                let version: VersionOnDisk = from_bytes(bytes);
-                CommittedWrite {
-                    key: key["v/".len()..].to_string(),
-                    commit_ts: version.commit_ts,
-                    value: version.value,
-                }
-            })
-            .collect();
-        let prepared: Vec<PreparedOnDisk> = records(ctx.storage(), "p/");
-        let owners: Vec<Owner> = records(ctx.storage(), "o/");
-        let decisions: Vec<DecisionOnDisk> = records(ctx.storage(), "c/");
+    /// The shard from its durable records (the disk's after a restart,
+    /// the log's picture at a takeover): committed versions, and prepared
+    /// transactions holding their keys again, each asking its coordinator
+    /// after `request_timeout`.
+    fn rebuild_shard(
+        &mut self,
+        ctx: &mut ServerCtx<'_, '_, Self>,
+        committed: &[CommittedWrite],
+        prepared: Vec<PreparedOnDisk>,
+        owners: Vec<Owner>,
+    ) {
+        debug_assert!(self.parts.is_empty(), "a shard is rebuilt from nothing");
         let records: Vec<PreparedRecord> = prepared.iter().map(|p| p.record.clone()).collect();
         self.shard = Shard::restore(
             self.params.shard_isolation(),
             self.params.switches(),
-            &committed,
+            committed,
             &records,
         );
         if let TimestampSource::LocalClocks { .. } = self.params.timestamps {
-            // Reads this shard served before the crash are forgotten; a
-            // commit must still land above every one of them.
+            // Reads this shard served before the crash (or under the last
+            // leader) are forgotten; a commit must still land above every
+            // one of them.
             let floor = Self::now_ns(ctx) + self.params.commit_wait().as_nanos();
             self.shard.set_read_floor(floor);
         }
+        self.owners = Owners::default();
         for owner in owners {
             self.owners.restore(owner);
         }
@@ -838,13 +1027,201 @@ impl TxnServer {
             };
             self.parts.insert(txn, part);
         }
+        debug_assert_eq!(self.parts.len(), self.shard.txns());
+    }
+
+    // ----- the shard's Raft group (`replicas` above 1) -----
+
+    /// Whether this server serves its shard now: always with one replica;
+    /// in a group, while it leads with its shard rebuilt.
+    fn serving(&self) -> bool {
+        self.group.as_ref().is_none_or(|g| g.serving.is_some())
+    }
+
+    /// A coordinator's `message` reached a replica that does not serve:
+    /// on to the leader it knows of, at most once per replica; else it is
+    /// dropped, and the coordinator's deadline (or the shard's query)
+    /// covers it.
+    fn forward(
+        &mut self,
+        ctx: &mut ServerCtx<'_, '_, Self>,
+        coordinator: NodeId,
+        hops: u8,
+        message: TxnMessage,
+    ) {
+        let Some(group) = self.group.as_ref() else {
+            unreachable!("a one-server shard always serves");
+        };
+        let me = self.layout.member_of(ctx.id());
+        let shard = self.layout.shard_of(ctx.id());
+        let Some(leader) = group.raft.leader().filter(|l| *l != me) else {
+            return;
+        };
+        if u32::from(hops) + 1 >= self.layout.replicas {
+            return;
+        }
+        let forwarded = TxnMessage::Forwarded {
+            coordinator,
+            hops: hops + 1,
+            message: Box::new(message),
+        };
+        ctx.send(self.layout.server(shard, leader), forwarded);
+    }
+
+    /// The serving leader proposes a record of its shard; false when the
+    /// log refused it before appending anything.
+    fn propose(
+        &mut self,
+        ctx: &mut ServerCtx<'_, '_, Self>,
+        command: ShardCommand,
+        waiter: ShardWaiter,
+    ) -> bool {
+        debug_assert!(self.serving(), "only a serving leader proposes");
+        let mut appended = false;
+        self.with_group(ctx, |raft, env| {
+            appended = raft.propose_command(env, command, waiter).is_some();
+        });
+        appended
+    }
+
+    /// Runs `f` on this replica's Raft module, then acts on what it
+    /// applied and on a change of leadership.
+    fn with_group(
+        &mut self,
+        ctx: &mut ServerCtx<'_, '_, Self>,
+        f: impl FnOnce(&mut Raft<ShardApp>, &mut GroupEnv<'_, '_, '_>),
+    ) {
+        let layout = self.layout;
+        let shard = layout.shard_of(ctx.id());
+        let Some(group) = self.group.as_mut() else {
+            unreachable!("only a group's replica runs Raft");
+        };
+        {
+            let mut env = GroupEnv {
+                ctx,
+                layout,
+                shard,
+                applied: &mut group.applied,
+            };
+            f(&mut group.raft, &mut env);
+        }
+        let outputs = std::mem::take(&mut group.applied.outputs);
+        for (output, waiter) in outputs {
+            self.on_applied(ctx, output, waiter);
+        }
+        let group = self.group.as_mut().expect("a group's replica");
+        let leading = group.raft.leader_term();
+        if group.serving.is_some() && group.serving != leading {
+            self.step_down(ctx);
+        }
+        let group = self.group.as_mut().expect("a group's replica");
+        if let Some(term) = leading.filter(|t| group.serving.is_none() && group.applied.term >= *t) {
+            self.take_over(ctx, term);
+        }
+    }
+
+    /// A record this leader proposed is applied: a majority holds it.
+    fn on_applied(
+        &mut self,
+        ctx: &mut ServerCtx<'_, '_, Self>,
+        output: ShardApplied,
+        waiter: ShardWaiter,
+    ) {
+        match (output, waiter) {
+            (
+                ShardApplied::Prepared(txn),
+                ShardWaiter::Vote {
+                    coordinator,
+                    min_commit_ts,
+                },
+            ) => {
+                let vote = TxnMessage::Vote {
+                    txn,
+                    yes: true,
+                    min_commit_ts,
+                };
+                self.deliver(ctx, NodeId(coordinator), vote, false);
+            }
+            (ShardApplied::Committed(txn), ShardWaiter::Ack { coordinator }) => {
+                if let Some(group) = self.group.as_mut() {
+                    group.committing.remove(&txn);
+                }
+                self.deliver(ctx, NodeId(coordinator), TxnMessage::CommitAck { txn }, false);
+                let versions_kept = self.shard.versions_kept();
+                ctx.emit(TxnEvent::ShardCommitted { txn, versions_kept });
+            }
+            (
+                ShardApplied::Aborted {
+                    txn,
+                    prepared: true,
+                },
+                ShardWaiter::Dropped,
+            ) => ctx.emit(TxnEvent::ShardAbortedPrepared { txn }),
+            (ShardApplied::Aborted { .. }, ShardWaiter::Dropped) => {}
+            (output, waiter) => unreachable!("{waiter:?} waits for no {output:?}"),
+        }
+    }
+
+    /// This replica leads `term` and has applied every earlier entry: it
+    /// rebuilds its shard from the log's picture and serves.
+    fn take_over(&mut self, ctx: &mut ServerCtx<'_, '_, Self>, term: u64) {
+        let group = self.group.as_mut().expect("a group's replica");
+        let image = group.raft.state();
+        let committed = image.committed();
+        let prepared: Vec<PreparedOnDisk> = image.prepared.values().cloned().collect();
+        let owners: Vec<Owner> = image.owners.values().copied().collect();
+        group.serving = Some(term);
+        group.committing.clear();
+        let count = prepared.len() as u32;
+        self.rebuild_shard(ctx, &committed, prepared, owners);
+        let shard = self.layout.shard_of(ctx.id());
+        ctx.emit(TxnEvent::TookOver {
+            shard,
+            prepared: count,
+        });
+        debug_assert!(self.serving());
+    }
+
+    /// This replica no longer leads: its shard's memory (locks, running
+    /// transactions) goes, as at a crash; the log keeps what was promised.
+    fn step_down(&mut self, ctx: &mut ServerCtx<'_, '_, Self>) {
+        for (_, mut part) in std::mem::take(&mut self.parts) {
+            ctx.cancel_timer_in(&mut part.timer);
+        }
+        self.shard = Shard::with_switches(self.params.shard_isolation(), self.params.switches());
+        self.owners = Owners::default();
+        let group = self.group.as_mut().expect("a group's replica");
+        group.serving = None;
+        group.committing.clear();
+        debug_assert!(!self.serving() && self.parts.is_empty());
+    }
+
+    /// Rebuilds the shard, the owners and the decisions from disk.
+    fn recover_from_disk(&mut self, ctx: &mut ServerCtx<'_, '_, Self>) {
+        let committed: Vec<CommittedWrite> = ctx
+            .storage()
+            .range("v/", "v0")
+            .map(|(key, bytes)| {
+                let version: VersionOnDisk = from_bytes(bytes);
+                CommittedWrite {
+                    key: key["v/".len()..].to_string(),
+                    commit_ts: version.commit_ts,
+                    value: version.value,
+                }
+            })
+            .collect();
+        let prepared: Vec<PreparedOnDisk> = records(ctx.storage(), "p/");
+        let owners: Vec<Owner> = records(ctx.storage(), "o/");
+        let decisions: Vec<DecisionOnDisk> = records(ctx.storage(), "c/");
+        self.rebuild_shard(ctx, &committed, prepared, owners);
         for d in decisions {
             for shard in &d.shards {
                 let commit = TxnMessage::Commit {
                     txn: d.txn,
                     commit_ts: d.commit_ts,
                 };
-                self.deliver(ctx, NodeId(*shard), commit, false);
+                let leader = self.leaders[*shard as usize].0;
+                self.deliver(ctx, leader, commit, false);
             }
             self.decisions.insert(d.txn, (d.commit_ts, d.shards));
         }
@@ -870,7 +1247,8 @@ impl Service for TxnServer {
     fn state_heap_bytes(&self) -> usize {
         // An estimate, O(1): per transaction tracked, per version kept
         // and per owner, a few hundred bytes each.
-        (self.shard.txns() + self.parts.len() + self.asked.len() + self.decisions.len()) * 256
+        self.group.as_ref().map_or(0, |g| g.raft.heap_bytes())
+            + (self.shard.txns() + self.parts.len() + self.asked.len() + self.decisions.len()) * 256
             + self.shard.versions_kept() * 96
             + self.shard.read_ts_keys() * 64
             + self.owners.len() * 64
@@ -878,11 +1256,11 @@ impl Service for TxnServer {
     }
 
     fn on_start(&mut self, ctx: &mut ServerCtx<'_, '_, Self>) {
-        let keys = self.keys;
-        *self = TxnServer::new(self.params.clone(), keys, ctx.server_count());
-        self.recover_from_disk(ctx);
-        self.oracle_start(ctx);
-        self.drain_local(ctx);
+        self.start(ctx, false);
+    }
+
+    fn on_recover(&mut self, ctx: &mut ServerCtx<'_, '_, Self>) {
+        self.start(ctx, true);
     }
 
     fn on_message(&mut self, ctx: &mut ServerCtx<'_, '_, Self>, from: NodeId, message: TxnMessage) {
@@ -890,12 +1268,13 @@ impl Service for TxnServer {
         self.drain_local(ctx);
     }
 
-    fn on_timer(&mut self, ctx: &mut ServerCtx<'_, '_, Self>, _id: TimerId, timer: TxnTimer) {
+    fn on_timer(&mut self, ctx: &mut ServerCtx<'_, '_, Self>, id: TimerId, timer: TxnTimer) {
         match timer {
             TxnTimer::Deadline(txn) => {
                 if let Some(asked) = self.asked.get_mut(&txn) {
                     asked.deadline = None;
                 }
+                self.suspect_leaders(txn);
                 let mut steps = self.coordinator.timed_out(txn);
                 match self.asked.get(&txn) {
                     Some(asked) if steps.is_empty() && !asked.begun => {
@@ -931,6 +1310,9 @@ impl Service for TxnServer {
                     self.effects(ctx, effects);
                 }
             }
+            TxnTimer::Raft(timer) => {
+                self.with_group(ctx, |raft, env| raft.on_timer(env, id, timer));
+            }
             TxnTimer::InDoubt(txn) => {
                 let Some(part) = self.parts.get_mut(&txn) else {
                     return;
@@ -945,6 +1327,9 @@ impl Service for TxnServer {
     }
 
     fn on_synced(&mut self, ctx: &mut ServerCtx<'_, '_, Self>, id: SyncId) {
+        if self.group.is_some() {
+            self.with_group(ctx, |raft, env| raft.on_synced(env, id));
+        }
         self.oracle_synced(ctx, id);
         while self.after_sync.front().is_some_and(|(sync, _)| *sync <= id) {
             let (_, deferred) = self.after_sync.pop_front().expect("non-empty");

@@ -144,7 +144,7 @@ pub struct PreparedRecord {
 }
 
 /// A committed version, as a shard's durable log holds it.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct CommittedWrite {
     pub key: String,
     pub commit_ts: u64,

@@ -498,15 +498,32 @@ fn txn_store(d: &mut Draw, timing: Timing) -> Parts {
     );
     // WriteSkew reads two keys.
     let workload = environment::workload_with(d, timing, &mix, 2, 8, 8, false);
+    let mut params = format!(
+        "isolation: {isolation}, deadlock: {}, timestamps: {timestamps}, sharding: {}, request_timeout: \"{}\"",
+        d.pick(&["WoundWait", "WaitDie"]),
+        d.pick(&["Hash", "Range"]),
+        ms(d.real(200.0, 1_500.0))
+    );
+    // One time in three, each shard is a Raft group of 3 or 5 (its
+    // election timeouts drawn too).
+    let (shards, replicas) = if d.chance(1.0 / 3.0) {
+        let replicas: u64 = *d.pick(&[3, 3, 5]);
+        let low = d.real(20.0, 200.0);
+        params += &format!(
+            ", replicas: {replicas}, raft: (election_timeout: (\"{}\", \"{}\"), pre_vote: {}, check_quorum: {})",
+            ms(low),
+            ms(low * d.real(1.5, 3.0)),
+            d.chance(0.5),
+            d.chance(0.5)
+        );
+        (d.int(1, 3), replicas)
+    } else {
+        (d.int(1, 5), 1)
+    };
     Parts {
-        servers: d.int(1, 5),
+        servers: shards * replicas,
         names: None,
-        params: format!(
-            "isolation: {isolation}, deadlock: {}, timestamps: {timestamps}, sharding: {}, request_timeout: \"{}\"",
-            d.pick(&["WoundWait", "WaitDie"]),
-            d.pick(&["Hash", "Range"]),
-            ms(d.real(200.0, 1_500.0))
-        ),
+        params,
         allow,
         workload: Some(workload),
         kinds,
