@@ -12,6 +12,10 @@
 //! an older operation than the client's latest is refused: the client has
 //! moved on.
 //!
+//! A transaction that committed here is never admitted again: a late
+//! copy of its request to run would run it afresh, and a copy of its
+//! commit would then install its writes a second time.
+//!
 //! A message can overtake another: an abort can reach a shard before the
 //! transaction's own request to run there, which would then take locks
 //! that nothing releases until the shard gives up on it. So a shard also
@@ -53,7 +57,10 @@ impl Owners {
         }
         let admitted = match self.by_client.get(&txn.client) {
             None => true,
-            Some(owner) if owner.txn == txn => true,
+            // Running or prepared: a repeat of its request continues it.
+            // Committed: a late copy (the network duplicates) may not run
+            // it again, or a copy of its commit would install it twice.
+            Some(owner) if owner.txn == txn => !owner.committed,
             Some(owner) if owner.txn.seq > txn.seq => false,
             Some(owner) if owner.txn.seq < txn.seq => true,
             Some(owner) => !owner.committed && !live(owner.txn),
@@ -154,6 +161,22 @@ mod tests {
         // Other clients are independent.
         assert!(owners.admit(attempt(2, 1, 50), |_| false));
         assert_eq!(owners.len(), 2);
+    }
+
+    /// Regression (swarm scenario 448, seed 1; frozen as
+    /// `txnstore-late-copy-runs-a-commit-again.ron`): on a network that
+    /// duplicates, a late copy of a committed transaction's request to run
+    /// was admitted (it was its operation's owner), ran again, and a late
+    /// copy of its commit installed its append a second time.
+    #[test]
+    fn regression_a_late_copy_of_a_committed_transactions_request_is_refused() {
+        let mut owners = Owners::default();
+        let txn = attempt(1, 3, 100);
+        assert!(owners.admit(txn, |_| false));
+        assert!(owners.admit(txn, |_| true), "a repeat while it runs continues it");
+        owners.committed(txn);
+        assert!(!owners.admit(txn, |_| false), "committed here: never again");
+        assert_eq!(owners.get(1), Some(Owner { txn, committed: true }));
     }
 
     #[test]
