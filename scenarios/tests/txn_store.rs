@@ -43,7 +43,11 @@ fn caught(scenario: &Scenario, limit: u64, anomalies_named: &[&str]) -> Result<u
 const SEEDS_TO_CATCH: u64 = 3;
 
 /// Each bug switch, the settings it needs and the anomalies that name it.
-type SwitchCase = (&'static str, &'static [&'static str], &'static [&'static str]);
+type SwitchCase = (
+    &'static str,
+    &'static [&'static str],
+    &'static [&'static str],
+);
 
 #[test]
 fn each_bug_switch_is_caught_with_the_anomaly_it_lets_through() {

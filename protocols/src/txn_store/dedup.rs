@@ -173,10 +173,19 @@ mod tests {
         let mut owners = Owners::default();
         let txn = attempt(1, 3, 100);
         assert!(owners.admit(txn, |_| false));
-        assert!(owners.admit(txn, |_| true), "a repeat while it runs continues it");
+        assert!(
+            owners.admit(txn, |_| true),
+            "a repeat while it runs continues it"
+        );
         owners.committed(txn);
         assert!(!owners.admit(txn, |_| false), "committed here: never again");
-        assert_eq!(owners.get(1), Some(Owner { txn, committed: true }));
+        assert_eq!(
+            owners.get(1),
+            Some(Owner {
+                txn,
+                committed: true
+            })
+        );
     }
 
     #[test]

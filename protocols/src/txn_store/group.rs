@@ -87,7 +87,10 @@ pub struct GroupEnv<'x, 'c, 'a> {
 
 impl GroupEnv<'_, '_, '_> {
     fn server(&self, member: NodeId) -> NodeId {
-        debug_assert!(member.0 < self.layout.replicas, "Raft speaks only to the group");
+        debug_assert!(
+            member.0 < self.layout.replicas,
+            "Raft speaks only to the group"
+        );
         self.layout.server(self.shard, member)
     }
 }
@@ -164,7 +167,10 @@ mod tests {
         assert_eq!(placed, [(0, 0), (0, 1), (0, 2), (1, 0), (1, 1), (1, 2)]);
         for n in 0..6 {
             let node = NodeId(n);
-            assert_eq!(layout.server(layout.shard_of(node), layout.member_of(node)), node);
+            assert_eq!(
+                layout.server(layout.shard_of(node), layout.member_of(node)),
+                node
+            );
         }
         // One replica: server s holds shard s, as without groups.
         let single = Layout::new(4, 1);

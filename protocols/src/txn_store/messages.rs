@@ -91,6 +91,10 @@ pub enum TxnMessage {
     },
     /// Between the replicas of a shard's Raft group.
     Raft(RaftMessage<ShardCommand>),
+    /// A shard's new leader -> every server: it leads its shard in `term`.
+    Leads {
+        term: u64,
+    },
 }
 
 impl TxnMessage {
@@ -115,6 +119,7 @@ impl TxnMessage {
         "RaftVote",
         "AppendEntries",
         "AppendReply",
+        "Leads",
     ];
 
     pub fn kind(&self) -> usize {
@@ -133,6 +138,7 @@ impl TxnMessage {
             TxnMessage::Ts { .. } => 11,
             TxnMessage::Forwarded { .. } => 12,
             TxnMessage::Raft(raft) => 13 + raft.kind(),
+            TxnMessage::Leads { .. } => 17,
         }
     }
 

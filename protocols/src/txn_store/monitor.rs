@@ -225,7 +225,10 @@ impl Monitor<TxnEvent> for TxnMonitor {
     }
 
     fn heap_bytes(&self) -> usize {
-        self.groups.values().map(|g| g.1.heap_bytes()).sum::<usize>()
+        self.groups
+            .values()
+            .map(|g| g.1.heap_bytes())
+            .sum::<usize>()
             + self.fates.len() * 48
             + (self.lock_wait_ms.capacity()
                 + self.prepared_hold_ms.capacity()

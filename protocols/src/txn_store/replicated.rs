@@ -47,7 +47,10 @@ pub enum ShardApplied {
     Prepared(TxnId),
     Committed(TxnId),
     /// `prepared`: it was prepared in the image (it voted yes).
-    Aborted { txn: TxnId, prepared: bool },
+    Aborted {
+        txn: TxnId,
+        prepared: bool,
+    },
 }
 
 /// Who waits, on the leader that proposed a record, for it to be applied.
@@ -55,7 +58,10 @@ pub enum ShardApplied {
 pub enum ShardWaiter {
     /// The coordinator waits for the yes vote, with the least commit
     /// timestamp this shard allows.
-    Vote { coordinator: u32, min_commit_ts: u64 },
+    Vote {
+        coordinator: u32,
+        min_commit_ts: u64,
+    },
     /// The coordinator waits for the commit's acknowledgement.
     Ack { coordinator: u32 },
     /// Nobody: the monitor hears of the drop.

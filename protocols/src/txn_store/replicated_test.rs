@@ -60,15 +60,27 @@ fn a_prepared_record_holds_its_place_until_its_decision() {
     );
     assert_eq!(image.versions["k1"].value, "x");
     assert_eq!(image.versions["k1"].commit_ts, 7);
-    assert_eq!(image.owners[&1], Owner { txn: a, committed: true });
+    assert_eq!(
+        image.owners[&1],
+        Owner {
+            txn: a,
+            committed: true
+        }
+    );
     // b aborts, having prepared; an abort of nothing prepared says so.
     assert_eq!(
         ShardApp::apply(&mut image, 4, &ShardCommand::Abort { txn: b }),
-        Some(ShardApplied::Aborted { txn: b, prepared: true })
+        Some(ShardApplied::Aborted {
+            txn: b,
+            prepared: true
+        })
     );
     assert_eq!(
         ShardApp::apply(&mut image, 5, &ShardCommand::Abort { txn: b }),
-        Some(ShardApplied::Aborted { txn: b, prepared: false })
+        Some(ShardApplied::Aborted {
+            txn: b,
+            prepared: false
+        })
     );
     assert!(image.prepared.is_empty());
     assert!(!image.owners.contains_key(&2), "an abort owns nothing");

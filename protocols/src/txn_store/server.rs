@@ -165,9 +165,10 @@ pub struct TxnServer {
     layout: Layout,
     /// With `replicas` above 1: this server's replica of its shard.
     group: Option<Box<Group>>,
-    /// Per shard, the server this coordinator believes leads it, and when
-    /// (local clock, ns) it last heard from that shard.
-    leaders: Vec<(NodeId, u64)>,
+    /// Per shard, the server this coordinator believes leads it, when
+    /// (local clock, ns) it last heard from that shard, and the newest
+    /// term a leader announced itself in (`Leads`).
+    leaders: Vec<(NodeId, u64, u64)>,
     shard: Shard,
     owners: Owners,
     parts: BTreeMap<TxnId, Part>,
@@ -211,7 +212,7 @@ impl TxnServer {
             shard: Shard::with_switches(params.shard_isolation(), params.switches()),
             coordinator: Coordinator::new(params.placement(keys), layout.shards),
             leaders: (0..layout.shards)
-                .map(|s| (layout.server(s, NodeId(0)), 0))
+                .map(|s| (layout.server(s, NodeId(0)), 0, 0))
                 .collect(),
             layout,
             group,
@@ -610,10 +611,10 @@ impl TxnServer {
             return;
         };
         for shard in self.coordinator.shards_of(txn) {
-            let (leader, heard_ns) = self.leaders[shard as usize];
+            let (leader, heard_ns, term) = self.leaders[shard as usize];
             if heard_ns < began_ns {
                 let next = NodeId((self.layout.member_of(leader).0 + 1) % self.layout.replicas);
-                self.leaders[shard as usize] = (self.layout.server(shard, next), heard_ns);
+                self.leaders[shard as usize] = (self.layout.server(shard, next), heard_ns, term);
             }
         }
     }
@@ -895,7 +896,8 @@ impl TxnServer {
                 | TxnMessage::Query { .. }
         ) {
             // Only a shard's serving leader says these: it leads.
-            self.leaders[shard as usize] = (from, Self::now_ns(ctx));
+            let hint = &mut self.leaders[shard as usize];
+            *hint = (from, Self::now_ns(ctx), hint.2);
         }
         match message {
             TxnMessage::Execute {
@@ -968,6 +970,12 @@ impl TxnServer {
                     self.on_peer(ctx, coordinator, *message);
                 } else {
                     self.forward(ctx, coordinator, hops, *message);
+                }
+            }
+            TxnMessage::Leads { term } => {
+                let hint = &mut self.leaders[shard as usize];
+                if term >= hint.2 {
+                    *hint = (from, Self::now_ns(ctx), term);
                 }
             }
             TxnMessage::Raft(message) => {
@@ -1115,7 +1123,8 @@ impl TxnServer {
             self.step_down(ctx);
         }
         let group = self.group.as_mut().expect("a group's replica");
-        if let Some(term) = leading.filter(|t| group.serving.is_none() && group.applied.term >= *t) {
+        if let Some(term) = leading.filter(|t| group.serving.is_none() && group.applied.term >= *t)
+        {
             self.take_over(ctx, term);
         }
     }
@@ -1146,7 +1155,12 @@ impl TxnServer {
                 if let Some(group) = self.group.as_mut() {
                     group.committing.remove(&txn);
                 }
-                self.deliver(ctx, NodeId(coordinator), TxnMessage::CommitAck { txn }, false);
+                self.deliver(
+                    ctx,
+                    NodeId(coordinator),
+                    TxnMessage::CommitAck { txn },
+                    false,
+                );
                 let versions_kept = self.shard.versions_kept();
                 ctx.emit(TxnEvent::ShardCommitted { txn, versions_kept });
             }
@@ -1179,6 +1193,16 @@ impl TxnServer {
             shard,
             prepared: count,
         });
+        // Every server coordinates: each hears that this one leads now,
+        // rather than finding out when its transactions time out (as
+        // CockroachDB's nodes learn a range's new lease holder).
+        for server in (0..ctx.server_count()).map(NodeId) {
+            if server == ctx.id() {
+                self.leaders[shard as usize] = (server, Self::now_ns(ctx), term);
+            } else {
+                ctx.send(server, TxnMessage::Leads { term });
+            }
+        }
         debug_assert!(self.serving());
     }
 
