@@ -59,6 +59,8 @@ mod plan_test;
 pub mod plugin;
 pub mod replicated;
 pub mod server;
+#[cfg(test)]
+mod server_group_test;
 pub mod shard;
 #[cfg(test)]
 mod shard_test;
