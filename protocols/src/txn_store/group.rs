@@ -33,7 +33,7 @@ impl Layout {
     pub fn new(servers: u32, replicas: u32) -> Layout {
         assert!(replicas > 0, "at least one replica");
         assert!(
-            servers >= replicas && servers % replicas == 0,
+            servers >= replicas && servers.is_multiple_of(replicas),
             "validated: {servers} servers make whole groups of {replicas}"
         );
         let layout = Layout {

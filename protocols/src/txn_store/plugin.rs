@@ -34,7 +34,7 @@ impl Plugin for TxnStorePlugin {
         params.validate().map_err(|e| Invalid::from_text(&e))?;
         let servers = setup.servers as u64;
         let replicas = u64::from(params.replicas);
-        if servers < replicas || servers % replicas != 0 {
+        if servers < replicas || !servers.is_multiple_of(replicas) {
             return Err(Invalid::nodes(format!(
                 "TxnStore with replicas: {replicas} makes each shard a group of {replicas} servers; {servers} servers do not make whole groups: use a multiple of {replicas}"
             )));
