@@ -24,6 +24,8 @@ $FAULTLINE sweep isolation-levels --seeds 0..20 --out "$out/iso" > /dev/null
 $FAULTLINE run write-skew --seed 1 --out "$out/skewrun" > /dev/null || true
 $FAULTLINE sweep clock-skew-si --seeds 0..20 --out "$out/clockskew" > /dev/null
 $FAULTLINE run txn-coordinator-crash --seed 1 --out "$out/tcc" > /dev/null
+$FAULTLINE run txn-shard-failover --seed 1 --set protocol.TxnStore.replicas=1 --out "$out/tsf1" > /dev/null
+$FAULTLINE run txn-shard-failover --seed 1 --set protocol.TxnStore.replicas=3 --out "$out/tsf3" > /dev/null
 $FAULTLINE sweep lock-gc-pause --seeds 0..100 --out "$out/gcpause" > /dev/null
 $FAULTLINE run lock-gc-pause --seed 0 --from 2.15s --to 2.21s --out "$out/zombie" > /dev/null || true
 $FAULTLINE sweep redlock-clock-jump --seeds 0..100 --out "$out/redlock" > /dev/null
@@ -64,6 +66,8 @@ cp "$out/clockskew/tradeoff-throughput_per_s-commit_latency_ms.png" docs/picture
 cp "$out/clockskew/verdicts.png" docs/pictures/clock-skew-si-verdicts.png
 cp "$out/tcc/availability.png" docs/pictures/txn-coordinator-crash-availability.png
 cp "$out/tcc/cdf-prepared_hold_ms.png" docs/pictures/txn-coordinator-crash-prepared-hold.png 2>/dev/null || true
+cp "$out/tsf1/availability.png" docs/pictures/txn-shard-failover-single.png
+cp "$out/tsf3/availability.png" docs/pictures/txn-shard-failover-groups.png
 cp "$out/gcpause/verdicts.png" docs/pictures/lock-gc-pause-verdicts.png
 cp "$out/zombie/lamport.png" docs/pictures/lock-gc-pause-zombie.png
 cp "$out/redlock/verdicts.png" docs/pictures/redlock-clock-jump-verdicts.png
