@@ -127,6 +127,49 @@ fn catch_each_bug_switch(extra: &[&str]) {
     }
 }
 
+/// Two-phase commit's own switch: a prepared shard that decides alone
+/// when its coordinator is silent commits what the coordinator, back
+/// from its crash with no decision on disk, aborts (presumed abort). The
+/// monitor's atomic commit sees the transaction installed on one shard
+/// and dropped on another, within 3 seeds of txn-coordinator-crash, and
+/// within 20 when the shards are Raft groups of three.
+#[test]
+fn commit_on_timeout_is_caught_by_atomic_commit() {
+    // On groups a new leader also commits what it finds in doubt, so the
+    // shards of one transaction agree more often: it takes more seeds.
+    let cases = [
+        (&[][..], SEEDS_TO_CATCH),
+        (
+            &["nodes={\"Count\": 6}", "protocol.TxnStore.replicas=3"][..],
+            20,
+        ),
+    ];
+    for (extra, seeds) in cases {
+        let mut scenario = common::load("txn-coordinator-crash.ron");
+        for set in extra
+            .iter()
+            .chain(&["protocol.TxnStore.commit_on_timeout=true"])
+        {
+            scenario = common::with(&scenario, set);
+        }
+        let caught = (0..seeds).find(|seed| {
+            let failed = common::run(&scenario, *seed).failed();
+            failed.iter().any(|f| f == "atomic-commit")
+        });
+        assert!(
+            caught.is_some(),
+            "{extra:?}: a shard committed alone, unseen"
+        );
+        // The same seeds without the switch keep every commit atomic.
+        let mut correct = common::load("txn-coordinator-crash.ron");
+        for set in extra {
+            correct = common::with(&correct, set);
+        }
+        let outcome = common::run(&correct, caught.unwrap());
+        assert!(outcome.passed(), "{extra:?}: {:?}", outcome.checks);
+    }
+}
+
 /// The property: under drawn clusters, networks, disks, clocks, params
 /// and fault schedules, 2PL and OCC are strict serializable, snapshot
 /// isolation strong snapshot isolation and read committed read committed

@@ -71,6 +71,10 @@ pub struct TxnStoreParams {
     /// BUG SWITCH: local-clock timestamps with no commit-wait (real-time order lost under skew).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub local_clock_timestamps_without_wait: bool,
+    /// BUG SWITCH: a prepared shard that hears no decision commits on its
+    /// own at request_timeout (two-phase commit's switch of that name).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub commit_on_timeout: bool,
 }
 
 fn is_one(n: &u32) -> bool {
@@ -103,6 +107,7 @@ impl Default for TxnStoreParams {
             read_uncommitted: false,
             release_locks_before_commit: false,
             local_clock_timestamps_without_wait: false,
+            commit_on_timeout: false,
         }
     }
 }

@@ -1337,6 +1337,14 @@ impl Service for TxnServer {
             TxnTimer::Raft(timer) => {
                 self.with_group(ctx, |raft, env| raft.on_timer(env, id, timer));
             }
+            TxnTimer::InDoubt(txn) if self.params.commit_on_timeout => {
+                // The bug: a shard bound to its yes vote decides alone.
+                let Some(coordinator) = self.parts.get(&txn).map(|p| p.coordinator) else {
+                    return;
+                };
+                let ts = self.shard.min_commit_ts(txn);
+                self.on_commit(ctx, coordinator, txn, ts);
+            }
             TxnTimer::InDoubt(txn) => {
                 let Some(part) = self.parts.get_mut(&txn) else {
                     return;
