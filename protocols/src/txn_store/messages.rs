@@ -95,6 +95,23 @@ pub enum TxnMessage {
     Leads {
         term: u64,
     },
+    /// With groups: coordinator -> its own group's leader: log this
+    /// commit decision.
+    Decide {
+        txn: TxnId,
+        commit_ts: u64,
+    },
+    /// With groups: the coordinator's group's leader -> the coordinator:
+    /// the decision that stands (`None`: a shard in doubt had it aborted).
+    DecisionIs {
+        txn: TxnId,
+        commit_ts: Option<u64>,
+    },
+    /// With groups: coordinator -> its group's leader: every shard has
+    /// the decision.
+    Forget {
+        txn: TxnId,
+    },
 }
 
 impl TxnMessage {
@@ -120,6 +137,9 @@ impl TxnMessage {
         "AppendEntries",
         "AppendReply",
         "Leads",
+        "Decide",
+        "DecisionIs",
+        "Forget",
     ];
 
     pub fn kind(&self) -> usize {
@@ -139,6 +159,9 @@ impl TxnMessage {
             TxnMessage::Forwarded { .. } => 12,
             TxnMessage::Raft(raft) => 13 + raft.kind(),
             TxnMessage::Leads { .. } => 17,
+            TxnMessage::Decide { .. } => 18,
+            TxnMessage::DecisionIs { .. } => 19,
+            TxnMessage::Forget { .. } => 20,
         }
     }
 
@@ -184,6 +207,8 @@ pub enum TxnTimer {
     InDoubt(TxnId),
     /// A shard group's Raft timer.
     Raft(RaftTimer),
+    /// Coordinator, with groups: its decision is not yet logged; ask again.
+    DecideAgain(TxnId),
 }
 
 /// A shard's durable record of a transaction it voted yes to.

@@ -16,6 +16,15 @@
 //! loses them, and the transactions that had not prepared abort, as at a
 //! crash. What a yes vote promised is in the log, so no new leader can
 //! forget it.
+//!
+//! The log also holds the commit decisions of the transactions its
+//! group's servers coordinate (`Decide`), as Spanner's coordinator logs
+//! its decision through Paxos: a coordinator's crash then blocks nobody.
+//! A shard in doubt asks the coordinator's group, whose leader answers
+//! from the log, or, finding no decision, logs an abort first; the first
+//! decision in the log stands, so a coordinator that comes late with a
+//! commit hears that the transaction aborted (a transaction record that
+//! another may abort, as CockroachDB's).
 
 use super::dedup::Owner;
 use super::locks::TxnId;
@@ -39,6 +48,11 @@ pub enum ShardCommand {
     },
     /// A prepared transaction aborted.
     Abort { txn: TxnId },
+    /// A commit decision (`commit_ts`), or an abort (`None`) logged for a
+    /// shard in doubt; the first for a transaction stands.
+    Decide { txn: TxnId, commit_ts: Option<u64> },
+    /// Every shard has the decision: it may go.
+    Forget { txn: TxnId },
 }
 
 /// What applying a record came to.
@@ -51,6 +65,12 @@ pub enum ShardApplied {
         txn: TxnId,
         prepared: bool,
     },
+    /// The decision that stands for `txn` (`None`: abort).
+    Decided {
+        txn: TxnId,
+        commit_ts: Option<u64>,
+    },
+    Forgotten,
 }
 
 /// Who waits, on the leader that proposed a record, for it to be applied.
@@ -66,6 +86,12 @@ pub enum ShardWaiter {
     Ack { coordinator: u32 },
     /// Nobody: the monitor hears of the drop.
     Dropped,
+    /// The coordinator waits for the decision that stands.
+    Decision { coordinator: u32 },
+    /// A shard in doubt (its leader) waits for it.
+    Answer { shard_server: u32 },
+    /// Nobody.
+    Nobody,
 }
 
 /// The replicated picture of one shard's disk.
@@ -74,6 +100,9 @@ pub struct ShardImage {
     pub versions: BTreeMap<String, VersionOnDisk>,
     pub prepared: BTreeMap<TxnId, PreparedOnDisk>,
     pub owners: BTreeMap<u32, Owner>,
+    /// The decisions of transactions this group's servers coordinate,
+    /// until every shard has them (`None`: aborted).
+    pub decisions: BTreeMap<TxnId, Option<u64>>,
 }
 
 impl ShardImage {
@@ -138,18 +167,34 @@ impl RaftApp for ShardApp {
                     prepared,
                 }
             }
+            ShardCommand::Decide { txn, commit_ts } => {
+                let stands = *image.decisions.entry(*txn).or_insert(*commit_ts);
+                ShardApplied::Decided {
+                    txn: *txn,
+                    commit_ts: stands,
+                }
+            }
+            ShardCommand::Forget { txn } => {
+                image.decisions.remove(txn);
+                ShardApplied::Forgotten
+            }
         };
         debug_assert!(match &applied {
             ShardApplied::Prepared(txn) => image.prepared.contains_key(txn),
             ShardApplied::Committed(txn) | ShardApplied::Aborted { txn, .. } =>
                 !image.prepared.contains_key(txn),
+            ShardApplied::Decided { txn, .. } => image.decisions.contains_key(txn),
+            ShardApplied::Forgotten => true,
         });
         Some(applied)
     }
 
     fn state_heap_bytes(image: &ShardImage) -> usize {
         // An estimate, O(1) per entry, as the server's own.
-        image.versions.len() * 96 + image.prepared.len() * 256 + image.owners.len() * 64
+        image.versions.len() * 96
+            + image.prepared.len() * 256
+            + image.owners.len() * 64
+            + image.decisions.len() * 64
     }
 
     fn command_heap_bytes(command: &ShardCommand) -> usize {
@@ -159,7 +204,9 @@ impl RaftApp for ShardApp {
                 .iter()
                 .map(|w| w.key.capacity() + w.value.capacity() + 48)
                 .sum(),
-            ShardCommand::Abort { .. } => 0,
+            ShardCommand::Abort { .. }
+            | ShardCommand::Decide { .. }
+            | ShardCommand::Forget { .. } => 0,
         }
     }
 }

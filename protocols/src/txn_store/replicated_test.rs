@@ -129,3 +129,62 @@ fn every_replica_applying_one_log_reaches_one_picture() {
     assert!(pictures.windows(2).all(|w| w[0] == w[1]));
     assert!(pictures[0].contains("\"2\""));
 }
+
+#[test]
+fn the_first_decision_logged_for_a_transaction_stands() {
+    let mut image = ShardImage::default();
+    let (a, b) = (txn(1, 1), txn(2, 1));
+    // A shard in doubt had an abort logged first: the coordinator's late
+    // commit hears the abort.
+    let abort = ShardCommand::Decide {
+        txn: a,
+        commit_ts: None,
+    };
+    let late_commit = ShardCommand::Decide {
+        txn: a,
+        commit_ts: Some(9),
+    };
+    assert_eq!(
+        ShardApp::apply(&mut image, 1, &abort),
+        Some(ShardApplied::Decided {
+            txn: a,
+            commit_ts: None
+        })
+    );
+    assert_eq!(
+        ShardApp::apply(&mut image, 2, &late_commit),
+        Some(ShardApplied::Decided {
+            txn: a,
+            commit_ts: None
+        })
+    );
+    // The coordinator's commit first: a later query's abort hears commit.
+    ShardApp::apply(
+        &mut image,
+        3,
+        &ShardCommand::Decide {
+            txn: b,
+            commit_ts: Some(4),
+        },
+    );
+    assert_eq!(
+        ShardApp::apply(
+            &mut image,
+            4,
+            &ShardCommand::Decide {
+                txn: b,
+                commit_ts: None
+            }
+        ),
+        Some(ShardApplied::Decided {
+            txn: b,
+            commit_ts: Some(4)
+        })
+    );
+    // Once every shard has it, it goes.
+    assert_eq!(
+        ShardApp::apply(&mut image, 5, &ShardCommand::Forget { txn: b }),
+        Some(ShardApplied::Forgotten)
+    );
+    assert_eq!(image.decisions.keys().copied().collect::<Vec<_>>(), [a]);
+}

@@ -485,6 +485,13 @@ impl TxnServer {
         asked.commit_ts = ts;
         let shards = self.coordinator.shards_of(txn);
         debug_assert!(!shards.is_empty(), "a transaction touches a shard");
+        if self.layout.replicated() {
+            // The decision goes to this server's group's log: a crash of
+            // this server then leaves it to the group.
+            self.decisions.insert(txn, (ts, shards));
+            self.ask_to_decide(ctx, txn, ts);
+            return;
+        }
         let record = DecisionOnDisk {
             txn,
             commit_ts: ts,
@@ -619,6 +626,110 @@ impl TxnServer {
         }
     }
 
+    /// With groups: asks this server's group's leader to log the commit
+    /// decision of `txn`, and again each `request_timeout` until it hears
+    /// the decision that stands.
+    fn ask_to_decide(&mut self, ctx: &mut ServerCtx<'_, '_, Self>, txn: TxnId, commit_ts: u64) {
+        debug_assert!(self.layout.replicated());
+        let group = self.layout.shard_of(ctx.id());
+        let leader = self.leaders[group as usize].0;
+        self.deliver(ctx, leader, TxnMessage::Decide { txn, commit_ts }, false);
+        ctx.set_timer(self.params.request_timeout.0, TxnTimer::DecideAgain(txn));
+    }
+
+    /// With groups: the decision that stands for `txn`, from this
+    /// server's group: a commit goes out as on disk; an abort (a shard in
+    /// doubt had it logged first) aborts it everywhere.
+    fn on_decision_is(
+        &mut self,
+        ctx: &mut ServerCtx<'_, '_, Self>,
+        txn: TxnId,
+        commit_ts: Option<u64>,
+    ) {
+        if !self.decisions.contains_key(&txn) || !self.coordinator.is_active(txn) {
+            return; // A repeat, or decided before a restart.
+        }
+        match commit_ts {
+            Some(ts) => self.on_decided(ctx, txn, ts),
+            None => {
+                self.decisions.remove(&txn);
+                let steps = self.coordinator.timed_out_undecided(txn);
+                self.run_steps(ctx, txn, steps);
+            }
+        }
+    }
+
+    // ----- a group's decisions (with groups, at its serving leader) -----
+
+    /// A coordinator of this group asks to log its commit decision.
+    fn on_decide(
+        &mut self,
+        ctx: &mut ServerCtx<'_, '_, Self>,
+        coordinator: NodeId,
+        txn: TxnId,
+        commit_ts: u64,
+    ) {
+        if let Some(stands) = self.logged_decision(txn) {
+            let answer = TxnMessage::DecisionIs {
+                txn,
+                commit_ts: stands,
+            };
+            self.deliver(ctx, coordinator, answer, false);
+            return;
+        }
+        let command = ShardCommand::Decide {
+            txn,
+            commit_ts: Some(commit_ts),
+        };
+        let waiter = ShardWaiter::Decision {
+            coordinator: coordinator.0,
+        };
+        // Refused (the log is full): the coordinator asks again.
+        let _ = self.propose(ctx, command, waiter);
+    }
+
+    /// A shard in doubt about a transaction of this group's coordinator:
+    /// the logged decision, or an abort logged first.
+    fn on_query_group(
+        &mut self,
+        ctx: &mut ServerCtx<'_, '_, Self>,
+        shard_server: NodeId,
+        txn: TxnId,
+    ) {
+        if let Some(stands) = self.logged_decision(txn) {
+            self.tell_decision(ctx, shard_server, txn, stands);
+            return;
+        }
+        let command = ShardCommand::Decide {
+            txn,
+            commit_ts: None,
+        };
+        let waiter = ShardWaiter::Answer {
+            shard_server: shard_server.0,
+        };
+        // Refused: the shard asks again.
+        let _ = self.propose(ctx, command, waiter);
+    }
+
+    fn logged_decision(&self, txn: TxnId) -> Option<Option<u64>> {
+        let group = self.group.as_ref().expect("a group's replica");
+        group.raft.state().decisions.get(&txn).copied()
+    }
+
+    fn tell_decision(
+        &mut self,
+        ctx: &mut ServerCtx<'_, '_, Self>,
+        to: NodeId,
+        txn: TxnId,
+        stands: Option<u64>,
+    ) {
+        let message = match stands {
+            Some(commit_ts) => TxnMessage::Commit { txn, commit_ts },
+            None => TxnMessage::Abort { txn },
+        };
+        self.deliver(ctx, to, message, false);
+    }
+
     fn on_decided(&mut self, ctx: &mut ServerCtx<'_, '_, Self>, txn: TxnId, ts: u64) {
         let steps = self.coordinator.persisted(txn, ts);
         self.run_steps(ctx, txn, steps);
@@ -691,8 +802,12 @@ impl TxnServer {
                 committed: true,
             };
             let command = ShardCommand::Commit { txn, writes, owner };
+            // The decision may come from the coordinator's group (this
+            // shard asked it): the acknowledgement goes to the coordinator,
+            // which waits for every shard's before it forgets.
+            let coordinator = self.parts.get(&txn).map_or(from, |p| p.coordinator);
             let waiter = ShardWaiter::Ack {
-                coordinator: from.0,
+                coordinator: coordinator.0,
             };
             if !self.propose(ctx, command, waiter) {
                 // The log is full for now: the transaction stays prepared
@@ -881,7 +996,10 @@ impl TxnServer {
                 | TxnMessage::Prepare { .. }
                 | TxnMessage::Commit { .. }
                 | TxnMessage::Abort { .. }
-        );
+                | TxnMessage::Decide { .. }
+                | TxnMessage::Forget { .. }
+        ) || (self.layout.replicated()
+            && matches!(message, TxnMessage::Query { .. }));
         if for_shard && !self.serving() {
             self.forward(ctx, from, 0, message);
             return;
@@ -940,8 +1058,17 @@ impl TxnServer {
                 shards.retain(|s| *s != shard);
                 if shards.is_empty() {
                     self.decisions.remove(&txn);
-                    ctx.storage().delete(&txn_key("c/", txn));
+                    if self.layout.replicated() {
+                        let group = self.layout.shard_of(ctx.id());
+                        let leader = self.leaders[group as usize].0;
+                        self.deliver(ctx, leader, TxnMessage::Forget { txn }, false);
+                    } else {
+                        ctx.storage().delete(&txn_key("c/", txn));
+                    }
                 }
+            }
+            TxnMessage::Query { txn } if self.layout.replicated() => {
+                self.on_query_group(ctx, from, txn);
             }
             TxnMessage::Query { txn } => {
                 if let Some((commit_ts, _)) = self.decisions.get(&txn) {
@@ -971,6 +1098,13 @@ impl TxnServer {
                 } else {
                     self.forward(ctx, coordinator, hops, *message);
                 }
+            }
+            TxnMessage::Decide { txn, commit_ts } => self.on_decide(ctx, from, txn, commit_ts),
+            TxnMessage::DecisionIs { txn, commit_ts } => {
+                self.on_decision_is(ctx, txn, commit_ts);
+            }
+            TxnMessage::Forget { txn } => {
+                let _ = self.propose(ctx, ShardCommand::Forget { txn }, ShardWaiter::Nobody);
             }
             TxnMessage::Leads { term } => {
                 let hint = &mut self.leaders[shard as usize];
@@ -1172,6 +1306,14 @@ impl TxnServer {
                 ShardWaiter::Dropped,
             ) => ctx.emit(TxnEvent::ShardAbortedPrepared { txn }),
             (ShardApplied::Aborted { .. }, ShardWaiter::Dropped) => {}
+            (ShardApplied::Decided { txn, commit_ts }, ShardWaiter::Decision { coordinator }) => {
+                let answer = TxnMessage::DecisionIs { txn, commit_ts };
+                self.deliver(ctx, NodeId(coordinator), answer, false);
+            }
+            (ShardApplied::Decided { txn, commit_ts }, ShardWaiter::Answer { shard_server }) => {
+                self.tell_decision(ctx, NodeId(shard_server), txn, commit_ts);
+            }
+            (ShardApplied::Forgotten, ShardWaiter::Nobody) => {}
             (output, waiter) => unreachable!("{waiter:?} waits for no {output:?}"),
         }
     }
@@ -1314,6 +1456,12 @@ impl Service for TxnServer {
                 }
                 self.run_steps(ctx, txn, steps);
             }
+            TxnTimer::DecideAgain(txn) => {
+                let waiting = self.decisions.get(&txn).map(|(ts, _)| *ts);
+                if let Some(ts) = waiting.filter(|_| self.coordinator.is_active(txn)) {
+                    self.ask_to_decide(ctx, txn, ts);
+                }
+            }
             TxnTimer::CommitWaited(txn) => {
                 if let Some((client, response)) = self.held.remove(&txn) {
                     self.send_answer(ctx, txn, client, response);
@@ -1352,7 +1500,13 @@ impl Service for TxnServer {
                 let coordinator = part.coordinator;
                 part.timer =
                     Some(ctx.set_timer(self.params.request_timeout.0, TxnTimer::InDoubt(txn)));
-                self.deliver(ctx, coordinator, TxnMessage::Query { txn }, false);
+                // With groups, the coordinator's group holds its decision.
+                let asked = if self.layout.replicated() {
+                    self.leaders[self.layout.shard_of(coordinator) as usize].0
+                } else {
+                    coordinator
+                };
+                self.deliver(ctx, asked, TxnMessage::Query { txn }, false);
             }
         }
         self.drain_local(ctx);
