@@ -34,9 +34,10 @@
 //! acknowledgement once its record is; a new leader rebuilds its shard
 //! from the log's picture, prepared transactions holding their locks
 //! again and asking their coordinators. A replica that does not lead
-//! passes a coordinator's message to the leader it knows of. The
-//! coordinators' decisions stay on their own disks: a coordinator's
-//! crash still blocks, as two-phase commit does.
+//! passes a coordinator's message to the leader it knows of. A
+//! coordinator's commit decision goes to its own group's log instead of
+//! its disk (`replicated.rs`), and a shard in doubt asks that group, not
+//! the coordinator: a coordinator's crash no longer blocks.
 
 use super::coordinator::{Abort, Coordinator, Request, Step};
 use super::dedup::{Owner, Owners};

@@ -3,8 +3,9 @@
 //! votes yes only once the prepared record is applied and acknowledges a
 //! commit only once its record is; a replica that does not lead passes a
 //! coordinator's message to the leader it knows, a bounded number of
-//! times; and a new leader rebuilds its prepared transactions from the
-//! log and asks their coordinators.
+//! times; a new leader rebuilds its prepared transactions from the log
+//! and asks about them; and a group's leader keeps its coordinators'
+//! decisions, the first logged standing.
 //!
 //! Six servers in two groups: shard 0 on ids 0, 1, 2 and shard 1 on 3, 4,
 //! 5; server 3 coordinates the transaction the tests run on shard 0.
@@ -295,7 +296,7 @@ fn a_replica_that_does_not_lead_passes_a_message_on_a_bounded_number_of_times() 
 }
 
 #[test]
-fn a_new_leader_rebuilds_its_prepared_transactions_and_asks_their_coordinators() {
+fn a_new_leader_rebuilds_its_prepared_transactions_and_asks_their_coordinators_group() {
     // The old leader's prepared record of TXN is in the log, committed.
     let (mut leader_harness, mut old) = serving_leader();
     leader_harness.call(|ctx| old.on_message(ctx, COORDINATOR, execute()));
@@ -354,5 +355,79 @@ fn a_new_leader_rebuilds_its_prepared_transactions_and_asks_their_coordinators()
     assert!(matches!(
         appended(&abort.effects)[0].1.as_slice(),
         [Command::Client(ShardCommand::Abort { txn })] if *txn == TXN
+    ));
+}
+
+#[test]
+fn a_groups_leader_keeps_its_coordinators_decisions_and_the_first_logged_stands() {
+    let (mut harness, mut leader) = serving_leader();
+    // Server 1, a member of this group, coordinates; server 4 leads a
+    // shard in doubt about two of its transactions.
+    let (coordinator, in_doubt) = (NodeId(1), NodeId(4));
+    let other = TxnId { stamp: 78, ..TXN };
+    // The shard asks first about TXN: nothing is logged, so an abort is.
+    let asked =
+        harness.call(|ctx| leader.on_message(ctx, in_doubt, TxnMessage::Query { txn: TXN }));
+    assert!(matches!(
+        appended(&asked.effects)[0].1.as_slice(),
+        [Command::Client(ShardCommand::Decide { txn, commit_ts: None })] if *txn == TXN
+    ));
+    let logged = acknowledge(&mut harness, &mut leader, 2);
+    assert_eq!(
+        txn_sends(&logged),
+        [(in_doubt, TxnMessage::Abort { txn: TXN })]
+    );
+    // The coordinator comes late with its commit: the abort stands.
+    let late = TxnMessage::Decide {
+        txn: TXN,
+        commit_ts: 7,
+    };
+    let heard = harness.call(|ctx| leader.on_message(ctx, coordinator, late));
+    assert_eq!(
+        txn_sends(&heard.effects),
+        [(
+            coordinator,
+            TxnMessage::DecisionIs {
+                txn: TXN,
+                commit_ts: None
+            }
+        )]
+    );
+    // The coordinator's commit of the other comes first: it stands, and
+    // the shard that asks later hears the commit at once.
+    let decide = TxnMessage::Decide {
+        txn: other,
+        commit_ts: 9,
+    };
+    harness.call(|ctx| leader.on_message(ctx, coordinator, decide));
+    let logged = acknowledge(&mut harness, &mut leader, 3);
+    assert_eq!(
+        txn_sends(&logged),
+        [(
+            coordinator,
+            TxnMessage::DecisionIs {
+                txn: other,
+                commit_ts: Some(9)
+            }
+        )]
+    );
+    let asked =
+        harness.call(|ctx| leader.on_message(ctx, in_doubt, TxnMessage::Query { txn: other }));
+    assert_eq!(
+        txn_sends(&asked.effects),
+        [(
+            in_doubt,
+            TxnMessage::Commit {
+                txn: other,
+                commit_ts: 9
+            }
+        )]
+    );
+    // Every shard has it: the coordinator lets it go, through the log.
+    let forget =
+        harness.call(|ctx| leader.on_message(ctx, coordinator, TxnMessage::Forget { txn: other }));
+    assert!(matches!(
+        appended(&forget.effects)[0].1.as_slice(),
+        [Command::Client(ShardCommand::Forget { txn })] if *txn == other
     ));
 }
