@@ -223,11 +223,10 @@ fn committed_between(outcome: &RunOutcome, from_ms: f64, to_ms: f64) -> u64 {
 }
 
 /// txn-shard-failover: n1 and n4 are down from 1 s to 2.5 s. One server
-/// per shard loses two of six shards for that time; Raft groups of three
-/// lose one replica each, elect where a leader went, and serve. (Both
-/// keep the keys the two crashed coordinators left prepared blocked: two-
-/// phase commit's blocking is the coordinators', which groups leave as
-/// it was.)
+/// per shard loses two of six shards for that time, and the keys the two
+/// crashed coordinators left prepared; Raft groups of three lose one
+/// replica each, elect where a leader went, resolve the crashed
+/// coordinators' transactions from their groups' logs, and serve.
 #[test]
 fn shards_as_raft_groups_keep_serving_through_a_servers_crash() {
     let scenario = common::load("txn-shard-failover.ron");
@@ -249,7 +248,7 @@ fn shards_as_raft_groups_keep_serving_through_a_servers_crash() {
     // a crashed server led.
     assert!(takeovers[1] > 8, "{takeovers:?}");
     assert!(
-        committed[1] > 2 * committed[0],
+        committed[1] > 5 * committed[0],
         "groups serve through the outage: {committed:?}"
     );
 }
