@@ -662,73 +662,62 @@ impl TxnServer {
 
     // ----- a group's decisions (with groups, at its serving leader) -----
 
-    /// A coordinator of this group asks to log its commit decision.
-    fn on_decide(
+    /// Someone asks for the decision of `txn`, a transaction of this
+    /// group's coordinators: a coordinator with its commit (`proposal`
+    /// `Some`, waiter `Decision`), or a shard in doubt (`None`: an abort
+    /// logged first, waiter `Answer`). The decision logged answers at
+    /// once; else `proposal` is logged, and the decision that stands
+    /// answers once applied (`on_applied`). Refused (the log is full),
+    /// the asker asks again.
+    fn on_decision_asked(
         &mut self,
         ctx: &mut ServerCtx<'_, '_, Self>,
-        coordinator: NodeId,
         txn: TxnId,
-        commit_ts: u64,
+        proposal: Option<u64>,
+        waiter: ShardWaiter,
     ) {
-        if let Some(stands) = self.logged_decision(txn) {
-            let answer = TxnMessage::DecisionIs {
-                txn,
-                commit_ts: stands,
-            };
-            self.deliver(ctx, coordinator, answer, false);
-            return;
-        }
-        let command = ShardCommand::Decide {
-            txn,
-            commit_ts: Some(commit_ts),
-        };
-        let waiter = ShardWaiter::Decision {
-            coordinator: coordinator.0,
-        };
-        // Refused (the log is full): the coordinator asks again.
-        let _ = self.propose(ctx, command, waiter);
-    }
-
-    /// A shard in doubt about a transaction of this group's coordinator:
-    /// the logged decision, or an abort logged first.
-    fn on_query_group(
-        &mut self,
-        ctx: &mut ServerCtx<'_, '_, Self>,
-        shard_server: NodeId,
-        txn: TxnId,
-    ) {
-        if let Some(stands) = self.logged_decision(txn) {
-            self.tell_decision(ctx, shard_server, txn, stands);
-            return;
-        }
-        let command = ShardCommand::Decide {
-            txn,
-            commit_ts: None,
-        };
-        let waiter = ShardWaiter::Answer {
-            shard_server: shard_server.0,
-        };
-        // Refused: the shard asks again.
-        let _ = self.propose(ctx, command, waiter);
-    }
-
-    fn logged_decision(&self, txn: TxnId) -> Option<Option<u64>> {
+        debug_assert!(matches!(
+            (proposal, waiter),
+            (Some(_), ShardWaiter::Decision { .. }) | (None, ShardWaiter::Answer { .. })
+        ));
         let group = self.group.as_ref().expect("a group's replica");
-        group.raft.state().decisions.get(&txn).copied()
+        if let Some(stands) = group.raft.state().decisions.get(&txn).copied() {
+            self.answer_decision(ctx, waiter, txn, stands);
+            return;
+        }
+        let command = ShardCommand::Decide {
+            txn,
+            commit_ts: proposal,
+        };
+        let _ = self.propose(ctx, command, waiter);
     }
 
-    fn tell_decision(
+    /// Tells whoever `waiter` is the decision that stands: a coordinator
+    /// hears it as such, a shard in doubt as the commit or abort it acts on.
+    fn answer_decision(
         &mut self,
         ctx: &mut ServerCtx<'_, '_, Self>,
-        to: NodeId,
+        waiter: ShardWaiter,
         txn: TxnId,
         stands: Option<u64>,
     ) {
-        let message = match stands {
-            Some(commit_ts) => TxnMessage::Commit { txn, commit_ts },
-            None => TxnMessage::Abort { txn },
+        let (to, message) = match (waiter, stands) {
+            (ShardWaiter::Decision { coordinator }, _) => (
+                coordinator,
+                TxnMessage::DecisionIs {
+                    txn,
+                    commit_ts: stands,
+                },
+            ),
+            (ShardWaiter::Answer { shard_server }, Some(commit_ts)) => {
+                (shard_server, TxnMessage::Commit { txn, commit_ts })
+            }
+            (ShardWaiter::Answer { shard_server }, None) => {
+                (shard_server, TxnMessage::Abort { txn })
+            }
+            (other, _) => unreachable!("{other:?} asks for no decision"),
         };
-        self.deliver(ctx, to, message, false);
+        self.deliver(ctx, NodeId(to), message, false);
     }
 
     fn on_decided(&mut self, ctx: &mut ServerCtx<'_, '_, Self>, txn: TxnId, ts: u64) {
@@ -1069,7 +1058,10 @@ impl TxnServer {
                 }
             }
             TxnMessage::Query { txn } if self.layout.replicated() => {
-                self.on_query_group(ctx, from, txn);
+                let waiter = ShardWaiter::Answer {
+                    shard_server: from.0,
+                };
+                self.on_decision_asked(ctx, txn, None, waiter);
             }
             TxnMessage::Query { txn } => {
                 if let Some((commit_ts, _)) = self.decisions.get(&txn) {
@@ -1100,7 +1092,12 @@ impl TxnServer {
                     self.forward(ctx, coordinator, hops, *message);
                 }
             }
-            TxnMessage::Decide { txn, commit_ts } => self.on_decide(ctx, from, txn, commit_ts),
+            TxnMessage::Decide { txn, commit_ts } => {
+                let waiter = ShardWaiter::Decision {
+                    coordinator: from.0,
+                };
+                self.on_decision_asked(ctx, txn, Some(commit_ts), waiter);
+            }
             TxnMessage::DecisionIs { txn, commit_ts } => {
                 self.on_decision_is(ctx, txn, commit_ts);
             }
@@ -1307,13 +1304,10 @@ impl TxnServer {
                 ShardWaiter::Dropped,
             ) => ctx.emit(TxnEvent::ShardAbortedPrepared { txn }),
             (ShardApplied::Aborted { .. }, ShardWaiter::Dropped) => {}
-            (ShardApplied::Decided { txn, commit_ts }, ShardWaiter::Decision { coordinator }) => {
-                let answer = TxnMessage::DecisionIs { txn, commit_ts };
-                self.deliver(ctx, NodeId(coordinator), answer, false);
-            }
-            (ShardApplied::Decided { txn, commit_ts }, ShardWaiter::Answer { shard_server }) => {
-                self.tell_decision(ctx, NodeId(shard_server), txn, commit_ts);
-            }
+            (
+                ShardApplied::Decided { txn, commit_ts },
+                waiter @ (ShardWaiter::Decision { .. } | ShardWaiter::Answer { .. }),
+            ) => self.answer_decision(ctx, waiter, txn, commit_ts),
             (ShardApplied::Forgotten, ShardWaiter::Nobody) => {}
             (output, waiter) => unreachable!("{waiter:?} waits for no {output:?}"),
         }
