@@ -165,6 +165,37 @@ impl TxnMessage {
         }
     }
 
+    /// Whether only a shard's serving replica may act on it (one that
+    /// does not serve passes it on): what a coordinator asks of a shard,
+    /// and with groups (`replicated`) what is asked of a coordinator's
+    /// group (its decisions, and a shard's query about one).
+    pub fn for_serving_leader(&self, replicated: bool) -> bool {
+        match self {
+            TxnMessage::Execute { .. }
+            | TxnMessage::Prepare { .. }
+            | TxnMessage::Commit { .. }
+            | TxnMessage::Abort { .. }
+            | TxnMessage::Decide { .. }
+            | TxnMessage::Forget { .. } => true,
+            TxnMessage::Query { .. } => replicated,
+            _ => false,
+        }
+    }
+
+    /// Whether only a shard's serving replica sends it: hearing one tells
+    /// a coordinator who leads that shard.
+    pub fn from_serving_leader(&self) -> bool {
+        matches!(
+            self,
+            TxnMessage::Executed { .. }
+                | TxnMessage::Aborted { .. }
+                | TxnMessage::Refused { .. }
+                | TxnMessage::Vote { .. }
+                | TxnMessage::CommitAck { .. }
+                | TxnMessage::Query { .. }
+        )
+    }
+
     /// Heap bytes beyond its inline size (for the memory budget).
     pub fn heap_bytes(&self) -> usize {
         let mop = |m: &Mop| match m {

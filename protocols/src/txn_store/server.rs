@@ -980,30 +980,11 @@ impl TxnServer {
 
     fn on_peer(&mut self, ctx: &mut ServerCtx<'_, '_, Self>, from: NodeId, message: TxnMessage) {
         let shard = self.layout.shard_of(from);
-        let for_shard = matches!(
-            message,
-            TxnMessage::Execute { .. }
-                | TxnMessage::Prepare { .. }
-                | TxnMessage::Commit { .. }
-                | TxnMessage::Abort { .. }
-                | TxnMessage::Decide { .. }
-                | TxnMessage::Forget { .. }
-        ) || (self.layout.replicated()
-            && matches!(message, TxnMessage::Query { .. }));
-        if for_shard && !self.serving() {
+        if message.for_serving_leader(self.layout.replicated()) && !self.serving() {
             self.forward(ctx, from, 0, message);
             return;
         }
-        if matches!(
-            message,
-            TxnMessage::Executed { .. }
-                | TxnMessage::Aborted { .. }
-                | TxnMessage::Refused { .. }
-                | TxnMessage::Vote { .. }
-                | TxnMessage::CommitAck { .. }
-                | TxnMessage::Query { .. }
-        ) {
-            // Only a shard's serving leader says these: it leads.
+        if message.from_serving_leader() {
             let hint = &mut self.leaders[shard as usize];
             *hint = (from, Self::now_ns(ctx), hint.2);
         }
