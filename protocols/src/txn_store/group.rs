@@ -11,9 +11,8 @@
 //! borrowed while Raft runs).
 
 use super::messages::{TxnEvent, TxnMessage, TxnTimer};
-use super::replicated::{ShardApp, ShardApplied, ShardImage, ShardWaiter};
-use super::server::TxnServer;
-use crate::cluster::ServerCtx;
+use super::replicated::{ShardApp, ShardApplied, ShardCommand, ShardImage, ShardWaiter};
+use crate::cluster::{ServerCtx, Service};
 use crate::raft::messages::{RaftEvent, RaftMessage, RaftTimer};
 use crate::raft::RaftEnv;
 use rand::Rng;
@@ -77,15 +76,22 @@ pub struct Applied {
     pub term: u64,
 }
 
+/// A service that speaks TxnStore's messages, timers and events: the
+/// TxnStore server. (Generic so that this file need not know the server,
+/// which knows it.)
+pub trait TxnService: Service<Message = TxnMessage, Timer = TxnTimer, Event = TxnEvent> {}
+
+impl<S: Service<Message = TxnMessage, Timer = TxnTimer, Event = TxnEvent>> TxnService for S {}
+
 /// The Raft library's window on a TxnStore server, for its shard's group.
-pub struct GroupEnv<'x, 'c, 'a> {
-    pub ctx: &'x mut ServerCtx<'c, 'a, TxnServer>,
+pub struct GroupEnv<'x, 'c, 'a, S: TxnService> {
+    pub ctx: &'x mut ServerCtx<'c, 'a, S>,
     pub layout: Layout,
     pub shard: u32,
     pub applied: &'x mut Applied,
 }
 
-impl GroupEnv<'_, '_, '_> {
+impl<S: TxnService> GroupEnv<'_, '_, '_, S> {
     fn server(&self, member: NodeId) -> NodeId {
         debug_assert!(
             member.0 < self.layout.replicas,
@@ -95,7 +101,7 @@ impl GroupEnv<'_, '_, '_> {
     }
 }
 
-impl RaftEnv<ShardApp> for GroupEnv<'_, '_, '_> {
+impl<S: TxnService> RaftEnv<ShardApp> for GroupEnv<'_, '_, '_, S> {
     fn id(&self) -> NodeId {
         self.layout.member_of(self.ctx.id())
     }
@@ -111,15 +117,11 @@ impl RaftEnv<ShardApp> for GroupEnv<'_, '_, '_> {
     fn storage(&mut self) -> &mut DurableStorage {
         self.ctx.storage()
     }
-    fn send(&mut self, to: NodeId, message: RaftMessage<super::replicated::ShardCommand>) {
+    fn send(&mut self, to: NodeId, message: RaftMessage<ShardCommand>) {
         let to = self.server(to);
         self.ctx.send(to, TxnMessage::Raft(message));
     }
-    fn send_when_durable(
-        &mut self,
-        to: NodeId,
-        message: RaftMessage<super::replicated::ShardCommand>,
-    ) {
+    fn send_when_durable(&mut self, to: NodeId, message: RaftMessage<ShardCommand>) {
         let to = self.server(to);
         self.ctx.send_when_durable(to, TxnMessage::Raft(message));
     }

@@ -1,5 +1,6 @@
-//! What TxnStore's servers say to each other, their timers, their durable
-//! records, and the events they report to the monitor.
+//! What TxnStore's servers say to each other, their timers, and the
+//! events they report to the monitor. (Their durable records are
+//! `records.rs`'s.)
 //!
 //! Every server holds a shard (server i holds shard i, or with groups of
 //! `replicas` it is a replica of shard i / replicas), is a coordinator of
@@ -8,9 +9,8 @@
 
 use super::locks::TxnId;
 use super::replicated::ShardCommand;
-use super::shard::{AbortReason, Mop, PreparedRecord};
+use super::shard::{AbortReason, Mop};
 use crate::raft::messages::{RaftEvent, RaftMessage, RaftTimer};
-use serde::{Deserialize, Serialize};
 use sim_core::NodeId;
 
 /// What a timestamp from the oracle is for.
@@ -240,29 +240,6 @@ pub enum TxnTimer {
     Raft(RaftTimer),
     /// Coordinator, with groups: its decision is not yet logged; ask again.
     DecideAgain(TxnId),
-}
-
-/// A shard's durable record of a transaction it voted yes to.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct PreparedOnDisk {
-    pub record: PreparedRecord,
-    pub coordinator: NodeId,
-}
-
-/// A coordinator's durable commit decision, kept until every shard has
-/// the commit on disk.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DecisionOnDisk {
-    pub txn: TxnId,
-    pub commit_ts: u64,
-    pub shards: Vec<u32>,
-}
-
-/// A key's latest committed version, on its shard's disk.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct VersionOnDisk {
-    pub commit_ts: u64,
-    pub value: String,
 }
 
 /// Why a coordinator aborted, as the monitor counts it.

@@ -29,8 +29,8 @@
 //! - `group.rs`: which servers hold which shard, and the Raft library's
 //!   window on a server.
 //!
-//! And what runs them: `messages.rs` (messages, timers, durable records,
-//! events), `server.rs` (the service: messages, timers and the disk
+//! And what runs them: `messages.rs` (messages, timers, events),
+//! `records.rs` (the durable records), `server.rs` (the service: messages, timers and the disk
 //! around the pure parts, recovery after a crash), `oracle.rs` (the
 //! timestamp oracle's batches on disk),
 //! `monitor.rs` (atomic commit, and the metrics), `plugin.rs`.
@@ -57,6 +57,7 @@ pub mod plan;
 #[cfg(test)]
 mod plan_test;
 pub mod plugin;
+pub mod records;
 pub mod replicated;
 pub mod server;
 #[cfg(test)]

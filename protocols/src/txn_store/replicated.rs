@@ -28,7 +28,7 @@
 
 use super::dedup::Owner;
 use super::locks::TxnId;
-use super::messages::{PreparedOnDisk, VersionOnDisk};
+use super::records::{PreparedOnDisk, VersionOnDisk};
 use super::shard::CommittedWrite;
 use crate::raft::RaftApp;
 use serde::{Deserialize, Serialize};

@@ -43,12 +43,10 @@ use super::coordinator::{Abort, Coordinator, Request, Step};
 use super::dedup::{Owner, Owners};
 use super::group::{Applied, GroupEnv, Layout};
 use super::locks::TxnId;
-use super::messages::{
-    AbortKind, DecisionOnDisk, PreparedOnDisk, TsPurpose, TxnEvent, TxnMessage, TxnTimer,
-    VersionOnDisk,
-};
+use super::messages::{AbortKind, TsPurpose, TxnEvent, TxnMessage, TxnTimer};
 use super::oracle::{OracleServer, ORACLE};
 use super::params::{IsolationLevel, TxnStoreParams};
+use super::records::{DecisionOnDisk, PreparedOnDisk, VersionOnDisk};
 use super::replicated::{ShardApp, ShardApplied, ShardCommand, ShardImage, ShardWaiter};
 use super::shard::{AbortReason, CommittedWrite, Effect, Mop, PreparedRecord, Shard};
 use super::timestamps::{commit_wait, TimestampSource};
@@ -1210,7 +1208,7 @@ impl TxnServer {
     fn with_group(
         &mut self,
         ctx: &mut ServerCtx<'_, '_, Self>,
-        f: impl FnOnce(&mut Raft<ShardApp>, &mut GroupEnv<'_, '_, '_>),
+        f: impl FnOnce(&mut Raft<ShardApp>, &mut GroupEnv<'_, '_, '_, Self>),
     ) {
         let layout = self.layout;
         let shard = layout.shard_of(ctx.id());
