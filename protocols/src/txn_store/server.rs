@@ -910,6 +910,17 @@ impl TxnServer {
         }
     }
 
+    /// `txn` voted yes here: from now it waits for its decision, and asks
+    /// about it after `request_timeout` (its unprepared timer goes).
+    fn bind_to_decision(&mut self, ctx: &mut ServerCtx<'_, '_, Self>, txn: TxnId) {
+        let now = Self::now_ns(ctx);
+        let in_doubt = self.params.request_timeout.0;
+        let part = self.parts.get_mut(&txn).expect("voting");
+        part.prepared_ns = Some(now);
+        ctx.cancel_timer_in(&mut part.timer);
+        part.timer = Some(ctx.set_timer(in_doubt, TxnTimer::InDoubt(txn)));
+    }
+
     fn vote(&mut self, ctx: &mut ServerCtx<'_, '_, Self>, txn: TxnId, yes: bool) {
         let Some(coordinator) = self.parts.get(&txn).map(|p| p.coordinator) else {
             return;
@@ -941,33 +952,17 @@ impl TxnServer {
                 // The log is full for now: no promise was made, so no.
                 self.owners.dropped(txn);
                 let effects = self.shard.abort_decided(txn);
-                self.end_part(ctx, txn);
-                let vote = TxnMessage::Vote {
-                    txn,
-                    yes: false,
-                    min_commit_ts: 0,
-                };
-                self.deliver(ctx, coordinator, vote, false);
+                self.vote(ctx, txn, false);
                 self.effects(ctx, effects);
                 return;
             }
             // The vote goes once the record is applied (`on_applied`).
-            let now = Self::now_ns(ctx);
-            let in_doubt = self.params.request_timeout.0;
-            let part = self.parts.get_mut(&txn).expect("voting");
-            part.prepared_ns = Some(now);
-            ctx.cancel_timer_in(&mut part.timer);
-            part.timer = Some(ctx.set_timer(in_doubt, TxnTimer::InDoubt(txn)));
+            self.bind_to_decision(ctx, txn);
             return;
         }
         ctx.storage().put(&txn_key("p/", txn), to_bytes(&on_disk));
         ctx.storage().sync_grouped();
-        let now = Self::now_ns(ctx);
-        let in_doubt = self.params.request_timeout.0;
-        let part = self.parts.get_mut(&txn).expect("voting");
-        part.prepared_ns = Some(now);
-        ctx.cancel_timer_in(&mut part.timer);
-        part.timer = Some(ctx.set_timer(in_doubt, TxnTimer::InDoubt(txn)));
+        self.bind_to_decision(ctx, txn);
         let vote = TxnMessage::Vote {
             txn,
             yes,
