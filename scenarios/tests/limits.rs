@@ -104,3 +104,31 @@ proptest! {
         );
     }
 }
+
+/// Regression: 2pc-disk-cost (32 closed-loop clients, no think time) under a
+/// 1,614 KiB budget overshot it by 1.3 MB before stopping.
+///
+/// Postmortem: protocol state and trace records are counted only at
+/// audits, which came every 4,096 events however close the budget was. This
+/// run's state grows by about 300 bytes an event, so it passed the budget
+/// unseen between the start and its first audit. Audits now start often and
+/// come sooner as growth at the last pace nears the budget (`sim-core`'s
+/// memory meter), so the overshoot is about one shortest interval's growth.
+/// Found by `tiny_budgets_end_runs_cleanly` (its case is frozen in
+/// limits.proptest-regressions too).
+#[test]
+fn a_fast_growing_run_is_stopped_near_its_budget() {
+    let mut scenario = common::load("2pc-disk-cost.ron");
+    scenario.limits.memory = Bytes(1614 << 10);
+    scenario.network.default.loss = 0.004858080840283163;
+    let resolved = scenarios::resolve(&scenario, 5521251);
+    let outcome = scenarios::run(&resolved).expect("runs");
+    let cut = outcome.inconclusive.as_ref().expect("the budget stops it");
+    assert_eq!(cut.reason, "memory_limit");
+    let budget = resolved.limits.memory.0;
+    assert!(
+        outcome.memory_peak_bytes <= budget + (256 << 10),
+        "peak {} bytes against a budget of {budget}",
+        outcome.memory_peak_bytes
+    );
+}

@@ -619,10 +619,10 @@ impl<P: Protocol> Simulation<P> {
                 }
             }
         }
-        self.memory.audited_bytes = audited;
-        self.memory.update_room();
-        self.memory.next_audit_events = self.stats.events + self.memory.audit_every_events;
-        if !self.memory.within_budget(self.queue.len()) {
+        if !self
+            .memory
+            .audited(self.stats.events, audited, self.queue.len())
+        {
             self.halt.get_or_insert(StopReason::MemoryLimit);
         }
     }

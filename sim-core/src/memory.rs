@@ -18,9 +18,14 @@
 //! - durable storage: after each handler that used it;
 //! - the nodes' fixed part (slot, cold part, names): at the start;
 //! - protocol state (`Protocol::state_heap_bytes`), recorded trace events
-//!   and pending outputs: at an audit every `audit_every_events` events,
-//!   which grows with the node count so that a pass over every node costs
-//!   a bounded share of the run;
+//!   and pending outputs: at audits. The interval between audits is at
+//!   most `audit_every_events`, which grows with the node count so that a
+//!   pass over every node costs a bounded share of the run. It shrinks as
+//!   the budget nears: the next audit comes before growth at the last
+//!   interval's pace could take half the room left, and never sooner than
+//!   a 64th of the largest interval. It starts at that floor and at most
+//!   doubles from one audit to the next, so a run that grows fast from its
+//!   first event is looked at early;
 //! - what the driver holds (history, monitor): as the driver reports it
 //!   (`Simulation::set_external_bytes`).
 //!
@@ -35,6 +40,9 @@ pub const MEMORY_BYTES_DEFAULT: u64 = 1 << 30;
 
 /// The smallest audit interval, in events.
 const AUDIT_EVERY_EVENTS_MIN: u64 = 4_096;
+/// How much shorter than the largest interval an audit near the budget may
+/// come: the audit's cost per event grows at most this much near the budget.
+const AUDIT_INTERVAL_SHRINK_MAX: u64 = 64;
 /// Audit interval per node, in events, for protocols whose state is counted:
 /// the audit's pass over every node then costs at most one state read per
 /// this many events.
@@ -66,7 +74,12 @@ pub(crate) struct MemoryMeter {
     /// What the queue may use: the budget less everything else.
     pub queue_room_bytes: u64,
     pub next_audit_events: u64,
+    /// The largest interval between audits, in events.
     pub audit_every_events: u64,
+    /// The interval that ended at the last audit, in events.
+    audit_interval_events: u64,
+    /// The event count at the last audit.
+    audit_last_events: u64,
     /// The largest estimate seen (at audits and on stopping).
     pub peak_bytes: u64,
 }
@@ -98,8 +111,11 @@ impl MemoryMeter {
             queue_room_bytes: 0,
             next_audit_events: 0,
             audit_every_events: AUDIT_EVERY_EVENTS_MIN.max(per_node.saturating_mul(nodes)),
+            audit_interval_events: 0,
+            audit_last_events: 0,
             peak_bytes: 0,
         };
+        meter.audit_interval_events = meter.audit_interval_min();
         meter.update_room();
         meter
     }
@@ -143,6 +159,42 @@ impl MemoryMeter {
     /// Whether the estimate with `len` queued events is within budget.
     pub fn within_budget(&mut self, len: usize) -> bool {
         self.total(len) <= self.bytes_max
+    }
+
+    /// The shortest interval between audits, in events.
+    fn audit_interval_min(&self) -> u64 {
+        (self.audit_every_events / AUDIT_INTERVAL_SHRINK_MAX).max(1)
+    }
+
+    /// Records an audit at event `events` that counted `bytes`, with `len`
+    /// events queued, and schedules the next one. Returns whether the
+    /// estimate is within budget.
+    ///
+    /// Why adaptive: state that grows between audits is unseen until the
+    /// next one, so a fixed interval lets a fast-growing run overshoot its
+    /// budget by a whole interval's growth. Pacing the next audit by the
+    /// last interval's growth against the room left bounds the overshoot to
+    /// about one shortest interval's growth.
+    pub fn audited(&mut self, events: u64, bytes: u64, len: usize) -> bool {
+        debug_assert!(events >= self.audit_last_events, "audits go forward");
+        let grown_bytes = bytes.saturating_sub(self.audited_bytes);
+        let span_events = events.saturating_sub(self.audit_last_events).max(1);
+        self.audited_bytes = bytes;
+        self.update_room();
+        let within = self.within_budget(len);
+        let room_bytes = self.bytes_max.saturating_sub(self.total(len));
+        let paced = match grown_bytes.div_ceil(span_events) {
+            0 => u64::MAX,
+            bytes_per_event => room_bytes / 2 / bytes_per_event,
+        };
+        let interval = paced
+            .min(self.audit_interval_events.saturating_mul(2))
+            .clamp(self.audit_interval_min(), self.audit_every_events);
+        self.audit_interval_events = interval;
+        self.audit_last_events = events;
+        self.next_audit_events = events.saturating_add(interval);
+        debug_assert!(self.next_audit_events > events);
+        within
     }
 
     /// Held messages and deferred inputs: `added` bytes came, `removed` went.
@@ -216,6 +268,47 @@ mod tests {
         assert_eq!(
             MemoryMeter::new(1, 1, 5, 0, true).audit_every_events,
             AUDIT_EVERY_EVENTS_MIN
+        );
+    }
+
+    #[test]
+    fn audits_start_often_and_space_out_while_nothing_grows() {
+        let mut meter = MemoryMeter::new(1 << 30, 100, 4, 0, false);
+        let floor = AUDIT_EVERY_EVENTS_MIN / AUDIT_INTERVAL_SHRINK_MAX;
+        assert!(meter.audited(0, 0, 0));
+        assert_eq!(meter.next_audit_events, 2 * floor);
+        let mut intervals = Vec::new();
+        for _ in 0..8 {
+            let at = meter.next_audit_events;
+            assert!(meter.audited(at, 1_000, 0));
+            intervals.push(meter.next_audit_events - at);
+        }
+        assert_eq!(
+            intervals,
+            [256, 512, 1024, 2048, 4096, 4096, 4096, 4096],
+            "doubling from the floor up to the largest interval"
+        );
+    }
+
+    #[test]
+    fn audits_come_sooner_as_growth_nears_the_budget() {
+        // 1 MB of budget, state growing 100 bytes an event.
+        let mut meter = MemoryMeter::new(1_000_000, 100, 1, 0, false);
+        meter.audit_interval_events = AUDIT_EVERY_EVENTS_MIN;
+        let mut at = 0;
+        let mut bytes = 0;
+        let mut overshoot = 0;
+        while meter.audited(at, bytes, 0) {
+            let next = meter.next_audit_events;
+            bytes += (next - at) * 100;
+            at = next;
+            overshoot = bytes.saturating_sub(meter.bytes_max);
+        }
+        assert!(at > 9_000, "it ran until near the budget: {at}");
+        let floor_growth = AUDIT_EVERY_EVENTS_MIN / AUDIT_INTERVAL_SHRINK_MAX * 100;
+        assert!(
+            overshoot <= floor_growth,
+            "over by {overshoot} bytes, more than one shortest interval's growth"
         );
     }
 }
