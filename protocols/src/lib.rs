@@ -18,7 +18,10 @@
 //! `Monitor` trait for invariants checked from protocol events as the run goes.
 //! `durable_log.rs` is the write-ahead log on a node's storage (one key per
 //! entry, synced when the protocol says so) that Raft, the commit coordinator
-//! and the commit shards share. `Monitor`s also measure protocol metrics
+//! and the commit shards share. `two_phase/` is the two-phase-commit core
+//! that `commit/` and `txn_store/` share: the vote tally under presumed
+//! abort, the acknowledgements a decision waits for, and what a participant
+//! in doubt does (with the `commit_on_timeout` bug switch). `Monitor`s also measure protocol metrics
 //! (`ProtocolMetrics`) and hear of server crashes in time order.
 //! Protocols: `pingpong` (the benchmark, also as a service), `kv_single` (a
 //! single-copy store with group commit and the `ack_before_sync` bug switch) and
@@ -107,5 +110,6 @@ pub mod request_tags;
 pub mod ring;
 pub mod saga;
 pub mod testkit;
+pub mod two_phase;
 pub mod txn_store;
 pub mod workload;

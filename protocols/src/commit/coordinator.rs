@@ -18,8 +18,9 @@ use crate::durable_log::DurableLog;
 use crate::kv::key_index as account_index;
 use crate::kv::{KvOp, KvResult};
 use crate::request_tags::{RequestTags, Tagged};
+use crate::two_phase::{Acks, Tally, Votes};
 use sim_core::{NodeId, TimerId};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// Transactions in progress at most; a request beyond it is refused
@@ -33,12 +34,12 @@ type Ctx<'c, 'a, 'b> = &'c mut ServerCtx<'a, 'b, AtomicCommit>;
 #[derive(Debug)]
 enum Phase {
     Collecting {
-        yes: BTreeSet<NodeId>,
+        votes: Votes<NodeId>,
     },
     /// 3PC. `strict`: resumed after a restart, when participants may have
     /// terminated without us; then only acks from all of them let it commit.
     PreCommitting {
-        acked: BTreeSet<NodeId>,
+        acks: Acks<NodeId>,
         strict: bool,
     },
     /// 3PC, restarted in the pre-commit phase: asking every participant
@@ -48,7 +49,7 @@ enum Phase {
     },
     Decided {
         commit: bool,
-        acked: BTreeSet<NodeId>,
+        acks: Acks<NodeId>,
     },
     Ended {
         commit: bool,
@@ -143,10 +144,10 @@ impl Coordinator {
                     me.txns.insert(
                         txn,
                         Txn {
-                            participants,
                             phase: Phase::Collecting {
-                                yes: BTreeSet::new(),
+                                votes: Votes::new(participants.clone()),
                             },
+                            participants,
                             waiting: None,
                             timer: None,
                             audit: None,
@@ -159,9 +160,10 @@ impl Coordinator {
                     }
                 }
                 CoordinatorRecord::Decide { txn, commit } => {
-                    me.txn_mut(txn).phase = Phase::Decided {
+                    let t = me.txn_mut(txn);
+                    t.phase = Phase::Decided {
                         commit,
-                        acked: BTreeSet::new(),
+                        acks: Acks::new(t.participants.clone()),
                     }
                 }
                 CoordinatorRecord::End { txn } => {
@@ -307,10 +309,10 @@ impl Coordinator {
         self.txns.insert(
             txn,
             Txn {
-                participants,
                 phase: Phase::Collecting {
-                    yes: BTreeSet::new(),
+                    votes: Votes::new(participants.clone()),
                 },
+                participants,
                 waiting: Some((client, request)),
                 timer: Some(timer),
                 audit,
@@ -326,10 +328,10 @@ impl Coordinator {
                 let Some(t) = self.txns.get_mut(&txn) else {
                     return;
                 };
-                let Phase::Collecting { yes: voters } = &t.phase else {
+                let Phase::Collecting { votes } = &t.phase else {
                     return;
                 };
-                if voters.contains(&from) {
+                if votes.voted_yes(from) {
                     return; // a repeated vote
                 }
                 if let Some(read) = t.audit.as_mut() {
@@ -341,11 +343,10 @@ impl Coordinator {
                 let Some(t) = self.txns.get_mut(&txn) else {
                     return;
                 };
-                let Phase::PreCommitting { acked, .. } = &mut t.phase else {
+                let Phase::PreCommitting { acks, .. } = &mut t.phase else {
                     return;
                 };
-                acked.insert(from);
-                if acked.len() == t.participants.len() {
+                if acks.ack(from) {
                     self.decide(ctx, txn, true);
                 }
             }
@@ -353,11 +354,10 @@ impl Coordinator {
                 let Some(t) = self.txns.get_mut(&txn) else {
                     return;
                 };
-                let Phase::Decided { commit, acked } = &mut t.phase else {
+                let Phase::Decided { commit, acks } = &mut t.phase else {
                     return;
                 };
-                acked.insert(from);
-                if acked.len() == t.participants.len() {
+                if acks.ack(from) {
                     t.phase = Phase::Ended { commit: *commit };
                     if let Some(timer) = t.timer.take() {
                         ctx.cancel_timer(timer);
@@ -409,16 +409,16 @@ impl Coordinator {
         let Some(t) = self.txns.get_mut(&txn) else {
             return;
         };
-        let Phase::Collecting { yes: voters } = &mut t.phase else {
+        let Phase::Collecting { votes } = &mut t.phase else {
             return;
         };
-        if !yes {
-            self.decide(ctx, txn, false);
-            return;
-        }
-        voters.insert(from);
-        if voters.len() < t.participants.len() {
-            return;
+        match votes.record(from, yes) {
+            Tally::Pending => return,
+            Tally::Abort => {
+                self.decide(ctx, txn, false);
+                return;
+            }
+            Tally::Commit => {}
         }
         match self.params.variant {
             CommitVariant::TwoPhase => self.decide(ctx, txn, true),
@@ -437,7 +437,7 @@ impl Coordinator {
             .get_mut(&txn)
             .expect("pre-committing a known transaction");
         t.phase = Phase::PreCommitting {
-            acked: BTreeSet::new(),
+            acks: Acks::new(t.participants.clone()),
             strict,
         };
         for participant in t.participants.clone() {
@@ -475,7 +475,7 @@ impl Coordinator {
             .expect("deciding a known transaction");
         t.phase = Phase::Decided {
             commit,
-            acked: BTreeSet::new(),
+            acks: Acks::new(t.participants.clone()),
         };
         if let Some((client, request)) = t.waiting.take() {
             let response = request.answer(t.answer(commit));
@@ -497,16 +497,11 @@ impl Coordinator {
     /// Sends the decision to every participant that has not acknowledged it.
     fn resend(&mut self, ctx: Ctx, txn: TxnId) {
         let t = &self.txns[&txn];
-        let Phase::Decided { commit, acked } = &t.phase else {
+        let Phase::Decided { commit, acks } = &t.phase else {
             return;
         };
         let commit = *commit;
-        let missing: Vec<NodeId> = t
-            .participants
-            .iter()
-            .copied()
-            .filter(|p| !acked.contains(p))
-            .collect();
+        let missing: Vec<NodeId> = acks.missing().collect();
         for participant in missing {
             send(ctx, participant, CommitMessage::Decision { txn, commit });
         }

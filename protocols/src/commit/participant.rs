@@ -21,6 +21,7 @@ use super::params::{CommitParams, CommitVariant};
 use super::{send, sync, AtomicCommit};
 use crate::cluster::ServerCtx;
 use crate::durable_log::DurableLog;
+use crate::two_phase::InDoubt;
 use sim_core::{NodeId, TimerId};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -420,7 +421,7 @@ impl Participant {
             return;
         }
         t.timer = None;
-        if self.params.commit_on_timeout {
+        if InDoubt::on_timeout(self.params.commit_on_timeout) == InDoubt::CommitAlone {
             self.resolve(ctx, txn, true);
             return;
         }

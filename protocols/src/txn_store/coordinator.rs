@@ -16,9 +16,10 @@
 //!    or aborted (a definite failure: nothing was installed).
 
 use super::locks::TxnId;
-use super::plan::{Decision, Plan, Sharding};
+use super::plan::{Plan, Sharding};
 use super::shard::{AbortReason, Mop};
 use crate::kv::TxnMop;
+use crate::two_phase::{Tally, Votes};
 use std::collections::BTreeMap;
 
 /// Transactions coordinated at once at most; a new one beyond it is
@@ -73,7 +74,7 @@ enum Phase {
     },
     Voting {
         reads: Vec<String>,
-        votes: BTreeMap<u32, bool>,
+        votes: Votes<u32>,
     },
     /// Waiting for the commit decision to be durable.
     Persisting { reads: Vec<String> },
@@ -154,11 +155,11 @@ impl Coordinator {
             return Vec::new();
         }
         let reads = active.plan.merge(all);
+        let shards: Vec<u32> = active.plan.parts.keys().copied().collect();
         active.phase = Phase::Voting {
             reads,
-            votes: BTreeMap::new(),
+            votes: Votes::new(shards.clone()),
         };
-        let shards: Vec<u32> = active.plan.parts.keys().copied().collect();
         (shards.into_iter())
             .map(|shard| Step::Send(shard, Request::Prepare { txn }))
             .collect()
@@ -172,11 +173,10 @@ impl Coordinator {
         let Phase::Voting { reads, votes } = &mut active.phase else {
             return Vec::new();
         };
-        votes.insert(shard, yes);
-        match active.plan.decide(votes) {
-            Decision::Pending => Vec::new(),
-            Decision::Abort => self.abort(txn, Abort::VotedNo),
-            Decision::Commit => {
+        match votes.record(shard, yes) {
+            Tally::Pending => Vec::new(),
+            Tally::Abort => self.abort(txn, Abort::VotedNo),
+            Tally::Commit => {
                 let reads = std::mem::take(reads);
                 active.phase = Phase::Persisting { reads };
                 vec![Step::PersistCommit(txn, commit_ts)]

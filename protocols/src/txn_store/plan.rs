@@ -53,14 +53,6 @@ pub struct Plan {
     reads: Vec<(u32, usize)>,
 }
 
-/// How the votes stand.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Decision {
-    Pending,
-    Commit,
-    Abort,
-}
-
 impl Plan {
     pub fn new(mops: &[TxnMop], lists: bool, sharding: Sharding, shards: u32) -> Plan {
         let mut parts: BTreeMap<u32, Vec<Mop>> = BTreeMap::new();
@@ -113,21 +105,5 @@ impl Plan {
                 value.cloned().flatten().unwrap_or_default()
             })
             .collect()
-    }
-
-    /// The decision from the votes so far: commit once every shard said
-    /// yes, abort at the first no.
-    pub fn decide(&self, votes: &BTreeMap<u32, bool>) -> Decision {
-        if votes.values().any(|yes| !yes) {
-            Decision::Abort
-        } else if self
-            .parts
-            .keys()
-            .all(|shard| votes.get(shard) == Some(&true))
-        {
-            Decision::Commit
-        } else {
-            Decision::Pending
-        }
     }
 }

@@ -1,7 +1,7 @@
 //! Splitting a transaction by shard, merging its reads back, and deciding
 //! by the votes.
 
-use super::plan::{Decision, Plan, Sharding};
+use super::plan::{Plan, Sharding};
 use super::shard::Mop;
 use crate::kv::TxnMop;
 use std::collections::BTreeMap;
@@ -73,22 +73,4 @@ fn a_transaction_splits_by_shard_in_order_and_its_reads_come_back_in_the_clients
     let registers = Plan::new(&[w(0, 3)], false, range, 2);
     assert!(!registers.cross_shard());
     assert_eq!(registers.parts[&0], [Mop::Write("k0".into(), "3".into())]);
-}
-
-#[test]
-fn every_shards_yes_commits_and_any_no_aborts() {
-    let plan = Plan::new(&[w(0, 1), w(3, 2)], false, Sharding::Range { keys: 4 }, 2);
-    let mut votes = BTreeMap::new();
-    assert_eq!(plan.decide(&votes), Decision::Pending);
-    votes.insert(0, true);
-    assert_eq!(plan.decide(&votes), Decision::Pending);
-    votes.insert(1, true);
-    assert_eq!(plan.decide(&votes), Decision::Commit);
-    votes.insert(1, false);
-    assert_eq!(plan.decide(&votes), Decision::Abort);
-    assert_eq!(
-        plan.decide(&BTreeMap::from([(0, false)])),
-        Decision::Abort,
-        "at the first no"
-    );
 }

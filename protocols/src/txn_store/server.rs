@@ -54,6 +54,7 @@ use crate::client::{ClientReply, ClientRequest, ClientResponse};
 use crate::cluster::{ServerCtx, Service};
 use crate::kv::{key_index, render_txn, KvOp, KvResult, TxnMop};
 use crate::raft::Raft;
+use crate::two_phase::{self, Acks};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::Arc;
 
@@ -176,7 +177,7 @@ pub struct TxnServer {
     /// Per client operation in progress here: its attempt's id.
     by_op: BTreeMap<(u32, u64), TxnId>,
     /// Commits on disk, waiting for these shards' acknowledgements.
-    decisions: BTreeMap<TxnId, (u64, Vec<u32>)>,
+    decisions: BTreeMap<TxnId, (u64, Acks<u32>)>,
     /// Answers held for commit-wait.
     held: BTreeMap<TxnId, (NodeId, ClientResponse)>,
     oracle: Option<OracleServer>,
@@ -487,7 +488,7 @@ impl TxnServer {
         if self.layout.replicated() {
             // The decision goes to this server's group's log: a crash of
             // this server then leaves it to the group.
-            self.decisions.insert(txn, (ts, shards));
+            self.decisions.insert(txn, (ts, Acks::new(shards)));
             self.ask_to_decide(ctx, txn, ts);
             return;
         }
@@ -498,7 +499,7 @@ impl TxnServer {
         };
         ctx.storage().put(&txn_key("c/", txn), to_bytes(&record));
         let sync = ctx.storage().sync_grouped();
-        self.decisions.insert(txn, (ts, shards));
+        self.decisions.insert(txn, (ts, Acks::new(shards)));
         self.after_sync
             .push_back((sync, Deferred::Decided(txn, ts)));
     }
@@ -515,7 +516,7 @@ impl TxnServer {
         self.by_op
             .remove(&(asked.request.client, asked.request.seq));
         ctx.cancel_timer_in(&mut asked.deadline);
-        let shards = self.decisions.get(&txn).map_or(0, |(_, s)| s.len() as u32);
+        let shards = (self.decisions.get(&txn)).map_or(0, |(_, s)| s.missing_count() as u32);
         // A commit's answer waits out commit-wait, if any: part of its
         // latency.
         let wait = match self.params.timestamps {
@@ -1016,11 +1017,10 @@ impl TxnServer {
                 self.run_steps(ctx, txn, steps);
             }
             TxnMessage::CommitAck { txn } => {
-                let Some((_, shards)) = self.decisions.get_mut(&txn) else {
+                let Some((_, acks)) = self.decisions.get_mut(&txn) else {
                     return;
                 };
-                shards.retain(|s| *s != shard);
-                if shards.is_empty() {
+                if acks.ack(shard) {
                     self.decisions.remove(&txn);
                     if self.layout.replicated() {
                         let group = self.layout.shard_of(ctx.id());
@@ -1358,7 +1358,8 @@ impl TxnServer {
                 let leader = self.leaders[*shard as usize].0;
                 self.deliver(ctx, leader, commit, false);
             }
-            self.decisions.insert(d.txn, (d.commit_ts, d.shards));
+            self.decisions
+                .insert(d.txn, (d.commit_ts, Acks::new(d.shards)));
         }
     }
 }
@@ -1454,7 +1455,10 @@ impl Service for TxnServer {
             TxnTimer::Raft(timer) => {
                 self.with_group(ctx, |raft, env| raft.on_timer(env, id, timer));
             }
-            TxnTimer::InDoubt(txn) if self.params.commit_on_timeout => {
+            TxnTimer::InDoubt(txn)
+                if two_phase::InDoubt::on_timeout(self.params.commit_on_timeout)
+                    == two_phase::InDoubt::CommitAlone =>
+            {
                 // The bug: a shard bound to its yes vote decides alone.
                 let Some(coordinator) = self.parts.get(&txn).map(|p| p.coordinator) else {
                     return;
