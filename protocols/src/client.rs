@@ -203,6 +203,11 @@ pub struct ClientRouting {
     pub homes: u32,
     /// With `homes`: the distance between two home servers' ids.
     pub home_stride: u32,
+    /// Every attempt goes to the client node's own agent, locally
+    /// (`cluster.rs`), which does the work with the servers (a client that
+    /// coordinates its own transactions). Set by the cluster when its
+    /// service runs agents.
+    pub local_agent: bool,
 }
 
 impl ClientRouting {
@@ -246,6 +251,14 @@ impl ClientRouting {
             let home = (client % u64::from(self.homes)) as u32 * self.home_stride;
             NodeId(home)
         })
+    }
+
+    /// Every attempt to the node's own agent (see `local_agent`).
+    pub fn with_local_agent(self) -> ClientRouting {
+        ClientRouting {
+            local_agent: true,
+            ..self
+        }
     }
 
     /// Attempts spread over the servers (see `spread`).
@@ -327,6 +340,9 @@ pub struct ClientProcess {
     /// Per key, the causal context its latest response carried (at most
     /// one per workload key); sent with the next write of the key.
     contexts: std::collections::BTreeMap<String, CausalContext>,
+    /// With `ClientRouting::local_agent`: the attempt for the node's own
+    /// agent, until the cluster hands it over.
+    local_request: Option<ClientRequest>,
 }
 
 impl ClientProcess {
@@ -350,7 +366,15 @@ impl ClientProcess {
             routing,
             token: Token::default(),
             contexts: std::collections::BTreeMap::new(),
+            local_request: None,
         }
+    }
+
+    /// The attempt waiting for the node's own agent, if any (see
+    /// `ClientRouting::local_agent`).
+    pub fn take_local_request(&mut self) -> Option<ClientRequest> {
+        debug_assert!(self.local_request.is_none() || self.routing.local_agent);
+        self.local_request.take()
     }
 
     /// Heap bytes this client holds: the operation in flight and the
@@ -537,6 +561,10 @@ impl ClientProcess {
     }
 
     fn send_attempt<P: ClientWire>(&mut self, ctx: &mut Context<'_, P>) {
+        if self.routing.local_agent {
+            self.send_attempt_to_agent(ctx);
+            return;
+        }
         let leader = self.leader_hint.unwrap_or(NodeId(self.cursor));
         let is_read = self.in_flight.as_ref().is_some_and(|f| f.op.is_read());
         let target = if let Some(home) = self.routing.home_of(self.client) {
@@ -591,6 +619,31 @@ impl ClientProcess {
             P::client_timer(ClientTimer::AttemptTimeout { seq, attempt }),
         );
         flight.attempt_timer = Some(timer);
+    }
+
+    /// Leaves the next attempt for the node's own agent: no network hop, and
+    /// no server to choose (the agent chooses whom to ask).
+    fn send_attempt_to_agent<P: ClientWire>(&mut self, ctx: &mut Context<'_, P>) {
+        let flight = self
+            .in_flight
+            .as_mut()
+            .expect("an attempt belongs to an operation");
+        flight.attempt += 1;
+        let (seq, attempt) = (flight.seq, flight.attempt);
+        let request = ClientRequest {
+            client: u32::try_from(self.client).expect("at most CLIENTS_MAX clients"),
+            seq,
+            attempt,
+            op: flight.op.clone(),
+            token: Token::default(),
+        };
+        let timer = ctx.set_timer(
+            self.config.attempt_timeout,
+            P::client_timer(ClientTimer::AttemptTimeout { seq, attempt }),
+        );
+        flight.attempt_timer = Some(timer);
+        let earlier = self.local_request.replace(request);
+        debug_assert!(earlier.is_none(), "the cluster hands over each attempt at once");
     }
 
     /// Waits an exponentially growing, jittered time, then retries.

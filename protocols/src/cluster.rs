@@ -6,6 +6,13 @@
 //! context, tags its messages and timers, and routes replies to clients. This
 //! is how every key-value protocol shares the client machinery instead of
 //! copying it.
+//!
+//! A service may also run at each client node, as its *agent* (a smart
+//! client: TxnStore's client-side coordinator). The client process then
+//! hands each attempt to its agent locally, and the agent answers locally;
+//! to the servers the agent speaks the service's peer messages, as a
+//! server would, and the servers answer it so. Without agents (every other
+//! protocol) nothing of this runs.
 
 use crate::client::{
     ClientEvent, ClientProcess, ClientRequest, ClientResponse, ClientRouting, ClientTimer,
@@ -148,33 +155,76 @@ pub enum Cluster<S: Service> {
         service: S,
         /// Messages waiting for a sync (`durable_outbox.rs`).
         outbox: DurableOutbox<S::Message, S::Event>,
+        /// Whether clients run agents, which servers may then message.
+        agents: bool,
     },
-    Client(ClientProcess),
+    Client {
+        process: ClientProcess,
+        agent: Option<Box<Agent<S>>>,
+    },
 }
+
+/// A service instance at a client node, working for its client process.
+pub struct Agent<S: Service> {
+    servers: u32,
+    service: S,
+    outbox: DurableOutbox<S::Message, S::Event>,
+    /// Answers to the node's own process, handed over after each handler.
+    answers: Vec<ClientResponse>,
+}
+
+/// Handler calls between a client process and its agent in one event, at
+/// most: each is one step of an operation, so a loop without end would be
+/// a bug.
+const LOCAL_HANDOFFS_MAX: usize = 1_000;
+
+/// What makes each client node's agent, for a service that runs one.
+pub type MakeAgent<S> = Box<dyn FnMut(NodeId) -> S>;
 
 impl<S: Service> Cluster<S> {
     /// A factory for the engine: `servers` servers made by `make_server`, then
     /// `workload.clients` clients, which address servers as `routing` says.
+    /// With `make_agent`, every client node runs an agent too, and its
+    /// process hands its attempts to it (`ClientRouting::local_agent`).
     pub fn factory(
         servers: u32,
         mut make_server: impl FnMut(NodeId) -> S + 'static,
+        mut make_agent: Option<MakeAgent<S>>,
         workload: Arc<WorkloadConfig>,
         routing: ClientRouting,
     ) -> impl FnMut(NodeId) -> Cluster<S> + 'static {
+        let agents = make_agent.is_some();
+        let routing = if agents {
+            routing.with_local_agent()
+        } else {
+            routing
+        };
         move |node| {
             if node.0 < servers {
                 Cluster::Server {
                     servers,
                     service: make_server(node),
                     outbox: DurableOutbox::default(),
+                    agents,
                 }
             } else {
-                Cluster::Client(ClientProcess::new(
-                    (node.0 - servers) as u64,
-                    servers,
-                    workload.clone(),
-                    routing,
-                ))
+                let agent = make_agent.as_mut().map(|make| {
+                    Box::new(Agent {
+                        servers,
+                        service: make(node),
+                        outbox: DurableOutbox::default(),
+                        answers: Vec::new(),
+                    })
+                });
+                Cluster::Client {
+                    process: ClientProcess::new(
+                        (node.0 - servers) as u64,
+                        servers,
+                        workload.clone(),
+                        routing,
+                    ),
+                    agent,
+                }
             }
         }
     }
@@ -182,16 +232,73 @@ impl<S: Service> Cluster<S> {
     fn role(&self) -> &'static str {
         match self {
             Cluster::Server { .. } => "server",
-            Cluster::Client(_) => "client",
+            Cluster::Client { agent: None, .. } => "client",
+            Cluster::Client { agent: Some(_), .. } => "client with an agent",
         }
     }
 
     pub fn as_server(&self) -> Option<&S> {
         match self {
             Cluster::Server { service, .. } => Some(service),
-            Cluster::Client(_) => None,
+            Cluster::Client { .. } => None,
         }
     }
+
+    /// The agent's service, at a client node that runs one.
+    pub fn as_agent(&self) -> Option<&S> {
+        match self {
+            Cluster::Client {
+                agent: Some(agent), ..
+            } => Some(&agent.service),
+            _ => None,
+        }
+    }
+}
+
+impl<S: Service> Agent<S> {
+    /// Calls `handler` with the agent's service and its window on the world.
+    fn call<R>(
+        &mut self,
+        ctx: &mut Context<'_, Cluster<S>>,
+        handler: impl FnOnce(&mut S, &mut ServerCtx<'_, '_, S>) -> R,
+    ) -> R {
+        let Agent {
+            servers,
+            service,
+            outbox,
+            answers,
+        } = self;
+        let mut window = ServerCtx {
+            inner: ctx,
+            servers: *servers,
+            outbox,
+            agents: true,
+            answers: Some(answers),
+        };
+        handler(service, &mut window)
+    }
+}
+
+/// Hands attempts from a client process to its agent and answers back,
+/// until neither has anything for the other.
+fn hand_over<S: Service>(
+    ctx: &mut Context<'_, Cluster<S>>,
+    process: &mut ClientProcess,
+    agent: &mut Agent<S>,
+) {
+    let me = ctx.id();
+    for _ in 0..LOCAL_HANDOFFS_MAX {
+        if let Some(request) = process.take_local_request() {
+            agent.call(ctx, |service, c| service.on_client_request(c, me, request));
+        } else if !agent.answers.is_empty() {
+            for response in std::mem::take(&mut agent.answers) {
+                process.on_response(ctx, me, response);
+            }
+        } else {
+            return;
+        }
+    }
+    panic!("{me}'s client process and agent hand work over without end");
 }
 
 impl<S: Service> Protocol for Cluster<S> {
@@ -206,8 +313,14 @@ impl<S: Service> Protocol for Cluster<S> {
                 servers,
                 service,
                 outbox,
-            } => service.on_start(&mut ServerCtx::new(ctx, *servers, outbox)),
-            Cluster::Client(client) => client.on_start(ctx),
+                agents,
+            } => service.on_start(&mut ServerCtx::with_agents(ctx, *servers, outbox, *agents)),
+            Cluster::Client { process, agent } => {
+                if let Some(agent) = agent {
+                    agent.call(ctx, |service, c| service.on_start(c));
+                }
+                process.on_start(ctx);
+            }
         }
     }
 
@@ -217,8 +330,14 @@ impl<S: Service> Protocol for Cluster<S> {
                 servers,
                 service,
                 outbox,
-            } => service.on_recover(&mut ServerCtx::new(ctx, *servers, outbox)),
-            Cluster::Client(client) => client.on_start(ctx),
+                agents,
+            } => service.on_recover(&mut ServerCtx::with_agents(ctx, *servers, outbox, *agents)),
+            Cluster::Client { process, agent } => {
+                if let Some(agent) = agent {
+                    agent.call(ctx, |service, c| service.on_recover(c));
+                }
+                process.on_start(ctx);
+            }
         }
     }
 
@@ -229,21 +348,39 @@ impl<S: Service> Protocol for Cluster<S> {
                     servers,
                     service,
                     outbox,
+                    agents,
                 },
                 ClusterMessage::Peer(message),
-            ) => service.on_message(&mut ServerCtx::new(ctx, *servers, outbox), from, message),
+            ) => service.on_message(
+                &mut ServerCtx::with_agents(ctx, *servers, outbox, *agents),
+                from,
+                message,
+            ),
             (
                 Cluster::Server {
                     servers,
                     service,
                     outbox,
+                    agents,
                 },
                 ClusterMessage::Request(request),
+            ) => service.on_client_request(
+                &mut ServerCtx::with_agents(ctx, *servers, outbox, *agents),
+                from,
+                request,
+            ),
+            (
+                Cluster::Client {
+                    process,
+                    agent: Some(agent),
+                },
+                ClusterMessage::Peer(message),
             ) => {
-                service.on_client_request(&mut ServerCtx::new(ctx, *servers, outbox), from, request)
+                agent.call(ctx, |service, c| service.on_message(c, from, message));
+                hand_over(ctx, process, agent);
             }
-            (Cluster::Client(client), ClusterMessage::Response(response)) => {
-                client.on_response(ctx, from, response)
+            (Cluster::Client { process, .. }, ClusterMessage::Response(response)) => {
+                process.on_response(ctx, from, response)
             }
             (node, message) => panic!("misrouted message {message:?} to a {}", node.role()),
         }
@@ -256,31 +393,54 @@ impl<S: Service> Protocol for Cluster<S> {
                     servers,
                     service,
                     outbox,
+                    agents,
                 },
                 ClusterTimer::Server(timer),
-            ) => service.on_timer(&mut ServerCtx::new(ctx, *servers, outbox), id, timer),
-            (Cluster::Client(client), ClusterTimer::Client(timer)) => client.on_timer(ctx, timer),
+            ) => service.on_timer(
+                &mut ServerCtx::with_agents(ctx, *servers, outbox, *agents),
+                id,
+                timer,
+            ),
+            (
+                Cluster::Client {
+                    process,
+                    agent: Some(agent),
+                },
+                ClusterTimer::Server(timer),
+            ) => {
+                agent.call(ctx, |service, c| service.on_timer(c, id, timer));
+                hand_over(ctx, process, agent);
+            }
+            (Cluster::Client { process, agent }, ClusterTimer::Client(timer)) => {
+                process.on_timer(ctx, timer);
+                if let Some(agent) = agent {
+                    hand_over(ctx, process, agent);
+                }
+            }
             (node, timer) => panic!("misrouted timer {timer:?} to a {}", node.role()),
         }
     }
 
     fn on_synced(&mut self, ctx: &mut Context<'_, Self>, id: SyncId) {
-        if let Cluster::Server {
-            servers,
-            service,
-            outbox,
-        } = self
-        {
-            for held in outbox.release(id) {
-                match held {
-                    Held::Peer(to, message) => ctx.send(to, ClusterMessage::Peer(message)),
-                    Held::Reply(client, response) => {
-                        ctx.send(client, ClusterMessage::Response(response))
-                    }
-                    Held::Emit(event) => ctx.output(ClusterOutput::Server(event)),
-                }
+        match self {
+            Cluster::Server {
+                servers,
+                service,
+                outbox,
+                agents,
+            } => {
+                release_held(ctx, outbox, id, None);
+                service.on_synced(&mut ServerCtx::with_agents(ctx, *servers, outbox, *agents), id);
             }
-            service.on_synced(&mut ServerCtx::new(ctx, *servers, outbox), id);
+            Cluster::Client {
+                process,
+                agent: Some(agent),
+            } => {
+                release_held(ctx, &mut agent.outbox, id, Some(&mut agent.answers));
+                agent.call(ctx, |service, c| service.on_synced(c, id));
+                hand_over(ctx, process, agent);
+            }
+            Cluster::Client { agent: None, .. } => {}
         }
     }
 
@@ -291,7 +451,12 @@ impl<S: Service> Protocol for Cluster<S> {
             Cluster::Server {
                 service, outbox, ..
             } => service.state_heap_bytes() + outbox.heap_bytes(),
-            Cluster::Client(client) => client.heap_bytes(),
+            Cluster::Client { process, agent } => {
+                process.heap_bytes()
+                    + agent.as_ref().map_or(0, |a| {
+                        a.service.state_heap_bytes() + a.outbox.heap_bytes()
+                    })
+            }
         }
     }
 
@@ -335,11 +500,38 @@ impl<S: Service> ClientWire for Cluster<S> {
     }
 }
 
-/// A server's window on the world: the engine context, restricted to servers.
+/// Sends what waited for sync `id`; at an agent, its answers to its own
+/// process go to `answers`.
+fn release_held<S: Service>(
+    ctx: &mut Context<'_, Cluster<S>>,
+    outbox: &mut DurableOutbox<S::Message, S::Event>,
+    id: SyncId,
+    mut answers: Option<&mut Vec<ClientResponse>>,
+) {
+    let me = ctx.id();
+    for held in outbox.release(id) {
+        match held {
+            Held::Peer(to, message) => ctx.send(to, ClusterMessage::Peer(message)),
+            Held::Reply(client, response) => match answers.as_deref_mut() {
+                Some(answers) if client == me => answers.push(response),
+                _ => ctx.send(client, ClusterMessage::Response(response)),
+            },
+            Held::Emit(event) => ctx.output(ClusterOutput::Server(event)),
+        }
+    }
+}
+
+/// A server's window on the world: the engine context, restricted to
+/// servers (and to client nodes' agents, where clients run them). An
+/// agent sees the world through one too.
 pub struct ServerCtx<'c, 'a, S: Service> {
     inner: &'c mut Context<'a, Cluster<S>>,
     servers: u32,
     outbox: &'c mut DurableOutbox<S::Message, S::Event>,
+    /// Whether client nodes run agents, which may then be sent peer messages.
+    agents: bool,
+    /// At an agent: answers to its own client process.
+    answers: Option<&'c mut Vec<ClientResponse>>,
 }
 
 impl<'c, 'a, S: Service> ServerCtx<'c, 'a, S> {
@@ -348,15 +540,44 @@ impl<'c, 'a, S: Service> ServerCtx<'c, 'a, S> {
         servers: u32,
         outbox: &'c mut DurableOutbox<S::Message, S::Event>,
     ) -> Self {
+        Self::with_agents(inner, servers, outbox, false)
+    }
+
+    pub(crate) fn with_agents(
+        inner: &'c mut Context<'a, Cluster<S>>,
+        servers: u32,
+        outbox: &'c mut DurableOutbox<S::Message, S::Event>,
+        agents: bool,
+    ) -> Self {
         debug_assert!(servers <= inner.node_count() && inner.id().0 < servers);
         ServerCtx {
             inner,
             servers,
             outbox,
+            agents,
+            answers: None,
         }
     }
     pub fn id(&self) -> NodeId {
         self.inner.id()
+    }
+    /// Whether this is a client node's agent rather than a server.
+    pub fn is_agent(&self) -> bool {
+        self.answers.is_some()
+    }
+    /// The client nodes that run agents, in id order (none where clients
+    /// run none).
+    pub fn agents(&self) -> impl Iterator<Item = NodeId> + 'static {
+        let end = if self.agents {
+            self.inner.node_count()
+        } else {
+            self.servers
+        };
+        (self.servers..end).map(NodeId)
+    }
+    /// Whether `to` may be sent a peer message: a server, or an agent.
+    fn reaches(&self, to: NodeId) -> bool {
+        to.0 < self.servers || (self.agents && to.0 < self.inner.node_count())
     }
     /// How many servers there are; their ids are `0..server_count`.
     pub fn server_count(&self) -> u32 {
@@ -384,10 +605,11 @@ impl<'c, 'a, S: Service> ServerCtx<'c, 'a, S> {
     }
     pub fn send(&mut self, to: NodeId, message: S::Message) {
         assert!(
-            to.0 < self.servers,
+            self.reaches(to),
             "server {} sent a peer message to non-server {to}",
             self.id()
         );
+        debug_assert!(to != self.id() || !self.is_agent(), "an agent sends itself nothing");
         self.inner.send(to, ClusterMessage::Peer(message));
     }
     pub fn set_timer(&mut self, after: SimDuration, timer: S::Timer) -> TimerId {
@@ -402,9 +624,13 @@ impl<'c, 'a, S: Service> ServerCtx<'c, 'a, S> {
             self.inner.cancel_timer(id);
         }
     }
-    /// Answers a client.
+    /// Answers a client (at an agent, its own process, locally).
     pub fn reply(&mut self, client: NodeId, response: ClientResponse) {
-        self.inner.send(client, ClusterMessage::Response(response));
+        let me = self.id();
+        match self.answers.as_deref_mut() {
+            Some(answers) if client == me => answers.push(response),
+            _ => self.inner.send(client, ClusterMessage::Response(response)),
+        }
     }
     /// Sends `message` once every sync asked for so far has completed: at
     /// once when none is in flight, else when the latest one (or the
@@ -413,7 +639,7 @@ impl<'c, 'a, S: Service> ServerCtx<'c, 'a, S> {
     /// write made after the last sync is not waited for.
     pub fn send_when_durable(&mut self, to: NodeId, message: S::Message) {
         assert!(
-            to.0 < self.servers,
+            self.reaches(to),
             "server {} sent a peer message to non-server {to}",
             self.id()
         );

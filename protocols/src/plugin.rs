@@ -291,4 +291,15 @@ pub trait Plugin: 'static {
 
     /// What makes each server of a run (resolved, valid params).
     fn servers(params: &Self::Params, setup: &Setup) -> Box<dyn FnMut(NodeId) -> Self::Service>;
+
+    /// What makes each client node's agent, for a protocol whose clients
+    /// do part of its work themselves (`cluster.rs`: TxnStore's clients
+    /// that coordinate their own transactions); none by default.
+    fn client_agents(
+        params: &Self::Params,
+        setup: &Setup,
+    ) -> Option<crate::cluster::MakeAgent<Self::Service>> {
+        let _ = (params, setup);
+        None
+    }
 }

@@ -65,13 +65,15 @@ pub struct Driven {
     pub memory_peak_bytes: u64,
 }
 
-/// Runs the engine with `make_server`'s servers through `plan`. The
+/// Runs the engine with `make_server`'s servers (and `make_agent`'s
+/// agents at the client nodes, if any) through `plan`. The
 /// engine's memory is freed before this returns.
 pub fn drive<S: Service>(
     plan: &Plan<'_>,
     mut config: SimConfig,
     watcher: &mut dyn RunWatcher,
     make_server: impl FnMut(NodeId) -> S + 'static,
+    make_agent: Option<protocols::cluster::MakeAgent<S>>,
     routing: protocols::client::ClientRouting,
 ) -> Result<Driven, RunError> {
     // Only a run that judges convergence pays for sampling the network.
@@ -83,7 +85,13 @@ pub fn drive<S: Service>(
     config.limits.outputs_pending_max = OUTPUTS_PENDING_MAX;
     let mut sim = Simulation::new(
         config,
-        Cluster::factory(plan.servers, make_server, plan.workload.clone(), routing),
+        Cluster::factory(
+            plan.servers,
+            make_server,
+            make_agent,
+            plan.workload.clone(),
+            routing,
+        ),
     )?;
     // A panic in protocol code unwinds through here: re-raise it carrying
     // how far the run got (the catcher reports it; see `PanicProgress`).

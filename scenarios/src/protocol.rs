@@ -161,8 +161,9 @@ impl<P: Plugin> Configured for WithParams<P> {
         watcher: &mut dyn RunWatcher,
     ) -> Result<Driven, RunError> {
         let servers = P::servers(&self.params, &plan.setup);
+        let agents = P::client_agents(&self.params, &plan.setup);
         let routing = P::client_routing(&self.params);
-        drive::<P::Service>(plan, config, watcher, servers, routing)
+        drive::<P::Service>(plan, config, watcher, servers, agents, routing)
     }
 }
 

@@ -55,6 +55,19 @@ impl Layout {
         shard
     }
 
+    /// The group whose log holds the commit decisions `coordinator`
+    /// makes (with groups): a server's own; a client coordinator's home
+    /// group, its client number mod the shards, so that clients spread
+    /// their decisions over the groups.
+    pub fn decisions_group(&self, coordinator: NodeId) -> u32 {
+        let servers = self.shards * self.replicas;
+        if coordinator.0 < servers {
+            self.shard_of(coordinator)
+        } else {
+            (coordinator.0 - servers) % self.shards
+        }
+    }
+
     /// `server`'s number within its shard's group.
     pub fn member_of(&self, server: NodeId) -> NodeId {
         NodeId(server.0 % self.replicas)

@@ -34,6 +34,20 @@ pub enum ShardBy {
     Range,
 }
 
+/// Where a transaction's coordinator runs.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
+pub enum CoordinatorAt {
+    /// The server the client sent its transaction to.
+    #[default]
+    Server,
+    /// The client itself: it talks to the shards directly, one network
+    /// hop less, and its commit decision goes to its own disk (with one
+    /// server per shard) or to its home group's log (with groups).
+    Client,
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct TxnStoreParams {
@@ -56,6 +70,12 @@ pub struct TxnStoreParams {
     /// must stay on: a new leader serves once its term's entry is applied.
     #[serde(skip_serializing_if = "is_default_raft")]
     pub raft: RaftParams,
+    /// Server or Client: where each transaction's coordinator runs. With
+    /// Client, each client coordinates its own transactions: one hop less,
+    /// and its commit decisions go to its disk (one server per shard) or to
+    /// the log of shard group (client number mod shards).
+    #[serde(skip_serializing_if = "is_server")]
+    pub coordinator: CoordinatorAt,
     /// BUG SWITCH: snapshot isolation without first committer wins (lost update).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub si_without_write_conflict_check: bool,
@@ -75,6 +95,10 @@ pub struct TxnStoreParams {
     /// own at request_timeout (two-phase commit's switch of that name).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub commit_on_timeout: bool,
+}
+
+fn is_server(at: &CoordinatorAt) -> bool {
+    *at == CoordinatorAt::Server
 }
 
 fn is_one(n: &u32) -> bool {
@@ -102,6 +126,7 @@ impl Default for TxnStoreParams {
             request_timeout: Dur::ms(1_000),
             replicas: 1,
             raft: RaftParams::default(),
+            coordinator: CoordinatorAt::Server,
             si_without_write_conflict_check: false,
             occ_skip_validation: false,
             read_uncommitted: false,

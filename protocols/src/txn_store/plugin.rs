@@ -1,6 +1,6 @@
 //! TxnStore on the plug-in boundary.
 
-use super::params::TxnStoreParams;
+use super::params::{CoordinatorAt, TxnStoreParams};
 use super::server::{TxnServer, STAMP_SERVERS_MAX};
 use crate::client::ClientRouting;
 use crate::plugin::{Capabilities, Clients, Invalid, Plugin, Setup};
@@ -32,6 +32,15 @@ impl Plugin for TxnStorePlugin {
             )));
         }
         params.validate().map_err(|e| Invalid::from_text(&e))?;
+        // A client coordinator's transaction ids carry its node id too.
+        let nodes_max = setup.servers as u64 + u64::from(crate::workload::CLIENTS_MAX);
+        if params.coordinator == CoordinatorAt::Client && nodes_max > STAMP_SERVERS_MAX {
+            return Err(Invalid::nodes(format!(
+                "TxnStore with coordinator: Client runs at most {} servers, got {}",
+                STAMP_SERVERS_MAX - u64::from(crate::workload::CLIENTS_MAX),
+                setup.servers
+            )));
+        }
         let servers = setup.servers as u64;
         let replicas = u64::from(params.replicas);
         if servers < replicas || !servers.is_multiple_of(replicas) {
@@ -54,5 +63,21 @@ impl Plugin for TxnStorePlugin {
         let keys = setup.keys;
         let servers = setup.servers as u32;
         Box::new(move |_| TxnServer::new(params.clone(), keys, servers))
+    }
+
+    /// With `coordinator: Client`, each client node runs a TxnStore
+    /// coordinator of its own, which its client process hands its
+    /// transactions to.
+    fn client_agents(
+        params: &TxnStoreParams,
+        setup: &Setup,
+    ) -> Option<crate::cluster::MakeAgent<TxnServer>> {
+        if params.coordinator != CoordinatorAt::Client {
+            return None;
+        }
+        let params = Arc::new(params.clone());
+        let keys = setup.keys;
+        let servers = setup.servers as u32;
+        Some(Box::new(move |_| TxnServer::new(params.clone(), keys, servers)))
     }
 }

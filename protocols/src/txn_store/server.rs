@@ -293,6 +293,10 @@ impl TxnServer {
     fn start(&mut self, ctx: &mut ServerCtx<'_, '_, Self>, recovering: bool) {
         let keys = self.keys;
         *self = TxnServer::new(self.params.clone(), keys, ctx.server_count());
+        if ctx.is_agent() {
+            // A client's coordinator: no shard, so no replica of one.
+            self.group = None;
+        }
         self.recover_from_disk(ctx);
         if self.group.is_some() {
             self.with_group(ctx, |raft, env| {
@@ -631,7 +635,7 @@ impl TxnServer {
     /// the decision that stands.
     fn ask_to_decide(&mut self, ctx: &mut ServerCtx<'_, '_, Self>, txn: TxnId, commit_ts: u64) {
         debug_assert!(self.layout.replicated());
-        let group = self.layout.shard_of(ctx.id());
+        let group = self.layout.decisions_group(ctx.id());
         let leader = self.leaders[group as usize].0;
         self.deliver(ctx, leader, TxnMessage::Decide { txn, commit_ts }, false);
         ctx.set_timer(self.params.request_timeout.0, TxnTimer::DecideAgain(txn));
@@ -973,7 +977,13 @@ impl TxnServer {
     }
 
     fn on_peer(&mut self, ctx: &mut ServerCtx<'_, '_, Self>, from: NodeId, message: TxnMessage) {
-        let shard = self.layout.shard_of(from);
+        // A client coordinator (`coordinator: Client`) holds no shard: it
+        // sends only a coordinator's messages, which name none.
+        let shard = if from.0 < ctx.server_count() {
+            self.layout.shard_of(from)
+        } else {
+            u32::MAX
+        };
         if message.for_serving_leader(self.layout.replicated()) && !self.serving() {
             self.forward(ctx, from, 0, message);
             return;
@@ -1023,7 +1033,7 @@ impl TxnServer {
                 if acks.ack(shard) {
                     self.decisions.remove(&txn);
                     if self.layout.replicated() {
-                        let group = self.layout.shard_of(ctx.id());
+                        let group = self.layout.decisions_group(ctx.id());
                         let leader = self.leaders[group as usize].0;
                         self.deliver(ctx, leader, TxnMessage::Forget { txn }, false);
                     } else {
@@ -1304,14 +1314,16 @@ impl TxnServer {
             shard,
             prepared: count,
         });
-        // Every server coordinates: each hears that this one leads now,
-        // rather than finding out when its transactions time out (as
-        // CockroachDB's nodes learn a range's new lease holder).
-        for server in (0..ctx.server_count()).map(NodeId) {
-            if server == ctx.id() {
-                self.leaders[shard as usize] = (server, Self::now_ns(ctx), term);
+        // Every server (or every client, with `coordinator: Client`)
+        // coordinates: each hears that this one leads now, rather than
+        // finding out when its transactions time out (as CockroachDB's
+        // nodes learn a range's new lease holder).
+        let coordinators: Vec<NodeId> = (0..ctx.server_count()).map(NodeId).chain(ctx.agents()).collect();
+        for node in coordinators {
+            if node == ctx.id() {
+                self.leaders[shard as usize] = (node, Self::now_ns(ctx), term);
             } else {
-                ctx.send(server, TxnMessage::Leads { term });
+                ctx.send(node, TxnMessage::Leads { term });
             }
         }
         debug_assert!(self.serving());
@@ -1475,7 +1487,7 @@ impl Service for TxnServer {
                     Some(ctx.set_timer(self.params.request_timeout.0, TxnTimer::InDoubt(txn)));
                 // With groups, the coordinator's group holds its decision.
                 let asked = if self.layout.replicated() {
-                    self.leaders[self.layout.shard_of(coordinator) as usize].0
+                    self.leaders[self.layout.decisions_group(coordinator) as usize].0
                 } else {
                     coordinator
                 };
