@@ -342,7 +342,9 @@ pub struct ClientProcess {
     contexts: std::collections::BTreeMap<String, CausalContext>,
     /// With `ClientRouting::local_agent`: the attempt for the node's own
     /// agent, until the cluster hands it over.
-    local_request: Option<ClientRequest>,
+    /// Boxed: it is there only with agents, and a client node's size is
+    /// every node's (see `ClientRequest`).
+    local_request: Option<Box<ClientRequest>>,
 }
 
 impl ClientProcess {
@@ -374,7 +376,7 @@ impl ClientProcess {
     /// `ClientRouting::local_agent`).
     pub fn take_local_request(&mut self) -> Option<ClientRequest> {
         debug_assert!(self.local_request.is_none() || self.routing.local_agent);
-        self.local_request.take()
+        self.local_request.take().map(|request| *request)
     }
 
     /// Heap bytes this client holds: the operation in flight and the
@@ -642,8 +644,11 @@ impl ClientProcess {
             P::client_timer(ClientTimer::AttemptTimeout { seq, attempt }),
         );
         flight.attempt_timer = Some(timer);
-        let earlier = self.local_request.replace(request);
-        debug_assert!(earlier.is_none(), "the cluster hands over each attempt at once");
+        let earlier = self.local_request.replace(Box::new(request));
+        debug_assert!(
+            earlier.is_none(),
+            "the cluster hands over each attempt at once"
+        );
     }
 
     /// Waits an exponentially growing, jittered time, then retries.

@@ -430,7 +430,10 @@ impl<S: Service> Protocol for Cluster<S> {
                 agents,
             } => {
                 release_held(ctx, outbox, id, None);
-                service.on_synced(&mut ServerCtx::with_agents(ctx, *servers, outbox, *agents), id);
+                service.on_synced(
+                    &mut ServerCtx::with_agents(ctx, *servers, outbox, *agents),
+                    id,
+                );
             }
             Cluster::Client {
                 process,
@@ -453,9 +456,9 @@ impl<S: Service> Protocol for Cluster<S> {
             } => service.state_heap_bytes() + outbox.heap_bytes(),
             Cluster::Client { process, agent } => {
                 process.heap_bytes()
-                    + agent.as_ref().map_or(0, |a| {
-                        a.service.state_heap_bytes() + a.outbox.heap_bytes()
-                    })
+                    + agent
+                        .as_ref()
+                        .map_or(0, |a| a.service.state_heap_bytes() + a.outbox.heap_bytes())
             }
         }
     }
@@ -609,7 +612,10 @@ impl<'c, 'a, S: Service> ServerCtx<'c, 'a, S> {
             "server {} sent a peer message to non-server {to}",
             self.id()
         );
-        debug_assert!(to != self.id() || !self.is_agent(), "an agent sends itself nothing");
+        debug_assert!(
+            to != self.id() || !self.is_agent(),
+            "an agent sends itself nothing"
+        );
         self.inner.send(to, ClusterMessage::Peer(message));
     }
     pub fn set_timer(&mut self, after: SimDuration, timer: S::Timer) -> TimerId {

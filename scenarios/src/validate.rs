@@ -139,7 +139,9 @@ pub fn validate(scenario: &Scenario) -> Result<(), Vec<Problem>> {
     let any_lookup = |name: &str| lookup(name, &all, "node");
     validate_regions(&mut c, scenario, &all);
     validate_network(&mut c, scenario, &any_lookup);
-    validate_clocks(&mut c, scenario, &server_lookup);
+    // Any node's clock may be set: a client's matters where it
+    // coordinates (TxnStore's `coordinator: Client`).
+    validate_clocks(&mut c, scenario, &any_lookup);
     validate_disks(&mut c, scenario, &server_lookup);
     c.check_protocol(&scenario.protocol, &scenario.protocol_setup());
     if scenario.workload.clients > 0 && !scenario.protocol.serves_clients() {
@@ -593,11 +595,11 @@ fn validate_disks(
 fn validate_clocks(
     c: &mut Checker,
     scenario: &Scenario,
-    lookup_server: &dyn Fn(&str) -> Result<NodeId, String>,
+    lookup_node: &dyn Fn(&str) -> Result<NodeId, String>,
 ) {
     let mut seen = std::collections::BTreeSet::new();
     for (index, clock) in scenario.clocks.nodes.iter().enumerate() {
-        if let Err(message) = lookup_server(&clock.node) {
+        if let Err(message) = lookup_node(&clock.node) {
             c.problem(format!("clocks.nodes[{index}].node"), message);
         } else if !seen.insert(clock.node.as_str()) {
             c.problem(

@@ -63,6 +63,18 @@ fn each_bug_switch_is_caught_when_shards_are_raft_groups() {
     catch_each_bug_switch(&["nodes={\"Count\": 3}", "protocol.TxnStore.replicas=3"]);
 }
 
+/// The clients coordinate their own transactions: the switches break the
+/// same rules wherever the coordinator runs. The clocks that stamp
+/// transactions are then the clients', so it is theirs that are skewed
+/// (30 ms apart, as the servers' are in clock-skew-si).
+#[test]
+fn each_bug_switch_is_caught_when_clients_coordinate() {
+    catch_each_bug_switch(&[
+        "protocol.TxnStore.coordinator=Client",
+        r#"clocks.nodes=[{"node":"client1","offset":"15ms"},{"node":"client2","offset":"-15ms"},{"node":"client3","offset":"15ms"},{"node":"client4","offset":"-15ms"}]"#,
+    ]);
+}
+
 /// Runs every bug switch's case with `extra` set too.
 fn catch_each_bug_switch(extra: &[&str]) {
     let cases: [SwitchCase; 5] = [
@@ -170,6 +182,31 @@ fn commit_on_timeout_is_caught_by_atomic_commit() {
     }
 }
 
+/// With clients as coordinators, a client cut off after its shards voted
+/// leaves them in doubt; with the switch one commits alone what the
+/// client, hearing no vote by its deadline, aborted. Caught within 20
+/// seeds (3 of the first 20 show it); the same seeds pass without it.
+#[test]
+fn commit_on_timeout_is_caught_when_clients_coordinate() {
+    let isolated = common::with(
+        &common::with(
+            &common::load("txn-coordinator-crash.ron"),
+            "protocol.TxnStore.coordinator=Client",
+        ),
+        r#"faults.schedule=[{"at":"1s","fault":{"Isolate":"client2"}},{"at":"1.6s","fault":"Heal"}]"#,
+    );
+    let broken = common::with(&isolated, "protocol.TxnStore.commit_on_timeout=true");
+    let caught = (0..20).find(|seed| {
+        let failed = common::run(&broken, *seed).failed();
+        failed.iter().any(|f| f == "atomic-commit")
+    });
+    let Some(seed) = caught else {
+        panic!("a shard committed alone, unseen")
+    };
+    let outcome = common::run(&isolated, seed);
+    assert!(outcome.passed(), "{:?}", outcome.checks);
+}
+
 /// The property: under drawn clusters, networks, disks, clocks, params
 /// and fault schedules, 2PL and OCC are strict serializable, snapshot
 /// isolation strong snapshot isolation and read committed read committed
@@ -202,6 +239,7 @@ fn every_level_keeps_its_promise_under_drawn_faults() {
         "PowerLoss",
         "replicas: 3",
         "replicas: 5",
+        "coordinator: Client",
     ] {
         assert!(
             texts.iter().any(|t| t.contains(needle)),
@@ -257,11 +295,16 @@ fn shards_as_raft_groups_keep_serving_through_a_servers_crash() {
 /// on a network and disks of constant latency, with a cut between the
 /// servers at `cut` (from, to in ms), if any.
 fn one_cross_shard_commit(cut: Option<(&str, &str)>) -> RunOutcome {
-    one_cross_shard_commit_timing(cut, "500ms")
+    one_cross_shard_commit_timing(cut, "500ms", "Server")
 }
 
-/// As `one_cross_shard_commit`, the client giving each attempt `attempt`.
-fn one_cross_shard_commit_timing(cut: Option<(&str, &str)>, attempt: &str) -> RunOutcome {
+/// As `one_cross_shard_commit`, the client giving each attempt `attempt`,
+/// the coordinator at `coordinator` (Server or Client).
+fn one_cross_shard_commit_timing(
+    cut: Option<(&str, &str)>,
+    attempt: &str,
+    coordinator: &str,
+) -> RunOutcome {
     let faults = match cut {
         Some((from, to)) => format!(
             "faults: (schedule: [(at: \"{from}\", fault: OneWay(from: [\"n1\"], to: [\"n2\"])), (at: \"{from}\", fault: OneWay(from: [\"n2\"], to: [\"n1\"])), (at: \"{to}\", fault: Heal)]),"
@@ -276,7 +319,7 @@ fn one_cross_shard_commit_timing(cut: Option<(&str, &str)>, attempt: &str) -> Ru
     nodes: Count(2),
     network: (default: (latency: Constant("1ms"))),
     disks: (default: (sync_latency: Constant("1ms"))),
-    protocol: TxnStore(isolation: TwoPhaseLocking, sharding: Range, request_timeout: "100ms"),
+    protocol: TxnStore(isolation: TwoPhaseLocking, sharding: Range, request_timeout: "100ms", coordinator: {coordinator}),
     workload: (
         clients: 1,
         arrival: Closed(think: Constant("10ms")),
@@ -331,6 +374,28 @@ fn a_cross_shard_commit_costs_an_exact_count_of_messages() {
     }
 }
 
+/// With the client as coordinator, no request or answer crosses the
+/// network, and both shards are a hop away: execute, executed, prepare,
+/// vote, commit and its acknowledgement with each of the two shards.
+#[test]
+fn a_client_coordinated_commit_costs_an_exact_count_of_messages() {
+    let quiet = one_cross_shard_commit_timing(None, "500ms", "Client");
+    assert!(quiet.passed(), "{:?}", quiet.checks);
+    assert_eq!((quiet.metrics.ok, quiet.metrics.messages_sent), (1, 12));
+    assert_eq!(common::count(&quiet, "commits_cross_shard"), 1);
+    // A coordinator at the client saves the request's and the answer's
+    // hops (2 ms) but pays a hop to its own shard for each of execute,
+    // prepare and commit; the answer goes at the decision's sync.
+    let server = one_cross_shard_commit(None);
+    let latency = |o: &RunOutcome| o.metrics.latency_ms.as_ref().expect("one commit").p50;
+    assert!(
+        latency(&quiet) < latency(&server),
+        "client {} ms, server {} ms",
+        latency(&quiet),
+        latency(&server)
+    );
+}
+
 /// Each of the six TxnStore scenarios meets its expectation (per group)
 /// over 500 seeds.
 #[test]
@@ -356,7 +421,7 @@ fn an_abort_after_a_timed_out_attempt_is_recorded_as_unknown() {
     // The vote is cut off, so the coordinator aborts at its deadline
     // (100 ms); the client's first attempt timed out at 50 ms and it
     // retried elsewhere, refused there, before the abort came.
-    let outcome = one_cross_shard_commit_timing(Some(("15.5ms", "17.5ms")), "50ms");
+    let outcome = one_cross_shard_commit_timing(Some(("15.5ms", "17.5ms")), "50ms", "Server");
     assert_eq!(common::count(&outcome, "aborts/timeout"), 1);
     assert_eq!(
         (

@@ -78,6 +78,8 @@ impl Plugin for TxnStorePlugin {
         let params = Arc::new(params.clone());
         let keys = setup.keys;
         let servers = setup.servers as u32;
-        Some(Box::new(move |_| TxnServer::new(params.clone(), keys, servers)))
+        Some(Box::new(move |_| {
+            TxnServer::new(params.clone(), keys, servers)
+        }))
     }
 }

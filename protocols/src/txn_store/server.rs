@@ -1318,7 +1318,10 @@ impl TxnServer {
         // coordinates: each hears that this one leads now, rather than
         // finding out when its transactions time out (as CockroachDB's
         // nodes learn a range's new lease holder).
-        let coordinators: Vec<NodeId> = (0..ctx.server_count()).map(NodeId).chain(ctx.agents()).collect();
+        let coordinators: Vec<NodeId> = (0..ctx.server_count())
+            .map(NodeId)
+            .chain(ctx.agents())
+            .collect();
         for node in coordinators {
             if node == ctx.id() {
                 self.leaders[shard as usize] = (node, Self::now_ns(ctx), term);

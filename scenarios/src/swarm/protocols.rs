@@ -520,6 +520,10 @@ fn txn_store(d: &mut Draw, timing: Timing) -> Parts {
     } else {
         (d.int(1, 5), 1)
     };
+    // One time in three, each client coordinates its own transactions.
+    if d.chance(1.0 / 3.0) {
+        params += ", coordinator: Client";
+    }
     Parts {
         servers: shards * replicas,
         names: None,
