@@ -600,55 +600,51 @@ impl ClientProcess {
                 0
             },
         };
-        let flight = self
-            .in_flight
-            .as_mut()
-            .expect("an attempt belongs to an operation");
-        flight.attempt += 1;
-        let (seq, attempt) = (flight.seq, flight.attempt);
-        ctx.send(
-            target,
-            P::request_message(ClientRequest {
-                client: u32::try_from(self.client).expect("at most CLIENTS_MAX clients"),
-                seq,
-                attempt,
-                op: flight.op.clone(),
-                token,
-            }),
-        );
-        let timer = ctx.set_timer(
-            self.config.attempt_timeout,
-            P::client_timer(ClientTimer::AttemptTimeout { seq, attempt }),
-        );
-        flight.attempt_timer = Some(timer);
+        let request = self.next_attempt(token);
+        ctx.send(target, P::request_message(request));
+        self.arm_attempt_timer(ctx);
     }
 
     /// Leaves the next attempt for the node's own agent: no network hop, and
     /// no server to choose (the agent chooses whom to ask).
     fn send_attempt_to_agent<P: ClientWire>(&mut self, ctx: &mut Context<'_, P>) {
-        let flight = self
-            .in_flight
-            .as_mut()
-            .expect("an attempt belongs to an operation");
-        flight.attempt += 1;
-        let (seq, attempt) = (flight.seq, flight.attempt);
-        let request = ClientRequest {
-            client: u32::try_from(self.client).expect("at most CLIENTS_MAX clients"),
-            seq,
-            attempt,
-            op: flight.op.clone(),
-            token: Token::default(),
-        };
-        let timer = ctx.set_timer(
-            self.config.attempt_timeout,
-            P::client_timer(ClientTimer::AttemptTimeout { seq, attempt }),
-        );
-        flight.attempt_timer = Some(timer);
+        let request = self.next_attempt(Token::default());
+        self.arm_attempt_timer(ctx);
         let earlier = self.local_request.replace(Box::new(request));
         debug_assert!(
             earlier.is_none(),
             "the cluster hands over each attempt at once"
         );
+    }
+
+    /// The next attempt of the operation in flight, carrying `token`.
+    fn next_attempt(&mut self, token: Token) -> ClientRequest {
+        let flight = self
+            .in_flight
+            .as_mut()
+            .expect("an attempt belongs to an operation");
+        flight.attempt += 1;
+        ClientRequest {
+            client: u32::try_from(self.client).expect("at most CLIENTS_MAX clients"),
+            seq: flight.seq,
+            attempt: flight.attempt,
+            op: flight.op.clone(),
+            token,
+        }
+    }
+
+    /// Starts the timeout of the attempt just made.
+    fn arm_attempt_timer<P: ClientWire>(&mut self, ctx: &mut Context<'_, P>) {
+        let flight = self
+            .in_flight
+            .as_mut()
+            .expect("an attempt belongs to an operation");
+        let (seq, attempt) = (flight.seq, flight.attempt);
+        let timer = ctx.set_timer(
+            self.config.attempt_timeout,
+            P::client_timer(ClientTimer::AttemptTimeout { seq, attempt }),
+        );
+        flight.attempt_timer = Some(timer);
     }
 
     /// Waits an exponentially growing, jittered time, then retries.

@@ -244,6 +244,45 @@ impl<S: Service> Cluster<S> {
         }
     }
 
+    /// Calls `handler` with this node's service, a server's or an agent's,
+    /// and its window on the world; at an agent, then hands work between
+    /// it and its process. A client node without an agent has no service:
+    /// nothing is called.
+    fn with_service(
+        &mut self,
+        ctx: &mut Context<'_, Self>,
+        handler: impl FnOnce(&mut S, &mut ServerCtx<'_, '_, S>),
+    ) {
+        match self {
+            Cluster::Server {
+                servers,
+                service,
+                outbox,
+                agents,
+            } => handler(
+                service,
+                &mut ServerCtx::with_agents(ctx, *servers, outbox, *agents),
+            ),
+            Cluster::Client {
+                process,
+                agent: Some(agent),
+            } => {
+                agent.call(ctx, handler);
+                hand_over(ctx, process, agent);
+            }
+            Cluster::Client { agent: None, .. } => {}
+        }
+    }
+
+    /// Panics unless this node runs a service: `what` reached it.
+    fn expect_service(&self, what: &str) {
+        assert!(
+            !matches!(self, Cluster::Client { agent: None, .. }),
+            "misrouted {what} to a {}",
+            self.role()
+        );
+    }
+
     /// The agent's service, at a client node that runs one.
     pub fn as_agent(&self) -> Option<&S> {
         match self {
@@ -308,143 +347,72 @@ impl<S: Service> Protocol for Cluster<S> {
     type Output = ClusterOutput<S::Event>;
 
     fn on_start(&mut self, ctx: &mut Context<'_, Self>) {
-        match self {
-            Cluster::Server {
-                servers,
-                service,
-                outbox,
-                agents,
-            } => service.on_start(&mut ServerCtx::with_agents(ctx, *servers, outbox, *agents)),
-            Cluster::Client { process, agent } => {
-                if let Some(agent) = agent {
-                    agent.call(ctx, |service, c| service.on_start(c));
-                }
-                process.on_start(ctx);
-            }
+        self.with_service(ctx, |service, c| service.on_start(c));
+        if let Cluster::Client { process, .. } = self {
+            process.on_start(ctx);
         }
     }
 
     fn on_recover(&mut self, ctx: &mut Context<'_, Self>) {
-        match self {
-            Cluster::Server {
-                servers,
-                service,
-                outbox,
-                agents,
-            } => service.on_recover(&mut ServerCtx::with_agents(ctx, *servers, outbox, *agents)),
-            Cluster::Client { process, agent } => {
-                if let Some(agent) = agent {
-                    agent.call(ctx, |service, c| service.on_recover(c));
-                }
-                process.on_start(ctx);
-            }
+        self.with_service(ctx, |service, c| service.on_recover(c));
+        if let Cluster::Client { process, .. } = self {
+            process.on_start(ctx);
         }
     }
 
     fn on_message(&mut self, ctx: &mut Context<'_, Self>, from: NodeId, message: Self::Message) {
-        match (self, message) {
-            (
-                Cluster::Server {
-                    servers,
-                    service,
-                    outbox,
-                    agents,
-                },
-                ClusterMessage::Peer(message),
-            ) => service.on_message(
-                &mut ServerCtx::with_agents(ctx, *servers, outbox, *agents),
-                from,
-                message,
-            ),
-            (
-                Cluster::Server {
-                    servers,
-                    service,
-                    outbox,
-                    agents,
-                },
-                ClusterMessage::Request(request),
-            ) => service.on_client_request(
-                &mut ServerCtx::with_agents(ctx, *servers, outbox, *agents),
-                from,
-                request,
-            ),
-            (
-                Cluster::Client {
-                    process,
-                    agent: Some(agent),
-                },
-                ClusterMessage::Peer(message),
-            ) => {
-                agent.call(ctx, |service, c| service.on_message(c, from, message));
-                hand_over(ctx, process, agent);
+        match message {
+            ClusterMessage::Peer(message) => {
+                self.expect_service("a peer message");
+                self.with_service(ctx, |service, c| service.on_message(c, from, message));
             }
-            (Cluster::Client { process, .. }, ClusterMessage::Response(response)) => {
-                process.on_response(ctx, from, response)
+            ClusterMessage::Request(request) => {
+                assert!(
+                    matches!(self, Cluster::Server { .. }),
+                    "misrouted client request {request:?} to a {}",
+                    self.role()
+                );
+                self.with_service(ctx, |service, c| {
+                    service.on_client_request(c, from, request)
+                });
             }
-            (node, message) => panic!("misrouted message {message:?} to a {}", node.role()),
+            ClusterMessage::Response(response) => match self {
+                Cluster::Client { process, agent } => {
+                    process.on_response(ctx, from, response);
+                    debug_assert!(agent.is_none(), "an agent's process hears no server");
+                }
+                Cluster::Server { .. } => panic!("misrouted response {response:?} to a server"),
+            },
         }
     }
 
     fn on_timer(&mut self, ctx: &mut Context<'_, Self>, id: TimerId, timer: Self::Timer) {
-        match (self, timer) {
-            (
-                Cluster::Server {
-                    servers,
-                    service,
-                    outbox,
-                    agents,
-                },
-                ClusterTimer::Server(timer),
-            ) => service.on_timer(
-                &mut ServerCtx::with_agents(ctx, *servers, outbox, *agents),
-                id,
-                timer,
-            ),
-            (
-                Cluster::Client {
-                    process,
-                    agent: Some(agent),
-                },
-                ClusterTimer::Server(timer),
-            ) => {
-                agent.call(ctx, |service, c| service.on_timer(c, id, timer));
-                hand_over(ctx, process, agent);
+        match timer {
+            ClusterTimer::Server(timer) => {
+                self.expect_service("a service timer");
+                self.with_service(ctx, |service, c| service.on_timer(c, id, timer));
             }
-            (Cluster::Client { process, agent }, ClusterTimer::Client(timer)) => {
-                process.on_timer(ctx, timer);
-                if let Some(agent) = agent {
-                    hand_over(ctx, process, agent);
+            ClusterTimer::Client(timer) => match self {
+                Cluster::Client { process, agent } => {
+                    process.on_timer(ctx, timer);
+                    if let Some(agent) = agent {
+                        hand_over(ctx, process, agent);
+                    }
                 }
-            }
-            (node, timer) => panic!("misrouted timer {timer:?} to a {}", node.role()),
+                Cluster::Server { .. } => panic!("misrouted client timer {timer:?} to a server"),
+            },
         }
     }
 
     fn on_synced(&mut self, ctx: &mut Context<'_, Self>, id: SyncId) {
         match self {
-            Cluster::Server {
-                servers,
-                service,
-                outbox,
-                agents,
-            } => {
-                release_held(ctx, outbox, id, None);
-                service.on_synced(
-                    &mut ServerCtx::with_agents(ctx, *servers, outbox, *agents),
-                    id,
-                );
-            }
+            Cluster::Server { outbox, .. } => release_held(ctx, outbox, id, None),
             Cluster::Client {
-                process,
-                agent: Some(agent),
-            } => {
-                release_held(ctx, &mut agent.outbox, id, Some(&mut agent.answers));
-                agent.call(ctx, |service, c| service.on_synced(c, id));
-                hand_over(ctx, process, agent);
-            }
-            Cluster::Client { agent: None, .. } => {}
+                agent: Some(agent), ..
+            } => release_held(ctx, &mut agent.outbox, id, Some(&mut agent.answers)),
+            Cluster::Client { agent: None, .. } => return,
         }
+        self.with_service(ctx, |service, c| service.on_synced(c, id));
     }
 
     const COUNTS_STATE: bool = true;

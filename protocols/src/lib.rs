@@ -10,7 +10,9 @@
 //!
 //! `cluster.rs` turns a server-side `Service` plus client processes into one
 //! engine `Protocol`: node ids `0..servers` are servers, the rest clients, and a
-//! `ServerCtx` restricts a service to its peers. `client.rs` is the client
+//! `ServerCtx` restricts a service to its peers. A client node may run an
+//! agent too, an instance of the service its process hands attempts to
+//! locally (`Plugin::client_agents`: TxnStore's client coordinators). `client.rs` is the client
 //! process every key-value protocol reuses (leader hints, attempt timeouts,
 //! retries with exponential backoff and full jitter, (client, seq) tags, the
 //! ok/fail/info outcome rule); `workload.rs` draws its operations; `kv.rs` is the
