@@ -1,3 +1,6 @@
+//! The two-phase-commit core's rules: the tally under presumed abort, the
+//! acknowledgements a decision waits for, and a participant in doubt.
+
 use super::*;
 
 #[test]

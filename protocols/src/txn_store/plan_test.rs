@@ -1,5 +1,5 @@
-//! Splitting a transaction by shard, merging its reads back, and deciding
-//! by the votes.
+//! Splitting a transaction by shard and merging its reads back (the votes
+//! are tallied by the shared `two_phase` core, tested beside it).
 
 use super::plan::{Plan, Sharding};
 use super::shard::Mop;
