@@ -413,6 +413,30 @@ fn the_txn_store_scenarios_meet_their_expectations_over_500_seeds() {
     }
 }
 
+/// The same with each client coordinating its own transactions; in
+/// clock-skew-si the skew is then the clients' (six clients alternating
+/// 15 ms ahead and behind, 30 ms apart as the servers are in the file).
+#[test]
+#[ignore = "heavy tier: cargo test --workspace --profile ci --tests -- --ignored"]
+fn the_txn_store_scenarios_meet_their_expectations_with_client_coordinators_over_500_seeds() {
+    let client = ("protocol.TxnStore.coordinator", "\"Client\"");
+    for file in [
+        "isolation-levels.ron",
+        "write-skew.ron",
+        "lost-update.ron",
+        "txn-coordinator-crash.ron",
+        "txn-shard-failover.ron",
+    ] {
+        common::meets_expectations_over_with(file, 500, &[client]);
+    }
+    let skewed_clients = r#"[(node: "client1", offset: "15ms"), (node: "client2", offset: "-15ms"), (node: "client3", offset: "15ms"), (node: "client4", offset: "-15ms"), (node: "client5", offset: "15ms"), (node: "client6", offset: "-15ms")]"#;
+    common::meets_expectations_over_with(
+        "clock-skew-si.ron",
+        500,
+        &[client, ("clocks.nodes", skewed_clients)],
+    );
+}
+
 /// An abort that answers an attempt after an earlier one timed out is not
 /// a definite failure: the earlier attempt may still commit through
 /// another coordinator. The client records it as unknown (`info`).

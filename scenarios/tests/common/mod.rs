@@ -67,8 +67,18 @@ pub fn heal_everything(names: &[String], at: Dur) -> Vec<TimedFault> {
 /// Asserts that the curated scenario `file` meets its expectation, per
 /// group, over seeds `0..seeds`, with no run cut short.
 pub fn meets_expectations_over(file: &str, seeds: u64) {
+    meets_expectations_over_with(file, seeds, &[]);
+}
+
+/// As `meets_expectations_over`, each (path, RON value) in `sets` applied
+/// to every group after the file's own sweep, as `faultline sweep --set`
+/// does.
+pub fn meets_expectations_over_with(file: &str, seeds: u64, sets: &[(&str, &str)]) {
     let scenario = load(file);
-    let groups = scenarios::sweep::plan_groups(&scenario, &[]).unwrap();
+    let extra: Vec<(String, Vec<ron::Value>)> = (sets.iter())
+        .map(|(path, value)| (path.to_string(), vec![ron::from_str(value).unwrap()]))
+        .collect();
+    let groups = scenarios::sweep::plan_groups(&scenario, &extra).unwrap();
     let range = (0, seeds);
     let results = scenarios::sweep::run_all(&groups, range);
     let header = scenarios::sweep::Header::new(file, &groups, range, None);
