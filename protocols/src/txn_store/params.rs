@@ -70,10 +70,11 @@ pub struct TxnStoreParams {
     /// must stay on: a new leader serves once its term's entry is applied.
     #[serde(skip_serializing_if = "is_default_raft")]
     pub raft: RaftParams,
-    /// Server or Client: where each transaction's coordinator runs. With
-    /// Client, each client coordinates its own transactions: one hop less,
-    /// and its commit decisions go to its disk (one server per shard) or to
-    /// the log of shard group (client number mod shards).
+    /// Server or Client: where each transaction's coordinator runs (Server
+    /// when unset). With Client, each client coordinates its own
+    /// transactions, a hop closer to the shards; its commit decisions go
+    /// to its own disk (one server per shard) or to its home group's log
+    /// (its client number mod the shards).
     #[serde(skip_serializing_if = "is_server")]
     pub coordinator: CoordinatorAt,
     /// BUG SWITCH: snapshot isolation without first committer wins (lost update).
