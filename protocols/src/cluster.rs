@@ -658,3 +658,7 @@ impl<'c, 'a, S: Service> ServerCtx<'c, 'a, S> {
         self.inner.output(ClusterOutput::Server(event));
     }
 }
+
+#[cfg(test)]
+#[path = "cluster_test.rs"]
+mod tests;
