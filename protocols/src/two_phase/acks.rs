@@ -48,11 +48,6 @@ impl<P: Ord + Copy + std::fmt::Debug> Acks<P> {
         (self.participants.iter().copied()).filter(|p| !self.acked.contains(p))
     }
 
-    /// How many participants are yet to acknowledge.
-    pub fn missing_count(&self) -> usize {
-        self.participants.len() - self.acked.len()
-    }
-
     /// The participants, as given.
     pub fn participants(&self) -> &[P] {
         &self.participants

@@ -520,7 +520,7 @@ impl TxnServer {
         self.by_op
             .remove(&(asked.request.client, asked.request.seq));
         ctx.cancel_timer_in(&mut asked.deadline);
-        let shards = (self.decisions.get(&txn)).map_or(0, |(_, s)| s.missing_count() as u32);
+        let shards = (self.decisions.get(&txn)).map_or(0, |(_, s)| s.participants().len() as u32);
         // A commit's answer waits out commit-wait, if any: part of its
         // latency.
         let wait = match self.params.timestamps {
