@@ -23,9 +23,10 @@
 //!   pass over every node costs a bounded share of the run. It shrinks as
 //!   the budget nears: the next audit comes before growth at the last
 //!   interval's pace could take half the room left, and never sooner than
-//!   a 64th of the largest interval. It starts at that floor and at most
-//!   doubles from one audit to the next, so a run that grows fast from its
-//!   first event is looked at early;
+//!   a 64th of the largest interval. The first audit is at the start, and
+//!   the interval grows from twice that floor, at most doubling from one
+//!   audit to the next, so a run that grows fast from its first event is
+//!   looked at early;
 //! - what the driver holds (history, monitor): as the driver reports it
 //!   (`Simulation::set_external_bytes`).
 //!

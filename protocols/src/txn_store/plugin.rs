@@ -72,14 +72,8 @@ impl Plugin for TxnStorePlugin {
         params: &TxnStoreParams,
         setup: &Setup,
     ) -> Option<crate::cluster::MakeAgent<TxnServer>> {
-        if params.coordinator != CoordinatorAt::Client {
-            return None;
-        }
-        let params = Arc::new(params.clone());
-        let keys = setup.keys;
-        let servers = setup.servers as u32;
-        Some(Box::new(move |_| {
-            TxnServer::new(params.clone(), keys, servers)
-        }))
+        // An agent is a TxnServer as any server is; at a client node it
+        // holds no shard and only coordinates (`TxnServer::start`).
+        (params.coordinator == CoordinatorAt::Client).then(|| Self::servers(params, setup))
     }
 }
